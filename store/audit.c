@@ -1,0 +1,243 @@
+/*
+ * store/audit.c: the tamper-evident audit trail.
+ *
+ * Each record's hash is BLAKE2b-256 (crypto_generichash) over the previous
+ * record's hash and the record itself, every field length-prefixed, so that
+ * editing, removing or reordering any record breaks the chain from there on.
+ */
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "store/private.h"
+
+#define HASH_LEN 32
+
+static void feed(crypto_generichash_state *h, const char *field)
+{
+	unsigned char len[8];
+	size_t n = field ? strlen(field) : 0;
+	int i;
+
+	for (i = 0; i < 8; i++)
+		len[i] = (unsigned char)(n >> (8 * i));
+	crypto_generichash_update(h, len, sizeof(len));
+	if (n > 0)
+		crypto_generichash_update(h, (const unsigned char *)field, n);
+}
+
+static void record_hash(const unsigned char prev[HASH_LEN], const struct store_audit_record *r,
+			unsigned char out[HASH_LEN])
+{
+	crypto_generichash_state h;
+	char id[24];
+
+	snprintf(id, sizeof(id), "%lld", (long long)r->id);
+	crypto_generichash_init(&h, NULL, 0, HASH_LEN);
+	crypto_generichash_update(&h, prev, HASH_LEN);
+	feed(&h, id);
+	feed(&h, r->time);
+	feed(&h, r->user);
+	feed(&h, r->os_user);
+	feed(&h, r->action);
+	feed(&h, r->object);
+	feed(&h, r->outcome);
+	feed(&h, r->details);
+	crypto_generichash_final(&h, out, HASH_LEN);
+}
+
+static enum store_status append(struct store *st, const struct store_audit_record *in)
+{
+	enum store_status s;
+	sqlite3_stmt *q = NULL;
+	unsigned char prev[HASH_LEN] = {0}, hash[HASH_LEN];
+	struct store_audit_record r = *in;
+
+	s = store_prepare(st, "SELECT id, hash FROM audit ORDER BY id DESC LIMIT 1", &q, NULL);
+	if (s != STORE_OK)
+		return s;
+	r.id = 1;
+	if (sqlite3_step(q) == SQLITE_ROW) {
+		r.id = sqlite3_column_int64(q, 0) + 1;
+		if (sqlite3_column_bytes(q, 1) == HASH_LEN)
+			memcpy(prev, sqlite3_column_blob(q, 1), HASH_LEN);
+	}
+	sqlite3_finalize(q);
+	record_hash(prev, &r, hash);
+	s = store_prepare(st, "INSERT INTO audit (id, time, user, os_user, action, object, "
+			      "outcome, details, hash) VALUES (?,?,?,?,?,?,?,?,?)",
+			  &q, NULL);
+	if (s != STORE_OK)
+		return s;
+	sqlite3_bind_int64(q, 1, r.id);
+	sqlite3_bind_text(q, 2, r.time, -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 3, r.user, -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 4, r.os_user, -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 5, r.action, -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 6, r.object ? r.object : "", -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 7, r.outcome, -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 8, r.details ? r.details : "", -1, SQLITE_STATIC);
+	sqlite3_bind_blob(q, 9, hash, HASH_LEN, SQLITE_STATIC);
+	if (sqlite3_step(q) != SQLITE_DONE)
+		s = store_sqlfail(st, NULL, "audit");
+	sqlite3_finalize(q);
+	return s;
+}
+
+enum store_status store_audit(struct store *st, const char *action, const char *object,
+			      const char *outcome, const char *details)
+{
+	enum store_status s;
+	char now[21];
+	struct store_audit_record r = {
+		.time = now, .user = st->user, .os_user = st->os_user, .action = action,
+		.object = object, .outcome = outcome, .details = details,
+	};
+
+	store_utc_now(now);
+	s = store_begin(st);
+	if (s != STORE_OK)
+		return s;
+	s = append(st, &r);
+	if (s == STORE_OK)
+		return store_commit(st);
+	store_rollback(st);
+	return s;
+}
+
+enum store_status store_audit_pending(struct store *st, char **lines, size_t n)
+{
+	enum store_status s = STORE_OK;
+	size_t i;
+
+	for (i = 0; s == STORE_OK && i < n; i++) {
+		char *copy = strdup(lines[i]), *f[4], *p;
+		int k;
+		if (copy == NULL)
+			return STORE_ENOMEM;
+		/* TIME NAME OSUSER REASON */
+		for (k = 0, p = copy; k < 4 && p != NULL; k++) {
+			f[k] = p;
+			p = strchr(p, ' ');
+			if (p != NULL && k < 3)
+				*p++ = '\0';
+		}
+		if (k == 4) {
+			struct store_audit_record r = {
+				.time = f[0], .user = f[1], .os_user = f[2], .action = "login",
+				.object = f[1], .outcome = "failed", .details = f[3],
+			};
+			s = append(st, &r);
+		}
+		free(copy);
+	}
+	return s;
+}
+
+static void fill(sqlite3_stmt *q, struct store_audit_record *r)
+{
+	r->id = sqlite3_column_int64(q, 0);
+	r->time = (const char *)sqlite3_column_text(q, 1);
+	r->user = (const char *)sqlite3_column_text(q, 2);
+	r->os_user = (const char *)sqlite3_column_text(q, 3);
+	r->action = (const char *)sqlite3_column_text(q, 4);
+	r->object = (const char *)sqlite3_column_text(q, 5);
+	r->outcome = (const char *)sqlite3_column_text(q, 6);
+	r->details = (const char *)sqlite3_column_text(q, 7);
+}
+
+enum store_status store_audit_log(struct store *st, const struct store_audit_filter *f,
+				  store_audit_cb cb, void *arg, char **errstr)
+{
+	enum store_status s;
+	sqlite3_stmt *q = NULL;
+	struct store_audit_record r;
+	int rc;
+
+	s = store_require(st, STORE_PERM_AUDIT, "audit.log", errstr);
+	if (s == STORE_OK)
+		s = store_prepare(st,
+				  "SELECT id, time, user, os_user, action, object, outcome, details "
+				  "FROM audit WHERE (?1 IS NULL OR time >= ?1) "
+				  "AND (?2 IS NULL OR user = ?2) "
+				  "AND (?3 IS NULL OR action = ?3 OR "
+				  "     (substr(?3, -1) = '.' AND substr(action, 1, length(?3)) = ?3)) "
+				  "ORDER BY id",
+				  &q, errstr);
+	if (s != STORE_OK)
+		return s;
+	if (f != NULL) {
+		sqlite3_bind_text(q, 1, f->since, -1, SQLITE_STATIC);
+		sqlite3_bind_text(q, 2, f->user, -1, SQLITE_STATIC);
+		sqlite3_bind_text(q, 3, f->action, -1, SQLITE_STATIC);
+	}
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		fill(q, &r);
+		if (cb(&r, arg) != 0)
+			break;
+	}
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		s = store_sqlfail(st, errstr, "reading the audit trail");
+	sqlite3_finalize(q);
+	return s;
+}
+
+enum store_status store_audit_verify(struct store *st, int64_t *bad_id, int64_t *count,
+				     char **errstr)
+{
+	enum store_status s;
+	sqlite3_stmt *q = NULL;
+	struct store_audit_record r;
+	unsigned char prev[HASH_LEN] = {0}, hash[HASH_LEN];
+	int64_t expect = 1;
+	int rc;
+
+	*bad_id = 0;
+	*count = 0;
+	s = store_require(st, STORE_PERM_AUDIT, "audit.verify", errstr);
+	if (s == STORE_OK)
+		s = store_prepare(st,
+				  "SELECT id, time, user, os_user, action, object, outcome, details, "
+				  "hash FROM audit ORDER BY id",
+				  &q, errstr);
+	if (s != STORE_OK)
+		return s;
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		fill(q, &r);
+		record_hash(prev, &r, hash);
+		/* A gap in the ids means a record was removed. */
+		if (r.id != expect || sqlite3_column_bytes(q, 8) != HASH_LEN ||
+		    sodium_memcmp(hash, sqlite3_column_blob(q, 8), HASH_LEN) != 0) {
+			*bad_id = r.id != expect ? expect : r.id;
+			s = store_fail(errstr, STORE_ECORRUPT,
+				       "the audit trail is broken at record %lld: it was changed, "
+				       "removed or inserted after it was written",
+				       (long long)*bad_id);
+			break;
+		}
+		memcpy(prev, hash, HASH_LEN);
+		expect++;
+		(*count)++;
+	}
+	if (s == STORE_OK && rc != SQLITE_DONE)
+		s = store_sqlfail(st, errstr, "reading the audit trail");
+	sqlite3_finalize(q);
+	return s;
+}
+
+void store_address_hash(const struct store *st, const char *address, char out[65])
+{
+	unsigned char h[16];
+	crypto_generichash_state g;
+	char c;
+	const char *p;
+
+	crypto_generichash_init(&g, st->hash_key, STORE_KEY_LEN, sizeof(h));
+	for (p = address; *p; p++) {
+		c = (*p >= 'A' && *p <= 'Z') ? (char)(*p - 'A' + 'a') : *p;
+		crypto_generichash_update(&g, (const unsigned char *)&c, 1);
+	}
+	crypto_generichash_final(&g, h, sizeof(h));
+	sodium_bin2hex(out, 65, h, sizeof(h));
+}

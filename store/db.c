@@ -1,0 +1,375 @@
+/*
+ * store/db.c: finding, creating and opening the store; transactions.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <pwd.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "store/private.h"
+
+static char *join(const char *a, const char *b)
+{
+	size_t n = strlen(a) + strlen(b) + 1;
+	char *p = malloc(n);
+
+	if (p != NULL)
+		snprintf(p, n, "%s%s", a, b);
+	return p;
+}
+
+enum store_status store_path(const char *override, char **path, char **errstr)
+{
+	const char *env = getenv("HATO_STORE"), *xdg = getenv("XDG_DATA_HOME");
+	const char *home = getenv("HOME");
+
+	*path = NULL;
+	if (override != NULL && *override != '\0')
+		*path = strdup(override);
+	else if (env != NULL && *env != '\0')
+		*path = strdup(env);
+	else if (xdg != NULL && *xdg == '/')
+		*path = join(xdg, "/hato/hato.db");
+	else if (home != NULL && *home == '/')
+		*path = join(home, "/.local/share/hato/hato.db");
+	else
+		return store_fail(errstr, STORE_EUSAGE,
+				  "cannot find the store: set --store, HATO_STORE or HOME");
+	return *path == NULL ? STORE_ENOMEM : STORE_OK;
+}
+
+static enum store_status set_paths(struct store *st, const char *path)
+{
+	st->path = strdup(path);
+	st->keys_path = join(path, ".keys");
+	st->lock_path = join(path, ".lock");
+	if (st->path == NULL || st->keys_path == NULL || st->lock_path == NULL)
+		return STORE_ENOMEM;
+	return STORE_OK;
+}
+
+/* Refuses files and folders that others may write to, or that we do not own. */
+static enum store_status check_safe(const char *p, int want_dir, char **errstr)
+{
+	struct stat sb;
+
+	if (lstat(p, &sb) != 0) {
+		if (errno == ENOENT)
+			return store_fail(errstr, STORE_ENOTFOUND, "%s does not exist", p);
+		return store_fail(errstr, STORE_EIO, "cannot read %s: %s", p, strerror(errno));
+	}
+	if (want_dir ? !S_ISDIR(sb.st_mode) : !S_ISREG(sb.st_mode))
+		return store_fail(errstr, STORE_EUNSAFE, "%s is not a %s", p,
+				  want_dir ? "folder" : "regular file");
+	if (sb.st_uid != geteuid())
+		return store_fail(errstr, STORE_EUNSAFE,
+				  "%s belongs to another user; hato opens only your own store", p);
+	if (sb.st_mode & (S_IWGRP | S_IWOTH))
+		return store_fail(errstr, STORE_EUNSAFE,
+				  "%s can be written by others; fix it with: chmod %s %s", p,
+				  want_dir ? "700" : "600", p);
+	return STORE_OK;
+}
+
+enum store_status store_check_files(const char *path, char **errstr)
+{
+	enum store_status s;
+	char *copy = strdup(path);
+
+	if (copy == NULL)
+		return STORE_ENOMEM;
+	s = check_safe(dirname(copy), 1, errstr);
+	free(copy);
+	if (s == STORE_ENOTFOUND || (s == STORE_OK && access(path, F_OK) != 0))
+		return store_fail(errstr, STORE_ENOTFOUND,
+				  "there is no store at %s; create one with: hato init --admin NAME",
+				  path);
+	if (s == STORE_OK)
+		s = check_safe(path, 0, errstr);
+	return s;
+}
+
+enum store_status store_db_key(sqlite3 *db, const unsigned char key[STORE_KEY_LEN])
+{
+	char hex[2 * STORE_KEY_LEN + 1], raw[2 * STORE_KEY_LEN + 4];
+	int rc;
+
+	sodium_bin2hex(hex, sizeof(hex), key, STORE_KEY_LEN);
+	snprintf(raw, sizeof(raw), "x'%s'", hex);
+	rc = sqlite3_key(db, raw, (int)strlen(raw));
+	sodium_memzero(hex, sizeof(hex));
+	sodium_memzero(raw, sizeof(raw));
+	if (rc != SQLITE_OK)
+		return STORE_EIO;
+	/* Pages of 4 KiB: fewer HMACs per row than the 1 KiB default. */
+	sqlite3_exec(db, "PRAGMA cipher_page_size = 4096", NULL, NULL, NULL);
+	rc = sqlite3_exec(db, "SELECT count(*) FROM sqlite_master", NULL, NULL, NULL);
+	if (rc == SQLITE_NOTADB || rc == SQLITE_CORRUPT)
+		return STORE_ECORRUPT;
+	if (rc == SQLITE_BUSY)
+		return STORE_EBUSY;
+	return rc == SQLITE_OK ? STORE_OK : STORE_EIO;
+}
+
+enum store_status store_db_open(const char *path, const unsigned char key[STORE_KEY_LEN],
+				sqlite3 **out, char **errstr)
+{
+	enum store_status s;
+	sqlite3 *db = NULL;
+
+	*out = NULL;
+	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL) !=
+	    SQLITE_OK) {
+		s = store_fail(errstr, STORE_EIO, "cannot open %s: %s", path,
+			       db ? sqlite3_errmsg(db) : "out of memory");
+		goto done;
+	}
+	sqlite3_busy_timeout(db, 10000);
+	s = store_db_key(db, key);
+	if (s == STORE_ECORRUPT) {
+		s = store_fail(errstr, s,
+			       "%s is damaged or does not match its keyslot file; "
+			       "restore both from a backup",
+			       path);
+		goto done;
+	}
+	if (s != STORE_OK) {
+		s = store_fail(errstr, s, "cannot read %s: %s", path, sqlite3_errmsg(db));
+		goto done;
+	}
+	if (sqlite3_exec(db,
+			 "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;"
+			 "PRAGMA foreign_keys = ON; PRAGMA secure_delete = ON;",
+			 NULL, NULL, NULL) != SQLITE_OK) {
+		s = store_fail(errstr, STORE_EIO, "cannot set up %s: %s", path,
+			       sqlite3_errmsg(db));
+		goto done;
+	}
+	*out = db;
+	db = NULL;
+done:
+	sqlite3_close(db);
+	return s;
+}
+
+static void os_user(char out[STORE_NAME_MAX + 1])
+{
+	struct passwd *pw = getpwuid(geteuid());
+
+	if (pw != NULL && pw->pw_name != NULL)
+		snprintf(out, STORE_NAME_MAX + 1, "%s", pw->pw_name);
+	else
+		snprintf(out, STORE_NAME_MAX + 1, "uid%u", (unsigned)geteuid());
+}
+
+struct store *store_new_session(const char *path)
+{
+	struct store *st = calloc(1, sizeof(*st));
+
+	if (st == NULL)
+		return NULL;
+	st->data_key = sodium_malloc(STORE_KEY_LEN);
+	st->hash_key = sodium_malloc(STORE_KEY_LEN);
+	if (st->data_key == NULL || st->hash_key == NULL || set_paths(st, path) != STORE_OK) {
+		store_close(&st);
+		return NULL;
+	}
+	os_user(st->os_user);
+	return st;
+}
+
+void store_close(struct store **stp)
+{
+	struct store *st;
+
+	if (stp == NULL || *stp == NULL)
+		return;
+	st = *stp;
+	if (st->db != NULL)
+		sqlite3_close(st->db);
+	sodium_free(st->data_key);
+	sodium_free(st->sign_sk);
+	sodium_free(st->hash_key);
+	free(st->path);
+	free(st->keys_path);
+	free(st->lock_path);
+	free(st);
+	*stp = NULL;
+}
+
+const char *store_user(const struct store *st)
+{
+	return st->user;
+}
+
+const char *store_role(const struct store *st)
+{
+	return st->role;
+}
+
+/* Creates the folders down to the store's, the last one with mode 0700. */
+static enum store_status make_dirs(const char *path, char **errstr)
+{
+	char *copy = strdup(path), *dir, *p;
+	enum store_status s = STORE_OK;
+
+	if (copy == NULL)
+		return STORE_ENOMEM;
+	dir = dirname(copy);
+	for (p = dir + 1; ; p++) {
+		if (*p != '/' && *p != '\0')
+			continue;
+		char c = *p;
+		*p = '\0';
+		if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
+			s = store_fail(errstr, STORE_EIO, "cannot create %s: %s", dir,
+				       strerror(errno));
+			break;
+		}
+		*p = c;
+		if (c == '\0')
+			break;
+	}
+	if (s == STORE_OK)
+		s = check_safe(dir, 1, errstr);
+	free(copy);
+	return s;
+}
+
+static void remove_files(const struct store *st)
+{
+	char *p;
+
+	unlink(st->path);
+	unlink(st->keys_path);
+	unlink(st->lock_path);
+	p = join(st->path, "-wal");
+	if (p != NULL)
+		unlink(p);
+	free(p);
+	p = join(st->path, "-shm");
+	if (p != NULL)
+		unlink(p);
+	free(p);
+}
+
+static enum store_status init_db(struct store *st, const char *admin,
+				 const unsigned char kek[STORE_KEY_LEN], char **errstr)
+{
+	enum store_status s;
+	unsigned char secret[STORE_KEY_LEN];
+	int fd;
+
+	fd = open(st->path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0)
+		return store_fail(errstr, STORE_EIO, "cannot create %s: %s", st->path,
+				  strerror(errno));
+	close(fd);
+	s = store_db_open(st->path, st->data_key, &st->db, errstr);
+	if (s == STORE_OK)
+		s = store_migrate(st, errstr);
+	if (s != STORE_OK)
+		return s;
+	s = store_begin(st);
+	randombytes_buf(secret, sizeof(secret));
+	if (s == STORE_OK)
+		s = store_secret_put(st, "address_hash_key", secret, sizeof(secret), errstr);
+	randombytes_buf(secret, sizeof(secret));
+	if (s == STORE_OK)
+		s = store_secret_put(st, "unsubscribe_key", secret, sizeof(secret), errstr);
+	sodium_memzero(secret, sizeof(secret));
+	if (s == STORE_OK)
+		s = store_user_insert(st, admin, "admin", kek, errstr);
+	if (s == STORE_OK)
+		s = store_session_load(st, admin, kek, errstr);
+	if (s == STORE_OK)
+		s = store_audit(st, "store.init", admin, "ok", "store created");
+	if (s == STORE_OK)
+		return store_commit(st);
+	store_rollback(st);
+	return s;
+}
+
+enum store_status store_init(const char *path, const char *admin, const char *password,
+			     enum store_kdf kdf, char **errstr)
+{
+	enum store_status s;
+	struct store *st = NULL;
+	struct keyfile kf = {0};
+	struct keyslot ks;
+	unsigned char kek[STORE_KEY_LEN];
+	unsigned long long ops;
+	size_t mem;
+	int created = 0;
+
+	s = store_name_check("user", admin, errstr);
+	if (s == STORE_OK)
+		s = store_password_check(admin, password, errstr);
+	if (s != STORE_OK)
+		return s;
+	st = store_new_session(path);
+	if (st == NULL)
+		return STORE_ENOMEM;
+	if (access(st->path, F_OK) == 0 || access(st->keys_path, F_OK) == 0) {
+		s = store_fail(errstr, STORE_EEXIST, "a store exists already at %s", path);
+		goto done;
+	}
+	s = make_dirs(path, errstr);
+	if (s != STORE_OK)
+		goto done;
+	created = 1;
+	randombytes_buf(st->data_key, STORE_KEY_LEN);
+	keyslot_kdf_params(kdf, &ops, &mem);
+	s = keyslot_create(&ks, admin, password, ops, mem, st->data_key, kek);
+	if (s == STORE_OK)
+		s = keyfile_add(&kf, &ks);
+	sodium_memzero(&ks, sizeof(ks));
+	if (s == STORE_OK)
+		s = keyfile_save(st->keys_path, &kf, errstr);
+	if (s == STORE_OK)
+		s = init_db(st, admin, kek, errstr);
+done:
+	sodium_memzero(kek, sizeof(kek));
+	keyfile_free(&kf);
+	if (s != STORE_OK && created)
+		remove_files(st);
+	store_close(&st);
+	return s;
+}
+
+enum store_status store_begin(struct store *st)
+{
+	if (st->tx_depth++ > 0)
+		return STORE_OK;
+	if (sqlite3_exec(st->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK) {
+		st->tx_depth = 0;
+		return (sqlite3_errcode(st->db) & 0xff) == SQLITE_BUSY ? STORE_EBUSY : STORE_EIO;
+	}
+	return STORE_OK;
+}
+
+enum store_status store_commit(struct store *st)
+{
+	if (st->tx_depth <= 0)
+		return STORE_EIO;
+	if (--st->tx_depth > 0)
+		return STORE_OK;
+	if (sqlite3_exec(st->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
+		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+		return (sqlite3_errcode(st->db) & 0xff) == SQLITE_BUSY ? STORE_EBUSY : STORE_EIO;
+	}
+	return STORE_OK;
+}
+
+void store_rollback(struct store *st)
+{
+	if (st->tx_depth > 0)
+		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+	st->tx_depth = 0;
+}

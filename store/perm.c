@@ -1,0 +1,233 @@
+/*
+ * store/perm.c: permissions, roles and the session's rights.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "store/private.h"
+
+static const struct {
+	const char *name, *what;
+} perms[STORE_PERM_COUNT] = {
+	[STORE_PERM_USERS] = {"users", "add, disable and unlock users; change their roles"},
+	[STORE_PERM_ROLES] = {"roles", "create custom roles"},
+	[STORE_PERM_SETTINGS] = {"settings", "read and change settings"},
+	[STORE_PERM_KEYS] = {"keys", "rotate the data key; manage DKIM keys"},
+	[STORE_PERM_AUDIT] = {"audit", "read and verify the audit trail"},
+	[STORE_PERM_REPORTS] = {"reports", "read campaign reports and counts"},
+	[STORE_PERM_SUBSCRIBERS_READ] = {"subscribers.read", "browse lists and subscribers"},
+	[STORE_PERM_SUBSCRIBERS_WRITE] = {"subscribers.write",
+					  "add, import, unsubscribe and suppress subscribers"},
+	[STORE_PERM_SUBSCRIBERS_EXPORT] = {"subscribers.export", "export lists to CSV"},
+	[STORE_PERM_SUBSCRIBERS_ERASE] = {"subscribers.erase",
+					  "erase a person's data (GDPR Art. 17)"},
+	[STORE_PERM_PII] = {"pii", "see email addresses unmasked"},
+	[STORE_PERM_LISTS] = {"lists", "create and remove lists"},
+	[STORE_PERM_SEGMENTS] = {"segments", "create and change segments"},
+	[STORE_PERM_TEMPLATES] = {"templates", "create and change templates"},
+	[STORE_PERM_CAMPAIGNS_READ] = {"campaigns.read", "see campaigns and their status"},
+	[STORE_PERM_CAMPAIGNS_EDIT] = {"campaigns.edit", "create, edit and submit campaigns"},
+	[STORE_PERM_CAMPAIGNS_APPROVE] = {"campaigns.approve", "approve or reject campaigns"},
+	[STORE_PERM_CAMPAIGNS_SEND] = {"campaigns.send",
+				       "schedule, send, pause, resume and cancel campaigns"},
+};
+
+const char *store_perm_name(enum store_perm p)
+{
+	if ((int)p < 0 || p >= STORE_PERM_COUNT)
+		return NULL;
+	return perms[p].name;
+}
+
+const char *store_perm_describe(enum store_perm p)
+{
+	if ((int)p < 0 || p >= STORE_PERM_COUNT)
+		return NULL;
+	return perms[p].what;
+}
+
+enum store_status store_perm_lookup(const char *name, enum store_perm *out)
+{
+	int i;
+
+	for (i = 0; i < STORE_PERM_COUNT; i++) {
+		if (strcmp(perms[i].name, name) == 0) {
+			*out = (enum store_perm)i;
+			return STORE_OK;
+		}
+	}
+	return STORE_ENOTFOUND;
+}
+
+bool store_can(const struct store *st, enum store_perm p)
+{
+	if (p == STORE_PERM_NONE)
+		return true;
+	if ((int)p < 0 || p >= STORE_PERM_COUNT)
+		return false;
+	return (st->perms >> p) & 1;
+}
+
+enum store_status store_require(struct store *st, enum store_perm p, const char *action,
+				char **errstr)
+{
+	char details[128];
+
+	if (store_can(st, p))
+		return STORE_OK;
+	snprintf(details, sizeof(details), "needs permission %s", store_perm_name(p));
+	store_audit(st, action, NULL, "denied", details);
+	return store_fail(errstr, STORE_EDENIED,
+			  "%s is not allowed for %s (role %s): it needs the permission \"%s\"",
+			  action, st->user, st->role, store_perm_name(p));
+}
+
+static enum store_status perms_of(struct store *st, const char *role, uint64_t *out,
+				  char **errstr)
+{
+	enum store_status s;
+	sqlite3_stmt *q = NULL;
+	enum store_perm p;
+	int rc;
+
+	*out = 0;
+	s = store_prepare(st, "SELECT perm FROM role_perms WHERE role = ?", &q, errstr);
+	if (s != STORE_OK)
+		return s;
+	sqlite3_bind_text(q, 1, role, -1, SQLITE_STATIC);
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW)
+		if (store_perm_lookup((const char *)sqlite3_column_text(q, 0), &p) == STORE_OK)
+			*out |= 1ULL << p;
+	sqlite3_finalize(q);
+	return rc == SQLITE_DONE ? STORE_OK : store_sqlfail(st, errstr, "reading roles");
+}
+
+enum store_status store_load_perms(struct store *st, char **errstr)
+{
+	return perms_of(st, st->role, &st->perms, errstr);
+}
+
+enum store_status store_user_can(struct store *st, const char *name, enum store_perm p,
+				 bool *result)
+{
+	enum store_status s;
+	sqlite3_stmt *q = NULL;
+	uint64_t bits = 0;
+	char role[STORE_NAME_MAX + 1] = "";
+
+	*result = false;
+	s = store_prepare(st, "SELECT role FROM users WHERE name = ? AND status = 'active'", &q,
+			  NULL);
+	if (s != STORE_OK)
+		return s;
+	sqlite3_bind_text(q, 1, name, -1, SQLITE_STATIC);
+	if (sqlite3_step(q) == SQLITE_ROW)
+		snprintf(role, sizeof(role), "%s", (const char *)sqlite3_column_text(q, 0));
+	sqlite3_finalize(q);
+	if (role[0] == '\0')
+		return STORE_ENOTFOUND;
+	s = perms_of(st, role, &bits, NULL);
+	*result = s == STORE_OK && ((bits >> p) & 1);
+	return s;
+}
+
+char *store_mask_address(const struct store *st, const char *address)
+{
+	const char *at = strrchr(address, '@');
+	size_t n;
+	char *out;
+
+	if (store_can(st, STORE_PERM_PII))
+		return strdup(address);
+	if (at == NULL || at == address)
+		return strdup("***");
+	n = strlen(at) + 5;
+	out = malloc(n);
+	if (out != NULL)
+		snprintf(out, n, "%c***%s", address[0] == '"' && at - address > 1 ? address[1]
+										 : address[0],
+			 at);
+	return out;
+}
+
+enum store_status store_role_list(struct store *st, store_role_cb cb, void *arg, char **errstr)
+{
+	enum store_status s;
+	sqlite3_stmt *q = NULL;
+	const char *names[STORE_PERM_COUNT + 1];
+	struct store_role_info info;
+	uint64_t bits;
+	int rc, n, i;
+
+	s = store_prepare(st, "SELECT name, builtin FROM roles ORDER BY builtin DESC, name", &q,
+			  errstr);
+	if (s != STORE_OK)
+		return s;
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		info.name = (const char *)sqlite3_column_text(q, 0);
+		info.builtin = sqlite3_column_int(q, 1) != 0;
+		s = perms_of(st, info.name, &bits, errstr);
+		if (s != STORE_OK)
+			break;
+		for (i = 0, n = 0; i < STORE_PERM_COUNT; i++)
+			if ((bits >> i) & 1)
+				names[n++] = perms[i].name;
+		names[n] = NULL;
+		info.perms = names;
+		if (cb(&info, arg) != 0)
+			break;
+	}
+	sqlite3_finalize(q);
+	if (s == STORE_OK && rc != SQLITE_ROW && rc != SQLITE_DONE)
+		s = store_sqlfail(st, errstr, "listing roles");
+	return s;
+}
+
+enum store_status store_role_add(struct store *st, const char *name, const char *const *names,
+				 size_t nperms, char **errstr)
+{
+	enum store_status s;
+	enum store_perm p;
+	sqlite3_stmt *q = NULL;
+	size_t i;
+
+	s = store_require(st, STORE_PERM_ROLES, "role.add", errstr);
+	if (s == STORE_OK)
+		s = store_name_check("role", name, errstr);
+	if (s != STORE_OK)
+		return s;
+	if (nperms == 0)
+		return store_fail(errstr, STORE_EUSAGE, "a role needs at least one permission");
+	for (i = 0; i < nperms; i++)
+		if (store_perm_lookup(names[i], &p) != STORE_OK)
+			return store_fail(errstr, STORE_EINVAL,
+					  "unknown permission \"%s\"; see: hato role list --perms",
+					  names[i]);
+	s = store_begin(st);
+	if (s != STORE_OK)
+		return store_sqlfail(st, errstr, "adding a role");
+	s = store_prepare(st, "INSERT INTO roles (name, builtin) VALUES (?, 0)", &q, errstr);
+	if (s == STORE_OK) {
+		sqlite3_bind_text(q, 1, name, -1, SQLITE_STATIC);
+		if (sqlite3_step(q) != SQLITE_DONE)
+			s = store_fail(errstr, STORE_EEXIST, "the role %s exists already", name);
+		sqlite3_finalize(q);
+	}
+	for (i = 0; s == STORE_OK && i < nperms; i++) {
+		s = store_prepare(st, "INSERT OR IGNORE INTO role_perms VALUES (?, ?)", &q, errstr);
+		if (s != STORE_OK)
+			break;
+		sqlite3_bind_text(q, 1, name, -1, SQLITE_STATIC);
+		sqlite3_bind_text(q, 2, names[i], -1, SQLITE_STATIC);
+		if (sqlite3_step(q) != SQLITE_DONE)
+			s = store_sqlfail(st, errstr, "adding a role");
+		sqlite3_finalize(q);
+	}
+	if (s == STORE_OK)
+		s = store_audit(st, "role.add", name, "ok", NULL);
+	if (s == STORE_OK)
+		return store_commit(st);
+	store_rollback(st);
+	return s;
+}

@@ -1,0 +1,138 @@
+/*
+ * store/private.h: what only the files of store/ share. Nothing outside store/ may
+ * include this file.
+ */
+#ifndef HATO_STORE_PRIVATE_H
+#define HATO_STORE_PRIVATE_H
+
+#include <sqlite3.h>
+#include <stdarg.h>
+
+#include "store/store.h"
+
+#define STORE_KEY_LEN 32
+#define STORE_NAME_MAX 64
+
+struct store {
+	sqlite3 *db;
+	char *path;      /* the database file */
+	char *keys_path; /* the keyslot file */
+	char *lock_path; /* guards the keyslot file */
+	unsigned char *data_key; /* sodium_malloc'd, STORE_KEY_LEN */
+	unsigned char *sign_sk;  /* sodium_malloc'd, the user's Ed25519 secret key, or NULL */
+	unsigned char *hash_key; /* sodium_malloc'd, keys store_address_hash */
+	int64_t user_id;
+	char user[STORE_NAME_MAX + 1];
+	char role[STORE_NAME_MAX + 1];
+	char os_user[STORE_NAME_MAX + 1];
+	uint64_t perms; /* bit i set: the role holds enum store_perm i */
+	int tx_depth;
+};
+
+/* Fills *errstr (when not NULL) with a formatted, allocated sentence. Returns s. */
+enum store_status store_fail(char **errstr, enum store_status s, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/* Maps a SQLite result code to a status and describes it, naming `what`. */
+enum store_status store_sqlfail(struct store *st, char **errstr, const char *what);
+
+/* Prepares SQL; on failure reports through errstr. */
+enum store_status store_prepare(struct store *st, const char *sql, sqlite3_stmt **stmt,
+				char **errstr);
+/* Runs SQL that returns no rows. */
+enum store_status store_exec(struct store *st, const char *sql, char **errstr);
+
+/* The current UTC time as "YYYY-MM-DDTHH:MM:SSZ". */
+void store_utc_now(char out[21]);
+
+/* Sets the SQLCipher key and checks that it opens the database. */
+enum store_status store_db_key(sqlite3 *db, const unsigned char key[STORE_KEY_LEN]);
+/* Opens the database file with the key, applying hato's pragmas. */
+enum store_status store_db_open(const char *path, const unsigned char key[STORE_KEY_LEN],
+				sqlite3 **out, char **errstr);
+
+/* A store with its paths set and no database open yet. */
+struct store *store_new_session(const char *path);
+/* Checks that the store's folder and file exist and are safe to open. */
+enum store_status store_check_files(const char *path, char **errstr);
+
+/* Runs every migration newer than PRAGMA user_version, in one transaction. */
+enum store_status store_migrate(struct store *st, char **errstr);
+
+/* Loads the role's permissions into st->perms. */
+enum store_status store_load_perms(struct store *st, char **errstr);
+
+/* Reads a secret from the secrets table into buf, which holds exactly len bytes. */
+enum store_status store_secret_get(struct store *st, const char *name, unsigned char *buf,
+				   size_t len);
+enum store_status store_secret_put(struct store *st, const char *name, const unsigned char *buf,
+				   size_t len, char **errstr);
+
+/* Inserts a user row with a new Ed25519 pair whose secret half is sealed under kek. */
+enum store_status store_user_insert(struct store *st, const char *name, const char *role,
+				    const unsigned char kek[STORE_KEY_LEN], char **errstr);
+/* Makes `name` the session's user: loads the role, its permissions and signing key. */
+enum store_status store_session_load(struct store *st, const char *name,
+				     const unsigned char kek[STORE_KEY_LEN], char **errstr);
+/* Finishes a key rotation that died between rekeying and replacing the keyslot file. */
+enum store_status store_recover_rotation(struct store *st, const char *user,
+					 const char *password, unsigned char *kek, char **errstr);
+/* Writes pending failed-login records to the audit trail. */
+enum store_status store_audit_pending(struct store *st, char **lines, size_t n);
+
+/* ---- keyslot.c --------------------------------------------------------- */
+
+#define KEYSLOT_SALT 16  /* crypto_pwhash_SALTBYTES */
+#define KEYSLOT_NONCE 24 /* crypto_secretbox_NONCEBYTES */
+#define KEYSLOT_MAX_FAILS 10
+
+struct keyslot {
+	char name[STORE_NAME_MAX + 1];
+	unsigned long long ops;
+	size_t mem;
+	unsigned char salt[KEYSLOT_SALT];
+	unsigned char box_pk[32];
+	unsigned char sk_nonce[KEYSLOT_NONCE];
+	unsigned char sk_wrapped[32 + 16]; /* secretbox(box_sk, KEK) */
+	unsigned char sealed_dk[32 + 48];  /* crypto_box_seal(data key, box_pk) */
+	int fails;
+	long long last_fail;
+	int locked;
+};
+
+struct keyfile {
+	struct keyslot *slots;
+	size_t n;
+	char **pending; /* failed-login records waiting for the audit trail */
+	size_t npending;
+};
+
+/* Takes the exclusive lock that guards the keyslot file. Returns a fd, or -1. */
+int keyfile_lock(const char *lock_path);
+void keyfile_unlock(int fd);
+
+/* Reads and strictly parses the keyslot file. A missing file is STORE_ENOTFOUND. */
+enum store_status keyfile_load(const char *path, struct keyfile *kf, char **errstr);
+/* Writes the keyslot file atomically (temp file, fsync, rename), mode 0600. */
+enum store_status keyfile_save(const char *path, const struct keyfile *kf, char **errstr);
+void keyfile_free(struct keyfile *kf);
+struct keyslot *keyfile_find(struct keyfile *kf, const char *name);
+/* Appends a slot (copied). */
+enum store_status keyfile_add(struct keyfile *kf, const struct keyslot *ks);
+void keyfile_remove(struct keyfile *kf, const char *name);
+enum store_status keyfile_add_pending(struct keyfile *kf, const char *line);
+
+/* Fills a slot for `name`: new salt and X25519 pair, the data key sealed to it. */
+enum store_status keyslot_create(struct keyslot *ks, const char *name, const char *password,
+				 unsigned long long ops, size_t mem,
+				 const unsigned char dk[STORE_KEY_LEN], unsigned char kek[STORE_KEY_LEN]);
+/* The Argon2id cost of each KDF level. */
+void keyslot_kdf_params(enum store_kdf kdf, unsigned long long *ops, size_t *mem);
+/* Derives the KEK from the password and unwraps the data key. EAUTH when wrong. */
+enum store_status keyslot_open(const struct keyslot *ks, const char *password,
+			       unsigned char dk[STORE_KEY_LEN], unsigned char kek[STORE_KEY_LEN]);
+/* Seals a new data key to the slot's public key (key rotation). */
+enum store_status keyslot_reseal(struct keyslot *ks, const unsigned char dk[STORE_KEY_LEN]);
+/* Seconds a user must wait after `fails` failures in a row. */
+long keyslot_delay(int fails);
+
+#endif

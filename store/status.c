@@ -1,0 +1,163 @@
+/*
+ * store/status.c: status strings and the helpers every store file shares.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "store/private.h"
+
+const char *store_strstatus(enum store_status s)
+{
+	switch (s) {
+	case STORE_OK: return "success";
+	case STORE_EUSAGE: return "bad usage";
+	case STORE_EINVAL: return "invalid data";
+	case STORE_EEXIST: return "already exists";
+	case STORE_ENOTFOUND: return "not found";
+	case STORE_EAUTH: return "authentication failed";
+	case STORE_ELOCKED: return "account locked";
+	case STORE_EDELAY: return "login delayed after failures";
+	case STORE_EDENIED: return "permission denied";
+	case STORE_EBUSY: return "store busy";
+	case STORE_EUNSAFE: return "unsafe file permissions";
+	case STORE_ECORRUPT: return "store damaged";
+	case STORE_EIO: return "input/output error";
+	case STORE_ENOMEM: return "out of memory";
+	}
+	return "unknown status";
+}
+
+enum store_status store_fail(char **errstr, enum store_status s, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+	char *buf;
+
+	if (errstr == NULL)
+		return s;
+	free(*errstr);
+	*errstr = NULL;
+	va_start(ap, fmt);
+	n = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return s;
+	buf = malloc((size_t)n + 1);
+	if (buf == NULL)
+		return s;
+	va_start(ap, fmt);
+	vsnprintf(buf, (size_t)n + 1, fmt, ap);
+	va_end(ap);
+	*errstr = buf;
+	return s;
+}
+
+enum store_status store_sqlfail(struct store *st, char **errstr, const char *what)
+{
+	int code = sqlite3_extended_errcode(st->db) & 0xff;
+	const char *msg = sqlite3_errmsg(st->db);
+
+	switch (code) {
+	case SQLITE_BUSY:
+	case SQLITE_LOCKED:
+		return store_fail(errstr, STORE_EBUSY,
+				  "%s: the store is busy (another hato holds a lock); try again",
+				  what);
+	case SQLITE_NOTADB:
+	case SQLITE_CORRUPT:
+		return store_fail(errstr, STORE_ECORRUPT, "%s: the store is damaged: %s", what,
+				  msg);
+	case SQLITE_NOMEM:
+		return store_fail(errstr, STORE_ENOMEM, "%s: out of memory", what);
+	case SQLITE_CONSTRAINT:
+		return store_fail(errstr, STORE_EEXIST, "%s: %s", what, msg);
+	case SQLITE_FULL:
+	case SQLITE_IOERR:
+	case SQLITE_CANTOPEN:
+	case SQLITE_READONLY:
+	default:
+		return store_fail(errstr, STORE_EIO, "%s: %s", what, msg);
+	}
+}
+
+enum store_status store_prepare(struct store *st, const char *sql, sqlite3_stmt **stmt,
+				char **errstr)
+{
+	if (sqlite3_prepare_v2(st->db, sql, -1, stmt, NULL) != SQLITE_OK) {
+		*stmt = NULL;
+		return store_sqlfail(st, errstr, "store");
+	}
+	return STORE_OK;
+}
+
+enum store_status store_exec(struct store *st, const char *sql, char **errstr)
+{
+	if (sqlite3_exec(st->db, sql, NULL, NULL, NULL) != SQLITE_OK)
+		return store_sqlfail(st, errstr, "store");
+	return STORE_OK;
+}
+
+void store_utc_now(char out[21])
+{
+	time_t t = time(NULL);
+	struct tm tm;
+
+	gmtime_r(&t, &tm);
+	strftime(out, 21, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+enum store_status store_name_check(const char *what, const char *name, char **errstr)
+{
+	size_t i, n = strlen(name);
+
+	if (n == 0 || n > STORE_NAME_MAX)
+		return store_fail(errstr, STORE_EINVAL,
+				  "%s name must be 1 to %d characters long", what, STORE_NAME_MAX);
+	for (i = 0; i < n; i++) {
+		char c = name[i];
+		int ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+			 (c >= '0' && c <= '9') || (i > 0 && (c == '.' || c == '_' || c == '-'));
+		if (!ok)
+			return store_fail(errstr, STORE_EINVAL,
+					  "%s name may hold only letters, digits, '.', '_' and '-', "
+					  "and must start with a letter or digit",
+					  what);
+	}
+	return STORE_OK;
+}
+
+static size_t utf8_chars(const char *s)
+{
+	size_t n = 0;
+
+	for (; *s; s++)
+		if (((unsigned char)*s & 0xc0) != 0x80)
+			n++;
+	return n;
+}
+
+enum store_status store_password_check(const char *user, const char *password, char **errstr)
+{
+	if (utf8_chars(password) < 12)
+		return store_fail(errstr, STORE_EINVAL,
+				  "the password is too short: use at least 12 characters");
+	if (user != NULL && strcasecmp(user, password) == 0)
+		return store_fail(errstr, STORE_EINVAL,
+				  "the password must differ from the user name");
+	return STORE_OK;
+}
+
+enum store_status store_kdf_parse(const char *s, enum store_kdf *out)
+{
+	if (strcmp(s, "interactive") == 0)
+		*out = STORE_KDF_INTERACTIVE;
+	else if (strcmp(s, "moderate") == 0)
+		*out = STORE_KDF_MODERATE;
+	else if (strcmp(s, "sensitive") == 0)
+		*out = STORE_KDF_SENSITIVE;
+	else
+		return STORE_EUSAGE;
+	return STORE_OK;
+}

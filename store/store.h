@@ -1,0 +1,285 @@
+/*
+ * store: hato's encrypted database.
+ *
+ * Everything hato keeps lives in one SQLCipher database file, encrypted with a
+ * random 256-bit data key. Beside it lies a keyslot file ("<store>.keys"):
+ * one slot per user, holding the data key wrapped (crypto_secretbox) under a
+ * key that Argon2id derives from that user's password. Opening the store means
+ * unwrapping a slot; nothing in the database is readable without one.
+ *
+ * Files:
+ *   db.c        open, create, file checks, pragmas, transactions, key rotation
+ *   schema.c    the versioned schema and its migrations
+ *   keyslot.c   the keyslot file: KDF, wrap/unwrap, failed-login counters
+ *   user.c      users, roles and permissions
+ *   audit.c     the hash-chained audit trail
+ *   config.c    settings and secrets
+ *   status.c    status strings and the small helpers every file shares
+ *
+ * Depends on: SQLCipher, libsodium. No other hato module.
+ *
+ * Error contract: every function returns enum store_status. Where words help
+ * the caller, it also fills *errstr with a malloc'd sentence that the caller
+ * frees; errstr may be NULL. No error string ever holds a secret.
+ */
+#ifndef HATO_STORE_H
+#define HATO_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+struct store;
+
+enum store_status {
+	STORE_OK = 0,
+	STORE_EUSAGE,    /* the caller passed something malformed */
+	STORE_EINVAL,    /* bad data: a weak password, a bad name, a failed check */
+	STORE_EEXIST,    /* the object exists already */
+	STORE_ENOTFOUND, /* no such store, user, role or object */
+	STORE_EAUTH,     /* wrong user or password */
+	STORE_ELOCKED,   /* account locked until an admin unlocks it */
+	STORE_EDELAY,    /* login refused for now after recent failures */
+	STORE_EDENIED,   /* the user's role lacks the permission */
+	STORE_EBUSY,     /* the database stayed locked past the busy timeout */
+	STORE_EUNSAFE,   /* file permissions or ownership are unsafe */
+	STORE_ECORRUPT,  /* the database or keyslot file is damaged */
+	STORE_EIO,       /* an I/O or database error */
+	STORE_ENOMEM,
+};
+
+/* A constant English name for the status. */
+const char *store_strstatus(enum store_status s);
+
+/* ---- Opening ---------------------------------------------------------- */
+
+enum store_kdf {
+	STORE_KDF_INTERACTIVE,
+	STORE_KDF_MODERATE,
+	STORE_KDF_SENSITIVE,
+};
+
+/* Parses "interactive", "moderate" or "sensitive". */
+enum store_status store_kdf_parse(const char *s, enum store_kdf *out);
+
+/*
+ * The store path: `override` when not NULL, else $HATO_STORE, else
+ * $XDG_DATA_HOME/hato/hato.db, else ~/.local/share/hato/hato.db.
+ * *path is allocated; the caller frees it.
+ */
+enum store_status store_path(const char *override, char **path, char **errstr);
+
+/*
+ * Password rules: at least 12 characters and not the user name. Returns
+ * STORE_EINVAL with a reason otherwise.
+ */
+enum store_status store_password_check(const char *user, const char *password, char **errstr);
+
+/* User and role names: 1 to 64 of [A-Za-z0-9._-], starting with a letter or digit. */
+enum store_status store_name_check(const char *what, const char *name, char **errstr);
+
+/*
+ * Creates a new store at `path` with one admin user. Fails with STORE_EEXIST
+ * when a store is there. The folder is created with mode 0700, the files 0600.
+ */
+enum store_status store_init(const char *path, const char *admin, const char *password,
+			     enum store_kdf kdf, char **errstr);
+
+/*
+ * Opens the store at `path` as `user`, authenticating with `password`.
+ * A failed login is counted in the keyslot file, delays the next attempt and,
+ * after 10 failures in a row, locks the account. Failures are written to the
+ * audit trail at the next successful open. On success *out is the store; the
+ * caller closes it with store_close. The password is not kept.
+ */
+enum store_status store_open(const char *path, const char *user, const char *password,
+			     struct store **out, char **errstr);
+
+/* Closes the store, wipes its keys and sets *st to NULL. Accepts NULL. */
+void store_close(struct store **st);
+
+/* The logged-in user's name and role. Owned by the store. */
+const char *store_user(const struct store *st);
+const char *store_role(const struct store *st);
+
+/* ---- Permissions ------------------------------------------------------ */
+
+enum store_perm {
+	STORE_PERM_USERS,
+	STORE_PERM_ROLES,
+	STORE_PERM_SETTINGS,
+	STORE_PERM_KEYS,
+	STORE_PERM_AUDIT,
+	STORE_PERM_REPORTS,
+	STORE_PERM_SUBSCRIBERS_READ,
+	STORE_PERM_SUBSCRIBERS_WRITE,
+	STORE_PERM_SUBSCRIBERS_EXPORT,
+	STORE_PERM_SUBSCRIBERS_ERASE,
+	STORE_PERM_PII,
+	STORE_PERM_LISTS,
+	STORE_PERM_SEGMENTS,
+	STORE_PERM_TEMPLATES,
+	STORE_PERM_CAMPAIGNS_READ,
+	STORE_PERM_CAMPAIGNS_EDIT,
+	STORE_PERM_CAMPAIGNS_APPROVE,
+	STORE_PERM_CAMPAIGNS_SEND,
+	STORE_PERM_COUNT,
+	STORE_PERM_NONE = -1, /* for commands that need only a login */
+};
+
+/* The permission's name ("subscribers.export"), or NULL when out of range. */
+const char *store_perm_name(enum store_perm p);
+/* A one-line description of the permission. */
+const char *store_perm_describe(enum store_perm p);
+/* Looks a permission up by name; STORE_ENOTFOUND if there is none. */
+enum store_status store_perm_lookup(const char *name, enum store_perm *out);
+
+/* True when the logged-in user's role holds the permission. */
+bool store_can(const struct store *st, enum store_perm p);
+
+/*
+ * Checks the permission; on refusal writes a "denied" record to the audit
+ * trail and returns STORE_EDENIED with an explanation naming the permission.
+ */
+enum store_status store_require(struct store *st, enum store_perm p, const char *action,
+				char **errstr);
+
+/*
+ * Masks an address for a user without the pii permission:
+ * "taro@example.com" -> "t***@example.com". Returns an allocated string.
+ */
+char *store_mask_address(const struct store *st, const char *address);
+
+/* ---- Users and roles -------------------------------------------------- */
+
+struct store_user_info {
+	const char *name;
+	const char *role;
+	const char *status; /* "active", "disabled" */
+	int failures;       /* failed logins in a row */
+	bool locked;
+	time_t created;
+};
+
+typedef int (*store_user_cb)(const struct store_user_info *u, void *arg);
+
+enum store_status store_user_add(struct store *st, const char *name, const char *role,
+				 const char *password, enum store_kdf kdf, char **errstr);
+/* Calls cb for every user, sorted by name. A non-zero return from cb stops. */
+enum store_status store_user_list(struct store *st, store_user_cb cb, void *arg, char **errstr);
+enum store_status store_user_set_role(struct store *st, const char *name, const char *role,
+				      char **errstr);
+/* Disables the user and removes the user's keyslot. */
+enum store_status store_user_disable(struct store *st, const char *name, char **errstr);
+enum store_status store_user_unlock(struct store *st, const char *name, char **errstr);
+/*
+ * Sets a new password. For the logged-in user it rewraps the slot and reseals
+ * the user's signing key; for another user (needs STORE_PERM_USERS) it
+ * rewraps that user's slot and issues a new signing key pair.
+ */
+enum store_status store_user_passwd(struct store *st, const char *name, const char *password,
+				    char **errstr);
+
+/* The user's Ed25519 public key (32 bytes). */
+enum store_status store_user_pubkey(struct store *st, const char *name, unsigned char pk[32],
+				    char **errstr);
+/* Signs msg with the logged-in user's Ed25519 key. sig is 64 bytes. */
+enum store_status store_sign(struct store *st, const unsigned char *msg, size_t len,
+			     unsigned char sig[64]);
+
+struct store_role_info {
+	const char *name;
+	bool builtin;
+	const char *const *perms; /* NULL-terminated */
+};
+typedef int (*store_role_cb)(const struct store_role_info *r, void *arg);
+
+enum store_status store_role_list(struct store *st, store_role_cb cb, void *arg, char **errstr);
+/* Creates a custom role from permission names. */
+enum store_status store_role_add(struct store *st, const char *name, const char *const *perms,
+				 size_t nperms, char **errstr);
+
+/* Does the named active user's role hold the permission? */
+enum store_status store_user_can(struct store *st, const char *name, enum store_perm p,
+				 bool *result);
+
+/* ---- Keys ------------------------------------------------------------- */
+
+/*
+ * Rekeys the database with a new random data key and rewraps every active
+ * user's slot. Each slot holds an X25519 key pair whose secret half is sealed
+ * under the user's password-derived key, and the data key is sealed to the
+ * slot's public half, so the store can rewrap every slot without knowing any
+ * password. Needs STORE_PERM_KEYS.
+ */
+enum store_status store_key_rotate(struct store *st, char **errstr);
+
+/*
+ * A keyed hash (BLAKE2b under a store secret) of a lower-cased email
+ * address, as 32 hex characters plus NUL. Used wherever an address must be
+ * recognisable but not readable: the audit trail, the erasure list.
+ */
+void store_address_hash(const struct store *st, const char *address, char out[65]);
+
+/* ---- Audit trail ------------------------------------------------------ */
+
+/*
+ * Appends a record. `object` and `details` may be NULL. Details must never
+ * carry a secret or a plain email address: use store_address_hash.
+ */
+enum store_status store_audit(struct store *st, const char *action, const char *object,
+			      const char *outcome, const char *details);
+
+struct store_audit_record {
+	int64_t id;
+	const char *time; /* UTC, ISO 8601 */
+	const char *user;
+	const char *os_user;
+	const char *action;
+	const char *object;
+	const char *outcome;
+	const char *details;
+};
+struct store_audit_filter {
+	const char *since; /* ISO 8601 date or time, or NULL */
+	const char *user;
+	const char *action; /* exact, or a prefix ending in '.' such as "user." */
+};
+typedef int (*store_audit_cb)(const struct store_audit_record *r, void *arg);
+
+enum store_status store_audit_log(struct store *st, const struct store_audit_filter *f,
+				  store_audit_cb cb, void *arg, char **errstr);
+/*
+ * Recomputes the hash chain. On a break returns STORE_ECORRUPT and sets
+ * *bad_id to the first record whose hash does not match.
+ */
+enum store_status store_audit_verify(struct store *st, int64_t *bad_id, int64_t *count,
+				     char **errstr);
+
+/* ---- Settings --------------------------------------------------------- */
+
+/* A key is a secret when its name ends in "password". */
+bool store_config_is_secret(const char *key);
+/* Known keys; setting an unknown key fails with STORE_EINVAL. */
+bool store_config_known(const char *key);
+enum store_status store_config_set(struct store *st, const char *key, const char *value,
+				   char **errstr);
+/*
+ * *value is allocated (NULL and STORE_ENOTFOUND when unset). Secrets come back
+ * in clear: for the program's own use, never to print.
+ */
+enum store_status store_config_get(struct store *st, const char *key, char **value,
+				   char **errstr);
+typedef int (*store_config_cb)(const char *key, const char *value, bool secret, void *arg);
+/* Lists settings; secret values are passed as "********". */
+enum store_status store_config_list(struct store *st, store_config_cb cb, void *arg,
+				    char **errstr);
+
+/* ---- Transactions ----------------------------------------------------- */
+
+enum store_status store_begin(struct store *st);
+enum store_status store_commit(struct store *st);
+void store_rollback(struct store *st);
+
+#endif

@@ -1,0 +1,489 @@
+/*
+ * store/user.c: users, their keyslots and signing keys, and store secrets.
+ */
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "store/private.h"
+
+enum store_status store_secret_get(struct store *st, const char *name, unsigned char *buf,
+				   size_t len)
+{
+	enum store_status s;
+	sqlite3_stmt *q = NULL;
+
+	s = store_prepare(st, "SELECT value FROM secrets WHERE name = ?", &q, NULL);
+	if (s != STORE_OK)
+		return s;
+	sqlite3_bind_text(q, 1, name, -1, SQLITE_STATIC);
+	s = STORE_ECORRUPT;
+	if (sqlite3_step(q) == SQLITE_ROW && (size_t)sqlite3_column_bytes(q, 0) == len) {
+		memcpy(buf, sqlite3_column_blob(q, 0), len);
+		s = STORE_OK;
+	}
+	sqlite3_finalize(q);
+	return s;
+}
+
+enum store_status store_secret_put(struct store *st, const char *name, const unsigned char *buf,
+				   size_t len, char **errstr)
+{
+	enum store_status s;
+	sqlite3_stmt *q = NULL;
+
+	s = store_prepare(st, "INSERT OR REPLACE INTO secrets (name, value) VALUES (?, ?)", &q,
+			  errstr);
+	if (s != STORE_OK)
+		return s;
+	sqlite3_bind_text(q, 1, name, -1, SQLITE_STATIC);
+	sqlite3_bind_blob(q, 2, buf, (int)len, SQLITE_STATIC);
+	if (sqlite3_step(q) != SQLITE_DONE)
+		s = store_sqlfail(st, errstr, "saving a store secret");
+	sqlite3_finalize(q);
+	return s;
+}
+
+/* Makes a new Ed25519 pair and stores it for the user, sealed under kek. */
+static enum store_status set_sign_key(struct store *st, const char *name, const char *sql,
+				      const unsigned char kek[STORE_KEY_LEN],
+				      const unsigned char *keep_sk, char **errstr)
+{
+	unsigned char pk[crypto_sign_PUBLICKEYBYTES], sk[crypto_sign_SECRETKEYBYTES];
+	unsigned char nonce[crypto_secretbox_NONCEBYTES];
+	unsigned char sealed[crypto_sign_SECRETKEYBYTES + crypto_secretbox_MACBYTES];
+	enum store_status s;
+	sqlite3_stmt *q = NULL;
+
+	if (keep_sk != NULL) {
+		memcpy(sk, keep_sk, sizeof(sk));
+		crypto_sign_ed25519_sk_to_pk(pk, sk);
+	} else {
+		crypto_sign_keypair(pk, sk);
+	}
+	randombytes_buf(nonce, sizeof(nonce));
+	crypto_secretbox_easy(sealed, sk, sizeof(sk), nonce, kek);
+	sodium_memzero(sk, sizeof(sk));
+	s = store_prepare(st, sql, &q, errstr);
+	if (s != STORE_OK)
+		return s;
+	sqlite3_bind_blob(q, 1, pk, sizeof(pk), SQLITE_STATIC);
+	sqlite3_bind_blob(q, 2, nonce, sizeof(nonce), SQLITE_STATIC);
+	sqlite3_bind_blob(q, 3, sealed, sizeof(sealed), SQLITE_STATIC);
+	sqlite3_bind_text(q, 4, name, -1, SQLITE_STATIC);
+	if (sqlite3_step(q) != SQLITE_DONE)
+		s = store_sqlfail(st, errstr, "saving a user");
+	else if (sqlite3_changes(st->db) != 1)
+		s = store_fail(errstr, STORE_ENOTFOUND, "there is no user %s", name);
+	sqlite3_finalize(q);
+	return s;
+}
+
+enum store_status store_user_insert(struct store *st, const char *name, const char *role,
+				    const unsigned char kek[STORE_KEY_LEN], char **errstr)
+{
+	enum store_status s;
+	sqlite3_stmt *q = NULL;
+
+	s = store_prepare(st, "INSERT INTO users (name, role, created, sign_pk, sign_nonce, "
+			      "sign_sealed) VALUES (?, ?, ?, x'', x'', x'')",
+			  &q, errstr);
+	if (s != STORE_OK)
+		return s;
+	sqlite3_bind_text(q, 1, name, -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 2, role, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(q, 3, (sqlite3_int64)time(NULL));
+	if (sqlite3_step(q) != SQLITE_DONE)
+		s = (sqlite3_extended_errcode(st->db) == SQLITE_CONSTRAINT_FOREIGNKEY)
+			    ? store_fail(errstr, STORE_ENOTFOUND, "there is no role %s", role)
+			    : store_fail(errstr, STORE_EEXIST, "the user %s exists already", name);
+	sqlite3_finalize(q);
+	if (s != STORE_OK)
+		return s;
+	return set_sign_key(st, name,
+			    "UPDATE users SET sign_pk = ?, sign_nonce = ?, sign_sealed = ? "
+			    "WHERE name = ?",
+			    kek, NULL, errstr);
+}
+
+enum store_status store_session_load(struct store *st, const char *name,
+				     const unsigned char kek[STORE_KEY_LEN], char **errstr)
+{
+	enum store_status s;
+	sqlite3_stmt *q = NULL;
+
+	s = store_prepare(st, "SELECT id, role, status, sign_nonce, sign_sealed FROM users "
+			      "WHERE name = ?",
+			  &q, errstr);
+	if (s != STORE_OK)
+		return s;
+	sqlite3_bind_text(q, 1, name, -1, SQLITE_STATIC);
+	if (sqlite3_step(q) != SQLITE_ROW) {
+		s = store_fail(errstr, STORE_EAUTH, "login failed: unknown user or wrong password");
+		goto done;
+	}
+	if (strcmp((const char *)sqlite3_column_text(q, 2), "active") != 0) {
+		s = store_fail(errstr, STORE_EAUTH, "the account %s is disabled", name);
+		goto done;
+	}
+	st->user_id = sqlite3_column_int64(q, 0);
+	snprintf(st->user, sizeof(st->user), "%s", name);
+	snprintf(st->role, sizeof(st->role), "%s", (const char *)sqlite3_column_text(q, 1));
+	if (st->sign_sk == NULL)
+		st->sign_sk = sodium_malloc(crypto_sign_SECRETKEYBYTES);
+	if (st->sign_sk == NULL) {
+		s = STORE_ENOMEM;
+		goto done;
+	}
+	if (sqlite3_column_bytes(q, 3) != crypto_secretbox_NONCEBYTES ||
+	    sqlite3_column_bytes(q, 4) != crypto_sign_SECRETKEYBYTES + crypto_secretbox_MACBYTES ||
+	    crypto_secretbox_open_easy(st->sign_sk, sqlite3_column_blob(q, 4),
+				       (unsigned long long)sqlite3_column_bytes(q, 4),
+				       sqlite3_column_blob(q, 3), kek) != 0) {
+		s = store_fail(errstr, STORE_ECORRUPT, "the signing key of %s is damaged", name);
+		goto done;
+	}
+	s = store_secret_get(st, "address_hash_key", st->hash_key, STORE_KEY_LEN);
+	if (s != STORE_OK) {
+		s = store_fail(errstr, s, "the store's secrets are damaged");
+		goto done;
+	}
+	s = store_load_perms(st, errstr);
+done:
+	sqlite3_finalize(q);
+	return s;
+}
+
+/* Runs fn on the keyslot file under its lock, then saves it. */
+static enum store_status with_keyfile(struct store *st,
+				      enum store_status (*fn)(struct keyfile *, void *), void *arg,
+				      char **errstr)
+{
+	enum store_status s;
+	struct keyfile kf;
+	int fd = keyfile_lock(st->lock_path);
+
+	if (fd < 0)
+		return store_fail(errstr, STORE_EIO, "cannot lock %s", st->lock_path);
+	s = keyfile_load(st->keys_path, &kf, errstr);
+	if (s == STORE_OK) {
+		s = fn(&kf, arg);
+		if (s == STORE_OK)
+			s = keyfile_save(st->keys_path, &kf, errstr);
+		keyfile_free(&kf);
+	}
+	keyfile_unlock(fd);
+	return s;
+}
+
+static enum store_status put_slot(struct keyfile *kf, void *arg)
+{
+	struct keyslot *ks = arg, *old = keyfile_find(kf, ks->name);
+
+	if (old != NULL) {
+		*old = *ks;
+		return STORE_OK;
+	}
+	return keyfile_add(kf, ks);
+}
+
+static enum store_status drop_slot(struct keyfile *kf, void *arg)
+{
+	keyfile_remove(kf, arg);
+	return STORE_OK;
+}
+
+static enum store_status unlock_slot(struct keyfile *kf, void *arg)
+{
+	struct keyslot *ks = keyfile_find(kf, arg);
+
+	if (ks == NULL)
+		return STORE_ENOTFOUND;
+	ks->fails = 0;
+	ks->locked = 0;
+	ks->last_fail = 0;
+	return STORE_OK;
+}
+
+/* Fails unless the user exists and is active; fills role when not NULL. */
+static enum store_status active_user(struct store *st, const char *name, char *role,
+				     char **errstr)
+{
+	enum store_status s;
+	sqlite3_stmt *q = NULL;
+
+	s = store_prepare(st, "SELECT role, status FROM users WHERE name = ?", &q, errstr);
+	if (s != STORE_OK)
+		return s;
+	sqlite3_bind_text(q, 1, name, -1, SQLITE_STATIC);
+	if (sqlite3_step(q) != SQLITE_ROW)
+		s = store_fail(errstr, STORE_ENOTFOUND, "there is no user %s", name);
+	else if (strcmp((const char *)sqlite3_column_text(q, 1), "active") != 0)
+		s = store_fail(errstr, STORE_EINVAL, "the user %s is disabled", name);
+	else if (role != NULL)
+		snprintf(role, STORE_NAME_MAX + 1, "%s", (const char *)sqlite3_column_text(q, 0));
+	sqlite3_finalize(q);
+	return s;
+}
+
+enum store_status store_user_add(struct store *st, const char *name, const char *role,
+				 const char *password, enum store_kdf kdf, char **errstr)
+{
+	enum store_status s;
+	struct keyslot ks;
+	unsigned char kek[STORE_KEY_LEN];
+	unsigned long long ops;
+	size_t mem;
+
+	s = store_require(st, STORE_PERM_USERS, "user.add", errstr);
+	if (s == STORE_OK)
+		s = store_name_check("user", name, errstr);
+	if (s == STORE_OK)
+		s = store_password_check(name, password, errstr);
+	if (s != STORE_OK)
+		return s;
+	keyslot_kdf_params(kdf, &ops, &mem);
+	s = keyslot_create(&ks, name, password, ops, mem, st->data_key, kek);
+	if (s != STORE_OK)
+		goto wipe;
+	s = store_begin(st);
+	if (s == STORE_OK)
+		s = store_user_insert(st, name, role, kek, errstr);
+	if (s == STORE_OK)
+		s = store_audit(st, "user.add", name, "ok", role);
+	if (s == STORE_OK)
+		s = with_keyfile(st, put_slot, &ks, errstr);
+	if (s == STORE_OK)
+		s = store_commit(st);
+	else
+		store_rollback(st);
+wipe:
+	sodium_memzero(kek, sizeof(kek));
+	sodium_memzero(&ks, sizeof(ks));
+	return s;
+}
+
+enum store_status store_user_list(struct store *st, store_user_cb cb, void *arg, char **errstr)
+{
+	enum store_status s;
+	sqlite3_stmt *q = NULL;
+	struct store_user_info u;
+	struct keyfile kf;
+	struct keyslot *ks;
+	int rc;
+
+	s = keyfile_load(st->keys_path, &kf, errstr);
+	if (s != STORE_OK)
+		return s;
+	s = store_prepare(st, "SELECT name, role, status, created FROM users ORDER BY name", &q,
+			  errstr);
+	if (s != STORE_OK)
+		goto done;
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		u.name = (const char *)sqlite3_column_text(q, 0);
+		u.role = (const char *)sqlite3_column_text(q, 1);
+		u.status = (const char *)sqlite3_column_text(q, 2);
+		u.created = (time_t)sqlite3_column_int64(q, 3);
+		ks = keyfile_find(&kf, u.name);
+		u.failures = ks ? ks->fails : 0;
+		u.locked = ks ? ks->locked != 0 : false;
+		if (cb(&u, arg) != 0)
+			break;
+	}
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		s = store_sqlfail(st, errstr, "listing users");
+done:
+	sqlite3_finalize(q);
+	keyfile_free(&kf);
+	return s;
+}
+
+/* Refuses a change that would leave no active admin. */
+static enum store_status keep_an_admin(struct store *st, const char *name, char **errstr)
+{
+	sqlite3_stmt *q = NULL;
+	enum store_status s;
+	int others = 0;
+
+	s = store_prepare(st, "SELECT count(*) FROM users WHERE role = 'admin' AND "
+			      "status = 'active' AND name != ?",
+			  &q, errstr);
+	if (s != STORE_OK)
+		return s;
+	sqlite3_bind_text(q, 1, name, -1, SQLITE_STATIC);
+	if (sqlite3_step(q) == SQLITE_ROW)
+		others = sqlite3_column_int(q, 0);
+	sqlite3_finalize(q);
+	if (others == 0)
+		return store_fail(errstr, STORE_EINVAL,
+				  "%s is the last active admin; add another admin first", name);
+	return STORE_OK;
+}
+
+enum store_status store_user_set_role(struct store *st, const char *name, const char *role,
+				      char **errstr)
+{
+	enum store_status s;
+	sqlite3_stmt *q = NULL;
+	char old[STORE_NAME_MAX + 1];
+
+	s = store_require(st, STORE_PERM_USERS, "user.role", errstr);
+	if (s == STORE_OK)
+		s = active_user(st, name, old, errstr);
+	if (s == STORE_OK && strcmp(old, "admin") == 0 && strcmp(role, "admin") != 0)
+		s = keep_an_admin(st, name, errstr);
+	if (s != STORE_OK)
+		return s;
+	s = store_begin(st);
+	if (s == STORE_OK)
+		s = store_prepare(st, "UPDATE users SET role = ? WHERE name = ?", &q, errstr);
+	if (s == STORE_OK) {
+		sqlite3_bind_text(q, 1, role, -1, SQLITE_STATIC);
+		sqlite3_bind_text(q, 2, name, -1, SQLITE_STATIC);
+		if (sqlite3_step(q) != SQLITE_DONE)
+			s = store_fail(errstr, STORE_ENOTFOUND, "there is no role %s", role);
+		sqlite3_finalize(q);
+	}
+	if (s == STORE_OK) {
+		char details[160];
+		snprintf(details, sizeof(details), "%s -> %s", old, role);
+		s = store_audit(st, "user.role", name, "ok", details);
+	}
+	if (s == STORE_OK)
+		return store_commit(st);
+	store_rollback(st);
+	return s;
+}
+
+enum store_status store_user_disable(struct store *st, const char *name, char **errstr)
+{
+	enum store_status s;
+	sqlite3_stmt *q = NULL;
+	char role[STORE_NAME_MAX + 1];
+
+	s = store_require(st, STORE_PERM_USERS, "user.disable", errstr);
+	if (s == STORE_OK)
+		s = active_user(st, name, role, errstr);
+	if (s == STORE_OK && strcmp(name, st->user) == 0)
+		s = store_fail(errstr, STORE_EINVAL, "you cannot disable your own account");
+	if (s == STORE_OK && strcmp(role, "admin") == 0)
+		s = keep_an_admin(st, name, errstr);
+	if (s != STORE_OK)
+		return s;
+	s = store_begin(st);
+	if (s == STORE_OK)
+		s = store_prepare(st, "UPDATE users SET status = 'disabled' WHERE name = ?", &q,
+				  errstr);
+	if (s == STORE_OK) {
+		sqlite3_bind_text(q, 1, name, -1, SQLITE_STATIC);
+		if (sqlite3_step(q) != SQLITE_DONE)
+			s = store_sqlfail(st, errstr, "disabling a user");
+		sqlite3_finalize(q);
+	}
+	if (s == STORE_OK)
+		s = store_audit(st, "user.disable", name, "ok", "keyslot removed");
+	if (s == STORE_OK)
+		s = with_keyfile(st, drop_slot, (void *)name, errstr);
+	if (s == STORE_OK)
+		return store_commit(st);
+	store_rollback(st);
+	return s;
+}
+
+enum store_status store_user_unlock(struct store *st, const char *name, char **errstr)
+{
+	enum store_status s;
+
+	s = store_require(st, STORE_PERM_USERS, "user.unlock", errstr);
+	if (s == STORE_OK)
+		s = active_user(st, name, NULL, errstr);
+	if (s == STORE_OK)
+		s = with_keyfile(st, unlock_slot, (void *)name, errstr);
+	if (s == STORE_OK)
+		s = store_audit(st, "user.unlock", name, "ok", NULL);
+	return s;
+}
+
+static enum store_status find_ops(struct keyfile *kf, void *arg)
+{
+	struct keyslot *want = arg, *ks = keyfile_find(kf, want->name);
+
+	if (ks == NULL)
+		return STORE_ENOTFOUND;
+	want->ops = ks->ops;
+	want->mem = ks->mem;
+	return STORE_OK;
+}
+
+enum store_status store_user_passwd(struct store *st, const char *name, const char *password,
+				    char **errstr)
+{
+	enum store_status s;
+	struct keyslot ks;
+	unsigned char kek[STORE_KEY_LEN];
+	bool self = strcmp(name, st->user) == 0;
+
+	memset(&ks, 0, sizeof(ks));
+	s = self ? STORE_OK : store_require(st, STORE_PERM_USERS, "user.passwd", errstr);
+	if (s == STORE_OK)
+		s = active_user(st, name, NULL, errstr);
+	if (s == STORE_OK)
+		s = store_password_check(name, password, errstr);
+	if (s != STORE_OK)
+		return s;
+	/* Keep the cost the slot was made with. */
+	snprintf(ks.name, sizeof(ks.name), "%s", name);
+	s = with_keyfile(st, find_ops, &ks, errstr);
+	if (s == STORE_OK)
+		s = keyslot_create(&ks, name, password, ks.ops, ks.mem, st->data_key, kek);
+	if (s != STORE_OK)
+		goto wipe;
+	s = store_begin(st);
+	/* Our own signing key is resealed; another user's is replaced, as it can't be opened. */
+	if (s == STORE_OK)
+		s = set_sign_key(st, name,
+				 "UPDATE users SET sign_pk = ?, sign_nonce = ?, sign_sealed = ? "
+				 "WHERE name = ?",
+				 kek, self ? st->sign_sk : NULL, errstr);
+	if (s == STORE_OK)
+		s = store_audit(st, "user.passwd", name, "ok", self ? "own password" : "reset");
+	if (s == STORE_OK)
+		s = with_keyfile(st, put_slot, &ks, errstr);
+	if (s == STORE_OK)
+		s = store_commit(st);
+	else
+		store_rollback(st);
+wipe:
+	sodium_memzero(kek, sizeof(kek));
+	sodium_memzero(&ks, sizeof(ks));
+	return s;
+}
+
+enum store_status store_user_pubkey(struct store *st, const char *name, unsigned char pk[32],
+				    char **errstr)
+{
+	enum store_status s;
+	sqlite3_stmt *q = NULL;
+
+	s = store_prepare(st, "SELECT sign_pk FROM users WHERE name = ?", &q, errstr);
+	if (s != STORE_OK)
+		return s;
+	sqlite3_bind_text(q, 1, name, -1, SQLITE_STATIC);
+	if (sqlite3_step(q) == SQLITE_ROW && sqlite3_column_bytes(q, 0) == 32)
+		memcpy(pk, sqlite3_column_blob(q, 0), 32);
+	else
+		s = store_fail(errstr, STORE_ENOTFOUND, "there is no user %s", name);
+	sqlite3_finalize(q);
+	return s;
+}
+
+enum store_status store_sign(struct store *st, const unsigned char *msg, size_t len,
+			     unsigned char sig[64])
+{
+	if (st->sign_sk == NULL)
+		return STORE_EDENIED;
+	crypto_sign_detached(sig, NULL, msg, len, st->sign_sk);
+	return STORE_OK;
+}

@@ -1,0 +1,68 @@
+/*
+ * tui/cli.h: the command line. main.c parses the global options, finds the
+ * command in the tables below, opens the store as the user, checks the
+ * command's permission and runs it.
+ *
+ * Adding commands: write a table `const struct cli_command cli_cmds_X[]`
+ * ending in an all-zero entry, in its own tui/cmd_X.c, and list it in
+ * cli_tables in tui/cli.c.
+ */
+#ifndef HATO_TUI_CLI_H
+#define HATO_TUI_CLI_H
+
+#include <stdio.h>
+
+#include "store/store.h"
+
+/* sysexits.h codes: the one mapping from statuses lives in tui/exit.c. */
+#include <sysexits.h>
+
+struct cli {
+	struct store *st;         /* the open store; NULL for CLI_NOSTORE commands */
+	const char *store_path;   /* as given by --store, or NULL */
+	const char *user;         /* --user, $HATO_USER or the login name */
+	const char *password_file;/* --password-file or $HATO_PASSWORD_FILE, or NULL */
+	const struct cli_command *cmd;
+};
+
+enum cli_flags {
+	CLI_NOSTORE = 1, /* runs without opening the store (init, --help) */
+};
+
+struct cli_command {
+	const char *group; /* first word: "user" */
+	const char *name;  /* second word: "add"; NULL for a one-word command */
+	enum store_perm perm; /* checked before run; STORE_PERM_NONE: any user */
+	int flags;
+	/* argv[0] is the last command word; getopt_long may be used. Returns an exit code. */
+	int (*run)(struct cli *c, int argc, char **argv);
+	const char *usage; /* "user add NAME --role ROLE [--new-password-file FILE]" */
+	const char *help;  /* one line */
+};
+
+/* Prints "hato: <message>" and a newline to stderr. */
+void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Prints the usage of c->cmd to stderr and returns EX_USAGE. */
+int cli_usage(const struct cli *c);
+/* Prints errstr (or the status' words) to stderr, frees errstr, returns the exit code. */
+int cli_fail_store(enum store_status s, char *errstr);
+
+/* Maps a store status to a sysexits code. The only such mapping for store. */
+int exit_from_store(enum store_status s);
+
+/*
+ * Reads a password: from the file (first line, at most 1024 bytes, no NUL),
+ * else from the terminal without echo. `confirm` asks twice. Returns a
+ * sodium_malloc'd string the caller frees with cli_password_free, or NULL
+ * after printing why.
+ */
+char *cli_password_read(const char *file, const char *prompt, int confirm);
+void cli_password_free(char **pw);
+
+/* Prints a table row with columns padded to display width (wide characters count 2). */
+void cli_print_cols(FILE *fp, const char *const *cols, const int *widths, int n);
+
+extern const struct cli_command cli_cmds_admin[];
+extern const struct cli_command cli_cmds_user[];
+
+#endif

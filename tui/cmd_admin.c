@@ -1,0 +1,222 @@
+/*
+ * tui/cmd_admin.c: hato init, key, audit and config.
+ */
+#include <getopt.h>
+#include <sodium.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tui/cli.h"
+
+static int init(struct cli *c, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"admin", required_argument, NULL, 'a'},
+		{"kdf", required_argument, NULL, 'k'},
+		{NULL, 0, NULL, 0},
+	};
+	enum store_kdf kdf = STORE_KDF_MODERATE;
+	enum store_status s;
+	const char *admin = NULL;
+	char *path = NULL, *err = NULL, *pw;
+	int ch;
+
+	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		if (ch == 'a')
+			admin = optarg;
+		else if (ch == 'k' && store_kdf_parse(optarg, &kdf) == STORE_OK)
+			continue;
+		else
+			return cli_usage(c);
+	}
+	if (admin == NULL || optind != argc)
+		return cli_usage(c);
+	s = store_name_check("user", admin, &err);
+	if (s == STORE_OK)
+		s = store_path(c->store_path, &path, &err);
+	if (s != STORE_OK)
+		return cli_fail_store(s, err);
+	pw = cli_password_read(c->password_file, "Admin password: ", 1);
+	if (pw == NULL) {
+		free(path);
+		return EX_DATAERR;
+	}
+	s = store_init(path, admin, pw, kdf, &err);
+	cli_password_free(&pw);
+	if (s == STORE_OK)
+		printf("created the store %s with admin %s\n", path, admin);
+	free(path);
+	return s == STORE_OK ? EX_OK : cli_fail_store(s, err);
+}
+
+static int key_rotate(struct cli *c, int argc, char **argv)
+{
+	enum store_status s;
+	char *err = NULL;
+
+	(void)argv;
+	if (argc != 1)
+		return cli_usage(c);
+	s = store_key_rotate(c->st, &err);
+	if (s != STORE_OK)
+		return cli_fail_store(s, err);
+	printf("rotated the data key; every active keyslot was rewrapped\n");
+	return EX_OK;
+}
+
+static int print_audit(const struct store_audit_record *r, void *arg)
+{
+	(void)arg;
+	printf("%lld\t%s\t%s (%s)\t%s\t%s\t%s\t%s\n", (long long)r->id, r->time, r->user,
+	       r->os_user, r->action, r->object, r->outcome, r->details);
+	return 0;
+}
+
+static int audit_log(struct cli *c, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"since", required_argument, NULL, 's'},
+		{"user", required_argument, NULL, 'u'},
+		{"action", required_argument, NULL, 'a'},
+		{NULL, 0, NULL, 0},
+	};
+	struct store_audit_filter f = {0};
+	enum store_status s;
+	char *err = NULL;
+	int ch;
+
+	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		if (ch == 's')
+			f.since = optarg;
+		else if (ch == 'u')
+			f.user = optarg;
+		else if (ch == 'a')
+			f.action = optarg;
+		else
+			return cli_usage(c);
+	}
+	if (optind != argc)
+		return cli_usage(c);
+	s = store_audit_log(c->st, &f, print_audit, NULL, &err);
+	return s == STORE_OK ? EX_OK : cli_fail_store(s, err);
+}
+
+static int audit_verify(struct cli *c, int argc, char **argv)
+{
+	enum store_status s;
+	int64_t bad = 0, n = 0;
+	char *err = NULL;
+
+	(void)argv;
+	if (argc != 1)
+		return cli_usage(c);
+	s = store_audit_verify(c->st, &bad, &n, &err);
+	if (s != STORE_OK)
+		return cli_fail_store(s, err);
+	printf("the audit trail is whole: %lld records\n", (long long)n);
+	return EX_OK;
+}
+
+/* Reads the first line of stdin into a sodium_malloc'd string. */
+static char *read_stdin_value(void)
+{
+	char *buf = sodium_malloc(4096);
+	size_t n = 0;
+	int ch;
+
+	if (buf == NULL)
+		return NULL;
+	while ((ch = getchar()) != EOF && ch != '\n') {
+		if (n == 4095 || ch == '\0') {
+			cli_error("the value on stdin is too long or holds a NUL byte");
+			sodium_free(buf);
+			return NULL;
+		}
+		buf[n++] = (char)ch;
+	}
+	if (n > 0 && buf[n - 1] == '\r')
+		n--;
+	buf[n] = '\0';
+	return buf;
+}
+
+static int config_set(struct cli *c, int argc, char **argv)
+{
+	enum store_status s;
+	char *err = NULL, *value = NULL;
+
+	if (argc != 3)
+		return cli_usage(c);
+	if (strcmp(argv[2], "-") == 0) {
+		value = read_stdin_value();
+		if (value == NULL)
+			return EX_DATAERR;
+	} else if (store_config_is_secret(argv[1])) {
+		cli_error("give secrets on stdin, not on the command line: "
+			  "hato config set %s - < FILE",
+			  argv[1]);
+		return EX_USAGE;
+	}
+	s = store_config_set(c->st, argv[1], value ? value : argv[2], &err);
+	if (value != NULL)
+		sodium_free(value);
+	if (s != STORE_OK)
+		return cli_fail_store(s, err);
+	printf("%s set\n", argv[1]);
+	return EX_OK;
+}
+
+static int config_get(struct cli *c, int argc, char **argv)
+{
+	enum store_status s;
+	char *err = NULL, *value = NULL;
+
+	if (argc != 2)
+		return cli_usage(c);
+	s = store_config_get(c->st, argv[1], &value, &err);
+	if (s != STORE_OK)
+		return cli_fail_store(s, err);
+	printf("%s\n", store_config_is_secret(argv[1]) ? "********" : value);
+	if (value != NULL) {
+		sodium_memzero(value, strlen(value));
+		free(value);
+	}
+	return EX_OK;
+}
+
+static int print_config(const char *key, const char *value, bool secret, void *arg)
+{
+	(void)secret;
+	(void)arg;
+	printf("%-24s %s\n", key, value);
+	return 0;
+}
+
+static int config_list(struct cli *c, int argc, char **argv)
+{
+	enum store_status s;
+	char *err = NULL;
+
+	(void)argv;
+	if (argc != 1)
+		return cli_usage(c);
+	s = store_config_list(c->st, print_config, NULL, &err);
+	return s == STORE_OK ? EX_OK : cli_fail_store(s, err);
+}
+
+const struct cli_command cli_cmds_admin[] = {
+	{"init", NULL, STORE_PERM_NONE, CLI_NOSTORE, init,
+	 "init --admin NAME [--kdf interactive|moderate|sensitive]", "create a new store"},
+	{"key", "rotate", STORE_PERM_KEYS, 0, key_rotate, "key rotate",
+	 "rekey the store with a new data key"},
+	{"audit", "log", STORE_PERM_AUDIT, 0, audit_log,
+	 "audit log [--since T] [--user U] [--action A]", "list audit records"},
+	{"audit", "verify", STORE_PERM_AUDIT, 0, audit_verify, "audit verify",
+	 "check the audit trail's hash chain"},
+	{"config", "set", STORE_PERM_SETTINGS, 0, config_set, "config set KEY VALUE|-",
+	 "change a setting (secrets from stdin with -)"},
+	{"config", "get", STORE_PERM_SETTINGS, 0, config_get, "config get KEY", "show a setting"},
+	{"config", "list", STORE_PERM_SETTINGS, 0, config_list, "config list",
+	 "list settings, secrets masked"},
+	{NULL, NULL, 0, 0, NULL, NULL, NULL},
+};

@@ -1,0 +1,86 @@
+/*
+ * tui/main.c: hato's entry point. With a command it runs the command line;
+ * without one it opens the terminal UI.
+ */
+#include <getopt.h>
+#include <locale.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "tui/cli.h"
+#include "tui/main.h"
+
+static void usage(FILE *fp)
+{
+	fprintf(fp, "usage: hato [--store PATH] [--user NAME] [--password-file FILE] "
+		    "[COMMAND ...]\n"
+		    "       hato --help | --version\n\n"
+		    "Without a command, hato opens its terminal UI.\n\n"
+		    "Global options:\n"
+		    "  --store PATH          the store (default $HATO_STORE, else "
+		    "$XDG_DATA_HOME/hato/hato.db)\n"
+		    "  --user NAME           log in as NAME (default $HATO_USER, else your "
+		    "login name)\n"
+		    "  --password-file FILE  read the password from the first line of FILE\n"
+		    "                        (default $HATO_PASSWORD_FILE, else ask)\n\n"
+		    "Commands:\n");
+	cli_help(fp, NULL);
+	fprintf(fp, "\nExit codes: 0 success, 64 usage, 65 bad data or a failed check, "
+		    "66 missing input,\n69 service unavailable, 75 temporary failure, "
+		    "77 permission denied, 78 configuration error.\n");
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"store", required_argument, NULL, 's'},
+		{"user", required_argument, NULL, 'u'},
+		{"password-file", required_argument, NULL, 'p'},
+		{"help", no_argument, NULL, 'h'},
+		{"version", no_argument, NULL, 'V'},
+		{NULL, 0, NULL, 0},
+	};
+	struct cli c;
+	const char *user = NULL, *pwfile = getenv("HATO_PASSWORD_FILE");
+	int ch;
+
+	setlocale(LC_ALL, "");
+	umask(077);
+	if (sodium_init() < 0) {
+		cli_error("libsodium failed to start");
+		return EX_SOFTWARE;
+	}
+	memset(&c, 0, sizeof(c));
+	while ((ch = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
+		switch (ch) {
+		case 's':
+			c.store_path = optarg;
+			break;
+		case 'u':
+			user = optarg;
+			break;
+		case 'p':
+			pwfile = optarg;
+			break;
+		case 'h':
+			usage(stdout);
+			return EX_OK;
+		case 'V':
+			printf("hato %s\n", HATO_VERSION);
+			return EX_OK;
+		default:
+			usage(stderr);
+			return EX_USAGE;
+		}
+	}
+	c.user = cli_default_user(user);
+	c.password_file = pwfile != NULL && *pwfile != '\0' ? pwfile : NULL;
+	if (optind >= argc) {
+		cli_error("the terminal UI is not built yet; use the commands in hato --help");
+		return EX_UNAVAILABLE;
+	}
+	return cli_run(&c, argc - optind, argv + optind);
+}
