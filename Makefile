@@ -46,14 +46,16 @@ $(REL)/hato: $(REL_OBJ)
 
 $(REL)/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(WARN) $(DEFS) $(INCS) $(CFLAGS) -MMD -MP -c -o $@ $<
+	@echo "CC $<"
+	@$(CC) $(WARN) $(DEFS) $(INCS) $(CFLAGS) -MMD -MP -c -o $@ $<
 
 $(TST)/hato: $(TST_OBJ)
 	$(CC) $(SANFLAGS) -o $@ $^ $(LIBS)
 
 $(TST)/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(WARN) $(DEFS) $(INCS) $(SANFLAGS) -MMD -MP -c -o $@ $<
+	@echo "CC (sanitizers) $<"
+	@$(CC) $(WARN) $(DEFS) $(INCS) $(SANFLAGS) -MMD -MP -c -o $@ $<
 
 $(TST)/tests/%: tests/%.c $(TST_LIBOBJ)
 	@mkdir -p $(dir $@)

@@ -103,9 +103,9 @@ int cli_login(struct cli *c)
 	pw = cli_password_read(c->password_file, "Password: ", 0);
 	if (pw == NULL) {
 		free(path);
-		return c->password_file != NULL && access(c->password_file, R_OK) != 0
-			       ? EX_NOINPUT
-			       : EX_NOPERM;
+		if (c->password_file == NULL)
+			return EX_NOPERM;
+		return access(c->password_file, R_OK) != 0 ? EX_NOINPUT : EX_DATAERR;
 	}
 	s = store_open(path, c->user, pw, &c->st, &err);
 	cli_password_free(&pw);

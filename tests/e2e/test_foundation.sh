@@ -1,0 +1,155 @@
+#!/usr/bin/env bash
+# End-to-end tests of the foundation with the real binary: the encrypted
+# store, logins, roles, the audit trail, settings and hostile input.
+. "$(dirname "$0")/../lib.sh"
+
+check "a new store is created with admin, marketer, operator and viewer" new_store
+check "the store file is mode 0600" test "$(stat -c %a "$STORE")" = 600
+check "the keyslot file is mode 0600" test "$(stat -c %a "$STORE.keys")" = 600
+check "the store folder is mode 0700" test "$(stat -c %a "$(dirname "$STORE")")" = 700
+
+expect 0 "--version works" "$HATO" --version
+check "--version names hato" grep -q '^hato [0-9]' "$T/out"
+expect 0 "--help lists commands" "$HATO" --help
+check "--help shows the exit codes" grep -q '77 permission denied' "$T/out"
+expect 0 "COMMAND --help shows the usage" "$HATO" user add --help
+check "user add --help names --role" grep -q -- '--role ROLE' "$T/out"
+expect 69 "hato with no command says the UI is not built yet" as admin
+check "and says so in one clear line" clear_error
+
+# ---- Encryption at rest ------------------------------------------------
+canary="CanaryTaroYamada"
+expect 0 "admin sets a plain setting" as admin config set sender.name "$canary"
+printf 'SecretCanary-9f8e7d\n' >"$T/secret"
+expect 0 "admin sets a secret from stdin" sh -c "\"$HATO\" --store \"$STORE\" --user admin --password-file \"$T/pw.admin\" config set smtp.password - < \"$T/secret\""
+expect 0 "config get prints the plain setting" as admin config get sender.name
+check "and it is the value set" grep -qx "$canary" "$T/out"
+expect 0 "config get of a secret works" as admin config get smtp.password
+check "but prints it masked" grep -qx '\*\*\*\*\*\*\*\*' "$T/out"
+expect 0 "config list works" as admin config list
+check "config list masks the secret" sh -c "grep -q 'smtp.password *\*\*\*\*\*\*\*\*' '$T/out' && ! grep -q SecretCanary '$T/out'"
+expect 64 "a secret on the command line is refused" as admin config set smtp.password hunter2hunter2
+expect 65 "an unknown setting is refused" as admin config set no.such.key 1
+check "with a clear error" clear_error
+for f in "$STORE" "$STORE.keys" "$STORE-wal"; do
+	[ -f "$f" ] || continue
+	check "$(basename "$f") holds no plaintext setting" sh -c "! grep -aq '$canary' '$f'"
+	check "$(basename "$f") holds no plaintext secret" sh -c "! grep -aq 'SecretCanary' '$f'"
+	check "$(basename "$f") holds no plaintext role name" sh -c "! grep -aq 'subscribers.export' '$f'"
+done
+expect 0 "the audit log works" as admin audit log
+check "the audit trail never holds the secret" sh -c "! grep -q SecretCanary '$T/out'"
+check "the audit trail records the secret change without its value" grep -q 'config.set.*smtp.password.*secret changed' "$T/out"
+for tool in sqlite3 sqlcipher; do
+	command -v $tool >/dev/null || continue
+	check "$tool cannot read the store without the key" sh -c "! $tool '$STORE' 'SELECT * FROM sqlite_master' >'$T/out' 2>'$T/err'"
+	check "$tool says it is not a database" grep -qi 'not a database\|encrypted' "$T/err"
+done
+
+# ---- Logins --------------------------------------------------------------
+printf 'wrong-password-1\n' >"$T/pw.wrong"
+expect 77 "the wrong password gets exit 77" "$HATO" --store "$STORE" --user viewer --password-file "$T/pw.wrong" role list
+check "with a clear error" clear_error
+check "and prints nothing from the store" test ! -s "$T/out"
+expect 75 "right after a failure the next try is delayed" as viewer role list
+check "and the delay is explained" grep -q 'try again in' "$T/err"
+expect 77 "an unknown user gets exit 77" "$HATO" --store "$STORE" --user nobody --password-file "$T/pw.admin" role list
+expect 0 "admin reads the audit log" as admin audit log --action login
+check "the failed login reached the audit trail" grep -q 'login	viewer	failed	wrong-password' "$T/out"
+check "the unknown user's attempt too" grep -q 'login	nobody	failed' "$T/out"
+
+# Lockout: ten failures in a row, each after its delay (time moved by faketime).
+FT=/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1
+at() { local when=$1; shift; FAKETIME="@$when" LD_PRELOAD=$FT "$@"; }
+day=$(date -u -d '+1 day' '+%Y-%m-%d')
+for i in 1 2 3 4 5 6 7 8 9 10; do
+	at "$day $(printf '%02d' "$i"):00:00" "$HATO" --store "$STORE" --user operator --password-file "$T/pw.wrong" role list >/dev/null 2>"$T/err"
+done
+expect 77 "after 10 failures the right password is refused" at "$day 12:00:00" "$HATO" --store "$STORE" --user operator --password-file "$T/pw.operator" role list
+check "because the account is locked" grep -q 'locked after 10 failed logins' "$T/err"
+expect 0 "user list shows the lock" as admin user list
+check "as LOCKED" grep -q '^operator .*LOCKED 10' "$T/out"
+expect 77 "a marketer cannot unlock" as marketer user unlock operator
+expect 0 "an admin unlocks the account" as admin user unlock operator
+expect 0 "the operator logs in again" as operator role list
+
+# ---- Password files --------------------------------------------------------
+: >"$T/pw.empty"
+expect 65 "an empty password file is refused" "$HATO" --store "$STORE" --user admin --password-file "$T/pw.empty" role list
+check "with a clear error" clear_error
+head -c 1048576 /dev/zero | tr '\0' 'a' >"$T/pw.big"
+expect 65 "a 1 MB password file is refused" "$HATO" --store "$STORE" --user admin --password-file "$T/pw.big" role list
+check "with a clear error" clear_error
+printf 'admin-pass\0word-1\n' >"$T/pw.nul"
+expect 65 "a password file with a NUL byte is refused" "$HATO" --store "$STORE" --user admin --password-file "$T/pw.nul" role list
+check "with a clear error" clear_error
+expect 66 "a missing password file gets exit 66" "$HATO" --store "$STORE" --user admin --password-file "$T/nope" role list
+long=$(head -c 10240 /dev/zero | tr '\0' 'u')
+expect 77 "a 10 KB user name is refused" "$HATO" --store "$STORE" --user "$long" --password-file "$T/pw.admin" role list
+check "with a clear error" clear_error
+expect 65 "a 10 KB new user name is refused" as admin user add "$long" --role viewer --new-password-file "$T/pw.viewer"
+check "with a clear error" clear_error
+printf 'short\n' >"$T/pw.short"
+expect 65 "a password under 12 characters is refused" as admin user add shorty --role viewer --new-password-file "$T/pw.short"
+printf 'samenameuser\n' >"$T/pw.same"
+expect 65 "a password equal to the user name is refused" as admin user add samenameuser --role viewer --new-password-file "$T/pw.same"
+
+# ---- Users -----------------------------------------------------------------
+printf 'temp-password-1\n' >"$T/pw.temp"
+expect 0 "admin adds a user" as admin user add temp --role viewer --kdf interactive --new-password-file "$T/pw.temp"
+cp "$STORE.keys" "$T/keys.before"
+printf 'temp-password-2\n' >"$T/pw.temp2"
+expect 0 "a user changes the own password" as temp user passwd --new-password-file "$T/pw.temp2"
+check "only that user's keyslot changed" bash -c "diff <(grep -v '^slot temp ' '$T/keys.before') <(grep -v '^slot temp ' '$STORE.keys') >/dev/null && ! diff -q '$T/keys.before' '$STORE.keys' >/dev/null"
+expect 77 "the old password no longer opens the store" as temp role list
+sleep 1.5 # the failed login above delays the next one by a second
+cp "$T/pw.temp2" "$T/pw.temp"
+expect 0 "the new one does" as temp role list
+expect 0 "admin changes temp's role" as admin user role temp operator
+expect 0 "admin disables temp" as admin user disable temp
+check "temp's keyslot is gone" sh -c "! grep -q '^slot temp ' '$STORE.keys'"
+expect 77 "temp can no longer log in" as temp role list
+expect 65 "the last admin cannot be demoted" as admin user role admin viewer
+expect 65 "an admin cannot disable the own account" as admin user disable admin
+expect 0 "admin creates a custom role" as admin role add auditor audit reports
+expect 0 "role list shows it" as admin role list
+check "with its permissions" grep -q '^auditor  *custom  *audit reports' "$T/out"
+expect 65 "a custom role with an unknown permission is refused" as admin role add bad nosuchperm
+
+# ---- Audit trail and key rotation -----------------------------------------------
+expect 0 "audit verify passes on an untouched trail" as admin audit verify
+check "and counts the records" grep -q 'whole: [0-9]* records' "$T/out"
+expect 0 "audit log filters by user" as admin audit log --user temp
+check "only temp's records" sh -c "! cut -f3 '$T/out' | grep -v '^temp ' | grep -q ."
+expect 0 "the key is rotated" as admin key rotate
+expect 0 "every user still logs in after rotation" sh -c "$(printf '"%s" --store "%s" --user %s --password-file "%s" role list >/dev/null && ' "$HATO" "$STORE" marketer "$T/pw.marketer" "$HATO" "$STORE" viewer "$T/pw.viewer") true"
+expect 0 "the audit log records the rotation" as admin audit log --action key.rotate
+check "with the number of slots" grep -q 'keyslots rewrapped' "$T/out"
+
+# ---- Unsafe and damaged files ------------------------------------------------
+chmod 666 "$STORE"
+expect 78 "a store others can write to is refused" as admin role list
+check "with the fix" grep -q 'chmod 600' "$T/err"
+chmod 600 "$STORE"
+chmod 777 "$(dirname "$STORE")"
+expect 78 "a store folder others can write to is refused" as admin role list
+chmod 700 "$(dirname "$STORE")"
+cp -a "$(dirname "$STORE")" "$T/backup"
+head -c 100 "$T/backup/hato.db.keys" >"$STORE.keys"
+expect 65 "a truncated keyslot file is refused" as admin role list
+check "with a clear error" clear_error
+head -c 3000 /dev/urandom >"$STORE.keys"
+expect 65 "a garbage keyslot file is refused" as admin role list
+check "with a clear error" clear_error
+cp "$T/backup/hato.db.keys" "$STORE.keys"
+truncate -s 5000 "$STORE"
+expect 65 "a truncated store is refused" as admin audit verify
+check "with a clear error" clear_error
+cp "$T/backup/hato.db" "$STORE"
+printf 'XXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXX' | dd of="$STORE" bs=1 seek=6000 conv=notrunc 2>/dev/null
+expect 65 "a corrupted store page is refused" as admin audit log
+check "with a clear error" clear_error
+rm -f "$STORE"
+expect 66 "a missing store says how to create one" as admin role list
+check "naming hato init" grep -q 'hato init' "$T/err"
+finish

@@ -1,0 +1,285 @@
+/*
+ * Unit tests of the store's core with a real SQLCipher store in a temp folder:
+ * encryption at rest (the database and its WAL), key rotation, the audit
+ * chain against direct edits, keyslot files and the password rules.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "store/private.h"
+
+#define PW "admin-password-1"
+
+static char dir[64], path[128];
+
+static int setup(void **state)
+{
+	char *err = NULL;
+
+	(void)state;
+	snprintf(dir, sizeof(dir), "/tmp/hato-test-XXXXXX");
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/s/hato.db", dir);
+	assert_int_equal(store_init(path, "admin", PW, STORE_KDF_INTERACTIVE, &err), STORE_OK);
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	char cmd[160];
+
+	(void)state;
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	return system(cmd);
+}
+
+static struct store *open_admin(void)
+{
+	struct store *st = NULL;
+	char *err = NULL;
+
+	assert_int_equal(store_open(path, "admin", PW, &st, &err), STORE_OK);
+	return st;
+}
+
+/* Reads a whole file; *len gets its size. */
+static char *slurp(const char *p, size_t *len)
+{
+	FILE *fp = fopen(p, "rb");
+	char *buf;
+	long n;
+
+	if (fp == NULL)
+		return NULL;
+	fseek(fp, 0, SEEK_END);
+	n = ftell(fp);
+	fseek(fp, 0, SEEK_SET);
+	buf = malloc((size_t)n + 1);
+	assert_non_null(buf);
+	*len = fread(buf, 1, (size_t)n, fp);
+	fclose(fp);
+	return buf;
+}
+
+static void test_no_plaintext_in_db_or_wal(void **state)
+{
+	static const char canary[] = "CanaryHanakoSuzuki";
+	struct store *st = open_admin();
+	char wal[160], *buf;
+	size_t len = 0;
+	int i;
+
+	(void)state;
+	for (i = 0; i < 50; i++)
+		assert_int_equal(store_config_set(st, "sender.name", canary, NULL), STORE_OK);
+	/* The store is still open: its WAL holds the recent pages. */
+	snprintf(wal, sizeof(wal), "%s-wal", path);
+	buf = slurp(wal, &len);
+	assert_non_null(buf);
+	assert_true(len > 4096);
+	assert_null(memmem(buf, len, canary, sizeof(canary) - 1));
+	assert_null(memmem(buf, len, "sender.name", 11));
+	free(buf);
+	buf = slurp(path, &len);
+	assert_non_null(buf);
+	assert_null(memmem(buf, len, canary, sizeof(canary) - 1));
+	assert_null(memmem(buf, len, "SQLite format 3", 15));
+	free(buf);
+	store_close(&st);
+	assert_null(st);
+}
+
+static void test_wrong_password(void **state)
+{
+	struct store *st = NULL;
+	char *err = NULL;
+
+	(void)state;
+	assert_int_equal(store_open(path, "admin", "not-the-password", &st, &err), STORE_EAUTH);
+	assert_null(st);
+	assert_non_null(strstr(err, "wrong password"));
+	free(err);
+}
+
+static void test_rotation_retires_old_key(void **state)
+{
+	unsigned char old[STORE_KEY_LEN];
+	struct store *st = open_admin();
+	sqlite3 *db = NULL;
+	char *err = NULL;
+
+	(void)state;
+	memcpy(old, st->data_key, sizeof(old));
+	assert_int_equal(store_key_rotate(st, &err), STORE_OK);
+	assert_memory_not_equal(old, st->data_key, sizeof(old));
+	store_close(&st);
+	/* The old data key no longer opens the database... */
+	assert_int_equal(store_db_open(path, old, &db, &err), STORE_ECORRUPT);
+	assert_null(db);
+	free(err);
+	err = NULL;
+	/* ...but the password does, through the rewrapped slot. */
+	st = open_admin();
+	assert_int_equal(store_db_open(path, st->data_key, &db, &err), STORE_OK);
+	sqlite3_close(db);
+	store_close(&st);
+}
+
+static void test_audit_edit_is_named(void **state)
+{
+	struct store *st = open_admin();
+	int64_t bad = 0, n = 0;
+	char *err = NULL;
+	int i;
+
+	(void)state;
+	for (i = 0; i < 5; i++)
+		assert_int_equal(store_audit(st, "test.step", "obj", "ok", NULL), STORE_OK);
+	assert_int_equal(store_audit_verify(st, &bad, &n, &err), STORE_OK);
+	assert_true(n >= 7);
+	/* With the data key, change one record's details directly. */
+	assert_int_equal(sqlite3_exec(st->db, "UPDATE audit SET details = 'nothing happened' "
+					      "WHERE id = 4",
+				      NULL, NULL, NULL),
+			 SQLITE_OK);
+	assert_int_equal(store_audit_verify(st, &bad, &n, &err), STORE_ECORRUPT);
+	assert_int_equal(bad, 4);
+	assert_non_null(strstr(err, "record 4"));
+	free(err);
+	err = NULL;
+	/* Restoring it mends the chain; deleting a record breaks it again. */
+	assert_int_equal(sqlite3_exec(st->db, "UPDATE audit SET details = '' WHERE id = 4", NULL,
+				      NULL, NULL),
+			 SQLITE_OK);
+	assert_int_equal(store_audit_verify(st, &bad, &n, &err), STORE_OK);
+	assert_int_equal(sqlite3_exec(st->db, "DELETE FROM audit WHERE id = 5", NULL, NULL, NULL),
+			 SQLITE_OK);
+	assert_int_equal(store_audit_verify(st, &bad, &n, &err), STORE_ECORRUPT);
+	assert_int_equal(bad, 5);
+	free(err);
+	store_close(&st);
+}
+
+static void write_file(const char *p, const char *data, size_t len)
+{
+	FILE *fp = fopen(p, "wb");
+
+	assert_non_null(fp);
+	assert_int_equal(fwrite(data, 1, len, fp), len);
+	fclose(fp);
+}
+
+static void test_damaged_keyslot_files(void **state)
+{
+	char keys[160], *good, *err = NULL;
+	size_t len = 0, cut;
+	struct keyfile kf;
+	static const char *const bad[] = {
+		"",
+		"hato-keyslots 2\n",
+		"hato-keyslots 1\nslot admin 2 67108864 x y z w v 0 0 0\n",
+		"hato-keyslots 1\nslot admin 99999 67108864 AAAA AAAA AAAA AAAA AAAA 0 0 0\n",
+		"hato-keyslots 1\ngarbage\n",
+	};
+	size_t i;
+
+	(void)state;
+	snprintf(keys, sizeof(keys), "%s.keys", path);
+	good = slurp(keys, &len);
+	assert_non_null(good);
+	assert_int_equal(keyfile_load(keys, &kf, &err), STORE_OK);
+	assert_int_equal(kf.n, 1);
+	keyfile_free(&kf);
+	/* Every truncation of a valid file is refused, never half-read. */
+	for (cut = 1; cut < len; cut += 7) {
+		write_file(keys, good, cut);
+		assert_int_equal(keyfile_load(keys, &kf, &err), STORE_ECORRUPT);
+		assert_non_null(strstr(err, "damaged"));
+	}
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		write_file(keys, bad[i], strlen(bad[i]));
+		assert_int_equal(keyfile_load(keys, &kf, &err), STORE_ECORRUPT);
+	}
+	write_file(keys, "hato-keyslots 1\0slot", 20);
+	assert_int_equal(keyfile_load(keys, &kf, &err), STORE_ECORRUPT);
+	free(err);
+	write_file(keys, good, len);
+	free(good);
+}
+
+static void test_password_and_name_rules(void **state)
+{
+	char big[10241];
+
+	(void)state;
+	assert_int_equal(store_password_check("bob", "short", NULL), STORE_EINVAL);
+	assert_int_equal(store_password_check("bob", "twelve-chars", NULL), STORE_OK);
+	assert_int_equal(store_password_check("longusername", "LongUserName", NULL), STORE_EINVAL);
+	/* Twelve Japanese characters are twelve characters, not 36 bytes. */
+	assert_int_equal(store_password_check("bob", "あいうえおかきくけこさし", NULL), STORE_OK);
+	assert_int_equal(store_password_check("bob", "あいうえおかきくけこさ", NULL), STORE_EINVAL);
+	memset(big, 'u', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	assert_int_equal(store_name_check("user", big, NULL), STORE_EINVAL);
+	assert_int_equal(store_name_check("user", "ok.name-1", NULL), STORE_OK);
+	assert_int_equal(store_name_check("user", "-x", NULL), STORE_EINVAL);
+	assert_int_equal(store_name_check("user", "a b", NULL), STORE_EINVAL);
+}
+
+static void test_delay_grows(void **state)
+{
+	int i;
+
+	(void)state;
+	assert_int_equal(keyslot_delay(0), 0);
+	for (i = 1; i < KEYSLOT_MAX_FAILS; i++)
+		assert_true(keyslot_delay(i + 1) >= keyslot_delay(i));
+	assert_true(keyslot_delay(2) > keyslot_delay(1));
+}
+
+static void test_mask_and_hash(void **state)
+{
+	struct store *st = open_admin();
+	char a[65], b[65];
+	char *m;
+
+	(void)state;
+	/* The admin role holds no pii permission: addresses come back masked. */
+	m = store_mask_address(st, "taro@example.com");
+	assert_string_equal(m, "t***@example.com");
+	free(m);
+	store_address_hash(st, "Taro@Example.com", a);
+	store_address_hash(st, "taro@example.com", b);
+	assert_string_equal(a, b);
+	assert_int_equal(strlen(a), 32);
+	assert_null(strstr(a, "taro"));
+	store_close(&st);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_no_plaintext_in_db_or_wal, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_wrong_password, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_rotation_retires_old_key, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_audit_edit_is_named, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_damaged_keyslot_files, setup, teardown),
+		cmocka_unit_test(test_password_and_name_rules),
+		cmocka_unit_test(test_delay_grows),
+		cmocka_unit_test_setup_teardown(test_mask_and_hash, setup, teardown),
+	};
+
+	if (sodium_init() < 0)
+		return 1;
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
