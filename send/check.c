@@ -1,0 +1,87 @@
+/*
+ * send/check.c: the pre-send checks of a template as a campaign would send
+ * it: templates/ runs the checks, this file gathers what they need from the
+ * store (the sender identity, the DKIM keys of the From domain, the
+ * ISO-2022-JP option).
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "send/private.h"
+#include "send/send.h"
+#include "store/store.h"
+#include "templates/templates.h"
+
+static char *setting(struct store *st, const char *key)
+{
+	char *v = NULL;
+
+	if (store_config_get(st, key, &v, NULL) != STORE_OK) {
+		free(v);
+		return strdup("");
+	}
+	return v;
+}
+
+static int count_key(const struct store_dkim_key *k, void *arg)
+{
+	(void)k;
+	(*(size_t *)arg)++;
+	return 0;
+}
+
+enum send_status send_check_template(struct store *st, const char *template_name,
+				     const char *subject, const char *from,
+				     struct tpl_findings **out, char **errstr)
+{
+	struct store_template *t = NULL;
+	struct tpl_check_input in;
+	enum send_status s = SEND_OK;
+	char *name = NULL, *postal = NULL, *contact = NULL, *jis = NULL, *cfrom = NULL;
+	char *fname = NULL, *faddr = NULL, *serr = NULL;
+	size_t nkeys = 0;
+
+	*out = NULL;
+	if (store_template_get(st, template_name, &t, &serr) != STORE_OK) {
+		s = send_err(errstr, SEND_EINVAL, "%s", serr ? serr : "no such template");
+		goto done;
+	}
+	name = setting(st, "sender.name");
+	postal = setting(st, "sender.postal_address");
+	contact = setting(st, "sender.contact");
+	jis = setting(st, "send.iso2022jp");
+	cfrom = from != NULL ? strdup(from) : setting(st, "sender.from");
+	if (name == NULL || postal == NULL || contact == NULL || jis == NULL || cfrom == NULL) {
+		s = SEND_ENOMEM;
+		goto done;
+	}
+	if (*cfrom != '\0' && send_parse_from(cfrom, &fname, &faddr, NULL) == SEND_OK)
+		store_dkim_list(st, strrchr(faddr, '@') + 1, false, count_key, &nkeys, NULL);
+	memset(&in, 0, sizeof(in));
+	in.subject = subject;
+	in.kind = strcmp(t->kind, "html") == 0 ? TPL_KIND_HTML : TPL_KIND_MARKDOWN;
+	in.src = t->source;
+	in.src_len = strlen(t->source);
+	in.text_src = t->text_source;
+	in.layout = t->layout;
+	in.known = send_known_tags;
+	in.nknown = send_known_tags_count;
+	in.sender_name = name;
+	in.sender_postal_address = postal;
+	in.sender_contact = contact;
+	in.from_has_dkim = nkeys > 0;
+	in.iso2022jp = strcmp(jis, "carriers") == 0;
+	if (tpl_check(&in, out) != TPL_OK)
+		s = SEND_ENOMEM;
+done:
+	free(serr);
+	free(name);
+	free(postal);
+	free(contact);
+	free(jis);
+	free(cfrom);
+	free(fname);
+	free(faddr);
+	store_template_free(&t);
+	return s;
+}

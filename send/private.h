@@ -1,0 +1,152 @@
+/*
+ * send/private.h: what only the files in send/ share. Nothing outside send/ may
+ * include this file, except white-box tests and fuzz targets under tests/.
+ */
+#ifndef HATO_SEND_PRIVATE_H
+#define HATO_SEND_PRIVATE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "send/send.h"
+
+#define SEND_PRINTF(a, b) __attribute__((format(printf, a, b)))
+
+/*
+ * Sets *errstr (when errstr is not NULL and *errstr is NULL) to a malloc'd
+ * message built from fmt, and returns `s`. The first error wins.
+ */
+enum send_status send_err(char **errstr, enum send_status s, const char *fmt, ...)
+    SEND_PRINTF(3, 4);
+
+/* Appends s (ownership taken; freed on failure) to a NULL-terminated vector. */
+enum send_status send_strv_push(char ***v, size_t *n, char *s);
+
+/* Number of strings in a NULL-terminated vector (NULL counts 0). */
+size_t send_strv_len(char *const *v);
+
+/* Case-insensitive prefix test. */
+bool send_prefix(const char *s, const char *prefix);
+
+/* ---- DNS (dns.c) -------------------------------------------------------- */
+
+enum send_dns_type {
+	SEND_DNS_A,
+	SEND_DNS_AAAA,
+	SEND_DNS_MX,
+	SEND_DNS_TXT,
+};
+
+struct send_dns;
+
+/* server: "HOST[:PORT]" (IPv4) or NULL for /etc/resolv.conf. Free with send_dns_close(). */
+enum send_status send_dns_open(const char *server, struct send_dns **out, char **errstr);
+void send_dns_close(struct send_dns **d);
+
+/*
+ * Queries `name` for `type`. *rrs is a malloc'd NULL-terminated vector,
+ * empty on NXDOMAIN or no data:
+ *   TXT   each record's strings concatenated (records holding NUL are skipped)
+ *   MX    the exchange names, lowest preference first ("." for a null MX)
+ *   A     addresses in presentation form; AAAA likewise
+ * SEND_EDNS when the server fails (SERVFAIL, REFUSED, timeout).
+ */
+enum send_status send_dns_query(struct send_dns *d, const char *name, enum send_dns_type type,
+				char ***rrs, char **errstr);
+
+/* Parses a DNS answer message (as res_nquery returns it): the same output as above. */
+enum send_status send_dns_parse_answer(const unsigned char *msg, size_t len,
+				       enum send_dns_type type, char ***rrs, char **errstr);
+
+/* ---- Tag lists (RFC 6376 3.2; DKIM key records, DMARC) ------------------ */
+
+struct send_taglist;
+
+/*
+ * Parses "tag=value; tag=value[;]". Tag names are ALPHA *(ALNUM / "_");
+ * whitespace around names and values is dropped; a duplicate tag is an
+ * error. Free with send_taglist_free().
+ */
+enum send_status send_taglist_parse(const char *text, struct send_taglist **out, char **errstr);
+void send_taglist_free(struct send_taglist **t);
+size_t send_taglist_count(const struct send_taglist *t);
+/* The i-th tag's name and value (borrowed). */
+void send_taglist_at(const struct send_taglist *t, size_t i, const char **name, const char **value);
+/* The value of tag `name` (case-sensitive, as RFC 6376 says), or NULL. */
+const char *send_taglist_get(const struct send_taglist *t, const char *name);
+
+/*
+ * A DKIM key record: v= (optional, "DKIM1", first), k= (default "rsa"), p=
+ * (required; whitespace removed; "" means revoked). *k and *p are malloc'd.
+ */
+enum send_status send_dkim_record_parse(const char *txt, char **k, char **p, char **errstr);
+
+/* ---- SPF (RFC 7208) ------------------------------------------------------ */
+
+enum send_spf_mech {
+	SEND_SPF_ALL,
+	SEND_SPF_INCLUDE,
+	SEND_SPF_A,
+	SEND_SPF_MX,
+	SEND_SPF_PTR,
+	SEND_SPF_IP4,
+	SEND_SPF_IP6,
+	SEND_SPF_EXISTS,
+};
+
+struct send_spf_term {
+	char qual; /* '+', '-', '~' or '?' */
+	enum send_spf_mech mech;
+	char *domain;		/* target of include/a/mx/ptr/exists, NULL = the domain */
+	unsigned char addr[16]; /* ip4 (first 4 bytes) or ip6 */
+	int cidr4;		/* prefix length for ip4 / a / mx: 0..32 */
+	int cidr6;		/* prefix length for ip6 / a / mx: 0..128 */
+};
+
+struct send_spf {
+	struct send_spf_term *terms;
+	size_t nterms;
+	char *redirect; /* redirect= target or NULL */
+	bool macros;	/* some domain-spec holds a %{...} macro */
+};
+
+/* True when a TXT value is an SPF record: "v=spf1" then a space or the end. */
+bool send_spf_is_record(const char *txt);
+
+/* Parses an SPF record. Unknown modifiers are skipped; bad syntax is SEND_EINVAL. */
+enum send_status send_spf_parse(const char *txt, struct send_spf **out, char **errstr);
+void send_spf_free(struct send_spf **s);
+
+/* Number of DNS-querying terms in one record (include, a, mx, ptr, exists, redirect). */
+int send_spf_lookups(const struct send_spf *s);
+
+/* ---- DMARC (RFC 7489, RFC 9989) ------------------------------------------ */
+
+enum send_dmarc_policy {
+	SEND_DMARC_UNSET = 0,
+	SEND_DMARC_NONE,
+	SEND_DMARC_QUARANTINE,
+	SEND_DMARC_REJECT,
+};
+
+struct send_dmarc {
+	enum send_dmarc_policy p, sp, np; /* np: RFC 9989 */
+	char adkim, aspf;		  /* 'r' or 's' (default 'r') */
+	int pct;			  /* 0..100, -1 when absent (RFC 7489 only) */
+	bool has_rf, has_ri;		  /* RFC 7489 only */
+	char t;				  /* RFC 9989 testing: 'y', 'n', or 0 when absent */
+	char psd;			  /* RFC 9989: 'y', 'n', 'u', or 0 */
+	bool rua, ruf;
+};
+
+/* True when a TXT value starts with "v=DMARC1" (then ';', space or end). */
+bool send_dmarc_is_record(const char *txt);
+
+/* Parses a DMARC record; unknown tags are ignored, bad known values are SEND_EINVAL. */
+enum send_status send_dmarc_parse(const char *txt, struct send_dmarc *out, char **errstr);
+
+/* "none", "quarantine", "reject" or "unset". */
+const char *send_dmarc_policy_name(enum send_dmarc_policy p);
+
+#endif

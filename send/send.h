@@ -1,0 +1,313 @@
+/*
+ * send: campaigns in flight.
+ *
+ * This module will hold the queue, the scheduler, the worker, the transports,
+ * rate limits and warm-up. What exists today is the authentication part:
+ * DKIM keys and signing, and the check of a sending domain's DNS (SPF, DKIM,
+ * DMARC, MX/A) that tells a user what to publish before a campaign goes out.
+ *
+ * Files:
+ *   dkim.c      DKIM key generation; signing with libopendkim (and the key
+ *               cache that spares it a PEM decode per message);
+ *               send_strstatus and the module's small helpers
+ *   dns.c       DNS queries through glibc's resolver (res_nquery against a
+ *               chosen server) and the parsers of DNS data: DKIM/DMARC tag
+ *               lists and SPF records
+ *   domain.c    the domain authentication check and its report; TXT record
+ *               splitting and formatting for publishing
+ *   private.h   what only the files in send/ (and white-box tests) share
+ *
+ * Depends on: libopendkim (2.11, for Ed25519), OpenSSL 3, libsodium and
+ * glibc's libresolv. Later: templates (message rendering) and store
+ * (campaigns, keys); no other hato module.
+ *
+ * Error contract: every function returns enum send_status. Where words help
+ * the caller it also fills *errstr with a malloc'd sentence that the caller
+ * frees; errstr may be NULL. No error string ever holds a private key.
+ *
+ * Secrets: private keys handed out by this module live in sodium_malloc'd
+ * memory; release them with send_secret_free(), which wipes them.
+ */
+#ifndef HATO_SEND_H
+#define HATO_SEND_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+enum send_status {
+	SEND_OK = 0,
+	SEND_EUSAGE,  /* the caller passed something malformed (NULL, bad size) */
+	SEND_EINVAL,  /* bad data: a bad domain, selector, key or message */
+	SEND_EDNS,    /* the DNS server could not be reached or failed */
+	SEND_ECRYPTO, /* OpenSSL, libsodium or libopendkim failed */
+	SEND_ENOMEM,
+};
+
+/* A constant English name for the status. */
+const char *send_strstatus(enum send_status s);
+
+/* Wipes and frees a secret this module allocated (a private key); sets *p to NULL. */
+void send_secret_free(char **p);
+
+/* Frees a NULL-terminated vector of strings and sets *v to NULL. Accepts NULL. */
+void send_strv_free(char ***v);
+
+/* ---- Names ------------------------------------------------------------ */
+
+/*
+ * Checks a domain or a DKIM selector: dot-separated DNS labels of 1 to 63
+ * letters, digits and hyphens (no hyphen at either end of a label), at most
+ * 253 characters, no trailing dot. International names must be given in
+ * their xn-- form. `what` names the thing in the error ("domain", "selector").
+ */
+enum send_status send_name_check(const char *what, const char *name, char **errstr);
+
+/* ---- DKIM keys -------------------------------------------------------- */
+
+enum send_dkim_alg {
+	SEND_DKIM_RSA_SHA256,
+	SEND_DKIM_ED25519_SHA256,
+};
+
+/* "rsa-sha256" or "ed25519-sha256", as written in a=. */
+const char *send_dkim_alg_name(enum send_dkim_alg alg);
+
+/* Parses "rsa", "rsa-sha256", "ed25519" or "ed25519-sha256". */
+enum send_status send_dkim_alg_parse(const char *s, enum send_dkim_alg *out, char **errstr);
+
+#define SEND_DKIM_RSA_BITS_DEFAULT 2048
+#define SEND_DKIM_RSA_BITS_MIN 1024
+#define SEND_DKIM_RSA_BITS_MAX 4096
+
+/*
+ * Generates a DKIM key pair. `bits` is for RSA only: 0 means 2048; fewer
+ * than 1024 or more than 4096 is SEND_EINVAL. Ed25519 ignores it.
+ *
+ * *private_pem: the private key as PEM PKCS#8 ("-----BEGIN PRIVATE KEY-----"),
+ *   the form libopendkim loads for both algorithms. sodium_malloc'd; the
+ *   caller releases it with send_secret_free().
+ * *public_txt: the DNS TXT value, "v=DKIM1; k=rsa; p=<base64 SPKI DER>" or
+ *   "v=DKIM1; k=ed25519; p=<base64 of the raw 32-byte key>". malloc'd; the
+ *   caller frees it.
+ */
+enum send_status send_dkim_keygen(enum send_dkim_alg alg, unsigned bits, char **private_pem,
+				  char **public_txt, char **errstr);
+
+/*
+ * Derives the TXT value (as send_dkim_keygen writes it) from a PEM private
+ * key, and reports the key's algorithm in *alg (may be NULL). *public_txt is
+ * malloc'd; the caller frees it. An RSA key under 1024 bits is SEND_EINVAL.
+ */
+enum send_status send_dkim_public_txt(const char *private_pem, enum send_dkim_alg *alg,
+				      char **public_txt, char **errstr);
+
+/*
+ * Splits a TXT value into DNS character-strings of at most `max` bytes
+ * (1..255; 0 means 255). *strings is a malloc'd NULL-terminated vector of
+ * malloc'd strings; free it with send_strv_free(). Their concatenation is
+ * `value`. Refuses values with control or non-ASCII characters.
+ */
+enum send_status send_txt_split(const char *value, size_t max, char ***strings, char **errstr);
+
+/*
+ * Formats the record to publish for a DKIM key:
+ *   *name  = "SELECTOR._domainkey.DOMAIN"
+ *   *value = "\"v=DKIM1; k=rsa; p=MIIB...\" \"...\"" (strings of at most
+ *            255 characters, quoted for a zone file, '"' and '\' escaped)
+ * Both malloc'd; the caller frees them.
+ */
+enum send_status send_dkim_dns_record(const char *selector, const char *domain,
+				      const char *public_txt, char **name, char **value,
+				      char **errstr);
+
+/* ---- DKIM signing ----------------------------------------------------- */
+
+/* One signing key. All strings are copied by send_dkim_new(). */
+struct send_dkim_key {
+	const char *domain;	 /* d=, the From domain */
+	const char *selector;	 /* s= */
+	enum send_dkim_alg alg;	 /* must match the key's type */
+	const char *private_pem; /* PEM PKCS#8 or PKCS#1 (RSA) */
+};
+
+/* A reusable signer: the libopendkim library handle and the checked keys. */
+struct send_dkim;
+
+/*
+ * Creates a signer for `nkeys` keys (0 to 4). Each key gives one
+ * DKIM-Signature, so an RSA and an Ed25519 key give a dual signature. The
+ * private keys are copied into sodium_malloc'd memory; the caller may wipe
+ * its copies at once. Signs c=relaxed/relaxed, never l=, never rsa-sha1, and
+ * the header fields listed in DELIVERABILITY.md (with oversigning).
+ * Free with send_dkim_free().
+ */
+enum send_status send_dkim_new(const struct send_dkim_key *keys, size_t nkeys,
+			       struct send_dkim **out, char **errstr);
+
+/* Wipes the keys, frees the signer and sets *d to NULL. Accepts NULL. */
+void send_dkim_free(struct send_dkim **d);
+
+/*
+ * Signs one message: `msg` is `len` bytes of a complete RFC 5322 message
+ * whose body is already quoted-printable or base64 encoded. Lines may end in
+ * LF or CRLF. *out is a malloc'd copy of the message with CRLF line endings
+ * and one folded "DKIM-Signature:" field per key on top; *outlen is its
+ * length (*out is also NUL-terminated). The caller frees *out.
+ * The message must have a From field. A signer may be used by several
+ * threads at once.
+ */
+enum send_status send_dkim_sign(const struct send_dkim *d, const char *msg, size_t len, char **out,
+				size_t *outlen, char **errstr);
+
+/* ---- Domain authentication check -------------------------------------- */
+
+enum send_check_result {
+	SEND_CHECK_PASS,
+	SEND_CHECK_WARN,
+	SEND_CHECK_FAIL,
+};
+
+/* "PASS", "WARN" or "FAIL". */
+const char *send_check_result_name(enum send_check_result r);
+
+/* A DKIM key we hold, as the check compares it with DNS. Strings are borrowed. */
+struct send_dkim_pub {
+	const char *selector;
+	const char *public_txt; /* as send_dkim_keygen/send_dkim_public_txt write it */
+};
+
+struct send_domain_report;
+
+/*
+ * Reads the DNS of `domain` and reports, item by item, whether mail from it
+ * will authenticate:
+ *   SPF     exactly one v=spf1 record, at most 10 DNS-querying terms (RFC 7208
+ *           4.6.4, counted through includes and redirects), no +all;
+ *           ?all or no all is a warning
+ *   SPF-IP  (when sending_ip is given) the record allows that IPv4/IPv6 address
+ *   DKIM    per held selector: SELECTOR._domainkey.DOMAIN publishes our key
+ *   DMARC   _dmarc.DOMAIN has v=DMARC1; p=none is a warning (RFC 7489 and
+ *           RFC 9989 tags both accepted)
+ *   ALIGN   From/DKIM d= and SPF alignment under the record's adkim/aspf
+ *   MX      the domain has an MX or an A/AAAA record
+ *
+ * dns_server: "HOST:PORT" or "HOST" (IPv4 address, port 53), or NULL for the
+ * system resolver. sending_ip may be NULL. keys may be NULL when nkeys is 0.
+ * *report is allocated; free it with send_domain_report_free(). Returns
+ * SEND_EDNS when the server does not answer at all; a record that is missing
+ * or wrong is a FAIL item, not an error.
+ */
+enum send_status send_domain_check(const char *domain, const char *dns_server,
+				   const char *sending_ip, const struct send_dkim_pub *keys,
+				   size_t nkeys, struct send_domain_report **report, char **errstr);
+
+/* Number of items in the report. */
+size_t send_domain_report_count(const struct send_domain_report *r);
+
+/*
+ * Item i (0-based, < count). The strings belong to the report and stay valid
+ * until it is freed; any of name, reason, fix may be NULL. *fix is "" when
+ * nothing needs fixing.
+ */
+enum send_check_result send_domain_report_item(const struct send_domain_report *r, size_t i,
+					       const char **name, const char **reason,
+					       const char **fix);
+
+/* The first item whose name is `name` (e.g. "SPF", "DKIM rsa"), or -1. */
+int send_domain_report_find(const struct send_domain_report *r, const char *name);
+
+/* True when no item failed: the domain is fit to send from. */
+bool send_domain_report_ok(const struct send_domain_report *r);
+
+/*
+ * The report as text, one item a line ("PASS  SPF     one record, 3 lookups"),
+ * each failing or warning item followed by an indented "fix: ..." line.
+ * *text is malloc'd; the caller frees it.
+ */
+enum send_status send_domain_report_format(const struct send_domain_report *r, char **text,
+					   char **errstr);
+
+/* Frees the report and sets *r to NULL. Accepts NULL. */
+void send_domain_report_free(struct send_domain_report **r);
+
+/* ---- Composing messages (compose.c) ------------------------------------ */
+
+struct store;
+
+/* What a message is made from. Strings are borrowed. */
+struct send_compose_src {
+	const char *template_name;
+	const char *subject; /* a template: merge tags allowed */
+	const char *from;    /* "Name <addr>" or "addr"; NULL: the sender.from setting */
+	const char *list;    /* the list's id, for List-Id; NULL: "list" */
+	uint64_t campaign_id; /* for Feedback-ID; 0 for previews */
+};
+
+/* One recipient. Strings are borrowed. */
+struct send_recipient {
+	uint64_t subscriber_id;
+	uint64_t list_id;
+	const char *email;
+	const char *name;
+	const char *list_name;
+	const char *const *attr_keys;
+	const char *const *attr_values;
+	size_t nattrs;
+};
+
+/* A composed message: data is malloc'd (the caller frees it), CRLF throughout. */
+struct send_composed {
+	char *data;
+	size_t len;
+	char message_id[128];
+};
+
+struct send_composer;
+
+/*
+ * Loads and compiles the template, reads the sender identity, the unsubscribe
+ * settings (unsubscribe.url must be https://) and every DKIM key held for the
+ * From domain. *out is the caller's: send_composer_free.
+ */
+enum send_status send_composer_new(struct store *st, const struct send_compose_src *src,
+				   struct send_composer **out, char **errstr);
+void send_composer_free(struct send_composer **c);
+/* How many DKIM keys sign each message; the From domain. */
+size_t send_composer_dkim_keys(const struct send_composer *c);
+const char *send_composer_from_domain(const struct send_composer *c);
+/*
+ * The complete message for one recipient: merged, MIME-encoded, with
+ * List-Unsubscribe (an https token URL and the mailto), List-Unsubscribe-Post,
+ * List-Id, Feedback-ID and its own Message-ID, and DKIM-signed with every key.
+ */
+enum send_status send_compose(const struct send_composer *c, const struct send_recipient *r,
+			      struct send_composed *out, char **errstr);
+/* Splits "Name <addr>" or "addr"; both allocated. */
+enum send_status send_parse_from(const char *from, char **name, char **addr, char **errstr);
+
+/* The merge tags a template may use, for the pre-send checks. */
+extern const char *const send_known_tags[];
+extern const size_t send_known_tags_count;
+
+/* ---- Pre-send checks (check.c) ------------------------------------------ */
+
+struct tpl_findings;
+/*
+ * Runs the pre-send checks of templates/ on a stored template with the
+ * store's sender identity, the DKIM keys held for the From domain (from, or
+ * the sender.from setting) and the ISO-2022-JP option. *out is the caller's
+ * (tpl_findings_free); it may hold errors while the call returns SEND_OK.
+ */
+enum send_status send_check_template(struct store *st, const char *template_name,
+				     const char *subject, const char *from,
+				     struct tpl_findings **out, char **errstr);
+
+/* ---- Later parts ------------------------------------------------------ */
+/*
+ * The campaign worker, queue and scheduler, the transports (struct
+ * transport_ops in transport_smtp.c and transport_file.c), rate limits and
+ * warm-up go below this line.
+ */
+
+#endif
