@@ -55,7 +55,7 @@ static const char *ends_with(const char *s, const char *suffix)
 	return n >= m && strcasecmp(s + n - m, suffix) == 0 ? s + n - m : NULL;
 }
 
-static int tpl_fail(enum tpl_status s, char *err, const char *what)
+static int cli_fail_tpl(enum tpl_status s, char *err, const char *what)
 {
 	cli_error("%s: %s", what, err ? err : tpl_strstatus(s));
 	free(err);
@@ -122,7 +122,7 @@ static int template_add(struct cli *c, int argc, char **argv)
 	ts_s = tpl_campaign_compile(&ts, &comp, &err);
 	tpl_campaign_free(&comp);
 	if (ts_s != TPL_OK) {
-		rc = tpl_fail(ts_s, err, argv[optind + 1]);
+		rc = cli_fail_tpl(ts_s, err, argv[optind + 1]);
 		goto done;
 	}
 	s = store_template_save(c->st, &t, false, &err);

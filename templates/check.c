@@ -1,0 +1,541 @@
+/*
+ * check.c: the pre-send checks. Each finding names a place: a line and
+ * column in the body or text source, or "subject", "layout", "sender",
+ * "from". Checks that need the finished HTML render it once with the sample
+ * subscriber (or with placeholder values) and the sender's details.
+ */
+#include <cmark.h>
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "templates/private.h"
+
+#define GMAIL_CLIP (102u * 1024u)
+#define SUBJECT_MAX 150u
+#define MAX_PER_KIND 20u
+
+struct tpl_findings {
+	struct tpl_finding *v;
+	size_t n, cap;
+};
+
+static void add(struct tpl_findings *f, enum tpl_severity sev, const char *code, const char *where,
+		unsigned line, unsigned col, const char *fmt, ...)
+    __attribute__((format(printf, 7, 8)));
+
+static void add(struct tpl_findings *f, enum tpl_severity sev, const char *code, const char *where,
+		unsigned line, unsigned col, const char *fmt, ...)
+{
+	struct tpl_buf m = {0};
+	struct tpl_finding *v;
+	va_list ap;
+
+	if (f->n == f->cap) {
+		size_t ncap = f->cap ? f->cap * 2 : 8;
+
+		v = realloc(f->v, ncap * sizeof(*v));
+		if (v == NULL)
+			return;
+		f->v = v;
+		f->cap = ncap;
+	}
+	va_start(ap, fmt);
+	tpl_buf_vappendf(&m, fmt, ap);
+	va_end(ap);
+	v = &f->v[f->n];
+	v->message = tpl_buf_steal(&m);
+	if (v->message == NULL)
+		return;
+	v->severity = sev;
+	v->code = code;
+	v->where = where;
+	v->line = line;
+	v->col = col;
+	f->n++;
+}
+
+size_t tpl_findings_count(const struct tpl_findings *f)
+{
+	return f != NULL ? f->n : 0;
+}
+
+const struct tpl_finding *tpl_findings_get(const struct tpl_findings *f, size_t i)
+{
+	return f != NULL && i < f->n ? &f->v[i] : NULL;
+}
+
+size_t tpl_findings_count_severity(const struct tpl_findings *f, enum tpl_severity s)
+{
+	size_t i, n = 0;
+
+	for (i = 0; f != NULL && i < f->n; i++)
+		n += f->v[i].severity == s;
+	return n;
+}
+
+void tpl_findings_free(struct tpl_findings **f)
+{
+	size_t i;
+
+	if (f == NULL || *f == NULL)
+		return;
+	for (i = 0; i < (*f)->n; i++)
+		free((char *)(*f)->v[i].message);
+	free((*f)->v);
+	free(*f);
+	*f = NULL;
+}
+
+/* ---- Helpers ------------------------------------------------------------- */
+
+/* Reads "LINE:COL: " at the start of an error string. */
+static void err_pos(const char *e, unsigned *line, unsigned *col)
+{
+	char *end;
+	unsigned long l, c;
+
+	*line = *col = 0;
+	if (e == NULL)
+		return;
+	l = strtoul(e, &end, 10);
+	if (end == e || *end != ':')
+		return;
+	e = end + 1;
+	c = strtoul(e, &end, 10);
+	if (end == e || *end != ':')
+		return;
+	*line = (unsigned)l;
+	*col = (unsigned)c;
+}
+
+static size_t chars(const char *s)
+{
+	size_t n = 0;
+
+	for (; *s != '\0'; s++)
+		n += ((unsigned char)*s & 0xc0) != 0x80;
+	return n;
+}
+
+struct look {
+	const struct tpl_check_input *in;
+};
+
+static const char *check_lookup(const char *name, void *arg)
+{
+	const struct tpl_check_input *in = ((struct look *)arg)->in;
+	const char *v = NULL;
+
+	if (strcmp(name, "sender.name") == 0)
+		return in->sender_name;
+	if (strcmp(name, "sender.postal_address") == 0)
+		return in->sender_postal_address;
+	if (strcmp(name, "sender.contact") == 0)
+		return in->sender_contact;
+	if (in->sample != NULL)
+		v = in->sample(name, in->sample_arg);
+	if (v == NULL && strcmp(name, "unsubscribe_url") == 0)
+		v = "https://unsubscribe.invalid/u/"
+		    "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx";
+	return v;
+}
+
+static bool uses(const struct tpl *t, const char *name)
+{
+	struct tpl_tag g;
+	size_t i;
+
+	for (i = 0; tpl_tag_get(t, i, &g); i++) {
+		if (strcmp(g.name, name) == 0 && g.kind != TPL_TAG_INVERTED)
+			return true;
+	}
+	return false;
+}
+
+/* Flags unknown tags, and with a sample, tags that render nothing. */
+static void check_tags(struct tpl_findings *f, const struct tpl *t, const char *where,
+		       const struct tpl_check_input *in)
+{
+	struct look lk = {in};
+	struct tpl_tag g;
+	const char *v;
+	size_t i;
+
+	for (i = 0; tpl_tag_get(t, i, &g); i++) {
+		if (!tpl_name_known(g.name, in->known, in->nknown)) {
+			add(f, TPL_SEV_ERROR, "unknown-tag", where, g.line, g.col,
+			    "{{%s}} is not a known merge tag; it would be empty in every message",
+			    g.name);
+			continue;
+		}
+		if (in->sample == NULL || g.fallback != NULL ||
+		    (g.kind != TPL_TAG_VAR && g.kind != TPL_TAG_RAW))
+			continue;
+		v = check_lookup(g.name, &lk);
+		if (v == NULL || v[0] == '\0')
+			add(f, TPL_SEV_WARNING, "unresolved-tag", where, g.line, g.col,
+			    "{{%s}} is empty for the sample subscriber and has no fallback; "
+			    "write {{%s|…}} to give one",
+			    g.name, g.name);
+	}
+}
+
+static void check_http(struct tpl_findings *f, const char *src, size_t len, const char *where)
+{
+	size_t i, n = 0;
+	unsigned line, col;
+
+	for (i = 0; i + 7 <= len && n < MAX_PER_KIND; i++) {
+		if (strncasecmp(src + i, "http://", 7) != 0)
+			continue;
+		tpl_linecol(src, len, i, &line, &col);
+		add(f, TPL_SEV_WARNING, "http-link", where, line, col,
+		    "a link uses http://; use https:// so that the link is encrypted and "
+		    "not flagged");
+		n++;
+	}
+}
+
+static void check_jis(struct tpl_findings *f, const char *s, size_t len, const char *where,
+		      bool positions)
+{
+	size_t offs[MAX_PER_KIND], n, i, k;
+	unsigned line = 0, col = 0;
+	uint32_t cp;
+
+	if (s == NULL)
+		return;
+	n = tpl_jis_unencodable(s, len, offs, MAX_PER_KIND);
+	for (i = 0; i < n && i < MAX_PER_KIND; i++) {
+		k = tpl_utf8_decode((const unsigned char *)s + offs[i], len - offs[i], &cp);
+		if (positions)
+			tpl_linecol(s, len, offs[i], &line, &col);
+		add(f, TPL_SEV_WARNING, "jis-unencodable", where, line, col,
+		    "\"%.*s\" (U+%04X) can't be written in ISO-2022-JP; messages with it go out "
+		    "as UTF-8",
+		    (int)(k ? k : 1), s + offs[i], k ? (unsigned)cp : 0xfffdu);
+	}
+}
+
+/* ---- Links and images in the rendered HTML -------------------------------- */
+
+/* The host of an http(s) URL, lowercased, without "www.". */
+static bool url_host(const char *url, char *out, size_t outsz)
+{
+	const char *p = strstr(url, "://");
+	size_t j = 0;
+
+	if (p == NULL || (strncasecmp(url, "http", 4) != 0))
+		return false;
+	p += 3;
+	if (strncasecmp(p, "www.", 4) == 0)
+		p += 4;
+	while (*p != '\0' && strchr("/:?#", *p) == NULL && j + 1 < outsz)
+		out[j++] = (char)tolower((unsigned char)*p++);
+	out[j] = '\0';
+	return j > 0;
+}
+
+/* A domain-looking word in visible text ("example.com", "https://x.jp/"). */
+static bool text_host(const char *s, size_t n, char *out, size_t outsz)
+{
+	size_t i = 0, j, k, dot, last;
+
+	while (i < n) {
+		while (i < n && !isalnum((unsigned char)s[i]))
+			i++;
+		for (j = i, dot = 0, last = i;
+		     j < n && (isalnum((unsigned char)s[j]) || s[j] == '.' || s[j] == '-'); j++) {
+			if (s[j] == '.' && j + 1 < n && isalnum((unsigned char)s[j + 1])) {
+				dot++;
+				last = j + 1;
+			}
+		}
+		if (j < n && (s[j] == ':' || s[j] == '@')) { /* a scheme or a mailbox */
+			i = j + 1;
+			continue;
+		}
+		if (dot > 0 && j - last >= 2) {
+			for (k = last; k < j && isalpha((unsigned char)s[k]); k++)
+				;
+			if (k == j || (k < j && s[k] == '.')) {
+				if (strncasecmp(s + i, "www.", 4) == 0)
+					i += 4;
+				for (k = 0; i < j && k + 1 < outsz; i++)
+					out[k++] = (char)tolower((unsigned char)s[i]);
+				while (k > 0 && out[k - 1] == '.')
+					k--;
+				out[k] = '\0';
+				return true;
+			}
+		}
+		i = j + 1;
+	}
+	return false;
+}
+
+/* Same site: equal, or one a subdomain of the other. */
+static bool same_site(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b);
+
+	if (la < lb)
+		return same_site(b, a);
+	return strcmp(a, b) == 0 ||
+	       (la > lb && a[la - lb - 1] == '.' && strcmp(a + la - lb, b) == 0);
+}
+
+static void src_pos(const char *src, size_t len, const char *needle, unsigned *line, unsigned *col)
+{
+	const char *p = needle[0] ? memmem(src, len, needle, strlen(needle)) : NULL;
+
+	*line = *col = 0;
+	if (p != NULL)
+		tpl_linecol(src, len, (size_t)(p - src), line, col);
+}
+
+static void check_anchor(struct tpl_findings *f, const struct tpl_check_input *in, const char *html,
+			 size_t len, size_t i, size_t tag_end)
+{
+	char href[2048], th[256], uh[256];
+	struct tpl_buf vis = {0};
+	const char *close;
+	size_t j;
+	unsigned line, col;
+	bool intag = false;
+
+	tpl_html_attr(html + i + 1, tag_end - i - 1, "href", href, sizeof(href));
+	close = memmem(html + tag_end, len - tag_end, "</a", 3);
+	for (j = tag_end + 1; j < (close ? (size_t)(close - html) : len); j++) {
+		if (html[j] == '<' || html[j] == '>')
+			intag = html[j] == '<';
+		else if (!intag)
+			tpl_buf_appendc(&vis, html[j]);
+	}
+	if (vis.len > 0 && url_host(href, uh, sizeof(uh)) &&
+	    text_host(vis.data, vis.len, th, sizeof(th)) && !same_site(th, uh)) {
+		src_pos(in->src, in->src_len, href, &line, &col);
+		add(f, TPL_SEV_WARNING, "link-mismatch", "body", line, col,
+		    "a link shows \"%s\" but goes to \"%s\"; filters and readers take that "
+		    "for phishing",
+		    th, uh);
+	}
+	tpl_buf_free(&vis);
+}
+
+static void check_html(struct tpl_findings *f, const struct tpl_check_input *in, const char *html,
+		       size_t len)
+{
+	size_t i, e, nimg = 0;
+	unsigned line, col;
+	char alt[8], src[1024];
+
+	for (i = 0; i + 4 < len; i++) {
+		if (html[i] != '<')
+			continue;
+		for (e = i; e < len && html[e] != '>'; e++)
+			;
+		if (e == len)
+			break;
+		if ((html[i + 1] | 0x20) == 'a' && (html[i + 2] == ' ' || html[i + 2] == '\n'))
+			check_anchor(f, in, html, len, i, e);
+		if (strncasecmp(html + i, "<img", 4) == 0 && nimg < MAX_PER_KIND &&
+		    (!tpl_html_attr(html + i + 1, e - i - 1, "alt", alt, sizeof(alt)) ||
+		     alt[0] == '\0')) {
+			tpl_html_attr(html + i + 1, e - i - 1, "src", src, sizeof(src));
+			src_pos(in->src, in->src_len, src, &line, &col);
+			add(f, TPL_SEV_WARNING, "img-no-alt", "body", line, col,
+			    "an image (%s) has no alt text; many readers block images at first",
+			    src[0] ? src : "no src");
+			nimg++;
+		}
+		i = e;
+	}
+}
+
+/* ---- The checks ------------------------------------------------------------ */
+
+static void check_subject(struct tpl_findings *f, const struct tpl_check_input *in)
+{
+	const char *s = in->subject != NULL ? in->subject : "";
+	struct tpl *t = NULL;
+	char *err = NULL;
+	size_t n = chars(s), i;
+
+	for (i = 0; s[i] == ' ' || s[i] == '\t'; i++)
+		;
+	if (s[i] == '\0')
+		add(f, TPL_SEV_ERROR, "subject-empty", "subject", 0, 0, "the subject is empty");
+	else if (n > SUBJECT_MAX)
+		add(f, TPL_SEV_WARNING, "subject-long", "subject", 0, 0,
+		    "the subject is %zu characters; over %u, mail readers cut it off", n,
+		    SUBJECT_MAX);
+	if (tpl_compile(s, strlen(s), &t, &err) != TPL_OK) {
+		unsigned line, col;
+
+		err_pos(err, &line, &col);
+		add(f, TPL_SEV_ERROR, "syntax", "subject", line, col, "%s", err ? err : "bad tag");
+	} else {
+		check_tags(f, t, "subject", in);
+	}
+	if (in->iso2022jp)
+		check_jis(f, s, strlen(s), "subject", true);
+	tpl_free(&t);
+	free(err);
+}
+
+static void check_sender(struct tpl_findings *f, const struct tpl_check_input *in,
+			 const struct tpl *html)
+{
+	static const struct {
+		const char *tag, *what;
+	} parts[] = {{"sender.name", "the sender's name"},
+		     {"sender.postal_address", "the sender's postal address"},
+		     {"sender.contact", "a contact for complaints"}};
+	const char *vals[3] = {in->sender_name, in->sender_postal_address, in->sender_contact};
+	size_t i;
+
+	for (i = 0; i < 3; i++) {
+		if (html != NULL && !uses(html, parts[i].tag))
+			add(f, TPL_SEV_ERROR, "footer-missing", "layout", 0, 0,
+			    "the message does not show %s ({{%s}}), which the Act on Specified "
+			    "Electronic Mail requires; use a layout with the footer",
+			    parts[i].what, parts[i].tag);
+		if (vals[i] == NULL || vals[i][0] == '\0')
+			add(f, TPL_SEV_ERROR, "sender-empty", "sender", 0, 0,
+			    "%s is not set; the law requires it in every message", parts[i].what);
+		else if (in->iso2022jp)
+			check_jis(f, vals[i], strlen(vals[i]), "sender", false);
+	}
+}
+
+static void check_raw_html(struct tpl_findings *f, const struct tpl_check_input *in)
+{
+	cmark_node *doc = cmark_parse_document(in->src, in->src_len, tpl_cmark_options());
+	cmark_iter *it = doc ? cmark_iter_new(doc) : NULL;
+	cmark_event_type ev;
+	size_t n = 0;
+
+	while (it != NULL && (ev = cmark_iter_next(it)) != CMARK_EVENT_DONE && n < MAX_PER_KIND) {
+		cmark_node *node = cmark_iter_get_node(it), *p;
+		cmark_node_type type = cmark_node_get_type(node);
+
+		if (ev != CMARK_EVENT_ENTER ||
+		    (type != CMARK_NODE_HTML_BLOCK && type != CMARK_NODE_HTML_INLINE))
+			continue;
+		for (p = node; p != NULL && cmark_node_get_start_line(p) == 0;)
+			p = cmark_node_parent(p);
+		add(f, TPL_SEV_WARNING, "markdown-raw-html", "body",
+		    p ? (unsigned)cmark_node_get_start_line(p) : 0,
+		    p ? (unsigned)cmark_node_get_start_column(p) : 0,
+		    "raw HTML in Markdown is left out of the message; write an HTML template "
+		    "to use it");
+		n++;
+	}
+	if (it != NULL)
+		cmark_iter_free(it);
+	if (doc != NULL)
+		cmark_node_free(doc);
+}
+
+/* Compiles the body and text, flags their tags; *html and *text are the
+ * whole message parts (layout included), or NULL when they don't compile. */
+static void check_body(struct tpl_findings *f, const struct tpl_check_input *in, struct tpl **html,
+		       struct tpl **text)
+{
+	const struct tpl_layout *lay = tpl_layout_find(in->layout);
+	struct tpl *src = NULL, *bh = NULL, *bt = NULL, *lt = NULL;
+	unsigned line, col;
+	char *err = NULL;
+
+	if (tpl_compile_ex(in->src, in->src_len, in->kind != TPL_KIND_MARKDOWN, &src, &err) !=
+		TPL_OK ||
+	    tpl_body_compile(in->kind, in->src, in->src_len, &bh, &bt, &err) != TPL_OK) {
+		err_pos(err, &line, &col);
+		add(f, TPL_SEV_ERROR, "syntax", "body", line, col, "%s",
+		    err ? err : "bad template");
+		goto done;
+	}
+	check_tags(f, src, "body", in);
+	if (in->text_src != NULL) {
+		tpl_free(&bt);
+		if (tpl_compile(in->text_src, strlen(in->text_src), &bt, &err) != TPL_OK) {
+			err_pos(err, &line, &col);
+			add(f, TPL_SEV_ERROR, "syntax", "text", line, col, "%s", err ? err : "bad");
+			goto done;
+		}
+		check_tags(f, bt, "text", in);
+	}
+	if (lay == NULL) {
+		add(f, TPL_SEV_ERROR, "no-layout", "layout", 0, 0,
+		    "there is no layout called \"%s\"", in->layout);
+		goto done;
+	}
+	if (tpl_compile(lay->html, strlen(lay->html), &lt, NULL) == TPL_OK)
+		tpl_splice(lt, bh, html);
+	tpl_free(&lt);
+	if (tpl_compile(lay->text, strlen(lay->text), &lt, NULL) == TPL_OK)
+		tpl_splice(lt, bt, text);
+done:
+	tpl_free(&lt);
+	tpl_free(&src);
+	tpl_free(&bh);
+	tpl_free(&bt);
+	free(err);
+}
+
+enum tpl_status tpl_check(const struct tpl_check_input *in, struct tpl_findings **out)
+{
+	struct tpl_findings *f = calloc(1, sizeof(*f));
+	struct tpl *html = NULL, *text = NULL;
+	struct tpl_buf r = {0};
+	struct look lk = {in};
+	enum tpl_status st = TPL_ENOMEM;
+
+	*out = NULL;
+	if (f == NULL)
+		goto done;
+	check_subject(f, in);
+	check_body(f, in, &html, &text);
+	if (html != NULL && !uses(html, "unsubscribe_url"))
+		add(f, TPL_SEV_ERROR, "no-unsubscribe", "body", 0, 0,
+		    "the HTML part has no unsubscribe link ({{unsubscribe_url}}); the law and "
+		    "the mailbox providers require one");
+	else if (text != NULL && !uses(text, "unsubscribe_url"))
+		add(f, TPL_SEV_ERROR, "no-unsubscribe", "text", 0, 0,
+		    "the text part has no unsubscribe link ({{unsubscribe_url}})");
+	check_sender(f, in, html);
+	check_http(f, in->src, in->src_len, "body");
+	if (in->text_src != NULL)
+		check_http(f, in->text_src, strlen(in->text_src), "text");
+	if (in->kind == TPL_KIND_MARKDOWN)
+		check_raw_html(f, in);
+	if (html != NULL && tpl_render(html, TPL_MODE_HTML, check_lookup, &lk, &r) == TPL_OK) {
+		if (r.len > GMAIL_CLIP)
+			add(f, TPL_SEV_WARNING, "html-too-big", "body", 0, 0,
+			    "the HTML part is %zu bytes; Gmail clips messages over %u bytes", r.len,
+			    GMAIL_CLIP);
+		check_html(f, in, r.data, r.len);
+	}
+	if (in->iso2022jp) {
+		check_jis(f, in->src, in->src_len, "body", true);
+		if (in->text_src != NULL)
+			check_jis(f, in->text_src, strlen(in->text_src), "text", true);
+	}
+	if (!in->from_has_dkim)
+		add(f, TPL_SEV_ERROR, "no-dkim", "from", 0, 0,
+		    "the From domain has no DKIM key; Gmail, Yahoo and Outlook.com reject bulk "
+		    "mail without DKIM");
+	*out = f;
+	f = NULL;
+	st = TPL_OK;
+done:
+	tpl_buf_free(&r);
+	tpl_free(&html);
+	tpl_free(&text);
+	tpl_findings_free(&f);
+	return st;
+}

@@ -1,0 +1,328 @@
+/*
+ * mime.c: the complete message: headers, then multipart/alternative with the
+ * text part first and the HTML part last. Bodies are quoted-printable UTF-8
+ * (lines of at most 76, CRLF), or 7bit ISO-2022-JP when the caller asks for it
+ * and every part converts both ways without loss with no line over 998 bytes.
+ */
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "templates/private.h"
+
+#define QP_MAX 76
+
+/* How quoted-printable writes each byte: as itself, as a blank (itself unless
+ * it ends a line), as =XX, or as a line end. */
+enum { QP_LIT, QP_BLANK, QP_HEX, QP_EOL };
+
+static unsigned char qp_class(unsigned char c)
+{
+	if (c == '\r' || c == '\n')
+		return QP_EOL;
+	if (c == ' ' || c == '\t')
+		return QP_BLANK;
+	return c >= 33 && c <= 126 && c != '=' ? QP_LIT : QP_HEX;
+}
+
+/* Appends s as quoted-printable with CRLF line ends. LF, CRLF and a lone CR
+ * all end a line. */
+static enum tpl_status qp_encode(struct tpl_buf *out, const char *src, size_t n)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	static unsigned char cls[256];
+	static bool ready;
+	const unsigned char *s = (const unsigned char *)src;
+	size_t i, col = 0, worst = n * 3 + (n * 3 / (QP_MAX - 1) + 2) * 3 + 8;
+	char *o;
+
+	if (!ready) { /* idempotent, so a race between threads is harmless */
+		for (i = 0; i < 256; i++)
+			cls[i] = qp_class((unsigned char)i);
+		ready = true;
+	}
+	if (tpl_buf_reserve(out, worst) != TPL_OK)
+		return TPL_ENOMEM;
+	o = out->data + out->len;
+	for (i = 0; i < n; i++) {
+		unsigned char c = s[i], k = cls[c];
+
+		if (k == QP_EOL) {
+			if (c == '\r' && i + 1 < n && s[i + 1] == '\n')
+				i++;
+			*o++ = '\r';
+			*o++ = '\n';
+			col = 0;
+			continue;
+		}
+		if (k == QP_BLANK && (i + 1 == n || cls[s[i + 1]] == QP_EOL))
+			k = QP_HEX;
+		if (k != QP_HEX) {
+			if (col + 1 > QP_MAX - 1) {
+				memcpy(o, "=\r\n", 3);
+				o += 3;
+				col = 0;
+			}
+			*o++ = (char)c;
+			col++;
+			continue;
+		}
+		if (col + 3 > QP_MAX - 1) {
+			memcpy(o, "=\r\n", 3);
+			o += 3;
+			col = 0;
+		}
+		o[0] = '=';
+		o[1] = hex[c >> 4];
+		o[2] = hex[c & 15];
+		o += 3;
+		col += 3;
+	}
+	out->len = (size_t)(o - out->data);
+	out->data[out->len] = '\0';
+	return TPL_OK;
+}
+
+/* Appends s with every line end made CRLF. */
+static void crlf(struct tpl_buf *out, const char *s, size_t n)
+{
+	size_t i, start = 0;
+
+	for (i = 0; i < n; i++) {
+		if (s[i] != '\r' && s[i] != '\n')
+			continue;
+		tpl_buf_append(out, s + start, i - start);
+		tpl_buf_append(out, "\r\n", 2);
+		if (s[i] == '\r' && i + 1 < n && s[i + 1] == '\n')
+			i++;
+		start = i + 1;
+	}
+	tpl_buf_append(out, s + start, n - start);
+}
+
+static bool cont(unsigned char c)
+{
+	return (c & 0xc0) == 0x80;
+}
+
+/* Validates UTF-8 (no overlongs, surrogates or code points past U+10FFFF),
+ * eight ASCII bytes at a time where it can: it runs on every message. */
+static bool valid_utf8(const char *s, size_t n)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t i = 0;
+	uint64_t w;
+
+	while (i < n) {
+		unsigned char c = p[i];
+
+		if (n - i >= 8) {
+			memcpy(&w, p + i, 8);
+			if ((w & 0x8080808080808080ull) == 0) {
+				i += 8;
+				continue;
+			}
+		}
+		if (c < 0x80) {
+			i++;
+		} else if (c >= 0xc2 && c <= 0xdf) {
+			if (n - i < 2 || !cont(p[i + 1]))
+				return false;
+			i += 2;
+		} else if (c >= 0xe0 && c <= 0xef) {
+			if (n - i < 3 || !cont(p[i + 1]) || !cont(p[i + 2]) ||
+			    (c == 0xe0 && p[i + 1] < 0xa0) || (c == 0xed && p[i + 1] >= 0xa0))
+				return false;
+			i += 3;
+		} else if (c >= 0xf0 && c <= 0xf4) {
+			if (n - i < 4 || !cont(p[i + 1]) || !cont(p[i + 2]) || !cont(p[i + 3]) ||
+			    (c == 0xf0 && p[i + 1] < 0x90) || (c == 0xf4 && p[i + 1] >= 0x90))
+				return false;
+			i += 4;
+		} else {
+			return false;
+		}
+	}
+	return true;
+}
+
+/* The 7bit ISO-2022-JP form of s with CRLF line ends, if it is lossless and
+ * no line is over 998 bytes. */
+static bool jis_body(const char *s, size_t n, struct tpl_buf *out)
+{
+	struct tpl_buf j = {0};
+	size_t i, line = 0;
+	bool ok = false;
+
+	if (!tpl_jis_lossless(s, n) || !tpl_jis_convert(s, n, &j))
+		goto done;
+	crlf(out, j.data ? j.data : "", j.len);
+	if (out->oom)
+		goto done;
+	for (i = 0; i < out->len; i++) {
+		unsigned char c = (unsigned char)out->data[i];
+
+		if (c == 0 || c >= 0x80)
+			goto done;
+		line = c == '\n' ? 0 : line + 1;
+		if (line > 998)
+			goto done;
+	}
+	ok = true;
+done:
+	tpl_buf_free(&j);
+	return ok;
+}
+
+static bool jis_header_ok(const char *s)
+{
+	struct tpl_buf v = {0};
+	bool ok;
+
+	if (s == NULL)
+		return true;
+	ok = tpl_header_clean(s, &v) == TPL_OK && tpl_jis_lossless(v.data ? v.data : "", v.len);
+	tpl_buf_free(&v);
+	return ok;
+}
+
+static bool reserved_name(const char *name)
+{
+	static const char *const names[] = {
+	    "From", "To", "Subject", "MIME-Version", "Content-Type", "Content-Transfer-Encoding",
+	    NULL};
+	size_t i;
+
+	for (i = 0; names[i] != NULL; i++) {
+		if (strcasecmp(name, names[i]) == 0)
+			return true;
+	}
+	return false;
+}
+
+static const char *given(const struct tpl_message *m, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < m->nheaders; i++) {
+		if (m->headers[i].name != NULL && strcasecmp(m->headers[i].name, name) == 0)
+			return m->headers[i].value != NULL ? m->headers[i].value : "";
+	}
+	return NULL;
+}
+
+static enum tpl_status put_headers(const struct tpl_message *m, bool jis, struct tpl_buf *out,
+				   char **errstr)
+{
+	enum tpl_status st;
+	const char *at;
+	char date[40], mid[300];
+	size_t i;
+
+	st = tpl_header_address(out, "From", &m->from, jis, errstr);
+	if (st == TPL_OK)
+		st = tpl_header_address(out, "To", &m->to, jis, errstr);
+	if (st != TPL_OK)
+		return st;
+	if (tpl_header_unstructured(out, "Subject", m->subject ? m->subject : "", jis) != TPL_OK)
+		return TPL_ENOMEM;
+	if (given(m, "Date") == NULL) {
+		tpl_date(time(NULL), date);
+		tpl_buf_appendf(out, "Date: %s\r\n", date);
+	}
+	if (given(m, "Message-ID") == NULL) {
+		at = strrchr(m->from.addr, '@');
+		if (at == NULL || tpl_message_id(at + 1, mid, sizeof(mid)) != TPL_OK) {
+			tpl_seterr(errstr, "can't make a Message-ID from \"%s\"", m->from.addr);
+			return TPL_EINVAL;
+		}
+		tpl_buf_appendf(out, "Message-ID: %s\r\n", mid);
+	}
+	for (i = 0; i < m->nheaders; i++) {
+		const struct tpl_header *h = &m->headers[i];
+
+		if (h->name == NULL || reserved_name(h->name)) {
+			tpl_seterr(errstr, "the header \"%s\" can't be given as an extra header",
+				   h->name ? h->name : "(null)");
+			return TPL_EINVAL;
+		}
+		st = tpl_header_field(out, h->name, h->value ? h->value : "", false, true);
+		if (st == TPL_EINVAL)
+			tpl_seterr(errstr, "\"%s\" is not a header field name", h->name);
+		if (st != TPL_OK)
+			return st;
+	}
+	return out->oom ? TPL_ENOMEM : TPL_OK;
+}
+
+static void put_part(struct tpl_buf *out, const char *boundary, const char *type, bool jis,
+		     const char *body, size_t len)
+{
+	tpl_buf_appends(out, "--");
+	tpl_buf_appends(out, boundary);
+	tpl_buf_appends(out, "\r\nContent-Type: ");
+	tpl_buf_appends(out, type);
+	tpl_buf_appends(out,
+			jis ? "; charset=ISO-2022-JP\r\nContent-Transfer-Encoding: 7bit\r\n\r\n"
+			    : "; charset=UTF-8\r\nContent-Transfer-Encoding: "
+			      "quoted-printable\r\n\r\n");
+	if (jis)
+		tpl_buf_append(out, body, len);
+	else
+		qp_encode(out, body, len);
+	tpl_buf_appends(out, "\r\n");
+}
+
+static void make_boundary(char out[48], const struct tpl_buf *a, const struct tpl_buf *b)
+{
+	unsigned char r[16];
+	char hex[33];
+
+	do {
+		tpl_random(r, sizeof(r));
+		sodium_bin2hex(hex, sizeof(hex), r, sizeof(r));
+		snprintf(out, 48, "=_hato_%s", hex);
+	} while ((a->len > 0 && memmem(a->data, a->len, out, strlen(out)) != NULL) ||
+		 (b->len > 0 && memmem(b->data, b->len, out, strlen(out)) != NULL));
+}
+
+enum tpl_status tpl_message_build(const struct tpl_message *m, struct tpl_buf *out, bool *used_jis,
+				  char **errstr)
+{
+	struct tpl_buf jt = {0}, jh = {0};
+	const char *text = m->text ? m->text : "", *html = m->html ? m->html : "";
+	enum tpl_status st = TPL_EENCODING;
+	bool jis = false;
+	char boundary[48];
+
+	if (!valid_utf8(text, m->text_len) || !valid_utf8(html, m->html_len)) {
+		tpl_seterr(errstr, "the message body is not valid UTF-8");
+		goto done;
+	}
+	if (m->iso2022jp && jis_header_ok(m->subject) && jis_header_ok(m->from.name) &&
+	    jis_header_ok(m->to.name) && jis_body(text, m->text_len, &jt) &&
+	    jis_body(html, m->html_len, &jh))
+		jis = true;
+	st = put_headers(m, jis, out, errstr);
+	if (st != TPL_OK)
+		goto done;
+	make_boundary(boundary, &jt, &jh);
+	tpl_buf_appendf(out,
+			"MIME-Version: 1.0\r\nContent-Type: multipart/alternative;\r\n "
+			"boundary=\"%s\"\r\n\r\n",
+			boundary);
+	put_part(out, boundary, "text/plain", jis, jis ? jt.data : text,
+		 jis ? jt.len : m->text_len);
+	put_part(out, boundary, "text/html", jis, jis ? jh.data : html, jis ? jh.len : m->html_len);
+	tpl_buf_appendf(out, "--%s--\r\n", boundary);
+	st = out->oom ? TPL_ENOMEM : TPL_OK;
+	if (used_jis != NULL)
+		*used_jis = jis;
+done:
+	tpl_buf_free(&jt);
+	tpl_buf_free(&jh);
+	return st;
+}

@@ -1,0 +1,102 @@
+/*
+ * templates/private.h: what only the templates/ files share.
+ */
+#ifndef HATO_TEMPLATES_PRIVATE_H
+#define HATO_TEMPLATES_PRIVATE_H
+
+#include "templates/templates.h"
+
+/* A compiled template is a flat program: no recursion at render time. */
+enum tpl_op_type {
+	TPL_OP_TEXT,	 /* arena[off, off+len) */
+	TPL_OP_VAR,	 /* name at arena[off] (NUL-terminated, len bytes) */
+	TPL_OP_SECTION,	 /* name as VAR; jump = index of the matching END */
+	TPL_OP_INVERTED, /* likewise */
+	TPL_OP_END,
+};
+
+struct tpl_op {
+	enum tpl_op_type type;
+	bool raw;    /* VAR: never escape */
+	bool has_fb; /* VAR: fallback at arena[fb_off, fb_off+fb_len), NUL-terminated */
+	size_t off, len;
+	size_t fb_off, fb_len;
+	size_t jump;
+	unsigned line, col;
+};
+
+struct tpl {
+	struct tpl_op *ops;
+	size_t nops, cap;
+	struct tpl_buf arena;
+};
+
+/* tpl_compile; standalone: a section or comment tag alone on its line takes
+ * the line with it (Mustache's rule; off for Markdown, where the line breaks
+ * shape paragraphs). */
+enum tpl_status tpl_compile_ex(const char *src, size_t len, bool standalone, struct tpl **out,
+			       char **errstr);
+
+/* Builders shared by merge.c and markdown.c. Each returns TPL_OK or
+ * TPL_ENOMEM. */
+struct tpl *tpl_new(void);
+enum tpl_status tpl_add_text(struct tpl *t, const char *p, size_t n);
+/* Copies op from src (a VAR, SECTION, INVERTED or END) into t, its strings
+ * included; jump is left for the caller to fix. */
+enum tpl_status tpl_add_op_from(struct tpl *t, const struct tpl *src, const struct tpl_op *op);
+/* Recomputes the jump of every section from the END ops, in order. Returns
+ * false when sections do not nest (an END closes another name, or is missing). */
+bool tpl_link_sections(struct tpl *t, char **errstr);
+/* A new template: layout with body spliced in at its {{{body}}} tag(s). */
+enum tpl_status tpl_splice(const struct tpl *layout, const struct tpl *body, struct tpl **out);
+
+/* The truth of a section value. */
+bool tpl_truthy(const char *v);
+
+/* Decodes one UTF-8 character at s (n bytes left). Returns its length (1..4)
+ * and stores the code point, or returns 0 for an invalid sequence. */
+size_t tpl_utf8_decode(const unsigned char *s, size_t n, uint32_t *cp);
+/* Finds the line and column (in characters, from 1) of byte off in s. */
+void tpl_linecol(const char *s, size_t len, size_t off, unsigned *line, unsigned *col);
+
+/* Formats a malloc'd string into *errstr when errstr is not NULL. */
+void tpl_seterr(char **errstr, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Markdown/HTML body: compiles src into the HTML body and the text body. */
+enum tpl_status tpl_body_compile(enum tpl_kind kind, const char *src, size_t len, struct tpl **html,
+				 struct tpl **text, char **errstr);
+/* The Markdown parse options shared by rendering and checks. */
+int tpl_cmark_options(void);
+
+/* Plain text from HTML (for HTML bodies without a text source): block tags
+ * become line breaks, links get numbered references at the end. */
+enum tpl_status tpl_html_to_text(const char *html, size_t len, struct tpl_buf *out);
+/* Copies the value of attribute name from the tag text tag[0..n) (without
+ * the angle brackets) into out ("" when absent; &amp; decoded). Returns
+ * whether the attribute is there. */
+bool tpl_html_attr(const char *tag, size_t n, const char *name, char *out, size_t outsz);
+struct cmark_node;
+/* Plain text from a Markdown tree, links as numbered references. prefix (or
+ * NULL) starts the merge-tag placeholders, which heading underlines skip. */
+enum tpl_status tpl_md_to_text(struct cmark_node *doc, const char *prefix, struct tpl_buf *out);
+
+/* Header value sanitising: drops C0 controls and DEL, tabs become spaces,
+ * invalid UTF-8 becomes U+FFFD. */
+enum tpl_status tpl_header_clean(const char *s, struct tpl_buf *out);
+
+/* A header field. structured: an ASCII value keeps its words (up to 900
+ * bytes) and any "=?" as they are, folded only at spaces; otherwise as
+ * tpl_header_unstructured. */
+enum tpl_status tpl_header_field(struct tpl_buf *out, const char *name, const char *value, bool jis,
+				 bool structured);
+
+/* Fills buf with n unpredictable bytes: a per-thread ChaCha20 stream seeded
+ * from the system (libsodium randombytes), reseeded after fork. For
+ * Message-IDs and boundaries, so no system call per message. */
+void tpl_random(void *buf, size_t n);
+
+/* iconv helpers (jis.c). tpl_jis_convert appends the ISO-2022-JP form of s;
+ * false when a character does not convert. */
+bool tpl_jis_convert(const char *s, size_t len, struct tpl_buf *out);
+
+#endif

@@ -1,0 +1,347 @@
+/*
+ * test_check.c: each pre-send check fires on a template made to trip it, at
+ * the right place, and a clean campaign gets no finding at all.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include "templates/helpers.h"
+
+static const char *const known[] = {"name", "email", "unsubscribe_url", "attr.", "list.name"};
+
+static const struct kv sample[] = {
+    {"name", "田中"},	   {"email", "tanaka@example.jp"},
+    {"attr.city", "大阪"}, {"unsubscribe_url", "https://hato.example/u/TOKEN"},
+    {NULL, NULL},
+};
+
+static const char clean_md[] =
+    "# {{name|お客様}}様\n"
+    "\n"
+    "{{attr.city}}店の[セール](https://shop.example/sale)のお知らせです。\n"
+    "[shop.example](https://www.shop.example/top) もご覧ください。\n"
+    "\n"
+    "![セールのバナー](https://shop.example/banner.png)\n";
+
+static struct tpl_check_input clean(void)
+{
+	struct tpl_check_input in = {
+	    .subject = "{{name|お客様}}様へ 春のセールのお知らせ",
+	    .kind = TPL_KIND_MARKDOWN,
+	    .src = clean_md,
+	    .src_len = strlen(clean_md),
+	    .layout = "plain",
+	    .known = known,
+	    .nknown = sizeof(known) / sizeof(known[0]),
+	    .sample = kv_lookup,
+	    .sample_arg = (void *)sample,
+	    .sender_name = "株式会社ハト",
+	    .sender_postal_address = "東京都千代田区千代田1-1",
+	    .sender_contact = "support@hato.example",
+	    .from_has_dkim = true,
+	};
+	return in;
+}
+
+static struct tpl_findings *run(const struct tpl_check_input *in)
+{
+	struct tpl_findings *f = NULL;
+
+	assert_int_equal(tpl_check(in, &f), TPL_OK);
+	assert_non_null(f);
+	return f;
+}
+
+/* The one finding with code, which must exist exactly n times. */
+static const struct tpl_finding *find(const struct tpl_findings *f, const char *code, size_t n)
+{
+	const struct tpl_finding *hit = NULL;
+	size_t i, count = 0;
+
+	for (i = 0; i < tpl_findings_count(f); i++) {
+		const struct tpl_finding *x = tpl_findings_get(f, i);
+
+		if (strcmp(x->code, code) == 0) {
+			count++;
+			if (hit == NULL)
+				hit = x;
+		}
+	}
+	if (count != n) {
+		for (i = 0; i < tpl_findings_count(f); i++)
+			fprintf(stderr, "  %s %s %u:%u %s\n", tpl_findings_get(f, i)->code,
+				tpl_findings_get(f, i)->where, tpl_findings_get(f, i)->line,
+				tpl_findings_get(f, i)->col, tpl_findings_get(f, i)->message);
+		fprintf(stderr, "%s: %zu findings, expected %zu\n", code, count, n);
+		fail();
+	}
+	return hit;
+}
+
+static void test_clean(void **state)
+{
+	struct tpl_check_input in = clean();
+	struct tpl_findings *f;
+	size_t i;
+
+	(void)state;
+	f = run(&in);
+	for (i = 0; i < tpl_findings_count(f); i++)
+		fprintf(stderr, "unexpected: %s %s\n", tpl_findings_get(f, i)->code,
+			tpl_findings_get(f, i)->message);
+	assert_int_equal(tpl_findings_count(f), 0);
+	assert_null(tpl_findings_get(f, 0));
+	tpl_findings_free(&f);
+	assert_null(f);
+	tpl_findings_free(&f);
+	/* the newsletter layout and ISO-2022-JP-clean text are clean too */
+	in = clean();
+	in.layout = "newsletter";
+	in.iso2022jp = true;
+	f = run(&in);
+	assert_int_equal(tpl_findings_count(f), 0);
+	tpl_findings_free(&f);
+}
+
+static void test_tags(void **state)
+{
+	static const char md[] = "Hi {{name}}\n\n{{nmae}} from {{attr.city}} {{attr.zip}}, "
+				 "{{attr.zip|-}}\n";
+	struct tpl_check_input in = clean();
+	const struct tpl_finding *x;
+	struct tpl_findings *f;
+
+	(void)state;
+	in.src = md;
+	in.src_len = strlen(md);
+	in.subject = "{{subject.bad}} hi";
+	f = run(&in);
+	find(f, "unknown-tag", 2);
+	x = tpl_findings_get(f, 0);
+	assert_string_equal(x->code, "unknown-tag");
+	assert_string_equal(x->where, "subject");
+	assert_int_equal(x->severity, TPL_SEV_ERROR);
+	x = tpl_findings_get(f, 1);
+	assert_string_equal(x->where, "body");
+	assert_int_equal(x->line, 3);
+	assert_int_equal(x->col, 1);
+	assert_non_null(strstr(x->message, "{{nmae}}"));
+	/* attr.zip has no value for the sample and no fallback, once */
+	x = find(f, "unresolved-tag", 1);
+	assert_int_equal(x->severity, TPL_SEV_WARNING);
+	assert_int_equal(x->line, 3);
+	assert_int_equal(x->col, 29);
+	tpl_findings_free(&f);
+}
+
+static void test_syntax(void **state)
+{
+	struct tpl_check_input in = clean();
+	const struct tpl_finding *x;
+	struct tpl_findings *f;
+
+	(void)state;
+	in.src = "ok\n\n  {{#a}} never closed";
+	in.src_len = strlen(in.src);
+	in.subject = "{{bad";
+	f = run(&in);
+	x = find(f, "syntax", 2);
+	assert_string_equal(x->where, "subject");
+	assert_int_equal(x->line, 1);
+	assert_int_equal(x->col, 6);
+	x = tpl_findings_get(f, tpl_findings_count(f) - 1);
+	x = NULL;
+	for (size_t i = 0; i < tpl_findings_count(f); i++) {
+		if (strcmp(tpl_findings_get(f, i)->where, "body") == 0)
+			x = tpl_findings_get(f, i);
+	}
+	assert_non_null(x);
+	assert_string_equal(x->code, "syntax");
+	assert_int_equal(x->line, 3);
+	assert_int_equal(x->col, 22);
+	tpl_findings_free(&f);
+}
+
+static void test_unsubscribe_and_footer(void **state)
+{
+	struct tpl_check_input in = clean();
+	struct tpl_findings *f;
+	const struct tpl_finding *x;
+
+	(void)state;
+	in.layout = "none";
+	f = run(&in);
+	find(f, "no-unsubscribe", 1);
+	find(f, "footer-missing", 3);
+	tpl_findings_free(&f);
+	/* the body's own link and footer satisfy both */
+	{
+		static const char md[] = "Body\n\n{{sender.name}} {{sender.postal_address}} "
+					 "{{sender.contact}} [配信停止]({{unsubscribe_url}})\n";
+		static const char *const k2[] = {"sender.", "unsubscribe_url", "name"};
+
+		in.src = md;
+		in.src_len = strlen(md);
+		in.known = k2;
+		in.nknown = 3;
+		f = run(&in);
+		assert_int_equal(tpl_findings_count(f), 0);
+		tpl_findings_free(&f);
+	}
+	in = clean();
+	in.sender_postal_address = "";
+	in.sender_contact = NULL;
+	f = run(&in);
+	x = find(f, "sender-empty", 2);
+	assert_string_equal(x->where, "sender");
+	assert_int_equal(x->severity, TPL_SEV_ERROR);
+	tpl_findings_free(&f);
+}
+
+static void test_subject(void **state)
+{
+	struct tpl_check_input in = clean();
+	struct tpl_buf s = {0};
+	struct tpl_findings *f;
+	size_t i;
+
+	(void)state;
+	in.subject = "  ";
+	f = run(&in);
+	find(f, "subject-empty", 1);
+	tpl_findings_free(&f);
+	/* 150 Japanese characters (450 bytes) are fine; 151 are not */
+	for (i = 0; i < 150; i++)
+		tpl_buf_appends(&s, "あ");
+	in.subject = s.data;
+	f = run(&in);
+	find(f, "subject-long", 0);
+	tpl_findings_free(&f);
+	tpl_buf_appends(&s, "い");
+	in.subject = s.data;
+	f = run(&in);
+	assert_string_equal(find(f, "subject-long", 1)->where, "subject");
+	tpl_findings_free(&f);
+	tpl_buf_free(&s);
+}
+
+static void test_links(void **state)
+{
+	static const char md[] = "Visit [our shop](http://shop.example/) today.\n\n"
+				 "[https://bank.example/login](https://evil.example/login)\n\n"
+				 "[www.shop.example](https://shop.example/) and "
+				 "[sale.shop.example](https://shop.example/) and "
+				 "[Read more](https://other.example/) are fine.\n";
+	struct tpl_check_input in = clean();
+	const struct tpl_finding *x;
+	struct tpl_findings *f;
+
+	(void)state;
+	in.src = md;
+	in.src_len = strlen(md);
+	f = run(&in);
+	x = find(f, "http-link", 1);
+	assert_int_equal(x->line, 1);
+	assert_int_equal(x->col, 18);
+	x = find(f, "link-mismatch", 1);
+	assert_int_equal(x->line, 3);
+	assert_int_equal(x->col, 30);
+	assert_non_null(strstr(x->message, "bank.example"));
+	assert_non_null(strstr(x->message, "evil.example"));
+	tpl_findings_free(&f);
+}
+
+static void test_images_and_size(void **state)
+{
+	static const char html[] =
+	    "<p>{{unsubscribe_url}}</p>\n<img src=\"https://x.example/a.png\">\n"
+	    "<img src=\"https://x.example/b.png\" alt=\"\">\n"
+	    "<img src=\"https://x.example/c.png\" alt=\"c\">\n";
+	struct tpl_check_input in = clean();
+	struct tpl_buf big = {0};
+	const struct tpl_finding *x;
+	struct tpl_findings *f;
+	size_t i;
+
+	(void)state;
+	in.kind = TPL_KIND_HTML;
+	in.src = html;
+	in.src_len = strlen(html);
+	f = run(&in);
+	x = find(f, "img-no-alt", 2);
+	assert_int_equal(x->line, 2);
+	assert_int_equal(x->col, 11);
+	find(f, "html-too-big", 0);
+	tpl_findings_free(&f);
+	/* Markdown images without alt text, too */
+	in = clean();
+	in.src = "![](https://x.example/a.png)\n";
+	in.src_len = strlen(in.src);
+	f = run(&in);
+	find(f, "img-no-alt", 1);
+	tpl_findings_free(&f);
+	/* 110 KB of HTML: Gmail clips it */
+	for (i = 0; i < 1100; i++)
+		tpl_buf_appends(&big,
+				"<p>0123456789012345678901234567890123456789012345678901234567890"
+				"123456789012345678901234567890</p>\n");
+	in.kind = TPL_KIND_HTML;
+	in.src = big.data;
+	in.src_len = big.len;
+	f = run(&in);
+	find(f, "html-too-big", 1);
+	tpl_findings_free(&f);
+	tpl_buf_free(&big);
+}
+
+static void test_jis_dkim_raw_html(void **state)
+{
+	static const char md[] = "会員番号①の{{name}}様\n\n㈱ハトより\n\n<div>raw</div>\n";
+	struct tpl_check_input in = clean();
+	const struct tpl_finding *x;
+	struct tpl_findings *f;
+
+	(void)state;
+	in.src = md;
+	in.src_len = strlen(md);
+	in.subject = "①のお知らせ";
+	in.from_has_dkim = false;
+	f = run(&in);
+	find(f, "jis-unencodable", 0); /* the option is off */
+	x = find(f, "no-dkim", 1);
+	assert_int_equal(x->severity, TPL_SEV_ERROR);
+	assert_string_equal(x->where, "from");
+	x = find(f, "markdown-raw-html", 1);
+	assert_int_equal(x->line, 5);
+	tpl_findings_free(&f);
+	in.iso2022jp = true;
+	in.from_has_dkim = true;
+	f = run(&in);
+	x = find(f, "jis-unencodable", 3);
+	assert_string_equal(x->where, "subject");
+	assert_non_null(strstr(x->message, "①"));
+	assert_int_equal(tpl_findings_count_severity(f, TPL_SEV_ERROR), 0);
+	for (size_t i = 0; i < tpl_findings_count(f); i++) {
+		x = tpl_findings_get(f, i);
+		if (strcmp(x->where, "body") == 0 && strcmp(x->code, "jis-unencodable") == 0 &&
+		    x->line == 3)
+			assert_int_equal(x->col, 1);
+	}
+	tpl_findings_free(&f);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_clean),	    cmocka_unit_test(test_tags),
+	    cmocka_unit_test(test_syntax),	    cmocka_unit_test(test_unsubscribe_and_footer),
+	    cmocka_unit_test(test_subject),	    cmocka_unit_test(test_links),
+	    cmocka_unit_test(test_images_and_size), cmocka_unit_test(test_jis_dkim_raw_html),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,303 @@
+/*
+ * test_markdown.c: Markdown and HTML bodies, the text part with numbered
+ * link references, layouts, and whole campaigns rendered into messages that
+ * Python's email package parses.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+#include <sodium.h>
+
+#include "templates/helpers.h"
+
+static const struct kv subscriber[] = {
+    {"name", "<b>田中</b> & *Co*"},
+    {"unsubscribe_url", "https://hato.example/u/TOKEN?a=1&b=2"},
+    {"sender.name", "株式会社ハト"},
+    {"sender.postal_address", "〒100-0001 東京都千代田区千代田1-1"},
+    {"sender.contact", "support@hato.example"},
+    {"list.name", "ハト通信"},
+    {"attr.vip", "yes"},
+    {NULL, NULL},
+};
+
+static struct tpl_campaign *compile(enum tpl_kind kind, const char *src, const char *text,
+				    const char *layout)
+{
+	struct tpl_campaign_src cs = {kind, src, strlen(src), text, layout, "{{name|お客様}}へ"};
+	struct tpl_campaign *c = NULL;
+	char *err = NULL;
+
+	if (tpl_campaign_compile(&cs, &c, &err) != TPL_OK) {
+		fprintf(stderr, "compile: %s\n", err);
+		free(err);
+		fail();
+	}
+	return c;
+}
+
+static char *render(const struct tpl *t, enum tpl_mode mode, const struct kv *kv)
+{
+	struct tpl_buf b = {0};
+
+	assert_int_equal(tpl_render(t, mode, kv_lookup, (void *)kv, &b), TPL_OK);
+	return tpl_buf_steal(&b);
+}
+
+static void test_markdown_body(void **state)
+{
+	static const char md[] = "# Hello {{name|お客様}}\n"
+				 "\n"
+				 "Dear {{name}}, read [our news](https://hato.example/news?id=1) "
+				 "and `code {{name}}`.\n"
+				 "\n"
+				 "<script>alert(1)</script>\n"
+				 "\n"
+				 "[bad](javascript:alert(1)) and <https://hato.example/plain>\n"
+				 "\n"
+				 "[Unsubscribe]({{unsubscribe_url}})\n";
+	struct tpl_campaign *c = compile(TPL_KIND_MARKDOWN, md, NULL, "none");
+	char *html = render(tpl_campaign_html(c), TPL_MODE_HTML, subscriber);
+	char *text = render(tpl_campaign_text(c), TPL_MODE_TEXT, subscriber);
+
+	(void)state;
+	/* values are escaped in HTML, and Markdown in a value stays literal */
+	assert_non_null(strstr(html, "<h1>Hello &lt;b&gt;田中&lt;/b&gt; &amp; *Co*</h1>"));
+	assert_non_null(strstr(html, "<a href=\"https://hato.example/news?id=1\">our news</a>"));
+	assert_non_null(strstr(html, "<code>code &lt;b&gt;田中&lt;/b&gt; &amp; *Co*</code>"));
+	assert_non_null(strstr(html, "<a href=\"https://hato.example/u/TOKEN?a=1&amp;b=2\">"
+				     "Unsubscribe</a>"));
+	/* raw HTML and javascript: links are dropped */
+	assert_null(strstr(html, "<script>"));
+	assert_null(strstr(html, "javascript:"));
+	/* the text part: values as they are, links as numbered references */
+	assert_string_equal(text, "Hello <b>田中</b> & *Co*\n"
+				  "======\n"
+				  "\n"
+				  "Dear <b>田中</b> & *Co*, read our news [1] and code <b>田中</b> "
+				  "& *Co*.\n"
+				  "\n"
+				  "bad and https://hato.example/plain\n"
+				  "\n"
+				  "Unsubscribe [2]\n"
+				  "\n"
+				  "[1] https://hato.example/news?id=1\n"
+				  "[2] https://hato.example/u/TOKEN?a=1&b=2\n");
+	free(html);
+	free(text);
+	tpl_campaign_free(&c);
+	assert_null(c);
+	tpl_campaign_free(&c);
+}
+
+static void test_markdown_sections(void **state)
+{
+	static const char md[] = "Hello\n"
+				 "\n"
+				 "{{#attr.vip}}\n"
+				 "\n"
+				 "**VIP** offer\n"
+				 "\n"
+				 "{{/attr.vip}}\n"
+				 "\n"
+				 "Bye\n";
+	static const struct kv novip[] = {{"attr.vip", "0"}, {NULL, NULL}};
+	struct tpl_campaign *c = compile(TPL_KIND_MARKDOWN, md, NULL, NULL);
+	char *s;
+
+	(void)state;
+	s = render(tpl_campaign_html(c), TPL_MODE_HTML, subscriber);
+	assert_string_equal(s, "<p>Hello</p>\n<p><strong>VIP</strong> offer</p>\n<p>Bye</p>\n");
+	free(s);
+	s = render(tpl_campaign_html(c), TPL_MODE_HTML, novip);
+	assert_string_equal(s, "<p>Hello</p>\n<p>Bye</p>\n");
+	free(s);
+	s = render(tpl_campaign_text(c), TPL_MODE_TEXT, subscriber);
+	assert_string_equal(s, "Hello\n\nVIP offer\n\nBye\n");
+	free(s);
+	s = render(tpl_campaign_text(c), TPL_MODE_TEXT, novip);
+	assert_string_equal(s, "Hello\n\nBye\n");
+	free(s);
+	tpl_campaign_free(&c);
+}
+
+static void test_section_in_link_destination(void **state)
+{
+	static const char md[] = "[x]({{#a}}) then {{/a}}\n";
+	struct tpl_campaign_src cs = {TPL_KIND_MARKDOWN, md, strlen(md), NULL, NULL, "s"};
+	struct tpl_campaign *c = NULL;
+	char *err = NULL;
+
+	(void)state;
+	assert_int_equal(tpl_campaign_compile(&cs, &c, &err), TPL_ESYNTAX);
+	assert_null(c);
+	assert_non_null(strstr(err, "keep them out of link destinations"));
+	free(err);
+	err = NULL;
+	cs.layout = "fancy";
+	assert_int_equal(tpl_campaign_compile(&cs, &c, &err), TPL_ENOTFOUND);
+	assert_string_equal(err, "layout: there is no layout called \"fancy\"");
+	free(err);
+	err = NULL;
+	cs.layout = "plain";
+	cs.src = "ok {{name";
+	cs.src_len = strlen(cs.src);
+	assert_int_equal(tpl_campaign_compile(&cs, &c, &err), TPL_ESYNTAX);
+	assert_string_equal(err, "body: 1:10: expected \"}}\" to close the tag opened at 1:4");
+	free(err);
+	err = NULL;
+	cs.src = "ok";
+	cs.src_len = 2;
+	cs.subject = "{{#x}}";
+	assert_int_equal(tpl_campaign_compile(&cs, &c, &err), TPL_ESYNTAX);
+	assert_string_equal(err,
+			    "subject: 1:7: expected {{/x}} to close the section opened at 1:1");
+	free(err);
+}
+
+static void test_html_body(void **state)
+{
+	static const char src[] =
+	    "<html><head><style>p{color:red}</style></head><body>\n"
+	    "<p>Hello {{name}},</p>\n"
+	    "<p>See <a href=\"https://hato.example/a?x=1&amp;y=2\">the sale</a>"
+	    " &amp; more.<br>Line two</p>\n"
+	    "<ul><li>one</li><li>two</li></ul>\n"
+	    "<p><a href=\"{{unsubscribe_url}}\">Unsubscribe</a></p></body></html>";
+	struct tpl_campaign *c = compile(TPL_KIND_HTML, src, NULL, "none");
+	char *s;
+
+	(void)state;
+	s = render(tpl_campaign_text(c), TPL_MODE_TEXT, subscriber);
+	assert_string_equal(s, "Hello <b>田中</b> & *Co*,\n"
+			       "\n"
+			       "See the sale [1] & more.\n"
+			       "Line two\n"
+			       "\n"
+			       "- one\n"
+			       "- two\n"
+			       "\n"
+			       "Unsubscribe [2]\n"
+			       "\n"
+			       "[1] https://hato.example/a?x=1&y=2\n"
+			       "[2] https://hato.example/u/TOKEN?a=1&b=2\n");
+	free(s);
+	s = render(tpl_campaign_html(c), TPL_MODE_HTML, subscriber);
+	assert_non_null(strstr(s, "<p>Hello &lt;b&gt;田中&lt;/b&gt; &amp; *Co*,</p>"));
+	free(s);
+	tpl_campaign_free(&c);
+	/* an explicit text source wins */
+	c = compile(TPL_KIND_HTML, src, "Text for {{name}}", "none");
+	s = render(tpl_campaign_text(c), TPL_MODE_TEXT, subscriber);
+	assert_string_equal(s, "Text for <b>田中</b> & *Co*");
+	free(s);
+	tpl_campaign_free(&c);
+}
+
+static void test_layouts(void **state)
+{
+	static const char *const legal[] = {"{{sender.name}}",
+					    "{{sender.postal_address}}",
+					    "{{sender.contact}}",
+					    "{{unsubscribe_url}}",
+					    "配信停止",
+					    "opt out",
+					    NULL};
+	const struct tpl_layout *l;
+	size_t i, k, n = 0;
+
+	(void)state;
+	assert_null(tpl_layout_find("nope"));
+	assert_string_equal(tpl_layout_find(NULL)->name, "none");
+	assert_non_null(tpl_layout_find("plain"));
+	assert_non_null(tpl_layout_find("newsletter"));
+	for (i = 0; (l = tpl_layout_at(i)) != NULL; i++) {
+		struct tpl *t = NULL;
+
+		n++;
+		assert_int_equal(tpl_compile(l->html, strlen(l->html), &t, NULL), TPL_OK);
+		tpl_free(&t);
+		assert_int_equal(tpl_compile(l->text, strlen(l->text), &t, NULL), TPL_OK);
+		tpl_free(&t);
+		assert_non_null(strstr(l->html, "{{{body}}}"));
+		assert_non_null(strstr(l->text, "{{{body}}}"));
+		if (strcmp(l->name, "none") == 0)
+			continue;
+		for (k = 0; legal[k] != NULL; k++) {
+			assert_non_null(strstr(l->html, legal[k]));
+			assert_non_null(strstr(l->text, legal[k]));
+		}
+		assert_non_null(strstr(l->html, "<meta name=\"viewport\""));
+		assert_non_null(strstr(l->html, "max-width:600px"));
+		assert_non_null(strstr(l->html, "role=\"presentation\""));
+	}
+	assert_int_equal(n, 3);
+}
+
+static void test_campaign_message(void **state)
+{
+	static const char md[] = "こんにちは、{{name|お客様}}さん。\n\n"
+				 "[セール会場はこちら](https://hato.example/sale)\n";
+	static const char *const layouts[] = {"plain", "newsletter"};
+	struct tpl_header h[] = {{"List-Unsubscribe", "<https://hato.example/u/TOKEN>"},
+				 {"List-Unsubscribe-Post", "List-Unsubscribe=One-Click"}};
+	struct tpl_message m = {.from = {"ハト通信", "news@hato.example"},
+				.to = {"田中 一郎", "ichiro@example.jp"},
+				.headers = h,
+				.nheaders = 2};
+	struct tpl_buf msg = {0}, j = {0};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < 2; i++) {
+		struct tpl_campaign *c = compile(TPL_KIND_MARKDOWN, md, NULL, layouts[i]);
+		char *html = render(tpl_campaign_html(c), TPL_MODE_HTML, subscriber);
+		char *text = render(tpl_campaign_text(c), TPL_MODE_TEXT, subscriber);
+		char *err = NULL;
+
+		tpl_buf_reset(&msg);
+		assert_int_equal(
+		    tpl_campaign_render(c, kv_lookup, (void *)subscriber, &m, &msg, &err), TPL_OK);
+		/* the legal footer, in both parts */
+		assert_non_null(strstr(text, "〒100-0001 東京都千代田区千代田1-1"));
+		assert_non_null(strstr(text, "配信停止"));
+		assert_non_null(strstr(text, "https://hato.example/u/TOKEN?a=1&b=2"));
+		assert_non_null(strstr(text, "セール会場はこちら [1]"));
+		assert_non_null(strstr(text, "[1] https://hato.example/sale"));
+		assert_non_null(strstr(html, "support@hato.example"));
+		assert_non_null(strstr(html, "href=\"https://hato.example/u/TOKEN?a=1&amp;b=2\""));
+		tpl_buf_reset(&j);
+		tpl_buf_appendc(&j, '{');
+		json_key(&j, "subject", "<b>田中</b> & *Co*へ");
+		json_key(&j, "from_name", "ハト通信");
+		json_key(&j, "to_name", "田中 一郎");
+		json_key(&j, "text", text);
+		json_key(&j, "html", html);
+		tpl_buf_appendc(&j, '}');
+		assert_int_equal(mime_check(&msg, &j), 0);
+		free(html);
+		free(text);
+		tpl_campaign_free(&c);
+	}
+	tpl_buf_free(&msg);
+	tpl_buf_free(&j);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_markdown_body),
+	    cmocka_unit_test(test_markdown_sections),
+	    cmocka_unit_test(test_section_in_link_destination),
+	    cmocka_unit_test(test_html_body),
+	    cmocka_unit_test(test_layouts),
+	    cmocka_unit_test(test_campaign_message),
+	};
+
+	if (sodium_init() < 0)
+		return 1;
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
