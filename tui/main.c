@@ -12,6 +12,7 @@
 
 #include "tui/cli.h"
 #include "tui/main.h"
+#include "tui/ui.h"
 
 static void usage(FILE *fp)
 {
@@ -78,9 +79,7 @@ int main(int argc, char **argv)
 	}
 	c.user = cli_default_user(user);
 	c.password_file = pwfile != NULL && *pwfile != '\0' ? pwfile : NULL;
-	if (optind >= argc) {
-		cli_error("the terminal UI is not built yet; use the commands in hato --help");
-		return EX_UNAVAILABLE;
-	}
+	if (optind >= argc)
+		return ui_run(&c);
 	return cli_run(&c, argc - optind, argv + optind);
 }

@@ -1,0 +1,753 @@
+/*
+ * tests/send/test_transport.c: the transports against a real SMTP server on
+ * loopback (tests/servers/smtpd.py on aiosmtpd, with certificates from
+ * tests/servers/mkca.sh), and the file transport. Run from the top of the
+ * tree (tests/run.sh does).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include <dirent.h>
+
+#include <cmocka.h>
+
+#include "send/transport.h"
+
+#define PY "/usr/bin/python3"
+#define SMTPD "tests/servers/smtpd.py"
+#define PASSWORD "s3cret-Pa55word"
+
+static char tmpdir[256];
+static pid_t live[64]; /* servers not yet stopped, killed in teardown */
+
+struct srv {
+	pid_t pid;
+	int port;
+	char dir[512]; /* its own folder: mail/, stats.json */
+	char stats[600];
+};
+
+struct res {
+	bool done;
+	enum transport_outcome outcome;
+	int code;
+	char reply[600];
+	char error[1200];
+	bool tls, auth, after;
+};
+
+static const char *msg_text = "From: Hato <news@example.com>\r\n"
+			      "To: <rcpt@example.net>\r\n"
+			      "Subject: transport test\r\n"
+			      "Message-ID: <1@example.com>\r\n"
+			      "\r\n"
+			      "Hello,\r\n"
+			      ".a line that starts with a dot\r\n"
+			      "..two dots\r\n"
+			      ".\r\n"
+			      "the end\r\n";
+
+static void path(char *out, size_t n, const char *a, const char *b)
+{
+	snprintf(out, n, "%s/%s", a, b);
+}
+
+static int group_setup(void **state)
+{
+	char cmd[600];
+
+	(void)state;
+	signal(SIGPIPE, SIG_IGN);
+	snprintf(tmpdir, sizeof(tmpdir), "/tmp/hato-transport-XXXXXX");
+	if (mkdtemp(tmpdir) == NULL)
+		return -1;
+	snprintf(cmd, sizeof(cmd), "bash tests/servers/mkca.sh %s/ca", tmpdir);
+	return system(cmd) == 0 ? 0 : -1;
+}
+
+static int group_teardown(void **state)
+{
+	char cmd[300];
+
+	(void)state;
+	for (size_t k = 0; k < sizeof(live) / sizeof(live[0]); k++)
+		if (live[k] > 0) {
+			kill(live[k], SIGTERM);
+			waitpid(live[k], NULL, 0);
+		}
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", tmpdir);
+	return system(cmd) == 0 ? 0 : -1;
+}
+
+static const char *ca(const char *name)
+{
+	static char buf[4][400];
+	static int i;
+
+	i = (i + 1) % 4;
+	snprintf(buf[i], sizeof(buf[i]), "%s/ca/%s", tmpdir, name);
+	return buf[i];
+}
+
+/* Starts smtpd.py with the given options (NULL-terminated). */
+static void srv_start(struct srv *s, ...)
+{
+	static int n;
+	const char *argv[32];
+	char mail[600], line[64];
+	int fds[2], i = 0;
+	va_list ap;
+	FILE *fp;
+
+	memset(s, 0, sizeof(*s));
+	snprintf(s->dir, sizeof(s->dir), "%s/srv%d", tmpdir, ++n);
+	assert_int_equal(mkdir(s->dir, 0700), 0);
+	path(mail, sizeof(mail), s->dir, "mail");
+	path(s->stats, sizeof(s->stats), s->dir, "stats.json");
+	argv[i++] = PY;
+	argv[i++] = SMTPD;
+	argv[i++] = "--maildir";
+	argv[i++] = mail;
+	argv[i++] = "--stats";
+	argv[i++] = s->stats;
+	va_start(ap, s);
+	for (const char *a = va_arg(ap, const char *); a != NULL && i < 30;
+	     a = va_arg(ap, const char *))
+		argv[i++] = a;
+	va_end(ap);
+	argv[i] = NULL;
+	assert_int_equal(pipe(fds), 0);
+	s->pid = fork();
+	assert_true(s->pid >= 0);
+	if (s->pid == 0) {
+		dup2(fds[1], 1);
+		close(fds[0]);
+		close(fds[1]);
+		execv(PY, (char *const *)argv);
+		_exit(127);
+	}
+	close(fds[1]);
+	for (size_t k = 0; k < sizeof(live) / sizeof(live[0]); k++)
+		if (live[k] == 0) {
+			live[k] = s->pid;
+			break;
+		}
+	fp = fdopen(fds[0], "r");
+	assert_non_null(fp);
+	assert_non_null(fgets(line, sizeof(line), fp));
+	fclose(fp);
+	assert_int_equal(sscanf(line, "READY %d", &s->port), 1);
+}
+
+static void srv_stop(struct srv *s)
+{
+	int status;
+
+	if (s->pid > 0) {
+		for (size_t k = 0; k < sizeof(live) / sizeof(live[0]); k++)
+			if (live[k] == s->pid)
+				live[k] = 0;
+		kill(s->pid, SIGTERM);
+		waitpid(s->pid, &status, 0);
+		s->pid = 0;
+	}
+}
+
+/* A counter from the server's stats file. */
+static long stat_get(const struct srv *s, const char *key)
+{
+	char buf[8192], pat[64], *p;
+	size_t n;
+	FILE *fp = fopen(s->stats, "r");
+
+	assert_non_null(fp);
+	n = fread(buf, 1, sizeof(buf) - 1, fp);
+	fclose(fp);
+	buf[n] = '\0';
+	snprintf(pat, sizeof(pat), "\"%s\": ", key);
+	p = strstr(buf, pat);
+	assert_non_null(p);
+	return strtol(p + strlen(pat), NULL, 10);
+}
+
+static void on_done(void *done_arg, void *msg_arg, const struct transport_result *r)
+{
+	struct res *x = msg_arg;
+	int *ndone = done_arg;
+
+	assert_false(x->done);
+	assert_non_null(r->reply);
+	x->done = true;
+	x->outcome = r->outcome;
+	x->code = r->code;
+	snprintf(x->reply, sizeof(x->reply), "%s", r->reply);
+	snprintf(x->error, sizeof(x->error), "%s", r->error != NULL ? r->error : "");
+	x->tls = r->tls_failure;
+	x->auth = r->auth_failure;
+	x->after = r->after_data;
+	(*ndone)++;
+	if (getenv("TRANSPORT_TEST_VERBOSE") != NULL)
+		fprintf(stderr, "# %s code=%d tls=%d auth=%d after=%d reply=[%s] error=[%s]\n",
+			transport_outcome_name(r->outcome), r->code, r->tls_failure,
+			r->auth_failure, r->after_data, r->reply, x->error);
+	/* The secret never shows. */
+	assert_null(strstr(r->reply, PASSWORD));
+	assert_null(strstr(x->error, PASSWORD));
+}
+
+/* Sends n messages to rcpts[i] through a transport made from cfg. */
+static void send_all(const struct transport_config *cfg, const char *const *rcpts, size_t n,
+		     struct res *res)
+{
+	struct transport *t = NULL;
+	char *err = NULL;
+	int ndone = 0;
+	size_t next = 0;
+	time_t start = time(NULL);
+
+	memset(res, 0, n * sizeof(*res));
+	assert_int_equal(transport_open(cfg, on_done, &ndone, &t, &err), SEND_OK);
+	assert_null(err);
+	while ((size_t)ndone < n) {
+		while (next < n && transport_free_slots(t) > 0) {
+			struct transport_message m = {
+			    .from = "bounce@example.com",
+			    .rcpt = rcpts[next],
+			    .data = msg_text,
+			    .len = strlen(msg_text),
+			    .arg = &res[next],
+			};
+			assert_int_equal(transport_submit(t, &m, &err), SEND_OK);
+			next++;
+		}
+		assert_int_equal(transport_run(t, 200, &err), SEND_OK);
+		assert_true(time(NULL) - start < 60);
+	}
+	assert_int_equal(transport_in_flight(t), 0);
+	transport_close(&t);
+	assert_null(t);
+}
+
+static void send_one(const struct transport_config *cfg, const char *rcpt, struct res *res)
+{
+	send_all(cfg, &rcpt, 1, res);
+}
+
+static char *slurp(const char *file, size_t *len)
+{
+	FILE *fp = fopen(file, "rb");
+	char *buf;
+	long n;
+
+	assert_non_null(fp);
+	fseek(fp, 0, SEEK_END);
+	n = ftell(fp);
+	fseek(fp, 0, SEEK_SET);
+	buf = malloc((size_t)n + 1);
+	assert_non_null(buf);
+	assert_int_equal(fread(buf, 1, (size_t)n, fp), (size_t)n);
+	buf[n] = '\0';
+	fclose(fp);
+	*len = (size_t)n;
+	return buf;
+}
+
+static void url_of(char *buf, size_t n, const char *scheme, const struct srv *s)
+{
+	snprintf(buf, n, "%s://127.0.0.1:%d", scheme, s->port);
+}
+
+/* ---- Tests -------------------------------------------------------------- */
+
+static void test_starttls_auth_intact(void **state)
+{
+	struct srv s;
+	struct res r;
+	char url[100], file[700], *got;
+	size_t len;
+
+	(void)state;
+	srv_start(&s, "--cert", ca("server.pem"), "--key", ca("server.key"), "--auth",
+		  "hato:" PASSWORD, NULL);
+	url_of(url, sizeof(url), "smtp", &s);
+	struct transport_config cfg = {
+	    .url = url, .user = "hato", .password = PASSWORD, .ca_file = ca("ca.pem")};
+	send_one(&cfg, "alice@example.net", &r);
+	srv_stop(&s);
+	assert_int_equal(r.outcome, TRANSPORT_SENT);
+	assert_int_equal(r.code, 250);
+	assert_non_null(strstr(r.reply, "250 2.0.0 Ok: queued as 000001"));
+	assert_string_equal(r.error, "");
+	assert_int_equal(stat_get(&s, "tls_sessions"), 1);
+	assert_int_equal(stat_get(&s, "auth_ok"), 1);
+	path(file, sizeof(file), s.dir, "mail/000001-0.eml");
+	got = slurp(file, &len);
+	assert_int_equal(len, strlen(msg_text));
+	assert_memory_equal(got, msg_text, len);
+	free(got);
+	path(file, sizeof(file), s.dir, "mail/000001-0.json");
+	got = slurp(file, &len);
+	assert_non_null(strstr(got, "\"mail_from\": \"bounce@example.com\""));
+	assert_non_null(strstr(got, "\"rcpt\": \"alice@example.net\""));
+	assert_non_null(strstr(got, "\"tls\": true"));
+	free(got);
+}
+
+static void test_connection_reuse(void **state)
+{
+	enum { N = 40 };
+	struct srv s;
+	struct res r[N];
+	const char *rcpts[N];
+	char url[100];
+
+	(void)state;
+	for (int i = 0; i < N; i++)
+		rcpts[i] = "user@example.net";
+	srv_start(&s, "--cert", ca("server.pem"), "--key", ca("server.key"), "--auth",
+		  "hato:" PASSWORD, NULL);
+	url_of(url, sizeof(url), "smtp", &s);
+	struct transport_config cfg = {.url = url,
+				       .user = "hato",
+				       .password = PASSWORD,
+				       .ca_file = ca("ca.pem"),
+				       .connections = 4};
+	send_all(&cfg, rcpts, N, r);
+	srv_stop(&s);
+	for (int i = 0; i < N; i++)
+		assert_int_equal(r[i].outcome, TRANSPORT_SENT);
+	assert_int_equal(stat_get(&s, "messages"), N);
+	assert_true(stat_get(&s, "sessions") <= 4);
+	assert_true(stat_get(&s, "sessions") >= 1);
+	assert_int_equal(stat_get(&s, "auth_ok"), stat_get(&s, "sessions"));
+}
+
+/* 4xx, 5xx and a dropped connection, mixed with good mail on one transport. */
+static void test_replies(void **state)
+{
+	enum { N = 8 };
+	const char *rcpts[N] = {"defer1@example.net",	"ok1@example.net",
+				"fail1@example.net",	"latedefer@example.net",
+				"latefail@example.net", "drop1@example.net",
+				"ok2@example.net",	"ok3@example.net"};
+	struct srv s;
+	struct res r[N];
+	char url[100];
+
+	(void)state;
+	srv_start(&s, "--cert", ca("server.pem"), "--key", ca("server.key"), "--auth",
+		  "hato:" PASSWORD, NULL);
+	url_of(url, sizeof(url), "smtp", &s);
+	struct transport_config cfg = {.url = url,
+				       .user = "hato",
+				       .password = PASSWORD,
+				       .ca_file = ca("ca.pem"),
+				       .connections = 2};
+	send_all(&cfg, rcpts, N, r);
+	srv_stop(&s);
+
+	assert_int_equal(r[0].outcome, TRANSPORT_DEFERRED);
+	assert_int_equal(r[0].code, 451);
+	assert_string_equal(r[0].reply, "451 4.3.0 try later");
+	assert_false(r[0].tls || r[0].auth);
+
+	assert_int_equal(r[2].outcome, TRANSPORT_FAILED);
+	assert_int_equal(r[2].code, 550);
+	assert_string_equal(r[2].reply, "550 5.1.1 no such user");
+	assert_non_null(strstr(r[2].error, "550 5.1.1 no such user"));
+	assert_false(r[2].tls || r[2].auth);
+
+	assert_int_equal(r[3].outcome, TRANSPORT_DEFERRED);
+	assert_int_equal(r[3].code, 451);
+	assert_true(r[3].after);
+
+	assert_int_equal(r[4].outcome, TRANSPORT_FAILED);
+	assert_int_equal(r[4].code, 554);
+	assert_string_equal(r[4].reply, "554 5.7.1 rejected after data");
+
+	assert_int_equal(r[5].outcome, TRANSPORT_ERROR);
+	assert_true(r[5].after);
+	assert_false(r[5].tls || r[5].auth);
+	assert_true(strlen(r[5].error) > 0);
+
+	assert_int_equal(r[1].outcome, TRANSPORT_SENT);
+	assert_int_equal(r[6].outcome, TRANSPORT_SENT);
+	assert_int_equal(r[7].outcome, TRANSPORT_SENT);
+	/* Only the three good ones arrived. */
+	assert_int_equal(stat_get(&s, "messages"), 3);
+}
+
+static void assert_nothing_sent(const struct srv *s)
+{
+	assert_int_equal(stat_get(s, "mail_from"), 0);
+	assert_int_equal(stat_get(s, "messages"), 0);
+}
+
+static void test_no_starttls(void **state)
+{
+	struct srv s;
+	struct res r;
+	char url[100], want[100];
+
+	(void)state;
+	srv_start(&s, "--cert", ca("server.pem"), "--key", ca("server.key"), "--no-starttls", NULL);
+	url_of(url, sizeof(url), "smtp", &s);
+	struct transport_config cfg = {
+	    .url = url, .user = "hato", .password = PASSWORD, .ca_file = ca("ca.pem")};
+	send_one(&cfg, "alice@example.net", &r);
+	srv_stop(&s);
+	assert_int_equal(r.outcome, TRANSPORT_ERROR);
+	assert_true(r.tls);
+	snprintf(want, sizeof(want), "smtp: STARTTLS refused by 127.0.0.1:%d", s.port);
+	assert_non_null(strstr(r.error, want));
+	assert_int_equal(stat_get(&s, "sessions"), 1);
+	assert_nothing_sent(&s);
+}
+
+static void tls_refused(const char *cert, const char *key, const char *ca_file)
+{
+	struct srv s;
+	struct res r;
+	char url[100];
+
+	srv_start(&s, "--cert", cert, "--key", key, NULL);
+	url_of(url, sizeof(url), "smtp", &s);
+	struct transport_config cfg = {.url = url, .ca_file = ca_file};
+	send_one(&cfg, "alice@example.net", &r);
+	srv_stop(&s);
+	assert_int_equal(r.outcome, TRANSPORT_ERROR);
+	assert_true(r.tls);
+	assert_false(r.auth);
+	assert_non_null(strstr(r.error, "smtp: TLS certificate of 127.0.0.1:"));
+	assert_int_equal(stat_get(&s, "sessions"), 1);
+	assert_nothing_sent(&s);
+}
+
+static void test_wrong_name(void **state)
+{
+	(void)state;
+	tls_refused(ca("other.pem"), ca("other.key"), ca("ca.pem"));
+}
+
+static void test_unknown_ca(void **state)
+{
+	(void)state;
+	/* No ca_file: the system bundle, which does not know our CA. */
+	tls_refused(ca("server.pem"), ca("server.key"), NULL);
+	/* Self-signed, with our CA given. */
+	tls_refused(ca("self.pem"), ca("self.key"), ca("ca.pem"));
+}
+
+static void test_wrong_password(void **state)
+{
+	struct srv s;
+	struct res r;
+	char url[100];
+
+	(void)state;
+	srv_start(&s, "--cert", ca("server.pem"), "--key", ca("server.key"), "--auth",
+		  "hato:right-password", NULL);
+	url_of(url, sizeof(url), "smtp", &s);
+	struct transport_config cfg = {
+	    .url = url, .user = "hato", .password = PASSWORD, .ca_file = ca("ca.pem")};
+	send_one(&cfg, "alice@example.net", &r);
+	srv_stop(&s);
+	assert_int_equal(r.outcome, TRANSPORT_ERROR);
+	assert_true(r.auth);
+	assert_false(r.tls);
+	assert_non_null(strstr(r.error, "refused AUTH as hato"));
+	assert_true(stat_get(&s, "auth_failed") >= 1);
+	assert_nothing_sent(&s);
+}
+
+static void test_no_auth_given(void **state)
+{
+	struct srv s;
+	struct res r;
+	char url[100];
+
+	(void)state;
+	srv_start(&s, "--cert", ca("server.pem"), "--key", ca("server.key"), "--auth",
+		  "hato:" PASSWORD, NULL);
+	url_of(url, sizeof(url), "smtp", &s);
+	struct transport_config cfg = {.url = url, .ca_file = ca("ca.pem")};
+	send_one(&cfg, "alice@example.net", &r);
+	srv_stop(&s);
+	/* aiosmtpd answers MAIL with 530 5.7.0 Authentication required. */
+	assert_int_equal(r.outcome, TRANSPORT_FAILED);
+	assert_int_equal(r.code, 530);
+	assert_true(r.auth);
+	assert_int_equal(stat_get(&s, "messages"), 0);
+}
+
+static void test_cleartext_loopback(void **state)
+{
+	struct srv s;
+	struct res r;
+	struct transport *t = NULL;
+	char url[100], *err = NULL;
+	int dummy = 0;
+
+	(void)state;
+	srv_start(&s, "--auth", "hato:" PASSWORD, NULL);
+	url_of(url, sizeof(url), "smtp", &s);
+	struct transport_config cfg = {
+	    .url = url, .user = "hato", .password = PASSWORD, .tls = "none"};
+	send_one(&cfg, "alice@example.net", &r);
+	assert_int_equal(r.outcome, TRANSPORT_SENT);
+	snprintf(url, sizeof(url), "smtp://localhost:%d", s.port);
+	send_one(&cfg, "bob@example.net", &r);
+	assert_int_equal(r.outcome, TRANSPORT_SENT);
+	/* Without tls = none the same server is refused: no cleartext fallback. */
+	cfg.tls = NULL;
+	send_one(&cfg, "carol@example.net", &r);
+	assert_int_equal(r.outcome, TRANSPORT_ERROR);
+	assert_true(r.tls);
+	srv_stop(&s);
+	assert_int_equal(stat_get(&s, "messages"), 2);
+	assert_int_equal(stat_get(&s, "mail_from"), 2);
+
+	/* tls = none to anything but loopback is a configuration error at open. */
+	const char *bad[] = {"smtp://mail.example.com:587", "smtp://10.0.0.1:25",
+			     "smtp://[2001:db8::1]:25", "smtp://127.example.com:25"};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		struct transport_config c2 = {.url = bad[i], .tls = "none"};
+
+		assert_int_equal(transport_open(&c2, on_done, &dummy, &t, &err), SEND_EINVAL);
+		assert_null(t);
+		assert_non_null(err);
+		assert_non_null(strstr(err, "only to a loopback relay"));
+		free(err);
+		err = NULL;
+	}
+	struct transport_config c3 = {.url = "smtp://[::1]:2525", .tls = "none"};
+	assert_int_equal(transport_open(&c3, on_done, &dummy, &t, &err), SEND_OK);
+	transport_close(&t);
+	struct transport_config c4 = {.url = "smtps://127.0.0.1:465", .tls = "none"};
+	assert_int_equal(transport_open(&c4, on_done, &dummy, &t, &err), SEND_EINVAL);
+	free(err);
+}
+
+static void test_smtps(void **state)
+{
+	struct srv s;
+	struct res r[3];
+	const char *rcpts[3] = {"a@example.net", "b@example.net", "c@example.net"};
+	char url[100];
+
+	(void)state;
+	srv_start(&s, "--cert", ca("server.pem"), "--key", ca("server.key"), "--implicit-tls",
+		  "--auth", "hato:" PASSWORD, NULL);
+	url_of(url, sizeof(url), "smtps", &s);
+	struct transport_config cfg = {.url = url,
+				       .user = "hato",
+				       .password = PASSWORD,
+				       .ca_file = ca("ca.pem"),
+				       .connections = 1};
+	send_all(&cfg, rcpts, 3, r);
+	srv_stop(&s);
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(r[i].outcome, TRANSPORT_SENT);
+	assert_int_equal(stat_get(&s, "messages"), 3);
+	assert_int_equal(stat_get(&s, "sessions"), 1);
+	assert_int_equal(stat_get(&s, "tls_sessions"), 1);
+}
+
+static void test_connection_refused(void **state)
+{
+	struct srv s;
+	struct res r;
+	char url[100];
+
+	(void)state;
+	srv_start(&s, NULL);
+	srv_stop(&s); /* now nobody listens on that port */
+	url_of(url, sizeof(url), "smtp", &s);
+	struct transport_config cfg = {.url = url, .ca_file = ca("ca.pem")};
+	send_one(&cfg, "alice@example.net", &r);
+	assert_int_equal(r.outcome, TRANSPORT_ERROR);
+	assert_false(r.tls || r.auth || r.after);
+	assert_int_equal(r.code, 0);
+	assert_non_null(strstr(r.error, "smtp: 127.0.0.1:"));
+}
+
+static void test_config_errors(void **state)
+{
+	struct transport *t = NULL;
+	char *err = NULL;
+	int dummy = 0;
+	const char *bad[] = {"",
+			     "http://example.com",
+			     "smtp://user:pw@mail.example.com:587",
+			     "smtp://:587",
+			     "smtp://mail.example.com:0",
+			     "smtp://mail.example.com:99999",
+			     "smtp://mail.example.com:58x",
+			     "smtp://[::1:587",
+			     "smtp://mail.example.com:587/path",
+			     "file:"};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		struct transport_config c = {.url = bad[i]};
+
+		assert_int_equal(transport_open(&c, on_done, &dummy, &t, &err), SEND_EINVAL);
+		assert_null(t);
+		assert_non_null(err);
+		assert_null(strstr(err, "pw@"));
+		free(err);
+		err = NULL;
+	}
+	struct transport_config c1 = {.url = "smtp://mail.example.com", .connections = 65};
+	assert_int_equal(transport_open(&c1, on_done, &dummy, &t, &err), SEND_EINVAL);
+	free(err);
+	err = NULL;
+	struct transport_config c2 = {.url = "smtp://mail.example.com", .tls = "maybe"};
+	assert_int_equal(transport_open(&c2, on_done, &dummy, &t, &err), SEND_EINVAL);
+	free(err);
+	err = NULL;
+	struct transport_config c3 = {.url = "smtp://mail.example.com", .password = PASSWORD};
+	assert_int_equal(transport_open(&c3, on_done, &dummy, &t, &err), SEND_EINVAL);
+	assert_null(strstr(err, PASSWORD));
+	free(err);
+	err = NULL;
+
+	struct transport_config c5 = {.url = "smtp://mail.example.com",
+				      .ca_file = "/nonexistent/ca.pem"};
+	assert_int_equal(transport_open(&c5, on_done, &dummy, &t, &err), SEND_EINVAL);
+	assert_non_null(strstr(err, "smtp.ca_file"));
+	free(err);
+	err = NULL;
+
+	struct transport_config ok = {.url = "smtp://mail.example.com"};
+	assert_int_equal(transport_open(&ok, on_done, &dummy, &t, &err), SEND_OK);
+	assert_string_equal(transport_name(t), "smtp");
+	assert_int_equal(transport_free_slots(t), 8);
+	struct transport_message m = {
+	    .from = "a@b", .rcpt = "x@y\r\nRCPT TO:<z@w>", .data = "", .len = 0};
+	assert_int_equal(transport_submit(t, &m, &err), SEND_EUSAGE);
+	free(err);
+	transport_close(&t);
+	transport_close(&t); /* NULL is fine */
+
+	assert_true(transport_host_is_loopback("127.0.0.1"));
+	assert_true(transport_host_is_loopback("127.1.2.3"));
+	assert_true(transport_host_is_loopback("::1"));
+	assert_true(transport_host_is_loopback("[::1]"));
+	assert_true(transport_host_is_loopback("LOCALHOST"));
+	assert_false(transport_host_is_loopback("128.0.0.1"));
+	assert_false(transport_host_is_loopback("localhost.example.com"));
+	assert_false(transport_host_is_loopback("::2"));
+	assert_false(transport_host_is_loopback(""));
+}
+
+static void test_file(void **state)
+{
+	enum { N = 5 };
+	struct transport *t = NULL;
+	struct res r[N];
+	char dir[400], cmd[2400], file[1000], *err = NULL;
+	int ndone = 0, files = 0;
+	struct stat sb;
+	DIR *d;
+	struct dirent *de;
+
+	(void)state;
+	snprintf(dir, sizeof(dir), "%s/out/eml", tmpdir);
+	snprintf(file, sizeof(file), "%s/out", tmpdir);
+	assert_int_equal(mkdir(file, 0755), 0);
+	snprintf(file, sizeof(file), "file:%s", dir);
+	struct transport_config cfg = {.url = file, .connections = 2};
+	memset(r, 0, sizeof(r));
+	assert_int_equal(transport_open(&cfg, on_done, &ndone, &t, &err), SEND_OK);
+	assert_string_equal(transport_name(t), "file");
+	assert_int_equal(stat(dir, &sb), 0);
+	assert_int_equal(sb.st_mode & 0777, 0700);
+	for (int i = 0; i < N; i++) {
+		struct transport_message m = {.from = "bounce@example.com",
+					      .rcpt = "rcpt@example.net",
+					      .data = msg_text,
+					      .len = strlen(msg_text),
+					      .arg = &r[i]};
+		if (transport_free_slots(t) == 0)
+			assert_int_equal(transport_drain(t, &err), SEND_OK);
+		assert_int_equal(transport_submit(t, &m, &err), SEND_OK);
+	}
+	assert_int_equal(transport_drain(t, &err), SEND_OK);
+	transport_close(&t);
+	assert_int_equal(ndone, N);
+	for (int i = 0; i < N; i++) {
+		assert_int_equal(r[i].outcome, TRANSPORT_SENT);
+		assert_non_null(strstr(r[i].reply, "file: wrote "));
+		assert_non_null(strstr(r[i].reply, ".eml"));
+	}
+	d = opendir(dir);
+	assert_non_null(d);
+	while ((de = readdir(d)) != NULL) {
+		size_t len;
+		char *got;
+
+		if (de->d_name[0] == '.')
+			continue;
+		files++;
+		assert_non_null(strstr(de->d_name, ".eml"));
+		snprintf(file, sizeof(file), "%s/%s", dir, de->d_name);
+		assert_int_equal(stat(file, &sb), 0);
+		assert_int_equal(sb.st_mode & 0777, 0600);
+		got = slurp(file, &len);
+		assert_true(len > strlen(msg_text));
+		assert_memory_equal(got + len - strlen(msg_text), msg_text, strlen(msg_text));
+		free(got);
+		/* A MIME parser we did not write reads it back. */
+		snprintf(cmd, sizeof(cmd),
+			 PY " -c 'import sys,email,email.policy;"
+			    "m=email.message_from_binary_file(open(sys.argv[1],\"rb\"),"
+			    "policy=email.policy.default);"
+			    "assert m[\"Subject\"]==\"transport test\";"
+			    "assert m[\"Return-Path\"]==\"<bounce@example.com>\";"
+			    "assert m[\"Delivered-To\"]==\"rcpt@example.net\";"
+			    "assert not m.defects, m.defects' '%s'",
+			 file);
+		assert_int_equal(system(cmd), 0);
+	}
+	closedir(d);
+	assert_int_equal(files, N);
+
+	/* An unwritable place is a configuration error. */
+	struct transport_config bad = {.url = "file:/proc/hato-no-such-dir"};
+	assert_int_equal(transport_open(&bad, on_done, &ndone, &t, &err), SEND_EINVAL);
+	assert_non_null(err);
+	free(err);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_config_errors),
+	    cmocka_unit_test(test_file),
+	    cmocka_unit_test(test_starttls_auth_intact),
+	    cmocka_unit_test(test_connection_reuse),
+	    cmocka_unit_test(test_replies),
+	    cmocka_unit_test(test_no_starttls),
+	    cmocka_unit_test(test_wrong_name),
+	    cmocka_unit_test(test_unknown_ca),
+	    cmocka_unit_test(test_wrong_password),
+	    cmocka_unit_test(test_no_auth_given),
+	    cmocka_unit_test(test_cleartext_loopback),
+	    cmocka_unit_test(test_smtps),
+	    cmocka_unit_test(test_connection_refused),
+	};
+
+	return cmocka_run_group_tests(tests, group_setup, group_teardown);
+}

@@ -1,0 +1,493 @@
+/*
+ * Unit tests of the terminal UI without a terminal: screens are driven with
+ * keys and actions, and the rendered grid is compared with a golden file in
+ * tests/tui/golden/NAME.txt (the grid as text, trailing blanks removed).
+ *
+ * A differing grid fails the test and prints both. After a deliberate change
+ * to a screen, regenerate the goldens with
+ *     HATO_UPDATE_GOLDEN=1 build/test/tests/tui/test_screens
+ * and review the diff in git before committing it.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <locale.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "store/private.h"
+#include "tui/ui.h"
+
+static char golden_dir[4096], dir[64];
+static int golden_quiet; /* for the check that a differing grid fails */
+/* Relative to dir, so that the login screen's store path is the same every run. */
+#define STORE "s/hato.db"
+#define PW_ADMIN "admin-password-1"
+
+static int setup(void **state)
+{
+	struct store *st = NULL;
+	char *err = NULL;
+	static const char *const who[][2] = {
+	    {"marketer", "marketer"}, {"operator", "operator"}, {"viewer", "viewer"}};
+	char pw[64];
+	size_t i;
+
+	(void)state;
+	snprintf(dir, sizeof(dir), "/tmp/hato-tui-XXXXXX");
+	assert_non_null(mkdtemp(dir));
+	assert_int_equal(chdir(dir), 0);
+	assert_int_equal(store_init(STORE, "admin", PW_ADMIN, STORE_KDF_INTERACTIVE, &err),
+			 STORE_OK);
+	assert_int_equal(store_open(STORE, "admin", PW_ADMIN, &st, &err), STORE_OK);
+	for (i = 0; i < 3; i++) {
+		snprintf(pw, sizeof(pw), "%s-password-1", who[i][0]);
+		assert_int_equal(
+		    store_user_add(st, who[i][0], who[i][1], pw, STORE_KDF_INTERACTIVE, &err),
+		    STORE_OK);
+	}
+	store_close(&st);
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	char cmd[128];
+
+	(void)state;
+	assert_int_equal(chdir("/"), 0);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	return system(cmd);
+}
+
+/* Compares the grid with golden/NAME.txt, or writes it with HATO_UPDATE_GOLDEN=1. */
+static int golden_check(const struct grid *g, const char *name)
+{
+	char path[4200], *got = grid_dump(g), *want = NULL;
+	const char *update = getenv("HATO_UPDATE_GOLDEN");
+	FILE *fp;
+	long n;
+	int same = 0;
+
+	snprintf(path, sizeof(path), "%s/%s.txt", golden_dir, name);
+	if (update != NULL && strcmp(update, "1") == 0) {
+		fp = fopen(path, "w");
+		if (fp != NULL) {
+			fputs(got, fp);
+			fclose(fp);
+			print_message("updated %s\n", path);
+		}
+		free(got);
+		return fp != NULL;
+	}
+	fp = fopen(path, "rb");
+	if (fp != NULL && fseek(fp, 0, SEEK_END) == 0 && (n = ftell(fp)) >= 0) {
+		want = calloc(1, (size_t)n + 1);
+		rewind(fp);
+		if (want != NULL && fread(want, 1, (size_t)n, fp) == (size_t)n)
+			same = strcmp(got, want) == 0;
+	}
+	if (fp != NULL)
+		fclose(fp);
+	if (!same && !golden_quiet)
+		print_error("grid differs from %s\n--- want\n%s--- got\n%s---\n", path,
+			    want ? want : "(no golden file)\n", got);
+	free(got);
+	free(want);
+	return same;
+}
+
+#define assert_golden(ui, name) assert_true(golden_check(ui_render(ui), name))
+
+/* The rendered grid contains the text. */
+static int shows(struct ui *ui, const char *text)
+{
+	char *dump = grid_dump(ui_render(ui));
+	int found = dump != NULL && strstr(dump, text) != NULL;
+
+	if (!found)
+		print_error("the screen lacks \"%s\":\n%s", text, dump);
+	free(dump);
+	return found;
+}
+
+static int shows_quiet(struct ui *ui, const char *text)
+{
+	char *dump = grid_dump(ui_render(ui));
+	int found = dump != NULL && strstr(dump, text) != NULL;
+
+	free(dump);
+	return found;
+}
+
+static struct ui *session(int w, int h)
+{
+	struct ui *ui = ui_new(STORE, "admin");
+
+	assert_non_null(ui);
+	ui_resize(ui, w, h);
+	return ui;
+}
+
+/* Logs in through the login screen, as a user would. */
+static struct ui *logged_in(const char *user)
+{
+	struct ui *ui = ui_new(STORE, user);
+	char pw[64];
+
+	assert_non_null(ui);
+	ui_resize(ui, 80, 24);
+	snprintf(pw, sizeof(pw), "%s-password-1", user);
+	ui_type(ui, pw);
+	ui_key(ui, UI_KEY_ENTER);
+	assert_non_null(ui_store(ui));
+	return ui;
+}
+
+static void test_login_wrong_password(void **state)
+{
+	struct ui *ui = session(80, 24);
+
+	(void)state;
+	assert_golden(ui, "login");
+	ui_type(ui, "not-the-password");
+	assert_golden(ui, "login_typing"); /* no echo */
+	ui_key(ui, UI_KEY_ENTER);
+	assert_null(ui_store(ui));
+	assert_golden(ui, "login_wrong");
+	ui_free(&ui);
+	assert_null(ui);
+}
+
+static void wait_second_boundary(void)
+{
+	time_t t = time(NULL);
+
+	while (time(NULL) == t)
+		usleep(10000);
+}
+
+static void test_login_delay(void **state)
+{
+	struct ui *ui = session(80, 24);
+
+	(void)state;
+	wait_second_boundary();
+	ui_type(ui, "not-the-password");
+	ui_key(ui, UI_KEY_ENTER);
+	ui_type(ui, PW_ADMIN);
+	ui_key(ui, UI_KEY_ENTER);
+	assert_null(ui_store(ui));
+	assert_true(shows(ui, "try again in 1 s"));
+	sleep(1);
+	ui_type(ui, PW_ADMIN);
+	ui_key(ui, UI_KEY_ENTER);
+	assert_non_null(ui_store(ui));
+	assert_true(shows(ui, "Dashboard"));
+	ui_free(&ui);
+}
+
+/* Locks the user's keyslot as ten failures would. */
+static void lock_user(const char *user)
+{
+	struct keyfile kf;
+	struct keyslot *ks;
+
+	assert_int_equal(keyfile_load(STORE ".keys", &kf, NULL), STORE_OK);
+	ks = keyfile_find(&kf, user);
+	assert_non_null(ks);
+	ks->locked = 1;
+	ks->fails = 10;
+	assert_int_equal(keyfile_save(STORE ".keys", &kf, NULL), STORE_OK);
+	keyfile_free(&kf);
+}
+
+static void test_login_locked(void **state)
+{
+	struct ui *ui;
+
+	(void)state;
+	lock_user("marketer");
+	ui = ui_new(STORE, "marketer");
+	ui_resize(ui, 80, 24);
+	ui_type(ui, "marketer-password-1");
+	ui_key(ui, UI_KEY_ENTER);
+	assert_null(ui_store(ui));
+	assert_golden(ui, "login_locked");
+	ui_free(&ui);
+}
+
+static void test_dashboards(void **state)
+{
+	struct ui *ui = logged_in("admin");
+
+	(void)state;
+	assert_golden(ui, "dashboard_admin");
+	ui_free(&ui);
+	ui = logged_in("viewer");
+	assert_golden(ui, "dashboard_viewer");
+	/* q on the dashboard leaves. */
+	ui_key(ui, 'q');
+	assert_true(ui_done(ui));
+	ui_free(&ui);
+}
+
+static void test_users(void **state)
+{
+	struct ui *ui = logged_in("admin");
+
+	(void)state;
+	setenv("HATO_KDF", "interactive", 1);
+	lock_user("operator");
+	ui_key(ui, UI_KEY_ENTER); /* Users is first */
+	assert_golden(ui, "users");
+	/* Add a user: name, role, the password twice (never on screen). */
+	ui_key(ui, 'n');
+	ui_type(ui, "hanako");
+	ui_key(ui, UI_KEY_ENTER);
+	assert_golden(ui, "users_add_role");
+	ui_key(ui, UI_CTRL('u'));
+	ui_type(ui, "marketer");
+	ui_key(ui, UI_KEY_ENTER);
+	ui_type(ui, "hanako-password-1");
+	assert_golden(ui, "users_add_password");
+	ui_key(ui, UI_KEY_ENTER);
+	ui_type(ui, "hanako-password-1");
+	ui_key(ui, UI_KEY_ENTER);
+	assert_true(shows(ui, "added the user hanako"));
+	/* Unlock the operator (row 4: admin, hanako, marketer, operator). */
+	ui_act(ui, UI_HOME);
+	ui_act(ui, UI_DOWN);
+	ui_act(ui, UI_DOWN);
+	ui_act(ui, UI_DOWN);
+	ui_key(ui, 'u');
+	assert_true(shows(ui, "unlocked operator"));
+	/* Disable the viewer, after saying n once. */
+	ui_act(ui, UI_END);
+	ui_key(ui, 'd');
+	assert_golden(ui, "users_disable_confirm");
+	ui_key(ui, 'n');
+	assert_true(shows(ui, "viewer    viewer    active"));
+	ui_key(ui, 'd');
+	ui_key(ui, 'y');
+	assert_true(shows(ui, "disabled the user viewer"));
+	/* Change a role. */
+	ui_act(ui, UI_HOME);
+	ui_act(ui, UI_DOWN);
+	ui_key(ui, 'r');
+	ui_key(ui, UI_CTRL('u'));
+	ui_type(ui, "operator");
+	ui_key(ui, UI_KEY_ENTER);
+	assert_golden(ui, "users_after");
+	ui_free(&ui);
+}
+
+static void test_help(void **state)
+{
+	struct ui *ui = logged_in("admin");
+
+	(void)state;
+	ui_key(ui, UI_KEY_ENTER);
+	ui_key(ui, '?');
+	assert_golden(ui, "help_users");
+	ui_key(ui, 'q');
+	assert_true(shows(ui, "Users (4)"));
+	ui_free(&ui);
+}
+
+static void test_refusal(void **state)
+{
+	struct ui *ui = logged_in("viewer");
+
+	(void)state;
+	/* The viewer may read the roles but not add one. */
+	ui_key(ui, UI_KEY_ENTER);
+	assert_true(shows(ui, "Roles (4)"));
+	ui_key(ui, 'n');
+	assert_golden(ui, "roles_refused");
+	/* And may not open the users screen even by asking for it. */
+	assert_int_equal(ui_push(ui, &screen_users_ops), -1);
+	assert_true(shows(ui, "needs the permission \"users\""));
+	ui_free(&ui);
+}
+
+static void test_roles_add(void **state)
+{
+	struct ui *ui = logged_in("admin");
+
+	(void)state;
+	ui_act(ui, UI_DOWN);
+	ui_key(ui, UI_KEY_ENTER);
+	ui_key(ui, 'n');
+	ui_type(ui, "analyst");
+	ui_key(ui, UI_KEY_ENTER);
+	ui_act(ui, UI_TOGGLE); /* users? no: the first row is "users" */
+	ui_act(ui, UI_TOGGLE); /* unmark it again */
+	ui_act(ui, UI_END);
+	ui_act(ui, UI_UP);
+	ui_act(ui, UI_UP);
+	ui_act(ui, UI_UP);
+	ui_act(ui, UI_TOGGLE); /* campaigns.read */
+	ui_act(ui, UI_HOME);
+	ui_act(ui, UI_DOWN);
+	ui_act(ui, UI_DOWN);
+	ui_act(ui, UI_DOWN);
+	ui_act(ui, UI_DOWN);
+	ui_act(ui, UI_DOWN);
+	ui_act(ui, UI_TOGGLE); /* reports */
+	assert_golden(ui, "roles_picker");
+	ui_key(ui, UI_KEY_ENTER);
+	assert_true(shows(ui, "added the role analyst with 2 permissions"));
+	assert_true(shows(ui, "analyst   custom"));
+	ui_free(&ui);
+}
+
+static void test_settings_japanese(void **state)
+{
+	struct ui *ui = logged_in("admin");
+
+	(void)state;
+	ui_act(ui, UI_END); /* Settings is last */
+	ui_key(ui, UI_KEY_ENTER);
+	ui_key(ui, 'n');
+	ui_type(ui, "sender.name");
+	ui_key(ui, UI_KEY_ENTER);
+	ui_type(ui, "鳩メール配信");
+	ui_key(ui, UI_KEY_ENTER);
+	ui_key(ui, 'n');
+	ui_type(ui, "smtp.password");
+	ui_key(ui, UI_KEY_ENTER);
+	ui_type(ui, "s3cret-smtp");
+	assert_false(shows_quiet(ui, "s3cret"));
+	ui_key(ui, UI_KEY_ENTER);
+	ui_key(ui, 'n');
+	ui_type(ui, "sender.postal_address");
+	ui_key(ui, UI_KEY_ENTER);
+	ui_type(ui, "東京都千代田区1-1");
+	ui_key(ui, UI_KEY_ENTER);
+	/* Wide characters take two cells: the columns line up, the secret is masked. */
+	assert_golden(ui, "settings");
+	assert_false(shows_quiet(ui, "s3cret"));
+	/* A bad value is refused with the store's reason. */
+	ui_act(ui, UI_HOME);
+	ui_key(ui, 'n');
+	ui_type(ui, "no.such.key");
+	ui_key(ui, UI_KEY_ENTER);
+	assert_true(shows(ui, "unknown setting no.such.key"));
+	ui_free(&ui);
+}
+
+static void test_audit(void **state)
+{
+	struct ui *ui = logged_in("admin");
+
+	(void)state;
+	ui_act(ui, UI_DOWN);
+	ui_act(ui, UI_DOWN);
+	ui_key(ui, UI_KEY_ENTER);
+	assert_true(shows(ui, "Audit trail, newest first"));
+	ui_key(ui, 'v');
+	assert_true(shows(ui, "the audit chain is intact"));
+	ui_key(ui, '/');
+	ui_type(ui, "action:user.");
+	ui_key(ui, UI_KEY_ENTER);
+	assert_true(shows(ui, "3 records match action:user."));
+	assert_true(shows(ui, "user.add"));
+	assert_false(shows_quiet(ui, " login "));
+	ui_free(&ui);
+}
+
+/* Every line fits the width, and the status line is the last row. */
+static void test_resize(void **state)
+{
+	struct ui *ui = logged_in("admin");
+	const struct grid *g;
+	char *dump, *line, *save = NULL;
+	int rows = 0;
+
+	(void)state;
+	ui_key(ui, UI_KEY_ENTER);
+	ui_resize(ui, 120, 40);
+	g = ui_render(ui);
+	assert_int_equal(g->w, 120);
+	ui_resize(ui, 80, 24);
+	g = ui_render(ui);
+	assert_int_equal(g->h, 24);
+	dump = grid_dump(g);
+	for (line = strtok_r(dump, "\n", &save); line != NULL; line = strtok_r(NULL, "\n", &save))
+		assert_true(grid_width(line) <= 80);
+	free(dump);
+	/* The status line is row 24 (the last). */
+	ui_key(ui, 'x');
+	dump = grid_dump(ui_render(ui));
+	for (line = dump; (line = strchr(line, '\n')) != NULL; line++)
+		rows++;
+	assert_int_equal(rows, 24);
+	assert_non_null(strstr(dump, "\n that key does nothing here; press ? for the keys\n"));
+	assert_string_equal(strrchr(dump, '\n') -
+				strlen(" that key does nothing here; press ? for the keys"),
+			    " that key does nothing here; press ? for the keys\n");
+	free(dump);
+	ui_free(&ui);
+}
+
+/* The grid itself: wide characters, clipping, and a golden that must fail. */
+static void test_grid(void **state)
+{
+	struct grid g;
+	char *dump;
+
+	(void)state;
+	assert_int_equal(grid_init(&g, 10, 3), 0);
+	assert_int_equal(grid_put(&g, 0, 0, -1, 0, "日本語の名前"), 10);
+	assert_int_equal(grid_put(&g, 1, 0, 5, 0, "日本語"), 5); /* 日本 + a space */
+	assert_int_equal(grid_put(&g, 1, 5, -1, 0, "|ab\x01\xff"), 5);
+	grid_put(&g, 2, 1, -1, 0, "xyz");
+	grid_put(&g, 0, 1, 1, 0, "Z"); /* cuts 日 in half: both halves become blanks */
+	dump = grid_dump(&g);
+	assert_string_equal(dump, " Z本語の名\n日本 |ab??\n xyz\n");
+	free(dump);
+	/* A golden that differs must fail. */
+	golden_quiet = 1;
+	assert_false(getenv("HATO_UPDATE_GOLDEN") == NULL && golden_check(&g, "login"));
+	golden_quiet = 0;
+	grid_free(&g);
+	grid_free(&g);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_grid),
+	    cmocka_unit_test_setup_teardown(test_login_wrong_password, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_login_delay, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_login_locked, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_dashboards, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_users, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_help, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_refusal, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_roles_add, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_settings_japanese, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_audit, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_resize, setup, teardown),
+	};
+	const char *gd = getenv("HATO_GOLDEN_DIR");
+	char cwd[2048];
+
+	setlocale(LC_ALL, "C.UTF-8");
+	if (sodium_init() < 0)
+		return 1;
+	if (gd != NULL)
+		snprintf(golden_dir, sizeof(golden_dir), "%s", gd);
+	else if (getcwd(cwd, sizeof(cwd)) != NULL)
+		snprintf(golden_dir, sizeof(golden_dir), "%s/tests/tui/golden", cwd);
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,266 @@
+/*
+ * tui/grid.c: the in-memory cell grid that screens render into. Each cell
+ * holds one UTF-8 character; a wide (CJK) character takes two cells, the
+ * second marked with width 0. Text is clipped by display width, never by
+ * bytes, so a column that ends in the middle of a wide character ends on a
+ * space instead.
+ */
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <wchar.h>
+
+#include "tui/ui.h"
+
+int grid_init(struct grid *g, int w, int h)
+{
+	g->w = 0;
+	g->h = 0;
+	g->cells = NULL;
+	if (w < 1)
+		w = 1;
+	if (h < 1)
+		h = 1;
+	g->cells = calloc((size_t)w * (size_t)h, sizeof(*g->cells));
+	if (g->cells == NULL)
+		return -1;
+	g->w = w;
+	g->h = h;
+	grid_clear(g);
+	return 0;
+}
+
+void grid_free(struct grid *g)
+{
+	if (g == NULL)
+		return;
+	free(g->cells);
+	g->cells = NULL;
+	g->w = 0;
+	g->h = 0;
+}
+
+static struct grid_cell *cell(struct grid *g, int row, int col)
+{
+	return &g->cells[(size_t)row * (size_t)g->w + (size_t)col];
+}
+
+static void blank(struct grid_cell *c, int attr)
+{
+	c->ch[0] = ' ';
+	c->ch[1] = '\0';
+	c->width = 1;
+	c->attr = (unsigned short)attr;
+}
+
+void grid_clear(struct grid *g)
+{
+	size_t i, n = (size_t)g->w * (size_t)g->h;
+
+	for (i = 0; i < n; i++)
+		blank(&g->cells[i], UI_A_NORMAL);
+}
+
+/* Before overwriting (row, col): a wide character cut in half leaves a space. */
+static void unsplit(struct grid *g, int row, int col)
+{
+	struct grid_cell *c = cell(g, row, col);
+
+	if (c->width == 0 && col > 0)
+		blank(cell(g, row, col - 1), cell(g, row, col - 1)->attr);
+	if (c->width == 2 && col + 1 < g->w)
+		blank(cell(g, row, col + 1), c->attr);
+}
+
+/* Decodes one character of s[0..left). *wc and *w are its code point and width. */
+static size_t next_char(const char *s, size_t left, wchar_t *wc, int *w)
+{
+	mbstate_t ps;
+	size_t n;
+
+	memset(&ps, 0, sizeof(ps));
+	n = mbrtowc(wc, s, left, &ps);
+	if (n == (size_t)-1 || n == (size_t)-2 || n == 0 || n > 4) {
+		*wc = L'?';
+		*w = -1; /* bad UTF-8: one '?' */
+		return 1;
+	}
+	*w = wcwidth(*wc);
+	if (*wc < 0x20 || *wc == 0x7f || (*w < 0 && *wc < 0xa0))
+		*w = -1; /* control character: '?' */
+	else if (*w < 0)
+		*w = 0;
+	return n;
+}
+
+int grid_put(struct grid *g, int row, int col, int maxw, int attr, const char *s)
+{
+	size_t left, n;
+	wchar_t wc;
+	int w, start = col, limit;
+	struct grid_cell *c;
+
+	if (s == NULL || row < 0 || row >= g->h || col < 0 || col >= g->w)
+		return 0;
+	limit = maxw < 0 || col + maxw > g->w ? g->w : col + maxw;
+	left = strlen(s);
+	while (left > 0 && col < limit) {
+		n = next_char(s, left, &wc, &w);
+		if (w == 0) {
+			s += n;
+			left -= n;
+			continue;
+		}
+		c = cell(g, row, col);
+		unsplit(g, row, col);
+		if (w == 2 && col + 1 >= limit) {
+			blank(c, attr); /* half a wide character: a space */
+			col++;
+			break;
+		}
+		if (w < 0) {
+			blank(c, attr);
+			c->ch[0] = '?';
+			w = 1;
+		} else {
+			memcpy(c->ch, s, n);
+			c->ch[n] = '\0';
+			c->width = (unsigned char)w;
+			c->attr = (unsigned short)attr;
+		}
+		if (w == 2) {
+			unsplit(g, row, col + 1);
+			c = cell(g, row, col + 1);
+			c->ch[0] = '\0';
+			c->width = 0;
+			c->attr = (unsigned short)attr;
+		}
+		col += w;
+		s += n;
+		left -= n;
+	}
+	return col - start;
+}
+
+int grid_wrap(struct grid *g, int row, int col, int maxrows, int attr, const char *s)
+{
+	int room = g->w - col - 1, rows = 0, w, fit;
+	const char *p = s, *q, *brk;
+	char line[1024];
+	size_t n;
+
+	if (room < 1)
+		return 0;
+	while (*p != '\0' && rows < maxrows) {
+		/* The longest prefix that fits, broken after a space if there is one. */
+		brk = NULL;
+		fit = 0;
+		for (q = p, w = 0; *q != '\0';) {
+			n = 1;
+			while (((unsigned char)q[n] & 0xc0) == 0x80)
+				n++;
+			if ((size_t)(q - p) + n >= sizeof(line))
+				break;
+			memcpy(line, p, (size_t)(q - p) + n);
+			line[(q - p) + (ptrdiff_t)n] = '\0';
+			w = grid_width(line);
+			if (w > room)
+				break;
+			q += n;
+			fit = (int)(q - p);
+			if (*q == ' ')
+				brk = q;
+		}
+		n = *q == '\0' || brk == NULL ? (size_t)fit : (size_t)(brk - p);
+		if (n == 0)
+			n = 1;
+		memcpy(line, p, n);
+		line[n] = '\0';
+		grid_put(g, row + rows, col, -1, attr, line);
+		rows++;
+		p += n;
+		while (*p == ' ')
+			p++;
+	}
+	return rows;
+}
+
+int grid_printf(struct grid *g, int row, int col, int attr, const char *fmt, ...)
+{
+	char buf[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	return grid_put(g, row, col, -1, attr, buf);
+}
+
+void grid_attr(struct grid *g, int row, int col, int n, int attr)
+{
+	int end;
+
+	if (row < 0 || row >= g->h || col < 0)
+		return;
+	end = n < 0 || col + n > g->w ? g->w : col + n;
+	for (; col < end; col++)
+		cell(g, row, col)->attr |= (unsigned short)attr;
+}
+
+void grid_blit(struct grid *dst, const struct grid *src, int row)
+{
+	int r, w = src->w < dst->w ? src->w : dst->w;
+
+	for (r = 0; r < src->h && row + r < dst->h; r++) {
+		if (row + r < 0)
+			continue;
+		memcpy(cell(dst, row + r, 0), &src->cells[(size_t)r * (size_t)src->w],
+		       (size_t)w * sizeof(struct grid_cell));
+		/* A wide character cut at dst's edge. */
+		if (w > 0 && cell(dst, row + r, w - 1)->width == 2)
+			blank(cell(dst, row + r, w - 1), cell(dst, row + r, w - 1)->attr);
+	}
+}
+
+char *grid_dump(const struct grid *g)
+{
+	size_t size = (size_t)g->h * ((size_t)g->w * 4 + 1) + 1, len = 0, end;
+	char *out = malloc(size);
+	const struct grid_cell *c;
+	int r, col;
+
+	if (out == NULL)
+		return NULL;
+	for (r = 0; r < g->h; r++) {
+		end = len;
+		for (col = 0; col < g->w; col++) {
+			c = &g->cells[(size_t)r * (size_t)g->w + (size_t)col];
+			if (c->width == 0)
+				continue;
+			memcpy(out + len, c->ch, strlen(c->ch));
+			len += strlen(c->ch);
+			if (c->ch[0] != ' ')
+				end = len;
+		}
+		len = end;
+		out[len++] = '\n';
+	}
+	out[len] = '\0';
+	return out;
+}
+
+int grid_width(const char *s)
+{
+	size_t left = strlen(s), n;
+	wchar_t wc;
+	int w, total = 0;
+
+	while (left > 0) {
+		n = next_char(s, left, &wc, &w);
+		total += w < 0 ? 1 : w;
+		s += n;
+		left -= n;
+	}
+	return total;
+}

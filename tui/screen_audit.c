@@ -1,0 +1,238 @@
+/*
+ * tui/screen_audit.c: the audit trail, newest first, a page at a time. `/`
+ * filters by user, action (exact, or a prefix ending in '.') and date; `v`
+ * recomputes the hash chain and says in the status line whether it holds.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tui/ui.h"
+
+enum { ASK_FILTER = 1 };
+enum { COL_ID, COL_TIME, COL_USER, COL_ACTION, COL_OBJECT, COL_OUTCOME, COL_DETAILS, NCOLS };
+
+struct audit {
+	struct ui_table t;
+	char filter[256]; /* as typed */
+	char user[65], action[65], since[32];
+};
+
+static const char *const heads[NCOLS] = {"#",	   "Time (UTC)", "User",   "Action",
+					 "Object", "Outcome",	 "Details"};
+
+static int audit_open(struct screen *s)
+{
+	struct audit *a = calloc(1, sizeof(*a));
+
+	if (a == NULL)
+		return -1;
+	ui_table_init(&a->t, NCOLS, heads);
+	a->t.maxw = 20;
+	s->priv = a;
+	return 0;
+}
+
+static void audit_close(struct screen *s)
+{
+	struct audit *a = s->priv;
+
+	ui_table_free(&a->t);
+	free(a);
+	s->priv = NULL;
+}
+
+static int add_row(const struct store_audit_record *r, void *arg)
+{
+	struct audit *a = arg;
+	const char *cols[NCOLS];
+	char id[24];
+
+	snprintf(id, sizeof(id), "%lld", (long long)r->id);
+	cols[COL_ID] = id;
+	cols[COL_TIME] = r->time;
+	cols[COL_USER] = r->user;
+	cols[COL_ACTION] = r->action;
+	cols[COL_OBJECT] = r->object;
+	cols[COL_OUTCOME] = r->outcome;
+	cols[COL_DETAILS] = r->details;
+	return ui_table_add(&a->t, cols);
+}
+
+/* The store gives the oldest first; the screen shows the newest first. */
+static void reverse(struct ui_table *t)
+{
+	size_t i, j, c, n = (size_t)t->ncols;
+	char *tmp;
+
+	for (i = 0, j = t->nrows ? t->nrows - 1 : 0; i < j; i++, j--) {
+		for (c = 0; c < n; c++) {
+			tmp = t->cells[i * n + c];
+			t->cells[i * n + c] = t->cells[j * n + c];
+			t->cells[j * n + c] = tmp;
+		}
+	}
+}
+
+static int audit_load(struct screen *s)
+{
+	struct audit *a = s->priv;
+	struct store_audit_filter f = {
+	    .user = a->user[0] ? a->user : NULL,
+	    .action = a->action[0] ? a->action : NULL,
+	    .since = a->since[0] ? a->since : NULL,
+	};
+	enum store_status rc;
+	char *err = NULL;
+
+	ui_table_clear(&a->t);
+	rc = store_audit_log(ui_store(s->ui), &f, add_row, a, &err);
+	if (rc != STORE_OK) {
+		ui_error_store(s->ui, rc, err);
+		return -1;
+	}
+	reverse(&a->t);
+	return 0;
+}
+
+/* Reads "user:NAME action:PREFIX since:DATE"; a bare word with a dot is an action. */
+static int parse_filter(struct audit *a, const char *text)
+{
+	char buf[256], *word, *save = NULL;
+
+	a->user[0] = a->action[0] = a->since[0] = '\0';
+	snprintf(buf, sizeof(buf), "%s", text);
+	for (word = strtok_r(buf, " \t", &save); word != NULL;
+	     word = strtok_r(NULL, " \t", &save)) {
+		if (strncmp(word, "user:", 5) == 0)
+			snprintf(a->user, sizeof(a->user), "%s", word + 5);
+		else if (strncmp(word, "action:", 7) == 0)
+			snprintf(a->action, sizeof(a->action), "%s", word + 7);
+		else if (strncmp(word, "since:", 6) == 0)
+			snprintf(a->since, sizeof(a->since), "%s", word + 6);
+		else if (strchr(word, '.') != NULL)
+			snprintf(a->action, sizeof(a->action), "%s", word);
+		else if (strchr(word, ':') == NULL)
+			snprintf(a->user, sizeof(a->user), "%s", word);
+		else
+			return -1;
+	}
+	snprintf(a->filter, sizeof(a->filter), "%s", text);
+	return 0;
+}
+
+static int verify(struct screen *s)
+{
+	enum store_status rc;
+	int64_t bad = 0, count = 0;
+	char *err = NULL;
+
+	rc = store_audit_verify(ui_store(s->ui), &bad, &count, &err);
+	if (rc == STORE_OK) {
+		free(err);
+		ui_info(s->ui, "the audit chain is intact: %lld records verified",
+			(long long)count);
+	} else if (rc == STORE_ECORRUPT && bad > 0) {
+		free(err);
+		ui_error(s->ui,
+			 "the audit chain is BROKEN at record %lld: it was changed after "
+			 "it was written",
+			 (long long)bad);
+	} else {
+		ui_error_store(s->ui, rc, err);
+	}
+	/* Show any records written since the list was read. */
+	audit_load(s);
+	return UI_REDRAW_ALL;
+}
+
+static int audit_handle(struct screen *s, enum ui_action act)
+{
+	struct audit *a = s->priv;
+
+	switch (act) {
+	case UI_SEARCH:
+		ui_input(s->ui, ASK_FILTER, 0, a->filter,
+			 "Filter (user:NAME action:PREFIX. since:YYYY-MM-DD): ");
+		return UI_REDRAW_ALL;
+	case UI_INPUT_DONE:
+		if (parse_filter(a, ui_input_text(s->ui)) != 0) {
+			ui_error(s->ui, "filter words are user:NAME, action:NAME, since:DATE");
+			return UI_REDRAW_ALL;
+		}
+		a->t.sel = a->t.top = 0;
+		if (audit_load(s) == 0)
+			ui_info(s->ui, "%zu records%s%s", a->t.nrows, a->filter[0] ? " match " : "",
+				a->filter);
+		return UI_REDRAW_ALL;
+	case UI_INPUT_CANCEL:
+		return UI_REDRAW_ALL;
+	case UI_VERIFY:
+		return verify(s);
+	default:
+		return ui_table_move(&a->t, act);
+	}
+}
+
+static void audit_render(struct screen *s, struct grid *g)
+{
+	struct audit *a = s->priv;
+	const char *d;
+	int h = g->h - 3 - 3;
+
+	grid_printf(g, 1, 2, UI_A_BOLD, "Audit trail, newest first (%zu records)", a->t.nrows);
+	if (a->filter[0] != '\0')
+		grid_printf(g, 1, 50, UI_A_DIM, "filter: %s", a->filter);
+	ui_table_render(&a->t, g, 3, h, "No records match.");
+	if (a->t.nrows == 0 || h < 2)
+		return;
+	/* The selected record in full. */
+	grid_printf(g, g->h - 2, 2, UI_A_DIM, "#%s %s by %s: %s %s", ui_table_selected(&a->t, 0),
+		    ui_table_selected(&a->t, COL_TIME), ui_table_selected(&a->t, COL_USER),
+		    ui_table_selected(&a->t, COL_ACTION), ui_table_selected(&a->t, COL_OUTCOME));
+	d = ui_table_selected(&a->t, COL_DETAILS);
+	grid_printf(g, g->h - 1, 2, UI_A_DIM, "object %s  %s", ui_table_selected(&a->t, COL_OBJECT),
+		    d);
+}
+
+static int count(const struct store_audit_record *r, void *arg)
+{
+	(void)r;
+	++*(long long *)arg;
+	return 0;
+}
+
+static void audit_summary(struct ui *ui, char *buf, size_t size)
+{
+	long long n = 0;
+
+	if (store_audit_log(ui_store(ui), NULL, count, &n, NULL) == STORE_OK)
+		snprintf(buf, size, "%lld records", n);
+}
+
+static const struct screen_verb audit_verbs[] = {
+    {UI_UP, NULL, STORE_PERM_NONE},
+    {UI_DOWN, NULL, STORE_PERM_NONE},
+    {UI_PGUP, NULL, STORE_PERM_NONE},
+    {UI_PGDN, NULL, STORE_PERM_NONE},
+    {UI_HOME, "the newest record", STORE_PERM_NONE},
+    {UI_END, "the oldest record", STORE_PERM_NONE},
+    {UI_SEARCH, "filter by user, action or date", STORE_PERM_AUDIT},
+    {UI_VERIFY, "verify the hash chain", STORE_PERM_AUDIT},
+    {UI_INPUT_DONE, NULL, STORE_PERM_NONE},
+    {UI_INPUT_CANCEL, NULL, STORE_PERM_NONE},
+    {UI_NONE, NULL, STORE_PERM_NONE},
+};
+
+const struct screen_ops screen_audit_ops = {
+    .title = "Audit trail",
+    .perm = STORE_PERM_AUDIT,
+    .menu_help = "who did what, and whether the record is intact",
+    .verbs = audit_verbs,
+    .open = audit_open,
+    .load = audit_load,
+    .handle = audit_handle,
+    .render = audit_render,
+    .close = audit_close,
+    .summary = audit_summary,
+};

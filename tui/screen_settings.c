@@ -1,0 +1,160 @@
+/*
+ * tui/screen_settings.c: the settings, for admins. Secrets (keys ending in
+ * "password") are masked by the store and typed without echo; a new value
+ * is checked by store_config_set, which says what is wrong with it.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tui/ui.h"
+
+enum { ASK_KEY = 1, ASK_VALUE };
+enum { COL_KEY, COL_VALUE, NCOLS };
+
+struct settings {
+	struct ui_table t;
+	char key[128];
+};
+
+static const char *const heads[NCOLS] = {"Setting", "Value"};
+
+static int settings_open(struct screen *s)
+{
+	struct settings *c = calloc(1, sizeof(*c));
+
+	if (c == NULL)
+		return -1;
+	ui_table_init(&c->t, NCOLS, heads);
+	s->priv = c;
+	return 0;
+}
+
+static void settings_close(struct screen *s)
+{
+	struct settings *c = s->priv;
+
+	ui_table_free(&c->t);
+	free(c);
+	s->priv = NULL;
+}
+
+static int add_row(const char *key, const char *value, bool secret, void *arg)
+{
+	struct settings *c = arg;
+	const char *cols[NCOLS] = {key, value};
+
+	(void)secret; /* the store masks it already */
+	return ui_table_add(&c->t, cols);
+}
+
+static int settings_load(struct screen *s)
+{
+	struct settings *c = s->priv;
+	enum store_status rc;
+	char *err = NULL;
+
+	ui_table_clear(&c->t);
+	rc = store_config_list(ui_store(s->ui), add_row, c, &err);
+	if (rc != STORE_OK) {
+		ui_error_store(s->ui, rc, err);
+		return -1;
+	}
+	return 0;
+}
+
+static void ask_value(struct screen *s, const char *current)
+{
+	struct settings *c = s->priv;
+
+	if (store_config_is_secret(c->key))
+		ui_input(s->ui, ASK_VALUE, UI_INPUT_SECRET, NULL,
+			 "New value of %s (not shown): ", c->key);
+	else
+		ui_input(s->ui, ASK_VALUE, 0, current, "New value of %s: ", c->key);
+}
+
+static int answer(struct screen *s, const char *text)
+{
+	struct settings *c = s->priv;
+	enum store_status rc;
+	char *err = NULL;
+
+	if (ui_input_tag(s->ui) == ASK_KEY) {
+		if (!store_config_known(text)) {
+			ui_error(s->ui, "unknown setting %s; the keys are listed in hato(1)", text);
+			return UI_REDRAW_ALL;
+		}
+		snprintf(c->key, sizeof(c->key), "%s", text);
+		ask_value(s, NULL);
+		return UI_REDRAW_ALL;
+	}
+	rc = store_config_set(ui_store(s->ui), c->key, text, &err);
+	if (rc != STORE_OK) {
+		ui_error_store(s->ui, rc, err);
+		return UI_REDRAW_ALL;
+	}
+	settings_load(s);
+	ui_info(s->ui, "set %s", c->key);
+	return UI_REDRAW_ALL;
+}
+
+static int settings_handle(struct screen *s, enum ui_action a)
+{
+	struct settings *c = s->priv;
+	const char *key = ui_table_selected(&c->t, COL_KEY);
+
+	switch (a) {
+	case UI_NEW:
+		ui_input(s->ui, ASK_KEY, 0, NULL, "Setting to set (e.g. sender.from): ");
+		return UI_REDRAW_ALL;
+	case UI_EDIT:
+	case UI_ENTER:
+		if (key == NULL)
+			return UI_REDRAW_NONE;
+		snprintf(c->key, sizeof(c->key), "%s", key);
+		ask_value(s, ui_table_selected(&c->t, COL_VALUE));
+		return UI_REDRAW_ALL;
+	case UI_INPUT_DONE:
+		return answer(s, ui_input_text(s->ui));
+	case UI_INPUT_CANCEL:
+		return UI_REDRAW_ALL;
+	default:
+		return ui_table_move(&c->t, a);
+	}
+}
+
+static void settings_render(struct screen *s, struct grid *g)
+{
+	struct settings *c = s->priv;
+
+	grid_printf(g, 1, 2, UI_A_BOLD, "Settings (%zu set)", c->t.nrows);
+	ui_table_render(&c->t, g, 3, g->h - 3, "Nothing is set yet: n sets a value.");
+}
+
+static const struct screen_verb settings_verbs[] = {
+    {UI_UP, NULL, STORE_PERM_NONE},
+    {UI_DOWN, NULL, STORE_PERM_NONE},
+    {UI_PGUP, NULL, STORE_PERM_NONE},
+    {UI_PGDN, NULL, STORE_PERM_NONE},
+    {UI_HOME, NULL, STORE_PERM_NONE},
+    {UI_END, NULL, STORE_PERM_NONE},
+    {UI_EDIT, "change the value", STORE_PERM_SETTINGS},
+    {UI_ENTER, "change the value", STORE_PERM_SETTINGS},
+    {UI_NEW, "set another setting", STORE_PERM_SETTINGS},
+    {UI_INPUT_DONE, NULL, STORE_PERM_NONE},
+    {UI_INPUT_CANCEL, NULL, STORE_PERM_NONE},
+    {UI_NONE, NULL, STORE_PERM_NONE},
+};
+
+const struct screen_ops screen_settings_ops = {
+    .title = "Settings",
+    .perm = STORE_PERM_SETTINGS,
+    .menu_help = "SMTP, sender identity, warm-up and pacing",
+    .verbs = settings_verbs,
+    .open = settings_open,
+    .load = settings_load,
+    .handle = settings_handle,
+    .render = settings_render,
+    .close = settings_close,
+};

@@ -1,0 +1,280 @@
+/*
+ * tui/screen_users.c: the users of the store, for admins. Lists each user's
+ * role, status, failed logins and lock; adds a user (name, role, password
+ * twice, never echoed), disables one after a confirmation, unlocks one and
+ * changes a role. New keyslots use the "moderate" KDF, or $HATO_KDF.
+ */
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tui/ui.h"
+
+enum { ASK_NAME = 1, ASK_ROLE, ASK_PASSWORD, ASK_AGAIN, ASK_DISABLE, ASK_NEWROLE };
+
+enum { COL_NAME, COL_ROLE, COL_STATUS, COL_FAILS, COL_LOCKED, NCOLS };
+
+struct users {
+	struct ui_table t;
+	char name[65], role[65], target[65];
+	char *password; /* sodium_malloc'd between the two password prompts */
+};
+
+static const char *const heads[NCOLS] = {"User", "Role", "Status", "Failed logins", "Lock"};
+
+static int users_open(struct screen *s)
+{
+	struct users *u = calloc(1, sizeof(*u));
+
+	if (u == NULL)
+		return -1;
+	ui_table_init(&u->t, NCOLS, heads);
+	s->priv = u;
+	return 0;
+}
+
+static void forget_password(struct users *u)
+{
+	if (u->password != NULL) {
+		sodium_free(u->password);
+		u->password = NULL;
+	}
+}
+
+static void users_close(struct screen *s)
+{
+	struct users *u = s->priv;
+
+	forget_password(u);
+	ui_table_free(&u->t);
+	free(u);
+	s->priv = NULL;
+}
+
+static int add_row(const struct store_user_info *info, void *arg)
+{
+	struct users *u = arg;
+	char fails[16];
+	const char *cols[NCOLS];
+
+	snprintf(fails, sizeof(fails), "%d", info->failures);
+	cols[COL_NAME] = info->name;
+	cols[COL_ROLE] = info->role;
+	cols[COL_STATUS] = info->status;
+	cols[COL_FAILS] = fails;
+	cols[COL_LOCKED] = info->locked ? "LOCKED" : "";
+	return ui_table_add(&u->t, cols);
+}
+
+static int users_load(struct screen *s)
+{
+	struct users *u = s->priv;
+	enum store_status rc;
+	char *err = NULL;
+
+	ui_table_clear(&u->t);
+	rc = store_user_list(ui_store(s->ui), add_row, u, &err);
+	if (rc != STORE_OK) {
+		ui_error_store(s->ui, rc, err);
+		return -1;
+	}
+	return 0;
+}
+
+static enum store_kdf kdf(void)
+{
+	enum store_kdf k = STORE_KDF_MODERATE;
+	const char *env = getenv("HATO_KDF");
+
+	if (env != NULL && store_kdf_parse(env, &k) != STORE_OK)
+		k = STORE_KDF_MODERATE;
+	return k;
+}
+
+/* Reports the outcome of a store call and reloads the list. */
+static int done(struct screen *s, enum store_status rc, char *err, const char *fmt,
+		const char *name)
+{
+	if (rc != STORE_OK) {
+		ui_error_store(s->ui, rc, err);
+		return UI_REDRAW_ALL;
+	}
+	free(err);
+	users_load(s);
+	ui_info(s->ui, fmt, name);
+	return UI_REDRAW_ALL;
+}
+
+static int add_answer(struct screen *s, int tag, const char *text)
+{
+	struct users *u = s->priv;
+	struct store *st = ui_store(s->ui);
+	enum store_status rc;
+	char *err = NULL;
+
+	switch (tag) {
+	case ASK_NAME:
+		if (store_name_check("user", text, &err) != STORE_OK) {
+			ui_error_store(s->ui, STORE_EINVAL, err);
+			return UI_REDRAW_ALL;
+		}
+		snprintf(u->name, sizeof(u->name), "%s", text);
+		ui_input(s->ui, ASK_ROLE, 0, "viewer", "Role of %s: ", u->name);
+		break;
+	case ASK_ROLE:
+		snprintf(u->role, sizeof(u->role), "%s", text);
+		ui_input(s->ui, ASK_PASSWORD, UI_INPUT_SECRET, NULL, "Password for %s: ", u->name);
+		break;
+	case ASK_PASSWORD:
+		rc = store_password_check(u->name, text, &err);
+		if (rc != STORE_OK) {
+			ui_error_store(s->ui, rc, err);
+			return UI_REDRAW_ALL;
+		}
+		forget_password(u);
+		u->password = sodium_malloc(strlen(text) + 1);
+		if (u->password == NULL) {
+			ui_error(s->ui, "out of memory");
+			return UI_REDRAW_ALL;
+		}
+		memcpy(u->password, text, strlen(text) + 1);
+		ui_input(s->ui, ASK_AGAIN, UI_INPUT_SECRET, NULL, "Repeat the password: ");
+		break;
+	case ASK_AGAIN:
+		if (u->password == NULL || strcmp(u->password, text) != 0) {
+			forget_password(u);
+			ui_error(s->ui, "the two passwords differ; the user was not added");
+			return UI_REDRAW_ALL;
+		}
+		ui_busy(s->ui, "adding %s: deriving the key of the new keyslot...", u->name);
+		rc = store_user_add(st, u->name, u->role, u->password, kdf(), &err);
+		forget_password(u);
+		return done(s, rc, err, "added the user %s", u->name);
+	}
+	return UI_REDRAW_ALL;
+}
+
+static int answer(struct screen *s, const char *text)
+{
+	struct users *u = s->priv;
+	struct store *st = ui_store(s->ui);
+	int tag = ui_input_tag(s->ui);
+	enum store_status rc;
+	char *err = NULL;
+
+	if (tag == ASK_DISABLE) {
+		rc = store_user_disable(st, u->target, &err);
+		return done(s, rc, err, "disabled the user %s", u->target);
+	}
+	if (tag == ASK_NEWROLE) {
+		rc = store_user_set_role(st, u->target, text, &err);
+		return done(s, rc, err, "changed the role of %s", u->target);
+	}
+	return add_answer(s, tag, text);
+}
+
+static int users_handle(struct screen *s, enum ui_action a)
+{
+	struct users *u = s->priv;
+	const char *sel = ui_table_selected(&u->t, COL_NAME);
+	enum store_status rc;
+	char *err = NULL;
+
+	if (a == UI_INPUT_DONE)
+		return answer(s, ui_input_text(s->ui));
+	if (a == UI_INPUT_CANCEL) {
+		forget_password(u);
+		ui_info(s->ui, "cancelled");
+		return UI_REDRAW_ALL;
+	}
+	if (a == UI_NEW) {
+		ui_input(s->ui, ASK_NAME, 0, NULL, "Name of the new user: ");
+		return UI_REDRAW_ALL;
+	}
+	if (a == UI_TAB) {
+		ui_push(s->ui, &screen_roles_ops);
+		return UI_REDRAW_ALL;
+	}
+	if ((a == UI_DELETE || a == UI_UNLOCK || a == UI_ROLE) && sel == NULL)
+		return UI_REDRAW_NONE;
+	if (sel != NULL)
+		snprintf(u->target, sizeof(u->target), "%s", sel);
+	switch (a) {
+	case UI_DELETE:
+		if (strcmp(ui_table_selected(&u->t, COL_STATUS), "disabled") == 0) {
+			ui_error(s->ui, "%s is disabled already", u->target);
+			return UI_REDRAW_STATUS;
+		}
+		ui_input(s->ui, ASK_DISABLE, UI_INPUT_YESNO, NULL,
+			 "Disable %s? Their keyslot is removed and they can no longer log in. "
+			 "(y/n) ",
+			 u->target);
+		return UI_REDRAW_ALL;
+	case UI_UNLOCK:
+		rc = store_user_unlock(ui_store(s->ui), u->target, &err);
+		return done(s, rc, err, "unlocked %s", u->target);
+	case UI_ROLE:
+		ui_input(s->ui, ASK_NEWROLE, 0, ui_table_selected(&u->t, COL_ROLE),
+			 "New role for %s: ", u->target);
+		return UI_REDRAW_ALL;
+	default:
+		return ui_table_move(&u->t, a);
+	}
+}
+
+static void users_render(struct screen *s, struct grid *g)
+{
+	struct users *u = s->priv;
+
+	grid_printf(g, 1, 2, UI_A_BOLD, "Users (%zu)", u->t.nrows);
+	ui_table_render(&u->t, g, 3, g->h - 3, "No users.");
+}
+
+static int count(const struct store_user_info *info, void *arg)
+{
+	int *n = arg;
+
+	n[0]++;
+	n[1] += info->locked;
+	n[2] += strcmp(info->status, "active") == 0;
+	return 0;
+}
+
+static void users_summary(struct ui *ui, char *buf, size_t size)
+{
+	int n[3] = {0, 0, 0};
+
+	if (store_user_list(ui_store(ui), count, n, NULL) == STORE_OK)
+		snprintf(buf, size, "%d active, %d locked", n[2], n[1]);
+}
+
+static const struct screen_verb users_verbs[] = {
+    {UI_UP, NULL, STORE_PERM_NONE},
+    {UI_DOWN, NULL, STORE_PERM_NONE},
+    {UI_PGUP, NULL, STORE_PERM_NONE},
+    {UI_PGDN, NULL, STORE_PERM_NONE},
+    {UI_HOME, NULL, STORE_PERM_NONE},
+    {UI_END, NULL, STORE_PERM_NONE},
+    {UI_NEW, "add a user", STORE_PERM_USERS},
+    {UI_DELETE, "disable the user", STORE_PERM_USERS},
+    {UI_UNLOCK, "unlock the user", STORE_PERM_USERS},
+    {UI_ROLE, "change the user's role", STORE_PERM_USERS},
+    {UI_TAB, "show the roles", STORE_PERM_NONE},
+    {UI_INPUT_DONE, NULL, STORE_PERM_NONE},
+    {UI_INPUT_CANCEL, NULL, STORE_PERM_NONE},
+    {UI_NONE, NULL, STORE_PERM_NONE},
+};
+
+const struct screen_ops screen_users_ops = {
+    .title = "Users",
+    .perm = STORE_PERM_USERS,
+    .menu_help = "add, disable and unlock users; change roles",
+    .verbs = users_verbs,
+    .open = users_open,
+    .load = users_load,
+    .handle = users_handle,
+    .render = users_render,
+    .close = users_close,
+    .summary = users_summary,
+};

@@ -1,0 +1,167 @@
+/*
+ * tui/table.c: a table of text cells with a cursor, drawn with columns
+ * padded to display width. Screens fill it in load() and draw it in render().
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "tui/ui.h"
+
+void ui_table_init(struct ui_table *t, int ncols, const char *const *heads)
+{
+	memset(t, 0, sizeof(*t));
+	t->ncols = ncols;
+	t->heads = heads;
+	t->page = 10;
+	t->maxw = 32;
+}
+
+int ui_table_add(struct ui_table *t, const char *const *cols)
+{
+	size_t ncap, i;
+	char **cells;
+
+	if (t->nrows == t->cap) {
+		ncap = t->cap ? t->cap * 2 : 16;
+		cells = realloc(t->cells, ncap * (size_t)t->ncols * sizeof(*cells));
+		if (cells == NULL)
+			return -1;
+		t->cells = cells;
+		t->cap = ncap;
+	}
+	cells = t->cells + t->nrows * (size_t)t->ncols;
+	for (i = 0; i < (size_t)t->ncols; i++) {
+		cells[i] = strdup(cols[i] != NULL ? cols[i] : "");
+		if (cells[i] == NULL) {
+			while (i-- > 0)
+				free(cells[i]);
+			return -1;
+		}
+	}
+	t->nrows++;
+	return 0;
+}
+
+void ui_table_clear(struct ui_table *t)
+{
+	size_t i;
+
+	for (i = 0; i < t->nrows * (size_t)t->ncols; i++)
+		free(t->cells[i]);
+	t->nrows = 0;
+}
+
+void ui_table_free(struct ui_table *t)
+{
+	ui_table_clear(t);
+	free(t->cells);
+	t->cells = NULL;
+	t->cap = 0;
+}
+
+const char *ui_table_cell(const struct ui_table *t, size_t row, int col)
+{
+	if (row >= t->nrows || col < 0 || col >= t->ncols)
+		return NULL;
+	return t->cells[row * (size_t)t->ncols + (size_t)col];
+}
+
+const char *ui_table_selected(const struct ui_table *t, int col)
+{
+	return ui_table_cell(t, t->sel, col);
+}
+
+int ui_table_move(struct ui_table *t, enum ui_action a)
+{
+	size_t page = t->page > 1 ? (size_t)t->page : 1, last = t->nrows ? t->nrows - 1 : 0;
+
+	switch (a) {
+	case UI_UP:
+		if (t->sel > 0)
+			t->sel--;
+		break;
+	case UI_DOWN:
+		if (t->sel < last)
+			t->sel++;
+		break;
+	case UI_PGUP:
+		t->sel = t->sel > page ? t->sel - page : 0;
+		break;
+	case UI_PGDN:
+		t->sel = t->sel + page < last ? t->sel + page : last;
+		break;
+	case UI_HOME:
+		t->sel = 0;
+		break;
+	case UI_END:
+		t->sel = last;
+		break;
+	default:
+		return UI_REDRAW_NONE;
+	}
+	return UI_REDRAW_BODY;
+}
+
+/* Column widths: the widest cell, capped at maxw, the last column takes the rest. */
+static void widths(const struct ui_table *t, int *w)
+{
+	size_t r;
+	int c, cw;
+
+	for (c = 0; c < t->ncols; c++) {
+		w[c] = grid_width(t->heads[c]);
+		for (r = 0; r < t->nrows; r++) {
+			cw = grid_width(ui_table_cell(t, r, c));
+			if (cw > w[c])
+				w[c] = cw;
+		}
+		if (c < t->ncols - 1 && w[c] > t->maxw)
+			w[c] = t->maxw;
+	}
+}
+
+static void draw_row(struct grid *g, int row, const int *w, int ncols, const char *const *cols,
+		     int attr)
+{
+	int c, x = 2;
+
+	for (c = 0; c < ncols && x < g->w; c++) {
+		grid_put(g, row, x, c == ncols - 1 ? -1 : w[c], attr, cols[c]);
+		x += w[c] + 2;
+	}
+}
+
+void ui_table_render(struct ui_table *t, struct grid *g, int row, int height, const char *empty)
+{
+	int w[16], i, rows = height - 1;
+	const char *cols[16];
+	size_t r;
+
+	if (t->ncols > 16 || height < 1)
+		return;
+	widths(t, w);
+	draw_row(g, row, w, t->ncols, t->heads, UI_A_BOLD | UI_A_UNDERLINE);
+	t->page = rows > 1 ? rows : 1;
+	if (t->nrows == 0) {
+		t->sel = t->top = 0;
+		if (empty != NULL && rows > 0)
+			grid_put(g, row + 1, 2, -1, UI_A_DIM, empty);
+		return;
+	}
+	if (t->sel >= t->nrows)
+		t->sel = t->nrows - 1;
+	if (t->sel < t->top)
+		t->top = t->sel;
+	if (rows > 0 && t->sel >= t->top + (size_t)rows)
+		t->top = t->sel - (size_t)rows + 1;
+	for (i = 0; i < rows && t->top + (size_t)i < t->nrows; i++) {
+		r = t->top + (size_t)i;
+		for (int c = 0; c < t->ncols; c++)
+			cols[c] = ui_table_cell(t, r, c);
+		draw_row(g, row + 1 + i, w, t->ncols, cols, UI_A_NORMAL);
+		if (r == t->sel) {
+			grid_put(g, row + 1 + i, 0, 1, UI_A_REVERSE, ">");
+			grid_attr(g, row + 1 + i, 0, -1, UI_A_REVERSE);
+		}
+	}
+}

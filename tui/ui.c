@@ -1,0 +1,739 @@
+/*
+ * tui/ui.c: the UI session. It keeps the screen stack, turns keys into
+ * actions, checks each action against the top screen's verbs and the user's
+ * permissions, runs the prompts, and lays out a frame: the title bar, the
+ * screen's body, the hint (or prompt) line and the status line.
+ */
+#include <errno.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <wchar.h>
+
+#include "tui/cli.h"
+#include "tui/ui.h"
+
+/* The screens the dashboard offers, in its order. Add new screens here. */
+const struct screen_ops *const ui_screens[] = {
+    &screen_users_ops, &screen_roles_ops, &screen_audit_ops, &screen_settings_ops, NULL,
+};
+
+#define UI_STACK_MAX 16
+#define UI_INPUT_MAX 1024
+
+struct ui_prompt {
+	bool active;
+	int tag, flags;
+	char label[128];
+	char *buf; /* sodium_malloc'd, UI_INPUT_MAX + 1 */
+	size_t len;
+};
+
+struct ui {
+	struct store *st;
+	char *store_path, *user;
+	struct screen *stack[UI_STACK_MAX];
+	int depth;
+	int pop_pending;
+	int in_dispatch; /* inside a screen's handle(): screens must outlive it */
+	bool quit;
+	char status[512];
+	bool status_error;
+	struct ui_prompt prompt;
+	struct grid grid, body;
+	int w, h;
+	int cur_row, cur_col; /* the cursor, in grid coordinates; -1 hidden */
+	bool in_terminal;     /* ui_run: draw at once for ui_busy, drop typeahead */
+};
+
+struct ui *ui_new(const char *store_path, const char *user)
+{
+	struct ui *ui = calloc(1, sizeof(*ui));
+
+	if (ui == NULL)
+		return NULL;
+	ui->store_path = strdup(store_path);
+	ui->user = strdup(user != NULL ? user : "");
+	ui->prompt.buf = sodium_malloc(UI_INPUT_MAX + 1);
+	ui->w = 80;
+	ui->h = 24;
+	if (ui->store_path == NULL || ui->user == NULL || ui->prompt.buf == NULL ||
+	    grid_init(&ui->grid, ui->w, ui->h) != 0 || ui_push(ui, &screen_login_ops) != 0) {
+		ui_free(&ui);
+		return NULL;
+	}
+	return ui;
+}
+
+static void close_screen(struct screen **s)
+{
+	if (*s == NULL)
+		return;
+	if ((*s)->ops->close != NULL)
+		(*s)->ops->close(*s);
+	free(*s);
+	*s = NULL;
+}
+
+static void input_wipe(struct ui *ui)
+{
+	sodium_memzero(ui->prompt.buf, UI_INPUT_MAX + 1);
+	ui->prompt.len = 0;
+	ui->prompt.active = false;
+}
+
+void ui_free(struct ui **ui)
+{
+	struct ui *u;
+
+	if (ui == NULL || *ui == NULL)
+		return;
+	u = *ui;
+	while (u->depth > 0)
+		close_screen(&u->stack[--u->depth]);
+	store_close(&u->st);
+	if (u->prompt.buf != NULL) {
+		input_wipe(u);
+		sodium_free(u->prompt.buf);
+	}
+	grid_free(&u->grid);
+	grid_free(&u->body);
+	free(u->store_path);
+	free(u->user);
+	free(u);
+	*ui = NULL;
+}
+
+struct store *ui_store(const struct ui *ui)
+{
+	return ui->st;
+}
+
+const char *ui_store_path(const struct ui *ui)
+{
+	return ui->store_path;
+}
+
+const char *ui_default_user(const struct ui *ui)
+{
+	return ui->user;
+}
+
+bool ui_done(const struct ui *ui)
+{
+	return ui->quit;
+}
+
+void ui_quit(struct ui *ui)
+{
+	ui->quit = true;
+}
+
+/* ---- Status line ------------------------------------------------------ */
+
+static void vstatus(struct ui *ui, bool error, const char *fmt, va_list ap)
+{
+	vsnprintf(ui->status, sizeof(ui->status), fmt, ap);
+	ui->status_error = error;
+}
+
+void ui_info(struct ui *ui, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vstatus(ui, false, fmt, ap);
+	va_end(ap);
+}
+
+void ui_error(struct ui *ui, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vstatus(ui, true, fmt, ap);
+	va_end(ap);
+}
+
+static void draw(struct ui *ui);
+
+void ui_busy(struct ui *ui, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vstatus(ui, false, fmt, ap);
+	va_end(ap);
+	if (ui->in_terminal)
+		draw(ui);
+}
+
+void ui_error_store(struct ui *ui, enum store_status s, char *errstr)
+{
+	ui_error(ui, "%s", errstr != NULL ? errstr : store_strstatus(s));
+	free(errstr);
+}
+
+const char *ui_status(const struct ui *ui, bool *is_error)
+{
+	if (is_error != NULL)
+		*is_error = ui->status_error;
+	return ui->status;
+}
+
+const char *ui_refusal(const struct ui *ui, const char *what, enum store_perm p, char *buf,
+		       size_t size)
+{
+	snprintf(buf, size, "refused: %s needs the permission \"%s\", which the role %s lacks",
+		 what, store_perm_name(p), ui->st != NULL ? store_role(ui->st) : "(none)");
+	return buf;
+}
+
+/* ---- Screens ---------------------------------------------------------- */
+
+static struct screen *top(const struct ui *ui)
+{
+	return ui->depth > 0 ? ui->stack[ui->depth - 1] : NULL;
+}
+
+int ui_push(struct ui *ui, const struct screen_ops *ops)
+{
+	struct screen *s;
+	char why[256];
+
+	if (ops->perm != STORE_PERM_NONE && (ui->st == NULL || !store_can(ui->st, ops->perm))) {
+		ui_error(ui, "%s", ui_refusal(ui, ops->title, ops->perm, why, sizeof(why)));
+		return -1;
+	}
+	if (ui->depth == UI_STACK_MAX) {
+		ui_error(ui, "too many screens open; go back first");
+		return -1;
+	}
+	s = calloc(1, sizeof(*s));
+	if (s == NULL) {
+		ui_error(ui, "out of memory");
+		return -1;
+	}
+	s->ops = ops;
+	s->ui = ui;
+	if ((ops->open != NULL && ops->open(s) != 0) || (ops->load != NULL && ops->load(s) != 0)) {
+		close_screen(&s);
+		return -1;
+	}
+	ui->stack[ui->depth++] = s;
+	return 0;
+}
+
+void ui_pop(struct ui *ui)
+{
+	ui->pop_pending++;
+}
+
+int ui_replace(struct ui *ui, const struct screen_ops *ops)
+{
+	/* Closing the caller now would pull the rug: pop after the action. */
+	ui->pop_pending = 0;
+	if (ui_push(ui, ops) != 0)
+		return -1;
+	ui->pop_pending = -(ui->depth - 1); /* negative: drop every screen below the top */
+	return 0;
+}
+
+struct screen *ui_below(struct ui *ui, struct screen *s)
+{
+	int i;
+
+	for (i = ui->depth - 1; i > 0; i--)
+		if (ui->stack[i] == s)
+			return ui->stack[i - 1];
+	/* A screen being opened is not on the stack yet: the top is below it. */
+	for (i = 0; i < ui->depth; i++)
+		if (ui->stack[i] == s)
+			return NULL;
+	return top(ui);
+}
+
+/* Applies ui_pop()/ui_replace() requests once the action is over. Returns 1 if any. */
+static int settle(struct ui *ui)
+{
+	struct screen *keep;
+	int i, changed = ui->pop_pending != 0;
+
+	if (ui->in_dispatch > 0)
+		return 0;
+	if (ui->pop_pending < 0) {
+		keep = ui->stack[ui->depth - 1];
+		for (i = 0; i < ui->depth - 1; i++)
+			close_screen(&ui->stack[i]);
+		ui->stack[0] = keep;
+		ui->depth = 1;
+	}
+	for (; ui->pop_pending > 0; ui->pop_pending--) {
+		if (ui->depth <= 1) {
+			ui->quit = true;
+			break;
+		}
+		close_screen(&ui->stack[--ui->depth]);
+		input_wipe(ui);
+		/* What the closed screen did may change what the one below shows. */
+		if (top(ui)->ops->load != NULL)
+			top(ui)->ops->load(top(ui));
+	}
+	ui->pop_pending = 0;
+	return changed;
+}
+
+void ui_login(struct ui *ui, struct store *st)
+{
+	store_close(&ui->st);
+	ui->st = st;
+	if (ui_replace(ui, &screen_dashboard_ops) == 0)
+		ui_info(ui, "logged in as %s, role %s", store_user(st), store_role(st));
+	settle(ui);
+}
+
+/* ---- Actions ---------------------------------------------------------- */
+
+static const struct screen_verb *find_verb(const struct screen *s, enum ui_action a)
+{
+	const struct screen_verb *v;
+
+	for (v = s->ops->verbs; v != NULL && v->action != UI_NONE; v++)
+		if (v->action == a)
+			return v;
+	return NULL;
+}
+
+static int dispatch(struct ui *ui, enum ui_action a)
+{
+	struct screen *s = top(ui);
+	const struct screen_verb *v;
+	char why[256];
+	int r;
+
+	if (s == NULL)
+		return UI_REDRAW_NONE;
+	if (a == UI_QUIT) {
+		ui->quit = true;
+		return UI_REDRAW_NONE;
+	}
+	v = find_verb(s, a);
+	if (v == NULL && a == UI_HELP && s->ops != &screen_help_ops) {
+		ui_push(ui, &screen_help_ops);
+		return UI_REDRAW_ALL;
+	}
+	if (v == NULL && a == UI_HELP)
+		return UI_REDRAW_NONE;
+	if (v == NULL && a == UI_BACK) {
+		ui_pop(ui);
+		settle(ui);
+		return UI_REDRAW_ALL;
+	}
+	if (v == NULL && a == UI_REFRESH) {
+		if (s->ops->load != NULL)
+			s->ops->load(s);
+		return UI_REDRAW_ALL;
+	}
+	if (v == NULL) {
+		if (a != UI_TICK && a < UI_INPUT_DONE)
+			ui_error(ui, "that key does nothing here; press ? for the keys");
+		return a == UI_TICK ? UI_REDRAW_NONE : UI_REDRAW_STATUS;
+	}
+	if (v->perm != STORE_PERM_NONE && (ui->st == NULL || !store_can(ui->st, v->perm))) {
+		ui_error(ui, "%s",
+			 ui_refusal(ui, v->help ? v->help : ui_keymap_help(a), v->perm, why,
+				    sizeof(why)));
+		return UI_REDRAW_STATUS;
+	}
+	ui->in_dispatch++;
+	r = s->ops->handle(s, a);
+	ui->in_dispatch--;
+	return r | (settle(ui) ? UI_REDRAW_ALL : 0);
+}
+
+int ui_act(struct ui *ui, enum ui_action a)
+{
+	if (a == UI_TICK)
+		return dispatch(ui, a);
+	ui->status[0] = '\0';
+	return dispatch(ui, a) | UI_REDRAW_STATUS;
+}
+
+/* ---- Prompts ---------------------------------------------------------- */
+
+void ui_input(struct ui *ui, int tag, int flags, const char *initial, const char *fmt, ...)
+{
+	va_list ap;
+	size_t n = initial != NULL ? strlen(initial) : 0;
+
+	input_wipe(ui);
+	va_start(ap, fmt);
+	vsnprintf(ui->prompt.label, sizeof(ui->prompt.label), fmt, ap);
+	va_end(ap);
+	if (n > UI_INPUT_MAX)
+		n = UI_INPUT_MAX;
+	if (n > 0)
+		memcpy(ui->prompt.buf, initial, n);
+	ui->prompt.len = n;
+	ui->prompt.tag = tag;
+	ui->prompt.flags = flags;
+	ui->prompt.active = true;
+	/* Keys typed ahead must not answer a confirmation. */
+	if ((flags & UI_INPUT_YESNO) && ui->in_terminal)
+		term_flush();
+}
+
+const char *ui_input_text(const struct ui *ui)
+{
+	return ui->prompt.buf;
+}
+
+int ui_input_tag(const struct ui *ui)
+{
+	return ui->prompt.tag;
+}
+
+bool ui_input_active(const struct ui *ui)
+{
+	return ui->prompt.active;
+}
+
+/* Finishes the prompt: the screen reads the text during handle(), then it is wiped. */
+static int input_finish(struct ui *ui, enum ui_action a)
+{
+	int r;
+
+	ui->prompt.active = false;
+	ui->prompt.buf[ui->prompt.len] = '\0';
+	ui->status[0] = '\0';
+	r = dispatch(ui, a);
+	if (!ui->prompt.active)
+		input_wipe(ui);
+	return r | UI_REDRAW_ALL;
+}
+
+static void input_backspace(struct ui_prompt *p)
+{
+	while (p->len > 0) {
+		p->len--;
+		/* Stop at the first byte of a UTF-8 sequence. */
+		if (((unsigned char)p->buf[p->len] & 0xc0) != 0x80)
+			break;
+	}
+	sodium_memzero(p->buf + p->len, UI_INPUT_MAX + 1 - p->len);
+}
+
+static void input_insert(struct ui_prompt *p, int key)
+{
+	char u[4];
+	size_t n;
+
+	if (key < 0x80) {
+		u[0] = (char)key;
+		n = 1;
+	} else if (key < 0x800) {
+		u[0] = (char)(0xc0 | (key >> 6));
+		u[1] = (char)(0x80 | (key & 0x3f));
+		n = 2;
+	} else if (key < 0x10000) {
+		u[0] = (char)(0xe0 | (key >> 12));
+		u[1] = (char)(0x80 | ((key >> 6) & 0x3f));
+		u[2] = (char)(0x80 | (key & 0x3f));
+		n = 3;
+	} else {
+		u[0] = (char)(0xf0 | (key >> 18));
+		u[1] = (char)(0x80 | ((key >> 12) & 0x3f));
+		u[2] = (char)(0x80 | ((key >> 6) & 0x3f));
+		u[3] = (char)(0x80 | (key & 0x3f));
+		n = 4;
+	}
+	if (p->len + n > UI_INPUT_MAX)
+		return;
+	memcpy(p->buf + p->len, u, n);
+	p->len += n;
+	sodium_memzero(u, sizeof(u));
+}
+
+static int input_key(struct ui *ui, int key)
+{
+	struct ui_prompt *p = &ui->prompt;
+
+	if (p->flags & UI_INPUT_YESNO) {
+		if (key == 'y' || key == 'Y') {
+			p->buf[0] = 'y';
+			p->len = 1;
+			return input_finish(ui, UI_INPUT_DONE);
+		}
+		if (key == 'n' || key == 'N' || key == UI_KEY_ESC || key == 'q')
+			return input_finish(ui, UI_INPUT_CANCEL);
+		ui_error(ui, "answer y or n");
+		return UI_REDRAW_STATUS;
+	}
+	if (key == UI_KEY_ENTER)
+		return input_finish(ui, UI_INPUT_DONE);
+	if (key == UI_KEY_ESC)
+		return input_finish(ui, UI_INPUT_CANCEL);
+	if (key == UI_KEY_BACKSPACE || key == UI_CTRL('h'))
+		input_backspace(p);
+	else if (key == UI_CTRL('u'))
+		input_wipe(ui), p->active = true;
+	else if (key >= 0x20 && key != 0x7f && key < UI_KEY_BASE)
+		input_insert(p, key);
+	else
+		return UI_REDRAW_NONE;
+	return UI_REDRAW_BODY;
+}
+
+void ui_input_render(struct ui *ui, struct grid *g, int row, int col, bool with_label)
+{
+	struct ui_prompt *p = &ui->prompt;
+	const char *text = p->buf;
+	int room, w;
+
+	if (!p->active)
+		return;
+	if (with_label)
+		col += grid_put(g, row, col, -1, UI_A_BOLD, p->label);
+	p->buf[p->len] = '\0';
+	if (p->flags & (UI_INPUT_SECRET | UI_INPUT_YESNO)) {
+		w = 0; /* no echo */
+	} else {
+		room = g->w - col - 1;
+		/* Show the end of a long answer. */
+		while (*text != '\0' && grid_width(text) > room)
+			text++;
+		while (((unsigned char)*text & 0xc0) == 0x80)
+			text++;
+		w = grid_put(g, row, col, room, UI_A_NORMAL, text);
+	}
+	ui->cur_row = row + (g == &ui->body ? 1 : 0);
+	ui->cur_col = col + w;
+}
+
+/* ---- Keys ------------------------------------------------------------- */
+
+int ui_key(struct ui *ui, int key)
+{
+	enum ui_action a;
+
+	if (key == UI_KEY_NONE)
+		return ui_act(ui, UI_TICK);
+	if (ui->prompt.active)
+		return input_key(ui, key);
+	a = ui_keymap_lookup(key);
+	if (a == UI_NONE) {
+		ui_error(ui, "that key does nothing here; press ? for the keys");
+		return UI_REDRAW_STATUS;
+	}
+	return ui_act(ui, a);
+}
+
+void ui_type(struct ui *ui, const char *s)
+{
+	mbstate_t ps;
+	wchar_t wc;
+	size_t n, left = strlen(s);
+
+	memset(&ps, 0, sizeof(ps));
+	while (left > 0) {
+		n = mbrtowc(&wc, s, left, &ps);
+		if (n == (size_t)-1 || n == (size_t)-2 || n == 0)
+			return;
+		ui_key(ui, (int)wc);
+		s += n;
+		left -= n;
+	}
+}
+
+/* ---- Layout ----------------------------------------------------------- */
+
+void ui_resize(struct ui *ui, int w, int h)
+{
+	if (w < 20)
+		w = 20;
+	if (h < 5)
+		h = 5;
+	ui->w = w;
+	ui->h = h;
+}
+
+static void render_hints(struct ui *ui, const struct screen *s, int row)
+{
+	const struct screen_verb *v;
+	const char *prev = NULL;
+	char keys[64], item[128];
+	int col = 1, w;
+
+	for (v = s->ops->verbs; v != NULL && v->action != UI_NONE; v++) {
+		if (v->action == UI_UP || v->action == UI_DOWN || v->action == UI_PGUP ||
+		    v->action == UI_PGDN || v->action == UI_HOME || v->action == UI_END ||
+		    v->action == UI_BACK || v->action >= UI_INPUT_DONE)
+			continue;
+		/* Two keys for one thing (e and Enter): the first says it. */
+		if (prev != NULL && v->help != NULL && strcmp(prev, v->help) == 0)
+			continue;
+		prev = v->help;
+		if (v->perm != STORE_PERM_NONE && (ui->st == NULL || !store_can(ui->st, v->perm)))
+			continue;
+		ui_keymap_keys(v->action, keys, sizeof(keys));
+		if (strchr(keys, ',') != NULL)
+			*strchr(keys, ',') = '\0';
+		snprintf(item, sizeof(item), "%s %s", keys,
+			 v->help ? v->help : ui_keymap_help(v->action));
+		w = grid_width(item);
+		if (col + w + 16 > ui->w)
+			break;
+		grid_put(&ui->grid, row, col, -1, UI_A_DIM, item);
+		col += w + 3;
+	}
+	grid_put(&ui->grid, row, col, -1, UI_A_DIM,
+		 ui->depth > 1 ? "? help  q back" : "? help  q quit");
+}
+
+const struct grid *ui_render(struct ui *ui)
+{
+	struct screen *s = top(ui);
+	char right[160];
+	int rw;
+
+	if (ui->grid.w != ui->w || ui->grid.h != ui->h) {
+		grid_free(&ui->grid);
+		if (grid_init(&ui->grid, ui->w, ui->h) != 0)
+			return &ui->grid;
+	}
+	if (ui->body.w != ui->w || ui->body.h != ui->h - 3) {
+		grid_free(&ui->body);
+		if (grid_init(&ui->body, ui->w, ui->h - 3) != 0)
+			return &ui->grid;
+	}
+	grid_clear(&ui->grid);
+	grid_clear(&ui->body);
+	ui->cur_row = ui->cur_col = -1;
+	if (s == NULL)
+		return &ui->grid;
+
+	/* The title bar: the screen on the left, who is logged in on the right. */
+	grid_attr(&ui->grid, 0, 0, -1, UI_A_TITLE);
+	grid_printf(&ui->grid, 0, 1, UI_A_TITLE | UI_A_BOLD, "hato · %s", s->ops->title);
+	if (ui->st != NULL) {
+		snprintf(right, sizeof(right), "%s · role %s", store_user(ui->st),
+			 store_role(ui->st));
+		rw = grid_width(right);
+		if (rw + 2 < ui->w / 2)
+			grid_put(&ui->grid, 0, ui->w - rw - 1, -1, UI_A_TITLE, right);
+	}
+
+	s->ops->render(s, &ui->body);
+	grid_blit(&ui->grid, &ui->body, 1);
+
+	/* The hint line, or the open prompt. */
+	if (ui->prompt.active && !(ui->prompt.flags & UI_INPUT_INLINE))
+		ui_input_render(ui, &ui->grid, ui->h - 2, 1, true);
+	else if (!ui->prompt.active)
+		render_hints(ui, s, ui->h - 2);
+
+	/* The status line; a long message takes the hint line too. */
+	if (ui->status[0] != '\0') {
+		int attr = ui->status_error ? UI_A_ERROR : UI_A_OK;
+
+		if (grid_width(ui->status) > ui->w - 2 &&
+		    !(ui->prompt.active && !(ui->prompt.flags & UI_INPUT_INLINE))) {
+			for (int c = 0; c < ui->w; c++)
+				grid_put(&ui->grid, ui->h - 2, c, 1, UI_A_NORMAL, " ");
+			grid_wrap(&ui->grid, ui->h - 2, 1, 2, attr, ui->status);
+		} else {
+			grid_put(&ui->grid, ui->h - 1, 1, -1, attr, ui->status);
+		}
+	}
+	return &ui->grid;
+}
+
+void ui_cursor(const struct ui *ui, int *row, int *col)
+{
+	*row = ui->cur_row;
+	*col = ui->cur_col;
+}
+
+/* ---- Running in a terminal -------------------------------------------- */
+
+/* With --password-file, logs in before the first screen shows. */
+static void login_from_file(struct ui *ui, const char *file)
+{
+	struct store *st = NULL;
+	enum store_status s;
+	char *pw, *err = NULL;
+
+	pw = cli_password_read(file, "", 0);
+	if (pw == NULL)
+		return;
+	s = store_open(ui->store_path, ui->user, pw, &st, &err);
+	cli_password_free(&pw);
+	if (s == STORE_OK)
+		ui_login(ui, st);
+	else
+		ui_error_store(ui, s, err);
+}
+
+static void draw(struct ui *ui)
+{
+	int w, h, row, col;
+
+	term_size(&w, &h);
+	ui_resize(ui, w, h);
+	ui_render(ui);
+	ui_cursor(ui, &row, &col);
+	term_draw(&ui->grid, row, col);
+}
+
+int ui_run(struct cli *c)
+{
+	struct ui *ui = NULL;
+	char *path = NULL, *err = NULL;
+	enum store_status s;
+	int key, redraw = UI_REDRAW_ALL, rc = EX_OK;
+
+	if (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO)) {
+		cli_error("the terminal UI needs a terminal; for scripts use the commands in "
+			  "hato --help");
+		return EX_USAGE;
+	}
+	s = store_path(c->store_path, &path, &err);
+	if (s != STORE_OK)
+		return cli_fail_store(s, err);
+	if (access(path, F_OK) != 0) {
+		cli_error("there is no store at %s; create one with: hato init --admin NAME", path);
+		free(path);
+		return EX_NOINPUT;
+	}
+	ui = ui_new(path, c->user);
+	free(path);
+	if (ui == NULL) {
+		cli_error("out of memory");
+		return EX_OSERR;
+	}
+	if (c->password_file != NULL)
+		login_from_file(ui, c->password_file);
+	if (term_start() != 0) {
+		cli_error("cannot start the terminal UI (is TERM set?)");
+		rc = EX_UNAVAILABLE;
+		goto done;
+	}
+	ui->in_terminal = true;
+	while (!ui_done(ui)) {
+		if (redraw != UI_REDRAW_NONE)
+			draw(ui);
+		key = term_key(1000);
+		if (key == UI_KEY_RESIZE) {
+			redraw = UI_REDRAW_ALL;
+			continue;
+		}
+		redraw = ui_key(ui, key);
+	}
+	ui->in_terminal = false;
+	term_end();
+done:
+	ui_free(&ui);
+	return rc;
+}

@@ -1,0 +1,342 @@
+/*
+ * tui/ui.h: the terminal UI. `hato` with no command opens it.
+ *
+ * A screen never sees a raw key and never draws to the terminal. The loop in
+ * ui.c reads a key (term.c), turns it into an action through the keymap
+ * (keymap.c), gives the action to the top screen's ops table, and when the
+ * screen says something changed, renders every layer into a cell grid
+ * (grid.c) that term.c copies to the terminal. Tests drive the same loop with
+ * ui_key()/ui_act() and compare ui_render()'s grid with golden files.
+ *
+ * Files:
+ *   ui.c            the session: screen stack, dispatch, status line, prompts, layout
+ *   term.c          the only file that includes <curses.h>: start, draw, keys, restore
+ *   grid.c          the cell grid: UTF-8 text clipped by display width
+ *   table.c         a scrolling table with a cursor, used by most screens
+ *   keymap.c        keys -> actions, with the descriptions the `?` help shows
+ *   screen_login.c, screen_dashboard.c, screen_help.c, screen_users.c,
+ *   screen_roles.c, screen_audit.c, screen_settings.c: one screen each
+ *
+ * Adding a screen: write tui/screen_X.c with `const struct screen_ops
+ * screen_X_ops` (title, permission, verbs, load/handle/render), declare it
+ * below and list it in ui_screens[] in ui.c. The dashboard then offers it to
+ * the roles that hold its permission, and `?` documents its verbs.
+ *
+ * Depends on: store (and later send, templates), ncursesw in term.c only.
+ */
+#ifndef HATO_TUI_UI_H
+#define HATO_TUI_UI_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "store/store.h"
+
+struct cli;
+
+/* ---- The cell grid (grid.c) ------------------------------------------- */
+
+enum ui_attr {
+	UI_A_NORMAL = 0,
+	UI_A_BOLD = 1 << 0,
+	UI_A_REVERSE = 1 << 1, /* the selection: visible without colour */
+	UI_A_UNDERLINE = 1 << 2,
+	/* Colour roles: term.c colours them, or falls back to plain attributes. */
+	UI_A_TITLE = 1 << 3, /* title bar (reverse without colour) */
+	UI_A_ERROR = 1 << 4, /* errors (bold without colour) */
+	UI_A_OK = 1 << 5,    /* good news */
+	UI_A_DIM = 1 << 6,   /* placeholders, hints */
+};
+
+struct grid_cell {
+	char ch[8];	     /* one UTF-8 character, NUL-terminated; "" in a wide char's 2nd cell */
+	unsigned char width; /* 1, 2 (a wide character), 0 (the right half of one) */
+	unsigned short attr; /* enum ui_attr bits */
+};
+
+struct grid {
+	int w, h;
+	struct grid_cell *cells; /* h rows of w cells */
+};
+
+/* Allocates a blank w x h grid. Returns 0, or -1 when out of memory. */
+int grid_init(struct grid *g, int w, int h);
+/* Frees the cells; the grid becomes 0 x 0. Accepts an empty grid. */
+void grid_free(struct grid *g);
+/* Blanks every cell. */
+void grid_clear(struct grid *g);
+/*
+ * Writes the UTF-8 string s at (row, col), at most maxw columns (maxw < 0:
+ * to the right edge) and never past the edge. A wide character that would
+ * straddle the limit becomes a space; control characters and bad UTF-8
+ * become '?'; zero-width characters are dropped. Returns the columns written.
+ */
+int grid_put(struct grid *g, int row, int col, int maxw, int attr, const char *s);
+/*
+ * Writes s from (row, col) wrapped at the grid's width (less one column),
+ * breaking at spaces, on at most maxrows rows. Returns the rows used.
+ */
+int grid_wrap(struct grid *g, int row, int col, int maxrows, int attr, const char *s);
+/* grid_put of a formatted string (at most 1 KiB) to the right edge. */
+int grid_printf(struct grid *g, int row, int col, int attr, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
+/* ORs attr over cells [col, col + n) of the row (n < 0: to the edge). */
+void grid_attr(struct grid *g, int row, int col, int n, int attr);
+/* Copies src into dst with src's top-left corner at (row, 0), clipped. */
+void grid_blit(struct grid *dst, const struct grid *src, int row);
+/* The grid as text: one line per row, trailing blanks removed. Allocated. */
+char *grid_dump(const struct grid *g);
+/* Display width of s, as grid_put counts it (see text_width). */
+int grid_width(const char *s);
+
+/* ---- Keys and actions (keymap.c) -------------------------------------- */
+
+/* A key is a Unicode code point, or one of these. */
+enum ui_key {
+	UI_KEY_NONE = -1, /* no key before the timeout */
+	UI_KEY_BASE = 0x110000,
+	UI_KEY_UP,
+	UI_KEY_DOWN,
+	UI_KEY_LEFT,
+	UI_KEY_RIGHT,
+	UI_KEY_PGUP,
+	UI_KEY_PGDN,
+	UI_KEY_HOME,
+	UI_KEY_END,
+	UI_KEY_ENTER,
+	UI_KEY_ESC,
+	UI_KEY_BACKSPACE,
+	UI_KEY_DELETE,
+	UI_KEY_TAB,
+	UI_KEY_F1,
+	UI_KEY_F5,
+	UI_KEY_RESIZE,
+};
+#define UI_CTRL(c) ((c)&0x1f)
+
+enum ui_action {
+	UI_NONE = 0,
+	UI_UP,
+	UI_DOWN,
+	UI_PGUP,
+	UI_PGDN,
+	UI_HOME,
+	UI_END,
+	UI_ENTER,
+	UI_BACK,
+	UI_QUIT,
+	UI_SEARCH,
+	UI_HELP,
+	UI_NEW,
+	UI_DELETE,
+	UI_EDIT,
+	UI_REFRESH,
+	UI_TAB,
+	UI_TOGGLE,
+	UI_UNLOCK,
+	UI_ROLE,
+	UI_VERIFY,
+	/* Not bound to keys: sent by the framework. */
+	UI_INPUT_DONE,	 /* the screen's prompt was answered; see ui_input() */
+	UI_INPUT_CANCEL, /* the screen's prompt was cancelled (Esc, or n to a y/n) */
+	UI_TICK,	 /* a second passed without a key */
+	UI_ACTION_COUNT,
+};
+
+struct ui_binding {
+	int key; /* enum ui_key or a code point */
+	enum ui_action action;
+	const char *keyname; /* as the help shows it: "Up", "k", "Ctrl-L" */
+	const char *help;    /* what the action does, unless a screen says better */
+};
+
+/* The keymap, ended by an entry with action UI_NONE. */
+extern const struct ui_binding ui_keymap[];
+/* The action bound to key, or UI_NONE. */
+enum ui_action ui_keymap_lookup(int key);
+/* The keys of an action joined by ", " into buf ("Up, k"). Returns buf. */
+const char *ui_keymap_keys(enum ui_action a, char *buf, size_t size);
+/* The keymap's description of an action, or "". */
+const char *ui_keymap_help(enum ui_action a);
+
+/* ---- Screens ---------------------------------------------------------- */
+
+struct ui;
+struct screen;
+
+/* What handle() says must be redrawn (bits). */
+enum ui_redraw {
+	UI_REDRAW_NONE = 0,
+	UI_REDRAW_BODY = 1 << 0,
+	UI_REDRAW_STATUS = 1 << 1,
+	UI_REDRAW_ALL = UI_REDRAW_BODY | UI_REDRAW_STATUS,
+};
+
+/* An action a screen handles: its help line and the permission it needs. */
+struct screen_verb {
+	enum ui_action action;
+	const char *help;     /* "disable the user"; NULL: the keymap's words */
+	enum store_perm perm; /* checked before handle(); STORE_PERM_NONE: none */
+};
+
+struct screen_ops {
+	const char *title;
+	enum store_perm perm;  /* to open the screen; STORE_PERM_NONE: any user */
+	const char *menu_help; /* the dashboard's line for it; NULL: not on the menu */
+	/* The verbs, ended by {UI_NONE}; `?` lists them, others are refused. */
+	const struct screen_verb *verbs;
+	/* Allocates s->priv. Returns 0, or -1 after ui_error(). May be NULL. */
+	int (*open)(struct screen *s);
+	/* (Re)reads the model. Returns 0, or -1 after ui_error(). May be NULL. */
+	int (*load)(struct screen *s);
+	/* Handles a verb; returns enum ui_redraw bits. */
+	int (*handle)(struct screen *s, enum ui_action a);
+	/* Draws the body: g is the area between the title bar and the hint line. */
+	void (*render)(struct screen *s, struct grid *g);
+	/* Frees s->priv. May be NULL. */
+	void (*close)(struct screen *s);
+	/* One line for the dashboard ("4 users, 1 locked"); may be NULL. */
+	void (*summary)(struct ui *ui, char *buf, size_t size);
+};
+
+struct screen {
+	const struct screen_ops *ops;
+	struct ui *ui;
+	void *priv;
+};
+
+/* The screens the dashboard may offer, ended by NULL (ui.c). */
+extern const struct screen_ops *const ui_screens[];
+
+extern const struct screen_ops screen_login_ops;
+extern const struct screen_ops screen_dashboard_ops;
+extern const struct screen_ops screen_help_ops;
+extern const struct screen_ops screen_users_ops;
+extern const struct screen_ops screen_roles_ops;
+extern const struct screen_ops screen_audit_ops;
+extern const struct screen_ops screen_settings_ops;
+
+/* ---- The session (ui.c) ----------------------------------------------- */
+
+enum ui_input_flags {
+	UI_INPUT_SECRET = 1 << 0, /* no echo; wiped after use */
+	UI_INPUT_YESNO = 1 << 1,  /* one key: y answers, n or Esc cancels */
+	UI_INPUT_INLINE = 1 << 2, /* the screen draws it with ui_input_render() */
+};
+
+/*
+ * Creates a session for the store at store_path, logging in as `user` (may
+ * be NULL: asked). Starts at the login screen. Returns NULL out of memory.
+ */
+struct ui *ui_new(const char *store_path, const char *user);
+/* Closes the screens and the store; sets *ui to NULL. Accepts NULL. */
+void ui_free(struct ui **ui);
+/* Takes an open store (owned by the session from now) and opens the dashboard. */
+void ui_login(struct ui *ui, struct store *st);
+/* Sets the terminal size; the next render uses it. */
+void ui_resize(struct ui *ui, int w, int h);
+/* Feeds one key: to the prompt when one is open, else through the keymap. */
+int ui_key(struct ui *ui, int key);
+/* Feeds one action to the top screen, checking its verbs and permissions. */
+int ui_act(struct ui *ui, enum ui_action a);
+/* Feeds each character of the UTF-8 string s as a key (for tests). */
+void ui_type(struct ui *ui, const char *s);
+/* Renders the session into its grid and returns it (owned by the session). */
+const struct grid *ui_render(struct ui *ui);
+/* Where the cursor goes after a render, or row -1 when hidden. */
+void ui_cursor(const struct ui *ui, int *row, int *col);
+/* True once the user has left. */
+bool ui_done(const struct ui *ui);
+
+/* The open store (NULL before login), the store path, the login name given. */
+struct store *ui_store(const struct ui *ui);
+const char *ui_store_path(const struct ui *ui);
+const char *ui_default_user(const struct ui *ui);
+
+/* Pushes a new screen on top; returns 0, or -1 after ui_error() (refused or failed). */
+int ui_push(struct ui *ui, const struct screen_ops *ops);
+/* Closes the top screen after the current action; at the last screen, quits. */
+void ui_pop(struct ui *ui);
+/* Replaces every screen with ops (after a login). */
+int ui_replace(struct ui *ui, const struct screen_ops *ops);
+/* The screen below the top one (what the help screen describes), or NULL. */
+struct screen *ui_below(struct ui *ui, struct screen *s);
+void ui_quit(struct ui *ui);
+
+/* Status line messages. */
+void ui_info(struct ui *ui, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void ui_error(struct ui *ui, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Shows msg in the status line at once, before a slow call (a KDF, a big query). */
+void ui_busy(struct ui *ui, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Shows errstr (or the status' words) as an error and frees errstr. */
+void ui_error_store(struct ui *ui, enum store_status s, char *errstr);
+/* The status line's text and whether it is an error. */
+const char *ui_status(const struct ui *ui, bool *is_error);
+/* "users" needed for what: the refusal sentence, into buf. Returns buf. */
+const char *ui_refusal(const struct ui *ui, const char *what, enum store_perm p, char *buf,
+		       size_t size);
+
+/*
+ * Opens a prompt for the top screen. `tag` tells the screen which question
+ * was answered; `initial` (may be NULL) is the starting text. Enter sends
+ * UI_INPUT_DONE, Esc UI_INPUT_CANCEL. The text is wiped once handle() returns
+ * unless the screen opened a new prompt.
+ */
+void ui_input(struct ui *ui, int tag, int flags, const char *initial, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
+/* The answered text (valid during handle), the prompt's tag, whether one is open. */
+const char *ui_input_text(const struct ui *ui);
+int ui_input_tag(const struct ui *ui);
+bool ui_input_active(const struct ui *ui);
+/* Draws the open prompt at (row, col) of the body grid, with the cursor. */
+void ui_input_render(struct ui *ui, struct grid *g, int row, int col, bool with_label);
+
+/* Runs the UI in the terminal; returns an exit code (tui/main.c calls it). */
+int ui_run(struct cli *c);
+
+/* ---- A table with a cursor (table.c) ---------------------------------- */
+
+struct ui_table {
+	int ncols;
+	const char *const *heads; /* ncols headings (static) */
+	char **cells;		  /* nrows * ncols, allocated */
+	size_t nrows, cap;
+	size_t sel, top; /* the selected row and the first one shown */
+	int page;	 /* rows shown at the last render */
+	int maxw;	 /* widest a column may be (not the last) */
+};
+
+void ui_table_init(struct ui_table *t, int ncols, const char *const *heads);
+/* Appends a row of ncols strings (NULL is ""), copied. Returns 0 or -1 (memory). */
+int ui_table_add(struct ui_table *t, const char *const *cols);
+/* Removes the rows, keeping the cursor (clamped at the next add/render). */
+void ui_table_clear(struct ui_table *t);
+void ui_table_free(struct ui_table *t);
+const char *ui_table_cell(const struct ui_table *t, size_t row, int col);
+/* The selected row's cell, or NULL when the table is empty. */
+const char *ui_table_selected(const struct ui_table *t, int col);
+/* Moves the cursor for UP/DOWN/PGUP/PGDN/HOME/END; returns UI_REDRAW_BODY if it handled a. */
+int ui_table_move(struct ui_table *t, enum ui_action a);
+/*
+ * Draws the heading at `row` and the rows under it, at most `height` lines in
+ * all, columns padded to display width, the selection marked with '>' and
+ * reverse video. `empty` is shown when there are no rows.
+ */
+void ui_table_render(struct ui_table *t, struct grid *g, int row, int height, const char *empty);
+
+/* ---- The terminal (term.c) -------------------------------------------- */
+
+/* Starts curses (UTF-8, colour unless NO_COLOR) and the signal handlers. 0 or -1. */
+int term_start(void);
+/* Restores the terminal. Safe to call twice, and from a signal handler. */
+void term_end(void);
+void term_size(int *w, int *h);
+/* Copies the grid to the screen; the cursor goes to (row, col), hidden if row < 0. */
+void term_draw(const struct grid *g, int row, int col);
+/* Waits up to timeout_ms (-1: forever) for a key. */
+int term_key(int timeout_ms);
+/* Drops the keys typed ahead. */
+void term_flush(void);
+
+#endif
