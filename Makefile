@@ -10,7 +10,7 @@ PKGS    := ncursesw sqlcipher libcurl libsodium opendkim libcmark libssl libcryp
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 CSV_LIBS   := $(shell pkg-config --libs libcsv 2>/dev/null || echo -lcsv)
-LIBS       := $(PKG_LIBS) $(CSV_LIBS) -lresolv
+LIBS       := $(PKG_LIBS) $(CSV_LIBS) -lresolv -lm
 
 WARN    := -std=c17 -Wall -Wextra -Wshadow -Wmissing-prototypes -Werror
 DEFS    := -D_GNU_SOURCE -DHATO_VERSION='"$(VERSION)"' -DSQLITE_HAS_CODEC
@@ -42,7 +42,8 @@ hato: $(REL)/hato
 	cp $< $@
 
 $(REL)/hato: $(REL_OBJ)
-	$(CC) $(CFLAGS) -o $@ $^ $(LIBS)
+	@echo "LD $@"
+	@$(CC) $(CFLAGS) -o $@ $^ $(LIBS)
 
 $(REL)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -50,7 +51,8 @@ $(REL)/%.o: %.c
 	@$(CC) $(WARN) $(DEFS) $(INCS) $(CFLAGS) -MMD -MP -c -o $@ $<
 
 $(TST)/hato: $(TST_OBJ)
-	$(CC) $(SANFLAGS) -o $@ $^ $(LIBS)
+	@echo "LD (sanitizers) $@"
+	@$(CC) $(SANFLAGS) -o $@ $^ $(LIBS)
 
 $(TST)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -59,11 +61,13 @@ $(TST)/%.o: %.c
 
 $(TST)/tests/%: tests/%.c $(TST_LIBOBJ)
 	@mkdir -p $(dir $@)
-	$(CC) $(WARN) $(DEFS) $(INCS) -Itests $(SANFLAGS) -Wno-missing-prototypes -o $@ $< $(TST_LIBOBJ) $(LIBS) -lcmocka
+	@echo "LD (sanitizers) $@"
+	@$(CC) $(WARN) $(DEFS) $(INCS) -Itests $(SANFLAGS) -Wno-missing-prototypes -o $@ $< $(TST_LIBOBJ) $(LIBS) -lcmocka
 
 $(REL)/tests/%: tests/%.c $(REL_LIBOBJ)
 	@mkdir -p $(dir $@)
-	$(CC) $(WARN) $(DEFS) $(INCS) -Itests $(CFLAGS) -Wno-missing-prototypes -o $@ $< $(REL_LIBOBJ) $(LIBS)
+	@echo "LD $@"
+	@$(CC) $(WARN) $(DEFS) $(INCS) -Itests $(CFLAGS) -Wno-missing-prototypes -o $@ $< $(REL_LIBOBJ) $(LIBS)
 
 deps:
 	@bash tests/deps.sh

@@ -247,6 +247,11 @@ size_t send_composer_dkim_keys(const struct send_composer *c)
 	return c->nkeys;
 }
 
+const char *send_composer_from_addr(const struct send_composer *c)
+{
+	return c->from_addr;
+}
+
 const char *send_composer_from_domain(const struct send_composer *c)
 {
 	return c->from_domain;

@@ -46,6 +46,12 @@ const char *send_strstatus(enum send_status s)
 		return "cryptographic library failure";
 	case SEND_ENOMEM:
 		return "out of memory";
+	case SEND_EDENIED:
+		return "refused";
+	case SEND_ESTORE:
+		return "store failure";
+	case SEND_EBUSY:
+		return "busy";
 	}
 	return "unknown status";
 }

@@ -33,7 +33,10 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <signal.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <time.h>
 
 enum send_status {
 	SEND_OK = 0,
@@ -42,6 +45,9 @@ enum send_status {
 	SEND_EDNS,    /* the DNS server could not be reached or failed */
 	SEND_ECRYPTO, /* OpenSSL, libsodium or libopendkim failed */
 	SEND_ENOMEM,
+	SEND_EDENIED, /* a refused approval, permission or four-eyes rule */
+	SEND_ESTORE,  /* the store failed: errstr says how */
+	SEND_EBUSY,   /* someone else holds what is needed: try later */
 };
 
 /* A constant English name for the status. */
@@ -276,6 +282,7 @@ void send_composer_free(struct send_composer **c);
 /* How many DKIM keys sign each message; the From domain. */
 size_t send_composer_dkim_keys(const struct send_composer *c);
 const char *send_composer_from_domain(const struct send_composer *c);
+const char *send_composer_from_addr(const struct send_composer *c);
 /*
  * The complete message for one recipient: merged, MIME-encoded, with
  * List-Unsubscribe (an https token URL and the mailto), List-Unsubscribe-Post,
@@ -302,6 +309,77 @@ struct tpl_findings;
 enum send_status send_check_template(struct store *st, const char *template_name,
 				     const char *subject, const char *from,
 				     struct tpl_findings **out, char **errstr);
+
+/* ---- Four-eyes approval (approve.c) -------------------------------------- */
+
+struct store_campaign;
+
+/*
+ * The 32-byte hash an approval signs: From (the sender.from setting when the
+ * campaign has none), subject, template kind, source and text part, layout
+ * name and sources, list, segment name and expression, and scheduled_at.
+ */
+enum send_status send_campaign_hash(struct store *st, const struct store_campaign *c,
+				    time_t scheduled_at, unsigned char hash[32], char **errstr);
+/* Signs the campaign's hash with the logged-in user's key and records the approval. */
+enum send_status send_campaign_approve(struct store *st, const char *name, const char *comment,
+				       char **errstr);
+/* Sets the send time (0: now), signing the new content as the scheduler's approval. */
+enum send_status send_campaign_schedule(struct store *st, const char *name, time_t at,
+					char **errstr);
+/*
+ * Recomputes the hash and counts the approvals whose signature verifies under
+ * the approver's key, whose hash matches, whose approver is not the author and
+ * is an active user with the approve permission. SEND_EDENIED, saying why,
+ * when fewer than approvals_needed pass.
+ */
+enum send_status send_campaign_verify(struct store *st, const struct store_campaign *c,
+				      char **errstr);
+
+/* ---- The worker (worker.c, pace.c) ---------------------------------------- */
+
+struct send_worker_opts {
+	bool once;                  /* exit when nothing more can be sent now */
+	volatile sig_atomic_t *stop; /* set by a signal: finish what is in flight, stop */
+	FILE *log;                  /* progress lines, or NULL */
+};
+
+/*
+ * Sends every due campaign: checks its approvals (refusing, in the audit
+ * trail, any that do not verify), fixes its recipients into the queue, sends
+ * through the smtp.url transport with pacing, the warm-up cap and the circuit
+ * breaker, and records each recipient's outcome. At start, recipients left in
+ * flight by a dead worker become uncertain. One worker per store
+ * (SEND_EBUSY otherwise).
+ */
+enum send_status send_worker_run(struct store *st, const struct send_worker_opts *o,
+				 char **errstr);
+/*
+ * The warm-up plan: with warmup.start set, a day's cap is warmup.volume
+ * (default 50) growing 40% a day, or that day's entry of warmup.schedule
+ * ("50,80,120"); after the table's last day, or without warmup.start, no cap.
+ */
+struct send_warmup {
+	bool active;
+	int day;          /* days since warmup.start */
+	long cap;         /* today's cap; -1: none */
+	long next_cap;    /* tomorrow's */
+	int64_t sent_today;
+	const char *plan; /* "built-in ramp, +40% a day" or "custom table" */
+};
+void send_warmup_status(struct store *st, time_t now, struct send_warmup *w);
+/* True when a worker holds this store's worker lock. */
+bool send_worker_running(struct store *st);
+/* The VERP envelope sender b+CAMPAIGN.SUBSCRIBER.MAC@domain. */
+void send_verp(const unsigned char key[32], const char *domain, int64_t campaign,
+	       int64_t subscriber, char *out, size_t outlen);
+/*
+ * A test send of a campaign to one address (a subscriber's data when the
+ * address is on file), through the configured transport, now. *reply is the
+ * server's reply (allocated). Audited.
+ */
+enum send_status send_campaign_test(struct store *st, const char *name, const char *to,
+				    char **reply, char **errstr);
 
 /* ---- Later parts ------------------------------------------------------ */
 /*

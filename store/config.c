@@ -16,7 +16,8 @@ static const char *const known[] = {
 	"smtp.connections", "send.rate", "sender.from", "sender.name",
 	"sender.postal_address", "sender.contact", "unsubscribe.url", "unsubscribe.mailto",
 	"bounce.domain", "approvals.required", "warmup.start", "warmup.schedule",
-	"feedback.id", "send.iso2022jp", NULL,
+	"feedback.id", "send.iso2022jp", "send.retry_base", "send.breaker",
+	"warmup.volume", NULL,
 };
 
 bool store_config_is_secret(const char *key)

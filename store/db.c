@@ -203,6 +203,11 @@ void store_close(struct store **stp)
 	*stp = NULL;
 }
 
+const char *store_file(const struct store *st)
+{
+	return st->path;
+}
+
 const char *store_user(const struct store *st)
 {
 	return st->user;

@@ -60,7 +60,7 @@ static const struct migration migrations[] = {
 	    "  name TEXT NOT NULL, description TEXT NOT NULL DEFAULT '',"
 	    "  created INTEGER NOT NULL);"
 	    "CREATE TABLE subscribers ("
-	    "  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+	    "  id INTEGER PRIMARY KEY," /* from sequences: never reused */
 	    "  ehash INTEGER NOT NULL UNIQUE," /* keyed hash of the lower-cased address */
 	    "  email TEXT NOT NULL,"
 	    "  domain TEXT NOT NULL,"
@@ -91,6 +91,7 @@ static const struct migration migrations[] = {
 	    "  kind TEXT NOT NULL CHECK (kind IN ('address','domain')),"
 	    "  address TEXT,"
 	    "  reason TEXT NOT NULL DEFAULT '', created TEXT NOT NULL, by TEXT NOT NULL);"
+	    "CREATE TABLE sequences (name TEXT PRIMARY KEY, value INTEGER NOT NULL);"
 	    "CREATE TABLE segments ("
 	    "  name TEXT PRIMARY KEY,"
 	    "  list TEXT NOT NULL REFERENCES lists(id) ON DELETE CASCADE,"
@@ -104,6 +105,42 @@ static const struct migration migrations[] = {
 	    "  alg TEXT NOT NULL CHECK (alg IN ('rsa','ed25519')),"
 	    "  private_key TEXT NOT NULL, public_txt TEXT NOT NULL, created INTEGER NOT NULL,"
 	    "  PRIMARY KEY (domain, selector));"},
+	/*
+	 * Campaigns, approvals and the send queue (issue 5). A queue row is kept
+	 * small: state is a number (enum store_rcpt_state), times are epoch
+	 * seconds, and reply and message_id stay NULL until there is one. The
+	 * claim index serves claims, recovery, retries and the counts; the sent
+	 * index holds only sent rows, for the warm-up cap.
+	 * filled is when the queue was fixed (0: not yet), so it is fixed once
+	 * even when it came out empty.
+	 */
+	{4, "CREATE TABLE campaigns ("
+	    "  id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE,"
+	    "  template TEXT NOT NULL, list TEXT NOT NULL, segment TEXT,"
+	    "  subject TEXT NOT NULL, from_addr TEXT,"
+	    "  state TEXT NOT NULL DEFAULT 'draft' CHECK (state IN ('draft','in_review',"
+	    "    'approved','rejected','scheduled','sending','paused','sent','cancelled','failed')),"
+	    "  author TEXT NOT NULL, comment TEXT, pause_reason TEXT,"
+	    "  created INTEGER NOT NULL, updated INTEGER NOT NULL,"
+	    "  scheduled_at INTEGER NOT NULL DEFAULT 0, started_at INTEGER NOT NULL DEFAULT 0,"
+	    "  finished_at INTEGER NOT NULL DEFAULT 0, filled INTEGER NOT NULL DEFAULT 0,"
+	    "  approvals_needed INTEGER NOT NULL DEFAULT 1, version INTEGER NOT NULL DEFAULT 1);"
+	    "CREATE INDEX campaigns_due ON campaigns(state, scheduled_at);"
+	    "CREATE TABLE approvals ("
+	    "  campaign INTEGER NOT NULL REFERENCES campaigns(id) ON DELETE CASCADE,"
+	    "  approver TEXT NOT NULL, hash BLOB NOT NULL, sig BLOB NOT NULL,"
+	    "  comment TEXT NOT NULL DEFAULT '', time TEXT NOT NULL,"
+	    "  PRIMARY KEY (campaign, approver)) WITHOUT ROWID;"
+	    "CREATE TABLE queue ("
+	    "  campaign INTEGER NOT NULL REFERENCES campaigns(id) ON DELETE CASCADE,"
+	    "  subscriber INTEGER NOT NULL REFERENCES subscribers(id) ON DELETE CASCADE,"
+	    "  email TEXT NOT NULL, domain TEXT NOT NULL,"
+	    "  state INTEGER NOT NULL DEFAULT 0, reply TEXT, message_id TEXT,"
+	    "  attempts INTEGER NOT NULL DEFAULT 0, next_try INTEGER NOT NULL DEFAULT 0,"
+	    "  updated INTEGER NOT NULL,"
+	    "  PRIMARY KEY (campaign, subscriber)) WITHOUT ROWID;"
+	    "CREATE INDEX queue_claim ON queue(campaign, state, next_try);"
+	    "CREATE INDEX queue_sent ON queue(updated) WHERE state = 2;"},
 	/* Later issues append their migrations here, in order. */
 };
 

@@ -15,8 +15,16 @@
  *   audit.c     the hash-chained audit trail
  *   config.c    settings and secrets
  *   status.c    status strings and the small helpers every file shares
+ *   address.c   checking and normalising email addresses
+ *   list.c      lists
+ *   subscriber.c subscribers, attributes, consent, history, erasure
+ *   import.c    CSV import (libcsv), streaming, with a rejects file
+ *   export.c    CSV export and the JSON of one person's data
+ *   suppress.c  the suppression list (address hashes and domains)
+ *   segment.c   the segment language: parser and compiler to SQL
+ *   segment_sql.c  segments saved, counted and walked
  *
- * Depends on: SQLCipher, libsodium. No other hato module.
+ * Depends on: SQLCipher, libsodium, libcsv, libidn2. No other hato module.
  *
  * Error contract: every function returns enum store_status. Where words help
  * the caller, it also fills *errstr with a malloc'd sentence that the caller
@@ -28,6 +36,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <time.h>
 
 struct store;
@@ -99,6 +108,8 @@ enum store_status store_open(const char *path, const char *user, const char *pas
 /* Closes the store, wipes its keys and sets *st to NULL. Accepts NULL. */
 void store_close(struct store **st);
 
+/* The database file's path. Owned by the store. */
+const char *store_file(const struct store *st);
 /* The logged-in user's name and role. Owned by the store. */
 const char *store_user(const struct store *st);
 const char *store_role(const struct store *st);
@@ -275,6 +286,501 @@ typedef int (*store_config_cb)(const char *key, const char *value, bool secret, 
 /* Lists settings; secret values are passed as "********". */
 enum store_status store_config_list(struct store *st, store_config_cb cb, void *arg,
 				    char **errstr);
+
+/* ==== Lists and subscribers (address.c, list.c, subscriber.c) ========== */
+
+#define STORE_ADDRESS_MAX 254
+
+/*
+ * Checks and normalises the address in[0..len): trims blanks around it,
+ * lower-cases the domain (an IDN becomes A-labels), keeps the local part's
+ * case and unquotes a quoted local part that needs no quotes. Carrier
+ * addresses (a..b@docomo.ne.jp) pass for the Japanese carrier domains only.
+ * On failure returns STORE_EINVAL and sets *reason (may be NULL) to a
+ * constant sentence. No allocation.
+ */
+enum store_status store_address_normalise(const char *in, size_t len,
+					  char out[STORE_ADDRESS_MAX + 1], const char **reason);
+/* True for docomo.ne.jp, ezweb.ne.jp, au.com, softbank.ne.jp, i.softbank.jp. */
+bool store_address_is_carrier(const char *domain);
+/* The part after the last '@' (a pointer into address). */
+const char *store_address_domain(const char *address);
+
+struct store_list_info {
+	const char *id, *name, *description;
+	time_t created;
+	int64_t active;  /* active members that are not suppressed */
+	int64_t members; /* all members */
+};
+typedef int (*store_list_cb)(const struct store_list_info *l, void *arg);
+
+/* List ids follow store_name_check. name defaults to the id. Needs STORE_PERM_LISTS. */
+enum store_status store_list_add(struct store *st, const char *id, const char *name,
+				 const char *description, char **errstr);
+/* Removes the list, its memberships and segments (not the people). Needs STORE_PERM_LISTS. */
+enum store_status store_list_rm(struct store *st, const char *id, char **errstr);
+/* Calls cb for each list by id. Needs STORE_PERM_SUBSCRIBERS_READ. */
+enum store_status store_list_ls(struct store *st, store_list_cb cb, void *arg, char **errstr);
+/*
+ * The list's number: stable for the life of the list and never reused, for
+ * tokens (unsubscribe links) that must name a list compactly.
+ */
+enum store_status store_list_rowid(struct store *st, const char *id, int64_t *rowid,
+				   char **errstr);
+/* The list with that number; *id is allocated. */
+enum store_status store_list_by_rowid(struct store *st, int64_t rowid, char **id,
+				      char **errstr);
+/* STORE_OK when the list exists, else STORE_ENOTFOUND with a sentence. */
+enum store_status store_list_check(struct store *st, const char *id, char **errstr);
+
+struct store_attr {
+	const char *key, *value;
+};
+
+/* A consent record; any field may be NULL. `at` is ISO 8601 (default: now). */
+struct store_consent {
+	const char *source, *at, *method, *text, *ip;
+};
+
+struct store_membership {
+	char *list, *status;
+	char *consent_source, *consent_at, *consent_method, *consent_text, *consent_ip;
+	time_t created, updated;
+};
+struct store_event {
+	char *time, *event, *list, *details;
+};
+/* Everything hato holds about one person. Every string is allocated. */
+struct store_subscriber {
+	int64_t id;
+	char *email, *domain, *name, *status;
+	bool suppressed;
+	time_t created, updated;
+	struct store_attr *attrs; /* key and value allocated */
+	size_t nattrs;
+	struct store_membership *lists;
+	size_t nlists;
+	struct store_event *events;
+	size_t nevents;
+};
+
+/*
+ * Adds the person to the list (creating the person when new) with the
+ * consent record. Never re-subscribes someone unsubscribed, bounced or
+ * complained (STORE_EEXIST with a sentence), never adds a suppressed address
+ * (STORE_EDENIED). Attributes given replace those of the same key.
+ * Needs STORE_PERM_SUBSCRIBERS_WRITE.
+ */
+enum store_status store_subscriber_add(struct store *st, const char *list, const char *email,
+				       const char *name, const struct store_attr *attrs,
+				       size_t nattrs, const struct store_consent *consent,
+				       char **errstr);
+/* Unsubscribes from one list, or from every list and globally when list is NULL. */
+enum store_status store_subscriber_unsubscribe(struct store *st, const char *email,
+					       const char *list, char **errstr);
+/* Loads the person. *out is allocated; free with store_subscriber_free. SUBSCRIBERS_READ. */
+enum store_status store_subscriber_get(struct store *st, const char *email,
+				       struct store_subscriber **out, char **errstr);
+void store_subscriber_free(struct store_subscriber **sub);
+/* Appends an event (a send, a bounce) to the person's history. */
+enum store_status store_subscriber_event(struct store *st, int64_t subscriber, const char *event,
+					 const char *list, const char *details, char **errstr);
+/*
+ * Writes everything held about the person as one JSON object (GDPR Art. 15
+ * and 20). Needs STORE_PERM_PII; audited with the address hash.
+ */
+enum store_status store_subscriber_data(struct store *st, const char *email, FILE *out,
+					char **errstr);
+/*
+ * Erases the person (GDPR Art. 17): deletes the row, attributes, memberships,
+ * consent records and history, keeps the keyed hash on the suppression list
+ * and checkpoints the WAL. Needs STORE_PERM_SUBSCRIBERS_ERASE; audited.
+ */
+enum store_status store_subscriber_erase(struct store *st, const char *email, char **errstr);
+
+/* ==== Import and export (import.c, export.c) ============================ */
+
+struct store_import_stats {
+	uint64_t rows;       /* data rows read */
+	uint64_t imported;   /* added to the list */
+	uint64_t updated;    /* already on the list: attributes updated */
+	uint64_t invalid;    /* refused; each written to the rejects file */
+	uint64_t duplicate;  /* repeated an earlier row of the file */
+	uint64_t suppressed; /* on the suppression list: left out */
+	uint64_t kept_unsubscribed; /* of the updated: unsubscribed, and left so */
+};
+
+struct store_import_opts {
+	FILE *rejects;      /* CSV: line,reason,fields...; may be NULL */
+	const char *source; /* default consent source, e.g. "import contacts.csv" */
+	/* Called now and then with the bytes read so far. */
+	void (*progress)(uint64_t bytes, uint64_t rows, void *arg);
+	void *arg;
+};
+
+/*
+ * Imports a CSV file (RFC 4180, UTF-8, optional BOM) into the list in one
+ * transaction. The header must name an `email` column; `name`,
+ * `consent_source`, `consent_at`, `consent_text`, `consent_method` and
+ * `consent_ip` are recognised, every other column is an attribute. Bad rows
+ * are counted and written to o->rejects, never dropped silently. Streams:
+ * memory does not grow with the file. `in` must be seekable for the parser to
+ * resynchronise after an unbalanced quote. Returns STORE_EINVAL when the file
+ * is not CSV or has no email column; the store is then unchanged. Needs
+ * STORE_PERM_SUBSCRIBERS_WRITE.
+ */
+enum store_status store_subscriber_import(struct store *st, const char *list, FILE *in,
+					  const struct store_import_opts *o,
+					  struct store_import_stats *stats, char **errstr);
+
+/*
+ * Writes the list's members as CSV (email,name,status,consent_*, then one
+ * column per attribute key). Addresses are masked without STORE_PERM_PII.
+ * Needs STORE_PERM_SUBSCRIBERS_EXPORT; audited with the row count.
+ */
+enum store_status store_list_export(struct store *st, const char *list, FILE *out,
+				    int64_t *rows, char **errstr);
+
+/* ==== Suppression (suppress.c) ========================================== */
+
+/*
+ * Suppresses an address (kept as a keyed hash, with the address itself while
+ * the person is on file) or a whole domain ("@example.com"). Idempotent.
+ * Needs STORE_PERM_SUBSCRIBERS_WRITE; audited.
+ */
+enum store_status store_suppress_add(struct store *st, const char *what, const char *reason,
+				     char **errstr);
+enum store_status store_suppress_rm(struct store *st, const char *what, char **errstr);
+
+struct store_suppression {
+	const char *kind;    /* "address" or "domain" */
+	const char *value;   /* the hash, or the domain */
+	const char *address; /* the address when known (masked without pii), else NULL */
+	const char *reason, *created, *by;
+};
+typedef int (*store_suppression_cb)(const struct store_suppression *s, void *arg);
+enum store_status store_suppress_ls(struct store *st, store_suppression_cb cb, void *arg,
+				    char **errstr);
+/* Is the (normalised) address suppressed, by hash or by domain? */
+enum store_status store_suppressed(struct store *st, const char *address, bool *out,
+				   char **errstr);
+
+/* ==== Segments (segment.c, segment_sql.c) =============================== */
+
+/*
+ * The filter language:
+ *   expr   := or ; or := and ("or" and)* ; and := unary ("and" unary)*
+ *   unary  := "not" unary | "(" expr ")" | cond
+ *   cond   := field op value | field "in" "(" value ("," value)* ")"
+ *           | field "is" ["not"] "set" | "created" "within" N("d"|"h"|"w")
+ *   field  := email | name | domain | status | created | attr.KEY | attr."KEY"
+ *   op     := = != < <= > >= contains starts_with ends_with
+ *   value  := "string" | number | YYYY-MM-DD[THH:MM:SS[Z]]
+ * Checks the expression without a store. On a syntax error returns
+ * STORE_EINVAL with "column N: expected ..., found ...".
+ */
+enum store_status store_segment_check(const char *expr, char **errstr);
+
+enum store_status store_segment_add(struct store *st, const char *name, const char *list,
+				    const char *expr, char **errstr);
+enum store_status store_segment_rm(struct store *st, const char *name, char **errstr);
+struct store_segment_info {
+	const char *name, *list, *expr, *created, *by;
+};
+typedef int (*store_segment_cb)(const struct store_segment_info *s, void *arg);
+enum store_status store_segment_ls(struct store *st, store_segment_cb cb, void *arg,
+				   char **errstr);
+/* The saved segment's list and expression, both allocated. */
+enum store_status store_segment_get(struct store *st, const char *name, char **list,
+				    char **expr, char **errstr);
+
+/*
+ * Counts the recipients of (list, expr): active people, active on the list,
+ * not suppressed by address or domain, matching expr (NULL or "" = all).
+ * Needs STORE_PERM_SUBSCRIBERS_READ or STORE_PERM_CAMPAIGNS_READ.
+ */
+enum store_status store_segment_count(struct store *st, const char *list, const char *expr,
+				      int64_t *count, char **errstr);
+
+struct store_recipient {
+	int64_t id;
+	const char *email, *name, *domain;
+	const struct store_attr *attrs;
+	size_t nattrs;
+};
+/* Non-zero from the callback stops the walk (STORE_OK is returned). */
+typedef int (*store_recipient_cb)(const struct store_recipient *r, void *arg);
+/*
+ * Calls cb for each recipient of (list, expr) in a stable order (subscriber
+ * id ascending), evaluated when called. For the campaign worker: every
+ * address is checked against the suppression list once more. Pointers are
+ * valid during the call only.
+ */
+enum store_status store_segment_recipients(struct store *st, const char *list, const char *expr,
+					   store_recipient_cb cb, void *arg, char **errstr);
+
+/* ---- Templates and DKIM keys ------------------------------------------------ */
+
+struct store_template {
+	char *name;
+	char *kind;   /* "markdown" or "html" */
+	char *layout; /* "plain", "newsletter" or "none" */
+	char *source;
+	char *text_source; /* the plain-text alternative of an HTML template, or NULL */
+	char *author;
+	time_t updated;
+	size_t size; /* of source, in bytes; filled by store_template_list */
+};
+typedef int (*store_template_cb)(const struct store_template *t, void *arg);
+
+/* Adds a template (replace false) or replaces one (true). Needs STORE_PERM_TEMPLATES. */
+enum store_status store_template_save(struct store *st, const struct store_template *t,
+				      bool replace, char **errstr);
+/* *out is allocated; free it with store_template_free. */
+enum store_status store_template_get(struct store *st, const char *name,
+				     struct store_template **out, char **errstr);
+void store_template_free(struct store_template **t);
+/* Lists templates without their sources (source and text_source are NULL). */
+enum store_status store_template_list(struct store *st, store_template_cb cb, void *arg,
+				      char **errstr);
+enum store_status store_template_copy(struct store *st, const char *name, const char *copy,
+				      char **errstr);
+/* The store's key for one-click unsubscribe tokens. */
+enum store_status store_unsubscribe_key(struct store *st, unsigned char key[32]);
+
+struct store_dkim_key {
+	const char *domain;
+	const char *selector;
+	const char *alg;         /* "rsa" or "ed25519" */
+	const char *private_key; /* NULL unless asked for */
+	const char *public_txt;  /* the TXT value to publish */
+	time_t created;
+};
+typedef int (*store_dkim_cb)(const struct store_dkim_key *k, void *arg);
+
+/* Stores a key. Needs STORE_PERM_KEYS. */
+enum store_status store_dkim_add(struct store *st, const struct store_dkim_key *k,
+				 char **errstr);
+enum store_status store_dkim_rm(struct store *st, const char *domain, const char *selector,
+				char **errstr);
+/*
+ * Calls cb for each key, of one domain or (domain NULL) all. Private keys are
+ * passed only when with_private is true, valid during the call only: copy
+ * into locked memory and wipe after use.
+ */
+enum store_status store_dkim_list(struct store *st, const char *domain, bool with_private,
+				  store_dkim_cb cb, void *arg, char **errstr);
+
+/* ==== Campaigns and their send queue (campaign.c, queue.c) ================ */
+
+enum store_campaign_state {
+	STORE_CAMPAIGN_DRAFT,
+	STORE_CAMPAIGN_IN_REVIEW,
+	STORE_CAMPAIGN_APPROVED,
+	STORE_CAMPAIGN_REJECTED,
+	STORE_CAMPAIGN_SCHEDULED,
+	STORE_CAMPAIGN_SENDING,
+	STORE_CAMPAIGN_PAUSED,
+	STORE_CAMPAIGN_SENT,
+	STORE_CAMPAIGN_CANCELLED,
+	STORE_CAMPAIGN_FAILED,
+	STORE_CAMPAIGN_NSTATES,
+};
+/* "draft", "in_review", ... */
+const char *store_campaign_state_name(enum store_campaign_state s);
+
+/* A campaign. Every string is allocated (NULL when unset). */
+struct store_campaign {
+	int64_t id;
+	char *name;
+	char *template_name;
+	char *list;    /* the list's id */
+	char *segment; /* a saved segment's name, or NULL for the whole list */
+	char *segment_expr; /* that segment's expression now (filled by get), or NULL */
+	char *subject;
+	char *from;    /* "Name <addr>", or NULL for the sender.from setting */
+	enum store_campaign_state state;
+	char *author;
+	char *comment;      /* the last rejection's comment */
+	char *pause_reason; /* why it was paused (the circuit breaker's reason) */
+	time_t created, updated;
+	time_t scheduled_at; /* 0: as soon as approved and sent */
+	time_t started_at, finished_at;
+	int approvals_needed; /* from approvals.required when created; default 1 */
+	int64_t version;      /* bumped by every edit */
+};
+typedef int (*store_campaign_cb)(const struct store_campaign *c, void *arg);
+
+/*
+ * Creates a draft authored by the logged-in user. Checks that the template,
+ * the list and the segment (which must belong to the list) exist. Needs
+ * STORE_PERM_CAMPAIGNS_EDIT; audited.
+ */
+enum store_status store_campaign_add(struct store *st, const struct store_campaign *c,
+				     char **errstr);
+/*
+ * Changes the non-NULL fields of `changes` (template_name, list, segment,
+ * subject, from; segment "" removes the segment). Allowed in draft,
+ * in_review, approved, rejected and scheduled; the campaign returns to draft
+ * and its approvals are deleted. Needs STORE_PERM_CAMPAIGNS_EDIT; audited.
+ */
+enum store_status store_campaign_edit(struct store *st, const char *name,
+				      const struct store_campaign *changes, char **errstr);
+/* A new draft with the same content, authored by the logged-in user. */
+enum store_status store_campaign_copy(struct store *st, const char *name, const char *copy,
+				      char **errstr);
+/* *out is allocated; free with store_campaign_free. Needs STORE_PERM_CAMPAIGNS_READ. */
+enum store_status store_campaign_get(struct store *st, const char *name,
+				     struct store_campaign **out, char **errstr);
+void store_campaign_free(struct store_campaign **c);
+enum store_status store_campaign_list(struct store *st, store_campaign_cb cb, void *arg,
+				      char **errstr);
+/* draft or rejected -> in_review. Needs STORE_PERM_CAMPAIGNS_EDIT; audited. */
+enum store_status store_campaign_submit(struct store *st, const char *name, char **errstr);
+/*
+ * in_review -> rejected with a comment (required). Needs
+ * STORE_PERM_CAMPAIGNS_APPROVE and that the user is not the author; audited.
+ */
+enum store_status store_campaign_reject(struct store *st, const char *name, const char *comment,
+					char **errstr);
+
+/*
+ * An approval: the approver's Ed25519 signature over a 32-byte hash of what
+ * decides what is sent (computed by send/, which knows the layouts). The
+ * store only keeps approvals; send/ recomputes and verifies them.
+ */
+struct store_approval {
+	const char *approver;
+	const unsigned char *hash; /* 32 bytes */
+	const unsigned char *sig;  /* 64 bytes */
+	const char *comment;
+	const char *time;
+};
+typedef int (*store_approval_cb)(const struct store_approval *a, void *arg);
+
+/*
+ * Records the logged-in user's approval of a campaign in in_review (or, with
+ * `schedule`, in approved or scheduled: see below). Refuses the author
+ * (STORE_EDENIED, "four-eyes"), a user without STORE_PERM_CAMPAIGNS_APPROVE
+ * and a second approval by the same user. When the approvals reach
+ * approvals_needed the campaign becomes approved. Audited.
+ */
+enum store_status store_campaign_approve(struct store *st, const char *name,
+					 const unsigned char hash[32], const unsigned char sig[64],
+					 const char *comment, char **errstr);
+/*
+ * Sets the send time (0: now) of an approved or scheduled campaign. As the
+ * schedule is part of what approvals cover, the scheduler's own approval of
+ * the new content (hash, sig) replaces the old approvals; with fewer than
+ * approvals_needed left the campaign returns to in_review. Otherwise it
+ * becomes scheduled. Needs STORE_PERM_CAMPAIGNS_SEND and
+ * STORE_PERM_CAMPAIGNS_APPROVE, and that the user is not the author. Audited.
+ */
+enum store_status store_campaign_schedule(struct store *st, const char *name, time_t at,
+					  const unsigned char hash[32],
+					  const unsigned char sig[64], char **errstr);
+enum store_status store_campaign_approvals(struct store *st, int64_t campaign,
+					   store_approval_cb cb, void *arg, char **errstr);
+
+/*
+ * State changes by operators (STORE_PERM_CAMPAIGNS_SEND, audited):
+ *   pause:  sending or scheduled -> paused (reason may be NULL)
+ *   resume: paused -> sending (or scheduled when it never started)
+ *   cancel: anything not sent, cancelled or failed -> cancelled
+ */
+enum store_status store_campaign_pause(struct store *st, const char *name, const char *reason,
+				       char **errstr);
+enum store_status store_campaign_resume(struct store *st, const char *name, char **errstr);
+enum store_status store_campaign_cancel(struct store *st, const char *name, char **errstr);
+/*
+ * For the worker: sets the state (sending, sent, failed, paused) with a
+ * reason for the audit trail, without the operator checks above.
+ */
+enum store_status store_campaign_set_state(struct store *st, int64_t id,
+					   enum store_campaign_state state, const char *reason,
+					   char **errstr);
+/* Campaigns the worker should look at now: scheduled and due, or sending. */
+enum store_status store_campaign_due(struct store *st, time_t now, store_campaign_cb cb,
+				     void *arg, char **errstr);
+
+/* ---- The per-campaign queue ---- */
+
+enum store_rcpt_state {
+	STORE_RCPT_QUEUED,
+	STORE_RCPT_INFLIGHT, /* claimed by a worker, not yet answered */
+	STORE_RCPT_SENT,
+	STORE_RCPT_DEFERRED,
+	STORE_RCPT_FAILED,
+	STORE_RCPT_UNCERTAIN, /* was in flight when a worker died */
+	STORE_RCPT_NSTATES,
+};
+const char *store_rcpt_state_name(enum store_rcpt_state s);
+
+/*
+ * Fixes the recipients of a campaign into its queue, once, in one
+ * transaction: the active members of its list that match its segment, minus
+ * the suppression list (store_segment_recipients). Does nothing when the
+ * queue exists already. *count is the queue's size.
+ */
+enum store_status store_queue_fill(struct store *st, int64_t campaign, int64_t *count,
+				   char **errstr);
+
+/* A claimed recipient, with what composing a message needs. */
+struct store_rcpt {
+	int64_t subscriber;
+	const char *email, *name, *domain;
+	const struct store_attr *attrs;
+	size_t nattrs;
+	int attempts;
+};
+typedef int (*store_rcpt_cb)(const struct store_rcpt *r, void *arg);
+/*
+ * Claims up to max recipients that are queued, or deferred with their retry
+ * time passed, marking them in flight in one committed transaction before
+ * calling cb for each (so a crash leaves them in flight, never lost).
+ * `exclude`, when not NULL, is a NULL-terminated list of recipient domains to
+ * leave for later (those over their pacing budget).
+ */
+enum store_status store_queue_claim(struct store *st, int64_t campaign, time_t now, int max,
+				    const char *const *exclude, store_rcpt_cb cb, void *arg,
+				    char **errstr);
+/*
+ * Records a recipient's outcome: sent (reply, message_id), deferred (reply;
+ * retried at next_try), failed (reply) or queued again. Adds a "sent" or
+ * "failed" event to the subscriber's history. Each call is its own
+ * transaction unless the caller holds one.
+ */
+enum store_status store_queue_result(struct store *st, int64_t campaign, int64_t subscriber,
+				     enum store_rcpt_state state, const char *reply,
+				     const char *message_id, time_t next_try, char **errstr);
+/* At worker start: every in-flight recipient of every campaign becomes uncertain. */
+enum store_status store_queue_recover(struct store *st, int64_t *uncertain, char **errstr);
+/*
+ * Puts failed, deferred and/or uncertain recipients back in the queue
+ * (states is a bit mask of 1 << enum store_rcpt_state). Needs
+ * STORE_PERM_CAMPAIGNS_SEND; audited with the count.
+ */
+enum store_status store_queue_retry(struct store *st, const char *name, unsigned states,
+				    int64_t *count, char **errstr);
+
+struct store_queue_stats {
+	int64_t count[STORE_RCPT_NSTATES];
+	int64_t total;
+	int64_t sent_last_minute;  /* for the rate */
+	time_t next_retry;         /* the earliest deferred retry, 0 if none */
+};
+enum store_status store_queue_stats(struct store *st, int64_t campaign,
+				    struct store_queue_stats *out, char **errstr);
+/* Messages sent (all campaigns) since t: for the warm-up cap. */
+enum store_status store_sent_since(struct store *st, time_t t, int64_t *count, char **errstr);
+/* The most recent deferred or failed outcomes, newest first. */
+struct store_rcpt_error {
+	const char *email; /* masked without STORE_PERM_PII */
+	const char *state, *reply, *time;
+};
+typedef int (*store_rcpt_error_cb)(const struct store_rcpt_error *e, void *arg);
+enum store_status store_queue_errors(struct store *st, int64_t campaign, int max,
+				     store_rcpt_error_cb cb, void *arg, char **errstr);
 
 /* ---- Transactions ----------------------------------------------------- */
 

@@ -12,6 +12,11 @@
 static const struct cli_command *const cli_tables[] = {
 	cli_cmds_admin,
 	cli_cmds_user,
+	cli_cmds_template,
+	cli_cmds_dkim,
+	cli_cmds_campaign,
+	cli_cmds_subscriber,
+	cli_cmds_segment,
 	NULL,
 };
 

@@ -11,8 +11,11 @@
 #define HATO_TUI_CLI_H
 
 #include <stdio.h>
+#include <time.h>
 
+#include "send/send.h"
 #include "store/store.h"
+#include "templates/templates.h"
 
 /* sysexits.h codes: the one mapping from statuses lives in tui/exit.c. */
 #include <sysexits.h>
@@ -62,7 +65,37 @@ void cli_password_free(char **pw);
 /* Prints a table row with columns padded to display width (wide characters count 2). */
 void cli_print_cols(FILE *fp, const char *const *cols, const int *widths, int n);
 
+/* ---- Shared by the command files ---------------------------------------- */
+
+
+/* The other modules' statuses as exit codes (tui/cmd_render.c). */
+int exit_from_send(enum send_status s);
+int exit_from_tpl(enum tpl_status s);
+/* Like cli_fail_store, for send statuses. */
+int cli_fail_send(enum send_status s, char *errstr);
+/* Loads a subscriber as a recipient of list (NULL: the first list). Exit code. */
+int cli_recipient_load(struct cli *c, const char *email, const char *list,
+		       struct store_subscriber **sub, struct send_recipient *r);
+void cli_recipient_free(struct send_recipient *r);
+/* Prints pre-send findings; returns the number of errors. */
+size_t cli_print_findings(FILE *fp, const struct tpl_findings *f);
+int cmd_template_render(struct cli *c, int argc, char **argv);
+int cmd_template_check(struct cli *c, int argc, char **argv);
+int cmd_campaign_check(struct cli *c, int argc, char **argv);
+int cmd_campaign_preview(struct cli *c, int argc, char **argv);
+int cmd_campaign_test(struct cli *c, int argc, char **argv);
+int cmd_campaign_status(struct cli *c, int argc, char **argv);
+int cmd_campaign_retry(struct cli *c, int argc, char **argv);
+int cmd_worker(struct cli *c, int argc, char **argv);
+/* Parses 2026-12-01T09:00+09:00 (or Z, or local time without a zone). 0 or -1. */
+int cli_parse_time(const char *s, time_t *out);
+
 extern const struct cli_command cli_cmds_admin[];
+extern const struct cli_command cli_cmds_template[];
+extern const struct cli_command cli_cmds_dkim[];
+extern const struct cli_command cli_cmds_campaign[];
 extern const struct cli_command cli_cmds_user[];
+extern const struct cli_command cli_cmds_subscriber[];
+extern const struct cli_command cli_cmds_segment[];
 
 #endif

@@ -24,6 +24,12 @@ int exit_from_send(enum send_status s)
 		return EX_SOFTWARE;
 	case SEND_ENOMEM:
 		return EX_OSERR;
+	case SEND_EDENIED:
+		return EX_NOPERM;
+	case SEND_ESTORE:
+		return EX_IOERR;
+	case SEND_EBUSY:
+		return EX_TEMPFAIL;
 	}
 	return EX_SOFTWARE;
 }

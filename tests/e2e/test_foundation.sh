@@ -14,7 +14,7 @@ expect 0 "--help lists commands" "$HATO" --help
 check "--help shows the exit codes" grep -q '77 permission denied' "$T/out"
 expect 0 "COMMAND --help shows the usage" "$HATO" user add --help
 check "user add --help names --role" grep -q -- '--role ROLE' "$T/out"
-expect 69 "hato with no command says the UI is not built yet" as admin
+expect 64 "hato with no command and no terminal says it needs one" as admin </dev/null
 check "and says so in one clear line" clear_error
 
 # ---- Encryption at rest ------------------------------------------------

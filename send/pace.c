@@ -1,0 +1,230 @@
+/*
+ * send/pace.c: how fast the worker may send.
+ *
+ *   - a global rate, send.rate messages a second (0: unlimited), as a token
+ *     bucket;
+ *   - rules per recipient domain, "pace.DOMAIN = PER_MINUTE/PER_CONNECTION"
+ *     (either may be 0 for no limit); the Japanese carrier domains default
+ *     to 100 messages per SMTP session;
+ *   - the warm-up cap: with warmup.start set, a day's cap is warmup.volume
+ *     (default 50) growing 40% a day, or the day's entry in warmup.schedule
+ *     ("50,80,120,..."); after the table's last day there is no cap;
+ *   - the circuit breaker: over the last PACE_WINDOW outcomes, 5xx replies
+ *     above send.breaker percent (default 5) pause the campaign.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "send/pace.h"
+#include "send/send.h"
+#include "store/store.h"
+
+static const char *const carriers[] = {"docomo.ne.jp", "ezweb.ne.jp", "au.com", "softbank.ne.jp",
+				       "i.softbank.jp"};
+
+static long setting_long(struct store *st, const char *key, long dflt)
+{
+	char *v = NULL, *end = NULL;
+	long n = dflt;
+
+	if (store_config_get(st, key, &v, NULL) == STORE_OK && v != NULL) {
+		n = strtol(v, &end, 10);
+		if (*v == '\0' || *end != '\0' || n < 0)
+			n = dflt;
+	}
+	free(v);
+	return n;
+}
+
+static time_t parse_day(const char *s)
+{
+	struct tm tm;
+
+	memset(&tm, 0, sizeof(tm));
+	if (s == NULL || strptime(s, "%Y-%m-%d", &tm) == NULL)
+		return (time_t)-1;
+	return timegm(&tm);
+}
+
+time_t pace_day_start(time_t now)
+{
+	return now - now % 86400;
+}
+
+void send_warmup_status(struct store *st, time_t now, struct send_warmup *w)
+{
+	char *start = NULL, *table = NULL;
+	time_t day0;
+	long volume;
+
+	memset(w, 0, sizeof(w[0]));
+	w->cap = -1;
+	if (store_config_get(st, "warmup.start", &start, NULL) != STORE_OK)
+		goto done;
+	day0 = parse_day(start);
+	if (day0 == (time_t)-1 || now < day0)
+		goto done;
+	w->active = true;
+	w->day = (int)((pace_day_start(now) - day0) / 86400);
+	volume = setting_long(st, "warmup.volume", 50);
+	if (store_config_get(st, "warmup.schedule", &table, NULL) == STORE_OK && table != NULL &&
+	    strcmp(table, "ramp") != 0) {
+		char *p = table, *end;
+		int i;
+		for (i = 0; i <= w->day && p != NULL && *p != '\0'; i++) {
+			long v = strtol(p, &end, 10);
+			if (end == p)
+				break;
+			if (i == w->day)
+				w->cap = v;
+			if (i == w->day + 1)
+				w->next_cap = v;
+			p = *end == ',' ? end + 1 : NULL;
+		}
+		if (p != NULL && *p != '\0')
+			w->next_cap = strtol(p, NULL, 10);
+		w->plan = "custom table";
+	} else {
+		w->cap = (long)ceil((double)volume * pow(1.4, w->day));
+		w->next_cap = (long)ceil((double)volume * pow(1.4, w->day + 1));
+		w->plan = "built-in ramp, +40% a day";
+	}
+	if (w->cap < 0)
+		w->active = false;
+	if (w->active && store_sent_since(st, pace_day_start(now), &w->sent_today, NULL) != STORE_OK)
+		w->sent_today = 0;
+done:
+	free(start);
+	free(table);
+}
+
+void pace_init(struct pace *p, struct store *st, unsigned connections)
+{
+	memset(p, 0, sizeof(*p));
+	p->st = st;
+	p->rate = (double)setting_long(st, "send.rate", 0);
+	p->tokens = p->rate > 0 ? 1 : 0;
+	p->connections = connections > 0 ? connections : 1;
+	p->breaker_pct = setting_long(st, "send.breaker", 5);
+	clock_gettime(CLOCK_MONOTONIC, &p->last);
+}
+
+/* The rule for a domain, from pace.DOMAIN or the carrier default. */
+static struct pace_domain *domain_rule(struct pace *p, const char *domain)
+{
+	char key[300], *v = NULL;
+	struct pace_domain *d;
+	size_t i;
+
+	for (i = 0; i < p->ndomains; i++)
+		if (strcmp(p->domains[i].name, domain) == 0)
+			return &p->domains[i];
+	if (p->ndomains == PACE_MAX_DOMAINS)
+		return NULL;
+	d = &p->domains[p->ndomains];
+	memset(d, 0, sizeof(*d));
+	snprintf(d->name, sizeof(d->name), "%s", domain);
+	for (i = 0; i < sizeof(carriers) / sizeof(carriers[0]); i++)
+		if (strcmp(domain, carriers[i]) == 0)
+			d->per_connection = 100;
+	snprintf(key, sizeof(key), "pace.%s", domain);
+	if (store_config_get(p->st, key, &v, NULL) == STORE_OK && v != NULL) {
+		char *slash = strchr(v, '/');
+		d->per_minute = strtol(v, NULL, 10);
+		if (slash != NULL)
+			d->per_connection = strtol(slash + 1, NULL, 10);
+	}
+	free(v);
+	p->ndomains++;
+	return d;
+}
+
+double pace_budget(struct pace *p)
+{
+	struct timespec now;
+	double dt;
+
+	if (p->rate <= 0)
+		return 1e9;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	dt = (double)(now.tv_sec - p->last.tv_sec) + (double)(now.tv_nsec - p->last.tv_nsec) / 1e9;
+	p->last = now;
+	p->tokens += dt * p->rate;
+	/* A burst of at most one second's worth. */
+	if (p->tokens > p->rate)
+		p->tokens = p->rate;
+	return p->tokens;
+}
+
+bool pace_take(struct pace *p, const char *domain, time_t now, bool *close_after)
+{
+	struct pace_domain *d = domain_rule(p, domain);
+
+	*close_after = false;
+	if (p->rate > 0) {
+		if (p->tokens < 1)
+			return false;
+	}
+	if (d != NULL && d->per_minute > 0) {
+		if (now - d->minute_start >= 60) {
+			d->minute_start = now;
+			d->in_minute = 0;
+		}
+		if (d->in_minute >= d->per_minute)
+			return false;
+		d->in_minute++;
+	}
+	if (p->rate > 0)
+		p->tokens -= 1;
+	if (d != NULL && d->per_connection > 0) {
+		/* Each connection may carry per_connection of this domain: close one
+		 * session after every per_connection / connections messages. */
+		long every = d->per_connection / (long)p->connections;
+		d->sent++;
+		if (every < 1 || d->sent % every == 0)
+			*close_after = true;
+	}
+	return true;
+}
+
+/* Domains that are over their per-minute budget now (for claiming around them). */
+size_t pace_blocked(struct pace *p, time_t now, const char **out, size_t max)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < p->ndomains && n < max; i++) {
+		struct pace_domain *d = &p->domains[i];
+		if (d->per_minute > 0 && now - d->minute_start < 60 && d->in_minute >= d->per_minute)
+			out[n++] = d->name;
+	}
+	return n;
+}
+
+void pace_result(struct pace *p, bool was_5xx)
+{
+	p->window[p->wpos] = was_5xx;
+	p->wpos = (p->wpos + 1) % PACE_WINDOW;
+	if (p->wcount < PACE_WINDOW)
+		p->wcount++;
+}
+
+bool pace_breaker(const struct pace *p, char *why, size_t whylen)
+{
+	int i, bad = 0;
+
+	if (p->wcount < PACE_MIN_SAMPLES)
+		return false;
+	for (i = 0; i < p->wcount; i++)
+		bad += p->window[i];
+	if (bad * 100 > p->breaker_pct * p->wcount) {
+		snprintf(why, whylen,
+			 "circuit breaker: %d of the last %d replies were 5xx (%d%%, threshold "
+			 "%ld%%)",
+			 bad, p->wcount, bad * 100 / p->wcount, p->breaker_pct);
+		return true;
+	}
+	return false;
+}

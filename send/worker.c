@@ -1,0 +1,550 @@
+/*
+ * send/worker.c: the sending worker.
+ *
+ * Crash safety rests on the queue: a recipient is marked in flight, in a
+ * committed transaction, before its message is handed to the transport, and
+ * its outcome is committed as soon as the transport reports it. After a crash
+ * the in-flight rows, and only they, become uncertain; they are resent only
+ * on `campaign retry --uncertain`. Everyone else gets exactly one message.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <fcntl.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "send/pace.h"
+#include "send/private.h"
+#include "send/send.h"
+#include "send/transport.h"
+#include "store/store.h"
+
+#define MAX_BLOCKED 32
+
+struct inflight {
+	int64_t subscriber;
+	char message_id[128];
+};
+
+struct run {
+	struct store *st;
+	const struct send_worker_opts *o;
+	struct transport *t;
+	struct pace pace;
+	struct store_campaign *c;
+	struct send_composer *comp;
+	char list_name[128];
+	int64_t list_rowid;
+	long retry_base;
+	char *verp_domain;
+	unsigned char verp_key[32];
+	bool trip;          /* the breaker tripped: pause the campaign */
+	char trip_why[300];
+	int64_t claimed, done;
+	enum send_status fatal;
+	char *fatal_err;
+};
+
+static void logf_(const struct send_worker_opts *o, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+static void logf_(const struct send_worker_opts *o, const char *fmt, ...)
+{
+	va_list ap;
+	char when[32];
+	time_t now = time(NULL);
+	struct tm tm;
+
+	if (o->log == NULL)
+		return;
+	gmtime_r(&now, &tm);
+	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	fprintf(o->log, "%s worker: ", when);
+	va_start(ap, fmt);
+	vfprintf(o->log, fmt, ap);
+	va_end(ap);
+	fputc('\n', o->log);
+	fflush(o->log);
+}
+
+static char *setting(struct store *st, const char *key)
+{
+	char *v = NULL;
+
+	if (store_config_get(st, key, &v, NULL) != STORE_OK) {
+		free(v);
+		return NULL;
+	}
+	return v;
+}
+
+/* The envelope sender: b+CAMPAIGN.SUBSCRIBER.MAC@bounce.domain (VERP). */
+void send_verp(const unsigned char key[32], const char *domain, int64_t campaign,
+	       int64_t subscriber, char *out, size_t outlen)
+{
+	unsigned char msg[16], mac[crypto_auth_BYTES];
+	char hex[17];
+	int i;
+
+	for (i = 0; i < 8; i++) {
+		msg[i] = (unsigned char)((uint64_t)campaign >> (56 - 8 * i));
+		msg[8 + i] = (unsigned char)((uint64_t)subscriber >> (56 - 8 * i));
+	}
+	crypto_auth(mac, msg, sizeof(msg), key);
+	sodium_bin2hex(hex, sizeof(hex), mac, 8);
+	snprintf(out, outlen, "b+%lld.%lld.%s@%s", (long long)campaign, (long long)subscriber, hex,
+		 domain);
+}
+
+static void on_done(void *arg, void *msg_arg, const struct transport_result *r)
+{
+	struct run *run = arg;
+	struct inflight *f = msg_arg;
+	enum store_rcpt_state state;
+	time_t next = 0, now = time(NULL);
+	const char *reply = r->reply[0] != '\0' ? r->reply : (r->error ? r->error : "");
+	char *err = NULL;
+
+	switch (r->outcome) {
+	case TRANSPORT_SENT:
+		state = STORE_RCPT_SENT;
+		pace_result(&run->pace, false);
+		break;
+	case TRANSPORT_FAILED:
+		state = STORE_RCPT_FAILED;
+		pace_result(&run->pace, true);
+		break;
+	case TRANSPORT_DEFERRED:
+		state = STORE_RCPT_DEFERRED;
+		next = now + run->retry_base;
+		break;
+	case TRANSPORT_ERROR:
+	default:
+		/* Dropped after the data: it may have arrived, so never resend on our own. */
+		state = r->after_data ? STORE_RCPT_UNCERTAIN : STORE_RCPT_DEFERRED;
+		next = now + run->retry_base;
+		if (r->tls_failure || r->auth_failure) {
+			run->trip = true;
+			snprintf(run->trip_why, sizeof(run->trip_why), "circuit breaker: %s",
+				 r->error ? r->error : "TLS or authentication failure");
+		}
+		break;
+	}
+	if (store_queue_result(run->st, run->c->id, f->subscriber, state, reply,
+			       state == STORE_RCPT_SENT ? f->message_id : NULL, next,
+			       &err) != STORE_OK) {
+		logf_(run->o, "cannot record a result: %s", err ? err : "store error");
+		if (run->fatal == SEND_OK) {
+			run->fatal = SEND_ESTORE;
+			run->fatal_err = err;
+			err = NULL;
+		}
+	}
+	free(err);
+	free(f);
+	run->done++;
+	if (!run->trip && pace_breaker(&run->pace, run->trip_why, sizeof(run->trip_why)))
+		run->trip = true;
+}
+
+struct claim_ctx {
+	struct run *run;
+	time_t now;
+	int submitted;
+};
+
+static int submit_one(const struct store_rcpt *r, void *arg)
+{
+	struct claim_ctx *cc = arg;
+	struct run *run = cc->run;
+	struct send_recipient rc;
+	struct send_composed m = {0};
+	struct transport_message tm;
+	struct inflight *f = calloc(1, sizeof(*f));
+	const char *keys[64], *vals[64];
+	char verp[512], *err = NULL;
+	bool close_after = false;
+	size_t i;
+
+	if (f == NULL)
+		return 1;
+	memset(&rc, 0, sizeof(rc));
+	rc.subscriber_id = (uint64_t)r->subscriber;
+	rc.list_id = (uint64_t)run->list_rowid;
+	rc.email = r->email;
+	rc.name = r->name;
+	rc.list_name = run->list_name;
+	for (i = 0; i < r->nattrs && i < 64; i++) {
+		keys[i] = r->attrs[i].key;
+		vals[i] = r->attrs[i].value;
+	}
+	rc.nattrs = i;
+	rc.attr_keys = keys;
+	rc.attr_values = vals;
+	f->subscriber = r->subscriber;
+	if (send_compose(run->comp, &rc, &m, &err) != SEND_OK) {
+		store_queue_result(run->st, run->c->id, r->subscriber, STORE_RCPT_FAILED,
+				   err ? err : "hato: the message could not be composed", NULL, 0,
+				   NULL);
+		free(err);
+		free(f);
+		return 0;
+	}
+	snprintf(f->message_id, sizeof(f->message_id), "%s", m.message_id);
+	pace_take(&run->pace, r->domain, cc->now, &close_after);
+	memset(&tm, 0, sizeof(tm));
+	if (run->verp_domain != NULL) {
+		send_verp(run->verp_key, run->verp_domain, run->c->id, r->subscriber, verp,
+			  sizeof(verp));
+		tm.from = verp;
+	} else {
+		tm.from = send_composer_from_addr(run->comp);
+	}
+	tm.rcpt = r->email;
+	tm.data = m.data;
+	tm.len = m.len;
+	tm.arg = f;
+	tm.close_after = close_after;
+	if (transport_submit(run->t, &tm, &err) != SEND_OK) {
+		store_queue_result(run->st, run->c->id, r->subscriber, STORE_RCPT_QUEUED, NULL,
+				   NULL, 0, NULL);
+		logf_(run->o, "cannot submit: %s", err ? err : "transport error");
+		free(err);
+		free(f);
+	} else {
+		cc->submitted++;
+		run->claimed++;
+	}
+	free(m.data);
+	return 0;
+}
+
+/* Claims and submits as many messages as the slots, pacing and warm-up allow. */
+static enum send_status feed(struct run *run, long *warm_left, bool *more)
+{
+	struct claim_ctx cc = {run, time(NULL), 0};
+	const char *blocked[MAX_BLOCKED + 1];
+	size_t slots = transport_free_slots(run->t), nb;
+	double budget = pace_budget(&run->pace);
+	long want = (long)slots;
+	char *err = NULL;
+
+	if (budget < want)
+		want = (long)budget;
+	if (*warm_left >= 0 && *warm_left < want)
+		want = *warm_left;
+	*more = true;
+	if (want <= 0)
+		return SEND_OK;
+	nb = pace_blocked(&run->pace, cc.now, blocked, MAX_BLOCKED);
+	blocked[nb] = NULL;
+	if (store_queue_claim(run->st, run->c->id, cc.now, (int)want, nb ? blocked : NULL,
+			      submit_one, &cc, &err) != STORE_OK) {
+		enum send_status s = send_err(&run->fatal_err, SEND_ESTORE, "%s",
+					      err ? err : "claiming recipients failed");
+		free(err);
+		return s;
+	}
+	if (*warm_left >= 0)
+		*warm_left -= cc.submitted;
+	*more = cc.submitted > 0;
+	return SEND_OK;
+}
+
+/* Re-reads the campaign's state: an operator may have paused or cancelled it. */
+static bool still_sending(struct run *run)
+{
+	struct store_campaign *c = NULL;
+	bool ok;
+
+	if (store_campaign_get(run->st, run->c->name, &c, NULL) != STORE_OK)
+		return false;
+	ok = c->state == STORE_CAMPAIGN_SENDING;
+	store_campaign_free(&c);
+	return ok;
+}
+
+static enum send_status open_composer(struct run *run, char **errstr)
+{
+	struct send_compose_src src = {0};
+
+	snprintf(run->list_name, sizeof(run->list_name), "%s", run->c->list);
+	if (store_list_rowid(run->st, run->c->list, &run->list_rowid, NULL) != STORE_OK)
+		return send_err(errstr, SEND_EINVAL, "the list %s is gone", run->c->list);
+	src.template_name = run->c->template_name;
+	src.subject = run->c->subject;
+	src.from = run->c->from;
+	src.list = run->c->list;
+	src.campaign_id = (uint64_t)run->c->id;
+	return send_composer_new(run->st, &src, &run->comp, errstr);
+}
+
+/*
+ * Sends one campaign until its queue has nothing to send now, the warm-up
+ * cap is reached, the breaker trips, an operator pauses it or a stop is
+ * asked for. *sent_any tells whether anything was handed over.
+ */
+static enum send_status run_campaign(struct run *run, bool *sent_any)
+{
+	struct send_warmup w;
+	enum send_status s = SEND_OK;
+	long warm_left;
+	int64_t last_check = 0;
+	bool more = true, halted = false;
+	char *err = NULL;
+
+	*sent_any = false;
+	send_warmup_status(run->st, time(NULL), &w);
+	warm_left = w.active ? (w.cap > w.sent_today ? (long)(w.cap - w.sent_today) : 0) : -1;
+	if (warm_left == 0) {
+		logf_(run->o, "%s: the warm-up cap of %ld today is reached; the rest waits",
+		      run->c->name, w.cap);
+		return SEND_OK;
+	}
+	s = open_composer(run, &err);
+	if (s != SEND_OK) {
+		store_campaign_set_state(run->st, run->c->id, STORE_CAMPAIGN_FAILED, err, NULL);
+		logf_(run->o, "%s: %s", run->c->name, err);
+		free(err);
+		return SEND_OK;
+	}
+	while (s == SEND_OK && run->fatal == SEND_OK) {
+		bool stopping = *run->o->stop || run->trip || halted || warm_left == 0;
+		if (!stopping && more)
+			s = feed(run, &warm_left, &more);
+		if (s != SEND_OK)
+			break;
+		if (transport_in_flight(run->t) == 0 && (stopping || !more))
+			break;
+		if (transport_in_flight(run->t) > 0)
+			*sent_any = true;
+		s = transport_run(run->t, more && !stopping ? 50 : 500, &err);
+		if (run->done - last_check >= 50) {
+			last_check = run->done;
+			halted = !still_sending(run);
+		}
+	}
+	if (s == SEND_OK)
+		s = transport_drain(run->t, &err);
+	if (run->trip) {
+		store_campaign_set_state(run->st, run->c->id, STORE_CAMPAIGN_PAUSED, run->trip_why,
+					 NULL);
+		logf_(run->o, "%s: paused: %s", run->c->name, run->trip_why);
+	}
+	send_composer_free(&run->comp);
+	if (s != SEND_OK) {
+		logf_(run->o, "%s: %s", run->c->name, err ? err : send_strstatus(s));
+		free(err);
+	}
+	return s;
+}
+
+/* Reads the smtp.* settings and opens the transport. */
+enum send_status send_transport_from_config(struct store *st, transport_done_fn *done,
+					    void *arg, struct transport **t, char **errstr)
+{
+	struct transport_config cfg = {0};
+	char *url = setting(st, "smtp.url"), *user = setting(st, "smtp.user");
+	char *pw = setting(st, "smtp.password"), *ca = setting(st, "smtp.ca_file");
+	char *tls = setting(st, "smtp.tls"), *conns = setting(st, "smtp.connections");
+	enum send_status s;
+
+	if (url == NULL) {
+		s = send_err(errstr, SEND_EINVAL,
+			     "no transport: set smtp.url (smtp://host:587, smtps://host:465 or "
+			     "file:DIR)");
+		goto done;
+	}
+	cfg.url = url;
+	cfg.user = user;
+	cfg.password = pw;
+	cfg.ca_file = ca;
+	cfg.tls = tls;
+	cfg.connections = conns != NULL ? (unsigned)strtoul(conns, NULL, 10) : 0;
+	s = transport_open(&cfg, done, arg, t, errstr);
+done:
+	if (pw != NULL) {
+		sodium_memzero(pw, strlen(pw));
+		free(pw);
+	}
+	free(url);
+	free(user);
+	free(ca);
+	free(tls);
+	free(conns);
+	return s;
+}
+
+static char *worker_lock_path(struct store *st)
+{
+	size_t n = strlen(store_file(st)) + 8;
+	char *p = malloc(n);
+
+	if (p != NULL)
+		snprintf(p, n, "%s.worker", store_file(st));
+	return p;
+}
+
+bool send_worker_running(struct store *st)
+{
+	char *p = worker_lock_path(st);
+	int fd = p ? open(p, O_RDONLY | O_CLOEXEC) : -1;
+	bool running = false;
+
+	if (fd >= 0) {
+		running = flock(fd, LOCK_SH | LOCK_NB) != 0 && errno == EWOULDBLOCK;
+		close(fd);
+	}
+	free(p);
+	return running;
+}
+
+struct due {
+	char **names;
+	size_t n;
+};
+
+static int collect_due(const struct store_campaign *c, void *arg)
+{
+	struct due *d = arg;
+	char **n = realloc(d->names, (d->n + 1) * sizeof(*n));
+
+	if (n == NULL)
+		return 1;
+	d->names = n;
+	d->names[d->n] = strdup(c->name);
+	if (d->names[d->n] != NULL)
+		d->n++;
+	return 0;
+}
+
+/* Checks the approvals, fixes the queue and sends one due campaign. */
+static void work_on(struct run *run, const char *name, bool *sent_any)
+{
+	struct store_queue_stats qs;
+	char *err = NULL;
+	int64_t n = 0;
+
+	*sent_any = false;
+	if (store_campaign_get(run->st, name, &run->c, NULL) != STORE_OK)
+		return;
+	if (send_campaign_verify(run->st, run->c, &err) != SEND_OK) {
+		/* Refuse, and say so where it can't be lost. */
+		store_audit(run->st, "campaign.refused", name, "refused", err);
+		store_campaign_set_state(run->st, run->c->id, STORE_CAMPAIGN_FAILED, err, NULL);
+		logf_(run->o, "%s: refused: %s", name, err);
+		goto done;
+	}
+	if (run->c->state == STORE_CAMPAIGN_SCHEDULED) {
+		if (store_queue_fill(run->st, run->c->id, &n, &err) != STORE_OK ||
+		    store_campaign_set_state(run->st, run->c->id, STORE_CAMPAIGN_SENDING, NULL,
+					     &err) != STORE_OK) {
+			logf_(run->o, "%s: cannot start: %s", name, err ? err : "store error");
+			goto done;
+		}
+		logf_(run->o, "%s: sending to %lld recipients", name, (long long)n);
+	}
+	run->trip = false;
+	run_campaign(run, sent_any);
+	if (!run->trip && store_queue_stats(run->st, run->c->id, &qs, NULL) == STORE_OK &&
+	    qs.count[STORE_RCPT_QUEUED] + qs.count[STORE_RCPT_INFLIGHT] +
+			    qs.count[STORE_RCPT_DEFERRED] ==
+		    0) {
+		store_campaign_set_state(run->st, run->c->id, STORE_CAMPAIGN_SENT, NULL, NULL);
+		logf_(run->o, "%s: finished: %lld sent, %lld failed, %lld uncertain", name,
+		      (long long)qs.count[STORE_RCPT_SENT], (long long)qs.count[STORE_RCPT_FAILED],
+		      (long long)qs.count[STORE_RCPT_UNCERTAIN]);
+	}
+done:
+	free(err);
+	store_campaign_free(&run->c);
+}
+
+static void nap(const struct send_worker_opts *o, int ms)
+{
+	struct timespec ts = {0, 100 * 1000 * 1000};
+
+	for (; ms > 0 && !*o->stop; ms -= 100)
+		nanosleep(&ts, NULL);
+}
+
+enum send_status send_worker_run(struct store *st, const struct send_worker_opts *o,
+				 char **errstr)
+{
+	struct run run;
+	struct due d = {0};
+	enum send_status s;
+	char *lock = worker_lock_path(st), *err = NULL, details[64];
+	int64_t uncertain = 0;
+	size_t i;
+	int fd = -1;
+
+	memset(&run, 0, sizeof(run));
+	run.st = st;
+	run.o = o;
+	fd = lock ? open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0600) : -1;
+	if (fd < 0 || flock(fd, LOCK_EX | LOCK_NB) != 0) {
+		s = send_err(errstr, SEND_EBUSY, "another worker is running for this store");
+		goto done;
+	}
+	if (store_queue_recover(st, &uncertain, &err) != STORE_OK) {
+		s = send_err(errstr, SEND_ESTORE, "%s", err ? err : "cannot recover the queue");
+		goto done;
+	}
+	if (uncertain > 0) {
+		snprintf(details, sizeof(details), "%lld recipients in flight became uncertain",
+			 (long long)uncertain);
+		store_audit(st, "worker.recover", NULL, "ok", details);
+		logf_(o, "%s; resend them with: hato campaign retry NAME --uncertain", details);
+	}
+	s = send_transport_from_config(st, on_done, &run, &run.t, errstr);
+	if (s != SEND_OK)
+		goto done;
+	pace_init(&run.pace, st, 4);
+	run.retry_base = 60;
+	{
+		char *rb = setting(st, "send.retry_base");
+		if (rb != NULL && atol(rb) > 0)
+			run.retry_base = atol(rb);
+		free(rb);
+	}
+	run.verp_domain = setting(st, "bounce.domain");
+	store_unsubscribe_key(st, run.verp_key);
+	logf_(o, "started as %s, sending through %s", store_user(st), transport_url(run.t));
+	while (!*o->stop && run.fatal == SEND_OK) {
+		bool any = false, sent = false;
+		d.n = 0;
+		if (store_campaign_due(st, time(NULL), collect_due, &d, NULL) != STORE_OK)
+			break;
+		for (i = 0; i < d.n; i++) {
+			sent = false;
+			if (!*o->stop)
+				work_on(&run, d.names[i], &sent);
+			any = any || sent;
+			free(d.names[i]);
+		}
+		if (o->once && !any)
+			break;
+		if (!any)
+			nap(o, 2000);
+	}
+	if (run.fatal != SEND_OK) {
+		s = send_err(errstr, run.fatal, "%s", run.fatal_err ? run.fatal_err : "failed");
+	}
+	logf_(o, "stopped");
+done:
+	free(d.names);
+	free(err);
+	free(run.fatal_err);
+	free(run.verp_domain);
+	sodium_memzero(run.verp_key, sizeof(run.verp_key));
+	transport_close(&run.t);
+	if (fd >= 0)
+		close(fd);
+	free(lock);
+	return s;
+}

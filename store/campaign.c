@@ -1,0 +1,929 @@
+/*
+ * store/campaign.c: campaigns, their states and their approvals.
+ *
+ * The store keeps the state machine and who may move it; send/ computes
+ * and verifies the hashes that approvals sign. Every change of state is
+ * written to the audit trail with the campaign's name as its object.
+ *
+ *   draft -> in_review -> approved | rejected -> scheduled -> sending <-> paused
+ *         -> sent | cancelled | failed
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "store/private.h"
+
+static const char *const state_names[STORE_CAMPAIGN_NSTATES] = {
+    "draft",   "in_review", "approved", "rejected",  "scheduled",
+    "sending", "paused",    "sent",	"cancelled", "failed",
+};
+
+#define BIT(s) (1u << (s))
+#define TERMINAL                                                                                   \
+	(BIT(STORE_CAMPAIGN_SENT) | BIT(STORE_CAMPAIGN_CANCELLED) | BIT(STORE_CAMPAIGN_FAILED))
+
+const char *store_campaign_state_name(enum store_campaign_state s)
+{
+	return (int)s >= 0 && s < STORE_CAMPAIGN_NSTATES ? state_names[s] : "unknown";
+}
+
+static enum store_campaign_state state_parse(const char *name)
+{
+	int i;
+
+	for (i = 0; i < STORE_CAMPAIGN_NSTATES; i++)
+		if (name != NULL && strcmp(state_names[i], name) == 0)
+			return (enum store_campaign_state)i;
+	return STORE_CAMPAIGN_FAILED;
+}
+
+/*
+ * Ends a transaction: commits on success, and after a refusal too, so that
+ * the refusal's audit record stays (nothing else is written before one).
+ */
+static enum store_status finish(struct store *st, enum store_status s)
+{
+	if (s == STORE_OK)
+		return store_commit(st);
+	if (s == STORE_EDENIED && store_commit(st) == STORE_OK)
+		return s;
+	store_rollback(st);
+	return s;
+}
+
+/* ---- Reading ------------------------------------------------------------ */
+
+#define SELECT_CAMPAIGN                                                                            \
+	"SELECT c.id, c.name, c.template, c.list, c.segment, g.expr, c.subject, c.from_addr,"      \
+	" c.state, c.author, c.comment, c.pause_reason, c.created, c.updated,"                     \
+	" c.scheduled_at, c.started_at, c.finished_at, c.approvals_needed, c.version"              \
+	" FROM campaigns c LEFT JOIN segments g ON g.name = c.segment "
+
+/* Points c's strings into the row (valid until the next step). */
+static void row_view(sqlite3_stmt *q, struct store_campaign *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->id = sqlite3_column_int64(q, 0);
+	c->name = (char *)sqlite3_column_text(q, 1);
+	c->template_name = (char *)sqlite3_column_text(q, 2);
+	c->list = (char *)sqlite3_column_text(q, 3);
+	c->segment = (char *)sqlite3_column_text(q, 4);
+	c->segment_expr = (char *)sqlite3_column_text(q, 5);
+	c->subject = (char *)sqlite3_column_text(q, 6);
+	c->from = (char *)sqlite3_column_text(q, 7);
+	c->state = state_parse((const char *)sqlite3_column_text(q, 8));
+	c->author = (char *)sqlite3_column_text(q, 9);
+	c->comment = (char *)sqlite3_column_text(q, 10);
+	c->pause_reason = (char *)sqlite3_column_text(q, 11);
+	c->created = (time_t)sqlite3_column_int64(q, 12);
+	c->updated = (time_t)sqlite3_column_int64(q, 13);
+	c->scheduled_at = (time_t)sqlite3_column_int64(q, 14);
+	c->started_at = (time_t)sqlite3_column_int64(q, 15);
+	c->finished_at = (time_t)sqlite3_column_int64(q, 16);
+	c->approvals_needed = sqlite3_column_int(q, 17);
+	c->version = sqlite3_column_int64(q, 18);
+}
+
+static int dup_str(char **dst, const char *src)
+{
+	*dst = NULL;
+	if (src == NULL)
+		return 0;
+	*dst = strdup(src);
+	return *dst == NULL ? -1 : 0;
+}
+
+void store_campaign_free(struct store_campaign **cp)
+{
+	struct store_campaign *c;
+
+	if (cp == NULL || *cp == NULL)
+		return;
+	c = *cp;
+	free(c->name);
+	free(c->template_name);
+	free(c->list);
+	free(c->segment);
+	free(c->segment_expr);
+	free(c->subject);
+	free(c->from);
+	free(c->author);
+	free(c->comment);
+	free(c->pause_reason);
+	free(c);
+	*cp = NULL;
+}
+
+/* Loads the campaign by name (or, name NULL, by id) without a permission check. */
+static enum store_status load(struct store *st, const char *name, int64_t id,
+			      struct store_campaign **out, char **errstr)
+{
+	enum store_status s;
+	sqlite3_stmt *q = NULL;
+	struct store_campaign v, *c = NULL;
+	int rc, bad = 0;
+
+	*out = NULL;
+	s = store_prepare(st,
+			  name != NULL ? SELECT_CAMPAIGN "WHERE c.name = ?"
+				       : SELECT_CAMPAIGN "WHERE c.id = ?",
+			  &q, errstr);
+	if (s != STORE_OK)
+		return s;
+	if (name != NULL)
+		sqlite3_bind_text(q, 1, name, -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_int64(q, 1, id);
+	rc = sqlite3_step(q);
+	if (rc != SQLITE_ROW) {
+		if (rc != SQLITE_DONE)
+			s = store_sqlfail(st, errstr, "reading a campaign");
+		else if (name != NULL)
+			s = store_fail(errstr, STORE_ENOTFOUND,
+				       "there is no campaign %s; see: hato campaign ls", name);
+		else
+			s = store_fail(errstr, STORE_ENOTFOUND, "there is no campaign number %lld",
+				       (long long)id);
+		goto done;
+	}
+	row_view(q, &v);
+	c = calloc(1, sizeof(*c));
+	if (c == NULL) {
+		s = STORE_ENOMEM;
+		goto done;
+	}
+	*c = v;
+	bad |= dup_str(&c->name, v.name);
+	bad |= dup_str(&c->template_name, v.template_name);
+	bad |= dup_str(&c->list, v.list);
+	bad |= dup_str(&c->segment, v.segment);
+	bad |= dup_str(&c->segment_expr, v.segment_expr);
+	bad |= dup_str(&c->subject, v.subject);
+	bad |= dup_str(&c->from, v.from);
+	bad |= dup_str(&c->author, v.author);
+	bad |= dup_str(&c->comment, v.comment);
+	bad |= dup_str(&c->pause_reason, v.pause_reason);
+	if (bad != 0) {
+		store_campaign_free(&c);
+		s = STORE_ENOMEM;
+		goto done;
+	}
+	*out = c;
+done:
+	sqlite3_finalize(q);
+	return s;
+}
+
+enum store_status store_campaign_get(struct store *st, const char *name,
+				     struct store_campaign **out, char **errstr)
+{
+	enum store_status s;
+
+	*out = NULL;
+	s = store_require(st, STORE_PERM_CAMPAIGNS_READ, "campaign.show", errstr);
+	if (s != STORE_OK)
+		return s;
+	return load(st, name, 0, out, errstr);
+}
+
+static enum store_status walk(struct store *st, const char *sql, time_t now, store_campaign_cb cb,
+			      void *arg, char **errstr)
+{
+	enum store_status s;
+	sqlite3_stmt *q = NULL;
+	struct store_campaign c;
+	int rc;
+
+	s = store_prepare(st, sql, &q, errstr);
+	if (s != STORE_OK)
+		return s;
+	if (sqlite3_bind_parameter_count(q) > 0)
+		sqlite3_bind_int64(q, 1, (sqlite3_int64)now);
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		row_view(q, &c);
+		if (cb(&c, arg) != 0) {
+			rc = SQLITE_DONE;
+			break;
+		}
+	}
+	if (rc != SQLITE_DONE)
+		s = store_sqlfail(st, errstr, "listing campaigns");
+	sqlite3_finalize(q);
+	return s;
+}
+
+enum store_status store_campaign_list(struct store *st, store_campaign_cb cb, void *arg,
+				      char **errstr)
+{
+	enum store_status s;
+
+	s = store_require(st, STORE_PERM_CAMPAIGNS_READ, "campaign.ls", errstr);
+	if (s != STORE_OK)
+		return s;
+	return walk(st, SELECT_CAMPAIGN "ORDER BY c.name", 0, cb, arg, errstr);
+}
+
+enum store_status store_campaign_due(struct store *st, time_t now, store_campaign_cb cb, void *arg,
+				     char **errstr)
+{
+	enum store_status s;
+
+	s = store_require(st, STORE_PERM_CAMPAIGNS_READ, "campaign.due", errstr);
+	if (s != STORE_OK)
+		return s;
+	return walk(st,
+		    SELECT_CAMPAIGN "WHERE (c.state = 'scheduled' AND c.scheduled_at <= ?1)"
+				    " OR c.state = 'sending' ORDER BY c.scheduled_at, c.id",
+		    now, cb, arg, errstr);
+}
+
+/* ---- Adding and editing ------------------------------------------------- */
+
+static enum store_status check_text(const char *what, const char *v, bool required, char **errstr)
+{
+	const char *p;
+
+	if (v == NULL || *v == '\0')
+		return required ? store_fail(errstr, STORE_EUSAGE, "a campaign needs a %s", what)
+				: STORE_OK;
+	if (strlen(v) > 998)
+		return store_fail(errstr, STORE_EINVAL, "the %s is longer than 998 characters",
+				  what);
+	for (p = v; *p; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			return store_fail(errstr, STORE_EINVAL,
+					  "the %s holds a line break or control character", what);
+	return STORE_OK;
+}
+
+/*
+ * Checks what decides a campaign's recipients and message. When a segment
+ * is given without a list, *list becomes the segment's list (allocated in
+ * *owned).
+ */
+static enum store_status check_content(struct store *st, const char *template_name,
+				       const char **list, const char *segment, char **owned,
+				       char **errstr)
+{
+	enum store_status s;
+	sqlite3_stmt *q = NULL;
+	char *seglist = NULL, *expr = NULL;
+	int rc;
+
+	*owned = NULL;
+	s = store_prepare(st, "SELECT 1 FROM templates WHERE name = ?", &q, errstr);
+	if (s != STORE_OK)
+		return s;
+	sqlite3_bind_text(q, 1, template_name, -1, SQLITE_STATIC);
+	rc = sqlite3_step(q);
+	sqlite3_finalize(q);
+	if (rc != SQLITE_ROW)
+		return store_fail(errstr, STORE_ENOTFOUND,
+				  "there is no template %s; see: hato template ls", template_name);
+	if (segment != NULL) {
+		s = store_segment_get(st, segment, &seglist, &expr, errstr);
+		if (s != STORE_OK)
+			goto done;
+		if (*list == NULL) {
+			*owned = seglist;
+			*list = seglist;
+			seglist = NULL;
+		} else if (strcmp(*list, seglist) != 0) {
+			s = store_fail(errstr, STORE_EINVAL,
+				       "the segment %s belongs to the list %s, not %s", segment,
+				       seglist, *list);
+			goto done;
+		}
+	}
+	if (*list == NULL)
+		s = store_fail(errstr, STORE_EUSAGE, "a campaign needs a list or a segment");
+	else
+		s = store_list_check(st, *list, errstr);
+done:
+	free(seglist);
+	free(expr);
+	return s;
+}
+
+/* approvals.required, at least 1. */
+static int approvals_required(struct store *st)
+{
+	char *v = NULL, *end = NULL;
+	long n = 1;
+
+	if (store_config_get(st, "approvals.required", &v, NULL) == STORE_OK && v != NULL) {
+		n = strtol(v, &end, 10);
+		if (end == v || *end != '\0' || n < 1 || n > 16)
+			n = 1;
+	}
+	free(v);
+	return (int)n;
+}
+
+static enum store_status insert(struct store *st, const struct store_campaign *c, const char *list,
+				const char *action, const char *details, char **errstr)
+{
+	enum store_status s;
+	sqlite3_stmt *q = NULL;
+	int64_t now = (int64_t)time(NULL);
+
+	s = store_prepare(
+	    st,
+	    "INSERT INTO campaigns (name, template, list, segment, subject, from_addr,"
+	    " author, created, updated, approvals_needed)"
+	    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8, ?9)",
+	    &q, errstr);
+	if (s != STORE_OK)
+		return s;
+	sqlite3_bind_text(q, 1, c->name, -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 2, c->template_name, -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 3, list, -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 4, c->segment, -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 5, c->subject, -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 6, c->from, -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 7, st->user, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(q, 8, now);
+	sqlite3_bind_int(q, 9, approvals_required(st));
+	if (sqlite3_step(q) != SQLITE_DONE)
+		s = (sqlite3_errcode(st->db) & 0xff) == SQLITE_CONSTRAINT
+			? store_fail(errstr, STORE_EEXIST, "the campaign %s exists already",
+				     c->name)
+			: store_sqlfail(st, errstr, "adding a campaign");
+	sqlite3_finalize(q);
+	if (s == STORE_OK)
+		s = store_audit(st, action, c->name, "ok", details);
+	return s;
+}
+
+enum store_status store_campaign_add(struct store *st, const struct store_campaign *c,
+				     char **errstr)
+{
+	enum store_status s;
+	struct store_campaign n = *c;
+	const char *list = c->list;
+	char *owned = NULL;
+
+	s = store_require(st, STORE_PERM_CAMPAIGNS_EDIT, "campaign.add", errstr);
+	if (s == STORE_OK)
+		s = c->name != NULL ? store_name_check("campaign", c->name, errstr)
+				    : store_fail(errstr, STORE_EUSAGE, "a campaign needs a name");
+	if (s == STORE_OK && c->template_name == NULL)
+		s = store_fail(errstr, STORE_EUSAGE, "a campaign needs a template");
+	if (s == STORE_OK)
+		s = check_text("subject", c->subject, true, errstr);
+	if (s == STORE_OK)
+		s = check_text("From", c->from, false, errstr);
+	if (s != STORE_OK)
+		return s;
+	if (n.segment != NULL && *n.segment == '\0')
+		n.segment = NULL;
+	if (n.from != NULL && *n.from == '\0')
+		n.from = NULL;
+	s = store_begin(st);
+	if (s != STORE_OK)
+		return store_sqlfail(st, errstr, "adding a campaign");
+	s = check_content(st, n.template_name, &list, n.segment, &owned, errstr);
+	if (s == STORE_OK)
+		s = insert(st, &n, list, "campaign.add", n.segment != NULL ? n.segment : list,
+			   errstr);
+	free(owned);
+	if (s == STORE_OK)
+		return store_commit(st);
+	store_rollback(st);
+	return s;
+}
+
+enum store_status store_campaign_copy(struct store *st, const char *name, const char *copy,
+				      char **errstr)
+{
+	enum store_status s;
+	struct store_campaign *c = NULL;
+	char *orig;
+
+	s = store_require(st, STORE_PERM_CAMPAIGNS_EDIT, "campaign.copy", errstr);
+	if (s == STORE_OK)
+		s = store_name_check("campaign", copy, errstr);
+	if (s != STORE_OK)
+		return s;
+	s = store_begin(st);
+	if (s != STORE_OK)
+		return store_sqlfail(st, errstr, "copying a campaign");
+	s = load(st, name, 0, &c, errstr);
+	if (s == STORE_OK) {
+		orig = c->name;
+		c->name = (char *)copy;
+		s = insert(st, c, c->list, "campaign.copy", orig, errstr);
+		c->name = orig;
+	}
+	store_campaign_free(&c);
+	return finish(st, s);
+}
+
+/* Runs SQL whose only parameter, ?1, is the campaign's id; ?2 gets v. */
+static enum store_status exec_id(struct store *st, const char *sql, int64_t id, int64_t v,
+				 char **errstr)
+{
+	enum store_status s;
+	sqlite3_stmt *q = NULL;
+
+	s = store_prepare(st, sql, &q, errstr);
+	if (s != STORE_OK)
+		return s;
+	sqlite3_bind_int64(q, 1, id);
+	if (sqlite3_bind_parameter_count(q) >= 2)
+		sqlite3_bind_int64(q, 2, v);
+	if (sqlite3_step(q) != SQLITE_DONE)
+		s = store_sqlfail(st, errstr, "changing a campaign");
+	sqlite3_finalize(q);
+	return s;
+}
+
+static enum store_status drop_approvals(struct store *st, int64_t id, char **errstr)
+{
+	return exec_id(st, "DELETE FROM approvals WHERE campaign = ?1", id, 0, errstr);
+}
+
+#define EDITABLE                                                                                   \
+	(BIT(STORE_CAMPAIGN_DRAFT) | BIT(STORE_CAMPAIGN_IN_REVIEW) |                               \
+	 BIT(STORE_CAMPAIGN_APPROVED) | BIT(STORE_CAMPAIGN_REJECTED) |                             \
+	 BIT(STORE_CAMPAIGN_SCHEDULED))
+
+static enum store_status edit_locked(struct store *st, struct store_campaign *c,
+				     const struct store_campaign *ch, char **errstr)
+{
+	enum store_status s;
+	const char *tpl, *list, *segment, *subject, *from;
+	char *owned = NULL, details[96];
+
+	if (!(EDITABLE & BIT(c->state)))
+		return store_fail(errstr, STORE_EINVAL,
+				  "campaign %s is %s and can no longer be edited; copy it with "
+				  "hato campaign copy",
+				  c->name, store_campaign_state_name(c->state));
+	tpl = ch->template_name ? ch->template_name : c->template_name;
+	segment = ch->segment ? (*ch->segment ? ch->segment : NULL) : c->segment;
+	/* A new segment without a new list brings its own list. */
+	list = ch->list ? ch->list : (ch->segment && *ch->segment ? NULL : c->list);
+	subject = ch->subject ? ch->subject : c->subject;
+	from = ch->from ? (*ch->from ? ch->from : NULL) : c->from;
+	s = check_text("subject", subject, true, errstr);
+	if (s == STORE_OK)
+		s = check_text("From", from, false, errstr);
+	if (s == STORE_OK)
+		s = check_content(st, tpl, &list, segment, &owned, errstr);
+	if (s == STORE_OK) {
+		sqlite3_stmt *q = NULL;
+
+		s = store_prepare(st,
+				  "UPDATE campaigns SET template = ?2, list = ?3, segment = ?4,"
+				  " subject = ?5, from_addr = ?6, state = 'draft', updated = ?7,"
+				  " version = version + 1 WHERE id = ?1",
+				  &q, errstr);
+		if (s == STORE_OK) {
+			sqlite3_bind_int64(q, 1, c->id);
+			sqlite3_bind_text(q, 2, tpl, -1, SQLITE_STATIC);
+			sqlite3_bind_text(q, 3, list, -1, SQLITE_STATIC);
+			sqlite3_bind_text(q, 4, segment, -1, SQLITE_STATIC);
+			sqlite3_bind_text(q, 5, subject, -1, SQLITE_STATIC);
+			sqlite3_bind_text(q, 6, from, -1, SQLITE_STATIC);
+			sqlite3_bind_int64(q, 7, (sqlite3_int64)time(NULL));
+			if (sqlite3_step(q) != SQLITE_DONE)
+				s = store_sqlfail(st, errstr, "editing a campaign");
+			sqlite3_finalize(q);
+		}
+	}
+	if (s == STORE_OK)
+		s = drop_approvals(st, c->id, errstr);
+	if (s == STORE_OK) {
+		snprintf(details, sizeof(details), "version %lld; was %s; approvals dropped",
+			 (long long)c->version + 1, store_campaign_state_name(c->state));
+		s = store_audit(st, "campaign.edit", c->name, "ok", details);
+	}
+	free(owned);
+	return s;
+}
+
+enum store_status store_campaign_edit(struct store *st, const char *name,
+				      const struct store_campaign *changes, char **errstr)
+{
+	enum store_status s;
+	struct store_campaign *c = NULL;
+
+	s = store_require(st, STORE_PERM_CAMPAIGNS_EDIT, "campaign.edit", errstr);
+	if (s != STORE_OK)
+		return s;
+	if (changes->template_name == NULL && changes->list == NULL && changes->segment == NULL &&
+	    changes->subject == NULL && changes->from == NULL)
+		return store_fail(errstr, STORE_EUSAGE,
+				  "nothing to change: give a template, list, segment, subject or "
+				  "From");
+	s = store_begin(st);
+	if (s != STORE_OK)
+		return store_sqlfail(st, errstr, "editing a campaign");
+	s = load(st, name, 0, &c, errstr);
+	if (s == STORE_OK)
+		s = edit_locked(st, c, changes, errstr);
+	store_campaign_free(&c);
+	return finish(st, s);
+}
+
+/* ---- Moving between states ----------------------------------------------- */
+
+struct move {
+	const char *action; /* for the audit trail */
+	enum store_perm perm, perm2;
+	bool four_eyes;	  /* the author may not do it */
+	unsigned from;	  /* the states it starts from */
+	const char *hint; /* what to do when the state is wrong */
+};
+
+/*
+ * In a transaction: checks the permissions, the four-eyes rule and the
+ * state, and loads the campaign into *c.
+ */
+static enum store_status begin_move(struct store *st, const char *name, const struct move *m,
+				    struct store_campaign **c, char **errstr)
+{
+	enum store_status s;
+
+	*c = NULL;
+	s = store_require(st, m->perm, m->action, errstr);
+	if (s == STORE_OK && m->perm2 != STORE_PERM_NONE)
+		s = store_require(st, m->perm2, m->action, errstr);
+	if (s == STORE_OK)
+		s = load(st, name, 0, c, errstr);
+	if (s != STORE_OK)
+		return s;
+	if (m->four_eyes && strcmp((*c)->author, st->user) == 0) {
+		store_audit(st, m->action, name, "denied", "four-eyes: the author may not do this");
+		return store_fail(errstr, STORE_EDENIED,
+				  "you wrote this campaign; another user must %s it",
+				  strchr(m->action, '.') + 1);
+	}
+	if (!(m->from & BIT((*c)->state)))
+		return store_fail(errstr, STORE_EINVAL, "campaign %s is %s; %s", name,
+				  store_campaign_state_name((*c)->state), m->hint);
+	return STORE_OK;
+}
+
+/* Sets the state; `also` is extra SQL for the SET clause, with ?3 bound to text. */
+static enum store_status set_state(struct store *st, int64_t id, enum store_campaign_state to,
+				   const char *also, const char *text, char **errstr)
+{
+	enum store_status s;
+	sqlite3_stmt *q = NULL;
+	char sql[256];
+
+	snprintf(sql, sizeof(sql),
+		 "UPDATE campaigns SET state = ?2, updated = ?4%s%s WHERE id = ?1",
+		 also ? ", " : "", also ? also : "");
+	s = store_prepare(st, sql, &q, errstr);
+	if (s != STORE_OK)
+		return s;
+	sqlite3_bind_int64(q, 1, id);
+	sqlite3_bind_text(q, 2, state_names[to], -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 3, text, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(q, 4, (sqlite3_int64)time(NULL));
+	if (sqlite3_step(q) != SQLITE_DONE)
+		s = store_sqlfail(st, errstr, "changing a campaign's state");
+	sqlite3_finalize(q);
+	return s;
+}
+
+/* Runs a move whose whole effect is a new state (plus `also`), in its own transaction. */
+static enum store_status simple_move(struct store *st, const char *name, const struct move *m,
+				     enum store_campaign_state to, const char *also,
+				     const char *text, bool drop, char **errstr)
+{
+	enum store_status s;
+	struct store_campaign *c = NULL;
+
+	s = store_begin(st);
+	if (s != STORE_OK)
+		return store_sqlfail(st, errstr, "changing a campaign's state");
+	s = begin_move(st, name, m, &c, errstr);
+	if (s == STORE_OK && to == STORE_CAMPAIGN_SENDING && c->started_at == 0)
+		to = STORE_CAMPAIGN_SCHEDULED; /* resuming what never started */
+	if (s == STORE_OK)
+		s = set_state(st, c->id, to, also, text, errstr);
+	if (s == STORE_OK && drop)
+		s = drop_approvals(st, c->id, errstr);
+	if (s == STORE_OK)
+		s = store_audit(st, m->action, name, "ok", text);
+	store_campaign_free(&c);
+	return finish(st, s);
+}
+
+enum store_status store_campaign_submit(struct store *st, const char *name, char **errstr)
+{
+	static const struct move m = {
+	    "campaign.submit",
+	    STORE_PERM_CAMPAIGNS_EDIT,
+	    STORE_PERM_NONE,
+	    false,
+	    BIT(STORE_CAMPAIGN_DRAFT) | BIT(STORE_CAMPAIGN_REJECTED),
+	    "only a draft or a rejected campaign can be submitted for review"};
+
+	return simple_move(st, name, &m, STORE_CAMPAIGN_IN_REVIEW, NULL, NULL, false, errstr);
+}
+
+enum store_status store_campaign_reject(struct store *st, const char *name, const char *comment,
+					char **errstr)
+{
+	static const struct move m = {"campaign.reject",
+				      STORE_PERM_CAMPAIGNS_APPROVE,
+				      STORE_PERM_NONE,
+				      true,
+				      BIT(STORE_CAMPAIGN_IN_REVIEW),
+				      "only a campaign in review can be rejected"};
+	enum store_status s;
+
+	if (comment == NULL || *comment == '\0')
+		return store_fail(errstr, STORE_EUSAGE,
+				  "a rejection needs a comment that tells the author why");
+	s = check_text("comment", comment, true, errstr);
+	if (s != STORE_OK)
+		return s;
+	return simple_move(st, name, &m, STORE_CAMPAIGN_REJECTED, "comment = ?3", comment, true,
+			   errstr);
+}
+
+enum store_status store_campaign_pause(struct store *st, const char *name, const char *reason,
+				       char **errstr)
+{
+	static const struct move m = {"campaign.pause",
+				      STORE_PERM_CAMPAIGNS_SEND,
+				      STORE_PERM_NONE,
+				      false,
+				      BIT(STORE_CAMPAIGN_SENDING) | BIT(STORE_CAMPAIGN_SCHEDULED),
+				      "only a sending or scheduled campaign can be paused"};
+
+	return simple_move(st, name, &m, STORE_CAMPAIGN_PAUSED, "pause_reason = ?3",
+			   reason ? reason : "paused by an operator", false, errstr);
+}
+
+enum store_status store_campaign_resume(struct store *st, const char *name, char **errstr)
+{
+	static const struct move m = {"campaign.resume",
+				      STORE_PERM_CAMPAIGNS_SEND,
+				      STORE_PERM_NONE,
+				      false,
+				      BIT(STORE_CAMPAIGN_PAUSED),
+				      "only a paused campaign can be resumed"};
+
+	return simple_move(st, name, &m, STORE_CAMPAIGN_SENDING, "pause_reason = NULL", NULL, false,
+			   errstr);
+}
+
+enum store_status store_campaign_cancel(struct store *st, const char *name, char **errstr)
+{
+	static const struct move m = {"campaign.cancel",
+				      STORE_PERM_CAMPAIGNS_SEND,
+				      STORE_PERM_NONE,
+				      false,
+				      ~TERMINAL & ((1u << STORE_CAMPAIGN_NSTATES) - 1),
+				      "it is over already"};
+
+	return simple_move(st, name, &m, STORE_CAMPAIGN_CANCELLED, "finished_at = ?4", NULL, false,
+			   errstr);
+}
+
+enum store_status store_campaign_set_state(struct store *st, int64_t id,
+					   enum store_campaign_state state, const char *reason,
+					   char **errstr)
+{
+	enum store_status s;
+	struct store_campaign *c = NULL;
+	unsigned from;
+	const char *also = NULL;
+	char details[300];
+
+	switch (state) {
+	case STORE_CAMPAIGN_SENDING:
+		from = BIT(STORE_CAMPAIGN_SCHEDULED) | BIT(STORE_CAMPAIGN_SENDING);
+		also = "started_at = CASE started_at WHEN 0 THEN ?4 ELSE started_at END";
+		break;
+	case STORE_CAMPAIGN_PAUSED:
+		from = BIT(STORE_CAMPAIGN_SCHEDULED) | BIT(STORE_CAMPAIGN_SENDING) |
+		       BIT(STORE_CAMPAIGN_PAUSED);
+		also = "pause_reason = ?3";
+		break;
+	case STORE_CAMPAIGN_SENT:
+		from = BIT(STORE_CAMPAIGN_SENDING) | BIT(STORE_CAMPAIGN_PAUSED);
+		also = "finished_at = ?4";
+		break;
+	case STORE_CAMPAIGN_FAILED:
+		from = BIT(STORE_CAMPAIGN_SCHEDULED) | BIT(STORE_CAMPAIGN_SENDING) |
+		       BIT(STORE_CAMPAIGN_PAUSED);
+		also = "finished_at = ?4";
+		break;
+	default:
+		return store_fail(errstr, STORE_EUSAGE,
+				  "the worker sets only sending, paused, sent or failed");
+	}
+	s = store_require(st, STORE_PERM_CAMPAIGNS_SEND, "campaign.state", errstr);
+	if (s != STORE_OK)
+		return s;
+	s = store_begin(st);
+	if (s != STORE_OK)
+		return store_sqlfail(st, errstr, "changing a campaign's state");
+	s = load(st, NULL, id, &c, errstr);
+	if (s == STORE_OK && !(from & BIT(c->state)))
+		s = store_fail(errstr, STORE_EINVAL, "campaign %s is %s and cannot become %s",
+			       c->name, store_campaign_state_name(c->state), state_names[state]);
+	if (s == STORE_OK)
+		s = set_state(st, id, state, also, reason ? reason : "", errstr);
+	if (s == STORE_OK && c->state != state) {
+		snprintf(details, sizeof(details), "%s -> %s%s%.200s", state_names[c->state],
+			 state_names[state], reason ? ": " : "", reason ? reason : "");
+		s = store_audit(st, "campaign.state", c->name, "ok", details);
+	}
+	store_campaign_free(&c);
+	return finish(st, s);
+}
+
+/* ---- Approvals ------------------------------------------------------------ */
+
+static enum store_status add_approval(struct store *st, int64_t id, const unsigned char *hash,
+				      const unsigned char *sig, const char *comment, char **errstr)
+{
+	enum store_status s;
+	sqlite3_stmt *q = NULL;
+	char now[21];
+
+	store_utc_now(now);
+	s = store_prepare(st,
+			  "INSERT INTO approvals (campaign, approver, hash, sig, comment, time)"
+			  " VALUES (?, ?, ?, ?, ?, ?)",
+			  &q, errstr);
+	if (s != STORE_OK)
+		return s;
+	sqlite3_bind_int64(q, 1, id);
+	sqlite3_bind_text(q, 2, st->user, -1, SQLITE_STATIC);
+	sqlite3_bind_blob(q, 3, hash, 32, SQLITE_STATIC);
+	sqlite3_bind_blob(q, 4, sig, 64, SQLITE_STATIC);
+	sqlite3_bind_text(q, 5, comment ? comment : "", -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 6, now, -1, SQLITE_STATIC);
+	if (sqlite3_step(q) != SQLITE_DONE)
+		s = (sqlite3_errcode(st->db) & 0xff) == SQLITE_CONSTRAINT
+			? store_fail(errstr, STORE_EEXIST,
+				     "you have approved this campaign already; another user "
+				     "must give the next approval")
+			: store_sqlfail(st, errstr, "recording an approval");
+	sqlite3_finalize(q);
+	return s;
+}
+
+static enum store_status count_approvals(struct store *st, int64_t id, int *n, char **errstr)
+{
+	enum store_status s;
+	sqlite3_stmt *q = NULL;
+
+	*n = 0;
+	s = store_prepare(st, "SELECT count(*) FROM approvals WHERE campaign = ?", &q, errstr);
+	if (s != STORE_OK)
+		return s;
+	sqlite3_bind_int64(q, 1, id);
+	if (sqlite3_step(q) == SQLITE_ROW)
+		*n = sqlite3_column_int(q, 0);
+	else
+		s = store_sqlfail(st, errstr, "counting approvals");
+	sqlite3_finalize(q);
+	return s;
+}
+
+enum store_status store_campaign_approve(struct store *st, const char *name,
+					 const unsigned char hash[32], const unsigned char sig[64],
+					 const char *comment, char **errstr)
+{
+	static const struct move m = {
+	    "campaign.approve",
+	    STORE_PERM_CAMPAIGNS_APPROVE,
+	    STORE_PERM_NONE,
+	    true,
+	    BIT(STORE_CAMPAIGN_IN_REVIEW),
+	    "only a campaign in review can be approved (its author submits it first)"};
+	enum store_status s;
+	struct store_campaign *c = NULL;
+	char details[64];
+	int n = 0;
+
+	s = check_text("comment", comment, false, errstr);
+	if (s != STORE_OK)
+		return s;
+	s = store_begin(st);
+	if (s != STORE_OK)
+		return store_sqlfail(st, errstr, "approving a campaign");
+	s = begin_move(st, name, &m, &c, errstr);
+	if (s == STORE_OK)
+		s = add_approval(st, c->id, hash, sig, comment, errstr);
+	if (s == STORE_OK)
+		s = count_approvals(st, c->id, &n, errstr);
+	if (s == STORE_OK && n >= c->approvals_needed)
+		s = set_state(st, c->id, STORE_CAMPAIGN_APPROVED, NULL, NULL, errstr);
+	if (s == STORE_OK) {
+		snprintf(details, sizeof(details), "approval %d of %d", n, c->approvals_needed);
+		s = store_audit(st, "campaign.approve", name, "ok", details);
+	}
+	store_campaign_free(&c);
+	return finish(st, s);
+}
+
+enum store_status store_campaign_schedule(struct store *st, const char *name, time_t at,
+					  const unsigned char hash[32], const unsigned char sig[64],
+					  char **errstr)
+{
+	static const struct move m = {"campaign.schedule",
+				      STORE_PERM_CAMPAIGNS_SEND,
+				      STORE_PERM_CAMPAIGNS_APPROVE,
+				      true,
+				      BIT(STORE_CAMPAIGN_APPROVED) | BIT(STORE_CAMPAIGN_SCHEDULED),
+				      "only an approved or scheduled campaign can be scheduled"};
+	enum store_status s;
+	struct store_campaign *c = NULL;
+	sqlite3_stmt *q = NULL;
+	enum store_campaign_state to = STORE_CAMPAIGN_SCHEDULED;
+	char details[96];
+	int n = 0;
+
+	if (at < 0)
+		return store_fail(errstr, STORE_EUSAGE, "the send time is before 1970");
+	s = store_begin(st);
+	if (s != STORE_OK)
+		return store_sqlfail(st, errstr, "scheduling a campaign");
+	s = begin_move(st, name, &m, &c, errstr);
+	/*
+	 * Approvals of other content (another schedule) go; those of exactly
+	 * this content stay, and the scheduler's own is replaced by the new one.
+	 */
+	if (s == STORE_OK)
+		s = store_prepare(st,
+				  "DELETE FROM approvals WHERE campaign = ?1 AND"
+				  " (hash != ?2 OR approver = ?3)",
+				  &q, errstr);
+	if (s == STORE_OK) {
+		sqlite3_bind_int64(q, 1, c->id);
+		sqlite3_bind_blob(q, 2, hash, 32, SQLITE_STATIC);
+		sqlite3_bind_text(q, 3, st->user, -1, SQLITE_STATIC);
+		if (sqlite3_step(q) != SQLITE_DONE)
+			s = store_sqlfail(st, errstr, "scheduling a campaign");
+		sqlite3_finalize(q);
+	}
+	if (s == STORE_OK)
+		s = add_approval(st, c->id, hash, sig, NULL, errstr);
+	if (s == STORE_OK)
+		s = count_approvals(st, c->id, &n, errstr);
+	if (s == STORE_OK) {
+		if (n < c->approvals_needed)
+			to = STORE_CAMPAIGN_IN_REVIEW;
+		s = set_state(st, c->id, to, NULL, NULL, errstr);
+	}
+	if (s == STORE_OK)
+		s = exec_id(st, "UPDATE campaigns SET scheduled_at = ?2 WHERE id = ?1", c->id,
+			    (int64_t)at, errstr);
+	if (s == STORE_OK) {
+		snprintf(details, sizeof(details), "at %lld; %d of %d approvals; %s", (long long)at,
+			 n, c->approvals_needed, state_names[to]);
+		s = store_audit(st, "campaign.schedule", name, "ok", details);
+	}
+	store_campaign_free(&c);
+	return finish(st, s);
+}
+
+enum store_status store_campaign_approvals(struct store *st, int64_t campaign, store_approval_cb cb,
+					   void *arg, char **errstr)
+{
+	enum store_status s;
+	sqlite3_stmt *q = NULL;
+	struct store_approval a;
+	int rc;
+
+	s = store_require(st, STORE_PERM_CAMPAIGNS_READ, "campaign.approvals", errstr);
+	if (s == STORE_OK)
+		s = store_prepare(st,
+				  "SELECT approver, hash, sig, comment, time FROM approvals"
+				  " WHERE campaign = ? ORDER BY time, approver",
+				  &q, errstr);
+	if (s != STORE_OK)
+		return s;
+	sqlite3_bind_int64(q, 1, campaign);
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		if (sqlite3_column_bytes(q, 1) != 32 || sqlite3_column_bytes(q, 2) != 64)
+			continue; /* damaged: never passes for an approval */
+		a.approver = (const char *)sqlite3_column_text(q, 0);
+		a.hash = sqlite3_column_blob(q, 1);
+		a.sig = sqlite3_column_blob(q, 2);
+		a.comment = (const char *)sqlite3_column_text(q, 3);
+		a.time = (const char *)sqlite3_column_text(q, 4);
+		if (cb(&a, arg) != 0) {
+			rc = SQLITE_DONE;
+			break;
+		}
+	}
+	if (rc != SQLITE_DONE)
+		s = store_sqlfail(st, errstr, "listing approvals");
+	sqlite3_finalize(q);
+	return s;
+}

@@ -1,0 +1,190 @@
+/*
+ * store/list.c: mailing lists.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "store/subscribers_private.h"
+
+enum store_status store_list_check(struct store *st, const char *id, char **errstr)
+{
+	sqlite3_stmt *q = NULL;
+	enum store_status s;
+	int rc;
+
+	s = store_prepare(st, "SELECT 1 FROM lists WHERE id = ?", &q, errstr);
+	if (s != STORE_OK)
+		return s;
+	sqlite3_bind_text(q, 1, id, -1, SQLITE_STATIC);
+	rc = sqlite3_step(q);
+	sqlite3_finalize(q);
+	if (rc == SQLITE_ROW)
+		return STORE_OK;
+	if (rc != SQLITE_DONE)
+		return store_sqlfail(st, errstr, "finding a list");
+	return store_fail(errstr, STORE_ENOTFOUND,
+			  "there is no list \"%s\"; create it with: hato list add %s", id, id);
+}
+
+enum store_status store_list_rowid(struct store *st, const char *id, int64_t *rowid,
+				   char **errstr)
+{
+	sqlite3_stmt *q = NULL;
+	enum store_status s;
+	int rc;
+
+	*rowid = 0;
+	s = store_prepare(st, "SELECT num FROM lists WHERE id = ?", &q, errstr);
+	if (s != STORE_OK)
+		return s;
+	sqlite3_bind_text(q, 1, id, -1, SQLITE_STATIC);
+	rc = sqlite3_step(q);
+	if (rc == SQLITE_ROW)
+		*rowid = sqlite3_column_int64(q, 0);
+	sqlite3_finalize(q);
+	if (rc == SQLITE_ROW)
+		return STORE_OK;
+	return store_list_check(st, id, errstr);
+}
+
+enum store_status store_list_by_rowid(struct store *st, int64_t rowid, char **id,
+				      char **errstr)
+{
+	sqlite3_stmt *q = NULL;
+	enum store_status s;
+	int rc;
+
+	*id = NULL;
+	s = store_prepare(st, "SELECT id FROM lists WHERE num = ?", &q, errstr);
+	if (s != STORE_OK)
+		return s;
+	sqlite3_bind_int64(q, 1, rowid);
+	rc = sqlite3_step(q);
+	if (rc == SQLITE_ROW) {
+		*id = strdup((const char *)sqlite3_column_text(q, 0));
+		if (*id == NULL)
+			s = STORE_ENOMEM;
+	} else {
+		s = rc == SQLITE_DONE ? store_fail(errstr, STORE_ENOTFOUND, "there is no list %lld",
+						   (long long)rowid)
+				      : store_sqlfail(st, errstr, "finding a list");
+	}
+	sqlite3_finalize(q);
+	return s;
+}
+
+enum store_status store_list_add(struct store *st, const char *id, const char *name,
+				 const char *description, char **errstr)
+{
+	enum store_status s;
+	sqlite3_stmt *q = NULL;
+	const char *p;
+
+	s = store_require(st, STORE_PERM_LISTS, "list.add", errstr);
+	if (s == STORE_OK)
+		s = store_name_check("list", id, errstr);
+	if (s != STORE_OK)
+		return s;
+	for (p = name ? name : ""; *p; p++)
+		if ((unsigned char)*p < 0x20)
+			return store_fail(errstr, STORE_EINVAL, "the list name holds a control character");
+	s = store_begin(st);
+	if (s != STORE_OK)
+		return store_sqlfail(st, errstr, "adding a list");
+	s = store_prepare(st, "INSERT INTO lists (id, name, description, created) VALUES (?,?,?,?)",
+			  &q, errstr);
+	if (s == STORE_OK) {
+		sqlite3_bind_text(q, 1, id, -1, SQLITE_STATIC);
+		sqlite3_bind_text(q, 2, name && *name ? name : id, -1, SQLITE_STATIC);
+		sqlite3_bind_text(q, 3, description ? description : "", -1, SQLITE_STATIC);
+		sqlite3_bind_int64(q, 4, (int64_t)time(NULL));
+		if (sqlite3_step(q) != SQLITE_DONE)
+			s = (sqlite3_errcode(st->db) & 0xff) == SQLITE_CONSTRAINT
+				    ? store_fail(errstr, STORE_EEXIST, "the list %s exists already", id)
+				    : store_sqlfail(st, errstr, "adding a list");
+		sqlite3_finalize(q);
+	}
+	if (s == STORE_OK)
+		s = store_audit(st, "list.add", id, "ok", NULL);
+	if (s == STORE_OK)
+		return store_commit(st);
+	store_rollback(st);
+	return s;
+}
+
+enum store_status store_list_rm(struct store *st, const char *id, char **errstr)
+{
+	enum store_status s;
+	sqlite3_stmt *q = NULL;
+	char details[64];
+	int64_t members = 0;
+
+	s = store_require(st, STORE_PERM_LISTS, "list.rm", errstr);
+	if (s != STORE_OK)
+		return s;
+	s = store_begin(st);
+	if (s != STORE_OK)
+		return store_sqlfail(st, errstr, "removing a list");
+	s = store_list_check(st, id, errstr);
+	if (s == STORE_OK)
+		s = store_prepare(st, "SELECT count(*) FROM memberships WHERE list = ?", &q, errstr);
+	if (s == STORE_OK) {
+		sqlite3_bind_text(q, 1, id, -1, SQLITE_STATIC);
+		if (sqlite3_step(q) == SQLITE_ROW)
+			members = sqlite3_column_int64(q, 0);
+		sqlite3_finalize(q);
+		s = store_prepare(st, "DELETE FROM lists WHERE id = ?", &q, errstr);
+	}
+	if (s == STORE_OK) {
+		sqlite3_bind_text(q, 1, id, -1, SQLITE_STATIC);
+		if (sqlite3_step(q) != SQLITE_DONE)
+			s = store_sqlfail(st, errstr, "removing a list");
+		sqlite3_finalize(q);
+	}
+	snprintf(details, sizeof(details), "%lld memberships removed", (long long)members);
+	if (s == STORE_OK)
+		s = store_audit(st, "list.rm", id, "ok", details);
+	if (s == STORE_OK)
+		return store_commit(st);
+	store_rollback(st);
+	return s;
+}
+
+enum store_status store_list_ls(struct store *st, store_list_cb cb, void *arg, char **errstr)
+{
+	enum store_status s;
+	sqlite3_stmt *q = NULL;
+	struct store_list_info l;
+	int rc;
+
+	s = store_require(st, STORE_PERM_SUBSCRIBERS_READ, "list.ls", errstr);
+	if (s == STORE_OK)
+		s = store_prepare(
+			st,
+			"SELECT l.id, l.name, l.description, l.created,"
+			" (SELECT count(*) FROM memberships m JOIN subscribers s ON s.id = m.subscriber"
+			"  WHERE m.list = l.id AND m.status = 'active' AND s.status = 'active'"
+			"  AND s.suppressed = 0 AND s.domain NOT IN"
+			"  (SELECT value FROM suppressions WHERE kind = 'domain')),"
+			" (SELECT count(*) FROM memberships m WHERE m.list = l.id)"
+			" FROM lists l ORDER BY l.id",
+			&q, errstr);
+	if (s != STORE_OK)
+		return s;
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		l.id = (const char *)sqlite3_column_text(q, 0);
+		l.name = (const char *)sqlite3_column_text(q, 1);
+		l.description = (const char *)sqlite3_column_text(q, 2);
+		l.created = (time_t)sqlite3_column_int64(q, 3);
+		l.active = sqlite3_column_int64(q, 4);
+		l.members = sqlite3_column_int64(q, 5);
+		if (cb(&l, arg) != 0) {
+			rc = SQLITE_DONE;
+			break;
+		}
+	}
+	sqlite3_finalize(q);
+	return rc == SQLITE_DONE ? STORE_OK : store_sqlfail(st, errstr, "listing lists");
+}

@@ -1,0 +1,705 @@
+/*
+ * store/queue.c: a campaign's send queue, one row per recipient.
+ *
+ * The queue is fixed once, when sending starts, by streaming the segment's
+ * recipients into it inside one transaction. A worker claims rows, which
+ * marks them in flight in a committed transaction before it sees them; so
+ * a crash leaves them in flight, and store_queue_recover turns those (and
+ * only those) into uncertain: at most the messages that were in flight.
+ * Nothing here loads a whole queue into memory.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "store/subscribers_private.h"
+
+static const char *const rcpt_names[STORE_RCPT_NSTATES] = {
+    "queued", "in_flight", "sent", "deferred", "failed", "uncertain",
+};
+
+const char *store_rcpt_state_name(enum store_rcpt_state s)
+{
+	return (int)s >= 0 && s < STORE_RCPT_NSTATES ? rcpt_names[s] : "unknown";
+}
+
+/* Reads one integer from SQL whose parameters are int64 values. */
+static enum store_status query_int(struct store *st, const char *sql, int64_t *out, char **errstr,
+				   int n, ...)
+{
+	enum store_status s;
+	sqlite3_stmt *q = NULL;
+	va_list ap;
+	int i, rc;
+
+	*out = 0;
+	s = store_prepare(st, sql, &q, errstr);
+	if (s != STORE_OK)
+		return s;
+	va_start(ap, n);
+	for (i = 1; i <= n; i++)
+		sqlite3_bind_int64(q, i, va_arg(ap, int64_t));
+	va_end(ap);
+	rc = sqlite3_step(q);
+	if (rc == SQLITE_ROW)
+		*out = sqlite3_column_int64(q, 0);
+	else if (rc != SQLITE_DONE)
+		s = store_sqlfail(st, errstr, "reading the send queue");
+	sqlite3_finalize(q);
+	return s;
+}
+
+/* ---- Filling -------------------------------------------------------------- */
+
+struct fill {
+	struct store *st;
+	sqlite3_stmt *ins;
+	int64_t campaign, now, count;
+	int rc; /* of the last failed step */
+};
+
+static int fill_one(const struct store_recipient *r, void *arg)
+{
+	struct fill *f = arg;
+
+	sqlite3_bind_int64(f->ins, 2, r->id);
+	sqlite3_bind_text(f->ins, 3, r->email, -1, SQLITE_STATIC);
+	sqlite3_bind_text(f->ins, 4, r->domain, -1, SQLITE_STATIC);
+	f->rc = sqlite3_step(f->ins);
+	sqlite3_reset(f->ins);
+	if (f->rc != SQLITE_DONE)
+		return 1;
+	f->count += sqlite3_changes(f->st->db);
+	return 0;
+}
+
+enum store_status store_queue_fill(struct store *st, int64_t campaign, int64_t *count,
+				   char **errstr)
+{
+	enum store_status s;
+	sqlite3_stmt *q = NULL;
+	struct fill f = {st, NULL, campaign, (int64_t)time(NULL), 0, SQLITE_DONE};
+	char *list = NULL, *segment = NULL, *seglist = NULL, *expr = NULL, *name = NULL;
+	char details[64];
+	int64_t filled = 0;
+
+	*count = 0;
+	s = store_require(st, STORE_PERM_CAMPAIGNS_SEND, "campaign.queue", errstr);
+	if (s != STORE_OK)
+		return s;
+	s = store_begin(st);
+	if (s != STORE_OK)
+		return store_sqlfail(st, errstr, "fixing the recipients");
+	s = store_prepare(st, "SELECT list, segment, filled, name FROM campaigns WHERE id = ?", &q,
+			  errstr);
+	if (s != STORE_OK)
+		goto done;
+	sqlite3_bind_int64(q, 1, campaign);
+	if (sqlite3_step(q) != SQLITE_ROW) {
+		s = store_fail(errstr, STORE_ENOTFOUND, "there is no campaign number %lld",
+			       (long long)campaign);
+		goto done;
+	}
+	list = strdup((const char *)sqlite3_column_text(q, 0));
+	if (sqlite3_column_type(q, 1) != SQLITE_NULL)
+		segment = strdup((const char *)sqlite3_column_text(q, 1));
+	filled = sqlite3_column_int64(q, 2);
+	name = strdup((const char *)sqlite3_column_text(q, 3));
+	sqlite3_finalize(q);
+	q = NULL;
+	if (list == NULL || name == NULL) {
+		s = STORE_ENOMEM;
+		goto done;
+	}
+	if (filled != 0) {
+		s = query_int(st, "SELECT count(*) FROM queue WHERE campaign = ?", count, errstr, 1,
+			      campaign);
+		goto done;
+	}
+	if (segment != NULL)
+		s = store_segment_get(st, segment, &seglist, &expr, errstr);
+	if (s == STORE_OK)
+		s = store_prepare(
+		    st,
+		    "INSERT OR IGNORE INTO queue (campaign, subscriber, email, domain,"
+		    " updated) VALUES (?1, ?2, ?3, ?4, ?5)",
+		    &f.ins, errstr);
+	if (s != STORE_OK)
+		goto done;
+	sqlite3_bind_int64(f.ins, 1, campaign);
+	sqlite3_bind_int64(f.ins, 5, f.now);
+	s = store_segment_recipients(st, list, expr, fill_one, &f, errstr);
+	if (s == STORE_OK && f.rc != SQLITE_DONE)
+		s = store_sqlfail(st, errstr, "fixing the recipients");
+	if (s == STORE_OK)
+		s = query_int(st, "UPDATE campaigns SET filled = ?2 WHERE id = ?1", &filled, errstr,
+			      2, campaign, f.now);
+	if (s == STORE_OK) {
+		*count = f.count;
+		snprintf(details, sizeof(details), "%lld recipients", (long long)f.count);
+		s = store_audit(st, "campaign.queue", name, "ok", details);
+	}
+done:
+	sqlite3_finalize(q);
+	sqlite3_finalize(f.ins);
+	free(list);
+	free(segment);
+	free(seglist);
+	free(expr);
+	free(name);
+	if (s == STORE_OK)
+		return store_commit(st);
+	store_rollback(st);
+	return s;
+}
+
+/* ---- Claiming -------------------------------------------------------------- */
+
+struct claimed {
+	int64_t id;
+	int prev; /* the state it was claimed from */
+};
+
+#define EXCLUDE_MAX 500
+
+/*
+ * The rows to claim: of one state, due, not of an excluded domain. The
+ * claim index keeps queued rows in subscriber order, which mixes domains.
+ */
+static enum store_status prepare_pick(struct store *st, const char *const *exclude,
+				      sqlite3_stmt **q, char **errstr)
+{
+	char sql[160 + 6 * EXCLUDE_MAX];
+	size_t n = 0, len;
+	int i;
+
+	while (exclude != NULL && exclude[n] != NULL)
+		n++;
+	if (n > EXCLUDE_MAX)
+		return store_fail(errstr, STORE_EUSAGE, "at most %d domains can be left out",
+				  EXCLUDE_MAX);
+	len = (size_t)snprintf(sql, sizeof(sql),
+			       "SELECT subscriber, state FROM queue WHERE campaign = ?1"
+			       " AND state = ?2 AND next_try <= ?3");
+	for (i = 0; i < (int)n; i++)
+		len += (size_t)snprintf(sql + len, sizeof(sql) - len, "%s?%d",
+					i ? "," : " AND domain NOT IN (", 5 + i);
+	snprintf(sql + len, sizeof(sql) - len, "%s LIMIT ?4", n ? ")" : "");
+	return store_prepare(st, sql, q, errstr);
+}
+
+/*
+ * Is the person still to be mailed: active, on the list, not suppressed by
+ * flag, address hash or domain? Whoever left since the queue was fixed is
+ * not sent to.
+ */
+static enum store_status still_wanted(struct store *st, sqlite3_stmt *chk, sqlite3_stmt *supp,
+				      int64_t id, bool *ok)
+{
+	char h[65];
+	int rc;
+
+	*ok = false;
+	sqlite3_bind_int64(chk, 2, id);
+	rc = sqlite3_step(chk);
+	if (rc == SQLITE_ROW && sqlite3_column_int(chk, 0) == 1) {
+		store_address_hash(st, (const char *)sqlite3_column_text(chk, 1), h);
+		sqlite3_bind_text(supp, 1, h, -1, SQLITE_TRANSIENT);
+		*ok = sqlite3_step(supp) != SQLITE_ROW;
+		sqlite3_reset(supp);
+	}
+	sqlite3_reset(chk);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? STORE_OK : STORE_EIO;
+}
+
+/* In one transaction: picks up to max rows and marks them in flight (or failed, when not wanted).
+ */
+static enum store_status claim_rows(struct store *st, int64_t campaign, time_t now, int max,
+				    const char *const *exclude, struct claimed *rows, int *n,
+				    char **errstr)
+{
+	enum store_status s;
+	sqlite3_stmt *pick = NULL, *chk = NULL, *supp = NULL, *mark = NULL;
+	int pass, got, i, rc;
+	bool ok;
+
+	*n = 0;
+	s = prepare_pick(st, exclude, &pick, errstr);
+	if (s == STORE_OK)
+		s = store_prepare(
+		    st,
+		    "SELECT s.status = 'active' AND s.suppressed = 0"
+		    " AND EXISTS (SELECT 1 FROM memberships m WHERE m.subscriber = s.id"
+		    "  AND m.list = c.list AND m.status = 'active')"
+		    " AND s.domain NOT IN (SELECT value FROM suppressions"
+		    "  WHERE kind = 'domain'), q.email"
+		    " FROM queue q JOIN campaigns c ON c.id = q.campaign"
+		    " JOIN subscribers s ON s.id = q.subscriber"
+		    " WHERE q.campaign = ?1 AND q.subscriber = ?2",
+		    &chk, errstr);
+	if (s == STORE_OK)
+		s = store_prepare(st, "SELECT 1 FROM suppressions WHERE value = ?", &supp, errstr);
+	if (s == STORE_OK)
+		s = store_prepare(
+		    st,
+		    "UPDATE queue SET state = ?3, updated = ?4,"
+		    " attempts = attempts + (?3 = 1),"
+		    " reply = CASE ?3 WHEN 1 THEN reply ELSE"
+		    " 'not sent: unsubscribed or suppressed after the queue was fixed' END"
+		    " WHERE campaign = ?1 AND subscriber = ?2",
+		    &mark, errstr);
+	if (s != STORE_OK)
+		goto done;
+	sqlite3_bind_int64(pick, 1, campaign);
+	sqlite3_bind_int64(pick, 3, (sqlite3_int64)now);
+	for (i = 0; exclude != NULL && exclude[i] != NULL; i++)
+		sqlite3_bind_text(pick, 5 + i, exclude[i], -1, SQLITE_STATIC);
+	sqlite3_bind_int64(chk, 1, campaign);
+	sqlite3_bind_int64(mark, 1, campaign);
+	sqlite3_bind_int64(mark, 4, (sqlite3_int64)now);
+	/* Deferred rows whose time has come first, then queued ones. */
+	for (pass = 0; pass < 2 && s == STORE_OK && *n < max; pass++) {
+		sqlite3_bind_int(pick, 2, pass == 0 ? STORE_RCPT_DEFERRED : STORE_RCPT_QUEUED);
+		do {
+			int from = *n;
+
+			sqlite3_bind_int(pick, 4, max - *n);
+			got = 0;
+			while ((rc = sqlite3_step(pick)) == SQLITE_ROW) {
+				rows[*n + got].id = sqlite3_column_int64(pick, 0);
+				rows[*n + got].prev = sqlite3_column_int(pick, 1);
+				got++;
+			}
+			sqlite3_reset(pick);
+			if (rc != SQLITE_DONE) {
+				s = store_sqlfail(st, errstr, "claiming recipients");
+				break;
+			}
+			for (i = from; i < from + got && s == STORE_OK; i++) {
+				s = still_wanted(st, chk, supp, rows[i].id, &ok);
+				if (s != STORE_OK) {
+					s = store_sqlfail(st, errstr, "claiming recipients");
+					break;
+				}
+				sqlite3_bind_int64(mark, 2, rows[i].id);
+				sqlite3_bind_int(mark, 3,
+						 ok ? STORE_RCPT_INFLIGHT : STORE_RCPT_FAILED);
+				if (sqlite3_step(mark) != SQLITE_DONE)
+					s = store_sqlfail(st, errstr, "claiming recipients");
+				sqlite3_reset(mark);
+				if (ok)
+					rows[(*n)++] = rows[i];
+			}
+		} while (s == STORE_OK && got > 0 && *n < max);
+	}
+done:
+	sqlite3_finalize(pick);
+	sqlite3_finalize(chk);
+	sqlite3_finalize(supp);
+	sqlite3_finalize(mark);
+	return s;
+}
+
+/* Puts rows that were claimed but never handed out back as they were. */
+static enum store_status unclaim(struct store *st, int64_t campaign, const struct claimed *rows,
+				 int n, char **errstr)
+{
+	enum store_status s;
+	sqlite3_stmt *q = NULL;
+	int i;
+
+	if (n == 0)
+		return STORE_OK;
+	s = store_begin(st);
+	if (s == STORE_OK)
+		s = store_prepare(st,
+				  "UPDATE queue SET state = ?3, attempts = attempts - 1"
+				  " WHERE campaign = ?1 AND subscriber = ?2 AND state = 1",
+				  &q, errstr);
+	for (i = 0; i < n && s == STORE_OK; i++) {
+		sqlite3_bind_int64(q, 1, campaign);
+		sqlite3_bind_int64(q, 2, rows[i].id);
+		sqlite3_bind_int(q, 3, rows[i].prev);
+		if (sqlite3_step(q) != SQLITE_DONE)
+			s = store_sqlfail(st, errstr, "returning unsent recipients to the queue");
+		sqlite3_reset(q);
+	}
+	sqlite3_finalize(q);
+	if (s == STORE_OK)
+		return store_commit(st);
+	store_rollback(st);
+	return s;
+}
+
+/* Calls cb for each claimed row, with its address, name and attributes. */
+static enum store_status hand_out(struct store *st, int64_t campaign, const struct claimed *rows,
+				  int n, store_rcpt_cb cb, void *arg, int *handed, char **errstr)
+{
+	enum store_status s;
+	sqlite3_stmt *q = NULL;
+	struct store_rcpt r;
+	struct store_attr *attrs = NULL;
+	size_t nattrs = 0;
+	int i, rc;
+
+	*handed = 0;
+	s = store_prepare(st,
+			  "SELECT q.email, q.domain, q.attempts, s.name, s.attrs FROM queue q"
+			  " JOIN subscribers s ON s.id = q.subscriber"
+			  " WHERE q.campaign = ? AND q.subscriber = ?",
+			  &q, errstr);
+	if (s != STORE_OK)
+		return s;
+	sqlite3_bind_int64(q, 1, campaign);
+	for (i = 0; i < n; i++) {
+		sqlite3_bind_int64(q, 2, rows[i].id);
+		rc = sqlite3_step(q);
+		*handed = i + 1;
+		if (rc == SQLITE_DONE) { /* erased meanwhile: its row went with it */
+			sqlite3_reset(q);
+			continue;
+		}
+		if (rc != SQLITE_ROW) {
+			*handed = i;
+			s = store_sqlfail(st, errstr, "reading claimed recipients");
+			break;
+		}
+		s = attrs_decode(sqlite3_column_blob(q, 4), (size_t)sqlite3_column_bytes(q, 4),
+				 &attrs, &nattrs);
+		if (s != STORE_OK) {
+			*handed = i;
+			break;
+		}
+		r.subscriber = rows[i].id;
+		r.email = (const char *)sqlite3_column_text(q, 0);
+		r.domain = (const char *)sqlite3_column_text(q, 1);
+		r.attempts = sqlite3_column_int(q, 2);
+		r.name = (const char *)sqlite3_column_text(q, 3);
+		r.attrs = attrs;
+		r.nattrs = nattrs;
+		rc = cb(&r, arg);
+		attrs_array_free(attrs, nattrs);
+		attrs = NULL;
+		sqlite3_reset(q);
+		if (rc != 0)
+			break;
+	}
+	sqlite3_finalize(q);
+	return s;
+}
+
+enum store_status store_queue_claim(struct store *st, int64_t campaign, time_t now, int max,
+				    const char *const *exclude, store_rcpt_cb cb, void *arg,
+				    char **errstr)
+{
+	enum store_status s, s2;
+	struct claimed *rows;
+	int n = 0, handed = 0;
+
+	if (max <= 0)
+		return STORE_OK;
+	s = store_require(st, STORE_PERM_CAMPAIGNS_SEND, "campaign.claim", errstr);
+	if (s != STORE_OK)
+		return s;
+	rows = calloc((size_t)max, sizeof(*rows));
+	if (rows == NULL)
+		return STORE_ENOMEM;
+	s = store_begin(st);
+	if (s != STORE_OK) {
+		s = store_sqlfail(st, errstr, "claiming recipients");
+		goto done;
+	}
+	s = claim_rows(st, campaign, now, max, exclude, rows, &n, errstr);
+	if (s == STORE_OK)
+		s = store_commit(st);
+	else
+		store_rollback(st);
+	if (s != STORE_OK)
+		goto done;
+	/* Committed: from here on a crash leaves them in flight, never lost. */
+	s = hand_out(st, campaign, rows, n, cb, arg, &handed, errstr);
+	s2 = unclaim(st, campaign, rows + handed, n - handed, s == STORE_OK ? errstr : NULL);
+	if (s == STORE_OK)
+		s = s2;
+done:
+	free(rows);
+	return s;
+}
+
+/* ---- Outcomes --------------------------------------------------------------- */
+
+enum store_status store_queue_result(struct store *st, int64_t campaign, int64_t subscriber,
+				     enum store_rcpt_state state, const char *reply,
+				     const char *message_id, time_t next_try, char **errstr)
+{
+	enum store_status s;
+	sqlite3_stmt *q = NULL;
+	char now[21];
+
+	if (state != STORE_RCPT_SENT && state != STORE_RCPT_DEFERRED &&
+	    state != STORE_RCPT_FAILED && state != STORE_RCPT_QUEUED)
+		return store_fail(errstr, STORE_EUSAGE,
+				  "an outcome is sent, deferred, failed or queued, not %s",
+				  store_rcpt_state_name(state));
+	if (!store_can(st, STORE_PERM_CAMPAIGNS_SEND))
+		return store_require(st, STORE_PERM_CAMPAIGNS_SEND, "campaign.result", errstr);
+	s = store_begin(st);
+	if (s != STORE_OK)
+		return store_sqlfail(st, errstr, "recording an outcome");
+	s = store_prepare(st,
+			  "UPDATE queue SET state = ?3, reply = ?4,"
+			  " message_id = coalesce(?5, message_id), next_try = ?6, updated = ?7"
+			  " WHERE campaign = ?1 AND subscriber = ?2",
+			  &q, errstr);
+	if (s != STORE_OK)
+		goto done;
+	sqlite3_bind_int64(q, 1, campaign);
+	sqlite3_bind_int64(q, 2, subscriber);
+	sqlite3_bind_int(q, 3, state);
+	sqlite3_bind_text(q, 4, reply, -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 5, message_id, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(q, 6, state == STORE_RCPT_DEFERRED ? (sqlite3_int64)next_try : 0);
+	sqlite3_bind_int64(q, 7, (sqlite3_int64)time(NULL));
+	if (sqlite3_step(q) != SQLITE_DONE)
+		s = store_sqlfail(st, errstr, "recording an outcome");
+	else if (sqlite3_changes(st->db) == 0)
+		s = store_fail(errstr, STORE_ENOTFOUND,
+			       "recipient %lld is not in the queue of campaign %lld",
+			       (long long)subscriber, (long long)campaign);
+	sqlite3_finalize(q);
+	q = NULL;
+	if (s != STORE_OK || (state != STORE_RCPT_SENT && state != STORE_RCPT_FAILED))
+		goto done;
+	/* The person's history: what store_subscriber_event writes, naming the campaign. */
+	store_utc_now(now);
+	s = store_prepare(st,
+			  "INSERT INTO subscriber_events (subscriber, time, event, list, details)"
+			  " SELECT ?2, ?3, ?4, list, CASE WHEN ?5 IS NULL THEN name"
+			  " ELSE name || ': ' || ?5 END FROM campaigns WHERE id = ?1",
+			  &q, errstr);
+	if (s != STORE_OK)
+		goto done;
+	sqlite3_bind_int64(q, 1, campaign);
+	sqlite3_bind_int64(q, 2, subscriber);
+	sqlite3_bind_text(q, 3, now, -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 4, state == STORE_RCPT_SENT ? "sent" : "failed", -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 5, state == STORE_RCPT_FAILED ? reply : NULL, -1, SQLITE_STATIC);
+	if (sqlite3_step(q) != SQLITE_DONE)
+		s = store_sqlfail(st, errstr, "recording an outcome");
+done:
+	sqlite3_finalize(q);
+	if (s == STORE_OK)
+		return store_commit(st);
+	store_rollback(st);
+	return s;
+}
+
+enum store_status store_queue_recover(struct store *st, int64_t *uncertain, char **errstr)
+{
+	enum store_status s;
+	sqlite3_stmt *q = NULL;
+	char details[64];
+
+	*uncertain = 0;
+	s = store_require(st, STORE_PERM_CAMPAIGNS_SEND, "campaign.recover", errstr);
+	if (s != STORE_OK)
+		return s;
+	s = store_begin(st);
+	if (s != STORE_OK)
+		return store_sqlfail(st, errstr, "recovering the send queue");
+	s = store_prepare(st,
+			  "UPDATE queue SET state = 5, updated = ?"
+			  " WHERE campaign IN (SELECT id FROM campaigns) AND state = 1",
+			  &q, errstr);
+	if (s == STORE_OK) {
+		sqlite3_bind_int64(q, 1, (sqlite3_int64)time(NULL));
+		if (sqlite3_step(q) != SQLITE_DONE)
+			s = store_sqlfail(st, errstr, "recovering the send queue");
+		else
+			*uncertain = sqlite3_changes(st->db);
+		sqlite3_finalize(q);
+	}
+	if (s == STORE_OK && *uncertain > 0) {
+		snprintf(details, sizeof(details), "%lld in flight became uncertain",
+			 (long long)*uncertain);
+		s = store_audit(st, "campaign.recover", NULL, "ok", details);
+	}
+	if (s == STORE_OK)
+		return store_commit(st);
+	store_rollback(st);
+	return s;
+}
+
+enum store_status store_queue_retry(struct store *st, const char *name, unsigned states,
+				    int64_t *count, char **errstr)
+{
+	const unsigned allowed =
+	    1u << STORE_RCPT_FAILED | 1u << STORE_RCPT_DEFERRED | 1u << STORE_RCPT_UNCERTAIN;
+	enum store_status s;
+	sqlite3_stmt *q = NULL;
+	int64_t id = 0;
+	char details[96], cstate[16] = "";
+
+	*count = 0;
+	s = store_require(st, STORE_PERM_CAMPAIGNS_SEND, "campaign.retry", errstr);
+	if (s != STORE_OK)
+		return s;
+	if (states == 0 || (states & ~allowed) != 0)
+		return store_fail(
+		    errstr, STORE_EUSAGE,
+		    "say which recipients to retry: failed, deferred and/or uncertain");
+	s = store_begin(st);
+	if (s != STORE_OK)
+		return store_sqlfail(st, errstr, "retrying recipients");
+	s = store_prepare(st, "SELECT id, state FROM campaigns WHERE name = ?", &q, errstr);
+	if (s == STORE_OK) {
+		sqlite3_bind_text(q, 1, name, -1, SQLITE_STATIC);
+		if (sqlite3_step(q) == SQLITE_ROW) {
+			id = sqlite3_column_int64(q, 0);
+			snprintf(cstate, sizeof(cstate), "%s", sqlite3_column_text(q, 1));
+		} else {
+			s = store_fail(errstr, STORE_ENOTFOUND,
+				       "there is no campaign %s; see: hato campaign ls", name);
+		}
+		sqlite3_finalize(q);
+		q = NULL;
+	}
+	if (s == STORE_OK && strcmp(cstate, "cancelled") == 0)
+		s = store_fail(errstr, STORE_EINVAL,
+			       "campaign %s is cancelled; copy it to send it again", name);
+	if (s == STORE_OK)
+		s = store_prepare(
+		    st,
+		    "UPDATE queue SET state = 0, next_try = 0, updated = ?3"
+		    " WHERE campaign = ?1 AND state IN (3, 4, 5) AND (?2 >> state) & 1",
+		    &q, errstr);
+	if (s == STORE_OK) {
+		sqlite3_bind_int64(q, 1, id);
+		sqlite3_bind_int64(q, 2, states);
+		sqlite3_bind_int64(q, 3, (sqlite3_int64)time(NULL));
+		if (sqlite3_step(q) != SQLITE_DONE)
+			s = store_sqlfail(st, errstr, "retrying recipients");
+		else
+			*count = sqlite3_changes(st->db);
+		sqlite3_finalize(q);
+	}
+	/* A finished campaign with recipients to send again is sending again. */
+	if (s == STORE_OK && *count > 0 && strcmp(cstate, "sent") == 0)
+		s = query_int(
+		    st,
+		    "UPDATE campaigns SET state = 'sending', finished_at = 0, updated = ?2"
+		    " WHERE id = ?1",
+		    &id, errstr, 2, id, (int64_t)time(NULL));
+	if (s == STORE_OK) {
+		snprintf(details, sizeof(details), "%lld recipients (%s%s%s)", (long long)*count,
+			 states & 1u << STORE_RCPT_FAILED ? " failed" : "",
+			 states & 1u << STORE_RCPT_DEFERRED ? " deferred" : "",
+			 states & 1u << STORE_RCPT_UNCERTAIN ? " uncertain" : "");
+		s = store_audit(st, "campaign.retry", name, "ok", details);
+	}
+	if (s == STORE_OK)
+		return store_commit(st);
+	store_rollback(st);
+	return s;
+}
+
+/* ---- Counting ------------------------------------------------------------------ */
+
+enum store_status store_queue_stats(struct store *st, int64_t campaign,
+				    struct store_queue_stats *out, char **errstr)
+{
+	enum store_status s;
+	sqlite3_stmt *q = NULL;
+	int64_t next = 0;
+	int rc, k;
+
+	memset(out, 0, sizeof(*out));
+	s = store_require(st, STORE_PERM_CAMPAIGNS_READ, "campaign.status", errstr);
+	if (s == STORE_OK)
+		s = store_prepare(
+		    st, "SELECT state, count(*) FROM queue WHERE campaign = ? GROUP BY state", &q,
+		    errstr);
+	if (s != STORE_OK)
+		return s;
+	sqlite3_bind_int64(q, 1, campaign);
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		k = sqlite3_column_int(q, 0);
+		if (k >= 0 && k < STORE_RCPT_NSTATES)
+			out->count[k] = sqlite3_column_int64(q, 1);
+		out->total += sqlite3_column_int64(q, 1);
+	}
+	sqlite3_finalize(q);
+	if (rc != SQLITE_DONE)
+		return store_sqlfail(st, errstr, "counting the send queue");
+	s = query_int(st,
+		      "SELECT count(*) FROM queue WHERE state = 2 AND updated >= ?2"
+		      " AND campaign = ?1",
+		      &out->sent_last_minute, errstr, 2, campaign, (int64_t)time(NULL) - 60);
+	if (s == STORE_OK)
+		s = query_int(st,
+			      "SELECT min(next_try) FROM queue WHERE campaign = ? AND state = 3",
+			      &next, errstr, 1, campaign);
+	out->next_retry = (time_t)next;
+	return s;
+}
+
+enum store_status store_sent_since(struct store *st, time_t t, int64_t *count, char **errstr)
+{
+	enum store_status s;
+
+	*count = 0;
+	s = store_require(st, STORE_PERM_CAMPAIGNS_READ, "campaign.status", errstr);
+	if (s != STORE_OK)
+		return s;
+	return query_int(st, "SELECT count(*) FROM queue WHERE state = 2 AND updated >= ?", count,
+			 errstr, 1, (int64_t)t);
+}
+
+enum store_status store_queue_errors(struct store *st, int64_t campaign, int max,
+				     store_rcpt_error_cb cb, void *arg, char **errstr)
+{
+	enum store_status s;
+	sqlite3_stmt *q = NULL;
+	struct store_rcpt_error e;
+	char *masked, when[21];
+	time_t t;
+	struct tm tm;
+	int rc;
+
+	s = store_require(st, STORE_PERM_CAMPAIGNS_READ, "campaign.status", errstr);
+	if (s == STORE_OK)
+		s = store_prepare(st,
+				  "SELECT email, state, reply, updated FROM queue"
+				  " WHERE campaign = ? AND state IN (3, 4)"
+				  " ORDER BY updated DESC, subscriber DESC LIMIT ?",
+				  &q, errstr);
+	if (s != STORE_OK)
+		return s;
+	sqlite3_bind_int64(q, 1, campaign);
+	sqlite3_bind_int(q, 2, max);
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		masked = store_mask_address(st, (const char *)sqlite3_column_text(q, 0));
+		if (masked == NULL) {
+			s = STORE_ENOMEM;
+			break;
+		}
+		t = (time_t)sqlite3_column_int64(q, 3);
+		gmtime_r(&t, &tm);
+		strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
+		e.email = masked;
+		e.state = store_rcpt_state_name((enum store_rcpt_state)sqlite3_column_int(q, 1));
+		e.reply = (const char *)sqlite3_column_text(q, 2);
+		e.time = when;
+		rc = cb(&e, arg);
+		free(masked);
+		if (rc != 0) {
+			rc = SQLITE_DONE;
+			break;
+		}
+	}
+	if (s == STORE_OK && rc != SQLITE_DONE)
+		s = store_sqlfail(st, errstr, "listing recent errors");
+	sqlite3_finalize(q);
+	return s;
+}

@@ -1,0 +1,362 @@
+/*
+ * store/segment_sql.c: segments saved, counted and walked; the SQL functions
+ * that compiled segments call.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "store/subscribers_private.h"
+
+/* ---- SQL functions ------------------------------------------------------ */
+
+/* hato_attr(blob, key): the attribute's value, or NULL. */
+static void fn_attr(sqlite3_context *cx, int argc, sqlite3_value **argv)
+{
+	const unsigned char *blob = sqlite3_value_blob(argv[0]);
+	int n = sqlite3_value_bytes(argv[0]);
+	const char *key = (const char *)sqlite3_value_text(argv[1]);
+	int kl = sqlite3_value_bytes(argv[1]);
+	const char *v;
+	size_t vl;
+
+	(void)argc;
+	if (blob == NULL || key == NULL)
+		return;
+	if (attrs_find(blob, (size_t)n, key, (size_t)kl, &v, &vl))
+		sqlite3_result_text(cx, v, (int)vl, SQLITE_TRANSIENT);
+}
+
+/* hato_num(text): the number it spells, or NULL. */
+static void fn_num(sqlite3_context *cx, int argc, sqlite3_value **argv)
+{
+	const char *t = (const char *)sqlite3_value_text(argv[0]);
+	char *end;
+	double d;
+
+	(void)argc;
+	if (t == NULL || *t == '\0')
+		return;
+	d = strtod(t, &end);
+	while (*end == ' ')
+		end++;
+	if (*end == '\0')
+		sqlite3_result_double(cx, d);
+}
+
+static void fn_text(sqlite3_context *cx, sqlite3_value **argv, int how)
+{
+	const char *h = (const char *)sqlite3_value_text(argv[0]);
+	const char *n = (const char *)sqlite3_value_text(argv[1]);
+	size_t hl, nl;
+	int r = 0;
+
+	if (h != NULL && n != NULL) {
+		hl = (size_t)sqlite3_value_bytes(argv[0]);
+		nl = (size_t)sqlite3_value_bytes(argv[1]);
+		if (how == 0)
+			r = memmem(h, hl, n, nl) != NULL;
+		else if (nl <= hl)
+			r = memcmp(how == 1 ? h : h + hl - nl, n, nl) == 0;
+	}
+	sqlite3_result_int(cx, r);
+}
+
+static void fn_contains(sqlite3_context *cx, int argc, sqlite3_value **argv)
+{
+	(void)argc;
+	fn_text(cx, argv, 0);
+}
+
+static void fn_starts(sqlite3_context *cx, int argc, sqlite3_value **argv)
+{
+	(void)argc;
+	fn_text(cx, argv, 1);
+}
+
+static void fn_ends(sqlite3_context *cx, int argc, sqlite3_value **argv)
+{
+	(void)argc;
+	fn_text(cx, argv, 2);
+}
+
+enum store_status store_sql_functions(struct store *st, char **errstr)
+{
+	static const struct {
+		const char *name;
+		int n;
+		void (*fn)(sqlite3_context *, int, sqlite3_value **);
+	} fns[] = {
+		{"hato_attr", 2, fn_attr},	   {"hato_num", 1, fn_num},
+		{"hato_contains", 2, fn_contains}, {"hato_starts", 2, fn_starts},
+		{"hato_ends", 2, fn_ends},
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(fns) / sizeof(fns[0]); i++)
+		if (sqlite3_create_function(st->db, fns[i].name, fns[i].n,
+					    SQLITE_UTF8 | SQLITE_DETERMINISTIC, NULL, fns[i].fn,
+					    NULL, NULL) != SQLITE_OK)
+			return store_sqlfail(st, errstr, "setting up segments");
+	return STORE_OK;
+}
+
+/* ---- Evaluating --------------------------------------------------------- */
+
+#define RECIPIENTS                                                                          \
+	" FROM subscribers s CROSS JOIN memberships m"                                      \
+	" ON m.subscriber = s.id AND m.list = ?"                                            \
+	" WHERE m.status = 'active' AND s.status = 'active'"                                \
+	" AND s.suppressed = 0"                                                              \
+	" AND s.domain NOT IN (SELECT value FROM suppressions WHERE kind = 'domain') AND "
+
+static enum store_status prepare_segment(struct store *st, const char *select, const char *tail,
+					 const char *list, const char *expr, sqlite3_stmt **q,
+					 char **errstr)
+{
+	struct seg_sql c;
+	enum store_status s;
+	char *sql = NULL;
+	size_t n, i;
+
+	*q = NULL;
+	s = store_list_check(st, list, errstr);
+	if (s == STORE_OK)
+		s = store_sql_functions(st, errstr);
+	if (s == STORE_OK)
+		s = segment_compile(expr, time(NULL), &c, errstr);
+	if (s != STORE_OK)
+		return s;
+	n = strlen(select) + strlen(RECIPIENTS) + strlen(c.where) + strlen(tail) + 1;
+	sql = malloc(n);
+	if (sql == NULL) {
+		s = STORE_ENOMEM;
+		goto done;
+	}
+	snprintf(sql, n, "%s%s%s%s", select, RECIPIENTS, c.where, tail);
+	s = store_prepare(st, sql, q, errstr);
+	if (s != STORE_OK)
+		goto done;
+	sqlite3_bind_text(*q, 1, list, -1, SQLITE_TRANSIENT);
+	for (i = 0; i < c.nbinds; i++) {
+		int k = (int)i + 2;
+		if (c.binds[i].type == SEG_TEXT)
+			sqlite3_bind_text(*q, k, c.binds[i].text, -1, SQLITE_TRANSIENT);
+		else if (c.binds[i].type == SEG_INT)
+			sqlite3_bind_int64(*q, k, c.binds[i].i);
+		else
+			sqlite3_bind_double(*q, k, c.binds[i].r);
+	}
+done:
+	free(sql);
+	segment_sql_free(&c);
+	return s;
+}
+
+enum store_status store_segment_count(struct store *st, const char *list, const char *expr,
+				      int64_t *count, char **errstr)
+{
+	enum store_status s;
+	sqlite3_stmt *q = NULL;
+	int rc;
+
+	*count = 0;
+	/* A count reveals nobody: whoever may see campaigns may see their audience's size. */
+	s = store_can(st, STORE_PERM_CAMPAIGNS_READ)
+		    ? STORE_OK
+		    : store_require(st, STORE_PERM_SUBSCRIBERS_READ, "segment.count", errstr);
+	if (s == STORE_OK)
+		s = prepare_segment(st, "SELECT count(*)", "", list, expr, &q, errstr);
+	if (s != STORE_OK)
+		return s;
+	rc = sqlite3_step(q);
+	if (rc == SQLITE_ROW)
+		*count = sqlite3_column_int64(q, 0);
+	else
+		s = store_sqlfail(st, errstr, "counting a segment");
+	sqlite3_finalize(q);
+	return s;
+}
+
+enum store_status store_segment_recipients(struct store *st, const char *list, const char *expr,
+					   store_recipient_cb cb, void *arg, char **errstr)
+{
+	enum store_status s;
+	sqlite3_stmt *q = NULL, *supp = NULL;
+	struct store_recipient r;
+	struct store_attr *attrs = NULL;
+	size_t nattrs = 0;
+	char h[65];
+	int rc;
+
+	s = store_require(st, STORE_PERM_SUBSCRIBERS_READ, "segment.recipients", errstr);
+	if (s == STORE_OK)
+		s = prepare_segment(st, "SELECT s.id, s.email, s.name, s.domain, s.attrs",
+				    " ORDER BY s.id", list, expr, &q, errstr);
+	if (s == STORE_OK)
+		s = store_prepare(st, "SELECT 1 FROM suppressions WHERE value = ?", &supp, errstr);
+	if (s != STORE_OK)
+		goto done;
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		r.id = sqlite3_column_int64(q, 0);
+		r.email = (const char *)sqlite3_column_text(q, 1);
+		r.name = (const char *)sqlite3_column_text(q, 2);
+		r.domain = (const char *)sqlite3_column_text(q, 3);
+		/* The flag mirrors the hash list; check the hash once more all the same. */
+		store_address_hash(st, r.email, h);
+		sqlite3_bind_text(supp, 1, h, -1, SQLITE_STATIC);
+		rc = sqlite3_step(supp);
+		sqlite3_reset(supp);
+		if (rc == SQLITE_ROW)
+			continue;
+		s = attrs_decode(sqlite3_column_blob(q, 4), (size_t)sqlite3_column_bytes(q, 4),
+				 &attrs, &nattrs);
+		if (s != STORE_OK)
+			break;
+		r.attrs = attrs;
+		r.nattrs = nattrs;
+		rc = cb(&r, arg);
+		attrs_array_free(attrs, nattrs);
+		attrs = NULL;
+		if (rc != 0) {
+			rc = SQLITE_DONE;
+			break;
+		}
+	}
+	if (s == STORE_OK && rc != SQLITE_DONE)
+		s = store_sqlfail(st, errstr, "walking a segment");
+done:
+	sqlite3_finalize(q);
+	sqlite3_finalize(supp);
+	return s;
+}
+
+/* ---- Saved segments ----------------------------------------------------- */
+
+enum store_status store_segment_add(struct store *st, const char *name, const char *list,
+				    const char *expr, char **errstr)
+{
+	enum store_status s;
+	sqlite3_stmt *q = NULL;
+	char now[21];
+
+	s = store_require(st, STORE_PERM_SEGMENTS, "segment.add", errstr);
+	if (s == STORE_OK)
+		s = store_name_check("segment", name, errstr);
+	if (s == STORE_OK)
+		s = store_segment_check(expr, errstr);
+	if (s != STORE_OK)
+		return s;
+	store_utc_now(now);
+	s = store_begin(st);
+	if (s != STORE_OK)
+		return store_sqlfail(st, errstr, "adding a segment");
+	s = store_list_check(st, list, errstr);
+	if (s == STORE_OK)
+		s = store_prepare(st,
+				  "INSERT INTO segments (name, list, expr, created, by)"
+				  " VALUES (?,?,?,?,?)",
+				  &q, errstr);
+	if (s == STORE_OK) {
+		sqlite3_bind_text(q, 1, name, -1, SQLITE_STATIC);
+		sqlite3_bind_text(q, 2, list, -1, SQLITE_STATIC);
+		sqlite3_bind_text(q, 3, expr, -1, SQLITE_STATIC);
+		sqlite3_bind_text(q, 4, now, -1, SQLITE_STATIC);
+		sqlite3_bind_text(q, 5, store_user(st), -1, SQLITE_STATIC);
+		if (sqlite3_step(q) != SQLITE_DONE)
+			s = (sqlite3_errcode(st->db) & 0xff) == SQLITE_CONSTRAINT
+				    ? store_fail(errstr, STORE_EEXIST, "the segment %s exists already",
+						 name)
+				    : store_sqlfail(st, errstr, "adding a segment");
+		sqlite3_finalize(q);
+	}
+	if (s == STORE_OK)
+		s = store_audit(st, "segment.add", name, "ok", list);
+	if (s == STORE_OK)
+		return store_commit(st);
+	store_rollback(st);
+	return s;
+}
+
+enum store_status store_segment_rm(struct store *st, const char *name, char **errstr)
+{
+	enum store_status s;
+	sqlite3_stmt *q = NULL;
+
+	s = store_require(st, STORE_PERM_SEGMENTS, "segment.rm", errstr);
+	if (s == STORE_OK)
+		s = store_prepare(st, "DELETE FROM segments WHERE name = ?", &q, errstr);
+	if (s != STORE_OK)
+		return s;
+	sqlite3_bind_text(q, 1, name, -1, SQLITE_STATIC);
+	if (sqlite3_step(q) != SQLITE_DONE)
+		s = store_sqlfail(st, errstr, "removing a segment");
+	else if (sqlite3_changes(st->db) == 0)
+		s = store_fail(errstr, STORE_ENOTFOUND, "there is no segment %s", name);
+	sqlite3_finalize(q);
+	if (s == STORE_OK)
+		s = store_audit(st, "segment.rm", name, "ok", NULL);
+	return s;
+}
+
+enum store_status store_segment_ls(struct store *st, store_segment_cb cb, void *arg,
+				   char **errstr)
+{
+	enum store_status s;
+	sqlite3_stmt *q = NULL;
+	struct store_segment_info x;
+	int rc;
+
+	s = store_require(st, STORE_PERM_SUBSCRIBERS_READ, "segment.ls", errstr);
+	if (s == STORE_OK)
+		s = store_prepare(st, "SELECT name, list, expr, created, by FROM segments ORDER BY name",
+				  &q, errstr);
+	if (s != STORE_OK)
+		return s;
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		x.name = (const char *)sqlite3_column_text(q, 0);
+		x.list = (const char *)sqlite3_column_text(q, 1);
+		x.expr = (const char *)sqlite3_column_text(q, 2);
+		x.created = (const char *)sqlite3_column_text(q, 3);
+		x.by = (const char *)sqlite3_column_text(q, 4);
+		if (cb(&x, arg) != 0) {
+			rc = SQLITE_DONE;
+			break;
+		}
+	}
+	sqlite3_finalize(q);
+	return rc == SQLITE_DONE ? STORE_OK : store_sqlfail(st, errstr, "listing segments");
+}
+
+enum store_status store_segment_get(struct store *st, const char *name, char **list,
+				    char **expr, char **errstr)
+{
+	enum store_status s;
+	sqlite3_stmt *q = NULL;
+	int rc;
+
+	*list = *expr = NULL;
+	s = store_prepare(st, "SELECT list, expr FROM segments WHERE name = ?", &q, errstr);
+	if (s != STORE_OK)
+		return s;
+	sqlite3_bind_text(q, 1, name, -1, SQLITE_STATIC);
+	rc = sqlite3_step(q);
+	if (rc == SQLITE_ROW) {
+		*list = strdup((const char *)sqlite3_column_text(q, 0));
+		*expr = strdup((const char *)sqlite3_column_text(q, 1));
+		if (*list == NULL || *expr == NULL) {
+			free(*list);
+			free(*expr);
+			*list = *expr = NULL;
+			s = STORE_ENOMEM;
+		}
+	} else {
+		s = rc == SQLITE_DONE ? store_fail(errstr, STORE_ENOTFOUND,
+						   "there is no segment %s; see: hato segment ls",
+						   name)
+				      : store_sqlfail(st, errstr, "reading a segment");
+	}
+	sqlite3_finalize(q);
+	return s;
+}

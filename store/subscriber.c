@@ -1,0 +1,779 @@
+/*
+ * store/subscriber.c: subscribers, their attributes, consent and history.
+ */
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "store/subscribers_private.h"
+
+/* ---- The attribute blob ------------------------------------------------ */
+
+static int put_varint(struct attrs_buf *b, size_t v)
+{
+	do {
+		if (b->n == b->cap) {
+			size_t cap = b->cap ? b->cap * 2 : 128;
+			unsigned char *p = realloc(b->p, cap);
+			if (p == NULL)
+				return -1;
+			b->p = p;
+			b->cap = cap;
+		}
+		b->p[b->n++] = (unsigned char)((v & 0x7f) | (v > 0x7f ? 0x80 : 0));
+		v >>= 7;
+	} while (v > 0);
+	return 0;
+}
+
+static int put_bytes(struct attrs_buf *b, const char *s, size_t n)
+{
+	if (put_varint(b, n) != 0)
+		return -1;
+	if (b->n + n > b->cap) {
+		size_t cap = b->cap;
+		unsigned char *p;
+		while (cap < b->n + n)
+			cap *= 2;
+		p = realloc(b->p, cap);
+		if (p == NULL)
+			return -1;
+		b->p = p;
+		b->cap = cap;
+	}
+	if (n > 0)
+		memcpy(b->p + b->n, s, n);
+	b->n += n;
+	return 0;
+}
+
+int attrs_put(struct attrs_buf *b, const char *k, size_t kl, const char *v, size_t vl)
+{
+	if (put_bytes(b, k, kl) != 0 || put_bytes(b, v, vl) != 0)
+		return -1;
+	return 0;
+}
+
+static int get_varint(const unsigned char *p, size_t n, size_t *pos, size_t *v)
+{
+	size_t x = 0;
+	int shift = 0;
+
+	while (*pos < n && shift < 35) {
+		unsigned char c = p[(*pos)++];
+		x |= (size_t)(c & 0x7f) << shift;
+		if (!(c & 0x80)) {
+			*v = x;
+			return 0;
+		}
+		shift += 7;
+	}
+	return -1;
+}
+
+int attrs_next(const unsigned char *p, size_t n, size_t *pos, const char **k, size_t *kl,
+	       const char **v, size_t *vl)
+{
+	if (*pos >= n)
+		return 0;
+	if (get_varint(p, n, pos, kl) != 0 || *kl > n - *pos)
+		return -1;
+	*k = (const char *)p + *pos;
+	*pos += *kl;
+	if (get_varint(p, n, pos, vl) != 0 || *vl > n - *pos)
+		return -1;
+	*v = (const char *)p + *pos;
+	*pos += *vl;
+	return 1;
+}
+
+int attrs_find(const unsigned char *p, size_t n, const char *key, size_t kl, const char **v,
+	       size_t *vl)
+{
+	size_t pos = 0, l;
+	const char *k;
+
+	while (attrs_next(p, n, &pos, &k, &l, v, vl) == 1)
+		if (l == kl && memcmp(k, key, kl) == 0)
+			return 1;
+	return 0;
+}
+
+int attrs_merge(struct attrs_buf *out, const unsigned char *old, size_t on,
+		const unsigned char *nw, size_t nn)
+{
+	size_t pos = 0, kl, vl, vl2;
+	const char *k, *v, *v2;
+
+	while (attrs_next(old, on, &pos, &k, &kl, &v, &vl) == 1) {
+		if (attrs_find(nw, nn, k, kl, &v2, &vl2)) {
+			v = v2;
+			vl = vl2;
+		}
+		if (attrs_put(out, k, kl, v, vl) != 0)
+			return -1;
+	}
+	pos = 0;
+	while (attrs_next(nw, nn, &pos, &k, &kl, &v, &vl) == 1)
+		if (!attrs_find(old, on, k, kl, &v2, &vl2) && attrs_put(out, k, kl, v, vl) != 0)
+			return -1;
+	return 0;
+}
+
+void attrs_free(struct attrs_buf *b)
+{
+	free(b->p);
+	b->p = NULL;
+	b->n = b->cap = 0;
+}
+
+void attrs_array_free(struct store_attr *a, size_t n)
+{
+	size_t i;
+
+	for (i = 0; a != NULL && i < n; i++) {
+		free((char *)a[i].key);
+		free((char *)a[i].value);
+	}
+	free(a);
+}
+
+enum store_status attrs_decode(const unsigned char *p, size_t n, struct store_attr **out,
+			       size_t *nout)
+{
+	size_t pos = 0, kl, vl, cnt = 0, i = 0;
+	const char *k, *v;
+	struct store_attr *a;
+
+	*out = NULL;
+	*nout = 0;
+	while (attrs_next(p, n, &pos, &k, &kl, &v, &vl) == 1)
+		cnt++;
+	if (cnt == 0)
+		return STORE_OK;
+	a = calloc(cnt, sizeof(*a));
+	if (a == NULL)
+		return STORE_ENOMEM;
+	pos = 0;
+	while (i < cnt && attrs_next(p, n, &pos, &k, &kl, &v, &vl) == 1) {
+		a[i].key = strndup(k, kl);
+		a[i].value = strndup(v, vl);
+		i++;
+		if (a[i - 1].key == NULL || a[i - 1].value == NULL) {
+			attrs_array_free(a, i);
+			return STORE_ENOMEM;
+		}
+	}
+	*out = a;
+	*nout = cnt;
+	return STORE_OK;
+}
+
+/* ---- Helpers ----------------------------------------------------------- */
+
+int store_iso_norm(const char *in, size_t len, char out[21], time_t *t)
+{
+	char buf[40];
+	struct tm tm;
+	int y, mo, d, h = 0, mi = 0, s = 0, n = 0, oh = 0, om = 0, sign = 0;
+	const char *rest;
+	time_t v;
+
+	if (len == 0 || len >= sizeof(buf))
+		return -1;
+	memcpy(buf, in, len);
+	buf[len] = '\0';
+	if (sscanf(buf, "%4d-%2d-%2d%n", &y, &mo, &d, &n) != 3 || n != 10)
+		return -1;
+	rest = buf + 10;
+	if (*rest == 'T' || *rest == ' ') {
+		n = 0;
+		if (sscanf(rest + 1, "%2d:%2d%n", &h, &mi, &n) != 2 || n != 5)
+			return -1;
+		rest += 6;
+		if (*rest == ':') {
+			n = 0;
+			if (sscanf(rest + 1, "%2d%n", &s, &n) != 1 || n != 2)
+				return -1;
+			rest += 3;
+		}
+		if (*rest == 'Z') {
+			rest++;
+		} else if (*rest == '+' || *rest == '-') {
+			sign = *rest == '+' ? 1 : -1;
+			n = 0;
+			if (sscanf(rest + 1, "%2d:%2d%n", &oh, &om, &n) != 2 || n != 5)
+				return -1;
+			rest += 6;
+		}
+	}
+	if (*rest != '\0' || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 ||
+	    s > 60 || oh > 23 || om > 59 || y < 1970 || y > 9999)
+		return -1;
+	memset(&tm, 0, sizeof(tm));
+	tm.tm_year = y - 1900;
+	tm.tm_mon = mo - 1;
+	tm.tm_mday = d;
+	tm.tm_hour = h;
+	tm.tm_min = mi;
+	tm.tm_sec = s;
+	v = timegm(&tm);
+	if (tm.tm_mday != d)
+		return -1; /* 2026-02-31 */
+	v -= sign * (oh * 3600 + om * 60);
+	if (t != NULL)
+		*t = v;
+	gmtime_r(&v, &tm);
+	strftime(out, 21, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	return 0;
+}
+
+enum store_status subscriber_norm(const char *in, char out[STORE_ADDRESS_MAX + 1],
+				  char **errstr)
+{
+	const char *why = NULL;
+
+	if (store_address_normalise(in, strlen(in), out, &why) != STORE_OK)
+		return store_fail(errstr, STORE_EINVAL, "not a valid address: %s", why);
+	return STORE_OK;
+}
+
+int64_t subscriber_key_from_hash(const char hash[65])
+{
+	uint64_t v = 0;
+	int i;
+
+	for (i = 0; i < 16; i++) {
+		char c = hash[i];
+		v = (v << 4) | (uint64_t)(c <= '9' ? c - '0' : c - 'a' + 10);
+	}
+	return (int64_t)v;
+}
+
+int64_t subscriber_key(const struct store *st, const char *address)
+{
+	char h[65];
+
+	store_address_hash(st, address, h);
+	return subscriber_key_from_hash(h);
+}
+
+enum store_status subscriber_ids(struct store *st, int64_t take, int64_t *first, char **errstr)
+{
+	sqlite3_stmt *q = NULL;
+	enum store_status s;
+
+	*first = 1;
+	s = store_prepare(st,
+			  "SELECT max(coalesce((SELECT value FROM sequences WHERE name = 'subscriber'),"
+			  " 0), coalesce((SELECT max(id) FROM subscribers), 0)) + 1",
+			  &q, errstr);
+	if (s != STORE_OK)
+		return s;
+	if (sqlite3_step(q) == SQLITE_ROW)
+		*first = sqlite3_column_int64(q, 0);
+	sqlite3_finalize(q);
+	if (take == 0)
+		return STORE_OK;
+	s = store_prepare(st, "INSERT OR REPLACE INTO sequences (name, value) VALUES ('subscriber', ?)",
+			  &q, errstr);
+	if (s != STORE_OK)
+		return s;
+	sqlite3_bind_int64(q, 1, *first + take - 1);
+	if (sqlite3_step(q) != SQLITE_DONE)
+		s = store_sqlfail(st, errstr, "numbering subscribers");
+	sqlite3_finalize(q);
+	return s;
+}
+
+enum store_status subscriber_find(struct store *st, const char *address, int64_t *id,
+				  char status[16], char **errstr)
+{
+	sqlite3_stmt *q = NULL;
+	enum store_status s;
+	int rc;
+
+	*id = 0;
+	if (status != NULL)
+		status[0] = '\0';
+	s = store_prepare(st, "SELECT id, status FROM subscribers WHERE ehash = ?", &q, errstr);
+	if (s != STORE_OK)
+		return s;
+	sqlite3_bind_int64(q, 1, subscriber_key(st, address));
+	rc = sqlite3_step(q);
+	if (rc == SQLITE_ROW) {
+		*id = sqlite3_column_int64(q, 0);
+		if (status != NULL)
+			snprintf(status, 16, "%s", (const char *)sqlite3_column_text(q, 1));
+	} else if (rc != SQLITE_DONE) {
+		s = store_sqlfail(st, errstr, "finding a subscriber");
+	}
+	sqlite3_finalize(q);
+	return s;
+}
+
+static enum store_status run1(struct store *st, const char *sql, char **errstr,
+			      const char *what, const char *fmt, ...)
+{
+	/* fmt: 't' text, 'i' int64, 'b' blob followed by length (size_t). */
+	sqlite3_stmt *q = NULL;
+	enum store_status s;
+	va_list ap;
+	int i = 1;
+
+	s = store_prepare(st, sql, &q, errstr);
+	if (s != STORE_OK)
+		return s;
+	va_start(ap, fmt);
+	for (; *fmt; fmt++, i++) {
+		if (*fmt == 't') {
+			const char *t = va_arg(ap, const char *);
+			sqlite3_bind_text(q, i, t ? t : "", -1, SQLITE_TRANSIENT);
+		} else if (*fmt == 'i') {
+			sqlite3_bind_int64(q, i, va_arg(ap, int64_t));
+		} else {
+			const void *b = va_arg(ap, const void *);
+			size_t n = va_arg(ap, size_t);
+			sqlite3_bind_blob(q, i, n ? b : "", (int)n, SQLITE_TRANSIENT);
+		}
+	}
+	va_end(ap);
+	if (sqlite3_step(q) != SQLITE_DONE)
+		s = store_sqlfail(st, errstr, what);
+	sqlite3_finalize(q);
+	return s;
+}
+
+enum store_status store_subscriber_event(struct store *st, int64_t subscriber, const char *event,
+					 const char *list, const char *details, char **errstr)
+{
+	char now[21];
+
+	store_utc_now(now);
+	return run1(st,
+		    "INSERT INTO subscriber_events (subscriber, time, event, list, details) "
+		    "VALUES (?,?,?,?,?)",
+		    errstr, "recording an event", "itttt", subscriber, now, event, list, details);
+}
+
+/* ---- Adding and unsubscribing ----------------------------------------- */
+
+static enum store_status add_locked(struct store *st, const char *list, const char *addr,
+				    const char *name, const struct store_attr *attrs,
+				    size_t nattrs, const struct store_consent *c, char **errstr)
+{
+	enum store_status s;
+	struct attrs_buf nw = {0}, merged = {0};
+	sqlite3_stmt *q = NULL;
+	char status[16], at[21], h[65];
+	int64_t id, now = (int64_t)time(NULL);
+	bool supp = false;
+	size_t i;
+	int rc, member = -1;
+
+	s = store_list_check(st, list, errstr);
+	if (s != STORE_OK)
+		return s;
+	s = suppress_check(st, addr, &supp);
+	if (s != STORE_OK)
+		return s;
+	if (supp)
+		return store_fail(errstr, STORE_EDENIED,
+				  "%s is on the suppression list and is never added again", addr);
+	for (i = 0; i < nattrs; i++)
+		if (attrs_put(&nw, attrs[i].key, strlen(attrs[i].key), attrs[i].value,
+			      strlen(attrs[i].value)) != 0) {
+			s = STORE_ENOMEM;
+			goto done;
+		}
+	if (c != NULL && c->at != NULL && *c->at != '\0') {
+		if (store_iso_norm(c->at, strlen(c->at), at, NULL) != 0) {
+			s = store_fail(errstr, STORE_EINVAL,
+				       "the consent time \"%s\" is not an ISO 8601 date or time",
+				       c->at);
+			goto done;
+		}
+	} else {
+		store_utc_now(at);
+	}
+	s = subscriber_find(st, addr, &id, status, errstr);
+	if (s != STORE_OK)
+		goto done;
+	if (id == 0) {
+		s = subscriber_ids(st, 1, &id, errstr);
+		if (s != STORE_OK)
+			goto done;
+		s = run1(st,
+			 "INSERT INTO subscribers (id, ehash, email, domain, name, attrs, created,"
+			 " updated) VALUES (?,?,?,?,?,?,?,?)",
+			 errstr, "adding a subscriber", "iitttbii", id, subscriber_key(st, addr), addr,
+			 store_address_domain(addr),
+			 name, nw.p, nw.n, now, now);
+	} else {
+		s = store_prepare(st, "SELECT attrs FROM subscribers WHERE id = ?", &q, errstr);
+		if (s != STORE_OK)
+			goto done;
+		sqlite3_bind_int64(q, 1, id);
+		if (sqlite3_step(q) == SQLITE_ROW &&
+		    attrs_merge(&merged, sqlite3_column_blob(q, 0),
+				(size_t)sqlite3_column_bytes(q, 0), nw.p, nw.n) != 0)
+			s = STORE_ENOMEM;
+		sqlite3_finalize(q);
+		if (s == STORE_OK)
+			s = run1(st,
+				 "UPDATE subscribers SET name = CASE WHEN ? = '' THEN name ELSE ? END,"
+				 " attrs = ?, updated = ? WHERE id = ?",
+				 errstr, "updating a subscriber", "ttbii", name, name, merged.p,
+				 merged.n, now, id);
+	}
+	if (s != STORE_OK)
+		goto done;
+	s = store_prepare(st, "SELECT status = 'active' FROM memberships WHERE list = ? AND "
+			      "subscriber = ?",
+			  &q, errstr);
+	if (s != STORE_OK)
+		goto done;
+	sqlite3_bind_text(q, 1, list, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(q, 2, id);
+	rc = sqlite3_step(q);
+	if (rc == SQLITE_ROW)
+		member = sqlite3_column_int(q, 0);
+	sqlite3_finalize(q);
+	if (member == 0 || (status[0] != '\0' && strcmp(status, "active") != 0)) {
+		s = store_fail(errstr, STORE_EEXIST,
+			       "%s is %s and is not subscribed again; only the person can "
+			       "subscribe again",
+			       addr, member == 0 ? "unsubscribed from this list" : status);
+		goto done;
+	}
+	if (member == 1) {
+		s = store_fail(errstr, STORE_EEXIST, "%s is on the list %s already", addr, list);
+		goto done;
+	}
+	s = run1(st,
+		 "INSERT INTO memberships (list, subscriber, consent_source, consent_at,"
+		 " consent_method, consent_text, consent_ip, created, updated)"
+		 " VALUES (?,?,?,?,?,?,?,?,?)",
+		 errstr, "adding a member", "titttttii", list, id,
+		 c && c->source ? c->source : "hato subscriber add", at,
+		 c && c->method ? c->method : "manual", c ? c->text : "", c ? c->ip : "", now,
+		 now);
+	if (s == STORE_OK)
+		s = store_subscriber_event(st, id, "subscribed", list, NULL, errstr);
+	if (s == STORE_OK) {
+		store_address_hash(st, addr, h);
+		s = store_audit(st, "subscriber.add", list, "ok", h);
+	}
+done:
+	attrs_free(&nw);
+	attrs_free(&merged);
+	return s;
+}
+
+enum store_status store_subscriber_add(struct store *st, const char *list, const char *email,
+				       const char *name, const struct store_attr *attrs,
+				       size_t nattrs, const struct store_consent *consent,
+				       char **errstr)
+{
+	enum store_status s;
+	char addr[STORE_ADDRESS_MAX + 1];
+	const char *p;
+
+	s = store_require(st, STORE_PERM_SUBSCRIBERS_WRITE, "subscriber.add", errstr);
+	if (s == STORE_OK)
+		s = subscriber_norm(email, addr, errstr);
+	if (s != STORE_OK)
+		return s;
+	for (p = name ? name : ""; *p; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			return store_fail(errstr, STORE_EINVAL,
+					  "the name holds a line break or control character");
+	s = store_begin(st);
+	if (s != STORE_OK)
+		return store_sqlfail(st, errstr, "adding a subscriber");
+	s = add_locked(st, list, addr, name ? name : "", attrs, nattrs, consent, errstr);
+	if (s == STORE_OK)
+		return store_commit(st);
+	store_rollback(st);
+	return s;
+}
+
+enum store_status store_subscriber_unsubscribe(struct store *st, const char *email,
+					       const char *list, char **errstr)
+{
+	enum store_status s;
+	char addr[STORE_ADDRESS_MAX + 1], status[16], h[65];
+	int64_t id, now = (int64_t)time(NULL);
+
+	s = store_require(st, STORE_PERM_SUBSCRIBERS_WRITE, "subscriber.unsubscribe", errstr);
+	if (s == STORE_OK)
+		s = subscriber_norm(email, addr, errstr);
+	if (s != STORE_OK)
+		return s;
+	s = store_begin(st);
+	if (s != STORE_OK)
+		return store_sqlfail(st, errstr, "unsubscribing");
+	s = subscriber_find(st, addr, &id, status, errstr);
+	if (s == STORE_OK && id == 0)
+		s = store_fail(errstr, STORE_ENOTFOUND, "no subscriber has the address %s", addr);
+	if (s == STORE_OK && list != NULL) {
+		s = run1(st,
+			 "UPDATE memberships SET status = 'unsubscribed', updated = ?"
+			 " WHERE list = ? AND subscriber = ?",
+			 errstr, "unsubscribing", "iti", now, list, id);
+		if (s == STORE_OK && sqlite3_changes(st->db) == 0)
+			s = store_fail(errstr, STORE_ENOTFOUND, "%s is not on the list %s", addr,
+				       list);
+	} else if (s == STORE_OK) {
+		s = run1(st,
+			 "UPDATE memberships SET status = 'unsubscribed', updated = ?"
+			 " WHERE subscriber = ?",
+			 errstr, "unsubscribing", "ii", now, id);
+		if (s == STORE_OK && strcmp(status, "active") == 0)
+			s = run1(st,
+				 "UPDATE subscribers SET status = 'unsubscribed', updated = ?"
+				 " WHERE id = ?",
+				 errstr, "unsubscribing", "ii", now, id);
+	}
+	if (s == STORE_OK)
+		s = store_subscriber_event(st, id, "unsubscribed", list ? list : "*", NULL,
+					   errstr);
+	if (s == STORE_OK) {
+		store_address_hash(st, addr, h);
+		s = store_audit(st, "subscriber.unsubscribe", list ? list : "*", "ok", h);
+	}
+	if (s == STORE_OK)
+		return store_commit(st);
+	store_rollback(st);
+	return s;
+}
+
+/* ---- Reading ----------------------------------------------------------- */
+
+static char *col(sqlite3_stmt *q, int i)
+{
+	const char *t = (const char *)sqlite3_column_text(q, i);
+
+	return strdup(t ? t : "");
+}
+
+void store_subscriber_free(struct store_subscriber **subp)
+{
+	struct store_subscriber *p;
+	size_t i;
+
+	if (subp == NULL || *subp == NULL)
+		return;
+	p = *subp;
+	free(p->email);
+	free(p->domain);
+	free(p->name);
+	free(p->status);
+	attrs_array_free(p->attrs, p->nattrs);
+	for (i = 0; i < p->nlists; i++) {
+		struct store_membership *m = &p->lists[i];
+		free(m->list);
+		free(m->status);
+		free(m->consent_source);
+		free(m->consent_at);
+		free(m->consent_method);
+		free(m->consent_text);
+		free(m->consent_ip);
+	}
+	free(p->lists);
+	for (i = 0; i < p->nevents; i++) {
+		free(p->events[i].time);
+		free(p->events[i].event);
+		free(p->events[i].list);
+		free(p->events[i].details);
+	}
+	free(p->events);
+	free(p);
+	*subp = NULL;
+}
+
+static enum store_status load_lists(struct store *st, struct store_subscriber *p, char **errstr)
+{
+	sqlite3_stmt *q = NULL;
+	enum store_status s;
+	size_t cap = 0;
+	int rc;
+
+	s = store_prepare(st,
+			  "SELECT list, status, consent_source, consent_at, consent_method,"
+			  " consent_text, consent_ip, created, updated FROM memberships"
+			  " WHERE subscriber = ? ORDER BY list",
+			  &q, errstr);
+	if (s != STORE_OK)
+		return s;
+	sqlite3_bind_int64(q, 1, p->id);
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		struct store_membership *m;
+		if (p->nlists == cap) {
+			cap = cap ? cap * 2 : 4;
+			m = realloc(p->lists, cap * sizeof(*m));
+			if (m == NULL) {
+				s = STORE_ENOMEM;
+				break;
+			}
+			p->lists = m;
+		}
+		m = &p->lists[p->nlists++];
+		m->list = col(q, 0);
+		m->status = col(q, 1);
+		m->consent_source = col(q, 2);
+		m->consent_at = col(q, 3);
+		m->consent_method = col(q, 4);
+		m->consent_text = col(q, 5);
+		m->consent_ip = col(q, 6);
+		m->created = (time_t)sqlite3_column_int64(q, 7);
+		m->updated = (time_t)sqlite3_column_int64(q, 8);
+	}
+	sqlite3_finalize(q);
+	if (s == STORE_OK && rc != SQLITE_DONE)
+		s = store_sqlfail(st, errstr, "reading memberships");
+	return s;
+}
+
+static enum store_status load_events(struct store *st, struct store_subscriber *p,
+				     char **errstr)
+{
+	sqlite3_stmt *q = NULL;
+	enum store_status s;
+	size_t cap = 0;
+	int rc;
+
+	s = store_prepare(st,
+			  "SELECT time, event, list, details FROM subscriber_events"
+			  " WHERE subscriber = ? ORDER BY id",
+			  &q, errstr);
+	if (s != STORE_OK)
+		return s;
+	sqlite3_bind_int64(q, 1, p->id);
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		struct store_event *e;
+		if (p->nevents == cap) {
+			cap = cap ? cap * 2 : 8;
+			e = realloc(p->events, cap * sizeof(*e));
+			if (e == NULL) {
+				s = STORE_ENOMEM;
+				break;
+			}
+			p->events = e;
+		}
+		e = &p->events[p->nevents++];
+		e->time = col(q, 0);
+		e->event = col(q, 1);
+		e->list = col(q, 2);
+		e->details = col(q, 3);
+	}
+	sqlite3_finalize(q);
+	if (s == STORE_OK && rc != SQLITE_DONE)
+		s = store_sqlfail(st, errstr, "reading history");
+	return s;
+}
+
+enum store_status store_subscriber_get(struct store *st, const char *email,
+				       struct store_subscriber **out, char **errstr)
+{
+	enum store_status s;
+	char addr[STORE_ADDRESS_MAX + 1];
+	struct store_subscriber *p = NULL;
+	sqlite3_stmt *q = NULL;
+	int rc;
+
+	*out = NULL;
+	s = store_require(st, STORE_PERM_SUBSCRIBERS_READ, "subscriber.show", errstr);
+	if (s == STORE_OK)
+		s = subscriber_norm(email, addr, errstr);
+	if (s != STORE_OK)
+		return s;
+	s = store_prepare(st,
+			  "SELECT id, email, domain, name, status, attrs, created, updated"
+			  " FROM subscribers WHERE ehash = ?",
+			  &q, errstr);
+	if (s != STORE_OK)
+		return s;
+	sqlite3_bind_int64(q, 1, subscriber_key(st, addr));
+	rc = sqlite3_step(q);
+	if (rc != SQLITE_ROW) {
+		s = rc == SQLITE_DONE ? store_fail(errstr, STORE_ENOTFOUND,
+						   "no subscriber has the address %s", addr)
+				      : store_sqlfail(st, errstr, "reading a subscriber");
+		goto done;
+	}
+	p = calloc(1, sizeof(*p));
+	if (p == NULL) {
+		s = STORE_ENOMEM;
+		goto done;
+	}
+	p->id = sqlite3_column_int64(q, 0);
+	p->email = col(q, 1);
+	p->domain = col(q, 2);
+	p->name = col(q, 3);
+	p->status = col(q, 4);
+	p->created = (time_t)sqlite3_column_int64(q, 6);
+	p->updated = (time_t)sqlite3_column_int64(q, 7);
+	s = attrs_decode(sqlite3_column_blob(q, 5), (size_t)sqlite3_column_bytes(q, 5), &p->attrs,
+			 &p->nattrs);
+	if (s == STORE_OK)
+		s = load_lists(st, p, errstr);
+	if (s == STORE_OK)
+		s = load_events(st, p, errstr);
+	if (s == STORE_OK)
+		s = suppress_check(st, addr, &p->suppressed);
+done:
+	sqlite3_finalize(q);
+	if (s == STORE_OK)
+		*out = p;
+	else
+		store_subscriber_free(&p);
+	return s;
+}
+
+/* ---- Erasure ------------------------------------------------------------ */
+
+enum store_status store_subscriber_erase(struct store *st, const char *email, char **errstr)
+{
+	enum store_status s;
+	char addr[STORE_ADDRESS_MAX + 1], h[65], now[21];
+	int64_t id;
+
+	s = store_require(st, STORE_PERM_SUBSCRIBERS_ERASE, "subscriber.erase", errstr);
+	if (s == STORE_OK)
+		s = subscriber_norm(email, addr, errstr);
+	if (s != STORE_OK)
+		return s;
+	store_address_hash(st, addr, h);
+	store_utc_now(now);
+	s = store_begin(st);
+	if (s != STORE_OK)
+		return store_sqlfail(st, errstr, "erasing");
+	s = subscriber_find(st, addr, &id, NULL, errstr);
+	if (s == STORE_OK && id == 0)
+		s = store_fail(errstr, STORE_ENOTFOUND, "no subscriber has the address %s", addr);
+	/* Cascades to memberships (with their consent records) and history. */
+	if (s == STORE_OK)
+		s = run1(st, "DELETE FROM subscribers WHERE id = ?", errstr, "erasing", "i", id);
+	if (s == STORE_OK)
+		s = run1(st, "UPDATE suppressions SET address = NULL WHERE value = ?", errstr,
+			 "erasing", "t", h);
+	if (s == STORE_OK)
+		s = run1(st,
+			 "INSERT OR IGNORE INTO suppressions (value, kind, address, reason,"
+			 " created, by) VALUES (?, 'address', NULL, 'erased', ?, ?)",
+			 errstr, "erasing", "ttt", h, now, store_user(st));
+	if (s == STORE_OK)
+		s = store_audit(st, "subscriber.erase", h, "ok",
+				"all data deleted; the keyed hash is kept on the suppression list");
+	if (s == STORE_OK)
+		s = store_commit(st);
+	else
+		store_rollback(st);
+	/* Push the deleted pages out of the write-ahead log as well. */
+	if (s == STORE_OK)
+		sqlite3_exec(st->db, "PRAGMA wal_checkpoint(TRUNCATE)", NULL, NULL, NULL);
+	return s;
+}

@@ -1,0 +1,88 @@
+/*
+ * store/subscribers_private.h: what the subscriber files of store/ share
+ * (address.c, list.c, subscriber.c, import.c, export.c, suppress.c,
+ * segment.c, segment_sql.c). Nothing outside store/ may include this file.
+ */
+#ifndef HATO_STORE_SUBSCRIBERS_PRIVATE_H
+#define HATO_STORE_SUBSCRIBERS_PRIVATE_H
+
+#include "store/private.h"
+
+/*
+ * Attributes are kept in one BLOB per subscriber: a sequence of
+ * varint(key length) key varint(value length) value, keys unique, in the
+ * order they were first set. Keys and values are UTF-8 without NUL.
+ */
+struct attrs_buf {
+	unsigned char *p;
+	size_t n, cap;
+};
+
+/* Appends a pair. 0, or -1 when out of memory. */
+int attrs_put(struct attrs_buf *b, const char *k, size_t kl, const char *v, size_t vl);
+/* Reads the pair at *pos: 1 when read, 0 at the end, -1 when the blob is damaged. */
+int attrs_next(const unsigned char *p, size_t n, size_t *pos, const char **k, size_t *kl,
+	       const char **v, size_t *vl);
+/* Looks a key up: 1 when found. */
+int attrs_find(const unsigned char *p, size_t n, const char *key, size_t kl, const char **v,
+	       size_t *vl);
+/* out := old with new's pairs set over it. 0, or -1. out must be empty. */
+int attrs_merge(struct attrs_buf *out, const unsigned char *old, size_t on,
+		const unsigned char *nw, size_t nn);
+void attrs_free(struct attrs_buf *b);
+/* Decodes into an array of allocated pairs (*out allocated). */
+enum store_status attrs_decode(const unsigned char *p, size_t n, struct store_attr **out,
+			       size_t *nout);
+void attrs_array_free(struct store_attr *a, size_t n);
+
+/* Registers hato_attr(), hato_num(), hato_contains() and friends. */
+enum store_status store_sql_functions(struct store *st, char **errstr);
+
+/* Suppression of a normalised address, by hash or by domain. */
+enum store_status suppress_check(struct store *st, const char *address, bool *out);
+
+/*
+ * The key of a normalised address: the first 64 bits of its keyed hash
+ * (store_address_hash, which lower-cases the address). subscribers.ehash is
+ * UNIQUE, so addresses that differ only in case are one person; the small
+ * index keeps imports fast.
+ */
+int64_t subscriber_key(const struct store *st, const char *address);
+int64_t subscriber_key_from_hash(const char hash[65]);
+
+/*
+ * Subscriber ids are never reused, so that a token naming an erased person
+ * can never name someone else: *first is the first free id, and `take` ids
+ * from it are marked used (take may be 0 to just look).
+ */
+enum store_status subscriber_ids(struct store *st, int64_t take, int64_t *first, char **errstr);
+
+/* Looks up a normalised address: id (0 when absent) and status. */
+enum store_status subscriber_find(struct store *st, const char *address, int64_t *id,
+				  char status[16], char **errstr);
+/* Normalises for a command: STORE_EINVAL with "not a valid address: reason". */
+enum store_status subscriber_norm(const char *in, char out[STORE_ADDRESS_MAX + 1],
+				  char **errstr);
+
+/* Parses ISO 8601 date or time into UTC "YYYY-MM-DDTHH:MM:SSZ"; -1 when bad. */
+int store_iso_norm(const char *in, size_t len, char out[21], time_t *t);
+
+/* A compiled segment: SQL text for a WHERE clause and its bound values. */
+enum seg_bind_type { SEG_TEXT, SEG_INT, SEG_REAL };
+struct seg_bind {
+	enum seg_bind_type type;
+	char *text;
+	int64_t i;
+	double r;
+};
+struct seg_sql {
+	char *where; /* "1" for an empty expression */
+	struct seg_bind *binds;
+	size_t nbinds;
+};
+/* Parses and compiles; `now` resolves "within". */
+enum store_status segment_compile(const char *expr, time_t now, struct seg_sql *out,
+				  char **errstr);
+void segment_sql_free(struct seg_sql *s);
+
+#endif

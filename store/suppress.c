@@ -1,0 +1,219 @@
+/*
+ * store/suppress.c: the suppression list.
+ *
+ * An address is kept as its keyed hash (store_address_hash), so that an
+ * erased person can be recognised and never imported again without the
+ * address being readable. While the person is still on file the address is
+ * kept beside the hash for `suppress ls`. A domain ("@example.com") is kept
+ * in clear. subscribers.suppressed mirrors the address entries so that
+ * segments can be counted without hashing every row.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "store/subscribers_private.h"
+
+enum store_status suppress_check(struct store *st, const char *address, bool *out)
+{
+	sqlite3_stmt *q = NULL;
+	enum store_status s;
+	char h[65];
+
+	*out = false;
+	store_address_hash(st, address, h);
+	s = store_prepare(st, "SELECT 1 FROM suppressions WHERE value = ? OR "
+			      "(kind = 'domain' AND value = ?)",
+			  &q, NULL);
+	if (s != STORE_OK)
+		return s;
+	sqlite3_bind_text(q, 1, h, -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 2, store_address_domain(address), -1, SQLITE_STATIC);
+	*out = sqlite3_step(q) == SQLITE_ROW;
+	sqlite3_finalize(q);
+	return STORE_OK;
+}
+
+enum store_status store_suppressed(struct store *st, const char *address, bool *out,
+				   char **errstr)
+{
+	char addr[STORE_ADDRESS_MAX + 1];
+	enum store_status s = subscriber_norm(address, addr, errstr);
+
+	*out = false;
+	if (s != STORE_OK)
+		return s;
+	return suppress_check(st, addr, out);
+}
+
+/* Parses "@domain" or an address into kind, key value and (address) normal form. */
+static enum store_status target(const char *what, const char **kind, char val[STORE_ADDRESS_MAX + 1],
+				char addr[STORE_ADDRESS_MAX + 1], struct store *st, char **errstr)
+{
+	const char *why = NULL;
+	char tmp[STORE_ADDRESS_MAX + 16];
+
+	addr[0] = '\0';
+	if (what[0] == '@') {
+		/* Check the domain by checking a stand-in address on it. */
+		snprintf(tmp, sizeof(tmp), "x%s", what);
+		if (strlen(what) > 253 ||
+		    store_address_normalise(tmp, strlen(tmp), addr, &why) != STORE_OK)
+			return store_fail(errstr, STORE_EINVAL, "not a valid domain: %s",
+					  why ? why : "too long");
+		snprintf(val, STORE_ADDRESS_MAX + 1, "%s", store_address_domain(addr));
+		addr[0] = '\0';
+		*kind = "domain";
+		return STORE_OK;
+	}
+	if (subscriber_norm(what, addr, errstr) != STORE_OK)
+		return STORE_EINVAL;
+	store_address_hash(st, addr, val);
+	*kind = "address";
+	return STORE_OK;
+}
+
+static enum store_status exec_bind(struct store *st, const char *sql, const char *a,
+				   const char *b, const char *c, const char *d, char **errstr)
+{
+	sqlite3_stmt *q = NULL;
+	enum store_status s = store_prepare(st, sql, &q, errstr);
+	const char *v[4] = {a, b, c, d};
+	int i;
+
+	if (s != STORE_OK)
+		return s;
+	/* A number binds as an integer (the ehash column). */
+	for (i = 0; i < 4 && i < sqlite3_bind_parameter_count(q); i++)
+		if (strstr(sql, "ehash") != NULL)
+			sqlite3_bind_int64(q, i + 1, strtoll(v[i], NULL, 10));
+		else
+			sqlite3_bind_text(q, i + 1, v[i], -1, SQLITE_STATIC);
+	if (sqlite3_step(q) != SQLITE_DONE)
+		s = store_sqlfail(st, errstr, "changing the suppression list");
+	sqlite3_finalize(q);
+	return s;
+}
+
+enum store_status store_suppress_add(struct store *st, const char *what, const char *reason,
+				     char **errstr)
+{
+	enum store_status s;
+	const char *kind = NULL;
+	char val[STORE_ADDRESS_MAX + 1], addr[STORE_ADDRESS_MAX + 1], now[21], key[24];
+	int64_t id = 0;
+
+	s = store_require(st, STORE_PERM_SUBSCRIBERS_WRITE, "suppress.add", errstr);
+	if (s == STORE_OK)
+		s = target(what, &kind, val, addr, st, errstr);
+	if (s != STORE_OK)
+		return s;
+	snprintf(key, sizeof(key), "%lld", (long long)(addr[0] ? subscriber_key(st, addr) : 0));
+	store_utc_now(now);
+	s = store_begin(st);
+	if (s != STORE_OK)
+		return store_sqlfail(st, errstr, "suppressing");
+	if (addr[0] != '\0')
+		s = subscriber_find(st, addr, &id, NULL, errstr);
+	if (s == STORE_OK) {
+		sqlite3_stmt *q = NULL;
+		s = store_prepare(st,
+				  "INSERT OR IGNORE INTO suppressions (value, kind, address, reason,"
+				  " created, by) VALUES (?,?,?,?,?,?)",
+				  &q, errstr);
+		if (s == STORE_OK) {
+			sqlite3_bind_text(q, 1, val, -1, SQLITE_STATIC);
+			sqlite3_bind_text(q, 2, kind, -1, SQLITE_STATIC);
+			if (id != 0)
+				sqlite3_bind_text(q, 3, addr, -1, SQLITE_STATIC);
+			sqlite3_bind_text(q, 4, reason ? reason : "", -1, SQLITE_STATIC);
+			sqlite3_bind_text(q, 5, now, -1, SQLITE_STATIC);
+			sqlite3_bind_text(q, 6, store_user(st), -1, SQLITE_STATIC);
+			if (sqlite3_step(q) != SQLITE_DONE)
+				s = store_sqlfail(st, errstr, "suppressing");
+			sqlite3_finalize(q);
+		}
+	}
+	if (s == STORE_OK && id != 0) {
+		s = exec_bind(st, "UPDATE subscribers SET suppressed = 1 WHERE ehash = ?", key,
+			      NULL, NULL, NULL, errstr);
+		if (s == STORE_OK)
+			s = store_subscriber_event(st, id, "suppressed", NULL, reason, errstr);
+	}
+	if (s == STORE_OK)
+		s = store_audit(st, "suppress.add", val, "ok", reason);
+	if (s == STORE_OK)
+		return store_commit(st);
+	store_rollback(st);
+	return s;
+}
+
+enum store_status store_suppress_rm(struct store *st, const char *what, char **errstr)
+{
+	enum store_status s;
+	const char *kind = NULL;
+	char val[STORE_ADDRESS_MAX + 1], addr[STORE_ADDRESS_MAX + 1], key[24];
+
+	s = store_require(st, STORE_PERM_SUBSCRIBERS_WRITE, "suppress.rm", errstr);
+	if (s == STORE_OK)
+		s = target(what, &kind, val, addr, st, errstr);
+	if (s != STORE_OK)
+		return s;
+	snprintf(key, sizeof(key), "%lld", (long long)(addr[0] ? subscriber_key(st, addr) : 0));
+	s = store_begin(st);
+	if (s != STORE_OK)
+		return store_sqlfail(st, errstr, "unsuppressing");
+	s = exec_bind(st, "DELETE FROM suppressions WHERE value = ?", val, NULL, NULL, NULL,
+		      errstr);
+	if (s == STORE_OK && sqlite3_changes(st->db) == 0)
+		s = store_fail(errstr, STORE_ENOTFOUND, "%s is not on the suppression list", what);
+	if (s == STORE_OK && addr[0] != '\0')
+		s = exec_bind(st, "UPDATE subscribers SET suppressed = 0 WHERE ehash = ?", key,
+			      NULL, NULL, NULL, errstr);
+	if (s == STORE_OK)
+		s = store_audit(st, "suppress.rm", val, "ok", NULL);
+	if (s == STORE_OK)
+		return store_commit(st);
+	store_rollback(st);
+	return s;
+}
+
+enum store_status store_suppress_ls(struct store *st, store_suppression_cb cb, void *arg,
+				    char **errstr)
+{
+	enum store_status s;
+	sqlite3_stmt *q = NULL;
+	struct store_suppression x;
+	char *masked = NULL;
+	int rc;
+
+	s = store_require(st, STORE_PERM_SUBSCRIBERS_READ, "suppress.ls", errstr);
+	if (s == STORE_OK)
+		s = store_prepare(st,
+				  "SELECT kind, value, address, reason, created, by FROM suppressions"
+				  " ORDER BY kind DESC, created, value",
+				  &q, errstr);
+	if (s != STORE_OK)
+		return s;
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		x.kind = (const char *)sqlite3_column_text(q, 0);
+		x.value = (const char *)sqlite3_column_text(q, 1);
+		x.address = (const char *)sqlite3_column_text(q, 2);
+		if (x.address != NULL) {
+			masked = store_mask_address(st, x.address);
+			x.address = masked;
+		}
+		x.reason = (const char *)sqlite3_column_text(q, 3);
+		x.created = (const char *)sqlite3_column_text(q, 4);
+		x.by = (const char *)sqlite3_column_text(q, 5);
+		rc = cb(&x, arg);
+		free(masked);
+		masked = NULL;
+		if (rc != 0) {
+			rc = SQLITE_DONE;
+			break;
+		}
+	}
+	sqlite3_finalize(q);
+	return rc == SQLITE_DONE ? STORE_OK : store_sqlfail(st, errstr, "listing suppressions");
+}

@@ -1,0 +1,89 @@
+#!/usr/bin/env bash
+# Benchmark of `hato import` and `hato segment count` (issue 3). Prints a
+# table; it is a measurement, not a timed test. Called from tests/bench/run.sh.
+#
+#   1,000,000 generated rows, 5 attribute columns, ~3% invalid, ~2% duplicates
+#   - hato import into an empty store: rows/s and peak RSS, median of 3 runs
+#   - the floor: a raw SQLCipher insert of the same rows in one transaction
+#     (bench_rawinsert, same pragmas), median of 3 runs, and the ratio
+#   - segment count over the 1M rows, an attribute and a domain filter
+#
+# Env: HATO (default ./hato), BENCH_ROWS (default 1000000), BENCH_RUNS (3).
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+HATO=${HATO:-$PWD/hato}
+RAW=${RAW:-$PWD/build/release/tests/bench/bench_rawinsert}
+ROWS=${BENCH_ROWS:-1000000}
+RUNS=${BENCH_RUNS:-3}
+PY=/usr/bin/python3
+T=$(mktemp -d)
+trap 'rm -rf "$T"' EXIT
+
+$PY tests/bench/gen_subscribers.py "$ROWS" "$T/subs.csv"
+
+# peak RSS in kB of a command: /usr/bin/time -v when there, else VmHWM polled.
+run_rss() {
+	if [ -x /usr/bin/time ]; then
+		/usr/bin/time -v "$@" 2>"$T/time.txt" >"$T/cmd.out"
+		sed -n 's/.*Maximum resident set size (kbytes): //p' "$T/time.txt"
+	else
+		"$@" >"$T/cmd.out" 2>/dev/null &
+		local pid=$! peak=0 v
+		while kill -0 $pid 2>/dev/null; do
+			v=$(sed -n 's/^VmHWM: *\([0-9]*\).*/\1/p' /proc/$pid/status 2>/dev/null || true)
+			[ -n "$v" ] && [ "$v" -gt "$peak" ] && peak=$v
+			sleep 0.05
+		done
+		wait $pid
+		echo "$peak"
+	fi
+}
+
+now() { date +%s.%N; }
+median() { sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+
+printf 'admin-password-1\n' >"$T/pw.admin"
+printf 'marketer-password-1\n' >"$T/pw.mk"
+hato_as() { "$HATO" --store "$T/s/hato.db" --user mk --password-file "$T/pw.mk" "$@"; }
+
+imp_times=() imp_rss=() raw_times=()
+for i in $(seq 1 "$RUNS"); do
+	rm -rf "$T/s"
+	"$HATO" --store "$T/s/hato.db" --password-file "$T/pw.admin" init --admin admin --kdf interactive >/dev/null
+	"$HATO" --store "$T/s/hato.db" --user admin --password-file "$T/pw.admin" \
+		user add mk --role marketer --kdf interactive --new-password-file "$T/pw.mk" >/dev/null
+	hato_as list add bench >/dev/null
+	t0=$(now)
+	rss=$(run_rss "$HATO" --store "$T/s/hato.db" --user mk --password-file "$T/pw.mk" \
+		import bench "$T/subs.csv" --rejects "$T/rej.csv")
+	t1=$(now)
+	imp_times+=("$(echo "$t1 - $t0" | bc -l)")
+	imp_rss+=("$rss")
+	summary=$(cat "$T/cmd.out")
+	rm -f "$T/raw.db" "$T/raw.db-wal" "$T/raw.db-shm"
+	raw_times+=("$("$RAW" "$T/subs.csv" "$T/raw.db" | awk '{print $2}')")
+done
+imp=$(printf '%s\n' "${imp_times[@]}" | median)
+raw=$(printf '%s\n' "${raw_times[@]}" | median)
+rss=$(printf '%s\n' "${imp_rss[@]}" | median)
+
+seg_attr=() seg_dom=()
+for i in $(seq 1 "$RUNS"); do
+	t0=$(now); hato_as segment count --list bench --where 'attr.city = "Tokyo"' >"$T/n1"; t1=$(now)
+	seg_attr+=("$(echo "$t1 - $t0" | bc -l)")
+	t0=$(now); hato_as segment count --list bench --where 'domain = "docomo.ne.jp"' >"$T/n2"; t1=$(now)
+	seg_dom+=("$(echo "$t1 - $t0" | bc -l)")
+done
+sa=$(printf '%s\n' "${seg_attr[@]}" | median)
+sd=$(printf '%s\n' "${seg_dom[@]}" | median)
+
+echo "import: $summary"
+printf '%-44s %12s %12s\n' "benchmark ($ROWS rows, median of $RUNS)" "value" "target"
+printf '%-44s %12.2f %12s\n' "hato import, seconds" "$imp" ""
+printf '%-44s %12.0f %12s\n' "hato import, rows/s" "$(echo "$ROWS / $imp" | bc -l)" ">= 150000"
+printf '%-44s %12.2f %12s\n' "raw SQLCipher insert (floor), seconds" "$raw" ""
+printf '%-44s %12.2f %12s\n' "ratio import / raw" "$(echo "$imp / $raw" | bc -l)" "<= 2.0"
+printf '%-44s %12.1f %12s\n' "hato import, peak RSS MB" "$(echo "$rss / 1024" | bc -l)" "< 100"
+printf '%-44s %12.3f %12s\n' "segment count attr.city = \"Tokyo\" ($(cat "$T/n1")), s" "$sa" "< 1"
+printf '%-44s %12.3f %12s\n' "segment count domain = docomo ($(cat "$T/n2")), s" "$sd" "< 1"
+echo "(segment count times include the process start and the Argon2id login)"

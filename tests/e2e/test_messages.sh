@@ -1,0 +1,133 @@
+#!/usr/bin/env bash
+# End to end: templates, rendering, DKIM and the domain check, with the real
+# binary, checked by tools we did not write: dkimpy verifies the signatures,
+# Python's email package parses the MIME, dnsmasq serves the DNS.
+. "$(dirname "$0")/../lib.sh"
+PY=/usr/bin/python3
+SRC=$(cd "$(dirname "$0")/../.." && pwd)
+new_store || { not_ok "store set-up"; exit 1; }
+
+as admin config set sender.from "ニュース編集部 <news@example.com>" >/dev/null
+as admin config set sender.name "鳩商事株式会社" >/dev/null
+as admin config set sender.postal_address "東京都千代田区丸の内1-2-3" >/dev/null
+as admin config set sender.contact "support@example.com" >/dev/null
+as admin config set unsubscribe.url "https://example.com/u/" >/dev/null
+as admin config set unsubscribe.mailto "unsubscribe@example.com" >/dev/null
+
+expect 0 "admin makes an RSA DKIM key" as admin dkim keygen example.com rsa1 --alg rsa
+check "the record is named SELECTOR._domainkey.DOMAIN" grep -q '^rsa1._domainkey.example.com IN TXT' "$T/out"
+check "its strings are at most 255 characters" $PY -c "
+import re,sys
+s=open('$T/out').read()
+parts=re.findall(r'\"([^\"]*)\"', s)
+sys.exit(0 if len(parts)>=2 and all(len(p)<=255 for p in parts) else 1)"
+$PY -c "
+import re
+s=open('$T/out').read()
+print('rsa1._domainkey.example.com\t'+''.join(re.findall(r'\"([^\"]*)\"', s)))" >"$T/records"
+expect 0 "admin makes an Ed25519 DKIM key" as admin dkim keygen example.com ed1 --alg ed25519
+$PY -c "
+import re
+s=open('$T/out').read()
+print('ed1._domainkey.example.com\t'+''.join(re.findall(r'\"([^\"]*)\"', s)))" >>"$T/records"
+check "the Ed25519 record has k=ed25519" grep -q 'k=ed25519; p=' "$T/records"
+expect 77 "a marketer cannot make DKIM keys" as marketer dkim keygen example.com x1
+expect 65 "RSA under 1024 bits is refused" as admin dkim keygen example.com small --bits 512
+expect 0 "dkim ls lists both keys" as operator dkim ls
+check "with both selectors" sh -c "grep -q rsa1 '$T/out' && grep -q ed1 '$T/out'"
+check "and no private key" sh -c "! grep -q 'PRIVATE KEY' '$T/out'"
+check "the private keys are not in the store file in clear" sh -c "! grep -aq 'PRIVATE KEY' '$STORE' '$STORE-wal' 2>/dev/null"
+
+# ---- Templates -------------------------------------------------------------------
+cat >"$T/news.md" <<'MD'
+# {{name|お客様}}さん、こんにちは
+
+Your city: **{{attr.city}}**. {{#attr.vip}}Thank you for being a VIP.{{/attr.vip}}
+
+Read [our news](https://example.com/news).
+MD
+expect 0 "a marketer adds a Markdown template" as marketer template add news "$T/news.md" --layout newsletter
+expect 0 "template ls lists it" as viewer template ls
+check "as markdown with its layout" grep -q '^news  *markdown  *newsletter' "$T/out"
+expect 0 "template copy works" as marketer template copy news news2
+expect 0 "template show shows the source" as marketer template show news2
+check "the copy has the same source" grep -q '{{attr.city}}' "$T/out"
+printf '{{#attr.vip}}never closed\n' >"$T/bad.md"
+expect 65 "an unclosed section is refused" as marketer template add bad "$T/bad.md"
+check "with line:column and what was expected" grep -q '1:[0-9]*.*expected' "$T/err"
+printf 'hello \xff\xfe world\n' >"$T/badutf.md"
+expect 65 "invalid UTF-8 is refused" as marketer template add badutf "$T/badutf.md"
+check "with a clear error" clear_error
+head -c 52428800 /dev/zero | tr '\0' 'a' >"$T/huge.md"
+expect 65 "a 50 MB template is refused" as marketer template add huge "$T/huge.md"
+check "with a clear error" clear_error
+$PY -c "print('{{#a}}'*10000 + 'x' + '{{/a}}'*10000)" >"$T/deep.md"
+expect 65 "nesting 10,000 deep is refused" as marketer template add deep "$T/deep.md"
+check "with a clear error" clear_error
+expect 66 "a missing file gets 66" as marketer template add nofile "$T/none.md"
+
+# ---- Rendering, checked by others' tools --------------------------------------------
+as marketer list add members --name "会員" >/dev/null
+expect 0 "a subscriber with a Japanese name is added" as marketer subscriber add taro@example.jp --list members --name "山田 太郎" --attr city=東京 --attr vip=1
+expect 0 "template render prints the message" as operator template render news --to taro@example.jp --subject "{{name}}様へ 今月のお知らせ"
+cp "$T/out" "$T/msg.eml"
+expect 0 "the message verifies with dkimpy (RSA and Ed25519, dual)" $PY "$SRC/tests/send/dkim_verify.py" "$T/msg.eml" "$T/records"
+check "two signatures" test "$(grep -c '^DKIM-Signature:' "$T/msg.eml")" = 2
+cat >"$T/expect.json" <<'JSON'
+{"header_line_max": 200, "subject": "山田 太郎様へ 今月のお知らせ", "from_name": "ニュース編集部", "to_name": "山田 太郎",
+ "headers": {"List-Unsubscribe-Post": "List-Unsubscribe=One-Click"}}
+JSON
+expect 0 "Python's email package parses it; Subject and names decode to the Japanese" $PY "$SRC/tests/templates/mime_check.py" "$T/msg.eml" "$T/expect.json"
+check "it is personalised" $PY -c "
+import email, email.policy, sys
+m = email.message_from_binary_file(open('$T/msg.eml','rb'), policy=email.policy.default)
+text = m.get_body(('plain',)).get_content()
+html = m.get_body(('html',)).get_content()
+ok = '東京' in text and 'VIP' in text and '山田 太郎' in html and '鳩商事株式会社' in text
+ok = ok and '東京都千代田区丸の内1-2-3' in html and 'https://example.com/u/' in html
+lu = m['List-Unsubscribe']
+ok = ok and lu.startswith('<https://example.com/u/') and 'mailto:unsubscribe@example.com' in lu
+sys.exit(0 if ok else 1)"
+expect 77 "a viewer cannot render a subscriber's message" as viewer template render news --to taro@example.jp
+
+# ---- Pre-send checks ----------------------------------------------------------------
+expect 0 "template check passes a clean template" as marketer template check news --subject "お知らせ"
+cat >"$T/sloppy.html" <<'HTML'
+<p>Hello {{nmae}}</p><p><a href="http://evil.example/x">https://example.com/account</a></p>
+<img src="https://example.com/a.png">
+HTML
+as marketer template add sloppy "$T/sloppy.html" --layout none >/dev/null
+expect 65 "template check fails a sloppy template" as marketer template check sloppy --subject ""
+for code in unknown-tag no-unsubscribe footer-missing subject-empty http-link link-mismatch img-no-alt; do
+	check "it reports $code" grep -q "$code" "$T/out"
+done
+check "with the place in the template" grep -q 'body:1:' "$T/out"
+
+# ---- Domain check against a real DNS server ---------------------------------------------
+port=""
+for p in $(shuf -i 20000-40000 -n 10); do
+	rsa=$(grep '^rsa1' "$T/records" | cut -f2)
+	ed=$(grep '^ed1' "$T/records" | cut -f2)
+	# dnsmasq splits TXT strings on commas; a DKIM key has none.
+	rsa_strings=$($PY -c "import sys; v=sys.argv[1]; print(','.join(v[i:i+250] for i in range(0,len(v),250)))" "$rsa")
+	/usr/sbin/dnsmasq --no-daemon --port="$p" --listen-address=127.0.0.1 --bind-interfaces \
+		--no-resolv --no-hosts --conf-file=/dev/null --user=root \
+		--txt-record=example.com,"v=spf1 ip4:192.0.2.0/24 -all" \
+		--txt-record=_dmarc.example.com,"v=DMARC1; p=reject; adkim=r; aspf=r" \
+		--txt-record="rsa1._domainkey.example.com,$rsa_strings" \
+		--txt-record="ed1._domainkey.example.com,$ed" \
+		--mx-host=example.com,mx.example.com,10 --host-record=mx.example.com,192.0.2.10 \
+		--txt-record=nodmarc.example,"v=spf1 -all" --host-record=nodmarc.example,192.0.2.20 \
+		>"$T/dnsmasq.log" 2>&1 &
+	dpid=$!
+	sleep 0.5
+	if kill -0 "$dpid" 2>/dev/null; then port=$p; break; fi
+done
+on_exit "kill $dpid 2>/dev/null"
+check "dnsmasq runs on loopback" test -n "$port"
+expect 0 "domain check passes a well set-up domain" as marketer domain check example.com --dns "127.0.0.1:$port" --ip 192.0.2.7
+check "SPF, DKIM, DMARC and MX pass" sh -c "grep -q '^PASS *SPF' '$T/out' && grep -q '^PASS *DKIM' '$T/out' && grep -q '^PASS *DMARC' '$T/out' && grep -q '^PASS *MX' '$T/out'"
+expect 65 "a sending IP outside SPF fails" as marketer domain check example.com --dns "127.0.0.1:$port" --ip 198.51.100.1
+expect 65 "a domain with no DMARC fails" as marketer domain check nodmarc.example --dns "127.0.0.1:$port"
+check "and says what to publish" grep -qi '_dmarc' "$T/out"
+finish

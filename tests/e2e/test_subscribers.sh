@@ -1,0 +1,125 @@
+#!/usr/bin/env bash
+# End-to-end tests of lists, subscribers, import and export, suppression,
+# erasure and segments with the real binary and an encrypted store.
+. "$(dirname "$0")/../lib.sh"
+PY=/usr/bin/python3
+
+check "a new store with a marketer and a viewer" new_store
+
+# ---- Lists ---------------------------------------------------------------
+expect 0 "the marketer adds a list" as marketer list add news --name "News" --description "Monthly"
+expect 65 "a second list with the same id is refused" as marketer list add news
+check "with a clear error" clear_error
+expect 77 "the viewer may not add lists" as viewer list add other
+check "with a clear error" clear_error
+expect 0 "list ls works" as marketer list ls
+check "and shows the list" grep -q '^news ' "$T/out"
+
+# ---- Subscribers ---------------------------------------------------------
+expect 0 "the marketer adds a subscriber with attributes" \
+	as marketer subscriber add Taro@Example.COM --list news --name "Taro Yamada" --attr city=Tokyo --attr plan=pro
+expect 0 "a carrier address is accepted" as marketer subscriber add "a..b@docomo.ne.jp" --list news
+expect 65 "the same dots elsewhere are refused" as marketer subscriber add "a..b@example.com" --list news
+check "with a clear error" clear_error
+check "that names the dots" grep -q 'double dot' "$T/err"
+expect 65 "a CR/LF in an address is refused" as marketer subscriber add "$(printf 'x@example.com\r\nBcc: y@example.com')" --list news
+expect 0 "an IDN domain is accepted" as marketer subscriber add "hanako@例え.jp" --list news
+expect 0 "subscriber show works for the marketer" as marketer subscriber show taro@example.com
+check "it shows the address with the domain lower-cased" grep -q 'Taro@example.com' "$T/out"
+check "and the attributes" grep -q 'city = Tokyo' "$T/out"
+check "and the consent record" grep -q 'news .*consent: hato subscriber add' "$T/out"
+expect 0 "subscriber show works for the viewer" as viewer subscriber show taro@example.com
+check "but the viewer sees the address masked" sh -c "grep -q 'T\*\*\*@example.com' '$T/out' && ! grep -q 'Taro@' '$T/out'"
+expect 0 "IDN addresses show as A-labels" as marketer subscriber show "hanako@xn--r8jz45g.jp"
+
+# ---- Import ----------------------------------------------------------------
+printf '\xef\xbb\xbfemail,name,city,consent_source,consent_at\r\n' >"$T/in.csv"
+for i in $(seq 1 50); do printf 'p%d@example.net,P %d,Osaka,form,2026-01-%02d\r\n' $i $i $(( (i % 28) + 1 )) >>"$T/in.csv"; done
+printf 'p1@example.net,,Kyoto,,\r\n' >>"$T/in.csv"          # a repeat
+printf 'not-an-address,X,Y,,\r\n' >>"$T/in.csv"            # invalid, line 53
+printf '"Q\nR",q@example.net,x,,\r\n' >>"$T/in.csv"         # invalid, lines 54-55
+expect 0 "import reads the file" as marketer import news "$T/in.csv" --rejects "$T/rej.csv"
+check "the summary counts each kind" grep -q 'imported 50, updated 0, invalid 3, duplicate 1, suppressed 0' "$T/out"
+check "the rejects file has the line numbers and reasons" sh -c "grep -q '^53,\"not a valid address' '$T/rej.csv' && grep -q '^54,' '$T/rej.csv'"
+check "the rejects file is private (0600)" test "$(stat -c %a "$T/rej.csv")" = 600
+check "no progress bar when stderr is not a terminal" sh -c "! grep -q '\[#' '$T/err'"
+expect 66 "a missing file is exit 66" as marketer import news "$T/nope.csv"
+check "with a clear error" clear_error
+printf 'mail,name\nx@example.com,y\n' >"$T/noemail.csv"
+expect 65 "no email column is exit 65" as marketer import news "$T/noemail.csv"
+check "with a clear error" clear_error
+: >"$T/empty.csv"
+expect 65 "an empty file is exit 65" as marketer import news "$T/empty.csv"
+head -c 2000 /dev/urandom | tr -d '\n' >"$T/binary.csv"; printf '\n' >>"$T/binary.csv"
+expect 65 "a binary file is exit 65" as marketer import news "$T/binary.csv"
+expect 77 "the viewer may not import" as viewer import news "$T/in.csv"
+
+# ---- Unsubscribe, re-import ------------------------------------------------
+expect 0 "unsubscribe from one list" as marketer subscriber unsubscribe p1@example.net --list news
+expect 0 "unsubscribe from everything" as marketer subscriber unsubscribe p2@example.net
+expect 0 "count the list" as marketer segment count --list news --where 'domain = "example.net"'
+check "48 of the 50 count" grep -qx 48 "$T/out"
+expect 0 "re-import the same file" as marketer import news "$T/in.csv" --rejects "$T/rej2.csv"
+check "nobody is subscribed again" sh -c "grep -q 'imported 0, updated 50' '$T/out' && grep -q '2 of the updated had unsubscribed' '$T/out'"
+expect 0 "count again" as marketer segment count --list news --where 'domain = "example.net"'
+check "still 48" grep -qx 48 "$T/out"
+expect 65 "subscriber add cannot re-subscribe either" as marketer subscriber add p2@example.net --list news
+
+# ---- Suppression -------------------------------------------------------------
+expect 0 "suppress an address" as marketer suppress add p3@example.net --reason "bounce 5.1.1"
+expect 0 "suppress a domain" as marketer suppress add @blocked.example --reason complaint
+expect 0 "suppress ls works" as viewer suppress ls
+check "it lists the domain" grep -q 'blocked.example' "$T/out"
+check "and the address, masked for the viewer" grep -q 'p\*\*\*@example.net' "$T/out"
+printf 'email\nnew@blocked.example\np3@example.net\n' >"$T/s.csv"
+expect 0 "import skips suppressed addresses" as marketer import news "$T/s.csv"
+check "and counts them" grep -q 'suppressed 2' "$T/out"
+expect 0 "count without the suppressed" as marketer segment count --list news --where 'domain = "example.net"'
+check "47 now" grep -qx 47 "$T/out"
+expect 0 "suppress rm works" as marketer suppress rm p3@example.net
+expect 0 "count again" as marketer segment count --list news --where 'domain = "example.net"'
+check "48 again" grep -qx 48 "$T/out"
+
+# ---- Export and the person's data --------------------------------------------
+expect 0 "export the list to a file" as marketer export news "$T/export.csv"
+check "the export is private (0600)" test "$(stat -c %a "$T/export.csv")" = 600
+check "the export is CSV that Python reads, one row per active member" \
+	$PY -c "import csv,sys; r=list(csv.DictReader(open(sys.argv[1], newline=''))); assert len(r)==51, len(r); assert 'city' in r[0]" "$T/export.csv"
+expect 77 "the viewer may not export" as viewer export news
+expect 0 "the export is audited with its row count" as admin audit log --action export
+check "with the row count" grep -q '51 rows' "$T/out"
+expect 0 "subscriber data prints JSON" as marketer subscriber data p5@example.net
+check "that Python parses, with the consent record" \
+	$PY -c "import json,sys; d=json.load(open(sys.argv[1])); assert d['email']=='p5@example.net'; assert d['lists'][0]['consent']['source']=='form'; assert d['attributes']['city']=='Osaka'" "$T/out"
+expect 77 "the viewer may not read a person's data" as viewer subscriber data p5@example.net
+
+# ---- Erasure -----------------------------------------------------------------
+expect 0 "erase a person" as marketer subscriber erase p5@example.net
+expect 66 "the person is gone" as marketer subscriber show p5@example.net
+check "with a clear error" clear_error
+expect 0 "the erasure is audited" as admin audit log --action subscriber.erase
+check "without the address" sh -c "grep -q subscriber.erase '$T/out' && ! grep -q 'p5@' '$T/out'"
+expect 0 "re-import the file" as marketer import news "$T/in.csv" --rejects "$T/rej3.csv"
+check "the erased person is suppressed, not imported" grep -q 'imported 0,.* suppressed 1' "$T/out"
+for f in "$STORE" "$STORE-wal"; do
+	[ -f "$f" ] || continue
+	check "$(basename "$f") holds no plaintext address" sh -c "! grep -aq 'example.net' '$f'"
+done
+
+# ---- Segments ----------------------------------------------------------------
+expect 0 "add a segment" as marketer segment add osaka --list news --where 'attr.city = "Osaka" and not domain in ("docomo.ne.jp")'
+expect 0 "segment ls" as viewer segment ls
+check "lists it" grep -q '^osaka ' "$T/out"
+expect 0 "segment count NAME" as viewer segment count osaka
+# p2..p50 live in Osaka (p1 moved to Kyoto); p2 unsubscribed, p5 was erased
+check "counts the Osaka people still active" grep -qx 47 "$T/out"
+expect 65 "a syntax error is refused" as marketer segment count --list news --where 'attr.city = '
+check "naming the column and what was expected" grep -q 'column 13: expected a value' "$T/err"
+expect 0 "SQL in a value is data" as marketer segment count --list news --where "name = \"x' OR 1=1 --\""
+check "and matches nobody" grep -qx 0 "$T/out"
+expect 77 "the viewer may not add segments" as viewer segment add x --list news --where ''
+
+# ---- Lists, finally -----------------------------------------------------------
+expect 0 "remove the list" as marketer list rm news
+expect 0 "the person stays on file" as marketer subscriber show taro@example.com
+finish

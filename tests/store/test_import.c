@@ -1,0 +1,351 @@
+/*
+ * CSV import against a real encrypted store: the hostile corpus (each case
+ * gets a clear error and no valid row is lost), duplicates, unsubscribes
+ * that survive a re-import, suppression and erasure, export and the JSON of
+ * one person's data (checked with Python's json module, a parser we did not
+ * write).
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "subs_fixture.h"
+
+static void test_basic(void **state)
+{
+	struct store *st = *state;
+	struct store_import_stats s;
+	struct store_subscriber *p = NULL;
+	char *err = NULL;
+	static const char csv[] =
+		"\xef\xbb\xbf"
+		"Email,name,city,consent_source,consent_at,consent_text\r\n"
+		"taro@Example.com,Taro Yamada,Tokyo,web form,2026-01-02T03:04:05+09:00,v1\r\n"
+		"\"hanako@example.com\",\"Yamada, Hanako\",\"Osaka\nKita\",,,\r\n"
+		"jiro@example.com,,,,,\n"
+		"\n"
+		"taro@example.com,,Kyoto,,,\n"; /* repeat: updates city, keeps name */
+	const char *f = fx_file("basic.csv", csv, sizeof(csv) - 1);
+
+	assert_int_equal(fx_import(st, "news", f, &s, &err), STORE_OK);
+	assert_int_equal(s.rows, 4);
+	assert_int_equal(s.imported, 3);
+	assert_int_equal(s.duplicate, 1);
+	assert_int_equal(s.invalid, 0);
+	assert_int_equal(store_subscriber_get(st, "taro@EXAMPLE.COM", &p, &err), STORE_OK);
+	assert_string_equal(p->email, "taro@example.com");
+	assert_string_equal(p->name, "Taro Yamada");
+	assert_int_equal(p->nattrs, 1);
+	assert_string_equal(p->attrs[0].key, "city");
+	assert_string_equal(p->attrs[0].value, "Kyoto");
+	assert_int_equal(p->nlists, 1);
+	assert_string_equal(p->lists[0].consent_source, "web form");
+	assert_string_equal(p->lists[0].consent_at, "2026-01-01T18:04:05Z");
+	assert_string_equal(p->lists[0].consent_text, "v1");
+	store_subscriber_free(&p);
+	assert_int_equal(store_subscriber_get(st, "hanako@example.com", &p, &err), STORE_OK);
+	assert_string_equal(p->name, "Yamada, Hanako");
+	assert_string_equal(p->attrs[0].value, "Osaka\nKita");
+	assert_string_equal(p->lists[0].consent_source, "test");
+	store_subscriber_free(&p);
+	/* Importing the same file again changes nobody and says so. */
+	assert_int_equal(fx_import(st, "news", f, &s, &err), STORE_OK);
+	assert_int_equal(s.imported, 0);
+	assert_int_equal(s.updated, 3);
+	assert_int_equal(s.duplicate, 1);
+	assert_int_equal(fx_count(st, "news", NULL), 3);
+}
+
+/* Appends n good rows good_<from..from+n>@example.com. */
+static void good_rows(FILE *fp, int from, int n)
+{
+	for (int i = from; i < from + n; i++)
+		fprintf(fp, "good_%d@example.com,Good %d,c%d\n", i, i, i % 7);
+}
+
+static int rejects_have(const char *path, const char *line_reason)
+{
+	char rej[300], *txt;
+	int r;
+
+	snprintf(rej, sizeof(rej), "%s.rej", path);
+	txt = fx_slurp(rej);
+	r = memmem(txt, fx_len, line_reason, strlen(line_reason)) != NULL;
+	if (!r)
+		print_message("rejects lack \"%s\":\n%.2000s\n", line_reason, txt);
+	free(txt);
+	return r;
+}
+
+static void test_hostile(void **state)
+{
+	struct store *st = *state;
+	struct store_import_stats s;
+	char *err = NULL, path[256];
+	FILE *fp;
+	int i, good = 0;
+
+	snprintf(path, sizeof(path), "%s/hostile.csv", fx_dir);
+	fp = fopen(path, "wb");
+	assert_non_null(fp);
+	fputs("email,name,city\n", fp);                         /* line 1 */
+	good_rows(fp, good, 10), good += 10;                    /* 2-11 */
+	fputs("bad1@example.com,N\xff\xfeme,x\n", fp);           /* 12: invalid UTF-8 */
+	fwrite("bad2@example.com,Na\0me,x\n", 1, 25, fp);        /* 13: NUL */
+	good_rows(fp, good, 10), good += 10;                    /* 14-23 */
+	fputs("\"Taro\r\nYamada\",bad3@example.com,x\n", fp);   /* 24-25: wrong column, CRLF in name */
+	fputs("bad4@example.com,\"Taro\nYamada\",x\n", fp);     /* 26-27: LF in name */
+	good_rows(fp, good, 10), good += 10;                    /* 28-37 */
+	fputs("bad5@example.com,\"unbalanced,x\n", fp);         /* 38: quote never closed... */
+	good_rows(fp, good, 10), good += 10;                    /* 39-48 */
+	fputs("good_q@example.com,\"Quoted \"\"Name\"\"\",x\n", fp); /* 49: closes 38's quote early */
+	good++;
+	good_rows(fp, good, 10), good += 10;                    /* 50-59 */
+	fputs("bad6@example.com,x\"y,z\n", fp);                  /* 60: stray quote */
+	fputs("bad7@example.com,\"", fp);                        /* 61: a 50 MB quoted field */
+	for (i = 0; i < 50 * 1024; i++) {
+		char kb[1024];
+		memset(kb, 'x', sizeof(kb));
+		fwrite(kb, 1, sizeof(kb), fp);
+	}
+	fputs("\",x\n", fp);
+	good_rows(fp, good, 10), good += 10;                    /* 62-71 */
+	fputs("bad8@example.com", fp);                            /* 72: 10,000 columns */
+	for (i = 1; i < 10000; i++)
+		fputs(",v", fp);
+	fputc('\n', fp);
+	good_rows(fp, good, 10), good += 10;                    /* 73-82 */
+	fputs("not-an-address,x,y\n", fp);                       /* 83 */
+	fputs("bad9@example.com,x\n", fp);                       /* 84: too few fields */
+	fputs("bad10@example.com,\"never closed\n", fp);          /* 85: open until EOF */
+	good_rows(fp, good, 10), good += 10;                    /* 86-95 */
+	fclose(fp);
+
+	assert_int_equal(fx_import(st, "news", path, &s, &err), STORE_OK);
+	print_message("rows %llu imported %llu invalid %llu\n", (unsigned long long)s.rows,
+		      (unsigned long long)s.imported, (unsigned long long)s.invalid);
+	/* Every good row is in; no bad row is. */
+	assert_int_equal(fx_count(st, "news", "email starts_with \"good_\""), good);
+	assert_int_equal(fx_count(st, "news", "email starts_with \"bad\""), 0);
+	assert_int_equal(s.imported, (uint64_t)good);
+	/* Every bad row is in the rejects with its line and reason. */
+	assert_true(rejects_have(path, "12,\"column 2 (name) is not valid UTF-8\""));
+	assert_true(rejects_have(path, "13,\"column 2 (name) holds a NUL byte\""));
+	assert_true(rejects_have(path, "24,\"not a valid address: the address holds a line break\""));
+	assert_true(rejects_have(path, "26,\"the name holds a line break or control character\""));
+	assert_true(rejects_have(path, "38,"));
+	assert_true(rejects_have(path, "60,\"a quote is out of place"));
+	assert_true(rejects_have(path, "61,\"the row is longer than 1 MiB"));
+	assert_true(rejects_have(path, "72,\"the row has 10000 fields, the header has 3\""));
+	assert_true(rejects_have(path, "83,\"not a valid address: the address has no '@'\""));
+	assert_true(rejects_have(path, "84,\"the row has 2 fields, the header has 3\""));
+	assert_true(rejects_have(path, "85,\"a quoted field is never closed\""));
+	assert_int_equal(s.rows, s.imported + s.updated + s.invalid + s.duplicate + s.suppressed);
+}
+
+static void file_fails(struct store *st, const char *name, const void *data, size_t len,
+		       const char *want)
+{
+	struct store_import_stats s;
+	char *err = NULL;
+	const char *f = fx_file(name, data, len);
+	int64_t before = fx_count(st, "news", NULL);
+
+	assert_int_equal(fx_import(st, "news", f, &s, &err), STORE_EINVAL);
+	assert_non_null(err);
+	if (strstr(err, want) == NULL)
+		fail_msg("%s: \"%s\" lacks \"%s\"", name, err, want);
+	free(err);
+	assert_int_equal(fx_count(st, "news", NULL), before); /* the store is unchanged */
+}
+
+static void test_bad_files(void **state)
+{
+	struct store *st = *state;
+	struct store_import_stats s;
+	char *err = NULL, *wide;
+	size_t i, n = 0;
+	static const char png[] = "\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x10";
+
+	file_fails(st, "empty.csv", "", 0, "empty");
+	file_fails(st, "bom.csv", "\xef\xbb\xbf", 3, "empty");
+	file_fails(st, "dup.csv", "email,city,City\na@example.com,x,y\n", 34, "repeats \"City\"");
+	file_fails(st, "noemail.csv", "mail,name\na@example.com,x\n", 26, "no email column");
+	file_fails(st, "png.csv", png, sizeof(png) - 1, "not a CSV file");
+	file_fails(st, "hdrquote.csv", "email,\"name\n", 12, "not a CSV file");
+	wide = malloc(10000 * 8 + 16);
+	assert_non_null(wide);
+	n = (size_t)sprintf(wide, "email");
+	for (i = 1; i < 10000; i++)
+		n += (size_t)sprintf(wide + n, ",c%zu", i);
+	n += (size_t)sprintf(wide + n, "\n");
+	file_fails(st, "wide.csv", wide, n, "10000 columns");
+	free(wide);
+	/* A header alone is a file read: nothing to do. */
+	assert_int_equal(fx_import(st, "news", fx_file("hdr.csv", "email,name\r\n", 12), &s, &err),
+			 STORE_OK);
+	assert_int_equal(s.rows, 0);
+	/* An unknown list. */
+	assert_int_equal(fx_import(st, "nope", fx_file("x.csv", "email\n", 6), &s, &err),
+			 STORE_ENOTFOUND);
+	free(err);
+}
+
+static void test_unsubscribes_survive(void **state)
+{
+	struct store *st = *state;
+	struct store_import_stats s;
+	struct store_subscriber *p = NULL;
+	char *err = NULL, path[256], addr[64];
+	FILE *fp;
+	int i;
+
+	snprintf(path, sizeof(path), "%s/people.csv", fx_dir);
+	fp = fopen(path, "w");
+	assert_non_null(fp);
+	fputs("email,name,plan\n", fp);
+	for (i = 0; i < 100; i++)
+		fprintf(fp, "p%d@example.net,P %d,basic\n", i, i);
+	fclose(fp);
+	assert_int_equal(fx_import(st, "news", path, &s, &err), STORE_OK);
+	assert_int_equal(s.imported, 100);
+	for (i = 0; i < 10; i++) {
+		snprintf(addr, sizeof(addr), "p%d@example.net", i);
+		assert_int_equal(store_subscriber_unsubscribe(st, addr, i % 2 ? "news" : NULL, &err),
+				 STORE_OK);
+	}
+	assert_int_equal(fx_count(st, "news", "domain = \"example.net\""), 90);
+	assert_int_equal(fx_import(st, "news", path, &s, &err), STORE_OK);
+	assert_int_equal(s.imported, 0);
+	assert_int_equal(s.updated, 100);
+	assert_int_equal(s.kept_unsubscribed, 10);
+	assert_int_equal(fx_count(st, "news", "domain = \"example.net\""), 90);
+	for (i = 0; i < 10; i++) {
+		snprintf(addr, sizeof(addr), "p%d@example.net", i);
+		assert_int_equal(store_subscriber_get(st, addr, &p, &err), STORE_OK);
+		assert_string_equal(p->lists[0].status, "unsubscribed");
+		assert_string_equal(p->status, i % 2 ? "active" : "unsubscribed");
+		store_subscriber_free(&p);
+	}
+	/* Nor can a person who unsubscribed be added back by hand. */
+	assert_int_equal(store_subscriber_add(st, "news", "p0@example.net", NULL, NULL, 0, NULL, &err),
+			 STORE_EEXIST);
+	free(err);
+	err = NULL;
+	/* Another list: someone unsubscribed globally is not added there either. */
+	assert_int_equal(store_list_add(st, "promo", NULL, NULL, &err), STORE_OK);
+	assert_int_equal(fx_import(st, "promo", path, &s, &err), STORE_OK);
+	assert_int_equal(s.imported, 95);
+	assert_int_equal(s.kept_unsubscribed, 5);
+	assert_int_equal(fx_count(st, "promo", NULL), 95);
+}
+
+static void test_suppression_and_erasure(void **state)
+{
+	struct store *st = *state;
+	struct store_import_stats s;
+	struct store_subscriber *p = NULL;
+	char *err = NULL;
+	bool sup = false;
+	static const char csv[] = "email\nsup@example.org\nx@blocked.example\nErase.Me@example.org\n"
+				  "keep@example.org\n";
+	const char *f = fx_file("sup.csv", csv, sizeof(csv) - 1);
+
+	assert_int_equal(store_suppress_add(st, "SUP@example.org", "bounce 5.1.1", &err), STORE_OK);
+	assert_int_equal(store_suppress_add(st, "@Blocked.Example", "asked", &err), STORE_OK);
+	assert_int_equal(fx_import(st, "news", f, &s, &err), STORE_OK);
+	assert_int_equal(s.imported, 2);
+	assert_int_equal(s.suppressed, 2);
+	/* Addresses that differ only in case are one person. */
+	assert_int_equal(store_subscriber_erase(st, "erase.me@EXAMPLE.org", &err), STORE_OK);
+	assert_int_equal(store_subscriber_erase(st, "Erase.Me@example.org", &err), STORE_ENOTFOUND);
+	free(err);
+	err = NULL;
+	assert_int_equal(store_subscriber_get(st, "Erase.Me@example.org", &p, &err), STORE_ENOTFOUND);
+	free(err);
+	err = NULL;
+	assert_int_equal(store_suppressed(st, "erase.me@example.org", &sup, &err), STORE_OK);
+	assert_true(sup);
+	/* Re-importing never revives the erased or the suppressed. */
+	assert_int_equal(fx_import(st, "news", f, &s, &err), STORE_OK);
+	assert_int_equal(s.suppressed, 3);
+	assert_int_equal(s.imported, 0);
+	assert_int_equal(s.updated, 1);
+	/* A suppressed member no longer counts; taken off the list, counts again. */
+	assert_int_equal(fx_count(st, "news", "email = \"keep@example.org\""), 1);
+	assert_int_equal(store_suppress_add(st, "keep@example.org", NULL, &err), STORE_OK);
+	assert_int_equal(fx_count(st, "news", "email = \"keep@example.org\""), 0);
+	assert_int_equal(store_suppress_rm(st, "keep@example.org", &err), STORE_OK);
+	assert_int_equal(fx_count(st, "news", "email = \"keep@example.org\""), 1);
+}
+
+static void test_export_and_data(void **state)
+{
+	struct store *st = *state, *vw = NULL;
+	struct store_attr attrs[] = {{"city", "Tokyo \"east\"\\\n\x01"}, {"\xe8\x89\xb2", "\xe9\x9d\x92"}};
+	struct store_consent c = {"form", "2026-03-01", "double opt-in", "I agree v2", "192.0.2.7"};
+	char *err = NULL, out[300], cmd[1200], *txt;
+	int64_t rows = 0;
+	FILE *fp;
+
+	assert_int_equal(store_subscriber_add(st, "news", "json@example.com", "J \"Son\"", attrs, 2,
+					      &c, &err),
+			 STORE_OK);
+	snprintf(out, sizeof(out), "%s/data.json", fx_dir);
+	fp = fopen(out, "w");
+	assert_int_equal(store_subscriber_data(st, "json@example.com", fp, &err), STORE_OK);
+	fclose(fp);
+	snprintf(cmd, sizeof(cmd),
+		 "/usr/bin/python3 -c 'import json,sys; d=json.load(open(sys.argv[1]));"
+		 " assert d[\"email\"]==\"json@example.com\"; assert d[\"name\"]==\"J \\\"Son\\\"\";"
+		 " assert d[\"attributes\"][\"city\"]==\"Tokyo \\\"east\\\"\\\\\\n\\x01\";"
+		 " assert d[\"attributes\"][\"\\u8272\"]==\"\\u9752\";"
+		 " assert d[\"lists\"][0][\"consent\"][\"ip\"]==\"192.0.2.7\";"
+		 " assert d[\"lists\"][0][\"consent\"][\"at\"]==\"2026-03-01T00:00:00Z\";"
+		 " assert d[\"history\"][0][\"event\"]==\"subscribed\"' %s",
+		 out);
+	assert_int_equal(system(cmd), 0);
+	snprintf(out, sizeof(out), "%s/export.csv", fx_dir);
+	fp = fopen(out, "w");
+	assert_int_equal(store_list_export(st, "news", fp, &rows, &err), STORE_OK);
+	fclose(fp);
+	assert_true(rows > 0);
+	txt = fx_slurp(out);
+	assert_non_null(strstr(txt, "\"json@example.com\",\"J \"\"Son\"\"\",\"form\""));
+	free(txt);
+	/* Python's csv module reads it back with the same row count. */
+	snprintf(cmd, sizeof(cmd),
+		 "/usr/bin/python3 -c 'import csv,sys; r=list(csv.DictReader(open(sys.argv[1],"
+		 " newline=\"\"))); assert len(r)==%lld, len(r)' %s",
+		 (long long)rows, out);
+	assert_int_equal(system(cmd), 0);
+	/* A viewer can neither export nor read the data, and sees masked addresses. */
+	assert_int_equal(store_open(fx_path, "vw", VW_PW, &vw, &err), STORE_OK);
+	assert_int_equal(store_list_export(vw, "news", stdout, &rows, &err), STORE_EDENIED);
+	free(err);
+	err = NULL;
+	assert_int_equal(store_subscriber_data(vw, "json@example.com", stdout, &err), STORE_EDENIED);
+	free(err);
+	err = NULL;
+	txt = store_mask_address(vw, "json@example.com");
+	assert_string_equal(txt, "j***@example.com");
+	free(txt);
+	assert_int_equal(store_subscriber_erase(vw, "json@example.com", &err), STORE_EDENIED);
+	free(err);
+	store_close(&vw);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_basic, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_hostile, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_bad_files, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_unsubscribes_survive, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_suppression_and_erasure, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_export_and_data, fx_setup, fx_teardown),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

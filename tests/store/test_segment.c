@@ -1,0 +1,260 @@
+/*
+ * The segment language: syntax errors name their column and what was
+ * expected; counts over generated data agree with an independent count made
+ * here from the generated rows; SQL metacharacters are data, never code; the
+ * recipient walk agrees with the count, in a stable order.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <time.h>
+
+#include "subs_fixture.h"
+
+static void error_is(const char *expr, const char *want)
+{
+	char *err = NULL;
+
+	if (store_segment_check(expr, &err) != STORE_EINVAL)
+		fail_msg("accepted: %s", expr);
+	if (err == NULL || strstr(err, want) == NULL)
+		fail_msg("%s: \"%s\" lacks \"%s\"", expr, err ? err : "(null)", want);
+	free(err);
+}
+
+static void test_syntax(void **state)
+{
+	char deep[400];
+	int i;
+
+	(void)state;
+	assert_int_equal(store_segment_check("", NULL), STORE_OK);
+	assert_int_equal(store_segment_check("attr.city = \"Tokyo\" and not domain in "
+					     "(\"docomo.ne.jp\",\"ezweb.ne.jp\")",
+					     NULL),
+			 STORE_OK);
+	assert_int_equal(store_segment_check("(name is set or attr.\"first name\" is not set) and "
+					     "created within 30d or created > 2026-01-01",
+					     NULL),
+			 STORE_OK);
+	assert_int_equal(store_segment_check("attr.age >= 18 and attr.age < 65.5", NULL), STORE_OK);
+	error_is("attr.city = ", "column 13: expected a value in double quotes or a number, "
+				 "found the end of the text");
+	error_is("attr.city == \"x\"", "column 12: expected a value");
+	error_is("city = \"x\"", "column 1: expected a field");
+	error_is("name = 'x'", "column 8: expected a value in double quotes or a number, found a "
+			       "single quote");
+	error_is("name = \"x", "found a string with no closing quote");
+	error_is("(name is set", "column 13: expected \")\"");
+	error_is("name is set name", "column 13: expected \"and\", \"or\" or the end");
+	error_is("created > yesterday", "column 11: expected a date");
+	error_is("created within 30 days", "expected a duration");
+	error_is("status = \"gone\"", "expected a status");
+	error_is("domain in \"a\"", "expected \"(\" after \"in\"");
+	error_is("name = \"a\"; DROP TABLE subscribers", "column 11: expected \"and\"");
+	for (i = 0; i < 200; i++)
+		deep[i] = '(';
+	strcpy(deep + 200, "name is set");
+	error_is(deep, "less nesting");
+}
+
+#define N 3000
+
+static const char *const cities[] = {"Tokyo", "Osaka", "Kyoto", "Sapporo", ""};
+static const char *const domains[] = {"example.com", "docomo.ne.jp", "ezweb.ne.jp",
+				      "Example.org", "blocked.example"};
+
+struct person {
+	char email[64], domain[32], name[32], city[16];
+	int age; /* -1: none */
+	int unsub, in_list;
+};
+static struct person people[N];
+
+/* An independent evaluation of the expressions below, over the generated rows. */
+static int counts(const struct person *p, int which)
+{
+	int tokyo = strcmp(p->city, "Tokyo") == 0;
+	int carrier = strcmp(p->domain, "docomo.ne.jp") == 0 || strcmp(p->domain, "ezweb.ne.jp") == 0;
+
+	switch (which) {
+	case 0: return 1;
+	case 1: return tokyo;
+	case 2: return tokyo && !carrier;
+	case 3: return strcmp(p->domain, "docomo.ne.jp") == 0;
+	case 4: return p->age >= 0 && p->age >= 40;
+	case 5: return !(p->age >= 0 && p->age >= 40);
+	case 6: return p->city[0] == '\0';
+	case 7: return p->city[0] != '\0' && strcmp(p->city, "Osaka") != 0;
+	case 8: return strcmp(p->city, "Osaka") != 0;
+	case 9: return p->name[0] != '\0' && strstr(p->name, "7") != NULL;
+	case 10: return strncmp(p->email, "u1", 2) == 0 || strcmp(p->domain, "example.org") == 0;
+	case 11: return p->age >= 0 && p->age < 30 && (tokyo || strcmp(p->city, "Kyoto") == 0);
+	case 12: return strlen(p->email) >= 5 && strcmp(p->email + strlen(p->email) - 5, "e.com") == 0;
+	}
+	return 0;
+}
+
+static const char *const exprs[] = {
+	"",
+	"attr.city = \"Tokyo\"",
+	"attr.city = \"Tokyo\" and not domain in (\"docomo.ne.jp\",\"EZWEB.ne.jp\")",
+	"domain = \"DOCOMO.ne.jp\"",
+	"attr.age >= 40",
+	"not attr.age >= 40",
+	"attr.city is not set",
+	"attr.city is set and attr.city != \"Osaka\"",
+	"attr.city != \"Osaka\"",
+	"name contains \"7\"",
+	"email starts_with \"u1\" or domain = \"example.org\"",
+	"attr.age < 30 and (attr.city = \"Tokyo\" or attr.city = \"Kyoto\")",
+	"email ends_with \"e.com\"",
+};
+
+static void test_counts(void **state)
+{
+	struct store *st = *state;
+	struct store_import_stats s;
+	char *err = NULL, path[256];
+	unsigned seed = 12345;
+	FILE *fp;
+	int i, k;
+
+	snprintf(path, sizeof(path), "%s/gen.csv", fx_dir);
+	fp = fopen(path, "w");
+	assert_non_null(fp);
+	fputs("email,name,city,age\n", fp);
+	for (i = 0; i < N; i++) {
+		struct person *p = &people[i];
+		int d = (int)(rand_r(&seed) % 5);
+		snprintf(p->domain, sizeof(p->domain), "%s", domains[d]);
+		for (char *c = p->domain; *c; c++)
+			*c = (char)(*c >= 'A' && *c <= 'Z' ? *c + 32 : *c);
+		snprintf(p->email, sizeof(p->email), "u%d@%.31s", i, domains[d]);
+		for (char *c = strchr(p->email, '@'); *c; c++)
+			*c = (char)(*c >= 'A' && *c <= 'Z' ? *c + 32 : *c);
+		if (rand_r(&seed) % 4)
+			snprintf(p->name, sizeof(p->name), "Name %d", (int)(rand_r(&seed) % 100));
+		snprintf(p->city, sizeof(p->city), "%s", cities[rand_r(&seed) % 5]);
+		p->age = rand_r(&seed) % 5 ? (int)(rand_r(&seed) % 80) : -1;
+		p->in_list = 1;
+		fprintf(fp, "u%d@%s,%s,%s,", i, domains[d], p->name, p->city);
+		if (p->age >= 0)
+			fprintf(fp, "%d", p->age);
+		fputc('\n', fp);
+	}
+	fclose(fp);
+	assert_int_equal(fx_import(st, "news", path, &s, &err), STORE_OK);
+	assert_int_equal(s.imported, N);
+	/* Some unsubscribe; a domain is suppressed: neither counts. */
+	for (i = 0; i < N; i += 37) {
+		assert_int_equal(store_subscriber_unsubscribe(st, people[i].email, "news", &err),
+				 STORE_OK);
+		people[i].unsub = 1;
+	}
+	assert_int_equal(store_suppress_add(st, "@blocked.example", "test", &err), STORE_OK);
+	assert_int_equal(store_suppress_add(st, people[1].email, "test", &err), STORE_OK);
+	people[1].unsub = 1;
+	for (k = 0; k < (int)(sizeof(exprs) / sizeof(exprs[0])); k++) {
+		int64_t want = 0;
+		for (i = 0; i < N; i++)
+			if (!people[i].unsub && strcmp(people[i].domain, "blocked.example") != 0 &&
+			    counts(&people[i], k))
+				want++;
+		print_message("%5lld  %s\n", (long long)want, exprs[k]);
+		assert_true(want > 0);
+		assert_int_equal(fx_count(st, "news", exprs[k]), want);
+	}
+}
+
+struct walk {
+	int64_t n, last;
+	int ordered;
+};
+
+static int walk_cb(const struct store_recipient *r, void *arg)
+{
+	struct walk *w = arg;
+
+	if (r->id <= w->last)
+		w->ordered = 0;
+	w->last = r->id;
+	w->n++;
+	assert_non_null(strstr(r->email, "@"));
+	return 0;
+}
+
+static void test_metachars_and_walk(void **state)
+{
+	struct store *st = *state;
+	char *err = NULL, *list = NULL, *expr = NULL;
+	struct walk w = {0, 0, 1};
+	struct store_attr a = {"k'); DROP TABLE subscribers; --", "x' OR 1=1 --"};
+
+	assert_int_equal(store_subscriber_add(st, "news", "evil@example.com", "x' OR 1=1 --", &a, 1,
+					      NULL, &err),
+			 STORE_OK);
+	assert_int_equal(store_subscriber_add(st, "news", "plain@example.com", "Plain", NULL, 0,
+					      NULL, &err),
+			 STORE_OK);
+	assert_int_equal(fx_count(st, "news", "name = \"x' OR 1=1 --\""), 1);
+	assert_int_equal(fx_count(st, "news", "name = \"' OR 1=1 --\""), 0);
+	assert_int_equal(fx_count(st, "news", "name = \"\\\" OR 1=1 --\""), 0);
+	assert_int_equal(fx_count(st, "news", "attr.\"k'); DROP TABLE subscribers; --\" is set"), 1);
+	assert_int_equal(fx_count(st, "news", "attr.\"k'); DROP TABLE subscribers; --\" = "
+					      "\"x' OR 1=1 --\""),
+			 1);
+	assert_int_equal(fx_count(st, "news", "email contains \"%\" or name contains \"_\""), 0);
+	assert_int_equal(fx_count(st, "news", NULL), 2); /* the table is still there */
+	assert_int_equal(store_segment_recipients(st, "news", "", walk_cb, &w, &err), STORE_OK);
+	assert_int_equal(w.n, 2);
+	assert_true(w.ordered);
+	/* Saved segments. */
+	assert_int_equal(store_segment_add(st, "plain", "news", "name = \"Plain\"", &err), STORE_OK);
+	assert_int_equal(store_segment_add(st, "bad", "news", "name = ", &err), STORE_EINVAL);
+	free(err);
+	err = NULL;
+	assert_int_equal(store_segment_add(st, "x", "nolist", "", &err), STORE_ENOTFOUND);
+	free(err);
+	err = NULL;
+	assert_int_equal(store_segment_get(st, "plain", &list, &expr, &err), STORE_OK);
+	assert_string_equal(list, "news");
+	assert_int_equal(fx_count(st, list, expr), 1);
+	free(list);
+	free(expr);
+}
+
+static void test_dates(void **state)
+{
+	struct store *st = *state;
+	char *err = NULL, today[32], expr[96];
+	time_t now = time(NULL);
+	struct tm tm;
+
+	assert_int_equal(store_subscriber_add(st, "news", "d@example.com", NULL, NULL, 0, NULL, &err),
+			 STORE_OK);
+	gmtime_r(&now, &tm);
+	strftime(today, sizeof(today), "%Y-%m-%d", &tm);
+	assert_int_equal(fx_count(st, "news", "created within 1d"), 1);
+	assert_int_equal(fx_count(st, "news", "created within 1h"), 1);
+	assert_int_equal(fx_count(st, "news", "created > 2030-01-01"), 0);
+	assert_int_equal(fx_count(st, "news", "created > 2020-01-01T00:00:00Z"), 1);
+	snprintf(expr, sizeof(expr), "created = %s", today);
+	assert_int_equal(fx_count(st, "news", expr), 1);
+	snprintf(expr, sizeof(expr), "created != %s", today);
+	assert_int_equal(fx_count(st, "news", expr), 0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_syntax),
+		cmocka_unit_test_setup_teardown(test_counts, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_metachars_and_walk, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_dates, fx_setup, fx_teardown),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,272 @@
+/*
+ * tui/cmd_segment.c: hato import, hato export and hato segment ...
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "tui/cli.h"
+#include "tui/cmd_subscriber.h"
+
+/* ---- import ------------------------------------------------------------- */
+
+struct progress {
+	uint64_t size;
+	int shown;
+};
+
+static void show_progress(uint64_t bytes, uint64_t rows, void *arg)
+{
+	struct progress *p = arg;
+	char bar[41];
+	int pct = p->size ? (int)(bytes * 100 / p->size) : 100, i;
+
+	for (i = 0; i < 40; i++)
+		bar[i] = i < pct * 40 / 100 ? '#' : ' ';
+	bar[40] = '\0';
+	fprintf(stderr, "\r[%s] %3d%% %llu rows", bar, pct > 100 ? 100 : pct,
+		(unsigned long long)rows);
+	p->shown = 1;
+}
+
+/* Opens a file for people's data: mode 0600, replacing what was there. */
+static FILE *open_private(const char *path)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+
+	return fd < 0 ? NULL : fdopen(fd, "w");
+}
+
+static int do_import(struct cli *c, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"rejects", required_argument, NULL, 'r'},
+		{NULL, 0, NULL, 0},
+	};
+	struct store_import_stats st;
+	struct store_import_opts o = {0};
+	struct progress prog = {0, 0};
+	enum store_status s;
+	const char *rejects = NULL, *file;
+	char *err = NULL, *defrej = NULL, source[300];
+	struct stat sb;
+	FILE *in = NULL, *rj = NULL;
+	long rjsize;
+	int ch, rc = EX_OK;
+
+	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		if (ch != 'r')
+			return cli_usage(c);
+		rejects = optarg;
+	}
+	if (optind != argc - 2)
+		return cli_usage(c);
+	file = argv[optind + 1];
+	in = fopen(file, "rb");
+	if (in == NULL || fstat(fileno(in), &sb) != 0 || !S_ISREG(sb.st_mode)) {
+		cli_error("cannot open %s: %s", file, in == NULL ? strerror(errno) : "not a file");
+		if (in != NULL)
+			fclose(in);
+		return EX_NOINPUT;
+	}
+	if (rejects == NULL) {
+		size_t n = strlen(file) + sizeof(".rejects.csv");
+		defrej = malloc(n);
+		if (defrej == NULL) {
+			rc = EX_OSERR;
+			goto done;
+		}
+		snprintf(defrej, n, "%s.rejects.csv", file);
+		rejects = defrej;
+	}
+	rj = open_private(rejects);
+	if (rj == NULL) {
+		cli_error("cannot create %s: %s", rejects, strerror(errno));
+		rc = EX_CANTCREAT;
+		goto done;
+	}
+	snprintf(source, sizeof(source), "import %s", file);
+	o.rejects = rj;
+	o.source = source;
+	prog.size = (uint64_t)sb.st_size;
+	if (isatty(STDERR_FILENO)) {
+		o.progress = show_progress;
+		o.arg = &prog;
+	}
+	s = store_subscriber_import(c->st, argv[optind], in, &o, &st, &err);
+	if (prog.shown)
+		fputc('\n', stderr);
+	fflush(rj);
+	rjsize = ftell(rj);
+	if (s != STORE_OK) {
+		rc = cli_fail_store(s, err);
+		if (s == STORE_EINVAL)
+			rc = EX_DATAERR;
+		fprintf(stderr, "hato: nothing was imported; the store is as it was\n");
+		fclose(rj);
+		rj = NULL;
+		unlink(rejects);
+		goto done;
+	}
+	printf("imported %llu, updated %llu, invalid %llu, duplicate %llu, suppressed %llu "
+	       "(%llu rows)\n",
+	       (unsigned long long)st.imported, (unsigned long long)st.updated,
+	       (unsigned long long)st.invalid, (unsigned long long)st.duplicate,
+	       (unsigned long long)st.suppressed, (unsigned long long)st.rows);
+	if (st.kept_unsubscribed > 0)
+		printf("%llu of the updated had unsubscribed and stay unsubscribed\n",
+		       (unsigned long long)st.kept_unsubscribed);
+	if (st.invalid > 0) {
+		printf("the invalid rows, with line numbers and reasons, are in %s\n", rejects);
+	} else if (rjsize >= 0) {
+		fclose(rj);
+		rj = NULL;
+		unlink(rejects);
+	}
+done:
+	if (rj != NULL && fclose(rj) != 0 && rc == EX_OK) {
+		cli_error("cannot write %s", rejects);
+		rc = EX_IOERR;
+	}
+	fclose(in);
+	free(defrej);
+	return rc;
+}
+
+/* ---- export ------------------------------------------------------------- */
+
+static int do_export(struct cli *c, int argc, char **argv)
+{
+	enum store_status s;
+	char *err = NULL;
+	int64_t rows = 0;
+	FILE *out = stdout;
+
+	if (argc != 2 && argc != 3)
+		return cli_usage(c);
+	if (argc == 3 && strcmp(argv[2], "-") != 0) {
+		out = open_private(argv[2]);
+		if (out == NULL) {
+			cli_error("cannot create %s: %s", argv[2], strerror(errno));
+			return EX_CANTCREAT;
+		}
+	}
+	s = store_list_export(c->st, argv[1], out, &rows, &err);
+	if (out != stdout && fclose(out) != 0 && s == STORE_OK)
+		s = STORE_EIO;
+	if (s != STORE_OK)
+		return cli_fail_store(s, err);
+	fprintf(stderr, "exported %lld subscribers of %s\n", (long long)rows, argv[1]);
+	return EX_OK;
+}
+
+/* ---- segment ------------------------------------------------------------ */
+
+static int seg_add(struct cli *c, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"list", required_argument, NULL, 'l'},
+		{"where", required_argument, NULL, 'w'},
+		{NULL, 0, NULL, 0},
+	};
+	const char *list = NULL, *where = NULL;
+	enum store_status s;
+	char *err = NULL;
+	int ch;
+
+	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		if (ch == 'l')
+			list = optarg;
+		else if (ch == 'w')
+			where = optarg;
+		else
+			return cli_usage(c);
+	}
+	if (optind != argc - 1 || list == NULL || where == NULL)
+		return cli_usage(c);
+	s = store_segment_add(c->st, argv[optind], list, where, &err);
+	if (s != STORE_OK)
+		return cli_fail_store(s, err);
+	printf("added segment %s\n", argv[optind]);
+	return EX_OK;
+}
+
+static int print_seg(const struct store_segment_info *x, void *arg)
+{
+	(void)arg;
+	printf("%-20s %-20s %-20s ", x->name, x->list, x->created);
+	cli_put_safe(stdout, x->expr);
+	fputc('\n', stdout);
+	return 0;
+}
+
+static int seg_ls(struct cli *c, int argc, char **argv)
+{
+	enum store_status s;
+	char *err = NULL;
+
+	(void)argv;
+	if (argc != 1)
+		return cli_usage(c);
+	printf("%-20s %-20s %-20s %s\n", "SEGMENT", "LIST", "CREATED", "WHERE");
+	s = store_segment_ls(c->st, print_seg, NULL, &err);
+	return s == STORE_OK ? EX_OK : cli_fail_store(s, err);
+}
+
+static int seg_count(struct cli *c, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"list", required_argument, NULL, 'l'},
+		{"where", required_argument, NULL, 'w'},
+		{NULL, 0, NULL, 0},
+	};
+	const char *list = NULL, *where = NULL;
+	char *slist = NULL, *sexpr = NULL, *err = NULL;
+	enum store_status s;
+	int64_t n = 0;
+	int ch;
+
+	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		if (ch == 'l')
+			list = optarg;
+		else if (ch == 'w')
+			where = optarg;
+		else
+			return cli_usage(c);
+	}
+	if (optind == argc - 1 && list == NULL && where == NULL) {
+		s = store_segment_get(c->st, argv[optind], &slist, &sexpr, &err);
+		if (s != STORE_OK)
+			return cli_fail_store(s, err);
+		list = slist;
+		where = sexpr;
+	} else if (optind != argc || list == NULL) {
+		return cli_usage(c);
+	}
+	s = store_segment_count(c->st, list, where, &n, &err);
+	free(slist);
+	free(sexpr);
+	if (s != STORE_OK)
+		return cli_fail_store(s, err);
+	printf("%lld\n", (long long)n);
+	return EX_OK;
+}
+
+const struct cli_command cli_cmds_segment[] = {
+	{"import", NULL, STORE_PERM_SUBSCRIBERS_WRITE, 0, do_import,
+	 "import LIST FILE.csv [--rejects FILE]",
+	 "import subscribers from CSV (header with an email column)"},
+	{"export", NULL, STORE_PERM_SUBSCRIBERS_EXPORT, 0, do_export, "export LIST [FILE]",
+	 "export a list's active subscribers as CSV"},
+	{"segment", "add", STORE_PERM_SEGMENTS, 0, seg_add, "segment add NAME --list L --where EXPR",
+	 "save a segment"},
+	{"segment", "ls", STORE_PERM_SUBSCRIBERS_READ, 0, seg_ls, "segment ls", "list segments"},
+	{"segment", "count", STORE_PERM_SUBSCRIBERS_READ, 0, seg_count,
+	 "segment count NAME | --list L [--where EXPR]",
+	 "count the recipients a segment would have now"},
+	{NULL, NULL, 0, 0, NULL, NULL, NULL},
+};

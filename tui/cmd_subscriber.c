@@ -1,0 +1,385 @@
+/*
+ * tui/cmd_subscriber.c: hato list ..., hato subscriber ... and hato suppress ...
+ *
+ * Everything printed from the store passes through safe(), so that text
+ * someone imported can never drive the terminal with escape sequences.
+ * Addresses are masked for users without the pii permission.
+ */
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "tui/cli.h"
+#include "tui/cmd_subscriber.h"
+
+void cli_put_safe(FILE *fp, const char *s)
+{
+	for (; s != NULL && *s; s++) {
+		unsigned char c = (unsigned char)*s;
+		if (c == '\n')
+			fputs("\\n", fp);
+		else if (c == '\r')
+			fputs("\\r", fp);
+		else if (c == '\t')
+			fputs("\\t", fp);
+		else if (c < 0x20 || c == 0x7f)
+			fprintf(fp, "\\x%02x", c);
+		else
+			fputc(c, fp);
+	}
+}
+
+static void day(time_t t, char out[21])
+{
+	struct tm tm;
+
+	gmtime_r(&t, &tm);
+	strftime(out, 21, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+/* ---- list --------------------------------------------------------------- */
+
+static int list_add(struct cli *c, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"name", required_argument, NULL, 'n'},
+		{"description", required_argument, NULL, 'd'},
+		{NULL, 0, NULL, 0},
+	};
+	const char *name = NULL, *desc = NULL;
+	enum store_status s;
+	char *err = NULL;
+	int ch;
+
+	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		if (ch == 'n')
+			name = optarg;
+		else if (ch == 'd')
+			desc = optarg;
+		else
+			return cli_usage(c);
+	}
+	if (optind != argc - 1)
+		return cli_usage(c);
+	s = store_list_add(c->st, argv[optind], name, desc, &err);
+	if (s != STORE_OK)
+		return cli_fail_store(s, err);
+	printf("added list %s\n", argv[optind]);
+	return EX_OK;
+}
+
+static int print_list(const struct store_list_info *l, void *arg)
+{
+	(void)arg;
+	printf("%-20s %10lld %10lld  ", l->id, (long long)l->active, (long long)l->members);
+	cli_put_safe(stdout, l->name);
+	if (l->description[0] != '\0') {
+		fputs(" - ", stdout);
+		cli_put_safe(stdout, l->description);
+	}
+	fputc('\n', stdout);
+	return 0;
+}
+
+static int list_ls(struct cli *c, int argc, char **argv)
+{
+	enum store_status s;
+	char *err = NULL;
+
+	(void)argv;
+	if (argc != 1)
+		return cli_usage(c);
+	printf("%-20s %10s %10s  %s\n", "LIST", "ACTIVE", "MEMBERS", "NAME");
+	s = store_list_ls(c->st, print_list, NULL, &err);
+	return s == STORE_OK ? EX_OK : cli_fail_store(s, err);
+}
+
+static int list_rm(struct cli *c, int argc, char **argv)
+{
+	enum store_status s;
+	char *err = NULL;
+
+	if (argc != 2)
+		return cli_usage(c);
+	s = store_list_rm(c->st, argv[1], &err);
+	if (s != STORE_OK)
+		return cli_fail_store(s, err);
+	printf("removed list %s (its members stay on file)\n", argv[1]);
+	return EX_OK;
+}
+
+/* ---- subscriber -------------------------------------------------------- */
+
+static int sub_add(struct cli *c, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"list", required_argument, NULL, 'l'},
+		{"name", required_argument, NULL, 'n'},
+		{"attr", required_argument, NULL, 'a'},
+		{"consent-source", required_argument, NULL, 's'},
+		{"consent-text", required_argument, NULL, 't'},
+		{"consent-ip", required_argument, NULL, 'i'},
+		{NULL, 0, NULL, 0},
+	};
+	struct store_consent consent = {NULL, NULL, "manual", NULL, NULL};
+	struct store_attr *attrs = calloc((size_t)argc, sizeof(*attrs));
+	const char *list = NULL, *name = NULL;
+	enum store_status s;
+	size_t nattrs = 0;
+	char *err = NULL, *masked;
+	int ch, rc = EX_OK;
+
+	if (attrs == NULL)
+		return EX_OSERR;
+	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		char *eq;
+		switch (ch) {
+		case 'l': list = optarg; break;
+		case 'n': name = optarg; break;
+		case 's': consent.source = optarg; break;
+		case 't': consent.text = optarg; break;
+		case 'i': consent.ip = optarg; break;
+		case 'a':
+			eq = strchr(optarg, '=');
+			if (eq == NULL || eq == optarg) {
+				cli_error("--attr takes KEY=VALUE");
+				rc = EX_USAGE;
+				goto done;
+			}
+			*eq = '\0';
+			attrs[nattrs].key = optarg;
+			attrs[nattrs++].value = eq + 1;
+			break;
+		default:
+			rc = cli_usage(c);
+			goto done;
+		}
+	}
+	if (optind != argc - 1 || list == NULL) {
+		rc = cli_usage(c);
+		goto done;
+	}
+	s = store_subscriber_add(c->st, list, argv[optind], name, attrs, nattrs, &consent, &err);
+	if (s != STORE_OK) {
+		rc = cli_fail_store(s, err);
+		goto done;
+	}
+	masked = store_mask_address(c->st, argv[optind]);
+	printf("added %s to %s\n", masked ? masked : "***", list);
+	free(masked);
+done:
+	free(attrs);
+	return rc;
+}
+
+static int sub_unsubscribe(struct cli *c, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"list", required_argument, NULL, 'l'},
+		{NULL, 0, NULL, 0},
+	};
+	const char *list = NULL;
+	enum store_status s;
+	char *err = NULL, *masked;
+	int ch;
+
+	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		if (ch != 'l')
+			return cli_usage(c);
+		list = optarg;
+	}
+	if (optind != argc - 1)
+		return cli_usage(c);
+	s = store_subscriber_unsubscribe(c->st, argv[optind], list, &err);
+	if (s != STORE_OK)
+		return cli_fail_store(s, err);
+	masked = store_mask_address(c->st, argv[optind]);
+	printf("unsubscribed %s from %s\n", masked ? masked : "***", list ? list : "every list");
+	free(masked);
+	return EX_OK;
+}
+
+static void row(const char *k, const char *v)
+{
+	printf("%-12s ", k);
+	cli_put_safe(stdout, v);
+	fputc('\n', stdout);
+}
+
+static int sub_show(struct cli *c, int argc, char **argv)
+{
+	struct store_subscriber *p = NULL;
+	enum store_status s;
+	char *err = NULL, *masked, t[21];
+	size_t i;
+
+	if (argc != 2)
+		return cli_usage(c);
+	s = store_subscriber_get(c->st, argv[1], &p, &err);
+	if (s != STORE_OK)
+		return cli_fail_store(s, err);
+	masked = store_mask_address(c->st, p->email);
+	row("email", masked ? masked : "***");
+	free(masked);
+	row("name", p->name);
+	row("status", p->suppressed ? (strcmp(p->status, "active") == 0 ? "suppressed" : p->status)
+				    : p->status);
+	day(p->created, t);
+	row("created", t);
+	day(p->updated, t);
+	row("updated", t);
+	printf("attributes%s\n", p->nattrs ? "" : "   (none)");
+	for (i = 0; i < p->nattrs; i++) {
+		fputs("  ", stdout);
+		cli_put_safe(stdout, p->attrs[i].key);
+		fputs(" = ", stdout);
+		cli_put_safe(stdout, p->attrs[i].value);
+		fputc('\n', stdout);
+	}
+	printf("lists%s\n", p->nlists ? "" : "        (none)");
+	for (i = 0; i < p->nlists; i++) {
+		const struct store_membership *m = &p->lists[i];
+		printf("  %-16s %-13s consent: ", m->list, m->status);
+		cli_put_safe(stdout, m->consent_source);
+		printf(", %s, %s", m->consent_at, m->consent_method);
+		if (m->consent_ip[0] != '\0')
+			printf(", from %s", m->consent_ip);
+		if (m->consent_text[0] != '\0') {
+			fputs(", text \"", stdout);
+			cli_put_safe(stdout, m->consent_text);
+			fputc('"', stdout);
+		}
+		fputc('\n', stdout);
+	}
+	printf("history%s\n", p->nevents ? "" : "      (none)");
+	for (i = 0; i < p->nevents; i++) {
+		printf("  %s %-14s %s ", p->events[i].time, p->events[i].event, p->events[i].list);
+		cli_put_safe(stdout, p->events[i].details);
+		fputc('\n', stdout);
+	}
+	store_subscriber_free(&p);
+	return EX_OK;
+}
+
+static int sub_data(struct cli *c, int argc, char **argv)
+{
+	enum store_status s;
+	char *err = NULL;
+
+	if (argc != 2)
+		return cli_usage(c);
+	s = store_subscriber_data(c->st, argv[1], stdout, &err);
+	return s == STORE_OK ? EX_OK : cli_fail_store(s, err);
+}
+
+static int sub_erase(struct cli *c, int argc, char **argv)
+{
+	enum store_status s;
+	char *err = NULL;
+
+	if (argc != 2)
+		return cli_usage(c);
+	s = store_subscriber_erase(c->st, argv[1], &err);
+	if (s != STORE_OK)
+		return cli_fail_store(s, err);
+	printf("erased; only a keyed hash stays on the suppression list, so the address is "
+	       "never imported again\n");
+	return EX_OK;
+}
+
+/* ---- suppress ----------------------------------------------------------- */
+
+static int supp_add(struct cli *c, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"reason", required_argument, NULL, 'r'},
+		{NULL, 0, NULL, 0},
+	};
+	const char *reason = "manual";
+	enum store_status s;
+	char *err = NULL;
+	int ch;
+
+	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		if (ch != 'r')
+			return cli_usage(c);
+		reason = optarg;
+	}
+	if (optind != argc - 1)
+		return cli_usage(c);
+	s = store_suppress_add(c->st, argv[optind], reason, &err);
+	if (s != STORE_OK)
+		return cli_fail_store(s, err);
+	printf("suppressed\n");
+	return EX_OK;
+}
+
+static int supp_rm(struct cli *c, int argc, char **argv)
+{
+	enum store_status s;
+	char *err = NULL;
+
+	if (argc != 2)
+		return cli_usage(c);
+	s = store_suppress_rm(c->st, argv[1], &err);
+	if (s != STORE_OK)
+		return cli_fail_store(s, err);
+	printf("removed from the suppression list\n");
+	return EX_OK;
+}
+
+static int print_supp(const struct store_suppression *x, void *arg)
+{
+	(void)arg;
+	printf("%-8s %-34s %-20s %s ", x->kind,
+	       x->address ? x->address : x->kind[0] == 'd' ? x->value : "(address not on file)",
+	       x->created, x->by);
+	cli_put_safe(stdout, x->reason);
+	if (x->kind[0] == 'a')
+		printf(" [%s]", x->value);
+	fputc('\n', stdout);
+	return 0;
+}
+
+static int supp_ls(struct cli *c, int argc, char **argv)
+{
+	enum store_status s;
+	char *err = NULL;
+
+	(void)argv;
+	if (argc != 1)
+		return cli_usage(c);
+	printf("%-8s %-34s %-20s %s\n", "KIND", "ADDRESS OR DOMAIN", "SINCE", "BY REASON [HASH]");
+	s = store_suppress_ls(c->st, print_supp, NULL, &err);
+	return s == STORE_OK ? EX_OK : cli_fail_store(s, err);
+}
+
+const struct cli_command cli_cmds_subscriber[] = {
+	{"list", "add", STORE_PERM_LISTS, 0, list_add,
+	 "list add ID [--name N] [--description D]", "create a list"},
+	{"list", "ls", STORE_PERM_SUBSCRIBERS_READ, 0, list_ls, "list ls",
+	 "show the lists with their active and total members"},
+	{"list", "rm", STORE_PERM_LISTS, 0, list_rm, "list rm ID",
+	 "remove a list, its memberships and segments"},
+	{"subscriber", "show", STORE_PERM_SUBSCRIBERS_READ, 0, sub_show, "subscriber show EMAIL",
+	 "show a person: attributes, lists, consent, history"},
+	{"subscriber", "add", STORE_PERM_SUBSCRIBERS_WRITE, 0, sub_add,
+	 "subscriber add EMAIL --list L [--name N] [--attr k=v ...] [--consent-source S] "
+	 "[--consent-text T] [--consent-ip IP]",
+	 "add a person to a list with a consent record"},
+	{"subscriber", "unsubscribe", STORE_PERM_SUBSCRIBERS_WRITE, 0, sub_unsubscribe,
+	 "subscriber unsubscribe EMAIL [--list L]",
+	 "unsubscribe from one list, or from all of them"},
+	{"subscriber", "data", STORE_PERM_PII, 0, sub_data, "subscriber data EMAIL",
+	 "print everything held about a person as JSON (GDPR Art. 15/20)"},
+	{"subscriber", "erase", STORE_PERM_SUBSCRIBERS_ERASE, 0, sub_erase,
+	 "subscriber erase EMAIL", "erase a person's data, keeping only a keyed hash (Art. 17)"},
+	{"suppress", "add", STORE_PERM_SUBSCRIBERS_WRITE, 0, supp_add,
+	 "suppress add EMAIL|@DOMAIN [--reason R]", "never mail an address or domain"},
+	{"suppress", "rm", STORE_PERM_SUBSCRIBERS_WRITE, 0, supp_rm, "suppress rm EMAIL|@DOMAIN",
+	 "take an address or domain off the suppression list"},
+	{"suppress", "ls", STORE_PERM_SUBSCRIBERS_READ, 0, supp_ls, "suppress ls",
+	 "show the suppression list"},
+	{NULL, NULL, 0, 0, NULL, NULL, NULL},
+};
