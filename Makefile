@@ -36,6 +36,7 @@ TEST_BINS := $(TESTSRC:tests/%.c=$(TST)/tests/%)
 BENCH_BINS := $(BENCHSRC:tests/%.c=$(REL)/tests/%)
 
 .PHONY: all test run bench fuzz install clean deps format unit
+.SECONDARY:
 all: hato
 
 hato: $(REL)/hato

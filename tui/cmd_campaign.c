@@ -195,9 +195,11 @@ static int campaign_ls(struct cli *cl, int argc, char **argv)
 
 static int print_approval(const struct store_approval *a, void *arg)
 {
+	bool said = a->comment != NULL && a->comment[0] != '\0';
+
+	printf("approved by %s at %s%s%s\n", a->approver, a->time, said ? ": " : "",
+	       said ? a->comment : "");
 	(void)arg;
-	printf("approved by %s at %s%s%s\n", a->approver, a->time, a->comment ? ": " : "",
-	       a->comment ? a->comment : "");
 	return 0;
 }
 
