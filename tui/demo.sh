@@ -6,7 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 HATO=${HATO:-$PWD/hato}
-DEMO=$PWD/demo
+DEMO=${HATO_DEMO_DIR:-$PWD/demo}
 STORE=$DEMO/hato.db
 
 if [ ! -f "$STORE" ]; then
@@ -38,6 +38,8 @@ if [ ! -f "$STORE" ]; then
 	h marketer import japanese tui/demo/japanese.csv
 	h marketer segment add tokyo --list japanese --where 'attr.city = "東京"'
 	h marketer template add welcome tui/demo/welcome.md --layout newsletter
+	h marketer campaign add welcome --template welcome --list japanese \
+		--subject "{{name|お客様}}さん、ようこそ"
 	cat <<MSG
 The demo store is in demo/, with these users. Their passwords are shown
 this once; write them down:
@@ -47,7 +49,9 @@ this once; write them down:
   operator  ${pw[operator]}
   viewer    ${pw[viewer]}
 
-Messages sent from the demo land in demo/outbox as .eml files.
+A draft campaign "welcome" is waiting: log in as marketer to submit it,
+then as operator to approve and send it. Messages sent from the demo land
+in $DEMO/outbox as .eml files.
 MSG
 	read -r -p "Press Enter to open hato. " _ || true
 fi
