@@ -52,6 +52,8 @@ const char *send_strstatus(enum send_status s)
 		return "store failure";
 	case SEND_EBUSY:
 		return "busy";
+	case SEND_ECONFIG:
+		return "configuration error";
 	}
 	return "unknown status";
 }

@@ -5,7 +5,8 @@
  *     bucket;
  *   - rules per recipient domain, "pace.DOMAIN = PER_MINUTE/PER_CONNECTION"
  *     (either may be 0 for no limit); the Japanese carrier domains default
- *     to 100 messages per SMTP session;
+ *     to 100 messages per SMTP session; all rules are read once, at start,
+ *     and a domain's minute starts from what the store sent it lately;
  *   - the warm-up cap: with warmup.start set, a day's cap is warmup.volume
  *     (default 50) growing 40% a day, or the day's entry in warmup.schedule
  *     ("50,80,120,..."); after the table's last day there is no cap;
@@ -16,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include "send/pace.h"
@@ -74,6 +76,8 @@ void send_warmup_status(struct store *st, time_t now, struct send_warmup *w)
 	    strcmp(table, "ramp") != 0) {
 		char *p = table, *end;
 		int i;
+
+		w->next_cap = -1; /* past the table's end: no cap */
 		for (i = 0; i <= w->day && p != NULL && *p != '\0'; i++) {
 			long v = strtol(p, &end, 10);
 			if (end == p)
@@ -94,15 +98,64 @@ void send_warmup_status(struct store *st, time_t now, struct send_warmup *w)
 	}
 	if (w->cap < 0)
 		w->active = false;
-	if (w->active && store_sent_since(st, pace_day_start(now), &w->sent_today, NULL) != STORE_OK)
+	if (w->active &&
+	    store_sent_since(st, pace_day_start(now), &w->sent_today, NULL) != STORE_OK)
 		w->sent_today = 0;
 done:
 	free(start);
 	free(table);
 }
 
+/* Adds (or updates) the rule for a domain. */
+static struct pace_domain *rule_add(struct pace *p, const char *domain)
+{
+	struct pace_domain *d;
+	size_t i;
+
+	for (i = 0; i < p->ndomains; i++)
+		if (strcasecmp(p->domains[i].name, domain) == 0)
+			return &p->domains[i];
+	if (p->ndomains == PACE_MAX_DOMAINS || strlen(domain) >= sizeof(d->name))
+		return NULL;
+	d = &p->domains[p->ndomains++];
+	memset(d, 0, sizeof(*d));
+	snprintf(d->name, sizeof(d->name), "%s", domain);
+	return d;
+}
+
+/* pace.DOMAIN = "PER_MINUTE[/PER_CONNECTION]". */
+static int rule_from_config(const char *key, const char *value, bool secret, void *arg)
+{
+	struct pace *p = arg;
+	struct pace_domain *d;
+	const char *slash;
+	char *end = NULL;
+	long pm, pc;
+
+	if (secret || strncmp(key, "pace.", 5) != 0 || key[5] == '\0')
+		return 0;
+	pm = strtol(value, &end, 10);
+	if (end == value || pm < 0 || (*end != '\0' && *end != '/'))
+		return 0;
+	slash = strchr(value, '/');
+	d = rule_add(p, key + 5);
+	if (d == NULL)
+		return 0;
+	d->per_minute = pm;
+	if (slash != NULL) {
+		pc = strtol(slash + 1, &end, 10);
+		if (end != slash + 1 && *end == '\0' && pc >= 0)
+			d->per_connection = pc;
+	}
+	return 0;
+}
+
 void pace_init(struct pace *p, struct store *st, unsigned connections)
 {
+	time_t now = time(NULL);
+	int64_t n;
+	size_t i;
+
 	memset(p, 0, sizeof(*p));
 	p->st = st;
 	p->rate = (double)setting_long(st, "send.rate", 0);
@@ -110,36 +163,38 @@ void pace_init(struct pace *p, struct store *st, unsigned connections)
 	p->connections = connections > 0 ? connections : 1;
 	p->breaker_pct = setting_long(st, "send.breaker", 5);
 	clock_gettime(CLOCK_MONOTONIC, &p->last);
+	for (i = 0; i < sizeof(carriers) / sizeof(carriers[0]); i++) {
+		struct pace_domain *d = rule_add(p, carriers[i]);
+		if (d != NULL)
+			d->per_connection = 100;
+	}
+	store_config_list(st, rule_from_config, p, NULL);
+	for (i = 0; i < p->ndomains; i++) {
+		struct pace_domain *d = &p->domains[i];
+		if (d->per_minute <= 0)
+			continue;
+		d->minute_start = now;
+		if (store_sent_to_domain_since(st, d->name, now - 60, &n, NULL) == STORE_OK)
+			d->in_minute = (long)n;
+	}
 }
 
-/* The rule for a domain, from pace.DOMAIN or the carrier default. */
+void pace_breaker_reset(struct pace *p)
+{
+	memset(p->window, 0, sizeof(p->window));
+	p->wpos = 0;
+	p->wcount = 0;
+}
+
+/* The rule for a domain, or NULL when it has none. */
 static struct pace_domain *domain_rule(struct pace *p, const char *domain)
 {
-	char key[300], *v = NULL;
-	struct pace_domain *d;
 	size_t i;
 
-	for (i = 0; i < p->ndomains; i++)
-		if (strcmp(p->domains[i].name, domain) == 0)
+	for (i = 0; domain != NULL && i < p->ndomains; i++)
+		if (strcasecmp(p->domains[i].name, domain) == 0)
 			return &p->domains[i];
-	if (p->ndomains == PACE_MAX_DOMAINS)
-		return NULL;
-	d = &p->domains[p->ndomains];
-	memset(d, 0, sizeof(*d));
-	snprintf(d->name, sizeof(d->name), "%s", domain);
-	for (i = 0; i < sizeof(carriers) / sizeof(carriers[0]); i++)
-		if (strcmp(domain, carriers[i]) == 0)
-			d->per_connection = 100;
-	snprintf(key, sizeof(key), "pace.%s", domain);
-	if (store_config_get(p->st, key, &v, NULL) == STORE_OK && v != NULL) {
-		char *slash = strchr(v, '/');
-		d->per_minute = strtol(v, NULL, 10);
-		if (slash != NULL)
-			d->per_connection = strtol(slash + 1, NULL, 10);
-	}
-	free(v);
-	p->ndomains++;
-	return d;
+	return NULL;
 }
 
 double pace_budget(struct pace *p)
@@ -197,7 +252,8 @@ size_t pace_blocked(struct pace *p, time_t now, const char **out, size_t max)
 
 	for (i = 0; i < p->ndomains && n < max; i++) {
 		struct pace_domain *d = &p->domains[i];
-		if (d->per_minute > 0 && now - d->minute_start < 60 && d->in_minute >= d->per_minute)
+		if (d->per_minute > 0 && now - d->minute_start < 60 &&
+		    d->in_minute >= d->per_minute)
 			out[n++] = d->name;
 	}
 	return n;

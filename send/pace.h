@@ -12,7 +12,7 @@
 
 struct store;
 
-#define PACE_MAX_DOMAINS 64
+#define PACE_MAX_DOMAINS 256
 #define PACE_WINDOW 200
 #define PACE_MIN_SAMPLES 20
 
@@ -36,13 +36,20 @@ struct pace {
 	int wpos, wcount;
 };
 
-/* Reads send.rate, send.breaker and the connection count. */
+/*
+ * Reads send.rate, send.breaker, the connection count and every domain rule
+ * (the carrier defaults and the pace.DOMAIN settings). A domain's per-minute
+ * budget starts from what the store says went to it in the last minute, so a
+ * worker restarted (or run again with --once) does not start a fresh minute.
+ */
 void pace_init(struct pace *p, struct store *st, unsigned connections);
+/* Empties the breaker's window: each campaign is judged on its own replies. */
+void pace_breaker_reset(struct pace *p);
 /* Refills the global token bucket; returns how many messages may go now. */
 double pace_budget(struct pace *p);
 /*
- * Takes one message to `domain` from the budgets. False when the global rate
- * or the domain's per-minute rule says wait. *close_after: end the SMTP
+ * Takes one message to `domain` from the budgets. False, taking nothing, when
+ * the global rate or the domain's per-minute rule says wait. *close_after: end the SMTP
  * session after this message (the domain's per-connection rule).
  */
 bool pace_take(struct pace *p, const char *domain, time_t now, bool *close_after);

@@ -48,6 +48,7 @@ enum send_status {
 	SEND_EDENIED, /* a refused approval, permission or four-eyes rule */
 	SEND_ESTORE,  /* the store failed: errstr says how */
 	SEND_EBUSY,   /* someone else holds what is needed: try later */
+	SEND_ECONFIG, /* a setting is wrong or missing (smtp.url, smtp.tls, ...): fix it */
 };
 
 /* A constant English name for the status. */
@@ -363,7 +364,7 @@ struct send_warmup {
 	bool active;
 	int day;          /* days since warmup.start */
 	long cap;         /* today's cap; -1: none */
-	long next_cap;    /* tomorrow's */
+	long next_cap;    /* tomorrow's; -1: none */
 	int64_t sent_today;
 	const char *plan; /* "built-in ramp, +40% a day" or "custom table" */
 };

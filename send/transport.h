@@ -195,7 +195,8 @@ struct transport_ops {
 	void (*close)(void **state);
 };
 
-/* Opens the transport the store's smtp.* settings describe (worker.c). */
+/* Opens the transport the store's smtp.* settings describe (worker.c); a bad or
+ * missing setting is SEND_ECONFIG. */
 struct store;
 enum send_status send_transport_from_config(struct store *st, transport_done_fn *done,
 					    void *arg, struct transport **t, char **errstr);

@@ -26,9 +26,13 @@
 
 #define MAX_BLOCKED 32
 
+/* A message handed to the transport, and then its outcome until it is recorded. */
 struct inflight {
 	int64_t subscriber;
 	char message_id[128];
+	enum store_rcpt_state state;
+	char *reply;
+	time_t next;
 };
 
 struct run {
@@ -43,15 +47,17 @@ struct run {
 	long retry_base;
 	char *verp_domain;
 	unsigned char verp_key[32];
-	bool trip;          /* the breaker tripped: pause the campaign */
+	bool trip; /* the breaker tripped: pause the campaign */
 	char trip_why[300];
 	int64_t claimed, done;
+	struct inflight **pend; /* outcomes not yet recorded (at most the slots) */
+	size_t npend, cappend;
 	enum send_status fatal;
 	char *fatal_err;
 };
 
 static void logf_(const struct send_worker_opts *o, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+    __attribute__((format(printf, 2, 3)));
 static void logf_(const struct send_worker_opts *o, const char *fmt, ...)
 {
 	va_list ap;
@@ -71,15 +77,38 @@ static void logf_(const struct send_worker_opts *o, const char *fmt, ...)
 	fflush(o->log);
 }
 
+/* A setting's value (allocated), or NULL when it is unset or empty. */
 static char *setting(struct store *st, const char *key)
 {
 	char *v = NULL;
 
-	if (store_config_get(st, key, &v, NULL) != STORE_OK) {
+	if (store_config_get(st, key, &v, NULL) != STORE_OK || v == NULL || *v == '\0') {
 		free(v);
 		return NULL;
 	}
 	return v;
+}
+
+/* A positive number setting, or dflt when unset or not one. */
+static long setting_long(struct store *st, const char *key, long dflt)
+{
+	char *v = setting(st, key), *end = NULL;
+	long n;
+
+	if (v == NULL)
+		return dflt;
+	n = strtol(v, &end, 10);
+	if (end == v || *end != '\0' || n <= 0)
+		n = dflt;
+	free(v);
+	return n;
+}
+
+static void nap_ms(long ms)
+{
+	struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+
+	nanosleep(&ts, NULL);
 }
 
 /* The envelope sender: b+CAMPAIGN.SUBSCRIBER.MAC@bounce.domain (VERP). */
@@ -100,14 +129,70 @@ void send_verp(const unsigned char key[32], const char *domain, int64_t campaign
 		 domain);
 }
 
+/*
+ * Records the outcomes that came in, in one transaction. It runs before the
+ * next claim, so the rows in flight in the store never exceed the messages
+ * in flight: a crash before the commit leaves those, and only those, to
+ * become uncertain. A recipient erased meanwhile has left the queue: noted,
+ * not an error.
+ */
+static void record(struct run *run)
+{
+	enum store_status s;
+	char *err = NULL;
+	size_t i;
+
+	if (run->npend == 0)
+		return;
+	s = store_begin(run->st);
+	for (i = 0; i < run->npend && s == STORE_OK; i++) {
+		struct inflight *f = run->pend[i];
+		/* The Message-ID is kept wherever the message may have arrived. */
+		const char *mid = f->state == STORE_RCPT_SENT || f->state == STORE_RCPT_UNCERTAIN
+				      ? f->message_id
+				      : NULL;
+		s = store_queue_result(run->st, run->c->id, f->subscriber, f->state,
+				       f->reply ? f->reply : "", mid, f->next, &err);
+		if (s == STORE_ENOTFOUND) {
+			logf_(run->o, "%s: recipient %lld left the queue while in flight",
+			      run->c->name, (long long)f->subscriber);
+			free(err);
+			err = NULL;
+			s = STORE_OK;
+		}
+	}
+	if (s == STORE_OK)
+		s = store_commit(run->st);
+	else
+		store_rollback(run->st);
+	if (s != STORE_OK) {
+		logf_(run->o, "cannot record %zu outcomes: %s", run->npend,
+		      err ? err : store_strstatus(s));
+		if (run->fatal == SEND_OK) {
+			run->fatal = SEND_ESTORE;
+			run->fatal_err = err != NULL ? err : strdup("cannot record outcomes");
+			err = NULL;
+		}
+	}
+	free(err);
+	for (i = 0; i < run->npend; i++) {
+		free(run->pend[i]->reply);
+		free(run->pend[i]);
+	}
+	run->npend = 0;
+}
+
 static void on_done(void *arg, void *msg_arg, const struct transport_result *r)
 {
 	struct run *run = arg;
 	struct inflight *f = msg_arg;
 	enum store_rcpt_state state;
 	time_t next = 0, now = time(NULL);
-	const char *reply = r->reply[0] != '\0' ? r->reply : (r->error ? r->error : "");
-	char *err = NULL;
+	/* A verdict keeps the server's words; trouble without one keeps ours, with context. */
+	const char *reply = r->outcome == TRANSPORT_ERROR && r->error != NULL ? r->error
+			    : r->reply[0] != '\0'			      ? r->reply
+			    : r->error != NULL				      ? r->error
+									      : "";
 
 	switch (r->outcome) {
 	case TRANSPORT_SENT:
@@ -134,18 +219,12 @@ static void on_done(void *arg, void *msg_arg, const struct transport_result *r)
 		}
 		break;
 	}
-	if (store_queue_result(run->st, run->c->id, f->subscriber, state, reply,
-			       state == STORE_RCPT_SENT ? f->message_id : NULL, next,
-			       &err) != STORE_OK) {
-		logf_(run->o, "cannot record a result: %s", err ? err : "store error");
-		if (run->fatal == SEND_OK) {
-			run->fatal = SEND_ESTORE;
-			run->fatal_err = err;
-			err = NULL;
-		}
-	}
-	free(err);
-	free(f);
+	f->state = state;
+	f->next = next;
+	f->reply = strdup(reply);
+	if (run->npend == run->cappend)
+		record(run); /* never expected: the array holds every slot */
+	run->pend[run->npend++] = f;
 	run->done++;
 	if (!run->trip && pace_breaker(&run->pace, run->trip_why, sizeof(run->trip_why)))
 		run->trip = true;
@@ -172,6 +251,13 @@ static int submit_one(const struct store_rcpt *r, void *arg)
 
 	if (f == NULL)
 		return 1;
+	if (!pace_take(&run->pace, r->domain, cc->now, &close_after)) {
+		/* Its domain's budget (or the global rate) is spent: back in the queue. */
+		store_queue_result(run->st, run->c->id, r->subscriber, STORE_RCPT_QUEUED, NULL,
+				   NULL, 0, NULL);
+		free(f);
+		return 0;
+	}
 	memset(&rc, 0, sizeof(rc));
 	rc.subscriber_id = (uint64_t)r->subscriber;
 	rc.list_id = (uint64_t)run->list_rowid;
@@ -195,7 +281,6 @@ static int submit_one(const struct store_rcpt *r, void *arg)
 		return 0;
 	}
 	snprintf(f->message_id, sizeof(f->message_id), "%s", m.message_id);
-	pace_take(&run->pace, r->domain, cc->now, &close_after);
 	memset(&tm, 0, sizeof(tm));
 	if (run->verp_domain != NULL) {
 		send_verp(run->verp_key, run->verp_domain, run->c->id, r->subscriber, verp,
@@ -322,7 +407,10 @@ static enum send_status run_campaign(struct run *run, bool *sent_any)
 			break;
 		if (transport_in_flight(run->t) > 0)
 			*sent_any = true;
+		else
+			nap_ms(20); /* waiting for the rate's next token: don't spin */
 		s = transport_run(run->t, more && !stopping ? 50 : 500, &err);
+		record(run); /* before the next claim */
 		if (run->done - last_check >= 50) {
 			last_check = run->done;
 			halted = !still_sending(run);
@@ -330,6 +418,7 @@ static enum send_status run_campaign(struct run *run, bool *sent_any)
 	}
 	if (s == SEND_OK)
 		s = transport_drain(run->t, &err);
+	record(run);
 	if (run->trip) {
 		store_campaign_set_state(run->st, run->c->id, STORE_CAMPAIGN_PAUSED, run->trip_why,
 					 NULL);
@@ -344,8 +433,8 @@ static enum send_status run_campaign(struct run *run, bool *sent_any)
 }
 
 /* Reads the smtp.* settings and opens the transport. */
-enum send_status send_transport_from_config(struct store *st, transport_done_fn *done,
-					    void *arg, struct transport **t, char **errstr)
+enum send_status send_transport_from_config(struct store *st, transport_done_fn *done, void *arg,
+					    struct transport **t, char **errstr)
 {
 	struct transport_config cfg = {0};
 	char *url = setting(st, "smtp.url"), *user = setting(st, "smtp.user");
@@ -354,7 +443,7 @@ enum send_status send_transport_from_config(struct store *st, transport_done_fn 
 	enum send_status s;
 
 	if (url == NULL) {
-		s = send_err(errstr, SEND_EINVAL,
+		s = send_err(errstr, SEND_ECONFIG,
 			     "no transport: set smtp.url (smtp://host:587, smtps://host:465 or "
 			     "file:DIR)");
 		goto done;
@@ -366,6 +455,9 @@ enum send_status send_transport_from_config(struct store *st, transport_done_fn 
 	cfg.tls = tls;
 	cfg.connections = conns != NULL ? (unsigned)strtoul(conns, NULL, 10) : 0;
 	s = transport_open(&cfg, done, arg, t, errstr);
+	/* transport_open's bad data is the smtp.* settings: a configuration error. */
+	if (s == SEND_EINVAL)
+		s = SEND_ECONFIG;
 done:
 	if (pw != NULL) {
 		sodium_memzero(pw, strlen(pw));
@@ -449,11 +541,12 @@ static void work_on(struct run *run, const char *name, bool *sent_any)
 		logf_(run->o, "%s: sending to %lld recipients", name, (long long)n);
 	}
 	run->trip = false;
+	pace_breaker_reset(&run->pace);
 	run_campaign(run, sent_any);
 	if (!run->trip && store_queue_stats(run->st, run->c->id, &qs, NULL) == STORE_OK &&
 	    qs.count[STORE_RCPT_QUEUED] + qs.count[STORE_RCPT_INFLIGHT] +
-			    qs.count[STORE_RCPT_DEFERRED] ==
-		    0) {
+		    qs.count[STORE_RCPT_DEFERRED] ==
+		0) {
 		store_campaign_set_state(run->st, run->c->id, STORE_CAMPAIGN_SENT, NULL, NULL);
 		logf_(run->o, "%s: finished: %lld sent, %lld failed, %lld uncertain", name,
 		      (long long)qs.count[STORE_RCPT_SENT], (long long)qs.count[STORE_RCPT_FAILED],
@@ -472,8 +565,7 @@ static void nap(const struct send_worker_opts *o, int ms)
 		nanosleep(&ts, NULL);
 }
 
-enum send_status send_worker_run(struct store *st, const struct send_worker_opts *o,
-				 char **errstr)
+enum send_status send_worker_run(struct store *st, const struct send_worker_opts *o, char **errstr)
 {
 	struct run run;
 	struct due d = {0};
@@ -504,14 +596,14 @@ enum send_status send_worker_run(struct store *st, const struct send_worker_opts
 	s = send_transport_from_config(st, on_done, &run, &run.t, errstr);
 	if (s != SEND_OK)
 		goto done;
-	pace_init(&run.pace, st, 4);
-	run.retry_base = 60;
-	{
-		char *rb = setting(st, "send.retry_base");
-		if (rb != NULL && atol(rb) > 0)
-			run.retry_base = atol(rb);
-		free(rb);
+	run.cappend = transport_free_slots(run.t);
+	run.pend = calloc(run.cappend, sizeof(*run.pend));
+	if (run.pend == NULL) {
+		s = send_err(errstr, SEND_ENOMEM, "out of memory");
+		goto done;
 	}
+	pace_init(&run.pace, st, (unsigned)setting_long(st, "smtp.connections", 4));
+	run.retry_base = setting_long(st, "send.retry_base", 60);
 	run.verp_domain = setting(st, "bounce.domain");
 	store_unsubscribe_key(st, run.verp_key);
 	logf_(o, "started as %s, sending through %s", store_user(st), transport_url(run.t));
@@ -540,6 +632,7 @@ done:
 	free(d.names);
 	free(err);
 	free(run.fatal_err);
+	free(run.pend);
 	free(run.verp_domain);
 	sodium_memzero(run.verp_key, sizeof(run.verp_key));
 	transport_close(&run.t);

@@ -717,7 +717,7 @@ enum store_status store_campaign_set_state(struct store *st, int64_t id,
 	case STORE_CAMPAIGN_FAILED:
 		from = BIT(STORE_CAMPAIGN_SCHEDULED) | BIT(STORE_CAMPAIGN_SENDING) |
 		       BIT(STORE_CAMPAIGN_PAUSED);
-		also = "finished_at = ?4";
+		also = "finished_at = ?4, pause_reason = ?3"; /* why it failed */
 		break;
 	default:
 		return store_fail(errstr, STORE_EUSAGE,
@@ -823,6 +823,8 @@ enum store_status store_campaign_approve(struct store *st, const char *name,
 		s = count_approvals(st, c->id, &n, errstr);
 	if (s == STORE_OK && n >= c->approvals_needed)
 		s = set_state(st, c->id, STORE_CAMPAIGN_APPROVED, NULL, NULL, errstr);
+	if (s == STORE_OK && n >= c->approvals_needed)
+		s = store_campaign_snapshot(st, c->id, errstr);
 	if (s == STORE_OK) {
 		snprintf(details, sizeof(details), "approval %d of %d", n, c->approvals_needed);
 		s = store_audit(st, "campaign.approve", name, "ok", details);

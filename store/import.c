@@ -449,7 +449,7 @@ static void data_row(struct imp *im)
 		}
 	}
 	/* Suppressed by address hash or by domain: never revived. */
-	store_address_hash(im->st, addr, h);
+	subscriber_hash(im->st, addr, h);
 	if (im->any_supp) {
 		sqlite3_bind_text(im->supp, 1, h, -1, SQLITE_STATIC);
 		sqlite3_bind_text(im->supp, 2, store_address_domain(addr), -1, SQLITE_STATIC);

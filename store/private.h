@@ -27,6 +27,7 @@ struct store {
 	char os_user[STORE_NAME_MAX + 1];
 	uint64_t perms; /* bit i set: the role holds enum store_perm i */
 	int tx_depth;
+	sqlite3_stmt **queue_stmts; /* queue.c's prepared statements, kept until store_close */
 };
 
 /* Fills *errstr (when not NULL) with a formatted, allocated sentence. Returns s. */
@@ -58,6 +59,9 @@ enum store_status store_check_files(const char *path, char **errstr);
 /* Runs every migration newer than PRAGMA user_version, in one transaction. */
 enum store_status store_migrate(struct store *st, char **errstr);
 
+/* Finalises queue.c's kept statements (store_close calls it). */
+void store_queue_stmts_free(struct store *st);
+
 /* Loads the role's permissions into st->perms. */
 enum store_status store_load_perms(struct store *st, char **errstr);
 
@@ -78,6 +82,12 @@ enum store_status store_recover_rotation(struct store *st, const char *user,
 					 const char *password, unsigned char *kek, char **errstr);
 /* Writes pending failed-login records to the audit trail. */
 enum store_status store_audit_pending(struct store *st, char **lines, size_t n);
+
+/*
+ * Keeps a copy of the campaign's content as it is approved (campaign_version.c).
+ * Called inside store_campaign_approve's transaction.
+ */
+enum store_status store_campaign_snapshot(struct store *st, int64_t campaign, char **errstr);
 
 /* ---- keyslot.c --------------------------------------------------------- */
 

@@ -50,6 +50,74 @@ static enum store_status query_int(struct store *st, const char *sql, int64_t *o
 	return s;
 }
 
+/* ---- Kept statements ------------------------------------------------------ */
+
+/*
+ * The worker claims and records outcomes thousands of times a second; it
+ * would spend a good part of that preparing the same SQL again. These
+ * statements are prepared once per store and finalised by store_close. A
+ * kept statement is reset, with its bindings cleared, after each use.
+ */
+enum qstmt {
+	Q_PICK,   /* the claim's pick, without excluded domains */
+	Q_CHECK,  /* still_wanted's person */
+	Q_SUPP,   /* still_wanted's address hash */
+	Q_MARK,   /* the claim's update */
+	Q_HAND,   /* hand_out's row */
+	Q_RESULT, /* an outcome */
+	Q_EVENT,  /* the outcome in the person's history */
+	Q_COUNT
+};
+
+void store_queue_stmts_free(struct store *st)
+{
+	int i;
+
+	if (st->queue_stmts == NULL)
+		return;
+	for (i = 0; i < Q_COUNT; i++)
+		sqlite3_finalize(st->queue_stmts[i]);
+	free(st->queue_stmts);
+	st->queue_stmts = NULL;
+}
+
+/* The kept statement `which`, prepared from sql on first use. */
+static enum store_status kept(struct store *st, enum qstmt which, const char *sql,
+			      sqlite3_stmt **q, char **errstr)
+{
+	enum store_status s;
+
+	*q = NULL;
+	if (st->queue_stmts == NULL) {
+		st->queue_stmts = calloc(Q_COUNT, sizeof(*st->queue_stmts));
+		if (st->queue_stmts == NULL)
+			return STORE_ENOMEM;
+	}
+	if (st->queue_stmts[which] == NULL) {
+		s = store_prepare(st, sql, &st->queue_stmts[which], errstr);
+		if (s != STORE_OK)
+			return s;
+	}
+	*q = st->queue_stmts[which];
+	return STORE_OK;
+}
+
+/* Done with a statement: a kept one is reset for next time, another finalised. */
+static void unkeep(struct store *st, sqlite3_stmt *q)
+{
+	int i;
+
+	if (q == NULL)
+		return;
+	for (i = 0; st->queue_stmts != NULL && i < Q_COUNT; i++)
+		if (st->queue_stmts[i] == q) {
+			sqlite3_reset(q);
+			sqlite3_clear_bindings(q);
+			return;
+		}
+	sqlite3_finalize(q);
+}
+
 /* ---- Filling -------------------------------------------------------------- */
 
 struct fill {
@@ -176,6 +244,11 @@ static enum store_status prepare_pick(struct store *st, const char *const *exclu
 
 	while (exclude != NULL && exclude[n] != NULL)
 		n++;
+	if (n == 0)
+		return kept(st, Q_PICK,
+			    "SELECT subscriber, state FROM queue WHERE campaign = ?1"
+			    " AND state = ?2 AND next_try <= ?3 LIMIT ?4",
+			    q, errstr);
 	if (n > EXCLUDE_MAX)
 		return store_fail(errstr, STORE_EUSAGE, "at most %d domains can be left out",
 				  EXCLUDE_MAX);
@@ -227,8 +300,8 @@ static enum store_status claim_rows(struct store *st, int64_t campaign, time_t n
 	*n = 0;
 	s = prepare_pick(st, exclude, &pick, errstr);
 	if (s == STORE_OK)
-		s = store_prepare(
-		    st,
+		s = kept(
+		    st, Q_CHECK,
 		    "SELECT s.status = 'active' AND s.suppressed = 0"
 		    " AND EXISTS (SELECT 1 FROM memberships m WHERE m.subscriber = s.id"
 		    "  AND m.list = c.list AND m.status = 'active')"
@@ -239,10 +312,10 @@ static enum store_status claim_rows(struct store *st, int64_t campaign, time_t n
 		    " WHERE q.campaign = ?1 AND q.subscriber = ?2",
 		    &chk, errstr);
 	if (s == STORE_OK)
-		s = store_prepare(st, "SELECT 1 FROM suppressions WHERE value = ?", &supp, errstr);
+		s = kept(st, Q_SUPP, "SELECT 1 FROM suppressions WHERE value = ?", &supp, errstr);
 	if (s == STORE_OK)
-		s = store_prepare(
-		    st,
+		s = kept(
+		    st, Q_MARK,
 		    "UPDATE queue SET state = ?3, updated = ?4,"
 		    " attempts = attempts + (?3 = 1),"
 		    " reply = CASE ?3 WHEN 1 THEN reply ELSE"
@@ -294,10 +367,10 @@ static enum store_status claim_rows(struct store *st, int64_t campaign, time_t n
 		} while (s == STORE_OK && got > 0 && *n < max);
 	}
 done:
-	sqlite3_finalize(pick);
-	sqlite3_finalize(chk);
-	sqlite3_finalize(supp);
-	sqlite3_finalize(mark);
+	unkeep(st, pick);
+	unkeep(st, chk);
+	unkeep(st, supp);
+	unkeep(st, mark);
 	return s;
 }
 
@@ -344,11 +417,11 @@ static enum store_status hand_out(struct store *st, int64_t campaign, const stru
 	int i, rc;
 
 	*handed = 0;
-	s = store_prepare(st,
-			  "SELECT q.email, q.domain, q.attempts, s.name, s.attrs FROM queue q"
-			  " JOIN subscribers s ON s.id = q.subscriber"
-			  " WHERE q.campaign = ? AND q.subscriber = ?",
-			  &q, errstr);
+	s = kept(st, Q_HAND,
+		 "SELECT q.email, q.domain, q.attempts, s.name, s.attrs FROM queue q"
+		 " JOIN subscribers s ON s.id = q.subscriber"
+		 " WHERE q.campaign = ? AND q.subscriber = ?",
+		 &q, errstr);
 	if (s != STORE_OK)
 		return s;
 	sqlite3_bind_int64(q, 1, campaign);
@@ -385,7 +458,7 @@ static enum store_status hand_out(struct store *st, int64_t campaign, const stru
 		if (rc != 0)
 			break;
 	}
-	sqlite3_finalize(q);
+	unkeep(st, q);
 	return s;
 }
 
@@ -438,20 +511,22 @@ enum store_status store_queue_result(struct store *st, int64_t campaign, int64_t
 	char now[21];
 
 	if (state != STORE_RCPT_SENT && state != STORE_RCPT_DEFERRED &&
-	    state != STORE_RCPT_FAILED && state != STORE_RCPT_QUEUED)
-		return store_fail(errstr, STORE_EUSAGE,
-				  "an outcome is sent, deferred, failed or queued, not %s",
-				  store_rcpt_state_name(state));
+	    state != STORE_RCPT_FAILED && state != STORE_RCPT_QUEUED &&
+	    state != STORE_RCPT_UNCERTAIN)
+		return store_fail(
+		    errstr, STORE_EUSAGE,
+		    "an outcome is sent, deferred, failed, uncertain or queued, not %s",
+		    store_rcpt_state_name(state));
 	if (!store_can(st, STORE_PERM_CAMPAIGNS_SEND))
 		return store_require(st, STORE_PERM_CAMPAIGNS_SEND, "campaign.result", errstr);
 	s = store_begin(st);
 	if (s != STORE_OK)
 		return store_sqlfail(st, errstr, "recording an outcome");
-	s = store_prepare(st,
-			  "UPDATE queue SET state = ?3, reply = ?4,"
-			  " message_id = coalesce(?5, message_id), next_try = ?6, updated = ?7"
-			  " WHERE campaign = ?1 AND subscriber = ?2",
-			  &q, errstr);
+	s = kept(st, Q_RESULT,
+		 "UPDATE queue SET state = ?3, reply = ?4,"
+		 " message_id = coalesce(?5, message_id), next_try = ?6, updated = ?7"
+		 " WHERE campaign = ?1 AND subscriber = ?2",
+		 &q, errstr);
 	if (s != STORE_OK)
 		goto done;
 	sqlite3_bind_int64(q, 1, campaign);
@@ -467,17 +542,17 @@ enum store_status store_queue_result(struct store *st, int64_t campaign, int64_t
 		s = store_fail(errstr, STORE_ENOTFOUND,
 			       "recipient %lld is not in the queue of campaign %lld",
 			       (long long)subscriber, (long long)campaign);
-	sqlite3_finalize(q);
+	unkeep(st, q);
 	q = NULL;
 	if (s != STORE_OK || (state != STORE_RCPT_SENT && state != STORE_RCPT_FAILED))
 		goto done;
 	/* The person's history: what store_subscriber_event writes, naming the campaign. */
 	store_utc_now(now);
-	s = store_prepare(st,
-			  "INSERT INTO subscriber_events (subscriber, time, event, list, details)"
-			  " SELECT ?2, ?3, ?4, list, CASE WHEN ?5 IS NULL THEN name"
-			  " ELSE name || ': ' || ?5 END FROM campaigns WHERE id = ?1",
-			  &q, errstr);
+	s = kept(st, Q_EVENT,
+		 "INSERT INTO subscriber_events (subscriber, time, event, list, details)"
+		 " SELECT ?2, ?3, ?4, list, CASE WHEN ?5 IS NULL THEN name"
+		 " ELSE name || ': ' || ?5 END FROM campaigns WHERE id = ?1",
+		 &q, errstr);
 	if (s != STORE_OK)
 		goto done;
 	sqlite3_bind_int64(q, 1, campaign);
@@ -488,9 +563,11 @@ enum store_status store_queue_result(struct store *st, int64_t campaign, int64_t
 	if (sqlite3_step(q) != SQLITE_DONE)
 		s = store_sqlfail(st, errstr, "recording an outcome");
 done:
-	sqlite3_finalize(q);
+	unkeep(st, q);
 	if (s == STORE_OK)
 		return store_commit(st);
+	if (s == STORE_ENOTFOUND && store_commit(st) == STORE_OK)
+		return s; /* nothing was written: a caller's transaction goes on */
 	store_rollback(st);
 	return s;
 }
@@ -656,6 +733,33 @@ enum store_status store_sent_since(struct store *st, time_t t, int64_t *count, c
 			 errstr, 1, (int64_t)t);
 }
 
+enum store_status store_sent_to_domain_since(struct store *st, const char *domain, time_t t,
+					     int64_t *count, char **errstr)
+{
+	enum store_status s;
+	sqlite3_stmt *q = NULL;
+	int rc;
+
+	*count = 0;
+	s = store_require(st, STORE_PERM_CAMPAIGNS_READ, "campaign.status", errstr);
+	if (s == STORE_OK)
+		s = store_prepare(st,
+				  "SELECT count(*) FROM queue WHERE state = 2 AND updated >= ?"
+				  " AND domain = ? COLLATE NOCASE",
+				  &q, errstr);
+	if (s != STORE_OK)
+		return s;
+	sqlite3_bind_int64(q, 1, (sqlite3_int64)t);
+	sqlite3_bind_text(q, 2, domain, -1, SQLITE_STATIC);
+	rc = sqlite3_step(q);
+	if (rc == SQLITE_ROW)
+		*count = sqlite3_column_int64(q, 0);
+	else
+		s = store_sqlfail(st, errstr, "counting messages to a domain");
+	sqlite3_finalize(q);
+	return s;
+}
+
 enum store_status store_queue_errors(struct store *st, int64_t campaign, int max,
 				     store_rcpt_error_cb cb, void *arg, char **errstr)
 {
@@ -671,7 +775,7 @@ enum store_status store_queue_errors(struct store *st, int64_t campaign, int max
 	if (s == STORE_OK)
 		s = store_prepare(st,
 				  "SELECT email, state, reply, updated FROM queue"
-				  " WHERE campaign = ? AND state IN (3, 4)"
+				  " WHERE campaign = ? AND state IN (3, 4, 5)"
 				  " ORDER BY updated DESC, subscriber DESC LIMIT ?",
 				  &q, errstr);
 	if (s != STORE_OK)

@@ -141,6 +141,29 @@ static const struct migration migrations[] = {
 	    "  PRIMARY KEY (campaign, subscriber)) WITHOUT ROWID;"
 	    "CREATE INDEX queue_claim ON queue(campaign, state, next_try);"
 	    "CREATE INDEX queue_sent ON queue(updated) WHERE state = 2;"},
+	/*
+	 * The subscriber browser's keyset pages and prefix searches (issue 6,
+	 * store/browse.c): address and name, ASCII case ignored, id last so
+	 * that every key is unique. The partial index holds only the people who
+	 * are not plainly active, so that a status filter (the bounced, the
+	 * suppressed) pages through them without walking everyone.
+	 */
+	{5, "CREATE INDEX subscribers_email ON subscribers(email COLLATE NOCASE, id);"
+	    "CREATE INDEX subscribers_name ON subscribers(name COLLATE NOCASE, id);"
+	    "CREATE INDEX subscribers_inactive ON subscribers(status, email COLLATE NOCASE, id)"
+	    "  WHERE status <> 'active' OR suppressed <> 0;"},
+	/*
+	 * What each approval approved (issue 6, the review queue's diff): a
+	 * snapshot of the content of a campaign when it became approved. The
+	 * store keeps no other old versions.
+	 */
+	{6, "CREATE TABLE campaign_versions ("
+	    "  campaign INTEGER NOT NULL REFERENCES campaigns(id) ON DELETE CASCADE,"
+	    "  version INTEGER NOT NULL, subject TEXT NOT NULL, from_addr TEXT,"
+	    "  template TEXT NOT NULL, template_source TEXT NOT NULL, template_text TEXT,"
+	    "  list TEXT NOT NULL, segment TEXT, approver TEXT NOT NULL,"
+	    "  approved INTEGER NOT NULL,"
+	    "  PRIMARY KEY (campaign, version)) WITHOUT ROWID;"},
 	/* Later issues append their migrations here, in order. */
 };
 

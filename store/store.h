@@ -23,6 +23,8 @@
  *   suppress.c  the suppression list (address hashes and domains)
  *   segment.c   the segment language: parser and compiler to SQL
  *   segment_sql.c  segments saved, counted and walked
+ *   campaign_version.c  what each approval approved (the review queue's diff)
+ *   browse.c    keyset pages of subscribers and prefix search, for the browser
  *
  * Depends on: SQLCipher, libsodium, libcsv, libidn2. No other hato module.
  *
@@ -398,6 +400,63 @@ enum store_status store_subscriber_data(struct store *st, const char *email, FIL
  */
 enum store_status store_subscriber_erase(struct store *st, const char *email, char **errstr);
 
+/* ==== Browsing subscribers (browse.c) =================================== */
+
+/*
+ * A page of subscribers by keyset pagination, for the terminal UI's browser:
+ * each page is read from an index from where the last one ended, so a page
+ * costs the same at row 10 as at row 1,000,000 and nothing is ever loaded
+ * whole.
+ *
+ * Without a search every subscriber is one part, sorted by address (ASCII
+ * case ignored). With a search the result has two parts: part 0, the
+ * addresses that start with the text, sorted by address; then part 1, the
+ * names that start with it (and whose address does not), sorted by name.
+ * Both are index range scans (migration 5), so a search keystroke is as fast
+ * as a page. Only prefixes are searched: a substring search cannot use an
+ * index and would scan every row. Users without STORE_PERM_PII search names
+ * only, so that a search can't reveal which addresses are on file.
+ *
+ * The list and status filters are checked row by row along the index: fast
+ * when they match many people, slower the fewer they match.
+ */
+struct store_browse {
+	const char *list;   /* members of this list (any membership status), or NULL */
+	const char *status; /* active, unsubscribed, bounced, complained or suppressed; or NULL */
+	const char *search; /* prefix of the address or the name; NULL or "" for all */
+	int64_t anchor;	    /* 0: from the start (or the end, backward); else a row's id */
+	int anchor_part;    /* the part of the anchor row (struct store_browse_row.part) */
+	bool backward;	    /* rows before the anchor instead of after it */
+	int limit;	    /* rows wanted, 1 to 1000 */
+};
+
+/* One row; the strings are valid during the callback only. */
+struct store_browse_row {
+	int64_t id;
+	int part;	   /* 0: sorted by address; 1: a name match of a search */
+	const char *email; /* masked without STORE_PERM_PII */
+	const char *name;
+	const char *status; /* "suppressed" for an active, suppressed address */
+	time_t created;
+};
+typedef int (*store_browse_cb)(const struct store_browse_row *r, void *arg);
+
+/*
+ * Calls cb for up to q->limit rows in display order (ascending, even when
+ * q->backward), starting after (or ending before) the anchor. A non-zero
+ * return from cb stops. STORE_ENOTFOUND when the anchor row is gone (erased
+ * meanwhile: start again from the top); STORE_EINVAL for an unknown status.
+ * Needs STORE_PERM_SUBSCRIBERS_READ.
+ */
+enum store_status store_subscriber_page(struct store *st, const struct store_browse *q,
+					store_browse_cb cb, void *arg, char **errstr);
+/*
+ * store_subscriber_get by the row's id, so that a browser that only shows
+ * masked addresses can open a record. SUBSCRIBERS_READ.
+ */
+enum store_status store_subscriber_get_id(struct store *st, int64_t id,
+					  struct store_subscriber **out, char **errstr);
+
 /* ==== Import and export (import.c, export.c) ============================ */
 
 struct store_import_stats {
@@ -746,9 +805,13 @@ enum store_status store_queue_claim(struct store *st, int64_t campaign, time_t n
 				    char **errstr);
 /*
  * Records a recipient's outcome: sent (reply, message_id), deferred (reply;
- * retried at next_try), failed (reply) or queued again. Adds a "sent" or
+ * retried at next_try), failed (reply), uncertain (the connection dropped
+ * after the data: reply, message_id; resent only on retry --uncertain) or
+ * queued again. Adds a "sent" or
  * "failed" event to the subscriber's history. Each call is its own
- * transaction unless the caller holds one.
+ * transaction unless the caller holds one. STORE_ENOTFOUND when the row is
+ * gone (the person was erased meanwhile); that writes nothing and leaves
+ * the caller's transaction open.
  */
 enum store_status store_queue_result(struct store *st, int64_t campaign, int64_t subscriber,
 				     enum store_rcpt_state state, const char *reply,
@@ -773,7 +836,10 @@ enum store_status store_queue_stats(struct store *st, int64_t campaign,
 				    struct store_queue_stats *out, char **errstr);
 /* Messages sent (all campaigns) since t: for the warm-up cap. */
 enum store_status store_sent_since(struct store *st, time_t t, int64_t *count, char **errstr);
-/* The most recent deferred or failed outcomes, newest first. */
+/* Messages sent (all campaigns) to one recipient domain since t: for per-minute pacing. */
+enum store_status store_sent_to_domain_since(struct store *st, const char *domain, time_t t,
+					     int64_t *count, char **errstr);
+/* The most recent deferred, failed or uncertain outcomes, newest first. */
 struct store_rcpt_error {
 	const char *email; /* masked without STORE_PERM_PII */
 	const char *state, *reply, *time;
@@ -781,6 +847,30 @@ struct store_rcpt_error {
 typedef int (*store_rcpt_error_cb)(const struct store_rcpt_error *e, void *arg);
 enum store_status store_queue_errors(struct store *st, int64_t campaign, int max,
 				     store_rcpt_error_cb cb, void *arg, char **errstr);
+
+/* ==== Approved versions of campaigns (campaign_version.c; issue 6) ======== */
+
+/*
+ * What was approved: store_campaign_approve keeps a copy of a campaign's
+ * content (subject, from, template source, audience) when the campaign
+ * becomes approved, so that a reviewer can see what changed since. Every
+ * string is allocated (NULL when unset).
+ */
+struct store_campaign_version {
+	int64_t campaign, version;
+	char *subject, *from, *template_name, *template_source, *template_text;
+	char *list, *segment, *approver;
+	time_t approved;
+};
+/*
+ * The most recent approved version of the campaign (by id) whose version is
+ * older than `before` (0: any). STORE_ENOTFOUND when there is none. *out is
+ * allocated; free with store_campaign_version_free. Needs
+ * STORE_PERM_CAMPAIGNS_READ.
+ */
+enum store_status store_campaign_last_approved(struct store *st, int64_t campaign, int64_t before,
+					       struct store_campaign_version **out, char **errstr);
+void store_campaign_version_free(struct store_campaign_version **v);
 
 /* ---- Transactions ----------------------------------------------------- */
 

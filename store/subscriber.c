@@ -252,11 +252,29 @@ int64_t subscriber_key_from_hash(const char hash[65])
 	return (int64_t)v;
 }
 
+void subscriber_hash(const struct store *st, const char *address, char out[65])
+{
+	unsigned char h[16], low[STORE_ADDRESS_MAX + 1];
+	size_t i;
+
+	for (i = 0; address[i] != '\0' && i < sizeof(low); i++) {
+		char c = address[i];
+		low[i] = (unsigned char)((c >= 'A' && c <= 'Z') ? c - 'A' + 'a' : c);
+	}
+	if (i == sizeof(low)) {
+		/* Not a normalised address: the slow path gives the same digest. */
+		store_address_hash(st, address, out);
+		return;
+	}
+	crypto_generichash(h, sizeof(h), low, i, st->hash_key, STORE_KEY_LEN);
+	sodium_bin2hex(out, 65, h, sizeof(h));
+}
+
 int64_t subscriber_key(const struct store *st, const char *address)
 {
 	char h[65];
 
-	store_address_hash(st, address, h);
+	subscriber_hash(st, address, h);
 	return subscriber_key_from_hash(h);
 }
 

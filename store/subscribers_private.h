@@ -48,6 +48,11 @@ enum store_status suppress_check(struct store *st, const char *address, bool *ou
  * index keeps imports fast.
  */
 int64_t subscriber_key(const struct store *st, const char *address);
+/*
+ * store_address_hash in one call to BLAKE2b instead of one per byte: the
+ * same digest (the import computes one per row). out is the caller's.
+ */
+void subscriber_hash(const struct store *st, const char *address, char out[65]);
 int64_t subscriber_key_from_hash(const char hash[65]);
 
 /*

@@ -8,7 +8,7 @@ pkgs=(
 	libncurses-dev libsqlcipher-dev sqlcipher libcurl4-openssl-dev libsodium-dev
 	libopendkim-dev libcmark-dev libcsv-dev libssl-dev libidn2-dev libcmocka-dev sqlite3
 	openssl ca-certificates tmux faketime dnsmasq-base bc time groff-base
-	python3 python3-aiosmtpd python3-dkim python3-dnspython
+	python3 python3-aiosmtpd python3-dkim python3-dnspython python3-nacl
 	postfix
 )
 

@@ -225,7 +225,9 @@ static int campaign_show(struct cli *cl, int argc, char **argv)
 	       c->approvals_needed);
 	if (c->comment != NULL)
 		printf("rejected:  %s\n", c->comment);
-	if (c->pause_reason != NULL)
+	if (c->pause_reason != NULL && c->state == STORE_CAMPAIGN_FAILED)
+		printf("failed:    %s\n", c->pause_reason);
+	else if (c->pause_reason != NULL && c->state == STORE_CAMPAIGN_PAUSED)
 		printf("paused:    %s\n", c->pause_reason);
 	store_campaign_approvals(cl->st, c->id, print_approval, NULL, NULL);
 	store_campaign_free(&c);

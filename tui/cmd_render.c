@@ -30,6 +30,8 @@ int exit_from_send(enum send_status s)
 		return EX_IOERR;
 	case SEND_EBUSY:
 		return EX_TEMPFAIL;
+	case SEND_ECONFIG:
+		return EX_CONFIG;
 	}
 	return EX_SOFTWARE;
 }

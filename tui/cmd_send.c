@@ -56,8 +56,8 @@ int cmd_campaign_check(struct cli *cl, int argc, char **argv)
 	printf("recipients: %lld (list %s%s%s, after unsubscribes and suppressions)\n",
 	       (long long)count, c->list, c->segment ? ", segment " : "",
 	       c->segment ? c->segment : "");
-	printf("%zu errors, %zu warnings\n", errors, tpl_findings_count(f) + 1 - errors -
-							 (ss == STORE_OK && count > 0));
+	printf("%zu errors, %zu warnings\n", errors,
+	       tpl_findings_count(f) + 1 - errors - (ss == STORE_OK && count > 0));
 	tpl_findings_free(&f);
 	store_campaign_free(&c);
 	return errors > 0 ? EX_DATAERR : EX_OK;
@@ -161,15 +161,20 @@ static int status_once(struct cli *cl, const char *name)
 	printf("campaign %s: %s\n", c->name, store_campaign_state_name(c->state));
 	for (i = 0; i < STORE_RCPT_NSTATES; i++)
 		if (i != STORE_RCPT_INFLIGHT || qs.count[i] > 0)
-			printf("%s%s %lld", i ? ", " : "  ", store_rcpt_state_name((enum store_rcpt_state)i),
+			printf("%s%s %lld", i ? ", " : "  ",
+			       store_rcpt_state_name((enum store_rcpt_state)i),
 			       (long long)qs.count[i]);
 	printf(" (of %lld)\n", (long long)qs.total);
 	printf("  rate: %lld messages in the last minute (%.1f/s)\n",
 	       (long long)qs.sent_last_minute, (double)qs.sent_last_minute / 60.0);
 	send_warmup_status(cl->st, time(NULL), &w);
-	if (w.active)
+	if (w.active && w.next_cap >= 0)
 		printf("  warm-up: day %d of the %s: cap %ld today, %lld sent; %ld tomorrow\n",
 		       w.day, w.plan, w.cap, (long long)w.sent_today, w.next_cap);
+	else if (w.active)
+		printf("  warm-up: day %d of the %s: cap %ld today, %lld sent; no cap from "
+		       "tomorrow (the table ends)\n",
+		       w.day, w.plan, w.cap, (long long)w.sent_today);
 	else
 		printf("  warm-up: no cap (set warmup.start to ramp up a new domain or IP)\n");
 	if (c->pause_reason != NULL && c->state == STORE_CAMPAIGN_PAUSED)
@@ -177,8 +182,8 @@ static int status_once(struct cli *cl, const char *name)
 	if (c->state == STORE_CAMPAIGN_FAILED && c->pause_reason != NULL)
 		printf("  failed: %s\n", c->pause_reason);
 	if (qs.count[STORE_RCPT_UNCERTAIN] > 0)
-		printf("  %lld uncertain: they were in flight when a worker stopped; resend with "
-		       "hato campaign retry %s --uncertain\n",
+		printf("  %lld uncertain: in flight when a worker stopped or a connection dropped, "
+		       "they may have arrived; resend with hato campaign retry %s --uncertain\n",
 		       (long long)qs.count[STORE_RCPT_UNCERTAIN], c->name);
 	printf("  recent errors:\n");
 	store_queue_errors(cl->st, c->id, 5, print_error, NULL, NULL);
@@ -208,10 +213,10 @@ int cmd_campaign_status(struct cli *cl, int argc, char **argv)
 int cmd_campaign_retry(struct cli *cl, int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{"failed", no_argument, NULL, 'f'},
-		{"deferred", no_argument, NULL, 'd'},
-		{"uncertain", no_argument, NULL, 'u'},
-		{NULL, 0, NULL, 0},
+	    {"failed", no_argument, NULL, 'f'},
+	    {"deferred", no_argument, NULL, 'd'},
+	    {"uncertain", no_argument, NULL, 'u'},
+	    {NULL, 0, NULL, 0},
 	};
 	enum store_status s;
 	unsigned states = 0;

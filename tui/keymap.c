@@ -39,6 +39,25 @@ const struct ui_binding ui_keymap[] = {
     {'u', UI_UNLOCK, "u", "unlock the selection"},
     {'r', UI_ROLE, "r", "change the role"},
     {'v', UI_VERIFY, "v", "verify"},
+    /* campaign */
+    {'a', UI_APPROVE, "a", "approve, signed with your key"},
+    {'R', UI_REJECT, "R", "reject with a comment"},
+    {'t', UI_SCHEDULE, "t", "schedule a send time"},
+    {'N', UI_SEND_NOW, "N", "send now"},
+    {'p', UI_PAUSE, "p", "pause sending"},
+    {'c', UI_RESUME, "c", "continue (resume) sending"},
+    {'X', UI_CANCEL, "X", "cancel the campaign"},
+    {'C', UI_CHECK, "C", "run the pre-send checks"},
+    {'S', UI_SUBMIT, "S", "submit for review"},
+    {'y', UI_COPY, "y", "copy to a new name"},
+    {'s', UI_SAVE, "s", "save"},
+    {'w', UI_WORKER, "w", "run a worker in the background"},
+    {'m', UI_MONITOR, "m", "open the live monitor"},
+    /* end of campaign */
+    /* marketer */
+    {'i', UI_IMPORT, "i", "import a CSV file"},
+    {'b', UI_SUPPRESS, "b", "block: put on the suppression list"},
+    /* end of marketer */
     {0, UI_NONE, NULL, NULL},
 };
 

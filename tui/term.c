@@ -221,3 +221,27 @@ void term_flush(void)
 	if (started)
 		flushinp();
 }
+
+/* marketer: $EDITOR runs on the real terminal, as in mutt and git. */
+static bool suspended;
+
+void term_suspend(void)
+{
+	if (!started)
+		return;
+	def_prog_mode();
+	endwin();
+	started = 0;
+	suspended = true;
+}
+
+void term_resume(void)
+{
+	if (!suspended)
+		return;
+	suspended = false;
+	reset_prog_mode();
+	started = 1;
+	clearok(curscr, TRUE);
+	refresh();
+}

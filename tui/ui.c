@@ -17,7 +17,12 @@
 
 /* The screens the dashboard offers, in its order. Add new screens here. */
 const struct screen_ops *const ui_screens[] = {
-    &screen_users_ops, &screen_roles_ops, &screen_audit_ops, &screen_settings_ops, NULL,
+    &screen_users_ops, &screen_roles_ops, &screen_audit_ops, &screen_settings_ops,
+    /* campaign screens */
+    &screen_campaigns_ops, &screen_review_ops, &screen_monitor_ops, &screen_sending_ops,
+    /* marketer screens */
+    &screen_subscribers_ops, &screen_lists_ops, &screen_templates_ops,
+    NULL,
 };
 
 #define UI_STACK_MAX 16
@@ -91,6 +96,7 @@ void ui_free(struct ui **ui)
 	if (ui == NULL || *ui == NULL)
 		return;
 	u = *ui;
+	ui_worker_stop(); /* the campaign screens' background worker, if any */
 	while (u->depth > 0)
 		close_screen(&u->stack[--u->depth]);
 	store_close(&u->st);
@@ -269,6 +275,9 @@ static int settle(struct ui *ui)
 			close_screen(&ui->stack[i]);
 		ui->stack[0] = keep;
 		ui->depth = 1;
+		/* A prompt of a closed screen (the login's, after --password-file) goes too. */
+		if (ui->in_dispatch == 0 && keep->ops != &screen_login_ops)
+			input_wipe(ui);
 	}
 	for (; ui->pop_pending > 0; ui->pop_pending--) {
 		if (ui->depth <= 1) {
@@ -483,6 +492,11 @@ static int input_key(struct ui *ui, int key)
 		input_insert(p, key);
 	else
 		return UI_REDRAW_NONE;
+	/* marketer: a screen that checks the text as it is typed */
+	if (p->flags & UI_INPUT_NOTIFY) {
+		p->buf[p->len] = '\0';
+		return UI_REDRAW_BODY | dispatch(ui, UI_INPUT_CHANGED);
+	}
 	return UI_REDRAW_BODY;
 }
 

@@ -30,6 +30,8 @@
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
+#include <time.h>
 
 #include "store/store.h"
 
@@ -137,10 +139,30 @@ enum ui_action {
 	UI_UNLOCK,
 	UI_ROLE,
 	UI_VERIFY,
+	/* campaign: the campaign screens' verbs (keymap.c lists their keys) */
+	UI_APPROVE,
+	UI_REJECT,
+	UI_SCHEDULE,
+	UI_SEND_NOW,
+	UI_PAUSE,
+	UI_RESUME,
+	UI_CANCEL,
+	UI_CHECK,
+	UI_SUBMIT,
+	UI_COPY,
+	UI_SAVE,
+	UI_WORKER,
+	UI_MONITOR,
+	/* end of campaign */
+	/* marketer: the marketer screens' verbs (keymap.c lists their keys) */
+	UI_IMPORT,   /* import a CSV file */
+	UI_SUPPRESS, /* put the address on the suppression list */
+	/* end of marketer */
 	/* Not bound to keys: sent by the framework. */
 	UI_INPUT_DONE,	 /* the screen's prompt was answered; see ui_input() */
 	UI_INPUT_CANCEL, /* the screen's prompt was cancelled (Esc, or n to a y/n) */
 	UI_TICK,	 /* a second passed without a key */
+	UI_INPUT_CHANGED, /* marketer: the prompt's text changed (UI_INPUT_NOTIFY) */
 	UI_ACTION_COUNT,
 };
 
@@ -217,12 +239,106 @@ extern const struct screen_ops screen_roles_ops;
 extern const struct screen_ops screen_audit_ops;
 extern const struct screen_ops screen_settings_ops;
 
+/* campaign screens (screen_campaigns.c, screen_campaign_edit.c, screen_review.c,
+ * screen_monitor.c, screen_sending.c; shared parts in campaign.c and worker.c) */
+extern const struct screen_ops screen_campaigns_ops;
+extern const struct screen_ops screen_campaign_form_ops;
+extern const struct screen_ops screen_review_ops;
+extern const struct screen_ops screen_monitor_ops;
+extern const struct screen_ops screen_sending_ops;
+
+/* The campaign the next monitor opens on (copied; NULL forgets it), and it. */
+void ui_campaign_select(const char *name);
+const char *ui_campaign_selected(void);
+/* Opens the campaign form: a new draft (name NULL) or an edit of `name`. 0 or -1. */
+int ui_campaign_form(struct ui *ui, const char *name);
+
+/* Pre-send checks of a campaign and its recipient count (campaign.c). */
+struct ui_check {
+	char **lines; /* "error    body:3:5     unknown-tag   ..." each allocated */
+	size_t n, errors, warnings;
+	int64_t recipients; /* -1: not counted */
+};
+/* Runs the checks; 0, or -1 with *errstr (allocated). Free with ui_check_free. */
+int ui_check_run(struct store *st, const struct store_campaign *c, struct ui_check *out,
+		 char **errstr);
+void ui_check_free(struct ui_check *k);
+
+/*
+ * The message the campaign's first recipient would get, decoded for the
+ * screen: From, To and Subject (RFC 2047 decoded) and the text part's lines.
+ * Without STORE_PERM_PII the recipient is a placeholder with the first
+ * recipient's masked address and no name or attributes. 0, or -1 with
+ * *errstr (allocated). Free with ui_preview_free.
+ */
+struct ui_preview {
+	char *from, *to, *subject, *note;
+	char **lines;
+	size_t n;
+	size_t dkim_keys;
+};
+int ui_preview_make(struct store *st, const struct store_campaign *c, struct ui_preview *out,
+		    char **errstr);
+void ui_preview_free(struct ui_preview *p);
+/* Decodes a composed message (for tests of the decoder). */
+int ui_preview_parse(const char *msg, size_t len, struct ui_preview *out);
+
+/* Draws the last `width` of v[0..n) as ▁▂▃▄▅▆▇█ scaled to their maximum. */
+void ui_sparkline(struct grid *g, int row, int col, int width, const int64_t *v, size_t n);
+/* "2026-12-01 09:00 UTC" or "-" for 0. */
+void ui_campaign_time(time_t t, char *buf, size_t size);
+
+/*
+ * This session's background worker (worker.c): a child process that opens
+ * its own store with the password given here (wiped at once, never kept)
+ * and runs send_worker_run until SIGTERM, logging to STORE.worker.log.
+ * Returns 0, or -1 with *errstr (allocated) when it could not start.
+ */
+int ui_worker_start(const char *store_path, const char *user, const char *password,
+		    char **errstr);
+/* The child's pid, or 0 when none runs (a dead child is reaped). */
+long ui_worker_pid(void);
+/* Stops the child (SIGTERM, then waits a few seconds). Safe without one. */
+void ui_worker_stop(void);
+/* Offers a worker: asks for the password (a secret prompt with `tag`). Redraw bits. */
+int ui_worker_offer(struct ui *ui, int tag);
+/* Starts the worker with the answer to that prompt and says how it went. Redraw bits. */
+int ui_worker_answer(struct ui *ui, const char *password);
+/* "worker: running (pid N)" and the like, for the dashboard and the review queue. */
+void ui_worker_line(struct store *st, char *buf, size_t size, bool *running);
+/* end of campaign screens */
+
+/* marketer screens (screen_subscribers.c, screen_member.c, screen_import.c,
+ * screen_lists.c, screen_templates.c) */
+extern const struct screen_ops screen_subscribers_ops;
+extern const struct screen_ops screen_member_ops;
+extern const struct screen_ops screen_import_ops;
+extern const struct screen_ops screen_lists_ops;
+extern const struct screen_ops screen_segments_ops;
+extern const struct screen_ops screen_segment_edit_ops;
+extern const struct screen_ops screen_templates_ops;
+extern const struct screen_ops screen_preview_ops;
+/*
+ * What a marketer screen opens the next one on, set just before ui_push()
+ * and read by the new screen's open(): a subscriber's id, a list, a segment
+ * (empty: a new one), a template.
+ */
+struct ui_marketer_target {
+	int64_t subscriber;
+	char list[65];
+	char segment[65];
+	char template_name[130];
+};
+struct ui_marketer_target *ui_marketer_target(void);
+/* end of marketer screens */
+
 /* ---- The session (ui.c) ----------------------------------------------- */
 
 enum ui_input_flags {
 	UI_INPUT_SECRET = 1 << 0, /* no echo; wiped after use */
 	UI_INPUT_YESNO = 1 << 1,  /* one key: y answers, n or Esc cancels */
 	UI_INPUT_INLINE = 1 << 2, /* the screen draws it with ui_input_render() */
+	UI_INPUT_NOTIFY = 1 << 3, /* marketer: each edit sends UI_INPUT_CHANGED */
 };
 
 /*
@@ -338,5 +454,8 @@ void term_draw(const struct grid *g, int row, int col);
 int term_key(int timeout_ms);
 /* Drops the keys typed ahead. */
 void term_flush(void);
+/* marketer: leaves curses to run a program ($EDITOR), and comes back. No-ops outside curses. */
+void term_suspend(void);
+void term_resume(void);
 
 #endif

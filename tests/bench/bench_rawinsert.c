@@ -2,12 +2,23 @@
  * bench_rawinsert: the floor for `hato import`. Inserts the rows of a simple
  * CSV (no quoting: the benchmark's own file) into a fresh SQLCipher database
  * in one transaction, with a raw key and hato's pragmas (cipher_page_size
- * 4096, WAL, synchronous NORMAL), into one plain table without indexes.
+ * 4096, WAL, synchronous NORMAL, secure_delete), into tables without any
+ * index, keys or constraints. Two shapes:
  *
- * usage: bench_rawinsert FILE.csv DB
+ *   plain    the 7 CSV fields as 7 TEXT columns of one table: the same rows.
+ *   content  the same logical content hato stores for each new person: a
+ *            subscriber row (id, 64-bit key, email, domain, name, status,
+ *            attribute BLOB in hato's encoding, created, updated) and a
+ *            membership row (list, subscriber, status, consent source, time,
+ *            method, text, IP, created, updated). The key is FNV-1a, not
+ *            the keyed BLAKE2b hato computes; rows without '@' are skipped;
+ *            duplicates are inserted again. No validation, no dedupe.
+ *
+ * usage: bench_rawinsert FILE.csv DB [plain|content]
  * prints: rows seconds
  */
 #include <sqlite3.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,18 +34,91 @@ static double now(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+static int64_t fnv1a(const char *s)
+{
+	uint64_t h = 1469598103934665603ULL;
+
+	for (; *s; s++) {
+		h ^= (unsigned char)*s;
+		h *= 1099511628211ULL;
+	}
+	return (int64_t)h;
+}
+
+/* hato's attribute encoding: varint(key length) key varint(value length) value. */
+static size_t put(unsigned char *b, size_t n, const char *s)
+{
+	size_t l = strlen(s);
+
+	b[n++] = (unsigned char)l; /* the benchmark's keys and values are short */
+	memcpy(b + n, s, l);
+	return n + l;
+}
+
+static const char plain_sql[] =
+	"CREATE TABLE t (c0 TEXT, c1 TEXT, c2 TEXT, c3 TEXT, c4 TEXT, c5 TEXT, c6 TEXT);";
+static const char content_sql[] =
+	"CREATE TABLE s (id INTEGER PRIMARY KEY, ehash INTEGER, email TEXT, domain TEXT,"
+	" name TEXT, status TEXT, attrs BLOB, created INTEGER, updated INTEGER);"
+	"CREATE TABLE m (list TEXT, subscriber INTEGER, status TEXT, consent_source TEXT,"
+	" consent_at TEXT, consent_method TEXT, consent_text TEXT, consent_ip TEXT,"
+	" created INTEGER, updated INTEGER);";
+
+static int step(sqlite3 *db, sqlite3_stmt *q)
+{
+	if (sqlite3_step(q) != SQLITE_DONE) {
+		fprintf(stderr, "bench_rawinsert: %s\n", sqlite3_errmsg(db));
+		return -1;
+	}
+	sqlite3_reset(q);
+	return 0;
+}
+
+/* One row of fields f[0..6]: 0, 1 when skipped, -1 on error. */
+static int content_row(sqlite3 *db, sqlite3_stmt *s, sqlite3_stmt *m, char **f, int64_t id,
+		       int64_t t)
+{
+	static const char *const keys[] = {"city", "plan", "age", "score", "tag"};
+	unsigned char blob[1024];
+	const char *at = strrchr(f[0], '@');
+	size_t n = 0;
+	int i;
+
+	if (at == NULL)
+		return 1;
+	for (i = 0; i < 5; i++) {
+		if (strlen(f[2 + i]) > 127)
+			return 1;
+		n = put(blob, n, keys[i]);
+		n = put(blob, n, f[2 + i]);
+	}
+	sqlite3_bind_int64(s, 1, id);
+	sqlite3_bind_int64(s, 2, fnv1a(f[0]));
+	sqlite3_bind_text(s, 3, f[0], -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 4, at + 1, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 5, f[1], -1, SQLITE_STATIC);
+	sqlite3_bind_blob(s, 6, blob, (int)n, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 7, t);
+	if (step(db, s) != 0)
+		return -1;
+	sqlite3_bind_int64(m, 1, id);
+	sqlite3_bind_int64(m, 2, t);
+	return step(db, m);
+}
+
 int main(int argc, char **argv)
 {
 	sqlite3 *db = NULL;
-	sqlite3_stmt *q = NULL;
+	sqlite3_stmt *q = NULL, *m = NULL;
 	FILE *in;
-	char line[4096];
+	char line[4096], *f[COLS];
 	long rows = 0;
+	int64_t id = 1, t = (int64_t)time(NULL);
 	double t0;
-	int i;
+	int i, content = argc == 4 && strcmp(argv[3], "content") == 0;
 
-	if (argc != 3) {
-		fprintf(stderr, "usage: bench_rawinsert FILE.csv DB\n");
+	if (argc < 3 || argc > 4 || (argc == 4 && !content && strcmp(argv[3], "plain") != 0)) {
+		fprintf(stderr, "usage: bench_rawinsert FILE.csv DB [plain|content]\n");
 		return 64;
 	}
 	in = fopen(argv[1], "r");
@@ -47,37 +131,50 @@ int main(int argc, char **argv)
 		     "PRAGMA key = \"x'000102030405060708090a0b0c0d0e0f"
 		     "101112131415161718191a1b1c1d1e1f'\";"
 		     "PRAGMA cipher_page_size = 4096; PRAGMA journal_mode = WAL;"
-		     "PRAGMA synchronous = NORMAL; PRAGMA secure_delete = ON;"
-		     "CREATE TABLE t (c0 TEXT, c1 TEXT, c2 TEXT, c3 TEXT, c4 TEXT, c5 TEXT, c6 TEXT);"
-		     "BEGIN;",
+		     "PRAGMA synchronous = NORMAL; PRAGMA secure_delete = ON;",
 		     NULL, NULL, NULL);
-	if (sqlite3_prepare_v2(db, "INSERT INTO t VALUES (?,?,?,?,?,?,?)", -1, &q, NULL) !=
-	    SQLITE_OK) {
+	sqlite3_exec(db, content ? content_sql : plain_sql, NULL, NULL, NULL);
+	sqlite3_exec(db, "BEGIN", NULL, NULL, NULL);
+	if (sqlite3_prepare_v2(db,
+			       content ? "INSERT INTO s VALUES (?,?,?,?,?,'active',?,?7,?7)"
+				       : "INSERT INTO t VALUES (?,?,?,?,?,?,?)",
+			       -1, &q, NULL) != SQLITE_OK ||
+	    (content && sqlite3_prepare_v2(db,
+					   "INSERT INTO m VALUES ('bench',?1,'active','import',"
+					   "'2026-01-01T00:00:00Z','import','','',?2,?2)",
+					   -1, &m, NULL) != SQLITE_OK)) {
 		fprintf(stderr, "bench_rawinsert: %s\n", sqlite3_errmsg(db));
 		return 70;
 	}
 	if (fgets(line, sizeof(line), in) == NULL) /* the header */
 		return 65;
 	while (fgets(line, sizeof(line), in) != NULL) {
-		char *p = line, *f;
+		char *p = line;
 		line[strcspn(line, "\r\n")] = '\0';
 		for (i = 0; i < COLS; i++) {
-			f = p;
+			f[i] = p;
 			p = strchr(p, ',');
 			if (p != NULL)
 				*p++ = '\0';
-			sqlite3_bind_text(q, i + 1, f, -1, SQLITE_STATIC);
-			if (p == NULL)
-				p = f + strlen(f);
+			else
+				p = f[i] + strlen(f[i]);
 		}
-		if (sqlite3_step(q) != SQLITE_DONE) {
-			fprintf(stderr, "bench_rawinsert: %s\n", sqlite3_errmsg(db));
-			return 70;
+		if (content) {
+			int r = content_row(db, q, m, f, id, t);
+			if (r < 0)
+				return 70;
+			if (r == 0)
+				id++;
+		} else {
+			for (i = 0; i < COLS; i++)
+				sqlite3_bind_text(q, i + 1, f[i], -1, SQLITE_STATIC);
+			if (step(db, q) != 0)
+				return 70;
 		}
-		sqlite3_reset(q);
 		rows++;
 	}
 	sqlite3_finalize(q);
+	sqlite3_finalize(m);
 	sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
 	sqlite3_close(db);
 	printf("%ld %.3f\n", rows, now() - t0);

@@ -22,6 +22,8 @@ Options
 
 Behaviour by the recipient's local part
   defer*      451 4.3.0 at RCPT
+  greylist*   451 4.7.1 at RCPT the first time an address is seen, then
+              accepted (greylisting: a retry gets through)
   fail*       550 5.1.1 at RCPT
   latedefer*  451 4.3.0 after the data (end of DATA)
   latefail*   554 5.7.1 after the data
@@ -78,6 +80,7 @@ class Handler:
         self.maildir = args.maildir
         self.stats = stats
         self.count = 0
+        self.greylisted = set()
 
     async def handle_MAIL(self, server, session, envelope, address, mail_options):
         self.stats.mail_from += 1
@@ -90,6 +93,9 @@ class Handler:
         lp = local_part(address)
         if lp.startswith("defer"):
             return "451 4.3.0 try later"
+        if lp.startswith("greylist") and lp not in self.greylisted:
+            self.greylisted.add(lp)
+            return "451 4.7.1 greylisted, try again later"
         if lp.startswith("fail"):
             return "550 5.1.1 no such user"
         envelope.rcpt_tos.append(address)

@@ -767,11 +767,14 @@ static void test_retry_and_deferred(void **state)
 	OK(store_queue_result(op1, id, s.ids[3], STORE_RCPT_DEFERRED, "451 4.7.1 greylisted", NULL,
 			      now + 600, &err_));
 	OK(store_queue_result(op1, id, s.ids[4], STORE_RCPT_QUEUED, NULL, NULL, 0, &err_));
+	/* A connection dropped after the data: the worker records it uncertain. */
+	OK(store_queue_result(op1, id, s.ids[5], STORE_RCPT_UNCERTAIN, "smtp: connection dropped",
+			      "<m5@x>", 0, &err_));
 	REFUSED(STORE_EUSAGE, NULL,
-		store_queue_result(op1, id, s.ids[5], STORE_RCPT_UNCERTAIN, NULL, NULL, 0, &err));
+		store_queue_result(op1, id, s.ids[6], STORE_RCPT_INFLIGHT, NULL, NULL, 0, &err));
 	REFUSED(STORE_ENOTFOUND, NULL,
 		store_queue_result(op1, id, 999999, STORE_RCPT_SENT, "250", NULL, 0, &err));
-	OK(store_queue_recover(op1, &n, &err_)); /* s.ids[5..9] become uncertain */
+	OK(store_queue_recover(op1, &n, &err_)); /* s.ids[6..9] become uncertain too */
 	q = stats(id);
 	assert_int_equal(q.count[STORE_RCPT_SENT], 1);
 	assert_int_equal(q.count[STORE_RCPT_FAILED], 2);

@@ -1,0 +1,362 @@
+#!/usr/bin/env bash
+# End to end: campaigns from draft to the recipient's mailbox, with the real
+# binary against a real SMTP server on loopback (tests/servers/smtpd.py on
+# aiosmtpd) that requires STARTTLS with a CA this test makes and AUTH.
+# What arrives is read with tools we did not write: Python's email package,
+# dkimpy, and the sqlcipher CLI with the data key (derived with PyNaCl).
+# Issue 5, "Proofs that tests must show": what arrives, TLS, server replies,
+# approval, pacing and warm-up, the circuit breaker, SIGTERM.
+. "$(dirname "$0")/../lib.sh"
+. "$(dirname "$0")/campaigns.d/lib.sh"
+ARRIVED="$PY $SRC/tests/e2e/campaigns.d/arrived.py"
+
+new_store || { not_ok "store set-up"; exit 1; }
+campaign_fixture || { not_ok "campaign set-up"; exit 1; }
+start_tls_smtpd main || { not_ok "SMTP server"; exit 1; }
+MAIN=$PORT MAIL="$T/main/mail"
+use_smtp "$MAIN" || not_ok "smtp settings"
+
+# worker: one `hato worker --once` as the operator; output in $T/out, $T/err.
+worker() { expect 0 "$1" as operator worker --once; }
+# status NAME: `campaign status` into $T/status.
+status() { as operator campaign status "$1" >"$T/status" 2>&1; }
+# cnt STATE: that count from the last status ("queued 0, sent 2, ...").
+cnt() { sed -n "s/.* $1 \([0-9]*\).*/\1/p" "$T/status" | head -1; }
+# audit_has ACTION PATTERN: an audit record of ACTION matches PATTERN.
+audit_has() { as admin audit log --action "$1" 2>/dev/null | grep -q "$2"; }
+arrived() { $ARRIVED "$MAIL" counts | awk -v r="$1" '$1 == r {print $2}' | grep . || echo 0; }
+cid() { sql "SELECT id FROM campaigns WHERE name = '$1'"; }
+
+# ---- Warm-up: the day's cap is enforced and the status shows the plan --------
+# (first, because the cap counts every message sent today)
+as marketer list add w >/dev/null
+for i in 1 2 3 4 5; do as marketer subscriber add "w$i@warm.example" --list w >/dev/null; done
+as admin config set warmup.start "$(date -u +%F)" >/dev/null
+as admin config set warmup.schedule 3 >/dev/null
+as marketer campaign add warm --template t --list w --subject "Warm" >/dev/null
+send_now warm || not_ok "warm: approve and send"
+worker "warm-up: the worker runs"
+check "warm-up: only 3 of 5 messages go on day 0 of a table \"3\"" \
+	test "$($ARRIVED "$MAIL" counts | grep -c warm.example)" = 3
+worker "warm-up: a second run the same day"
+check "warm-up: still 3: the rest waits for the next day" \
+	test "$($ARRIVED "$MAIL" counts | grep -c warm.example)" = 3
+status warm
+check "warm-up: status shows the plan (day, table, cap, sent)" \
+	grep -q "warm-up: day 0 of the custom table: cap 3 today, 3 sent" "$T/status"
+check "warm-up: status shows 2 still queued" test "$(cnt queued)" = 2
+as admin config set warmup.start 2999-01-01 >/dev/null # warm-up over: no cap
+worker "warm-up: after the ramp"
+check "warm-up: without a cap the other 2 go, each of the 5 gets one" \
+	test "$($ARRIVED "$MAIL" counts | grep warm.example | cut -f2 | sort -u | tr '\n' ' ')" = "1 "
+check "warm-up: all 5 arrived" test "$($ARRIVED "$MAIL" counts | grep -c warm.example)" = 5
+
+# ---- What arrives: the right people, personalised, signed, VERP --------------
+as admin config set bounce.domain bounce.example.com >/dev/null
+as marketer list add news >/dev/null
+add() { as marketer subscriber add "$@" --list news >/dev/null || not_ok "add $1"; }
+add alice@example.com --name "Alice Tanaka" --attr city=Tokyo --attr code=A1
+add bob@example.org --name "Bob Sato" --attr city=Tokyo --attr code=B2
+add carol@example.net --name "Carol" --attr city=Tokyo
+add dave@example.com --name "Dave" --attr city=Tokyo
+add erin@example.com --name "Erin" --attr city=Osaka
+add frank@blocked.example --name "Frank" --attr city=Tokyo
+add grace@example.com --name "Grace Ito" --attr city=Tokyo --attr code=G7
+as marketer subscriber unsubscribe carol@example.net >/dev/null || not_ok "unsubscribe carol"
+as marketer suppress add dave@example.com --reason "hard bounce" >/dev/null || not_ok "suppress dave"
+as marketer suppress add @blocked.example >/dev/null || not_ok "suppress a domain"
+as marketer segment add tokyo --list news --where 'attr.city = "Tokyo"' >/dev/null
+expect 0 "a campaign on a segment" as marketer campaign add news --template t --segment tokyo \
+	--subject "News for {{name|you}}"
+expect 0 "campaign check passes" as marketer campaign check news
+check "campaign check counts 3 recipients after unsubscribes and suppressions" \
+	grep -q '^recipients: 3 ' "$T/out"
+send_now news || not_ok "news: approve and send"
+# Grace unsubscribes after the approval, before the worker fixes the queue.
+as marketer subscriber unsubscribe grace@example.com >/dev/null
+worker "news: the worker sends"
+$ARRIVED "$MAIL" counts | grep -v warm.example >"$T/who"
+check "exactly alice and bob got it, once each (not the unsubscribed, suppressed, \
+out-of-segment, domain-suppressed or late-unsubscribed)" \
+	test "$(tr '\t' ' ' <"$T/who" | tr '\n' ';')" = "alice@example.com 1;bob@example.org 1;"
+status news
+check "news: status says sent 2, and grace failed as unsubscribed" \
+	sh -c "grep -q 'campaign news: sent' '$T/status' && grep -q 'sent 2,' '$T/status'"
+$ARRIVED "$MAIL" fields | grep -v warm.example >"$T/fields"
+check "personalised: Alice's message greets her by name with her attribute" \
+	grep -q $'^alice@example.com\t.*\tNews for Alice Tanaka\t.*Hello Alice Tanaka.*News for Tokyo, code A1' "$T/fields"
+check "personalised: Bob's too" \
+	grep -q $'^bob@example.org\t.*\tNews for Bob Sato\t.*Hello Bob Sato.*code B2' "$T/fields"
+ok_dkim=1
+while IFS=$'\t' read -r rcpt from mid subj text path; do
+	"$PY" "$SRC/tests/send/dkim_verify.py" "$path" "$T/records" >/dev/null 2>&1 || ok_dkim=0
+done <"$T/fields"
+check "every message's DKIM signature verifies with dkimpy" test "$ok_dkim" = 1
+check "each message has its own Message-ID" \
+	test "$(cut -f3 "$T/fields" | sort -u | wc -l)" = 2
+C=$(cid news)
+sql "SELECT email, message_id FROM queue WHERE campaign = $C AND state = 2 ORDER BY email" |
+	tr '|' '\t' >"$T/stored"
+check "the Message-ID of each message is the one stored with its recipient" \
+	test "$(cut -f1,3 "$T/fields" | sort)" = "$(sort "$T/stored")"
+sql "SELECT email, subscriber FROM queue WHERE campaign = $C AND state = 2 ORDER BY email" |
+	tr '|' '\t' >"$T/ids"
+verp_ok=1
+while IFS=$'\t' read -r email sid; do
+	from=$(awk -F'\t' -v r="$email" '$1 == r {print $2}' "$T/fields")
+	echo "$from" | grep -Eq "^b\+$C\.$sid\.[0-9a-f]{16}@bounce\.example\.com$" || verp_ok=0
+done <"$T/ids"
+check "each envelope sender is VERP b+CAMPAIGN.SUBSCRIBER.MAC@bounce.domain" test "$verp_ok" = 1
+check "and they differ per recipient" test "$(cut -f2 "$T/fields" | sort -u | wc -l)" = 2
+check "every session used TLS and AUTH" "$PY" -c "
+import json,glob,sys
+ok=all(json.load(open(f))['tls'] for f in glob.glob('$MAIL/*.json'))
+s=json.load(open('$T/main/stats.json'))
+sys.exit(0 if ok and s['auth_ok']>=1 and s['auth_failed']==0 and s['tls_sessions']==s['sessions'] else 1)"
+as admin config set bounce.domain "" >/dev/null
+
+# ---- Server replies: 4xx deferred then retried, 5xx failed, drops uncertain --
+as marketer list add r >/dev/null
+for a in ok1@example.com greylist1@example.com fail1@example.com drop1@example.com; do
+	as marketer subscriber add "$a" --list r >/dev/null
+done
+as marketer campaign add replies --template t --list r --subject "Replies" >/dev/null
+send_now replies || not_ok "replies: approve and send"
+worker "replies: first run"
+status replies
+check "4xx: greylist1 is deferred, with the server's reply" \
+	grep -q 'deferred  greylist1@example.com  451 4.7.1 greylisted' "$T/status"
+check "5xx: fail1 failed, with the code and text" \
+	grep -q 'failed    fail1@example.com  550 5.1.1 no such user' "$T/status"
+check "a connection dropped after the data: drop1 is uncertain, with a clear reason" \
+	grep -q 'uncertain drop1@example.com  smtp: 127.0.0.1:[0-9]*: .*delivery uncertain' "$T/status"
+check "the campaign is still sending (a retry is due)" grep -q 'campaign replies: sending' "$T/status"
+check "ok1 arrived, greylist1 not yet" test "$(arrived ok1@example.com)$(arrived greylist1@example.com)" = 10
+mails_before=$("$PY" -c "import json; print(json.load(open('$T/main/stats.json'))['mail_from'])")
+sleep 1.2 # send.retry_base is 1 second
+worker "replies: the retry run"
+check "4xx then retried: greylist1's message arrived" test "$(arrived greylist1@example.com)" = 1
+status replies
+check "the campaign is sent; 2 sent, 1 failed, 1 uncertain" \
+	sh -c "grep -q 'campaign replies: sent' '$T/status' && grep -q 'sent 2, deferred 0, failed 1, uncertain 1' '$T/status'"
+check "status tells how to resend the uncertain one" grep -q 'retry replies --uncertain' "$T/status"
+mails_after=$("$PY" -c "import json; print(json.load(open('$T/main/stats.json'))['mail_from'])")
+check "the retry run tried only greylist1: uncertain and failed are not resent on their own" \
+	test "$((mails_after - mails_before))" = 1
+C=$(cid replies)
+check "the uncertain recipient keeps the Message-ID it was sent with" \
+	test -n "$(sql "SELECT message_id FROM queue WHERE campaign = $C AND email = 'drop1@example.com' AND message_id LIKE '<%@example.com>'")"
+expect 0 "retry --uncertain queues it again" as operator campaign retry replies --uncertain
+check "one recipient queued again" grep -q 'queued 1 recipients' "$T/out"
+worker "replies: after retry --uncertain"
+mails_last=$("$PY" -c "import json; print(json.load(open('$T/main/stats.json'))['mail_from'])")
+check "only then is drop1 tried again" test "$((mails_last - mails_after))" = 1
+
+# ---- Pacing: a per-domain rule (messages per minute) ------------------------
+as admin config set pace.slow.example 2 >/dev/null
+as marketer list add p >/dev/null
+for i in 1 2 3 4 5; do as marketer subscriber add "s$i@slow.example" --list p >/dev/null; done
+for i in 1 2; do as marketer subscriber add "f$i@fast.example" --list p >/dev/null; done
+as marketer campaign add paced --template t --list p --subject "Paced" >/dev/null
+send_now paced || not_ok "paced: approve and send"
+worker "pace: first run"
+check "pace.slow.example = 2: only 2 of 5 went to slow.example this minute" \
+	test "$($ARRIVED "$MAIL" counts | grep -c slow.example)" = 2
+check "the other domain is not held back" test "$($ARRIVED "$MAIL" counts | grep -c fast.example)" = 2
+worker "pace: a second run in the same minute"
+check "a new worker counts the minute's messages from the store: still 2" \
+	test "$($ARRIVED "$MAIL" counts | grep -c slow.example)" = 2
+status paced
+check "3 wait in the queue" test "$(cnt queued)" = 3
+as operator campaign cancel paced >/dev/null
+as admin config set pace.slow.example 0 >/dev/null
+
+# ---- The circuit breaker: >5% 5xx over at least 20 replies pauses ----------
+as marketer list add bk >/dev/null
+{
+	echo "email"
+	for i in $(seq 1 38); do echo "fail$i@breaker.example"; done
+	echo "okb1@breaker.example"
+	echo "okb2@breaker.example"
+} >"$T/bk.csv"
+as marketer import bk "$T/bk.csv" >/dev/null || not_ok "import bk"
+as marketer campaign add brk --template t --list bk --subject "Breaker" >/dev/null
+send_now brk || not_ok "brk: approve and send"
+worker "breaker: run"
+status brk
+check "the breaker paused the campaign, saying why" \
+	grep -q 'paused: circuit breaker: [0-9]* of the last [0-9]* replies were 5xx' "$T/status"
+check "it stopped early: recipients are left in the queue" test "$(cnt queued)" -gt 0
+check "at least 20 replies were counted first" test "$(cnt failed)" -ge 20
+expect 0 "audit log --action campaign." as admin audit log --action campaign.
+check "the pause and its reason are in the audit trail" \
+	grep -q 'campaign.state.brk.*sending -> paused: circuit breaker: .* were 5xx' "$T/out"
+left=$(cnt queued)
+worker "breaker: a paused campaign is not sent"
+status brk
+check "nothing more went out while it is paused" test "$(cnt queued)" = "$left"
+as operator campaign cancel brk >/dev/null
+
+# ---- TLS: no STARTTLS, a wrong name, an unknown CA -> nothing sent, paused ---
+bash "$SRC/tests/servers/mkca.sh" "$T/ca2" || not_ok "second CA"
+as marketer list add tl >/dev/null
+as marketer subscriber add t1@example.com --list tl >/dev/null
+as marketer subscriber add t2@example.com --list tl >/dev/null
+as marketer campaign add tls --template t --list tl --subject "TLS" >/dev/null
+send_now tls || not_ok "tls: approve and send"
+# tls_case NAME PATTERN SERVER-OPTIONS...: the campaign pauses, nothing arrives.
+tls_case() {
+	local what=$1 pat=$2 pid; shift 2
+	start_smtpd "$what" "$@" --auth "$SMTP_USER:$SMTP_PASS" || { not_ok "$what: server"; return; }
+	pid=$SMTPD_PID
+	as admin config set smtp.url "smtp://127.0.0.1:$PORT" >/dev/null
+	as operator campaign resume tls >/dev/null 2>&1
+	sleep 1.1 # the deferred rows' next try
+	worker "$what: the worker runs (and exits 0)"
+	check "$what: the worker's log says what failed" grep -q "tls: paused: circuit breaker: $pat" "$T/err"
+	status tls
+	check "$what: the campaign is paused by the breaker with the reason" \
+		grep -q "paused: circuit breaker: $pat" "$T/status"
+	check "$what: nothing was sent" "$PY" -c "
+import json,sys; s=json.load(open('$T/$what/stats.json')); sys.exit(0 if s['mail_from']==0 and s['messages']==0 else 1)"
+	check "$what: nobody was marked sent or failed" \
+		sh -c "grep -q 'sent 0, deferred 2, failed 0' '$T/status'"
+	stop_smtpd "$pid"
+}
+tls_case no-starttls "smtp: STARTTLS refused by 127.0.0.1:[0-9]*: the server does not offer it" \
+	--cert "$T/ca/server.pem" --key "$T/ca/server.key" --no-starttls
+tls_case wrong-name "smtp: TLS certificate of 127.0.0.1:[0-9]* not accepted: .*name" \
+	--cert "$T/ca/other.pem" --key "$T/ca/other.key"
+tls_case self-signed "smtp: TLS certificate of 127.0.0.1:[0-9]* not accepted: .*self.signed" \
+	--cert "$T/ca/self.pem" --key "$T/ca/self.key"
+as admin config set smtp.ca_file "$T/ca2/ca.pem" >/dev/null # a CA that did not sign it
+tls_case unknown-ca "smtp: TLS certificate of 127.0.0.1:[0-9]* not accepted: " \
+	--cert "$T/ca/server.pem" --key "$T/ca/server.key"
+use_smtp "$MAIN"
+as operator campaign resume tls >/dev/null
+sleep 1.1
+worker "tls: resumed against a good server"
+check "tls: both messages then arrive, once" \
+	test "$(arrived t1@example.com)$(arrived t2@example.com)" = 11
+# Cleartext is a configuration error unless the relay is on loopback.
+as admin config set smtp.url "smtp://mail.example.com:587" >/dev/null
+as admin config set smtp.tls none >/dev/null
+expect 78 "smtp.tls=none to a non-loopback host: the worker exits 78 (configuration)" \
+	as operator worker --once
+check "with a clear message" grep -q '^hato: smtp: smtp.tls = none is allowed only to a loopback relay' "$T/err"
+expect 78 "and so does a test send" as marketer campaign test news --to alice@example.com
+as admin config set smtp.tls required >/dev/null
+as admin config set smtp.url "gopher://127.0.0.1" >/dev/null
+expect 78 "an unknown transport URL is a configuration error too" as operator worker --once
+use_smtp "$MAIN"
+
+# ---- Approval: four eyes, enforced by signatures ------------------------------
+as marketer list add ap >/dev/null
+as marketer subscriber add ap1@example.com --list ap >/dev/null
+n_ap() { arrived ap1@example.com; }
+refusals() { as admin audit log --action campaign.refused 2>/dev/null | grep -c "$1"; }
+for c in un1 un2 ed1 ed2 ed3 fg fg2; do
+	as marketer campaign add "$c" --template t --list ap --subject "Approval $c" >/dev/null
+done
+expect 77 "a marketer cannot approve" as marketer campaign approve un1
+# Unapproved, forced to scheduled or sending with the data key.
+sql "UPDATE campaigns SET state = 'scheduled', scheduled_at = 0 WHERE name = 'un1'"
+sql "UPDATE campaigns SET state = 'sending', scheduled_at = 0, started_at = 1 WHERE name = 'un2'"
+check "with the data key, the database now says un1 is scheduled" \
+	test "$(sql "SELECT state FROM campaigns WHERE name = 'un1'")" = scheduled
+worker "approval: the worker meets forced campaigns"
+check "an unapproved campaign forced to scheduled is never sent" test "$(n_ap)" = 0
+check "the worker refused it in the audit trail" test "$(refusals un1)" -ge 1
+check "the refusal says it has no approval" audit_has campaign.refused 'un1.*no approval'
+check "one forced to sending is refused as well" test "$(refusals un2)" -ge 1
+status un1
+check "it is marked failed with the reason" \
+	grep -q 'failed: campaign un1 has 0 valid approvals of 1 needed: it has no approval' "$T/status"
+# Approved, then edited: back to draft, approvals dropped; forcing it back is refused.
+send_now ed1 || not_ok "ed1: approve and send"
+expect 0 "the author edits the approved, scheduled campaign" \
+	as marketer campaign edit ed1 --subject "Changed after approval"
+as operator campaign show ed1 >"$T/show"
+check "an edit returns it to draft" grep -q '^state:     draft' "$T/show"
+check "and drops its approvals" sh -c "! grep -q 'approved by' '$T/show'"
+sql "UPDATE campaigns SET state = 'scheduled' WHERE name = 'ed1'"
+worker "approval: edited, forced back to scheduled"
+check "an edited campaign forced back to scheduled is never sent" test "$(n_ap)" = 0
+check "refused as campaign.refused" test "$(refusals ed1)" -ge 1
+# Approved; its old approval put back after an edit: the hash no longer matches.
+send_now ed2 || not_ok "ed2: approve and send"
+saved=$(sql "SELECT quote(hash), quote(sig), time FROM approvals a JOIN campaigns c ON c.id = a.campaign WHERE c.name = 'ed2' AND approver = 'operator'")
+as marketer campaign edit ed2 --subject "Something else" >/dev/null
+IFS='|' read -r h s tm <<<"$saved"
+sql "INSERT INTO approvals (campaign, approver, hash, sig, time) SELECT id, 'operator', $h, $s, '$tm' FROM campaigns WHERE name = 'ed2'; UPDATE campaigns SET state = 'scheduled' WHERE name = 'ed2'"
+worker "approval: an old approval replayed after an edit"
+check "a replayed approval of other content does not send it" test "$(n_ap)" = 0
+check "refused: the approval covers other content" audit_has campaign.refused 'ed2.*covers other content'
+# Approved and scheduled, then changed in the database behind hato's back.
+send_now ed3 || not_ok "ed3: approve and send"
+sql "UPDATE campaigns SET subject = 'Tampered' WHERE name = 'ed3'"
+worker "approval: content changed in the database"
+check "a campaign changed in the database after approval is never sent" test "$(n_ap)" = 0
+check "refused as well" test "$(refusals ed3)" -ge 1
+# Forged approvals: the right hash with another signature, or relabelled as
+# another approver's.
+send_now fg || not_ok "fg: approve and send"
+send_now fg2 || not_ok "fg2: approve and send"
+sql "UPDATE approvals SET sig = randomblob(64) WHERE campaign = (SELECT id FROM campaigns WHERE name = 'fg')"
+sql "UPDATE approvals SET approver = 'admin' WHERE campaign = (SELECT id FROM campaigns WHERE name = 'fg2')"
+worker "approval: forged approval rows"
+check "forged approvals do not send anything" test "$(n_ap)" = 0
+check "refused: a signature that does not verify" audit_has campaign.refused "fg.*operator's signature does not verify"
+check "refused: an approval relabelled as another user's" audit_has campaign.refused "fg2.*admin's signature does not verify"
+# Self-approval: a role that may both edit and approve.
+as admin role add editor campaigns.read campaigns.edit campaigns.approve templates >/dev/null ||
+	not_ok "custom role"
+printf 'eve-password-1\n' >"$T/pw.eve"
+as admin user add eve --role editor --kdf interactive --new-password-file "$T/pw.eve" >/dev/null
+as eve campaign add mine --template t --list ap --subject "Eve's own" >/dev/null
+as eve campaign submit mine >/dev/null
+expect 77 "the author may not approve their own campaign, even with the permission" \
+	as eve campaign approve mine
+check "with a clear message" clear_error
+expect 0 "the refusal is audited" as admin audit log --action campaign.approve
+check "as denied, four-eyes" grep -q 'eve.*campaign.approve.*mine.*denied.*four-eyes' "$T/out"
+expect 0 "another user may approve it" as operator campaign approve mine
+expect 0 "and it goes out" as operator campaign send mine
+worker "approval: the properly approved one"
+check "the approved campaign is the one message ap1 got" test "$(n_ap)" = 1
+
+# ---- SIGTERM: the long-running worker --------------------------------------
+as marketer list add sg >/dev/null
+{ echo email; for i in $(seq 1 40); do echo "sig$i@sig.example"; done; } >"$T/sg.csv"
+as marketer import sg "$T/sg.csv" >/dev/null
+as marketer campaign add sig --template t --list sg --subject "Signal" >/dev/null
+as marketer campaign submit sig >/dev/null
+as operator campaign approve sig >/dev/null
+as admin config set send.rate 10 >/dev/null
+"$HATO" --store "$STORE" --user operator --password-file "$T/pw.operator" worker \
+	>"$T/wd.out" 2>"$T/wd.err" &
+WPID=$!
+on_exit "kill $WPID 2>/dev/null"
+for i in $(seq 50); do grep -q 'started as' "$T/wd.err" && break; sleep 0.1; done
+as operator campaign send sig >/dev/null
+t0=$(date +%s%N)
+for i in $(seq 100); do [ "$($ARRIVED "$MAIL" counts | grep -c sig.example)" -gt 0 ] && break; sleep 0.1; done
+t1=$(date +%s%N)
+check "the running worker picks up a newly due campaign within a few seconds" \
+	test "$($ARRIVED "$MAIL" counts | grep -c sig.example)" -gt 0 -a $(((t1 - t0) / 1000000)) -lt 5000
+sleep 0.5
+kill -TERM "$WPID"
+wait "$WPID"
+check "on SIGTERM it exits 0" test "$?" = 0
+status sig
+got=$($ARRIVED "$MAIL" counts | grep -c sig.example)
+check "it stopped part-way (send.rate 10 over 40 recipients)" test "$got" -lt 40
+check "no recipient is left uncertain or in flight" \
+	sh -c "grep -q 'uncertain 0' '$T/status' && ! grep -q in_flight '$T/status'"
+check "every message that arrived is recorded as sent" test "$(cnt sent)" = "$got"
+as admin config set send.rate 0 >/dev/null
+worker "sig: the rest"
+check "then each of the 40 has exactly one message" \
+	test "$($ARRIVED "$MAIL" counts | grep sig.example | awk '$2 == 1' | wc -l)" = 40
+
+finish

@@ -1,0 +1,123 @@
+/*
+ * tests/send/test_worker.c: white-box tests of the worker's pacing and
+ * circuit breaker (send/pace.c), without a store: the rules are set in the
+ * struct as pace_init would read them.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "send/pace.h"
+
+static void rule(struct pace *p, const char *domain, long per_minute, long per_connection)
+{
+	struct pace_domain *d = &p->domains[p->ndomains++];
+
+	memset(d, 0, sizeof(*d));
+	strcpy(d->name, domain);
+	d->per_minute = per_minute;
+	d->per_connection = per_connection;
+}
+
+static void test_per_minute(void **state)
+{
+	struct pace p;
+	const char *blocked[4];
+	bool close_after;
+	time_t now = 1000000;
+
+	(void)state;
+	memset(&p, 0, sizeof(p));
+	p.connections = 4;
+	rule(&p, "slow.example", 2, 0);
+	assert_true(pace_take(&p, "slow.example", now, &close_after));
+	assert_true(pace_take(&p, "SLOW.example", now, &close_after));
+	/* The third in the same minute waits, and takes nothing. */
+	assert_false(pace_take(&p, "slow.example", now + 30, &close_after));
+	assert_int_equal(p.domains[0].in_minute, 2);
+	assert_int_equal(pace_blocked(&p, now + 30, blocked, 4), 1);
+	assert_string_equal(blocked[0], "slow.example");
+	/* Other domains are not held back. */
+	assert_true(pace_take(&p, "fast.example", now + 30, &close_after));
+	assert_false(close_after);
+	/* A new minute. */
+	assert_int_equal(pace_blocked(&p, now + 60, blocked, 4), 0);
+	assert_true(pace_take(&p, "slow.example", now + 60, &close_after));
+}
+
+static void test_rate(void **state)
+{
+	struct pace p;
+	bool close_after;
+
+	(void)state;
+	memset(&p, 0, sizeof(p));
+	p.connections = 1;
+	p.rate = 5;
+	p.tokens = 1;
+	assert_true(pace_take(&p, "a.example", 0, &close_after));
+	/* The token is spent: the global rate says wait. */
+	assert_false(pace_take(&p, "a.example", 0, &close_after));
+}
+
+static void test_per_connection(void **state)
+{
+	struct pace p;
+	bool close_after;
+	int i, closes = 0;
+
+	(void)state;
+	memset(&p, 0, sizeof(p));
+	p.connections = 4;
+	rule(&p, "docomo.ne.jp", 0, 100);
+	for (i = 0; i < 100; i++) {
+		assert_true(pace_take(&p, "docomo.ne.jp", 0, &close_after));
+		closes += close_after;
+	}
+	/* 100 per session over 4 connections: a session ends every 25. */
+	assert_int_equal(closes, 4);
+}
+
+static void test_breaker(void **state)
+{
+	struct pace p;
+	char why[300];
+	int i;
+
+	(void)state;
+	memset(&p, 0, sizeof(p));
+	p.breaker_pct = 5;
+	for (i = 0; i < PACE_MIN_SAMPLES - 1; i++)
+		pace_result(&p, true);
+	/* Too few replies to judge. */
+	assert_false(pace_breaker(&p, why, sizeof(why)));
+	pace_result(&p, true);
+	assert_true(pace_breaker(&p, why, sizeof(why)));
+	assert_non_null(strstr(why, "20 of the last 20 replies were 5xx"));
+	/* Each campaign is judged on its own replies. */
+	pace_breaker_reset(&p);
+	assert_false(pace_breaker(&p, why, sizeof(why)));
+	/* 1 in 20 is 5%: not over the threshold; 2 in 20 is. */
+	for (i = 0; i < 19; i++)
+		pace_result(&p, false);
+	pace_result(&p, true);
+	assert_false(pace_breaker(&p, why, sizeof(why)));
+	pace_result(&p, true);
+	assert_true(pace_breaker(&p, why, sizeof(why)));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_per_minute),
+	    cmocka_unit_test(test_rate),
+	    cmocka_unit_test(test_per_connection),
+	    cmocka_unit_test(test_breaker),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,654 @@
+/*
+ * The campaign screens without a terminal: the campaigns list and form, the
+ * review queue with its preview, checks and diff, the live monitor with its
+ * sparkline, the dashboard's sending figures, the sending set-up, and the
+ * background worker started from the UI. Screens are driven with keys and
+ * actions against a real store, and grids are compared with golden files in
+ * tests/tui/golden/ (regenerate with HATO_UPDATE_GOLDEN=1 and review the
+ * diff). What changes from run to run is replaced before comparing: the
+ * unsubscribe token (keyed by a random store secret), times of day, dates
+ * and process ids.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <ctype.h>
+#include <dirent.h>
+#include <locale.h>
+#include <signal.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "send/send.h"
+#include "store/store.h"
+#include "tui/ui.h"
+
+static char golden_dir[4096], dir[64];
+#define STORE "s/hato.db"
+
+static struct store *as(const char *user)
+{
+	struct store *st = NULL;
+	char pw[64], *err = NULL;
+
+	snprintf(pw, sizeof(pw), "%s-password-1", user);
+	if (store_open(STORE, user, pw, &st, &err) != STORE_OK)
+		fail_msg("cannot open the store as %s: %s", user, err ? err : "?");
+	return st;
+}
+
+static void config(struct store *st, const char *k, const char *v)
+{
+	char *err = NULL;
+
+	if (store_config_set(st, k, v, &err) != STORE_OK)
+		fail_msg("config %s: %s", k, err);
+}
+
+static int setup(void **state)
+{
+	static const char *const who[] = {"marketer", "operator", "viewer"};
+	struct store *st = NULL;
+	struct store_dkim_key k = {0};
+	struct store_template t = {0};
+	struct store_attr tokyo = {"city", "Tokyo"}, osaka = {"city", "Osaka"};
+	struct store_campaign c = {0};
+	char pw[64], *err = NULL, *pem = NULL, *txt = NULL, url[1100], cwd[1024];
+	size_t i;
+
+	(void)state;
+	snprintf(dir, sizeof(dir), "/tmp/hato-tuic-XXXXXX");
+	assert_non_null(mkdtemp(dir));
+	assert_int_equal(chdir(dir), 0);
+	assert_int_equal(mkdir("outbox", 0700), 0);
+	assert_int_equal(
+	    store_init(STORE, "admin", "admin-password-1", STORE_KDF_INTERACTIVE, &err), STORE_OK);
+	st = as("admin");
+	for (i = 0; i < 3; i++) {
+		snprintf(pw, sizeof(pw), "%s-password-1", who[i]);
+		assert_int_equal(
+		    store_user_add(st, who[i], who[i], pw, STORE_KDF_INTERACTIVE, &err), STORE_OK);
+	}
+	assert_non_null(getcwd(cwd, sizeof(cwd)));
+	snprintf(url, sizeof(url), "file:%s/outbox", cwd);
+	config(st, "smtp.url", url);
+	config(st, "smtp.user", "hato");
+	config(st, "smtp.password", "smtp-secret-1");
+	config(st, "sender.from", "News <news@example.com>");
+	config(st, "sender.name", "Hato Ltd");
+	config(st, "sender.postal_address", "1-2-3 Marunouchi, Tokyo");
+	config(st, "sender.contact", "support@example.com");
+	config(st, "unsubscribe.url", "https://example.com/u/");
+	config(st, "unsubscribe.mailto", "unsubscribe@example.com");
+	config(st, "pace.docomo.ne.jp", "30/1");
+	assert_int_equal(send_dkim_keygen(SEND_DKIM_ED25519_SHA256, 0, &pem, &txt, &err), SEND_OK);
+	k.domain = "example.com";
+	k.selector = "fx";
+	k.alg = "ed25519";
+	k.private_key = pem;
+	k.public_txt = txt;
+	assert_int_equal(store_dkim_add(st, &k, &err), STORE_OK);
+	send_secret_free(&pem);
+	free(txt);
+	store_close(&st);
+
+	st = as("marketer");
+	assert_int_equal(store_list_add(st, "m", "Members", NULL, &err), STORE_OK);
+	assert_int_equal(
+	    store_subscriber_add(st, "m", "sub@example.com", "Sub Scriber", &tokyo, 1, NULL, &err),
+	    STORE_OK);
+	assert_int_equal(
+	    store_subscriber_add(st, "m", "two@example.org", "Two", &osaka, 1, NULL, &err),
+	    STORE_OK);
+	t.name = "t";
+	t.kind = "markdown";
+	t.layout = "plain";
+	t.source = "# Hello {{name|there}}\n\nNews for {{attr.city}}.\n";
+	assert_int_equal(store_template_save(st, &t, false, &err), STORE_OK);
+	c.name = "spring";
+	c.template_name = "t";
+	c.list = "m";
+	c.subject = "Spring news";
+	assert_int_equal(store_campaign_add(st, &c, &err), STORE_OK);
+	store_close(&st);
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	char cmd[128];
+
+	(void)state;
+	ui_worker_stop();
+	assert_int_equal(chdir("/"), 0);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	return system(cmd);
+}
+
+/* Replaces what differs from run to run: tokens, times, dates, pids. */
+static void scrub(char *s)
+{
+	char *p;
+	int i;
+
+	for (p = s; (p = strstr(p, "/u/")) != NULL; p += 3)
+		for (i = 3; isalnum((unsigned char)p[i]) || p[i] == '-' || p[i] == '_'; i++)
+			p[i] = 'X';
+	for (p = s; *p != '\0'; p++) {
+		if (isdigit((unsigned char)p[0]) && isdigit((unsigned char)p[1]) && p[2] == ':' &&
+		    isdigit((unsigned char)p[3]) && isdigit((unsigned char)p[4]))
+			memcpy(p, "hh:mm", 5);
+		if (strncmp(p, "hh:mm:", 6) == 0 && isdigit((unsigned char)p[6]) &&
+		    isdigit((unsigned char)p[7]))
+			memcpy(p + 6, "ss", 2);
+		if (p[0] == '2' && p[1] == '0' && isdigit((unsigned char)p[2]) &&
+		    isdigit((unsigned char)p[3]) && p[4] == '-' && isdigit((unsigned char)p[5]) &&
+		    p[7] == '-' && isdigit((unsigned char)p[8]))
+			memcpy(p, "YYYY-MM-DD", 10);
+		if (strncmp(p, "pid ", 4) == 0)
+			for (i = 4; isdigit((unsigned char)p[i]); i++)
+				p[i] = 'N';
+	}
+}
+
+static int golden_check(const struct grid *g, const char *name)
+{
+	char path[4200], *got = grid_dump(g), *want = NULL;
+	const char *update = getenv("HATO_UPDATE_GOLDEN");
+	FILE *fp;
+	long n;
+	int same = 0;
+
+	scrub(got);
+	snprintf(path, sizeof(path), "%s/%s.txt", golden_dir, name);
+	if (update != NULL && strcmp(update, "1") == 0) {
+		fp = fopen(path, "w");
+		if (fp != NULL) {
+			fputs(got, fp);
+			fclose(fp);
+		}
+		free(got);
+		return fp != NULL;
+	}
+	fp = fopen(path, "rb");
+	if (fp != NULL && fseek(fp, 0, SEEK_END) == 0 && (n = ftell(fp)) >= 0) {
+		want = calloc(1, (size_t)n + 1);
+		rewind(fp);
+		if (want != NULL && fread(want, 1, (size_t)n, fp) == (size_t)n)
+			same = strcmp(got, want) == 0;
+	}
+	if (fp != NULL)
+		fclose(fp);
+	if (!same)
+		print_error("grid differs from %s\n--- want\n%s--- got\n%s---\n", path,
+			    want ? want : "(no golden file)\n", got);
+	free(got);
+	free(want);
+	return same;
+}
+
+#define assert_golden(ui, name) assert_true(golden_check(ui_render(ui), name))
+
+static int shows(struct ui *ui, const char *text)
+{
+	char *dump = grid_dump(ui_render(ui));
+	int found = dump != NULL && strstr(dump, text) != NULL;
+
+	if (!found)
+		print_error("the screen lacks \"%s\":\n%s", text, dump);
+	free(dump);
+	return found;
+}
+
+static int lacks(struct ui *ui, const char *text)
+{
+	char *dump = grid_dump(ui_render(ui));
+	int absent = dump != NULL && strstr(dump, text) == NULL;
+
+	if (!absent)
+		print_error("the screen shows \"%s\":\n%s", text, dump);
+	free(dump);
+	return absent;
+}
+
+static struct ui *logged_in(const char *user)
+{
+	struct ui *ui = ui_new(STORE, user);
+	char pw[64];
+
+	assert_non_null(ui);
+	ui_resize(ui, 80, 24);
+	snprintf(pw, sizeof(pw), "%s-password-1", user);
+	ui_type(ui, pw);
+	ui_key(ui, UI_KEY_ENTER);
+	assert_non_null(ui_store(ui));
+	ui_campaign_select(NULL);
+	return ui;
+}
+
+/* Answers the open prompt with text and Enter. */
+static void answer(struct ui *ui, const char *text)
+{
+	assert_true(ui_input_active(ui));
+	ui_type(ui, text);
+	ui_key(ui, UI_KEY_ENTER);
+}
+
+static enum store_campaign_state state_of(struct store *st, const char *name)
+{
+	struct store_campaign *c = NULL;
+	enum store_campaign_state s;
+
+	assert_int_equal(store_campaign_get(st, name, &c, NULL), STORE_OK);
+	s = c->state;
+	store_campaign_free(&c);
+	return s;
+}
+
+static void submit(const char *name)
+{
+	struct store *st = as("marketer");
+
+	assert_int_equal(store_campaign_submit(st, name, NULL), STORE_OK);
+	store_close(&st);
+}
+
+/* ---- Campaigns and the form --------------------------------------------- */
+
+static void test_campaigns_form(void **state)
+{
+	struct ui *ui = logged_in("marketer");
+
+	(void)state;
+	assert_int_equal(ui_push(ui, &screen_campaigns_ops), 0);
+	assert_golden(ui, "campaigns_list");
+
+	/* A new draft through the form. */
+	ui_key(ui, 'n');
+	assert_true(shows(ui, "New campaign"));
+	answer(ui, "autumn");
+	answer(ui, "t");
+	answer(ui, "m");
+	answer(ui, "");
+	answer(ui, "Autumn news for {{name}}");
+	assert_true(shows(ui, "From (empty for sender.from):"));
+	answer(ui, "");
+	assert_false(ui_input_active(ui));
+	assert_golden(ui, "campaign_form");
+	ui_key(ui, 's');
+	assert_true(shows(ui, "created the draft autumn"));
+	assert_true(shows(ui, "> autumn"));
+
+	/* An edit keeps the name and returns to the list. */
+	ui_key(ui, 'e');
+	assert_true(shows(ui, "Edit campaign autumn"));
+	ui_key(ui, UI_KEY_ENTER); /* the template field is selected first */
+	ui_key(ui, UI_KEY_ESC);
+	ui_key(ui, UI_KEY_UP);
+	ui_key(ui, UI_KEY_ENTER);
+	assert_true(shows(ui, "a campaign keeps its name"));
+	ui_key(ui, UI_KEY_DOWN);
+	ui_key(ui, UI_KEY_DOWN);
+	ui_key(ui, UI_KEY_DOWN);
+	ui_key(ui, UI_KEY_DOWN);
+	ui_key(ui, UI_KEY_ENTER);
+	ui_key(ui, UI_CTRL('u'));
+	answer(ui, "Autumn news");
+	assert_true(shows(ui, "(changed)"));
+	ui_key(ui, 's');
+	assert_true(shows(ui, "saved autumn"));
+
+	/* The checks and the recipient count. */
+	ui_key(ui, 'C');
+	assert_golden(ui, "campaigns_checks");
+
+	/* Copy, then submit with a confirmation. */
+	ui_key(ui, 'y');
+	answer(ui, "autumn2");
+	assert_true(shows(ui, "copied into the new draft autumn2"));
+	ui_key(ui, 'S');
+	ui_key(ui, 'y');
+	assert_true(shows(ui, "submitted autumn2 for review"));
+	assert_int_equal(state_of(ui_store(ui), "autumn2"), STORE_CAMPAIGN_IN_REVIEW);
+	ui_key(ui, 'S');
+	assert_true(shows(ui, "only a draft or a rejected campaign is submitted"));
+	ui_free(&ui);
+}
+
+/* ---- Review: preview, checks, approval, diff, rejection ------------------- */
+
+static void test_review(void **state)
+{
+	struct ui *ui;
+	struct store *st;
+	struct store_campaign ch = {0};
+	struct store_template t = {0};
+
+	(void)state;
+	submit("spring");
+	ui = logged_in("operator");
+	assert_int_equal(ui_push(ui, &screen_review_ops), 0);
+	assert_golden(ui, "review_preview");
+	ui_key(ui, UI_KEY_TAB);
+	assert_true(shows(ui, "[Checks]"));
+	ui_key(ui, UI_KEY_TAB);
+	assert_true(shows(ui, "No earlier approved version"));
+
+	/* Approve, signed; then the campaign waits to be sent. */
+	ui_key(ui, 'a');
+	answer(ui, "looks good");
+	assert_true(shows(ui, "spring is approved"));
+	assert_true(shows(ui, "approved  marketer"));
+	assert_int_equal(state_of(ui_store(ui), "spring"), STORE_CAMPAIGN_APPROVED);
+	ui_free(&ui);
+
+	/* The marketer changes it and submits it again: the reviewer sees the diff. */
+	st = as("marketer");
+	ch.subject = "Spring news, revised";
+	assert_int_equal(store_campaign_edit(st, "spring", &ch, NULL), STORE_OK);
+	t.name = "t";
+	t.kind = "markdown";
+	t.layout = "plain";
+	t.source = "# Hello {{name|there}}\n\nNews for {{attr.city}}.\n\nA new line.\n";
+	assert_int_equal(store_template_save(st, &t, true, NULL), STORE_OK);
+	assert_int_equal(store_campaign_submit(st, "spring", NULL), STORE_OK);
+	store_close(&st);
+	ui = logged_in("operator");
+	assert_int_equal(ui_push(ui, &screen_review_ops), 0);
+	ui_key(ui, UI_KEY_TAB);
+	ui_key(ui, UI_KEY_TAB);
+	assert_golden(ui, "review_changes");
+
+	/* Reject with a comment; an empty comment is refused. */
+	ui_key(ui, 'R');
+	answer(ui, "");
+	assert_true(shows(ui, "a rejection needs a comment"));
+	ui_key(ui, 'R');
+	answer(ui, "The subject is too long for phones");
+	assert_true(shows(ui, "rejected spring"));
+	ui_free(&ui);
+
+	/* The author sees the rejection and its comment, on the dashboard too. */
+	ui = logged_in("marketer");
+	assert_golden(ui, "dashboard_marketer");
+	assert_int_equal(ui_push(ui, &screen_campaigns_ops), 0);
+	assert_true(shows(ui, "Rejected: The subject is too long for phones"));
+	ui_free(&ui);
+}
+
+/* Approves and sends `name` now as the operator, through the review screen. */
+static void approve_and_send(struct ui *ui, const char *name)
+{
+	(void)name;
+	assert_int_equal(ui_push(ui, &screen_review_ops), 0);
+	ui_key(ui, 'a');
+	answer(ui, "");
+	ui_key(ui, 'N');
+	ui_key(ui, 'y');
+	assert_true(shows(ui, "will be sent now"));
+	ui_key(ui, 'q');
+}
+
+struct claimed {
+	int64_t ids[8];
+	int n;
+};
+
+static int claim_cb(const struct store_rcpt *r, void *arg)
+{
+	struct claimed *c = arg;
+
+	c->ids[c->n++] = r->subscriber;
+	return 0;
+}
+
+/* ---- The live monitor ------------------------------------------------------ */
+
+static void test_monitor(void **state)
+{
+	struct ui *ui, *vw;
+	struct store *st;
+	struct store_campaign *c = NULL;
+	struct claimed cl = {{0}, 0};
+	int64_t n = 0;
+
+	(void)state;
+	submit("spring");
+	ui = logged_in("operator");
+	approve_and_send(ui, "spring");
+	st = ui_store(ui);
+	/* What the worker does, step by step, so that the sparkline is known. */
+	assert_int_equal(store_campaign_get(st, "spring", &c, NULL), STORE_OK);
+	assert_int_equal(store_queue_fill(st, c->id, &n, NULL), STORE_OK);
+	assert_int_equal(n, 2);
+	assert_int_equal(store_campaign_set_state(st, c->id, STORE_CAMPAIGN_SENDING, NULL, NULL),
+			 STORE_OK);
+	ui_campaign_select("spring");
+	assert_int_equal(ui_push(ui, &screen_monitor_ops), 0);
+	ui_act(ui, UI_TICK);
+	assert_int_equal(store_queue_claim(st, c->id, time(NULL), 2, NULL, claim_cb, &cl, NULL),
+			 STORE_OK);
+	assert_int_equal(cl.n, 2);
+	assert_int_equal(store_queue_result(st, c->id, cl.ids[0], STORE_RCPT_SENT, "250 ok",
+					    "<a@example.com>", 0, NULL),
+			 STORE_OK);
+	ui_act(ui, UI_TICK);
+	ui_act(ui, UI_TICK);
+	assert_int_equal(store_queue_result(st, c->id, cl.ids[1], STORE_RCPT_FAILED,
+					    "550 5.1.1 no such user", NULL, 0, NULL),
+			 STORE_OK);
+	ui_act(ui, UI_TICK);
+	assert_golden(ui, "monitor");
+
+	/* Pause asks first; n keeps it sending, y pauses. */
+	ui_key(ui, 'p');
+	ui_key(ui, 'n');
+	assert_int_equal(state_of(st, "spring"), STORE_CAMPAIGN_SENDING);
+	ui_key(ui, 'p');
+	ui_key(ui, 'y');
+	assert_int_equal(state_of(st, "spring"), STORE_CAMPAIGN_PAUSED);
+	assert_true(shows(ui, "Paused: paused by an operator"));
+	ui_key(ui, 'c');
+	ui_key(ui, 'y');
+	assert_int_equal(state_of(st, "spring"), STORE_CAMPAIGN_SENDING);
+
+	/* A viewer sees the same campaign with masked addresses and cannot act. */
+	vw = logged_in("viewer");
+	ui_campaign_select("spring");
+	assert_int_equal(ui_push(vw, &screen_monitor_ops), 0);
+	assert_true(shows(vw, "t***@example.org"));
+	ui_key(vw, 'X');
+	assert_true(shows(vw, "refused: cancel needs the permission \"campaigns.send\""));
+	assert_int_equal(ui_push(vw, &screen_review_ops), 0);
+	ui_key(vw, 'a');
+	assert_true(shows(vw, "needs the permission \"campaigns.approve\""));
+	ui_free(&vw);
+
+	ui_key(ui, 'X');
+	ui_key(ui, 'y');
+	assert_int_equal(state_of(st, "spring"), STORE_CAMPAIGN_CANCELLED);
+	store_campaign_free(&c);
+	ui_free(&ui);
+}
+
+/* The review screen of a viewer: the preview uses a placeholder recipient. */
+static void test_review_viewer(void **state)
+{
+	struct ui *ui;
+
+	(void)state;
+	submit("spring");
+	ui = logged_in("viewer");
+	assert_int_equal(ui_push(ui, &screen_review_ops), 0);
+	assert_true(shows(ui, "To:      s***@example.com"));
+	assert_true(shows(ui, "Hello there"));
+	assert_true(lacks(ui, "Sub Scriber"));
+	ui_free(&ui);
+}
+
+/* ---- Dashboard ------------------------------------------------------------------ */
+
+static void test_dashboard_operator(void **state)
+{
+	struct ui *ui;
+
+	(void)state;
+	submit("spring");
+	ui = logged_in("operator");
+	assert_golden(ui, "dashboard_operator");
+	ui_free(&ui);
+}
+
+/* ---- The worker the UI runs in the background ------------------------------------ */
+
+static int count_files(const char *path)
+{
+	DIR *d = opendir(path);
+	struct dirent *e;
+	int n = 0;
+
+	if (d == NULL)
+		return -1;
+	while ((e = readdir(d)) != NULL)
+		n += strstr(e->d_name, ".eml") != NULL;
+	closedir(d);
+	return n;
+}
+
+static void test_background_worker(void **state)
+{
+	struct ui *ui;
+	long pid;
+	int i;
+
+	(void)state;
+	submit("spring");
+	ui = logged_in("operator");
+	assert_true(shows(ui, "not running, so nothing is sent; w runs one"));
+	/* A wrong password: the child says so and no worker runs. */
+	ui_key(ui, 'w');
+	answer(ui, "not-the-password");
+	assert_true(shows(ui, "wrong password"));
+	assert_int_equal(ui_worker_pid(), 0);
+	sleep(1); /* the delay after a failed login */
+	ui_key(ui, 'w');
+	answer(ui, "operator-password-1");
+	pid = ui_worker_pid();
+	assert_true(pid > 0);
+	ui_key(ui, UI_CTRL('l'));
+	assert_true(shows(ui, "running (pid"));
+	approve_and_send(ui, "spring");
+	for (i = 0; i < 200 && state_of(ui_store(ui), "spring") != STORE_CAMPAIGN_SENT; i++)
+		usleep(100 * 1000);
+	if (state_of(ui_store(ui), "spring") != STORE_CAMPAIGN_SENT)
+		system("cat " STORE ".worker.log");
+	assert_int_equal(state_of(ui_store(ui), "spring"), STORE_CAMPAIGN_SENT);
+	assert_int_equal(count_files("outbox"), 2);
+	ui_free(&ui);
+	/* Leaving the UI stops the worker. */
+	assert_int_equal(ui_worker_pid(), 0);
+	assert_true(kill((pid_t)pid, 0) != 0);
+}
+
+/* ---- Sending set-up (admin) ---------------------------------------------------- */
+
+static void test_sending_setup(void **state)
+{
+	struct ui *ui = logged_in("admin");
+
+	(void)state;
+	assert_int_equal(ui_push(ui, &screen_sending_ops), 0);
+	assert_true(shows(ui, "smtp.password            ********"));
+	assert_true(lacks(ui, "smtp-secret-1"));
+	assert_true(shows(ui, "publish: fx._domainkey.example.com IN TXT"));
+	assert_true(shows(ui, "v=DKIM1; k=ed25519; p="));
+	ui_key(ui, UI_KEY_PGDN);
+	assert_true(shows(ui, "pace.docomo.ne.jp        30/1"));
+	assert_true(shows(ui, "today: no cap"));
+	/* The domain check against a DNS server that does not answer says so. */
+	ui_key(ui, 'v');
+	ui_key(ui, UI_KEY_ENTER); /* example.com, from sender.from */
+	answer(ui, "127.0.0.1:9");
+	assert_true(shows(ui, "example.com"));
+	ui_free(&ui);
+}
+
+/* ---- The decoder of the preview ----------------------------------------------- */
+
+static void test_preview_parse(void **state)
+{
+	static const char msg[] = "From: =?UTF-8?B?5pel5pys?= <a@example.com>\r\n"
+				  "To: b@example.com\r\n"
+				  "Subject: =?UTF-8?Q?caf=C3=A9?=\r\n =?UTF-8?B?IOaXpeacrA==?=\r\n"
+				  "Content-Type: multipart/alternative;\r\n boundary=\"XX\"\r\n"
+				  "\r\n"
+				  "--XX\r\n"
+				  "Content-Type: text/plain; charset=UTF-8\r\n"
+				  "Content-Transfer-Encoding: base64\r\n"
+				  "\r\n"
+				  "aGVsbG8KLS0gCnNpZwo=\r\n"
+				  "--XX\r\n"
+				  "Content-Type: text/html\r\n\r\n<p>x</p>\r\n--XX--\r\n";
+	struct ui_preview p = {0};
+
+	(void)state;
+	assert_int_equal(ui_preview_parse(msg, sizeof(msg) - 1, &p), 0);
+	assert_string_equal(p.from, "日本 <a@example.com>");
+	assert_string_equal(p.subject, "café 日本");
+	assert_int_equal(p.n, 3);
+	assert_string_equal(p.lines[0], "hello");
+	assert_string_equal(p.lines[1], "-- "); /* a signature is not a boundary */
+	assert_string_equal(p.lines[2], "sig");
+	ui_preview_free(&p);
+}
+
+/* The sparkline scales to the maximum, and a golden that differs fails. */
+static void test_sparkline(void **state)
+{
+	static const int64_t v[] = {0, 1, 2, 4, 8};
+	struct grid g;
+	char *d;
+
+	(void)state;
+	assert_int_equal(grid_init(&g, 8, 1), 0);
+	ui_sparkline(&g, 0, 0, 8, v, 5);
+	d = grid_dump(&g);
+	assert_string_equal(d, "▁▁▂▄█\n");
+	free(d);
+	assert_false(getenv("HATO_UPDATE_GOLDEN") == NULL && golden_check(&g, "monitor"));
+	grid_free(&g);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_preview_parse),
+	    cmocka_unit_test(test_sparkline),
+	    cmocka_unit_test_setup_teardown(test_campaigns_form, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_review, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_review_viewer, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_monitor, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_dashboard_operator, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_background_worker, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_sending_setup, setup, teardown),
+	};
+	const char *gd = getenv("HATO_GOLDEN_DIR");
+	char cwd[2048];
+
+	setlocale(LC_ALL, "C.UTF-8");
+	if (sodium_init() < 0)
+		return 1;
+	if (gd != NULL)
+		snprintf(golden_dir, sizeof(golden_dir), "%s", gd);
+	else if (getcwd(cwd, sizeof(cwd)) != NULL)
+		snprintf(golden_dir, sizeof(golden_dir), "%s/tests/tui/golden", cwd);
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

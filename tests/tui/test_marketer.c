@@ -1,0 +1,577 @@
+/*
+ * Unit tests of the marketer screens without a terminal: the subscriber
+ * browser (keyset pages, search as you type, Japanese names lined up, masked
+ * addresses for a viewer), the member record and its actions, the CSV
+ * import, lists and the segment editor, and templates ($EDITOR, preview,
+ * checks). Each test makes a real store; the grids are compared with golden
+ * files in tests/tui/golden/ (regenerate with HATO_UPDATE_GOLDEN=1 and review
+ * the diff). Dates that would change from day to day are pinned in SQL.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <locale.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "store/private.h"
+#include "tui/ui.h"
+
+static char golden_dir[4096], dir[64];
+#define STORE "s/hato.db"
+#define PW_ADMIN "admin-password-1"
+
+static const char japanese_csv[] =
+    "email,name,city,plan,consent_source,consent_at,consent_text\n"
+    "taro.yamada@example.jp,山田 太郎,東京,pro,申込フォーム,2026-01-12T01:00:00Z,newsletter-ja-v1\n"
+    "hanako.suzuki@example.jp,鈴木 "
+    "花子,大阪,free,申込フォーム,2026-02-03T02:00:00Z,newsletter-ja-v1\n"
+    "ichiro@docomo.ne.jp,佐藤 一郎,東京,free,店頭,2026-03-01T03:00:00Z,newsletter-ja-v1\n"
+    "a..b@docomo.ne.jp,高橋 美咲,名古屋,pro,店頭,2026-03-09T04:00:00Z,newsletter-ja-v1\n"
+    "kenji.@ezweb.ne.jp,伊藤 健二,東京,free,申込フォーム,2026-04-11T05:00:00Z,newsletter-ja-v1\n"
+    "yuki@softbank.ne.jp,渡辺 由紀,福岡,pro,セミナー,2026-05-05T06:00:00Z,newsletter-ja-v1\n";
+
+static void write_file(const char *path, const char *text)
+{
+	FILE *fp = fopen(path, "w");
+
+	assert_non_null(fp);
+	fputs(text, fp);
+	assert_int_equal(fclose(fp), 0);
+}
+
+static void sql(struct store *st, const char *q)
+{
+	assert_int_equal(sqlite3_exec(st->db, q, NULL, NULL, NULL), SQLITE_OK);
+}
+
+/* A store with admin, marketer, viewer; the list news with 6 Japanese and 40 other people. */
+static int setup(void **state)
+{
+	struct store *st = NULL;
+	struct store_import_stats stats;
+	struct store_import_opts o = {0};
+	char *err = NULL, line[128];
+	FILE *in;
+	int i;
+
+	(void)state;
+	snprintf(dir, sizeof(dir), "/tmp/hato-mkt-XXXXXX");
+	assert_non_null(mkdtemp(dir));
+	assert_int_equal(chdir(dir), 0);
+	assert_int_equal(store_init(STORE, "admin", PW_ADMIN, STORE_KDF_INTERACTIVE, &err),
+			 STORE_OK);
+	assert_int_equal(store_open(STORE, "admin", PW_ADMIN, &st, &err), STORE_OK);
+	assert_int_equal(store_user_add(st, "marketer", "marketer", "marketer-password-1",
+					STORE_KDF_INTERACTIVE, &err),
+			 STORE_OK);
+	assert_int_equal(store_user_add(st, "viewer", "viewer", "viewer-password-1",
+					STORE_KDF_INTERACTIVE, &err),
+			 STORE_OK);
+	store_close(&st);
+	assert_int_equal(store_open(STORE, "marketer", "marketer-password-1", &st, &err), STORE_OK);
+	assert_int_equal(store_list_add(st, "news", "Newsletter", NULL, &err), STORE_OK);
+	assert_int_equal(store_list_add(st, "vip", "VIP", NULL, &err), STORE_OK);
+	write_file("ja.csv", japanese_csv);
+	in = fopen("ja.csv", "rb");
+	assert_non_null(in);
+	assert_int_equal(store_subscriber_import(st, "news", in, &o, &stats, &err), STORE_OK);
+	fclose(in);
+	in = fopen("en.csv", "w");
+	assert_non_null(in);
+	fputs("email,name,plan\n", in);
+	for (i = 0; i < 40; i++) {
+		snprintf(line, sizeof(line), "user%02d@example.com,Person %02d,%s\n", i, i,
+			 i % 3 ? "free" : "pro");
+		fputs(line, in);
+	}
+	fclose(in);
+	in = fopen("en.csv", "rb");
+	assert_int_equal(store_subscriber_import(st, "news", in, &o, &stats, &err), STORE_OK);
+	fclose(in);
+	assert_int_equal(
+	    store_subscriber_add(st, "vip", "user07@example.com", NULL, NULL, 0, NULL, &err),
+	    STORE_OK);
+	/* Pin the dates the screens show. */
+	sql(st, "UPDATE subscribers SET created = 1767225600, updated = 1767225600");
+	sql(st, "UPDATE subscriber_events SET time = '2026-01-01T00:00:00Z'");
+	sql(st, "UPDATE memberships SET consent_at = '2026-01-01T00:00:00Z' WHERE consent_at > "
+		"'2026-06'");
+	store_close(&st);
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	char cmd[128];
+
+	(void)state;
+	assert_int_equal(chdir("/"), 0);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	return system(cmd);
+}
+
+static int golden_check(const struct grid *g, const char *name)
+{
+	char path[4200], *got = grid_dump(g), *want = NULL;
+	const char *update = getenv("HATO_UPDATE_GOLDEN");
+	FILE *fp;
+	long n;
+	int same = 0;
+
+	snprintf(path, sizeof(path), "%s/%s.txt", golden_dir, name);
+	if (update != NULL && strcmp(update, "1") == 0) {
+		fp = fopen(path, "w");
+		if (fp != NULL) {
+			fputs(got, fp);
+			fclose(fp);
+		}
+		free(got);
+		return fp != NULL;
+	}
+	fp = fopen(path, "rb");
+	if (fp != NULL && fseek(fp, 0, SEEK_END) == 0 && (n = ftell(fp)) >= 0) {
+		want = calloc(1, (size_t)n + 1);
+		rewind(fp);
+		if (want != NULL && fread(want, 1, (size_t)n, fp) == (size_t)n)
+			same = strcmp(got, want) == 0;
+	}
+	if (fp != NULL)
+		fclose(fp);
+	if (!same)
+		print_error("grid differs from %s\n--- want\n%s--- got\n%s---\n", path,
+			    want ? want : "(no golden file)\n", got);
+	free(got);
+	free(want);
+	return same;
+}
+
+#define assert_golden(ui, name) assert_true(golden_check(ui_render(ui), name))
+
+static int shows(struct ui *ui, const char *text, bool quiet)
+{
+	char *dump = grid_dump(ui_render(ui));
+	int found = dump != NULL && strstr(dump, text) != NULL;
+
+	if (!found && !quiet)
+		print_error("the screen lacks \"%s\":\n%s", text, dump);
+	free(dump);
+	return found;
+}
+
+static struct ui *logged_in(const char *user)
+{
+	struct ui *ui = ui_new(STORE, user);
+	char pw[64];
+
+	assert_non_null(ui);
+	ui_resize(ui, 80, 24);
+	snprintf(pw, sizeof(pw), "%s-password-1", user);
+	ui_type(ui, pw);
+	ui_key(ui, UI_KEY_ENTER);
+	assert_non_null(ui_store(ui));
+	return ui;
+}
+
+static struct ui *on_screen(const char *user, const struct screen_ops *ops)
+{
+	struct ui *ui = logged_in(user);
+
+	assert_int_equal(ui_push(ui, ops), 0);
+	return ui;
+}
+
+/* The display column where `word` starts on grid row y, or -1. */
+static int column_of(const struct grid *g, int y, const char *word)
+{
+	size_t n = strlen(word);
+	int x, i, len;
+	char buf[64];
+
+	for (x = 0; x < g->w; x++) {
+		len = 0;
+		for (i = x; i < g->w && (size_t)len < n; i++) {
+			const struct grid_cell *c = &g->cells[y * g->w + i];
+			if (c->width == 0)
+				continue;
+			len += snprintf(buf + len, sizeof(buf) - (size_t)len, "%s", c->ch);
+			if ((size_t)len > n || strncmp(buf, word, (size_t)len) != 0)
+				break;
+		}
+		if ((size_t)len == n && strncmp(buf, word, n) == 0)
+			return x;
+	}
+	return -1;
+}
+
+static void test_browser_japanese(void **state)
+{
+	struct ui *ui = on_screen("marketer", &screen_subscribers_ops);
+	const struct grid *g;
+	int y, x, n = 0;
+
+	(void)state;
+	/* a..b@ sorts first; the Japanese names are wide, the status column still lines up. */
+	assert_golden(ui, "mkt_subs_first");
+	g = ui_render(ui);
+	x = column_of(g, 4, "Status");
+	assert_true(x > 0);
+	for (y = 5; y < g->h - 3; y++) {
+		if (column_of(g, y, "active") < 0)
+			continue;
+		assert_int_equal(column_of(g, y, "active"), x);
+		n++;
+	}
+	assert_true(n >= 6);
+	assert_true(shows(ui, "山田 太郎", false));
+	ui_key(ui, '/');
+	ui_type(ui, "status:active");
+	ui_key(ui, UI_KEY_ENTER);
+	ui_act(ui, UI_END);
+	assert_golden(ui, "mkt_subs_last");
+	ui_free(&ui);
+}
+
+static void test_browser_paging(void **state)
+{
+	struct ui *ui = on_screen("marketer", &screen_subscribers_ops);
+	int i;
+
+	(void)state;
+	assert_true(shows(ui, "PgDn: more below", false));
+	assert_false(shows(ui, "more above", true));
+	ui_act(ui, UI_PGDN);
+	assert_golden(ui, "mkt_subs_page2");
+	ui_act(ui, UI_PGDN);
+	ui_act(ui, UI_PGDN);
+	assert_false(shows(ui, "more below", true));
+	assert_true(shows(ui, "yuki@softbank.ne.jp", false));
+	/* Up from the first row of a page reads the page before. */
+	ui_act(ui, UI_PGUP);
+	for (i = 0; i < 16; i++)
+		ui_act(ui, UI_UP);
+	assert_true(shows(ui, "more below", false));
+	ui_act(ui, UI_HOME);
+	assert_golden(ui, "mkt_subs_home");
+	/* Down past the bottom of the page goes on to the next. */
+	for (i = 0; i < 16; i++)
+		ui_act(ui, UI_DOWN);
+	assert_golden(ui, "mkt_subs_page2_top");
+	ui_free(&ui);
+}
+
+static void test_browser_search(void **state)
+{
+	struct ui *ui = on_screen("marketer", &screen_subscribers_ops);
+
+	(void)state;
+	ui_key(ui, '/');
+	ui_type(ui, "user1");
+	/* Each keystroke searched: the screen is already filtered. */
+	assert_golden(ui, "mkt_subs_search_user1");
+	ui_key(ui, UI_KEY_BACKSPACE);
+	ui_key(ui, UI_KEY_BACKSPACE);
+	ui_key(ui, UI_KEY_BACKSPACE);
+	ui_key(ui, UI_KEY_BACKSPACE);
+	ui_key(ui, UI_KEY_BACKSPACE);
+	ui_type(ui, "鈴木");
+	assert_true(shows(ui, "hanako.suzuki@example.jp", false));
+	assert_false(shows(ui, "taro.yamada", true));
+	ui_key(ui, UI_KEY_ENTER);
+	assert_true(shows(ui, "filter: 鈴木", false));
+	/* Name prefixes are matched without ASCII case; list: filters. */
+	ui_key(ui, '/');
+	ui_key(ui, UI_CTRL('u'));
+	ui_type(ui, "list:vip");
+	ui_key(ui, UI_KEY_ENTER);
+	assert_true(shows(ui, "user07@example.com", false));
+	assert_false(shows(ui, "user08@example.com", true));
+	/* Esc puts the filter back as it was. */
+	ui_key(ui, '/');
+	ui_key(ui, UI_CTRL('u'));
+	ui_type(ui, "person 3");
+	assert_true(shows(ui, "user39@example.com", false));
+	ui_key(ui, UI_KEY_ESC);
+	assert_true(shows(ui, "filter: list:vip", false));
+	/* A bad status says which are known. */
+	ui_key(ui, '/');
+	ui_key(ui, UI_CTRL('u'));
+	ui_type(ui, "status:gone");
+	ui_key(ui, UI_KEY_ENTER);
+	assert_true(shows(ui, "no status \"gone\"", false));
+	ui_free(&ui);
+}
+
+static void test_browser_viewer(void **state)
+{
+	struct ui *ui = on_screen("viewer", &screen_subscribers_ops);
+
+	(void)state;
+	assert_golden(ui, "mkt_subs_viewer");
+	assert_false(shows(ui, "taro.yamada@", true));
+	/* A viewer searches names only: an address prefix reveals nothing. */
+	ui_key(ui, '/');
+	ui_type(ui, "taro");
+	assert_true(shows(ui, "No subscriber matches.", false));
+	ui_key(ui, UI_CTRL('u'));
+	ui_type(ui, "山田");
+	assert_true(shows(ui, "t***@example.jp", false));
+	ui_key(ui, UI_KEY_ENTER);
+	/* The record is masked too, and the actions are refused with the reason. */
+	ui_key(ui, UI_KEY_ENTER);
+	assert_true(shows(ui, "Address   t***@example.jp", false));
+	assert_false(shows(ui, "taro.yamada", true));
+	ui_key(ui, 'd');
+	assert_true(shows(ui, "needs the permission \"subscribers.erase\"", false));
+	ui_key(ui, 'q');
+	ui_key(ui, 'i');
+	assert_true(shows(ui, "needs the permission \"subscribers.write\"", false));
+	ui_free(&ui);
+}
+
+static void test_member_record(void **state)
+{
+	struct ui *ui = on_screen("marketer", &screen_subscribers_ops);
+
+	(void)state;
+	ui_key(ui, '/');
+	ui_type(ui, "user07");
+	ui_key(ui, UI_KEY_ENTER);
+	ui_key(ui, UI_KEY_ENTER);
+	assert_golden(ui, "mkt_member");
+	/* Suppress: asks first; n changes nothing. */
+	ui_key(ui, 'b');
+	assert_true(shows(ui, "Suppress user07@example.com?", false));
+	ui_key(ui, 'n');
+	assert_true(shows(ui, "cancelled; nothing changed", false));
+	ui_key(ui, 'b');
+	ui_key(ui, 'y');
+	assert_true(shows(ui, "Status    suppressed", false));
+	ui_key(ui, 'u');
+	ui_key(ui, 'y');
+	assert_true(shows(ui, "Status    unsubscribed (and suppressed)", false));
+	assert_true(shows(ui, "vip              unsubscribed", false));
+	/* The browser filters by status (through the index of the not-active). */
+	ui_key(ui, 'q');
+	ui_key(ui, '/');
+	ui_key(ui, UI_CTRL('u'));
+	ui_type(ui, "status:unsubscribed");
+	ui_key(ui, UI_KEY_ENTER);
+	assert_golden(ui, "mkt_subs_unsubscribed");
+	ui_key(ui, '/');
+	ui_key(ui, UI_CTRL('u'));
+	ui_type(ui, "status:active");
+	assert_false(shows(ui, "user07@example.com", true));
+	assert_true(shows(ui, "user06@example.com", false));
+	ui_key(ui, UI_CTRL('u'));
+	ui_type(ui, "status:unsubscribed");
+	ui_key(ui, UI_KEY_ENTER);
+	ui_key(ui, UI_KEY_ENTER);
+	/* Erase goes back to the browser, which no longer shows the person. */
+	ui_key(ui, 'd');
+	assert_true(shows(ui, "This cannot be undone", false));
+	ui_key(ui, 'y');
+	assert_true(shows(ui, "Subscribers, by address", false));
+	assert_true(shows(ui, "erased user07@example.com", false));
+	assert_true(shows(ui, "No subscriber matches.", false));
+	ui_free(&ui);
+}
+
+static void test_import(void **state)
+{
+	struct ui *ui = on_screen("marketer", &screen_subscribers_ops);
+
+	(void)state;
+	write_file("more.csv", "email,name\nnew1@example.org,New One\nnot-an-address,Bad\n"
+			       "new2@example.org,新しい 人\nnew1@example.org,Again\n");
+	ui_key(ui, 'i');
+	assert_true(shows(ui, "CSV file to import:", false));
+	ui_type(ui, "more.csv");
+	ui_key(ui, UI_KEY_ENTER);
+	ui_type(ui, "vip");
+	ui_key(ui, UI_KEY_ENTER);
+	assert_golden(ui, "mkt_import_done");
+	assert_int_equal(access("more.csv.rejects.csv", F_OK), 0);
+	/* Back in the browser, the new people are there. */
+	ui_key(ui, 'q');
+	ui_key(ui, '/');
+	ui_type(ui, "new");
+	assert_true(shows(ui, "new2@example.org", false));
+	assert_true(shows(ui, "新しい 人", false));
+	/* A missing file says so and imports nothing. */
+	ui_key(ui, UI_KEY_ENTER);
+	ui_key(ui, 'i');
+	ui_type(ui, "nope.csv");
+	ui_key(ui, UI_KEY_ENTER);
+	ui_type(ui, "vip");
+	ui_key(ui, UI_KEY_ENTER);
+	assert_true(shows(ui, "cannot open nope.csv", false));
+	ui_free(&ui);
+}
+
+static void test_segment_editor(void **state)
+{
+	struct ui *ui = on_screen("marketer", &screen_lists_ops);
+
+	(void)state;
+	assert_golden(ui, "mkt_lists");
+	ui_key(ui, UI_KEY_ENTER); /* news */
+	assert_true(shows(ui, "Segments of the list news (0)", false));
+	ui_key(ui, 'n');
+	ui_type(ui, "attr.plan = ");
+	/* Checked as it is typed: the status line names the column. */
+	assert_golden(ui, "mkt_segment_error");
+	ui_type(ui, "\"pro\"");
+	/* The count of a small list is fast, so it is redone at each key. */
+	assert_true(shows(ui, "17 recipients", false));
+	ui_type(ui, " and name starts_with \"Person\"");
+	assert_golden(ui, "mkt_segment_count");
+	ui_key(ui, UI_KEY_ENTER);
+	ui_type(ui, "pros");
+	ui_key(ui, UI_KEY_ENTER);
+	assert_true(shows(ui, "saved the segment pros of the list news", false));
+	assert_true(shows(ui, "pros     attr.plan = \"pro\" and name starts_with", false));
+	/* Edit it again: Enter replaces it. */
+	ui_key(ui, UI_KEY_ENTER);
+	assert_true(shows(ui, "Segment pros of the list news", false));
+	ui_key(ui, UI_CTRL('u'));
+	ui_type(ui, "attr.plan = \"free\"");
+	ui_act(ui, UI_TICK);
+	assert_true(shows(ui, "29 recipients", false));
+	ui_key(ui, UI_KEY_ENTER);
+	assert_true(shows(ui, "pros     attr.plan = \"free\"", false));
+	/* A list is added and removed, with a confirmation. */
+	ui_key(ui, 'q');
+	ui_key(ui, 'n');
+	ui_type(ui, "spring");
+	ui_key(ui, UI_KEY_ENTER);
+	ui_type(ui, "Spring sale");
+	ui_key(ui, UI_KEY_ENTER);
+	assert_true(shows(ui, "spring  0       0        Spring sale", false));
+	ui_act(ui, UI_DOWN);
+	ui_key(ui, 'd');
+	assert_true(shows(ui, "Remove the list spring", false));
+	ui_key(ui, 'y');
+	assert_false(shows(ui, "Spring sale", true));
+	ui_free(&ui);
+}
+
+/* The slow path of the editor: a count over the threshold waits for a pause. */
+static void test_segment_debounce(void **state)
+{
+	struct ui *ui = on_screen("marketer", &screen_lists_ops);
+
+	(void)state;
+	setenv("HATO_SEGMENT_LIVE_MS", "0", 1); /* every count is "slow" */
+	ui_key(ui, UI_KEY_ENTER);
+	ui_key(ui, 'n');
+	ui_type(ui, "attr.plan = \"pro\"");
+	assert_true(shows(ui, "counting when you pause typing...", false));
+	assert_false(shows(ui, "recipients", true));
+	ui_key(ui, UI_KEY_NONE); /* a second without a key */
+	assert_true(shows(ui, "17 recipients", false));
+	/* A syntax error is still shown at once. */
+	ui_type(ui, " and");
+	assert_true(shows(ui, "column 22: expected a field", false));
+	unsetenv("HATO_SEGMENT_LIVE_MS");
+	ui_free(&ui);
+}
+
+static void test_templates(void **state)
+{
+	struct store *st = NULL;
+	struct store_template t = {0};
+	struct ui *ui;
+	char *err = NULL;
+
+	(void)state;
+	assert_int_equal(store_open(STORE, "marketer", "marketer-password-1", &st, &err), STORE_OK);
+	t.name = "welcome";
+	t.kind = "markdown";
+	t.layout = "none";
+	t.source = "# Hello {{name|there}}\n\nYou live in {{attr.city|Japan}}.\n";
+	assert_int_equal(store_template_save(st, &t, false, &err), STORE_OK);
+	sql(st, "UPDATE templates SET updated = 1767225600");
+	store_close(&st);
+	ui = on_screen("marketer", &screen_templates_ops);
+	assert_golden(ui, "mkt_templates");
+	/* Preview for a chosen subscriber: merged with their name and attributes. */
+	ui_key(ui, UI_KEY_ENTER);
+	ui_type(ui, "taro.yamada@example.jp");
+	ui_key(ui, UI_KEY_ENTER);
+	assert_golden(ui, "mkt_template_preview");
+	ui_key(ui, 'q');
+	/* Copy. */
+	ui_key(ui, 'y');
+	ui_type(ui, "welcome-2");
+	ui_key(ui, UI_KEY_ENTER);
+	assert_true(shows(ui, "copied welcome to welcome-2", false));
+	/* Edit in $EDITOR: a script stands in for the user. */
+	write_file("ed-good.sh", "#!/bin/sh\nprintf 'Edited {{name}}\\n' > \"$1\"\n"
+				 "stat -c %a \"$1\" > mode.txt\n");
+	write_file("ed-bad.sh", "#!/bin/sh\nprintf 'Broken {{#vip}} never closed\\n' > \"$1\"\n");
+	chmod("ed-good.sh", 0700);
+	chmod("ed-bad.sh", 0700);
+	setenv("VISUAL", "./ed-bad.sh", 1);
+	ui_key(ui, 'e');
+	assert_true(shows(ui, "welcome does not compile", false));
+	assert_true(shows(ui, "Edit again to fix it?", false));
+	setenv("VISUAL", "./ed-good.sh", 1);
+	ui_key(ui, 'y');
+	assert_true(shows(ui, "saved welcome", false));
+	unsetenv("VISUAL");
+	{
+		FILE *fp = fopen("mode.txt", "r");
+		char mode[16] = "";
+		assert_non_null(fp);
+		assert_non_null(fgets(mode, sizeof(mode), fp));
+		fclose(fp);
+		assert_string_equal(mode, "600\n");
+	}
+	assert_int_equal(store_open(STORE, "marketer", "marketer-password-1", &st, &err), STORE_OK);
+	{
+		struct store_template *x = NULL;
+		assert_int_equal(store_template_get(st, "welcome", &x, &err), STORE_OK);
+		assert_string_equal(x->source, "Edited {{name}}\n");
+		store_template_free(&x);
+	}
+	store_close(&st);
+	/* The checks, with their results. */
+	ui_key(ui, 'C');
+	assert_true(shows(ui, "Pre-send checks of welcome", false));
+	assert_true(shows(ui, "errors,", false));
+	ui_free(&ui);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test_setup_teardown(test_browser_japanese, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_browser_paging, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_browser_search, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_browser_viewer, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_member_record, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_import, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_segment_editor, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_segment_debounce, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_templates, setup, teardown),
+	};
+	const char *gd = getenv("HATO_GOLDEN_DIR");
+	char cwd[2048];
+
+	setlocale(LC_ALL, "C.UTF-8");
+	if (sodium_init() < 0)
+		return 1;
+	if (gd != NULL)
+		snprintf(golden_dir, sizeof(golden_dir), "%s", gd);
+	else if (getcwd(cwd, sizeof(cwd)) != NULL)
+		snprintf(golden_dir, sizeof(golden_dir), "%s/tests/tui/golden", cwd);
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,360 @@
+/*
+ * tui/screen_campaigns.c: the campaigns, for marketers (and, read-only, for
+ * everyone with campaigns.read). Lists every campaign with its state and
+ * audience; under the list, the selected one's subject, sender and, when
+ * rejected, the reviewer's comment. n creates a draft and e edits one (the
+ * form in screen_campaign_edit.c), y copies, C runs the pre-send checks and
+ * the recipient count and shows the findings, S submits for review, m opens
+ * the live monitor.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tui/ui.h"
+
+enum { ASK_COPY = 1, ASK_SUBMIT };
+enum { COL_NAME, COL_STATE, COL_AUDIENCE, COL_TEMPLATE, COL_AUTHOR, NCOLS };
+
+struct campaigns {
+	struct ui_table t;
+	struct store_campaign **all; /* the rows' campaigns */
+	size_t n, cap;
+	struct ui_check check; /* the last check, of check_of */
+	char check_of[128];
+	char target[128];
+};
+
+static const char *const heads[NCOLS] = {"Campaign", "State", "Audience", "Template", "Author"};
+
+static int camp_open(struct screen *s)
+{
+	struct campaigns *c = calloc(1, sizeof(*c));
+
+	if (c == NULL)
+		return -1;
+	ui_table_init(&c->t, NCOLS, heads);
+	c->t.maxw = 24;
+	s->priv = c;
+	return 0;
+}
+
+static void forget(struct campaigns *c)
+{
+	size_t i;
+
+	for (i = 0; i < c->n; i++)
+		store_campaign_free(&c->all[i]);
+	c->n = 0;
+}
+
+static void camp_close(struct screen *s)
+{
+	struct campaigns *c = s->priv;
+
+	forget(c);
+	free(c->all);
+	ui_check_free(&c->check);
+	ui_table_free(&c->t);
+	free(c);
+	s->priv = NULL;
+}
+
+/* Keeps a copy of the campaign, to show its details. */
+static int keep(struct campaigns *c, const struct store_campaign *src)
+{
+	struct store_campaign *d, **a;
+
+	if (c->n == c->cap) {
+		a = realloc(c->all, (c->cap ? c->cap * 2 : 16) * sizeof(*a));
+		if (a == NULL)
+			return -1;
+		c->all = a;
+		c->cap = c->cap ? c->cap * 2 : 16;
+	}
+	d = calloc(1, sizeof(*d));
+	if (d == NULL)
+		return -1;
+	*d = *src;
+#define DUP(x) d->x = src->x ? strdup(src->x) : NULL
+	DUP(name);
+	DUP(template_name);
+	DUP(list);
+	DUP(segment);
+	DUP(segment_expr);
+	DUP(subject);
+	DUP(from);
+	DUP(author);
+	DUP(comment);
+	DUP(pause_reason);
+#undef DUP
+	c->all[c->n++] = d;
+	return d->name != NULL ? 0 : -1;
+}
+
+static int add_row(const struct store_campaign *cp, void *arg)
+{
+	struct campaigns *c = arg;
+	const char *cols[NCOLS];
+	char audience[160];
+
+	if (cp->segment != NULL)
+		snprintf(audience, sizeof(audience), "%s / %s", cp->list, cp->segment);
+	else
+		snprintf(audience, sizeof(audience), "%s", cp->list);
+	cols[COL_NAME] = cp->name;
+	cols[COL_STATE] = store_campaign_state_name(cp->state);
+	cols[COL_AUDIENCE] = audience;
+	cols[COL_TEMPLATE] = cp->template_name;
+	cols[COL_AUTHOR] = cp->author;
+	if (keep(c, cp) != 0 || ui_table_add(&c->t, cols) != 0)
+		return 1;
+	return 0;
+}
+
+static int camp_load(struct screen *s)
+{
+	struct campaigns *c = s->priv;
+	enum store_status rc;
+	char *err = NULL;
+	size_t i;
+
+	ui_table_clear(&c->t);
+	forget(c);
+	rc = store_campaign_list(ui_store(s->ui), add_row, c, &err);
+	if (rc != STORE_OK) {
+		ui_error_store(s->ui, rc, err);
+		return -1;
+	}
+	/* The cursor follows the campaign just saved or monitored. */
+	for (i = 0; ui_campaign_selected() != NULL && i < c->n; i++)
+		if (strcmp(c->all[i]->name, ui_campaign_selected()) == 0)
+			c->t.sel = i;
+	return 0;
+}
+
+static struct store_campaign *current(struct campaigns *c)
+{
+	return c->t.nrows > 0 && c->t.sel < c->n ? c->all[c->t.sel] : NULL;
+}
+
+/* Reports a store call, reloads and keeps the cursor on `name`. */
+static int after(struct screen *s, enum store_status rc, char *err, const char *fmt,
+		 const char *name)
+{
+	struct campaigns *c = s->priv;
+	size_t i;
+
+	if (rc != STORE_OK) {
+		ui_error_store(s->ui, rc, err);
+		return UI_REDRAW_ALL;
+	}
+	free(err);
+	camp_load(s);
+	for (i = 0; i < c->n; i++)
+		if (strcmp(c->all[i]->name, name) == 0)
+			c->t.sel = i;
+	ui_info(s->ui, fmt, name);
+	return UI_REDRAW_ALL;
+}
+
+static int run_check(struct screen *s, struct store_campaign *cp)
+{
+	struct campaigns *c = s->priv;
+	char *err = NULL;
+
+	ui_check_free(&c->check);
+	c->check_of[0] = '\0';
+	ui_busy(s->ui, "checking %s...", cp->name);
+	if (ui_check_run(ui_store(s->ui), cp, &c->check, &err) != 0) {
+		ui_error(s->ui, "%s", err ? err : "the checks failed");
+		free(err);
+		return UI_REDRAW_ALL;
+	}
+	snprintf(c->check_of, sizeof(c->check_of), "%s", cp->name);
+	if (c->check.errors > 0)
+		ui_error(s->ui, "%s: %zu errors to fix before it can be sent", cp->name,
+			 c->check.errors);
+	else
+		ui_info(s->ui, "%s: no errors, %zu warnings, %lld recipients", cp->name,
+			c->check.warnings, (long long)c->check.recipients);
+	return UI_REDRAW_ALL;
+}
+
+static int camp_answer(struct screen *s, const char *text)
+{
+	struct campaigns *c = s->priv;
+	enum store_status rc;
+	char *err = NULL;
+
+	if (ui_input_tag(s->ui) == ASK_COPY) {
+		if (text[0] == '\0') {
+			ui_error(s->ui, "a copy needs a name");
+			return UI_REDRAW_ALL;
+		}
+		rc = store_campaign_copy(ui_store(s->ui), c->target, text, &err);
+		return after(s, rc, err, "copied into the new draft %s", text);
+	}
+	rc = store_campaign_submit(ui_store(s->ui), c->target, &err);
+	return after(s, rc, err, "submitted %s for review", c->target);
+}
+
+static int camp_handle(struct screen *s, enum ui_action a)
+{
+	struct campaigns *c = s->priv;
+	struct store_campaign *cp = current(c);
+
+	switch (a) {
+	case UI_INPUT_DONE:
+		return camp_answer(s, ui_input_text(s->ui));
+	case UI_INPUT_CANCEL:
+		ui_info(s->ui, "cancelled");
+		return UI_REDRAW_ALL;
+	case UI_NEW:
+		ui_campaign_form(s->ui, NULL);
+		return UI_REDRAW_ALL;
+	default:
+		break;
+	}
+	if (cp == NULL)
+		return ui_table_move(&c->t, a);
+	snprintf(c->target, sizeof(c->target), "%s", cp->name);
+	switch (a) {
+	case UI_EDIT:
+		ui_campaign_form(s->ui, cp->name);
+		return UI_REDRAW_ALL;
+	case UI_COPY:
+		ui_input(s->ui, ASK_COPY, 0, NULL, "Copy %s into a new draft named: ", cp->name);
+		return UI_REDRAW_ALL;
+	case UI_CHECK:
+		return run_check(s, cp);
+	case UI_SUBMIT:
+		if (cp->state != STORE_CAMPAIGN_DRAFT && cp->state != STORE_CAMPAIGN_REJECTED) {
+			ui_error(s->ui,
+				 "%s is %s: only a draft or a rejected campaign is submitted",
+				 cp->name, store_campaign_state_name(cp->state));
+			return UI_REDRAW_STATUS;
+		}
+		ui_input(s->ui, ASK_SUBMIT, UI_INPUT_YESNO, NULL,
+			 "Submit %s for review? An operator must approve it before it is sent. "
+			 "(y/n) ",
+			 cp->name);
+		return UI_REDRAW_ALL;
+	case UI_ENTER:
+	case UI_MONITOR:
+		ui_campaign_select(cp->name);
+		ui_push(s->ui, &screen_monitor_ops);
+		return UI_REDRAW_ALL;
+	default:
+		return ui_table_move(&c->t, a);
+	}
+}
+
+static void render_details(struct campaigns *c, struct grid *g, int row)
+{
+	struct store_campaign *cp = current(c);
+	char when[40];
+	size_t i;
+
+	if (cp == NULL || row >= g->h)
+		return;
+	grid_printf(g, row++, 2, UI_A_BOLD, "%s · %s · version %lld", cp->name,
+		    store_campaign_state_name(cp->state), (long long)cp->version);
+	grid_printf(g, row++, 4, UI_A_NORMAL, "Subject: %s", cp->subject);
+	grid_printf(g, row++, 4, UI_A_NORMAL, "From:    %s",
+		    cp->from ? cp->from : "(the sender.from setting)");
+	if (cp->scheduled_at != 0 && row < g->h) {
+		ui_campaign_time(cp->scheduled_at, when, sizeof(when));
+		grid_printf(g, row++, 4, UI_A_NORMAL, "Send at: %s", when);
+	}
+	if (cp->state == STORE_CAMPAIGN_REJECTED && cp->comment != NULL && row < g->h) {
+		grid_put(g, row, 4, -1, UI_A_ERROR, "Rejected: ");
+		row += grid_wrap(g, row, 14, 2, UI_A_NORMAL, cp->comment);
+		if (row < g->h)
+			grid_put(g, row++, 4, -1, UI_A_DIM, "e edits it; S submits it again.");
+	}
+	if (cp->pause_reason != NULL &&
+	    (cp->state == STORE_CAMPAIGN_PAUSED || cp->state == STORE_CAMPAIGN_FAILED) &&
+	    row < g->h)
+		grid_printf(g, row++, 4, UI_A_ERROR, "%s: %s",
+			    cp->state == STORE_CAMPAIGN_PAUSED ? "Paused" : "Failed",
+			    cp->pause_reason);
+	if (strcmp(c->check_of, cp->name) != 0 || row + 1 >= g->h)
+		return;
+	row++;
+	if (c->check.recipients >= 0)
+		grid_printf(g, row++, 2, UI_A_BOLD,
+			    "Checks: %zu errors, %zu warnings · %lld recipients", c->check.errors,
+			    c->check.warnings, (long long)c->check.recipients);
+	else
+		grid_printf(g, row++, 2, UI_A_BOLD, "Checks: %zu errors, %zu warnings",
+			    c->check.errors, c->check.warnings);
+	for (i = 0; i < c->check.n && row < g->h; i++)
+		grid_put(g, row++, 4, -1,
+			 strncmp(c->check.lines[i], "error", 5) == 0 ? UI_A_ERROR : UI_A_NORMAL,
+			 c->check.lines[i]);
+}
+
+static void camp_render(struct screen *s, struct grid *g)
+{
+	struct campaigns *c = s->priv;
+	int height = (int)c->t.nrows + 1;
+
+	grid_printf(g, 1, 2, UI_A_BOLD, "Campaigns (%zu)", c->t.nrows);
+	if (height > g->h / 2 - 2)
+		height = g->h / 2 - 2;
+	if (height < 2)
+		height = 2;
+	ui_table_render(&c->t, g, 3, height, "No campaigns yet: n creates a draft.");
+	render_details(c, g, 3 + height + 1);
+}
+
+static int count_state(const struct store_campaign *cp, void *arg)
+{
+	int *n = arg;
+
+	n[cp->state]++;
+	n[STORE_CAMPAIGN_NSTATES]++;
+	return 0;
+}
+
+static void camp_summary(struct ui *ui, char *buf, size_t size)
+{
+	int n[STORE_CAMPAIGN_NSTATES + 1] = {0};
+
+	if (store_campaign_list(ui_store(ui), count_state, n, NULL) == STORE_OK)
+		snprintf(buf, size, "%d campaigns, %d rejected", n[STORE_CAMPAIGN_NSTATES],
+			 n[STORE_CAMPAIGN_REJECTED]);
+}
+
+static const struct screen_verb camp_verbs[] = {
+    {UI_UP, NULL, STORE_PERM_NONE},
+    {UI_DOWN, NULL, STORE_PERM_NONE},
+    {UI_PGUP, NULL, STORE_PERM_NONE},
+    {UI_PGDN, NULL, STORE_PERM_NONE},
+    {UI_HOME, NULL, STORE_PERM_NONE},
+    {UI_END, NULL, STORE_PERM_NONE},
+    {UI_NEW, "create a campaign", STORE_PERM_CAMPAIGNS_EDIT},
+    {UI_EDIT, "edit the campaign", STORE_PERM_CAMPAIGNS_EDIT},
+    {UI_CHECK, "run the checks", STORE_PERM_CAMPAIGNS_READ},
+    {UI_SUBMIT, "submit for review", STORE_PERM_CAMPAIGNS_EDIT},
+    {UI_COPY, "copy the campaign", STORE_PERM_CAMPAIGNS_EDIT},
+    {UI_ENTER, "open the live monitor", STORE_PERM_NONE},
+    {UI_MONITOR, "open the live monitor", STORE_PERM_NONE},
+    {UI_INPUT_DONE, NULL, STORE_PERM_NONE},
+    {UI_INPUT_CANCEL, NULL, STORE_PERM_NONE},
+    {UI_NONE, NULL, STORE_PERM_NONE},
+};
+
+const struct screen_ops screen_campaigns_ops = {
+    .title = "Campaigns",
+    .perm = STORE_PERM_CAMPAIGNS_READ,
+    .menu_help = "create, check and submit campaigns; see rejections",
+    .verbs = camp_verbs,
+    .open = camp_open,
+    .load = camp_load,
+    .handle = camp_handle,
+    .render = camp_render,
+    .close = camp_close,
+    .summary = camp_summary,
+};

@@ -1,0 +1,301 @@
+/*
+ * tui/screen_member.c: the member record: everything held about one person
+ * (store_subscriber_get): the address (masked without the pii permission),
+ * name, status, attributes, each list with its consent record, and the send
+ * history. u unsubscribes from every list, b suppresses the address, d erases
+ * the person; each asks y/n first, and the framework refuses a role that
+ * lacks the permission, saying which.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "tui/ui.h"
+
+enum { ASK_UNSUBSCRIBE = 1, ASK_SUPPRESS, ASK_ERASE };
+
+struct line {
+	char *text;
+	int attr;
+};
+
+struct member {
+	int64_t id;
+	struct store_subscriber *p;
+	char *shown; /* the address as this user may see it */
+	struct line *lines;
+	size_t n, cap, top;
+	int height;
+};
+
+static int member_open(struct screen *s)
+{
+	struct member *m = calloc(1, sizeof(*m));
+
+	if (m == NULL)
+		return -1;
+	m->id = ui_marketer_target()->subscriber;
+	m->height = 18;
+	s->priv = m;
+	return 0;
+}
+
+static void lines_clear(struct member *m)
+{
+	size_t i;
+
+	for (i = 0; i < m->n; i++)
+		free(m->lines[i].text);
+	m->n = 0;
+}
+
+static void member_close(struct screen *s)
+{
+	struct member *m = s->priv;
+
+	lines_clear(m);
+	free(m->lines);
+	store_subscriber_free(&m->p);
+	free(m->shown);
+	free(m);
+	s->priv = NULL;
+}
+
+static void add(struct member *m, int attr, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void add(struct member *m, int attr, const char *fmt, ...)
+{
+	va_list ap;
+	char *text = NULL;
+	struct line *l;
+
+	if (m->n == m->cap) {
+		size_t cap = m->cap ? m->cap * 2 : 32;
+		l = realloc(m->lines, cap * sizeof(*l));
+		if (l == NULL)
+			return;
+		m->lines = l;
+		m->cap = cap;
+	}
+	va_start(ap, fmt);
+	if (vasprintf(&text, fmt, ap) < 0)
+		text = NULL;
+	va_end(ap);
+	if (text == NULL)
+		return;
+	m->lines[m->n].text = text;
+	m->lines[m->n].attr = attr;
+	m->n++;
+}
+
+static void stamp(time_t t, char out[21])
+{
+	struct tm tm;
+
+	gmtime_r(&t, &tm);
+	strftime(out, 21, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+static const char *status_of(const struct store_subscriber *p)
+{
+	if (p->suppressed && strcmp(p->status, "active") == 0)
+		return "suppressed";
+	return p->status;
+}
+
+static void build(struct screen *s)
+{
+	struct member *m = s->priv;
+	const struct store_subscriber *p = m->p;
+	bool pii = store_can(ui_store(s->ui), STORE_PERM_PII);
+	char t1[21], t2[21];
+	size_t i;
+
+	lines_clear(m);
+	add(m, UI_A_NORMAL, "Address   %s", m->shown);
+	add(m, UI_A_NORMAL, "Name      %s", p->name);
+	add(m, p->suppressed ? UI_A_ERROR : UI_A_NORMAL, "Status    %s%s", status_of(p),
+	    p->suppressed && strcmp(p->status, "active") != 0 ? " (and suppressed)" : "");
+	stamp(p->created, t1);
+	stamp(p->updated, t2);
+	add(m, UI_A_NORMAL, "Added     %s   updated %s", t1, t2);
+	add(m, UI_A_NORMAL, "%s", "");
+	add(m, UI_A_BOLD, "Attributes%s", p->nattrs ? "" : "   (none)");
+	for (i = 0; i < p->nattrs; i++)
+		add(m, UI_A_NORMAL, "  %s = %s", p->attrs[i].key, p->attrs[i].value);
+	add(m, UI_A_NORMAL, "%s", "");
+	add(m, UI_A_BOLD, "Lists and consent%s", p->nlists ? "" : "   (none)");
+	for (i = 0; i < p->nlists; i++) {
+		const struct store_membership *l = &p->lists[i];
+
+		add(m, UI_A_NORMAL, "  %-16s %-13s since %s", l->list, l->status, l->consent_at);
+		add(m, UI_A_DIM, "    consent: %s, by %s%s%s%s%s%s", l->consent_source,
+		    l->consent_method, l->consent_ip[0] ? ", from " : "",
+		    l->consent_ip[0] ? (pii ? l->consent_ip : "(IP hidden)") : "",
+		    l->consent_text[0] ? ", text \"" : "", l->consent_text,
+		    l->consent_text[0] ? "\"" : "");
+	}
+	add(m, UI_A_NORMAL, "%s", "");
+	add(m, UI_A_BOLD, "History%s", p->nevents ? "" : "   (none)");
+	for (i = 0; i < p->nevents; i++)
+		add(m, UI_A_NORMAL, "  %s  %-13s %-12s %s", p->events[i].time, p->events[i].event,
+		    p->events[i].list, p->events[i].details);
+}
+
+static int member_load(struct screen *s)
+{
+	struct member *m = s->priv;
+	enum store_status rc;
+	char *err = NULL;
+
+	store_subscriber_free(&m->p);
+	free(m->shown);
+	m->shown = NULL;
+	rc = store_subscriber_get_id(ui_store(s->ui), m->id, &m->p, &err);
+	if (rc != STORE_OK) {
+		ui_error_store(s->ui, rc, err);
+		return -1;
+	}
+	m->shown = store_mask_address(ui_store(s->ui), m->p->email);
+	if (m->shown == NULL) {
+		ui_error(s->ui, "out of memory");
+		return -1;
+	}
+	build(s);
+	return 0;
+}
+
+static int act(struct screen *s, int tag)
+{
+	struct member *m = s->priv;
+	struct store *st = ui_store(s->ui);
+	enum store_status rc;
+	char *err = NULL;
+
+	switch (tag) {
+	case ASK_UNSUBSCRIBE:
+		rc = store_subscriber_unsubscribe(st, m->p->email, NULL, &err);
+		break;
+	case ASK_SUPPRESS:
+		rc = store_suppress_add(st, m->p->email, "manual (terminal UI)", &err);
+		break;
+	case ASK_ERASE:
+		rc = store_subscriber_erase(st, m->p->email, &err);
+		break;
+	default:
+		return UI_REDRAW_NONE;
+	}
+	if (rc != STORE_OK) {
+		ui_error_store(s->ui, rc, err);
+		return UI_REDRAW_ALL;
+	}
+	free(err);
+	if (tag == ASK_ERASE) {
+		ui_info(s->ui, "erased %s; only a keyed hash stays, on the suppression list",
+			m->shown);
+		ui_pop(s->ui);
+		return UI_REDRAW_ALL;
+	}
+	member_load(s);
+	ui_info(s->ui,
+		tag == ASK_UNSUBSCRIBE ? "unsubscribed %s from every list"
+				       : "suppressed %s: it is never mailed again",
+		m->shown);
+	return UI_REDRAW_ALL;
+}
+
+static int member_handle(struct screen *s, enum ui_action a)
+{
+	struct member *m = s->priv;
+	size_t page = m->height > 1 ? (size_t)m->height : 1;
+	size_t last = m->n > page ? m->n - page : 0;
+
+	switch (a) {
+	case UI_UNLOCK:
+		if (strcmp(m->p->status, "active") != 0) {
+			ui_error(s->ui, "%s is %s already", m->shown, m->p->status);
+			return UI_REDRAW_STATUS;
+		}
+		ui_input(s->ui, ASK_UNSUBSCRIBE, UI_INPUT_YESNO, NULL,
+			 "Unsubscribe %s from every list? (y/n) ", m->shown);
+		return UI_REDRAW_ALL;
+	case UI_SUPPRESS:
+		if (m->p->suppressed) {
+			ui_error(s->ui, "%s is suppressed already", m->shown);
+			return UI_REDRAW_STATUS;
+		}
+		ui_input(s->ui, ASK_SUPPRESS, UI_INPUT_YESNO, NULL,
+			 "Suppress %s? It is never mailed or imported again. (y/n) ", m->shown);
+		return UI_REDRAW_ALL;
+	case UI_DELETE:
+		ui_input(s->ui, ASK_ERASE, UI_INPUT_YESNO, NULL,
+			 "Erase %s and everything held about them? This cannot be undone. (y/n) ",
+			 m->shown);
+		return UI_REDRAW_ALL;
+	case UI_INPUT_DONE:
+		return act(s, ui_input_tag(s->ui));
+	case UI_INPUT_CANCEL:
+		ui_info(s->ui, "cancelled; nothing changed");
+		return UI_REDRAW_ALL;
+	case UI_UP:
+		m->top = m->top > 0 ? m->top - 1 : 0;
+		return UI_REDRAW_BODY;
+	case UI_DOWN:
+		m->top = m->top < last ? m->top + 1 : last;
+		return UI_REDRAW_BODY;
+	case UI_PGUP:
+		m->top = m->top > page ? m->top - page : 0;
+		return UI_REDRAW_BODY;
+	case UI_PGDN:
+		m->top = m->top + page < last ? m->top + page : last;
+		return UI_REDRAW_BODY;
+	case UI_HOME:
+		m->top = 0;
+		return UI_REDRAW_BODY;
+	case UI_END:
+		m->top = last;
+		return UI_REDRAW_BODY;
+	default:
+		return UI_REDRAW_NONE;
+	}
+}
+
+static void member_render(struct screen *s, struct grid *g)
+{
+	struct member *m = s->priv;
+	int y;
+	size_t i;
+
+	m->height = g->h - 3;
+	grid_printf(g, 1, 2, UI_A_BOLD, "Member record #%lld", (long long)m->id);
+	for (i = m->top, y = 3; i < m->n && y < g->h; i++, y++)
+		grid_put(g, y, 2, -1, m->lines[i].attr, m->lines[i].text);
+}
+
+static const struct screen_verb member_verbs[] = {
+    {UI_UP, NULL, STORE_PERM_NONE},
+    {UI_DOWN, NULL, STORE_PERM_NONE},
+    {UI_PGUP, NULL, STORE_PERM_NONE},
+    {UI_PGDN, NULL, STORE_PERM_NONE},
+    {UI_HOME, NULL, STORE_PERM_NONE},
+    {UI_END, NULL, STORE_PERM_NONE},
+    {UI_UNLOCK, "unsubscribe from all", STORE_PERM_SUBSCRIBERS_WRITE},
+    {UI_SUPPRESS, "suppress", STORE_PERM_SUBSCRIBERS_WRITE},
+    {UI_DELETE, "erase", STORE_PERM_SUBSCRIBERS_ERASE},
+    {UI_INPUT_DONE, NULL, STORE_PERM_NONE},
+    {UI_INPUT_CANCEL, NULL, STORE_PERM_NONE},
+    {UI_NONE, NULL, STORE_PERM_NONE},
+};
+
+const struct screen_ops screen_member_ops = {
+    .title = "Member record",
+    .perm = STORE_PERM_SUBSCRIBERS_READ,
+    .verbs = member_verbs,
+    .open = member_open,
+    .load = member_load,
+    .handle = member_handle,
+    .render = member_render,
+    .close = member_close,
+};

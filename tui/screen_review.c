@@ -1,0 +1,561 @@
+/*
+ * tui/screen_review.c: the review queue, for operators. Lists the campaigns
+ * in review, and those approved or scheduled that wait to be sent. For the
+ * selected one it shows the headers of the message its first recipient
+ * would get (From, To, Subject), the recipient count and the checks, and in
+ * a pane that Tab switches: the rendered text part, the check findings, or
+ * the changes since the last approved version (a line diff). a approves
+ * (signed with the user's key), R rejects with a comment, t schedules, N
+ * sends now, w runs a worker in the background when none is running.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "send/send.h"
+#include "tui/cli.h"
+#include "tui/ui.h"
+
+enum { ASK_APPROVE = 1, ASK_REJECT, ASK_SCHEDULE, ASK_SEND, ASK_PASSWORD };
+enum { PANE_PREVIEW, PANE_CHECKS, PANE_CHANGES, NPANES };
+enum { COL_NAME, COL_STATE, COL_AUTHOR, COL_AUDIENCE, COL_APPROVALS, NCOLS };
+
+struct review {
+	struct ui_table t;
+	char shown[128]; /* the campaign the details are of */
+	struct store_campaign *c;
+	struct ui_check check;
+	struct ui_preview pv;
+	char *pv_error;
+	char **diff; /* the changes pane's lines; "-", "+" or " " first */
+	size_t ndiff;
+	bool has_old;
+	int pane, scroll;
+	char target[128];
+};
+
+static const char *const heads[NCOLS] = {"Campaign", "State", "Author", "Audience", "Approvals"};
+static const char *const pane_names[NPANES] = {"Preview", "Checks", "Changes since approval"};
+
+static int rev_open(struct screen *s)
+{
+	struct review *r = calloc(1, sizeof(*r));
+
+	if (r == NULL)
+		return -1;
+	ui_table_init(&r->t, NCOLS, heads);
+	r->t.maxw = 20;
+	s->priv = r;
+	return 0;
+}
+
+static void diff_free(struct review *r)
+{
+	size_t i;
+
+	for (i = 0; i < r->ndiff; i++)
+		free(r->diff[i]);
+	free(r->diff);
+	r->diff = NULL;
+	r->ndiff = 0;
+}
+
+static void details_free(struct review *r)
+{
+	store_campaign_free(&r->c);
+	ui_check_free(&r->check);
+	ui_preview_free(&r->pv);
+	free(r->pv_error);
+	r->pv_error = NULL;
+	diff_free(r);
+	r->shown[0] = '\0';
+	r->has_old = false;
+}
+
+static void rev_close(struct screen *s)
+{
+	struct review *r = s->priv;
+
+	details_free(r);
+	ui_table_free(&r->t);
+	free(r);
+	s->priv = NULL;
+}
+
+static int count_approval(const struct store_approval *a, void *arg)
+{
+	(void)a;
+	(*(int *)arg)++;
+	return 0;
+}
+
+struct rows {
+	struct review *r;
+	struct store *st;
+};
+
+static int add_row(const struct store_campaign *c, void *arg)
+{
+	struct rows *w = arg;
+	const char *cols[NCOLS];
+	char audience[160], approvals[32];
+	int n = 0;
+
+	if (c->state != STORE_CAMPAIGN_IN_REVIEW && c->state != STORE_CAMPAIGN_APPROVED &&
+	    c->state != STORE_CAMPAIGN_SCHEDULED)
+		return 0;
+	store_campaign_approvals(w->st, c->id, count_approval, &n, NULL);
+	snprintf(audience, sizeof(audience), "%s%s%s", c->list, c->segment ? " / " : "",
+		 c->segment ? c->segment : "");
+	snprintf(approvals, sizeof(approvals), "%d of %d", n, c->approvals_needed);
+	cols[COL_NAME] = c->name;
+	cols[COL_STATE] = store_campaign_state_name(c->state);
+	cols[COL_AUTHOR] = c->author;
+	cols[COL_AUDIENCE] = audience;
+	cols[COL_APPROVALS] = approvals;
+	return ui_table_add(&w->r->t, cols) != 0;
+}
+
+/* ---- The diff ----------------------------------------------------------- */
+
+static int diff_add(struct review *r, char mark, const char *text, size_t len)
+{
+	char **d = realloc(r->diff, (r->ndiff + 1) * sizeof(*d));
+
+	if (d == NULL)
+		return -1;
+	r->diff = d;
+	d[r->ndiff] = malloc(len + 3);
+	if (d[r->ndiff] == NULL)
+		return -1;
+	d[r->ndiff][0] = mark;
+	d[r->ndiff][1] = ' ';
+	memcpy(d[r->ndiff] + 2, text, len);
+	d[r->ndiff][len + 2] = '\0';
+	r->ndiff++;
+	return 0;
+}
+
+/* Splits s into lines (pointers into a copy); *n lines. */
+static char **lines_of(const char *s, size_t *n, char **copy)
+{
+	char **v = NULL, **nv, *p, *e;
+
+	*n = 0;
+	*copy = strdup(s != NULL ? s : "");
+	if (*copy == NULL)
+		return NULL;
+	for (p = *copy; *p != '\0'; p = e + 1) {
+		e = strchr(p, '\n');
+		nv = realloc(v, (*n + 1) * sizeof(*v));
+		if (nv == NULL)
+			break;
+		v = nv;
+		v[(*n)++] = p;
+		if (e == NULL)
+			break;
+		*e = '\0';
+	}
+	return v;
+}
+
+/* A line diff (longest common subsequence) of a and b, with `what` on top. */
+static void diff_text(struct review *r, const char *what, const char *a, const char *b)
+{
+	char *ca = NULL, *cb = NULL, **la, **lb, head[128];
+	size_t na, nb, i, j, *lcs = NULL;
+
+	if (strcmp(a ? a : "", b ? b : "") == 0)
+		return;
+	la = lines_of(a, &na, &ca);
+	lb = lines_of(b, &nb, &cb);
+	snprintf(head, sizeof(head), "%s:", what);
+	diff_add(r, '@', head, strlen(head));
+	if (na > 2000 || nb > 2000 || (lcs = calloc((na + 1) * (nb + 1), sizeof(*lcs))) == NULL) {
+		diff_add(r, '!', "(too long to compare line by line)", 34);
+		goto done;
+	}
+#define L(x, y) lcs[(x) * (nb + 1) + (y)]
+	for (i = na; i-- > 0;)
+		for (j = nb; j-- > 0;)
+			L(i, j) = strcmp(la[i], lb[j]) == 0    ? L(i + 1, j + 1) + 1
+				  : L(i + 1, j) >= L(i, j + 1) ? L(i + 1, j)
+							       : L(i, j + 1);
+	for (i = 0, j = 0; i < na || j < nb;) {
+		if (i < na && j < nb && strcmp(la[i], lb[j]) == 0) {
+			diff_add(r, ' ', la[i], strlen(la[i]));
+			i++, j++;
+		} else if (j < nb && (i == na || L(i, j + 1) >= L(i + 1, j))) {
+			diff_add(r, '+', lb[j], strlen(lb[j]));
+			j++;
+		} else {
+			diff_add(r, '-', la[i], strlen(la[i]));
+			i++;
+		}
+	}
+#undef L
+done:
+	free(lcs);
+	free(la);
+	free(lb);
+	free(ca);
+	free(cb);
+}
+
+static void load_diff(struct screen *s)
+{
+	struct review *r = s->priv;
+	struct store *st = ui_store(s->ui);
+	struct store_campaign_version *v = NULL;
+	struct store_template *t = NULL;
+	char when[40], line[256];
+
+	if (store_campaign_last_approved(st, r->c->id, r->c->version, &v, NULL) != STORE_OK)
+		return;
+	r->has_old = true;
+	ui_campaign_time(v->approved, when, sizeof(when));
+	snprintf(line, sizeof(line), "against version %lld, approved by %s on %s",
+		 (long long)v->version, v->approver, when);
+	diff_add(r, '=', line, strlen(line));
+	diff_text(r, "Subject", v->subject, r->c->subject);
+	diff_text(r, "From", v->from ? v->from : "(sender.from)",
+		  r->c->from ? r->c->from : "(sender.from)");
+	diff_text(r, "List", v->list, r->c->list);
+	diff_text(r, "Segment", v->segment ? v->segment : "(whole list)",
+		  r->c->segment ? r->c->segment : "(whole list)");
+	diff_text(r, "Template name", v->template_name, r->c->template_name);
+	if (store_template_get(st, r->c->template_name, &t, NULL) == STORE_OK) {
+		diff_text(r, "Template source", v->template_source, t->source);
+		diff_text(r, "Template text part", v->template_text, t->text_source);
+		store_template_free(&t);
+	}
+	if (r->ndiff == 1)
+		diff_add(r, ' ', "(no changes)", 12);
+	store_campaign_version_free(&v);
+}
+
+/* Loads the selected campaign's details, unless they are shown already. */
+static void load_details(struct screen *s, bool force)
+{
+	struct review *r = s->priv;
+	struct store *st = ui_store(s->ui);
+	const char *name = ui_table_selected(&r->t, COL_NAME);
+	char *err = NULL;
+
+	if (name == NULL) {
+		details_free(r);
+		return;
+	}
+	if (!force && strcmp(name, r->shown) == 0)
+		return;
+	details_free(r);
+	r->scroll = 0;
+	snprintf(r->shown, sizeof(r->shown), "%s", name);
+	if (store_campaign_get(st, name, &r->c, &err) != STORE_OK) {
+		r->pv_error = err;
+		return;
+	}
+	if (ui_check_run(st, r->c, &r->check, &err) != 0) {
+		r->pv_error = err;
+		err = NULL;
+	}
+	if (ui_preview_make(st, r->c, &r->pv, &err) != 0) {
+		free(r->pv_error);
+		r->pv_error = err;
+	}
+	load_diff(s);
+}
+
+static int rev_load(struct screen *s)
+{
+	struct review *r = s->priv;
+	struct rows w = {r, ui_store(s->ui)};
+	enum store_status rc;
+	char *err = NULL;
+
+	ui_table_clear(&r->t);
+	rc = store_campaign_list(w.st, add_row, &w, &err);
+	if (rc != STORE_OK) {
+		ui_error_store(s->ui, rc, err);
+		return -1;
+	}
+	load_details(s, true);
+	return 0;
+}
+
+/* ---- Actions ------------------------------------------------------------ */
+
+static int done_send(struct screen *s, enum send_status rc, char *err, const char *what)
+{
+	struct review *r = s->priv;
+	char line[200];
+	bool running;
+
+	if (rc != SEND_OK) {
+		ui_error(s->ui, "%s", err ? err : send_strstatus(rc));
+		free(err);
+		return UI_REDRAW_ALL;
+	}
+	free(err);
+	rev_load(s);
+	ui_worker_line(ui_store(s->ui), line, sizeof(line), &running);
+	ui_info(s->ui, "%s %s%s%s", r->target, what, running ? "" : "; ",
+		running ? "" : line + strlen("worker: "));
+	return UI_REDRAW_ALL;
+}
+
+static int answer(struct screen *s, const char *text)
+{
+	struct review *r = s->priv;
+	struct store *st = ui_store(s->ui);
+	enum store_status ss;
+	char *err = NULL;
+	time_t at = 0;
+
+	switch (ui_input_tag(s->ui)) {
+	case ASK_APPROVE:
+		return done_send(
+		    s, send_campaign_approve(st, r->target, text[0] ? text : NULL, &err), err,
+		    "is approved, signed with your key: N sends it now, t schedules it");
+	case ASK_REJECT:
+		if (text[0] == '\0') {
+			ui_error(s->ui, "a rejection needs a comment saying what to change");
+			return UI_REDRAW_ALL;
+		}
+		ss = store_campaign_reject(st, r->target, text, &err);
+		if (ss != STORE_OK) {
+			ui_error_store(s->ui, ss, err);
+			return UI_REDRAW_ALL;
+		}
+		rev_load(s);
+		ui_info(s->ui, "rejected %s; its author sees your comment", r->target);
+		return UI_REDRAW_ALL;
+	case ASK_SCHEDULE:
+		if (cli_parse_time(text, &at) != 0) {
+			ui_error(s->ui, "not a time: write it as 2026-12-01T09:00+09:00");
+			return UI_REDRAW_ALL;
+		}
+		return done_send(s, send_campaign_schedule(st, r->target, at, &err), err,
+				 "is scheduled");
+	case ASK_SEND:
+		return done_send(s, send_campaign_schedule(st, r->target, 0, &err), err,
+				 "will be sent now");
+	case ASK_PASSWORD:
+		return ui_worker_answer(s->ui, text);
+	}
+	return UI_REDRAW_ALL;
+}
+
+static int rev_handle(struct screen *s, enum ui_action a)
+{
+	struct review *r = s->priv;
+	int moved;
+
+	if (a == UI_INPUT_DONE)
+		return answer(s, ui_input_text(s->ui));
+	if (a == UI_INPUT_CANCEL) {
+		ui_info(s->ui, "cancelled");
+		return UI_REDRAW_ALL;
+	}
+	if (a == UI_WORKER)
+		return ui_worker_offer(s->ui, ASK_PASSWORD);
+	if (a == UI_TAB) {
+		r->pane = (r->pane + 1) % NPANES;
+		r->scroll = 0;
+		return UI_REDRAW_BODY;
+	}
+	if (a == UI_PGDN || a == UI_PGUP) {
+		r->scroll += a == UI_PGDN ? 8 : -8;
+		if (r->scroll < 0)
+			r->scroll = 0;
+		return UI_REDRAW_BODY;
+	}
+	if (r->c == NULL) {
+		moved = ui_table_move(&r->t, a);
+		load_details(s, false);
+		return moved;
+	}
+	snprintf(r->target, sizeof(r->target), "%s", r->c->name);
+	switch (a) {
+	case UI_APPROVE:
+		if (r->c->state != STORE_CAMPAIGN_IN_REVIEW) {
+			ui_error(s->ui, "%s is %s: only a campaign in review is approved",
+				 r->target, store_campaign_state_name(r->c->state));
+			return UI_REDRAW_STATUS;
+		}
+		ui_input(s->ui, ASK_APPROVE, 0, NULL,
+			 "Approve %s with your signature? Comment (optional), Enter approves, Esc "
+			 "cancels: ",
+			 r->target);
+		return UI_REDRAW_ALL;
+	case UI_REJECT:
+		ui_input(s->ui, ASK_REJECT, 0, NULL, "Reject %s. What must change? ", r->target);
+		return UI_REDRAW_ALL;
+	case UI_SCHEDULE:
+		ui_input(s->ui, ASK_SCHEDULE, 0, NULL,
+			 "Send %s at (e.g. 2026-12-01T09:00+09:00): ", r->target);
+		return UI_REDRAW_ALL;
+	case UI_SEND_NOW:
+		ui_input(s->ui, ASK_SEND, UI_INPUT_YESNO, NULL,
+			 "Send %s to %lld recipients now? (y/n) ", r->target,
+			 (long long)(r->check.recipients > 0 ? r->check.recipients : 0));
+		return UI_REDRAW_ALL;
+	case UI_ENTER:
+	case UI_MONITOR:
+		ui_campaign_select(r->target);
+		ui_push(s->ui, &screen_monitor_ops);
+		return UI_REDRAW_ALL;
+	default:
+		moved = ui_table_move(&r->t, a);
+		load_details(s, false);
+		return moved;
+	}
+}
+
+/* ---- Drawing ------------------------------------------------------------ */
+
+static void render_pane(struct review *r, struct grid *g, int row)
+{
+	size_t i, n = 0;
+	char *const *lines = NULL;
+	int attr;
+
+	if (r->pane == PANE_PREVIEW && r->pv_error != NULL) {
+		grid_wrap(g, row, 4, 2, UI_A_ERROR, r->pv_error);
+		return;
+	}
+	if (r->pane == PANE_PREVIEW) {
+		lines = r->pv.lines;
+		n = r->pv.n;
+	} else if (r->pane == PANE_CHECKS) {
+		lines = r->check.lines;
+		n = r->check.n;
+	} else if (!r->has_old) {
+		grid_put(g, row, 4, -1, UI_A_DIM,
+			 "No earlier approved version: nothing to compare with.");
+		return;
+	} else {
+		lines = r->diff;
+		n = r->ndiff;
+	}
+	if ((size_t)r->scroll >= n && n > 0)
+		r->scroll = (int)n - 1;
+	for (i = (size_t)r->scroll; i < n && row < g->h; i++, row++) {
+		attr = UI_A_NORMAL;
+		if (r->pane == PANE_CHANGES)
+			attr = lines[i][0] == '-'   ? UI_A_ERROR
+			       : lines[i][0] == '+' ? UI_A_OK
+			       : lines[i][0] == '@' ? UI_A_BOLD
+			       : lines[i][0] == '=' ? UI_A_DIM
+						    : UI_A_NORMAL;
+		else if (r->pane == PANE_CHECKS && strncmp(lines[i], "error", 5) == 0)
+			attr = UI_A_ERROR;
+		grid_put(g, row, 4, -1, attr,
+			 r->pane == PANE_CHANGES && (lines[i][0] == '@' || lines[i][0] == '=')
+			     ? lines[i] + 2
+			     : lines[i]);
+	}
+}
+
+static void render_details(struct review *r, struct grid *g, int row)
+{
+	int col = 2, i;
+	char line[128];
+
+	if (r->c == NULL) {
+		if (r->pv_error != NULL)
+			grid_wrap(g, row, 2, 2, UI_A_ERROR, r->pv_error);
+		return;
+	}
+	grid_printf(g, row++, 2, UI_A_NORMAL, "From:    %s", r->pv.from ? r->pv.from : "-");
+	grid_printf(g, row++, 2, UI_A_NORMAL, "To:      %s  (%s)", r->pv.to ? r->pv.to : "-",
+		    r->pv.to ? "the first recipient" : "no recipient");
+	grid_printf(g, row++, 2, UI_A_NORMAL, "Subject: %s",
+		    r->pv.subject ? r->pv.subject : r->c->subject);
+	if (r->check.recipients >= 0)
+		snprintf(line, sizeof(line), "recipients: %lld", (long long)r->check.recipients);
+	else
+		snprintf(line, sizeof(line), "recipients not counted");
+	grid_printf(g, row++, 2, r->check.errors ? UI_A_ERROR : UI_A_NORMAL,
+		    "Checks:  %zu errors, %zu warnings · %s · DKIM: %zu key%s", r->check.errors,
+		    r->check.warnings, line, r->pv.dkim_keys, r->pv.dkim_keys == 1 ? "" : "s");
+	row++;
+	for (i = 0; i < NPANES; i++) {
+		snprintf(line, sizeof(line), i == r->pane ? "[%s]" : " %s ", pane_names[i]);
+		col += grid_put(g, row, col, -1, i == r->pane ? UI_A_BOLD | UI_A_REVERSE : UI_A_DIM,
+				line) +
+		       1;
+	}
+	if (r->pane == PANE_PREVIEW && r->pv.note != NULL)
+		grid_put(g, row, col + 1, -1, UI_A_DIM, r->pv.note);
+	render_pane(r, g, row + 1);
+}
+
+static void rev_render(struct screen *s, struct grid *g)
+{
+	struct review *r = s->priv;
+	char worker[200];
+	bool running;
+	int height = (int)r->t.nrows + 1;
+
+	grid_printf(g, 0, 2, UI_A_BOLD, "Review queue (%zu)", r->t.nrows);
+	ui_worker_line(ui_store(s->ui), worker, sizeof(worker), &running);
+	grid_put(g, 1, 2, -1, running ? UI_A_DIM : UI_A_ERROR, worker);
+	if (height > 4)
+		height = 4;
+	if (height < 2)
+		height = 2;
+	ui_table_render(&r->t, g, 2, height,
+			"Nothing awaits review or sending: campaigns appear here once submitted.");
+	render_details(r, g, 2 + height + 1);
+}
+
+static int count_review(const struct store_campaign *c, void *arg)
+{
+	int *n = arg;
+
+	n[0] += c->state == STORE_CAMPAIGN_IN_REVIEW;
+	n[1] += c->state == STORE_CAMPAIGN_APPROVED;
+	return 0;
+}
+
+static void rev_summary(struct ui *ui, char *buf, size_t size)
+{
+	int n[2] = {0, 0};
+
+	if (store_campaign_list(ui_store(ui), count_review, n, NULL) == STORE_OK)
+		snprintf(buf, size, "%d in review, %d approved", n[0], n[1]);
+}
+
+static const struct screen_verb rev_verbs[] = {
+    {UI_UP, NULL, STORE_PERM_NONE},
+    {UI_DOWN, NULL, STORE_PERM_NONE},
+    {UI_HOME, NULL, STORE_PERM_NONE},
+    {UI_END, NULL, STORE_PERM_NONE},
+    {UI_PGUP, "scroll the pane up", STORE_PERM_NONE},
+    {UI_PGDN, "scroll the pane down", STORE_PERM_NONE},
+    {UI_APPROVE, "approve", STORE_PERM_CAMPAIGNS_APPROVE},
+    {UI_REJECT, "reject", STORE_PERM_CAMPAIGNS_APPROVE},
+    {UI_SEND_NOW, "send now", STORE_PERM_CAMPAIGNS_SEND},
+    {UI_SCHEDULE, "schedule", STORE_PERM_CAMPAIGNS_SEND},
+    {UI_TAB, "preview, checks or changes", STORE_PERM_NONE},
+    {UI_WORKER, "run a worker", STORE_PERM_CAMPAIGNS_SEND},
+    {UI_ENTER, "open the live monitor", STORE_PERM_NONE},
+    {UI_MONITOR, "open the live monitor", STORE_PERM_NONE},
+    {UI_INPUT_DONE, NULL, STORE_PERM_NONE},
+    {UI_INPUT_CANCEL, NULL, STORE_PERM_NONE},
+    {UI_NONE, NULL, STORE_PERM_NONE},
+};
+
+const struct screen_ops screen_review_ops = {
+    .title = "Review queue",
+    .perm = STORE_PERM_CAMPAIGNS_READ,
+    .menu_help = "review, approve or reject; schedule or send",
+    .verbs = rev_verbs,
+    .open = rev_open,
+    .load = rev_load,
+    .handle = rev_handle,
+    .render = rev_render,
+    .close = rev_close,
+    .summary = rev_summary,
+};
