@@ -66,8 +66,12 @@ void cli_help(FILE *fp, const char *group)
 
 	for (t = 0; cli_tables[t] != NULL; t++)
 		for (c = cli_tables[t]; c->group != NULL; c++)
-			if (group == NULL || same(c->group, group))
+			if (group != NULL && !same(c->group, group))
+				continue;
+			else if (strlen(c->usage) <= 52)
 				fprintf(fp, "  hato %-52s %s\n", c->usage, c->help);
+			else
+				fprintf(fp, "  hato %s\n  %-57s %s\n", c->usage, "", c->help);
 }
 
 static int wants_help(int argc, char **argv)
