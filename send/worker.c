@@ -3,9 +3,19 @@
  *
  * Crash safety rests on the queue: a recipient is marked in flight, in a
  * committed transaction, before its message is handed to the transport, and
- * its outcome is committed as soon as the transport reports it. After a crash
- * the in-flight rows, and only they, become uncertain; they are resent only
- * on `campaign retry --uncertain`. Everyone else gets exactly one message.
+ * its outcome is committed soon after the transport reports it (within 20 ms,
+ * usually about one). After a crash the in-flight rows, and only they, become
+ * uncertain; they are resent only on `campaign retry --uncertain`. Everyone
+ * else gets exactly one message.
+ *
+ * Speed: the store is encrypted page by page, so what costs is the number of
+ * transactions, not their size. One transaction (cycle) records the outcomes
+ * that came in and claims as many recipients as there are free slots,
+ * composing their messages; once it is committed they are handed over at
+ * once. A claim never takes more than the free slots, so the rows in flight,
+ * and the uncertain rows after a kill -9, never exceed the transport's slots
+ * (2 x smtp.connections): the messages in flight, plus the ones whose
+ * outcome came in but is not committed yet.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -26,10 +36,17 @@
 
 #define MAX_BLOCKED 32
 
-/* A message handed to the transport, and then its outcome until it is recorded. */
+/*
+ * A claimed message: composed, then handed to the transport, then its
+ * outcome until it is recorded.
+ */
 struct inflight {
 	int64_t subscriber;
 	char message_id[128];
+	char *data; /* the composed message, until it is handed over */
+	size_t len;
+	char *rcpt;
+	bool close_after;
 	enum store_rcpt_state state;
 	char *reply;
 	time_t next;
@@ -52,6 +69,10 @@ struct run {
 	int64_t claimed, done;
 	struct inflight **pend; /* outcomes not yet recorded (at most the slots) */
 	size_t npend, cappend;
+	struct timespec first_pend; /* when the oldest of them came in */
+	struct inflight **ready;    /* claimed and composed, to hand over once committed */
+	size_t nready;
+	size_t batch; /* outcomes worth a transaction: half the slots */
 	enum send_status fatal;
 	char *fatal_err;
 };
@@ -129,22 +150,23 @@ void send_verp(const unsigned char key[32], const char *domain, int64_t campaign
 		 domain);
 }
 
-/*
- * Records the outcomes that came in, in one transaction. It runs before the
- * next claim, so the rows in flight in the store never exceed the messages
- * in flight: a crash before the commit leaves those, and only those, to
- * become uncertain. A recipient erased meanwhile has left the queue: noted,
- * not an error.
- */
-static void record(struct run *run)
+static void inflight_free(struct inflight *f)
 {
-	enum store_status s;
-	char *err = NULL;
+	free(f->data);
+	free(f->rcpt);
+	free(f->reply);
+	free(f);
+}
+
+/*
+ * Writes the outcomes that came in, inside the caller's transaction (cycle).
+ * A recipient erased meanwhile has left the queue: noted, not an error.
+ */
+static enum store_status record(struct run *run, char **err)
+{
+	enum store_status s = STORE_OK;
 	size_t i;
 
-	if (run->npend == 0)
-		return;
-	s = store_begin(run->st);
 	for (i = 0; i < run->npend && s == STORE_OK; i++) {
 		struct inflight *f = run->pend[i];
 		/* The Message-ID is kept wherever the message may have arrived. */
@@ -152,34 +174,16 @@ static void record(struct run *run)
 				      ? f->message_id
 				      : NULL;
 		s = store_queue_result(run->st, run->c->id, f->subscriber, f->state,
-				       f->reply ? f->reply : "", mid, f->next, &err);
+				       f->reply ? f->reply : "", mid, f->next, err);
 		if (s == STORE_ENOTFOUND) {
 			logf_(run->o, "%s: recipient %lld left the queue while in flight",
 			      run->c->name, (long long)f->subscriber);
-			free(err);
-			err = NULL;
+			free(*err);
+			*err = NULL;
 			s = STORE_OK;
 		}
 	}
-	if (s == STORE_OK)
-		s = store_commit(run->st);
-	else
-		store_rollback(run->st);
-	if (s != STORE_OK) {
-		logf_(run->o, "cannot record %zu outcomes: %s", run->npend,
-		      err ? err : store_strstatus(s));
-		if (run->fatal == SEND_OK) {
-			run->fatal = SEND_ESTORE;
-			run->fatal_err = err != NULL ? err : strdup("cannot record outcomes");
-			err = NULL;
-		}
-	}
-	free(err);
-	for (i = 0; i < run->npend; i++) {
-		free(run->pend[i]->reply);
-		free(run->pend[i]);
-	}
-	run->npend = 0;
+	return s;
 }
 
 static void on_done(void *arg, void *msg_arg, const struct transport_result *r)
@@ -222,8 +226,12 @@ static void on_done(void *arg, void *msg_arg, const struct transport_result *r)
 	f->state = state;
 	f->next = next;
 	f->reply = strdup(reply);
-	if (run->npend == run->cappend)
-		record(run); /* never expected: the array holds every slot */
+	if (run->npend == run->cappend) { /* never: each slot has at most one outcome */
+		inflight_free(f);
+		return;
+	}
+	if (run->npend == 0)
+		clock_gettime(CLOCK_MONOTONIC, &run->first_pend);
 	run->pend[run->npend++] = f;
 	run->done++;
 	if (!run->trip && pace_breaker(&run->pace, run->trip_why, sizeof(run->trip_why)))
@@ -233,29 +241,35 @@ static void on_done(void *arg, void *msg_arg, const struct transport_result *r)
 struct claim_ctx {
 	struct run *run;
 	time_t now;
-	int submitted;
 };
 
-static int submit_one(const struct store_rcpt *r, void *arg)
+/*
+ * A claimed recipient, inside the claiming transaction: takes it from the
+ * pacing budgets and composes its message, ready to be handed over once the
+ * claim is committed. Whoever can't go now returns to the queue in the same
+ * transaction; a message that can't be composed fails.
+ */
+static int compose_one(const struct store_rcpt *r, void *arg)
 {
 	struct claim_ctx *cc = arg;
 	struct run *run = cc->run;
 	struct send_recipient rc;
 	struct send_composed m = {0};
-	struct transport_message tm;
-	struct inflight *f = calloc(1, sizeof(*f));
+	struct inflight *f;
 	const char *keys[64], *vals[64];
-	char verp[512], *err = NULL;
+	char *err = NULL;
 	bool close_after = false;
 	size_t i;
 
-	if (f == NULL)
+	if (run->nready == run->cappend) { /* never: the claim asks for free slots only */
+		store_queue_result(run->st, run->c->id, r->subscriber, STORE_RCPT_QUEUED, NULL,
+				   NULL, 0, NULL);
 		return 1;
+	}
 	if (!pace_take(&run->pace, r->domain, cc->now, &close_after)) {
 		/* Its domain's budget (or the global rate) is spent: back in the queue. */
 		store_queue_result(run->st, run->c->id, r->subscriber, STORE_RCPT_QUEUED, NULL,
 				   NULL, 0, NULL);
-		free(f);
 		return 0;
 	}
 	memset(&rc, 0, sizeof(rc));
@@ -271,73 +285,191 @@ static int submit_one(const struct store_rcpt *r, void *arg)
 	rc.nattrs = i;
 	rc.attr_keys = keys;
 	rc.attr_values = vals;
-	f->subscriber = r->subscriber;
 	if (send_compose(run->comp, &rc, &m, &err) != SEND_OK) {
 		store_queue_result(run->st, run->c->id, r->subscriber, STORE_RCPT_FAILED,
 				   err ? err : "hato: the message could not be composed", NULL, 0,
 				   NULL);
 		free(err);
-		free(f);
 		return 0;
 	}
-	snprintf(f->message_id, sizeof(f->message_id), "%s", m.message_id);
-	memset(&tm, 0, sizeof(tm));
-	if (run->verp_domain != NULL) {
-		send_verp(run->verp_key, run->verp_domain, run->c->id, r->subscriber, verp,
-			  sizeof(verp));
-		tm.from = verp;
-	} else {
-		tm.from = send_composer_from_addr(run->comp);
-	}
-	tm.rcpt = r->email;
-	tm.data = m.data;
-	tm.len = m.len;
-	tm.arg = f;
-	tm.close_after = close_after;
-	if (transport_submit(run->t, &tm, &err) != SEND_OK) {
+	f = calloc(1, sizeof(*f));
+	if (f == NULL || (f->rcpt = strdup(r->email)) == NULL) {
+		/* Out of memory: this one and the rest go back to the queue. */
+		free(f);
+		free(m.data);
 		store_queue_result(run->st, run->c->id, r->subscriber, STORE_RCPT_QUEUED, NULL,
 				   NULL, 0, NULL);
-		logf_(run->o, "cannot submit: %s", err ? err : "transport error");
-		free(err);
-		free(f);
-	} else {
-		cc->submitted++;
-		run->claimed++;
+		return 1;
 	}
-	free(m.data);
+	f->subscriber = r->subscriber;
+	f->data = m.data;
+	f->len = m.len;
+	f->close_after = close_after;
+	snprintf(f->message_id, sizeof(f->message_id), "%s", m.message_id);
+	run->ready[run->nready++] = f;
 	return 0;
 }
 
-/* Claims and submits as many messages as the slots, pacing and warm-up allow. */
-static enum send_status feed(struct run *run, long *warm_left, bool *more)
+/* Hands the committed claims to the transport. */
+static void hand_over(struct run *run, int *submitted)
 {
-	struct claim_ctx cc = {run, time(NULL), 0};
-	const char *blocked[MAX_BLOCKED + 1];
-	size_t slots = transport_free_slots(run->t), nb;
-	double budget = pace_budget(&run->pace);
-	long want = (long)slots;
+	struct transport_message tm;
+	char verp[512], *err = NULL;
+	size_t i;
+
+	for (i = 0; i < run->nready; i++) {
+		struct inflight *f = run->ready[i];
+
+		memset(&tm, 0, sizeof(tm));
+		if (run->verp_domain != NULL) {
+			send_verp(run->verp_key, run->verp_domain, run->c->id, f->subscriber, verp,
+				  sizeof(verp));
+			tm.from = verp;
+		} else {
+			tm.from = send_composer_from_addr(run->comp);
+		}
+		tm.rcpt = f->rcpt;
+		tm.data = f->data;
+		tm.len = f->len;
+		tm.arg = f;
+		tm.close_after = f->close_after;
+		if (transport_submit(run->t, &tm, &err) != SEND_OK) {
+			store_queue_result(run->st, run->c->id, f->subscriber, STORE_RCPT_QUEUED,
+					   NULL, NULL, 0, NULL);
+			logf_(run->o, "cannot submit: %s", err ? err : "transport error");
+			free(err);
+			err = NULL;
+			inflight_free(f);
+			continue;
+		}
+		/* The transport keeps its own copy. */
+		free(f->data);
+		f->data = NULL;
+		free(f->rcpt);
+		f->rcpt = NULL;
+		(*submitted)++;
+		run->claimed++;
+	}
+	run->nready = 0;
+}
+
+/*
+ * One transaction records the outcomes that came in and claims as many
+ * recipients as the free slots, pacing and warm-up allow (want may be 0);
+ * once it is committed, their messages are handed over at once. So a
+ * recipient is in flight in the store before its message leaves, and the
+ * rows in flight never exceed the transport's slots: a crash leaves those,
+ * and only those, to become uncertain.
+ */
+static enum send_status cycle(struct run *run, long want, const char *const *blocked,
+			      int *submitted)
+{
+	struct claim_ctx cc = {run, time(NULL)};
+	enum store_status s;
 	char *err = NULL;
+	size_t i;
+
+	*submitted = 0;
+	if (run->npend == 0 && want <= 0)
+		return SEND_OK;
+	s = store_begin(run->st);
+	if (s == STORE_OK)
+		s = record(run, &err);
+	if (s == STORE_OK && want > 0)
+		s = store_queue_claim(run->st, run->c->id, cc.now, (int)want, blocked, compose_one,
+				      &cc, &err);
+	if (s == STORE_OK)
+		s = store_commit(run->st);
+	else
+		store_rollback(run->st);
+	for (i = 0; i < run->npend; i++)
+		inflight_free(run->pend[i]);
+	if (s != STORE_OK) {
+		/* Nothing was handed over; what was in flight stays so and becomes uncertain. */
+		logf_(run->o, "cannot record %zu outcomes and claim: %s", run->npend,
+		      err ? err : store_strstatus(s));
+		for (i = 0; i < run->nready; i++)
+			inflight_free(run->ready[i]);
+		run->npend = run->nready = 0;
+		if (run->fatal == SEND_OK) {
+			run->fatal = SEND_ESTORE;
+			run->fatal_err = err != NULL ? err : strdup("cannot record outcomes");
+			err = NULL;
+		}
+		free(err);
+		return SEND_ESTORE;
+	}
+	run->npend = 0;
+	hand_over(run, submitted);
+	free(err);
+	return SEND_OK;
+}
+
+/* How many recipients to claim now: the free slots, within the rate and the warm-up. */
+static long wanted(struct run *run, long warm_left)
+{
+	long want = (long)transport_free_slots(run->t);
+	double budget = pace_budget(&run->pace);
 
 	if (budget < want)
 		want = (long)budget;
-	if (*warm_left >= 0 && *warm_left < want)
-		want = *warm_left;
-	*more = true;
-	if (want <= 0)
-		return SEND_OK;
-	nb = pace_blocked(&run->pace, cc.now, blocked, MAX_BLOCKED);
+	if (warm_left >= 0 && warm_left < want)
+		want = warm_left;
+	return want;
+}
+
+/* Records what came in and claims and hands over what may go now. */
+static enum send_status feed(struct run *run, bool claim, long *warm_left, bool *more)
+{
+	const char *blocked[MAX_BLOCKED + 1];
+	long want = claim ? wanted(run, *warm_left) : 0;
+	size_t nb = 0;
+	int submitted = 0;
+	enum send_status s;
+
+	if (want > 0)
+		nb = pace_blocked(&run->pace, time(NULL), blocked, MAX_BLOCKED);
 	blocked[nb] = NULL;
-	if (store_queue_claim(run->st, run->c->id, cc.now, (int)want, nb ? blocked : NULL,
-			      submit_one, &cc, &err) != STORE_OK) {
-		enum send_status s = send_err(&run->fatal_err, SEND_ESTORE, "%s",
-					      err ? err : "claiming recipients failed");
-		free(err);
+	s = cycle(run, want, nb ? blocked : NULL, &submitted);
+	if (s != SEND_OK)
 		return s;
+	if (want > 0) {
+		if (*warm_left >= 0)
+			*warm_left -= submitted;
+		*more = submitted > 0;
 	}
-	if (*warm_left >= 0)
-		*warm_left -= cc.submitted;
-	*more = cc.submitted > 0;
 	return SEND_OK;
+}
+
+static long us_since(const struct timespec *t)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (long)(now.tv_sec - t->tv_sec) * 1000000L + (now.tv_nsec - t->tv_nsec) / 1000;
+}
+
+/*
+ * Is it time for a transaction? Each one costs the same few encrypted pages
+ * however many outcomes and claims it carries, so outcomes are gathered: a
+ * transaction runs when nothing is in flight any more, when half the slots
+ * are free and the oldest outcome has waited 2 ms (the other half keeps the
+ * connections busy meanwhile), or when it has waited 20 ms. On a fast relay
+ * every slot comes free within a millisecond; on a slow one the waits stay
+ * small beside a message's round trips.
+ */
+static bool time_to_cycle(struct run *run, bool claiming)
+{
+	long waited;
+
+	if (transport_in_flight(run->t) == 0)
+		return true;
+	if (run->npend == 0)
+		return false;
+	if (!claiming)
+		return true;
+	waited = us_since(&run->first_pend);
+	return waited >= 20000 || (transport_free_slots(run->t) >= run->batch && waited >= 2000);
 }
 
 /* Re-reads the campaign's state: an operator may have paused or cancelled it. */
@@ -378,7 +510,7 @@ static enum send_status run_campaign(struct run *run, bool *sent_any)
 	struct send_warmup w;
 	enum send_status s = SEND_OK;
 	long warm_left;
-	int64_t last_check = 0;
+	struct timespec last_check;
 	bool more = true, halted = false;
 	char *err = NULL;
 
@@ -397,10 +529,13 @@ static enum send_status run_campaign(struct run *run, bool *sent_any)
 		free(err);
 		return SEND_OK;
 	}
+	clock_gettime(CLOCK_MONOTONIC, &last_check);
 	while (s == SEND_OK && run->fatal == SEND_OK) {
 		bool stopping = *run->o->stop || run->trip || halted || warm_left == 0;
-		if (!stopping && more)
-			s = feed(run, &warm_left, &more);
+		bool claiming = !stopping && more;
+
+		if (time_to_cycle(run, claiming))
+			s = feed(run, claiming, &warm_left, &more);
 		if (s != SEND_OK)
 			break;
 		if (transport_in_flight(run->t) == 0 && (stopping || !more))
@@ -409,16 +544,20 @@ static enum send_status run_campaign(struct run *run, bool *sent_any)
 			*sent_any = true;
 		else
 			nap_ms(20); /* waiting for the rate's next token: don't spin */
-		s = transport_run(run->t, more && !stopping ? 50 : 500, &err);
-		record(run); /* before the next claim */
-		if (run->done - last_check >= 50) {
-			last_check = run->done;
+		s = transport_run(run->t, claiming ? 10 : 500, &err);
+		if (us_since(&last_check) >= 1000000) { /* an operator's pause, within a second */
+			clock_gettime(CLOCK_MONOTONIC, &last_check);
 			halted = !still_sending(run);
 		}
 	}
-	if (s == SEND_OK)
-		s = transport_drain(run->t, &err);
-	record(run);
+	/* Whatever is still in flight finishes, and every outcome is recorded. */
+	while (s == SEND_OK && run->fatal == SEND_OK && transport_in_flight(run->t) > 0) {
+		s = transport_run(run->t, 500, &err);
+		if (s == SEND_OK && run->npend > 0)
+			s = feed(run, false, &warm_left, &more);
+	}
+	if (run->fatal == SEND_OK && run->npend > 0)
+		feed(run, false, &warm_left, &more);
 	if (run->trip) {
 		store_campaign_set_state(run->st, run->c->id, STORE_CAMPAIGN_PAUSED, run->trip_why,
 					 NULL);
@@ -597,8 +736,10 @@ enum send_status send_worker_run(struct store *st, const struct send_worker_opts
 	if (s != SEND_OK)
 		goto done;
 	run.cappend = transport_free_slots(run.t);
+	run.batch = run.cappend / 2 > 0 ? run.cappend / 2 : 1;
 	run.pend = calloc(run.cappend, sizeof(*run.pend));
-	if (run.pend == NULL) {
+	run.ready = calloc(run.cappend, sizeof(*run.ready));
+	if (run.pend == NULL || run.ready == NULL) {
 		s = send_err(errstr, SEND_ENOMEM, "out of memory");
 		goto done;
 	}
@@ -633,6 +774,7 @@ done:
 	free(err);
 	free(run.fatal_err);
 	free(run.pend);
+	free(run.ready);
 	free(run.verp_domain);
 	sodium_memzero(run.verp_key, sizeof(run.verp_key));
 	transport_close(&run.t);

@@ -191,14 +191,6 @@ void store_close(struct store **stp)
 	if (stp == NULL || *stp == NULL)
 		return;
 	st = *stp;
-	if (st->db != NULL && getenv("HATO_DBSTAT") != NULL) {
-		int cur, hi, ops[] = {SQLITE_DBSTATUS_CACHE_HIT, SQLITE_DBSTATUS_CACHE_MISS,
-				      SQLITE_DBSTATUS_CACHE_WRITE, SQLITE_DBSTATUS_CACHE_USED};
-		for (int i = 0; i < 4; i++) {
-			sqlite3_db_status(st->db, ops[i], &cur, &hi, 0);
-			fprintf(stderr, "dbstat %d: %d\n", ops[i], cur);
-		}
-	}
 	store_queue_stmts_free(st);
 	if (st->db != NULL)
 		sqlite3_close(st->db);

@@ -11,7 +11,7 @@ static const struct {
 	const char *name, *what;
 } perms[STORE_PERM_COUNT] = {
 	[STORE_PERM_USERS] = {"users", "add, disable and unlock users; change their roles"},
-	[STORE_PERM_ROLES] = {"roles", "create custom roles"},
+	[STORE_PERM_ROLES] = {"roles", "create, edit and remove custom roles"},
 	[STORE_PERM_SETTINGS] = {"settings", "read and change settings"},
 	[STORE_PERM_KEYS] = {"keys", "rotate the data key; manage DKIM keys"},
 	[STORE_PERM_AUDIT] = {"audit", "read and verify the audit trail"},
@@ -184,19 +184,12 @@ enum store_status store_role_list(struct store *st, store_role_cb cb, void *arg,
 	return s;
 }
 
-enum store_status store_role_add(struct store *st, const char *name, const char *const *names,
-				 size_t nperms, char **errstr)
+/* Checks permission names; STORE_EINVAL names the first unknown one. */
+static enum store_status perms_check(const char *const *names, size_t nperms, char **errstr)
 {
-	enum store_status s;
 	enum store_perm p;
-	sqlite3_stmt *q = NULL;
 	size_t i;
 
-	s = store_require(st, STORE_PERM_ROLES, "role.add", errstr);
-	if (s == STORE_OK)
-		s = store_name_check("role", name, errstr);
-	if (s != STORE_OK)
-		return s;
 	if (nperms == 0)
 		return store_fail(errstr, STORE_EUSAGE, "a role needs at least one permission");
 	for (i = 0; i < nperms; i++)
@@ -204,6 +197,43 @@ enum store_status store_role_add(struct store *st, const char *name, const char 
 			return store_fail(errstr, STORE_EINVAL,
 					  "unknown permission \"%s\"; see: hato role list --perms",
 					  names[i]);
+	return STORE_OK;
+}
+
+/* Inserts the role's permissions (duplicates ignored). Inside a transaction. */
+static enum store_status perms_insert(struct store *st, const char *name, const char *const *names,
+				      size_t nperms, char **errstr)
+{
+	enum store_status s = STORE_OK;
+	sqlite3_stmt *q = NULL;
+	size_t i;
+
+	for (i = 0; s == STORE_OK && i < nperms; i++) {
+		s = store_prepare(st, "INSERT OR IGNORE INTO role_perms VALUES (?, ?)", &q, errstr);
+		if (s != STORE_OK)
+			break;
+		sqlite3_bind_text(q, 1, name, -1, SQLITE_STATIC);
+		sqlite3_bind_text(q, 2, names[i], -1, SQLITE_STATIC);
+		if (sqlite3_step(q) != SQLITE_DONE)
+			s = store_sqlfail(st, errstr, "writing a role's permissions");
+		sqlite3_finalize(q);
+	}
+	return s;
+}
+
+enum store_status store_role_add(struct store *st, const char *name, const char *const *names,
+				 size_t nperms, char **errstr)
+{
+	enum store_status s;
+	sqlite3_stmt *q = NULL;
+
+	s = store_require(st, STORE_PERM_ROLES, "role.add", errstr);
+	if (s == STORE_OK)
+		s = store_name_check("role", name, errstr);
+	if (s == STORE_OK)
+		s = perms_check(names, nperms, errstr);
+	if (s != STORE_OK)
+		return s;
 	s = store_begin(st);
 	if (s != STORE_OK)
 		return store_sqlfail(st, errstr, "adding a role");
@@ -214,18 +244,139 @@ enum store_status store_role_add(struct store *st, const char *name, const char 
 			s = store_fail(errstr, STORE_EEXIST, "the role %s exists already", name);
 		sqlite3_finalize(q);
 	}
-	for (i = 0; s == STORE_OK && i < nperms; i++) {
-		s = store_prepare(st, "INSERT OR IGNORE INTO role_perms VALUES (?, ?)", &q, errstr);
-		if (s != STORE_OK)
-			break;
-		sqlite3_bind_text(q, 1, name, -1, SQLITE_STATIC);
-		sqlite3_bind_text(q, 2, names[i], -1, SQLITE_STATIC);
-		if (sqlite3_step(q) != SQLITE_DONE)
-			s = store_sqlfail(st, errstr, "adding a role");
-		sqlite3_finalize(q);
-	}
+	if (s == STORE_OK)
+		s = perms_insert(st, name, names, nperms, errstr);
 	if (s == STORE_OK)
 		s = store_audit(st, "role.add", name, "ok", NULL);
+	if (s == STORE_OK)
+		return store_commit(st);
+	store_rollback(st);
+	return s;
+}
+
+/* Succeeds for a custom role; a built-in one cannot be `verb` ("edited"). */
+static enum store_status custom_role(struct store *st, const char *name, const char *verb,
+				     char **errstr)
+{
+	enum store_status s;
+	sqlite3_stmt *q = NULL;
+	int rc;
+
+	s = store_prepare(st, "SELECT builtin FROM roles WHERE name = ?", &q, errstr);
+	if (s != STORE_OK)
+		return s;
+	sqlite3_bind_text(q, 1, name, -1, SQLITE_STATIC);
+	rc = sqlite3_step(q);
+	if (rc == SQLITE_DONE)
+		s = store_fail(errstr, STORE_ENOTFOUND, "no role %s; see: hato role list", name);
+	else if (rc != SQLITE_ROW)
+		s = store_sqlfail(st, errstr, "reading roles");
+	else if (sqlite3_column_int(q, 0) != 0)
+		s = store_fail(errstr, STORE_EINVAL, "the role %s is built in and cannot be %s%s",
+			       name, verb,
+			       strcmp(verb, "edited") == 0
+				   ? "; add a custom role instead (hato role add NAME PERM...)"
+				   : "");
+	sqlite3_finalize(q);
+	return s;
+}
+
+/* Runs one statement binding the role's name to its only parameter. */
+static enum store_status exec_role(struct store *st, const char *sql, const char *name,
+				   char **errstr)
+{
+	enum store_status s;
+	sqlite3_stmt *q = NULL;
+
+	s = store_prepare(st, sql, &q, errstr);
+	if (s != STORE_OK)
+		return s;
+	sqlite3_bind_text(q, 1, name, -1, SQLITE_STATIC);
+	if (sqlite3_step(q) != SQLITE_DONE)
+		s = store_sqlfail(st, errstr, "changing a role");
+	sqlite3_finalize(q);
+	return s;
+}
+
+enum store_status store_role_set_perms(struct store *st, const char *name, const char *const *names,
+				       size_t nperms, char **errstr)
+{
+	enum store_status s;
+	enum store_perm p;
+	uint64_t bits = 0;
+	char details[512];
+	size_t i, len = 0;
+
+	s = store_require(st, STORE_PERM_ROLES, "role.edit", errstr);
+	if (s == STORE_OK)
+		s = store_name_check("role", name, errstr);
+	if (s == STORE_OK)
+		s = perms_check(names, nperms, errstr);
+	if (s != STORE_OK)
+		return s;
+	/* The audit record lists the new permissions in their usual order. */
+	for (i = 0; i < nperms; i++)
+		if (store_perm_lookup(names[i], &p) == STORE_OK)
+			bits |= 1ULL << p;
+	details[0] = '\0';
+	for (i = 0; i < STORE_PERM_COUNT && len < sizeof(details); i++)
+		if ((bits >> i) & 1)
+			len += (size_t)snprintf(details + len, sizeof(details) - len, "%s%s",
+						len ? " " : "", perms[i].name);
+	s = store_begin(st);
+	if (s != STORE_OK)
+		return store_sqlfail(st, errstr, "editing a role");
+	s = custom_role(st, name, "edited", errstr);
+	if (s == STORE_OK)
+		s = exec_role(st, "DELETE FROM role_perms WHERE role = ?", name, errstr);
+	if (s == STORE_OK)
+		s = perms_insert(st, name, names, nperms, errstr);
+	if (s == STORE_OK)
+		s = store_audit(st, "role.edit", name, "ok", details);
+	if (s == STORE_OK)
+		return store_commit(st);
+	store_rollback(st);
+	return s;
+}
+
+enum store_status store_role_rm(struct store *st, const char *name, char **errstr)
+{
+	enum store_status s;
+	sqlite3_stmt *q = NULL;
+	int64_t users = 0;
+
+	s = store_require(st, STORE_PERM_ROLES, "role.rm", errstr);
+	if (s == STORE_OK)
+		s = store_name_check("role", name, errstr);
+	if (s != STORE_OK)
+		return s;
+	s = store_begin(st);
+	if (s != STORE_OK)
+		return store_sqlfail(st, errstr, "removing a role");
+	s = custom_role(st, name, "removed", errstr);
+	if (s == STORE_OK)
+		s = store_prepare(st, "SELECT count(*) FROM users WHERE role = ?", &q, errstr);
+	if (s == STORE_OK) {
+		sqlite3_bind_text(q, 1, name, -1, SQLITE_STATIC);
+		if (sqlite3_step(q) == SQLITE_ROW)
+			users = sqlite3_column_int64(q, 0);
+		else
+			s = store_sqlfail(st, errstr, "reading users");
+		sqlite3_finalize(q);
+	}
+	/* Disabled users count too: their rows still name the role. */
+	if (s == STORE_OK && users > 0)
+		s = store_fail(errstr, STORE_EINVAL,
+			       "the role %s is held by %lld user%s; give %s another role first "
+			       "(hato user role NAME ROLE)",
+			       name, (long long)users, users == 1 ? "" : "s",
+			       users == 1 ? "that user" : "them");
+	if (s == STORE_OK)
+		s = exec_role(st, "DELETE FROM role_perms WHERE role = ?", name, errstr);
+	if (s == STORE_OK)
+		s = exec_role(st, "DELETE FROM roles WHERE name = ?", name, errstr);
+	if (s == STORE_OK)
+		s = store_audit(st, "role.rm", name, "ok", NULL);
 	if (s == STORE_OK)
 		return store_commit(st);
 	store_rollback(st);

@@ -59,11 +59,11 @@ static enum store_status query_int(struct store *st, const char *sql, int64_t *o
  * kept statement is reset, with its bindings cleared, after each use.
  */
 enum qstmt {
-	Q_PICK,   /* the claim's pick, without excluded domains */
+	Q_PICK,	  /* the claim's pick, without excluded domains */
 	Q_CHECK,  /* still_wanted's person */
-	Q_SUPP,   /* still_wanted's address hash */
-	Q_MARK,   /* the claim's update */
-	Q_HAND,   /* hand_out's row */
+	Q_SUPP,	  /* still_wanted's address hash */
+	Q_MARK,	  /* the claim's update */
+	Q_HAND,	  /* hand_out's row */
 	Q_RESULT, /* an outcome */
 	Q_EVENT,  /* the outcome in the person's history */
 	Q_COUNT
@@ -82,8 +82,8 @@ void store_queue_stmts_free(struct store *st)
 }
 
 /* The kept statement `which`, prepared from sql on first use. */
-static enum store_status kept(struct store *st, enum qstmt which, const char *sql,
-			      sqlite3_stmt **q, char **errstr)
+static enum store_status kept(struct store *st, enum qstmt which, const char *sql, sqlite3_stmt **q,
+			      char **errstr)
 {
 	enum store_status s;
 
@@ -300,28 +300,26 @@ static enum store_status claim_rows(struct store *st, int64_t campaign, time_t n
 	*n = 0;
 	s = prepare_pick(st, exclude, &pick, errstr);
 	if (s == STORE_OK)
-		s = kept(
-		    st, Q_CHECK,
-		    "SELECT s.status = 'active' AND s.suppressed = 0"
-		    " AND EXISTS (SELECT 1 FROM memberships m WHERE m.subscriber = s.id"
-		    "  AND m.list = c.list AND m.status = 'active')"
-		    " AND s.domain NOT IN (SELECT value FROM suppressions"
-		    "  WHERE kind = 'domain'), q.email"
-		    " FROM queue q JOIN campaigns c ON c.id = q.campaign"
-		    " JOIN subscribers s ON s.id = q.subscriber"
-		    " WHERE q.campaign = ?1 AND q.subscriber = ?2",
-		    &chk, errstr);
+		s = kept(st, Q_CHECK,
+			 "SELECT s.status = 'active' AND s.suppressed = 0"
+			 " AND EXISTS (SELECT 1 FROM memberships m WHERE m.subscriber = s.id"
+			 "  AND m.list = c.list AND m.status = 'active')"
+			 " AND s.domain NOT IN (SELECT value FROM suppressions"
+			 "  WHERE kind = 'domain'), q.email"
+			 " FROM queue q JOIN campaigns c ON c.id = q.campaign"
+			 " JOIN subscribers s ON s.id = q.subscriber"
+			 " WHERE q.campaign = ?1 AND q.subscriber = ?2",
+			 &chk, errstr);
 	if (s == STORE_OK)
 		s = kept(st, Q_SUPP, "SELECT 1 FROM suppressions WHERE value = ?", &supp, errstr);
 	if (s == STORE_OK)
-		s = kept(
-		    st, Q_MARK,
-		    "UPDATE queue SET state = ?3, updated = ?4,"
-		    " attempts = attempts + (?3 = 1),"
-		    " reply = CASE ?3 WHEN 1 THEN reply ELSE"
-		    " 'not sent: unsubscribed or suppressed after the queue was fixed' END"
-		    " WHERE campaign = ?1 AND subscriber = ?2",
-		    &mark, errstr);
+		s = kept(st, Q_MARK,
+			 "UPDATE OR FAIL queue SET state = ?3, updated = ?4,"
+			 " attempts = attempts + (?3 = 1),"
+			 " reply = CASE ?3 WHEN 1 THEN reply ELSE"
+			 " 'not sent: unsubscribed or suppressed after the queue was fixed' END"
+			 " WHERE campaign = ?1 AND subscriber = ?2",
+			 &mark, errstr);
 	if (s != STORE_OK)
 		goto done;
 	sqlite3_bind_int64(pick, 1, campaign);
@@ -523,7 +521,7 @@ enum store_status store_queue_result(struct store *st, int64_t campaign, int64_t
 	if (s != STORE_OK)
 		return store_sqlfail(st, errstr, "recording an outcome");
 	s = kept(st, Q_RESULT,
-		 "UPDATE queue SET state = ?3, reply = ?4,"
+		 "UPDATE OR FAIL queue SET state = ?3, reply = ?4,"
 		 " message_id = coalesce(?5, message_id), next_try = ?6, updated = ?7"
 		 " WHERE campaign = ?1 AND subscriber = ?2",
 		 &q, errstr);
@@ -549,9 +547,10 @@ enum store_status store_queue_result(struct store *st, int64_t campaign, int64_t
 	/* The person's history: what store_subscriber_event writes, naming the campaign. */
 	store_utc_now(now);
 	s = kept(st, Q_EVENT,
-		 "INSERT INTO subscriber_events (subscriber, time, event, list, details)"
-		 " SELECT ?2, ?3, ?4, list, CASE WHEN ?5 IS NULL THEN name"
-		 " ELSE name || ': ' || ?5 END FROM campaigns WHERE id = ?1",
+		 "INSERT OR FAIL INTO subscriber_events (subscriber, time, event, list, details)"
+		 " VALUES (?2, ?3, ?4, coalesce((SELECT list FROM campaigns WHERE id = ?1), ''),"
+		 " coalesce((SELECT CASE WHEN ?5 IS NULL THEN name ELSE name || ': ' || ?5 END"
+		 "  FROM campaigns WHERE id = ?1), ''))",
 		 &q, errstr);
 	if (s != STORE_OK)
 		goto done;

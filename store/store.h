@@ -212,6 +212,20 @@ enum store_status store_role_list(struct store *st, store_role_cb cb, void *arg,
 /* Creates a custom role from permission names. */
 enum store_status store_role_add(struct store *st, const char *name, const char *const *perms,
 				 size_t nperms, char **errstr);
+/*
+ * Replaces a custom role's permissions with `perms` (names, as for
+ * store_role_add) in one transaction. Built-in roles are refused
+ * (STORE_EINVAL). Needs STORE_PERM_ROLES; audited "role.edit" with the new
+ * list. Users holding the role get the new permissions at their next login.
+ */
+enum store_status store_role_set_perms(struct store *st, const char *name,
+				       const char *const *perms, size_t nperms, char **errstr);
+/*
+ * Removes a custom role. Refuses built-in roles and roles any user (disabled
+ * ones included) still holds, saying how many (STORE_EINVAL). Needs
+ * STORE_PERM_ROLES; audited "role.rm".
+ */
+enum store_status store_role_rm(struct store *st, const char *name, char **errstr);
 
 /* Does the named active user's role hold the permission? */
 enum store_status store_user_can(struct store *st, const char *name, enum store_perm p,
@@ -796,7 +810,10 @@ typedef int (*store_rcpt_cb)(const struct store_rcpt *r, void *arg);
 /*
  * Claims up to max recipients that are queued, or deferred with their retry
  * time passed, marking them in flight in one committed transaction before
- * calling cb for each (so a crash leaves them in flight, never lost).
+ * calling cb for each (so a crash leaves them in flight, never lost). Inside
+ * a caller's transaction nothing is committed before cb runs: the caller
+ * must commit before any message leaves (the worker does, and records the
+ * outcomes that came in within the same transaction).
  * `exclude`, when not NULL, is a NULL-terminated list of recipient domains to
  * leave for later (those over their pacing budget).
  */

@@ -215,6 +215,36 @@ static int role_add(struct cli *c, int argc, char **argv)
 	return EX_OK;
 }
 
+static int role_edit(struct cli *c, int argc, char **argv)
+{
+	enum store_status s;
+	char *err = NULL;
+
+	if (argc < 3)
+		return cli_usage(c);
+	s = store_role_set_perms(c->st, argv[1], (const char *const *)argv + 2, (size_t)argc - 2,
+				 &err);
+	if (s != STORE_OK)
+		return cli_fail_store(s, err);
+	printf("changed the permissions of role %s; its users get them at their next login\n",
+	       argv[1]);
+	return EX_OK;
+}
+
+static int role_rm(struct cli *c, int argc, char **argv)
+{
+	enum store_status s;
+	char *err = NULL;
+
+	if (argc != 2)
+		return cli_usage(c);
+	s = store_role_rm(c->st, argv[1], &err);
+	if (s != STORE_OK)
+		return cli_fail_store(s, err);
+	printf("removed role %s\n", argv[1]);
+	return EX_OK;
+}
+
 const struct cli_command cli_cmds_user[] = {
 	{"user", "add", STORE_PERM_USERS, 0, user_add,
 	 "user add NAME --role ROLE [--kdf K] [--new-password-file FILE]", "add a user"},
@@ -232,5 +262,9 @@ const struct cli_command cli_cmds_user[] = {
 	 "list roles and their permissions, or every permission"},
 	{"role", "add", STORE_PERM_ROLES, 0, role_add, "role add NAME PERM...",
 	 "create a custom role"},
+	{"role", "edit", STORE_PERM_ROLES, 0, role_edit, "role edit NAME PERM...",
+	 "replace a custom role's permissions"},
+	{"role", "rm", STORE_PERM_ROLES, 0, role_rm, "role rm NAME",
+	 "remove a custom role that no user holds"},
 	{NULL, NULL, 0, 0, NULL, NULL, NULL},
 };

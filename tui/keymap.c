@@ -57,6 +57,7 @@ const struct ui_binding ui_keymap[] = {
     /* marketer */
     {'i', UI_IMPORT, "i", "import a CSV file"},
     {'b', UI_SUPPRESS, "b", "block: put on the suppression list"},
+    {'x', UI_EXPORT, "x", "export to a CSV file"},
     /* end of marketer */
     {0, UI_NONE, NULL, NULL},
 };

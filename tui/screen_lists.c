@@ -3,7 +3,9 @@
  *
  *   Lists         each list with its active and total members; n adds one,
  *                 d removes one (y/n), Enter shows its segments, Tab browses
- *                 its members, i imports a CSV file into it.
+ *                 its members, i imports a CSV file into it, x exports it
+ *                 (store_list_export) to a new file of mode 0600, asking
+ *                 before it replaces one.
  *   Segments      the saved segments of one list; n writes a new one, Enter
  *                 or e edits one, d removes one (y/n).
  *   Segment editor  the expression is checked as it is typed
@@ -15,10 +17,14 @@
  *                 so typing never stalls on a large list. Enter saves
  *                 (store_segment_add, or replaces the segment being edited).
  */
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "tui/ui.h"
 
@@ -27,12 +33,13 @@
 
 /* ==== Lists ============================================================= */
 
-enum { ASK_LIST_ID = 1, ASK_LIST_NAME, ASK_LIST_RM };
+enum { ASK_LIST_ID = 1, ASK_LIST_NAME, ASK_LIST_RM, ASK_EXPORT_PATH, ASK_EXPORT_REPLACE };
 enum { L_ID, L_ACTIVE, L_MEMBERS, L_NAME, L_NCOLS };
 
 struct lists {
 	struct ui_table t;
 	char id[65];
+	char path[1025]; /* the export's file */
 };
 
 static const char *const list_heads[L_NCOLS] = {"List", "Active", "Members", "Name"};
@@ -89,6 +96,80 @@ static int lists_load(struct screen *s)
 	return 0;
 }
 
+/* Asks where to export the list l->id: ./LIST-YYYYMMDD.csv unless changed. */
+static int ask_export(struct screen *s)
+{
+	struct lists *l = s->priv;
+	char def[128], day[16];
+	time_t now = time(NULL);
+	struct tm tm;
+
+	localtime_r(&now, &tm);
+	strftime(day, sizeof(day), "%Y%m%d", &tm);
+	snprintf(def, sizeof(def), "./%s-%s.csv", l->id, day);
+	ui_input(s->ui, ASK_EXPORT_PATH, 0, def, "Export the list %s to: ", l->id);
+	return UI_REDRAW_ALL;
+}
+
+/*
+ * Writes the list to l->path, which must not exist unless `replace`. The
+ * file holds people's data: it is created 0600 (and made 0600 when
+ * replaced), never through a symbolic link, and removed if the export fails.
+ */
+static int export_list(struct screen *s, bool replace)
+{
+	struct lists *l = s->priv;
+	int flags = O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW | (replace ? O_TRUNC : O_EXCL);
+	enum store_status rc;
+	int64_t rows = 0;
+	char *err = NULL;
+	FILE *out = NULL;
+	int fd, closed, saved;
+
+	fd = open(l->path, flags, 0600);
+	if (fd >= 0 && replace && fchmod(fd, 0600) != 0) {
+		saved = errno;
+		close(fd);
+		fd = -1;
+		errno = saved;
+	}
+	if (fd < 0 && errno == EEXIST) {
+		ui_input(s->ui, ASK_EXPORT_REPLACE, UI_INPUT_YESNO, NULL,
+			 "%s exists. Replace it? (y/n) ", l->path);
+		return UI_REDRAW_ALL;
+	}
+	if (fd >= 0)
+		out = fdopen(fd, "w");
+	if (out == NULL) {
+		saved = errno;
+		if (fd >= 0)
+			close(fd);
+		if (saved == ELOOP)
+			ui_error(s->ui, "%s is a symbolic link; give the file's own path", l->path);
+		else
+			ui_error(s->ui, "cannot create %s: %s", l->path, strerror(saved));
+		return UI_REDRAW_ALL;
+	}
+	ui_busy(s->ui, "exporting the list %s...", l->id);
+	rc = store_list_export(ui_store(s->ui), l->id, out, &rows, &err);
+	closed = fclose(out);
+	saved = errno;
+	if (rc != STORE_OK || closed != 0)
+		unlink(l->path);
+	if (rc != STORE_OK) {
+		ui_error_store(s->ui, rc, err);
+		return UI_REDRAW_ALL;
+	}
+	free(err);
+	if (closed != 0) {
+		ui_error(s->ui, "cannot write %s: %s; nothing exported", l->path, strerror(saved));
+		return UI_REDRAW_ALL;
+	}
+	ui_info(s->ui, "exported %lld subscribers of %s to %s (mode 0600)", (long long)rows, l->id,
+		l->path);
+	return UI_REDRAW_ALL;
+}
+
 static int lists_answer(struct screen *s)
 {
 	struct lists *l = s->priv;
@@ -112,6 +193,15 @@ static int lists_answer(struct screen *s)
 	case ASK_LIST_RM:
 		rc = store_list_rm(ui_store(s->ui), l->id, &err);
 		break;
+	case ASK_EXPORT_PATH:
+		if (text[0] == '\0') {
+			ui_error(s->ui, "no file given; nothing exported");
+			return UI_REDRAW_ALL;
+		}
+		snprintf(l->path, sizeof(l->path), "%s", text);
+		return export_list(s, false);
+	case ASK_EXPORT_REPLACE:
+		return export_list(s, true);
 	default:
 		return UI_REDRAW_NONE;
 	}
@@ -138,10 +228,18 @@ static int lists_handle(struct screen *s, enum ui_action a)
 	case UI_NEW:
 		ui_input(s->ui, ASK_LIST_ID, 0, NULL, "Id of the new list: ");
 		return UI_REDRAW_ALL;
+	case UI_EXPORT:
+		if (sel == NULL)
+			return UI_REDRAW_NONE;
+		snprintf(l->id, sizeof(l->id), "%s", sel);
+		return ask_export(s);
 	case UI_INPUT_DONE:
 		return lists_answer(s);
 	case UI_INPUT_CANCEL:
-		ui_info(s->ui, "cancelled");
+		if (ui_input_tag(s->ui) == ASK_EXPORT_REPLACE)
+			ui_info(s->ui, "not exported; %s is unchanged", l->path);
+		else
+			ui_info(s->ui, "cancelled");
 		return UI_REDRAW_ALL;
 	default:
 		break;
@@ -193,6 +291,7 @@ static const struct screen_verb lists_verbs[] = {
     {UI_DELETE, "remove", STORE_PERM_LISTS},
     {UI_TAB, "members", STORE_PERM_NONE},
     {UI_IMPORT, "import CSV", STORE_PERM_SUBSCRIBERS_WRITE},
+    {UI_EXPORT, "export CSV", STORE_PERM_SUBSCRIBERS_EXPORT},
     {UI_INPUT_DONE, NULL, STORE_PERM_NONE},
     {UI_INPUT_CANCEL, NULL, STORE_PERM_NONE},
     {UI_NONE, NULL, STORE_PERM_NONE},

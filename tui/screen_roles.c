@@ -1,7 +1,9 @@
 /*
  * tui/screen_roles.c: the roles and their permissions. Anyone may read them;
- * adding a custom role (a name, then permissions picked from the list)
- * needs the permission "roles".
+ * changing them needs the permission "roles": n adds a custom role (a name,
+ * then permissions picked from the list), e edits the selected custom role
+ * in the same picker, its permissions marked (store_role_set_perms), and d
+ * removes it after a y/n (store_role_rm). Built-in roles stay as they are.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,13 +11,13 @@
 
 #include "tui/ui.h"
 
-enum { ASK_NAME = 1 };
+enum { ASK_NAME = 1, ASK_RM };
 enum { COL_NAME, COL_KIND, COL_PERMS, NCOLS };
 
 struct roles {
 	struct ui_table t;
-	/* The permission picker, while adding a role. */
-	bool picking;
+	/* The permission picker, while adding or editing (`editing`) a role. */
+	bool picking, editing;
 	char name[65];
 	struct ui_table perms;
 	bool marked[STORE_PERM_COUNT];
@@ -111,14 +113,24 @@ static int save(struct screen *s)
 		ui_error(s->ui, "mark at least one permission with Space");
 		return UI_REDRAW_STATUS;
 	}
-	rc = store_role_add(ui_store(s->ui), r->name, names, n, &err);
+	if (r->editing)
+		rc = store_role_set_perms(ui_store(s->ui), r->name, names, n, &err);
+	else
+		rc = store_role_add(ui_store(s->ui), r->name, names, n, &err);
 	if (rc != STORE_OK) {
 		ui_error_store(s->ui, rc, err);
 		return UI_REDRAW_STATUS;
 	}
 	r->picking = false;
 	roles_load(s);
-	ui_info(s->ui, "added the role %s with %zu permissions", r->name, n);
+	if (r->editing)
+		ui_info(s->ui,
+			"the role %s now has %zu permission%s; its users get them at their "
+			"next login",
+			r->name, n, n == 1 ? "" : "s");
+	else
+		ui_info(s->ui, "added the role %s with %zu permission%s", r->name, n,
+			n == 1 ? "" : "s");
 	return UI_REDRAW_ALL;
 }
 
@@ -136,17 +148,87 @@ static int pick(struct screen *s, enum ui_action a)
 		return save(s);
 	case UI_BACK:
 		r->picking = false;
-		ui_info(s->ui, "the role %s was not added", r->name);
+		ui_info(s->ui,
+			r->editing ? "the role %s was not changed" : "the role %s was not added",
+			r->name);
 		return UI_REDRAW_ALL;
 	default:
 		return ui_table_move(&r->perms, a);
 	}
 }
 
+/* Opens the picker for r->name with `perms` ("a b c", may be NULL) marked. */
+static int start_picker(struct screen *s, bool editing, const char *perms)
+{
+	struct roles *r = s->priv;
+	enum store_perm p;
+	char word[64];
+	size_t n;
+
+	memset(r->marked, 0, sizeof(r->marked));
+	while (perms != NULL && *perms != '\0') {
+		n = strcspn(perms, " ");
+		snprintf(word, sizeof(word), "%.*s", (int)n, perms);
+		if (store_perm_lookup(word, &p) == STORE_OK)
+			r->marked[p] = true;
+		perms += n + (perms[n] == ' ');
+	}
+	r->perms.sel = r->perms.top = 0;
+	if (fill_picker(r) != 0) {
+		ui_error(s->ui, "out of memory");
+		return UI_REDRAW_ALL;
+	}
+	r->picking = true;
+	r->editing = editing;
+	ui_info(s->ui, "Space marks a permission, Enter %s the role, q cancels",
+		editing ? "saves" : "adds");
+	return UI_REDRAW_ALL;
+}
+
+/* The selected role, copied to r->name, when it is a custom one; else NULL. */
+static const char *selected_custom(struct screen *s, const char *verb)
+{
+	struct roles *r = s->priv;
+	const char *name = ui_table_selected(&r->t, COL_NAME);
+
+	if (name == NULL)
+		return NULL;
+	if (strcmp(ui_table_selected(&r->t, COL_KIND), "custom") != 0) {
+		ui_error(s->ui, "the role %s is built in and cannot be %s; n adds a custom role",
+			 name, verb);
+		return NULL;
+	}
+	snprintf(r->name, sizeof(r->name), "%s", name);
+	return r->name;
+}
+
+static int answer(struct screen *s)
+{
+	struct roles *r = s->priv;
+	enum store_status rc;
+	char *err = NULL;
+
+	if (ui_input_tag(s->ui) == ASK_RM) {
+		rc = store_role_rm(ui_store(s->ui), r->name, &err);
+		if (rc != STORE_OK) {
+			ui_error_store(s->ui, rc, err);
+			return UI_REDRAW_ALL;
+		}
+		roles_load(s);
+		ui_info(s->ui, "removed the role %s", r->name);
+		return UI_REDRAW_ALL;
+	}
+	if (store_name_check("role", ui_input_text(s->ui), &err) != STORE_OK) {
+		ui_error_store(s->ui, STORE_EINVAL, err);
+		return UI_REDRAW_ALL;
+	}
+	snprintf(r->name, sizeof(r->name), "%s", ui_input_text(s->ui));
+	return start_picker(s, false, NULL);
+}
+
 static int roles_handle(struct screen *s, enum ui_action a)
 {
 	struct roles *r = s->priv;
-	char *err = NULL;
 
 	if (r->picking)
 		return pick(s, a);
@@ -154,21 +236,18 @@ static int roles_handle(struct screen *s, enum ui_action a)
 	case UI_NEW:
 		ui_input(s->ui, ASK_NAME, 0, NULL, "Name of the new role: ");
 		return UI_REDRAW_ALL;
-	case UI_INPUT_DONE:
-		if (store_name_check("role", ui_input_text(s->ui), &err) != STORE_OK) {
-			ui_error_store(s->ui, STORE_EINVAL, err);
-			return UI_REDRAW_ALL;
-		}
-		snprintf(r->name, sizeof(r->name), "%s", ui_input_text(s->ui));
-		memset(r->marked, 0, sizeof(r->marked));
-		r->perms.sel = r->perms.top = 0;
-		if (fill_picker(r) != 0) {
-			ui_error(s->ui, "out of memory");
-			return UI_REDRAW_ALL;
-		}
-		r->picking = true;
-		ui_info(s->ui, "Space marks a permission, Enter adds the role, q cancels");
+	case UI_EDIT:
+		if (selected_custom(s, "edited") == NULL)
+			return UI_REDRAW_STATUS;
+		return start_picker(s, true, ui_table_selected(&r->t, COL_PERMS));
+	case UI_DELETE:
+		if (selected_custom(s, "removed") == NULL)
+			return UI_REDRAW_STATUS;
+		ui_input(s->ui, ASK_RM, UI_INPUT_YESNO, NULL, "Remove the role %s? (y/n) ",
+			 r->name);
 		return UI_REDRAW_ALL;
+	case UI_INPUT_DONE:
+		return answer(s);
 	case UI_INPUT_CANCEL:
 		return UI_REDRAW_ALL;
 	case UI_BACK:
@@ -186,10 +265,14 @@ static void roles_render(struct screen *s, struct grid *g)
 {
 	struct roles *r = s->priv;
 	const char *perms;
-	int h = g->h - 3 - 4;
+	int h = g->h - 3 - 4, w;
 
 	if (r->picking) {
-		grid_printf(g, 1, 2, UI_A_BOLD, "New role %s: mark its permissions", r->name);
+		/* The hint line names the list's keys; the picker's are told here. */
+		w = grid_printf(g, 1, 2, UI_A_BOLD, "%s %s: mark its permissions",
+				r->editing ? "Editing" : "New role", r->name);
+		grid_printf(g, 1, 4 + w, UI_A_DIM, "Space marks, Enter %s, q cancels",
+			    r->editing ? "saves" : "adds");
 		ui_table_render(&r->perms, g, 3, g->h - 3, NULL);
 		return;
 	}
@@ -213,9 +296,11 @@ static const struct screen_verb roles_verbs[] = {
     {UI_HOME, NULL, STORE_PERM_NONE},
     {UI_END, NULL, STORE_PERM_NONE},
     {UI_NEW, "add a custom role", STORE_PERM_ROLES},
-    {UI_TOGGLE, "mark a permission of the new role", STORE_PERM_ROLES},
-    {UI_ENTER, "add the new role with the marked permissions", STORE_PERM_ROLES},
-    {UI_BACK, "go back (or cancel the new role)", STORE_PERM_NONE},
+    {UI_EDIT, "edit a custom role", STORE_PERM_ROLES},
+    {UI_DELETE, "remove a role", STORE_PERM_ROLES},
+    {UI_TOGGLE, "mark a permission (adding or editing)", STORE_PERM_ROLES},
+    {UI_ENTER, "save the role with the marked permissions", STORE_PERM_ROLES},
+    {UI_BACK, "go back (or leave the role unchanged)", STORE_PERM_NONE},
     {UI_INPUT_DONE, NULL, STORE_PERM_NONE},
     {UI_INPUT_CANCEL, NULL, STORE_PERM_NONE},
     {UI_NONE, NULL, STORE_PERM_NONE},

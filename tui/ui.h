@@ -157,6 +157,7 @@ enum ui_action {
 	/* marketer: the marketer screens' verbs (keymap.c lists their keys) */
 	UI_IMPORT,   /* import a CSV file */
 	UI_SUPPRESS, /* put the address on the suppression list */
+	UI_EXPORT,   /* export to a CSV file */
 	/* end of marketer */
 	/* Not bound to keys: sent by the framework. */
 	UI_INPUT_DONE,	 /* the screen's prompt was answered; see ui_input() */

@@ -2,10 +2,11 @@
  * Unit tests of the marketer screens without a terminal: the subscriber
  * browser (keyset pages, search as you type, Japanese names lined up, masked
  * addresses for a viewer), the member record and its actions, the CSV
- * import, lists and the segment editor, and templates ($EDITOR, preview,
- * checks). Each test makes a real store; the grids are compared with golden
- * files in tests/tui/golden/ (regenerate with HATO_UPDATE_GOLDEN=1 and review
- * the diff). Dates that would change from day to day are pinned in SQL.
+ * import, lists and the segment editor, exporting a list (the CSV read
+ * back with Python's csv module), and templates ($EDITOR, preview, checks).
+ * Each test makes a real store; the grids are compared with golden files in
+ * tests/tui/golden/ (regenerate with HATO_UPDATE_GOLDEN=1 and review the
+ * diff). Dates that would change from day to day are pinned in SQL.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -19,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "store/private.h"
@@ -463,6 +465,104 @@ static void test_segment_editor(void **state)
 	ui_free(&ui);
 }
 
+/* The file's permission bits, or -1 when it is missing. */
+static int mode_of(const char *path)
+{
+	struct stat sb;
+
+	return stat(path, &sb) == 0 ? (int)(sb.st_mode & 07777) : -1;
+}
+
+/*
+ * Parses the export with Python's csv module (a parser we did not write):
+ * the header, 46 rows, and 山田 太郎's row with the city in its column.
+ */
+static int csv_ok(const char *path)
+{
+	static const char script[] =
+	    "import csv, sys\n"
+	    "rows = list(csv.DictReader(open(sys.argv[1], encoding='utf-8', newline='')))\n"
+	    "assert len(rows) == 46, len(rows)\n"
+	    "assert list(rows[0])[:2] == ['email', 'name'], list(rows[0])\n"
+	    "taro = [r for r in rows if r['email'] == 'taro.yamada@example.jp']\n"
+	    "assert len(taro) == 1 and taro[0]['name'] == '山田 太郎', taro\n"
+	    "assert taro[0]['city'] == '東京' and taro[0]['plan'] == 'pro', taro\n"
+	    "assert sum(r['email'].startswith('user') for r in rows) == 40\n";
+	char cmd[256];
+
+	write_file("check.py", script);
+	snprintf(cmd, sizeof(cmd), "/usr/bin/python3 check.py '%s'", path);
+	return system(cmd) == 0;
+}
+
+static void test_export(void **state)
+{
+	struct ui *ui = on_screen("marketer", &screen_lists_ops);
+	char def[64], day[16], line[64];
+	time_t now = time(NULL);
+	bool is_error = false;
+	struct tm tm;
+	FILE *fp;
+
+	(void)state;
+	localtime_r(&now, &tm);
+	strftime(day, sizeof(day), "%Y%m%d", &tm);
+	snprintf(def, sizeof(def), "./news-%s.csv", day);
+	/* x on news proposes ./news-YYYYMMDD.csv; Enter takes it. */
+	ui_key(ui, 'x');
+	assert_true(shows(ui, "Export the list news to:", false));
+	assert_true(shows(ui, def, false));
+	ui_key(ui, UI_KEY_ENTER);
+	assert_true(shows(ui, "exported 46 subscribers of news to", false));
+	assert_int_equal(mode_of(def), 0600);
+	assert_true(csv_ok(def));
+	/* An existing file is replaced only after y; n leaves it as it was. */
+	write_file("old.csv", "keep me\n");
+	chmod("old.csv", 0644);
+	ui_key(ui, 'x');
+	ui_key(ui, UI_CTRL('u'));
+	ui_type(ui, "old.csv");
+	ui_key(ui, UI_KEY_ENTER);
+	assert_true(shows(ui, "old.csv exists. Replace it? (y/n)", false));
+	ui_key(ui, 'n');
+	assert_true(shows(ui, "not exported; old.csv is unchanged", false));
+	fp = fopen("old.csv", "r");
+	assert_non_null(fp);
+	assert_non_null(fgets(line, sizeof(line), fp));
+	fclose(fp);
+	assert_string_equal(line, "keep me\n");
+	ui_key(ui, 'x');
+	ui_key(ui, UI_CTRL('u'));
+	ui_type(ui, "old.csv");
+	ui_key(ui, UI_KEY_ENTER);
+	ui_key(ui, 'y');
+	assert_true(shows(ui, "exported 46 subscribers of news to old.csv (mode 0600)", false));
+	assert_int_equal(mode_of("old.csv"), 0600);
+	assert_true(csv_ok("old.csv"));
+	/* Never through a symbolic link. */
+	assert_int_equal(symlink("old.csv", "link.csv"), 0);
+	ui_key(ui, 'x');
+	ui_key(ui, UI_CTRL('u'));
+	ui_type(ui, "link.csv");
+	ui_key(ui, UI_KEY_ENTER);
+	ui_key(ui, 'y');
+	assert_true(shows(ui, "link.csv is a symbolic link", false));
+	ui_free(&ui);
+
+	/* A viewer is refused with the reason, and nothing is written. */
+	unlink(def);
+	ui = on_screen("viewer", &screen_lists_ops);
+	ui_key(ui, 'x');
+	assert_string_equal(ui_status(ui, &is_error),
+			    "refused: export CSV needs the permission \"subscribers.export\", "
+			    "which the role viewer lacks");
+	assert_true(is_error);
+	assert_true(shows(ui, "needs the permission \"subscribers.export\"", false));
+	assert_false(ui_input_active(ui));
+	assert_int_equal(mode_of(def), -1);
+	ui_free(&ui);
+}
+
 /* The slow path of the editor: a count over the threshold waits for a pause. */
 static void test_segment_debounce(void **state)
 {
@@ -561,6 +661,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_import, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_segment_editor, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_segment_debounce, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_export, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_templates, setup, teardown),
 	};
 	const char *gd = getenv("HATO_GOLDEN_DIR");

@@ -350,6 +350,74 @@ static void test_roles_add(void **state)
 	ui_free(&ui);
 }
 
+static void test_roles_edit(void **state)
+{
+	static const char *const perms[] = {"reports", "campaigns.read"};
+	struct store *st = NULL;
+	struct ui *ui;
+	char *err = NULL;
+	int i;
+
+	(void)state;
+	assert_int_equal(store_open(STORE, "admin", PW_ADMIN, &st, &err), STORE_OK);
+	assert_int_equal(store_role_add(st, "analyst", perms, 2, &err), STORE_OK);
+	assert_int_equal(store_role_add(st, "spare", perms, 1, &err), STORE_OK);
+	assert_int_equal(
+	    store_user_add(st, "ann", "analyst", "analyst-password-1", STORE_KDF_INTERACTIVE, &err),
+	    STORE_OK);
+	store_close(&st);
+	ui = logged_in("admin");
+	ui_act(ui, UI_DOWN);
+	ui_key(ui, UI_KEY_ENTER);
+	/* A built-in role is neither edited nor removed, and the screen says why. */
+	ui_key(ui, 'e');
+	assert_true(shows(ui, "the role admin is built in and cannot be edited"));
+	ui_key(ui, 'd');
+	assert_true(shows(ui, "the role admin is built in and cannot be removed"));
+	/* e on a custom role: the picker with its permissions already marked. */
+	for (i = 0; i < 4; i++)
+		ui_act(ui, UI_DOWN);
+	assert_true(shows(ui, "> analyst   custom"));
+	ui_key(ui, 'e');
+	ui_act(ui, UI_DOWN);
+	ui_act(ui, UI_DOWN);
+	ui_act(ui, UI_DOWN);
+	ui_act(ui, UI_DOWN);
+	ui_act(ui, UI_TOGGLE); /* audit */
+	ui_act(ui, UI_DOWN);
+	ui_act(ui, UI_TOGGLE); /* reports: unmarked */
+	assert_golden(ui, "roles_edit_picker");
+	ui_key(ui, UI_KEY_ENTER);
+	assert_true(shows(ui, "the role analyst now has 2 permissions"));
+	assert_true(shows(ui, "analyst   custom    audit campaigns.read"));
+	/* q in the picker changes nothing. */
+	ui_key(ui, 'e');
+	ui_act(ui, UI_TOGGLE);
+	ui_key(ui, 'q');
+	assert_true(shows(ui, "the role analyst was not changed"));
+	assert_true(shows(ui, "analyst   custom    audit campaigns.read"));
+	/* d: a role still held is refused with the count; a free one goes after y. */
+	ui_key(ui, 'd');
+	assert_true(shows(ui, "Remove the role analyst? (y/n)"));
+	ui_key(ui, 'y');
+	assert_true(shows(ui, "the role analyst is held by 1 user"));
+	ui_act(ui, UI_DOWN);
+	ui_key(ui, 'd');
+	ui_key(ui, 'n');
+	assert_true(shows(ui, "spare     custom"));
+	ui_key(ui, 'd');
+	ui_key(ui, 'y');
+	assert_true(shows(ui, "removed the role spare"));
+	assert_true(shows(ui, "Roles (5)"));
+	assert_false(shows_quiet(ui, "spare     custom"));
+	ui_free(&ui);
+	/* The store has the new list. */
+	assert_int_equal(store_open(STORE, "ann", "analyst-password-1", &st, &err), STORE_OK);
+	assert_true(store_can(st, STORE_PERM_AUDIT));
+	assert_false(store_can(st, STORE_PERM_REPORTS));
+	store_close(&st);
+}
+
 static void test_settings_japanese(void **state)
 {
 	struct ui *ui = logged_in("admin");
@@ -474,6 +542,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_help, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_refusal, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_roles_add, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_roles_edit, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_settings_japanese, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_audit, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_resize, setup, teardown),

@@ -5,7 +5,8 @@
 # the columns line up (the display column is computed with Python's
 # unicodedata, a width table we did not write), opens a member record and
 # searches by address and by a Japanese name; a viewer sees masked
-# addresses and is refused an import, with the reason.
+# addresses and is refused an import and an export, with the reason, and the
+# refused export writes no file.
 . "$(dirname "$0")/../lib.sh"
 command -v tmux >/dev/null || { not_ok "tmux is not installed"; exit 1; }
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
@@ -48,7 +49,8 @@ menu() {
 
 # login WINDOW USER
 login() {
-	tm new-session -d -s "$1" -x 100 -y 30 "TMPDIR=$T/tmp VISUAL=$T/ed.sh $HATO --store $STORE --user $2 2>$T/stderr.$1; sleep 30"
+	mkdir -p "$T/cwd.$1"
+	tm new-session -d -s "$1" -x 100 -y 30 -c "$T/cwd.$1" "TMPDIR=$T/tmp VISUAL=$T/ed.sh $HATO --store $STORE --user $2 2>$T/stderr.$1; sleep 30"
 	wait_for "$1" "Password" >/dev/null || return 1
 	tm send-keys -t "$1" "$2-password-1" Enter
 	wait_for "$1" "role $2"
@@ -141,5 +143,15 @@ tm send-keys -t b Enter
 check "the viewer's member record is masked too" wait_for b "Address   a***@docomo.ne.jp"
 tm send-keys -t b d
 check "erasing is refused with the reason" wait_for b 'needs the permission "subscribers.erase"'
+tm send-keys -t b q
+wait_for b "Subscribers, by address" >/dev/null
+tm send-keys -t b q
+check "the viewer is back on the dashboard" wait_for b "hato · Dashboard"
+check "the viewer's dashboard offers Lists" menu b Lists
+check "the lists screen opens" wait_for b "Lists (1)"
+tm send-keys -t b x
+check "an export is refused with the reason" wait_for b 'refused: export CSV needs the permission "subscribers.export"'
+check "no file name is asked for" lacks b "Export the list"
+check "and no file is written" test -z "$(ls -A "$T/cwd.b")"
 
 finish
