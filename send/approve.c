@@ -164,8 +164,7 @@ static int check_one(const struct store_approval *a, void *arg)
 	if (store_user_can(v->st, a->approver, STORE_PERM_CAMPAIGNS_APPROVE, &may) != STORE_OK ||
 	    !may) {
 		snprintf(v->why, sizeof(v->why),
-			 "%s is no longer an active user with the approve permission",
-			 a->approver);
+			 "%s is no longer an active user with the approve permission", a->approver);
 		return 0;
 	}
 	v->valid++;

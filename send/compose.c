@@ -64,7 +64,7 @@ enum send_status send_parse_from(const char *from, char **name, char **addr, cha
 		return SEND_ENOMEM;
 	if (strchr(*addr, '@') == NULL || strpbrk(*addr, " \t\r\n<>") != NULL)
 		return send_err(errstr, SEND_EINVAL,
-				 "the From address \"%s\" is not an email address", *addr);
+				"the From address \"%s\" is not an email address", *addr);
 	return SEND_OK;
 }
 
@@ -89,8 +89,8 @@ static int collect_key(const struct store_dkim_key *k, void *arg)
 		return 1;
 	memcpy(kc->pem[kc->n], k->private_key, len);
 	kc->keys[kc->n].selector = kc->sel[kc->n];
-	kc->keys[kc->n].alg = strcmp(k->alg, "ed25519") == 0 ? SEND_DKIM_ED25519_SHA256
-							     : SEND_DKIM_RSA_SHA256;
+	kc->keys[kc->n].alg =
+	    strcmp(k->alg, "ed25519") == 0 ? SEND_DKIM_ED25519_SHA256 : SEND_DKIM_RSA_SHA256;
 	kc->keys[kc->n].private_pem = kc->pem[kc->n];
 	kc->n++;
 	return 0;
@@ -105,7 +105,7 @@ static enum send_status load_dkim(struct store *st, struct send_composer *c, cha
 	memset(&kc, 0, sizeof(kc));
 	if (store_dkim_list(st, c->from_domain, true, collect_key, &kc, NULL) != STORE_OK)
 		s = send_err(errstr, SEND_EINVAL, "cannot read the DKIM keys of %s",
-			      c->from_domain);
+			     c->from_domain);
 	for (i = 0; i < kc.n; i++)
 		kc.keys[i].domain = c->from_domain;
 	if (s == SEND_OK && kc.n > 0)
@@ -128,7 +128,7 @@ static enum send_status load_sender(struct store *st, struct send_composer *c, c
 		cfg_from = config_or(st, "sender.from", NULL);
 		if (cfg_from == NULL)
 			return send_err(errstr, SEND_EINVAL,
-					 "no From address: set sender.from or give --from");
+					"no From address: set sender.from or give --from");
 		from = cfg_from;
 	}
 	s = send_parse_from(from, &c->from_name, &c->from_addr, errstr);
@@ -160,8 +160,8 @@ static enum send_status load_sender(struct store *st, struct send_composer *c, c
 		return SEND_ENOMEM;
 	if (c->unsub_url == NULL || strncmp(c->unsub_url, "https://", 8) != 0)
 		return send_err(errstr, SEND_EINVAL,
-				 "unsubscribe.url must be set to an https:// address: RFC 8058 "
-				 "one-click unsubscribe needs it");
+				"unsubscribe.url must be set to an https:// address: RFC 8058 "
+				"one-click unsubscribe needs it");
 	if (store_unsubscribe_key(st, c->unsub_key) != STORE_OK)
 		return send_err(errstr, SEND_EINVAL, "the store's unsubscribe key is missing");
 	return SEND_OK;
@@ -197,7 +197,7 @@ enum send_status send_composer_new(struct store *st, const struct send_compose_s
 	ts.subject = src->subject;
 	if (tpl_campaign_compile(&ts, &c->tpl, &terr) != TPL_OK) {
 		s = send_err(errstr, SEND_EINVAL, "template %s: %s", src->template_name,
-			      terr ? terr : "does not compile");
+			     terr ? terr : "does not compile");
 		goto done;
 	}
 	n = strlen(src->list ? src->list : "list") + strlen(c->from_domain) + 8;
@@ -290,8 +290,9 @@ static const char *lookup(const char *name, void *arg)
 }
 
 const char *const send_known_tags[] = {
-	"name", "email", "unsubscribe_url", "list.name", "sender.name",
-	"sender.postal_address", "sender.contact", "attr.",
+    "name",	      "email",	     "unsubscribe_url",
+    "list.name",      "sender.name", "sender.postal_address",
+    "sender.contact", "attr.",
 };
 const size_t send_known_tags_count = sizeof(send_known_tags) / sizeof(send_known_tags[0]);
 
@@ -333,7 +334,7 @@ enum send_status send_compose(const struct send_composer *c, const struct send_r
 		 (unsigned long long)r->list_id, c->feedback_id);
 	if (tpl_message_id(c->from_domain, out->message_id, sizeof(out->message_id)) != TPL_OK)
 		return send_err(errstr, SEND_EINVAL, "cannot make a Message-ID for %s",
-				 c->from_domain);
+				c->from_domain);
 	h[nh++] = (struct tpl_header){"Message-ID", out->message_id};
 	h[nh++] = (struct tpl_header){"List-Id", c->list_id};
 	h[nh++] = (struct tpl_header){"List-Unsubscribe", lu};
@@ -347,7 +348,7 @@ enum send_status send_compose(const struct send_composer *c, const struct send_r
 	m.iso2022jp = c->jis_carriers && carrier_domain(r->email);
 	if (tpl_campaign_render(c->tpl, lookup, &l, &m, &buf, &terr) != TPL_OK) {
 		s = send_err(errstr, SEND_EINVAL, "rendering for a recipient: %s",
-			      terr ? terr : "failed");
+			     terr ? terr : "failed");
 		goto done;
 	}
 	if (c->dkim != NULL) {
@@ -364,4 +365,69 @@ done:
 	free(terr);
 	tpl_buf_free(&buf);
 	return s;
+}
+
+enum send_status send_composer_for_campaign(struct store *st, const struct store_campaign *c,
+					    struct send_composer **out, char **errstr)
+{
+	struct send_compose_src src = {0};
+
+	src.template_name = c->template_name;
+	src.subject = c->subject;
+	src.from = c->from;
+	src.list = c->list;
+	src.campaign_id = (uint64_t)c->id;
+	return send_composer_new(st, &src, out, errstr);
+}
+
+void send_recipient_clear(struct send_recipient_buf *b)
+{
+	free(b->keys);
+	free(b->values);
+	store_subscriber_free(&b->sub);
+	memset(b, 0, sizeof(*b));
+}
+
+enum send_status send_recipient_load(struct store *st, const char *email, const char *list,
+				     struct send_recipient_buf *b, char **errstr)
+{
+	struct send_recipient *r = &b->r;
+	enum store_status ss;
+	char *serr = NULL;
+	int64_t rowid = 0;
+	size_t i;
+
+	memset(b, 0, sizeof(*b));
+	ss = store_subscriber_get(st, email, &b->sub, &serr);
+	if (ss == STORE_OK && list == NULL && b->sub->nlists > 0)
+		list = b->sub->lists[0].list;
+	if (ss == STORE_OK && list != NULL)
+		ss = store_list_rowid(st, list, &rowid, &serr);
+	if (ss != STORE_OK) {
+		enum send_status s =
+		    send_err(errstr, ss == STORE_EDENIED ? SEND_EDENIED : SEND_EINVAL, "%s",
+			     serr ? serr : store_strstatus(ss));
+		free(serr);
+		send_recipient_clear(b);
+		return s;
+	}
+	b->keys = calloc(b->sub->nattrs + 1, sizeof(*b->keys));
+	b->values = calloc(b->sub->nattrs + 1, sizeof(*b->values));
+	if (b->keys == NULL || b->values == NULL) {
+		send_recipient_clear(b);
+		return SEND_ENOMEM;
+	}
+	for (i = 0; i < b->sub->nattrs; i++) {
+		b->keys[i] = b->sub->attrs[i].key;
+		b->values[i] = b->sub->attrs[i].value;
+	}
+	r->subscriber_id = (uint64_t)b->sub->id;
+	r->list_id = (uint64_t)rowid;
+	r->email = b->sub->email;
+	r->name = b->sub->name;
+	r->list_name = list;
+	r->attr_keys = b->keys;
+	r->attr_values = b->values;
+	r->nattrs = b->sub->nattrs;
+	return SEND_OK;
 }

@@ -1,29 +1,37 @@
 /*
  * send: campaigns in flight.
  *
- * This module will hold the queue, the scheduler, the worker, the transports,
- * rate limits and warm-up. What exists today is the authentication part:
- * DKIM keys and signing, and the check of a sending domain's DNS (SPF, DKIM,
- * DMARC, MX/A) that tells a user what to publish before a campaign goes out.
+ * Turns a campaign into messages on the wire: composes each recipient's
+ * signed message, checks the four-eyes approvals before anything leaves,
+ * and runs the worker that sends through a transport with pacing, the
+ * warm-up cap and the circuit breaker. Also the DKIM keys and the check of
+ * a sending domain's DNS (SPF, DKIM, DMARC, MX/A).
  *
  * Files:
+ *   status.c    send_strstatus and the module's small helpers
  *   dkim.c      DKIM key generation; signing with libopendkim (and the key
- *               cache that spares it a PEM decode per message);
- *               send_strstatus and the module's small helpers
+ *               cache that spares it a PEM decode per message)
  *   dns.c       DNS queries through glibc's resolver (res_nquery against a
- *               chosen server) and the parsers of DNS data: DKIM/DMARC tag
- *               lists and SPF records
- *   domain.c    the domain authentication check and its report; TXT record
- *               splitting and formatting for publishing
+ *               chosen server) and the parsers of DNS data
+ *   domain.c    the domain authentication check and its report
+ *   compose.c   one recipient's complete, signed message; recipients loaded
+ *               from the store
+ *   check.c     the pre-send checks of a stored template
+ *   approve.c   approval hashes, signing and verifying them
+ *   worker.c    the worker: queue, claims, outcomes, crash safety
+ *   pace.c      rate, per-domain rules, warm-up, circuit breaker (pace.h)
+ *   testsend.c  `campaign test`: one message now
+ *   transport.c, transport_smtp.c, transport_file.c: the transports behind
+ *               one ops table (transport.h)
  *   private.h   what only the files in send/ (and white-box tests) share
  *
- * Depends on: libopendkim (2.11, for Ed25519), OpenSSL 3, libsodium and
- * glibc's libresolv. Later: templates (message rendering) and store
- * (campaigns, keys); no other hato module.
+ * Depends on: store, templates; libopendkim (2.11, for Ed25519), OpenSSL 3,
+ * libsodium, libcurl and glibc's libresolv.
  *
  * Error contract: every function returns enum send_status. Where words help
  * the caller it also fills *errstr with a malloc'd sentence that the caller
- * frees; errstr may be NULL. No error string ever holds a private key.
+ * frees; errstr may be NULL. No error string ever holds a private key or a
+ * password.
  *
  * Secrets: private keys handed out by this module live in sodium_malloc'd
  * memory; release them with send_secret_free(), which wipes them.
@@ -245,9 +253,9 @@ struct store;
 /* What a message is made from. Strings are borrowed. */
 struct send_compose_src {
 	const char *template_name;
-	const char *subject; /* a template: merge tags allowed */
-	const char *from;    /* "Name <addr>" or "addr"; NULL: the sender.from setting */
-	const char *list;    /* the list's id, for List-Id; NULL: "list" */
+	const char *subject;  /* a template: merge tags allowed */
+	const char *from;     /* "Name <addr>" or "addr"; NULL: the sender.from setting */
+	const char *list;     /* the list's id, for List-Id; NULL: "list" */
 	uint64_t campaign_id; /* for Feedback-ID; 0 for previews */
 };
 
@@ -291,6 +299,26 @@ const char *send_composer_from_addr(const struct send_composer *c);
  */
 enum send_status send_compose(const struct send_composer *c, const struct send_recipient *r,
 			      struct send_composed *out, char **errstr);
+struct store_campaign;
+struct store_subscriber;
+/* A composer for a campaign's template, subject, From and list. */
+enum send_status send_composer_for_campaign(struct store *st, const struct store_campaign *c,
+					    struct send_composer **out, char **errstr);
+
+/* A recipient loaded from the store, and what its strings live in. */
+struct send_recipient_buf {
+	struct send_recipient r;
+	struct store_subscriber *sub;
+	const char **keys, **values;
+};
+/*
+ * Loads a subscriber as a recipient of `list` (NULL: the person's first list).
+ * Needs the store's subscriber read permission. Clear with send_recipient_clear.
+ */
+enum send_status send_recipient_load(struct store *st, const char *email, const char *list,
+				     struct send_recipient_buf *b, char **errstr);
+void send_recipient_clear(struct send_recipient_buf *b);
+
 /* Splits "Name <addr>" or "addr"; both allocated. */
 enum send_status send_parse_from(const char *from, char **name, char **addr, char **errstr);
 
@@ -340,9 +368,9 @@ enum send_status send_campaign_verify(struct store *st, const struct store_campa
 /* ---- The worker (worker.c, pace.c) ---------------------------------------- */
 
 struct send_worker_opts {
-	bool once;                  /* exit when nothing more can be sent now */
+	bool once;		     /* exit when nothing more can be sent now */
 	volatile sig_atomic_t *stop; /* set by a signal: finish what is in flight, stop */
-	FILE *log;                  /* progress lines, or NULL */
+	FILE *log;		     /* progress lines, or NULL */
 };
 
 /*
@@ -353,8 +381,7 @@ struct send_worker_opts {
  * flight by a dead worker become uncertain. One worker per store
  * (SEND_EBUSY otherwise).
  */
-enum send_status send_worker_run(struct store *st, const struct send_worker_opts *o,
-				 char **errstr);
+enum send_status send_worker_run(struct store *st, const struct send_worker_opts *o, char **errstr);
 /*
  * The warm-up plan: with warmup.start set, a day's cap is warmup.volume
  * (default 50) growing 40% a day, or that day's entry of warmup.schedule
@@ -362,9 +389,9 @@ enum send_status send_worker_run(struct store *st, const struct send_worker_opts
  */
 struct send_warmup {
 	bool active;
-	int day;          /* days since warmup.start */
-	long cap;         /* today's cap; -1: none */
-	long next_cap;    /* tomorrow's; -1: none */
+	int day;       /* days since warmup.start */
+	long cap;      /* today's cap; -1: none */
+	long next_cap; /* tomorrow's; -1: none */
 	int64_t sent_today;
 	const char *plan; /* "built-in ramp, +40% a day" or "custom table" */
 };
@@ -381,12 +408,5 @@ void send_verp(const unsigned char key[32], const char *domain, int64_t campaign
  */
 enum send_status send_campaign_test(struct store *st, const char *name, const char *to,
 				    char **reply, char **errstr);
-
-/* ---- Later parts ------------------------------------------------------ */
-/*
- * The campaign worker, queue and scheduler, the transports (struct
- * transport_ops in transport_smtp.c and transport_file.c), rate limits and
- * warm-up go below this line.
- */
 
 #endif

@@ -31,50 +31,33 @@ enum send_status send_campaign_test(struct store *st, const char *name, const ch
 				    char **reply, char **errstr)
 {
 	struct store_campaign *c = NULL;
-	struct store_subscriber *sub = NULL;
 	struct send_composer *comp = NULL;
-	struct send_compose_src src = {0};
+	struct send_recipient_buf b = {0};
 	struct send_recipient r = {0};
 	struct send_composed m = {0};
 	struct transport_message tm = {0};
 	struct transport *t = NULL;
 	struct test_ctx ctx = {0};
-	const char **keys = NULL, **vals = NULL;
 	enum send_status s;
 	char *serr = NULL, hash[65];
 	int64_t rowid = 0;
-	size_t i;
 
 	*reply = NULL;
 	if (store_campaign_get(st, name, &c, &serr) != STORE_OK) {
 		s = send_err(errstr, SEND_EINVAL, "%s", serr);
 		goto done;
 	}
-	store_list_rowid(st, c->list, &rowid, NULL);
-	r.email = to;
-	r.name = "";
-	r.list_name = c->list;
-	r.list_id = (uint64_t)rowid;
-	if (store_subscriber_get(st, to, &sub, NULL) == STORE_OK) {
-		r.subscriber_id = (uint64_t)sub->id;
-		r.email = sub->email;
-		r.name = sub->name;
-		keys = calloc(sub->nattrs + 1, sizeof(*keys));
-		vals = calloc(sub->nattrs + 1, sizeof(*vals));
-		for (i = 0; keys && vals && i < sub->nattrs; i++) {
-			keys[i] = sub->attrs[i].key;
-			vals[i] = sub->attrs[i].value;
-		}
-		r.nattrs = keys && vals ? sub->nattrs : 0;
-		r.attr_keys = keys;
-		r.attr_values = vals;
+	/* A subscriber's own data when the address is on file; else the bare address. */
+	if (send_recipient_load(st, to, c->list, &b, NULL) == SEND_OK) {
+		r = b.r;
+	} else {
+		store_list_rowid(st, c->list, &rowid, NULL);
+		r.email = to;
+		r.name = "";
+		r.list_name = c->list;
+		r.list_id = (uint64_t)rowid;
 	}
-	src.template_name = c->template_name;
-	src.subject = c->subject;
-	src.from = c->from;
-	src.list = c->list;
-	src.campaign_id = (uint64_t)c->id;
-	s = send_composer_new(st, &src, &comp, errstr);
+	s = send_composer_for_campaign(st, c, &comp, errstr);
 	if (s == SEND_OK)
 		s = send_compose(comp, &r, &m, errstr);
 	if (s == SEND_OK)
@@ -102,11 +85,9 @@ done:
 	transport_close(&t);
 	free(ctx.reply);
 	free(m.data);
-	free(keys);
-	free(vals);
 	free(serr);
 	send_composer_free(&comp);
-	store_subscriber_free(&sub);
+	send_recipient_clear(&b);
 	store_campaign_free(&c);
 	return s;
 }

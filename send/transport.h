@@ -198,8 +198,8 @@ struct transport_ops {
 /* Opens the transport the store's smtp.* settings describe (worker.c); a bad or
  * missing setting is SEND_ECONFIG. */
 struct store;
-enum send_status send_transport_from_config(struct store *st, transport_done_fn *done,
-					    void *arg, struct transport **t, char **errstr);
+enum send_status send_transport_from_config(struct store *st, transport_done_fn *done, void *arg,
+					    struct transport **t, char **errstr);
 
 extern const struct transport_ops transport_smtp_ops;
 extern const struct transport_ops transport_file_ops;

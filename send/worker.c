@@ -487,17 +487,10 @@ static bool still_sending(struct run *run)
 
 static enum send_status open_composer(struct run *run, char **errstr)
 {
-	struct send_compose_src src = {0};
-
 	snprintf(run->list_name, sizeof(run->list_name), "%s", run->c->list);
 	if (store_list_rowid(run->st, run->c->list, &run->list_rowid, NULL) != STORE_OK)
 		return send_err(errstr, SEND_EINVAL, "the list %s is gone", run->c->list);
-	src.template_name = run->c->template_name;
-	src.subject = run->c->subject;
-	src.from = run->c->from;
-	src.list = run->c->list;
-	src.campaign_id = (uint64_t)run->c->id;
-	return send_composer_new(run->st, &src, &run->comp, errstr);
+	return send_composer_for_campaign(run->st, run->c, &run->comp, errstr);
 }
 
 /*

@@ -15,7 +15,7 @@
 #include "store/private.h"
 
 static const char *const carriers[] = {
-	"docomo.ne.jp", "ezweb.ne.jp", "au.com", "softbank.ne.jp", "i.softbank.jp",
+    "docomo.ne.jp", "ezweb.ne.jp", "au.com", "softbank.ne.jp", "i.softbank.jp",
 };
 
 bool store_address_is_carrier(const char *domain)
@@ -139,7 +139,7 @@ static const char *norm_domain(const char *d, size_t n, char *out, size_t *outle
 		}
 		for (i = 0; i < n; i++)
 			out[i] = (res[i] >= 'A' && res[i] <= 'Z') ? (char)(res[i] - 'A' + 'a')
-								   : (char)res[i];
+								  : (char)res[i];
 		out[n] = '\0';
 		*outlen = n;
 		idn2_free(res);
@@ -162,7 +162,8 @@ static const char *check_quoted(const char *s, size_t n)
 				return "the quoted local part ends in a lone backslash";
 			c = (unsigned char)s[i];
 			if (c < 0x20 || c > 0x7e)
-				return "the quoted local part holds a character that needs SMTPUTF8";
+				return "the quoted local part holds a character that needs "
+				       "SMTPUTF8";
 			continue;
 		}
 		if (c == '"')

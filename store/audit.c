@@ -65,8 +65,9 @@ static enum store_status append(struct store *st, const struct store_audit_recor
 	}
 	sqlite3_finalize(q);
 	record_hash(prev, &r, hash);
-	s = store_prepare(st, "INSERT INTO audit (id, time, user, os_user, action, object, "
-			      "outcome, details, hash) VALUES (?,?,?,?,?,?,?,?,?)",
+	s = store_prepare(st,
+			  "INSERT INTO audit (id, time, user, os_user, action, object, "
+			  "outcome, details, hash) VALUES (?,?,?,?,?,?,?,?,?)",
 			  &q, NULL);
 	if (s != STORE_OK)
 		return s;
@@ -91,8 +92,13 @@ enum store_status store_audit(struct store *st, const char *action, const char *
 	enum store_status s;
 	char now[21];
 	struct store_audit_record r = {
-		.time = now, .user = st->user, .os_user = st->os_user, .action = action,
-		.object = object, .outcome = outcome, .details = details,
+	    .time = now,
+	    .user = st->user,
+	    .os_user = st->os_user,
+	    .action = action,
+	    .object = object,
+	    .outcome = outcome,
+	    .details = details,
 	};
 
 	store_utc_now(now);
@@ -125,8 +131,13 @@ enum store_status store_audit_pending(struct store *st, char **lines, size_t n)
 		}
 		if (k == 4) {
 			struct store_audit_record r = {
-				.time = f[0], .user = f[1], .os_user = f[2], .action = "login",
-				.object = f[1], .outcome = "failed", .details = f[3],
+			    .time = f[0],
+			    .user = f[1],
+			    .os_user = f[2],
+			    .action = "login",
+			    .object = f[1],
+			    .outcome = "failed",
+			    .details = f[3],
 			};
 			s = append(st, &r);
 		}
@@ -157,14 +168,15 @@ enum store_status store_audit_log(struct store *st, const struct store_audit_fil
 
 	s = store_require(st, STORE_PERM_AUDIT, "audit.log", errstr);
 	if (s == STORE_OK)
-		s = store_prepare(st,
-				  "SELECT id, time, user, os_user, action, object, outcome, details "
-				  "FROM audit WHERE (?1 IS NULL OR time >= ?1) "
-				  "AND (?2 IS NULL OR user = ?2) "
-				  "AND (?3 IS NULL OR action = ?3 OR "
-				  "     (substr(?3, -1) = '.' AND substr(action, 1, length(?3)) = ?3)) "
-				  "ORDER BY id",
-				  &q, errstr);
+		s = store_prepare(
+		    st,
+		    "SELECT id, time, user, os_user, action, object, outcome, details "
+		    "FROM audit WHERE (?1 IS NULL OR time >= ?1) "
+		    "AND (?2 IS NULL OR user = ?2) "
+		    "AND (?3 IS NULL OR action = ?3 OR "
+		    "     (substr(?3, -1) = '.' AND substr(action, 1, length(?3)) = ?3)) "
+		    "ORDER BY id",
+		    &q, errstr);
 	if (s != STORE_OK)
 		return s;
 	if (f != NULL) {
@@ -197,10 +209,11 @@ enum store_status store_audit_verify(struct store *st, int64_t *bad_id, int64_t 
 	*count = 0;
 	s = store_require(st, STORE_PERM_AUDIT, "audit.verify", errstr);
 	if (s == STORE_OK)
-		s = store_prepare(st,
-				  "SELECT id, time, user, os_user, action, object, outcome, details, "
-				  "hash FROM audit ORDER BY id",
-				  &q, errstr);
+		s = store_prepare(
+		    st,
+		    "SELECT id, time, user, os_user, action, object, outcome, details, "
+		    "hash FROM audit ORDER BY id",
+		    &q, errstr);
 	if (s != STORE_OK)
 		return s;
 	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {

@@ -13,20 +13,19 @@
 #include <string.h>
 #include <time.h>
 
-#include "store/private.h"
+#include "store/campaign_private.h"
 
-static const char *const state_names[STORE_CAMPAIGN_NSTATES] = {
+const char *const campaign_state_names[STORE_CAMPAIGN_NSTATES] = {
     "draft",   "in_review", "approved", "rejected",  "scheduled",
     "sending", "paused",    "sent",	"cancelled", "failed",
 };
 
-#define BIT(s) (1u << (s))
 #define TERMINAL                                                                                   \
 	(BIT(STORE_CAMPAIGN_SENT) | BIT(STORE_CAMPAIGN_CANCELLED) | BIT(STORE_CAMPAIGN_FAILED))
 
 const char *store_campaign_state_name(enum store_campaign_state s)
 {
-	return (int)s >= 0 && s < STORE_CAMPAIGN_NSTATES ? state_names[s] : "unknown";
+	return (int)s >= 0 && s < STORE_CAMPAIGN_NSTATES ? campaign_state_names[s] : "unknown";
 }
 
 static enum store_campaign_state state_parse(const char *name)
@@ -34,7 +33,7 @@ static enum store_campaign_state state_parse(const char *name)
 	int i;
 
 	for (i = 0; i < STORE_CAMPAIGN_NSTATES; i++)
-		if (name != NULL && strcmp(state_names[i], name) == 0)
+		if (name != NULL && strcmp(campaign_state_names[i], name) == 0)
 			return (enum store_campaign_state)i;
 	return STORE_CAMPAIGN_FAILED;
 }
@@ -43,7 +42,7 @@ static enum store_campaign_state state_parse(const char *name)
  * Ends a transaction: commits on success, and after a refusal too, so that
  * the refusal's audit record stays (nothing else is written before one).
  */
-static enum store_status finish(struct store *st, enum store_status s)
+enum store_status campaign_finish(struct store *st, enum store_status s)
 {
 	if (s == STORE_OK)
 		return store_commit(st);
@@ -241,7 +240,7 @@ enum store_status store_campaign_due(struct store *st, time_t now, store_campaig
 
 /* ---- Adding and editing ------------------------------------------------- */
 
-static enum store_status check_text(const char *what, const char *v, bool required, char **errstr)
+enum store_status campaign_check_text(const char *what, const char *v, bool required, char **errstr)
 {
 	const char *p;
 
@@ -372,9 +371,9 @@ enum store_status store_campaign_add(struct store *st, const struct store_campai
 	if (s == STORE_OK && c->template_name == NULL)
 		s = store_fail(errstr, STORE_EUSAGE, "a campaign needs a template");
 	if (s == STORE_OK)
-		s = check_text("subject", c->subject, true, errstr);
+		s = campaign_check_text("subject", c->subject, true, errstr);
 	if (s == STORE_OK)
-		s = check_text("From", c->from, false, errstr);
+		s = campaign_check_text("From", c->from, false, errstr);
 	if (s != STORE_OK)
 		return s;
 	if (n.segment != NULL && *n.segment == '\0')
@@ -418,12 +417,12 @@ enum store_status store_campaign_copy(struct store *st, const char *name, const 
 		c->name = orig;
 	}
 	store_campaign_free(&c);
-	return finish(st, s);
+	return campaign_finish(st, s);
 }
 
 /* Runs SQL whose only parameter, ?1, is the campaign's id; ?2 gets v. */
-static enum store_status exec_id(struct store *st, const char *sql, int64_t id, int64_t v,
-				 char **errstr)
+enum store_status campaign_exec_id(struct store *st, const char *sql, int64_t id, int64_t v,
+				   char **errstr)
 {
 	enum store_status s;
 	sqlite3_stmt *q = NULL;
@@ -442,7 +441,7 @@ static enum store_status exec_id(struct store *st, const char *sql, int64_t id, 
 
 static enum store_status drop_approvals(struct store *st, int64_t id, char **errstr)
 {
-	return exec_id(st, "DELETE FROM approvals WHERE campaign = ?1", id, 0, errstr);
+	return campaign_exec_id(st, "DELETE FROM approvals WHERE campaign = ?1", id, 0, errstr);
 }
 
 #define EDITABLE                                                                                   \
@@ -468,9 +467,9 @@ static enum store_status edit_locked(struct store *st, struct store_campaign *c,
 	list = ch->list ? ch->list : (ch->segment && *ch->segment ? NULL : c->list);
 	subject = ch->subject ? ch->subject : c->subject;
 	from = ch->from ? (*ch->from ? ch->from : NULL) : c->from;
-	s = check_text("subject", subject, true, errstr);
+	s = campaign_check_text("subject", subject, true, errstr);
 	if (s == STORE_OK)
-		s = check_text("From", from, false, errstr);
+		s = campaign_check_text("From", from, false, errstr);
 	if (s == STORE_OK)
 		s = check_content(st, tpl, &list, segment, &owned, errstr);
 	if (s == STORE_OK) {
@@ -526,25 +525,18 @@ enum store_status store_campaign_edit(struct store *st, const char *name,
 	if (s == STORE_OK)
 		s = edit_locked(st, c, changes, errstr);
 	store_campaign_free(&c);
-	return finish(st, s);
+	return campaign_finish(st, s);
 }
 
 /* ---- Moving between states ----------------------------------------------- */
-
-struct move {
-	const char *action; /* for the audit trail */
-	enum store_perm perm, perm2;
-	bool four_eyes;	  /* the author may not do it */
-	unsigned from;	  /* the states it starts from */
-	const char *hint; /* what to do when the state is wrong */
-};
 
 /*
  * In a transaction: checks the permissions, the four-eyes rule and the
  * state, and loads the campaign into *c.
  */
-static enum store_status begin_move(struct store *st, const char *name, const struct move *m,
-				    struct store_campaign **c, char **errstr)
+enum store_status campaign_begin_move(struct store *st, const char *name,
+				      const struct campaign_move *m, struct store_campaign **c,
+				      char **errstr)
 {
 	enum store_status s;
 
@@ -569,8 +561,8 @@ static enum store_status begin_move(struct store *st, const char *name, const st
 }
 
 /* Sets the state; `also` is extra SQL for the SET clause, with ?3 bound to text. */
-static enum store_status set_state(struct store *st, int64_t id, enum store_campaign_state to,
-				   const char *also, const char *text, char **errstr)
+enum store_status campaign_set_state(struct store *st, int64_t id, enum store_campaign_state to,
+				     const char *also, const char *text, char **errstr)
 {
 	enum store_status s;
 	sqlite3_stmt *q = NULL;
@@ -583,7 +575,7 @@ static enum store_status set_state(struct store *st, int64_t id, enum store_camp
 	if (s != STORE_OK)
 		return s;
 	sqlite3_bind_int64(q, 1, id);
-	sqlite3_bind_text(q, 2, state_names[to], -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 2, campaign_state_names[to], -1, SQLITE_STATIC);
 	sqlite3_bind_text(q, 3, text, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(q, 4, (sqlite3_int64)time(NULL));
 	if (sqlite3_step(q) != SQLITE_DONE)
@@ -593,9 +585,9 @@ static enum store_status set_state(struct store *st, int64_t id, enum store_camp
 }
 
 /* Runs a move whose whole effect is a new state (plus `also`), in its own transaction. */
-static enum store_status simple_move(struct store *st, const char *name, const struct move *m,
-				     enum store_campaign_state to, const char *also,
-				     const char *text, bool drop, char **errstr)
+static enum store_status simple_move(struct store *st, const char *name,
+				     const struct campaign_move *m, enum store_campaign_state to,
+				     const char *also, const char *text, bool drop, char **errstr)
 {
 	enum store_status s;
 	struct store_campaign *c = NULL;
@@ -603,22 +595,22 @@ static enum store_status simple_move(struct store *st, const char *name, const s
 	s = store_begin(st);
 	if (s != STORE_OK)
 		return store_sqlfail(st, errstr, "changing a campaign's state");
-	s = begin_move(st, name, m, &c, errstr);
+	s = campaign_begin_move(st, name, m, &c, errstr);
 	if (s == STORE_OK && to == STORE_CAMPAIGN_SENDING && c->started_at == 0)
 		to = STORE_CAMPAIGN_SCHEDULED; /* resuming what never started */
 	if (s == STORE_OK)
-		s = set_state(st, c->id, to, also, text, errstr);
+		s = campaign_set_state(st, c->id, to, also, text, errstr);
 	if (s == STORE_OK && drop)
 		s = drop_approvals(st, c->id, errstr);
 	if (s == STORE_OK)
 		s = store_audit(st, m->action, name, "ok", text);
 	store_campaign_free(&c);
-	return finish(st, s);
+	return campaign_finish(st, s);
 }
 
 enum store_status store_campaign_submit(struct store *st, const char *name, char **errstr)
 {
-	static const struct move m = {
+	static const struct campaign_move m = {
 	    "campaign.submit",
 	    STORE_PERM_CAMPAIGNS_EDIT,
 	    STORE_PERM_NONE,
@@ -632,18 +624,18 @@ enum store_status store_campaign_submit(struct store *st, const char *name, char
 enum store_status store_campaign_reject(struct store *st, const char *name, const char *comment,
 					char **errstr)
 {
-	static const struct move m = {"campaign.reject",
-				      STORE_PERM_CAMPAIGNS_APPROVE,
-				      STORE_PERM_NONE,
-				      true,
-				      BIT(STORE_CAMPAIGN_IN_REVIEW),
-				      "only a campaign in review can be rejected"};
+	static const struct campaign_move m = {"campaign.reject",
+					       STORE_PERM_CAMPAIGNS_APPROVE,
+					       STORE_PERM_NONE,
+					       true,
+					       BIT(STORE_CAMPAIGN_IN_REVIEW),
+					       "only a campaign in review can be rejected"};
 	enum store_status s;
 
 	if (comment == NULL || *comment == '\0')
 		return store_fail(errstr, STORE_EUSAGE,
 				  "a rejection needs a comment that tells the author why");
-	s = check_text("comment", comment, true, errstr);
+	s = campaign_check_text("comment", comment, true, errstr);
 	if (s != STORE_OK)
 		return s;
 	return simple_move(st, name, &m, STORE_CAMPAIGN_REJECTED, "comment = ?3", comment, true,
@@ -653,12 +645,13 @@ enum store_status store_campaign_reject(struct store *st, const char *name, cons
 enum store_status store_campaign_pause(struct store *st, const char *name, const char *reason,
 				       char **errstr)
 {
-	static const struct move m = {"campaign.pause",
-				      STORE_PERM_CAMPAIGNS_SEND,
-				      STORE_PERM_NONE,
-				      false,
-				      BIT(STORE_CAMPAIGN_SENDING) | BIT(STORE_CAMPAIGN_SCHEDULED),
-				      "only a sending or scheduled campaign can be paused"};
+	static const struct campaign_move m = {
+	    "campaign.pause",
+	    STORE_PERM_CAMPAIGNS_SEND,
+	    STORE_PERM_NONE,
+	    false,
+	    BIT(STORE_CAMPAIGN_SENDING) | BIT(STORE_CAMPAIGN_SCHEDULED),
+	    "only a sending or scheduled campaign can be paused"};
 
 	return simple_move(st, name, &m, STORE_CAMPAIGN_PAUSED, "pause_reason = ?3",
 			   reason ? reason : "paused by an operator", false, errstr);
@@ -666,12 +659,12 @@ enum store_status store_campaign_pause(struct store *st, const char *name, const
 
 enum store_status store_campaign_resume(struct store *st, const char *name, char **errstr)
 {
-	static const struct move m = {"campaign.resume",
-				      STORE_PERM_CAMPAIGNS_SEND,
-				      STORE_PERM_NONE,
-				      false,
-				      BIT(STORE_CAMPAIGN_PAUSED),
-				      "only a paused campaign can be resumed"};
+	static const struct campaign_move m = {"campaign.resume",
+					       STORE_PERM_CAMPAIGNS_SEND,
+					       STORE_PERM_NONE,
+					       false,
+					       BIT(STORE_CAMPAIGN_PAUSED),
+					       "only a paused campaign can be resumed"};
 
 	return simple_move(st, name, &m, STORE_CAMPAIGN_SENDING, "pause_reason = NULL", NULL, false,
 			   errstr);
@@ -679,12 +672,12 @@ enum store_status store_campaign_resume(struct store *st, const char *name, char
 
 enum store_status store_campaign_cancel(struct store *st, const char *name, char **errstr)
 {
-	static const struct move m = {"campaign.cancel",
-				      STORE_PERM_CAMPAIGNS_SEND,
-				      STORE_PERM_NONE,
-				      false,
-				      ~TERMINAL & ((1u << STORE_CAMPAIGN_NSTATES) - 1),
-				      "it is over already"};
+	static const struct campaign_move m = {"campaign.cancel",
+					       STORE_PERM_CAMPAIGNS_SEND,
+					       STORE_PERM_NONE,
+					       false,
+					       ~TERMINAL & ((1u << STORE_CAMPAIGN_NSTATES) - 1),
+					       "it is over already"};
 
 	return simple_move(st, name, &m, STORE_CAMPAIGN_CANCELLED, "finished_at = ?4", NULL, false,
 			   errstr);
@@ -732,200 +725,16 @@ enum store_status store_campaign_set_state(struct store *st, int64_t id,
 	s = load(st, NULL, id, &c, errstr);
 	if (s == STORE_OK && !(from & BIT(c->state)))
 		s = store_fail(errstr, STORE_EINVAL, "campaign %s is %s and cannot become %s",
-			       c->name, store_campaign_state_name(c->state), state_names[state]);
+			       c->name, store_campaign_state_name(c->state),
+			       campaign_state_names[state]);
 	if (s == STORE_OK)
-		s = set_state(st, id, state, also, reason ? reason : "", errstr);
+		s = campaign_set_state(st, id, state, also, reason ? reason : "", errstr);
 	if (s == STORE_OK && c->state != state) {
-		snprintf(details, sizeof(details), "%s -> %s%s%.200s", state_names[c->state],
-			 state_names[state], reason ? ": " : "", reason ? reason : "");
+		snprintf(details, sizeof(details), "%s -> %s%s%.200s",
+			 campaign_state_names[c->state], campaign_state_names[state],
+			 reason ? ": " : "", reason ? reason : "");
 		s = store_audit(st, "campaign.state", c->name, "ok", details);
 	}
 	store_campaign_free(&c);
-	return finish(st, s);
-}
-
-/* ---- Approvals ------------------------------------------------------------ */
-
-static enum store_status add_approval(struct store *st, int64_t id, const unsigned char *hash,
-				      const unsigned char *sig, const char *comment, char **errstr)
-{
-	enum store_status s;
-	sqlite3_stmt *q = NULL;
-	char now[21];
-
-	store_utc_now(now);
-	s = store_prepare(st,
-			  "INSERT INTO approvals (campaign, approver, hash, sig, comment, time)"
-			  " VALUES (?, ?, ?, ?, ?, ?)",
-			  &q, errstr);
-	if (s != STORE_OK)
-		return s;
-	sqlite3_bind_int64(q, 1, id);
-	sqlite3_bind_text(q, 2, st->user, -1, SQLITE_STATIC);
-	sqlite3_bind_blob(q, 3, hash, 32, SQLITE_STATIC);
-	sqlite3_bind_blob(q, 4, sig, 64, SQLITE_STATIC);
-	sqlite3_bind_text(q, 5, comment ? comment : "", -1, SQLITE_STATIC);
-	sqlite3_bind_text(q, 6, now, -1, SQLITE_STATIC);
-	if (sqlite3_step(q) != SQLITE_DONE)
-		s = (sqlite3_errcode(st->db) & 0xff) == SQLITE_CONSTRAINT
-			? store_fail(errstr, STORE_EEXIST,
-				     "you have approved this campaign already; another user "
-				     "must give the next approval")
-			: store_sqlfail(st, errstr, "recording an approval");
-	sqlite3_finalize(q);
-	return s;
-}
-
-static enum store_status count_approvals(struct store *st, int64_t id, int *n, char **errstr)
-{
-	enum store_status s;
-	sqlite3_stmt *q = NULL;
-
-	*n = 0;
-	s = store_prepare(st, "SELECT count(*) FROM approvals WHERE campaign = ?", &q, errstr);
-	if (s != STORE_OK)
-		return s;
-	sqlite3_bind_int64(q, 1, id);
-	if (sqlite3_step(q) == SQLITE_ROW)
-		*n = sqlite3_column_int(q, 0);
-	else
-		s = store_sqlfail(st, errstr, "counting approvals");
-	sqlite3_finalize(q);
-	return s;
-}
-
-enum store_status store_campaign_approve(struct store *st, const char *name,
-					 const unsigned char hash[32], const unsigned char sig[64],
-					 const char *comment, char **errstr)
-{
-	static const struct move m = {
-	    "campaign.approve",
-	    STORE_PERM_CAMPAIGNS_APPROVE,
-	    STORE_PERM_NONE,
-	    true,
-	    BIT(STORE_CAMPAIGN_IN_REVIEW),
-	    "only a campaign in review can be approved (its author submits it first)"};
-	enum store_status s;
-	struct store_campaign *c = NULL;
-	char details[64];
-	int n = 0;
-
-	s = check_text("comment", comment, false, errstr);
-	if (s != STORE_OK)
-		return s;
-	s = store_begin(st);
-	if (s != STORE_OK)
-		return store_sqlfail(st, errstr, "approving a campaign");
-	s = begin_move(st, name, &m, &c, errstr);
-	if (s == STORE_OK)
-		s = add_approval(st, c->id, hash, sig, comment, errstr);
-	if (s == STORE_OK)
-		s = count_approvals(st, c->id, &n, errstr);
-	if (s == STORE_OK && n >= c->approvals_needed)
-		s = set_state(st, c->id, STORE_CAMPAIGN_APPROVED, NULL, NULL, errstr);
-	if (s == STORE_OK && n >= c->approvals_needed)
-		s = store_campaign_snapshot(st, c->id, errstr);
-	if (s == STORE_OK) {
-		snprintf(details, sizeof(details), "approval %d of %d", n, c->approvals_needed);
-		s = store_audit(st, "campaign.approve", name, "ok", details);
-	}
-	store_campaign_free(&c);
-	return finish(st, s);
-}
-
-enum store_status store_campaign_schedule(struct store *st, const char *name, time_t at,
-					  const unsigned char hash[32], const unsigned char sig[64],
-					  char **errstr)
-{
-	static const struct move m = {"campaign.schedule",
-				      STORE_PERM_CAMPAIGNS_SEND,
-				      STORE_PERM_CAMPAIGNS_APPROVE,
-				      true,
-				      BIT(STORE_CAMPAIGN_APPROVED) | BIT(STORE_CAMPAIGN_SCHEDULED),
-				      "only an approved or scheduled campaign can be scheduled"};
-	enum store_status s;
-	struct store_campaign *c = NULL;
-	sqlite3_stmt *q = NULL;
-	enum store_campaign_state to = STORE_CAMPAIGN_SCHEDULED;
-	char details[96];
-	int n = 0;
-
-	if (at < 0)
-		return store_fail(errstr, STORE_EUSAGE, "the send time is before 1970");
-	s = store_begin(st);
-	if (s != STORE_OK)
-		return store_sqlfail(st, errstr, "scheduling a campaign");
-	s = begin_move(st, name, &m, &c, errstr);
-	/*
-	 * Approvals of other content (another schedule) go; those of exactly
-	 * this content stay, and the scheduler's own is replaced by the new one.
-	 */
-	if (s == STORE_OK)
-		s = store_prepare(st,
-				  "DELETE FROM approvals WHERE campaign = ?1 AND"
-				  " (hash != ?2 OR approver = ?3)",
-				  &q, errstr);
-	if (s == STORE_OK) {
-		sqlite3_bind_int64(q, 1, c->id);
-		sqlite3_bind_blob(q, 2, hash, 32, SQLITE_STATIC);
-		sqlite3_bind_text(q, 3, st->user, -1, SQLITE_STATIC);
-		if (sqlite3_step(q) != SQLITE_DONE)
-			s = store_sqlfail(st, errstr, "scheduling a campaign");
-		sqlite3_finalize(q);
-	}
-	if (s == STORE_OK)
-		s = add_approval(st, c->id, hash, sig, NULL, errstr);
-	if (s == STORE_OK)
-		s = count_approvals(st, c->id, &n, errstr);
-	if (s == STORE_OK) {
-		if (n < c->approvals_needed)
-			to = STORE_CAMPAIGN_IN_REVIEW;
-		s = set_state(st, c->id, to, NULL, NULL, errstr);
-	}
-	if (s == STORE_OK)
-		s = exec_id(st, "UPDATE campaigns SET scheduled_at = ?2 WHERE id = ?1", c->id,
-			    (int64_t)at, errstr);
-	if (s == STORE_OK) {
-		snprintf(details, sizeof(details), "at %lld; %d of %d approvals; %s", (long long)at,
-			 n, c->approvals_needed, state_names[to]);
-		s = store_audit(st, "campaign.schedule", name, "ok", details);
-	}
-	store_campaign_free(&c);
-	return finish(st, s);
-}
-
-enum store_status store_campaign_approvals(struct store *st, int64_t campaign, store_approval_cb cb,
-					   void *arg, char **errstr)
-{
-	enum store_status s;
-	sqlite3_stmt *q = NULL;
-	struct store_approval a;
-	int rc;
-
-	s = store_require(st, STORE_PERM_CAMPAIGNS_READ, "campaign.approvals", errstr);
-	if (s == STORE_OK)
-		s = store_prepare(st,
-				  "SELECT approver, hash, sig, comment, time FROM approvals"
-				  " WHERE campaign = ? ORDER BY time, approver",
-				  &q, errstr);
-	if (s != STORE_OK)
-		return s;
-	sqlite3_bind_int64(q, 1, campaign);
-	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
-		if (sqlite3_column_bytes(q, 1) != 32 || sqlite3_column_bytes(q, 2) != 64)
-			continue; /* damaged: never passes for an approval */
-		a.approver = (const char *)sqlite3_column_text(q, 0);
-		a.hash = sqlite3_column_blob(q, 1);
-		a.sig = sqlite3_column_blob(q, 2);
-		a.comment = (const char *)sqlite3_column_text(q, 3);
-		a.time = (const char *)sqlite3_column_text(q, 4);
-		if (cb(&a, arg) != 0) {
-			rc = SQLITE_DONE;
-			break;
-		}
-	}
-	if (rc != SQLITE_DONE)
-		s = store_sqlfail(st, errstr, "listing approvals");
-	sqlite3_finalize(q);
-	return s;
+	return campaign_finish(st, s);
 }

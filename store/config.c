@@ -12,12 +12,29 @@
 #define MASK "********"
 
 static const char *const known[] = {
-	"smtp.url", "smtp.user", "smtp.password", "smtp.ca_file", "smtp.tls",
-	"smtp.connections", "send.rate", "sender.from", "sender.name",
-	"sender.postal_address", "sender.contact", "unsubscribe.url", "unsubscribe.mailto",
-	"bounce.domain", "approvals.required", "warmup.start", "warmup.schedule",
-	"feedback.id", "send.iso2022jp", "send.retry_base", "send.breaker",
-	"warmup.volume", NULL,
+    "smtp.url",
+    "smtp.user",
+    "smtp.password",
+    "smtp.ca_file",
+    "smtp.tls",
+    "smtp.connections",
+    "send.rate",
+    "sender.from",
+    "sender.name",
+    "sender.postal_address",
+    "sender.contact",
+    "unsubscribe.url",
+    "unsubscribe.mailto",
+    "bounce.domain",
+    "approvals.required",
+    "warmup.start",
+    "warmup.schedule",
+    "feedback.id",
+    "send.iso2022jp",
+    "send.retry_base",
+    "send.breaker",
+    "warmup.volume",
+    NULL,
 };
 
 bool store_config_is_secret(const char *key)
@@ -111,8 +128,7 @@ enum store_status store_config_set(struct store *st, const char *key, const char
 	return s;
 }
 
-enum store_status store_config_get(struct store *st, const char *key, char **value,
-				   char **errstr)
+enum store_status store_config_get(struct store *st, const char *key, char **value, char **errstr)
 {
 	enum store_status s;
 	sqlite3_stmt *q = NULL;
@@ -133,8 +149,7 @@ enum store_status store_config_get(struct store *st, const char *key, char **val
 	return s;
 }
 
-enum store_status store_config_list(struct store *st, store_config_cb cb, void *arg,
-				    char **errstr)
+enum store_status store_config_list(struct store *st, store_config_cb cb, void *arg, char **errstr)
 {
 	enum store_status s;
 	sqlite3_stmt *q = NULL;

@@ -87,9 +87,9 @@ enum store_status store_check_files(const char *path, char **errstr)
 	s = check_safe(dirname(copy), 1, errstr);
 	free(copy);
 	if (s == STORE_ENOTFOUND || (s == STORE_OK && access(path, F_OK) != 0))
-		return store_fail(errstr, STORE_ENOTFOUND,
-				  "there is no store at %s; create one with: hato init --admin NAME",
-				  path);
+		return store_fail(
+		    errstr, STORE_ENOTFOUND,
+		    "there is no store at %s; create one with: hato init --admin NAME", path);
 	if (s == STORE_OK)
 		s = check_safe(path, 0, errstr);
 	return s;
@@ -147,8 +147,7 @@ enum store_status store_db_open(const char *path, const unsigned char key[STORE_
 			 "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;"
 			 "PRAGMA foreign_keys = ON; PRAGMA secure_delete = ON;",
 			 NULL, NULL, NULL) != SQLITE_OK) {
-		s = store_fail(errstr, STORE_EIO, "cannot set up %s: %s", path,
-			       sqlite3_errmsg(db));
+		s = store_fail(errstr, STORE_EIO, "cannot set up %s: %s", path, sqlite3_errmsg(db));
 		goto done;
 	}
 	*out = db;
@@ -228,7 +227,7 @@ static enum store_status make_dirs(const char *path, char **errstr)
 	if (copy == NULL)
 		return STORE_ENOMEM;
 	dir = dirname(copy);
-	for (p = dir + 1; ; p++) {
+	for (p = dir + 1;; p++) {
 		if (*p != '/' && *p != '\0')
 			continue;
 		char c = *p;

@@ -42,19 +42,19 @@ static void csv_cell(FILE *out, const char *s, size_t n, int first)
 	csv_fwrite(out, s, n);
 }
 
-#define MEMBERS                                                                             \
-	" FROM subscribers s CROSS JOIN memberships m"                                      \
-	" ON m.subscriber = s.id AND m.list = ?"                                            \
-	" WHERE m.status = 'active' AND s.status = 'active'"                                \
-	" AND s.suppressed = 0"                                                              \
+#define MEMBERS                                                                                    \
+	" FROM subscribers s CROSS JOIN memberships m"                                             \
+	" ON m.subscriber = s.id AND m.list = ?"                                                   \
+	" WHERE m.status = 'active' AND s.status = 'active'"                                       \
+	" AND s.suppressed = 0"                                                                    \
 	" AND s.domain NOT IN (SELECT value FROM suppressions WHERE kind = 'domain')"
 
-enum store_status store_list_export(struct store *st, const char *list, FILE *out,
-				    int64_t *rows, char **errstr)
+enum store_status store_list_export(struct store *st, const char *list, FILE *out, int64_t *rows,
+				    char **errstr)
 {
-	static const char *const fixed[] = {"email",	     "name",	       "consent_source",
-					     "consent_at",   "consent_method", "consent_text",
-					     "consent_ip"};
+	static const char *const fixed[] = {"email",	  "name",	    "consent_source",
+					    "consent_at", "consent_method", "consent_text",
+					    "consent_ip"};
 	enum store_status s;
 	sqlite3_stmt *q = NULL;
 	struct keys ks = {{0}, 0};
@@ -90,10 +90,11 @@ enum store_status store_list_export(struct store *st, const char *list, FILE *ou
 	for (i = 0; i < ks.n; i++)
 		csv_cell(out, ks.k[i], strlen(ks.k[i]), 0);
 	fputc('\n', out);
-	s = store_prepare(st,
-			  "SELECT s.email, s.name, m.consent_source, m.consent_at, m.consent_method,"
-			  " m.consent_text, m.consent_ip, s.attrs" MEMBERS " ORDER BY s.id",
-			  &q, errstr);
+	s = store_prepare(
+	    st,
+	    "SELECT s.email, s.name, m.consent_source, m.consent_at, m.consent_method,"
+	    " m.consent_text, m.consent_ip, s.attrs" MEMBERS " ORDER BY s.id",
+	    &q, errstr);
 	if (s != STORE_OK)
 		goto done;
 	sqlite3_bind_text(q, 1, list, -1, SQLITE_STATIC);
@@ -151,8 +152,12 @@ static void json_str(FILE *out, const char *str)
 			continue;
 		}
 		if (c < 0x20) {
-			const char *e = c == '\n' ? "\\n" : c == '\r' ? "\\r" : c == '\t' ? "\\t"
-				      : c == '\b' ? "\\b" : c == '\f' ? "\\f" : NULL;
+			const char *e = c == '\n'   ? "\\n"
+					: c == '\r' ? "\\r"
+					: c == '\t' ? "\\t"
+					: c == '\b' ? "\\b"
+					: c == '\f' ? "\\f"
+						    : NULL;
 			if (e != NULL)
 				fputs(e, out);
 			else

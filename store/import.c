@@ -226,9 +226,9 @@ static int column_kind(const char *n)
 		const char *name;
 		int kind;
 	} known[] = {
-		{"email", C_EMAIL},	      {"name", C_NAME},		{"consent_source", C_SOURCE},
-		{"consent_at", C_AT},	      {"consent_text", C_TEXT}, {"consent_method", C_METHOD},
-		{"consent_ip", C_IP},
+	    {"email", C_EMAIL},	  {"name", C_NAME},	    {"consent_source", C_SOURCE},
+	    {"consent_at", C_AT}, {"consent_text", C_TEXT}, {"consent_method", C_METHOD},
+	    {"consent_ip", C_IP},
 	};
 	size_t i;
 
@@ -257,12 +257,13 @@ static enum store_status header(struct imp *im)
 		const char *n = r->buf + r->off[i];
 		size_t len = r->len[i];
 		if (r->nul || !utf8_ok((const unsigned char *)n, len) || has_ctl(n, len))
-			return store_fail(im->errstr, STORE_EINVAL,
-					  "not a CSV file: the header (line %llu) is not UTF-8 text",
-					  (unsigned long long)im->rec_line);
+			return store_fail(
+			    im->errstr, STORE_EINVAL,
+			    "not a CSV file: the header (line %llu) is not UTF-8 text",
+			    (unsigned long long)im->rec_line);
 		if (len == 0 || len > MAX_KEY)
-			return store_fail(im->errstr, STORE_EINVAL,
-					  "column %zu of the header %s", i + 1,
+			return store_fail(im->errstr, STORE_EINVAL, "column %zu of the header %s",
+					  i + 1,
 					  len == 0 ? "has no name" : "is longer than 128 bytes");
 		im->name[i] = strndup(n, len);
 		if (im->name[i] == NULL)
@@ -322,8 +323,8 @@ static int seen_before(struct imp *im, int64_t id)
 	return 0;
 }
 
-static void existing(struct imp *im, int64_t id, const char *status, const void *old,
-		     size_t oldn, const char *name, size_t namelen, const char **consent)
+static void existing(struct imp *im, int64_t id, const char *status, const void *old, size_t oldn,
+		     const char *name, size_t namelen, const char **consent)
 {
 	int rc, member = -1;
 
@@ -421,7 +422,8 @@ static void data_row(struct imp *im)
 			break;
 		case C_IP: {
 			unsigned char b[16];
-			if (n > 0 && inet_pton(AF_INET, v, b) != 1 && inet_pton(AF_INET6, v, b) != 1) {
+			if (n > 0 && inet_pton(AF_INET, v, b) != 1 &&
+			    inet_pton(AF_INET6, v, b) != 1) {
 				snprintf(reason, sizeof(reason), "consent_ip is not an IP address");
 				goto bad;
 			}
@@ -437,12 +439,14 @@ static void data_row(struct imp *im)
 				goto bad;
 			}
 			if (n > 0)
-				consent[im->kind[i] == C_SOURCE ? 0 : im->kind[i] == C_TEXT ? 3 : 2] =
-					v;
+				consent[im->kind[i] == C_SOURCE ? 0
+					: im->kind[i] == C_TEXT ? 3
+								: 2] = v;
 			break;
 		default:
 			/* An empty cell sets nothing and erases nothing. */
-			if (n > 0 && attrs_put(&im->attrs, im->name[i], strlen(im->name[i]), v, n) != 0) {
+			if (n > 0 &&
+			    attrs_put(&im->attrs, im->name[i], strlen(im->name[i]), v, n) != 0) {
 				im->s = STORE_ENOMEM;
 				return;
 			}
@@ -513,26 +517,27 @@ static enum store_status prepare_all(struct imp *im)
 		sqlite3_stmt **q;
 		const char *sql;
 	} all[] = {
-		{&im->find, "SELECT id, status, attrs, email FROM subscribers WHERE ehash = ?"},
-		{&im->ins_sub, "INSERT OR IGNORE INTO subscribers (email, domain, name, attrs,"
-			       " created, updated, ehash, id) VALUES (?,?,?,?,?5,?5,?6,?7)"},
-		{&im->upd_sub, "UPDATE subscribers SET name = CASE WHEN ?1 = '' THEN name ELSE ?1 END,"
-			       " attrs = ?2, updated = ?3 WHERE id = ?4"},
-		{&im->find_mem, "SELECT status = 'active' FROM memberships WHERE list = ?2 AND"
-				" subscriber = ?1"},
-		{&im->ins_mem, "INSERT INTO memberships (subscriber, consent_source, consent_at,"
-			       " consent_method, consent_text, consent_ip, list, created, updated)"
-			       " VALUES (?,?,?,?,?,?,?7,?8,?8)"},
-		{&im->supp, "SELECT 1 FROM suppressions WHERE value = ?1 OR"
-			    " (value = ?2 AND kind = 'domain')"},
-		{&im->seen, "SELECT 1 FROM temp.import_seen WHERE id = ?"},
-		{&im->mark, "INSERT INTO temp.import_seen (id) VALUES (?)"},
+	    {&im->find, "SELECT id, status, attrs, email FROM subscribers WHERE ehash = ?"},
+	    {&im->ins_sub, "INSERT OR IGNORE INTO subscribers (email, domain, name, attrs,"
+			   " created, updated, ehash, id) VALUES (?,?,?,?,?5,?5,?6,?7)"},
+	    {&im->upd_sub, "UPDATE subscribers SET name = CASE WHEN ?1 = '' THEN name ELSE ?1 END,"
+			   " attrs = ?2, updated = ?3 WHERE id = ?4"},
+	    {&im->find_mem, "SELECT status = 'active' FROM memberships WHERE list = ?2 AND"
+			    " subscriber = ?1"},
+	    {&im->ins_mem, "INSERT INTO memberships (subscriber, consent_source, consent_at,"
+			   " consent_method, consent_text, consent_ip, list, created, updated)"
+			   " VALUES (?,?,?,?,?,?,?7,?8,?8)"},
+	    {&im->supp, "SELECT 1 FROM suppressions WHERE value = ?1 OR"
+			" (value = ?2 AND kind = 'domain')"},
+	    {&im->seen, "SELECT 1 FROM temp.import_seen WHERE id = ?"},
+	    {&im->mark, "INSERT INTO temp.import_seen (id) VALUES (?)"},
 	};
 	enum store_status s;
 	size_t i;
 
-	s = store_exec(im->st, "CREATE TEMP TABLE IF NOT EXISTS import_seen (id INTEGER PRIMARY KEY);"
-			       "DELETE FROM temp.import_seen;",
+	s = store_exec(im->st,
+		       "CREATE TEMP TABLE IF NOT EXISTS import_seen (id INTEGER PRIMARY KEY);"
+		       "DELETE FROM temp.import_seen;",
 		       im->errstr);
 	for (i = 0; s == STORE_OK && i < sizeof(all) / sizeof(all[0]); i++)
 		s = store_prepare(im->st, all[i].sql, all[i].q, im->errstr);
@@ -547,8 +552,8 @@ static enum store_status prepare_all(struct imp *im)
 
 static void finalize_all(struct imp *im)
 {
-	sqlite3_stmt **all[] = {&im->find, &im->ins_sub, &im->upd_sub, &im->find_mem,
-				&im->ins_mem, &im->supp, &im->seen, &im->mark};
+	sqlite3_stmt **all[] = {&im->find,    &im->ins_sub, &im->upd_sub, &im->find_mem,
+				&im->ins_mem, &im->supp,    &im->seen,	  &im->mark};
 	size_t i;
 
 	for (i = 0; i < sizeof(all) / sizeof(all[0]); i++) {
@@ -684,8 +689,9 @@ static enum store_status read_all(struct imp *im, FILE *in)
 				}
 			}
 			if (in_record(im) && im->off - im->rec_off > (off_t)MAX_RECORD) {
-				if (bad_record(im, in, "the row is longer than 1 MiB (a huge field, or "
-						       "a quote that is never closed)",
+				if (bad_record(im, in,
+					       "the row is longer than 1 MiB (a huge field, or "
+					       "a quote that is never closed)",
 					       &skip, &seeked) != 0)
 					break;
 			}
@@ -696,7 +702,8 @@ static enum store_status read_all(struct imp *im, FILE *in)
 	}
 	free(buf);
 	if (im->s == STORE_OK && ferror(in))
-		im->s = store_fail(im->errstr, STORE_EIO, "cannot read the file: %s", strerror(errno));
+		im->s =
+		    store_fail(im->errstr, STORE_EIO, "cannot read the file: %s", strerror(errno));
 	return im->s;
 }
 
@@ -715,7 +722,8 @@ static enum store_status finish(struct imp *im, FILE *in)
 		} else if (rc == 0) {
 			break;
 		} else {
-			if (bad_record(im, in, "a quoted field is never closed", &skip, &seeked) != 0 ||
+			if (bad_record(im, in, "a quoted field is never closed", &skip, &seeked) !=
+				0 ||
 			    !seeked)
 				break;
 		}
@@ -795,8 +803,9 @@ enum store_status store_subscriber_import(struct store *st, const char *list, FI
 		 (unsigned long long)stats->duplicate, (unsigned long long)stats->suppressed);
 	if (s == STORE_OK && im.next_id - 1 > im.base_id) {
 		/* Mark the ids taken: max(id) is next_id - 1 now, so take none beyond. */
-		s = store_prepare(st, "INSERT OR REPLACE INTO sequences (name, value)"
-				      " VALUES ('subscriber', ?)",
+		s = store_prepare(st,
+				  "INSERT OR REPLACE INTO sequences (name, value)"
+				  " VALUES ('subscriber', ?)",
 				  &q, errstr);
 		if (s == STORE_OK) {
 			sqlite3_bind_int64(q, 1, im.next_id - 1);

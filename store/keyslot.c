@@ -247,10 +247,9 @@ enum store_status keyfile_load(const char *path, struct keyfile *kf, char **errs
 	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 	if (fd < 0) {
 		if (errno == ENOENT)
-			return store_fail(errstr, STORE_ENOTFOUND,
-					  "the keyslot file %s is missing", path);
-		return store_fail(errstr, STORE_EIO, "cannot open %s: %s", path,
-				  strerror(errno));
+			return store_fail(errstr, STORE_ENOTFOUND, "the keyslot file %s is missing",
+					  path);
+		return store_fail(errstr, STORE_EIO, "cannot open %s: %s", path, strerror(errno));
 	}
 	if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode) || sb.st_size > KEYFILE_MAX) {
 		s = store_fail(errstr, STORE_ECORRUPT,
@@ -380,7 +379,8 @@ static enum store_status derive(const struct keyslot *ks, const char *password,
 
 enum store_status keyslot_create(struct keyslot *ks, const char *name, const char *password,
 				 unsigned long long ops, size_t mem,
-				 const unsigned char dk[STORE_KEY_LEN], unsigned char kek[STORE_KEY_LEN])
+				 const unsigned char dk[STORE_KEY_LEN],
+				 unsigned char kek[STORE_KEY_LEN])
 {
 	unsigned char box_sk[32];
 	enum store_status s;
@@ -411,14 +411,13 @@ enum store_status keyslot_open(const struct keyslot *ks, const char *password,
 	s = derive(ks, password, kek);
 	if (s != STORE_OK)
 		return s;
-	if (crypto_secretbox_open_easy(box_sk, ks->sk_wrapped, sizeof(ks->sk_wrapped),
-				       ks->sk_nonce, kek) != 0) {
+	if (crypto_secretbox_open_easy(box_sk, ks->sk_wrapped, sizeof(ks->sk_wrapped), ks->sk_nonce,
+				       kek) != 0) {
 		sodium_memzero(kek, STORE_KEY_LEN);
 		return STORE_EAUTH;
 	}
 	s = STORE_OK;
-	if (crypto_box_seal_open(dk, ks->sealed_dk, sizeof(ks->sealed_dk), ks->box_pk, box_sk) !=
-	    0)
+	if (crypto_box_seal_open(dk, ks->sealed_dk, sizeof(ks->sealed_dk), ks->box_pk, box_sk) != 0)
 		s = STORE_ECORRUPT;
 	sodium_memzero(box_sk, sizeof(box_sk));
 	return s;

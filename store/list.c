@@ -28,8 +28,7 @@ enum store_status store_list_check(struct store *st, const char *id, char **errs
 			  "there is no list \"%s\"; create it with: hato list add %s", id, id);
 }
 
-enum store_status store_list_rowid(struct store *st, const char *id, int64_t *rowid,
-				   char **errstr)
+enum store_status store_list_rowid(struct store *st, const char *id, int64_t *rowid, char **errstr)
 {
 	sqlite3_stmt *q = NULL;
 	enum store_status s;
@@ -49,8 +48,7 @@ enum store_status store_list_rowid(struct store *st, const char *id, int64_t *ro
 	return store_list_check(st, id, errstr);
 }
 
-enum store_status store_list_by_rowid(struct store *st, int64_t rowid, char **id,
-				      char **errstr)
+enum store_status store_list_by_rowid(struct store *st, int64_t rowid, char **id, char **errstr)
 {
 	sqlite3_stmt *q = NULL;
 	enum store_status s;
@@ -89,7 +87,8 @@ enum store_status store_list_add(struct store *st, const char *id, const char *n
 		return s;
 	for (p = name ? name : ""; *p; p++)
 		if ((unsigned char)*p < 0x20)
-			return store_fail(errstr, STORE_EINVAL, "the list name holds a control character");
+			return store_fail(errstr, STORE_EINVAL,
+					  "the list name holds a control character");
 	s = store_begin(st);
 	if (s != STORE_OK)
 		return store_sqlfail(st, errstr, "adding a list");
@@ -102,8 +101,8 @@ enum store_status store_list_add(struct store *st, const char *id, const char *n
 		sqlite3_bind_int64(q, 4, (int64_t)time(NULL));
 		if (sqlite3_step(q) != SQLITE_DONE)
 			s = (sqlite3_errcode(st->db) & 0xff) == SQLITE_CONSTRAINT
-				    ? store_fail(errstr, STORE_EEXIST, "the list %s exists already", id)
-				    : store_sqlfail(st, errstr, "adding a list");
+				? store_fail(errstr, STORE_EEXIST, "the list %s exists already", id)
+				: store_sqlfail(st, errstr, "adding a list");
 		sqlite3_finalize(q);
 	}
 	if (s == STORE_OK)
@@ -129,7 +128,8 @@ enum store_status store_list_rm(struct store *st, const char *id, char **errstr)
 		return store_sqlfail(st, errstr, "removing a list");
 	s = store_list_check(st, id, errstr);
 	if (s == STORE_OK)
-		s = store_prepare(st, "SELECT count(*) FROM memberships WHERE list = ?", &q, errstr);
+		s = store_prepare(st, "SELECT count(*) FROM memberships WHERE list = ?", &q,
+				  errstr);
 	if (s == STORE_OK) {
 		sqlite3_bind_text(q, 1, id, -1, SQLITE_STATIC);
 		if (sqlite3_step(q) == SQLITE_ROW)
@@ -162,15 +162,15 @@ enum store_status store_list_ls(struct store *st, store_list_cb cb, void *arg, c
 	s = store_require(st, STORE_PERM_SUBSCRIBERS_READ, "list.ls", errstr);
 	if (s == STORE_OK)
 		s = store_prepare(
-			st,
-			"SELECT l.id, l.name, l.description, l.created,"
-			" (SELECT count(*) FROM memberships m JOIN subscribers s ON s.id = m.subscriber"
-			"  WHERE m.list = l.id AND m.status = 'active' AND s.status = 'active'"
-			"  AND s.suppressed = 0 AND s.domain NOT IN"
-			"  (SELECT value FROM suppressions WHERE kind = 'domain')),"
-			" (SELECT count(*) FROM memberships m WHERE m.list = l.id)"
-			" FROM lists l ORDER BY l.id",
-			&q, errstr);
+		    st,
+		    "SELECT l.id, l.name, l.description, l.created,"
+		    " (SELECT count(*) FROM memberships m JOIN subscribers s ON s.id = m.subscriber"
+		    "  WHERE m.list = l.id AND m.status = 'active' AND s.status = 'active'"
+		    "  AND s.suppressed = 0 AND s.domain NOT IN"
+		    "  (SELECT value FROM suppressions WHERE kind = 'domain')),"
+		    " (SELECT count(*) FROM memberships m WHERE m.list = l.id)"
+		    " FROM lists l ORDER BY l.id",
+		    &q, errstr);
 	if (s != STORE_OK)
 		return s;
 	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {

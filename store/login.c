@@ -16,8 +16,7 @@
 
 #include "store/private.h"
 
-static void add_pending(struct store *st, struct keyfile *kf, const char *user,
-			const char *reason)
+static void add_pending(struct store *st, struct keyfile *kf, const char *user, const char *reason)
 {
 	char line[256], now[21];
 
@@ -163,7 +162,8 @@ enum store_status store_open(const char *path, const char *user, const char *pas
 	if (s != STORE_OK)
 		goto done;
 	s = store_db_open(st->path, st->data_key, &st->db, errstr);
-	if (s == STORE_ECORRUPT && store_recover_rotation(st, user, password, kek, NULL) == STORE_OK)
+	if (s == STORE_ECORRUPT &&
+	    store_recover_rotation(st, user, password, kek, NULL) == STORE_OK)
 		s = STORE_OK;
 	if (s == STORE_OK)
 		s = store_migrate(st, errstr);

@@ -10,27 +10,26 @@
 static const struct {
 	const char *name, *what;
 } perms[STORE_PERM_COUNT] = {
-	[STORE_PERM_USERS] = {"users", "add, disable and unlock users; change their roles"},
-	[STORE_PERM_ROLES] = {"roles", "create, edit and remove custom roles"},
-	[STORE_PERM_SETTINGS] = {"settings", "read and change settings"},
-	[STORE_PERM_KEYS] = {"keys", "rotate the data key; manage DKIM keys"},
-	[STORE_PERM_AUDIT] = {"audit", "read and verify the audit trail"},
-	[STORE_PERM_REPORTS] = {"reports", "read campaign reports and counts"},
-	[STORE_PERM_SUBSCRIBERS_READ] = {"subscribers.read", "browse lists and subscribers"},
-	[STORE_PERM_SUBSCRIBERS_WRITE] = {"subscribers.write",
-					  "add, import, unsubscribe and suppress subscribers"},
-	[STORE_PERM_SUBSCRIBERS_EXPORT] = {"subscribers.export", "export lists to CSV"},
-	[STORE_PERM_SUBSCRIBERS_ERASE] = {"subscribers.erase",
-					  "erase a person's data (GDPR Art. 17)"},
-	[STORE_PERM_PII] = {"pii", "see email addresses unmasked"},
-	[STORE_PERM_LISTS] = {"lists", "create and remove lists"},
-	[STORE_PERM_SEGMENTS] = {"segments", "create and change segments"},
-	[STORE_PERM_TEMPLATES] = {"templates", "create and change templates"},
-	[STORE_PERM_CAMPAIGNS_READ] = {"campaigns.read", "see campaigns and their status"},
-	[STORE_PERM_CAMPAIGNS_EDIT] = {"campaigns.edit", "create, edit and submit campaigns"},
-	[STORE_PERM_CAMPAIGNS_APPROVE] = {"campaigns.approve", "approve or reject campaigns"},
-	[STORE_PERM_CAMPAIGNS_SEND] = {"campaigns.send",
-				       "schedule, send, pause, resume and cancel campaigns"},
+    [STORE_PERM_USERS] = {"users", "add, disable and unlock users; change their roles"},
+    [STORE_PERM_ROLES] = {"roles", "create, edit and remove custom roles"},
+    [STORE_PERM_SETTINGS] = {"settings", "read and change settings"},
+    [STORE_PERM_KEYS] = {"keys", "rotate the data key; manage DKIM keys"},
+    [STORE_PERM_AUDIT] = {"audit", "read and verify the audit trail"},
+    [STORE_PERM_REPORTS] = {"reports", "read campaign reports and counts"},
+    [STORE_PERM_SUBSCRIBERS_READ] = {"subscribers.read", "browse lists and subscribers"},
+    [STORE_PERM_SUBSCRIBERS_WRITE] = {"subscribers.write",
+				      "add, import, unsubscribe and suppress subscribers"},
+    [STORE_PERM_SUBSCRIBERS_EXPORT] = {"subscribers.export", "export lists to CSV"},
+    [STORE_PERM_SUBSCRIBERS_ERASE] = {"subscribers.erase", "erase a person's data (GDPR Art. 17)"},
+    [STORE_PERM_PII] = {"pii", "see email addresses unmasked"},
+    [STORE_PERM_LISTS] = {"lists", "create and remove lists"},
+    [STORE_PERM_SEGMENTS] = {"segments", "create and change segments"},
+    [STORE_PERM_TEMPLATES] = {"templates", "create and change templates"},
+    [STORE_PERM_CAMPAIGNS_READ] = {"campaigns.read", "see campaigns and their status"},
+    [STORE_PERM_CAMPAIGNS_EDIT] = {"campaigns.edit", "create, edit and submit campaigns"},
+    [STORE_PERM_CAMPAIGNS_APPROVE] = {"campaigns.approve", "approve or reject campaigns"},
+    [STORE_PERM_CAMPAIGNS_SEND] = {"campaigns.send",
+				   "schedule, send, pause, resume and cancel campaigns"},
 };
 
 const char *store_perm_name(enum store_perm p)
@@ -83,8 +82,7 @@ enum store_status store_require(struct store *st, enum store_perm p, const char 
 			  action, st->user, st->role, store_perm_name(p));
 }
 
-static enum store_status perms_of(struct store *st, const char *role, uint64_t *out,
-				  char **errstr)
+static enum store_status perms_of(struct store *st, const char *role, uint64_t *out, char **errstr)
 {
 	enum store_status s;
 	sqlite3_stmt *q = NULL;
@@ -145,9 +143,8 @@ char *store_mask_address(const struct store *st, const char *address)
 	n = strlen(at) + 5;
 	out = malloc(n);
 	if (out != NULL)
-		snprintf(out, n, "%c***%s", address[0] == '"' && at - address > 1 ? address[1]
-										 : address[0],
-			 at);
+		snprintf(out, n, "%c***%s",
+			 address[0] == '"' && at - address > 1 ? address[1] : address[0], at);
 	return out;
 }
 

@@ -15,11 +15,11 @@
 
 struct store {
 	sqlite3 *db;
-	char *path;      /* the database file */
-	char *keys_path; /* the keyslot file */
-	char *lock_path; /* guards the keyslot file */
+	char *path;		 /* the database file */
+	char *keys_path;	 /* the keyslot file */
+	char *lock_path;	 /* guards the keyslot file */
 	unsigned char *data_key; /* sodium_malloc'd, STORE_KEY_LEN */
-	unsigned char *sign_sk;  /* sodium_malloc'd, the user's Ed25519 secret key, or NULL */
+	unsigned char *sign_sk;	 /* sodium_malloc'd, the user's Ed25519 secret key, or NULL */
 	unsigned char *hash_key; /* sodium_malloc'd, keys store_address_hash */
 	int64_t user_id;
 	char user[STORE_NAME_MAX + 1];
@@ -32,7 +32,7 @@ struct store {
 
 /* Fills *errstr (when not NULL) with a formatted, allocated sentence. Returns s. */
 enum store_status store_fail(char **errstr, enum store_status s, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 /* Maps a SQLite result code to a status and describes it, naming `what`. */
 enum store_status store_sqlfail(struct store *st, char **errstr, const char *what);
 
@@ -78,8 +78,8 @@ enum store_status store_user_insert(struct store *st, const char *name, const ch
 enum store_status store_session_load(struct store *st, const char *name,
 				     const unsigned char kek[STORE_KEY_LEN], char **errstr);
 /* Finishes a key rotation that died between rekeying and replacing the keyslot file. */
-enum store_status store_recover_rotation(struct store *st, const char *user,
-					 const char *password, unsigned char *kek, char **errstr);
+enum store_status store_recover_rotation(struct store *st, const char *user, const char *password,
+					 unsigned char *kek, char **errstr);
 /* Writes pending failed-login records to the audit trail. */
 enum store_status store_audit_pending(struct store *st, char **lines, size_t n);
 
@@ -91,7 +91,7 @@ enum store_status store_campaign_snapshot(struct store *st, int64_t campaign, ch
 
 /* ---- keyslot.c --------------------------------------------------------- */
 
-#define KEYSLOT_SALT 16  /* crypto_pwhash_SALTBYTES */
+#define KEYSLOT_SALT 16	 /* crypto_pwhash_SALTBYTES */
 #define KEYSLOT_NONCE 24 /* crypto_secretbox_NONCEBYTES */
 #define KEYSLOT_MAX_FAILS 10
 
@@ -134,7 +134,8 @@ enum store_status keyfile_add_pending(struct keyfile *kf, const char *line);
 /* Fills a slot for `name`: new salt and X25519 pair, the data key sealed to it. */
 enum store_status keyslot_create(struct keyslot *ks, const char *name, const char *password,
 				 unsigned long long ops, size_t mem,
-				 const unsigned char dk[STORE_KEY_LEN], unsigned char kek[STORE_KEY_LEN]);
+				 const unsigned char dk[STORE_KEY_LEN],
+				 unsigned char kek[STORE_KEY_LEN]);
 /* The Argon2id cost of each KDF level. */
 void keyslot_kdf_params(enum store_kdf kdf, unsigned long long *ops, size_t *mem);
 /* Derives the KEK from the password and unwraps the data key. EAUTH when wrong. */

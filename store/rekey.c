@@ -102,8 +102,8 @@ done:
 	return s;
 }
 
-enum store_status store_recover_rotation(struct store *st, const char *user,
-					 const char *password, unsigned char *kek, char **errstr)
+enum store_status store_recover_rotation(struct store *st, const char *user, const char *password,
+					 unsigned char *kek, char **errstr)
 {
 	enum store_status s;
 	struct keyfile kf;

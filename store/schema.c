@@ -16,155 +16,155 @@ struct migration {
 };
 
 static const struct migration migrations[] = {
-	{1, "CREATE TABLE secrets ("
-	    "  name TEXT PRIMARY KEY, value BLOB NOT NULL);"
-	    "CREATE TABLE roles ("
-	    "  name TEXT PRIMARY KEY, builtin INTEGER NOT NULL DEFAULT 0);"
-	    "CREATE TABLE role_perms ("
-	    "  role TEXT NOT NULL REFERENCES roles(name) ON DELETE CASCADE,"
-	    "  perm TEXT NOT NULL, PRIMARY KEY (role, perm));"
-	    "CREATE TABLE users ("
-	    "  id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE,"
-	    "  role TEXT NOT NULL REFERENCES roles(name),"
-	    "  status TEXT NOT NULL DEFAULT 'active' CHECK (status IN ('active','disabled')),"
-	    "  created INTEGER NOT NULL,"
-	    "  sign_pk BLOB NOT NULL, sign_nonce BLOB NOT NULL, sign_sealed BLOB NOT NULL);"
-	    "CREATE TABLE audit ("
-	    "  id INTEGER PRIMARY KEY, time TEXT NOT NULL, user TEXT NOT NULL,"
-	    "  os_user TEXT NOT NULL, action TEXT NOT NULL, object TEXT NOT NULL,"
-	    "  outcome TEXT NOT NULL, details TEXT NOT NULL, hash BLOB NOT NULL);"
-	    "CREATE INDEX audit_time ON audit(time);"
-	    "CREATE TABLE config ("
-	    "  key TEXT PRIMARY KEY, value TEXT NOT NULL);"
-	    "INSERT INTO roles VALUES ('admin',1),('marketer',1),('operator',1),('viewer',1);"
-	    "INSERT INTO role_perms VALUES "
-	    "('admin','users'),('admin','roles'),('admin','settings'),"
-	    "('admin','keys'),('admin','audit'),('admin','reports'),"
-	    "('admin','campaigns.read');"
-	    "INSERT INTO role_perms VALUES "
-	    "('marketer','reports'),('marketer','subscribers.read'),"
-	    "('marketer','subscribers.write'),('marketer','subscribers.export'),"
-	    "('marketer','subscribers.erase'),('marketer','pii'),"
-	    "('marketer','lists'),('marketer','segments'),('marketer','templates'),"
-	    "('marketer','campaigns.read'),('marketer','campaigns.edit');"
-	    "INSERT INTO role_perms VALUES "
-	    "('operator','reports'),('operator','subscribers.read'),"
-	    "('operator','pii'),('operator','campaigns.read'),"
-	    "('operator','campaigns.approve'),('operator','campaigns.send');"
-	    "INSERT INTO role_perms VALUES "
-	    "('viewer','reports'),('viewer','subscribers.read'),"
-	    "('viewer','campaigns.read');"},
-	/* Lists, subscribers, consent, suppression and segments (issue 3). */
-	{2, "CREATE TABLE lists ("
-	    "  num INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL UNIQUE,"
-	    "  name TEXT NOT NULL, description TEXT NOT NULL DEFAULT '',"
-	    "  created INTEGER NOT NULL);"
-	    "CREATE TABLE subscribers ("
-	    "  id INTEGER PRIMARY KEY," /* from sequences: never reused */
-	    "  ehash INTEGER NOT NULL UNIQUE," /* keyed hash of the lower-cased address */
-	    "  email TEXT NOT NULL,"
-	    "  domain TEXT NOT NULL,"
-	    "  name TEXT NOT NULL DEFAULT '',"
-	    "  status TEXT NOT NULL DEFAULT 'active' CHECK (status IN"
-	    "    ('active','unsubscribed','bounced','complained','erased')),"
-	    "  suppressed INTEGER NOT NULL DEFAULT 0,"
-	    "  attrs BLOB NOT NULL DEFAULT x'',"
-	    "  created INTEGER NOT NULL, updated INTEGER NOT NULL);"
-	    "CREATE INDEX subscribers_domain ON subscribers(domain);"
-	    "CREATE TABLE memberships ("
-	    "  list TEXT NOT NULL REFERENCES lists(id) ON DELETE CASCADE,"
-	    "  subscriber INTEGER NOT NULL REFERENCES subscribers(id) ON DELETE CASCADE,"
-	    "  status TEXT NOT NULL DEFAULT 'active' CHECK (status IN ('active','unsubscribed')),"
-	    "  consent_source TEXT NOT NULL DEFAULT '', consent_at TEXT NOT NULL DEFAULT '',"
-	    "  consent_method TEXT NOT NULL DEFAULT '', consent_text TEXT NOT NULL DEFAULT '',"
-	    "  consent_ip TEXT NOT NULL DEFAULT '',"
-	    "  created INTEGER NOT NULL, updated INTEGER NOT NULL,"
-	    "  PRIMARY KEY (subscriber, list)) WITHOUT ROWID;"
-	    "CREATE TABLE subscriber_events ("
-	    "  id INTEGER PRIMARY KEY,"
-	    "  subscriber INTEGER NOT NULL REFERENCES subscribers(id) ON DELETE CASCADE,"
-	    "  time TEXT NOT NULL, event TEXT NOT NULL, list TEXT NOT NULL DEFAULT '',"
-	    "  details TEXT NOT NULL DEFAULT '');"
-	    "CREATE INDEX subscriber_events_subscriber ON subscriber_events(subscriber);"
-	    "CREATE TABLE suppressions ("
-	    "  value TEXT PRIMARY KEY,"
-	    "  kind TEXT NOT NULL CHECK (kind IN ('address','domain')),"
-	    "  address TEXT,"
-	    "  reason TEXT NOT NULL DEFAULT '', created TEXT NOT NULL, by TEXT NOT NULL);"
-	    "CREATE TABLE sequences (name TEXT PRIMARY KEY, value INTEGER NOT NULL);"
-	    "CREATE TABLE segments ("
-	    "  name TEXT PRIMARY KEY,"
-	    "  list TEXT NOT NULL REFERENCES lists(id) ON DELETE CASCADE,"
-	    "  expr TEXT NOT NULL, created TEXT NOT NULL, by TEXT NOT NULL);"},
-	{3, "CREATE TABLE templates ("
-	    "  name TEXT PRIMARY KEY, kind TEXT NOT NULL CHECK (kind IN ('markdown','html')),"
-	    "  layout TEXT NOT NULL DEFAULT 'plain', source TEXT NOT NULL, text_source TEXT,"
-	    "  created INTEGER NOT NULL, updated INTEGER NOT NULL, author TEXT NOT NULL);"
-	    "CREATE TABLE dkim_keys ("
-	    "  domain TEXT NOT NULL, selector TEXT NOT NULL,"
-	    "  alg TEXT NOT NULL CHECK (alg IN ('rsa','ed25519')),"
-	    "  private_key TEXT NOT NULL, public_txt TEXT NOT NULL, created INTEGER NOT NULL,"
-	    "  PRIMARY KEY (domain, selector));"},
-	/*
-	 * Campaigns, approvals and the send queue (issue 5). A queue row is kept
-	 * small: state is a number (enum store_rcpt_state), times are epoch
-	 * seconds, and reply and message_id stay NULL until there is one. The
-	 * claim index serves claims, recovery, retries and the counts; the sent
-	 * index holds only sent rows, for the warm-up cap.
-	 * filled is when the queue was fixed (0: not yet), so it is fixed once
-	 * even when it came out empty.
-	 */
-	{4, "CREATE TABLE campaigns ("
-	    "  id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE,"
-	    "  template TEXT NOT NULL, list TEXT NOT NULL, segment TEXT,"
-	    "  subject TEXT NOT NULL, from_addr TEXT,"
-	    "  state TEXT NOT NULL DEFAULT 'draft' CHECK (state IN ('draft','in_review',"
-	    "    'approved','rejected','scheduled','sending','paused','sent','cancelled','failed')),"
-	    "  author TEXT NOT NULL, comment TEXT, pause_reason TEXT,"
-	    "  created INTEGER NOT NULL, updated INTEGER NOT NULL,"
-	    "  scheduled_at INTEGER NOT NULL DEFAULT 0, started_at INTEGER NOT NULL DEFAULT 0,"
-	    "  finished_at INTEGER NOT NULL DEFAULT 0, filled INTEGER NOT NULL DEFAULT 0,"
-	    "  approvals_needed INTEGER NOT NULL DEFAULT 1, version INTEGER NOT NULL DEFAULT 1);"
-	    "CREATE INDEX campaigns_due ON campaigns(state, scheduled_at);"
-	    "CREATE TABLE approvals ("
-	    "  campaign INTEGER NOT NULL REFERENCES campaigns(id) ON DELETE CASCADE,"
-	    "  approver TEXT NOT NULL, hash BLOB NOT NULL, sig BLOB NOT NULL,"
-	    "  comment TEXT NOT NULL DEFAULT '', time TEXT NOT NULL,"
-	    "  PRIMARY KEY (campaign, approver)) WITHOUT ROWID;"
-	    "CREATE TABLE queue ("
-	    "  campaign INTEGER NOT NULL REFERENCES campaigns(id) ON DELETE CASCADE,"
-	    "  subscriber INTEGER NOT NULL REFERENCES subscribers(id) ON DELETE CASCADE,"
-	    "  email TEXT NOT NULL, domain TEXT NOT NULL,"
-	    "  state INTEGER NOT NULL DEFAULT 0, reply TEXT, message_id TEXT,"
-	    "  attempts INTEGER NOT NULL DEFAULT 0, next_try INTEGER NOT NULL DEFAULT 0,"
-	    "  updated INTEGER NOT NULL,"
-	    "  PRIMARY KEY (campaign, subscriber)) WITHOUT ROWID;"
-	    "CREATE INDEX queue_claim ON queue(campaign, state, next_try);"
-	    "CREATE INDEX queue_sent ON queue(updated) WHERE state = 2;"},
-	/*
-	 * The subscriber browser's keyset pages and prefix searches (issue 6,
-	 * store/browse.c): address and name, ASCII case ignored, id last so
-	 * that every key is unique. The partial index holds only the people who
-	 * are not plainly active, so that a status filter (the bounced, the
-	 * suppressed) pages through them without walking everyone.
-	 */
-	{5, "CREATE INDEX subscribers_email ON subscribers(email COLLATE NOCASE, id);"
-	    "CREATE INDEX subscribers_name ON subscribers(name COLLATE NOCASE, id);"
-	    "CREATE INDEX subscribers_inactive ON subscribers(status, email COLLATE NOCASE, id)"
-	    "  WHERE status <> 'active' OR suppressed <> 0;"},
-	/*
-	 * What each approval approved (issue 6, the review queue's diff): a
-	 * snapshot of the content of a campaign when it became approved. The
-	 * store keeps no other old versions.
-	 */
-	{6, "CREATE TABLE campaign_versions ("
-	    "  campaign INTEGER NOT NULL REFERENCES campaigns(id) ON DELETE CASCADE,"
-	    "  version INTEGER NOT NULL, subject TEXT NOT NULL, from_addr TEXT,"
-	    "  template TEXT NOT NULL, template_source TEXT NOT NULL, template_text TEXT,"
-	    "  list TEXT NOT NULL, segment TEXT, approver TEXT NOT NULL,"
-	    "  approved INTEGER NOT NULL,"
-	    "  PRIMARY KEY (campaign, version)) WITHOUT ROWID;"},
-	/* Later issues append their migrations here, in order. */
+    {1, "CREATE TABLE secrets ("
+	"  name TEXT PRIMARY KEY, value BLOB NOT NULL);"
+	"CREATE TABLE roles ("
+	"  name TEXT PRIMARY KEY, builtin INTEGER NOT NULL DEFAULT 0);"
+	"CREATE TABLE role_perms ("
+	"  role TEXT NOT NULL REFERENCES roles(name) ON DELETE CASCADE,"
+	"  perm TEXT NOT NULL, PRIMARY KEY (role, perm));"
+	"CREATE TABLE users ("
+	"  id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE,"
+	"  role TEXT NOT NULL REFERENCES roles(name),"
+	"  status TEXT NOT NULL DEFAULT 'active' CHECK (status IN ('active','disabled')),"
+	"  created INTEGER NOT NULL,"
+	"  sign_pk BLOB NOT NULL, sign_nonce BLOB NOT NULL, sign_sealed BLOB NOT NULL);"
+	"CREATE TABLE audit ("
+	"  id INTEGER PRIMARY KEY, time TEXT NOT NULL, user TEXT NOT NULL,"
+	"  os_user TEXT NOT NULL, action TEXT NOT NULL, object TEXT NOT NULL,"
+	"  outcome TEXT NOT NULL, details TEXT NOT NULL, hash BLOB NOT NULL);"
+	"CREATE INDEX audit_time ON audit(time);"
+	"CREATE TABLE config ("
+	"  key TEXT PRIMARY KEY, value TEXT NOT NULL);"
+	"INSERT INTO roles VALUES ('admin',1),('marketer',1),('operator',1),('viewer',1);"
+	"INSERT INTO role_perms VALUES "
+	"('admin','users'),('admin','roles'),('admin','settings'),"
+	"('admin','keys'),('admin','audit'),('admin','reports'),"
+	"('admin','campaigns.read');"
+	"INSERT INTO role_perms VALUES "
+	"('marketer','reports'),('marketer','subscribers.read'),"
+	"('marketer','subscribers.write'),('marketer','subscribers.export'),"
+	"('marketer','subscribers.erase'),('marketer','pii'),"
+	"('marketer','lists'),('marketer','segments'),('marketer','templates'),"
+	"('marketer','campaigns.read'),('marketer','campaigns.edit');"
+	"INSERT INTO role_perms VALUES "
+	"('operator','reports'),('operator','subscribers.read'),"
+	"('operator','pii'),('operator','campaigns.read'),"
+	"('operator','campaigns.approve'),('operator','campaigns.send');"
+	"INSERT INTO role_perms VALUES "
+	"('viewer','reports'),('viewer','subscribers.read'),"
+	"('viewer','campaigns.read');"},
+    /* Lists, subscribers, consent, suppression and segments (issue 3). */
+    {2, "CREATE TABLE lists ("
+	"  num INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL UNIQUE,"
+	"  name TEXT NOT NULL, description TEXT NOT NULL DEFAULT '',"
+	"  created INTEGER NOT NULL);"
+	"CREATE TABLE subscribers ("
+	"  id INTEGER PRIMARY KEY,"	   /* from sequences: never reused */
+	"  ehash INTEGER NOT NULL UNIQUE," /* keyed hash of the lower-cased address */
+	"  email TEXT NOT NULL,"
+	"  domain TEXT NOT NULL,"
+	"  name TEXT NOT NULL DEFAULT '',"
+	"  status TEXT NOT NULL DEFAULT 'active' CHECK (status IN"
+	"    ('active','unsubscribed','bounced','complained','erased')),"
+	"  suppressed INTEGER NOT NULL DEFAULT 0,"
+	"  attrs BLOB NOT NULL DEFAULT x'',"
+	"  created INTEGER NOT NULL, updated INTEGER NOT NULL);"
+	"CREATE INDEX subscribers_domain ON subscribers(domain);"
+	"CREATE TABLE memberships ("
+	"  list TEXT NOT NULL REFERENCES lists(id) ON DELETE CASCADE,"
+	"  subscriber INTEGER NOT NULL REFERENCES subscribers(id) ON DELETE CASCADE,"
+	"  status TEXT NOT NULL DEFAULT 'active' CHECK (status IN ('active','unsubscribed')),"
+	"  consent_source TEXT NOT NULL DEFAULT '', consent_at TEXT NOT NULL DEFAULT '',"
+	"  consent_method TEXT NOT NULL DEFAULT '', consent_text TEXT NOT NULL DEFAULT '',"
+	"  consent_ip TEXT NOT NULL DEFAULT '',"
+	"  created INTEGER NOT NULL, updated INTEGER NOT NULL,"
+	"  PRIMARY KEY (subscriber, list)) WITHOUT ROWID;"
+	"CREATE TABLE subscriber_events ("
+	"  id INTEGER PRIMARY KEY,"
+	"  subscriber INTEGER NOT NULL REFERENCES subscribers(id) ON DELETE CASCADE,"
+	"  time TEXT NOT NULL, event TEXT NOT NULL, list TEXT NOT NULL DEFAULT '',"
+	"  details TEXT NOT NULL DEFAULT '');"
+	"CREATE INDEX subscriber_events_subscriber ON subscriber_events(subscriber);"
+	"CREATE TABLE suppressions ("
+	"  value TEXT PRIMARY KEY,"
+	"  kind TEXT NOT NULL CHECK (kind IN ('address','domain')),"
+	"  address TEXT,"
+	"  reason TEXT NOT NULL DEFAULT '', created TEXT NOT NULL, by TEXT NOT NULL);"
+	"CREATE TABLE sequences (name TEXT PRIMARY KEY, value INTEGER NOT NULL);"
+	"CREATE TABLE segments ("
+	"  name TEXT PRIMARY KEY,"
+	"  list TEXT NOT NULL REFERENCES lists(id) ON DELETE CASCADE,"
+	"  expr TEXT NOT NULL, created TEXT NOT NULL, by TEXT NOT NULL);"},
+    {3, "CREATE TABLE templates ("
+	"  name TEXT PRIMARY KEY, kind TEXT NOT NULL CHECK (kind IN ('markdown','html')),"
+	"  layout TEXT NOT NULL DEFAULT 'plain', source TEXT NOT NULL, text_source TEXT,"
+	"  created INTEGER NOT NULL, updated INTEGER NOT NULL, author TEXT NOT NULL);"
+	"CREATE TABLE dkim_keys ("
+	"  domain TEXT NOT NULL, selector TEXT NOT NULL,"
+	"  alg TEXT NOT NULL CHECK (alg IN ('rsa','ed25519')),"
+	"  private_key TEXT NOT NULL, public_txt TEXT NOT NULL, created INTEGER NOT NULL,"
+	"  PRIMARY KEY (domain, selector));"},
+    /*
+     * Campaigns, approvals and the send queue (issue 5). A queue row is kept
+     * small: state is a number (enum store_rcpt_state), times are epoch
+     * seconds, and reply and message_id stay NULL until there is one. The
+     * claim index serves claims, recovery, retries and the counts; the sent
+     * index holds only sent rows, for the warm-up cap.
+     * filled is when the queue was fixed (0: not yet), so it is fixed once
+     * even when it came out empty.
+     */
+    {4, "CREATE TABLE campaigns ("
+	"  id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE,"
+	"  template TEXT NOT NULL, list TEXT NOT NULL, segment TEXT,"
+	"  subject TEXT NOT NULL, from_addr TEXT,"
+	"  state TEXT NOT NULL DEFAULT 'draft' CHECK (state IN ('draft','in_review',"
+	"    'approved','rejected','scheduled','sending','paused','sent','cancelled','failed')),"
+	"  author TEXT NOT NULL, comment TEXT, pause_reason TEXT,"
+	"  created INTEGER NOT NULL, updated INTEGER NOT NULL,"
+	"  scheduled_at INTEGER NOT NULL DEFAULT 0, started_at INTEGER NOT NULL DEFAULT 0,"
+	"  finished_at INTEGER NOT NULL DEFAULT 0, filled INTEGER NOT NULL DEFAULT 0,"
+	"  approvals_needed INTEGER NOT NULL DEFAULT 1, version INTEGER NOT NULL DEFAULT 1);"
+	"CREATE INDEX campaigns_due ON campaigns(state, scheduled_at);"
+	"CREATE TABLE approvals ("
+	"  campaign INTEGER NOT NULL REFERENCES campaigns(id) ON DELETE CASCADE,"
+	"  approver TEXT NOT NULL, hash BLOB NOT NULL, sig BLOB NOT NULL,"
+	"  comment TEXT NOT NULL DEFAULT '', time TEXT NOT NULL,"
+	"  PRIMARY KEY (campaign, approver)) WITHOUT ROWID;"
+	"CREATE TABLE queue ("
+	"  campaign INTEGER NOT NULL REFERENCES campaigns(id) ON DELETE CASCADE,"
+	"  subscriber INTEGER NOT NULL REFERENCES subscribers(id) ON DELETE CASCADE,"
+	"  email TEXT NOT NULL, domain TEXT NOT NULL,"
+	"  state INTEGER NOT NULL DEFAULT 0, reply TEXT, message_id TEXT,"
+	"  attempts INTEGER NOT NULL DEFAULT 0, next_try INTEGER NOT NULL DEFAULT 0,"
+	"  updated INTEGER NOT NULL,"
+	"  PRIMARY KEY (campaign, subscriber)) WITHOUT ROWID;"
+	"CREATE INDEX queue_claim ON queue(campaign, state, next_try);"
+	"CREATE INDEX queue_sent ON queue(updated) WHERE state = 2;"},
+    /*
+     * The subscriber browser's keyset pages and prefix searches (issue 6,
+     * store/browse.c): address and name, ASCII case ignored, id last so
+     * that every key is unique. The partial index holds only the people who
+     * are not plainly active, so that a status filter (the bounced, the
+     * suppressed) pages through them without walking everyone.
+     */
+    {5, "CREATE INDEX subscribers_email ON subscribers(email COLLATE NOCASE, id);"
+	"CREATE INDEX subscribers_name ON subscribers(name COLLATE NOCASE, id);"
+	"CREATE INDEX subscribers_inactive ON subscribers(status, email COLLATE NOCASE, id)"
+	"  WHERE status <> 'active' OR suppressed <> 0;"},
+    /*
+     * What each approval approved (issue 6, the review queue's diff): a
+     * snapshot of the content of a campaign when it became approved. The
+     * store keeps no other old versions.
+     */
+    {6, "CREATE TABLE campaign_versions ("
+	"  campaign INTEGER NOT NULL REFERENCES campaigns(id) ON DELETE CASCADE,"
+	"  version INTEGER NOT NULL, subject TEXT NOT NULL, from_addr TEXT,"
+	"  template TEXT NOT NULL, template_source TEXT NOT NULL, template_text TEXT,"
+	"  list TEXT NOT NULL, segment TEXT, approver TEXT NOT NULL,"
+	"  approved INTEGER NOT NULL,"
+	"  PRIMARY KEY (campaign, version)) WITHOUT ROWID;"},
+    /* Later issues append their migrations here, in order. */
 };
 
 enum store_status store_migrate(struct store *st, char **errstr)

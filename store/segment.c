@@ -25,16 +25,31 @@
 #define MAX_BINDS 1000
 
 enum tok {
-	T_END, T_IDENT, T_STRING, T_NUMBER, T_DATE, T_DURATION, T_LPAREN, T_RPAREN, T_COMMA,
-	T_DOT, T_EQ, T_NE, T_LT, T_LE, T_GT, T_GE, T_BAD,
+	T_END,
+	T_IDENT,
+	T_STRING,
+	T_NUMBER,
+	T_DATE,
+	T_DURATION,
+	T_LPAREN,
+	T_RPAREN,
+	T_COMMA,
+	T_DOT,
+	T_EQ,
+	T_NE,
+	T_LT,
+	T_LE,
+	T_GT,
+	T_GE,
+	T_BAD,
 };
 
 struct parser {
 	const char *src;
-	size_t pos;      /* start of the current token */
-	size_t next;     /* just past it */
+	size_t pos;  /* start of the current token */
+	size_t next; /* just past it */
 	enum tok tok;
-	char *text;      /* the token's value (strings unescaped) */
+	char *text; /* the token's value (strings unescaped) */
 	size_t len;
 	int depth;
 	time_t now;
@@ -73,8 +88,8 @@ static int fail(struct parser *p, const char *expected)
 	if (p->s != STORE_OK)
 		return -1;
 	describe(p, found, sizeof(found));
-	p->s = store_fail(p->errstr, STORE_EINVAL, "column %zu: expected %s, found %s",
-			  p->pos + 1, expected, found);
+	p->s = store_fail(p->errstr, STORE_EINVAL, "column %zu: expected %s, found %s", p->pos + 1,
+			  expected, found);
 	return -1;
 }
 
@@ -241,12 +256,25 @@ static int lex(struct parser *p)
 	p->pos = i;
 	j = i + 1;
 	switch (s[i]) {
-	case '\0': p->tok = T_END; j = i; break;
-	case '(': p->tok = T_LPAREN; break;
-	case ')': p->tok = T_RPAREN; break;
-	case ',': p->tok = T_COMMA; break;
-	case '.': p->tok = T_DOT; break;
-	case '=': p->tok = T_EQ; break;
+	case '\0':
+		p->tok = T_END;
+		j = i;
+		break;
+	case '(':
+		p->tok = T_LPAREN;
+		break;
+	case ')':
+		p->tok = T_RPAREN;
+		break;
+	case ',':
+		p->tok = T_COMMA;
+		break;
+	case '.':
+		p->tok = T_DOT;
+		break;
+	case '=':
+		p->tok = T_EQ;
+		break;
 	case '!':
 		if (s[i + 1] != '=') {
 			p->tok = T_BAD;
@@ -264,9 +292,11 @@ static int lex(struct parser *p)
 		p->tok = s[i + 1] == '=' ? T_GE : T_GT;
 		j += s[i + 1] == '=';
 		break;
-	case '"': return lex_string(p, i);
+	case '"':
+		return lex_string(p, i);
 	default:
-		if (isdigit((unsigned char)s[i]) || (s[i] == '-' && isdigit((unsigned char)s[i + 1]))) {
+		if (isdigit((unsigned char)s[i]) ||
+		    (s[i] == '-' && isdigit((unsigned char)s[i + 1]))) {
 			j = i + 1;
 			while (isdigit((unsigned char)s[j]) || s[j] == '.')
 				j++;
@@ -318,7 +348,7 @@ static int is_kw(const struct parser *p, const char *kw)
 enum field { F_EMAIL, F_NAME, F_DOMAIN, F_STATUS, F_CREATED, F_ATTR };
 
 static const char *const field_sql[] = {"lower(s.email)", "s.name", "s.domain", "s.status",
-					 "s.created"};
+					"s.created"};
 
 static int emit_field(struct parser *p, enum field f, const char *key, size_t kl)
 {
@@ -374,8 +404,8 @@ static int bind_value(struct parser *p, enum field f)
 
 static int cond_created(struct parser *p, enum tok op)
 {
-	static const char *const ops[] = {[T_EQ] = "=", [T_NE] = "!=", [T_LT] = "<",
-					  [T_LE] = "<=", [T_GT] = ">", [T_GE] = ">="};
+	static const char *const ops[] = {
+	    [T_EQ] = "=", [T_NE] = "!=", [T_LT] = "<", [T_LE] = "<=", [T_GT] = ">", [T_GE] = ">="};
 	time_t t;
 	int day;
 
@@ -467,7 +497,7 @@ static int cond_set(struct parser *p, enum field f, const char *key, size_t kl)
 static int cond_compare(struct parser *p, enum field f, const char *key, size_t kl, enum tok op)
 {
 	static const char *const ops[] = {[T_EQ] = " IS ", [T_NE] = " IS NOT ", [T_LT] = " < ",
-					  [T_LE] = " <= ", [T_GT] = " > ", [T_GE] = " >= "};
+					  [T_LE] = " <= ", [T_GT] = " > ",	[T_GE] = " >= "};
 	int num = p->tok == T_NUMBER;
 	char *end;
 	double d;
@@ -669,8 +699,7 @@ void segment_sql_free(struct seg_sql *s)
 	memset(s, 0, sizeof(*s));
 }
 
-enum store_status segment_compile(const char *expr, time_t now, struct seg_sql *out,
-				  char **errstr)
+enum store_status segment_compile(const char *expr, time_t now, struct seg_sql *out, char **errstr)
 {
 	struct parser p;
 	const char *q;

@@ -88,9 +88,9 @@ enum store_status store_sql_functions(struct store *st, char **errstr)
 		int n;
 		void (*fn)(sqlite3_context *, int, sqlite3_value **);
 	} fns[] = {
-		{"hato_attr", 2, fn_attr},	   {"hato_num", 1, fn_num},
-		{"hato_contains", 2, fn_contains}, {"hato_starts", 2, fn_starts},
-		{"hato_ends", 2, fn_ends},
+	    {"hato_attr", 2, fn_attr},	       {"hato_num", 1, fn_num},
+	    {"hato_contains", 2, fn_contains}, {"hato_starts", 2, fn_starts},
+	    {"hato_ends", 2, fn_ends},
 	};
 	size_t i;
 
@@ -104,11 +104,11 @@ enum store_status store_sql_functions(struct store *st, char **errstr)
 
 /* ---- Evaluating --------------------------------------------------------- */
 
-#define RECIPIENTS                                                                          \
-	" FROM subscribers s CROSS JOIN memberships m"                                      \
-	" ON m.subscriber = s.id AND m.list = ?"                                            \
-	" WHERE m.status = 'active' AND s.status = 'active'"                                \
-	" AND s.suppressed = 0"                                                              \
+#define RECIPIENTS                                                                                 \
+	" FROM subscribers s CROSS JOIN memberships m"                                             \
+	" ON m.subscriber = s.id AND m.list = ?"                                                   \
+	" WHERE m.status = 'active' AND s.status = 'active'"                                       \
+	" AND s.suppressed = 0"                                                                    \
 	" AND s.domain NOT IN (SELECT value FROM suppressions WHERE kind = 'domain') AND "
 
 static enum store_status prepare_segment(struct store *st, const char *select, const char *tail,
@@ -164,8 +164,8 @@ enum store_status store_segment_count(struct store *st, const char *list, const 
 	*count = 0;
 	/* A count reveals nobody: whoever may see campaigns may see their audience's size. */
 	s = store_can(st, STORE_PERM_CAMPAIGNS_READ)
-		    ? STORE_OK
-		    : store_require(st, STORE_PERM_SUBSCRIBERS_READ, "segment.count", errstr);
+		? STORE_OK
+		: store_require(st, STORE_PERM_SUBSCRIBERS_READ, "segment.count", errstr);
 	if (s == STORE_OK)
 		s = prepare_segment(st, "SELECT count(*)", "", list, expr, &q, errstr);
 	if (s != STORE_OK)
@@ -266,9 +266,9 @@ enum store_status store_segment_add(struct store *st, const char *name, const ch
 		sqlite3_bind_text(q, 5, store_user(st), -1, SQLITE_STATIC);
 		if (sqlite3_step(q) != SQLITE_DONE)
 			s = (sqlite3_errcode(st->db) & 0xff) == SQLITE_CONSTRAINT
-				    ? store_fail(errstr, STORE_EEXIST, "the segment %s exists already",
-						 name)
-				    : store_sqlfail(st, errstr, "adding a segment");
+				? store_fail(errstr, STORE_EEXIST, "the segment %s exists already",
+					     name)
+				: store_sqlfail(st, errstr, "adding a segment");
 		sqlite3_finalize(q);
 	}
 	if (s == STORE_OK)
@@ -300,8 +300,7 @@ enum store_status store_segment_rm(struct store *st, const char *name, char **er
 	return s;
 }
 
-enum store_status store_segment_ls(struct store *st, store_segment_cb cb, void *arg,
-				   char **errstr)
+enum store_status store_segment_ls(struct store *st, store_segment_cb cb, void *arg, char **errstr)
 {
 	enum store_status s;
 	sqlite3_stmt *q = NULL;
@@ -310,8 +309,9 @@ enum store_status store_segment_ls(struct store *st, store_segment_cb cb, void *
 
 	s = store_require(st, STORE_PERM_SUBSCRIBERS_READ, "segment.ls", errstr);
 	if (s == STORE_OK)
-		s = store_prepare(st, "SELECT name, list, expr, created, by FROM segments ORDER BY name",
-				  &q, errstr);
+		s = store_prepare(
+		    st, "SELECT name, list, expr, created, by FROM segments ORDER BY name", &q,
+		    errstr);
 	if (s != STORE_OK)
 		return s;
 	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
@@ -329,8 +329,8 @@ enum store_status store_segment_ls(struct store *st, store_segment_cb cb, void *
 	return rc == SQLITE_DONE ? STORE_OK : store_sqlfail(st, errstr, "listing segments");
 }
 
-enum store_status store_segment_get(struct store *st, const char *name, char **list,
-				    char **expr, char **errstr)
+enum store_status store_segment_get(struct store *st, const char *name, char **list, char **expr,
+				    char **errstr)
 {
 	enum store_status s;
 	sqlite3_stmt *q = NULL;
@@ -352,10 +352,10 @@ enum store_status store_segment_get(struct store *st, const char *name, char **l
 			s = STORE_ENOMEM;
 		}
 	} else {
-		s = rc == SQLITE_DONE ? store_fail(errstr, STORE_ENOTFOUND,
-						   "there is no segment %s; see: hato segment ls",
-						   name)
-				      : store_sqlfail(st, errstr, "reading a segment");
+		s = rc == SQLITE_DONE
+			? store_fail(errstr, STORE_ENOTFOUND,
+				     "there is no segment %s; see: hato segment ls", name)
+			: store_sqlfail(st, errstr, "reading a segment");
 	}
 	sqlite3_finalize(q);
 	return s;

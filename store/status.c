@@ -11,20 +11,34 @@
 const char *store_strstatus(enum store_status s)
 {
 	switch (s) {
-	case STORE_OK: return "success";
-	case STORE_EUSAGE: return "bad usage";
-	case STORE_EINVAL: return "invalid data";
-	case STORE_EEXIST: return "already exists";
-	case STORE_ENOTFOUND: return "not found";
-	case STORE_EAUTH: return "authentication failed";
-	case STORE_ELOCKED: return "account locked";
-	case STORE_EDELAY: return "login delayed after failures";
-	case STORE_EDENIED: return "permission denied";
-	case STORE_EBUSY: return "store busy";
-	case STORE_EUNSAFE: return "unsafe file permissions";
-	case STORE_ECORRUPT: return "store damaged";
-	case STORE_EIO: return "input/output error";
-	case STORE_ENOMEM: return "out of memory";
+	case STORE_OK:
+		return "success";
+	case STORE_EUSAGE:
+		return "bad usage";
+	case STORE_EINVAL:
+		return "invalid data";
+	case STORE_EEXIST:
+		return "already exists";
+	case STORE_ENOTFOUND:
+		return "not found";
+	case STORE_EAUTH:
+		return "authentication failed";
+	case STORE_ELOCKED:
+		return "account locked";
+	case STORE_EDELAY:
+		return "login delayed after failures";
+	case STORE_EDENIED:
+		return "permission denied";
+	case STORE_EBUSY:
+		return "store busy";
+	case STORE_EUNSAFE:
+		return "unsafe file permissions";
+	case STORE_ECORRUPT:
+		return "store damaged";
+	case STORE_EIO:
+		return "input/output error";
+	case STORE_ENOMEM:
+		return "out of memory";
 	}
 	return "unknown status";
 }
@@ -113,17 +127,18 @@ enum store_status store_name_check(const char *what, const char *name, char **er
 	size_t i, n = strlen(name);
 
 	if (n == 0 || n > STORE_NAME_MAX)
-		return store_fail(errstr, STORE_EINVAL,
-				  "%s name must be 1 to %d characters long", what, STORE_NAME_MAX);
+		return store_fail(errstr, STORE_EINVAL, "%s name must be 1 to %d characters long",
+				  what, STORE_NAME_MAX);
 	for (i = 0; i < n; i++) {
 		char c = name[i];
 		int ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
 			 (c >= '0' && c <= '9') || (i > 0 && (c == '.' || c == '_' || c == '-'));
 		if (!ok)
-			return store_fail(errstr, STORE_EINVAL,
-					  "%s name may hold only letters, digits, '.', '_' and '-', "
-					  "and must start with a letter or digit",
-					  what);
+			return store_fail(
+			    errstr, STORE_EINVAL,
+			    "%s name may hold only letters, digits, '.', '_' and '-', "
+			    "and must start with a letter or digit",
+			    what);
 	}
 	return STORE_OK;
 }

@@ -8,23 +8,22 @@
  * unwrapping a slot; nothing in the database is readable without one.
  *
  * Files:
- *   db.c        open, create, file checks, pragmas, transactions, key rotation
+ *   db.c        open, create, file checks, pragmas, transactions
+ *   login.c     opening the store as a user; failed-login counting
+ *   rekey.c     data key rotation
  *   schema.c    the versioned schema and its migrations
  *   keyslot.c   the keyslot file: KDF, wrap/unwrap, failed-login counters
- *   user.c      users, roles and permissions
+ *   user.c      users, their keyslots and signing keys; store secrets
+ *   perm.c      permissions and roles
  *   audit.c     the hash-chained audit trail
  *   config.c    settings and secrets
  *   status.c    status strings and the small helpers every file shares
- *   address.c   checking and normalising email addresses
- *   list.c      lists
- *   subscriber.c subscribers, attributes, consent, history, erasure
- *   import.c    CSV import (libcsv), streaming, with a rejects file
- *   export.c    CSV export and the JSON of one person's data
- *   suppress.c  the suppression list (address hashes and domains)
- *   segment.c   the segment language: parser and compiler to SQL
- *   segment_sql.c  segments saved, counted and walked
- *   campaign_version.c  what each approval approved (the review queue's diff)
- *   browse.c    keyset pages of subscribers and prefix search, for the browser
+ *   address.c, subscriber.c, list.c, import.c, export.c, suppress.c,
+ *   segment.c, segment_sql.c, browse.c: the people on the lists
+ *               (subscribers_private.h)
+ *   template.c  templates and DKIM keys as stored
+ *   campaign.c, approval.c, campaign_version.c, queue.c: campaigns, their
+ *               approvals and their send queue (campaign_private.h)
  *
  * Depends on: SQLCipher, libsodium, libcsv, libidn2. No other hato module.
  *
@@ -45,18 +44,18 @@ struct store;
 
 enum store_status {
 	STORE_OK = 0,
-	STORE_EUSAGE,    /* the caller passed something malformed */
-	STORE_EINVAL,    /* bad data: a weak password, a bad name, a failed check */
-	STORE_EEXIST,    /* the object exists already */
+	STORE_EUSAGE,	 /* the caller passed something malformed */
+	STORE_EINVAL,	 /* bad data: a weak password, a bad name, a failed check */
+	STORE_EEXIST,	 /* the object exists already */
 	STORE_ENOTFOUND, /* no such store, user, role or object */
-	STORE_EAUTH,     /* wrong user or password */
-	STORE_ELOCKED,   /* account locked until an admin unlocks it */
-	STORE_EDELAY,    /* login refused for now after recent failures */
-	STORE_EDENIED,   /* the user's role lacks the permission */
-	STORE_EBUSY,     /* the database stayed locked past the busy timeout */
-	STORE_EUNSAFE,   /* file permissions or ownership are unsafe */
-	STORE_ECORRUPT,  /* the database or keyslot file is damaged */
-	STORE_EIO,       /* an I/O or database error */
+	STORE_EAUTH,	 /* wrong user or password */
+	STORE_ELOCKED,	 /* account locked until an admin unlocks it */
+	STORE_EDELAY,	 /* login refused for now after recent failures */
+	STORE_EDENIED,	 /* the user's role lacks the permission */
+	STORE_EBUSY,	 /* the database stayed locked past the busy timeout */
+	STORE_EUNSAFE,	 /* file permissions or ownership are unsafe */
+	STORE_ECORRUPT,	 /* the database or keyslot file is damaged */
+	STORE_EIO,	 /* an I/O or database error */
 	STORE_ENOMEM,
 };
 
@@ -170,7 +169,7 @@ struct store_user_info {
 	const char *name;
 	const char *role;
 	const char *status; /* "active", "disabled" */
-	int failures;       /* failed logins in a row */
+	int failures;	    /* failed logins in a row */
 	bool locked;
 	time_t created;
 };
@@ -218,8 +217,8 @@ enum store_status store_role_add(struct store *st, const char *name, const char 
  * (STORE_EINVAL). Needs STORE_PERM_ROLES; audited "role.edit" with the new
  * list. Users holding the role get the new permissions at their next login.
  */
-enum store_status store_role_set_perms(struct store *st, const char *name,
-				       const char *const *perms, size_t nperms, char **errstr);
+enum store_status store_role_set_perms(struct store *st, const char *name, const char *const *perms,
+				       size_t nperms, char **errstr);
 /*
  * Removes a custom role. Refuses built-in roles and roles any user (disabled
  * ones included) still holds, saying how many (STORE_EINVAL). Needs
@@ -296,12 +295,10 @@ enum store_status store_config_set(struct store *st, const char *key, const char
  * *value is allocated (NULL and STORE_ENOTFOUND when unset). Secrets come back
  * in clear: for the program's own use, never to print.
  */
-enum store_status store_config_get(struct store *st, const char *key, char **value,
-				   char **errstr);
+enum store_status store_config_get(struct store *st, const char *key, char **value, char **errstr);
 typedef int (*store_config_cb)(const char *key, const char *value, bool secret, void *arg);
 /* Lists settings; secret values are passed as "********". */
-enum store_status store_config_list(struct store *st, store_config_cb cb, void *arg,
-				    char **errstr);
+enum store_status store_config_list(struct store *st, store_config_cb cb, void *arg, char **errstr);
 
 /* ==== Lists and subscribers (address.c, list.c, subscriber.c) ========== */
 
@@ -325,7 +322,7 @@ const char *store_address_domain(const char *address);
 struct store_list_info {
 	const char *id, *name, *description;
 	time_t created;
-	int64_t active;  /* active members that are not suppressed */
+	int64_t active;	 /* active members that are not suppressed */
 	int64_t members; /* all members */
 };
 typedef int (*store_list_cb)(const struct store_list_info *l, void *arg);
@@ -341,11 +338,9 @@ enum store_status store_list_ls(struct store *st, store_list_cb cb, void *arg, c
  * The list's number: stable for the life of the list and never reused, for
  * tokens (unsubscribe links) that must name a list compactly.
  */
-enum store_status store_list_rowid(struct store *st, const char *id, int64_t *rowid,
-				   char **errstr);
+enum store_status store_list_rowid(struct store *st, const char *id, int64_t *rowid, char **errstr);
 /* The list with that number; *id is allocated. */
-enum store_status store_list_by_rowid(struct store *st, int64_t rowid, char **id,
-				      char **errstr);
+enum store_status store_list_by_rowid(struct store *st, int64_t rowid, char **id, char **errstr);
 /* STORE_OK when the list exists, else STORE_ENOTFOUND with a sentence. */
 enum store_status store_list_check(struct store *st, const char *id, char **errstr);
 
@@ -474,17 +469,17 @@ enum store_status store_subscriber_get_id(struct store *st, int64_t id,
 /* ==== Import and export (import.c, export.c) ============================ */
 
 struct store_import_stats {
-	uint64_t rows;       /* data rows read */
-	uint64_t imported;   /* added to the list */
-	uint64_t updated;    /* already on the list: attributes updated */
-	uint64_t invalid;    /* refused; each written to the rejects file */
-	uint64_t duplicate;  /* repeated an earlier row of the file */
-	uint64_t suppressed; /* on the suppression list: left out */
+	uint64_t rows;		    /* data rows read */
+	uint64_t imported;	    /* added to the list */
+	uint64_t updated;	    /* already on the list: attributes updated */
+	uint64_t invalid;	    /* refused; each written to the rejects file */
+	uint64_t duplicate;	    /* repeated an earlier row of the file */
+	uint64_t suppressed;	    /* on the suppression list: left out */
 	uint64_t kept_unsubscribed; /* of the updated: unsubscribed, and left so */
 };
 
 struct store_import_opts {
-	FILE *rejects;      /* CSV: line,reason,fields...; may be NULL */
+	FILE *rejects;	    /* CSV: line,reason,fields...; may be NULL */
 	const char *source; /* default consent source, e.g. "import contacts.csv" */
 	/* Called now and then with the bytes read so far. */
 	void (*progress)(uint64_t bytes, uint64_t rows, void *arg);
@@ -511,8 +506,8 @@ enum store_status store_subscriber_import(struct store *st, const char *list, FI
  * column per attribute key). Addresses are masked without STORE_PERM_PII.
  * Needs STORE_PERM_SUBSCRIBERS_EXPORT; audited with the row count.
  */
-enum store_status store_list_export(struct store *st, const char *list, FILE *out,
-				    int64_t *rows, char **errstr);
+enum store_status store_list_export(struct store *st, const char *list, FILE *out, int64_t *rows,
+				    char **errstr);
 
 /* ==== Suppression (suppress.c) ========================================== */
 
@@ -535,8 +530,7 @@ typedef int (*store_suppression_cb)(const struct store_suppression *s, void *arg
 enum store_status store_suppress_ls(struct store *st, store_suppression_cb cb, void *arg,
 				    char **errstr);
 /* Is the (normalised) address suppressed, by hash or by domain? */
-enum store_status store_suppressed(struct store *st, const char *address, bool *out,
-				   char **errstr);
+enum store_status store_suppressed(struct store *st, const char *address, bool *out, char **errstr);
 
 /* ==== Segments (segment.c, segment_sql.c) =============================== */
 
@@ -561,11 +555,10 @@ struct store_segment_info {
 	const char *name, *list, *expr, *created, *by;
 };
 typedef int (*store_segment_cb)(const struct store_segment_info *s, void *arg);
-enum store_status store_segment_ls(struct store *st, store_segment_cb cb, void *arg,
-				   char **errstr);
+enum store_status store_segment_ls(struct store *st, store_segment_cb cb, void *arg, char **errstr);
 /* The saved segment's list and expression, both allocated. */
-enum store_status store_segment_get(struct store *st, const char *name, char **list,
-				    char **expr, char **errstr);
+enum store_status store_segment_get(struct store *st, const char *name, char **list, char **expr,
+				    char **errstr);
 
 /*
  * Counts the recipients of (list, expr): active people, active on the list,
@@ -624,16 +617,15 @@ enum store_status store_unsubscribe_key(struct store *st, unsigned char key[32])
 struct store_dkim_key {
 	const char *domain;
 	const char *selector;
-	const char *alg;         /* "rsa" or "ed25519" */
+	const char *alg;	 /* "rsa" or "ed25519" */
 	const char *private_key; /* NULL unless asked for */
-	const char *public_txt;  /* the TXT value to publish */
+	const char *public_txt;	 /* the TXT value to publish */
 	time_t created;
 };
 typedef int (*store_dkim_cb)(const struct store_dkim_key *k, void *arg);
 
 /* Stores a key. Needs STORE_PERM_KEYS. */
-enum store_status store_dkim_add(struct store *st, const struct store_dkim_key *k,
-				 char **errstr);
+enum store_status store_dkim_add(struct store *st, const struct store_dkim_key *k, char **errstr);
 enum store_status store_dkim_rm(struct store *st, const char *domain, const char *selector,
 				char **errstr);
 /*
@@ -667,14 +659,14 @@ struct store_campaign {
 	int64_t id;
 	char *name;
 	char *template_name;
-	char *list;    /* the list's id */
-	char *segment; /* a saved segment's name, or NULL for the whole list */
+	char *list;	    /* the list's id */
+	char *segment;	    /* a saved segment's name, or NULL for the whole list */
 	char *segment_expr; /* that segment's expression now (filled by get), or NULL */
 	char *subject;
-	char *from;    /* "Name <addr>", or NULL for the sender.from setting */
+	char *from; /* "Name <addr>", or NULL for the sender.from setting */
 	enum store_campaign_state state;
 	char *author;
-	char *comment;      /* the last rejection's comment */
+	char *comment;	    /* the last rejection's comment */
 	char *pause_reason; /* why it was paused (the circuit breaker's reason) */
 	time_t created, updated;
 	time_t scheduled_at; /* 0: as soon as approved and sent */
@@ -750,10 +742,10 @@ enum store_status store_campaign_approve(struct store *st, const char *name,
  * STORE_PERM_CAMPAIGNS_APPROVE, and that the user is not the author. Audited.
  */
 enum store_status store_campaign_schedule(struct store *st, const char *name, time_t at,
-					  const unsigned char hash[32],
-					  const unsigned char sig[64], char **errstr);
-enum store_status store_campaign_approvals(struct store *st, int64_t campaign,
-					   store_approval_cb cb, void *arg, char **errstr);
+					  const unsigned char hash[32], const unsigned char sig[64],
+					  char **errstr);
+enum store_status store_campaign_approvals(struct store *st, int64_t campaign, store_approval_cb cb,
+					   void *arg, char **errstr);
 
 /*
  * State changes by operators (STORE_PERM_CAMPAIGNS_SEND, audited):
@@ -773,8 +765,8 @@ enum store_status store_campaign_set_state(struct store *st, int64_t id,
 					   enum store_campaign_state state, const char *reason,
 					   char **errstr);
 /* Campaigns the worker should look at now: scheduled and due, or sending. */
-enum store_status store_campaign_due(struct store *st, time_t now, store_campaign_cb cb,
-				     void *arg, char **errstr);
+enum store_status store_campaign_due(struct store *st, time_t now, store_campaign_cb cb, void *arg,
+				     char **errstr);
 
 /* ---- The per-campaign queue ---- */
 
@@ -846,8 +838,8 @@ enum store_status store_queue_retry(struct store *st, const char *name, unsigned
 struct store_queue_stats {
 	int64_t count[STORE_RCPT_NSTATES];
 	int64_t total;
-	int64_t sent_last_minute;  /* for the rate */
-	time_t next_retry;         /* the earliest deferred retry, 0 if none */
+	int64_t sent_last_minute; /* for the rate */
+	time_t next_retry;	  /* the earliest deferred retry, 0 if none */
 };
 enum store_status store_queue_stats(struct store *st, int64_t campaign,
 				    struct store_queue_stats *out, char **errstr);

@@ -101,8 +101,8 @@ int attrs_find(const unsigned char *p, size_t n, const char *key, size_t kl, con
 	return 0;
 }
 
-int attrs_merge(struct attrs_buf *out, const unsigned char *old, size_t on,
-		const unsigned char *nw, size_t nn)
+int attrs_merge(struct attrs_buf *out, const unsigned char *old, size_t on, const unsigned char *nw,
+		size_t nn)
 {
 	size_t pos = 0, kl, vl, vl2;
 	const char *k, *v, *v2;
@@ -209,8 +209,8 @@ int store_iso_norm(const char *in, size_t len, char out[21], time_t *t)
 			rest += 6;
 		}
 	}
-	if (*rest != '\0' || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 ||
-	    s > 60 || oh > 23 || om > 59 || y < 1970 || y > 9999)
+	if (*rest != '\0' || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || s > 60 ||
+	    oh > 23 || om > 59 || y < 1970 || y > 9999)
 		return -1;
 	memset(&tm, 0, sizeof(tm));
 	tm.tm_year = y - 1900;
@@ -230,8 +230,7 @@ int store_iso_norm(const char *in, size_t len, char out[21], time_t *t)
 	return 0;
 }
 
-enum store_status subscriber_norm(const char *in, char out[STORE_ADDRESS_MAX + 1],
-				  char **errstr)
+enum store_status subscriber_norm(const char *in, char out[STORE_ADDRESS_MAX + 1], char **errstr)
 {
 	const char *why = NULL;
 
@@ -284,10 +283,11 @@ enum store_status subscriber_ids(struct store *st, int64_t take, int64_t *first,
 	enum store_status s;
 
 	*first = 1;
-	s = store_prepare(st,
-			  "SELECT max(coalesce((SELECT value FROM sequences WHERE name = 'subscriber'),"
-			  " 0), coalesce((SELECT max(id) FROM subscribers), 0)) + 1",
-			  &q, errstr);
+	s = store_prepare(
+	    st,
+	    "SELECT max(coalesce((SELECT value FROM sequences WHERE name = 'subscriber'),"
+	    " 0), coalesce((SELECT max(id) FROM subscribers), 0)) + 1",
+	    &q, errstr);
 	if (s != STORE_OK)
 		return s;
 	if (sqlite3_step(q) == SQLITE_ROW)
@@ -295,7 +295,8 @@ enum store_status subscriber_ids(struct store *st, int64_t take, int64_t *first,
 	sqlite3_finalize(q);
 	if (take == 0)
 		return STORE_OK;
-	s = store_prepare(st, "INSERT OR REPLACE INTO sequences (name, value) VALUES ('subscriber', ?)",
+	s = store_prepare(st,
+			  "INSERT OR REPLACE INTO sequences (name, value) VALUES ('subscriber', ?)",
 			  &q, errstr);
 	if (s != STORE_OK)
 		return s;
@@ -332,8 +333,8 @@ enum store_status subscriber_find(struct store *st, const char *address, int64_t
 	return s;
 }
 
-static enum store_status run1(struct store *st, const char *sql, char **errstr,
-			      const char *what, const char *fmt, ...)
+static enum store_status run1(struct store *st, const char *sql, char **errstr, const char *what,
+			      const char *fmt, ...)
 {
 	/* fmt: 't' text, 'i' int64, 'b' blob followed by length (size_t). */
 	sqlite3_stmt *q = NULL;
@@ -379,8 +380,8 @@ enum store_status store_subscriber_event(struct store *st, int64_t subscriber, c
 /* ---- Adding and unsubscribing ----------------------------------------- */
 
 static enum store_status add_locked(struct store *st, const char *list, const char *addr,
-				    const char *name, const struct store_attr *attrs,
-				    size_t nattrs, const struct store_consent *c, char **errstr)
+				    const char *name, const struct store_attr *attrs, size_t nattrs,
+				    const struct store_consent *c, char **errstr)
 {
 	enum store_status s;
 	struct attrs_buf nw = {0}, merged = {0};
@@ -426,9 +427,8 @@ static enum store_status add_locked(struct store *st, const char *list, const ch
 		s = run1(st,
 			 "INSERT INTO subscribers (id, ehash, email, domain, name, attrs, created,"
 			 " updated) VALUES (?,?,?,?,?,?,?,?)",
-			 errstr, "adding a subscriber", "iitttbii", id, subscriber_key(st, addr), addr,
-			 store_address_domain(addr),
-			 name, nw.p, nw.n, now, now);
+			 errstr, "adding a subscriber", "iitttbii", id, subscriber_key(st, addr),
+			 addr, store_address_domain(addr), name, nw.p, nw.n, now, now);
 	} else {
 		s = store_prepare(st, "SELECT attrs FROM subscribers WHERE id = ?", &q, errstr);
 		if (s != STORE_OK)
@@ -440,16 +440,18 @@ static enum store_status add_locked(struct store *st, const char *list, const ch
 			s = STORE_ENOMEM;
 		sqlite3_finalize(q);
 		if (s == STORE_OK)
-			s = run1(st,
-				 "UPDATE subscribers SET name = CASE WHEN ? = '' THEN name ELSE ? END,"
-				 " attrs = ?, updated = ? WHERE id = ?",
-				 errstr, "updating a subscriber", "ttbii", name, name, merged.p,
-				 merged.n, now, id);
+			s = run1(
+			    st,
+			    "UPDATE subscribers SET name = CASE WHEN ? = '' THEN name ELSE ? END,"
+			    " attrs = ?, updated = ? WHERE id = ?",
+			    errstr, "updating a subscriber", "ttbii", name, name, merged.p,
+			    merged.n, now, id);
 	}
 	if (s != STORE_OK)
 		goto done;
-	s = store_prepare(st, "SELECT status = 'active' FROM memberships WHERE list = ? AND "
-			      "subscriber = ?",
+	s = store_prepare(st,
+			  "SELECT status = 'active' FROM memberships WHERE list = ? AND "
+			  "subscriber = ?",
 			  &q, errstr);
 	if (s != STORE_OK)
 		goto done;
@@ -476,8 +478,7 @@ static enum store_status add_locked(struct store *st, const char *list, const ch
 		 " VALUES (?,?,?,?,?,?,?,?,?)",
 		 errstr, "adding a member", "titttttii", list, id,
 		 c && c->source ? c->source : "hato subscriber add", at,
-		 c && c->method ? c->method : "manual", c ? c->text : "", c ? c->ip : "", now,
-		 now);
+		 c && c->method ? c->method : "manual", c ? c->text : "", c ? c->ip : "", now, now);
 	if (s == STORE_OK)
 		s = store_subscriber_event(st, id, "subscribed", list, NULL, errstr);
 	if (s == STORE_OK) {
@@ -556,8 +557,7 @@ enum store_status store_subscriber_unsubscribe(struct store *st, const char *ema
 				 errstr, "unsubscribing", "ii", now, id);
 	}
 	if (s == STORE_OK)
-		s = store_subscriber_event(st, id, "unsubscribed", list ? list : "*", NULL,
-					   errstr);
+		s = store_subscriber_event(st, id, "unsubscribed", list ? list : "*", NULL, errstr);
 	if (s == STORE_OK) {
 		store_address_hash(st, addr, h);
 		s = store_audit(st, "subscriber.unsubscribe", list ? list : "*", "ok", h);
@@ -655,8 +655,7 @@ static enum store_status load_lists(struct store *st, struct store_subscriber *p
 	return s;
 }
 
-static enum store_status load_events(struct store *st, struct store_subscriber *p,
-				     char **errstr)
+static enum store_status load_events(struct store *st, struct store_subscriber *p, char **errstr)
 {
 	sqlite3_stmt *q = NULL;
 	enum store_status s;

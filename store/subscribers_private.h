@@ -27,8 +27,8 @@ int attrs_next(const unsigned char *p, size_t n, size_t *pos, const char **k, si
 int attrs_find(const unsigned char *p, size_t n, const char *key, size_t kl, const char **v,
 	       size_t *vl);
 /* out := old with new's pairs set over it. 0, or -1. out must be empty. */
-int attrs_merge(struct attrs_buf *out, const unsigned char *old, size_t on,
-		const unsigned char *nw, size_t nn);
+int attrs_merge(struct attrs_buf *out, const unsigned char *old, size_t on, const unsigned char *nw,
+		size_t nn);
 void attrs_free(struct attrs_buf *b);
 /* Decodes into an array of allocated pairs (*out allocated). */
 enum store_status attrs_decode(const unsigned char *p, size_t n, struct store_attr **out,
@@ -66,8 +66,7 @@ enum store_status subscriber_ids(struct store *st, int64_t take, int64_t *first,
 enum store_status subscriber_find(struct store *st, const char *address, int64_t *id,
 				  char status[16], char **errstr);
 /* Normalises for a command: STORE_EINVAL with "not a valid address: reason". */
-enum store_status subscriber_norm(const char *in, char out[STORE_ADDRESS_MAX + 1],
-				  char **errstr);
+enum store_status subscriber_norm(const char *in, char out[STORE_ADDRESS_MAX + 1], char **errstr);
 
 /* Parses ISO 8601 date or time into UTC "YYYY-MM-DDTHH:MM:SSZ"; -1 when bad. */
 int store_iso_norm(const char *in, size_t len, char out[21], time_t *t);
@@ -86,8 +85,7 @@ struct seg_sql {
 	size_t nbinds;
 };
 /* Parses and compiles; `now` resolves "within". */
-enum store_status segment_compile(const char *expr, time_t now, struct seg_sql *out,
-				  char **errstr);
+enum store_status segment_compile(const char *expr, time_t now, struct seg_sql *out, char **errstr);
 void segment_sql_free(struct seg_sql *s);
 
 #endif

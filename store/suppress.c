@@ -22,8 +22,9 @@ enum store_status suppress_check(struct store *st, const char *address, bool *ou
 
 	*out = false;
 	store_address_hash(st, address, h);
-	s = store_prepare(st, "SELECT 1 FROM suppressions WHERE value = ? OR "
-			      "(kind = 'domain' AND value = ?)",
+	s = store_prepare(st,
+			  "SELECT 1 FROM suppressions WHERE value = ? OR "
+			  "(kind = 'domain' AND value = ?)",
 			  &q, NULL);
 	if (s != STORE_OK)
 		return s;
@@ -34,8 +35,7 @@ enum store_status suppress_check(struct store *st, const char *address, bool *ou
 	return STORE_OK;
 }
 
-enum store_status store_suppressed(struct store *st, const char *address, bool *out,
-				   char **errstr)
+enum store_status store_suppressed(struct store *st, const char *address, bool *out, char **errstr)
 {
 	char addr[STORE_ADDRESS_MAX + 1];
 	enum store_status s = subscriber_norm(address, addr, errstr);
@@ -47,8 +47,9 @@ enum store_status store_suppressed(struct store *st, const char *address, bool *
 }
 
 /* Parses "@domain" or an address into kind, key value and (address) normal form. */
-static enum store_status target(const char *what, const char **kind, char val[STORE_ADDRESS_MAX + 1],
-				char addr[STORE_ADDRESS_MAX + 1], struct store *st, char **errstr)
+static enum store_status target(const char *what, const char **kind,
+				char val[STORE_ADDRESS_MAX + 1], char addr[STORE_ADDRESS_MAX + 1],
+				struct store *st, char **errstr)
 {
 	const char *why = NULL;
 	char tmp[STORE_ADDRESS_MAX + 16];
@@ -73,8 +74,8 @@ static enum store_status target(const char *what, const char **kind, char val[ST
 	return STORE_OK;
 }
 
-static enum store_status exec_bind(struct store *st, const char *sql, const char *a,
-				   const char *b, const char *c, const char *d, char **errstr)
+static enum store_status exec_bind(struct store *st, const char *sql, const char *a, const char *b,
+				   const char *c, const char *d, char **errstr)
 {
 	sqlite3_stmt *q = NULL;
 	enum store_status s = store_prepare(st, sql, &q, errstr);
@@ -117,10 +118,11 @@ enum store_status store_suppress_add(struct store *st, const char *what, const c
 		s = subscriber_find(st, addr, &id, NULL, errstr);
 	if (s == STORE_OK) {
 		sqlite3_stmt *q = NULL;
-		s = store_prepare(st,
-				  "INSERT OR IGNORE INTO suppressions (value, kind, address, reason,"
-				  " created, by) VALUES (?,?,?,?,?,?)",
-				  &q, errstr);
+		s = store_prepare(
+		    st,
+		    "INSERT OR IGNORE INTO suppressions (value, kind, address, reason,"
+		    " created, by) VALUES (?,?,?,?,?,?)",
+		    &q, errstr);
 		if (s == STORE_OK) {
 			sqlite3_bind_text(q, 1, val, -1, SQLITE_STATIC);
 			sqlite3_bind_text(q, 2, kind, -1, SQLITE_STATIC);
@@ -189,10 +191,11 @@ enum store_status store_suppress_ls(struct store *st, store_suppression_cb cb, v
 
 	s = store_require(st, STORE_PERM_SUBSCRIBERS_READ, "suppress.ls", errstr);
 	if (s == STORE_OK)
-		s = store_prepare(st,
-				  "SELECT kind, value, address, reason, created, by FROM suppressions"
-				  " ORDER BY kind DESC, created, value",
-				  &q, errstr);
+		s = store_prepare(
+		    st,
+		    "SELECT kind, value, address, reason, created, by FROM suppressions"
+		    " ORDER BY kind DESC, created, value",
+		    &q, errstr);
 	if (s != STORE_OK)
 		return s;
 	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {

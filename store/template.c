@@ -58,13 +58,14 @@ enum store_status store_template_save(struct store *st, const struct store_templ
 		return s;
 	s = store_begin(st);
 	if (s == STORE_OK)
-		s = store_prepare(st,
-				  replace ? "UPDATE templates SET kind = ?2, layout = ?3, source = ?4, "
-					    "text_source = ?5, updated = ?6, author = ?7 WHERE name = ?1"
-					  : "INSERT INTO templates (name, kind, layout, source, "
-					    "text_source, created, updated, author) "
-					    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6, ?7)",
-				  &q, errstr);
+		s = store_prepare(
+		    st,
+		    replace ? "UPDATE templates SET kind = ?2, layout = ?3, source = ?4, "
+			      "text_source = ?5, updated = ?6, author = ?7 WHERE name = ?1"
+			    : "INSERT INTO templates (name, kind, layout, source, "
+			      "text_source, created, updated, author) "
+			      "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6, ?7)",
+		    &q, errstr);
 	if (s == STORE_OK) {
 		sqlite3_bind_text(q, 1, t->name, -1, SQLITE_STATIC);
 		sqlite3_bind_text(q, 2, t->kind, -1, SQLITE_STATIC);
@@ -97,8 +98,9 @@ enum store_status store_template_get(struct store *st, const char *name,
 	struct store_template *t;
 
 	*out = NULL;
-	s = store_prepare(st, "SELECT name, kind, layout, source, text_source, author, updated "
-			      "FROM templates WHERE name = ?",
+	s = store_prepare(st,
+			  "SELECT name, kind, layout, source, text_source, author, updated "
+			  "FROM templates WHERE name = ?",
 			  &q, errstr);
 	if (s != STORE_OK)
 		return s;
@@ -139,8 +141,9 @@ enum store_status store_template_list(struct store *st, store_template_cb cb, vo
 	struct store_template t;
 	int rc;
 
-	s = store_prepare(st, "SELECT name, kind, layout, author, updated, length(source) "
-			      "FROM templates ORDER BY name",
+	s = store_prepare(st,
+			  "SELECT name, kind, layout, author, updated, length(source) "
+			  "FROM templates ORDER BY name",
 			  &q, errstr);
 	if (s != STORE_OK)
 		return s;
@@ -186,8 +189,7 @@ enum store_status store_unsubscribe_key(struct store *st, unsigned char key[32])
 
 /* ---- DKIM keys ----------------------------------------------------------- */
 
-enum store_status store_dkim_add(struct store *st, const struct store_dkim_key *k,
-				 char **errstr)
+enum store_status store_dkim_add(struct store *st, const struct store_dkim_key *k, char **errstr)
 {
 	enum store_status s;
 	sqlite3_stmt *q = NULL;
@@ -199,8 +201,9 @@ enum store_status store_dkim_add(struct store *st, const struct store_dkim_key *
 	snprintf(object, sizeof(object), "%s._domainkey.%s", k->selector, k->domain);
 	s = store_begin(st);
 	if (s == STORE_OK)
-		s = store_prepare(st, "INSERT INTO dkim_keys (domain, selector, alg, private_key, "
-				      "public_txt, created) VALUES (lower(?), ?, ?, ?, ?, ?)",
+		s = store_prepare(st,
+				  "INSERT INTO dkim_keys (domain, selector, alg, private_key, "
+				  "public_txt, created) VALUES (lower(?), ?, ?, ?, ?, ?)",
 				  &q, errstr);
 	if (s == STORE_OK) {
 		sqlite3_bind_text(q, 1, k->domain, -1, SQLITE_STATIC);
@@ -210,7 +213,8 @@ enum store_status store_dkim_add(struct store *st, const struct store_dkim_key *
 		sqlite3_bind_text(q, 5, k->public_txt, -1, SQLITE_STATIC);
 		sqlite3_bind_int64(q, 6, (sqlite3_int64)time(NULL));
 		if (sqlite3_step(q) != SQLITE_DONE)
-			s = store_fail(errstr, STORE_EEXIST, "a DKIM key %s exists already", object);
+			s = store_fail(errstr, STORE_EEXIST, "a DKIM key %s exists already",
+				       object);
 		sqlite3_finalize(q);
 	}
 	if (s == STORE_OK)
@@ -232,8 +236,8 @@ enum store_status store_dkim_rm(struct store *st, const char *domain, const char
 	if (s != STORE_OK)
 		return s;
 	snprintf(object, sizeof(object), "%s._domainkey.%s", selector, domain);
-	s = store_prepare(st, "DELETE FROM dkim_keys WHERE domain = lower(?) AND selector = ?",
-			  &q, errstr);
+	s = store_prepare(st, "DELETE FROM dkim_keys WHERE domain = lower(?) AND selector = ?", &q,
+			  errstr);
 	if (s != STORE_OK)
 		return s;
 	sqlite3_bind_text(q, 1, domain, -1, SQLITE_STATIC);
@@ -256,9 +260,10 @@ enum store_status store_dkim_list(struct store *st, const char *domain, bool wit
 	struct store_dkim_key k;
 	int rc;
 
-	s = store_prepare(st, "SELECT domain, selector, alg, private_key, public_txt, created "
-			      "FROM dkim_keys WHERE ?1 IS NULL OR domain = lower(?1) "
-			      "ORDER BY domain, alg DESC, selector",
+	s = store_prepare(st,
+			  "SELECT domain, selector, alg, private_key, public_txt, created "
+			  "FROM dkim_keys WHERE ?1 IS NULL OR domain = lower(?1) "
+			  "ORDER BY domain, alg DESC, selector",
 			  &q, errstr);
 	if (s != STORE_OK)
 		return s;

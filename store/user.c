@@ -87,8 +87,9 @@ enum store_status store_user_insert(struct store *st, const char *name, const ch
 	enum store_status s;
 	sqlite3_stmt *q = NULL;
 
-	s = store_prepare(st, "INSERT INTO users (name, role, created, sign_pk, sign_nonce, "
-			      "sign_sealed) VALUES (?, ?, ?, x'', x'', x'')",
+	s = store_prepare(st,
+			  "INSERT INTO users (name, role, created, sign_pk, sign_nonce, "
+			  "sign_sealed) VALUES (?, ?, ?, x'', x'', x'')",
 			  &q, errstr);
 	if (s != STORE_OK)
 		return s;
@@ -97,8 +98,8 @@ enum store_status store_user_insert(struct store *st, const char *name, const ch
 	sqlite3_bind_int64(q, 3, (sqlite3_int64)time(NULL));
 	if (sqlite3_step(q) != SQLITE_DONE)
 		s = (sqlite3_extended_errcode(st->db) == SQLITE_CONSTRAINT_FOREIGNKEY)
-			    ? store_fail(errstr, STORE_ENOTFOUND, "there is no role %s", role)
-			    : store_fail(errstr, STORE_EEXIST, "the user %s exists already", name);
+			? store_fail(errstr, STORE_ENOTFOUND, "there is no role %s", role)
+			: store_fail(errstr, STORE_EEXIST, "the user %s exists already", name);
 	sqlite3_finalize(q);
 	if (s != STORE_OK)
 		return s;
@@ -114,8 +115,9 @@ enum store_status store_session_load(struct store *st, const char *name,
 	enum store_status s;
 	sqlite3_stmt *q = NULL;
 
-	s = store_prepare(st, "SELECT id, role, status, sign_nonce, sign_sealed FROM users "
-			      "WHERE name = ?",
+	s = store_prepare(st,
+			  "SELECT id, role, status, sign_nonce, sign_sealed FROM users "
+			  "WHERE name = ?",
 			  &q, errstr);
 	if (s != STORE_OK)
 		return s;
@@ -208,8 +210,7 @@ static enum store_status unlock_slot(struct keyfile *kf, void *arg)
 }
 
 /* Fails unless the user exists and is active; fills role when not NULL. */
-static enum store_status active_user(struct store *st, const char *name, char *role,
-				     char **errstr)
+static enum store_status active_user(struct store *st, const char *name, char *role, char **errstr)
 {
 	enum store_status s;
 	sqlite3_stmt *q = NULL;
@@ -307,8 +308,9 @@ static enum store_status keep_an_admin(struct store *st, const char *name, char 
 	enum store_status s;
 	int others = 0;
 
-	s = store_prepare(st, "SELECT count(*) FROM users WHERE role = 'admin' AND "
-			      "status = 'active' AND name != ?",
+	s = store_prepare(st,
+			  "SELECT count(*) FROM users WHERE role = 'admin' AND "
+			  "status = 'active' AND name != ?",
 			  &q, errstr);
 	if (s != STORE_OK)
 		return s;

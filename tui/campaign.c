@@ -508,7 +508,6 @@ static void sample_free(struct sample *s)
 int ui_preview_make(struct store *st, const struct store_campaign *c, struct ui_preview *out,
 		    char **errstr)
 {
-	struct send_compose_src src = {0};
 	struct send_recipient r = {0};
 	struct send_composed m = {0};
 	struct send_composer *comp = NULL;
@@ -546,12 +545,7 @@ int ui_preview_make(struct store *st, const struct store_campaign *c, struct ui_
 		r.email = masked;
 		snprintf(note, sizeof(note), "placeholder recipient (no pii)");
 	}
-	src.template_name = c->template_name;
-	src.subject = c->subject;
-	src.from = c->from;
-	src.list = c->list;
-	src.campaign_id = (uint64_t)c->id;
-	s = send_composer_new(st, &src, &comp, errstr);
+	s = send_composer_for_campaign(st, c, &comp, errstr);
 	if (s == SEND_OK)
 		s = send_compose(comp, &r, &m, errstr);
 	if (s != SEND_OK)

@@ -21,10 +21,10 @@
 #include <sysexits.h>
 
 struct cli {
-	struct store *st;         /* the open store; NULL for CLI_NOSTORE commands */
-	const char *store_path;   /* as given by --store, or NULL */
-	const char *user;         /* --user, $HATO_USER or the login name */
-	const char *password_file;/* --password-file or $HATO_PASSWORD_FILE, or NULL */
+	struct store *st;	   /* the open store; NULL for CLI_NOSTORE commands */
+	const char *store_path;	   /* as given by --store, or NULL */
+	const char *user;	   /* --user, $HATO_USER or the login name */
+	const char *password_file; /* --password-file or $HATO_PASSWORD_FILE, or NULL */
 	const struct cli_command *cmd;
 };
 
@@ -33,8 +33,8 @@ enum cli_flags {
 };
 
 struct cli_command {
-	const char *group; /* first word: "user" */
-	const char *name;  /* second word: "add"; NULL for a one-word command */
+	const char *group;    /* first word: "user" */
+	const char *name;     /* second word: "add"; NULL for a one-word command */
 	enum store_perm perm; /* checked before run; STORE_PERM_NONE: any user */
 	int flags;
 	/* argv[0] is the last command word; getopt_long may be used. Returns an exit code. */
@@ -67,16 +67,13 @@ void cli_print_cols(FILE *fp, const char *const *cols, const int *widths, int n)
 
 /* ---- Shared by the command files ---------------------------------------- */
 
-
 /* The other modules' statuses as exit codes (tui/cmd_render.c). */
 int exit_from_send(enum send_status s);
 int exit_from_tpl(enum tpl_status s);
 /* Like cli_fail_store, for send statuses. */
 int cli_fail_send(enum send_status s, char *errstr);
-/* Loads a subscriber as a recipient of list (NULL: the first list). Exit code. */
-int cli_recipient_load(struct cli *c, const char *email, const char *list,
-		       struct store_subscriber **sub, struct send_recipient *r);
-void cli_recipient_free(struct send_recipient *r);
+/* Composes the message for r and writes it to stdout. Returns an exit code. */
+int cli_print_message(const struct send_composer *comp, const struct send_recipient *r);
 /* Prints pre-send findings; returns the number of errors. */
 size_t cli_print_findings(FILE *fp, const struct tpl_findings *f);
 int cmd_template_render(struct cli *c, int argc, char **argv);

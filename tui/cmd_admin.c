@@ -11,9 +11,9 @@
 static int init(struct cli *c, int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{"admin", required_argument, NULL, 'a'},
-		{"kdf", required_argument, NULL, 'k'},
-		{NULL, 0, NULL, 0},
+	    {"admin", required_argument, NULL, 'a'},
+	    {"kdf", required_argument, NULL, 'k'},
+	    {NULL, 0, NULL, 0},
 	};
 	enum store_kdf kdf = STORE_KDF_MODERATE;
 	enum store_status s;
@@ -75,10 +75,10 @@ static int print_audit(const struct store_audit_record *r, void *arg)
 static int audit_log(struct cli *c, int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{"since", required_argument, NULL, 's'},
-		{"user", required_argument, NULL, 'u'},
-		{"action", required_argument, NULL, 'a'},
-		{NULL, 0, NULL, 0},
+	    {"since", required_argument, NULL, 's'},
+	    {"user", required_argument, NULL, 'u'},
+	    {"action", required_argument, NULL, 'a'},
+	    {NULL, 0, NULL, 0},
 	};
 	struct store_audit_filter f = {0};
 	enum store_status s;
@@ -205,18 +205,18 @@ static int config_list(struct cli *c, int argc, char **argv)
 }
 
 const struct cli_command cli_cmds_admin[] = {
-	{"init", NULL, STORE_PERM_NONE, CLI_NOSTORE, init,
-	 "init --admin NAME [--kdf interactive|moderate|sensitive]", "create a new store"},
-	{"key", "rotate", STORE_PERM_KEYS, 0, key_rotate, "key rotate",
-	 "rekey the store with a new data key"},
-	{"audit", "log", STORE_PERM_AUDIT, 0, audit_log,
-	 "audit log [--since T] [--user U] [--action A]", "list audit records"},
-	{"audit", "verify", STORE_PERM_AUDIT, 0, audit_verify, "audit verify",
-	 "check the audit trail's hash chain"},
-	{"config", "set", STORE_PERM_SETTINGS, 0, config_set, "config set KEY VALUE|-",
-	 "change a setting (secrets from stdin with -)"},
-	{"config", "get", STORE_PERM_SETTINGS, 0, config_get, "config get KEY", "show a setting"},
-	{"config", "list", STORE_PERM_SETTINGS, 0, config_list, "config list",
-	 "list settings, secrets masked"},
-	{NULL, NULL, 0, 0, NULL, NULL, NULL},
+    {"init", NULL, STORE_PERM_NONE, CLI_NOSTORE, init,
+     "init --admin NAME [--kdf interactive|moderate|sensitive]", "create a new store"},
+    {"key", "rotate", STORE_PERM_KEYS, 0, key_rotate, "key rotate",
+     "rekey the store with a new data key"},
+    {"audit", "log", STORE_PERM_AUDIT, 0, audit_log,
+     "audit log [--since T] [--user U] [--action A]", "list audit records"},
+    {"audit", "verify", STORE_PERM_AUDIT, 0, audit_verify, "audit verify",
+     "check the audit trail's hash chain"},
+    {"config", "set", STORE_PERM_SETTINGS, 0, config_set, "config set KEY VALUE|-",
+     "change a setting (secrets from stdin with -)"},
+    {"config", "get", STORE_PERM_SETTINGS, 0, config_get, "config get KEY", "show a setting"},
+    {"config", "list", STORE_PERM_SETTINGS, 0, config_list, "config list",
+     "list settings, secrets masked"},
+    {NULL, NULL, 0, 0, NULL, NULL, NULL},
 };

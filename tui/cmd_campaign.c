@@ -47,9 +47,9 @@ int cli_parse_time(const char *s, time_t *out)
 }
 
 static const struct option edit_opts[] = {
-	{"template", required_argument, NULL, 't'}, {"list", required_argument, NULL, 'l'},
-	{"segment", required_argument, NULL, 'g'},  {"subject", required_argument, NULL, 's'},
-	{"from", required_argument, NULL, 'f'},     {NULL, 0, NULL, 0},
+    {"template", required_argument, NULL, 't'}, {"list", required_argument, NULL, 'l'},
+    {"segment", required_argument, NULL, 'g'},	{"subject", required_argument, NULL, 's'},
+    {"from", required_argument, NULL, 'f'},	{NULL, 0, NULL, 0},
 };
 
 /* Fills the non-NULL fields of c from the options (strings borrowed from argv). */
@@ -60,12 +60,23 @@ static int parse_edit(struct cli *cl, int argc, char **argv, struct store_campai
 	memset(c, 0, sizeof(*c));
 	while ((ch = getopt_long(argc, argv, "", edit_opts, NULL)) != -1) {
 		switch (ch) {
-		case 't': c->template_name = optarg; break;
-		case 'l': c->list = optarg; break;
-		case 'g': c->segment = optarg; break;
-		case 's': c->subject = optarg; break;
-		case 'f': c->from = optarg; break;
-		default: return cli_usage(cl);
+		case 't':
+			c->template_name = optarg;
+			break;
+		case 'l':
+			c->list = optarg;
+			break;
+		case 'g':
+			c->segment = optarg;
+			break;
+		case 's':
+			c->subject = optarg;
+			break;
+		case 'f':
+			c->from = optarg;
+			break;
+		default:
+			return cli_usage(cl);
 		}
 	}
 	return optind == argc - 1 ? EX_OK : cli_usage(cl);
@@ -180,8 +191,8 @@ static int print_campaign(const struct store_campaign *c, void *arg)
 static int campaign_ls(struct cli *cl, int argc, char **argv)
 {
 	static const int widths[] = {20, 10, 16, 14, 18};
-	static const char *const head[] = {"NAME", "STATE", "TEMPLATE", "AUDIENCE", "SCHEDULED",
-					   "AUTHOR"};
+	static const char *const head[] = {"NAME",     "STATE",	    "TEMPLATE",
+					   "AUDIENCE", "SCHEDULED", "AUTHOR"};
 	enum store_status s;
 	char *err = NULL;
 
@@ -377,46 +388,45 @@ static int campaign_send(struct cli *cl, int argc, char **argv)
 }
 
 const struct cli_command cli_cmds_campaign[] = {
-	{"campaign", "add", STORE_PERM_CAMPAIGNS_EDIT, 0, campaign_add,
-	 "campaign add NAME --template T (--list L | --segment S) --subject S [--from F]",
-	 "create a draft campaign"},
-	{"campaign", "edit", STORE_PERM_CAMPAIGNS_EDIT, 0, campaign_edit,
-	 "campaign edit NAME [--template T] [--list L] [--segment S] [--subject S] [--from F]",
-	 "change a campaign (it returns to draft)"},
-	{"campaign", "copy", STORE_PERM_CAMPAIGNS_EDIT, 0, campaign_copy, "campaign copy NAME NEW",
-	 "copy a campaign into a new draft"},
-	{"campaign", "ls", STORE_PERM_CAMPAIGNS_READ, 0, campaign_ls, "campaign ls",
-	 "list campaigns"},
-	{"campaign", "show", STORE_PERM_CAMPAIGNS_READ, 0, campaign_show, "campaign show NAME",
-	 "show a campaign and its approvals"},
-	{"campaign", "submit", STORE_PERM_CAMPAIGNS_EDIT, 0, campaign_submit,
-	 "campaign submit NAME", "submit a draft for review"},
-	{"campaign", "approve", STORE_PERM_CAMPAIGNS_APPROVE, 0, campaign_approve,
-	 "campaign approve NAME [--comment C]", "approve, signed with your key"},
-	{"campaign", "reject", STORE_PERM_CAMPAIGNS_APPROVE, 0, campaign_reject,
-	 "campaign reject NAME --comment C", "reject with a reason"},
-	{"campaign", "schedule", STORE_PERM_CAMPAIGNS_SEND, 0, campaign_schedule,
-	 "campaign schedule NAME --at 2026-12-01T09:00+09:00", "schedule an approved campaign"},
-	{"campaign", "send", STORE_PERM_CAMPAIGNS_SEND, 0, campaign_send, "campaign send NAME",
-	 "send an approved campaign now"},
-	{"campaign", "pause", STORE_PERM_CAMPAIGNS_SEND, 0, campaign_pause, "campaign pause NAME",
-	 "pause sending"},
-	{"campaign", "resume", STORE_PERM_CAMPAIGNS_SEND, 0, campaign_resume,
-	 "campaign resume NAME", "resume sending"},
-	{"campaign", "cancel", STORE_PERM_CAMPAIGNS_SEND, 0, campaign_cancel,
-	 "campaign cancel NAME", "cancel a campaign"},
-	{"campaign", "check", STORE_PERM_CAMPAIGNS_READ, 0, cmd_campaign_check,
-	 "campaign check NAME", "pre-send checks, recipient count and DKIM"},
-	{"campaign", "preview", STORE_PERM_PII, 0, cmd_campaign_preview,
-	 "campaign preview NAME --to EMAIL", "print the message one subscriber would get"},
-	{"campaign", "test", STORE_PERM_CAMPAIGNS_EDIT, 0, cmd_campaign_test,
-	 "campaign test NAME --to EMAIL", "send one test message now"},
-	{"campaign", "status", STORE_PERM_CAMPAIGNS_READ, 0, cmd_campaign_status,
-	 "campaign status NAME [--watch]", "counts, rate, warm-up cap and recent errors"},
-	{"campaign", "retry", STORE_PERM_CAMPAIGNS_SEND, 0, cmd_campaign_retry,
-	 "campaign retry NAME [--failed] [--deferred] [--uncertain]",
-	 "queue failed, deferred or uncertain recipients again"},
-	{"worker", NULL, STORE_PERM_CAMPAIGNS_SEND, 0, cmd_worker, "worker [--once]",
-	 "send due campaigns until stopped (or, with --once, until nothing is left now)"},
-	{NULL, NULL, 0, 0, NULL, NULL, NULL},
+    {"campaign", "add", STORE_PERM_CAMPAIGNS_EDIT, 0, campaign_add,
+     "campaign add NAME --template T (--list L | --segment S) --subject S [--from F]",
+     "create a draft campaign"},
+    {"campaign", "edit", STORE_PERM_CAMPAIGNS_EDIT, 0, campaign_edit,
+     "campaign edit NAME [--template T] [--list L] [--segment S] [--subject S] [--from F]",
+     "change a campaign (it returns to draft)"},
+    {"campaign", "copy", STORE_PERM_CAMPAIGNS_EDIT, 0, campaign_copy, "campaign copy NAME NEW",
+     "copy a campaign into a new draft"},
+    {"campaign", "ls", STORE_PERM_CAMPAIGNS_READ, 0, campaign_ls, "campaign ls", "list campaigns"},
+    {"campaign", "show", STORE_PERM_CAMPAIGNS_READ, 0, campaign_show, "campaign show NAME",
+     "show a campaign and its approvals"},
+    {"campaign", "submit", STORE_PERM_CAMPAIGNS_EDIT, 0, campaign_submit, "campaign submit NAME",
+     "submit a draft for review"},
+    {"campaign", "approve", STORE_PERM_CAMPAIGNS_APPROVE, 0, campaign_approve,
+     "campaign approve NAME [--comment C]", "approve, signed with your key"},
+    {"campaign", "reject", STORE_PERM_CAMPAIGNS_APPROVE, 0, campaign_reject,
+     "campaign reject NAME --comment C", "reject with a reason"},
+    {"campaign", "schedule", STORE_PERM_CAMPAIGNS_SEND, 0, campaign_schedule,
+     "campaign schedule NAME --at 2026-12-01T09:00+09:00", "schedule an approved campaign"},
+    {"campaign", "send", STORE_PERM_CAMPAIGNS_SEND, 0, campaign_send, "campaign send NAME",
+     "send an approved campaign now"},
+    {"campaign", "pause", STORE_PERM_CAMPAIGNS_SEND, 0, campaign_pause, "campaign pause NAME",
+     "pause sending"},
+    {"campaign", "resume", STORE_PERM_CAMPAIGNS_SEND, 0, campaign_resume, "campaign resume NAME",
+     "resume sending"},
+    {"campaign", "cancel", STORE_PERM_CAMPAIGNS_SEND, 0, campaign_cancel, "campaign cancel NAME",
+     "cancel a campaign"},
+    {"campaign", "check", STORE_PERM_CAMPAIGNS_READ, 0, cmd_campaign_check, "campaign check NAME",
+     "pre-send checks, recipient count and DKIM"},
+    {"campaign", "preview", STORE_PERM_PII, 0, cmd_campaign_preview,
+     "campaign preview NAME --to EMAIL", "print the message one subscriber would get"},
+    {"campaign", "test", STORE_PERM_CAMPAIGNS_EDIT, 0, cmd_campaign_test,
+     "campaign test NAME --to EMAIL", "send one test message now"},
+    {"campaign", "status", STORE_PERM_CAMPAIGNS_READ, 0, cmd_campaign_status,
+     "campaign status NAME [--watch]", "counts, rate, warm-up cap and recent errors"},
+    {"campaign", "retry", STORE_PERM_CAMPAIGNS_SEND, 0, cmd_campaign_retry,
+     "campaign retry NAME [--failed] [--deferred] [--uncertain]",
+     "queue failed, deferred or uncertain recipients again"},
+    {"worker", NULL, STORE_PERM_CAMPAIGNS_SEND, 0, cmd_worker, "worker [--once]",
+     "send due campaigns until stopped (or, with --once, until nothing is left now)"},
+    {NULL, NULL, 0, 0, NULL, NULL, NULL},
 };

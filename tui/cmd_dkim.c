@@ -26,9 +26,9 @@ static int print_record(const char *selector, const char *domain, const char *tx
 static int dkim_keygen(struct cli *c, int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{"alg", required_argument, NULL, 'a'},
-		{"bits", required_argument, NULL, 'b'},
-		{NULL, 0, NULL, 0},
+	    {"alg", required_argument, NULL, 'a'},
+	    {"bits", required_argument, NULL, 'b'},
+	    {NULL, 0, NULL, 0},
 	};
 	enum send_dkim_alg alg = SEND_DKIM_RSA_SHA256;
 	struct store_dkim_key k = {0};
@@ -137,9 +137,9 @@ static int collect_pub(const struct store_dkim_key *k, void *arg)
 static int domain_check(struct cli *c, int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{"dns", required_argument, NULL, 'd'},
-		{"ip", required_argument, NULL, 'i'},
-		{NULL, 0, NULL, 0},
+	    {"dns", required_argument, NULL, 'd'},
+	    {"ip", required_argument, NULL, 'i'},
+	    {NULL, 0, NULL, 0},
 	};
 	struct send_domain_report *rep = NULL;
 	const char *dns = NULL, *ip = NULL;
@@ -179,15 +179,14 @@ static int domain_check(struct cli *c, int argc, char **argv)
 }
 
 const struct cli_command cli_cmds_dkim[] = {
-	{"dkim", "keygen", STORE_PERM_KEYS, 0, dkim_keygen,
-	 "dkim keygen DOMAIN SELECTOR [--alg rsa|ed25519] [--bits 2048]",
-	 "make a DKIM key and print the DNS record to publish"},
-	{"dkim", "ls", STORE_PERM_CAMPAIGNS_READ, 0, dkim_ls, "dkim ls",
-	 "list DKIM keys with their DNS records"},
-	{"dkim", "rm", STORE_PERM_KEYS, 0, dkim_rm, "dkim rm DOMAIN SELECTOR",
-	 "remove a DKIM key"},
-	{"domain", "check", STORE_PERM_REPORTS, 0, domain_check,
-	 "domain check DOMAIN [--dns HOST:PORT] [--ip SENDING_IP]",
-	 "check SPF, DKIM, DMARC and MX in DNS"},
-	{NULL, NULL, 0, 0, NULL, NULL, NULL},
+    {"dkim", "keygen", STORE_PERM_KEYS, 0, dkim_keygen,
+     "dkim keygen DOMAIN SELECTOR [--alg rsa|ed25519] [--bits 2048]",
+     "make a DKIM key and print the DNS record to publish"},
+    {"dkim", "ls", STORE_PERM_CAMPAIGNS_READ, 0, dkim_ls, "dkim ls",
+     "list DKIM keys with their DNS records"},
+    {"dkim", "rm", STORE_PERM_KEYS, 0, dkim_rm, "dkim rm DOMAIN SELECTOR", "remove a DKIM key"},
+    {"domain", "check", STORE_PERM_REPORTS, 0, domain_check,
+     "domain check DOMAIN [--dns HOST:PORT] [--ip SENDING_IP]",
+     "check SPF, DKIM, DMARC and MX in DNS"},
+    {NULL, NULL, 0, 0, NULL, NULL, NULL},
 };

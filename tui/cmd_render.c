@@ -61,70 +61,38 @@ int cli_fail_send(enum send_status s, char *errstr)
 	return exit_from_send(s);
 }
 
-/* Loads a subscriber as a recipient of a list (the first one when list is NULL). */
-int cli_recipient_load(struct cli *c, const char *email, const char *list,
-		       struct store_subscriber **sub, struct send_recipient *r)
+int cli_print_message(const struct send_composer *comp, const struct send_recipient *r)
 {
-	enum store_status s;
+	struct send_composed m = {0};
+	enum send_status s;
 	char *err = NULL;
-	int64_t rowid = 0;
-	size_t i;
+	int rc;
 
-	memset(r, 0, sizeof(*r));
-	s = store_subscriber_get(c->st, email, sub, &err);
-	if (s != STORE_OK)
-		return cli_fail_store(s, err);
-	if (list == NULL && (*sub)->nlists > 0)
-		list = (*sub)->lists[0].list;
-	if (list != NULL) {
-		s = store_list_rowid(c->st, list, &rowid, &err);
-		if (s != STORE_OK)
-			return cli_fail_store(s, err);
-	}
-	r->subscriber_id = (uint64_t)(*sub)->id;
-	r->list_id = (uint64_t)rowid;
-	r->email = (*sub)->email;
-	r->name = (*sub)->name;
-	r->list_name = list;
-	r->nattrs = (*sub)->nattrs;
-	r->attr_keys = calloc(r->nattrs + 1, sizeof(char *));
-	r->attr_values = calloc(r->nattrs + 1, sizeof(char *));
-	if (r->attr_keys == NULL || r->attr_values == NULL)
-		return EX_OSERR;
-	for (i = 0; i < r->nattrs; i++) {
-		((const char **)r->attr_keys)[i] = (*sub)->attrs[i].key;
-		((const char **)r->attr_values)[i] = (*sub)->attrs[i].value;
-	}
-	return EX_OK;
-}
-
-void cli_recipient_free(struct send_recipient *r)
-{
-	free((void *)r->attr_keys);
-	free((void *)r->attr_values);
-	memset(r, 0, sizeof(*r));
+	s = send_compose(comp, r, &m, &err);
+	if (s != SEND_OK)
+		return cli_fail_send(s, err);
+	rc = fwrite(m.data, 1, m.len, stdout) == m.len ? EX_OK : EX_IOERR;
+	free(m.data);
+	return rc;
 }
 
 int cmd_template_render(struct cli *c, int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{"to", required_argument, NULL, 't'},
-		{"subject", required_argument, NULL, 's'},
-		{"list", required_argument, NULL, 'l'},
-		{"from", required_argument, NULL, 'f'},
-		{NULL, 0, NULL, 0},
+	    {"to", required_argument, NULL, 't'},
+	    {"subject", required_argument, NULL, 's'},
+	    {"list", required_argument, NULL, 'l'},
+	    {"from", required_argument, NULL, 'f'},
+	    {NULL, 0, NULL, 0},
 	};
 	struct send_compose_src src = {0};
-	struct store_subscriber *sub = NULL;
 	struct send_composer *comp = NULL;
-	struct send_recipient r = {0};
-	struct send_composed msg = {0};
+	struct send_recipient_buf b = {0};
 	const char *to = NULL, *list = NULL;
 	enum send_status s;
 	char *err = NULL;
 	int ch, rc;
 
-	src.subject = NULL;
 	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		if (ch == 't')
 			to = optarg;
@@ -142,24 +110,14 @@ int cmd_template_render(struct cli *c, int argc, char **argv)
 	src.template_name = argv[optind];
 	if (src.subject == NULL)
 		src.subject = argv[optind];
-	rc = cli_recipient_load(c, to, list, &sub, &r);
-	if (rc != EX_OK)
-		goto done;
-	src.list = r.list_name;
-	s = send_composer_new(c->st, &src, &comp, &err);
-	if (s == SEND_OK)
-		s = send_compose(comp, &r, &msg, &err);
-	if (s != SEND_OK) {
-		rc = cli_fail_send(s, err);
-		goto done;
+	s = send_recipient_load(c->st, to, list, &b, &err);
+	if (s == SEND_OK) {
+		src.list = b.r.list_name;
+		s = send_composer_new(c->st, &src, &comp, &err);
 	}
-	if (fwrite(msg.data, 1, msg.len, stdout) != msg.len)
-		rc = EX_IOERR;
-done:
-	free(msg.data);
+	rc = s == SEND_OK ? cli_print_message(comp, &b.r) : cli_fail_send(s, err);
 	send_composer_free(&comp);
-	cli_recipient_free(&r);
-	store_subscriber_free(&sub);
+	send_recipient_clear(&b);
 	return rc;
 }
 
@@ -186,9 +144,9 @@ size_t cli_print_findings(FILE *fp, const struct tpl_findings *f)
 int cmd_template_check(struct cli *c, int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{"subject", required_argument, NULL, 's'},
-		{"from", required_argument, NULL, 'f'},
-		{NULL, 0, NULL, 0},
+	    {"subject", required_argument, NULL, 's'},
+	    {"from", required_argument, NULL, 'f'},
+	    {NULL, 0, NULL, 0},
 	};
 	struct tpl_findings *f = NULL;
 	const char *subject = NULL, *from = NULL;
@@ -212,8 +170,7 @@ int cmd_template_check(struct cli *c, int argc, char **argv)
 	if (s != SEND_OK)
 		return cli_fail_send(s, err);
 	errors = cli_print_findings(stdout, f);
-	printf("%zu errors, %zu warnings\n", errors,
-	       tpl_findings_count(f) - errors);
+	printf("%zu errors, %zu warnings\n", errors, tpl_findings_count(f) - errors);
 	tpl_findings_free(&f);
 	return errors > 0 ? EX_DATAERR : EX_OK;
 }

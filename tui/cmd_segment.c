@@ -44,8 +44,8 @@ static FILE *open_private(const char *path)
 static int do_import(struct cli *c, int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{"rejects", required_argument, NULL, 'r'},
-		{NULL, 0, NULL, 0},
+	    {"rejects", required_argument, NULL, 'r'},
+	    {NULL, 0, NULL, 0},
 	};
 	struct store_import_stats st;
 	struct store_import_opts o = {0};
@@ -169,9 +169,9 @@ static int do_export(struct cli *c, int argc, char **argv)
 static int seg_add(struct cli *c, int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{"list", required_argument, NULL, 'l'},
-		{"where", required_argument, NULL, 'w'},
-		{NULL, 0, NULL, 0},
+	    {"list", required_argument, NULL, 'l'},
+	    {"where", required_argument, NULL, 'w'},
+	    {NULL, 0, NULL, 0},
 	};
 	const char *list = NULL, *where = NULL;
 	enum store_status s;
@@ -220,9 +220,9 @@ static int seg_ls(struct cli *c, int argc, char **argv)
 static int seg_count(struct cli *c, int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{"list", required_argument, NULL, 'l'},
-		{"where", required_argument, NULL, 'w'},
-		{NULL, 0, NULL, 0},
+	    {"list", required_argument, NULL, 'l'},
+	    {"where", required_argument, NULL, 'w'},
+	    {NULL, 0, NULL, 0},
 	};
 	const char *list = NULL, *where = NULL;
 	char *slist = NULL, *sexpr = NULL, *err = NULL;
@@ -257,16 +257,16 @@ static int seg_count(struct cli *c, int argc, char **argv)
 }
 
 const struct cli_command cli_cmds_segment[] = {
-	{"import", NULL, STORE_PERM_SUBSCRIBERS_WRITE, 0, do_import,
-	 "import LIST FILE.csv [--rejects FILE]",
-	 "import subscribers from CSV (header with an email column)"},
-	{"export", NULL, STORE_PERM_SUBSCRIBERS_EXPORT, 0, do_export, "export LIST [FILE]",
-	 "export a list's active subscribers as CSV"},
-	{"segment", "add", STORE_PERM_SEGMENTS, 0, seg_add, "segment add NAME --list L --where EXPR",
-	 "save a segment"},
-	{"segment", "ls", STORE_PERM_SUBSCRIBERS_READ, 0, seg_ls, "segment ls", "list segments"},
-	{"segment", "count", STORE_PERM_SUBSCRIBERS_READ, 0, seg_count,
-	 "segment count NAME | --list L [--where EXPR]",
-	 "count the recipients a segment would have now"},
-	{NULL, NULL, 0, 0, NULL, NULL, NULL},
+    {"import", NULL, STORE_PERM_SUBSCRIBERS_WRITE, 0, do_import,
+     "import LIST FILE.csv [--rejects FILE]",
+     "import subscribers from CSV (header with an email column)"},
+    {"export", NULL, STORE_PERM_SUBSCRIBERS_EXPORT, 0, do_export, "export LIST [FILE]",
+     "export a list's active subscribers as CSV"},
+    {"segment", "add", STORE_PERM_SEGMENTS, 0, seg_add, "segment add NAME --list L --where EXPR",
+     "save a segment"},
+    {"segment", "ls", STORE_PERM_SUBSCRIBERS_READ, 0, seg_ls, "segment ls", "list segments"},
+    {"segment", "count", STORE_PERM_SUBSCRIBERS_READ, 0, seg_count,
+     "segment count NAME | --list L [--where EXPR]",
+     "count the recipients a segment would have now"},
+    {NULL, NULL, 0, 0, NULL, NULL, NULL},
 };

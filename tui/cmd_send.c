@@ -81,11 +81,8 @@ static int to_opt(struct cli *cl, int argc, char **argv, const char **to)
 int cmd_campaign_preview(struct cli *cl, int argc, char **argv)
 {
 	struct store_campaign *c = NULL;
-	struct store_subscriber *sub = NULL;
 	struct send_composer *comp = NULL;
-	struct send_compose_src src = {0};
-	struct send_recipient r = {0};
-	struct send_composed m = {0};
+	struct send_recipient_buf b = {0};
 	enum send_status s;
 	const char *to;
 	char *err = NULL;
@@ -93,27 +90,14 @@ int cmd_campaign_preview(struct cli *cl, int argc, char **argv)
 
 	if (rc == EX_OK)
 		rc = load(cl, argv[optind], &c);
-	if (rc == EX_OK)
-		rc = cli_recipient_load(cl, to, c->list, &sub, &r);
 	if (rc != EX_OK)
-		goto done;
-	src.template_name = c->template_name;
-	src.subject = c->subject;
-	src.from = c->from;
-	src.list = c->list;
-	src.campaign_id = (uint64_t)c->id;
-	s = send_composer_new(cl->st, &src, &comp, &err);
+		return rc;
+	s = send_recipient_load(cl->st, to, c->list, &b, &err);
 	if (s == SEND_OK)
-		s = send_compose(comp, &r, &m, &err);
-	if (s != SEND_OK)
-		rc = cli_fail_send(s, err);
-	else if (fwrite(m.data, 1, m.len, stdout) != m.len)
-		rc = EX_IOERR;
-done:
-	free(m.data);
+		s = send_composer_for_campaign(cl->st, c, &comp, &err);
+	rc = s == SEND_OK ? cli_print_message(comp, &b.r) : cli_fail_send(s, err);
 	send_composer_free(&comp);
-	cli_recipient_free(&r);
-	store_subscriber_free(&sub);
+	send_recipient_clear(&b);
 	store_campaign_free(&c);
 	return rc;
 }

@@ -43,9 +43,9 @@ static void day(time_t t, char out[21])
 static int list_add(struct cli *c, int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{"name", required_argument, NULL, 'n'},
-		{"description", required_argument, NULL, 'd'},
-		{NULL, 0, NULL, 0},
+	    {"name", required_argument, NULL, 'n'},
+	    {"description", required_argument, NULL, 'd'},
+	    {NULL, 0, NULL, 0},
 	};
 	const char *name = NULL, *desc = NULL;
 	enum store_status s;
@@ -114,13 +114,13 @@ static int list_rm(struct cli *c, int argc, char **argv)
 static int sub_add(struct cli *c, int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{"list", required_argument, NULL, 'l'},
-		{"name", required_argument, NULL, 'n'},
-		{"attr", required_argument, NULL, 'a'},
-		{"consent-source", required_argument, NULL, 's'},
-		{"consent-text", required_argument, NULL, 't'},
-		{"consent-ip", required_argument, NULL, 'i'},
-		{NULL, 0, NULL, 0},
+	    {"list", required_argument, NULL, 'l'},
+	    {"name", required_argument, NULL, 'n'},
+	    {"attr", required_argument, NULL, 'a'},
+	    {"consent-source", required_argument, NULL, 's'},
+	    {"consent-text", required_argument, NULL, 't'},
+	    {"consent-ip", required_argument, NULL, 'i'},
+	    {NULL, 0, NULL, 0},
 	};
 	struct store_consent consent = {NULL, NULL, "manual", NULL, NULL};
 	struct store_attr *attrs = calloc((size_t)argc, sizeof(*attrs));
@@ -135,11 +135,21 @@ static int sub_add(struct cli *c, int argc, char **argv)
 	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		char *eq;
 		switch (ch) {
-		case 'l': list = optarg; break;
-		case 'n': name = optarg; break;
-		case 's': consent.source = optarg; break;
-		case 't': consent.text = optarg; break;
-		case 'i': consent.ip = optarg; break;
+		case 'l':
+			list = optarg;
+			break;
+		case 'n':
+			name = optarg;
+			break;
+		case 's':
+			consent.source = optarg;
+			break;
+		case 't':
+			consent.text = optarg;
+			break;
+		case 'i':
+			consent.ip = optarg;
+			break;
 		case 'a':
 			eq = strchr(optarg, '=');
 			if (eq == NULL || eq == optarg) {
@@ -176,8 +186,8 @@ done:
 static int sub_unsubscribe(struct cli *c, int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{"list", required_argument, NULL, 'l'},
-		{NULL, 0, NULL, 0},
+	    {"list", required_argument, NULL, 'l'},
+	    {NULL, 0, NULL, 0},
 	};
 	const char *list = NULL;
 	enum store_status s;
@@ -293,8 +303,8 @@ static int sub_erase(struct cli *c, int argc, char **argv)
 static int supp_add(struct cli *c, int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{"reason", required_argument, NULL, 'r'},
-		{NULL, 0, NULL, 0},
+	    {"reason", required_argument, NULL, 'r'},
+	    {NULL, 0, NULL, 0},
 	};
 	const char *reason = "manual";
 	enum store_status s;
@@ -333,7 +343,9 @@ static int print_supp(const struct store_suppression *x, void *arg)
 {
 	(void)arg;
 	printf("%-8s %-34s %-20s %s ", x->kind,
-	       x->address ? x->address : x->kind[0] == 'd' ? x->value : "(address not on file)",
+	       x->address	   ? x->address
+	       : x->kind[0] == 'd' ? x->value
+				   : "(address not on file)",
 	       x->created, x->by);
 	cli_put_safe(stdout, x->reason);
 	if (x->kind[0] == 'a')
@@ -356,30 +368,29 @@ static int supp_ls(struct cli *c, int argc, char **argv)
 }
 
 const struct cli_command cli_cmds_subscriber[] = {
-	{"list", "add", STORE_PERM_LISTS, 0, list_add,
-	 "list add ID [--name N] [--description D]", "create a list"},
-	{"list", "ls", STORE_PERM_SUBSCRIBERS_READ, 0, list_ls, "list ls",
-	 "show the lists with their active and total members"},
-	{"list", "rm", STORE_PERM_LISTS, 0, list_rm, "list rm ID",
-	 "remove a list, its memberships and segments"},
-	{"subscriber", "show", STORE_PERM_SUBSCRIBERS_READ, 0, sub_show, "subscriber show EMAIL",
-	 "show a person: attributes, lists, consent, history"},
-	{"subscriber", "add", STORE_PERM_SUBSCRIBERS_WRITE, 0, sub_add,
-	 "subscriber add EMAIL --list L [--name N] [--attr k=v ...] [--consent-source S] "
-	 "[--consent-text T] [--consent-ip IP]",
-	 "add a person to a list with a consent record"},
-	{"subscriber", "unsubscribe", STORE_PERM_SUBSCRIBERS_WRITE, 0, sub_unsubscribe,
-	 "subscriber unsubscribe EMAIL [--list L]",
-	 "unsubscribe from one list, or from all of them"},
-	{"subscriber", "data", STORE_PERM_PII, 0, sub_data, "subscriber data EMAIL",
-	 "print everything held about a person as JSON (GDPR Art. 15/20)"},
-	{"subscriber", "erase", STORE_PERM_SUBSCRIBERS_ERASE, 0, sub_erase,
-	 "subscriber erase EMAIL", "erase a person's data, keeping only a keyed hash (Art. 17)"},
-	{"suppress", "add", STORE_PERM_SUBSCRIBERS_WRITE, 0, supp_add,
-	 "suppress add EMAIL|@DOMAIN [--reason R]", "never mail an address or domain"},
-	{"suppress", "rm", STORE_PERM_SUBSCRIBERS_WRITE, 0, supp_rm, "suppress rm EMAIL|@DOMAIN",
-	 "take an address or domain off the suppression list"},
-	{"suppress", "ls", STORE_PERM_SUBSCRIBERS_READ, 0, supp_ls, "suppress ls",
-	 "show the suppression list"},
-	{NULL, NULL, 0, 0, NULL, NULL, NULL},
+    {"list", "add", STORE_PERM_LISTS, 0, list_add, "list add ID [--name N] [--description D]",
+     "create a list"},
+    {"list", "ls", STORE_PERM_SUBSCRIBERS_READ, 0, list_ls, "list ls",
+     "show the lists with their active and total members"},
+    {"list", "rm", STORE_PERM_LISTS, 0, list_rm, "list rm ID",
+     "remove a list, its memberships and segments"},
+    {"subscriber", "show", STORE_PERM_SUBSCRIBERS_READ, 0, sub_show, "subscriber show EMAIL",
+     "show a person: attributes, lists, consent, history"},
+    {"subscriber", "add", STORE_PERM_SUBSCRIBERS_WRITE, 0, sub_add,
+     "subscriber add EMAIL --list L [--name N] [--attr k=v ...] [--consent-source S] "
+     "[--consent-text T] [--consent-ip IP]",
+     "add a person to a list with a consent record"},
+    {"subscriber", "unsubscribe", STORE_PERM_SUBSCRIBERS_WRITE, 0, sub_unsubscribe,
+     "subscriber unsubscribe EMAIL [--list L]", "unsubscribe from one list, or from all of them"},
+    {"subscriber", "data", STORE_PERM_PII, 0, sub_data, "subscriber data EMAIL",
+     "print everything held about a person as JSON (GDPR Art. 15/20)"},
+    {"subscriber", "erase", STORE_PERM_SUBSCRIBERS_ERASE, 0, sub_erase, "subscriber erase EMAIL",
+     "erase a person's data, keeping only a keyed hash (Art. 17)"},
+    {"suppress", "add", STORE_PERM_SUBSCRIBERS_WRITE, 0, supp_add,
+     "suppress add EMAIL|@DOMAIN [--reason R]", "never mail an address or domain"},
+    {"suppress", "rm", STORE_PERM_SUBSCRIBERS_WRITE, 0, supp_rm, "suppress rm EMAIL|@DOMAIN",
+     "take an address or domain off the suppression list"},
+    {"suppress", "ls", STORE_PERM_SUBSCRIBERS_READ, 0, supp_ls, "suppress ls",
+     "show the suppression list"},
+    {NULL, NULL, 0, 0, NULL, NULL, NULL},
 };

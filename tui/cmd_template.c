@@ -65,9 +65,9 @@ static int cli_fail_tpl(enum tpl_status s, char *err, const char *what)
 static int template_add(struct cli *c, int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{"text", required_argument, NULL, 't'},
-		{"layout", required_argument, NULL, 'l'},
-		{NULL, 0, NULL, 0},
+	    {"text", required_argument, NULL, 't'},
+	    {"layout", required_argument, NULL, 'l'},
+	    {NULL, 0, NULL, 0},
 	};
 	struct store_template t = {0};
 	struct tpl_campaign_src ts = {0};
@@ -206,19 +206,18 @@ static int template_copy(struct cli *c, int argc, char **argv)
 }
 
 const struct cli_command cli_cmds_template[] = {
-	{"template", "add", STORE_PERM_TEMPLATES, 0, template_add,
-	 "template add NAME FILE.md|FILE.html [--text FILE] [--layout plain|newsletter|none]",
-	 "add a template"},
-	{"template", "ls", STORE_PERM_CAMPAIGNS_READ, 0, template_ls, "template ls",
-	 "list templates"},
-	{"template", "show", STORE_PERM_CAMPAIGNS_READ, 0, template_show, "template show NAME",
-	 "show a template's source"},
-	{"template", "copy", STORE_PERM_TEMPLATES, 0, template_copy, "template copy NAME NEW",
-	 "copy a template"},
-	{"template", "render", STORE_PERM_PII, 0, cmd_template_render,
-	 "template render NAME --to EMAIL [--subject S] [--list L]",
-	 "print the exact signed message a subscriber would get"},
-	{"template", "check", STORE_PERM_CAMPAIGNS_READ, 0, cmd_template_check,
-	 "template check NAME [--subject S] [--from ADDR]", "run the pre-send checks"},
-	{NULL, NULL, 0, 0, NULL, NULL, NULL},
+    {"template", "add", STORE_PERM_TEMPLATES, 0, template_add,
+     "template add NAME FILE.md|FILE.html [--text FILE] [--layout plain|newsletter|none]",
+     "add a template"},
+    {"template", "ls", STORE_PERM_CAMPAIGNS_READ, 0, template_ls, "template ls", "list templates"},
+    {"template", "show", STORE_PERM_CAMPAIGNS_READ, 0, template_show, "template show NAME",
+     "show a template's source"},
+    {"template", "copy", STORE_PERM_TEMPLATES, 0, template_copy, "template copy NAME NEW",
+     "copy a template"},
+    {"template", "render", STORE_PERM_PII, 0, cmd_template_render,
+     "template render NAME --to EMAIL [--subject S] [--list L]",
+     "print the exact signed message a subscriber would get"},
+    {"template", "check", STORE_PERM_CAMPAIGNS_READ, 0, cmd_template_check,
+     "template check NAME [--subject S] [--from ADDR]", "run the pre-send checks"},
+    {NULL, NULL, 0, 0, NULL, NULL, NULL},
 };

@@ -17,10 +17,10 @@ struct user_opts {
 static int parse_user_opts(struct cli *c, int argc, char **argv, struct user_opts *o)
 {
 	static const struct option opts[] = {
-		{"role", required_argument, NULL, 'r'},
-		{"kdf", required_argument, NULL, 'k'},
-		{"new-password-file", required_argument, NULL, 'f'},
-		{NULL, 0, NULL, 0},
+	    {"role", required_argument, NULL, 'r'},
+	    {"kdf", required_argument, NULL, 'k'},
+	    {"new-password-file", required_argument, NULL, 'f'},
+	    {NULL, 0, NULL, 0},
 	};
 	int ch;
 
@@ -246,25 +246,23 @@ static int role_rm(struct cli *c, int argc, char **argv)
 }
 
 const struct cli_command cli_cmds_user[] = {
-	{"user", "add", STORE_PERM_USERS, 0, user_add,
-	 "user add NAME --role ROLE [--kdf K] [--new-password-file FILE]", "add a user"},
-	{"user", "list", STORE_PERM_USERS, 0, user_list, "user list", "list users"},
-	{"user", "role", STORE_PERM_USERS, 0, user_role, "user role NAME ROLE",
-	 "change a user's role"},
-	{"user", "disable", STORE_PERM_USERS, 0, user_disable, "user disable NAME",
-	 "disable a user and remove the user's keyslot"},
-	{"user", "unlock", STORE_PERM_USERS, 0, user_unlock, "user unlock NAME",
-	 "unlock a user after failed logins"},
-	{"user", "passwd", STORE_PERM_NONE, 0, user_passwd,
-	 "user passwd [NAME] [--new-password-file FILE]",
-	 "change your password, or (admin) another user's"},
-	{"role", "list", STORE_PERM_NONE, 0, role_list, "role list [--perms]",
-	 "list roles and their permissions, or every permission"},
-	{"role", "add", STORE_PERM_ROLES, 0, role_add, "role add NAME PERM...",
-	 "create a custom role"},
-	{"role", "edit", STORE_PERM_ROLES, 0, role_edit, "role edit NAME PERM...",
-	 "replace a custom role's permissions"},
-	{"role", "rm", STORE_PERM_ROLES, 0, role_rm, "role rm NAME",
-	 "remove a custom role that no user holds"},
-	{NULL, NULL, 0, 0, NULL, NULL, NULL},
+    {"user", "add", STORE_PERM_USERS, 0, user_add,
+     "user add NAME --role ROLE [--kdf K] [--new-password-file FILE]", "add a user"},
+    {"user", "list", STORE_PERM_USERS, 0, user_list, "user list", "list users"},
+    {"user", "role", STORE_PERM_USERS, 0, user_role, "user role NAME ROLE", "change a user's role"},
+    {"user", "disable", STORE_PERM_USERS, 0, user_disable, "user disable NAME",
+     "disable a user and remove the user's keyslot"},
+    {"user", "unlock", STORE_PERM_USERS, 0, user_unlock, "user unlock NAME",
+     "unlock a user after failed logins"},
+    {"user", "passwd", STORE_PERM_NONE, 0, user_passwd,
+     "user passwd [NAME] [--new-password-file FILE]",
+     "change your password, or (admin) another user's"},
+    {"role", "list", STORE_PERM_NONE, 0, role_list, "role list [--perms]",
+     "list roles and their permissions, or every permission"},
+    {"role", "add", STORE_PERM_ROLES, 0, role_add, "role add NAME PERM...", "create a custom role"},
+    {"role", "edit", STORE_PERM_ROLES, 0, role_edit, "role edit NAME PERM...",
+     "replace a custom role's permissions"},
+    {"role", "rm", STORE_PERM_ROLES, 0, role_rm, "role rm NAME",
+     "remove a custom role that no user holds"},
+    {NULL, NULL, 0, 0, NULL, NULL, NULL},
 };

@@ -37,12 +37,12 @@ static void usage(FILE *fp)
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{"store", required_argument, NULL, 's'},
-		{"user", required_argument, NULL, 'u'},
-		{"password-file", required_argument, NULL, 'p'},
-		{"help", no_argument, NULL, 'h'},
-		{"version", no_argument, NULL, 'V'},
-		{NULL, 0, NULL, 0},
+	    {"store", required_argument, NULL, 's'},
+	    {"user", required_argument, NULL, 'u'},
+	    {"password-file", required_argument, NULL, 'p'},
+	    {"help", no_argument, NULL, 'h'},
+	    {"version", no_argument, NULL, 'V'},
+	    {NULL, 0, NULL, 0},
 	};
 	struct cli c;
 	const char *user = NULL, *pwfile = getenv("HATO_PASSWORD_FILE");

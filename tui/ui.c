@@ -17,11 +17,19 @@
 
 /* The screens the dashboard offers, in its order. Add new screens here. */
 const struct screen_ops *const ui_screens[] = {
-    &screen_users_ops, &screen_roles_ops, &screen_audit_ops, &screen_settings_ops,
+    &screen_users_ops,
+    &screen_roles_ops,
+    &screen_audit_ops,
+    &screen_settings_ops,
     /* campaign screens */
-    &screen_campaigns_ops, &screen_review_ops, &screen_monitor_ops, &screen_sending_ops,
+    &screen_campaigns_ops,
+    &screen_review_ops,
+    &screen_monitor_ops,
+    &screen_sending_ops,
     /* marketer screens */
-    &screen_subscribers_ops, &screen_lists_ops, &screen_templates_ops,
+    &screen_subscribers_ops,
+    &screen_lists_ops,
+    &screen_templates_ops,
     NULL,
 };
 

@@ -160,9 +160,9 @@ enum ui_action {
 	UI_EXPORT,   /* export to a CSV file */
 	/* end of marketer */
 	/* Not bound to keys: sent by the framework. */
-	UI_INPUT_DONE,	 /* the screen's prompt was answered; see ui_input() */
-	UI_INPUT_CANCEL, /* the screen's prompt was cancelled (Esc, or n to a y/n) */
-	UI_TICK,	 /* a second passed without a key */
+	UI_INPUT_DONE,	  /* the screen's prompt was answered; see ui_input() */
+	UI_INPUT_CANCEL,  /* the screen's prompt was cancelled (Esc, or n to a y/n) */
+	UI_TICK,	  /* a second passed without a key */
 	UI_INPUT_CHANGED, /* marketer: the prompt's text changed (UI_INPUT_NOTIFY) */
 	UI_ACTION_COUNT,
 };
@@ -295,8 +295,7 @@ void ui_campaign_time(time_t t, char *buf, size_t size);
  * and runs send_worker_run until SIGTERM, logging to STORE.worker.log.
  * Returns 0, or -1 with *errstr (allocated) when it could not start.
  */
-int ui_worker_start(const char *store_path, const char *user, const char *password,
-		    char **errstr);
+int ui_worker_start(const char *store_path, const char *user, const char *password, char **errstr);
 /* The child's pid, or 0 when none runs (a dead child is reaped). */
 long ui_worker_pid(void);
 /* Stops the child (SIGTERM, then waits a few seconds). Safe without one. */

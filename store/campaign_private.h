@@ -1,0 +1,38 @@
+/*
+ * store/campaign_private.h: what store/campaign.c and store/approval.c share.
+ */
+#ifndef HATO_STORE_CAMPAIGN_PRIVATE_H
+#define HATO_STORE_CAMPAIGN_PRIVATE_H
+
+#include "store/private.h"
+
+#define BIT(s) (1u << (s))
+
+extern const char *const campaign_state_names[STORE_CAMPAIGN_NSTATES];
+
+/* A move between states: who may make it and from where. */
+struct campaign_move {
+	const char *action; /* for the audit trail */
+	enum store_perm perm, perm2;
+	bool four_eyes;	  /* the author may not do it */
+	unsigned from;	  /* the states it starts from */
+	const char *hint; /* what to do when the state is wrong */
+};
+
+/* Ends a transaction: commits on success, and after a refusal (to keep its audit record). */
+enum store_status campaign_finish(struct store *st, enum store_status s);
+/* In a transaction: checks permissions, four-eyes and state; loads the campaign. */
+enum store_status campaign_begin_move(struct store *st, const char *name,
+				      const struct campaign_move *m, struct store_campaign **c,
+				      char **errstr);
+/* Sets the state; `also` is extra SQL for the SET clause, with ?3 bound to text. */
+enum store_status campaign_set_state(struct store *st, int64_t id, enum store_campaign_state to,
+				     const char *also, const char *text, char **errstr);
+/* Runs SQL whose only parameter, ?1, is the campaign's id; ?2 gets v. */
+enum store_status campaign_exec_id(struct store *st, const char *sql, int64_t id, int64_t v,
+				   char **errstr);
+/* Checks a free-text field: no control characters, a sane length. */
+enum store_status campaign_check_text(const char *what, const char *v, bool required,
+				      char **errstr);
+
+#endif
