@@ -85,3 +85,48 @@ done:
 	store_template_free(&t);
 	return s;
 }
+
+#define MAX_PUBS 16
+
+struct pubs {
+	struct send_dkim_pub k[MAX_PUBS];
+	char *sel[MAX_PUBS], *txt[MAX_PUBS];
+	size_t n;
+};
+
+static int collect_pub(const struct store_dkim_key *k, void *arg)
+{
+	struct pubs *ps = arg;
+
+	if (ps->n == MAX_PUBS)
+		return 1;
+	ps->sel[ps->n] = strdup(k->selector);
+	ps->txt[ps->n] = strdup(k->public_txt);
+	if (ps->sel[ps->n] == NULL || ps->txt[ps->n] == NULL) {
+		free(ps->sel[ps->n]);
+		free(ps->txt[ps->n]);
+		return 1;
+	}
+	ps->k[ps->n].selector = ps->sel[ps->n];
+	ps->k[ps->n].public_txt = ps->txt[ps->n];
+	ps->n++;
+	return 0;
+}
+
+enum send_status send_domain_check_held(struct store *st, const char *domain,
+					const char *dns_server, const char *sending_ip,
+					struct send_domain_report **report, char **errstr)
+{
+	struct pubs ps;
+	enum send_status s;
+	size_t i;
+
+	memset(&ps, 0, sizeof(ps));
+	store_dkim_list(st, domain, false, collect_pub, &ps, NULL);
+	s = send_domain_check(domain, dns_server, sending_ip, ps.k, ps.n, report, errstr);
+	for (i = 0; i < ps.n; i++) {
+		free(ps.sel[i]);
+		free(ps.txt[i]);
+	}
+	return s;
+}

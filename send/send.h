@@ -217,6 +217,11 @@ enum send_status send_domain_check(const char *domain, const char *dns_server,
 				   const char *sending_ip, const struct send_dkim_pub *keys,
 				   size_t nkeys, struct send_domain_report **report, char **errstr);
 
+/* send_domain_check with the DKIM keys the store holds for the domain. */
+struct store;
+enum send_status send_domain_check_held(struct store *st, const char *domain,
+					const char *dns_server, const char *sending_ip,
+					struct send_domain_report **report, char **errstr);
 /* Number of items in the report. */
 size_t send_domain_report_count(const struct send_domain_report *r);
 

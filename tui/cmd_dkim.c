@@ -114,26 +114,6 @@ static int dkim_rm(struct cli *c, int argc, char **argv)
 	return EX_OK;
 }
 
-struct pubs {
-	struct send_dkim_pub p[16];
-	char *sel[16], *txt[16];
-	size_t n;
-};
-
-static int collect_pub(const struct store_dkim_key *k, void *arg)
-{
-	struct pubs *ps = arg;
-
-	if (ps->n == 16)
-		return 1;
-	ps->sel[ps->n] = strdup(k->selector);
-	ps->txt[ps->n] = strdup(k->public_txt);
-	ps->p[ps->n].selector = ps->sel[ps->n];
-	ps->p[ps->n].public_txt = ps->txt[ps->n];
-	ps->n++;
-	return 0;
-}
-
 static int domain_check(struct cli *c, int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -143,10 +123,8 @@ static int domain_check(struct cli *c, int argc, char **argv)
 	};
 	struct send_domain_report *rep = NULL;
 	const char *dns = NULL, *ip = NULL;
-	struct pubs ps = {0};
 	enum send_status s;
 	char *err = NULL, *text = NULL;
-	size_t i;
 	int ch, rc;
 
 	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -159,8 +137,7 @@ static int domain_check(struct cli *c, int argc, char **argv)
 	}
 	if (optind != argc - 1)
 		return cli_usage(c);
-	store_dkim_list(c->st, argv[optind], false, collect_pub, &ps, NULL);
-	s = send_domain_check(argv[optind], dns, ip, ps.p, ps.n, &rep, &err);
+	s = send_domain_check_held(c->st, argv[optind], dns, ip, &rep, &err);
 	if (s == SEND_OK)
 		s = send_domain_report_format(rep, &text, &err);
 	if (s == SEND_OK) {
@@ -171,10 +148,6 @@ static int domain_check(struct cli *c, int argc, char **argv)
 	}
 	free(text);
 	send_domain_report_free(&rep);
-	for (i = 0; i < ps.n; i++) {
-		free(ps.sel[i]);
-		free(ps.txt[i]);
-	}
 	return rc;
 }
 

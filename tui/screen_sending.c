@@ -207,40 +207,16 @@ static int sending_load(struct screen *s)
 	return 0;
 }
 
-/* The keys held for a domain, as the check compares them with DNS. */
-struct pubs {
-	struct send_dkim_pub k[16];
-	char *sel[16], *txt[16];
-	size_t n;
-};
-
-static int collect_pub(const struct store_dkim_key *k, void *arg)
-{
-	struct pubs *ps = arg;
-
-	if (ps->n == 16)
-		return 1;
-	ps->sel[ps->n] = strdup(k->selector);
-	ps->txt[ps->n] = strdup(k->public_txt);
-	ps->k[ps->n].selector = ps->sel[ps->n];
-	ps->k[ps->n].public_txt = ps->txt[ps->n];
-	ps->n++;
-	return 0;
-}
-
 static int check_domain(struct screen *s, const char *dns)
 {
 	struct sending *p = s->priv;
 	struct send_domain_report *rep = NULL;
-	struct pubs ps;
 	char *err = NULL;
 	enum send_status rc;
-	size_t i;
 
-	memset(&ps, 0, sizeof(ps));
-	store_dkim_list(ui_store(s->ui), p->domain, false, collect_pub, &ps, NULL);
 	ui_busy(s->ui, "checking the DNS of %s...", p->domain);
-	rc = send_domain_check(p->domain, dns[0] ? dns : NULL, NULL, ps.k, ps.n, &rep, &err);
+	rc = send_domain_check_held(ui_store(s->ui), p->domain, dns[0] ? dns : NULL, NULL, &rep,
+				    &err);
 	free(p->report);
 	p->report = NULL;
 	if (rc == SEND_OK)
@@ -254,10 +230,6 @@ static int check_domain(struct screen *s, const char *dns)
 	}
 	free(err);
 	send_domain_report_free(&rep);
-	for (i = 0; i < ps.n; i++) {
-		free(ps.sel[i]);
-		free(ps.txt[i]);
-	}
 	sending_load(s);
 	p->top = 0;
 	return UI_REDRAW_ALL;
