@@ -328,12 +328,7 @@ static void camp_summary(struct ui *ui, char *buf, size_t size)
 }
 
 static const struct screen_verb camp_verbs[] = {
-    {UI_UP, NULL, STORE_PERM_NONE},
-    {UI_DOWN, NULL, STORE_PERM_NONE},
-    {UI_PGUP, NULL, STORE_PERM_NONE},
-    {UI_PGDN, NULL, STORE_PERM_NONE},
-    {UI_HOME, NULL, STORE_PERM_NONE},
-    {UI_END, NULL, STORE_PERM_NONE},
+    UI_TABLE_VERBS,
     {UI_NEW, "create a campaign", STORE_PERM_CAMPAIGNS_EDIT},
     {UI_EDIT, "edit the campaign", STORE_PERM_CAMPAIGNS_EDIT},
     {UI_CHECK, "run the checks", STORE_PERM_CAMPAIGNS_READ},

@@ -280,12 +280,7 @@ static void lists_render(struct screen *s, struct grid *g)
 }
 
 static const struct screen_verb lists_verbs[] = {
-    {UI_UP, NULL, STORE_PERM_NONE},
-    {UI_DOWN, NULL, STORE_PERM_NONE},
-    {UI_PGUP, NULL, STORE_PERM_NONE},
-    {UI_PGDN, NULL, STORE_PERM_NONE},
-    {UI_HOME, NULL, STORE_PERM_NONE},
-    {UI_END, NULL, STORE_PERM_NONE},
+    UI_TABLE_VERBS,
     {UI_ENTER, "segments", STORE_PERM_NONE},
     {UI_NEW, "add", STORE_PERM_LISTS},
     {UI_DELETE, "remove", STORE_PERM_LISTS},
@@ -420,12 +415,7 @@ static void segments_render(struct screen *s, struct grid *g)
 }
 
 static const struct screen_verb segments_verbs[] = {
-    {UI_UP, NULL, STORE_PERM_NONE},
-    {UI_DOWN, NULL, STORE_PERM_NONE},
-    {UI_PGUP, NULL, STORE_PERM_NONE},
-    {UI_PGDN, NULL, STORE_PERM_NONE},
-    {UI_HOME, NULL, STORE_PERM_NONE},
-    {UI_END, NULL, STORE_PERM_NONE},
+    UI_TABLE_VERBS,
     {UI_ENTER, "edit", STORE_PERM_SEGMENTS},
     {UI_EDIT, "edit", STORE_PERM_SEGMENTS},
     {UI_NEW, "new segment", STORE_PERM_SEGMENTS},

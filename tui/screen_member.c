@@ -275,12 +275,7 @@ static void member_render(struct screen *s, struct grid *g)
 }
 
 static const struct screen_verb member_verbs[] = {
-    {UI_UP, NULL, STORE_PERM_NONE},
-    {UI_DOWN, NULL, STORE_PERM_NONE},
-    {UI_PGUP, NULL, STORE_PERM_NONE},
-    {UI_PGDN, NULL, STORE_PERM_NONE},
-    {UI_HOME, NULL, STORE_PERM_NONE},
-    {UI_END, NULL, STORE_PERM_NONE},
+    UI_TABLE_VERBS,
     {UI_UNLOCK, "unsubscribe from all", STORE_PERM_SUBSCRIBERS_WRITE},
     {UI_SUPPRESS, "suppress", STORE_PERM_SUBSCRIBERS_WRITE},
     {UI_DELETE, "erase", STORE_PERM_SUBSCRIBERS_ERASE},

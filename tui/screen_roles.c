@@ -289,12 +289,7 @@ static void roles_render(struct screen *s, struct grid *g)
 }
 
 static const struct screen_verb roles_verbs[] = {
-    {UI_UP, NULL, STORE_PERM_NONE},
-    {UI_DOWN, NULL, STORE_PERM_NONE},
-    {UI_PGUP, NULL, STORE_PERM_NONE},
-    {UI_PGDN, NULL, STORE_PERM_NONE},
-    {UI_HOME, NULL, STORE_PERM_NONE},
-    {UI_END, NULL, STORE_PERM_NONE},
+    UI_TABLE_VERBS,
     {UI_NEW, "add a custom role", STORE_PERM_ROLES},
     {UI_EDIT, "edit a custom role", STORE_PERM_ROLES},
     {UI_DELETE, "remove a role", STORE_PERM_ROLES},

@@ -133,12 +133,7 @@ static void settings_render(struct screen *s, struct grid *g)
 }
 
 static const struct screen_verb settings_verbs[] = {
-    {UI_UP, NULL, STORE_PERM_NONE},
-    {UI_DOWN, NULL, STORE_PERM_NONE},
-    {UI_PGUP, NULL, STORE_PERM_NONE},
-    {UI_PGDN, NULL, STORE_PERM_NONE},
-    {UI_HOME, NULL, STORE_PERM_NONE},
-    {UI_END, NULL, STORE_PERM_NONE},
+    UI_TABLE_VERBS,
     {UI_EDIT, "change the value", STORE_PERM_SETTINGS},
     {UI_ENTER, "change the value", STORE_PERM_SETTINGS},
     {UI_NEW, "set another setting", STORE_PERM_SETTINGS},

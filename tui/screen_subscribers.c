@@ -414,12 +414,7 @@ static void subs_render(struct screen *s, struct grid *g)
 }
 
 static const struct screen_verb subs_verbs[] = {
-    {UI_UP, NULL, STORE_PERM_NONE},
-    {UI_DOWN, NULL, STORE_PERM_NONE},
-    {UI_PGUP, NULL, STORE_PERM_NONE},
-    {UI_PGDN, NULL, STORE_PERM_NONE},
-    {UI_HOME, NULL, STORE_PERM_NONE},
-    {UI_END, NULL, STORE_PERM_NONE},
+    UI_TABLE_VERBS,
     {UI_ENTER, "open the record", STORE_PERM_SUBSCRIBERS_READ},
     {UI_SEARCH, "search or filter", STORE_PERM_NONE},
     {UI_IMPORT, "import CSV", STORE_PERM_SUBSCRIBERS_WRITE},

@@ -388,12 +388,7 @@ static void templates_render(struct screen *s, struct grid *g)
 }
 
 static const struct screen_verb templates_verbs[] = {
-    {UI_UP, NULL, STORE_PERM_NONE},
-    {UI_DOWN, NULL, STORE_PERM_NONE},
-    {UI_PGUP, NULL, STORE_PERM_NONE},
-    {UI_PGDN, NULL, STORE_PERM_NONE},
-    {UI_HOME, NULL, STORE_PERM_NONE},
-    {UI_END, NULL, STORE_PERM_NONE},
+    UI_TABLE_VERBS,
     {UI_ENTER, "preview", STORE_PERM_PII},
     {UI_EDIT, "edit in $EDITOR", STORE_PERM_TEMPLATES},
     {UI_CHECK, "checks", STORE_PERM_CAMPAIGNS_READ},

@@ -250,12 +250,7 @@ static void users_summary(struct ui *ui, char *buf, size_t size)
 }
 
 static const struct screen_verb users_verbs[] = {
-    {UI_UP, NULL, STORE_PERM_NONE},
-    {UI_DOWN, NULL, STORE_PERM_NONE},
-    {UI_PGUP, NULL, STORE_PERM_NONE},
-    {UI_PGDN, NULL, STORE_PERM_NONE},
-    {UI_HOME, NULL, STORE_PERM_NONE},
-    {UI_END, NULL, STORE_PERM_NONE},
+    UI_TABLE_VERBS,
     {UI_NEW, "add a user", STORE_PERM_USERS},
     {UI_DELETE, "disable the user", STORE_PERM_USERS},
     {UI_UNLOCK, "unlock the user", STORE_PERM_USERS},

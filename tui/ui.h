@@ -203,6 +203,20 @@ struct screen_verb {
 	enum store_perm perm; /* checked before handle(); STORE_PERM_NONE: none */
 };
 
+/*
+ * The verbs of a screen whose table moves with ui_table_move(): put it first
+ * in the screen's verbs, before the screen's own.
+ */
+/* clang-format off */
+#define UI_TABLE_VERBS                     \
+	{UI_UP, NULL, STORE_PERM_NONE},    \
+	{UI_DOWN, NULL, STORE_PERM_NONE},  \
+	{UI_PGUP, NULL, STORE_PERM_NONE},  \
+	{UI_PGDN, NULL, STORE_PERM_NONE},  \
+	{UI_HOME, NULL, STORE_PERM_NONE},  \
+	{UI_END, NULL, STORE_PERM_NONE}
+/* clang-format on */
+
 struct screen_ops {
 	const char *title;
 	enum store_perm perm;  /* to open the screen; STORE_PERM_NONE: any user */

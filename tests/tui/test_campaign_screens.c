@@ -17,9 +17,7 @@
 
 #include <ctype.h>
 #include <dirent.h>
-#include <locale.h>
 #include <signal.h>
-#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,10 +27,8 @@
 
 #include "send/send.h"
 #include "store/store.h"
+#include "tui/helpers.h"
 #include "tui/ui.h"
-
-static char golden_dir[4096], dir[64];
-#define STORE "s/hato.db"
 
 static struct store *as(const char *user)
 {
@@ -56,27 +52,15 @@ static void config(struct store *st, const char *k, const char *v)
 static int setup(void **state)
 {
 	static const char *const who[] = {"marketer", "operator", "viewer"};
-	struct store *st = NULL;
+	struct store *st = make_store("/tmp/hato-tuic-XXXXXX", who, 3);
 	struct store_dkim_key k = {0};
 	struct store_template t = {0};
 	struct store_attr tokyo = {"city", "Tokyo"}, osaka = {"city", "Osaka"};
 	struct store_campaign c = {0};
-	char pw[64], *err = NULL, *pem = NULL, *txt = NULL, url[1100], cwd[1024];
-	size_t i;
+	char *err = NULL, *pem = NULL, *txt = NULL, url[1100], cwd[1024];
 
 	(void)state;
-	snprintf(dir, sizeof(dir), "/tmp/hato-tuic-XXXXXX");
-	assert_non_null(mkdtemp(dir));
-	assert_int_equal(chdir(dir), 0);
 	assert_int_equal(mkdir("outbox", 0700), 0);
-	assert_int_equal(
-	    store_init(STORE, "admin", "admin-password-1", STORE_KDF_INTERACTIVE, &err), STORE_OK);
-	st = as("admin");
-	for (i = 0; i < 3; i++) {
-		snprintf(pw, sizeof(pw), "%s-password-1", who[i]);
-		assert_int_equal(
-		    store_user_add(st, who[i], who[i], pw, STORE_KDF_INTERACTIVE, &err), STORE_OK);
-	}
 	assert_non_null(getcwd(cwd, sizeof(cwd)));
 	snprintf(url, sizeof(url), "file:%s/outbox", cwd);
 	config(st, "smtp.url", url);
@@ -122,15 +106,11 @@ static int setup(void **state)
 	return 0;
 }
 
-static int teardown(void **state)
+/* Stops the background worker a test started, then removes the folder. */
+static int teardown_worker(void **state)
 {
-	char cmd[128];
-
-	(void)state;
 	ui_worker_stop();
-	assert_int_equal(chdir("/"), 0);
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	return system(cmd);
+	return teardown(state);
 }
 
 /* Replaces what differs from run to run: tokens, times, dates, pids. */
@@ -157,81 +137,6 @@ static void scrub(char *s)
 			for (i = 4; isdigit((unsigned char)p[i]); i++)
 				p[i] = 'N';
 	}
-}
-
-static int golden_check(const struct grid *g, const char *name)
-{
-	char path[4200], *got = grid_dump(g), *want = NULL;
-	const char *update = getenv("HATO_UPDATE_GOLDEN");
-	FILE *fp;
-	long n;
-	int same = 0;
-
-	scrub(got);
-	snprintf(path, sizeof(path), "%s/%s.txt", golden_dir, name);
-	if (update != NULL && strcmp(update, "1") == 0) {
-		fp = fopen(path, "w");
-		if (fp != NULL) {
-			fputs(got, fp);
-			fclose(fp);
-		}
-		free(got);
-		return fp != NULL;
-	}
-	fp = fopen(path, "rb");
-	if (fp != NULL && fseek(fp, 0, SEEK_END) == 0 && (n = ftell(fp)) >= 0) {
-		want = calloc(1, (size_t)n + 1);
-		rewind(fp);
-		if (want != NULL && fread(want, 1, (size_t)n, fp) == (size_t)n)
-			same = strcmp(got, want) == 0;
-	}
-	if (fp != NULL)
-		fclose(fp);
-	if (!same)
-		print_error("grid differs from %s\n--- want\n%s--- got\n%s---\n", path,
-			    want ? want : "(no golden file)\n", got);
-	free(got);
-	free(want);
-	return same;
-}
-
-#define assert_golden(ui, name) assert_true(golden_check(ui_render(ui), name))
-
-static int shows(struct ui *ui, const char *text)
-{
-	char *dump = grid_dump(ui_render(ui));
-	int found = dump != NULL && strstr(dump, text) != NULL;
-
-	if (!found)
-		print_error("the screen lacks \"%s\":\n%s", text, dump);
-	free(dump);
-	return found;
-}
-
-static int lacks(struct ui *ui, const char *text)
-{
-	char *dump = grid_dump(ui_render(ui));
-	int absent = dump != NULL && strstr(dump, text) == NULL;
-
-	if (!absent)
-		print_error("the screen shows \"%s\":\n%s", text, dump);
-	free(dump);
-	return absent;
-}
-
-static struct ui *logged_in(const char *user)
-{
-	struct ui *ui = ui_new(STORE, user);
-	char pw[64];
-
-	assert_non_null(ui);
-	ui_resize(ui, 80, 24);
-	snprintf(pw, sizeof(pw), "%s-password-1", user);
-	ui_type(ui, pw);
-	ui_key(ui, UI_KEY_ENTER);
-	assert_non_null(ui_store(ui));
-	ui_campaign_select(NULL);
-	return ui;
 }
 
 /* Answers the open prompt with text and Enter. */
@@ -632,23 +537,17 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_preview_parse),
 	    cmocka_unit_test(test_sparkline),
-	    cmocka_unit_test_setup_teardown(test_campaigns_form, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_review, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_review_viewer, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_monitor, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_dashboard_operator, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_background_worker, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_sending_setup, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_campaigns_form, setup, teardown_worker),
+	    cmocka_unit_test_setup_teardown(test_review, setup, teardown_worker),
+	    cmocka_unit_test_setup_teardown(test_review_viewer, setup, teardown_worker),
+	    cmocka_unit_test_setup_teardown(test_monitor, setup, teardown_worker),
+	    cmocka_unit_test_setup_teardown(test_dashboard_operator, setup, teardown_worker),
+	    cmocka_unit_test_setup_teardown(test_background_worker, setup, teardown_worker),
+	    cmocka_unit_test_setup_teardown(test_sending_setup, setup, teardown_worker),
 	};
-	const char *gd = getenv("HATO_GOLDEN_DIR");
-	char cwd[2048];
 
-	setlocale(LC_ALL, "C.UTF-8");
-	if (sodium_init() < 0)
+	if (helpers_init() != 0)
 		return 1;
-	if (gd != NULL)
-		snprintf(golden_dir, sizeof(golden_dir), "%s", gd);
-	else if (getcwd(cwd, sizeof(cwd)) != NULL)
-		snprintf(golden_dir, sizeof(golden_dir), "%s/tests/tui/golden", cwd);
+	golden_scrub = scrub;
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -14,8 +14,6 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include <locale.h>
-#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,108 +22,17 @@
 #include <unistd.h>
 
 #include "store/private.h"
+#include "tui/helpers.h"
 #include "tui/ui.h"
-
-static char golden_dir[4096], dir[64];
-static int golden_quiet; /* for the check that a differing grid fails */
-/* Relative to dir, so that the login screen's store path is the same every run. */
-#define STORE "s/hato.db"
-#define PW_ADMIN "admin-password-1"
 
 static int setup(void **state)
 {
-	struct store *st = NULL;
-	char *err = NULL;
-	static const char *const who[][2] = {
-	    {"marketer", "marketer"}, {"operator", "operator"}, {"viewer", "viewer"}};
-	char pw[64];
-	size_t i;
+	static const char *const who[] = {"marketer", "operator", "viewer"};
+	struct store *st = make_store("/tmp/hato-tui-XXXXXX", who, 3);
 
 	(void)state;
-	snprintf(dir, sizeof(dir), "/tmp/hato-tui-XXXXXX");
-	assert_non_null(mkdtemp(dir));
-	assert_int_equal(chdir(dir), 0);
-	assert_int_equal(store_init(STORE, "admin", PW_ADMIN, STORE_KDF_INTERACTIVE, &err),
-			 STORE_OK);
-	assert_int_equal(store_open(STORE, "admin", PW_ADMIN, &st, &err), STORE_OK);
-	for (i = 0; i < 3; i++) {
-		snprintf(pw, sizeof(pw), "%s-password-1", who[i][0]);
-		assert_int_equal(
-		    store_user_add(st, who[i][0], who[i][1], pw, STORE_KDF_INTERACTIVE, &err),
-		    STORE_OK);
-	}
 	store_close(&st);
 	return 0;
-}
-
-static int teardown(void **state)
-{
-	char cmd[128];
-
-	(void)state;
-	assert_int_equal(chdir("/"), 0);
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	return system(cmd);
-}
-
-/* Compares the grid with golden/NAME.txt, or writes it with HATO_UPDATE_GOLDEN=1. */
-static int golden_check(const struct grid *g, const char *name)
-{
-	char path[4200], *got = grid_dump(g), *want = NULL;
-	const char *update = getenv("HATO_UPDATE_GOLDEN");
-	FILE *fp;
-	long n;
-	int same = 0;
-
-	snprintf(path, sizeof(path), "%s/%s.txt", golden_dir, name);
-	if (update != NULL && strcmp(update, "1") == 0) {
-		fp = fopen(path, "w");
-		if (fp != NULL) {
-			fputs(got, fp);
-			fclose(fp);
-			print_message("updated %s\n", path);
-		}
-		free(got);
-		return fp != NULL;
-	}
-	fp = fopen(path, "rb");
-	if (fp != NULL && fseek(fp, 0, SEEK_END) == 0 && (n = ftell(fp)) >= 0) {
-		want = calloc(1, (size_t)n + 1);
-		rewind(fp);
-		if (want != NULL && fread(want, 1, (size_t)n, fp) == (size_t)n)
-			same = strcmp(got, want) == 0;
-	}
-	if (fp != NULL)
-		fclose(fp);
-	if (!same && !golden_quiet)
-		print_error("grid differs from %s\n--- want\n%s--- got\n%s---\n", path,
-			    want ? want : "(no golden file)\n", got);
-	free(got);
-	free(want);
-	return same;
-}
-
-#define assert_golden(ui, name) assert_true(golden_check(ui_render(ui), name))
-
-/* The rendered grid contains the text. */
-static int shows(struct ui *ui, const char *text)
-{
-	char *dump = grid_dump(ui_render(ui));
-	int found = dump != NULL && strstr(dump, text) != NULL;
-
-	if (!found)
-		print_error("the screen lacks \"%s\":\n%s", text, dump);
-	free(dump);
-	return found;
-}
-
-static int shows_quiet(struct ui *ui, const char *text)
-{
-	char *dump = grid_dump(ui_render(ui));
-	int found = dump != NULL && strstr(dump, text) != NULL;
-
-	free(dump);
-	return found;
 }
 
 static struct ui *session(int w, int h)
@@ -134,21 +41,6 @@ static struct ui *session(int w, int h)
 
 	assert_non_null(ui);
 	ui_resize(ui, w, h);
-	return ui;
-}
-
-/* Logs in through the login screen, as a user would. */
-static struct ui *logged_in(const char *user)
-{
-	struct ui *ui = ui_new(STORE, user);
-	char pw[64];
-
-	assert_non_null(ui);
-	ui_resize(ui, 80, 24);
-	snprintf(pw, sizeof(pw), "%s-password-1", user);
-	ui_type(ui, pw);
-	ui_key(ui, UI_KEY_ENTER);
-	assert_non_null(ui_store(ui));
 	return ui;
 }
 
@@ -547,15 +439,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_audit, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_resize, setup, teardown),
 	};
-	const char *gd = getenv("HATO_GOLDEN_DIR");
-	char cwd[2048];
 
-	setlocale(LC_ALL, "C.UTF-8");
-	if (sodium_init() < 0)
+	if (helpers_init() != 0)
 		return 1;
-	if (gd != NULL)
-		snprintf(golden_dir, sizeof(golden_dir), "%s", gd);
-	else if (getcwd(cwd, sizeof(cwd)) != NULL)
-		snprintf(golden_dir, sizeof(golden_dir), "%s/tests/tui/golden", cwd);
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -7,25 +7,8 @@
 # 120x40 to 80x24 in the middle of the monitor; leaving hato stops the worker.
 # A viewer sees masked addresses in the review queue and cannot approve.
 . "$(dirname "$0")/../lib.sh"
-command -v tmux >/dev/null || { not_ok "tmux is not installed"; exit 1; }
-new_store || { not_ok "store set-up"; exit 1; }
-export LC_ALL=C.UTF-8 TERM=xterm-256color
-SOCK="hato-camp-$$-$RANDOM"
-tm() { tmux -L "$SOCK" "$@"; }
-on_exit 'tmux -L "$SOCK" kill-server 2>/dev/null'
-screen() { tm capture-pane -p -t "$1"; }
-
-# wait_for WINDOW TEXT [SECONDS]: polls the pane until it shows TEXT.
-wait_for() {
-	local i n=$(( ${3:-10} * 10 ))
-	for ((i = 0; i < n; i++)); do
-		screen "$1" 2>/dev/null | grep -qF -- "$2" && return 0
-		sleep 0.1
-	done
-	echo "# waited for \"$2\"; the screen was:"
-	screen "$1" 2>/dev/null | sed 's/^/#   /'
-	return 1
-}
+. "$(dirname "$0")/tmux.sh"
+tmux_init hato-camp
 
 # open_menu WINDOW NAME: moves the dashboard's cursor to NAME and opens it.
 open_menu() {
@@ -143,7 +126,6 @@ check "after the resize the monitor is redrawn" wait_for o "Recent errors"
 sleep 0.5
 screen o >"$T/pane"
 check "the pane has 24 rows" test "$(wc -l <"$T/pane")" -eq 24
-longest() { local l m=0; while IFS= read -r l; do [ ${#l} -gt $m ] && m=${#l}; done <"$1"; echo $m; }
 check "no line is longer than 80 columns" test "$(longest "$T/pane")" -le 80
 check "the hint line is row 23" bash -c "sed -n 23p '$T/pane' | grep -q 'p pause'"
 tm send-keys -t o q q q

@@ -8,27 +8,10 @@
 # addresses and is refused an import and an export, with the reason, and the
 # refused export writes no file.
 . "$(dirname "$0")/../lib.sh"
-command -v tmux >/dev/null || { not_ok "tmux is not installed"; exit 1; }
+. "$(dirname "$0")/tmux.sh"
+tmux_init hato-mkt
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
-new_store || { not_ok "store set-up"; exit 1; }
 mkdir -p "$T/tmp"
-export LC_ALL=C.UTF-8 TERM=xterm-256color
-SOCK="hato-mkt-$$-$RANDOM"
-tm() { tmux -L "$SOCK" "$@"; }
-on_exit 'tmux -L "$SOCK" kill-server 2>/dev/null'
-screen() { tm capture-pane -p -t "$1"; }
-
-# wait_for WINDOW TEXT [SECONDS]: polls the pane until it shows TEXT.
-wait_for() {
-	local i n=$(( ${3:-10} * 10 ))
-	for ((i = 0; i < n; i++)); do
-		screen "$1" 2>/dev/null | grep -qF -- "$2" && return 0
-		sleep 0.1
-	done
-	echo "# waited for \"$2\"; the screen was:"
-	screen "$1" 2>/dev/null | sed 's/^/#   /'
-	return 1
-}
 
 # lacks WINDOW TEXT: the pane does not show TEXT (after a short settle).
 lacks() {
