@@ -78,6 +78,9 @@ int main(int argc, char **argv)
 		}
 	}
 	c.user = cli_default_user(user);
+	/* The UI asks for the user unless one was named: the login name is rarely a store user. */
+	if (optind >= argc && user == NULL && getenv("HATO_USER") == NULL)
+		c.user = NULL;
 	c.password_file = pwfile != NULL && *pwfile != '\0' ? pwfile : NULL;
 	if (optind >= argc)
 		return ui_run(&c);

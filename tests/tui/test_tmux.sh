@@ -78,4 +78,13 @@ check "does not offer Users" bash -c "! tmux -L $SOCK capture-pane -p -t c | gre
 tm send-keys -t c Enter n
 check "adding a role is refused with the reason" wait_for c 'needs the permission "roles"'
 
+# Without --user or HATO_USER the login screen asks for the user first.
+tm new-session -d -s d -x 100 -y 30 "env -u HATO_USER $HATO --store $STORE"
+wait_for d "Log in to hato" >/dev/null
+check "the user is asked for first (the field is empty)" bash -c "tmux -L $SOCK capture-pane -p -t d | grep -qE '^ +User *\$'"
+tm send-keys -t d "operator" Enter
+wait_for d "Password" >/dev/null
+tm send-keys -t d "operator-password-1" Enter
+check "and then the password; the operator is in" wait_for d "operator · role operator"
+
 finish
