@@ -99,7 +99,8 @@ static int segment_list(struct cli *cl, struct store_campaign *c, char **list)
 	return EX_OK;
 }
 
-static int campaign_add(struct cli *cl, int argc, char **argv)
+/* campaign add and campaign edit: the same options, then the store call. */
+static int add_or_edit(struct cli *cl, int argc, char **argv, bool add)
 {
 	struct store_campaign c;
 	enum store_status s;
@@ -108,40 +109,33 @@ static int campaign_add(struct cli *cl, int argc, char **argv)
 
 	if (rc != EX_OK)
 		return rc;
-	c.name = argv[optind];
+	c.name = add ? argv[optind] : NULL;
 	rc = segment_list(cl, &c, &list);
 	if (rc != EX_OK)
 		return rc;
-	if (c.template_name == NULL || c.list == NULL || c.subject == NULL) {
+	if (add && (c.template_name == NULL || c.list == NULL || c.subject == NULL)) {
 		free(list);
 		return cli_usage(cl);
 	}
-	s = store_campaign_add(cl->st, &c, &err);
+	s = add ? store_campaign_add(cl->st, &c, &err)
+		: store_campaign_edit(cl->st, argv[optind], &c, &err);
 	free(list);
 	if (s != STORE_OK)
 		return cli_fail_store(s, err);
-	printf("added campaign %s as a draft\n", c.name);
+	printf(add ? "added campaign %s as a draft\n"
+		   : "changed campaign %s; it is a draft again\n",
+	       argv[optind]);
 	return EX_OK;
+}
+
+static int campaign_add(struct cli *cl, int argc, char **argv)
+{
+	return add_or_edit(cl, argc, argv, true);
 }
 
 static int campaign_edit(struct cli *cl, int argc, char **argv)
 {
-	struct store_campaign c;
-	enum store_status s;
-	char *err = NULL, *list = NULL;
-	int rc = parse_edit(cl, argc, argv, &c);
-
-	if (rc != EX_OK)
-		return rc;
-	rc = segment_list(cl, &c, &list);
-	if (rc != EX_OK)
-		return rc;
-	s = store_campaign_edit(cl->st, argv[optind], &c, &err);
-	free(list);
-	if (s != STORE_OK)
-		return cli_fail_store(s, err);
-	printf("changed campaign %s; it is a draft again\n", argv[optind]);
-	return EX_OK;
+	return add_or_edit(cl, argc, argv, false);
 }
 
 static int campaign_copy(struct cli *cl, int argc, char **argv)
