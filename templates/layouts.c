@@ -13,6 +13,26 @@
 
 #include "templates/private.h"
 
+/*
+ * The footer Japan's Act on Specified Electronic Mail requires, and the end of
+ * the page: the same in every HTML layout, so the legal wording lives once.
+ */
+#define LEGAL_FOOTER_HTML                                                                          \
+	"<p style=\"margin:0 0 8px 0;\">{{sender.name}}<br>\n"                                     \
+	"{{sender.postal_address}}<br>\n"                                                          \
+	"お問い合わせ / Contact: {{sender.contact}}</p>\n"                                   \
+	"<p style=\"margin:0;\">このメールの配信を希望されない場合は、<a "      \
+	"href=\"{{unsubscribe_url}}\" "                                                            \
+	"style=\"color:#555555;\">こちらから配信停止</a>できます。<br>\n"            \
+	"You can opt out of these emails at any time: <a href=\"{{unsubscribe_url}}\" "            \
+	"style=\"color:#555555;\">unsubscribe</a>.</p>\n"                                          \
+	"</td></tr>\n"                                                                             \
+	"</table>\n"                                                                               \
+	"</td></tr>\n"                                                                             \
+	"</table>\n"                                                                               \
+	"</body>\n"                                                                                \
+	"</html>\n"
+
 static const char plain_html[] =
     "<!DOCTYPE html>\n"
     "<html lang=\"ja\">\n"
@@ -35,20 +55,7 @@ static const char plain_html[] =
     "</td></tr>\n"
     "<tr><td style=\"font-family:-apple-system,BlinkMacSystemFont,'Hiragino Sans','Hiragino Kaku "
     "Gothic ProN',Meiryo,'Segoe UI',Arial,sans-serif;padding-top:24px;border-top:1px solid "
-    "#dddddd;font-size:12px;line-height:1.6;color:#555555;\">\n"
-    "<p style=\"margin:0 0 8px 0;\">{{sender.name}}<br>\n"
-    "{{sender.postal_address}}<br>\n"
-    "お問い合わせ / Contact: {{sender.contact}}</p>\n"
-    "<p style=\"margin:0;\">このメールの配信を希望されない場合は、<a href=\"{{unsubscribe_url}}\" "
-    "style=\"color:#555555;\">こちらから配信停止</a>できます。<br>\n"
-    "You can opt out of these emails at any time: <a href=\"{{unsubscribe_url}}\" "
-    "style=\"color:#555555;\">unsubscribe</a>.</p>\n"
-    "</td></tr>\n"
-    "</table>\n"
-    "</td></tr>\n"
-    "</table>\n"
-    "</body>\n"
-    "</html>\n";
+    "#dddddd;font-size:12px;line-height:1.6;color:#555555;\">\n" LEGAL_FOOTER_HTML;
 
 static const char plain_text[] =
     "{{{body}}}\n"
@@ -92,20 +99,7 @@ static const char news_html[] =
     "</td></tr>\n"
     "<tr><td style=\"font-family:-apple-system,BlinkMacSystemFont,'Hiragino Sans','Hiragino Kaku "
     "Gothic ProN',Meiryo,'Segoe UI',Arial,sans-serif;padding:16px "
-    "24px;font-size:12px;line-height:1.6;color:#555555;\">\n"
-    "<p style=\"margin:0 0 8px 0;\">{{sender.name}}<br>\n"
-    "{{sender.postal_address}}<br>\n"
-    "お問い合わせ / Contact: {{sender.contact}}</p>\n"
-    "<p style=\"margin:0;\">このメールの配信を希望されない場合は、<a href=\"{{unsubscribe_url}}\" "
-    "style=\"color:#555555;\">こちらから配信停止</a>できます。<br>\n"
-    "You can opt out of these emails at any time: <a href=\"{{unsubscribe_url}}\" "
-    "style=\"color:#555555;\">unsubscribe</a>.</p>\n"
-    "</td></tr>\n"
-    "</table>\n"
-    "</td></tr>\n"
-    "</table>\n"
-    "</body>\n"
-    "</html>\n";
+    "24px;font-size:12px;line-height:1.6;color:#555555;\">\n" LEGAL_FOOTER_HTML;
 
 static const char news_text[] =
     "{{#list.name}}\n"
