@@ -28,7 +28,7 @@ struct send_composer {
 	char *sender_name, *postal, *contact;
 	char *unsub_url, *unsub_mailto, *feedback_id, *list_id;
 	bool jis_carriers;
-	unsigned char unsub_key[TPL_UNSUB_KEY_LEN];
+	struct tpl_unsub_mac *unsub_mac; /* makes the unsubscribe tokens */
 	uint64_t campaign_id;
 };
 
@@ -123,6 +123,8 @@ static enum send_status load_sender(struct store *st, struct send_composer *c, c
 {
 	enum send_status s;
 	char *cfg_from = NULL, *at;
+	unsigned char key[TPL_UNSUB_KEY_LEN];
+	bool ok;
 
 	if (from == NULL || *from == '\0') {
 		cfg_from = config_or(st, "sender.from", NULL);
@@ -162,9 +164,11 @@ static enum send_status load_sender(struct store *st, struct send_composer *c, c
 		return send_err(errstr, SEND_EINVAL,
 				"unsubscribe.url must be set to an https:// address: RFC 8058 "
 				"one-click unsubscribe needs it");
-	if (store_unsubscribe_key(st, c->unsub_key) != STORE_OK)
+	if (store_unsubscribe_key(st, key) != STORE_OK)
 		return send_err(errstr, SEND_EINVAL, "the store's unsubscribe key is missing");
-	return SEND_OK;
+	ok = tpl_unsub_mac_new(key, &c->unsub_mac) == TPL_OK;
+	sodium_memzero(key, sizeof(key));
+	return ok ? SEND_OK : SEND_ENOMEM;
 }
 
 enum send_status send_composer_new(struct store *st, const struct send_compose_src *src,
@@ -237,7 +241,7 @@ void send_composer_free(struct send_composer **cp)
 	free(c->unsub_mailto);
 	free(c->feedback_id);
 	free(c->list_id);
-	sodium_memzero(c->unsub_key, sizeof(c->unsub_key));
+	tpl_unsub_mac_free(&c->unsub_mac);
 	free(c);
 	*cp = NULL;
 }
@@ -322,7 +326,7 @@ enum send_status send_compose(const struct send_composer *c, const struct send_r
 	size_t nh = 0, signed_len = 0;
 
 	memset(out, 0, sizeof(*out));
-	tpl_unsub_token(c->unsub_key, r->subscriber_id, r->list_id, token);
+	tpl_unsub_mac_token(c->unsub_mac, r->subscriber_id, r->list_id, token);
 	snprintf(unsub, sizeof(unsub), "%s%s%s", c->unsub_url,
 		 c->unsub_url[strlen(c->unsub_url) - 1] == '/' ? "" : "/", token);
 	if (c->unsub_mailto != NULL)

@@ -87,6 +87,18 @@ enum tpl_status tpl_buf_vappendf(struct tpl_buf *b, const char *fmt, va_list ap)
 	va_list ap2;
 	int n;
 
+	if (b->oom)
+		return TPL_ENOMEM;
+	if (b->cap - b->len > 1) { /* usually it fits: one pass */
+		va_copy(ap2, ap);
+		n = vsnprintf(b->data + b->len, b->cap - b->len, fmt, ap2);
+		va_end(ap2);
+		if (n >= 0 && (size_t)n < b->cap - b->len) {
+			b->len += (size_t)n;
+			return TPL_OK;
+		}
+		b->data[b->len] = '\0';
+	}
 	va_copy(ap2, ap);
 	n = vsnprintf(NULL, 0, fmt, ap2);
 	va_end(ap2);

@@ -282,6 +282,14 @@ size_t tpl_jis_unencodable(const char *s, size_t len, size_t *offs, size_t max);
 #define TPL_UNSUB_KEY_LEN 32
 void tpl_unsub_token(const unsigned char key[TPL_UNSUB_KEY_LEN], uint64_t subscriber_id,
 		     uint64_t list_id, char out[TPL_UNSUB_TOKEN_LEN + 1]);
+/* The same tokens, many of them under one key: the key's HMAC state is
+ * computed once (in sodium_malloc'd memory, wiped when freed). */
+struct tpl_unsub_mac;
+enum tpl_status tpl_unsub_mac_new(const unsigned char key[TPL_UNSUB_KEY_LEN],
+				  struct tpl_unsub_mac **out);
+void tpl_unsub_mac_free(struct tpl_unsub_mac **m);
+void tpl_unsub_mac_token(const struct tpl_unsub_mac *m, uint64_t subscriber_id, uint64_t list_id,
+			 char out[TPL_UNSUB_TOKEN_LEN + 1]);
 /* TPL_EINVAL unless token is well formed and its MAC verifies under key. */
 enum tpl_status tpl_unsub_token_verify(const unsigned char key[TPL_UNSUB_KEY_LEN],
 				       const char *token, uint64_t *subscriber_id,

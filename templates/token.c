@@ -38,17 +38,65 @@ static uint64_t get_be64(const unsigned char *p)
 	return v;
 }
 
+struct tpl_unsub_mac {
+	crypto_auth_hmacsha512256_state keyed; /* the state after the key */
+};
+
+static void payload(unsigned char raw[RAW], uint64_t subscriber_id, uint64_t list_id)
+{
+	raw[0] = TOKEN_VERSION;
+	put_be64(raw + 1, subscriber_id);
+	put_be64(raw + 9, list_id);
+}
+
+static void encode(const unsigned char raw[RAW], char out[TPL_UNSUB_TOKEN_LEN + 1])
+{
+	sodium_bin2base64(out, TPL_UNSUB_TOKEN_LEN + 1, raw, RAW,
+			  sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+}
+
 void tpl_unsub_token(const unsigned char key[TPL_UNSUB_KEY_LEN], uint64_t subscriber_id,
 		     uint64_t list_id, char out[TPL_UNSUB_TOKEN_LEN + 1])
 {
 	unsigned char raw[RAW];
 
-	raw[0] = TOKEN_VERSION;
-	put_be64(raw + 1, subscriber_id);
-	put_be64(raw + 9, list_id);
+	payload(raw, subscriber_id, list_id);
 	crypto_auth(raw + PAYLOAD, raw, PAYLOAD, key);
-	sodium_bin2base64(out, TPL_UNSUB_TOKEN_LEN + 1, raw, sizeof(raw),
-			  sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+	encode(raw, out);
+}
+
+enum tpl_status tpl_unsub_mac_new(const unsigned char key[TPL_UNSUB_KEY_LEN],
+				  struct tpl_unsub_mac **out)
+{
+	struct tpl_unsub_mac *m;
+
+	*out = NULL;
+	if (sodium_init() < 0 || (m = sodium_malloc(sizeof(*m))) == NULL)
+		return TPL_ENOMEM;
+	crypto_auth_hmacsha512256_init(&m->keyed, key, TPL_UNSUB_KEY_LEN);
+	*out = m;
+	return TPL_OK;
+}
+
+void tpl_unsub_mac_free(struct tpl_unsub_mac **m)
+{
+	if (m == NULL || *m == NULL)
+		return;
+	sodium_free(*m); /* sodium_free wipes it */
+	*m = NULL;
+}
+
+void tpl_unsub_mac_token(const struct tpl_unsub_mac *m, uint64_t subscriber_id, uint64_t list_id,
+			 char out[TPL_UNSUB_TOKEN_LEN + 1])
+{
+	crypto_auth_hmacsha512256_state st = m->keyed;
+	unsigned char raw[RAW];
+
+	payload(raw, subscriber_id, list_id);
+	crypto_auth_hmacsha512256_update(&st, raw, PAYLOAD);
+	crypto_auth_hmacsha512256_final(&st, raw + PAYLOAD);
+	sodium_memzero(&st, sizeof(st));
+	encode(raw, out);
 }
 
 enum tpl_status tpl_unsub_token_verify(const unsigned char key[TPL_UNSUB_KEY_LEN],
@@ -67,8 +115,7 @@ enum tpl_status tpl_unsub_token_verify(const unsigned char key[TPL_UNSUB_KEY_LEN
 	    len != RAW || end != token + TPL_UNSUB_TOKEN_LEN || raw[0] != TOKEN_VERSION)
 		return TPL_EINVAL;
 	/* only the canonical spelling: the last character's spare bits are 0 */
-	sodium_bin2base64(again, sizeof(again), raw, sizeof(raw),
-			  sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+	encode(raw, again);
 	if (strcmp(again, token) != 0)
 		return TPL_EINVAL;
 	if (crypto_auth_verify(raw + PAYLOAD, raw, PAYLOAD, key) != 0)
