@@ -29,6 +29,19 @@ size_t send_strv_len(char *const *v);
 /* Case-insensitive prefix test. */
 bool send_prefix(const char *s, const char *prefix);
 
+/* ---- Helper threads (pool.c) ------------------------------------------- */
+
+struct send_pool;
+
+/* nthreads helpers (0: none, everything runs on the caller's thread). */
+enum send_status send_pool_new(size_t nthreads, struct send_pool **out);
+/* Calls fn(i, arg) for every i below n, on the caller's thread and the
+ * helpers; returns when all calls have returned. fn must be thread-safe. */
+void send_pool_run(struct send_pool *p, size_t n, void (*fn)(size_t i, void *arg), void *arg);
+/* The threads a loop runs on: the helpers and the caller. */
+size_t send_pool_threads(const struct send_pool *p);
+void send_pool_free(struct send_pool **p);
+
 /* ---- DNS (dns.c) -------------------------------------------------------- */
 
 enum send_dns_type {

@@ -20,6 +20,7 @@
 #include <errno.h>
 #include <stdarg.h>
 #include <fcntl.h>
+#include <malloc.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -46,6 +47,11 @@ struct inflight {
 	char *data; /* the composed message, until it is handed over */
 	size_t len;
 	char *rcpt;
+	/* the recipient, from the claim until the message is composed */
+	char *name;
+	char **attrs; /* key, value, key, value... */
+	size_t nattrs;
+	char *compose_err; /* why the message could not be composed */
 	bool close_after;
 	enum store_rcpt_state state;
 	char *reply;
@@ -59,6 +65,7 @@ struct run {
 	struct pace pace;
 	struct store_campaign *c;
 	struct send_composer *comp;
+	struct send_pool *pool; /* composes a batch on every core when it signs */
 	char list_name[128];
 	int64_t list_rowid;
 	long retry_base;
@@ -150,8 +157,23 @@ void send_verp(const unsigned char key[32], const char *domain, int64_t campaign
 		 domain);
 }
 
+/* Drops what only composing needed. */
+static void recipient_free(struct inflight *f)
+{
+	for (size_t i = 0; i < 2 * f->nattrs; i++)
+		free(f->attrs[i]);
+	free(f->attrs);
+	f->attrs = NULL;
+	f->nattrs = 0;
+	free(f->name);
+	f->name = NULL;
+	free(f->compose_err);
+	f->compose_err = NULL;
+}
+
 static void inflight_free(struct inflight *f)
 {
+	recipient_free(f);
 	free(f->data);
 	free(f->rcpt);
 	free(f->reply);
@@ -243,23 +265,47 @@ struct claim_ctx {
 	time_t now;
 };
 
+/* A copy of a claimed recipient, to compose from once the claim is done. */
+static struct inflight *recipient_copy(const struct store_rcpt *r)
+{
+	struct inflight *f = calloc(1, sizeof(*f));
+	size_t i, n = r->nattrs < 64 ? r->nattrs : 64;
+
+	if (f == NULL)
+		return NULL;
+	f->subscriber = r->subscriber;
+	f->rcpt = strdup(r->email);
+	f->name = r->name != NULL ? strdup(r->name) : NULL;
+	f->attrs = n > 0 ? calloc(2 * n, sizeof(*f->attrs)) : NULL;
+	if (f->rcpt == NULL || (r->name != NULL && f->name == NULL) || (n > 0 && f->attrs == NULL))
+		goto fail;
+	for (; f->nattrs < n; f->nattrs++) {
+		i = f->nattrs;
+		f->attrs[2 * i] = strdup(r->attrs[i].key);
+		f->attrs[2 * i + 1] = strdup(r->attrs[i].value);
+		if (f->attrs[2 * i] == NULL || f->attrs[2 * i + 1] == NULL) {
+			f->nattrs++;
+			goto fail;
+		}
+	}
+	return f;
+fail:
+	inflight_free(f);
+	return NULL;
+}
+
 /*
  * A claimed recipient, inside the claiming transaction: takes it from the
- * pacing budgets and composes its message, ready to be handed over once the
- * claim is committed. Whoever can't go now returns to the queue in the same
- * transaction; a message that can't be composed fails.
+ * pacing budgets and keeps a copy, whose message compose_ready() makes
+ * before the claim is committed. Whoever can't go now returns to the queue
+ * in the same transaction.
  */
-static int compose_one(const struct store_rcpt *r, void *arg)
+static int claim_one(const struct store_rcpt *r, void *arg)
 {
 	struct claim_ctx *cc = arg;
 	struct run *run = cc->run;
-	struct send_recipient rc;
-	struct send_composed m = {0};
 	struct inflight *f;
-	const char *keys[64], *vals[64];
-	char *err = NULL;
 	bool close_after = false;
-	size_t i;
 
 	if (run->nready == run->cappend) { /* never: the claim asks for free slots only */
 		store_queue_result(run->st, run->c->id, r->subscriber, STORE_RCPT_QUEUED, NULL,
@@ -272,42 +318,73 @@ static int compose_one(const struct store_rcpt *r, void *arg)
 				   NULL, 0, NULL);
 		return 0;
 	}
-	memset(&rc, 0, sizeof(rc));
-	rc.subscriber_id = (uint64_t)r->subscriber;
-	rc.list_id = (uint64_t)run->list_rowid;
-	rc.email = r->email;
-	rc.name = r->name;
-	rc.list_name = run->list_name;
-	for (i = 0; i < r->nattrs && i < 64; i++) {
-		keys[i] = r->attrs[i].key;
-		vals[i] = r->attrs[i].value;
-	}
-	rc.nattrs = i;
-	rc.attr_keys = keys;
-	rc.attr_values = vals;
-	if (send_compose(run->comp, &rc, &m, &err) != SEND_OK) {
-		store_queue_result(run->st, run->c->id, r->subscriber, STORE_RCPT_FAILED,
-				   err ? err : "hato: the message could not be composed", NULL, 0,
-				   NULL);
-		free(err);
-		return 0;
-	}
-	f = calloc(1, sizeof(*f));
-	if (f == NULL || (f->rcpt = strdup(r->email)) == NULL) {
+	f = recipient_copy(r);
+	if (f == NULL) {
 		/* Out of memory: this one and the rest go back to the queue. */
-		free(f);
-		free(m.data);
 		store_queue_result(run->st, run->c->id, r->subscriber, STORE_RCPT_QUEUED, NULL,
 				   NULL, 0, NULL);
 		return 1;
 	}
-	f->subscriber = r->subscriber;
-	f->data = m.data;
-	f->len = m.len;
 	f->close_after = close_after;
-	snprintf(f->message_id, sizeof(f->message_id), "%s", m.message_id);
 	run->ready[run->nready++] = f;
 	return 0;
+}
+
+/* Composes one claimed message; runs on any of the pool's threads. */
+static void compose_at(size_t i, void *arg)
+{
+	struct run *run = arg;
+	struct inflight *f = run->ready[i];
+	struct send_recipient rc = {0};
+	struct send_composed m = {0};
+	const char *keys[64], *vals[64];
+	size_t k;
+
+	rc.subscriber_id = (uint64_t)f->subscriber;
+	rc.list_id = (uint64_t)run->list_rowid;
+	rc.email = f->rcpt;
+	rc.name = f->name;
+	rc.list_name = run->list_name;
+	for (k = 0; k < f->nattrs; k++) {
+		keys[k] = f->attrs[2 * k];
+		vals[k] = f->attrs[2 * k + 1];
+	}
+	rc.nattrs = f->nattrs;
+	rc.attr_keys = keys;
+	rc.attr_values = vals;
+	if (send_compose(run->comp, &rc, &m, &f->compose_err) != SEND_OK) {
+		if (f->compose_err == NULL)
+			f->compose_err = strdup("hato: the message could not be composed");
+		return;
+	}
+	f->data = m.data;
+	f->len = m.len;
+	snprintf(f->message_id, sizeof(f->message_id), "%s", m.message_id);
+}
+
+/*
+ * Composes the claimed messages, in the claiming transaction; a message
+ * that can't be composed fails there and is not handed over.
+ */
+static void compose_ready(struct run *run)
+{
+	size_t i, kept = 0;
+
+	send_pool_run(run->pool, run->nready, compose_at, run);
+	for (i = 0; i < run->nready; i++) {
+		struct inflight *f = run->ready[i];
+
+		if (f->data == NULL) {
+			store_queue_result(run->st, run->c->id, f->subscriber, STORE_RCPT_FAILED,
+					   f->compose_err ? f->compose_err : "out of memory", NULL,
+					   0, NULL);
+			inflight_free(f);
+			continue;
+		}
+		recipient_free(f);
+		run->ready[kept++] = f;
+	}
+	run->nready = kept;
 }
 
 /* Hands the committed claims to the transport. */
@@ -376,8 +453,10 @@ static enum send_status cycle(struct run *run, long want, const char *const *blo
 	if (s == STORE_OK)
 		s = record(run, &err);
 	if (s == STORE_OK && want > 0)
-		s = store_queue_claim(run->st, run->c->id, cc.now, (int)want, blocked, compose_one,
+		s = store_queue_claim(run->st, run->c->id, cc.now, (int)want, blocked, claim_one,
 				      &cc, &err);
+	if (s == STORE_OK && run->nready > 0)
+		compose_ready(run);
 	if (s == STORE_OK)
 		s = store_commit(run->st);
 	else
@@ -487,10 +566,27 @@ static bool still_sending(struct run *run)
 
 static enum send_status open_composer(struct run *run, char **errstr)
 {
+	enum send_status s;
+
 	snprintf(run->list_name, sizeof(run->list_name), "%s", run->c->list);
 	if (store_list_rowid(run->st, run->c->list, &run->list_rowid, NULL) != STORE_OK)
 		return send_err(errstr, SEND_EINVAL, "the list %s is gone", run->c->list);
-	return send_composer_for_campaign(run->st, run->c, &run->comp, errstr);
+	s = send_composer_for_campaign(run->st, run->c, &run->comp, errstr);
+	if (s != SEND_OK)
+		return s;
+	/*
+	 * Signing costs a core's worth per thousand or two messages a second,
+	 * so a campaign that signs composes on every core; one that doesn't
+	 * composes faster than the connections send, on this thread alone.
+	 */
+	if (send_composer_dkim_keys(run->comp) > 0) {
+		long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+		size_t helpers = cpus > 1 ? (size_t)(cpus < 8 ? cpus - 1 : 7) : 0;
+
+		if (send_pool_new(helpers, &run->pool) != SEND_OK)
+			return send_err(errstr, SEND_ENOMEM, "out of memory");
+	}
+	return SEND_OK;
 }
 
 /*
@@ -520,6 +616,7 @@ static enum send_status run_campaign(struct run *run, bool *sent_any)
 		store_campaign_set_state(run->st, run->c->id, STORE_CAMPAIGN_FAILED, err, NULL);
 		logf_(run->o, "%s: %s", run->c->name, err);
 		free(err);
+		send_composer_free(&run->comp);
 		return SEND_OK;
 	}
 	clock_gettime(CLOCK_MONOTONIC, &last_check);
@@ -556,6 +653,7 @@ static enum send_status run_campaign(struct run *run, bool *sent_any)
 					 NULL);
 		logf_(run->o, "%s: paused: %s", run->c->name, run->trip_why);
 	}
+	send_pool_free(&run->pool);
 	send_composer_free(&run->comp);
 	if (s != SEND_OK) {
 		logf_(run->o, "%s: %s", run->c->name, err ? err : send_strstatus(s));
@@ -710,6 +808,13 @@ enum send_status send_worker_run(struct store *st, const struct send_worker_opts
 	memset(&run, 0, sizeof(run));
 	run.st = st;
 	run.o = o;
+	/*
+	 * Every message allocates and frees a few buffers of some kilobytes at
+	 * the top of the heap: without a margin glibc gives the memory back and
+	 * takes it again (brk and fresh zeroed pages) several times a message.
+	 */
+	mallopt(M_TRIM_THRESHOLD, 8 << 20);
+	mallopt(M_TOP_PAD, 1 << 20);
 	fd = lock ? open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0600) : -1;
 	if (fd < 0 || flock(fd, LOCK_EX | LOCK_NB) != 0) {
 		s = send_err(errstr, SEND_EBUSY, "another worker is running for this store");

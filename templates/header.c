@@ -4,7 +4,9 @@
  * folded at spaces or as RFC 2047 encoded-words (B encoding, whole characters,
  * at most 75 characters each), folded so that lines stay within 78 bytes.
  */
+#include <pthread.h>
 #include <sodium.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -384,19 +386,36 @@ done:
 	return st;
 }
 
+/* Counts forks, so that a child never repeats its parent's random stream. */
+static atomic_uint forks = 1;
+static pthread_once_t forks_once = PTHREAD_ONCE_INIT;
+
+static void forked(void)
+{
+	atomic_fetch_add(&forks, 1);
+}
+
+static void watch_forks(void)
+{
+	pthread_atfork(NULL, NULL, forked);
+}
+
 void tpl_random(void *buf, size_t n)
 {
 	static _Thread_local unsigned char seed[randombytes_SEEDBYTES];
-	static _Thread_local pid_t owner;
+	static _Thread_local unsigned seeded; /* the fork count when seeded; 0: never */
 	unsigned char block[randombytes_SEEDBYTES + 64];
+	unsigned now;
 
 	if (n > 64) {
 		randombytes_buf(buf, n);
 		return;
 	}
-	if (owner != getpid()) { /* first use in this thread, or a forked child */
+	pthread_once(&forks_once, watch_forks);
+	now = atomic_load(&forks);
+	if (seeded != now) { /* first use in this thread, or a forked child */
 		randombytes_buf(seed, sizeof(seed));
-		owner = getpid();
+		seeded = now;
 	}
 	randombytes_buf_deterministic(block, sizeof(seed) + n, seed);
 	memcpy(seed, block, sizeof(seed));

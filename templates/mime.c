@@ -4,6 +4,7 @@
  * (lines of at most 76, CRLF), or 7bit ISO-2022-JP when the caller asks for it
  * and every part converts both ways without loss with no line over 998 bytes.
  */
+#include <pthread.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,22 +29,25 @@ static unsigned char qp_class(unsigned char c)
 	return c >= 33 && c <= 126 && c != '=' ? QP_LIT : QP_HEX;
 }
 
+static unsigned char cls[256]; /* qp_class() of every byte */
+
+static void qp_classes(void)
+{
+	for (int c = 0; c < 256; c++)
+		cls[c] = qp_class((unsigned char)c);
+}
+
 /* Appends s as quoted-printable with CRLF line ends. LF, CRLF and a lone CR
  * all end a line. */
 static enum tpl_status qp_encode(struct tpl_buf *out, const char *src, size_t n)
 {
 	static const char hex[] = "0123456789ABCDEF";
-	static unsigned char cls[256];
-	static bool ready;
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
 	const unsigned char *s = (const unsigned char *)src;
 	size_t i, col = 0, worst = n * 3 + (n * 3 / (QP_MAX - 1) + 2) * 3 + 8;
 	char *o;
 
-	if (!ready) { /* idempotent, so a race between threads is harmless */
-		for (i = 0; i < 256; i++)
-			cls[i] = qp_class((unsigned char)i);
-		ready = true;
-	}
+	pthread_once(&once, qp_classes);
 	if (tpl_buf_reserve(out, worst) != TPL_OK)
 		return TPL_ENOMEM;
 	o = out->data + out->len;

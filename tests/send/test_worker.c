@@ -1,17 +1,22 @@
 /*
  * tests/send/test_worker.c: white-box tests of the worker's pacing and
  * circuit breaker (send/pace.c), without a store: the rules are set in the
- * struct as pace_init would read them.
+ * struct as pace_init would read them; and of the helper threads that
+ * compose a claimed batch (send/pool.c).
  */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <string.h>
+#include <time.h>
 
 #include <cmocka.h>
 
 #include "send/pace.h"
+#include "send/private.h"
 
 static void rule(struct pace *p, const char *domain, long per_minute, long per_connection)
 {
@@ -110,13 +115,71 @@ static void test_breaker(void **state)
 	assert_true(pace_breaker(&p, why, sizeof(why)));
 }
 
+struct loop {
+	atomic_int calls[997];
+	pthread_t threads[997];
+	long nap_ns; /* each call's length */
+};
+
+static void count_call(size_t i, void *arg)
+{
+	struct loop *l = arg;
+	struct timespec ts = {0, l->nap_ns};
+
+	atomic_fetch_add(&l->calls[i], 1);
+	l->threads[i] = pthread_self();
+	if (l->nap_ns > 0)
+		nanosleep(&ts, NULL);
+}
+
+/* Every index is done exactly once, loop after loop, and on more than one thread. */
+static void test_pool(void **state)
+{
+	static struct loop l;
+	struct send_pool *p = NULL;
+	size_t helpers, i, round;
+	bool other_thread = false;
+
+	(void)state;
+	for (helpers = 0; helpers <= 3; helpers++) {
+		assert_int_equal(send_pool_new(helpers, &p), SEND_OK);
+		assert_int_equal(send_pool_threads(p), helpers + 1);
+		for (round = 1; round <= 50; round++) {
+			size_t n = round == 1 ? 1 : 997 - round;
+
+			memset(&l, 0, sizeof(l));
+			send_pool_run(p, n, count_call, &l);
+			for (i = 0; i < 997; i++)
+				assert_int_equal(atomic_load(&l.calls[i]), i < n ? 1 : 0);
+			for (i = 0; i < n; i++)
+				if (!pthread_equal(l.threads[i], pthread_self()))
+					other_thread = true;
+		}
+		send_pool_run(p, 0, count_call, &l); /* nothing to do: returns */
+		/* calls that take a while (as signing does) leave time for every helper to join */
+		memset(&l, 0, sizeof(l));
+		l.nap_ns = 2000000;
+		send_pool_run(p, 64, count_call, &l);
+		for (i = 0; i < 64; i++) {
+			assert_int_equal(atomic_load(&l.calls[i]), 1);
+			if (!pthread_equal(l.threads[i], pthread_self()))
+				other_thread = true;
+		}
+		send_pool_free(&p);
+		assert_null(p);
+		if (helpers == 0)
+			assert_false(other_thread);
+	}
+	/* With helpers, some of the work ran beside the caller. */
+	assert_true(other_thread);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_per_minute),
-	    cmocka_unit_test(test_rate),
-	    cmocka_unit_test(test_per_connection),
-	    cmocka_unit_test(test_breaker),
+	    cmocka_unit_test(test_per_minute),	   cmocka_unit_test(test_rate),
+	    cmocka_unit_test(test_per_connection), cmocka_unit_test(test_breaker),
+	    cmocka_unit_test(test_pool),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

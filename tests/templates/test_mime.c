@@ -7,6 +7,9 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 #include <sodium.h>
@@ -429,6 +432,37 @@ static void test_date_and_message_id(void **state)
 	assert_int_equal(tpl_message_id("hato.example", id, 20), TPL_EINVAL);
 }
 
+/* A forked child (a worker started from the UI) must not repeat its parent's Message-IDs. */
+static void test_message_id_after_fork(void **state)
+{
+	char parent[128], child[128] = {0};
+	int fds[2], status = 0;
+	pid_t pid;
+
+	(void)state;
+	assert_int_equal(tpl_message_id("hato.example", parent, sizeof(parent)), TPL_OK);
+	assert_int_equal(pipe(fds), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		char id[128];
+
+		close(fds[0]);
+		if (tpl_message_id("hato.example", id, sizeof(id)) != TPL_OK ||
+		    write(fds[1], id, strlen(id)) != (ssize_t)strlen(id))
+			_exit(1);
+		_exit(0);
+	}
+	close(fds[1]);
+	assert_true(read(fds[0], child, sizeof(child) - 1) > 0);
+	close(fds[0]);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	assert_int_equal(tpl_message_id("hato.example", parent, sizeof(parent)), TPL_OK);
+	/* the parent's next identifier is not the child's */
+	assert_string_not_equal(parent, child);
+}
+
 static void test_unstructured_folding(void **state)
 {
 	struct tpl_buf b = {0};
@@ -462,6 +496,7 @@ int main(void)
 	    cmocka_unit_test(test_body_edges),
 	    cmocka_unit_test(test_iso2022jp),
 	    cmocka_unit_test(test_date_and_message_id),
+	    cmocka_unit_test(test_message_id_after_fork),
 	    cmocka_unit_test(test_unstructured_folding),
 	};
 
