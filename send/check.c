@@ -12,15 +12,12 @@
 #include "store/store.h"
 #include "templates/templates.h"
 
+/* A setting, or "" when it is unset. */
 static char *setting(struct store *st, const char *key)
 {
-	char *v = NULL;
+	char *v = send_setting(st, key);
 
-	if (store_config_get(st, key, &v, NULL) != STORE_OK) {
-		free(v);
-		return strdup("");
-	}
-	return v;
+	return v != NULL ? v : strdup("");
 }
 
 static int count_key(const struct store_dkim_key *k, void *arg)

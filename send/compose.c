@@ -32,14 +32,12 @@ struct send_composer {
 	uint64_t campaign_id;
 };
 
+/* A setting, or dflt (copied) when it is unset or empty. */
 static char *config_or(struct store *st, const char *key, const char *dflt)
 {
-	char *v = NULL;
+	char *v = send_setting(st, key);
 
-	if (store_config_get(st, key, &v, NULL) == STORE_OK && v != NULL && *v != '\0')
-		return v;
-	free(v);
-	return dflt != NULL ? strdup(dflt) : NULL;
+	return v != NULL || dflt == NULL ? v : strdup(dflt);
 }
 
 /* Splits "Name <addr>" or "addr" into its parts (allocated). */
@@ -434,4 +432,22 @@ enum send_status send_recipient_load(struct store *st, const char *email, const 
 	r->attr_values = b->values;
 	r->nattrs = b->sub->nattrs;
 	return SEND_OK;
+}
+
+/* The envelope sender: b+CAMPAIGN.SUBSCRIBER.MAC@bounce.domain (VERP). */
+void send_verp(const unsigned char key[32], const char *domain, int64_t campaign,
+	       int64_t subscriber, char *out, size_t outlen)
+{
+	unsigned char msg[16], mac[crypto_auth_BYTES];
+	char hex[17];
+	int i;
+
+	for (i = 0; i < 8; i++) {
+		msg[i] = (unsigned char)((uint64_t)campaign >> (56 - 8 * i));
+		msg[8 + i] = (unsigned char)((uint64_t)subscriber >> (56 - 8 * i));
+	}
+	crypto_auth(mac, msg, sizeof(msg), key);
+	sodium_bin2hex(hex, sizeof(hex), mac, 8);
+	snprintf(out, outlen, "b+%lld.%lld.%s@%s", (long long)campaign, (long long)subscriber, hex,
+		 domain);
 }

@@ -21,25 +21,12 @@
 #include <time.h>
 
 #include "send/pace.h"
+#include "send/private.h"
 #include "send/send.h"
 #include "store/store.h"
 
 static const char *const carriers[] = {"docomo.ne.jp", "ezweb.ne.jp", "au.com", "softbank.ne.jp",
 				       "i.softbank.jp"};
-
-static long setting_long(struct store *st, const char *key, long dflt)
-{
-	char *v = NULL, *end = NULL;
-	long n = dflt;
-
-	if (store_config_get(st, key, &v, NULL) == STORE_OK && v != NULL) {
-		n = strtol(v, &end, 10);
-		if (*v == '\0' || *end != '\0' || n < 0)
-			n = dflt;
-	}
-	free(v);
-	return n;
-}
 
 static time_t parse_day(const char *s)
 {
@@ -71,7 +58,7 @@ void send_warmup_status(struct store *st, time_t now, struct send_warmup *w)
 		goto done;
 	w->active = true;
 	w->day = (int)((pace_day_start(now) - day0) / 86400);
-	volume = setting_long(st, "warmup.volume", 50);
+	volume = send_setting_long(st, "warmup.volume", 50, 0);
 	if (store_config_get(st, "warmup.schedule", &table, NULL) == STORE_OK && table != NULL &&
 	    strcmp(table, "ramp") != 0) {
 		char *p = table, *end;
@@ -158,10 +145,10 @@ void pace_init(struct pace *p, struct store *st, unsigned connections)
 
 	memset(p, 0, sizeof(*p));
 	p->st = st;
-	p->rate = (double)setting_long(st, "send.rate", 0);
+	p->rate = (double)send_setting_long(st, "send.rate", 0, 0);
 	p->tokens = p->rate > 0 ? 1 : 0;
 	p->connections = connections > 0 ? connections : 1;
-	p->breaker_pct = setting_long(st, "send.breaker", 5);
+	p->breaker_pct = send_setting_long(st, "send.breaker", 5, 0);
 	clock_gettime(CLOCK_MONOTONIC, &p->last);
 	for (i = 0; i < sizeof(carriers) / sizeof(carriers[0]); i++) {
 		struct pace_domain *d = rule_add(p, carriers[i]);

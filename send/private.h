@@ -29,6 +29,15 @@ size_t send_strv_len(char *const *v);
 /* Case-insensitive prefix test. */
 bool send_prefix(const char *s, const char *prefix);
 
+/* ---- Settings (settings.c) --------------------------------------------- */
+
+struct store;
+
+/* A setting's value (allocated), or NULL when it is unset or empty. */
+char *send_setting(struct store *st, const char *key);
+/* A number setting, or dflt when it is unset, not a number or below min. */
+long send_setting_long(struct store *st, const char *key, long dflt, long min);
+
 /* ---- Helper threads (pool.c) ------------------------------------------- */
 
 struct send_pool;

@@ -105,56 +105,11 @@ static void logf_(const struct send_worker_opts *o, const char *fmt, ...)
 	fflush(o->log);
 }
 
-/* A setting's value (allocated), or NULL when it is unset or empty. */
-static char *setting(struct store *st, const char *key)
-{
-	char *v = NULL;
-
-	if (store_config_get(st, key, &v, NULL) != STORE_OK || v == NULL || *v == '\0') {
-		free(v);
-		return NULL;
-	}
-	return v;
-}
-
-/* A positive number setting, or dflt when unset or not one. */
-static long setting_long(struct store *st, const char *key, long dflt)
-{
-	char *v = setting(st, key), *end = NULL;
-	long n;
-
-	if (v == NULL)
-		return dflt;
-	n = strtol(v, &end, 10);
-	if (end == v || *end != '\0' || n <= 0)
-		n = dflt;
-	free(v);
-	return n;
-}
-
 static void nap_ms(long ms)
 {
 	struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
 
 	nanosleep(&ts, NULL);
-}
-
-/* The envelope sender: b+CAMPAIGN.SUBSCRIBER.MAC@bounce.domain (VERP). */
-void send_verp(const unsigned char key[32], const char *domain, int64_t campaign,
-	       int64_t subscriber, char *out, size_t outlen)
-{
-	unsigned char msg[16], mac[crypto_auth_BYTES];
-	char hex[17];
-	int i;
-
-	for (i = 0; i < 8; i++) {
-		msg[i] = (unsigned char)((uint64_t)campaign >> (56 - 8 * i));
-		msg[8 + i] = (unsigned char)((uint64_t)subscriber >> (56 - 8 * i));
-	}
-	crypto_auth(mac, msg, sizeof(msg), key);
-	sodium_bin2hex(hex, sizeof(hex), mac, 8);
-	snprintf(out, outlen, "b+%lld.%lld.%s@%s", (long long)campaign, (long long)subscriber, hex,
-		 domain);
 }
 
 /* Drops what only composing needed. */
@@ -662,45 +617,6 @@ static enum send_status run_campaign(struct run *run, bool *sent_any)
 	return s;
 }
 
-/* Reads the smtp.* settings and opens the transport. */
-enum send_status send_transport_from_config(struct store *st, transport_done_fn *done, void *arg,
-					    struct transport **t, char **errstr)
-{
-	struct transport_config cfg = {0};
-	char *url = setting(st, "smtp.url"), *user = setting(st, "smtp.user");
-	char *pw = setting(st, "smtp.password"), *ca = setting(st, "smtp.ca_file");
-	char *tls = setting(st, "smtp.tls"), *conns = setting(st, "smtp.connections");
-	enum send_status s;
-
-	if (url == NULL) {
-		s = send_err(errstr, SEND_ECONFIG,
-			     "no transport: set smtp.url (smtp://host:587, smtps://host:465 or "
-			     "file:DIR)");
-		goto done;
-	}
-	cfg.url = url;
-	cfg.user = user;
-	cfg.password = pw;
-	cfg.ca_file = ca;
-	cfg.tls = tls;
-	cfg.connections = conns != NULL ? (unsigned)strtoul(conns, NULL, 10) : 0;
-	s = transport_open(&cfg, done, arg, t, errstr);
-	/* transport_open's bad data is the smtp.* settings: a configuration error. */
-	if (s == SEND_EINVAL)
-		s = SEND_ECONFIG;
-done:
-	if (pw != NULL) {
-		sodium_memzero(pw, strlen(pw));
-		free(pw);
-	}
-	free(url);
-	free(user);
-	free(ca);
-	free(tls);
-	free(conns);
-	return s;
-}
-
 static char *worker_lock_path(struct store *st)
 {
 	size_t n = strlen(store_file(st)) + 8;
@@ -841,9 +757,9 @@ enum send_status send_worker_run(struct store *st, const struct send_worker_opts
 		s = send_err(errstr, SEND_ENOMEM, "out of memory");
 		goto done;
 	}
-	pace_init(&run.pace, st, (unsigned)setting_long(st, "smtp.connections", 4));
-	run.retry_base = setting_long(st, "send.retry_base", 60);
-	run.verp_domain = setting(st, "bounce.domain");
+	pace_init(&run.pace, st, (unsigned)send_setting_long(st, "smtp.connections", 4, 1));
+	run.retry_base = send_setting_long(st, "send.retry_base", 60, 1);
+	run.verp_domain = send_setting(st, "bounce.domain");
 	store_unsubscribe_key(st, run.verp_key);
 	logf_(o, "started as %s, sending through %s", store_user(st), transport_url(run.t));
 	while (!*o->stop && run.fatal == SEND_OK) {
