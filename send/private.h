@@ -81,7 +81,7 @@ enum send_status send_dns_query(struct send_dns *d, const char *name, enum send_
 enum send_status send_dns_parse_answer(const unsigned char *msg, size_t len,
 				       enum send_dns_type type, char ***rrs, char **errstr);
 
-/* ---- Tag lists (RFC 6376 3.2; DKIM key records, DMARC) ------------------ */
+/* ---- Tag lists (dns_records.c; RFC 6376 3.2; DKIM key records, DMARC) -- */
 
 struct send_taglist;
 
@@ -170,5 +170,24 @@ enum send_status send_dmarc_parse(const char *txt, struct send_dmarc *out, char 
 
 /* "none", "quarantine", "reject" or "unset". */
 const char *send_dmarc_policy_name(enum send_dmarc_policy p);
+
+/* ---- Domain check (domain.c, domain_checks.c) ---------------------------- */
+
+/* Appends an item to the report, its reason formatted from fmt; fix may be NULL. */
+enum send_status send_domain_add(struct send_domain_report *r, enum send_check_result res,
+				 const char *name, const char *fix, const char *fmt, ...)
+    SEND_PRINTF(5, 6);
+/* Adds SPF (the record) and, when ip is not NULL, SPF-IP (may ip send for the domain?). */
+enum send_status send_domain_check_spf(struct send_domain_report *r, struct send_dns *dns,
+				       const char *domain, const char *ip, char **errstr);
+/* Adds "DKIM <selector>": is the key hato holds published at its selector? */
+enum send_status send_domain_check_dkim(struct send_domain_report *r, struct send_dns *dns,
+					const char *domain, const struct send_dkim_pub *key);
+/* Adds DMARC (the policy) and ALIGN (alignment, given the nkeys DKIM keys hato holds). */
+enum send_status send_domain_check_dmarc(struct send_domain_report *r, struct send_dns *dns,
+					 const char *domain, size_t nkeys);
+/* Adds MX: does the domain receive mail (an MX record, or else A/AAAA)? */
+enum send_status send_domain_check_mx(struct send_domain_report *r, struct send_dns *dns,
+				      const char *domain);
 
 #endif

@@ -1,19 +1,13 @@
 /*
- * store/import.c: importing subscribers from CSV.
+ * store/import.c: importing subscribers from CSV: the header, the checks of
+ * each row and its database work, and the import's transaction. Reading the
+ * file, and starting again after a bad record, is in import_csv.c.
  *
- * The file is read in chunks and handed to libcsv one line at a time, so
- * that the importer always knows on which line the current record started
- * and where the next line begins. A record that cannot be parsed (a stray
- * quote, a quote left open until the end of the file, a record longer than
- * MAX_RECORD) is rejected with its line number and the parser starts again
- * on the following line, so one bad row never swallows the good rows behind
- * it. Memory is bounded by MAX_RECORD whatever the size of the file;
- * duplicates are found through the database (the unique index on email and a
- * temporary table of people touched), not an in-memory set.
+ * Duplicates are found through the database (the unique index on email and
+ * a temporary table of people touched), not an in-memory set.
  */
 #include <arpa/inet.h>
 #include <csv.h>
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,44 +16,9 @@
 
 #include "store/subscribers_private.h"
 
-#define CHUNK 65536
-#define MAX_RECORD (1u << 20)
-#define MAX_COLUMNS 512
 #define MAX_KEY 128
 
 enum { C_ATTR, C_EMAIL, C_NAME, C_SOURCE, C_AT, C_TEXT, C_METHOD, C_IP };
-
-struct row {
-	char *buf;
-	size_t n, cap;
-	size_t *off, *len;
-	size_t nf, capf;
-	size_t fields; /* counted even past capf */
-	int nul;       /* a field held a NUL byte */
-};
-
-struct imp {
-	struct store *st;
-	const char *list;
-	const struct store_import_opts *o;
-	struct store_import_stats *stats;
-	char **errstr;
-	enum store_status s; /* a failure that ends the import */
-	struct csv_parser p;
-	struct row row;
-	int have_header;
-	size_t ncols;
-	int *kind;   /* per column */
-	char **name; /* header names */
-	uint64_t line, rec_line;
-	off_t off, rec_off, next_line_off;
-	int resync;
-	int64_t base_id, next_id, now;
-	int any_supp; /* is the suppression list not empty? */
-	char now_iso[21];
-	sqlite3_stmt *find, *ins_sub, *upd_sub, *find_mem, *ins_mem, *supp, *seen, *mark;
-	struct attrs_buf attrs, merged;
-};
 
 /* ---- Small checks ------------------------------------------------------ */
 
@@ -110,7 +69,7 @@ static int has_ctl(const char *s, size_t n)
 
 /* ---- Rejects ------------------------------------------------------------ */
 
-static void reject(struct imp *im, uint64_t line, const char *reason, int with_fields)
+void import_reject(struct import *im, uint64_t line, const char *reason, int with_fields)
 {
 	FILE *fp = im->o ? im->o->rejects : NULL;
 	char num[24];
@@ -128,94 +87,6 @@ static void reject(struct imp *im, uint64_t line, const char *reason, int with_f
 		csv_fwrite(fp, im->row.buf + im->row.off[i], im->row.len[i]);
 	}
 	fputc('\n', fp);
-}
-
-/* ---- libcsv callbacks -------------------------------------------------- */
-
-static void on_field(void *data, size_t len, void *arg)
-{
-	struct imp *im = arg;
-	struct row *r = &im->row;
-
-	r->fields++;
-	if (r->nf == r->capf) {
-		size_t cap = r->capf ? r->capf * 2 : 16;
-		size_t *o, *l;
-		if (cap > MAX_COLUMNS + 1)
-			return; /* counted, not kept: the row will be refused */
-		o = realloc(r->off, cap * sizeof(*o));
-		if (o != NULL)
-			r->off = o;
-		l = realloc(r->len, cap * sizeof(*l));
-		if (l != NULL)
-			r->len = l;
-		if (o == NULL || l == NULL) {
-			im->s = STORE_ENOMEM;
-			return;
-		}
-		r->capf = cap;
-	}
-	if (r->n + len + 1 > r->cap) {
-		size_t cap = r->cap ? r->cap : 4096;
-		char *b;
-		while (cap < r->n + len + 1)
-			cap *= 2;
-		b = realloc(r->buf, cap);
-		if (b == NULL) {
-			im->s = STORE_ENOMEM;
-			return;
-		}
-		r->buf = b;
-		r->cap = cap;
-	}
-	if (len > 0)
-		memcpy(r->buf + r->n, data, len);
-	if (len > 0 && memchr(data, '\0', len) != NULL)
-		r->nul = 1;
-	r->off[r->nf] = r->n;
-	r->len[r->nf] = len;
-	r->buf[r->n + len] = '\0';
-	r->n += len + 1;
-	r->nf++;
-}
-
-static enum store_status header(struct imp *im);
-static void data_row(struct imp *im);
-
-static void on_row(int term, void *arg)
-{
-	struct imp *im = arg;
-
-	(void)term;
-	if (im->s != STORE_OK || im->resync)
-		goto done;
-	if (!im->have_header)
-		im->s = header(im);
-	else
-		data_row(im);
-done:
-	im->row.nf = im->row.n = im->row.fields = 0;
-	im->row.nul = 0;
-}
-
-static int is_space(unsigned char c)
-{
-	return c == ' ' || c == '\t' || c == '\r';
-}
-
-static int is_term(unsigned char c)
-{
-	return c == '\n';
-}
-
-static void parser_reset(struct imp *im)
-{
-	csv_free(&im->p);
-	csv_init(&im->p, CSV_STRICT | CSV_STRICT_FINI);
-	csv_set_space_func(&im->p, is_space);
-	csv_set_term_func(&im->p, is_term);
-	im->row.nf = im->row.n = im->row.fields = 0;
-	im->row.nul = 0;
 }
 
 /* ---- The header --------------------------------------------------------- */
@@ -238,16 +109,16 @@ static int column_kind(const char *n)
 	return C_ATTR;
 }
 
-static enum store_status header(struct imp *im)
+enum store_status import_header(struct import *im)
 {
-	struct row *r = &im->row;
+	struct import_row *r = &im->row;
 	size_t i, j;
 	int email = 0;
 
-	if (r->fields > MAX_COLUMNS)
+	if (r->fields > IMPORT_MAX_COLUMNS)
 		return store_fail(im->errstr, STORE_EINVAL,
 				  "the header has %zu columns; hato accepts at most %d", r->fields,
-				  MAX_COLUMNS);
+				  IMPORT_MAX_COLUMNS);
 	im->ncols = r->nf;
 	im->kind = calloc(r->nf, sizeof(*im->kind));
 	im->name = calloc(r->nf, sizeof(*im->name));
@@ -296,7 +167,7 @@ static enum store_status header(struct imp *im)
 
 /* ---- One data row ------------------------------------------------------- */
 
-static int step_done(struct imp *im, sqlite3_stmt *q)
+static int step_done(struct import *im, sqlite3_stmt *q)
 {
 	int rc = sqlite3_step(q);
 
@@ -309,7 +180,7 @@ static int step_done(struct imp *im, sqlite3_stmt *q)
 }
 
 /* Has this import touched the (existing) person already? Marks them. */
-static int seen_before(struct imp *im, int64_t id)
+static int seen_before(struct import *im, int64_t id)
 {
 	int rc;
 
@@ -323,8 +194,8 @@ static int seen_before(struct imp *im, int64_t id)
 	return 0;
 }
 
-static void existing(struct imp *im, int64_t id, const char *status, const void *old, size_t oldn,
-		     const char *name, size_t namelen, const char **consent)
+static void existing(struct import *im, int64_t id, const char *status, const void *old,
+		     size_t oldn, const char *name, size_t namelen, const char **consent)
 {
 	int rc, member = -1;
 
@@ -362,9 +233,9 @@ static void existing(struct imp *im, int64_t id, const char *status, const void 
 		im->stats->kept_unsubscribed++;
 }
 
-static void data_row(struct imp *im)
+void import_data_row(struct import *im)
 {
-	struct row *r = &im->row;
+	struct import_row *r = &im->row;
 	char addr[STORE_ADDRESS_MAX + 1], h[65], at[21], reason[160];
 	const char *why = NULL, *name = "", *consent[5] = {"", "", "import", "", ""};
 	size_t i, namelen = 0;
@@ -376,7 +247,7 @@ static void data_row(struct imp *im)
 	if (r->fields != im->ncols) {
 		snprintf(reason, sizeof(reason), "the row has %zu fields, the header has %zu",
 			 r->fields, im->ncols);
-		reject(im, im->rec_line, reason, r->fields <= MAX_COLUMNS);
+		import_reject(im, im->rec_line, reason, r->fields <= IMPORT_MAX_COLUMNS);
 		if (im->line > im->rec_line)
 			im->resync = 1;
 		return;
@@ -506,12 +377,12 @@ static void data_row(struct imp *im)
 		im->stats->imported++;
 	return;
 bad:
-	reject(im, im->rec_line, reason, 1);
+	import_reject(im, im->rec_line, reason, 1);
 }
 
 /* ---- Set-up ------------------------------------------------------------- */
 
-static enum store_status prepare_all(struct imp *im)
+static enum store_status prepare_all(struct import *im)
 {
 	struct {
 		sqlite3_stmt **q;
@@ -550,7 +421,7 @@ static enum store_status prepare_all(struct imp *im)
 	return STORE_OK;
 }
 
-static void finalize_all(struct imp *im)
+static void finalize_all(struct import *im)
 {
 	sqlite3_stmt **all[] = {&im->find,    &im->ins_sub, &im->upd_sub, &im->find_mem,
 				&im->ins_mem, &im->supp,    &im->seen,	  &im->mark};
@@ -562,186 +433,11 @@ static void finalize_all(struct imp *im)
 	}
 }
 
-/* ---- Reading ------------------------------------------------------------ */
-
-/*
- * Gives up on the current record and restarts the parser on the line after
- * the one it started on. Returns 1 when the caller must seek to im->off, 0
- * when it must skip to the next newline (the record's first line has not
- * ended yet), -1 when the input cannot seek.
- */
-static int resync(struct imp *im, FILE *in)
-{
-	parser_reset(im);
-	im->resync = 0;
-	if (im->next_line_off < 0)
-		return 0;
-	if (fseeko(in, im->next_line_off, SEEK_SET) != 0) {
-		im->s = store_fail(im->errstr, STORE_EIO,
-				   "line %llu: cannot go back to re-read the lines after a bad row "
-				   "(the input cannot seek): %s",
-				   (unsigned long long)im->rec_line, strerror(errno));
-		return -1;
-	}
-	im->off = im->next_line_off;
-	im->line = im->rec_line + 1;
-	im->rec_line = im->line;
-	im->rec_off = im->off;
-	im->next_line_off = -1;
-	return 1;
-}
-
-static int in_record(const struct imp *im)
-{
-	return im->p.pstate != 0 || im->row.nf > 0;
-}
-
-static const char *parse_reason(struct imp *im)
-{
-	int e = csv_error(&im->p);
-
-	if (e == CSV_ENOMEM || e == CSV_ETOOBIG)
-		return "the row is too long";
-	return "a quote is out of place (an unquoted field holds '\"', or a closing quote is "
-	       "followed by something other than a comma)";
-}
-
-static void header_fail(struct imp *im, const char *what)
-{
-	if (im->s == STORE_OK)
-		im->s = store_fail(im->errstr, STORE_EINVAL,
-				   "not a CSV file: the header (line %llu) %s",
-				   (unsigned long long)im->rec_line, what);
-}
-
-/* A record went wrong: reject it and decide how to go on. 0 go on, -1 stop. */
-static int bad_record(struct imp *im, FILE *in, const char *reason, int *skip, int *seeked)
-{
-	int r;
-
-	if (!im->have_header) {
-		header_fail(im, reason);
-		return -1;
-	}
-	im->stats->rows++;
-	reject(im, im->rec_line, reason, 0);
-	r = resync(im, in);
-	if (r < 0)
-		return -1;
-	*seeked = r == 1;
-	*skip = r == 0;
-	return 0;
-}
-
-static enum store_status read_all(struct imp *im, FILE *in)
-{
-	unsigned char *buf = malloc(CHUNK);
-	size_t got, pos, seg;
-	int skip = 0;
-
-	if (buf == NULL)
-		return STORE_ENOMEM;
-	while (im->s == STORE_OK && (got = fread(buf, 1, CHUNK, in)) > 0) {
-		int seeked = 0;
-		pos = 0;
-		if (im->off == 0 && got >= 3 && memcmp(buf, "\xef\xbb\xbf", 3) == 0)
-			pos = 3, im->off = im->rec_off = 3;
-		while (pos < got && im->s == STORE_OK && !seeked) {
-			unsigned char *nl = memchr(buf + pos, '\n', got - pos);
-			seg = nl ? (size_t)(nl - (buf + pos)) + 1 : got - pos;
-			if (skip) {
-				im->off += (off_t)seg;
-				pos += seg;
-				if (nl != NULL) {
-					skip = 0;
-					im->line++;
-					im->rec_line = im->line;
-					im->rec_off = im->off;
-					im->next_line_off = -1;
-				}
-				continue;
-			}
-			if (csv_parse(&im->p, buf + pos, seg, on_field, on_row, im) != seg) {
-				if (bad_record(im, in, parse_reason(im), &skip, &seeked) != 0)
-					break;
-				if (!seeked) {
-					/* Skip the rest of the record's first line. */
-					continue;
-				}
-				break;
-			}
-			im->off += (off_t)seg;
-			pos += seg;
-			if (im->resync) {
-				if (resync(im, in) < 0)
-					break;
-				seeked = 1;
-				break;
-			}
-			if (nl != NULL) {
-				im->line++;
-				if (!in_record(im)) {
-					im->rec_line = im->line;
-					im->rec_off = im->off;
-					im->next_line_off = -1;
-				} else if (im->next_line_off < 0) {
-					im->next_line_off = im->off;
-				}
-			}
-			if (in_record(im) && im->off - im->rec_off > (off_t)MAX_RECORD) {
-				if (bad_record(im, in,
-					       "the row is longer than 1 MiB (a huge field, or "
-					       "a quote that is never closed)",
-					       &skip, &seeked) != 0)
-					break;
-			}
-		}
-		if (im->o != NULL && im->o->progress != NULL)
-			im->o->progress((uint64_t)im->off, im->stats->rows, im->o->arg);
-		/* After a seek fread goes on from the new position. */
-	}
-	free(buf);
-	if (im->s == STORE_OK && ferror(in))
-		im->s =
-		    store_fail(im->errstr, STORE_EIO, "cannot read the file: %s", strerror(errno));
-	return im->s;
-}
-
-static enum store_status finish(struct imp *im, FILE *in)
-{
-	while (im->s == STORE_OK) {
-		int skip = 0, seeked = 0, rc, r;
-
-		rc = csv_fini(&im->p, on_field, on_row, im);
-		if (im->s != STORE_OK)
-			break;
-		if (im->resync) {
-			r = resync(im, in);
-			if (r != 1)
-				break;
-		} else if (rc == 0) {
-			break;
-		} else {
-			if (bad_record(im, in, "a quoted field is never closed", &skip, &seeked) !=
-				0 ||
-			    !seeked)
-				break;
-		}
-		if (read_all(im, in) != STORE_OK)
-			break;
-	}
-	if (im->s == STORE_OK && !im->have_header)
-		im->s = store_fail(im->errstr, STORE_EINVAL,
-				   "the file is empty; the first row must name the columns, one of "
-				   "them \"email\"");
-	return im->s;
-}
-
 enum store_status store_subscriber_import(struct store *st, const char *list, FILE *in,
 					  const struct store_import_opts *o,
 					  struct store_import_stats *stats, char **errstr)
 {
-	struct imp im;
+	struct import im;
 	enum store_status s;
 	sqlite3_stmt *q = NULL;
 	char details[200];
@@ -788,10 +484,10 @@ enum store_status store_subscriber_import(struct store *st, const char *list, FI
 	}
 	if (s == STORE_OK) {
 		csv_init(&im.p, 0);
-		parser_reset(&im);
-		s = read_all(&im, in);
+		import_parser_reset(&im);
+		s = import_read_all(&im, in);
 		if (s == STORE_OK)
-			s = finish(&im, in);
+			s = import_finish(&im, in);
 		csv_free(&im.p);
 	}
 	finalize_all(&im);

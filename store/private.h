@@ -41,6 +41,9 @@ enum store_status store_prepare(struct store *st, const char *sql, sqlite3_stmt 
 				char **errstr);
 /* Runs SQL that returns no rows. */
 enum store_status store_exec(struct store *st, const char *sql, char **errstr);
+/* Reads one integer (0 when no row) from SQL whose n parameters are int64_t values. */
+enum store_status store_query_int(struct store *st, const char *sql, int64_t *out, char **errstr,
+				  int n, ...);
 
 /* The current UTC time as "YYYY-MM-DDTHH:MM:SSZ". */
 void store_utc_now(char out[21]);

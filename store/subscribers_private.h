@@ -1,10 +1,14 @@
 /*
  * store/subscribers_private.h: what the subscriber files of store/ share
- * (address.c, list.c, subscriber.c, import.c, export.c, suppress.c,
- * segment.c, segment_sql.c). Nothing outside store/ may include this file.
+ * (address.c, list.c, subscriber.c, import.c, import_csv.c, export.c,
+ * suppress.c, segment.c, segment_sql.c). Nothing outside store/ may include
+ * this file.
  */
 #ifndef HATO_STORE_SUBSCRIBERS_PRIVATE_H
 #define HATO_STORE_SUBSCRIBERS_PRIVATE_H
+
+#include <csv.h>
+#include <sys/types.h>
 
 #include "store/private.h"
 
@@ -87,5 +91,56 @@ struct seg_sql {
 /* Parses and compiles; `now` resolves "within". */
 enum store_status segment_compile(const char *expr, time_t now, struct seg_sql *out, char **errstr);
 void segment_sql_free(struct seg_sql *s);
+
+/* ---- Importing CSV (import.c, import_csv.c) ------------------------------ */
+
+#define IMPORT_MAX_COLUMNS 512
+
+/* The record being parsed: its fields, each NUL-terminated, one after another in buf. */
+struct import_row {
+	char *buf;
+	size_t n, cap;
+	size_t *off, *len;
+	size_t nf, capf;
+	size_t fields; /* counted even past capf */
+	int nul;       /* a field held a NUL byte */
+};
+
+/* One import under way. */
+struct import {
+	struct store *st;
+	const char *list;
+	const struct store_import_opts *o;
+	struct store_import_stats *stats;
+	char **errstr;
+	enum store_status s; /* a failure that ends the import */
+	struct csv_parser p;
+	struct import_row row;
+	int have_header;
+	size_t ncols;
+	int *kind;   /* per column */
+	char **name; /* header names */
+	uint64_t line, rec_line;
+	off_t off, rec_off, next_line_off;
+	int resync;
+	int64_t base_id, next_id, now;
+	int any_supp; /* is the suppression list not empty? */
+	char now_iso[21];
+	sqlite3_stmt *find, *ins_sub, *upd_sub, *find_mem, *ins_mem, *supp, *seen, *mark;
+	struct attrs_buf attrs, merged;
+};
+
+/* Counts a rejected row and writes it to the rejects file (its fields too when with_fields). */
+void import_reject(struct import *im, uint64_t line, const char *reason, int with_fields);
+/* Takes the parsed row as the header: checks and keeps the columns' names and kinds. */
+enum store_status import_header(struct import *im);
+/* Checks the parsed data row and writes its person and membership, or rejects it. */
+void import_data_row(struct import *im);
+/* Starts the CSV parser afresh, dropping any row it holds. */
+void import_parser_reset(struct import *im);
+/* Reads and parses `in` to its end, handing each row to import_header or import_data_row. */
+enum store_status import_read_all(struct import *im, FILE *in);
+/* Ends the parse at the end of the file, going back to re-read after a bad last record. */
+enum store_status import_finish(struct import *im, FILE *in);
 
 #endif

@@ -1,0 +1,284 @@
+/*
+ * store/import_csv.c: reading an import's CSV file.
+ *
+ * The file is read in chunks and handed to libcsv one line at a time, so
+ * that the importer always knows on which line the current record started
+ * and where the next line begins. A record that cannot be parsed (a stray
+ * quote, a quote left open until the end of the file, a record longer than
+ * MAX_RECORD) is rejected with its line number and the parser starts again
+ * on the following line, so one bad row never swallows the good rows behind
+ * it. Memory is bounded by MAX_RECORD whatever the size of the file. Each
+ * record goes to import.c: the first to import_header, the others to
+ * import_data_row.
+ */
+#include <csv.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/types.h>
+
+#include "store/subscribers_private.h"
+
+#define CHUNK 65536
+#define MAX_RECORD (1u << 20)
+
+/* ---- libcsv callbacks -------------------------------------------------- */
+
+static void on_field(void *data, size_t len, void *arg)
+{
+	struct import *im = arg;
+	struct import_row *r = &im->row;
+
+	r->fields++;
+	if (r->nf == r->capf) {
+		size_t cap = r->capf ? r->capf * 2 : 16;
+		size_t *o, *l;
+		if (cap > IMPORT_MAX_COLUMNS + 1)
+			return; /* counted, not kept: the row will be refused */
+		o = realloc(r->off, cap * sizeof(*o));
+		if (o != NULL)
+			r->off = o;
+		l = realloc(r->len, cap * sizeof(*l));
+		if (l != NULL)
+			r->len = l;
+		if (o == NULL || l == NULL) {
+			im->s = STORE_ENOMEM;
+			return;
+		}
+		r->capf = cap;
+	}
+	if (r->n + len + 1 > r->cap) {
+		size_t cap = r->cap ? r->cap : 4096;
+		char *b;
+		while (cap < r->n + len + 1)
+			cap *= 2;
+		b = realloc(r->buf, cap);
+		if (b == NULL) {
+			im->s = STORE_ENOMEM;
+			return;
+		}
+		r->buf = b;
+		r->cap = cap;
+	}
+	if (len > 0)
+		memcpy(r->buf + r->n, data, len);
+	if (len > 0 && memchr(data, '\0', len) != NULL)
+		r->nul = 1;
+	r->off[r->nf] = r->n;
+	r->len[r->nf] = len;
+	r->buf[r->n + len] = '\0';
+	r->n += len + 1;
+	r->nf++;
+}
+
+static void on_row(int term, void *arg)
+{
+	struct import *im = arg;
+
+	(void)term;
+	if (im->s != STORE_OK || im->resync)
+		goto done;
+	if (!im->have_header)
+		im->s = import_header(im);
+	else
+		import_data_row(im);
+done:
+	im->row.nf = im->row.n = im->row.fields = 0;
+	im->row.nul = 0;
+}
+
+static int is_space(unsigned char c)
+{
+	return c == ' ' || c == '\t' || c == '\r';
+}
+
+static int is_term(unsigned char c)
+{
+	return c == '\n';
+}
+
+void import_parser_reset(struct import *im)
+{
+	csv_free(&im->p);
+	csv_init(&im->p, CSV_STRICT | CSV_STRICT_FINI);
+	csv_set_space_func(&im->p, is_space);
+	csv_set_term_func(&im->p, is_term);
+	im->row.nf = im->row.n = im->row.fields = 0;
+	im->row.nul = 0;
+}
+
+/* ---- Reading ------------------------------------------------------------ */
+
+/*
+ * Gives up on the current record and restarts the parser on the line after
+ * the one it started on. Returns 1 when the caller must seek to im->off, 0
+ * when it must skip to the next newline (the record's first line has not
+ * ended yet), -1 when the input cannot seek.
+ */
+static int resync(struct import *im, FILE *in)
+{
+	import_parser_reset(im);
+	im->resync = 0;
+	if (im->next_line_off < 0)
+		return 0;
+	if (fseeko(in, im->next_line_off, SEEK_SET) != 0) {
+		im->s = store_fail(im->errstr, STORE_EIO,
+				   "line %llu: cannot go back to re-read the lines after a bad row "
+				   "(the input cannot seek): %s",
+				   (unsigned long long)im->rec_line, strerror(errno));
+		return -1;
+	}
+	im->off = im->next_line_off;
+	im->line = im->rec_line + 1;
+	im->rec_line = im->line;
+	im->rec_off = im->off;
+	im->next_line_off = -1;
+	return 1;
+}
+
+static int in_record(const struct import *im)
+{
+	return im->p.pstate != 0 || im->row.nf > 0;
+}
+
+static const char *parse_reason(struct import *im)
+{
+	int e = csv_error(&im->p);
+
+	if (e == CSV_ENOMEM || e == CSV_ETOOBIG)
+		return "the row is too long";
+	return "a quote is out of place (an unquoted field holds '\"', or a closing quote is "
+	       "followed by something other than a comma)";
+}
+
+static void header_fail(struct import *im, const char *what)
+{
+	if (im->s == STORE_OK)
+		im->s = store_fail(im->errstr, STORE_EINVAL,
+				   "not a CSV file: the header (line %llu) %s",
+				   (unsigned long long)im->rec_line, what);
+}
+
+/* A record went wrong: reject it and decide how to go on. 0 go on, -1 stop. */
+static int bad_record(struct import *im, FILE *in, const char *reason, int *skip, int *seeked)
+{
+	int r;
+
+	if (!im->have_header) {
+		header_fail(im, reason);
+		return -1;
+	}
+	im->stats->rows++;
+	import_reject(im, im->rec_line, reason, 0);
+	r = resync(im, in);
+	if (r < 0)
+		return -1;
+	*seeked = r == 1;
+	*skip = r == 0;
+	return 0;
+}
+
+enum store_status import_read_all(struct import *im, FILE *in)
+{
+	unsigned char *buf = malloc(CHUNK);
+	size_t got, pos, seg;
+	int skip = 0;
+
+	if (buf == NULL)
+		return STORE_ENOMEM;
+	while (im->s == STORE_OK && (got = fread(buf, 1, CHUNK, in)) > 0) {
+		int seeked = 0;
+		pos = 0;
+		if (im->off == 0 && got >= 3 && memcmp(buf, "\xef\xbb\xbf", 3) == 0)
+			pos = 3, im->off = im->rec_off = 3;
+		while (pos < got && im->s == STORE_OK && !seeked) {
+			unsigned char *nl = memchr(buf + pos, '\n', got - pos);
+			seg = nl ? (size_t)(nl - (buf + pos)) + 1 : got - pos;
+			if (skip) {
+				im->off += (off_t)seg;
+				pos += seg;
+				if (nl != NULL) {
+					skip = 0;
+					im->line++;
+					im->rec_line = im->line;
+					im->rec_off = im->off;
+					im->next_line_off = -1;
+				}
+				continue;
+			}
+			if (csv_parse(&im->p, buf + pos, seg, on_field, on_row, im) != seg) {
+				if (bad_record(im, in, parse_reason(im), &skip, &seeked) != 0)
+					break;
+				if (!seeked) {
+					/* Skip the rest of the record's first line. */
+					continue;
+				}
+				break;
+			}
+			im->off += (off_t)seg;
+			pos += seg;
+			if (im->resync) {
+				if (resync(im, in) < 0)
+					break;
+				seeked = 1;
+				break;
+			}
+			if (nl != NULL) {
+				im->line++;
+				if (!in_record(im)) {
+					im->rec_line = im->line;
+					im->rec_off = im->off;
+					im->next_line_off = -1;
+				} else if (im->next_line_off < 0) {
+					im->next_line_off = im->off;
+				}
+			}
+			if (in_record(im) && im->off - im->rec_off > (off_t)MAX_RECORD) {
+				if (bad_record(im, in,
+					       "the row is longer than 1 MiB (a huge field, or "
+					       "a quote that is never closed)",
+					       &skip, &seeked) != 0)
+					break;
+			}
+		}
+		if (im->o != NULL && im->o->progress != NULL)
+			im->o->progress((uint64_t)im->off, im->stats->rows, im->o->arg);
+		/* After a seek fread goes on from the new position. */
+	}
+	free(buf);
+	if (im->s == STORE_OK && ferror(in))
+		im->s =
+		    store_fail(im->errstr, STORE_EIO, "cannot read the file: %s", strerror(errno));
+	return im->s;
+}
+
+enum store_status import_finish(struct import *im, FILE *in)
+{
+	while (im->s == STORE_OK) {
+		int skip = 0, seeked = 0, rc, r;
+
+		rc = csv_fini(&im->p, on_field, on_row, im);
+		if (im->s != STORE_OK)
+			break;
+		if (im->resync) {
+			r = resync(im, in);
+			if (r != 1)
+				break;
+		} else if (rc == 0) {
+			break;
+		} else {
+			if (bad_record(im, in, "a quoted field is never closed", &skip, &seeked) !=
+				0 ||
+			    !seeked)
+				break;
+		}
+		if (import_read_all(im, in) != STORE_OK)
+			break;
+	}
+	if (im->s == STORE_OK && !im->have_header)
+		im->s = store_fail(im->errstr, STORE_EINVAL,
+				   "the file is empty; the first row must name the columns, one of "
+				   "them \"email\"");
+	return im->s;
+}
