@@ -12,13 +12,18 @@
  *   dkim.c      DKIM key generation; signing with libopendkim (and the key
  *               cache that spares it a PEM decode per message)
  *   dns.c       DNS queries through glibc's resolver (res_nquery against a
- *               chosen server) and the parsers of DNS data
+ *               chosen server) and the parser of DNS answer messages
+ *   dns_records.c  the parsers of record text: tag lists, DKIM key records,
+ *               DMARC and SPF
  *   domain.c    the domain authentication check and its report
+ *   domain_checks.c  its SPF, DKIM, DMARC and MX/A checks
  *   compose.c   one recipient's complete, signed message; recipients loaded
  *               from the store
  *   check.c     the pre-send checks of a stored template
  *   approve.c   approval hashes, signing and verifying them
  *   worker.c    the worker: queue, claims, outcomes, crash safety
+ *   pool.c      helper threads that compose and sign a claimed batch
+ *   settings.c  the settings sending reads, and the transport they describe
  *   pace.c      rate, per-domain rules, warm-up, circuit breaker (pace.h)
  *   testsend.c  `campaign test`: one message now
  *   transport.c, transport_smtp.c, transport_file.c: the transports behind

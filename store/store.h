@@ -18,12 +18,13 @@
  *   audit.c     the hash-chained audit trail
  *   config.c    settings and secrets
  *   status.c    status strings and the small helpers every file shares
- *   address.c, subscriber.c, list.c, import.c, export.c, suppress.c,
- *   segment.c, segment_sql.c, browse.c: the people on the lists
+ *   address.c, subscriber.c, list.c, import.c, import_csv.c, export.c,
+ *   suppress.c, segment.c, segment_sql.c, browse.c: the people on the lists
  *               (subscribers_private.h)
  *   template.c  templates and DKIM keys as stored
- *   campaign.c, approval.c, campaign_version.c, queue.c: campaigns, their
- *               approvals and their send queue (campaign_private.h)
+ *   campaign.c, approval.c, campaign_version.c, queue.c, queue_admin.c:
+ *               campaigns, their approvals and their send queue
+ *               (campaign_private.h)
  *
  * Depends on: SQLCipher, libsodium, libcsv, libidn2. No other hato module.
  *

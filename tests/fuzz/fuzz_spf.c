@@ -1,6 +1,7 @@
 /*
  * tests/fuzz/fuzz_spf.c: libFuzzer target for the parsers of DNS data in
- * send/dns.c. The first byte picks the parser; the rest is the input:
+ * send/dns_records.c and send/dns.c. The first byte picks the parser; the
+ * rest is the input:
  *   0  SPF record          send_spf_parse, send_spf_lookups
  *   1  DMARC record        send_dmarc_is_record, send_dmarc_parse
  *   2  DKIM key record     send_dkim_record_parse
