@@ -162,11 +162,14 @@ static enum send_status load_sender(struct store *st, struct send_composer *c, c
 		return send_err(errstr, SEND_EINVAL,
 				"unsubscribe.url must be set to an https:// address: RFC 8058 "
 				"one-click unsubscribe needs it");
-	if (store_unsubscribe_key(st, key) != STORE_OK)
-		return send_err(errstr, SEND_EINVAL, "the store's unsubscribe key is missing");
-	ok = tpl_unsub_mac_new(key, &c->unsub_mac) == TPL_OK;
+	ok = store_unsubscribe_key(st, key) == STORE_OK;
+	if (ok && tpl_unsub_mac_new(key, &c->unsub_mac) != TPL_OK) {
+		sodium_memzero(key, sizeof(key));
+		return SEND_ENOMEM;
+	}
 	sodium_memzero(key, sizeof(key));
-	return ok ? SEND_OK : SEND_ENOMEM;
+	return ok ? SEND_OK
+		  : send_err(errstr, SEND_EINVAL, "the store's unsubscribe key is missing");
 }
 
 enum send_status send_composer_new(struct store *st, const struct send_compose_src *src,

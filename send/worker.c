@@ -15,7 +15,9 @@
  * once. A claim never takes more than the free slots, so the rows in flight,
  * and the uncertain rows after a kill -9, never exceed the transport's slots
  * (2 x smtp.connections): the messages in flight, plus the ones whose
- * outcome came in but is not committed yet.
+ * outcome came in but is not committed yet. When the campaign signs, the
+ * claimed batch is composed on every core (pool.c) before the commit; the
+ * store, the transport and the outcomes stay on this thread.
  */
 #include <errno.h>
 #include <stdarg.h>
