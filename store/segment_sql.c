@@ -2,10 +2,13 @@
  * store/segment_sql.c: segments saved, counted and walked; the SQL functions
  * that compiled segments call.
  */
+#include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "store/subscribers_private.h"
 
@@ -81,7 +84,8 @@ static void fn_ends(sqlite3_context *cx, int argc, sqlite3_value **argv)
 	fn_text(cx, argv, 2);
 }
 
-enum store_status store_sql_functions(struct store *st, char **errstr)
+/* Registers the functions compiled segments call on one connection. */
+static int sql_functions_on(sqlite3 *db)
 {
 	static const struct {
 		const char *name;
@@ -95,10 +99,17 @@ enum store_status store_sql_functions(struct store *st, char **errstr)
 	size_t i;
 
 	for (i = 0; i < sizeof(fns) / sizeof(fns[0]); i++)
-		if (sqlite3_create_function(st->db, fns[i].name, fns[i].n,
+		if (sqlite3_create_function(db, fns[i].name, fns[i].n,
 					    SQLITE_UTF8 | SQLITE_DETERMINISTIC, NULL, fns[i].fn,
 					    NULL, NULL) != SQLITE_OK)
-			return store_sqlfail(st, errstr, "setting up segments");
+			return SQLITE_ERROR;
+	return SQLITE_OK;
+}
+
+enum store_status store_sql_functions(struct store *st, char **errstr)
+{
+	if (sql_functions_on(st->db) != SQLITE_OK)
+		return store_sqlfail(st, errstr, "setting up segments");
 	return STORE_OK;
 }
 
@@ -111,6 +122,48 @@ enum store_status store_sql_functions(struct store *st, char **errstr)
 	" AND s.suppressed = 0"                                                                    \
 	" AND s.domain NOT IN (SELECT value FROM suppressions WHERE kind = 'domain') AND "
 
+/* select + the recipients of the list matching c + tail (allocated), or NULL. */
+static char *segment_sql_text(const char *select, const struct seg_sql *c, const char *tail)
+{
+	size_t n = strlen(select) + strlen(RECIPIENTS) + strlen(c->where) + strlen(tail) + 1;
+	char *sql = malloc(n);
+
+	if (sql != NULL)
+		snprintf(sql, n, "%s%s%s%s", select, RECIPIENTS, c->where, tail);
+	return sql;
+}
+
+/* Binds the list (?1) and the expression's values (?2...). */
+static void segment_bind(sqlite3_stmt *q, const char *list, const struct seg_sql *c)
+{
+	size_t i;
+
+	sqlite3_bind_text(q, 1, list, -1, SQLITE_TRANSIENT);
+	for (i = 0; i < c->nbinds; i++) {
+		int k = (int)i + 2;
+		if (c->binds[i].type == SEG_TEXT)
+			sqlite3_bind_text(q, k, c->binds[i].text, -1, SQLITE_TRANSIENT);
+		else if (c->binds[i].type == SEG_INT)
+			sqlite3_bind_int64(q, k, c->binds[i].i);
+		else
+			sqlite3_bind_double(q, k, c->binds[i].r);
+	}
+}
+
+/* Checks the list and compiles expr for this connection. */
+static enum store_status segment_start(struct store *st, const char *list, const char *expr,
+				       struct seg_sql *c, char **errstr)
+{
+	enum store_status s = store_list_check(st, list, errstr);
+
+	memset(c, 0, sizeof(*c));
+	if (s == STORE_OK)
+		s = store_sql_functions(st, errstr);
+	if (s == STORE_OK)
+		s = segment_compile(expr, time(NULL), c, errstr);
+	return s;
+}
+
 static enum store_status prepare_segment(struct store *st, const char *select, const char *tail,
 					 const char *list, const char *expr, sqlite3_stmt **q,
 					 char **errstr)
@@ -118,64 +171,159 @@ static enum store_status prepare_segment(struct store *st, const char *select, c
 	struct seg_sql c;
 	enum store_status s;
 	char *sql = NULL;
-	size_t n, i;
 
 	*q = NULL;
-	s = store_list_check(st, list, errstr);
-	if (s == STORE_OK)
-		s = store_sql_functions(st, errstr);
-	if (s == STORE_OK)
-		s = segment_compile(expr, time(NULL), &c, errstr);
+	s = segment_start(st, list, expr, &c, errstr);
 	if (s != STORE_OK)
 		return s;
-	n = strlen(select) + strlen(RECIPIENTS) + strlen(c.where) + strlen(tail) + 1;
-	sql = malloc(n);
-	if (sql == NULL) {
-		s = STORE_ENOMEM;
-		goto done;
-	}
-	snprintf(sql, n, "%s%s%s%s", select, RECIPIENTS, c.where, tail);
-	s = store_prepare(st, sql, q, errstr);
-	if (s != STORE_OK)
-		goto done;
-	sqlite3_bind_text(*q, 1, list, -1, SQLITE_TRANSIENT);
-	for (i = 0; i < c.nbinds; i++) {
-		int k = (int)i + 2;
-		if (c.binds[i].type == SEG_TEXT)
-			sqlite3_bind_text(*q, k, c.binds[i].text, -1, SQLITE_TRANSIENT);
-		else if (c.binds[i].type == SEG_INT)
-			sqlite3_bind_int64(*q, k, c.binds[i].i);
-		else
-			sqlite3_bind_double(*q, k, c.binds[i].r);
-	}
-done:
+	sql = segment_sql_text(select, &c, tail);
+	s = sql != NULL ? store_prepare(st, sql, q, errstr) : STORE_ENOMEM;
+	if (s == STORE_OK)
+		segment_bind(*q, list, &c);
 	free(sql);
 	segment_sql_free(&c);
 	return s;
+}
+
+/* ---- Counting ------------------------------------------------------------ */
+
+/*
+ * A count over many people runs on every core: each thread counts a range
+ * of subscriber ids on a connection of its own (WAL lets readers run side
+ * by side), and the calling thread counts the first range on the store's.
+ */
+#define COUNT_THREADS_MAX 4
+
+int64_t store_count_split_min = 100000;
+
+struct count_part {
+	const struct store *st; /* its path and data key, read only */
+	const char *sql, *list;
+	const struct seg_sql *c;
+	int64_t lo, hi; /* the ids counted: lo <= id < hi */
+	int64_t count;
+	enum store_status s;
+	pthread_t thread;
+	bool started;
+};
+
+static enum store_status count_on(sqlite3 *db, struct count_part *p)
+{
+	sqlite3_stmt *q = NULL;
+	int k = (int)p->c->nbinds + 2, rc;
+
+	rc = sqlite3_prepare_v2(db, p->sql, -1, &q, NULL);
+	if (rc == SQLITE_OK) {
+		segment_bind(q, p->list, p->c);
+		sqlite3_bind_int64(q, k, p->lo);
+		sqlite3_bind_int64(q, k + 1, p->hi);
+		rc = sqlite3_step(q);
+		if (rc == SQLITE_ROW)
+			p->count = sqlite3_column_int64(q, 0);
+	}
+	sqlite3_finalize(q);
+	if (rc == SQLITE_ROW)
+		return STORE_OK;
+	return (rc & 0xff) == SQLITE_BUSY ? STORE_EBUSY : STORE_EIO;
+}
+
+static void *count_thread(void *arg)
+{
+	struct count_part *p = arg;
+	sqlite3 *db = NULL;
+
+	p->s = store_db_open(p->st->path, p->st->data_key, &db, NULL);
+	if (p->s == STORE_OK && sql_functions_on(db) != SQLITE_OK)
+		p->s = STORE_EIO;
+	if (p->s == STORE_OK)
+		p->s = count_on(db, p);
+	sqlite3_close(db);
+	return NULL;
+}
+
+/*
+ * How many ranges to count: one per core when the ids are many, else one.
+ * Inside a transaction the other connections would not see its writes: one.
+ */
+static size_t count_parts(struct store *st, int64_t *max_id)
+{
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+
+	*max_id = 0;
+	if (st->tx_depth > 0 || cpus < 2 ||
+	    store_query_int(st, "SELECT coalesce(max(id), 0) FROM subscribers", max_id, NULL, 0) !=
+		STORE_OK ||
+	    *max_id < store_count_split_min)
+		return 1;
+	return cpus < COUNT_THREADS_MAX ? (size_t)cpus : COUNT_THREADS_MAX;
+}
+
+static enum store_status count_parallel(struct store *st, const char *list, const struct seg_sql *c,
+					int64_t *count, char **errstr)
+{
+	struct count_part parts[COUNT_THREADS_MAX];
+	int64_t max_id, step;
+	size_t n = count_parts(st, &max_id), i;
+	enum store_status s = STORE_OK;
+	char tail[64], *sql;
+
+	snprintf(tail, sizeof(tail), " AND s.id >= ?%zu AND s.id < ?%zu", c->nbinds + 2,
+		 c->nbinds + 3);
+	sql = segment_sql_text("SELECT count(*)", c, tail);
+	if (sql == NULL)
+		return STORE_ENOMEM;
+	step = max_id / (int64_t)n + 1;
+	memset(parts, 0, sizeof(parts));
+	for (i = 0; i < n; i++) {
+		parts[i] = (struct count_part){st,
+					       sql,
+					       list,
+					       c,
+					       (int64_t)i * step,
+					       i + 1 == n ? INT64_MAX : (int64_t)(i + 1) * step,
+					       0,
+					       STORE_OK,
+					       0,
+					       false};
+		if (i > 0)
+			parts[i].started =
+			    pthread_create(&parts[i].thread, NULL, count_thread, &parts[i]) == 0;
+	}
+	parts[0].s = count_on(st->db, &parts[0]);
+	*count = 0;
+	for (i = 0; i < n; i++) {
+		if (i > 0 && parts[i].started)
+			pthread_join(parts[i].thread, NULL);
+		/* a range whose thread or connection failed is counted here */
+		if (i > 0 && (!parts[i].started || parts[i].s != STORE_OK))
+			parts[i].s = count_on(st->db, &parts[i]);
+		if (parts[i].s != STORE_OK && s == STORE_OK)
+			s = parts[i].s;
+		*count += parts[i].count;
+	}
+	free(sql);
+	if (s != STORE_OK)
+		return store_sqlfail(st, errstr, "counting a segment");
+	return STORE_OK;
 }
 
 enum store_status store_segment_count(struct store *st, const char *list, const char *expr,
 				      int64_t *count, char **errstr)
 {
 	enum store_status s;
-	sqlite3_stmt *q = NULL;
-	int rc;
+	struct seg_sql c;
 
 	*count = 0;
 	/* A count reveals nobody: whoever may see campaigns may see their audience's size. */
 	s = store_can(st, STORE_PERM_CAMPAIGNS_READ)
 		? STORE_OK
 		: store_require(st, STORE_PERM_SUBSCRIBERS_READ, "segment.count", errstr);
-	if (s == STORE_OK)
-		s = prepare_segment(st, "SELECT count(*)", "", list, expr, &q, errstr);
 	if (s != STORE_OK)
 		return s;
-	rc = sqlite3_step(q);
-	if (rc == SQLITE_ROW)
-		*count = sqlite3_column_int64(q, 0);
-	else
-		s = store_sqlfail(st, errstr, "counting a segment");
-	sqlite3_finalize(q);
+	s = segment_start(st, list, expr, &c, errstr);
+	if (s == STORE_OK)
+		s = count_parallel(st, list, &c, count, errstr);
+	segment_sql_free(&c);
 	return s;
 }
 

@@ -2,7 +2,7 @@
  * store/subscribers_private.h: what the subscriber files of store/ share
  * (address.c, list.c, subscriber.c, import.c, import_csv.c, export.c,
  * suppress.c, segment.c, segment_sql.c). Nothing outside store/ may include
- * this file.
+ * this file, except white-box tests under tests/store/.
  */
 #ifndef HATO_STORE_SUBSCRIBERS_PRIVATE_H
 #define HATO_STORE_SUBSCRIBERS_PRIVATE_H
@@ -88,6 +88,9 @@ struct seg_sql {
 	struct seg_bind *binds;
 	size_t nbinds;
 };
+/* Below this many subscriber ids a segment count runs on one thread
+ * (segment_sql.c; white-box tests lower it). */
+extern int64_t store_count_split_min;
 /* Parses and compiles; `now` resolves "within". */
 enum store_status segment_compile(const char *expr, time_t now, struct seg_sql *out, char **errstr);
 void segment_sql_free(struct seg_sql *s);

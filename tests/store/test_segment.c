@@ -12,6 +12,7 @@
 
 #include <time.h>
 
+#include "store/subscribers_private.h"
 #include "subs_fixture.h"
 
 static void error_is(const char *expr, const char *want)
@@ -64,8 +65,8 @@ static void test_syntax(void **state)
 #define N 3000
 
 static const char *const cities[] = {"Tokyo", "Osaka", "Kyoto", "Sapporo", ""};
-static const char *const domains[] = {"example.com", "docomo.ne.jp", "ezweb.ne.jp",
-				      "Example.org", "blocked.example"};
+static const char *const domains[] = {"example.com", "docomo.ne.jp", "ezweb.ne.jp", "Example.org",
+				      "blocked.example"};
 
 struct person {
 	char email[64], domain[32], name[32], city[16];
@@ -78,40 +79,55 @@ static struct person people[N];
 static int counts(const struct person *p, int which)
 {
 	int tokyo = strcmp(p->city, "Tokyo") == 0;
-	int carrier = strcmp(p->domain, "docomo.ne.jp") == 0 || strcmp(p->domain, "ezweb.ne.jp") == 0;
+	int carrier =
+	    strcmp(p->domain, "docomo.ne.jp") == 0 || strcmp(p->domain, "ezweb.ne.jp") == 0;
 
 	switch (which) {
-	case 0: return 1;
-	case 1: return tokyo;
-	case 2: return tokyo && !carrier;
-	case 3: return strcmp(p->domain, "docomo.ne.jp") == 0;
-	case 4: return p->age >= 0 && p->age >= 40;
-	case 5: return !(p->age >= 0 && p->age >= 40);
-	case 6: return p->city[0] == '\0';
-	case 7: return p->city[0] != '\0' && strcmp(p->city, "Osaka") != 0;
-	case 8: return strcmp(p->city, "Osaka") != 0;
-	case 9: return p->name[0] != '\0' && strstr(p->name, "7") != NULL;
-	case 10: return strncmp(p->email, "u1", 2) == 0 || strcmp(p->domain, "example.org") == 0;
-	case 11: return p->age >= 0 && p->age < 30 && (tokyo || strcmp(p->city, "Kyoto") == 0);
-	case 12: return strlen(p->email) >= 5 && strcmp(p->email + strlen(p->email) - 5, "e.com") == 0;
+	case 0:
+		return 1;
+	case 1:
+		return tokyo;
+	case 2:
+		return tokyo && !carrier;
+	case 3:
+		return strcmp(p->domain, "docomo.ne.jp") == 0;
+	case 4:
+		return p->age >= 0 && p->age >= 40;
+	case 5:
+		return !(p->age >= 0 && p->age >= 40);
+	case 6:
+		return p->city[0] == '\0';
+	case 7:
+		return p->city[0] != '\0' && strcmp(p->city, "Osaka") != 0;
+	case 8:
+		return strcmp(p->city, "Osaka") != 0;
+	case 9:
+		return p->name[0] != '\0' && strstr(p->name, "7") != NULL;
+	case 10:
+		return strncmp(p->email, "u1", 2) == 0 || strcmp(p->domain, "example.org") == 0;
+	case 11:
+		return p->age >= 0 && p->age < 30 && (tokyo || strcmp(p->city, "Kyoto") == 0);
+	case 12:
+		return strlen(p->email) >= 5 &&
+		       strcmp(p->email + strlen(p->email) - 5, "e.com") == 0;
 	}
 	return 0;
 }
 
 static const char *const exprs[] = {
-	"",
-	"attr.city = \"Tokyo\"",
-	"attr.city = \"Tokyo\" and not domain in (\"docomo.ne.jp\",\"EZWEB.ne.jp\")",
-	"domain = \"DOCOMO.ne.jp\"",
-	"attr.age >= 40",
-	"not attr.age >= 40",
-	"attr.city is not set",
-	"attr.city is set and attr.city != \"Osaka\"",
-	"attr.city != \"Osaka\"",
-	"name contains \"7\"",
-	"email starts_with \"u1\" or domain = \"example.org\"",
-	"attr.age < 30 and (attr.city = \"Tokyo\" or attr.city = \"Kyoto\")",
-	"email ends_with \"e.com\"",
+    "",
+    "attr.city = \"Tokyo\"",
+    "attr.city = \"Tokyo\" and not domain in (\"docomo.ne.jp\",\"EZWEB.ne.jp\")",
+    "domain = \"DOCOMO.ne.jp\"",
+    "attr.age >= 40",
+    "not attr.age >= 40",
+    "attr.city is not set",
+    "attr.city is set and attr.city != \"Osaka\"",
+    "attr.city != \"Osaka\"",
+    "name contains \"7\"",
+    "email starts_with \"u1\" or domain = \"example.org\"",
+    "attr.age < 30 and (attr.city = \"Tokyo\" or attr.city = \"Kyoto\")",
+    "email ends_with \"e.com\"",
 };
 
 static void test_counts(void **state)
@@ -167,7 +183,28 @@ static void test_counts(void **state)
 		print_message("%5lld  %s\n", (long long)want, exprs[k]);
 		assert_true(want > 0);
 		assert_int_equal(fx_count(st, "news", exprs[k]), want);
+		/* counted by id ranges on one connection per core: the same */
+		store_count_split_min = 1;
+		assert_int_equal(fx_count(st, "news", exprs[k]), want);
+		store_count_split_min = 100000;
 	}
+	/* inside a transaction the other connections can't see its writes: one range */
+	store_count_split_min = 1;
+	assert_int_equal(store_subscriber_unsubscribe(st, people[2].email, "news", &err), STORE_OK);
+	assert_int_equal(store_begin(st), STORE_OK);
+	assert_int_equal(store_subscriber_unsubscribe(st, people[3].email, "news", &err), STORE_OK);
+	{
+		int64_t all = 0;
+
+		for (i = 0; i < N; i++)
+			if (!people[i].unsub && strcmp(people[i].domain, "blocked.example") != 0)
+				all++;
+		all -= !people[2].unsub && strcmp(people[2].domain, "blocked.example") != 0;
+		all -= !people[3].unsub && strcmp(people[3].domain, "blocked.example") != 0;
+		assert_int_equal(fx_count(st, "news", ""), all);
+	}
+	store_rollback(st);
+	store_count_split_min = 100000;
 }
 
 struct walk {
@@ -194,18 +231,20 @@ static void test_metachars_and_walk(void **state)
 	struct walk w = {0, 0, 1};
 	struct store_attr a = {"k'); DROP TABLE subscribers; --", "x' OR 1=1 --"};
 
-	assert_int_equal(store_subscriber_add(st, "news", "evil@example.com", "x' OR 1=1 --", &a, 1,
-					      NULL, &err),
-			 STORE_OK);
-	assert_int_equal(store_subscriber_add(st, "news", "plain@example.com", "Plain", NULL, 0,
-					      NULL, &err),
-			 STORE_OK);
+	assert_int_equal(
+	    store_subscriber_add(st, "news", "evil@example.com", "x' OR 1=1 --", &a, 1, NULL, &err),
+	    STORE_OK);
+	assert_int_equal(
+	    store_subscriber_add(st, "news", "plain@example.com", "Plain", NULL, 0, NULL, &err),
+	    STORE_OK);
 	assert_int_equal(fx_count(st, "news", "name = \"x' OR 1=1 --\""), 1);
 	assert_int_equal(fx_count(st, "news", "name = \"' OR 1=1 --\""), 0);
 	assert_int_equal(fx_count(st, "news", "name = \"\\\" OR 1=1 --\""), 0);
-	assert_int_equal(fx_count(st, "news", "attr.\"k'); DROP TABLE subscribers; --\" is set"), 1);
-	assert_int_equal(fx_count(st, "news", "attr.\"k'); DROP TABLE subscribers; --\" = "
-					      "\"x' OR 1=1 --\""),
+	assert_int_equal(fx_count(st, "news", "attr.\"k'); DROP TABLE subscribers; --\" is set"),
+			 1);
+	assert_int_equal(fx_count(st, "news",
+				  "attr.\"k'); DROP TABLE subscribers; --\" = "
+				  "\"x' OR 1=1 --\""),
 			 1);
 	assert_int_equal(fx_count(st, "news", "email contains \"%\" or name contains \"_\""), 0);
 	assert_int_equal(fx_count(st, "news", NULL), 2); /* the table is still there */
@@ -213,7 +252,8 @@ static void test_metachars_and_walk(void **state)
 	assert_int_equal(w.n, 2);
 	assert_true(w.ordered);
 	/* Saved segments. */
-	assert_int_equal(store_segment_add(st, "plain", "news", "name = \"Plain\"", &err), STORE_OK);
+	assert_int_equal(store_segment_add(st, "plain", "news", "name = \"Plain\"", &err),
+			 STORE_OK);
 	assert_int_equal(store_segment_add(st, "bad", "news", "name = ", &err), STORE_EINVAL);
 	free(err);
 	err = NULL;
@@ -234,8 +274,8 @@ static void test_dates(void **state)
 	time_t now = time(NULL);
 	struct tm tm;
 
-	assert_int_equal(store_subscriber_add(st, "news", "d@example.com", NULL, NULL, 0, NULL, &err),
-			 STORE_OK);
+	assert_int_equal(
+	    store_subscriber_add(st, "news", "d@example.com", NULL, NULL, 0, NULL, &err), STORE_OK);
 	gmtime_r(&now, &tm);
 	strftime(today, sizeof(today), "%Y-%m-%d", &tm);
 	assert_int_equal(fx_count(st, "news", "created within 1d"), 1);
@@ -251,10 +291,10 @@ static void test_dates(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_syntax),
-		cmocka_unit_test_setup_teardown(test_counts, fx_setup, fx_teardown),
-		cmocka_unit_test_setup_teardown(test_metachars_and_walk, fx_setup, fx_teardown),
-		cmocka_unit_test_setup_teardown(test_dates, fx_setup, fx_teardown),
+	    cmocka_unit_test(test_syntax),
+	    cmocka_unit_test_setup_teardown(test_counts, fx_setup, fx_teardown),
+	    cmocka_unit_test_setup_teardown(test_metachars_and_walk, fx_setup, fx_teardown),
+	    cmocka_unit_test_setup_teardown(test_dates, fx_setup, fx_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
