@@ -152,6 +152,12 @@ static enum send_status easy_setup(struct smtp *m, struct slot *s, char **errstr
 	SET(CURLOPT_CONNECTTIMEOUT, 30L);
 	SET(CURLOPT_TIMEOUT, c->timeout_s);
 	SET(CURLOPT_TCP_KEEPALIVE, 1L);
+	/*
+	 * Never a proxy from the environment (all_proxy and the like): mail
+	 * goes straight to smtp.url, so the rule that cleartext goes only to
+	 * loopback holds, and no proxy sees the messages.
+	 */
+	SET(CURLOPT_PROXY, "");
 	SET(CURLOPT_USE_SSL, c->cleartext ? (long)CURLUSESSL_NONE : (long)CURLUSESSL_ALL);
 	SET(CURLOPT_SSL_VERIFYPEER, 1L);
 	SET(CURLOPT_SSL_VERIFYHOST, 2L);

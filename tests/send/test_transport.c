@@ -539,6 +539,33 @@ static void test_cleartext_loopback(void **state)
 	free(err);
 }
 
+/*
+ * A proxy named in the environment is never used: mail goes straight to the
+ * relay, so "cleartext only to loopback" stays true and no proxy sees it.
+ */
+static void test_environment_proxy_ignored(void **state)
+{
+	static const char *const vars[] = {"all_proxy", "ALL_PROXY", "smtp_proxy"};
+	struct srv s;
+	struct res r;
+	char url[100];
+	size_t i;
+
+	(void)state;
+	srv_start(&s, NULL);
+	url_of(url, sizeof(url), "smtp", &s);
+	/* port 9 on loopback: nothing listens, so a message sent through it fails */
+	for (i = 0; i < sizeof(vars) / sizeof(vars[0]); i++)
+		setenv(vars[i], "socks5h://127.0.0.1:9", 1);
+	struct transport_config cfg = {.url = url, .tls = "none"};
+	send_one(&cfg, "alice@example.net", &r);
+	for (i = 0; i < sizeof(vars) / sizeof(vars[0]); i++)
+		unsetenv(vars[i]);
+	srv_stop(&s);
+	assert_int_equal(r.outcome, TRANSPORT_SENT);
+	assert_int_equal(stat_get(&s, "messages"), 1);
+}
+
 static void test_smtps(void **state)
 {
 	struct srv s;
@@ -745,6 +772,7 @@ int main(void)
 	    cmocka_unit_test(test_wrong_password),
 	    cmocka_unit_test(test_no_auth_given),
 	    cmocka_unit_test(test_cleartext_loopback),
+	    cmocka_unit_test(test_environment_proxy_ignored),
 	    cmocka_unit_test(test_smtps),
 	    cmocka_unit_test(test_connection_refused),
 	};
