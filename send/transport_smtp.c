@@ -189,6 +189,12 @@ static enum send_status smtp_open(const struct transport_conf *c, struct transpo
 		return SEND_ENOMEM;
 	m->t = t;
 	m->c = c;
+	/*
+	 * libcurl writes every TLS session's secrets to the file named by
+	 * SSLKEYLOGFILE, opened once when it starts; those sessions carry the
+	 * AUTH password and the subscribers' mail. hato never lets it.
+	 */
+	unsetenv("SSLKEYLOGFILE");
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
 		st = send_err(errstr, SEND_ECRYPTO, "smtp: libcurl failed to start");
 		free(m);

@@ -28,7 +28,7 @@
 #define SMTPD "tests/servers/smtpd.py"
 #define PASSWORD "s3cret-Pa55word"
 
-static char tmpdir[256];
+static char tmpdir[256], keylog[300];
 static pid_t live[64]; /* servers not yet stopped, killed in teardown */
 
 struct srv {
@@ -73,6 +73,9 @@ static int group_setup(void **state)
 	if (mkdtemp(tmpdir) == NULL)
 		return -1;
 	snprintf(cmd, sizeof(cmd), "bash tests/servers/mkca.sh %s/ca", tmpdir);
+	/* a developer's TLS key log, which the transport must never write to */
+	snprintf(keylog, sizeof(keylog), "%s/keylog", tmpdir);
+	setenv("SSLKEYLOGFILE", keylog, 1);
 	return system(cmd) == 0 ? 0 : -1;
 }
 
@@ -566,6 +569,15 @@ static void test_environment_proxy_ignored(void **state)
 	assert_int_equal(stat_get(&s, "messages"), 1);
 }
 
+/* After TLS sessions with SSLKEYLOGFILE set, no session secret was written. */
+static void test_no_tls_key_log(void **state)
+{
+	struct stat sb;
+
+	(void)state;
+	assert_true(stat(keylog, &sb) != 0 && errno == ENOENT);
+}
+
 static void test_smtps(void **state)
 {
 	struct srv s;
@@ -775,6 +787,7 @@ int main(void)
 	    cmocka_unit_test(test_environment_proxy_ignored),
 	    cmocka_unit_test(test_smtps),
 	    cmocka_unit_test(test_connection_refused),
+	    cmocka_unit_test(test_no_tls_key_log),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
