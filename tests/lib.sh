@@ -1,6 +1,7 @@
 # tests/lib.sh: helpers for the shell tests. Source it; it makes a temp
 # folder $T, removed on exit, and counts checks for the closing summary.
 set -u
+umask 077 # password files and stores are private, as a user's would be
 HATO=${HATO:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/build/test/hato}
 T=$(mktemp -d)
 STORE="$T/store/hato.db"

@@ -10,6 +10,7 @@ DEMO=${HATO_DEMO_DIR:-$PWD/demo}
 STORE=$DEMO/hato.db
 
 if [ ! -f "$STORE" ]; then
+	umask 077 # the password files below are private
 	mkdir -p "$DEMO"
 	chmod 700 "$DEMO"
 	tmp=$(mktemp -d)

@@ -7,6 +7,7 @@
 #include <sodium.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <termios.h>
 #include <unistd.h>
 
@@ -81,11 +82,20 @@ char *cli_password_read(const char *file, const char *prompt, int confirm)
 	if (pw == NULL)
 		return NULL;
 	if (file != NULL) {
+		struct stat sb;
+
 		fd = open(file, O_RDONLY | O_CLOEXEC);
-		if (fd < 0)
+		if (fd < 0) {
 			cli_error("cannot read the password file %s: %s", file, strerror(errno));
-		else
-			ok = read_line(fd, pw, file);
+			goto done;
+		}
+		/* A pipe or a terminal is private; a file others may read is not. */
+		if (fstat(fd, &sb) == 0 && S_ISREG(sb.st_mode) &&
+		    (sb.st_mode & (S_IRGRP | S_IROTH)))
+			cli_error("warning: other users can read the password file %s "
+				  "(chmod 600 %s)",
+				  file, file);
+		ok = read_line(fd, pw, file);
 		goto done;
 	}
 	fd = open("/dev/tty", O_RDWR | O_CLOEXEC | O_NOCTTY);

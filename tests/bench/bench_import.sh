@@ -14,6 +14,7 @@
 #
 # Env: HATO (default ./hato), BENCH_ROWS (default 1000000), BENCH_RUNS (3).
 set -euo pipefail
+umask 077 # password files are private
 cd "$(dirname "$0")/../.."
 HATO=${HATO:-$PWD/hato}
 RAW=${RAW:-$PWD/build/release/tests/bench/bench_rawinsert}

@@ -15,6 +15,7 @@
 # BENCH_SMTP may name a built bench_smtp binary; otherwise this script
 # builds one from send/transport*.c.
 set -eu
+umask 077 # password files are private
 cd "$(dirname "$0")/../.."
 COUNT=${1:-10000}
 CONNS=${2:-4}

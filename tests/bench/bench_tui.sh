@@ -7,6 +7,7 @@
 #
 # Env: BENCH_QUICK (50,000 subscribers instead), BENCH_SUBSCRIBERS (any N).
 set -euo pipefail
+umask 077 # password files are private
 cd "$(dirname "$0")/../.."
 n=${BENCH_SUBSCRIBERS:-1000000}
 [ -n "${BENCH_QUICK:-}" ] && n=${BENCH_SUBSCRIBERS:-50000}

@@ -18,6 +18,7 @@
 # throughput is computed from the worker's own log lines, which bracket the
 # sending, and the login time is shown separately.
 set -euo pipefail
+umask 077 # password files are private
 cd "$(dirname "$0")/../.."
 HATO=${HATO:-$PWD/hato}
 MSGS=${BENCH_MSGS:-5000}

@@ -4,6 +4,7 @@
 # machine. The machine is small and shared, so each figure is a median.
 #   BENCH_QUICK=1 makes every benchmark smaller (for a smoke run).
 set -uo pipefail
+umask 077 # password files are private
 cd "$(dirname "$0")/../.."
 export HATO=${HATO:-$PWD/hato}
 quick=${BENCH_QUICK:-}

@@ -84,6 +84,12 @@ printf 'admin-pass\0word-1\n' >"$T/pw.nul"
 expect 65 "a password file with a NUL byte is refused" "$HATO" --store "$STORE" --user admin --password-file "$T/pw.nul" role list
 check "with a clear error" clear_error
 expect 66 "a missing password file gets exit 66" "$HATO" --store "$STORE" --user admin --password-file "$T/nope" role list
+printf 'admin-password-1\n' >"$T/pw.loose"
+chmod 644 "$T/pw.loose"
+expect 0 "a password file others can read still logs in" "$HATO" --store "$STORE" --user admin --password-file "$T/pw.loose" role list
+check "with a warning to chmod 600 it" grep -q "^hato: warning: other users can read the password file $T/pw.loose (chmod 600" "$T/err"
+expect 0 "a password file only its owner can read" as admin role list
+check "gets no warning" test ! -s "$T/err"
 long=$(head -c 10240 /dev/zero | tr '\0' 'u')
 expect 77 "a 10 KB user name is refused" "$HATO" --store "$STORE" --user "$long" --password-file "$T/pw.admin" role list
 check "with a clear error" clear_error
