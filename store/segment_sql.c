@@ -191,6 +191,8 @@ static enum store_status prepare_segment(struct store *st, const char *select, c
  * A count over many people runs on every core: each thread counts a range
  * of subscriber ids on a connection of its own (WAL lets readers run side
  * by side), and the calling thread counts the first range on the store's.
+ * A write committed meanwhile may be seen by some ranges and not others,
+ * as it may by a count that starts a moment later.
  */
 #define COUNT_THREADS_MAX 4
 
@@ -273,18 +275,16 @@ static enum store_status count_parallel(struct store *st, const char *list, cons
 	if (sql == NULL)
 		return STORE_ENOMEM;
 	step = max_id / (int64_t)n + 1;
-	memset(parts, 0, sizeof(parts));
 	for (i = 0; i < n; i++) {
-		parts[i] = (struct count_part){st,
-					       sql,
-					       list,
-					       c,
-					       (int64_t)i * step,
-					       i + 1 == n ? INT64_MAX : (int64_t)(i + 1) * step,
-					       0,
-					       STORE_OK,
-					       0,
-					       false};
+		parts[i] = (struct count_part){
+		    .st = st,
+		    .sql = sql,
+		    .list = list,
+		    .c = c,
+		    .lo = (int64_t)i * step,
+		    .hi = i + 1 == n ? INT64_MAX : (int64_t)(i + 1) * step,
+		    .s = STORE_OK,
+		};
 		if (i > 0)
 			parts[i].started =
 			    pthread_create(&parts[i].thread, NULL, count_thread, &parts[i]) == 0;
