@@ -33,6 +33,19 @@
 	"</body>\n"                                                                                \
 	"</html>\n"
 
+/* The same footer in every text part. */
+#define LEGAL_FOOTER_TEXT                                                                                       \
+	"\n"                                                                                                    \
+	"-- \n"                                                                                                 \
+	"{{sender.name}}\n"                                                                                     \
+	"{{sender.postal_address}}\n"                                                                           \
+	"お問い合わせ / Contact: {{sender.contact}}\n"                                                    \
+	"\n"                                                                                                    \
+	"配信停止 / Unsubscribe:\n"                                                                         \
+	"このメールの配信を希望されない場合は、次のURLから配信停止できます。\n" \
+	"You can opt out of these emails at any time here:\n"                                                   \
+	"{{unsubscribe_url}}\n"
+
 static const char plain_html[] =
     "<!DOCTYPE html>\n"
     "<html lang=\"ja\">\n"
@@ -57,18 +70,7 @@ static const char plain_html[] =
     "Gothic ProN',Meiryo,'Segoe UI',Arial,sans-serif;padding-top:24px;border-top:1px solid "
     "#dddddd;font-size:12px;line-height:1.6;color:#555555;\">\n" LEGAL_FOOTER_HTML;
 
-static const char plain_text[] =
-    "{{{body}}}\n"
-    "\n"
-    "-- \n"
-    "{{sender.name}}\n"
-    "{{sender.postal_address}}\n"
-    "お問い合わせ / Contact: {{sender.contact}}\n"
-    "\n"
-    "配信停止 / Unsubscribe:\n"
-    "このメールの配信を希望されない場合は、次のURLから配信停止できます。\n"
-    "You can opt out of these emails at any time here:\n"
-    "{{unsubscribe_url}}\n";
+static const char plain_text[] = "{{{body}}}\n" LEGAL_FOOTER_TEXT;
 
 static const char news_html[] =
     "<!DOCTYPE html>\n"
@@ -101,23 +103,12 @@ static const char news_html[] =
     "Gothic ProN',Meiryo,'Segoe UI',Arial,sans-serif;padding:16px "
     "24px;font-size:12px;line-height:1.6;color:#555555;\">\n" LEGAL_FOOTER_HTML;
 
-static const char news_text[] =
-    "{{#list.name}}\n"
-    "{{list.name}}\n"
-    "==========\n"
-    "\n"
-    "{{/list.name}}\n"
-    "{{{body}}}\n"
-    "\n"
-    "-- \n"
-    "{{sender.name}}\n"
-    "{{sender.postal_address}}\n"
-    "お問い合わせ / Contact: {{sender.contact}}\n"
-    "\n"
-    "配信停止 / Unsubscribe:\n"
-    "このメールの配信を希望されない場合は、次のURLから配信停止できます。\n"
-    "You can opt out of these emails at any time here:\n"
-    "{{unsubscribe_url}}\n";
+static const char news_text[] = "{{#list.name}}\n"
+				"{{list.name}}\n"
+				"==========\n"
+				"\n"
+				"{{/list.name}}\n"
+				"{{{body}}}\n" LEGAL_FOOTER_TEXT;
 
 static const struct tpl_layout layouts[] = {
     {"none", "the body alone, without the legal footer", "{{{body}}}", "{{{body}}}"},
