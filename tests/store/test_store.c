@@ -148,8 +148,9 @@ static void test_audit_edit_is_named(void **state)
 	assert_int_equal(store_audit_verify(st, &bad, &n, &err), STORE_OK);
 	assert_true(n >= 7);
 	/* With the data key, change one record's details directly. */
-	assert_int_equal(sqlite3_exec(st->db, "UPDATE audit SET details = 'nothing happened' "
-					      "WHERE id = 4",
+	assert_int_equal(sqlite3_exec(st->db,
+				      "UPDATE audit SET details = 'nothing happened' "
+				      "WHERE id = 4",
 				      NULL, NULL, NULL),
 			 SQLITE_OK);
 	assert_int_equal(store_audit_verify(st, &bad, &n, &err), STORE_ECORRUPT);
@@ -158,9 +159,9 @@ static void test_audit_edit_is_named(void **state)
 	free(err);
 	err = NULL;
 	/* Restoring it mends the chain; deleting a record breaks it again. */
-	assert_int_equal(sqlite3_exec(st->db, "UPDATE audit SET details = '' WHERE id = 4", NULL,
-				      NULL, NULL),
-			 SQLITE_OK);
+	assert_int_equal(
+	    sqlite3_exec(st->db, "UPDATE audit SET details = '' WHERE id = 4", NULL, NULL, NULL),
+	    SQLITE_OK);
 	assert_int_equal(store_audit_verify(st, &bad, &n, &err), STORE_OK);
 	assert_int_equal(sqlite3_exec(st->db, "DELETE FROM audit WHERE id = 5", NULL, NULL, NULL),
 			 SQLITE_OK);
@@ -185,11 +186,11 @@ static void test_damaged_keyslot_files(void **state)
 	size_t len = 0, cut;
 	struct keyfile kf;
 	static const char *const bad[] = {
-		"",
-		"hato-keyslots 2\n",
-		"hato-keyslots 1\nslot admin 2 67108864 x y z w v 0 0 0\n",
-		"hato-keyslots 1\nslot admin 99999 67108864 AAAA AAAA AAAA AAAA AAAA 0 0 0\n",
-		"hato-keyslots 1\ngarbage\n",
+	    "",
+	    "hato-keyslots 2\n",
+	    "hato-keyslots 1\nslot admin 2 67108864 x y z w v 0 0 0\n",
+	    "hato-keyslots 1\nslot admin 99999 67108864 AAAA AAAA AAAA AAAA AAAA 0 0 0\n",
+	    "hato-keyslots 1\ngarbage\n",
 	};
 	size_t i;
 
@@ -266,17 +267,171 @@ static void test_mask_and_hash(void **state)
 	store_close(&st);
 }
 
+/* ---- Migration 7: CHECKs without IN lists -------------------------------- */
+
+#define SUB_IN "CHECK (status IN    ('active','unsubscribed','bounced','complained','erased'))"
+#define SUB_OR                                                                                     \
+	"CHECK (status = 'active' OR status = 'unsubscribed' OR status = 'bounced'"                \
+	" OR status = 'complained' OR status = 'erased')"
+
+static char *table_sql(struct store *st, const char *table)
+{
+	sqlite3_stmt *q = NULL;
+	char *out = NULL;
+
+	assert_int_equal(sqlite3_prepare_v2(st->db,
+					    "SELECT sql FROM sqlite_master"
+					    " WHERE type = 'table' AND name = ?",
+					    -1, &q, NULL),
+			 SQLITE_OK);
+	sqlite3_bind_text(q, 1, table, -1, SQLITE_STATIC);
+	assert_int_equal(sqlite3_step(q), SQLITE_ROW);
+	out = strdup((const char *)sqlite3_column_text(q, 0));
+	sqlite3_finalize(q);
+	return out;
+}
+
+/* Does the program SQLite compiles for sql build a temporary b-tree? */
+static int opens_ephemeral(struct store *st, const char *sql)
+{
+	sqlite3_stmt *q = NULL;
+	char explain[512];
+	int found = 0;
+
+	snprintf(explain, sizeof(explain), "EXPLAIN %s", sql);
+	assert_int_equal(sqlite3_prepare_v2(st->db, explain, -1, &q, NULL), SQLITE_OK);
+	while (sqlite3_step(q) == SQLITE_ROW)
+		found |= strcmp((const char *)sqlite3_column_text(q, 1), "OpenEphemeral") == 0;
+	sqlite3_finalize(q);
+	return found;
+}
+
+static int64_t one_int(struct store *st, const char *sql)
+{
+	int64_t v = -1;
+
+	assert_int_equal(store_query_int(st, sql, &v, NULL, 0), STORE_OK);
+	return v;
+}
+
+static const char insert_sub[] =
+    "INSERT INTO subscribers (id, ehash, email, domain, status, created, updated)"
+    " VALUES (%d, %d, 'p%d@example.com', 'example.com', '%s', 0, 0)";
+
+/* What migration 7 leaves: OR in the CHECKs, as strict as before. */
+static void check_rewritten(struct store *st)
+{
+	static const char *const good[] = {"active", "unsubscribed", "bounced", "complained",
+					   "erased"};
+	char *sql, stmt[256];
+	size_t i;
+
+	sql = table_sql(st, "subscribers");
+	assert_non_null(strstr(sql, SUB_OR));
+	assert_null(strstr(sql, " IN "));
+	free(sql);
+	sql = table_sql(st, "campaigns");
+	assert_non_null(strstr(sql, "OR state = 'failed')"));
+	assert_null(strstr(sql, " IN "));
+	free(sql);
+	assert_int_equal(one_int(st, "PRAGMA user_version"), 7);
+	/* Writing a person no longer builds a b-tree for the CHECK. */
+	snprintf(stmt, sizeof(stmt), insert_sub, 100, 100, 100, "active");
+	assert_false(opens_ephemeral(st, stmt));
+	assert_false(opens_ephemeral(st, "UPDATE subscribers SET name = 'x' WHERE id = 1"));
+	/* Every status that was allowed still is; no other one is. */
+	for (i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		snprintf(stmt, sizeof(stmt), insert_sub, 200 + (int)i, 200 + (int)i, 200 + (int)i,
+			 good[i]);
+		assert_int_equal(sqlite3_exec(st->db, stmt, NULL, NULL, NULL), SQLITE_OK);
+	}
+	snprintf(stmt, sizeof(stmt), insert_sub, 300, 300, 300, "Active");
+	assert_int_equal(sqlite3_exec(st->db, stmt, NULL, NULL, NULL), SQLITE_CONSTRAINT);
+	assert_int_equal(
+	    sqlite3_exec(st->db, "UPDATE subscribers SET status = 'gone'", NULL, NULL, NULL),
+	    SQLITE_CONSTRAINT);
+	assert_int_equal(sqlite3_exec(st->db,
+				      "INSERT INTO campaigns (id, name, template, list, subject,"
+				      " state, author, created, updated)"
+				      " VALUES (1, 'c', 't', 'l', 's', 'done', 'a', 0, 0)",
+				      NULL, NULL, NULL),
+			 SQLITE_CONSTRAINT);
+	assert_int_equal(sqlite3_exec(st->db,
+				      "INSERT INTO campaigns (id, name, template, list, subject,"
+				      " state, author, created, updated)"
+				      " VALUES (1, 'c', 't', 'l', 's', 'failed', 'a', 0, 0)",
+				      NULL, NULL, NULL),
+			 SQLITE_OK);
+	assert_int_equal(one_int(st, "SELECT count(*) FROM subscribers WHERE id >= 200"), 5);
+}
+
+static void test_new_store_checks(void **state)
+{
+	struct store *st = open_admin();
+
+	(void)state;
+	check_rewritten(st);
+	store_close(&st);
+}
+
+/* A store of version 6, with a person in it, comes up to 7 when opened. */
+static void test_checks_migrated(void **state)
+{
+	unsigned char key[STORE_KEY_LEN];
+	struct store *st = open_admin();
+	struct store raw = {0};
+	sqlite3_stmt *q = NULL;
+	char sql[512], *text;
+
+	(void)state;
+	/* Back to the text migration 2 wrote, as in every store made before 7. */
+	snprintf(sql, sizeof(sql),
+		 "PRAGMA writable_schema = ON;"
+		 "UPDATE sqlite_master SET sql = replace(sql, \"%s\", \"%s\")"
+		 " WHERE name = 'subscribers';"
+		 "PRAGMA schema_version = %lld; PRAGMA writable_schema = OFF;"
+		 "PRAGMA user_version = 6;",
+		 SUB_OR, SUB_IN, (long long)one_int(st, "PRAGMA schema_version") + 1);
+	assert_int_equal(sqlite3_exec(st->db, sql, NULL, NULL, NULL), SQLITE_OK);
+	memcpy(key, st->data_key, sizeof(key));
+	store_close(&st);
+	/* Opened without migrating: the old text, and the cost 7 removes. */
+	assert_int_equal(store_db_open(path, key, &raw.db, NULL), STORE_OK);
+	text = table_sql(&raw, "subscribers");
+	assert_non_null(strstr(text, SUB_IN));
+	free(text);
+	snprintf(sql, sizeof(sql), insert_sub, 1, 1, 1, "bounced");
+	assert_int_equal(sqlite3_exec(raw.db, sql, NULL, NULL, NULL), SQLITE_OK);
+	assert_true(opens_ephemeral(&raw, sql));
+	sqlite3_close(raw.db);
+	sodium_memzero(key, sizeof(key));
+
+	st = open_admin();
+	check_rewritten(st);
+	assert_int_equal(one_int(st, "SELECT count(*) FROM subscribers"
+				     " WHERE id = 1 AND status = 'bounced'"),
+			 1);
+	assert_int_equal(sqlite3_prepare_v2(st->db, "PRAGMA integrity_check", -1, &q, NULL),
+			 SQLITE_OK);
+	assert_int_equal(sqlite3_step(q), SQLITE_ROW);
+	assert_string_equal(sqlite3_column_text(q, 0), "ok");
+	sqlite3_finalize(q);
+	store_close(&st);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_no_plaintext_in_db_or_wal, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_wrong_password, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_rotation_retires_old_key, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_audit_edit_is_named, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_damaged_keyslot_files, setup, teardown),
-		cmocka_unit_test(test_password_and_name_rules),
-		cmocka_unit_test(test_delay_grows),
-		cmocka_unit_test_setup_teardown(test_mask_and_hash, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_no_plaintext_in_db_or_wal, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_wrong_password, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_rotation_retires_old_key, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_audit_edit_is_named, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_damaged_keyslot_files, setup, teardown),
+	    cmocka_unit_test(test_password_and_name_rules),
+	    cmocka_unit_test(test_delay_grows),
+	    cmocka_unit_test_setup_teardown(test_mask_and_hash, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_new_store_checks, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_checks_migrated, setup, teardown),
 	};
 
 	if (sodium_init() < 0)
