@@ -266,7 +266,8 @@ static enum store_status prepare_pick(struct store *st, const char *const *exclu
 /*
  * Is the person still to be mailed: active, on the list, not suppressed by
  * flag, address hash or domain? Whoever left since the queue was fixed is
- * not sent to.
+ * not sent to. (The domain test is NOT EXISTS: SQLite 3.15 would build the
+ * set of NOT IN (SELECT ...) again each time, for every message.)
  */
 static enum store_status still_wanted(struct store *st, sqlite3_stmt *chk, sqlite3_stmt *supp,
 				      int64_t id, bool *ok)
@@ -305,8 +306,8 @@ static enum store_status claim_rows(struct store *st, int64_t campaign, time_t n
 			 "SELECT s.status = 'active' AND s.suppressed = 0"
 			 " AND EXISTS (SELECT 1 FROM memberships m WHERE m.subscriber = s.id"
 			 "  AND m.list = c.list AND m.status = 'active')"
-			 " AND s.domain NOT IN (SELECT value FROM suppressions"
-			 "  WHERE kind = 'domain'), q.email"
+			 " AND NOT EXISTS (SELECT 1 FROM suppressions"
+			 "  WHERE value = s.domain AND kind = 'domain'), q.email"
 			 " FROM queue q JOIN campaigns c ON c.id = q.campaign"
 			 " JOIN subscribers s ON s.id = q.subscriber"
 			 " WHERE q.campaign = ?1 AND q.subscriber = ?2",

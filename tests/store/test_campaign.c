@@ -18,7 +18,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "store/store.h"
+#include "store/private.h"
+#include "tests/store/explain.h"
 
 #define PW_ADMIN "admin-password-1"
 #define PW "a-user-password-1"
@@ -923,6 +924,30 @@ static void test_result_rate(void **state)
 	assert_int_equal(n, 25 * BIG);
 }
 
+/*
+ * The statements the store keeps for the worker run for every message: none
+ * of them may build a temporary b-tree each time.
+ */
+static void test_worker_statements_build_no_btree(void **state)
+{
+	struct seen s = {0};
+	int64_t id = bulk("q-plain");
+	sqlite3_stmt *x;
+	int kept = 0;
+
+	(void)state;
+	OK(store_queue_claim(op1, id, time(NULL), 5, NULL, seen_cb, &s, &err_));
+	assert_int_equal(s.n, 5);
+	OK(store_queue_result(op1, id, s.ids[0], STORE_RCPT_SENT, "250 ok", "<k@x>", 0, &err_));
+	/* What is still prepared on the connection is what queue.c keeps. */
+	for (x = sqlite3_next_stmt(op1->db, NULL); x != NULL; x = sqlite3_next_stmt(op1->db, x)) {
+		kept++;
+		if (builds_btree(op1->db, sqlite3_sql(x)))
+			fail_msg("builds a b-tree each run: %s", sqlite3_sql(x));
+	}
+	assert_int_equal(kept, 7);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -940,6 +965,7 @@ int main(void)
 	    cmocka_unit_test(test_sent_since),
 	    cmocka_unit_test(test_errors_masked),
 	    cmocka_unit_test(test_result_rate),
+	    cmocka_unit_test(test_worker_statements_build_no_btree),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

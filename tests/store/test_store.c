@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "store/private.h"
+#include "tests/store/explain.h"
 
 #define PW "admin-password-1"
 
@@ -291,21 +292,6 @@ static char *table_sql(struct store *st, const char *table)
 	return out;
 }
 
-/* Does the program SQLite compiles for sql build a temporary b-tree? */
-static int opens_ephemeral(struct store *st, const char *sql)
-{
-	sqlite3_stmt *q = NULL;
-	char explain[512];
-	int found = 0;
-
-	snprintf(explain, sizeof(explain), "EXPLAIN %s", sql);
-	assert_int_equal(sqlite3_prepare_v2(st->db, explain, -1, &q, NULL), SQLITE_OK);
-	while (sqlite3_step(q) == SQLITE_ROW)
-		found |= strcmp((const char *)sqlite3_column_text(q, 1), "OpenEphemeral") == 0;
-	sqlite3_finalize(q);
-	return found;
-}
-
 static int64_t one_int(struct store *st, const char *sql)
 {
 	int64_t v = -1;
@@ -337,8 +323,8 @@ static void check_rewritten(struct store *st)
 	assert_int_equal(one_int(st, "PRAGMA user_version"), 7);
 	/* Writing a person no longer builds a b-tree for the CHECK. */
 	snprintf(stmt, sizeof(stmt), insert_sub, 100, 100, 100, "active");
-	assert_false(opens_ephemeral(st, stmt));
-	assert_false(opens_ephemeral(st, "UPDATE subscribers SET name = 'x' WHERE id = 1"));
+	assert_false(builds_btree(st->db, stmt));
+	assert_false(builds_btree(st->db, "UPDATE subscribers SET name = 'x' WHERE id = 1"));
 	/* Every status that was allowed still is; no other one is. */
 	for (i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
 		snprintf(stmt, sizeof(stmt), insert_sub, 200 + (int)i, 200 + (int)i, 200 + (int)i,
@@ -402,7 +388,7 @@ static void test_checks_migrated(void **state)
 	free(text);
 	snprintf(sql, sizeof(sql), insert_sub, 1, 1, 1, "bounced");
 	assert_int_equal(sqlite3_exec(raw.db, sql, NULL, NULL, NULL), SQLITE_OK);
-	assert_true(opens_ephemeral(&raw, sql));
+	assert_true(builds_btree(raw.db, sql));
 	sqlite3_close(raw.db);
 	sodium_memzero(key, sizeof(key));
 
