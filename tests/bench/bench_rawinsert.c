@@ -62,21 +62,21 @@ static size_t put(unsigned char *b, size_t n, const char *s)
 }
 
 static const char plain_sql[] =
-	"CREATE TABLE t (c0 TEXT, c1 TEXT, c2 TEXT, c3 TEXT, c4 TEXT, c5 TEXT, c6 TEXT);";
+    "CREATE TABLE t (c0 TEXT, c1 TEXT, c2 TEXT, c3 TEXT, c4 TEXT, c5 TEXT, c6 TEXT);";
 static const char content_sql[] =
-	"CREATE TABLE s (id INTEGER PRIMARY KEY, ehash INTEGER, email TEXT, domain TEXT,"
-	" name TEXT, status TEXT, attrs BLOB, created INTEGER, updated INTEGER);"
-	"CREATE TABLE m (list TEXT, subscriber INTEGER, status TEXT, consent_source TEXT,"
-	" consent_at TEXT, consent_method TEXT, consent_text TEXT, consent_ip TEXT,"
-	" created INTEGER, updated INTEGER);";
+    "CREATE TABLE s (id INTEGER PRIMARY KEY, ehash INTEGER, email TEXT, domain TEXT,"
+    " name TEXT, status TEXT, attrs BLOB, created INTEGER, updated INTEGER);"
+    "CREATE TABLE m (list TEXT, subscriber INTEGER, status TEXT, consent_source TEXT,"
+    " consent_at TEXT, consent_method TEXT, consent_text TEXT, consent_ip TEXT,"
+    " created INTEGER, updated INTEGER);";
 
 static const char indexed_sql[] =
-	"PRAGMA cache_size = -40000;"
-	"CREATE UNIQUE INDEX s_ehash ON s(ehash);"
-	"CREATE INDEX s_domain ON s(domain);"
-	"CREATE INDEX s_email ON s(email COLLATE NOCASE, id);"
-	"CREATE INDEX s_name ON s(name COLLATE NOCASE, id);"
-	"CREATE INDEX s_inactive ON s(status, email COLLATE NOCASE, id) WHERE status <> 'active';";
+    "PRAGMA cache_size = -40000;"
+    "CREATE UNIQUE INDEX s_ehash ON s(ehash);"
+    "CREATE INDEX s_domain ON s(domain);"
+    "CREATE INDEX s_email ON s(email COLLATE NOCASE, id);"
+    "CREATE INDEX s_name ON s(name COLLATE NOCASE, id);"
+    "CREATE INDEX s_inactive ON s(status, email COLLATE NOCASE, id) WHERE status <> 'active';";
 
 static int step(sqlite3 *db, sqlite3_stmt *q)
 {
@@ -155,8 +155,9 @@ int main(int argc, char **argv)
 		sqlite3_exec(db, indexed_sql, NULL, NULL, NULL);
 	sqlite3_exec(db, "BEGIN", NULL, NULL, NULL);
 	if (sqlite3_prepare_v2(db,
-			       content ? "INSERT OR IGNORE INTO s VALUES (?,?,?,?,?,'active',?,?7,?7)"
-				       : "INSERT INTO t VALUES (?,?,?,?,?,?,?)",
+			       content
+				   ? "INSERT OR IGNORE INTO s VALUES (?,?,?,?,?,'active',?,?7,?7)"
+				   : "INSERT INTO t VALUES (?,?,?,?,?,?,?)",
 			       -1, &q, NULL) != SQLITE_OK ||
 	    (content && sqlite3_prepare_v2(db,
 					   "INSERT INTO m VALUES ('bench',?1,'active','import',"

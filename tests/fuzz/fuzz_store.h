@@ -36,7 +36,8 @@ static struct store *fuzz_store(void)
 	if (mkdtemp(dir) == NULL)
 		abort();
 	snprintf(path, sizeof(path), "%s/s/hato.db", dir);
-	if (store_init(path, "admin", "a-long-password-1", STORE_KDF_INTERACTIVE, &err) != STORE_OK ||
+	if (store_init(path, "admin", "a-long-password-1", STORE_KDF_INTERACTIVE, &err) !=
+		STORE_OK ||
 	    store_open(path, "admin", "a-long-password-1", &st, &err) != STORE_OK ||
 	    store_user_add(st, "mk", "marketer", "marketer-password-1", STORE_KDF_INTERACTIVE,
 			   &err) != STORE_OK)
@@ -45,9 +46,9 @@ static struct store *fuzz_store(void)
 	if (store_open(path, "mk", "marketer-password-1", &fuzz_st, &err) != STORE_OK ||
 	    store_list_add(fuzz_st, "news", NULL, NULL, &err) != STORE_OK ||
 	    store_subscriber_add(fuzz_st, "news", "taro@example.com", "Taro", &a, 1, NULL, &err) !=
-		    STORE_OK ||
+		STORE_OK ||
 	    store_subscriber_add(fuzz_st, "news", "a..b@docomo.ne.jp", NULL, NULL, 0, NULL, &err) !=
-		    STORE_OK ||
+		STORE_OK ||
 	    store_suppress_add(fuzz_st, "@blocked.example", NULL, &err) != STORE_OK)
 		abort();
 	atexit(fuzz_cleanup);

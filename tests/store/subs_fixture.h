@@ -91,8 +91,10 @@ __attribute__((unused)) static char *fx_slurp(const char *p)
 }
 
 /* Imports the file at path into list; rejects go to <path>.rej. */
-__attribute__((unused)) static enum store_status fx_import(struct store *st, const char *list, const char *path,
-				   struct store_import_stats *stats, char **err)
+__attribute__((unused)) static enum store_status fx_import(struct store *st, const char *list,
+							   const char *path,
+							   struct store_import_stats *stats,
+							   char **err)
 {
 	char rej[300];
 	struct store_import_opts o = {0};
@@ -110,7 +112,8 @@ __attribute__((unused)) static enum store_status fx_import(struct store *st, con
 	return s;
 }
 
-__attribute__((unused)) static int64_t fx_count(struct store *st, const char *list, const char *expr)
+__attribute__((unused)) static int64_t fx_count(struct store *st, const char *list,
+						const char *expr)
 {
 	int64_t n = -1;
 	char *err = NULL;

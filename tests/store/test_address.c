@@ -108,11 +108,11 @@ static void test_lengths(void **state)
 static void test_idn(void **state)
 {
 	(void)state;
-	accepts("taro@\xe4\xbe\x8b\xe3\x81\x88.jp", "taro@xn--r8jz45g.jp");          /* 例え.jp */
-	accepts("taro@M\xc3\xbcnchen.DE", "taro@xn--mnchen-3ya.de");                  /* München */
+	accepts("taro@\xe4\xbe\x8b\xe3\x81\x88.jp", "taro@xn--r8jz45g.jp"); /* 例え.jp */
+	accepts("taro@M\xc3\xbcnchen.DE", "taro@xn--mnchen-3ya.de");	    /* München */
 	accepts("taro@xn--r8jz45g.jp", "taro@xn--r8jz45g.jp");
-	refuses("taro@xn--zz.jp");                                                    /* bad A-label */
-	refuses("taro@\xff\xfe.jp");                                                  /* not UTF-8 */
+	refuses("taro@xn--zz.jp");   /* bad A-label */
+	refuses("taro@\xff\xfe.jp"); /* not UTF-8 */
 }
 
 static void test_carriers(void **state)
@@ -136,9 +136,9 @@ static void test_carriers(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_dot_atom), cmocka_unit_test(test_control),
-		cmocka_unit_test(test_quoted),   cmocka_unit_test(test_lengths),
-		cmocka_unit_test(test_idn),      cmocka_unit_test(test_carriers),
+	    cmocka_unit_test(test_dot_atom), cmocka_unit_test(test_control),
+	    cmocka_unit_test(test_quoted),   cmocka_unit_test(test_lengths),
+	    cmocka_unit_test(test_idn),	     cmocka_unit_test(test_carriers),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -20,13 +20,13 @@ static void test_basic(void **state)
 	struct store_subscriber *p = NULL;
 	char *err = NULL;
 	static const char csv[] =
-		"\xef\xbb\xbf"
-		"Email,name,city,consent_source,consent_at,consent_text\r\n"
-		"taro@Example.com,Taro Yamada,Tokyo,web form,2026-01-02T03:04:05+09:00,v1\r\n"
-		"\"hanako@example.com\",\"Yamada, Hanako\",\"Osaka\nKita\",,,\r\n"
-		"jiro@example.com,,,,,\n"
-		"\n"
-		"taro@example.com,,Kyoto,,,\n"; /* repeat: updates city, keeps name */
+	    "\xef\xbb\xbf"
+	    "Email,name,city,consent_source,consent_at,consent_text\r\n"
+	    "taro@Example.com,Taro Yamada,Tokyo,web form,2026-01-02T03:04:05+09:00,v1\r\n"
+	    "\"hanako@example.com\",\"Yamada, Hanako\",\"Osaka\nKita\",,,\r\n"
+	    "jiro@example.com,,,,,\n"
+	    "\n"
+	    "taro@example.com,,Kyoto,,,\n"; /* repeat: updates city, keeps name */
 	const char *f = fx_file("basic.csv", csv, sizeof(csv) - 1);
 
 	assert_int_equal(fx_import(st, "news", f, &s, &err), STORE_OK);
@@ -90,37 +90,39 @@ static void test_hostile(void **state)
 	snprintf(path, sizeof(path), "%s/hostile.csv", fx_dir);
 	fp = fopen(path, "wb");
 	assert_non_null(fp);
-	fputs("email,name,city\n", fp);                         /* line 1 */
-	good_rows(fp, good, 10), good += 10;                    /* 2-11 */
-	fputs("bad1@example.com,N\xff\xfeme,x\n", fp);           /* 12: invalid UTF-8 */
-	fwrite("bad2@example.com,Na\0me,x\n", 1, 25, fp);        /* 13: NUL */
-	good_rows(fp, good, 10), good += 10;                    /* 14-23 */
-	fputs("\"Taro\r\nYamada\",bad3@example.com,x\n", fp);   /* 24-25: wrong column, CRLF in name */
-	fputs("bad4@example.com,\"Taro\nYamada\",x\n", fp);     /* 26-27: LF in name */
-	good_rows(fp, good, 10), good += 10;                    /* 28-37 */
-	fputs("bad5@example.com,\"unbalanced,x\n", fp);         /* 38: quote never closed... */
-	good_rows(fp, good, 10), good += 10;                    /* 39-48 */
-	fputs("good_q@example.com,\"Quoted \"\"Name\"\"\",x\n", fp); /* 49: closes 38's quote early */
+	fputs("email,name,city\n", fp);			  /* line 1 */
+	good_rows(fp, good, 10), good += 10;		  /* 2-11 */
+	fputs("bad1@example.com,N\xff\xfeme,x\n", fp);	  /* 12: invalid UTF-8 */
+	fwrite("bad2@example.com,Na\0me,x\n", 1, 25, fp); /* 13: NUL */
+	good_rows(fp, good, 10), good += 10;		  /* 14-23 */
+	fputs("\"Taro\r\nYamada\",bad3@example.com,x\n",
+	      fp);					    /* 24-25: wrong column, CRLF in name */
+	fputs("bad4@example.com,\"Taro\nYamada\",x\n", fp); /* 26-27: LF in name */
+	good_rows(fp, good, 10), good += 10;		    /* 28-37 */
+	fputs("bad5@example.com,\"unbalanced,x\n", fp);	    /* 38: quote never closed... */
+	good_rows(fp, good, 10), good += 10;		    /* 39-48 */
+	fputs("good_q@example.com,\"Quoted \"\"Name\"\"\",x\n",
+	      fp); /* 49: closes 38's quote early */
 	good++;
-	good_rows(fp, good, 10), good += 10;                    /* 50-59 */
-	fputs("bad6@example.com,x\"y,z\n", fp);                  /* 60: stray quote */
-	fputs("bad7@example.com,\"", fp);                        /* 61: a 50 MB quoted field */
+	good_rows(fp, good, 10), good += 10;	/* 50-59 */
+	fputs("bad6@example.com,x\"y,z\n", fp); /* 60: stray quote */
+	fputs("bad7@example.com,\"", fp);	/* 61: a 50 MB quoted field */
 	for (i = 0; i < 50 * 1024; i++) {
 		char kb[1024];
 		memset(kb, 'x', sizeof(kb));
 		fwrite(kb, 1, sizeof(kb), fp);
 	}
 	fputs("\",x\n", fp);
-	good_rows(fp, good, 10), good += 10;                    /* 62-71 */
-	fputs("bad8@example.com", fp);                            /* 72: 10,000 columns */
+	good_rows(fp, good, 10), good += 10; /* 62-71 */
+	fputs("bad8@example.com", fp);	     /* 72: 10,000 columns */
 	for (i = 1; i < 10000; i++)
 		fputs(",v", fp);
 	fputc('\n', fp);
-	good_rows(fp, good, 10), good += 10;                    /* 73-82 */
-	fputs("not-an-address,x,y\n", fp);                       /* 83 */
-	fputs("bad9@example.com,x\n", fp);                       /* 84: too few fields */
-	fputs("bad10@example.com,\"never closed\n", fp);          /* 85: open until EOF */
-	good_rows(fp, good, 10), good += 10;                    /* 86-95 */
+	good_rows(fp, good, 10), good += 10;		 /* 73-82 */
+	fputs("not-an-address,x,y\n", fp);		 /* 83 */
+	fputs("bad9@example.com,x\n", fp);		 /* 84: too few fields */
+	fputs("bad10@example.com,\"never closed\n", fp); /* 85: open until EOF */
+	good_rows(fp, good, 10), good += 10;		 /* 86-95 */
 	fclose(fp);
 
 	assert_int_equal(fx_import(st, "news", path, &s, &err), STORE_OK);
@@ -133,7 +135,8 @@ static void test_hostile(void **state)
 	/* Every bad row is in the rejects with its line and reason. */
 	assert_true(rejects_have(path, "12,\"column 2 (name) is not valid UTF-8\""));
 	assert_true(rejects_have(path, "13,\"column 2 (name) holds a NUL byte\""));
-	assert_true(rejects_have(path, "24,\"not a valid address: the address holds a line break\""));
+	assert_true(
+	    rejects_have(path, "24,\"not a valid address: the address holds a line break\""));
 	assert_true(rejects_have(path, "26,\"the name holds a line break or control character\""));
 	assert_true(rejects_have(path, "38,"));
 	assert_true(rejects_have(path, "60,\"a quote is out of place"));
@@ -213,8 +216,8 @@ static void test_unsubscribes_survive(void **state)
 	assert_int_equal(s.imported, 100);
 	for (i = 0; i < 10; i++) {
 		snprintf(addr, sizeof(addr), "p%d@example.net", i);
-		assert_int_equal(store_subscriber_unsubscribe(st, addr, i % 2 ? "news" : NULL, &err),
-				 STORE_OK);
+		assert_int_equal(
+		    store_subscriber_unsubscribe(st, addr, i % 2 ? "news" : NULL, &err), STORE_OK);
 	}
 	assert_int_equal(fx_count(st, "news", "domain = \"example.net\""), 90);
 	assert_int_equal(fx_import(st, "news", path, &s, &err), STORE_OK);
@@ -230,8 +233,9 @@ static void test_unsubscribes_survive(void **state)
 		store_subscriber_free(&p);
 	}
 	/* Nor can a person who unsubscribed be added back by hand. */
-	assert_int_equal(store_subscriber_add(st, "news", "p0@example.net", NULL, NULL, 0, NULL, &err),
-			 STORE_EEXIST);
+	assert_int_equal(
+	    store_subscriber_add(st, "news", "p0@example.net", NULL, NULL, 0, NULL, &err),
+	    STORE_EEXIST);
 	free(err);
 	err = NULL;
 	/* Another list: someone unsubscribed globally is not added there either. */
@@ -249,8 +253,9 @@ static void test_suppression_and_erasure(void **state)
 	struct store_subscriber *p = NULL;
 	char *err = NULL;
 	bool sup = false;
-	static const char csv[] = "email\nsup@example.org\nx@blocked.example\nErase.Me@example.org\n"
-				  "keep@example.org\n";
+	static const char csv[] =
+	    "email\nsup@example.org\nx@blocked.example\nErase.Me@example.org\n"
+	    "keep@example.org\n";
 	const char *f = fx_file("sup.csv", csv, sizeof(csv) - 1);
 
 	assert_int_equal(store_suppress_add(st, "SUP@example.org", "bounce 5.1.1", &err), STORE_OK);
@@ -263,7 +268,8 @@ static void test_suppression_and_erasure(void **state)
 	assert_int_equal(store_subscriber_erase(st, "Erase.Me@example.org", &err), STORE_ENOTFOUND);
 	free(err);
 	err = NULL;
-	assert_int_equal(store_subscriber_get(st, "Erase.Me@example.org", &p, &err), STORE_ENOTFOUND);
+	assert_int_equal(store_subscriber_get(st, "Erase.Me@example.org", &p, &err),
+			 STORE_ENOTFOUND);
 	free(err);
 	err = NULL;
 	assert_int_equal(store_suppressed(st, "erase.me@example.org", &sup, &err), STORE_OK);
@@ -284,28 +290,30 @@ static void test_suppression_and_erasure(void **state)
 static void test_export_and_data(void **state)
 {
 	struct store *st = *state, *vw = NULL;
-	struct store_attr attrs[] = {{"city", "Tokyo \"east\"\\\n\x01"}, {"\xe8\x89\xb2", "\xe9\x9d\x92"}};
+	struct store_attr attrs[] = {{"city", "Tokyo \"east\"\\\n\x01"},
+				     {"\xe8\x89\xb2", "\xe9\x9d\x92"}};
 	struct store_consent c = {"form", "2026-03-01", "double opt-in", "I agree v2", "192.0.2.7"};
 	char *err = NULL, out[300], cmd[1200], *txt;
 	int64_t rows = 0;
 	FILE *fp;
 
-	assert_int_equal(store_subscriber_add(st, "news", "json@example.com", "J \"Son\"", attrs, 2,
-					      &c, &err),
-			 STORE_OK);
+	assert_int_equal(
+	    store_subscriber_add(st, "news", "json@example.com", "J \"Son\"", attrs, 2, &c, &err),
+	    STORE_OK);
 	snprintf(out, sizeof(out), "%s/data.json", fx_dir);
 	fp = fopen(out, "w");
 	assert_int_equal(store_subscriber_data(st, "json@example.com", fp, &err), STORE_OK);
 	fclose(fp);
-	snprintf(cmd, sizeof(cmd),
-		 "/usr/bin/python3 -c 'import json,sys; d=json.load(open(sys.argv[1]));"
-		 " assert d[\"email\"]==\"json@example.com\"; assert d[\"name\"]==\"J \\\"Son\\\"\";"
-		 " assert d[\"attributes\"][\"city\"]==\"Tokyo \\\"east\\\"\\\\\\n\\x01\";"
-		 " assert d[\"attributes\"][\"\\u8272\"]==\"\\u9752\";"
-		 " assert d[\"lists\"][0][\"consent\"][\"ip\"]==\"192.0.2.7\";"
-		 " assert d[\"lists\"][0][\"consent\"][\"at\"]==\"2026-03-01T00:00:00Z\";"
-		 " assert d[\"history\"][0][\"event\"]==\"subscribed\"' %s",
-		 out);
+	snprintf(
+	    cmd, sizeof(cmd),
+	    "/usr/bin/python3 -c 'import json,sys; d=json.load(open(sys.argv[1]));"
+	    " assert d[\"email\"]==\"json@example.com\"; assert d[\"name\"]==\"J \\\"Son\\\"\";"
+	    " assert d[\"attributes\"][\"city\"]==\"Tokyo \\\"east\\\"\\\\\\n\\x01\";"
+	    " assert d[\"attributes\"][\"\\u8272\"]==\"\\u9752\";"
+	    " assert d[\"lists\"][0][\"consent\"][\"ip\"]==\"192.0.2.7\";"
+	    " assert d[\"lists\"][0][\"consent\"][\"at\"]==\"2026-03-01T00:00:00Z\";"
+	    " assert d[\"history\"][0][\"event\"]==\"subscribed\"' %s",
+	    out);
 	assert_int_equal(system(cmd), 0);
 	snprintf(out, sizeof(out), "%s/export.csv", fx_dir);
 	fp = fopen(out, "w");
@@ -326,7 +334,8 @@ static void test_export_and_data(void **state)
 	assert_int_equal(store_list_export(vw, "news", stdout, &rows, &err), STORE_EDENIED);
 	free(err);
 	err = NULL;
-	assert_int_equal(store_subscriber_data(vw, "json@example.com", stdout, &err), STORE_EDENIED);
+	assert_int_equal(store_subscriber_data(vw, "json@example.com", stdout, &err),
+			 STORE_EDENIED);
 	free(err);
 	err = NULL;
 	txt = store_mask_address(vw, "json@example.com");
@@ -340,12 +349,12 @@ static void test_export_and_data(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_basic, fx_setup, fx_teardown),
-		cmocka_unit_test_setup_teardown(test_hostile, fx_setup, fx_teardown),
-		cmocka_unit_test_setup_teardown(test_bad_files, fx_setup, fx_teardown),
-		cmocka_unit_test_setup_teardown(test_unsubscribes_survive, fx_setup, fx_teardown),
-		cmocka_unit_test_setup_teardown(test_suppression_and_erasure, fx_setup, fx_teardown),
-		cmocka_unit_test_setup_teardown(test_export_and_data, fx_setup, fx_teardown),
+	    cmocka_unit_test_setup_teardown(test_basic, fx_setup, fx_teardown),
+	    cmocka_unit_test_setup_teardown(test_hostile, fx_setup, fx_teardown),
+	    cmocka_unit_test_setup_teardown(test_bad_files, fx_setup, fx_teardown),
+	    cmocka_unit_test_setup_teardown(test_unsubscribes_survive, fx_setup, fx_teardown),
+	    cmocka_unit_test_setup_teardown(test_suppression_and_erasure, fx_setup, fx_teardown),
+	    cmocka_unit_test_setup_teardown(test_export_and_data, fx_setup, fx_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
