@@ -3,6 +3,11 @@
  * each row and its database work, and the import's transaction. Reading the
  * file, and starting again after a bad record, is in import_csv.c.
  *
+ * Two threads share the work: a reader parses and checks the rows and
+ * queues them (import_queue.c), and the caller's thread writes them, in
+ * file order, in the one transaction. Writing is most of an import's time;
+ * reading and checking, done beside it, is about a tenth.
+ *
  * Duplicates are found through the database (the unique index on email and
  * a temporary table of people touched), not an in-memory set.
  */
@@ -69,24 +74,32 @@ static int has_ctl(const char *s, size_t n)
 
 /* ---- Rejects ------------------------------------------------------------ */
 
-void import_reject(struct import *im, uint64_t line, const char *reason, int with_fields)
+/*
+ * One line of the rejects file: the line number, the reason and, when row
+ * is not NULL, the row's fields. Both of an import's threads may write, so
+ * a line is written under the file's lock.
+ */
+static void reject_line(FILE *fp, uint64_t line, const char *reason, const struct import_row *row)
 {
-	FILE *fp = im->o ? im->o->rejects : NULL;
-	char num[24];
 	size_t i;
 
-	im->stats->invalid++;
 	if (fp == NULL)
 		return;
-	snprintf(num, sizeof(num), "%llu", (unsigned long long)line);
-	fputs(num, fp);
-	fputc(',', fp);
+	flockfile(fp);
+	fprintf(fp, "%llu,", (unsigned long long)line);
 	csv_fwrite(fp, reason, strlen(reason));
-	for (i = 0; with_fields && i < im->row.nf; i++) {
+	for (i = 0; row != NULL && i < row->nf; i++) {
 		fputc(',', fp);
-		csv_fwrite(fp, im->row.buf + im->row.off[i], im->row.len[i]);
+		csv_fwrite(fp, row->buf + row->off[i], row->len[i]);
 	}
 	fputc('\n', fp);
+	funlockfile(fp);
+}
+
+void import_reject(struct import *im, uint64_t line, const char *reason, int with_fields)
+{
+	im->stats->invalid++;
+	reject_line(im->o ? im->o->rejects : NULL, line, reason, with_fields ? &im->row : NULL);
 }
 
 /* ---- The header --------------------------------------------------------- */
@@ -173,7 +186,7 @@ static int step_done(struct import *im, sqlite3_stmt *q)
 
 	sqlite3_reset(q);
 	if (rc != SQLITE_DONE) {
-		im->s = store_sqlfail(im->st, im->errstr, "importing");
+		im->db_s = store_sqlfail(im->st, &im->db_err, "importing");
 		return -1;
 	}
 	return 0;
@@ -194,17 +207,32 @@ static int seen_before(struct import *im, int64_t id)
 	return 0;
 }
 
+/* The membership of a person the import adds to the list, with its consent. */
+static void add_membership(struct import *im, int64_t id, const struct import_ready *r)
+{
+	int i;
+
+	sqlite3_bind_int64(im->ins_mem, 1, id);
+	for (i = 0; i < 5; i++)
+		sqlite3_bind_text(im->ins_mem, 2 + i, r->buf + r->off[R_SOURCE + i],
+				  (int)r->len[R_SOURCE + i], SQLITE_STATIC);
+	if (step_done(im, im->ins_mem) == 0)
+		im->stats->imported++;
+}
+
 static void existing(struct import *im, int64_t id, const char *status, const void *old,
-		     size_t oldn, const char *name, size_t namelen, const char **consent)
+		     size_t oldn, const struct import_ready *r)
 {
 	int rc, member = -1;
 
 	im->merged.n = 0;
-	if (attrs_merge(&im->merged, old, oldn, im->attrs.p, im->attrs.n) != 0) {
-		im->s = STORE_ENOMEM;
+	if (attrs_merge(&im->merged, old, oldn, (const unsigned char *)r->buf + r->off[R_ATTRS],
+			r->len[R_ATTRS]) != 0) {
+		im->db_s = STORE_ENOMEM;
 		return;
 	}
-	sqlite3_bind_text(im->upd_sub, 1, name, (int)namelen, SQLITE_STATIC);
+	sqlite3_bind_text(im->upd_sub, 1, r->buf + r->off[R_NAME], (int)r->len[R_NAME],
+			  SQLITE_STATIC);
 	sqlite3_bind_blob(im->upd_sub, 2, im->merged.n ? (const void *)im->merged.p : "",
 			  (int)im->merged.n, SQLITE_STATIC);
 	sqlite3_bind_int64(im->upd_sub, 3, im->now);
@@ -221,11 +249,7 @@ static void existing(struct import *im, int64_t id, const char *status, const vo
 		member = sqlite3_column_int(im->find_mem, 0);
 	sqlite3_reset(im->find_mem);
 	if (member == -1 && strcmp(status, "active") == 0) {
-		sqlite3_bind_int64(im->ins_mem, 1, id);
-		for (int i = 0; i < 5; i++)
-			sqlite3_bind_text(im->ins_mem, 2 + i, consent[i], -1, SQLITE_STATIC);
-		if (step_done(im, im->ins_mem) == 0)
-			im->stats->imported++;
+		add_membership(im, id, r);
 		return;
 	}
 	im->stats->updated++;
@@ -233,14 +257,47 @@ static void existing(struct import *im, int64_t id, const char *status, const vo
 		im->stats->kept_unsubscribed++;
 }
 
+/*
+ * Hands a checked row to the database side. 0, or -1 when the import ends:
+ * out of memory, or stopped by the database side (whose error is reported).
+ */
+static int queue_row(struct import *im, const char *addr, const char *name, size_t namelen,
+		     const char *const consent[5])
+{
+	struct import_ready *r = import_queue_slot(&im->q);
+	size_t i;
+
+	if (r == NULL) {
+		im->s = STORE_EIO;
+		return -1;
+	}
+	r->line = im->rec_line;
+	snprintf(r->addr, sizeof(r->addr), "%s", addr);
+	subscriber_hash(im->st, addr, r->hash);
+	r->len[R_NAME] = namelen;
+	r->len[R_ATTRS] = im->attrs.n;
+	if (import_ready_add(r, name, namelen, &r->off[R_NAME]) != 0 ||
+	    import_ready_add(r, im->attrs.p, im->attrs.n, &r->off[R_ATTRS]) != 0)
+		goto nomem;
+	for (i = 0; i < 5; i++) {
+		r->len[R_SOURCE + i] = strlen(consent[i]);
+		if (import_ready_add(r, consent[i], r->len[R_SOURCE + i], &r->off[R_SOURCE + i]) !=
+		    0)
+			goto nomem;
+	}
+	import_queue_put(&im->q, r);
+	return 0;
+nomem:
+	im->s = STORE_ENOMEM;
+	return -1;
+}
+
 void import_data_row(struct import *im)
 {
 	struct import_row *r = &im->row;
-	char addr[STORE_ADDRESS_MAX + 1], h[65], at[21], reason[160];
+	char addr[STORE_ADDRESS_MAX + 1], at[21], reason[160];
 	const char *why = NULL, *name = "", *consent[5] = {"", "", "import", "", ""};
 	size_t i, namelen = 0;
-	int64_t key;
-	int rc;
 
 	im->stats->rows++;
 	addr[0] = '\0';
@@ -323,11 +380,25 @@ void import_data_row(struct import *im)
 			}
 		}
 	}
+	queue_row(im, addr, name, namelen, consent);
+	return;
+bad:
+	import_reject(im, im->rec_line, reason, 1);
+}
+
+/* ---- The database side ---------------------------------------------------- */
+
+/* Writes one checked row: a new person and membership, or an update. */
+static void import_apply(struct import *im, const struct import_ready *r)
+{
+	const char *domain = store_address_domain(r->addr);
+	int64_t key;
+	int rc;
+
 	/* Suppressed by address hash or by domain: never revived. */
-	subscriber_hash(im->st, addr, h);
 	if (im->any_supp) {
-		sqlite3_bind_text(im->supp, 1, h, -1, SQLITE_STATIC);
-		sqlite3_bind_text(im->supp, 2, store_address_domain(addr), -1, SQLITE_STATIC);
+		sqlite3_bind_text(im->supp, 1, r->hash, -1, SQLITE_STATIC);
+		sqlite3_bind_text(im->supp, 2, domain, -1, SQLITE_STATIC);
 		rc = sqlite3_step(im->supp);
 		sqlite3_reset(im->supp);
 		if (rc == SQLITE_ROW) {
@@ -336,51 +407,119 @@ void import_data_row(struct import *im)
 		}
 	}
 	/* New people go straight in; the unique key says whom we know already. */
-	key = subscriber_key_from_hash(h);
-	sqlite3_bind_text(im->ins_sub, 1, addr, -1, SQLITE_STATIC);
-	sqlite3_bind_text(im->ins_sub, 2, store_address_domain(addr), -1, SQLITE_STATIC);
-	sqlite3_bind_text(im->ins_sub, 3, name, (int)namelen, SQLITE_STATIC);
-	sqlite3_bind_blob(im->ins_sub, 4, im->attrs.n ? (const void *)im->attrs.p : "",
-			  (int)im->attrs.n, SQLITE_STATIC);
+	key = subscriber_key_from_hash(r->hash);
+	sqlite3_bind_text(im->ins_sub, 1, r->addr, -1, SQLITE_STATIC);
+	sqlite3_bind_text(im->ins_sub, 2, domain, -1, SQLITE_STATIC);
+	sqlite3_bind_text(im->ins_sub, 3, r->buf + r->off[R_NAME], (int)r->len[R_NAME],
+			  SQLITE_STATIC);
+	sqlite3_bind_blob(im->ins_sub, 4, r->buf + r->off[R_ATTRS], (int)r->len[R_ATTRS],
+			  SQLITE_STATIC);
 	sqlite3_bind_int64(im->ins_sub, 6, key);
 	sqlite3_bind_int64(im->ins_sub, 7, im->next_id);
 	if (step_done(im, im->ins_sub) != 0)
 		return;
-	if (sqlite3_changes(im->st->db) == 1)
-		im->next_id++;
-	else {
-		sqlite3_bind_int64(im->find, 1, key);
-		rc = sqlite3_step(im->find);
-		if (rc == SQLITE_ROW &&
-		    strcasecmp((const char *)sqlite3_column_text(im->find, 3), addr) != 0) {
-			sqlite3_reset(im->find);
-			snprintf(reason, sizeof(reason),
-				 "the address's key collides with another address on file");
-			goto bad;
-		}
-		if (rc == SQLITE_ROW) {
-			char status[16];
-			snprintf(status, sizeof(status), "%s", sqlite3_column_text(im->find, 1));
-			existing(im, sqlite3_column_int64(im->find, 0), status,
-				 sqlite3_column_blob(im->find, 2),
-				 (size_t)sqlite3_column_bytes(im->find, 2), name, namelen, consent);
-		} else {
-			im->s = store_sqlfail(im->st, im->errstr, "importing");
-		}
-		sqlite3_reset(im->find);
+	if (sqlite3_changes(im->st->db) == 1) {
+		add_membership(im, im->next_id++, r);
 		return;
 	}
-	sqlite3_bind_int64(im->ins_mem, 1, im->next_id - 1);
-	for (i = 0; i < 5; i++)
-		sqlite3_bind_text(im->ins_mem, 2 + (int)i, consent[i], -1, SQLITE_STATIC);
-	if (step_done(im, im->ins_mem) == 0)
-		im->stats->imported++;
-	return;
-bad:
-	import_reject(im, im->rec_line, reason, 1);
+	sqlite3_bind_int64(im->find, 1, key);
+	rc = sqlite3_step(im->find);
+	if (rc == SQLITE_ROW &&
+	    strcasecmp((const char *)sqlite3_column_text(im->find, 3), r->addr) != 0) {
+		im->db_invalid++;
+		reject_line(im->o ? im->o->rejects : NULL, r->line,
+			    "the address's key collides with another address on file", NULL);
+	} else if (rc == SQLITE_ROW) {
+		char status[16];
+		snprintf(status, sizeof(status), "%s", sqlite3_column_text(im->find, 1));
+		existing(im, sqlite3_column_int64(im->find, 0), status,
+			 sqlite3_column_blob(im->find, 2),
+			 (size_t)sqlite3_column_bytes(im->find, 2), r);
+	} else {
+		im->db_s = store_sqlfail(im->st, &im->db_err, "importing");
+	}
+	sqlite3_reset(im->find);
 }
 
 /* ---- Set-up ------------------------------------------------------------- */
+
+/* ---- The two threads ------------------------------------------------------ */
+
+struct reader {
+	struct import *im;
+	FILE *in;
+};
+
+/* The reading thread: parses and checks the file, queueing its rows. */
+static void *read_all(void *arg)
+{
+	struct reader *rd = arg;
+	struct import *im = rd->im;
+
+	if (import_read_all(im, rd->in) == STORE_OK)
+		import_finish(im, rd->in);
+	import_queue_close(&im->q);
+	return NULL;
+}
+
+static void report(struct import *im)
+{
+	if (im->o != NULL && im->o->progress != NULL)
+		im->o->progress(atomic_load_explicit(&im->read_bytes, memory_order_relaxed),
+				atomic_load_explicit(&im->read_rows, memory_order_relaxed),
+				im->o->arg);
+}
+
+/*
+ * The file is read and checked on a second thread while this one writes
+ * the rows to the database, which takes most of an import's time. On a
+ * database failure the reader is stopped and what it queued is dropped.
+ */
+static enum store_status read_and_write(struct import *im, FILE *in)
+{
+	struct reader rd = {im, in};
+	struct import_ready *r;
+	pthread_t t;
+	unsigned n = 0;
+	int rc;
+
+	if (import_queue_init(&im->q) != 0)
+		return store_fail(im->errstr, STORE_ENOMEM, "cannot set up the import's queue");
+	csv_init(&im->p, 0);
+	import_parser_reset(im);
+	if (pthread_create(&t, NULL, read_all, &rd) != 0) {
+		csv_free(&im->p);
+		import_queue_free(&im->q);
+		return store_fail(im->errstr, STORE_ENOMEM, "cannot start the import's reader");
+	}
+	while ((rc = import_queue_take(&im->q, 100, &r)) >= 0) {
+		if (rc == 1) {
+			if (im->db_s == STORE_OK) {
+				import_apply(im, r);
+				if (im->db_s != STORE_OK)
+					import_queue_stop(&im->q);
+			}
+			import_queue_done(&im->q);
+		}
+		if (rc == 0 || ++n % 1024 == 0)
+			report(im);
+	}
+	pthread_join(t, NULL);
+	report(im);
+	csv_free(&im->p);
+	import_queue_free(&im->q);
+	im->stats->invalid += im->db_invalid;
+	if (im->db_s == STORE_OK)
+		return im->s;
+	if (im->errstr != NULL) {
+		free(*im->errstr);
+		*im->errstr = im->db_err;
+	} else {
+		free(im->db_err);
+	}
+	im->db_err = NULL;
+	return im->db_s;
+}
 
 static enum store_status prepare_all(struct import *im)
 {
@@ -482,14 +621,8 @@ enum store_status store_subscriber_import(struct store *st, const char *list, FI
 		sqlite3_finalize(q);
 		s = prepare_all(&im);
 	}
-	if (s == STORE_OK) {
-		csv_init(&im.p, 0);
-		import_parser_reset(&im);
-		s = import_read_all(&im, in);
-		if (s == STORE_OK)
-			s = import_finish(&im, in);
-		csv_free(&im.p);
-	}
+	if (s == STORE_OK)
+		s = read_and_write(&im, in);
 	finalize_all(&im);
 	snprintf(details, sizeof(details),
 		 "rows %llu, imported %llu, updated %llu, invalid %llu, duplicate %llu, "

@@ -242,8 +242,9 @@ enum store_status import_read_all(struct import *im, FILE *in)
 					break;
 			}
 		}
-		if (im->o != NULL && im->o->progress != NULL)
-			im->o->progress((uint64_t)im->off, im->stats->rows, im->o->arg);
+		/* For the progress the database side reports. */
+		atomic_store_explicit(&im->read_bytes, (uint64_t)im->off, memory_order_relaxed);
+		atomic_store_explicit(&im->read_rows, im->stats->rows, memory_order_relaxed);
 		/* After a seek fread goes on from the new position. */
 	}
 	free(buf);

@@ -8,6 +8,8 @@
 #define HATO_STORE_SUBSCRIBERS_PRIVATE_H
 
 #include <csv.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <sys/types.h>
 
 #include "store/private.h"
@@ -109,6 +111,54 @@ struct import_row {
 	int nul;       /* a field held a NUL byte */
 };
 
+/*
+ * A row read and checked on the import's reading thread, waiting in the
+ * queue for the database (import_queue.c). buf holds the name, the
+ * attributes and the five consent fields, each followed by a NUL.
+ */
+enum { R_NAME, R_ATTRS, R_SOURCE, R_AT, R_METHOD, R_TEXT, R_IP, R_FIELDS };
+struct import_ready {
+	uint64_t line;
+	char addr[STORE_ADDRESS_MAX + 1];
+	char hash[65];
+	size_t off[R_FIELDS], len[R_FIELDS];
+	char *buf;
+	size_t n, cap;
+};
+
+#define IMPORT_QUEUE_ROWS 256
+#define IMPORT_QUEUE_BYTES (4u << 20)
+
+struct import_queue {
+	pthread_mutex_t mu;
+	pthread_cond_t can_put, can_take;
+	struct import_ready slot[IMPORT_QUEUE_ROWS];
+	size_t head, count, bytes;
+	int closed;  /* the reader has finished */
+	int stopped; /* the database side gave up: the reader stops */
+	int put_waiting, take_waiting;
+};
+
+int import_queue_init(struct import_queue *q);
+void import_queue_free(struct import_queue *q);
+/* Reader: a free slot to fill (waits for one), or NULL once stopped. */
+struct import_ready *import_queue_slot(struct import_queue *q);
+/* Reader: hands over the slot just filled. */
+void import_queue_put(struct import_queue *q, struct import_ready *r);
+/* Reader: no more rows. */
+void import_queue_close(struct import_queue *q);
+/*
+ * Database side: the oldest row, waiting up to wait_ms. 1 with *out set, 0
+ * when none came in time, -1 when the reader has closed and all are taken.
+ * The row stays the caller's until import_queue_done.
+ */
+int import_queue_take(struct import_queue *q, int wait_ms, struct import_ready **out);
+void import_queue_done(struct import_queue *q);
+/* Database side: gives up; the reader stops at its next row. */
+void import_queue_stop(struct import_queue *q);
+/* Appends n bytes and a NUL to r->buf; *off gets where. 0, or -1. */
+int import_ready_add(struct import_ready *r, const void *p, size_t n, size_t *off);
+
 /* One import under way. */
 struct import {
 	struct store *st;
@@ -131,13 +181,26 @@ struct import {
 	char now_iso[21];
 	sqlite3_stmt *find, *ins_sub, *upd_sub, *find_mem, *ins_mem, *supp, *seen, *mark;
 	struct attrs_buf attrs, merged;
+	/*
+	 * The reading thread owns the parser, the row and attrs, im->s and
+	 * *errstr, and stats->rows and stats->invalid until it ends. The
+	 * database side owns the statements, merged, db_s and db_err and the
+	 * other counts, and reports progress from what the reader publishes
+	 * here. Both write to the rejects file, a line at a time under its
+	 * lock.
+	 */
+	struct import_queue q;
+	enum store_status db_s;
+	char *db_err;
+	uint64_t db_invalid; /* rejected on the database side */
+	_Atomic uint64_t read_bytes, read_rows;
 };
 
 /* Counts a rejected row and writes it to the rejects file (its fields too when with_fields). */
 void import_reject(struct import *im, uint64_t line, const char *reason, int with_fields);
 /* Takes the parsed row as the header: checks and keeps the columns' names and kinds. */
 enum store_status import_header(struct import *im);
-/* Checks the parsed data row and writes its person and membership, or rejects it. */
+/* Checks the parsed data row and queues it for the database, or rejects it. */
 void import_data_row(struct import *im);
 /* Starts the CSV parser afresh, dropping any row it holds. */
 void import_parser_reset(struct import *im);

@@ -11,6 +11,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "store/subscribers_private.h"
 #include "subs_fixture.h"
 
 static void test_basic(void **state)
@@ -346,6 +347,47 @@ static void test_export_and_data(void **state)
 	store_close(&vw);
 }
 
+/*
+ * The database fails in the middle of a file much longer than the queue
+ * between the reading thread and the database: the import stops with the
+ * database's error, the reader stops too, and the store is as it was. Once
+ * there is room, the same file goes in whole.
+ */
+static void test_database_fails_midway(void **state)
+{
+	struct store *st = *state;
+	struct store_import_stats s;
+	char *err = NULL, sql[96];
+	const char *f;
+	int64_t pages = 0;
+	FILE *fp;
+
+	f = fx_file("many.csv", "", 0);
+	fp = fopen(f, "w");
+	assert_non_null(fp);
+	fputs("email,name,city\n", fp);
+	good_rows(fp, 0, 20000);
+	fclose(fp);
+	assert_int_equal(store_query_int(st, "PRAGMA page_count", &pages, NULL, 0), STORE_OK);
+	snprintf(sql, sizeof(sql), "PRAGMA max_page_count = %lld", (long long)pages + 40);
+	assert_int_equal(sqlite3_exec(st->db, sql, NULL, NULL, NULL), SQLITE_OK);
+	assert_int_not_equal(fx_import(st, "news", f, &s, &err), STORE_OK);
+	assert_non_null(err);
+	if (strstr(err, "full") == NULL)
+		fail_msg("the error does not name the cause: %s", err);
+	free(err);
+	err = NULL;
+	/* The reader stopped: at most the queue's rows ahead of the failure. */
+	assert_true(s.rows > 0 && s.rows < 20000 - IMPORT_QUEUE_ROWS);
+	assert_int_equal(fx_count(st, "news", NULL), 0);
+	assert_int_equal(
+	    sqlite3_exec(st->db, "PRAGMA max_page_count = 1073741823", NULL, NULL, NULL),
+	    SQLITE_OK);
+	assert_int_equal(fx_import(st, "news", f, &s, &err), STORE_OK);
+	assert_int_equal(s.imported, 20000);
+	assert_int_equal(fx_count(st, "news", NULL), 20000);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -355,6 +397,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_unsubscribes_survive, fx_setup, fx_teardown),
 	    cmocka_unit_test_setup_teardown(test_suppression_and_erasure, fx_setup, fx_teardown),
 	    cmocka_unit_test_setup_teardown(test_export_and_data, fx_setup, fx_teardown),
+	    cmocka_unit_test_setup_teardown(test_database_fails_midway, fx_setup, fx_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
