@@ -1,0 +1,451 @@
+/*
+ * The send queue against a real encrypted store with real users: the
+ * recipients fixed into the queue, claims that never hand a row out twice,
+ * crash recovery, retries, counts, masked errors, and the statements the
+ * worker runs for every message.
+ */
+#include "store/private.h"
+#include "tests/store/campaign_fixture.h"
+#include "tests/store/explain.h"
+
+struct seen {
+	char emails[64][64];
+	int64_t ids[64];
+	int n, stop_after;
+};
+
+static int seen_cb(const struct store_rcpt *r, void *arg)
+{
+	struct seen *s = arg;
+	size_t i;
+
+	assert_true(s->n < 64);
+	snprintf(s->emails[s->n], sizeof(s->emails[0]), "%s", r->email);
+	s->ids[s->n++] = r->subscriber;
+	assert_string_equal(r->domain, strrchr(r->email, '@') + 1);
+	assert_string_equal(r->name, "Name");
+	assert_true(r->attempts >= 1);
+	for (i = 0; i < r->nattrs; i++)
+		if (strcmp(r->attrs[i].key, "city") == 0)
+			break;
+	assert_true(i < r->nattrs);
+	return s->stop_after > 0 && s->n >= s->stop_after;
+}
+
+static int64_t id_of(const char *name)
+{
+	struct store_campaign *c = get(name);
+	int64_t id = c->id;
+
+	store_campaign_free(&c);
+	return id;
+}
+
+static int has(const struct seen *s, const char *email)
+{
+	int i;
+
+	for (i = 0; i < s->n; i++)
+		if (strcmp(s->emails[i], email) == 0)
+			return 1;
+	return 0;
+}
+
+static struct store_queue_stats stats(int64_t id)
+{
+	struct store_queue_stats q;
+
+	OK(store_queue_stats(vw, id, &q, &err_));
+	return q;
+}
+
+static void test_fill(void **state)
+{
+	struct seen s = {0};
+	int64_t n = -1, id;
+
+	(void)state;
+	add(mk, "q-tokyo", "news", "tokyo");
+	add(mk, "q-all", "news", NULL);
+	id = id_of("q-tokyo");
+	REFUSED(STORE_EDENIED, "campaigns.send", store_queue_fill(mk, id, &n, &err));
+	OK(store_queue_fill(op1, id, &n, &err_));
+	/* a only: b is in Osaka, c unsubscribed, d and e suppressed, f on another list. */
+	assert_int_equal(n, 1);
+	OK(store_queue_claim(op1, id, time(NULL), 10, NULL, seen_cb, &s, &err_));
+	assert_int_equal(s.n, 1);
+	assert_string_equal(s.emails[0], "a@example.com");
+
+	id = id_of("q-all");
+	OK(store_queue_fill(op1, id, &n, &err_));
+	assert_int_equal(n, 2);
+	/* Fixed once: a newcomer does not join, and nobody is queued twice. */
+	person("g@example.com", "news", "Kyoto");
+	OK(store_queue_fill(op1, id, &n, &err_));
+	assert_int_equal(n, 2);
+	assert_int_equal(stats(id).total, 2);
+	assert_int_equal(stats(id).count[STORE_RCPT_QUEUED], 2);
+	memset(&s, 0, sizeof(s));
+	OK(store_queue_claim(op1, id, time(NULL), 10, NULL, seen_cb, &s, &err_));
+	assert_int_equal(s.n, 2);
+	assert_true(has(&s, "a@example.com") && has(&s, "b@example.com"));
+	assert_false(has(&s, "g@example.com"));
+	assert_int_equal(audited("campaign.queue", "q-all", "ok"), 1);
+	OK(store_subscriber_unsubscribe(mk, "g@example.com", NULL, &err_));
+}
+
+#define BIG 40
+
+/* A list "bulk" of BIG people, half at x.example and half at y.example, and its campaign. */
+static int64_t bulk(const char *name)
+{
+	static int made;
+	char email[64];
+	int64_t id, n;
+	int i;
+
+	if (!made) {
+		OK(store_list_add(mk, "bulk", "Bulk", "", &err_));
+		for (i = 0; i < BIG; i++) {
+			snprintf(email, sizeof(email), "p%02d@%s.example", i, i % 2 ? "y" : "x");
+			person(email, "bulk", "Nara");
+		}
+		made = 1;
+	}
+	add(mk, name, "bulk", NULL);
+	id = id_of(name);
+	OK(store_queue_fill(op1, id, &n, &err_));
+	assert_int_equal(n, BIG);
+	return id;
+}
+
+static void test_claim(void **state)
+{
+	struct seen s = {0};
+	const char *const not_x[] = {"x.example", NULL};
+	unsigned char given[BIG] = {0};
+	int64_t id = bulk("q-claim");
+	struct store_queue_stats q;
+	int i, total = 0;
+
+	(void)state;
+	REFUSED(STORE_EDENIED, NULL,
+		store_queue_claim(mk, id, time(NULL), 5, NULL, seen_cb, &s, &err));
+	assert_int_equal(s.n, 0);
+	/* Leaving x.example out hands out only y.example. */
+	OK(store_queue_claim(op1, id, time(NULL), 5, not_x, seen_cb, &s, &err_));
+	assert_int_equal(s.n, 5);
+	for (i = 0; i < s.n; i++)
+		assert_non_null(strstr(s.emails[i], "@y.example"));
+	q = stats(id);
+	assert_int_equal(q.count[STORE_RCPT_INFLIGHT], 5);
+	assert_int_equal(q.count[STORE_RCPT_QUEUED], BIG - 5);
+	/* A callback that stops early leaves the rest queued, not in flight. */
+	total = s.n;
+	for (i = 0; i < s.n; i++)
+		given[s.ids[i] % BIG]++;
+	memset(&s, 0, sizeof(s));
+	s.stop_after = 3;
+	OK(store_queue_claim(op1, id, time(NULL), 8, NULL, seen_cb, &s, &err_));
+	assert_int_equal(s.n, 3);
+	q = stats(id);
+	assert_int_equal(q.count[STORE_RCPT_INFLIGHT], 8);
+	assert_int_equal(q.count[STORE_RCPT_QUEUED], BIG - 8);
+	/* Claim the rest in small batches: nobody twice, everybody once. */
+	for (;;) {
+		int k;
+
+		total += s.n;
+		for (k = 0; k < s.n; k++)
+			given[s.ids[k] % BIG]++;
+		memset(&s, 0, sizeof(s));
+		OK(store_queue_claim(op1, id, time(NULL), 7, NULL, seen_cb, &s, &err_));
+		if (s.n == 0)
+			break;
+	}
+	assert_int_equal(total, BIG);
+	for (i = 0; i < BIG; i++)
+		assert_int_equal(given[i], 1);
+	q = stats(id);
+	assert_int_equal(q.count[STORE_RCPT_INFLIGHT], BIG);
+	assert_int_equal(q.total, BIG);
+}
+
+static void test_claim_skips_leavers(void **state)
+{
+	struct seen s = {0};
+	struct store_queue_stats q;
+	int64_t id, n;
+
+	(void)state;
+	OK(store_list_add(mk, "leave", "Leave", "", &err_));
+	person("stay@example.com", "leave", "Nara");
+	person("unsub@example.com", "leave", "Nara");
+	person("complain@example.com", "leave", "Nara");
+	person("gone@gone.example", "leave", "Nara");
+	add(mk, "q-leave", "leave", NULL);
+	id = id_of("q-leave");
+	OK(store_queue_fill(op1, id, &n, &err_));
+	assert_int_equal(n, 4);
+	/* Unsubscribed and suppressed after the queue was fixed: not sent to. */
+	OK(store_subscriber_unsubscribe(mk, "unsub@example.com", "leave", &err_));
+	OK(store_suppress_add(mk, "complain@example.com", "complaint", &err_));
+	OK(store_suppress_add(mk, "@gone.example", "domain gone", &err_));
+	OK(store_queue_claim(op1, id, time(NULL), 10, NULL, seen_cb, &s, &err_));
+	assert_int_equal(s.n, 1);
+	assert_string_equal(s.emails[0], "stay@example.com");
+	q = stats(id);
+	assert_int_equal(q.count[STORE_RCPT_FAILED], 3);
+	assert_int_equal(q.count[STORE_RCPT_INFLIGHT], 1);
+	assert_int_equal(q.count[STORE_RCPT_QUEUED], 0);
+}
+
+static void test_recover(void **state)
+{
+	struct seen s = {0}, t = {0};
+	struct store_queue_stats q;
+	int64_t id = bulk("q-recover"), other = bulk("q-recover2"), n = -1;
+
+	(void)state;
+	OK(store_queue_recover(op2, &n, &err_)); /* what earlier tests left in flight */
+	OK(store_queue_claim(op1, id, time(NULL), 6, NULL, seen_cb, &s, &err_));
+	OK(store_queue_claim(op1, other, time(NULL), 2, NULL, seen_cb, &t, &err_));
+	OK(store_queue_result(op1, id, s.ids[0], STORE_RCPT_SENT, "250 ok", "<m0@x>", 0, &err_));
+	OK(store_queue_result(op1, id, s.ids[1], STORE_RCPT_FAILED, "550 no", NULL, 0, &err_));
+	/* The worker dies here; on restart the four still in flight here and two there are
+	 * uncertain. */
+	REFUSED(STORE_EDENIED, NULL, store_queue_recover(mk, &n, &err));
+	OK(store_queue_recover(op2, &n, &err_));
+	assert_int_equal(n, 6);
+	q = stats(id);
+	assert_int_equal(q.count[STORE_RCPT_UNCERTAIN], 4);
+	assert_int_equal(q.count[STORE_RCPT_SENT], 1);
+	assert_int_equal(q.count[STORE_RCPT_FAILED], 1);
+	assert_int_equal(q.count[STORE_RCPT_INFLIGHT], 0);
+	assert_int_equal(q.count[STORE_RCPT_QUEUED], BIG - 6);
+	assert_int_equal(stats(other).count[STORE_RCPT_UNCERTAIN], 2);
+	OK(store_queue_recover(op2, &n, &err_));
+	assert_int_equal(n, 0);
+	/* Uncertain rows are not claimed again until retried. */
+	memset(&t, 0, sizeof(t));
+	OK(store_queue_claim(op1, other, time(NULL), BIG, NULL, seen_cb, &t, &err_));
+	assert_int_equal(t.n, BIG - 2);
+	assert_int_equal(audited("campaign.recover", "", "ok"), 2);
+}
+
+static void test_retry_and_deferred(void **state)
+{
+	struct seen s = {0};
+	struct store_queue_stats q;
+	int64_t id = bulk("q-retry"), n = -1;
+	time_t now = time(NULL);
+	struct store_subscriber *sub = NULL;
+	size_t i;
+	int sent_events = 0, failed_events = 0;
+
+	(void)state;
+	OK(store_queue_claim(op1, id, now, 10, NULL, seen_cb, &s, &err_));
+	OK(store_queue_result(op1, id, s.ids[0], STORE_RCPT_SENT, "250 ok", "<m@x>", 0, &err_));
+	OK(store_queue_result(op1, id, s.ids[1], STORE_RCPT_FAILED, "550 5.1.1 no such user", NULL,
+			      0, &err_));
+	OK(store_queue_result(op1, id, s.ids[2], STORE_RCPT_FAILED, "554 5.7.1 spam", NULL, 0,
+			      &err_));
+	OK(store_queue_result(op1, id, s.ids[3], STORE_RCPT_DEFERRED, "451 4.7.1 greylisted", NULL,
+			      now + 600, &err_));
+	OK(store_queue_result(op1, id, s.ids[4], STORE_RCPT_QUEUED, NULL, NULL, 0, &err_));
+	/* A connection dropped after the data: the worker records it uncertain. */
+	OK(store_queue_result(op1, id, s.ids[5], STORE_RCPT_UNCERTAIN, "smtp: connection dropped",
+			      "<m5@x>", 0, &err_));
+	REFUSED(STORE_EUSAGE, NULL,
+		store_queue_result(op1, id, s.ids[6], STORE_RCPT_INFLIGHT, NULL, NULL, 0, &err));
+	REFUSED(STORE_ENOTFOUND, NULL,
+		store_queue_result(op1, id, 999999, STORE_RCPT_SENT, "250", NULL, 0, &err));
+	OK(store_queue_recover(op1, &n, &err_)); /* s.ids[6..9] become uncertain too */
+	q = stats(id);
+	assert_int_equal(q.count[STORE_RCPT_SENT], 1);
+	assert_int_equal(q.count[STORE_RCPT_FAILED], 2);
+	assert_int_equal(q.count[STORE_RCPT_DEFERRED], 1);
+	assert_int_equal(q.count[STORE_RCPT_UNCERTAIN], 5);
+	assert_int_equal(q.count[STORE_RCPT_QUEUED], BIG - 9);
+	assert_int_equal(q.sent_last_minute, 1);
+	assert_int_equal(q.next_retry, now + 600);
+
+	/* The history of the person sent to, and of one who failed. */
+	OK(store_subscriber_get(op1, s.emails[0], &sub, &err_));
+	for (i = 0; i < sub->nevents; i++)
+		sent_events += strcmp(sub->events[i].event, "sent") == 0 &&
+			       strcmp(sub->events[i].details, "q-retry") == 0;
+	store_subscriber_free(&sub);
+	OK(store_subscriber_get(op1, s.emails[1], &sub, &err_));
+	for (i = 0; i < sub->nevents; i++)
+		failed_events += strcmp(sub->events[i].event, "failed") == 0 &&
+				 strstr(sub->events[i].details, "5.1.1") != NULL;
+	store_subscriber_free(&sub);
+	assert_int_equal(sent_events, 1);
+	assert_int_equal(failed_events, 1);
+
+	/* The deferred row waits for its time, then comes first. */
+	memset(&s, 0, sizeof(s));
+	s.stop_after = 1;
+	OK(store_queue_claim(op1, id, now + 599, 1, NULL, seen_cb, &s, &err_));
+	assert_int_equal(stats(id).count[STORE_RCPT_DEFERRED], 1);
+	OK(store_queue_result(op1, id, s.ids[0], STORE_RCPT_QUEUED, NULL, NULL, 0, &err_));
+	memset(&s, 0, sizeof(s));
+	OK(store_queue_claim(op1, id, now + 600, 1, NULL, seen_cb, &s, &err_));
+	assert_int_equal(stats(id).count[STORE_RCPT_DEFERRED], 0);
+	OK(store_queue_result(op1, id, s.ids[0], STORE_RCPT_DEFERRED, "451 again", NULL, now + 1200,
+			      &err_));
+
+	/* Retry by state. */
+	REFUSED(STORE_EUSAGE, NULL, store_queue_retry(op1, "q-retry", 0, &n, &err));
+	REFUSED(STORE_EUSAGE, NULL,
+		store_queue_retry(op1, "q-retry", 1u << STORE_RCPT_SENT, &n, &err));
+	REFUSED(STORE_EDENIED, NULL,
+		store_queue_retry(mk, "q-retry", 1u << STORE_RCPT_FAILED, &n, &err));
+	OK(store_queue_retry(op1, "q-retry", 1u << STORE_RCPT_FAILED, &n, &err_));
+	assert_int_equal(n, 2);
+	q = stats(id);
+	assert_int_equal(q.count[STORE_RCPT_FAILED], 0);
+	assert_int_equal(q.count[STORE_RCPT_UNCERTAIN], 5);
+	assert_int_equal(q.count[STORE_RCPT_DEFERRED], 1);
+	OK(store_queue_retry(op1, "q-retry", 1u << STORE_RCPT_UNCERTAIN | 1u << STORE_RCPT_DEFERRED,
+			     &n, &err_));
+	assert_int_equal(n, 6);
+	q = stats(id);
+	assert_int_equal(q.count[STORE_RCPT_QUEUED], BIG - 1);
+	assert_int_equal(q.count[STORE_RCPT_SENT], 1);
+	assert_int_equal(q.next_retry, 0);
+	assert_int_equal(audited("campaign.retry", "q-retry", "ok"), 2);
+}
+
+static void test_sent_since(void **state)
+{
+	struct seen s = {0};
+	int64_t id = bulk("q-since"), before = -1, after = -1, later = -1;
+	time_t t0 = time(NULL);
+	int i;
+
+	(void)state;
+	OK(store_sent_since(op1, t0 - 5, &before, &err_));
+	OK(store_queue_claim(op1, id, t0, 4, NULL, seen_cb, &s, &err_));
+	for (i = 0; i < 3; i++)
+		OK(store_queue_result(op1, id, s.ids[i], STORE_RCPT_SENT, "250", NULL, 0, &err_));
+	OK(store_queue_result(op1, id, s.ids[3], STORE_RCPT_FAILED, "550", NULL, 0, &err_));
+	OK(store_sent_since(op1, t0 - 5, &after, &err_));
+	assert_int_equal(after - before, 3);
+	OK(store_sent_since(op1, t0 + 3600, &later, &err_));
+	assert_int_equal(later, 0);
+}
+
+struct errs {
+	char email[8][64], reply[8][64];
+	int n;
+};
+static int errs_cb(const struct store_rcpt_error *e, void *arg)
+{
+	struct errs *x = arg;
+
+	assert_true(x->n < 8);
+	snprintf(x->email[x->n], sizeof(x->email[0]), "%s", e->email);
+	snprintf(x->reply[x->n], sizeof(x->reply[0]), "%s", e->reply);
+	assert_non_null(strchr(e->time, 'T'));
+	x->n++;
+	return 0;
+}
+
+static void test_errors_masked(void **state)
+{
+	struct seen s = {0};
+	struct errs full = {0}, masked = {0};
+	int64_t id = bulk("q-errors");
+	int i;
+
+	(void)state;
+	OK(store_queue_claim(op1, id, time(NULL), 3, NULL, seen_cb, &s, &err_));
+	OK(store_queue_result(op1, id, s.ids[0], STORE_RCPT_FAILED, "550 gone", NULL, 0, &err_));
+	OK(store_queue_result(op1, id, s.ids[1], STORE_RCPT_DEFERRED, "421 later", NULL,
+			      time(NULL) + 60, &err_));
+	OK(store_queue_result(op1, id, s.ids[2], STORE_RCPT_SENT, "250 ok", NULL, 0, &err_));
+	OK(store_queue_errors(op1, id, 10, errs_cb, &full, &err_));
+	OK(store_queue_errors(vw, id, 10, errs_cb, &masked, &err_));
+	assert_int_equal(full.n, 2);
+	assert_int_equal(masked.n, 2);
+	for (i = 0; i < 2; i++) {
+		assert_true(has(&s, full.email[i]));
+		assert_non_null(strstr(masked.email[i], "***@"));
+		assert_false(has(&s, masked.email[i]));
+		assert_true(strcmp(full.reply[i], "550 gone") == 0 ||
+			    strcmp(full.reply[i], "421 later") == 0);
+	}
+	memset(&full, 0, sizeof(full));
+	OK(store_queue_errors(op1, id, 1, errs_cb, &full, &err_));
+	assert_int_equal(full.n, 1);
+}
+
+/* What store_queue_result costs: the worker calls it once per message. */
+static void test_result_rate(void **state)
+{
+	struct seen s = {0};
+	struct timespec a, b;
+	int64_t id = bulk("q-rate");
+	double secs;
+	int i, k, n = 0;
+
+	(void)state;
+	clock_gettime(CLOCK_MONOTONIC, &a);
+	for (k = 0; k < 25; k++) {
+		memset(&s, 0, sizeof(s));
+		OK(store_queue_claim(op1, id, time(NULL), BIG, NULL, seen_cb, &s, &err_));
+		assert_int_equal(s.n, BIG);
+		for (i = 0; i < s.n; i++, n++)
+			OK(store_queue_result(op1, id, s.ids[i], STORE_RCPT_FAILED, "550", NULL, 0,
+					      &err_));
+		OK(store_queue_retry(op1, "q-rate", 1u << STORE_RCPT_FAILED, &(int64_t){0}, &err_));
+	}
+	clock_gettime(CLOCK_MONOTONIC, &b);
+	secs = (double)(b.tv_sec - a.tv_sec) + (double)(b.tv_nsec - a.tv_nsec) / 1e9;
+	print_message("store_queue_result (with claims): %d in %.2fs, %.0f/s (sanitizer build)\n",
+		      n, secs, n / secs);
+	assert_int_equal(n, 25 * BIG);
+}
+
+/*
+ * The statements the store keeps for the worker run for every message: none
+ * of them may build a temporary b-tree each time.
+ */
+static void test_worker_statements_build_no_btree(void **state)
+{
+	struct seen s = {0};
+	int64_t id = bulk("q-plain");
+	sqlite3_stmt *x;
+	int kept = 0;
+
+	(void)state;
+	OK(store_queue_claim(op1, id, time(NULL), 5, NULL, seen_cb, &s, &err_));
+	assert_int_equal(s.n, 5);
+	OK(store_queue_result(op1, id, s.ids[0], STORE_RCPT_SENT, "250 ok", "<k@x>", 0, &err_));
+	/* What is still prepared on the connection is what queue.c keeps. */
+	for (x = sqlite3_next_stmt(op1->db, NULL); x != NULL; x = sqlite3_next_stmt(op1->db, x)) {
+		kept++;
+		if (builds_btree(op1->db, sqlite3_sql(x)))
+			fail_msg("builds a b-tree each run: %s", sqlite3_sql(x));
+	}
+	assert_int_equal(kept, 7);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_fill),
+	    cmocka_unit_test(test_claim),
+	    cmocka_unit_test(test_claim_skips_leavers),
+	    cmocka_unit_test(test_recover),
+	    cmocka_unit_test(test_retry_and_deferred),
+	    cmocka_unit_test(test_sent_since),
+	    cmocka_unit_test(test_errors_masked),
+	    cmocka_unit_test(test_result_rate),
+	    cmocka_unit_test(test_worker_statements_build_no_btree),
+	};
+
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
