@@ -12,6 +12,9 @@
 # connection per message, its default). Both ratios are printed; the one
 # against -d is the like-for-like figure.
 # smtp-sink has no TLS, so hato runs with smtp.tls = none to 127.0.0.1.
+# Then both senders run again with smtp-sink on one core (taskset), which
+# shows how much of the gap is the cost of waking the other core for each
+# reply; those rows explain the ratio and are not the target.
 # BENCH_SMTP may name a built bench_smtp binary; otherwise this script
 # builds one from send/transport*.c.
 set -eu
@@ -105,7 +108,7 @@ awk -v r="$ratio" 'BEGIN { exit !(r >= 0.8) }' || echo "below target"
 # libcurl's pattern (connections in step, the end of data in a write of its
 # own) waits more than smtp-source's. With the sink and the sender on one
 # core that cost is gone; the gap left is the sender's own work.
-if command -v taskset >/dev/null && [ "$(nproc)" -ge 2 ]; then
+if command -v taskset >/dev/null && [ "$(nproc)" -ge 2 ] && taskset -c 0 true 2>/dev/null; then
 	taskset -p -c 0 "$sink_pid" >/dev/null
 	pin_src=() pin_hato=() pin_src_cpu=() pin_hato_cpu=()
 	for i in $(seq "$RUNS"); do
