@@ -1,11 +1,26 @@
 /*
  * store/browse.c: pages of subscribers for the terminal UI's browser, by
- * keyset pagination over the indexes of migration 5. A page never counts,
- * never sorts and never skips with OFFSET: it walks an index from a key.
+ * keyset pagination over the indexes of migration 5. A page never skips
+ * with OFFSET and, but for the small lists below, never sorts: it walks an
+ * index from a key.
  *
  * The key of a row is (address, id) in part 0 and (name, id) in part 1,
  * compared with NOCASE as the indexes are. A page goes on into the next part
  * (or back into the previous one) when the current one runs out.
+ *
+ * One exception: filtered by a small list, a walk of the address index
+ * would pass everyone else to find the few members (650 ms for 10 people
+ * among 1,000,000). So when the list has at most SMALL_LIST members, a page
+ * starts from the list's members (the index of migration 8) and sorts them,
+ * which costs about 10 us a member in a store of 1,000,000: 40 ms at most.
+ * A larger list is walked. Two things keep each step of the walk cheap:
+ * membership is looked up in the list's own range of that index, a few
+ * pages that stay in the cache, not in the primary key, spread over the
+ * whole table (35 us a step among 1,000,000, most of it decrypting pages);
+ * and, by address without a status filter, the walk reads the address
+ * index alone and only the page found is read from the table. How far it
+ * goes depends on where the members sit in the address order: a page of 20
+ * takes from well under a millisecond to a pass over everyone (0.4 s).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,6 +29,7 @@
 #include "store/subscribers_private.h"
 
 #define BROWSE_MAX 1000
+#define SMALL_LIST 4000
 
 /* A prefix range [lo, hi) under NOCASE; hi empty means "no upper bound". */
 struct range {
@@ -27,6 +43,7 @@ struct page {
 	const struct store_browse *q;
 	struct range r;
 	bool pii;
+	bool small_list; /* filtered by a list of at most SMALL_LIST members */
 	/* The rows read, kept to hand back in display order. */
 	struct store_browse_row *rows;
 	size_t n;
@@ -171,6 +188,14 @@ static enum store_status read_part(struct page *p, int part, const char *key, in
 	const char *cmp = b->backward ? "<" : ">";
 	const char *index = part == 0 ? "subscribers_email" : "subscribers_name";
 	bool inactive = b->status != NULL && *b->status != '\0' && strcmp(b->status, "active") != 0;
+	/*
+	 * Walking for a large list's members by address, the index alone says
+	 * who; the rows are read for the page found. CROSS JOIN keeps that
+	 * order: with the LIMIT a parameter, the planner would rather walk the
+	 * whole table by address and look each row up in the page.
+	 */
+	bool ids_first = part == 0 && !p->small_list && b->list != NULL && *b->list != '\0' &&
+			 (b->status == NULL || *b->status == '\0');
 	char sql[1400];
 	size_t len = 0;
 	sqlite3_stmt *q = NULL;
@@ -185,11 +210,18 @@ static enum store_status read_part(struct page *p, int part, const char *key, in
 	if (part == 0 && inactive)
 		index = "subscribers_inactive";
 #define ADD(...) len += (size_t)snprintf(sql + len, sizeof(sql) - len, __VA_ARGS__)
-	ADD("SELECT s.id, s.email, s.name, s.status, s.suppressed, s.created"
-	    " FROM subscribers s INDEXED BY %s WHERE 1",
-	    index);
+	if (ids_first)
+		ADD("SELECT t.id, t.email, t.name, t.status, t.suppressed, t.created"
+		    " FROM (SELECT s.id AS id");
+	else
+		ADD("SELECT s.id, s.email, s.name, s.status, s.suppressed, s.created");
+	if (p->small_list)
+		ADD(" FROM memberships m INDEXED BY memberships_list"
+		    " CROSS JOIN subscribers s ON s.id = m.subscriber WHERE m.list = ?6");
+	else
+		ADD(" FROM subscribers s INDEXED BY %s WHERE 1", index);
 	if (inactive)
-		ADD(" AND s.status = '%s' AND (status <> 'active' OR suppressed <> 0)",
+		ADD(" AND s.status = '%s' AND (s.status <> 'active' OR s.suppressed <> 0)",
 		    strcmp(b->status, "suppressed") == 0 ? "active" : b->status);
 	if (p->r.set) {
 		ADD(" AND %s COLLATE NOCASE >= ?%d AND %s COLLATE NOCASE < ?%d", col, 1, col, 2);
@@ -205,14 +237,18 @@ static enum store_status read_part(struct page *p, int part, const char *key, in
 		ADD(" AND s.suppressed <> 0");
 	else if (b->status != NULL && strcmp(b->status, "active") == 0)
 		ADD(" AND s.status = 'active' AND s.suppressed = 0");
-	if (b->list != NULL && *b->list != '\0')
-		ADD(" AND EXISTS (SELECT 1 FROM memberships m WHERE m.subscriber = s.id"
-		    " AND m.list = ?6)");
+	if (b->list != NULL && *b->list != '\0' && !p->small_list)
+		ADD(" AND EXISTS (SELECT 1 FROM memberships m INDEXED BY memberships_list"
+		    " WHERE m.subscriber = s.id AND m.list = ?6)");
 	if (part == 0 && inactive)
 		ADD(" ORDER BY s.status %s, %s COLLATE NOCASE %s, s.id %s LIMIT ?7", dir, col, dir,
 		    dir);
 	else
 		ADD(" ORDER BY %s COLLATE NOCASE %s, s.id %s LIMIT ?7", col, dir, dir);
+	if (ids_first)
+		ADD(") AS w CROSS JOIN subscribers t ON t.id = w.id"
+		    " ORDER BY t.email COLLATE NOCASE %s, t.id %s",
+		    dir, dir);
 #undef ADD
 	if (len >= sizeof(sql))
 		return store_fail(errstr, STORE_EUSAGE, "the page query is too long");
@@ -241,6 +277,28 @@ static enum store_status read_part(struct page *p, int part, const char *key, in
 	return s;
 }
 
+/* Has the list at most SMALL_LIST members? Counts no further than that. */
+static enum store_status list_is_small(struct page *p, const char *list, char **errstr)
+{
+	sqlite3_stmt *q = NULL;
+	enum store_status s;
+
+	s = store_prepare(p->st,
+			  "SELECT count(*) <= ?2 FROM (SELECT 1 FROM memberships"
+			  " INDEXED BY memberships_list WHERE list = ?1 LIMIT ?2 + 1)",
+			  &q, errstr);
+	if (s != STORE_OK)
+		return s;
+	sqlite3_bind_text(q, 1, list, -1, SQLITE_STATIC);
+	sqlite3_bind_int(q, 2, SMALL_LIST);
+	if (sqlite3_step(q) == SQLITE_ROW)
+		p->small_list = sqlite3_column_int(q, 0) != 0;
+	else
+		s = store_sqlfail(p->st, errstr, "browsing subscribers");
+	sqlite3_finalize(q);
+	return s;
+}
+
 static enum store_status page_read(struct page *p, char **errstr)
 {
 	const struct store_browse *b = p->q;
@@ -253,6 +311,11 @@ static enum store_status page_read(struct page *p, char **errstr)
 		last = 1;
 	}
 	part = b->backward ? last : first;
+	if (b->list != NULL && *b->list != '\0') {
+		s = list_is_small(p, b->list, errstr);
+		if (s != STORE_OK)
+			return s;
+	}
 	if (b->anchor != 0) {
 		part = b->anchor_part < first  ? first
 		       : b->anchor_part > last ? last

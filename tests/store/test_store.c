@@ -320,7 +320,7 @@ static void check_rewritten(struct store *st)
 	assert_non_null(strstr(sql, "OR state = 'failed')"));
 	assert_null(strstr(sql, " IN "));
 	free(sql);
-	assert_int_equal(one_int(st, "PRAGMA user_version"), 7);
+	assert_true(one_int(st, "PRAGMA user_version") >= 7);
 	/* Writing a person no longer builds a b-tree for the CHECK. */
 	snprintf(stmt, sizeof(stmt), insert_sub, 100, 100, 100, "active");
 	assert_false(builds_btree(st->db, stmt));

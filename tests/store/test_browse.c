@@ -1,0 +1,201 @@
+/*
+ * tests/store/test_browse.c: the subscriber browser's pages filtered by a
+ * list (store/browse.c). A list of at most 4,000 members is paged from its
+ * members, sorted; a larger one by walking the address index. Both must give
+ * the rows an independent query gives, in the same order, page after page,
+ * forward and backward, with a search and with a status filter.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "store/private.h"
+#include "subs_fixture.h"
+
+#define BIG 4100 /* more than the browser's small-list bound */
+#define MAX_IDS (BIG + 16)
+
+struct ids {
+	int64_t id[MAX_IDS];
+	int part[MAX_IDS];
+	size_t n;
+};
+
+static int keep(const struct store_browse_row *r, void *arg)
+{
+	struct ids *x = arg;
+
+	assert_true(x->n < MAX_IDS);
+	x->id[x->n] = r->id;
+	x->part[x->n++] = r->part;
+	return 0;
+}
+
+/*
+ * Every row, page by page of `limit`, as a user pages: forward from the top,
+ * or backward from the end. A page comes in display order either way, so a
+ * backward run is kept last row first.
+ */
+static void page_all(struct store *st, struct store_browse q, int limit, struct ids *out)
+{
+	static struct ids page;
+	char *err = NULL;
+	size_t i;
+
+	out->n = 0;
+	q.limit = limit;
+	q.anchor = 0;
+	for (;;) {
+		page.n = 0;
+		assert_int_equal(store_subscriber_page(st, &q, keep, &page, &err), STORE_OK);
+		for (i = 0; i < page.n; i++) {
+			size_t k = q.backward ? page.n - 1 - i : i;
+
+			assert_true(out->n < MAX_IDS);
+			out->id[out->n] = page.id[k];
+			out->part[out->n++] = page.part[k];
+		}
+		if (page.n < (size_t)limit)
+			break;
+		q.anchor = out->id[out->n - 1];
+		q.anchor_part = out->part[out->n - 1];
+	}
+}
+
+/* The ids an independent query gives, in the browser's order (NOCASE, then id). */
+static void expected(struct store *st, const char *sql, const char *list, struct ids *out)
+{
+	sqlite3_stmt *q = NULL;
+
+	out->n = 0;
+	assert_int_equal(sqlite3_prepare_v2(st->db, sql, -1, &q, NULL), SQLITE_OK);
+	sqlite3_bind_text(q, 1, list, -1, SQLITE_STATIC);
+	while (sqlite3_step(q) == SQLITE_ROW) {
+		assert_true(out->n < MAX_IDS);
+		out->id[out->n++] = sqlite3_column_int64(q, 0);
+	}
+	sqlite3_finalize(q);
+}
+
+static void assert_same(const struct ids *got, const struct ids *want, bool reversed)
+{
+	size_t i;
+
+	assert_int_equal(got->n, want->n);
+	for (i = 0; i < got->n; i++)
+		assert_int_equal(got->id[i], want->id[reversed ? want->n - 1 - i : i]);
+}
+
+/*
+ * BIG people on the list news, in an address order unlike their numbers
+ * (mixed case too); 9 of them also on the list few, two of whom unsubscribed.
+ */
+static struct store *fill(void **state)
+{
+	struct store *st = *state;
+	struct store_import_stats stats;
+	struct store_import_opts o = {0};
+	char *err = NULL, line[96];
+	FILE *csv = tmpfile();
+	int i;
+
+	assert_non_null(csv);
+	fputs("email,name\n", csv);
+	for (i = 0; i < BIG; i++)
+		fprintf(csv, "%s%d@example.com,Person %d\n", i % 3 ? "user" : "User",
+			(i * 7919) % BIG, i);
+	rewind(csv);
+	assert_int_equal(store_subscriber_import(st, "news", csv, &o, &stats, &err), STORE_OK);
+	assert_int_equal(stats.imported, BIG);
+	fclose(csv);
+	assert_int_equal(store_list_add(st, "few", NULL, NULL, &err), STORE_OK);
+	for (i = 0; i < 9; i++) {
+		snprintf(line, sizeof(line), "%s%d@example.com", i * 450 % 3 ? "user" : "User",
+			 (i * 450 * 7919) % BIG);
+		assert_int_equal(store_subscriber_add(st, "few", line, NULL, NULL, 0, NULL, &err),
+				 STORE_OK);
+		if (i == 2 || i == 5)
+			assert_int_equal(store_subscriber_unsubscribe(st, line, NULL, &err),
+					 STORE_OK);
+	}
+	return st; /* the marketer, who may see the addresses */
+}
+
+static const char by_list[] = "SELECT s.id FROM subscribers s JOIN memberships m"
+			      " ON m.subscriber = s.id WHERE m.list = ?1"
+			      " ORDER BY s.email COLLATE NOCASE, s.id";
+
+/* A small list and a large one page the same way, both directions. */
+static void test_pages_of_a_list(void **state)
+{
+	struct store *st = fill(state);
+	static struct ids got, want;
+	struct store_browse q = {.list = "few"};
+
+	expected(st, by_list, "few", &want);
+	assert_int_equal(want.n, 9);
+	page_all(st, q, 2, &got);
+	assert_same(&got, &want, false);
+	q.backward = true;
+	page_all(st, q, 4, &got);
+	assert_same(&got, &want, true);
+
+	q = (struct store_browse){.list = "news"};
+	expected(st, by_list, "news", &want);
+	assert_int_equal(want.n, BIG);
+	page_all(st, q, 97, &got);
+	assert_same(&got, &want, false);
+	q.backward = true;
+	page_all(st, q, 250, &got);
+	assert_same(&got, &want, true);
+}
+
+/* Pages of q, `limit` rows each, hold what the independent query says, in order. */
+static void check(struct store *st, struct store_browse q, const char *where, int limit, size_t n)
+{
+	static struct ids got, want;
+	char sql[512];
+
+	snprintf(sql, sizeof(sql),
+		 "SELECT s.id FROM subscribers s JOIN memberships m ON m.subscriber = s.id"
+		 " WHERE m.list = ?1 AND %s ORDER BY %s s.email COLLATE NOCASE, s.id",
+		 where, q.status && strcmp(q.status, "unsubscribed") == 0 ? "s.status," : "");
+	expected(st, sql, q.list, &want);
+	assert_int_equal(want.n, n);
+	page_all(st, q, limit, &got);
+	assert_same(&got, &want, false);
+}
+
+/* The search and the status filter narrow a small list's pages as a large one's. */
+static void test_list_with_search_and_status(void **state)
+{
+	struct store *st = fill(state);
+	const char *const lists[] = {"few", "news"};
+	const size_t unsub[] = {2, 2}, active[] = {7, BIG - 2};
+	size_t i;
+
+	for (i = 0; i < 2; i++) {
+		check(st, (struct store_browse){.list = lists[i], .status = "unsubscribed"},
+		      "s.status = 'unsubscribed'", 1, unsub[i]);
+		check(st, (struct store_browse){.list = lists[i], .status = "active"},
+		      "s.status = 'active' AND s.suppressed = 0", 3, active[i]);
+	}
+	/* "USER1" as typed: address prefixes ignore ASCII case. */
+	check(st, (struct store_browse){.list = "few", .search = "USER1"}, "s.email LIKE 'user1%'",
+	      2, 3);
+	check(st, (struct store_browse){.list = "news", .search = "USER1"}, "s.email LIKE 'user1%'",
+	      50, 1111);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test_setup_teardown(test_pages_of_a_list, fx_setup, fx_teardown),
+	    cmocka_unit_test_setup_teardown(test_list_with_search_and_status, fx_setup,
+					    fx_teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
