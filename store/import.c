@@ -258,18 +258,18 @@ static void existing(struct import *im, int64_t id, const char *status, const vo
 }
 
 /*
- * Hands a checked row to the database side. 0, or -1 when the import ends:
- * out of memory, or stopped by the database side (whose error is reported).
+ * Hands a checked row to the database side. The import ends (im->s) when
+ * out of memory, or when the database side stopped it (its error is reported).
  */
-static int queue_row(struct import *im, const char *addr, const char *name, size_t namelen,
-		     const char *const consent[5])
+static void queue_row(struct import *im, const char *addr, const char *name, size_t namelen,
+		      const char *const consent[5])
 {
 	struct import_ready *r = import_queue_slot(&im->q);
 	size_t i;
 
 	if (r == NULL) {
 		im->s = STORE_EIO;
-		return -1;
+		return;
 	}
 	r->line = im->rec_line;
 	snprintf(r->addr, sizeof(r->addr), "%s", addr);
@@ -286,10 +286,9 @@ static int queue_row(struct import *im, const char *addr, const char *name, size
 			goto nomem;
 	}
 	import_queue_put(&im->q, r);
-	return 0;
+	return;
 nomem:
 	im->s = STORE_ENOMEM;
-	return -1;
 }
 
 void import_data_row(struct import *im)
@@ -441,8 +440,6 @@ static void import_apply(struct import *im, const struct import_ready *r)
 	sqlite3_reset(im->find);
 }
 
-/* ---- Set-up ------------------------------------------------------------- */
-
 /* ---- The two threads ------------------------------------------------------ */
 
 struct reader {
@@ -520,6 +517,8 @@ static enum store_status read_and_write(struct import *im, FILE *in)
 	im->db_err = NULL;
 	return im->db_s;
 }
+
+/* ---- Set-up ------------------------------------------------------------- */
 
 static enum store_status prepare_all(struct import *im)
 {

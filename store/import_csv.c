@@ -48,18 +48,9 @@ static void on_field(void *data, size_t len, void *arg)
 		}
 		r->capf = cap;
 	}
-	if (r->n + len + 1 > r->cap) {
-		size_t cap = r->cap ? r->cap : 4096;
-		char *b;
-		while (cap < r->n + len + 1)
-			cap *= 2;
-		b = realloc(r->buf, cap);
-		if (b == NULL) {
-			im->s = STORE_ENOMEM;
-			return;
-		}
-		r->buf = b;
-		r->cap = cap;
+	if (store_reserve(&r->buf, &r->cap, r->n + len + 1, 4096) != 0) {
+		im->s = STORE_ENOMEM;
+		return;
 	}
 	if (len > 0)
 		memcpy(r->buf + r->n, data, len);

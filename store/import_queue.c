@@ -132,17 +132,8 @@ void import_queue_stop(struct import_queue *q)
 
 int import_ready_add(struct import_ready *r, const void *p, size_t n, size_t *off)
 {
-	if (r->cap - r->n < n + 1) {
-		size_t cap = r->cap ? r->cap : 256;
-		char *b;
-		while (cap - r->n < n + 1)
-			cap *= 2;
-		b = realloc(r->buf, cap);
-		if (b == NULL)
-			return -1;
-		r->buf = b;
-		r->cap = cap;
-	}
+	if (store_reserve(&r->buf, &r->cap, r->n + n + 1, 256) != 0)
+		return -1;
 	*off = r->n;
 	if (n > 0)
 		memcpy(r->buf + r->n, p, n);

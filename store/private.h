@@ -45,6 +45,13 @@ enum store_status store_exec(struct store *st, const char *sql, char **errstr);
 enum store_status store_query_int(struct store *st, const char *sql, int64_t *out, char **errstr,
 				  int n, ...);
 
+/*
+ * Grows the byte buffer at *bufp (a pointer to a char or unsigned char
+ * pointer) to hold at least need bytes, doubling its capacity, or starting
+ * from first. 0, or -1 when out of memory; the buffer is kept either way.
+ */
+int store_reserve(void *bufp, size_t *cap, size_t need, size_t first);
+
 /* The current UTC time as "YYYY-MM-DDTHH:MM:SSZ". */
 void store_utc_now(char out[21]);
 

@@ -99,18 +99,9 @@ static int emit(struct parser *p, const char *s)
 {
 	size_t n = strlen(s);
 
-	if (p->sqln + n + 1 > p->sqlcap) {
-		size_t cap = p->sqlcap ? p->sqlcap : 256;
-		char *b;
-		while (cap < p->sqln + n + 1)
-			cap *= 2;
-		b = realloc(p->sql, cap);
-		if (b == NULL) {
-			p->s = STORE_ENOMEM;
-			return -1;
-		}
-		p->sql = b;
-		p->sqlcap = cap;
+	if (store_reserve(&p->sql, &p->sqlcap, p->sqln + n + 1, 256) != 0) {
+		p->s = STORE_ENOMEM;
+		return -1;
 	}
 	memcpy(p->sql + p->sqln, s, n + 1);
 	p->sqln += n;

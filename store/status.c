@@ -8,6 +8,24 @@
 
 #include "store/private.h"
 
+int store_reserve(void *bufp, size_t *cap, size_t need, size_t first)
+{
+	size_t c = *cap ? *cap : first;
+	void *old, *p;
+
+	if (need <= *cap)
+		return 0;
+	while (c < need)
+		c *= 2;
+	memcpy(&old, bufp, sizeof(old));
+	p = realloc(old, c);
+	if (p == NULL)
+		return -1;
+	memcpy(bufp, &p, sizeof(p));
+	*cap = c;
+	return 0;
+}
+
 const char *store_strstatus(enum store_status s)
 {
 	switch (s) {

@@ -14,14 +14,8 @@
 static int put_varint(struct attrs_buf *b, size_t v)
 {
 	do {
-		if (b->n == b->cap) {
-			size_t cap = b->cap ? b->cap * 2 : 128;
-			unsigned char *p = realloc(b->p, cap);
-			if (p == NULL)
-				return -1;
-			b->p = p;
-			b->cap = cap;
-		}
+		if (store_reserve(&b->p, &b->cap, b->n + 1, 128) != 0)
+			return -1;
 		b->p[b->n++] = (unsigned char)((v & 0x7f) | (v > 0x7f ? 0x80 : 0));
 		v >>= 7;
 	} while (v > 0);
@@ -32,17 +26,8 @@ static int put_bytes(struct attrs_buf *b, const char *s, size_t n)
 {
 	if (put_varint(b, n) != 0)
 		return -1;
-	if (b->n + n > b->cap) {
-		size_t cap = b->cap;
-		unsigned char *p;
-		while (cap < b->n + n)
-			cap *= 2;
-		p = realloc(b->p, cap);
-		if (p == NULL)
-			return -1;
-		b->p = p;
-		b->cap = cap;
-	}
+	if (store_reserve(&b->p, &b->cap, b->n + n, 128) != 0)
+		return -1;
 	if (n > 0)
 		memcpy(b->p + b->n, s, n);
 	b->n += n;
