@@ -1,137 +1,77 @@
 /*
- * send/transport_smtp.c: smtp:// (STARTTLS required) and smtps:// over the
- * libcurl multi interface.
+ * send/transport_smtp.c: smtp:// (STARTTLS required) and smtps:// over
+ * libcurl.
  *
- * One easy handle per in-flight slot, reused from message to message; the
- * multi handle keeps up to `connections` connections to the relay open and
- * hands them from one transfer to the next (CURLMOPT_MAX_HOST_CONNECTIONS,
- * CURLMOPT_MAXCONNECTS), so a session carries many messages.
+ * The work is split between libcurl and this file:
+ *   - libcurl opens each SMTP session. It connects, reads the greeting,
+ *     says EHLO, upgrades with STARTTLS (CURLUSESSL_ALL: never cleartext),
+ *     verifies the peer and its name, says EHLO again and authenticates.
+ *     That is a CONNECT_ONLY transfer on the connection's own multi handle,
+ *     so that it never blocks the other connections.
+ *   - this file then carries the mail transactions over that session, with
+ *     curl_easy_send and curl_easy_recv (which go through libcurl's TLS):
+ *     MAIL FROM, RCPT TO, DATA, the dot-stuffed message and its end in one
+ *     write, RSET after a transaction that failed, QUIT at the end.
+ * Why not a libcurl transfer per message, as before: libcurl 7.88 writes the
+ * end of data (".\r\n") as a write of its own, which the server answers
+ * only after a wake-up of its own, and it moves its transfers in step. That
+ * held the worker at about half of what Postfix's smtp-source does to the
+ * same server (make bench). Here each connection moves on as soon as its
+ * own reply arrives, and when the server's EHLO lists PIPELINING (RFC 2920)
+ * MAIL, RCPT and DATA go in one write.
  *
- * What libcurl 7.88 returns (lib/smtp.c), and how it is mapped:
- *   greeting not 2xx          CURLE_WEIRD_SERVER_REPLY  code = the reply
- *   STARTTLS refused/absent   CURLE_USE_SSL_FAILED      TLS failure
- *   AUTH refused              CURLE_LOGIN_DENIED        auth failure
- *   MAIL FROM not 2xx         CURLE_SEND_ERROR          code = the reply
- *   RCPT TO not 2xx           CURLE_SEND_ERROR          code = the reply
- *   DATA not 354              CURLE_SEND_ERROR          code = the reply
- *   end of data not 250       CURLE_WEIRD_SERVER_REPLY  code = the reply
- *   connection dropped        CURLE_RECV_ERROR / CURLE_SEND_ERROR /
- *                             CURLE_GOT_NOTHING, code = the last reply seen
- * So the outcome comes from the last reply captured by the header callback
- * (libcurl passes every server reply line there): 4xx deferred, 5xx failed;
- * a transfer that failed while the last reply was a 2xx/3xx (or none) is a
- * transport error.
+ * Each connection has one message at a time; the transport takes twice as
+ * many messages as connections, so a connection never waits for the worker.
+ *
+ * What a message's outcome is:
+ *   the session could not be opened   as libcurl reports it (classify_open):
+ *                                     TLS failure, AUTH failure, a 4xx/5xx
+ *                                     greeting, or a connection error
+ *   MAIL, RCPT or DATA answered 4xx   deferred, 5xx failed (the first such
+ *                                     reply); the data is not sent
+ *   the end of data answered          2xx sent, 4xx deferred, 5xx failed
+ *   the connection dropped or timed   error; after_data when the message had
+ *   out                               started to go
+ *   421 at any point                  deferred, and the session is closed
  *
  * libcurl copies the password given with CURLOPT_PASSWORD into its own
  * memory and frees it without wiping; our copy is wiped at close.
  */
 #include <curl/curl.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <time.h>
 
 #include "send/private.h"
+#include "send/smtp_private.h"
 #include "send/transport.h"
 
-#define REPLY_MAX 512
-
-struct slot {
-	CURL *easy;
-	bool busy;
-	void *arg;
-	struct curl_slist *rcpt;
-	char *from;
-	char *data; /* kept from message to message */
-	size_t len, off, cap;
-	bool data_started;
-	char cur[REPLY_MAX]; /* the reply being read (multi-line) */
-	size_t cur_len;
-	char reply[REPLY_MAX]; /* the last complete reply */
-	int reply_code;
-	char errbuf[CURL_ERROR_SIZE];
-};
-
-struct smtp {
-	struct transport *t;
-	const struct transport_conf *c;
-	CURLM *multi;
-	struct slot *slots;
-	size_t nslots;
-	char *curl_url;
-	char where[300]; /* "host:port" for messages */
-};
-
-static void slot_release(struct slot *s)
-{
-	curl_slist_free_all(s->rcpt);
-	s->rcpt = NULL;
-	free(s->from);
-	s->from = NULL;
-	s->len = s->off = 0;
-	s->busy = false;
-	s->arg = NULL;
-}
-
-static size_t read_cb(char *buf, size_t size, size_t nitems, void *userp)
-{
-	struct slot *s = userp;
-	size_t room = size * nitems, n = s->len - s->off;
-
-	if (n > room)
-		n = room;
-	memcpy(buf, s->data + s->off, n);
-	s->off += n;
-	s->data_started = true;
-	return n;
-}
-
-/* Appends one reply line to the reply being read, printable ASCII only. */
-static void reply_add(struct slot *s, const char *line, size_t n, bool first)
-{
-	size_t i = first ? 0 : 4;
-
-	if (!first && s->cur_len + 1 < sizeof(s->cur))
-		s->cur[s->cur_len++] = ' ';
-	for (; i < n && s->cur_len + 1 < sizeof(s->cur); i++) {
-		unsigned char ch = (unsigned char)line[i];
-
-		if (ch == '\r' || ch == '\n')
-			break;
-		s->cur[s->cur_len++] = (ch < 0x20 || ch > 0x7e) ? '?' : (char)ch;
-	}
-	s->cur[s->cur_len] = '\0';
-}
-
-/* libcurl passes each server reply line ("250-...", "250 ...") here. */
+/* While libcurl opens the session it passes each server reply line here:
+ * kept for the error report, and read for PIPELINING. A 220 (the greeting,
+ * or the go-ahead for STARTTLS) starts the capabilities afresh. */
 static size_t header_cb(char *buf, size_t size, size_t nitems, void *userp)
 {
-	struct slot *s = userp;
+	struct conn *k = userp;
 	size_t n = size * nitems;
-	bool cont;
 
-	if (n < 3 || buf[0] < '1' || buf[0] > '5' || buf[1] < '0' || buf[1] > '9' || buf[2] < '0' ||
-	    buf[2] > '9')
-		return n;
-	cont = n > 3 && buf[3] == '-';
-	/* libcurl QUITs a connection after a failed transfer; keep the verdict. */
-	if (s->cur_len == 0 && !cont && n >= 3 && memcmp(buf, "221", 3) == 0)
-		return n;
-	reply_add(s, buf, n, s->cur_len == 0);
-	if (s->cur_len > 3 && s->cur[3] == '-')
-		s->cur[3] = ' ';
-	if (!cont) {
-		memcpy(s->reply, s->cur, s->cur_len + 1);
-		s->reply_code = (buf[0] - '0') * 100 + (buf[1] - '0') * 10 + (buf[2] - '0');
-		s->cur_len = 0;
-		s->cur[0] = '\0';
-	}
+	if (n >= 3 && memcmp(buf, "220", 3) == 0)
+		k->pipelining = false;
+	if (n >= 14 && memcmp(buf, "250", 3) == 0 && strncasecmp(buf + 4, "PIPELINING", 10) == 0 &&
+	    (n == 14 || buf[14] == '\r' || buf[14] == '\n' || buf[14] == ' '))
+		k->pipelining = true;
+	smtp_reply_line(k, buf, n);
 	return n;
 }
 
-static enum send_status easy_setup(struct smtp *m, struct slot *s, char **errstr)
+/* ---- Opening and closing sessions ----------------------------------------- */
+
+static enum send_status easy_setup(struct smtp *m, struct conn *k, char **errstr)
 {
 	const struct transport_conf *c = m->c;
-	CURL *e = s->easy;
+	CURL *e = k->easy;
 	CURLcode rc = CURLE_OK;
 
 #define SET(opt, val)                                                                              \
@@ -141,14 +81,11 @@ static enum send_status easy_setup(struct smtp *m, struct slot *s, char **errstr
 	} while (0)
 	SET(CURLOPT_URL, m->curl_url);
 	SET(CURLOPT_PROTOCOLS_STR, "smtp,smtps");
+	SET(CURLOPT_CONNECT_ONLY, 1L);
 	SET(CURLOPT_NOSIGNAL, 1L);
-	SET(CURLOPT_UPLOAD, 1L);
-	SET(CURLOPT_READFUNCTION, read_cb);
-	SET(CURLOPT_READDATA, s);
 	SET(CURLOPT_HEADERFUNCTION, header_cb);
-	SET(CURLOPT_HEADERDATA, s);
-	SET(CURLOPT_ERRORBUFFER, s->errbuf);
-	SET(CURLOPT_PRIVATE, s);
+	SET(CURLOPT_HEADERDATA, k);
+	SET(CURLOPT_ERRORBUFFER, k->errbuf);
 	SET(CURLOPT_CONNECTTIMEOUT, 30L);
 	SET(CURLOPT_TIMEOUT, c->timeout_s);
 	SET(CURLOPT_TCP_KEEPALIVE, 1L);
@@ -175,113 +112,31 @@ static enum send_status easy_setup(struct smtp *m, struct slot *s, char **errstr
 	return SEND_OK;
 }
 
-static enum send_status smtp_open(const struct transport_conf *c, struct transport *t, void **state,
-				  char **errstr)
+/* Starts opening a session (libcurl does the work in conn_progress). */
+static bool conn_open(struct conn *k)
 {
-	struct smtp *m;
-	enum send_status st = SEND_ENOMEM;
-	bool v6 = strchr(c->host, ':') != NULL;
-	size_t i, n;
-	long nc = (long)c->connections;
-
-	m = calloc(1, sizeof(*m));
-	if (m == NULL)
-		return SEND_ENOMEM;
-	m->t = t;
-	m->c = c;
-	/*
-	 * libcurl writes every TLS session's secrets to the file named by
-	 * SSLKEYLOGFILE, opened once when it starts; those sessions carry the
-	 * AUTH password and the subscribers' mail. hato never lets it.
-	 */
-	unsetenv("SSLKEYLOGFILE");
-	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
-		st = send_err(errstr, SEND_ECRYPTO, "smtp: libcurl failed to start");
-		free(m);
-		return st;
-	}
-	snprintf(m->where, sizeof(m->where), v6 ? "[%s]:%d" : "%s:%d", c->host, c->port);
-	n = strlen(c->host) + (c->helo != NULL ? strlen(c->helo) : 0) + 32;
-	m->curl_url = malloc(n);
-	if (m->curl_url == NULL)
-		goto done;
-	snprintf(m->curl_url, n, "%s://%s/%s", c->implicit_tls ? "smtps" : "smtp", m->where,
-		 c->helo != NULL ? c->helo : "");
-	m->multi = curl_multi_init();
-	m->nslots = c->slots;
-	m->slots = calloc(m->nslots, sizeof(*m->slots));
-	if (m->multi == NULL || m->slots == NULL)
-		goto done;
-	curl_multi_setopt(m->multi, CURLMOPT_MAX_HOST_CONNECTIONS, nc);
-	curl_multi_setopt(m->multi, CURLMOPT_MAX_TOTAL_CONNECTIONS, nc);
-	curl_multi_setopt(m->multi, CURLMOPT_MAXCONNECTS, nc);
-	for (i = 0; i < m->nslots; i++) {
-		m->slots[i].easy = curl_easy_init();
-		if (m->slots[i].easy == NULL)
-			goto done;
-		st = easy_setup(m, &m->slots[i], errstr);
-		if (st != SEND_OK)
-			goto done;
-	}
-	*state = m;
-	m = NULL;
-	st = SEND_OK;
-done:
-	if (m != NULL) {
-		void *p = m;
-
-		transport_smtp_ops.close(&p);
-	}
-	return st;
+	k->cur_len = k->in_len = 0;
+	k->reply[0] = k->cur[0] = k->errbuf[0] = '\0';
+	k->reply_code = 0;
+	k->pipelining = false;
+	if (curl_multi_add_handle(k->multi, k->easy) != CURLM_OK)
+		return false;
+	k->state = C_OPENING;
+	return true;
 }
 
-static enum send_status smtp_submit(void *state, const struct transport_message *msg, char **errstr)
+/* Ends the session. Removing a CONNECT_ONLY handle from its multi handle
+ * closes its connection (libcurl 7.88, curl_multi_remove_handle). */
+void smtp_conn_close(struct conn *k)
 {
-	struct smtp *m = state;
-	struct slot *s = NULL;
-	CURLMcode mc;
-	size_t i;
-
-	for (i = 0; i < m->nslots && s == NULL; i++)
-		if (!m->slots[i].busy)
-			s = &m->slots[i];
-	if (s == NULL)
-		return send_err(errstr, SEND_EUSAGE, "smtp: no free slot");
-	s->from = strdup(msg->from);
-	s->rcpt = curl_slist_append(NULL, msg->rcpt);
-	if (s->cap < msg->len || s->data == NULL) {
-		free(s->data);
-		s->cap = msg->len > 4096 ? msg->len : 4096;
-		s->data = malloc(s->cap);
-		if (s->data == NULL)
-			s->cap = 0;
-	}
-	if (s->from == NULL || s->rcpt == NULL || s->data == NULL) {
-		slot_release(s);
-		return SEND_ENOMEM;
-	}
-	if (msg->len > 0)
-		memcpy(s->data, msg->data, msg->len);
-	s->len = msg->len;
-	s->off = 0;
-	s->arg = msg->arg;
-	s->data_started = false;
-	s->cur_len = 0;
-	s->cur[0] = s->reply[0] = s->errbuf[0] = '\0';
-	s->reply_code = 0;
-	curl_easy_setopt(s->easy, CURLOPT_MAIL_FROM, s->from);
-	curl_easy_setopt(s->easy, CURLOPT_MAIL_RCPT, s->rcpt);
-	curl_easy_setopt(s->easy, CURLOPT_INFILESIZE_LARGE, (curl_off_t)s->len);
-	/* A per-connection rule: end this SMTP session after this message. */
-	curl_easy_setopt(s->easy, CURLOPT_FORBID_REUSE, msg->close_after ? 1L : 0L);
-	mc = curl_multi_add_handle(m->multi, s->easy);
-	if (mc != CURLM_OK) {
-		slot_release(s);
-		return send_err(errstr, mc == CURLM_OUT_OF_MEMORY ? SEND_ENOMEM : SEND_EINVAL,
-				"smtp: libcurl: %s", curl_multi_strerror(mc));
-	}
-	s->busy = true;
-	return SEND_OK;
+	if (k->state != C_CLOSED)
+		curl_multi_remove_handle(k->multi, k->easy);
+	k->state = C_CLOSED;
+	k->fd = CURL_SOCKET_BAD;
+	k->out = NULL;
+	k->out_len = k->out_off = 0;
+	k->nexpect = 0;
+	k->quit = false;
 }
 
 static bool is_tls_error(CURLcode rc)
@@ -307,30 +162,23 @@ static bool is_tls_error(CURLcode rc)
 	}
 }
 
-/* The curl detail: the error buffer when it says something, else strerror. */
-static const char *detail(const struct slot *s, CURLcode rc)
+/*
+ * Fills r (error into ebuf) for a session that libcurl could not open. What
+ * libcurl 7.88 returns (lib/smtp.c):
+ *   greeting not 2xx          CURLE_WEIRD_SERVER_REPLY  code = the reply
+ *   STARTTLS refused/absent   CURLE_USE_SSL_FAILED      TLS failure
+ *   AUTH refused              CURLE_LOGIN_DENIED        auth failure
+ *   connection trouble        CURLE_COULDNT_CONNECT, CURLE_RECV_ERROR, ...
+ */
+static void classify_open(const struct smtp *m, const struct conn *k, CURLcode rc,
+			  struct transport_result *r, char *ebuf, size_t esz)
 {
-	return s->errbuf[0] != '\0' ? s->errbuf : curl_easy_strerror(rc);
-}
-
-/* Fills r (error into ebuf) for a finished transfer. */
-static void classify(const struct smtp *m, const struct slot *s, CURLcode rc,
-		     struct transport_result *r, char *ebuf, size_t esz)
-{
-	const char *w = m->where, *rep = s->reply;
-	int code = s->reply_code;
+	const char *w = m->where, *rep = k->reply;
+	int code = k->reply_code;
 
 	r->code = code;
-	r->after_data = s->data_started;
 	r->outcome = TRANSPORT_ERROR;
-	if (rc == CURLE_OK && code >= 200 && code < 300) {
-		r->outcome = TRANSPORT_SENT;
-		return;
-	}
-	if (rc == CURLE_OK) {
-		snprintf(ebuf, esz, "smtp: %s: unexpected end of transfer (last reply \"%s\")", w,
-			 rep);
-	} else if (rc == CURLE_USE_SSL_FAILED && code >= 200 && code < 300) {
+	if (rc == CURLE_USE_SSL_FAILED && code >= 200 && code < 300) {
 		/* libcurl does not even try when EHLO lists no STARTTLS. */
 		r->tls_failure = true;
 		snprintf(ebuf, esz, "smtp: STARTTLS refused by %s: the server does not offer it",
@@ -343,74 +191,292 @@ static void classify(const struct smtp *m, const struct slot *s, CURLcode rc,
 		   rc == CURLE_SSL_ISSUER_ERROR) {
 		r->tls_failure = true;
 		snprintf(ebuf, esz, "smtp: TLS certificate of %s not accepted: %s", w,
-			 detail(s, rc));
+			 smtp_detail(k, rc));
 	} else if (is_tls_error(rc)) {
 		r->tls_failure = true;
-		snprintf(ebuf, esz, "smtp: TLS with %s failed: %s", w, detail(s, rc));
+		snprintf(ebuf, esz, "smtp: TLS with %s failed: %s", w, smtp_detail(k, rc));
 	} else if (rc == CURLE_LOGIN_DENIED) {
 		r->auth_failure = true;
 		snprintf(ebuf, esz, "smtp: %s refused AUTH as %s%s%s%s", w,
 			 m->c->user ? m->c->user : "", *rep ? " (\"" : "", rep, *rep ? "\")" : "");
-	} else if (code >= 400 && code < 600 &&
-		   (rc == CURLE_SEND_ERROR || rc == CURLE_WEIRD_SERVER_REPLY ||
-		    rc == CURLE_RECV_ERROR || rc == CURLE_REMOTE_ACCESS_DENIED)) {
+	} else if (code >= 400 && code < 600) {
 		r->outcome = code < 500 ? TRANSPORT_DEFERRED : TRANSPORT_FAILED;
 		r->auth_failure = code == 530 || code == 535;
 		snprintf(ebuf, esz, "smtp: %s answered \"%s\"", w, rep);
 	} else {
-		snprintf(ebuf, esz, "smtp: %s: %s%s", w, detail(s, rc),
-			 s->data_started ? " (after the data was sent: delivery uncertain)" : "");
+		snprintf(ebuf, esz, "smtp: %s: %s", w, smtp_detail(k, rc));
 	}
 	r->error = ebuf;
 }
 
-static void reap(struct smtp *m, transport_report_fn *report)
+/* Moves a session being opened on; when it is open, starts its message. */
+static void conn_progress(struct smtp *m, struct conn *k)
 {
 	CURLMsg *msg;
-	int left;
+	int running, left;
 
-	while ((msg = curl_multi_info_read(m->multi, &left)) != NULL) {
-		struct slot *s = NULL;
-		struct transport_result r = {0};
-		char reply[REPLY_MAX], ebuf[REPLY_MAX + 400];
-		void *arg;
+	if (k->state != C_OPENING)
+		return;
+	curl_multi_perform(k->multi, &running);
+	while ((msg = curl_multi_info_read(k->multi, &left)) != NULL) {
+		CURLcode rc = msg->data.result;
 
 		if (msg->msg != CURLMSG_DONE)
 			continue;
-		curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&s);
-		ebuf[0] = '\0';
-		classify(m, s, msg->data.result, &r, ebuf, sizeof(ebuf));
-		memcpy(reply, s->reply, sizeof(reply));
-		r.reply = reply;
-		arg = s->arg;
-		curl_multi_remove_handle(m->multi, s->easy);
-		slot_release(s);
-		report(m->t, arg, &r);
+		if (rc == CURLE_OK &&
+		    curl_easy_getinfo(k->easy, CURLINFO_ACTIVESOCKET, &k->fd) == CURLE_OK &&
+		    k->fd != CURL_SOCKET_BAD) {
+			k->state = C_OPEN;
+			smtp_transaction_start(m, k);
+		} else {
+			struct transport_result r = {0};
+			char ebuf[REPLY_MAX + 400];
+
+			classify_open(m, k, rc == CURLE_OK ? CURLE_RECV_ERROR : rc, &r, ebuf,
+				      sizeof(ebuf));
+			r.reply = k->reply;
+			smtp_conn_close(k);
+			smtp_job_report(m, k, &r);
+		}
+		return;
 	}
+}
+
+/* The oldest message waiting for a connection, or NULL. */
+static struct job *next_job(struct smtp *m)
+{
+	struct job *best = NULL;
+
+	for (size_t i = 0; i < m->njobs; i++)
+		if (m->jobs[i].queued && (best == NULL || m->jobs[i].seq < best->seq))
+			best = &m->jobs[i];
+	return best;
+}
+
+static bool conn_idle(const struct conn *k)
+{
+	return k->job == NULL && k->nexpect == 0 && k->out_off >= k->out_len && !k->quit;
+}
+
+/* Gives waiting messages to idle sessions first, then opens new ones. */
+static void dispatch(struct smtp *m)
+{
+	for (int pass = 0; pass < 2; pass++) {
+		for (size_t i = 0; i < m->nconns; i++) {
+			struct conn *k = &m->conns[i];
+			struct job *j;
+
+			if (!conn_idle(k) || k->state != (pass == 0 ? C_OPEN : C_CLOSED))
+				continue;
+			j = next_job(m);
+			if (j == NULL)
+				return;
+			j->queued = false;
+			k->job = j;
+			if (k->state == C_OPEN) {
+				smtp_transaction_start(m, k);
+			} else if (!conn_open(k)) {
+				struct transport_result r = {.outcome = TRANSPORT_ERROR,
+							     .reply = ""};
+
+				r.error = "smtp: libcurl could not start a connection";
+				smtp_job_report(m, k, &r);
+			} else {
+				conn_progress(m, k);
+			}
+		}
+	}
+}
+
+/* ---- The back end's operations -------------------------------------------- */
+
+static enum send_status smtp_open(const struct transport_conf *c, struct transport *t, void **state,
+				  char **errstr)
+{
+	struct smtp *m;
+	enum send_status st = SEND_ENOMEM;
+	bool v6 = strchr(c->host, ':') != NULL;
+	size_t i, n;
+
+	m = calloc(1, sizeof(*m));
+	if (m == NULL)
+		return SEND_ENOMEM;
+	m->t = t;
+	m->c = c;
+	/*
+	 * libcurl writes every TLS session's secrets to the file named by
+	 * SSLKEYLOGFILE, opened once when it starts; those sessions carry the
+	 * AUTH password and the subscribers' mail. hato never lets it.
+	 */
+	unsetenv("SSLKEYLOGFILE");
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+		st = send_err(errstr, SEND_ECRYPTO, "smtp: libcurl failed to start");
+		free(m);
+		return st;
+	}
+	snprintf(m->where, sizeof(m->where), v6 ? "[%s]:%d" : "%s:%d", c->host, c->port);
+	n = strlen(c->host) + (c->helo != NULL ? strlen(c->helo) : 0) + 32;
+	m->curl_url = malloc(n);
+	if (m->curl_url == NULL)
+		goto done;
+	snprintf(m->curl_url, n, "%s://%s/%s", c->implicit_tls ? "smtps" : "smtp", m->where,
+		 c->helo != NULL ? c->helo : "");
+	m->nconns = c->connections;
+	m->njobs = c->slots;
+	m->conns = calloc(m->nconns, sizeof(*m->conns));
+	m->jobs = calloc(m->njobs, sizeof(*m->jobs));
+	m->npfd = 4 * m->nconns;
+	m->pfd = calloc(m->npfd, sizeof(*m->pfd));
+	if (m->conns == NULL || m->jobs == NULL || m->pfd == NULL)
+		goto done;
+	for (i = 0; i < m->nconns; i++) {
+		struct conn *k = &m->conns[i];
+
+		k->fd = CURL_SOCKET_BAD;
+		k->multi = curl_multi_init();
+		k->easy = curl_easy_init();
+		if (k->multi == NULL || k->easy == NULL)
+			goto done;
+		st = easy_setup(m, k, errstr);
+		if (st != SEND_OK)
+			goto done;
+	}
+	*state = m;
+	m = NULL;
+	st = SEND_OK;
+done:
+	if (m != NULL) {
+		void *p = m;
+
+		transport_smtp_ops.close(&p);
+	}
+	return st;
+}
+
+static enum send_status smtp_submit(void *state, const struct transport_message *msg, char **errstr)
+{
+	struct smtp *m = state;
+	struct job *j = NULL;
+
+	for (size_t i = 0; i < m->njobs && j == NULL; i++)
+		if (!m->jobs[i].used)
+			j = &m->jobs[i];
+	if (j == NULL)
+		return send_err(errstr, SEND_EUSAGE, "smtp: no free slot");
+	j->from = strdup(msg->from);
+	j->rcpt = strdup(msg->rcpt);
+	if (j->from == NULL || j->rcpt == NULL || !smtp_job_data(j, msg->data, msg->len)) {
+		smtp_job_release(j);
+		return SEND_ENOMEM;
+	}
+	j->arg = msg->arg;
+	j->close_after = msg->close_after;
+	j->seq = m->seq++;
+	j->used = j->queued = true;
+	return SEND_OK;
+}
+
+/* Adds the sockets of a session being opened to the poll set. */
+static void poll_opening(struct smtp *m, struct conn *k, size_t *np, long *wait)
+{
+	fd_set r, w, x;
+	int maxfd = -1;
+	long t = -1;
+
+	FD_ZERO(&r);
+	FD_ZERO(&w);
+	FD_ZERO(&x);
+	if (curl_multi_fdset(k->multi, &r, &w, &x, &maxfd) != CURLM_OK)
+		maxfd = -1;
+	for (int fd = 0; fd <= maxfd && *np < m->npfd; fd++) {
+		short ev =
+		    (short)((FD_ISSET(fd, &r) ? POLLIN : 0) | (FD_ISSET(fd, &w) ? POLLOUT : 0) |
+			    (FD_ISSET(fd, &x) ? POLLPRI : 0));
+
+		if (ev != 0)
+			m->pfd[(*np)++] = (struct pollfd){.fd = fd, .events = ev};
+	}
+	if (curl_multi_timeout(k->multi, &t) == CURLM_OK && t >= 0 && t < *wait)
+		*wait = t;
+	/* No socket yet (a name being resolved): look again soon. */
+	if (maxfd < 0 && *wait > 50)
+		*wait = 50;
+}
+
+/*
+ * Waits at most timeout_ms for any session to have something to do, and
+ * notes in each open session's revents what it has. Does not wait when no
+ * message is in flight.
+ */
+static void smtp_wait(struct smtp *m, int timeout_ms)
+{
+	long wait = timeout_ms;
+	size_t np = 0, i;
+	bool busy = false;
+	long long now = smtp_now_ms();
+
+	for (i = 0; i < m->nconns; i++) {
+		struct conn *k = &m->conns[i];
+
+		k->pidx = -1;
+		k->revents = 0;
+		if (k->state == C_OPENING) {
+			poll_opening(m, k, &np, &wait);
+			busy = true;
+		} else if (k->state == C_OPEN && np < m->npfd) {
+			short ev = POLLIN;
+
+			if (k->out_off < k->out_len)
+				ev |= POLLOUT;
+			k->pidx = (int)np;
+			m->pfd[np++] = (struct pollfd){.fd = (int)k->fd, .events = ev};
+			if (k->nexpect > 0) {
+				long long left = k->deadline_ms - now;
+
+				busy = true;
+				if (left < wait)
+					wait = left < 0 ? 0 : (long)left;
+			}
+		}
+	}
+	if (np == 0)
+		return;
+	if (poll(m->pfd, np, busy ? (int)wait : 0) <= 0)
+		return;
+	for (i = 0; i < m->nconns; i++)
+		if (m->conns[i].pidx >= 0)
+			m->conns[i].revents = m->pfd[m->conns[i].pidx].revents;
 }
 
 static enum send_status smtp_run(void *state, int timeout_ms, transport_report_fn *report,
 				 char **errstr)
 {
 	struct smtp *m = state;
-	CURLMcode mc;
-	int running = 0;
+	long long now;
+	size_t i;
 
-	mc = curl_multi_perform(m->multi, &running);
-	if (mc == CURLM_OK) {
-		reap(m, report);
-		if (timeout_ms > 0 && running > 0) {
-			mc = curl_multi_poll(m->multi, NULL, 0, timeout_ms, NULL);
-			if (mc == CURLM_OK)
-				mc = curl_multi_perform(m->multi, &running);
-			if (mc == CURLM_OK)
-				reap(m, report);
+	(void)errstr;
+	m->report = report;
+	dispatch(m);
+	for (i = 0; i < m->nconns; i++)
+		smtp_conn_flush(m, &m->conns[i]);
+	smtp_wait(m, timeout_ms);
+	now = smtp_now_ms();
+	for (i = 0; i < m->nconns; i++) {
+		struct conn *k = &m->conns[i];
+
+		if (k->state == C_OPENING) {
+			conn_progress(m, k);
+			continue;
 		}
+		if (k->state == C_OPEN && (k->revents & (POLLIN | POLLERR | POLLHUP)) != 0)
+			smtp_conn_read(m, k);
+		if (k->state == C_OPEN && k->nexpect > 0 && now >= k->deadline_ms)
+			smtp_conn_fail(m, k, "the server did not answer in time");
 	}
-	if (mc == CURLM_OUT_OF_MEMORY)
-		return send_err(errstr, SEND_ENOMEM, "smtp: out of memory");
-	if (mc != CURLM_OK)
-		return send_err(errstr, SEND_EINVAL, "smtp: libcurl: %s", curl_multi_strerror(mc));
+	dispatch(m);
+	for (i = 0; i < m->nconns; i++)
+		smtp_conn_flush(m, &m->conns[i]);
 	return SEND_OK;
 }
 
@@ -422,17 +488,29 @@ static void smtp_close(void **state)
 	if (state == NULL || *state == NULL)
 		return;
 	m = *state;
-	for (i = 0; m->slots != NULL && i < m->nslots; i++) {
-		if (m->slots[i].busy && m->multi != NULL)
-			curl_multi_remove_handle(m->multi, m->slots[i].easy);
-		slot_release(&m->slots[i]);
-		free(m->slots[i].data);
-		if (m->slots[i].easy != NULL)
-			curl_easy_cleanup(m->slots[i].easy);
+	for (i = 0; m->conns != NULL && i < m->nconns; i++) {
+		struct conn *k = &m->conns[i];
+
+		if (k->state == C_OPEN) {
+			size_t n;
+
+			/* A courtesy: one try, no wait for the answer. */
+			curl_easy_send(k->easy, "QUIT\r\n", 6, &n);
+		}
+		if (k->multi != NULL && k->easy != NULL)
+			smtp_conn_close(k);
+		if (k->easy != NULL)
+			curl_easy_cleanup(k->easy);
+		if (k->multi != NULL)
+			curl_multi_cleanup(k->multi);
 	}
-	if (m->multi != NULL)
-		curl_multi_cleanup(m->multi);
-	free(m->slots);
+	for (i = 0; m->jobs != NULL && i < m->njobs; i++) {
+		smtp_job_release(&m->jobs[i]);
+		free(m->jobs[i].data);
+	}
+	free(m->conns);
+	free(m->jobs);
+	free(m->pfd);
 	free(m->curl_url);
 	free(m);
 	curl_global_cleanup();

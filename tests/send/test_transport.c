@@ -210,8 +210,9 @@ static void on_done(void *done_arg, void *msg_arg, const struct transport_result
 }
 
 /* Sends n messages to rcpts[i] through a transport made from cfg. */
-static void send_all(const struct transport_config *cfg, const char *const *rcpts, size_t n,
-		     struct res *res)
+/* Sends n messages; close_after (may be NULL) ends the session after some. */
+static void send_some(const struct transport_config *cfg, const char *const *rcpts, size_t n,
+		      const bool *close_after, struct res *res)
 {
 	struct transport *t = NULL;
 	char *err = NULL;
@@ -230,6 +231,7 @@ static void send_all(const struct transport_config *cfg, const char *const *rcpt
 			    .data = msg_text,
 			    .len = strlen(msg_text),
 			    .arg = &res[next],
+			    .close_after = close_after != NULL && close_after[next],
 			};
 			assert_int_equal(transport_submit(t, &m, &err), SEND_OK);
 			next++;
@@ -240,6 +242,12 @@ static void send_all(const struct transport_config *cfg, const char *const *rcpt
 	assert_int_equal(transport_in_flight(t), 0);
 	transport_close(&t);
 	assert_null(t);
+}
+
+static void send_all(const struct transport_config *cfg, const char *const *rcpts, size_t n,
+		     struct res *res)
+{
+	send_some(cfg, rcpts, n, NULL, res);
 }
 
 static void send_one(const struct transport_config *cfg, const char *rcpt, struct res *res)
@@ -336,8 +344,10 @@ static void test_connection_reuse(void **state)
 	assert_int_equal(stat_get(&s, "auth_ok"), stat_get(&s, "sessions"));
 }
 
-/* 4xx, 5xx and a dropped connection, mixed with good mail on one transport. */
-static void test_replies(void **state)
+/* 4xx, 5xx and a dropped connection, mixed with good mail on one transport;
+ * with `pipelining`, from a server that lists PIPELINING, so that MAIL, RCPT
+ * and DATA go together and a refusal comes back after all three. */
+static void replies(bool pipelining)
 {
 	enum { N = 8 };
 	const char *rcpts[N] = {"defer1@example.net",	"ok1@example.net",
@@ -348,9 +358,8 @@ static void test_replies(void **state)
 	struct res r[N];
 	char url[100];
 
-	(void)state;
 	srv_start(&s, "--cert", ca("server.pem"), "--key", ca("server.key"), "--auth",
-		  "hato:" PASSWORD, NULL);
+		  "hato:" PASSWORD, pipelining ? "--pipelining" : NULL, NULL);
 	url_of(url, sizeof(url), "smtp", &s);
 	struct transport_config cfg = {.url = url,
 				       .user = "hato",
@@ -389,6 +398,45 @@ static void test_replies(void **state)
 	assert_int_equal(r[7].outcome, TRANSPORT_SENT);
 	/* Only the three good ones arrived. */
 	assert_int_equal(stat_get(&s, "messages"), 3);
+}
+
+/* A per-session limit: the session ends after each message marked so. */
+static void test_session_limit(void **state)
+{
+	enum { N = 7 };
+	const char *rcpts[N];
+	const bool close_after[N] = {false, false, true, false, false, true, false};
+	struct srv s;
+	struct res r[N];
+	char url[100], file[700], *got;
+	size_t len;
+
+	(void)state;
+	for (int i = 0; i < N; i++)
+		rcpts[i] = "user@example.net";
+	srv_start(&s, "--cert", ca("server.pem"), "--key", ca("server.key"), "--pipelining", NULL);
+	url_of(url, sizeof(url), "smtp", &s);
+	struct transport_config cfg = {.url = url, .ca_file = ca("ca.pem"), .connections = 1};
+	send_some(&cfg, rcpts, N, close_after, r);
+	srv_stop(&s);
+	for (int i = 0; i < N; i++)
+		assert_int_equal(r[i].outcome, TRANSPORT_SENT);
+	path(file, sizeof(file), s.dir, "stats.json");
+	got = slurp(file, &len);
+	assert_non_null(strstr(got, "\"per_session\": [3, 3, 1]"));
+	free(got);
+}
+
+static void test_replies(void **state)
+{
+	(void)state;
+	replies(false);
+}
+
+static void test_replies_pipelining(void **state)
+{
+	(void)state;
+	replies(true);
 }
 
 static void assert_nothing_sent(const struct srv *s)
@@ -778,6 +826,8 @@ int main(void)
 	    cmocka_unit_test(test_starttls_auth_intact),
 	    cmocka_unit_test(test_connection_reuse),
 	    cmocka_unit_test(test_replies),
+	    cmocka_unit_test(test_replies_pipelining),
+	    cmocka_unit_test(test_session_limit),
 	    cmocka_unit_test(test_no_starttls),
 	    cmocka_unit_test(test_wrong_name),
 	    cmocka_unit_test(test_unknown_ca),

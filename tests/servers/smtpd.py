@@ -11,6 +11,9 @@ Options
                      before AUTH and MAIL
   --implicit-tls     TLS from the first byte (smtps) with --cert/--key
   --no-starttls      never offer STARTTLS (even with --cert)
+  --pipelining       list PIPELINING (RFC 2920) in the EHLO reply; aiosmtpd
+                     reads commands in order, so it serves a pipelining
+                     client as such
   --auth USER:PASS   require AUTH PLAIN/LOGIN (only accepted over TLS when
                      the server has TLS) before MAIL
   --maildir DIR      write each message once per recipient as
@@ -77,10 +80,17 @@ def local_part(addr):
 
 class Handler:
     def __init__(self, args, stats):
+        self.pipelining = args.pipelining
         self.maildir = args.maildir
         self.stats = stats
         self.count = 0
         self.greylisted = set()
+
+    async def handle_EHLO(self, server, session, envelope, hostname, responses):
+        session.host_name = hostname
+        if self.pipelining:
+            responses.insert(len(responses) - 1, "250-PIPELINING")
+        return responses
 
     async def handle_MAIL(self, server, session, envelope, address, mail_options):
         self.stats.mail_from += 1
@@ -220,6 +230,7 @@ def main():
     p.add_argument("--key")
     p.add_argument("--implicit-tls", action="store_true")
     p.add_argument("--no-starttls", action="store_true")
+    p.add_argument("--pipelining", action="store_true")
     p.add_argument("--auth")
     p.add_argument("--maildir")
     p.add_argument("--stats")

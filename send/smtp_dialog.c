@@ -1,0 +1,405 @@
+/*
+ * send/smtp_dialog.c: the mail transactions of the SMTP back end, over a
+ * session that libcurl opened (transport_smtp.c): MAIL FROM, RCPT TO and
+ * DATA (in one write when the server pipelines), the dot-stuffed message
+ * and its end in one write, RSET after a refusal, QUIT when the session
+ * ends; and the replies, read as they come.
+ */
+#include <curl/curl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "send/private.h"
+#include "send/smtp_private.h"
+
+long long smtp_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+void smtp_job_release(struct job *j)
+{
+	free(j->from);
+	free(j->rcpt);
+	j->from = j->rcpt = NULL;
+	j->used = j->queued = false;
+	j->arg = NULL;
+	j->len = 0;
+}
+
+/* ---- Replies -------------------------------------------------------------- */
+
+/* Appends one reply line to the reply being read, printable ASCII only. */
+static void reply_add(struct conn *k, const char *line, size_t n, bool first)
+{
+	size_t i = first ? 0 : 4;
+
+	if (!first && k->cur_len + 1 < sizeof(k->cur))
+		k->cur[k->cur_len++] = ' ';
+	for (; i < n && k->cur_len + 1 < sizeof(k->cur); i++) {
+		unsigned char ch = (unsigned char)line[i];
+
+		if (ch == '\r' || ch == '\n')
+			break;
+		k->cur[k->cur_len++] = (ch < 0x20 || ch > 0x7e) ? '?' : (char)ch;
+	}
+	k->cur[k->cur_len] = '\0';
+}
+
+/*
+ * Takes one reply line. Returns the code when it completes a reply (then in
+ * k->reply), 0 when more lines follow, -1 for a line that is not a reply.
+ */
+int smtp_reply_line(struct conn *k, const char *buf, size_t n)
+{
+	bool cont;
+	int code;
+
+	if (n < 3 || buf[0] < '1' || buf[0] > '5' || buf[1] < '0' || buf[1] > '9' || buf[2] < '0' ||
+	    buf[2] > '9')
+		return -1;
+	cont = n > 3 && buf[3] == '-';
+	reply_add(k, buf, n, k->cur_len == 0);
+	if (k->cur_len > 3 && k->cur[3] == '-')
+		k->cur[3] = ' ';
+	if (cont)
+		return 0;
+	code = (buf[0] - '0') * 100 + (buf[1] - '0') * 10 + (buf[2] - '0');
+	memcpy(k->reply, k->cur, k->cur_len + 1);
+	k->reply_code = code;
+	k->cur_len = 0;
+	k->cur[0] = '\0';
+	return code;
+}
+
+/* The curl detail: the error buffer when it says something, else strerror. */
+const char *smtp_detail(const struct conn *k, CURLcode rc)
+{
+	return k->errbuf[0] != '\0' ? k->errbuf : curl_easy_strerror(rc);
+}
+
+/* ---- Messages on a connection --------------------------------------------- */
+
+/* Reports the connection's message and frees its slot. */
+void smtp_job_report(struct smtp *m, struct conn *k, struct transport_result *r)
+{
+	struct job *j = k->job;
+	void *arg = j->arg;
+
+	k->job = NULL;
+	if (j->close_after && k->state == C_OPEN)
+		k->quit = true;
+	smtp_job_release(j);
+	m->report(m->t, arg, r);
+}
+
+static void expect_push(struct conn *k, enum expect x)
+{
+	if (k->nexpect < sizeof(k->expect) / sizeof(k->expect[0]))
+		k->expect[k->nexpect++] = x;
+}
+
+static void expect_pop(struct conn *k)
+{
+	if (k->nexpect > 0) {
+		memmove(k->expect, k->expect + 1, (k->nexpect - 1) * sizeof(k->expect[0]));
+		k->nexpect--;
+	}
+}
+
+static void out_set(struct conn *k, const char *p, size_t n)
+{
+	k->out = p;
+	k->out_len = n;
+	k->out_off = 0;
+}
+
+/* Appends one command, VERB or VERB<ADDR>, to k->cmd. */
+static void cmd_add(struct conn *k, size_t *len, const char *verb, const char *addr)
+{
+	int n =
+	    snprintf(k->cmd + *len, sizeof(k->cmd) - *len, "%s%s%s%s\r\n", verb,
+		     addr != NULL ? "<" : "", addr != NULL ? addr : "", addr != NULL ? ">" : "");
+
+	if (n > 0 && (size_t)n < sizeof(k->cmd) - *len)
+		*len += (size_t)n;
+}
+
+/* Writes one command, and waits for its reply. */
+static void say(const struct smtp *m, struct conn *k, const char *verb, const char *addr,
+		enum expect x)
+{
+	size_t len = 0;
+
+	cmd_add(k, &len, verb, addr);
+	out_set(k, k->cmd, len);
+	expect_push(k, x);
+	k->deadline_ms = smtp_now_ms() + m->c->timeout_s * 1000;
+}
+
+/* Starts the connection's message: all three commands at once when the
+ * server pipelines, else MAIL FROM alone. */
+void smtp_transaction_start(const struct smtp *m, struct conn *k)
+{
+	const struct job *j = k->job;
+	size_t len = 0;
+
+	k->failed = k->data_sent = false;
+	k->fail[0] = '\0';
+	k->fail_code = 0;
+	k->nexpect = 0;
+	if (!k->pipelining) {
+		say(m, k, "MAIL FROM:", j->from, X_MAIL);
+		return;
+	}
+	cmd_add(k, &len, "MAIL FROM:", j->from);
+	cmd_add(k, &len, "RCPT TO:", j->rcpt);
+	cmd_add(k, &len, "DATA", NULL);
+	out_set(k, k->cmd, len);
+	expect_push(k, X_MAIL);
+	expect_push(k, X_RCPT);
+	expect_push(k, X_DATA);
+	k->deadline_ms = smtp_now_ms() + m->c->timeout_s * 1000;
+}
+
+/* The server's verdict on the connection's message. */
+static void job_verdict(struct smtp *m, struct conn *k, int code, const char *text, bool after_data)
+{
+	struct transport_result r = {0};
+	char reply[REPLY_MAX], ebuf[REPLY_MAX + 400];
+
+	snprintf(reply, sizeof(reply), "%s", text);
+	r.code = code;
+	r.reply = reply;
+	r.after_data = after_data;
+	if (code >= 200 && code < 300) {
+		r.outcome = TRANSPORT_SENT;
+	} else {
+		r.outcome = code >= 500	  ? TRANSPORT_FAILED
+			    : code >= 400 ? TRANSPORT_DEFERRED
+					  : TRANSPORT_ERROR;
+		r.auth_failure = code == 530 || code == 535;
+		snprintf(ebuf, sizeof(ebuf), "smtp: %s answered \"%s\"", m->where, reply);
+		r.error = ebuf;
+	}
+	smtp_job_report(m, k, &r);
+}
+
+/* The connection broke (or timed out): its message, if any, is an error. */
+void smtp_conn_fail(struct smtp *m, struct conn *k, const char *why)
+{
+	if (k->job != NULL) {
+		struct transport_result r = {0};
+		char reply[REPLY_MAX], ebuf[REPLY_MAX + 400];
+
+		memcpy(reply, k->reply, sizeof(reply));
+		r.outcome = TRANSPORT_ERROR;
+		r.code = k->reply_code;
+		r.reply = reply;
+		r.after_data = k->data_sent;
+		snprintf(ebuf, sizeof(ebuf), "smtp: %s: %s%s", m->where, why,
+			 k->data_sent ? " (after the data was sent: delivery uncertain)" : "");
+		r.error = ebuf;
+		smtp_job_report(m, k, &r);
+	}
+	smtp_conn_close(k);
+}
+
+/* After a message: QUIT when its session ends here, RSET after a refused
+ * transaction, else nothing (the connection is ready). */
+static void after_message(const struct smtp *m, struct conn *k, bool refused)
+{
+	if (k->quit)
+		say(m, k, "QUIT", NULL, X_QUIT);
+	else if (refused)
+		say(m, k, "RSET", NULL, X_RSET);
+}
+
+/* Notes the first refusal of a transaction. */
+static void refuse(struct conn *k, int code)
+{
+	if (!k->failed) {
+		k->failed = true;
+		k->fail_code = code;
+		memcpy(k->fail, k->reply, sizeof(k->fail));
+	}
+}
+
+/* One complete reply (code, k->reply) to what the connection sent. */
+static void on_reply(struct smtp *m, struct conn *k, int code)
+{
+	bool ok = code >= 200 && code < 300;
+	enum expect x;
+
+	if (k->nexpect == 0) {
+		/* Unasked: a 421 on an idle session, say. */
+		smtp_conn_fail(m, k, "unexpected reply from the server");
+		return;
+	}
+	x = k->expect[0];
+	expect_pop(k);
+	if (code == 421 && x != X_QUIT) {
+		/* The server is closing the session. */
+		if (k->job != NULL)
+			job_verdict(m, k, code, k->reply, k->data_sent);
+		smtp_conn_close(k);
+		return;
+	}
+	switch (x) {
+	case X_MAIL:
+	case X_RCPT:
+		if (!ok)
+			refuse(k, code);
+		if (k->pipelining)
+			break;
+		if (!ok) {
+			job_verdict(m, k, k->fail_code, k->fail, false);
+			after_message(m, k, true);
+		} else if (x == X_MAIL) {
+			say(m, k, "RCPT TO:", k->job->rcpt, X_RCPT);
+		} else {
+			say(m, k, "DATA", NULL, X_DATA);
+		}
+		break;
+	case X_DATA:
+		if (code == 354 && k->failed) {
+			/* A pipelining server that took DATA after refusing the
+			 * recipient: end the empty message. */
+			out_set(k, ".\r\n", 3);
+			expect_push(k, X_END);
+		} else if (code == 354) {
+			out_set(k, k->job->data, k->job->len);
+			k->data_sent = true;
+			expect_push(k, X_END);
+		} else {
+			refuse(k, code);
+			job_verdict(m, k, k->fail_code, k->fail, false);
+			after_message(m, k, true);
+		}
+		break;
+	case X_END:
+		if (k->failed)
+			job_verdict(m, k, k->fail_code, k->fail, false);
+		else
+			job_verdict(m, k, code, k->reply, true);
+		after_message(m, k, false);
+		break;
+	case X_RSET:
+		if (!ok)
+			smtp_conn_close(k);
+		break;
+	case X_QUIT:
+		smtp_conn_close(k);
+		break;
+	}
+}
+
+/* Writes what the connection has to write, as far as the socket takes it. */
+void smtp_conn_flush(struct smtp *m, struct conn *k)
+{
+	while (k->state == C_OPEN && k->out_off < k->out_len) {
+		size_t n = 0;
+		CURLcode rc =
+		    curl_easy_send(k->easy, k->out + k->out_off, k->out_len - k->out_off, &n);
+
+		if (rc == CURLE_AGAIN)
+			return;
+		if (rc != CURLE_OK) {
+			smtp_conn_fail(m, k, smtp_detail(k, rc));
+			return;
+		}
+		k->out_off += n;
+	}
+}
+
+/* Reads what the server said, and acts on each complete reply. */
+void smtp_conn_read(struct smtp *m, struct conn *k)
+{
+	char buf[4096];
+
+	while (k->state == C_OPEN) {
+		size_t n = 0, i;
+		CURLcode rc = curl_easy_recv(k->easy, buf, sizeof(buf), &n);
+
+		if (rc == CURLE_AGAIN)
+			return;
+		if (rc != CURLE_OK || n == 0) {
+			smtp_conn_fail(m, k,
+				       rc != CURLE_OK ? smtp_detail(k, rc)
+						      : "the server closed the connection");
+			return;
+		}
+		for (i = 0; i < n && k->state == C_OPEN; i++) {
+			int code;
+
+			if (buf[i] != '\n') {
+				if (k->in_len + 1 < sizeof(k->in))
+					k->in[k->in_len++] = buf[i];
+				continue;
+			}
+			code = smtp_reply_line(k, k->in, k->in_len);
+			k->in_len = 0;
+			if (code < 0) {
+				smtp_conn_fail(m, k, "the server's reply is not SMTP");
+				return;
+			}
+			if (code > 0)
+				on_reply(m, k, code);
+		}
+	}
+}
+
+/* The next line that starts with a dot, from p on: the dot, or NULL. A line
+ * starts at the beginning and after each CRLF. */
+static const char *next_dot(const char *data, const char *p, const char *end)
+{
+	if (p == data && p < end && *p == '.')
+		return p;
+	while (end - p >= 2 && (p = memchr(p, '\n', (size_t)(end - p - 1))) != NULL) {
+		p++;
+		if (p[0] == '.' && p - data >= 2 && p[-2] == '\r')
+			return p;
+	}
+	return NULL;
+}
+
+/* Copies the message, dot-stuffed (RFC 5321 4.5.2) and with its end. */
+bool smtp_job_data(struct job *j, const char *data, size_t len)
+{
+	const char *end = data + len, *p, *d, *from = data;
+	size_t dots = 0, need, o = 0;
+	bool crlf_end = len >= 2 && end[-2] == '\r' && end[-1] == '\n';
+
+	for (p = data; (d = next_dot(data, p, end)) != NULL; p = d + 1)
+		dots++;
+	need = len + dots + 5;
+	if (j->cap < need || j->data == NULL) {
+		free(j->data);
+		j->cap = need > 8192 ? need : 8192;
+		j->data = malloc(j->cap);
+		if (j->data == NULL) {
+			j->cap = 0;
+			return false;
+		}
+	}
+	for (p = data; (d = next_dot(data, p, end)) != NULL; p = d + 1) {
+		memcpy(j->data + o, from, (size_t)(d - from));
+		o += (size_t)(d - from);
+		j->data[o++] = '.';
+		from = d;
+	}
+	memcpy(j->data + o, from, (size_t)(end - from));
+	o += (size_t)(end - from);
+	if (len > 0 && !crlf_end) {
+		memcpy(j->data + o, "\r\n", 2);
+		o += 2;
+	}
+	memcpy(j->data + o, ".\r\n", 3);
+	j->len = o + 3;
+	return true;
+}
