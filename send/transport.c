@@ -3,19 +3,49 @@
  * configuration (URL, TLS policy, connections), keeps the password in
  * sodium_malloc'd memory, counts messages in flight and passes each
  * back end's reports to the worker's callback.
+ *
+ * A back end marked threaded (SMTP) runs on a sending thread of its own,
+ * so that its sessions move on while the worker's thread records outcomes
+ * and composes the next messages. The thread alone calls the back end's
+ * submit and run. Messages go to it through `subs`, and what became of
+ * them comes back through `done`, both under `mu`; an eventfd wakes the
+ * thread's poll when there is something to send, and a condition variable
+ * wakes the worker when something finished. The worker's callback still
+ * runs in the worker's thread, from transport_run.
  */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <limits.h>
 #include <netinet/in.h>
+#include <pthread.h>
+#include <signal.h>
 #include <sodium.h>
+#include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/eventfd.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "send/private.h"
 #include "send/transport.h"
+
+/* A message for the sending thread, with its own copies. */
+struct sub {
+	struct transport_message m;
+	char *buf; /* from, rcpt and data; kept from message to message */
+	size_t cap;
+};
+
+/* A finished message, for the worker's thread. */
+struct fin {
+	void *arg;
+	struct transport_result r;
+	char reply[600];
+	char error[1200];
+};
 
 struct transport {
 	const struct transport_ops *ops;
@@ -25,6 +55,20 @@ struct transport {
 	void *done_arg;
 	size_t in_flight;
 	bool in_callback;
+	/* The sending thread, for a threaded back end. */
+	bool threaded;
+	pthread_t thread;
+	pthread_mutex_t mu;
+	pthread_cond_t cv; /* something finished, or the thread stopped */
+	struct sub *subs;  /* waiting for the thread; at most conf.slots */
+	size_t nsubs;
+	bool woken;	   /* the thread was woken for the subs waiting */
+	struct fin *fins;  /* finished, waiting for the worker; at most conf.slots */
+	struct fin *taken; /* the worker's side of the swap */
+	size_t nfins;
+	bool stop, stopped;
+	enum send_status thread_st;
+	char *thread_err;
 };
 
 const char *transport_outcome_name(enum transport_outcome o)
@@ -226,7 +270,7 @@ static enum send_status conf_fill(const struct transport_config *cfg, struct tra
 	if (c->connections > TRANSPORT_CONNECTIONS_MAX)
 		return send_err(errstr, SEND_EINVAL, "transport: smtp.connections is at most %d",
 				TRANSPORT_CONNECTIONS_MAX);
-	c->slots = 2 * c->connections;
+	c->slots = 4 * c->connections;
 	c->timeout_s = cfg->timeout_s > 0 ? cfg->timeout_s : 300;
 	if (dup_opt(&c->url, cfg->url) != SEND_OK || dup_opt(&c->user, cfg->user) != SEND_OK ||
 	    dup_opt(&c->ca_file, cfg->ca_file) != SEND_OK ||
@@ -246,6 +290,210 @@ static enum send_status conf_fill(const struct transport_config *cfg, struct tra
 	return SEND_OK;
 }
 
+/* ---- The sending thread ------------------------------------------------- */
+
+static void wake_thread(struct transport *t)
+{
+	uint64_t one = 1;
+
+	if (write(t->conf.wake_fd, &one, sizeof(one)) < 0 && errno != EAGAIN)
+		return; /* the thread looks again within a second anyway */
+}
+
+/* The back end's report, in the sending thread: queued for the worker. */
+static void queue_fin(struct transport *t, void *msg_arg, const struct transport_result *r)
+{
+	struct fin *f;
+
+	pthread_mutex_lock(&t->mu);
+	f = &t->fins[t->nfins++];
+	f->arg = msg_arg;
+	f->r = *r;
+	snprintf(f->reply, sizeof(f->reply), "%s", r->reply != NULL ? r->reply : "");
+	snprintf(f->error, sizeof(f->error), "%s", r->error != NULL ? r->error : "");
+	pthread_cond_signal(&t->cv);
+	pthread_mutex_unlock(&t->mu);
+}
+
+/* Hands the waiting messages to the back end; one it refuses is finished
+ * at once, as an error before any data. Called with mu held. */
+static void take_subs(struct transport *t)
+{
+	for (size_t i = 0; i < t->nsubs; i++) {
+		struct sub *s = &t->subs[i];
+		char *err = NULL;
+
+		if (t->ops->submit(t->state, &s->m, &err) != SEND_OK) {
+			struct transport_result r = {.outcome = TRANSPORT_ERROR, .reply = ""};
+
+			r.error = err != NULL ? err : "transport: the message was refused";
+			pthread_mutex_unlock(&t->mu);
+			queue_fin(t, s->m.arg, &r);
+			pthread_mutex_lock(&t->mu);
+			free(err);
+		}
+	}
+	t->nsubs = 0;
+	t->woken = false;
+}
+
+static void *sending_thread(void *arg)
+{
+	struct transport *t = arg;
+	enum send_status st = SEND_OK;
+	char *err = NULL;
+
+	pthread_mutex_lock(&t->mu);
+	while (!t->stop && st == SEND_OK) {
+		take_subs(t);
+		pthread_mutex_unlock(&t->mu);
+		st = t->ops->run(t->state, 1000, queue_fin, &err);
+		pthread_mutex_lock(&t->mu);
+	}
+	t->thread_st = st;
+	t->thread_err = err;
+	t->stopped = true;
+	pthread_cond_signal(&t->cv);
+	pthread_mutex_unlock(&t->mu);
+	return NULL;
+}
+
+/* Starts the sending thread, with every signal blocked in it (they are the
+ * worker's to handle). */
+static enum send_status thread_start(struct transport *t, char **errstr)
+{
+	pthread_condattr_t ca;
+	sigset_t all, old;
+	size_t n = t->conf.slots;
+	int rc;
+
+	t->subs = calloc(n, sizeof(*t->subs));
+	t->fins = calloc(n, sizeof(*t->fins));
+	t->taken = calloc(n, sizeof(*t->taken));
+	if (t->subs == NULL || t->fins == NULL || t->taken == NULL)
+		return SEND_ENOMEM;
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&t->cv, &ca);
+	pthread_condattr_destroy(&ca);
+	pthread_mutex_init(&t->mu, NULL);
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	rc = pthread_create(&t->thread, NULL, sending_thread, t);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (rc != 0) {
+		pthread_mutex_destroy(&t->mu);
+		pthread_cond_destroy(&t->cv);
+		return send_err(errstr, SEND_ENOMEM, "transport: cannot start a thread: %s",
+				strerror(rc));
+	}
+	t->threaded = true;
+	return SEND_OK;
+}
+
+/* Stops and joins the thread, and frees the queues. */
+static void thread_stop(struct transport *t)
+{
+	if (t->threaded) {
+		pthread_mutex_lock(&t->mu);
+		t->stop = true;
+		pthread_mutex_unlock(&t->mu);
+		wake_thread(t);
+		pthread_join(t->thread, NULL);
+		pthread_mutex_destroy(&t->mu);
+		pthread_cond_destroy(&t->cv);
+		t->threaded = false;
+	}
+	free(t->thread_err);
+	for (size_t i = 0; t->subs != NULL && i < t->conf.slots; i++)
+		free(t->subs[i].buf);
+	free(t->subs);
+	free(t->fins);
+	free(t->taken);
+}
+
+/* Copies a message for the sending thread. */
+static enum send_status queue_sub(struct transport *t, const struct transport_message *m)
+{
+	size_t lf = strlen(m->from) + 1, lr = strlen(m->rcpt) + 1, need = lf + lr + m->len;
+	struct sub *s;
+
+	pthread_mutex_lock(&t->mu);
+	s = &t->subs[t->nsubs];
+	if (s->cap < need) {
+		char *b = realloc(s->buf, need);
+
+		if (b == NULL) {
+			pthread_mutex_unlock(&t->mu);
+			return SEND_ENOMEM;
+		}
+		s->buf = b;
+		s->cap = need;
+	}
+	memcpy(s->buf, m->from, lf);
+	memcpy(s->buf + lf, m->rcpt, lr);
+	if (m->len > 0)
+		memcpy(s->buf + lf + lr, m->data, m->len);
+	s->m = *m;
+	s->m.from = s->buf;
+	s->m.rcpt = s->buf + lf;
+	s->m.data = s->buf + lf + lr;
+	t->nsubs++;
+	pthread_mutex_unlock(&t->mu);
+	return SEND_OK;
+}
+
+/* The worker's side of run: wakes the thread for what was submitted, waits
+ * at most timeout_ms for something to finish, and reports it. */
+static enum send_status threaded_run(struct transport *t, int timeout_ms, char **errstr)
+{
+	struct timespec until;
+	struct fin *f;
+	size_t n;
+	bool wake;
+
+	clock_gettime(CLOCK_MONOTONIC, &until);
+	until.tv_sec += timeout_ms / 1000;
+	until.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
+	if (until.tv_nsec >= 1000000000L) {
+		until.tv_sec++;
+		until.tv_nsec -= 1000000000L;
+	}
+	pthread_mutex_lock(&t->mu);
+	wake = t->nsubs > 0 && !t->woken;
+	t->woken = t->woken || wake;
+	if (wake) {
+		pthread_mutex_unlock(&t->mu);
+		wake_thread(t);
+		pthread_mutex_lock(&t->mu);
+	}
+	while (t->nfins == 0 && !t->stopped && timeout_ms > 0 && t->in_flight > 0)
+		if (pthread_cond_timedwait(&t->cv, &t->mu, &until) == ETIMEDOUT)
+			break;
+	f = t->fins;
+	t->fins = t->taken;
+	t->taken = f;
+	n = t->nfins;
+	t->nfins = 0;
+	if (t->stopped && t->thread_st != SEND_OK && n == 0) {
+		enum send_status st = t->thread_st;
+
+		send_err(errstr, st, "%s", t->thread_err ? t->thread_err : "transport: stopped");
+		pthread_mutex_unlock(&t->mu);
+		return st;
+	}
+	pthread_mutex_unlock(&t->mu);
+	for (size_t i = 0; i < n; i++) {
+		f = &t->taken[i];
+		f->r.reply = f->reply;
+		f->r.error = f->error[0] != '\0' ? f->error : NULL;
+		transport_report(t, f->arg, &f->r);
+	}
+	return SEND_OK;
+}
+
+/* ---- The front ------------------------------------------------------------ */
+
 enum send_status transport_open(const struct transport_config *cfg, transport_done_fn *done,
 				void *done_arg, struct transport **out, char **errstr)
 {
@@ -261,13 +509,24 @@ enum send_status transport_open(const struct transport_config *cfg, transport_do
 	t = calloc(1, sizeof(*t));
 	if (t == NULL)
 		return SEND_ENOMEM;
+	t->conf.wake_fd = -1;
 	t->done = done;
 	t->done_arg = done_arg;
 	st = conf_fill(cfg, &t->conf, &ops, errstr);
 	if (st != SEND_OK)
 		goto done;
 	t->ops = ops;
+	if (ops->threaded) {
+		t->conf.wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+		if (t->conf.wake_fd < 0) {
+			st = send_err(errstr, SEND_ENOMEM, "transport: eventfd: %s",
+				      strerror(errno));
+			goto done;
+		}
+	}
 	st = ops->open(&t->conf, t, &t->state, errstr);
+	if (st == SEND_OK && ops->threaded)
+		st = thread_start(t, errstr);
 	if (st != SEND_OK)
 		goto done;
 	*out = t;
@@ -315,7 +574,7 @@ enum send_status transport_submit(struct transport *t, const struct transport_me
 				t->in_flight);
 	if (*m->rcpt == '\0' || has_ctl(m->rcpt) || has_ctl(m->from))
 		return send_err(errstr, SEND_EUSAGE, "transport: malformed envelope address");
-	st = t->ops->submit(t->state, m, errstr);
+	st = t->threaded ? queue_sub(t, m) : t->ops->submit(t->state, m, errstr);
 	if (st == SEND_OK)
 		t->in_flight++;
 	return st;
@@ -334,7 +593,11 @@ enum send_status transport_run(struct transport *t, int timeout_ms, char **errst
 {
 	if (t == NULL || t->in_callback)
 		return send_err(errstr, SEND_EUSAGE, "transport: run from a callback");
-	return t->ops->run(t->state, timeout_ms < 0 ? 0 : timeout_ms, transport_report, errstr);
+	if (timeout_ms < 0)
+		timeout_ms = 0;
+	if (t->threaded)
+		return threaded_run(t, timeout_ms, errstr);
+	return t->ops->run(t->state, timeout_ms, transport_report, errstr);
 }
 
 enum send_status transport_drain(struct transport *t, char **errstr)
@@ -353,8 +616,11 @@ void transport_close(struct transport **tp)
 	if (tp == NULL || *tp == NULL)
 		return;
 	t = *tp;
+	thread_stop(t);
 	if (t->ops != NULL && t->state != NULL)
 		t->ops->close(&t->state);
+	if (t->conf.wake_fd >= 0)
+		close(t->conf.wake_fd);
 	conf_clear(&t->conf);
 	free(t);
 	*tp = NULL;

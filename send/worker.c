@@ -14,10 +14,12 @@
  * composing their messages; once it is committed they are handed over at
  * once. A claim never takes more than the free slots, so the rows in flight,
  * and the uncertain rows after a kill -9, never exceed the transport's slots
- * (2 x smtp.connections): the messages in flight, plus the ones whose
+ * (4 x smtp.connections): the messages in flight, plus the ones whose
  * outcome came in but is not committed yet. When the campaign signs, the
- * claimed batch is composed on every core (pool.c) before the commit; the
- * store, the transport and the outcomes stay on this thread.
+ * claimed batch is composed on every core (pool.c) before the commit. The
+ * store and the outcomes stay on this thread; the SMTP sessions run on the
+ * transport's own thread (transport.c), so they keep sending while this
+ * thread records and claims.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -489,10 +491,9 @@ static long us_since(const struct timespec *t)
  * Is it time for a transaction? Each one costs the same few encrypted pages
  * however many outcomes and claims it carries, so outcomes are gathered: a
  * transaction runs when nothing is in flight any more, when half the slots
- * are free and the oldest outcome has waited 2 ms (the other half keeps the
- * connections busy meanwhile), or when it has waited 20 ms. On a fast relay
- * every slot comes free within a millisecond; on a slow one the waits stay
- * small beside a message's round trips.
+ * are free (the other half keeps the connections busy meanwhile, on the
+ * transport's thread), or when the oldest outcome has waited 20 ms. On a
+ * slow relay that wait stays small beside a message's round trips.
  */
 static bool time_to_cycle(struct run *run, bool claiming)
 {
@@ -505,7 +506,7 @@ static bool time_to_cycle(struct run *run, bool claiming)
 	if (!claiming)
 		return true;
 	waited = us_since(&run->first_pend);
-	return waited >= 20000 || (transport_free_slots(run->t) >= run->batch && waited >= 2000);
+	return waited >= 20000 || transport_free_slots(run->t) >= run->batch;
 }
 
 /* Re-reads the campaign's state: an operator may have paused or cancelled it. */

@@ -17,8 +17,6 @@
 # A worker's run includes its login (Argon2id, --kdf interactive); the
 # throughput is computed from the worker's own log lines, which bracket the
 # sending, and the login time is shown separately.
-# smtp-source and the worker without DKIM also run with smtp-sink on one
-# core (taskset): an explanation of the ratio, not the target.
 set -euo pipefail
 umask 077 # password files are private
 cd "$(dirname "$0")/../.."
@@ -116,7 +114,7 @@ median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { print v[int(
 worker_run() {
 	local t0 t1 t2 line
 	t0=$(now)
-	"${PIN[@]}" "$HATO" --store "$STORE" --user op --password-file "$T/pw.op" worker --once 2>&1 |
+	"$HATO" --store "$STORE" --user op --password-file "$T/pw.op" worker --once 2>&1 |
 		while IFS= read -r line; do
 			case $line in
 			*"sending to"*) now >"$T/t1" ;;
@@ -130,13 +128,11 @@ worker_run() {
 source_run() {
 	local a b
 	a=$(now)
-	"${PIN[@]}" "$SOURCE" -d -s "$CONNS" -m "$MSGS" -l "$BODY" 127.0.0.1:"$PORT" >/dev/null
+	"$SOURCE" -d -s "$CONNS" -m "$MSGS" -l "$BODY" 127.0.0.1:"$PORT" >/dev/null
 	b=$(now)
 	awk -v n="$MSGS" -v a="$a" -v b="$b" 'BEGIN { printf "%.0f", n / (b - a) }'
 }
 
-PIN=() # a command prefix: taskset, for the runs on one core
-pin_src=() pin_plain=()
 src=() plain=() rsa=() logins=()
 for i in $(seq "$RUNS"); do
 	src+=("$(source_run)")
@@ -144,21 +140,6 @@ for i in $(seq "$RUNS"); do
 	worker_run
 	plain+=("$(cat "$T/rate")") logins+=("$(cat "$T/login")")
 done
-# Explanation, not the target: smtp-sink, smtp-source and the worker on one
-# core, which takes away the cost of waking another core for each reply.
-if command -v taskset >/dev/null && [ "$(nproc)" -ge 2 ] && taskset -c 0 true 2>/dev/null; then
-	sink=${pids[0]}
-	taskset -p -c 0 "$sink" >/dev/null
-	PIN=(taskset -c 0)
-	for i in $(seq "$RUNS"); do
-		pin_src+=("$(source_run)")
-		campaign >/dev/null
-		worker_run
-		pin_plain+=("$(cat "$T/rate")")
-	done
-	PIN=()
-	taskset -p -c 0-$(($(nproc) - 1)) "$sink" >/dev/null
-fi
 as admin dkim keygen example.com bench --alg rsa >/dev/null
 for i in $(seq "$RUNS"); do
 	campaign >/dev/null
@@ -176,13 +157,6 @@ ratio=$(awk -v h="$m_plain" -v s="$m_src" 'BEGIN { printf "%.2f", h / s }')
 echo "ratio hato (no DKIM) / smtp-source: $ratio (target >= 0.8)"
 echo "ratio hato (RSA DKIM) / smtp-source: $(awk -v h="$m_rsa" -v s="$m_src" 'BEGIN { printf "%.2f", h / s }')"
 echo "worker login (Argon2id interactive), median: $(median "${logins[@]}") s (not in the rates)"
-if [ -n "${pin_src[*]:-}" ]; then
-	p_s=$(median "${pin_src[@]}") p_h=$(median "${pin_plain[@]}")
-	echo "the same on one core, smtp-sink included (an explanation, not the target):"
-	printf '%-40s %8s   %s\n' "smtp-source -d, one core" "$p_s" "${pin_src[*]}"
-	printf '%-40s %8s   %s\n' "hato worker, no DKIM, one core" "$p_h" "${pin_plain[*]}"
-	echo "ratio hato (no DKIM) / smtp-source, one core: $(awk -v h="$p_h" -v s="$p_s" 'BEGIN { printf "%.2f", h / s }')"
-fi
 
 # ---- Peak memory: a 1,000,000-recipient campaign -----------------------------
 $PY - "$BIG" "$T/big.csv" <<'EOF'

@@ -3,7 +3,7 @@
 # while it sends a few hundred messages to a real SMTP server (STARTTLS,
 # AUTH, 4 connections). Afterwards every recipient has exactly one message,
 # except the uncertain ones, which have at most one; and each crash leaves at
-# most the messages that could be in flight (2 x connections) uncertain.
+# most the messages that could be in flight (4 x connections) uncertain.
 # The arrivals are counted from the server's maildir, not from hato.
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/campaigns.d/lib.sh"
@@ -55,7 +55,7 @@ check "nobody is queued, deferred or failed" grep -q 'queued 0, sent [0-9]*, def
 check "no crash left more uncertain than could be in flight (2 x $CONNS)" \
 	test "$max_recovered" -le $((2 * CONNS))
 unc=$(sed -n 's/.* uncertain \([0-9]*\) .*/\1/p' "$T/status")
-check "uncertain in total: at most 2 x connections per crash" test "${unc:-999}" -le $((2 * CONNS * kills))
+check "uncertain in total: at most 4 x connections per crash" test "${unc:-999}" -le $((4 * CONNS * kills))
 
 sql "SELECT email, state, coalesce(message_id, '') FROM queue WHERE campaign = (SELECT id FROM campaigns WHERE name = 'crash') ORDER BY email" |
 	tr '|' '\t' >"$T/queue"

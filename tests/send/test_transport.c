@@ -427,6 +427,50 @@ static void test_session_limit(void **state)
 	free(got);
 }
 
+/*
+ * The sending thread: a run returns as soon as a message finishes, not at
+ * the end of its timeout; and closing with messages in flight stops the
+ * thread, calls back for none of them and leaks nothing (ASan).
+ */
+static void test_thread_wait_and_close(void **state)
+{
+	enum { N = 6 };
+	struct srv s;
+	struct res r[N];
+	struct transport *t = NULL;
+	char url[100], *err = NULL;
+	int ndone = 0, before;
+	time_t start;
+
+	(void)state;
+	memset(r, 0, sizeof(r));
+	srv_start(&s, "--cert", ca("server.pem"), "--key", ca("server.key"), NULL);
+	url_of(url, sizeof(url), "smtp", &s);
+	struct transport_config cfg = {.url = url, .ca_file = ca("ca.pem"), .connections = 2};
+	assert_int_equal(transport_open(&cfg, on_done, &ndone, &t, &err), SEND_OK);
+	for (int i = 0; i < N; i++) {
+		struct transport_message m = {.from = "bounce@example.com",
+					      .rcpt = "user@example.net",
+					      .data = msg_text,
+					      .len = strlen(msg_text),
+					      .arg = &r[i]};
+		assert_int_equal(transport_submit(t, &m, &err), SEND_OK);
+	}
+	start = time(NULL);
+	while (ndone == 0)
+		assert_int_equal(transport_run(t, 60000, &err), SEND_OK);
+	assert_true(time(NULL) - start < 30);
+	assert_int_equal(transport_in_flight(t), (size_t)(N - ndone));
+	before = ndone;
+	transport_close(&t);
+	assert_null(t);
+	srv_stop(&s);
+	assert_int_equal(ndone, before);
+	for (int i = 0; i < N; i++)
+		if (r[i].done)
+			assert_int_equal(r[i].outcome, TRANSPORT_SENT);
+}
+
 static void test_replies(void **state)
 {
 	(void)state;
@@ -720,7 +764,7 @@ static void test_config_errors(void **state)
 	struct transport_config ok = {.url = "smtp://mail.example.com"};
 	assert_int_equal(transport_open(&ok, on_done, &dummy, &t, &err), SEND_OK);
 	assert_string_equal(transport_name(t), "smtp");
-	assert_int_equal(transport_free_slots(t), 8);
+	assert_int_equal(transport_free_slots(t), 16); /* 4 x the default 4 connections */
 	struct transport_message m = {
 	    .from = "a@b", .rcpt = "x@y\r\nRCPT TO:<z@w>", .data = "", .len = 0};
 	assert_int_equal(transport_submit(t, &m, &err), SEND_EUSAGE);
@@ -828,6 +872,7 @@ int main(void)
 	    cmocka_unit_test(test_replies),
 	    cmocka_unit_test(test_replies_pipelining),
 	    cmocka_unit_test(test_session_limit),
+	    cmocka_unit_test(test_thread_wait_and_close),
 	    cmocka_unit_test(test_no_starttls),
 	    cmocka_unit_test(test_wrong_name),
 	    cmocka_unit_test(test_unknown_ca),
