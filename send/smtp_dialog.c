@@ -193,7 +193,10 @@ static void job_verdict(struct smtp *m, struct conn *k, int code, const char *te
 /* The connection broke (or timed out): its message, if any, is an error. */
 void smtp_conn_fail(struct smtp *m, struct conn *k, const char *why)
 {
-	if (k->job != NULL) {
+	if (k->job != NULL && k->failed) {
+		/* Refused (pipelined) before the session broke: the refusal stands. */
+		job_verdict(m, k, k->fail_code, k->fail, false);
+	} else if (k->job != NULL) {
 		struct transport_result r = {0};
 		char reply[REPLY_MAX], ebuf[REPLY_MAX + 400];
 
@@ -287,7 +290,7 @@ static void on_reply(struct smtp *m, struct conn *k, int code)
 			job_verdict(m, k, k->fail_code, k->fail, false);
 		else
 			job_verdict(m, k, code, k->reply, true);
-		after_message(m, k, false);
+		after_message(m, k, k->failed);
 		break;
 	case X_RSET:
 		if (!ok)
