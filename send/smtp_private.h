@@ -43,6 +43,7 @@ struct conn {
 	int pidx;	 /* its place in the poll set, or -1 */
 	short revents;	 /* what the last poll saw */
 	bool pipelining; /* the EHLO reply (after TLS) lists PIPELINING */
+	bool size_ext;	 /* ... and SIZE: MAIL FROM declares the size */
 	struct job *job;
 	enum expect expect[4];
 	unsigned nexpect;

@@ -53,19 +53,29 @@
 #include "send/smtp_private.h"
 #include "send/transport.h"
 
+/* Is the reply line an EHLO keyword line ("250-KEYWORD ..." or "250 KEYWORD")? */
+static bool ehlo_has(const char *buf, size_t n, const char *keyword)
+{
+	size_t kl = strlen(keyword);
+
+	return n >= 4 + kl && memcmp(buf, "250", 3) == 0 && (buf[3] == '-' || buf[3] == ' ') &&
+	       strncasecmp(buf + 4, keyword, kl) == 0 &&
+	       (n == 4 + kl || buf[4 + kl] == '\r' || buf[4 + kl] == '\n' || buf[4 + kl] == ' ');
+}
+
 /* While libcurl opens the session it passes each server reply line here:
- * kept for the error report, and read for PIPELINING. A 220 (the greeting,
- * or the go-ahead for STARTTLS) starts the capabilities afresh. */
+ * kept for the error report, and read for PIPELINING (RFC 2920) and SIZE
+ * (RFC 1870). A 220 (the greeting, or the go-ahead for STARTTLS) starts the
+ * capabilities afresh. */
 static size_t header_cb(char *buf, size_t size, size_t nitems, void *userp)
 {
 	struct conn *k = userp;
 	size_t n = size * nitems;
 
 	if (n >= 3 && memcmp(buf, "220", 3) == 0)
-		k->pipelining = false;
-	if (n >= 14 && memcmp(buf, "250", 3) == 0 && strncasecmp(buf + 4, "PIPELINING", 10) == 0 &&
-	    (n == 14 || buf[14] == '\r' || buf[14] == '\n' || buf[14] == ' '))
-		k->pipelining = true;
+		k->pipelining = k->size_ext = false;
+	k->pipelining = k->pipelining || ehlo_has(buf, n, "PIPELINING");
+	k->size_ext = k->size_ext || ehlo_has(buf, n, "SIZE");
 	smtp_reply_line(k, buf, n);
 	return n;
 }
@@ -122,7 +132,7 @@ static bool conn_open(struct conn *k)
 	k->cur_len = k->in_len = 0;
 	k->reply[0] = k->cur[0] = k->errbuf[0] = '\0';
 	k->reply_code = 0;
-	k->pipelining = false;
+	k->pipelining = k->size_ext = false;
 	if (curl_multi_add_handle(k->multi, k->easy) != CURLM_OK)
 		return false;
 	k->state = C_OPENING;

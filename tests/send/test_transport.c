@@ -285,7 +285,7 @@ static void test_starttls_auth_intact(void **state)
 {
 	struct srv s;
 	struct res r;
-	char url[100], file[700], *got;
+	char url[100], file[700], want[100], *got;
 	size_t len;
 
 	(void)state;
@@ -312,6 +312,10 @@ static void test_starttls_auth_intact(void **state)
 	assert_non_null(strstr(got, "\"mail_from\": \"bounce@example.com\""));
 	assert_non_null(strstr(got, "\"rcpt\": \"alice@example.net\""));
 	assert_non_null(strstr(got, "\"tls\": true"));
+	/* The server lists SIZE: MAIL FROM declares what is sent (three lines
+	 * dot-stuffed, and the end of data). */
+	snprintf(want, sizeof(want), "\"mail_options\": [\"SIZE=%zu\"]", strlen(msg_text) + 3 + 3);
+	assert_non_null(strstr(got, want));
 	free(got);
 }
 
@@ -408,7 +412,7 @@ static void test_session_limit(void **state)
 	const bool close_after[N] = {false, false, true, false, false, true, false};
 	struct srv s;
 	struct res r[N];
-	char url[100], file[700], *got;
+	char url[100], file[700], want[100], *got;
 	size_t len;
 
 	(void)state;
@@ -424,6 +428,17 @@ static void test_session_limit(void **state)
 	path(file, sizeof(file), s.dir, "stats.json");
 	got = slurp(file, &len);
 	assert_non_null(strstr(got, "\"per_session\": [3, 3, 1]"));
+	free(got);
+	/* Pipelined, MAIL FROM still declares the size, and the bytes arrive intact. */
+	path(file, sizeof(file), s.dir, "mail/000007-0.json");
+	got = slurp(file, &len);
+	snprintf(want, sizeof(want), "\"mail_options\": [\"SIZE=%zu\"]", strlen(msg_text) + 3 + 3);
+	assert_non_null(strstr(got, want));
+	free(got);
+	path(file, sizeof(file), s.dir, "mail/000007-0.eml");
+	got = slurp(file, &len);
+	assert_int_equal(len, strlen(msg_text));
+	assert_memory_equal(got, msg_text, len);
 	free(got);
 }
 

@@ -18,7 +18,8 @@ Options
                      the server has TLS) before MAIL
   --maildir DIR      write each message once per recipient as
                      DIR/NNNNNN-R.eml (the bytes received, dot-unstuffed)
-                     and its envelope as DIR/NNNNNN-R.json
+                     and its envelope (MAIL FROM and its options, RCPT,
+                     session, TLS) as DIR/NNNNNN-R.json
   --stats FILE       JSON, rewritten after every event: sessions, tls
                      sessions, auth successes/failures, MAIL FROM count,
                      messages accepted, and messages per session
@@ -128,6 +129,7 @@ class Handler:
                 base = os.path.join(self.maildir, "%06d-%d" % (n, i))
                 with open(base + ".json", "w") as f:
                     json.dump({"mail_from": envelope.mail_from, "rcpt": rcpt,
+                               "mail_options": envelope.mail_options,
                                "session": session.hato_id,
                                "tls": session.ssl is not None}, f)
                 with open(base + ".eml.tmp", "wb") as f:
