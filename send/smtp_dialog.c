@@ -284,6 +284,9 @@ static void on_reply(struct smtp *m, struct conn *k, int code)
 			out_set(k, k->job->data, k->job->len);
 			k->data_sent = true;
 			expect_push(k, X_END);
+		} else if (code < 400) {
+			/* Neither go-ahead nor refusal: nothing was sent. */
+			smtp_conn_fail(m, k, "unexpected reply to DATA");
 		} else {
 			refuse(k, code);
 			job_verdict(m, k, k->fail_code, k->fail, false);
@@ -295,7 +298,12 @@ static void on_reply(struct smtp *m, struct conn *k, int code)
 			job_verdict(m, k, k->fail_code, k->fail, false);
 		else
 			job_verdict(m, k, code, k->reply, true);
-		after_message(m, k, k->failed);
+		if (k->out_off < k->out_len)
+			/* The server answered before the message was all written:
+			 * the rest can't be taken back, so the session ends. */
+			smtp_conn_close(k);
+		else
+			after_message(m, k, k->failed);
 		break;
 	case X_RSET:
 		if (!ok)
