@@ -334,12 +334,33 @@ void smtp_conn_flush(struct smtp *m, struct conn *k)
 }
 
 /* Reads what the server said, and acts on each complete reply. */
+void smtp_conn_input(struct smtp *m, struct conn *k, const char *buf, size_t n)
+{
+	for (size_t i = 0; i < n && k->state == C_OPEN; i++) {
+		int code;
+
+		if (buf[i] != '\n') {
+			if (k->in_len + 1 < sizeof(k->in))
+				k->in[k->in_len++] = buf[i];
+			continue;
+		}
+		code = smtp_reply_line(k, k->in, k->in_len);
+		k->in_len = 0;
+		if (code < 0) {
+			smtp_conn_fail(m, k, "the server's reply is not SMTP");
+			return;
+		}
+		if (code > 0)
+			on_reply(m, k, code);
+	}
+}
+
 void smtp_conn_read(struct smtp *m, struct conn *k)
 {
 	char buf[4096];
 
 	while (k->state == C_OPEN) {
-		size_t n = 0, i;
+		size_t n = 0;
 		CURLcode rc = curl_easy_recv(k->easy, buf, sizeof(buf), &n);
 
 		if (rc == CURLE_AGAIN)
@@ -350,23 +371,7 @@ void smtp_conn_read(struct smtp *m, struct conn *k)
 						      : "the server closed the connection");
 			return;
 		}
-		for (i = 0; i < n && k->state == C_OPEN; i++) {
-			int code;
-
-			if (buf[i] != '\n') {
-				if (k->in_len + 1 < sizeof(k->in))
-					k->in[k->in_len++] = buf[i];
-				continue;
-			}
-			code = smtp_reply_line(k, k->in, k->in_len);
-			k->in_len = 0;
-			if (code < 0) {
-				smtp_conn_fail(m, k, "the server's reply is not SMTP");
-				return;
-			}
-			if (code > 0)
-				on_reply(m, k, code);
-		}
+		smtp_conn_input(m, k, buf, n);
 	}
 }
 

@@ -109,6 +109,10 @@ void smtp_transaction_start(const struct smtp *m, struct conn *k);
 void smtp_conn_flush(struct smtp *m, struct conn *k);
 void smtp_conn_read(struct smtp *m, struct conn *k);
 
+/* Acts on n bytes the server sent (smtp_conn_read's parser; a fuzz target's
+ * entry, tests/fuzz/fuzz_smtp.c). */
+void smtp_conn_input(struct smtp *m, struct conn *k, const char *buf, size_t n);
+
 /* The session broke or timed out: its message, if any, is an error; closes it. */
 void smtp_conn_fail(struct smtp *m, struct conn *k, const char *why);
 
