@@ -8,7 +8,7 @@
  * so that its sessions move on while the worker's thread records outcomes
  * and composes the next messages. The thread alone calls the back end's
  * submit and run. Messages go to it through `subs`, and what became of
- * them comes back through `done`, both under `mu`; an eventfd wakes the
+ * them comes back through `fins`, both under `mu`; an eventfd wakes the
  * thread's poll when there is something to send, and a condition variable
  * wakes the worker when something finished. The worker's callback still
  * runs in the worker's thread, from transport_run.
@@ -296,8 +296,9 @@ static void wake_thread(struct transport *t)
 {
 	uint64_t one = 1;
 
-	if (write(t->conf.wake_fd, &one, sizeof(one)) < 0 && errno != EAGAIN)
-		return; /* the thread looks again within a second anyway */
+	/* A write can fail only when the counter is full: woken either way. */
+	if (write(t->conf.wake_fd, &one, sizeof(one)) < 0)
+		return;
 }
 
 /* The back end's report, in the sending thread: queued for the worker. */

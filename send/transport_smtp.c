@@ -46,7 +46,6 @@
 #include <stdint.h>
 #include <string.h>
 #include <strings.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "send/private.h"
