@@ -497,16 +497,12 @@ static long us_since(const struct timespec *t)
  */
 static bool time_to_cycle(struct run *run, bool claiming)
 {
-	long waited;
-
 	if (transport_in_flight(run->t) == 0)
 		return true;
 	if (run->npend == 0)
 		return false;
-	if (!claiming)
-		return true;
-	waited = us_since(&run->first_pend);
-	return waited >= 20000 || transport_free_slots(run->t) >= run->batch;
+	return !claiming || transport_free_slots(run->t) >= run->batch ||
+	       us_since(&run->first_pend) >= 20000;
 }
 
 /* Re-reads the campaign's state: an operator may have paused or cancelled it. */

@@ -1,8 +1,9 @@
 /*
- * tests/send/test_transport.c: the transports against a real SMTP server on
- * loopback (tests/servers/smtpd.py on aiosmtpd, with certificates from
- * tests/servers/mkca.sh), and the file transport. Run from the top of the
- * tree (tests/run.sh does).
+ * tests/send/test_transport.c: the SMTP transport against a real SMTP server
+ * on loopback (tests/servers/smtpd.py on aiosmtpd, with certificates from
+ * tests/servers/mkca.sh). The configuration checks and the file transport
+ * are in test_transport_file.c. Run from the top of the tree (tests/run.sh
+ * does).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -23,10 +24,10 @@
 #include <cmocka.h>
 
 #include "send/transport.h"
+#include "tests/send/transport_helpers.h"
 
 #define PY "/usr/bin/python3"
 #define SMTPD "tests/servers/smtpd.py"
-#define PASSWORD "s3cret-Pa55word"
 
 static char tmpdir[256], keylog[300];
 static pid_t live[64]; /* servers not yet stopped, killed in teardown */
@@ -37,31 +38,6 @@ struct srv {
 	char dir[512]; /* its own folder: mail/, stats.json */
 	char stats[600];
 };
-
-struct res {
-	bool done;
-	enum transport_outcome outcome;
-	int code;
-	char reply[600];
-	char error[1200];
-	bool tls, auth, after;
-};
-
-static const char *msg_text = "From: Hato <news@example.com>\r\n"
-			      "To: <rcpt@example.net>\r\n"
-			      "Subject: transport test\r\n"
-			      "Message-ID: <1@example.com>\r\n"
-			      "\r\n"
-			      "Hello,\r\n"
-			      ".a line that starts with a dot\r\n"
-			      "..two dots\r\n"
-			      ".\r\n"
-			      "the end\r\n";
-
-static void path(char *out, size_t n, const char *a, const char *b)
-{
-	snprintf(out, n, "%s/%s", a, b);
-}
 
 static int group_setup(void **state)
 {
@@ -184,32 +160,6 @@ static long stat_get(const struct srv *s, const char *key)
 	return strtol(p + strlen(pat), NULL, 10);
 }
 
-static void on_done(void *done_arg, void *msg_arg, const struct transport_result *r)
-{
-	struct res *x = msg_arg;
-	int *ndone = done_arg;
-
-	assert_false(x->done);
-	assert_non_null(r->reply);
-	x->done = true;
-	x->outcome = r->outcome;
-	x->code = r->code;
-	snprintf(x->reply, sizeof(x->reply), "%s", r->reply);
-	snprintf(x->error, sizeof(x->error), "%s", r->error != NULL ? r->error : "");
-	x->tls = r->tls_failure;
-	x->auth = r->auth_failure;
-	x->after = r->after_data;
-	(*ndone)++;
-	if (getenv("TRANSPORT_TEST_VERBOSE") != NULL)
-		fprintf(stderr, "# %s code=%d tls=%d auth=%d after=%d reply=[%s] error=[%s]\n",
-			transport_outcome_name(r->outcome), r->code, r->tls_failure,
-			r->auth_failure, r->after_data, r->reply, x->error);
-	/* The secret never shows. */
-	assert_null(strstr(r->reply, PASSWORD));
-	assert_null(strstr(x->error, PASSWORD));
-}
-
-/* Sends n messages to rcpts[i] through a transport made from cfg. */
 /* Sends n messages; close_after (may be NULL) ends the session after some. */
 static void send_some(const struct transport_config *cfg, const char *const *rcpts, size_t n,
 		      const bool *close_after, struct res *res)
@@ -253,25 +203,6 @@ static void send_all(const struct transport_config *cfg, const char *const *rcpt
 static void send_one(const struct transport_config *cfg, const char *rcpt, struct res *res)
 {
 	send_all(cfg, &rcpt, 1, res);
-}
-
-static char *slurp(const char *file, size_t *len)
-{
-	FILE *fp = fopen(file, "rb");
-	char *buf;
-	long n;
-
-	assert_non_null(fp);
-	fseek(fp, 0, SEEK_END);
-	n = ftell(fp);
-	fseek(fp, 0, SEEK_SET);
-	buf = malloc((size_t)n + 1);
-	assert_non_null(buf);
-	assert_int_equal(fread(buf, 1, (size_t)n, fp), (size_t)n);
-	buf[n] = '\0';
-	fclose(fp);
-	*len = (size_t)n;
-	return buf;
 }
 
 static void url_of(char *buf, size_t n, const char *scheme, const struct srv *s)
@@ -728,160 +659,9 @@ static void test_connection_refused(void **state)
 	assert_non_null(strstr(r.error, "smtp: 127.0.0.1:"));
 }
 
-static void test_config_errors(void **state)
-{
-	struct transport *t = NULL;
-	char *err = NULL;
-	int dummy = 0;
-	const char *bad[] = {"",
-			     "http://example.com",
-			     "smtp://user:pw@mail.example.com:587",
-			     "smtp://:587",
-			     "smtp://mail.example.com:0",
-			     "smtp://mail.example.com:99999",
-			     "smtp://mail.example.com:58x",
-			     "smtp://[::1:587",
-			     "smtp://mail.example.com:587/path",
-			     "file:"};
-
-	(void)state;
-	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		struct transport_config c = {.url = bad[i]};
-
-		assert_int_equal(transport_open(&c, on_done, &dummy, &t, &err), SEND_EINVAL);
-		assert_null(t);
-		assert_non_null(err);
-		assert_null(strstr(err, "pw@"));
-		free(err);
-		err = NULL;
-	}
-	struct transport_config c1 = {.url = "smtp://mail.example.com", .connections = 65};
-	assert_int_equal(transport_open(&c1, on_done, &dummy, &t, &err), SEND_EINVAL);
-	free(err);
-	err = NULL;
-	struct transport_config c2 = {.url = "smtp://mail.example.com", .tls = "maybe"};
-	assert_int_equal(transport_open(&c2, on_done, &dummy, &t, &err), SEND_EINVAL);
-	free(err);
-	err = NULL;
-	struct transport_config c3 = {.url = "smtp://mail.example.com", .password = PASSWORD};
-	assert_int_equal(transport_open(&c3, on_done, &dummy, &t, &err), SEND_EINVAL);
-	assert_null(strstr(err, PASSWORD));
-	free(err);
-	err = NULL;
-
-	struct transport_config c5 = {.url = "smtp://mail.example.com",
-				      .ca_file = "/nonexistent/ca.pem"};
-	assert_int_equal(transport_open(&c5, on_done, &dummy, &t, &err), SEND_EINVAL);
-	assert_non_null(strstr(err, "smtp.ca_file"));
-	free(err);
-	err = NULL;
-
-	struct transport_config ok = {.url = "smtp://mail.example.com"};
-	assert_int_equal(transport_open(&ok, on_done, &dummy, &t, &err), SEND_OK);
-	assert_string_equal(transport_name(t), "smtp");
-	assert_int_equal(transport_free_slots(t), 16); /* 4 x the default 4 connections */
-	struct transport_message m = {
-	    .from = "a@b", .rcpt = "x@y\r\nRCPT TO:<z@w>", .data = "", .len = 0};
-	assert_int_equal(transport_submit(t, &m, &err), SEND_EUSAGE);
-	free(err);
-	transport_close(&t);
-	transport_close(&t); /* NULL is fine */
-
-	assert_true(transport_host_is_loopback("127.0.0.1"));
-	assert_true(transport_host_is_loopback("127.1.2.3"));
-	assert_true(transport_host_is_loopback("::1"));
-	assert_true(transport_host_is_loopback("[::1]"));
-	assert_true(transport_host_is_loopback("LOCALHOST"));
-	assert_false(transport_host_is_loopback("128.0.0.1"));
-	assert_false(transport_host_is_loopback("localhost.example.com"));
-	assert_false(transport_host_is_loopback("::2"));
-	assert_false(transport_host_is_loopback(""));
-}
-
-static void test_file(void **state)
-{
-	enum { N = 5 };
-	struct transport *t = NULL;
-	struct res r[N];
-	char dir[400], cmd[2400], file[1000], *err = NULL;
-	int ndone = 0, files = 0;
-	struct stat sb;
-	DIR *d;
-	struct dirent *de;
-
-	(void)state;
-	snprintf(dir, sizeof(dir), "%s/out/eml", tmpdir);
-	snprintf(file, sizeof(file), "%s/out", tmpdir);
-	assert_int_equal(mkdir(file, 0755), 0);
-	snprintf(file, sizeof(file), "file:%s", dir);
-	struct transport_config cfg = {.url = file, .connections = 2};
-	memset(r, 0, sizeof(r));
-	assert_int_equal(transport_open(&cfg, on_done, &ndone, &t, &err), SEND_OK);
-	assert_string_equal(transport_name(t), "file");
-	assert_int_equal(stat(dir, &sb), 0);
-	assert_int_equal(sb.st_mode & 0777, 0700);
-	for (int i = 0; i < N; i++) {
-		struct transport_message m = {.from = "bounce@example.com",
-					      .rcpt = "rcpt@example.net",
-					      .data = msg_text,
-					      .len = strlen(msg_text),
-					      .arg = &r[i]};
-		if (transport_free_slots(t) == 0)
-			assert_int_equal(transport_drain(t, &err), SEND_OK);
-		assert_int_equal(transport_submit(t, &m, &err), SEND_OK);
-	}
-	assert_int_equal(transport_drain(t, &err), SEND_OK);
-	transport_close(&t);
-	assert_int_equal(ndone, N);
-	for (int i = 0; i < N; i++) {
-		assert_int_equal(r[i].outcome, TRANSPORT_SENT);
-		assert_non_null(strstr(r[i].reply, "file: wrote "));
-		assert_non_null(strstr(r[i].reply, ".eml"));
-	}
-	d = opendir(dir);
-	assert_non_null(d);
-	while ((de = readdir(d)) != NULL) {
-		size_t len;
-		char *got;
-
-		if (de->d_name[0] == '.')
-			continue;
-		files++;
-		assert_non_null(strstr(de->d_name, ".eml"));
-		snprintf(file, sizeof(file), "%s/%s", dir, de->d_name);
-		assert_int_equal(stat(file, &sb), 0);
-		assert_int_equal(sb.st_mode & 0777, 0600);
-		got = slurp(file, &len);
-		assert_true(len > strlen(msg_text));
-		assert_memory_equal(got + len - strlen(msg_text), msg_text, strlen(msg_text));
-		free(got);
-		/* A MIME parser we did not write reads it back. */
-		snprintf(cmd, sizeof(cmd),
-			 PY " -c 'import sys,email,email.policy;"
-			    "m=email.message_from_binary_file(open(sys.argv[1],\"rb\"),"
-			    "policy=email.policy.default);"
-			    "assert m[\"Subject\"]==\"transport test\";"
-			    "assert m[\"Return-Path\"]==\"<bounce@example.com>\";"
-			    "assert m[\"Delivered-To\"]==\"rcpt@example.net\";"
-			    "assert not m.defects, m.defects' '%s'",
-			 file);
-		assert_int_equal(system(cmd), 0);
-	}
-	closedir(d);
-	assert_int_equal(files, N);
-
-	/* An unwritable place is a configuration error. */
-	struct transport_config bad = {.url = "file:/proc/hato-no-such-dir"};
-	assert_int_equal(transport_open(&bad, on_done, &ndone, &t, &err), SEND_EINVAL);
-	assert_non_null(err);
-	free(err);
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_config_errors),
-	    cmocka_unit_test(test_file),
 	    cmocka_unit_test(test_starttls_auth_intact),
 	    cmocka_unit_test(test_connection_reuse),
 	    cmocka_unit_test(test_replies),
