@@ -98,10 +98,11 @@ void smtp_job_report(struct smtp *m, struct conn *k, struct transport_result *r)
 	m->report(m->t, arg, r);
 }
 
-static void expect_push(struct conn *k, enum expect x)
+/* Waits for the reply to a command that ends at offset end of the output. */
+static void expect_push(struct conn *k, enum expect x, size_t end)
 {
 	if (k->nexpect < sizeof(k->expect) / sizeof(k->expect[0]))
-		k->expect[k->nexpect++] = x;
+		k->expect[k->nexpect++] = (struct awaited){x, end};
 }
 
 static void expect_pop(struct conn *k)
@@ -139,7 +140,7 @@ static void say(const struct smtp *m, struct conn *k, const char *verb, const ch
 
 	cmd_add(k, &len, verb, addr, param);
 	out_set(k, k->cmd, len);
-	expect_push(k, x);
+	expect_push(k, x, len);
 	k->deadline_ms = smtp_now_ms() + m->c->timeout_s * 1000;
 }
 
@@ -150,7 +151,7 @@ void smtp_transaction_start(const struct smtp *m, struct conn *k)
 {
 	const struct job *j = k->job;
 	char size[32] = "";
-	size_t len = 0;
+	size_t len = 0, mail_end, rcpt_end;
 
 	k->failed = k->data_sent = false;
 	k->fail[0] = '\0';
@@ -163,12 +164,14 @@ void smtp_transaction_start(const struct smtp *m, struct conn *k)
 		return;
 	}
 	cmd_add(k, &len, "MAIL FROM:", j->from, size);
+	mail_end = len;
 	cmd_add(k, &len, "RCPT TO:", j->rcpt, NULL);
+	rcpt_end = len;
 	cmd_add(k, &len, "DATA", NULL, NULL);
 	out_set(k, k->cmd, len);
-	expect_push(k, X_MAIL);
-	expect_push(k, X_RCPT);
-	expect_push(k, X_DATA);
+	expect_push(k, X_MAIL, mail_end);
+	expect_push(k, X_RCPT, rcpt_end);
+	expect_push(k, X_DATA, len);
 	k->deadline_ms = smtp_now_ms() + m->c->timeout_s * 1000;
 }
 
@@ -242,6 +245,7 @@ static void refuse(struct conn *k, int code)
 static void on_reply(struct smtp *m, struct conn *k, int code)
 {
 	bool ok = code >= 200 && code < 300;
+	struct awaited a;
 	enum expect x;
 
 	if (k->nexpect == 0) {
@@ -249,13 +253,21 @@ static void on_reply(struct smtp *m, struct conn *k, int code)
 		smtp_conn_fail(m, k, "unexpected reply from the server");
 		return;
 	}
-	x = k->expect[0];
+	a = k->expect[0];
+	x = a.what;
 	expect_pop(k);
 	if (code == 421 && x != X_QUIT) {
 		/* The server is closing the session. */
 		if (k->job != NULL)
 			job_verdict(m, k, code, k->reply, k->data_sent);
 		smtp_conn_close(k);
+		return;
+	}
+	if (x != X_END && k->out_off < a.end) {
+		/* An answer to a command not yet all written: the session is out
+		 * of step, and the next command would overwrite this one. (An early
+		 * answer to the data is X_END's case below.) */
+		smtp_conn_fail(m, k, "the server answered a command before it was sent");
 		return;
 	}
 	switch (x) {
@@ -279,11 +291,11 @@ static void on_reply(struct smtp *m, struct conn *k, int code)
 			/* A pipelining server that took DATA after refusing the
 			 * recipient: end the empty message. */
 			out_set(k, ".\r\n", 3);
-			expect_push(k, X_END);
+			expect_push(k, X_END, 3);
 		} else if (code == 354) {
 			out_set(k, k->job->data, k->job->len);
 			k->data_sent = true;
-			expect_push(k, X_END);
+			expect_push(k, X_END, k->job->len);
 		} else if (code < 400) {
 			/* Neither go-ahead nor refusal: nothing was sent. */
 			smtp_conn_fail(m, k, "unexpected reply to DATA");

@@ -34,6 +34,13 @@ enum conn_state { C_CLOSED, C_OPENING, C_OPEN };
 /* The replies a connection waits for, in order. */
 enum expect { X_MAIL, X_RCPT, X_DATA, X_END, X_RSET, X_QUIT };
 
+/* A reply waited for, and where in the output its command ends: a server
+ * can't answer a command before all of it was written. */
+struct awaited {
+	enum expect what;
+	size_t end;
+};
+
 /* One SMTP session, and the message on it. */
 struct conn {
 	CURLM *multi; /* this connection's own: see the top of transport_smtp.c */
@@ -45,7 +52,7 @@ struct conn {
 	bool pipelining; /* the EHLO reply (after TLS) lists PIPELINING */
 	bool size_ext;	 /* ... and SIZE: MAIL FROM declares the size */
 	struct job *job;
-	enum expect expect[4];
+	struct awaited expect[4];
 	unsigned nexpect;
 	bool failed;	/* MAIL, RCPT or DATA was refused */
 	bool data_sent; /* the message started to go */
