@@ -490,6 +490,11 @@ static enum store_status read_and_write(struct import *im, FILE *in)
 		return store_fail(im->errstr, STORE_ENOMEM, "cannot start the import's reader");
 	}
 	while ((rc = import_queue_take(&im->q, 100, &r)) >= 0) {
+		if (im->db_s == STORE_OK && im->o != NULL && im->o->stop != NULL && *im->o->stop) {
+			im->db_s =
+			    store_fail(&im->db_err, STORE_EINTR, "the import was interrupted");
+			import_queue_stop(&im->q);
+		}
 		if (rc == 1) {
 			if (im->db_s == STORE_OK) {
 				import_apply(im, r);
@@ -650,8 +655,13 @@ enum store_status store_subscriber_import(struct store *st, const char *list, FI
 		store_rollback(st);
 	store_exec(st, "PRAGMA cache_size = -2000", NULL);
 	store_exec(st, "PRAGMA foreign_keys = ON", NULL);
-	if (s != STORE_OK)
-		store_audit(st, "import", list, "failed", details);
+	if (s != STORE_OK) {
+		/* Nothing stays; the audit says how far it went. */
+		snprintf(details, sizeof(details), "rolled back at row %llu",
+			 (unsigned long long)stats->rows);
+		store_audit(st, "import", list, s == STORE_EINTR ? "interrupted" : "failed",
+			    details);
+	}
 	for (i = 0; i < im.ncols; i++)
 		free(im.name[i]);
 	free(im.name);

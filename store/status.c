@@ -57,6 +57,8 @@ const char *store_strstatus(enum store_status s)
 		return "input/output error";
 	case STORE_ENOMEM:
 		return "out of memory";
+	case STORE_EINTR:
+		return "interrupted";
 	}
 	return "unknown status";
 }

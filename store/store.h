@@ -35,6 +35,7 @@
 #ifndef HATO_STORE_H
 #define HATO_STORE_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -58,6 +59,7 @@ enum store_status {
 	STORE_ECORRUPT,	 /* the database or keyslot file is damaged */
 	STORE_EIO,	 /* an I/O or database error */
 	STORE_ENOMEM,
+	STORE_EINTR, /* stopped when the caller asked (an import's stop flag) */
 };
 
 /* A constant English name for the status. */
@@ -485,6 +487,9 @@ struct store_import_opts {
 	/* Called now and then with the bytes read so far. */
 	void (*progress)(uint64_t bytes, uint64_t rows, void *arg);
 	void *arg;
+	/* When not NULL and it becomes nonzero (a signal handler may set it),
+	 * the import stops within a tenth of a second and is rolled back. */
+	volatile sig_atomic_t *stop;
 };
 
 /*
@@ -495,7 +500,8 @@ struct store_import_opts {
  * are counted and written to o->rejects, never dropped silently. Streams:
  * memory does not grow with the file. `in` must be seekable for the parser to
  * resynchronise after an unbalanced quote. Returns STORE_EINVAL when the file
- * is not CSV or has no email column; the store is then unchanged. Needs
+ * is not CSV or has no email column, STORE_EINTR when o->stop was set; the
+ * store is then unchanged. Needs
  * STORE_PERM_SUBSCRIBERS_WRITE.
  */
 enum store_status store_subscriber_import(struct store *st, const char *list, FILE *in,

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -33,6 +34,38 @@ static void show_progress(uint64_t bytes, uint64_t rows, void *arg)
 	p->shown = 1;
 }
 
+/*
+ * Ctrl-C, SIGTERM or SIGHUP during an import: the signal's number, which
+ * stops the import (store_import_opts.stop). It is rolled back, the store is
+ * as it was, and hato exits 128 + the number, as a shell reports a signal.
+ */
+static volatile sig_atomic_t import_signal;
+
+static void on_import_signal(int sig)
+{
+	import_signal = sig;
+}
+
+static const int import_signals[] = {SIGINT, SIGTERM, SIGHUP};
+
+/* Catches the import signals, keeping the old handlers in old, or puts those
+ * back. A signal ignored on entry (Ctrl-C for a background job) stays so. */
+static void import_catch(struct sigaction old[3], bool restore)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_import_signal;
+	sigemptyset(&sa.sa_mask);
+	for (size_t i = 0; i < 3; i++) {
+		if (restore)
+			sigaction(import_signals[i], &old[i], NULL);
+		else if (sigaction(import_signals[i], NULL, &old[i]) == 0 &&
+			 old[i].sa_handler != SIG_IGN)
+			sigaction(import_signals[i], &sa, NULL);
+	}
+}
+
 /* Opens a file for people's data: mode 0600, replacing what was there. */
 static FILE *open_private(const char *path)
 {
@@ -54,9 +87,11 @@ static int do_import(struct cli *c, int argc, char **argv)
 	const char *rejects = NULL, *file;
 	char *err = NULL, *defrej = NULL, source[300];
 	struct stat sb;
+	struct sigaction old[3];
 	FILE *in = NULL, *rj = NULL;
 	long rjsize;
 	int ch, rc = EX_OK;
+	bool caught = false;
 
 	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		if (ch != 'r')
@@ -83,6 +118,12 @@ static int do_import(struct cli *c, int argc, char **argv)
 		snprintf(defrej, n, "%s.rejects.csv", file);
 		rejects = defrej;
 	}
+	/* Caught from here: once the rejects file exists, a signal stops the
+	 * import and never leaves the store half written. */
+	import_signal = 0;
+	o.stop = &import_signal;
+	import_catch(old, false);
+	caught = true;
 	rj = open_private(rejects);
 	if (rj == NULL) {
 		cli_error("cannot create %s: %s", rejects, strerror(errno));
@@ -106,6 +147,8 @@ static int do_import(struct cli *c, int argc, char **argv)
 		rc = cli_fail_store(s, err);
 		if (s == STORE_EINVAL)
 			rc = EX_DATAERR;
+		else if (s == STORE_EINTR)
+			rc = 128 + import_signal;
 		fprintf(stderr, "hato: nothing was imported; the store is as it was\n");
 		fclose(rj);
 		rj = NULL;
@@ -128,6 +171,8 @@ static int do_import(struct cli *c, int argc, char **argv)
 		unlink(rejects);
 	}
 done:
+	if (caught)
+		import_catch(old, true);
 	if (rj != NULL && fclose(rj) != 0 && rc == EX_OK) {
 		cli_error("cannot write %s", rejects);
 		rc = EX_IOERR;

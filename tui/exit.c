@@ -34,6 +34,8 @@ int exit_from_store(enum store_status s)
 		return EX_IOERR;
 	case STORE_ENOMEM:
 		return EX_OSERR;
+	case STORE_EINTR:
+		return EX_TEMPFAIL; /* commands that catch a signal exit 128 + its number */
 	}
 	return EX_SOFTWARE;
 }

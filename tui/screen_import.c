@@ -3,10 +3,12 @@
  * subscribers or the lists screen. Asks for the file and the list, runs
  * store_subscriber_import with a progress bar that is redrawn as it goes
  * (ui_busy draws the frame at once), then shows the summary and where the
- * rejected rows are: FILE.rejects.csv, mode 0600, removed when empty.
+ * rejected rows are: FILE.rejects.csv, mode 0600, removed when empty. Esc
+ * stops a running import, which is then rolled back.
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +26,7 @@ struct import {
 	uint64_t size, bytes, rows;
 	struct timespec last; /* the last redraw */
 	bool running, done, failed;
+	volatile sig_atomic_t stop; /* Esc was pressed: the import stops */
 	struct store_import_stats stats;
 };
 
@@ -65,8 +68,10 @@ static void progress(uint64_t bytes, uint64_t rows, void *arg)
 	if (since(&im->last) < 0.1)
 		return;
 	clock_gettime(CLOCK_MONOTONIC, &im->last);
-	ui_busy(im->s->ui, "importing %s into %s: %llu rows read", im->path, im->list,
-		(unsigned long long)rows);
+	if (ui_interrupted(im->s->ui))
+		im->stop = 1;
+	ui_busy(im->s->ui, "importing %s into %s: %llu rows read%s", im->path, im->list,
+		(unsigned long long)rows, im->stop ? "; stopping..." : " (Esc stops)");
 }
 
 static FILE *open_private(const char *path)
@@ -105,10 +110,12 @@ static void run(struct screen *s)
 	o.source = source;
 	o.progress = progress;
 	o.arg = im;
+	im->stop = 0;
+	o.stop = &im->stop;
 	im->size = (uint64_t)sb.st_size;
 	im->running = true;
 	clock_gettime(CLOCK_MONOTONIC, &im->last);
-	ui_busy(s->ui, "importing %s into %s...", im->path, im->list);
+	ui_busy(s->ui, "importing %s into %s... (Esc stops)", im->path, im->list);
 	rc = store_subscriber_import(ui_store(s->ui), im->list, in, &o, &im->stats, &err);
 	im->running = false;
 	im->bytes = im->size;

@@ -184,6 +184,18 @@ void ui_busy(struct ui *ui, const char *fmt, ...)
 		draw(ui);
 }
 
+bool ui_interrupted(struct ui *ui)
+{
+	int key;
+
+	if (!ui->in_terminal)
+		return false;
+	while ((key = term_key(0)) != UI_KEY_NONE)
+		if (key == UI_KEY_ESC)
+			return true;
+	return false;
+}
+
 void ui_error_store(struct ui *ui, enum store_status s, char *errstr)
 {
 	ui_error(ui, "%s", errstr != NULL ? errstr : store_strstatus(s));

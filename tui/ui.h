@@ -399,6 +399,11 @@ void ui_info(struct ui *ui, const char *fmt, ...) __attribute__((format(printf, 
 void ui_error(struct ui *ui, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Shows msg in the status line at once, before a slow call (a KDF, a big query). */
 void ui_busy(struct ui *ui, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* While a long task runs on the UI's thread (an import): true when the user
+ * pressed Esc since the last call. Other keys typed meanwhile are dropped.
+ * Always false outside a terminal. */
+bool ui_interrupted(struct ui *ui);
 /* Shows errstr (or the status' words) as an error and frees errstr. */
 void ui_error_store(struct ui *ui, enum store_status s, char *errstr);
 /* The status line's text and whether it is an error. */

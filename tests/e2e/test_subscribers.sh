@@ -54,6 +54,25 @@ head -c 2000 /dev/urandom | tr -d '\n' >"$T/binary.csv"; printf '\n' >>"$T/binar
 expect 65 "a binary file is exit 65" as marketer import news "$T/binary.csv"
 expect 77 "the viewer may not import" as viewer import news "$T/in.csv"
 
+# ---- An interrupted import -------------------------------------------------
+# SIGTERM once the import has begun (its rejects file exists): it stops, is
+# rolled back and says so. (Ctrl-C in a terminal: tests/tui/test_tmux_import.sh.)
+$PY -c 'for i in range(-1, 200000): print("email,name,city" if i < 0 else "big%d@example.org,Big %d,Nara" % (i, i))' >"$T/big.csv"
+"$HATO" --store "$STORE" --user marketer --password-file "$T/pw.marketer" \
+	import news "$T/big.csv" --rejects "$T/big.rej" >"$T/out" 2>"$T/err" &
+pid=$!
+for _ in $(seq 1 600); do [ -e "$T/big.rej" ] && break; sleep 0.05; done
+kill -TERM "$pid"
+wait "$pid"
+check "SIGTERM stops an import: exit 143 (128 + 15)" test "$?" = 143
+check "it says it was interrupted and nothing was imported" \
+	sh -c "grep -q 'interrupted' '$T/err' && grep -q 'nothing was imported; the store is as it was' '$T/err'"
+check "no summary line" sh -c "! grep -q '^imported' '$T/out'"
+expect 0 "count the file's domain" as marketer segment count --list news --where 'domain = "example.org"'
+check "none of the file's rows are in the store" grep -qx 0 "$T/out"
+expect 0 "the audit trail has the import" as admin audit log --action import
+check "as interrupted, with what was read by then" grep -q 'import.*news.*interrupted.*rolled back at row [0-9]' "$T/out"
+
 # ---- Unsubscribe, re-import ------------------------------------------------
 expect 0 "unsubscribe from one list" as marketer subscriber unsubscribe p1@example.net --list news
 expect 0 "unsubscribe from everything" as marketer subscriber unsubscribe p2@example.net

@@ -353,6 +353,19 @@ static void test_export_and_data(void **state)
  * database's error, the reader stops too, and the store is as it was. Once
  * there is room, the same file goes in whole.
  */
+/* many.csv: the header, the rows given, then 20,000 good rows. */
+static const char *many_file(const char *first)
+{
+	const char *f = fx_file("many.csv", "", 0);
+	FILE *fp = fopen(f, "w");
+
+	assert_non_null(fp);
+	fprintf(fp, "email,name,city\n%s", first);
+	good_rows(fp, 0, 20000);
+	fclose(fp);
+	return f;
+}
+
 static void test_database_fails_midway(void **state)
 {
 	struct store *st = *state;
@@ -360,14 +373,8 @@ static void test_database_fails_midway(void **state)
 	char *err = NULL, sql[96];
 	const char *f;
 	int64_t pages = 0;
-	FILE *fp;
 
-	f = fx_file("many.csv", "", 0);
-	fp = fopen(f, "w");
-	assert_non_null(fp);
-	fputs("email,name,city\n", fp);
-	good_rows(fp, 0, 20000);
-	fclose(fp);
+	f = many_file("");
 	assert_int_equal(store_query_int(st, "PRAGMA page_count", &pages, NULL, 0), STORE_OK);
 	snprintf(sql, sizeof(sql), "PRAGMA max_page_count = %lld", (long long)pages + 40);
 	assert_int_equal(sqlite3_exec(st->db, sql, NULL, NULL, NULL), SQLITE_OK);
@@ -388,6 +395,55 @@ static void test_database_fails_midway(void **state)
 	assert_int_equal(fx_count(st, "news", NULL), 20000);
 }
 
+/* The import's progress callback stands in for a signal handler: it sets the
+ * stop flag once some thousands of rows were written. */
+static void stop_after_rows(uint64_t bytes, uint64_t rows, void *arg)
+{
+	volatile sig_atomic_t *stop = arg;
+
+	(void)bytes;
+	if (rows >= 4000)
+		*stop = 1;
+}
+
+static void test_interrupted_midway(void **state)
+{
+	struct store *st = *state;
+	struct store_import_stats s;
+	struct store_import_opts o = {0};
+	struct store_subscriber *p = NULL;
+	volatile sig_atomic_t stop = 0;
+	char *err = NULL;
+	const char *f;
+	FILE *in;
+
+	f = fx_file("first.csv", "email,name\nr1@example.com,Before\n", 33);
+	assert_int_equal(fx_import(st, "news", f, &s, &err), STORE_OK);
+	f = many_file("r1@example.com,After,Kobe\n");
+	in = fopen(f, "rb");
+	assert_non_null(in);
+	o.source = "test";
+	o.progress = stop_after_rows;
+	o.arg = (void *)&stop;
+	o.stop = &stop;
+	assert_int_equal(store_subscriber_import(st, "news", in, &o, &s, &err), STORE_EINTR);
+	fclose(in);
+	assert_int_equal(stop, 1);
+	assert_non_null(strstr(err, "interrupted"));
+	free(err);
+	err = NULL;
+	/* Rolled back: the rows written before the stop are gone, the update too. */
+	assert_int_equal(fx_count(st, "news", NULL), 1);
+	assert_int_equal(store_subscriber_get(st, "r1@example.com", &p, &err), STORE_OK);
+	assert_string_equal(p->name, "Before");
+	store_subscriber_free(&p);
+	/* The same file again, not stopped, imports it all. */
+	assert_int_equal(fx_import(st, "news", f, &s, &err), STORE_OK);
+	assert_int_equal(s.imported, 20000);
+	assert_int_equal(s.updated, 1);
+	assert_int_equal(fx_count(st, "news", NULL), 20001);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -398,6 +454,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_suppression_and_erasure, fx_setup, fx_teardown),
 	    cmocka_unit_test_setup_teardown(test_export_and_data, fx_setup, fx_teardown),
 	    cmocka_unit_test_setup_teardown(test_database_fails_midway, fx_setup, fx_teardown),
+	    cmocka_unit_test_setup_teardown(test_interrupted_midway, fx_setup, fx_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -10,19 +10,6 @@
 . "$(dirname "$0")/tmux.sh"
 tmux_init hato-camp
 
-# open_menu WINDOW NAME: moves the dashboard's cursor to NAME and opens it.
-open_menu() {
-	local i
-	tm send-keys -t "$1" g
-	for ((i = 0; i < 20; i++)); do
-		sleep 0.15
-		screen "$1" | grep -q "^> $2 " && { tm send-keys -t "$1" Enter; return 0; }
-		tm send-keys -t "$1" j
-	done
-	echo "# no menu row $2"
-	return 1
-}
-
 # The sending set-up, by the command line (tests/e2e/roles.d/setup.sh).
 mkdir -p "$T/outbox"
 for kv in "smtp.url file:$T/outbox" "sender.from News <news@example.com>" "sender.name Hato Ltd" \

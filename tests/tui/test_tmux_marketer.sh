@@ -19,17 +19,6 @@ lacks() {
 	! screen "$1" | grep -qF -- "$2"
 }
 
-# menu WINDOW NAME: moves the dashboard's cursor to the row NAME and opens it.
-menu() {
-	local i
-	for ((i = 0; i < 20; i++)); do
-		screen "$1" | grep -q "^> $2 " && { tm send-keys -t "$1" Enter; return 0; }
-		tm send-keys -t "$1" j
-		sleep 0.1
-	done
-	return 1
-}
-
 # login WINDOW USER
 login() {
 	mkdir -p "$T/cwd.$1"
@@ -44,7 +33,7 @@ check "the CLI imports the Japanese demo list" \
 	bash -c "'$HATO' --store '$STORE' --user marketer --password-file '$T/pw.marketer' import news '$ROOT/tui/demo/japanese.csv' | grep -q 'imported 6'"
 
 check "the marketer logs in" login a marketer
-check "the dashboard offers Subscribers" menu a Subscribers
+check "the dashboard offers Subscribers" open_menu a Subscribers
 check "the browser opens" wait_for a "Subscribers, by address"
 check "with the Japanese names" wait_for a "山田 太郎"
 
@@ -101,7 +90,7 @@ ED
 chmod +x "$T/ed.sh"
 tm send-keys -t a q
 check "back on the dashboard" wait_for a "Dashboard"
-check "the dashboard offers Templates" menu a Templates
+check "the dashboard offers Templates" open_menu a Templates
 check "the templates screen opens" wait_for a "Templates (0)"
 tm send-keys -t a n
 wait_for a "Name of the new template" >/dev/null
@@ -116,7 +105,7 @@ check "the marketer's hato exits cleanly" bash -c "sleep 0.5; ! pgrep -x -f -- '
 check "with nothing on stderr" test ! -s "$T/stderr.a"
 
 check "the viewer logs in" login b viewer
-check "the viewer's dashboard offers Subscribers" menu b Subscribers
+check "the viewer's dashboard offers Subscribers" open_menu b Subscribers
 check "the viewer sees masked addresses" wait_for b "t***@example.jp"
 check "and never the address itself" lacks b "taro.yamada@example.jp"
 check "but the names" wait_for b "山田 太郎"
@@ -130,7 +119,7 @@ tm send-keys -t b q
 wait_for b "Subscribers, by address" >/dev/null
 tm send-keys -t b q
 check "the viewer is back on the dashboard" wait_for b "hato · Dashboard"
-check "the viewer's dashboard offers Lists" menu b Lists
+check "the viewer's dashboard offers Lists" open_menu b Lists
 check "the lists screen opens" wait_for b "Lists (1)"
 tm send-keys -t b x
 check "an export is refused with the reason" wait_for b 'refused: export CSV needs the permission "subscribers.export"'

@@ -6,6 +6,7 @@
 #   screen WINDOW            the text of the pane
 #   wait_for WINDOW TEXT [S] polls the pane until it shows TEXT
 #   longest FILE             the length of the longest line of FILE
+#   open_menu WINDOW NAME    opens the dashboard's row NAME
 
 # tmux_init NAME: needs tmux, makes the store (new_store), sets a UTF-8
 # terminal and starts nothing yet; the server, on the socket NAME-PID-RANDOM,
@@ -34,3 +35,16 @@ wait_for() {
 }
 
 longest() { local l m=0; while IFS= read -r l; do [ ${#l} -gt $m ] && m=${#l}; done <"$1"; echo $m; }
+
+# open_menu WINDOW NAME: moves the dashboard's cursor to NAME and opens it.
+open_menu() {
+	local i
+	tm send-keys -t "$1" g
+	for ((i = 0; i < 20; i++)); do
+		sleep 0.15
+		screen "$1" | grep -q "^> $2 " && { tm send-keys -t "$1" Enter; return 0; }
+		tm send-keys -t "$1" j
+	done
+	echo "# no menu row $2"
+	return 1
+}
