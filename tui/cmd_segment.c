@@ -2,7 +2,6 @@
  * tui/cmd_segment.c: hato import, hato export and hato segment ...
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -12,6 +11,7 @@
 
 #include "tui/cli.h"
 #include "tui/cmd_subscriber.h"
+#include "tui/outfile.h"
 
 /* ---- import ------------------------------------------------------------- */
 
@@ -46,32 +46,35 @@ static void on_import_signal(int sig)
 	import_signal = sig;
 }
 
-static const int import_signals[] = {SIGINT, SIGTERM, SIGHUP};
+/* A signal while an export is written: its new file goes (outfile.h), then
+ * the signal takes its course. */
+static void on_export_signal(int sig)
+{
+	outfile_on_signal();
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
 
-/* Catches the import signals, keeping the old handlers in old, or puts those
- * back. A signal ignored on entry (Ctrl-C for a background job) stays so. */
-static void import_catch(struct sigaction old[3], bool restore)
+static const int stop_signals[] = {SIGINT, SIGTERM, SIGHUP};
+
+/* Catches the signals that stop a command, keeping the old handlers in old.
+ * A signal ignored on entry (Ctrl-C for a background job) stays ignored. */
+static void signals_catch(struct sigaction old[3], void (*handler)(int))
 {
 	struct sigaction sa;
 
 	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_import_signal;
+	sa.sa_handler = handler;
 	sigemptyset(&sa.sa_mask);
-	for (size_t i = 0; i < 3; i++) {
-		if (restore)
-			sigaction(import_signals[i], &old[i], NULL);
-		else if (sigaction(import_signals[i], NULL, &old[i]) == 0 &&
-			 old[i].sa_handler != SIG_IGN)
-			sigaction(import_signals[i], &sa, NULL);
-	}
+	for (size_t i = 0; i < 3; i++)
+		if (sigaction(stop_signals[i], NULL, &old[i]) == 0 && old[i].sa_handler != SIG_IGN)
+			sigaction(stop_signals[i], &sa, NULL);
 }
 
-/* Opens a file for people's data: mode 0600, replacing what was there. */
-static FILE *open_private(const char *path)
+static void signals_restore(const struct sigaction old[3])
 {
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
-
-	return fd < 0 ? NULL : fdopen(fd, "w");
+	for (size_t i = 0; i < 3; i++)
+		sigaction(stop_signals[i], &old[i], NULL);
 }
 
 static int do_import(struct cli *c, int argc, char **argv)
@@ -122,9 +125,9 @@ static int do_import(struct cli *c, int argc, char **argv)
 	 * import and never leaves the store half written. */
 	import_signal = 0;
 	o.stop = &import_signal;
-	import_catch(old, false);
+	signals_catch(old, on_import_signal);
 	caught = true;
-	rj = open_private(rejects);
+	rj = outfile_private(rejects);
 	if (rj == NULL) {
 		cli_error("cannot create %s: %s", rejects, strerror(errno));
 		rc = EX_CANTCREAT;
@@ -172,7 +175,7 @@ static int do_import(struct cli *c, int argc, char **argv)
 	}
 done:
 	if (caught)
-		import_catch(old, true);
+		signals_restore(old);
 	if (rj != NULL && fclose(rj) != 0 && rc == EX_OK) {
 		cli_error("cannot write %s", rejects);
 		rc = EX_IOERR;
@@ -187,22 +190,39 @@ done:
 static int do_export(struct cli *c, int argc, char **argv)
 {
 	enum store_status s;
+	struct outfile of;
+	struct sigaction old[3];
 	char *err = NULL;
 	int64_t rows = 0;
-	FILE *out = stdout;
+	bool to_file = argc == 3 && strcmp(argv[2], "-") != 0;
 
 	if (argc != 2 && argc != 3)
 		return cli_usage(c);
-	if (argc == 3 && strcmp(argv[2], "-") != 0) {
-		out = open_private(argv[2]);
-		if (out == NULL) {
-			cli_error("cannot create %s: %s", argv[2], strerror(errno));
+	if (!to_file) {
+		s = store_list_export(c->st, argv[1], stdout, &rows, &err);
+		if (s == STORE_OK && fflush(stdout) != 0)
+			s = STORE_EIO;
+	} else {
+		/* The file appears, complete, only when the export succeeded. */
+		signals_catch(old, on_export_signal);
+		if (outfile_open(&of, argv[2], true) != 0) {
+			signals_restore(old);
+			cli_error("cannot create %s: %s", argv[2],
+				  errno == ELOOP ? "it is a symbolic link; give the file's own path"
+						 : strerror(errno));
 			return EX_CANTCREAT;
 		}
+		s = store_list_export(c->st, argv[1], of.fp, &rows, &err);
+		if (s != STORE_OK) {
+			outfile_abort(&of);
+		} else if (outfile_commit(&of) != 0) {
+			cli_error("cannot write %s: %s; nothing was exported", argv[2],
+				  strerror(errno));
+			signals_restore(old);
+			return EX_IOERR;
+		}
+		signals_restore(old);
 	}
-	s = store_list_export(c->st, argv[1], out, &rows, &err);
-	if (out != stdout && fclose(out) != 0 && s == STORE_OK)
-		s = STORE_EIO;
 	if (s != STORE_OK)
 		return cli_fail_store(s, err);
 	fprintf(stderr, "exported %lld subscribers of %s\n", (long long)rows, argv[1]);

@@ -7,7 +7,6 @@
  * stops a running import, which is then rolled back.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "tui/outfile.h"
 #include "tui/ui.h"
 
 enum { ASK_PATH = 1, ASK_LIST };
@@ -74,13 +74,6 @@ static void progress(uint64_t bytes, uint64_t rows, void *arg)
 		(unsigned long long)rows, im->stop ? "; stopping..." : " (Esc stops)");
 }
 
-static FILE *open_private(const char *path)
-{
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
-
-	return fd < 0 ? NULL : fdopen(fd, "w");
-}
-
 static void run(struct screen *s)
 {
 	struct import *im = s->priv;
@@ -99,7 +92,7 @@ static void run(struct screen *s)
 		return;
 	}
 	snprintf(im->rejects, sizeof(im->rejects), "%s.rejects.csv", im->path);
-	rj = open_private(im->rejects);
+	rj = outfile_private(im->rejects);
 	if (rj == NULL) {
 		ui_error(s->ui, "cannot create %s: %s", im->rejects, strerror(errno));
 		fclose(in);

@@ -18,14 +18,12 @@
  *                 (store_segment_add, or replaces the segment being edited).
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
-#include <unistd.h>
 
+#include "tui/outfile.h"
 #include "tui/ui.h"
 
 /* A count faster than this (ms) is redone at each key; $HATO_SEGMENT_LIVE_MS overrides. */
@@ -113,56 +111,38 @@ static int ask_export(struct screen *s)
 
 /*
  * Writes the list to l->path, which must not exist unless `replace`. The
- * file holds people's data: it is created 0600 (and made 0600 when
- * replaced), never through a symbolic link, and removed if the export fails.
+ * file holds people's data: it is written beside the path with mode 0600
+ * and put in place only when complete (outfile.h), so that a failed export
+ * leaves what was there, and never through a symbolic link.
  */
 static int export_list(struct screen *s, bool replace)
 {
 	struct lists *l = s->priv;
-	int flags = O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW | (replace ? O_TRUNC : O_EXCL);
+	struct outfile of;
 	enum store_status rc;
 	int64_t rows = 0;
 	char *err = NULL;
-	FILE *out = NULL;
-	int fd, closed, saved;
 
-	fd = open(l->path, flags, 0600);
-	if (fd >= 0 && replace && fchmod(fd, 0600) != 0) {
-		saved = errno;
-		close(fd);
-		fd = -1;
-		errno = saved;
-	}
-	if (fd < 0 && errno == EEXIST) {
-		ui_input(s->ui, ASK_EXPORT_REPLACE, UI_INPUT_YESNO, NULL,
-			 "%s exists. Replace it? (y/n) ", l->path);
-		return UI_REDRAW_ALL;
-	}
-	if (fd >= 0)
-		out = fdopen(fd, "w");
-	if (out == NULL) {
-		saved = errno;
-		if (fd >= 0)
-			close(fd);
-		if (saved == ELOOP)
+	if (outfile_open(&of, l->path, replace) != 0) {
+		if (errno == EEXIST)
+			ui_input(s->ui, ASK_EXPORT_REPLACE, UI_INPUT_YESNO, NULL,
+				 "%s exists. Replace it? (y/n) ", l->path);
+		else if (errno == ELOOP)
 			ui_error(s->ui, "%s is a symbolic link; give the file's own path", l->path);
 		else
-			ui_error(s->ui, "cannot create %s: %s", l->path, strerror(saved));
+			ui_error(s->ui, "cannot create %s: %s", l->path, strerror(errno));
 		return UI_REDRAW_ALL;
 	}
 	ui_busy(s->ui, "exporting the list %s...", l->id);
-	rc = store_list_export(ui_store(s->ui), l->id, out, &rows, &err);
-	closed = fclose(out);
-	saved = errno;
-	if (rc != STORE_OK || closed != 0)
-		unlink(l->path);
+	rc = store_list_export(ui_store(s->ui), l->id, of.fp, &rows, &err);
 	if (rc != STORE_OK) {
+		outfile_abort(&of);
 		ui_error_store(s->ui, rc, err);
 		return UI_REDRAW_ALL;
 	}
 	free(err);
-	if (closed != 0) {
-		ui_error(s->ui, "cannot write %s: %s; nothing exported", l->path, strerror(saved));
+	if (outfile_commit(&of) != 0) {
+		ui_error(s->ui, "cannot write %s: %s; nothing exported", l->path, strerror(errno));
 		return UI_REDRAW_ALL;
 	}
 	ui_info(s->ui, "exported %lld subscribers of %s to %s (mode 0600)", (long long)rows, l->id,

@@ -12,6 +12,7 @@
 #include <unistd.h>
 #include <wchar.h>
 
+#include "tui/outfile.h"
 #include "tui/ui.h"
 
 static volatile sig_atomic_t started;
@@ -32,6 +33,8 @@ void term_end(void)
 
 static void on_signal(int sig)
 {
+	/* A file of people's data being written (an export) goes first. */
+	outfile_on_signal();
 	/* endwin() is not async-signal-safe, but leaving the terminal raw is worse. */
 	term_end();
 	signal(sig, SIG_DFL);

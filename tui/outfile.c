@@ -1,0 +1,121 @@
+/*
+ * tui/outfile.c: a file of people's data written beside its target and put
+ * in place when complete. See outfile.h.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "tui/outfile.h"
+
+/* The new file being written, for outfile_on_signal(): one at a time. */
+static const char *volatile current;
+
+int outfile_open(struct outfile *o, const char *path, bool replace)
+{
+	struct stat sb;
+	int fd, saved;
+
+	memset(o, 0, sizeof(*o));
+	if (strlen(path) + sizeof(".XXXXXX") > sizeof(o->tmp)) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	snprintf(o->path, sizeof(o->path), "%s", path);
+	if (lstat(path, &sb) == 0) {
+		if (S_ISLNK(sb.st_mode)) {
+			errno = ELOOP;
+			return -1;
+		}
+		if (!replace) {
+			errno = EEXIST;
+			return -1;
+		}
+		if (!S_ISREG(sb.st_mode)) {
+			fd = open(path, O_WRONLY | O_CLOEXEC | O_NOCTTY);
+			o->fp = fd >= 0 ? fdopen(fd, "w") : NULL;
+			goto opened;
+		}
+	}
+	snprintf(o->tmp, sizeof(o->tmp), "%s.XXXXXX", path);
+	fd = mkostemp(o->tmp, O_CLOEXEC); /* mode 0600, never through a link */
+	if (fd < 0) {
+		o->tmp[0] = '\0';
+		return -1;
+	}
+	current = o->tmp;
+	o->fp = fdopen(fd, "w");
+opened:
+	if (o->fp == NULL) {
+		saved = errno;
+		if (fd >= 0)
+			close(fd);
+		outfile_abort(o);
+		errno = saved;
+		return -1;
+	}
+	return 0;
+}
+
+int outfile_commit(struct outfile *o)
+{
+	int rc = 0, saved = 0;
+
+	if (fflush(o->fp) != 0 || (o->tmp[0] != '\0' && fsync(fileno(o->fp)) != 0)) {
+		rc = -1;
+		saved = errno;
+	}
+	if (fclose(o->fp) != 0 && rc == 0) {
+		rc = -1;
+		saved = errno;
+	}
+	o->fp = NULL;
+	if (rc == 0 && o->tmp[0] != '\0' && rename(o->tmp, o->path) != 0) {
+		rc = -1;
+		saved = errno;
+	}
+	if (rc != 0)
+		outfile_abort(o);
+	current = NULL;
+	o->tmp[0] = '\0';
+	errno = saved;
+	return rc;
+}
+
+void outfile_abort(struct outfile *o)
+{
+	if (o->fp != NULL)
+		fclose(o->fp);
+	o->fp = NULL;
+	if (o->tmp[0] != '\0')
+		unlink(o->tmp);
+	current = NULL;
+	o->tmp[0] = '\0';
+}
+
+FILE *outfile_private(const char *path)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+	FILE *fp = NULL;
+	int saved;
+
+	if (fd >= 0 && fchmod(fd, 0600) == 0)
+		fp = fdopen(fd, "w");
+	if (fp == NULL && fd >= 0) {
+		saved = errno;
+		close(fd);
+		errno = saved;
+	}
+	return fp;
+}
+
+void outfile_on_signal(void)
+{
+	const char *p = current;
+
+	if (p != NULL)
+		unlink(p);
+}

@@ -1,0 +1,48 @@
+/*
+ * tui/outfile.h: writing a file of people's data (an export) so that a
+ * failure or an interruption loses nothing and leaves nothing behind.
+ *
+ * The data goes to a new file beside the target, PATH.XXXXXX, mode 0600,
+ * which replaces PATH only once it is complete (rename). Until then PATH is
+ * as it was. A failed write removes the new file, and so does a signal that
+ * ends the process: its handler calls outfile_on_signal(). When PATH exists
+ * and is not a regular file (/dev/stdout, a pipe), the data goes straight
+ * to it.
+ */
+#ifndef HATO_TUI_OUTFILE_H
+#define HATO_TUI_OUTFILE_H
+
+#include <limits.h>
+#include <stdbool.h>
+#include <stdio.h>
+
+struct outfile {
+	FILE *fp;
+	char path[PATH_MAX];
+	char tmp[PATH_MAX]; /* the new file; "" when writing straight to path */
+};
+
+/*
+ * Starts writing PATH. Fails with errno EEXIST when PATH exists and not
+ * `replace`, ELOOP when PATH is a symbolic link (give the file's own path),
+ * and the errno of creating the new file otherwise. Returns 0 or -1.
+ */
+int outfile_open(struct outfile *o, const char *path, bool replace);
+
+/* Writes out and fsyncs the new file, then puts it in place. Returns 0, or
+ * -1 with errno when that fails (the new file is removed, PATH untouched). */
+int outfile_commit(struct outfile *o);
+
+/* Gives up: removes the new file; PATH is as it was. */
+void outfile_abort(struct outfile *o);
+
+/* For a signal handler: removes the new file being written, if any
+ * (async-signal-safe). */
+void outfile_on_signal(void);
+
+/* A file written in place (an import's rejects): PATH opened for writing,
+ * emptied, mode 0600 also when it replaces a file, never through a symbolic
+ * link. NULL with errno on failure. */
+FILE *outfile_private(const char *path);
+
+#endif
