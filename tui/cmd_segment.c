@@ -38,11 +38,17 @@ static void show_progress(uint64_t bytes, uint64_t rows, void *arg)
  * Ctrl-C, SIGTERM or SIGHUP during an import: the signal's number, which
  * stops the import (store_import_opts.stop). It is rolled back, the store is
  * as it was, and hato exits 128 + the number, as a shell reports a signal.
+ * A second signal ends hato at once: the transaction was never committed,
+ * so the store is as it was then too.
  */
 static volatile sig_atomic_t import_signal;
 
 static void on_import_signal(int sig)
 {
+	if (import_signal != 0) {
+		signal(sig, SIG_DFL);
+		raise(sig);
+	}
 	import_signal = sig;
 }
 

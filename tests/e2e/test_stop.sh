@@ -28,6 +28,19 @@ check "none of the file's rows are in the store" grep -qx 0 "$T/out"
 expect 0 "the audit trail has the import" as admin audit log --action import
 check "as interrupted, and how far it went" grep -q 'import.*news.*interrupted.*rolled back at row [0-9]' "$T/out"
 
+# SIGKILL, which nothing can catch: the transaction was never committed.
+"$HATO" --store "$STORE" --user marketer --password-file "$T/pw.marketer" \
+	import news "$T/big.csv" --rejects "$T/big.rej" >"$T/out" 2>"$T/err" &
+pid=$!
+for _ in $(seq 1 600); do [ -e "$T/big.rej" ] && break; sleep 0.05; done
+sleep 0.3
+kill -KILL "$pid"
+{ wait "$pid"; } 2>/dev/null # without bash's "Killed" line
+check "SIGKILL ends an import (137)" test "$?" = 137
+expect 0 "the store opens after it" as marketer segment count --list news
+check "with none of the file's rows" grep -qx 0 "$T/out"
+expect 0 "and its audit chain verifies" as admin audit verify
+
 # ---- Export ------------------------------------------------------------------
 expect 0 "the same file, not stopped, imports" as marketer import news "$T/big.csv"
 check "all of it" grep -q 'imported 200000,' "$T/out"
