@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "tui/cli.h"
@@ -18,14 +19,22 @@
 struct progress {
 	uint64_t size;
 	int shown;
+	struct timespec start;
 };
 
+/* The bar on stderr, from half a second on: a short import shows none. */
 static void show_progress(uint64_t bytes, uint64_t rows, void *arg)
 {
 	struct progress *p = arg;
+	struct timespec now;
 	char bar[41];
 	int pct = p->size ? (int)(bytes * 100 / p->size) : 100, i;
 
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	if (!p->shown &&
+	    (now.tv_sec - p->start.tv_sec) * 1000000000L + (now.tv_nsec - p->start.tv_nsec) <
+		500000000L)
+		return;
 	for (i = 0; i < 40; i++)
 		bar[i] = i < pct * 40 / 100 ? '#' : ' ';
 	bar[40] = '\0';
@@ -91,7 +100,7 @@ static int do_import(struct cli *c, int argc, char **argv)
 	};
 	struct store_import_stats st;
 	struct store_import_opts o = {0};
-	struct progress prog = {0, 0};
+	struct progress prog = {0};
 	enum store_status s;
 	const char *rejects = NULL, *file;
 	char *err = NULL, *defrej = NULL, source[300];
@@ -146,6 +155,7 @@ static int do_import(struct cli *c, int argc, char **argv)
 	if (isatty(STDERR_FILENO)) {
 		o.progress = show_progress;
 		o.arg = &prog;
+		clock_gettime(CLOCK_MONOTONIC, &prog.start);
 	}
 	s = store_subscriber_import(c->st, argv[optind], in, &o, &st, &err);
 	if (prog.shown)

@@ -42,7 +42,7 @@ if [ ! -f "$STORE" ]; then
 	h marketer campaign add welcome --template welcome --list japanese \
 		--subject "{{name|お客様}}さん、ようこそ"
 	cat <<MSG
-The demo store is in demo/, with these users. Their passwords are shown
+The demo store is in $DEMO/, with these users. Their passwords are shown
 this once; write them down:
 
   admin     ${pw[admin]}

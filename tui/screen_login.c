@@ -33,7 +33,7 @@ static int login_open(struct screen *s)
 	if (store_name_check("user", l->user, NULL) == STORE_OK)
 		ask_password(s);
 	else
-		ui_input(s->ui, ASK_USER, UI_INPUT_INLINE, NULL, "User: ");
+		ui_input(s->ui, ASK_USER, UI_INPUT_INLINE | UI_INPUT_FORM, NULL, "User: ");
 	return 0;
 }
 
@@ -76,7 +76,8 @@ static int login_handle(struct screen *s, enum ui_action a)
 		if (ui_input_tag(s->ui) == ASK_USER)
 			ui_quit(s->ui);
 		else /* Esc at the password goes back to the user. */
-			ui_input(s->ui, ASK_USER, UI_INPUT_INLINE, l->user, "User: ");
+			ui_input(s->ui, ASK_USER, UI_INPUT_INLINE | UI_INPUT_FORM, l->user,
+				 "User: ");
 		return UI_REDRAW_ALL;
 	}
 	if (a != UI_INPUT_DONE)
@@ -84,7 +85,7 @@ static int login_handle(struct screen *s, enum ui_action a)
 	if (ui_input_tag(s->ui) == ASK_USER) {
 		if (store_name_check("user", text, NULL) != STORE_OK) {
 			ui_error(s->ui, "a user name is 1 to 64 letters, digits, '.', '_' or '-'");
-			ui_input(s->ui, ASK_USER, UI_INPUT_INLINE, text, "User: ");
+			ui_input(s->ui, ASK_USER, UI_INPUT_INLINE | UI_INPUT_FORM, text, "User: ");
 			return UI_REDRAW_ALL;
 		}
 		snprintf(l->user, sizeof(l->user), "%s", text);
@@ -124,7 +125,7 @@ static void login_render(struct screen *s, struct grid *g)
 	if (g->h > row + 3)
 		grid_put(
 		    g, g->h - 1, 4, -1, UI_A_DIM,
-		    "Enter: next   Esc: back (at the user: leave)   the password is not shown");
+		    "Enter/Tab: next   Esc: back (at User: leave)   the password is not shown");
 }
 
 static const struct screen_verb login_verbs[] = {

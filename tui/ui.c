@@ -500,7 +500,7 @@ static int input_key(struct ui *ui, int key)
 		ui_error(ui, "answer y or n");
 		return UI_REDRAW_STATUS;
 	}
-	if (key == UI_KEY_ENTER)
+	if (key == UI_KEY_ENTER || (key == UI_KEY_TAB && (p->flags & UI_INPUT_FORM)))
 		return input_finish(ui, UI_INPUT_DONE);
 	if (key == UI_KEY_ESC)
 		return input_finish(ui, UI_INPUT_CANCEL);

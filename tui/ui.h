@@ -353,6 +353,7 @@ enum ui_input_flags {
 	UI_INPUT_YESNO = 1 << 1,  /* one key: y answers, n or Esc cancels */
 	UI_INPUT_INLINE = 1 << 2, /* the screen draws it with ui_input_render() */
 	UI_INPUT_NOTIFY = 1 << 3, /* marketer: each edit sends UI_INPUT_CHANGED */
+	UI_INPUT_FORM = 1 << 4,	  /* a field of a form: Tab goes on, as Enter does */
 };
 
 /*

@@ -59,6 +59,25 @@ static void test_login_wrong_password(void **state)
 	assert_null(ui);
 }
 
+/* With no user given, the form asks for one; Tab goes on to the password as
+ * Enter does, and the right password opens the store. */
+static void test_login_tab(void **state)
+{
+	struct ui *ui = ui_new(STORE, NULL);
+
+	(void)state;
+	assert_non_null(ui);
+	ui_resize(ui, 80, 24);
+	ui_type(ui, "admin");
+	ui_key(ui, UI_KEY_TAB);
+	assert_true(ui_input_active(ui));
+	assert_true(shows(ui, "User        admin"));
+	ui_type(ui, PW_ADMIN);
+	ui_key(ui, UI_KEY_ENTER);
+	assert_non_null(ui_store(ui));
+	ui_free(&ui);
+}
+
 static void wait_second_boundary(void)
 {
 	time_t t = time(NULL);
@@ -427,6 +446,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_grid),
 	    cmocka_unit_test_setup_teardown(test_login_wrong_password, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_login_tab, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_login_delay, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_login_locked, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_dashboards, setup, teardown),
