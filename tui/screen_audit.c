@@ -207,7 +207,7 @@ static void audit_summary(struct ui *ui, char *buf, size_t size)
 	long long n = 0;
 
 	if (store_audit_log(ui_store(ui), NULL, count, &n, NULL) == STORE_OK)
-		snprintf(buf, size, "%lld records", n);
+		snprintf(buf, size, "%lld record%s", n, n == 1 ? "" : "s");
 }
 
 static const struct screen_verb audit_verbs[] = {

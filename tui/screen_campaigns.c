@@ -323,8 +323,8 @@ static void camp_summary(struct ui *ui, char *buf, size_t size)
 	int n[STORE_CAMPAIGN_NSTATES + 1] = {0};
 
 	if (store_campaign_list(ui_store(ui), count_state, n, NULL) == STORE_OK)
-		snprintf(buf, size, "%d campaigns, %d rejected", n[STORE_CAMPAIGN_NSTATES],
-			 n[STORE_CAMPAIGN_REJECTED]);
+		snprintf(buf, size, "%d campaign%s, %d rejected", n[STORE_CAMPAIGN_NSTATES],
+			 n[STORE_CAMPAIGN_NSTATES] == 1 ? "" : "s", n[STORE_CAMPAIGN_REJECTED]);
 }
 
 static const struct screen_verb camp_verbs[] = {
