@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "send/transport.h"
+#include "tests/slurp.h"
 
 #define PASSWORD "s3cret-Pa55word"
 
@@ -63,25 +64,6 @@ static inline void on_done(void *done_arg, void *msg_arg, const struct transport
 	/* The secret never shows. */
 	assert_null(strstr(r->reply, PASSWORD));
 	assert_null(strstr(x->error, PASSWORD));
-}
-
-static inline char *slurp(const char *file, size_t *len)
-{
-	FILE *fp = fopen(file, "rb");
-	char *buf;
-	long n;
-
-	assert_non_null(fp);
-	fseek(fp, 0, SEEK_END);
-	n = ftell(fp);
-	fseek(fp, 0, SEEK_SET);
-	buf = malloc((size_t)n + 1);
-	assert_non_null(buf);
-	assert_int_equal(fread(buf, 1, (size_t)n, fp), (size_t)n);
-	buf[n] = '\0';
-	fclose(fp);
-	*len = (size_t)n;
-	return buf;
 }
 
 #endif

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "store/store.h"
+#include "tests/slurp.h"
 
 #define ADMIN_PW "a-long-password-1"
 #define MK_PW "marketer-password-1"
@@ -73,21 +74,7 @@ static size_t fx_len;
 /* Reads a whole file (NUL-terminated; fx_len gets its size). */
 __attribute__((unused)) static char *fx_slurp(const char *p)
 {
-	FILE *fp = fopen(p, "rb");
-	char *buf;
-	long n;
-
-	assert_non_null(fp);
-	fseek(fp, 0, SEEK_END);
-	n = ftell(fp);
-	fseek(fp, 0, SEEK_SET);
-	buf = malloc((size_t)n + 1);
-	assert_non_null(buf);
-	assert_int_equal(fread(buf, 1, (size_t)n, fp), (size_t)n);
-	buf[n] = '\0';
-	fx_len = (size_t)n;
-	fclose(fp);
-	return buf;
+	return slurp(p, &fx_len);
 }
 
 /* Imports the file at path into list; rejects go to <path>.rej. */

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "store/private.h"
+#include "tests/slurp.h"
 #include "tests/store/explain.h"
 
 #define PW "admin-password-1"
@@ -51,25 +52,6 @@ static struct store *open_admin(void)
 
 	assert_int_equal(store_open(path, "admin", PW, &st, &err), STORE_OK);
 	return st;
-}
-
-/* Reads a whole file; *len gets its size. */
-static char *slurp(const char *p, size_t *len)
-{
-	FILE *fp = fopen(p, "rb");
-	char *buf;
-	long n;
-
-	if (fp == NULL)
-		return NULL;
-	fseek(fp, 0, SEEK_END);
-	n = ftell(fp);
-	fseek(fp, 0, SEEK_SET);
-	buf = malloc((size_t)n + 1);
-	assert_non_null(buf);
-	*len = fread(buf, 1, (size_t)n, fp);
-	fclose(fp);
-	return buf;
 }
 
 static void test_no_plaintext_in_db_or_wal(void **state)
