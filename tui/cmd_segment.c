@@ -55,6 +55,7 @@ static volatile sig_atomic_t import_signal;
 static void on_import_signal(int sig)
 {
 	if (import_signal != 0) {
+		outfile_on_signal(); /* the unfinished rejects file */
 		signal(sig, SIG_DFL);
 		raise(sig);
 	}
@@ -106,8 +107,8 @@ static int do_import(struct cli *c, int argc, char **argv)
 	char *err = NULL, *defrej = NULL, source[300];
 	struct stat sb;
 	struct sigaction old[3];
-	FILE *in = NULL, *rj = NULL;
-	long rjsize;
+	struct outfile rj = {0};
+	FILE *in = NULL;
 	int ch, rc = EX_OK;
 	bool caught = false;
 
@@ -136,20 +137,29 @@ static int do_import(struct cli *c, int argc, char **argv)
 		snprintf(defrej, n, "%s.rejects.csv", file);
 		rejects = defrej;
 	}
+	if (outfile_is(rejects, fileno(in))) {
+		cli_error("the rejects file %s is the file being imported; give another with "
+			  "--rejects FILE",
+			  rejects);
+		rc = EX_USAGE;
+		goto done;
+	}
 	/* Caught from here: once the rejects file exists, a signal stops the
 	 * import and never leaves the store half written. */
 	import_signal = 0;
 	o.stop = &import_signal;
 	signals_catch(old, on_import_signal);
 	caught = true;
-	rj = outfile_private(rejects);
-	if (rj == NULL) {
-		cli_error("cannot create %s: %s", rejects, strerror(errno));
+	/* Written beside its place and kept only when there are rejects
+	 * (outfile.h): a file already there is never lost. */
+	if (outfile_open(&rj, rejects, true) != 0) {
+		cli_error("cannot create %s: %s", rejects,
+			  errno == ELOOP ? "it is a symbolic link" : strerror(errno));
 		rc = EX_CANTCREAT;
 		goto done;
 	}
 	snprintf(source, sizeof(source), "import %s", file);
-	o.rejects = rj;
+	o.rejects = rj.fp;
 	o.source = source;
 	prog.size = (uint64_t)sb.st_size;
 	if (isatty(STDERR_FILENO)) {
@@ -160,8 +170,6 @@ static int do_import(struct cli *c, int argc, char **argv)
 	s = store_subscriber_import(c->st, argv[optind], in, &o, &st, &err);
 	if (prog.shown)
 		fputc('\n', stderr);
-	fflush(rj);
-	rjsize = ftell(rj);
 	if (s != STORE_OK) {
 		rc = cli_fail_store(s, err);
 		if (s == STORE_EINVAL)
@@ -169,9 +177,6 @@ static int do_import(struct cli *c, int argc, char **argv)
 		else if (s == STORE_EINTR)
 			rc = 128 + import_signal;
 		fprintf(stderr, "hato: nothing was imported; the store is as it was\n");
-		fclose(rj);
-		rj = NULL;
-		unlink(rejects);
 		goto done;
 	}
 	printf("imported %llu, updated %llu, invalid %llu, duplicate %llu, suppressed %llu "
@@ -182,20 +187,17 @@ static int do_import(struct cli *c, int argc, char **argv)
 	if (st.kept_unsubscribed > 0)
 		printf("%llu of the updated had unsubscribed and stay unsubscribed\n",
 		       (unsigned long long)st.kept_unsubscribed);
-	if (st.invalid > 0) {
+	if (outfile_finish(&rj, st.invalid > 0) != 0) {
+		cli_error("cannot write %s: %s", rejects, strerror(errno));
+		rc = EX_IOERR;
+	} else if (st.invalid > 0) {
 		printf("the invalid rows, with line numbers and reasons, are in %s\n", rejects);
-	} else if (rjsize >= 0) {
-		fclose(rj);
-		rj = NULL;
-		unlink(rejects);
 	}
 done:
+	if (rj.fp != NULL)
+		outfile_abort(&rj);
 	if (caught)
 		signals_restore(old);
-	if (rj != NULL && fclose(rj) != 0 && rc == EX_OK) {
-		cli_error("cannot write %s", rejects);
-		rc = EX_IOERR;
-	}
 	fclose(in);
 	free(defrej);
 	return rc;

@@ -96,20 +96,20 @@ void outfile_abort(struct outfile *o)
 	o->tmp[0] = '\0';
 }
 
-FILE *outfile_private(const char *path)
+int outfile_finish(struct outfile *o, bool keep)
 {
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
-	FILE *fp = NULL;
-	int saved;
+	if (keep)
+		return outfile_commit(o);
+	outfile_abort(o);
+	return 0;
+}
 
-	if (fd >= 0 && fchmod(fd, 0600) == 0)
-		fp = fdopen(fd, "w");
-	if (fp == NULL && fd >= 0) {
-		saved = errno;
-		close(fd);
-		errno = saved;
-	}
-	return fp;
+bool outfile_is(const char *path, int fd)
+{
+	struct stat a, b;
+
+	return stat(path, &a) == 0 && fstat(fd, &b) == 0 && a.st_dev == b.st_dev &&
+	       a.st_ino == b.st_ino;
 }
 
 void outfile_on_signal(void)

@@ -40,9 +40,13 @@ void outfile_abort(struct outfile *o);
  * (async-signal-safe). */
 void outfile_on_signal(void);
 
-/* A file written in place (an import's rejects): PATH opened for writing,
- * emptied, mode 0600 also when it replaces a file, never through a symbolic
- * link. NULL with errno on failure. */
-FILE *outfile_private(const char *path);
+/* Ends the writing: keep puts the new file in place (outfile_commit), else
+ * it goes and PATH is as it was (outfile_abort). Returns 0, or -1 with errno
+ * when keeping fails. */
+int outfile_finish(struct outfile *o, bool keep);
+
+/* True when PATH names the file open on fd: an import's rejects must never
+ * replace the file being read. */
+bool outfile_is(const char *path, int fd);
 
 #endif

@@ -3,7 +3,8 @@
  * subscribers or the lists screen. Asks for the file and the list, runs
  * store_subscriber_import with a progress bar that is redrawn as it goes
  * (ui_busy draws the frame at once), then shows the summary and where the
- * rejected rows are: FILE.rejects.csv, mode 0600, removed when empty. Esc
+ * rejected rows are: FILE.rejects.csv, mode 0600, written only when there
+ * are some, so that a file already there is never lost (outfile.h). Esc
  * stops a running import, which is then rolled back.
  */
 #include <errno.h>
@@ -81,7 +82,9 @@ static void run(struct screen *s)
 	enum store_status rc;
 	char *err = NULL, source[1100];
 	struct stat sb;
-	FILE *in, *rj;
+	struct outfile rj;
+	FILE *in;
+	int kept;
 
 	in = fopen(im->path, "rb");
 	if (in == NULL || fstat(fileno(in), &sb) != 0 || !S_ISREG(sb.st_mode)) {
@@ -92,14 +95,14 @@ static void run(struct screen *s)
 		return;
 	}
 	snprintf(im->rejects, sizeof(im->rejects), "%s.rejects.csv", im->path);
-	rj = outfile_private(im->rejects);
-	if (rj == NULL) {
-		ui_error(s->ui, "cannot create %s: %s", im->rejects, strerror(errno));
+	if (outfile_open(&rj, im->rejects, true) != 0) {
+		ui_error(s->ui, "cannot create %s: %s", im->rejects,
+			 errno == ELOOP ? "it is a symbolic link" : strerror(errno));
 		fclose(in);
 		return;
 	}
 	snprintf(source, sizeof(source), "import %s", im->path);
-	o.rejects = rj;
+	o.rejects = rj.fp;
 	o.source = source;
 	o.progress = progress;
 	o.arg = im;
@@ -113,20 +116,18 @@ static void run(struct screen *s)
 	im->running = false;
 	im->bytes = im->size;
 	fclose(in);
-	if (fclose(rj) != 0 && rc == STORE_OK) {
-		ui_error(s->ui, "cannot write %s", im->rejects);
+	kept = outfile_finish(&rj, rc == STORE_OK && im->stats.invalid > 0);
+	if (kept != 0) {
+		ui_error(s->ui, "cannot write %s: %s", im->rejects, strerror(errno));
 		return;
 	}
 	if (rc != STORE_OK) {
-		unlink(im->rejects);
 		im->failed = true;
 		ui_error_store(s->ui, rc, err);
 		return;
 	}
 	free(err);
 	im->done = true;
-	if (im->stats.invalid == 0)
-		unlink(im->rejects);
 	ui_info(s->ui, "imported %llu and updated %llu from %s",
 		(unsigned long long)im->stats.imported, (unsigned long long)im->stats.updated,
 		im->path);

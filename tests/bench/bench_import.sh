@@ -42,7 +42,7 @@ hwm_of() {
 # (Argon2id's 64 MiB) is over; then the high-water mark is reset
 # (clear_refs), so that the second figure is the import's own.
 run_rss() {
-	rm -f "$T/rej.csv"
+	rm -f "$T"/rej.csv*
 	"$@" >"$T/cmd.out" 2>/dev/null &
 	local pid=$! peak=0 after=0 reset=0
 	while kill -0 $pid 2>/dev/null; do
@@ -50,7 +50,7 @@ run_rss() {
 		[ "$HWM" -gt "$peak" ] && peak=$HWM
 		if [ $reset = 1 ]; then
 			[ "$HWM" -gt "$after" ] && after=$HWM
-		elif [ -e "$T/rej.csv" ]; then
+		elif compgen -G "$T/rej.csv.*" >/dev/null; then
 			echo 5 >/proc/$pid/clear_refs 2>/dev/null && reset=1
 		fi
 		sleep 0.05

@@ -43,6 +43,16 @@ expect 0 "import reads the file" as marketer import news "$T/in.csv" --rejects "
 check "the summary counts each kind" grep -q 'imported 50, updated 0, invalid 3, duplicate 1, suppressed 0' "$T/out"
 check "the rejects file has the line numbers and reasons" sh -c "grep -q '^53,\"not a valid address' '$T/rej.csv' && grep -q '^54,' '$T/rej.csv'"
 check "the rejects file is private (0600), also when it replaced one" test "$(stat -c %a "$T/rej.csv")" = 600
+cp "$T/in.csv" "$T/in.copy"
+expect 64 "the file being imported is refused as its own rejects file" \
+	as marketer import news "$T/in.csv" --rejects "$T/../$(basename "$T")/in.csv"
+check "with a clear error" grep -q 'is the file being imported' "$T/err"
+check "and the file is as it was" cmp -s "$T/in.csv" "$T/in.copy"
+printf 'email,name\np1@example.net,P 1\n' >"$T/clean.csv"
+printf 'my notes\n' >"$T/notes.txt"
+expect 0 "an import without invalid rows" as marketer import news "$T/clean.csv" --rejects "$T/notes.txt"
+check "leaves a file at the rejects path as it was" grep -qx 'my notes' "$T/notes.txt"
+check "and nothing beside it" sh -c "! ls '$T'/notes.txt.* 2>/dev/null"
 check "no progress bar when stderr is not a terminal" sh -c "! grep -q '\[#' '$T/err'"
 expect 66 "a missing file is exit 66" as marketer import news "$T/nope.csv"
 check "with a clear error" clear_error

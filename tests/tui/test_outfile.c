@@ -157,20 +157,47 @@ static void test_device(void **state)
 	assert_int_equal(outfile_commit(&o), 0);
 }
 
-static void test_private_in_place(void **state)
+/* An import's rejects: kept only when there are some; none leaves the old
+ * file as it was. */
+static void test_finish(void **state)
 {
+	struct outfile o;
 	struct stat sb;
+
+	(void)state;
+	old_file();
+	assert_int_equal(outfile_open(&o, path, true), 0);
+	assert_int_equal(outfile_finish(&o, false), 0);
+	assert_string_equal(content(path), "old\n");
+	assert_int_equal(files(), 1);
+	assert_int_equal(outfile_open(&o, path, true), 0);
+	fputs("rejects\n", o.fp);
+	assert_int_equal(outfile_finish(&o, true), 0);
+	assert_string_equal(content(path), "rejects\n");
+	assert_int_equal(stat(path, &sb), 0);
+	assert_int_equal(sb.st_mode & 0777, 0600);
+	assert_int_equal(files(), 1);
+}
+
+/* The file being read is recognised under another name. */
+static void test_is(void **state)
+{
+	char other[160];
 	FILE *fp;
 
 	(void)state;
 	old_file();
-	fp = outfile_private(path);
+	fp = fopen(path, "r");
 	assert_non_null(fp);
-	fputs("rejects\n", fp);
+	snprintf(other, sizeof(other), "%s/../%s/out.csv", dir, strrchr(dir, '/') + 1);
+	assert_true(outfile_is(path, fileno(fp)));
+	assert_true(outfile_is(other, fileno(fp)));
+	snprintf(other, sizeof(other), "%s/link", dir);
+	assert_int_equal(link(path, other), 0);
+	assert_true(outfile_is(other, fileno(fp)));
+	snprintf(other, sizeof(other), "%s/new.csv", dir);
+	assert_false(outfile_is(other, fileno(fp)));
 	fclose(fp);
-	assert_string_equal(content(path), "rejects\n");
-	assert_int_equal(stat(path, &sb), 0);
-	assert_int_equal(sb.st_mode & 0777, 0600);
 }
 
 int main(void)
@@ -181,7 +208,8 @@ int main(void)
 					    teardown),
 	    cmocka_unit_test_setup_teardown(test_refusals, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_device, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_private_in_place, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_finish, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_is, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
