@@ -154,6 +154,8 @@ static const char *check_quoted(const char *s, size_t n)
 
 	if (n < 2 || s[n - 1] != '"')
 		return "the quoted local part has no closing quote before '@'";
+	if (n == 2)
+		return "the quoted local part is empty";
 	for (i = 1; i + 1 < n; i++) {
 		unsigned char c = (unsigned char)s[i];
 		if (c == '\\') {
@@ -188,18 +190,37 @@ static const char *local_why(const char *s, size_t n)
 	return "the local part has a leading, trailing or double dot";
 }
 
-/* If "q" holds a plain dot-atom, writes it unquoted and returns its length; else 0. */
-static size_t unquote(const char *s, size_t n, char *out)
+/*
+ * The one form of a checked quoted local part "..." (quotes included), so
+ * that one mailbox has one key: "a\b" is ab, and "a..b" at a carrier is
+ * a..b, which is how carrier addresses are kept (quoted again when sent).
+ * Writes the content without its quotes and escapes when that is a
+ * dot-atom (the carriers' dots allowed when `carrier`), else quoted again
+ * with only '"' and '\' escaped. Returns the length written: out must hold
+ * n bytes (the form is never longer than the original).
+ */
+static size_t unquote(const char *s, size_t n, int carrier, char *out)
 {
-	size_t i;
+	size_t i, k = 0, j;
 
-	for (i = 1; i + 1 < n; i++)
+	for (i = 1; i + 1 < n; i++) {
 		if (s[i] == '\\')
-			return 0;
-	if (!dot_atom(s + 1, n - 2, 0))
-		return 0;
-	memcpy(out, s + 1, n - 2);
-	return n - 2;
+			i++;
+		out[k++] = s[i];
+	}
+	if (dot_atom(out, k, 0) || (carrier && dot_atom(out, k, 1)))
+		return k;
+	memmove(out + 1, out, k);
+	out[0] = '"';
+	for (i = 1, j = k + 1; i < j; i++) {
+		if (out[i] != '"' && out[i] != '\\')
+			continue;
+		memmove(out + i + 1, out + i, j - i);
+		out[i++] = '\\';
+		j++;
+	}
+	out[j] = '"';
+	return j + 1;
 }
 
 enum store_status store_address_normalise(const char *in, size_t len,
@@ -248,11 +269,7 @@ enum store_status store_address_normalise(const char *in, size_t len,
 		why = check_quoted(in, local_len);
 		if (why != NULL)
 			goto fail;
-		k = unquote(in, local_len, out);
-		if (k == 0) {
-			memcpy(out, in, local_len);
-			k = local_len;
-		}
+		k = unquote(in, local_len, store_address_is_carrier(dom), out);
 	} else {
 		for (i = 0; i < local_len; i++)
 			if ((unsigned char)in[i] >= 0x80) {

@@ -310,7 +310,9 @@ enum store_status store_config_list(struct store *st, store_config_cb cb, void *
 /*
  * Checks and normalises the address in[0..len): trims blanks around it,
  * lower-cases the domain (an IDN becomes A-labels), keeps the local part's
- * case and unquotes a quoted local part that needs no quotes. Carrier
+ * case and writes a quoted local part in one form: unquoted when it needs no
+ * quotes ("a\b" is ab; "a..b" at a carrier is a..b), else with only '"' and
+ * '\' escaped, so that one mailbox has one key. Carrier
  * addresses (a..b@docomo.ne.jp) pass for the Japanese carrier domains only.
  * On failure returns STORE_EINVAL and sets *reason (may be NULL) to a
  * constant sentence. No allocation.
@@ -382,7 +384,7 @@ struct store_subscriber {
  * Adds the person to the list (creating the person when new) with the
  * consent record. Never re-subscribes someone unsubscribed, bounced or
  * complained (STORE_EEXIST with a sentence), never adds a suppressed address
- * (STORE_EDENIED). Attributes given replace those of the same key.
+ * (STORE_EEXIST too: bad data, not a missing permission). Attributes given replace those of the same key.
  * Needs STORE_PERM_SUBSCRIBERS_WRITE.
  */
 enum store_status store_subscriber_add(struct store *st, const char *list, const char *email,

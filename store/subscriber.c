@@ -384,7 +384,7 @@ static enum store_status add_locked(struct store *st, const char *list, const ch
 	if (s != STORE_OK)
 		return s;
 	if (supp)
-		return store_fail(errstr, STORE_EDENIED,
+		return store_fail(errstr, STORE_EEXIST,
 				  "%s is on the suppression list and is never added again", addr);
 	for (i = 0; i < nattrs; i++)
 		if (attrs_put(&nw, attrs[i].key, strlen(attrs[i].key), attrs[i].value,

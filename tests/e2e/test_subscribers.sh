@@ -75,6 +75,10 @@ check "nobody is subscribed again" sh -c "grep -q 'imported 0, updated 50' '$T/o
 expect 0 "count again" as marketer segment count --list news --where 'domain = "example.net"'
 check "still 48" grep -qx 48 "$T/out"
 expect 65 "subscriber add cannot re-subscribe either" as marketer subscriber add p2@example.net --list news
+expect 0 "a carrier address joins" as marketer subscriber add 'c..d@docomo.ne.jp' --list news
+expect 0 "and unsubscribes" as marketer subscriber unsubscribe 'c..d@docomo.ne.jp'
+expect 65 "the same address quoted is the same person, who stays unsubscribed" \
+	as marketer subscriber add '"c..d"@docomo.ne.jp' --list news
 
 # ---- Suppression -------------------------------------------------------------
 expect 0 "suppress an address" as marketer suppress add p3@example.net --reason "bounce 5.1.1"
@@ -87,6 +91,11 @@ expect 0 "import skips suppressed addresses" as marketer import news "$T/s.csv"
 check "and counts them" grep -q 'suppressed 2' "$T/out"
 expect 0 "count without the suppressed" as marketer segment count --list news --where 'domain = "example.net"'
 check "47 now" grep -qx 47 "$T/out"
+expect 65 "a suppressed address is not added: bad data (65), not a refused permission" \
+	as marketer subscriber add p3@example.net --list news
+check "with a clear error" grep -q 'is on the suppression list' "$T/err"
+expect 65 "nor the same mailbox written with needless quotes and escapes" \
+	as marketer subscriber add '"p\3"@example.net' --list news
 expect 0 "suppress rm works" as marketer suppress rm p3@example.net
 expect 0 "count again" as marketer segment count --list news --where 'domain = "example.net"'
 check "48 again" grep -qx 48 "$T/out"

@@ -82,6 +82,17 @@ static void test_quoted(void **state)
 	accepts("\"a\\\"b\"@example.com", "\"a\\\"b\"@example.com");
 	accepts("\"a@b\"@example.com", "\"a@b\"@example.com");
 	accepts("\"plain\"@Example.com", "plain@example.com"); /* needless quotes dropped */
+	/* One mailbox, one form: escapes that change nothing go. */
+	accepts("\"a\\b\"@example.com", "ab@example.com");
+	accepts("\"a\\ b\"@example.com", "\"a b\"@example.com");
+	accepts("\"a\\\\b\"@example.com", "\"a\\\\b\"@example.com"); /* a real backslash */
+	accepts("\"a.b\"@example.com", "a.b@example.com");
+	accepts("\"a..b\"@example.com", "\"a..b\"@example.com");
+	/* At a carrier the old dots need no quotes: a..b is how it is kept. */
+	accepts("\"a..b\"@docomo.ne.jp", "a..b@docomo.ne.jp");
+	accepts("\"abc.\"@ezweb.ne.jp", "abc.@ezweb.ne.jp");
+	accepts("\"a\\.\\.b\"@docomo.ne.jp", "a..b@docomo.ne.jp");
+	refuses("\"\"@example.com");
 	refuses("\"unclosed@example.com");
 	refuses("\"a\"b\"@example.com");
 	refuses("\"a\\\"@example.com");
