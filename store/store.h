@@ -512,8 +512,9 @@ enum store_status store_subscriber_import(struct store *st, const char *list, FI
 
 /*
  * Writes the list's members as CSV (email,name,status,consent_*, then one
- * column per attribute key). Addresses are masked without STORE_PERM_PII.
- * Needs STORE_PERM_SUBSCRIBERS_EXPORT; audited with the row count.
+ * column per attribute key). Needs STORE_PERM_SUBSCRIBERS_EXPORT and
+ * STORE_PERM_PII (masked addresses would import as other people); audited
+ * with the row count.
  */
 enum store_status store_list_export(struct store *st, const char *list, FILE *out, int64_t *rows,
 				    char **errstr);

@@ -115,6 +115,13 @@ expect 0 "an export to /dev/null is written straight to it" as marketer export n
 check "the export is CSV that Python reads, one row per active member" \
 	$PY -c "import csv,sys; r=list(csv.DictReader(open(sys.argv[1], newline=''))); assert len(r)==51, len(r); assert 'city' in r[0]" "$T/export.csv"
 expect 77 "the viewer may not export" as viewer export news
+expect 0 "a role that may export but not see addresses" as admin role add exporter subscribers.read subscribers.export
+printf 'exporter-password-1\n' >"$T/pw.exporter"
+expect 0 "and a user who holds it" as admin user add ex --role exporter --kdf interactive --new-password-file "$T/pw.exporter"
+expect 77 "may not export: masked addresses would import as other people" \
+	"$HATO" --store "$STORE" --user ex --password-file "$T/pw.exporter" export news "$T/masked.csv"
+check "naming the permission" grep -q '"pii"' "$T/err"
+check "and no file is written" test ! -e "$T/masked.csv"
 expect 0 "the export is audited with its row count" as admin audit log --action export
 check "with the row count" grep -q '51 rows' "$T/out"
 expect 0 "subscriber data prints JSON" as marketer subscriber data p5@example.net
