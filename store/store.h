@@ -528,6 +528,8 @@ enum store_status store_list_export(struct store *st, const char *list, FILE *ou
  */
 enum store_status store_suppress_add(struct store *st, const char *what, const char *reason,
 				     char **errstr);
+/* Takes an address or domain off the list; STORE_EEXIST for the entry an
+ * erasure left, which stays for good. */
 enum store_status store_suppress_rm(struct store *st, const char *what, char **errstr);
 
 struct store_suppression {

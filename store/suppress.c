@@ -150,6 +150,26 @@ enum store_status store_suppress_add(struct store *st, const char *what, const c
 	return s;
 }
 
+/*
+ * Was the address of this hash erased (store_subscriber_erase)? The audit
+ * trail says so: its entry on the suppression list stays for good.
+ */
+static bool erased(struct store *st, const char *hash)
+{
+	sqlite3_stmt *q = NULL;
+	bool yes;
+
+	if (store_prepare(st,
+			  "SELECT 1 FROM audit WHERE action = 'subscriber.erase' AND object = ?"
+			  " AND outcome = 'ok'",
+			  &q, NULL) != STORE_OK)
+		return true; /* when in doubt, keep the entry */
+	sqlite3_bind_text(q, 1, hash, -1, SQLITE_STATIC);
+	yes = sqlite3_step(q) != SQLITE_DONE;
+	sqlite3_finalize(q);
+	return yes;
+}
+
 enum store_status store_suppress_rm(struct store *st, const char *what, char **errstr)
 {
 	enum store_status s;
@@ -165,8 +185,14 @@ enum store_status store_suppress_rm(struct store *st, const char *what, char **e
 	s = store_begin(st);
 	if (s != STORE_OK)
 		return store_sqlfail(st, errstr, "unsuppressing");
-	s = exec_bind(st, "DELETE FROM suppressions WHERE value = ?", val, NULL, NULL, NULL,
-		      errstr);
+	if (addr[0] != '\0' && erased(st, val))
+		s = store_fail(errstr, STORE_EEXIST,
+			       "%s was erased at the person's request; its entry stays on the "
+			       "suppression list so that it is never added or imported again",
+			       what);
+	if (s == STORE_OK)
+		s = exec_bind(st, "DELETE FROM suppressions WHERE value = ?", val, NULL, NULL, NULL,
+			      errstr);
 	if (s == STORE_OK && sqlite3_changes(st->db) == 0)
 		s = store_fail(errstr, STORE_ENOTFOUND, "%s is not on the suppression list", what);
 	if (s == STORE_OK && addr[0] != '\0')

@@ -137,6 +137,10 @@ expect 0 "the erasure is audited" as admin audit log --action subscriber.erase
 check "without the address" sh -c "grep -q subscriber.erase '$T/out' && ! grep -q 'p5@' '$T/out'"
 expect 0 "re-import the file" as marketer import news "$T/in.csv" --rejects "$T/rej3.csv"
 check "the erased person is suppressed, not imported" grep -q 'imported 0,.* suppressed 1' "$T/out"
+expect 65 "an erasure's entry can't be taken off the suppression list" as marketer suppress rm p5@example.net
+check "saying why" grep -q 'was erased at the person.s request' "$T/err"
+expect 0 "re-import the file once more" as marketer import news "$T/in.csv" --rejects "$T/rej4.csv"
+check "the erased person is still not imported" grep -q 'imported 0,.* suppressed 1' "$T/out"
 for f in "$STORE" "$STORE-wal"; do
 	[ -f "$f" ] || continue
 	check "$(basename "$f") holds no plaintext address" sh -c "! grep -aq 'example.net' '$f'"
