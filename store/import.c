@@ -243,9 +243,9 @@ static void existing(struct import *im, int64_t id, const char *status, const vo
 		im->stats->duplicate++;
 		return;
 	}
-	sqlite3_bind_int64(im->find_mem, 1, id);
+	sqlite3_bind_int64(im->find_mem, 2, id);
 	rc = sqlite3_step(im->find_mem);
-	if (rc == SQLITE_ROW)
+	if (rc == SQLITE_ROW && sqlite3_column_type(im->find_mem, 0) != SQLITE_NULL)
 		member = sqlite3_column_int(im->find_mem, 0);
 	sqlite3_reset(im->find_mem);
 	if (member == -1 && strcmp(status, "active") == 0) {
@@ -536,8 +536,7 @@ static enum store_status prepare_all(struct import *im)
 			   " created, updated, ehash, id) VALUES (?,?,?,?,?5,?5,?6,?7)"},
 	    {&im->upd_sub, "UPDATE subscribers SET name = CASE WHEN ?1 = '' THEN name ELSE ?1 END,"
 			   " attrs = ?2, updated = ?3 WHERE id = ?4"},
-	    {&im->find_mem, "SELECT status = 'active' FROM memberships WHERE list = ?2 AND"
-			    " subscriber = ?1"},
+	    {&im->find_mem, SUBSCRIBER_MEMBER_SQL},
 	    {&im->ins_mem, "INSERT INTO memberships (subscriber, consent_source, consent_at,"
 			   " consent_method, consent_text, consent_ip, list, created, updated)"
 			   " VALUES (?,?,?,?,?,?,?7,?8,?8)"},
@@ -558,7 +557,7 @@ static enum store_status prepare_all(struct import *im)
 	if (s != STORE_OK)
 		return s;
 	sqlite3_bind_int64(im->ins_sub, 5, im->now);
-	sqlite3_bind_text(im->find_mem, 2, im->list, -1, SQLITE_STATIC);
+	sqlite3_bind_text(im->find_mem, 1, im->list, -1, SQLITE_STATIC);
 	sqlite3_bind_text(im->ins_mem, 7, im->list, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(im->ins_mem, 8, im->now);
 	return STORE_OK;

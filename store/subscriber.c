@@ -434,16 +434,13 @@ static enum store_status add_locked(struct store *st, const char *list, const ch
 	}
 	if (s != STORE_OK)
 		goto done;
-	s = store_prepare(st,
-			  "SELECT status = 'active' FROM memberships WHERE list = ? AND "
-			  "subscriber = ?",
-			  &q, errstr);
+	s = store_prepare(st, SUBSCRIBER_MEMBER_SQL, &q, errstr);
 	if (s != STORE_OK)
 		goto done;
 	sqlite3_bind_text(q, 1, list, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(q, 2, id);
 	rc = sqlite3_step(q);
-	if (rc == SQLITE_ROW)
+	if (rc == SQLITE_ROW && sqlite3_column_type(q, 0) != SQLITE_NULL)
 		member = sqlite3_column_int(q, 0);
 	sqlite3_finalize(q);
 	if (member == 0 || (status[0] != '\0' && strcmp(status, "active") != 0)) {

@@ -68,6 +68,17 @@ int64_t subscriber_key_from_hash(const char hash[65]);
  */
 enum store_status subscriber_ids(struct store *st, int64_t take, int64_t *first, char **errstr);
 
+/*
+ * A person's standing on a list, ?1 the list and ?2 the subscriber id: 1 a
+ * member, 0 unsubscribed from it, NULL neither. Unsubscribed also when the
+ * membership went with the list (list rm) but the history says the person
+ * left a list of that name: no import or add brings them back.
+ */
+#define SUBSCRIBER_MEMBER_SQL                                                                      \
+	"SELECT COALESCE((SELECT status = 'active' FROM memberships WHERE list = ?1 AND"           \
+	" subscriber = ?2), (SELECT 0 FROM subscriber_events WHERE subscriber = ?2 AND"            \
+	" list = ?1 AND event = 'unsubscribed' LIMIT 1))"
+
 /* Looks up a normalised address: id (0 when absent) and status. */
 enum store_status subscriber_find(struct store *st, const char *address, int64_t *id,
 				  char status[16], char **errstr);

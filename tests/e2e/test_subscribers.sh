@@ -75,6 +75,18 @@ check "nobody is subscribed again" sh -c "grep -q 'imported 0, updated 50' '$T/o
 expect 0 "count again" as marketer segment count --list news --where 'domain = "example.net"'
 check "still 48" grep -qx 48 "$T/out"
 expect 65 "subscriber add cannot re-subscribe either" as marketer subscriber add p2@example.net --list news
+printf 'email,name\nann@example.org,Ann\nben@example.org,Ben\n' >"$T/ab.csv"
+expect 0 "a second list" as marketer list add temp
+expect 0 "gets two people" as marketer import temp "$T/ab.csv"
+expect 0 "one of whom leaves it" as marketer subscriber unsubscribe ann@example.org --list temp
+expect 0 "the list is removed" as marketer list rm temp
+expect 0 "and made again with the same id" as marketer list add temp
+expect 0 "the same file imported into it" as marketer import temp "$T/ab.csv"
+check "does not bring back the person who left" sh -c "grep -q 'imported 1, updated 1' '$T/out' && grep -q '1 of the updated had unsubscribed' '$T/out'"
+expect 0 "count the new list" as marketer segment count --list temp
+check "one member" grep -qx 1 "$T/out"
+expect 65 "nor does subscriber add" as marketer subscriber add ann@example.org --list temp
+check "saying why" grep -q 'unsubscribed from this list' "$T/err"
 expect 0 "a carrier address joins" as marketer subscriber add 'c..d@docomo.ne.jp' --list news
 expect 0 "and unsubscribes" as marketer subscriber unsubscribe 'c..d@docomo.ne.jp'
 expect 65 "the same address quoted is the same person, who stays unsubscribed" \
