@@ -98,6 +98,10 @@ static void reject_line(FILE *fp, uint64_t line, const char *reason, const struc
 
 void import_reject(struct import *im, uint64_t line, const char *reason, int with_fields)
 {
+	if (line > im->covered_from && line <= im->covered) {
+		im->stats->rows--; /* a piece of a record reported already */
+		return;
+	}
 	im->stats->invalid++;
 	reject_line(im->o ? im->o->rejects : NULL, line, reason, with_fields ? &im->row : NULL);
 }
@@ -291,6 +295,20 @@ nomem:
 	im->s = STORE_ENOMEM;
 }
 
+/*
+ * A record that spans lines is rejected: its lines are read again as rows
+ * (a stray quote may have swallowed good ones). `whole` when the rejects
+ * file has all of its fields: then its pieces are not reported again.
+ */
+static void resync_after(struct import *im, int whole)
+{
+	im->resync = 1;
+	if (whole && im->rec_line > im->covered) { /* not itself such a piece */
+		im->covered_from = im->rec_line;
+		im->covered = im->line;
+	}
+}
+
 void import_data_row(struct import *im)
 {
 	struct import_row *r = &im->row;
@@ -305,7 +323,7 @@ void import_data_row(struct import *im)
 			 r->fields, im->ncols);
 		import_reject(im, im->rec_line, reason, r->fields <= IMPORT_MAX_COLUMNS);
 		if (im->line > im->rec_line)
-			im->resync = 1;
+			resync_after(im, r->fields <= IMPORT_MAX_COLUMNS);
 		return;
 	}
 	im->attrs.n = 0;
@@ -324,7 +342,7 @@ void import_data_row(struct import *im)
 			if (store_address_normalise(v, n, addr, &why) != STORE_OK) {
 				snprintf(reason, sizeof(reason), "not a valid address: %s", why);
 				if (im->line > im->rec_line)
-					im->resync = 1;
+					resync_after(im, 1);
 				goto bad;
 			}
 			break;

@@ -187,6 +187,13 @@ struct import {
 	uint64_t line, rec_line;
 	off_t off, rec_off, next_line_off;
 	int resync;
+	/*
+	 * The first and last lines of a rejected record that spanned lines,
+	 * written to the rejects file whole. Its lines are read again as rows, so that a stray
+	 * quote swallows no good row; what fails again among them is a piece of
+	 * that record, already reported, and is neither counted nor written.
+	 */
+	uint64_t covered_from, covered;
 	int64_t base_id, next_id, now;
 	int any_supp; /* is the suppression list not empty? */
 	char now_iso[21];

@@ -40,8 +40,10 @@ printf 'not-an-address,X,Y,,\r\n' >>"$T/in.csv"            # invalid, line 53
 printf '"Q\nR",q@example.net,x,,\r\n' >>"$T/in.csv"         # invalid, lines 54-55
 printf 'an older rejects file\n' >"$T/rej.csv"; chmod 644 "$T/rej.csv"
 expect 0 "import reads the file" as marketer import news "$T/in.csv" --rejects "$T/rej.csv"
-check "the summary counts each kind" grep -q 'imported 50, updated 0, invalid 3, duplicate 1, suppressed 0' "$T/out"
+check "the summary counts each kind, a record over two lines once" grep -q 'imported 50, updated 0, invalid 2, duplicate 1, suppressed 0 (53 rows)' "$T/out"
 check "the rejects file has the line numbers and reasons" sh -c "grep -q '^53,\"not a valid address' '$T/rej.csv' && grep -q '^54,' '$T/rej.csv'"
+check "and the record over two lines whole, with no piece of it again" \
+	$PY -c "import csv,sys; r=list(csv.reader(open(sys.argv[1], newline=''))); assert [x[0] for x in r[1:]]==['53','54'], r; assert r[2][2]=='Q\nR', r[2]" "$T/rej.csv"
 check "the rejects file is private (0600), also when it replaced one" test "$(stat -c %a "$T/rej.csv")" = 600
 cp "$T/in.csv" "$T/in.copy"
 expect 64 "the file being imported is refused as its own rejects file" \
