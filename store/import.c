@@ -126,6 +126,19 @@ static int column_kind(const char *n)
 	return C_ATTR;
 }
 
+/* Why a header name is not text. */
+static const char *header_why(const char *n, size_t len, int nul)
+{
+	if (nul)
+		return "holds a NUL byte";
+	if (!utf8_ok((const unsigned char *)n, len))
+		return "is not UTF-8 text";
+	if (memchr(n, '\r', len) != NULL)
+		return "holds a carriage return: if its lines end in a lone CR (an old Mac "
+		       "format), save it with LF or CRLF line ends";
+	return "holds a control character or a line break";
+}
+
 enum store_status import_header(struct import *im)
 {
 	struct import_row *r = &im->row;
@@ -146,9 +159,8 @@ enum store_status import_header(struct import *im)
 		size_t len = r->len[i];
 		if (r->nul || !utf8_ok((const unsigned char *)n, len) || has_ctl(n, len))
 			return store_fail(
-			    im->errstr, STORE_EINVAL,
-			    "not a CSV file: the header (line %llu) is not UTF-8 text",
-			    (unsigned long long)im->rec_line);
+			    im->errstr, STORE_EINVAL, "not a CSV file: the header (line %llu) %s",
+			    (unsigned long long)im->rec_line, header_why(n, len, r->nul));
 		if (len == 0 || len > MAX_KEY)
 			return store_fail(im->errstr, STORE_EINVAL, "column %zu of the header %s",
 					  i + 1,

@@ -293,9 +293,9 @@ static int lex(struct parser *p)
 				j++;
 			p->tok = T_NUMBER;
 			if (s[j] == '-' && j - i == 4) {
-				/* A date: YYYY-MM-DD[THH:MM[:SS]][Z] */
+				/* A date: YYYY-MM-DD[THH:MM[:SS]][Z|+HH:MM|-HH:MM] */
 				while (isdigit((unsigned char)s[j]) || s[j] == '-' || s[j] == ':' ||
-				       s[j] == 'T' || s[j] == 'Z')
+				       s[j] == 'T' || s[j] == 'Z' || s[j] == '+')
 					j++;
 				p->tok = T_DATE;
 			} else if (s[j] == 'd' || s[j] == 'h' || s[j] == 'w') {
@@ -355,7 +355,8 @@ static int date_value(struct parser *p, time_t *t, int *whole_day)
 	char iso[21];
 
 	if (p->tok != T_DATE || store_iso_norm(p->text, p->len, iso, t) != 0)
-		return fail(p, "a date such as 2026-01-01 or 2026-01-01T09:00:00Z");
+		return fail(p, "a date such as 2026-01-01, 2026-01-01T09:00Z or "
+			       "2026-01-01T09:00+09:00");
 	*whole_day = p->len == 10;
 	return lex(p);
 }

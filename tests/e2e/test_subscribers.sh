@@ -65,6 +65,9 @@ check "with a clear error" clear_error
 expect 65 "an empty file is exit 65" as marketer import news "$T/empty.csv"
 head -c 2000 /dev/urandom | tr -d '\n' >"$T/binary.csv"; printf '\n' >>"$T/binary.csv"
 expect 65 "a binary file is exit 65" as marketer import news "$T/binary.csv"
+printf 'email,name\rcr@example.com,x\r' >"$T/cr.csv"
+expect 65 "a file whose lines end in a lone CR is exit 65" as marketer import news "$T/cr.csv"
+check "saying so, not that it isn't UTF-8" grep -q 'lone CR' "$T/err"
 expect 77 "the viewer may not import" as viewer import news "$T/in.csv"
 
 # ---- Unsubscribe, re-import ------------------------------------------------

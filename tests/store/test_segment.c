@@ -52,6 +52,7 @@ static void test_syntax(void **state)
 	error_is("(name is set", "column 13: expected \")\"");
 	error_is("name is set name", "column 13: expected \"and\", \"or\" or the end");
 	error_is("created > yesterday", "column 11: expected a date");
+	error_is("created > 2026-01-01T09:00+25:00", "column 11: expected a date");
 	error_is("created within 30 days", "expected a duration");
 	error_is("status = \"gone\"", "expected a status");
 	error_is("domain in \"a\"", "expected \"(\" after \"in\"");
@@ -282,6 +283,8 @@ static void test_dates(void **state)
 	assert_int_equal(fx_count(st, "news", "created within 1h"), 1);
 	assert_int_equal(fx_count(st, "news", "created > 2030-01-01"), 0);
 	assert_int_equal(fx_count(st, "news", "created > 2020-01-01T00:00:00Z"), 1);
+	assert_int_equal(fx_count(st, "news", "created > 2020-01-01T09:00:00+09:00"), 1);
+	assert_int_equal(fx_count(st, "news", "created > 2030-01-01T09:00-05:00"), 0);
 	snprintf(expr, sizeof(expr), "created = %s", today);
 	assert_int_equal(fx_count(st, "news", expr), 1);
 	snprintf(expr, sizeof(expr), "created != %s", today);
