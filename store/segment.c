@@ -22,7 +22,13 @@
 #include "store/subscribers_private.h"
 
 #define MAX_DEPTH 64
-#define MAX_BINDS 1000
+/*
+ * What SQLite can take: a query holds at most 999 values (the list and the
+ * range of a walk are 3 of them), and an expression tree at most 1000
+ * levels, which a chain of conditions joined by "and" deepens by one each.
+ */
+#define MAX_BINDS 990
+#define MAX_CONDS 200
 
 enum tok {
 	T_END,
@@ -52,6 +58,7 @@ struct parser {
 	char *text; /* the token's value (strings unescaped) */
 	size_t len;
 	int depth;
+	int nconds; /* conditions so far */
 	time_t now;
 	char **errstr;
 	enum store_status s;
@@ -113,7 +120,7 @@ static struct seg_bind *bind_new(struct parser *p, enum seg_bind_type t)
 	struct seg_bind *b;
 
 	if (p->nbinds >= MAX_BINDS) {
-		fail(p, "a shorter expression (at most 1000 values)");
+		fail(p, "a shorter expression (at most 990 values)");
 		return NULL;
 	}
 	if (p->nbinds == p->bindcap) {
@@ -536,6 +543,8 @@ static int cond(struct parser *p)
 	enum tok op;
 	int r = -1;
 
+	if (++p->nconds > MAX_CONDS)
+		return fail(p, "fewer conditions (at most 200)");
 	if (is_kw(p, "email"))
 		f = F_EMAIL;
 	else if (is_kw(p, "name"))

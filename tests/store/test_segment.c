@@ -291,6 +291,54 @@ static void test_dates(void **state)
 	assert_int_equal(fx_count(st, "news", expr), 0);
 }
 
+/* Appends n copies of `each`, joined by `sep`, to a growing expression. */
+static char *repeat(const char *head, const char *each, const char *sep, int n, const char *tail)
+{
+	size_t cap = strlen(head) + (size_t)n * (strlen(each) + strlen(sep) + 8) + strlen(tail) + 1;
+	char *e = malloc(cap), *w;
+	int i;
+
+	assert_non_null(e);
+	w = e + sprintf(e, "%s", head);
+	for (i = 0; i < n; i++) {
+		if (i > 0)
+			w += sprintf(w, "%s", sep);
+		w += sprintf(w, each, i);
+	}
+	sprintf(w, "%s", tail);
+	return e;
+}
+
+/*
+ * The largest expressions the parser takes are ones SQLite can run: no
+ * "too many SQL variables" or "expression tree is too large" when counting
+ * or sending; one more condition or value is a parse error with a column.
+ */
+static void test_limits(void **state)
+{
+	struct store *st = *state;
+	char *err = NULL, *e;
+
+	assert_int_equal(
+	    store_subscriber_add(st, "news", "v7@example.com", "v7", NULL, 0, NULL, &err),
+	    STORE_OK);
+	e = repeat("", "name is set", " and ", 200, "");
+	assert_int_equal(fx_count(st, "news", e), 1);
+	free(e);
+	e = repeat("", "name != \"x%d\"", " and ", 200, "");
+	assert_int_equal(fx_count(st, "news", e), 1);
+	free(e);
+	e = repeat("", "name is set", " and ", 201, "");
+	error_is(e, "at most 200");
+	free(e);
+	e = repeat("name in (", "\"v%d\"", ",", 990, ")");
+	assert_int_equal(fx_count(st, "news", e), 1);
+	free(e);
+	e = repeat("name in (", "\"v%d\"", ",", 991, ")");
+	error_is(e, "at most 990 values");
+	free(e);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -298,6 +346,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_counts, fx_setup, fx_teardown),
 	    cmocka_unit_test_setup_teardown(test_metachars_and_walk, fx_setup, fx_teardown),
 	    cmocka_unit_test_setup_teardown(test_dates, fx_setup, fx_teardown),
+	    cmocka_unit_test_setup_teardown(test_limits, fx_setup, fx_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
