@@ -11,7 +11,6 @@
  * Duplicates are found through the database (the unique index on email and
  * a temporary table of people touched), not an in-memory set.
  */
-#include <arpa/inet.h>
 #include <csv.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,56 +20,8 @@
 
 #include "store/subscribers_private.h"
 
-#define MAX_KEY 128
-
+/* An attribute, or the columns of subscriber_columns in their order. */
 enum { C_ATTR, C_EMAIL, C_NAME, C_SOURCE, C_AT, C_TEXT, C_METHOD, C_IP };
-
-/* ---- Small checks ------------------------------------------------------ */
-
-static int utf8_ok(const unsigned char *s, size_t n)
-{
-	size_t i = 0;
-
-	while (i < n) {
-		unsigned char c = s[i];
-		uint32_t cp;
-		size_t k;
-		if (c < 0x80) {
-			i++;
-			continue;
-		}
-		if (c >= 0xc2 && c <= 0xdf)
-			k = 1, cp = c & 0x1f;
-		else if (c >= 0xe0 && c <= 0xef)
-			k = 2, cp = c & 0x0f;
-		else if (c >= 0xf0 && c <= 0xf4)
-			k = 3, cp = c & 0x07;
-		else
-			return 0;
-		if (n - i <= k)
-			return 0;
-		for (size_t j = 1; j <= k; j++) {
-			if ((s[i + j] & 0xc0) != 0x80)
-				return 0;
-			cp = (cp << 6) | (s[i + j] & 0x3f);
-		}
-		if ((k == 2 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
-		    (k == 3 && (cp < 0x10000 || cp > 0x10ffff)))
-			return 0;
-		i += k + 1;
-	}
-	return 1;
-}
-
-static int has_ctl(const char *s, size_t n)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
-			return 1;
-	return 0;
-}
 
 /* ---- Rejects ------------------------------------------------------------ */
 
@@ -108,21 +59,14 @@ void import_reject(struct import *im, uint64_t line, const char *reason, int wit
 
 /* ---- The header --------------------------------------------------------- */
 
+/* C_EMAIL... for the columns an import reads as such, else C_ATTR. */
 static int column_kind(const char *n)
 {
-	static const struct {
-		const char *name;
-		int kind;
-	} known[] = {
-	    {"email", C_EMAIL},	  {"name", C_NAME},	    {"consent_source", C_SOURCE},
-	    {"consent_at", C_AT}, {"consent_text", C_TEXT}, {"consent_method", C_METHOD},
-	    {"consent_ip", C_IP},
-	};
 	size_t i;
 
-	for (i = 0; i < sizeof(known) / sizeof(known[0]); i++)
-		if (strcasecmp(n, known[i].name) == 0)
-			return known[i].kind;
+	for (i = 0; i < SUBSCRIBER_NCOLUMNS; i++)
+		if (strcasecmp(n, subscriber_columns[i]) == 0)
+			return (int)i + 1;
 	return C_ATTR;
 }
 
@@ -131,7 +75,7 @@ static const char *header_why(const char *n, size_t len, int nul)
 {
 	if (nul)
 		return "holds a NUL byte";
-	if (!utf8_ok((const unsigned char *)n, len))
+	if (!subscriber_utf8_ok(n, len))
 		return "is not UTF-8 text";
 	if (memchr(n, '\r', len) != NULL)
 		return "holds a carriage return: if its lines end in a lone CR (an old Mac "
@@ -157,11 +101,11 @@ enum store_status import_header(struct import *im)
 	for (i = 0; i < r->nf; i++) {
 		const char *n = r->buf + r->off[i];
 		size_t len = r->len[i];
-		if (r->nul || !utf8_ok((const unsigned char *)n, len) || has_ctl(n, len))
+		if (r->nul || !subscriber_utf8_ok(n, len) || subscriber_has_ctl(n, len))
 			return store_fail(
 			    im->errstr, STORE_EINVAL, "not a CSV file: the header (line %llu) %s",
 			    (unsigned long long)im->rec_line, header_why(n, len, r->nul));
-		if (len == 0 || len > MAX_KEY)
+		if (len == 0 || len > SUBSCRIBER_MAX_KEY)
 			return store_fail(im->errstr, STORE_EINVAL, "column %zu of the header %s",
 					  i + 1,
 					  len == 0 ? "has no name" : "is longer than 128 bytes");
@@ -342,11 +286,17 @@ void import_data_row(struct import *im)
 	consent[0] = im->o && im->o->source ? im->o->source : "import";
 	consent[1] = im->now_iso;
 	for (i = 0; i < r->nf; i++) {
+		static const enum subscriber_field field[] = {
+		    [C_ATTR] = SF_FREE_TEXT, [C_EMAIL] = SF_FREE_TEXT, [C_NAME] = SF_NAME,
+		    [C_SOURCE] = SF_WORD,    [C_AT] = SF_FREE_TEXT,    [C_TEXT] = SF_FREE_TEXT,
+		    [C_METHOD] = SF_WORD,    [C_IP] = SF_CONSENT_IP,
+		};
 		const char *v = r->buf + r->off[i];
 		size_t n = r->len[i];
-		if (memchr(v, '\0', n) != NULL || !utf8_ok((const unsigned char *)v, n)) {
+		why = subscriber_field_why(field[im->kind[i]], v, n);
+		if (why != NULL) {
 			snprintf(reason, sizeof(reason), "column %zu (%s) %s", i + 1, im->name[i],
-				 memchr(v, '\0', n) ? "holds a NUL byte" : "is not valid UTF-8");
+				 why);
 			goto bad;
 		}
 		switch (im->kind[i]) {
@@ -359,12 +309,6 @@ void import_data_row(struct import *im)
 			}
 			break;
 		case C_NAME:
-			if (has_ctl(v, n) || n > 256) {
-				snprintf(reason, sizeof(reason), "the name %s",
-					 n > 256 ? "is longer than 256 bytes"
-						 : "holds a line break or control character");
-				goto bad;
-			}
 			name = v;
 			namelen = n;
 			break;
@@ -377,24 +321,12 @@ void import_data_row(struct import *im)
 			if (n > 0)
 				consent[1] = at;
 			break;
-		case C_IP: {
-			unsigned char b[16];
-			if (n > 0 && inet_pton(AF_INET, v, b) != 1 &&
-			    inet_pton(AF_INET6, v, b) != 1) {
-				snprintf(reason, sizeof(reason), "consent_ip is not an IP address");
-				goto bad;
-			}
+		case C_IP:
 			consent[4] = v;
 			break;
-		}
 		case C_SOURCE:
 		case C_TEXT:
 		case C_METHOD:
-			if (has_ctl(v, n) && im->kind[i] != C_TEXT) {
-				snprintf(reason, sizeof(reason), "%s holds a control character",
-					 im->name[i]);
-				goto bad;
-			}
 			if (n > 0)
 				consent[im->kind[i] == C_SOURCE ? 0
 					: im->kind[i] == C_TEXT ? 3

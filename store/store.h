@@ -18,7 +18,7 @@
  *   audit.c     the hash-chained audit trail
  *   config.c    settings and secrets
  *   status.c    status strings and the small helpers every file shares
- *   address.c, subscriber.c, list.c, import.c, import_csv.c, export.c,
+ *   address.c, fields.c, subscriber.c, list.c, import.c, import_csv.c, export.c,
  *   suppress.c, segment.c, segment_sql.c, browse.c: the people on the lists
  *               (subscribers_private.h)
  *   template.c  templates and DKIM keys as stored

@@ -480,17 +480,15 @@ enum store_status store_subscriber_add(struct store *st, const char *list, const
 {
 	enum store_status s;
 	char addr[STORE_ADDRESS_MAX + 1];
-	const char *p;
 
 	s = store_require(st, STORE_PERM_SUBSCRIBERS_WRITE, "subscriber.add", errstr);
 	if (s == STORE_OK)
 		s = subscriber_norm(email, addr, errstr);
 	if (s != STORE_OK)
 		return s;
-	for (p = name ? name : ""; *p; p++)
-		if ((unsigned char)*p < 0x20 || *p == 0x7f)
-			return store_fail(errstr, STORE_EINVAL,
-					  "the name holds a line break or control character");
+	s = subscriber_check_fields(name, attrs, nattrs, consent, errstr);
+	if (s != STORE_OK)
+		return s;
 	s = store_begin(st);
 	if (s != STORE_OK)
 		return store_sqlfail(st, errstr, "adding a subscriber");

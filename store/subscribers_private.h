@@ -68,6 +68,36 @@ int64_t subscriber_key_from_hash(const char hash[65]);
  */
 enum store_status subscriber_ids(struct store *st, int64_t take, int64_t *first, char **errstr);
 
+/* ---- The values of a person's record (fields.c) --------------------- */
+
+/* The columns an import reads as such (email, name, consent_*): every
+ * other column is an attribute. */
+#define SUBSCRIBER_NCOLUMNS 7
+extern const char *const subscriber_columns[SUBSCRIBER_NCOLUMNS];
+
+#define SUBSCRIBER_MAX_NAME 256
+#define SUBSCRIBER_MAX_KEY 128
+
+enum subscriber_field {
+	SF_NAME,       /* text on one line, at most 256 bytes */
+	SF_ATTR_KEY,   /* text on one line, 1 to 128 bytes, not a column's name */
+	SF_WORD,       /* text on one line: consent source and method */
+	SF_FREE_TEXT,  /* any text: attribute values, consent text */
+	SF_CONSENT_IP, /* empty, or an IPv4 or IPv6 address */
+};
+
+/* Why v[0..n) is refused as field f, as a phrase ("is not valid UTF-8"), or
+ * NULL. Every field is UTF-8 without a NUL byte. */
+const char *subscriber_field_why(enum subscriber_field f, const char *v, size_t n);
+/* The values `subscriber add` is given, checked as an import checks them:
+ * STORE_EINVAL with a sentence naming the bad one. */
+enum store_status subscriber_check_fields(const char *name, const struct store_attr *attrs,
+					  size_t nattrs, const struct store_consent *c,
+					  char **errstr);
+int subscriber_utf8_ok(const char *s, size_t n);
+/* Does s[0..n) hold a C0 control character (line breaks included) or DEL? */
+int subscriber_has_ctl(const char *s, size_t n);
+
 /*
  * A person's standing on a list, ?1 the list and ?2 the subscriber id: 1 a
  * member, 0 unsubscribed from it, NULL neither. Unsubscribed also when the

@@ -28,6 +28,17 @@ expect 0 "subscriber show works for the marketer" as marketer subscriber show ta
 check "it shows the address with the domain lower-cased" grep -q 'Taro@example.com' "$T/out"
 check "and the attributes" grep -q 'city = Tokyo' "$T/out"
 check "and the consent record" grep -q 'news .*consent: hato subscriber add' "$T/out"
+# What an import refuses, subscriber add refuses too: whatever is stored
+# exports as CSV that imports again.
+expect 65 "a name that is not UTF-8 is refused" as marketer subscriber add u1@example.com --list news --name "$(printf 'Ann\xff')"
+check "naming it" grep -q 'the name is not valid UTF-8' "$T/err"
+expect 65 "an attribute name with a line break is refused" as marketer subscriber add u1@example.com --list news --attr "$(printf 'ci\nty=Tokyo')"
+check "without showing it" grep -q "attribute 1's name holds a line break" "$T/err"
+expect 65 "an attribute named as an import's own column is refused" as marketer subscriber add u1@example.com --list news --attr email=x
+expect 65 "a consent source with a line break is refused" as marketer subscriber add u1@example.com --list news --consent-source "$(printf 'web\nform')"
+expect 65 "a consent IP that is not one is refused" as marketer subscriber add u1@example.com --list news --consent-ip 'not an ip'
+check "naming it" grep -q 'the consent IP is not an IP address' "$T/err"
+expect 66 "and nobody was added" as marketer subscriber show u1@example.com
 expect 0 "subscriber show works for the viewer" as viewer subscriber show taro@example.com
 check "but the viewer sees the address masked" sh -c "grep -q 'T\*\*\*@example.com' '$T/out' && ! grep -q 'Taro@' '$T/out'"
 expect 0 "IDN addresses show as A-labels" as marketer subscriber show "hanako@xn--r8jz45g.jp"

@@ -138,7 +138,7 @@ static void test_hostile(void **state)
 	assert_true(rejects_have(path, "13,\"column 2 (name) holds a NUL byte\""));
 	assert_true(
 	    rejects_have(path, "24,\"not a valid address: the address holds a line break\""));
-	assert_true(rejects_have(path, "26,\"the name holds a line break or control character\""));
+	assert_true(rejects_have(path, "26,\"column 2 (name) holds a line break or control character\""));
 	assert_true(rejects_have(path, "38,"));
 	assert_true(rejects_have(path, "60,\"a quote is out of place"));
 	assert_true(rejects_have(path, "61,\"the row is longer than 1 MiB"));

@@ -1,0 +1,144 @@
+/*
+ * store/fields.c: the checks of the values of a person's record (the name,
+ * attributes and consent), the same whether they come from an import or
+ * from `subscriber add`, so that whatever is stored exports as CSV that
+ * imports again.
+ */
+#include <arpa/inet.h>
+#include <stdint.h>
+#include <string.h>
+#include <strings.h>
+
+#include "store/subscribers_private.h"
+
+const char *const subscriber_columns[SUBSCRIBER_NCOLUMNS] = {
+    "email", "name", "consent_source", "consent_at", "consent_text", "consent_method", "consent_ip",
+};
+
+int subscriber_utf8_ok(const char *text, size_t n)
+{
+	const unsigned char *s = (const unsigned char *)text;
+	size_t i = 0;
+
+	while (i < n) {
+		unsigned char c = s[i];
+		uint32_t cp;
+		size_t k;
+		if (c < 0x80) {
+			i++;
+			continue;
+		}
+		if (c >= 0xc2 && c <= 0xdf)
+			k = 1, cp = c & 0x1f;
+		else if (c >= 0xe0 && c <= 0xef)
+			k = 2, cp = c & 0x0f;
+		else if (c >= 0xf0 && c <= 0xf4)
+			k = 3, cp = c & 0x07;
+		else
+			return 0;
+		if (n - i <= k)
+			return 0;
+		for (size_t j = 1; j <= k; j++) {
+			if ((s[i + j] & 0xc0) != 0x80)
+				return 0;
+			cp = (cp << 6) | (s[i + j] & 0x3f);
+		}
+		if ((k == 2 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
+		    (k == 3 && (cp < 0x10000 || cp > 0x10ffff)))
+			return 0;
+		i += k + 1;
+	}
+	return 1;
+}
+
+int subscriber_has_ctl(const char *s, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
+			return 1;
+	return 0;
+}
+
+const char *subscriber_field_why(enum subscriber_field f, const char *v, size_t n)
+{
+	unsigned char ip[16];
+	char buf[64];
+
+	if (memchr(v, '\0', n) != NULL)
+		return "holds a NUL byte";
+	if (!subscriber_utf8_ok(v, n))
+		return "is not valid UTF-8";
+	switch (f) {
+	case SF_NAME:
+		if (n > SUBSCRIBER_MAX_NAME)
+			return "is longer than 256 bytes";
+		break;
+	case SF_ATTR_KEY:
+		if (n == 0)
+			return "is empty";
+		if (n > SUBSCRIBER_MAX_KEY)
+			return "is longer than 128 bytes";
+		for (size_t i = 0; i < SUBSCRIBER_NCOLUMNS; i++)
+			if (strlen(subscriber_columns[i]) == n &&
+			    strncasecmp(subscriber_columns[i], v, n) == 0)
+				return "is the name of a column of its own in an import";
+		break;
+	case SF_CONSENT_IP:
+		if (n == 0)
+			return NULL;
+		if (n >= sizeof(buf))
+			return "is not an IP address";
+		memcpy(buf, v, n);
+		buf[n] = '\0';
+		if (inet_pton(AF_INET, buf, ip) != 1 && inet_pton(AF_INET6, buf, ip) != 1)
+			return "is not an IP address";
+		return NULL;
+	case SF_FREE_TEXT:
+		return NULL; /* line breaks and tabs are text here */
+	case SF_WORD:
+		break;
+	}
+	if (subscriber_has_ctl(v, n))
+		return "holds a line break or control character";
+	return NULL;
+}
+
+enum store_status subscriber_check_fields(const char *name, const struct store_attr *attrs,
+					  size_t nattrs, const struct store_consent *c,
+					  char **errstr)
+{
+	const struct {
+		enum subscriber_field f;
+		const char *what, *v;
+	} one[] = {
+	    {SF_NAME, "the name", name},
+	    {SF_WORD, "the consent source", c ? c->source : NULL},
+	    {SF_WORD, "the consent method", c ? c->method : NULL},
+	    {SF_FREE_TEXT, "the consent text", c ? c->text : NULL},
+	    {SF_CONSENT_IP, "the consent IP", c ? c->ip : NULL},
+	};
+	const char *why;
+	size_t i;
+
+	for (i = 0; i < sizeof(one) / sizeof(one[0]); i++) {
+		if (one[i].v == NULL)
+			continue;
+		why = subscriber_field_why(one[i].f, one[i].v, strlen(one[i].v));
+		if (why != NULL)
+			return store_fail(errstr, STORE_EINVAL, "%s %s", one[i].what, why);
+	}
+	for (i = 0; i < nattrs; i++) {
+		/* A bad name is not shown: it may hold anything. */
+		why = subscriber_field_why(SF_ATTR_KEY, attrs[i].key, strlen(attrs[i].key));
+		if (why != NULL)
+			return store_fail(errstr, STORE_EINVAL, "attribute %zu's name %s", i + 1,
+					  why);
+		why = subscriber_field_why(SF_FREE_TEXT, attrs[i].value, strlen(attrs[i].value));
+		if (why != NULL)
+			return store_fail(errstr, STORE_EINVAL, "the value of attribute %s %s",
+					  attrs[i].key, why);
+	}
+	return STORE_OK;
+}
