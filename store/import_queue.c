@@ -110,6 +110,15 @@ int import_queue_take(struct import_queue *q, int wait_ms, struct import_ready *
 
 void import_queue_done(struct import_queue *q)
 {
+	struct import_ready *r = &q->slot[q->head];
+
+	/* A slot keeps a small buffer for its next row, not a big one: else
+	 * every slot could come to hold a row of a megabyte. */
+	if (r->cap > IMPORT_SLOT_KEEP) {
+		free(r->buf);
+		r->buf = NULL;
+		r->cap = 0;
+	}
 	pthread_mutex_lock(&q->mu);
 	q->bytes -= q->slot[q->head].n;
 	q->head = (q->head + 1) % IMPORT_QUEUE_ROWS;

@@ -169,6 +169,7 @@ struct import_ready {
 
 #define IMPORT_QUEUE_ROWS 256
 #define IMPORT_QUEUE_BYTES (4u << 20)
+#define IMPORT_SLOT_KEEP (64u << 10) /* a slot's buffer kept for the next row */
 
 struct import_queue {
 	pthread_mutex_t mu;

@@ -138,7 +138,8 @@ static void test_hostile(void **state)
 	assert_true(rejects_have(path, "13,\"column 2 (name) holds a NUL byte\""));
 	assert_true(
 	    rejects_have(path, "24,\"not a valid address: the address holds a line break\""));
-	assert_true(rejects_have(path, "26,\"column 2 (name) holds a line break or control character\""));
+	assert_true(
+	    rejects_have(path, "26,\"column 2 (name) holds a line break or control character\""));
 	assert_true(rejects_have(path, "38,"));
 	assert_true(rejects_have(path, "60,\"a quote is out of place"));
 	assert_true(rejects_have(path, "61,\"the row is longer than 1 MiB"));
@@ -444,6 +445,37 @@ static void test_interrupted_midway(void **state)
 	assert_int_equal(fx_count(st, "news", NULL), 20001);
 }
 
+/*
+ * Memory does not grow with the size of the rows either: a slot of the
+ * queue between the import's threads gives back the buffer of a big row
+ * once the row is written, and keeps a small one for its next row.
+ */
+static void test_queue_gives_back_big_rows(void **state)
+{
+	static char big[IMPORT_SLOT_KEEP * 4];
+	struct import_queue q;
+	struct import_ready *r;
+	size_t off, i;
+
+	(void)state;
+	assert_int_equal(import_queue_init(&q), 0);
+	for (i = 0; i < 2 * IMPORT_QUEUE_ROWS; i++) {
+		size_t n = i % 2 ? sizeof(big) : 100;
+		r = import_queue_slot(&q);
+		assert_non_null(r);
+		assert_int_equal(import_ready_add(r, big, n, &off), 0);
+		import_queue_put(&q, r);
+		assert_int_equal(import_queue_take(&q, 0, &r), 1);
+		assert_true(r->cap > n);
+		import_queue_done(&q);
+		if (n > IMPORT_SLOT_KEEP)
+			assert_int_equal(r->cap, 0);
+		else
+			assert_true(r->cap > 0);
+	}
+	import_queue_free(&q);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -455,6 +487,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_export_and_data, fx_setup, fx_teardown),
 	    cmocka_unit_test_setup_teardown(test_database_fails_midway, fx_setup, fx_teardown),
 	    cmocka_unit_test_setup_teardown(test_interrupted_midway, fx_setup, fx_teardown),
+	    cmocka_unit_test(test_queue_gives_back_big_rows),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
