@@ -27,10 +27,11 @@ enum { C_ATTR, C_EMAIL, C_NAME, C_SOURCE, C_AT, C_TEXT, C_METHOD, C_IP };
 
 /*
  * One line of the rejects file: the line number, the reason and, when row
- * is not NULL, the row's fields. Both of an import's threads may write, so
- * a line is written under the file's lock.
+ * is not NULL, the row's fields, or else text[0..n) when not NULL. Both of
+ * an import's threads may write, so a line is written under the file's lock.
  */
-static void reject_line(FILE *fp, uint64_t line, const char *reason, const struct import_row *row)
+static void reject_line(FILE *fp, uint64_t line, const char *reason, const struct import_row *row,
+			const char *text, size_t n)
 {
 	size_t i;
 
@@ -43,18 +44,37 @@ static void reject_line(FILE *fp, uint64_t line, const char *reason, const struc
 		fputc(',', fp);
 		csv_fwrite(fp, row->buf + row->off[i], row->len[i]);
 	}
+	if (row == NULL && text != NULL) {
+		fputc(',', fp);
+		csv_fwrite(fp, text, n);
+	}
 	fputc('\n', fp);
 	funlockfile(fp);
 }
 
-void import_reject(struct import *im, uint64_t line, const char *reason, int with_fields)
+/* Counts a reject; 0 for a piece of a record reported already (not counted). */
+static int reject_counts(struct import *im, uint64_t line)
 {
 	if (line > im->covered_from && line <= im->covered) {
-		im->stats->rows--; /* a piece of a record reported already */
-		return;
+		im->stats->rows--;
+		return 0;
 	}
 	im->stats->invalid++;
-	reject_line(im->o ? im->o->rejects : NULL, line, reason, with_fields ? &im->row : NULL);
+	return 1;
+}
+
+void import_reject(struct import *im, uint64_t line, const char *reason, int with_fields)
+{
+	if (reject_counts(im, line))
+		reject_line(im->o ? im->o->rejects : NULL, line, reason,
+			    with_fields ? &im->row : NULL, NULL, 0);
+}
+
+void import_reject_text(struct import *im, uint64_t line, const char *reason, const char *text,
+			size_t n)
+{
+	if (reject_counts(im, line))
+		reject_line(im->o ? im->o->rejects : NULL, line, reason, NULL, text, n);
 }
 
 /* ---- The header --------------------------------------------------------- */
@@ -389,7 +409,8 @@ static void import_apply(struct import *im, const struct import_ready *r)
 	    strcasecmp((const char *)sqlite3_column_text(im->find, 3), r->addr) != 0) {
 		im->db_invalid++;
 		reject_line(im->o ? im->o->rejects : NULL, r->line,
-			    "the address's key collides with another address on file", NULL);
+			    "the address's key collides with another address on file", NULL, NULL,
+			    0);
 	} else if (rc == SQLITE_ROW) {
 		char status[16];
 		snprintf(status, sizeof(status), "%s", sqlite3_column_text(im->find, 1));

@@ -17,11 +17,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/types.h>
+#include <unistd.h>
 
 #include "store/subscribers_private.h"
 
 #define CHUNK 65536
 #define MAX_RECORD (1u << 20)
+#define RAW_MAX (64u << 10) /* of a line that could not be parsed, in the rejects */
 
 /* ---- libcsv callbacks -------------------------------------------------- */
 
@@ -151,6 +153,33 @@ static void header_fail(struct import *im, const char *what)
 				   (unsigned long long)im->rec_line, what);
 }
 
+/*
+ * Rejects the record that could not be parsed, with its first line as it
+ * is in the file (read again from the file: the parser has moved on), cut
+ * at RAW_MAX bytes. Without it when the input can't be read again.
+ */
+static void reject_raw(struct import *im, FILE *in, const char *reason)
+{
+	char *b = malloc(RAW_MAX), why[300];
+	ssize_t got = b != NULL ? pread(fileno(in), b, RAW_MAX, im->rec_off) : -1;
+	const char *nl;
+	size_t n;
+
+	if (got <= 0) {
+		import_reject(im, im->rec_line, reason, 0);
+		free(b);
+		return;
+	}
+	nl = memchr(b, '\n', (size_t)got);
+	n = nl != NULL ? (size_t)(nl - b) : (size_t)got;
+	if (n > 0 && b[n - 1] == '\r')
+		n--;
+	snprintf(why, sizeof(why), "%s%s", reason,
+		 nl == NULL && got == RAW_MAX ? "; the line is cut at 64 KiB here" : "");
+	import_reject_text(im, im->rec_line, why, b, n);
+	free(b);
+}
+
 /* A record went wrong: reject it and decide how to go on. 0 go on, -1 stop. */
 static int bad_record(struct import *im, FILE *in, const char *reason, int *skip, int *seeked)
 {
@@ -161,7 +190,7 @@ static int bad_record(struct import *im, FILE *in, const char *reason, int *skip
 		return -1;
 	}
 	im->stats->rows++;
-	import_reject(im, im->rec_line, reason, 0);
+	reject_raw(im, in, reason);
 	r = resync(im, in);
 	if (r < 0)
 		return -1;

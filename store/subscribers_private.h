@@ -247,6 +247,9 @@ struct import {
 
 /* Counts a rejected row and writes it to the rejects file (its fields too when with_fields). */
 void import_reject(struct import *im, uint64_t line, const char *reason, int with_fields);
+/* The same with text (a line as it is in the file) in place of the fields. */
+void import_reject_text(struct import *im, uint64_t line, const char *reason, const char *text,
+			size_t n);
 /* Takes the parsed row as the header: checks and keeps the columns' names and kinds. */
 enum store_status import_header(struct import *im);
 /* Checks the parsed data row and queues it for the database, or rejects it. */

@@ -142,6 +142,13 @@ static void test_hostile(void **state)
 	    rejects_have(path, "26,\"column 2 (name) holds a line break or control character\""));
 	assert_true(rejects_have(path, "38,"));
 	assert_true(rejects_have(path, "60,\"a quote is out of place"));
+	/* A row that can't be parsed is given as its line, to be mended. */
+	assert_true(rejects_have(path, "comma)\",\"bad6@example.com,x\"\"y,z\"\n"));
+	assert_true(rejects_have(path, "85,\"a quoted field is never closed\","
+				       "\"bad10@example.com,\"\"never closed\"\n"));
+	/* ...and a 50 MB one as its first 64 KiB. */
+	assert_true(rejects_have(path, "61,\"the row is longer than 1 MiB"));
+	assert_true(rejects_have(path, "; the line is cut at 64 KiB here\",\"bad7@example.com,\"\"xxx"));
 	assert_true(rejects_have(path, "61,\"the row is longer than 1 MiB"));
 	assert_true(rejects_have(path, "72,\"the row has 10000 fields, the header has 3\""));
 	assert_true(rejects_have(path, "83,\"not a valid address: the address has no '@'\""));
