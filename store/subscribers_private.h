@@ -140,7 +140,9 @@ void segment_sql_free(struct seg_sql *s);
 
 /* ---- Importing CSV (import.c, import_csv.c) ------------------------------ */
 
-#define IMPORT_MAX_COLUMNS 512
+/* A file's columns: a wide export from another tool (10,000 columns) still
+ * imports; a row stays within 1 MiB whatever the columns. */
+#define IMPORT_MAX_COLUMNS 16384
 
 /* The record being parsed: its fields, each NUL-terminated, one after another in buf. */
 struct import_row {

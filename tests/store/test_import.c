@@ -148,7 +148,8 @@ static void test_hostile(void **state)
 				       "\"bad10@example.com,\"\"never closed\"\n"));
 	/* ...and a 50 MB one as its first 64 KiB. */
 	assert_true(rejects_have(path, "61,\"the row is longer than 1 MiB"));
-	assert_true(rejects_have(path, "; the line is cut at 64 KiB here\",\"bad7@example.com,\"\"xxx"));
+	assert_true(
+	    rejects_have(path, "; the line is cut at 64 KiB here\",\"bad7@example.com,\"\"xxx"));
 	assert_true(rejects_have(path, "61,\"the row is longer than 1 MiB"));
 	assert_true(rejects_have(path, "72,\"the row has 10000 fields, the header has 3\""));
 	assert_true(rejects_have(path, "83,\"not a valid address: the address has no '@'\""));
@@ -187,13 +188,26 @@ static void test_bad_files(void **state)
 	file_fails(st, "noemail.csv", "mail,name\na@example.com,x\n", 26, "no email column");
 	file_fails(st, "png.csv", png, sizeof(png) - 1, "not a CSV file");
 	file_fails(st, "hdrquote.csv", "email,\"name\n", 12, "not a CSV file");
-	wide = malloc(10000 * 8 + 16);
+	/* 10,000 columns import, every one; past 16,384 the file is refused. */
+	wide = malloc(20000 * 16 + 64);
 	assert_non_null(wide);
 	n = (size_t)sprintf(wide, "email");
 	for (i = 1; i < 10000; i++)
 		n += (size_t)sprintf(wide + n, ",c%zu", i);
+	for (int row = 0; row < 2; row++) {
+		n += (size_t)sprintf(wide + n, "\nwide%d@example.com", row);
+		for (i = 1; i < 10000; i++)
+			n += (size_t)sprintf(wide + n, ",%zu", i * (size_t)(row + 1));
+	}
 	n += (size_t)sprintf(wide + n, "\n");
-	file_fails(st, "wide.csv", wide, n, "10000 columns");
+	assert_int_equal(fx_import(st, "news", fx_file("wide.csv", wide, n), &s, &err), STORE_OK);
+	assert_int_equal(s.imported, 2);
+	assert_int_equal(fx_count(st, "news", "attr.c9999 = \"19998\" and attr.c1 = \"2\""), 1);
+	n = (size_t)sprintf(wide, "email");
+	for (i = 1; i < 20000; i++)
+		n += (size_t)sprintf(wide + n, ",c%zu", i);
+	n += (size_t)sprintf(wide + n, "\na@example.com\n");
+	file_fails(st, "wider.csv", wide, n, "20000 columns; hato accepts at most 16384");
 	free(wide);
 	/* A header alone is a file read: nothing to do. */
 	assert_int_equal(fx_import(st, "news", fx_file("hdr.csv", "email,name\r\n", 12), &s, &err),
