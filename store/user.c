@@ -229,6 +229,23 @@ static enum store_status active_user(struct store *st, const char *name, char *r
 	return s;
 }
 
+/*
+ * Refuses when `role` holds a permission the logged-in user lacks: giving it
+ * to `name` (give: "giving the role R"), or managing `name`, who holds it
+ * ("unlocking NAME (role R)").
+ */
+static enum store_status may_handle(struct store *st, const char *action, const char *verb,
+				    const char *name, const char *role, bool give, char **errstr)
+{
+	char what[200];
+
+	if (give)
+		snprintf(what, sizeof(what), "%s the role %s", verb, role);
+	else
+		snprintf(what, sizeof(what), "%s %s (role %s)", verb, name, role);
+	return store_require_role(st, role, action, name, what, errstr);
+}
+
 enum store_status store_user_add(struct store *st, const char *name, const char *role,
 				 const char *password, enum store_kdf kdf, char **errstr)
 {
@@ -241,6 +258,8 @@ enum store_status store_user_add(struct store *st, const char *name, const char 
 	s = store_require(st, STORE_PERM_USERS, "user.add", errstr);
 	if (s == STORE_OK)
 		s = store_name_check("user", name, errstr);
+	if (s == STORE_OK)
+		s = may_handle(st, "user.add", "adding a user with", name, role, true, errstr);
 	if (s == STORE_OK)
 		s = store_password_check(name, password, errstr);
 	if (s != STORE_OK)
@@ -334,8 +353,16 @@ enum store_status store_user_set_role(struct store *st, const char *name, const 
 	s = store_require(st, STORE_PERM_USERS, "user.role", errstr);
 	if (s == STORE_OK)
 		s = active_user(st, name, old, errstr);
+	if (s == STORE_OK)
+		s = may_handle(st, "user.role", "changing the role of", name, old, false, errstr);
+	if (s == STORE_OK)
+		s = may_handle(st, "user.role", "giving", name, role, true, errstr);
 	if (s == STORE_OK && strcmp(old, "admin") == 0 && strcmp(role, "admin") != 0)
 		s = keep_an_admin(st, name, errstr);
+	if (s == STORE_OK && strcmp(name, st->user) == 0)
+		s = store_deny(st, "user.role", name, "own role", errstr,
+			       "nobody may change their own role; ask another user who holds "
+			       "\"users\"");
 	if (s != STORE_OK)
 		return s;
 	s = store_begin(st);
@@ -370,6 +397,8 @@ enum store_status store_user_disable(struct store *st, const char *name, char **
 		s = active_user(st, name, role, errstr);
 	if (s == STORE_OK && strcmp(name, st->user) == 0)
 		s = store_fail(errstr, STORE_EINVAL, "you cannot disable your own account");
+	if (s == STORE_OK)
+		s = may_handle(st, "user.disable", "disabling", name, role, false, errstr);
 	if (s == STORE_OK && strcmp(role, "admin") == 0)
 		s = keep_an_admin(st, name, errstr);
 	if (s != STORE_OK)
@@ -397,10 +426,13 @@ enum store_status store_user_disable(struct store *st, const char *name, char **
 enum store_status store_user_unlock(struct store *st, const char *name, char **errstr)
 {
 	enum store_status s;
+	char role[STORE_NAME_MAX + 1];
 
 	s = store_require(st, STORE_PERM_USERS, "user.unlock", errstr);
 	if (s == STORE_OK)
-		s = active_user(st, name, NULL, errstr);
+		s = active_user(st, name, role, errstr);
+	if (s == STORE_OK)
+		s = may_handle(st, "user.unlock", "unlocking", name, role, false, errstr);
 	if (s == STORE_OK)
 		s = with_keyfile(st, unlock_slot, (void *)name, errstr);
 	if (s == STORE_OK)
@@ -425,12 +457,16 @@ enum store_status store_user_passwd(struct store *st, const char *name, const ch
 	enum store_status s;
 	struct keyslot ks;
 	unsigned char kek[STORE_KEY_LEN];
+	char role[STORE_NAME_MAX + 1];
 	bool self = strcmp(name, st->user) == 0;
 
 	memset(&ks, 0, sizeof(ks));
 	s = self ? STORE_OK : store_require(st, STORE_PERM_USERS, "user.passwd", errstr);
 	if (s == STORE_OK)
-		s = active_user(st, name, NULL, errstr);
+		s = active_user(st, name, role, errstr);
+	if (s == STORE_OK && !self)
+		s = may_handle(st, "user.passwd", "changing the password of", name, role, false,
+			       errstr);
 	if (s == STORE_OK)
 		s = store_password_check(name, password, errstr);
 	if (s != STORE_OK)
