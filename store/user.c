@@ -320,27 +320,45 @@ done:
 	return s;
 }
 
-/* Refuses a change that would leave no active admin. */
+/*
+ * Refuses a change that would leave no admin who can log in: another admin
+ * must be active and have a keyslot that is not locked (a disabled user has
+ * none).
+ */
 static enum store_status keep_an_admin(struct store *st, const char *name, char **errstr)
 {
 	sqlite3_stmt *q = NULL;
 	enum store_status s;
-	int others = 0;
+	struct keyfile kf;
+	struct keyslot *ks;
+	int others = 0, rc;
 
+	s = keyfile_load(st->keys_path, &kf, errstr);
+	if (s != STORE_OK)
+		return s;
 	s = store_prepare(st,
-			  "SELECT count(*) FROM users WHERE role = 'admin' AND "
+			  "SELECT name FROM users WHERE role = 'admin' AND "
 			  "status = 'active' AND name != ?",
 			  &q, errstr);
 	if (s != STORE_OK)
-		return s;
+		goto done;
 	sqlite3_bind_text(q, 1, name, -1, SQLITE_STATIC);
-	if (sqlite3_step(q) == SQLITE_ROW)
-		others = sqlite3_column_int(q, 0);
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		ks = keyfile_find(&kf, (const char *)sqlite3_column_text(q, 0));
+		if (ks != NULL && !ks->locked && ks->fails < KEYSLOT_MAX_FAILS)
+			others++;
+	}
 	sqlite3_finalize(q);
-	if (others == 0)
-		return store_fail(errstr, STORE_EINVAL,
-				  "%s is the last active admin; add another admin first", name);
-	return STORE_OK;
+	if (rc != SQLITE_DONE)
+		s = store_sqlfail(st, errstr, "reading users");
+	else if (others == 0)
+		s = store_fail(errstr, STORE_EINVAL,
+			       "%s is the last admin who can log in (a locked or disabled admin "
+			       "does not count); add another admin, or unlock one, first",
+			       name);
+done:
+	keyfile_free(&kf);
+	return s;
 }
 
 enum store_status store_user_set_role(struct store *st, const char *name, const char *role,

@@ -117,6 +117,27 @@ check "temp's keyslot is gone" sh -c "! grep -q '^slot temp ' '$STORE.keys'"
 expect 77 "temp can no longer log in" as temp role list
 expect 65 "the last admin cannot be demoted" as admin user role admin viewer
 expect 65 "an admin cannot disable the own account" as admin user disable admin
+
+# A locked or disabled admin does not count as an admin left: they cannot log in.
+for u in admin2 admin3 su; do printf '%s-password-1\n' "$u" >"$T/pw.$u"; done
+expect 0 "admin adds admin2" as admin user add admin2 --role admin --kdf interactive --new-password-file "$T/pw.admin2"
+expect 0 "and admin3" as admin user add admin3 --role admin --kdf interactive --new-password-file "$T/pw.admin3"
+expect 0 "and disables admin3" as admin user disable admin3
+expect 0 "admin adds a role holding every permission" as admin role add super $(as admin role list --perms | awk '{ print $1 }')
+expect 0 "and su, who holds it" as admin user add su --role super --kdf interactive --new-password-file "$T/pw.su"
+for i in 1 2 3 4 5 6 7 8 9 10; do
+	at "$day $(printf '%02d' $((12 + i))):00:00" "$HATO" --store "$STORE" --user admin2 --password-file "$T/pw.wrong" role list >/dev/null 2>&1
+done
+expect 0 "user list" as admin user list
+check "shows admin2 locked after 10 failures" grep -q '^admin2 .*LOCKED 10' "$T/out"
+expect 65 "admin cannot give up the admin role while admin2 is locked" as admin user role admin viewer
+check "because admin is the last admin who can log in" grep -q 'admin is the last admin who can log in' "$T/err"
+expect 65 "a user holding every permission cannot disable admin either" as su user disable admin
+check "for the same reason" grep -q 'admin is the last admin who can log in' "$T/err"
+expect 65 "nor take the admin role away" as su user role admin viewer
+expect 0 "admin is still an admin who can unlock admin2" as admin user unlock admin2
+expect 0 "admin2 logs in" as admin2 role list
+expect 0 "now that admin is not the last, su may take admin2's admin role away" as su user role admin2 viewer
 expect 0 "admin creates a custom role" as admin role add auditor audit reports
 expect 0 "role list shows it" as admin role list
 check "with its permissions" grep -q '^auditor  *custom  *audit reports' "$T/out"
