@@ -172,6 +172,11 @@ cp "$T/backup/hato.db.keys" "$STORE.keys"
 truncate -s 5000 "$STORE"
 expect 65 "a truncated store is refused" as admin audit verify
 check "with a clear error" clear_error
+check "that says what to do" grep -q 'is damaged or does not match its keyslot file; restore both from a backup' "$T/err"
+: >"$STORE"
+expect 65 "an empty (0-byte) store is refused" as admin user list
+check "with the same error" grep -q "^hato: $STORE is damaged or does not match its keyslot file; restore both from a backup" "$T/err"
+check "and nothing is written to it" test ! -s "$STORE"
 cp "$T/backup/hato.db" "$STORE"
 printf 'XXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXX' | dd of="$STORE" bs=1 seek=6000 conv=notrunc 2>/dev/null
 expect 65 "a corrupted store page is refused" as admin audit log
