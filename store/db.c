@@ -96,21 +96,33 @@ enum store_status store_check_files(const char *path, char **errstr)
 {
 	enum store_status s;
 	struct stat sb;
-	char *copy = strdup(path);
+	char *copy = strdup(path), *keys = join(path, ".keys");
 
-	if (copy == NULL)
-		return STORE_ENOMEM;
+	if (copy == NULL || keys == NULL) {
+		s = STORE_ENOMEM;
+		goto done;
+	}
 	s = check_safe(dirname(copy), 1, NULL, errstr);
-	free(copy);
-	if (s == STORE_ENOTFOUND || (s == STORE_OK && access(path, F_OK) != 0))
-		return store_fail(
-		    errstr, STORE_ENOTFOUND,
-		    "there is no store at %s; create one with: hato init --admin NAME", path);
+	if (s == STORE_ENOTFOUND || (s == STORE_OK && access(path, F_OK) != 0)) {
+		s = store_fail(errstr, STORE_ENOTFOUND,
+			       "there is no store at %s; create one with: hato init --admin NAME",
+			       path);
+		goto done;
+	}
 	if (s == STORE_OK)
 		s = check_safe(path, 0, &sb, errstr);
 	/* SQLite would take an empty file for a new database and write one into it. */
 	if (s == STORE_OK && sb.st_size == 0)
 		s = damaged(path, errstr);
+	/*
+	 * The keyslot file counts failed logins: nobody else may reset them. A
+	 * missing one is reported when it is read.
+	 */
+	if (s == STORE_OK && lstat(keys, &sb) == 0)
+		s = check_safe(keys, 0, NULL, errstr);
+done:
+	free(copy);
+	free(keys);
 	return s;
 }
 

@@ -63,7 +63,11 @@ enum store_status store_db_open(const char *path, const unsigned char key[STORE_
 
 /* A store with its paths set and no database open yet. */
 struct store *store_new_session(const char *path);
-/* Checks that the store's folder and file exist and are safe to open. */
+/*
+ * Checks that the store's folder and file exist and are safe to open (ours,
+ * and nobody else may write to them), that the file is not empty, and that
+ * the keyslot file, when there, is safe too.
+ */
 enum store_status store_check_files(const char *path, char **errstr);
 
 /* Runs every migration newer than PRAGMA user_version, in one transaction. */

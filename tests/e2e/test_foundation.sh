@@ -161,6 +161,13 @@ chmod 600 "$STORE"
 chmod 777 "$(dirname "$STORE")"
 expect 78 "a store folder others can write to is refused" as admin role list
 chmod 700 "$(dirname "$STORE")"
+chmod 666 "$STORE.keys"
+expect 78 "a keyslot file others can write to is refused" as admin role list
+check "with the fix" grep -q "^hato: $STORE.keys can be written by others; fix it with: chmod 600 $STORE.keys" "$T/err"
+check "and its mode is left for the user to fix" test "$(stat -c %a "$STORE.keys")" = 666
+chmod 620 "$STORE.keys"
+expect 78 "so is one its group can write to" as admin role list
+chmod 600 "$STORE.keys"
 cp -a "$(dirname "$STORE")" "$T/backup"
 head -c 100 "$T/backup/hato.db.keys" >"$STORE.keys"
 expect 65 "a truncated keyslot file is refused" as admin role list
