@@ -55,8 +55,20 @@ static enum store_status set_paths(struct store *st, const char *path)
 	return STORE_OK;
 }
 
-/* Refuses files and folders that others may write to, or that we do not own. */
-static enum store_status check_safe(const char *p, int want_dir, char **errstr)
+/* The store's file is damaged, or does not go with its keyslot file. */
+static enum store_status damaged(const char *path, char **errstr)
+{
+	return store_fail(errstr, STORE_ECORRUPT,
+			  "%s is damaged or does not match its keyslot file; "
+			  "restore both from a backup",
+			  path);
+}
+
+/*
+ * Refuses files and folders that others may write to, or that we do not own.
+ * Fills *out (may be NULL) when p is safe.
+ */
+static enum store_status check_safe(const char *p, int want_dir, struct stat *out, char **errstr)
 {
 	struct stat sb;
 
@@ -75,24 +87,42 @@ static enum store_status check_safe(const char *p, int want_dir, char **errstr)
 		return store_fail(errstr, STORE_EUNSAFE,
 				  "%s can be written by others; fix it with: chmod %s %s", p,
 				  want_dir ? "700" : "600", p);
+	if (out != NULL)
+		*out = sb;
 	return STORE_OK;
 }
 
 enum store_status store_check_files(const char *path, char **errstr)
 {
 	enum store_status s;
-	char *copy = strdup(path);
+	struct stat sb;
+	char *copy = strdup(path), *keys = join(path, ".keys");
 
-	if (copy == NULL)
-		return STORE_ENOMEM;
-	s = check_safe(dirname(copy), 1, errstr);
-	free(copy);
-	if (s == STORE_ENOTFOUND || (s == STORE_OK && access(path, F_OK) != 0))
-		return store_fail(
-		    errstr, STORE_ENOTFOUND,
-		    "there is no store at %s; create one with: hato init --admin NAME", path);
+	if (copy == NULL || keys == NULL) {
+		s = STORE_ENOMEM;
+		goto done;
+	}
+	s = check_safe(dirname(copy), 1, NULL, errstr);
+	if (s == STORE_ENOTFOUND || (s == STORE_OK && access(path, F_OK) != 0)) {
+		s = store_fail(errstr, STORE_ENOTFOUND,
+			       "there is no store at %s; create one with: hato init --admin NAME",
+			       path);
+		goto done;
+	}
 	if (s == STORE_OK)
-		s = check_safe(path, 0, errstr);
+		s = check_safe(path, 0, &sb, errstr);
+	/* SQLite would take an empty file for a new database and write one into it. */
+	if (s == STORE_OK && sb.st_size == 0)
+		s = damaged(path, errstr);
+	/*
+	 * The keyslot file counts failed logins: nobody else may reset them. A
+	 * missing one is reported when it is read.
+	 */
+	if (s == STORE_OK && lstat(keys, &sb) == 0)
+		s = check_safe(keys, 0, NULL, errstr);
+done:
+	free(copy);
+	free(keys);
 	return s;
 }
 
@@ -146,10 +176,7 @@ enum store_status store_db_open(const char *path, const unsigned char key[STORE_
 	sqlite3_busy_timeout(db, 10000);
 	s = store_db_key(db, key);
 	if (s == STORE_ECORRUPT) {
-		s = store_fail(errstr, s,
-			       "%s is damaged or does not match its keyslot file; "
-			       "restore both from a backup",
-			       path);
+		s = damaged(path, errstr);
 		goto done;
 	}
 	if (s != STORE_OK) {
@@ -255,7 +282,7 @@ static enum store_status make_dirs(const char *path, char **errstr)
 			break;
 	}
 	if (s == STORE_OK)
-		s = check_safe(dir, 1, errstr);
+		s = check_safe(dir, 1, NULL, errstr);
 	free(copy);
 	return s;
 }

@@ -1,11 +1,15 @@
 /*
  * store/perm.c: permissions, roles and the session's rights.
  */
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "store/private.h"
+
+/* Every permission: what the built-in admin may give and manage. */
+#define ALL_PERMS ((1ULL << STORE_PERM_COUNT) - 1)
 
 static const struct {
 	const char *name, *what;
@@ -68,18 +72,59 @@ bool store_can(const struct store *st, enum store_perm p)
 	return (st->perms >> p) & 1;
 }
 
-enum store_status store_require(struct store *st, enum store_perm p, const char *action,
-				char **errstr)
+/* The permissions the user may give and manage: the built-in admin's are all of them. */
+static uint64_t reach(const struct store *st)
+{
+	return strcmp(st->role, "admin") == 0 ? ALL_PERMS : st->perms;
+}
+
+/* The first permission in bits that the user may not give, or STORE_PERM_NONE. */
+static enum store_perm first_missing(const struct store *st, uint64_t bits)
+{
+	int i;
+
+	bits &= ~reach(st);
+	for (i = 0; i < STORE_PERM_COUNT; i++)
+		if ((bits >> i) & 1)
+			return (enum store_perm)i;
+	return STORE_PERM_NONE;
+}
+
+enum store_status store_deny(struct store *st, const char *action, const char *object,
+			     const char *details, char **errstr, const char *fmt, ...)
+{
+	char reason[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(reason, sizeof(reason), fmt, ap);
+	va_end(ap);
+	store_audit(st, action, object, "denied", details);
+	return store_fail(errstr, STORE_EDENIED, "%s is not allowed for %s (role %s): %s", action,
+			  st->user, st->role, reason);
+}
+
+/* Refuses because the user lacks p: "WHAT needs the permission P" (WHAT NULL: "it"). */
+static enum store_status deny_perm(struct store *st, enum store_perm p, const char *action,
+				   const char *object, const char *what, char **errstr)
 {
 	char details[128];
 
+	snprintf(details, sizeof(details), "needs permission %s", store_perm_name(p));
+	if (what == NULL)
+		return store_deny(st, action, object, details, errstr,
+				  "it needs the permission \"%s\"", store_perm_name(p));
+	return store_deny(st, action, object, details, errstr,
+			  "%s needs the permission \"%s\", which you do not hold", what,
+			  store_perm_name(p));
+}
+
+enum store_status store_require(struct store *st, enum store_perm p, const char *action,
+				char **errstr)
+{
 	if (store_can(st, p))
 		return STORE_OK;
-	snprintf(details, sizeof(details), "needs permission %s", store_perm_name(p));
-	store_audit(st, action, NULL, "denied", details);
-	return store_fail(errstr, STORE_EDENIED,
-			  "%s is not allowed for %s (role %s): it needs the permission \"%s\"",
-			  action, st->user, st->role, store_perm_name(p));
+	return deny_perm(st, p, action, NULL, NULL, errstr);
 }
 
 static enum store_status perms_of(struct store *st, const char *role, uint64_t *out, char **errstr)
@@ -99,6 +144,22 @@ static enum store_status perms_of(struct store *st, const char *role, uint64_t *
 			*out |= 1ULL << p;
 	sqlite3_finalize(q);
 	return rc == SQLITE_DONE ? STORE_OK : store_sqlfail(st, errstr, "reading roles");
+}
+
+enum store_status store_require_role(struct store *st, const char *role, const char *action,
+				     const char *object, const char *what, char **errstr)
+{
+	enum store_status s;
+	enum store_perm p;
+	uint64_t bits = ALL_PERMS;
+
+	if (strcmp(role, "admin") != 0) {
+		s = perms_of(st, role, &bits, errstr);
+		if (s != STORE_OK)
+			return s;
+	}
+	p = first_missing(st, bits);
+	return p == STORE_PERM_NONE ? STORE_OK : deny_perm(st, p, action, object, what, errstr);
 }
 
 enum store_status store_load_perms(struct store *st, char **errstr)
@@ -181,20 +242,35 @@ enum store_status store_role_list(struct store *st, store_role_cb cb, void *arg,
 	return s;
 }
 
-/* Checks permission names; STORE_EINVAL names the first unknown one. */
-static enum store_status perms_check(const char *const *names, size_t nperms, char **errstr)
+/*
+ * Checks permission names (STORE_EINVAL names the first unknown one) and that
+ * the user may give each of them; fills *bits.
+ */
+static enum store_status perms_check(struct store *st, const char *action, const char *role,
+				     const char *const *names, size_t nperms, uint64_t *bits,
+				     char **errstr)
 {
 	enum store_perm p;
+	char details[128];
 	size_t i;
 
+	*bits = 0;
 	if (nperms == 0)
 		return store_fail(errstr, STORE_EUSAGE, "a role needs at least one permission");
-	for (i = 0; i < nperms; i++)
+	for (i = 0; i < nperms; i++) {
 		if (store_perm_lookup(names[i], &p) != STORE_OK)
 			return store_fail(errstr, STORE_EINVAL,
 					  "unknown permission \"%s\"; see: hato role list --perms",
 					  names[i]);
-	return STORE_OK;
+		*bits |= 1ULL << p;
+	}
+	p = first_missing(st, *bits);
+	if (p == STORE_PERM_NONE)
+		return STORE_OK;
+	snprintf(details, sizeof(details), "needs permission %s", store_perm_name(p));
+	return store_deny(st, action, role, details, errstr,
+			  "a role may get only permissions you hold, and you do not hold \"%s\"",
+			  store_perm_name(p));
 }
 
 /* Inserts the role's permissions (duplicates ignored). Inside a transaction. */
@@ -223,12 +299,13 @@ enum store_status store_role_add(struct store *st, const char *name, const char 
 {
 	enum store_status s;
 	sqlite3_stmt *q = NULL;
+	uint64_t bits;
 
 	s = store_require(st, STORE_PERM_ROLES, "role.add", errstr);
 	if (s == STORE_OK)
 		s = store_name_check("role", name, errstr);
 	if (s == STORE_OK)
-		s = perms_check(names, nperms, errstr);
+		s = perms_check(st, "role.add", name, names, nperms, &bits, errstr);
 	if (s != STORE_OK)
 		return s;
 	s = store_begin(st);
@@ -299,22 +376,28 @@ enum store_status store_role_set_perms(struct store *st, const char *name, const
 				       size_t nperms, char **errstr)
 {
 	enum store_status s;
-	enum store_perm p;
 	uint64_t bits = 0;
-	char details[512];
+	char details[512], what[128];
 	size_t i, len = 0;
 
 	s = store_require(st, STORE_PERM_ROLES, "role.edit", errstr);
 	if (s == STORE_OK)
 		s = store_name_check("role", name, errstr);
 	if (s == STORE_OK)
-		s = perms_check(names, nperms, errstr);
+		s = custom_role(st, name, "edited", errstr);
+	if (s == STORE_OK && strcmp(name, st->role) == 0)
+		s = store_deny(st, "role.edit", name, "own role", errstr,
+			       "nobody may edit the role they hold; ask another user who holds "
+			       "\"roles\"");
+	if (s == STORE_OK)
+		s = perms_check(st, "role.edit", name, names, nperms, &bits, errstr);
+	/* Nor take away permissions that the user does not hold. */
+	snprintf(what, sizeof(what), "editing the role %s", name);
+	if (s == STORE_OK)
+		s = store_require_role(st, name, "role.edit", name, what, errstr);
 	if (s != STORE_OK)
 		return s;
 	/* The audit record lists the new permissions in their usual order. */
-	for (i = 0; i < nperms; i++)
-		if (store_perm_lookup(names[i], &p) == STORE_OK)
-			bits |= 1ULL << p;
 	details[0] = '\0';
 	for (i = 0; i < STORE_PERM_COUNT && len < sizeof(details); i++)
 		if ((bits >> i) & 1)
@@ -323,9 +406,7 @@ enum store_status store_role_set_perms(struct store *st, const char *name, const
 	s = store_begin(st);
 	if (s != STORE_OK)
 		return store_sqlfail(st, errstr, "editing a role");
-	s = custom_role(st, name, "edited", errstr);
-	if (s == STORE_OK)
-		s = exec_role(st, "DELETE FROM role_perms WHERE role = ?", name, errstr);
+	s = exec_role(st, "DELETE FROM role_perms WHERE role = ?", name, errstr);
 	if (s == STORE_OK)
 		s = perms_insert(st, name, names, nperms, errstr);
 	if (s == STORE_OK)

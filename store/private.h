@@ -63,7 +63,11 @@ enum store_status store_db_open(const char *path, const unsigned char key[STORE_
 
 /* A store with its paths set and no database open yet. */
 struct store *store_new_session(const char *path);
-/* Checks that the store's folder and file exist and are safe to open. */
+/*
+ * Checks that the store's folder and file exist and are safe to open (ours,
+ * and nobody else may write to them), that the file is not empty, and that
+ * the keyslot file, when there, is safe too.
+ */
 enum store_status store_check_files(const char *path, char **errstr);
 
 /* Runs every migration newer than PRAGMA user_version, in one transaction. */
@@ -74,6 +78,23 @@ void store_queue_stmts_free(struct store *st);
 
 /* Loads the role's permissions into st->perms. */
 enum store_status store_load_perms(struct store *st, char **errstr);
+
+/*
+ * Writes a "denied" audit record of `action` on `object` (may be NULL) with
+ * `details`, and returns STORE_EDENIED with "ACTION is not allowed for USER
+ * (role ROLE): " and the formatted reason.
+ */
+enum store_status store_deny(struct store *st, const char *action, const char *object,
+			     const char *details, char **errstr, const char *fmt, ...)
+    __attribute__((format(printf, 6, 7)));
+/*
+ * Refuses (store_deny) when `role` holds a permission that the logged-in
+ * user's role lacks: nobody gives or manages more than they hold. The built-in
+ * admin counts as holding every permission, both as the user and as `role`.
+ * `what` names the change: "WHAT needs the permission P, which you do not hold".
+ */
+enum store_status store_require_role(struct store *st, const char *role, const char *action,
+				     const char *object, const char *what, char **errstr);
 
 /* Reads a secret from the secrets table into buf, which holds exactly len bytes. */
 enum store_status store_secret_get(struct store *st, const char *name, unsigned char *buf,

@@ -229,6 +229,23 @@ static enum store_status active_user(struct store *st, const char *name, char *r
 	return s;
 }
 
+/*
+ * Refuses when `role` holds a permission the logged-in user lacks: giving it
+ * to `name` (give: "giving the role R"), or managing `name`, who holds it
+ * ("unlocking NAME (role R)").
+ */
+static enum store_status may_handle(struct store *st, const char *action, const char *verb,
+				    const char *name, const char *role, bool give, char **errstr)
+{
+	char what[200];
+
+	if (give)
+		snprintf(what, sizeof(what), "%s the role %s", verb, role);
+	else
+		snprintf(what, sizeof(what), "%s %s (role %s)", verb, name, role);
+	return store_require_role(st, role, action, name, what, errstr);
+}
+
 enum store_status store_user_add(struct store *st, const char *name, const char *role,
 				 const char *password, enum store_kdf kdf, char **errstr)
 {
@@ -241,6 +258,8 @@ enum store_status store_user_add(struct store *st, const char *name, const char 
 	s = store_require(st, STORE_PERM_USERS, "user.add", errstr);
 	if (s == STORE_OK)
 		s = store_name_check("user", name, errstr);
+	if (s == STORE_OK)
+		s = may_handle(st, "user.add", "adding a user with", name, role, true, errstr);
 	if (s == STORE_OK)
 		s = store_password_check(name, password, errstr);
 	if (s != STORE_OK)
@@ -301,27 +320,45 @@ done:
 	return s;
 }
 
-/* Refuses a change that would leave no active admin. */
+/*
+ * Refuses a change that would leave no admin who can log in: another admin
+ * must be active and have a keyslot that is not locked (a disabled user has
+ * none).
+ */
 static enum store_status keep_an_admin(struct store *st, const char *name, char **errstr)
 {
 	sqlite3_stmt *q = NULL;
 	enum store_status s;
-	int others = 0;
+	struct keyfile kf;
+	struct keyslot *ks;
+	int others = 0, rc;
 
+	s = keyfile_load(st->keys_path, &kf, errstr);
+	if (s != STORE_OK)
+		return s;
 	s = store_prepare(st,
-			  "SELECT count(*) FROM users WHERE role = 'admin' AND "
+			  "SELECT name FROM users WHERE role = 'admin' AND "
 			  "status = 'active' AND name != ?",
 			  &q, errstr);
 	if (s != STORE_OK)
-		return s;
+		goto done;
 	sqlite3_bind_text(q, 1, name, -1, SQLITE_STATIC);
-	if (sqlite3_step(q) == SQLITE_ROW)
-		others = sqlite3_column_int(q, 0);
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		ks = keyfile_find(&kf, (const char *)sqlite3_column_text(q, 0));
+		if (ks != NULL && !ks->locked && ks->fails < KEYSLOT_MAX_FAILS)
+			others++;
+	}
 	sqlite3_finalize(q);
-	if (others == 0)
-		return store_fail(errstr, STORE_EINVAL,
-				  "%s is the last active admin; add another admin first", name);
-	return STORE_OK;
+	if (rc != SQLITE_DONE)
+		s = store_sqlfail(st, errstr, "reading users");
+	else if (others == 0)
+		s = store_fail(errstr, STORE_EINVAL,
+			       "%s is the last admin who can log in (a locked or disabled admin "
+			       "does not count); add another admin, or unlock one, first",
+			       name);
+done:
+	keyfile_free(&kf);
+	return s;
 }
 
 enum store_status store_user_set_role(struct store *st, const char *name, const char *role,
@@ -334,8 +371,16 @@ enum store_status store_user_set_role(struct store *st, const char *name, const 
 	s = store_require(st, STORE_PERM_USERS, "user.role", errstr);
 	if (s == STORE_OK)
 		s = active_user(st, name, old, errstr);
+	if (s == STORE_OK)
+		s = may_handle(st, "user.role", "changing the role of", name, old, false, errstr);
+	if (s == STORE_OK)
+		s = may_handle(st, "user.role", "giving", name, role, true, errstr);
 	if (s == STORE_OK && strcmp(old, "admin") == 0 && strcmp(role, "admin") != 0)
 		s = keep_an_admin(st, name, errstr);
+	if (s == STORE_OK && strcmp(name, st->user) == 0)
+		s = store_deny(st, "user.role", name, "own role", errstr,
+			       "nobody may change their own role; ask another user who holds "
+			       "\"users\"");
 	if (s != STORE_OK)
 		return s;
 	s = store_begin(st);
@@ -370,6 +415,8 @@ enum store_status store_user_disable(struct store *st, const char *name, char **
 		s = active_user(st, name, role, errstr);
 	if (s == STORE_OK && strcmp(name, st->user) == 0)
 		s = store_fail(errstr, STORE_EINVAL, "you cannot disable your own account");
+	if (s == STORE_OK)
+		s = may_handle(st, "user.disable", "disabling", name, role, false, errstr);
 	if (s == STORE_OK && strcmp(role, "admin") == 0)
 		s = keep_an_admin(st, name, errstr);
 	if (s != STORE_OK)
@@ -397,10 +444,13 @@ enum store_status store_user_disable(struct store *st, const char *name, char **
 enum store_status store_user_unlock(struct store *st, const char *name, char **errstr)
 {
 	enum store_status s;
+	char role[STORE_NAME_MAX + 1];
 
 	s = store_require(st, STORE_PERM_USERS, "user.unlock", errstr);
 	if (s == STORE_OK)
-		s = active_user(st, name, NULL, errstr);
+		s = active_user(st, name, role, errstr);
+	if (s == STORE_OK)
+		s = may_handle(st, "user.unlock", "unlocking", name, role, false, errstr);
 	if (s == STORE_OK)
 		s = with_keyfile(st, unlock_slot, (void *)name, errstr);
 	if (s == STORE_OK)
@@ -425,12 +475,16 @@ enum store_status store_user_passwd(struct store *st, const char *name, const ch
 	enum store_status s;
 	struct keyslot ks;
 	unsigned char kek[STORE_KEY_LEN];
+	char role[STORE_NAME_MAX + 1];
 	bool self = strcmp(name, st->user) == 0;
 
 	memset(&ks, 0, sizeof(ks));
 	s = self ? STORE_OK : store_require(st, STORE_PERM_USERS, "user.passwd", errstr);
 	if (s == STORE_OK)
-		s = active_user(st, name, NULL, errstr);
+		s = active_user(st, name, role, errstr);
+	if (s == STORE_OK && !self)
+		s = may_handle(st, "user.passwd", "changing the password of", name, role, false,
+			       errstr);
 	if (s == STORE_OK)
 		s = store_password_check(name, password, errstr);
 	if (s != STORE_OK)

@@ -47,11 +47,16 @@ for tool in sqlite3 sqlcipher; do
 done
 
 # ---- Logins --------------------------------------------------------------
+FT=/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1
+at() { local when=$1; shift; FAKETIME="@$when" LD_PRELOAD=$FT "$@"; }
 printf 'wrong-password-1\n' >"$T/pw.wrong"
-expect 77 "the wrong password gets exit 77" "$HATO" --store "$STORE" --user viewer --password-file "$T/pw.wrong" role list
+# Both tries start their clocks at the same second: the delay (1 s, counted in
+# whole seconds) is not over, however long the first took on a busy machine.
+now=$(date -u '+%Y-%m-%d %H:%M:%S')
+expect 77 "the wrong password gets exit 77" at "$now" "$HATO" --store "$STORE" --user viewer --password-file "$T/pw.wrong" role list
 check "with a clear error" clear_error
 check "and prints nothing from the store" test ! -s "$T/out"
-expect 75 "right after a failure the next try is delayed" as viewer role list
+expect 75 "right after a failure the next try is delayed" at "$now" as viewer role list
 check "and the delay is explained" grep -q 'try again in' "$T/err"
 expect 77 "an unknown user gets exit 77" "$HATO" --store "$STORE" --user nobody --password-file "$T/pw.admin" role list
 expect 0 "admin reads the audit log" as admin audit log --action login
@@ -59,8 +64,6 @@ check "the failed login reached the audit trail" grep -q 'login	viewer	failed	wr
 check "the unknown user's attempt too" grep -q 'login	nobody	failed' "$T/out"
 
 # Lockout: ten failures in a row, each after its delay (time moved by faketime).
-FT=/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1
-at() { local when=$1; shift; FAKETIME="@$when" LD_PRELOAD=$FT "$@"; }
 day=$(date -u -d '+1 day' '+%Y-%m-%d')
 for i in 1 2 3 4 5 6 7 8 9 10; do
 	at "$day $(printf '%02d' "$i"):00:00" "$HATO" --store "$STORE" --user operator --password-file "$T/pw.wrong" role list >/dev/null 2>"$T/err"
@@ -117,6 +120,27 @@ check "temp's keyslot is gone" sh -c "! grep -q '^slot temp ' '$STORE.keys'"
 expect 77 "temp can no longer log in" as temp role list
 expect 65 "the last admin cannot be demoted" as admin user role admin viewer
 expect 65 "an admin cannot disable the own account" as admin user disable admin
+
+# A locked or disabled admin does not count as an admin left: they cannot log in.
+for u in admin2 admin3 su; do printf '%s-password-1\n' "$u" >"$T/pw.$u"; done
+expect 0 "admin adds admin2" as admin user add admin2 --role admin --kdf interactive --new-password-file "$T/pw.admin2"
+expect 0 "and admin3" as admin user add admin3 --role admin --kdf interactive --new-password-file "$T/pw.admin3"
+expect 0 "and disables admin3" as admin user disable admin3
+expect 0 "admin adds a role holding every permission" as admin role add super $(as admin role list --perms | awk '{ print $1 }')
+expect 0 "and su, who holds it" as admin user add su --role super --kdf interactive --new-password-file "$T/pw.su"
+for i in 1 2 3 4 5 6 7 8 9 10; do
+	at "$day $(printf '%02d' $((12 + i))):00:00" "$HATO" --store "$STORE" --user admin2 --password-file "$T/pw.wrong" role list >/dev/null 2>&1
+done
+expect 0 "user list" as admin user list
+check "shows admin2 locked after 10 failures" grep -q '^admin2 .*LOCKED 10' "$T/out"
+expect 65 "admin cannot give up the admin role while admin2 is locked" as admin user role admin viewer
+check "because admin is the last admin who can log in" grep -q 'admin is the last admin who can log in' "$T/err"
+expect 65 "a user holding every permission cannot disable admin either" as su user disable admin
+check "for the same reason" grep -q 'admin is the last admin who can log in' "$T/err"
+expect 65 "nor take the admin role away" as su user role admin viewer
+expect 0 "admin is still an admin who can unlock admin2" as admin user unlock admin2
+expect 0 "admin2 logs in" as admin2 role list
+expect 0 "now that admin is not the last, su may take admin2's admin role away" as su user role admin2 viewer
 expect 0 "admin creates a custom role" as admin role add auditor audit reports
 expect 0 "role list shows it" as admin role list
 check "with its permissions" grep -q '^auditor  *custom  *audit reports' "$T/out"
@@ -140,6 +164,13 @@ chmod 600 "$STORE"
 chmod 777 "$(dirname "$STORE")"
 expect 78 "a store folder others can write to is refused" as admin role list
 chmod 700 "$(dirname "$STORE")"
+chmod 666 "$STORE.keys"
+expect 78 "a keyslot file others can write to is refused" as admin role list
+check "with the fix" grep -q "^hato: $STORE.keys can be written by others; fix it with: chmod 600 $STORE.keys" "$T/err"
+check "and its mode is left for the user to fix" test "$(stat -c %a "$STORE.keys")" = 666
+chmod 620 "$STORE.keys"
+expect 78 "so is one its group can write to" as admin role list
+chmod 600 "$STORE.keys"
 cp -a "$(dirname "$STORE")" "$T/backup"
 head -c 100 "$T/backup/hato.db.keys" >"$STORE.keys"
 expect 65 "a truncated keyslot file is refused" as admin role list
@@ -151,6 +182,11 @@ cp "$T/backup/hato.db.keys" "$STORE.keys"
 truncate -s 5000 "$STORE"
 expect 65 "a truncated store is refused" as admin audit verify
 check "with a clear error" clear_error
+check "that says what to do" grep -q 'is damaged or does not match its keyslot file; restore both from a backup' "$T/err"
+: >"$STORE"
+expect 65 "an empty (0-byte) store is refused" as admin user list
+check "with the same error" grep -q "^hato: $STORE is damaged or does not match its keyslot file; restore both from a backup" "$T/err"
+check "and nothing is written to it" test ! -s "$STORE"
 cp "$T/backup/hato.db" "$STORE"
 printf 'XXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXX' | dd of="$STORE" bs=1 seek=6000 conv=notrunc 2>/dev/null
 expect 65 "a corrupted store page is refused" as admin audit log

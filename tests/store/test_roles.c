@@ -3,6 +3,7 @@
  * store_role_rm refuse built-in roles and roles still held, need the
  * permission "roles", replace the permissions in one go (a user of the role
  * gets them at the next login), and leave audit records naming the change.
+ * Nobody gives or manages more permissions than they hold (test_no_escalation).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -245,12 +246,86 @@ static void test_rm(void **state)
 	store_close(&st);
 }
 
+/* The call was refused (STORE_EDENIED) with a sentence holding `want`. */
+static void expect_denied(enum store_status s, char **err, const char *want)
+{
+	assert_int_equal(s, STORE_EDENIED);
+	assert_non_null(*err);
+	if (strstr(*err, want) == NULL)
+		fail_msg("\"%s\" does not say \"%s\"", *err, want);
+	free(*err);
+	*err = NULL;
+}
+
+/* A user holding "users" or "roles" but not every permission gives and manages no more than that.
+ */
+static void test_no_escalation(void **state)
+{
+	static const char *const users[] = {"users"}, *const roles[] = {"roles"};
+	static const char *const more[] = {"roles", "keys"};
+	struct store *st = open_as("admin", PW);
+	char *err = NULL;
+
+	(void)state;
+	assert_int_equal(store_role_add(st, "helpdesk", users, 1, &err), STORE_OK);
+	assert_int_equal(store_role_add(st, "rolemgr", roles, 1, &err), STORE_OK);
+	assert_int_equal(store_user_add(st, "hd", "helpdesk", PW_USER, STORE_KDF_INTERACTIVE, &err),
+			 STORE_OK);
+	assert_int_equal(store_user_add(st, "rm", "rolemgr", PW_USER, STORE_KDF_INTERACTIVE, &err),
+			 STORE_OK);
+	assert_int_equal(store_user_add(st, "ann", "analyst", PW_USER, STORE_KDF_INTERACTIVE, &err),
+			 STORE_OK);
+	store_close(&st);
+
+	st = open_as("hd", PW_USER);
+	expect_denied(store_user_set_role(st, "hd", "admin", &err), &err,
+		      "giving the role admin needs the permission \"roles\"");
+	expect_denied(store_user_add(st, "evil", "admin", PW_USER, STORE_KDF_INTERACTIVE, &err),
+		      &err, "needs the permission \"roles\"");
+	expect_denied(store_user_passwd(st, "admin", PW_USER, &err), &err,
+		      "changing the password of admin (role admin) needs the permission");
+	expect_denied(store_user_disable(st, "ann", &err), &err,
+		      "disabling ann (role analyst) needs the permission \"reports\"");
+	expect_denied(store_user_unlock(st, "admin", &err), &err, "needs the permission \"roles\"");
+	expect_denied(store_user_set_role(st, "ann", "helpdesk", &err), &err,
+		      "needs the permission \"reports\"");
+	expect_denied(store_user_set_role(st, "hd", "helpdesk", &err), &err,
+		      "nobody may change their own role");
+	/* Within its own permissions it still manages users. */
+	assert_int_equal(
+	    store_user_add(st, "hd2", "helpdesk", PW_USER, STORE_KDF_INTERACTIVE, &err), STORE_OK);
+	assert_int_equal(store_user_passwd(st, "hd2", "helpdesk-password-2", &err), STORE_OK);
+	assert_int_equal(store_user_disable(st, "hd2", &err), STORE_OK);
+	store_close(&st);
+
+	st = open_as("rm", PW_USER);
+	expect_denied(store_role_set_perms(st, "rolemgr", more, 2, &err), &err,
+		      "nobody may edit the role they hold");
+	expect_denied(store_role_add(st, "big", more, 2, &err), &err, "you do not hold \"keys\"");
+	expect_denied(store_role_set_perms(st, "analyst", roles, 1, &err), &err,
+		      "editing the role analyst needs the permission \"reports\"");
+	assert_int_equal(store_role_add(st, "small", roles, 1, &err), STORE_OK);
+	store_close(&st);
+
+	/* Nothing changed (the admin's password neither), and the refusals are audited. */
+	st = open_as("admin", PW);
+	assert_string_equal(perms_of(st, "rolemgr"), "roles");
+	assert_string_equal(perms_of(st, "analyst"), "reports campaigns.read");
+	assert_null(perms_of(st, "big"));
+	assert_string_equal(audit_last(st, "user.role").outcome, "denied");
+	assert_string_equal(audit_last(st, "user.unlock").object, "admin");
+	assert_string_equal(audit_last(st, "user.unlock").outcome, "denied");
+	assert_string_equal(audit_last(st, "role.edit").details, "needs permission reports");
+	store_close(&st);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(test_edit_replaces_perms, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_edit_refusals, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_rm, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_no_escalation, setup, teardown),
 	};
 
 	if (sodium_init() < 0)

@@ -151,6 +151,33 @@ static void test_dashboards(void **state)
 	ui_free(&ui);
 }
 
+/* r on the users screen: gives the selected user `role`. */
+static void give_role(struct ui *ui, const char *role)
+{
+	ui_key(ui, 'r');
+	ui_key(ui, UI_CTRL('u'));
+	ui_type(ui, role);
+	ui_key(ui, UI_KEY_ENTER);
+}
+
+/*
+ * Through the store, as admin: adds a custom role with perms and, unless user
+ * is NULL, a user holding it whose password is pw.
+ */
+static void add_role_user(const char *role, const char *const *perms, size_t n, const char *user,
+			  const char *pw)
+{
+	struct store *st = NULL;
+	char *err = NULL;
+
+	assert_int_equal(store_open(STORE, "admin", PW_ADMIN, &st, &err), STORE_OK);
+	assert_int_equal(store_role_add(st, role, perms, n, &err), STORE_OK);
+	if (user != NULL)
+		assert_int_equal(store_user_add(st, user, role, pw, STORE_KDF_INTERACTIVE, &err),
+				 STORE_OK);
+	store_close(&st);
+}
+
 static void test_users(void **state)
 {
 	struct ui *ui = logged_in("admin");
@@ -193,11 +220,45 @@ static void test_users(void **state)
 	/* Change a role. */
 	ui_act(ui, UI_HOME);
 	ui_act(ui, UI_DOWN);
-	ui_key(ui, 'r');
-	ui_key(ui, UI_CTRL('u'));
-	ui_type(ui, "operator");
-	ui_key(ui, UI_KEY_ENTER);
+	give_role(ui, "operator");
 	assert_golden(ui, "users_after");
+	ui_free(&ui);
+}
+
+/* True when the status line says something holding `text` (the whole line, untruncated). */
+static bool status_says(struct ui *ui, const char *text)
+{
+	const char *st = ui_status(ui, NULL);
+
+	if (st != NULL && strstr(st, text) != NULL)
+		return true;
+	print_error("the status line says \"%s\", not \"%s\"\n", st ? st : "", text);
+	return false;
+}
+
+/* A user holding only "users" is refused on the screen what the store refuses. */
+static void test_users_delegated(void **state)
+{
+	static const char *const perms[] = {"users"};
+	struct ui *ui;
+
+	(void)state;
+	add_role_user("helpdesk", perms, 1, "hd", "hd-password-1");
+	ui = logged_in("hd");
+	ui_key(ui, UI_KEY_ENTER); /* Users is first */
+	assert_true(shows(ui, "Users (5)"));
+	ui_act(ui, UI_HOME); /* admin */
+	give_role(ui, "viewer");
+	assert_true(
+	    status_says(ui, "changing the role of admin (role admin) needs the permission"));
+	ui_key(ui, 'u');
+	assert_true(status_says(ui, "unlocking admin (role admin) needs the permission"));
+	/* Its own row: the role cannot be changed, not even to one it may give. */
+	ui_act(ui, UI_DOWN);
+	assert_true(shows(ui, "> hd "));
+	give_role(ui, "helpdesk");
+	assert_true(status_says(ui, "nobody may change their own role"));
+	assert_true(shows(ui, "admin     admin     active"));
 	ui_free(&ui);
 }
 
@@ -270,13 +331,8 @@ static void test_roles_edit(void **state)
 	int i;
 
 	(void)state;
-	assert_int_equal(store_open(STORE, "admin", PW_ADMIN, &st, &err), STORE_OK);
-	assert_int_equal(store_role_add(st, "analyst", perms, 2, &err), STORE_OK);
-	assert_int_equal(store_role_add(st, "spare", perms, 1, &err), STORE_OK);
-	assert_int_equal(
-	    store_user_add(st, "ann", "analyst", "analyst-password-1", STORE_KDF_INTERACTIVE, &err),
-	    STORE_OK);
-	store_close(&st);
+	add_role_user("analyst", perms, 2, "ann", "analyst-password-1");
+	add_role_user("spare", perms, 1, NULL, NULL);
 	ui = logged_in("admin");
 	ui_act(ui, UI_DOWN);
 	ui_key(ui, UI_KEY_ENTER);
@@ -451,6 +507,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_login_locked, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_dashboards, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_users, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_users_delegated, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_help, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_refusal, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_roles_add, setup, teardown),
