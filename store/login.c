@@ -7,11 +7,14 @@
  * locked until an admin unlocks it. Each failure also leaves a "pending" line
  * that the next successful login moves into the audit trail.
  *
- * The check of the delay and the lock and the counting of the attempt happen
- * together under the keyslot file's lock, before the password is checked;
- * a right password then clears the count. So parallel attempts see the ones
- * still running and get the delay, and at most KEYSLOT_MAX_FAILS passwords
- * are ever checked before the account locks.
+ * An attempt holds the keyslot file's lock from the check of the delay and
+ * the lock until its failure is counted or the count cleared, the password
+ * check in between. So attempts on one store take turns: each sees the
+ * outcome of the one before, parallel attempts get the delay as sequential
+ * ones do, at most KEYSLOT_MAX_FAILS passwords are ever checked before the
+ * account locks, and two right passwords at once both log in (the second
+ * waits for the first's check). A process killed mid-check releases the
+ * lock (flock) having learnt nothing.
  */
 #include <sodium.h>
 #include <stdio.h>
@@ -34,90 +37,76 @@ static void add_pending(struct store *st, struct keyfile *kf, const char *user, 
 }
 
 /*
- * Under the lock: says why the user may not try now, or counts the attempt
- * as a failure before the password is checked and copies the user's slot.
- * An unknown user gets STORE_EAUTH at once, with nothing counted.
+ * Takes the lock and says why the user may not try now, or copies the
+ * user's slot. *fd is the lock, held until end_attempt (-1 when it could
+ * not be taken). An unknown user gets STORE_EAUTH.
  */
 static enum store_status begin_attempt(struct store *st, const char *user, struct keyslot *out,
-				       char **errstr)
+				       int *fd, char **errstr)
 {
 	enum store_status s;
 	struct keyfile kf;
 	struct keyslot *ks;
-	long long now = (long long)time(NULL), wait;
-	int fd = keyfile_lock(st->lock_path);
+	long long wait;
 
-	if (fd < 0)
+	*fd = keyfile_lock(st->lock_path);
+	if (*fd < 0)
 		return store_fail(errstr, STORE_EIO, "cannot lock %s", st->lock_path);
 	s = keyfile_load(st->keys_path, &kf, errstr);
 	if (s != STORE_OK)
-		goto done;
+		return s;
 	ks = store_name_check("user", user, NULL) == STORE_OK ? keyfile_find(&kf, user) : NULL;
-	if (ks == NULL) {
+	wait = ks != NULL ? ks->last_fail + keyslot_delay(ks->fails) - (long long)time(NULL) : 0;
+	if (ks == NULL)
 		s = STORE_EAUTH;
-		goto unload;
-	}
-	wait = ks->last_fail + keyslot_delay(ks->fails) - now;
-	/* The last allowed attempt died before it could lock the account: lock it now. */
-	if (!ks->locked && ks->fails >= KEYSLOT_MAX_FAILS && wait <= 0) {
-		ks->locked = 1;
-		keyfile_save(st->keys_path, &kf, NULL);
-	}
-	if (ks->locked) {
+	else if (ks->locked)
 		s = store_fail(errstr, STORE_ELOCKED,
 			       "the account %s is locked after %d failed logins; "
 			       "an admin can unlock it with: hato user unlock %s",
 			       user, ks->fails, user);
-	} else if (wait > 0) {
+	else if (wait > 0)
 		s = store_fail(errstr, STORE_EDELAY,
 			       "login for %s is delayed after %d failed attempts; "
 			       "try again in %lld s",
 			       user, ks->fails, wait);
-	} else {
-		ks->fails++;
-		ks->last_fail = now;
-		s = keyfile_save(st->keys_path, &kf, errstr);
-		if (s == STORE_OK)
-			*out = *ks;
-	}
-unload:
+	else
+		*out = *ks;
 	keyfile_free(&kf);
-done:
-	keyfile_unlock(fd);
 	return s;
 }
 
 /*
- * Under the lock, after an attempt with outcome s. When begin_attempt counted
- * it: a wrong password (STORE_EAUTH) keeps the count, starts the delay again
+ * After an attempt with outcome s, still under the lock fd, which it
+ * releases: a wrong password (STORE_EAUTH) counts a failure, starts the delay
  * and locks the account at KEYSLOT_MAX_FAILS; a right one (STORE_OK, or
  * STORE_ECORRUPT: the slot opened but its data key is damaged) clears the
- * count; any other outcome checked no password and takes the count back.
- * A wrong password or a locked account leaves a line for the audit trail.
+ * count. A wrong password, an unknown user or a locked account leaves a line
+ * for the audit trail.
  */
-static void end_attempt(struct store *st, const char *user, enum store_status s, bool counted)
+static void end_attempt(struct store *st, int fd, const char *user, enum store_status s)
 {
 	struct keyfile kf;
 	struct keyslot *ks;
-	int fd = keyfile_lock(st->lock_path);
 
 	if (fd < 0)
 		return;
 	if (keyfile_load(st->keys_path, &kf, NULL) == STORE_OK) {
-		ks = counted ? keyfile_find(&kf, user) : NULL;
+		bool changed = s == STORE_EAUTH || s == STORE_ELOCKED;
+		ks = keyfile_find(&kf, user);
 		if (ks != NULL && s == STORE_EAUTH) {
+			ks->fails++;
 			ks->last_fail = (long long)time(NULL);
 			if (ks->fails >= KEYSLOT_MAX_FAILS)
 				ks->locked = 1;
-		} else if (ks != NULL && (s == STORE_OK || s == STORE_ECORRUPT)) {
-			if (!ks->locked)
-				ks->fails = 0;
-		} else if (ks != NULL && ks->fails > 0) {
-			ks->fails--;
+		} else if (ks != NULL && !ks->locked && ks->fails > 0 &&
+			   (s == STORE_OK || s == STORE_ECORRUPT)) {
+			ks->fails = 0;
+			changed = true;
 		}
 		if (s == STORE_EAUTH || s == STORE_ELOCKED)
 			add_pending(st, &kf, user, s == STORE_EAUTH ? "wrong-password" : "locked");
-		keyfile_save(st->keys_path, &kf, NULL);
+		if (changed)
+			keyfile_save(st->keys_path, &kf, NULL);
 		keyfile_free(&kf);
 	}
 	keyfile_unlock(fd);
@@ -167,7 +156,7 @@ enum store_status store_open(const char *path, const char *user, const char *pas
 	enum store_status s;
 	struct store *st;
 	struct keyslot ks;
-	bool counted;
+	int fd = -1;
 	unsigned char *kek = sodium_malloc(STORE_KEY_LEN);
 
 	*out = NULL;
@@ -179,13 +168,11 @@ enum store_status store_open(const char *path, const char *user, const char *pas
 	s = store_check_files(path, errstr);
 	if (s != STORE_OK)
 		goto done;
-	s = begin_attempt(st, user, &ks, errstr);
-	counted = s == STORE_OK;
-	if (counted)
+	s = begin_attempt(st, user, &ks, &fd, errstr);
+	if (s == STORE_OK)
 		s = keyslot_open(&ks, password, st->data_key, kek);
 	sodium_memzero(&ks, sizeof(ks));
-	if (counted || s == STORE_EAUTH || s == STORE_ELOCKED)
-		end_attempt(st, user, s, counted);
+	end_attempt(st, fd, user, s);
 	if (s == STORE_EAUTH) {
 		s = store_fail(errstr, s, "login failed: unknown user or wrong password");
 		goto done;

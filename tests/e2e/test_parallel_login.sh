@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Many login attempts at once with the wrong password: the delay after a
 # failed login and the lock after 10 failures hold as they do one at a time.
-# Each attempt is counted, under the keyslot file's lock, before its password
-# is checked, so attempts that start meanwhile get the delay (exit 75).
+# An attempt holds the keyslot file's lock from its check of the delay to the
+# counting of its outcome, so attempts take turns and see the failures before
+# them: the ones after a failure get the delay (exit 75). Right passwords
+# given at once all log in.
 # The checks count replies; none depends on how fast the machine is.
 . "$(dirname "$0")/../lib.sh"
 new_store || { not_ok "store set-up"; exit 1; }
@@ -11,7 +13,8 @@ FT=/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1
 at() { local when=$1; shift; FAKETIME="@$when" LD_PRELOAD=$FT "$@"; }
 N=30
 
-# race USER: N logins as USER with the wrong password at once; counts the replies.
+# race USER [PASSWORD-FILE]: N logins as USER at once, with the wrong password
+# unless given; counts the replies.
 # Each login reads its password from a pipe of its own, and waits there until
 # all N have started: then the passwords are written, one after the other.
 race() {
@@ -24,7 +27,7 @@ race() {
 		echo $? >"$T/race.$i.rc") &
 	done
 	for i in $(seq 1 $N); do
-		timeout 60 sh -c "cat '$T/pw.wrong' >'$T/gate.$i'"
+		timeout 60 sh -c "cat '${2:-$T/pw.wrong}' >'$T/gate.$i'"
 	done
 	wait
 	checked=$(grep -l 'login failed: unknown user or wrong password' "$T"/race.*.err | wc -l)
@@ -32,6 +35,7 @@ race() {
 	locked=$(grep -l "the account $1 is locked after" "$T"/race.*.err | wc -l)
 	n75=$(grep -lx 75 "$T"/race.*.rc | wc -l)
 	n77=$(grep -lx 77 "$T"/race.*.rc | wc -l)
+	n0=$(grep -lx 0 "$T"/race.*.rc | wc -l)
 	echo "# $1: $checked passwords checked, $delayed delayed, $locked locked"
 }
 # failures USER: the FAILURES column of `user list` ("3", or "LOCKED 10").
@@ -51,6 +55,11 @@ check "user list counts each checked password once ($checked)" test "$(failures 
 expect 0 "the right password, once the delay is over, logs in" \
 	at "$(date -u -d '+1 day' '+%Y-%m-%d %H:%M:%S')" as viewer role list
 check "and clears the count" test "$(failures viewer)" = 0
+
+# ---- Right passwords at once: each waits its turn and logs in -------------------
+race viewer "$T/pw.viewer"
+check "all $N logins with the right password succeed at once ($n0)" test "$n0" = $N
+check "and the count stays clear" test "$(failures viewer)" = 0
 
 # ---- After 9 failures: one more check, then the lock ---------------------------
 day=$(date -u -d '-2 day' '+%Y-%m-%d')
