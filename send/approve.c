@@ -77,27 +77,85 @@ static enum send_status store_err(enum store_status s, char *serr, char **errstr
 {
 	enum send_status r;
 
-	r = send_err(errstr, s == STORE_EDENIED ? SEND_EDENIED : SEND_ESTORE, "%s",
-		     serr != NULL ? serr : store_strstatus(s));
+	switch (s) {
+	case STORE_EDENIED:
+		r = SEND_EDENIED;
+		break;
+	case STORE_EINVAL: /* a move the campaign's state does not allow, and the like */
+	case STORE_EEXIST:
+	case STORE_ENOTFOUND:
+		r = SEND_EINVAL;
+		break;
+	case STORE_EUSAGE:
+		r = SEND_EUSAGE;
+		break;
+	case STORE_ENOMEM:
+		r = SEND_ENOMEM;
+		break;
+	default:
+		r = SEND_ESTORE;
+		break;
+	}
+	r = send_err(errstr, r, "%s", serr != NULL ? serr : store_strstatus(s));
 	free(serr);
 	return r;
 }
 
-/* Loads the campaign, hashes it with the schedule `at` and signs the hash. */
-static enum send_status sign(struct store *st, const char *name, const time_t *at,
+/*
+ * Would the store let this user make this move (it says why not, and first)?
+ * Only then are the pre-send checks worth running.
+ */
+static bool may_move(struct store *st, const struct store_campaign *c, unsigned from,
+		     enum store_perm perm)
+{
+	return (from & (1u << c->state)) != 0 && store_can(st, perm) &&
+	       strcmp(c->author, store_user(st)) != 0;
+}
+
+/*
+ * Loads the campaign, refuses it when its pre-send checks fail (the settings
+ * may have changed since it was submitted), hashes it with the schedule `at`
+ * and signs the hash. `from` is the states the move starts from.
+ */
+static enum send_status sign(struct store *st, const char *name, const time_t *at, unsigned from,
 			     unsigned char hash[32], unsigned char sig[64], char **errstr)
 {
 	struct store_campaign *c = NULL;
 	enum store_status ss;
-	enum send_status s;
+	enum send_status s = SEND_OK;
 	char *serr = NULL;
 
 	ss = store_campaign_get(st, name, &c, &serr);
 	if (ss != STORE_OK)
 		return store_err(ss, serr, errstr);
-	s = send_campaign_hash(st, c, at != NULL ? *at : c->scheduled_at, hash, errstr);
+	if (may_move(st, c, from, STORE_PERM_CAMPAIGNS_APPROVE))
+		s = send_campaign_check_errors(st, c, errstr);
+	if (s == SEND_OK)
+		s = send_campaign_hash(st, c, at != NULL ? *at : c->scheduled_at, hash, errstr);
 	if (s == SEND_OK && store_sign(st, hash, 32, sig) != STORE_OK)
 		s = send_err(errstr, SEND_EDENIED, "you have no signing key");
+	store_campaign_free(&c);
+	return s;
+}
+
+enum send_status send_campaign_submit(struct store *st, const char *name, char **errstr)
+{
+	struct store_campaign *c = NULL;
+	enum store_status ss;
+	enum send_status s = SEND_OK;
+	char *serr = NULL;
+
+	ss = store_campaign_get(st, name, &c, &serr);
+	if (ss != STORE_OK)
+		return store_err(ss, serr, errstr);
+	if ((c->state == STORE_CAMPAIGN_DRAFT || c->state == STORE_CAMPAIGN_REJECTED) &&
+	    store_can(st, STORE_PERM_CAMPAIGNS_EDIT))
+		s = send_campaign_check_errors(st, c, errstr);
+	if (s == SEND_OK) {
+		ss = store_campaign_submit(st, name, &serr);
+		if (ss != STORE_OK)
+			s = store_err(ss, serr, errstr);
+	}
 	store_campaign_free(&c);
 	return s;
 }
@@ -110,7 +168,7 @@ enum send_status send_campaign_approve(struct store *st, const char *name, const
 	enum send_status s;
 	char *serr = NULL;
 
-	s = sign(st, name, NULL, hash, sig, errstr);
+	s = sign(st, name, NULL, 1u << STORE_CAMPAIGN_IN_REVIEW, hash, sig, errstr);
 	if (s != SEND_OK)
 		return s;
 	ss = store_campaign_approve(st, name, hash, sig, comment, &serr);
@@ -125,7 +183,8 @@ enum send_status send_campaign_schedule(struct store *st, const char *name, time
 	enum send_status s;
 	char *serr = NULL;
 
-	s = sign(st, name, &at, hash, sig, errstr);
+	s = sign(st, name, &at, 1u << STORE_CAMPAIGN_APPROVED | 1u << STORE_CAMPAIGN_SCHEDULED,
+		 hash, sig, errstr);
 	if (s != SEND_OK)
 		return s;
 	ss = store_campaign_schedule(st, name, at, hash, sig, &serr);

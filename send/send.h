@@ -339,6 +339,7 @@ extern const size_t send_known_tags_count;
 /* ---- Pre-send checks (check.c) ------------------------------------------ */
 
 struct tpl_findings;
+struct store_campaign;
 /*
  * Runs the pre-send checks of templates/ on a stored template with the
  * store's sender identity, the DKIM keys held for the From domain (from, or
@@ -348,6 +349,32 @@ struct tpl_findings;
 enum send_status send_check_template(struct store *st, const char *template_name,
 				     const char *subject, const char *from,
 				     struct tpl_findings **out, char **errstr);
+
+/*
+ * A campaign's pre-send checks: its template's (send_check_template with the
+ * campaign's subject and From) and its audience's (nobody left after
+ * suppressions is an error). Clear with send_campaign_checks_clear.
+ */
+struct send_campaign_checks {
+	struct tpl_findings *findings; /* the template's */
+	int64_t recipients;	       /* after suppressions; -1 when not counted */
+	const char *audience_code;     /* "recipients" or "no-recipients" when it fails */
+	char *audience_error;	       /* why it fails (allocated), or NULL */
+	size_t errors, warnings;       /* findings and audience together */
+};
+enum send_status send_check_campaign(struct store *st, const struct store_campaign *c,
+				     struct send_campaign_checks *out, char **errstr);
+void send_campaign_checks_clear(struct send_campaign_checks *k);
+/* A finding as one line: "error   body:3:5       unknown-tag      {{nmae}} is ...". */
+struct tpl_finding;
+void send_finding_format(const struct tpl_finding *x, char *buf, size_t size);
+/*
+ * Runs the campaign's checks: SEND_OK when none fails; SEND_EINVAL when any
+ * does, with *errstr saying so and listing every error, one a line.
+ * Warnings never block.
+ */
+enum send_status send_campaign_check_errors(struct store *st, const struct store_campaign *c,
+					    char **errstr);
 
 /* ---- Four-eyes approval (approve.c) -------------------------------------- */
 
@@ -360,10 +387,21 @@ struct store_campaign;
  */
 enum send_status send_campaign_hash(struct store *st, const struct store_campaign *c,
 				    time_t scheduled_at, unsigned char hash[32], char **errstr);
-/* Signs the campaign's hash with the logged-in user's key and records the approval. */
+/*
+ * Submits a draft or rejected campaign for review, refusing it (SEND_EINVAL,
+ * every error listed in *errstr) when its pre-send checks fail.
+ */
+enum send_status send_campaign_submit(struct store *st, const char *name, char **errstr);
+/*
+ * Signs the campaign's hash with the logged-in user's key and records the
+ * approval. Refused like submitting when the pre-send checks fail now.
+ */
 enum send_status send_campaign_approve(struct store *st, const char *name, const char *comment,
 				       char **errstr);
-/* Sets the send time (0: now), signing the new content as the scheduler's approval. */
+/*
+ * Sets the send time (0: now), signing the new content as the scheduler's
+ * approval; refused when the pre-send checks fail now.
+ */
 enum send_status send_campaign_schedule(struct store *st, const char *name, time_t at,
 					char **errstr);
 /*
