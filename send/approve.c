@@ -5,10 +5,12 @@
  * everything that decides what is sent: the From (as it will be used, the
  * sender.from setting when the campaign names none), the subject, the
  * template's kind, source and text part, the layout's name and both its
- * sources, the list, the segment's expression as it is now, and the
- * schedule. The worker recomputes the hash before sending, so an edit after
- * approval, a changed layout, a changed segment or a state forced in the
- * database gets no message out.
+ * sources, the list, the segment's expression as it is now, the schedule,
+ * and the settings that go into every message (HASHED_SETTINGS: the sender
+ * identity of the legal footer, the unsubscribe addresses, the Feedback-ID
+ * and the ISO-2022-JP option). The worker recomputes the hash before
+ * sending, so an edit after approval, a changed layout, segment or setting,
+ * or a state forced in the database gets no message out.
  */
 #include <sodium.h>
 #include <stdio.h>
@@ -34,6 +36,25 @@ static void feed(crypto_generichash_state *h, const char *field)
 		crypto_generichash_update(h, (const unsigned char *)field, n);
 }
 
+/* The settings that decide what every message says, in the order hashed. */
+static const char *const HASHED_SETTINGS[] = {
+    "sender.name",	  "sender.postal_address", "sender.contact", "unsubscribe.url",
+    "unsubscribe.mailto", "feedback.id",	   "send.iso2022jp",
+};
+
+static void feed_settings(struct store *st, crypto_generichash_state *h)
+{
+	size_t i;
+	char *v;
+
+	for (i = 0; i < sizeof(HASHED_SETTINGS) / sizeof(HASHED_SETTINGS[0]); i++) {
+		v = send_setting(st, HASHED_SETTINGS[i]);
+		feed(h, HASHED_SETTINGS[i]);
+		feed(h, v);
+		free(v);
+	}
+}
+
 enum send_status send_campaign_hash(struct store *st, const struct store_campaign *c,
 				    time_t scheduled_at, unsigned char hash[32], char **errstr)
 {
@@ -54,7 +75,7 @@ enum send_status send_campaign_hash(struct store *st, const struct store_campaig
 	layout = tpl_layout_find(t->layout);
 	snprintf(when, sizeof(when), "%lld", (long long)scheduled_at);
 	crypto_generichash_init(&h, NULL, 0, 32);
-	feed(&h, "hato-approval-1");
+	feed(&h, "hato-approval-2");
 	feed(&h, c->from != NULL ? c->from : from);
 	feed(&h, c->subject);
 	feed(&h, t->kind);
@@ -67,6 +88,7 @@ enum send_status send_campaign_hash(struct store *st, const struct store_campaig
 	feed(&h, c->segment);
 	feed(&h, c->segment_expr);
 	feed(&h, when);
+	feed_settings(st, &h);
 	crypto_generichash_final(&h, hash, 32);
 	free(from);
 	store_template_free(&t);
@@ -144,15 +166,25 @@ enum send_status send_campaign_submit(struct store *st, const char *name, char *
 	enum store_status ss;
 	enum send_status s = SEND_OK;
 	char *serr = NULL;
+	bool paused;
 
 	ss = store_campaign_get(st, name, &c, &serr);
 	if (ss != STORE_OK)
 		return store_err(ss, serr, errstr);
-	if ((c->state == STORE_CAMPAIGN_DRAFT || c->state == STORE_CAMPAIGN_REJECTED) &&
+	/* Paused because its approved content changed: back to review, its queue kept. */
+	paused = c->state == STORE_CAMPAIGN_PAUSED;
+	if (paused && send_campaign_verify(st, c, NULL, NULL) == SEND_OK)
+		s = send_err(errstr, SEND_EINVAL,
+			     "campaign %s is paused and its approval still holds: resume it with "
+			     "hato campaign resume %s",
+			     name, name);
+	if (s == SEND_OK &&
+	    (paused || c->state == STORE_CAMPAIGN_DRAFT || c->state == STORE_CAMPAIGN_REJECTED) &&
 	    store_can(st, STORE_PERM_CAMPAIGNS_EDIT))
 		s = send_campaign_check_errors(st, c, errstr);
 	if (s == SEND_OK) {
-		ss = store_campaign_submit(st, name, &serr);
+		ss = paused ? store_campaign_resubmit(st, name, &serr)
+			    : store_campaign_submit(st, name, &serr);
 		if (ss != STORE_OK)
 			s = store_err(ss, serr, errstr);
 	}
@@ -195,8 +227,8 @@ struct verify_ctx {
 	struct store *st;
 	const struct store_campaign *c;
 	unsigned char hash[32];
-	int valid;
-	char why[256];
+	int valid, stale; /* stale: sound approvals of other content */
+	char why[400];
 };
 
 static int check_one(const struct store_approval *a, void *arg)
@@ -209,14 +241,8 @@ static int check_one(const struct store_approval *a, void *arg)
 		snprintf(v->why, sizeof(v->why), "%s approved their own campaign", a->approver);
 		return 0;
 	}
-	if (sodium_memcmp(a->hash, v->hash, 32) != 0) {
-		snprintf(v->why, sizeof(v->why),
-			 "%s's approval covers other content: the campaign changed after it",
-			 a->approver);
-		return 0;
-	}
 	if (store_user_pubkey(v->st, a->approver, pk, NULL) != STORE_OK ||
-	    crypto_sign_verify_detached(a->sig, v->hash, 32, pk) != 0) {
+	    crypto_sign_verify_detached(a->sig, a->hash, 32, pk) != 0) {
 		snprintf(v->why, sizeof(v->why), "%s's signature does not verify", a->approver);
 		return 0;
 	}
@@ -226,12 +252,22 @@ static int check_one(const struct store_approval *a, void *arg)
 			 "%s is no longer an active user with the approve permission", a->approver);
 		return 0;
 	}
+	if (sodium_memcmp(a->hash, v->hash, 32) != 0) {
+		snprintf(v->why, sizeof(v->why),
+			 "the approved content changed: %s's approval covers other content (the "
+			 "campaign, its template or layout, its audience, or a setting that goes "
+			 "into every message: sender.*, unsubscribe.*, feedback.id, "
+			 "send.iso2022jp); submit it for review again",
+			 a->approver);
+		v->stale++;
+		return 0;
+	}
 	v->valid++;
 	return 0;
 }
 
 enum send_status send_campaign_verify(struct store *st, const struct store_campaign *c,
-				      char **errstr)
+				      bool *changed, char **errstr)
 {
 	struct verify_ctx v;
 	enum send_status s;
@@ -241,6 +277,8 @@ enum send_status send_campaign_verify(struct store *st, const struct store_campa
 	memset(&v, 0, sizeof(v));
 	v.st = st;
 	v.c = c;
+	if (changed != NULL)
+		*changed = false;
 	snprintf(v.why, sizeof(v.why), "it has no approval");
 	s = send_campaign_hash(st, c, c->scheduled_at, v.hash, errstr);
 	if (s != SEND_OK)
@@ -249,6 +287,12 @@ enum send_status send_campaign_verify(struct store *st, const struct store_campa
 		return store_err(STORE_EIO, serr, errstr);
 	if (v.valid >= need)
 		return SEND_OK;
+	/* Enough sound approvals, of content that has changed since: not a forgery. */
+	if (v.valid + v.stale >= need && v.stale > 0) {
+		if (changed != NULL)
+			*changed = true;
+		return send_err(errstr, SEND_EDENIED, "%s", v.why);
+	}
 	return send_err(errstr, SEND_EDENIED,
 			"campaign %s has %d valid approval%s of %d needed: %s", c->name, v.valid,
 			v.valid == 1 ? "" : "s", need, v.why);

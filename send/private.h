@@ -38,6 +38,32 @@ char *send_setting(struct store *st, const char *key);
 /* A number setting, or dflt when it is unset, not a number or below min. */
 long send_setting_long(struct store *st, const char *key, long dflt, long min);
 
+/* ---- Before sending (admit.c) -------------------------------------------- */
+
+struct store_campaign;
+
+/*
+ * The legal checks of a campaign as it would be sent now: the sender's name,
+ * postal address and contact, and the unsubscribe link, in every part.
+ * SEND_EINVAL with the reason when one fails.
+ */
+enum send_status send_campaign_legal_check(struct store *st, const struct store_campaign *c,
+					   char **errstr);
+
+enum send_admit {
+	SEND_ADMIT_GO,	    /* send it */
+	SEND_ADMIT_PAUSED,  /* paused for a fix or a new review, with the reason */
+	SEND_ADMIT_REFUSED, /* failed: its approvals are missing or forged */
+	SEND_ADMIT_ERROR,   /* the store failed; try again later */
+};
+/*
+ * Before a due campaign is sent: verifies its approvals and the legal
+ * checks, pausing (approved content changed, legal check failed) or failing
+ * (no valid approval) it, audited; and when it starts, fixes its queue and
+ * makes it sending. *msg, for the worker's log, is allocated (may be NULL).
+ */
+enum send_admit send_campaign_admit(struct store *st, const struct store_campaign *c, char **msg);
+
 /* ---- Helper threads (pool.c) ------------------------------------------- */
 
 struct send_pool;

@@ -383,13 +383,19 @@ struct store_campaign;
 /*
  * The 32-byte hash an approval signs: From (the sender.from setting when the
  * campaign has none), subject, template kind, source and text part, layout
- * name and sources, list, segment name and expression, and scheduled_at.
+ * name and sources, list, segment name and expression, scheduled_at, and the
+ * settings that go into every message: sender.name, sender.postal_address,
+ * sender.contact, unsubscribe.url, unsubscribe.mailto, feedback.id and
+ * send.iso2022jp.
  */
 enum send_status send_campaign_hash(struct store *st, const struct store_campaign *c,
 				    time_t scheduled_at, unsigned char hash[32], char **errstr);
 /*
  * Submits a draft or rejected campaign for review, refusing it (SEND_EINVAL,
- * every error listed in *errstr) when its pre-send checks fail.
+ * every error listed in *errstr) when its pre-send checks fail. A campaign
+ * paused because its approved content changed goes back to review the same
+ * way, keeping its queue (store_campaign_resubmit); one paused with valid
+ * approvals is refused (resume it instead).
  */
 enum send_status send_campaign_submit(struct store *st, const char *name, char **errstr);
 /*
@@ -408,10 +414,12 @@ enum send_status send_campaign_schedule(struct store *st, const char *name, time
  * Recomputes the hash and counts the approvals whose signature verifies under
  * the approver's key, whose hash matches, whose approver is not the author and
  * is an active user with the approve permission. SEND_EDENIED, saying why,
- * when fewer than approvals_needed pass.
+ * when fewer than approvals_needed pass. *changed (may be NULL) is then true
+ * when they would all pass but for the hash: the approved content changed
+ * (an edit, a setting), which calls for a new review rather than suspicion.
  */
 enum send_status send_campaign_verify(struct store *st, const struct store_campaign *c,
-				      char **errstr);
+				      bool *changed, char **errstr);
 
 /* ---- The worker (worker.c, pace.c) ---------------------------------------- */
 

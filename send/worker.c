@@ -567,8 +567,14 @@ static enum send_status run_campaign(struct run *run, bool *sent_any)
 	}
 	s = open_composer(run, &err);
 	if (s != SEND_OK) {
-		store_campaign_set_state(run->st, run->c->id, STORE_CAMPAIGN_FAILED, err, NULL);
-		logf_(run->o, "%s: %s", run->c->name, err);
+		/* Most often a setting: paused, to resume once it is fixed. */
+		run->trip = true;
+		snprintf(run->trip_why, sizeof(run->trip_why),
+			 "cannot compose its messages: %.200s; fix it and resume the campaign",
+			 err ? err : send_strstatus(s));
+		store_campaign_set_state(run->st, run->c->id, STORE_CAMPAIGN_PAUSED, run->trip_why,
+					 NULL);
+		logf_(run->o, "%s: paused: %s", run->c->name, run->trip_why);
 		free(err);
 		send_composer_free(&run->comp);
 		return SEND_OK;
@@ -659,32 +665,21 @@ static int collect_due(const struct store_campaign *c, void *arg)
 	return 0;
 }
 
-/* Checks the approvals, fixes the queue and sends one due campaign. */
+/* Checks the approvals and the legal footer, fixes the queue and sends one due campaign. */
 static void work_on(struct run *run, const char *name, bool *sent_any)
 {
 	struct store_queue_stats qs;
-	char *err = NULL;
-	int64_t n = 0;
+	enum send_admit a;
+	char *msg = NULL;
 
 	*sent_any = false;
 	if (store_campaign_get(run->st, name, &run->c, NULL) != STORE_OK)
 		return;
-	if (send_campaign_verify(run->st, run->c, &err) != SEND_OK) {
-		/* Refuse, and say so where it can't be lost. */
-		store_audit(run->st, "campaign.refused", name, "refused", err);
-		store_campaign_set_state(run->st, run->c->id, STORE_CAMPAIGN_FAILED, err, NULL);
-		logf_(run->o, "%s: refused: %s", name, err);
+	a = send_campaign_admit(run->st, run->c, &msg);
+	if (msg != NULL)
+		logf_(run->o, "%s: %s", name, msg);
+	if (a != SEND_ADMIT_GO)
 		goto done;
-	}
-	if (run->c->state == STORE_CAMPAIGN_SCHEDULED) {
-		if (store_queue_fill(run->st, run->c->id, &n, &err) != STORE_OK ||
-		    store_campaign_set_state(run->st, run->c->id, STORE_CAMPAIGN_SENDING, NULL,
-					     &err) != STORE_OK) {
-			logf_(run->o, "%s: cannot start: %s", name, err ? err : "store error");
-			goto done;
-		}
-		logf_(run->o, "%s: sending to %lld recipients", name, (long long)n);
-	}
 	run->trip = false;
 	pace_breaker_reset(&run->pace);
 	run_campaign(run, sent_any);
@@ -698,7 +693,7 @@ static void work_on(struct run *run, const char *name, bool *sent_any)
 		      (long long)qs.count[STORE_RCPT_UNCERTAIN]);
 	}
 done:
-	free(err);
+	free(msg);
 	store_campaign_free(&run->c);
 }
 

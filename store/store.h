@@ -710,6 +710,13 @@ enum store_status store_campaign_list(struct store *st, store_campaign_cb cb, vo
 /* draft or rejected -> in_review. Needs STORE_PERM_CAMPAIGNS_EDIT; audited. */
 enum store_status store_campaign_submit(struct store *st, const char *name, char **errstr);
 /*
+ * paused -> in_review, dropping its approvals and keeping its queue (who was
+ * sent to stays sent): for a campaign paused because its approved content
+ * changed (send/ decides that). Once approved and sent again, it goes on
+ * where it stopped. Needs STORE_PERM_CAMPAIGNS_EDIT; audited.
+ */
+enum store_status store_campaign_resubmit(struct store *st, const char *name, char **errstr);
+/*
  * in_review -> rejected with a comment (required). Needs
  * STORE_PERM_CAMPAIGNS_APPROVE and that the user is not the author; audited.
  */

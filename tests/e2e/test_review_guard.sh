@@ -5,6 +5,10 @@
 #  - Submitting, approving and sending a campaign whose pre-send checks fail
 #    (no sender identity footer, which the Act on Specified Electronic Mail
 #    requires) are refused; warnings do not block.
+#  - The approval covers the settings that go into every message: changing
+#    sender.postal_address or sender.from after the approval pauses the
+#    campaign for a new review (not failed), and nothing is sent meanwhile;
+#    restored, it resumes; reviewed again, it goes on where it stopped.
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/campaigns.d/lib.sh"
 ARRIVED="$PY $SRC/tests/e2e/campaigns.d/arrived.py"
@@ -53,5 +57,58 @@ setting sender.contact "support@example.com"
 expect 0 "with the contact back, it is sent" as operator campaign send later
 worker "later: the worker sends"
 check "both got it" test "$(arrived p1@example.com)$(arrived p2@example.com)" = 11
+
+# ---- A setting changed after approval pauses the campaign; nothing is sent ---
+as marketer campaign add addr --template t --list m --subject "Address" >/dev/null
+send_now addr || not_ok "addr: approve and send"
+setting sender.postal_address ""
+worker "addr: the worker meets a changed setting"
+check "nothing was sent without the address" test "$(arrived p1@example.com)" = 1
+status addr
+check "the campaign is paused, not failed" grep -q 'campaign addr: paused' "$T/status"
+check "status says the approved content changed and to review it again" \
+	grep -q 'paused: the approved content changed: .*submit it for review again' "$T/status"
+refused() { as admin audit log --action campaign.refused 2>/dev/null | grep -q "$1"; }
+check "the refusal is in the audit trail" refused 'addr.*approved content changed'
+setting sender.postal_address "1-2-3 Marunouchi, Tokyo"
+expect 0 "with the setting restored, the operator resumes it" as operator campaign resume addr
+worker "addr: resumed"
+check "then each gets it once" test "$(arrived p1@example.com)$(arrived p2@example.com)" = 22
+$ARRIVED "$MAIL" fields | grep $'\tAddress\t' >"$T/fields"
+check "with the postal address in the footer" \
+	test "$(grep -c '1-2-3 Marunouchi, Tokyo' "$T/fields")" = 2
+
+# ---- A temporary sender.from while sending: paused, then reviewed again -----
+as marketer subscriber add defer1@example.com --list m >/dev/null
+as marketer campaign add r1 --template t --list m --subject "R1" >/dev/null
+send_now r1 || not_ok "r1: approve and send"
+worker "r1: the first run (defer1 is deferred)"
+status r1
+check "r1 is sending with defer1 deferred" \
+	sh -c "grep -q 'campaign r1: sending' '$T/status' && grep -q 'sent 2, deferred 1' '$T/status'"
+setting sender.from "Other <other@example.com>"
+sleep 1.1 # send.retry_base is 1 second
+worker "r1: the worker meets the new sender.from"
+status r1
+check "r1 is paused for a new review, not failed" \
+	sh -c "grep -q 'campaign r1: paused' '$T/status' && grep -q 'paused: the approved content changed' '$T/status'"
+check "its deferred recipient is kept" grep -q 'deferred 1' "$T/status"
+expect 0 "the marketer submits r1 for review again" as marketer campaign submit r1
+check "it is in review" test "$(state r1)" = in_review
+expect 0 "the operator approves the new From" as operator campaign approve r1
+expect 0 "and sends it" as operator campaign send r1
+as marketer subscriber add p3@example.com --list m >/dev/null # after the queue was fixed
+worker "r1: after the new review"
+status r1
+check "it went on where it stopped: nobody got it twice" \
+	test "$(arrived p1@example.com)$(arrived p2@example.com)$(arrived p3@example.com)" = 330
+check "the queue is as it was: defer1 still deferred, retried" \
+	sh -c "grep -q 'campaign r1: sending' '$T/status' && grep -q 'sent 2, deferred 1' '$T/status'"
+expect 0 "an operator pauses r1" as operator campaign pause r1
+expect 65 "campaign submit of a paused campaign whose approval holds is refused" \
+	as marketer campaign submit r1
+check "saying to resume it" grep -q 'its approval still holds: resume it' "$T/err"
+check "it stays paused" test "$(state r1)" = paused
+setting sender.from "News <news@example.com>"
 
 finish
