@@ -85,6 +85,15 @@ enum store_status store_queue_retry(struct store *st, const char *name, unsigned
 	if (s == STORE_OK && strcmp(cstate, "cancelled") == 0)
 		s = store_fail(errstr, STORE_EINVAL,
 			       "campaign %s is cancelled; copy it to send it again", name);
+	/*
+	 * Nothing sends a failed campaign's queue: retrying its recipients would
+	 * promise what won't happen.
+	 */
+	if (s == STORE_OK && strcmp(cstate, "failed") == 0)
+		s = store_fail(errstr, STORE_EINVAL,
+			       "campaign %s failed and can no longer send (see: hato campaign show "
+			       "%s); copy it with hato campaign copy to send it again",
+			       name, name);
 	if (s == STORE_OK)
 		s = store_prepare(
 		    st,

@@ -9,6 +9,7 @@
 #    sender.postal_address or sender.from after the approval pauses the
 #    campaign for a new review (not failed), and nothing is sent meanwhile;
 #    restored, it resumes; reviewed again, it goes on where it stopped.
+#  - `campaign retry` refuses a campaign that can no longer send.
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/campaigns.d/lib.sh"
 ARRIVED="$PY $SRC/tests/e2e/campaigns.d/arrived.py"
@@ -111,4 +112,19 @@ check "saying to resume it" grep -q 'its approval still holds: resume it' "$T/er
 check "it stays paused" test "$(state r1)" = paused
 setting sender.from "News <news@example.com>"
 
+# ---- retry refuses a campaign that can no longer send -------------------------
+as marketer campaign add fg --template t --list m --subject "Forged" >/dev/null
+send_now fg || not_ok "fg: approve and send"
+sleep 1.1
+worker "fg: the first run"
+sql "UPDATE approvals SET sig = randomblob(64) WHERE campaign = (SELECT id FROM campaigns WHERE name = 'fg')"
+sleep 1.1
+worker "fg: a forged approval"
+check "fg failed: its approval does not verify" test "$(state fg)" = failed
+expect 65 "retry --deferred refuses a failed campaign (exit 65)" \
+	as operator campaign retry fg --deferred
+check "with a clear message" clear_error
+check "saying it can no longer send" grep -q 'failed and can no longer send' "$T/err"
+check "nothing was queued again" \
+	test "$(sql "SELECT count(*) FROM queue WHERE campaign = (SELECT id FROM campaigns WHERE name = 'fg') AND state = 3")" = 1
 finish
