@@ -8,6 +8,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 #include "send/send.h"
 
@@ -37,6 +38,22 @@ struct store;
 char *send_setting(struct store *st, const char *key);
 /* A number setting, or dflt when it is unset, not a number or below min. */
 long send_setting_long(struct store *st, const char *key, long dflt, long min);
+
+/* ---- Retries of deferred recipients (retry.c) ---------------------------- */
+
+#define SEND_RETRY_CAP 3600			/* the longest wait between two tries, in seconds */
+#define SEND_RETRY_FOR_DEFAULT (5L * 24 * 3600) /* send.retry_for: give up after 5 days */
+
+/* The wait after the n-th attempt (n >= 1): base doubled n - 1 times, at most an hour. */
+long send_retry_delay(long base, int attempts);
+/*
+ * After the n-th attempt at a recipient was deferred: sets *next to its next
+ * try and returns false; or returns true (give up) when that try would come
+ * more than `limit` seconds after the first attempt.
+ */
+bool send_retry_next(long base, long limit, int attempts, time_t now, time_t *next);
+/* The last reply of a recipient given up on, saying so (allocated; NULL: no memory). */
+char *send_retry_gave_up(const char *reply, int attempts);
 
 /* ---- Before sending (admit.c) -------------------------------------------- */
 

@@ -60,6 +60,7 @@ struct inflight {
 	enum store_rcpt_state state;
 	char *reply;
 	time_t next;
+	int attempts; /* this one included */
 };
 
 struct run {
@@ -72,7 +73,7 @@ struct run {
 	struct send_pool *pool; /* composes a batch on every core when it signs */
 	char list_name[128];
 	int64_t list_rowid;
-	long retry_base;
+	long retry_base, retry_for;
 	char *verp_domain;
 	unsigned char verp_key[32];
 	bool trip; /* the breaker tripped: pause the campaign */
@@ -188,9 +189,10 @@ static void on_done(void *arg, void *msg_arg, const struct transport_result *r)
 		state = STORE_RCPT_FAILED;
 		pace_result(&run->pace, true);
 		break;
-	case TRANSPORT_DEFERRED:
-		state = STORE_RCPT_DEFERRED;
-		next = now + run->retry_base;
+	case TRANSPORT_DEFERRED: /* deferred for longer than send.retry_for: failed */
+		state = send_retry_next(run->retry_base, run->retry_for, f->attempts, now, &next)
+			    ? STORE_RCPT_FAILED
+			    : STORE_RCPT_DEFERRED;
 		break;
 	case TRANSPORT_ERROR:
 	default:
@@ -206,7 +208,9 @@ static void on_done(void *arg, void *msg_arg, const struct transport_result *r)
 	}
 	f->state = state;
 	f->next = next;
-	f->reply = strdup(reply);
+	f->reply = r->outcome == TRANSPORT_DEFERRED && state == STORE_RCPT_FAILED
+		       ? send_retry_gave_up(reply, f->attempts)
+		       : strdup(reply);
 	if (run->npend == run->cappend) { /* never: each slot has at most one outcome */
 		inflight_free(f);
 		return;
@@ -233,6 +237,7 @@ static struct inflight *recipient_copy(const struct store_rcpt *r)
 	if (f == NULL)
 		return NULL;
 	f->subscriber = r->subscriber;
+	f->attempts = r->attempts;
 	f->rcpt = strdup(r->email);
 	f->name = r->name != NULL ? strdup(r->name) : NULL;
 	f->attrs = n > 0 ? calloc(2 * n, sizeof(*f->attrs)) : NULL;
@@ -753,6 +758,7 @@ enum send_status send_worker_run(struct store *st, const struct send_worker_opts
 	}
 	pace_init(&run.pace, st, (unsigned)send_setting_long(st, "smtp.connections", 4, 1));
 	run.retry_base = send_setting_long(st, "send.retry_base", 60, 1);
+	run.retry_for = send_setting_long(st, "send.retry_for", SEND_RETRY_FOR_DEFAULT, 0);
 	run.verp_domain = send_setting(st, "bounce.domain");
 	store_unsubscribe_key(st, run.verp_key);
 	logf_(o, "started as %s, sending through %s", store_user(st), transport_url(run.t));

@@ -97,7 +97,7 @@ enum store_status store_queue_retry(struct store *st, const char *name, unsigned
 	if (s == STORE_OK)
 		s = store_prepare(
 		    st,
-		    "UPDATE queue SET state = 0, next_try = 0, updated = ?3"
+		    "UPDATE queue SET state = 0, next_try = 0, attempts = 0, updated = ?3"
 		    " WHERE campaign = ?1 AND state IN (3, 4, 5) AND (?2 >> state) & 1",
 		    &q, errstr);
 	if (s == STORE_OK) {
