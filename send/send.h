@@ -267,6 +267,7 @@ struct send_compose_src {
 	const char *from;     /* "Name <addr>" or "addr"; NULL: the sender.from setting */
 	const char *list;     /* the list's id, for List-Id; NULL: "list" */
 	uint64_t campaign_id; /* for Feedback-ID; 0 for previews */
+	bool test;	      /* a test send: each message says so (X-Hato-Test: yes) */
 };
 
 /* One recipient. Strings are borrowed. */
@@ -461,7 +462,15 @@ void send_verp(const unsigned char key[32], const char *domain, int64_t campaign
  * A test send of a campaign to one address (a subscriber's data when the
  * address is on file), through the configured transport, now. *reply is the
  * server's reply (allocated). Audited.
+ *
+ * The message can't pass for the campaign: its Subject starts "[TEST] " and
+ * it carries "X-Hato-Test: yes"; it is DKIM-signed like the real one. It is
+ * refused (SEND_EDENIED, audited) to an address that may not be mailed
+ * (store_address_mailable: suppressed, erased, unsubscribed, bounced...),
+ * and (SEND_EBUSY) once the user has sent SEND_TEST_DAILY_MAX test messages
+ * in the last 24 hours, as the audit trail counts them.
  */
+#define SEND_TEST_DAILY_MAX 20
 enum send_status send_campaign_test(struct store *st, const char *name, const char *to,
 				    char **reply, char **errstr);
 

@@ -103,7 +103,8 @@ int cmd_campaign_test(struct cli *cl, int argc, char **argv)
 	s = send_campaign_test(cl->st, argv[optind], to, &reply, &err);
 	if (s != SEND_OK)
 		return cli_fail_send(s, err);
-	printf("test message sent to %s: %s\n", to, reply);
+	printf("test message (Subject \"[TEST] ...\", X-Hato-Test: yes) sent to %s: %s\n", to,
+	       reply);
 	free(reply);
 	return EX_OK;
 }
