@@ -5,10 +5,12 @@
  * everything that decides what is sent: the From (as it will be used, the
  * sender.from setting when the campaign names none), the subject, the
  * template's kind, source and text part, the layout's name and both its
- * sources, the list, the segment's expression as it is now, and the
- * schedule. The worker recomputes the hash before sending, so an edit after
- * approval, a changed layout, a changed segment or a state forced in the
- * database gets no message out.
+ * sources, the list, the segment's expression as it is now, the schedule,
+ * and the settings that go into every message (HASHED_SETTINGS: the sender
+ * identity of the legal footer, the unsubscribe addresses, the Feedback-ID
+ * and the ISO-2022-JP option). The worker recomputes the hash before
+ * sending, so an edit after approval, a changed layout, segment or setting,
+ * or a state forced in the database gets no message out.
  */
 #include <sodium.h>
 #include <stdio.h>
@@ -34,6 +36,25 @@ static void feed(crypto_generichash_state *h, const char *field)
 		crypto_generichash_update(h, (const unsigned char *)field, n);
 }
 
+/* The settings that decide what every message says, in the order hashed. */
+static const char *const HASHED_SETTINGS[] = {
+    "sender.name",	  "sender.postal_address", "sender.contact", "unsubscribe.url",
+    "unsubscribe.mailto", "feedback.id",	   "send.iso2022jp",
+};
+
+static void feed_settings(struct store *st, crypto_generichash_state *h)
+{
+	size_t i;
+	char *v;
+
+	for (i = 0; i < sizeof(HASHED_SETTINGS) / sizeof(HASHED_SETTINGS[0]); i++) {
+		v = send_setting(st, HASHED_SETTINGS[i]);
+		feed(h, HASHED_SETTINGS[i]);
+		feed(h, v);
+		free(v);
+	}
+}
+
 enum send_status send_campaign_hash(struct store *st, const struct store_campaign *c,
 				    time_t scheduled_at, unsigned char hash[32], char **errstr)
 {
@@ -54,7 +75,7 @@ enum send_status send_campaign_hash(struct store *st, const struct store_campaig
 	layout = tpl_layout_find(t->layout);
 	snprintf(when, sizeof(when), "%lld", (long long)scheduled_at);
 	crypto_generichash_init(&h, NULL, 0, 32);
-	feed(&h, "hato-approval-1");
+	feed(&h, "hato-approval-2");
 	feed(&h, c->from != NULL ? c->from : from);
 	feed(&h, c->subject);
 	feed(&h, t->kind);
@@ -67,6 +88,7 @@ enum send_status send_campaign_hash(struct store *st, const struct store_campaig
 	feed(&h, c->segment);
 	feed(&h, c->segment_expr);
 	feed(&h, when);
+	feed_settings(st, &h);
 	crypto_generichash_final(&h, hash, 32);
 	free(from);
 	store_template_free(&t);
@@ -77,27 +99,95 @@ static enum send_status store_err(enum store_status s, char *serr, char **errstr
 {
 	enum send_status r;
 
-	r = send_err(errstr, s == STORE_EDENIED ? SEND_EDENIED : SEND_ESTORE, "%s",
-		     serr != NULL ? serr : store_strstatus(s));
+	switch (s) {
+	case STORE_EDENIED:
+		r = SEND_EDENIED;
+		break;
+	case STORE_EINVAL: /* a move the campaign's state does not allow, and the like */
+	case STORE_EEXIST:
+	case STORE_ENOTFOUND:
+		r = SEND_EINVAL;
+		break;
+	case STORE_EUSAGE:
+		r = SEND_EUSAGE;
+		break;
+	case STORE_ENOMEM:
+		r = SEND_ENOMEM;
+		break;
+	default:
+		r = SEND_ESTORE;
+		break;
+	}
+	r = send_err(errstr, r, "%s", serr != NULL ? serr : store_strstatus(s));
 	free(serr);
 	return r;
 }
 
-/* Loads the campaign, hashes it with the schedule `at` and signs the hash. */
-static enum send_status sign(struct store *st, const char *name, const time_t *at,
+/*
+ * Would the store let this user make this move (it says why not, and first)?
+ * Only then are the pre-send checks worth running.
+ */
+static bool may_move(struct store *st, const struct store_campaign *c, unsigned from,
+		     enum store_perm perm)
+{
+	return (from & (1u << c->state)) != 0 && store_can(st, perm) &&
+	       strcmp(c->author, store_user(st)) != 0;
+}
+
+/*
+ * Loads the campaign, refuses it when its pre-send checks fail (the settings
+ * may have changed since it was submitted), hashes it with the schedule `at`
+ * and signs the hash. `from` is the states the move starts from.
+ */
+static enum send_status sign(struct store *st, const char *name, const time_t *at, unsigned from,
 			     unsigned char hash[32], unsigned char sig[64], char **errstr)
 {
 	struct store_campaign *c = NULL;
 	enum store_status ss;
-	enum send_status s;
+	enum send_status s = SEND_OK;
 	char *serr = NULL;
 
 	ss = store_campaign_get(st, name, &c, &serr);
 	if (ss != STORE_OK)
 		return store_err(ss, serr, errstr);
-	s = send_campaign_hash(st, c, at != NULL ? *at : c->scheduled_at, hash, errstr);
+	if (may_move(st, c, from, STORE_PERM_CAMPAIGNS_APPROVE))
+		s = send_campaign_check_errors(st, c, errstr);
+	if (s == SEND_OK)
+		s = send_campaign_hash(st, c, at != NULL ? *at : c->scheduled_at, hash, errstr);
 	if (s == SEND_OK && store_sign(st, hash, 32, sig) != STORE_OK)
 		s = send_err(errstr, SEND_EDENIED, "you have no signing key");
+	store_campaign_free(&c);
+	return s;
+}
+
+enum send_status send_campaign_submit(struct store *st, const char *name, char **errstr)
+{
+	struct store_campaign *c = NULL;
+	enum store_status ss;
+	enum send_status s = SEND_OK;
+	char *serr = NULL;
+	bool paused;
+
+	ss = store_campaign_get(st, name, &c, &serr);
+	if (ss != STORE_OK)
+		return store_err(ss, serr, errstr);
+	/* Paused because its approved content changed: back to review, its queue kept. */
+	paused = c->state == STORE_CAMPAIGN_PAUSED;
+	if (paused && send_campaign_verify(st, c, NULL, NULL) == SEND_OK)
+		s = send_err(errstr, SEND_EINVAL,
+			     "campaign %s is paused and its approval still holds: resume it with "
+			     "hato campaign resume %s",
+			     name, name);
+	if (s == SEND_OK &&
+	    (paused || c->state == STORE_CAMPAIGN_DRAFT || c->state == STORE_CAMPAIGN_REJECTED) &&
+	    store_can(st, STORE_PERM_CAMPAIGNS_EDIT))
+		s = send_campaign_check_errors(st, c, errstr);
+	if (s == SEND_OK) {
+		ss = paused ? store_campaign_resubmit(st, name, &serr)
+			    : store_campaign_submit(st, name, &serr);
+		if (ss != STORE_OK)
+			s = store_err(ss, serr, errstr);
+	}
 	store_campaign_free(&c);
 	return s;
 }
@@ -110,7 +200,7 @@ enum send_status send_campaign_approve(struct store *st, const char *name, const
 	enum send_status s;
 	char *serr = NULL;
 
-	s = sign(st, name, NULL, hash, sig, errstr);
+	s = sign(st, name, NULL, 1u << STORE_CAMPAIGN_IN_REVIEW, hash, sig, errstr);
 	if (s != SEND_OK)
 		return s;
 	ss = store_campaign_approve(st, name, hash, sig, comment, &serr);
@@ -125,7 +215,8 @@ enum send_status send_campaign_schedule(struct store *st, const char *name, time
 	enum send_status s;
 	char *serr = NULL;
 
-	s = sign(st, name, &at, hash, sig, errstr);
+	s = sign(st, name, &at, 1u << STORE_CAMPAIGN_APPROVED | 1u << STORE_CAMPAIGN_SCHEDULED,
+		 hash, sig, errstr);
 	if (s != SEND_OK)
 		return s;
 	ss = store_campaign_schedule(st, name, at, hash, sig, &serr);
@@ -136,8 +227,8 @@ struct verify_ctx {
 	struct store *st;
 	const struct store_campaign *c;
 	unsigned char hash[32];
-	int valid;
-	char why[256];
+	int valid, stale; /* stale: sound approvals of other content */
+	char why[400];
 };
 
 static int check_one(const struct store_approval *a, void *arg)
@@ -150,14 +241,8 @@ static int check_one(const struct store_approval *a, void *arg)
 		snprintf(v->why, sizeof(v->why), "%s approved their own campaign", a->approver);
 		return 0;
 	}
-	if (sodium_memcmp(a->hash, v->hash, 32) != 0) {
-		snprintf(v->why, sizeof(v->why),
-			 "%s's approval covers other content: the campaign changed after it",
-			 a->approver);
-		return 0;
-	}
 	if (store_user_pubkey(v->st, a->approver, pk, NULL) != STORE_OK ||
-	    crypto_sign_verify_detached(a->sig, v->hash, 32, pk) != 0) {
+	    crypto_sign_verify_detached(a->sig, a->hash, 32, pk) != 0) {
 		snprintf(v->why, sizeof(v->why), "%s's signature does not verify", a->approver);
 		return 0;
 	}
@@ -167,12 +252,22 @@ static int check_one(const struct store_approval *a, void *arg)
 			 "%s is no longer an active user with the approve permission", a->approver);
 		return 0;
 	}
+	if (sodium_memcmp(a->hash, v->hash, 32) != 0) {
+		snprintf(v->why, sizeof(v->why),
+			 "the approved content changed: %s's approval covers other content (the "
+			 "campaign, its template or layout, its audience, or a setting that goes "
+			 "into every message: sender.*, unsubscribe.*, feedback.id, "
+			 "send.iso2022jp); submit it for review again",
+			 a->approver);
+		v->stale++;
+		return 0;
+	}
 	v->valid++;
 	return 0;
 }
 
 enum send_status send_campaign_verify(struct store *st, const struct store_campaign *c,
-				      char **errstr)
+				      bool *changed, char **errstr)
 {
 	struct verify_ctx v;
 	enum send_status s;
@@ -182,6 +277,8 @@ enum send_status send_campaign_verify(struct store *st, const struct store_campa
 	memset(&v, 0, sizeof(v));
 	v.st = st;
 	v.c = c;
+	if (changed != NULL)
+		*changed = false;
 	snprintf(v.why, sizeof(v.why), "it has no approval");
 	s = send_campaign_hash(st, c, c->scheduled_at, v.hash, errstr);
 	if (s != SEND_OK)
@@ -190,6 +287,12 @@ enum send_status send_campaign_verify(struct store *st, const struct store_campa
 		return store_err(STORE_EIO, serr, errstr);
 	if (v.valid >= need)
 		return SEND_OK;
+	/* Enough sound approvals, of content that has changed since: not a forgery. */
+	if (v.valid + v.stale >= need && v.stale > 0) {
+		if (changed != NULL)
+			*changed = true;
+		return send_err(errstr, SEND_EDENIED, "%s", v.why);
+	}
 	return send_err(errstr, SEND_EDENIED,
 			"campaign %s has %d valid approval%s of %d needed: %s", c->name, v.valid,
 			v.valid == 1 ? "" : "s", need, v.why);

@@ -2,8 +2,10 @@
  * send/check.c: the pre-send checks of a template as a campaign would send
  * it: templates/ runs the checks, this file gathers what they need from the
  * store (the sender identity, the DKIM keys of the From domain, the
- * ISO-2022-JP option).
+ * ISO-2022-JP option). Also a campaign's checks (its template's and its
+ * audience's), which submitting and approving it enforce.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -80,6 +82,95 @@ done:
 	free(fname);
 	free(faddr);
 	store_template_free(&t);
+	return s;
+}
+
+/* ---- A campaign's checks ------------------------------------------------- */
+
+enum send_status send_check_campaign(struct store *st, const struct store_campaign *c,
+				     struct send_campaign_checks *out, char **errstr)
+{
+	enum store_status ss;
+	enum send_status s;
+	char *serr = NULL;
+
+	memset(out, 0, sizeof(*out));
+	out->recipients = -1;
+	s = send_check_template(st, c->template_name, c->subject, c->from, &out->findings, errstr);
+	if (s != SEND_OK)
+		return s;
+	out->errors = tpl_findings_count_severity(out->findings, TPL_SEV_ERROR);
+	out->warnings = tpl_findings_count(out->findings) - out->errors;
+	ss = store_segment_count(st, c->list, c->segment_expr, &out->recipients, &serr);
+	if (ss != STORE_OK) {
+		out->recipients = -1;
+		out->audience_code = "recipients";
+		out->audience_error = strdup(serr != NULL ? serr : store_strstatus(ss));
+	} else if (out->recipients == 0) {
+		out->audience_code = "no-recipients";
+		out->audience_error = strdup("nobody would get this campaign: the audience is "
+					     "empty after suppressions");
+	}
+	free(serr);
+	if (out->audience_code != NULL && out->audience_error == NULL) {
+		send_campaign_checks_clear(out);
+		return SEND_ENOMEM;
+	}
+	out->errors += out->audience_code != NULL;
+	return SEND_OK;
+}
+
+void send_campaign_checks_clear(struct send_campaign_checks *k)
+{
+	tpl_findings_free(&k->findings);
+	free(k->audience_error);
+	memset(k, 0, sizeof(*k));
+	k->recipients = -1;
+}
+
+void send_finding_format(const struct tpl_finding *x, char *buf, size_t size)
+{
+	char where[64];
+
+	if (x->line > 0)
+		snprintf(where, sizeof(where), "%s:%u:%u", x->where, x->line, x->col);
+	else
+		snprintf(where, sizeof(where), "%s", x->where);
+	snprintf(buf, size, "%-7s %-14s %-16s %s",
+		 x->severity == TPL_SEV_ERROR ? "error" : "warning", where, x->code, x->message);
+}
+
+enum send_status send_campaign_check_errors(struct store *st, const struct store_campaign *c,
+					    char **errstr)
+{
+	struct send_campaign_checks k;
+	const struct tpl_finding *x;
+	enum send_status s;
+	struct tpl_buf b = {0};
+	char line[1200];
+	size_t i;
+
+	s = send_check_campaign(st, c, &k, errstr);
+	if (s != SEND_OK || k.errors == 0)
+		goto done;
+	tpl_buf_appendf(&b,
+			"campaign %s fails %zu pre-send check%s; fix %s (see: hato campaign "
+			"check %s):",
+			c->name, k.errors, k.errors == 1 ? "" : "s", k.errors == 1 ? "it" : "them",
+			c->name);
+	for (i = 0; (x = tpl_findings_get(k.findings, i)) != NULL; i++) {
+		if (x->severity != TPL_SEV_ERROR)
+			continue;
+		send_finding_format(x, line, sizeof(line));
+		tpl_buf_appendf(&b, "\n  %s", line);
+	}
+	if (k.audience_code != NULL)
+		tpl_buf_appendf(&b, "\n  %-7s %-14s %-16s %s", "error", "audience", k.audience_code,
+				k.audience_error);
+	s = b.data != NULL && !b.oom ? send_err(errstr, SEND_EINVAL, "%s", b.data) : SEND_ENOMEM;
+done:
+	tpl_buf_free(&b);
+	send_campaign_checks_clear(&k);
 	return s;
 }
 

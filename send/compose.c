@@ -27,7 +27,7 @@ struct send_composer {
 	char *from_name, *from_addr, *from_domain;
 	char *sender_name, *postal, *contact;
 	char *unsub_url, *unsub_mailto, *feedback_id, *list_id;
-	bool jis_carriers;
+	bool jis_carriers, test;
 	struct tpl_unsub_mac *unsub_mac; /* makes the unsubscribe tokens */
 	uint64_t campaign_id;
 };
@@ -186,6 +186,7 @@ enum send_status send_composer_new(struct store *st, const struct send_compose_s
 	if (c == NULL)
 		return SEND_ENOMEM;
 	c->campaign_id = src->campaign_id;
+	c->test = src->test;
 	s = load_sender(st, c, src->from, errstr);
 	if (s != SEND_OK)
 		goto done;
@@ -319,7 +320,7 @@ enum send_status send_compose(const struct send_composer *c, const struct send_r
 {
 	char token[TPL_UNSUB_TOKEN_LEN + 1], unsub[1024], lu[1200], fid[256];
 	struct tpl_buf buf = {0};
-	struct tpl_header h[6];
+	struct tpl_header h[7];
 	struct tpl_message m;
 	struct lookup_ctx l = {c, r, unsub};
 	enum send_status s = SEND_OK;
@@ -345,6 +346,8 @@ enum send_status send_compose(const struct send_composer *c, const struct send_r
 	h[nh++] = (struct tpl_header){"List-Unsubscribe", lu};
 	h[nh++] = (struct tpl_header){"List-Unsubscribe-Post", "List-Unsubscribe=One-Click"};
 	h[nh++] = (struct tpl_header){"Feedback-ID", fid};
+	if (c->test)
+		h[nh++] = (struct tpl_header){"X-Hato-Test", "yes"};
 	memset(&m, 0, sizeof(m));
 	m.from = (struct tpl_addr){c->from_name, c->from_addr};
 	m.to = (struct tpl_addr){r->name, r->email};

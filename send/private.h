@@ -8,6 +8,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 #include "send/send.h"
 
@@ -37,6 +38,48 @@ struct store;
 char *send_setting(struct store *st, const char *key);
 /* A number setting, or dflt when it is unset, not a number or below min. */
 long send_setting_long(struct store *st, const char *key, long dflt, long min);
+
+/* ---- Retries of deferred recipients (retry.c) ---------------------------- */
+
+#define SEND_RETRY_CAP 3600			/* the longest wait between two tries, in seconds */
+#define SEND_RETRY_FOR_DEFAULT (5L * 24 * 3600) /* send.retry_for: give up after 5 days */
+
+/* The wait after the n-th attempt (n >= 1): base doubled n - 1 times, at most an hour. */
+long send_retry_delay(long base, int attempts);
+/*
+ * After the n-th attempt at a recipient was deferred: sets *next to its next
+ * try and returns false; or returns true (give up) when that try would come
+ * more than `limit` seconds after the first attempt.
+ */
+bool send_retry_next(long base, long limit, int attempts, time_t now, time_t *next);
+/* The last reply of a recipient given up on, saying so (allocated; NULL: no memory). */
+char *send_retry_gave_up(const char *reply, int attempts);
+
+/* ---- Before sending (admit.c) -------------------------------------------- */
+
+struct store_campaign;
+
+/*
+ * The legal checks of a campaign as it would be sent now: the sender's name,
+ * postal address and contact, and the unsubscribe link, in every part.
+ * SEND_EINVAL with the reason when one fails.
+ */
+enum send_status send_campaign_legal_check(struct store *st, const struct store_campaign *c,
+					   char **errstr);
+
+enum send_admit {
+	SEND_ADMIT_GO,	    /* send it */
+	SEND_ADMIT_PAUSED,  /* paused for a fix or a new review, with the reason */
+	SEND_ADMIT_REFUSED, /* failed: its approvals are missing or forged */
+	SEND_ADMIT_ERROR,   /* the store failed; try again later */
+};
+/*
+ * Before a due campaign is sent: verifies its approvals and the legal
+ * checks, pausing (approved content changed, legal check failed) or failing
+ * (no valid approval) it, audited; and when it starts, fixes its queue and
+ * makes it sending. *msg, for the worker's log, is allocated (may be NULL).
+ */
+enum send_admit send_campaign_admit(struct store *st, const struct store_campaign *c, char **msg);
 
 /* ---- Helper threads (pool.c) ------------------------------------------- */
 

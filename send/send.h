@@ -267,6 +267,7 @@ struct send_compose_src {
 	const char *from;     /* "Name <addr>" or "addr"; NULL: the sender.from setting */
 	const char *list;     /* the list's id, for List-Id; NULL: "list" */
 	uint64_t campaign_id; /* for Feedback-ID; 0 for previews */
+	bool test;	      /* a test send: each message says so (X-Hato-Test: yes) */
 };
 
 /* One recipient. Strings are borrowed. */
@@ -339,6 +340,7 @@ extern const size_t send_known_tags_count;
 /* ---- Pre-send checks (check.c) ------------------------------------------ */
 
 struct tpl_findings;
+struct store_campaign;
 /*
  * Runs the pre-send checks of templates/ on a stored template with the
  * store's sender identity, the DKIM keys held for the From domain (from, or
@@ -349,6 +351,32 @@ enum send_status send_check_template(struct store *st, const char *template_name
 				     const char *subject, const char *from,
 				     struct tpl_findings **out, char **errstr);
 
+/*
+ * A campaign's pre-send checks: its template's (send_check_template with the
+ * campaign's subject and From) and its audience's (nobody left after
+ * suppressions is an error). Clear with send_campaign_checks_clear.
+ */
+struct send_campaign_checks {
+	struct tpl_findings *findings; /* the template's */
+	int64_t recipients;	       /* after suppressions; -1 when not counted */
+	const char *audience_code;     /* "recipients" or "no-recipients" when it fails */
+	char *audience_error;	       /* why it fails (allocated), or NULL */
+	size_t errors, warnings;       /* findings and audience together */
+};
+enum send_status send_check_campaign(struct store *st, const struct store_campaign *c,
+				     struct send_campaign_checks *out, char **errstr);
+void send_campaign_checks_clear(struct send_campaign_checks *k);
+/* A finding as one line: "error   body:3:5       unknown-tag      {{nmae}} is ...". */
+struct tpl_finding;
+void send_finding_format(const struct tpl_finding *x, char *buf, size_t size);
+/*
+ * Runs the campaign's checks: SEND_OK when none fails; SEND_EINVAL when any
+ * does, with *errstr saying so and listing every error, one a line.
+ * Warnings never block.
+ */
+enum send_status send_campaign_check_errors(struct store *st, const struct store_campaign *c,
+					    char **errstr);
+
 /* ---- Four-eyes approval (approve.c) -------------------------------------- */
 
 struct store_campaign;
@@ -356,24 +384,43 @@ struct store_campaign;
 /*
  * The 32-byte hash an approval signs: From (the sender.from setting when the
  * campaign has none), subject, template kind, source and text part, layout
- * name and sources, list, segment name and expression, and scheduled_at.
+ * name and sources, list, segment name and expression, scheduled_at, and the
+ * settings that go into every message: sender.name, sender.postal_address,
+ * sender.contact, unsubscribe.url, unsubscribe.mailto, feedback.id and
+ * send.iso2022jp.
  */
 enum send_status send_campaign_hash(struct store *st, const struct store_campaign *c,
 				    time_t scheduled_at, unsigned char hash[32], char **errstr);
-/* Signs the campaign's hash with the logged-in user's key and records the approval. */
+/*
+ * Submits a draft or rejected campaign for review, refusing it (SEND_EINVAL,
+ * every error listed in *errstr) when its pre-send checks fail. A campaign
+ * paused because its approved content changed goes back to review the same
+ * way, keeping its queue (store_campaign_resubmit); one paused with valid
+ * approvals is refused (resume it instead).
+ */
+enum send_status send_campaign_submit(struct store *st, const char *name, char **errstr);
+/*
+ * Signs the campaign's hash with the logged-in user's key and records the
+ * approval. Refused like submitting when the pre-send checks fail now.
+ */
 enum send_status send_campaign_approve(struct store *st, const char *name, const char *comment,
 				       char **errstr);
-/* Sets the send time (0: now), signing the new content as the scheduler's approval. */
+/*
+ * Sets the send time (0: now), signing the new content as the scheduler's
+ * approval; refused when the pre-send checks fail now.
+ */
 enum send_status send_campaign_schedule(struct store *st, const char *name, time_t at,
 					char **errstr);
 /*
  * Recomputes the hash and counts the approvals whose signature verifies under
  * the approver's key, whose hash matches, whose approver is not the author and
  * is an active user with the approve permission. SEND_EDENIED, saying why,
- * when fewer than approvals_needed pass.
+ * when fewer than approvals_needed pass. *changed (may be NULL) is then true
+ * when they would all pass but for the hash: the approved content changed
+ * (an edit, a setting), which calls for a new review rather than suspicion.
  */
 enum send_status send_campaign_verify(struct store *st, const struct store_campaign *c,
-				      char **errstr);
+				      bool *changed, char **errstr);
 
 /* ---- The worker (worker.c, pace.c) ---------------------------------------- */
 
@@ -415,7 +462,15 @@ void send_verp(const unsigned char key[32], const char *domain, int64_t campaign
  * A test send of a campaign to one address (a subscriber's data when the
  * address is on file), through the configured transport, now. *reply is the
  * server's reply (allocated). Audited.
+ *
+ * The message can't pass for the campaign: its Subject starts "[TEST] " and
+ * it carries "X-Hato-Test: yes"; it is DKIM-signed like the real one. It is
+ * refused (SEND_EDENIED, audited) to an address that may not be mailed
+ * (store_address_mailable: suppressed, erased, unsubscribed, bounced...),
+ * and (SEND_EBUSY) once the user has sent SEND_TEST_DAILY_MAX test messages
+ * in the last 24 hours, as the audit trail counts them.
  */
+#define SEND_TEST_DAILY_MAX 20
 enum send_status send_campaign_test(struct store *st, const char *name, const char *to,
 				    char **reply, char **errstr);
 

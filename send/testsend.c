@@ -1,10 +1,17 @@
 /*
  * send/testsend.c: `campaign test`: one message of a campaign to one
  * address, now, through the configured transport.
+ *
+ * A test send skips the review, so it is kept from doing what a campaign
+ * does: it never goes to an address that may not be mailed (suppressed,
+ * erased, unsubscribed, bounced), it is marked as a test in its Subject and
+ * a header, and each user may send SEND_TEST_DAILY_MAX of them in 24 hours,
+ * counted from the audit trail.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "send/private.h"
 #include "send/send.h"
@@ -27,6 +34,64 @@ static void test_done(void *arg, void *msg_arg, const struct transport_result *r
 	t->reply = strdup(r->reply[0] != '\0' ? r->reply : (r->error ? r->error : ""));
 }
 
+/* Refuses (audited) an address that may not be mailed, and a user over the cap. */
+static enum send_status allowed(struct store *st, const struct store_campaign *c, const char *to,
+				const char *hash, char **errstr)
+{
+	enum store_status ss;
+	enum send_status s = SEND_OK;
+	char *why = NULL, *serr = NULL, details[300];
+	int64_t n = 0;
+
+	ss = store_address_mailable(st, to, c->list, &why, &serr);
+	if (ss == STORE_OK)
+		ss = store_audit_count_own(st, "campaign.test", "ok", time(NULL) - 24 * 3600, &n,
+					   &serr);
+	if (ss != STORE_OK) {
+		s = send_err(errstr, ss == STORE_EDENIED ? SEND_EDENIED : SEND_EINVAL, "%s",
+			     serr != NULL ? serr : store_strstatus(ss));
+	} else if (why != NULL) {
+		s = send_err(errstr, SEND_EDENIED,
+			     "a test message may not go to %s: %s; send tests to your team's own "
+			     "addresses",
+			     to, why);
+		snprintf(details, sizeof(details), "%s: %s", hash, why);
+		store_audit(st, "campaign.test", c->name, "refused", details);
+	} else if (n >= SEND_TEST_DAILY_MAX) {
+		s = send_err(errstr, SEND_EBUSY,
+			     "you have sent %lld test messages in the last 24 hours, the most "
+			     "allowed (%d); try again later",
+			     (long long)n, SEND_TEST_DAILY_MAX);
+		snprintf(details, sizeof(details), "%s: the daily cap of %d test messages", hash,
+			 SEND_TEST_DAILY_MAX);
+		store_audit(st, "campaign.test", c->name, "refused", details);
+	}
+	free(why);
+	free(serr);
+	return s;
+}
+
+/* The campaign's composer, with every message marked as a test. */
+static enum send_status test_composer(struct store *st, const struct store_campaign *c,
+				      struct send_composer **out, char **errstr)
+{
+	struct send_compose_src src = {0};
+	enum send_status s;
+	char *subject = NULL;
+
+	if (asprintf(&subject, "[TEST] %s", c->subject) < 0)
+		return SEND_ENOMEM;
+	src.template_name = c->template_name;
+	src.subject = subject;
+	src.from = c->from;
+	src.list = c->list;
+	src.campaign_id = (uint64_t)c->id;
+	src.test = true;
+	s = send_composer_new(st, &src, out, errstr);
+	free(subject);
+	return s;
+}
+
 enum send_status send_campaign_test(struct store *st, const char *name, const char *to,
 				    char **reply, char **errstr)
 {
@@ -47,6 +112,10 @@ enum send_status send_campaign_test(struct store *st, const char *name, const ch
 		s = send_err(errstr, SEND_EINVAL, "%s", serr);
 		goto done;
 	}
+	store_address_hash(st, to, hash);
+	s = allowed(st, c, to, hash, errstr);
+	if (s != SEND_OK)
+		goto done;
 	/* A subscriber's own data when the address is on file; else the bare address. */
 	if (send_recipient_load(st, to, c->list, &b, NULL) == SEND_OK) {
 		r = b.r;
@@ -57,7 +126,7 @@ enum send_status send_campaign_test(struct store *st, const char *name, const ch
 		r.list_name = c->list;
 		r.list_id = (uint64_t)rowid;
 	}
-	s = send_composer_for_campaign(st, c, &comp, errstr);
+	s = test_composer(st, c, &comp, errstr);
 	if (s == SEND_OK)
 		s = send_compose(comp, &r, &m, errstr);
 	if (s == SEND_OK)
@@ -71,7 +140,6 @@ enum send_status send_campaign_test(struct store *st, const char *name, const ch
 	s = transport_submit(t, &tm, errstr);
 	if (s == SEND_OK)
 		s = transport_drain(t, errstr);
-	store_address_hash(st, to, hash);
 	if (s == SEND_OK && ctx.done && ctx.outcome == TRANSPORT_SENT) {
 		*reply = ctx.reply;
 		ctx.reply = NULL;

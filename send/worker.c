@@ -60,6 +60,7 @@ struct inflight {
 	enum store_rcpt_state state;
 	char *reply;
 	time_t next;
+	int attempts; /* this one included */
 };
 
 struct run {
@@ -72,7 +73,7 @@ struct run {
 	struct send_pool *pool; /* composes a batch on every core when it signs */
 	char list_name[128];
 	int64_t list_rowid;
-	long retry_base;
+	long retry_base, retry_for;
 	char *verp_domain;
 	unsigned char verp_key[32];
 	bool trip; /* the breaker tripped: pause the campaign */
@@ -188,9 +189,10 @@ static void on_done(void *arg, void *msg_arg, const struct transport_result *r)
 		state = STORE_RCPT_FAILED;
 		pace_result(&run->pace, true);
 		break;
-	case TRANSPORT_DEFERRED:
-		state = STORE_RCPT_DEFERRED;
-		next = now + run->retry_base;
+	case TRANSPORT_DEFERRED: /* deferred for longer than send.retry_for: failed */
+		state = send_retry_next(run->retry_base, run->retry_for, f->attempts, now, &next)
+			    ? STORE_RCPT_FAILED
+			    : STORE_RCPT_DEFERRED;
 		break;
 	case TRANSPORT_ERROR:
 	default:
@@ -206,7 +208,9 @@ static void on_done(void *arg, void *msg_arg, const struct transport_result *r)
 	}
 	f->state = state;
 	f->next = next;
-	f->reply = strdup(reply);
+	f->reply = r->outcome == TRANSPORT_DEFERRED && state == STORE_RCPT_FAILED
+		       ? send_retry_gave_up(reply, f->attempts)
+		       : strdup(reply);
 	if (run->npend == run->cappend) { /* never: each slot has at most one outcome */
 		inflight_free(f);
 		return;
@@ -233,6 +237,7 @@ static struct inflight *recipient_copy(const struct store_rcpt *r)
 	if (f == NULL)
 		return NULL;
 	f->subscriber = r->subscriber;
+	f->attempts = r->attempts;
 	f->rcpt = strdup(r->email);
 	f->name = r->name != NULL ? strdup(r->name) : NULL;
 	f->attrs = n > 0 ? calloc(2 * n, sizeof(*f->attrs)) : NULL;
@@ -567,8 +572,14 @@ static enum send_status run_campaign(struct run *run, bool *sent_any)
 	}
 	s = open_composer(run, &err);
 	if (s != SEND_OK) {
-		store_campaign_set_state(run->st, run->c->id, STORE_CAMPAIGN_FAILED, err, NULL);
-		logf_(run->o, "%s: %s", run->c->name, err);
+		/* Most often a setting: paused, to resume once it is fixed. */
+		run->trip = true;
+		snprintf(run->trip_why, sizeof(run->trip_why),
+			 "cannot compose its messages: %.200s; fix it and resume the campaign",
+			 err ? err : send_strstatus(s));
+		store_campaign_set_state(run->st, run->c->id, STORE_CAMPAIGN_PAUSED, run->trip_why,
+					 NULL);
+		logf_(run->o, "%s: paused: %s", run->c->name, run->trip_why);
 		free(err);
 		send_composer_free(&run->comp);
 		return SEND_OK;
@@ -659,32 +670,21 @@ static int collect_due(const struct store_campaign *c, void *arg)
 	return 0;
 }
 
-/* Checks the approvals, fixes the queue and sends one due campaign. */
+/* Checks the approvals and the legal footer, fixes the queue and sends one due campaign. */
 static void work_on(struct run *run, const char *name, bool *sent_any)
 {
 	struct store_queue_stats qs;
-	char *err = NULL;
-	int64_t n = 0;
+	enum send_admit a;
+	char *msg = NULL;
 
 	*sent_any = false;
 	if (store_campaign_get(run->st, name, &run->c, NULL) != STORE_OK)
 		return;
-	if (send_campaign_verify(run->st, run->c, &err) != SEND_OK) {
-		/* Refuse, and say so where it can't be lost. */
-		store_audit(run->st, "campaign.refused", name, "refused", err);
-		store_campaign_set_state(run->st, run->c->id, STORE_CAMPAIGN_FAILED, err, NULL);
-		logf_(run->o, "%s: refused: %s", name, err);
+	a = send_campaign_admit(run->st, run->c, &msg);
+	if (msg != NULL)
+		logf_(run->o, "%s: %s", name, msg);
+	if (a != SEND_ADMIT_GO)
 		goto done;
-	}
-	if (run->c->state == STORE_CAMPAIGN_SCHEDULED) {
-		if (store_queue_fill(run->st, run->c->id, &n, &err) != STORE_OK ||
-		    store_campaign_set_state(run->st, run->c->id, STORE_CAMPAIGN_SENDING, NULL,
-					     &err) != STORE_OK) {
-			logf_(run->o, "%s: cannot start: %s", name, err ? err : "store error");
-			goto done;
-		}
-		logf_(run->o, "%s: sending to %lld recipients", name, (long long)n);
-	}
 	run->trip = false;
 	pace_breaker_reset(&run->pace);
 	run_campaign(run, sent_any);
@@ -698,7 +698,7 @@ static void work_on(struct run *run, const char *name, bool *sent_any)
 		      (long long)qs.count[STORE_RCPT_UNCERTAIN]);
 	}
 done:
-	free(err);
+	free(msg);
 	store_campaign_free(&run->c);
 }
 
@@ -758,6 +758,7 @@ enum send_status send_worker_run(struct store *st, const struct send_worker_opts
 	}
 	pace_init(&run.pace, st, (unsigned)send_setting_long(st, "smtp.connections", 4, 1));
 	run.retry_base = send_setting_long(st, "send.retry_base", 60, 1);
+	run.retry_for = send_setting_long(st, "send.retry_for", SEND_RETRY_FOR_DEFAULT, 0);
 	run.verp_domain = send_setting(st, "bounce.domain");
 	store_unsubscribe_key(st, run.verp_key);
 	logf_(o, "started as %s, sending through %s", store_user(st), transport_url(run.t));

@@ -161,6 +161,35 @@ enum store_status store_campaign_schedule(struct store *st, const char *name, ti
 	return campaign_finish(st, s);
 }
 
+enum store_status store_campaign_resubmit(struct store *st, const char *name, char **errstr)
+{
+	static const struct campaign_move m = {
+	    "campaign.resubmit",
+	    STORE_PERM_CAMPAIGNS_EDIT,
+	    STORE_PERM_NONE,
+	    false,
+	    BIT(STORE_CAMPAIGN_PAUSED),
+	    "only a paused campaign goes back to review this way"};
+	enum store_status s;
+	struct store_campaign *c = NULL;
+
+	s = store_begin(st);
+	if (s != STORE_OK)
+		return store_sqlfail(st, errstr, "submitting a campaign again");
+	s = campaign_begin_move(st, name, &m, &c, errstr);
+	if (s == STORE_OK)
+		s = campaign_set_state(st, c->id, STORE_CAMPAIGN_IN_REVIEW, "pause_reason = NULL",
+				       NULL, errstr);
+	if (s == STORE_OK)
+		s = campaign_exec_id(st, "DELETE FROM approvals WHERE campaign = ?1", c->id, 0,
+				     errstr);
+	if (s == STORE_OK)
+		s = store_audit(st, "campaign.resubmit", name, "ok",
+				"paused -> in_review; approvals dropped; its queue is kept");
+	store_campaign_free(&c);
+	return campaign_finish(st, s);
+}
+
 enum store_status store_campaign_approvals(struct store *st, int64_t campaign, store_approval_cb cb,
 					   void *arg, char **errstr)
 {

@@ -195,6 +195,35 @@ enum store_status store_audit_log(struct store *st, const struct store_audit_fil
 	return s;
 }
 
+enum store_status store_audit_count_own(struct store *st, const char *action, const char *outcome,
+					time_t since, int64_t *count, char **errstr)
+{
+	enum store_status s;
+	sqlite3_stmt *q = NULL;
+	char when[32];
+	struct tm tm;
+
+	*count = 0;
+	gmtime_r(&since, &tm);
+	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	s = store_prepare(st,
+			  "SELECT count(*) FROM audit WHERE time >= ?1 AND user = ?2"
+			  " AND action = ?3 AND outcome = ?4",
+			  &q, errstr);
+	if (s != STORE_OK)
+		return s;
+	sqlite3_bind_text(q, 1, when, -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 2, store_user(st), -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 3, action, -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 4, outcome, -1, SQLITE_STATIC);
+	if (sqlite3_step(q) == SQLITE_ROW)
+		*count = sqlite3_column_int64(q, 0);
+	else
+		s = store_sqlfail(st, errstr, "reading the audit trail");
+	sqlite3_finalize(q);
+	return s;
+}
+
 enum store_status store_audit_verify(struct store *st, int64_t *bad_id, int64_t *count,
 				     char **errstr)
 {

@@ -32,6 +32,7 @@ static const char *const known[] = {
     "feedback.id",
     "send.iso2022jp",
     "send.retry_base",
+    "send.retry_for",
     "send.breaker",
     "warmup.volume",
     NULL,

@@ -85,10 +85,19 @@ enum store_status store_queue_retry(struct store *st, const char *name, unsigned
 	if (s == STORE_OK && strcmp(cstate, "cancelled") == 0)
 		s = store_fail(errstr, STORE_EINVAL,
 			       "campaign %s is cancelled; copy it to send it again", name);
+	/*
+	 * Nothing sends a failed campaign's queue: retrying its recipients would
+	 * promise what won't happen.
+	 */
+	if (s == STORE_OK && strcmp(cstate, "failed") == 0)
+		s = store_fail(errstr, STORE_EINVAL,
+			       "campaign %s failed and can no longer send (see: hato campaign show "
+			       "%s); copy it with hato campaign copy to send it again",
+			       name, name);
 	if (s == STORE_OK)
 		s = store_prepare(
 		    st,
-		    "UPDATE queue SET state = 0, next_try = 0, updated = ?3"
+		    "UPDATE queue SET state = 0, next_try = 0, attempts = 0, updated = ?3"
 		    " WHERE campaign = ?1 AND state IN (3, 4, 5) AND (?2 >> state) & 1",
 		    &q, errstr);
 	if (s == STORE_OK) {

@@ -280,6 +280,13 @@ typedef int (*store_audit_cb)(const struct store_audit_record *r, void *arg);
 enum store_status store_audit_log(struct store *st, const struct store_audit_filter *f,
 				  store_audit_cb cb, void *arg, char **errstr);
 /*
+ * Counts the logged-in user's own records of `action` with `outcome` since
+ * `since`: for limits such as the daily cap on test sends. Needs no
+ * permission: it reveals nothing of anybody else's.
+ */
+enum store_status store_audit_count_own(struct store *st, const char *action, const char *outcome,
+					time_t since, int64_t *count, char **errstr);
+/*
  * Recomputes the hash chain. On a break returns STORE_ECORRUPT and sets
  * *bad_id to the first record whose hash does not match.
  */
@@ -541,6 +548,15 @@ struct store_suppression {
 typedef int (*store_suppression_cb)(const struct store_suppression *s, void *arg);
 enum store_status store_suppress_ls(struct store *st, store_suppression_cb cb, void *arg,
 				    char **errstr);
+/*
+ * May mail go to this address at all? *why stays NULL when it may: it is on
+ * no suppression list (the address, an erased person's hash, its domain)
+ * and, when it belongs to a subscriber, that person is active and has not
+ * left `list` (NULL: any list). Otherwise *why (allocated) says why not.
+ * For test sends; needs STORE_PERM_CAMPAIGNS_EDIT.
+ */
+enum store_status store_address_mailable(struct store *st, const char *address, const char *list,
+					 char **why, char **errstr);
 /* Is the (normalised) address suppressed, by hash or by domain? */
 enum store_status store_suppressed(struct store *st, const char *address, bool *out, char **errstr);
 
@@ -714,6 +730,13 @@ enum store_status store_campaign_list(struct store *st, store_campaign_cb cb, vo
 				      char **errstr);
 /* draft or rejected -> in_review. Needs STORE_PERM_CAMPAIGNS_EDIT; audited. */
 enum store_status store_campaign_submit(struct store *st, const char *name, char **errstr);
+/*
+ * paused -> in_review, dropping its approvals and keeping its queue (who was
+ * sent to stays sent): for a campaign paused because its approved content
+ * changed (send/ decides that). Once approved and sent again, it goes on
+ * where it stopped. Needs STORE_PERM_CAMPAIGNS_EDIT; audited.
+ */
+enum store_status store_campaign_resubmit(struct store *st, const char *name, char **errstr);
 /*
  * in_review -> rejected with a comment (required). Needs
  * STORE_PERM_CAMPAIGNS_APPROVE and that the user is not the author; audited.

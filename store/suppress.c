@@ -46,6 +46,51 @@ enum store_status store_suppressed(struct store *st, const char *address, bool *
 	return suppress_check(st, addr, out);
 }
 
+enum store_status store_address_mailable(struct store *st, const char *address, const char *list,
+					 char **why, char **errstr)
+{
+	char addr[STORE_ADDRESS_MAX + 1], status[16], left[16] = "", msg[160] = "";
+	sqlite3_stmt *q = NULL;
+	enum store_status s;
+	int64_t id = 0;
+	bool supp = false;
+
+	*why = NULL;
+	s = store_require(st, STORE_PERM_CAMPAIGNS_EDIT, "address.check", errstr);
+	if (s == STORE_OK)
+		s = subscriber_norm(address, addr, errstr);
+	if (s == STORE_OK)
+		s = suppress_check(st, addr, &supp);
+	if (s == STORE_OK && !supp)
+		s = subscriber_find(st, addr, &id, status, errstr);
+	if (s == STORE_OK && id != 0 && list != NULL)
+		s = store_prepare(
+		    st, "SELECT status FROM memberships WHERE subscriber = ? AND list = ?", &q,
+		    errstr);
+	if (q != NULL) {
+		sqlite3_bind_int64(q, 1, id);
+		sqlite3_bind_text(q, 2, list, -1, SQLITE_STATIC);
+		if (sqlite3_step(q) == SQLITE_ROW)
+			snprintf(left, sizeof(left), "%s", (const char *)sqlite3_column_text(q, 0));
+		sqlite3_finalize(q);
+	}
+	if (s != STORE_OK)
+		return s;
+	if (supp)
+		snprintf(msg, sizeof(msg),
+			 "it is on the suppression list (the address, its "
+			 "domain, or a person erased)");
+	else if (id != 0 && strcmp(status, "active") != 0)
+		snprintf(msg, sizeof(msg), "the subscriber is %s", status);
+	else if (strcmp(left, "unsubscribed") == 0)
+		snprintf(msg, sizeof(msg), "the subscriber unsubscribed from the list %.100s",
+			 list);
+	if (msg[0] == '\0')
+		return STORE_OK;
+	*why = strdup(msg);
+	return *why != NULL ? STORE_OK : STORE_ENOMEM;
+}
+
 /* Parses "@domain" or an address into kind, key value and (address) normal form. */
 static enum store_status target(const char *what, const char **kind,
 				char val[STORE_ADDRESS_MAX + 1], char addr[STORE_ADDRESS_MAX + 1],

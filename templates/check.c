@@ -387,8 +387,13 @@ static void check_subject(struct tpl_findings *f, const struct tpl_check_input *
 	free(err);
 }
 
+/*
+ * The sender identity the law requires in every message: in each part, as a
+ * reader may see only one. A part that lacks a tag is named once: the whole
+ * message when the HTML part lacks it, else the text part.
+ */
 static void check_sender(struct tpl_findings *f, const struct tpl_check_input *in,
-			 const struct tpl *html)
+			 const struct tpl *html, const struct tpl *text)
 {
 	static const struct {
 		const char *tag, *what;
@@ -403,6 +408,11 @@ static void check_sender(struct tpl_findings *f, const struct tpl_check_input *i
 			add(f, TPL_SEV_ERROR, "footer-missing", "layout", 0, 0,
 			    "the message does not show %s ({{%s}}), which the Act on Specified "
 			    "Electronic Mail requires; use a layout with the footer",
+			    parts[i].what, parts[i].tag);
+		else if (text != NULL && !uses(text, parts[i].tag))
+			add(f, TPL_SEV_ERROR, "footer-missing", "text", 0, 0,
+			    "the text part does not show %s ({{%s}}), which the Act on Specified "
+			    "Electronic Mail requires in every message; add it to the text part",
 			    parts[i].what, parts[i].tag);
 		if (vals[i] == NULL || vals[i][0] == '\0')
 			add(f, TPL_SEV_ERROR, "sender-empty", "sender", 0, 0,
@@ -507,7 +517,7 @@ enum tpl_status tpl_check(const struct tpl_check_input *in, struct tpl_findings 
 	else if (text != NULL && !uses(text, "unsubscribe_url"))
 		add(f, TPL_SEV_ERROR, "no-unsubscribe", "text", 0, 0,
 		    "the text part has no unsubscribe link ({{unsubscribe_url}})");
-	check_sender(f, in, html);
+	check_sender(f, in, html, text);
 	check_http(f, in->src, in->src_len, "body");
 	if (in->text_src != NULL)
 		check_http(f, in->text_src, strlen(in->text_src), "text");

@@ -98,45 +98,27 @@ void ui_check_free(struct ui_check *k)
 int ui_check_run(struct store *st, const struct store_campaign *c, struct ui_check *out,
 		 char **errstr)
 {
-	struct tpl_findings *f = NULL;
+	struct send_campaign_checks k;
 	const struct tpl_finding *x;
-	enum send_status s;
-	enum store_status ss;
-	char where[64], *err = NULL;
+	char line[1200];
 	size_t i;
 	int rc = 0;
 
 	memset(out, 0, sizeof(*out));
 	out->recipients = -1;
-	s = send_check_template(st, c->template_name, c->subject, c->from, &f, errstr);
-	if (s != SEND_OK)
+	if (send_check_campaign(st, c, &k, errstr) != SEND_OK)
 		return -1;
-	for (i = 0; (x = tpl_findings_get(f, i)) != NULL && rc == 0; i++) {
-		if (x->line > 0)
-			snprintf(where, sizeof(where), "%s:%u:%u", x->where, x->line, x->col);
-		else
-			snprintf(where, sizeof(where), "%s", x->where);
-		rc = add_line(out, "%-7s %-11s %-15s %s",
-			      x->severity == TPL_SEV_ERROR ? "error" : "warning", where, x->code,
-			      x->message);
-		if (x->severity == TPL_SEV_ERROR)
-			out->errors++;
-		else
-			out->warnings++;
+	for (i = 0; (x = tpl_findings_get(k.findings, i)) != NULL && rc == 0; i++) {
+		send_finding_format(x, line, sizeof(line));
+		rc = add_line(out, "%s", line);
 	}
-	tpl_findings_free(&f);
-	ss = store_segment_count(st, c->list, c->segment_expr, &out->recipients, &err);
-	if (rc == 0 && ss != STORE_OK) {
-		out->recipients = -1;
-		rc = add_line(out, "error   audience    recipients      %s",
-			      err ? err : store_strstatus(ss));
-		out->errors++;
-	} else if (rc == 0 && out->recipients == 0) {
-		rc = add_line(out, "error   audience    no-recipients   nobody would get this "
-				   "campaign: the audience is empty after suppressions");
-		out->errors++;
-	}
-	free(err);
+	if (rc == 0 && k.audience_code != NULL)
+		rc = add_line(out, "%-7s %-14s %-16s %s", "error", "audience", k.audience_code,
+			      k.audience_error);
+	out->errors = k.errors;
+	out->warnings = k.warnings;
+	out->recipients = k.recipients;
+	send_campaign_checks_clear(&k);
 	if (rc == 0 && out->n == 0)
 		rc = add_line(out, "ok      the checks found nothing to fix");
 	if (rc != 0) {

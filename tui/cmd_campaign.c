@@ -257,7 +257,16 @@ static int simple(struct cli *cl, int argc, char **argv,
 
 static int campaign_submit(struct cli *cl, int argc, char **argv)
 {
-	return simple(cl, argc, argv, store_campaign_submit, "submitted for review");
+	enum send_status s;
+	char *err = NULL;
+
+	if (argc != 2)
+		return cli_usage(cl);
+	s = send_campaign_submit(cl->st, argv[1], &err);
+	if (s != SEND_OK)
+		return cli_fail_send(s, err);
+	printf("campaign %s submitted for review\n", argv[1]);
+	return EX_OK;
 }
 
 static int campaign_resume(struct cli *cl, int argc, char **argv)

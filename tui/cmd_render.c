@@ -126,16 +126,11 @@ size_t cli_print_findings(FILE *fp, const struct tpl_findings *f)
 {
 	const struct tpl_finding *x;
 	size_t i, errors = 0;
-	char where[64];
+	char line[1200];
 
 	for (i = 0; (x = tpl_findings_get(f, i)) != NULL; i++) {
-		if (x->line > 0)
-			snprintf(where, sizeof(where), "%s:%u:%u", x->where, x->line, x->col);
-		else
-			snprintf(where, sizeof(where), "%s", x->where);
-		fprintf(fp, "%-7s %-14s %-16s %s\n",
-			x->severity == TPL_SEV_ERROR ? "error" : "warning", where, x->code,
-			x->message);
+		send_finding_format(x, line, sizeof(line));
+		fprintf(fp, "%s\n", line);
 		errors += x->severity == TPL_SEV_ERROR;
 	}
 	return errors;

@@ -24,11 +24,8 @@ static int load(struct cli *cl, const char *name, struct store_campaign **c)
 int cmd_campaign_check(struct cli *cl, int argc, char **argv)
 {
 	struct store_campaign *c = NULL;
-	struct tpl_findings *f = NULL;
-	enum store_status ss;
+	struct send_campaign_checks k;
 	enum send_status s;
-	int64_t count = 0;
-	size_t errors;
 	char *err = NULL;
 	int rc;
 
@@ -37,30 +34,22 @@ int cmd_campaign_check(struct cli *cl, int argc, char **argv)
 	rc = load(cl, argv[1], &c);
 	if (rc != EX_OK)
 		return rc;
-	s = send_check_template(cl->st, c->template_name, c->subject, c->from, &f, &err);
+	s = send_check_campaign(cl->st, c, &k, &err);
 	if (s != SEND_OK) {
 		store_campaign_free(&c);
 		return cli_fail_send(s, err);
 	}
-	errors = cli_print_findings(stdout, f);
-	ss = store_segment_count(cl->st, c->list, c->segment_expr, &count, &err);
-	if (ss != STORE_OK) {
-		printf("error   audience       recipients       %s\n", err);
-		free(err);
-		errors++;
-	} else if (count == 0) {
-		printf("error   audience       no-recipients    nobody would get this campaign: "
-		       "the audience is empty after suppressions\n");
-		errors++;
-	}
+	cli_print_findings(stdout, k.findings);
+	if (k.audience_code != NULL)
+		printf("error   audience       %-16s %s\n", k.audience_code, k.audience_error);
 	printf("recipients: %lld (list %s%s%s, after unsubscribes and suppressions)\n",
-	       (long long)count, c->list, c->segment ? ", segment " : "",
-	       c->segment ? c->segment : "");
-	printf("%zu errors, %zu warnings\n", errors,
-	       tpl_findings_count(f) + 1 - errors - (ss == STORE_OK && count > 0));
-	tpl_findings_free(&f);
+	       (long long)(k.recipients > 0 ? k.recipients : 0), c->list,
+	       c->segment ? ", segment " : "", c->segment ? c->segment : "");
+	printf("%zu errors, %zu warnings\n", k.errors, k.warnings);
+	rc = k.errors > 0 ? EX_DATAERR : EX_OK;
+	send_campaign_checks_clear(&k);
 	store_campaign_free(&c);
-	return errors > 0 ? EX_DATAERR : EX_OK;
+	return rc;
 }
 
 static int to_opt(struct cli *cl, int argc, char **argv, const char **to)
@@ -114,7 +103,8 @@ int cmd_campaign_test(struct cli *cl, int argc, char **argv)
 	s = send_campaign_test(cl->st, argv[optind], to, &reply, &err);
 	if (s != SEND_OK)
 		return cli_fail_send(s, err);
-	printf("test message sent to %s: %s\n", to, reply);
+	printf("test message (Subject \"[TEST] ...\", X-Hato-Test: yes) sent to %s: %s\n", to,
+	       reply);
 	free(reply);
 	return EX_OK;
 }

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "send/send.h"
 #include "tui/ui.h"
 
 enum { ASK_COPY = 1, ASK_SUBMIT };
@@ -195,8 +196,14 @@ static int camp_answer(struct screen *s, const char *text)
 		rc = store_campaign_copy(ui_store(s->ui), c->target, text, &err);
 		return after(s, rc, err, "copied into the new draft %s", text);
 	}
-	rc = store_campaign_submit(ui_store(s->ui), c->target, &err);
-	return after(s, rc, err, "submitted %s for review", c->target);
+	/* Refused while the pre-send checks fail: the first line says so and how many. */
+	if (send_campaign_submit(ui_store(s->ui), c->target, &err) != SEND_OK) {
+		ui_error(s->ui, "%.*s", err ? (int)strcspn(err, "\n") : 16,
+			 err ? err : "cannot submit it");
+		free(err);
+		return UI_REDRAW_ALL;
+	}
+	return after(s, STORE_OK, NULL, "submitted %s for review", c->target);
 }
 
 static int camp_handle(struct screen *s, enum ui_action a)

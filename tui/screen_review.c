@@ -291,8 +291,9 @@ static int done_send(struct screen *s, enum send_status rc, char *err, const cha
 	char line[200];
 	bool running;
 
-	if (rc != SEND_OK) {
-		ui_error(s->ui, "%s", err ? err : send_strstatus(rc));
+	if (rc != SEND_OK) { /* the first line: a refusal by the checks lists them below it */
+		ui_error(s->ui, "%.*s", err ? (int)strcspn(err, "\n") : 64,
+			 err ? err : send_strstatus(rc));
 		free(err);
 		return UI_REDRAW_ALL;
 	}

@@ -52,8 +52,8 @@ as operator campaign status crash >"$T/status"
 sed 's/^/# /' "$T/status" | head -3
 check "the campaign is sent" grep -q 'campaign crash: sent' "$T/status"
 check "nobody is queued, deferred or failed" grep -q 'queued 0, sent [0-9]*, deferred 0, failed 0,' "$T/status"
-check "no crash left more uncertain than could be in flight (2 x $CONNS)" \
-	test "$max_recovered" -le $((2 * CONNS))
+check "no crash left more uncertain than could be in flight (4 x $CONNS)" \
+	test "$max_recovered" -le $((4 * CONNS))
 unc=$(sed -n 's/.* uncertain \([0-9]*\) .*/\1/p' "$T/status")
 check "uncertain in total: at most 4 x connections per crash" test "${unc:-999}" -le $((4 * CONNS * kills))
 

@@ -102,6 +102,24 @@ for code in unknown-tag no-unsubscribe footer-missing subject-empty http-link li
 	check "it reports $code" grep -q "$code" "$T/out"
 done
 check "with the place in the template" grep -q 'body:1:' "$T/out"
+# An HTML template with the legal footer in its HTML, and a --text part with
+# the unsubscribe link only: the text part lacks the sender's identity.
+cat >"$T/footer.html" <<'HTML'
+<p>Hello {{name|there}}</p>
+<p>{{sender.name}}<br>{{sender.postal_address}}<br>Contact: {{sender.contact}}</p>
+<p><a href="{{unsubscribe_url}}">Unsubscribe</a></p>
+HTML
+printf 'Hello {{name|there}}\n\nUnsubscribe: {{unsubscribe_url}}\n' >"$T/bare.txt"
+as marketer template add texty "$T/footer.html" --text "$T/bare.txt" --layout none >/dev/null
+expect 65 "template check fails a text part without the sender's identity" \
+	as marketer template check texty --subject "Hello"
+check "it reports footer-missing for the text part, three times (name, address, contact)" \
+	test "$(grep -c '^error *text *footer-missing' "$T/out")" = 3
+check "and counts them as errors" grep -q '^3 errors' "$T/out"
+printf 'Hello\n\n{{sender.name}}\n{{sender.postal_address}}\n{{sender.contact}}\nUnsubscribe: {{unsubscribe_url}}\n' >"$T/full.txt"
+as marketer template add texty2 "$T/footer.html" --text "$T/full.txt" --layout none >/dev/null
+expect 0 "with the identity in the text part too, template check passes" \
+	as marketer template check texty2 --subject "Hello"
 
 # ---- Domain check against a real DNS server ---------------------------------------------
 port=""

@@ -242,6 +242,7 @@ static void test_retry_and_deferred(void **state)
 	struct store_subscriber *sub = NULL;
 	size_t i;
 	int sent_events = 0, failed_events = 0;
+	char sql[128];
 
 	(void)state;
 	OK(store_queue_claim(op1, id, now, 10, NULL, seen_cb, &s, &err_));
@@ -315,6 +316,19 @@ static void test_retry_and_deferred(void **state)
 	assert_int_equal(q.count[STORE_RCPT_QUEUED], BIG - 1);
 	assert_int_equal(q.count[STORE_RCPT_SENT], 1);
 	assert_int_equal(q.next_retry, 0);
+	assert_int_equal(audited("campaign.retry", "q-retry", "ok"), 2);
+
+	/* A failed campaign can't send: retrying it is refused, and changes nothing. */
+	OK(store_queue_result(op1, id, s.ids[0], STORE_RCPT_DEFERRED, "451 later", NULL, now,
+			      &err_));
+	snprintf(sql, sizeof(sql), "UPDATE campaigns SET state = 'failed' WHERE id = %lld",
+		 (long long)id);
+	assert_int_equal(sqlite3_exec(op1->db, sql, NULL, NULL, NULL), SQLITE_OK);
+	n = -1;
+	REFUSED(STORE_EINVAL, "can no longer send",
+		store_queue_retry(op1, "q-retry", 1u << STORE_RCPT_DEFERRED, &n, &err));
+	assert_int_equal(n, 0);
+	assert_int_equal(stats(id).count[STORE_RCPT_DEFERRED], 1);
 	assert_int_equal(audited("campaign.retry", "q-retry", "ok"), 2);
 }
 

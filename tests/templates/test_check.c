@@ -202,6 +202,48 @@ static void test_unsubscribe_and_footer(void **state)
 	tpl_findings_free(&f);
 }
 
+/*
+ * An HTML template with its own footer and a --text part: the text part
+ * must show the sender's identity too, not only the unsubscribe link.
+ */
+static void test_text_part_footer(void **state)
+{
+	static const char html[] =
+	    "<p>Body</p><p>{{sender.name}} {{sender.postal_address}} "
+	    "{{sender.contact}} <a href=\"{{unsubscribe_url}}\">配信停止</a></p>";
+	static const char bare[] = "Body\n\nUnsubscribe: {{unsubscribe_url}}\n";
+	static const char full[] = "Body\n\n{{sender.name}}\n{{sender.postal_address}}\n"
+				   "{{sender.contact}}\nUnsubscribe: {{unsubscribe_url}}\n";
+	static const char *const k2[] = {"sender.", "unsubscribe_url", "name"};
+	struct tpl_check_input in = clean();
+	struct tpl_findings *f;
+	const struct tpl_finding *x;
+	size_t i;
+
+	(void)state;
+	in.kind = TPL_KIND_HTML;
+	in.layout = "none";
+	in.src = html;
+	in.src_len = strlen(html);
+	in.known = k2;
+	in.nknown = 3;
+	in.text_src = bare;
+	f = run(&in);
+	x = find(f, "footer-missing", 3);
+	assert_string_equal(x->where, "text");
+	assert_int_equal(x->severity, TPL_SEV_ERROR);
+	for (i = 0; i < tpl_findings_count(f); i++)
+		assert_string_equal(tpl_findings_get(f, i)->where, "text");
+	assert_non_null(strstr(x->message, "the sender's name"));
+	assert_non_null(strstr(x->message, "Act on Specified Electronic Mail"));
+	find(f, "no-unsubscribe", 0);
+	tpl_findings_free(&f);
+	in.text_src = full;
+	f = run(&in);
+	assert_int_equal(tpl_findings_count(f), 0);
+	tpl_findings_free(&f);
+}
+
 static void test_subject(void **state)
 {
 	struct tpl_check_input in = clean();
@@ -337,10 +379,15 @@ static void test_jis_dkim_raw_html(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_clean),	    cmocka_unit_test(test_tags),
-	    cmocka_unit_test(test_syntax),	    cmocka_unit_test(test_unsubscribe_and_footer),
-	    cmocka_unit_test(test_subject),	    cmocka_unit_test(test_links),
-	    cmocka_unit_test(test_images_and_size), cmocka_unit_test(test_jis_dkim_raw_html),
+	    cmocka_unit_test(test_clean),
+	    cmocka_unit_test(test_tags),
+	    cmocka_unit_test(test_syntax),
+	    cmocka_unit_test(test_unsubscribe_and_footer),
+	    cmocka_unit_test(test_text_part_footer),
+	    cmocka_unit_test(test_subject),
+	    cmocka_unit_test(test_links),
+	    cmocka_unit_test(test_images_and_size),
+	    cmocka_unit_test(test_jis_dkim_raw_html),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

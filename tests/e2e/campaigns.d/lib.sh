@@ -64,6 +64,22 @@ print('ed1._domainkey.example.com\t'+''.join(re.findall(r'\"([^\"]*)\"', s)))" >
 		as marketer template add t "$T/tpl.md" >/dev/null
 }
 
+# campaign_setup NAME: a new store with the campaign fixture, sending through
+# a new TLS+AUTH server NAME; sets MAIL, where its mail lands. 1 on failure.
+campaign_setup() {
+	new_store || { not_ok "store set-up"; return 1; }
+	campaign_fixture || { not_ok "campaign set-up"; return 1; }
+	start_tls_smtpd "$1" || { not_ok "SMTP server"; return 1; }
+	use_smtp "$PORT" || { not_ok "smtp settings"; return 1; }
+	MAIL="$T/$1/mail"
+}
+
+# arrived ADDR: how many messages reached ADDR in $MAIL.
+arrived() {
+	"$PY" "$SRC/tests/e2e/campaigns.d/arrived.py" "$MAIL" counts |
+		awk -v r="$1" '$1 == r {print $2}' | grep . || echo 0
+}
+
 # send_now NAME: submit as marketer, approve as operator, send now.
 send_now() {
 	as marketer campaign submit "$1" >/dev/null &&

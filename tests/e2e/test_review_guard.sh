@@ -1,0 +1,130 @@
+#!/usr/bin/env bash
+# End to end: what is approved is what is sent, and it is lawful. Against the
+# real SMTP test server (STARTTLS, AUTH); what arrives is read with Python's
+# email package.
+#  - Submitting, approving and sending a campaign whose pre-send checks fail
+#    (no sender identity footer, which the Act on Specified Electronic Mail
+#    requires) are refused; warnings do not block.
+#  - The approval covers the settings that go into every message: changing
+#    sender.postal_address or sender.from after the approval pauses the
+#    campaign for a new review (not failed), and nothing is sent meanwhile;
+#    restored, it resumes; reviewed again, it goes on where it stopped.
+#  - `campaign retry` refuses a campaign that can no longer send.
+. "$(dirname "$0")/../lib.sh"
+. "$(dirname "$0")/campaigns.d/lib.sh"
+ARRIVED="$PY $SRC/tests/e2e/campaigns.d/arrived.py"
+
+campaign_setup rg || exit 1
+state() { as operator campaign show "$1" 2>/dev/null | sed -n 's/^state: *//p'; }
+status() { as operator campaign status "$1" >"$T/status" 2>&1; }
+worker() { expect 0 "$1" as operator worker --once; }
+setting() { as admin config set "$1" "$2" >/dev/null || not_ok "config set $1"; }
+
+as marketer subscriber add p1@example.com --list m --name "P One" >/dev/null
+as marketer subscriber add p2@example.com --list m --name "P Two" >/dev/null
+
+# ---- Pre-send check errors block submit, approve and send --------------------
+printf 'Hello {{name|there}}\n\n[Unsubscribe]({{unsubscribe_url}})\n' >"$T/nofooter.md"
+as marketer template add nofooter "$T/nofooter.md" --layout none >/dev/null
+as marketer campaign add bad --template nofooter --list m --subject "No footer" >/dev/null
+expect 65 "campaign check fails a campaign with no sender identity footer" \
+	as marketer campaign check bad
+check "it reports footer-missing" grep -q 'footer-missing' "$T/out"
+expect 65 "campaign submit refuses it (65)" as marketer campaign submit bad
+check "printing the errors" sh -c "grep -q 'fails 3 pre-send checks' '$T/err' && \
+grep -q 'footer-missing .*Act on Specified Electronic Mail' '$T/err'"
+check "it stays a draft" test "$(state bad)" = draft
+
+printf 'Hello {{name|there}}, see http://example.com/plain\n' >"$T/warn.md"
+as marketer template add warn "$T/warn.md" >/dev/null
+as marketer campaign add warned --template warn --list m --subject "A warning" >/dev/null
+expect 0 "campaign check passes with a warning" as marketer campaign check warned
+check "the warning is shown" grep -q '^warning .*http-link' "$T/out"
+expect 0 "a warning does not block submit" as marketer campaign submit warned
+
+as marketer campaign add later --template t --list m --subject "Later" >/dev/null
+expect 0 "a campaign whose checks pass is submitted" as marketer campaign submit later
+setting sender.postal_address ""
+expect 65 "approve refuses it once the settings changed since submit (postal address unset)" \
+	as operator campaign approve later
+check "saying why" grep -q 'sender-empty .*postal address' "$T/err"
+check "it stays in review" test "$(state later)" = in_review
+setting sender.postal_address "1-2-3 Marunouchi, Tokyo"
+expect 0 "with the address back, approve passes" as operator campaign approve later
+setting sender.contact ""
+expect 65 "and send refuses it while the contact is unset" as operator campaign send later
+check "it is still approved, not scheduled" test "$(state later)" = approved
+setting sender.contact "support@example.com"
+expect 0 "with the contact back, it is sent" as operator campaign send later
+worker "later: the worker sends"
+check "both got it" test "$(arrived p1@example.com)$(arrived p2@example.com)" = 11
+
+# ---- A setting changed after approval pauses the campaign; nothing is sent ---
+as marketer campaign add addr --template t --list m --subject "Address" >/dev/null
+send_now addr || not_ok "addr: approve and send"
+setting sender.postal_address ""
+worker "addr: the worker meets a changed setting"
+check "nothing was sent without the address" test "$(arrived p1@example.com)" = 1
+status addr
+check "the campaign is paused, not failed" grep -q 'campaign addr: paused' "$T/status"
+check "status says the approved content changed and to review it again" \
+	grep -q 'paused: the approved content changed: .*submit it for review again' "$T/status"
+refused() { as admin audit log --action campaign.refused 2>/dev/null | grep -q "$1"; }
+check "the refusal is in the audit trail" refused 'addr.*approved content changed'
+setting sender.postal_address "1-2-3 Marunouchi, Tokyo"
+expect 0 "with the setting restored, the operator resumes it" as operator campaign resume addr
+worker "addr: resumed"
+check "then each gets it once" test "$(arrived p1@example.com)$(arrived p2@example.com)" = 22
+$ARRIVED "$MAIL" fields | grep $'\tAddress\t' >"$T/fields"
+check "with the postal address in the footer" \
+	test "$(grep -c '1-2-3 Marunouchi, Tokyo' "$T/fields")" = 2
+
+# ---- A temporary sender.from while sending: paused, then reviewed again -----
+as marketer subscriber add defer1@example.com --list m >/dev/null
+as marketer campaign add r1 --template t --list m --subject "R1" >/dev/null
+send_now r1 || not_ok "r1: approve and send"
+worker "r1: the first run (defer1 is deferred)"
+status r1
+check "r1 is sending with defer1 deferred" \
+	sh -c "grep -q 'campaign r1: sending' '$T/status' && grep -q 'sent 2, deferred 1' '$T/status'"
+setting sender.from "Other <other@example.com>"
+sleep 1.1 # send.retry_base is 1 second
+worker "r1: the worker meets the new sender.from"
+status r1
+check "r1 is paused for a new review, not failed" \
+	sh -c "grep -q 'campaign r1: paused' '$T/status' && grep -q 'paused: the approved content changed' '$T/status'"
+check "its deferred recipient is kept" grep -q 'deferred 1' "$T/status"
+expect 0 "the marketer submits r1 for review again" as marketer campaign submit r1
+check "it is in review" test "$(state r1)" = in_review
+expect 0 "the operator approves the new From" as operator campaign approve r1
+expect 0 "and sends it" as operator campaign send r1
+as marketer subscriber add p3@example.com --list m >/dev/null # after the queue was fixed
+worker "r1: after the new review"
+status r1
+check "it went on where it stopped: nobody got it twice" \
+	test "$(arrived p1@example.com)$(arrived p2@example.com)$(arrived p3@example.com)" = 330
+check "the queue is as it was: defer1 still deferred, retried" \
+	sh -c "grep -q 'campaign r1: sending' '$T/status' && grep -q 'sent 2, deferred 1' '$T/status'"
+expect 0 "an operator pauses r1" as operator campaign pause r1
+expect 65 "campaign submit of a paused campaign whose approval holds is refused" \
+	as marketer campaign submit r1
+check "saying to resume it" grep -q 'its approval still holds: resume it' "$T/err"
+check "it stays paused" test "$(state r1)" = paused
+setting sender.from "News <news@example.com>"
+
+# ---- retry refuses a campaign that can no longer send -------------------------
+as marketer campaign add fg --template t --list m --subject "Forged" >/dev/null
+send_now fg || not_ok "fg: approve and send"
+sleep 1.1
+worker "fg: the first run"
+sql "UPDATE approvals SET sig = randomblob(64) WHERE campaign = (SELECT id FROM campaigns WHERE name = 'fg')"
+sleep 1.1
+worker "fg: a forged approval"
+check "fg failed: its approval does not verify" test "$(state fg)" = failed
+expect 65 "retry --deferred refuses a failed campaign (exit 65)" \
+	as operator campaign retry fg --deferred
+check "with a clear message" clear_error
+check "saying it can no longer send" grep -q 'failed and can no longer send' "$T/err"
+check "nothing was queued again" \
+	test "$(sql "SELECT count(*) FROM queue WHERE campaign = (SELECT id FROM campaigns WHERE name = 'fg') AND state = 3")" = 1
+finish

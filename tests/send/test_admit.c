@@ -1,0 +1,118 @@
+/*
+ * tests/send/test_admit.c: what the worker checks before it sends (send/
+ * admit.c), against a real encrypted store with real users, sending through
+ * the file: transport.
+ *
+ * An approval made without the pre-send checks (as an older hato made them,
+ * or anything calling the store directly) of a campaign whose messages would
+ * lack the sender's postal address: the worker re-runs the legal checks,
+ * pauses the campaign with the reason and writes nothing. The address then
+ * set, the approval no longer covers what would be sent: the campaign stays
+ * paused, now for a new review, and still nothing is written.
+ */
+#include <dirent.h>
+
+#include "send/private.h"
+#include "send/send.h"
+#include "tests/store/campaign_fixture.h"
+
+static char outdir[96];
+
+static void set(const char *key, const char *value)
+{
+	OK(store_config_set(adm, key, value, &err_));
+}
+
+/* Files written by the file: transport. */
+static int written(void)
+{
+	DIR *d = opendir(outdir);
+	struct dirent *e;
+	int n = 0;
+
+	if (d == NULL)
+		return 0;
+	while ((e = readdir(d)) != NULL)
+		n += strstr(e->d_name, ".eml") != NULL;
+	closedir(d);
+	return n;
+}
+
+static void run_worker(void)
+{
+	static volatile sig_atomic_t stop;
+	struct send_worker_opts o = {0};
+	char *err = NULL;
+
+	o.once = true;
+	o.stop = &stop;
+	if (send_worker_run(op1, &o, &err) != SEND_OK)
+		fail_msg("worker: %s", err ? err : "failed");
+}
+
+/* op1 approves and schedules `name` for now, signing its hash: no checks run. */
+static void approve_unchecked(const char *name)
+{
+	struct store_campaign *c = get(name);
+	unsigned char hash[32], sig[64];
+
+	assert_int_equal(send_campaign_hash(op1, c, 0, hash, NULL), SEND_OK);
+	OK(store_sign(op1, hash, 32, sig));
+	OK(store_campaign_approve(op1, name, hash, sig, NULL, &err_));
+	OK(store_campaign_schedule(op1, name, 0, hash, sig, &err_));
+	store_campaign_free(&c);
+}
+
+static void test_legal_check_pauses(void **state)
+{
+	struct store_campaign *c;
+	char *err = NULL, url[128];
+
+	(void)state;
+	snprintf(outdir, sizeof(outdir), "%s/out", dir);
+	snprintf(url, sizeof(url), "file:%s", outdir);
+	set("smtp.url", url);
+	set("sender.from", "News <news@example.com>");
+	set("sender.name", "Hato Ltd");
+	set("sender.contact", "support@example.com");
+	set("unsubscribe.url", "https://example.com/u/");
+	/* sender.postal_address is not set. */
+	add(mk, "g1", "news", NULL);
+	OK(store_campaign_submit(mk, "g1", &err_));
+	/* The checks refuse it now... */
+	assert_int_equal(send_campaign_approve(op1, "g1", NULL, &err), SEND_EINVAL);
+	assert_non_null(strstr(err, "sender-empty"));
+	free(err);
+	err = NULL;
+	/* ...but an approval made without them reaches the worker. */
+	approve_unchecked("g1");
+	assert_int_equal(state_of("g1"), STORE_CAMPAIGN_SCHEDULED);
+	run_worker();
+	c = get("g1");
+	assert_int_equal(c->state, STORE_CAMPAIGN_PAUSED);
+	assert_non_null(strstr(c->pause_reason, "the legal footer check failed"));
+	assert_non_null(strstr(c->pause_reason, "postal address"));
+	store_campaign_free(&c);
+	assert_int_equal(written(), 0);
+	assert_int_equal(audited("campaign.refused", "g1", "refused"), 1);
+
+	/* The address set: the approval no longer covers the messages. */
+	set("sender.postal_address", "1-2-3 Marunouchi, Tokyo");
+	OK(store_campaign_resume(op1, "g1", &err_));
+	run_worker();
+	c = get("g1");
+	assert_int_equal(c->state, STORE_CAMPAIGN_PAUSED);
+	assert_non_null(strstr(c->pause_reason, "the approved content changed"));
+	store_campaign_free(&c);
+	assert_int_equal(written(), 0);
+	assert_int_equal(audited("campaign.refused", "g1", "refused"), 2);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_legal_check_pauses),
+	};
+
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
