@@ -264,6 +264,7 @@ static const char *sign_hdrs[] = {
     "list-unsubscribe-post",
     "list-id",
     "feedback-id",
+    "x-hato-test", /* a test send: the mark can't be taken off */
     NULL,
 };
 static const char *oversign_hdrs[] = {
@@ -276,6 +277,7 @@ static const char *oversign_hdrs[] = {
     "list-unsubscribe",
     "list-unsubscribe-post",
     "content-type",
+    "x-hato-test",
     NULL,
 };
 

@@ -71,6 +71,13 @@ for f in "$MAIL"/*.eml; do
 	"$PY" "$SRC/tests/send/dkim_verify.py" "$f" "$T/records" >/dev/null 2>&1 || ok_dkim=0
 done
 check "test messages are DKIM-signed, and the signatures verify with dkimpy" test "$ok_dkim" = 1
+check "the signature covers X-Hato-Test, so the mark can't be taken off" "$PY" -c "
+import email, glob, re, sys
+fs = glob.glob('$MAIL/*.eml')
+def h(f):
+    sig = email.message_from_binary_file(open(f, 'rb')).get_all('DKIM-Signature')[0]
+    return re.search(r'(?:^|;)h=([^;]*)', re.sub(r'\s', '', sig)).group(1).lower().split(':')
+sys.exit(0 if fs and all(h(f).count('x-hato-test') == 2 for f in fs) else 1)"
 check "each send is audited as ok" \
 	test "$(as admin audit log --action campaign.test 2>/dev/null | grep -c $'\tok\t')" = 2
 
