@@ -73,16 +73,6 @@ enum send_status send_campaign_hash(struct store *st, const struct store_campaig
 	return SEND_OK;
 }
 
-static enum send_status store_err(enum store_status s, char *serr, char **errstr)
-{
-	enum send_status r;
-
-	r = send_err(errstr, s == STORE_EDENIED ? SEND_EDENIED : SEND_ESTORE, "%s",
-		     serr != NULL ? serr : store_strstatus(s));
-	free(serr);
-	return r;
-}
-
 /* Loads the campaign, hashes it with the schedule `at` and signs the hash. */
 static enum send_status sign(struct store *st, const char *name, const time_t *at,
 			     unsigned char hash[32], unsigned char sig[64], char **errstr)
@@ -94,7 +84,7 @@ static enum send_status sign(struct store *st, const char *name, const time_t *a
 
 	ss = store_campaign_get(st, name, &c, &serr);
 	if (ss != STORE_OK)
-		return store_err(ss, serr, errstr);
+		return send_from_store(ss, serr, errstr);
 	s = send_campaign_hash(st, c, at != NULL ? *at : c->scheduled_at, hash, errstr);
 	if (s == SEND_OK && store_sign(st, hash, 32, sig) != STORE_OK)
 		s = send_err(errstr, SEND_EDENIED, "you have no signing key");
@@ -114,7 +104,7 @@ enum send_status send_campaign_approve(struct store *st, const char *name, const
 	if (s != SEND_OK)
 		return s;
 	ss = store_campaign_approve(st, name, hash, sig, comment, &serr);
-	return ss == STORE_OK ? SEND_OK : store_err(ss, serr, errstr);
+	return ss == STORE_OK ? SEND_OK : send_from_store(ss, serr, errstr);
 }
 
 enum send_status send_campaign_schedule(struct store *st, const char *name, time_t at,
@@ -129,7 +119,7 @@ enum send_status send_campaign_schedule(struct store *st, const char *name, time
 	if (s != SEND_OK)
 		return s;
 	ss = store_campaign_schedule(st, name, at, hash, sig, &serr);
-	return ss == STORE_OK ? SEND_OK : store_err(ss, serr, errstr);
+	return ss == STORE_OK ? SEND_OK : send_from_store(ss, serr, errstr);
 }
 
 struct verify_ctx {
@@ -187,7 +177,7 @@ enum send_status send_campaign_verify(struct store *st, const struct store_campa
 	if (s != SEND_OK)
 		return s;
 	if (store_campaign_approvals(st, c->id, check_one, &v, &serr) != STORE_OK)
-		return store_err(STORE_EIO, serr, errstr);
+		return send_from_store(STORE_EIO, serr, errstr);
 	if (v.valid >= need)
 		return SEND_OK;
 	return send_err(errstr, SEND_EDENIED,

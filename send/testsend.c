@@ -38,15 +38,17 @@ enum send_status send_campaign_test(struct store *st, const char *name, const ch
 	struct transport_message tm = {0};
 	struct transport *t = NULL;
 	struct test_ctx ctx = {0};
+	enum store_status ss;
 	enum send_status s;
 	char *serr = NULL, hash[65];
 	int64_t rowid = 0;
 
 	*reply = NULL;
-	if (store_campaign_get(st, name, &c, &serr) != STORE_OK) {
-		s = send_err(errstr, SEND_EINVAL, "%s", serr);
+	ss = store_campaign_get(st, name, &c, &serr);
+	s = send_from_store(ss, serr, errstr);
+	serr = NULL;
+	if (s != SEND_OK)
 		goto done;
-	}
 	/* A subscriber's own data when the address is on file; else the bare address. */
 	if (send_recipient_load(st, to, c->list, &b, NULL) == SEND_OK) {
 		r = b.r;

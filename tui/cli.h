@@ -49,9 +49,13 @@ void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int cli_usage(const struct cli *c);
 /* Prints errstr (or the status' words) to stderr, frees errstr, returns the exit code. */
 int cli_fail_store(enum store_status s, char *errstr);
+/* Like cli_fail_store, for send statuses. */
+int cli_fail_send(enum send_status s, char *errstr);
 
-/* Maps a store status to a sysexits code. The only such mapping for store. */
+/* Map each module's statuses to sysexits codes (tui/exit.c, the only such mappings). */
 int exit_from_store(enum store_status s);
+int exit_from_send(enum send_status s);
+int exit_from_tpl(enum tpl_status s);
 
 /*
  * Reads a password: from the file (first line, at most 1024 bytes, no NUL),
@@ -67,11 +71,6 @@ void cli_print_cols(FILE *fp, const char *const *cols, const int *widths, int n)
 
 /* ---- Shared by the command files ---------------------------------------- */
 
-/* The other modules' statuses as exit codes (tui/cmd_render.c). */
-int exit_from_send(enum send_status s);
-int exit_from_tpl(enum tpl_status s);
-/* Like cli_fail_store, for send statuses. */
-int cli_fail_send(enum send_status s, char *errstr);
 /* Composes the message for r and writes it to stdout. Returns an exit code. */
 int cli_print_message(const struct send_composer *comp, const struct send_recipient *r);
 /* Prints pre-send findings; returns the number of errors. */
