@@ -63,7 +63,18 @@ static int is_uint(const char *v, long max)
 	return *v != '\0' && *end == '\0' && n >= 0 && n <= max;
 }
 
-static enum store_status validate(const char *key, const char *value, char **errstr)
+/* True when the authority of a URL (between "://" and the path) holds a user or password. */
+static bool url_has_userinfo(const char *url)
+{
+	const char *auth = strstr(url, "://");
+
+	if (auth == NULL)
+		return false;
+	auth += 3;
+	return memchr(auth, '@', strcspn(auth, "/?#")) != NULL;
+}
+
+enum store_status store_config_check(const char *key, const char *value, char **errstr)
 {
 	size_t i;
 
@@ -78,6 +89,11 @@ static enum store_status validate(const char *key, const char *value, char **err
 	    (strcmp(key, "approvals.required") == 0 && !is_uint(value, 16)) ||
 	    (strcmp(key, "send.rate") == 0 && !is_uint(value, 1000000)))
 		return store_fail(errstr, STORE_EINVAL, "%s takes a whole number", key);
+	/* A password there would be listed, audited and logged in clear. */
+	if (strcmp(key, "smtp.url") == 0 && url_has_userinfo(value))
+		return store_fail(errstr, STORE_EINVAL,
+				  "smtp: the URL must not hold a user or password; use smtp.user "
+				  "and smtp.password");
 	return STORE_OK;
 }
 
@@ -95,7 +111,7 @@ enum store_status store_config_set(struct store *st, const char *key, const char
 	if (!store_config_known(key))
 		return store_fail(errstr, STORE_EINVAL,
 				  "unknown setting %s; see hato config list for the keys", key);
-	s = validate(key, value, errstr);
+	s = store_config_check(key, value, errstr);
 	if (s != STORE_OK)
 		return s;
 	s = store_begin(st);

@@ -292,6 +292,14 @@ enum store_status store_audit_verify(struct store *st, int64_t *bad_id, int64_t 
 bool store_config_is_secret(const char *key);
 /* Known keys; setting an unknown key fails with STORE_EINVAL. */
 bool store_config_known(const char *key);
+/*
+ * Checks a value for key as store_config_set does before it stores it: no
+ * control characters, the form of keys that have one (smtp.tls, the numbers),
+ * and no user or password inside smtp.url. STORE_EINVAL with errstr saying
+ * why; errstr never holds the value. Readers of settings stored before a
+ * check existed use it too (the transport checks smtp.url with it).
+ */
+enum store_status store_config_check(const char *key, const char *value, char **errstr);
 enum store_status store_config_set(struct store *st, const char *key, const char *value,
 				   char **errstr);
 /*

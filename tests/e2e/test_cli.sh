@@ -22,4 +22,20 @@ done
 expect 66 "template check of a template that does not exist exits 66" as marketer template check nope
 check "and says there is no such template" grep -q 'there is no template nope' "$T/err"
 
+# ---- config set refuses an SMTP URL that holds a user or password ----------
+url_msg='hato: smtp: the URL must not hold a user or password; use smtp.user and smtp.password'
+for url in 'smtps://bob:UrlPassw0rd@mail.example.com:465' 'smtp://bob@mail.example.com:587' \
+	'SMTPS://bob:UrlPassw0rd@mail.example.com'; do
+	expect 65 "config set smtp.url $url is refused (65)" as admin config set smtp.url "$url"
+	check "with the worker's words" grep -qx "$url_msg" "$T/err"
+	check "and the password is not echoed" sh -c "! grep -q UrlPassw0rd '$T/err' '$T/out'"
+done
+expect 66 "nothing was stored" as admin config get smtp.url
+expect 0 "config list works" as admin config list
+check "config list holds no smtp.url" sh -c "! grep -q 'smtp.url' '$T/out'"
+expect 0 "audit log works" as admin audit log
+check "the audit trail holds no password from the URL" sh -c "! grep -q UrlPassw0rd '$T/out'"
+expect 0 "a URL without a user is accepted" as admin config set smtp.url smtps://mail.example.com:465
+expect 0 "a file: URL whose folder holds an @ is accepted" as admin config set smtp.url "file:$T/out@box"
+
 finish
