@@ -117,7 +117,11 @@ static int audit_verify(struct cli *c, int argc, char **argv)
 	return EX_OK;
 }
 
-/* Reads the first line of stdin into a sodium_malloc'd string. */
+/*
+ * Reads the first line of stdin into a sodium_malloc'd string. An empty
+ * line or no input is refused: `cat missing | hato config set KEY -` must
+ * not wipe what is set.
+ */
 static char *read_stdin_value(void)
 {
 	char *buf = sodium_malloc(4096);
@@ -136,6 +140,11 @@ static char *read_stdin_value(void)
 	}
 	if (n > 0 && buf[n - 1] == '\r')
 		n--;
+	if (n == 0) {
+		cli_error("no value on stdin: give the value on its first line");
+		sodium_free(buf);
+		return NULL;
+	}
 	buf[n] = '\0';
 	return buf;
 }

@@ -2,6 +2,7 @@
 # End-to-end tests of the command line's contract with the real binary: exit
 # codes, what is refused and why, and what reaches the terminal.
 . "$(dirname "$0")/../lib.sh"
+. "$(dirname "$0")/campaigns.d/lib.sh" # sql: the store read with its data key
 
 new_store || { not_ok "store set-up"; exit 1; }
 
@@ -37,5 +38,33 @@ expect 0 "audit log works" as admin audit log
 check "the audit trail holds no password from the URL" sh -c "! grep -q UrlPassw0rd '$T/out'"
 expect 0 "a URL without a user is accepted" as admin config set smtp.url smtps://mail.example.com:465
 expect 0 "a file: URL whose folder holds an @ is accepted" as admin config set smtp.url "file:$T/out@box"
+
+# ---- An empty value on stdin is refused and the old value kept --------------
+# set_from FILE KEY: hato config set KEY - as admin, with FILE on stdin.
+set_from() { as admin config set "$2" - <"$1"; }
+# stored KEY: the value in the store, read with the data key behind hato's back.
+stored() { sql "SELECT value FROM config WHERE key = '$1'"; }
+secret_changes() { as admin audit log --action config.set | grep -c 'smtp.password.*secret changed'; }
+printf 'Keep-This-Secret-1\n' >"$T/secret"
+expect 0 "a secret is set from stdin" set_from "$T/secret" smtp.password
+check "and stored" test "$(stored smtp.password)" = Keep-This-Secret-1
+changes=$(secret_changes)
+printf 'Keep-This-Name\n' >"$T/name"
+expect 0 "a plain setting is set from stdin" set_from "$T/name" sender.name
+: >"$T/empty"
+printf '\n' >"$T/newline"
+printf '\r\n' >"$T/crlf"
+for f in empty newline crlf; do
+	for key in smtp.password sender.name; do
+		expect 65 "$key from stdin holding $f is refused (65)" set_from "$T/$f" "$key"
+		check "with \"no value on stdin\"" grep -q '^hato: no value on stdin' "$T/err"
+	done
+done
+expect 65 "a missing file piped in is refused" sh -c "cat '$T/missing' 2>/dev/null | \"\$0\" \"\$@\"" \
+	"$HATO" --store "$STORE" --user admin --password-file "$T/pw.admin" config set smtp.password -
+check "the secret is kept" test "$(stored smtp.password)" = Keep-This-Secret-1
+check "and no change of it was audited" test "$(secret_changes)" = "$changes"
+expect 0 "config get of the plain setting works" as admin config get sender.name
+check "and it is kept" grep -qx Keep-This-Name "$T/out"
 
 finish
