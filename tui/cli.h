@@ -65,6 +65,13 @@ int exit_from_tpl(enum tpl_status s);
  */
 char *cli_password_read(const char *file, const char *prompt, int confirm);
 void cli_password_free(char **pw);
+/*
+ * Reads a setting's value from stdin: its first line, at most 4095 bytes, no
+ * NUL, not empty. When stdin is a terminal, shows `prompt` there and reads
+ * twice without echo, as for a new password. Returns a sodium_malloc'd string
+ * to free with cli_password_free, or NULL after printing why.
+ */
+char *cli_value_read(const char *prompt);
 
 /* Prints a table row with columns padded to display width (wide characters count 2). */
 void cli_print_cols(FILE *fp, const char *const *cols, const int *widths, int n);

@@ -117,49 +117,21 @@ static int audit_verify(struct cli *c, int argc, char **argv)
 	return EX_OK;
 }
 
-/*
- * Reads the first line of stdin into a sodium_malloc'd string. An empty
- * line or no input is refused: `cat missing | hato config set KEY -` must
- * not wipe what is set.
- */
-static char *read_stdin_value(void)
-{
-	char *buf = sodium_malloc(4096);
-	size_t n = 0;
-	int ch;
-
-	if (buf == NULL)
-		return NULL;
-	while ((ch = getchar()) != EOF && ch != '\n') {
-		if (n == 4095 || ch == '\0') {
-			cli_error("the value on stdin is too long or holds a NUL byte");
-			sodium_free(buf);
-			return NULL;
-		}
-		buf[n++] = (char)ch;
-	}
-	if (n > 0 && buf[n - 1] == '\r')
-		n--;
-	if (n == 0) {
-		cli_error("no value on stdin: give the value on its first line");
-		sodium_free(buf);
-		return NULL;
-	}
-	buf[n] = '\0';
-	return buf;
-}
-
 static int config_set(struct cli *c, int argc, char **argv)
 {
 	enum store_status s;
-	char *err = NULL, *value = NULL;
+	char *err = NULL, *value = NULL, prompt[96];
 
 	if (argc != 3)
 		return cli_usage(c);
 	if (strcmp(argv[2], "-") == 0) {
-		value = read_stdin_value();
-		if (value == NULL)
-			return EX_DATAERR;
+		/* An unknown key is refused below, before anyone types a value. */
+		if (store_config_known(argv[1])) {
+			snprintf(prompt, sizeof(prompt), "Value of %.64s: ", argv[1]);
+			value = cli_value_read(prompt);
+			if (value == NULL)
+				return EX_DATAERR;
+		}
 	} else if (store_config_is_secret(argv[1])) {
 		cli_error("give secrets on stdin, not on the command line: "
 			  "hato config set %s - < FILE",
@@ -167,8 +139,7 @@ static int config_set(struct cli *c, int argc, char **argv)
 		return EX_USAGE;
 	}
 	s = store_config_set(c->st, argv[1], value ? value : argv[2], &err);
-	if (value != NULL)
-		sodium_free(value);
+	cli_password_free(&value);
 	if (s != STORE_OK)
 		return cli_fail_store(s, err);
 	printf("%s set\n", argv[1]);

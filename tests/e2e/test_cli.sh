@@ -67,4 +67,22 @@ check "and no change of it was audited" test "$(secret_changes)" = "$changes"
 expect 0 "config get of the plain setting works" as admin config get sender.name
 check "and it is kept" grep -qx Keep-This-Name "$T/out"
 
+# ---- config set KEY - on a terminal prompts and does not echo the value -----
+ON_TTY="$PY $SRC/tests/e2e/cli.d/on_tty.py"
+typed='Typed-Secret-42'
+expect 0 "config set smtp.password - on a terminal works" $ON_TTY "$typed" "$typed" -- \
+	"$HATO" --store "$STORE" --user admin --password-file "$T/pw.admin" config set smtp.password -
+check "it prompts for the value on the terminal" grep -q 'Value of smtp.password: ' "$T/out"
+check "and asks again to confirm it" grep -q 'Repeat the value: ' "$T/out"
+check "the typed secret is not echoed" sh -c "! grep -q '$typed' '$T/out'"
+check "the typed secret is stored" test "$(stored smtp.password)" = "$typed"
+expect 65 "two different values typed are refused" $ON_TTY "$typed" "Other-Secret-43" -- \
+	"$HATO" --store "$STORE" --user admin --password-file "$T/pw.admin" config set smtp.password -
+check "saying they differ" grep -q 'the two values differ' "$T/out"
+check "and the stored value is kept" test "$(stored smtp.password)" = "$typed"
+expect 65 "an empty value typed is refused" $ON_TTY "" -- \
+	"$HATO" --store "$STORE" --user admin --password-file "$T/pw.admin" config set smtp.password -
+check "with \"no value\"" grep -q 'hato: no value' "$T/out"
+check "and the stored value is kept" test "$(stored smtp.password)" = "$typed"
+
 finish
