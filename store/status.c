@@ -133,13 +133,17 @@ enum store_status store_exec(struct store *st, const char *sql, char **errstr)
 	return STORE_OK;
 }
 
-void store_utc_now(char out[21])
+void store_utc_time(time_t t, char out[21])
 {
-	time_t t = time(NULL);
 	struct tm tm;
 
 	gmtime_r(&t, &tm);
 	strftime(out, 21, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+void store_utc_now(char out[21])
+{
+	store_utc_time(time(NULL), out);
 }
 
 enum store_status store_name_check(const char *what, const char *name, char **errstr)

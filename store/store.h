@@ -271,7 +271,7 @@ struct store_audit_record {
 	const char *details;
 };
 struct store_audit_filter {
-	const char *since; /* ISO 8601 date or time, or NULL */
+	time_t since; /* records written at this time or later; 0 for all */
 	const char *user;
 	const char *action; /* exact, or a prefix ending in '.' such as "user." */
 };

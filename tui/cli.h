@@ -90,8 +90,16 @@ int cmd_campaign_test(struct cli *c, int argc, char **argv);
 int cmd_campaign_status(struct cli *c, int argc, char **argv);
 int cmd_campaign_retry(struct cli *c, int argc, char **argv);
 int cmd_worker(struct cli *c, int argc, char **argv);
-/* Parses 2026-12-01T09:00+09:00 (or Z, or local time without a zone). 0 or -1. */
+/*
+ * Dates and times (tui/when.c). cli_parse_time takes 2026-12-01T09:00[:SS]
+ * with a zone (Z, +09:00, +0900) or without one as local time;
+ * cli_parse_day_or_time also takes a date alone, its local midnight. 0, or
+ * -1 when s is anything else.
+ */
 int cli_parse_time(const char *s, time_t *out);
+int cli_parse_day_or_time(const char *s, time_t *out);
+/* What --since and the audit screen's since: take, for messages. */
+#define CLI_SINCE_FORMS "a date such as 2026-11-29 or a time such as 2026-11-29T13:00+09:00"
 
 extern const struct cli_command cli_cmds_admin[];
 extern const struct cli_command cli_cmds_template[];

@@ -86,14 +86,24 @@ static int audit_log(struct cli *c, int argc, char **argv)
 	int ch;
 
 	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		if (ch == 's')
-			f.since = optarg;
-		else if (ch == 'u')
+		switch (ch) {
+		case 's':
+			if (cli_parse_day_or_time(optarg, &f.since) != 0) {
+				cli_error("--since takes " CLI_SINCE_FORMS
+					  " (with Z or +HH:MM for the zone; without one it is "
+					  "local time)");
+				return EX_USAGE;
+			}
+			break;
+		case 'u':
 			f.user = optarg;
-		else if (ch == 'a')
+			break;
+		case 'a':
 			f.action = optarg;
-		else
+			break;
+		default:
 			return cli_usage(c);
+		}
 	}
 	if (optind != argc)
 		return cli_usage(c);
@@ -190,7 +200,8 @@ const struct cli_command cli_cmds_admin[] = {
     {"key", "rotate", STORE_PERM_KEYS, 0, key_rotate, "key rotate",
      "rekey the store with a new data key"},
     {"audit", "log", STORE_PERM_AUDIT, 0, audit_log,
-     "audit log [--since T] [--user U] [--action A]", "list audit records"},
+     "audit log [--since T] [--user U] [--action A]",
+     "list audit records; T is 2026-11-29 or 2026-11-29T13:00[:SS][Z|+09:00]"},
     {"audit", "verify", STORE_PERM_AUDIT, 0, audit_verify, "audit verify",
      "check the audit trail's hash chain"},
     {"config", "set", STORE_PERM_SETTINGS, 0, config_set, "config set KEY VALUE|-",

@@ -9,43 +9,6 @@
 #include "send/send.h"
 #include "tui/cli.h"
 
-/* Parses 2026-12-01T09:00[:00][Z|+09:00|+0900], or without a zone as local time. */
-int cli_parse_time(const char *s, time_t *out)
-{
-	struct tm tm;
-	const char *p;
-	long off = 0;
-	int sign, hh, mm;
-
-	memset(&tm, 0, sizeof(tm));
-	p = strptime(s, "%Y-%m-%dT%H:%M", &tm);
-	if (p == NULL)
-		p = strptime(s, "%Y-%m-%d %H:%M", &tm);
-	if (p == NULL)
-		return -1;
-	if (*p == ':') {
-		p = strptime(p, ":%S", &tm);
-		if (p == NULL)
-			return -1;
-	}
-	if (*p == '\0') {
-		tm.tm_isdst = -1;
-		*out = mktime(&tm);
-		return 0;
-	}
-	if (*p == 'Z' && p[1] == '\0') {
-		*out = timegm(&tm);
-		return 0;
-	}
-	if ((*p != '+' && *p != '-') ||
-	    (sscanf(p + 1, "%2d:%2d", &hh, &mm) != 2 && sscanf(p + 1, "%2d%2d", &hh, &mm) != 2))
-		return -1;
-	sign = *p == '-' ? -1 : 1;
-	off = sign * (hh * 3600L + mm * 60L);
-	*out = timegm(&tm) - off;
-	return 0;
-}
-
 static const struct option edit_opts[] = {
     {"template", required_argument, NULL, 't'}, {"list", required_argument, NULL, 'l'},
     {"segment", required_argument, NULL, 'g'},	{"subject", required_argument, NULL, 's'},

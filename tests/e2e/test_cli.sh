@@ -85,4 +85,41 @@ expect 65 "an empty value typed is refused" $ON_TTY "" -- \
 check "with \"no value\"" grep -q 'hato: no value' "$T/out"
 check "and the stored value is kept" test "$(stored smtp.password)" = "$typed"
 
+# ---- audit log --since takes dates and times, with their offsets ------------
+FT=/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1
+# at TIME CMD...: runs CMD with the clock at TIME (UTC).
+at() { local when=$1; shift; TZ=UTC FAKETIME="@$when" LD_PRELOAD=$FT "$@"; }
+at "2030-05-01 03:30:00" as admin config set sender.contact early-record >/dev/null 2>&1
+at "2030-05-01 04:30:00" as admin config set sender.contact late-record >/dev/null 2>&1
+# since TZ T: which of the two records `audit log --since T` shows.
+since() {
+	TZ=$1 as admin audit log --action config.set --since "$2" >"$T/out" 2>"$T/err" || { echo "exit $?"; return; }
+	echo $(grep -o '[a-z]*-record' "$T/out")
+}
+# TZ|T|the records shown|what it shows. POSIX TZ strings, so that no time-zone
+# database is needed: JST-9 is UTC+9, XST4 is UTC-4.
+while IFS='|' read -r tz t want what; do
+	check "--since $t (TZ=$tz): $what" test "$(since "$tz" "$t")" = "$want"
+done <<'ROWS'
+UTC|2030-05-01T03:00Z|early-record late-record|the records were written at their times
+UTC|2030-05-01T04:00Z|late-record|a time in UTC
+UTC|2030-05-01T13:00+09:00|late-record|an offset is honoured
+UTC|2030-05-01T12:00+0900|early-record late-record|an offset without a colon
+UTC|2030-04-30T23:45-04:45|late-record|a negative offset
+UTC|2030-05-01T04:30:00Z|late-record|seconds, and the bound is inclusive
+UTC|2030-05-01T04:30:01Z||one second later
+UTC|2030-05-01T04:00|late-record|a local time
+JST-9|2030-05-01 13:00|late-record|a local time in another zone
+UTC|2030-05-01|early-record late-record|a plain date
+XST4|2030-05-01|late-record|a plain date is its local midnight
+UTC|2030-05-02||the next day
+ROWS
+for bad in yesterday 1d 2030-05-01T13:00+09:00junk 2030-05-01T13:00+24:00 2030-13-01 "" 2030-05-01x; do
+	expect 64 "--since '$bad' is a usage error (64)" as admin audit log --since "$bad"
+	check "that names the forms it takes" grep -q '^hato: --since takes a date such as 2026-11-29 or a time such as 2026-11-29T13:00+09:00' "$T/err"
+	check "and lists nothing" test ! -s "$T/out"
+done
+expect 0 "hato --help works" "$HATO" --help
+check "and says what --since takes" grep -q 'audit log.*--since.*2026-11-29' "$T/out"
+
 finish
