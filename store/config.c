@@ -74,14 +74,38 @@ static bool url_has_userinfo(const char *url)
 	return memchr(auth, '@', strcspn(auth, "/?#")) != NULL;
 }
 
+/* Refuses what could steer a terminal when the value is shown: see store_char_is_unsafe. */
+static enum store_status check_text(const char *key, const char *value, char **errstr)
+{
+	size_t i, k, n = strlen(value);
+	uint32_t cp;
+
+	for (i = 0; i < n; i += k) {
+		k = store_utf8_char(value + i, n - i, &cp);
+		if (k == 0)
+			return store_fail(errstr, STORE_EINVAL,
+					  "the value of %s is not valid UTF-8 (byte %zu)", key,
+					  i + 1);
+		if (!store_char_is_unsafe(cp))
+			continue;
+		/* The unsafe characters from U+202A on are the bidirectional ones. */
+		return store_fail(errstr, STORE_EINVAL,
+				  cp >= 0x202a
+				      ? "the value of %s holds a bidirectional override or "
+					"isolate character (U+%04X), which can reorder "
+					"what is shown"
+				      : "the value of %s holds a control character (U+%04X)",
+				  key, (unsigned)cp);
+	}
+	return STORE_OK;
+}
+
 enum store_status store_config_check(const char *key, const char *value, char **errstr)
 {
-	size_t i;
+	enum store_status s = check_text(key, value, errstr);
 
-	for (i = 0; value[i] != '\0'; i++)
-		if ((unsigned char)value[i] < 0x20 && value[i] != '\t')
-			return store_fail(errstr, STORE_EINVAL,
-					  "the value of %s holds a control character", key);
+	if (s != STORE_OK)
+		return s;
 	if (strcmp(key, "smtp.tls") == 0 && strcmp(value, "required") != 0 &&
 	    strcmp(value, "none") != 0)
 		return store_fail(errstr, STORE_EINVAL, "smtp.tls is \"required\" or \"none\"");

@@ -43,7 +43,7 @@ struct cli_command {
 	const char *help;  /* one line */
 };
 
-/* Prints "hato: <message>" and a newline to stderr. */
+/* Prints "hato: <message>" and a newline to stderr, the message escaped (cli_put_safe). */
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Prints the usage of c->cmd to stderr and returns EX_USAGE. */
 int cli_usage(const struct cli *c);
@@ -73,8 +73,26 @@ void cli_password_free(char **pw);
  */
 char *cli_value_read(const char *prompt);
 
-/* Prints a table row with columns padded to display width (wide characters count 2). */
+/*
+ * Text shown on the terminal (tui/text.c). What could steer the terminal or
+ * reorder the line (store_char_is_unsafe) is shown escaped: \n, \r and \t
+ * as such, other C0 controls and DEL as \x1b, bytes that are not UTF-8 as
+ * \x9b, C1 controls and bidirectional overrides as \u009b and \u202e.
+ *
+ * cli_escape writes s escaped into out (n bytes, NUL-terminated, cut short
+ * when it does not fit; out may be NULL when n is 0) and returns the length
+ * of the whole escaped text. cli_escaped returns it malloc'd (NULL when out
+ * of memory). cli_put_safe writes it to fp. Every error (cli_error) and every
+ * listing of text from the store or the command line goes through them.
+ */
+size_t cli_escape(char *out, size_t n, const char *s);
+char *cli_escaped(const char *s);
+void cli_put_safe(FILE *fp, const char *s);
+/* Prints a table row, each column escaped and padded to its display width
+ * (wide characters count 2). */
 void cli_print_cols(FILE *fp, const char *const *cols, const int *widths, int n);
+/* Prints "label value" as a two-column row, the label padded to width. */
+void cli_print_field(FILE *fp, int width, const char *label, const char *value);
 
 /* ---- Shared by the command files ---------------------------------------- */
 

@@ -64,11 +64,20 @@ static int key_rotate(struct cli *c, int argc, char **argv)
 	return EX_OK;
 }
 
+/* ID TIME USER (OS_USER) ACTION OBJECT OUTCOME DETAILS, tab-separated, each field escaped. */
 static int print_audit(const struct store_audit_record *r, void *arg)
 {
+	static const char *const after[] = {"\t", " (", ")\t", "\t", "\t", "\t", "\n"};
+	const char *const fields[] = {r->time,	 r->user,    r->os_user, r->action,
+				      r->object, r->outcome, r->details};
+	size_t i;
+
 	(void)arg;
-	printf("%lld\t%s\t%s (%s)\t%s\t%s\t%s\t%s\n", (long long)r->id, r->time, r->user,
-	       r->os_user, r->action, r->object, r->outcome, r->details);
+	printf("%lld\t", (long long)r->id);
+	for (i = 0; i < sizeof(after) / sizeof(after[0]); i++) {
+		cli_put_safe(stdout, fields[i]);
+		fputs(after[i], stdout);
+	}
 	return 0;
 }
 
@@ -166,7 +175,8 @@ static int config_get(struct cli *c, int argc, char **argv)
 	s = store_config_get(c->st, argv[1], &value, &err);
 	if (s != STORE_OK)
 		return cli_fail_store(s, err);
-	printf("%s\n", store_config_is_secret(argv[1]) ? "********" : value);
+	cli_put_safe(stdout, store_config_is_secret(argv[1]) ? "********" : value);
+	putchar('\n');
 	if (value != NULL) {
 		sodium_memzero(value, strlen(value));
 		free(value);
@@ -176,9 +186,12 @@ static int config_get(struct cli *c, int argc, char **argv)
 
 static int print_config(const char *key, const char *value, bool secret, void *arg)
 {
+	static const int widths[] = {24};
+	const char *const cols[] = {key, value};
+
 	(void)secret;
 	(void)arg;
-	printf("%-24s %s\n", key, value);
+	cli_print_cols(stdout, cols, widths, 2);
 	return 0;
 }
 

@@ -97,12 +97,18 @@ int cli_fail_send(enum send_status s, char *errstr)
 void cli_error(const char *fmt, ...)
 {
 	va_list ap;
+	char *msg = NULL;
+	int n;
 
-	fputs("hato: ", stderr);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	n = vasprintf(&msg, fmt, ap);
 	va_end(ap);
+	fputs("hato: ", stderr);
+	/* Names and values in the message come from the user or the store. */
+	cli_put_safe(stderr, n >= 0 ? msg : "out of memory");
 	fputc('\n', stderr);
+	if (n >= 0)
+		free(msg);
 }
 
 int cli_fail_store(enum store_status s, char *errstr)

@@ -122,4 +122,59 @@ done
 expect 0 "hato --help works" "$HATO" --help
 check "and says what --since takes" grep -q 'audit log.*--since.*2026-11-29' "$T/out"
 
+# ---- No raw control, invalid or bidi-override character reaches the terminal -
+csi_c1=$(printf 'A\xc2\x9b31mB')	# C1 CSI, U+009B
+raw_9b=$(printf 'A\x9b31mB')	# 0x9B alone: not UTF-8
+rlo=$(printf 'A\xe2\x80\xaeB')	# U+202E RIGHT-TO-LEFT OVERRIDE
+lri=$(printf 'A\xe2\x81\xa6B')	# U+2066 LEFT-TO-RIGHT ISOLATE
+esc=$(printf 'A\033[31mB')
+tab=$(printf 'A\tB')
+del=$(printf 'A\177B')
+for v in "$csi_c1" "$raw_9b" "$rlo" "$lri" "$esc" "$tab" "$del"; do
+	shown=$(printf '%s' "$v" | od -An -tx1 | tr -d ' \n')
+	expect 65 "config set refuses a value holding bytes $shown" as admin config set sender.name "$v"
+	check "with a clear error" clear_error
+	check "that says what is wrong" grep -q 'control character\|not valid UTF-8\|bidirectional' "$T/err"
+done
+# What the store holds already (written behind hato's back, as an older hato
+# or another tool could) comes back escaped, in listings and in errors.
+sql "INSERT OR REPLACE INTO config (key, value) VALUES ('sender.name', CAST(X'41C29B33316D42E280AE1B5B33316D9B0A43' AS TEXT))"
+n=$(sql "SELECT max(id) FROM audit")
+sql "INSERT INTO audit (id, time, user, os_user, action, object, outcome, details, hash) VALUES ($((n + 1)), '2030-06-01T00:00:00Z', 'admin', CAST(X'E280AE' AS TEXT), 'config.set', 'sender.name', 'ok', CAST(X'3D201B5D303B7077640709C29B' AS TEXT), X'00')"
+# clean FILE: no ESC, BEL, C1 control, lone 0x9B byte or U+202A..U+202E, U+2066..U+2069.
+clean() { ! LC_ALL=C grep -qaP '[\x00-\x08\x0b-\x1f\x7f\x9b]|\xc2[\x80-\x9f]|\xe2\x80[\xaa-\xae]|\xe2\x81[\xa6-\xa9]' "$1"; }
+expect 0 "config list works" as admin config list
+check "config list shows no raw control or bidi character" clean "$T/out"
+check "config list shows them escaped" grep -qxF 'sender.name              A\u009b31mB\u202e\x1b[31m\x9b\nC' "$T/out"
+expect 0 "config get works" as admin config get sender.name
+check "config get shows them escaped" grep -qxF 'A\u009b31mB\u202e\x1b[31m\x9b\nC' "$T/out"
+check "and nothing raw" clean "$T/out"
+expect 0 "audit log works" as admin audit log --since 2030-06-01
+check "audit log shows no raw control or bidi character" clean "$T/out"
+check "audit log shows them escaped, its tabs kept" grep -qxF "$(printf '%s\t' "$((n + 1))" 2030-06-01T00:00:00Z 'admin (\u202e)' config.set sender.name ok)"'= \x1b]0;pwd\x07\t\u009b' "$T/out"
+for arg in "$(printf 'X\033]0;pwned\007')" "$csi_c1" "$raw_9b" "$rlo"; do
+	shown=$(printf '%s' "$arg" | od -An -tx1 | tr -d ' \n')
+	expect 66 "user role on a user named with bytes $shown fails" as admin user role "$arg" admin
+	check "and the error shows no raw control or bidi character" clean "$T/err"
+done
+check "the error shows U+202E escaped" grep -qxF 'hato: there is no user A\u202eB' "$T/err"
+expect 66 "an OSC title sequence in an argument" as admin user role "$(printf 'X\033]0;pwned\007')" admin
+check "is shown as \\x1b...\\x07 in the error" grep -qxF 'hato: there is no user X\x1b]0;pwned\x07' "$T/err"
+expect 65 "an unknown key with an escape" as admin config set "$(printf 'k\033[2J')" x
+check "is shown escaped" grep -qF 'unknown setting k\x1b[2J' "$T/err"
+expect 0 "user list works" as admin user list
+check "and holds nothing raw" clean "$T/out"
+printf 'Hello {{name}}\n' >"$T/t.md"
+as marketer template add t "$T/t.md" >/dev/null && as marketer list add l >/dev/null
+expect 0 "a campaign's subject may hold U+202E and a C1 control" as marketer campaign add c --template t --list l --subject "$(printf 'S\xe2\x80\xaeX\xc2\x9b')"
+expect 0 "campaign show works" as marketer campaign show c
+check "and shows them escaped" grep -qxF 'subject:   S\u202eX\u009b' "$T/out"
+check "and nothing raw" clean "$T/out"
+# An SMTP server's reply and a pause reason are anyone's words.
+sql "INSERT INTO queue (campaign, subscriber, email, domain, state, reply, updated) SELECT id, 999, 'x@example.com', 'example.com', 4, CAST(X'35353020411B5D303B7807' AS TEXT), 1 FROM campaigns WHERE name = 'c'; UPDATE campaigns SET state = 'paused', pause_reason = CAST(X'421B5B324A' AS TEXT) WHERE name = 'c'"
+expect 0 "campaign status works" as marketer campaign status c
+check "and shows the server's reply escaped" grep -qF 'x@example.com  550 A\x1b]0;x\x07' "$T/out"
+check "and the pause reason" grep -qxF '  paused: B\x1b[2J' "$T/out"
+check "and nothing raw" clean "$T/out"
+
 finish
