@@ -55,6 +55,23 @@ bool store_config_known(const char *key)
 	return strncmp(key, "pace.", 5) == 0 && key[5] != '\0';
 }
 
+/* "unknown setting KEY; the settings are ...": every key, so none is left to guess. */
+static enum store_status unknown_key(const char *key, char **errstr)
+{
+	char keys[1024];
+	size_t i, n = 0;
+
+	keys[0] = '\0';
+	for (i = 0; known[i] != NULL && n < sizeof(keys); i++)
+		n += (size_t)snprintf(keys + n, sizeof(keys) - n, "%s, ", known[i]);
+	if (n >= 2 && n < sizeof(keys))
+		keys[n - 2] = '\0';
+	return store_fail(errstr, STORE_EINVAL,
+			  "unknown setting %s; the settings are %s and pace.DOMAIN (SETTINGS in "
+			  "hato(1) says what each takes)",
+			  key, keys);
+}
+
 static int is_uint(const char *v, long max)
 {
 	char *end = NULL;
@@ -133,8 +150,7 @@ enum store_status store_config_set(struct store *st, const char *key, const char
 	if (s != STORE_OK)
 		return s;
 	if (!store_config_known(key))
-		return store_fail(errstr, STORE_EINVAL,
-				  "unknown setting %s; see hato config list for the keys", key);
+		return unknown_key(key, errstr);
 	s = store_config_check(key, value, errstr);
 	if (s != STORE_OK)
 		return s;

@@ -59,11 +59,13 @@ int exit_from_tpl(enum tpl_status s);
 
 /*
  * Reads a password: from the file (first line, at most 1024 bytes, no NUL),
- * else from the terminal without echo. `confirm` asks twice. Returns a
- * sodium_malloc'd string the caller frees with cli_password_free, or NULL
- * after printing why.
+ * else from the terminal without echo. `confirm` asks twice. `how` is NULL
+ * for the user's own password (--password-file), or, for a new user's, the
+ * option that names its file ("--new-password-file FILE"), for the message
+ * when there is neither file nor terminal. Returns a sodium_malloc'd string
+ * the caller frees with cli_password_free, or NULL after printing why.
  */
-char *cli_password_read(const char *file, const char *prompt, int confirm);
+char *cli_password_read(const char *file, const char *how, const char *prompt, int confirm);
 void cli_password_free(char **pw);
 /*
  * Reads a setting's value from stdin: its first line, at most 4095 bytes, no

@@ -5,8 +5,26 @@
 #include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "tui/cli.h"
+
+/*
+ * A keyslot file left without its store: says so and returns EX_DATAERR,
+ * before anyone types a password (store_init would call it "a store").
+ */
+static int stale_keyslot(const char *path)
+{
+	char keys[4096];
+
+	if (snprintf(keys, sizeof(keys), "%s.keys", path) >= (int)sizeof(keys) ||
+	    access(path, F_OK) == 0 || access(keys, F_OK) != 0)
+		return EX_OK;
+	cli_error("%s is a keyslot file without its store %s: move it away, or put the store "
+		  "back, before hato init",
+		  keys, path);
+	return EX_DATAERR;
+}
 
 static int init(struct cli *c, int argc, char **argv)
 {
@@ -36,7 +54,11 @@ static int init(struct cli *c, int argc, char **argv)
 		s = store_path(c->store_path, &path, &err);
 	if (s != STORE_OK)
 		return cli_fail_store(s, err);
-	pw = cli_password_read(c->password_file, "Admin password: ", 1);
+	if (stale_keyslot(path) != EX_OK) {
+		free(path);
+		return EX_DATAERR;
+	}
+	pw = cli_password_read(c->password_file, NULL, "Admin password: ", 1);
 	if (pw == NULL) {
 		free(path);
 		return EX_DATAERR;

@@ -48,7 +48,12 @@ static int read_line(int fd, char *buf, const struct line_kind *k, const char *p
 		got = read(fd, &c, 1);
 		if (got < 0 && errno == EINTR)
 			continue;
-		if (got <= 0 || c == '\n')
+		if (got < 0) {
+			cli_error("cannot read the %s %s %s: %s", k->what, prep, from,
+				  strerror(errno));
+			return -1;
+		}
+		if (got == 0 || c == '\n')
 			break;
 		if (c == '\0') {
 			cli_error("the %s %s %s holds a NUL byte; write it as text", k->what, prep,
@@ -117,7 +122,7 @@ static int ask_tty(const char *prompt, char *buf, const struct line_kind *k, int
 	return ok;
 }
 
-char *cli_password_read(const char *file, const char *prompt, int confirm)
+char *cli_password_read(const char *file, const char *how, const char *prompt, int confirm)
 {
 	char *pw = sodium_malloc(PW_MAX + 2);
 	int fd = -1, ok = -1;
@@ -132,9 +137,14 @@ char *cli_password_read(const char *file, const char *prompt, int confirm)
 			cli_error("cannot read the password file %s: %s", file, strerror(errno));
 			goto done;
 		}
+		if (fstat(fd, &sb) != 0)
+			memset(&sb, 0, sizeof(sb));
+		if (S_ISDIR(sb.st_mode)) {
+			cli_error("the password file %s is a directory, not a file", file);
+			goto done;
+		}
 		/* A pipe or a terminal is private; a file others may read is not. */
-		if (fstat(fd, &sb) == 0 && S_ISREG(sb.st_mode) &&
-		    (sb.st_mode & (S_IRGRP | S_IROTH)))
+		if (S_ISREG(sb.st_mode) && (sb.st_mode & (S_IRGRP | S_IROTH)))
 			cli_error("warning: other users can read the password file %s "
 				  "(chmod 600 %s)",
 				  file, file);
@@ -143,8 +153,9 @@ char *cli_password_read(const char *file, const char *prompt, int confirm)
 	}
 	ok = ask_tty(prompt, pw, &password_kind, confirm);
 	if (ok == -2)
-		cli_error("no password given: use --password-file FILE or HATO_PASSWORD_FILE, "
-			  "or run in a terminal");
+		cli_error("no %spassword given: use %s, or run in a terminal",
+			  how != NULL ? "new " : "",
+			  how != NULL ? how : "--password-file FILE or HATO_PASSWORD_FILE");
 done:
 	if (fd >= 0)
 		close(fd);

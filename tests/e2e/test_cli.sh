@@ -177,4 +177,25 @@ check "and shows the server's reply escaped" grep -qF 'x@example.com  550 A\x1b]
 check "and the pause reason" grep -qxF '  paused: B\x1b[2J' "$T/out"
 check "and nothing raw" clean "$T/out"
 
+# ---- Messages that say what is wrong and what to do -------------------------
+# Without a terminal (setsid: no controlling one) and without a password file.
+expect 65 "user add with no new password and no terminal fails" setsid -w "$HATO" --store "$STORE" --user admin --password-file "$T/pw.admin" user add bob --role viewer </dev/null
+check "naming --new-password-file" grep -qx 'hato: no new password given: use --new-password-file FILE, or run in a terminal' "$T/err"
+expect 65 "user passwd likewise" setsid -w "$HATO" --store "$STORE" --user admin --password-file "$T/pw.admin" user passwd viewer </dev/null
+check "naming --new-password-file" grep -q 'use --new-password-file FILE' "$T/err"
+expect 77 "a login with no password and no terminal fails" setsid -w "$HATO" --store "$STORE" --user admin role list </dev/null
+check "naming --password-file" grep -qx 'hato: no password given: use --password-file FILE or HATO_PASSWORD_FILE, or run in a terminal' "$T/err"
+mkdir -p "$T/i" && chmod 700 "$T/i" && printf 'stale' >"$T/i/hato.db.keys"
+expect 65 "init beside a stale keyslot file is refused" "$HATO" --store "$T/i/hato.db" --password-file "$T/pw.admin" init --admin a --kdf interactive
+check "saying it is a keyslot file without its store" grep -qx "hato: $T/i/hato.db.keys is a keyslot file without its store $T/i/hato.db: move it away, or put the store back, before hato init" "$T/err"
+check "and the keyslot file is left as it was" test "$(cat "$T/i/hato.db.keys")" = stale
+expect 65 "init where a store exists is refused" "$HATO" --store "$STORE" --password-file "$T/pw.admin" init --admin a --kdf interactive
+check "saying a store exists" grep -q 'a store exists already' "$T/err"
+expect 65 "config set of an unknown key is refused" as admin config set bogus.key x
+check "and the message does not send to config list" sh -c "! grep -q 'config list' '$T/err'"
+check "it lists the settings, pace.DOMAIN included" grep -q '^hato: unknown setting bogus.key; the settings are smtp.url, smtp.user, .*warmup.volume and pace.DOMAIN' "$T/err"
+check "and names the man page" grep -q 'SETTINGS in hato(1)' "$T/err"
+expect 65 "a password file that is a directory is refused" "$HATO" --store "$STORE" --user admin --password-file "$T/i" role list
+check "saying it is a directory" grep -qx "hato: the password file $T/i is a directory, not a file" "$T/err"
+
 finish
