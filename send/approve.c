@@ -95,34 +95,6 @@ enum send_status send_campaign_hash(struct store *st, const struct store_campaig
 	return SEND_OK;
 }
 
-static enum send_status store_err(enum store_status s, char *serr, char **errstr)
-{
-	enum send_status r;
-
-	switch (s) {
-	case STORE_EDENIED:
-		r = SEND_EDENIED;
-		break;
-	case STORE_EINVAL: /* a move the campaign's state does not allow, and the like */
-	case STORE_EEXIST:
-	case STORE_ENOTFOUND:
-		r = SEND_EINVAL;
-		break;
-	case STORE_EUSAGE:
-		r = SEND_EUSAGE;
-		break;
-	case STORE_ENOMEM:
-		r = SEND_ENOMEM;
-		break;
-	default:
-		r = SEND_ESTORE;
-		break;
-	}
-	r = send_err(errstr, r, "%s", serr != NULL ? serr : store_strstatus(s));
-	free(serr);
-	return r;
-}
-
 /*
  * Would the store let this user make this move (it says why not, and first)?
  * Only then are the pre-send checks worth running.
@@ -149,7 +121,7 @@ static enum send_status sign(struct store *st, const char *name, const time_t *a
 
 	ss = store_campaign_get(st, name, &c, &serr);
 	if (ss != STORE_OK)
-		return store_err(ss, serr, errstr);
+		return send_from_store(ss, serr, errstr);
 	if (may_move(st, c, from, STORE_PERM_CAMPAIGNS_APPROVE))
 		s = send_campaign_check_errors(st, c, errstr);
 	if (s == SEND_OK)
@@ -170,7 +142,7 @@ enum send_status send_campaign_submit(struct store *st, const char *name, char *
 
 	ss = store_campaign_get(st, name, &c, &serr);
 	if (ss != STORE_OK)
-		return store_err(ss, serr, errstr);
+		return send_from_store(ss, serr, errstr);
 	/* Paused because its approved content changed: back to review, its queue kept. */
 	paused = c->state == STORE_CAMPAIGN_PAUSED;
 	if (paused && send_campaign_verify(st, c, NULL, NULL) == SEND_OK)
@@ -186,7 +158,7 @@ enum send_status send_campaign_submit(struct store *st, const char *name, char *
 		ss = paused ? store_campaign_resubmit(st, name, &serr)
 			    : store_campaign_submit(st, name, &serr);
 		if (ss != STORE_OK)
-			s = store_err(ss, serr, errstr);
+			s = send_from_store(ss, serr, errstr);
 	}
 	store_campaign_free(&c);
 	return s;
@@ -204,7 +176,7 @@ enum send_status send_campaign_approve(struct store *st, const char *name, const
 	if (s != SEND_OK)
 		return s;
 	ss = store_campaign_approve(st, name, hash, sig, comment, &serr);
-	return ss == STORE_OK ? SEND_OK : store_err(ss, serr, errstr);
+	return ss == STORE_OK ? SEND_OK : send_from_store(ss, serr, errstr);
 }
 
 enum send_status send_campaign_schedule(struct store *st, const char *name, time_t at,
@@ -220,7 +192,7 @@ enum send_status send_campaign_schedule(struct store *st, const char *name, time
 	if (s != SEND_OK)
 		return s;
 	ss = store_campaign_schedule(st, name, at, hash, sig, &serr);
-	return ss == STORE_OK ? SEND_OK : store_err(ss, serr, errstr);
+	return ss == STORE_OK ? SEND_OK : send_from_store(ss, serr, errstr);
 }
 
 struct verify_ctx {
@@ -284,7 +256,7 @@ enum send_status send_campaign_verify(struct store *st, const struct store_campa
 	if (s != SEND_OK)
 		return s;
 	if (store_campaign_approvals(st, c->id, check_one, &v, &serr) != STORE_OK)
-		return store_err(STORE_EIO, serr, errstr);
+		return send_from_store(STORE_EIO, serr, errstr);
 	if (v.valid >= need)
 		return SEND_OK;
 	/* Enough sound approvals, of content that has changed since: not a forgery. */

@@ -35,16 +35,18 @@ enum send_status send_check_template(struct store *st, const char *template_name
 {
 	struct store_template *t = NULL;
 	struct tpl_check_input in;
+	enum store_status ss;
 	enum send_status s = SEND_OK;
 	char *name = NULL, *postal = NULL, *contact = NULL, *jis = NULL, *cfrom = NULL;
 	char *fname = NULL, *faddr = NULL, *serr = NULL;
 	size_t nkeys = 0;
 
 	*out = NULL;
-	if (store_template_get(st, template_name, &t, &serr) != STORE_OK) {
-		s = send_err(errstr, SEND_EINVAL, "%s", serr ? serr : "no such template");
+	ss = store_template_get(st, template_name, &t, &serr);
+	s = send_from_store(ss, serr, errstr);
+	serr = NULL;
+	if (s != SEND_OK)
 		goto done;
-	}
 	name = setting(st, "sender.name");
 	postal = setting(st, "sender.postal_address");
 	contact = setting(st, "sender.contact");

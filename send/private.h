@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "send/send.h"
+#include "store/store.h"
 
 #define SEND_PRINTF(a, b) __attribute__((format(printf, a, b)))
 
@@ -20,6 +21,14 @@
  */
 enum send_status send_err(char **errstr, enum send_status s, const char *fmt, ...)
     SEND_PRINTF(3, 4);
+
+/*
+ * A store status as a send status: a missing object stays "not found", a
+ * refusal stays a refusal, bad data stays bad data, and the rest is
+ * SEND_ESTORE. Sets *errstr (as send_err does) to serr, or to the status'
+ * words when serr is NULL, and frees serr. SEND_OK for STORE_OK.
+ */
+enum send_status send_from_store(enum store_status s, char *serr, char **errstr);
 
 /* Appends s (ownership taken; freed on failure) to a NULL-terminated vector. */
 enum send_status send_strv_push(char ***v, size_t *n, char *s);

@@ -37,6 +37,8 @@ const char *send_strstatus(enum send_status s)
 		return "busy";
 	case SEND_ECONFIG:
 		return "configuration error";
+	case SEND_ENOTFOUND:
+		return "not found";
 	}
 	return "unknown status";
 }
@@ -54,6 +56,46 @@ enum send_status send_err(char **errstr, enum send_status s, const char *fmt, ..
 	va_end(ap);
 	*errstr = msg;
 	return s;
+}
+
+enum send_status send_from_store(enum store_status s, char *serr, char **errstr)
+{
+	enum send_status r;
+
+	switch (s) {
+	case STORE_OK:
+		r = SEND_OK;
+		break;
+	case STORE_EUSAGE:
+		r = SEND_EUSAGE;
+		break;
+	case STORE_EINVAL:
+	case STORE_EEXIST:
+		r = SEND_EINVAL;
+		break;
+	case STORE_ENOTFOUND:
+		r = SEND_ENOTFOUND;
+		break;
+	case STORE_EAUTH:
+	case STORE_ELOCKED:
+	case STORE_EDENIED:
+		r = SEND_EDENIED;
+		break;
+	case STORE_EDELAY:
+	case STORE_EBUSY:
+		r = SEND_EBUSY;
+		break;
+	case STORE_ENOMEM:
+		r = SEND_ENOMEM;
+		break;
+	default:
+		r = SEND_ESTORE;
+		break;
+	}
+	if (r != SEND_OK)
+		r = send_err(errstr, r, "%s", serr != NULL ? serr : store_strstatus(s));
+	free(serr);
+	return r;
 }
 
 void send_secret_free(char **p)

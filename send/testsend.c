@@ -103,15 +103,17 @@ enum send_status send_campaign_test(struct store *st, const char *name, const ch
 	struct transport_message tm = {0};
 	struct transport *t = NULL;
 	struct test_ctx ctx = {0};
+	enum store_status ss;
 	enum send_status s;
 	char *serr = NULL, hash[65];
 	int64_t rowid = 0;
 
 	*reply = NULL;
-	if (store_campaign_get(st, name, &c, &serr) != STORE_OK) {
-		s = send_err(errstr, SEND_EINVAL, "%s", serr);
+	ss = store_campaign_get(st, name, &c, &serr);
+	s = send_from_store(ss, serr, errstr);
+	serr = NULL;
+	if (s != SEND_OK)
 		goto done;
-	}
 	store_address_hash(st, to, hash);
 	s = allowed(st, c, to, hash, errstr);
 	if (s != SEND_OK)

@@ -145,10 +145,6 @@ static enum send_status parse_authority(const char *url, const char *auth, size_
 	const char *end = auth + len, *colon = NULL, *hs = auth, *he;
 	long port = implicit_tls ? 465 : 587;
 
-	if (memchr(auth, '@', len) != NULL)
-		return send_err(errstr, SEND_EINVAL,
-				"smtp: the URL must not hold a user or password; use smtp.user "
-				"and smtp.password");
 	if (len > 0 && auth[0] == '[') {
 		he = memchr(auth, ']', len);
 		if (he == NULL)
@@ -189,11 +185,17 @@ static enum send_status parse_url(const char *url, struct transport_conf *c,
 				  const struct transport_ops **ops, char **errstr)
 {
 	const char *rest, *slash;
+	enum store_status ss;
+	char *serr = NULL;
 
 	if (url == NULL || *url == '\0')
 		return send_err(errstr, SEND_EINVAL, "transport: no URL (smtp.url)");
 	if (has_ctl(url))
 		return send_err(errstr, SEND_EINVAL, "transport: control character in the URL");
+	/* The checks of `config set`, for a URL stored before they existed. */
+	ss = store_config_check("smtp.url", url, &serr);
+	if (ss != STORE_OK)
+		return send_from_store(ss, serr, errstr);
 	if (strncasecmp(url, "file:", 5) == 0) {
 		rest = url + 5;
 		if (strncmp(rest, "//", 2) == 0)

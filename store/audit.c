@@ -164,6 +164,7 @@ enum store_status store_audit_log(struct store *st, const struct store_audit_fil
 	enum store_status s;
 	sqlite3_stmt *q = NULL;
 	struct store_audit_record r;
+	char since[21];
 	int rc;
 
 	s = store_require(st, STORE_PERM_AUDIT, "audit.log", errstr);
@@ -180,7 +181,10 @@ enum store_status store_audit_log(struct store *st, const struct store_audit_fil
 	if (s != STORE_OK)
 		return s;
 	if (f != NULL) {
-		sqlite3_bind_text(q, 1, f->since, -1, SQLITE_STATIC);
+		if (f->since != 0) {
+			store_utc_time(f->since, since);
+			sqlite3_bind_text(q, 1, since, -1, SQLITE_STATIC);
+		}
 		sqlite3_bind_text(q, 2, f->user, -1, SQLITE_STATIC);
 		sqlite3_bind_text(q, 3, f->action, -1, SQLITE_STATIC);
 	}

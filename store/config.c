@@ -56,6 +56,23 @@ bool store_config_known(const char *key)
 	return strncmp(key, "pace.", 5) == 0 && key[5] != '\0';
 }
 
+/* "unknown setting KEY; the settings are ...": every key, so none is left to guess. */
+static enum store_status unknown_key(const char *key, char **errstr)
+{
+	char keys[1024];
+	size_t i, n = 0;
+
+	keys[0] = '\0';
+	for (i = 0; known[i] != NULL && n < sizeof(keys); i++)
+		n += (size_t)snprintf(keys + n, sizeof(keys) - n, "%s, ", known[i]);
+	if (n >= 2 && n < sizeof(keys))
+		keys[n - 2] = '\0';
+	return store_fail(errstr, STORE_EINVAL,
+			  "unknown setting %s; the settings are %s and pace.DOMAIN (SETTINGS in "
+			  "hato(1) says what each takes)",
+			  key, keys);
+}
+
 static int is_uint(const char *v, long max)
 {
 	char *end = NULL;
@@ -64,14 +81,49 @@ static int is_uint(const char *v, long max)
 	return *v != '\0' && *end == '\0' && n >= 0 && n <= max;
 }
 
-static enum store_status validate(const char *key, const char *value, char **errstr)
+/* True when the authority of a URL (between "://" and the path) holds a user or password. */
+static bool url_has_userinfo(const char *url)
 {
-	size_t i;
+	const char *auth = strstr(url, "://");
 
-	for (i = 0; value[i] != '\0'; i++)
-		if ((unsigned char)value[i] < 0x20 && value[i] != '\t')
+	if (auth == NULL)
+		return false;
+	auth += 3;
+	return memchr(auth, '@', strcspn(auth, "/?#")) != NULL;
+}
+
+/* Refuses what could steer a terminal when the value is shown: see store_char_is_unsafe. */
+static enum store_status check_text(const char *key, const char *value, char **errstr)
+{
+	size_t i, k, n = strlen(value);
+	uint32_t cp;
+
+	for (i = 0; i < n; i += k) {
+		k = store_utf8_char(value + i, n - i, &cp);
+		if (k == 0)
 			return store_fail(errstr, STORE_EINVAL,
-					  "the value of %s holds a control character", key);
+					  "the value of %s is not valid UTF-8 (byte %zu)", key,
+					  i + 1);
+		if (!store_char_is_unsafe(cp))
+			continue;
+		/* The unsafe characters from U+202A on are the bidirectional ones. */
+		return store_fail(errstr, STORE_EINVAL,
+				  cp >= 0x202a
+				      ? "the value of %s holds a bidirectional override or "
+					"isolate character (U+%04X), which can reorder "
+					"what is shown"
+				      : "the value of %s holds a control character (U+%04X)",
+				  key, (unsigned)cp);
+	}
+	return STORE_OK;
+}
+
+enum store_status store_config_check(const char *key, const char *value, char **errstr)
+{
+	enum store_status s = check_text(key, value, errstr);
+
+	if (s != STORE_OK)
+		return s;
 	if (strcmp(key, "smtp.tls") == 0 && strcmp(value, "required") != 0 &&
 	    strcmp(value, "none") != 0)
 		return store_fail(errstr, STORE_EINVAL, "smtp.tls is \"required\" or \"none\"");
@@ -79,6 +131,11 @@ static enum store_status validate(const char *key, const char *value, char **err
 	    (strcmp(key, "approvals.required") == 0 && !is_uint(value, 16)) ||
 	    (strcmp(key, "send.rate") == 0 && !is_uint(value, 1000000)))
 		return store_fail(errstr, STORE_EINVAL, "%s takes a whole number", key);
+	/* A password there would be listed, audited and logged in clear. */
+	if (strcmp(key, "smtp.url") == 0 && url_has_userinfo(value))
+		return store_fail(errstr, STORE_EINVAL,
+				  "smtp: the URL must not hold a user or password; use smtp.user "
+				  "and smtp.password");
 	return STORE_OK;
 }
 
@@ -94,9 +151,8 @@ enum store_status store_config_set(struct store *st, const char *key, const char
 	if (s != STORE_OK)
 		return s;
 	if (!store_config_known(key))
-		return store_fail(errstr, STORE_EINVAL,
-				  "unknown setting %s; see hato config list for the keys", key);
-	s = validate(key, value, errstr);
+		return unknown_key(key, errstr);
+	s = store_config_check(key, value, errstr);
 	if (s != STORE_OK)
 		return s;
 	s = store_begin(st);

@@ -15,38 +15,15 @@ const char *const subscriber_columns[SUBSCRIBER_NCOLUMNS] = {
     "email", "name", "consent_source", "consent_at", "consent_text", "consent_method", "consent_ip",
 };
 
-int subscriber_utf8_ok(const char *text, size_t n)
+int subscriber_utf8_ok(const char *s, size_t n)
 {
-	const unsigned char *s = (const unsigned char *)text;
-	size_t i = 0;
+	size_t i, k;
+	uint32_t cp;
 
-	while (i < n) {
-		unsigned char c = s[i];
-		uint32_t cp;
-		size_t k;
-		if (c < 0x80) {
-			i++;
-			continue;
-		}
-		if (c >= 0xc2 && c <= 0xdf)
-			k = 1, cp = c & 0x1f;
-		else if (c >= 0xe0 && c <= 0xef)
-			k = 2, cp = c & 0x0f;
-		else if (c >= 0xf0 && c <= 0xf4)
-			k = 3, cp = c & 0x07;
-		else
+	for (i = 0; i < n; i += k) {
+		k = store_utf8_char(s + i, n - i, &cp);
+		if (k == 0)
 			return 0;
-		if (n - i <= k)
-			return 0;
-		for (size_t j = 1; j <= k; j++) {
-			if ((s[i + j] & 0xc0) != 0x80)
-				return 0;
-			cp = (cp << 6) | (s[i + j] & 0x3f);
-		}
-		if ((k == 2 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
-		    (k == 3 && (cp < 0x10000 || cp > 0x10ffff)))
-			return 0;
-		i += k + 1;
 	}
 	return 1;
 }

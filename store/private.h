@@ -52,8 +52,10 @@ enum store_status store_query_int(struct store *st, const char *sql, int64_t *ou
  */
 int store_reserve(void *bufp, size_t *cap, size_t need, size_t first);
 
-/* The current UTC time as "YYYY-MM-DDTHH:MM:SSZ". */
+/* The current UTC time as "YYYY-MM-DDTHH:MM:SSZ", the form records store. */
 void store_utc_now(char out[21]);
+/* The time t in that form. */
+void store_utc_time(time_t t, char out[21]);
 
 /* Sets the SQLCipher key and checks that it opens the database. */
 enum store_status store_db_key(sqlite3 *db, const unsigned char key[STORE_KEY_LEN]);

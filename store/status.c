@@ -133,13 +133,17 @@ enum store_status store_exec(struct store *st, const char *sql, char **errstr)
 	return STORE_OK;
 }
 
-void store_utc_now(char out[21])
+void store_utc_time(time_t t, char out[21])
 {
-	time_t t = time(NULL);
 	struct tm tm;
 
 	gmtime_r(&t, &tm);
 	strftime(out, 21, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+void store_utc_now(char out[21])
+{
+	store_utc_time(time(NULL), out);
 }
 
 enum store_status store_name_check(const char *what, const char *name, char **errstr)
@@ -161,6 +165,45 @@ enum store_status store_name_check(const char *what, const char *name, char **er
 			    what);
 	}
 	return STORE_OK;
+}
+
+size_t store_utf8_char(const char *s, size_t n, uint32_t *cp)
+{
+	const unsigned char *u = (const unsigned char *)s;
+	size_t k, j;
+
+	if (n == 0)
+		return 0;
+	if (u[0] < 0x80) {
+		*cp = u[0];
+		return 1;
+	}
+	if (u[0] >= 0xc2 && u[0] <= 0xdf)
+		k = 1, *cp = u[0] & 0x1f;
+	else if (u[0] >= 0xe0 && u[0] <= 0xef)
+		k = 2, *cp = u[0] & 0x0f;
+	else if (u[0] >= 0xf0 && u[0] <= 0xf4)
+		k = 3, *cp = u[0] & 0x07;
+	else
+		return 0;
+	if (n <= k)
+		return 0;
+	for (j = 1; j <= k; j++) {
+		if ((u[j] & 0xc0) != 0x80)
+			return 0;
+		*cp = (*cp << 6) | (u[j] & 0x3f);
+	}
+	/* Overlong forms, surrogates and code points past U+10FFFF are not UTF-8. */
+	if ((k == 2 && (*cp < 0x800 || (*cp >= 0xd800 && *cp <= 0xdfff))) ||
+	    (k == 3 && (*cp < 0x10000 || *cp > 0x10ffff)))
+		return 0;
+	return k + 1;
+}
+
+bool store_char_is_unsafe(uint32_t cp)
+{
+	return cp < 0x20 || (cp >= 0x7f && cp <= 0x9f) || (cp >= 0x202a && cp <= 0x202e) ||
+	       (cp >= 0x2066 && cp <= 0x2069);
 }
 
 static size_t utf8_chars(const char *s)

@@ -91,6 +91,19 @@ enum store_status store_password_check(const char *user, const char *password, c
 
 /* User and role names: 1 to 64 of [A-Za-z0-9._-], starting with a letter or digit. */
 enum store_status store_name_check(const char *what, const char *name, char **errstr);
+/*
+ * Decodes the UTF-8 character at s (n bytes left): returns its length, 1 to
+ * 4, and sets *cp; or returns 0 when s does not start with a well-formed
+ * character (a stray byte, a cut sequence, an overlong form, a surrogate).
+ */
+size_t store_utf8_char(const char *s, size_t n, uint32_t *cp);
+/*
+ * True for a character that could steer a terminal or reorder what it
+ * shows: the C0 and C1 controls, DEL, and the bidirectional embeddings,
+ * overrides and isolates (U+202A..U+202E, U+2066..U+2069). Settings refuse
+ * them; the command line shows them escaped.
+ */
+bool store_char_is_unsafe(uint32_t cp);
 
 /*
  * Creates a new store at `path` with one admin user. Fails with STORE_EEXIST
@@ -271,7 +284,7 @@ struct store_audit_record {
 	const char *details;
 };
 struct store_audit_filter {
-	const char *since; /* ISO 8601 date or time, or NULL */
+	time_t since; /* records written at this time or later; 0 for all */
 	const char *user;
 	const char *action; /* exact, or a prefix ending in '.' such as "user." */
 };
@@ -299,6 +312,15 @@ enum store_status store_audit_verify(struct store *st, int64_t *bad_id, int64_t 
 bool store_config_is_secret(const char *key);
 /* Known keys; setting an unknown key fails with STORE_EINVAL. */
 bool store_config_known(const char *key);
+/*
+ * Checks a value for key as store_config_set does before it stores it:
+ * UTF-8 with no character that store_char_is_unsafe names, the form of the
+ * keys that have one (smtp.tls, the numbers), and no user or password inside
+ * smtp.url. STORE_EINVAL with errstr saying why; errstr never holds the
+ * value. Readers of settings stored before a check existed use it too (the
+ * transport checks smtp.url with it).
+ */
+enum store_status store_config_check(const char *key, const char *value, char **errstr);
 enum store_status store_config_set(struct store *st, const char *key, const char *value,
 				   char **errstr);
 /*

@@ -103,7 +103,7 @@ int cli_login(struct cli *c)
 	s = store_path(c->store_path, &path, &err);
 	if (s != STORE_OK)
 		return cli_fail_store(s, err);
-	pw = cli_password_read(c->password_file, "Password: ", 0);
+	pw = cli_password_read(c->password_file, NULL, "Password: ", 0);
 	if (pw == NULL) {
 		free(path);
 		if (c->password_file == NULL)

@@ -5,8 +5,26 @@
 #include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "tui/cli.h"
+
+/*
+ * A keyslot file left without its store: says so and returns EX_DATAERR,
+ * before anyone types a password (store_init would call it "a store").
+ */
+static int stale_keyslot(const char *path)
+{
+	char keys[4096];
+
+	if (snprintf(keys, sizeof(keys), "%s.keys", path) >= (int)sizeof(keys) ||
+	    access(path, F_OK) == 0 || access(keys, F_OK) != 0)
+		return EX_OK;
+	cli_error("%s is a keyslot file without its store %s: move it away, or put the store "
+		  "back, before hato init",
+		  keys, path);
+	return EX_DATAERR;
+}
 
 static int init(struct cli *c, int argc, char **argv)
 {
@@ -36,7 +54,11 @@ static int init(struct cli *c, int argc, char **argv)
 		s = store_path(c->store_path, &path, &err);
 	if (s != STORE_OK)
 		return cli_fail_store(s, err);
-	pw = cli_password_read(c->password_file, "Admin password: ", 1);
+	if (stale_keyslot(path) != EX_OK) {
+		free(path);
+		return EX_DATAERR;
+	}
+	pw = cli_password_read(c->password_file, NULL, "Admin password: ", 1);
 	if (pw == NULL) {
 		free(path);
 		return EX_DATAERR;
@@ -64,11 +86,20 @@ static int key_rotate(struct cli *c, int argc, char **argv)
 	return EX_OK;
 }
 
+/* ID TIME USER (OS_USER) ACTION OBJECT OUTCOME DETAILS, tab-separated, each field escaped. */
 static int print_audit(const struct store_audit_record *r, void *arg)
 {
+	static const char *const after[] = {"\t", " (", ")\t", "\t", "\t", "\t", "\n"};
+	const char *const fields[] = {r->time,	 r->user,    r->os_user, r->action,
+				      r->object, r->outcome, r->details};
+	size_t i;
+
 	(void)arg;
-	printf("%lld\t%s\t%s (%s)\t%s\t%s\t%s\t%s\n", (long long)r->id, r->time, r->user,
-	       r->os_user, r->action, r->object, r->outcome, r->details);
+	printf("%lld\t", (long long)r->id);
+	for (i = 0; i < sizeof(after) / sizeof(after[0]); i++) {
+		cli_put_safe(stdout, fields[i]);
+		fputs(after[i], stdout);
+	}
 	return 0;
 }
 
@@ -86,14 +117,24 @@ static int audit_log(struct cli *c, int argc, char **argv)
 	int ch;
 
 	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		if (ch == 's')
-			f.since = optarg;
-		else if (ch == 'u')
+		switch (ch) {
+		case 's':
+			if (cli_parse_day_or_time(optarg, &f.since) != 0) {
+				cli_error("--since takes " CLI_SINCE_FORMS
+					  " (with Z or +HH:MM for the zone; without one it is "
+					  "local time)");
+				return EX_USAGE;
+			}
+			break;
+		case 'u':
 			f.user = optarg;
-		else if (ch == 'a')
+			break;
+		case 'a':
 			f.action = optarg;
-		else
+			break;
+		default:
 			return cli_usage(c);
+		}
 	}
 	if (optind != argc)
 		return cli_usage(c);
@@ -117,40 +158,21 @@ static int audit_verify(struct cli *c, int argc, char **argv)
 	return EX_OK;
 }
 
-/* Reads the first line of stdin into a sodium_malloc'd string. */
-static char *read_stdin_value(void)
-{
-	char *buf = sodium_malloc(4096);
-	size_t n = 0;
-	int ch;
-
-	if (buf == NULL)
-		return NULL;
-	while ((ch = getchar()) != EOF && ch != '\n') {
-		if (n == 4095 || ch == '\0') {
-			cli_error("the value on stdin is too long or holds a NUL byte");
-			sodium_free(buf);
-			return NULL;
-		}
-		buf[n++] = (char)ch;
-	}
-	if (n > 0 && buf[n - 1] == '\r')
-		n--;
-	buf[n] = '\0';
-	return buf;
-}
-
 static int config_set(struct cli *c, int argc, char **argv)
 {
 	enum store_status s;
-	char *err = NULL, *value = NULL;
+	char *err = NULL, *value = NULL, prompt[96];
 
 	if (argc != 3)
 		return cli_usage(c);
 	if (strcmp(argv[2], "-") == 0) {
-		value = read_stdin_value();
-		if (value == NULL)
-			return EX_DATAERR;
+		/* An unknown key is refused below, before anyone types a value. */
+		if (store_config_known(argv[1])) {
+			snprintf(prompt, sizeof(prompt), "Value of %.64s: ", argv[1]);
+			value = cli_value_read(prompt);
+			if (value == NULL)
+				return EX_DATAERR;
+		}
 	} else if (store_config_is_secret(argv[1])) {
 		cli_error("give secrets on stdin, not on the command line: "
 			  "hato config set %s - < FILE",
@@ -158,8 +180,7 @@ static int config_set(struct cli *c, int argc, char **argv)
 		return EX_USAGE;
 	}
 	s = store_config_set(c->st, argv[1], value ? value : argv[2], &err);
-	if (value != NULL)
-		sodium_free(value);
+	cli_password_free(&value);
 	if (s != STORE_OK)
 		return cli_fail_store(s, err);
 	printf("%s set\n", argv[1]);
@@ -176,7 +197,8 @@ static int config_get(struct cli *c, int argc, char **argv)
 	s = store_config_get(c->st, argv[1], &value, &err);
 	if (s != STORE_OK)
 		return cli_fail_store(s, err);
-	printf("%s\n", store_config_is_secret(argv[1]) ? "********" : value);
+	cli_put_safe(stdout, store_config_is_secret(argv[1]) ? "********" : value);
+	putchar('\n');
 	if (value != NULL) {
 		sodium_memzero(value, strlen(value));
 		free(value);
@@ -186,9 +208,12 @@ static int config_get(struct cli *c, int argc, char **argv)
 
 static int print_config(const char *key, const char *value, bool secret, void *arg)
 {
+	static const int widths[] = {24};
+	const char *const cols[] = {key, value};
+
 	(void)secret;
 	(void)arg;
-	printf("%-24s %s\n", key, value);
+	cli_print_cols(stdout, cols, widths, 2);
 	return 0;
 }
 
@@ -210,7 +235,8 @@ const struct cli_command cli_cmds_admin[] = {
     {"key", "rotate", STORE_PERM_KEYS, 0, key_rotate, "key rotate",
      "rekey the store with a new data key"},
     {"audit", "log", STORE_PERM_AUDIT, 0, audit_log,
-     "audit log [--since T] [--user U] [--action A]", "list audit records"},
+     "audit log [--since T] [--user U] [--action A]",
+     "list audit records; T is 2026-11-29 or 2026-11-29T13:00[:SS][Z|+09:00]"},
     {"audit", "verify", STORE_PERM_AUDIT, 0, audit_verify, "audit verify",
      "check the audit trail's hash chain"},
     {"config", "set", STORE_PERM_SETTINGS, 0, config_set, "config set KEY VALUE|-",

@@ -9,43 +9,6 @@
 #include "send/send.h"
 #include "tui/cli.h"
 
-/* Parses 2026-12-01T09:00[:00][Z|+09:00|+0900], or without a zone as local time. */
-int cli_parse_time(const char *s, time_t *out)
-{
-	struct tm tm;
-	const char *p;
-	long off = 0;
-	int sign, hh, mm;
-
-	memset(&tm, 0, sizeof(tm));
-	p = strptime(s, "%Y-%m-%dT%H:%M", &tm);
-	if (p == NULL)
-		p = strptime(s, "%Y-%m-%d %H:%M", &tm);
-	if (p == NULL)
-		return -1;
-	if (*p == ':') {
-		p = strptime(p, ":%S", &tm);
-		if (p == NULL)
-			return -1;
-	}
-	if (*p == '\0') {
-		tm.tm_isdst = -1;
-		*out = mktime(&tm);
-		return 0;
-	}
-	if (*p == 'Z' && p[1] == '\0') {
-		*out = timegm(&tm);
-		return 0;
-	}
-	if ((*p != '+' && *p != '-') ||
-	    (sscanf(p + 1, "%2d:%2d", &hh, &mm) != 2 && sscanf(p + 1, "%2d%2d", &hh, &mm) != 2))
-		return -1;
-	sign = *p == '-' ? -1 : 1;
-	off = sign * (hh * 3600L + mm * 60L);
-	*out = timegm(&tm) - off;
-	return 0;
-}
-
 static const struct option edit_opts[] = {
     {"template", required_argument, NULL, 't'}, {"list", required_argument, NULL, 'l'},
     {"segment", required_argument, NULL, 'g'},	{"subject", required_argument, NULL, 's'},
@@ -200,19 +163,27 @@ static int campaign_ls(struct cli *cl, int argc, char **argv)
 
 static int print_approval(const struct store_approval *a, void *arg)
 {
-	bool said = a->comment != NULL && a->comment[0] != '\0';
-
-	printf("approved by %s at %s%s%s\n", a->approver, a->time, said ? ": " : "",
-	       said ? a->comment : "");
 	(void)arg;
+	printf("approved by %s at %s", a->approver, a->time);
+	if (a->comment != NULL && a->comment[0] != '\0') {
+		fputs(": ", stdout);
+		cli_put_safe(stdout, a->comment);
+	}
+	putchar('\n');
 	return 0;
+}
+
+/* A line of campaign show: the label in 10 columns, the value escaped. */
+static void field(const char *label, const char *value)
+{
+	cli_print_field(stdout, 10, label, value);
 }
 
 static int campaign_show(struct cli *cl, int argc, char **argv)
 {
 	struct store_campaign *c = NULL;
 	enum store_status s;
-	char *err = NULL, when[32];
+	char *err = NULL, *seg = NULL, when[32], need[32];
 
 	if (argc != 2)
 		return cli_usage(cl);
@@ -220,20 +191,28 @@ static int campaign_show(struct cli *cl, int argc, char **argv)
 	if (s != STORE_OK)
 		return cli_fail_store(s, err);
 	fmt_time(c->scheduled_at, when, sizeof(when));
-	printf("name:      %s\nstate:     %s\nauthor:    %s\ntemplate:  %s\nsubject:   %s\n"
-	       "from:      %s\nlist:      %s\nsegment:   %s%s%s%s\nscheduled: %s\n"
-	       "approvals: %d needed\n",
-	       c->name, store_campaign_state_name(c->state), c->author, c->template_name,
-	       c->subject, c->from ? c->from : "(sender.from)", c->list,
-	       c->segment ? c->segment : "(whole list)", c->segment_expr ? " (" : "",
-	       c->segment_expr ? c->segment_expr : "", c->segment_expr ? ")" : "", when,
-	       c->approvals_needed);
+	snprintf(need, sizeof(need), "%d needed", c->approvals_needed);
+	if (asprintf(&seg, "%s%s%s%s", c->segment ? c->segment : "(whole list)",
+		     c->segment_expr ? " (" : "", c->segment_expr ? c->segment_expr : "",
+		     c->segment_expr ? ")" : "") < 0)
+		seg = NULL;
+	field("name:", c->name);
+	field("state:", store_campaign_state_name(c->state));
+	field("author:", c->author);
+	field("template:", c->template_name);
+	field("subject:", c->subject);
+	field("from:", c->from ? c->from : "(sender.from)");
+	field("list:", c->list);
+	field("segment:", seg);
+	field("scheduled:", when);
+	field("approvals:", need);
+	free(seg);
 	if (c->comment != NULL)
-		printf("rejected:  %s\n", c->comment);
+		field("rejected:", c->comment);
 	if (c->pause_reason != NULL && c->state == STORE_CAMPAIGN_FAILED)
-		printf("failed:    %s\n", c->pause_reason);
+		field("failed:", c->pause_reason);
 	else if (c->pause_reason != NULL && c->state == STORE_CAMPAIGN_PAUSED)
-		printf("paused:    %s\n", c->pause_reason);
+		field("paused:", c->pause_reason);
 	store_campaign_approvals(cl->st, c->id, print_approval, NULL, NULL);
 	store_campaign_free(&c);
 	return EX_OK;

@@ -9,58 +9,6 @@
 #include "templates/templates.h"
 #include "tui/cli.h"
 
-int exit_from_send(enum send_status s)
-{
-	switch (s) {
-	case SEND_OK:
-		return EX_OK;
-	case SEND_EUSAGE:
-		return EX_USAGE;
-	case SEND_EINVAL:
-		return EX_DATAERR;
-	case SEND_EDNS:
-		return EX_UNAVAILABLE;
-	case SEND_ECRYPTO:
-		return EX_SOFTWARE;
-	case SEND_ENOMEM:
-		return EX_OSERR;
-	case SEND_EDENIED:
-		return EX_NOPERM;
-	case SEND_ESTORE:
-		return EX_IOERR;
-	case SEND_EBUSY:
-		return EX_TEMPFAIL;
-	case SEND_ECONFIG:
-		return EX_CONFIG;
-	}
-	return EX_SOFTWARE;
-}
-
-int exit_from_tpl(enum tpl_status s)
-{
-	switch (s) {
-	case TPL_OK:
-		return EX_OK;
-	case TPL_ENOTFOUND:
-		return EX_NOINPUT;
-	case TPL_ENOMEM:
-		return EX_OSERR;
-	case TPL_ESYNTAX:
-	case TPL_EINVAL:
-	case TPL_ETOOBIG:
-	case TPL_EENCODING:
-		return EX_DATAERR;
-	}
-	return EX_SOFTWARE;
-}
-
-int cli_fail_send(enum send_status s, char *errstr)
-{
-	cli_error("%s", errstr != NULL ? errstr : send_strstatus(s));
-	free(errstr);
-	return exit_from_send(s);
-}
-
 int cli_print_message(const struct send_composer *comp, const struct send_recipient *r)
 {
 	struct send_composed m = {0};

@@ -11,7 +11,6 @@
 #include <unistd.h>
 
 #include "tui/cli.h"
-#include "tui/cmd_subscriber.h"
 #include "tui/outfile.h"
 
 /* ---- import ------------------------------------------------------------- */

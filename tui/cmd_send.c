@@ -112,7 +112,10 @@ int cmd_campaign_test(struct cli *cl, int argc, char **argv)
 static int print_error(const struct store_rcpt_error *e, void *arg)
 {
 	(void)arg;
-	printf("  %s  %-9s %s  %s\n", e->time, e->state, e->email, e->reply);
+	/* The reply is the server's words: anything may be in it. */
+	printf("  %s  %-9s %s  ", e->time, e->state, e->email);
+	cli_put_safe(stdout, e->reply);
+	putchar('\n');
 	return 0;
 }
 
@@ -151,10 +154,12 @@ static int status_once(struct cli *cl, const char *name)
 		       w.day, w.plan, w.cap, (long long)w.sent_today);
 	else
 		printf("  warm-up: no cap (set warmup.start to ramp up a new domain or IP)\n");
-	if (c->pause_reason != NULL && c->state == STORE_CAMPAIGN_PAUSED)
-		printf("  paused: %s\n", c->pause_reason);
-	if (c->state == STORE_CAMPAIGN_FAILED && c->pause_reason != NULL)
-		printf("  failed: %s\n", c->pause_reason);
+	if (c->pause_reason != NULL &&
+	    (c->state == STORE_CAMPAIGN_PAUSED || c->state == STORE_CAMPAIGN_FAILED)) {
+		printf("  %s: ", c->state == STORE_CAMPAIGN_PAUSED ? "paused" : "failed");
+		cli_put_safe(stdout, c->pause_reason);
+		putchar('\n');
+	}
 	if (qs.count[STORE_RCPT_UNCERTAIN] > 0)
 		printf("  %lld uncertain: in flight when a worker stopped or a connection dropped, "
 		       "they may have arrived; resend with hato campaign retry %s --uncertain\n",

@@ -1,7 +1,7 @@
 /*
  * tui/cmd_subscriber.c: hato list ..., hato subscriber ... and hato suppress ...
  *
- * Everything printed from the store passes through safe(), so that text
+ * Everything printed from the store passes through cli_put_safe, so that text
  * someone imported can never drive the terminal with escape sequences.
  * Addresses are masked for users without the pii permission.
  */
@@ -11,24 +11,6 @@
 #include <time.h>
 
 #include "tui/cli.h"
-#include "tui/cmd_subscriber.h"
-
-void cli_put_safe(FILE *fp, const char *s)
-{
-	for (; s != NULL && *s; s++) {
-		unsigned char c = (unsigned char)*s;
-		if (c == '\n')
-			fputs("\\n", fp);
-		else if (c == '\r')
-			fputs("\\r", fp);
-		else if (c == '\t')
-			fputs("\\t", fp);
-		else if (c < 0x20 || c == 0x7f)
-			fprintf(fp, "\\x%02x", c);
-		else
-			fputc(c, fp);
-	}
-}
 
 static void day(time_t t, char out[21])
 {
@@ -212,9 +194,7 @@ static int sub_unsubscribe(struct cli *c, int argc, char **argv)
 
 static void row(const char *k, const char *v)
 {
-	printf("%-12s ", k);
-	cli_put_safe(stdout, v);
-	fputc('\n', stdout);
+	cli_print_field(stdout, 12, k, v);
 }
 
 static int sub_show(struct cli *c, int argc, char **argv)

@@ -8,6 +8,9 @@
 
 #include "tui/cli.h"
 
+/* How a new password is given without a terminal, for the message. */
+#define NEW_PW_OPTION "--new-password-file FILE"
+
 /* Parses --role, --kdf and --new-password-file; leaves the first operand at argv[optind]. */
 struct user_opts {
 	const char *role, *pwfile;
@@ -59,7 +62,7 @@ static int user_add(struct cli *c, int argc, char **argv)
 		return rc;
 	if (optind != argc - 1 || o.role == NULL)
 		return cli_usage(c);
-	pw = cli_password_read(o.pwfile, "New user's password: ", 1);
+	pw = cli_password_read(o.pwfile, NEW_PW_OPTION, "New user's password: ", 1);
 	if (pw == NULL)
 		return EX_DATAERR;
 	s = store_user_add(c->st, argv[optind], o.role, pw, o.kdf, &err);
@@ -160,7 +163,7 @@ static int user_passwd(struct cli *c, int argc, char **argv)
 	if (argc - optind > 1 || o.role != NULL)
 		return cli_usage(c);
 	name = optind < argc ? argv[optind] : store_user(c->st);
-	pw = cli_password_read(o.pwfile, "New password: ", 1);
+	pw = cli_password_read(o.pwfile, NEW_PW_OPTION, "New password: ", 1);
 	if (pw == NULL)
 		return EX_DATAERR;
 	s = store_user_passwd(c->st, name, pw, &err);

@@ -40,15 +40,75 @@ int exit_from_store(enum store_status s)
 	return EX_SOFTWARE;
 }
 
+int exit_from_send(enum send_status s)
+{
+	switch (s) {
+	case SEND_OK:
+		return EX_OK;
+	case SEND_EUSAGE:
+		return EX_USAGE;
+	case SEND_EINVAL:
+		return EX_DATAERR;
+	case SEND_EDNS:
+		return EX_UNAVAILABLE;
+	case SEND_ECRYPTO:
+		return EX_SOFTWARE;
+	case SEND_ENOMEM:
+		return EX_OSERR;
+	case SEND_EDENIED:
+		return EX_NOPERM;
+	case SEND_ESTORE:
+		return EX_IOERR;
+	case SEND_EBUSY:
+		return EX_TEMPFAIL;
+	case SEND_ECONFIG:
+		return EX_CONFIG;
+	case SEND_ENOTFOUND:
+		return EX_NOINPUT;
+	}
+	return EX_SOFTWARE;
+}
+
+int exit_from_tpl(enum tpl_status s)
+{
+	switch (s) {
+	case TPL_OK:
+		return EX_OK;
+	case TPL_ENOTFOUND:
+		return EX_NOINPUT;
+	case TPL_ENOMEM:
+		return EX_OSERR;
+	case TPL_ESYNTAX:
+	case TPL_EINVAL:
+	case TPL_ETOOBIG:
+	case TPL_EENCODING:
+		return EX_DATAERR;
+	}
+	return EX_SOFTWARE;
+}
+
+int cli_fail_send(enum send_status s, char *errstr)
+{
+	cli_error("%s", errstr != NULL ? errstr : send_strstatus(s));
+	free(errstr);
+	return exit_from_send(s);
+}
+
 void cli_error(const char *fmt, ...)
 {
 	va_list ap;
+	char *msg = NULL;
+	int n;
 
-	fputs("hato: ", stderr);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	n = vasprintf(&msg, fmt, ap);
 	va_end(ap);
+	fputs("hato: ", stderr);
+	/* Names and values in the message come from the user or the store. */
+	cli_put_safe(stderr, n >= 0 ? msg : "out of memory");
 	fputc('\n', stderr);
+	if (n >= 0)
+		free(msg);
 }
 
 int cli_fail_store(enum store_status s, char *errstr)

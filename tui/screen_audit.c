@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "tui/cli.h"
 #include "tui/ui.h"
 
 enum { ASK_FILTER = 1 };
@@ -15,7 +16,8 @@ enum { COL_ID, COL_TIME, COL_USER, COL_ACTION, COL_OBJECT, COL_OUTCOME, COL_DETA
 struct audit {
 	struct ui_table t;
 	char filter[256]; /* as typed */
-	char user[65], action[65], since[32];
+	char user[65], action[65];
+	time_t since; /* 0: from the first record */
 };
 
 static const char *const heads[NCOLS] = {"#",	   "Time (UTC)", "User",   "Action",
@@ -80,7 +82,7 @@ static int audit_load(struct screen *s)
 	struct store_audit_filter f = {
 	    .user = a->user[0] ? a->user : NULL,
 	    .action = a->action[0] ? a->action : NULL,
-	    .since = a->since[0] ? a->since : NULL,
+	    .since = a->since,
 	};
 	enum store_status rc;
 	char *err = NULL;
@@ -95,12 +97,16 @@ static int audit_load(struct screen *s)
 	return 0;
 }
 
-/* Reads "user:NAME action:PREFIX since:DATE"; a bare word with a dot is an action. */
+/*
+ * Reads "user:NAME action:PREFIX since:DATE"; a bare word with a dot is an
+ * action. -1 for an unknown word, -2 for a since: that is no date or time.
+ */
 static int parse_filter(struct audit *a, const char *text)
 {
 	char buf[256], *word, *save = NULL;
 
-	a->user[0] = a->action[0] = a->since[0] = '\0';
+	a->user[0] = a->action[0] = '\0';
+	a->since = 0;
 	snprintf(buf, sizeof(buf), "%s", text);
 	for (word = strtok_r(buf, " \t", &save); word != NULL;
 	     word = strtok_r(NULL, " \t", &save)) {
@@ -108,9 +114,10 @@ static int parse_filter(struct audit *a, const char *text)
 			snprintf(a->user, sizeof(a->user), "%s", word + 5);
 		else if (strncmp(word, "action:", 7) == 0)
 			snprintf(a->action, sizeof(a->action), "%s", word + 7);
-		else if (strncmp(word, "since:", 6) == 0)
-			snprintf(a->since, sizeof(a->since), "%s", word + 6);
-		else if (strchr(word, '.') != NULL)
+		else if (strncmp(word, "since:", 6) == 0) {
+			if (cli_parse_day_or_time(word + 6, &a->since) != 0)
+				return -2;
+		} else if (strchr(word, '.') != NULL)
 			snprintf(a->action, sizeof(a->action), "%s", word);
 		else if (strchr(word, ':') == NULL)
 			snprintf(a->user, sizeof(a->user), "%s", word);
@@ -149,6 +156,7 @@ static int verify(struct screen *s)
 static int audit_handle(struct screen *s, enum ui_action act)
 {
 	struct audit *a = s->priv;
+	int rc;
 
 	switch (act) {
 	case UI_SEARCH:
@@ -156,8 +164,11 @@ static int audit_handle(struct screen *s, enum ui_action act)
 			 "Filter (user:NAME action:PREFIX. since:YYYY-MM-DD): ");
 		return UI_REDRAW_ALL;
 	case UI_INPUT_DONE:
-		if (parse_filter(a, ui_input_text(s->ui)) != 0) {
-			ui_error(s->ui, "filter words are user:NAME, action:NAME, since:DATE");
+		rc = parse_filter(a, ui_input_text(s->ui));
+		if (rc != 0) {
+			ui_error(s->ui, rc == -2 ? "since: takes " CLI_SINCE_FORMS
+						 : "filter words are user:NAME, action:NAME, "
+						   "since:DATE");
 			return UI_REDRAW_ALL;
 		}
 		a->t.sel = a->t.top = 0;

@@ -699,7 +699,7 @@ static void login_from_file(struct ui *ui, const char *file)
 	enum store_status s;
 	char *pw, *err = NULL;
 
-	pw = cli_password_read(file, "", 0);
+	pw = cli_password_read(file, NULL, "", 0);
 	if (pw == NULL)
 		return;
 	s = store_open(ui->store_path, ui->user, pw, &st, &err);

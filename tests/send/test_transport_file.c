@@ -66,6 +66,13 @@ static void test_config_errors(void **state)
 		free(err);
 		err = NULL;
 	}
+	/* The worker refuses a URL with a password in the words `config set` uses. */
+	struct transport_config c0 = {.url = "smtps://bob:" PASSWORD "@mail.example.com:465"};
+	assert_int_equal(transport_open(&c0, on_done, &dummy, &t, &err), SEND_EINVAL);
+	assert_string_equal(err, "smtp: the URL must not hold a user or password; use smtp.user "
+				 "and smtp.password");
+	free(err);
+	err = NULL;
 	struct transport_config c1 = {.url = "smtp://mail.example.com", .connections = 65};
 	assert_int_equal(transport_open(&c1, on_done, &dummy, &t, &err), SEND_EINVAL);
 	free(err);

@@ -203,7 +203,7 @@ static __attribute__((unused)) int audit_cb(const struct store_audit_record *r, 
 static __attribute__((unused)) int audited(const char *action, const char *object,
 					   const char *outcome)
 {
-	struct store_audit_filter f = {NULL, NULL, action};
+	struct store_audit_filter f = {.action = action};
 	struct audit_count a = {object, outcome, 0};
 
 	OK(store_audit_log(adm, &f, audit_cb, &a, &err_));

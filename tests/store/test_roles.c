@@ -111,7 +111,7 @@ static int keep_last(const struct store_audit_record *r, void *arg)
 
 static struct last_audit audit_last(struct store *st, const char *action)
 {
-	struct store_audit_filter f = {NULL, NULL, action};
+	struct store_audit_filter f = {.action = action};
 	struct last_audit a;
 	char *err = NULL;
 

@@ -220,6 +220,52 @@ static void test_password_and_name_rules(void **state)
 	assert_int_equal(store_name_check("user", "a b", NULL), STORE_EINVAL);
 }
 
+/* The UTF-8 decoder and the characters no setting may hold. */
+static void test_text_checks(void **state)
+{
+	static const struct {
+		const char *s;
+		size_t len;
+		uint32_t cp;
+	} cases[] = {
+	    {"a", 1, 'a'},
+	    {"\xc3\xa9", 2, 0xe9},
+	    {"\xe3\x81\x82", 3, 0x3042},
+	    {"\xf0\x9f\x90\xa6", 4, 0x1f426},
+	    {"\x9b", 0, 0},		/* a continuation byte alone */
+	    {"\xc0\xaf", 0, 0},		/* overlong '/' */
+	    {"\xe0\x80\xaf", 0, 0},	/* overlong again */
+	    {"\xed\xa0\x80", 0, 0},	/* a surrogate */
+	    {"\xf4\x90\x80\x80", 0, 0}, /* past U+10FFFF */
+	    {"\xe3\x81", 0, 0},		/* cut short */
+	};
+	uint32_t cp = 0;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		assert_int_equal(store_utf8_char(cases[i].s, strlen(cases[i].s), &cp),
+				 cases[i].len);
+		if (cases[i].len > 0)
+			assert_int_equal(cp, cases[i].cp);
+	}
+	assert_true(store_char_is_unsafe(0x1b) && store_char_is_unsafe('\t'));
+	assert_true(store_char_is_unsafe(0x7f) && store_char_is_unsafe(0x9b));
+	assert_true(store_char_is_unsafe(0x202a) && store_char_is_unsafe(0x202e));
+	assert_true(store_char_is_unsafe(0x2066) && store_char_is_unsafe(0x2069));
+	assert_false(store_char_is_unsafe(' ') || store_char_is_unsafe(0xa0));
+	assert_false(store_char_is_unsafe(0x2029) || store_char_is_unsafe(0x202f));
+	assert_false(store_char_is_unsafe(0x2065) || store_char_is_unsafe(0x206a));
+	assert_int_equal(store_config_check("sender.name", "Hato \xe9\xb3\xa9", NULL), STORE_OK);
+	assert_int_equal(store_config_check("sender.name",
+					    "A\xc2\x9b"
+					    "31m",
+					    NULL),
+			 STORE_EINVAL);
+	assert_int_equal(store_config_check("sender.name", "A\xe2\x81\xa9", NULL), STORE_EINVAL);
+	assert_int_equal(store_config_check("sender.name", "A\x9b", NULL), STORE_EINVAL);
+}
+
 static void test_delay_grows(void **state)
 {
 	int i;
@@ -397,6 +443,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_damaged_keyslot_files, setup, teardown),
 	    cmocka_unit_test(test_password_and_name_rules),
 	    cmocka_unit_test(test_delay_grows),
+	    cmocka_unit_test(test_text_checks),
 	    cmocka_unit_test_setup_teardown(test_mask_and_hash, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_new_store_checks, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_checks_migrated, setup, teardown),

@@ -419,6 +419,16 @@ static void test_settings_japanese(void **state)
 	ui_free(&ui);
 }
 
+/* Opens the audit screen's filter, empties it and types text. */
+static void audit_filter(struct ui *ui, const char *text)
+{
+	ui_key(ui, '/');
+	for (int i = 0; i < 256; i++)
+		ui_key(ui, UI_KEY_BACKSPACE);
+	ui_type(ui, text);
+	ui_key(ui, UI_KEY_ENTER);
+}
+
 static void test_audit(void **state)
 {
 	struct ui *ui = logged_in("admin");
@@ -436,6 +446,13 @@ static void test_audit(void **state)
 	assert_true(shows(ui, "3 records match action:user."));
 	assert_true(shows(ui, "user.add"));
 	assert_false(shows_quiet(ui, " login "));
+	/* since: takes what audit log --since takes, and says so otherwise. */
+	audit_filter(ui, "since:yesterday");
+	assert_true(shows(ui, "since: takes a date such as 2026-11-29"));
+	audit_filter(ui, "action:user. since:2000-01-01T09:00+09:00");
+	assert_true(shows(ui, "3 records match"));
+	audit_filter(ui, "action:user. since:2999-01-01");
+	assert_true(shows(ui, "0 records match"));
 	ui_free(&ui);
 }
 
