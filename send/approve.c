@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "send/private.h"
 #include "send/send.h"
@@ -187,6 +188,11 @@ enum send_status send_campaign_schedule(struct store *st, const char *name, time
 	enum send_status s;
 	char *serr = NULL;
 
+	/* A time gone by would mean "now": that is campaign send, said plainly. */
+	if (at != 0 && at < time(NULL) - 60)
+		return send_err(errstr, SEND_EINVAL,
+				"that time has passed; to send now, use: hato campaign send %s",
+				name);
 	s = sign(st, name, &at, 1u << STORE_CAMPAIGN_APPROVED | 1u << STORE_CAMPAIGN_SCHEDULED,
 		 hash, sig, errstr);
 	if (s != SEND_OK)

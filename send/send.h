@@ -408,7 +408,8 @@ enum send_status send_campaign_approve(struct store *st, const char *name, const
 				       char **errstr);
 /*
  * Sets the send time (0: now), signing the new content as the scheduler's
- * approval; refused when the pre-send checks fail now.
+ * approval; refused when the pre-send checks fail now, and for a time more
+ * than a minute in the past (SEND_EINVAL).
  */
 enum send_status send_campaign_schedule(struct store *st, const char *name, time_t at,
 					char **errstr);

@@ -43,6 +43,18 @@ static int parse_zone(const char *z, long *off)
 	return 0;
 }
 
+/* Is the date of tm a day of the calendar (not 2026-02-30, which C would
+ * carry over into March)? */
+static int real_day(const struct tm *tm)
+{
+	struct tm t = *tm;
+
+	t.tm_hour = 12; /* clear of any daylight-saving gap */
+	if (timegm(&t) == (time_t)-1)
+		return 0;
+	return t.tm_mday == tm->tm_mday && t.tm_mon == tm->tm_mon && t.tm_year == tm->tm_year;
+}
+
 static int local_time(struct tm *tm, time_t *out)
 {
 	tm->tm_isdst = -1;
@@ -62,7 +74,7 @@ int cli_parse_time(const char *s, time_t *out)
 		p = strptime(s, "%Y-%m-%d %H:%M", &tm);
 	if (p != NULL && *p == ':')
 		p = strptime(p, ":%S", &tm);
-	if (p == NULL)
+	if (p == NULL || !real_day(&tm))
 		return -1;
 	if (*p == '\0')
 		return local_time(&tm, out);
@@ -80,6 +92,6 @@ int cli_parse_day_or_time(const char *s, time_t *out)
 	memset(&tm, 0, sizeof(tm));
 	p = strptime(s, "%Y-%m-%d", &tm);
 	if (p != NULL && *p == '\0')
-		return local_time(&tm, out);
+		return real_day(&tm) ? local_time(&tm, out) : -1;
 	return cli_parse_time(s, out);
 }

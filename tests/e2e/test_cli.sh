@@ -114,7 +114,8 @@ UTC|2030-05-01|early-record late-record|a plain date
 XST4|2030-05-01|late-record|a plain date is its local midnight
 UTC|2030-05-02||the next day
 ROWS
-for bad in yesterday 1d 2030-05-01T13:00+09:00junk 2030-05-01T13:00+24:00 2030-13-01 "" 2030-05-01x; do
+for bad in yesterday 1d 2030-05-01T13:00+09:00junk 2030-05-01T13:00+24:00 2030-13-01 "" 2030-05-01x \
+	2030-02-30 2030-02-29T09:00Z 2030-04-31T09:00+09:00; do
 	expect 64 "--since '$bad' is a usage error (64)" as admin audit log --since "$bad"
 	check "that names the forms it takes" grep -q '^hato: --since takes a date such as 2026-11-29 or a time such as 2026-11-29T13:00+09:00' "$T/err"
 	check "and lists nothing" test ! -s "$T/out"

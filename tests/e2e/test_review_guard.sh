@@ -51,6 +51,12 @@ check "saying why" grep -q 'sender-empty .*postal address' "$T/err"
 check "it stays in review" test "$(state later)" = in_review
 setting sender.postal_address "1-2-3 Marunouchi, Tokyo"
 expect 0 "with the address back, approve passes" as operator campaign approve later
+expect 64 "schedule refuses a day that does not exist (2030-02-30)" \
+	as operator campaign schedule later --at 2030-02-30T09:00+09:00
+expect 65 "and a time gone by, which would mean now" \
+	as operator campaign schedule later --at 2020-01-01T00:00Z
+check "saying to send it instead" grep -q 'that time has passed; to send now, use: hato campaign send later' "$T/err"
+check "it is still approved, not scheduled" test "$(state later)" = approved
 setting sender.contact ""
 expect 65 "and send refuses it while the contact is unset" as operator campaign send later
 check "it is still approved, not scheduled" test "$(state later)" = approved
