@@ -395,16 +395,24 @@ int ui_act(struct ui *ui, enum ui_action a)
 void ui_input(struct ui *ui, int tag, int flags, const char *initial, const char *fmt, ...)
 {
 	va_list ap;
+	char *buf = ui->prompt.buf;
 	size_t n = initial != NULL ? strlen(initial) : 0;
 
-	input_wipe(ui);
 	va_start(ap, fmt);
 	vsnprintf(ui->prompt.label, sizeof(ui->prompt.label), fmt, ap);
 	va_end(ap);
 	if (n > UI_INPUT_MAX)
 		n = UI_INPUT_MAX;
-	if (n > 0)
-		memcpy(ui->prompt.buf, initial, n);
+	/* The answer just given (ui_input_text) may come back as the starting text. */
+	if (initial != NULL && (uintptr_t)initial >= (uintptr_t)buf &&
+	    (uintptr_t)initial <= (uintptr_t)(buf + UI_INPUT_MAX)) {
+		memmove(buf, initial, n);
+		sodium_memzero(buf + n, UI_INPUT_MAX + 1 - n);
+	} else {
+		input_wipe(ui);
+		if (n > 0)
+			memcpy(buf, initial, n);
+	}
 	ui->prompt.len = n;
 	ui->prompt.tag = tag;
 	ui->prompt.flags = flags;

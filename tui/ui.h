@@ -415,9 +415,10 @@ const char *ui_refusal(const struct ui *ui, const char *what, enum store_perm p,
 
 /*
  * Opens a prompt for the top screen. `tag` tells the screen which question
- * was answered; `initial` (may be NULL) is the starting text. Enter sends
- * UI_INPUT_DONE, Esc UI_INPUT_CANCEL. The text is wiped once handle() returns
- * unless the screen opened a new prompt.
+ * was answered; `initial` (may be NULL) is the starting text, which may be
+ * ui_input_text() itself: the answer just given, back to be corrected. Enter
+ * sends UI_INPUT_DONE, Esc UI_INPUT_CANCEL. The text is wiped once handle()
+ * returns unless the screen opened a new prompt.
  */
 void ui_input(struct ui *ui, int tag, int flags, const char *initial, const char *fmt, ...)
     __attribute__((format(printf, 5, 6)));

@@ -78,6 +78,51 @@ static void test_login_tab(void **state)
 	ui_free(&ui);
 }
 
+/*
+ * A rejected user name stays in the field to be corrected, and the form says
+ * why, in place of the words of an earlier attempt.
+ */
+static void test_login_bad_name(void **state)
+{
+	struct ui *ui = ui_new(STORE, NULL);
+	char long_name[71];
+
+	(void)state;
+	assert_non_null(ui);
+	ui_resize(ui, 80, 24);
+	ui_type(ui, "admin");
+	ui_key(ui, UI_KEY_ENTER);
+	ui_type(ui, "not-the-password");
+	ui_key(ui, UI_KEY_ENTER);
+	assert_true(shows(ui, "wrong user or password"));
+	ui_key(ui, UI_KEY_ESC); /* back to the user */
+	ui_key(ui, UI_CTRL('u'));
+	ui_type(ui, "bad name");
+	ui_key(ui, UI_KEY_ENTER);
+	assert_true(ui_input_active(ui));
+	assert_string_equal(ui_input_text(ui), "bad name");
+	assert_golden(ui, "login_bad_name");
+	assert_true(lacks(ui, "wrong user or password"));
+	/* 70 letters: too long, and kept too. */
+	memset(long_name, 'a', 70);
+	long_name[70] = '\0';
+	ui_key(ui, UI_CTRL('u'));
+	ui_type(ui, long_name);
+	ui_key(ui, UI_KEY_ENTER);
+	assert_string_equal(ui_input_text(ui), long_name);
+	assert_true(shows(ui, "not a user name"));
+	/* Corrected, the name goes through and the password opens the store. */
+	ui_key(ui, UI_CTRL('u'));
+	ui_type(ui, "admin");
+	ui_key(ui, UI_KEY_ENTER);
+	assert_true(lacks(ui, "not a user name"));
+	sleep(1); /* the delay after one failure */
+	ui_type(ui, PW_ADMIN);
+	ui_key(ui, UI_KEY_ENTER);
+	assert_non_null(ui_store(ui));
+	ui_free(&ui);
+}
+
 static void wait_second_boundary(void)
 {
 	time_t t = time(NULL);
@@ -447,6 +492,7 @@ int main(void)
 	    cmocka_unit_test(test_grid),
 	    cmocka_unit_test_setup_teardown(test_login_wrong_password, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_login_tab, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_login_bad_name, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_login_delay, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_login_locked, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_dashboards, setup, teardown),
