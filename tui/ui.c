@@ -35,6 +35,8 @@ const struct screen_ops *const ui_screens[] = {
 
 #define UI_STACK_MAX 16
 #define UI_INPUT_MAX 1024
+/* The session's own question, whether to leave hato: answered here, not by a screen. */
+#define INPUT_LEAVE (1 << 12)
 
 struct ui_prompt {
 	bool active;
@@ -59,6 +61,7 @@ struct ui {
 	int w, h;
 	int cur_row, cur_col; /* the cursor, in grid coordinates; -1 hidden */
 	bool in_terminal;     /* ui_run: draw at once for ui_busy, drop typeahead */
+	int key;	      /* the key being handled, or UI_KEY_NONE (ui_act) */
 };
 
 struct ui *ui_new(const char *store_path, const char *user)
@@ -72,6 +75,7 @@ struct ui *ui_new(const char *store_path, const char *user)
 	ui->prompt.buf = sodium_malloc(UI_INPUT_MAX + 1);
 	ui->w = 80;
 	ui->h = 24;
+	ui->key = UI_KEY_NONE;
 	if (ui->store_path == NULL || ui->user == NULL || ui->prompt.buf == NULL ||
 	    grid_init(&ui->grid, ui->w, ui->h) != 0 || ui_push(ui, &screen_login_ops) != 0) {
 		ui_free(&ui);
@@ -335,6 +339,39 @@ static const struct screen_verb *find_verb(const struct screen *s, enum ui_actio
 	return NULL;
 }
 
+static int count_sending(const struct store_campaign *c, void *arg)
+{
+	*(int *)arg += c->state == STORE_CAMPAIGN_SENDING;
+	return 0;
+}
+
+/*
+ * Leaving hato from the last screen, or with Q. Leaving stops this session's
+ * background worker, so that is asked first; so is Esc or Left on the
+ * dashboard, where one stray key too many would otherwise quit. q (and Q)
+ * leave at once when no worker runs.
+ */
+static int leave(struct ui *ui, bool at_once)
+{
+	int sending = 0;
+
+	if (ui_worker_pid() > 0) {
+		if (ui->st != NULL && store_can(ui->st, STORE_PERM_CAMPAIGNS_READ))
+			store_campaign_list(ui->st, count_sending, &sending, NULL);
+		ui_input(ui, 0, UI_INPUT_YESNO | INPUT_LEAVE, NULL, "%s",
+			 sending > 0 ? "A worker is sending; leaving stops it. Leave? (y/n) "
+				     : "A worker runs in the background; leaving stops it. "
+				       "Leave? (y/n) ");
+		return UI_REDRAW_ALL;
+	}
+	if (at_once) {
+		ui->quit = true;
+		return UI_REDRAW_NONE;
+	}
+	ui_input(ui, 0, UI_INPUT_YESNO | INPUT_LEAVE, NULL, "Leave hato? (y/n) ");
+	return UI_REDRAW_ALL;
+}
+
 static int dispatch(struct ui *ui, enum ui_action a)
 {
 	struct screen *s = top(ui);
@@ -344,10 +381,8 @@ static int dispatch(struct ui *ui, enum ui_action a)
 
 	if (s == NULL)
 		return UI_REDRAW_NONE;
-	if (a == UI_QUIT) {
-		ui->quit = true;
-		return UI_REDRAW_NONE;
-	}
+	if (a == UI_QUIT)
+		return leave(ui, true);
 	v = find_verb(s, a);
 	if (v == NULL && a == UI_HELP && s->ops != &screen_help_ops) {
 		ui_push(ui, &screen_help_ops);
@@ -355,6 +390,8 @@ static int dispatch(struct ui *ui, enum ui_action a)
 	}
 	if (v == NULL && a == UI_HELP)
 		return UI_REDRAW_NONE;
+	if (v == NULL && a == UI_BACK && ui->depth <= 1)
+		return leave(ui, ui->key == 'q');
 	if (v == NULL && a == UI_BACK) {
 		ui_pop(ui);
 		settle(ui);
@@ -445,6 +482,11 @@ static int input_finish(struct ui *ui, enum ui_action a)
 	ui->prompt.active = false;
 	ui->prompt.buf[ui->prompt.len] = '\0';
 	ui->status[0] = '\0';
+	if (ui->prompt.flags & INPUT_LEAVE) {
+		ui->quit = a == UI_INPUT_DONE;
+		input_wipe(ui);
+		return UI_REDRAW_ALL;
+	}
 	r = dispatch(ui, a);
 	if (!ui->prompt.active)
 		input_wipe(ui);
@@ -559,6 +601,7 @@ void ui_input_render(struct ui *ui, struct grid *g, int row, int col, bool with_
 int ui_key(struct ui *ui, int key)
 {
 	enum ui_action a;
+	int r;
 
 	if (key == UI_KEY_NONE)
 		return ui_act(ui, UI_TICK);
@@ -569,7 +612,10 @@ int ui_key(struct ui *ui, int key)
 		ui_error(ui, "that key does nothing here; press ? for the keys");
 		return UI_REDRAW_STATUS;
 	}
-	return ui_act(ui, a);
+	ui->key = key;
+	r = ui_act(ui, a);
+	ui->key = UI_KEY_NONE;
+	return r;
 }
 
 void ui_type(struct ui *ui, const char *s)

@@ -114,6 +114,7 @@ enum ui_key {
 	UI_KEY_F1,
 	UI_KEY_F5,
 	UI_KEY_RESIZE,
+	UI_KEY_UNKNOWN, /* a sequence the terminal sent that hato does not know: never Esc */
 };
 #define UI_CTRL(c) ((c)&0x1f)
 

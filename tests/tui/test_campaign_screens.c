@@ -158,6 +158,15 @@ static enum store_campaign_state state_of(struct store *st, const char *name)
 	return s;
 }
 
+static void set_state(struct store *st, const char *name, enum store_campaign_state to)
+{
+	struct store_campaign *c = NULL;
+
+	assert_int_equal(store_campaign_get(st, name, &c, NULL), STORE_OK);
+	assert_int_equal(store_campaign_set_state(st, c->id, to, NULL, NULL), STORE_OK);
+	store_campaign_free(&c);
+}
+
 static void submit(const char *name)
 {
 	struct store *st = as("marketer");
@@ -431,6 +440,7 @@ static int count_files(const char *path)
 static void test_background_worker(void **state)
 {
 	struct ui *ui;
+	struct store *st;
 	long pid;
 	int i;
 
@@ -457,6 +467,28 @@ static void test_background_worker(void **state)
 		system("cat " STORE ".worker.log");
 	assert_int_equal(state_of(ui_store(ui), "spring"), STORE_CAMPAIGN_SENT);
 	assert_int_equal(count_files("outbox"), 2);
+	/* Leaving would stop the worker: q on the dashboard asks first. */
+	ui_key(ui, 'q');
+	assert_false(ui_done(ui));
+	assert_true(shows(ui, "A worker runs in the background; leaving stops it. Leave? (y/n)"));
+	ui_key(ui, 'n');
+	assert_false(ui_done(ui));
+	/* While a campaign is sending, the question says so (the worker held still). */
+	st = as("marketer");
+	assert_int_equal(store_campaign_copy(st, "spring", "summer", NULL), STORE_OK);
+	assert_int_equal(store_campaign_submit(st, "summer", NULL), STORE_OK);
+	store_close(&st);
+	assert_int_equal(kill((pid_t)pid, SIGSTOP), 0);
+	approve_and_send(ui, "summer");
+	set_state(ui_store(ui), "summer", STORE_CAMPAIGN_SENDING);
+	ui_key(ui, 'Q');
+	assert_true(shows(ui, "A worker is sending; leaving stops it. Leave? (y/n)"));
+	ui_key(ui, 'n');
+	ui_key(ui, UI_KEY_ESC);
+	assert_true(shows(ui, "A worker is sending; leaving stops it. Leave? (y/n)"));
+	assert_int_equal(kill((pid_t)pid, SIGCONT), 0);
+	ui_key(ui, 'y');
+	assert_true(ui_done(ui));
 	ui_free(&ui);
 	/* Leaving the UI stops the worker. */
 	assert_int_equal(ui_worker_pid(), 0);

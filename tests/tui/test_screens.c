@@ -196,6 +196,41 @@ static void test_dashboards(void **state)
 	ui_free(&ui);
 }
 
+/*
+ * Esc or Left on the dashboard asks before leaving hato: one stray key too
+ * many does not quit. q and Q leave at once (no worker runs here).
+ */
+static void test_dashboard_leave(void **state)
+{
+	struct ui *ui = logged_in("viewer");
+
+	(void)state;
+	ui_key(ui, UI_KEY_ESC);
+	assert_false(ui_done(ui));
+	assert_true(shows(ui, "Leave hato? (y/n)"));
+	ui_key(ui, 'n');
+	assert_false(ui_done(ui));
+	assert_true(lacks(ui, "Leave hato?"));
+	ui_key(ui, UI_KEY_LEFT);
+	assert_true(shows(ui, "Leave hato? (y/n)"));
+	ui_key(ui, UI_KEY_ESC); /* Esc answers no */
+	assert_false(ui_done(ui));
+	/* A key sequence the terminal sent and hato does not know is not Esc. */
+	ui_key(ui, UI_KEY_UNKNOWN);
+	assert_false(ui_input_active(ui));
+	assert_true(shows(ui, "that key does nothing here"));
+	ui_key(ui, UI_KEY_LEFT);
+	ui_key(ui, 'y');
+	assert_true(ui_done(ui));
+	ui_free(&ui);
+	/* Q leaves from any screen at once. */
+	ui = logged_in("viewer");
+	ui_key(ui, UI_KEY_ENTER);
+	ui_key(ui, 'Q');
+	assert_true(ui_done(ui));
+	ui_free(&ui);
+}
+
 static void test_users(void **state)
 {
 	struct ui *ui = logged_in("admin");
@@ -496,6 +531,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_login_delay, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_login_locked, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_dashboards, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_dashboard_leave, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_users, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_help, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_refusal, setup, teardown),

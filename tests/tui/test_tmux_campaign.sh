@@ -4,7 +4,8 @@
 # campaign; an operator reviews it (headers, preview), approves it, sends it
 # now, starts the background worker from the UI and watches the monitor until
 # the campaign is sent to the file transport; the screen is resized from
-# 120x40 to 80x24 in the middle of the monitor; leaving hato stops the worker.
+# 120x40 to 80x24 in the middle of the monitor; leaving hato asks first, then
+# stops the worker.
 # A viewer sees masked addresses in the review queue and cannot approve.
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/tmux.sh"
@@ -116,6 +117,15 @@ check "the pane has 24 rows" test "$(wc -l <"$T/pane")" -eq 24
 check "no line is longer than 80 columns" test "$(longest "$T/pane")" -le 80
 check "the hint line is row 23" bash -c "sed -n 23p '$T/pane' | grep -q 'p pause'"
 tm send-keys -t o q q q
+check "leaving would stop the worker: hato asks first" wait_for o "leaving stops it. Leave? (y/n)"
+tm send-keys -t o n
+sleep 0.3
+stayed() { ! screen o | grep -q EXITED &&
+	test "$(pgrep -x -f -- "$HATO --store $STORE --user operator" | wc -l)" -eq 2; }
+check "n stays in hato, and the worker runs on" stayed
+tm send-keys -t o Escape
+wait_for o "leaving stops it. Leave? (y/n)" >/dev/null
+tm send-keys -t o y
 check "the operator leaves with exit 0" wait_for o "EXITED-0"
 sleep 0.5
 check "leaving hato stopped the background worker" test -z "$(pgrep -x -f -- "$HATO --store $STORE --user operator")"
