@@ -99,11 +99,18 @@ int grid_put(struct grid *g, int row, int col, int maxw, int attr, const char *s
 	size_t left, n;
 	wchar_t wc;
 	int w, start = col, limit;
+	bool cut;
 	struct grid_cell *c;
 
 	if (s == NULL || row < 0 || row >= g->h || col < 0 || col >= g->w)
 		return 0;
 	limit = maxw < 0 || col + maxw > g->w ? g->w : col + maxw;
+	if (limit <= col)
+		return 0;
+	/* Text that does not fit ends in "…", in the last column it may use. */
+	cut = grid_width(s) > limit - col;
+	if (cut)
+		limit--;
 	left = strlen(s);
 	while (left > 0 && col < limit) {
 		n = next_char(s, left, &wc, &w);
@@ -113,12 +120,9 @@ int grid_put(struct grid *g, int row, int col, int maxw, int attr, const char *s
 			continue;
 		}
 		c = cell(g, row, col);
+		if (w == 2 && col + 1 >= limit)
+			break; /* never half a wide character */
 		unsplit(g, row, col);
-		if (w == 2 && col + 1 >= limit) {
-			blank(c, attr); /* half a wide character: a space */
-			col++;
-			break;
-		}
 		if (w < 0) {
 			blank(c, attr);
 			c->ch[0] = '?';
@@ -140,6 +144,16 @@ int grid_put(struct grid *g, int row, int col, int maxw, int attr, const char *s
 		s += n;
 		left -= n;
 	}
+	if (cut) {
+		unsplit(g, row, col);
+		blank(cell(g, row, col), attr);
+		memcpy(cell(g, row, col)->ch, "…", sizeof("…"));
+		/* Where a wide character did not fit, a space after it. */
+		for (col++; col <= limit; col++) {
+			unsplit(g, row, col);
+			blank(cell(g, row, col), attr);
+		}
+	}
 	return col - start;
 }
 
@@ -153,6 +167,11 @@ int grid_wrap(struct grid *g, int row, int col, int maxrows, int attr, const cha
 	if (room < 1)
 		return 0;
 	while (*p != '\0' && rows < maxrows) {
+		/* The last row of text that goes on: cut, and marked "…". */
+		if (rows == maxrows - 1 && grid_width(p) > room) {
+			grid_put(g, row + rows, col, room, attr, p);
+			return rows + 1;
+		}
 		/* The longest prefix that fits, broken after a space if there is one. */
 		brk = NULL;
 		fit = 0;

@@ -70,14 +70,16 @@ void grid_free(struct grid *g);
 void grid_clear(struct grid *g);
 /*
  * Writes the UTF-8 string s at (row, col), at most maxw columns (maxw < 0:
- * to the right edge) and never past the edge. A wide character that would
- * straddle the limit becomes a space; control characters and bad UTF-8
- * become '?'; zero-width characters are dropped. Returns the columns written.
+ * to the right edge) and never past the edge. Text that does not fit is cut
+ * and ends in "…", never in half a wide character; control characters and
+ * bad UTF-8 become '?'; zero-width characters are dropped. Returns the
+ * columns written.
  */
 int grid_put(struct grid *g, int row, int col, int maxw, int attr, const char *s);
 /*
  * Writes s from (row, col) wrapped at the grid's width (less one column),
- * breaking at spaces, on at most maxrows rows. Returns the rows used.
+ * breaking at spaces, on at most maxrows rows; text that does not fit ends
+ * in "…". Returns the rows used.
  */
 int grid_wrap(struct grid *g, int row, int col, int maxrows, int attr, const char *s);
 /* grid_put of a formatted string (at most 1 KiB) to the right edge. */
@@ -442,7 +444,7 @@ struct ui_table {
 	size_t nrows, cap;
 	size_t sel, top; /* the selected row and the first one shown */
 	int page;	 /* rows shown at the last render */
-	int maxw;	 /* widest a column may be (not the last) */
+	int maxw;	 /* widest a column may be (not the last), unless room is spare */
 };
 
 void ui_table_init(struct ui_table *t, int ncols, const char *const *heads);
@@ -459,7 +461,9 @@ int ui_table_move(struct ui_table *t, enum ui_action a);
 /*
  * Draws the heading at `row` and the rows under it, at most `height` lines in
  * all, columns padded to display width, the selection marked with '>' and
- * reverse video. `empty` is shown when there are no rows.
+ * reverse video. `empty` is shown when there are no rows. Columns wider than
+ * maxw are cut (ending in "…") unless the grid has room to spare, which they
+ * share.
  */
 void ui_table_render(struct ui_table *t, struct grid *g, int row, int height, const char *empty);
 

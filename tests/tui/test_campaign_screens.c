@@ -515,6 +515,10 @@ static void test_sending_setup(void **state)
 	ui_key(ui, UI_KEY_ENTER); /* example.com, from sender.from */
 	answer(ui, "127.0.0.1:9");
 	assert_true(shows(ui, "example.com"));
+	/* A long line (the DKIM record) wraps under its indent rather than being cut. */
+	ui_resize(ui, 50, 40);
+	assert_true(shows(ui, "\n        ( \"v=DKIM1; k=ed25519;\n        p="));
+	assert_true(shows(ui, "=\" )\n")); /* the end of the record */
 	ui_free(&ui);
 }
 

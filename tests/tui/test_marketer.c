@@ -154,6 +154,45 @@ static void test_browser_japanese(void **state)
 	ui_free(&ui);
 }
 
+/*
+ * A wide terminal: the address and name columns share the room the others
+ * leave, so a long name is shown whole; at 80 columns what is cut ends in "…",
+ * the member record's Name too.
+ */
+static void test_browser_wide(void **state)
+{
+	static const char name[] = "Maximilian Alexander Wolfgang von Beispielhausen";
+	struct store *st = NULL;
+	struct ui *ui;
+	char *err = NULL;
+
+	(void)state;
+	assert_int_equal(store_open(STORE, "marketer", "marketer-password-1", &st, &err), STORE_OK);
+	assert_int_equal(store_subscriber_add(st, "vip",
+					      "maximilian.alexander.wolfgang@example.com", name,
+					      NULL, 0, NULL, &err),
+			 STORE_OK);
+	store_close(&st);
+	ui = on_screen("marketer", &screen_subscribers_ops);
+	ui_key(ui, '/');
+	ui_type(ui, "list:vip");
+	ui_key(ui, UI_KEY_ENTER);
+	ui_resize(ui, 200, 30);
+	assert_true(shows(ui, "maximilian.alexander.wolfgang@example.com  Maximilian"));
+	assert_true(shows(ui, name));
+	assert_true(lacks(ui, "…"));
+	ui_resize(ui, 80, 24);
+	assert_true(shows(ui, "maximilian.alexander.wolfgan…  Maximilian Alexande…"));
+	assert_true(lacks(ui, name));
+	/* The member record: the Name line is cut at the edge, with "…". */
+	ui_key(ui, UI_KEY_ENTER);
+	ui_resize(ui, 50, 24);
+	assert_true(shows(ui, "Name      Maximilian Alexander Wolfgang von Bei…\n"));
+	ui_resize(ui, 80, 24);
+	assert_true(shows(ui, name));
+	ui_free(&ui);
+}
+
 static void test_browser_paging(void **state)
 {
 	struct ui *ui = on_screen("marketer", &screen_subscribers_ops);
@@ -584,6 +623,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(test_browser_japanese, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_browser_wide, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_browser_paging, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_browser_search, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_browser_viewer, setup, teardown),

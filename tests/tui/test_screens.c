@@ -497,7 +497,10 @@ static void test_resize(void **state)
 	ui_free(&ui);
 }
 
-/* The grid itself: wide characters, clipping, and a golden that must fail. */
+/*
+ * The grid itself: wide characters, clipping (what is cut ends in "…", never
+ * in half a wide character), wrapping, and a golden that must fail.
+ */
 static void test_grid(void **state)
 {
 	struct grid g;
@@ -505,13 +508,21 @@ static void test_grid(void **state)
 
 	(void)state;
 	assert_int_equal(grid_init(&g, 10, 3), 0);
-	assert_int_equal(grid_put(&g, 0, 0, -1, 0, "日本語の名前"), 10);
-	assert_int_equal(grid_put(&g, 1, 0, 5, 0, "日本語"), 5); /* 日本 + a space */
-	assert_int_equal(grid_put(&g, 1, 5, -1, 0, "|ab\x01\xff"), 5);
+	assert_int_equal(grid_put(&g, 0, 0, -1, 0, "日本語の名前"), 10); /* 日本語の… + a space */
+	assert_int_equal(grid_put(&g, 1, 0, 5, 0, "日本語"), 5);	 /* 日本… */
+	assert_int_equal(grid_put(&g, 1, 5, -1, 0, "|ab\x01\xff"), 5); /* fits: no … */
 	grid_put(&g, 2, 1, -1, 0, "xyz");
 	grid_put(&g, 0, 1, 1, 0, "Z"); /* cuts 日 in half: both halves become blanks */
 	dump = grid_dump(&g);
-	assert_string_equal(dump, " Z本語の名\n日本 |ab??\n xyz\n");
+	assert_string_equal(dump, " Z本語の…\n日本…|ab??\n xyz\n");
+	free(dump);
+	grid_clear(&g);
+	assert_int_equal(grid_put(&g, 0, 0, 4, 0, "日本語"), 4); /* 日… + a space */
+	assert_int_equal(grid_put(&g, 0, 4, 1, 0, "abc"), 1);	 /* … alone */
+	assert_int_equal(grid_put(&g, 0, 5, 0, 0, "abc"), 0);
+	assert_int_equal(grid_wrap(&g, 1, 0, 2, 0, "one two three four five six"), 2);
+	dump = grid_dump(&g);
+	assert_string_equal(dump, "日… …\none two\nthree fo…\n");
 	free(dump);
 	/* A golden that differs must fail. */
 	golden_quiet = 1;
@@ -521,10 +532,48 @@ static void test_grid(void **state)
 	grid_free(&g);
 }
 
+/*
+ * Table columns: capped at maxw and cut with "…" at 80 columns; on a wide
+ * terminal the capped columns share the room the last one does not need.
+ */
+static void test_table_widths(void **state)
+{
+	static const char *const heads[] = {"Name", "Address", "Note"};
+	static const char *const row[] = {"A name that is longer than twenty columns",
+					  "someone.with.a.long.address@example.com",
+					  "and a note that runs on for forty columns"};
+	struct ui_table t;
+	struct grid g;
+	char *dump;
+
+	(void)state;
+	ui_table_init(&t, 3, heads);
+	t.maxw = 20;
+	assert_int_equal(ui_table_add(&t, row), 0);
+	assert_int_equal(grid_init(&g, 80, 3), 0);
+	ui_table_render(&t, &g, 0, 2, NULL);
+	dump = grid_dump(&g);
+	assert_non_null(strstr(dump, "> A name that is long…  someone.with.a.long…  and a note"));
+	assert_non_null(strstr(dump, "…\n"));
+	free(dump);
+	grid_free(&g);
+	assert_int_equal(grid_init(&g, 200, 3), 0);
+	ui_table_render(&t, &g, 0, 2, NULL);
+	dump = grid_dump(&g);
+	assert_non_null(strstr(dump, "> A name that is longer than twenty columns  "
+				     "someone.with.a.long.address@example.com  "
+				     "and a note that runs on for forty columns\n"));
+	assert_null(strstr(dump, "…"));
+	free(dump);
+	grid_free(&g);
+	ui_table_free(&t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_grid),
+	    cmocka_unit_test(test_table_widths),
 	    cmocka_unit_test_setup_teardown(test_login_wrong_password, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_login_tab, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_login_bad_name, setup, teardown),
