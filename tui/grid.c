@@ -94,9 +94,26 @@ static size_t next_char(const char *s, size_t left, wchar_t *wc, int *w)
 	return n;
 }
 
-int grid_put(struct grid *g, int row, int col, int maxw, int attr, const char *s)
+/* The display width of s[0..len), as put() counts it. */
+static int width_of(const char *s, size_t len)
 {
-	size_t left, n;
+	size_t n;
+	wchar_t wc;
+	int w, total = 0;
+
+	while (len > 0) {
+		n = next_char(s, len, &wc, &w);
+		total += w < 0 ? 1 : w;
+		s += n;
+		len -= n;
+	}
+	return total;
+}
+
+/* grid_put of s[0..len). */
+static int put(struct grid *g, int row, int col, int maxw, int attr, const char *s, size_t len)
+{
+	size_t n;
 	wchar_t wc;
 	int w, start = col, limit;
 	bool cut;
@@ -108,15 +125,14 @@ int grid_put(struct grid *g, int row, int col, int maxw, int attr, const char *s
 	if (limit <= col)
 		return 0;
 	/* Text that does not fit ends in "…", in the last column it may use. */
-	cut = grid_width(s) > limit - col;
+	cut = width_of(s, len) > limit - col;
 	if (cut)
 		limit--;
-	left = strlen(s);
-	while (left > 0 && col < limit) {
-		n = next_char(s, left, &wc, &w);
+	while (len > 0 && col < limit) {
+		n = next_char(s, len, &wc, &w);
 		if (w == 0) {
 			s += n;
-			left -= n;
+			len -= n;
 			continue;
 		}
 		c = cell(g, row, col);
@@ -142,7 +158,7 @@ int grid_put(struct grid *g, int row, int col, int maxw, int attr, const char *s
 		}
 		col += w;
 		s += n;
-		left -= n;
+		len -= n;
 	}
 	if (cut) {
 		unsplit(g, row, col);
@@ -157,11 +173,46 @@ int grid_put(struct grid *g, int row, int col, int maxw, int attr, const char *s
 	return col - start;
 }
 
+int grid_put(struct grid *g, int row, int col, int maxw, int attr, const char *s)
+{
+	return s != NULL ? put(g, row, col, maxw, attr, s, strlen(s)) : 0;
+}
+
+size_t grid_fit(const char *s, int maxw, bool at_space)
+{
+	size_t n, left = strlen(s), fit = 0, brk = 0;
+	wchar_t wc;
+	int w, total = 0;
+
+	while (left > 0) {
+		n = next_char(s + fit, left, &wc, &w);
+		total += w < 0 ? 1 : w;
+		if (total > maxw)
+			break;
+		fit += n;
+		left -= n;
+		if (s[fit] == ' ')
+			brk = fit;
+	}
+	if (left == 0 || brk == 0 || !at_space)
+		return fit;
+	return brk;
+}
+
+const char *grid_clip(const char *s, int maxw, char *buf, size_t size)
+{
+	if (grid_width(s) <= maxw)
+		snprintf(buf, size, "%s", s);
+	else
+		snprintf(buf, size, "%.*s…", maxw > 1 ? (int)grid_fit(s, maxw - 1, false) : 0, s);
+	return buf;
+}
+
 int grid_wrap(struct grid *g, int row, int col, int maxrows, int attr, const char *s)
 {
-	int room = g->w - col - 1, rows = 0, w, fit;
-	const char *p = s, *q, *brk;
-	char line[1024];
+	int room = g->w - col - 1, rows = 0, w;
+	const char *p = s;
+	wchar_t wc;
 	size_t n;
 
 	if (room < 1)
@@ -172,31 +223,10 @@ int grid_wrap(struct grid *g, int row, int col, int maxrows, int attr, const cha
 			grid_put(g, row + rows, col, room, attr, p);
 			return rows + 1;
 		}
-		/* The longest prefix that fits, broken after a space if there is one. */
-		brk = NULL;
-		fit = 0;
-		for (q = p, w = 0; *q != '\0';) {
-			n = 1;
-			while (((unsigned char)q[n] & 0xc0) == 0x80)
-				n++;
-			if ((size_t)(q - p) + n >= sizeof(line))
-				break;
-			memcpy(line, p, (size_t)(q - p) + n);
-			line[(q - p) + (ptrdiff_t)n] = '\0';
-			w = grid_width(line);
-			if (w > room)
-				break;
-			q += n;
-			fit = (int)(q - p);
-			if (*q == ' ')
-				brk = q;
-		}
-		n = *q == '\0' || brk == NULL ? (size_t)fit : (size_t)(brk - p);
-		if (n == 0)
-			n = 1;
-		memcpy(line, p, n);
-		line[n] = '\0';
-		grid_put(g, row + rows, col, -1, attr, line);
+		n = grid_fit(p, room, true);
+		if (n == 0) /* a character wider than the room */
+			n = next_char(p, strlen(p), &wc, &w);
+		put(g, row + rows, col, room, attr, p, n);
 		rows++;
 		p += n;
 		while (*p == ' ')
@@ -271,15 +301,5 @@ char *grid_dump(const struct grid *g)
 
 int grid_width(const char *s)
 {
-	size_t left = strlen(s), n;
-	wchar_t wc;
-	int w, total = 0;
-
-	while (left > 0) {
-		n = next_char(s, left, &wc, &w);
-		total += w < 0 ? 1 : w;
-		s += n;
-		left -= n;
-	}
-	return total;
+	return width_of(s, strlen(s));
 }

@@ -41,7 +41,7 @@ const struct screen_ops *const ui_screens[] = {
 struct ui_prompt {
 	bool active;
 	int tag, flags;
-	char label[128];
+	char label[512];
 	char *buf; /* sodium_malloc'd, UI_INPUT_MAX + 1 */
 	size_t len;
 };
@@ -680,6 +680,41 @@ static void render_hints(struct ui *ui, const struct screen *s, int row)
 		 ui->depth > 1 ? "? help  q back" : "? help  q quit");
 }
 
+/*
+ * The open prompt on the hint line. A question too long for it takes the row
+ * above as well, broken at a space, so that the keys that answer it (the
+ * "(y/n)" it ends with) and what is typed always show; what still does not
+ * fit is cut before those keys, with "…".
+ */
+static void render_prompt(struct ui *ui)
+{
+	struct ui_prompt *p = &ui->prompt;
+	const char *rest, *keys;
+	char part[sizeof(p->label)];
+	int room = ui->w - 2, row = ui->h - 2, typing, col;
+
+	typing = p->flags & (UI_INPUT_SECRET | UI_INPUT_YESNO) ? 0 : 16;
+	if (grid_width(p->label) + typing <= room || ui->h < 6) {
+		ui_input_render(ui, &ui->grid, row, 1, true);
+		return;
+	}
+	snprintf(part, sizeof(part), "%.*s", (int)grid_fit(p->label, room, true), p->label);
+	rest = p->label + strlen(part);
+	while (*rest == ' ')
+		rest++;
+	for (col = 0; col < ui->w; col++)
+		grid_put(&ui->grid, row - 1, col, 1, UI_A_NORMAL, " ");
+	grid_put(&ui->grid, row - 1, 1, room, UI_A_BOLD, part);
+	/* The keys at the end, such as "(y/n) ", stay whole. */
+	keys = strrchr(rest, '(');
+	if (keys == NULL || strchr(keys, ')') == NULL)
+		keys = rest + strlen(rest);
+	snprintf(part, sizeof(part), "%.*s", (int)(keys - rest), rest);
+	col = 1 + grid_put(&ui->grid, row, 1, room - typing - grid_width(keys), UI_A_BOLD, part);
+	col += grid_put(&ui->grid, row, col, -1, UI_A_BOLD, keys);
+	ui_input_render(ui, &ui->grid, row, col, false);
+}
+
 const struct grid *ui_render(struct ui *ui)
 {
 	struct screen *s = top(ui);
@@ -718,7 +753,7 @@ const struct grid *ui_render(struct ui *ui)
 
 	/* The hint line, or the open prompt. */
 	if (ui->prompt.active && !(ui->prompt.flags & UI_INPUT_INLINE))
-		ui_input_render(ui, &ui->grid, ui->h - 2, 1, true);
+		render_prompt(ui);
 	else if (!ui->prompt.active)
 		render_hints(ui, s, ui->h - 2);
 

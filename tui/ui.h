@@ -82,6 +82,14 @@ int grid_put(struct grid *g, int row, int col, int maxw, int attr, const char *s
  * in "…". Returns the rows used.
  */
 int grid_wrap(struct grid *g, int row, int col, int maxrows, int attr, const char *s);
+/*
+ * The bytes of the longest start of s that fits in maxw columns; with
+ * at_space, broken before a space when s goes on and has one there. 0: not
+ * one character fits.
+ */
+size_t grid_fit(const char *s, int maxw, bool at_space);
+/* s cut to maxw columns, ending in "…" when cut, into buf (truncated to size). Returns buf. */
+const char *grid_clip(const char *s, int maxw, char *buf, size_t size);
 /* grid_put of a formatted string (at most 1 KiB) to the right edge. */
 int grid_printf(struct grid *g, int row, int col, int attr, const char *fmt, ...)
     __attribute__((format(printf, 5, 6)));

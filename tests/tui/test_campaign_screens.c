@@ -256,9 +256,14 @@ static void test_review(void **state)
 	ui_key(ui, UI_KEY_TAB);
 	assert_true(shows(ui, "No earlier approved version"));
 
-	/* Approve, signed; then the campaign waits to be sent. */
+	/* Approve, signed; then the campaign waits to be sent. The question
+	 * wraps onto a second row at 80 columns, so that its keys show. */
 	ui_key(ui, 'a');
-	answer(ui, "looks good");
+	ui_type(ui, "looks good");
+	assert_true(
+	    shows(ui, "\n Approve spring with your signature? Comment (optional), Enter approves, "
+		      "Esc\n cancels: looks good\n"));
+	ui_key(ui, UI_KEY_ENTER);
 	assert_true(shows(ui, "spring is approved"));
 	assert_true(shows(ui, "approved  marketer"));
 	assert_int_equal(state_of(ui_store(ui), "spring"), STORE_CAMPAIGN_APPROVED);
