@@ -237,6 +237,66 @@ static void test_campaigns_form(void **state)
 	ui_free(&ui);
 }
 
+/*
+ * The new-campaign form keeps what was typed: a bad name or segment stays in
+ * the prompt with the reason, and Esc asks before throwing a filled-in form
+ * away (an empty one goes at once).
+ */
+static void test_campaign_form_keep(void **state)
+{
+	struct ui *ui = logged_in("marketer");
+	struct store_campaign *c = NULL;
+	int i;
+
+	(void)state;
+	assert_int_equal(ui_push(ui, &screen_campaigns_ops), 0);
+	ui_key(ui, 'n');
+	answer(ui, "bad name!");
+	assert_true(ui_input_active(ui));
+	assert_string_equal(ui_input_text(ui), "bad name!");
+	assert_true(shows(ui, "Name (letters, digits, . _ -): bad name!"));
+	assert_true(shows(ui, "campaign name"));
+	ui_key(ui, UI_CTRL('u'));
+	answer(ui, "autumn");
+	answer(ui, "t");
+	answer(ui, "m");
+	answer(ui, "nosuch");
+	assert_string_equal(ui_input_text(ui), "nosuch");
+	assert_true(shows(ui, "Segment (empty for the whole list): nosuch"));
+	ui_key(ui, UI_KEY_ESC); /* stops the questions: the form stays */
+	assert_false(ui_input_active(ui));
+	assert_true(shows(ui, "Template  t"));
+	ui_key(ui, UI_KEY_ESC);
+	assert_true(shows(ui, "Discard this new campaign? (y/n)"));
+	ui_key(ui, 'n');
+	assert_true(shows(ui, "New campaign"));
+	assert_true(shows(ui, "Name      autumn"));
+	ui_key(ui, UI_KEY_LEFT);
+	ui_key(ui, 'y');
+	assert_true(shows(ui, "Campaigns (1)"));
+	assert_int_equal(store_campaign_get(ui_store(ui), "autumn", &c, NULL), STORE_ENOTFOUND);
+	/* Nothing typed: Esc leaves the form at once. */
+	ui_key(ui, 'n');
+	ui_key(ui, UI_KEY_ESC);
+	ui_key(ui, UI_KEY_ESC);
+	assert_true(shows(ui, "Campaigns (1)"));
+	/* An edit asks before dropping its changes. */
+	ui_key(ui, 'e');
+	for (i = 0; i < 3; i++) /* from the template down to the subject */
+		ui_key(ui, UI_KEY_DOWN);
+	ui_key(ui, UI_KEY_ENTER);
+	ui_key(ui, UI_CTRL('u'));
+	answer(ui, "Changed");
+	assert_true(shows(ui, "(changed)"));
+	ui_key(ui, UI_KEY_ESC);
+	assert_true(shows(ui, "Discard your changes to spring? (y/n)"));
+	ui_key(ui, 'y');
+	assert_int_equal(store_campaign_get(ui_store(ui), "spring", &c, NULL), STORE_OK);
+	assert_string_equal(c->subject, "Spring news");
+	store_campaign_free(&c);
+	ui_free(&ui);
+}
+
 /* ---- Review: preview, checks, approval, diff, rejection ------------------- */
 
 static void test_review(void **state)
@@ -579,6 +639,7 @@ int main(void)
 	    cmocka_unit_test(test_preview_parse),
 	    cmocka_unit_test(test_sparkline),
 	    cmocka_unit_test_setup_teardown(test_campaigns_form, setup, teardown_worker),
+	    cmocka_unit_test_setup_teardown(test_campaign_form_keep, setup, teardown_worker),
 	    cmocka_unit_test_setup_teardown(test_review, setup, teardown_worker),
 	    cmocka_unit_test_setup_teardown(test_review_viewer, setup, teardown_worker),
 	    cmocka_unit_test_setup_teardown(test_monitor, setup, teardown_worker),
