@@ -281,6 +281,72 @@ static void test_users(void **state)
 	ui_free(&ui);
 }
 
+/* Types text into the open prompt and presses Enter. */
+static void enter(struct ui *ui, const char *text)
+{
+	assert_true(ui_input_active(ui));
+	ui_type(ui, text);
+	ui_key(ui, UI_KEY_ENTER);
+}
+
+/*
+ * Adding a user checks each answer when it is given and keeps the earlier
+ * ones on a refusal; the role prompt starts empty, naming its default, so
+ * what is typed is the role (not "viewer" and more).
+ */
+static void test_users_add_checks(void **state)
+{
+	struct ui *ui = logged_in("admin");
+	struct store *st = NULL;
+	char *err = NULL;
+
+	(void)state;
+	setenv("HATO_KDF", "interactive", 1);
+	ui_key(ui, UI_KEY_ENTER);
+	ui_key(ui, 'n');
+	enter(ui, "marketer"); /* taken */
+	assert_true(shows(ui, "there is a user marketer already"));
+	assert_string_equal(ui_input_text(ui), "marketer");
+	ui_key(ui, UI_CTRL('u'));
+	enter(ui, "bad name");
+	assert_string_equal(ui_input_text(ui), "bad name");
+	ui_key(ui, UI_CTRL('u'));
+	enter(ui, "kenji");
+	assert_true(shows(ui, "Role of kenji (empty: viewer):"));
+	assert_string_equal(ui_input_text(ui), "");
+	enter(ui, "nosuchrole");
+	/* The role is refused at once, before any password, and kept to be corrected. */
+	assert_true(shows(ui, "there is no role \"nosuchrole\"; the roles are admin, marketer"));
+	assert_true(shows(ui, "Role of kenji (empty: viewer): nosuchrole"));
+	ui_key(ui, UI_CTRL('u'));
+	enter(ui, "operator");
+	/* A short password is asked again; the name and role stay. */
+	enter(ui, "short");
+	assert_true(shows(ui, "Password for kenji:"));
+	enter(ui, "kenji-password-1");
+	enter(ui, "kenji-password-2");
+	assert_true(shows(ui, "the two passwords differ"));
+	assert_true(shows(ui, "Password for kenji:"));
+	enter(ui, "kenji-password-1");
+	enter(ui, "kenji-password-1");
+	assert_true(shows(ui, "added the user kenji with the role operator"));
+	/* r: the new role is typed from empty; an unknown one is refused. */
+	assert_true(shows(ui, "kenji     operator"));
+	ui_act(ui, UI_HOME);
+	ui_act(ui, UI_DOWN);
+	ui_key(ui, 'r');
+	assert_true(shows(ui, "New role for kenji (now operator; empty: unchanged):"));
+	enter(ui, "viewer2");
+	assert_true(shows(ui, "there is no role \"viewer2\""));
+	ui_key(ui, UI_KEY_BACKSPACE);
+	ui_key(ui, UI_KEY_ENTER);
+	assert_true(shows(ui, "changed the role of kenji to viewer"));
+	ui_free(&ui);
+	assert_int_equal(store_open(STORE, "kenji", "kenji-password-1", &st, &err), STORE_OK);
+	assert_string_equal(store_role(st), "viewer");
+	store_close(&st);
+}
+
 static void test_help(void **state)
 {
 	struct ui *ui = logged_in("admin");
@@ -582,6 +648,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_dashboards, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_dashboard_leave, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_users, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_users_add_checks, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_help, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_refusal, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_roles_add, setup, teardown),
