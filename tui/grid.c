@@ -5,6 +5,7 @@
  * bytes, so a column that ends in the middle of a wide character ends on a
  * space instead.
  */
+#include <limits.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -208,10 +209,11 @@ const char *grid_clip(const char *s, int maxw, char *buf, size_t size)
 	return buf;
 }
 
-int grid_wrap(struct grid *g, int row, int col, int maxrows, int attr, const char *s)
+/* Wraps s in `room` columns from (row, col): draws it when g is not NULL, else counts the rows. */
+static int wrap(struct grid *g, int row, int col, int room, int maxrows, int attr, const char *s)
 {
-	int room = g->w - col - 1, rows = 0, w;
 	const char *p = s;
+	int rows = 0, w;
 	wchar_t wc;
 	size_t n;
 
@@ -219,20 +221,31 @@ int grid_wrap(struct grid *g, int row, int col, int maxrows, int attr, const cha
 		return 0;
 	while (*p != '\0' && rows < maxrows) {
 		/* The last row of text that goes on: cut, and marked "…". */
-		if (rows == maxrows - 1 && grid_width(p) > room) {
+		if (g != NULL && rows == maxrows - 1 && grid_width(p) > room) {
 			grid_put(g, row + rows, col, room, attr, p);
 			return rows + 1;
 		}
 		n = grid_fit(p, room, true);
 		if (n == 0) /* a character wider than the room */
 			n = next_char(p, strlen(p), &wc, &w);
-		put(g, row + rows, col, room, attr, p, n);
+		if (g != NULL)
+			put(g, row + rows, col, room, attr, p, n);
 		rows++;
 		p += n;
 		while (*p == ' ')
 			p++;
 	}
 	return rows;
+}
+
+int grid_wrap(struct grid *g, int row, int col, int maxrows, int attr, const char *s)
+{
+	return wrap(g, row, col, g->w - col - 1, maxrows, attr, s);
+}
+
+int grid_wrap_rows(const struct grid *g, int col, const char *s)
+{
+	return wrap(NULL, 0, col, g->w - col - 1, INT_MAX, 0, s);
 }
 
 int grid_printf(struct grid *g, int row, int col, int attr, const char *fmt, ...)

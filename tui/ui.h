@@ -82,6 +82,8 @@ int grid_put(struct grid *g, int row, int col, int maxw, int attr, const char *s
  * in "…". Returns the rows used.
  */
 int grid_wrap(struct grid *g, int row, int col, int maxrows, int attr, const char *s);
+/* The rows grid_wrap would need for all of s, from column col of g. */
+int grid_wrap_rows(const struct grid *g, int col, const char *s);
 /*
  * The bytes of the longest start of s that fits in maxw columns; with
  * at_space, broken before a space when s goes on and has one there. 0: not

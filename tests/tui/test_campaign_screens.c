@@ -359,7 +359,47 @@ static void test_review(void **state)
 	ui = logged_in("marketer");
 	assert_golden(ui, "dashboard_marketer");
 	assert_int_equal(ui_push(ui, &screen_campaigns_ops), 0);
-	assert_true(shows(ui, "Rejected: The subject is too long for phones"));
+	assert_true(shows(ui, "Rejected by operator: The subject is too long for phones"));
+	ui_free(&ui);
+}
+
+/*
+ * A long rejection comment is cut on two rows with "…", and Tab shows it
+ * whole, with who rejected it and when.
+ */
+static void test_rejection_long(void **state)
+{
+	struct ui *ui;
+	struct store *st;
+	char comment[600];
+
+	(void)state;
+	submit("spring");
+	snprintf(comment, sizeof(comment), "%s",
+		 "The subject line is too long for phones, the greeting repeats the subject, "
+		 "the list of dates has no year, the link to the shop goes to last season's "
+		 "page, and the legal footer is missing the postal address that the law asks "
+		 "for; please fix all of these and submit it again. END-OF-COMMENT");
+	st = as("operator");
+	assert_int_equal(store_campaign_reject(st, "spring", comment, NULL), STORE_OK);
+	store_close(&st);
+	ui = logged_in("marketer");
+	assert_int_equal(ui_push(ui, &screen_campaigns_ops), 0);
+	assert_true(shows(ui, "Rejected by operator: The subject line is too long for phones"));
+	assert_true(
+	    shows(ui, "…\n    Tab reads the whole comment; e edits it; S submits it again."));
+	assert_true(lacks(ui, "END-OF-COMMENT"));
+	ui_key(ui, UI_KEY_TAB);
+	assert_true(shows(ui, "spring · rejected by operator on 20"));
+	assert_true(shows(ui, "END-OF-COMMENT"));
+	assert_true(lacks(ui, "…"));
+	ui_key(ui, UI_KEY_TAB);
+	assert_true(lacks(ui, "END-OF-COMMENT"));
+	/* A campaign that is not rejected has nothing to read. */
+	ui_key(ui, 'y');
+	answer(ui, "copy");
+	ui_key(ui, UI_KEY_TAB);
+	assert_true(shows(ui, "only a rejected campaign has a comment to read"));
 	ui_free(&ui);
 }
 
@@ -641,6 +681,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_campaigns_form, setup, teardown_worker),
 	    cmocka_unit_test_setup_teardown(test_campaign_form_keep, setup, teardown_worker),
 	    cmocka_unit_test_setup_teardown(test_review, setup, teardown_worker),
+	    cmocka_unit_test_setup_teardown(test_rejection_long, setup, teardown_worker),
 	    cmocka_unit_test_setup_teardown(test_review_viewer, setup, teardown_worker),
 	    cmocka_unit_test_setup_teardown(test_monitor, setup, teardown_worker),
 	    cmocka_unit_test_setup_teardown(test_dashboard_operator, setup, teardown_worker),
