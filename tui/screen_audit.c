@@ -1,11 +1,13 @@
 /*
  * tui/screen_audit.c: the audit trail, newest first, a page at a time. `/`
- * filters by user, action (exact, or a prefix ending in '.') and date; `v`
- * recomputes the hash chain and says in the status line whether it holds.
+ * filters by user, action (exact, or a prefix ending in '.') and date, and
+ * says what is wrong with a filter it cannot read; `v` recomputes the hash
+ * chain and says in the status line whether it holds.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "tui/ui.h"
 
@@ -95,28 +97,65 @@ static int audit_load(struct screen *s)
 	return 0;
 }
 
-/* Reads "user:NAME action:PREFIX since:DATE"; a bare word with a dot is an action. */
-static int parse_filter(struct audit *a, const char *text)
+/* YYYY-MM-DD, optionally with THH:MM[:SS] and Z: a prefix of the trail's UTC times. */
+static bool is_date(const char *s)
 {
-	char buf[256], *word, *save = NULL;
+	struct tm tm;
+	const char *p;
 
-	a->user[0] = a->action[0] = a->since[0] = '\0';
+	memset(&tm, 0, sizeof(tm));
+	p = strptime(s, "%Y-%m-%d", &tm);
+	if (p == NULL || p - s != 10)
+		return false;
+	if (*p == 'T') {
+		p = strptime(p, "T%H:%M", &tm);
+		if (p != NULL && *p == ':')
+			p = strptime(p, ":%S", &tm);
+		if (p != NULL && *p == 'Z')
+			p++;
+	}
+	return p != NULL && *p == '\0';
+}
+
+/*
+ * Reads "user:NAME action:PREFIX since:DATE" into the filter. 0, or -1 with
+ * the reason in why, the filter in force unchanged.
+ */
+static int parse_filter(struct audit *a, const char *text, char *why, size_t size)
+{
+	static const char *const prefixes[] = {"user:", "action:", "since:"};
+	char buf[256], *word, *save = NULL, user[65] = "", action[65] = "", since[32] = "";
+	char *slots[] = {user, action, since};
+	const size_t sizes[] = {sizeof(user), sizeof(action), sizeof(since)};
+	size_t i, n;
+
 	snprintf(buf, sizeof(buf), "%s", text);
 	for (word = strtok_r(buf, " \t", &save); word != NULL;
 	     word = strtok_r(NULL, " \t", &save)) {
-		if (strncmp(word, "user:", 5) == 0)
-			snprintf(a->user, sizeof(a->user), "%s", word + 5);
-		else if (strncmp(word, "action:", 7) == 0)
-			snprintf(a->action, sizeof(a->action), "%s", word + 7);
-		else if (strncmp(word, "since:", 6) == 0)
-			snprintf(a->since, sizeof(a->since), "%s", word + 6);
-		else if (strchr(word, '.') != NULL)
-			snprintf(a->action, sizeof(a->action), "%s", word);
-		else if (strchr(word, ':') == NULL)
-			snprintf(a->user, sizeof(a->user), "%s", word);
-		else
+		for (i = 0; i < 3 && strncmp(word, prefixes[i], strlen(prefixes[i])) != 0; i++)
+			;
+		if (i == 3) {
+			snprintf(
+			    why, size,
+			    "unknown filter: %s; the filters are user:, action:, since:", word);
 			return -1;
+		}
+		n = strlen(prefixes[i]);
+		if (word[n] == '\0' || strlen(word + n) >= sizes[i]) {
+			snprintf(why, size, "%s takes %s", prefixes[i],
+				 i == 2 ? "a date, YYYY-MM-DD" : "a name, 1 to 64 characters");
+			return -1;
+		}
+		if (i == 2 && !is_date(word + n)) {
+			snprintf(why, size, "not a date: %s; since: takes YYYY-MM-DD (UTC)",
+				 word + n);
+			return -1;
+		}
+		snprintf(slots[i], sizes[i], "%s", word + n);
 	}
+	snprintf(a->user, sizeof(a->user), "%s", user);
+	snprintf(a->action, sizeof(a->action), "%s", action);
+	snprintf(a->since, sizeof(a->since), "%s", since);
 	snprintf(a->filter, sizeof(a->filter), "%s", text);
 	return 0;
 }
@@ -146,18 +185,26 @@ static int verify(struct screen *s)
 	return UI_REDRAW_ALL;
 }
 
+static void ask_filter(struct screen *s, const char *text)
+{
+	ui_input(s->ui, ASK_FILTER, 0, text,
+		 "Filter (user:NAME action:PREFIX. since:YYYY-MM-DD): ");
+}
+
 static int audit_handle(struct screen *s, enum ui_action act)
 {
 	struct audit *a = s->priv;
+	char why[160];
 
 	switch (act) {
 	case UI_SEARCH:
-		ui_input(s->ui, ASK_FILTER, 0, a->filter,
-			 "Filter (user:NAME action:PREFIX. since:YYYY-MM-DD): ");
+		ask_filter(s, a->filter);
 		return UI_REDRAW_ALL;
 	case UI_INPUT_DONE:
-		if (parse_filter(a, ui_input_text(s->ui)) != 0) {
-			ui_error(s->ui, "filter words are user:NAME, action:NAME, since:DATE");
+		if (parse_filter(a, ui_input_text(s->ui), why, sizeof(why)) != 0) {
+			/* Asked again with the filter as typed, to be corrected. */
+			ui_error(s->ui, "%s", why);
+			ask_filter(s, ui_input_text(s->ui));
 			return UI_REDRAW_ALL;
 		}
 		a->t.sel = a->t.top = 0;

@@ -48,24 +48,11 @@ static void ask(struct screen *s, int i, const char *text)
 	ui_input(s->ui, i + 1, 0, text, "%s (%s): ", labels[i], hints[i]);
 }
 
-/* Appends name to the ", "-separated buf, with "..." when full. */
-static void names_add(char *buf, size_t size, const char *name)
-{
-	size_t n = strlen(buf);
-
-	if (n + strlen(name) + 6 >= size) {
-		if (n + 4 < size && strcmp(buf + (n > 3 ? n - 3 : 0), "...") != 0)
-			snprintf(buf + n, size - n, "...");
-		return;
-	}
-	snprintf(buf + n, size - n, "%s%s", n ? ", " : "", name);
-}
-
 static int add_template(const struct store_template *t, void *arg)
 {
 	struct form *f = arg;
 
-	names_add(f->templates, sizeof(f->templates), t->name);
+	ui_join(f->templates, sizeof(f->templates), t->name);
 	return 0;
 }
 
@@ -73,7 +60,7 @@ static int add_list(const struct store_list_info *l, void *arg)
 {
 	struct form *f = arg;
 
-	names_add(f->lists, sizeof(f->lists), l->id);
+	ui_join(f->lists, sizeof(f->lists), l->id);
 	return 0;
 }
 
@@ -83,7 +70,7 @@ static int add_segment(const struct store_segment_info *g, void *arg)
 	char item[160];
 
 	snprintf(item, sizeof(item), "%s (%s)", g->name, g->list);
-	names_add(f->segments, sizeof(f->segments), item);
+	ui_join(f->segments, sizeof(f->segments), item);
 	return 0;
 }
 

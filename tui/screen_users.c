@@ -115,39 +115,26 @@ static int done(struct screen *s, enum store_status rc, char *err, const char *f
 	return UI_REDRAW_ALL;
 }
 
-/* Whether a user or a role of that name exists; the roles' names, ", "-joined, into names. */
-struct known {
-	const char *want;
-	bool found;
-	char names[400];
-};
-
 static int known_user(const struct store_user_info *info, void *arg)
 {
-	struct known *k = arg;
-
-	k->found |= strcmp(info->name, k->want) == 0;
+	ui_names_add(arg, info->name);
 	return 0;
 }
 
 static int known_role(const struct store_role_info *info, void *arg)
 {
-	struct known *k = arg;
-	size_t n = strlen(k->names);
-
-	k->found |= strcmp(info->name, k->want) == 0;
-	snprintf(k->names + n, sizeof(k->names) - n, "%s%s", n ? ", " : "", info->name);
+	ui_names_add(arg, info->name);
 	return 0;
 }
 
 /* A role is checked when it is typed: false after saying which roles there are. */
 static bool role_known(struct screen *s, const char *role)
 {
-	struct known k = {role, false, ""};
+	struct ui_names k = {role, false, ""};
 
 	if (store_role_list(ui_store(s->ui), known_role, &k, NULL) != STORE_OK || k.found)
 		return true;
-	ui_error(s->ui, "there is no role \"%s\"; the roles are %s", role, k.names);
+	ui_error(s->ui, "there is no role \"%s\"; the roles are %s", role, k.all);
 	return false;
 }
 
@@ -180,7 +167,7 @@ static int add_answer(struct screen *s, int tag, const char *text)
 {
 	struct users *u = s->priv;
 	struct store *st = ui_store(s->ui);
-	struct known k = {text, false, ""};
+	struct ui_names k = {text, false, ""};
 	enum store_status rc;
 	char *err = NULL;
 

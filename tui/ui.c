@@ -221,6 +221,24 @@ const char *ui_refusal(const struct ui *ui, const char *what, enum store_perm p,
 	return buf;
 }
 
+void ui_join(char *buf, size_t size, const char *name)
+{
+	size_t n = strlen(buf);
+
+	if (n + strlen(name) + 6 >= size) {
+		if (n + 4 < size && strcmp(buf + (n > 3 ? n - 3 : 0), "...") != 0)
+			snprintf(buf + n, size - n, "...");
+		return;
+	}
+	snprintf(buf + n, size - n, "%s%s", n ? ", " : "", name);
+}
+
+void ui_names_add(struct ui_names *n, const char *name)
+{
+	n->found |= n->want != NULL && strcmp(name, n->want) == 0;
+	ui_join(n->all, sizeof(n->all), name);
+}
+
 /* ---- Screens ---------------------------------------------------------- */
 
 static struct screen *top(const struct ui *ui)

@@ -426,6 +426,20 @@ const char *ui_status(const struct ui *ui, bool *is_error);
 const char *ui_refusal(const struct ui *ui, const char *what, enum store_perm p, char *buf,
 		       size_t size);
 
+/* Appends name to the ", "-separated list in buf, ending it with "..." when it is full. */
+void ui_join(char *buf, size_t size, const char *name);
+/*
+ * A name looked for among those a store call lists: ui_names_add() notes
+ * each one, whether it is `want`, and joins them all with ui_join(), for a
+ * message such as "there is no role X; the roles are admin, marketer".
+ */
+struct ui_names {
+	const char *want;
+	bool found;
+	char all[400];
+};
+void ui_names_add(struct ui_names *n, const char *name);
+
 /*
  * Opens a prompt for the top screen. `tag` tells the screen which question
  * was answered; `initial` (may be NULL) is the starting text, which may be

@@ -293,6 +293,12 @@ static void test_browser_search(void **state)
 	ui_type(ui, "status:gone");
 	ui_key(ui, UI_KEY_ENTER);
 	assert_true(shows(ui, "no status \"gone\""));
+	/* So does a list that does not exist. */
+	ui_key(ui, '/');
+	ui_key(ui, UI_CTRL('u'));
+	ui_type(ui, "list:nosuch");
+	ui_key(ui, UI_KEY_ENTER);
+	assert_true(shows(ui, "there is no list \"nosuch\"; the lists are news, vip"));
 	ui_free(&ui);
 }
 

@@ -526,6 +526,24 @@ static void test_audit(void **state)
 	assert_true(shows(ui, "3 records match action:user."));
 	assert_true(shows(ui, "user.add"));
 	assert_false(shows_quiet(ui, " login "));
+	/* A filter it cannot read is an error, not 0 records; the filter in force
+	 * stays, and the text comes back to be corrected. */
+	ui_key(ui, '/');
+	ui_key(ui, UI_CTRL('u'));
+	enter(ui, "since:garbage");
+	assert_true(shows(ui, "not a date: garbage"));
+	assert_string_equal(ui_input_text(ui), "since:garbage");
+	ui_key(ui, UI_CTRL('u'));
+	enter(ui, "admin");
+	assert_true(shows(ui, "unknown filter: admin; the filters are user:, action:, since:"));
+	ui_key(ui, UI_KEY_ESC);
+	assert_true(shows(ui, "filter: action:user."));
+	assert_true(shows(ui, "(3 records)"));
+	ui_key(ui, '/');
+	ui_key(ui, UI_CTRL('u'));
+	enter(ui, "user:admin since:2000-01-01");
+	assert_true(shows(ui, "records match user:admin since:2000-01-01"));
+	assert_true(lacks(ui, "0 records"));
 	ui_free(&ui);
 }
 
