@@ -634,7 +634,29 @@ static void test_templates(void **state)
 		store_template_free(&x);
 	}
 	store_close(&st);
+	/* n: an editor quit without writing (true, as :q in vi) makes no template. */
+	setenv("VISUAL", "true", 1);
+	ui_key(ui, 'n');
+	ui_type(ui, "untouched");
+	ui_key(ui, UI_KEY_ENTER);
+	assert_true(shows(ui, "nothing was written; no template made"));
+	assert_true(lacks(ui, "untouched"));
+	setenv("VISUAL", "./ed-good.sh", 1);
+	ui_key(ui, 'n');
+	ui_type(ui, "written");
+	ui_key(ui, UI_KEY_ENTER);
+	assert_true(shows(ui, "saved written"));
+	unsetenv("VISUAL");
+	assert_int_equal(store_open(STORE, "marketer", "marketer-password-1", &st, &err), STORE_OK);
+	{
+		struct store_template *x = NULL;
+		assert_int_equal(store_template_get(st, "untouched", &x, &err), STORE_ENOTFOUND);
+		free(err);
+		err = NULL;
+	}
+	store_close(&st);
 	/* The checks, with their results. */
+	ui_act(ui, UI_HOME);
 	ui_key(ui, 'C');
 	assert_true(shows(ui, "Pre-send checks of welcome"));
 	assert_true(shows(ui, "errors,"));
