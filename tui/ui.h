@@ -275,6 +275,11 @@ extern const struct screen_ops screen_review_ops;
 extern const struct screen_ops screen_monitor_ops;
 extern const struct screen_ops screen_sending_ops;
 
+/*
+ * The live monitor's clock, in seconds (CLOCK_MONOTONIC); tests set one of
+ * their own to know the intervals' lengths. NULL: the real one.
+ */
+void ui_monitor_clock(double (*now)(void));
 /* The campaign the next monitor opens on (copied; NULL forgets it), and it. */
 void ui_campaign_select(const char *name);
 const char *ui_campaign_selected(void);

@@ -110,6 +110,7 @@ static int setup(void **state)
 static int teardown_worker(void **state)
 {
 	ui_worker_stop();
+	ui_monitor_clock(NULL);
 	return teardown(state);
 }
 
@@ -413,13 +414,23 @@ static void approve_and_send(struct ui *ui, const char *name)
 	ui_key(ui, 'N');
 	ui_key(ui, 'y');
 	assert_true(shows(ui, "will be sent now"));
+	assert_true(ui_worker_pid() > 0 ||
+		    shows(ui, "will be sent now; the worker is not running, so nothing is sent"));
 	ui_key(ui, 'q');
 }
 
 struct claimed {
-	int64_t ids[8];
+	int64_t ids[32];
 	int n;
 };
+
+/* The monitor's clock in the tests: it moves when a test says so. */
+static double fake_now;
+
+static double fake_clock(void)
+{
+	return fake_now;
+}
 
 static int claim_cb(const struct store_rcpt *r, void *arg)
 {
@@ -431,40 +442,68 @@ static int claim_cb(const struct store_rcpt *r, void *arg)
 
 /* ---- The live monitor ------------------------------------------------------ */
 
+/* A second passes, and its tick. */
+static void tick(struct ui *ui)
+{
+	fake_now += 1.0;
+	ui_act(ui, UI_TICK);
+}
+
+/*
+ * As the worker would: fills the queue of `name`, in review, approved and
+ * sent now by the operator's session, claims its recipients and sets it sending.
+ */
+static struct store_campaign *start_sending(struct ui *ui, const char *name, struct claimed *cl)
+{
+	struct store *st = ui_store(ui);
+	struct store_campaign *c = NULL;
+	int64_t n = 0;
+
+	approve_and_send(ui, name);
+	assert_int_equal(store_campaign_get(st, name, &c, NULL), STORE_OK);
+	assert_int_equal(store_queue_fill(st, c->id, &n, NULL), STORE_OK);
+	assert_int_equal(store_campaign_set_state(st, c->id, STORE_CAMPAIGN_SENDING, NULL, NULL),
+			 STORE_OK);
+	assert_int_equal(store_queue_claim(st, c->id, time(NULL), 32, NULL, claim_cb, cl, NULL),
+			 STORE_OK);
+	assert_int_equal(cl->n, n);
+	return c;
+}
+
+static void sent(struct ui *ui, const struct store_campaign *c, const struct claimed *cl, int from,
+		 int to)
+{
+	for (; from < to; from++)
+		assert_int_equal(store_queue_result(ui_store(ui), c->id, cl->ids[from],
+						    STORE_RCPT_SENT, "250 ok", NULL, 0, NULL),
+				 STORE_OK);
+}
+
 static void test_monitor(void **state)
 {
 	struct ui *ui, *vw;
 	struct store *st;
 	struct store_campaign *c = NULL;
 	struct claimed cl = {{0}, 0};
-	int64_t n = 0;
 
 	(void)state;
 	submit("spring");
 	ui = logged_in("operator");
-	approve_and_send(ui, "spring");
 	st = ui_store(ui);
 	/* What the worker does, step by step, so that the sparkline is known. */
-	assert_int_equal(store_campaign_get(st, "spring", &c, NULL), STORE_OK);
-	assert_int_equal(store_queue_fill(st, c->id, &n, NULL), STORE_OK);
-	assert_int_equal(n, 2);
-	assert_int_equal(store_campaign_set_state(st, c->id, STORE_CAMPAIGN_SENDING, NULL, NULL),
-			 STORE_OK);
-	ui_campaign_select("spring");
-	assert_int_equal(ui_push(ui, &screen_monitor_ops), 0);
-	ui_act(ui, UI_TICK);
-	assert_int_equal(store_queue_claim(st, c->id, time(NULL), 2, NULL, claim_cb, &cl, NULL),
-			 STORE_OK);
+	c = start_sending(ui, "spring", &cl);
 	assert_int_equal(cl.n, 2);
-	assert_int_equal(store_queue_result(st, c->id, cl.ids[0], STORE_RCPT_SENT, "250 ok",
-					    "<a@example.com>", 0, NULL),
-			 STORE_OK);
-	ui_act(ui, UI_TICK);
-	ui_act(ui, UI_TICK);
+	ui_campaign_select("spring");
+	ui_monitor_clock(fake_clock); /* a tick a second */
+	assert_int_equal(ui_push(ui, &screen_monitor_ops), 0);
+	tick(ui);
+	sent(ui, c, &cl, 0, 1);
+	tick(ui);
+	tick(ui);
 	assert_int_equal(store_queue_result(st, c->id, cl.ids[1], STORE_RCPT_FAILED,
 					    "550 5.1.1 no such user", NULL, 0, NULL),
 			 STORE_OK);
-	ui_act(ui, UI_TICK);
+	tick(ui);
 	assert_golden(ui, "monitor");
 
 	/* Pause asks first; n keeps it sending, y pauses. */
@@ -494,6 +533,78 @@ static void test_monitor(void **state)
 	ui_key(ui, 'X');
 	ui_key(ui, 'y');
 	assert_int_equal(state_of(st, "spring"), STORE_CAMPAIGN_CANCELLED);
+	store_campaign_free(&c);
+	ui_free(&ui);
+}
+
+/*
+ * The rate is the messages sent in an interval over its length, so it never
+ * exceeds what was sent: 18 messages seen by a tick 1.8 s after the last are
+ * 10 a second, not 18; a sample sooner than a second (a key) does not end
+ * an interval.
+ */
+static void test_monitor_rate(void **state)
+{
+	struct store *st = as("marketer");
+	struct store_campaign *c;
+	struct claimed cl = {{0}, 0};
+	struct ui *ui;
+	char addr[64];
+	int i;
+
+	(void)state;
+	for (i = 0; i < 18; i++) {
+		snprintf(addr, sizeof(addr), "r%02d@example.net", i);
+		assert_int_equal(store_subscriber_add(st, "m", addr, NULL, NULL, 0, NULL, NULL),
+				 STORE_OK);
+	}
+	store_close(&st);
+	submit("spring");
+	ui = logged_in("operator");
+	c = start_sending(ui, "spring", &cl);
+	ui_monitor_clock(fake_clock);
+	fake_now = 100;
+	ui_campaign_select("spring");
+	assert_int_equal(ui_push(ui, &screen_monitor_ops), 0);
+	sent(ui, c, &cl, 0, 18);
+	fake_now = 101.8;
+	ui_act(ui, UI_TICK);
+	assert_true(shows(ui, "18/min, peak 10/s"));
+	sent(ui, c, &cl, 18, 20);
+	fake_now = 102.3;
+	ui_key(ui, UI_CTRL('l'));
+	fake_now = 103.3;
+	ui_act(ui, UI_TICK); /* 2 in 1.5 s */
+	assert_true(shows(ui, "20/min, peak 10/s"));
+	assert_true(shows(ui, "Rate  █▁ ")); /* 10, then 1 */
+	store_campaign_free(&c);
+	ui_free(&ui);
+}
+
+/*
+ * A campaign that finished before the monitor opened has no rate to show,
+ * and the screen says so; X on it refuses at once.
+ */
+static void test_monitor_not_live(void **state)
+{
+	struct store_campaign *c;
+	struct claimed cl = {{0}, 0};
+	struct ui *ui;
+
+	(void)state;
+	submit("spring");
+	ui = logged_in("operator");
+	c = start_sending(ui, "spring", &cl);
+	sent(ui, c, &cl, 0, 2);
+	set_state(ui_store(ui), "spring", STORE_CAMPAIGN_SENT);
+	ui_campaign_select("spring");
+	assert_int_equal(ui_push(ui, &screen_monitor_ops), 0);
+	ui_act(ui, UI_TICK);
+	assert_true(shows(ui, "not observed live: it finished before the monitor opened (2 sent"));
+	assert_true(lacks(ui, "peak"));
+	ui_key(ui, 'X');
+	assert_false(ui_input_active(ui));
+	assert_true(shows(ui, "spring is sent: it is over, so there is nothing to cancel"));
 	store_campaign_free(&c);
 	ui_free(&ui);
 }
@@ -684,6 +795,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_rejection_long, setup, teardown_worker),
 	    cmocka_unit_test_setup_teardown(test_review_viewer, setup, teardown_worker),
 	    cmocka_unit_test_setup_teardown(test_monitor, setup, teardown_worker),
+	    cmocka_unit_test_setup_teardown(test_monitor_rate, setup, teardown_worker),
+	    cmocka_unit_test_setup_teardown(test_monitor_not_live, setup, teardown_worker),
 	    cmocka_unit_test_setup_teardown(test_dashboard_operator, setup, teardown_worker),
 	    cmocka_unit_test_setup_teardown(test_background_worker, setup, teardown_worker),
 	    cmocka_unit_test_setup_teardown(test_sending_setup, setup, teardown_worker),

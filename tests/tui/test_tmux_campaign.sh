@@ -90,7 +90,7 @@ check "the campaign is approved" wait_for o "launch is approved, signed with you
 tm send-keys -t o N
 check "N asks before sending" wait_for o "Send launch to 2 recipients now?"
 tm send-keys -t o y
-check "it will be sent now, and the UI says no worker runs" wait_for o "will be sent now; not running"
+check "it will be sent now, and the UI says no worker runs" wait_for o "will be sent now; the worker is not running, so nothing is sent"
 tm send-keys -t o w
 check "w asks for the password again" wait_for o "Your password again (not kept)"
 tm send-keys -t o "operator-password-1" Enter
@@ -102,9 +102,14 @@ tm send-keys -t o m
 check "the live monitor opens" wait_for o "Live monitor"
 check "the monitor shows the campaign finishing" wait_for o "launch · sent" 30
 check "with its counts" wait_for o "sent 2   deferred 0   failed 0"
+# Seen sending, a sparkline; sent before the monitor opened, no rate but a word.
 sparkline() { local i; for ((i = 0; i < 30; i++)); do
-	screen o | grep -qE 'Rate  [▁▂▃▄▅▆▇█]+ ' && return 0; sleep 0.1; done; return 1; }
-check "and a sparkline of the rate" sparkline
+	screen o | grep -qE 'Rate  ([▁▂▃▄▅▆▇█]+ |not observed live: it finished before)' && return 0
+	sleep 0.1; done; return 1; }
+check "and a sparkline of the rate, or that it was not observed live" sparkline
+tm send-keys -t o X
+check "X on a sent campaign refuses at once" wait_for o "launch is sent: it is over, so there is nothing to cancel"
+check "without a question" bash -c "! tmux -L $SOCK capture-pane -p -t o | grep -q 'Cancel launch for good'"
 n=$(ls "$T/outbox" | grep -c '\.eml$')
 check "two messages are in the file transport's outbox" test "$n" -eq 2
 
