@@ -9,7 +9,9 @@
  * ui_key()/ui_act() and compare ui_render()'s grid with golden files.
  *
  * Files:
- *   ui.c            the session: screen stack, dispatch, status line, prompts, layout
+ *   ui.c            the session: screen stack, dispatch, status line, prompts
+ *   layout.c        the frame: title bar, body, hint line or prompt, status line
+ *   ui_private.h    what ui.c and layout.c share: struct ui
  *   term.c          the only file that includes <curses.h>: start, draw, keys, restore
  *   grid.c          the cell grid: UTF-8 text clipped by display width
  *   table.c         a scrolling table with a cursor, used by most screens
