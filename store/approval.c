@@ -1,7 +1,8 @@
 /*
- * store/approval.c: approvals and schedules. The store keeps who approved
- * what hash with which signature; send/approve.c computes the hashes and
- * verifies the signatures before anything is sent.
+ * store/approval.c: approvals, schedules and rejections. The store keeps who
+ * approved what hash with which signature; send/approve.c computes the hashes
+ * and verifies the signatures before anything is sent. Who rejected a
+ * campaign is read back from the audit trail.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -222,6 +223,44 @@ enum store_status store_campaign_approvals(struct store *st, int64_t campaign, s
 	}
 	if (rc != SQLITE_DONE)
 		s = store_sqlfail(st, errstr, "listing approvals");
+	sqlite3_finalize(q);
+	return s;
+}
+
+/* ---- Rejections ----------------------------------------------------------- */
+
+enum store_status store_campaign_rejection(struct store *st, const char *name, char **by, char **at,
+					   char **errstr)
+{
+	enum store_status s;
+	sqlite3_stmt *q = NULL;
+	int rc;
+
+	*by = *at = NULL;
+	s = store_require(st, STORE_PERM_CAMPAIGNS_READ, "campaign.show", errstr);
+	if (s == STORE_OK)
+		s = store_prepare(st,
+				  "SELECT user, time FROM audit WHERE action = 'campaign.reject'"
+				  " AND object = ? AND outcome = 'ok' ORDER BY id DESC LIMIT 1",
+				  &q, errstr);
+	if (s != STORE_OK)
+		return s;
+	sqlite3_bind_text(q, 1, name, -1, SQLITE_STATIC);
+	rc = sqlite3_step(q);
+	if (rc == SQLITE_ROW) {
+		*by = strdup((const char *)sqlite3_column_text(q, 0));
+		*at = strdup((const char *)sqlite3_column_text(q, 1));
+		if (*by == NULL || *at == NULL) {
+			free(*by);
+			free(*at);
+			*by = *at = NULL;
+			s = store_fail(errstr, STORE_ENOMEM, "out of memory");
+		}
+	} else if (rc == SQLITE_DONE) {
+		s = store_fail(errstr, STORE_ENOTFOUND, "%s has not been rejected", name);
+	} else {
+		s = store_sqlfail(st, errstr, "reading a campaign's rejection");
+	}
 	sqlite3_finalize(q);
 	return s;
 }

@@ -765,6 +765,13 @@ enum store_status store_campaign_resubmit(struct store *st, const char *name, ch
  */
 enum store_status store_campaign_reject(struct store *st, const char *name, const char *comment,
 					char **errstr);
+/*
+ * Who rejected the campaign last, and when (ISO 8601 UTC), from the audit
+ * trail; the comment is the campaign's. *by and *at are allocated.
+ * STORE_ENOTFOUND when it was never rejected. Needs STORE_PERM_CAMPAIGNS_READ.
+ */
+enum store_status store_campaign_rejection(struct store *st, const char *name, char **by, char **at,
+					   char **errstr);
 
 /*
  * An approval: the approver's Ed25519 signature over a 32-byte hash of what

@@ -5,6 +5,7 @@
  * bytes, so a column that ends in the middle of a wide character ends on a
  * space instead.
  */
+#include <limits.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -94,31 +95,51 @@ static size_t next_char(const char *s, size_t left, wchar_t *wc, int *w)
 	return n;
 }
 
-int grid_put(struct grid *g, int row, int col, int maxw, int attr, const char *s)
+/* The display width of s[0..len), as put() counts it. */
+static int width_of(const char *s, size_t len)
 {
-	size_t left, n;
+	size_t n;
+	wchar_t wc;
+	int w, total = 0;
+
+	while (len > 0) {
+		n = next_char(s, len, &wc, &w);
+		total += w < 0 ? 1 : w;
+		s += n;
+		len -= n;
+	}
+	return total;
+}
+
+/* grid_put of s[0..len). */
+static int put(struct grid *g, int row, int col, int maxw, int attr, const char *s, size_t len)
+{
+	size_t n;
 	wchar_t wc;
 	int w, start = col, limit;
+	bool cut;
 	struct grid_cell *c;
 
 	if (s == NULL || row < 0 || row >= g->h || col < 0 || col >= g->w)
 		return 0;
 	limit = maxw < 0 || col + maxw > g->w ? g->w : col + maxw;
-	left = strlen(s);
-	while (left > 0 && col < limit) {
-		n = next_char(s, left, &wc, &w);
+	if (limit <= col)
+		return 0;
+	/* Text that does not fit ends in "…", in the last column it may use. */
+	cut = width_of(s, len) > limit - col;
+	if (cut)
+		limit--;
+	while (len > 0 && col < limit) {
+		n = next_char(s, len, &wc, &w);
 		if (w == 0) {
 			s += n;
-			left -= n;
+			len -= n;
 			continue;
 		}
 		c = cell(g, row, col);
+		if (w == 2 && col + 1 >= limit)
+			break; /* never half a wide character */
 		unsplit(g, row, col);
-		if (w == 2 && col + 1 >= limit) {
-			blank(c, attr); /* half a wide character: a space */
-			col++;
-			break;
-		}
 		if (w < 0) {
 			blank(c, attr);
 			c->ch[0] = '?';
@@ -138,52 +159,93 @@ int grid_put(struct grid *g, int row, int col, int maxw, int attr, const char *s
 		}
 		col += w;
 		s += n;
-		left -= n;
+		len -= n;
+	}
+	if (cut) {
+		unsplit(g, row, col);
+		blank(cell(g, row, col), attr);
+		memcpy(cell(g, row, col)->ch, "…", sizeof("…"));
+		/* Where a wide character did not fit, a space after it. */
+		for (col++; col <= limit; col++) {
+			unsplit(g, row, col);
+			blank(cell(g, row, col), attr);
+		}
 	}
 	return col - start;
 }
 
-int grid_wrap(struct grid *g, int row, int col, int maxrows, int attr, const char *s)
+int grid_put(struct grid *g, int row, int col, int maxw, int attr, const char *s)
 {
-	int room = g->w - col - 1, rows = 0, w, fit;
-	const char *p = s, *q, *brk;
-	char line[1024];
+	return s != NULL ? put(g, row, col, maxw, attr, s, strlen(s)) : 0;
+}
+
+size_t grid_fit(const char *s, int maxw, bool at_space)
+{
+	size_t n, left = strlen(s), fit = 0, brk = 0;
+	wchar_t wc;
+	int w, total = 0;
+
+	while (left > 0) {
+		n = next_char(s + fit, left, &wc, &w);
+		total += w < 0 ? 1 : w;
+		if (total > maxw)
+			break;
+		fit += n;
+		left -= n;
+		if (s[fit] == ' ')
+			brk = fit;
+	}
+	if (left == 0 || brk == 0 || !at_space)
+		return fit;
+	return brk;
+}
+
+const char *grid_clip(const char *s, int maxw, char *buf, size_t size)
+{
+	if (grid_width(s) <= maxw)
+		snprintf(buf, size, "%s", s);
+	else
+		snprintf(buf, size, "%.*s…", maxw > 1 ? (int)grid_fit(s, maxw - 1, false) : 0, s);
+	return buf;
+}
+
+/* Wraps s in `room` columns from (row, col): draws it when g is not NULL, else counts the rows. */
+static int wrap(struct grid *g, int row, int col, int room, int maxrows, int attr, const char *s)
+{
+	const char *p = s;
+	int rows = 0, w;
+	wchar_t wc;
 	size_t n;
 
 	if (room < 1)
 		return 0;
 	while (*p != '\0' && rows < maxrows) {
-		/* The longest prefix that fits, broken after a space if there is one. */
-		brk = NULL;
-		fit = 0;
-		for (q = p, w = 0; *q != '\0';) {
-			n = 1;
-			while (((unsigned char)q[n] & 0xc0) == 0x80)
-				n++;
-			if ((size_t)(q - p) + n >= sizeof(line))
-				break;
-			memcpy(line, p, (size_t)(q - p) + n);
-			line[(q - p) + (ptrdiff_t)n] = '\0';
-			w = grid_width(line);
-			if (w > room)
-				break;
-			q += n;
-			fit = (int)(q - p);
-			if (*q == ' ')
-				brk = q;
+		/* The last row of text that goes on: cut, and marked "…". */
+		if (g != NULL && rows == maxrows - 1 && grid_width(p) > room) {
+			grid_put(g, row + rows, col, room, attr, p);
+			return rows + 1;
 		}
-		n = *q == '\0' || brk == NULL ? (size_t)fit : (size_t)(brk - p);
-		if (n == 0)
-			n = 1;
-		memcpy(line, p, n);
-		line[n] = '\0';
-		grid_put(g, row + rows, col, -1, attr, line);
+		n = grid_fit(p, room, true);
+		if (n == 0) /* a character wider than the room */
+			n = next_char(p, strlen(p), &wc, &w);
+		if (g != NULL)
+			put(g, row + rows, col, room, attr, p, n);
 		rows++;
 		p += n;
 		while (*p == ' ')
 			p++;
 	}
 	return rows;
+}
+
+int grid_wrap(struct grid *g, int row, int col, int maxrows, int attr, const char *s)
+{
+	return wrap(g, row, col, g->w - col - 1, maxrows, attr, s);
+}
+
+int grid_wrap_rows(const struct grid *g, int col, const char *s)
+{
+	return wrap(NULL, 0, col, g->w - col - 1, INT_MAX, 0, s);
 }
 
 int grid_printf(struct grid *g, int row, int col, int attr, const char *fmt, ...)
@@ -252,15 +314,5 @@ char *grid_dump(const struct grid *g)
 
 int grid_width(const char *s)
 {
-	size_t left = strlen(s), n;
-	wchar_t wc;
-	int w, total = 0;
-
-	while (left > 0) {
-		n = next_char(s, left, &wc, &w);
-		total += w < 0 ? 1 : w;
-		s += n;
-		left -= n;
-	}
-	return total;
+	return width_of(s, strlen(s));
 }

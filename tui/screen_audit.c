@@ -1,11 +1,13 @@
 /*
  * tui/screen_audit.c: the audit trail, newest first, a page at a time. `/`
- * filters by user, action (exact, or a prefix ending in '.') and date; `v`
- * recomputes the hash chain and says in the status line whether it holds.
+ * filters by user, action (exact, or a prefix ending in '.') and date, and
+ * says what is wrong with a filter it cannot read; `v` recomputes the hash
+ * chain and says in the status line whether it holds.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "tui/cli.h"
 #include "tui/ui.h"
@@ -98,32 +100,45 @@ static int audit_load(struct screen *s)
 }
 
 /*
- * Reads "user:NAME action:PREFIX since:DATE"; a bare word with a dot is an
- * action. -1 for an unknown word, -2 for a since: that is no date or time.
+ * Reads "user:NAME action:PREFIX since:DATE" into the filter. 0, or -1 with
+ * the reason in why, the filter in force unchanged.
  */
-static int parse_filter(struct audit *a, const char *text)
+static int parse_filter(struct audit *a, const char *text, char *why, size_t size)
 {
-	char buf[256], *word, *save = NULL;
+	static const char *const prefixes[] = {"user:", "action:", "since:"};
+	char buf[256], *word, *save = NULL, user[65] = "", action[65] = "", since[32] = "";
+	char *slots[] = {user, action, since};
+	const size_t sizes[] = {sizeof(user), sizeof(action), sizeof(since)};
+	size_t i, n;
+	time_t when = 0;
 
-	a->user[0] = a->action[0] = '\0';
-	a->since = 0;
 	snprintf(buf, sizeof(buf), "%s", text);
 	for (word = strtok_r(buf, " \t", &save); word != NULL;
 	     word = strtok_r(NULL, " \t", &save)) {
-		if (strncmp(word, "user:", 5) == 0)
-			snprintf(a->user, sizeof(a->user), "%s", word + 5);
-		else if (strncmp(word, "action:", 7) == 0)
-			snprintf(a->action, sizeof(a->action), "%s", word + 7);
-		else if (strncmp(word, "since:", 6) == 0) {
-			if (cli_parse_day_or_time(word + 6, &a->since) != 0)
-				return -2;
-		} else if (strchr(word, '.') != NULL)
-			snprintf(a->action, sizeof(a->action), "%s", word);
-		else if (strchr(word, ':') == NULL)
-			snprintf(a->user, sizeof(a->user), "%s", word);
-		else
+		for (i = 0; i < 3 && strncmp(word, prefixes[i], strlen(prefixes[i])) != 0; i++)
+			;
+		if (i == 3) {
+			snprintf(
+			    why, size,
+			    "unknown filter: %s; the filters are user:, action:, since:", word);
 			return -1;
+		}
+		n = strlen(prefixes[i]);
+		if (word[n] == '\0' || strlen(word + n) >= sizes[i]) {
+			snprintf(why, size, "%s takes %s", prefixes[i],
+				 i == 2 ? CLI_SINCE_FORMS : "a name, 1 to 64 characters");
+			return -1;
+		}
+		if (i == 2 && cli_parse_day_or_time(word + n, &when) != 0) {
+			snprintf(why, size, "not a date: %s; since: takes %s", word + n,
+				 CLI_SINCE_FORMS);
+			return -1;
+		}
+		snprintf(slots[i], sizes[i], "%s", word + n);
 	}
+	snprintf(a->user, sizeof(a->user), "%s", user);
+	snprintf(a->action, sizeof(a->action), "%s", action);
+	a->since = since[0] ? when : 0;
 	snprintf(a->filter, sizeof(a->filter), "%s", text);
 	return 0;
 }
@@ -153,22 +168,26 @@ static int verify(struct screen *s)
 	return UI_REDRAW_ALL;
 }
 
+static void ask_filter(struct screen *s, const char *text)
+{
+	ui_input(s->ui, ASK_FILTER, 0, text,
+		 "Filter (user:NAME action:PREFIX. since:YYYY-MM-DD): ");
+}
+
 static int audit_handle(struct screen *s, enum ui_action act)
 {
 	struct audit *a = s->priv;
-	int rc;
+	char why[160];
 
 	switch (act) {
 	case UI_SEARCH:
-		ui_input(s->ui, ASK_FILTER, 0, a->filter,
-			 "Filter (user:NAME action:PREFIX. since:YYYY-MM-DD): ");
+		ask_filter(s, a->filter);
 		return UI_REDRAW_ALL;
 	case UI_INPUT_DONE:
-		rc = parse_filter(a, ui_input_text(s->ui));
-		if (rc != 0) {
-			ui_error(s->ui, rc == -2 ? "since: takes " CLI_SINCE_FORMS
-						 : "filter words are user:NAME, action:NAME, "
-						   "since:DATE");
+		if (parse_filter(a, ui_input_text(s->ui), why, sizeof(why)) != 0) {
+			/* Asked again with the filter as typed, to be corrected. */
+			ui_error(s->ui, "%s", why);
+			ask_filter(s, ui_input_text(s->ui));
 			return UI_REDRAW_ALL;
 		}
 		a->t.sel = a->t.top = 0;

@@ -13,6 +13,7 @@
 #include "tui/ui.h"
 
 enum { F_NAME, F_TEMPLATE, F_LIST, F_SEGMENT, F_SUBJECT, F_FROM, NFIELDS };
+enum { ASK_DISCARD = 100 }; /* the fields' prompts are tagged 1 + their index */
 
 static const char *const labels[NFIELDS] = {"Name",    "Template", "List",
 					    "Segment", "Subject",  "From"};
@@ -41,24 +42,17 @@ static void set(char **slot, const char *v)
 	*slot = v != NULL ? strdup(v) : NULL;
 }
 
-/* Appends name to the ", "-separated buf, with "..." when full. */
-static void names_add(char *buf, size_t size, const char *name)
+/* Asks for field i, starting from `text`. */
+static void ask(struct screen *s, int i, const char *text)
 {
-	size_t n = strlen(buf);
-
-	if (n + strlen(name) + 6 >= size) {
-		if (n + 4 < size && strcmp(buf + (n > 3 ? n - 3 : 0), "...") != 0)
-			snprintf(buf + n, size - n, "...");
-		return;
-	}
-	snprintf(buf + n, size - n, "%s%s", n ? ", " : "", name);
+	ui_input(s->ui, i + 1, 0, text, "%s (%s): ", labels[i], hints[i]);
 }
 
 static int add_template(const struct store_template *t, void *arg)
 {
 	struct form *f = arg;
 
-	names_add(f->templates, sizeof(f->templates), t->name);
+	ui_join(f->templates, sizeof(f->templates), t->name);
 	return 0;
 }
 
@@ -66,7 +60,7 @@ static int add_list(const struct store_list_info *l, void *arg)
 {
 	struct form *f = arg;
 
-	names_add(f->lists, sizeof(f->lists), l->id);
+	ui_join(f->lists, sizeof(f->lists), l->id);
 	return 0;
 }
 
@@ -76,7 +70,7 @@ static int add_segment(const struct store_segment_info *g, void *arg)
 	char item[160];
 
 	snprintf(item, sizeof(item), "%s (%s)", g->name, g->list);
-	names_add(f->segments, sizeof(f->segments), item);
+	ui_join(f->segments, sizeof(f->segments), item);
 	return 0;
 }
 
@@ -110,7 +104,7 @@ static int form_open(struct screen *s)
 		store_campaign_free(&c);
 		f->sel = F_TEMPLATE;
 	} else {
-		ui_input(s->ui, F_NAME + 1, 0, NULL, "%s (%s): ", labels[F_NAME], hints[F_NAME]);
+		ask(s, F_NAME, NULL);
 	}
 	store_template_list(st, add_template, f, NULL);
 	store_list_ls(st, add_list, f, NULL);
@@ -203,25 +197,30 @@ static int save(struct screen *s)
 	return UI_REDRAW_ALL;
 }
 
+/* Refuses the answer to field i with the reason, and asks again with it, to be corrected. */
+static int refuse(struct screen *s, int i, enum store_status rc, char *err, const char *text)
+{
+	ui_error_store(s->ui, rc, err);
+	ask(s, i, text);
+	return UI_REDRAW_ALL;
+}
+
 static int answer(struct screen *s, const char *text)
 {
 	struct form *f = s->priv;
 	struct store *st = ui_store(s->ui);
+	enum store_status rc;
 	char *list = NULL, *expr = NULL, *err = NULL;
 	int i = ui_input_tag(s->ui) - 1;
 
 	if (i < 0 || i >= NFIELDS)
 		return UI_REDRAW_ALL;
-	if (i == F_NAME && store_name_check("campaign", text, &err) != STORE_OK) {
-		ui_error_store(s->ui, STORE_EINVAL, err);
-		return UI_REDRAW_ALL;
-	}
+	if (i == F_NAME && store_name_check("campaign", text, &err) != STORE_OK)
+		return refuse(s, i, STORE_EINVAL, err, text);
 	if (i == F_SEGMENT && text[0] != '\0') {
-		enum store_status rc = store_segment_get(st, text, &list, &expr, &err);
-		if (rc != STORE_OK) {
-			ui_error_store(s->ui, rc, err);
-			return UI_REDRAW_ALL;
-		}
+		rc = store_segment_get(st, text, &list, &expr, &err);
+		if (rc != STORE_OK)
+			return refuse(s, i, rc, err, text);
 		if (field_or_null(f, F_LIST) == NULL || strcmp(f->val[F_LIST], list) != 0) {
 			set(&f->val[F_LIST], list);
 			ui_info(s->ui, "the list is now %s, the segment's", list);
@@ -234,8 +233,34 @@ static int answer(struct screen *s, const char *text)
 		f->sel = i + 1;
 	/* A new campaign is asked for field after field; Esc stops and Enter goes on. */
 	if (!f->editing && i < F_FROM && (i + 1 != F_LIST || field_or_null(f, F_LIST) == NULL))
-		ui_input(s->ui, f->sel + 1, 0, f->val[f->sel], "%s (%s): ", labels[f->sel],
-			 hints[f->sel]);
+		ask(s, f->sel, f->val[f->sel]);
+	return UI_REDRAW_ALL;
+}
+
+/* Something typed that leaving would throw away. */
+static bool dirty(const struct form *f)
+{
+	int i;
+
+	for (i = 0; i < NFIELDS; i++)
+		if (f->editing ? changed(f, i) : field_or_null(f, i) != NULL)
+			return true;
+	return false;
+}
+
+/* Esc: leaves, after asking when that would throw away what was typed. */
+static int leave(struct screen *s)
+{
+	struct form *f = s->priv;
+
+	if (!dirty(f))
+		ui_pop(s->ui);
+	else if (f->editing)
+		ui_input(s->ui, ASK_DISCARD, UI_INPUT_YESNO, NULL,
+			 "Discard your changes to %s? (y/n) ", f->val[F_NAME]);
+	else
+		ui_input(s->ui, ASK_DISCARD, UI_INPUT_YESNO, NULL,
+			 "Discard this new campaign? (y/n) ");
 	return UI_REDRAW_ALL;
 }
 
@@ -257,14 +282,22 @@ static int form_handle(struct screen *s, enum ui_action a)
 					"a new one");
 			return UI_REDRAW_STATUS;
 		}
-		ui_input(s->ui, f->sel + 1, 0, f->val[f->sel], "%s (%s): ", labels[f->sel],
-			 hints[f->sel]);
+		ask(s, f->sel, f->val[f->sel]);
 		return UI_REDRAW_ALL;
 	case UI_SAVE:
 		return save(s);
+	case UI_BACK:
+		return leave(s);
 	case UI_INPUT_DONE:
+		if (ui_input_tag(s->ui) == ASK_DISCARD) {
+			ui_pop(s->ui);
+			ui_info(s->ui, "discarded; nothing was saved");
+			return UI_REDRAW_ALL;
+		}
 		return answer(s, ui_input_text(s->ui));
 	case UI_INPUT_CANCEL:
+		if (ui_input_tag(s->ui) == ASK_DISCARD)
+			ui_info(s->ui, "kept: s saves it, Esc leaves");
 		return UI_REDRAW_ALL;
 	default:
 		return UI_REDRAW_NONE;
@@ -316,6 +349,7 @@ static const struct screen_verb form_verbs[] = {
     {UI_ENTER, "change the field", STORE_PERM_CAMPAIGNS_EDIT},
     {UI_EDIT, "change the field", STORE_PERM_CAMPAIGNS_EDIT},
     {UI_SAVE, "save the campaign", STORE_PERM_CAMPAIGNS_EDIT},
+    {UI_BACK, "go back (asks before throwing away what was typed)", STORE_PERM_NONE},
     {UI_INPUT_DONE, NULL, STORE_PERM_NONE},
     {UI_INPUT_CANCEL, NULL, STORE_PERM_NONE},
     {UI_NONE, NULL, STORE_PERM_NONE},

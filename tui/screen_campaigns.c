@@ -2,10 +2,9 @@
  * tui/screen_campaigns.c: the campaigns, for marketers (and, read-only, for
  * everyone with campaigns.read). Lists every campaign with its state and
  * audience; under the list, the selected one's subject, sender and, when
- * rejected, the reviewer's comment. n creates a draft and e edits one (the
- * form in screen_campaign_edit.c), y copies, C runs the pre-send checks and
- * the recipient count and shows the findings, S submits for review, m opens
- * the live monitor.
+ * rejected, who rejected it and the comment (Tab shows a long one whole). n creates a draft and e
+ * edits one (the form in screen_campaign_edit.c), y copies, C runs the pre-send checks and the
+ * recipient count and shows the findings, S submits for review, m opens the live monitor.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,6 +23,8 @@ struct campaigns {
 	struct ui_check check; /* the last check, of check_of */
 	char check_of[128];
 	char target[128];
+	char rejected_of[128], rejected_by[65], rejected_at[32]; /* who rejected it, when */
+	bool whole;						 /* Tab: the whole rejection */
 };
 
 static const char *const heads[NCOLS] = {"Campaign", "State", "Audience", "Template", "Author"};
@@ -113,6 +114,35 @@ static int add_row(const struct store_campaign *cp, void *arg)
 	return 0;
 }
 
+static struct store_campaign *current(struct campaigns *c)
+{
+	return c->t.nrows > 0 && c->t.sel < c->n ? c->all[c->t.sel] : NULL;
+}
+
+/* Looks up who rejected the selected campaign, once per campaign shown. */
+static void find_reviewer(struct screen *s)
+{
+	struct campaigns *c = s->priv;
+	struct store_campaign *cp = current(c);
+	char *by = NULL, *at = NULL;
+
+	if (cp == NULL || cp->state != STORE_CAMPAIGN_REJECTED) {
+		c->whole = false;
+		return;
+	}
+	if (strcmp(c->rejected_of, cp->name) == 0)
+		return;
+	c->whole = false;
+	snprintf(c->rejected_of, sizeof(c->rejected_of), "%s", cp->name);
+	c->rejected_by[0] = c->rejected_at[0] = '\0';
+	if (store_campaign_rejection(ui_store(s->ui), cp->name, &by, &at, NULL) == STORE_OK) {
+		snprintf(c->rejected_by, sizeof(c->rejected_by), "%s", by);
+		snprintf(c->rejected_at, sizeof(c->rejected_at), "%s", at);
+	}
+	free(by);
+	free(at);
+}
+
 static int camp_load(struct screen *s)
 {
 	struct campaigns *c = s->priv;
@@ -131,12 +161,9 @@ static int camp_load(struct screen *s)
 	for (i = 0; ui_campaign_selected() != NULL && i < c->n; i++)
 		if (strcmp(c->all[i]->name, ui_campaign_selected()) == 0)
 			c->t.sel = i;
+	c->rejected_of[0] = '\0';
+	find_reviewer(s);
 	return 0;
-}
-
-static struct store_campaign *current(struct campaigns *c)
-{
-	return c->t.nrows > 0 && c->t.sel < c->n ? c->all[c->t.sel] : NULL;
 }
 
 /* Reports a store call, reloads and keeps the cursor on `name`. */
@@ -206,10 +233,25 @@ static int camp_answer(struct screen *s, const char *text)
 	return after(s, STORE_OK, NULL, "submitted %s for review", c->target);
 }
 
+/* Tab: the whole rejection in place of the details, and back. */
+static int read_rejection(struct screen *s, struct store_campaign *cp)
+{
+	struct campaigns *c = s->priv;
+
+	if (cp->state != STORE_CAMPAIGN_REJECTED || cp->comment == NULL) {
+		ui_error(s->ui, "%s is %s: only a rejected campaign has a comment to read",
+			 cp->name, store_campaign_state_name(cp->state));
+		return UI_REDRAW_STATUS;
+	}
+	c->whole = !c->whole;
+	return UI_REDRAW_BODY;
+}
+
 static int camp_handle(struct screen *s, enum ui_action a)
 {
 	struct campaigns *c = s->priv;
 	struct store_campaign *cp = current(c);
+	int r;
 
 	switch (a) {
 	case UI_INPUT_DONE:
@@ -252,9 +294,50 @@ static int camp_handle(struct screen *s, enum ui_action a)
 		ui_campaign_select(cp->name);
 		ui_push(s->ui, &screen_monitor_ops);
 		return UI_REDRAW_ALL;
+	case UI_TAB:
+		return read_rejection(s, cp);
 	default:
-		return ui_table_move(&c->t, a);
+		r = ui_table_move(&c->t, a);
+		find_reviewer(s);
+		return r;
 	}
+}
+
+/*
+ * The rejection: who, and the comment on two rows, marked "…" when it is
+ * longer, with Tab to read it whole. Returns the next row.
+ */
+static int render_rejection(struct campaigns *c, struct store_campaign *cp, struct grid *g, int row)
+{
+	char who[128];
+	int col, rows;
+
+	if (c->rejected_by[0] != '\0')
+		snprintf(who, sizeof(who), "Rejected by %s: ", c->rejected_by);
+	else
+		snprintf(who, sizeof(who), "Rejected: ");
+	col = 4 + grid_put(g, row, 4, -1, UI_A_ERROR, who);
+	rows = grid_wrap_rows(g, col, cp->comment);
+	row += grid_wrap(g, row, col, 2, UI_A_NORMAL, cp->comment);
+	if (row < g->h)
+		grid_put(g, row++, 4, -1, UI_A_DIM,
+			 rows > 2 ? "Tab reads the whole comment; e edits it; S submits it again."
+				  : "e edits it; S submits it again.");
+	return row;
+}
+
+/* Tab: the whole rejection, with who and when, in place of the details. */
+static void render_whole_rejection(struct campaigns *c, struct store_campaign *cp, struct grid *g,
+				   int row)
+{
+	grid_printf(g, row++, 2, UI_A_BOLD, "%s · rejected%s%s%s%s", cp->name,
+		    c->rejected_by[0] ? " by " : "", c->rejected_by,
+		    c->rejected_at[0] ? " on " : "", c->rejected_at);
+	row++;
+	if (row < g->h - 2)
+		row += grid_wrap(g, row, 4, g->h - 2 - row, UI_A_NORMAL, cp->comment);
+	grid_put(g, g->h - 1, 2, -1, UI_A_DIM,
+		 "Tab goes back to the details; e edits it; S submits it again.");
 }
 
 static void render_details(struct campaigns *c, struct grid *g, int row)
@@ -265,6 +348,10 @@ static void render_details(struct campaigns *c, struct grid *g, int row)
 
 	if (cp == NULL || row >= g->h)
 		return;
+	if (c->whole && cp->state == STORE_CAMPAIGN_REJECTED && cp->comment != NULL) {
+		render_whole_rejection(c, cp, g, row);
+		return;
+	}
 	grid_printf(g, row++, 2, UI_A_BOLD, "%s · %s · version %lld", cp->name,
 		    store_campaign_state_name(cp->state), (long long)cp->version);
 	grid_printf(g, row++, 4, UI_A_NORMAL, "Subject: %s", cp->subject);
@@ -274,12 +361,8 @@ static void render_details(struct campaigns *c, struct grid *g, int row)
 		ui_campaign_time(cp->scheduled_at, when, sizeof(when));
 		grid_printf(g, row++, 4, UI_A_NORMAL, "Send at: %s", when);
 	}
-	if (cp->state == STORE_CAMPAIGN_REJECTED && cp->comment != NULL && row < g->h) {
-		grid_put(g, row, 4, -1, UI_A_ERROR, "Rejected: ");
-		row += grid_wrap(g, row, 14, 2, UI_A_NORMAL, cp->comment);
-		if (row < g->h)
-			grid_put(g, row++, 4, -1, UI_A_DIM, "e edits it; S submits it again.");
-	}
+	if (cp->state == STORE_CAMPAIGN_REJECTED && cp->comment != NULL && row < g->h)
+		row = render_rejection(c, cp, g, row);
 	if (cp->pause_reason != NULL &&
 	    (cp->state == STORE_CAMPAIGN_PAUSED || cp->state == STORE_CAMPAIGN_FAILED) &&
 	    row < g->h)
@@ -343,6 +426,7 @@ static const struct screen_verb camp_verbs[] = {
     {UI_COPY, "copy the campaign", STORE_PERM_CAMPAIGNS_EDIT},
     {UI_ENTER, "open the live monitor", STORE_PERM_NONE},
     {UI_MONITOR, "open the live monitor", STORE_PERM_NONE},
+    {UI_TAB, "read the whole rejection, with who rejected it", STORE_PERM_NONE},
     {UI_INPUT_DONE, NULL, STORE_PERM_NONE},
     {UI_INPUT_CANCEL, NULL, STORE_PERM_NONE},
     {UI_NONE, NULL, STORE_PERM_NONE},

@@ -638,7 +638,7 @@ static void editor_render(struct screen *s, struct grid *g)
 			i = strlen(e->expr);
 		snprintf(prefix, sizeof(prefix), "%.*s", (int)i, e->expr);
 		grid_put(g, 5, 4 + grid_width(prefix), 1, UI_A_ERROR, "^");
-		grid_put(g, 7, 2, -1, UI_A_ERROR, e->error);
+		grid_wrap(g, 7, 2, 2, UI_A_ERROR, e->error);
 	} else if (e->count >= 0) {
 		grid_printf(g, 7, 2, UI_A_OK, "%lld recipients", (long long)e->count);
 		grid_printf(g, 8, 2, UI_A_DIM,

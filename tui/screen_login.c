@@ -43,6 +43,15 @@ static void login_close(struct screen *s)
 	s->priv = NULL;
 }
 
+/* Says why the form was not accepted: under the form and on the status line. */
+static void say(struct screen *s, const char *why)
+{
+	struct login *l = s->priv;
+
+	snprintf(l->message, sizeof(l->message), "%s", why);
+	ui_error(s->ui, "%s", why);
+}
+
 static void try_login(struct screen *s, const char *password)
 {
 	struct login *l = s->priv;
@@ -57,13 +66,10 @@ static void try_login(struct screen *s, const char *password)
 		free(err);
 		return;
 	}
-	if (rc == STORE_EAUTH)
-		snprintf(l->message, sizeof(l->message), "wrong user or password");
-	else
-		snprintf(l->message, sizeof(l->message), "%s",
-			 err != NULL ? err : store_strstatus(rc));
+	say(s, rc == STORE_EAUTH ? "wrong user or password"
+	       : err != NULL	 ? err
+				 : store_strstatus(rc));
 	free(err);
-	ui_error(s->ui, "%s", l->message);
 	ask_password(s);
 }
 
@@ -84,14 +90,17 @@ static int login_handle(struct screen *s, enum ui_action a)
 		return UI_REDRAW_NONE;
 	if (ui_input_tag(s->ui) == ASK_USER) {
 		if (store_name_check("user", text, NULL) != STORE_OK) {
-			ui_error(s->ui, "a user name is 1 to 64 letters, digits, '.', '_' or '-'");
+			/* The name stays in the field, to be corrected. */
+			say(s, "not a user name: a user name is 1 to 64 letters, digits, '.', "
+			       "'_' or '-'");
 			ui_input(s->ui, ASK_USER, UI_INPUT_INLINE | UI_INPUT_FORM, text, "User: ");
 			return UI_REDRAW_ALL;
 		}
 		snprintf(l->user, sizeof(l->user), "%s", text);
+		l->message[0] = '\0'; /* the last attempt's words are over */
 		ask_password(s);
 	} else if (*text == '\0') {
-		ui_error(s->ui, "type the password, or Esc to change the user");
+		say(s, "type the password, or Esc to change the user");
 		ask_password(s);
 	} else {
 		try_login(s, text);

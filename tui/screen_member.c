@@ -211,6 +211,9 @@ static int member_handle(struct screen *s, enum ui_action a)
 	struct member *m = s->priv;
 	size_t page = m->height > 1 ? (size_t)m->height : 1;
 	size_t last = m->n > page ? m->n - page : 0;
+	char who[200]; /* the address in a question: a long one is cut */
+
+	grid_clip(m->shown, 40, who, sizeof(who));
 
 	switch (a) {
 	case UI_UNLOCK:
@@ -219,7 +222,7 @@ static int member_handle(struct screen *s, enum ui_action a)
 			return UI_REDRAW_STATUS;
 		}
 		ui_input(s->ui, ASK_UNSUBSCRIBE, UI_INPUT_YESNO, NULL,
-			 "Unsubscribe %s from every list? (y/n) ", m->shown);
+			 "Unsubscribe %s from every list? (y/n) ", who);
 		return UI_REDRAW_ALL;
 	case UI_SUPPRESS:
 		if (m->p->suppressed) {
@@ -227,12 +230,12 @@ static int member_handle(struct screen *s, enum ui_action a)
 			return UI_REDRAW_STATUS;
 		}
 		ui_input(s->ui, ASK_SUPPRESS, UI_INPUT_YESNO, NULL,
-			 "Suppress %s? It is never mailed or imported again. (y/n) ", m->shown);
+			 "Suppress %s? It is never mailed or imported again. (y/n) ", who);
 		return UI_REDRAW_ALL;
 	case UI_DELETE:
 		ui_input(s->ui, ASK_ERASE, UI_INPUT_YESNO, NULL,
 			 "Erase %s and everything held about them? This cannot be undone. (y/n) ",
-			 m->shown);
+			 who);
 		return UI_REDRAW_ALL;
 	case UI_INPUT_DONE:
 		return act(s, ui_input_tag(s->ui));

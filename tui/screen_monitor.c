@@ -1,13 +1,17 @@
 /*
  * tui/screen_monitor.c: the live monitor of one campaign. Once a second (on
- * UI_TICK) it samples store_queue_stats and keeps the messages sent in each
- * of the last 60 seconds, drawn as a sparkline; it shows the count of each
- * recipient state with a progress bar, the warm-up cap, why the circuit
- * breaker paused the campaign, and the recent errors with their SMTP
- * replies (addresses masked by the store for roles without "pii"). p
- * pauses, c resumes and X cancels, each after a confirmation; Tab goes to
- * the next campaign.
+ * UI_TICK) it samples store_queue_stats and keeps the rate of each interval
+ * of at least a second, the messages sent in it over its length by the
+ * monitor's clock (so no figure exceeds what was sent in its interval), for
+ * the last 60, drawn as a sparkline. A campaign not seen sending while the
+ * monitor was open has no rate: the screen says so. It shows the count of
+ * each recipient state with a progress bar, the warm-up cap, why the circuit
+ * breaker paused the campaign, and the recent errors with their SMTP replies
+ * (addresses masked by the store for roles without "pii"). p pauses, c
+ * resumes and X cancels, each after a confirmation (X refuses a campaign that
+ * is over at once); Tab goes to the next campaign.
  */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,14 +29,32 @@ struct monitor {
 	struct store_campaign *c;
 	struct store_queue_stats qs;
 	struct send_warmup w;
-	int64_t rate[SAMPLES]; /* sent in each second, oldest first */
+	int64_t rate[SAMPLES]; /* messages a second in each interval, oldest first */
 	size_t nrate;
-	int64_t last_sent; /* -1: no sample yet */
+	int64_t last_sent; /* at the start of the interval; -1: no sample yet */
+	double last_at;	   /* when the interval started, by the monitor's clock */
+	bool last_sending; /* whether the campaign was sending then */
+	bool live;	   /* an interval was seen while it was sending */
 	char err[ERRORS][320];
 	int nerr;
 	char names[64][128]; /* the campaigns, for Tab */
 	int nnames;
 };
+
+static double monotonic(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static double (*clock_now)(void) = monotonic;
+
+void ui_monitor_clock(double (*now)(void))
+{
+	clock_now = now != NULL ? now : monotonic;
+}
 
 static int monitor_open(struct screen *s)
 {
@@ -105,7 +127,33 @@ static int add_error(const struct store_rcpt_error *e, void *arg)
 	return 0;
 }
 
-/* Takes one sample of the queue: the messages sent since the last one. */
+/*
+ * Ends the interval when it has lasted a second or more (a sample taken
+ * sooner, for a key rather than the tick, lets it go on), with its rate:
+ * the messages sent in it over its length, so never more than were sent.
+ */
+static void take_rate(struct monitor *m, int64_t sent, bool sending)
+{
+	double now = clock_now();
+	int64_t d;
+
+	if (m->last_sent >= 0 && now - m->last_at < 1.0)
+		return;
+	if (m->last_sent >= 0) {
+		d = sent > m->last_sent ? sent - m->last_sent : 0;
+		if (m->nrate == SAMPLES) {
+			memmove(m->rate, m->rate + 1, (SAMPLES - 1) * sizeof(m->rate[0]));
+			m->nrate--;
+		}
+		m->rate[m->nrate++] = llround((double)d / (now - m->last_at));
+		m->live |= m->last_sending || sending;
+	}
+	m->last_sent = sent;
+	m->last_at = now;
+	m->last_sending = sending;
+}
+
+/* Takes one sample of the queue and of the campaign. */
 static int sample(struct screen *s)
 {
 	struct monitor *m = s->priv;
@@ -113,7 +161,6 @@ static int sample(struct screen *s)
 	struct store_campaign *c = NULL;
 	enum store_status rc;
 	char *err = NULL;
-	int64_t sent, d;
 
 	if (m->c == NULL)
 		return -1;
@@ -129,16 +176,7 @@ static int sample(struct screen *s)
 		ui_error_store(s->ui, rc, err);
 		return -1;
 	}
-	sent = m->qs.count[STORE_RCPT_SENT];
-	if (m->last_sent >= 0) {
-		d = sent - m->last_sent;
-		if (m->nrate == SAMPLES) {
-			memmove(m->rate, m->rate + 1, (SAMPLES - 1) * sizeof(m->rate[0]));
-			m->nrate--;
-		}
-		m->rate[m->nrate++] = d > 0 ? d : 0;
-	}
-	m->last_sent = sent;
+	take_rate(m, m->qs.count[STORE_RCPT_SENT], c->state == STORE_CAMPAIGN_SENDING);
 	m->nerr = 0;
 	store_queue_errors(st, c->id, ERRORS, add_error, m, NULL);
 	send_warmup_status(st, time(NULL), &m->w);
@@ -161,6 +199,7 @@ static int monitor_show(struct screen *s, const char *name)
 	m->c = c;
 	m->nrate = 0;
 	m->last_sent = -1;
+	m->live = false;
 	ui_campaign_select(name);
 	return sample(s);
 }
@@ -267,6 +306,12 @@ static int monitor_handle(struct screen *s, enum ui_action a)
 			 m->c->pause_reason ? m->c->pause_reason : "");
 		return UI_REDRAW_ALL;
 	case UI_CANCEL:
+		if (m->c->state == STORE_CAMPAIGN_SENT || m->c->state == STORE_CAMPAIGN_FAILED ||
+		    m->c->state == STORE_CAMPAIGN_CANCELLED) {
+			ui_error(s->ui, "%s is %s: it is over, so there is nothing to cancel",
+				 m->c->name, store_campaign_state_name(m->c->state));
+			return UI_REDRAW_STATUS;
+		}
 		ui_input(s->ui, ASK_CANCEL, UI_INPUT_YESNO, NULL,
 			 "Cancel %s for good? What is not sent yet is never sent. (y/n) ",
 			 m->c->name);
@@ -311,6 +356,24 @@ static void render_counts(struct monitor *m, struct grid *g, int row)
 		 q->total);
 }
 
+/* The rate of a campaign the monitor has not seen sending: none, and why. */
+static void not_live(const struct monitor *m, struct grid *g, int row)
+{
+	const struct store_campaign *c = m->c;
+	long secs = (long)(c->finished_at - c->started_at);
+
+	if (c->state == STORE_CAMPAIGN_SENDING)
+		grid_put(g, row, 8, -1, UI_A_DIM, "measuring: the first figures come in a second");
+	else if (c->started_at > 0 && c->finished_at >= c->started_at)
+		grid_printf(g, row, 8, UI_A_NORMAL,
+			    "not observed live: it finished before the monitor opened "
+			    "(%lld sent in %ld min %ld s)",
+			    (long long)m->qs.count[STORE_RCPT_SENT], secs / 60, secs % 60);
+	else
+		grid_printf(g, row, 8, UI_A_NORMAL, "not observed live: it is %s, not sending",
+			    store_campaign_state_name(c->state));
+}
+
 static void monitor_render(struct screen *s, struct grid *g)
 {
 	struct monitor *m = s->priv;
@@ -337,10 +400,16 @@ static void monitor_render(struct screen *s, struct grid *g)
 		if (m->rate[i] > peak)
 			peak = m->rate[i];
 	grid_put(g, row, 2, -1, UI_A_BOLD, "Rate");
-	ui_sparkline(g, row, 8, width, m->rate, m->nrate);
-	grid_printf(g, row++, 9 + width, UI_A_NORMAL, "%lld/min, peak %lld/s",
-		    (long long)m->qs.sent_last_minute, (long long)peak);
-	grid_printf(g, row++, 8, UI_A_DIM, "messages sent each second, newest on the right");
+	if (m->live) {
+		ui_sparkline(g, row, 8, width, m->rate, m->nrate);
+		grid_printf(g, row++, 9 + width, UI_A_NORMAL, "%lld/min, peak %lld/s",
+			    (long long)m->qs.sent_last_minute, (long long)peak);
+		grid_printf(g, row++, 8, UI_A_DIM,
+			    "messages sent each second, newest on the right");
+	} else {
+		not_live(m, g, row);
+		row += 2;
+	}
 	row++;
 	if (m->w.active)
 		grid_printf(g, row++, 2, UI_A_NORMAL,

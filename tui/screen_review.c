@@ -289,6 +289,7 @@ static int done_send(struct screen *s, enum send_status rc, char *err, const cha
 {
 	struct review *r = s->priv;
 	char line[200];
+	const char *tail;
 	bool running;
 
 	if (rc != SEND_OK) { /* the first line: a refusal by the checks lists them below it */
@@ -300,8 +301,14 @@ static int done_send(struct screen *s, enum send_status rc, char *err, const cha
 	free(err);
 	rev_load(s);
 	ui_worker_line(ui_store(s->ui), line, sizeof(line), &running);
-	ui_info(s->ui, "%s %s%s%s", r->target, what, running ? "" : "; ",
-		running ? "" : line + strlen("worker: "));
+	if (running) {
+		ui_info(s->ui, "%s %s", r->target, what);
+		return UI_REDRAW_ALL;
+	}
+	/* "worker: not running, so ..." -> "the worker is not running, so ..." */
+	tail = line + strlen("worker: ");
+	ui_info(s->ui, "%s %s; the worker %s%s", r->target, what,
+		strncmp(tail, "not ", 4) == 0 ? "is " : "", tail);
 	return UI_REDRAW_ALL;
 }
 

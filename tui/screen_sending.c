@@ -279,14 +279,23 @@ static int sending_handle(struct screen *s, enum ui_action a)
 	}
 }
 
+/* Long lines (a DKIM record, a fix) wrap under their own indent. */
 static void sending_render(struct screen *s, struct grid *g)
 {
 	struct sending *p = s->priv;
-	int row;
+	const char *text;
+	int row, indent;
 	size_t i;
 
-	for (row = 1, i = (size_t)p->top; i < p->n && row < g->h; i++, row++)
-		grid_put(g, row, 2, -1, p->l[i].attr, p->l[i].text);
+	for (row = 1, i = (size_t)p->top; i < p->n && row < g->h; i++) {
+		text = p->l[i].text;
+		indent = (int)strspn(text, " ");
+		if (text[indent] == '\0')
+			row++;
+		else
+			row +=
+			    grid_wrap(g, row, 2 + indent, g->h - row, p->l[i].attr, text + indent);
+	}
 }
 
 static const struct screen_verb sending_verbs[] = {

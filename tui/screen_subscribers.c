@@ -238,12 +238,28 @@ static int parse_filter(struct subs *b, const char *text)
 	return 0;
 }
 
+static int find_list(const struct store_list_info *l, void *arg)
+{
+	ui_names_add(arg, l->id);
+	return 0;
+}
+
 static int search(struct screen *s, const char *text)
 {
 	struct subs *b = s->priv;
+	struct ui_names k = {b->list, false, ""};
 
 	parse_filter(b, text);
 	b->sel = 0;
+	/* A list that does not exist is an error, as a status that does not is. */
+	if (b->list[0] != '\0' && store_list_ls(ui_store(s->ui), find_list, &k, NULL) == STORE_OK &&
+	    !k.found) {
+		rows_clear(b);
+		b->more_above = b->more_below = false;
+		ui_error(s->ui, "there is no list \"%s\"; the lists are %s", b->list,
+			 k.all[0] ? k.all : "none yet");
+		return UI_REDRAW_ALL;
+	}
 	return page_after(s, 0, 0) < 0 ? UI_REDRAW_ALL : UI_REDRAW_BODY;
 }
 
@@ -346,13 +362,26 @@ static void day(time_t t, char out[11])
 	strftime(out, 11, "%Y-%m-%d", &tm);
 }
 
-/* Column layout: the address takes what the others leave, at most 40. */
+/*
+ * Column layout: the address takes what the others leave, at most 40, and
+ * the name 20; on a wider terminal the two share the rest, each up to the
+ * widest on the page.
+ */
 struct cols {
 	int email, name, status, added, x_name, x_status, x_added;
 };
 
-static void layout(const struct grid *g, struct cols *c)
+static void layout(const struct subs *b, const struct grid *g, struct cols *c)
 {
+	int want_email = 0, want_name = 0, spare, more;
+	size_t i;
+
+	for (i = 0; i < b->n; i++) {
+		if (grid_width(b->rows[i].email) > want_email)
+			want_email = grid_width(b->rows[i].email);
+		if (grid_width(b->rows[i].name) > want_name)
+			want_name = grid_width(b->rows[i].name);
+	}
 	c->name = 20;
 	c->status = 12;
 	c->added = 10;
@@ -361,6 +390,20 @@ static void layout(const struct grid *g, struct cols *c)
 		c->email = 40;
 	if (c->email < 12)
 		c->email = 12;
+	spare = g->w - 1 - 2 - (c->email + 2) - (c->name + 2) - (c->status + 2) - (c->added + 2);
+	while (spare > 0 && (c->email < want_email || c->name < want_name)) {
+		more = c->email < want_email && c->name < want_name ? (spare + 1) / 2 : spare;
+		if (c->email < want_email) {
+			more = more < want_email - c->email ? more : want_email - c->email;
+			c->email += more;
+			spare -= more;
+		}
+		more = spare < want_name - c->name ? spare : want_name - c->name;
+		if (more > 0) {
+			c->name += more;
+			spare -= more;
+		}
+	}
 	c->x_name = 2 + c->email + 2;
 	c->x_status = c->x_name + c->name + 2;
 	c->x_added = c->x_status + c->status + 2;
@@ -387,7 +430,7 @@ static void subs_render(struct screen *s, struct grid *g)
 		page = 1;
 	/* The next read uses the height the terminal has now. */
 	b->page = page;
-	layout(g, &c);
+	layout(b, g, &c);
 	grid_put(g, 1, 2, -1, UI_A_BOLD, "Subscribers, by address");
 	if (b->typed[0] != '\0')
 		grid_printf(g, 1, 28, UI_A_DIM, "filter: %s", b->typed);

@@ -7,7 +7,8 @@
  *              runs, and the result is compiled before it is saved, or the
  *              error is shown with line:column and the editor offered again.
  *              The temp file is wiped and removed afterwards. n writes a new
- *              Markdown template the same way; y copies one.
+ *              Markdown template the same way (an editor quit without
+ *              writing makes none); y copies one.
  *   Preview    Enter: the text the chosen subscriber would read (merged with
  *              their name and attributes, in the template's layout), and the
  *              pre-send check results (send_check_template).
@@ -227,6 +228,11 @@ static int edit_and_save(struct screen *s)
 		ui_error(s->ui, "cannot read %s back", t->tmp);
 		wipe(t);
 		return UI_REDRAW_ALL;
+	}
+	/* A new template left as it was given: the editor was quit without writing. */
+	if (t->is_new && strcmp(text, skeleton) == 0) {
+		ui_info(s->ui, "nothing was written; no template made");
+		goto done;
 	}
 	if (!t->is_new)
 		rc = store_template_get(ui_store(s->ui), t->name, &old, &err);

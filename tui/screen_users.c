@@ -5,6 +5,7 @@
  * changes a role. New keyslots use the "moderate" KDF, or $HATO_KDF.
  */
 #include <sodium.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -92,44 +93,113 @@ static enum store_kdf kdf(void)
 	return k;
 }
 
-/* Reports the outcome of a store call and reloads the list. */
-static int done(struct screen *s, enum store_status rc, char *err, const char *fmt,
-		const char *name)
+static int done(struct screen *s, enum store_status rc, char *err, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+/* Reports the outcome of a store call (fmt: what was done) and reloads the list. */
+static int done(struct screen *s, enum store_status rc, char *err, const char *fmt, ...)
 {
+	char what[256];
+	va_list ap;
+
 	if (rc != STORE_OK) {
 		ui_error_store(s->ui, rc, err);
 		return UI_REDRAW_ALL;
 	}
 	free(err);
 	users_load(s);
-	ui_info(s->ui, fmt, name);
+	va_start(ap, fmt);
+	vsnprintf(what, sizeof(what), fmt, ap);
+	va_end(ap);
+	ui_info(s->ui, "%s", what);
 	return UI_REDRAW_ALL;
 }
 
+static int known_user(const struct store_user_info *info, void *arg)
+{
+	ui_names_add(arg, info->name);
+	return 0;
+}
+
+static int known_role(const struct store_role_info *info, void *arg)
+{
+	ui_names_add(arg, info->name);
+	return 0;
+}
+
+/* A role is checked when it is typed: false after saying which roles there are. */
+static bool role_known(struct screen *s, const char *role)
+{
+	struct ui_names k = {role, false, ""};
+
+	if (store_role_list(ui_store(s->ui), known_role, &k, NULL) != STORE_OK || k.found)
+		return true;
+	ui_error(s->ui, "there is no role \"%s\"; the roles are %s", role, k.all);
+	return false;
+}
+
+/* The role prompts start empty (typing would add to a default): the default is named. */
+static void ask_role(struct screen *s, int tag, const char *text)
+{
+	struct users *u = s->priv;
+
+	if (tag == ASK_ROLE)
+		ui_input(s->ui, ASK_ROLE, 0, text, "Role of %s (empty: viewer): ", u->name);
+	else
+		ui_input(s->ui, ASK_NEWROLE, 0, text,
+			 "New role for %s (now %s; empty: unchanged): ", u->target,
+			 ui_table_selected(&u->t, COL_ROLE));
+}
+
+/* Asks for the new user's password (again, after a refusal). */
+static void ask_password(struct screen *s)
+{
+	struct users *u = s->priv;
+
+	ui_input(s->ui, ASK_PASSWORD, UI_INPUT_SECRET, NULL, "Password for %s: ", u->name);
+}
+
+/*
+ * Adding a user: the name, the role and the password twice, each checked
+ * when it is given; a refused answer is asked again, the earlier ones kept.
+ */
 static int add_answer(struct screen *s, int tag, const char *text)
 {
 	struct users *u = s->priv;
 	struct store *st = ui_store(s->ui);
+	struct ui_names k = {text, false, ""};
 	enum store_status rc;
 	char *err = NULL;
 
 	switch (tag) {
 	case ASK_NAME:
-		if (store_name_check("user", text, &err) != STORE_OK) {
-			ui_error_store(s->ui, STORE_EINVAL, err);
+		rc = store_name_check("user", text, &err);
+		if (rc != STORE_OK) {
+			ui_error_store(s->ui, rc, err);
+		} else if (store_user_list(st, known_user, &k, NULL) == STORE_OK && k.found) {
+			ui_error(s->ui, "there is a user %s already", text);
+			rc = STORE_EEXIST;
+		}
+		if (rc != STORE_OK) {
+			ui_input(s->ui, ASK_NAME, 0, text, "Name of the new user: ");
 			return UI_REDRAW_ALL;
 		}
 		snprintf(u->name, sizeof(u->name), "%s", text);
-		ui_input(s->ui, ASK_ROLE, 0, "viewer", "Role of %s: ", u->name);
+		ask_role(s, ASK_ROLE, NULL);
 		break;
 	case ASK_ROLE:
-		snprintf(u->role, sizeof(u->role), "%s", text);
-		ui_input(s->ui, ASK_PASSWORD, UI_INPUT_SECRET, NULL, "Password for %s: ", u->name);
+		if (text[0] != '\0' && !role_known(s, text)) {
+			ask_role(s, ASK_ROLE, text);
+			return UI_REDRAW_ALL;
+		}
+		snprintf(u->role, sizeof(u->role), "%s", text[0] ? text : "viewer");
+		ask_password(s);
 		break;
 	case ASK_PASSWORD:
 		rc = store_password_check(u->name, text, &err);
 		if (rc != STORE_OK) {
 			ui_error_store(s->ui, rc, err);
+			ask_password(s);
 			return UI_REDRAW_ALL;
 		}
 		forget_password(u);
@@ -144,13 +214,14 @@ static int add_answer(struct screen *s, int tag, const char *text)
 	case ASK_AGAIN:
 		if (u->password == NULL || strcmp(u->password, text) != 0) {
 			forget_password(u);
-			ui_error(s->ui, "the two passwords differ; the user was not added");
+			ui_error(s->ui, "the two passwords differ; type it again, twice");
+			ask_password(s);
 			return UI_REDRAW_ALL;
 		}
 		ui_busy(s->ui, "adding %s: deriving the key of the new keyslot...", u->name);
 		rc = store_user_add(st, u->name, u->role, u->password, kdf(), &err);
 		forget_password(u);
-		return done(s, rc, err, "added the user %s", u->name);
+		return done(s, rc, err, "added the user %s with the role %s", u->name, u->role);
 	}
 	return UI_REDRAW_ALL;
 }
@@ -168,8 +239,16 @@ static int answer(struct screen *s, const char *text)
 		return done(s, rc, err, "disabled the user %s", u->target);
 	}
 	if (tag == ASK_NEWROLE) {
+		if (text[0] == '\0') {
+			ui_info(s->ui, "the role of %s is unchanged", u->target);
+			return UI_REDRAW_ALL;
+		}
+		if (!role_known(s, text)) {
+			ask_role(s, ASK_NEWROLE, text);
+			return UI_REDRAW_ALL;
+		}
 		rc = store_user_set_role(st, u->target, text, &err);
-		return done(s, rc, err, "changed the role of %s", u->target);
+		return done(s, rc, err, "changed the role of %s to %s", u->target, text);
 	}
 	return add_answer(s, tag, text);
 }
@@ -215,8 +294,7 @@ static int users_handle(struct screen *s, enum ui_action a)
 		rc = store_user_unlock(ui_store(s->ui), u->target, &err);
 		return done(s, rc, err, "unlocked %s", u->target);
 	case UI_ROLE:
-		ui_input(s->ui, ASK_NEWROLE, 0, ui_table_selected(&u->t, COL_ROLE),
-			 "New role for %s: ", u->target);
+		ask_role(s, ASK_NEWROLE, NULL);
 		return UI_REDRAW_ALL;
 	default:
 		return ui_table_move(&u->t, a);

@@ -102,21 +102,40 @@ int ui_table_move(struct ui_table *t, enum ui_action a)
 	return UI_REDRAW_BODY;
 }
 
-/* Column widths: the widest cell, capped at maxw, the last column takes the rest. */
-static void widths(const struct ui_table *t, int *w)
+/*
+ * Column widths in `room` columns: each column's widest cell, capped at maxw
+ * but for the last, which takes the rest. Room that the last column does not
+ * need goes to the capped columns, shared evenly, so that a wide terminal
+ * shows more of them.
+ */
+static void widths(const struct ui_table *t, int room, int *w)
 {
+	int want[16], c, cw, last = t->ncols - 1, spare, n, share;
 	size_t r;
-	int c, cw;
 
 	for (c = 0; c < t->ncols; c++) {
-		w[c] = grid_width(t->heads[c]);
+		want[c] = grid_width(t->heads[c]);
 		for (r = 0; r < t->nrows; r++) {
 			cw = grid_width(ui_table_cell(t, r, c));
-			if (cw > w[c])
-				w[c] = cw;
+			if (cw > want[c])
+				want[c] = cw;
 		}
-		if (c < t->ncols - 1 && w[c] > t->maxw)
-			w[c] = t->maxw;
+		w[c] = c < last && want[c] > t->maxw ? t->maxw : want[c];
+	}
+	spare = room - want[last];
+	for (c = 0; c < last; c++)
+		spare -= w[c] + 2;
+	while (spare > 0) {
+		for (n = 0, c = 0; c < last; c++)
+			n += w[c] < want[c];
+		if (n == 0)
+			break;
+		share = spare / n > 0 ? spare / n : 1;
+		for (c = 0; c < last && spare > 0; c++) {
+			cw = want[c] - w[c] < share ? want[c] - w[c] : share;
+			w[c] += cw;
+			spare -= cw;
+		}
 	}
 }
 
@@ -139,7 +158,7 @@ void ui_table_render(struct ui_table *t, struct grid *g, int row, int height, co
 
 	if (t->ncols > 16 || height < 1)
 		return;
-	widths(t, w);
+	widths(t, g->w - 2, w);
 	draw_row(g, row, w, t->ncols, t->heads, UI_A_BOLD | UI_A_UNDERLINE);
 	t->page = rows > 1 ? rows : 1;
 	if (t->nrows == 0) {

@@ -192,6 +192,63 @@ static int special(int k)
 	}
 }
 
+/* The keys some terminals send that the terminfo entry in use may not name. */
+static const struct {
+	const char *seq; /* after ESC */
+	int key;
+} sequences[] = {
+    {"[A", UI_KEY_UP},	  {"[B", UI_KEY_DOWN},	{"[C", UI_KEY_RIGHT},	{"[D", UI_KEY_LEFT},
+    {"OA", UI_KEY_UP},	  {"OB", UI_KEY_DOWN},	{"OC", UI_KEY_RIGHT},	{"OD", UI_KEY_LEFT},
+    {"[H", UI_KEY_HOME},  {"OH", UI_KEY_HOME},	{"[1~", UI_KEY_HOME},	{"[7~", UI_KEY_HOME},
+    {"[F", UI_KEY_END},	  {"OF", UI_KEY_END},	{"[4~", UI_KEY_END},	{"[8~", UI_KEY_END},
+    {"[5~", UI_KEY_PGUP}, {"[6~", UI_KEY_PGDN}, {"[3~", UI_KEY_DELETE}, {"OP", UI_KEY_F1},
+    {"[11~", UI_KEY_F1},  {"[15~", UI_KEY_F5},
+};
+
+/*
+ * After an ESC that curses did not turn into a key: a lone Esc, or the rest
+ * of a sequence that the terminfo entry does not know (End under a TERM that
+ * does not match the terminal). Curses has waited ESCDELAY for more already,
+ * so what follows at once belongs to the sequence. It is read to its end and
+ * named when it is a common one, else it is UI_KEY_UNKNOWN: never Esc.
+ */
+static int escape_sequence(void)
+{
+	char seq[16];
+	size_t n = 0, i;
+	wint_t wc;
+	int rc;
+
+	timeout(0);
+	while (n < sizeof(seq) - 1) {
+		rc = get_wch(&wc);
+		if (rc == ERR)
+			break;
+		/* Esc pressed twice, or a key curses knows: the next key, not ours. */
+		if (rc == KEY_CODE_YES) {
+			ungetch((int)wc);
+			break;
+		}
+		if (n == 0 && wc == 27) {
+			unget_wch(wc);
+			break;
+		}
+		seq[n++] = wc < 0x80 ? (char)wc : '?';
+		/* ESC [ parameters final, ESC O final, or ESC and one key (Alt). */
+		if (n == 1 && wc != '[' && wc != 'O')
+			break;
+		if (n > 1 && (seq[0] == 'O' || (wc >= 0x40 && wc <= 0x7e)))
+			break;
+	}
+	seq[n] = '\0';
+	if (n == 0)
+		return UI_KEY_ESC;
+	for (i = 0; i < sizeof(sequences) / sizeof(sequences[0]); i++)
+		if (strcmp(seq, sequences[i].seq) == 0)
+			return sequences[i].key;
+	return UI_KEY_UNKNOWN;
+}
+
 int term_key(int timeout_ms)
 {
 	wint_t wc;
@@ -208,7 +265,7 @@ int term_key(int timeout_ms)
 	case '\n':
 		return UI_KEY_ENTER;
 	case 27:
-		return UI_KEY_ESC;
+		return escape_sequence();
 	case '\t':
 		return UI_KEY_TAB;
 	case 127:

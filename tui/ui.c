@@ -1,8 +1,7 @@
 /*
  * tui/ui.c: the UI session. It keeps the screen stack, turns keys into
  * actions, checks each action against the top screen's verbs and the user's
- * permissions, runs the prompts, and lays out a frame: the title bar, the
- * screen's body, the hint (or prompt) line and the status line.
+ * permissions, and runs the prompts; layout.c lays out the frame.
  */
 #include <errno.h>
 #include <sodium.h>
@@ -13,7 +12,10 @@
 #include <wchar.h>
 
 #include "tui/cli.h"
-#include "tui/ui.h"
+#include "tui/ui_private.h"
+
+/* The session's own question, whether to leave hato: answered here, not by a screen. */
+#define INPUT_LEAVE (1 << 12)
 
 /* The screens the dashboard offers, in its order. Add new screens here. */
 const struct screen_ops *const ui_screens[] = {
@@ -33,34 +35,6 @@ const struct screen_ops *const ui_screens[] = {
     NULL,
 };
 
-#define UI_STACK_MAX 16
-#define UI_INPUT_MAX 1024
-
-struct ui_prompt {
-	bool active;
-	int tag, flags;
-	char label[128];
-	char *buf; /* sodium_malloc'd, UI_INPUT_MAX + 1 */
-	size_t len;
-};
-
-struct ui {
-	struct store *st;
-	char *store_path, *user;
-	struct screen *stack[UI_STACK_MAX];
-	int depth;
-	int pop_pending;
-	int in_dispatch; /* inside a screen's handle(): screens must outlive it */
-	bool quit;
-	char status[512];
-	bool status_error;
-	struct ui_prompt prompt;
-	struct grid grid, body;
-	int w, h;
-	int cur_row, cur_col; /* the cursor, in grid coordinates; -1 hidden */
-	bool in_terminal;     /* ui_run: draw at once for ui_busy, drop typeahead */
-};
-
 struct ui *ui_new(const char *store_path, const char *user)
 {
 	struct ui *ui = calloc(1, sizeof(*ui));
@@ -72,6 +46,7 @@ struct ui *ui_new(const char *store_path, const char *user)
 	ui->prompt.buf = sodium_malloc(UI_INPUT_MAX + 1);
 	ui->w = 80;
 	ui->h = 24;
+	ui->key = UI_KEY_NONE;
 	if (ui->store_path == NULL || ui->user == NULL || ui->prompt.buf == NULL ||
 	    grid_init(&ui->grid, ui->w, ui->h) != 0 || ui_push(ui, &screen_login_ops) != 0) {
 		ui_free(&ui);
@@ -217,9 +192,27 @@ const char *ui_refusal(const struct ui *ui, const char *what, enum store_perm p,
 	return buf;
 }
 
+void ui_join(char *buf, size_t size, const char *name)
+{
+	size_t n = strlen(buf);
+
+	if (n + strlen(name) + 6 >= size) {
+		if (n + 4 < size && strcmp(buf + (n > 3 ? n - 3 : 0), "...") != 0)
+			snprintf(buf + n, size - n, "...");
+		return;
+	}
+	snprintf(buf + n, size - n, "%s%s", n ? ", " : "", name);
+}
+
+void ui_names_add(struct ui_names *n, const char *name)
+{
+	n->found |= n->want != NULL && strcmp(name, n->want) == 0;
+	ui_join(n->all, sizeof(n->all), name);
+}
+
 /* ---- Screens ---------------------------------------------------------- */
 
-static struct screen *top(const struct ui *ui)
+struct screen *ui_top(const struct ui *ui)
 {
 	return ui->depth > 0 ? ui->stack[ui->depth - 1] : NULL;
 }
@@ -278,7 +271,7 @@ struct screen *ui_below(struct ui *ui, struct screen *s)
 	for (i = 0; i < ui->depth; i++)
 		if (ui->stack[i] == s)
 			return NULL;
-	return top(ui);
+	return ui_top(ui);
 }
 
 /* Applies ui_pop()/ui_replace() requests once the action is over. Returns 1 if any. */
@@ -307,8 +300,8 @@ static int settle(struct ui *ui)
 		close_screen(&ui->stack[--ui->depth]);
 		input_wipe(ui);
 		/* What the closed screen did may change what the one below shows. */
-		if (top(ui)->ops->load != NULL)
-			top(ui)->ops->load(top(ui));
+		if (ui_top(ui)->ops->load != NULL)
+			ui_top(ui)->ops->load(ui_top(ui));
 	}
 	ui->pop_pending = 0;
 	return changed;
@@ -335,19 +328,50 @@ static const struct screen_verb *find_verb(const struct screen *s, enum ui_actio
 	return NULL;
 }
 
+static int count_sending(const struct store_campaign *c, void *arg)
+{
+	*(int *)arg += c->state == STORE_CAMPAIGN_SENDING;
+	return 0;
+}
+
+/*
+ * Leaving hato from the last screen, or with Q. Leaving stops this session's
+ * background worker, so that is asked first; so is Esc or Left on the
+ * dashboard, where one stray key too many would otherwise quit. q (and Q)
+ * leave at once when no worker runs.
+ */
+static int leave(struct ui *ui, bool at_once)
+{
+	int sending = 0;
+
+	if (ui_worker_pid() > 0) {
+		if (ui->st != NULL && store_can(ui->st, STORE_PERM_CAMPAIGNS_READ))
+			store_campaign_list(ui->st, count_sending, &sending, NULL);
+		ui_input(ui, 0, UI_INPUT_YESNO | INPUT_LEAVE, NULL, "%s",
+			 sending > 0 ? "A worker is sending; leaving stops it. Leave? (y/n) "
+				     : "A worker runs in the background; leaving stops it. "
+				       "Leave? (y/n) ");
+		return UI_REDRAW_ALL;
+	}
+	if (at_once) {
+		ui->quit = true;
+		return UI_REDRAW_NONE;
+	}
+	ui_input(ui, 0, UI_INPUT_YESNO | INPUT_LEAVE, NULL, "Leave hato? (y/n) ");
+	return UI_REDRAW_ALL;
+}
+
 static int dispatch(struct ui *ui, enum ui_action a)
 {
-	struct screen *s = top(ui);
+	struct screen *s = ui_top(ui);
 	const struct screen_verb *v;
 	char why[256];
 	int r;
 
 	if (s == NULL)
 		return UI_REDRAW_NONE;
-	if (a == UI_QUIT) {
-		ui->quit = true;
-		return UI_REDRAW_NONE;
-	}
+	if (a == UI_QUIT)
+		return leave(ui, true);
 	v = find_verb(s, a);
 	if (v == NULL && a == UI_HELP && s->ops != &screen_help_ops) {
 		ui_push(ui, &screen_help_ops);
@@ -355,6 +379,8 @@ static int dispatch(struct ui *ui, enum ui_action a)
 	}
 	if (v == NULL && a == UI_HELP)
 		return UI_REDRAW_NONE;
+	if (v == NULL && a == UI_BACK && ui->depth <= 1)
+		return leave(ui, ui->key == 'q');
 	if (v == NULL && a == UI_BACK) {
 		ui_pop(ui);
 		settle(ui);
@@ -395,16 +421,24 @@ int ui_act(struct ui *ui, enum ui_action a)
 void ui_input(struct ui *ui, int tag, int flags, const char *initial, const char *fmt, ...)
 {
 	va_list ap;
+	char *buf = ui->prompt.buf;
 	size_t n = initial != NULL ? strlen(initial) : 0;
 
-	input_wipe(ui);
 	va_start(ap, fmt);
 	vsnprintf(ui->prompt.label, sizeof(ui->prompt.label), fmt, ap);
 	va_end(ap);
 	if (n > UI_INPUT_MAX)
 		n = UI_INPUT_MAX;
-	if (n > 0)
-		memcpy(ui->prompt.buf, initial, n);
+	/* The answer just given (ui_input_text) may come back as the starting text. */
+	if (initial != NULL && (uintptr_t)initial >= (uintptr_t)buf &&
+	    (uintptr_t)initial <= (uintptr_t)(buf + UI_INPUT_MAX)) {
+		memmove(buf, initial, n);
+		sodium_memzero(buf + n, UI_INPUT_MAX + 1 - n);
+	} else {
+		input_wipe(ui);
+		if (n > 0)
+			memcpy(buf, initial, n);
+	}
 	ui->prompt.len = n;
 	ui->prompt.tag = tag;
 	ui->prompt.flags = flags;
@@ -437,6 +471,11 @@ static int input_finish(struct ui *ui, enum ui_action a)
 	ui->prompt.active = false;
 	ui->prompt.buf[ui->prompt.len] = '\0';
 	ui->status[0] = '\0';
+	if (ui->prompt.flags & INPUT_LEAVE) {
+		ui->quit = a == UI_INPUT_DONE;
+		input_wipe(ui);
+		return UI_REDRAW_ALL;
+	}
 	r = dispatch(ui, a);
 	if (!ui->prompt.active)
 		input_wipe(ui);
@@ -520,37 +559,12 @@ static int input_key(struct ui *ui, int key)
 	return UI_REDRAW_BODY;
 }
 
-void ui_input_render(struct ui *ui, struct grid *g, int row, int col, bool with_label)
-{
-	struct ui_prompt *p = &ui->prompt;
-	const char *text = p->buf;
-	int room, w;
-
-	if (!p->active)
-		return;
-	if (with_label)
-		col += grid_put(g, row, col, -1, UI_A_BOLD, p->label);
-	p->buf[p->len] = '\0';
-	if (p->flags & (UI_INPUT_SECRET | UI_INPUT_YESNO)) {
-		w = 0; /* no echo */
-	} else {
-		room = g->w - col - 1;
-		/* Show the end of a long answer. */
-		while (*text != '\0' && grid_width(text) > room)
-			text++;
-		while (((unsigned char)*text & 0xc0) == 0x80)
-			text++;
-		w = grid_put(g, row, col, room, UI_A_NORMAL, text);
-	}
-	ui->cur_row = row + (g == &ui->body ? 1 : 0);
-	ui->cur_col = col + w;
-}
-
 /* ---- Keys ------------------------------------------------------------- */
 
 int ui_key(struct ui *ui, int key)
 {
 	enum ui_action a;
+	int r;
 
 	if (key == UI_KEY_NONE)
 		return ui_act(ui, UI_TICK);
@@ -561,7 +575,10 @@ int ui_key(struct ui *ui, int key)
 		ui_error(ui, "that key does nothing here; press ? for the keys");
 		return UI_REDRAW_STATUS;
 	}
-	return ui_act(ui, a);
+	ui->key = key;
+	r = ui_act(ui, a);
+	ui->key = UI_KEY_NONE;
+	return r;
 }
 
 void ui_type(struct ui *ui, const char *s)
@@ -579,115 +596,6 @@ void ui_type(struct ui *ui, const char *s)
 		s += n;
 		left -= n;
 	}
-}
-
-/* ---- Layout ----------------------------------------------------------- */
-
-void ui_resize(struct ui *ui, int w, int h)
-{
-	if (w < 20)
-		w = 20;
-	if (h < 5)
-		h = 5;
-	ui->w = w;
-	ui->h = h;
-}
-
-static void render_hints(struct ui *ui, const struct screen *s, int row)
-{
-	const struct screen_verb *v;
-	const char *prev = NULL;
-	char keys[64], item[128];
-	int col = 1, w;
-
-	for (v = s->ops->verbs; v != NULL && v->action != UI_NONE; v++) {
-		if (v->action == UI_UP || v->action == UI_DOWN || v->action == UI_PGUP ||
-		    v->action == UI_PGDN || v->action == UI_HOME || v->action == UI_END ||
-		    v->action == UI_BACK || v->action >= UI_INPUT_DONE)
-			continue;
-		/* Two keys for one thing (e and Enter): the first says it. */
-		if (prev != NULL && v->help != NULL && strcmp(prev, v->help) == 0)
-			continue;
-		prev = v->help;
-		if (v->perm != STORE_PERM_NONE && (ui->st == NULL || !store_can(ui->st, v->perm)))
-			continue;
-		ui_keymap_keys(v->action, keys, sizeof(keys));
-		if (strchr(keys, ',') != NULL)
-			*strchr(keys, ',') = '\0';
-		snprintf(item, sizeof(item), "%s %s", keys,
-			 v->help ? v->help : ui_keymap_help(v->action));
-		w = grid_width(item);
-		if (col + w + 16 > ui->w)
-			break;
-		grid_put(&ui->grid, row, col, -1, UI_A_DIM, item);
-		col += w + 3;
-	}
-	grid_put(&ui->grid, row, col, -1, UI_A_DIM,
-		 ui->depth > 1 ? "? help  q back" : "? help  q quit");
-}
-
-const struct grid *ui_render(struct ui *ui)
-{
-	struct screen *s = top(ui);
-	char right[160];
-	int rw;
-
-	if (ui->grid.w != ui->w || ui->grid.h != ui->h) {
-		grid_free(&ui->grid);
-		if (grid_init(&ui->grid, ui->w, ui->h) != 0)
-			return &ui->grid;
-	}
-	if (ui->body.w != ui->w || ui->body.h != ui->h - 3) {
-		grid_free(&ui->body);
-		if (grid_init(&ui->body, ui->w, ui->h - 3) != 0)
-			return &ui->grid;
-	}
-	grid_clear(&ui->grid);
-	grid_clear(&ui->body);
-	ui->cur_row = ui->cur_col = -1;
-	if (s == NULL)
-		return &ui->grid;
-
-	/* The title bar: the screen on the left, who is logged in on the right. */
-	grid_attr(&ui->grid, 0, 0, -1, UI_A_TITLE);
-	grid_printf(&ui->grid, 0, 1, UI_A_TITLE | UI_A_BOLD, "hato · %s", s->ops->title);
-	if (ui->st != NULL) {
-		snprintf(right, sizeof(right), "%s · role %s", store_user(ui->st),
-			 store_role(ui->st));
-		rw = grid_width(right);
-		if (rw + 2 < ui->w / 2)
-			grid_put(&ui->grid, 0, ui->w - rw - 1, -1, UI_A_TITLE, right);
-	}
-
-	s->ops->render(s, &ui->body);
-	grid_blit(&ui->grid, &ui->body, 1);
-
-	/* The hint line, or the open prompt. */
-	if (ui->prompt.active && !(ui->prompt.flags & UI_INPUT_INLINE))
-		ui_input_render(ui, &ui->grid, ui->h - 2, 1, true);
-	else if (!ui->prompt.active)
-		render_hints(ui, s, ui->h - 2);
-
-	/* The status line; a long message takes the hint line too. */
-	if (ui->status[0] != '\0') {
-		int attr = ui->status_error ? UI_A_ERROR : UI_A_OK;
-
-		if (grid_width(ui->status) > ui->w - 2 &&
-		    !(ui->prompt.active && !(ui->prompt.flags & UI_INPUT_INLINE))) {
-			for (int c = 0; c < ui->w; c++)
-				grid_put(&ui->grid, ui->h - 2, c, 1, UI_A_NORMAL, " ");
-			grid_wrap(&ui->grid, ui->h - 2, 1, 2, attr, ui->status);
-		} else {
-			grid_put(&ui->grid, ui->h - 1, 1, -1, attr, ui->status);
-		}
-	}
-	return &ui->grid;
-}
-
-void ui_cursor(const struct ui *ui, int *row, int *col)
-{
-	*row = ui->cur_row;
-	*col = ui->cur_col;
 }
 
 /* ---- Running in a terminal -------------------------------------------- */

@@ -9,7 +9,9 @@
  * ui_key()/ui_act() and compare ui_render()'s grid with golden files.
  *
  * Files:
- *   ui.c            the session: screen stack, dispatch, status line, prompts, layout
+ *   ui.c            the session: screen stack, dispatch, status line, prompts
+ *   layout.c        the frame: title bar, body, hint line or prompt, status line
+ *   ui_private.h    what ui.c and layout.c share: struct ui
  *   term.c          the only file that includes <curses.h>: start, draw, keys, restore
  *   grid.c          the cell grid: UTF-8 text clipped by display width
  *   table.c         a scrolling table with a cursor, used by most screens
@@ -70,16 +72,28 @@ void grid_free(struct grid *g);
 void grid_clear(struct grid *g);
 /*
  * Writes the UTF-8 string s at (row, col), at most maxw columns (maxw < 0:
- * to the right edge) and never past the edge. A wide character that would
- * straddle the limit becomes a space; control characters and bad UTF-8
- * become '?'; zero-width characters are dropped. Returns the columns written.
+ * to the right edge) and never past the edge. Text that does not fit is cut
+ * and ends in "…", never in half a wide character; control characters and
+ * bad UTF-8 become '?'; zero-width characters are dropped. Returns the
+ * columns written.
  */
 int grid_put(struct grid *g, int row, int col, int maxw, int attr, const char *s);
 /*
  * Writes s from (row, col) wrapped at the grid's width (less one column),
- * breaking at spaces, on at most maxrows rows. Returns the rows used.
+ * breaking at spaces, on at most maxrows rows; text that does not fit ends
+ * in "…". Returns the rows used.
  */
 int grid_wrap(struct grid *g, int row, int col, int maxrows, int attr, const char *s);
+/* The rows grid_wrap would need for all of s, from column col of g. */
+int grid_wrap_rows(const struct grid *g, int col, const char *s);
+/*
+ * The bytes of the longest start of s that fits in maxw columns; with
+ * at_space, broken before a space when s goes on and has one there. 0: not
+ * one character fits.
+ */
+size_t grid_fit(const char *s, int maxw, bool at_space);
+/* s cut to maxw columns, ending in "…" when cut, into buf (truncated to size). Returns buf. */
+const char *grid_clip(const char *s, int maxw, char *buf, size_t size);
 /* grid_put of a formatted string (at most 1 KiB) to the right edge. */
 int grid_printf(struct grid *g, int row, int col, int attr, const char *fmt, ...)
     __attribute__((format(printf, 5, 6)));
@@ -114,6 +128,7 @@ enum ui_key {
 	UI_KEY_F1,
 	UI_KEY_F5,
 	UI_KEY_RESIZE,
+	UI_KEY_UNKNOWN, /* a sequence the terminal sent that hato does not know: never Esc */
 };
 #define UI_CTRL(c) ((c)&0x1f)
 
@@ -262,6 +277,11 @@ extern const struct screen_ops screen_review_ops;
 extern const struct screen_ops screen_monitor_ops;
 extern const struct screen_ops screen_sending_ops;
 
+/*
+ * The live monitor's clock, in seconds (CLOCK_MONOTONIC); tests set one of
+ * their own to know the intervals' lengths. NULL: the real one.
+ */
+void ui_monitor_clock(double (*now)(void));
 /* The campaign the next monitor opens on (copied; NULL forgets it), and it. */
 void ui_campaign_select(const char *name);
 const char *ui_campaign_selected(void);
@@ -413,11 +433,26 @@ const char *ui_status(const struct ui *ui, bool *is_error);
 const char *ui_refusal(const struct ui *ui, const char *what, enum store_perm p, char *buf,
 		       size_t size);
 
+/* Appends name to the ", "-separated list in buf, ending it with "..." when it is full. */
+void ui_join(char *buf, size_t size, const char *name);
+/*
+ * A name looked for among those a store call lists: ui_names_add() notes
+ * each one, whether it is `want`, and joins them all with ui_join(), for a
+ * message such as "there is no role X; the roles are admin, marketer".
+ */
+struct ui_names {
+	const char *want;
+	bool found;
+	char all[400];
+};
+void ui_names_add(struct ui_names *n, const char *name);
+
 /*
  * Opens a prompt for the top screen. `tag` tells the screen which question
- * was answered; `initial` (may be NULL) is the starting text. Enter sends
- * UI_INPUT_DONE, Esc UI_INPUT_CANCEL. The text is wiped once handle() returns
- * unless the screen opened a new prompt.
+ * was answered; `initial` (may be NULL) is the starting text, which may be
+ * ui_input_text() itself: the answer just given, back to be corrected. Enter
+ * sends UI_INPUT_DONE, Esc UI_INPUT_CANCEL. The text is wiped once handle()
+ * returns unless the screen opened a new prompt.
  */
 void ui_input(struct ui *ui, int tag, int flags, const char *initial, const char *fmt, ...)
     __attribute__((format(printf, 5, 6)));
@@ -440,7 +475,7 @@ struct ui_table {
 	size_t nrows, cap;
 	size_t sel, top; /* the selected row and the first one shown */
 	int page;	 /* rows shown at the last render */
-	int maxw;	 /* widest a column may be (not the last) */
+	int maxw;	 /* widest a column may be (not the last), unless room is spare */
 };
 
 void ui_table_init(struct ui_table *t, int ncols, const char *const *heads);
@@ -457,7 +492,9 @@ int ui_table_move(struct ui_table *t, enum ui_action a);
 /*
  * Draws the heading at `row` and the rows under it, at most `height` lines in
  * all, columns padded to display width, the selection marked with '>' and
- * reverse video. `empty` is shown when there are no rows.
+ * reverse video. `empty` is shown when there are no rows. Columns wider than
+ * maxw are cut (ending in "…") unless the grid has room to spare, which they
+ * share.
  */
 void ui_table_render(struct ui_table *t, struct grid *g, int row, int height, const char *empty);
 

@@ -110,6 +110,7 @@ static int setup(void **state)
 static int teardown_worker(void **state)
 {
 	ui_worker_stop();
+	ui_monitor_clock(NULL);
 	return teardown(state);
 }
 
@@ -156,6 +157,15 @@ static enum store_campaign_state state_of(struct store *st, const char *name)
 	s = c->state;
 	store_campaign_free(&c);
 	return s;
+}
+
+static void set_state(struct store *st, const char *name, enum store_campaign_state to)
+{
+	struct store_campaign *c = NULL;
+
+	assert_int_equal(store_campaign_get(st, name, &c, NULL), STORE_OK);
+	assert_int_equal(store_campaign_set_state(st, c->id, to, NULL, NULL), STORE_OK);
+	store_campaign_free(&c);
 }
 
 static void submit(const char *name)
@@ -228,6 +238,66 @@ static void test_campaigns_form(void **state)
 	ui_free(&ui);
 }
 
+/*
+ * The new-campaign form keeps what was typed: a bad name or segment stays in
+ * the prompt with the reason, and Esc asks before throwing a filled-in form
+ * away (an empty one goes at once).
+ */
+static void test_campaign_form_keep(void **state)
+{
+	struct ui *ui = logged_in("marketer");
+	struct store_campaign *c = NULL;
+	int i;
+
+	(void)state;
+	assert_int_equal(ui_push(ui, &screen_campaigns_ops), 0);
+	ui_key(ui, 'n');
+	answer(ui, "bad name!");
+	assert_true(ui_input_active(ui));
+	assert_string_equal(ui_input_text(ui), "bad name!");
+	assert_true(shows(ui, "Name (letters, digits, . _ -): bad name!"));
+	assert_true(shows(ui, "campaign name"));
+	ui_key(ui, UI_CTRL('u'));
+	answer(ui, "autumn");
+	answer(ui, "t");
+	answer(ui, "m");
+	answer(ui, "nosuch");
+	assert_string_equal(ui_input_text(ui), "nosuch");
+	assert_true(shows(ui, "Segment (empty for the whole list): nosuch"));
+	ui_key(ui, UI_KEY_ESC); /* stops the questions: the form stays */
+	assert_false(ui_input_active(ui));
+	assert_true(shows(ui, "Template  t"));
+	ui_key(ui, UI_KEY_ESC);
+	assert_true(shows(ui, "Discard this new campaign? (y/n)"));
+	ui_key(ui, 'n');
+	assert_true(shows(ui, "New campaign"));
+	assert_true(shows(ui, "Name      autumn"));
+	ui_key(ui, UI_KEY_LEFT);
+	ui_key(ui, 'y');
+	assert_true(shows(ui, "Campaigns (1)"));
+	assert_int_equal(store_campaign_get(ui_store(ui), "autumn", &c, NULL), STORE_ENOTFOUND);
+	/* Nothing typed: Esc leaves the form at once. */
+	ui_key(ui, 'n');
+	ui_key(ui, UI_KEY_ESC);
+	ui_key(ui, UI_KEY_ESC);
+	assert_true(shows(ui, "Campaigns (1)"));
+	/* An edit asks before dropping its changes. */
+	ui_key(ui, 'e');
+	for (i = 0; i < 3; i++) /* from the template down to the subject */
+		ui_key(ui, UI_KEY_DOWN);
+	ui_key(ui, UI_KEY_ENTER);
+	ui_key(ui, UI_CTRL('u'));
+	answer(ui, "Changed");
+	assert_true(shows(ui, "(changed)"));
+	ui_key(ui, UI_KEY_ESC);
+	assert_true(shows(ui, "Discard your changes to spring? (y/n)"));
+	ui_key(ui, 'y');
+	assert_int_equal(store_campaign_get(ui_store(ui), "spring", &c, NULL), STORE_OK);
+	assert_string_equal(c->subject, "Spring news");
+	store_campaign_free(&c);
+	ui_free(&ui);
+}
+
 /* ---- Review: preview, checks, approval, diff, rejection ------------------- */
 
 static void test_review(void **state)
@@ -247,9 +317,14 @@ static void test_review(void **state)
 	ui_key(ui, UI_KEY_TAB);
 	assert_true(shows(ui, "No earlier approved version"));
 
-	/* Approve, signed; then the campaign waits to be sent. */
+	/* Approve, signed; then the campaign waits to be sent. The question
+	 * wraps onto a second row at 80 columns, so that its keys show. */
 	ui_key(ui, 'a');
-	answer(ui, "looks good");
+	ui_type(ui, "looks good");
+	assert_true(
+	    shows(ui, "\n Approve spring with your signature? Comment (optional), Enter approves, "
+		      "Esc\n cancels: looks good\n"));
+	ui_key(ui, UI_KEY_ENTER);
 	assert_true(shows(ui, "spring is approved"));
 	assert_true(shows(ui, "approved  marketer"));
 	assert_int_equal(state_of(ui_store(ui), "spring"), STORE_CAMPAIGN_APPROVED);
@@ -285,7 +360,47 @@ static void test_review(void **state)
 	ui = logged_in("marketer");
 	assert_golden(ui, "dashboard_marketer");
 	assert_int_equal(ui_push(ui, &screen_campaigns_ops), 0);
-	assert_true(shows(ui, "Rejected: The subject is too long for phones"));
+	assert_true(shows(ui, "Rejected by operator: The subject is too long for phones"));
+	ui_free(&ui);
+}
+
+/*
+ * A long rejection comment is cut on two rows with "…", and Tab shows it
+ * whole, with who rejected it and when.
+ */
+static void test_rejection_long(void **state)
+{
+	struct ui *ui;
+	struct store *st;
+	char comment[600];
+
+	(void)state;
+	submit("spring");
+	snprintf(comment, sizeof(comment), "%s",
+		 "The subject line is too long for phones, the greeting repeats the subject, "
+		 "the list of dates has no year, the link to the shop goes to last season's "
+		 "page, and the legal footer is missing the postal address that the law asks "
+		 "for; please fix all of these and submit it again. END-OF-COMMENT");
+	st = as("operator");
+	assert_int_equal(store_campaign_reject(st, "spring", comment, NULL), STORE_OK);
+	store_close(&st);
+	ui = logged_in("marketer");
+	assert_int_equal(ui_push(ui, &screen_campaigns_ops), 0);
+	assert_true(shows(ui, "Rejected by operator: The subject line is too long for phones"));
+	assert_true(
+	    shows(ui, "…\n    Tab reads the whole comment; e edits it; S submits it again."));
+	assert_true(lacks(ui, "END-OF-COMMENT"));
+	ui_key(ui, UI_KEY_TAB);
+	assert_true(shows(ui, "spring · rejected by operator on 20"));
+	assert_true(shows(ui, "END-OF-COMMENT"));
+	assert_true(lacks(ui, "…"));
+	ui_key(ui, UI_KEY_TAB);
+	assert_true(lacks(ui, "END-OF-COMMENT"));
+	/* A campaign that is not rejected has nothing to read. */
+	ui_key(ui, 'y');
+	answer(ui, "copy");
+	ui_key(ui, UI_KEY_TAB);
+	assert_true(shows(ui, "only a rejected campaign has a comment to read"));
 	ui_free(&ui);
 }
 
@@ -299,13 +414,23 @@ static void approve_and_send(struct ui *ui, const char *name)
 	ui_key(ui, 'N');
 	ui_key(ui, 'y');
 	assert_true(shows(ui, "will be sent now"));
+	assert_true(ui_worker_pid() > 0 ||
+		    shows(ui, "will be sent now; the worker is not running, so nothing is sent"));
 	ui_key(ui, 'q');
 }
 
 struct claimed {
-	int64_t ids[8];
+	int64_t ids[32];
 	int n;
 };
+
+/* The monitor's clock in the tests: it moves when a test says so. */
+static double fake_now;
+
+static double fake_clock(void)
+{
+	return fake_now;
+}
 
 static int claim_cb(const struct store_rcpt *r, void *arg)
 {
@@ -317,40 +442,68 @@ static int claim_cb(const struct store_rcpt *r, void *arg)
 
 /* ---- The live monitor ------------------------------------------------------ */
 
+/* A second passes, and its tick. */
+static void tick(struct ui *ui)
+{
+	fake_now += 1.0;
+	ui_act(ui, UI_TICK);
+}
+
+/*
+ * As the worker would: fills the queue of `name`, in review, approved and
+ * sent now by the operator's session, claims its recipients and sets it sending.
+ */
+static struct store_campaign *start_sending(struct ui *ui, const char *name, struct claimed *cl)
+{
+	struct store *st = ui_store(ui);
+	struct store_campaign *c = NULL;
+	int64_t n = 0;
+
+	approve_and_send(ui, name);
+	assert_int_equal(store_campaign_get(st, name, &c, NULL), STORE_OK);
+	assert_int_equal(store_queue_fill(st, c->id, &n, NULL), STORE_OK);
+	assert_int_equal(store_campaign_set_state(st, c->id, STORE_CAMPAIGN_SENDING, NULL, NULL),
+			 STORE_OK);
+	assert_int_equal(store_queue_claim(st, c->id, time(NULL), 32, NULL, claim_cb, cl, NULL),
+			 STORE_OK);
+	assert_int_equal(cl->n, n);
+	return c;
+}
+
+static void sent(struct ui *ui, const struct store_campaign *c, const struct claimed *cl, int from,
+		 int to)
+{
+	for (; from < to; from++)
+		assert_int_equal(store_queue_result(ui_store(ui), c->id, cl->ids[from],
+						    STORE_RCPT_SENT, "250 ok", NULL, 0, NULL),
+				 STORE_OK);
+}
+
 static void test_monitor(void **state)
 {
 	struct ui *ui, *vw;
 	struct store *st;
 	struct store_campaign *c = NULL;
 	struct claimed cl = {{0}, 0};
-	int64_t n = 0;
 
 	(void)state;
 	submit("spring");
 	ui = logged_in("operator");
-	approve_and_send(ui, "spring");
 	st = ui_store(ui);
 	/* What the worker does, step by step, so that the sparkline is known. */
-	assert_int_equal(store_campaign_get(st, "spring", &c, NULL), STORE_OK);
-	assert_int_equal(store_queue_fill(st, c->id, &n, NULL), STORE_OK);
-	assert_int_equal(n, 2);
-	assert_int_equal(store_campaign_set_state(st, c->id, STORE_CAMPAIGN_SENDING, NULL, NULL),
-			 STORE_OK);
-	ui_campaign_select("spring");
-	assert_int_equal(ui_push(ui, &screen_monitor_ops), 0);
-	ui_act(ui, UI_TICK);
-	assert_int_equal(store_queue_claim(st, c->id, time(NULL), 2, NULL, claim_cb, &cl, NULL),
-			 STORE_OK);
+	c = start_sending(ui, "spring", &cl);
 	assert_int_equal(cl.n, 2);
-	assert_int_equal(store_queue_result(st, c->id, cl.ids[0], STORE_RCPT_SENT, "250 ok",
-					    "<a@example.com>", 0, NULL),
-			 STORE_OK);
-	ui_act(ui, UI_TICK);
-	ui_act(ui, UI_TICK);
+	ui_campaign_select("spring");
+	ui_monitor_clock(fake_clock); /* a tick a second */
+	assert_int_equal(ui_push(ui, &screen_monitor_ops), 0);
+	tick(ui);
+	sent(ui, c, &cl, 0, 1);
+	tick(ui);
+	tick(ui);
 	assert_int_equal(store_queue_result(st, c->id, cl.ids[1], STORE_RCPT_FAILED,
 					    "550 5.1.1 no such user", NULL, 0, NULL),
 			 STORE_OK);
-	ui_act(ui, UI_TICK);
+	tick(ui);
 	assert_golden(ui, "monitor");
 
 	/* Pause asks first; n keeps it sending, y pauses. */
@@ -380,6 +533,78 @@ static void test_monitor(void **state)
 	ui_key(ui, 'X');
 	ui_key(ui, 'y');
 	assert_int_equal(state_of(st, "spring"), STORE_CAMPAIGN_CANCELLED);
+	store_campaign_free(&c);
+	ui_free(&ui);
+}
+
+/*
+ * The rate is the messages sent in an interval over its length, so it never
+ * exceeds what was sent: 18 messages seen by a tick 1.8 s after the last are
+ * 10 a second, not 18; a sample sooner than a second (a key) does not end
+ * an interval.
+ */
+static void test_monitor_rate(void **state)
+{
+	struct store *st = as("marketer");
+	struct store_campaign *c;
+	struct claimed cl = {{0}, 0};
+	struct ui *ui;
+	char addr[64];
+	int i;
+
+	(void)state;
+	for (i = 0; i < 18; i++) {
+		snprintf(addr, sizeof(addr), "r%02d@example.net", i);
+		assert_int_equal(store_subscriber_add(st, "m", addr, NULL, NULL, 0, NULL, NULL),
+				 STORE_OK);
+	}
+	store_close(&st);
+	submit("spring");
+	ui = logged_in("operator");
+	c = start_sending(ui, "spring", &cl);
+	ui_monitor_clock(fake_clock);
+	fake_now = 100;
+	ui_campaign_select("spring");
+	assert_int_equal(ui_push(ui, &screen_monitor_ops), 0);
+	sent(ui, c, &cl, 0, 18);
+	fake_now = 101.8;
+	ui_act(ui, UI_TICK);
+	assert_true(shows(ui, "18/min, peak 10/s"));
+	sent(ui, c, &cl, 18, 20);
+	fake_now = 102.3;
+	ui_key(ui, UI_CTRL('l'));
+	fake_now = 103.3;
+	ui_act(ui, UI_TICK); /* 2 in 1.5 s */
+	assert_true(shows(ui, "20/min, peak 10/s"));
+	assert_true(shows(ui, "Rate  █▁ ")); /* 10, then 1 */
+	store_campaign_free(&c);
+	ui_free(&ui);
+}
+
+/*
+ * A campaign that finished before the monitor opened has no rate to show,
+ * and the screen says so; X on it refuses at once.
+ */
+static void test_monitor_not_live(void **state)
+{
+	struct store_campaign *c;
+	struct claimed cl = {{0}, 0};
+	struct ui *ui;
+
+	(void)state;
+	submit("spring");
+	ui = logged_in("operator");
+	c = start_sending(ui, "spring", &cl);
+	sent(ui, c, &cl, 0, 2);
+	set_state(ui_store(ui), "spring", STORE_CAMPAIGN_SENT);
+	ui_campaign_select("spring");
+	assert_int_equal(ui_push(ui, &screen_monitor_ops), 0);
+	ui_act(ui, UI_TICK);
+	assert_true(shows(ui, "not observed live: it finished before the monitor opened (2 sent"));
+	assert_true(lacks(ui, "peak"));
+	ui_key(ui, 'X');
+	assert_false(ui_input_active(ui));
+	assert_true(shows(ui, "spring is sent: it is over, so there is nothing to cancel"));
 	store_campaign_free(&c);
 	ui_free(&ui);
 }
@@ -431,6 +656,7 @@ static int count_files(const char *path)
 static void test_background_worker(void **state)
 {
 	struct ui *ui;
+	struct store *st;
 	long pid;
 	int i;
 
@@ -457,6 +683,28 @@ static void test_background_worker(void **state)
 		system("cat " STORE ".worker.log");
 	assert_int_equal(state_of(ui_store(ui), "spring"), STORE_CAMPAIGN_SENT);
 	assert_int_equal(count_files("outbox"), 2);
+	/* Leaving would stop the worker: q on the dashboard asks first. */
+	ui_key(ui, 'q');
+	assert_false(ui_done(ui));
+	assert_true(shows(ui, "A worker runs in the background; leaving stops it. Leave? (y/n)"));
+	ui_key(ui, 'n');
+	assert_false(ui_done(ui));
+	/* While a campaign is sending, the question says so (the worker held still). */
+	st = as("marketer");
+	assert_int_equal(store_campaign_copy(st, "spring", "summer", NULL), STORE_OK);
+	assert_int_equal(store_campaign_submit(st, "summer", NULL), STORE_OK);
+	store_close(&st);
+	assert_int_equal(kill((pid_t)pid, SIGSTOP), 0);
+	approve_and_send(ui, "summer");
+	set_state(ui_store(ui), "summer", STORE_CAMPAIGN_SENDING);
+	ui_key(ui, 'Q');
+	assert_true(shows(ui, "A worker is sending; leaving stops it. Leave? (y/n)"));
+	ui_key(ui, 'n');
+	ui_key(ui, UI_KEY_ESC);
+	assert_true(shows(ui, "A worker is sending; leaving stops it. Leave? (y/n)"));
+	assert_int_equal(kill((pid_t)pid, SIGCONT), 0);
+	ui_key(ui, 'y');
+	assert_true(ui_done(ui));
 	ui_free(&ui);
 	/* Leaving the UI stops the worker. */
 	assert_int_equal(ui_worker_pid(), 0);
@@ -483,6 +731,10 @@ static void test_sending_setup(void **state)
 	ui_key(ui, UI_KEY_ENTER); /* example.com, from sender.from */
 	answer(ui, "127.0.0.1:9");
 	assert_true(shows(ui, "example.com"));
+	/* A long line (the DKIM record) wraps under its indent rather than being cut. */
+	ui_resize(ui, 50, 40);
+	assert_true(shows(ui, "\n        ( \"v=DKIM1; k=ed25519;\n        p="));
+	assert_true(shows(ui, "=\" )\n")); /* the end of the record */
 	ui_free(&ui);
 }
 
@@ -538,9 +790,13 @@ int main(void)
 	    cmocka_unit_test(test_preview_parse),
 	    cmocka_unit_test(test_sparkline),
 	    cmocka_unit_test_setup_teardown(test_campaigns_form, setup, teardown_worker),
+	    cmocka_unit_test_setup_teardown(test_campaign_form_keep, setup, teardown_worker),
 	    cmocka_unit_test_setup_teardown(test_review, setup, teardown_worker),
+	    cmocka_unit_test_setup_teardown(test_rejection_long, setup, teardown_worker),
 	    cmocka_unit_test_setup_teardown(test_review_viewer, setup, teardown_worker),
 	    cmocka_unit_test_setup_teardown(test_monitor, setup, teardown_worker),
+	    cmocka_unit_test_setup_teardown(test_monitor_rate, setup, teardown_worker),
+	    cmocka_unit_test_setup_teardown(test_monitor_not_live, setup, teardown_worker),
 	    cmocka_unit_test_setup_teardown(test_dashboard_operator, setup, teardown_worker),
 	    cmocka_unit_test_setup_teardown(test_background_worker, setup, teardown_worker),
 	    cmocka_unit_test_setup_teardown(test_sending_setup, setup, teardown_worker),

@@ -154,6 +154,78 @@ static void test_browser_japanese(void **state)
 	ui_free(&ui);
 }
 
+/* Adds addr (and name) to the list vip, and opens the browser on that list. */
+static struct ui *vip_browser(const char *addr, const char *name)
+{
+	struct store *st = NULL;
+	struct ui *ui;
+	char *err = NULL;
+
+	assert_int_equal(store_open(STORE, "marketer", "marketer-password-1", &st, &err), STORE_OK);
+	assert_int_equal(store_subscriber_add(st, "vip", addr, name, NULL, 0, NULL, &err),
+			 STORE_OK);
+	store_close(&st);
+	ui = on_screen("marketer", &screen_subscribers_ops);
+	ui_key(ui, '/');
+	ui_type(ui, "list:vip");
+	ui_key(ui, UI_KEY_ENTER);
+	return ui;
+}
+
+/*
+ * A wide terminal: the address and name columns share the room the others
+ * leave, so a long name is shown whole; at 80 columns what is cut ends in "…",
+ * the member record's Name too.
+ */
+static void test_browser_wide(void **state)
+{
+	static const char name[] = "Maximilian Alexander Wolfgang von Beispielhausen";
+	struct ui *ui;
+
+	(void)state;
+	ui = vip_browser("maximilian.alexander.wolfgang@example.com", name);
+	ui_resize(ui, 200, 30);
+	assert_true(shows(ui, "maximilian.alexander.wolfgang@example.com  Maximilian"));
+	assert_true(shows(ui, name));
+	assert_true(lacks(ui, "…"));
+	ui_resize(ui, 80, 24);
+	assert_true(shows(ui, "maximilian.alexander.wolfgan…  Maximilian Alexande…"));
+	assert_true(lacks(ui, name));
+	/* The member record: the Name line is cut at the edge, with "…". */
+	ui_key(ui, UI_KEY_ENTER);
+	ui_resize(ui, 50, 24);
+	assert_true(shows(ui, "Name      Maximilian Alexander Wolfgang von Bei…\n"));
+	ui_resize(ui, 80, 24);
+	assert_true(shows(ui, name));
+	ui_free(&ui);
+}
+
+/*
+ * A confirmation too long for the hint line wraps onto a second row, so that
+ * "(y/n)" shows at 80 columns; a long address in it is cut with "…".
+ */
+static void test_member_long_address(void **state)
+{
+	char addr[80], cut[48];
+	struct ui *ui;
+
+	(void)state;
+	memset(addr, 'a', 64);
+	snprintf(addr + 64, sizeof(addr) - 64, "@big.example");
+	snprintf(cut, sizeof(cut), "%.39s…", addr);
+	ui = vip_browser(addr, NULL);
+	ui_key(ui, UI_KEY_ENTER); /* aaa…@big.example sorts first */
+	assert_true(shows(ui, "Address   aaaaaaaaaa"));
+	ui_key(ui, 'd');
+	assert_true(shows(ui, cut));
+	assert_true(shows(ui, "This cannot be undone. (y/n)"));
+	ui_key(ui, 'n');
+	ui_key(ui, 'b');
+	assert_true(shows(ui, "imported again. (y/n)"));
+	ui_key(ui, 'n');
+	ui_free(&ui);
+}
+
 static void test_browser_paging(void **state)
 {
 	struct ui *ui = on_screen("marketer", &screen_subscribers_ops);
@@ -221,6 +293,12 @@ static void test_browser_search(void **state)
 	ui_type(ui, "status:gone");
 	ui_key(ui, UI_KEY_ENTER);
 	assert_true(shows(ui, "no status \"gone\""));
+	/* So does a list that does not exist. */
+	ui_key(ui, '/');
+	ui_key(ui, UI_CTRL('u'));
+	ui_type(ui, "list:nosuch");
+	ui_key(ui, UI_KEY_ENTER);
+	assert_true(shows(ui, "there is no list \"nosuch\"; the lists are news, vip"));
 	ui_free(&ui);
 }
 
@@ -291,7 +369,7 @@ static void test_member_record(void **state)
 	ui_key(ui, UI_KEY_ENTER);
 	/* Erase goes back to the browser, which no longer shows the person. */
 	ui_key(ui, 'd');
-	assert_true(shows(ui, "This cannot be undone"));
+	assert_true(shows(ui, "This cannot be\n undone. (y/n)")); /* on two rows, whole */
 	ui_key(ui, 'y');
 	assert_true(shows(ui, "Subscribers, by address"));
 	assert_true(shows(ui, "erased user07@example.com"));
@@ -556,7 +634,29 @@ static void test_templates(void **state)
 		store_template_free(&x);
 	}
 	store_close(&st);
+	/* n: an editor quit without writing (true, as :q in vi) makes no template. */
+	setenv("VISUAL", "true", 1);
+	ui_key(ui, 'n');
+	ui_type(ui, "untouched");
+	ui_key(ui, UI_KEY_ENTER);
+	assert_true(shows(ui, "nothing was written; no template made"));
+	assert_true(lacks(ui, "untouched"));
+	setenv("VISUAL", "./ed-good.sh", 1);
+	ui_key(ui, 'n');
+	ui_type(ui, "written");
+	ui_key(ui, UI_KEY_ENTER);
+	assert_true(shows(ui, "saved written"));
+	unsetenv("VISUAL");
+	assert_int_equal(store_open(STORE, "marketer", "marketer-password-1", &st, &err), STORE_OK);
+	{
+		struct store_template *x = NULL;
+		assert_int_equal(store_template_get(st, "untouched", &x, &err), STORE_ENOTFOUND);
+		free(err);
+		err = NULL;
+	}
+	store_close(&st);
 	/* The checks, with their results. */
+	ui_act(ui, UI_HOME);
 	ui_key(ui, 'C');
 	assert_true(shows(ui, "Pre-send checks of welcome"));
 	assert_true(shows(ui, "errors,"));
@@ -584,6 +684,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(test_browser_japanese, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_browser_wide, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_member_long_address, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_browser_paging, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_browser_search, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_browser_viewer, setup, teardown),

@@ -78,6 +78,51 @@ static void test_login_tab(void **state)
 	ui_free(&ui);
 }
 
+/*
+ * A rejected user name stays in the field to be corrected, and the form says
+ * why, in place of the words of an earlier attempt.
+ */
+static void test_login_bad_name(void **state)
+{
+	struct ui *ui = ui_new(STORE, NULL);
+	char long_name[71];
+
+	(void)state;
+	assert_non_null(ui);
+	ui_resize(ui, 80, 24);
+	ui_type(ui, "admin");
+	ui_key(ui, UI_KEY_ENTER);
+	ui_type(ui, "not-the-password");
+	ui_key(ui, UI_KEY_ENTER);
+	assert_true(shows(ui, "wrong user or password"));
+	ui_key(ui, UI_KEY_ESC); /* back to the user */
+	ui_key(ui, UI_CTRL('u'));
+	ui_type(ui, "bad name");
+	ui_key(ui, UI_KEY_ENTER);
+	assert_true(ui_input_active(ui));
+	assert_string_equal(ui_input_text(ui), "bad name");
+	assert_golden(ui, "login_bad_name");
+	assert_true(lacks(ui, "wrong user or password"));
+	/* 70 letters: too long, and kept too. */
+	memset(long_name, 'a', 70);
+	long_name[70] = '\0';
+	ui_key(ui, UI_CTRL('u'));
+	ui_type(ui, long_name);
+	ui_key(ui, UI_KEY_ENTER);
+	assert_string_equal(ui_input_text(ui), long_name);
+	assert_true(shows(ui, "not a user name"));
+	/* Corrected, the name goes through and the password opens the store. */
+	ui_key(ui, UI_CTRL('u'));
+	ui_type(ui, "admin");
+	ui_key(ui, UI_KEY_ENTER);
+	assert_true(lacks(ui, "not a user name"));
+	sleep(1); /* the delay after one failure */
+	ui_type(ui, PW_ADMIN);
+	ui_key(ui, UI_KEY_ENTER);
+	assert_non_null(ui_store(ui));
+	ui_free(&ui);
+}
+
 static void wait_second_boundary(void)
 {
 	time_t t = time(NULL);
@@ -178,6 +223,41 @@ static void add_role_user(const char *role, const char *const *perms, size_t n, 
 	store_close(&st);
 }
 
+/*
+ * Esc or Left on the dashboard asks before leaving hato: one stray key too
+ * many does not quit. q and Q leave at once (no worker runs here).
+ */
+static void test_dashboard_leave(void **state)
+{
+	struct ui *ui = logged_in("viewer");
+
+	(void)state;
+	ui_key(ui, UI_KEY_ESC);
+	assert_false(ui_done(ui));
+	assert_true(shows(ui, "Leave hato? (y/n)"));
+	ui_key(ui, 'n');
+	assert_false(ui_done(ui));
+	assert_true(lacks(ui, "Leave hato?"));
+	ui_key(ui, UI_KEY_LEFT);
+	assert_true(shows(ui, "Leave hato? (y/n)"));
+	ui_key(ui, UI_KEY_ESC); /* Esc answers no */
+	assert_false(ui_done(ui));
+	/* A key sequence the terminal sent and hato does not know is not Esc. */
+	ui_key(ui, UI_KEY_UNKNOWN);
+	assert_false(ui_input_active(ui));
+	assert_true(shows(ui, "that key does nothing here"));
+	ui_key(ui, UI_KEY_LEFT);
+	ui_key(ui, 'y');
+	assert_true(ui_done(ui));
+	ui_free(&ui);
+	/* Q leaves from any screen at once. */
+	ui = logged_in("viewer");
+	ui_key(ui, UI_KEY_ENTER);
+	ui_key(ui, 'Q');
+	assert_true(ui_done(ui));
+	ui_free(&ui);
+}
+
 static void test_users(void **state)
 {
 	struct ui *ui = logged_in("admin");
@@ -260,6 +340,72 @@ static void test_users_delegated(void **state)
 	assert_true(status_says(ui, "nobody may change their own role"));
 	assert_true(shows(ui, "admin     admin     active"));
 	ui_free(&ui);
+}
+
+/* Types text into the open prompt and presses Enter. */
+static void enter(struct ui *ui, const char *text)
+{
+	assert_true(ui_input_active(ui));
+	ui_type(ui, text);
+	ui_key(ui, UI_KEY_ENTER);
+}
+
+/*
+ * Adding a user checks each answer when it is given and keeps the earlier
+ * ones on a refusal; the role prompt starts empty, naming its default, so
+ * what is typed is the role (not "viewer" and more).
+ */
+static void test_users_add_checks(void **state)
+{
+	struct ui *ui = logged_in("admin");
+	struct store *st = NULL;
+	char *err = NULL;
+
+	(void)state;
+	setenv("HATO_KDF", "interactive", 1);
+	ui_key(ui, UI_KEY_ENTER);
+	ui_key(ui, 'n');
+	enter(ui, "marketer"); /* taken */
+	assert_true(shows(ui, "there is a user marketer already"));
+	assert_string_equal(ui_input_text(ui), "marketer");
+	ui_key(ui, UI_CTRL('u'));
+	enter(ui, "bad name");
+	assert_string_equal(ui_input_text(ui), "bad name");
+	ui_key(ui, UI_CTRL('u'));
+	enter(ui, "kenji");
+	assert_true(shows(ui, "Role of kenji (empty: viewer):"));
+	assert_string_equal(ui_input_text(ui), "");
+	enter(ui, "nosuchrole");
+	/* The role is refused at once, before any password, and kept to be corrected. */
+	assert_true(shows(ui, "there is no role \"nosuchrole\"; the roles are admin, marketer"));
+	assert_true(shows(ui, "Role of kenji (empty: viewer): nosuchrole"));
+	ui_key(ui, UI_CTRL('u'));
+	enter(ui, "operator");
+	/* A short password is asked again; the name and role stay. */
+	enter(ui, "short");
+	assert_true(shows(ui, "Password for kenji:"));
+	enter(ui, "kenji-password-1");
+	enter(ui, "kenji-password-2");
+	assert_true(shows(ui, "the two passwords differ"));
+	assert_true(shows(ui, "Password for kenji:"));
+	enter(ui, "kenji-password-1");
+	enter(ui, "kenji-password-1");
+	assert_true(shows(ui, "added the user kenji with the role operator"));
+	/* r: the new role is typed from empty; an unknown one is refused. */
+	assert_true(shows(ui, "kenji     operator"));
+	ui_act(ui, UI_HOME);
+	ui_act(ui, UI_DOWN);
+	ui_key(ui, 'r');
+	assert_true(shows(ui, "New role for kenji (now operator; empty: unchanged):"));
+	enter(ui, "viewer2");
+	assert_true(shows(ui, "there is no role \"viewer2\""));
+	ui_key(ui, UI_KEY_BACKSPACE);
+	ui_key(ui, UI_KEY_ENTER);
+	assert_true(shows(ui, "changed the role of kenji to viewer"));
+	ui_free(&ui);
+	assert_int_equal(store_open(STORE, "kenji", "kenji-password-1", &st, &err), STORE_OK);
+	assert_string_equal(store_role(st), "viewer");
+	store_close(&st);
 }
 
 static void test_help(void **state)
@@ -446,9 +592,30 @@ static void test_audit(void **state)
 	assert_true(shows(ui, "3 records match action:user."));
 	assert_true(shows(ui, "user.add"));
 	assert_false(shows_quiet(ui, " login "));
-	/* since: takes what audit log --since takes, and says so otherwise. */
-	audit_filter(ui, "since:yesterday");
-	assert_true(shows(ui, "since: takes a date such as 2026-11-29"));
+	/* A filter it cannot read is an error, not 0 records; the filter in force
+	 * stays, and the text comes back to be corrected. */
+	ui_key(ui, '/');
+	ui_key(ui, UI_CTRL('u'));
+	enter(ui, "since:garbage");
+	assert_true(shows(ui, "not a date: garbage"));
+	assert_string_equal(ui_input_text(ui), "since:garbage");
+	ui_key(ui, UI_CTRL('u'));
+	enter(ui, "admin");
+	assert_true(shows(ui, "unknown filter: admin; the filters are user:, action:, since:"));
+	ui_key(ui, UI_KEY_ESC);
+	assert_true(shows(ui, "filter: action:user."));
+	assert_true(shows(ui, "(3 records)"));
+	ui_key(ui, '/');
+	ui_key(ui, UI_CTRL('u'));
+	enter(ui, "user:admin since:2000-01-01");
+	assert_true(shows(ui, "records match user:admin since:2000-01-01"));
+	assert_true(lacks(ui, "0 records"));
+	/* since: takes what audit log --since takes, offsets included. */
+	ui_key(ui, '/');
+	ui_key(ui, UI_CTRL('u'));
+	enter(ui, "since:yesterday");
+	assert_true(shows(ui, "not a date: yesterday; since: takes a date such as 2026-11-29"));
+	ui_key(ui, UI_KEY_ESC);
 	audit_filter(ui, "action:user. since:2000-01-01T09:00+09:00");
 	assert_true(shows(ui, "3 records match"));
 	audit_filter(ui, "action:user. since:2999-01-01");
@@ -490,7 +657,10 @@ static void test_resize(void **state)
 	ui_free(&ui);
 }
 
-/* The grid itself: wide characters, clipping, and a golden that must fail. */
+/*
+ * The grid itself: wide characters, clipping (what is cut ends in "…", never
+ * in half a wide character), wrapping, and a golden that must fail.
+ */
 static void test_grid(void **state)
 {
 	struct grid g;
@@ -498,13 +668,21 @@ static void test_grid(void **state)
 
 	(void)state;
 	assert_int_equal(grid_init(&g, 10, 3), 0);
-	assert_int_equal(grid_put(&g, 0, 0, -1, 0, "日本語の名前"), 10);
-	assert_int_equal(grid_put(&g, 1, 0, 5, 0, "日本語"), 5); /* 日本 + a space */
-	assert_int_equal(grid_put(&g, 1, 5, -1, 0, "|ab\x01\xff"), 5);
+	assert_int_equal(grid_put(&g, 0, 0, -1, 0, "日本語の名前"), 10); /* 日本語の… + a space */
+	assert_int_equal(grid_put(&g, 1, 0, 5, 0, "日本語"), 5);	 /* 日本… */
+	assert_int_equal(grid_put(&g, 1, 5, -1, 0, "|ab\x01\xff"), 5); /* fits: no … */
 	grid_put(&g, 2, 1, -1, 0, "xyz");
 	grid_put(&g, 0, 1, 1, 0, "Z"); /* cuts 日 in half: both halves become blanks */
 	dump = grid_dump(&g);
-	assert_string_equal(dump, " Z本語の名\n日本 |ab??\n xyz\n");
+	assert_string_equal(dump, " Z本語の…\n日本…|ab??\n xyz\n");
+	free(dump);
+	grid_clear(&g);
+	assert_int_equal(grid_put(&g, 0, 0, 4, 0, "日本語"), 4); /* 日… + a space */
+	assert_int_equal(grid_put(&g, 0, 4, 1, 0, "abc"), 1);	 /* … alone */
+	assert_int_equal(grid_put(&g, 0, 5, 0, 0, "abc"), 0);
+	assert_int_equal(grid_wrap(&g, 1, 0, 2, 0, "one two three four five six"), 2);
+	dump = grid_dump(&g);
+	assert_string_equal(dump, "日… …\none two\nthree fo…\n");
 	free(dump);
 	/* A golden that differs must fail. */
 	golden_quiet = 1;
@@ -514,17 +692,58 @@ static void test_grid(void **state)
 	grid_free(&g);
 }
 
+/*
+ * Table columns: capped at maxw and cut with "…" at 80 columns; on a wide
+ * terminal the capped columns share the room the last one does not need.
+ */
+static void test_table_widths(void **state)
+{
+	static const char *const heads[] = {"Name", "Address", "Note"};
+	static const char *const row[] = {"A name that is longer than twenty columns",
+					  "someone.with.a.long.address@example.com",
+					  "and a note that runs on for forty columns"};
+	struct ui_table t;
+	struct grid g;
+	char *dump;
+
+	(void)state;
+	ui_table_init(&t, 3, heads);
+	t.maxw = 20;
+	assert_int_equal(ui_table_add(&t, row), 0);
+	assert_int_equal(grid_init(&g, 80, 3), 0);
+	ui_table_render(&t, &g, 0, 2, NULL);
+	dump = grid_dump(&g);
+	assert_non_null(strstr(dump, "> A name that is long…  someone.with.a.long…  and a note"));
+	assert_non_null(strstr(dump, "…\n"));
+	free(dump);
+	grid_free(&g);
+	assert_int_equal(grid_init(&g, 200, 3), 0);
+	ui_table_render(&t, &g, 0, 2, NULL);
+	dump = grid_dump(&g);
+	assert_non_null(strstr(dump, "> A name that is longer than twenty columns  "
+				     "someone.with.a.long.address@example.com  "
+				     "and a note that runs on for forty columns\n"));
+	assert_null(strstr(dump, "…"));
+	free(dump);
+	grid_free(&g);
+	ui_table_free(&t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_grid),
+	    cmocka_unit_test(test_table_widths),
 	    cmocka_unit_test_setup_teardown(test_login_wrong_password, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_login_tab, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_login_bad_name, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_login_delay, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_login_locked, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_dashboards, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_dashboard_leave, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_users, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_users_delegated, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_users_add_checks, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_help, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_refusal, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_roles_add, setup, teardown),

@@ -3,7 +3,9 @@
 # capture-pane reads the screen. Logs in with a wrong and then the right
 # password, opens the users and the audit trail, verifies the chain, resizes
 # from 120x40 to 80x24 in the middle of a screen, quits with q and is killed
-# with SIGTERM; each time the shell must get a sane terminal back.
+# with SIGTERM; each time the shell must get a sane terminal back. Esc on the
+# dashboard asks before leaving, and escape sequences that the terminfo entry
+# does not know are never read as Esc.
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/tmux.sh"
 tmux_init hato-test
@@ -86,5 +88,28 @@ tm send-keys -t d "operator" Enter
 wait_for d "Password" >/dev/null
 tm send-keys -t d "operator-password-1" Enter
 check "and then the password; the operator is in" wait_for d "operator · role operator"
+
+# Esc on the dashboard asks before leaving; under a TERM whose terminfo entry
+# does not name the End key, the terminal's End sequence is End, not Esc, and
+# a sequence hato does not know is refused, never read as Esc.
+tm new-session -d -s e -x 100 -y 30 "TERM=vt100 bash $T/run.sh"
+wait_for e "Password" >/dev/null
+tm send-keys -t e "admin-password-1" Enter
+wait_for e "admin · role admin" >/dev/null
+tm send-keys -t e -H 1b 5b 46
+check "ESC [ F (End) under TERM=vt100 moves to the last row" wait_for e "> Templates"
+tm send-keys -t e -H 1b 5b 39 39 7e
+check "an unknown sequence does nothing, and says so" wait_for e "that key does nothing here"
+stayed() { ! screen e | grep -q 'EXITED\|Leave hato'; }
+check "neither leaves nor asks to leave" stayed
+tm send-keys -t e Escape
+check "Esc on the dashboard asks before leaving" wait_for e "Leave hato? (y/n)"
+tm send-keys -t e n
+sleep 0.3
+check "n stays" stayed
+tm send-keys -t e Left
+check "Left asks too" wait_for e "Leave hato? (y/n)"
+tm send-keys -t e y
+check "y leaves with exit 0" wait_for e "EXITED-0"
 
 finish

@@ -4,7 +4,8 @@
 # campaign; an operator reviews it (headers, preview), approves it, sends it
 # now, starts the background worker from the UI and watches the monitor until
 # the campaign is sent to the file transport; the screen is resized from
-# 120x40 to 80x24 in the middle of the monitor; leaving hato stops the worker.
+# 120x40 to 80x24 in the middle of the monitor; leaving hato asks first, then
+# stops the worker.
 # A viewer sees masked addresses in the review queue and cannot approve.
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/tmux.sh"
@@ -89,7 +90,7 @@ check "the campaign is approved" wait_for o "launch is approved, signed with you
 tm send-keys -t o N
 check "N asks before sending" wait_for o "Send launch to 2 recipients now?"
 tm send-keys -t o y
-check "it will be sent now, and the UI says no worker runs" wait_for o "will be sent now; not running"
+check "it will be sent now, and the UI says no worker runs" wait_for o "will be sent now; the worker is not running, so nothing is sent"
 tm send-keys -t o w
 check "w asks for the password again" wait_for o "Your password again (not kept)"
 tm send-keys -t o "operator-password-1" Enter
@@ -101,9 +102,14 @@ tm send-keys -t o m
 check "the live monitor opens" wait_for o "Live monitor"
 check "the monitor shows the campaign finishing" wait_for o "launch · sent" 30
 check "with its counts" wait_for o "sent 2   deferred 0   failed 0"
+# Seen sending, a sparkline; sent before the monitor opened, no rate but a word.
 sparkline() { local i; for ((i = 0; i < 30; i++)); do
-	screen o | grep -qE 'Rate  [▁▂▃▄▅▆▇█]+ ' && return 0; sleep 0.1; done; return 1; }
-check "and a sparkline of the rate" sparkline
+	screen o | grep -qE 'Rate  ([▁▂▃▄▅▆▇█]+ |not observed live: it finished before)' && return 0
+	sleep 0.1; done; return 1; }
+check "and a sparkline of the rate, or that it was not observed live" sparkline
+tm send-keys -t o X
+check "X on a sent campaign refuses at once" wait_for o "launch is sent: it is over, so there is nothing to cancel"
+check "without a question" bash -c "! tmux -L $SOCK capture-pane -p -t o | grep -q 'Cancel launch for good'"
 n=$(ls "$T/outbox" | grep -c '\.eml$')
 check "two messages are in the file transport's outbox" test "$n" -eq 2
 
@@ -116,6 +122,15 @@ check "the pane has 24 rows" test "$(wc -l <"$T/pane")" -eq 24
 check "no line is longer than 80 columns" test "$(longest "$T/pane")" -le 80
 check "the hint line is row 23" bash -c "sed -n 23p '$T/pane' | grep -q 'p pause'"
 tm send-keys -t o q q q
+check "leaving would stop the worker: hato asks first" wait_for o "leaving stops it. Leave? (y/n)"
+tm send-keys -t o n
+sleep 0.3
+stayed() { ! screen o | grep -q EXITED &&
+	test "$(pgrep -x -f -- "$HATO --store $STORE --user operator" | wc -l)" -eq 2; }
+check "n stays in hato, and the worker runs on" stayed
+tm send-keys -t o Escape
+wait_for o "leaving stops it. Leave? (y/n)" >/dev/null
+tm send-keys -t o y
 check "the operator leaves with exit 0" wait_for o "EXITED-0"
 sleep 0.5
 check "leaving hato stopped the background worker" test -z "$(pgrep -x -f -- "$HATO --store $STORE --user operator")"

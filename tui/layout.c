@@ -1,0 +1,177 @@
+/*
+ * tui/layout.c: the frame of a session: the title bar, the top screen's body,
+ * the hint line (or the open prompt, on two rows when it is long) and the
+ * status line, rendered into the session's grid.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "tui/ui_private.h"
+
+void ui_resize(struct ui *ui, int w, int h)
+{
+	if (w < 20)
+		w = 20;
+	if (h < 5)
+		h = 5;
+	ui->w = w;
+	ui->h = h;
+}
+
+static void render_hints(struct ui *ui, const struct screen *s, int row)
+{
+	const struct screen_verb *v;
+	const char *prev = NULL;
+	char keys[64], item[128];
+	int col = 1, w;
+
+	for (v = s->ops->verbs; v != NULL && v->action != UI_NONE; v++) {
+		if (v->action == UI_UP || v->action == UI_DOWN || v->action == UI_PGUP ||
+		    v->action == UI_PGDN || v->action == UI_HOME || v->action == UI_END ||
+		    v->action == UI_BACK || v->action >= UI_INPUT_DONE)
+			continue;
+		/* Two keys for one thing (e and Enter): the first says it. */
+		if (prev != NULL && v->help != NULL && strcmp(prev, v->help) == 0)
+			continue;
+		prev = v->help;
+		if (v->perm != STORE_PERM_NONE && (ui->st == NULL || !store_can(ui->st, v->perm)))
+			continue;
+		ui_keymap_keys(v->action, keys, sizeof(keys));
+		if (strchr(keys, ',') != NULL)
+			*strchr(keys, ',') = '\0';
+		snprintf(item, sizeof(item), "%s %s", keys,
+			 v->help ? v->help : ui_keymap_help(v->action));
+		w = grid_width(item);
+		if (col + w + 16 > ui->w)
+			break;
+		grid_put(&ui->grid, row, col, -1, UI_A_DIM, item);
+		col += w + 3;
+	}
+	grid_put(&ui->grid, row, col, -1, UI_A_DIM,
+		 ui->depth > 1 ? "? help  q back" : "? help  q quit");
+}
+
+void ui_input_render(struct ui *ui, struct grid *g, int row, int col, bool with_label)
+{
+	struct ui_prompt *p = &ui->prompt;
+	const char *text = p->buf;
+	int room, w;
+
+	if (!p->active)
+		return;
+	if (with_label)
+		col += grid_put(g, row, col, -1, UI_A_BOLD, p->label);
+	p->buf[p->len] = '\0';
+	if (p->flags & (UI_INPUT_SECRET | UI_INPUT_YESNO)) {
+		w = 0; /* no echo */
+	} else {
+		room = g->w - col - 1;
+		/* Show the end of a long answer. */
+		while (*text != '\0' && grid_width(text) > room)
+			text++;
+		while (((unsigned char)*text & 0xc0) == 0x80)
+			text++;
+		w = grid_put(g, row, col, room, UI_A_NORMAL, text);
+	}
+	ui->cur_row = row + (g == &ui->body ? 1 : 0);
+	ui->cur_col = col + w;
+}
+
+/*
+ * The open prompt on the hint line. A question too long for it takes the row
+ * above as well, broken at a space, so that the keys that answer it (the
+ * "(y/n)" it ends with) and what is typed always show; what still does not
+ * fit is cut before those keys, with "…".
+ */
+static void render_prompt(struct ui *ui)
+{
+	struct ui_prompt *p = &ui->prompt;
+	const char *rest, *keys;
+	char part[sizeof(p->label)];
+	int room = ui->w - 2, row = ui->h - 2, typing, col;
+
+	typing = p->flags & (UI_INPUT_SECRET | UI_INPUT_YESNO) ? 0 : 16;
+	if (grid_width(p->label) + typing <= room || ui->h < 6) {
+		ui_input_render(ui, &ui->grid, row, 1, true);
+		return;
+	}
+	snprintf(part, sizeof(part), "%.*s", (int)grid_fit(p->label, room, true), p->label);
+	rest = p->label + strlen(part);
+	while (*rest == ' ')
+		rest++;
+	for (col = 0; col < ui->w; col++)
+		grid_put(&ui->grid, row - 1, col, 1, UI_A_NORMAL, " ");
+	grid_put(&ui->grid, row - 1, 1, room, UI_A_BOLD, part);
+	/* The keys at the end, such as "(y/n) ", stay whole. */
+	keys = strrchr(rest, '(');
+	if (keys == NULL || strchr(keys, ')') == NULL)
+		keys = rest + strlen(rest);
+	snprintf(part, sizeof(part), "%.*s", (int)(keys - rest), rest);
+	col = 1 + grid_put(&ui->grid, row, 1, room - typing - grid_width(keys), UI_A_BOLD, part);
+	col += grid_put(&ui->grid, row, col, -1, UI_A_BOLD, keys);
+	ui_input_render(ui, &ui->grid, row, col, false);
+}
+
+const struct grid *ui_render(struct ui *ui)
+{
+	struct screen *s = ui_top(ui);
+	char right[160];
+	int rw;
+
+	if (ui->grid.w != ui->w || ui->grid.h != ui->h) {
+		grid_free(&ui->grid);
+		if (grid_init(&ui->grid, ui->w, ui->h) != 0)
+			return &ui->grid;
+	}
+	if (ui->body.w != ui->w || ui->body.h != ui->h - 3) {
+		grid_free(&ui->body);
+		if (grid_init(&ui->body, ui->w, ui->h - 3) != 0)
+			return &ui->grid;
+	}
+	grid_clear(&ui->grid);
+	grid_clear(&ui->body);
+	ui->cur_row = ui->cur_col = -1;
+	if (s == NULL)
+		return &ui->grid;
+
+	/* The title bar: the screen on the left, who is logged in on the right. */
+	grid_attr(&ui->grid, 0, 0, -1, UI_A_TITLE);
+	grid_printf(&ui->grid, 0, 1, UI_A_TITLE | UI_A_BOLD, "hato · %s", s->ops->title);
+	if (ui->st != NULL) {
+		snprintf(right, sizeof(right), "%s · role %s", store_user(ui->st),
+			 store_role(ui->st));
+		rw = grid_width(right);
+		if (rw + 2 < ui->w / 2)
+			grid_put(&ui->grid, 0, ui->w - rw - 1, -1, UI_A_TITLE, right);
+	}
+
+	s->ops->render(s, &ui->body);
+	grid_blit(&ui->grid, &ui->body, 1);
+
+	/* The hint line, or the open prompt. */
+	if (ui->prompt.active && !(ui->prompt.flags & UI_INPUT_INLINE))
+		render_prompt(ui);
+	else if (!ui->prompt.active)
+		render_hints(ui, s, ui->h - 2);
+
+	/* The status line; a long message takes the hint line too. */
+	if (ui->status[0] != '\0') {
+		int attr = ui->status_error ? UI_A_ERROR : UI_A_OK;
+
+		if (grid_width(ui->status) > ui->w - 2 &&
+		    !(ui->prompt.active && !(ui->prompt.flags & UI_INPUT_INLINE))) {
+			for (int c = 0; c < ui->w; c++)
+				grid_put(&ui->grid, ui->h - 2, c, 1, UI_A_NORMAL, " ");
+			grid_wrap(&ui->grid, ui->h - 2, 1, 2, attr, ui->status);
+		} else {
+			grid_put(&ui->grid, ui->h - 1, 1, -1, attr, ui->status);
+		}
+	}
+	return &ui->grid;
+}
+
+void ui_cursor(const struct ui *ui, int *row, int *col)
+{
+	*row = ui->cur_row;
+	*col = ui->cur_col;
+}

@@ -1,0 +1,43 @@
+/*
+ * tui/ui_private.h: the session's insides, which ui.c (the screen stack,
+ * actions, prompts and keys) and layout.c (the frame) share. Nothing else
+ * includes this file: screens use tui/ui.h.
+ */
+#ifndef HATO_TUI_UI_PRIVATE_H
+#define HATO_TUI_UI_PRIVATE_H
+
+#include "tui/ui.h"
+
+#define UI_STACK_MAX 16
+#define UI_INPUT_MAX 1024
+
+struct ui_prompt {
+	bool active;
+	int tag, flags;
+	char label[512];
+	char *buf; /* sodium_malloc'd, UI_INPUT_MAX + 1 */
+	size_t len;
+};
+
+struct ui {
+	struct store *st;
+	char *store_path, *user;
+	struct screen *stack[UI_STACK_MAX];
+	int depth;
+	int pop_pending;
+	int in_dispatch; /* inside a screen's handle(): screens must outlive it */
+	bool quit;
+	char status[512];
+	bool status_error;
+	struct ui_prompt prompt;
+	struct grid grid, body;
+	int w, h;
+	int cur_row, cur_col; /* the cursor, in grid coordinates; -1 hidden */
+	bool in_terminal;     /* ui_run: draw at once for ui_busy, drop typeahead */
+	int key;	      /* the key being handled, or UI_KEY_NONE (ui_act) */
+};
+
+/* The top screen, or NULL. */
+struct screen *ui_top(const struct ui *ui);
+
+#endif
