@@ -4,8 +4,10 @@
  *   - a global rate, send.rate messages a second (0: unlimited), as a token
  *     bucket;
  *   - rules per recipient domain, "pace.DOMAIN = PER_MINUTE/PER_CONNECTION"
- *     (either may be 0 for no limit); the Japanese carrier domains default
- *     to 100 messages per SMTP session; all rules are read once, at start,
+ *     (either may be 0 for no limit): at most PER_MINUTE messages a minute
+ *     to the domain, and at most PER_CONNECTION of them in one SMTP session
+ *     (the transport counts them per session); the Japanese carrier domains
+ *     default to 100 messages per SMTP session; all rules are read once, at start,
  *     and a domain's minute starts from what the store sent it lately;
  *   - the warm-up cap: with warmup.start set, a day's cap is warmup.volume
  *     (default 50) growing 40% a day, or the day's entry in warmup.schedule
@@ -131,13 +133,13 @@ static int rule_from_config(const char *key, const char *value, bool secret, voi
 	d->per_minute = pm;
 	if (slash != NULL) {
 		pc = strtol(slash + 1, &end, 10);
-		if (end != slash + 1 && *end == '\0' && pc >= 0)
+		if (end != slash + 1 && *end == '\0' && pc >= 0 && pc <= 1000000)
 			d->per_connection = pc;
 	}
 	return 0;
 }
 
-void pace_init(struct pace *p, struct store *st, unsigned connections)
+void pace_init(struct pace *p, struct store *st)
 {
 	time_t now = time(NULL);
 	int64_t n;
@@ -147,7 +149,6 @@ void pace_init(struct pace *p, struct store *st, unsigned connections)
 	p->st = st;
 	p->rate = (double)send_setting_long(st, "send.rate", 0, 0);
 	p->tokens = p->rate > 0 ? 1 : 0;
-	p->connections = connections > 0 ? connections : 1;
 	p->breaker_pct = send_setting_long(st, "send.breaker", 5, 0);
 	clock_gettime(CLOCK_MONOTONIC, &p->last);
 	for (i = 0; i < sizeof(carriers) / sizeof(carriers[0]); i++) {
@@ -201,11 +202,11 @@ double pace_budget(struct pace *p)
 	return p->tokens;
 }
 
-bool pace_take(struct pace *p, const char *domain, time_t now, bool *close_after)
+bool pace_take(struct pace *p, const char *domain, time_t now, unsigned *session_limit)
 {
 	struct pace_domain *d = domain_rule(p, domain);
 
-	*close_after = false;
+	*session_limit = 0;
 	if (p->rate > 0) {
 		if (p->tokens < 1)
 			return false;
@@ -221,14 +222,8 @@ bool pace_take(struct pace *p, const char *domain, time_t now, bool *close_after
 	}
 	if (p->rate > 0)
 		p->tokens -= 1;
-	if (d != NULL && d->per_connection > 0) {
-		/* Each connection may carry per_connection of this domain: close one
-		 * session after every per_connection / connections messages. */
-		long every = d->per_connection / (long)p->connections;
-		d->sent++;
-		if (every < 1 || d->sent % every == 0)
-			*close_after = true;
-	}
+	if (d != NULL)
+		*session_limit = (unsigned)d->per_connection;
 	return true;
 }
 

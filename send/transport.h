@@ -106,7 +106,10 @@ struct transport_message {
 	const char *data;
 	size_t len;
 	void *arg;
-	bool close_after; /* close the connection after this message (a per-session limit) */
+	/* At most this many messages to the recipient's domain in one SMTP
+	 * session (pace.DOMAIN's PER_CONNECTION): the session that carries the
+	 * last one ends after it. 0: no limit. */
+	unsigned session_limit;
 };
 
 typedef void transport_done_fn(void *done_arg, void *msg_arg, const struct transport_result *r);

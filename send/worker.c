@@ -56,7 +56,7 @@ struct inflight {
 	char **attrs; /* key, value, key, value... */
 	size_t nattrs;
 	char *compose_err; /* why the message could not be composed */
-	bool close_after;
+	unsigned session_limit;
 	enum store_rcpt_state state;
 	char *reply;
 	time_t next;
@@ -264,14 +264,14 @@ static int claim_one(const struct store_rcpt *r, void *arg)
 	struct claim_ctx *cc = arg;
 	struct run *run = cc->run;
 	struct inflight *f;
-	bool close_after = false;
+	unsigned session_limit = 0;
 
 	if (run->nready == run->cappend) { /* never: the claim asks for free slots only */
 		store_queue_result(run->st, run->c->id, r->subscriber, STORE_RCPT_QUEUED, NULL,
 				   NULL, 0, NULL);
 		return 1;
 	}
-	if (!pace_take(&run->pace, r->domain, cc->now, &close_after)) {
+	if (!pace_take(&run->pace, r->domain, cc->now, &session_limit)) {
 		/* Its domain's budget (or the global rate) is spent: back in the queue. */
 		store_queue_result(run->st, run->c->id, r->subscriber, STORE_RCPT_QUEUED, NULL,
 				   NULL, 0, NULL);
@@ -284,7 +284,7 @@ static int claim_one(const struct store_rcpt *r, void *arg)
 				   NULL, 0, NULL);
 		return 1;
 	}
-	f->close_after = close_after;
+	f->session_limit = session_limit;
 	run->ready[run->nready++] = f;
 	return 0;
 }
@@ -368,7 +368,7 @@ static void hand_over(struct run *run, int *submitted)
 		tm.data = f->data;
 		tm.len = f->len;
 		tm.arg = f;
-		tm.close_after = f->close_after;
+		tm.session_limit = f->session_limit;
 		if (transport_submit(run->t, &tm, &err) != SEND_OK) {
 			store_queue_result(run->st, run->c->id, f->subscriber, STORE_RCPT_QUEUED,
 					   NULL, NULL, 0, NULL);
@@ -756,7 +756,7 @@ enum send_status send_worker_run(struct store *st, const struct send_worker_opts
 		s = send_err(errstr, SEND_ENOMEM, "out of memory");
 		goto done;
 	}
-	pace_init(&run.pace, st, (unsigned)send_setting_long(st, "smtp.connections", 4, 1));
+	pace_init(&run.pace, st);
 	run.retry_base = send_setting_long(st, "send.retry_base", 60, 1);
 	run.verp_domain = send_setting(st, "bounce.domain");
 	store_unsubscribe_key(st, run.verp_key);

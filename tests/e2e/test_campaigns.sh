@@ -171,6 +171,26 @@ check "3 wait in the queue" test "$(cnt queued)" = 3
 as operator campaign cancel paced >/dev/null
 as admin config set pace.slow.example 0 >/dev/null
 
+# ---- Pacing: a per-connection rule (messages per SMTP session) -------------
+# On a server of its own, which counts the sessions and each one's messages.
+start_tls_smtpd pc || not_ok "per-connection: server"
+use_smtp "$PORT" || not_ok "per-connection: smtp settings"
+as admin config set pace.example.net 0/5 >/dev/null
+as marketer list add pc >/dev/null
+{ echo email; for i in $(seq 1 30); do echo "pc$i@example.net"; done; } >"$T/pc.csv"
+as marketer import pc "$T/pc.csv" >/dev/null || not_ok "import pc"
+as marketer campaign add perconn --template t --list pc --subject "Per connection" >/dev/null
+send_now perconn || not_ok "perconn: approve and send"
+worker "per-connection: the worker sends"
+check "pace.example.net 0/5: each of the 30 got one message" \
+	test "$($ARRIVED "$T/pc/mail" counts | awk '$2 == 1' | wc -l)" = 30
+check "pace.example.net 0/5: no session carried more than 5, so 6 to 10 sessions over 4 \
+connections, each with TLS and AUTH (not a session per message)" "$PY" -c "
+import json,sys; s=json.load(open('$T/pc/stats.json')); p=s['per_session']
+sys.exit(0 if sum(p)==30 and max(p)<=5 and 6<=len(p)<=10 and s['auth_ok']==len(p)==s['tls_sessions'] else 1)"
+as admin config set pace.example.net 0 >/dev/null
+use_smtp "$MAIN"
+
 # ---- The circuit breaker: >5% 5xx over at least 20 replies pauses ----------
 as marketer list add bk >/dev/null
 {
