@@ -120,7 +120,7 @@ static enum send_status load_sender(struct store *st, struct send_composer *c, c
 				    char **errstr)
 {
 	enum send_status s;
-	char *cfg_from = NULL, *at;
+	char *cfg_from = NULL, *at, *jis;
 	unsigned char key[TPL_UNSUB_KEY_LEN];
 	bool ok;
 
@@ -150,18 +150,18 @@ static enum send_status load_sender(struct store *st, struct send_composer *c, c
 	for (char *p = c->from_domain; p && *p; p++)
 		if (*p >= 'A' && *p <= 'Z')
 			*p = (char)(*p - 'A' + 'a');
-	{
-		char *jis = config_or(st, "send.iso2022jp", "off");
-		c->jis_carriers = jis != NULL && strcmp(jis, "carriers") == 0;
-		free(jis);
-	}
 	if (c->from_name == NULL || c->sender_name == NULL || c->postal == NULL ||
 	    c->contact == NULL || c->feedback_id == NULL || c->from_domain == NULL)
 		return SEND_ENOMEM;
-	if (c->unsub_url == NULL || strncmp(c->unsub_url, "https://", 8) != 0)
-		return send_err(errstr, SEND_EINVAL,
-				"unsubscribe.url must be set to an https:// address: RFC 8058 "
-				"one-click unsubscribe needs it");
+	jis = send_setting(st, "send.iso2022jp");
+	s = send_iso2022jp_parse(jis, &c->jis_carriers, errstr);
+	free(jis);
+	if (s == SEND_OK)
+		s = send_unsub_url_check(c->unsub_url, errstr);
+	if (s == SEND_OK && c->unsub_mailto != NULL)
+		s = send_mailto_check(c->unsub_mailto, errstr);
+	if (s != SEND_OK)
+		return s;
 	ok = store_unsubscribe_key(st, key) == STORE_OK;
 	if (ok && tpl_unsub_mac_new(key, &c->unsub_mac) != TPL_OK) {
 		sodium_memzero(key, sizeof(key));

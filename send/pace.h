@@ -10,6 +10,8 @@
 #include <stdint.h>
 #include <time.h>
 
+#include "send/send.h"
+
 struct store;
 
 #define PACE_MAX_DOMAINS 256
@@ -60,5 +62,24 @@ void pace_result(struct pace *p, bool was_5xx);
 bool pace_breaker(const struct pace *p, char *why, size_t whylen);
 /* Midnight UTC of the day holding now. */
 time_t pace_day_start(time_t now);
+
+/* The parsers of the pacing settings, which `config set` runs too
+ * (send_setting_check). Each refuses, saying why, what it can't read whole. */
+
+#define PACE_CAP_MAX 100000000L /* a warm-up day's cap at most */
+#define PACE_RULE_MAX 1000000	/* either number of a pace rule at most */
+
+/* warmup.start, "YYYY-MM-DD": its midnight UTC, or -1 when it is not a date. */
+time_t pace_day_parse(const char *s);
+/*
+ * warmup.schedule other than "ramp": a day's cap, whole numbers separated by
+ * commas ("50,80,120"; blanks around them are allowed). *cap is day's entry
+ * and *next the one after, -1 past the table's end.
+ */
+enum send_status pace_table_parse(const char *table, int day, long *cap, long *next, char **errstr);
+/* A rule "PER_MINUTE[/PER_CONNECTION]" of the setting `key`; *per_connection
+ * is -1 when it is not given. */
+enum send_status pace_rule_parse(const char *key, const char *value, long *per_minute,
+				 long *per_connection, char **errstr);
 
 #endif

@@ -336,14 +336,27 @@ enum send_status send_parse_from(const char *from, char **name, char **addr, cha
 extern const char *const send_known_tags[];
 extern const size_t send_known_tags_count;
 
+/* ---- Settings (settings.c) ---------------------------------------------- */
+
+/*
+ * Checks a value of the setting `key` with the parser sending reads it with:
+ * SEND_EINVAL, saying what is wrong, for a value it would refuse or misread.
+ * "" (unset) and the settings sending takes as free text are SEND_OK. The
+ * store runs it before it saves a setting (store_config_set_checker).
+ */
+enum send_status send_setting_check(const char *key, const char *value, char **errstr);
+
 /* ---- Pre-send checks (check.c) ------------------------------------------ */
 
 struct tpl_findings;
 /*
  * Runs the pre-send checks of templates/ on a stored template with the
  * store's sender identity, the DKIM keys held for the From domain (from, or
- * the sender.from setting) and the ISO-2022-JP option. *out is the caller's
- * (tpl_findings_free); it may hold errors while the call returns SEND_OK.
+ * the sender.from setting) and the ISO-2022-JP option. The settings the
+ * worker would refuse (unsubscribe.url unset or not https://HOST/PATH, a bad
+ * unsubscribe.mailto or send.iso2022jp) are errors too: unsubscribe-url,
+ * unsubscribe-mailto, iso2022jp. *out is the caller's (tpl_findings_free);
+ * it may hold errors while the call returns SEND_OK.
  */
 enum send_status send_check_template(struct store *st, const char *template_name,
 				     const char *subject, const char *from,

@@ -207,6 +207,14 @@ struct transport_ops {
 	void (*close)(void **state);
 };
 
+/* Checks an smtp.url as transport_open reads it: SEND_EINVAL, saying why, when
+ * it is not smtp://HOST[:PORT], smtps://HOST[:PORT] or file:DIR. */
+enum send_status transport_url_check(const char *url, char **errstr);
+
+/* Reads smtp.tls: NULL or "required" (any case) is TLS, "none" cleartext;
+ * anything else is SEND_EINVAL. */
+enum send_status transport_tls_parse(const char *tls, bool *cleartext, char **errstr);
+
 /* Opens the transport the store's smtp.* settings describe (worker.c); a bad or
  * missing setting is SEND_ECONFIG. */
 struct store;

@@ -757,7 +757,7 @@ enum send_status send_worker_run(struct store *st, const struct send_worker_opts
 		goto done;
 	}
 	pace_init(&run.pace, st);
-	run.retry_base = send_setting_long(st, "send.retry_base", 60, 1);
+	run.retry_base = send_setting_number(st, "send.retry_base");
 	run.verp_domain = send_setting(st, "bounce.domain");
 	store_unsubscribe_key(st, run.verp_key);
 	logf_(o, "started as %s, sending through %s", store_user(st), transport_url(run.t));

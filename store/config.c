@@ -71,14 +71,28 @@ static enum store_status validate(const char *key, const char *value, char **err
 		if ((unsigned char)value[i] < 0x20 && value[i] != '\t')
 			return store_fail(errstr, STORE_EINVAL,
 					  "the value of %s holds a control character", key);
-	if (strcmp(key, "smtp.tls") == 0 && strcmp(value, "required") != 0 &&
-	    strcmp(value, "none") != 0)
-		return store_fail(errstr, STORE_EINVAL, "smtp.tls is \"required\" or \"none\"");
-	if ((strcmp(key, "smtp.connections") == 0 && !is_uint(value, 64)) ||
-	    (strcmp(key, "approvals.required") == 0 && !is_uint(value, 16)) ||
-	    (strcmp(key, "send.rate") == 0 && !is_uint(value, 1000000)))
+	if (strcmp(key, "approvals.required") == 0 && !is_uint(value, 16))
 		return store_fail(errstr, STORE_EINVAL, "%s takes a whole number", key);
 	return STORE_OK;
+}
+
+/* The reading module's check (store_config_set_checker); set once, at start. */
+static store_config_check_fn checker;
+
+void store_config_set_checker(store_config_check_fn fn)
+{
+	checker = fn;
+}
+
+static enum store_status reader_check(const char *key, const char *value, char **errstr)
+{
+	enum store_status s = STORE_OK;
+	char *why = NULL;
+
+	if (checker != NULL && !checker(key, value, &why))
+		s = store_fail(errstr, STORE_EINVAL, "%s", why != NULL ? why : "bad value");
+	free(why);
+	return s;
 }
 
 enum store_status store_config_set(struct store *st, const char *key, const char *value,
@@ -96,6 +110,8 @@ enum store_status store_config_set(struct store *st, const char *key, const char
 		return store_fail(errstr, STORE_EINVAL,
 				  "unknown setting %s; see hato config list for the keys", key);
 	s = validate(key, value, errstr);
+	if (s == STORE_OK)
+		s = reader_check(key, value, errstr);
 	if (s != STORE_OK)
 		return s;
 	s = store_begin(st);

@@ -292,8 +292,24 @@ enum store_status store_audit_verify(struct store *st, int64_t *bad_id, int64_t 
 bool store_config_is_secret(const char *key);
 /* Known keys; setting an unknown key fails with STORE_EINVAL. */
 bool store_config_known(const char *key);
+/*
+ * Saves a setting after checking its value: no control character, and
+ * approvals.required a whole number up to 16; then the check of the module that reads
+ * the setting, when one is installed (below). STORE_EINVAL, saying why, for a
+ * bad value.
+ */
 enum store_status store_config_set(struct store *st, const char *key, const char *value,
 				   char **errstr);
+/*
+ * What a setting's value means is the business of the module that reads it,
+ * which the store can't call (send/ depends on store/, not the other way).
+ * The program installs that module's check once, at start (tui/main.c
+ * installs send_setting_check), and store_config_set runs it: it returns
+ * false, with *errstr (malloc'd) saying why, to refuse a value. Without one,
+ * only the store's own checks run.
+ */
+typedef bool (*store_config_check_fn)(const char *key, const char *value, char **errstr);
+void store_config_set_checker(store_config_check_fn fn);
 /*
  * *value is allocated (NULL and STORE_ENOTFOUND when unset). Secrets come back
  * in clear: for the program's own use, never to print.

@@ -337,6 +337,11 @@ size_t tpl_findings_count(const struct tpl_findings *f);
 const struct tpl_finding *tpl_findings_get(const struct tpl_findings *f, size_t i);
 /* Counts the findings of one severity. */
 size_t tpl_findings_count_severity(const struct tpl_findings *f, enum tpl_severity s);
+/* Adds a finding the caller made (a check of its own, such as a setting the
+ * message needs). code and where must outlive f (string constants); the
+ * message is copied. */
+enum tpl_status tpl_findings_add(struct tpl_findings *f, enum tpl_severity sev, const char *code,
+				 const char *where, const char *message);
 void tpl_findings_free(struct tpl_findings **f);
 
 #endif
