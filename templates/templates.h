@@ -233,7 +233,9 @@ struct tpl_message {
 };
 
 /* Appends the complete message (headers, blank line, body; CRLF throughout,
- * no line over 998 bytes, QP lines at most 76) to out. Sets *used_jis, when
+ * no line over 998 bytes, QP lines at most 76) to out. The charset that the
+ * HTML's <meta> tags declare (in its first 1024 bytes) is made the HTML
+ * part's charset, UTF-8 or ISO-2022-JP. Sets *used_jis, when
  * not NULL, to whether ISO-2022-JP was used. TPL_EINVAL for a bad address or
  * header name; text and html that aren't valid UTF-8 give TPL_EENCODING. */
 enum tpl_status tpl_message_build(const struct tpl_message *m, struct tpl_buf *out, bool *used_jis,

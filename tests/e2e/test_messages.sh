@@ -90,6 +90,21 @@ ok = ok and lu.startswith('<https://example.com/u/') and 'mailto:unsubscribe@exa
 sys.exit(0 if ok else 1)"
 expect 77 "a viewer cannot render a subscriber's message" as viewer template render news --to taro@example.jp
 
+# ---- ISO-2022-JP to a carrier: the HTML's <meta> charset says it too ---------------
+as marketer subscriber add 'a..b@docomo.ne.jp' --list members --name "佐藤 花子" --attr city=大阪 >/dev/null
+as admin config set send.iso2022jp carriers >/dev/null
+expect 0 "send.iso2022jp carriers: template render to a..b@docomo.ne.jp" \
+	as operator template render news --to 'a..b@docomo.ne.jp' --subject "お知らせ"
+cp "$T/out" "$T/jis.eml"
+expect 0 "it is 7bit ISO-2022-JP, and every <meta> charset of its HTML (read with html.parser) says ISO-2022-JP" \
+	$PY "$SRC/tests/templates/mime_check.py" "$T/jis.eml" \
+	'{"header_line_max": 200, "charset": "iso-2022-jp", "cte": "7bit", "to_local": "a..b", "to_name": "佐藤 花子"}'
+check "the newsletter layout's <meta charset> names ISO-2022-JP, not utf-8" \
+	sh -c "grep -q '<meta charset=\"ISO-2022-JP\">' '$T/jis.eml' && ! grep -qi 'charset=\"utf-8\"' '$T/jis.eml'"
+expect 0 "to taro@example.jp the same template stays UTF-8, and says so" \
+	$PY "$SRC/tests/templates/mime_check.py" "$T/msg.eml" '{"header_line_max": 200, "charset": "utf-8"}'
+as admin config set send.iso2022jp off >/dev/null
+
 # ---- Pre-send checks ----------------------------------------------------------------
 expect 0 "template check passes a clean template" as marketer template check news --subject "お知らせ"
 cat >"$T/sloppy.html" <<'HTML'
