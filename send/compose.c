@@ -27,6 +27,7 @@ struct send_composer {
 	char *from_name, *from_addr, *from_domain;
 	char *sender_name, *postal, *contact;
 	char *unsub_url, *unsub_mailto, *feedback_id, *list_id;
+	char *list_name; /* {{list.name}}: the name of src->list */
 	bool jis_carriers;
 	struct tpl_unsub_mac *unsub_mac; /* makes the unsubscribe tokens */
 	uint64_t campaign_id;
@@ -212,6 +213,10 @@ enum send_status send_composer_new(struct store *st, const struct send_compose_s
 		goto done;
 	}
 	snprintf(c->list_id, n, "<%s.%s>", src->list ? src->list : "list", c->from_domain);
+	if (src->list != NULL && store_list_name(st, src->list, &c->list_name, &terr) != STORE_OK) {
+		s = send_err(errstr, SEND_EINVAL, "%s", terr ? terr : "no such list");
+		goto done;
+	}
 	s = load_dkim(st, c, errstr);
 done:
 	free(terr);
@@ -242,6 +247,7 @@ void send_composer_free(struct send_composer **cp)
 	free(c->unsub_mailto);
 	free(c->feedback_id);
 	free(c->list_id);
+	free(c->list_name);
 	tpl_unsub_mac_free(&c->unsub_mac);
 	free(c);
 	*cp = NULL;
@@ -280,7 +286,7 @@ static const char *lookup(const char *name, void *arg)
 	if (strcmp(name, "unsubscribe_url") == 0)
 		return l->unsub;
 	if (strcmp(name, "list.name") == 0)
-		return l->r->list_name;
+		return l->c->list_name;
 	if (strcmp(name, "sender.name") == 0)
 		return l->c->sender_name;
 	if (strcmp(name, "sender.postal_address") == 0)
@@ -430,7 +436,7 @@ enum send_status send_recipient_load(struct store *st, const char *email, const 
 	r->list_id = (uint64_t)rowid;
 	r->email = b->sub->email;
 	r->name = b->sub->name;
-	r->list_name = list;
+	b->list = list;
 	r->attr_keys = b->keys;
 	r->attr_values = b->values;
 	r->nattrs = b->sub->nattrs;

@@ -265,7 +265,8 @@ struct send_compose_src {
 	const char *template_name;
 	const char *subject;  /* a template: merge tags allowed */
 	const char *from;     /* "Name <addr>" or "addr"; NULL: the sender.from setting */
-	const char *list;     /* the list's id, for List-Id; NULL: "list" */
+	const char *list;     /* the list's id, for List-Id and {{list.name}} (the list's
+			       * name); NULL: "list", and no {{list.name}} */
 	uint64_t campaign_id; /* for Feedback-ID; 0 for previews */
 };
 
@@ -275,7 +276,6 @@ struct send_recipient {
 	uint64_t list_id;
 	const char *email;
 	const char *name;
-	const char *list_name;
 	const char *const *attr_keys;
 	const char *const *attr_values;
 	size_t nattrs;
@@ -318,6 +318,7 @@ enum send_status send_composer_for_campaign(struct store *st, const struct store
 /* A recipient loaded from the store, and what its strings live in. */
 struct send_recipient_buf {
 	struct send_recipient r;
+	const char *list; /* the id of the list it was loaded as a member of, or NULL */
 	struct store_subscriber *sub;
 	const char **keys, **values;
 };

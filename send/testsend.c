@@ -54,7 +54,6 @@ enum send_status send_campaign_test(struct store *st, const char *name, const ch
 		store_list_rowid(st, c->list, &rowid, NULL);
 		r.email = to;
 		r.name = "";
-		r.list_name = c->list;
 		r.list_id = (uint64_t)rowid;
 	}
 	s = send_composer_for_campaign(st, c, &comp, errstr);

@@ -70,7 +70,6 @@ struct run {
 	struct store_campaign *c;
 	struct send_composer *comp;
 	struct send_pool *pool; /* composes a batch on every core when it signs */
-	char list_name[128];
 	int64_t list_rowid;
 	long retry_base;
 	char *verp_domain;
@@ -303,7 +302,6 @@ static void compose_at(size_t i, void *arg)
 	rc.list_id = (uint64_t)run->list_rowid;
 	rc.email = f->rcpt;
 	rc.name = f->name;
-	rc.list_name = run->list_name;
 	for (k = 0; k < f->nattrs; k++) {
 		keys[k] = f->attrs[2 * k];
 		vals[k] = f->attrs[2 * k + 1];
@@ -522,7 +520,6 @@ static enum send_status open_composer(struct run *run, char **errstr)
 {
 	enum send_status s;
 
-	snprintf(run->list_name, sizeof(run->list_name), "%s", run->c->list);
 	if (store_list_rowid(run->st, run->c->list, &run->list_rowid, NULL) != STORE_OK)
 		return send_err(errstr, SEND_EINVAL, "the list %s is gone", run->c->list);
 	s = send_composer_for_campaign(run->st, run->c, &run->comp, errstr);

@@ -360,6 +360,8 @@ enum store_status store_list_ls(struct store *st, store_list_cb cb, void *arg, c
 enum store_status store_list_rowid(struct store *st, const char *id, int64_t *rowid, char **errstr);
 /* The list with that number; *id is allocated. */
 enum store_status store_list_by_rowid(struct store *st, int64_t rowid, char **id, char **errstr);
+/* The list's display name ({{list.name}}), allocated; its id when it has none. */
+enum store_status store_list_name(struct store *st, const char *id, char **name, char **errstr);
 /* STORE_OK when the list exists, else STORE_ENOTFOUND with a sentence. */
 enum store_status store_list_check(struct store *st, const char *id, char **errstr);
 

@@ -115,6 +115,24 @@ s=json.load(open('$T/main/stats.json'))
 sys.exit(0 if ok and s['auth_ok']>=1 and s['auth_failed']==0 and s['tls_sessions']==s['sessions'] else 1)"
 as admin config set bounce.domain "" >/dev/null
 
+# ---- {{list.name}} is the list's name, not its id -----------------------------
+as marketer list add ln --name "ニュース" >/dev/null
+as marketer subscriber add ln1@example.com --list ln --name "Ln One" >/dev/null
+printf 'From the list {{list.name}}.\n' >"$T/ln.md"
+as marketer template add ln "$T/ln.md" --layout newsletter >/dev/null || not_ok "template ln"
+as marketer campaign add lname --template ln --list ln --subject "List name" >/dev/null
+send_now lname || not_ok "lname: approve and send"
+worker "list.name: the worker sends"
+$ARRIVED "$MAIL" fields | awk -F'\t' '$1 == "ln1@example.com"' >"$T/ln.fields"
+check "{{list.name}} in the body is the list's name (ニュース), not its id (ln)" \
+	grep -q 'From the list ニュース\.' "$T/ln.fields"
+check "and so is the newsletter layout's banner, in the HTML part too" "$PY" -c "
+import email, email.policy, sys
+path = open('$T/ln.fields').read().split('\t')[5].strip()
+m = email.message_from_binary_file(open(path, 'rb'), policy=email.policy.default)
+text, html = m.get_body(('plain',)).get_content(), m.get_body(('html',)).get_content()
+sys.exit(0 if text.startswith('ニュース\n====') and 'font-weight:bold;\">ニュース</td>' in html else 1)"
+
 # ---- Server replies: 4xx deferred then retried, 5xx failed, drops uncertain --
 as marketer list add r >/dev/null
 for a in ok1@example.com greylist1@example.com fail1@example.com drop1@example.com; do

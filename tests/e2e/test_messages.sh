@@ -88,6 +88,19 @@ ok = ok and '東京都千代田区丸の内1-2-3' in html and 'https://example.c
 lu = m['List-Unsubscribe']
 ok = ok and lu.startswith('<https://example.com/u/') and 'mailto:unsubscribe@example.com' in lu
 sys.exit(0 if ok else 1)"
+check "the newsletter layout's banner shows the list's name (会員), not its id (members)" $PY -c "
+import email, email.policy, sys
+m = email.message_from_binary_file(open('$T/msg.eml','rb'), policy=email.policy.default)
+text, html = m.get_body(('plain',)).get_content(), m.get_body(('html',)).get_content()
+sys.exit(0 if text.startswith('会員\n====') and '>会員</td>' in html and 'members' not in text + html else 1)"
+printf 'This is {{list.name}}.\n' >"$T/ln.md"
+as marketer template add ln "$T/ln.md" >/dev/null || not_ok "template ln"
+expect 0 "template render --list members" as operator template render ln --to taro@example.jp --list members
+check "{{list.name}} is the list's name, 会員, in both parts" $PY -c "
+import email, email.policy, sys
+m = email.message_from_bytes(open('$T/out','rb').read(), policy=email.policy.default)
+text, html = m.get_body(('plain',)).get_content(), m.get_body(('html',)).get_content()
+sys.exit(0 if 'This is 会員.' in text and 'This is 会員.' in html else 1)"
 expect 77 "a viewer cannot render a subscriber's message" as viewer template render news --to taro@example.jp
 
 # ---- ISO-2022-JP to a carrier: the HTML's <meta> charset says it too ---------------
