@@ -41,30 +41,12 @@ static char *config_or(struct store *st, const char *key, const char *dflt)
 	return v != NULL || dflt == NULL ? v : strdup(dflt);
 }
 
-/* Splits "Name <addr>" or "addr" into its parts (allocated). */
+/* One mailbox, as templates/ reads it (tpl_mailbox_parse). */
 enum send_status send_parse_from(const char *from, char **name, char **addr, char **errstr)
 {
-	const char *lt = strrchr(from, '<'), *gt = strrchr(from, '>');
-	size_t n;
+	enum tpl_status t = tpl_mailbox_parse(from, name, addr, errstr);
 
-	*name = NULL;
-	*addr = NULL;
-	if (lt != NULL && gt != NULL && gt > lt) {
-		n = (size_t)(lt - from);
-		while (n > 0 && from[n - 1] == ' ')
-			n--;
-		*name = strndup(from, n);
-		*addr = strndup(lt + 1, (size_t)(gt - lt - 1));
-	} else {
-		*name = strdup("");
-		*addr = strdup(from);
-	}
-	if (*name == NULL || *addr == NULL)
-		return SEND_ENOMEM;
-	if (strchr(*addr, '@') == NULL || strpbrk(*addr, " \t\r\n<>") != NULL)
-		return send_err(errstr, SEND_EINVAL,
-				"the From address \"%s\" is not an email address", *addr);
-	return SEND_OK;
+	return t == TPL_OK ? SEND_OK : t == TPL_ENOMEM ? SEND_ENOMEM : SEND_EINVAL;
 }
 
 struct key_ctx {

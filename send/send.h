@@ -330,7 +330,9 @@ enum send_status send_recipient_load(struct store *st, const char *email, const 
 				     struct send_recipient_buf *b, char **errstr);
 void send_recipient_clear(struct send_recipient_buf *b);
 
-/* Splits "Name <addr>" or "addr"; both allocated. */
+/* Reads one mailbox, "addr", "Name <addr>" or "\"Hato, Inc.\" <addr>", the name
+ * unquoted (tpl_mailbox_parse); more than one address is SEND_EINVAL. Both
+ * allocated; "" for no name. */
 enum send_status send_parse_from(const char *from, char **name, char **addr, char **errstr);
 
 /* The merge tags a template may use, for the pre-send checks. */

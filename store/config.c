@@ -84,7 +84,7 @@ void store_config_set_checker(store_config_check_fn fn)
 	checker = fn;
 }
 
-static enum store_status reader_check(const char *key, const char *value, char **errstr)
+enum store_status store_config_check(const char *key, const char *value, char **errstr)
 {
 	enum store_status s = STORE_OK;
 	char *why = NULL;
@@ -111,7 +111,7 @@ enum store_status store_config_set(struct store *st, const char *key, const char
 				  "unknown setting %s; see hato config list for the keys", key);
 	s = validate(key, value, errstr);
 	if (s == STORE_OK)
-		s = reader_check(key, value, errstr);
+		s = store_config_check(key, value, errstr);
 	if (s != STORE_OK)
 		return s;
 	s = store_begin(st);

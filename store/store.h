@@ -304,9 +304,10 @@ enum store_status store_config_set(struct store *st, const char *key, const char
  * What a setting's value means is the business of the module that reads it,
  * which the store can't call (send/ depends on store/, not the other way).
  * The program installs that module's check once, at start (tui/main.c
- * installs send_setting_check), and store_config_set runs it: it returns
- * false, with *errstr (malloc'd) saying why, to refuse a value. Without one,
- * only the store's own checks run.
+ * installs send_setting_check), and store_config_set runs it, as
+ * store_campaign_add and store_campaign_edit do on a campaign's From (as a
+ * sender.from): it returns false, with *errstr (malloc'd) saying why, to
+ * refuse a value. Without one, only the store's own checks run.
  */
 typedef bool (*store_config_check_fn)(const char *key, const char *value, char **errstr);
 void store_config_set_checker(store_config_check_fn fn);

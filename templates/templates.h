@@ -252,6 +252,18 @@ enum tpl_status tpl_header_unstructured(struct tpl_buf *out, const char *name, c
  * a dot-atom ("a..b"@docomo.ne.jp). TPL_EINVAL for a malformed address. */
 enum tpl_status tpl_header_address(struct tpl_buf *out, const char *name, const struct tpl_addr *a,
 				   bool jis, char **errstr);
+/*
+ * Reads one mailbox as RFC 5322 writes it (3.4): "addr", "Name <addr>" or
+ * "\"Hato, Inc.\" <addr>". A quoted display name is unquoted and unescaped
+ * once, and the words of a name are joined by one space; UTF-8 is allowed in
+ * the name (RFC 6532), and tpl_header_address encodes it again (RFC 2047).
+ * The address needs a dot-atom local part and a domain. More than one
+ * address ("\"Eve\" <a@b>, x@c": a comma outside quotes), a special
+ * character outside quotes, a comment or anything after the address is
+ * TPL_EINVAL, saying which. *name ("" for none) and *addr are allocated;
+ * both are NULL on failure.
+ */
+enum tpl_status tpl_mailbox_parse(const char *s, char **name, char **addr, char **errstr);
 /* Writes the RFC 5322 date of t in the local time zone,
  * "Sat, 28 Nov 2026 09:00:00 +0900", into out (at least 40 bytes). */
 void tpl_date(time_t t, char out[40]);
