@@ -29,6 +29,38 @@ static int count_key(const struct store_dkim_key *k, void *arg)
 	return 0;
 }
 
+/* Adds an error finding about a setting, its message taken from *why. */
+static enum send_status bad_setting(struct tpl_findings *f, const char *code, char **why)
+{
+	enum tpl_status t = tpl_findings_add(f, TPL_SEV_ERROR, code, "sender", *why);
+
+	free(*why);
+	*why = NULL;
+	return t == TPL_OK ? SEND_OK : SEND_ENOMEM;
+}
+
+/* What the worker would refuse in the settings a message is made with,
+ * read with the parsers it uses: each is an error. */
+static enum send_status check_settings(struct store *st, const char *jis, struct tpl_findings *f)
+{
+	char *url = send_setting(st, "unsubscribe.url"),
+	     *mailto = send_setting(st, "unsubscribe.mailto");
+	char *why = NULL;
+	enum send_status s = SEND_OK;
+	bool carriers;
+
+	if (send_unsub_url_check(url, &why) != SEND_OK)
+		s = bad_setting(f, "unsubscribe-url", &why);
+	if (s == SEND_OK && mailto != NULL && send_mailto_check(mailto, &why) != SEND_OK)
+		s = bad_setting(f, "unsubscribe-mailto", &why);
+	if (s == SEND_OK && *jis != '\0' && send_iso2022jp_parse(jis, &carriers, &why) != SEND_OK)
+		s = bad_setting(f, "iso2022jp", &why);
+	free(url);
+	free(mailto);
+	free(why);
+	return s;
+}
+
 enum send_status send_check_template(struct store *st, const char *template_name,
 				     const char *subject, const char *from,
 				     struct tpl_findings **out, char **errstr)
@@ -71,9 +103,12 @@ enum send_status send_check_template(struct store *st, const char *template_name
 	in.sender_postal_address = postal;
 	in.sender_contact = contact;
 	in.from_has_dkim = nkeys > 0;
-	in.iso2022jp = strcmp(jis, "carriers") == 0;
+	/* A value that does not parse is off here, and an error of its own below. */
+	send_iso2022jp_parse(*jis != '\0' ? jis : NULL, &in.iso2022jp, NULL);
 	if (tpl_check(&in, out) != TPL_OK)
 		s = SEND_ENOMEM;
+	if (s == SEND_OK)
+		s = check_settings(st, jis, *out);
 done:
 	free(serr);
 	free(name);

@@ -27,6 +27,7 @@ struct send_composer {
 	char *from_name, *from_addr, *from_domain;
 	char *sender_name, *postal, *contact;
 	char *unsub_url, *unsub_mailto, *feedback_id, *list_id;
+	char *list_name; /* {{list.name}}: the name of src->list */
 	bool jis_carriers, test;
 	struct tpl_unsub_mac *unsub_mac; /* makes the unsubscribe tokens */
 	uint64_t campaign_id;
@@ -40,30 +41,12 @@ static char *config_or(struct store *st, const char *key, const char *dflt)
 	return v != NULL || dflt == NULL ? v : strdup(dflt);
 }
 
-/* Splits "Name <addr>" or "addr" into its parts (allocated). */
+/* One mailbox, as templates/ reads it (tpl_mailbox_parse). */
 enum send_status send_parse_from(const char *from, char **name, char **addr, char **errstr)
 {
-	const char *lt = strrchr(from, '<'), *gt = strrchr(from, '>');
-	size_t n;
+	enum tpl_status t = tpl_mailbox_parse(from, name, addr, errstr);
 
-	*name = NULL;
-	*addr = NULL;
-	if (lt != NULL && gt != NULL && gt > lt) {
-		n = (size_t)(lt - from);
-		while (n > 0 && from[n - 1] == ' ')
-			n--;
-		*name = strndup(from, n);
-		*addr = strndup(lt + 1, (size_t)(gt - lt - 1));
-	} else {
-		*name = strdup("");
-		*addr = strdup(from);
-	}
-	if (*name == NULL || *addr == NULL)
-		return SEND_ENOMEM;
-	if (strchr(*addr, '@') == NULL || strpbrk(*addr, " \t\r\n<>") != NULL)
-		return send_err(errstr, SEND_EINVAL,
-				"the From address \"%s\" is not an email address", *addr);
-	return SEND_OK;
+	return t == TPL_OK ? SEND_OK : t == TPL_ENOMEM ? SEND_ENOMEM : SEND_EINVAL;
 }
 
 struct key_ctx {
@@ -120,7 +103,7 @@ static enum send_status load_sender(struct store *st, struct send_composer *c, c
 				    char **errstr)
 {
 	enum send_status s;
-	char *cfg_from = NULL, *at;
+	char *cfg_from = NULL, *at, *jis;
 	unsigned char key[TPL_UNSUB_KEY_LEN];
 	bool ok;
 
@@ -150,18 +133,18 @@ static enum send_status load_sender(struct store *st, struct send_composer *c, c
 	for (char *p = c->from_domain; p && *p; p++)
 		if (*p >= 'A' && *p <= 'Z')
 			*p = (char)(*p - 'A' + 'a');
-	{
-		char *jis = config_or(st, "send.iso2022jp", "off");
-		c->jis_carriers = jis != NULL && strcmp(jis, "carriers") == 0;
-		free(jis);
-	}
 	if (c->from_name == NULL || c->sender_name == NULL || c->postal == NULL ||
 	    c->contact == NULL || c->feedback_id == NULL || c->from_domain == NULL)
 		return SEND_ENOMEM;
-	if (c->unsub_url == NULL || strncmp(c->unsub_url, "https://", 8) != 0)
-		return send_err(errstr, SEND_EINVAL,
-				"unsubscribe.url must be set to an https:// address: RFC 8058 "
-				"one-click unsubscribe needs it");
+	jis = send_setting(st, "send.iso2022jp");
+	s = send_iso2022jp_parse(jis, &c->jis_carriers, errstr);
+	free(jis);
+	if (s == SEND_OK)
+		s = send_unsub_url_check(c->unsub_url, errstr);
+	if (s == SEND_OK && c->unsub_mailto != NULL)
+		s = send_mailto_check(c->unsub_mailto, errstr);
+	if (s != SEND_OK)
+		return s;
 	ok = store_unsubscribe_key(st, key) == STORE_OK;
 	if (ok && tpl_unsub_mac_new(key, &c->unsub_mac) != TPL_OK) {
 		sodium_memzero(key, sizeof(key));
@@ -213,6 +196,10 @@ enum send_status send_composer_new(struct store *st, const struct send_compose_s
 		goto done;
 	}
 	snprintf(c->list_id, n, "<%s.%s>", src->list ? src->list : "list", c->from_domain);
+	if (src->list != NULL && store_list_name(st, src->list, &c->list_name, &terr) != STORE_OK) {
+		s = send_err(errstr, SEND_EINVAL, "%s", terr ? terr : "no such list");
+		goto done;
+	}
 	s = load_dkim(st, c, errstr);
 done:
 	free(terr);
@@ -243,6 +230,7 @@ void send_composer_free(struct send_composer **cp)
 	free(c->unsub_mailto);
 	free(c->feedback_id);
 	free(c->list_id);
+	free(c->list_name);
 	tpl_unsub_mac_free(&c->unsub_mac);
 	free(c);
 	*cp = NULL;
@@ -281,7 +269,7 @@ static const char *lookup(const char *name, void *arg)
 	if (strcmp(name, "unsubscribe_url") == 0)
 		return l->unsub;
 	if (strcmp(name, "list.name") == 0)
-		return l->r->list_name;
+		return l->c->list_name;
 	if (strcmp(name, "sender.name") == 0)
 		return l->c->sender_name;
 	if (strcmp(name, "sender.postal_address") == 0)
@@ -433,7 +421,7 @@ enum send_status send_recipient_load(struct store *st, const char *email, const 
 	r->list_id = (uint64_t)rowid;
 	r->email = b->sub->email;
 	r->name = b->sub->name;
-	r->list_name = list;
+	b->list = list;
 	r->attr_keys = b->keys;
 	r->attr_values = b->values;
 	r->nattrs = b->sub->nattrs;

@@ -4,8 +4,10 @@
  *   - a global rate, send.rate messages a second (0: unlimited), as a token
  *     bucket;
  *   - rules per recipient domain, "pace.DOMAIN = PER_MINUTE/PER_CONNECTION"
- *     (either may be 0 for no limit); the Japanese carrier domains default
- *     to 100 messages per SMTP session; all rules are read once, at start,
+ *     (either may be 0 for no limit): at most PER_MINUTE messages a minute
+ *     to the domain, and at most PER_CONNECTION of them in one SMTP session
+ *     (the transport counts them per session); the Japanese carrier domains
+ *     default to 100 messages per SMTP session; all rules are read once, at start,
  *     and a domain's minute starts from what the store sent it lately;
  *   - the warm-up cap: with warmup.start set, a day's cap is warmup.volume
  *     (default 50) growing 40% a day, or the day's entry in warmup.schedule
@@ -28,14 +30,22 @@
 static const char *const carriers[] = {"docomo.ne.jp", "ezweb.ne.jp", "au.com", "softbank.ne.jp",
 				       "i.softbank.jp"};
 
-static time_t parse_day(const char *s)
+time_t pace_day_parse(const char *s)
 {
-	struct tm tm;
+	struct tm tm, back;
+	const char *end;
+	time_t t;
 
 	memset(&tm, 0, sizeof(tm));
-	if (s == NULL || strptime(s, "%Y-%m-%d", &tm) == NULL)
+	end = s != NULL ? strptime(s, "%Y-%m-%d", &tm) : NULL;
+	if (end == NULL || *end != '\0')
 		return (time_t)-1;
-	return timegm(&tm);
+	back = tm;
+	t = timegm(&back);
+	/* timegm makes 2026-02-30 into March 2nd: not a date. */
+	if (back.tm_mday != tm.tm_mday || back.tm_mon != tm.tm_mon)
+		return (time_t)-1;
+	return t;
 }
 
 time_t pace_day_start(time_t now)
@@ -43,41 +53,56 @@ time_t pace_day_start(time_t now)
 	return now - now % 86400;
 }
 
+enum send_status pace_table_parse(const char *table, int day, long *cap, long *next, char **errstr)
+{
+	const char *p = table;
+	long v;
+
+	*cap = *next = -1;
+	for (int i = 0;; i++) {
+		p += strspn(p, " ");
+		if (!send_parse_number(p, 0, PACE_CAP_MAX, &v, &p))
+			break;
+		if (i == day)
+			*cap = v;
+		else if (i == day + 1)
+			*next = v;
+		p += strspn(p, " ");
+		if (*p == '\0')
+			return SEND_OK;
+		if (*p != ',')
+			break;
+		p++;
+	}
+	return send_err(errstr, SEND_EINVAL,
+			"warmup.schedule is \"ramp\" or a cap a day, whole numbers separated by "
+			"commas (\"50,80,120\"); \"%s\" is not",
+			table);
+}
+
 void send_warmup_status(struct store *st, time_t now, struct send_warmup *w)
 {
-	char *start = NULL, *table = NULL;
+	char *start = send_setting(st, "warmup.start"), *table = NULL;
 	time_t day0;
 	long volume;
 
 	memset(w, 0, sizeof(w[0]));
 	w->cap = -1;
-	if (store_config_get(st, "warmup.start", &start, NULL) != STORE_OK)
-		goto done;
-	day0 = parse_day(start);
+	day0 = pace_day_parse(start);
 	if (day0 == (time_t)-1 || now < day0)
 		goto done;
 	w->active = true;
 	w->day = (int)((pace_day_start(now) - day0) / 86400);
-	volume = send_setting_long(st, "warmup.volume", 50, 0);
-	if (store_config_get(st, "warmup.schedule", &table, NULL) == STORE_OK && table != NULL &&
-	    strcmp(table, "ramp") != 0) {
-		char *p = table, *end;
-		int i;
-
-		w->next_cap = -1; /* past the table's end: no cap */
-		for (i = 0; i <= w->day && p != NULL && *p != '\0'; i++) {
-			long v = strtol(p, &end, 10);
-			if (end == p)
-				break;
-			if (i == w->day)
-				w->cap = v;
-			if (i == w->day + 1)
-				w->next_cap = v;
-			p = *end == ',' ? end + 1 : NULL;
-		}
-		if (p != NULL && *p != '\0')
-			w->next_cap = strtol(p, NULL, 10);
+	volume = send_setting_number(st, "warmup.volume");
+	table = send_setting(st, "warmup.schedule");
+	if (table != NULL && strcmp(table, "ramp") != 0) {
 		w->plan = "custom table";
+		if (pace_table_parse(table, w->day, &w->cap, &w->next_cap, NULL) != SEND_OK) {
+			/* A table that does not parse is not "no cap": nothing goes. */
+			w->cap = w->next_cap = 0;
+			w->plan = "custom table (it does not parse: nothing goes until "
+				  "warmup.schedule is fixed)";
+		}
 	} else {
 		w->cap = (long)ceil((double)volume * pow(1.4, w->day));
 		w->next_cap = (long)ceil((double)volume * pow(1.4, w->day + 1));
@@ -110,34 +135,42 @@ static struct pace_domain *rule_add(struct pace *p, const char *domain)
 	return d;
 }
 
-/* pace.DOMAIN = "PER_MINUTE[/PER_CONNECTION]". */
+enum send_status pace_rule_parse(const char *key, const char *value, long *per_minute,
+				 long *per_connection, char **errstr)
+{
+	const char *p;
+
+	*per_connection = -1;
+	if (!send_parse_number(value, 0, PACE_RULE_MAX, per_minute, &p) ||
+	    (*p == '/' && !send_parse_number(p + 1, 0, PACE_RULE_MAX, per_connection, &p)) ||
+	    *p != '\0')
+		return send_err(errstr, SEND_EINVAL,
+				"%s is PER_MINUTE[/PER_CONNECTION], whole numbers up to %d (0: no "
+				"limit), such as \"60/100\"; \"%s\" is not",
+				key, PACE_RULE_MAX, value);
+	return SEND_OK;
+}
+
+/* pace.DOMAIN = "PER_MINUTE[/PER_CONNECTION]"; one that does not parse is no rule. */
 static int rule_from_config(const char *key, const char *value, bool secret, void *arg)
 {
 	struct pace *p = arg;
 	struct pace_domain *d;
-	const char *slash;
-	char *end = NULL;
 	long pm, pc;
 
-	if (secret || strncmp(key, "pace.", 5) != 0 || key[5] == '\0')
+	if (secret || strncmp(key, "pace.", 5) != 0 || key[5] == '\0' ||
+	    pace_rule_parse(key, value, &pm, &pc, NULL) != SEND_OK)
 		return 0;
-	pm = strtol(value, &end, 10);
-	if (end == value || pm < 0 || (*end != '\0' && *end != '/'))
-		return 0;
-	slash = strchr(value, '/');
 	d = rule_add(p, key + 5);
 	if (d == NULL)
 		return 0;
 	d->per_minute = pm;
-	if (slash != NULL) {
-		pc = strtol(slash + 1, &end, 10);
-		if (end != slash + 1 && *end == '\0' && pc >= 0)
-			d->per_connection = pc;
-	}
+	if (pc >= 0) /* without one, a carrier keeps its 100 a session */
+		d->per_connection = pc;
 	return 0;
 }
 
-void pace_init(struct pace *p, struct store *st, unsigned connections)
+void pace_init(struct pace *p, struct store *st)
 {
 	time_t now = time(NULL);
 	int64_t n;
@@ -145,10 +178,9 @@ void pace_init(struct pace *p, struct store *st, unsigned connections)
 
 	memset(p, 0, sizeof(*p));
 	p->st = st;
-	p->rate = (double)send_setting_long(st, "send.rate", 0, 0);
+	p->rate = (double)send_setting_number(st, "send.rate");
 	p->tokens = p->rate > 0 ? 1 : 0;
-	p->connections = connections > 0 ? connections : 1;
-	p->breaker_pct = send_setting_long(st, "send.breaker", 5, 0);
+	p->breaker_pct = send_setting_number(st, "send.breaker");
 	clock_gettime(CLOCK_MONOTONIC, &p->last);
 	for (i = 0; i < sizeof(carriers) / sizeof(carriers[0]); i++) {
 		struct pace_domain *d = rule_add(p, carriers[i]);
@@ -201,11 +233,11 @@ double pace_budget(struct pace *p)
 	return p->tokens;
 }
 
-bool pace_take(struct pace *p, const char *domain, time_t now, bool *close_after)
+bool pace_take(struct pace *p, const char *domain, time_t now, unsigned *session_limit)
 {
 	struct pace_domain *d = domain_rule(p, domain);
 
-	*close_after = false;
+	*session_limit = 0;
 	if (p->rate > 0) {
 		if (p->tokens < 1)
 			return false;
@@ -221,14 +253,8 @@ bool pace_take(struct pace *p, const char *domain, time_t now, bool *close_after
 	}
 	if (p->rate > 0)
 		p->tokens -= 1;
-	if (d != NULL && d->per_connection > 0) {
-		/* Each connection may carry per_connection of this domain: close one
-		 * session after every per_connection / connections messages. */
-		long every = d->per_connection / (long)p->connections;
-		d->sent++;
-		if (every < 1 || d->sent % every == 0)
-			*close_after = true;
-	}
+	if (d != NULL)
+		*session_limit = (unsigned)d->per_connection;
 	return true;
 }
 

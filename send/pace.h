@@ -10,6 +10,8 @@
 #include <stdint.h>
 #include <time.h>
 
+#include "send/send.h"
+
 struct store;
 
 #define PACE_MAX_DOMAINS 256
@@ -21,14 +23,12 @@ struct pace_domain {
 	long per_minute, per_connection;
 	time_t minute_start;
 	long in_minute;
-	long sent;
 };
 
 struct pace {
 	struct store *st;
 	double rate, tokens;
 	struct timespec last;
-	unsigned connections;
 	long breaker_pct;
 	struct pace_domain domains[PACE_MAX_DOMAINS];
 	size_t ndomains;
@@ -37,22 +37,23 @@ struct pace {
 };
 
 /*
- * Reads send.rate, send.breaker, the connection count and every domain rule
+ * Reads send.rate, send.breaker and every domain rule
  * (the carrier defaults and the pace.DOMAIN settings). A domain's per-minute
  * budget starts from what the store says went to it in the last minute, so a
  * worker restarted (or run again with --once) does not start a fresh minute.
  */
-void pace_init(struct pace *p, struct store *st, unsigned connections);
+void pace_init(struct pace *p, struct store *st);
 /* Empties the breaker's window: each campaign is judged on its own replies. */
 void pace_breaker_reset(struct pace *p);
 /* Refills the global token bucket; returns how many messages may go now. */
 double pace_budget(struct pace *p);
 /*
  * Takes one message to `domain` from the budgets. False, taking nothing, when
- * the global rate or the domain's per-minute rule says wait. *close_after: end the SMTP
- * session after this message (the domain's per-connection rule).
+ * the global rate or the domain's per-minute rule says wait. *session_limit:
+ * the domain's per-connection rule, how many of its messages one SMTP session
+ * may carry (0: no limit); the transport counts them per session.
  */
-bool pace_take(struct pace *p, const char *domain, time_t now, bool *close_after);
+bool pace_take(struct pace *p, const char *domain, time_t now, unsigned *session_limit);
 /* The domains that are over their per-minute budget now. */
 size_t pace_blocked(struct pace *p, time_t now, const char **out, size_t max);
 /* Counts one SMTP verdict in the breaker's window. */
@@ -61,5 +62,24 @@ void pace_result(struct pace *p, bool was_5xx);
 bool pace_breaker(const struct pace *p, char *why, size_t whylen);
 /* Midnight UTC of the day holding now. */
 time_t pace_day_start(time_t now);
+
+/* The parsers of the pacing settings, which `config set` runs too
+ * (send_setting_check). Each refuses, saying why, what it can't read whole. */
+
+#define PACE_CAP_MAX 100000000L /* a warm-up day's cap at most */
+#define PACE_RULE_MAX 1000000	/* either number of a pace rule at most */
+
+/* warmup.start, "YYYY-MM-DD": its midnight UTC, or -1 when it is not a date. */
+time_t pace_day_parse(const char *s);
+/*
+ * warmup.schedule other than "ramp": a day's cap, whole numbers separated by
+ * commas ("50,80,120"; blanks around them are allowed). *cap is day's entry
+ * and *next the one after, -1 past the table's end.
+ */
+enum send_status pace_table_parse(const char *table, int day, long *cap, long *next, char **errstr);
+/* A rule "PER_MINUTE[/PER_CONNECTION]" of the setting `key`; *per_connection
+ * is -1 when it is not given. */
+enum send_status pace_rule_parse(const char *key, const char *value, long *per_minute,
+				 long *per_connection, char **errstr);
 
 #endif

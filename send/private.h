@@ -45,8 +45,23 @@ struct store;
 
 /* A setting's value (allocated), or NULL when it is unset or empty. */
 char *send_setting(struct store *st, const char *key);
-/* A number setting, or dflt when it is unset, not a number or below min. */
-long send_setting_long(struct store *st, const char *key, long dflt, long min);
+/* A number setting (send.rate, send.breaker, send.retry_base, warmup.volume,
+ * smtp.connections), or its default when it is unset or out of its range. */
+long send_setting_number(struct store *st, const char *key);
+/* Reads the digits at the start of s (no sign, no blank): true, with *n and
+ * *end just past them, when they make a number from min to max. */
+bool send_parse_number(const char *s, long min, long max, long *n, const char **end);
+/* unsubscribe.url: https://HOST[:PORT]/PATH, the token goes after PATH; NULL
+ * (unset) is an error too. */
+enum send_status send_unsub_url_check(const char *url, char **errstr);
+/* unsubscribe.mailto: an address alone. */
+enum send_status send_mailto_check(const char *v, char **errstr);
+/* A setting that is one of two words, in any case: *is_second, or false
+ * for NULL (unset); anything else is SEND_EINVAL. */
+enum send_status send_parse_choice(const char *key, const char *v, const char *first,
+				   const char *second, bool *is_second, char **errstr);
+/* send.iso2022jp: NULL or "off", or "carriers" (any case). */
+enum send_status send_iso2022jp_parse(const char *v, bool *carriers, char **errstr);
 
 /* ---- Retries of deferred recipients (retry.c) ---------------------------- */
 

@@ -266,7 +266,8 @@ struct send_compose_src {
 	const char *template_name;
 	const char *subject;  /* a template: merge tags allowed */
 	const char *from;     /* "Name <addr>" or "addr"; NULL: the sender.from setting */
-	const char *list;     /* the list's id, for List-Id; NULL: "list" */
+	const char *list;     /* the list's id, for List-Id and {{list.name}} (the list's
+			       * name); NULL: "list", and no {{list.name}} */
 	uint64_t campaign_id; /* for Feedback-ID; 0 for previews */
 	bool test;	      /* a test send: each message says so (X-Hato-Test: yes) */
 };
@@ -277,7 +278,6 @@ struct send_recipient {
 	uint64_t list_id;
 	const char *email;
 	const char *name;
-	const char *list_name;
 	const char *const *attr_keys;
 	const char *const *attr_values;
 	size_t nattrs;
@@ -320,6 +320,7 @@ enum send_status send_composer_for_campaign(struct store *st, const struct store
 /* A recipient loaded from the store, and what its strings live in. */
 struct send_recipient_buf {
 	struct send_recipient r;
+	const char *list; /* the id of the list it was loaded as a member of, or NULL */
 	struct store_subscriber *sub;
 	const char **keys, **values;
 };
@@ -331,12 +332,24 @@ enum send_status send_recipient_load(struct store *st, const char *email, const 
 				     struct send_recipient_buf *b, char **errstr);
 void send_recipient_clear(struct send_recipient_buf *b);
 
-/* Splits "Name <addr>" or "addr"; both allocated. */
+/* Reads one mailbox, "addr", "Name <addr>" or "\"Hato, Inc.\" <addr>", the name
+ * unquoted (tpl_mailbox_parse); more than one address is SEND_EINVAL. Both
+ * allocated; "" for no name. */
 enum send_status send_parse_from(const char *from, char **name, char **addr, char **errstr);
 
 /* The merge tags a template may use, for the pre-send checks. */
 extern const char *const send_known_tags[];
 extern const size_t send_known_tags_count;
+
+/* ---- Settings (settings.c) ---------------------------------------------- */
+
+/*
+ * Checks a value of the setting `key` with the parser sending reads it with:
+ * SEND_EINVAL, saying what is wrong, for a value it would refuse or misread.
+ * "" (unset) and the settings sending takes as free text are SEND_OK. The
+ * store runs it before it saves a setting (store_config_set_checker).
+ */
+enum send_status send_setting_check(const char *key, const char *value, char **errstr);
 
 /* ---- Pre-send checks (check.c) ------------------------------------------ */
 
@@ -345,8 +358,11 @@ struct store_campaign;
 /*
  * Runs the pre-send checks of templates/ on a stored template with the
  * store's sender identity, the DKIM keys held for the From domain (from, or
- * the sender.from setting) and the ISO-2022-JP option. *out is the caller's
- * (tpl_findings_free); it may hold errors while the call returns SEND_OK.
+ * the sender.from setting) and the ISO-2022-JP option. The settings the
+ * worker would refuse (unsubscribe.url unset or not https://HOST/PATH, a bad
+ * unsubscribe.mailto or send.iso2022jp) are errors too: unsubscribe-url,
+ * unsubscribe-mailto, iso2022jp. *out is the caller's (tpl_findings_free);
+ * it may hold errors while the call returns SEND_OK.
  */
 enum send_status send_check_template(struct store *st, const char *template_name,
 				     const char *subject, const char *from,

@@ -12,6 +12,7 @@
 #include <curl/curl.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "send/transport.h"
 
@@ -26,7 +27,19 @@ struct job {
 	char *from, *rcpt;
 	char *data; /* dot-stuffed, ending in CRLF.CRLF; the buffer is kept */
 	size_t len, cap;
-	bool close_after;
+	unsigned session_limit; /* per session, for the recipient's domain; 0: none */
+	bool close_after;	/* the session ends after this message */
+};
+
+/* How many domains with a per-session limit one session keeps count of; a
+ * session that meets more ends early. */
+#define SESSION_DOMAINS 8
+
+/* Messages a session carried to one domain (a hash of its name: two domains
+ * that collide share one count, which only ends sessions sooner). */
+struct tally {
+	uint64_t domain;
+	unsigned n;
 };
 
 enum conn_state { C_CLOSED, C_OPENING, C_OPEN };
@@ -54,9 +67,11 @@ struct conn {
 	struct job *job;
 	struct awaited expect[4];
 	unsigned nexpect;
-	bool failed;	/* MAIL, RCPT or DATA was refused */
-	bool data_sent; /* the message started to go */
-	bool quit;	/* QUIT once the message is done */
+	bool failed;			     /* MAIL, RCPT or DATA was refused */
+	bool data_sent;			     /* the message started to go */
+	bool quit;			     /* QUIT once the message is done */
+	struct tally tally[SESSION_DOMAINS]; /* this session's limited domains */
+	unsigned ntally;
 	long long deadline_ms;
 	char cmd[CMD_MAX];
 	const char *out; /* what is being written: cmd, a job's data or a constant */

@@ -125,7 +125,6 @@ enum send_status send_campaign_test(struct store *st, const char *name, const ch
 		store_list_rowid(st, c->list, &rowid, NULL);
 		r.email = to;
 		r.name = "";
-		r.list_name = c->list;
 		r.list_id = (uint64_t)rowid;
 	}
 	s = test_composer(st, c, &comp, errstr);

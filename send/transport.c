@@ -187,6 +187,7 @@ static enum send_status parse_url(const char *url, struct transport_conf *c,
 	const char *rest, *slash;
 	enum store_status ss;
 	char *serr = NULL;
+	enum send_status st;
 
 	if (url == NULL || *url == '\0')
 		return send_err(errstr, SEND_EINVAL, "transport: no URL (smtp.url)");
@@ -212,19 +213,36 @@ static enum send_status parse_url(const char *url, struct transport_conf *c,
 	} else if (strncasecmp(url, "smtp://", 7) == 0) {
 		rest = url + 7;
 	} else {
+		/* Not echoed: a URL of another scheme may hold a password. */
 		return send_err(errstr, SEND_EINVAL,
-				"transport: unknown URL %s (want smtp://HOST:587, smtps://HOST:465 "
-				"or file:DIR)",
-				url);
+				"transport: smtp.url must be smtp://HOST:587, smtps://HOST:465 or "
+				"file:DIR; its scheme is not one of these");
 	}
 	slash = strchr(rest, '/');
-	if (slash != NULL && slash[1] != '\0')
-		return send_err(errstr, SEND_EINVAL,
-				"smtp: unexpected path in %s (the EHLO name is a separate setting)",
-				url);
 	*ops = &transport_smtp_ops;
-	return parse_authority(url, rest, slash != NULL ? (size_t)(slash - rest) : strlen(rest),
-			       c->implicit_tls, c, errstr);
+	/* The authority first: it refuses a user or password without echoing them. */
+	st = parse_authority(url, rest, slash != NULL ? (size_t)(slash - rest) : strlen(rest),
+			     c->implicit_tls, c, errstr);
+	if (st == SEND_OK && slash != NULL && slash[1] != '\0')
+		st = send_err(errstr, SEND_EINVAL,
+			      "smtp: unexpected path in %s (the EHLO name is a separate setting)",
+			      url);
+	return st;
+}
+
+enum send_status transport_url_check(const char *url, char **errstr)
+{
+	struct transport_conf c = {0};
+	const struct transport_ops *ops = NULL;
+	enum send_status s = parse_url(url, &c, &ops, errstr);
+
+	conf_clear(&c);
+	return s;
+}
+
+enum send_status transport_tls_parse(const char *tls, bool *cleartext, char **errstr)
+{
+	return send_parse_choice("smtp.tls", tls, "required", "none", cleartext, errstr);
 }
 
 static enum send_status dup_opt(char **dst, const char *src)
@@ -244,15 +262,9 @@ static enum send_status conf_fill(const struct transport_config *cfg, struct tra
 	if (st != SEND_OK)
 		return st;
 	if (*ops == &transport_smtp_ops) {
-		if (cfg->tls == NULL || strcasecmp(cfg->tls, "required") == 0)
-			c->cleartext = false;
-		else if (strcasecmp(cfg->tls, "none") == 0)
-			c->cleartext = true;
-		else
-			return send_err(
-			    errstr, SEND_EINVAL,
-			    "smtp: smtp.tls must be \"required\" or \"none\", not \"%s\"",
-			    cfg->tls);
+		st = transport_tls_parse(cfg->tls, &c->cleartext, errstr);
+		if (st != SEND_OK)
+			return st;
 		if (c->cleartext && c->implicit_tls)
 			return send_err(
 			    errstr, SEND_EINVAL,

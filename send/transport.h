@@ -106,7 +106,10 @@ struct transport_message {
 	const char *data;
 	size_t len;
 	void *arg;
-	bool close_after; /* close the connection after this message (a per-session limit) */
+	/* At most this many messages to the recipient's domain in one SMTP
+	 * session (pace.DOMAIN's PER_CONNECTION): the session that carries the
+	 * last one ends after it. 0: no limit. */
+	unsigned session_limit;
 };
 
 typedef void transport_done_fn(void *done_arg, void *msg_arg, const struct transport_result *r);
@@ -203,6 +206,14 @@ struct transport_ops {
 	/* Frees the state (in-flight messages are dropped unreported); sets *state to NULL. */
 	void (*close)(void **state);
 };
+
+/* Checks an smtp.url as transport_open reads it: SEND_EINVAL, saying why, when
+ * it is not smtp://HOST[:PORT], smtps://HOST[:PORT] or file:DIR. */
+enum send_status transport_url_check(const char *url, char **errstr);
+
+/* Reads smtp.tls: NULL or "required" (any case) is TLS, "none" cleartext;
+ * anything else is SEND_EINVAL. */
+enum send_status transport_tls_parse(const char *tls, bool *cleartext, char **errstr);
 
 /* Opens the transport the store's smtp.* settings describe (worker.c); a bad or
  * missing setting is SEND_ECONFIG. */

@@ -21,7 +21,10 @@
  * MAIL, RCPT and DATA go in one write.
  *
  * Each connection has one message at a time, and the others wait in `jobs`
- * (the transport takes 4 x as many messages as connections). The back end
+ * (the transport takes 4 x as many messages as connections). A message with
+ * a session_limit counts against its domain on the session that carries it
+ * (session_count), and the session QUITs after the one that reaches the
+ * limit, so no session carries more than the limit to a domain. The back end
  * runs on the transport's thread (transport.c): submit and run are called
  * from that thread only, and run also wakes on conf->wake_fd.
  *
@@ -150,6 +153,7 @@ void smtp_conn_close(struct conn *k)
 	k->out_len = k->out_off = 0;
 	k->nexpect = 0;
 	k->quit = false;
+	k->ntally = 0;
 }
 
 static bool is_tls_error(CURLcode rc)
@@ -266,6 +270,39 @@ static struct job *next_job(struct smtp *m)
 	return best;
 }
 
+/* FNV-1a of the recipient's domain, in lower case. */
+static uint64_t domain_hash(const char *rcpt)
+{
+	const char *at = strrchr(rcpt, '@');
+	uint64_t h = 14695981039346656037ull;
+
+	for (const char *p = at != NULL ? at + 1 : rcpt; *p != '\0'; p++) {
+		h ^= (unsigned char)(*p >= 'A' && *p <= 'Z' ? *p - 'A' + 'a' : *p);
+		h *= 1099511628211ull;
+	}
+	return h;
+}
+
+/* Counts the message against its domain's per-session limit on this
+ * session: true when it is the last the session may carry there. */
+static bool session_count(struct conn *k, const struct job *j)
+{
+	uint64_t h;
+	unsigned i;
+
+	if (j->session_limit == 0)
+		return false;
+	h = domain_hash(j->rcpt);
+	for (i = 0; i < k->ntally && k->tally[i].domain != h; i++)
+		;
+	if (i == k->ntally) {
+		if (i == SESSION_DOMAINS)
+			return true;
+		k->tally[k->ntally++] = (struct tally){h, 0};
+	}
+	return ++k->tally[i].n >= j->session_limit;
+}
+
 static bool conn_idle(const struct conn *k)
 {
 	return k->job == NULL && k->nexpect == 0 && k->out_off >= k->out_len && !k->quit;
@@ -286,6 +323,7 @@ static void dispatch(struct smtp *m)
 				return;
 			j->queued = false;
 			k->job = j;
+			j->close_after = session_count(k, j);
 			if (k->state == C_OPEN) {
 				smtp_transaction_start(m, k);
 			} else if (!conn_open(k)) {
@@ -383,7 +421,7 @@ static enum send_status smtp_submit(void *state, const struct transport_message 
 		return SEND_ENOMEM;
 	}
 	j->arg = msg->arg;
-	j->close_after = msg->close_after;
+	j->session_limit = msg->session_limit;
 	j->seq = m->seq++;
 	j->used = j->queued = true;
 	return SEND_OK;

@@ -56,7 +56,7 @@ struct inflight {
 	char **attrs; /* key, value, key, value... */
 	size_t nattrs;
 	char *compose_err; /* why the message could not be composed */
-	bool close_after;
+	unsigned session_limit;
 	enum store_rcpt_state state;
 	char *reply;
 	time_t next;
@@ -71,7 +71,6 @@ struct run {
 	struct store_campaign *c;
 	struct send_composer *comp;
 	struct send_pool *pool; /* composes a batch on every core when it signs */
-	char list_name[128];
 	int64_t list_rowid;
 	long retry_base, retry_for;
 	char *verp_domain;
@@ -269,14 +268,14 @@ static int claim_one(const struct store_rcpt *r, void *arg)
 	struct claim_ctx *cc = arg;
 	struct run *run = cc->run;
 	struct inflight *f;
-	bool close_after = false;
+	unsigned session_limit = 0;
 
 	if (run->nready == run->cappend) { /* never: the claim asks for free slots only */
 		store_queue_result(run->st, run->c->id, r->subscriber, STORE_RCPT_QUEUED, NULL,
 				   NULL, 0, NULL);
 		return 1;
 	}
-	if (!pace_take(&run->pace, r->domain, cc->now, &close_after)) {
+	if (!pace_take(&run->pace, r->domain, cc->now, &session_limit)) {
 		/* Its domain's budget (or the global rate) is spent: back in the queue. */
 		store_queue_result(run->st, run->c->id, r->subscriber, STORE_RCPT_QUEUED, NULL,
 				   NULL, 0, NULL);
@@ -289,7 +288,7 @@ static int claim_one(const struct store_rcpt *r, void *arg)
 				   NULL, 0, NULL);
 		return 1;
 	}
-	f->close_after = close_after;
+	f->session_limit = session_limit;
 	run->ready[run->nready++] = f;
 	return 0;
 }
@@ -308,7 +307,6 @@ static void compose_at(size_t i, void *arg)
 	rc.list_id = (uint64_t)run->list_rowid;
 	rc.email = f->rcpt;
 	rc.name = f->name;
-	rc.list_name = run->list_name;
 	for (k = 0; k < f->nattrs; k++) {
 		keys[k] = f->attrs[2 * k];
 		vals[k] = f->attrs[2 * k + 1];
@@ -373,7 +371,7 @@ static void hand_over(struct run *run, int *submitted)
 		tm.data = f->data;
 		tm.len = f->len;
 		tm.arg = f;
-		tm.close_after = f->close_after;
+		tm.session_limit = f->session_limit;
 		if (transport_submit(run->t, &tm, &err) != SEND_OK) {
 			store_queue_result(run->st, run->c->id, f->subscriber, STORE_RCPT_QUEUED,
 					   NULL, NULL, 0, NULL);
@@ -527,7 +525,6 @@ static enum send_status open_composer(struct run *run, char **errstr)
 {
 	enum send_status s;
 
-	snprintf(run->list_name, sizeof(run->list_name), "%s", run->c->list);
 	if (store_list_rowid(run->st, run->c->list, &run->list_rowid, NULL) != STORE_OK)
 		return send_err(errstr, SEND_EINVAL, "the list %s is gone", run->c->list);
 	s = send_composer_for_campaign(run->st, run->c, &run->comp, errstr);
@@ -756,9 +753,9 @@ enum send_status send_worker_run(struct store *st, const struct send_worker_opts
 		s = send_err(errstr, SEND_ENOMEM, "out of memory");
 		goto done;
 	}
-	pace_init(&run.pace, st, (unsigned)send_setting_long(st, "smtp.connections", 4, 1));
-	run.retry_base = send_setting_long(st, "send.retry_base", 60, 1);
-	run.retry_for = send_setting_long(st, "send.retry_for", SEND_RETRY_FOR_DEFAULT, 0);
+	pace_init(&run.pace, st);
+	run.retry_base = send_setting_number(st, "send.retry_base");
+	run.retry_for = send_setting_number(st, "send.retry_for");
 	run.verp_domain = send_setting(st, "bounce.domain");
 	store_unsubscribe_key(st, run.verp_key);
 	logf_(o, "started as %s, sending through %s", store_user(st), transport_url(run.t));

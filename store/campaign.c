@@ -257,6 +257,17 @@ enum store_status campaign_check_text(const char *what, const char *v, bool requ
 	return STORE_OK;
 }
 
+/* A campaign's From, when it has one: a header value, and one mailbox as
+ * sender.from is (the same check, by the module that reads it). */
+static enum store_status campaign_check_from(const char *from, char **errstr)
+{
+	enum store_status s = campaign_check_text("From", from, false, errstr);
+
+	if (s == STORE_OK && from != NULL && *from != '\0')
+		s = store_config_module_check("sender.from", from, errstr);
+	return s;
+}
+
 /*
  * Checks what decides a campaign's recipients and message. When a segment
  * is given without a list, *list becomes the segment's list (allocated in
@@ -373,7 +384,7 @@ enum store_status store_campaign_add(struct store *st, const struct store_campai
 	if (s == STORE_OK)
 		s = campaign_check_text("subject", c->subject, true, errstr);
 	if (s == STORE_OK)
-		s = campaign_check_text("From", c->from, false, errstr);
+		s = campaign_check_from(c->from, errstr);
 	if (s != STORE_OK)
 		return s;
 	if (n.segment != NULL && *n.segment == '\0')
@@ -469,7 +480,7 @@ static enum store_status edit_locked(struct store *st, struct store_campaign *c,
 	from = ch->from ? (*ch->from ? ch->from : NULL) : c->from;
 	s = campaign_check_text("subject", subject, true, errstr);
 	if (s == STORE_OK)
-		s = campaign_check_text("From", from, false, errstr);
+		s = campaign_check_from(from, errstr);
 	if (s == STORE_OK)
 		s = check_content(st, tpl, &list, segment, &owned, errstr);
 	if (s == STORE_OK) {

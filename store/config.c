@@ -12,30 +12,18 @@
 #define MASK "********"
 
 static const char *const known[] = {
-    "smtp.url",
-    "smtp.user",
-    "smtp.password",
-    "smtp.ca_file",
-    "smtp.tls",
-    "smtp.connections",
-    "send.rate",
-    "sender.from",
-    "sender.name",
-    "sender.postal_address",
-    "sender.contact",
-    "unsubscribe.url",
-    "unsubscribe.mailto",
-    "bounce.domain",
-    "approvals.required",
-    "warmup.start",
-    "warmup.schedule",
-    "feedback.id",
-    "send.iso2022jp",
-    "send.retry_base",
-    "send.retry_for",
-    "send.breaker",
-    "warmup.volume",
-    NULL,
+    "smtp.url",		  "smtp.user",
+    "smtp.password",	  "smtp.ca_file",
+    "smtp.tls",		  "smtp.connections",
+    "send.rate",	  "sender.from",
+    "sender.name",	  "sender.postal_address",
+    "sender.contact",	  "unsubscribe.url",
+    "unsubscribe.mailto", "bounce.domain",
+    "approvals.required", "warmup.start",
+    "warmup.schedule",	  "feedback.id",
+    "send.iso2022jp",	  "send.retry_base",
+    "send.retry_for",	  "send.breaker",
+    "warmup.volume",	  NULL,
 };
 
 bool store_config_is_secret(const char *key)
@@ -124,12 +112,8 @@ enum store_status store_config_check(const char *key, const char *value, char **
 
 	if (s != STORE_OK)
 		return s;
-	if (strcmp(key, "smtp.tls") == 0 && strcmp(value, "required") != 0 &&
-	    strcmp(value, "none") != 0)
-		return store_fail(errstr, STORE_EINVAL, "smtp.tls is \"required\" or \"none\"");
-	if ((strcmp(key, "smtp.connections") == 0 && !is_uint(value, 64)) ||
-	    (strcmp(key, "approvals.required") == 0 && !is_uint(value, 16)) ||
-	    (strcmp(key, "send.rate") == 0 && !is_uint(value, 1000000)))
+	/* The other settings' values are the reading module's check (below). */
+	if (strcmp(key, "approvals.required") == 0 && !is_uint(value, 16))
 		return store_fail(errstr, STORE_EINVAL, "%s takes a whole number", key);
 	/* A password there would be listed, audited and logged in clear. */
 	if (strcmp(key, "smtp.url") == 0 && url_has_userinfo(value))
@@ -137,6 +121,25 @@ enum store_status store_config_check(const char *key, const char *value, char **
 				  "smtp: the URL must not hold a user or password; use smtp.user "
 				  "and smtp.password");
 	return STORE_OK;
+}
+
+/* The reading module's check (store_config_set_checker); set once, at start. */
+static store_config_check_fn checker;
+
+void store_config_set_checker(store_config_check_fn fn)
+{
+	checker = fn;
+}
+
+enum store_status store_config_module_check(const char *key, const char *value, char **errstr)
+{
+	enum store_status s = STORE_OK;
+	char *why = NULL;
+
+	if (checker != NULL && !checker(key, value, &why))
+		s = store_fail(errstr, STORE_EINVAL, "%s", why != NULL ? why : "bad value");
+	free(why);
+	return s;
 }
 
 enum store_status store_config_set(struct store *st, const char *key, const char *value,
@@ -153,6 +156,8 @@ enum store_status store_config_set(struct store *st, const char *key, const char
 	if (!store_config_known(key))
 		return unknown_key(key, errstr);
 	s = store_config_check(key, value, errstr);
+	if (s == STORE_OK)
+		s = store_config_module_check(key, value, errstr);
 	if (s != STORE_OK)
 		return s;
 	s = store_begin(st);

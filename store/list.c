@@ -48,29 +48,54 @@ enum store_status store_list_rowid(struct store *st, const char *id, int64_t *ro
 	return store_list_check(st, id, errstr);
 }
 
+/* The text column of the one row q finds (its parameter bound), allocated
+ * in *out; what to say when there is none. */
+static enum store_status list_text(struct store *st, sqlite3_stmt *q, char **out, const char *what,
+				   char **errstr)
+{
+	enum store_status s = STORE_OK;
+	int rc = sqlite3_step(q);
+
+	if (rc == SQLITE_ROW) {
+		*out = strdup((const char *)sqlite3_column_text(q, 0));
+		if (*out == NULL)
+			s = STORE_ENOMEM;
+	} else {
+		s = rc == SQLITE_DONE
+			? store_fail(errstr, STORE_ENOTFOUND, "there is no list %s", what)
+			: store_sqlfail(st, errstr, "finding a list");
+	}
+	sqlite3_finalize(q);
+	return s;
+}
+
 enum store_status store_list_by_rowid(struct store *st, int64_t rowid, char **id, char **errstr)
 {
 	sqlite3_stmt *q = NULL;
 	enum store_status s;
-	int rc;
+	char what[32];
 
 	*id = NULL;
 	s = store_prepare(st, "SELECT id FROM lists WHERE num = ?", &q, errstr);
 	if (s != STORE_OK)
 		return s;
 	sqlite3_bind_int64(q, 1, rowid);
-	rc = sqlite3_step(q);
-	if (rc == SQLITE_ROW) {
-		*id = strdup((const char *)sqlite3_column_text(q, 0));
-		if (*id == NULL)
-			s = STORE_ENOMEM;
-	} else {
-		s = rc == SQLITE_DONE ? store_fail(errstr, STORE_ENOTFOUND, "there is no list %lld",
-						   (long long)rowid)
-				      : store_sqlfail(st, errstr, "finding a list");
-	}
-	sqlite3_finalize(q);
-	return s;
+	snprintf(what, sizeof(what), "%lld", (long long)rowid);
+	return list_text(st, q, id, what, errstr);
+}
+
+enum store_status store_list_name(struct store *st, const char *id, char **name, char **errstr)
+{
+	sqlite3_stmt *q = NULL;
+	enum store_status s;
+
+	*name = NULL;
+	s = store_prepare(st, "SELECT coalesce(nullif(name, ''), id) FROM lists WHERE id = ?", &q,
+			  errstr);
+	if (s != STORE_OK)
+		return s;
+	sqlite3_bind_text(q, 1, id, -1, SQLITE_STATIC);
+	return list_text(st, q, name, id, errstr);
 }
 
 enum store_status store_list_add(struct store *st, const char *id, const char *name,

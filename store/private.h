@@ -122,6 +122,10 @@ enum store_status store_audit_pending(struct store *st, char **lines, size_t n);
  */
 enum store_status store_campaign_snapshot(struct store *st, int64_t campaign, char **errstr);
 
+/* The reading module's check of a setting's value (store_config_set_checker),
+ * when one is installed; STORE_EINVAL with its reason (config.c). */
+enum store_status store_config_module_check(const char *key, const char *value, char **errstr);
+
 /* ---- keyslot.c --------------------------------------------------------- */
 
 #define KEYSLOT_SALT 16	 /* crypto_pwhash_SALTBYTES */

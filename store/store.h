@@ -313,16 +313,32 @@ bool store_config_is_secret(const char *key);
 /* Known keys; setting an unknown key fails with STORE_EINVAL. */
 bool store_config_known(const char *key);
 /*
- * Checks a value for key as store_config_set does before it stores it:
- * UTF-8 with no character that store_char_is_unsafe names, the form of the
- * keys that have one (smtp.tls, the numbers), and no user or password inside
- * smtp.url. STORE_EINVAL with errstr saying why; errstr never holds the
- * value. Readers of settings stored before a check existed use it too (the
- * transport checks smtp.url with it).
+ * Checks a value for key as store_config_set does first, before the reading
+ * module's check (below): UTF-8 with no character that store_char_is_unsafe
+ * names, approvals.required a whole number up to 16, and no user or password
+ * inside smtp.url. STORE_EINVAL with errstr saying why; errstr never holds
+ * the value. Readers of settings stored before a check existed use it too
+ * (the transport checks smtp.url with it).
  */
 enum store_status store_config_check(const char *key, const char *value, char **errstr);
+/*
+ * Saves a setting after store_config_check and the check of the module that
+ * reads the setting, when one is installed; STORE_EINVAL, saying why, for a
+ * bad value.
+ */
 enum store_status store_config_set(struct store *st, const char *key, const char *value,
 				   char **errstr);
+/*
+ * What a setting's value means is the business of the module that reads it,
+ * which the store can't call (send/ depends on store/, not the other way).
+ * The program installs that module's check once, at start (tui/main.c
+ * installs send_setting_check), and store_config_set runs it, as
+ * store_campaign_add and store_campaign_edit do on a campaign's From (as a
+ * sender.from): it returns false, with *errstr (malloc'd) saying why, to
+ * refuse a value. Without one, only the store's own checks run.
+ */
+typedef bool (*store_config_check_fn)(const char *key, const char *value, char **errstr);
+void store_config_set_checker(store_config_check_fn fn);
 /*
  * *value is allocated (NULL and STORE_ENOTFOUND when unset). Secrets come back
  * in clear: for the program's own use, never to print.
@@ -375,6 +391,8 @@ enum store_status store_list_ls(struct store *st, store_list_cb cb, void *arg, c
 enum store_status store_list_rowid(struct store *st, const char *id, int64_t *rowid, char **errstr);
 /* The list with that number; *id is allocated. */
 enum store_status store_list_by_rowid(struct store *st, int64_t rowid, char **id, char **errstr);
+/* The list's display name ({{list.name}}), allocated; its id when it has none. */
+enum store_status store_list_name(struct store *st, const char *id, char **name, char **errstr);
 /* STORE_OK when the list exists, else STORE_ENOTFOUND with a sentence. */
 enum store_status store_list_check(struct store *st, const char *id, char **errstr);
 

@@ -57,6 +57,15 @@ static void add(struct tpl_findings *f, enum tpl_severity sev, const char *code,
 	f->n++;
 }
 
+enum tpl_status tpl_findings_add(struct tpl_findings *f, enum tpl_severity sev, const char *code,
+				 const char *where, const char *message)
+{
+	size_t n = f->n;
+
+	add(f, sev, code, where, 0, 0, "%s", message != NULL ? message : code);
+	return f->n > n ? TPL_OK : TPL_ENOMEM;
+}
+
 size_t tpl_findings_count(const struct tpl_findings *f)
 {
 	return f != NULL ? f->n : 0;

@@ -321,6 +321,131 @@ static enum tpl_status put_addr_spec(struct tpl_buf *out, const char *addr, char
 	return out->oom ? TPL_ENOMEM : TPL_OK;
 }
 
+/* ---- Reading a mailbox (RFC 5322 3.4) ------------------------------------ */
+
+/* The addr-spec s[0..n), blanks around it dropped: a dot-atom local part (at
+ * most 64 characters) and a domain. */
+static enum tpl_status mailbox_addr(const char *s, size_t n, char **addr, char **errstr)
+{
+	const char *at;
+	size_t local;
+
+	for (; n > 0 && (*s == ' ' || *s == '\t'); s++, n--)
+		;
+	while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\t'))
+		n--;
+	*addr = strndup(s, n);
+	if (*addr == NULL)
+		return TPL_ENOMEM;
+	at = strrchr(*addr, '@');
+	local = at != NULL ? (size_t)(at - *addr) : 0;
+	if (at == NULL || local > 64 || !dot_atom(*addr, local) || !domain_ok(at + 1)) {
+		tpl_seterr(errstr, "the From address \"%s\" is not an email address", *addr);
+		return TPL_EINVAL;
+	}
+	return TPL_OK;
+}
+
+/* The display name s[0..n): atoms (UTF-8 allowed, RFC 6532; '.' as RFC 5322's
+ * obs-phrase allows) and quoted-strings, unquoted and unescaped once, the
+ * words joined by one space where blanks part them. */
+static enum tpl_status mailbox_name(const char *s, size_t n, struct tpl_buf *out, char **errstr)
+{
+	const char *p = s, *end = s + n;
+	bool blank = false;
+
+	while (p < end) {
+		if (*p == ' ' || *p == '\t') {
+			blank = true;
+			p++;
+			continue;
+		}
+		if (blank && out->len > 0)
+			tpl_buf_appendc(out, ' ');
+		blank = false;
+		if ((unsigned char)*p < 0x20 || *p == 0x7f) {
+			tpl_seterr(errstr, "the From's display name holds a control character");
+			return TPL_EINVAL;
+		}
+		if (*p != '"' && strchr("()<>[]:;@\\,", *p) != NULL) {
+			tpl_seterr(errstr,
+				   "the From's display name holds '%c'; put the name in quotes: "
+				   "\"Hato, Inc.\" <news@example.com>",
+				   *p);
+			return TPL_EINVAL;
+		}
+		if (*p != '"') {
+			tpl_buf_appendc(out, *p++);
+			continue;
+		}
+		for (p++; p < end && *p != '"'; p++) {
+			if (*p == '\\' && p + 1 < end)
+				p++;
+			tpl_buf_appendc(out, *p);
+		}
+		if (p == end) {
+			tpl_seterr(errstr,
+				   "the From's display name has a quote that is not closed");
+			return TPL_EINVAL;
+		}
+		p++;
+	}
+	return out->oom ? TPL_ENOMEM : TPL_OK;
+}
+
+enum tpl_status tpl_mailbox_parse(const char *s, char **name, char **addr, char **errstr)
+{
+	struct tpl_buf nm = {0};
+	const char *lt = NULL, *gt = NULL, *p;
+	enum tpl_status st = TPL_EINVAL;
+	bool quoted = false, many = false;
+
+	*name = *addr = NULL;
+	/* The angle-addr's '<', and no comma (a second address) outside quotes. */
+	for (p = s; *p != '\0' && lt == NULL && !many; p++) {
+		if (quoted && *p == '\\' && p[1] != '\0')
+			p++;
+		else if (*p == '"')
+			quoted = !quoted;
+		else if (!quoted && *p == '<')
+			lt = p;
+		else if (!quoted && *p == ',')
+			many = true;
+	}
+	if (lt != NULL) {
+		gt = strchr(lt, '>');
+		p = gt != NULL ? gt + 1 + strspn(gt + 1, " \t") : "";
+		many = *p == ',';
+	}
+	if (lt == NULL && quoted) {
+		tpl_seterr(errstr, "the From has a quote that is not closed");
+	} else if (many) {
+		tpl_seterr(errstr, "the From holds more than one address; give one (a name with a "
+				   "comma goes in quotes: \"Hato, Inc.\" <news@example.com>)");
+	} else if (lt == NULL) {
+		st = mailbox_addr(s, strlen(s), addr, errstr);
+	} else if (gt == NULL || *p != '\0') {
+		tpl_seterr(errstr,
+			   gt == NULL ? "the From address has no '>' to close it"
+				      : "the From holds more after its address: \"%s\"",
+			   p);
+	} else {
+		st = mailbox_name(s, (size_t)(lt - s), &nm, errstr);
+		if (st == TPL_OK)
+			st = mailbox_addr(lt + 1, (size_t)(gt - lt - 1), addr, errstr);
+	}
+	if (st == TPL_OK) {
+		*name = tpl_buf_steal(&nm);
+		st = *name != NULL ? TPL_OK : TPL_ENOMEM;
+	}
+	if (st != TPL_OK) {
+		free(*addr);
+		*addr = NULL;
+	}
+	tpl_buf_free(&nm);
+	return st;
+}
+
 /* A short ASCII display name: as atoms, or as a quoted-string. */
 static void put_phrase(struct tpl_buf *out, const char *s, size_t n, size_t *col)
 {

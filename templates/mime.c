@@ -3,6 +3,8 @@
  * text part first and the HTML part last. Bodies are quoted-printable UTF-8
  * (lines of at most 76, CRLF), or 7bit ISO-2022-JP when the caller asks for it
  * and every part converts both ways without loss with no line over 998 bytes.
+ * The HTML's own <meta> charset declaration is made to name the charset of
+ * its MIME part.
  */
 #include <pthread.h>
 #include <sodium.h>
@@ -196,6 +198,77 @@ done:
 	return ok;
 }
 
+/* Where HTML's own charset declaration is looked for: the first 1024 bytes
+ * (the HTML standard's prescan), in <meta charset=...> and in <meta
+ * http-equiv="Content-Type" content="text/html; charset=...">. */
+#define META_PRESCAN 1024
+
+/* Moves k past the bytes of set (or, with !in, up to one), at most to end. */
+static size_t span(const char *h, size_t k, size_t end, const char *set, bool in)
+{
+	while (k < end && (memchr(set, h[k], strlen(set)) != NULL) == in)
+		k++;
+	return k;
+}
+
+/* The next charset name a <meta> tag declares at or after `from`: its offset
+ * and length, or false. */
+static bool meta_charset(const char *h, size_t n, size_t from, size_t *pos, size_t *len)
+{
+	size_t lim = n < META_PRESCAN ? n : META_PRESCAN;
+
+	for (size_t i = from; i < lim; i++) {
+		const char *gt;
+		size_t end;
+
+		if (h[i] != '<' || n - i < 6 || strncasecmp(h + i + 1, "meta", 4) != 0 ||
+		    memchr(" \t\r\n/", h[i + 5], 5) == NULL)
+			continue;
+		gt = memchr(h + i, '>', n - i);
+		end = gt != NULL ? (size_t)(gt - h) : n;
+		for (size_t j = i + 5; j + 7 < end; j++) {
+			size_t k, v;
+
+			if (strncasecmp(h + j, "charset", 7) != 0)
+				continue;
+			k = span(h, j + 7, end, " \t\r\n", true);
+			if (k >= end || h[k] != '=')
+				continue;
+			v = span(h, k + 1, end, " \t\r\n\"'", true);
+			k = span(h, v, end, " \t\r\n\"';/", false);
+			if (k > v) {
+				*pos = v;
+				*len = k - v;
+				return true;
+			}
+		}
+		i = end;
+	}
+	return false;
+}
+
+/* Copies html into out with each charset its <meta> tags declare made
+ * `charset`, so that the HTML says what the MIME part says. False, with out
+ * untouched, when they all say it already (or there are none). */
+static bool meta_charset_fix(const char *html, size_t n, const char *charset, struct tpl_buf *out)
+{
+	size_t from = 0, done = 0, pos, len, cl = strlen(charset);
+	bool changed = false;
+
+	while (meta_charset(html, n, from, &pos, &len)) {
+		if (len != cl || strncasecmp(html + pos, charset, cl) != 0) {
+			tpl_buf_append(out, html + done, pos - done);
+			tpl_buf_appends(out, charset);
+			done = pos + len;
+			changed = true;
+		}
+		from = pos + len;
+	}
+	if (changed)
+		tpl_buf_append(out, html + done, n - done);
+	return changed;
+}
+
 static bool jis_header_ok(const char *s)
 {
 	struct tpl_buf v = {0};
@@ -326,20 +399,35 @@ static void make_boundary(char out[48], const struct tpl_buf *a, const struct tp
 enum tpl_status tpl_message_build(const struct tpl_message *m, struct tpl_buf *out, bool *used_jis,
 				  char **errstr)
 {
-	struct tpl_buf jt = {0}, jh = {0};
+	struct tpl_buf jt = {0}, jh = {0}, hm = {0};
 	const char *text = m->text ? m->text : "", *html = m->html ? m->html : "";
+	size_t html_len = m->html_len;
 	enum tpl_status st = TPL_EENCODING;
-	bool jis = false;
+	bool jis = false, meta = false;
 	char boundary[48];
 
 	if (!valid_utf8(text, m->text_len) || !valid_utf8(html, m->html_len)) {
 		tpl_seterr(errstr, "the message body is not valid UTF-8");
 		goto done;
 	}
+	/* The HTML's <meta charset> is made to say what its part's charset says. */
 	if (m->iso2022jp && jis_header_ok(m->subject) && jis_header_ok(m->from.name) &&
-	    jis_header_ok(m->to.name) && jis_body(text, m->text_len, &jt) &&
-	    jis_body(html, m->html_len, &jh))
-		jis = true;
+	    jis_header_ok(m->to.name) && jis_body(text, m->text_len, &jt)) {
+		meta = meta_charset_fix(html, html_len, "ISO-2022-JP", &hm);
+		jis = jis_body(meta ? hm.data : html, meta ? hm.len : html_len, &jh);
+	}
+	if (!jis) {
+		tpl_buf_reset(&hm);
+		meta = meta_charset_fix(html, html_len, "UTF-8", &hm);
+	}
+	if (meta) {
+		if (hm.oom) {
+			st = TPL_ENOMEM;
+			goto done;
+		}
+		html = hm.data;
+		html_len = hm.len;
+	}
 	st = put_headers(m, jis, out, errstr);
 	if (st != TPL_OK)
 		goto done;
@@ -350,7 +438,7 @@ enum tpl_status tpl_message_build(const struct tpl_message *m, struct tpl_buf *o
 			boundary);
 	put_part(out, boundary, "text/plain", jis, jis ? jt.data : text,
 		 jis ? jt.len : m->text_len);
-	put_part(out, boundary, "text/html", jis, jis ? jh.data : html, jis ? jh.len : m->html_len);
+	put_part(out, boundary, "text/html", jis, jis ? jh.data : html, jis ? jh.len : html_len);
 	tpl_buf_appendf(out, "--%s--\r\n", boundary);
 	st = out->oom ? TPL_ENOMEM : TPL_OK;
 	if (used_jis != NULL)
@@ -358,5 +446,6 @@ enum tpl_status tpl_message_build(const struct tpl_message *m, struct tpl_buf *o
 done:
 	tpl_buf_free(&jt);
 	tpl_buf_free(&jh);
+	tpl_buf_free(&hm);
 	return st;
 }

@@ -233,7 +233,9 @@ struct tpl_message {
 };
 
 /* Appends the complete message (headers, blank line, body; CRLF throughout,
- * no line over 998 bytes, QP lines at most 76) to out. Sets *used_jis, when
+ * no line over 998 bytes, QP lines at most 76) to out. The charset that the
+ * HTML's <meta> tags declare (in its first 1024 bytes) is made the HTML
+ * part's charset, UTF-8 or ISO-2022-JP. Sets *used_jis, when
  * not NULL, to whether ISO-2022-JP was used. TPL_EINVAL for a bad address or
  * header name; text and html that aren't valid UTF-8 give TPL_EENCODING. */
 enum tpl_status tpl_message_build(const struct tpl_message *m, struct tpl_buf *out, bool *used_jis,
@@ -250,6 +252,18 @@ enum tpl_status tpl_header_unstructured(struct tpl_buf *out, const char *name, c
  * a dot-atom ("a..b"@docomo.ne.jp). TPL_EINVAL for a malformed address. */
 enum tpl_status tpl_header_address(struct tpl_buf *out, const char *name, const struct tpl_addr *a,
 				   bool jis, char **errstr);
+/*
+ * Reads one mailbox as RFC 5322 writes it (3.4): "addr", "Name <addr>" or
+ * "\"Hato, Inc.\" <addr>". A quoted display name is unquoted and unescaped
+ * once, and the words of a name are joined by one space; UTF-8 is allowed in
+ * the name (RFC 6532), and tpl_header_address encodes it again (RFC 2047).
+ * The address needs a dot-atom local part and a domain. More than one
+ * address ("\"Eve\" <a@b>, x@c": a comma outside quotes), a special
+ * character outside quotes, a comment or anything after the address is
+ * TPL_EINVAL, saying which. *name ("" for none) and *addr are allocated;
+ * both are NULL on failure.
+ */
+enum tpl_status tpl_mailbox_parse(const char *s, char **name, char **addr, char **errstr);
 /* Writes the RFC 5322 date of t in the local time zone,
  * "Sat, 28 Nov 2026 09:00:00 +0900", into out (at least 40 bytes). */
 void tpl_date(time_t t, char out[40]);
@@ -337,6 +351,11 @@ size_t tpl_findings_count(const struct tpl_findings *f);
 const struct tpl_finding *tpl_findings_get(const struct tpl_findings *f, size_t i);
 /* Counts the findings of one severity. */
 size_t tpl_findings_count_severity(const struct tpl_findings *f, enum tpl_severity s);
+/* Adds a finding the caller made (a check of its own, such as a setting the
+ * message needs). code and where must outlive f (string constants); the
+ * message is copied. */
+enum tpl_status tpl_findings_add(struct tpl_findings *f, enum tpl_severity sev, const char *code,
+				 const char *where, const char *message);
 void tpl_findings_free(struct tpl_findings **f);
 
 #endif

@@ -514,7 +514,6 @@ int ui_preview_make(struct store *st, const struct store_campaign *c, struct ui_
 		goto done;
 	r.subscriber_id = (uint64_t)smp.id;
 	r.list_id = (uint64_t)rowid;
-	r.list_name = c->list;
 	if (pii) {
 		r.email = smp.email;
 		r.name = smp.name;

@@ -60,7 +60,7 @@ int cmd_template_render(struct cli *c, int argc, char **argv)
 		src.subject = argv[optind];
 	s = send_recipient_load(c->st, to, list, &b, &err);
 	if (s == SEND_OK) {
-		src.list = b.r.list_name;
+		src.list = b.list;
 		s = send_composer_new(c->st, &src, &comp, &err);
 	}
 	rc = s == SEND_OK ? cli_print_message(comp, &b.r) : cli_fail_send(s, err);

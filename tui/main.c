@@ -34,6 +34,13 @@ static void usage(FILE *fp)
 		    "77 permission denied, 78 configuration error.\n");
 }
 
+/* The store refuses a setting that sending would misread, with sending's own
+ * parser of it. */
+static bool setting_ok(const char *key, const char *value, char **errstr)
+{
+	return send_setting_check(key, value, errstr) == SEND_OK;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -54,6 +61,7 @@ int main(int argc, char **argv)
 		cli_error("libsodium failed to start");
 		return EX_SOFTWARE;
 	}
+	store_config_set_checker(setting_ok);
 	memset(&c, 0, sizeof(c));
 	while ((ch = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
 		switch (ch) {

@@ -535,8 +535,12 @@ static const char *lookup(const char *name, void *arg)
 		return m->shown;
 	if (strcmp(name, "unsubscribe_url") == 0)
 		return "https://(the unsubscribe link of this subscriber)";
-	if (strcmp(name, "list.name") == 0)
-		return m->sub->nlists ? m->sub->lists[0].list : "list";
+	if (strcmp(name, "list.name") == 0) {
+		if (m->sub->nlists == 0 ||
+		    store_list_name(m->st, m->sub->lists[0].list, &m->cfg, NULL) != STORE_OK)
+			return "list";
+		return m->cfg;
+	}
 	if (strncmp(name, "sender.", 7) == 0) {
 		if (store_config_get(m->st, name, &m->cfg, NULL) != STORE_OK)
 			m->cfg = NULL;

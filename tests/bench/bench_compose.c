@@ -102,8 +102,9 @@ int main(int argc, char **argv)
 	if (store_init(path, "admin", PW, STORE_KDF_INTERACTIVE, &err) != STORE_OK ||
 	    store_open(path, "admin", PW, &st, &err) != STORE_OK)
 		die("store", err);
-	/* A user who may hold keys and templates both: a custom role. */
-	if (store_role_add(st, "bench", (const char *const[]){"keys", "settings", "templates"}, 3,
+	/* A user who may hold keys, templates and lists: a custom role. */
+	if (store_role_add(st, "bench",
+			   (const char *const[]){"keys", "settings", "templates", "lists"}, 4,
 			   &err) != STORE_OK ||
 	    store_user_add(st, "bench", "bench", PW "x", STORE_KDF_INTERACTIVE, &err) != STORE_OK)
 		die("user", err);
@@ -115,6 +116,8 @@ int main(int argc, char **argv)
 	store_close(&st);
 	if (store_open(path, "bench", PW "x", &st, &err) != STORE_OK)
 		die("login", err);
+	if (store_list_add(st, "members", "会員", NULL, &err) != STORE_OK)
+		die("list", err);
 	add_key(st, "ed.example", SEND_DKIM_ED25519_SHA256);
 	add_key(st, "rsa.example", SEND_DKIM_RSA_SHA256);
 	add_key(st, "dual.example", SEND_DKIM_RSA_SHA256);
@@ -147,7 +150,6 @@ int main(int argc, char **argv)
 			continue;
 		if (send_composer_new(st, &src, &comp, &err) != SEND_OK)
 			die("composer", err);
-		r.list_name = "会員";
 		r.list_id = 1;
 		r.attr_keys = keys;
 		r.attr_values = vals;

@@ -115,6 +115,24 @@ s=json.load(open('$T/main/stats.json'))
 sys.exit(0 if ok and s['auth_ok']>=1 and s['auth_failed']==0 and s['tls_sessions']==s['sessions'] else 1)"
 as admin config set bounce.domain "" >/dev/null
 
+# ---- {{list.name}} is the list's name, not its id -----------------------------
+as marketer list add ln --name "ニュース" >/dev/null
+as marketer subscriber add ln1@example.com --list ln --name "Ln One" >/dev/null
+printf 'From the list {{list.name}}.\n' >"$T/ln.md"
+as marketer template add ln "$T/ln.md" --layout newsletter >/dev/null || not_ok "template ln"
+as marketer campaign add lname --template ln --list ln --subject "List name" >/dev/null
+send_now lname || not_ok "lname: approve and send"
+worker "list.name: the worker sends"
+$ARRIVED "$MAIL" fields | awk -F'\t' '$1 == "ln1@example.com"' >"$T/ln.fields"
+check "{{list.name}} in the body is the list's name (ニュース), not its id (ln)" \
+	grep -q 'From the list ニュース\.' "$T/ln.fields"
+check "and so is the newsletter layout's banner, in the HTML part too" "$PY" -c "
+import email, email.policy, sys
+path = open('$T/ln.fields').read().split('\t')[5].strip()
+m = email.message_from_binary_file(open(path, 'rb'), policy=email.policy.default)
+text, html = m.get_body(('plain',)).get_content(), m.get_body(('html',)).get_content()
+sys.exit(0 if text.startswith('ニュース\n====') and 'font-weight:bold;\">ニュース</td>' in html else 1)"
+
 # ---- Server replies: 4xx deferred then retried, 5xx failed, drops uncertain --
 as marketer list add r >/dev/null
 for a in ok1@example.com greylist1@example.com fail1@example.com drop1@example.com; do
@@ -170,6 +188,26 @@ status paced
 check "3 wait in the queue" test "$(cnt queued)" = 3
 as operator campaign cancel paced >/dev/null
 as admin config set pace.slow.example 0 >/dev/null
+
+# ---- Pacing: a per-connection rule (messages per SMTP session) -------------
+# On a server of its own, which counts the sessions and each one's messages.
+start_tls_smtpd pc || not_ok "per-connection: server"
+use_smtp "$PORT" || not_ok "per-connection: smtp settings"
+as admin config set pace.example.net 0/5 >/dev/null
+as marketer list add pc >/dev/null
+{ echo email; for i in $(seq 1 30); do echo "pc$i@example.net"; done; } >"$T/pc.csv"
+as marketer import pc "$T/pc.csv" >/dev/null || not_ok "import pc"
+as marketer campaign add perconn --template t --list pc --subject "Per connection" >/dev/null
+send_now perconn || not_ok "perconn: approve and send"
+worker "per-connection: the worker sends"
+check "pace.example.net 0/5: each of the 30 got one message" \
+	test "$($ARRIVED "$T/pc/mail" counts | awk '$2 == 1' | wc -l)" = 30
+check "pace.example.net 0/5: no session carried more than 5, so 6 to 10 sessions over 4 \
+connections, each with TLS and AUTH (not a session per message)" "$PY" -c "
+import json,sys; s=json.load(open('$T/pc/stats.json')); p=s['per_session']
+sys.exit(0 if sum(p)==30 and max(p)<=5 and 6<=len(p)<=10 and s['auth_ok']==len(p)==s['tls_sessions'] else 1)"
+as admin config set pace.example.net 0 >/dev/null
+use_smtp "$MAIN"
 
 # ---- The circuit breaker: >5% 5xx over at least 20 replies pauses ----------
 as marketer list add bk >/dev/null
@@ -246,8 +284,10 @@ expect 78 "smtp.tls=none to a non-loopback host: the worker exits 78 (configurat
 check "with a clear message" grep -q '^hato: smtp: smtp.tls = none is allowed only to a loopback relay' "$T/err"
 expect 78 "and so does a test send" as marketer campaign test news --to alice@example.com
 as admin config set smtp.tls required >/dev/null
-as admin config set smtp.url "gopher://127.0.0.1" >/dev/null
-expect 78 "an unknown transport URL is a configuration error too" as operator worker --once
+expect 65 "config set refuses an unknown transport URL" as admin config set smtp.url "gopher://127.0.0.1"
+sql "UPDATE config SET value = 'gopher://127.0.0.1' WHERE key = 'smtp.url'"
+expect 78 "one stored behind hato's back is a configuration error to the worker" \
+	as operator worker --once
 use_smtp "$MAIN"
 
 # ---- Approval: four eyes, enforced by signatures ------------------------------

@@ -88,7 +88,68 @@ ok = ok and '東京都千代田区丸の内1-2-3' in html and 'https://example.c
 lu = m['List-Unsubscribe']
 ok = ok and lu.startswith('<https://example.com/u/') and 'mailto:unsubscribe@example.com' in lu
 sys.exit(0 if ok else 1)"
+check "the newsletter layout's banner shows the list's name (会員), not its id (members)" $PY -c "
+import email, email.policy, sys
+m = email.message_from_binary_file(open('$T/msg.eml','rb'), policy=email.policy.default)
+text, html = m.get_body(('plain',)).get_content(), m.get_body(('html',)).get_content()
+sys.exit(0 if text.startswith('会員\n====') and '>会員</td>' in html and 'members' not in text + html else 1)"
+printf 'This is {{list.name}}.\n' >"$T/ln.md"
+as marketer template add ln "$T/ln.md" >/dev/null || not_ok "template ln"
+expect 0 "template render --list members" as operator template render ln --to taro@example.jp --list members
+check "{{list.name}} is the list's name, 会員, in both parts" $PY -c "
+import email, email.policy, sys
+m = email.message_from_bytes(open('$T/out','rb').read(), policy=email.policy.default)
+text, html = m.get_body(('plain',)).get_content(), m.get_body(('html',)).get_content()
+sys.exit(0 if 'This is 会員.' in text and 'This is 会員.' in html else 1)"
 expect 77 "a viewer cannot render a subscriber's message" as viewer template render news --to taro@example.jp
+
+# ---- From: one mailbox; a quoted display name is unquoted once ---------------------
+EVE='"Eve" <news@example.com>, x@evil.example'
+expect 0 "template render --from '\"Hato, Inc.\" <news@example.com>'" \
+	as operator template render news --to taro@example.jp --from '"Hato, Inc." <news@example.com>'
+cp "$T/out" "$T/from.eml"
+expect 0 "the From's name reads back as Hato, Inc., without the quotes" \
+	$PY "$SRC/tests/templates/mime_check.py" "$T/from.eml" \
+	'{"header_line_max": 200, "from_name": "Hato, Inc.", "from_local": "news", "from_domain": "example.com"}'
+check "written quoted once: From: \"Hato, Inc.\" <news@example.com>" \
+	grep -q '^From: "Hato, Inc." <news@example.com>' "$T/from.eml"
+expect 0 "and dkimpy verifies it" $PY "$SRC/tests/send/dkim_verify.py" "$T/from.eml" "$T/records"
+expect 0 "a quoted Japanese name is encoded (RFC 2047)" \
+	as operator template render news --to taro@example.jp --from '"鳩, 株式会社" <news@example.com>'
+cp "$T/out" "$T/from2.eml"
+expect 0 "and decodes back to 鳩, 株式会社" $PY "$SRC/tests/templates/mime_check.py" "$T/from2.eml" \
+	'{"header_line_max": 200, "from_name": "鳩, 株式会社", "from_local": "news"}'
+expect 65 "campaign add --from with a second address is refused" \
+	as marketer campaign add evil --template news --list members --subject Hi --from "$EVE"
+check "  with a clear error" sh -c "head -1 '$T/err' | grep -q '^hato: the From holds more than one address'"
+expect 66 "  and no campaign was made" as marketer campaign show evil
+expect 0 "campaign add --from with a quoted name" \
+	as marketer campaign add good --template news --list members --subject Hi \
+	--from '"Hato, Inc." <news@example.com>'
+expect 0 "campaign preview shows its From" as marketer campaign preview good --to taro@example.jp
+check "  as \"Hato, Inc.\" <news@example.com>" grep -q '^From: "Hato, Inc." <news@example.com>' "$T/out"
+expect 65 "campaign edit --from to two addresses is refused" \
+	as marketer campaign edit good --from 'a@example.com, b@example.com'
+expect 65 "config set sender.from with a second address is refused" \
+	as admin config set sender.from "$EVE"
+check "  with the same reason" grep -q 'more than one address' "$T/err"
+expect 65 "template render --from with a second address is refused too" \
+	as operator template render news --to taro@example.jp --from "$EVE"
+
+# ---- ISO-2022-JP to a carrier: the HTML's <meta> charset says it too ---------------
+as marketer subscriber add 'a..b@docomo.ne.jp' --list members --name "佐藤 花子" --attr city=大阪 >/dev/null
+as admin config set send.iso2022jp carriers >/dev/null
+expect 0 "send.iso2022jp carriers: template render to a..b@docomo.ne.jp" \
+	as operator template render news --to 'a..b@docomo.ne.jp' --subject "お知らせ"
+cp "$T/out" "$T/jis.eml"
+expect 0 "it is 7bit ISO-2022-JP, and every <meta> charset of its HTML (read with html.parser) says ISO-2022-JP" \
+	$PY "$SRC/tests/templates/mime_check.py" "$T/jis.eml" \
+	'{"header_line_max": 200, "charset": "iso-2022-jp", "cte": "7bit", "to_local": "a..b", "to_name": "佐藤 花子"}'
+check "the newsletter layout's <meta charset> names ISO-2022-JP, not utf-8" \
+	sh -c "grep -q '<meta charset=\"ISO-2022-JP\">' '$T/jis.eml' && ! grep -qi 'charset=\"utf-8\"' '$T/jis.eml'"
+expect 0 "to taro@example.jp the same template stays UTF-8, and says so" \
+	$PY "$SRC/tests/templates/mime_check.py" "$T/msg.eml" '{"header_line_max": 200, "charset": "utf-8"}'
+as admin config set send.iso2022jp off >/dev/null
 
 # ---- Pre-send checks ----------------------------------------------------------------
 expect 0 "template check passes a clean template" as marketer template check news --subject "お知らせ"

@@ -1,8 +1,9 @@
 /*
  * fuzz_mime.c: the header encoders and the message builder with fuzzed
- * names, subject, header values and bodies. Aborts on a bare CR or LF, a
- * line over 998 bytes, a QP body line over 76, or an extra header line that
- * a value smuggled in.
+ * names, subject, header values and bodies, and the mailbox parser (a From).
+ * Aborts on a bare CR or LF, a line over 998 bytes, a QP body line over 76,
+ * an extra header line that a value smuggled in, or a From the parser
+ * accepts that the builder can't write.
  */
 #include <sodium.h>
 #include <stdint.h>
@@ -70,6 +71,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct tpl_header h;
 	struct tpl_message m;
 	struct tpl_buf b = {0};
+	char *name = NULL, *addr = NULL;
 	size_t n, i;
 
 	if (!init) {
@@ -104,6 +106,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (tpl_message_build(&m, &b, NULL, NULL) != TPL_OK)
 		abort();
 	check(&b);
+	if (tpl_mailbox_parse(f[0], &name, &addr, NULL) == TPL_OK) {
+		m.from = (struct tpl_addr){name, addr};
+		tpl_buf_reset(&b);
+		if (tpl_message_build(&m, &b, NULL, NULL) != TPL_OK)
+			abort();
+		check(&b);
+	}
+	free(name);
+	free(addr);
 	tpl_buf_free(&b);
 	for (i = 0; i < 6; i++)
 		free(f[i]);

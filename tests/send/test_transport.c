@@ -160,9 +160,9 @@ static long stat_get(const struct srv *s, const char *key)
 	return strtol(p + strlen(pat), NULL, 10);
 }
 
-/* Sends n messages; close_after (may be NULL) ends the session after some. */
+/* Sends n messages; limit (may be NULL) is each one's session_limit. */
 static void send_some(const struct transport_config *cfg, const char *const *rcpts, size_t n,
-		      const bool *close_after, struct res *res)
+		      const unsigned *limit, struct res *res)
 {
 	struct transport *t = NULL;
 	char *err = NULL;
@@ -181,7 +181,7 @@ static void send_some(const struct transport_config *cfg, const char *const *rcp
 			    .data = msg_text,
 			    .len = strlen(msg_text),
 			    .arg = &res[next],
-			    .close_after = close_after != NULL && close_after[next],
+			    .session_limit = limit != NULL ? limit[next] : 0,
 			};
 			assert_int_equal(transport_submit(t, &m, &err), SEND_OK);
 			next++;
@@ -335,12 +335,12 @@ static void replies(bool pipelining)
 	assert_int_equal(stat_get(&s, "messages"), 3);
 }
 
-/* A per-session limit: the session ends after each message marked so. */
+/* A per-session limit of 3: one connection carries 3, 3 and 1 messages. */
 static void test_session_limit(void **state)
 {
 	enum { N = 7 };
 	const char *rcpts[N];
-	const bool close_after[N] = {false, false, true, false, false, true, false};
+	const unsigned limit[N] = {3, 3, 3, 3, 3, 3, 3};
 	struct srv s;
 	struct res r[N];
 	char url[100], file[700], want[100], *got;
@@ -352,7 +352,7 @@ static void test_session_limit(void **state)
 	srv_start(&s, "--cert", ca("server.pem"), "--key", ca("server.key"), "--pipelining", NULL);
 	url_of(url, sizeof(url), "smtp", &s);
 	struct transport_config cfg = {.url = url, .ca_file = ca("ca.pem"), .connections = 1};
-	send_some(&cfg, rcpts, N, close_after, r);
+	send_some(&cfg, rcpts, N, limit, r);
 	srv_stop(&s);
 	for (int i = 0; i < N; i++)
 		assert_int_equal(r[i].outcome, TRANSPORT_SENT);
@@ -371,6 +371,84 @@ static void test_session_limit(void **state)
 	assert_int_equal(len, strlen(msg_text));
 	assert_memory_equal(got, msg_text, len);
 	free(got);
+}
+
+/* The server's messages per session, from its stats; returns how many sessions. */
+static size_t per_session(const struct srv *s, long *out, size_t max)
+{
+	char file[700], *got, *p, *end;
+	size_t len, n = 0;
+
+	path(file, sizeof(file), s->dir, "stats.json");
+	got = slurp(file, &len);
+	p = strstr(got, "\"per_session\": [");
+	assert_non_null(p);
+	for (p += strlen("\"per_session\": ["); *p != ']' && n < max; p = end) {
+		out[n++] = strtol(p, &end, 10);
+		assert_true(end > p);
+		end += strspn(end, ", ");
+	}
+	free(got);
+	return n;
+}
+
+/* The limit is per domain: messages to a domain without one do not count
+ * against it, and each session carries at most the limit to the domain. */
+static void test_session_limit_per_domain(void **state)
+{
+	enum { N = 6 };
+	const char *rcpts[N] = {"a1@a.example", "b1@b.example", "a2@a.example",
+				"b2@b.example", "a3@a.example", "b3@b.example"};
+	const unsigned limit[N] = {2, 0, 2, 0, 2, 0};
+	struct srv s;
+	struct res r[N];
+	long got[8];
+	char url[100];
+
+	(void)state;
+	srv_start(&s, "--cert", ca("server.pem"), "--key", ca("server.key"), NULL);
+	url_of(url, sizeof(url), "smtp", &s);
+	struct transport_config cfg = {.url = url, .ca_file = ca("ca.pem"), .connections = 1};
+	send_some(&cfg, rcpts, N, limit, r);
+	srv_stop(&s);
+	/* a1 b1 a2 | b2 a3 b3: the first session ends at the second a.example. */
+	assert_int_equal(per_session(&s, got, 8), 2);
+	assert_int_equal(got[0], 3);
+	assert_int_equal(got[1], 3);
+}
+
+/* Over 4 connections, 30 messages with a limit of 5: no session carries more
+ * than 5 and only the last session of each connection may carry fewer, so
+ * at most 30 / 5 + 4 sessions (it was a session per message). */
+static void test_session_limit_connections(void **state)
+{
+	enum { N = 30 };
+	const char *rcpts[N];
+	unsigned limit[N];
+	struct srv s;
+	struct res r[N];
+	long got[N];
+	char url[100];
+	size_t n;
+	long sum = 0;
+
+	(void)state;
+	for (int i = 0; i < N; i++) {
+		rcpts[i] = "user@example.net";
+		limit[i] = 5;
+	}
+	srv_start(&s, "--cert", ca("server.pem"), "--key", ca("server.key"), "--pipelining", NULL);
+	url_of(url, sizeof(url), "smtp", &s);
+	struct transport_config cfg = {.url = url, .ca_file = ca("ca.pem"), .connections = 4};
+	send_some(&cfg, rcpts, N, limit, r);
+	srv_stop(&s);
+	n = per_session(&s, got, N);
+	assert_true(n >= N / 5 && n <= N / 5 + 4);
+	for (size_t i = 0; i < n; i++) {
+		assert_true(got[i] >= 1 && got[i] <= 5);
+		sum += got[i];
+	}
+	assert_int_equal(sum, N);
 }
 
 /*
@@ -667,6 +745,8 @@ int main(void)
 	    cmocka_unit_test(test_replies),
 	    cmocka_unit_test(test_replies_pipelining),
 	    cmocka_unit_test(test_session_limit),
+	    cmocka_unit_test(test_session_limit_per_domain),
+	    cmocka_unit_test(test_session_limit_connections),
 	    cmocka_unit_test(test_thread_wait_and_close),
 	    cmocka_unit_test(test_no_starttls),
 	    cmocka_unit_test(test_wrong_name),

@@ -13,13 +13,16 @@ optional:
   header_line_max     the longest header line allowed (default 78)
 Always checked: CRLF line ends only; no line over 998 bytes; quoted-printable
 lines at most 76; encoded-words at most 75 characters; no Bcc or Cc header;
-multipart/alternative with text/plain first and text/html last; no defects.
+multipart/alternative with text/plain first and text/html last; no defects;
+every charset the HTML declares in a <meta> tag (read with Python's
+html.parser) is the charset of its MIME part.
 Exits 0 when everything holds, 1 with a reason otherwise.
 """
 import email
 import email.header
 import email.policy
 import email.utils
+import html.parser
 import json
 import re
 import sys
@@ -99,6 +102,34 @@ def check_addr(msg, raw_msg, field, exp):
         fail("%s domain %r != %r" % (field, a.domain, exp[key + "_domain"]))
 
 
+class MetaCharsets(html.parser.HTMLParser):
+    """The charsets an HTML document's <meta> tags declare."""
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.found = []
+
+    def handle_starttag(self, tag, attrs):
+        if tag != "meta":
+            return
+        a = {k.lower(): (v or "") for k, v in attrs}
+        if "charset" in a:
+            self.found.append(a["charset"].strip())
+        if a.get("http-equiv", "").lower() == "content-type":
+            m = re.search(r"charset\s*=\s*([^\s;]+)", a.get("content", ""), re.I)
+            if m:
+                self.found.append(m.group(1))
+
+
+def check_meta_charset(part):
+    p = MetaCharsets()
+    p.feed(part.get_content())
+    p.close()
+    for c in p.found:
+        if c.lower() != (part.get_content_charset() or "").lower():
+            fail("the HTML declares charset %r but its part is %r" % (c, part.get_content_charset()))
+
+
 def main():
     if len(sys.argv) != 3:
         fail("usage: mime_check.py MESSAGE_FILE EXPECTED")
@@ -141,6 +172,7 @@ def main():
             got = norm(p.get_content())
             fail("%s body differs:\n--- got (%d chars)\n%r\n--- expected (%d chars)\n%r"
                  % (key, len(got), got[:400], len(exp[key]), norm(exp[key])[:400]))
+    check_meta_charset(parts[1])
     sys.exit(0)
 
 

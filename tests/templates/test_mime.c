@@ -331,19 +331,27 @@ static void test_body_edges(void **state)
 	tpl_buf_free(&j);
 }
 
+/* From ハト通信 to 山田 太郎 at a carrier address, ISO-2022-JP asked for. */
+static struct tpl_message jis_message(const char *to, const char *subject, const char *text,
+				      const char *html)
+{
+	return (struct tpl_message){.from = {"ハト通信", "news@hato.example"},
+				    .to = {"山田 太郎", to},
+				    .subject = subject,
+				    .text = text,
+				    .text_len = strlen(text),
+				    .html = html,
+				    .html_len = strlen(html),
+				    .iso2022jp = true};
+}
+
 static void test_iso2022jp(void **state)
 {
 	static const char text[] =
 	    "山田様\n\nいつもありがとうございます。\n春のセールのお知らせです。\n";
 	static const char html[] = "<p>山田様</p>\n<p>春のセールのお知らせです。</p>\n";
-	struct tpl_message m = {.from = {"ハト通信", "news@hato.example"},
-				.to = {"山田 太郎", "abc.@ezweb.ne.jp"},
-				.subject = "【ハト通信】春のセールのお知らせ",
-				.text = text,
-				.text_len = strlen(text),
-				.html = html,
-				.html_len = strlen(html),
-				.iso2022jp = true};
+	struct tpl_message m =
+	    jis_message("abc.@ezweb.ne.jp", "【ハト通信】春のセールのお知らせ", text, html);
 	struct tpl_buf msg = {0}, j = {0};
 	bool jis = false;
 	size_t offs[4];
@@ -401,6 +409,53 @@ static void test_iso2022jp(void **state)
 	assert_int_equal(tpl_jis_unencodable("ｶﾀｶﾅ", strlen("ｶﾀｶﾅ"), offs, 1), 4);
 	tpl_buf_free(&msg);
 	tpl_buf_free(&j);
+}
+
+/* Builds m: ISO-2022-JP or not as want_jis says, and Python's parser finds
+ * html in the HTML part, in charset. */
+static void html_is(const struct tpl_message *m, bool want_jis, const char *charset,
+		    const char *html)
+{
+	struct tpl_buf msg = {0}, j = {0};
+	bool jis = !want_jis;
+
+	assert_int_equal(tpl_message_build(m, &msg, &jis, NULL), TPL_OK);
+	assert_int_equal(jis, want_jis);
+	json_open(&j);
+	json_key(&j, "charset", charset);
+	json_key(&j, "html", html);
+	json_close(&j);
+	assert_int_equal(mime_check(&msg, &j), 0);
+	tpl_buf_free(&msg);
+	tpl_buf_free(&j);
+}
+
+/* The HTML's <meta> charset says what its MIME part's charset says, however
+ * the template wrote it: ISO-2022-JP when the part is, UTF-8 otherwise. */
+static void test_meta_charset(void **state)
+{
+	static const char text[] = "山田様\n春のセールです。\n";
+	static const char html[] =
+	    "<!DOCTYPE html>\n<html><head>\n<meta charset=\"utf-8\">\n"
+	    "<META HTTP-EQUIV=\"Content-Type\" CONTENT=\"text/html; charset=utf-8\">\n"
+	    "</head><body><p>山田様</p><p>charset=utf-8 in the text stays</p></body></html>\n";
+	static const char want_jis[] =
+	    "<!DOCTYPE html>\n<html><head>\n<meta charset=\"ISO-2022-JP\">\n"
+	    "<META HTTP-EQUIV=\"Content-Type\" CONTENT=\"text/html; charset=ISO-2022-JP\">\n"
+	    "</head><body><p>山田様</p><p>charset=utf-8 in the text stays</p></body></html>\n";
+	struct tpl_message m = jis_message("a..b@docomo.ne.jp", "春のセール", text, html);
+
+	(void)state;
+	html_is(&m, true, "iso-2022-jp", want_jis);
+	/* Not lossless (①): UTF-8, and the meta stays as it was. */
+	m.subject = "①のお知らせ";
+	html_is(&m, false, "utf-8", html);
+	/* A template that says another charset is made to say UTF-8. */
+	m.html = "<html><head><meta charset='iso-8859-1'></head><body>x</body></html>";
+	m.html_len = strlen(m.html);
+	m.iso2022jp = false;
+	html_is(&m, false, "utf-8",
+		"<html><head><meta charset='UTF-8'></head><body>x</body></html>");
 }
 
 static void test_date_and_message_id(void **state)
@@ -495,6 +550,7 @@ int main(void)
 	    cmocka_unit_test(test_long_japanese_subject),
 	    cmocka_unit_test(test_body_edges),
 	    cmocka_unit_test(test_iso2022jp),
+	    cmocka_unit_test(test_meta_charset),
 	    cmocka_unit_test(test_date_and_message_id),
 	    cmocka_unit_test(test_message_id_after_fork),
 	    cmocka_unit_test(test_unstructured_folding),

@@ -587,7 +587,8 @@ static void test_templates(void **state)
 	t.name = "welcome";
 	t.kind = "markdown";
 	t.layout = "none";
-	t.source = "# Hello {{name|there}}\n\nYou live in {{attr.city|Japan}}.\n";
+	t.source = "# Hello {{name|there}}\n\nYou live in {{attr.city|Japan}}. From the list "
+		   "{{list.name}}.\n";
 	assert_int_equal(store_template_save(st, &t, false, &err), STORE_OK);
 	sql(st, "UPDATE templates SET updated = 1767225600");
 	store_close(&st);
@@ -598,6 +599,8 @@ static void test_templates(void **state)
 	ui_type(ui, "taro.yamada@example.jp");
 	ui_key(ui, UI_KEY_ENTER);
 	assert_golden(ui, "mkt_template_preview");
+	/* {{list.name}} is the list's name, not its id (news). */
+	assert_true(shows(ui, "From the list Newsletter."));
 	ui_key(ui, 'q');
 	/* Copy. */
 	ui_key(ui, 'y');

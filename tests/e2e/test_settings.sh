@@ -1,0 +1,99 @@
+#!/usr/bin/env bash
+# End to end: `config set` refuses a value that sending would refuse or
+# misread, with the parser sending reads it with (exit 65, one clear line),
+# and keeps the old value; the pre-send checks report a bad unsubscribe.url;
+# and a bad warm-up table put in the store behind hato's back (as a store set
+# up before hato checked its settings could hold) is not read as "no cap".
+. "$(dirname "$0")/../lib.sh"
+. "$(dirname "$0")/campaigns.d/lib.sh"
+
+new_store || { not_ok "store set-up"; exit 1; }
+campaign_fixture || { not_ok "campaign set-up"; exit 1; }
+
+# says KEY VALUE: one clear error line that names the setting or quotes the value.
+says() { clear_error && grep -qF -e "$1" -e "\"$2\"" "$T/err"; }
+# bad KEY VALUE: refused with 65 and a clear line; the setting keeps its value.
+bad() {
+	local before after
+	before=$(as admin config get "$1" 2>&1)
+	expect 65 "config set $1 \"$2\" is refused" as admin config set "$1" "$2"
+	check "  with a clear message: $(head -1 "$T/err")" says "$1" "$2"
+	after=$(as admin config get "$1" 2>&1)
+	check "  and $1 keeps its value" test "$before" = "$after"
+}
+good() { expect 0 "config set $1 \"$2\" is accepted" as admin config set "$1" "$2"; }
+
+# ---- What QA found accepted ----------------------------------------------------
+bad warmup.schedule "abc,12"
+bad warmup.schedule "5,1O,20" # a letter O: it was read as "5,1"
+bad send.breaker x
+bad pace.docomo.ne.jp abc
+bad send.iso2022jp yes
+bad smtp.url http://x
+bad sender.from garbage
+bad unsubscribe.url "not a url"
+bad send.rate abc
+# ---- and more of the same ------------------------------------------------------
+bad warmup.start 2026-02-30
+bad warmup.volume 0
+bad send.breaker 101
+bad send.retry_base -5
+bad smtp.connections 65
+bad smtp.tls maybe
+bad pace.example.net 30/x
+bad unsubscribe.url http://example.com/u/
+bad unsubscribe.mailto "News <unsubscribe@example.com>"
+bad bounce.domain "bounce example"
+# ---- What sending reads is accepted ---------------------------------------------
+good warmup.schedule "50,80,120"
+good warmup.schedule ramp
+good warmup.start 2999-01-01
+good send.breaker 10
+good pace.docomo.ne.jp 30/100
+good send.iso2022jp carriers
+good send.iso2022jp off
+good smtp.url "file:$T/outbox"
+good sender.from "News <news@example.com>"
+good unsubscribe.url https://example.com/u/
+good send.rate 0
+good send.rate "" # unset: the default
+
+# ---- The pre-send checks report a bad unsubscribe.url ----------------------------
+printf '# Hello {{name|there}}\n\nNews.\n' >"$T/ok.md"
+as marketer template add ok "$T/ok.md" --layout plain >/dev/null || not_ok "template ok"
+as marketer campaign add uc --template ok --list m --subject "Hello" >/dev/null || not_ok "campaign uc"
+as marketer subscriber add u1@example.com --list m >/dev/null
+expect 0 "template check passes with a good unsubscribe.url" as marketer template check ok
+expect 0 "and so does campaign check" as marketer campaign check uc
+sql "UPDATE config SET value = 'not a url' WHERE key = 'unsubscribe.url'"
+expect 65 "template check: an unsubscribe.url the worker would refuse is an error" \
+	as marketer template check ok
+check "  reported as unsubscribe-url, saying why" \
+	grep -q '^error .*unsubscribe-url .*unsubscribe.url "not a url" is not an https:// address' "$T/out"
+expect 65 "campaign check reports it too" as marketer campaign check uc
+check "  as unsubscribe-url" grep -q 'unsubscribe-url' "$T/out"
+sql "DELETE FROM config WHERE key = 'unsubscribe.url'"
+expect 65 "template check: no unsubscribe.url at all is an error too" as marketer template check ok
+check "  saying it must be set" grep -q 'unsubscribe-url .*unsubscribe.url must be set' "$T/out"
+good unsubscribe.url https://example.com/u/
+
+# ---- A warm-up table that does not parse is not "no cap" ---------------------------
+mkdir -p "$T/outbox"
+as marketer list add w >/dev/null
+{ echo email; for i in $(seq 1 30); do echo "w$i@warm.example"; done; } >"$T/w.csv"
+as marketer import w "$T/w.csv" >/dev/null || not_ok "import w"
+as marketer campaign add warm --template ok --list w --subject "Warm" >/dev/null
+send_now warm || not_ok "warm: approve and send"
+good warmup.start "$(date -u +%F)"
+sql "INSERT OR REPLACE INTO config (key, value) VALUES ('warmup.schedule', 'abc,12')"
+expect 0 "the worker runs on day 0 of the stored table \"abc,12\"" as operator worker --once
+check "  and sends nothing (it read as no cap and sent all 30)" \
+	test "$(find "$T/outbox" -name '*.eml' | wc -l)" = 0
+as operator campaign status warm >"$T/status" 2>&1
+check "  campaign status says the table does not parse" \
+	grep -q 'warm-up: day 0 of the custom table (it does not parse: nothing goes until warmup.schedule is fixed): cap 0 today' "$T/status"
+good warmup.schedule "3,10"
+expect 0 "fixed, the worker runs again" as operator worker --once
+check "  and sends the day's cap of 3" test "$(find "$T/outbox" -name '*.eml' | wc -l)" = 3
+
+finish
