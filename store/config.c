@@ -190,6 +190,35 @@ enum store_status store_config_set(struct store *st, const char *key, const char
 	return s;
 }
 
+enum store_status store_config_unset(struct store *st, const char *key, char **errstr)
+{
+	enum store_status s;
+	sqlite3_stmt *q = NULL;
+
+	s = store_require(st, STORE_PERM_SETTINGS, "config.unset", errstr);
+	if (s != STORE_OK)
+		return s;
+	if (!store_config_known(key))
+		return unknown_key(key, errstr);
+	s = store_begin(st);
+	if (s == STORE_OK)
+		s = store_prepare(st, "DELETE FROM config WHERE key = ?", &q, errstr);
+	if (s == STORE_OK) {
+		sqlite3_bind_text(q, 1, key, -1, SQLITE_STATIC);
+		if (sqlite3_step(q) != SQLITE_DONE)
+			s = store_sqlfail(st, errstr, "removing a setting");
+		else if (sqlite3_changes(st->db) == 0)
+			s = store_fail(errstr, STORE_ENOTFOUND, "%s is not set", key);
+		sqlite3_finalize(q);
+	}
+	if (s == STORE_OK)
+		s = store_audit(st, "config.unset", key, "ok", NULL);
+	if (s == STORE_OK)
+		return store_commit(st);
+	store_rollback(st);
+	return s;
+}
+
 enum store_status store_config_get(struct store *st, const char *key, char **value, char **errstr)
 {
 	enum store_status s;

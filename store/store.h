@@ -328,6 +328,10 @@ enum store_status store_config_check(const char *key, const char *value, char **
  */
 enum store_status store_config_set(struct store *st, const char *key, const char *value,
 				   char **errstr);
+/* Removes a setting, so that its default holds again (a mistaken secret,
+ * say); STORE_ENOTFOUND when it is not set. Needs STORE_PERM_SETTINGS;
+ * audited as config.unset. */
+enum store_status store_config_unset(struct store *st, const char *key, char **errstr);
 /*
  * What a setting's value means is the business of the module that reads it,
  * which the store can't call (send/ depends on store/, not the other way).

@@ -187,6 +187,20 @@ static int config_set(struct cli *c, int argc, char **argv)
 	return EX_OK;
 }
 
+static int config_unset(struct cli *c, int argc, char **argv)
+{
+	enum store_status s;
+	char *err = NULL;
+
+	if (argc != 2)
+		return cli_usage(c);
+	s = store_config_unset(c->st, argv[1], &err);
+	if (s != STORE_OK)
+		return cli_fail_store(s, err);
+	printf("%s unset\n", argv[1]);
+	return EX_OK;
+}
+
 static int config_get(struct cli *c, int argc, char **argv)
 {
 	enum store_status s;
@@ -241,6 +255,8 @@ const struct cli_command cli_cmds_admin[] = {
      "check the audit trail's hash chain"},
     {"config", "set", STORE_PERM_SETTINGS, 0, config_set, "config set KEY VALUE|-",
      "change a setting (secrets from stdin with -)"},
+    {"config", "unset", STORE_PERM_SETTINGS, 0, config_unset, "config unset KEY",
+     "remove a setting, so that its default holds"},
     {"config", "get", STORE_PERM_SETTINGS, 0, config_get, "config get KEY", "show a setting"},
     {"config", "list", STORE_PERM_SETTINGS, 0, config_list, "config list",
      "list settings, secrets masked"},

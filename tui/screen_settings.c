@@ -1,7 +1,8 @@
 /*
  * tui/screen_settings.c: the settings, for admins. Secrets (keys ending in
  * "password") are masked by the store and typed without echo; a new value
- * is checked by store_config_set, which says what is wrong with it.
+ * is checked by store_config_set, which says what is wrong with it. d
+ * unsets the selected one (y/n), so that its default holds again.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,7 +10,7 @@
 
 #include "tui/ui.h"
 
-enum { ASK_KEY = 1, ASK_VALUE };
+enum { ASK_KEY = 1, ASK_VALUE, ASK_UNSET };
 enum { COL_KEY, COL_VALUE, NCOLS };
 
 struct settings {
@@ -89,13 +90,16 @@ static int answer(struct screen *s, const char *text)
 		ask_value(s, NULL);
 		return UI_REDRAW_ALL;
 	}
-	rc = store_config_set(ui_store(s->ui), c->key, text, &err);
+	if (ui_input_tag(s->ui) == ASK_UNSET)
+		rc = store_config_unset(ui_store(s->ui), c->key, &err);
+	else
+		rc = store_config_set(ui_store(s->ui), c->key, text, &err);
 	if (rc != STORE_OK) {
 		ui_error_store(s->ui, rc, err);
 		return UI_REDRAW_ALL;
 	}
 	settings_load(s);
-	ui_info(s->ui, "set %s", c->key);
+	ui_info(s->ui, "%s %s", ui_input_tag(s->ui) == ASK_UNSET ? "unset" : "set", c->key);
 	return UI_REDRAW_ALL;
 }
 
@@ -114,6 +118,13 @@ static int settings_handle(struct screen *s, enum ui_action a)
 			return UI_REDRAW_NONE;
 		snprintf(c->key, sizeof(c->key), "%s", key);
 		ask_value(s, ui_table_selected(&c->t, COL_VALUE));
+		return UI_REDRAW_ALL;
+	case UI_DELETE:
+		if (key == NULL)
+			return UI_REDRAW_NONE;
+		snprintf(c->key, sizeof(c->key), "%s", key);
+		ui_input(s->ui, ASK_UNSET, UI_INPUT_YESNO, NULL,
+			 "Unset %s, so that its default holds? (y/n) ", c->key);
 		return UI_REDRAW_ALL;
 	case UI_INPUT_DONE:
 		return answer(s, ui_input_text(s->ui));
@@ -137,6 +148,7 @@ static const struct screen_verb settings_verbs[] = {
     {UI_EDIT, "change the value", STORE_PERM_SETTINGS},
     {UI_ENTER, "change the value", STORE_PERM_SETTINGS},
     {UI_NEW, "set another setting", STORE_PERM_SETTINGS},
+    {UI_DELETE, "unset the setting", STORE_PERM_SETTINGS},
     {UI_INPUT_DONE, NULL, STORE_PERM_NONE},
     {UI_INPUT_CANCEL, NULL, STORE_PERM_NONE},
     {UI_NONE, NULL, STORE_PERM_NONE},

@@ -67,6 +67,18 @@ check "and no change of it was audited" test "$(secret_changes)" = "$changes"
 expect 0 "config get of the plain setting works" as admin config get sender.name
 check "and it is kept" grep -qx Keep-This-Name "$T/out"
 
+# ---- config unset removes a setting, a mistaken secret too ------------------
+expect 0 "config unset removes the secret" as admin config unset smtp.password
+check "it is gone from the store" test -z "$(stored smtp.password)"
+expect 66 "config get then says it is not set (66)" as admin config get smtp.password
+expect 66 "unsetting what is not set is 66" as admin config unset smtp.password
+check "saying so" grep -q 'smtp.password is not set' "$T/err"
+expect 65 "an unknown key is refused" as admin config unset bogus.key
+expect 0 "the removal is audited" as admin audit log --action config.unset
+check "naming the key" grep -q 'config.unset.*smtp.password' "$T/out"
+printf 'Keep-This-Secret-1\n' >"$T/secret"
+expect 0 "the secret can be set again" set_from "$T/secret" smtp.password
+
 # ---- config set KEY - on a terminal prompts and does not echo the value -----
 ON_TTY="$PY $SRC/tests/e2e/cli.d/on_tty.py"
 typed='Typed-Secret-42'

@@ -25,6 +25,7 @@ matrix=(
 	"audit log|audit|"
 	"audit verify|audit|"
 	"config set|settings|sender.name Hato"
+	"config unset|settings?|feedback.id"
 	"config get|settings|sender.name"
 	"config list|settings|"
 )

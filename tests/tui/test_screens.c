@@ -556,6 +556,15 @@ static void test_settings_japanese(void **state)
 	/* Wide characters take two cells: the columns line up, the secret is masked. */
 	assert_golden(ui, "settings");
 	assert_false(shows_quiet(ui, "s3cret"));
+	/* d unsets the selected setting, after a question: a mistaken secret goes. */
+	ui_act(ui, UI_END);
+	assert_true(shows(ui, "> smtp.password"));
+	ui_key(ui, 'd');
+	assert_true(shows(ui, "Unset smtp.password, so that its default holds? (y/n)"));
+	ui_key(ui, 'y');
+	assert_true(shows(ui, "unset smtp.password"));
+	assert_true(shows(ui, "Settings (2 set)"));
+	assert_true(lacks(ui, "********"));
 	/* A bad value is refused with the store's reason. */
 	ui_act(ui, UI_HOME);
 	ui_key(ui, 'n');
