@@ -74,9 +74,10 @@ deps:
 	@bash tests/deps.sh
 
 # The README's test command: install what is missing, build with sanitizers,
-# start the services the tests need and run every test.
+# start the services the tests need and run every test. The benchmarks are
+# built too, so that a change to an interface can't leave them broken.
 test: deps
-	$(MAKE) --no-print-directory $(TST)/hato $(TEST_BINS) hato
+	$(MAKE) --no-print-directory $(TST)/hato $(TEST_BINS) hato $(BENCH_BINS)
 	bash tests/run.sh
 
 unit: $(TEST_BINS)

@@ -137,8 +137,11 @@ int main(int argc, char **argv)
 	printf("%-10s %10s %14s %14s %8s\n", "dkim", "messages", "msg/s (wall)", "msg/s (core)",
 	       "KB/msg");
 	for (c = 0; c < sizeof(cases) / sizeof(cases[0]); c++) {
-		struct send_compose_src src = {"news", "{{name}}様へ 今月のお知らせ", cases[c][1],
-					       "members", 1};
+		struct send_compose_src src = {.template_name = "news",
+					       .subject = "{{name}}様へ 今月のお知らせ",
+					       .from = cases[c][1],
+					       .list = "members",
+					       .campaign_id = 1};
 		struct send_composer *comp = NULL;
 		struct send_recipient r = {0};
 		double w0, c0, w = 0, cpu = 0, refcpu = 0;
