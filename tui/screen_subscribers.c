@@ -238,26 +238,20 @@ static int parse_filter(struct subs *b, const char *text)
 	return 0;
 }
 
-static int find_list(const struct store_list_info *l, void *arg)
-{
-	ui_names_add(arg, l->id);
-	return 0;
-}
-
 static int search(struct screen *s, const char *text)
 {
 	struct subs *b = s->priv;
-	struct ui_names k = {b->list, false, ""};
 
 	parse_filter(b, text);
 	b->sel = 0;
-	/* A list that does not exist is an error, as a status that does not is. */
-	if (b->list[0] != '\0' && store_list_ls(ui_store(s->ui), find_list, &k, NULL) == STORE_OK &&
-	    !k.found) {
+	/* A list that does not exist is an error, as a status that does not is.
+	 * Checked by id alone: the search runs at each keystroke, and listing
+	 * the lists counts their members. */
+	if (b->list[0] != '\0' &&
+	    store_list_check(ui_store(s->ui), b->list, NULL) == STORE_ENOTFOUND) {
 		rows_clear(b);
 		b->more_above = b->more_below = false;
-		ui_error(s->ui, "there is no list \"%s\"; the lists are %s", b->list,
-			 k.all[0] ? k.all : "none yet");
+		ui_error(s->ui, "there is no list \"%s\"; the Lists screen shows them", b->list);
 		return UI_REDRAW_ALL;
 	}
 	return page_after(s, 0, 0) < 0 ? UI_REDRAW_ALL : UI_REDRAW_BODY;
