@@ -138,11 +138,13 @@ done:
 static void json_str(FILE *out, const char *str)
 {
 	const unsigned char *s = (const unsigned char *)(str ? str : "");
+	const unsigned char *end = s + strlen((const char *)s);
+	uint32_t cp;
+	size_t k;
 
 	fputc('"', out);
 	while (*s) {
 		unsigned char c = *s;
-		size_t k = 0, j;
 		if (c == '"' || c == '\\') {
 			fputc('\\', out);
 			fputc(c, out);
@@ -163,31 +165,14 @@ static void json_str(FILE *out, const char *str)
 			s++;
 			continue;
 		}
-		if (c < 0x80) {
-			fputc(c, out);
-			s++;
-			continue;
-		}
-		if (c >= 0xc2 && c <= 0xdf)
-			k = 1;
-		else if (c >= 0xe0 && c <= 0xef)
-			k = 2;
-		else if (c >= 0xf0 && c <= 0xf4)
-			k = 3;
-		for (j = 1; k > 0 && j <= k; j++)
-			if ((s[j] & 0xc0) != 0x80)
-				k = 0;
-		if (k == 2 && ((c == 0xe0 && s[1] < 0xa0) || (c == 0xed && s[1] >= 0xa0)))
-			k = 0;
-		if (k == 3 && ((c == 0xf0 && s[1] < 0x90) || (c == 0xf4 && s[1] >= 0x90)))
-			k = 0;
+		k = store_utf8_char((const char *)s, (size_t)(end - s), &cp);
 		if (k == 0) {
 			fputs("\\ufffd", out);
 			s++;
 			continue;
 		}
-		fwrite(s, 1, k + 1, out);
-		s += k + 1;
+		fwrite(s, 1, k, out);
+		s += k;
 	}
 	fputc('"', out);
 }
