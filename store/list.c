@@ -177,8 +177,19 @@ enum store_status store_list_rm(struct store *st, const char *id, char **errstr)
 	return s;
 }
 
-enum store_status store_list_ls(struct store *st, store_list_cb cb, void *arg, char **errstr)
+enum store_status store_list_ls(struct store *st, bool counts, store_list_cb cb, void *arg,
+				char **errstr)
 {
+	static const char *const counted =
+	    "SELECT l.id, l.name, l.description, l.created,"
+	    " (SELECT count(*) FROM memberships m JOIN subscribers s ON s.id = m.subscriber"
+	    "  WHERE m.list = l.id AND m.status = 'active' AND s.status = 'active'"
+	    "  AND s.suppressed = 0 AND s.domain NOT IN"
+	    "  (SELECT value FROM suppressions WHERE kind = 'domain')),"
+	    " (SELECT count(*) FROM memberships m WHERE m.list = l.id)"
+	    " FROM lists l ORDER BY l.id";
+	static const char *const uncounted =
+	    "SELECT id, name, description, created, -1, -1 FROM lists ORDER BY id";
 	enum store_status s;
 	sqlite3_stmt *q = NULL;
 	struct store_list_info l;
@@ -186,16 +197,7 @@ enum store_status store_list_ls(struct store *st, store_list_cb cb, void *arg, c
 
 	s = store_require(st, STORE_PERM_SUBSCRIBERS_READ, "list.ls", errstr);
 	if (s == STORE_OK)
-		s = store_prepare(
-		    st,
-		    "SELECT l.id, l.name, l.description, l.created,"
-		    " (SELECT count(*) FROM memberships m JOIN subscribers s ON s.id = m.subscriber"
-		    "  WHERE m.list = l.id AND m.status = 'active' AND s.status = 'active'"
-		    "  AND s.suppressed = 0 AND s.domain NOT IN"
-		    "  (SELECT value FROM suppressions WHERE kind = 'domain')),"
-		    " (SELECT count(*) FROM memberships m WHERE m.list = l.id)"
-		    " FROM lists l ORDER BY l.id",
-		    &q, errstr);
+		s = store_prepare(st, counts ? counted : uncounted, &q, errstr);
 	if (s != STORE_OK)
 		return s;
 	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {

@@ -376,8 +376,8 @@ const char *store_address_domain(const char *address);
 struct store_list_info {
 	const char *id, *name, *description;
 	time_t created;
-	int64_t active;	 /* active members that are not suppressed */
-	int64_t members; /* all members */
+	int64_t active;	 /* active members that are not suppressed; -1 when not counted */
+	int64_t members; /* all members; -1 when not counted */
 };
 typedef int (*store_list_cb)(const struct store_list_info *l, void *arg);
 
@@ -386,8 +386,12 @@ enum store_status store_list_add(struct store *st, const char *id, const char *n
 				 const char *description, char **errstr);
 /* Removes the list, its memberships and segments (not the people). Needs STORE_PERM_LISTS. */
 enum store_status store_list_rm(struct store *st, const char *id, char **errstr);
-/* Calls cb for each list by id. Needs STORE_PERM_SUBSCRIBERS_READ. */
-enum store_status store_list_ls(struct store *st, store_list_cb cb, void *arg, char **errstr);
+/*
+ * Calls cb for each list by id, with its members counted when counts is true
+ * (a second or more for a million people). Needs STORE_PERM_SUBSCRIBERS_READ.
+ */
+enum store_status store_list_ls(struct store *st, bool counts, store_list_cb cb, void *arg,
+				char **errstr);
 /*
  * The list's number: stable for the life of the list and never reused, for
  * tokens (unsubscribe links) that must name a list compactly.
@@ -435,8 +439,8 @@ struct store_subscriber {
  * Adds the person to the list (creating the person when new) with the
  * consent record. Never re-subscribes someone unsubscribed, bounced or
  * complained (STORE_EEXIST with a sentence), never adds a suppressed address
- * (STORE_EEXIST too: bad data, not a missing permission). Attributes given replace those of the same key.
- * Needs STORE_PERM_SUBSCRIBERS_WRITE.
+ * (STORE_EEXIST too: bad data, not a missing permission). Attributes given replace those of the
+ * same key. Needs STORE_PERM_SUBSCRIBERS_WRITE.
  */
 enum store_status store_subscriber_add(struct store *st, const char *list, const char *email,
 				       const char *name, const struct store_attr *attrs,

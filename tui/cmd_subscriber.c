@@ -73,7 +73,7 @@ static int list_ls(struct cli *c, int argc, char **argv)
 	if (argc != 1)
 		return cli_usage(c);
 	printf("%-20s %10s %10s  %s\n", "LIST", "ACTIVE", "MEMBERS", "NAME");
-	s = store_list_ls(c->st, print_list, NULL, &err);
+	s = store_list_ls(c->st, true, print_list, NULL, &err);
 	return s == STORE_OK ? EX_OK : cli_fail_store(s, err);
 }
 

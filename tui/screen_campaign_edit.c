@@ -107,7 +107,7 @@ static int form_open(struct screen *s)
 		ask(s, F_NAME, NULL);
 	}
 	store_template_list(st, add_template, f, NULL);
-	store_list_ls(st, add_list, f, NULL);
+	store_list_ls(st, false, add_list, f, NULL);
 	store_segment_ls(st, add_segment, f, NULL);
 	return 0;
 }

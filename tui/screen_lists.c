@@ -86,7 +86,7 @@ static int lists_load(struct screen *s)
 	char *err = NULL;
 
 	ui_table_clear(&l->t);
-	rc = store_list_ls(ui_store(s->ui), list_row, l, &err);
+	rc = store_list_ls(ui_store(s->ui), true, list_row, l, &err);
 	if (rc != STORE_OK) {
 		ui_error_store(s->ui, rc, err);
 		return -1;
