@@ -1,6 +1,6 @@
 /*
- * send/retry.c: when a deferred recipient (a 4xx reply) is tried again, and
- * when hato gives up on it.
+ * send/retry.c: when a deferred recipient (a 4xx reply, or a server that
+ * could not be reached) is tried again, and when hato gives up on it.
  *
  * The wait doubles with each attempt from send.retry_base (60 s), up to an
  * hour, as mail servers do. A recipient is given up, and marked failed with

@@ -30,7 +30,7 @@ struct number {
 static const struct number numbers[] = {
     {"send.rate", 0, 0, 1000000},      /* messages a second; 0: no limit */
     {"send.breaker", 5, 0, 100},       /* the share of 5xx, in percent, that pauses */
-    {"send.retry_base", 60, 1, 86400}, /* seconds before the first retry of a 4xx */
+    {"send.retry_base", 60, 1, 86400}, /* seconds before the first retry */
     {"send.retry_for", SEND_RETRY_FOR_DEFAULT, 0, 30L * 86400}, /* seconds before giving up */
     {"warmup.volume", 50, 1, PACE_CAP_MAX},			/* the built-in ramp's first day */
     {"smtp.connections", TRANSPORT_CONNECTIONS_DEFAULT, 1, TRANSPORT_CONNECTIONS_MAX},

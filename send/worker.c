@@ -188,26 +188,34 @@ static void on_done(void *arg, void *msg_arg, const struct transport_result *r)
 		state = STORE_RCPT_FAILED;
 		pace_result(&run->pace, true);
 		break;
+	case TRANSPORT_ERROR:
+	default:
+		if (r->after_data) {
+			/* Dropped after the data: it may have arrived, so never resend on our own.
+			 */
+			state = STORE_RCPT_UNCERTAIN;
+			break;
+		}
+		if (r->tls_failure || r->auth_failure) {
+			/* Not the recipient's trouble: the breaker pauses the campaign. */
+			state = STORE_RCPT_DEFERRED;
+			next = now + run->retry_base;
+			run->trip = true;
+			snprintf(run->trip_why, sizeof(run->trip_why), "circuit breaker: %s",
+				 r->error ? r->error : "TLS or authentication failure");
+			break;
+		}
+		/* The server unreachable: it waits as a deferral does. */
+		/* fall through */
 	case TRANSPORT_DEFERRED: /* deferred for longer than send.retry_for: failed */
 		state = send_retry_next(run->retry_base, run->retry_for, f->attempts, now, &next)
 			    ? STORE_RCPT_FAILED
 			    : STORE_RCPT_DEFERRED;
 		break;
-	case TRANSPORT_ERROR:
-	default:
-		/* Dropped after the data: it may have arrived, so never resend on our own. */
-		state = r->after_data ? STORE_RCPT_UNCERTAIN : STORE_RCPT_DEFERRED;
-		next = now + run->retry_base;
-		if (r->tls_failure || r->auth_failure) {
-			run->trip = true;
-			snprintf(run->trip_why, sizeof(run->trip_why), "circuit breaker: %s",
-				 r->error ? r->error : "TLS or authentication failure");
-		}
-		break;
 	}
 	f->state = state;
 	f->next = next;
-	f->reply = r->outcome == TRANSPORT_DEFERRED && state == STORE_RCPT_FAILED
+	f->reply = r->outcome != TRANSPORT_FAILED && state == STORE_RCPT_FAILED
 		       ? send_retry_gave_up(reply, f->attempts)
 		       : strdup(reply);
 	if (run->npend == run->cappend) { /* never: each slot has at most one outcome */
