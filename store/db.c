@@ -55,6 +55,60 @@ static enum store_status set_paths(struct store *st, const char *path)
 	return STORE_OK;
 }
 
+/* The real directory of path and its last part, joined; NULL when the directory can't be resolved.
+ */
+static char *real_name(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	char *dir =
+	    slash == NULL ? strdup(".") : strndup(path, slash == path ? 1 : (size_t)(slash - path));
+	char *real = dir != NULL ? realpath(dir, NULL) : NULL, *out = NULL;
+
+	if (real != NULL && asprintf(&out, "%s/%s", real, slash != NULL ? slash + 1 : path) < 0)
+		out = NULL;
+	free(real);
+	free(dir);
+	return out;
+}
+
+/* True when a and b are one file: the same inode, or, where one does not exist, the same name. */
+static bool same_file(const char *a, const char *b)
+{
+	struct stat sa, sb;
+	char *ra, *rb;
+	bool same;
+
+	if (stat(a, &sa) == 0 && stat(b, &sb) == 0)
+		return sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+	ra = real_name(a);
+	rb = real_name(b);
+	same = ra != NULL && rb != NULL && strcmp(ra, rb) == 0;
+	free(ra);
+	free(rb);
+	return same;
+}
+
+bool store_is_own_file(const struct store *st, const char *path)
+{
+	static const char *const db_side[] = {"", "-wal", "-shm", "-journal"};
+	static const char *const keys_side[] = {"", ".new"};
+	bool own = false;
+	char *name;
+	size_t i;
+
+	for (i = 0; !own && i < sizeof(db_side) / sizeof(db_side[0]); i++) {
+		name = join(st->path, db_side[i]);
+		own = name == NULL || same_file(path, name);
+		free(name);
+	}
+	for (i = 0; !own && i < sizeof(keys_side) / sizeof(keys_side[0]); i++) {
+		name = join(st->keys_path, keys_side[i]);
+		own = name == NULL || same_file(path, name);
+		free(name);
+	}
+	return own || same_file(path, st->lock_path);
+}
+
 /* The store's file is damaged, or does not go with its keyslot file. */
 static enum store_status damaged(const char *path, char **errstr)
 {

@@ -84,6 +84,14 @@ enum store_status store_kdf_parse(const char *s, enum store_kdf *out);
 enum store_status store_path(const char *override, char **path, char **errstr);
 
 /*
+ * True when path is one of the open store's own files: the database, its
+ * WAL, shared-memory and journal files, the keyslot file or its lock (the
+ * same file, or the same name where it does not exist yet). Files of
+ * people's data (exports, rejects) are never written over them.
+ */
+bool store_is_own_file(const struct store *st, const char *path);
+
+/*
  * Password rules: at least 12 characters and not the user name. Returns
  * STORE_EINVAL with a reason otherwise.
  */

@@ -151,10 +151,9 @@ static int do_import(struct cli *c, int argc, char **argv)
 	caught = true;
 	/* Written beside its place and kept only when there are rejects
 	 * (outfile.h): a file already there is never lost. */
-	if (outfile_open(&rj, rejects, true) != 0) {
-		cli_error("cannot create %s: %s", rejects,
-			  errno == ELOOP ? "it is a symbolic link" : strerror(errno));
-		rc = EX_CANTCREAT;
+	if (outfile_open(&rj, rejects, true, c->st) != 0) {
+		cli_error("cannot create %s: %s", rejects, outfile_why(&rj, errno));
+		rc = rj.why != NULL ? EX_USAGE : EX_CANTCREAT;
 		goto done;
 	}
 	snprintf(source, sizeof(source), "import %s", file);
@@ -222,12 +221,10 @@ static int do_export(struct cli *c, int argc, char **argv)
 	} else {
 		/* The file appears, complete, only when the export succeeded. */
 		signals_catch(old, on_export_signal);
-		if (outfile_open(&of, argv[2], true) != 0) {
+		if (outfile_open(&of, argv[2], true, c->st) != 0) {
 			signals_restore(old);
-			cli_error("cannot create %s: %s", argv[2],
-				  errno == ELOOP ? "it is a symbolic link; give the file's own path"
-						 : strerror(errno));
-			return EX_CANTCREAT;
+			cli_error("cannot create %s: %s", argv[2], outfile_why(&of, errno));
+			return of.why != NULL ? EX_USAGE : EX_CANTCREAT;
 		}
 		s = store_list_export(c->st, argv[1], of.fp, &rows, &err);
 		if (s != STORE_OK) {

@@ -9,12 +9,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "store/store.h"
 #include "tui/outfile.h"
 
 /* The new file being written, for outfile_on_signal(): one at a time. */
 static const char *volatile current;
 
-int outfile_open(struct outfile *o, const char *path, bool replace)
+int outfile_open(struct outfile *o, const char *path, bool replace, const struct store *st)
 {
 	struct stat sb;
 	int fd, saved;
@@ -22,6 +23,11 @@ int outfile_open(struct outfile *o, const char *path, bool replace)
 	memset(o, 0, sizeof(*o));
 	if (strlen(path) + sizeof(".XXXXXX") > sizeof(o->tmp)) {
 		errno = ENAMETOOLONG;
+		return -1;
+	}
+	if (st != NULL && store_is_own_file(st, path)) {
+		o->why = "it is one of the store's own files";
+		errno = EPERM;
 		return -1;
 	}
 	snprintf(o->path, sizeof(o->path), "%s", path);
@@ -102,6 +108,13 @@ int outfile_finish(struct outfile *o, bool keep)
 		return outfile_commit(o);
 	outfile_abort(o);
 	return 0;
+}
+
+const char *outfile_why(const struct outfile *o, int err)
+{
+	if (o->why != NULL)
+		return o->why;
+	return err == ELOOP ? "it is a symbolic link; give the file's own path" : strerror(err);
 }
 
 bool outfile_is(const char *path, int fd)

@@ -16,8 +16,11 @@
 #include <stdbool.h>
 #include <stdio.h>
 
+struct store;
+
 struct outfile {
 	FILE *fp;
+	const char *why; /* why outfile_open() refused, or NULL */
 	char path[PATH_MAX];
 	char tmp[PATH_MAX]; /* the new file; "" when writing straight to path */
 };
@@ -25,9 +28,13 @@ struct outfile {
 /*
  * Starts writing PATH. Fails with errno EEXIST when PATH exists and not
  * `replace`, ELOOP when PATH is a symbolic link (give the file's own path),
- * and the errno of creating the new file otherwise. Returns 0 or -1.
+ * EPERM when PATH is one of the files of the store st (when not NULL), and
+ * the errno of creating the new file otherwise. Returns 0 or -1; after -1,
+ * outfile_why() says why in words.
  */
-int outfile_open(struct outfile *o, const char *path, bool replace);
+int outfile_open(struct outfile *o, const char *path, bool replace, const struct store *st);
+/* Why the last outfile_open() or outfile_commit() of o failed, for a message. */
+const char *outfile_why(const struct outfile *o, int err);
 
 /* Writes out and fsyncs the new file, then puts it in place. Returns 0, or
  * -1 with errno when that fails (the new file is removed, PATH untouched). */

@@ -95,9 +95,8 @@ static void run(struct screen *s)
 		return;
 	}
 	snprintf(im->rejects, sizeof(im->rejects), "%s.rejects.csv", im->path);
-	if (outfile_open(&rj, im->rejects, true) != 0) {
-		ui_error(s->ui, "cannot create %s: %s", im->rejects,
-			 errno == ELOOP ? "it is a symbolic link" : strerror(errno));
+	if (outfile_open(&rj, im->rejects, true, ui_store(s->ui)) != 0) {
+		ui_error(s->ui, "cannot create %s: %s", im->rejects, outfile_why(&rj, errno));
 		fclose(in);
 		return;
 	}

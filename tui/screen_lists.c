@@ -123,14 +123,12 @@ static int export_list(struct screen *s, bool replace)
 	int64_t rows = 0;
 	char *err = NULL;
 
-	if (outfile_open(&of, l->path, replace) != 0) {
+	if (outfile_open(&of, l->path, replace, ui_store(s->ui)) != 0) {
 		if (errno == EEXIST)
 			ui_input(s->ui, ASK_EXPORT_REPLACE, UI_INPUT_YESNO, NULL,
 				 "%s exists. Replace it? (y/n) ", l->path);
-		else if (errno == ELOOP)
-			ui_error(s->ui, "%s is a symbolic link; give the file's own path", l->path);
 		else
-			ui_error(s->ui, "cannot create %s: %s", l->path, strerror(errno));
+			ui_error(s->ui, "cannot create %s: %s", l->path, outfile_why(&of, errno));
 		return UI_REDRAW_ALL;
 	}
 	ui_busy(s->ui, "exporting the list %s...", l->id);

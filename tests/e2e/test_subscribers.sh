@@ -139,6 +139,17 @@ check "and leaves no other file behind" sh -c "! ls '$T' | grep -q '^export.csv.
 ln -s "$T/export.csv" "$T/link.csv"
 expect 73 "an export through a symbolic link is refused" as marketer export news "$T/link.csv"
 check "naming the link" grep -q 'symbolic link' "$T/err"
+# Never over the store's own files: the database, its WAL, the keyslot file, its lock.
+cp "$STORE.keys" "$T/keys.before"
+for f in "$STORE" "$STORE-wal" "$STORE.keys" "$STORE.lock" "$(dirname "$STORE")/../store/./hato.db"; do
+	expect 64 "an export to the store's own file ${f##*/} is refused" as marketer export news "$f"
+	check "saying why" grep -q "it is one of the store's own files" "$T/err"
+done
+printf 'email\nnot-an-address\n' >"$T/onebad.csv"
+expect 64 "a rejects file on the keyslot file is refused" \
+	as marketer import news "$T/onebad.csv" --rejects "$STORE.keys"
+check "the keyslot file is as it was" cmp -s "$STORE.keys" "$T/keys.before"
+expect 0 "and the store still opens" as marketer list ls
 expect 0 "an export to /dev/null is written straight to it" as marketer export news /dev/null
 check "the export is CSV that Python reads, one row per active member" \
 	$PY -c "import csv,sys; r=list(csv.DictReader(open(sys.argv[1], newline=''))); assert len(r)==51, len(r); assert 'city' in r[0]" "$T/export.csv"

@@ -536,8 +536,15 @@ static void test_export(void **state)
 	ui_key(ui, UI_CTRL('u'));
 	ui_type(ui, "link.csv");
 	ui_key(ui, UI_KEY_ENTER);
-	assert_true(shows(ui, "link.csv is a symbolic link"));
+	assert_true(shows(ui, "link.csv: it is a symbolic link"));
 	assert_false(ui_input_active(ui)); /* refused at once, not asked to replace */
+	/* Never over the store's own files. */
+	ui_key(ui, 'x');
+	ui_key(ui, UI_CTRL('u'));
+	ui_type(ui, ui_store_path(ui));
+	ui_key(ui, UI_KEY_ENTER);
+	assert_true(shows(ui, "it is one of the store's own files"));
+	assert_false(ui_input_active(ui));
 	ui_free(&ui);
 
 	/* A viewer is refused with the reason, and nothing is written. */

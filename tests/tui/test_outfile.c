@@ -86,7 +86,7 @@ static void test_commit_replaces_with_0600(void **state)
 
 	(void)state;
 	old_file();
-	assert_int_equal(outfile_open(&o, path, true), 0);
+	assert_int_equal(outfile_open(&o, path, true, NULL), 0);
 	fputs("new\n", o.fp);
 	assert_int_equal(files(), 2);		     /* the new file is beside the old */
 	assert_string_equal(content(path), "old\n"); /* which is untouched so far */
@@ -103,13 +103,13 @@ static void test_abort_and_signal_leave_the_old_file(void **state)
 
 	(void)state;
 	old_file();
-	assert_int_equal(outfile_open(&o, path, true), 0);
+	assert_int_equal(outfile_open(&o, path, true, NULL), 0);
 	fputs("partial\n", o.fp);
 	outfile_abort(&o);
 	assert_string_equal(content(path), "old\n");
 	assert_int_equal(files(), 1);
 	/* What a signal handler does: the new file goes at once. */
-	assert_int_equal(outfile_open(&o, path, true), 0);
+	assert_int_equal(outfile_open(&o, path, true, NULL), 0);
 	fputs("partial\n", o.fp);
 	fflush(o.fp);
 	assert_int_equal(files(), 2);
@@ -119,7 +119,7 @@ static void test_abort_and_signal_leave_the_old_file(void **state)
 	outfile_abort(&o);
 	/* A file that did not exist does not appear. */
 	assert_int_equal(unlink(path), 0);
-	assert_int_equal(outfile_open(&o, path, false), 0);
+	assert_int_equal(outfile_open(&o, path, false, NULL), 0);
 	outfile_on_signal();
 	outfile_abort(&o);
 	assert_int_equal(files(), 0);
@@ -132,14 +132,14 @@ static void test_refusals(void **state)
 
 	(void)state;
 	old_file();
-	assert_int_equal(outfile_open(&o, path, false), -1);
+	assert_int_equal(outfile_open(&o, path, false, NULL), -1);
 	assert_int_equal(errno, EEXIST);
 	snprintf(link, sizeof(link), "%s/link.csv", dir);
 	assert_int_equal(symlink(path, link), 0);
-	assert_int_equal(outfile_open(&o, link, true), -1);
+	assert_int_equal(outfile_open(&o, link, true, NULL), -1);
 	assert_int_equal(errno, ELOOP);
 	snprintf(deep, sizeof(deep), "%s/no/such/folder.csv", dir);
-	assert_int_equal(outfile_open(&o, deep, true), -1);
+	assert_int_equal(outfile_open(&o, deep, true, NULL), -1);
 	assert_int_equal(errno, ENOENT);
 	assert_int_equal(files(), 2);
 	assert_string_equal(content(path), "old\n");
@@ -151,7 +151,7 @@ static void test_device(void **state)
 	struct outfile o;
 
 	(void)state;
-	assert_int_equal(outfile_open(&o, "/dev/null", true), 0);
+	assert_int_equal(outfile_open(&o, "/dev/null", true, NULL), 0);
 	assert_string_equal(o.tmp, "");
 	fputs("to nowhere\n", o.fp);
 	assert_int_equal(outfile_commit(&o), 0);
@@ -166,11 +166,11 @@ static void test_finish(void **state)
 
 	(void)state;
 	old_file();
-	assert_int_equal(outfile_open(&o, path, true), 0);
+	assert_int_equal(outfile_open(&o, path, true, NULL), 0);
 	assert_int_equal(outfile_finish(&o, false), 0);
 	assert_string_equal(content(path), "old\n");
 	assert_int_equal(files(), 1);
-	assert_int_equal(outfile_open(&o, path, true), 0);
+	assert_int_equal(outfile_open(&o, path, true, NULL), 0);
 	fputs("rejects\n", o.fp);
 	assert_int_equal(outfile_finish(&o, true), 0);
 	assert_string_equal(content(path), "rejects\n");
