@@ -63,12 +63,12 @@ $(TST)/%.o: %.c
 $(TST)/tests/%: tests/%.c $(TST_LIBOBJ)
 	@mkdir -p $(dir $@)
 	@echo "LD (sanitizers) $@"
-	@$(CC) $(WARN) $(DEFS) $(INCS) -Itests $(SANFLAGS) -Wno-missing-prototypes -o $@ $< $(TST_LIBOBJ) $(LIBS) -lcmocka
+	@$(CC) $(WARN) $(DEFS) $(INCS) -Itests $(SANFLAGS) -Wno-missing-prototypes -MMD -MP -o $@ $< $(TST_LIBOBJ) $(LIBS) -lcmocka
 
 $(REL)/tests/%: tests/%.c $(REL_LIBOBJ)
 	@mkdir -p $(dir $@)
 	@echo "LD $@"
-	@$(CC) $(WARN) $(DEFS) $(INCS) -Itests $(CFLAGS) -Wno-missing-prototypes -o $@ $< $(REL_LIBOBJ) $(LIBS)
+	@$(CC) $(WARN) $(DEFS) $(INCS) -Itests $(CFLAGS) -Wno-missing-prototypes -MMD -MP -o $@ $< $(REL_LIBOBJ) $(LIBS)
 
 deps:
 	@bash tests/deps.sh

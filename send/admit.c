@@ -1,8 +1,9 @@
 /*
  * send/admit.c: what the worker checks before it sends a due campaign, each
- * time it takes it up: that its approvals still hold, and that every message
+ * time it takes it up: that its approvals still hold, that every message
  * will show what the Act on Specified Electronic Mail requires (the sender's
- * name, postal address and contact, and the opt-out link).
+ * name, postal address and contact, and the opt-out link), and that it will
+ * be signed with DKIM (a key of the From domain, or send.dkim = relay).
  *
  * A campaign whose approved content changed (an edit behind hato's back, or
  * a setting such as sender.postal_address or sender.from changed after the
@@ -20,11 +21,15 @@
 #include "store/store.h"
 #include "templates/templates.h"
 
-/* The checks that keep a message lawful: the sender identity and the opt-out. */
+/*
+ * The checks that keep a message lawful (the sender identity and the
+ * opt-out) and signed: what can change after the approval without an edit,
+ * a setting or a DKIM key removed.
+ */
 static bool legal_code(const char *code)
 {
 	return strcmp(code, "footer-missing") == 0 || strcmp(code, "sender-empty") == 0 ||
-	       strcmp(code, "no-unsubscribe") == 0;
+	       strcmp(code, "no-unsubscribe") == 0 || strcmp(code, "no-dkim") == 0;
 }
 
 enum send_status send_campaign_legal_check(struct store *st, const struct store_campaign *c,
@@ -48,7 +53,7 @@ enum send_status send_campaign_legal_check(struct store *st, const struct store_
 	}
 	if (n > 0)
 		s = send_err(errstr, SEND_EINVAL,
-			     "the legal footer check failed (%zu error%s; see: hato campaign check "
+			     "the pre-send checks failed (%zu error%s; see: hato campaign check "
 			     "%s): %s; fix it and submit the campaign for review again",
 			     n, n == 1 ? "" : "s", c->name, first);
 	tpl_findings_free(&f);

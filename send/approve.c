@@ -5,10 +5,11 @@
  * everything that decides what is sent: the From (as it will be used, the
  * sender.from setting when the campaign names none), the subject, the
  * template's kind, source and text part, the layout's name and both its
- * sources, the list, the segment's expression as it is now, the schedule,
+ * sources, the list and its name ({{list.name}}), the segment's expression
+ * as it is now, the schedule,
  * and the settings that go into every message (HASHED_SETTINGS: the sender
- * identity of the legal footer, the unsubscribe addresses, the Feedback-ID
- * and the ISO-2022-JP option). The worker recomputes the hash before
+ * identity of the legal footer, the unsubscribe addresses, the Feedback-ID,
+ * the ISO-2022-JP option and who signs with DKIM). The worker recomputes the hash before
  * sending, so an edit after approval, a changed layout, segment or setting,
  * or a state forced in the database gets no message out.
  */
@@ -40,7 +41,7 @@ static void feed(crypto_generichash_state *h, const char *field)
 /* The settings that decide what every message says, in the order hashed. */
 static const char *const HASHED_SETTINGS[] = {
     "sender.name",	  "sender.postal_address", "sender.contact", "unsubscribe.url",
-    "unsubscribe.mailto", "feedback.id",	   "send.iso2022jp",
+    "unsubscribe.mailto", "feedback.id",	   "send.iso2022jp", "send.dkim",
 };
 
 static void feed_settings(struct store *st, crypto_generichash_state *h)
@@ -62,7 +63,7 @@ enum send_status send_campaign_hash(struct store *st, const struct store_campaig
 	struct store_template *t = NULL;
 	const struct tpl_layout *layout;
 	crypto_generichash_state h;
-	char *from = NULL, *serr = NULL, when[32];
+	char *from = NULL, *list_name = NULL, *serr = NULL, when[32];
 
 	if (store_template_get(st, c->template_name, &t, &serr) != STORE_OK) {
 		enum send_status s = send_err(errstr, SEND_EINVAL, "%s", serr);
@@ -73,10 +74,15 @@ enum send_status send_campaign_hash(struct store *st, const struct store_campaig
 		free(from);
 		from = NULL;
 	}
+	/* A list removed since: no name, which no approval made with one matches. */
+	if (store_list_name(st, c->list, &list_name, NULL) != STORE_OK) {
+		free(list_name);
+		list_name = NULL;
+	}
 	layout = tpl_layout_find(t->layout);
 	snprintf(when, sizeof(when), "%lld", (long long)scheduled_at);
 	crypto_generichash_init(&h, NULL, 0, 32);
-	feed(&h, "hato-approval-2");
+	feed(&h, "hato-approval-3");
 	feed(&h, c->from != NULL ? c->from : from);
 	feed(&h, c->subject);
 	feed(&h, t->kind);
@@ -86,12 +92,14 @@ enum send_status send_campaign_hash(struct store *st, const struct store_campaig
 	feed(&h, layout != NULL ? layout->html : NULL);
 	feed(&h, layout != NULL ? layout->text : NULL);
 	feed(&h, c->list);
+	feed(&h, list_name);
 	feed(&h, c->segment);
 	feed(&h, c->segment_expr);
 	feed(&h, when);
 	feed_settings(st, &h);
 	crypto_generichash_final(&h, hash, 32);
 	free(from);
+	free(list_name);
 	store_template_free(&t);
 	return SEND_OK;
 }
@@ -104,7 +112,7 @@ static bool may_move(struct store *st, const struct store_campaign *c, unsigned 
 		     enum store_perm perm)
 {
 	return (from & (1u << c->state)) != 0 && store_can(st, perm) &&
-	       strcmp(c->author, store_user(st)) != 0;
+	       !store_campaign_written_by(c, store_user(st));
 }
 
 /*
@@ -139,25 +147,35 @@ enum send_status send_campaign_submit(struct store *st, const char *name, char *
 	enum store_status ss;
 	enum send_status s = SEND_OK;
 	char *serr = NULL;
-	bool paused;
+	bool again = false; /* its approvals are of other content: back to review */
 
 	ss = store_campaign_get(st, name, &c, &serr);
 	if (ss != STORE_OK)
 		return send_from_store(ss, serr, errstr);
-	/* Paused because its approved content changed: back to review, its queue kept. */
-	paused = c->state == STORE_CAMPAIGN_PAUSED;
-	if (paused && send_campaign_verify(st, c, NULL, NULL) == SEND_OK)
-		s = send_err(errstr, SEND_EINVAL,
-			     "campaign %s is paused and its approval still holds: resume it with "
-			     "hato campaign resume %s",
-			     name, name);
+	/*
+	 * Paused because its approved content changed, or approved and changed
+	 * since: back to review, its queue kept.
+	 */
+	if (c->state == STORE_CAMPAIGN_PAUSED) {
+		again = true;
+		if (send_campaign_verify(st, c, NULL, NULL) == SEND_OK)
+			s = send_err(
+			    errstr, SEND_EINVAL,
+			    "campaign %s is paused and its approval still holds: resume it "
+			    "with hato campaign resume %s",
+			    name, name);
+	} else if (c->state == STORE_CAMPAIGN_APPROVED || c->state == STORE_CAMPAIGN_SCHEDULED) {
+		/* Still approved: the store says it can't be submitted. */
+		if (send_campaign_verify(st, c, &again, NULL) == SEND_OK)
+			again = false;
+	}
 	if (s == SEND_OK &&
-	    (paused || c->state == STORE_CAMPAIGN_DRAFT || c->state == STORE_CAMPAIGN_REJECTED) &&
+	    (again || c->state == STORE_CAMPAIGN_DRAFT || c->state == STORE_CAMPAIGN_REJECTED) &&
 	    store_can(st, STORE_PERM_CAMPAIGNS_EDIT))
 		s = send_campaign_check_errors(st, c, errstr);
 	if (s == SEND_OK) {
-		ss = paused ? store_campaign_resubmit(st, name, &serr)
-			    : store_campaign_submit(st, name, &serr);
+		ss = again ? store_campaign_resubmit(st, name, &serr)
+			   : store_campaign_submit(st, name, &serr);
 		if (ss != STORE_OK)
 			s = send_from_store(ss, serr, errstr);
 	}
@@ -180,6 +198,34 @@ enum send_status send_campaign_approve(struct store *st, const char *name, const
 	return ss == STORE_OK ? SEND_OK : send_from_store(ss, serr, errstr);
 }
 
+/*
+ * An approved or scheduled campaign whose content changed since its
+ * approvals (a setting, its template, its list's name) is not re-signed by a
+ * new schedule: that would approve what nobody reviewed. It goes back to
+ * review, resubmitted by its author.
+ */
+static enum send_status still_approved(struct store *st, const char *name, char **errstr)
+{
+	struct store_campaign *c = NULL;
+	enum send_status s = SEND_OK;
+	bool changed = false;
+	char *serr = NULL, *why = NULL;
+
+	if (store_campaign_get(st, name, &c, &serr) != STORE_OK) {
+		free(serr);
+		return SEND_OK; /* sign() says what is wrong */
+	}
+	if ((c->state == STORE_CAMPAIGN_APPROVED || c->state == STORE_CAMPAIGN_SCHEDULED) &&
+	    send_campaign_verify(st, c, &changed, &why) != SEND_OK && changed)
+		s = send_err(errstr, SEND_EINVAL,
+			     "campaign %s changed since it was approved, so it is not sent: %s "
+			     "(hato campaign submit %s)",
+			     name, why, name);
+	free(why);
+	store_campaign_free(&c);
+	return s;
+}
+
 enum send_status send_campaign_schedule(struct store *st, const char *name, time_t at,
 					char **errstr)
 {
@@ -193,8 +239,11 @@ enum send_status send_campaign_schedule(struct store *st, const char *name, time
 		return send_err(errstr, SEND_EINVAL,
 				"that time has passed; to send now, use: hato campaign send %s",
 				name);
-	s = sign(st, name, &at, 1u << STORE_CAMPAIGN_APPROVED | 1u << STORE_CAMPAIGN_SCHEDULED,
-		 hash, sig, errstr);
+	s = still_approved(st, name, errstr);
+	if (s == SEND_OK)
+		s = sign(st, name, &at,
+			 1u << STORE_CAMPAIGN_APPROVED | 1u << STORE_CAMPAIGN_SCHEDULED, hash, sig,
+			 errstr);
 	if (s != SEND_OK)
 		return s;
 	ss = store_campaign_schedule(st, name, at, hash, sig, &serr);
@@ -215,8 +264,9 @@ static int check_one(const struct store_approval *a, void *arg)
 	unsigned char pk[32];
 	bool may = false;
 
-	if (strcmp(a->approver, v->c->author) == 0) {
-		snprintf(v->why, sizeof(v->why), "%s approved their own campaign", a->approver);
+	if (store_campaign_written_by(v->c, a->approver)) {
+		snprintf(v->why, sizeof(v->why),
+			 "%s approved what they wrote (the campaign or its template)", a->approver);
 		return 0;
 	}
 	if (store_user_pubkey(v->st, a->approver, pk, NULL) != STORE_OK ||
@@ -233,9 +283,9 @@ static int check_one(const struct store_approval *a, void *arg)
 	if (sodium_memcmp(a->hash, v->hash, 32) != 0) {
 		snprintf(v->why, sizeof(v->why),
 			 "the approved content changed: %s's approval covers other content (the "
-			 "campaign, its template or layout, its audience, or a setting that goes "
-			 "into every message: sender.*, unsubscribe.*, feedback.id, "
-			 "send.iso2022jp); submit it for review again",
+			 "campaign, its template or layout, its list's name or its audience, or a "
+			 "setting that goes into every message: sender.*, unsubscribe.*, "
+			 "feedback.id, send.iso2022jp, send.dkim); submit it for review again",
 			 a->approver);
 		v->stale++;
 		return 0;

@@ -1,8 +1,8 @@
 /*
  * send/check.c: the pre-send checks of a template as a campaign would send
  * it: templates/ runs the checks, this file gathers what they need from the
- * store (the sender identity, the DKIM keys of the From domain, the
- * ISO-2022-JP option). Also a campaign's checks (its template's and its
+ * store (the sender identity, the DKIM keys of the From domain and who
+ * signs, the ISO-2022-JP option). Also a campaign's checks (its template's and its
  * audience's), which submitting and approving it enforce.
  */
 #include <stdio.h>
@@ -41,13 +41,14 @@ static enum send_status bad_setting(struct tpl_findings *f, const char *code, ch
 
 /* What the worker would refuse in the settings a message is made with,
  * read with the parsers it uses: each is an error. */
-static enum send_status check_settings(struct store *st, const char *jis, struct tpl_findings *f)
+static enum send_status check_settings(struct store *st, const char *jis, const char *dkim,
+				       struct tpl_findings *f)
 {
 	char *url = send_setting(st, "unsubscribe.url"),
 	     *mailto = send_setting(st, "unsubscribe.mailto");
 	char *why = NULL;
 	enum send_status s = SEND_OK;
-	bool carriers;
+	bool carriers, relay;
 
 	if (send_unsub_url_check(url, &why) != SEND_OK)
 		s = bad_setting(f, "unsubscribe-url", &why);
@@ -55,6 +56,8 @@ static enum send_status check_settings(struct store *st, const char *jis, struct
 		s = bad_setting(f, "unsubscribe-mailto", &why);
 	if (s == SEND_OK && *jis != '\0' && send_iso2022jp_parse(jis, &carriers, &why) != SEND_OK)
 		s = bad_setting(f, "iso2022jp", &why);
+	if (s == SEND_OK && *dkim != '\0' && send_dkim_parse(dkim, &relay, &why) != SEND_OK)
+		s = bad_setting(f, "dkim-setting", &why);
 	free(url);
 	free(mailto);
 	free(why);
@@ -70,7 +73,7 @@ enum send_status send_check_template(struct store *st, const char *template_name
 	enum store_status ss;
 	enum send_status s = SEND_OK;
 	char *name = NULL, *postal = NULL, *contact = NULL, *jis = NULL, *cfrom = NULL;
-	char *fname = NULL, *faddr = NULL, *serr = NULL;
+	char *dkim = NULL, *fname = NULL, *faddr = NULL, *serr = NULL;
 	size_t nkeys = 0;
 
 	*out = NULL;
@@ -83,8 +86,10 @@ enum send_status send_check_template(struct store *st, const char *template_name
 	postal = setting(st, "sender.postal_address");
 	contact = setting(st, "sender.contact");
 	jis = setting(st, "send.iso2022jp");
+	dkim = setting(st, "send.dkim");
 	cfrom = from != NULL ? strdup(from) : setting(st, "sender.from");
-	if (name == NULL || postal == NULL || contact == NULL || jis == NULL || cfrom == NULL) {
+	if (name == NULL || postal == NULL || contact == NULL || jis == NULL || dkim == NULL ||
+	    cfrom == NULL) {
 		s = SEND_ENOMEM;
 		goto done;
 	}
@@ -105,16 +110,18 @@ enum send_status send_check_template(struct store *st, const char *template_name
 	in.from_has_dkim = nkeys > 0;
 	/* A value that does not parse is off here, and an error of its own below. */
 	send_iso2022jp_parse(*jis != '\0' ? jis : NULL, &in.iso2022jp, NULL);
+	send_dkim_parse(*dkim != '\0' ? dkim : NULL, &in.dkim_by_relay, NULL);
 	if (tpl_check(&in, out) != TPL_OK)
 		s = SEND_ENOMEM;
 	if (s == SEND_OK)
-		s = check_settings(st, jis, *out);
+		s = check_settings(st, jis, dkim, *out);
 done:
 	free(serr);
 	free(name);
 	free(postal);
 	free(contact);
 	free(jis);
+	free(dkim);
 	free(cfrom);
 	free(fname);
 	free(faddr);

@@ -62,6 +62,8 @@ enum send_status send_parse_choice(const char *key, const char *v, const char *f
 				   const char *second, bool *is_second, char **errstr);
 /* send.iso2022jp: NULL or "off", or "carriers" (any case). */
 enum send_status send_iso2022jp_parse(const char *v, bool *carriers, char **errstr);
+/* send.dkim: NULL or "hato" (hato signs), or "relay" (the SMTP relay signs). */
+enum send_status send_dkim_parse(const char *v, bool *relay, char **errstr);
 
 /* ---- Retries of deferred recipients (retry.c) ---------------------------- */
 
@@ -84,9 +86,10 @@ char *send_retry_gave_up(const char *reply, int attempts);
 struct store_campaign;
 
 /*
- * The legal checks of a campaign as it would be sent now: the sender's name,
- * postal address and contact, and the unsubscribe link, in every part.
- * SEND_EINVAL with the reason when one fails.
+ * The checks of a campaign as it would be sent now that can fail without an
+ * edit: the sender's name, postal address and contact, and the unsubscribe
+ * link, in every part, and a DKIM key for the From domain (unless the relay
+ * signs). SEND_EINVAL with the reason when one fails.
  */
 enum send_status send_campaign_legal_check(struct store *st, const struct store_campaign *c,
 					   char **errstr);

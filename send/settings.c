@@ -6,7 +6,7 @@
  * `config set` runs the same parser through send_setting_check (which the
  * store calls before it saves a value), so a value the worker would misread
  * is refused when it is set. The parsers live with what they describe: the
- * numbers, unsubscribe.url and send.iso2022jp here, smtp.url and smtp.tls in
+ * numbers, unsubscribe.url, send.iso2022jp and send.dkim here, smtp.url and smtp.tls in
  * transport.c, warmup.* and pace.DOMAIN in pace.c, sender.from in
  * templates/header.c (tpl_mailbox_parse, through send_parse_from).
  */
@@ -158,6 +158,11 @@ enum send_status send_iso2022jp_parse(const char *v, bool *carriers, char **errs
 	return send_parse_choice("send.iso2022jp", v, "off", "carriers", carriers, errstr);
 }
 
+enum send_status send_dkim_parse(const char *v, bool *relay, char **errstr)
+{
+	return send_parse_choice("send.dkim", v, "hato", "relay", relay, errstr);
+}
+
 enum send_status send_mailto_check(const char *v, char **errstr)
 {
 	char *name = NULL, *addr = NULL;
@@ -189,6 +194,13 @@ static enum send_status check_iso2022jp(const char *v, char **errstr)
 	bool carriers;
 
 	return send_iso2022jp_parse(v, &carriers, errstr);
+}
+
+static enum send_status check_dkim(const char *v, char **errstr)
+{
+	bool relay;
+
+	return send_dkim_parse(v, &relay, errstr);
 }
 
 static enum send_status check_from(const char *v, char **errstr)
@@ -234,6 +246,7 @@ static const struct {
     {"unsubscribe.mailto", send_mailto_check},
     {"bounce.domain", check_bounce_domain},
     {"send.iso2022jp", check_iso2022jp},
+    {"send.dkim", check_dkim},
     {"warmup.start", check_day},
     {"warmup.schedule", check_table},
 };

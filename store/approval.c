@@ -169,10 +169,12 @@ enum store_status store_campaign_resubmit(struct store *st, const char *name, ch
 	    STORE_PERM_CAMPAIGNS_EDIT,
 	    STORE_PERM_NONE,
 	    false,
-	    BIT(STORE_CAMPAIGN_PAUSED),
-	    "only a paused campaign goes back to review this way"};
+	    BIT(STORE_CAMPAIGN_PAUSED) | BIT(STORE_CAMPAIGN_APPROVED) |
+		BIT(STORE_CAMPAIGN_SCHEDULED),
+	    "only a paused, approved or scheduled campaign goes back to review this way"};
 	enum store_status s;
 	struct store_campaign *c = NULL;
+	char details[96];
 
 	s = store_begin(st);
 	if (s != STORE_OK)
@@ -184,9 +186,12 @@ enum store_status store_campaign_resubmit(struct store *st, const char *name, ch
 	if (s == STORE_OK)
 		s = campaign_exec_id(st, "DELETE FROM approvals WHERE campaign = ?1", c->id, 0,
 				     errstr);
-	if (s == STORE_OK)
-		s = store_audit(st, "campaign.resubmit", name, "ok",
-				"paused -> in_review; approvals dropped; its queue is kept");
+	if (s == STORE_OK) {
+		snprintf(details, sizeof(details), "%s -> in_review; approvals dropped%s",
+			 campaign_state_names[c->state],
+			 c->state == STORE_CAMPAIGN_PAUSED ? "; its queue is kept" : "");
+		s = store_audit(st, "campaign.resubmit", name, "ok", details);
+	}
 	store_campaign_free(&c);
 	return campaign_finish(st, s);
 }

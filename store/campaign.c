@@ -57,7 +57,8 @@ enum store_status campaign_finish(struct store *st, enum store_status s)
 #define SELECT_CAMPAIGN                                                                            \
 	"SELECT c.id, c.name, c.template, c.list, c.segment, g.expr, c.subject, c.from_addr,"      \
 	" c.state, c.author, c.comment, c.pause_reason, c.created, c.updated,"                     \
-	" c.scheduled_at, c.started_at, c.finished_at, c.approvals_needed, c.version"              \
+	" c.scheduled_at, c.started_at, c.finished_at, c.approvals_needed, c.version,"             \
+	" c.editors, (SELECT author FROM templates t WHERE t.name = c.template)"                   \
 	" FROM campaigns c LEFT JOIN segments g ON g.name = c.segment "
 
 /* Points c's strings into the row (valid until the next step). */
@@ -83,6 +84,40 @@ static void row_view(sqlite3_stmt *q, struct store_campaign *c)
 	c->finished_at = (time_t)sqlite3_column_int64(q, 16);
 	c->approvals_needed = sqlite3_column_int(q, 17);
 	c->version = sqlite3_column_int64(q, 18);
+	c->editors = (char *)sqlite3_column_text(q, 19);
+	c->template_author = (char *)sqlite3_column_text(q, 20);
+}
+
+/* True when name is one of the space-separated names. */
+static bool named(const char *names, const char *name)
+{
+	size_t n = strlen(name);
+	const char *p;
+
+	for (p = names; p != NULL && *p != '\0'; p += strcspn(p, " ")) {
+		p += strspn(p, " ");
+		if (strncmp(p, name, n) == 0 && (p[n] == ' ' || p[n] == '\0'))
+			return true;
+	}
+	return false;
+}
+
+bool store_campaign_written_by(const struct store_campaign *c, const char *user)
+{
+	return strcmp(c->author, user) == 0 || named(c->editors, user) ||
+	       (c->template_author != NULL && strcmp(c->template_author, user) == 0);
+}
+
+/* names with name added (when not there yet), allocated; NULL when out of memory. */
+static char *with_name(const char *names, const char *name)
+{
+	char *out = NULL;
+
+	if (named(names, name))
+		return strdup(names);
+	if (asprintf(&out, "%s%s%s", names, *names != '\0' ? " " : "", name) < 0)
+		return NULL;
+	return out;
 }
 
 static int dup_str(char **dst, const char *src)
@@ -109,10 +144,37 @@ void store_campaign_free(struct store_campaign **cp)
 	free(c->subject);
 	free(c->from);
 	free(c->author);
+	free(c->editors);
+	free(c->template_author);
 	free(c->comment);
 	free(c->pause_reason);
 	free(c);
 	*cp = NULL;
+}
+
+struct store_campaign *store_campaign_dup(const struct store_campaign *v)
+{
+	struct store_campaign *c = calloc(1, sizeof(*c));
+	int bad = 0;
+
+	if (c == NULL)
+		return NULL;
+	*c = *v;
+	bad |= dup_str(&c->name, v->name);
+	bad |= dup_str(&c->template_name, v->template_name);
+	bad |= dup_str(&c->list, v->list);
+	bad |= dup_str(&c->segment, v->segment);
+	bad |= dup_str(&c->segment_expr, v->segment_expr);
+	bad |= dup_str(&c->subject, v->subject);
+	bad |= dup_str(&c->from, v->from);
+	bad |= dup_str(&c->author, v->author);
+	bad |= dup_str(&c->editors, v->editors);
+	bad |= dup_str(&c->template_author, v->template_author);
+	bad |= dup_str(&c->comment, v->comment);
+	bad |= dup_str(&c->pause_reason, v->pause_reason);
+	if (bad != 0)
+		store_campaign_free(&c);
+	return c;
 }
 
 /* Loads the campaign by name (or, name NULL, by id) without a permission check. */
@@ -122,7 +184,7 @@ static enum store_status load(struct store *st, const char *name, int64_t id,
 	enum store_status s;
 	sqlite3_stmt *q = NULL;
 	struct store_campaign v, *c = NULL;
-	int rc, bad = 0;
+	int rc;
 
 	*out = NULL;
 	s = store_prepare(st,
@@ -148,24 +210,8 @@ static enum store_status load(struct store *st, const char *name, int64_t id,
 		goto done;
 	}
 	row_view(q, &v);
-	c = calloc(1, sizeof(*c));
+	c = store_campaign_dup(&v);
 	if (c == NULL) {
-		s = STORE_ENOMEM;
-		goto done;
-	}
-	*c = v;
-	bad |= dup_str(&c->name, v.name);
-	bad |= dup_str(&c->template_name, v.template_name);
-	bad |= dup_str(&c->list, v.list);
-	bad |= dup_str(&c->segment, v.segment);
-	bad |= dup_str(&c->segment_expr, v.segment_expr);
-	bad |= dup_str(&c->subject, v.subject);
-	bad |= dup_str(&c->from, v.from);
-	bad |= dup_str(&c->author, v.author);
-	bad |= dup_str(&c->comment, v.comment);
-	bad |= dup_str(&c->pause_reason, v.pause_reason);
-	if (bad != 0) {
-		store_campaign_free(&c);
 		s = STORE_ENOMEM;
 		goto done;
 	}
@@ -342,8 +388,8 @@ static enum store_status insert(struct store *st, const struct store_campaign *c
 	s = store_prepare(
 	    st,
 	    "INSERT INTO campaigns (name, template, list, segment, subject, from_addr,"
-	    " author, created, updated, approvals_needed)"
-	    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8, ?9)",
+	    " author, created, updated, approvals_needed, editors)"
+	    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8, ?9, ?10)",
 	    &q, errstr);
 	if (s != STORE_OK)
 		return s;
@@ -356,6 +402,7 @@ static enum store_status insert(struct store *st, const struct store_campaign *c
 	sqlite3_bind_text(q, 7, st->user, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(q, 8, now);
 	sqlite3_bind_int(q, 9, approvals_required(st));
+	sqlite3_bind_text(q, 10, c->editors != NULL ? c->editors : "", -1, SQLITE_STATIC);
 	if (sqlite3_step(q) != SQLITE_DONE)
 		s = (sqlite3_errcode(st->db) & 0xff) == SQLITE_CONSTRAINT
 			? store_fail(errstr, STORE_EEXIST, "the campaign %s exists already",
@@ -410,7 +457,7 @@ enum store_status store_campaign_copy(struct store *st, const char *name, const 
 {
 	enum store_status s;
 	struct store_campaign *c = NULL;
-	char *orig;
+	char *orig, *editors = NULL;
 
 	s = store_require(st, STORE_PERM_CAMPAIGNS_EDIT, "campaign.copy", errstr);
 	if (s == STORE_OK)
@@ -422,8 +469,16 @@ enum store_status store_campaign_copy(struct store *st, const char *name, const 
 		return store_sqlfail(st, errstr, "copying a campaign");
 	s = load(st, name, 0, &c, errstr);
 	if (s == STORE_OK) {
+		/* Whoever wrote the original wrote the copy too. */
+		editors = with_name(c->editors, c->author);
+		if (editors == NULL)
+			s = STORE_ENOMEM;
+	}
+	if (s == STORE_OK) {
 		orig = c->name;
 		c->name = (char *)copy;
+		free(c->editors);
+		c->editors = editors;
 		s = insert(st, c, c->list, "campaign.copy", orig, errstr);
 		c->name = orig;
 	}
@@ -465,7 +520,7 @@ static enum store_status edit_locked(struct store *st, struct store_campaign *c,
 {
 	enum store_status s;
 	const char *tpl, *list, *segment, *subject, *from;
-	char *owned = NULL, details[96];
+	char *owned = NULL, *editors = NULL, details[96];
 
 	if (!(EDITABLE & BIT(c->state)))
 		return store_fail(errstr, STORE_EINVAL,
@@ -484,12 +539,19 @@ static enum store_status edit_locked(struct store *st, struct store_campaign *c,
 	if (s == STORE_OK)
 		s = check_content(st, tpl, &list, segment, &owned, errstr);
 	if (s == STORE_OK) {
+		/* An editor other than the author is one more pair of eyes that may not approve. */
+		editors = strcmp(c->author, st->user) == 0 ? strdup(c->editors)
+							   : with_name(c->editors, st->user);
+		if (editors == NULL)
+			s = STORE_ENOMEM;
+	}
+	if (s == STORE_OK) {
 		sqlite3_stmt *q = NULL;
 
 		s = store_prepare(st,
 				  "UPDATE campaigns SET template = ?2, list = ?3, segment = ?4,"
 				  " subject = ?5, from_addr = ?6, state = 'draft', updated = ?7,"
-				  " version = version + 1 WHERE id = ?1",
+				  " version = version + 1, editors = ?8 WHERE id = ?1",
 				  &q, errstr);
 		if (s == STORE_OK) {
 			sqlite3_bind_int64(q, 1, c->id);
@@ -499,6 +561,7 @@ static enum store_status edit_locked(struct store *st, struct store_campaign *c,
 			sqlite3_bind_text(q, 5, subject, -1, SQLITE_STATIC);
 			sqlite3_bind_text(q, 6, from, -1, SQLITE_STATIC);
 			sqlite3_bind_int64(q, 7, (sqlite3_int64)time(NULL));
+			sqlite3_bind_text(q, 8, editors, -1, SQLITE_STATIC);
 			if (sqlite3_step(q) != SQLITE_DONE)
 				s = store_sqlfail(st, errstr, "editing a campaign");
 			sqlite3_finalize(q);
@@ -512,6 +575,7 @@ static enum store_status edit_locked(struct store *st, struct store_campaign *c,
 		s = store_audit(st, "campaign.edit", c->name, "ok", details);
 	}
 	free(owned);
+	free(editors);
 	return s;
 }
 
@@ -559,10 +623,12 @@ enum store_status campaign_begin_move(struct store *st, const char *name,
 		s = load(st, name, 0, c, errstr);
 	if (s != STORE_OK)
 		return s;
-	if (m->four_eyes && strcmp((*c)->author, st->user) == 0) {
+	if (m->four_eyes && store_campaign_written_by(*c, st->user)) {
 		store_audit(st, m->action, name, "denied", "four-eyes: the author may not do this");
-		return store_fail(errstr, STORE_EDENIED,
-				  "you wrote this campaign; another user must %s it",
+		return store_fail(errstr, STORE_EDENIED, "you %s; another user must %s it",
+				  strcmp((*c)->author, st->user) == 0 ? "wrote this campaign"
+				  : named((*c)->editors, st->user)    ? "edited this campaign"
+								      : "changed its template",
 				  strchr(m->action, '.') + 1);
 	}
 	if (!(m->from & BIT((*c)->state)))

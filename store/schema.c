@@ -184,6 +184,12 @@ static const struct migration migrations[] = {
      * EXISTS: a store put back to an earlier version by a test keeps it.
      */
     {8, "CREATE INDEX IF NOT EXISTS memberships_list ON memberships(list, subscriber);"},
+    /*
+     * Who else changed a campaign (issue 5, four eyes): the users other than
+     * its author who edited it, or the campaign it was copied from, separated
+     * by spaces. None of them may approve it. A step in C, add_editors.
+     */
+    {9, ""},
     /* Later issues append their migrations here, in order. */
 };
 
@@ -288,15 +294,42 @@ static enum store_status rewrite_checks(struct store *st, char **errstr)
 	return s;
 }
 
+/*
+ * Migration 9: campaigns.editors, added only where missing (ALTER TABLE has
+ * no IF NOT EXISTS), so that a store put back to an earlier version by a
+ * test migrates again.
+ */
+static enum store_status add_editors(struct store *st, char **errstr)
+{
+	sqlite3_stmt *q = NULL;
+	enum store_status s;
+	bool have = false;
+
+	/* PRAGMA table_info: SQLite 3.15 has no pragma_table_info() to query. */
+	s = store_prepare(st, "PRAGMA table_info(campaigns)", &q, errstr);
+	if (s != STORE_OK)
+		return s;
+	while (!have && sqlite3_step(q) == SQLITE_ROW)
+		have = strcmp((const char *)sqlite3_column_text(q, 1), "editors") == 0;
+	sqlite3_finalize(q);
+	if (have)
+		return STORE_OK;
+	return store_exec(st, "ALTER TABLE campaigns ADD COLUMN editors TEXT NOT NULL DEFAULT ''",
+			  errstr);
+}
+
 /* The migrations that have a step in C, run after their SQL. */
 static const struct {
 	int version;
 	enum store_status (*run)(struct store *st, char **errstr);
+	bool reopen; /* it changed the schema behind SQLite's back */
 } steps[] = {
-    {7, rewrite_checks},
+    {7, rewrite_checks, true},
+    {9, add_editors, false},
 };
 
-static enum store_status run_steps(struct store *st, int version, int *ran, char **errstr)
+/* Runs the step of a migration, if it has one; *reopen when it asks for a new connection. */
+static enum store_status run_steps(struct store *st, int version, int *reopen, char **errstr)
 {
 	enum store_status s = STORE_OK;
 	size_t i;
@@ -304,19 +337,26 @@ static enum store_status run_steps(struct store *st, int version, int *ran, char
 	for (i = 0; s == STORE_OK && i < sizeof(steps) / sizeof(steps[0]); i++)
 		if (steps[i].version == version) {
 			s = steps[i].run(st, errstr);
-			*ran = 1;
+			*reopen |= steps[i].reopen;
 		}
 	return s;
 }
 
-enum store_status store_migrate(struct store *st, char **errstr)
+/*
+ * Runs the migrations the store lacks, in one transaction, up to and
+ * including the first whose step in C rewrote the schema behind SQLite's
+ * back: *reopen then says so, for the next ones need a connection that has
+ * read the new schema (ALTER TABLE works from the parsed one).
+ */
+static enum store_status migrate_some(struct store *st, int *reopen, char **errstr)
 {
 	enum store_status s;
 	sqlite3_stmt *stmt = NULL;
 	char sql[64];
-	int have = 0, reopen = 0;
+	int have = 0;
 	size_t i;
 
+	*reopen = 0;
 	s = store_begin(st);
 	if (s != STORE_OK)
 		return store_sqlfail(st, errstr, "migrating the store");
@@ -333,14 +373,14 @@ enum store_status store_migrate(struct store *st, char **errstr)
 			       have);
 		goto done;
 	}
-	for (i = 0; i < sizeof(migrations) / sizeof(migrations[0]); i++) {
+	for (i = 0; !*reopen && i < sizeof(migrations) / sizeof(migrations[0]); i++) {
 		if (migrations[i].version <= have)
 			continue;
 		if (sqlite3_exec(st->db, migrations[i].sql, NULL, NULL, NULL) != SQLITE_OK) {
 			s = store_sqlfail(st, errstr, "migrating the store");
 			goto done;
 		}
-		s = run_steps(st, migrations[i].version, &reopen, errstr);
+		s = run_steps(st, migrations[i].version, reopen, errstr);
 		if (s != STORE_OK)
 			goto done;
 		snprintf(sql, sizeof(sql), "PRAGMA user_version = %d", migrations[i].version);
@@ -353,11 +393,23 @@ done:
 		store_rollback(st);
 		return s;
 	}
-	s = store_commit(st);
-	if (s != STORE_OK || !reopen)
-		return s;
-	/* This connection keeps the schema it had read: a new one reads the new. */
-	sqlite3_close(st->db);
-	st->db = NULL;
-	return store_db_open(st->path, st->data_key, &st->db, errstr);
+	return store_commit(st);
+}
+
+enum store_status store_migrate(struct store *st, char **errstr)
+{
+	enum store_status s;
+	int reopen;
+
+	for (;;) {
+		s = migrate_some(st, &reopen, errstr);
+		if (s != STORE_OK || !reopen)
+			return s;
+		/* This connection keeps the schema it had read: a new one reads the new. */
+		sqlite3_close(st->db);
+		st->db = NULL;
+		s = store_db_open(st->path, st->data_key, &st->db, errstr);
+		if (s != STORE_OK)
+			return s;
+	}
 }

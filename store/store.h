@@ -750,8 +750,10 @@ struct store_campaign {
 	char *from; /* "Name <addr>", or NULL for the sender.from setting */
 	enum store_campaign_state state;
 	char *author;
-	char *comment;	    /* the last rejection's comment */
-	char *pause_reason; /* why it was paused (the circuit breaker's reason) */
+	char *editors;	       /* the other users who edited it, space-separated */
+	char *template_author; /* who last changed its template */
+	char *comment;	       /* the last rejection's comment */
+	char *pause_reason;    /* why it was paused (the circuit breaker's reason) */
 	time_t created, updated;
 	time_t scheduled_at; /* 0: as soon as approved and sent */
 	time_t started_at, finished_at;
@@ -759,6 +761,16 @@ struct store_campaign {
 	int64_t version;      /* bumped by every edit */
 };
 typedef int (*store_campaign_cb)(const struct store_campaign *c, void *arg);
+
+/* A copy of c that store_campaign_free() frees (from a callback's view); NULL when out of memory.
+ */
+struct store_campaign *store_campaign_dup(const struct store_campaign *c);
+/*
+ * True when user wrote what the campaign sends: its author, a user who
+ * edited it (or the campaign it was copied from), or the last to change its
+ * template. Four eyes: such a user may not approve it.
+ */
+bool store_campaign_written_by(const struct store_campaign *c, const char *user);
 
 /*
  * Creates a draft authored by the logged-in user. Checks that the template,
@@ -787,10 +799,10 @@ enum store_status store_campaign_list(struct store *st, store_campaign_cb cb, vo
 /* draft or rejected -> in_review. Needs STORE_PERM_CAMPAIGNS_EDIT; audited. */
 enum store_status store_campaign_submit(struct store *st, const char *name, char **errstr);
 /*
- * paused -> in_review, dropping its approvals and keeping its queue (who was
- * sent to stays sent): for a campaign paused because its approved content
- * changed (send/ decides that). Once approved and sent again, it goes on
- * where it stopped. Needs STORE_PERM_CAMPAIGNS_EDIT; audited.
+ * paused, approved or scheduled -> in_review, dropping its approvals and
+ * keeping its queue (who was sent to stays sent): for a campaign whose
+ * approved content changed (send/ decides that). Once approved and sent
+ * again, it goes on where it stopped. Needs STORE_PERM_CAMPAIGNS_EDIT; audited.
  */
 enum store_status store_campaign_resubmit(struct store *st, const char *name, char **errstr);
 /*

@@ -544,10 +544,14 @@ enum tpl_status tpl_check(const struct tpl_check_input *in, struct tpl_findings 
 		if (in->text_src != NULL)
 			check_jis(f, in->text_src, strlen(in->text_src), "text", true);
 	}
-	if (!in->from_has_dkim)
+	if (!in->from_has_dkim && in->dkim_by_relay)
+		add(f, TPL_SEV_WARNING, "no-dkim", "from", 0, 0,
+		    "the From domain has no DKIM key in hato, and send.dkim = relay says the SMTP "
+		    "relay signs: check that it signs with d= the From domain, for DMARC");
+	else if (!in->from_has_dkim)
 		add(f, TPL_SEV_ERROR, "no-dkim", "from", 0, 0,
 		    "the From domain has no DKIM key; Gmail, Yahoo and Outlook.com reject bulk "
-		    "mail without DKIM");
+		    "mail without DKIM (send.dkim = relay when the SMTP relay signs it)");
 	*out = f;
 	f = NULL;
 	st = TPL_OK;

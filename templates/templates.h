@@ -337,6 +337,7 @@ struct tpl_check_input {
 	void *sample_arg;
 	const char *sender_name, *sender_postal_address, *sender_contact;
 	bool from_has_dkim;
+	bool dkim_by_relay; /* send.dkim = relay: the SMTP relay signs, not hato */
 	bool iso2022jp;
 };
 

@@ -199,6 +199,8 @@ static int campaign_show(struct cli *cl, int argc, char **argv)
 	field("name:", c->name);
 	field("state:", store_campaign_state_name(c->state));
 	field("author:", c->author);
+	if (c->editors != NULL && *c->editors != '\0')
+		field("edited by:", c->editors);
 	field("template:", c->template_name);
 	field("subject:", c->subject);
 	field("from:", c->from ? c->from : "(sender.from)");

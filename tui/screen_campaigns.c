@@ -74,24 +74,11 @@ static int keep(struct campaigns *c, const struct store_campaign *src)
 		c->all = a;
 		c->cap = c->cap ? c->cap * 2 : 16;
 	}
-	d = calloc(1, sizeof(*d));
+	d = store_campaign_dup(src);
 	if (d == NULL)
 		return -1;
-	*d = *src;
-#define DUP(x) d->x = src->x ? strdup(src->x) : NULL
-	DUP(name);
-	DUP(template_name);
-	DUP(list);
-	DUP(segment);
-	DUP(segment_expr);
-	DUP(subject);
-	DUP(from);
-	DUP(author);
-	DUP(comment);
-	DUP(pause_reason);
-#undef DUP
 	c->all[c->n++] = d;
-	return d->name != NULL ? 0 : -1;
+	return 0;
 }
 
 static int add_row(const struct store_campaign *cp, void *arg)

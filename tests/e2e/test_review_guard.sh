@@ -133,4 +133,50 @@ check "with a clear message" clear_error
 check "saying it can no longer send" grep -q 'failed and can no longer send' "$T/err"
 check "nothing was queued again" \
 	test "$(sql "SELECT count(*) FROM queue WHERE campaign = (SELECT id FROM campaigns WHERE name = 'fg') AND state = 3")" = 1
+
+# ---- The list's name is approved content: a list made again under another name
+as marketer list add ln --name "Monthly News" >/dev/null
+as marketer subscriber add p1@example.com --list ln >/dev/null
+printf '# News of {{list.name}}\n\nHello {{name|there}}.\n' >"$T/ln.md"
+as marketer template add ln "$T/ln.md" >/dev/null
+as marketer campaign add ln --template ln --list ln --subject "List news" >/dev/null
+send_now ln || not_ok "ln: approve and send"
+as marketer list rm ln >/dev/null
+as marketer list add ln --name "URGENT: verify your account" >/dev/null
+as marketer subscriber add p1@example.com --list ln >/dev/null
+worker "ln: the worker meets the list's new name"
+status ln
+check "ln is paused for a new review" grep -q 'paused: the approved content changed' "$T/status"
+check "nothing went out under the new name" sh -c "! grep -rqa 'URGENT' '$MAIL'"
+
+# ---- Sending what changed since the approval is refused, not re-signed -------
+as marketer campaign add chg --template t --list m --subject "Changed" >/dev/null
+as marketer campaign submit chg >/dev/null && as operator campaign approve chg >/dev/null ||
+	not_ok "chg: submit and approve"
+setting sender.contact "help@example.com"
+expect 65 "campaign send of an approved campaign whose settings changed since is refused" \
+	as operator campaign send chg
+check "saying it changed since it was approved, and what to do" \
+	grep -q 'campaign chg changed since it was approved, so it is not sent: .*hato campaign submit chg' "$T/err"
+check "it is still approved" test "$(state chg)" = approved
+check "with its approval" sh -c "grep -q 'approved by operator'" < <(as operator campaign show chg)
+expect 0 "its author submits it again" as marketer campaign submit chg
+check "it is back in review, its approvals dropped" test "$(state chg)" = in_review
+expect 0 "approved again" as operator campaign approve chg
+expect 0 "it is sent" as operator campaign send chg
+
+# ---- A DKIM key removed after the approval: paused, nothing sent unsigned ----
+as marketer campaign add dk --template t --list m --subject "Signed" >/dev/null
+send_now dk || not_ok "dk: approve and send"
+as admin dkim rm example.com ed1 >/dev/null
+before=$(ls "$MAIL" | wc -l)
+worker "dk: the worker meets a From domain without a key"
+status dk
+check "dk is paused, saying why" grep -q 'paused: the pre-send checks failed .*no DKIM key' "$T/status"
+check "nothing was sent unsigned" test "$(ls "$MAIL" | wc -l)" = "$before"
+expect 65 "campaign check calls it an error" as marketer campaign check dk
+setting send.dkim relay
+expect 0 "with send.dkim = relay (the relay signs) it is a warning" as marketer campaign check dk
+check "saying to check the relay's signature" grep -q '^warning .*no-dkim.*relay' "$T/out"
+expect 65 "send.dkim takes hato or relay" as admin config set send.dkim maybe
 finish

@@ -90,7 +90,7 @@ static void test_legal_check_pauses(void **state)
 	run_worker();
 	c = get("g1");
 	assert_int_equal(c->state, STORE_CAMPAIGN_PAUSED);
-	assert_non_null(strstr(c->pause_reason, "the legal footer check failed"));
+	assert_non_null(strstr(c->pause_reason, "the pre-send checks failed"));
 	assert_non_null(strstr(c->pause_reason, "postal address"));
 	store_campaign_free(&c);
 	assert_int_equal(written(), 0);

@@ -78,7 +78,8 @@ static __attribute__((unused)) int setup(void **state)
 	struct store *st;
 	struct store_template t = {0};
 	static const char *const all[] = {"campaigns.read", "campaigns.edit",	"campaigns.approve",
-					  "campaigns.send", "subscribers.read", "pii"};
+					  "campaigns.send", "subscribers.read", "pii",
+					  "templates"};
 
 	(void)state;
 	assert_true(sodium_init() >= 0);
@@ -87,7 +88,7 @@ static __attribute__((unused)) int setup(void **state)
 	snprintf(path, sizeof(path), "%s/s/hato.db", dir);
 	OK(store_init(path, "admin", PW_ADMIN, STORE_KDF_INTERACTIVE, &err_));
 	st = login("admin", PW_ADMIN);
-	OK(store_role_add(st, "boss", all, 6, &err_));
+	OK(store_role_add(st, "boss", all, 7, &err_));
 	OK(store_user_add(st, "mk", "marketer", PW, STORE_KDF_INTERACTIVE, &err_));
 	OK(store_user_add(st, "op1", "operator", PW, STORE_KDF_INTERACTIVE, &err_));
 	OK(store_user_add(st, "op2", "operator", PW, STORE_KDF_INTERACTIVE, &err_));

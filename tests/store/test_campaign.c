@@ -201,6 +201,54 @@ static void test_four_eyes(void **state)
 	assert_int_equal(approvals(n), 1);
 }
 
+/*
+ * Four eyes count everyone who wrote what is sent: a user who edited
+ * someone else's campaign, or who last changed its template, may not approve
+ * it either; nor may the author of a campaign approve a copy of it.
+ */
+static void test_four_eyes_editors(void **state)
+{
+	struct store_template t = {0};
+	struct store_campaign *g;
+
+	(void)state;
+	add(mk, "c-edited", "news", NULL);
+	OK(store_campaign_edit(boss, "c-edited",
+			       &(struct store_campaign){.subject = "Boss's words"}, &err_));
+	OK(store_campaign_edit(mk, "c-edited", &(struct store_campaign){.subject = "Again"},
+			       &err_));
+	g = get("c-edited");
+	assert_string_equal(g->author, "mk");
+	assert_string_equal(g->editors, "boss"); /* once, and never the author */
+	assert_true(store_campaign_written_by(g, "boss"));
+	assert_false(store_campaign_written_by(g, "op1"));
+	store_campaign_free(&g);
+	OK(store_campaign_submit(boss, "c-edited", &err_));
+	REFUSED(STORE_EDENIED, "you edited this campaign; another user must approve it",
+		store_campaign_approve(boss, "c-edited", H0, SIG, NULL, &err));
+	OK(store_campaign_approve(op1, "c-edited", H0, SIG, NULL, &err_));
+
+	/* A copy keeps the original's writers. */
+	OK(store_campaign_copy(boss, "c-edited", "c-edited2", &err_));
+	g = get("c-edited2");
+	assert_string_equal(g->author, "boss");
+	assert_true(store_campaign_written_by(g, "mk"));
+	store_campaign_free(&g);
+
+	/* The last to change the template wrote the campaign's words too. */
+	t.name = "boss-words";
+	t.kind = "markdown";
+	t.source = "Words by boss for {{name}}";
+	OK(store_template_save(boss, &t, false, &err_));
+	add(mk, "c-template", "news", NULL);
+	OK(store_campaign_edit(mk, "c-template",
+			       &(struct store_campaign){.template_name = "boss-words"}, &err_));
+	OK(store_campaign_submit(mk, "c-template", &err_));
+	REFUSED(STORE_EDENIED, "you changed its template; another user must approve it",
+		store_campaign_approve(boss, "c-template", H0, SIG, NULL, &err));
+	OK(store_campaign_approve(op1, "c-template", H0, SIG, NULL, &err_));
+}
+
 static void test_edit_drops_approvals(void **state)
 {
 	struct store_campaign ch = {0}, *g;
@@ -325,9 +373,13 @@ static void test_due(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_add),		  cmocka_unit_test(test_state_machine),
-	    cmocka_unit_test(test_four_eyes),	  cmocka_unit_test(test_edit_drops_approvals),
-	    cmocka_unit_test(test_two_approvals), cmocka_unit_test(test_due),
+	    cmocka_unit_test(test_add),
+	    cmocka_unit_test(test_state_machine),
+	    cmocka_unit_test(test_four_eyes),
+	    cmocka_unit_test(test_four_eyes_editors),
+	    cmocka_unit_test(test_edit_drops_approvals),
+	    cmocka_unit_test(test_two_approvals),
+	    cmocka_unit_test(test_due),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
