@@ -6,12 +6,12 @@
  * sender.from setting when the campaign names none), the subject, the
  * template's kind, source and text part, the layout's name and both its
  * sources, the list and its name ({{list.name}}), the segment's expression
- * as it is now, the schedule,
- * and the settings that go into every message (HASHED_SETTINGS: the sender
- * identity of the legal footer, the unsubscribe addresses, the Feedback-ID,
- * the ISO-2022-JP option and who signs with DKIM). The worker recomputes the hash before
- * sending, so an edit after approval, a changed layout, segment or setting,
- * or a state forced in the database gets no message out.
+ * as it is now, the schedule, and the settings that go into every message
+ * (HASHED_SETTINGS: the sender identity of the legal footer, the unsubscribe
+ * addresses, the Feedback-ID, the ISO-2022-JP option and who signs with
+ * DKIM). The worker recomputes the hash before sending, so an edit after
+ * approval, a changed layout, segment or setting, or a state forced in the
+ * database gets no message out.
  */
 #include <sodium.h>
 #include <stdio.h>
