@@ -139,7 +139,9 @@ static int tally_one(const struct store_campaign *c, void *arg)
 	size_t n;
 
 	t->by_state[c->state]++;
-	if ((t->approver && c->state == STORE_CAMPAIGN_IN_REVIEW && !mine) ||
+	/* In review and not written by me (four eyes), or rejected and mine. */
+	if ((t->approver && c->state == STORE_CAMPAIGN_IN_REVIEW && t->me != NULL &&
+	     !store_campaign_written_by(c, t->me)) ||
 	    (!t->approver && t->editor && c->state == STORE_CAMPAIGN_REJECTED && mine)) {
 		n = strlen(t->waiting);
 		if (t->nwaiting < 4)
