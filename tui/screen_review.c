@@ -27,6 +27,8 @@ struct review {
 	struct ui_check check;
 	struct ui_preview pv;
 	char *pv_error;
+	unsigned char hash[32]; /* the approval hash of c as loaded: what is shown */
+	bool hashed;
 	char **diff; /* the changes pane's lines; "-", "+" or " " first */
 	size_t ndiff;
 	bool has_old;
@@ -70,6 +72,7 @@ static void details_free(struct review *r)
 	diff_free(r);
 	r->shown[0] = '\0';
 	r->has_old = false;
+	r->hashed = false;
 }
 
 static void rev_close(struct screen *s)
@@ -255,6 +258,8 @@ static void load_details(struct screen *s, bool force)
 		r->pv_error = err;
 		return;
 	}
+	/* Hashed first: what is shown below was read after, so it can only be newer. */
+	r->hashed = send_campaign_hash(st, r->c, r->c->scheduled_at, r->hash, NULL) == SEND_OK;
 	if (ui_check_run(st, r->c, &r->check, &err) != 0) {
 		r->pv_error = err;
 		err = NULL;
@@ -293,6 +298,8 @@ static int done_send(struct screen *s, enum send_status rc, char *err, const cha
 	bool running;
 
 	if (rc != SEND_OK) { /* the first line: a refusal by the checks lists them below it */
+		/* Shown again as it is now: the refusal may be due to a change elsewhere. */
+		rev_load(s);
 		ui_error(s->ui, "%.*s", err ? (int)strcspn(err, "\n") : 64,
 			 err ? err : send_strstatus(rc));
 		free(err);
@@ -312,46 +319,64 @@ static int done_send(struct screen *s, enum send_status rc, char *err, const cha
 	return UI_REDRAW_ALL;
 }
 
+/* Rejects with the comment text; a refusal reloads, like done_send. */
+static int reject(struct screen *s, const char *text)
+{
+	struct review *r = s->priv;
+	enum store_status ss;
+	char *err = NULL;
+
+	if (text[0] == '\0') {
+		ui_error(s->ui, "a rejection needs a comment saying what to change");
+		return UI_REDRAW_ALL;
+	}
+	ss = store_campaign_reject(ui_store(s->ui), r->target, text, &err);
+	rev_load(s);
+	if (ss != STORE_OK) {
+		ui_error_store(s->ui, ss, err);
+		return UI_REDRAW_ALL;
+	}
+	ui_info(s->ui, "rejected %s; its author sees your comment", r->target);
+	return UI_REDRAW_ALL;
+}
+
+/*
+ * Approving, scheduling and sending sign the campaign as the screen showed
+ * it (r->hash): the core refuses when it has changed since.
+ */
 static int answer(struct screen *s, const char *text)
 {
 	struct review *r = s->priv;
 	struct store *st = ui_store(s->ui);
-	enum store_status ss;
+	int tag = ui_input_tag(s->ui);
+	enum send_status rc;
 	char *err = NULL;
 	time_t at = 0;
 
-	switch (ui_input_tag(s->ui)) {
-	case ASK_APPROVE:
-		return done_send(
-		    s, send_campaign_approve(st, r->target, text[0] ? text : NULL, &err), err,
-		    "is approved, signed with your key: N sends it now, t schedules it");
-	case ASK_REJECT:
-		if (text[0] == '\0') {
-			ui_error(s->ui, "a rejection needs a comment saying what to change");
-			return UI_REDRAW_ALL;
-		}
-		ss = store_campaign_reject(st, r->target, text, &err);
-		if (ss != STORE_OK) {
-			ui_error_store(s->ui, ss, err);
-			return UI_REDRAW_ALL;
-		}
-		rev_load(s);
-		ui_info(s->ui, "rejected %s; its author sees your comment", r->target);
-		return UI_REDRAW_ALL;
-	case ASK_SCHEDULE:
-		if (cli_parse_time(text, &at) != 0) {
-			ui_error(s->ui, "not a time: write it as 2026-12-01T09:00+09:00");
-			return UI_REDRAW_ALL;
-		}
-		return done_send(s, send_campaign_schedule(st, r->target, at, &err), err,
-				 "is scheduled");
-	case ASK_SEND:
-		return done_send(s, send_campaign_schedule(st, r->target, 0, &err), err,
-				 "will be sent now");
-	case ASK_PASSWORD:
+	if (tag == ASK_PASSWORD)
 		return ui_worker_answer(s->ui, text);
+	if (tag == ASK_REJECT)
+		return reject(s, text);
+	/* The details are of another campaign now, or could not be hashed: sign nothing. */
+	if (r->c == NULL || strcmp(r->c->name, r->target) != 0 || !r->hashed) {
+		rev_load(s);
+		ui_error(s->ui, "%s is no longer shown as it was: review it again", r->target);
+		return UI_REDRAW_ALL;
 	}
-	return UI_REDRAW_ALL;
+	if (tag == ASK_APPROVE) {
+		rc = send_campaign_approve(st, r->target, text[0] ? text : NULL, r->hash, &err);
+		return done_send(
+		    s, rc, err,
+		    "is approved, signed with your key: N sends it now, t schedules it");
+	}
+	if (tag == ASK_SCHEDULE && cli_parse_time(text, &at) != 0) {
+		ui_error(s->ui, "not a time: write it as 2026-12-01T09:00+09:00");
+		return UI_REDRAW_ALL;
+	}
+	if (tag != ASK_SCHEDULE && tag != ASK_SEND)
+		return UI_REDRAW_ALL;
+	rc = send_campaign_schedule(st, r->target, at, r->hash, &err);
+	return done_send(s, rc, err, tag == ASK_SEND ? "will be sent now" : "is scheduled");
 }
 
 static int rev_handle(struct screen *s, enum ui_action a)

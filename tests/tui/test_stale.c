@@ -1,0 +1,141 @@
+/*
+ * Screens against a store that another process changes under them: what
+ * an operator signs is what the screen showed, and a screen whose action
+ * failed because of such a change shows the store as it is now. The change
+ * is made through a second store handle, as `hato` in another shell would.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "send/send.h"
+#include "store/store.h"
+#include "tui/helpers.h"
+#include "tui/campaign_fixture.h"
+#include "tui/ui.h"
+
+static int count_approval(const struct store_approval *a, void *arg)
+{
+	(void)a;
+	(*(int *)arg)++;
+	return 0;
+}
+
+static int approvals_of(struct store *st, const char *name)
+{
+	struct store_campaign *c = NULL;
+	int n = 0;
+
+	assert_int_equal(store_campaign_get(st, name, &c, NULL), STORE_OK);
+	assert_int_equal(store_campaign_approvals(st, c->id, count_approval, &n, NULL), STORE_OK);
+	store_campaign_free(&c);
+	return n;
+}
+
+static void edit_subject(const char *name, const char *subject)
+{
+	struct store *st = as("marketer");
+	struct store_campaign ch = {0};
+
+	ch.subject = (char *)subject;
+	assert_int_equal(store_campaign_edit(st, name, &ch, NULL), STORE_OK);
+	store_close(&st);
+}
+
+/*
+ * The operator has the review queue open on spring; meanwhile the marketer
+ * edits it and submits it again. a, Enter must not sign the new subject:
+ * the approval is refused, the screen shows the campaign as it is now, and
+ * a second a, Enter (the operator has now seen it) approves it.
+ */
+static void test_approve_what_was_shown(void **state)
+{
+	struct ui *ui;
+
+	(void)state;
+	submit("spring");
+	ui = logged_in("operator");
+	assert_int_equal(ui_push(ui, &screen_review_ops), 0);
+	assert_true(shows(ui, "Subject: Spring news"));
+
+	edit_subject("spring", "CHANGED: 90% off");
+	submit("spring");
+	ui_key(ui, 'a');
+	answer(ui, "");
+	assert_true(shows(ui, "changed since it was shown to you"));
+	assert_int_equal(state_of(ui_store(ui), "spring"), STORE_CAMPAIGN_IN_REVIEW);
+	assert_int_equal(approvals_of(ui_store(ui), "spring"), 0);
+	assert_true(shows(ui, "Subject: CHANGED: 90% off"));
+
+	ui_key(ui, 'a');
+	answer(ui, "");
+	assert_true(shows(ui, "spring is approved"));
+	assert_int_equal(state_of(ui_store(ui), "spring"), STORE_CAMPAIGN_APPROVED);
+	ui_free(&ui);
+}
+
+/*
+ * Scheduling signs too: a setting that goes into every message, changed
+ * after the screen was loaded, refuses it the same way.
+ */
+static void test_schedule_what_was_shown(void **state)
+{
+	struct store *st;
+	struct ui *ui;
+	char *err = NULL;
+
+	(void)state;
+	submit("spring");
+	st = as("operator");
+	assert_int_equal(send_campaign_approve(st, "spring", NULL, NULL, &err), SEND_OK);
+	store_close(&st);
+	ui = logged_in("operator");
+	assert_int_equal(ui_push(ui, &screen_review_ops), 0);
+
+	st = as("admin");
+	config(st, "sender.name", "Another Ltd");
+	store_close(&st);
+	ui_key(ui, 'N');
+	ui_key(ui, 'y');
+	assert_true(shows(ui, "changed since it was shown to you"));
+	assert_int_equal(state_of(ui_store(ui), "spring"), STORE_CAMPAIGN_APPROVED);
+	ui_free(&ui);
+}
+
+/* The command line shows nothing first: it signs the campaign as it is. */
+static void test_cli_signs_as_is(void **state)
+{
+	struct store *st;
+	unsigned char other[32] = {0};
+	char *err = NULL;
+
+	(void)state;
+	submit("spring");
+	st = as("operator");
+	assert_int_equal(send_campaign_approve(st, "spring", NULL, other, &err), SEND_EDENIED);
+	assert_non_null(strstr(err, "changed since it was shown"));
+	free(err);
+	err = NULL;
+	assert_int_equal(send_campaign_approve(st, "spring", NULL, NULL, &err), SEND_OK);
+	store_close(&st);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test_setup_teardown(test_approve_what_was_shown, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_schedule_what_was_shown, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_cli_signs_as_is, setup, teardown),
+	};
+
+	if (helpers_init() != 0)
+		return 1;
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
