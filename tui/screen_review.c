@@ -27,6 +27,7 @@ struct review {
 	struct ui_check check;
 	struct ui_preview pv;
 	char *pv_error;
+	char *stale; /* why its approval no longer holds, when the content changed since */
 	unsigned char hash[32]; /* the approval hash of c as loaded: what is shown */
 	bool hashed;
 	char **diff; /* the changes pane's lines; "-", "+" or " " first */
@@ -69,6 +70,8 @@ static void details_free(struct review *r)
 	ui_preview_free(&r->pv);
 	free(r->pv_error);
 	r->pv_error = NULL;
+	free(r->stale);
+	r->stale = NULL;
 	diff_free(r);
 	r->shown[0] = '\0';
 	r->has_old = false;
@@ -101,16 +104,21 @@ static int add_row(const struct store_campaign *c, void *arg)
 {
 	struct rows *w = arg;
 	const char *cols[NCOLS];
-	char audience[160], approvals[32];
+	char audience[160], approvals[48];
+	bool changed = false;
 	int n = 0;
 
 	if (c->state != STORE_CAMPAIGN_IN_REVIEW && c->state != STORE_CAMPAIGN_APPROVED &&
 	    c->state != STORE_CAMPAIGN_SCHEDULED)
 		return 0;
 	store_campaign_approvals(w->st, c->id, count_approval, &n, NULL);
+	/* An approved campaign whose template or a setting changed since: say so. */
+	if (c->state != STORE_CAMPAIGN_IN_REVIEW)
+		send_campaign_verify(w->st, c, &changed, NULL);
 	snprintf(audience, sizeof(audience), "%s%s%s", c->list, c->segment ? " / " : "",
 		 c->segment ? c->segment : "");
-	snprintf(approvals, sizeof(approvals), "%d of %d", n, c->approvals_needed);
+	snprintf(approvals, sizeof(approvals), "%d of %d%s", n, c->approvals_needed,
+		 changed ? ", content changed" : "");
 	cols[COL_NAME] = c->name;
 	cols[COL_STATE] = store_campaign_state_name(c->state);
 	cols[COL_AUTHOR] = c->author;
@@ -217,8 +225,9 @@ static void load_diff(struct screen *s)
 		return;
 	r->has_old = true;
 	ui_campaign_time(v->approved, when, sizeof(when));
-	snprintf(line, sizeof(line), "against version %lld, approved by %s on %s",
-		 (long long)v->version, v->approver, when);
+	snprintf(line, sizeof(line), "against %sversion %lld, approved by %s on %s",
+		 v->version == r->c->version ? "the current approval, " : "", (long long)v->version,
+		 v->approver, when);
 	diff_add(r, '=', line, strlen(line));
 	diff_text(r, "Subject", v->subject, r->c->subject);
 	diff_text(r, "From", v->from ? v->from : "(sender.from)",
@@ -235,6 +244,21 @@ static void load_diff(struct screen *s)
 	if (r->ndiff == 1)
 		diff_add(r, ' ', "(no changes)", 12);
 	store_campaign_version_free(&v);
+}
+
+/* Keeps why an approved campaign's approval no longer holds, if its content changed. */
+static void load_stale(struct review *r, struct store *st)
+{
+	bool changed = false;
+	char *why = NULL;
+
+	if (r->c->state == STORE_CAMPAIGN_IN_REVIEW)
+		return;
+	if (send_campaign_verify(st, r->c, &changed, &why) != SEND_OK && changed) {
+		r->stale = why;
+		why = NULL;
+	}
+	free(why);
 }
 
 /* Loads the selected campaign's details, unless they are shown already. */
@@ -260,6 +284,7 @@ static void load_details(struct screen *s, bool force)
 	}
 	/* Hashed first: what is shown below was read after, so it can only be newer. */
 	r->hashed = send_campaign_hash(st, r->c, r->c->scheduled_at, r->hash, NULL) == SEND_OK;
+	load_stale(r, st);
 	if (ui_check_run(st, r->c, &r->check, &err) != 0) {
 		r->pv_error = err;
 		err = NULL;
@@ -512,6 +537,8 @@ static void render_details(struct review *r, struct grid *g, int row)
 	grid_printf(g, row++, 2, r->check.errors ? UI_A_ERROR : UI_A_NORMAL,
 		    "Checks:  %zu errors, %zu warnings · %s · DKIM: %zu key%s", r->check.errors,
 		    r->check.warnings, line, r->pv.dkim_keys, r->pv.dkim_keys == 1 ? "" : "s");
+	if (r->stale != NULL)
+		row += grid_wrap(g, row, 2, 2, UI_A_ERROR, r->stale);
 	row++;
 	for (i = 0; i < NPANES; i++) {
 		snprintf(line, sizeof(line), i == r->pane ? "[%s]" : " %s ", pane_names[i]);

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "send/send.h"
@@ -127,12 +128,63 @@ static void test_cli_signs_as_is(void **state)
 	store_close(&st);
 }
 
+static void approve(const char *name, time_t at)
+{
+	struct store *st = as("operator");
+	char *err = NULL;
+
+	if (send_campaign_approve(st, name, NULL, NULL, &err) != SEND_OK ||
+	    (at != 0 && send_campaign_schedule(st, name, at, NULL, &err) != SEND_OK))
+		fail_msg("approving %s: %s", name, err ? err : "?");
+	store_close(&st);
+}
+
+/*
+ * A campaign approved twice, the second time as it is now, and scheduled;
+ * then its template changes. The changes pane compares with the current
+ * approval (only the template differs), and the queue says the approved
+ * content changed.
+ */
+static void test_changes_since_current_approval(void **state)
+{
+	struct store_template t = {0};
+	struct store *st;
+	struct ui *ui;
+
+	(void)state;
+	submit("spring");
+	approve("spring", 0);
+	edit_subject("spring", "Third subject");
+	submit("spring");
+	approve("spring", time(NULL) + 86400);
+	st = as("marketer");
+	t.name = "t";
+	t.kind = "markdown";
+	t.layout = "plain";
+	t.source = "# Hello {{name|there}}\n\nNews for {{attr.city}}.\n{{#attr.vip}}VIP "
+		   "only{{/attr.vip}}\n";
+	assert_int_equal(store_template_save(st, &t, true, NULL), STORE_OK);
+	store_close(&st);
+
+	ui = logged_in("operator");
+	assert_int_equal(ui_push(ui, &screen_review_ops), 0);
+	assert_true(shows(ui, "scheduled  marketer  m         1 of 1, content changed"));
+	assert_true(shows(ui, "the approved content changed"));
+	ui_key(ui, UI_KEY_TAB);
+	ui_key(ui, UI_KEY_TAB);
+	assert_true(shows(ui, "against the current approval, version"));
+	assert_true(shows(ui, "+ {{#attr.vip}}VIP only{{/attr.vip}}"));
+	assert_true(lacks(ui, "Spring news"));
+	ui_free(&ui);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(test_approve_what_was_shown, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_schedule_what_was_shown, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_cli_signs_as_is, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_changes_since_current_approval, setup, teardown),
 	};
 
 	if (helpers_init() != 0)
