@@ -419,17 +419,17 @@ static void camp_summary(struct ui *ui, char *buf, size_t size)
 
 static const struct screen_verb camp_verbs[] = {
     UI_TABLE_VERBS,
-    {UI_NEW, "create a campaign", STORE_PERM_CAMPAIGNS_EDIT},
-    {UI_EDIT, "edit the campaign", STORE_PERM_CAMPAIGNS_EDIT},
-    {UI_CHECK, "run the checks", STORE_PERM_CAMPAIGNS_READ},
-    {UI_SUBMIT, "submit for review", STORE_PERM_CAMPAIGNS_EDIT},
-    {UI_COPY, "copy the campaign", STORE_PERM_CAMPAIGNS_EDIT},
-    {UI_ENTER, "open the live monitor", STORE_PERM_NONE},
-    {UI_MONITOR, "open the live monitor", STORE_PERM_NONE},
-    {UI_TAB, "read the whole rejection, with who rejected it", STORE_PERM_NONE},
-    {UI_INPUT_DONE, NULL, STORE_PERM_NONE},
-    {UI_INPUT_CANCEL, NULL, STORE_PERM_NONE},
-    {UI_NONE, NULL, STORE_PERM_NONE},
+    {UI_NEW, "create a campaign", STORE_PERM_CAMPAIGNS_EDIT, "hato campaign add"},
+    {UI_EDIT, "edit the campaign", STORE_PERM_CAMPAIGNS_EDIT, "hato campaign edit"},
+    {UI_CHECK, "run the checks", STORE_PERM_CAMPAIGNS_READ, "hato campaign check"},
+    {UI_SUBMIT, "submit for review", STORE_PERM_CAMPAIGNS_EDIT, "hato campaign submit"},
+    {UI_COPY, "copy the campaign", STORE_PERM_CAMPAIGNS_EDIT, "hato campaign copy"},
+    {UI_ENTER, "open the live monitor", STORE_PERM_NONE, NULL},
+    {UI_MONITOR, "open the live monitor", STORE_PERM_NONE, NULL},
+    {UI_TAB, "read the whole rejection, with who rejected it", STORE_PERM_NONE, NULL},
+    {UI_INPUT_DONE, NULL, STORE_PERM_NONE, NULL},
+    {UI_INPUT_CANCEL, NULL, STORE_PERM_NONE, NULL},
+    {UI_NONE, NULL, STORE_PERM_NONE, NULL},
 };
 
 const struct screen_ops screen_campaigns_ops = {

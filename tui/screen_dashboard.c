@@ -249,16 +249,16 @@ static void dash_render(struct screen *s, struct grid *g)
 }
 
 static const struct screen_verb dash_verbs[] = {
-    {UI_UP, NULL, STORE_PERM_NONE},
-    {UI_DOWN, NULL, STORE_PERM_NONE},
-    {UI_HOME, NULL, STORE_PERM_NONE},
-    {UI_END, NULL, STORE_PERM_NONE},
-    {UI_ENTER, "open the screen", STORE_PERM_NONE},
-    {UI_WORKER, "run a worker in the background", STORE_PERM_CAMPAIGNS_SEND},
-    {UI_TICK, NULL, STORE_PERM_NONE},
-    {UI_INPUT_DONE, NULL, STORE_PERM_NONE},
-    {UI_INPUT_CANCEL, NULL, STORE_PERM_NONE},
-    {UI_NONE, NULL, STORE_PERM_NONE},
+    {UI_UP, NULL, STORE_PERM_NONE, NULL},
+    {UI_DOWN, NULL, STORE_PERM_NONE, NULL},
+    {UI_HOME, NULL, STORE_PERM_NONE, NULL},
+    {UI_END, NULL, STORE_PERM_NONE, NULL},
+    {UI_ENTER, "open the screen", STORE_PERM_NONE, NULL},
+    {UI_WORKER, "run a worker in the background", STORE_PERM_CAMPAIGNS_SEND, "hato worker"},
+    {UI_TICK, NULL, STORE_PERM_NONE, NULL},
+    {UI_INPUT_DONE, NULL, STORE_PERM_NONE, NULL},
+    {UI_INPUT_CANCEL, NULL, STORE_PERM_NONE, NULL},
+    {UI_NONE, NULL, STORE_PERM_NONE, NULL},
 };
 
 const struct screen_ops screen_dashboard_ops = {

@@ -279,12 +279,13 @@ static void member_render(struct screen *s, struct grid *g)
 
 static const struct screen_verb member_verbs[] = {
     UI_TABLE_VERBS,
-    {UI_UNLOCK, "unsubscribe from all", STORE_PERM_SUBSCRIBERS_WRITE},
-    {UI_SUPPRESS, "suppress", STORE_PERM_SUBSCRIBERS_WRITE},
-    {UI_DELETE, "erase", STORE_PERM_SUBSCRIBERS_ERASE},
-    {UI_INPUT_DONE, NULL, STORE_PERM_NONE},
-    {UI_INPUT_CANCEL, NULL, STORE_PERM_NONE},
-    {UI_NONE, NULL, STORE_PERM_NONE},
+    {UI_UNLOCK, "unsubscribe from all", STORE_PERM_SUBSCRIBERS_WRITE,
+     "hato subscriber unsubscribe"},
+    {UI_SUPPRESS, "suppress", STORE_PERM_SUBSCRIBERS_WRITE, "hato suppress add"},
+    {UI_DELETE, "erase", STORE_PERM_SUBSCRIBERS_ERASE, "hato subscriber erase"},
+    {UI_INPUT_DONE, NULL, STORE_PERM_NONE, NULL},
+    {UI_INPUT_CANCEL, NULL, STORE_PERM_NONE, NULL},
+    {UI_NONE, NULL, STORE_PERM_NONE, NULL},
 };
 
 const struct screen_ops screen_member_ops = {

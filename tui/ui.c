@@ -217,12 +217,30 @@ struct screen *ui_top(const struct ui *ui)
 	return ui->depth > 0 ? ui->stack[ui->depth - 1] : NULL;
 }
 
+/*
+ * Writes a refusal for want of p to the audit trail as the command line
+ * does (store_require): `action`, or "tui: WHAT" when it is NULL.
+ */
+static void refuse_audited(struct ui *ui, const char *action, const char *what, enum store_perm p)
+{
+	char name[128];
+
+	if (ui->st == NULL)
+		return;
+	if (action == NULL) {
+		snprintf(name, sizeof(name), "tui: %s", what);
+		action = name;
+	}
+	store_require(ui->st, p, action, NULL);
+}
+
 int ui_push(struct ui *ui, const struct screen_ops *ops)
 {
 	struct screen *s;
 	char why[256];
 
 	if (ops->perm != STORE_PERM_NONE && (ui->st == NULL || !store_can(ui->st, ops->perm))) {
+		refuse_audited(ui, NULL, ops->title, ops->perm);
 		ui_error(ui, "%s", ui_refusal(ui, ops->title, ops->perm, why, sizeof(why)));
 		return -1;
 	}
@@ -365,6 +383,7 @@ static int dispatch(struct ui *ui, enum ui_action a)
 {
 	struct screen *s = ui_top(ui);
 	const struct screen_verb *v;
+	const char *what;
 	char why[256];
 	int r;
 
@@ -397,9 +416,9 @@ static int dispatch(struct ui *ui, enum ui_action a)
 		return a == UI_TICK ? UI_REDRAW_NONE : UI_REDRAW_STATUS;
 	}
 	if (v->perm != STORE_PERM_NONE && (ui->st == NULL || !store_can(ui->st, v->perm))) {
-		ui_error(ui, "%s",
-			 ui_refusal(ui, v->help ? v->help : ui_keymap_help(a), v->perm, why,
-				    sizeof(why)));
+		what = v->help ? v->help : ui_keymap_help(a);
+		refuse_audited(ui, v->audit, what, v->perm);
+		ui_error(ui, "%s", ui_refusal(ui, what, v->perm, why, sizeof(why)));
 		return UI_REDRAW_STATUS;
 	}
 	ui->in_dispatch++;

@@ -216,6 +216,12 @@ struct screen_verb {
 	enum ui_action action;
 	const char *help;     /* "disable the user"; NULL: the keymap's words */
 	enum store_perm perm; /* checked before handle(); STORE_PERM_NONE: none */
+	/*
+	 * The action a refusal for want of perm writes to the audit trail: the
+	 * command line's name for the same act ("hato user disable"), so that
+	 * refusals read alike from both; NULL: "tui: " and the help words.
+	 */
+	const char *audit;
 };
 
 /*
@@ -224,12 +230,12 @@ struct screen_verb {
  */
 /* clang-format off */
 #define UI_TABLE_VERBS                     \
-	{UI_UP, NULL, STORE_PERM_NONE},    \
-	{UI_DOWN, NULL, STORE_PERM_NONE},  \
-	{UI_PGUP, NULL, STORE_PERM_NONE},  \
-	{UI_PGDN, NULL, STORE_PERM_NONE},  \
-	{UI_HOME, NULL, STORE_PERM_NONE},  \
-	{UI_END, NULL, STORE_PERM_NONE}
+	{UI_UP, NULL, STORE_PERM_NONE, NULL},    \
+	{UI_DOWN, NULL, STORE_PERM_NONE, NULL},  \
+	{UI_PGUP, NULL, STORE_PERM_NONE, NULL},  \
+	{UI_PGDN, NULL, STORE_PERM_NONE, NULL},  \
+	{UI_HOME, NULL, STORE_PERM_NONE, NULL},  \
+	{UI_END, NULL, STORE_PERM_NONE, NULL}
 /* clang-format on */
 
 struct screen_ops {
