@@ -248,6 +248,11 @@ static bool dirty(const struct form *f)
 	return false;
 }
 
+static bool form_unsaved(struct screen *s)
+{
+	return dirty(s->priv);
+}
+
 /* Esc: leaves, after asking when that would throw away what was typed. */
 static int leave(struct screen *s)
 {
@@ -363,4 +368,5 @@ const struct screen_ops screen_campaign_form_ops = {
     .handle = form_handle,
     .render = form_render,
     .close = form_close,
+    .unsaved = form_unsaved,
 };

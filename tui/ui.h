@@ -128,7 +128,8 @@ enum ui_key {
 	UI_KEY_F1,
 	UI_KEY_F5,
 	UI_KEY_RESIZE,
-	UI_KEY_UNKNOWN, /* a sequence the terminal sent that hato does not know: never Esc */
+	UI_KEY_UNKNOWN,	  /* a sequence the terminal sent that hato does not know: never Esc */
+	UI_KEY_INTERRUPT, /* Ctrl-C: a request to leave hato, asking first when that loses work */
 };
 #define UI_CTRL(c) ((c)&0x1f)
 
@@ -256,6 +257,11 @@ struct screen_ops {
 	void (*close)(struct screen *s);
 	/* One line for the dashboard ("4 users, 1 locked"); may be NULL. */
 	void (*summary)(struct ui *ui, char *buf, size_t size);
+	/*
+	 * True when leaving hato now would throw away what was typed on this
+	 * screen (a form not saved), so that Q and Ctrl-C ask first. May be NULL.
+	 */
+	bool (*unsaved)(struct screen *s);
 };
 
 struct screen {
@@ -428,7 +434,7 @@ void ui_error(struct ui *ui, const char *fmt, ...) __attribute__((format(printf,
 void ui_busy(struct ui *ui, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* While a long task runs on the UI's thread (an import): true when the user
- * pressed Esc since the last call. Other keys typed meanwhile are dropped.
+ * pressed Esc or Ctrl-C since the last call. Other keys typed meanwhile are dropped.
  * Always false outside a terminal. */
 bool ui_interrupted(struct ui *ui);
 /* Shows errstr (or the status' words) as an error and frees errstr. */

@@ -263,6 +263,41 @@ static void test_review(void **state)
 }
 
 /*
+ * Ctrl-C and Q leave hato, but ask first when that would throw away a form
+ * not saved, even in the middle of a question; a second Ctrl-C leaves.
+ */
+static void test_form_interrupt(void **state)
+{
+	struct ui *ui = logged_in("marketer");
+
+	(void)state;
+	assert_int_equal(ui_push(ui, &screen_campaigns_ops), 0);
+	ui_key(ui, 'n');
+	answer(ui, "autumn");
+	ui_type(ui, "t");
+	ui_key(ui, UI_KEY_INTERRUPT);
+	assert_true(shows(ui, "What you typed is not saved; leaving throws it away. Leave?"));
+	ui_key(ui, 'n');
+	assert_false(ui_done(ui));
+	assert_true(shows(ui, "Name      autumn"));
+	ui_key(ui, 'Q');
+	assert_true(shows(ui, "What you typed is not saved"));
+	ui_key(ui, UI_KEY_ESC);
+	assert_false(ui_done(ui));
+	ui_key(ui, UI_KEY_INTERRUPT);
+	ui_key(ui, UI_KEY_INTERRUPT);
+	assert_true(ui_done(ui));
+	ui_free(&ui);
+
+	/* Nothing typed: Ctrl-C leaves at once. */
+	ui = logged_in("marketer");
+	assert_int_equal(ui_push(ui, &screen_campaigns_ops), 0);
+	ui_key(ui, UI_KEY_INTERRUPT);
+	assert_true(ui_done(ui));
+	ui_free(&ui);
+}
+
+/*
  * A long rejection comment is cut on two rows with "…", and Tab shows it
  * whole, with who rejected it and when.
  */
@@ -689,6 +724,7 @@ int main(void)
 	    cmocka_unit_test(test_sparkline),
 	    cmocka_unit_test_setup_teardown(test_campaigns_form, setup, teardown_worker),
 	    cmocka_unit_test_setup_teardown(test_campaign_form_keep, setup, teardown_worker),
+	    cmocka_unit_test_setup_teardown(test_form_interrupt, setup, teardown_worker),
 	    cmocka_unit_test_setup_teardown(test_review, setup, teardown_worker),
 	    cmocka_unit_test_setup_teardown(test_rejection_long, setup, teardown_worker),
 	    cmocka_unit_test_setup_teardown(test_review_viewer, setup, teardown_worker),
