@@ -166,22 +166,31 @@ static int camp_load(struct screen *s)
 	return 0;
 }
 
-/* Reports a store call, reloads and keeps the cursor on `name`. */
-static int after(struct screen *s, enum store_status rc, char *err, const char *fmt,
-		 const char *name)
+/* Reloads and keeps the cursor on `name`. */
+static void reload_at(struct screen *s, const char *name)
 {
 	struct campaigns *c = s->priv;
 	size_t i;
 
+	camp_load(s);
+	for (i = 0; i < c->n; i++)
+		if (strcmp(c->all[i]->name, name) == 0)
+			c->t.sel = i;
+}
+
+/*
+ * Reports a store call, reloads and keeps the cursor on `name`. A failure
+ * reloads too: it may come of a change made elsewhere since the list was read.
+ */
+static int after(struct screen *s, enum store_status rc, char *err, const char *fmt,
+		 const char *name)
+{
+	reload_at(s, name);
 	if (rc != STORE_OK) {
 		ui_error_store(s->ui, rc, err);
 		return UI_REDRAW_ALL;
 	}
 	free(err);
-	camp_load(s);
-	for (i = 0; i < c->n; i++)
-		if (strcmp(c->all[i]->name, name) == 0)
-			c->t.sel = i;
 	ui_info(s->ui, fmt, name);
 	return UI_REDRAW_ALL;
 }
@@ -225,6 +234,7 @@ static int camp_answer(struct screen *s, const char *text)
 	}
 	/* Refused while the pre-send checks fail: the first line says so and how many. */
 	if (send_campaign_submit(ui_store(s->ui), c->target, &err) != SEND_OK) {
+		reload_at(s, c->target);
 		ui_error(s->ui, "%.*s", err ? (int)strcspn(err, "\n") : 16,
 			 err ? err : "cannot submit it");
 		free(err);

@@ -1,7 +1,8 @@
 /*
  * Screens against a store that another process changes under them: what
- * an operator signs is what the screen showed, and a screen whose action
- * failed because of such a change shows the store as it is now. The change
+ * an operator signs is what the screen showed, the changes pane compares
+ * with the current approval, and a screen whose action failed because of
+ * such a change shows the store as it is now. The change
  * is made through a second store handle, as `hato` in another shell would.
  */
 #include <setjmp.h>
@@ -178,6 +179,53 @@ static void test_changes_since_current_approval(void **state)
 	ui_free(&ui);
 }
 
+/*
+ * The marketer has the campaigns list open on spring, a draft; meanwhile it
+ * is submitted from elsewhere. S, y is refused, and the list shows it in
+ * review at once.
+ */
+static void test_campaigns_reload_on_failure(void **state)
+{
+	struct ui *ui = logged_in("marketer");
+
+	(void)state;
+	assert_int_equal(ui_push(ui, &screen_campaigns_ops), 0);
+	assert_true(shows(ui, "spring    draft"));
+	submit("spring");
+	ui_key(ui, 'S');
+	ui_key(ui, 'y');
+	assert_true(shows(ui, "only a draft"));
+	assert_true(shows(ui, "spring    in_review"));
+	ui_free(&ui);
+}
+
+/*
+ * A member record is open; meanwhile the person is erased from elsewhere.
+ * u, y fails, and nothing of the person stays on screen.
+ */
+static void test_member_gone(void **state)
+{
+	struct store *st;
+	struct ui *ui = logged_in("marketer");
+	char *err = NULL;
+
+	(void)state;
+	assert_int_equal(ui_push(ui, &screen_subscribers_ops), 0);
+	ui_key(ui, UI_KEY_ENTER);
+	assert_true(shows(ui, "Sub Scriber"));
+	assert_true(shows(ui, "Tokyo"));
+	st = as("marketer");
+	if (store_subscriber_erase(st, "sub@example.com", &err) != STORE_OK)
+		fail_msg("erase: %s", err);
+	store_close(&st);
+	ui_key(ui, 'u');
+	ui_key(ui, 'y');
+	assert_true(shows(ui, "no subscriber"));
+	assert_true(lacks(ui, "Sub Scriber"));
+	assert_true(lacks(ui, "Tokyo"));
+	ui_free(&ui);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -185,6 +233,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_schedule_what_was_shown, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_cli_signs_as_is, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_changes_since_current_approval, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_campaigns_reload_on_failure, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_member_gone, setup, teardown),
 	};
 
 	if (helpers_init() != 0)
