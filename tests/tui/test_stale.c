@@ -226,6 +226,33 @@ static void test_member_gone(void **state)
 	ui_free(&ui);
 }
 
+/*
+ * The operator's dashboard is open; another campaign is submitted from
+ * elsewhere. After the automatic refresh the menu's Now column and the
+ * sending figures both count it.
+ */
+static void test_dashboard_refresh(void **state)
+{
+	struct store *st;
+	struct ui *ui;
+	char *err = NULL;
+	int i;
+
+	(void)state;
+	submit("spring");
+	ui = logged_in("operator");
+	assert_true(shows(ui, "1 in review, 0 approved"));
+	st = as("marketer");
+	assert_int_equal(store_campaign_copy(st, "spring", "summer", &err), STORE_OK);
+	store_close(&st);
+	submit("summer");
+	for (i = 0; i < 3; i++)
+		ui_key(ui, UI_KEY_NONE);
+	assert_true(shows(ui, "2 in review, 0 approved"));
+	assert_true(lacks(ui, "1 in review"));
+	ui_free(&ui);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -235,6 +262,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_changes_since_current_approval, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_campaigns_reload_on_failure, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_member_gone, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_dashboard_refresh, setup, teardown),
 	};
 
 	if (helpers_init() != 0)
