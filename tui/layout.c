@@ -51,6 +51,18 @@ static void render_hints(struct ui *ui, const struct screen *s, int row)
 		 ui->depth > 1 ? "? help  q back" : "? help  q quit");
 }
 
+size_t ui_input_scroll(const char *text, int room)
+{
+	const char *p = text;
+
+	/* Show the end of a long answer. */
+	while (*p != '\0' && grid_width(p) > room)
+		p++;
+	while (((unsigned char)*p & 0xc0) == 0x80)
+		p++;
+	return (size_t)(p - text);
+}
+
 void ui_input_render(struct ui *ui, struct grid *g, int row, int col, bool with_label)
 {
 	struct ui_prompt *p = &ui->prompt;
@@ -66,11 +78,7 @@ void ui_input_render(struct ui *ui, struct grid *g, int row, int col, bool with_
 		w = 0; /* no echo */
 	} else {
 		room = g->w - col - 1;
-		/* Show the end of a long answer. */
-		while (*text != '\0' && grid_width(text) > room)
-			text++;
-		while (((unsigned char)*text & 0xc0) == 0x80)
-			text++;
+		text += ui_input_scroll(text, room);
 		w = grid_put(g, row, col, room, UI_A_NORMAL, text);
 	}
 	ui->cur_row = row + (g == &ui->body ? 1 : 0);

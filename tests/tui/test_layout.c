@@ -39,10 +39,55 @@ static void test_long_error_with_prompt(void **state)
 	ui_free(&ui);
 }
 
+/* The column of the first "^" on the row, or -1. */
+static int caret_at(const struct grid *g, int row)
+{
+	int c;
+
+	for (c = 0; c < g->w; c++)
+		if (strcmp(g->cells[row * g->w + c].ch, "^") == 0)
+			return c;
+	return -1;
+}
+
+/*
+ * An expression longer than its row: the row shows its end, and the caret
+ * stands under the character the error is at, counted in characters.
+ */
+static void test_segment_caret(void **state)
+{
+	struct ui *ui = logged_in("marketer");
+	const struct grid *g;
+	int c;
+
+	(void)state;
+	assert_int_equal(ui_push(ui, &screen_lists_ops), 0);
+	ui_key(ui, UI_KEY_ENTER);
+	ui_key(ui, 'n');
+	ui_type(ui, "attr.city = \"東京\" and domain in (\"example.jp\", \"docomo.ne.jp\", "
+		    "\"ezweb.ne.jp\", \"softbank.ne.jp\", \"au.com\", \"i.softbank.jp\") and "
+		    "not name starts_with \"佐\"x");
+	assert_true(shows(ui, "column 151: expected"));
+	g = ui_render(ui);
+	c = caret_at(g, 6);
+	assert_true(c > 0);
+	assert_string_equal(g->cells[5 * g->w + c].ch, "x");
+	/* A short one with a wide character before the error. */
+	ui_key(ui, UI_CTRL('u'));
+	ui_type(ui, "attr.city = \"東京\" x");
+	assert_true(shows(ui, "column 18: expected"));
+	g = ui_render(ui);
+	c = caret_at(g, 6);
+	assert_true(c > 0);
+	assert_string_equal(g->cells[5 * g->w + c].ch, "x");
+	ui_free(&ui);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(test_long_error_with_prompt, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_segment_caret, setup, teardown),
 	};
 
 	if (helpers_init() != 0)
