@@ -83,11 +83,30 @@ static void test_segment_caret(void **state)
 	ui_free(&ui);
 }
 
+/* At 40x12 with two campaigns, the monitor's title keeps its state whole. */
+static void test_monitor_narrow(void **state)
+{
+	struct store *st = as("marketer");
+	struct ui *ui;
+
+	(void)state;
+	assert_int_equal(store_campaign_copy(st, "spring", "summer", NULL), STORE_OK);
+	store_close(&st);
+	ui = logged_in("operator");
+	ui_resize(ui, 40, 12);
+	ui_campaign_select("spring");
+	assert_int_equal(ui_push(ui, &screen_monitor_ops), 0);
+	assert_true(shows(ui, "\n  spring · draft"));
+	assert_true(shows(ui, "Tab: next\n"));
+	ui_free(&ui);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(test_long_error_with_prompt, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_segment_caret, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_monitor_narrow, setup, teardown),
 	};
 
 	if (helpers_init() != 0)
