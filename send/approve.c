@@ -116,12 +116,37 @@ static bool may_move(struct store *st, const struct store_campaign *c, unsigned 
 }
 
 /*
- * Loads the campaign, refuses it when its pre-send checks fail (the settings
- * may have changed since it was submitted), hashes it with the schedule `at`
+ * Refuses the move when `shown` (the hash of the campaign as a screen showed
+ * it, with the schedule it had) is not the campaign's hash now: someone
+ * changed it, its template, audience or a hashed setting since.
+ */
+static enum send_status check_shown(struct store *st, const struct store_campaign *c,
+				    const unsigned char *shown, char **errstr)
+{
+	unsigned char now[32];
+	enum send_status s;
+
+	if (shown == NULL)
+		return SEND_OK;
+	s = send_campaign_hash(st, c, c->scheduled_at, now, errstr);
+	if (s == SEND_OK && sodium_memcmp(now, shown, 32) != 0)
+		s = send_err(errstr, SEND_EDENIED,
+			     "campaign %s changed since it was shown to you (the campaign, its "
+			     "template or layout, its audience or a sender setting): nothing was "
+			     "signed; review it again as it is now",
+			     c->name);
+	return s;
+}
+
+/*
+ * Loads the campaign, refuses it when it is no longer what the caller was
+ * shown (check_shown) or when its pre-send checks fail (the settings may
+ * have changed since it was submitted), hashes it with the schedule `at`
  * and signs the hash. `from` is the states the move starts from.
  */
 static enum send_status sign(struct store *st, const char *name, const time_t *at, unsigned from,
-			     unsigned char hash[32], unsigned char sig[64], char **errstr)
+			     const unsigned char *shown, unsigned char hash[32],
+			     unsigned char sig[64], char **errstr)
 {
 	struct store_campaign *c = NULL;
 	enum store_status ss;
@@ -131,8 +156,11 @@ static enum send_status sign(struct store *st, const char *name, const time_t *a
 	ss = store_campaign_get(st, name, &c, &serr);
 	if (ss != STORE_OK)
 		return send_from_store(ss, serr, errstr);
-	if (may_move(st, c, from, STORE_PERM_CAMPAIGNS_APPROVE))
-		s = send_campaign_check_errors(st, c, errstr);
+	if (may_move(st, c, from, STORE_PERM_CAMPAIGNS_APPROVE)) {
+		s = check_shown(st, c, shown, errstr);
+		if (s == SEND_OK)
+			s = send_campaign_check_errors(st, c, errstr);
+	}
 	if (s == SEND_OK)
 		s = send_campaign_hash(st, c, at != NULL ? *at : c->scheduled_at, hash, errstr);
 	if (s == SEND_OK && store_sign(st, hash, 32, sig) != STORE_OK)
@@ -184,14 +212,14 @@ enum send_status send_campaign_submit(struct store *st, const char *name, char *
 }
 
 enum send_status send_campaign_approve(struct store *st, const char *name, const char *comment,
-				       char **errstr)
+				       const unsigned char *shown, char **errstr)
 {
 	unsigned char hash[32], sig[64];
 	enum store_status ss;
 	enum send_status s;
 	char *serr = NULL;
 
-	s = sign(st, name, NULL, 1u << STORE_CAMPAIGN_IN_REVIEW, hash, sig, errstr);
+	s = sign(st, name, NULL, 1u << STORE_CAMPAIGN_IN_REVIEW, shown, hash, sig, errstr);
 	if (s != SEND_OK)
 		return s;
 	ss = store_campaign_approve(st, name, hash, sig, comment, &serr);
@@ -227,7 +255,7 @@ static enum send_status still_approved(struct store *st, const char *name, char 
 }
 
 enum send_status send_campaign_schedule(struct store *st, const char *name, time_t at,
-					char **errstr)
+					const unsigned char *shown, char **errstr)
 {
 	unsigned char hash[32], sig[64];
 	enum store_status ss;
@@ -242,8 +270,8 @@ enum send_status send_campaign_schedule(struct store *st, const char *name, time
 	s = still_approved(st, name, errstr);
 	if (s == SEND_OK)
 		s = sign(st, name, &at,
-			 1u << STORE_CAMPAIGN_APPROVED | 1u << STORE_CAMPAIGN_SCHEDULED, hash, sig,
-			 errstr);
+			 1u << STORE_CAMPAIGN_APPROVED | 1u << STORE_CAMPAIGN_SCHEDULED, shown,
+			 hash, sig, errstr);
 	if (s != SEND_OK)
 		return s;
 	ss = store_campaign_schedule(st, name, at, hash, sig, &serr);

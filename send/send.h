@@ -419,16 +419,23 @@ enum send_status send_campaign_submit(struct store *st, const char *name, char *
 /*
  * Signs the campaign's hash with the logged-in user's key and records the
  * approval. Refused like submitting when the pre-send checks fail now.
+ * `shown` is what the approver was shown: the 32-byte send_campaign_hash of
+ * the campaign as loaded, with its scheduled_at then. When the campaign's
+ * hash is another now (an edit, a resubmission, a changed template, layout,
+ * segment or setting), nothing is signed: SEND_EDENIED, saying the campaign
+ * changed since it was shown. NULL signs the campaign as it is now (the
+ * command line, which shows nothing first).
  */
 enum send_status send_campaign_approve(struct store *st, const char *name, const char *comment,
-				       char **errstr);
+				       const unsigned char *shown, char **errstr);
 /*
  * Sets the send time (0: now), signing the new content as the scheduler's
  * approval; refused when the pre-send checks fail now, and for a time more
- * than a minute in the past (SEND_EINVAL).
+ * than a minute in the past (SEND_EINVAL). `shown` as for
+ * send_campaign_approve.
  */
 enum send_status send_campaign_schedule(struct store *st, const char *name, time_t at,
-					char **errstr);
+					const unsigned char *shown, char **errstr);
 /*
  * Recomputes the hash and counts the approvals whose signature verifies under
  * the approver's key, whose hash matches, whose approver is not the author and

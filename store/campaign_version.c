@@ -69,7 +69,7 @@ static char *col(sqlite3_stmt *q, int i, bool *bad)
 	return d;
 }
 
-enum store_status store_campaign_last_approved(struct store *st, int64_t campaign, int64_t before,
+enum store_status store_campaign_last_approved(struct store *st, int64_t campaign, int64_t upto,
 					       struct store_campaign_version **out, char **errstr)
 {
 	struct store_campaign_version *v = NULL;
@@ -85,13 +85,13 @@ enum store_status store_campaign_last_approved(struct store *st, int64_t campaig
 		    st,
 		    "SELECT version, subject, from_addr, template, template_source,"
 		    " template_text, list, segment, approver, approved"
-		    " FROM campaign_versions WHERE campaign = ?1 AND (?2 = 0 OR version < ?2)"
+		    " FROM campaign_versions WHERE campaign = ?1 AND (?2 = 0 OR version <= ?2)"
 		    " ORDER BY version DESC LIMIT 1",
 		    &q, errstr);
 	if (s != STORE_OK)
 		return s;
 	sqlite3_bind_int64(q, 1, campaign);
-	sqlite3_bind_int64(q, 2, before);
+	sqlite3_bind_int64(q, 2, upto);
 	rc = sqlite3_step(q);
 	if (rc == SQLITE_DONE) {
 		s = store_fail(errstr, STORE_ENOTFOUND, "no approved version of this campaign");

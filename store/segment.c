@@ -88,6 +88,16 @@ static void describe(struct parser *p, char *out, size_t n)
 	}
 }
 
+/* The column (from 1) of the byte at `off` of src, counted in characters. */
+static size_t column_of(const char *src, size_t off)
+{
+	size_t i, col = 1;
+
+	for (i = 0; i < off && src[i] != '\0'; i++)
+		col += ((unsigned char)src[i] & 0xc0) != 0x80;
+	return col;
+}
+
 static int fail(struct parser *p, const char *expected)
 {
 	char found[120];
@@ -95,8 +105,8 @@ static int fail(struct parser *p, const char *expected)
 	if (p->s != STORE_OK)
 		return -1;
 	describe(p, found, sizeof(found));
-	p->s = store_fail(p->errstr, STORE_EINVAL, "column %zu: expected %s, found %s", p->pos + 1,
-			  expected, found);
+	p->s = store_fail(p->errstr, STORE_EINVAL, "column %zu: expected %s, found %s",
+			  column_of(p->src, p->pos), expected, found);
 	return -1;
 }
 
@@ -714,7 +724,7 @@ enum store_status segment_compile(const char *expr, time_t now, struct seg_sql *
 		if ((unsigned char)*q < 0x20 && *q != '\t' && *q != '\n' && *q != '\r')
 			return store_fail(errstr, STORE_EINVAL,
 					  "column %zu: the expression holds a control character",
-					  (size_t)(q - p.src) + 1);
+					  column_of(p.src, (size_t)(q - p.src)));
 	if (lex(&p) == 0) {
 		if (p.tok == T_END) {
 			emit(&p, "1");

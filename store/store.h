@@ -983,11 +983,12 @@ struct store_campaign_version {
 };
 /*
  * The most recent approved version of the campaign (by id) whose version is
- * older than `before` (0: any). STORE_ENOTFOUND when there is none. *out is
- * allocated; free with store_campaign_version_free. Needs
- * STORE_PERM_CAMPAIGNS_READ.
+ * at most `upto` (0: any): for a campaign approved as it is now, that
+ * version itself; for one edited since, the one approved before the edit.
+ * STORE_ENOTFOUND when there is none. *out is allocated; free with
+ * store_campaign_version_free. Needs STORE_PERM_CAMPAIGNS_READ.
  */
-enum store_status store_campaign_last_approved(struct store *st, int64_t campaign, int64_t before,
+enum store_status store_campaign_last_approved(struct store *st, int64_t campaign, int64_t upto,
 					       struct store_campaign_version **out, char **errstr);
 void store_campaign_version_free(struct store_campaign_version **v);
 

@@ -299,7 +299,7 @@ static int campaign_approve(struct cli *cl, int argc, char **argv)
 
 	if (rc != EX_OK)
 		return rc;
-	s = send_campaign_approve(cl->st, argv[optind], comment, &err);
+	s = send_campaign_approve(cl->st, argv[optind], comment, NULL, &err);
 	if (s != SEND_OK)
 		return cli_fail_send(s, err);
 	printf("approved campaign %s with your signature\n", argv[optind]);
@@ -347,7 +347,7 @@ static int campaign_schedule(struct cli *cl, int argc, char **argv)
 		cli_error("--at takes a time such as 2026-12-01T09:00+09:00");
 		return EX_USAGE;
 	}
-	s = send_campaign_schedule(cl->st, argv[optind], when, &err);
+	s = send_campaign_schedule(cl->st, argv[optind], when, NULL, &err);
 	if (s != SEND_OK)
 		return cli_fail_send(s, err);
 	fmt_time(when, shown, sizeof(shown));
@@ -362,7 +362,7 @@ static int campaign_send(struct cli *cl, int argc, char **argv)
 
 	if (argc != 2)
 		return cli_usage(cl);
-	s = send_campaign_schedule(cl->st, argv[1], 0, &err);
+	s = send_campaign_schedule(cl->st, argv[1], 0, NULL, &err);
 	if (s != SEND_OK)
 		return cli_fail_send(s, err);
 	printf("campaign %s will be sent now%s\n", argv[1],

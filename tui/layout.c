@@ -51,6 +51,18 @@ static void render_hints(struct ui *ui, const struct screen *s, int row)
 		 ui->depth > 1 ? "? help  q back" : "? help  q quit");
 }
 
+size_t ui_input_scroll(const char *text, int room)
+{
+	const char *p = text;
+
+	/* Show the end of a long answer. */
+	while (*p != '\0' && grid_width(p) > room)
+		p++;
+	while (((unsigned char)*p & 0xc0) == 0x80)
+		p++;
+	return (size_t)(p - text);
+}
+
 void ui_input_render(struct ui *ui, struct grid *g, int row, int col, bool with_label)
 {
 	struct ui_prompt *p = &ui->prompt;
@@ -66,11 +78,7 @@ void ui_input_render(struct ui *ui, struct grid *g, int row, int col, bool with_
 		w = 0; /* no echo */
 	} else {
 		room = g->w - col - 1;
-		/* Show the end of a long answer. */
-		while (*text != '\0' && grid_width(text) > room)
-			text++;
-		while (((unsigned char)*text & 0xc0) == 0x80)
-			text++;
+		text += ui_input_scroll(text, room);
 		w = grid_put(g, row, col, room, UI_A_NORMAL, text);
 	}
 	ui->cur_row = row + (g == &ui->body ? 1 : 0);
@@ -83,13 +91,15 @@ void ui_input_render(struct ui *ui, struct grid *g, int row, int col, bool with_
  * "(y/n)" it ends with) and what is typed always show; what still does not
  * fit is cut before those keys, with "…".
  */
-static void render_prompt(struct ui *ui)
+static void render_prompt(struct ui *ui, int row)
 {
 	struct ui_prompt *p = &ui->prompt;
 	const char *rest, *keys;
 	char part[sizeof(p->label)];
-	int room = ui->w - 2, row = ui->h - 2, typing, col;
+	int room = ui->w - 2, typing, col;
 
+	for (col = 0; col < ui->w; col++)
+		grid_put(&ui->grid, row, col, 1, UI_A_NORMAL, " ");
 	typing = p->flags & (UI_INPUT_SECRET | UI_INPUT_YESNO) ? 0 : 16;
 	if (grid_width(p->label) + typing <= room || ui->h < 6) {
 		ui_input_render(ui, &ui->grid, row, 1, true);
@@ -110,6 +120,38 @@ static void render_prompt(struct ui *ui)
 	col = 1 + grid_put(&ui->grid, row, 1, room - typing - grid_width(keys), UI_A_BOLD, part);
 	col += grid_put(&ui->grid, row, col, -1, UI_A_BOLD, keys);
 	ui_input_render(ui, &ui->grid, row, col, false);
+}
+
+/*
+ * The hint line, or the open prompt, and the status line under it. A long
+ * message takes the hint line too; with a prompt open it takes up to three
+ * rows, and the prompt moves up above it, so that neither is cut.
+ */
+static void render_bottom(struct ui *ui, struct screen *s)
+{
+	bool prompt = ui->prompt.active && !(ui->prompt.flags & UI_INPUT_INLINE);
+	int attr = ui->status_error ? UI_A_ERROR : UI_A_OK, rows = 1, row, c;
+
+	if (ui->status[0] != '\0' && grid_width(ui->status) > ui->w - 2)
+		rows = grid_wrap_rows(&ui->grid, 1, ui->status);
+	if (rows > (prompt ? 3 : 2))
+		rows = prompt ? 3 : 2;
+	if (prompt && ui->h < 8)
+		rows = 1;
+	if (prompt)
+		render_prompt(ui, ui->h - 1 - rows);
+	else if (!ui->prompt.active)
+		render_hints(ui, s, ui->h - 2);
+	if (ui->status[0] == '\0')
+		return;
+	row = ui->h - rows;
+	if (rows == 1) {
+		grid_put(&ui->grid, row, 1, -1, attr, ui->status);
+		return;
+	}
+	for (c = 0; c < ui->w; c++)
+		grid_put(&ui->grid, row, c, 1, UI_A_NORMAL, " ");
+	grid_wrap(&ui->grid, row, 1, rows, attr, ui->status);
 }
 
 const struct grid *ui_render(struct ui *ui)
@@ -148,25 +190,7 @@ const struct grid *ui_render(struct ui *ui)
 	s->ops->render(s, &ui->body);
 	grid_blit(&ui->grid, &ui->body, 1);
 
-	/* The hint line, or the open prompt. */
-	if (ui->prompt.active && !(ui->prompt.flags & UI_INPUT_INLINE))
-		render_prompt(ui);
-	else if (!ui->prompt.active)
-		render_hints(ui, s, ui->h - 2);
-
-	/* The status line; a long message takes the hint line too. */
-	if (ui->status[0] != '\0') {
-		int attr = ui->status_error ? UI_A_ERROR : UI_A_OK;
-
-		if (grid_width(ui->status) > ui->w - 2 &&
-		    !(ui->prompt.active && !(ui->prompt.flags & UI_INPUT_INLINE))) {
-			for (int c = 0; c < ui->w; c++)
-				grid_put(&ui->grid, ui->h - 2, c, 1, UI_A_NORMAL, " ");
-			grid_wrap(&ui->grid, ui->h - 2, 1, 2, attr, ui->status);
-		} else {
-			grid_put(&ui->grid, ui->h - 1, 1, -1, attr, ui->status);
-		}
-	}
+	render_bottom(ui, s);
 	return &ui->grid;
 }
 

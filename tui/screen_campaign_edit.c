@@ -248,6 +248,11 @@ static bool dirty(const struct form *f)
 	return false;
 }
 
+static bool form_unsaved(struct screen *s)
+{
+	return dirty(s->priv);
+}
+
 /* Esc: leaves, after asking when that would throw away what was typed. */
 static int leave(struct screen *s)
 {
@@ -344,15 +349,15 @@ static void form_render(struct screen *s, struct grid *g)
 }
 
 static const struct screen_verb form_verbs[] = {
-    {UI_UP, NULL, STORE_PERM_NONE},
-    {UI_DOWN, NULL, STORE_PERM_NONE},
-    {UI_ENTER, "change the field", STORE_PERM_CAMPAIGNS_EDIT},
-    {UI_EDIT, "change the field", STORE_PERM_CAMPAIGNS_EDIT},
-    {UI_SAVE, "save the campaign", STORE_PERM_CAMPAIGNS_EDIT},
-    {UI_BACK, "go back (asks before throwing away what was typed)", STORE_PERM_NONE},
-    {UI_INPUT_DONE, NULL, STORE_PERM_NONE},
-    {UI_INPUT_CANCEL, NULL, STORE_PERM_NONE},
-    {UI_NONE, NULL, STORE_PERM_NONE},
+    {UI_UP, NULL, STORE_PERM_NONE, NULL},
+    {UI_DOWN, NULL, STORE_PERM_NONE, NULL},
+    {UI_ENTER, "change the field", STORE_PERM_CAMPAIGNS_EDIT, "hato campaign edit"},
+    {UI_EDIT, "change the field", STORE_PERM_CAMPAIGNS_EDIT, "hato campaign edit"},
+    {UI_SAVE, "save the campaign", STORE_PERM_CAMPAIGNS_EDIT, "hato campaign edit"},
+    {UI_BACK, "go back (asks before throwing away what was typed)", STORE_PERM_NONE, NULL},
+    {UI_INPUT_DONE, NULL, STORE_PERM_NONE, NULL},
+    {UI_INPUT_CANCEL, NULL, STORE_PERM_NONE, NULL},
+    {UI_NONE, NULL, STORE_PERM_NONE, NULL},
 };
 
 const struct screen_ops screen_campaign_form_ops = {
@@ -363,4 +368,5 @@ const struct screen_ops screen_campaign_form_ops = {
     .handle = form_handle,
     .render = form_render,
     .close = form_close,
+    .unsaved = form_unsaved,
 };

@@ -153,22 +153,31 @@ static int camp_load(struct screen *s)
 	return 0;
 }
 
-/* Reports a store call, reloads and keeps the cursor on `name`. */
-static int after(struct screen *s, enum store_status rc, char *err, const char *fmt,
-		 const char *name)
+/* Reloads and keeps the cursor on `name`. */
+static void reload_at(struct screen *s, const char *name)
 {
 	struct campaigns *c = s->priv;
 	size_t i;
 
+	camp_load(s);
+	for (i = 0; i < c->n; i++)
+		if (strcmp(c->all[i]->name, name) == 0)
+			c->t.sel = i;
+}
+
+/*
+ * Reports a store call, reloads and keeps the cursor on `name`. A failure
+ * reloads too: it may come of a change made elsewhere since the list was read.
+ */
+static int after(struct screen *s, enum store_status rc, char *err, const char *fmt,
+		 const char *name)
+{
+	reload_at(s, name);
 	if (rc != STORE_OK) {
 		ui_error_store(s->ui, rc, err);
 		return UI_REDRAW_ALL;
 	}
 	free(err);
-	camp_load(s);
-	for (i = 0; i < c->n; i++)
-		if (strcmp(c->all[i]->name, name) == 0)
-			c->t.sel = i;
 	ui_info(s->ui, fmt, name);
 	return UI_REDRAW_ALL;
 }
@@ -212,6 +221,7 @@ static int camp_answer(struct screen *s, const char *text)
 	}
 	/* Refused while the pre-send checks fail: the first line says so and how many. */
 	if (send_campaign_submit(ui_store(s->ui), c->target, &err) != SEND_OK) {
+		reload_at(s, c->target);
 		ui_error(s->ui, "%.*s", err ? (int)strcspn(err, "\n") : 16,
 			 err ? err : "cannot submit it");
 		free(err);
@@ -406,17 +416,17 @@ static void camp_summary(struct ui *ui, char *buf, size_t size)
 
 static const struct screen_verb camp_verbs[] = {
     UI_TABLE_VERBS,
-    {UI_NEW, "create a campaign", STORE_PERM_CAMPAIGNS_EDIT},
-    {UI_EDIT, "edit the campaign", STORE_PERM_CAMPAIGNS_EDIT},
-    {UI_CHECK, "run the checks", STORE_PERM_CAMPAIGNS_READ},
-    {UI_SUBMIT, "submit for review", STORE_PERM_CAMPAIGNS_EDIT},
-    {UI_COPY, "copy the campaign", STORE_PERM_CAMPAIGNS_EDIT},
-    {UI_ENTER, "open the live monitor", STORE_PERM_NONE},
-    {UI_MONITOR, "open the live monitor", STORE_PERM_NONE},
-    {UI_TAB, "read the whole rejection, with who rejected it", STORE_PERM_NONE},
-    {UI_INPUT_DONE, NULL, STORE_PERM_NONE},
-    {UI_INPUT_CANCEL, NULL, STORE_PERM_NONE},
-    {UI_NONE, NULL, STORE_PERM_NONE},
+    {UI_NEW, "create a campaign", STORE_PERM_CAMPAIGNS_EDIT, "hato campaign add"},
+    {UI_EDIT, "edit the campaign", STORE_PERM_CAMPAIGNS_EDIT, "hato campaign edit"},
+    {UI_CHECK, "run the checks", STORE_PERM_CAMPAIGNS_READ, "hato campaign check"},
+    {UI_SUBMIT, "submit for review", STORE_PERM_CAMPAIGNS_EDIT, "hato campaign submit"},
+    {UI_COPY, "copy the campaign", STORE_PERM_CAMPAIGNS_EDIT, "hato campaign copy"},
+    {UI_ENTER, "open the live monitor", STORE_PERM_NONE, NULL},
+    {UI_MONITOR, "open the live monitor", STORE_PERM_NONE, NULL},
+    {UI_TAB, "read the whole rejection, with who rejected it", STORE_PERM_NONE, NULL},
+    {UI_INPUT_DONE, NULL, STORE_PERM_NONE, NULL},
+    {UI_INPUT_CANCEL, NULL, STORE_PERM_NONE, NULL},
+    {UI_NONE, NULL, STORE_PERM_NONE, NULL},
 };
 
 const struct screen_ops screen_campaigns_ops = {

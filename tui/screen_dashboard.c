@@ -1,7 +1,7 @@
 /*
  * tui/screen_dashboard.c: the home screen after login. It offers the screens of
  * ui_screens[] that the user's role may open, each with its one-line summary,
- * and under them the sending figures (refreshed every few seconds):
+ * and under them the sending figures (both refreshed every few seconds):
  *   - campaigns by state;
  *   - messages sent today (since 00:00 UTC) against the warm-up cap;
  *   - failures and bounces of the campaigns that started in the last 7 days:
@@ -89,7 +89,8 @@ static int dash_handle(struct screen *s, enum ui_action a)
 	if (a == UI_TICK) {
 		if (++d->ticks % 3 != 0)
 			return UI_REDRAW_NONE;
-		figures(s);
+		/* The menu's Now column with the figures, so that both say the same. */
+		dash_load(s);
 		return UI_REDRAW_BODY;
 	}
 	if (a == UI_WORKER)
@@ -251,16 +252,16 @@ static void dash_render(struct screen *s, struct grid *g)
 }
 
 static const struct screen_verb dash_verbs[] = {
-    {UI_UP, NULL, STORE_PERM_NONE},
-    {UI_DOWN, NULL, STORE_PERM_NONE},
-    {UI_HOME, NULL, STORE_PERM_NONE},
-    {UI_END, NULL, STORE_PERM_NONE},
-    {UI_ENTER, "open the screen", STORE_PERM_NONE},
-    {UI_WORKER, "run a worker in the background", STORE_PERM_CAMPAIGNS_SEND},
-    {UI_TICK, NULL, STORE_PERM_NONE},
-    {UI_INPUT_DONE, NULL, STORE_PERM_NONE},
-    {UI_INPUT_CANCEL, NULL, STORE_PERM_NONE},
-    {UI_NONE, NULL, STORE_PERM_NONE},
+    {UI_UP, NULL, STORE_PERM_NONE, NULL},
+    {UI_DOWN, NULL, STORE_PERM_NONE, NULL},
+    {UI_HOME, NULL, STORE_PERM_NONE, NULL},
+    {UI_END, NULL, STORE_PERM_NONE, NULL},
+    {UI_ENTER, "open the screen", STORE_PERM_NONE, NULL},
+    {UI_WORKER, "run a worker in the background", STORE_PERM_CAMPAIGNS_SEND, "hato worker"},
+    {UI_TICK, NULL, STORE_PERM_NONE, NULL},
+    {UI_INPUT_DONE, NULL, STORE_PERM_NONE, NULL},
+    {UI_INPUT_CANCEL, NULL, STORE_PERM_NONE, NULL},
+    {UI_NONE, NULL, STORE_PERM_NONE, NULL},
 };
 
 const struct screen_ops screen_dashboard_ops = {

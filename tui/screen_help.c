@@ -84,9 +84,9 @@ static void help_render(struct screen *s, struct grid *g)
 }
 
 static const struct screen_verb help_verbs[] = {
-    {UI_UP, NULL, STORE_PERM_NONE},   {UI_DOWN, NULL, STORE_PERM_NONE},
-    {UI_PGUP, NULL, STORE_PERM_NONE}, {UI_PGDN, NULL, STORE_PERM_NONE},
-    {UI_NONE, NULL, STORE_PERM_NONE},
+    {UI_UP, NULL, STORE_PERM_NONE, NULL},   {UI_DOWN, NULL, STORE_PERM_NONE, NULL},
+    {UI_PGUP, NULL, STORE_PERM_NONE, NULL}, {UI_PGDN, NULL, STORE_PERM_NONE, NULL},
+    {UI_NONE, NULL, STORE_PERM_NONE, NULL},
 };
 
 const struct screen_ops screen_help_ops = {

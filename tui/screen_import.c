@@ -179,6 +179,7 @@ static void import_render(struct screen *s, struct grid *g)
 {
 	struct import *im = s->priv;
 	const struct store_import_stats *t = &im->stats;
+	char line[sizeof(im->rejects) + 80];
 
 	grid_put(g, 1, 2, -1, UI_A_BOLD, "Import a CSV file");
 	grid_put(g, 3, 2, -1, UI_A_DIM,
@@ -207,17 +208,18 @@ static void import_render(struct screen *s, struct grid *g)
 	grid_printf(g, 17, 4, UI_A_NORMAL, "duplicate    %10llu", (unsigned long long)t->duplicate);
 	grid_printf(g, 18, 4, UI_A_NORMAL, "suppressed   %10llu",
 		    (unsigned long long)t->suppressed);
-	if (t->invalid > 0)
-		grid_printf(g, 19, 2, UI_A_NORMAL,
-			    "The rejected rows, with line numbers and "
-			    "reasons, are in %s",
-			    im->rejects);
+	if (t->invalid > 0) {
+		snprintf(line, sizeof(line),
+			 "The rejected rows, with line numbers and reasons, are in %s",
+			 im->rejects);
+		grid_wrap(g, 19, 2, g->h - 19, UI_A_NORMAL, line);
+	}
 }
 
 static const struct screen_verb import_verbs[] = {
-    {UI_INPUT_DONE, NULL, STORE_PERM_NONE},
-    {UI_INPUT_CANCEL, NULL, STORE_PERM_NONE},
-    {UI_NONE, NULL, STORE_PERM_NONE},
+    {UI_INPUT_DONE, NULL, STORE_PERM_NONE, NULL},
+    {UI_INPUT_CANCEL, NULL, STORE_PERM_NONE, NULL},
+    {UI_NONE, NULL, STORE_PERM_NONE, NULL},
 };
 
 const struct screen_ops screen_import_ops = {

@@ -259,15 +259,15 @@ static void lists_render(struct screen *s, struct grid *g)
 
 static const struct screen_verb lists_verbs[] = {
     UI_TABLE_VERBS,
-    {UI_ENTER, "segments", STORE_PERM_NONE},
-    {UI_NEW, "add", STORE_PERM_LISTS},
-    {UI_DELETE, "remove", STORE_PERM_LISTS},
-    {UI_TAB, "members", STORE_PERM_NONE},
-    {UI_IMPORT, "import CSV", STORE_PERM_SUBSCRIBERS_WRITE},
-    {UI_EXPORT, "export CSV", STORE_PERM_SUBSCRIBERS_EXPORT},
-    {UI_INPUT_DONE, NULL, STORE_PERM_NONE},
-    {UI_INPUT_CANCEL, NULL, STORE_PERM_NONE},
-    {UI_NONE, NULL, STORE_PERM_NONE},
+    {UI_ENTER, "segments", STORE_PERM_NONE, NULL},
+    {UI_NEW, "add", STORE_PERM_LISTS, "hato list add"},
+    {UI_DELETE, "remove", STORE_PERM_LISTS, "hato list rm"},
+    {UI_TAB, "members", STORE_PERM_NONE, NULL},
+    {UI_IMPORT, "import CSV", STORE_PERM_SUBSCRIBERS_WRITE, "hato import"},
+    {UI_EXPORT, "export CSV", STORE_PERM_SUBSCRIBERS_EXPORT, "hato export"},
+    {UI_INPUT_DONE, NULL, STORE_PERM_NONE, NULL},
+    {UI_INPUT_CANCEL, NULL, STORE_PERM_NONE, NULL},
+    {UI_NONE, NULL, STORE_PERM_NONE, NULL},
 };
 
 const struct screen_ops screen_lists_ops = {
@@ -394,13 +394,13 @@ static void segments_render(struct screen *s, struct grid *g)
 
 static const struct screen_verb segments_verbs[] = {
     UI_TABLE_VERBS,
-    {UI_ENTER, "edit", STORE_PERM_SEGMENTS},
-    {UI_EDIT, "edit", STORE_PERM_SEGMENTS},
-    {UI_NEW, "new segment", STORE_PERM_SEGMENTS},
-    {UI_DELETE, "remove", STORE_PERM_SEGMENTS},
-    {UI_INPUT_DONE, NULL, STORE_PERM_NONE},
-    {UI_INPUT_CANCEL, NULL, STORE_PERM_NONE},
-    {UI_NONE, NULL, STORE_PERM_NONE},
+    {UI_ENTER, "edit", STORE_PERM_SEGMENTS, "hato segment add"},
+    {UI_EDIT, "edit", STORE_PERM_SEGMENTS, "hato segment add"},
+    {UI_NEW, "new segment", STORE_PERM_SEGMENTS, "hato segment add"},
+    {UI_DELETE, "remove", STORE_PERM_SEGMENTS, NULL},
+    {UI_INPUT_DONE, NULL, STORE_PERM_NONE, NULL},
+    {UI_INPUT_CANCEL, NULL, STORE_PERM_NONE, NULL},
+    {UI_NONE, NULL, STORE_PERM_NONE, NULL},
 };
 
 const struct screen_ops screen_segments_ops = {
@@ -615,10 +615,34 @@ static int editor_handle(struct screen *s, enum ui_action a)
 	}
 }
 
+/*
+ * A caret on row 5 under the character the parser stopped at (error_col
+ * counts characters from 1), where the expression on row 4 shows it: a
+ * long one being typed shows its end.
+ */
+static void render_caret(struct screen *s, struct grid *g)
+{
+	struct editor *e = s->priv;
+	char prefix[sizeof(e->expr)];
+	size_t shown = 0, at = 0, n;
+	int col;
+
+	if (ui_input_active(s->ui) && ui_input_tag(s->ui) == ASK_EXPR)
+		shown = ui_input_scroll(e->expr, g->w - 4 - 1);
+	for (n = 1; n < e->error_col && e->expr[at] != '\0'; n++)
+		for (at++; ((unsigned char)e->expr[at] & 0xc0) == 0x80; at++)
+			;
+	if (at < shown)
+		return;
+	snprintf(prefix, sizeof(prefix), "%.*s", (int)(at - shown), e->expr + shown);
+	col = 4 + grid_width(prefix);
+	if (col < g->w)
+		grid_put(g, 5, col, 1, UI_A_ERROR, "^");
+}
+
 static void editor_render(struct screen *s, struct grid *g)
 {
 	struct editor *e = s->priv;
-	char prefix[1100];
 	size_t i;
 	int y = 12;
 
@@ -630,12 +654,7 @@ static void editor_render(struct screen *s, struct grid *g)
 	else
 		grid_put(g, 4, 4, -1, UI_A_NORMAL, e->expr);
 	if (e->error[0] != '\0') {
-		/* A caret under the column the parser stopped at. */
-		i = e->error_col > 0 ? e->error_col - 1 : 0;
-		if (i > strlen(e->expr))
-			i = strlen(e->expr);
-		snprintf(prefix, sizeof(prefix), "%.*s", (int)i, e->expr);
-		grid_put(g, 5, 4 + grid_width(prefix), 1, UI_A_ERROR, "^");
+		render_caret(s, g);
 		grid_wrap(g, 7, 2, 2, UI_A_ERROR, e->error);
 	} else if (e->count >= 0) {
 		grid_printf(g, 7, 2, UI_A_OK, "%lld recipients", (long long)e->count);
@@ -650,9 +669,9 @@ static void editor_render(struct screen *s, struct grid *g)
 }
 
 static const struct screen_verb editor_verbs[] = {
-    {UI_INPUT_CHANGED, NULL, STORE_PERM_NONE}, {UI_INPUT_DONE, NULL, STORE_PERM_NONE},
-    {UI_INPUT_CANCEL, NULL, STORE_PERM_NONE},  {UI_TICK, NULL, STORE_PERM_NONE},
-    {UI_NONE, NULL, STORE_PERM_NONE},
+    {UI_INPUT_CHANGED, NULL, STORE_PERM_NONE, NULL}, {UI_INPUT_DONE, NULL, STORE_PERM_NONE, NULL},
+    {UI_INPUT_CANCEL, NULL, STORE_PERM_NONE, NULL},  {UI_TICK, NULL, STORE_PERM_NONE, NULL},
+    {UI_NONE, NULL, STORE_PERM_NONE, NULL},
 };
 
 const struct screen_ops screen_segment_edit_ops = {

@@ -153,6 +153,8 @@ static int member_load(struct screen *s)
 	store_subscriber_free(&m->p);
 	free(m->shown);
 	m->shown = NULL;
+	/* Nothing of the person stays on screen when they can no longer be read. */
+	lines_clear(m);
 	rc = store_subscriber_get_id(ui_store(s->ui), m->id, &m->p, &err);
 	if (rc != STORE_OK) {
 		ui_error_store(s->ui, rc, err);
@@ -188,6 +190,10 @@ static int act(struct screen *s, int tag)
 		return UI_REDRAW_NONE;
 	}
 	if (rc != STORE_OK) {
+		/* It may have failed because of a change elsewhere (the person erased):
+		 * show the record as it is now, or close it when it is gone. */
+		if (member_load(s) != 0)
+			ui_pop(s->ui);
 		ui_error_store(s->ui, rc, err);
 		return UI_REDRAW_ALL;
 	}
@@ -213,6 +219,8 @@ static int member_handle(struct screen *s, enum ui_action a)
 	size_t last = m->n > page ? m->n - page : 0;
 	char who[200]; /* the address in a question: a long one is cut */
 
+	if (m->p == NULL) /* gone from the store: the screen closes */
+		return UI_REDRAW_NONE;
 	grid_clip(m->shown, 40, who, sizeof(who));
 
 	switch (a) {
@@ -279,12 +287,13 @@ static void member_render(struct screen *s, struct grid *g)
 
 static const struct screen_verb member_verbs[] = {
     UI_TABLE_VERBS,
-    {UI_UNLOCK, "unsubscribe from all", STORE_PERM_SUBSCRIBERS_WRITE},
-    {UI_SUPPRESS, "suppress", STORE_PERM_SUBSCRIBERS_WRITE},
-    {UI_DELETE, "erase", STORE_PERM_SUBSCRIBERS_ERASE},
-    {UI_INPUT_DONE, NULL, STORE_PERM_NONE},
-    {UI_INPUT_CANCEL, NULL, STORE_PERM_NONE},
-    {UI_NONE, NULL, STORE_PERM_NONE},
+    {UI_UNLOCK, "unsubscribe from all", STORE_PERM_SUBSCRIBERS_WRITE,
+     "hato subscriber unsubscribe"},
+    {UI_SUPPRESS, "suppress", STORE_PERM_SUBSCRIBERS_WRITE, "hato suppress add"},
+    {UI_DELETE, "erase", STORE_PERM_SUBSCRIBERS_ERASE, "hato subscriber erase"},
+    {UI_INPUT_DONE, NULL, STORE_PERM_NONE, NULL},
+    {UI_INPUT_CANCEL, NULL, STORE_PERM_NONE, NULL},
+    {UI_NONE, NULL, STORE_PERM_NONE, NULL},
 };
 
 const struct screen_ops screen_member_ops = {

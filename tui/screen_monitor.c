@@ -374,6 +374,28 @@ static void not_live(const struct monitor *m, struct grid *g, int row)
 			    store_campaign_state_name(c->state));
 }
 
+/*
+ * The campaign and its state on the left; on the right, when there are
+ * others, that Tab shows the next, said shorter when the title needs the
+ * room. A title still too long is cut with "…", never written over.
+ */
+static void render_title(const struct monitor *m, struct grid *g, int row)
+{
+	const struct store_campaign *c = m->c;
+	char title[300], hint[64];
+	int room = g->w - 3;
+
+	snprintf(title, sizeof(title), "%s · %s", c->name, store_campaign_state_name(c->state));
+	if (m->nnames > 1) {
+		snprintf(hint, sizeof(hint), "Tab: next of %d campaigns", m->nnames);
+		if (grid_width(title) + 2 + grid_width(hint) > room)
+			snprintf(hint, sizeof(hint), "Tab: next");
+		grid_put(g, row, g->w - 1 - grid_width(hint), -1, UI_A_DIM, hint);
+		room -= grid_width(hint) + 2;
+	}
+	grid_put(g, row, 2, room > 0 ? room : 1, UI_A_BOLD, title);
+}
+
 static void monitor_render(struct screen *s, struct grid *g)
 {
 	struct monitor *m = s->priv;
@@ -386,9 +408,7 @@ static void monitor_render(struct screen *s, struct grid *g)
 		grid_put(g, 1, 2, -1, UI_A_DIM, "No campaigns to monitor yet.");
 		return;
 	}
-	grid_printf(g, row, 2, UI_A_BOLD, "%s · %s", c->name, store_campaign_state_name(c->state));
-	if (m->nnames > 1)
-		grid_printf(g, row, g->w - 28, UI_A_DIM, "Tab: next of %d campaigns", m->nnames);
+	render_title(m, g, row);
 	row += 2;
 	grid_put(g, row++, 2, -1, UI_A_BOLD, "Recipients");
 	render_counts(m, g, row);
@@ -443,14 +463,14 @@ static void monitor_render(struct screen *s, struct grid *g)
 }
 
 static const struct screen_verb monitor_verbs[] = {
-    {UI_PAUSE, "pause", STORE_PERM_CAMPAIGNS_SEND},
-    {UI_RESUME, "resume", STORE_PERM_CAMPAIGNS_SEND},
-    {UI_CANCEL, "cancel", STORE_PERM_CAMPAIGNS_SEND},
-    {UI_TAB, "next campaign", STORE_PERM_NONE},
-    {UI_TICK, NULL, STORE_PERM_NONE},
-    {UI_INPUT_DONE, NULL, STORE_PERM_NONE},
-    {UI_INPUT_CANCEL, NULL, STORE_PERM_NONE},
-    {UI_NONE, NULL, STORE_PERM_NONE},
+    {UI_PAUSE, "pause", STORE_PERM_CAMPAIGNS_SEND, "hato campaign pause"},
+    {UI_RESUME, "resume", STORE_PERM_CAMPAIGNS_SEND, "hato campaign resume"},
+    {UI_CANCEL, "cancel", STORE_PERM_CAMPAIGNS_SEND, "hato campaign cancel"},
+    {UI_TAB, "next campaign", STORE_PERM_NONE, NULL},
+    {UI_TICK, NULL, STORE_PERM_NONE, NULL},
+    {UI_INPUT_DONE, NULL, STORE_PERM_NONE, NULL},
+    {UI_INPUT_CANCEL, NULL, STORE_PERM_NONE, NULL},
+    {UI_NONE, NULL, STORE_PERM_NONE, NULL},
 };
 
 const struct screen_ops screen_monitor_ops = {

@@ -27,6 +27,9 @@ struct review {
 	struct ui_check check;
 	struct ui_preview pv;
 	char *pv_error;
+	char *stale; /* why its approval no longer holds, when the content changed since */
+	unsigned char hash[32]; /* the approval hash of c as loaded: what is shown */
+	bool hashed;
 	char **diff; /* the changes pane's lines; "-", "+" or " " first */
 	size_t ndiff;
 	bool has_old;
@@ -67,9 +70,12 @@ static void details_free(struct review *r)
 	ui_preview_free(&r->pv);
 	free(r->pv_error);
 	r->pv_error = NULL;
+	free(r->stale);
+	r->stale = NULL;
 	diff_free(r);
 	r->shown[0] = '\0';
 	r->has_old = false;
+	r->hashed = false;
 }
 
 static void rev_close(struct screen *s)
@@ -98,16 +104,21 @@ static int add_row(const struct store_campaign *c, void *arg)
 {
 	struct rows *w = arg;
 	const char *cols[NCOLS];
-	char audience[160], approvals[32];
+	char audience[160], approvals[48];
+	bool changed = false;
 	int n = 0;
 
 	if (c->state != STORE_CAMPAIGN_IN_REVIEW && c->state != STORE_CAMPAIGN_APPROVED &&
 	    c->state != STORE_CAMPAIGN_SCHEDULED)
 		return 0;
 	store_campaign_approvals(w->st, c->id, count_approval, &n, NULL);
+	/* An approved campaign whose template or a setting changed since: say so. */
+	if (c->state != STORE_CAMPAIGN_IN_REVIEW)
+		send_campaign_verify(w->st, c, &changed, NULL);
 	snprintf(audience, sizeof(audience), "%s%s%s", c->list, c->segment ? " / " : "",
 		 c->segment ? c->segment : "");
-	snprintf(approvals, sizeof(approvals), "%d of %d", n, c->approvals_needed);
+	snprintf(approvals, sizeof(approvals), "%d of %d%s", n, c->approvals_needed,
+		 changed ? ", content changed" : "");
 	cols[COL_NAME] = c->name;
 	cols[COL_STATE] = store_campaign_state_name(c->state);
 	cols[COL_AUTHOR] = c->author;
@@ -214,8 +225,9 @@ static void load_diff(struct screen *s)
 		return;
 	r->has_old = true;
 	ui_campaign_time(v->approved, when, sizeof(when));
-	snprintf(line, sizeof(line), "against version %lld, approved by %s on %s",
-		 (long long)v->version, v->approver, when);
+	snprintf(line, sizeof(line), "against %sversion %lld, approved by %s on %s",
+		 v->version == r->c->version ? "the current approval, " : "", (long long)v->version,
+		 v->approver, when);
 	diff_add(r, '=', line, strlen(line));
 	diff_text(r, "Subject", v->subject, r->c->subject);
 	diff_text(r, "From", v->from ? v->from : "(sender.from)",
@@ -232,6 +244,21 @@ static void load_diff(struct screen *s)
 	if (r->ndiff == 1)
 		diff_add(r, ' ', "(no changes)", 12);
 	store_campaign_version_free(&v);
+}
+
+/* Keeps why an approved campaign's approval no longer holds, if its content changed. */
+static void load_stale(struct review *r, struct store *st)
+{
+	bool changed = false;
+	char *why = NULL;
+
+	if (r->c->state == STORE_CAMPAIGN_IN_REVIEW)
+		return;
+	if (send_campaign_verify(st, r->c, &changed, &why) != SEND_OK && changed) {
+		r->stale = why;
+		why = NULL;
+	}
+	free(why);
 }
 
 /* Loads the selected campaign's details, unless they are shown already. */
@@ -255,6 +282,9 @@ static void load_details(struct screen *s, bool force)
 		r->pv_error = err;
 		return;
 	}
+	/* Hashed first: what is shown below was read after, so it can only be newer. */
+	r->hashed = send_campaign_hash(st, r->c, r->c->scheduled_at, r->hash, NULL) == SEND_OK;
+	load_stale(r, st);
 	if (ui_check_run(st, r->c, &r->check, &err) != 0) {
 		r->pv_error = err;
 		err = NULL;
@@ -293,6 +323,8 @@ static int done_send(struct screen *s, enum send_status rc, char *err, const cha
 	bool running;
 
 	if (rc != SEND_OK) { /* the first line: a refusal by the checks lists them below it */
+		/* Shown again as it is now: the refusal may be due to a change elsewhere. */
+		rev_load(s);
 		ui_error(s->ui, "%.*s", err ? (int)strcspn(err, "\n") : 64,
 			 err ? err : send_strstatus(rc));
 		free(err);
@@ -312,46 +344,64 @@ static int done_send(struct screen *s, enum send_status rc, char *err, const cha
 	return UI_REDRAW_ALL;
 }
 
+/* Rejects with the comment text; a refusal reloads, like done_send. */
+static int reject(struct screen *s, const char *text)
+{
+	struct review *r = s->priv;
+	enum store_status ss;
+	char *err = NULL;
+
+	if (text[0] == '\0') {
+		ui_error(s->ui, "a rejection needs a comment saying what to change");
+		return UI_REDRAW_ALL;
+	}
+	ss = store_campaign_reject(ui_store(s->ui), r->target, text, &err);
+	rev_load(s);
+	if (ss != STORE_OK) {
+		ui_error_store(s->ui, ss, err);
+		return UI_REDRAW_ALL;
+	}
+	ui_info(s->ui, "rejected %s; its author sees your comment", r->target);
+	return UI_REDRAW_ALL;
+}
+
+/*
+ * Approving, scheduling and sending sign the campaign as the screen showed
+ * it (r->hash): the core refuses when it has changed since.
+ */
 static int answer(struct screen *s, const char *text)
 {
 	struct review *r = s->priv;
 	struct store *st = ui_store(s->ui);
-	enum store_status ss;
+	int tag = ui_input_tag(s->ui);
+	enum send_status rc;
 	char *err = NULL;
 	time_t at = 0;
 
-	switch (ui_input_tag(s->ui)) {
-	case ASK_APPROVE:
-		return done_send(
-		    s, send_campaign_approve(st, r->target, text[0] ? text : NULL, &err), err,
-		    "is approved, signed with your key: N sends it now, t schedules it");
-	case ASK_REJECT:
-		if (text[0] == '\0') {
-			ui_error(s->ui, "a rejection needs a comment saying what to change");
-			return UI_REDRAW_ALL;
-		}
-		ss = store_campaign_reject(st, r->target, text, &err);
-		if (ss != STORE_OK) {
-			ui_error_store(s->ui, ss, err);
-			return UI_REDRAW_ALL;
-		}
-		rev_load(s);
-		ui_info(s->ui, "rejected %s; its author sees your comment", r->target);
-		return UI_REDRAW_ALL;
-	case ASK_SCHEDULE:
-		if (cli_parse_time(text, &at) != 0) {
-			ui_error(s->ui, "not a time: write it as 2026-12-01T09:00+09:00");
-			return UI_REDRAW_ALL;
-		}
-		return done_send(s, send_campaign_schedule(st, r->target, at, &err), err,
-				 "is scheduled");
-	case ASK_SEND:
-		return done_send(s, send_campaign_schedule(st, r->target, 0, &err), err,
-				 "will be sent now");
-	case ASK_PASSWORD:
+	if (tag == ASK_PASSWORD)
 		return ui_worker_answer(s->ui, text);
+	if (tag == ASK_REJECT)
+		return reject(s, text);
+	/* The details are of another campaign now, or could not be hashed: sign nothing. */
+	if (r->c == NULL || strcmp(r->c->name, r->target) != 0 || !r->hashed) {
+		rev_load(s);
+		ui_error(s->ui, "%s is no longer shown as it was: review it again", r->target);
+		return UI_REDRAW_ALL;
 	}
-	return UI_REDRAW_ALL;
+	if (tag == ASK_APPROVE) {
+		rc = send_campaign_approve(st, r->target, text[0] ? text : NULL, r->hash, &err);
+		return done_send(
+		    s, rc, err,
+		    "is approved, signed with your key: N sends it now, t schedules it");
+	}
+	if (tag == ASK_SCHEDULE && cli_parse_time(text, &at) != 0) {
+		ui_error(s->ui, "not a time: write it as 2026-12-01T09:00+09:00");
+		return UI_REDRAW_ALL;
+	}
+	if (tag != ASK_SCHEDULE && tag != ASK_SEND)
+		return UI_REDRAW_ALL;
+	rc = send_campaign_schedule(st, r->target, at, r->hash, &err);
+	return done_send(s, rc, err, tag == ASK_SEND ? "will be sent now" : "is scheduled");
 }
 
 static int rev_handle(struct screen *s, enum ui_action a)
@@ -487,6 +537,8 @@ static void render_details(struct review *r, struct grid *g, int row)
 	grid_printf(g, row++, 2, r->check.errors ? UI_A_ERROR : UI_A_NORMAL,
 		    "Checks:  %zu errors, %zu warnings · %s · DKIM: %zu key%s", r->check.errors,
 		    r->check.warnings, line, r->pv.dkim_keys, r->pv.dkim_keys == 1 ? "" : "s");
+	if (r->stale != NULL)
+		row += grid_wrap(g, row, 2, 2, UI_A_ERROR, r->stale);
 	row++;
 	for (i = 0; i < NPANES; i++) {
 		snprintf(line, sizeof(line), i == r->pane ? "[%s]" : " %s ", pane_names[i]);
@@ -536,23 +588,23 @@ static void rev_summary(struct ui *ui, char *buf, size_t size)
 }
 
 static const struct screen_verb rev_verbs[] = {
-    {UI_UP, NULL, STORE_PERM_NONE},
-    {UI_DOWN, NULL, STORE_PERM_NONE},
-    {UI_HOME, NULL, STORE_PERM_NONE},
-    {UI_END, NULL, STORE_PERM_NONE},
-    {UI_PGUP, "scroll the pane up", STORE_PERM_NONE},
-    {UI_PGDN, "scroll the pane down", STORE_PERM_NONE},
-    {UI_APPROVE, "approve", STORE_PERM_CAMPAIGNS_APPROVE},
-    {UI_REJECT, "reject", STORE_PERM_CAMPAIGNS_APPROVE},
-    {UI_SEND_NOW, "send now", STORE_PERM_CAMPAIGNS_SEND},
-    {UI_SCHEDULE, "schedule", STORE_PERM_CAMPAIGNS_SEND},
-    {UI_TAB, "preview, checks or changes", STORE_PERM_NONE},
-    {UI_WORKER, "run a worker", STORE_PERM_CAMPAIGNS_SEND},
-    {UI_ENTER, "open the live monitor", STORE_PERM_NONE},
-    {UI_MONITOR, "open the live monitor", STORE_PERM_NONE},
-    {UI_INPUT_DONE, NULL, STORE_PERM_NONE},
-    {UI_INPUT_CANCEL, NULL, STORE_PERM_NONE},
-    {UI_NONE, NULL, STORE_PERM_NONE},
+    {UI_UP, NULL, STORE_PERM_NONE, NULL},
+    {UI_DOWN, NULL, STORE_PERM_NONE, NULL},
+    {UI_HOME, NULL, STORE_PERM_NONE, NULL},
+    {UI_END, NULL, STORE_PERM_NONE, NULL},
+    {UI_PGUP, "scroll the pane up", STORE_PERM_NONE, NULL},
+    {UI_PGDN, "scroll the pane down", STORE_PERM_NONE, NULL},
+    {UI_APPROVE, "approve", STORE_PERM_CAMPAIGNS_APPROVE, "hato campaign approve"},
+    {UI_REJECT, "reject", STORE_PERM_CAMPAIGNS_APPROVE, "hato campaign reject"},
+    {UI_SEND_NOW, "send now", STORE_PERM_CAMPAIGNS_SEND, "hato campaign send"},
+    {UI_SCHEDULE, "schedule", STORE_PERM_CAMPAIGNS_SEND, "hato campaign schedule"},
+    {UI_TAB, "preview, checks or changes", STORE_PERM_NONE, NULL},
+    {UI_WORKER, "run a worker", STORE_PERM_CAMPAIGNS_SEND, "hato worker"},
+    {UI_ENTER, "open the live monitor", STORE_PERM_NONE, NULL},
+    {UI_MONITOR, "open the live monitor", STORE_PERM_NONE, NULL},
+    {UI_INPUT_DONE, NULL, STORE_PERM_NONE, NULL},
+    {UI_INPUT_CANCEL, NULL, STORE_PERM_NONE, NULL},
+    {UI_NONE, NULL, STORE_PERM_NONE, NULL},
 };
 
 const struct screen_ops screen_review_ops = {

@@ -452,13 +452,13 @@ static void subs_render(struct screen *s, struct grid *g)
 
 static const struct screen_verb subs_verbs[] = {
     UI_TABLE_VERBS,
-    {UI_ENTER, "open the record", STORE_PERM_SUBSCRIBERS_READ},
-    {UI_SEARCH, "search or filter", STORE_PERM_NONE},
-    {UI_IMPORT, "import CSV", STORE_PERM_SUBSCRIBERS_WRITE},
-    {UI_INPUT_CHANGED, NULL, STORE_PERM_NONE},
-    {UI_INPUT_DONE, NULL, STORE_PERM_NONE},
-    {UI_INPUT_CANCEL, NULL, STORE_PERM_NONE},
-    {UI_NONE, NULL, STORE_PERM_NONE},
+    {UI_ENTER, "open the record", STORE_PERM_SUBSCRIBERS_READ, "hato subscriber show"},
+    {UI_SEARCH, "search or filter", STORE_PERM_NONE, NULL},
+    {UI_IMPORT, "import CSV", STORE_PERM_SUBSCRIBERS_WRITE, "hato import"},
+    {UI_INPUT_CHANGED, NULL, STORE_PERM_NONE, NULL},
+    {UI_INPUT_DONE, NULL, STORE_PERM_NONE, NULL},
+    {UI_INPUT_CANCEL, NULL, STORE_PERM_NONE, NULL},
+    {UI_NONE, NULL, STORE_PERM_NONE, NULL},
 };
 
 const struct screen_ops screen_subscribers_ops = {

@@ -3,7 +3,8 @@
  * a cell grid to the screen, reads keys and turns them into enum ui_key, and
  * restores the terminal on every way out: a normal exit, exit() from anywhere
  * (atexit), and the signals that would end the process, whose handler ends
- * curses and re-raises the signal with its default action.
+ * curses and re-raises the signal with its default action. Ctrl-C (SIGINT)
+ * is read as a key instead, UI_KEY_INTERRUPT: the UI decides how to leave.
  */
 #include <curses.h>
 #include <signal.h>
@@ -16,6 +17,8 @@
 #include "tui/ui.h"
 
 static volatile sig_atomic_t started;
+/* Ctrl-C not yet read as UI_KEY_INTERRUPT by term_key. */
+static volatile sig_atomic_t interrupted;
 static bool colour;
 
 enum { PAIR_TITLE = 1, PAIR_ERROR, PAIR_OK, PAIR_DIM };
@@ -41,6 +44,20 @@ static void on_signal(int sig)
 	raise(sig);
 }
 
+/*
+ * Ctrl-C is a request to leave, which the UI reads as UI_KEY_INTERRUPT (it
+ * asks first when leaving would stop a worker or drop what was typed). A
+ * second one before the UI has read the first (it is busy) ends hato at once.
+ */
+static void on_interrupt(int sig)
+{
+	if (interrupted) {
+		on_signal(sig);
+		return;
+	}
+	interrupted = 1;
+}
+
 static void handle_signals(void)
 {
 	struct sigaction sa;
@@ -52,6 +69,10 @@ static void handle_signals(void)
 	sa.sa_flags = SA_RESETHAND;
 	for (i = 0; i < sizeof(fatal_signals) / sizeof(fatal_signals[0]); i++)
 		sigaction(fatal_signals[i], &sa, NULL);
+	/* No SA_RESTART: the read of a key returns at once. */
+	sa.sa_handler = on_interrupt;
+	sa.sa_flags = 0;
+	sigaction(SIGINT, &sa, NULL);
 }
 
 static void start_colour(void)
@@ -251,11 +272,17 @@ static int escape_sequence(void)
 
 int term_key(int timeout_ms)
 {
-	wint_t wc;
-	int rc;
+	wint_t wc = 0;
+	int rc = ERR;
 
-	timeout(timeout_ms);
-	rc = get_wch(&wc);
+	if (!interrupted) {
+		timeout(timeout_ms);
+		rc = get_wch(&wc);
+	}
+	if (interrupted) {
+		interrupted = 0;
+		return UI_KEY_INTERRUPT;
+	}
 	if (rc == ERR)
 		return UI_KEY_NONE;
 	if (rc == KEY_CODE_YES)

@@ -4,6 +4,7 @@
  * permissions, and runs the prompts; layout.c lays out the frame.
  */
 #include <errno.h>
+#include <signal.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -166,7 +167,7 @@ bool ui_interrupted(struct ui *ui)
 	if (!ui->in_terminal)
 		return false;
 	while ((key = term_key(0)) != UI_KEY_NONE)
-		if (key == UI_KEY_ESC)
+		if (key == UI_KEY_ESC || key == UI_KEY_INTERRUPT)
 			return true;
 	return false;
 }
@@ -217,12 +218,30 @@ struct screen *ui_top(const struct ui *ui)
 	return ui->depth > 0 ? ui->stack[ui->depth - 1] : NULL;
 }
 
+/*
+ * Writes a refusal for want of p to the audit trail as the command line
+ * does (store_require): `action`, or "tui: WHAT" when it is NULL.
+ */
+static void refuse_audited(struct ui *ui, const char *action, const char *what, enum store_perm p)
+{
+	char name[128];
+
+	if (ui->st == NULL)
+		return;
+	if (action == NULL) {
+		snprintf(name, sizeof(name), "tui: %s", what);
+		action = name;
+	}
+	store_require(ui->st, p, action, NULL);
+}
+
 int ui_push(struct ui *ui, const struct screen_ops *ops)
 {
 	struct screen *s;
 	char why[256];
 
 	if (ops->perm != STORE_PERM_NONE && (ui->st == NULL || !store_can(ui->st, ops->perm))) {
+		refuse_audited(ui, NULL, ops->title, ops->perm);
 		ui_error(ui, "%s", ui_refusal(ui, ops->title, ops->perm, why, sizeof(why)));
 		return -1;
 	}
@@ -334,23 +353,42 @@ static int count_sending(const struct store_campaign *c, void *arg)
 	return 0;
 }
 
+/* Some screen on the stack holds what was typed and not saved. */
+static bool unsaved(const struct ui *ui)
+{
+	int i;
+
+	for (i = 0; i < ui->depth; i++)
+		if (ui->stack[i]->ops->unsaved != NULL && ui->stack[i]->ops->unsaved(ui->stack[i]))
+			return true;
+	return false;
+}
+
 /*
- * Leaving hato from the last screen, or with Q. Leaving stops this session's
- * background worker, so that is asked first; so is Esc or Left on the
- * dashboard, where one stray key too many would otherwise quit. q (and Q)
- * leave at once when no worker runs.
+ * Leaving hato from the last screen, with Q or Ctrl-C. Leaving stops this
+ * session's background worker and throws away a form not saved, so that is
+ * asked first; so is Esc or Left on the dashboard, where one stray key too
+ * many would otherwise quit. q, Q and Ctrl-C leave at once when nothing
+ * would be lost.
  */
 static int leave(struct ui *ui, bool at_once)
 {
 	int sending = 0;
+	bool form = unsaved(ui);
 
 	if (ui_worker_pid() > 0) {
 		if (ui->st != NULL && store_can(ui->st, STORE_PERM_CAMPAIGNS_READ))
 			store_campaign_list(ui->st, count_sending, &sending, NULL);
-		ui_input(ui, 0, UI_INPUT_YESNO | INPUT_LEAVE, NULL, "%s",
-			 sending > 0 ? "A worker is sending; leaving stops it. Leave? (y/n) "
-				     : "A worker runs in the background; leaving stops it. "
-				       "Leave? (y/n) ");
+		ui_input(ui, 0, UI_INPUT_YESNO | INPUT_LEAVE, NULL,
+			 "%s%s; leaving stops it%s. Leave? (y/n) ",
+			 sending > 0 ? "A worker is sending" : "A worker runs in the background",
+			 form ? " and what you typed is not saved" : "",
+			 form ? " and throws that away" : "");
+		return UI_REDRAW_ALL;
+	}
+	if (form) {
+		ui_input(ui, 0, UI_INPUT_YESNO | INPUT_LEAVE, NULL,
+			 "What you typed is not saved; leaving throws it away. Leave? (y/n) ");
 		return UI_REDRAW_ALL;
 	}
 	if (at_once) {
@@ -361,10 +399,27 @@ static int leave(struct ui *ui, bool at_once)
 	return UI_REDRAW_ALL;
 }
 
+/*
+ * Ctrl-C: leaves as Q does, with exit status 130; a second one while hato
+ * asks whether to leave leaves at once.
+ */
+static int interrupt(struct ui *ui)
+{
+	ui->exit_code = 128 + SIGINT;
+	if (ui->prompt.active && (ui->prompt.flags & INPUT_LEAVE)) {
+		input_wipe(ui);
+		ui->quit = true;
+		return UI_REDRAW_NONE;
+	}
+	ui->status[0] = '\0';
+	return leave(ui, true) | UI_REDRAW_STATUS;
+}
+
 static int dispatch(struct ui *ui, enum ui_action a)
 {
 	struct screen *s = ui_top(ui);
 	const struct screen_verb *v;
+	const char *what;
 	char why[256];
 	int r;
 
@@ -397,9 +452,9 @@ static int dispatch(struct ui *ui, enum ui_action a)
 		return a == UI_TICK ? UI_REDRAW_NONE : UI_REDRAW_STATUS;
 	}
 	if (v->perm != STORE_PERM_NONE && (ui->st == NULL || !store_can(ui->st, v->perm))) {
-		ui_error(ui, "%s",
-			 ui_refusal(ui, v->help ? v->help : ui_keymap_help(a), v->perm, why,
-				    sizeof(why)));
+		what = v->help ? v->help : ui_keymap_help(a);
+		refuse_audited(ui, v->audit, what, v->perm);
+		ui_error(ui, "%s", ui_refusal(ui, what, v->perm, why, sizeof(why)));
 		return UI_REDRAW_STATUS;
 	}
 	ui->in_dispatch++;
@@ -473,6 +528,8 @@ static int input_finish(struct ui *ui, enum ui_action a)
 	ui->status[0] = '\0';
 	if (ui->prompt.flags & INPUT_LEAVE) {
 		ui->quit = a == UI_INPUT_DONE;
+		if (!ui->quit)
+			ui->exit_code = EX_OK;
 		input_wipe(ui);
 		return UI_REDRAW_ALL;
 	}
@@ -568,6 +625,8 @@ int ui_key(struct ui *ui, int key)
 
 	if (key == UI_KEY_NONE)
 		return ui_act(ui, UI_TICK);
+	if (key == UI_KEY_INTERRUPT)
+		return interrupt(ui);
 	if (ui->prompt.active)
 		return input_key(ui, key);
 	a = ui_keymap_lookup(key);
@@ -675,6 +734,7 @@ int ui_run(struct cli *c)
 	}
 	ui->in_terminal = false;
 	term_end();
+	rc = ui->exit_code;
 done:
 	ui_free(&ui);
 	return rc;

@@ -128,7 +128,8 @@ enum ui_key {
 	UI_KEY_F1,
 	UI_KEY_F5,
 	UI_KEY_RESIZE,
-	UI_KEY_UNKNOWN, /* a sequence the terminal sent that hato does not know: never Esc */
+	UI_KEY_UNKNOWN,	  /* a sequence the terminal sent that hato does not know: never Esc */
+	UI_KEY_INTERRUPT, /* Ctrl-C: a request to leave hato, asking first when that loses work */
 };
 #define UI_CTRL(c) ((c)&0x1f)
 
@@ -216,6 +217,12 @@ struct screen_verb {
 	enum ui_action action;
 	const char *help;     /* "disable the user"; NULL: the keymap's words */
 	enum store_perm perm; /* checked before handle(); STORE_PERM_NONE: none */
+	/*
+	 * The action a refusal for want of perm writes to the audit trail: the
+	 * command line's name for the same act ("hato user disable"), so that
+	 * refusals read alike from both; NULL: "tui: " and the help words.
+	 */
+	const char *audit;
 };
 
 /*
@@ -224,12 +231,12 @@ struct screen_verb {
  */
 /* clang-format off */
 #define UI_TABLE_VERBS                     \
-	{UI_UP, NULL, STORE_PERM_NONE},    \
-	{UI_DOWN, NULL, STORE_PERM_NONE},  \
-	{UI_PGUP, NULL, STORE_PERM_NONE},  \
-	{UI_PGDN, NULL, STORE_PERM_NONE},  \
-	{UI_HOME, NULL, STORE_PERM_NONE},  \
-	{UI_END, NULL, STORE_PERM_NONE}
+	{UI_UP, NULL, STORE_PERM_NONE, NULL},    \
+	{UI_DOWN, NULL, STORE_PERM_NONE, NULL},  \
+	{UI_PGUP, NULL, STORE_PERM_NONE, NULL},  \
+	{UI_PGDN, NULL, STORE_PERM_NONE, NULL},  \
+	{UI_HOME, NULL, STORE_PERM_NONE, NULL},  \
+	{UI_END, NULL, STORE_PERM_NONE, NULL}
 /* clang-format on */
 
 struct screen_ops {
@@ -250,6 +257,11 @@ struct screen_ops {
 	void (*close)(struct screen *s);
 	/* One line for the dashboard ("4 users, 1 locked"); may be NULL. */
 	void (*summary)(struct ui *ui, char *buf, size_t size);
+	/*
+	 * True when leaving hato now would throw away what was typed on this
+	 * screen (a form not saved), so that Q and Ctrl-C ask first. May be NULL.
+	 */
+	bool (*unsaved)(struct screen *s);
 };
 
 struct screen {
@@ -422,7 +434,7 @@ void ui_error(struct ui *ui, const char *fmt, ...) __attribute__((format(printf,
 void ui_busy(struct ui *ui, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* While a long task runs on the UI's thread (an import): true when the user
- * pressed Esc since the last call. Other keys typed meanwhile are dropped.
+ * pressed Esc or Ctrl-C since the last call. Other keys typed meanwhile are dropped.
  * Always false outside a terminal. */
 bool ui_interrupted(struct ui *ui);
 /* Shows errstr (or the status' words) as an error and frees errstr. */
@@ -462,6 +474,12 @@ int ui_input_tag(const struct ui *ui);
 bool ui_input_active(const struct ui *ui);
 /* Draws the open prompt at (row, col) of the body grid, with the cursor. */
 void ui_input_render(struct ui *ui, struct grid *g, int row, int col, bool with_label);
+/*
+ * The byte offset in text of the first character ui_input_render shows when
+ * `room` columns are left for the text: 0, or where the end of a long
+ * answer starts.
+ */
+size_t ui_input_scroll(const char *text, int room);
 
 /* Runs the UI in the terminal; returns an exit code (tui/main.c calls it). */
 int ui_run(struct cli *c);

@@ -27,6 +27,7 @@ struct ui {
 	int pop_pending;
 	int in_dispatch; /* inside a screen's handle(): screens must outlive it */
 	bool quit;
+	int exit_code; /* ui_run's, when it quits: 128 + SIGINT after Ctrl-C */
 	char status[512];
 	bool status_error;
 	struct ui_prompt prompt;

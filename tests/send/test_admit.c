@@ -80,7 +80,7 @@ static void test_legal_check_pauses(void **state)
 	add(mk, "g1", "news", NULL);
 	OK(store_campaign_submit(mk, "g1", &err_));
 	/* The checks refuse it now... */
-	assert_int_equal(send_campaign_approve(op1, "g1", NULL, &err), SEND_EINVAL);
+	assert_int_equal(send_campaign_approve(op1, "g1", NULL, NULL, &err), SEND_EINVAL);
 	assert_non_null(strstr(err, "sender-empty"));
 	free(err);
 	err = NULL;

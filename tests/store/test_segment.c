@@ -57,6 +57,9 @@ static void test_syntax(void **state)
 	error_is("status = \"gone\"", "expected a status");
 	error_is("domain in \"a\"", "expected \"(\" after \"in\"");
 	error_is("name = \"a\"; DROP TABLE subscribers", "column 11: expected \"and\"");
+	/* Columns count characters, not bytes: the quote is the 39th character. */
+	error_is("attr.city = \"東京\" and name starts_with \"伊", "column 39: expected");
+	error_is("name = \"東京\" \x01", "column 13: the expression holds a control character");
 	for (i = 0; i < 200; i++)
 		deep[i] = '(';
 	strcpy(deep + 200, "name is set");

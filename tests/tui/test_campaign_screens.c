@@ -28,83 +28,8 @@
 #include "send/send.h"
 #include "store/store.h"
 #include "tui/helpers.h"
+#include "tui/campaign_fixture.h"
 #include "tui/ui.h"
-
-static struct store *as(const char *user)
-{
-	struct store *st = NULL;
-	char pw[64], *err = NULL;
-
-	snprintf(pw, sizeof(pw), "%s-password-1", user);
-	if (store_open(STORE, user, pw, &st, &err) != STORE_OK)
-		fail_msg("cannot open the store as %s: %s", user, err ? err : "?");
-	return st;
-}
-
-static void config(struct store *st, const char *k, const char *v)
-{
-	char *err = NULL;
-
-	if (store_config_set(st, k, v, &err) != STORE_OK)
-		fail_msg("config %s: %s", k, err);
-}
-
-static int setup(void **state)
-{
-	static const char *const who[] = {"marketer", "operator", "viewer"};
-	struct store *st = make_store("/tmp/hato-tuic-XXXXXX", who, 3);
-	struct store_dkim_key k = {0};
-	struct store_template t = {0};
-	struct store_attr tokyo = {"city", "Tokyo"}, osaka = {"city", "Osaka"};
-	struct store_campaign c = {0};
-	char *err = NULL, *pem = NULL, *txt = NULL, url[1100], cwd[1024];
-
-	(void)state;
-	assert_int_equal(mkdir("outbox", 0700), 0);
-	assert_non_null(getcwd(cwd, sizeof(cwd)));
-	snprintf(url, sizeof(url), "file:%s/outbox", cwd);
-	config(st, "smtp.url", url);
-	config(st, "smtp.user", "hato");
-	config(st, "smtp.password", "smtp-secret-1");
-	config(st, "sender.from", "News <news@example.com>");
-	config(st, "sender.name", "Hato Ltd");
-	config(st, "sender.postal_address", "1-2-3 Marunouchi, Tokyo");
-	config(st, "sender.contact", "support@example.com");
-	config(st, "unsubscribe.url", "https://example.com/u/");
-	config(st, "unsubscribe.mailto", "unsubscribe@example.com");
-	config(st, "pace.docomo.ne.jp", "30/1");
-	assert_int_equal(send_dkim_keygen(SEND_DKIM_ED25519_SHA256, 0, &pem, &txt, &err), SEND_OK);
-	k.domain = "example.com";
-	k.selector = "fx";
-	k.alg = "ed25519";
-	k.private_key = pem;
-	k.public_txt = txt;
-	assert_int_equal(store_dkim_add(st, &k, &err), STORE_OK);
-	send_secret_free(&pem);
-	free(txt);
-	store_close(&st);
-
-	st = as("marketer");
-	assert_int_equal(store_list_add(st, "m", "Members", NULL, &err), STORE_OK);
-	assert_int_equal(
-	    store_subscriber_add(st, "m", "sub@example.com", "Sub Scriber", &tokyo, 1, NULL, &err),
-	    STORE_OK);
-	assert_int_equal(
-	    store_subscriber_add(st, "m", "two@example.org", "Two", &osaka, 1, NULL, &err),
-	    STORE_OK);
-	t.name = "t";
-	t.kind = "markdown";
-	t.layout = "plain";
-	t.source = "# Hello {{name|there}}\n\nNews for {{attr.city}}.\n";
-	assert_int_equal(store_template_save(st, &t, false, &err), STORE_OK);
-	c.name = "spring";
-	c.template_name = "t";
-	c.list = "m";
-	c.subject = "Spring news";
-	assert_int_equal(store_campaign_add(st, &c, &err), STORE_OK);
-	store_close(&st);
-	return 0;
-}
 
 /* Stops the background worker a test started, then removes the folder. */
 static int teardown_worker(void **state)
@@ -140,25 +65,6 @@ static void scrub(char *s)
 	}
 }
 
-/* Answers the open prompt with text and Enter. */
-static void answer(struct ui *ui, const char *text)
-{
-	assert_true(ui_input_active(ui));
-	ui_type(ui, text);
-	ui_key(ui, UI_KEY_ENTER);
-}
-
-static enum store_campaign_state state_of(struct store *st, const char *name)
-{
-	struct store_campaign *c = NULL;
-	enum store_campaign_state s;
-
-	assert_int_equal(store_campaign_get(st, name, &c, NULL), STORE_OK);
-	s = c->state;
-	store_campaign_free(&c);
-	return s;
-}
-
 static void set_state(struct store *st, const char *name, enum store_campaign_state to)
 {
 	struct store_campaign *c = NULL;
@@ -166,14 +72,6 @@ static void set_state(struct store *st, const char *name, enum store_campaign_st
 	assert_int_equal(store_campaign_get(st, name, &c, NULL), STORE_OK);
 	assert_int_equal(store_campaign_set_state(st, c->id, to, NULL, NULL), STORE_OK);
 	store_campaign_free(&c);
-}
-
-static void submit(const char *name)
-{
-	struct store *st = as("marketer");
-
-	assert_int_equal(store_campaign_submit(st, name, NULL), STORE_OK);
-	store_close(&st);
 }
 
 /* ---- Campaigns and the form --------------------------------------------- */
@@ -361,6 +259,41 @@ static void test_review(void **state)
 	assert_golden(ui, "dashboard_marketer");
 	assert_int_equal(ui_push(ui, &screen_campaigns_ops), 0);
 	assert_true(shows(ui, "Rejected by operator: The subject is too long for phones"));
+	ui_free(&ui);
+}
+
+/*
+ * Ctrl-C and Q leave hato, but ask first when that would throw away a form
+ * not saved, even in the middle of a question; a second Ctrl-C leaves.
+ */
+static void test_form_interrupt(void **state)
+{
+	struct ui *ui = logged_in("marketer");
+
+	(void)state;
+	assert_int_equal(ui_push(ui, &screen_campaigns_ops), 0);
+	ui_key(ui, 'n');
+	answer(ui, "autumn");
+	ui_type(ui, "t");
+	ui_key(ui, UI_KEY_INTERRUPT);
+	assert_true(shows(ui, "What you typed is not saved; leaving throws it away. Leave?"));
+	ui_key(ui, 'n');
+	assert_false(ui_done(ui));
+	assert_true(shows(ui, "Name      autumn"));
+	ui_key(ui, 'Q');
+	assert_true(shows(ui, "What you typed is not saved"));
+	ui_key(ui, UI_KEY_ESC);
+	assert_false(ui_done(ui));
+	ui_key(ui, UI_KEY_INTERRUPT);
+	ui_key(ui, UI_KEY_INTERRUPT);
+	assert_true(ui_done(ui));
+	ui_free(&ui);
+
+	/* Nothing typed: Ctrl-C leaves at once. */
+	ui = logged_in("marketer");
+	assert_int_equal(ui_push(ui, &screen_campaigns_ops), 0);
+	ui_key(ui, UI_KEY_INTERRUPT);
+	assert_true(ui_done(ui));
 	ui_free(&ui);
 }
 
@@ -791,6 +724,7 @@ int main(void)
 	    cmocka_unit_test(test_sparkline),
 	    cmocka_unit_test_setup_teardown(test_campaigns_form, setup, teardown_worker),
 	    cmocka_unit_test_setup_teardown(test_campaign_form_keep, setup, teardown_worker),
+	    cmocka_unit_test_setup_teardown(test_form_interrupt, setup, teardown_worker),
 	    cmocka_unit_test_setup_teardown(test_review, setup, teardown_worker),
 	    cmocka_unit_test_setup_teardown(test_rejection_long, setup, teardown_worker),
 	    cmocka_unit_test_setup_teardown(test_review_viewer, setup, teardown_worker),

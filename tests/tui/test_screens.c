@@ -421,6 +421,34 @@ static void test_help(void **state)
 	ui_free(&ui);
 }
 
+struct denials {
+	const char *details;
+	int n;
+};
+
+static int count_one(const struct store_audit_record *r, void *arg)
+{
+	struct denials *d = arg;
+
+	d->n += strcmp(r->outcome, "denied") == 0 && r->details != NULL &&
+		strcmp(r->details, d->details) == 0;
+	return 0;
+}
+
+/* The viewer's audit records of action, denied with these details. */
+static int count_denied(const char *action, const char *details)
+{
+	struct store_audit_filter f = {0, "viewer", action};
+	struct denials d = {details, 0};
+	struct store *st = NULL;
+
+	assert_int_equal(store_open(STORE, "admin", PW_ADMIN, &st, NULL), STORE_OK);
+	assert_int_equal(store_audit_log(st, &f, count_one, &d, NULL), STORE_OK);
+	store_close(&st);
+	return d.n;
+}
+
+/* A refusal explains itself, and goes to the audit trail as the command line's do. */
 static void test_refusal(void **state)
 {
 	struct ui *ui = logged_in("viewer");
@@ -435,6 +463,8 @@ static void test_refusal(void **state)
 	assert_int_equal(ui_push(ui, &screen_users_ops), -1);
 	assert_true(shows(ui, "needs the permission \"users\""));
 	ui_free(&ui);
+	assert_int_equal(count_denied("hato role add", "needs permission roles"), 1);
+	assert_int_equal(count_denied("tui: Users", "needs permission users"), 1);
 }
 
 static void test_roles_add(void **state)

@@ -4,8 +4,8 @@
 # campaign; an operator reviews it (headers, preview), approves it, sends it
 # now, starts the background worker from the UI and watches the monitor until
 # the campaign is sent to the file transport; the screen is resized from
-# 120x40 to 80x24 in the middle of the monitor; leaving hato asks first, then
-# stops the worker.
+# 120x40 to 80x24 in the middle of the monitor; leaving hato (Esc or Ctrl-C)
+# asks first, then stops the worker.
 # A viewer sees masked addresses in the review queue and cannot approve.
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/tmux.sh"
@@ -128,6 +128,11 @@ sleep 0.3
 stayed() { ! screen o | grep -q EXITED &&
 	test "$(pgrep -x -f -- "$HATO --store $STORE --user operator" | wc -l)" -eq 2; }
 check "n stays in hato, and the worker runs on" stayed
+tm send-keys -t o C-c
+check "Ctrl-C is a request to leave: hato asks first too" wait_for o "leaving stops it. Leave? (y/n)"
+tm send-keys -t o n
+sleep 0.3
+check "n stays in hato after Ctrl-C, and the worker runs on" stayed
 tm send-keys -t o Escape
 wait_for o "leaving stops it. Leave? (y/n)" >/dev/null
 tm send-keys -t o y
@@ -145,7 +150,7 @@ check "with the first recipient's address masked" wait_for v "To:      s***@exam
 check "and no name in the preview" bash -c "! tmux -L $SOCK capture-pane -p -t v | grep -q 'Sub Scriber'"
 tm send-keys -t v a
 check "approving is refused with the reason" wait_for v 'approve needs the permission "campaigns.approve"'
-tm send-keys -t v q q
-check "the viewer leaves with exit 0" wait_for v "EXITED-0"
+tm send-keys -t v C-c
+check "with nothing to lose, Ctrl-C leaves at once with exit 130" wait_for v "EXITED-130"
 
 finish

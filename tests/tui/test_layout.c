@@ -1,0 +1,115 @@
+/*
+ * Screens at the edges of what fits: a long message while a prompt is open,
+ * a segment expression longer than its row, and a terminal at the smallest
+ * sizes. Driven with keys, without a terminal; the grid is searched.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "store/store.h"
+#include "tui/helpers.h"
+#include "tui/campaign_fixture.h"
+#include "tui/ui.h"
+
+/*
+ * At 80 columns, a name refused while its prompt stays open: the whole
+ * message shows, wrapped above the status line, with the prompt above it.
+ */
+static void test_long_error_with_prompt(void **state)
+{
+	struct ui *ui = logged_in("admin");
+
+	(void)state;
+	assert_int_equal(ui_push(ui, &screen_users_ops), 0);
+	ui_key(ui, 'n');
+	ui_type(ui, "田中");
+	ui_key(ui, UI_KEY_ENTER);
+	assert_true(ui_input_active(ui));
+	assert_true(shows(ui, "user name may hold only letters, digits"));
+	assert_true(shows(ui, "\n a letter or digit\n"));
+	assert_true(shows(ui, "田中"));
+	ui_free(&ui);
+}
+
+/* The column of the first "^" on the row, or -1. */
+static int caret_at(const struct grid *g, int row)
+{
+	int c;
+
+	for (c = 0; c < g->w; c++)
+		if (strcmp(g->cells[row * g->w + c].ch, "^") == 0)
+			return c;
+	return -1;
+}
+
+/*
+ * An expression longer than its row: the row shows its end, and the caret
+ * stands under the character the error is at, counted in characters.
+ */
+static void test_segment_caret(void **state)
+{
+	struct ui *ui = logged_in("marketer");
+	const struct grid *g;
+	int c;
+
+	(void)state;
+	assert_int_equal(ui_push(ui, &screen_lists_ops), 0);
+	ui_key(ui, UI_KEY_ENTER);
+	ui_key(ui, 'n');
+	ui_type(ui, "attr.city = \"東京\" and domain in (\"example.jp\", \"docomo.ne.jp\", "
+		    "\"ezweb.ne.jp\", \"softbank.ne.jp\", \"au.com\", \"i.softbank.jp\") and "
+		    "not name starts_with \"佐\"x");
+	assert_true(shows(ui, "column 151: expected"));
+	g = ui_render(ui);
+	c = caret_at(g, 6);
+	assert_true(c > 0);
+	assert_string_equal(g->cells[5 * g->w + c].ch, "x");
+	/* A short one with a wide character before the error. */
+	ui_key(ui, UI_CTRL('u'));
+	ui_type(ui, "attr.city = \"東京\" x");
+	assert_true(shows(ui, "column 18: expected"));
+	g = ui_render(ui);
+	c = caret_at(g, 6);
+	assert_true(c > 0);
+	assert_string_equal(g->cells[5 * g->w + c].ch, "x");
+	ui_free(&ui);
+}
+
+/* At 40x12 with two campaigns, the monitor's title keeps its state whole. */
+static void test_monitor_narrow(void **state)
+{
+	struct store *st = as("marketer");
+	struct ui *ui;
+
+	(void)state;
+	assert_int_equal(store_campaign_copy(st, "spring", "summer", NULL), STORE_OK);
+	store_close(&st);
+	ui = logged_in("operator");
+	ui_resize(ui, 40, 12);
+	ui_campaign_select("spring");
+	assert_int_equal(ui_push(ui, &screen_monitor_ops), 0);
+	assert_true(shows(ui, "\n  spring · draft"));
+	assert_true(shows(ui, "Tab: next\n"));
+	ui_free(&ui);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test_setup_teardown(test_long_error_with_prompt, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_segment_caret, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_monitor_narrow, setup, teardown),
+	};
+
+	if (helpers_init() != 0)
+		return 1;
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
