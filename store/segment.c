@@ -59,6 +59,7 @@ struct parser {
 	size_t len;
 	int depth;
 	int nconds; /* conditions so far */
+	bool tests_email;
 	time_t now;
 	char **errstr;
 	enum store_status s;
@@ -545,9 +546,10 @@ static int cond(struct parser *p)
 
 	if (++p->nconds > MAX_CONDS)
 		return fail(p, "fewer conditions (at most 200)");
-	if (is_kw(p, "email"))
+	if (is_kw(p, "email")) {
 		f = F_EMAIL;
-	else if (is_kw(p, "name"))
+		p->tests_email = true;
+	} else if (is_kw(p, "name"))
 		f = F_NAME;
 	else if (is_kw(p, "domain"))
 		f = F_DOMAIN;
@@ -728,6 +730,7 @@ enum store_status segment_compile(const char *expr, time_t now, struct seg_sql *
 	out->where = p.sql;
 	out->binds = p.binds;
 	out->nbinds = p.nbinds;
+	out->tests_email = p.tests_email;
 	if (p.s != STORE_OK)
 		segment_sql_free(out);
 	return p.s;

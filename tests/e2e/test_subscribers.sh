@@ -186,6 +186,19 @@ check "naming the column and what was expected" grep -q 'column 13: expected a v
 expect 0 "SQL in a value is data" as marketer segment count --list news --where "name = \"x' OR 1=1 --\""
 check "and matches nobody" grep -qx 0 "$T/out"
 expect 77 "the viewer may not add segments" as viewer segment add x --list news --where ''
+# A count of "email starts_with" probed letter by letter spells out what masking hides.
+expect 77 "the viewer may not count by email (it would reveal masked addresses)" \
+	as viewer segment count --list news --where 'email starts_with "t"'
+check "naming the permission" grep -q 'tests email addresses.*"pii"' "$T/err"
+expect 77 "nor inside not and parentheses" as viewer segment count --list news --where 'not (domain = "x" or email contains "a")'
+expect 0 "the marketer may add a segment by email" as marketer segment add temails --list news --where 'email starts_with "t"'
+expect 77 "which the viewer may not count either" as viewer segment count temails
+expect 0 "the marketer may count it" as marketer segment count temails
+check "(Taro)" grep -qx 1 "$T/out"
+expect 0 "the viewer may still count by domain and name" as viewer segment count --list news --where 'domain = "example.com" and name starts_with "Taro"'
+check "(Taro)" grep -qx 1 "$T/out"
+expect 0 "the refusal is audited" as admin audit log --action segment.count
+check "as denied" grep -q 'denied' "$T/out"
 
 # ---- Lists, finally -----------------------------------------------------------
 expect 0 "remove the list" as marketer list rm news
