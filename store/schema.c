@@ -184,6 +184,13 @@ static const struct migration migrations[] = {
      * EXISTS: a store put back to an earlier version by a test keeps it.
      */
     {8, "CREATE INDEX IF NOT EXISTS memberships_list ON memberships(list, subscriber);"},
+    /*
+     * A suppression's reason may no longer hold an address (store/suppress.c,
+     * reason_check): viewers read reasons and they outlive an erasure. Those
+     * written before lose their text.
+     */
+    {9, "UPDATE suppressions SET reason = '(cleared: it held an email address)'"
+	"  WHERE reason LIKE '%_@_%';"},
     /* Later issues append their migrations here, in order. */
 };
 

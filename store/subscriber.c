@@ -755,8 +755,9 @@ enum store_status store_subscriber_erase(struct store *st, const char *email, ch
 	if (s == STORE_OK)
 		s = run1(st, "DELETE FROM subscribers WHERE id = ?", errstr, "erasing", "i", id);
 	if (s == STORE_OK)
-		s = run1(st, "UPDATE suppressions SET address = NULL WHERE value = ?", errstr,
-			 "erasing", "t", h);
+		s = run1(
+		    st, "UPDATE suppressions SET address = NULL, reason = 'erased' WHERE value = ?",
+		    errstr, "erasing", "t", h);
 	if (s == STORE_OK)
 		s = run1(st,
 			 "INSERT OR IGNORE INTO suppressions (value, kind, address, reason,"

@@ -125,6 +125,18 @@ check "with a clear error" grep -q 'is on the suppression list' "$T/err"
 expect 65 "nor the same mailbox written with needless quotes and escapes" \
 	as marketer subscriber add '"p\3"@example.net' --list news
 expect 0 "suppress rm works" as marketer suppress rm p3@example.net
+# A reason is read by viewers, audited, and outlives an erasure: no address in it.
+expect 0 "carol joins" as marketer subscriber add carol@example.com --list news
+expect 65 "a reason holding an address is refused" \
+	as marketer suppress add carol@example.com --reason 'complaint from carol@example.com'
+check "saying why" grep -q 'the reason holds an email address' "$T/err"
+expect 65 "as is one with a line break" as marketer suppress add carol@example.com --reason "$(printf 'a\nb')"
+expect 0 "a reason without one is kept" as marketer suppress add carol@example.com --reason 'complaint by phone'
+expect 0 "the erasure of carol" as marketer subscriber erase carol@example.com
+expect 0 "suppress ls after the erasure" as marketer suppress ls
+check "shows neither the address nor the old reason" sh -c "! grep -q 'carol@\|by phone' '$T/out'"
+expect 0 "the audit trail" as admin audit log
+check "holds no address of carol" sh -c "! grep -q 'carol@' '$T/out'"
 expect 0 "count again" as marketer segment count --list news --where 'domain = "example.net"'
 check "48 again" grep -qx 48 "$T/out"
 
