@@ -173,7 +173,7 @@ enum store_status store_db_open(const char *path, const unsigned char key[STORE_
 			       db ? sqlite3_errmsg(db) : "out of memory");
 		goto done;
 	}
-	sqlite3_busy_timeout(db, 10000);
+	sqlite3_busy_timeout(db, STORE_BUSY_MS);
 	s = store_db_key(db, key);
 	if (s == STORE_ECORRUPT) {
 		s = damaged(path, errstr);

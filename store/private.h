@@ -42,6 +42,10 @@ enum store_status store_prepare(struct store *st, const char *sql, sqlite3_stmt 
 /* Runs SQL that returns no rows. */
 enum store_status store_exec(struct store *st, const char *sql, char **errstr);
 /* Reads one integer (0 when no row) from SQL whose n parameters are int64_t values. */
+/* How long a statement waits for another hato's write lock (ms). */
+#define STORE_BUSY_MS 10000
+/* The reason of a pending line for a login whose record had to wait (login.c). */
+#define STORE_PENDING_LOGIN_OK "ok-while-store-busy"
 enum store_status store_query_int(struct store *st, const char *sql, int64_t *out, char **errstr,
 				  int n, ...);
 

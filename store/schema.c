@@ -322,8 +322,18 @@ enum store_status store_migrate(struct store *st, char **errstr)
 	sqlite3_stmt *stmt = NULL;
 	char sql[64];
 	int have = 0, reopen = 0;
+	int64_t now = 0;
 	size_t i;
 
+	/*
+	 * A store that is up to date needs no write lock: an import holding
+	 * one for minutes must not keep readers out. Otherwise the version is
+	 * read again under the lock, as another hato may have migrated meanwhile.
+	 */
+	s = store_query_int(st, "PRAGMA user_version", &now, errstr, 0);
+	if (s == STORE_OK &&
+	    now == migrations[sizeof(migrations) / sizeof(migrations[0]) - 1].version)
+		return STORE_OK;
 	s = store_begin(st);
 	if (s != STORE_OK)
 		return store_sqlfail(st, errstr, "migrating the store");

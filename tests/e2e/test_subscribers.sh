@@ -212,6 +212,25 @@ check "(Taro)" grep -qx 1 "$T/out"
 expect 0 "the refusal is audited" as admin audit log --action segment.count
 check "as denied" grep -q 'denied' "$T/out"
 
+# ---- Reading while an import writes ------------------------------------------
+# An import holds the write lock for its one transaction; logging in and
+# reading must not wait for it (WAL lets readers run beside a writer).
+expect 0 "a list for a long import" as marketer list add big
+$PY -c "import sys; f=open(sys.argv[1],'w'); f.write('email,name\n'); [f.write(f'b{i}@example.com,N\n') for i in range(300000)]" "$T/big.csv"
+as marketer import big "$T/big.csv" >"$T/imp.out" 2>&1 &
+imp=$!
+sleep 2
+t0=$(date +%s)
+expect 0 "a viewer lists the lists during the import" as viewer list ls
+t1=$(date +%s)
+check "without waiting for the import (took $((t1 - t0)) s)" test $((t1 - t0)) -le 4
+check "which was still writing then" kill -0 $imp
+wait $imp
+check "the import went through" grep -q 'imported 300000' "$T/imp.out"
+expect 0 "a later login" as viewer list ls
+expect 0 "the audit trail" as admin audit log --action login --user viewer
+check "records the login made during the import, late" grep -q 'ok.*recorded late' "$T/out"
+
 # ---- Lists, finally -----------------------------------------------------------
 expect 0 "remove the list" as marketer list rm news
 expect 0 "the person stays on file" as marketer subscriber show taro@example.com
