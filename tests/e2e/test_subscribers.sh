@@ -232,6 +232,12 @@ expect 0 "the audit trail" as admin audit log --action login --user viewer
 check "records the login made during the import, late" grep -q 'ok.*recorded late' "$T/out"
 
 # ---- Lists, finally -----------------------------------------------------------
+expect 0 "a member with a consent IP" as marketer subscriber add kei@example.org --list news --consent-source webform --consent-ip 192.0.2.7
 expect 0 "remove the list" as marketer list rm news
 expect 0 "the person stays on file" as marketer subscriber show taro@example.com
+expect 0 "the person's data after the list is gone" as marketer subscriber data kei@example.org
+check "still proves the consent: source and IP, in the history" \
+	$PY -c "import json,sys; d=json.load(open(sys.argv[1])); assert d['lists']==[], d['lists']; h=[e for e in d['history'] if e['event']=='list-removed']; assert len(h)==1 and h[0]['list']=='news', d['history']; assert 'webform' in h[0]['details'] and '192.0.2.7' in h[0]['details'], h" "$T/out"
+expect 0 "an erasure" as marketer subscriber erase kei@example.org
+expect 66 "deletes it with the rest" as marketer subscriber data kei@example.org
 finish
