@@ -146,27 +146,17 @@ enum store_status store_list_add(struct store *st, const char *id, const char *n
  */
 static enum store_status keep_consent(struct store *st, const char *id, char **errstr)
 {
-	sqlite3_stmt *q = NULL;
-	enum store_status s;
 	char now[21];
 
 	store_utc_now(now);
-	s = store_prepare(st,
-			  "INSERT INTO subscriber_events (subscriber, time, event, list, details)"
-			  " SELECT subscriber, ?1, 'list-removed', list,"
-			  " 'consent kept: source ' || consent_source || ', given ' || consent_at"
-			  " || ', method ' || consent_method || ', text ' || consent_text"
-			  " || ', IP ' || consent_ip || '; was ' || status"
-			  " FROM memberships WHERE list = ?2",
-			  &q, errstr);
-	if (s != STORE_OK)
-		return s;
-	sqlite3_bind_text(q, 1, now, -1, SQLITE_STATIC);
-	sqlite3_bind_text(q, 2, id, -1, SQLITE_STATIC);
-	if (sqlite3_step(q) != SQLITE_DONE)
-		s = store_sqlfail(st, errstr, "keeping the consent records");
-	sqlite3_finalize(q);
-	return s;
+	return store_run(st,
+			 "INSERT INTO subscriber_events (subscriber, time, event, list, details)"
+			 " SELECT subscriber, ?1, 'list-removed', list,"
+			 " 'consent kept: source ' || consent_source || ', given ' || consent_at"
+			 " || ', method ' || consent_method || ', text ' || consent_text"
+			 " || ', IP ' || consent_ip || '; was ' || status"
+			 " FROM memberships WHERE list = ?2",
+			 errstr, "keeping the consent records", "tt", now, id);
 }
 
 enum store_status store_list_rm(struct store *st, const char *id, char **errstr)
