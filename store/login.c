@@ -56,6 +56,14 @@ static enum store_status begin_attempt(struct store *st, const char *user, struc
 	if (s != STORE_OK)
 		return s;
 	ks = store_name_check("user", user, NULL) == STORE_OK ? keyfile_find(&kf, user) : NULL;
+	/*
+	 * A failure "in the future" means the clock stepped back since: its
+	 * delay counts from now instead, so that it stays at most 5 minutes.
+	 */
+	if (ks != NULL && ks->last_fail > (long long)time(NULL)) {
+		ks->last_fail = (long long)time(NULL);
+		keyfile_save(st->keys_path, &kf, NULL);
+	}
 	wait = ks != NULL ? ks->last_fail + keyslot_delay(ks->fails) - (long long)time(NULL) : 0;
 	if (ks == NULL)
 		s = STORE_EAUTH;

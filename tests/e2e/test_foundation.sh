@@ -58,6 +58,13 @@ check "with a clear error" clear_error
 check "and prints nothing from the store" test ! -s "$T/out"
 expect 75 "right after a failure the next try is delayed" at "$now" as viewer role list
 check "and the delay is explained" grep -q 'try again in' "$T/err"
+# A failure while the clock was a day ahead: once it steps back, the delay
+# still counts at most its own length (1 s here), not the day in between.
+expect 77 "a failure while the clock is a day ahead" at "$(date -u -d '+1 day' '+%F %T')" "$HATO" --store "$STORE" --user marketer --password-file "$T/pw.wrong" role list
+expect 75 "right after, with the clock back, the try is delayed" as marketer role list
+check "by at most the delay of one failure" grep -q 'try again in [01] s' "$T/err"
+sleep 2
+expect 0 "and once it is over the right password logs in" as marketer role list
 expect 77 "an unknown user gets exit 77" "$HATO" --store "$STORE" --user nobody --password-file "$T/pw.admin" role list
 expect 0 "admin reads the audit log" as admin audit log --action login
 check "the failed login reached the audit trail" grep -q 'login	viewer	failed	wrong-password' "$T/out"
