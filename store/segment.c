@@ -21,12 +21,17 @@
 
 #include "store/subscribers_private.h"
 
-#define MAX_DEPTH 64
 /*
  * What SQLite can take: a query holds at most 999 values (the list and the
  * range of a walk are 3 of them), and an expression tree at most 1000
  * levels, which a chain of conditions joined by "and" deepens by one each.
+ * Its parser's stack holds 100 entries, which nesting fills: a level of
+ * parentheses holds up to five, "(" and a pending "x OR" and "y AND", and a
+ * "not" one. The worst case, "(a or b and (a or b and ... attr.x >= 5)))",
+ * still parses with 15 levels and not with 16 (SQLite 3.15.2, measured in
+ * tests/store/test_segment.c, test_nesting): 12 leaves a margin.
  */
+#define MAX_DEPTH 12
 #define MAX_BINDS 990
 #define MAX_CONDS 200
 
@@ -644,24 +649,25 @@ static int unary(struct parser *p)
 {
 	int r;
 
-	if (++p->depth > MAX_DEPTH) {
-		fail(p, "less nesting (at most 64 levels of parentheses and \"not\")");
-		return -1;
-	}
+	if (!is_kw(p, "not") && p->tok != T_LPAREN)
+		return cond(p);
+	if (++p->depth > MAX_DEPTH)
+		return fail(p, "less nesting (at most 12 levels of parentheses and \"not\")");
+	/*
+	 * No parentheses of our own around either: a condition's SQL is one
+	 * term (a call or in parentheses) and expr_or's is in parentheses, and
+	 * each level of them costs SQLite's parser stack (see MAX_DEPTH).
+	 */
 	if (is_kw(p, "not")) {
-		if (lex(p) != 0 || emit(p, "(NOT ") != 0 || unary(p) != 0)
+		if (lex(p) != 0 || emit(p, "NOT ") != 0)
 			return -1;
-		r = emit(p, ")");
-	} else if (p->tok == T_LPAREN) {
-		if (lex(p) != 0 || emit(p, "(") != 0 || expr_or(p) != 0)
+		r = unary(p);
+	} else {
+		if (lex(p) != 0 || expr_or(p) != 0)
 			return -1;
 		if (p->tok != T_RPAREN)
 			return fail(p, "\")\", \"and\" or \"or\"");
-		r = emit(p, ")");
-		if (r == 0)
-			r = lex(p);
-	} else {
-		r = cond(p);
+		r = lex(p);
 	}
 	p->depth--;
 	return r;
