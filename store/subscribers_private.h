@@ -89,8 +89,11 @@ enum subscriber_field {
 /* Why v[0..n) is refused as field f, as a phrase ("is not valid UTF-8"), or
  * NULL. Every field is UTF-8 without a NUL byte. */
 const char *subscriber_field_why(enum subscriber_field f, const char *v, size_t n);
+/* Are a[0..an) and b[0..bn) the same attribute name? Byte for byte: case counts. */
+int subscriber_key_same(const char *a, size_t an, const char *b, size_t bn);
 /* The values `subscriber add` is given, checked as an import checks them:
- * STORE_EINVAL with a sentence naming the bad one. */
+ * STORE_EINVAL with a sentence naming the bad one; STORE_EUSAGE for an
+ * attribute given twice. */
 enum store_status subscriber_check_fields(const char *name, const struct store_attr *attrs,
 					  size_t nattrs, const struct store_consent *c,
 					  char **errstr);

@@ -81,6 +81,25 @@ expect 65 "a file whose lines end in a lone CR is exit 65" as marketer import ne
 check "saying so, not that it isn't UTF-8" grep -q 'lone CR' "$T/err"
 expect 77 "the viewer may not import" as viewer import news "$T/in.csv"
 
+# ---- Attribute names: byte for byte, case included, everywhere --------------
+expect 64 "an attribute given twice is refused" as marketer subscriber add d@example.com --list news --attr plan=free --attr plan=pro
+check "saying so" grep -q 'the attribute plan is given twice' "$T/err"
+expect 66 "and nobody was added" as marketer subscriber show d@example.com
+expect 0 "City and city are two attributes" as marketer list add cases
+expect 0 "one person has City" as marketer subscriber add e@example.com --list cases --attr City=Tokyo
+expect 0 "another city" as marketer subscriber add f@example.com --list cases --attr city=Osaka
+expect 0 "segments tell them apart" as marketer segment count --list cases --where 'attr.city = "Osaka"'
+check "(one)" grep -qx 1 "$T/out"
+expect 0 "the list exports" as marketer export cases "$T/cases.csv"
+expect 0 "a list to import it into" as marketer list add cases2
+expect 0 "and the export imports again" as marketer import cases2 "$T/cases.csv"
+check "both people" grep -q "imported 2, updated 0, invalid 0" "$T/out"
+expect 0 "with the attributes as they were" as marketer subscriber show e@example.com
+check "City = Tokyo, and no city" sh -c "grep -q 'City = Tokyo' '$T/out' && ! grep -q 'city = ' '$T/out'"
+printf 'email,Email\nx@example.com,y@example.com\n' >"$T/twoemail.csv"
+expect 65 "an import's own column is still one in any case" as marketer import cases "$T/twoemail.csv"
+check "so Email repeats email" grep -q 'column 2 of the header repeats "Email"' "$T/err"
+
 # ---- Unsubscribe, re-import ------------------------------------------------
 expect 0 "unsubscribe from one list" as marketer subscriber unsubscribe p1@example.net --list news
 expect 0 "unsubscribe from everything" as marketer subscriber unsubscribe p2@example.net
