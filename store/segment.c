@@ -404,6 +404,10 @@ static int bind_value(struct parser *p, enum field f)
 		for (i = 0; i < p->len; i++)
 			p->text[i] = (char)tolower((unsigned char)p->text[i]);
 	}
+	/* A piece of one (ends_with ".テスト"): its Unicode labels as the store keeps them. */
+	if ((f == F_EMAIL || f == F_DOMAIN) &&
+	    address_alabels(p->text, p->len, addr, sizeof(addr)) == 0)
+		return bind_text(p, addr, strlen(addr));
 	return bind_text(p, p->text, p->len);
 }
 

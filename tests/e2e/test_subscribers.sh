@@ -96,6 +96,13 @@ expect 0 "and the export imports again" as marketer import cases2 "$T/cases.csv"
 check "both people" grep -q "imported 2, updated 0, invalid 0" "$T/out"
 expect 0 "with the attributes as they were" as marketer subscriber show e@example.com
 check "City = Tokyo, and no city" sh -c "grep -q 'City = Tokyo' '$T/out' && ! grep -q 'city = ' '$T/out'"
+# An IDN domain matches in its Unicode spelling with every text operator.
+expect 0 "a person on an IDN domain" as marketer subscriber add 'hanako@例え.テスト' --list cases
+for w in 'domain = "例え.テスト"' 'domain ends_with ".テスト"' 'domain contains "例え"' \
+	'domain starts_with "例え."' 'email ends_with "@例え.テスト"' 'email contains "@例え"'; do
+	expect 0 "count $w" as marketer segment count --list cases --where "$w"
+	check "finds the person" grep -qx 1 "$T/out"
+done
 printf 'email,Email\nx@example.com,y@example.com\n' >"$T/twoemail.csv"
 expect 65 "an import's own column is still one in any case" as marketer import cases "$T/twoemail.csv"
 check "so Email repeats email" grep -q 'column 2 of the header repeats "Email"' "$T/err"
