@@ -8,11 +8,12 @@
  * abc.@ezweb.ne.jp) break the dot-atom rule; they are accepted for those
  * carriers' domains only.
  */
+#include <ctype.h>
 #include <idn2.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "store/private.h"
+#include "store/subscribers_private.h"
 
 static const char *const carriers[] = {
     "docomo.ne.jp", "ezweb.ne.jp", "au.com", "softbank.ne.jp", "i.softbank.jp",
@@ -306,4 +307,43 @@ const char *store_address_domain(const char *address)
 	const char *at = strrchr(address, '@');
 
 	return at != NULL ? at + 1 : address + strlen(address);
+}
+
+int address_alabels(const char *in, size_t n, char *out, size_t cap)
+{
+	const char *at = memrchr(in, '@', n);
+	size_t o = at != NULL ? (size_t)(at - in) + 1 : 0, i, j, k;
+	int r = 0;
+
+	if (o >= cap)
+		return -1;
+	memcpy(out, in, o);
+	for (i = o; r == 0 && i <= n; i = j + 1) {
+		uint8_t *res = NULL;
+		char *label;
+		size_t len;
+		int ascii = 1;
+
+		for (j = i; j < n && in[j] != '.'; j++)
+			ascii &= (unsigned char)in[j] < 0x80;
+		label = strndup(in + i, j - i);
+		if (label == NULL)
+			return -1;
+		if (!ascii && idn2_lookup_u8((const uint8_t *)label, &res,
+					     IDN2_NFC_INPUT | IDN2_NONTRANSITIONAL) != IDN2_OK) {
+			idn2_free(res);
+			res = NULL;
+		}
+		len = strlen(res != NULL ? (char *)res : label);
+		if (o + len + 2 > cap)
+			r = -1;
+		for (k = 0; r == 0 && k < len; k++)
+			out[o++] = res != NULL ? (char)tolower(res[k]) : label[k];
+		if (r == 0 && j < n)
+			out[o++] = '.';
+		idn2_free(res);
+		free(label);
+	}
+	out[o] = '\0';
+	return r;
 }

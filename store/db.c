@@ -7,6 +7,7 @@
 #include <pwd.h>
 #include <pthread.h>
 #include <sodium.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -227,7 +228,7 @@ enum store_status store_db_open(const char *path, const unsigned char key[STORE_
 			       db ? sqlite3_errmsg(db) : "out of memory");
 		goto done;
 	}
-	sqlite3_busy_timeout(db, 10000);
+	sqlite3_busy_timeout(db, STORE_BUSY_MS);
 	s = store_db_key(db, key);
 	if (s == STORE_ECORRUPT) {
 		s = damaged(path, errstr);
@@ -471,4 +472,36 @@ void store_rollback(struct store *st)
 	if (st->tx_depth > 0)
 		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
 	st->tx_depth = 0;
+}
+
+enum store_status store_run(struct store *st, const char *sql, char **errstr, const char *what,
+			    const char *fmt, ...)
+{
+	/* fmt: 't' text, 'i' int64, 'b' blob followed by length (size_t). */
+	sqlite3_stmt *q = NULL;
+	enum store_status s;
+	va_list ap;
+	int i = 1;
+
+	s = store_prepare(st, sql, &q, errstr);
+	if (s != STORE_OK)
+		return s;
+	va_start(ap, fmt);
+	for (; *fmt; fmt++, i++) {
+		if (*fmt == 't') {
+			const char *t = va_arg(ap, const char *);
+			sqlite3_bind_text(q, i, t ? t : "", -1, SQLITE_TRANSIENT);
+		} else if (*fmt == 'i') {
+			sqlite3_bind_int64(q, i, va_arg(ap, int64_t));
+		} else {
+			const void *b = va_arg(ap, const void *);
+			size_t n = va_arg(ap, size_t);
+			sqlite3_bind_blob(q, i, n ? b : "", (int)n, SQLITE_TRANSIENT);
+		}
+	}
+	va_end(ap);
+	if (sqlite3_step(q) != SQLITE_DONE)
+		s = store_sqlfail(st, errstr, what);
+	sqlite3_finalize(q);
+	return s;
 }

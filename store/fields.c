@@ -3,6 +3,12 @@
  * attributes and consent), the same whether they come from an import or
  * from `subscriber add`, so that whatever is stored exports as CSV that
  * imports again.
+ *
+ * Attribute names are compared byte for byte, case included, everywhere:
+ * in the store, in segments (attr.City is not attr.city), in templates, in
+ * an import's header and among `subscriber add`'s --attr. Only the import's
+ * own columns (email, name, consent_...) are recognised in any case, and no
+ * attribute may be named as one of them in any case.
  */
 #include <arpa/inet.h>
 #include <stdint.h>
@@ -82,6 +88,11 @@ const char *subscriber_field_why(enum subscriber_field f, const char *v, size_t 
 	return NULL;
 }
 
+int subscriber_key_same(const char *a, size_t an, const char *b, size_t bn)
+{
+	return an == bn && memcmp(a, b, an) == 0;
+}
+
 enum store_status subscriber_check_fields(const char *name, const struct store_attr *attrs,
 					  size_t nattrs, const struct store_consent *c,
 					  char **errstr)
@@ -116,6 +127,14 @@ enum store_status subscriber_check_fields(const char *name, const struct store_a
 		if (why != NULL)
 			return store_fail(errstr, STORE_EINVAL, "the value of attribute %s %s",
 					  attrs[i].key, why);
+		/* As an import's header may not name a column twice. */
+		for (size_t j = 0; j < i; j++)
+			if (subscriber_key_same(attrs[j].key, strlen(attrs[j].key), attrs[i].key,
+						strlen(attrs[i].key)))
+				return store_fail(errstr, STORE_EUSAGE,
+						  "the attribute %s is given twice (attributes %zu "
+						  "and %zu); give each once",
+						  attrs[i].key, j + 1, i + 1);
 	}
 	return STORE_OK;
 }

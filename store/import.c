@@ -134,8 +134,12 @@ enum store_status import_header(struct import *im)
 			return STORE_ENOMEM;
 		im->kind[i] = column_kind(im->name[i]);
 		email |= im->kind[i] == C_EMAIL;
+		/* The own columns in any case; attributes byte for byte (fields.c). */
 		for (j = 0; j < i; j++)
-			if (strcasecmp(im->name[j], im->name[i]) == 0)
+			if (im->kind[i] == C_ATTR && im->kind[j] == C_ATTR
+				? subscriber_key_same(im->name[j], strlen(im->name[j]), im->name[i],
+						      len)
+				: im->kind[i] == im->kind[j])
 				return store_fail(im->errstr, STORE_EINVAL,
 						  "column %zu of the header repeats \"%s\" "
 						  "(column %zu); each column needs its own name",

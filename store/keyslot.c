@@ -13,8 +13,9 @@
  * rotation can rewrap every slot without any password.
  *
  * FAILS, LASTFAIL and LOCKED count failed logins: they must be readable before
- * the database can be opened. "pending" lines are failed logins waiting to be
- * written to the audit trail at the next successful open.
+ * the database can be opened. "pending" lines are failed logins (and logins
+ * that found the store busy) waiting to be written to the audit trail at the
+ * next successful open.
  */
 #include <errno.h>
 #include <fcntl.h>

@@ -138,6 +138,27 @@ enum store_status store_list_add(struct store *st, const char *id, const char *n
 	return s;
 }
 
+/*
+ * Before a list's memberships go: each member's consent record is kept in
+ * the person's history, where `subscriber data` shows it and `subscriber
+ * erase` deletes it. Consent must be provable (GDPR Art. 7(1)) for at least
+ * a month after the last mail, which may have gone out moments ago.
+ */
+static enum store_status keep_consent(struct store *st, const char *id, char **errstr)
+{
+	char now[21];
+
+	store_utc_now(now);
+	return store_run(st,
+			 "INSERT INTO subscriber_events (subscriber, time, event, list, details)"
+			 " SELECT subscriber, ?1, 'list-removed', list,"
+			 " 'consent kept: source ' || consent_source || ', given ' || consent_at"
+			 " || ', method ' || consent_method || ', text ' || consent_text"
+			 " || ', IP ' || consent_ip || '; was ' || status"
+			 " FROM memberships WHERE list = ?2",
+			 errstr, "keeping the consent records", "tt", now, id);
+}
+
 enum store_status store_list_rm(struct store *st, const char *id, char **errstr)
 {
 	enum store_status s;
@@ -160,8 +181,10 @@ enum store_status store_list_rm(struct store *st, const char *id, char **errstr)
 		if (sqlite3_step(q) == SQLITE_ROW)
 			members = sqlite3_column_int64(q, 0);
 		sqlite3_finalize(q);
-		s = store_prepare(st, "DELETE FROM lists WHERE id = ?", &q, errstr);
+		s = keep_consent(st, id, errstr);
 	}
+	if (s == STORE_OK)
+		s = store_prepare(st, "DELETE FROM lists WHERE id = ?", &q, errstr);
 	if (s == STORE_OK) {
 		sqlite3_bind_text(q, 1, id, -1, SQLITE_STATIC);
 		if (sqlite3_step(q) != SQLITE_DONE)

@@ -56,6 +56,14 @@ static enum store_status begin_attempt(struct store *st, const char *user, struc
 	if (s != STORE_OK)
 		return s;
 	ks = store_name_check("user", user, NULL) == STORE_OK ? keyfile_find(&kf, user) : NULL;
+	/*
+	 * A failure "in the future" means the clock stepped back since: its
+	 * delay counts from now instead, so that it stays at most 5 minutes.
+	 */
+	if (ks != NULL && ks->last_fail > (long long)time(NULL)) {
+		ks->last_fail = (long long)time(NULL);
+		keyfile_save(st->keys_path, &kf, NULL);
+	}
 	wait = ks != NULL ? ks->last_fail + keyslot_delay(ks->fails) - (long long)time(NULL) : 0;
 	if (ks == NULL)
 		s = STORE_EAUTH;
@@ -112,7 +120,15 @@ static void end_attempt(struct store *st, int fd, const char *user, enum store_s
 	keyfile_unlock(fd);
 }
 
-/* After a successful login: moves pending failures into the audit trail. */
+/*
+ * After a successful login: moves pending lines into the audit trail and
+ * records the login. When another hato holds the write lock for longer than
+ * LOGIN_WAIT_MS (an import of a million rows holds it for a minute), the
+ * login is left as a pending line for a later login to move, so that
+ * reading is not held up by a writer.
+ */
+#define LOGIN_WAIT_MS 1000
+
 static enum store_status finish_login(struct store *st, char **errstr)
 {
 	enum store_status s;
@@ -124,7 +140,14 @@ static enum store_status finish_login(struct store *st, char **errstr)
 	s = keyfile_load(st->keys_path, &kf, errstr);
 	if (s != STORE_OK)
 		goto unlock;
+	sqlite3_busy_timeout(st->db, LOGIN_WAIT_MS);
 	s = store_begin(st);
+	sqlite3_busy_timeout(st->db, STORE_BUSY_MS);
+	if (s == STORE_EBUSY) {
+		add_pending(st, &kf, st->user, STORE_PENDING_LOGIN_OK);
+		s = keyfile_save(st->keys_path, &kf, errstr);
+		goto done;
+	}
 	if (s == STORE_OK)
 		s = store_audit_pending(st, kf.pending, kf.npending);
 	if (s == STORE_OK)

@@ -41,7 +41,18 @@ enum store_status store_prepare(struct store *st, const char *sql, sqlite3_stmt 
 				char **errstr);
 /* Runs SQL that returns no rows. */
 enum store_status store_exec(struct store *st, const char *sql, char **errstr);
+/*
+ * Runs one statement that returns no rows, binding the arguments that follow
+ * as fmt says: 't' text (NULL binds ""), 'i' int64_t, 'b' a blob and its
+ * length (size_t). A failure says "WHAT: ...".
+ */
+enum store_status store_run(struct store *st, const char *sql, char **errstr, const char *what,
+			    const char *fmt, ...);
 /* Reads one integer (0 when no row) from SQL whose n parameters are int64_t values. */
+/* How long a statement waits for another hato's write lock (ms). */
+#define STORE_BUSY_MS 10000
+/* The reason of a pending line for a login whose record had to wait (login.c). */
+#define STORE_PENDING_LOGIN_OK "ok-while-store-busy"
 enum store_status store_query_int(struct store *st, const char *sql, int64_t *out, char **errstr,
 				  int n, ...);
 

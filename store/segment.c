@@ -21,12 +21,17 @@
 
 #include "store/subscribers_private.h"
 
-#define MAX_DEPTH 64
 /*
  * What SQLite can take: a query holds at most 999 values (the list and the
  * range of a walk are 3 of them), and an expression tree at most 1000
  * levels, which a chain of conditions joined by "and" deepens by one each.
+ * Its parser's stack holds 100 entries, which nesting fills: a level of
+ * parentheses holds up to five, "(" and a pending "x OR" and "y AND", and a
+ * "not" one. The worst case, "(a or b and (a or b and ... attr.x >= 5)))",
+ * still parses with 15 levels and not with 16 (SQLite 3.15.2, measured in
+ * tests/store/test_segment.c, test_nesting): 12 leaves a margin.
  */
+#define MAX_DEPTH 12
 #define MAX_BINDS 990
 #define MAX_CONDS 200
 
@@ -59,6 +64,7 @@ struct parser {
 	size_t len;
 	int depth;
 	int nconds; /* conditions so far */
+	bool tests_email;
 	time_t now;
 	char **errstr;
 	enum store_status s;
@@ -408,6 +414,10 @@ static int bind_value(struct parser *p, enum field f)
 		for (i = 0; i < p->len; i++)
 			p->text[i] = (char)tolower((unsigned char)p->text[i]);
 	}
+	/* A piece of one (ends_with ".テスト"): its Unicode labels as the store keeps them. */
+	if ((f == F_EMAIL || f == F_DOMAIN) &&
+	    address_alabels(p->text, p->len, addr, sizeof(addr)) == 0)
+		return bind_text(p, addr, strlen(addr));
 	return bind_text(p, p->text, p->len);
 }
 
@@ -555,9 +565,10 @@ static int cond(struct parser *p)
 
 	if (++p->nconds > MAX_CONDS)
 		return fail(p, "fewer conditions (at most 200)");
-	if (is_kw(p, "email"))
+	if (is_kw(p, "email")) {
 		f = F_EMAIL;
-	else if (is_kw(p, "name"))
+		p->tests_email = true;
+	} else if (is_kw(p, "name"))
 		f = F_NAME;
 	else if (is_kw(p, "domain"))
 		f = F_DOMAIN;
@@ -652,24 +663,25 @@ static int unary(struct parser *p)
 {
 	int r;
 
-	if (++p->depth > MAX_DEPTH) {
-		fail(p, "less nesting (at most 64 levels of parentheses and \"not\")");
-		return -1;
-	}
+	if (!is_kw(p, "not") && p->tok != T_LPAREN)
+		return cond(p);
+	if (++p->depth > MAX_DEPTH)
+		return fail(p, "less nesting (at most 12 levels of parentheses and \"not\")");
+	/*
+	 * No parentheses of our own around either: a condition's SQL is one
+	 * term (a call or in parentheses) and expr_or's is in parentheses, and
+	 * each level of them costs SQLite's parser stack (see MAX_DEPTH).
+	 */
 	if (is_kw(p, "not")) {
-		if (lex(p) != 0 || emit(p, "(NOT ") != 0 || unary(p) != 0)
+		if (lex(p) != 0 || emit(p, "NOT ") != 0)
 			return -1;
-		r = emit(p, ")");
-	} else if (p->tok == T_LPAREN) {
-		if (lex(p) != 0 || emit(p, "(") != 0 || expr_or(p) != 0)
+		r = unary(p);
+	} else {
+		if (lex(p) != 0 || expr_or(p) != 0)
 			return -1;
 		if (p->tok != T_RPAREN)
 			return fail(p, "\")\", \"and\" or \"or\"");
-		r = emit(p, ")");
-		if (r == 0)
-			r = lex(p);
-	} else {
-		r = cond(p);
+		r = lex(p);
 	}
 	p->depth--;
 	return r;
@@ -738,6 +750,7 @@ enum store_status segment_compile(const char *expr, time_t now, struct seg_sql *
 	out->where = p.sql;
 	out->binds = p.binds;
 	out->nbinds = p.nbinds;
+	out->tests_email = p.tests_email;
 	if (p.s != STORE_OK)
 		segment_sql_free(out);
 	return p.s;

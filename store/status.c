@@ -97,7 +97,9 @@ enum store_status store_sqlfail(struct store *st, char **errstr, const char *wha
 	case SQLITE_BUSY:
 	case SQLITE_LOCKED:
 		return store_fail(errstr, STORE_EBUSY,
-				  "%s: the store is busy (another hato holds a lock); try again",
+				  "%s: the store is busy: another hato is writing to it (an "
+				  "import, the worker or the terminal UI); try again when it "
+				  "has finished",
 				  what);
 	case SQLITE_NOTADB:
 	case SQLITE_CORRUPT:

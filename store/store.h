@@ -392,7 +392,8 @@ typedef int (*store_list_cb)(const struct store_list_info *l, void *arg);
 /* List ids follow store_name_check. name defaults to the id. Needs STORE_PERM_LISTS. */
 enum store_status store_list_add(struct store *st, const char *id, const char *name,
 				 const char *description, char **errstr);
-/* Removes the list, its memberships and segments (not the people). Needs STORE_PERM_LISTS. */
+/* Removes the list, its memberships and segments (not the people), keeping each member's
+ * consent record in their history (a list-removed event). Needs STORE_PERM_LISTS. */
 enum store_status store_list_rm(struct store *st, const char *id, char **errstr);
 /*
  * Calls cb for each list by id, with its members counted when counts is true

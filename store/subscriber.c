@@ -318,48 +318,17 @@ enum store_status subscriber_find(struct store *st, const char *address, int64_t
 	return s;
 }
 
-static enum store_status run1(struct store *st, const char *sql, char **errstr, const char *what,
-			      const char *fmt, ...)
-{
-	/* fmt: 't' text, 'i' int64, 'b' blob followed by length (size_t). */
-	sqlite3_stmt *q = NULL;
-	enum store_status s;
-	va_list ap;
-	int i = 1;
-
-	s = store_prepare(st, sql, &q, errstr);
-	if (s != STORE_OK)
-		return s;
-	va_start(ap, fmt);
-	for (; *fmt; fmt++, i++) {
-		if (*fmt == 't') {
-			const char *t = va_arg(ap, const char *);
-			sqlite3_bind_text(q, i, t ? t : "", -1, SQLITE_TRANSIENT);
-		} else if (*fmt == 'i') {
-			sqlite3_bind_int64(q, i, va_arg(ap, int64_t));
-		} else {
-			const void *b = va_arg(ap, const void *);
-			size_t n = va_arg(ap, size_t);
-			sqlite3_bind_blob(q, i, n ? b : "", (int)n, SQLITE_TRANSIENT);
-		}
-	}
-	va_end(ap);
-	if (sqlite3_step(q) != SQLITE_DONE)
-		s = store_sqlfail(st, errstr, what);
-	sqlite3_finalize(q);
-	return s;
-}
-
 enum store_status store_subscriber_event(struct store *st, int64_t subscriber, const char *event,
 					 const char *list, const char *details, char **errstr)
 {
 	char now[21];
 
 	store_utc_now(now);
-	return run1(st,
-		    "INSERT INTO subscriber_events (subscriber, time, event, list, details) "
-		    "VALUES (?,?,?,?,?)",
-		    errstr, "recording an event", "itttt", subscriber, now, event, list, details);
+	return store_run(st,
+			 "INSERT INTO subscriber_events (subscriber, time, event, list, details) "
+			 "VALUES (?,?,?,?,?)",
+			 errstr, "recording an event", "itttt", subscriber, now, event, list,
+			 details);
 }
 
 /* ---- Adding and unsubscribing ----------------------------------------- */
@@ -409,11 +378,12 @@ static enum store_status add_locked(struct store *st, const char *list, const ch
 		s = subscriber_ids(st, 1, &id, errstr);
 		if (s != STORE_OK)
 			goto done;
-		s = run1(st,
-			 "INSERT INTO subscribers (id, ehash, email, domain, name, attrs, created,"
-			 " updated) VALUES (?,?,?,?,?,?,?,?)",
-			 errstr, "adding a subscriber", "iitttbii", id, subscriber_key(st, addr),
-			 addr, store_address_domain(addr), name, nw.p, nw.n, now, now);
+		s = store_run(
+		    st,
+		    "INSERT INTO subscribers (id, ehash, email, domain, name, attrs, created,"
+		    " updated) VALUES (?,?,?,?,?,?,?,?)",
+		    errstr, "adding a subscriber", "iitttbii", id, subscriber_key(st, addr), addr,
+		    store_address_domain(addr), name, nw.p, nw.n, now, now);
 	} else {
 		s = store_prepare(st, "SELECT attrs FROM subscribers WHERE id = ?", &q, errstr);
 		if (s != STORE_OK)
@@ -425,7 +395,7 @@ static enum store_status add_locked(struct store *st, const char *list, const ch
 			s = STORE_ENOMEM;
 		sqlite3_finalize(q);
 		if (s == STORE_OK)
-			s = run1(
+			s = store_run(
 			    st,
 			    "UPDATE subscribers SET name = CASE WHEN ? = '' THEN name ELSE ? END,"
 			    " attrs = ?, updated = ? WHERE id = ?",
@@ -454,13 +424,14 @@ static enum store_status add_locked(struct store *st, const char *list, const ch
 		s = store_fail(errstr, STORE_EEXIST, "%s is on the list %s already", addr, list);
 		goto done;
 	}
-	s = run1(st,
-		 "INSERT INTO memberships (list, subscriber, consent_source, consent_at,"
-		 " consent_method, consent_text, consent_ip, created, updated)"
-		 " VALUES (?,?,?,?,?,?,?,?,?)",
-		 errstr, "adding a member", "titttttii", list, id,
-		 c && c->source ? c->source : "hato subscriber add", at,
-		 c && c->method ? c->method : "manual", c ? c->text : "", c ? c->ip : "", now, now);
+	s = store_run(st,
+		      "INSERT INTO memberships (list, subscriber, consent_source, consent_at,"
+		      " consent_method, consent_text, consent_ip, created, updated)"
+		      " VALUES (?,?,?,?,?,?,?,?,?)",
+		      errstr, "adding a member", "titttttii", list, id,
+		      c && c->source ? c->source : "hato subscriber add", at,
+		      c && c->method ? c->method : "manual", c ? c->text : "", c ? c->ip : "", now,
+		      now);
 	if (s == STORE_OK)
 		s = store_subscriber_event(st, id, "subscribed", list, NULL, errstr);
 	if (s == STORE_OK) {
@@ -518,23 +489,23 @@ enum store_status store_subscriber_unsubscribe(struct store *st, const char *ema
 	if (s == STORE_OK && id == 0)
 		s = store_fail(errstr, STORE_ENOTFOUND, "no subscriber has the address %s", addr);
 	if (s == STORE_OK && list != NULL) {
-		s = run1(st,
-			 "UPDATE memberships SET status = 'unsubscribed', updated = ?"
-			 " WHERE list = ? AND subscriber = ?",
-			 errstr, "unsubscribing", "iti", now, list, id);
+		s = store_run(st,
+			      "UPDATE memberships SET status = 'unsubscribed', updated = ?"
+			      " WHERE list = ? AND subscriber = ?",
+			      errstr, "unsubscribing", "iti", now, list, id);
 		if (s == STORE_OK && sqlite3_changes(st->db) == 0)
 			s = store_fail(errstr, STORE_ENOTFOUND, "%s is not on the list %s", addr,
 				       list);
 	} else if (s == STORE_OK) {
-		s = run1(st,
-			 "UPDATE memberships SET status = 'unsubscribed', updated = ?"
-			 " WHERE subscriber = ?",
-			 errstr, "unsubscribing", "ii", now, id);
+		s = store_run(st,
+			      "UPDATE memberships SET status = 'unsubscribed', updated = ?"
+			      " WHERE subscriber = ?",
+			      errstr, "unsubscribing", "ii", now, id);
 		if (s == STORE_OK && strcmp(status, "active") == 0)
-			s = run1(st,
-				 "UPDATE subscribers SET status = 'unsubscribed', updated = ?"
-				 " WHERE id = ?",
-				 errstr, "unsubscribing", "ii", now, id);
+			s = store_run(st,
+				      "UPDATE subscribers SET status = 'unsubscribed', updated = ?"
+				      " WHERE id = ?",
+				      errstr, "unsubscribing", "ii", now, id);
 	}
 	if (s == STORE_OK)
 		s = store_subscriber_event(st, id, "unsubscribed", list ? list : "*", NULL, errstr);
@@ -753,15 +724,17 @@ enum store_status store_subscriber_erase(struct store *st, const char *email, ch
 		s = store_fail(errstr, STORE_ENOTFOUND, "no subscriber has the address %s", addr);
 	/* Cascades to memberships (with their consent records) and history. */
 	if (s == STORE_OK)
-		s = run1(st, "DELETE FROM subscribers WHERE id = ?", errstr, "erasing", "i", id);
+		s = store_run(st, "DELETE FROM subscribers WHERE id = ?", errstr, "erasing", "i",
+			      id);
 	if (s == STORE_OK)
-		s = run1(st, "UPDATE suppressions SET address = NULL WHERE value = ?", errstr,
-			 "erasing", "t", h);
+		s = store_run(
+		    st, "UPDATE suppressions SET address = NULL, reason = 'erased' WHERE value = ?",
+		    errstr, "erasing", "t", h);
 	if (s == STORE_OK)
-		s = run1(st,
-			 "INSERT OR IGNORE INTO suppressions (value, kind, address, reason,"
-			 " created, by) VALUES (?, 'address', NULL, 'erased', ?, ?)",
-			 errstr, "erasing", "ttt", h, now, store_user(st));
+		s = store_run(st,
+			      "INSERT OR IGNORE INTO suppressions (value, kind, address, reason,"
+			      " created, by) VALUES (?, 'address', NULL, 'erased', ?, ?)",
+			      errstr, "erasing", "ttt", h, now, store_user(st));
 	if (s == STORE_OK)
 		s = store_audit(st, "subscriber.erase", h, "ok",
 				"all data deleted; the keyed hash is kept on the suppression list");

@@ -89,8 +89,19 @@ enum subscriber_field {
 /* Why v[0..n) is refused as field f, as a phrase ("is not valid UTF-8"), or
  * NULL. Every field is UTF-8 without a NUL byte. */
 const char *subscriber_field_why(enum subscriber_field f, const char *v, size_t n);
+/*
+ * Copies in[0..n) to out (cap bytes, NUL-terminated) with each label after
+ * the last "@" (or each label, without one) that is not ASCII written as its
+ * lower-case A-label, as the store keeps domains: a segment's ".テスト"
+ * becomes ".xn--zckzah". A label that is no IDNA2008 label stays as it is.
+ * 0, or -1 when out is too small (address.c).
+ */
+int address_alabels(const char *in, size_t n, char *out, size_t cap);
+/* Are a[0..an) and b[0..bn) the same attribute name? Byte for byte: case counts. */
+int subscriber_key_same(const char *a, size_t an, const char *b, size_t bn);
 /* The values `subscriber add` is given, checked as an import checks them:
- * STORE_EINVAL with a sentence naming the bad one. */
+ * STORE_EINVAL with a sentence naming the bad one; STORE_EUSAGE for an
+ * attribute given twice. */
 enum store_status subscriber_check_fields(const char *name, const struct store_attr *attrs,
 					  size_t nattrs, const struct store_consent *c,
 					  char **errstr);
@@ -130,6 +141,7 @@ struct seg_sql {
 	char *where; /* "1" for an empty expression */
 	struct seg_bind *binds;
 	size_t nbinds;
+	bool tests_email; /* a condition on email: counting it needs STORE_PERM_PII */
 };
 /* Below this many subscriber ids a segment count runs on one thread
  * (segment_sql.c; white-box tests lower it). */

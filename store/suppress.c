@@ -141,6 +141,31 @@ static enum store_status exec_bind(struct store *st, const char *sql, const char
 	return s;
 }
 
+/*
+ * The reason is shown to viewers by `suppress ls` and kept in the audit
+ * trail, which holds addresses only as keyed hashes, and it outlives an
+ * erasure of the person: it may not hold an address ("x@y": an "@" with
+ * something on both sides) nor a control character.
+ */
+static enum store_status reason_check(const char *reason, char **errstr)
+{
+	const unsigned char *r = (const unsigned char *)reason;
+	size_t i;
+
+	for (i = 0; reason != NULL && r[i] != '\0'; i++) {
+		if (r[i] < 0x20 || r[i] == 0x7f)
+			return store_fail(errstr, STORE_EINVAL,
+					  "the reason holds a control character or line break");
+		if (r[i] == '@' && i > 0 && r[i - 1] > ' ' && r[i + 1] > ' ')
+			return store_fail(
+			    errstr, STORE_EINVAL,
+			    "the reason holds an email address; write it without one "
+			    "(viewers read reasons, and the audit trail keeps addresses "
+			    "only as keyed hashes)");
+	}
+	return STORE_OK;
+}
+
 enum store_status store_suppress_add(struct store *st, const char *what, const char *reason,
 				     char **errstr)
 {
@@ -150,6 +175,8 @@ enum store_status store_suppress_add(struct store *st, const char *what, const c
 	int64_t id = 0;
 
 	s = store_require(st, STORE_PERM_SUBSCRIBERS_WRITE, "suppress.add", errstr);
+	if (s == STORE_OK)
+		s = reason_check(reason, errstr);
 	if (s == STORE_OK)
 		s = target(what, &kind, val, addr, st, errstr);
 	if (s != STORE_OK)

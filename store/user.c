@@ -209,8 +209,9 @@ static enum store_status unlock_slot(struct keyfile *kf, void *arg)
 	return STORE_OK;
 }
 
-/* Fails unless the user exists and is active; fills role when not NULL. */
-static enum store_status active_user(struct store *st, const char *name, char *role, char **errstr)
+/* Fails unless the user exists (and is active, if asked); fills role when not NULL. */
+static enum store_status find_user(struct store *st, const char *name, bool active, char *role,
+				   char **errstr)
 {
 	enum store_status s;
 	sqlite3_stmt *q = NULL;
@@ -221,7 +222,7 @@ static enum store_status active_user(struct store *st, const char *name, char *r
 	sqlite3_bind_text(q, 1, name, -1, SQLITE_STATIC);
 	if (sqlite3_step(q) != SQLITE_ROW)
 		s = store_fail(errstr, STORE_ENOTFOUND, "there is no user %s", name);
-	else if (strcmp((const char *)sqlite3_column_text(q, 1), "active") != 0)
+	else if (active && strcmp((const char *)sqlite3_column_text(q, 1), "active") != 0)
 		s = store_fail(errstr, STORE_EINVAL, "the user %s is disabled", name);
 	else if (role != NULL)
 		snprintf(role, STORE_NAME_MAX + 1, "%s", (const char *)sqlite3_column_text(q, 0));
@@ -370,7 +371,9 @@ enum store_status store_user_set_role(struct store *st, const char *name, const 
 
 	s = store_require(st, STORE_PERM_USERS, "user.role", errstr);
 	if (s == STORE_OK)
-		s = active_user(st, name, old, errstr);
+		/* A disabled user's role may change too, so that a role they
+		 * alone hold can be removed (store_role_rm). */
+		s = find_user(st, name, false, old, errstr);
 	if (s == STORE_OK)
 		s = may_handle(st, "user.role", "changing the role of", name, old, false, errstr);
 	if (s == STORE_OK)
@@ -412,7 +415,7 @@ enum store_status store_user_disable(struct store *st, const char *name, char **
 
 	s = store_require(st, STORE_PERM_USERS, "user.disable", errstr);
 	if (s == STORE_OK)
-		s = active_user(st, name, role, errstr);
+		s = find_user(st, name, true, role, errstr);
 	if (s == STORE_OK && strcmp(name, st->user) == 0)
 		s = store_fail(errstr, STORE_EINVAL, "you cannot disable your own account");
 	if (s == STORE_OK)
@@ -448,7 +451,7 @@ enum store_status store_user_unlock(struct store *st, const char *name, char **e
 
 	s = store_require(st, STORE_PERM_USERS, "user.unlock", errstr);
 	if (s == STORE_OK)
-		s = active_user(st, name, role, errstr);
+		s = find_user(st, name, true, role, errstr);
 	if (s == STORE_OK)
 		s = may_handle(st, "user.unlock", "unlocking", name, role, false, errstr);
 	if (s == STORE_OK)
@@ -481,7 +484,7 @@ enum store_status store_user_passwd(struct store *st, const char *name, const ch
 	memset(&ks, 0, sizeof(ks));
 	s = self ? STORE_OK : store_require(st, STORE_PERM_USERS, "user.passwd", errstr);
 	if (s == STORE_OK)
-		s = active_user(st, name, role, errstr);
+		s = find_user(st, name, true, role, errstr);
 	if (s == STORE_OK && !self)
 		s = may_handle(st, "user.passwd", "changing the password of", name, role, false,
 			       errstr);

@@ -211,4 +211,13 @@ check "and names the man page" grep -q 'SETTINGS in hato(1)' "$T/err"
 expect 65 "a password file that is a directory is refused" "$HATO" --store "$STORE" --user admin --password-file "$T/i" role list
 check "saying it is a directory" grep -qx "hato: the password file $T/i is a directory, not a file" "$T/err"
 
+# ---- Exit codes: every one the binary uses is documented ---------------------
+# tui/exit.c is the one mapping; the literal EX_ codes used beside it count too.
+root=$(cd "$(dirname "$0")/../.." && pwd)
+codes=$(grep -ho 'EX_[A-Z]*' "$root"/tui/*.c | sort -u | python3 -c "import os,sys; print(' '.join(str(getattr(os, n)) for n in sys.stdin.read().split() if hasattr(os, n)))")
+check "the binary uses exit codes ($codes)" test -n "$codes"
+for c in $codes; do
+	check "hato(1) documents exit code $c" sh -c "sed -n '/^\.SH EXIT STATUS/,/^\.SH FILES/p' '$root/docs/hato.1' | grep -qw '$c'"
+	check "and the README too" sh -c "grep -A6 '^Exit codes follow' '$root/README.md' | grep -qw '$c'"
+done
 finish

@@ -58,6 +58,13 @@ check "with a clear error" clear_error
 check "and prints nothing from the store" test ! -s "$T/out"
 expect 75 "right after a failure the next try is delayed" at "$now" as viewer role list
 check "and the delay is explained" grep -q 'try again in' "$T/err"
+# A failure while the clock was a day ahead: once it steps back, the delay
+# still counts at most its own length (1 s here), not the day in between.
+expect 77 "a failure while the clock is a day ahead" at "$(date -u -d '+1 day' '+%F %T')" "$HATO" --store "$STORE" --user marketer --password-file "$T/pw.wrong" role list
+expect 75 "right after, with the clock back, the try is delayed" as marketer role list
+check "by at most the delay of one failure" grep -q 'try again in [01] s' "$T/err"
+sleep 2
+expect 0 "and once it is over the right password logs in" as marketer role list
 expect 77 "an unknown user gets exit 77" "$HATO" --store "$STORE" --user nobody --password-file "$T/pw.admin" role list
 expect 0 "admin reads the audit log" as admin audit log --action login
 check "the failed login reached the audit trail" grep -q 'login	viewer	failed	wrong-password' "$T/out"
@@ -145,6 +152,18 @@ expect 0 "admin creates a custom role" as admin role add auditor audit reports
 expect 0 "role list shows it" as admin role list
 check "with its permissions" grep -q '^auditor  *custom  *audit reports' "$T/out"
 expect 65 "a custom role with an unknown permission is refused" as admin role add bad nosuchperm
+# A role held only by a disabled user can still be removed, as its advice says.
+expect 0 "a role for one user" as admin role add tmp reports
+printf 'tu-password-123\n' >"$T/pw.tu"
+expect 0 "a user who holds it" as admin user add tu --role tmp --kdf interactive --new-password-file "$T/pw.tu"
+expect 0 "is disabled" as admin user disable tu
+expect 65 "the role can't be removed while the disabled user holds it" as admin role rm tmp
+check "and the advice names the way out" grep -q 'hato user role NAME ROLE' "$T/err"
+expect 0 "which works for a disabled user" as admin user role tu viewer
+expect 0 "and then the role goes" as admin role rm tmp
+expect 0 "the user stays disabled" as admin user list
+check "with the new role" grep -q '^tu .*viewer.*disabled' "$T/out"
+expect 77 "and can't log in" "$HATO" --store "$STORE" --user tu --password-file "$T/pw.tu" role list
 
 # ---- Audit trail and key rotation -----------------------------------------------
 expect 0 "audit verify passes on an untouched trail" as admin audit verify

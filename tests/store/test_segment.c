@@ -342,6 +342,58 @@ static void test_limits(void **state)
 	free(e);
 }
 
+/*
+ * Nesting as deep as the parser takes, in the shapes that fill SQLite's
+ * parser stack the most, counts and walks; one level more is a parse error.
+ */
+static void test_nesting(void **state)
+{
+	static const char *const inner[] = {
+	    "attr.x >= 5",	 "attr.k is not set",	      "email = \"a@b.c\"",
+	    "created within 3d", "attr.a.b in (\"a\",\"b\")", "name contains \"v\""};
+	static const struct {
+		const char *head, *tail;
+		int depth; /* per head */
+	} shapes[] = {
+	    {"(name = \"z\" or name = \"z\" and ", ")", 1},
+	    {"(name = \"z\" or name = \"z\" and not ", ")", 2},
+	    {"not ", "", 1},
+	    {"(", ")", 1},
+	    {"not (name = \"z\" or ", ")", 2},
+	};
+	struct store *st = *state;
+	char *err = NULL, *e, *heads, *tails;
+	size_t i, k;
+
+	assert_int_equal(
+	    store_subscriber_add(st, "news", "v7@example.com", "v7", NULL, 0, NULL, &err),
+	    STORE_OK);
+	for (i = 0; i < sizeof(shapes) / sizeof(shapes[0]); i++) {
+		int n = 12 / shapes[i].depth;
+		heads = repeat("", shapes[i].head, "", n, "");
+		tails = repeat("", shapes[i].tail, "", n, "");
+		for (k = 0; k < sizeof(inner) / sizeof(inner[0]); k++) {
+			struct walk w = {0, 0, 1};
+			size_t len = strlen(heads) + strlen(inner[k]) + strlen(tails) + 1;
+			e = malloc(len);
+			assert_non_null(e);
+			snprintf(e, len, "%s%s%s", heads, inner[k], tails);
+			assert_true(fx_count(st, "news", e) >= 0);
+			if (store_segment_recipients(st, "news", e, walk_cb, &w, &err) != STORE_OK)
+				fail_msg("%s: %s", e, err);
+			free(e);
+		}
+		free(heads);
+		free(tails);
+	}
+	e = repeat("", "(", "", 13, "name is set");
+	error_is(e, "at most 12 levels");
+	free(e);
+	e = repeat("", "not ", "", 13, "name is set");
+	error_is(e, "at most 12 levels");
+	free(e);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -350,6 +402,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_metachars_and_walk, fx_setup, fx_teardown),
 	    cmocka_unit_test_setup_teardown(test_dates, fx_setup, fx_teardown),
 	    cmocka_unit_test_setup_teardown(test_limits, fx_setup, fx_teardown),
+	    cmocka_unit_test_setup_teardown(test_nesting, fx_setup, fx_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -433,6 +433,30 @@ static void test_checks_migrated(void **state)
 	store_close(&st);
 }
 
+/* Migration 10: reasons written before it that hold an address lose their text. */
+static void test_reasons_migrated(void **state)
+{
+	struct store *st = open_admin();
+
+	(void)state;
+	assert_int_equal(
+	    sqlite3_exec(st->db,
+			 "INSERT INTO suppressions (value, kind, address, reason, created, by)"
+			 " VALUES ('h1','address',NULL,'complaint from c@example.com','t','u'),"
+			 " ('@x.example','domain',NULL,'asked by phone','t','u');"
+			 "PRAGMA user_version = 9;",
+			 NULL, NULL, NULL),
+	    SQLITE_OK);
+	store_close(&st);
+	st = open_admin();
+	assert_int_equal(one_int(st, "SELECT count(*) FROM suppressions WHERE reason LIKE '%@%'"),
+			 0);
+	assert_int_equal(one_int(st, "SELECT count(*) FROM suppressions"
+				     " WHERE reason = 'asked by phone'"),
+			 1);
+	store_close(&st);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -447,6 +471,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_mask_and_hash, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_new_store_checks, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_checks_migrated, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_reasons_migrated, setup, teardown),
 	};
 
 	if (sodium_init() < 0)
