@@ -1,6 +1,8 @@
 # Fixtures for the rows in *.rows: sourced by test_roles.sh after new_store.
+# sender.name is "Hato", the value the config set row of test_roles.sh writes:
+# a changed setting would leave fs's approval stale, and campaign send refuse it.
 mkdir -p "$T/outbox"
-for kv in "smtp.url file:$T/outbox" "sender.from News <news@example.com>" "sender.name Hato Ltd" \
+for kv in "smtp.url file:$T/outbox" "sender.from News <news@example.com>" "sender.name Hato" \
 	"sender.postal_address 1-2-3 Marunouchi, Tokyo" "sender.contact support@example.com" \
 	"unsubscribe.url https://example.com/u/" "unsubscribe.mailto unsubscribe@example.com"; do
 	as admin config set "${kv%% *}" "${kv#* }" >/dev/null || not_ok "setup: config ${kv%% *}"
