@@ -178,6 +178,13 @@ enum store_status store_require(struct store *st, enum store_perm p, const char 
  * "taro@example.com" -> "t***@example.com". Returns an allocated string.
  */
 char *store_mask_address(const struct store *st, const char *address);
+/*
+ * Masks every address inside a free text, such as an SMTP reply quoting the
+ * recipient ("550 5.1.1 <t***@example.com>: Recipient address rejected"), for
+ * a user without the pii permission; the text as it is otherwise. Returns an
+ * allocated string (NULL when out of memory).
+ */
+char *store_mask_text(const struct store *st, const char *text);
 
 /* ---- Users and roles -------------------------------------------------- */
 
