@@ -208,8 +208,9 @@ struct send_domain_report;
  *           ?all or no all is a warning
  *   SPF-IP  (when sending_ip is given) the record allows that IPv4/IPv6 address
  *   DKIM    per held selector: SELECTOR._domainkey.DOMAIN publishes our key
- *   DMARC   _dmarc.DOMAIN has v=DMARC1; p=none is a warning (RFC 7489 and
- *           RFC 9989 tags both accepted)
+ *   DMARC   _dmarc.DOMAIN has v=DMARC1, else the first parent domain found
+ *           by the RFC 9989 tree walk, whose sp= (else p=) applies; p=none
+ *           is a warning (RFC 7489 and RFC 9989 tags both accepted)
  *   ALIGN   From/DKIM d= and SPF alignment under the record's adkim/aspf
  *   MX      the domain has an MX or an A/AAAA record
  *
