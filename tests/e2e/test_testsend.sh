@@ -98,4 +98,24 @@ expect 0 "the cap is per user: another marketer may still send a test" \
 	as eve campaign test c1 --to me@team.example
 check "it arrived" test "$(total)" = 21
 
+# ---- The cap holds for tests run at once ------------------------------------
+# Each test send is reserved in the audit trail in the same write transaction
+# as the count, before it is sent: 25 at once give exactly 20.
+printf 'par-password-1\n' >"$T/pw.par"
+as admin user add par --role marketer --kdf interactive --new-password-file "$T/pw.par" >/dev/null
+mkdir -p "$T/par"
+pids=()
+for i in $(seq 25); do
+	(as par campaign test c1 --to "par$i@team.example" >/dev/null 2>"$T/par/$i.err"; echo $? >"$T/par/$i.rc") &
+	pids+=($!)
+done
+wait "${pids[@]}" # not the SMTP server
+check "25 test sends at once: 20 are sent" test "$(cat "$T"/par/*.rc | grep -c '^0$')" = 20
+check "and 5 are refused (75) for the cap" sh -c "test \"\$(cat '$T'/par/*.rc | grep -c '^75$')\" = 5 &&
+	test \"\$(grep -l 'sent 20 test messages in the last 24 hours' '$T'/par/*.err | wc -l)\" = 5"
+check "exactly 20 more messages arrived" test "$(total)" = 41
+as admin audit log --action campaign.test --user par >"$T/par/audit" 2>&1
+check "the audit trail has a reservation and an outcome for each sent" \
+	test "$(grep -c $'\tstarted\t' "$T/par/audit") $(grep -c $'\tok\t' "$T/par/audit")" = "20 20"
+
 finish
