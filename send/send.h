@@ -58,11 +58,12 @@ enum send_status {
 	SEND_EDNS,    /* the DNS server could not be reached or failed */
 	SEND_ECRYPTO, /* OpenSSL, libsodium or libopendkim failed */
 	SEND_ENOMEM,
-	SEND_EDENIED,	/* a refused approval, permission or four-eyes rule */
-	SEND_ESTORE,	/* the store failed: errstr says how */
-	SEND_EBUSY,	/* someone else holds what is needed: try later */
-	SEND_ECONFIG,	/* a setting is wrong or missing (smtp.url, smtp.tls, ...): fix it */
-	SEND_ENOTFOUND, /* what was named (a campaign, a template) does not exist */
+	SEND_EDENIED,	   /* a refused approval, permission or four-eyes rule */
+	SEND_ESTORE,	   /* the store failed: errstr says how */
+	SEND_EBUSY,	   /* someone else holds what is needed: try later */
+	SEND_ECONFIG,	   /* a setting is wrong or missing (smtp.url, smtp.tls, ...): fix it */
+	SEND_ENOTFOUND,	   /* what was named (a campaign, a template) does not exist */
+	SEND_EUNAVAILABLE, /* the mail server can't be reached, or refused TLS or our login */
 };
 
 /* A constant English name for the status. */

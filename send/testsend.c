@@ -23,7 +23,7 @@
 struct test_ctx {
 	char *reply;
 	enum transport_outcome outcome;
-	bool done;
+	bool done, after_data;
 };
 
 static void test_done(void *arg, void *msg_arg, const struct transport_result *r)
@@ -33,7 +33,45 @@ static void test_done(void *arg, void *msg_arg, const struct transport_result *r
 	(void)msg_arg;
 	t->done = true;
 	t->outcome = r->outcome;
-	t->reply = strdup(r->reply[0] != '\0' ? r->reply : (r->error ? r->error : ""));
+	t->after_data = r->after_data;
+	/* A verdict keeps the server's words; trouble keeps ours, not its last "354". */
+	t->reply = strdup(r->outcome == TRANSPORT_ERROR && r->error != NULL ? r->error
+			  : r->reply[0] != '\0'				    ? r->reply
+			  : r->error != NULL				    ? r->error
+									    : "no reply");
+}
+
+/*
+ * What a test send that was not sent becomes: the status, its words and the
+ * audit outcome ("uncertain" keeps the reservation, "failed" gives it back).
+ */
+static enum send_status not_sent(const struct test_ctx *t, const char **outcome, char **errstr)
+{
+	const char *why = t->reply != NULL ? t->reply : "no reply";
+
+	*outcome = "failed";
+	if (!t->done)
+		return send_err(errstr, SEND_EUNAVAILABLE,
+				"the test message was not sent: no outcome");
+	switch (t->outcome) {
+	case TRANSPORT_DEFERRED:
+		return send_err(errstr, SEND_EBUSY,
+				"the server deferred the test message; try again later: %s", why);
+	case TRANSPORT_FAILED:
+		return send_err(errstr, SEND_EINVAL, "the server refused the test message: %s",
+				why);
+	case TRANSPORT_ERROR:
+	default:
+		break;
+	}
+	if (t->after_data) {
+		*outcome = "uncertain";
+		return send_err(errstr, SEND_EBUSY,
+				"the connection was lost after the test message was sent, so it "
+				"may have arrived; look in the inbox before sending it again: %s",
+				why);
+	}
+	return send_err(errstr, SEND_EUNAVAILABLE, "the test message was not sent: %s", why);
 }
 
 /*
@@ -159,8 +197,7 @@ enum send_status send_campaign_test(struct store *st, const char *name, const ch
 		ctx.reply = NULL;
 		outcome = "ok";
 	} else if (s == SEND_OK) {
-		s = send_err(errstr, SEND_EINVAL, "the test message was not sent: %s",
-			     ctx.reply ? ctx.reply : "no reply");
+		s = not_sent(&ctx, &outcome, errstr);
 	}
 done:
 	if (reserved)

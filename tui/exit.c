@@ -65,6 +65,8 @@ int exit_from_send(enum send_status s)
 		return EX_CONFIG;
 	case SEND_ENOTFOUND:
 		return EX_NOINPUT;
+	case SEND_EUNAVAILABLE:
+		return EX_UNAVAILABLE;
 	}
 	return EX_SOFTWARE;
 }
