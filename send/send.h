@@ -456,7 +456,8 @@ struct send_worker_opts {
  * through the smtp.url transport with pacing, the warm-up cap and the circuit
  * breaker, and records each recipient's outcome. At start, recipients left in
  * flight by a dead worker become uncertain. One worker per store
- * (SEND_EBUSY otherwise).
+ * (SEND_EBUSY otherwise). With o->once, SEND_EUNAVAILABLE when a TLS or
+ * AUTH failure paused a campaign (the server is refusing us).
  */
 enum send_status send_worker_run(struct store *st, const struct send_worker_opts *o, char **errstr);
 /*
