@@ -155,6 +155,26 @@ static enum send_status load_sender(struct store *st, struct send_composer *c, c
 		  : send_err(errstr, SEND_EINVAL, "the store's unsubscribe key is missing");
 }
 
+/*
+ * The List-Id "<LIST.DOMAIN>" in out (outlen >= strlen(list) + strlen(domain)
+ * + 4). LIST.DOMAIN must be a dot-atom (RFC 2919), so a dot that would leave
+ * an empty label (lists named "a..b" or "a." before list add refused them) is
+ * written '=', which no list id holds: a..b -> a.=b, distinct from any other.
+ */
+static void list_label(const char *list, const char *domain, char *out, size_t outlen)
+{
+	size_t i, o = 0;
+
+	out[o++] = '<';
+	for (i = 0; list[i] != '\0' && o + 1 < outlen; i++) {
+		bool empty = list[i] == '.' && (out[o - 1] == '<' || out[o - 1] == '.' ||
+						out[o - 1] == '=' || list[i + 1] == '\0');
+		out[o++] = empty ? '=' : list[i];
+	}
+	out[o] = '\0';
+	snprintf(out + o, outlen - o, ".%s>", domain);
+}
+
 enum send_status send_composer_new(struct store *st, const struct send_compose_src *src,
 				   struct send_composer **out, char **errstr)
 {
@@ -195,7 +215,7 @@ enum send_status send_composer_new(struct store *st, const struct send_compose_s
 		s = SEND_ENOMEM;
 		goto done;
 	}
-	snprintf(c->list_id, n, "<%s.%s>", src->list ? src->list : "list", c->from_domain);
+	list_label(src->list ? src->list : "list", c->from_domain, c->list_id, n);
 	if (src->list != NULL && store_list_name(st, src->list, &c->list_name, &terr) != STORE_OK) {
 		s = send_err(errstr, SEND_EINVAL, "%s", terr ? terr : "no such list");
 		goto done;

@@ -446,22 +446,76 @@ done:
 
 /* ---- DMARC and alignment ------------------------------------------------------------- */
 
+/*
+ * The name above `name` that the DMARC tree walk asks next (RFC 9989 4.10):
+ * one label fewer, or straight to the last 7 labels from 8 or more; NULL
+ * above a single label.
+ */
+static const char *dmarc_parent(const char *name)
+{
+	size_t labels = 1;
+	const char *p;
+
+	for (p = name; *p != '\0'; p++)
+		labels += *p == '.';
+	if (labels <= 1)
+		return NULL;
+	for (p = name; labels > 7; labels--)
+		p = strchr(p, '.') + 1;
+	if (p == name)
+		p = strchr(name, '.') + 1;
+	return *p != '\0' ? p : NULL;
+}
+
+/*
+ * Finds the DMARC record that applies to mail from domain: the one at
+ * _dmarc.DOMAIN, else the first one walking up the tree, which reaches the
+ * organisational domain without a public suffix list (RFC 9989 4.10; RFC 7489
+ * 6.6.3 asks the organisational domain). Fills qname (where the walk stopped),
+ * *txt (the TXT records there, allocated), *rec (the first DMARC one) and *n
+ * (how many there are; 0 when the walk found none).
+ */
+static enum send_status dmarc_find(struct send_dns *dns, const char *domain, char *qname,
+				   size_t qlen, char ***txt, const char **rec, size_t *n,
+				   char **err)
+{
+	const char *name = domain;
+	enum send_status st;
+
+	for (;;) {
+		snprintf(qname, qlen, "_dmarc.%s", name);
+		st = send_dns_query(dns, qname, SEND_DNS_TXT, txt, err);
+		if (st != SEND_OK)
+			return st;
+		*n = 0;
+		*rec = NULL;
+		for (size_t i = 0; (*txt)[i] != NULL; i++)
+			if (send_dmarc_is_record((*txt)[i]) && (*n)++ == 0)
+				*rec = (*txt)[i];
+		name = dmarc_parent(name);
+		if (*n > 0 || name == NULL)
+			return SEND_OK;
+		send_strv_free(txt);
+	}
+}
+
 enum send_status send_domain_check_dmarc(struct send_domain_report *r, struct send_dns *dns,
 					 const char *domain, size_t nkeys)
 {
-	char qname[300], fix[400], notes[200] = "", **txt = NULL, *err = NULL;
+	char qname[300], fix[400], notes[800] = "", **txt = NULL, *err = NULL;
 	const char *rec = NULL;
 	struct send_dmarc dm;
+	enum send_dmarc_policy policy;
 	size_t n = 0;
+	bool inherited;
 	enum send_status st;
 	enum send_check_result res;
 
-	snprintf(qname, sizeof(qname), "_dmarc.%s", domain);
 	snprintf(fix, sizeof(fix),
-		 "publish %s TXT \"v=DMARC1; p=none; rua=mailto:dmarc@%s\", then move to "
+		 "publish _dmarc.%s TXT \"v=DMARC1; p=none; rua=mailto:dmarc@%s\", then move to "
 		 "p=quarantine or p=reject",
-		 qname, domain);
-	st = send_dns_query(dns, qname, SEND_DNS_TXT, &txt, &err);
+		 domain, domain);
+	st = dmarc_find(dns, domain, qname, sizeof(qname), &txt, &rec, &n, &err);
 	if (st == SEND_EDNS) {
 		st = send_domain_add(r, SEND_CHECK_FAIL, "DMARC", "retry, or check the DNS server",
 				     "%s", err);
@@ -469,12 +523,10 @@ enum send_status send_domain_check_dmarc(struct send_domain_report *r, struct se
 	}
 	if (st != SEND_OK)
 		goto done;
-	for (size_t i = 0; txt[i] != NULL; i++)
-		if (send_dmarc_is_record(txt[i]) && n++ == 0)
-			rec = txt[i];
 	if (n == 0) {
-		st = send_domain_add(r, SEND_CHECK_FAIL, "DMARC", fix, "no v=DMARC1 record at %s",
-				     qname);
+		st = send_domain_add(r, SEND_CHECK_FAIL, "DMARC", fix,
+				     "no v=DMARC1 record at _dmarc.%s or at any parent domain",
+				     domain);
 		goto done;
 	}
 	if (n > 1) {
@@ -487,29 +539,35 @@ enum send_status send_domain_check_dmarc(struct send_domain_report *r, struct se
 		st = send_domain_add(r, SEND_CHECK_FAIL, "DMARC", "correct the record", "%s", err);
 		goto done;
 	}
+	/* A subdomain without its own record takes the sp= of the one above (else its p=). */
+	inherited = strcmp(qname + strlen("_dmarc."), domain) != 0;
+	policy = inherited && dm.sp != SEND_DMARC_UNSET ? dm.sp : dm.p;
+	if (inherited)
+		snprintf(notes, sizeof(notes), " (the %s of %s, which covers %s)",
+			 dm.sp != SEND_DMARC_UNSET ? "sp=" : "p=", qname, domain);
 	if (dm.pct >= 0 && dm.pct < 100)
-		snprintf(notes, sizeof(notes), "; pct=%d: the policy covers %d%% of failing mail",
-			 dm.pct, dm.pct);
+		snprintf(notes + strlen(notes), sizeof(notes) - strlen(notes),
+			 "; pct=%d: the policy covers %d%% of failing mail", dm.pct, dm.pct);
 	if (dm.pct >= 0 || dm.has_rf || dm.has_ri)
 		snprintf(notes + strlen(notes), sizeof(notes) - strlen(notes),
 			 "; pct/rf/ri accepted (RFC 7489), RFC 9989 drops them");
 	if (dm.t == 'y')
 		snprintf(notes + strlen(notes), sizeof(notes) - strlen(notes),
 			 "; t=y: testing mode (RFC 9989)");
-	res = dm.p == SEND_DMARC_QUARANTINE || dm.p == SEND_DMARC_REJECT ? SEND_CHECK_PASS
-									 : SEND_CHECK_WARN;
+	res = policy == SEND_DMARC_QUARANTINE || policy == SEND_DMARC_REJECT ? SEND_CHECK_PASS
+									     : SEND_CHECK_WARN;
 	if (dm.t == 'y' || (dm.pct >= 0 && dm.pct < 100))
 		res = SEND_CHECK_WARN;
-	if (dm.p == SEND_DMARC_NONE || dm.p == SEND_DMARC_UNSET)
+	if (policy == SEND_DMARC_NONE || policy == SEND_DMARC_UNSET)
 		st = send_domain_add(
 		    r, res, "DMARC",
 		    "when the reports look clean, move to p=quarantine, then p=reject",
 		    "p=%s: monitoring only, receivers take no action%s",
-		    dm.p == SEND_DMARC_NONE ? "none" : "unset (treated as none)", notes);
+		    policy == SEND_DMARC_NONE ? "none" : "unset (treated as none)", notes);
 	else
 		st = send_domain_add(r, res, "DMARC",
 				     res == SEND_CHECK_PASS ? NULL : "remove pct<100 or t=y",
-				     "p=%s%s", send_dmarc_policy_name(dm.p), notes);
+				     "p=%s%s", send_dmarc_policy_name(policy), notes);
 	if (st != SEND_OK)
 		goto done;
 	/* hato signs with d= the From domain itself, so DKIM aligns in both modes */

@@ -58,11 +58,12 @@ enum send_status {
 	SEND_EDNS,    /* the DNS server could not be reached or failed */
 	SEND_ECRYPTO, /* OpenSSL, libsodium or libopendkim failed */
 	SEND_ENOMEM,
-	SEND_EDENIED,	/* a refused approval, permission or four-eyes rule */
-	SEND_ESTORE,	/* the store failed: errstr says how */
-	SEND_EBUSY,	/* someone else holds what is needed: try later */
-	SEND_ECONFIG,	/* a setting is wrong or missing (smtp.url, smtp.tls, ...): fix it */
-	SEND_ENOTFOUND, /* what was named (a campaign, a template) does not exist */
+	SEND_EDENIED,	   /* a refused approval, permission or four-eyes rule */
+	SEND_ESTORE,	   /* the store failed: errstr says how */
+	SEND_EBUSY,	   /* someone else holds what is needed: try later */
+	SEND_ECONFIG,	   /* a setting is wrong or missing (smtp.url, smtp.tls, ...): fix it */
+	SEND_ENOTFOUND,	   /* what was named (a campaign, a template) does not exist */
+	SEND_EUNAVAILABLE, /* the mail server can't be reached, or refused TLS or our login */
 };
 
 /* A constant English name for the status. */
@@ -208,8 +209,9 @@ struct send_domain_report;
  *           ?all or no all is a warning
  *   SPF-IP  (when sending_ip is given) the record allows that IPv4/IPv6 address
  *   DKIM    per held selector: SELECTOR._domainkey.DOMAIN publishes our key
- *   DMARC   _dmarc.DOMAIN has v=DMARC1; p=none is a warning (RFC 7489 and
- *           RFC 9989 tags both accepted)
+ *   DMARC   _dmarc.DOMAIN has v=DMARC1, else the first parent domain found
+ *           by the RFC 9989 tree walk, whose sp= (else p=) applies; p=none
+ *           is a warning (RFC 7489 and RFC 9989 tags both accepted)
  *   ALIGN   From/DKIM d= and SPF alignment under the record's adkim/aspf
  *   MX      the domain has an MX or an A/AAAA record
  *
@@ -461,7 +463,8 @@ struct send_worker_opts {
  * through the smtp.url transport with pacing, the warm-up cap and the circuit
  * breaker, and records each recipient's outcome. At start, recipients left in
  * flight by a dead worker become uncertain. One worker per store
- * (SEND_EBUSY otherwise).
+ * (SEND_EBUSY otherwise). With o->once, SEND_EUNAVAILABLE when a TLS or
+ * AUTH failure paused a campaign (the server is refusing us).
  */
 enum send_status send_worker_run(struct store *st, const struct send_worker_opts *o, char **errstr);
 /*

@@ -39,6 +39,8 @@ const char *send_strstatus(enum send_status s)
 		return "configuration error";
 	case SEND_ENOTFOUND:
 		return "not found";
+	case SEND_EUNAVAILABLE:
+		return "mail server unavailable";
 	}
 	return "unknown status";
 }

@@ -6,7 +6,9 @@
  * does: it never goes to an address that may not be mailed (suppressed,
  * erased, unsubscribed, bounced), it is marked as a test in its Subject and
  * a header, and each user may send SEND_TEST_DAILY_MAX of them in 24 hours,
- * counted from the audit trail.
+ * counted from the audit trail: each is reserved there ("started") in the
+ * same write transaction as the count, before it is sent, so tests run in
+ * parallel can't pass the cap.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,7 +23,7 @@
 struct test_ctx {
 	char *reply;
 	enum transport_outcome outcome;
-	bool done;
+	bool done, after_data;
 };
 
 static void test_done(void *arg, void *msg_arg, const struct transport_result *r)
@@ -31,25 +33,72 @@ static void test_done(void *arg, void *msg_arg, const struct transport_result *r
 	(void)msg_arg;
 	t->done = true;
 	t->outcome = r->outcome;
-	t->reply = strdup(r->reply[0] != '\0' ? r->reply : (r->error ? r->error : ""));
+	t->after_data = r->after_data;
+	/* A verdict keeps the server's words; trouble keeps ours, not its last "354". */
+	t->reply = strdup(r->outcome == TRANSPORT_ERROR && r->error != NULL ? r->error
+			  : r->reply[0] != '\0'				    ? r->reply
+			  : r->error != NULL				    ? r->error
+									    : "no reply");
 }
 
-/* Refuses (audited) an address that may not be mailed, and a user over the cap. */
+/*
+ * What a test send that was not sent becomes: the status, its words and the
+ * audit outcome ("uncertain" keeps the reservation, "failed" gives it back).
+ */
+static enum send_status not_sent(const struct test_ctx *t, const char **outcome, char **errstr)
+{
+	const char *why = t->reply != NULL ? t->reply : "no reply";
+
+	*outcome = "failed";
+	if (!t->done)
+		return send_err(errstr, SEND_EUNAVAILABLE,
+				"the test message was not sent: no outcome");
+	switch (t->outcome) {
+	case TRANSPORT_DEFERRED:
+		return send_err(errstr, SEND_EBUSY,
+				"the server deferred the test message; try again later: %s", why);
+	case TRANSPORT_FAILED:
+		return send_err(errstr, SEND_EINVAL, "the server refused the test message: %s",
+				why);
+	case TRANSPORT_ERROR:
+	default:
+		break;
+	}
+	if (t->after_data) {
+		*outcome = "uncertain";
+		return send_err(errstr, SEND_EBUSY,
+				"the connection was lost after the test message was sent, so it "
+				"may have arrived; look in the inbox before sending it again: %s",
+				why);
+	}
+	return send_err(errstr, SEND_EUNAVAILABLE, "the test message was not sent: %s", why);
+}
+
+/*
+ * Refuses (audited) an address that may not be mailed, and a user over the
+ * cap; otherwise reserves one of the user's test sends (*reserved), which the
+ * caller ends with an "ok" or "failed" record.
+ */
 static enum send_status allowed(struct store *st, const struct store_campaign *c, const char *to,
-				const char *hash, char **errstr)
+				const char *hash, bool *reserved, char **errstr)
 {
 	enum store_status ss;
 	enum send_status s = SEND_OK;
 	char *why = NULL, *serr = NULL, details[300];
 	int64_t n = 0;
 
+	*reserved = false;
 	ss = store_address_mailable(st, to, c->list, &why, &serr);
-	if (ss == STORE_OK)
-		ss = store_audit_count_own(st, "campaign.test", "ok", time(NULL) - 24 * 3600, &n,
-					   &serr);
+	if (ss == STORE_OK && why == NULL)
+		ss = store_audit_reserve_own(st, "campaign.test", c->name, hash,
+					     time(NULL) - 24 * 3600, SEND_TEST_DAILY_MAX, &n,
+					     reserved, &serr);
 	if (ss != STORE_OK) {
-		s = send_err(errstr, ss == STORE_EDENIED ? SEND_EDENIED : SEND_EINVAL, "%s",
-			     serr != NULL ? serr : store_strstatus(ss));
+		s = send_err(errstr,
+			     ss == STORE_EDENIED ? SEND_EDENIED
+			     : ss == STORE_EBUSY ? SEND_EBUSY
+						 : SEND_EINVAL,
+			     "%s", serr != NULL ? serr : store_strstatus(ss));
 	} else if (why != NULL) {
 		s = send_err(errstr, SEND_EDENIED,
 			     "a test message may not go to %s: %s; send tests to your team's own "
@@ -57,7 +106,7 @@ static enum send_status allowed(struct store *st, const struct store_campaign *c
 			     to, why);
 		snprintf(details, sizeof(details), "%s: %s", hash, why);
 		store_audit(st, "campaign.test", c->name, "refused", details);
-	} else if (n >= SEND_TEST_DAILY_MAX) {
+	} else if (!*reserved) {
 		s = send_err(errstr, SEND_EBUSY,
 			     "you have sent %lld test messages in the last 24 hours, the most "
 			     "allowed (%d); try again later",
@@ -106,6 +155,8 @@ enum send_status send_campaign_test(struct store *st, const char *name, const ch
 	enum store_status ss;
 	enum send_status s;
 	char *serr = NULL, hash[65];
+	const char *outcome = "failed"; /* what ends the reservation */
+	bool reserved = false;
 	int64_t rowid = 0;
 
 	*reply = NULL;
@@ -115,7 +166,7 @@ enum send_status send_campaign_test(struct store *st, const char *name, const ch
 	if (s != SEND_OK)
 		goto done;
 	store_address_hash(st, to, hash);
-	s = allowed(st, c, to, hash, errstr);
+	s = allowed(st, c, to, hash, &reserved, errstr);
 	if (s != SEND_OK)
 		goto done;
 	/* A subscriber's own data when the address is on file; else the bare address. */
@@ -144,13 +195,13 @@ enum send_status send_campaign_test(struct store *st, const char *name, const ch
 	if (s == SEND_OK && ctx.done && ctx.outcome == TRANSPORT_SENT) {
 		*reply = ctx.reply;
 		ctx.reply = NULL;
-		store_audit(st, "campaign.test", name, "ok", hash);
+		outcome = "ok";
 	} else if (s == SEND_OK) {
-		s = send_err(errstr, SEND_EINVAL, "the test message was not sent: %s",
-			     ctx.reply ? ctx.reply : "no reply");
-		store_audit(st, "campaign.test", name, "failed", hash);
+		s = not_sent(&ctx, &outcome, errstr);
 	}
 done:
+	if (reserved)
+		store_audit(st, "campaign.test", name, outcome, hash);
 	transport_close(&t);
 	free(ctx.reply);
 	free(m.data);

@@ -77,6 +77,7 @@ struct run {
 	unsigned char verp_key[32];
 	bool trip; /* the breaker tripped: pause the campaign */
 	char trip_why[300];
+	char unavailable[300]; /* the last TLS or AUTH failure that tripped it, or "" */
 	int64_t claimed, done;
 	struct inflight **pend; /* outcomes not yet recorded (at most the slots) */
 	size_t npend, cappend;
@@ -203,6 +204,7 @@ static void on_done(void *arg, void *msg_arg, const struct transport_result *r)
 			run->trip = true;
 			snprintf(run->trip_why, sizeof(run->trip_why), "circuit breaker: %s",
 				 r->error ? r->error : "TLS or authentication failure");
+			memcpy(run->unavailable, run->trip_why, sizeof(run->unavailable));
 			break;
 		}
 		/* The server unreachable: it waits as a deferral does. */
@@ -784,9 +786,11 @@ enum send_status send_worker_run(struct store *st, const struct send_worker_opts
 		if (!any)
 			nap(o, 2000);
 	}
-	if (run.fatal != SEND_OK) {
+	if (run.fatal != SEND_OK)
 		s = send_err(errstr, run.fatal, "%s", run.fatal_err ? run.fatal_err : "failed");
-	}
+	else if (o->once && run.unavailable[0] != '\0') /* a service would keep waiting */
+		s = send_err(errstr, SEND_EUNAVAILABLE, "the mail server is unavailable (%s)",
+			     run.unavailable);
 	logf_(o, "stopped");
 done:
 	free(d.names);

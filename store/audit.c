@@ -203,17 +203,14 @@ enum store_status store_audit_log(struct store *st, const struct store_audit_fil
 	return s;
 }
 
-enum store_status store_audit_count_own(struct store *st, const char *action, const char *outcome,
-					time_t since, int64_t *count, char **errstr)
+/* The logged-in user's own records of action with outcome since `when`. */
+static enum store_status count_own(struct store *st, const char *action, const char *outcome,
+				   const char *when, int64_t *count, char **errstr)
 {
 	enum store_status s;
 	sqlite3_stmt *q = NULL;
-	char when[32];
-	struct tm tm;
 
 	*count = 0;
-	gmtime_r(&since, &tm);
-	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
 	s = store_prepare(st,
 			  "SELECT count(*) FROM audit WHERE time >= ?1 AND user = ?2"
 			  " AND action = ?3 AND outcome = ?4",
@@ -229,6 +226,54 @@ enum store_status store_audit_count_own(struct store *st, const char *action, co
 	else
 		s = store_sqlfail(st, errstr, "reading the audit trail");
 	sqlite3_finalize(q);
+	return s;
+}
+
+enum store_status store_audit_reserve_own(struct store *st, const char *action, const char *object,
+					  const char *details, time_t since, int64_t max,
+					  int64_t *count, bool *reserved, char **errstr)
+{
+	enum store_status s;
+	char when[32], now[21];
+	struct tm tm;
+	int64_t started = 0, failed = 0, ok = 0;
+	struct store_audit_record r = {.time = now,
+				       .user = st->user,
+				       .os_user = st->os_user,
+				       .action = action,
+				       .object = object,
+				       .outcome = "started",
+				       .details = details};
+
+	*count = 0;
+	*reserved = false;
+	gmtime_r(&since, &tm);
+	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	/* One write transaction from the count to the record: others wait their turn. */
+	s = store_begin(st);
+	if (s != STORE_OK)
+		return store_fail(errstr, s, "the store is busy; try again");
+	s = count_own(st, action, "started", when, &started, errstr);
+	if (s == STORE_OK)
+		s = count_own(st, action, "failed", when, &failed, errstr);
+	if (s == STORE_OK)
+		s = count_own(st, action, "ok", when, &ok, errstr);
+	if (s != STORE_OK)
+		goto done;
+	/* "ok" records without a "started" one come from before reservations. */
+	*count = started - failed > ok ? started - failed : ok;
+	if (*count >= max)
+		goto done;
+	store_utc_now(now);
+	s = append(st, &r);
+	*reserved = s == STORE_OK;
+done:
+	if (s == STORE_OK)
+		s = store_commit(st);
+	else
+		store_rollback(st);
+	if (s != STORE_OK)
+		*reserved = false;
 	return s;
 }
 

@@ -110,6 +110,11 @@ enum store_status store_list_add(struct store *st, const char *id, const char *n
 		s = store_name_check("list", id, errstr);
 	if (s != STORE_OK)
 		return s;
+	/* The id labels the List-Id header, a dot-atom (RFC 2919): no empty label. */
+	if (strstr(id, "..") != NULL || id[strlen(id) - 1] == '.')
+		return store_fail(errstr, STORE_EINVAL,
+				  "a list id may not hold \"..\" or end with '.': it names the "
+				  "list in every message's List-Id header, where that is invalid");
 	for (p = name ? name : ""; *p; p++)
 		if ((unsigned char)*p < 0x20)
 			return store_fail(errstr, STORE_EINVAL,

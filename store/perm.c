@@ -2,6 +2,7 @@
  * store/perm.c: permissions, roles and the session's rights.
  */
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -206,6 +207,54 @@ char *store_mask_address(const struct store *st, const char *address)
 	if (out != NULL)
 		snprintf(out, n, "%c***%s",
 			 address[0] == '"' && at - address > 1 ? address[1] : address[0], at);
+	return out;
+}
+
+/* A character that ends an address written in free text. */
+static bool addr_stop(unsigned char c)
+{
+	return c <= ' ' || c == 0x7f || strchr("<>()[],;:\"'`", c) != NULL;
+}
+
+char *store_mask_text(const struct store *st, const char *text)
+{
+	size_t n = strlen(text), i, j, local;
+	char *out, *o;
+
+	if (store_can(st, STORE_PERM_PII) || strchr(text, '@') == NULL)
+		return strdup(text);
+	/* Masking never lengthens a local part by more than "***". */
+	out = malloc(n * 4 + 1);
+	if (out == NULL)
+		return NULL;
+	o = out;
+	for (i = 0; i < n; i = j) {
+		for (j = i; j < n && text[j] != '@'; j++)
+			;
+		/* text[i..j) is text; its tail up to the '@' may be a local part */
+		local = j;
+		if (j < n && j > i && text[j - 1] == '"') {
+			for (local = j - 1; local > i && text[local - 1] != '"'; local--)
+				;
+			local = local > i ? local - 1 : j;
+		} else {
+			while (local > i && !addr_stop((unsigned char)text[local - 1]))
+				local--;
+		}
+		memcpy(o, text + i, local - i);
+		o += local - i;
+		if (j == n)
+			break;
+		if (local < j) {
+			*o++ = text[local] == '"' && j - local > 2 ? text[local + 1] : text[local];
+			memcpy(o, "***", 3);
+			o += 3;
+		}
+		*o++ = '@';
+		for (j++; j < n && text[j] != '@' && !addr_stop((unsigned char)text[j]); j++)
+			*o++ = text[j];
+	}
+	*o = '\0';
 	return out;
 }
 

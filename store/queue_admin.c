@@ -215,7 +215,7 @@ enum store_status store_queue_errors(struct store *st, int64_t campaign, int max
 	enum store_status s;
 	sqlite3_stmt *q = NULL;
 	struct store_rcpt_error e;
-	char *masked, when[21];
+	char *masked, *reply, when[21];
 	time_t t;
 	struct tm tm;
 	int rc;
@@ -232,8 +232,14 @@ enum store_status store_queue_errors(struct store *st, int64_t campaign, int max
 	sqlite3_bind_int64(q, 1, campaign);
 	sqlite3_bind_int(q, 2, max);
 	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		/* A reply may quote the address ("550 <taro@example.com>: unknown"). */
 		masked = store_mask_address(st, (const char *)sqlite3_column_text(q, 0));
-		if (masked == NULL) {
+		reply = store_mask_text(st, sqlite3_column_type(q, 2) == SQLITE_NULL
+						? ""
+						: (const char *)sqlite3_column_text(q, 2));
+		if (masked == NULL || reply == NULL) {
+			free(masked);
+			free(reply);
 			s = STORE_ENOMEM;
 			break;
 		}
@@ -242,10 +248,11 @@ enum store_status store_queue_errors(struct store *st, int64_t campaign, int max
 		strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
 		e.email = masked;
 		e.state = store_rcpt_state_name((enum store_rcpt_state)sqlite3_column_int(q, 1));
-		e.reply = (const char *)sqlite3_column_text(q, 2);
+		e.reply = reply;
 		e.time = when;
 		rc = cb(&e, arg);
 		free(masked);
+		free(reply);
 		if (rc != 0) {
 			rc = SQLITE_DONE;
 			break;

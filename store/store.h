@@ -186,6 +186,13 @@ enum store_status store_require(struct store *st, enum store_perm p, const char 
  * "taro@example.com" -> "t***@example.com". Returns an allocated string.
  */
 char *store_mask_address(const struct store *st, const char *address);
+/*
+ * Masks every address inside a free text, such as an SMTP reply quoting the
+ * recipient ("550 5.1.1 <t***@example.com>: Recipient address rejected"), for
+ * a user without the pii permission; the text as it is otherwise. Returns an
+ * allocated string (NULL when out of memory).
+ */
+char *store_mask_text(const struct store *st, const char *text);
 
 /* ---- Users and roles -------------------------------------------------- */
 
@@ -301,12 +308,20 @@ typedef int (*store_audit_cb)(const struct store_audit_record *r, void *arg);
 enum store_status store_audit_log(struct store *st, const struct store_audit_filter *f,
 				  store_audit_cb cb, void *arg, char **errstr);
 /*
- * Counts the logged-in user's own records of `action` with `outcome` since
- * `since`: for limits such as the daily cap on test sends. Needs no
- * permission: it reveals nothing of anybody else's.
+ * Reserves one of the logged-in user's `max` actions since `since`, for
+ * limits such as the daily cap on test sends. In one write transaction, so
+ * that users running at once can't all pass the count: counts the user's
+ * own `action` records since then that may have done something ("started"
+ * ones less those that ended "failed"; or the "ok" ones, if more), and below
+ * `max` appends a "started" record with object and details and sets
+ * *reserved. The caller then records the outcome: "ok", "failed" (which
+ * gives the reservation back) or anything else (which keeps it). *count is
+ * the count before. Needs no permission: it reveals nothing of anybody
+ * else's.
  */
-enum store_status store_audit_count_own(struct store *st, const char *action, const char *outcome,
-					time_t since, int64_t *count, char **errstr);
+enum store_status store_audit_reserve_own(struct store *st, const char *action, const char *object,
+					  const char *details, time_t since, int64_t max,
+					  int64_t *count, bool *reserved, char **errstr);
 /*
  * Recomputes the hash chain. On a break returns STORE_ECORRUPT and sets
  * *bad_id to the first record whose hash does not match.

@@ -635,7 +635,10 @@ static enum store_status load_events(struct store *st, struct store_subscriber *
 		e->time = col(q, 0);
 		e->event = col(q, 1);
 		e->list = col(q, 2);
-		e->details = col(q, 3);
+		/* The details of a failed send quote the server, which may quote the address. */
+		e->details = store_mask_text(st, sqlite3_column_type(q, 3) == SQLITE_NULL
+						     ? ""
+						     : (const char *)sqlite3_column_text(q, 3));
 	}
 	sqlite3_finalize(q);
 	if (s == STORE_OK && rc != SQLITE_DONE)

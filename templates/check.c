@@ -297,26 +297,73 @@ static bool same_site(const char *a, const char *b)
 	       (la > lb && a[la - lb - 1] == '.' && strcmp(a + la - lb, b) == 0);
 }
 
-static void src_pos(const char *src, size_t len, const char *needle, unsigned *line, unsigned *col)
+/*
+ * The URLs met so far in the rendered HTML (links' href and images' src, in
+ * order) and how often each: the nth use of a URL is placed at its nth use
+ * in the source, not always at the first.
+ */
+#define MAX_URLS 64
+struct urls_seen {
+	char *url[MAX_URLS];
+	unsigned count[MAX_URLS];
+	size_t n;
+};
+
+/* Counts one more use of url; returns how many came before (0 once the table is full). */
+static unsigned url_seen(struct urls_seen *u, const char *url)
 {
-	const char *p = needle[0] ? memmem(src, len, needle, strlen(needle)) : NULL;
+	size_t i;
+
+	for (i = 0; i < u->n; i++)
+		if (strcmp(u->url[i], url) == 0)
+			return u->count[i]++;
+	if (u->n < MAX_URLS && (u->url[u->n] = strdup(url)) != NULL)
+		u->count[u->n++] = 1;
+	return 0;
+}
+
+static void urls_seen_clear(struct urls_seen *u)
+{
+	while (u->n > 0)
+		free(u->url[--u->n]);
+}
+
+/*
+ * Places the nth (from 0) use of url in the source: where it stands as a
+ * link or image target, after "(", "<", a quote or "=" (not as the visible
+ * text of a link); the last such use when there are fewer, else 0:0.
+ */
+static void src_pos(const char *src, size_t len, const char *url, unsigned nth, unsigned *line,
+		    unsigned *col)
+{
+	const char *p = src, *at = NULL, *hit;
+	size_t n = strlen(url);
 
 	*line = *col = 0;
-	if (p != NULL)
-		tpl_linecol(src, len, (size_t)(p - src), line, col);
+	while (n > 0 && (hit = memmem(p, len - (size_t)(p - src), url, n)) != NULL) {
+		if (hit == src || strchr("(<\"'=", hit[-1]) != NULL) {
+			at = hit;
+			if (nth-- == 0)
+				break;
+		}
+		p = hit + 1;
+	}
+	if (at != NULL)
+		tpl_linecol(src, len, (size_t)(at - src), line, col);
 }
 
 static void check_anchor(struct tpl_findings *f, const struct tpl_check_input *in, const char *html,
-			 size_t len, size_t i, size_t tag_end)
+			 size_t len, size_t i, size_t tag_end, struct urls_seen *seen)
 {
 	char href[2048], th[256], uh[256];
 	struct tpl_buf vis = {0};
 	const char *close;
 	size_t j;
-	unsigned line, col;
+	unsigned line, col, nth;
 	bool intag = false;
 
 	tpl_html_attr(html + i + 1, tag_end - i - 1, "href", href, sizeof(href));
+	nth = url_seen(seen, href);
 	close = memmem(html + tag_end, len - tag_end, "</a", 3);
 	for (j = tag_end + 1; j < (close ? (size_t)(close - html) : len); j++) {
 		if (html[j] == '<' || html[j] == '>')
@@ -326,7 +373,7 @@ static void check_anchor(struct tpl_findings *f, const struct tpl_check_input *i
 	}
 	if (vis.len > 0 && url_host(href, uh, sizeof(uh)) &&
 	    text_host(vis.data, vis.len, th, sizeof(th)) && !same_site(th, uh)) {
-		src_pos(in->src, in->src_len, href, &line, &col);
+		src_pos(in->src, in->src_len, href, nth, &line, &col);
 		add(f, TPL_SEV_WARNING, "link-mismatch", "body", line, col,
 		    "a link shows \"%s\" but goes to \"%s\"; filters and readers take that "
 		    "for phishing",
@@ -338,8 +385,9 @@ static void check_anchor(struct tpl_findings *f, const struct tpl_check_input *i
 static void check_html(struct tpl_findings *f, const struct tpl_check_input *in, const char *html,
 		       size_t len)
 {
+	struct urls_seen seen = {0};
 	size_t i, e, nimg = 0;
-	unsigned line, col;
+	unsigned line, col, nth;
 	char alt[8], src[1024];
 
 	for (i = 0; i + 4 < len; i++) {
@@ -350,12 +398,17 @@ static void check_html(struct tpl_findings *f, const struct tpl_check_input *in,
 		if (e == len)
 			break;
 		if ((html[i + 1] | 0x20) == 'a' && (html[i + 2] == ' ' || html[i + 2] == '\n'))
-			check_anchor(f, in, html, len, i, e);
-		if (strncasecmp(html + i, "<img", 4) == 0 && nimg < MAX_PER_KIND &&
+			check_anchor(f, in, html, len, i, e, &seen);
+		if (strncasecmp(html + i, "<img", 4) != 0) {
+			i = e;
+			continue;
+		}
+		tpl_html_attr(html + i + 1, e - i - 1, "src", src, sizeof(src));
+		nth = url_seen(&seen, src);
+		if (nimg < MAX_PER_KIND &&
 		    (!tpl_html_attr(html + i + 1, e - i - 1, "alt", alt, sizeof(alt)) ||
 		     alt[0] == '\0')) {
-			tpl_html_attr(html + i + 1, e - i - 1, "src", src, sizeof(src));
-			src_pos(in->src, in->src_len, src, &line, &col);
+			src_pos(in->src, in->src_len, src, nth, &line, &col);
 			add(f, TPL_SEV_WARNING, "img-no-alt", "body", line, col,
 			    "an image (%s) has no alt text; many readers block images at first",
 			    src[0] ? src : "no src");
@@ -363,6 +416,7 @@ static void check_html(struct tpl_findings *f, const struct tpl_check_input *in,
 		}
 		i = e;
 	}
+	urls_seen_clear(&seen);
 }
 
 /* ---- The checks ------------------------------------------------------------ */

@@ -56,6 +56,13 @@ bool tpl_truthy(const char *v);
 /* Decodes one UTF-8 character at s (n bytes left). Returns its length (1..4)
  * and stores the code point, or returns 0 for an invalid sequence. */
 size_t tpl_utf8_decode(const unsigned char *s, size_t n, uint32_t *cp);
+/*
+ * Decodes the HTML character reference at s (after its '&'; n bytes left)
+ * into UTF-8 in out: &#233; &#xE9; and HTML's Latin-1 and common typographic
+ * names (entity.c). Returns the bytes it took, or 0 (and *olen 0) when it is
+ * none of those, to be left as text.
+ */
+size_t tpl_html_entity(const char *s, size_t n, char out[8], size_t *olen);
 /* Finds the line and column (in characters, from 1) of byte off in s. */
 void tpl_linecol(const char *s, size_t len, size_t off, unsigned *line, unsigned *col);
 

@@ -40,6 +40,7 @@
  *   merge.c      the merge-tag compiler and renderer
  *   markdown.c   Markdown and HTML bodies: placeholders, libcmark, text part
  *   text.c       plain text from a Markdown tree and from HTML
+ *   entity.c     HTML character references (&#233; &eacute;) for that text
  *   layouts.c    the built-in layouts and their legal footer
  *   campaign.c   body + layout + subject compiled once, rendered per subscriber
  *   header.c     header encoding: RFC 2047, folding, addresses, Date, Message-ID

@@ -359,28 +359,6 @@ static void h2t_break(struct h2t *h, unsigned n)
 	h->space = false;
 }
 
-/* Decodes the entity at s (after '&'); returns its length, writes UTF-8. */
-static size_t entity(const char *s, size_t n, char out[8], size_t *olen)
-{
-	static const struct {
-		const char *name;
-		const char *text;
-	} names[] = {{"amp;", "&"}, {"lt;", "<"},   {"gt;", ">"},   {"quot;", "\""},
-		     {"#39;", "'"}, {"apos;", "'"}, {"nbsp;", " "}, {"copy;", "\xc2\xa9"}};
-	size_t i, k;
-
-	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
-		k = strlen(names[i].name);
-		if (n >= k && strncasecmp(s, names[i].name, k) == 0) {
-			*olen = strlen(names[i].text);
-			memcpy(out, names[i].text, *olen);
-			return k;
-		}
-	}
-	*olen = 0;
-	return 0;
-}
-
 bool tpl_html_attr(const char *tag, size_t n, const char *name, char *out, size_t outsz)
 {
 	size_t i, k = strlen(name), j = 0;
@@ -505,7 +483,8 @@ enum tpl_status tpl_html_to_text(const char *html, size_t len, struct tpl_buf *o
 		} else if (c == ' ' || c == '\t' || c == '\n' || c == '\r') {
 			h->space = true;
 			i++;
-		} else if (c == '&' && (k = entity(html + i + 1, len - i - 1, ent, &olen)) > 0) {
+		} else if (c == '&' &&
+			   (k = tpl_html_entity(html + i + 1, len - i - 1, ent, &olen)) > 0) {
 			h2t_word(h, ent, olen);
 			i += k + 1;
 		} else {

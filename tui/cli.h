@@ -43,7 +43,11 @@ struct cli_command {
 	const char *help;  /* one line */
 };
 
-/* Prints "hato: <message>" and a newline to stderr, the message escaped (cli_put_safe). */
+/*
+ * Prints "hato: <message>" and a newline to stderr, the message escaped
+ * (cli_put_safe). A message of several lines (a list of failed checks) prints
+ * one line each, escaped, the later ones indented.
+ */
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Prints the usage of c->cmd to stderr and returns EX_USAGE. */
 int cli_usage(const struct cli *c);

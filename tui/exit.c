@@ -5,6 +5,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "tui/cli.h"
 
@@ -65,6 +66,8 @@ int exit_from_send(enum send_status s)
 		return EX_CONFIG;
 	case SEND_ENOTFOUND:
 		return EX_NOINPUT;
+	case SEND_EUNAVAILABLE:
+		return EX_UNAVAILABLE;
 	}
 	return EX_SOFTWARE;
 }
@@ -94,6 +97,30 @@ int cli_fail_send(enum send_status s, char *errstr)
 	return exit_from_send(s);
 }
 
+/*
+ * Writes a message of one or more lines (a list of failed checks), each line
+ * escaped; a line after the first is indented, so none can pass for a line
+ * of its own ("hato: ...").
+ */
+static void put_lines(FILE *fp, const char *msg)
+{
+	const char *line = msg, *nl;
+	char *copy;
+
+	for (;;) {
+		nl = strchr(line, '\n');
+		copy = nl != NULL ? strndup(line, (size_t)(nl - line)) : NULL;
+		if (line != msg && line[0] != ' ')
+			fputs("  ", fp);
+		cli_put_safe(fp, nl == NULL ? line : copy != NULL ? copy : "(out of memory)");
+		fputc('\n', fp);
+		free(copy);
+		if (nl == NULL)
+			break;
+		line = nl + 1;
+	}
+}
+
 void cli_error(const char *fmt, ...)
 {
 	va_list ap;
@@ -105,8 +132,7 @@ void cli_error(const char *fmt, ...)
 	va_end(ap);
 	fputs("hato: ", stderr);
 	/* Names and values in the message come from the user or the store. */
-	cli_put_safe(stderr, n >= 0 ? msg : "out of memory");
-	fputc('\n', stderr);
+	put_lines(stderr, n >= 0 ? msg : "out of memory");
 	if (n >= 0)
 		free(msg);
 }

@@ -235,7 +235,7 @@ status brk
 check "nothing more went out while it is paused" test "$(cnt queued)" = "$left"
 as operator campaign cancel brk >/dev/null
 
-# ---- TLS: no STARTTLS, a wrong name, an unknown CA -> nothing sent, paused ---
+# ---- TLS: no STARTTLS, a wrong name, an unknown CA -> nothing sent, paused, exit 69 ---
 bash "$SRC/tests/servers/mkca.sh" "$T/ca2" || not_ok "second CA"
 as marketer list add tl >/dev/null
 as marketer subscriber add t1@example.com --list tl >/dev/null
@@ -250,8 +250,12 @@ tls_case() {
 	as admin config set smtp.url "smtp://127.0.0.1:$PORT" >/dev/null
 	as operator campaign resume tls >/dev/null 2>&1
 	sleep 1.1 # the deferred rows' next try
-	worker "$what: the worker runs (and exits 0)"
+	expect 69 "$what: worker --once exits 69 (unavailable), so scripts and systemd notice" \
+		as operator worker --once
 	check "$what: the worker's log says what failed" grep -q "tls: paused: circuit breaker: $pat" "$T/err"
+	tail -1 "$T/err" >"$T/last"
+	check "$what: and its last line says the server is unavailable" \
+		grep -q "^hato: the mail server is unavailable (circuit breaker: $pat" "$T/last"
 	status tls
 	check "$what: the campaign is paused by the breaker with the reason" \
 		grep -q "paused: circuit breaker: $pat" "$T/status"

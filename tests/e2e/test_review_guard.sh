@@ -34,6 +34,9 @@ expect 65 "campaign submit refuses it (65)" as marketer campaign submit bad
 check "printing the errors" sh -c "grep -q 'fails 3 pre-send checks' '$T/err' && \
 grep -q 'footer-missing .*Act on Specified Electronic Mail' '$T/err'"
 check "it stays a draft" test "$(state bad)" = draft
+check "one error a line, indented under the first, with no literal \\n" sh -c "
+	test \"\$(wc -l <'$T/err')\" = 4 && head -1 '$T/err' | grep -q '^hato: campaign bad fails 3 pre-send checks; .*):\$' &&
+	test \"\$(tail -n +2 '$T/err' | grep -c '^  error ')\" = 3 && ! grep -qF '\\n' '$T/err'"
 
 printf 'Hello {{name|there}}, see http://example.com/plain\n' >"$T/warn.md"
 as marketer template add warn "$T/warn.md" >/dev/null

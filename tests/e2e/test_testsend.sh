@@ -98,4 +98,43 @@ expect 0 "the cap is per user: another marketer may still send a test" \
 	as eve campaign test c1 --to me@team.example
 check "it arrived" test "$(total)" = 21
 
+# ---- The cap holds for tests run at once ------------------------------------
+# Each test send is reserved in the audit trail in the same write transaction
+# as the count, before it is sent: 25 at once give exactly 20.
+printf 'par-password-1\n' >"$T/pw.par"
+as admin user add par --role marketer --kdf interactive --new-password-file "$T/pw.par" >/dev/null
+mkdir -p "$T/par"
+pids=()
+for i in $(seq 25); do
+	(as par campaign test c1 --to "par$i@team.example" >/dev/null 2>"$T/par/$i.err"; echo $? >"$T/par/$i.rc") &
+	pids+=($!)
+done
+wait "${pids[@]}" # not the SMTP server
+check "25 test sends at once: 20 are sent" test "$(cat "$T"/par/*.rc | grep -c '^0$')" = 20
+check "and 5 are refused (75) for the cap" sh -c "test \"\$(cat '$T'/par/*.rc | grep -c '^75$')\" = 5 &&
+	test \"\$(grep -l 'sent 20 test messages in the last 24 hours' '$T'/par/*.err | wc -l)\" = 5"
+check "exactly 20 more messages arrived" test "$(total)" = 41
+as admin audit log --action campaign.test --user par >"$T/par/audit" 2>&1
+check "the audit trail has a reservation and an outcome for each sent" \
+	test "$(grep -c $'\tstarted\t' "$T/par/audit") $(grep -c $'\tok\t' "$T/par/audit")" = "20 20"
+
+# ---- What the server answers --------------------------------------------------
+expect 75 "a test deferred by the server (451) exits 75, try later" \
+	as eve campaign test c1 --to defer@team.example
+check "saying the server deferred it, with its reply" \
+	grep -q '^hato: the server deferred the test message; try again later: 451 4.3.0 try later' "$T/err"
+expect 65 "a test refused by the server (550) exits 65" as eve campaign test c1 --to fail@team.example
+check "saying the server refused it, with its reply" \
+	grep -q '^hato: the server refused the test message: 550 5.1.1 no such user' "$T/err"
+expect 75 "a connection dropped after the data exits 75" as eve campaign test c1 --to drop@team.example
+check "saying it may have arrived, not that it was not sent" sh -c "
+	grep -q '^hato: the connection was lost after the test message was sent, so it may have arrived' '$T/err' &&
+	! grep -q 'not sent\|354' '$T/err'"
+as admin audit log --action campaign.test --user eve >"$T/audit" 2>&1
+check "audited as uncertain" grep -q $'\tuncertain\t' "$T/audit"
+dead=$("$PY" -c "import socket; s = socket.socket(); s.bind(('127.0.0.1', 0)); print(s.getsockname()[1])")
+use_smtp "$dead" || not_ok "smtp.url to a closed port"
+expect 69 "a server that can't be reached exits 69 (unavailable)" as eve campaign test c1 --to me@team.example
+check "saying the message was not sent" grep -q '^hato: the test message was not sent: ' "$T/err"
+
 finish

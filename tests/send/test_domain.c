@@ -115,6 +115,13 @@ static void zones(void)
 	txt("_dmarc.bis.test", "v=DMARC1; p=quarantine; np=reject; psd=n; t=n; aspf=s");
 	arg("--host-record=bis.test,192.0.2.80");
 
+	/* Subdomains without a record of their own: the DMARC tree walk (RFC 9989 4.10) */
+	txt("_dmarc.org.test", "v=DMARC1; p=reject; sp=quarantine; adkim=s");
+	txt("news.org.test", "v=spf1 ip4:192.0.2.1 -all");
+	txt("_dmarc.nosp.test", "v=DMARC1; p=reject");
+	txt("_dmarc.spnone.test", "v=DMARC1; p=reject; sp=none");
+	txt("_dmarc.own.spnone.test", "v=DMARC1; p=quarantine");
+
 	/* DKIM: another key under our RSA selector, nothing under ed */
 	txt("mismatch.test", "v=spf1 ip4:192.0.2.1 -all");
 	txt("rsa._domainkey.mismatch.test", S.other_txt);
@@ -361,13 +368,23 @@ static void test_spf_records(void **state)
 	send_domain_report_free(&r);
 }
 
+/* One domain's DMARC item. */
+static void expect_dmarc(const char *domain, enum send_check_result want, const char *needle)
+{
+	struct send_domain_report *r = check(domain, NULL);
+
+	expect(r, "DMARC", want, needle);
+	send_domain_report_free(&r);
+}
+
 static void test_dmarc(void **state)
 {
 	struct send_domain_report *r;
 
 	(void)state;
 	r = check("nodmarc.test", NULL);
-	expect(r, "DMARC", SEND_CHECK_FAIL, "no v=DMARC1 record at _dmarc.nodmarc.test");
+	expect(r, "DMARC", SEND_CHECK_FAIL,
+	       "no v=DMARC1 record at _dmarc.nodmarc.test or at any parent");
 	send_domain_report_free(&r);
 
 	r = check("none.test", NULL);
@@ -375,6 +392,18 @@ static void test_dmarc(void **state)
 	expect(r, "DMARC", SEND_CHECK_WARN, "RFC 9989 drops them");
 	expect(r, "ALIGN", SEND_CHECK_PASS, "adkim=r relaxed");
 	send_domain_report_free(&r);
+
+	/* A subdomain takes the sp= of the organisational domain's record. */
+	expect_dmarc("news.org.test", SEND_CHECK_PASS, "p=quarantine (the sp= of _dmarc.org.test");
+	/* Its p= without sp=, however deep: 10 labels jump to the last 7, then one at a time. */
+	expect_dmarc("a.b.c.d.e.f.g.h.nosp.test", SEND_CHECK_PASS,
+		     "p=reject (the p= of _dmarc.nosp.test");
+	/* sp=none leaves subdomains unprotected; a subdomain's own record comes first. */
+	expect_dmarc("news.spnone.test", SEND_CHECK_WARN,
+		     "take no action (the sp= of _dmarc.spnone.test");
+	expect_dmarc("x.own.spnone.test", SEND_CHECK_PASS,
+		     "p=quarantine (the p= of _dmarc.own.spnone.test");
+	expect_dmarc("own.spnone.test", SEND_CHECK_PASS, "p=quarantine");
 
 	r = check("bis.test", NULL);
 	expect(r, "DMARC", SEND_CHECK_PASS, "p=quarantine");

@@ -29,6 +29,7 @@ Behaviour by the recipient's local part
   greylist*   451 4.7.1 at RCPT the first time an address is seen, then
               accepted (greylisting: a retry gets through)
   fail*       550 5.1.1 at RCPT
+  reject*     550 5.1.1 at RCPT quoting the address, as Postfix does
   latedefer*  451 4.3.0 after the data (end of DATA)
   latefail*   554 5.7.1 after the data
   drop*       the connection is closed after the data, before any reply
@@ -107,6 +108,9 @@ class Handler:
         if lp.startswith("greylist") and lp not in self.greylisted:
             self.greylisted.add(lp)
             return "451 4.7.1 greylisted, try again later"
+        if lp.startswith("reject"):
+            return ("550 5.1.1 <%s>: Recipient address rejected: "
+                    "User unknown in local recipient table" % address)
         if lp.startswith("fail"):
             return "550 5.1.1 no such user"
         envelope.rcpt_tos.append(address)

@@ -297,6 +297,52 @@ static void test_links(void **state)
 	tpl_findings_free(&f);
 }
 
+/* The k-th (from 0) finding with code: its line:col as "L:C". */
+static void expect_at(const struct tpl_findings *f, const char *code, size_t k, unsigned line,
+		      unsigned col)
+{
+	size_t i;
+
+	for (i = 0; i < tpl_findings_count(f); i++) {
+		const struct tpl_finding *x = tpl_findings_get(f, i);
+
+		if (strcmp(x->code, code) == 0 && k-- == 0) {
+			if (x->line != line || x->col != col)
+				fail_msg("%s: at %u:%u, wanted %u:%u", code, x->line, x->col, line,
+					 col);
+			return;
+		}
+	}
+	fail_msg("too few %s findings", code);
+}
+
+/* A link or image used twice is placed where each use is, not twice at the first. */
+static void test_repeated_places(void **state)
+{
+	static const char md[] =
+	    "# T\n\n[paypal.com](https://evil.example)\n\nx\n\n"
+	    "[bank.example](https://evil.example)\n\n"
+	    "![](https://i.example/a.png) and ![](https://i.example/a.png)\n\n"
+	    "[https://evil.example](https://evil.example) [paypal.com](https://"
+	    "evil.example)\n";
+	struct tpl_check_input in = clean();
+	struct tpl_findings *f;
+
+	(void)state;
+	in.src = md;
+	in.src_len = strlen(md);
+	f = run(&in);
+	find(f, "link-mismatch", 3);
+	expect_at(f, "link-mismatch", 0, 3, 14);
+	expect_at(f, "link-mismatch", 1, 7, 16);
+	/* a link showing the URL itself is a use (not a mismatch); its text is no use */
+	expect_at(f, "link-mismatch", 2, 11, 59);
+	find(f, "img-no-alt", 2);
+	expect_at(f, "img-no-alt", 0, 9, 5);
+	expect_at(f, "img-no-alt", 1, 9, 38);
+	tpl_findings_free(&f);
+}
+
 static void test_images_and_size(void **state)
 {
 	static const char html[] =
@@ -386,6 +432,7 @@ int main(void)
 	    cmocka_unit_test(test_text_part_footer),
 	    cmocka_unit_test(test_subject),
 	    cmocka_unit_test(test_links),
+	    cmocka_unit_test(test_repeated_places),
 	    cmocka_unit_test(test_images_and_size),
 	    cmocka_unit_test(test_jis_dkim_raw_html),
 	};

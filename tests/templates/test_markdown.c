@@ -197,6 +197,36 @@ static void test_html_body(void **state)
 	tpl_campaign_free(&c);
 }
 
+/* The text part made from the HTML template src is want. */
+static void expect_text(const char *src, const char *want)
+{
+	struct tpl_campaign *c = compile(TPL_KIND_HTML, src, NULL, "none");
+	char *s = render(tpl_campaign_text(c), TPL_MODE_TEXT, subscriber);
+
+	assert_string_equal(s, want);
+	free(s);
+	tpl_campaign_free(&c);
+}
+
+/* The text part decodes HTML's character references, numeric and named. */
+static void test_html_entities(void **state)
+{
+	static const char src[] =
+	    "<p>a &#x41; &#65; &#128512; &yen; &eacute;&Eacute; &hellip; &mdash; &ndash; "
+	    "&ldquo;q&rdquo; &euro;&trade; &AMP; &copy; &#39;</p>"
+	    "<p>bad: &#0; &#xD800; &#x110000; &#1; &#150; &#129; &#99999999999;</p>"
+	    "<p>left: &bogus; &eacute &#x; &#65 &</p>";
+	(void)state;
+	expect_text(src, "a A A \xf0\x9f\x98\x80 \xc2\xa5 \xc3\xa9\xc3\x89 \xe2\x80\xa6 "
+			 "\xe2\x80\x94 \xe2\x80\x93 \xe2\x80\x9cq\xe2\x80\x9d "
+			 "\xe2\x82\xac\xe2\x84\xa2 & \xc2\xa9 '\n"
+			 "\n"
+			 "bad: \xef\xbf\xbd \xef\xbf\xbd \xef\xbf\xbd \xef\xbf\xbd "
+			 "\xe2\x80\x93 \xef\xbf\xbd \xef\xbf\xbd\n"
+			 "\n"
+			 "left: &bogus; &eacute &#x; &#65 &\n");
+}
+
 static void test_layouts(void **state)
 {
 	static const char *const legal[] = {"{{sender.name}}",
@@ -293,6 +323,7 @@ int main(void)
 	    cmocka_unit_test(test_markdown_sections),
 	    cmocka_unit_test(test_section_in_link_destination),
 	    cmocka_unit_test(test_html_body),
+	    cmocka_unit_test(test_html_entities),
 	    cmocka_unit_test(test_layouts),
 	    cmocka_unit_test(test_campaign_message),
 	};

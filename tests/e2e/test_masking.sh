@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# End to end: a user without the pii permission (a viewer) sees addresses
+# masked everywhere, also inside the server's words. Postfix quotes the
+# recipient in its RCPT refusal ("550 5.1.1 <taro@example.com>: Recipient
+# address rejected"; tests/servers/smtpd.py's reject*), and that reply is
+# kept with the recipient's row and in the person's history. `campaign
+# status` (what the terminal UI's monitor shows, through the same store
+# call) and `subscriber show` must mask it for a viewer and not for an
+# operator, who holds pii.
+. "$(dirname "$0")/../lib.sh"
+. "$(dirname "$0")/campaigns.d/lib.sh"
+
+campaign_setup mk || exit 1
+as marketer subscriber add reject.secret.person@example.com --list m >/dev/null
+as marketer subscriber add ok@example.com --list m >/dev/null
+as marketer campaign add mk --template t --list m --subject "Masking" >/dev/null
+send_now mk || not_ok "approve and send"
+expect 0 "the worker sends" as operator worker --once
+
+expect 0 "an operator reads the status" as operator campaign status mk
+check "the operator (pii) sees the address in the server's reply" \
+	grep -q 'failed .*<reject.secret.person@example.com>: Recipient address rejected' "$T/out"
+expect 0 "a viewer reads the status" as viewer campaign status mk
+check "the viewer sees the reply with the address masked" \
+	grep -q 'failed .*r\*\*\*@example.com  550 5.1.1 <r\*\*\*@example.com>: Recipient address rejected' "$T/out"
+check "and the full address nowhere" sh -c "! grep -q 'secret' '$T/out'"
+
+expect 0 "a viewer opens the person's record" as viewer subscriber show reject.secret.person@example.com
+check "the history shows the failure" grep -q 'failed .*Recipient address rejected' "$T/out"
+check "with the address masked in the reply too" sh -c "! grep -q 'secret' '$T/out'"
+expect 0 "an operator opens it" as operator subscriber show reject.secret.person@example.com
+check "and sees the reply whole" grep -q '<reject.secret.person@example.com>: Recipient address rejected' "$T/out"
+finish
