@@ -123,9 +123,31 @@ void ui_quit(struct ui *ui)
 
 /* ---- Status line ------------------------------------------------------ */
 
+/*
+ * The status line is one paragraph: a message of several lines (the errors
+ * of the pre-send checks, one a line) has each line break and the indent
+ * after it written "; ".
+ */
 static void vstatus(struct ui *ui, bool error, const char *fmt, va_list ap)
 {
-	vsnprintf(ui->status, sizeof(ui->status), fmt, ap);
+	char line[sizeof(ui->status)];
+	const char *in = line;
+	size_t n = 0;
+
+	vsnprintf(line, sizeof(line), fmt, ap);
+	while (*in != '\0' && n + 2 < sizeof(ui->status)) {
+		if (*in != '\n') {
+			ui->status[n++] = *in++;
+			continue;
+		}
+		in += 1 + strspn(in + 1, " \t");
+		if (*in == '\0')
+			break;
+		if (n > 0 && ui->status[n - 1] != ':')
+			ui->status[n++] = ';';
+		ui->status[n++] = ' ';
+	}
+	ui->status[n] = '\0';
 	ui->status_error = error;
 }
 

@@ -39,6 +39,22 @@ static void test_long_error_with_prompt(void **state)
 	ui_free(&ui);
 }
 
+/*
+ * A message of several lines (the pre-send checks' errors, one a line, as
+ * the command line prints them) is one paragraph on the status line, never
+ * a "?" for each line break.
+ */
+static void test_message_of_lines(void **state)
+{
+	struct ui *ui = logged_in("admin");
+
+	(void)state;
+	ui_error(ui, "campaign x fails 2 pre-send checks:\n  error  footer-missing\n"
+		     "  error  no-dkim\n");
+	assert_true(shows(ui, "checks: error  footer-missing; error  no-dkim"));
+	ui_free(&ui);
+}
+
 /* The column of the first "^" on the row, or -1. */
 static int caret_at(const struct grid *g, int row)
 {
@@ -105,6 +121,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(test_long_error_with_prompt, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_message_of_lines, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_segment_caret, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_monitor_narrow, setup, teardown),
 	};
