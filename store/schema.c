@@ -321,8 +321,26 @@ static enum store_status add_editors(struct store *st, char **errstr)
 	sqlite3_finalize(q);
 	if (have)
 		return STORE_OK;
-	return store_exec(st, "ALTER TABLE campaigns ADD COLUMN editors TEXT NOT NULL DEFAULT ''",
-			  errstr);
+	/*
+	 * The editors so far, from the audit trail: who edited each campaign
+	 * (other than its author), and for a copy the original's author and
+	 * editors (a name may then come twice, which changes nothing). Names
+	 * hold no ',' or ' ' (store_name_check).
+	 */
+	return store_exec(
+	    st,
+	    "ALTER TABLE campaigns ADD COLUMN editors TEXT NOT NULL DEFAULT '';"
+	    "UPDATE campaigns SET editors = coalesce((SELECT replace(group_concat(DISTINCT a.user),"
+	    "  ',', ' ') FROM audit a WHERE a.action = 'campaign.edit' AND a.outcome = 'ok'"
+	    "  AND a.object = campaigns.name AND a.user <> campaigns.author), '');"
+	    "UPDATE campaigns SET editors = trim(editors || ' ' || (SELECT trim(o.author || ' '"
+	    "  || o.editors) FROM audit a JOIN campaigns o ON o.name = a.details"
+	    "  WHERE a.action = 'campaign.copy' AND a.outcome = 'ok'"
+	    "  AND a.object = campaigns.name))"
+	    " WHERE EXISTS (SELECT 1 FROM audit a WHERE a.action = 'campaign.copy'"
+	    "  AND a.outcome = 'ok' AND a.object = campaigns.name"
+	    "  AND a.details IN (SELECT name FROM campaigns));",
+	    errstr);
 }
 
 /* The migrations that have a step in C, run after their SQL. */

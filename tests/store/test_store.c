@@ -457,6 +457,50 @@ static void test_reasons_migrated(void **state)
 	store_close(&st);
 }
 
+/*
+ * Migration 9 on a store made before it: each campaign's editors come from
+ * the audit trail (campaign.edit by others than its author), and a copy
+ * gets the original's author and editors, so that none of them may approve.
+ */
+static void test_editors_migrated(void **state)
+{
+	struct store *st = open_admin();
+	char *text, *old, *at, sql[4096];
+	static const char col[] = ", editors TEXT NOT NULL DEFAULT ''";
+
+	(void)state;
+	/* campaigns as migration 8 left it: without the column. */
+	text = table_sql(st->db, "campaigns");
+	at = strstr(text, col);
+	assert_non_null(at);
+	assert_true(asprintf(&old, "%.*s%s", (int)(at - text), text, at + strlen(col)) > 0);
+	snprintf(sql, sizeof(sql),
+		 "PRAGMA foreign_keys = OFF; BEGIN;"
+		 "ALTER TABLE campaigns RENAME TO campaigns_9; %s; DROP TABLE campaigns_9;"
+		 "INSERT INTO campaigns (name, template, list, subject, author, created, updated)"
+		 " VALUES ('c1', 't', 'm', 's', 'mk', 0, 0), ('c2', 't', 'm', 's', 'lead', 0, 0),"
+		 " ('c3', 't', 'm', 's', 'mk', 0, 0);"
+		 "INSERT INTO audit (time, user, os_user, action, object, outcome, details, hash)"
+		 " VALUES ('t', 'both', 'x', 'campaign.edit', 'c1', 'ok', '', x'00'),"
+		 " ('t', 'mk', 'x', 'campaign.edit', 'c1', 'ok', '', x'00'),"
+		 " ('t', 'eve', 'x', 'campaign.edit', 'c1', 'denied', '', x'00'),"
+		 " ('t', 'lead', 'x', 'campaign.copy', 'c2', 'ok', 'c1', x'00');"
+		 "COMMIT; PRAGMA user_version = 8;",
+		 old);
+	assert_int_equal(sqlite3_exec(st->db, sql, NULL, NULL, NULL), SQLITE_OK);
+	free(old);
+	free(text);
+	store_close(&st);
+
+	st = open_admin();
+	assert_int_equal(one_int(st, "SELECT editors = 'both' FROM campaigns WHERE name = 'c1'"),
+			 1);
+	assert_int_equal(one_int(st, "SELECT editors = 'mk both' FROM campaigns WHERE name = 'c2'"),
+			 1);
+	assert_int_equal(one_int(st, "SELECT editors = '' FROM campaigns WHERE name = 'c3'"), 1);
+	store_close(&st);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -471,6 +515,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_mask_and_hash, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_new_store_checks, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_checks_migrated, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_editors_migrated, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_reasons_migrated, setup, teardown),
 	};
 
