@@ -211,9 +211,20 @@ char *store_mask_address(const struct store *st, const char *address)
 }
 
 /* A character that ends an address written in free text. */
+/* Where a domain ends in text. */
 static bool addr_stop(unsigned char c)
 {
 	return c <= ' ' || c == 0x7f || strchr("<>()[],;:\"'`", c) != NULL;
+}
+
+/*
+ * Where a local part starts, reading back from its '@': more is masked than
+ * RFC 5321 allows in a local part (' and ` are in one, and a reply may quote
+ * anything), so that no part of an address shows.
+ */
+static bool local_stop(unsigned char c)
+{
+	return c <= ' ' || c == 0x7f || strchr("<>[]:\"", c) != NULL;
 }
 
 char *store_mask_text(const struct store *st, const char *text)
@@ -238,7 +249,7 @@ char *store_mask_text(const struct store *st, const char *text)
 				;
 			local = local > i ? local - 1 : j;
 		} else {
-			while (local > i && !addr_stop((unsigned char)text[local - 1]))
+			while (local > i && !local_stop((unsigned char)text[local - 1]))
 				local--;
 		}
 		memcpy(o, text + i, local - i);

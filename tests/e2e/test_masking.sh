@@ -12,6 +12,7 @@
 
 campaign_setup mk || exit 1
 as marketer subscriber add reject.secret.person@example.com --list m >/dev/null
+as marketer subscriber add "reject.john.o'smith\`jr@example.com" --list m >/dev/null
 as marketer subscriber add ok@example.com --list m >/dev/null
 as marketer campaign add mk --template t --list m --subject "Masking" >/dev/null
 send_now mk || not_ok "approve and send"
@@ -20,10 +21,12 @@ expect 0 "the worker sends" as operator worker --once
 expect 0 "an operator reads the status" as operator campaign status mk
 check "the operator (pii) sees the address in the server's reply" \
 	grep -q 'failed .*<reject.secret.person@example.com>: Recipient address rejected' "$T/out"
+check "and the one whose local part holds ' and \`" grep -q "<reject.john.o'smith\`jr@example.com>: Recipient" "$T/out"
 expect 0 "a viewer reads the status" as viewer campaign status mk
 check "the viewer sees the reply with the address masked" \
 	grep -q 'failed .*r\*\*\*@example.com  550 5.1.1 <r\*\*\*@example.com>: Recipient address rejected' "$T/out"
 check "and the full address nowhere" sh -c "! grep -q 'secret' '$T/out'"
+check "nor any of a local part holding ' and \`, which atext allows" sh -c "! grep -q 'smith' '$T/out'"
 
 expect 0 "a viewer opens the person's record" as viewer subscriber show reject.secret.person@example.com
 check "the history shows the failure" grep -q 'failed .*Recipient address rejected' "$T/out"
