@@ -40,6 +40,7 @@ enum send_status send_campaign_legal_check(struct store *st, const struct store_
 	const char *first = NULL;
 	enum send_status s;
 	size_t i, n = 0;
+	bool keys_only = true; /* only the DKIM key is missing: nothing approved changed */
 
 	s = send_check_template(st, c->template_name, c->subject, c->from, &f, errstr);
 	if (s != SEND_OK)
@@ -49,9 +50,16 @@ enum send_status send_campaign_legal_check(struct store *st, const struct store_
 			continue;
 		if (first == NULL)
 			first = x->message;
+		keys_only &= strcmp(x->code, "no-dkim") == 0;
 		n++;
 	}
-	if (n > 0)
+	if (n > 0 && keys_only)
+		s = send_err(errstr, SEND_EINVAL,
+			     "the pre-send checks failed (see: hato campaign check %s): %s; add a "
+			     "DKIM key for the From domain (hato dkim keygen), then resume the "
+			     "campaign (hato campaign resume %s)",
+			     c->name, first, c->name);
+	else if (n > 0)
 		s = send_err(errstr, SEND_EINVAL,
 			     "the pre-send checks failed (%zu error%s; see: hato campaign check "
 			     "%s): %s; fix it and submit the campaign for review again",

@@ -175,7 +175,8 @@ as admin dkim rm example.com ed1 >/dev/null
 before=$(ls "$MAIL" | wc -l)
 worker "dk: the worker meets a From domain without a key"
 status dk
-check "dk is paused, saying why" grep -q 'paused: the pre-send checks failed .*no DKIM key' "$T/status"
+check "dk is paused, saying why and what to do" \
+	grep -q 'paused: the pre-send checks failed .*no DKIM key.*then resume the campaign (hato campaign resume dk)' "$T/status"
 check "nothing was sent unsigned" test "$(ls "$MAIL" | wc -l)" = "$before"
 expect 65 "campaign check calls it an error" as marketer campaign check dk
 setting send.dkim relay
