@@ -44,12 +44,16 @@ static const char *const HASHED_SETTINGS[] = {
     "unsubscribe.mailto", "feedback.id",	   "send.iso2022jp", "send.dkim",
 };
 
-static void feed_settings(struct store *st, crypto_generichash_state *h)
+/* The format of the hash: 3 since the list's name and send.dkim count. */
+#define FORMAT 3
+
+/* Format 2 hashed the settings before send.dkim, the last. */
+static void feed_settings(struct store *st, crypto_generichash_state *h, int format)
 {
-	size_t i;
+	size_t i, n = sizeof(HASHED_SETTINGS) / sizeof(HASHED_SETTINGS[0]) - (format == 2);
 	char *v;
 
-	for (i = 0; i < sizeof(HASHED_SETTINGS) / sizeof(HASHED_SETTINGS[0]); i++) {
+	for (i = 0; i < n; i++) {
 		v = send_setting(st, HASHED_SETTINGS[i]);
 		feed(h, HASHED_SETTINGS[i]);
 		feed(h, v);
@@ -57,8 +61,9 @@ static void feed_settings(struct store *st, crypto_generichash_state *h)
 	}
 }
 
-enum send_status send_campaign_hash(struct store *st, const struct store_campaign *c,
-				    time_t scheduled_at, unsigned char hash[32], char **errstr)
+enum send_status send_campaign_hash_as(struct store *st, const struct store_campaign *c,
+				       time_t scheduled_at, int format, unsigned char hash[32],
+				       char **errstr)
 {
 	struct store_template *t = NULL;
 	const struct tpl_layout *layout;
@@ -82,7 +87,7 @@ enum send_status send_campaign_hash(struct store *st, const struct store_campaig
 	layout = tpl_layout_find(t->layout);
 	snprintf(when, sizeof(when), "%lld", (long long)scheduled_at);
 	crypto_generichash_init(&h, NULL, 0, 32);
-	feed(&h, "hato-approval-3");
+	feed(&h, format == 2 ? "hato-approval-2" : "hato-approval-3");
 	feed(&h, c->from != NULL ? c->from : from);
 	feed(&h, c->subject);
 	feed(&h, t->kind);
@@ -92,16 +97,23 @@ enum send_status send_campaign_hash(struct store *st, const struct store_campaig
 	feed(&h, layout != NULL ? layout->html : NULL);
 	feed(&h, layout != NULL ? layout->text : NULL);
 	feed(&h, c->list);
-	feed(&h, list_name);
+	if (format != 2)
+		feed(&h, list_name);
 	feed(&h, c->segment);
 	feed(&h, c->segment_expr);
 	feed(&h, when);
-	feed_settings(st, &h);
+	feed_settings(st, &h, format);
 	crypto_generichash_final(&h, hash, 32);
 	free(from);
 	free(list_name);
 	store_template_free(&t);
 	return SEND_OK;
+}
+
+enum send_status send_campaign_hash(struct store *st, const struct store_campaign *c,
+				    time_t scheduled_at, unsigned char hash[32], char **errstr)
+{
+	return send_campaign_hash_as(st, c, scheduled_at, FORMAT, hash, errstr);
 }
 
 /*
@@ -246,7 +258,7 @@ static enum send_status still_approved(struct store *st, const char *name, char 
 	if ((c->state == STORE_CAMPAIGN_APPROVED || c->state == STORE_CAMPAIGN_SCHEDULED) &&
 	    send_campaign_verify(st, c, &changed, &why) != SEND_OK && changed)
 		s = send_err(errstr, SEND_EINVAL,
-			     "campaign %s changed since it was approved, so it is not sent: %s "
+			     "campaign %s is not sent, as its approval no longer holds: %s "
 			     "(hato campaign submit %s)",
 			     name, why, name);
 	free(why);
@@ -281,10 +293,20 @@ enum send_status send_campaign_schedule(struct store *st, const char *name, time
 struct verify_ctx {
 	struct store *st;
 	const struct store_campaign *c;
-	unsigned char hash[32];
+	unsigned char hash[32], old[32]; /* old: in format 2, computed when needed */
+	bool have_old;
 	int valid, stale; /* stale: sound approvals of other content */
 	char why[400];
 };
+
+/* True when the approval is of this content as an earlier hato hashed it. */
+static bool of_format_2(struct verify_ctx *v, const struct store_approval *a)
+{
+	if (!v->have_old &&
+	    send_campaign_hash_as(v->st, v->c, v->c->scheduled_at, 2, v->old, NULL) == SEND_OK)
+		v->have_old = true;
+	return v->have_old && sodium_memcmp(a->hash, v->old, 32) == 0;
+}
 
 static int check_one(const struct store_approval *a, void *arg)
 {
@@ -306,6 +328,15 @@ static int check_one(const struct store_approval *a, void *arg)
 	    !may) {
 		snprintf(v->why, sizeof(v->why),
 			 "%s is no longer an active user with the approve permission", a->approver);
+		return 0;
+	}
+	if (sodium_memcmp(a->hash, v->hash, 32) != 0 && of_format_2(v, a)) {
+		snprintf(v->why, sizeof(v->why),
+			 "%s's approval was made by an earlier version of hato, whose approvals "
+			 "cover less (not the list's name nor send.dkim); nothing changed, but "
+			 "submit it for review again",
+			 a->approver);
+		v->stale++;
 		return 0;
 	}
 	if (sodium_memcmp(a->hash, v->hash, 32) != 0) {

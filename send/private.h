@@ -86,6 +86,14 @@ char *send_retry_gave_up(const char *reply, int attempts);
 struct store_campaign;
 
 /*
+ * send_campaign_hash in a given format: 3 (now), or 2, which an earlier hato
+ * signed (without the list's name and send.dkim), to recognise its approvals
+ * (approve.c): they are not valid, but the worker can say why.
+ */
+enum send_status send_campaign_hash_as(struct store *st, const struct store_campaign *c,
+				       time_t scheduled_at, int format, unsigned char hash[32],
+				       char **errstr);
+/*
  * The checks of a campaign as it would be sent now that can fail without an
  * edit: the sender's name, postal address and contact, and the unsubscribe
  * link, in every part, and a DKIM key for the From domain (unless the relay

@@ -160,7 +160,7 @@ setting sender.contact "help@example.com"
 expect 65 "campaign send of an approved campaign whose settings changed since is refused" \
 	as operator campaign send chg
 check "saying it changed since it was approved, and what to do" \
-	grep -q 'campaign chg changed since it was approved, so it is not sent: .*hato campaign submit chg' "$T/err"
+	grep -q 'campaign chg is not sent, as its approval no longer holds: the approved content changed: .*hato campaign submit chg' "$T/err"
 check "it is still approved" test "$(state chg)" = approved
 check "with its approval" sh -c "grep -q 'approved by operator'" < <(as operator campaign show chg)
 expect 0 "its author submits it again" as marketer campaign submit chg

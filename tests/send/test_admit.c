@@ -108,10 +108,39 @@ static void test_legal_check_pauses(void **state)
 	assert_int_equal(audited("campaign.refused", "g1", "refused"), 2);
 }
 
+/*
+ * An approval an earlier hato made (format 2: without the list's name and
+ * send.dkim) does not hold, and the worker says it was the upgrade, not an
+ * edit. The campaign pauses for a new review; nothing is sent.
+ */
+static void test_earlier_format(void **state)
+{
+	struct store_campaign *c;
+	unsigned char hash[32], sig[64];
+	int before = written();
+
+	(void)state;
+	add(mk, "g2", "news", NULL);
+	OK(store_campaign_submit(mk, "g2", &err_));
+	c = get("g2");
+	assert_int_equal(send_campaign_hash_as(op1, c, 0, 2, hash, NULL), SEND_OK);
+	store_campaign_free(&c);
+	OK(store_sign(op1, hash, 32, sig));
+	OK(store_campaign_approve(op1, "g2", hash, sig, NULL, &err_));
+	OK(store_campaign_schedule(op1, "g2", 0, hash, sig, &err_));
+	run_worker();
+	c = get("g2");
+	assert_int_equal(c->state, STORE_CAMPAIGN_PAUSED);
+	assert_non_null(strstr(c->pause_reason, "made by an earlier version of hato"));
+	store_campaign_free(&c);
+	assert_int_equal(written(), before);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_legal_check_pauses),
+	    cmocka_unit_test(test_earlier_format),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

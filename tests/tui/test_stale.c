@@ -118,7 +118,7 @@ static void test_schedule_what_was_shown(void **state)
 	store_close(&st);
 	ui_key(ui, 'N');
 	ui_key(ui, 'y');
-	assert_true(shows(ui, "changed since it was approved"));
+	assert_true(shows(ui, "its approval no longer holds"));
 	assert_int_equal(state_of(ui_store(ui), "spring"), STORE_CAMPAIGN_APPROVED);
 	ui_free(&ui);
 }
