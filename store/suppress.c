@@ -144,19 +144,30 @@ static enum store_status exec_bind(struct store *st, const char *sql, const char
 /*
  * The reason is shown to viewers by `suppress ls` and kept in the audit
  * trail, which holds addresses only as keyed hashes, and it outlives an
- * erasure of the person: it may not hold an address ("x@y": an "@" with
- * something on both sides) nor a control character.
+ * erasure of the person: it may not hold an address ("x@y": an "@", or its
+ * full-width or small form, with something on both sides) nor a control
+ * character or line break.
  */
+static bool at_sign(uint32_t cp)
+{
+	return cp == '@' || cp == 0xff20 || cp == 0xfe6b;
+}
+
 static enum store_status reason_check(const char *reason, char **errstr)
 {
-	const unsigned char *r = (const unsigned char *)reason;
-	size_t i;
+	size_t left = reason != NULL ? strlen(reason) : 0, k;
+	uint32_t cp, prev = ' ', next;
 
-	for (i = 0; reason != NULL && r[i] != '\0'; i++) {
-		if (r[i] < 0x20 || r[i] == 0x7f)
+	for (; left > 0; reason += k, left -= k, prev = cp) {
+		k = store_utf8_char(reason, left, &cp);
+		if (k == 0 || store_char_is_unsafe(cp))
 			return store_fail(errstr, STORE_EINVAL,
-					  "the reason holds a control character or line break");
-		if (r[i] == '@' && i > 0 && r[i - 1] > ' ' && r[i + 1] > ' ')
+					  "the reason holds a control character, a line break or "
+					  "bytes that are not UTF-8");
+		next = ' ';
+		if (k < left && store_utf8_char(reason + k, left - k, &next) == 0)
+			next = ' ';
+		if (at_sign(cp) && prev > ' ' && next > ' ')
 			return store_fail(
 			    errstr, STORE_EINVAL,
 			    "the reason holds an email address; write it without one "

@@ -157,6 +157,9 @@ expect 65 "a reason holding an address is refused" \
 	as marketer suppress add carol@example.com --reason 'complaint from carol@example.com'
 check "saying why" grep -q 'the reason holds an email address' "$T/err"
 expect 65 "as is one with a line break" as marketer suppress add carol@example.com --reason "$(printf 'a\nb')"
+expect 65 "or a Unicode line separator" as marketer suppress add carol@example.com --reason $'a\u2028b'
+expect 65 "or an address written with a full-width at sign" \
+	as marketer suppress add carol@example.com --reason 'from carol＠example.com'
 expect 0 "a reason without one is kept" as marketer suppress add carol@example.com --reason 'complaint by phone'
 expect 0 "the erasure of carol" as marketer subscriber erase carol@example.com
 expect 0 "suppress ls after the erasure" as marketer suppress ls
