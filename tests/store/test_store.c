@@ -254,7 +254,9 @@ static void test_text_checks(void **state)
 	assert_true(store_char_is_unsafe(0x202a) && store_char_is_unsafe(0x202e));
 	assert_true(store_char_is_unsafe(0x2066) && store_char_is_unsafe(0x2069));
 	assert_false(store_char_is_unsafe(' ') || store_char_is_unsafe(0xa0));
-	assert_false(store_char_is_unsafe(0x2029) || store_char_is_unsafe(0x202f));
+	/* The line and paragraph separators break a line as a newline does. */
+	assert_true(store_char_is_unsafe(0x2028) && store_char_is_unsafe(0x2029));
+	assert_false(store_char_is_unsafe(0x2027) || store_char_is_unsafe(0x202f));
 	assert_false(store_char_is_unsafe(0x2065) || store_char_is_unsafe(0x206a));
 	assert_int_equal(store_config_check("sender.name", "Hato \xe9\xb3\xa9", NULL), STORE_OK);
 	assert_int_equal(store_config_check("sender.name",
