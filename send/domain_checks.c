@@ -539,10 +539,18 @@ enum send_status send_domain_check_dmarc(struct send_domain_report *r, struct se
 		st = send_domain_add(r, SEND_CHECK_FAIL, "DMARC", "correct the record", "%s", err);
 		goto done;
 	}
-	/* A subdomain without its own record takes the sp= of the one above (else its p=). */
+	/*
+	 * A subdomain without its own record takes the sp= of the one above
+	 * (else its p=). A record without p= is no policy: receivers read it
+	 * as p=none, or ignore it (RFC 7489 6.6.3), its sp= included.
+	 */
 	inherited = strcmp(qname + strlen("_dmarc."), domain) != 0;
-	policy = inherited && dm.sp != SEND_DMARC_UNSET ? dm.sp : dm.p;
-	if (inherited)
+	policy = dm.p == SEND_DMARC_UNSET		  ? SEND_DMARC_UNSET
+		 : inherited && dm.sp != SEND_DMARC_UNSET ? dm.sp
+							  : dm.p;
+	if (dm.p == SEND_DMARC_UNSET)
+		snprintf(notes, sizeof(notes), " (no p= in %s: add one)", qname);
+	else if (inherited)
 		snprintf(notes, sizeof(notes), " (the %s of %s, which covers %s)",
 			 dm.sp != SEND_DMARC_UNSET ? "sp=" : "p=", qname, domain);
 	if (dm.pct >= 0 && dm.pct < 100)

@@ -121,6 +121,7 @@ static void zones(void)
 	txt("_dmarc.nosp.test", "v=DMARC1; p=reject");
 	txt("_dmarc.spnone.test", "v=DMARC1; p=reject; sp=none");
 	txt("_dmarc.own.spnone.test", "v=DMARC1; p=quarantine");
+	txt("_dmarc.nop.test", "v=DMARC1; sp=reject"); /* no p=: not a policy */
 
 	/* DKIM: another key under our RSA selector, nothing under ed */
 	txt("mismatch.test", "v=spf1 ip4:192.0.2.1 -all");
@@ -404,6 +405,8 @@ static void test_dmarc(void **state)
 	expect_dmarc("x.own.spnone.test", SEND_CHECK_PASS,
 		     "p=quarantine (the p= of _dmarc.own.spnone.test");
 	expect_dmarc("own.spnone.test", SEND_CHECK_PASS, "p=quarantine");
+	/* A record without p= is read as p=none (RFC 7489 6.6.3), its sp= too. */
+	expect_dmarc("y.nop.test", SEND_CHECK_WARN, "no p= in _dmarc.nop.test");
 
 	r = check("bis.test", NULL);
 	expect(r, "DMARC", SEND_CHECK_PASS, "p=quarantine");
