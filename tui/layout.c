@@ -51,7 +51,8 @@ static void render_hints(struct ui *ui, const struct screen *s, int row)
 		 ui->depth > 1 ? "? help  q back" : "? help  q quit");
 }
 
-size_t ui_input_scroll(const char *text, int room)
+/* The byte offset of the first character of text whose rest fits in room columns. */
+static size_t input_scroll(const char *text, int room)
 {
 	const char *p = text;
 
@@ -63,23 +64,40 @@ size_t ui_input_scroll(const char *text, int room)
 	return (size_t)(p - text);
 }
 
+size_t ui_input_shown(const struct ui *ui, int room)
+{
+	const struct ui_prompt *p = &ui->prompt;
+	size_t start;
+	char keep;
+
+	/* What fits before the cursor, which shows the end of a long answer. */
+	keep = p->buf[p->cur];
+	p->buf[p->cur] = '\0';
+	start = input_scroll(p->buf, room);
+	p->buf[p->cur] = keep;
+	return start;
+}
+
 void ui_input_render(struct ui *ui, struct grid *g, int row, int col, bool with_label)
 {
 	struct ui_prompt *p = &ui->prompt;
-	const char *text = p->buf;
-	int room, w;
+	size_t start;
+	int room, w = 0;
+	char keep;
 
 	if (!p->active)
 		return;
 	if (with_label)
 		col += grid_put(g, row, col, -1, UI_A_BOLD, p->label);
 	p->buf[p->len] = '\0';
-	if (p->flags & (UI_INPUT_SECRET | UI_INPUT_YESNO)) {
-		w = 0; /* no echo */
-	} else {
+	if (!(p->flags & (UI_INPUT_SECRET | UI_INPUT_YESNO))) { /* else no echo */
 		room = g->w - col - 1;
-		text += ui_input_scroll(text, room);
-		w = grid_put(g, row, col, room, UI_A_NORMAL, text);
+		start = ui_input_shown(ui, room);
+		grid_put(g, row, col, room, UI_A_NORMAL, p->buf + start);
+		keep = p->buf[p->cur];
+		p->buf[p->cur] = '\0';
+		w = grid_width(p->buf + start);
+		p->buf[p->cur] = keep;
 	}
 	ui->cur_row = row + (g == &ui->body ? 1 : 0);
 	ui->cur_col = col + w;

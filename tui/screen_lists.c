@@ -628,7 +628,7 @@ static void render_caret(struct screen *s, struct grid *g)
 	int col;
 
 	if (ui_input_active(s->ui) && ui_input_tag(s->ui) == ASK_EXPR)
-		shown = ui_input_scroll(e->expr, g->w - 4 - 1);
+		shown = ui_input_shown(s->ui, g->w - 4 - 1);
 	for (n = 1; n < e->error_col && e->expr[at] != '\0'; n++)
 		for (at++; ((unsigned char)e->expr[at] & 0xc0) == 0x80; at++)
 			;

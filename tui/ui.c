@@ -69,7 +69,7 @@ static void close_screen(struct screen **s)
 static void input_wipe(struct ui *ui)
 {
 	sodium_memzero(ui->prompt.buf, UI_INPUT_MAX + 1);
-	ui->prompt.len = 0;
+	ui->prompt.len = ui->prompt.cur = 0;
 	ui->prompt.active = false;
 }
 
@@ -516,7 +516,7 @@ void ui_input(struct ui *ui, int tag, int flags, const char *initial, const char
 		if (n > 0)
 			memcpy(buf, initial, n);
 	}
-	ui->prompt.len = n;
+	ui->prompt.len = ui->prompt.cur = n;
 	ui->prompt.tag = tag;
 	ui->prompt.flags = flags;
 	ui->prompt.active = true;
@@ -561,14 +561,30 @@ static int input_finish(struct ui *ui, enum ui_action a)
 	return r | UI_REDRAW_ALL;
 }
 
-static void input_backspace(struct ui_prompt *p)
+/* The start of the character before byte at (at itself at the start). */
+static size_t char_before(const char *buf, size_t at)
 {
-	while (p->len > 0) {
-		p->len--;
-		/* Stop at the first byte of a UTF-8 sequence. */
-		if (((unsigned char)p->buf[p->len] & 0xc0) != 0x80)
-			break;
-	}
+	while (at > 0 && ((unsigned char)buf[--at] & 0xc0) == 0x80)
+		;
+	return at;
+}
+
+/* The start of the character after the one at byte at (len at the end). */
+static size_t char_after(const char *buf, size_t len, size_t at)
+{
+	if (at < len)
+		at++;
+	while (at < len && ((unsigned char)buf[at] & 0xc0) == 0x80)
+		at++;
+	return at;
+}
+
+/* Deletes the bytes [from, to) of the text, the cursor going to from. */
+static void input_delete(struct ui_prompt *p, size_t from, size_t to)
+{
+	memmove(p->buf + from, p->buf + to, p->len - to);
+	p->len -= to - from;
+	p->cur = from;
 	sodium_memzero(p->buf + p->len, UI_INPUT_MAX + 1 - p->len);
 }
 
@@ -598,8 +614,10 @@ static void input_insert(struct ui_prompt *p, int key)
 	}
 	if (p->len + n > UI_INPUT_MAX)
 		return;
-	memcpy(p->buf + p->len, u, n);
+	memmove(p->buf + p->cur + n, p->buf + p->cur, p->len - p->cur);
+	memcpy(p->buf + p->cur, u, n);
 	p->len += n;
+	p->cur += n;
 	sodium_memzero(u, sizeof(u));
 }
 
@@ -623,11 +641,21 @@ static int input_key(struct ui *ui, int key)
 	if (key == UI_KEY_ESC)
 		return input_finish(ui, UI_INPUT_CANCEL);
 	if (key == UI_KEY_BACKSPACE || key == UI_CTRL('h'))
-		input_backspace(p);
+		input_delete(p, char_before(p->buf, p->cur), p->cur);
+	else if (key == UI_KEY_DELETE || key == UI_CTRL('d'))
+		input_delete(p, p->cur, char_after(p->buf, p->len, p->cur));
 	else if (key == UI_CTRL('u'))
 		input_wipe(ui), p->active = true;
 	else if (key >= 0x20 && key != 0x7f && key < UI_KEY_BASE)
 		input_insert(p, key);
+	else if (key == UI_KEY_LEFT || key == UI_CTRL('b'))
+		p->cur = char_before(p->buf, p->cur);
+	else if (key == UI_KEY_RIGHT || key == UI_CTRL('f'))
+		p->cur = char_after(p->buf, p->len, p->cur);
+	else if (key == UI_KEY_HOME || key == UI_CTRL('a'))
+		p->cur = 0;
+	else if (key == UI_KEY_END || key == UI_CTRL('e'))
+		p->cur = p->len;
 	else
 		return UI_REDRAW_NONE;
 	/* marketer: a screen that checks the text as it is typed */

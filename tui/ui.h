@@ -475,11 +475,10 @@ bool ui_input_active(const struct ui *ui);
 /* Draws the open prompt at (row, col) of the body grid, with the cursor. */
 void ui_input_render(struct ui *ui, struct grid *g, int row, int col, bool with_label);
 /*
- * The byte offset in text of the first character ui_input_render shows when
- * `room` columns are left for the text: 0, or where the end of a long
- * answer starts.
+ * Where the open prompt's text starts to show in `room` columns: the cursor
+ * always shows, and at the end of a long answer, its end.
  */
-size_t ui_input_scroll(const char *text, int room);
+size_t ui_input_shown(const struct ui *ui, int room);
 
 /* Runs the UI in the terminal; returns an exit code (tui/main.c calls it). */
 int ui_run(struct cli *c);

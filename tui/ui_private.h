@@ -17,6 +17,7 @@ struct ui_prompt {
 	char label[512];
 	char *buf; /* sodium_malloc'd, UI_INPUT_MAX + 1 */
 	size_t len;
+	size_t cur; /* the cursor: a byte offset at a character's start, <= len */
 };
 
 struct ui {

@@ -55,6 +55,53 @@ static void test_message_of_lines(void **state)
 	ui_free(&ui);
 }
 
+/*
+ * The prompt's line editor moves its cursor: Home and End, Left and Right
+ * over whole characters, Backspace and Delete on either side, typing at the
+ * cursor. A long answer scrolls to keep the cursor in view, its start
+ * included.
+ */
+static void test_prompt_cursor(void **state)
+{
+	struct ui *ui = logged_in("admin");
+	char long_text[160];
+	int row, col;
+
+	(void)state;
+	ui_input(ui, 0, 0, "hello world", "Value: ");
+	ui_key(ui, UI_KEY_HOME);
+	ui_key(ui, 'X');
+	ui_key(ui, UI_KEY_END);
+	ui_key(ui, UI_KEY_LEFT);
+	ui_key(ui, UI_KEY_LEFT);
+	ui_key(ui, 'Y');
+	ui_key(ui, UI_KEY_DELETE);
+	assert_string_equal(ui_input_text(ui), "Xhello worYd");
+	assert_true(shows(ui, "Value: Xhello worYd"));
+	ui_cursor(ui, &row, &col);
+	assert_int_equal(col, 1 + 7 + 11); /* after the Y */
+
+	ui_input(ui, 0, 0, "東京本社", "Value: ");
+	ui_key(ui, UI_KEY_LEFT);
+	ui_key(ui, UI_KEY_BACKSPACE);
+	assert_string_equal(ui_input_text(ui), "東京社");
+	ui_key(ui, UI_KEY_RIGHT);
+	ui_key(ui, UI_KEY_RIGHT); /* past the end: stays there */
+	ui_key(ui, '!');
+	assert_string_equal(ui_input_text(ui), "東京社!");
+
+	snprintf(long_text, sizeof(long_text), "START%0120dEND", 0);
+	ui_input(ui, 0, 0, long_text, "Value: ");
+	assert_true(shows(ui, "0END"));
+	assert_false(shows(ui, "START"));
+	ui_key(ui, UI_KEY_HOME);
+	assert_true(shows(ui, "Value: START0"));
+	ui_cursor(ui, &row, &col);
+	assert_int_equal(col, 1 + 7);
+	ui_key(ui, UI_KEY_ESC);
+	ui_free(&ui);
+}
+
 /* The column of the first "^" on the row, or -1. */
 static int caret_at(const struct grid *g, int row)
 {
@@ -122,6 +169,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(test_long_error_with_prompt, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_message_of_lines, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_prompt_cursor, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_segment_caret, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_monitor_narrow, setup, teardown),
 	};
