@@ -151,8 +151,32 @@ static enum send_status check_shown(struct store *st, const struct store_campaig
 }
 
 /*
- * Loads the campaign, refuses it when it is no longer what the caller was
- * shown (check_shown) or when its pre-send checks fail (the settings may
+ * An approved or scheduled campaign whose content changed since its
+ * approvals (a setting, its template, its list's name) is not re-signed by a
+ * new schedule: that would approve what nobody reviewed. It goes back to
+ * review, resubmitted by its author.
+ */
+static enum send_status still_approved(struct store *st, const struct store_campaign *c,
+				       char **errstr)
+{
+	enum send_status s = SEND_OK;
+	bool changed = false;
+	char *why = NULL;
+
+	if ((c->state == STORE_CAMPAIGN_APPROVED || c->state == STORE_CAMPAIGN_SCHEDULED) &&
+	    send_campaign_verify(st, c, &changed, &why) != SEND_OK && changed)
+		s = send_err(errstr, SEND_EINVAL,
+			     "campaign %s is not sent, as its approval no longer holds: %s "
+			     "(hato campaign submit %s)",
+			     c->name, why, c->name);
+	free(why);
+	return s;
+}
+
+/*
+ * Loads the campaign, refuses it when its approvals no longer hold
+ * (still_approved), when it is no longer what the caller was shown
+ * (check_shown) or when its pre-send checks fail (the settings may
  * have changed since it was submitted), hashes it with the schedule `at`
  * and signs the hash. `from` is the states the move starts from.
  */
@@ -169,7 +193,9 @@ static enum send_status sign(struct store *st, const char *name, const time_t *a
 	if (ss != STORE_OK)
 		return send_from_store(ss, serr, errstr);
 	if (may_move(st, c, from, STORE_PERM_CAMPAIGNS_APPROVE)) {
-		s = check_shown(st, c, shown, errstr);
+		s = still_approved(st, c, errstr);
+		if (s == SEND_OK)
+			s = check_shown(st, c, shown, errstr);
 		if (s == SEND_OK)
 			s = send_campaign_check_errors(st, c, errstr);
 	}
@@ -238,34 +264,6 @@ enum send_status send_campaign_approve(struct store *st, const char *name, const
 	return ss == STORE_OK ? SEND_OK : send_from_store(ss, serr, errstr);
 }
 
-/*
- * An approved or scheduled campaign whose content changed since its
- * approvals (a setting, its template, its list's name) is not re-signed by a
- * new schedule: that would approve what nobody reviewed. It goes back to
- * review, resubmitted by its author.
- */
-static enum send_status still_approved(struct store *st, const char *name, char **errstr)
-{
-	struct store_campaign *c = NULL;
-	enum send_status s = SEND_OK;
-	bool changed = false;
-	char *serr = NULL, *why = NULL;
-
-	if (store_campaign_get(st, name, &c, &serr) != STORE_OK) {
-		free(serr);
-		return SEND_OK; /* sign() says what is wrong */
-	}
-	if ((c->state == STORE_CAMPAIGN_APPROVED || c->state == STORE_CAMPAIGN_SCHEDULED) &&
-	    send_campaign_verify(st, c, &changed, &why) != SEND_OK && changed)
-		s = send_err(errstr, SEND_EINVAL,
-			     "campaign %s is not sent, as its approval no longer holds: %s "
-			     "(hato campaign submit %s)",
-			     name, why, name);
-	free(why);
-	store_campaign_free(&c);
-	return s;
-}
-
 enum send_status send_campaign_schedule(struct store *st, const char *name, time_t at,
 					const unsigned char *shown, char **errstr)
 {
@@ -279,11 +277,8 @@ enum send_status send_campaign_schedule(struct store *st, const char *name, time
 		return send_err(errstr, SEND_EINVAL,
 				"that time has passed; to send now, use: hato campaign send %s",
 				name);
-	s = still_approved(st, name, errstr);
-	if (s == SEND_OK)
-		s = sign(st, name, &at,
-			 1u << STORE_CAMPAIGN_APPROVED | 1u << STORE_CAMPAIGN_SCHEDULED, shown,
-			 hash, sig, errstr);
+	s = sign(st, name, &at, 1u << STORE_CAMPAIGN_APPROVED | 1u << STORE_CAMPAIGN_SCHEDULED,
+		 shown, hash, sig, errstr);
 	if (s != SEND_OK)
 		return s;
 	ss = store_campaign_schedule(st, name, at, hash, sig, &serr);
