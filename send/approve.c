@@ -38,10 +38,17 @@ static void feed(crypto_generichash_state *h, const char *field)
 		crypto_generichash_update(h, (const unsigned char *)field, n);
 }
 
-/* The settings that decide what every message says, in the order hashed. */
-static const char *const HASHED_SETTINGS[] = {
-    "sender.name",	  "sender.postal_address", "sender.contact", "unsubscribe.url",
-    "unsubscribe.mailto", "feedback.id",	   "send.iso2022jp", "send.dkim",
+/*
+ * The settings that decide what every message says, in the order hashed,
+ * with the default of those that have one: a setting set to its default
+ * hashes as unset, so that writing the default down changes nothing.
+ */
+static const struct {
+	const char *key, *dflt;
+} HASHED_SETTINGS[] = {
+    {"sender.name", NULL},     {"sender.postal_address", NULL}, {"sender.contact", NULL},
+    {"unsubscribe.url", NULL}, {"unsubscribe.mailto", NULL},	{"feedback.id", NULL},
+    {"send.iso2022jp", "off"}, {"send.dkim", "hato"},
 };
 
 /* The format of the hash: 3 since the list's name and send.dkim count. */
@@ -54,9 +61,13 @@ static void feed_settings(struct store *st, crypto_generichash_state *h, int for
 	char *v;
 
 	for (i = 0; i < n; i++) {
-		v = send_setting(st, HASHED_SETTINGS[i]);
-		feed(h, HASHED_SETTINGS[i]);
-		feed(h, v);
+		v = send_setting(st, HASHED_SETTINGS[i].key);
+		feed(h, HASHED_SETTINGS[i].key);
+		if (v != NULL && HASHED_SETTINGS[i].dflt != NULL &&
+		    strcmp(v, HASHED_SETTINGS[i].dflt) == 0)
+			feed(h, NULL);
+		else
+			feed(h, v);
 		free(v);
 	}
 }
@@ -246,6 +257,40 @@ enum send_status send_campaign_submit(struct store *st, const char *name, char *
 			s = send_from_store(ss, serr, errstr);
 	}
 	store_campaign_free(&c);
+	return s;
+}
+
+enum send_status send_campaign_resume(struct store *st, const char *name, char **errstr)
+{
+	struct store_campaign *c = NULL;
+	enum store_status ss;
+	enum send_status s = SEND_OK;
+	char *serr = NULL, *why = NULL;
+	bool changed = false;
+
+	ss = store_campaign_get(st, name, &c, &serr);
+	if (ss != STORE_OK)
+		return send_from_store(ss, serr, errstr);
+	/* What the worker would pause it for again at once; the store refuses the rest. */
+	if (c->state == STORE_CAMPAIGN_PAUSED && store_can(st, STORE_PERM_CAMPAIGNS_SEND)) {
+		s = send_campaign_verify(st, c, &changed, &why);
+		if (s != SEND_OK && changed)
+			s = send_err(errstr, SEND_EINVAL,
+				     "campaign %s is not resumed, as its approval no longer holds: "
+				     "%s (hato campaign submit %s)",
+				     name, why, name);
+		else if (s != SEND_OK)
+			s = send_err(errstr, s, "campaign %s is not resumed: %s", name, why);
+		else
+			s = send_campaign_legal_check(st, c, errstr);
+	}
+	free(why);
+	store_campaign_free(&c);
+	if (s == SEND_OK) {
+		ss = store_campaign_resume(st, name, &serr);
+		if (ss != STORE_OK)
+			s = send_from_store(ss, serr, errstr);
+	}
 	return s;
 }
 

@@ -419,6 +419,13 @@ enum send_status send_campaign_hash(struct store *st, const struct store_campaig
  */
 enum send_status send_campaign_submit(struct store *st, const char *name, char **errstr);
 /*
+ * Resumes a paused campaign (store_campaign_resume), unless the worker would
+ * pause it again at once: SEND_EINVAL, saying why, when its approved content
+ * changed (submit it again) or its pre-send checks fail (a setting, a DKIM
+ * key); SEND_EDENIED when its approvals don't verify.
+ */
+enum send_status send_campaign_resume(struct store *st, const char *name, char **errstr);
+/*
  * Signs the campaign's hash with the logged-in user's key and records the
  * approval. Refused like submitting when the pre-send checks fail now.
  * `shown` is what the approver was shown: the 32-byte send_campaign_hash of

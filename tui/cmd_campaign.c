@@ -252,7 +252,16 @@ static int campaign_submit(struct cli *cl, int argc, char **argv)
 
 static int campaign_resume(struct cli *cl, int argc, char **argv)
 {
-	return simple(cl, argc, argv, store_campaign_resume, "resumed");
+	enum send_status s;
+	char *err = NULL;
+
+	if (argc != 2)
+		return cli_usage(cl);
+	s = send_campaign_resume(cl->st, argv[1], &err);
+	if (s != SEND_OK)
+		return cli_fail_send(s, err);
+	printf("campaign %s resumed\n", argv[1]);
+	return EX_OK;
 }
 
 static int campaign_cancel(struct cli *cl, int argc, char **argv)

@@ -242,7 +242,14 @@ static int monitor_answer(struct screen *s)
 		did = "paused";
 		break;
 	case ASK_RESUME:
-		rc = store_campaign_resume(st, m->c->name, &err);
+		/* Refused when the worker would pause it again at once. */
+		if (send_campaign_resume(st, m->c->name, &err) != SEND_OK) {
+			ui_error(s->ui, "%s", err ? err : "cannot resume it");
+			free(err);
+			sample(s);
+			return UI_REDRAW_ALL;
+		}
+		rc = STORE_OK;
 		did = "resumed";
 		break;
 	default:

@@ -80,6 +80,10 @@ check "status says the approved content changed and to review it again" \
 	grep -q 'paused: the approved content changed: .*submit it for review again' "$T/status"
 refused() { as admin audit log --action campaign.refused 2>/dev/null | grep -q "$1"; }
 check "the refusal is in the audit trail" refused 'addr.*approved content changed'
+expect 65 "resume is refused while the approved content differs" as operator campaign resume addr
+check "saying the approval no longer holds and to submit it again" \
+	grep -q 'campaign addr is not resumed, as its approval no longer holds: .*hato campaign submit addr' "$T/err"
+check "it stays paused" test "$(state addr)" = paused
 setting sender.postal_address "1-2-3 Marunouchi, Tokyo"
 expect 0 "with the setting restored, the operator resumes it" as operator campaign resume addr
 worker "addr: resumed"
@@ -179,8 +183,18 @@ check "dk is paused, saying why and what to do" \
 	grep -q 'paused: the pre-send checks failed .*no DKIM key.*then resume the campaign (hato campaign resume dk)' "$T/status"
 check "nothing was sent unsigned" test "$(ls "$MAIL" | wc -l)" = "$before"
 expect 65 "campaign check calls it an error" as marketer campaign check dk
+expect 65 "resume is refused while the key is missing" as operator campaign resume dk
+check "saying to add a key" grep -q 'no DKIM key.*add a DKIM key for the From domain' "$T/err"
+check "dk stays paused" test "$(state dk)" = paused
 setting send.dkim relay
 expect 0 "with send.dkim = relay (the relay signs) it is a warning" as marketer campaign check dk
 check "saying to check the relay's signature" grep -q '^warning .*no-dkim.*relay' "$T/out"
+expect 65 "resume is refused now, as send.dkim is part of what was approved" \
+	as operator campaign resume dk
+check "saying to submit it again" grep -q 'dk is not resumed, as its approval no longer holds' "$T/err"
+setting send.dkim hato
+as admin dkim keygen example.com ed1 --alg ed25519 >/dev/null
+expect 0 "with a key made again, dk is resumed" as operator campaign resume dk
+check "and is due again (it had not started)" test "$(state dk)" = scheduled
 expect 65 "send.dkim takes hato or relay" as admin config set send.dkim maybe
 finish

@@ -414,7 +414,7 @@ static void sent(struct ui *ui, const struct store_campaign *c, const struct cla
 
 static void test_monitor(void **state)
 {
-	struct ui *ui, *vw;
+	struct ui *ui, *vw, *ad;
 	struct store *st;
 	struct store_campaign *c = NULL;
 	struct claimed cl = {{0}, 0};
@@ -447,6 +447,18 @@ static void test_monitor(void **state)
 	ui_key(ui, 'y');
 	assert_int_equal(state_of(st, "spring"), STORE_CAMPAIGN_PAUSED);
 	assert_true(shows(ui, "Paused: paused by an operator"));
+	/* Resuming is refused while the worker would pause it again at once. */
+	ad = logged_in("admin");
+	assert_int_equal(
+	    store_config_set(ui_store(ad), "sender.contact", "other@example.com", NULL), STORE_OK);
+	ui_key(ui, 'c');
+	ui_key(ui, 'y');
+	assert_int_equal(state_of(st, "spring"), STORE_CAMPAIGN_PAUSED);
+	assert_true(shows(ui, "spring is not resumed, as its approval no longer holds"));
+	assert_int_equal(
+	    store_config_set(ui_store(ad), "sender.contact", "support@example.com", NULL),
+	    STORE_OK);
+	ui_free(&ad);
 	ui_key(ui, 'c');
 	ui_key(ui, 'y');
 	assert_int_equal(state_of(st, "spring"), STORE_CAMPAIGN_SENDING);
