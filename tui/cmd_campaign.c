@@ -236,32 +236,31 @@ static int simple(struct cli *cl, int argc, char **argv,
 	return EX_OK;
 }
 
-static int campaign_submit(struct cli *cl, int argc, char **argv)
+/* As simple, for a state change the send module checks first. */
+static int simple_send(struct cli *cl, int argc, char **argv,
+		       enum send_status (*fn)(struct store *, const char *, char **),
+		       const char *what)
 {
 	enum send_status s;
 	char *err = NULL;
 
 	if (argc != 2)
 		return cli_usage(cl);
-	s = send_campaign_submit(cl->st, argv[1], &err);
+	s = fn(cl->st, argv[1], &err);
 	if (s != SEND_OK)
 		return cli_fail_send(s, err);
-	printf("campaign %s submitted for review\n", argv[1]);
+	printf("campaign %s %s\n", argv[1], what);
 	return EX_OK;
+}
+
+static int campaign_submit(struct cli *cl, int argc, char **argv)
+{
+	return simple_send(cl, argc, argv, send_campaign_submit, "submitted for review");
 }
 
 static int campaign_resume(struct cli *cl, int argc, char **argv)
 {
-	enum send_status s;
-	char *err = NULL;
-
-	if (argc != 2)
-		return cli_usage(cl);
-	s = send_campaign_resume(cl->st, argv[1], &err);
-	if (s != SEND_OK)
-		return cli_fail_send(s, err);
-	printf("campaign %s resumed\n", argv[1]);
-	return EX_OK;
+	return simple_send(cl, argc, argv, send_campaign_resume, "resumed");
 }
 
 static int campaign_cancel(struct cli *cl, int argc, char **argv)
