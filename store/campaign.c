@@ -1,12 +1,10 @@
 /*
  * store/campaign.c: campaigns, their states and their approvals.
  *
- * The store keeps the state machine and who may move it; send/ computes
- * and verifies the hashes that approvals sign. Every change of state is
- * written to the audit trail with the campaign's name as its object.
- *
- *   draft -> in_review -> approved | rejected -> scheduled -> sending <-> paused
- *         -> sent | cancelled | failed
+ * The store keeps the state machine (store/campaign_state.c) and who may
+ * move it; send/ computes and verifies the hashes that approvals sign.
+ * Every change is written to the audit trail with the campaign's name as
+ * its object.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,9 +17,6 @@ const char *const campaign_state_names[STORE_CAMPAIGN_NSTATES] = {
     "draft",   "in_review", "approved", "rejected",  "scheduled",
     "sending", "paused",    "sent",	"cancelled", "failed",
 };
-
-#define TERMINAL                                                                                   \
-	(BIT(STORE_CAMPAIGN_SENT) | BIT(STORE_CAMPAIGN_CANCELLED) | BIT(STORE_CAMPAIGN_FAILED))
 
 const char *store_campaign_state_name(enum store_campaign_state s)
 {
@@ -89,7 +84,7 @@ static void row_view(sqlite3_stmt *q, struct store_campaign *c)
 }
 
 /* True when name is one of the space-separated names. */
-static bool named(const char *names, const char *name)
+bool campaign_named(const char *names, const char *name)
 {
 	size_t n = strlen(name);
 	const char *p;
@@ -104,7 +99,7 @@ static bool named(const char *names, const char *name)
 
 bool store_campaign_written_by(const struct store_campaign *c, const char *user)
 {
-	return strcmp(c->author, user) == 0 || named(c->editors, user) ||
+	return strcmp(c->author, user) == 0 || campaign_named(c->editors, user) ||
 	       (c->template_author != NULL && strcmp(c->template_author, user) == 0);
 }
 
@@ -113,7 +108,7 @@ static char *with_name(const char *names, const char *name)
 {
 	char *out = NULL;
 
-	if (named(names, name))
+	if (campaign_named(names, name))
 		return strdup(names);
 	if (asprintf(&out, "%s%s%s", names, *names != '\0' ? " " : "", name) < 0)
 		return NULL;
@@ -178,8 +173,8 @@ struct store_campaign *store_campaign_dup(const struct store_campaign *v)
 }
 
 /* Loads the campaign by name (or, name NULL, by id) without a permission check. */
-static enum store_status load(struct store *st, const char *name, int64_t id,
-			      struct store_campaign **out, char **errstr)
+enum store_status campaign_load(struct store *st, const char *name, int64_t id,
+				struct store_campaign **out, char **errstr)
 {
 	enum store_status s;
 	sqlite3_stmt *q = NULL;
@@ -230,7 +225,7 @@ enum store_status store_campaign_get(struct store *st, const char *name,
 	s = store_require(st, STORE_PERM_CAMPAIGNS_READ, "campaign.show", errstr);
 	if (s != STORE_OK)
 		return s;
-	return load(st, name, 0, out, errstr);
+	return campaign_load(st, name, 0, out, errstr);
 }
 
 static enum store_status walk(struct store *st, const char *sql, time_t now, store_campaign_cb cb,
@@ -467,7 +462,7 @@ enum store_status store_campaign_copy(struct store *st, const char *name, const 
 	s = store_begin(st);
 	if (s != STORE_OK)
 		return store_sqlfail(st, errstr, "copying a campaign");
-	s = load(st, name, 0, &c, errstr);
+	s = campaign_load(st, name, 0, &c, errstr);
 	if (s == STORE_OK) {
 		/* Whoever wrote the original wrote the copy too. */
 		editors = with_name(c->editors, c->author);
@@ -505,7 +500,7 @@ enum store_status campaign_exec_id(struct store *st, const char *sql, int64_t id
 	return s;
 }
 
-static enum store_status drop_approvals(struct store *st, int64_t id, char **errstr)
+enum store_status campaign_drop_approvals(struct store *st, int64_t id, char **errstr)
 {
 	return campaign_exec_id(st, "DELETE FROM approvals WHERE campaign = ?1", id, 0, errstr);
 }
@@ -568,7 +563,7 @@ static enum store_status edit_locked(struct store *st, struct store_campaign *c,
 		}
 	}
 	if (s == STORE_OK)
-		s = drop_approvals(st, c->id, errstr);
+		s = campaign_drop_approvals(st, c->id, errstr);
 	if (s == STORE_OK) {
 		snprintf(details, sizeof(details), "version %lld; was %s; approvals dropped",
 			 (long long)c->version + 1, store_campaign_state_name(c->state));
@@ -596,222 +591,9 @@ enum store_status store_campaign_edit(struct store *st, const char *name,
 	s = store_begin(st);
 	if (s != STORE_OK)
 		return store_sqlfail(st, errstr, "editing a campaign");
-	s = load(st, name, 0, &c, errstr);
+	s = campaign_load(st, name, 0, &c, errstr);
 	if (s == STORE_OK)
 		s = edit_locked(st, c, changes, errstr);
-	store_campaign_free(&c);
-	return campaign_finish(st, s);
-}
-
-/* ---- Moving between states ----------------------------------------------- */
-
-/*
- * In a transaction: checks the permissions, the four-eyes rule and the
- * state, and loads the campaign into *c.
- */
-enum store_status campaign_begin_move(struct store *st, const char *name,
-				      const struct campaign_move *m, struct store_campaign **c,
-				      char **errstr)
-{
-	enum store_status s;
-
-	*c = NULL;
-	s = store_require(st, m->perm, m->action, errstr);
-	if (s == STORE_OK && m->perm2 != STORE_PERM_NONE)
-		s = store_require(st, m->perm2, m->action, errstr);
-	if (s == STORE_OK)
-		s = load(st, name, 0, c, errstr);
-	if (s != STORE_OK)
-		return s;
-	if (m->four_eyes && store_campaign_written_by(*c, st->user)) {
-		store_audit(st, m->action, name, "denied", "four-eyes: the author may not do this");
-		return store_fail(errstr, STORE_EDENIED, "you %s; another user must %s it",
-				  strcmp((*c)->author, st->user) == 0 ? "wrote this campaign"
-				  : named((*c)->editors, st->user)    ? "edited this campaign"
-								      : "changed its template",
-				  strchr(m->action, '.') + 1);
-	}
-	if (!(m->from & BIT((*c)->state)))
-		return store_fail(errstr, STORE_EINVAL, "campaign %s is %s; %s", name,
-				  store_campaign_state_name((*c)->state), m->hint);
-	return STORE_OK;
-}
-
-/* Sets the state; `also` is extra SQL for the SET clause, with ?3 bound to text. */
-enum store_status campaign_set_state(struct store *st, int64_t id, enum store_campaign_state to,
-				     const char *also, const char *text, char **errstr)
-{
-	enum store_status s;
-	sqlite3_stmt *q = NULL;
-	char sql[256];
-
-	snprintf(sql, sizeof(sql),
-		 "UPDATE campaigns SET state = ?2, updated = ?4%s%s WHERE id = ?1",
-		 also ? ", " : "", also ? also : "");
-	s = store_prepare(st, sql, &q, errstr);
-	if (s != STORE_OK)
-		return s;
-	sqlite3_bind_int64(q, 1, id);
-	sqlite3_bind_text(q, 2, campaign_state_names[to], -1, SQLITE_STATIC);
-	sqlite3_bind_text(q, 3, text, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(q, 4, (sqlite3_int64)time(NULL));
-	if (sqlite3_step(q) != SQLITE_DONE)
-		s = store_sqlfail(st, errstr, "changing a campaign's state");
-	sqlite3_finalize(q);
-	return s;
-}
-
-/* Runs a move whose whole effect is a new state (plus `also`), in its own transaction. */
-static enum store_status simple_move(struct store *st, const char *name,
-				     const struct campaign_move *m, enum store_campaign_state to,
-				     const char *also, const char *text, bool drop, char **errstr)
-{
-	enum store_status s;
-	struct store_campaign *c = NULL;
-
-	s = store_begin(st);
-	if (s != STORE_OK)
-		return store_sqlfail(st, errstr, "changing a campaign's state");
-	s = campaign_begin_move(st, name, m, &c, errstr);
-	if (s == STORE_OK && to == STORE_CAMPAIGN_SENDING && c->started_at == 0)
-		to = STORE_CAMPAIGN_SCHEDULED; /* resuming what never started */
-	if (s == STORE_OK)
-		s = campaign_set_state(st, c->id, to, also, text, errstr);
-	if (s == STORE_OK && drop)
-		s = drop_approvals(st, c->id, errstr);
-	if (s == STORE_OK)
-		s = store_audit(st, m->action, name, "ok", text);
-	store_campaign_free(&c);
-	return campaign_finish(st, s);
-}
-
-enum store_status store_campaign_submit(struct store *st, const char *name, char **errstr)
-{
-	static const struct campaign_move m = {
-	    "campaign.submit",
-	    STORE_PERM_CAMPAIGNS_EDIT,
-	    STORE_PERM_NONE,
-	    false,
-	    BIT(STORE_CAMPAIGN_DRAFT) | BIT(STORE_CAMPAIGN_REJECTED),
-	    "only a draft or a rejected campaign can be submitted for review"};
-
-	return simple_move(st, name, &m, STORE_CAMPAIGN_IN_REVIEW, NULL, NULL, false, errstr);
-}
-
-enum store_status store_campaign_reject(struct store *st, const char *name, const char *comment,
-					char **errstr)
-{
-	static const struct campaign_move m = {"campaign.reject",
-					       STORE_PERM_CAMPAIGNS_APPROVE,
-					       STORE_PERM_NONE,
-					       true,
-					       BIT(STORE_CAMPAIGN_IN_REVIEW),
-					       "only a campaign in review can be rejected"};
-	enum store_status s;
-
-	if (comment == NULL || *comment == '\0')
-		return store_fail(errstr, STORE_EUSAGE,
-				  "a rejection needs a comment that tells the author why");
-	s = campaign_check_text("comment", comment, true, errstr);
-	if (s != STORE_OK)
-		return s;
-	return simple_move(st, name, &m, STORE_CAMPAIGN_REJECTED, "comment = ?3", comment, true,
-			   errstr);
-}
-
-enum store_status store_campaign_pause(struct store *st, const char *name, const char *reason,
-				       char **errstr)
-{
-	static const struct campaign_move m = {
-	    "campaign.pause",
-	    STORE_PERM_CAMPAIGNS_SEND,
-	    STORE_PERM_NONE,
-	    false,
-	    BIT(STORE_CAMPAIGN_SENDING) | BIT(STORE_CAMPAIGN_SCHEDULED),
-	    "only a sending or scheduled campaign can be paused"};
-
-	return simple_move(st, name, &m, STORE_CAMPAIGN_PAUSED, "pause_reason = ?3",
-			   reason ? reason : "paused by an operator", false, errstr);
-}
-
-enum store_status store_campaign_resume(struct store *st, const char *name, char **errstr)
-{
-	static const struct campaign_move m = {"campaign.resume",
-					       STORE_PERM_CAMPAIGNS_SEND,
-					       STORE_PERM_NONE,
-					       false,
-					       BIT(STORE_CAMPAIGN_PAUSED),
-					       "only a paused campaign can be resumed"};
-
-	return simple_move(st, name, &m, STORE_CAMPAIGN_SENDING, "pause_reason = NULL", NULL, false,
-			   errstr);
-}
-
-enum store_status store_campaign_cancel(struct store *st, const char *name, char **errstr)
-{
-	static const struct campaign_move m = {"campaign.cancel",
-					       STORE_PERM_CAMPAIGNS_SEND,
-					       STORE_PERM_NONE,
-					       false,
-					       ~TERMINAL & ((1u << STORE_CAMPAIGN_NSTATES) - 1),
-					       "it is over already"};
-
-	return simple_move(st, name, &m, STORE_CAMPAIGN_CANCELLED, "finished_at = ?4", NULL, false,
-			   errstr);
-}
-
-enum store_status store_campaign_set_state(struct store *st, int64_t id,
-					   enum store_campaign_state state, const char *reason,
-					   char **errstr)
-{
-	enum store_status s;
-	struct store_campaign *c = NULL;
-	unsigned from;
-	const char *also = NULL;
-	char details[300];
-
-	switch (state) {
-	case STORE_CAMPAIGN_SENDING:
-		from = BIT(STORE_CAMPAIGN_SCHEDULED) | BIT(STORE_CAMPAIGN_SENDING);
-		also = "started_at = CASE started_at WHEN 0 THEN ?4 ELSE started_at END";
-		break;
-	case STORE_CAMPAIGN_PAUSED:
-		from = BIT(STORE_CAMPAIGN_SCHEDULED) | BIT(STORE_CAMPAIGN_SENDING) |
-		       BIT(STORE_CAMPAIGN_PAUSED);
-		also = "pause_reason = ?3";
-		break;
-	case STORE_CAMPAIGN_SENT:
-		from = BIT(STORE_CAMPAIGN_SENDING) | BIT(STORE_CAMPAIGN_PAUSED);
-		also = "finished_at = ?4";
-		break;
-	case STORE_CAMPAIGN_FAILED:
-		from = BIT(STORE_CAMPAIGN_SCHEDULED) | BIT(STORE_CAMPAIGN_SENDING) |
-		       BIT(STORE_CAMPAIGN_PAUSED);
-		also = "finished_at = ?4, pause_reason = ?3"; /* why it failed */
-		break;
-	default:
-		return store_fail(errstr, STORE_EUSAGE,
-				  "the worker sets only sending, paused, sent or failed");
-	}
-	s = store_require(st, STORE_PERM_CAMPAIGNS_SEND, "campaign.state", errstr);
-	if (s != STORE_OK)
-		return s;
-	s = store_begin(st);
-	if (s != STORE_OK)
-		return store_sqlfail(st, errstr, "changing a campaign's state");
-	s = load(st, NULL, id, &c, errstr);
-	if (s == STORE_OK && !(from & BIT(c->state)))
-		s = store_fail(errstr, STORE_EINVAL, "campaign %s is %s and cannot become %s",
-			       c->name, store_campaign_state_name(c->state),
-			       campaign_state_names[state]);
-	if (s == STORE_OK)
-		s = campaign_set_state(st, id, state, also, reason ? reason : "", errstr);
-	if (s == STORE_OK && c->state != state) {
-		snprintf(details, sizeof(details), "%s -> %s%s%.200s",
-			 campaign_state_names[c->state], campaign_state_names[state],
-			 reason ? ": " : "", reason ? reason : "");
-		s = store_audit(st, "campaign.state", c->name, "ok", details);
-	}
 	store_campaign_free(&c);
 	return campaign_finish(st, s);
 }

@@ -7,6 +7,9 @@
 #include "store/private.h"
 
 #define BIT(s) (1u << (s))
+/* The states a campaign ends in. */
+#define TERMINAL                                                                                   \
+	(BIT(STORE_CAMPAIGN_SENT) | BIT(STORE_CAMPAIGN_CANCELLED) | BIT(STORE_CAMPAIGN_FAILED))
 
 extern const char *const campaign_state_names[STORE_CAMPAIGN_NSTATES];
 
@@ -21,6 +24,12 @@ struct campaign_move {
 
 /* Ends a transaction: commits on success, and after a refusal (to keep its audit record). */
 enum store_status campaign_finish(struct store *st, enum store_status s);
+/* Loads the campaign by name (or, name NULL, by id) without a permission check. */
+enum store_status campaign_load(struct store *st, const char *name, int64_t id,
+				struct store_campaign **out, char **errstr);
+enum store_status campaign_drop_approvals(struct store *st, int64_t id, char **errstr);
+/* True when name is one of the space-separated names. */
+bool campaign_named(const char *names, const char *name);
 /* In a transaction: checks permissions, four-eyes and state; loads the campaign. */
 enum store_status campaign_begin_move(struct store *st, const char *name,
 				      const struct campaign_move *m, struct store_campaign **c,
