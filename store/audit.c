@@ -112,11 +112,76 @@ enum store_status store_audit(struct store *st, const char *action, const char *
 	return s;
 }
 
+void store_pending_mac(const struct store *st, const char *line, char hex[33])
+{
+	unsigned char key[crypto_generichash_KEYBYTES], mac[16];
+
+	crypto_kdf_derive_from_key(key, sizeof(key), 2, "hatopend", st->hash_key);
+	crypto_generichash(mac, sizeof(mac), (const unsigned char *)line, strlen(line), key,
+			   sizeof(key));
+	sodium_memzero(key, sizeof(key));
+	sodium_bin2hex(hex, 33, mac, sizeof(mac));
+}
+
+/* A time as store_utc_now writes it: 2026-01-02T03:04:05Z. */
+static bool utc_time(const char *t)
+{
+	static const char shape[] = "dddd-dd-ddTdd:dd:ddZ";
+	size_t i;
+
+	for (i = 0; shape[i] != '\0'; i++)
+		if (shape[i] == 'd' ? (t[i] < '0' || t[i] > '9') : t[i] != shape[i])
+			return false;
+	return t[i] == '\0';
+}
+
+/*
+ * What a pending line says, checked: the keyslot file is not authenticated,
+ * so anyone who can write it can add lines. A failed login is what anyone
+ * may cause by trying a password; its time is only a claim, kept in the
+ * details, and the record's own time is now. A late successful login must
+ * carry the MAC that only a login holding the store's key can make; any
+ * other line is recorded as not written by hato.
+ */
+static void read_pending(struct store *st, char **f, struct store_audit_record *r, char *details,
+			 size_t size)
+{
+	const char *why = NULL, *mac = strchr(f[3], ':');
+	char line[300], want[33];
+
+	r->action = "login";
+	r->object = f[1];
+	r->outcome = "failed";
+	if (utc_time(f[0]) && strcmp(f[3], "wrong-password") == 0)
+		why = "wrong password";
+	else if (utc_time(f[0]) && strcmp(f[3], "locked") == 0)
+		why = "the account is locked";
+	if (why == NULL && utc_time(f[0]) && mac != NULL &&
+	    strncmp(f[3], STORE_PENDING_LOGIN_OK ":", sizeof(STORE_PENDING_LOGIN_OK)) == 0) {
+		snprintf(line, sizeof(line), "%s %s %s %s", f[0], f[1], f[2],
+			 STORE_PENDING_LOGIN_OK);
+		store_pending_mac(st, line, want);
+		if (sodium_memcmp(want, mac + 1, sizeof(want)) == 0) {
+			r->outcome = "ok";
+			why = "recorded late: another hato was writing to the store";
+		}
+	}
+	if (why != NULL)
+		snprintf(details, size, "%s, at %s", why, f[0]);
+	else
+		snprintf(details, size,
+			 "a line of the keyslot file that hato did not write: %.40s %.200s", f[0],
+			 f[3]);
+	r->details = details;
+}
+
 enum store_status store_audit_pending(struct store *st, char **lines, size_t n)
 {
 	enum store_status s = STORE_OK;
+	char now[21], details[400];
 	size_t i;
 
+	store_utc_now(now);
 	for (i = 0; s == STORE_OK && i < n; i++) {
 		char *copy = strdup(lines[i]), *f[4], *p;
 		int k;
@@ -130,19 +195,8 @@ enum store_status store_audit_pending(struct store *st, char **lines, size_t n)
 				*p++ = '\0';
 		}
 		if (k == 4) {
-			struct store_audit_record r = {
-			    .time = f[0],
-			    .user = f[1],
-			    .os_user = f[2],
-			    .action = "login",
-			    .object = f[1],
-			    .outcome = "failed",
-			    .details = f[3],
-			};
-			if (strcmp(f[3], STORE_PENDING_LOGIN_OK) == 0) {
-				r.outcome = "ok";
-				r.details = "recorded late: another hato was writing to the store";
-			}
+			struct store_audit_record r = {.time = now, .user = f[1], .os_user = f[2]};
+			read_pending(st, f, &r, details, sizeof(details));
 			s = append(st, &r);
 		}
 		free(copy);

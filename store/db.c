@@ -291,6 +291,7 @@ void store_close(struct store **stp)
 	sodium_free(st->data_key);
 	sodium_free(st->sign_sk);
 	sodium_free(st->hash_key);
+	sodium_free(st->box_sk);
 	free(st->path);
 	free(st->keys_path);
 	free(st->lock_path);
@@ -359,8 +360,8 @@ static void remove_files(const struct store *st)
 	free(p);
 }
 
-static enum store_status init_db(struct store *st, const char *admin,
-				 const unsigned char kek[STORE_KEY_LEN], char **errstr)
+static enum store_status init_db(struct store *st, const char *admin, const struct slot_keys *k,
+				 char **errstr)
 {
 	enum store_status s;
 	unsigned char secret[STORE_KEY_LEN];
@@ -385,9 +386,9 @@ static enum store_status init_db(struct store *st, const char *admin,
 		s = store_secret_put(st, "unsubscribe_key", secret, sizeof(secret), errstr);
 	sodium_memzero(secret, sizeof(secret));
 	if (s == STORE_OK)
-		s = store_user_insert(st, admin, "admin", kek, errstr);
+		s = store_user_insert(st, admin, "admin", k, errstr);
 	if (s == STORE_OK)
-		s = store_session_load(st, admin, kek, errstr);
+		s = store_session_load(st, admin, k, errstr);
 	if (s == STORE_OK)
 		s = store_audit(st, "store.init", admin, "ok", "store created");
 	if (s == STORE_OK)
@@ -403,7 +404,7 @@ enum store_status store_init(const char *path, const char *admin, const char *pa
 	struct store *st = NULL;
 	struct keyfile kf = {0};
 	struct keyslot ks;
-	unsigned char kek[STORE_KEY_LEN];
+	struct slot_keys k;
 	unsigned long long ops;
 	size_t mem;
 	int created = 0;
@@ -426,16 +427,16 @@ enum store_status store_init(const char *path, const char *admin, const char *pa
 	created = 1;
 	randombytes_buf(st->data_key, STORE_KEY_LEN);
 	keyslot_kdf_params(kdf, &ops, &mem);
-	s = keyslot_create(&ks, admin, password, ops, mem, st->data_key, kek);
+	s = keyslot_create(&ks, admin, password, ops, mem, st->data_key, &k);
 	if (s == STORE_OK)
 		s = keyfile_add(&kf, &ks);
 	sodium_memzero(&ks, sizeof(ks));
 	if (s == STORE_OK)
 		s = keyfile_save(st->keys_path, &kf, errstr);
 	if (s == STORE_OK)
-		s = init_db(st, admin, kek, errstr);
+		s = init_db(st, admin, &k, errstr);
 done:
-	sodium_memzero(kek, sizeof(kek));
+	sodium_memzero(&k, sizeof(k));
 	keyfile_free(&kf);
 	if (s != STORE_OK && created)
 		remove_files(st);

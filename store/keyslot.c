@@ -380,10 +380,8 @@ static enum store_status derive(const struct keyslot *ks, const char *password,
 
 enum store_status keyslot_create(struct keyslot *ks, const char *name, const char *password,
 				 unsigned long long ops, size_t mem,
-				 const unsigned char dk[STORE_KEY_LEN],
-				 unsigned char kek[STORE_KEY_LEN])
+				 const unsigned char dk[STORE_KEY_LEN], struct slot_keys *out)
 {
-	unsigned char box_sk[32];
 	enum store_status s;
 
 	memset(ks, 0, sizeof(*ks));
@@ -392,36 +390,55 @@ enum store_status keyslot_create(struct keyslot *ks, const char *name, const cha
 	ks->mem = mem;
 	randombytes_buf(ks->salt, sizeof(ks->salt));
 	randombytes_buf(ks->sk_nonce, sizeof(ks->sk_nonce));
-	crypto_box_keypair(ks->box_pk, box_sk);
-	s = derive(ks, password, kek);
+	crypto_box_keypair(ks->box_pk, out->box_sk);
+	s = derive(ks, password, out->kek);
 	if (s != STORE_OK)
-		goto done;
-	crypto_secretbox_easy(ks->sk_wrapped, box_sk, sizeof(box_sk), ks->sk_nonce, kek);
-	s = keyslot_reseal(ks, dk);
-done:
-	sodium_memzero(box_sk, sizeof(box_sk));
-	return s;
+		return s;
+	crypto_secretbox_easy(ks->sk_wrapped, out->box_sk, sizeof(out->box_sk), ks->sk_nonce,
+			      out->kek);
+	return keyslot_reseal(ks, dk);
 }
 
 enum store_status keyslot_open(const struct keyslot *ks, const char *password,
-			       unsigned char dk[STORE_KEY_LEN], unsigned char kek[STORE_KEY_LEN])
+			       unsigned char dk[STORE_KEY_LEN], struct slot_keys *out)
 {
-	unsigned char box_sk[32];
 	enum store_status s;
 
-	s = derive(ks, password, kek);
+	s = derive(ks, password, out->kek);
 	if (s != STORE_OK)
 		return s;
-	if (crypto_secretbox_open_easy(box_sk, ks->sk_wrapped, sizeof(ks->sk_wrapped), ks->sk_nonce,
-				       kek) != 0) {
-		sodium_memzero(kek, STORE_KEY_LEN);
+	if (crypto_secretbox_open_easy(out->box_sk, ks->sk_wrapped, sizeof(ks->sk_wrapped),
+				       ks->sk_nonce, out->kek) != 0) {
+		sodium_memzero(out, sizeof(*out));
 		return STORE_EAUTH;
 	}
-	s = STORE_OK;
-	if (crypto_box_seal_open(dk, ks->sealed_dk, sizeof(ks->sealed_dk), ks->box_pk, box_sk) != 0)
-		s = STORE_ECORRUPT;
-	sodium_memzero(box_sk, sizeof(box_sk));
+	if (crypto_box_seal_open(dk, ks->sealed_dk, sizeof(ks->sealed_dk), ks->box_pk,
+				 out->box_sk) != 0)
+		return STORE_ECORRUPT;
+	return STORE_OK;
+}
+
+enum store_status keyslot_rewrap(struct keyslot *ks, const char *password,
+				 const unsigned char box_sk[32])
+{
+	unsigned char pk[32], kek[STORE_KEY_LEN];
+	enum store_status s;
+
+	crypto_scalarmult_base(pk, box_sk);
+	if (sodium_memcmp(pk, ks->box_pk, sizeof(pk)) != 0)
+		return STORE_EINVAL;
+	randombytes_buf(ks->salt, sizeof(ks->salt));
+	randombytes_buf(ks->sk_nonce, sizeof(ks->sk_nonce));
+	s = derive(ks, password, kek);
+	if (s == STORE_OK)
+		crypto_secretbox_easy(ks->sk_wrapped, box_sk, 32, ks->sk_nonce, kek);
+	sodium_memzero(kek, sizeof(kek));
 	return s;
+}
+
+void keyslot_sign_key(const unsigned char box_sk[32], unsigned char key[STORE_KEY_LEN])
+{
+	crypto_kdf_derive_from_key(key, STORE_KEY_LEN, 1, "hatosign", box_sk);
 }
 
 enum store_status keyslot_reseal(struct keyslot *ks, const unsigned char dk[STORE_KEY_LEN])

@@ -25,14 +25,21 @@
 
 #include "store/private.h"
 
+/* A late login's line (STORE_PENDING_LOGIN_OK) carries its MAC: "REASON:MAC". */
 static void add_pending(struct store *st, struct keyfile *kf, const char *user, const char *reason)
 {
-	char line[256], now[21];
+	char line[300], now[21], mac[33];
+	size_t n;
 
 	store_utc_now(now);
-	snprintf(line, sizeof(line), "%s %s %s %s", now,
-		 store_name_check("user", user, NULL) == STORE_OK ? user : "(invalid-name)",
-		 st->os_user, reason);
+	n = (size_t)snprintf(line, sizeof(line) - sizeof(mac), "%s %s %s %s", now,
+			     store_name_check("user", user, NULL) == STORE_OK ? user
+									      : "(invalid-name)",
+			     st->os_user, reason);
+	if (strcmp(reason, STORE_PENDING_LOGIN_OK) == 0 && n < sizeof(line) - sizeof(mac)) {
+		store_pending_mac(st, line, mac);
+		snprintf(line + n, sizeof(line) - n, ":%s", mac);
+	}
 	keyfile_add_pending(kf, line);
 }
 
@@ -153,6 +160,8 @@ static enum store_status finish_login(struct store *st, char **errstr)
 	if (s == STORE_OK)
 		s = store_audit(st, "login", st->user, "ok", NULL);
 	if (s == STORE_OK)
+		s = store_session_upgrade(st, errstr);
+	if (s == STORE_OK)
 		s = store_commit(st);
 	else
 		store_rollback(st);
@@ -180,11 +189,11 @@ enum store_status store_open(const char *path, const char *user, const char *pas
 	struct store *st;
 	struct keyslot ks;
 	int fd = -1;
-	unsigned char *kek = sodium_malloc(STORE_KEY_LEN);
+	struct slot_keys *k = sodium_malloc(sizeof(*k));
 
 	*out = NULL;
 	st = store_new_session(path);
-	if (st == NULL || kek == NULL) {
+	if (st == NULL || k == NULL) {
 		s = STORE_ENOMEM;
 		goto done;
 	}
@@ -193,7 +202,7 @@ enum store_status store_open(const char *path, const char *user, const char *pas
 		goto done;
 	s = begin_attempt(st, user, &ks, &fd, errstr);
 	if (s == STORE_OK)
-		s = keyslot_open(&ks, password, st->data_key, kek);
+		s = keyslot_open(&ks, password, st->data_key, k);
 	sodium_memzero(&ks, sizeof(ks));
 	end_attempt(st, fd, user, s);
 	if (s == STORE_EAUTH) {
@@ -203,13 +212,12 @@ enum store_status store_open(const char *path, const char *user, const char *pas
 	if (s != STORE_OK)
 		goto done;
 	s = store_db_open(st->path, st->data_key, &st->db, errstr);
-	if (s == STORE_ECORRUPT &&
-	    store_recover_rotation(st, user, password, kek, NULL) == STORE_OK)
+	if (s == STORE_ECORRUPT && store_recover_rotation(st, user, password, k, NULL) == STORE_OK)
 		s = STORE_OK;
 	if (s == STORE_OK)
 		s = store_migrate(st, errstr);
 	if (s == STORE_OK)
-		s = store_session_load(st, user, kek, errstr);
+		s = store_session_load(st, user, k, errstr);
 	if (s == STORE_OK)
 		s = finish_login(st, errstr);
 	if (s == STORE_OK) {
@@ -217,7 +225,7 @@ enum store_status store_open(const char *path, const char *user, const char *pas
 		st = NULL;
 	}
 done:
-	sodium_free(kek);
+	sodium_free(k);
 	store_close(&st);
 	return s;
 }

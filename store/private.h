@@ -21,6 +21,9 @@ struct store {
 	unsigned char *data_key; /* sodium_malloc'd, STORE_KEY_LEN */
 	unsigned char *sign_sk;	 /* sodium_malloc'd, the user's Ed25519 secret key, or NULL */
 	unsigned char *hash_key; /* sodium_malloc'd, keys store_address_hash */
+	unsigned char *box_sk;	 /* sodium_malloc'd, the login's keyslot secret key, or NULL */
+	bool sign_legacy;	 /* the signing key is still sealed under the password */
+	bool slot_pk_unset;	 /* users.slot_pk is not recorded yet */
 	int64_t user_id;
 	char user[STORE_NAME_MAX + 1];
 	char role[STORE_NAME_MAX + 1];
@@ -115,17 +118,32 @@ enum store_status store_secret_get(struct store *st, const char *name, unsigned 
 enum store_status store_secret_put(struct store *st, const char *name, const unsigned char *buf,
 				   size_t len, char **errstr);
 
-/* Inserts a user row with a new Ed25519 pair whose secret half is sealed under kek. */
+struct slot_keys;
+/* Inserts a user row with a new Ed25519 pair sealed under the slot's key (k). */
 enum store_status store_user_insert(struct store *st, const char *name, const char *role,
-				    const unsigned char kek[STORE_KEY_LEN], char **errstr);
-/* Makes `name` the session's user: loads the role, its permissions and signing key. */
-enum store_status store_session_load(struct store *st, const char *name,
-				     const unsigned char kek[STORE_KEY_LEN], char **errstr);
+				    const struct slot_keys *k, char **errstr);
+/*
+ * Makes `name` the session's user: loads the role, its permissions and
+ * signing key, which k opens (or, sealed before schema 11, k's KEK), and
+ * keeps the slot's secret key for a change of password.
+ */
+enum store_status store_session_load(struct store *st, const char *name, const struct slot_keys *k,
+				     char **errstr);
+/*
+ * In the login's transaction: seals the signing key of a user of an older
+ * store under the slot's key and records the slot's public key.
+ */
+enum store_status store_session_upgrade(struct store *st, char **errstr);
 /* Finishes a key rotation that died between rekeying and replacing the keyslot file. */
 enum store_status store_recover_rotation(struct store *st, const char *user, const char *password,
-					 unsigned char *kek, char **errstr);
+					 struct slot_keys *k, char **errstr);
 /* Writes pending failed-login records to the audit trail. */
 enum store_status store_audit_pending(struct store *st, char **lines, size_t n);
+/*
+ * The MAC (32 hex digits) of a pending line "TIME NAME OSUSER REASON", under a
+ * key that comes from the store's secrets: a late login's line carries it.
+ */
+void store_pending_mac(const struct store *st, const char *line, char hex[33]);
 
 /*
  * Keeps a copy of the campaign's content as it is approved (campaign_version.c).
@@ -179,16 +197,36 @@ enum store_status keyfile_add(struct keyfile *kf, const struct keyslot *ks);
 void keyfile_remove(struct keyfile *kf, const char *name);
 enum store_status keyfile_add_pending(struct keyfile *kf, const char *line);
 
+/*
+ * What an open slot gives besides the data key: the password's KEK, which
+ * sealed the user's signing key before schema 11, and the slot's X25519
+ * secret key, from which the key that seals it now comes
+ * (keyslot_sign_key): a change of one's own password keeps the slot's
+ * key pair, so the database need not change with the keyslot file.
+ */
+struct slot_keys {
+	unsigned char kek[STORE_KEY_LEN];
+	unsigned char box_sk[32];
+};
+
 /* Fills a slot for `name`: new salt and X25519 pair, the data key sealed to it. */
 enum store_status keyslot_create(struct keyslot *ks, const char *name, const char *password,
 				 unsigned long long ops, size_t mem,
-				 const unsigned char dk[STORE_KEY_LEN],
-				 unsigned char kek[STORE_KEY_LEN]);
+				 const unsigned char dk[STORE_KEY_LEN], struct slot_keys *out);
 /* The Argon2id cost of each KDF level. */
 void keyslot_kdf_params(enum store_kdf kdf, unsigned long long *ops, size_t *mem);
 /* Derives the KEK from the password and unwraps the data key. EAUTH when wrong. */
 enum store_status keyslot_open(const struct keyslot *ks, const char *password,
-			       unsigned char dk[STORE_KEY_LEN], unsigned char kek[STORE_KEY_LEN]);
+			       unsigned char dk[STORE_KEY_LEN], struct slot_keys *out);
+/*
+ * Wraps the slot's secret key box_sk under a new password (new salt, same
+ * cost, same key pair and sealed data key). STORE_EINVAL when box_sk is not
+ * the secret key of the slot's public key.
+ */
+enum store_status keyslot_rewrap(struct keyslot *ks, const char *password,
+				 const unsigned char box_sk[32]);
+/* The key that seals the user's signing key, from the slot's secret key. */
+void keyslot_sign_key(const unsigned char box_sk[32], unsigned char key[STORE_KEY_LEN]);
 /* Seals a new data key to the slot's public key (key rotation). */
 enum store_status keyslot_reseal(struct keyslot *ks, const unsigned char dk[STORE_KEY_LEN]);
 /* Seconds a user must wait after `fails` failures in a row. */

@@ -54,13 +54,62 @@ static enum store_status rekey_db(struct store *st, const unsigned char *dk, cha
 	return s;
 }
 
-enum store_status store_key_rotate(struct store *st, char **errstr)
+/*
+ * Keeps in kf only the slots the new key may be sealed to: the first slot of
+ * each active user whose public key is the one the database recorded (or,
+ * for a user who has not logged in since schema 11, the first slot under
+ * that name). A slot of a disabled or unknown user, or one someone added
+ * under an active user's name, is dropped: *dropped counts them.
+ */
+static enum store_status keep_active(struct store *st, struct keyfile *kf, size_t *dropped,
+				     char **errstr)
+{
+	enum store_status s;
+	sqlite3_stmt *q = NULL;
+	struct keyfile kept = {0};
+	struct keyslot *ks;
+	size_t i;
+	int rc;
+
+	*dropped = 0;
+	s = store_prepare(st, "SELECT slot_pk FROM users WHERE name = ? AND status = 'active'", &q,
+			  errstr);
+	for (i = 0; s == STORE_OK && i < kf->n; i++) {
+		ks = &kf->slots[i];
+		sqlite3_bind_text(q, 1, ks->name, -1, SQLITE_STATIC);
+		rc = sqlite3_step(q);
+		if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+			s = store_sqlfail(st, errstr, "reading the users");
+		else if (rc == SQLITE_ROW && keyfile_find(&kept, ks->name) == NULL &&
+			 (sqlite3_column_type(q, 0) == SQLITE_NULL ||
+			  (sqlite3_column_bytes(q, 0) == 32 &&
+			   memcmp(sqlite3_column_blob(q, 0), ks->box_pk, 32) == 0)))
+			s = keyfile_add(&kept, ks);
+		else
+			(*dropped)++;
+		sqlite3_reset(q);
+	}
+	sqlite3_finalize(q);
+	if (s != STORE_OK) {
+		keyfile_free(&kept);
+		return s;
+	}
+	kept.pending = kf->pending;
+	kept.npending = kf->npending;
+	kf->pending = NULL;
+	kf->npending = 0;
+	keyfile_free(kf);
+	*kf = kept;
+	return STORE_OK;
+}
+
+enum store_status store_key_rotate(struct store *st, size_t *dropped_out, char **errstr)
 {
 	enum store_status s;
 	struct keyfile kf;
 	unsigned char *dk = sodium_malloc(STORE_KEY_LEN);
-	char *tmp = rotate_path(st), details[64];
-	size_t i, n = 0;
+	char *tmp = rotate_path(st), details[128];
+	size_t i, n = 0, dropped = 0;
 	int fd = -1;
 
 	if (dk == NULL || tmp == NULL) {
@@ -78,6 +127,7 @@ enum store_status store_key_rotate(struct store *st, char **errstr)
 	s = keyfile_load(st->keys_path, &kf, errstr);
 	if (s != STORE_OK)
 		goto done;
+	s = keep_active(st, &kf, &dropped, errstr);
 	randombytes_buf(dk, STORE_KEY_LEN);
 	for (i = 0; s == STORE_OK && i < kf.n; i++, n++)
 		s = keyslot_reseal(&kf.slots[i], dk);
@@ -93,8 +143,16 @@ enum store_status store_key_rotate(struct store *st, char **errstr)
 	if (s != STORE_OK)
 		goto done;
 	memcpy(st->data_key, dk, STORE_KEY_LEN);
-	snprintf(details, sizeof(details), "%zu keyslots rewrapped", n);
+	if (dropped > 0)
+		snprintf(details, sizeof(details),
+			 "%zu keyslots rewrapped; %zu dropped: of no active user, or not the "
+			 "user's recorded key",
+			 n, dropped);
+	else
+		snprintf(details, sizeof(details), "%zu keyslots rewrapped", n);
 	s = store_audit(st, "key.rotate", NULL, "ok", details);
+	if (dropped_out != NULL)
+		*dropped_out = dropped;
 done:
 	keyfile_unlock(fd);
 	sodium_free(dk);
@@ -103,7 +161,7 @@ done:
 }
 
 enum store_status store_recover_rotation(struct store *st, const char *user, const char *password,
-					 unsigned char *kek, char **errstr)
+					 struct slot_keys *k, char **errstr)
 {
 	enum store_status s;
 	struct keyfile kf;
@@ -118,7 +176,7 @@ enum store_status store_recover_rotation(struct store *st, const char *user, con
 		goto done;
 	}
 	ks = keyfile_find(&kf, user);
-	s = ks ? keyslot_open(ks, password, st->data_key, kek) : STORE_ECORRUPT;
+	s = ks ? keyslot_open(ks, password, st->data_key, k) : STORE_ECORRUPT;
 	keyfile_free(&kf);
 	if (s == STORE_OK)
 		s = store_db_open(st->path, st->data_key, &st->db, errstr);

@@ -197,6 +197,14 @@ static const struct migration migrations[] = {
      */
     {10, "UPDATE suppressions SET reason = '(cleared: it held an email address)'"
 	 "  WHERE reason LIKE '%_@_%';"},
+    /*
+     * The public key of each user's keyslot (store/user.c): key rotation
+     * reseals the data key only to the slot of an active user with that key,
+     * never to a line someone added to the keyslot file. Filled at user add,
+     * at a password reset and, for the users of an older store, at their
+     * next login. A step in C, add_slot_pk.
+     */
+    {11, ""},
     /* Later issues append their migrations here, in order. */
 };
 
@@ -306,21 +314,48 @@ static enum store_status rewrite_checks(struct store *st, char **errstr)
  * no IF NOT EXISTS), so that a store put back to an earlier version by a
  * test migrates again.
  */
-static enum store_status add_editors(struct store *st, char **errstr)
+/*
+ * Does the table have the column? A store put back to an earlier version by
+ * a test has it already. PRAGMA table_info: SQLite 3.15 has no
+ * pragma_table_info() to query.
+ */
+static enum store_status has_column(struct store *st, const char *table, const char *column,
+				    bool *have, char **errstr)
 {
 	sqlite3_stmt *q = NULL;
 	enum store_status s;
-	bool have = false;
+	char sql[80];
 
-	/* PRAGMA table_info: SQLite 3.15 has no pragma_table_info() to query. */
-	s = store_prepare(st, "PRAGMA table_info(campaigns)", &q, errstr);
+	*have = false;
+	snprintf(sql, sizeof(sql), "PRAGMA table_info(%s)", table);
+	s = store_prepare(st, sql, &q, errstr);
 	if (s != STORE_OK)
 		return s;
-	while (!have && sqlite3_step(q) == SQLITE_ROW)
-		have = strcmp((const char *)sqlite3_column_text(q, 1), "editors") == 0;
+	while (!*have && sqlite3_step(q) == SQLITE_ROW)
+		*have = strcmp((const char *)sqlite3_column_text(q, 1), column) == 0;
 	sqlite3_finalize(q);
-	if (have)
-		return STORE_OK;
+	return STORE_OK;
+}
+
+static enum store_status add_slot_pk(struct store *st, char **errstr)
+{
+	enum store_status s;
+	bool have;
+
+	s = has_column(st, "users", "slot_pk", &have, errstr);
+	if (s != STORE_OK || have)
+		return s;
+	return store_exec(st, "ALTER TABLE users ADD COLUMN slot_pk BLOB;", errstr);
+}
+
+static enum store_status add_editors(struct store *st, char **errstr)
+{
+	enum store_status s;
+	bool have;
+
+	s = has_column(st, "campaigns", "editors", &have, errstr);
+	if (s != STORE_OK || have)
+		return s;
 	/*
 	 * The editors so far, from the audit trail: who edited each campaign
 	 * (other than its author), and for a copy the original's author and
@@ -351,6 +386,7 @@ static const struct {
 } steps[] = {
     {7, rewrite_checks, true},
     {9, add_editors, false},
+    {11, add_slot_pk, false},
 };
 
 /* Runs the step of a migration, if it has one; *reopen when it asks for a new connection. */

@@ -269,9 +269,12 @@ enum store_status store_user_can(struct store *st, const char *name, enum store_
  * user's slot. Each slot holds an X25519 key pair whose secret half is sealed
  * under the user's password-derived key, and the data key is sealed to the
  * slot's public half, so the store can rewrap every slot without knowing any
- * password. Needs STORE_PERM_KEYS.
+ * password. Only the slot of an active user whose public key the store
+ * recorded is rewrapped; any other line of the keyslot file (a disabled
+ * user's put back, one added under a user's name) is dropped and counted in
+ * *dropped (may be NULL). Needs STORE_PERM_KEYS.
  */
-enum store_status store_key_rotate(struct store *st, char **errstr);
+enum store_status store_key_rotate(struct store *st, size_t *dropped, char **errstr);
 
 /*
  * A keyed hash (BLAKE2b under a store secret) of a lower-cased email

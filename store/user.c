@@ -46,11 +46,15 @@ enum store_status store_secret_put(struct store *st, const char *name, const uns
 	return s;
 }
 
-/* Makes a new Ed25519 pair and stores it for the user, sealed under kek. */
-static enum store_status set_sign_key(struct store *st, const char *name, const char *sql,
-				      const unsigned char kek[STORE_KEY_LEN],
-				      const unsigned char *keep_sk, char **errstr)
+/*
+ * Stores the user's Ed25519 pair (keep_sk, or a new one) sealed under the
+ * key that comes from the slot's secret key, and the slot's public key.
+ */
+static enum store_status set_sign_key(struct store *st, const char *name,
+				      const unsigned char box_sk[32], const unsigned char *keep_sk,
+				      char **errstr)
 {
+	unsigned char key[STORE_KEY_LEN], slot_pk[32];
 	unsigned char pk[crypto_sign_PUBLICKEYBYTES], sk[crypto_sign_SECRETKEYBYTES];
 	unsigned char nonce[crypto_secretbox_NONCEBYTES];
 	unsigned char sealed[crypto_sign_SECRETKEYBYTES + crypto_secretbox_MACBYTES];
@@ -64,15 +68,22 @@ static enum store_status set_sign_key(struct store *st, const char *name, const 
 		crypto_sign_keypair(pk, sk);
 	}
 	randombytes_buf(nonce, sizeof(nonce));
-	crypto_secretbox_easy(sealed, sk, sizeof(sk), nonce, kek);
+	keyslot_sign_key(box_sk, key);
+	crypto_secretbox_easy(sealed, sk, sizeof(sk), nonce, key);
 	sodium_memzero(sk, sizeof(sk));
-	s = store_prepare(st, sql, &q, errstr);
+	sodium_memzero(key, sizeof(key));
+	crypto_scalarmult_base(slot_pk, box_sk);
+	s = store_prepare(st,
+			  "UPDATE users SET sign_pk = ?, sign_nonce = ?, sign_sealed = ?, "
+			  "slot_pk = ? WHERE name = ?",
+			  &q, errstr);
 	if (s != STORE_OK)
 		return s;
 	sqlite3_bind_blob(q, 1, pk, sizeof(pk), SQLITE_STATIC);
 	sqlite3_bind_blob(q, 2, nonce, sizeof(nonce), SQLITE_STATIC);
 	sqlite3_bind_blob(q, 3, sealed, sizeof(sealed), SQLITE_STATIC);
-	sqlite3_bind_text(q, 4, name, -1, SQLITE_STATIC);
+	sqlite3_bind_blob(q, 4, slot_pk, sizeof(slot_pk), SQLITE_STATIC);
+	sqlite3_bind_text(q, 5, name, -1, SQLITE_STATIC);
 	if (sqlite3_step(q) != SQLITE_DONE)
 		s = store_sqlfail(st, errstr, "saving a user");
 	else if (sqlite3_changes(st->db) != 1)
@@ -82,7 +93,7 @@ static enum store_status set_sign_key(struct store *st, const char *name, const 
 }
 
 enum store_status store_user_insert(struct store *st, const char *name, const char *role,
-				    const unsigned char kek[STORE_KEY_LEN], char **errstr)
+				    const struct slot_keys *k, char **errstr)
 {
 	enum store_status s;
 	sqlite3_stmt *q = NULL;
@@ -103,26 +114,47 @@ enum store_status store_user_insert(struct store *st, const char *name, const ch
 	sqlite3_finalize(q);
 	if (s != STORE_OK)
 		return s;
-	return set_sign_key(st, name,
-			    "UPDATE users SET sign_pk = ?, sign_nonce = ?, sign_sealed = ? "
-			    "WHERE name = ?",
-			    kek, NULL, errstr);
+	return set_sign_key(st, name, k->box_sk, NULL, errstr);
 }
 
-enum store_status store_session_load(struct store *st, const char *name,
-				     const unsigned char kek[STORE_KEY_LEN], char **errstr)
+/* Opens the signing key sealed in row q (columns 3, 4) under key into st->sign_sk. */
+static bool open_sign_key(struct store *st, sqlite3_stmt *q, const unsigned char *key)
 {
-	enum store_status s;
-	sqlite3_stmt *q = NULL;
+	return sqlite3_column_bytes(q, 3) == crypto_secretbox_NONCEBYTES &&
+	       sqlite3_column_bytes(q, 4) ==
+		   crypto_sign_SECRETKEYBYTES + crypto_secretbox_MACBYTES &&
+	       crypto_secretbox_open_easy(st->sign_sk, sqlite3_column_blob(q, 4),
+					  (unsigned long long)sqlite3_column_bytes(q, 4),
+					  sqlite3_column_blob(q, 3), key) == 0;
+}
 
+enum store_status store_session_load(struct store *st, const char *name, const struct slot_keys *k,
+				     char **errstr)
+{
+	enum store_status s = STORE_OK;
+	sqlite3_stmt *q = NULL;
+	unsigned char key[STORE_KEY_LEN];
+	int rc;
+
+	if (st->sign_sk == NULL)
+		st->sign_sk = sodium_malloc(crypto_sign_SECRETKEYBYTES);
+	if (st->box_sk == NULL)
+		st->box_sk = sodium_malloc(32);
+	if (st->sign_sk == NULL || st->box_sk == NULL)
+		return STORE_ENOMEM;
 	s = store_prepare(st,
-			  "SELECT id, role, status, sign_nonce, sign_sealed FROM users "
+			  "SELECT id, role, status, sign_nonce, sign_sealed, slot_pk FROM users "
 			  "WHERE name = ?",
 			  &q, errstr);
 	if (s != STORE_OK)
 		return s;
 	sqlite3_bind_text(q, 1, name, -1, SQLITE_STATIC);
-	if (sqlite3_step(q) != SQLITE_ROW) {
+	rc = sqlite3_step(q);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+		s = store_sqlfail(st, errstr, "reading the users");
+		goto done;
+	}
+	if (rc != SQLITE_ROW) {
 		s = store_fail(errstr, STORE_EAUTH, "login failed: unknown user or wrong password");
 		goto done;
 	}
@@ -133,20 +165,21 @@ enum store_status store_session_load(struct store *st, const char *name,
 	st->user_id = sqlite3_column_int64(q, 0);
 	snprintf(st->user, sizeof(st->user), "%s", name);
 	snprintf(st->role, sizeof(st->role), "%s", (const char *)sqlite3_column_text(q, 1));
-	if (st->sign_sk == NULL)
-		st->sign_sk = sodium_malloc(crypto_sign_SECRETKEYBYTES);
-	if (st->sign_sk == NULL) {
-		s = STORE_ENOMEM;
-		goto done;
+	memcpy(st->box_sk, k->box_sk, 32);
+	keyslot_sign_key(k->box_sk, key);
+	st->sign_legacy = false;
+	if (!open_sign_key(st, q, key)) {
+		st->sign_legacy = open_sign_key(st, q, k->kek);
+		if (!st->sign_legacy) {
+			s = store_fail(errstr, STORE_ECORRUPT,
+				       "the signing key of %s does not open with its keyslot; an "
+				       "admin can reset the password (hato user passwd %s), which "
+				       "makes a new one",
+				       name, name);
+			goto done;
+		}
 	}
-	if (sqlite3_column_bytes(q, 3) != crypto_secretbox_NONCEBYTES ||
-	    sqlite3_column_bytes(q, 4) != crypto_sign_SECRETKEYBYTES + crypto_secretbox_MACBYTES ||
-	    crypto_secretbox_open_easy(st->sign_sk, sqlite3_column_blob(q, 4),
-				       (unsigned long long)sqlite3_column_bytes(q, 4),
-				       sqlite3_column_blob(q, 3), kek) != 0) {
-		s = store_fail(errstr, STORE_ECORRUPT, "the signing key of %s is damaged", name);
-		goto done;
-	}
+	st->slot_pk_unset = sqlite3_column_type(q, 5) == SQLITE_NULL;
 	s = store_secret_get(st, "address_hash_key", st->hash_key, STORE_KEY_LEN);
 	if (s != STORE_OK) {
 		s = store_fail(errstr, s, "the store's secrets are damaged");
@@ -154,8 +187,17 @@ enum store_status store_session_load(struct store *st, const char *name,
 	}
 	s = store_load_perms(st, errstr);
 done:
+	sodium_memzero(key, sizeof(key));
 	sqlite3_finalize(q);
 	return s;
+}
+
+enum store_status store_session_upgrade(struct store *st, char **errstr)
+{
+	if (!st->sign_legacy && !st->slot_pk_unset)
+		return STORE_OK;
+	st->sign_legacy = st->slot_pk_unset = false;
+	return set_sign_key(st, st->user, st->box_sk, st->sign_sk, errstr);
 }
 
 /* Runs fn on the keyslot file under its lock, then saves it. */
@@ -252,9 +294,10 @@ enum store_status store_user_add(struct store *st, const char *name, const char 
 {
 	enum store_status s;
 	struct keyslot ks;
-	unsigned char kek[STORE_KEY_LEN];
+	struct slot_keys k;
 	unsigned long long ops;
 	size_t mem;
+	bool slot_written = false;
 
 	s = store_require(st, STORE_PERM_USERS, "user.add", errstr);
 	if (s == STORE_OK)
@@ -266,22 +309,26 @@ enum store_status store_user_add(struct store *st, const char *name, const char 
 	if (s != STORE_OK)
 		return s;
 	keyslot_kdf_params(kdf, &ops, &mem);
-	s = keyslot_create(&ks, name, password, ops, mem, st->data_key, kek);
+	s = keyslot_create(&ks, name, password, ops, mem, st->data_key, &k);
 	if (s != STORE_OK)
 		goto wipe;
 	s = store_begin(st);
 	if (s == STORE_OK)
-		s = store_user_insert(st, name, role, kek, errstr);
+		s = store_user_insert(st, name, role, &k, errstr);
 	if (s == STORE_OK)
 		s = store_audit(st, "user.add", name, "ok", role);
 	if (s == STORE_OK)
 		s = with_keyfile(st, put_slot, &ks, errstr);
+	slot_written = s == STORE_OK;
 	if (s == STORE_OK)
 		s = store_commit(st);
 	else
 		store_rollback(st);
+	/* Not added: no slot is left for a user the database does not have. */
+	if (s != STORE_OK && slot_written)
+		with_keyfile(st, drop_slot, (void *)name, NULL);
 wipe:
-	sodium_memzero(kek, sizeof(kek));
+	sodium_memzero(&k, sizeof(k));
 	sodium_memzero(&ks, sizeof(ks));
 	return s;
 }
@@ -407,11 +454,15 @@ enum store_status store_user_set_role(struct store *st, const char *name, const 
 	return s;
 }
 
+/*
+ * The database first: once it says disabled, the login refuses the user and
+ * key rotation leaves their slot out, so a slot the keyslot file still holds
+ * after a failure opens nothing new.
+ */
 enum store_status store_user_disable(struct store *st, const char *name, char **errstr)
 {
 	enum store_status s;
-	sqlite3_stmt *q = NULL;
-	char role[STORE_NAME_MAX + 1];
+	char role[STORE_NAME_MAX + 1], *why = NULL;
 
 	s = store_require(st, STORE_PERM_USERS, "user.disable", errstr);
 	if (s == STORE_OK)
@@ -426,21 +477,23 @@ enum store_status store_user_disable(struct store *st, const char *name, char **
 		return s;
 	s = store_begin(st);
 	if (s == STORE_OK)
-		s = store_prepare(st, "UPDATE users SET status = 'disabled' WHERE name = ?", &q,
-				  errstr);
-	if (s == STORE_OK) {
-		sqlite3_bind_text(q, 1, name, -1, SQLITE_STATIC);
-		if (sqlite3_step(q) != SQLITE_DONE)
-			s = store_sqlfail(st, errstr, "disabling a user");
-		sqlite3_finalize(q);
-	}
+		s = store_run(st, "UPDATE users SET status = 'disabled' WHERE name = ?", errstr,
+			      "disabling a user", "t", name);
 	if (s == STORE_OK)
 		s = store_audit(st, "user.disable", name, "ok", "keyslot removed");
 	if (s == STORE_OK)
-		s = with_keyfile(st, drop_slot, (void *)name, errstr);
-	if (s == STORE_OK)
-		return store_commit(st);
-	store_rollback(st);
+		s = store_commit(st);
+	else
+		store_rollback(st);
+	if (s != STORE_OK)
+		return s;
+	s = with_keyfile(st, drop_slot, (void *)name, &why);
+	if (s != STORE_OK)
+		store_fail(errstr, s,
+			   "%s is disabled and can no longer log in, but the keyslot file still "
+			   "holds their slot (%s); run hato user disable %s again",
+			   name, why != NULL ? why : "it was not written", name);
+	free(why);
 	return s;
 }
 
@@ -461,15 +514,96 @@ enum store_status store_user_unlock(struct store *st, const char *name, char **e
 	return s;
 }
 
-static enum store_status find_ops(struct keyfile *kf, void *arg)
+/* Copies the slot of want->name into want. */
+static enum store_status find_slot(struct keyfile *kf, void *arg)
 {
 	struct keyslot *want = arg, *ks = keyfile_find(kf, want->name);
 
 	if (ks == NULL)
 		return STORE_ENOTFOUND;
-	want->ops = ks->ops;
-	want->mem = ks->mem;
+	*want = *ks;
 	return STORE_OK;
+}
+
+/* Puts the new wrapping of a slot (a new password, the same key pair) in place. */
+static enum store_status rewrap_slot(struct keyfile *kf, void *arg)
+{
+	const struct keyslot *nw = arg;
+	struct keyslot *ks = keyfile_find(kf, nw->name);
+
+	if (ks == NULL || sodium_memcmp(ks->box_pk, nw->box_pk, sizeof(ks->box_pk)) != 0)
+		return STORE_EINVAL;
+	memcpy(ks->salt, nw->salt, sizeof(ks->salt));
+	memcpy(ks->sk_nonce, nw->sk_nonce, sizeof(ks->sk_nonce));
+	memcpy(ks->sk_wrapped, nw->sk_wrapped, sizeof(ks->sk_wrapped));
+	return STORE_OK;
+}
+
+/*
+ * One's own password: the slot keeps its key pair, so only the keyslot file
+ * changes, in one rename, and a failure leaves the old password working. A
+ * signing key still sealed the old way is first sealed under the slot.
+ */
+static enum store_status own_passwd(struct store *st, struct keyslot *ks, const char *password,
+				    char **errstr)
+{
+	enum store_status s;
+
+	/* EINVAL: the slot is not the one this login opened. */
+	s = keyslot_rewrap(ks, password, st->box_sk);
+	if (s == STORE_OK)
+		s = store_session_upgrade(st, errstr);
+	if (s == STORE_OK)
+		s = with_keyfile(st, rewrap_slot, ks, errstr);
+	if (s == STORE_EINVAL)
+		return store_fail(errstr, s,
+				  "your keyslot changed since you logged in; log in again");
+	if (s != STORE_OK)
+		return s;
+	s = store_audit(st, "user.passwd", st->user, "ok", "own password");
+	if (s != STORE_OK)
+		store_fail(errstr, s,
+			   "your password is changed, but the audit trail could not record it: %s",
+			   store_strstatus(s));
+	return s;
+}
+
+/*
+ * Another user's password: a new slot and a new signing key, as theirs
+ * can't be opened. The slot is written before the commit; when the commit
+ * fails the old slot is put back, and should that fail too, a second reset
+ * mends it. A user without a slot (old->ops 0) gets one of cost ops, mem.
+ */
+static enum store_status reset_passwd(struct store *st, const struct keyslot *old,
+				      unsigned long long ops, size_t mem, const char *password,
+				      char **errstr)
+{
+	enum store_status s;
+	struct keyslot ks;
+	struct slot_keys k;
+	bool slot_written;
+
+	s = keyslot_create(&ks, old->name, password, old->ops != 0 ? old->ops : ops,
+			   old->ops != 0 ? old->mem : mem, st->data_key, &k);
+	if (s == STORE_OK)
+		s = store_begin(st);
+	if (s == STORE_OK)
+		s = set_sign_key(st, old->name, k.box_sk, NULL, errstr);
+	if (s == STORE_OK)
+		s = store_audit(st, "user.passwd", old->name, "ok", "reset");
+	if (s == STORE_OK)
+		s = with_keyfile(st, put_slot, &ks, errstr);
+	slot_written = s == STORE_OK;
+	if (s == STORE_OK)
+		s = store_commit(st);
+	else
+		store_rollback(st);
+	if (s != STORE_OK && slot_written)
+		with_keyfile(st, old->ops != 0 ? put_slot : drop_slot,
+			     old->ops != 0 ? (void *)old : (void *)old->name, NULL);
+	sodium_memzero(&k, sizeof(k));
+	sodium_memzero(&ks, sizeof(ks));
+	return s;
 }
 
 enum store_status store_user_passwd(struct store *st, const char *name, const char *password,
@@ -477,9 +611,10 @@ enum store_status store_user_passwd(struct store *st, const char *name, const ch
 {
 	enum store_status s;
 	struct keyslot ks;
-	unsigned char kek[STORE_KEY_LEN];
 	char role[STORE_NAME_MAX + 1];
 	bool self = strcmp(name, st->user) == 0;
+	unsigned long long ops = 0;
+	size_t mem = 0;
 
 	memset(&ks, 0, sizeof(ks));
 	s = self ? STORE_OK : store_require(st, STORE_PERM_USERS, "user.passwd", errstr);
@@ -492,30 +627,19 @@ enum store_status store_user_passwd(struct store *st, const char *name, const ch
 		s = store_password_check(name, password, errstr);
 	if (s != STORE_OK)
 		return s;
-	/* Keep the cost the slot was made with. */
+	/* The slot as it is: its cost is kept, and it is put back on a failure. */
 	snprintf(ks.name, sizeof(ks.name), "%s", name);
-	s = with_keyfile(st, find_ops, &ks, errstr);
+	s = with_keyfile(st, find_slot, &ks, errstr);
+	/* A reset makes the slot a user lost (ops 0: none to put back). */
+	if (s == STORE_ENOTFOUND && !self) {
+		keyslot_kdf_params(STORE_KDF_MODERATE, &ops, &mem);
+		s = STORE_OK;
+	}
+	if (s == STORE_ENOTFOUND)
+		s = store_fail(errstr, s, "the keyslot file has no slot for %s", name);
 	if (s == STORE_OK)
-		s = keyslot_create(&ks, name, password, ks.ops, ks.mem, st->data_key, kek);
-	if (s != STORE_OK)
-		goto wipe;
-	s = store_begin(st);
-	/* Our own signing key is resealed; another user's is replaced, as it can't be opened. */
-	if (s == STORE_OK)
-		s = set_sign_key(st, name,
-				 "UPDATE users SET sign_pk = ?, sign_nonce = ?, sign_sealed = ? "
-				 "WHERE name = ?",
-				 kek, self ? st->sign_sk : NULL, errstr);
-	if (s == STORE_OK)
-		s = store_audit(st, "user.passwd", name, "ok", self ? "own password" : "reset");
-	if (s == STORE_OK)
-		s = with_keyfile(st, put_slot, &ks, errstr);
-	if (s == STORE_OK)
-		s = store_commit(st);
-	else
-		store_rollback(st);
-wipe:
-	sodium_memzero(kek, sizeof(kek));
+		s = self ? own_passwd(st, &ks, password, errstr)
+			 : reset_passwd(st, &ks, ops, mem, password, errstr);
 	sodium_memzero(&ks, sizeof(ks));
 	return s;
 }

@@ -75,14 +75,19 @@ static int key_rotate(struct cli *c, int argc, char **argv)
 {
 	enum store_status s;
 	char *err = NULL;
+	size_t dropped = 0;
 
 	(void)argv;
 	if (argc != 1)
 		return cli_usage(c);
-	s = store_key_rotate(c->st, &err);
+	s = store_key_rotate(c->st, &dropped, &err);
 	if (s != STORE_OK)
 		return cli_fail_store(s, err);
-	printf("rotated the data key; every active keyslot was rewrapped\n");
+	printf("rotated the data key; every active user's keyslot was rewrapped\n");
+	if (dropped > 0)
+		printf("dropped %zu keyslot%s of no active user, or not the key the store recorded "
+		       "for the user: look into how the keyslot file came to hold %s\n",
+		       dropped, dropped == 1 ? "" : "s", dropped == 1 ? "it" : "them");
 	return EX_OK;
 }
 

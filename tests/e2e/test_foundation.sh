@@ -67,7 +67,7 @@ sleep 2
 expect 0 "and once it is over the right password logs in" as marketer role list
 expect 77 "an unknown user gets exit 77" "$HATO" --store "$STORE" --user nobody --password-file "$T/pw.admin" role list
 expect 0 "admin reads the audit log" as admin audit log --action login
-check "the failed login reached the audit trail" grep -q 'login	viewer	failed	wrong-password' "$T/out"
+check "the failed login reached the audit trail" grep -q 'login	viewer	failed	wrong password, at 20' "$T/out"
 check "the unknown user's attempt too" grep -q 'login	nobody	failed' "$T/out"
 
 # Lockout: ten failures in a row, each after its delay (time moved by faketime).

@@ -78,5 +78,5 @@ expect 0 "an admin unlocks it" as admin user unlock operator
 expect 0 "and the operator logs in" as operator role list
 expect 0 "the failed logins reached the audit trail" as admin audit log --action login --user operator
 check "one record for each checked password" \
-	test "$(grep -c 'login	operator	failed	wrong-password' "$T/out")" = 10
+	test "$(grep -c 'login	operator	failed	wrong password, at 20' "$T/out")" = 10
 finish

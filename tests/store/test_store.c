@@ -103,7 +103,7 @@ static void test_rotation_retires_old_key(void **state)
 
 	(void)state;
 	memcpy(old, st->data_key, sizeof(old));
-	assert_int_equal(store_key_rotate(st, &err), STORE_OK);
+	assert_int_equal(store_key_rotate(st, NULL, &err), STORE_OK);
 	assert_memory_not_equal(old, st->data_key, sizeof(old));
 	store_close(&st);
 	/* The old data key no longer opens the database... */
@@ -503,6 +503,104 @@ static void test_editors_migrated(void **state)
 	store_close(&st);
 }
 
+/*
+ * Migration 11 on a store made before it: the signing key was sealed under
+ * the password's KEK and no slot key was recorded. The login still opens it,
+ * seals it under the slot and records the slot's key; then a change of one's
+ * own password leaves the old password working should the keyslot file not
+ * be written.
+ */
+static void test_sign_key_migrated(void **state)
+{
+	struct store *st = open_admin();
+	struct keyfile kf;
+	struct slot_keys k;
+	unsigned char dk[STORE_KEY_LEN], nonce[crypto_secretbox_NONCEBYTES], key[STORE_KEY_LEN];
+	unsigned char sealed[crypto_sign_SECRETKEYBYTES + crypto_secretbox_MACBYTES];
+	char keys[160], *before;
+	size_t len = 0;
+	sqlite3_stmt *q = NULL;
+	FILE *fp;
+
+	(void)state;
+	assert_int_equal(keyfile_load(st->keys_path, &kf, NULL), STORE_OK);
+	assert_int_equal(keyslot_open(keyfile_find(&kf, "admin"), PW, dk, &k), STORE_OK);
+	keyfile_free(&kf);
+	randombytes_buf(nonce, sizeof(nonce));
+	crypto_secretbox_easy(sealed, st->sign_sk, crypto_sign_SECRETKEYBYTES, nonce, k.kek);
+	assert_int_equal(sqlite3_prepare_v2(st->db,
+					    "UPDATE users SET sign_nonce = ?, sign_sealed = ?,"
+					    " slot_pk = NULL WHERE name = 'admin'",
+					    -1, &q, NULL),
+			 SQLITE_OK);
+	sqlite3_bind_blob(q, 1, nonce, sizeof(nonce), SQLITE_STATIC);
+	sqlite3_bind_blob(q, 2, sealed, sizeof(sealed), SQLITE_STATIC);
+	assert_int_equal(sqlite3_step(q), SQLITE_DONE);
+	sqlite3_finalize(q);
+	assert_int_equal(sqlite3_exec(st->db, "PRAGMA user_version = 10", NULL, NULL, NULL),
+			 SQLITE_OK);
+	store_close(&st);
+
+	st = open_admin();
+	assert_int_equal(one_int(st, "SELECT count(*) FROM users WHERE name = 'admin'"
+				     " AND length(slot_pk) = 32"),
+			 1);
+	assert_int_equal(sqlite3_prepare_v2(st->db,
+					    "SELECT sign_nonce, sign_sealed FROM users"
+					    " WHERE name = 'admin'",
+					    -1, &q, NULL),
+			 SQLITE_OK);
+	assert_int_equal(sqlite3_step(q), SQLITE_ROW);
+	keyslot_sign_key(k.box_sk, key);
+	assert_int_equal(crypto_secretbox_open_easy(sealed, sqlite3_column_blob(q, 1),
+						    (unsigned long long)sqlite3_column_bytes(q, 1),
+						    sqlite3_column_blob(q, 0), key),
+			 0);
+	sqlite3_finalize(q);
+
+	/* One's own password, then the keyslot file as it was before. */
+	snprintf(keys, sizeof(keys), "%s.keys", path);
+	before = slurp(keys, &len);
+	assert_non_null(before);
+	assert_int_equal(store_user_passwd(st, "admin", "admin-password-2", NULL), STORE_OK);
+	store_close(&st);
+	fp = fopen(keys, "w");
+	assert_non_null(fp);
+	assert_int_equal(fwrite(before, 1, len, fp), len);
+	fclose(fp);
+	free(before);
+
+	st = open_admin();
+	store_close(&st);
+	sodium_memzero(&k, sizeof(k));
+	sodium_memzero(dk, sizeof(dk));
+	sodium_memzero(key, sizeof(key));
+}
+
+/* A damaged page of the users table is damage (65), not a wrong password (77). */
+static void test_damaged_users_page(void **state)
+{
+	struct store *st = open_admin();
+	struct store *bad = NULL;
+	char *err = NULL;
+	int64_t root;
+	FILE *fp;
+
+	(void)state;
+	root = one_int(st, "SELECT rootpage FROM sqlite_master WHERE name = 'users'");
+	assert_true(root > 1);
+	store_close(&st);
+	fp = fopen(path, "r+b");
+	assert_non_null(fp);
+	assert_int_equal(fseek(fp, (long)(root - 1) * 4096 + 2000, SEEK_SET), 0);
+	assert_int_equal(fwrite("XXXX", 1, 4, fp), 4);
+	fclose(fp);
+	assert_int_equal(store_open(path, "admin", PW, &bad, &err), STORE_ECORRUPT);
+	assert_non_null(strstr(err, "damaged"));
+	assert_null(bad);
+	free(err);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -519,6 +617,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_checks_migrated, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_editors_migrated, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_reasons_migrated, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_sign_key_migrated, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_damaged_users_page, setup, teardown),
 	};
 
 	if (sodium_init() < 0)

@@ -1,0 +1,83 @@
+#!/usr/bin/env bash
+# End to end: the keyslot file is not trusted beyond what the encrypted store
+# vouches for. Key rotation reseals the data key only to active users' slots;
+# a change of one's own password touches only the keyslot file, so that a
+# failure halfway leaves the old password working; lines someone adds to the
+# keyslot file never become trusted audit records.
+. "$(dirname "$0")/../lib.sh"
+
+check "a new store" new_store
+slot_of() { grep "^slot $1 " "$STORE.keys"; }
+printf 'mallory-password-1\n' >"$T/pw.mallory"
+
+# ---- Rotation: a disabled user's slot put back opens nothing new ------------
+as admin user add mallory --role viewer --kdf interactive --new-password-file "$T/pw.mallory" >/dev/null
+slot_of mallory >"$T/mallory.slot"
+expect 0 "mallory is disabled" as admin user disable mallory
+check "her slot left the keyslot file" sh -c "! grep -q '^slot mallory ' '$STORE.keys'"
+cat "$T/mallory.slot" >>"$STORE.keys"
+# A slot under a name the store doesn't know, and one that replaces an active
+# user's slot with a key of someone else's: both with keys mallory holds.
+sed 's/^slot mallory /slot eve /' "$T/mallory.slot" >>"$STORE.keys"
+sed 's/^slot mallory /slot viewer /' "$T/mallory.slot" >"$T/viewer.slot"
+grep -v '^slot viewer ' "$STORE.keys" >"$T/keys" && cat "$T/keys" "$T/viewer.slot" >"$STORE.keys"
+expect 0 "the admin rotates the data key" as admin key rotate
+check "saying three slots were dropped" grep -q 'dropped 3 keyslots of no active user' "$T/out"
+check "the keyslot file holds the slots of admin, marketer and operator" \
+	test "$(grep '^slot ' "$STORE.keys" | cut -d' ' -f2 | sort | tr '\n' ' ')" = "admin marketer operator "
+expect 0 "the audit log" as admin audit log --action key.rotate
+check "records 3 rewrapped and 3 dropped" grep -q '3 keyslots rewrapped; 3 dropped' "$T/out"
+cat "$T/mallory.slot" >>"$STORE.keys"
+expect 65 "mallory's old slot, put back after the rotation, does not open the store" \
+	as mallory role list
+check "it never reached the users table (that would say disabled)" \
+	sh -c "! grep -q disabled '$T/err'"
+grep -v '^slot mallory ' "$STORE.keys" >"$T/keys" && cat "$T/keys" >"$STORE.keys"
+expect 0 "the admin gives the viewer a new slot" \
+	as admin user passwd viewer --new-password-file "$T/pw.viewer"
+expect 0 "and the viewer logs in" as viewer role list
+
+# ---- One's own password: only the keyslot file changes -----------------------
+cp "$STORE.keys" "$T/keys.before"
+printf 'operator-password-2\n' >"$T/pw.op2"
+expect 0 "the operator changes their own password" \
+	as operator user passwd --new-password-file "$T/pw.op2"
+expect 77 "the old password no longer logs in" as operator role list
+sleep 1.1 # the delay after a failed login
+cp "$T/pw.op2" "$T/pw.operator"
+expect 0 "the new one does, signing key and all" as operator role list
+# As if the keyslot file had not been written (disk full, a crash).
+cat "$T/keys.before" >"$STORE.keys"
+printf 'operator-password-1\n' >"$T/pw.operator"
+expect 0 "with the keyslot file as before, the old password still works" as operator role list
+
+# ---- A reset whose keyslot file was lost: the admin resets again -------------
+cp "$STORE.keys" "$T/keys.before"
+printf 'viewer-password-2\n' >"$T/pw.v2"
+expect 0 "the admin resets the viewer's password" \
+	as admin user passwd viewer --new-password-file "$T/pw.v2"
+cat "$T/keys.before" >"$STORE.keys"
+expect 65 "the old slot with the new signing key: a clear error" as viewer role list
+check "saying an admin can reset the password" \
+	grep -q 'signing key of viewer does not open with its keyslot; an admin can reset' "$T/err"
+expect 0 "the admin resets it again" as admin user passwd viewer --new-password-file "$T/pw.v2"
+cp "$T/pw.v2" "$T/pw.viewer"
+expect 0 "and the viewer logs in" as viewer role list
+
+# ---- Lines added to the keyslot file are not trusted audit records -----------
+echo 'pending 2025-01-01T03:00:00Z operator laptop exported-every-list' >>"$STORE.keys"
+echo 'pending 2025-01-01T03:05:00Z viewer ceo ok-while-store-busy' >>"$STORE.keys"
+echo 'pending 2025-01-01T03:06:00Z viewer ceo ok-while-store-busy:00112233445566778899aabbccddeeff' >>"$STORE.keys"
+echo 'pending 2025-01-01T03:07:00Z marketer ceo wrong-password' >>"$STORE.keys"
+expect 0 "a login moves the pending lines into the audit trail" as marketer role list
+expect 0 "the audit log" as admin audit log --since 2020-01-01
+check "no record is dated 2025" sh -c "! grep -q $'\t2025-01-01' '$T/out'"
+check "the made-up lines are said to be not hato's" \
+	test "$(grep -c 'a line of the keyslot file that hato did not write' "$T/out")" = 3
+check "none of them is a successful login" sh -c "! grep 'did not write' '$T/out' | grep -q $'\tok\t'"
+check "a failed login keeps its claimed time in its details" \
+	grep -q 'login.*marketer.*failed.*wrong password, at 2025-01-01T03:07:00Z' "$T/out"
+expect 0 "audit verify" as admin audit verify
+check "finds the trail whole" grep -q 'whole' "$T/out"
+
+finish
