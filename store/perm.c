@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "store/private.h"
 
@@ -120,14 +121,6 @@ static enum store_status deny_perm(struct store *st, enum store_perm p, const ch
 			  store_perm_name(p));
 }
 
-enum store_status store_require(struct store *st, enum store_perm p, const char *action,
-				char **errstr)
-{
-	if (store_can(st, p))
-		return STORE_OK;
-	return deny_perm(st, p, action, NULL, NULL, errstr);
-}
-
 static enum store_status perms_of(struct store *st, const char *role, uint64_t *out, char **errstr)
 {
 	enum store_status s;
@@ -147,6 +140,66 @@ static enum store_status perms_of(struct store *st, const char *role, uint64_t *
 	return rc == SQLITE_DONE ? STORE_OK : store_sqlfail(st, errstr, "reading roles");
 }
 
+/*
+ * A session outlives what an admin changes meanwhile: before a permission is
+ * checked, the user's status and role are read again, at most once a
+ * second. A disabled user's session then holds no permission, and a changed
+ * role, or a role's changed permissions, take effect. When the users can't be read, the session keeps what
+ * it had.
+ */
+static void refresh(struct store *st)
+{
+	struct timespec now;
+	sqlite3_stmt *q = NULL;
+	long long ms;
+	uint64_t bits;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	ms = (long long)now.tv_sec * 1000 + now.tv_nsec / 1000000;
+	if (st->db == NULL || st->user_id == 0 ||
+	    (st->checked_ms != 0 && ms - st->checked_ms < 1000))
+		return;
+	st->checked_ms = ms;
+	if (store_prepare(st, "SELECT role, status FROM users WHERE id = ?", &q, NULL) != STORE_OK)
+		return;
+	sqlite3_bind_int64(q, 1, st->user_id);
+	if (sqlite3_step(q) != SQLITE_ROW) {
+		st->disabled = true;
+	} else if (strcmp((const char *)sqlite3_column_text(q, 1), "active") != 0) {
+		st->disabled = true;
+	} else {
+		snprintf(st->role, sizeof(st->role), "%s", (const char *)sqlite3_column_text(q, 0));
+		if (perms_of(st, st->role, &bits, NULL) == STORE_OK)
+			st->perms = bits;
+	}
+	sqlite3_finalize(q);
+	if (st->disabled)
+		st->perms = 0;
+}
+
+/* Refreshes the session; refuses, saying why, when its user was disabled since. */
+static enum store_status still_active(struct store *st, const char *action, char **errstr)
+{
+	refresh(st);
+	if (!st->disabled)
+		return STORE_OK;
+	store_audit(st, action, NULL, "denied", "the account was disabled during the session");
+	return store_fail(errstr, STORE_EDENIED,
+			  "%s is not allowed: the account %s was disabled after this session "
+			  "began",
+			  action, st->user);
+}
+
+enum store_status store_require(struct store *st, enum store_perm p, const char *action,
+				char **errstr)
+{
+	enum store_status s = still_active(st, action, errstr);
+
+	if (s != STORE_OK || store_can(st, p))
+		return s;
+	return deny_perm(st, p, action, NULL, NULL, errstr);
+}
+
 enum store_status store_require_role(struct store *st, const char *role, const char *action,
 				     const char *object, const char *what, char **errstr)
 {
@@ -154,6 +207,9 @@ enum store_status store_require_role(struct store *st, const char *role, const c
 	enum store_perm p;
 	uint64_t bits = ALL_PERMS;
 
+	s = still_active(st, action, errstr);
+	if (s != STORE_OK)
+		return s;
 	if (strcmp(role, "admin") != 0) {
 		s = perms_of(st, role, &bits, errstr);
 		if (s != STORE_OK)

@@ -24,6 +24,8 @@ struct store {
 	unsigned char *box_sk;	 /* sodium_malloc'd, the login's keyslot secret key, or NULL */
 	bool sign_legacy;	 /* the signing key is still sealed under the password */
 	bool slot_pk_unset;	 /* users.slot_pk is not recorded yet */
+	bool disabled;		 /* the user was disabled during the session */
+	long long checked_ms;	 /* when store_require last read the user's status */
 	int64_t user_id;
 	char user[STORE_NAME_MAX + 1];
 	char role[STORE_NAME_MAX + 1];

@@ -601,6 +601,36 @@ static void test_damaged_users_page(void **state)
 	free(err);
 }
 
+/*
+ * A session outlives an admin's changes: once its user is disabled it may
+ * do nothing more, and a changed role takes effect, within a second.
+ */
+static void test_session_follows_admin(void **state)
+{
+	struct store *ad = open_admin(), *ed = NULL;
+	char *err = NULL;
+
+	(void)state;
+	assert_int_equal(store_user_add(ad, "ed", "operator", "ed-password-12345",
+					STORE_KDF_INTERACTIVE, NULL),
+			 STORE_OK);
+	assert_int_equal(store_open(path, "ed", "ed-password-12345", &ed, NULL), STORE_OK);
+	assert_int_equal(store_require(ed, STORE_PERM_CAMPAIGNS_SEND, "campaign.pause", NULL),
+			 STORE_OK);
+	assert_int_equal(store_user_set_role(ad, "ed", "viewer", NULL), STORE_OK);
+	ed->checked_ms = 0; /* as if a second had passed */
+	assert_int_equal(store_require(ed, STORE_PERM_CAMPAIGNS_SEND, "campaign.pause", NULL),
+			 STORE_EDENIED);
+	assert_int_equal(store_require(ed, STORE_PERM_REPORTS, "report", NULL), STORE_OK);
+	assert_int_equal(store_user_disable(ad, "ed", NULL), STORE_OK);
+	ed->checked_ms = 0;
+	assert_int_equal(store_require(ed, STORE_PERM_REPORTS, "report", &err), STORE_EDENIED);
+	assert_non_null(strstr(err, "the account ed was disabled after this session began"));
+	free(err);
+	store_close(&ed);
+	store_close(&ad);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -619,6 +649,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_reasons_migrated, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_sign_key_migrated, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_damaged_users_page, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_session_follows_admin, setup, teardown),
 	};
 
 	if (sodium_init() < 0)
