@@ -194,11 +194,30 @@ static void iso(time_t t, char out[21])
 	strftime(out, 21, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
+/* The segments that name the person, as JSON objects after "segments": [. */
+struct named_out {
+	FILE *out;
+	size_t n;
+};
+
+static int json_segment(const char *name, const char *list, const char *expr, void *arg)
+{
+	struct named_out *o = arg;
+
+	fputs(o->n++ ? ",\n    {\n" : "\n    {\n", o->out);
+	json_kv(o->out, "      ", "name", name, 0);
+	json_kv(o->out, "      ", "list", list, 0);
+	json_kv(o->out, "      ", "expression", expr, 1);
+	fputs("    }", o->out);
+	return 0;
+}
+
 enum store_status store_subscriber_data(struct store *st, const char *email, FILE *out,
 					char **errstr)
 {
 	enum store_status s;
 	struct store_subscriber *p = NULL;
+	struct named_out named = {out, 0};
 	char t1[21], t2[21], h[65];
 	size_t i;
 
@@ -250,9 +269,15 @@ enum store_status store_subscriber_data(struct store *st, const char *email, FIL
 		json_kv(out, "      ", "details", e->details, 1);
 		fputs("    }", out);
 	}
-	fputs(p->nevents ? "\n  ]\n}\n" : "]\n}\n", out);
+	fputs(p->nevents ? "\n  ],\n" : "],\n", out);
+	/* A saved segment's expression may name the person (email = "..."). */
+	fputs("  \"segments\": [", out);
+	s = segment_each_naming(st, p->email, json_segment, &named, errstr);
+	fputs(named.n ? "\n  ]\n}\n" : "]\n}\n", out);
 	store_address_hash(st, p->email, h);
 	store_subscriber_free(&p);
+	if (s != STORE_OK)
+		return s;
 	if (fflush(out) != 0 || ferror(out))
 		return store_fail(errstr, STORE_EIO, "cannot write the data");
 	return store_audit(st, "subscriber.data", h, "ok", "data access (GDPR Art. 15/20)");

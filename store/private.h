@@ -92,6 +92,15 @@ void store_queue_stmts_free(struct store *st);
 /* Loads the role's permissions into st->perms. */
 enum store_status store_load_perms(struct store *st, char **errstr);
 
+/* Where an address written in free text ends, reading on from its '@'. */
+bool store_addr_stop(unsigned char c);
+/*
+ * Where its local part starts, reading back from the '@': more is taken for
+ * a boundary than RFC 5321 allows in a local part (' and ` are in one, and a
+ * reply may quote anything), so that masking leaves no part of an address.
+ */
+bool store_local_stop(unsigned char c);
+
 /*
  * Writes a "denied" audit record of `action` on `object` (may be NULL) with
  * `details`, and returns STORE_EDENIED with "ACTION is not allowed for USER

@@ -19,7 +19,8 @@
  *   config.c    settings and secrets
  *   status.c    status strings and the small helpers every file shares
  *   address.c, fields.c, subscriber.c, list.c, import.c, import_csv.c, export.c,
- *   suppress.c, segment.c, segment_sql.c, browse.c: the people on the lists
+ *   suppress.c, segment.c, segment_sql.c, segment_pii.c, browse.c: the people on
+ *               the lists
  *               (subscribers_private.h)
  *   template.c  templates and DKIM keys as stored
  *   campaign.c, approval.c, campaign_version.c, queue.c, queue_admin.c:
@@ -483,14 +484,17 @@ enum store_status store_subscriber_event(struct store *st, int64_t subscriber, c
 					 const char *list, const char *details, char **errstr);
 /*
  * Writes everything held about the person as one JSON object (GDPR Art. 15
- * and 20). Needs STORE_PERM_PII; audited with the address hash.
+ * and 20), with the saved segments whose expression names the address.
+ * Needs STORE_PERM_PII; audited with the address hash.
  */
 enum store_status store_subscriber_data(struct store *st, const char *email, FILE *out,
 					char **errstr);
 /*
  * Erases the person (GDPR Art. 17): deletes the row, attributes, memberships,
- * consent records and history, keeps the keyed hash on the suppression list
- * and checkpoints the WAL. Needs STORE_PERM_SUBSCRIBERS_ERASE; audited.
+ * consent records and history, writes "(erased)" in place of the address in
+ * saved segments' expressions (which then match nobody by it), keeps the
+ * keyed hash on the suppression list and checkpoints the WAL. Needs
+ * STORE_PERM_SUBSCRIBERS_ERASE; audited with the count of segments changed.
  */
 enum store_status store_subscriber_erase(struct store *st, const char *email, char **errstr);
 
@@ -656,8 +660,18 @@ struct store_segment_info {
 	const char *name, *list, *expr, *created, *by;
 };
 typedef int (*store_segment_cb)(const struct store_segment_info *s, void *arg);
+/* Lists the saved segments, each expression as store_segment_mask shows it. */
 enum store_status store_segment_ls(struct store *st, store_segment_cb cb, void *arg, char **errstr);
-/* The saved segment's list and expression, both allocated. */
+/*
+ * The expression as the user may see it: without STORE_PERM_PII each of its
+ * strings that holds an address is masked as store_mask_address masks one
+ * (email = "b***@example.jp"), and a string compared with email hides even
+ * without an '@' (email starts_with "***"); the expression as it is
+ * otherwise. Allocated; NULL when out of memory.
+ */
+char *store_segment_mask(const struct store *st, const char *expr);
+/* The saved segment's list and expression as saved, both allocated: for
+ * evaluating it; show it through store_segment_mask. */
 enum store_status store_segment_get(struct store *st, const char *name, char **list, char **expr,
 				    char **errstr);
 

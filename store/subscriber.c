@@ -709,8 +709,8 @@ done:
 enum store_status store_subscriber_erase(struct store *st, const char *email, char **errstr)
 {
 	enum store_status s;
-	char addr[STORE_ADDRESS_MAX + 1], h[65], now[21];
-	int64_t id;
+	char addr[STORE_ADDRESS_MAX + 1], h[65], now[21], details[160];
+	int64_t id, segments = 0;
 
 	s = store_require(st, STORE_PERM_SUBSCRIBERS_ERASE, "subscriber.erase", errstr);
 	if (s == STORE_OK)
@@ -738,9 +738,15 @@ enum store_status store_subscriber_erase(struct store *st, const char *email, ch
 			      "INSERT OR IGNORE INTO suppressions (value, kind, address, reason,"
 			      " created, by) VALUES (?, 'address', NULL, 'erased', ?, ?)",
 			      errstr, "erasing", "ttt", h, now, store_user(st));
+	/* A saved segment may name the address in its expression. */
 	if (s == STORE_OK)
-		s = store_audit(st, "subscriber.erase", h, "ok",
-				"all data deleted; the keyed hash is kept on the suppression list");
+		s = segment_erase_address(st, addr, &segments, errstr);
+	snprintf(details, sizeof(details),
+		 "all data deleted; the keyed hash is kept on the suppression list; "
+		 "the address taken out of %lld saved segment%s",
+		 (long long)segments, segments == 1 ? "" : "s");
+	if (s == STORE_OK)
+		s = store_audit(st, "subscriber.erase", h, "ok", details);
 	if (s == STORE_OK)
 		s = store_commit(st);
 	else

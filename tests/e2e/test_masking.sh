@@ -33,4 +33,13 @@ check "the history shows the failure" grep -q 'failed .*Recipient address reject
 check "with the address masked in the reply too" sh -c "! grep -q 'secret' '$T/out'"
 expect 0 "an operator opens it" as operator subscriber show reject.secret.person@example.com
 check "and sees the reply whole" grep -q '<reject.secret.person@example.com>: Recipient address rejected' "$T/out"
+
+# A segment's expression may name an address: `campaign show` masks it too.
+as marketer segment add secret --list m --where 'email = "reject.secret.person@example.com"' >/dev/null
+as marketer campaign add mseg --template t --list m --segment secret --subject "Segment" >/dev/null
+expect 0 "a viewer shows the campaign" as viewer campaign show mseg
+check "with the address in its segment masked" grep -q 'segment: *secret (email = "r\*\*\*@example.com")' "$T/out"
+check "and nowhere whole" sh -c "! grep -q 'secret.person' '$T/out'"
+expect 0 "an operator shows it" as operator campaign show mseg
+check "and sees the address" grep -q 'segment: *secret (email = "reject.secret.person@example.com")' "$T/out"
 finish

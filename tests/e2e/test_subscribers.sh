@@ -251,6 +251,26 @@ expect 0 "the viewer may still count by domain and name" as viewer segment count
 check "(Taro)" grep -qx 1 "$T/out"
 expect 0 "the refusal is audited" as admin audit log --action segment.count
 check "as denied" grep -q 'denied' "$T/out"
+# An address written in a segment is masked like any other, is part of the
+# person's data, and goes with an erasure.
+expect 0 "a person" as marketer subscriber add bob.target@victim.jp --list news
+expect 0 "named in a segment" as marketer segment add vip --list news --where 'email = "bob.target@victim.jp" or attr.ref = "Bob.Target@Victim.JP"'
+expect 0 "the viewer lists the segments" as viewer segment ls
+check "and sees the address masked" grep -q '^vip .*email = "b\*\*\*@victim.jp" or attr.ref = "B\*\*\*@Victim.JP"' "$T/out"
+check "and nowhere whole" sh -c "! grep -qi 'target' '$T/out'"
+expect 0 "the marketer (pii) sees it whole" as marketer segment ls
+check "as written" grep -q '^vip .*email = "bob.target@victim.jp"' "$T/out"
+expect 0 "the person's data" as marketer subscriber data bob.target@victim.jp
+check "names the segment, with its expression" \
+	$PY -c "import json,sys; d=json.load(open(sys.argv[1])); s=d['segments']; assert [x['name'] for x in s]==['vip'], s; assert 'bob.target@victim.jp' in s[0]['expression'], s" "$T/out"
+expect 0 "the erasure" as marketer subscriber erase bob.target@victim.jp
+expect 0 "segment ls after it" as marketer segment ls
+check "shows the address taken out" grep -q '^vip .*email = "(erased)" or attr.ref = "(erased)"' "$T/out"
+check "and nowhere else" sh -c "! grep -qi 'target' '$T/out'"
+expect 0 "the segment still parses and counts" as marketer segment count vip
+check "nobody" grep -qx 0 "$T/out"
+expect 0 "the erasure's audit record" as admin audit log --action subscriber.erase
+check "counts the segments changed" grep -q 'out of 1 saved segment$' "$T/out"
 
 # ---- Reading while an import writes ------------------------------------------
 # An import holds the write lock for its one transaction; logging in and
