@@ -128,6 +128,16 @@ enum store_status store_require(struct store *st, enum store_perm p, const char 
 	return deny_perm(st, p, action, NULL, NULL, errstr);
 }
 
+enum store_status store_require_lookup(struct store *st, const char *action, char **errstr)
+{
+	if (store_can(st, STORE_PERM_PII))
+		return STORE_OK;
+	return deny_perm(st, STORE_PERM_PII, action, NULL,
+			 "looking a person up by address (whether it is on file is what masking "
+			 "hides)",
+			 errstr);
+}
+
 static enum store_status perms_of(struct store *st, const char *role, uint64_t *out, char **errstr)
 {
 	enum store_status s;

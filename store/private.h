@@ -92,6 +92,14 @@ void store_queue_stmts_free(struct store *st);
 /* Loads the role's permissions into st->perms. */
 enum store_status store_load_perms(struct store *st, char **errstr);
 
+/*
+ * For a command that looks a person up by address and answers differently
+ * for a subscriber and for anyone else (exit 66 or 0, "unsubscribed"...):
+ * a user who sees addresses masked could otherwise confirm guessed ones.
+ * store_require of STORE_PERM_PII: refused, audited, naming the permission.
+ */
+enum store_status store_require_lookup(struct store *st, const char *action, char **errstr);
+
 /* Where an address written in free text ends, reading on from its '@'. */
 bool store_addr_stop(unsigned char c);
 /*

@@ -475,7 +475,14 @@ enum store_status store_subscriber_add(struct store *st, const char *list, const
 /* Unsubscribes from one list, or from every list and globally when list is NULL. */
 enum store_status store_subscriber_unsubscribe(struct store *st, const char *email,
 					       const char *list, char **errstr);
-/* Loads the person. *out is allocated; free with store_subscriber_free. SUBSCRIBERS_READ. */
+/*
+ * Loads the person. *out is allocated; free with store_subscriber_free.
+ * Needs SUBSCRIBERS_READ and, as every lookup of a person by address that
+ * answers differently for a subscriber (show, add, unsubscribe, erase, data,
+ * an address's suppression, a test send), STORE_PERM_PII: whether an address
+ * is on file is what masking hides. store_subscriber_get_id opens a record
+ * without it.
+ */
 enum store_status store_subscriber_get(struct store *st, const char *email,
 				       struct store_subscriber **out, char **errstr);
 void store_subscriber_free(struct store_subscriber **sub);
@@ -550,7 +557,8 @@ enum store_status store_subscriber_page(struct store *st, const struct store_bro
 					store_browse_cb cb, void *arg, char **errstr);
 /*
  * store_subscriber_get by the row's id, so that a browser that only shows
- * masked addresses can open a record. SUBSCRIBERS_READ.
+ * masked addresses can open a record. SUBSCRIBERS_READ only: a row names
+ * nobody.
  */
 enum store_status store_subscriber_get_id(struct store *st, int64_t id,
 					  struct store_subscriber **out, char **errstr);
@@ -608,12 +616,13 @@ enum store_status store_list_export(struct store *st, const char *list, FILE *ou
 /*
  * Suppresses an address (kept as a keyed hash, with the address itself while
  * the person is on file) or a whole domain ("@example.com"). Idempotent.
- * Needs STORE_PERM_SUBSCRIBERS_WRITE; audited.
+ * Needs STORE_PERM_SUBSCRIBERS_WRITE, and STORE_PERM_PII for an address;
+ * audited.
  */
 enum store_status store_suppress_add(struct store *st, const char *what, const char *reason,
 				     char **errstr);
 /* Takes an address or domain off the list; STORE_EEXIST for the entry an
- * erasure left, which stays for good. */
+ * erasure left, which stays for good. Permissions as store_suppress_add. */
 enum store_status store_suppress_rm(struct store *st, const char *what, char **errstr);
 
 struct store_suppression {
@@ -630,7 +639,7 @@ enum store_status store_suppress_ls(struct store *st, store_suppression_cb cb, v
  * no suppression list (the address, an erased person's hash, its domain)
  * and, when it belongs to a subscriber, that person is active and has not
  * left `list` (NULL: any list). Otherwise *why (allocated) says why not.
- * For test sends; needs STORE_PERM_CAMPAIGNS_EDIT.
+ * For test sends; needs STORE_PERM_CAMPAIGNS_EDIT and STORE_PERM_PII.
  */
 enum store_status store_address_mailable(struct store *st, const char *address, const char *list,
 					 char **why, char **errstr);

@@ -453,6 +453,9 @@ enum store_status store_subscriber_add(struct store *st, const char *list, const
 	char addr[STORE_ADDRESS_MAX + 1];
 
 	s = store_require(st, STORE_PERM_SUBSCRIBERS_WRITE, "subscriber.add", errstr);
+	/* Refusing someone who left would tell that the address is on file. */
+	if (s == STORE_OK)
+		s = store_require_lookup(st, "subscriber.add", errstr);
 	if (s == STORE_OK)
 		s = subscriber_norm(email, addr, errstr);
 	if (s != STORE_OK)
@@ -478,6 +481,8 @@ enum store_status store_subscriber_unsubscribe(struct store *st, const char *ema
 	int64_t id, now = (int64_t)time(NULL);
 
 	s = store_require(st, STORE_PERM_SUBSCRIBERS_WRITE, "subscriber.unsubscribe", errstr);
+	if (s == STORE_OK)
+		s = store_require_lookup(st, "subscriber.unsubscribe", errstr);
 	if (s == STORE_OK)
 		s = subscriber_norm(email, addr, errstr);
 	if (s != STORE_OK)
@@ -651,16 +656,28 @@ enum store_status store_subscriber_get(struct store *st, const char *email,
 {
 	enum store_status s;
 	char addr[STORE_ADDRESS_MAX + 1];
+
+	*out = NULL;
+	s = store_require(st, STORE_PERM_SUBSCRIBERS_READ, "subscriber.show", errstr);
+	/* Whether an address is on file is what masking hides (store_require_lookup). */
+	if (s == STORE_OK)
+		s = store_require_lookup(st, "subscriber.show", errstr);
+	if (s == STORE_OK)
+		s = subscriber_norm(email, addr, errstr);
+	if (s == STORE_OK)
+		s = subscriber_load(st, addr, out, errstr);
+	return s;
+}
+
+enum store_status subscriber_load(struct store *st, const char *addr, struct store_subscriber **out,
+				  char **errstr)
+{
+	enum store_status s;
 	struct store_subscriber *p = NULL;
 	sqlite3_stmt *q = NULL;
 	int rc;
 
 	*out = NULL;
-	s = store_require(st, STORE_PERM_SUBSCRIBERS_READ, "subscriber.show", errstr);
-	if (s == STORE_OK)
-		s = subscriber_norm(email, addr, errstr);
-	if (s != STORE_OK)
-		return s;
 	s = store_prepare(st,
 			  "SELECT id, email, domain, name, status, attrs, created, updated"
 			  " FROM subscribers WHERE ehash = ?",
@@ -713,6 +730,8 @@ enum store_status store_subscriber_erase(struct store *st, const char *email, ch
 	int64_t id, segments = 0;
 
 	s = store_require(st, STORE_PERM_SUBSCRIBERS_ERASE, "subscriber.erase", errstr);
+	if (s == STORE_OK)
+		s = store_require_lookup(st, "subscriber.erase", errstr);
 	if (s == STORE_OK)
 		s = subscriber_norm(email, addr, errstr);
 	if (s != STORE_OK)

@@ -120,6 +120,9 @@ int subscriber_has_ctl(const char *s, size_t n);
 	" subscriber = ?2), (SELECT 0 FROM subscriber_events WHERE subscriber = ?2 AND"            \
 	" list = ?1 AND event = 'unsubscribed' LIMIT 1))"
 
+/* store_subscriber_get of a normalised address, without its permission checks. */
+enum store_status subscriber_load(struct store *st, const char *address,
+				  struct store_subscriber **out, char **errstr);
 /* Looks up a normalised address: id (0 when absent) and status. */
 enum store_status subscriber_find(struct store *st, const char *address, int64_t *id,
 				  char status[16], char **errstr);

@@ -5,8 +5,10 @@
 # address rejected"; tests/servers/smtpd.py's reject*), and that reply is
 # kept with the recipient's row and in the person's history. `campaign
 # status` (what the terminal UI's monitor shows, through the same store
-# call) and `subscriber show` must mask it for a viewer and not for an
-# operator, who holds pii.
+# call) must mask it for a viewer and not for an operator, who holds pii;
+# `subscriber show` shows it whole to the operator and is refused to the
+# viewer (a lookup by address needs pii; tests/tui opens a viewer's record
+# by its row).
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/campaigns.d/lib.sh"
 
@@ -28,9 +30,8 @@ check "the viewer sees the reply with the address masked" \
 check "and the full address nowhere" sh -c "! grep -q 'secret' '$T/out'"
 check "nor any of a local part holding ' and \`, which atext allows" sh -c "! grep -q 'smith' '$T/out'"
 
-expect 0 "a viewer opens the person's record" as viewer subscriber show reject.secret.person@example.com
-check "the history shows the failure" grep -q 'failed .*Recipient address rejected' "$T/out"
-check "with the address masked in the reply too" sh -c "! grep -q 'secret' '$T/out'"
+expect 77 "a viewer may not look the person up by address" as viewer subscriber show reject.secret.person@example.com
+check "and learns nothing of the record" sh -c "! grep -q 'secret\|Recipient' '$T/out'"
 expect 0 "an operator opens it" as operator subscriber show reject.secret.person@example.com
 check "and sees the reply whole" grep -q '<reject.secret.person@example.com>: Recipient address rejected' "$T/out"
 
