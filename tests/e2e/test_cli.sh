@@ -224,8 +224,11 @@ check "which creates nothing" test ! -e "$T/j/hato.db"
 root=$(cd "$(dirname "$0")/../.." && pwd)
 codes=$(grep -ho 'EX_[A-Z]*' "$root"/tui/*.c | sort -u | python3 -c "import os,sys; print(' '.join(str(getattr(os, n)) for n in sys.stdin.read().split() if hasattr(os, n)))")
 check "the binary uses exit codes ($codes)" test -n "$codes"
+"$HATO" --help | sed -n '/^Exit codes/,$p' >"$T/help.codes"
 for c in $codes; do
 	check "hato(1) documents exit code $c" sh -c "sed -n '/^\.SH EXIT STATUS/,/^\.SH FILES/p' '$root/docs/hato.1' | grep -qw '$c'"
 	check "and the README too" sh -c "grep -A6 '^Exit codes follow' '$root/README.md' | grep -qw '$c'"
+	check "and hato --help too" grep -qw "$c" "$T/help.codes"
 done
+check "hato --help names 128 + N for a signal, as hato(1) does" grep -q '128 + N when signal N' "$T/help.codes"
 finish
