@@ -140,7 +140,10 @@ static enum store_status check_safe(const char *p, int want_dir, struct stat *ou
 				  "%s belongs to another user; hato opens only your own store", p);
 	if (sb.st_mode & (S_IWGRP | S_IWOTH))
 		return store_fail(errstr, STORE_EUNSAFE,
-				  "%s can be written by others; fix it with: chmod %s %s", p,
+				  "%s can be written by %s; fix it with: chmod %s %s", p,
+				  !(sb.st_mode & S_IWOTH)   ? "its group"
+				  : !(sb.st_mode & S_IWGRP) ? "others"
+							    : "its group and others",
 				  want_dir ? "700" : "600", p);
 	if (out != NULL)
 		*out = sb;
