@@ -3,6 +3,7 @@
  * person's data as JSON (GDPR Art. 15 and 20).
  */
 #include <csv.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,6 +43,14 @@ static void csv_cell(FILE *out, const char *s, size_t n, int first)
 	csv_fwrite(out, s, n);
 }
 
+/* Flushes out: NULL, or why a write to it failed ("the disk is full"). */
+static const char *write_failed(FILE *out)
+{
+	if (fflush(out) != 0)
+		return store_strerror(errno);
+	return ferror(out) ? "a write failed" : NULL;
+}
+
 #define MEMBERS                                                                                    \
 	" FROM subscribers s CROSS JOIN memberships m"                                             \
 	" ON m.subscriber = s.id AND m.list = ?"                                                   \
@@ -58,6 +67,7 @@ enum store_status store_list_export(struct store *st, const char *list, FILE *ou
 	enum store_status s;
 	sqlite3_stmt *q = NULL;
 	struct keys ks = {{0}, 0};
+	const char *why;
 	char details[64];
 	size_t i, pos, kl, vl;
 	const char *k, *v;
@@ -120,8 +130,9 @@ enum store_status store_list_export(struct store *st, const char *list, FILE *ou
 	}
 	if (rc != SQLITE_DONE)
 		s = store_sqlfail(st, errstr, "exporting");
-	if (s == STORE_OK && (fflush(out) != 0 || ferror(out)))
-		s = store_fail(errstr, STORE_EIO, "cannot write the export");
+	why = s == STORE_OK ? write_failed(out) : NULL;
+	if (why != NULL)
+		s = store_fail(errstr, STORE_EIO, "cannot write the export: %s", why);
 done:
 	sqlite3_finalize(q);
 	for (i = 0; i < ks.n; i++)
@@ -218,6 +229,7 @@ enum store_status store_subscriber_data(struct store *st, const char *email, FIL
 	enum store_status s;
 	struct store_subscriber *p = NULL;
 	struct named_out named = {out, 0};
+	const char *why;
 	char t1[21], t2[21], h[65];
 	size_t i;
 
@@ -278,7 +290,8 @@ enum store_status store_subscriber_data(struct store *st, const char *email, FIL
 	store_subscriber_free(&p);
 	if (s != STORE_OK)
 		return s;
-	if (fflush(out) != 0 || ferror(out))
-		return store_fail(errstr, STORE_EIO, "cannot write the data");
+	why = write_failed(out);
+	if (why != NULL)
+		return store_fail(errstr, STORE_EIO, "cannot write the data: %s", why);
 	return store_audit(st, "subscriber.data", h, "ok", "data access (GDPR Art. 15/20)");
 }

@@ -389,7 +389,7 @@ enum store_status store_role_add(struct store *st, const char *name, const char 
 	if (s == STORE_OK)
 		s = store_audit(st, "role.add", name, "ok", NULL);
 	if (s == STORE_OK)
-		return store_commit(st);
+		return store_commit_err(st, errstr);
 	store_rollback(st);
 	return s;
 }
@@ -478,7 +478,7 @@ enum store_status store_role_set_perms(struct store *st, const char *name, const
 	if (s == STORE_OK)
 		s = store_audit(st, "role.edit", name, "ok", details);
 	if (s == STORE_OK)
-		return store_commit(st);
+		return store_commit_err(st, errstr);
 	store_rollback(st);
 	return s;
 }
@@ -522,7 +522,7 @@ enum store_status store_role_rm(struct store *st, const char *name, char **errst
 	if (s == STORE_OK)
 		s = store_audit(st, "role.rm", name, "ok", NULL);
 	if (s == STORE_OK)
-		return store_commit(st);
+		return store_commit_err(st, errstr);
 	store_rollback(st);
 	return s;
 }

@@ -92,6 +92,10 @@ void store_queue_stmts_free(struct store *st);
 /* Loads the role's permissions into st->perms. */
 enum store_status store_load_perms(struct store *st, char **errstr);
 
+/* Why SQLite failed on db: "the disk is full" when it is (SQLITE_FULL, or
+ * ENOSPC under an I/O error), else SQLite's own message. */
+const char *store_sql_why(sqlite3 *db);
+
 /*
  * For a command that looks a person up by address and answers differently
  * for a subscriber and for anyone else (exit 66 or 0, "unsubscribed"...):

@@ -430,7 +430,7 @@ enum store_status store_segment_add(struct store *st, const char *name, const ch
 	if (s == STORE_OK)
 		s = store_audit(st, "segment.add", name, "ok", list);
 	if (s == STORE_OK)
-		return store_commit(st);
+		return store_commit_err(st, errstr);
 	store_rollback(st);
 	return s;
 }

@@ -66,6 +66,8 @@ enum store_status {
 
 /* A constant English name for the status. */
 const char *store_strstatus(enum store_status s);
+/* strerror(err), plainer where it can be: ENOSPC is "the disk is full". */
+const char *store_strerror(int err);
 
 /* ---- Opening ---------------------------------------------------------- */
 
@@ -764,6 +766,8 @@ enum store_status store_dkim_list(struct store *st, const char *domain, bool wit
 
 enum store_status store_begin(struct store *st);
 enum store_status store_commit(struct store *st);
+/* store_commit, with why it failed in *errstr ("saving the changes: the disk is full..."). */
+enum store_status store_commit_err(struct store *st, char **errstr);
 void store_rollback(struct store *st);
 
 /* Campaigns, their approvals and their send queue: a part of this header. */

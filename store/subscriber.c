@@ -468,7 +468,7 @@ enum store_status store_subscriber_add(struct store *st, const char *list, const
 		return store_sqlfail(st, errstr, "adding a subscriber");
 	s = add_locked(st, list, addr, name ? name : "", attrs, nattrs, consent, errstr);
 	if (s == STORE_OK)
-		return store_commit(st);
+		return store_commit_err(st, errstr);
 	store_rollback(st);
 	return s;
 }
@@ -519,7 +519,7 @@ enum store_status store_subscriber_unsubscribe(struct store *st, const char *ema
 		s = store_audit(st, "subscriber.unsubscribe", list ? list : "*", "ok", h);
 	}
 	if (s == STORE_OK)
-		return store_commit(st);
+		return store_commit_err(st, errstr);
 	store_rollback(st);
 	return s;
 }
@@ -767,7 +767,7 @@ enum store_status store_subscriber_erase(struct store *st, const char *email, ch
 	if (s == STORE_OK)
 		s = store_audit(st, "subscriber.erase", h, "ok", details);
 	if (s == STORE_OK)
-		s = store_commit(st);
+		s = store_commit_err(st, errstr);
 	else
 		store_rollback(st);
 	/* Push the deleted pages out of the write-ahead log as well. */

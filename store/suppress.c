@@ -234,7 +234,7 @@ enum store_status store_suppress_add(struct store *st, const char *what, const c
 	if (s == STORE_OK)
 		s = store_audit(st, "suppress.add", val, "ok", reason);
 	if (s == STORE_OK)
-		return store_commit(st);
+		return store_commit_err(st, errstr);
 	store_rollback(st);
 	return s;
 }
@@ -293,7 +293,7 @@ enum store_status store_suppress_rm(struct store *st, const char *what, char **e
 	if (s == STORE_OK)
 		s = store_audit(st, "suppress.rm", val, "ok", NULL);
 	if (s == STORE_OK)
-		return store_commit(st);
+		return store_commit_err(st, errstr);
 	store_rollback(st);
 	return s;
 }

@@ -196,6 +196,13 @@ check "and no partial file beside it" sh -c "! ls '$T' | grep -q '^export.csv.'"
 expect 0 "export the list to a file" as marketer export news "$T/export.csv"
 check "the export is private (0600), also when it replaced a file" test "$(stat -c %a "$T/export.csv")" = 600
 check "and leaves no other file behind" sh -c "! ls '$T' | grep -q '^export.csv.'"
+# A full disk (/dev/full) is called by its name, with exit 74.
+expect 74 "an export to a full disk fails" as marketer export news /dev/full
+check "saying the disk is full" grep -qx 'hato: cannot write the export: the disk is full' "$T/err"
+expect 74 "so does one to standard output" sh -c "\"\$0\" --store '$STORE' --user marketer --password-file '$T/pw.marketer' export news >/dev/full" "$HATO"
+check "saying the same" grep -qx 'hato: cannot write the export: the disk is full' "$T/err"
+expect 74 "and a person's data" sh -c "\"\$0\" --store '$STORE' --user marketer --password-file '$T/pw.marketer' subscriber data taro@example.com >/dev/full" "$HATO"
+check "saying the disk is full" grep -qx 'hato: cannot write the data: the disk is full' "$T/err"
 ln -s "$T/export.csv" "$T/link.csv"
 expect 73 "an export through a symbolic link is refused" as marketer export news "$T/link.csv"
 check "naming the link" grep -q 'symbolic link' "$T/err"
