@@ -430,7 +430,7 @@ static enum send_status cycle(struct run *run, long want, const char *const *blo
 	if (s == STORE_OK && run->nready > 0)
 		compose_ready(run);
 	if (s == STORE_OK)
-		s = store_commit(run->st);
+		s = store_commit_err(run->st, &err);
 	else
 		store_rollback(run->st);
 	for (i = 0; i < run->npend; i++)

@@ -97,7 +97,7 @@ enum store_status store_campaign_approve(struct store *st, const char *name,
 		s = store_audit(st, "campaign.approve", name, "ok", details);
 	}
 	store_campaign_free(&c);
-	return campaign_finish(st, s);
+	return campaign_finish(st, s, errstr);
 }
 
 enum store_status store_campaign_schedule(struct store *st, const char *name, time_t at,
@@ -159,7 +159,7 @@ enum store_status store_campaign_schedule(struct store *st, const char *name, ti
 		s = store_audit(st, "campaign.schedule", name, "ok", details);
 	}
 	store_campaign_free(&c);
-	return campaign_finish(st, s);
+	return campaign_finish(st, s, errstr);
 }
 
 enum store_status store_campaign_resubmit(struct store *st, const char *name, char **errstr)
@@ -193,7 +193,7 @@ enum store_status store_campaign_resubmit(struct store *st, const char *name, ch
 		s = store_audit(st, "campaign.resubmit", name, "ok", details);
 	}
 	store_campaign_free(&c);
-	return campaign_finish(st, s);
+	return campaign_finish(st, s, errstr);
 }
 
 enum store_status store_campaign_approvals(struct store *st, int64_t campaign, store_approval_cb cb,

@@ -323,7 +323,7 @@ enum store_status store_audit_reserve_own(struct store *st, const char *action, 
 	*reserved = s == STORE_OK;
 done:
 	if (s == STORE_OK)
-		s = store_commit(st);
+		s = store_commit_err(st, errstr);
 	else
 		store_rollback(st);
 	if (s != STORE_OK)

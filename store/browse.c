@@ -394,8 +394,9 @@ enum store_status store_subscriber_get_id(struct store *st, int64_t id,
 		s = store_sqlfail(st, errstr, "reading a subscriber");
 	}
 	sqlite3_finalize(q);
+	/* By the row: the browser's user may not hold pii, and names nobody. */
 	if (s == STORE_OK)
-		s = store_subscriber_get(st, email, out, errstr);
+		s = subscriber_load(st, email, out, errstr);
 	free(email);
 	return s;
 }

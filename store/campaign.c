@@ -37,10 +37,10 @@ static enum store_campaign_state state_parse(const char *name)
  * Ends a transaction: commits on success, and after a refusal too, so that
  * the refusal's audit record stays (nothing else is written before one).
  */
-enum store_status campaign_finish(struct store *st, enum store_status s)
+enum store_status campaign_finish(struct store *st, enum store_status s, char **errstr)
 {
 	if (s == STORE_OK)
-		return store_commit(st);
+		return store_commit_err(st, errstr);
 	if (s == STORE_EDENIED && store_commit(st) == STORE_OK)
 		return s;
 	store_rollback(st);
@@ -442,7 +442,7 @@ enum store_status store_campaign_add(struct store *st, const struct store_campai
 			   errstr);
 	free(owned);
 	if (s == STORE_OK)
-		return store_commit(st);
+		return store_commit_err(st, errstr);
 	store_rollback(st);
 	return s;
 }
@@ -478,7 +478,7 @@ enum store_status store_campaign_copy(struct store *st, const char *name, const 
 		c->name = orig;
 	}
 	store_campaign_free(&c);
-	return campaign_finish(st, s);
+	return campaign_finish(st, s, errstr);
 }
 
 /* Runs SQL whose only parameter, ?1, is the campaign's id; ?2 gets v. */
@@ -595,5 +595,5 @@ enum store_status store_campaign_edit(struct store *st, const char *name,
 	if (s == STORE_OK)
 		s = edit_locked(st, c, changes, errstr);
 	store_campaign_free(&c);
-	return campaign_finish(st, s);
+	return campaign_finish(st, s, errstr);
 }

@@ -23,7 +23,7 @@ struct campaign_move {
 };
 
 /* Ends a transaction: commits on success, and after a refusal (to keep its audit record). */
-enum store_status campaign_finish(struct store *st, enum store_status s);
+enum store_status campaign_finish(struct store *st, enum store_status s, char **errstr);
 /* Loads the campaign by name (or, name NULL, by id) without a permission check. */
 enum store_status campaign_load(struct store *st, const char *name, int64_t id,
 				struct store_campaign **out, char **errstr);

@@ -92,7 +92,7 @@ static enum store_status simple_move(struct store *st, const char *name,
 	if (s == STORE_OK)
 		s = store_audit(st, m->action, name, "ok", text);
 	store_campaign_free(&c);
-	return campaign_finish(st, s);
+	return campaign_finish(st, s, errstr);
 }
 
 enum store_status store_campaign_submit(struct store *st, const char *name, char **errstr)
@@ -223,5 +223,5 @@ enum store_status store_campaign_set_state(struct store *st, int64_t id,
 		s = store_audit(st, "campaign.state", c->name, "ok", details);
 	}
 	store_campaign_free(&c);
-	return campaign_finish(st, s);
+	return campaign_finish(st, s, errstr);
 }

@@ -198,7 +198,7 @@ enum store_status store_config_set(struct store *st, const char *key, const char
 		s = store_audit(st, "config.set", key, "ok", details);
 	free(details);
 	if (s == STORE_OK)
-		return store_commit(st);
+		return store_commit_err(st, errstr);
 	store_rollback(st);
 	return s;
 }
@@ -227,7 +227,7 @@ enum store_status store_config_unset(struct store *st, const char *key, char **e
 	if (s == STORE_OK)
 		s = store_audit(st, "config.unset", key, "ok", NULL);
 	if (s == STORE_OK)
-		return store_commit(st);
+		return store_commit_err(st, errstr);
 	store_rollback(st);
 	return s;
 }

@@ -140,7 +140,10 @@ static enum store_status check_safe(const char *p, int want_dir, struct stat *ou
 				  "%s belongs to another user; hato opens only your own store", p);
 	if (sb.st_mode & (S_IWGRP | S_IWOTH))
 		return store_fail(errstr, STORE_EUNSAFE,
-				  "%s can be written by others; fix it with: chmod %s %s", p,
+				  "%s can be written by %s; fix it with: chmod %s %s", p,
+				  !(sb.st_mode & S_IWOTH)   ? "its group"
+				  : !(sb.st_mode & S_IWGRP) ? "others"
+							    : "its group and others",
 				  want_dir ? "700" : "600", p);
 	if (out != NULL)
 		*out = sb;
@@ -225,7 +228,7 @@ enum store_status store_db_open(const char *path, const unsigned char key[STORE_
 	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL) !=
 	    SQLITE_OK) {
 		s = store_fail(errstr, STORE_EIO, "cannot open %s: %s", path,
-			       db ? sqlite3_errmsg(db) : "out of memory");
+			       db ? store_sql_why(db) : "out of memory");
 		goto done;
 	}
 	sqlite3_busy_timeout(db, STORE_BUSY_MS);
@@ -235,14 +238,14 @@ enum store_status store_db_open(const char *path, const unsigned char key[STORE_
 		goto done;
 	}
 	if (s != STORE_OK) {
-		s = store_fail(errstr, s, "cannot read %s: %s", path, sqlite3_errmsg(db));
+		s = store_fail(errstr, s, "cannot read %s: %s", path, store_sql_why(db));
 		goto done;
 	}
 	if (sqlite3_exec(db,
 			 "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;"
 			 "PRAGMA foreign_keys = ON; PRAGMA secure_delete = ON;",
 			 NULL, NULL, NULL) != SQLITE_OK) {
-		s = store_fail(errstr, STORE_EIO, "cannot set up %s: %s", path, sqlite3_errmsg(db));
+		s = store_fail(errstr, STORE_EIO, "cannot set up %s: %s", path, store_sql_why(db));
 		goto done;
 	}
 	*out = db;
@@ -330,7 +333,7 @@ static enum store_status make_dirs(const char *path, char **errstr)
 		*p = '\0';
 		if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
 			s = store_fail(errstr, STORE_EIO, "cannot create %s: %s", dir,
-				       strerror(errno));
+				       store_strerror(errno));
 			break;
 		}
 		*p = c;
@@ -370,7 +373,7 @@ static enum store_status init_db(struct store *st, const char *admin, const stru
 	fd = open(st->path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (fd < 0)
 		return store_fail(errstr, STORE_EIO, "cannot create %s: %s", st->path,
-				  strerror(errno));
+				  store_strerror(errno));
 	close(fd);
 	s = store_db_open(st->path, st->data_key, &st->db, errstr);
 	if (s == STORE_OK)
@@ -392,7 +395,7 @@ static enum store_status init_db(struct store *st, const char *admin, const stru
 	if (s == STORE_OK)
 		s = store_audit(st, "store.init", admin, "ok", "store created");
 	if (s == STORE_OK)
-		return store_commit(st);
+		return store_commit_err(st, errstr);
 	store_rollback(st);
 	return s;
 }
@@ -457,13 +460,22 @@ enum store_status store_begin(struct store *st)
 
 enum store_status store_commit(struct store *st)
 {
+	return store_commit_err(st, NULL);
+}
+
+enum store_status store_commit_err(struct store *st, char **errstr)
+{
+	enum store_status s;
+
 	if (st->tx_depth <= 0)
-		return STORE_EIO;
+		return store_fail(errstr, STORE_EIO, "saving the changes: no transaction is open");
 	if (--st->tx_depth > 0)
 		return STORE_OK;
 	if (sqlite3_exec(st->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
+		/* Why, before the rollback resets SQLite's error. */
+		s = store_sqlfail(st, errstr, "saving the changes");
 		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
-		return (sqlite3_errcode(st->db) & 0xff) == SQLITE_BUSY ? STORE_EBUSY : STORE_EIO;
+		return s;
 	}
 	return STORE_OK;
 }

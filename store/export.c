@@ -3,6 +3,7 @@
  * person's data as JSON (GDPR Art. 15 and 20).
  */
 #include <csv.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,6 +43,14 @@ static void csv_cell(FILE *out, const char *s, size_t n, int first)
 	csv_fwrite(out, s, n);
 }
 
+/* Flushes out: NULL, or why a write to it failed ("the disk is full"). */
+static const char *write_failed(FILE *out)
+{
+	if (fflush(out) != 0)
+		return store_strerror(errno);
+	return ferror(out) ? "a write failed" : NULL;
+}
+
 #define MEMBERS                                                                                    \
 	" FROM subscribers s CROSS JOIN memberships m"                                             \
 	" ON m.subscriber = s.id AND m.list = ?"                                                   \
@@ -58,6 +67,7 @@ enum store_status store_list_export(struct store *st, const char *list, FILE *ou
 	enum store_status s;
 	sqlite3_stmt *q = NULL;
 	struct keys ks = {{0}, 0};
+	const char *why;
 	char details[64];
 	size_t i, pos, kl, vl;
 	const char *k, *v;
@@ -120,8 +130,9 @@ enum store_status store_list_export(struct store *st, const char *list, FILE *ou
 	}
 	if (rc != SQLITE_DONE)
 		s = store_sqlfail(st, errstr, "exporting");
-	if (s == STORE_OK && (fflush(out) != 0 || ferror(out)))
-		s = store_fail(errstr, STORE_EIO, "cannot write the export");
+	why = s == STORE_OK ? write_failed(out) : NULL;
+	if (why != NULL)
+		s = store_fail(errstr, STORE_EIO, "cannot write the export: %s", why);
 done:
 	sqlite3_finalize(q);
 	for (i = 0; i < ks.n; i++)
@@ -194,11 +205,31 @@ static void iso(time_t t, char out[21])
 	strftime(out, 21, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
+/* The segments that name the person, as JSON objects after "segments": [. */
+struct named_out {
+	FILE *out;
+	size_t n;
+};
+
+static int json_segment(const char *name, const char *list, const char *expr, void *arg)
+{
+	struct named_out *o = arg;
+
+	fputs(o->n++ ? ",\n    {\n" : "\n    {\n", o->out);
+	json_kv(o->out, "      ", "name", name, 0);
+	json_kv(o->out, "      ", "list", list, 0);
+	json_kv(o->out, "      ", "expression", expr, 1);
+	fputs("    }", o->out);
+	return 0;
+}
+
 enum store_status store_subscriber_data(struct store *st, const char *email, FILE *out,
 					char **errstr)
 {
 	enum store_status s;
 	struct store_subscriber *p = NULL;
+	struct named_out named = {out, 0};
+	const char *why;
 	char t1[21], t2[21], h[65];
 	size_t i;
 
@@ -250,10 +281,17 @@ enum store_status store_subscriber_data(struct store *st, const char *email, FIL
 		json_kv(out, "      ", "details", e->details, 1);
 		fputs("    }", out);
 	}
-	fputs(p->nevents ? "\n  ]\n}\n" : "]\n}\n", out);
+	fputs(p->nevents ? "\n  ],\n" : "],\n", out);
+	/* A saved segment's expression may name the person (email = "..."). */
+	fputs("  \"segments\": [", out);
+	s = segment_each_naming(st, p->email, json_segment, &named, errstr);
+	fputs(named.n ? "\n  ]\n}\n" : "]\n}\n", out);
 	store_address_hash(st, p->email, h);
 	store_subscriber_free(&p);
-	if (fflush(out) != 0 || ferror(out))
-		return store_fail(errstr, STORE_EIO, "cannot write the data");
+	if (s != STORE_OK)
+		return s;
+	why = write_failed(out);
+	if (why != NULL)
+		return store_fail(errstr, STORE_EIO, "cannot write the data: %s", why);
 	return store_audit(st, "subscriber.data", h, "ok", "data access (GDPR Art. 15/20)");
 }

@@ -636,7 +636,7 @@ enum store_status store_subscriber_import(struct store *st, const char *list, FI
 	if (s == STORE_OK)
 		s = store_audit(st, "import", list, "ok", details);
 	if (s == STORE_OK)
-		s = store_commit(st);
+		s = store_commit_err(st, errstr);
 	else
 		store_rollback(st);
 	store_exec(st, "PRAGMA cache_size = -2000", NULL);

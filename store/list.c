@@ -138,7 +138,7 @@ enum store_status store_list_add(struct store *st, const char *id, const char *n
 	if (s == STORE_OK)
 		s = store_audit(st, "list.add", id, "ok", NULL);
 	if (s == STORE_OK)
-		return store_commit(st);
+		return store_commit_err(st, errstr);
 	store_rollback(st);
 	return s;
 }
@@ -200,7 +200,7 @@ enum store_status store_list_rm(struct store *st, const char *id, char **errstr)
 	if (s == STORE_OK)
 		s = store_audit(st, "list.rm", id, "ok", details);
 	if (s == STORE_OK)
-		return store_commit(st);
+		return store_commit_err(st, errstr);
 	store_rollback(st);
 	return s;
 }

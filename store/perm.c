@@ -200,6 +200,18 @@ enum store_status store_require(struct store *st, enum store_perm p, const char 
 	return deny_perm(st, p, action, NULL, NULL, errstr);
 }
 
+enum store_status store_require_lookup(struct store *st, const char *action, char **errstr)
+{
+	enum store_status s = still_active(st, action, errstr);
+
+	if (s != STORE_OK || store_can(st, STORE_PERM_PII))
+		return s;
+	return deny_perm(st, STORE_PERM_PII, action, NULL,
+			 "looking a person up by address (whether it is on file is what masking "
+			 "hides)",
+			 errstr);
+}
+
 enum store_status store_require_role(struct store *st, const char *role, const char *action,
 				     const char *object, const char *what, char **errstr)
 {
@@ -266,19 +278,12 @@ char *store_mask_address(const struct store *st, const char *address)
 	return out;
 }
 
-/* A character that ends an address written in free text. */
-/* Where a domain ends in text. */
-static bool addr_stop(unsigned char c)
+bool store_addr_stop(unsigned char c)
 {
 	return c <= ' ' || c == 0x7f || strchr("<>()[],;:\"'`", c) != NULL;
 }
 
-/*
- * Where a local part starts, reading back from its '@': more is masked than
- * RFC 5321 allows in a local part (' and ` are in one, and a reply may quote
- * anything), so that no part of an address shows.
- */
-static bool local_stop(unsigned char c)
+bool store_local_stop(unsigned char c)
 {
 	return c <= ' ' || c == 0x7f || strchr("<>[]:\"", c) != NULL;
 }
@@ -298,27 +303,30 @@ char *store_mask_text(const struct store *st, const char *text)
 	for (i = 0; i < n; i = j) {
 		for (j = i; j < n && text[j] != '@'; j++)
 			;
+		if (j == n) { /* no address after i: the rest is text */
+			memcpy(o, text + i, n - i);
+			o += n - i;
+			break;
+		}
 		/* text[i..j) is text; its tail up to the '@' may be a local part */
 		local = j;
-		if (j < n && j > i && text[j - 1] == '"') {
+		if (j > i && text[j - 1] == '"') {
 			for (local = j - 1; local > i && text[local - 1] != '"'; local--)
 				;
 			local = local > i ? local - 1 : j;
 		} else {
-			while (local > i && !local_stop((unsigned char)text[local - 1]))
+			while (local > i && !store_local_stop((unsigned char)text[local - 1]))
 				local--;
 		}
 		memcpy(o, text + i, local - i);
 		o += local - i;
-		if (j == n)
-			break;
 		if (local < j) {
 			*o++ = text[local] == '"' && j - local > 2 ? text[local + 1] : text[local];
 			memcpy(o, "***", 3);
 			o += 3;
 		}
 		*o++ = '@';
-		for (j++; j < n && text[j] != '@' && !addr_stop((unsigned char)text[j]); j++)
+		for (j++; j < n && text[j] != '@' && !store_addr_stop((unsigned char)text[j]); j++)
 			*o++ = text[j];
 	}
 	*o = '\0';
@@ -439,7 +447,7 @@ enum store_status store_role_add(struct store *st, const char *name, const char 
 	if (s == STORE_OK)
 		s = store_audit(st, "role.add", name, "ok", NULL);
 	if (s == STORE_OK)
-		return store_commit(st);
+		return store_commit_err(st, errstr);
 	store_rollback(st);
 	return s;
 }
@@ -528,7 +536,7 @@ enum store_status store_role_set_perms(struct store *st, const char *name, const
 	if (s == STORE_OK)
 		s = store_audit(st, "role.edit", name, "ok", details);
 	if (s == STORE_OK)
-		return store_commit(st);
+		return store_commit_err(st, errstr);
 	store_rollback(st);
 	return s;
 }
@@ -572,7 +580,7 @@ enum store_status store_role_rm(struct store *st, const char *name, char **errst
 	if (s == STORE_OK)
 		s = store_audit(st, "role.rm", name, "ok", NULL);
 	if (s == STORE_OK)
-		return store_commit(st);
+		return store_commit_err(st, errstr);
 	store_rollback(st);
 	return s;
 }

@@ -97,6 +97,27 @@ void store_queue_stmts_free(struct store *st);
 /* Loads the role's permissions into st->perms. */
 enum store_status store_load_perms(struct store *st, char **errstr);
 
+/* Why SQLite failed on db: "the disk is full" when it is (SQLITE_FULL, or
+ * ENOSPC under an I/O error), else SQLite's own message. */
+const char *store_sql_why(sqlite3 *db);
+
+/*
+ * For a command that looks a person up by address and answers differently
+ * for a subscriber and for anyone else (exit 66 or 0, "unsubscribed"...):
+ * a user who sees addresses masked could otherwise confirm guessed ones.
+ * store_require of STORE_PERM_PII: refused, audited, naming the permission.
+ */
+enum store_status store_require_lookup(struct store *st, const char *action, char **errstr);
+
+/* Where an address written in free text ends, reading on from its '@'. */
+bool store_addr_stop(unsigned char c);
+/*
+ * Where its local part starts, reading back from the '@': more is taken for
+ * a boundary than RFC 5321 allows in a local part (' and ` are in one, and a
+ * reply may quote anything), so that masking leaves no part of an address.
+ */
+bool store_local_stop(unsigned char c);
+
 /*
  * Writes a "denied" audit record of `action` on `object` (may be NULL) with
  * `details`, and returns STORE_EDENIED with "ACTION is not allowed for USER

@@ -218,7 +218,7 @@ done:
 	free(expr);
 	free(name);
 	if (s == STORE_OK)
-		return store_commit(st);
+		return store_commit_err(st, errstr);
 	store_rollback(st);
 	return s;
 }
@@ -400,7 +400,7 @@ static enum store_status unclaim(struct store *st, int64_t campaign, const struc
 	}
 	sqlite3_finalize(q);
 	if (s == STORE_OK)
-		return store_commit(st);
+		return store_commit_err(st, errstr);
 	store_rollback(st);
 	return s;
 }
@@ -485,7 +485,7 @@ enum store_status store_queue_claim(struct store *st, int64_t campaign, time_t n
 	}
 	s = claim_rows(st, campaign, now, max, exclude, rows, &n, errstr);
 	if (s == STORE_OK)
-		s = store_commit(st);
+		s = store_commit_err(st, errstr);
 	else
 		store_rollback(st);
 	if (s != STORE_OK)
@@ -566,7 +566,7 @@ enum store_status store_queue_result(struct store *st, int64_t campaign, int64_t
 done:
 	unkeep(st, q);
 	if (s == STORE_OK)
-		return store_commit(st);
+		return store_commit_err(st, errstr);
 	if (s == STORE_ENOTFOUND && store_commit(st) == STORE_OK)
 		return s; /* nothing was written: a caller's transaction goes on */
 	store_rollback(st);

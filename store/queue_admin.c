@@ -43,7 +43,7 @@ enum store_status store_queue_recover(struct store *st, int64_t *uncertain, char
 		s = store_audit(st, "campaign.recover", NULL, "ok", details);
 	}
 	if (s == STORE_OK)
-		return store_commit(st);
+		return store_commit_err(st, errstr);
 	store_rollback(st);
 	return s;
 }
@@ -125,7 +125,7 @@ enum store_status store_queue_retry(struct store *st, const char *name, unsigned
 		s = store_audit(st, "campaign.retry", name, "ok", details);
 	}
 	if (s == STORE_OK)
-		return store_commit(st);
+		return store_commit_err(st, errstr);
 	store_rollback(st);
 	return s;
 }

@@ -72,6 +72,8 @@ struct parser {
 	size_t sqln, sqlcap;
 	struct seg_bind *binds;
 	size_t nbinds, bindcap;
+	segment_string_cb on_string; /* segment_strings' callback, or NULL */
+	void *arg;
 };
 
 /* ---- Errors ------------------------------------------------------------- */
@@ -117,6 +119,13 @@ static int fail(struct parser *p, const char *expected)
 }
 
 /* ---- Output ------------------------------------------------------------- */
+
+/* Hands the string token just read, as the user wrote it, to segment_strings' callback. */
+static void saw_string(struct parser *p, bool email)
+{
+	if (p->on_string != NULL && p->tok == T_STRING)
+		p->on_string(p->pos, p->next, p->text, p->len, email, p->arg);
+}
 
 static int emit(struct parser *p, const char *s)
 {
@@ -392,6 +401,7 @@ static int bind_value(struct parser *p, enum field f)
 					       "erased"};
 	size_t i;
 
+	saw_string(p, f == F_EMAIL);
 	if (f == F_STATUS) {
 		for (i = 0; i < 5; i++)
 			if (strcmp(p->text, statuses[i]) == 0)
@@ -590,6 +600,7 @@ static int cond(struct parser *p)
 			return -1;
 		if (p->tok != T_IDENT && p->tok != T_STRING && p->tok != T_NUMBER)
 			return fail(p, "an attribute name");
+		saw_string(p, false);
 		key = strndup(p->text, p->len);
 		kl = p->len;
 		if (key == NULL) {
@@ -722,16 +733,15 @@ void segment_sql_free(struct seg_sql *s)
 	memset(s, 0, sizeof(*s));
 }
 
-enum store_status segment_compile(const char *expr, time_t now, struct seg_sql *out, char **errstr)
+/* Parses and compiles expr into out, handing each string to cb when not NULL. */
+static enum store_status compile(const char *expr, time_t now, segment_string_cb cb, void *arg,
+				 struct seg_sql *out, char **errstr)
 {
-	struct parser p;
+	struct parser p = {
+	    .src = expr ? expr : "", .now = now, .errstr = errstr, .on_string = cb, .arg = arg};
 	const char *q;
 
 	memset(out, 0, sizeof(*out));
-	memset(&p, 0, sizeof(p));
-	p.src = expr ? expr : "";
-	p.now = now;
-	p.errstr = errstr;
 	for (q = p.src; *q; q++)
 		if ((unsigned char)*q < 0x20 && *q != '\t' && *q != '\n' && *q != '\r')
 			return store_fail(errstr, STORE_EINVAL,
@@ -754,6 +764,20 @@ enum store_status segment_compile(const char *expr, time_t now, struct seg_sql *
 	if (p.s != STORE_OK)
 		segment_sql_free(out);
 	return p.s;
+}
+
+enum store_status segment_compile(const char *expr, time_t now, struct seg_sql *out, char **errstr)
+{
+	return compile(expr, now, NULL, NULL, out, errstr);
+}
+
+enum store_status segment_strings(const char *expr, segment_string_cb cb, void *arg, char **errstr)
+{
+	struct seg_sql s;
+	enum store_status r = compile(expr, 0, cb, arg, &s, errstr);
+
+	segment_sql_free(&s);
+	return r;
 }
 
 enum store_status store_segment_check(const char *expr, char **errstr)

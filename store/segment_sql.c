@@ -430,7 +430,7 @@ enum store_status store_segment_add(struct store *st, const char *name, const ch
 	if (s == STORE_OK)
 		s = store_audit(st, "segment.add", name, "ok", list);
 	if (s == STORE_OK)
-		return store_commit(st);
+		return store_commit_err(st, errstr);
 	store_rollback(st);
 	return s;
 }
@@ -461,6 +461,7 @@ enum store_status store_segment_ls(struct store *st, store_segment_cb cb, void *
 	enum store_status s;
 	sqlite3_stmt *q = NULL;
 	struct store_segment_info x;
+	char *shown;
 	int rc;
 
 	s = store_require(st, STORE_PERM_SUBSCRIBERS_READ, "segment.ls", errstr);
@@ -473,15 +474,25 @@ enum store_status store_segment_ls(struct store *st, store_segment_cb cb, void *
 	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
 		x.name = (const char *)sqlite3_column_text(q, 0);
 		x.list = (const char *)sqlite3_column_text(q, 1);
-		x.expr = (const char *)sqlite3_column_text(q, 2);
 		x.created = (const char *)sqlite3_column_text(q, 3);
 		x.by = (const char *)sqlite3_column_text(q, 4);
-		if (cb(&x, arg) != 0) {
+		/* An address in an expression is masked as it is everywhere else. */
+		shown = store_segment_mask(st, (const char *)sqlite3_column_text(q, 2));
+		if (shown == NULL) {
+			s = STORE_ENOMEM;
+			break;
+		}
+		x.expr = shown;
+		rc = cb(&x, arg);
+		free(shown);
+		if (rc != 0) {
 			rc = SQLITE_DONE;
 			break;
 		}
 	}
 	sqlite3_finalize(q);
+	if (s != STORE_OK)
+		return s;
 	return rc == SQLITE_DONE ? STORE_OK : store_sqlfail(st, errstr, "listing segments");
 }
 

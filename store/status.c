@@ -1,6 +1,7 @@
 /*
  * store/status.c: status strings and the helpers every store file shares.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -88,10 +89,40 @@ enum store_status store_fail(char **errstr, enum store_status s, const char *fmt
 	return s;
 }
 
+const char *store_strerror(int err)
+{
+	if (err == ENOSPC)
+		return "the disk is full";
+	if (err == EDQUOT)
+		return "the disk quota is used up";
+	return strerror(err);
+}
+
+/* Did db fail for want of room? *err is ENOSPC or EDQUOT when it did. */
+static bool sql_full(sqlite3 *db, int *err)
+{
+	int code = sqlite3_extended_errcode(db) & 0xff, sys = sqlite3_system_errno(db);
+
+	*err = sys == EDQUOT ? EDQUOT : ENOSPC;
+	return code == SQLITE_FULL || ((code == SQLITE_IOERR || code == SQLITE_CANTOPEN) &&
+				       (sys == ENOSPC || sys == EDQUOT));
+}
+
+const char *store_sql_why(sqlite3 *db)
+{
+	int err;
+
+	return sql_full(db, &err) ? store_strerror(err) : sqlite3_errmsg(db);
+}
+
 enum store_status store_sqlfail(struct store *st, char **errstr, const char *what)
 {
-	int code = sqlite3_extended_errcode(st->db) & 0xff;
+	int code = sqlite3_extended_errcode(st->db) & 0xff, err;
 	const char *msg = sqlite3_errmsg(st->db);
+
+	if (sql_full(st->db, &err))
+		return store_fail(errstr, STORE_EIO, "%s: %s, where the store is (%s)", what,
+				  store_strerror(err), st->path);
 
 	switch (code) {
 	case SQLITE_BUSY:
@@ -109,7 +140,6 @@ enum store_status store_sqlfail(struct store *st, char **errstr, const char *wha
 		return store_fail(errstr, STORE_ENOMEM, "%s: out of memory", what);
 	case SQLITE_CONSTRAINT:
 		return store_fail(errstr, STORE_EEXIST, "%s: %s", what, msg);
-	case SQLITE_FULL:
 	case SQLITE_IOERR:
 	case SQLITE_CANTOPEN:
 	case SQLITE_READONLY:

@@ -19,7 +19,8 @@
  *   config.c    settings and secrets
  *   status.c    status strings and the small helpers every file shares
  *   address.c, fields.c, subscriber.c, list.c, import.c, import_csv.c, export.c,
- *   suppress.c, segment.c, segment_sql.c, browse.c: the people on the lists
+ *   suppress.c, segment.c, segment_sql.c, segment_pii.c, browse.c: the people on
+ *               the lists
  *               (subscribers_private.h)
  *   template.c  templates and DKIM keys as stored
  *   campaign.c, approval.c, campaign_version.c, queue.c, queue_admin.c:
@@ -65,6 +66,8 @@ enum store_status {
 
 /* A constant English name for the status. */
 const char *store_strstatus(enum store_status s);
+/* strerror(err), plainer where it can be: ENOSPC is "the disk is full". */
+const char *store_strerror(int err);
 
 /* ---- Opening ---------------------------------------------------------- */
 
@@ -477,7 +480,14 @@ enum store_status store_subscriber_add(struct store *st, const char *list, const
 /* Unsubscribes from one list, or from every list and globally when list is NULL. */
 enum store_status store_subscriber_unsubscribe(struct store *st, const char *email,
 					       const char *list, char **errstr);
-/* Loads the person. *out is allocated; free with store_subscriber_free. SUBSCRIBERS_READ. */
+/*
+ * Loads the person. *out is allocated; free with store_subscriber_free.
+ * Needs SUBSCRIBERS_READ and, as every lookup of a person by address that
+ * answers differently for a subscriber (show, add, unsubscribe, erase, data,
+ * an address's suppression, a test send), STORE_PERM_PII: whether an address
+ * is on file is what masking hides. store_subscriber_get_id opens a record
+ * without it.
+ */
 enum store_status store_subscriber_get(struct store *st, const char *email,
 				       struct store_subscriber **out, char **errstr);
 void store_subscriber_free(struct store_subscriber **sub);
@@ -486,14 +496,17 @@ enum store_status store_subscriber_event(struct store *st, int64_t subscriber, c
 					 const char *list, const char *details, char **errstr);
 /*
  * Writes everything held about the person as one JSON object (GDPR Art. 15
- * and 20). Needs STORE_PERM_PII; audited with the address hash.
+ * and 20), with the saved segments whose expression names the address.
+ * Needs STORE_PERM_PII; audited with the address hash.
  */
 enum store_status store_subscriber_data(struct store *st, const char *email, FILE *out,
 					char **errstr);
 /*
  * Erases the person (GDPR Art. 17): deletes the row, attributes, memberships,
- * consent records and history, keeps the keyed hash on the suppression list
- * and checkpoints the WAL. Needs STORE_PERM_SUBSCRIBERS_ERASE; audited.
+ * consent records and history, writes "(erased)" in place of the address in
+ * saved segments' expressions (which then match nobody by it), keeps the
+ * keyed hash on the suppression list and checkpoints the WAL. Needs
+ * STORE_PERM_SUBSCRIBERS_ERASE; audited with the count of segments changed.
  */
 enum store_status store_subscriber_erase(struct store *st, const char *email, char **errstr);
 
@@ -549,7 +562,8 @@ enum store_status store_subscriber_page(struct store *st, const struct store_bro
 					store_browse_cb cb, void *arg, char **errstr);
 /*
  * store_subscriber_get by the row's id, so that a browser that only shows
- * masked addresses can open a record. SUBSCRIBERS_READ.
+ * masked addresses can open a record. SUBSCRIBERS_READ only: a row names
+ * nobody.
  */
 enum store_status store_subscriber_get_id(struct store *st, int64_t id,
 					  struct store_subscriber **out, char **errstr);
@@ -607,12 +621,13 @@ enum store_status store_list_export(struct store *st, const char *list, FILE *ou
 /*
  * Suppresses an address (kept as a keyed hash, with the address itself while
  * the person is on file) or a whole domain ("@example.com"). Idempotent.
- * Needs STORE_PERM_SUBSCRIBERS_WRITE; audited.
+ * Needs STORE_PERM_SUBSCRIBERS_WRITE, and STORE_PERM_PII for an address;
+ * audited.
  */
 enum store_status store_suppress_add(struct store *st, const char *what, const char *reason,
 				     char **errstr);
 /* Takes an address or domain off the list; STORE_EEXIST for the entry an
- * erasure left, which stays for good. */
+ * erasure left, which stays for good. Permissions as store_suppress_add. */
 enum store_status store_suppress_rm(struct store *st, const char *what, char **errstr);
 
 struct store_suppression {
@@ -629,7 +644,7 @@ enum store_status store_suppress_ls(struct store *st, store_suppression_cb cb, v
  * no suppression list (the address, an erased person's hash, its domain)
  * and, when it belongs to a subscriber, that person is active and has not
  * left `list` (NULL: any list). Otherwise *why (allocated) says why not.
- * For test sends; needs STORE_PERM_CAMPAIGNS_EDIT.
+ * For test sends; needs STORE_PERM_CAMPAIGNS_EDIT and STORE_PERM_PII.
  */
 enum store_status store_address_mailable(struct store *st, const char *address, const char *list,
 					 char **why, char **errstr);
@@ -659,8 +674,18 @@ struct store_segment_info {
 	const char *name, *list, *expr, *created, *by;
 };
 typedef int (*store_segment_cb)(const struct store_segment_info *s, void *arg);
+/* Lists the saved segments, each expression as store_segment_mask shows it. */
 enum store_status store_segment_ls(struct store *st, store_segment_cb cb, void *arg, char **errstr);
-/* The saved segment's list and expression, both allocated. */
+/*
+ * The expression as the user may see it: without STORE_PERM_PII each of its
+ * strings that holds an address is masked as store_mask_address masks one
+ * (email = "b***@example.jp"), and a string compared with email hides even
+ * without an '@' (email starts_with "***"); the expression as it is
+ * otherwise. Allocated; NULL when out of memory.
+ */
+char *store_segment_mask(const struct store *st, const char *expr);
+/* The saved segment's list and expression as saved, both allocated: for
+ * evaluating it; show it through store_segment_mask. */
 enum store_status store_segment_get(struct store *st, const char *name, char **list, char **expr,
 				    char **errstr);
 
@@ -744,6 +769,8 @@ enum store_status store_dkim_list(struct store *st, const char *domain, bool wit
 
 enum store_status store_begin(struct store *st);
 enum store_status store_commit(struct store *st);
+/* store_commit, with why it failed in *errstr ("saving the changes: the disk is full..."). */
+enum store_status store_commit_err(struct store *st, char **errstr);
 void store_rollback(struct store *st);
 
 /* Campaigns, their approvals and their send queue: a part of this header. */

@@ -453,6 +453,9 @@ enum store_status store_subscriber_add(struct store *st, const char *list, const
 	char addr[STORE_ADDRESS_MAX + 1];
 
 	s = store_require(st, STORE_PERM_SUBSCRIBERS_WRITE, "subscriber.add", errstr);
+	/* Refusing someone who left would tell that the address is on file. */
+	if (s == STORE_OK)
+		s = store_require_lookup(st, "subscriber.add", errstr);
 	if (s == STORE_OK)
 		s = subscriber_norm(email, addr, errstr);
 	if (s != STORE_OK)
@@ -465,7 +468,7 @@ enum store_status store_subscriber_add(struct store *st, const char *list, const
 		return store_sqlfail(st, errstr, "adding a subscriber");
 	s = add_locked(st, list, addr, name ? name : "", attrs, nattrs, consent, errstr);
 	if (s == STORE_OK)
-		return store_commit(st);
+		return store_commit_err(st, errstr);
 	store_rollback(st);
 	return s;
 }
@@ -478,6 +481,8 @@ enum store_status store_subscriber_unsubscribe(struct store *st, const char *ema
 	int64_t id, now = (int64_t)time(NULL);
 
 	s = store_require(st, STORE_PERM_SUBSCRIBERS_WRITE, "subscriber.unsubscribe", errstr);
+	if (s == STORE_OK)
+		s = store_require_lookup(st, "subscriber.unsubscribe", errstr);
 	if (s == STORE_OK)
 		s = subscriber_norm(email, addr, errstr);
 	if (s != STORE_OK)
@@ -514,7 +519,7 @@ enum store_status store_subscriber_unsubscribe(struct store *st, const char *ema
 		s = store_audit(st, "subscriber.unsubscribe", list ? list : "*", "ok", h);
 	}
 	if (s == STORE_OK)
-		return store_commit(st);
+		return store_commit_err(st, errstr);
 	store_rollback(st);
 	return s;
 }
@@ -651,16 +656,28 @@ enum store_status store_subscriber_get(struct store *st, const char *email,
 {
 	enum store_status s;
 	char addr[STORE_ADDRESS_MAX + 1];
+
+	*out = NULL;
+	s = store_require(st, STORE_PERM_SUBSCRIBERS_READ, "subscriber.show", errstr);
+	/* Whether an address is on file is what masking hides (store_require_lookup). */
+	if (s == STORE_OK)
+		s = store_require_lookup(st, "subscriber.show", errstr);
+	if (s == STORE_OK)
+		s = subscriber_norm(email, addr, errstr);
+	if (s == STORE_OK)
+		s = subscriber_load(st, addr, out, errstr);
+	return s;
+}
+
+enum store_status subscriber_load(struct store *st, const char *addr, struct store_subscriber **out,
+				  char **errstr)
+{
+	enum store_status s;
 	struct store_subscriber *p = NULL;
 	sqlite3_stmt *q = NULL;
 	int rc;
 
 	*out = NULL;
-	s = store_require(st, STORE_PERM_SUBSCRIBERS_READ, "subscriber.show", errstr);
-	if (s == STORE_OK)
-		s = subscriber_norm(email, addr, errstr);
-	if (s != STORE_OK)
-		return s;
 	s = store_prepare(st,
 			  "SELECT id, email, domain, name, status, attrs, created, updated"
 			  " FROM subscribers WHERE ehash = ?",
@@ -709,10 +726,12 @@ done:
 enum store_status store_subscriber_erase(struct store *st, const char *email, char **errstr)
 {
 	enum store_status s;
-	char addr[STORE_ADDRESS_MAX + 1], h[65], now[21];
-	int64_t id;
+	char addr[STORE_ADDRESS_MAX + 1], h[65], now[21], details[160];
+	int64_t id, segments = 0;
 
 	s = store_require(st, STORE_PERM_SUBSCRIBERS_ERASE, "subscriber.erase", errstr);
+	if (s == STORE_OK)
+		s = store_require_lookup(st, "subscriber.erase", errstr);
 	if (s == STORE_OK)
 		s = subscriber_norm(email, addr, errstr);
 	if (s != STORE_OK)
@@ -738,11 +757,17 @@ enum store_status store_subscriber_erase(struct store *st, const char *email, ch
 			      "INSERT OR IGNORE INTO suppressions (value, kind, address, reason,"
 			      " created, by) VALUES (?, 'address', NULL, 'erased', ?, ?)",
 			      errstr, "erasing", "ttt", h, now, store_user(st));
+	/* A saved segment may name the address in its expression. */
 	if (s == STORE_OK)
-		s = store_audit(st, "subscriber.erase", h, "ok",
-				"all data deleted; the keyed hash is kept on the suppression list");
+		s = segment_erase_address(st, addr, &segments, errstr);
+	snprintf(details, sizeof(details),
+		 "all data deleted; the keyed hash is kept on the suppression list; "
+		 "the address taken out of %lld saved segment%s",
+		 (long long)segments, segments == 1 ? "" : "s");
 	if (s == STORE_OK)
-		s = store_commit(st);
+		s = store_audit(st, "subscriber.erase", h, "ok", details);
+	if (s == STORE_OK)
+		s = store_commit_err(st, errstr);
 	else
 		store_rollback(st);
 	/* Push the deleted pages out of the write-ahead log as well. */

@@ -1,7 +1,7 @@
 /*
  * store/subscribers_private.h: what the subscriber files of store/ share
  * (address.c, list.c, subscriber.c, import.c, import_csv.c, export.c,
- * suppress.c, segment.c, segment_sql.c). Nothing outside store/ may include
+ * suppress.c, segment.c, segment_sql.c, segment_pii.c). Nothing outside store/ may include
  * this file, except white-box tests under tests/store/.
  */
 #ifndef HATO_STORE_SUBSCRIBERS_PRIVATE_H
@@ -120,6 +120,9 @@ int subscriber_has_ctl(const char *s, size_t n);
 	" subscriber = ?2), (SELECT 0 FROM subscriber_events WHERE subscriber = ?2 AND"            \
 	" list = ?1 AND event = 'unsubscribed' LIMIT 1))"
 
+/* store_subscriber_get of a normalised address, without its permission checks. */
+enum store_status subscriber_load(struct store *st, const char *address,
+				  struct store_subscriber **out, char **errstr);
 /* Looks up a normalised address: id (0 when absent) and status. */
 enum store_status subscriber_find(struct store *st, const char *address, int64_t *id,
 				  char status[16], char **errstr);
@@ -149,6 +152,35 @@ extern int64_t store_count_split_min;
 /* Parses and compiles; `now` resolves "within". */
 enum store_status segment_compile(const char *expr, time_t now, struct seg_sql *out, char **errstr);
 void segment_sql_free(struct seg_sql *s);
+/*
+ * Called for each string an expression holds, in order: where its token is
+ * in the text (expr[start..end), quotes included), its value (unescaped;
+ * valid during the call) and whether it is compared with email.
+ */
+typedef void (*segment_string_cb)(size_t start, size_t end, const char *value, size_t len,
+				  bool email, void *arg);
+/* Parses expr (as segment_compile) and calls cb for each of its strings. */
+enum store_status segment_strings(const char *expr, segment_string_cb cb, void *arg, char **errstr);
+
+/* ---- Addresses inside saved segments (segment_pii.c) -------------------- */
+
+/* Called with a saved segment that names an address; non-zero stops. */
+typedef int (*segment_named_cb)(const char *name, const char *list, const char *expr, void *arg);
+/*
+ * Calls cb for each saved segment whose expression names the normalised
+ * address in one of its strings (compared as the store compares addresses:
+ * case aside, IDN domains as A-labels), sorted by name.
+ */
+enum store_status segment_each_naming(struct store *st, const char *address, segment_named_cb cb,
+				      void *arg, char **errstr);
+/*
+ * Writes SEGMENT_ERASED in place of the address wherever a saved segment's
+ * expression names it, keeping each expression valid; *changed counts the
+ * segments changed. For an erasure, inside its transaction.
+ */
+#define SEGMENT_ERASED "(erased)"
+enum store_status segment_erase_address(struct store *st, const char *address, int64_t *changed,
+					char **errstr);
 
 /* ---- Importing CSV (import.c, import_csv.c) ------------------------------ */
 

@@ -57,6 +57,9 @@ enum store_status store_address_mailable(struct store *st, const char *address, 
 
 	*why = NULL;
 	s = store_require(st, STORE_PERM_CAMPAIGNS_EDIT, "address.check", errstr);
+	/* The answer tells whether the address is a subscriber's. */
+	if (s == STORE_OK)
+		s = store_require_lookup(st, "address.check", errstr);
 	if (s == STORE_OK)
 		s = subscriber_norm(address, addr, errstr);
 	if (s == STORE_OK)
@@ -190,6 +193,9 @@ enum store_status store_suppress_add(struct store *st, const char *what, const c
 		s = reason_check(reason, errstr);
 	if (s == STORE_OK)
 		s = target(what, &kind, val, addr, st, errstr);
+	/* suppress ls would then show whether the address is on file. */
+	if (s == STORE_OK && addr[0] != '\0')
+		s = store_require_lookup(st, "suppress.add", errstr);
 	if (s != STORE_OK)
 		return s;
 	snprintf(key, sizeof(key), "%lld", (long long)(addr[0] ? subscriber_key(st, addr) : 0));
@@ -228,7 +234,7 @@ enum store_status store_suppress_add(struct store *st, const char *what, const c
 	if (s == STORE_OK)
 		s = store_audit(st, "suppress.add", val, "ok", reason);
 	if (s == STORE_OK)
-		return store_commit(st);
+		return store_commit_err(st, errstr);
 	store_rollback(st);
 	return s;
 }
@@ -262,6 +268,9 @@ enum store_status store_suppress_rm(struct store *st, const char *what, char **e
 	s = store_require(st, STORE_PERM_SUBSCRIBERS_WRITE, "suppress.rm", errstr);
 	if (s == STORE_OK)
 		s = target(what, &kind, val, addr, st, errstr);
+	/* The answer tells whether the address was erased. */
+	if (s == STORE_OK && addr[0] != '\0')
+		s = store_require_lookup(st, "suppress.rm", errstr);
 	if (s != STORE_OK)
 		return s;
 	snprintf(key, sizeof(key), "%lld", (long long)(addr[0] ? subscriber_key(st, addr) : 0));
@@ -284,7 +293,7 @@ enum store_status store_suppress_rm(struct store *st, const char *what, char **e
 	if (s == STORE_OK)
 		s = store_audit(st, "suppress.rm", val, "ok", NULL);
 	if (s == STORE_OK)
-		return store_commit(st);
+		return store_commit_err(st, errstr);
 	store_rollback(st);
 	return s;
 }

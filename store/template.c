@@ -85,7 +85,7 @@ enum store_status store_template_save(struct store *st, const struct store_templ
 		s = store_audit(st, replace ? "template.edit" : "template.add", t->name, "ok",
 				t->kind);
 	if (s == STORE_OK)
-		return store_commit(st);
+		return store_commit_err(st, errstr);
 	store_rollback(st);
 	return s;
 }
@@ -220,7 +220,7 @@ enum store_status store_dkim_add(struct store *st, const struct store_dkim_key *
 	if (s == STORE_OK)
 		s = store_audit(st, "dkim.keygen", object, "ok", k->alg);
 	if (s == STORE_OK)
-		return store_commit(st);
+		return store_commit_err(st, errstr);
 	store_rollback(st);
 	return s;
 }

@@ -99,16 +99,16 @@ int cli_login(struct cli *c)
 {
 	enum store_status s;
 	char *path = NULL, *err = NULL, *pw;
+	int rc = EX_DATAERR;
 
 	s = store_path(c->store_path, &path, &err);
 	if (s != STORE_OK)
 		return cli_fail_store(s, err);
-	pw = cli_password_read(c->password_file, NULL, "Password: ", 0);
+	pw = cli_password_read(c->password_file, NULL, "Password: ", 0, &rc);
 	if (pw == NULL) {
 		free(path);
-		if (c->password_file == NULL)
-			return EX_NOPERM;
-		return access(c->password_file, R_OK) != 0 ? EX_NOINPUT : EX_DATAERR;
+		/* Without a file there was no terminal to ask on: no login. */
+		return c->password_file == NULL ? EX_NOPERM : rc;
 	}
 	s = store_open(path, c->user, pw, &c->st, &err);
 	cli_password_free(&pw);

@@ -67,9 +67,12 @@ int exit_from_tpl(enum tpl_status s);
  * for the user's own password (--password-file), or, for a new user's, the
  * option that names its file ("--new-password-file FILE"), for the message
  * when there is neither file nor terminal. Returns a sodium_malloc'd string
- * the caller frees with cli_password_free, or NULL after printing why.
+ * the caller frees with cli_password_free, or NULL after printing why; then
+ * *rc (when not NULL) is the exit code: EX_NOINPUT when the file can't be
+ * opened, EX_DATAERR otherwise (a bad file, no terminal to ask on).
  */
-char *cli_password_read(const char *file, const char *how, const char *prompt, int confirm);
+char *cli_password_read(const char *file, const char *how, const char *prompt, int confirm,
+			int *rc);
 void cli_password_free(char **pw);
 /*
  * Reads a setting's value from stdin: its first line, at most 4095 bytes, no

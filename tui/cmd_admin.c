@@ -37,7 +37,7 @@ static int init(struct cli *c, int argc, char **argv)
 	enum store_status s;
 	const char *admin = NULL;
 	char *path = NULL, *err = NULL, *pw;
-	int ch;
+	int ch, rc = EX_DATAERR;
 
 	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		if (ch == 'a')
@@ -58,10 +58,10 @@ static int init(struct cli *c, int argc, char **argv)
 		free(path);
 		return EX_DATAERR;
 	}
-	pw = cli_password_read(c->password_file, NULL, "Admin password: ", 1);
+	pw = cli_password_read(c->password_file, NULL, "Admin password: ", 1, &rc);
 	if (pw == NULL) {
 		free(path);
-		return EX_DATAERR;
+		return rc;
 	}
 	s = store_init(path, admin, pw, kdf, &err);
 	cli_password_free(&pw);

@@ -183,7 +183,7 @@ static int campaign_show(struct cli *cl, int argc, char **argv)
 {
 	struct store_campaign *c = NULL;
 	enum store_status s;
-	char *err = NULL, *seg = NULL, when[32], need[32];
+	char *err = NULL, *seg = NULL, *expr = NULL, when[32], need[32];
 
 	if (argc != 2)
 		return cli_usage(cl);
@@ -192,10 +192,13 @@ static int campaign_show(struct cli *cl, int argc, char **argv)
 		return cli_fail_store(s, err);
 	fmt_time(c->scheduled_at, when, sizeof(when));
 	snprintf(need, sizeof(need), "%d needed", c->approvals_needed);
-	if (asprintf(&seg, "%s%s%s%s", c->segment ? c->segment : "(whole list)",
-		     c->segment_expr ? " (" : "", c->segment_expr ? c->segment_expr : "",
-		     c->segment_expr ? ")" : "") < 0)
+	/* An address in the segment's expression is masked without pii. */
+	if (c->segment_expr != NULL)
+		expr = store_segment_mask(cl->st, c->segment_expr);
+	if (asprintf(&seg, "%s%s%s%s", c->segment ? c->segment : "(whole list)", expr ? " (" : "",
+		     expr ? expr : "", expr ? ")" : "") < 0)
 		seg = NULL;
+	free(expr);
 	field("name:", c->name);
 	field("state:", store_campaign_state_name(c->state));
 	field("author:", c->author);

@@ -186,7 +186,7 @@ static int do_import(struct cli *c, int argc, char **argv)
 		printf("%llu of the updated had unsubscribed and stay unsubscribed\n",
 		       (unsigned long long)st.kept_unsubscribed);
 	if (outfile_finish(&rj, st.invalid > 0) != 0) {
-		cli_error("cannot write %s: %s", rejects, strerror(errno));
+		cli_error("cannot write %s: %s", rejects, outfile_why(&rj, errno));
 		rc = EX_IOERR;
 	} else if (st.invalid > 0) {
 		printf("the invalid rows, with line numbers and reasons, are in %s\n", rejects);
@@ -216,8 +216,11 @@ static int do_export(struct cli *c, int argc, char **argv)
 		return cli_usage(c);
 	if (!to_file) {
 		s = store_list_export(c->st, argv[1], stdout, &rows, &err);
-		if (s == STORE_OK && fflush(stdout) != 0)
-			s = STORE_EIO;
+		if (s == STORE_OK && fflush(stdout) != 0) {
+			cli_error("cannot write the export to standard output: %s",
+				  store_strerror(errno));
+			return EX_IOERR;
+		}
 	} else {
 		/* The file appears, complete, only when the export succeeded. */
 		signals_catch(old, on_export_signal);
@@ -231,7 +234,7 @@ static int do_export(struct cli *c, int argc, char **argv)
 			outfile_abort(&of);
 		} else if (outfile_commit(&of) != 0) {
 			cli_error("cannot write %s: %s; nothing was exported", argv[2],
-				  strerror(errno));
+				  outfile_why(&of, errno));
 			signals_restore(old);
 			return EX_IOERR;
 		}

@@ -354,7 +354,7 @@ const struct cli_command cli_cmds_subscriber[] = {
      "show the lists with their active and total members"},
     {"list", "rm", STORE_PERM_LISTS, 0, list_rm, "list rm ID",
      "remove a list, its memberships and segments"},
-    {"subscriber", "show", STORE_PERM_SUBSCRIBERS_READ, 0, sub_show, "subscriber show EMAIL",
+    {"subscriber", "show", STORE_PERM_PII, 0, sub_show, "subscriber show EMAIL",
      "show a person: attributes, lists, consent, history"},
     {"subscriber", "add", STORE_PERM_SUBSCRIBERS_WRITE, 0, sub_add,
      "subscriber add EMAIL --list L [--name N] [--attr k=v ...] [--consent-source S] "

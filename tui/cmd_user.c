@@ -62,9 +62,9 @@ static int user_add(struct cli *c, int argc, char **argv)
 		return rc;
 	if (optind != argc - 1 || o.role == NULL)
 		return cli_usage(c);
-	pw = cli_password_read(o.pwfile, NEW_PW_OPTION, "New user's password: ", 1);
+	pw = cli_password_read(o.pwfile, NEW_PW_OPTION, "New user's password: ", 1, &rc);
 	if (pw == NULL)
-		return EX_DATAERR;
+		return rc;
 	s = store_user_add(c->st, argv[optind], o.role, pw, o.kdf, &err);
 	cli_password_free(&pw);
 	if (s != STORE_OK)
@@ -163,9 +163,9 @@ static int user_passwd(struct cli *c, int argc, char **argv)
 	if (argc - optind > 1 || o.role != NULL)
 		return cli_usage(c);
 	name = optind < argc ? argv[optind] : store_user(c->st);
-	pw = cli_password_read(o.pwfile, NEW_PW_OPTION, "New password: ", 1);
+	pw = cli_password_read(o.pwfile, NEW_PW_OPTION, "New password: ", 1, &rc);
 	if (pw == NULL)
-		return EX_DATAERR;
+		return rc;
 	s = store_user_passwd(c->st, name, pw, &err);
 	cli_password_free(&pw);
 	if (s != STORE_OK)

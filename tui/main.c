@@ -29,9 +29,13 @@ static void usage(FILE *fp)
 		    "                        (default $HATO_PASSWORD_FILE, else ask)\n\n"
 		    "Commands:\n");
 	cli_help(fp, NULL);
-	fprintf(fp, "\nExit codes: 0 success, 64 usage, 65 bad data or a failed check, "
-		    "66 missing input,\n69 service unavailable, 75 temporary failure, "
-		    "77 permission denied, 78 configuration error.\n");
+	fprintf(fp, "\nExit codes (sysexits.h; hato(1) says more under EXIT STATUS):\n"
+		    "  0 success, 64 usage, 65 bad data or a failed check, 66 missing input,\n"
+		    "  69 service unavailable, 70 internal error (a bug), 71 out of memory or\n"
+		    "  another system error, 73 an output file can't be created, 74 an\n"
+		    "  input/output error, 75 temporary failure, 77 permission denied or\n"
+		    "  authentication failed, 78 configuration error; 128 + N when signal N\n"
+		    "  stopped an import.\n");
 }
 
 /* The store refuses a setting that sending would misread, with sending's own

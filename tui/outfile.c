@@ -114,7 +114,8 @@ const char *outfile_why(const struct outfile *o, int err)
 {
 	if (o->why != NULL)
 		return o->why;
-	return err == ELOOP ? "it is a symbolic link; give the file's own path" : strerror(err);
+	return err == ELOOP ? "it is a symbolic link; give the file's own path"
+			    : store_strerror(err);
 }
 
 bool outfile_is(const char *path, int fd)

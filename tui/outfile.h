@@ -33,7 +33,8 @@ struct outfile {
  * outfile_why() says why in words.
  */
 int outfile_open(struct outfile *o, const char *path, bool replace, const struct store *st);
-/* Why the last outfile_open() or outfile_commit() of o failed, for a message. */
+/* Why the last outfile_open() or outfile_commit() of o failed, for a message
+ * ("the disk is full" for ENOSPC). */
 const char *outfile_why(const struct outfile *o, int err);
 
 /* Writes out and fsyncs the new file, then puts it in place. Returns 0, or

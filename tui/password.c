@@ -122,19 +122,23 @@ static int ask_tty(const char *prompt, char *buf, const struct line_kind *k, int
 	return ok;
 }
 
-char *cli_password_read(const char *file, const char *how, const char *prompt, int confirm)
+char *cli_password_read(const char *file, const char *how, const char *prompt, int confirm, int *rc)
 {
 	char *pw = sodium_malloc(PW_MAX + 2);
-	int fd = -1, ok = -1;
+	int fd = -1, ok = -1, fail = EX_DATAERR;
 
-	if (pw == NULL)
-		return NULL;
+	if (pw == NULL) {
+		cli_error("out of memory");
+		fail = EX_OSERR;
+		goto done;
+	}
 	if (file != NULL) {
 		struct stat sb;
 
 		fd = open(file, O_RDONLY | O_CLOEXEC);
 		if (fd < 0) {
 			cli_error("cannot read the password file %s: %s", file, strerror(errno));
+			fail = EX_NOINPUT;
 			goto done;
 		}
 		if (fstat(fd, &sb) != 0)
@@ -161,6 +165,8 @@ done:
 		close(fd);
 	if (ok != 0)
 		cli_password_free(&pw);
+	if (pw == NULL && rc != NULL)
+		*rc = fail;
 	return pw;
 }
 

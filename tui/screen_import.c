@@ -117,7 +117,7 @@ static void run(struct screen *s)
 	fclose(in);
 	kept = outfile_finish(&rj, rc == STORE_OK && im->stats.invalid > 0);
 	if (kept != 0) {
-		ui_error(s->ui, "cannot write %s: %s", im->rejects, strerror(errno));
+		ui_error(s->ui, "cannot write %s: %s", im->rejects, outfile_why(&rj, errno));
 		return;
 	}
 	if (rc != STORE_OK) {

@@ -140,7 +140,8 @@ static int export_list(struct screen *s, bool replace)
 	}
 	free(err);
 	if (outfile_commit(&of) != 0) {
-		ui_error(s->ui, "cannot write %s: %s; nothing exported", l->path, strerror(errno));
+		ui_error(s->ui, "cannot write %s: %s; nothing exported", l->path,
+			 outfile_why(&of, errno));
 		return UI_REDRAW_ALL;
 	}
 	ui_info(s->ui, "exported %lld subscribers of %s to %s (mode 0600)", (long long)rows, l->id,
@@ -554,7 +555,7 @@ static int save(struct screen *s, bool replace)
 	if (rc == STORE_OK)
 		rc = store_segment_add(st, e->name, e->list, e->expr, &err);
 	if (rc == STORE_OK)
-		rc = store_commit(st);
+		rc = store_commit_err(st, &err);
 	else
 		store_rollback(st);
 	if (rc == STORE_EEXIST && !replace) {

@@ -716,7 +716,7 @@ static void login_from_file(struct ui *ui, const char *file)
 	enum store_status s;
 	char *pw, *err = NULL;
 
-	pw = cli_password_read(file, NULL, "", 0);
+	pw = cli_password_read(file, NULL, "", 0, NULL);
 	if (pw == NULL)
 		return;
 	s = store_open(ui->store_path, ui->user, pw, &st, &err);

@@ -210,14 +210,25 @@ check "it lists the settings, pace.DOMAIN included" grep -q '^hato: unknown sett
 check "and names the man page" grep -q 'SETTINGS in hato(1)' "$T/err"
 expect 65 "a password file that is a directory is refused" "$HATO" --store "$STORE" --user admin --password-file "$T/i" role list
 check "saying it is a directory" grep -qx "hato: the password file $T/i is a directory, not a file" "$T/err"
+# A password file that can't be opened is missing input (66), whichever option names it.
+expect 66 "a missing --password-file" "$HATO" --store "$STORE" --user admin --password-file "$T/nope" role list
+expect 66 "a missing HATO_PASSWORD_FILE" env HATO_PASSWORD_FILE="$T/nope" "$HATO" --store "$STORE" --user admin role list
+expect 66 "a missing --new-password-file of user add" as admin user add zz --role viewer --new-password-file "$T/nope"
+check "naming the file" grep -qx "hato: cannot read the password file $T/nope: No such file or directory" "$T/err"
+expect 66 "a missing --new-password-file of user passwd" as admin user passwd viewer --new-password-file "$T/nope"
+expect 66 "a missing --password-file of init" "$HATO" --store "$T/j/hato.db" --password-file "$T/nope" init --admin a --kdf interactive
+check "which creates nothing" test ! -e "$T/j/hato.db"
 
 # ---- Exit codes: every one the binary uses is documented ---------------------
 # tui/exit.c is the one mapping; the literal EX_ codes used beside it count too.
 root=$(cd "$(dirname "$0")/../.." && pwd)
 codes=$(grep -ho 'EX_[A-Z]*' "$root"/tui/*.c | sort -u | python3 -c "import os,sys; print(' '.join(str(getattr(os, n)) for n in sys.stdin.read().split() if hasattr(os, n)))")
 check "the binary uses exit codes ($codes)" test -n "$codes"
+"$HATO" --help | sed -n '/^Exit codes/,$p' >"$T/help.codes"
 for c in $codes; do
 	check "hato(1) documents exit code $c" sh -c "sed -n '/^\.SH EXIT STATUS/,/^\.SH FILES/p' '$root/docs/hato.1' | grep -qw '$c'"
 	check "and the README too" sh -c "grep -A6 '^Exit codes follow' '$root/README.md' | grep -qw '$c'"
+	check "and hato --help too" grep -qw "$c" "$T/help.codes"
 done
+check "hato --help names 128 + N for a signal, as hato(1) does" grep -q '128 + N when signal N' "$T/help.codes"
 finish

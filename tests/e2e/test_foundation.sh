@@ -182,13 +182,21 @@ check "with the fix" grep -q 'chmod 600' "$T/err"
 chmod 600 "$STORE"
 chmod 777 "$(dirname "$STORE")"
 expect 78 "a store folder others can write to is refused" as admin role list
+check "saying who can write to it" grep -q "^hato: $(dirname "$STORE") can be written by its group and others; fix it with: chmod 700 " "$T/err"
+chmod 770 "$(dirname "$STORE")"
+expect 78 "so is one its group can write to" as admin role list
+check "saying it is the group" grep -qx "hato: $(dirname "$STORE") can be written by its group; fix it with: chmod 700 $(dirname "$STORE")" "$T/err"
+chmod 703 "$(dirname "$STORE")"
+expect 78 "and one only others can write to" as admin role list
+check "saying it is others" grep -qx "hato: $(dirname "$STORE") can be written by others; fix it with: chmod 700 $(dirname "$STORE")" "$T/err"
 chmod 700 "$(dirname "$STORE")"
 chmod 666 "$STORE.keys"
 expect 78 "a keyslot file others can write to is refused" as admin role list
-check "with the fix" grep -q "^hato: $STORE.keys can be written by others; fix it with: chmod 600 $STORE.keys" "$T/err"
+check "with the fix" grep -q "^hato: $STORE.keys can be written by its group and others; fix it with: chmod 600 $STORE.keys" "$T/err"
 check "and its mode is left for the user to fix" test "$(stat -c %a "$STORE.keys")" = 666
 chmod 620 "$STORE.keys"
 expect 78 "so is one its group can write to" as admin role list
+check "naming the group" grep -q "^hato: $STORE.keys can be written by its group; fix it with" "$T/err"
 chmod 600 "$STORE.keys"
 cp -a "$(dirname "$STORE")" "$T/backup"
 head -c 100 "$T/backup/hato.db.keys" >"$STORE.keys"

@@ -48,6 +48,17 @@ check "each refusal is in the audit trail" test "$(refused_audit)" = 6
 as admin audit log --action campaign.test >"$T/audit" 2>&1
 check "the audit trail holds no plain address" sh -c "! grep -q '@' '$T/audit'"
 
+# Without pii the answer would tell a subscriber's address from another:
+# refused alike, naming the permission.
+as admin role add tester campaigns.read campaigns.edit >/dev/null || not_ok "role tester"
+printf 'tester-password-1\n' >"$T/pw.tester"
+as admin user add tester --role tester --kdf interactive --new-password-file "$T/pw.tester" >/dev/null
+for a in gone@example.com me@team.example; do
+	expect 77 "a user without pii may not test-send to an address ($a)" as tester campaign test c1 --to "$a"
+	check "naming the pii permission ($a)" grep -q 'needs the permission "pii"' "$T/err"
+done
+check "nothing was sent" test "$(total)" = 0
+
 # ---- Sent, and marked as a test ----------------------------------------------
 expect 0 "a test to the team's own address (not a subscriber) is sent" \
 	as marketer campaign test c1 --to me@team.example

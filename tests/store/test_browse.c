@@ -3,7 +3,8 @@
  * list (store/browse.c). A list of at most 4,000 members is paged from its
  * members, sorted; a larger one by walking the address index. Both must give
  * the rows an independent query gives, in the same order, page after page,
- * forward and backward, with a search and with a status filter.
+ * forward and backward, with a search and with a status filter. A viewer
+ * opens a record by its row, never by a guessed address.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -189,10 +190,60 @@ static void test_list_with_search_and_status(void **state)
 	      50, 1111);
 }
 
+static int64_t denials(struct store *st, const char *action)
+{
+	sqlite3_stmt *q = NULL;
+	int64_t n;
+
+	assert_int_equal(
+	    sqlite3_prepare_v2(st->db,
+			       "SELECT count(*) FROM audit WHERE action = ? AND"
+			       " outcome = 'denied' AND details = 'needs permission pii'",
+			       -1, &q, NULL),
+	    SQLITE_OK);
+	sqlite3_bind_text(q, 1, action, -1, SQLITE_STATIC);
+	assert_int_equal(sqlite3_step(q), SQLITE_ROW);
+	n = sqlite3_column_int64(q, 0);
+	sqlite3_finalize(q);
+	return n;
+}
+
+/* Without pii, a lookup by address answers alike for everyone: refused. */
+static void test_lookup_by_address(void **state)
+{
+	struct store *st = *state, *vw = NULL;
+	struct store_subscriber *p = NULL;
+	char *err = NULL;
+	int64_t id;
+
+	assert_int_equal(
+	    store_subscriber_add(st, "news", "Known@example.com", "K", NULL, 0, NULL, &err),
+	    STORE_OK);
+	assert_int_equal(store_subscriber_get(st, "known@example.com", &p, &err), STORE_OK);
+	id = p->id;
+	store_subscriber_free(&p);
+	assert_int_equal(store_open(fx_path, "vw", VW_PW, &vw, &err), STORE_OK);
+	assert_int_equal(store_subscriber_get(vw, "known@example.com", &p, &err), STORE_EDENIED);
+	assert_non_null(strstr(err, "needs the permission \"pii\""));
+	free(err);
+	err = NULL;
+	assert_null(p);
+	assert_int_equal(store_subscriber_get(vw, "unknown@example.com", &p, &err), STORE_EDENIED);
+	free(err);
+	err = NULL;
+	assert_int_equal(denials(vw, "subscriber.show"), 2);
+	/* The browser's record, by row, still opens. */
+	assert_int_equal(store_subscriber_get_id(vw, id, &p, &err), STORE_OK);
+	assert_string_equal(p->email, "Known@example.com");
+	store_subscriber_free(&p);
+	store_close(&vw);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(test_pages_of_a_list, fx_setup, fx_teardown),
+	    cmocka_unit_test_setup_teardown(test_lookup_by_address, fx_setup, fx_teardown),
 	    cmocka_unit_test_setup_teardown(test_list_with_search_and_status, fx_setup,
 					    fx_teardown),
 	};

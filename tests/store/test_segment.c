@@ -2,7 +2,9 @@
  * The segment language: syntax errors name their column and what was
  * expected; counts over generated data agree with an independent count made
  * here from the generated rows; SQL metacharacters are data, never code; the
- * recipient walk agrees with the count, in a stable order.
+ * recipient walk agrees with the count, in a stable order. An address written
+ * in a saved segment is masked for a viewer, shown in the person's data and
+ * taken out by an erasure.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -394,6 +396,111 @@ static void test_nesting(void **state)
 	free(e);
 }
 
+static int expr_of(const struct store_segment_info *i, void *arg)
+{
+	char **out = arg;
+
+	if (strcmp(i->name, "who") == 0)
+		*out = strdup(i->expr);
+	return 0;
+}
+
+/* The expression of the segment "who" as `segment ls` shows it to st's user. */
+static char *listed(struct store *st)
+{
+	char *expr = NULL, *err = NULL;
+
+	assert_int_equal(store_segment_ls(st, expr_of, &expr, &err), STORE_OK);
+	assert_non_null(expr);
+	return expr;
+}
+
+#define WHO                                                                                        \
+	"email in (\"other@victim.jp\", \"Bob.Target@VICTIM.jp\") or attr.\"note \\\"x\\\"\" "     \
+	"contains \"call bob.target@victim.jp \\\"now\\\"\" or email starts_with \"bob.t\" or "    \
+	"attr.ref = \"xbob.target@victim.jp\""
+
+static void test_addresses_in_segments(void **state)
+{
+	struct store *st = *state, *vw = NULL;
+	char *err = NULL, *txt, *list = NULL, *expr = NULL, path[200], cmd[700];
+	sqlite3_stmt *q = NULL;
+	FILE *fp;
+
+	assert_int_equal(
+	    store_subscriber_add(st, "news", "bob.target@victim.jp", "Bob", NULL, 0, NULL, &err),
+	    STORE_OK);
+	assert_int_equal(
+	    store_subscriber_add(st, "news", "other@victim.jp", "Other", NULL, 0, NULL, &err),
+	    STORE_OK);
+	assert_int_equal(store_segment_add(st, "who", "news", WHO, &err), STORE_OK);
+	assert_int_equal(
+	    store_segment_add(st, "vip", "news", "email = \"bob.target@victim.jp\"", &err),
+	    STORE_OK);
+	assert_int_equal(store_segment_add(st, "city", "news", "attr.city = \"Tokyo\"", &err),
+			 STORE_OK);
+	/* The marketer (pii) sees the expression as written. */
+	txt = listed(st);
+	assert_string_equal(txt, WHO);
+	free(txt);
+	/* A viewer sees every address masked, and a piece of one compared with email. */
+	assert_int_equal(store_open(fx_path, "vw", VW_PW, &vw, &err), STORE_OK);
+	txt = listed(vw);
+	assert_string_equal(txt,
+			    "email in (\"o***@victim.jp\", \"B***@VICTIM.jp\") or "
+			    "attr.\"note \\\"x\\\"\" contains \"call b***@victim.jp \\\"now\\\"\" "
+			    "or email starts_with \"***\" or attr.ref = \"x***@victim.jp\"");
+	assert_null(strstr(txt, "target"));
+	assert_int_equal(store_segment_check(txt, NULL), STORE_OK);
+	free(txt);
+	/* Text after the last address is kept. */
+	txt = store_segment_mask(vw, "attr.note contains \"call bob@victim.jp now\"");
+	assert_string_equal(txt, "attr.note contains \"call b***@victim.jp now\"");
+	free(txt);
+	txt = store_segment_mask(vw, "attr.city = \"Tokyo\" and domain = \"victim.jp\"");
+	assert_string_equal(txt, "attr.city = \"Tokyo\" and domain = \"victim.jp\"");
+	free(txt);
+	store_close(&vw);
+	/* The person's data lists the segments that name the address, in any case. */
+	snprintf(path, sizeof(path), "%s/data.json", fx_dir);
+	fp = fopen(path, "w");
+	assert_non_null(fp);
+	assert_int_equal(store_subscriber_data(st, "BOB.TARGET@victim.jp", fp, &err), STORE_OK);
+	fclose(fp);
+	snprintf(
+	    cmd, sizeof(cmd),
+	    "/usr/bin/python3 -c 'import json,sys; d=json.load(open(sys.argv[1]));"
+	    " assert [s[\"name\"] for s in d[\"segments\"]]==[\"vip\",\"who\"], d;"
+	    " assert d[\"segments\"][0][\"list\"]==\"news\";"
+	    " assert d[\"segments\"][0][\"expression\"]==\"email = \\\"bob.target@victim.jp\\\"\"'"
+	    " %s",
+	    path);
+	assert_int_equal(system(cmd), 0);
+	/* The erasure takes the address out of both, and they still parse. */
+	assert_int_equal(store_subscriber_erase(st, "bob.target@victim.jp", &err), STORE_OK);
+	assert_int_equal(store_segment_get(st, "who", &list, &expr, &err), STORE_OK);
+	assert_string_equal(expr, "email in (\"other@victim.jp\", \"(erased)\") or attr.\"note "
+				  "\\\"x\\\"\" contains \"call (erased) \\\"now\\\"\" or email "
+				  "starts_with \"bob.t\" or attr.ref = \"xbob.target@victim.jp\"");
+	assert_int_equal(fx_count(st, list, expr), 1);
+	free(list);
+	free(expr);
+	assert_int_equal(store_segment_get(st, "vip", &list, &expr, &err), STORE_OK);
+	assert_string_equal(expr, "email = \"(erased)\"");
+	assert_int_equal(fx_count(st, list, expr), 0);
+	free(list);
+	free(expr);
+	/* The erasure's audit record counts them. */
+	assert_int_equal(sqlite3_prepare_v2(st->db,
+					    "SELECT details FROM audit WHERE action ="
+					    " 'subscriber.erase'",
+					    -1, &q, NULL),
+			 SQLITE_OK);
+	assert_int_equal(sqlite3_step(q), SQLITE_ROW);
+	assert_non_null(strstr((const char *)sqlite3_column_text(q, 0), "2 saved segments"));
+	sqlite3_finalize(q);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -403,6 +510,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_dates, fx_setup, fx_teardown),
 	    cmocka_unit_test_setup_teardown(test_limits, fx_setup, fx_teardown),
 	    cmocka_unit_test_setup_teardown(test_nesting, fx_setup, fx_teardown),
+	    cmocka_unit_test_setup_teardown(test_addresses_in_segments, fx_setup, fx_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,7 +1,8 @@
 /*
  * Unit tests of the store's core with a real SQLCipher store in a temp folder:
  * encryption at rest (the database and its WAL), key rotation, the audit
- * chain against direct edits, keyslot files and the password rules.
+ * chain against direct edits, keyslot files and the password rules, and what
+ * a full disk is called.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -9,6 +10,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <errno.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -296,6 +298,94 @@ static void test_mask_and_hash(void **state)
 	assert_int_equal(strlen(a), 32);
 	assert_null(strstr(a, "taro"));
 	store_close(&st);
+}
+
+/* ---- A full disk ---------------------------------------------------------- */
+
+/*
+ * A VFS over the default one whose writes fail as on a full disk while
+ * disk_full is set: SQLite reports SQLITE_FULL for those (a write short of
+ * room, ENOSPC).
+ */
+static sqlite3_vfs full_vfs, *real_vfs;
+static int disk_full;
+
+/* Each kind of file's methods, and the same with full_write (a few kinds at most). */
+static struct {
+	const sqlite3_io_methods *real;
+	sqlite3_io_methods full;
+} kinds[4];
+
+static int full_write(sqlite3_file *f, const void *p, int n, sqlite3_int64 off)
+{
+	size_t i;
+
+	if (disk_full)
+		return SQLITE_FULL;
+	for (i = 0; &kinds[i].full != f->pMethods; i++)
+		;
+	return kinds[i].real->xWrite(f, p, n, off);
+}
+
+static int full_open(sqlite3_vfs *vfs, const char *name, sqlite3_file *f, int flags, int *out)
+{
+	int rc = real_vfs->xOpen(real_vfs, name, f, flags, out);
+	size_t i;
+
+	(void)vfs;
+	if (rc != SQLITE_OK || f->pMethods == NULL)
+		return rc;
+	for (i = 0; kinds[i].real != NULL && kinds[i].real != f->pMethods; i++)
+		assert_true(i + 1 < sizeof(kinds) / sizeof(kinds[0]));
+	if (kinds[i].real == NULL) {
+		kinds[i].real = f->pMethods;
+		kinds[i].full = *f->pMethods;
+		kinds[i].full.xWrite = full_write;
+	}
+	f->pMethods = &kinds[i].full;
+	return rc;
+}
+
+static void test_disk_full(void **state)
+{
+	struct store *st;
+	char *err = NULL;
+	int64_t bad = -1, n = 0;
+
+	(void)state;
+	real_vfs = sqlite3_vfs_find(NULL);
+	full_vfs = *real_vfs;
+	full_vfs.zName = "hato-test-full";
+	full_vfs.xOpen = full_open;
+	assert_int_equal(sqlite3_vfs_register(&full_vfs, 1), SQLITE_OK);
+	st = open_admin();
+	/* A statement that needs room SQLite has not got. */
+	assert_int_equal(sqlite3_exec(st->db, "PRAGMA max_page_count = 1", NULL, NULL, NULL),
+			 SQLITE_OK);
+	assert_int_equal(store_exec(st, "CREATE TABLE filler (x)", &err), STORE_EIO);
+	assert_non_null(err);
+	assert_non_null(strstr(err, "the disk is full, where the store is ("));
+	assert_non_null(strstr(err, path));
+	free(err);
+	err = NULL;
+	assert_int_equal(
+	    sqlite3_exec(st->db, "PRAGMA max_page_count = 1073741823", NULL, NULL, NULL),
+	    SQLITE_OK);
+	/* A commit that can't write the log. */
+	disk_full = 1;
+	assert_int_equal(store_config_set(st, "sender.name", "Hato", &err), STORE_EIO);
+	disk_full = 0;
+	assert_non_null(err);
+	assert_non_null(strstr(err, "saving the changes: the disk is full, where the store is"));
+	free(err);
+	err = NULL;
+	/* With room again, nothing was lost and the same change goes in. */
+	assert_int_equal(store_config_set(st, "sender.name", "Hato", &err), STORE_OK);
+	assert_int_equal(store_audit_verify(st, &bad, &n, &err), STORE_OK);
+	assert_int_equal(bad, 0);
+	store_close(&st);
+	assert_int_equal(sqlite3_vfs_unregister(&full_vfs), SQLITE_OK);
+	assert_string_equal(store_strerror(ENOSPC), "the disk is full");
 }
 
 /* ---- Migration 7: CHECKs without IN lists -------------------------------- */
@@ -643,6 +733,7 @@ int main(void)
 	    cmocka_unit_test(test_delay_grows),
 	    cmocka_unit_test(test_text_checks),
 	    cmocka_unit_test_setup_teardown(test_mask_and_hash, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_disk_full, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_new_store_checks, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_checks_migrated, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_editors_migrated, setup, teardown),

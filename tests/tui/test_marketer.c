@@ -561,6 +561,31 @@ static void test_export(void **state)
 	ui_free(&ui);
 }
 
+/* A viewer's segments screen masks an address written in an expression. */
+static void test_segments_viewer(void **state)
+{
+	struct store *st = NULL;
+	struct ui *ui;
+	char *err = NULL;
+
+	(void)state;
+	assert_int_equal(store_open(STORE, "marketer", "marketer-password-1", &st, &err), STORE_OK);
+	assert_int_equal(store_segment_add(st, "one", "news",
+					   "email = \"user07@example.com\" or name = \"Person 08\"",
+					   &err),
+			 STORE_OK);
+	store_close(&st);
+	ui = on_screen("viewer", &screen_lists_ops);
+	ui_key(ui, UI_KEY_ENTER); /* news */
+	assert_true(shows(ui, "email = \"u***@example.com\" or name"));
+	assert_false(shows_quiet(ui, "user07"));
+	ui_free(&ui);
+	ui = on_screen("marketer", &screen_lists_ops);
+	ui_key(ui, UI_KEY_ENTER);
+	assert_true(shows(ui, "email = \"user07@example.com\""));
+	ui_free(&ui);
+}
+
 /* The slow path of the editor: a count over the threshold waits for a pause. */
 static void test_segment_debounce(void **state)
 {
@@ -703,6 +728,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_import, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_segment_editor, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_segment_debounce, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_segments_viewer, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_export, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_templates, setup, teardown),
 	};

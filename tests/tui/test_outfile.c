@@ -155,6 +155,12 @@ static void test_device(void **state)
 	assert_string_equal(o.tmp, "");
 	fputs("to nowhere\n", o.fp);
 	assert_int_equal(outfile_commit(&o), 0);
+	/* A full disk is called by its name. */
+	assert_int_equal(outfile_open(&o, "/dev/full", true, NULL), 0);
+	fputs("to a full disk\n", o.fp);
+	assert_int_equal(outfile_commit(&o), -1);
+	assert_int_equal(errno, ENOSPC);
+	assert_string_equal(outfile_why(&o, errno), "the disk is full");
 }
 
 /* An import's rejects: kept only when there are some; none leaves the old
