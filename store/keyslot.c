@@ -330,17 +330,20 @@ enum store_status keyfile_save(const char *path, const struct keyfile *kf, char 
 	unlink(tmp);
 	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (fd < 0 || (fp = fdopen(fd, "w")) == NULL) {
-		s = store_fail(errstr, STORE_EIO, "cannot write %s: %s", tmp, strerror(errno));
+		s = store_fail(errstr, STORE_EIO, "cannot write %s: %s", tmp,
+			       store_strerror(errno));
 		if (fd >= 0)
 			close(fd);
 		goto done;
 	}
 	if (write_slots(fp, kf) != 0 || fflush(fp) != 0 || fsync(fileno(fp)) != 0) {
-		s = store_fail(errstr, STORE_EIO, "cannot write %s: %s", tmp, strerror(errno));
+		s = store_fail(errstr, STORE_EIO, "cannot write %s: %s", tmp,
+			       store_strerror(errno));
 		goto done;
 	}
 	if (rename(tmp, path) != 0)
-		s = store_fail(errstr, STORE_EIO, "cannot replace %s: %s", path, strerror(errno));
+		s = store_fail(errstr, STORE_EIO, "cannot replace %s: %s", path,
+			       store_strerror(errno));
 done:
 	if (fp != NULL)
 		fclose(fp);

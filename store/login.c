@@ -140,6 +140,7 @@ static enum store_status finish_login(struct store *st, char **errstr)
 {
 	enum store_status s;
 	struct keyfile kf;
+	char *why = NULL;
 	int fd = keyfile_lock(st->lock_path);
 
 	if (fd < 0)
@@ -160,13 +161,14 @@ static enum store_status finish_login(struct store *st, char **errstr)
 	if (s == STORE_OK)
 		s = store_audit(st, "login", st->user, "ok", NULL);
 	if (s == STORE_OK)
-		s = store_session_upgrade(st, errstr);
+		s = store_session_upgrade(st, &why);
 	if (s == STORE_OK)
-		s = store_commit(st);
+		s = store_commit_err(st, &why);
 	else
 		store_rollback(st);
 	if (s != STORE_OK) {
-		s = store_fail(errstr, s, "cannot write the audit trail of %s", st->path);
+		s = store_fail(errstr, s, "cannot write the audit trail of %s%s%s", st->path,
+			       why != NULL ? ": " : "", why != NULL ? why : "");
 		goto done;
 	}
 	if (kf.npending > 0) {
@@ -176,6 +178,7 @@ static enum store_status finish_login(struct store *st, char **errstr)
 		s = keyfile_save(st->keys_path, &kf, errstr);
 	}
 done:
+	free(why);
 	keyfile_free(&kf);
 unlock:
 	keyfile_unlock(fd);

@@ -454,7 +454,7 @@ done:
 		store_rollback(st);
 		return s;
 	}
-	return store_commit(st);
+	return store_commit_err(st, errstr);
 }
 
 enum store_status store_migrate(struct store *st, char **errstr)

@@ -321,7 +321,7 @@ enum store_status store_user_add(struct store *st, const char *name, const char 
 		s = with_keyfile(st, put_slot, &ks, errstr);
 	slot_written = s == STORE_OK;
 	if (s == STORE_OK)
-		s = store_commit(st);
+		s = store_commit_err(st, errstr);
 	else
 		store_rollback(st);
 	/* Not added: no slot is left for a user the database does not have. */
@@ -449,7 +449,7 @@ enum store_status store_user_set_role(struct store *st, const char *name, const 
 		s = store_audit(st, "user.role", name, "ok", details);
 	}
 	if (s == STORE_OK)
-		return store_commit(st);
+		return store_commit_err(st, errstr);
 	store_rollback(st);
 	return s;
 }
@@ -482,7 +482,7 @@ enum store_status store_user_disable(struct store *st, const char *name, char **
 	if (s == STORE_OK)
 		s = store_audit(st, "user.disable", name, "ok", "keyslot removed");
 	if (s == STORE_OK)
-		s = store_commit(st);
+		s = store_commit_err(st, errstr);
 	else
 		store_rollback(st);
 	if (s != STORE_OK)
@@ -595,7 +595,7 @@ static enum store_status reset_passwd(struct store *st, const struct keyslot *ol
 		s = with_keyfile(st, put_slot, &ks, errstr);
 	slot_written = s == STORE_OK;
 	if (s == STORE_OK)
-		s = store_commit(st);
+		s = store_commit_err(st, errstr);
 	else
 		store_rollback(st);
 	if (s != STORE_OK && slot_written)
