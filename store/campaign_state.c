@@ -140,8 +140,11 @@ enum store_status store_campaign_pause(struct store *st, const char *name, const
 	    BIT(STORE_CAMPAIGN_SENDING) | BIT(STORE_CAMPAIGN_SCHEDULED),
 	    "only a sending or scheduled campaign can be paused"};
 
+	char by[STORE_NAME_MAX + 16];
+
+	snprintf(by, sizeof(by), "paused by %s", st->user);
 	return simple_move(st, name, &m, STORE_CAMPAIGN_PAUSED, "pause_reason = ?3",
-			   reason ? reason : "paused by an operator", false, errstr);
+			   reason ? reason : by, false, errstr);
 }
 
 enum store_status store_campaign_resume(struct store *st, const char *name, char **errstr)

@@ -150,7 +150,7 @@ enum store_status store_campaign_approvals(struct store *st, int64_t campaign, s
 
 /*
  * State changes by operators (STORE_PERM_CAMPAIGNS_SEND, audited):
- *   pause:  sending or scheduled -> paused (reason may be NULL)
+ *   pause:  sending or scheduled -> paused (reason NULL: "paused by USER")
  *   resume: paused -> sending (or scheduled when it never started)
  *   cancel: anything not sent, cancelled or failed -> cancelled
  */

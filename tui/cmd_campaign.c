@@ -278,7 +278,7 @@ static int campaign_pause(struct cli *cl, int argc, char **argv)
 
 	if (argc != 2)
 		return cli_usage(cl);
-	s = store_campaign_pause(cl->st, argv[1], "paused by an operator", &err);
+	s = store_campaign_pause(cl->st, argv[1], NULL, &err);
 	if (s != STORE_OK)
 		return cli_fail_store(s, err);
 	printf("campaign %s paused\n", argv[1]);
