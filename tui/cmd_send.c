@@ -142,6 +142,11 @@ static int status_once(struct cli *cl, const char *name)
 			       store_rcpt_state_name((enum store_rcpt_state)i),
 			       (long long)qs.count[i]);
 	printf(" (of %lld)\n", (long long)qs.total);
+	if (qs.bounced > 0)
+		printf(
+		    "  bounced: %lld of the failed %s marked bounced (a 5.1.x reply: the address "
+		    "does not exist) and no campaign mails them again\n",
+		    (long long)qs.bounced, qs.bounced == 1 ? "is" : "are");
 	printf("  rate: %lld messages in the last minute (%.1f/s)\n",
 	       (long long)qs.sent_last_minute, (double)qs.sent_last_minute / 60.0);
 	send_warmup_status(cl->st, time(NULL), &w);

@@ -170,6 +170,42 @@ worker "replies: after retry --uncertain"
 mails_last=$("$PY" -c "import json; print(json.load(open('$T/main/stats.json'))['mail_from'])")
 check "only then is drop1 tried again" test "$((mails_last - mails_after))" = 1
 
+# ---- Hard bounces: 5.1.x makes the person bounced; 5.7.x and 4.x.x do not --
+as marketer list add hb >/dev/null
+for a in okh1@example.com fail2@example.com latefail2@example.com greylist2@example.com; do
+	as marketer subscriber add "$a" --list hb >/dev/null
+done
+as admin config set send.breaker 100 >/dev/null # two 5xx of four would pause it
+as marketer campaign add hb1 --template t --list hb --subject "Bounces" >/dev/null
+send_now hb1 || not_ok "hb1: approve and send"
+worker "hard bounce: the worker sends"
+as admin config set send.breaker "" >/dev/null
+# shown NAME ADDR: `subscriber show ADDR` into $T/NAME.
+shown() { as operator subscriber show "$2" >"$T/$1" 2>&1; }
+shown fail2 fail2@example.com
+check "550 5.1.1: fail2 is now bounced" grep -q '^status  *bounced$' "$T/fail2"
+check "and its history says why, naming the campaign and the reply" \
+	grep -q ' bounced  *hb hard bounce in hb1: 550 5.1.1 no such user$' "$T/fail2"
+shown late latefail2@example.com
+check "554 5.7.1 (policy, after the data): latefail2 stays active" grep -q '^status  *active$' "$T/late"
+shown grey greylist2@example.com
+check "451 4.7.1: greylist2 stays active" grep -q '^status  *active$' "$T/grey"
+status hb1
+check "campaign status counts the bounced address among the failed" \
+	grep -q '^  bounced: 1 of the failed is marked bounced' "$T/status"
+check "the bounce is in the audit trail, with the codes alone" \
+	audit_has subscriber.bounce $'\tok\t550 5.1.1 in campaign hb1$'
+as marketer campaign add hb2 --template t --list hb --subject "After the bounce" >/dev/null
+expect 0 "campaign check of a later campaign" as marketer campaign check hb2
+check "it counts 3 recipients: the bounced address is left out" grep -q '^recipients: 3 ' "$T/out"
+send_now hb2 || not_ok "hb2: approve and send"
+sleep 1.2 # greylist2's retry of hb1 is due too
+worker "hard bounce: the later campaign"
+status hb2
+check "the later campaign queued 3, not the bounced address" grep -q '(of 3)$' "$T/status"
+expect 65 "a bounced address is not subscribed again" \
+	as marketer subscriber add fail2@example.com --list m
+
 # ---- Pacing: a per-domain rule (messages per minute) ------------------------
 as admin config set pace.slow.example 2 >/dev/null
 as marketer list add p >/dev/null
