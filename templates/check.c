@@ -480,6 +480,11 @@ static void check_sender(struct tpl_findings *f, const struct tpl_check_input *i
 		if (vals[i] == NULL || vals[i][0] == '\0')
 			add(f, TPL_SEV_ERROR, "sender-empty", "sender", 0, 0,
 			    "%s is not set; the law requires it in every message", parts[i].what);
+		else if (tpl_is_blank(vals[i]))
+			add(f, TPL_SEV_ERROR, "sender-empty", "sender", 0, 0,
+			    "%s is only blanks, which show nothing; the law requires it in every "
+			    "message",
+			    parts[i].what);
 		else if (in->iso2022jp)
 			check_jis(f, vals[i], strlen(vals[i]), "sender", false);
 	}

@@ -203,6 +203,43 @@ static void test_unsubscribe_and_footer(void **state)
 }
 
 /*
+ * A sender identity of blanks shows nothing: sender-empty, as an unset one.
+ * Spaces, a tab and a line break, an ideographic space (U+3000), no-break
+ * and zero-width spaces; a name with a blank in it is fine.
+ */
+static void test_sender_blank(void **state)
+{
+	static const char *const blanks[] = {" ", "  \t\r\n", "\u3000\u3000", "\u00a0",
+					     "\u200b \ufeff"};
+	struct tpl_check_input in;
+	const struct tpl_finding *x;
+	struct tpl_findings *f;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(blanks) / sizeof(blanks[0]); i++) {
+		in = clean();
+		in.sender_name = blanks[i];
+		in.sender_postal_address = blanks[i];
+		in.sender_contact = blanks[i];
+		f = run(&in);
+		x = find(f, "sender-empty", 3);
+		assert_int_equal(x->severity, TPL_SEV_ERROR);
+		assert_non_null(strstr(x->message, "only blanks"));
+		tpl_findings_free(&f);
+	}
+	in = clean();
+	in.sender_name = "\u3000株式会社 ハト ";
+	f = run(&in);
+	assert_int_equal(tpl_findings_count(f), 0);
+	tpl_findings_free(&f);
+	assert_true(tpl_is_blank(NULL));
+	assert_true(tpl_is_blank(""));
+	assert_false(tpl_is_blank(" x "));
+	assert_false(tpl_is_blank("\xff")); /* not UTF-8: not known to be blank */
+}
+
+/*
  * An HTML template with its own footer and a --text part: the text part
  * must show the sender's identity too, not only the unsubscribe link.
  */
@@ -430,6 +467,7 @@ int main(void)
 	    cmocka_unit_test(test_syntax),
 	    cmocka_unit_test(test_unsubscribe_and_footer),
 	    cmocka_unit_test(test_text_part_footer),
+	    cmocka_unit_test(test_sender_blank),
 	    cmocka_unit_test(test_subject),
 	    cmocka_unit_test(test_links),
 	    cmocka_unit_test(test_repeated_places),
