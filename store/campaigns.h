@@ -48,7 +48,8 @@ struct store_campaign {
 	time_t created, updated;
 	time_t scheduled_at; /* 0: as soon as approved and sent */
 	time_t started_at, finished_at;
-	int approvals_needed; /* from approvals.required when created; default 1 */
+	int approvals_needed; /* approvals.required when created, submitted or approved, and
+			       * until approved at least its current value; default 1 */
 	int64_t version;      /* bumped by every edit */
 };
 typedef int (*store_campaign_cb)(const struct store_campaign *c, void *arg);
@@ -129,7 +130,9 @@ typedef int (*store_approval_cb)(const struct store_approval *a, void *arg);
  * `schedule`, in approved or scheduled: see below). Refuses the author
  * (STORE_EDENIED, "four-eyes"), a user without STORE_PERM_CAMPAIGNS_APPROVE
  * and a second approval by the same user. When the approvals reach
- * approvals_needed the campaign becomes approved. Audited.
+ * approvals_needed (the higher of the number fixed at submission and the
+ * current approvals.required, which is then fixed) the campaign becomes
+ * approved. Audited.
  */
 enum store_status store_campaign_approve(struct store *st, const char *name,
 					 const unsigned char hash[32], const unsigned char sig[64],

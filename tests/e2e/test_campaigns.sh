@@ -405,6 +405,23 @@ expect 0 "and it goes out" as operator campaign send mine
 worker "approval: the properly approved one"
 check "the approved campaign is the one message ap1 got" test "$(n_ap)" = 1
 
+# approvals.required raised while a campaign is in review applies to it.
+as marketer campaign add raise --template t --list ap --subject "Raised" >/dev/null
+as marketer campaign submit raise >/dev/null
+as admin config set approvals.required 2 >/dev/null
+as operator campaign show raise >"$T/show"
+check "raised after submit: campaign show says it needs 2" grep -q '^approvals: *2 needed$' "$T/show"
+expect 0 "the first approval is taken" as operator campaign approve raise
+check "one approval of 2: it stays in review" \
+	test "$(sql "SELECT state FROM campaigns WHERE name = 'raise'")" = in_review
+expect 65 "and it can't be sent" as operator campaign send raise
+expect 0 "a second approver" as eve campaign approve raise
+check "two of 2: approved" test "$(sql "SELECT state FROM campaigns WHERE name = 'raise'")" = approved
+as admin config set approvals.required 1 >/dev/null
+as operator campaign show raise >"$T/show"
+check "the requirement it was approved under stays: 2" grep -q '^approvals: *2 needed$' "$T/show"
+as operator campaign cancel raise >/dev/null
+
 # ---- SIGTERM: the long-running worker --------------------------------------
 as marketer list add sg >/dev/null
 { echo email; for i in $(seq 1 40); do echo "sig$i@sig.example"; done; } >"$T/sg.csv"
