@@ -82,6 +82,8 @@ out-of-segment, domain-suppressed or late-unsubscribed)" \
 status news
 check "news: status says sent 2, and grace failed as unsubscribed" \
 	sh -c "grep -q 'campaign news: sent' '$T/status' && grep -q 'sent 2,' '$T/status'"
+check "news: the rate of 2 messages a minute is given a minute, not rounded to 0.0/s" \
+	grep -q '^  rate: 2 messages in the last minute (2/min)$' "$T/status"
 $ARRIVED "$MAIL" fields | grep -v warm.example >"$T/fields"
 check "personalised: Alice's message greets her by name with her attribute" \
 	grep -q $'^alice@example.com\t.*\tNews for Alice Tanaka\t.*Hello Alice Tanaka.*News for Tokyo, code A1' "$T/fields"
