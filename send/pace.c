@@ -13,7 +13,8 @@
  *     (default 50) growing 40% a day, or the day's entry in warmup.schedule
  *     ("50,80,120,..."); after the table's last day there is no cap;
  *   - the circuit breaker: over the last PACE_WINDOW outcomes, 5xx replies
- *     above send.breaker percent (default 5) pause the campaign.
+ *     above send.breaker percent (default 5) pause the campaign, judged over
+ *     at least PACE_MIN_SAMPLES replies (see pace_breaker).
  */
 #include <math.h>
 #include <stdio.h>
@@ -280,20 +281,32 @@ void pace_result(struct pace *p, bool was_5xx)
 		p->wcount++;
 }
 
+/*
+ * The share is judged over at least PACE_MIN_SAMPLES replies, so that one
+ * bad address among the first few does not pause a campaign. Before that
+ * many are in, the 5xx alone are weighed against PACE_MIN_SAMPLES: once
+ * they pass the threshold of it, no reply to come can bring the share back
+ * under it, so the breaker trips at once (at 5%, on the second 5xx) instead
+ * of sending on to the 20th reply, and a campaign of fewer recipients than
+ * that is judged too.
+ */
 bool pace_breaker(const struct pace *p, char *why, size_t whylen)
 {
-	int i, bad = 0;
+	int i, bad = 0, judged = p->wcount < PACE_MIN_SAMPLES ? PACE_MIN_SAMPLES : p->wcount;
 
-	if (p->wcount < PACE_MIN_SAMPLES)
-		return false;
 	for (i = 0; i < p->wcount; i++)
 		bad += p->window[i];
-	if (bad * 100 > p->breaker_pct * p->wcount) {
+	if (bad * 100 <= p->breaker_pct * judged)
+		return false;
+	if (p->wcount < PACE_MIN_SAMPLES)
+		snprintf(why, whylen,
+			 "circuit breaker: %d of the last %d replies were 5xx, over the threshold "
+			 "of %ld%% of %d replies already",
+			 bad, p->wcount, p->breaker_pct, PACE_MIN_SAMPLES);
+	else
 		snprintf(why, whylen,
 			 "circuit breaker: %d of the last %d replies were 5xx (%d%%, threshold "
 			 "%ld%%)",
 			 bad, p->wcount, bad * 100 / p->wcount, p->breaker_pct);
-		return true;
-	}
-	return false;
+	return true;
 }

@@ -58,7 +58,8 @@ bool pace_take(struct pace *p, const char *domain, time_t now, unsigned *session
 size_t pace_blocked(struct pace *p, time_t now, const char **out, size_t max);
 /* Counts one SMTP verdict in the breaker's window. */
 void pace_result(struct pace *p, bool was_5xx);
-/* True, with the reason, when the 5xx share of the window passes the threshold. */
+/* True, with the reason, when the 5xx share of the window passes the threshold,
+ * the share taken over at least PACE_MIN_SAMPLES replies. */
 bool pace_breaker(const struct pace *p, char *why, size_t whylen);
 /* Midnight UTC of the day holding now. */
 time_t pace_day_start(time_t now);

@@ -6,7 +6,8 @@
  * `config set` runs the same parser through send_setting_check (which the
  * store calls before it saves a value), so a value the worker would misread
  * is refused when it is set. The parsers live with what they describe: the
- * numbers, unsubscribe.url, send.iso2022jp and send.dkim here, smtp.url and smtp.tls in
+ * numbers, unsubscribe.url, send.iso2022jp, send.dkim and the sender.* values of
+ * blanks here, smtp.url and smtp.tls in
  * transport.c, warmup.* and pace.DOMAIN in pace.c, sender.from in
  * templates/header.c (tpl_mailbox_parse, through send_parse_from).
  */
@@ -20,6 +21,7 @@
 #include "send/private.h"
 #include "send/transport.h"
 #include "store/store.h"
+#include "templates/templates.h"
 
 /* A number setting: its default and the values it may take. */
 struct number {
@@ -260,6 +262,14 @@ enum send_status send_setting_check(const char *key, const char *value, char **e
 		return SEND_OK; /* unset: the default */
 	if (d != NULL)
 		return number_parse(d, value, &a, errstr);
+	/* The footer the law requires would show nothing: refused, as an unset value fails
+	 * the pre-send checks (sender-empty). */
+	if (strncmp(key, "sender.", 7) == 0 && tpl_is_blank(value))
+		return send_err(errstr, SEND_EINVAL,
+				"%s is only blanks, which show nothing; every message must show "
+				"the sender's name, postal address and contact (an empty value "
+				"unsets it)",
+				key);
 	if (strncmp(key, "pace.", 5) == 0) {
 		enum send_status s = send_name_check(key, key + 5, errstr);
 

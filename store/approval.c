@@ -84,6 +84,10 @@ enum store_status store_campaign_approve(struct store *st, const char *name,
 	if (s != STORE_OK)
 		return store_sqlfail(st, errstr, "approving a campaign");
 	s = campaign_begin_move(st, name, &m, &c, errstr);
+	/* What it needs now (the current approvals.required, if higher) is what holds. */
+	if (s == STORE_OK)
+		s = campaign_exec_id(st, "UPDATE campaigns SET approvals_needed = ?2 WHERE id = ?1",
+				     c->id, c->approvals_needed, errstr);
 	if (s == STORE_OK)
 		s = add_approval(st, c->id, hash, sig, comment, errstr);
 	if (s == STORE_OK)

@@ -52,7 +52,7 @@ enum store_status campaign_finish(struct store *st, enum store_status s, char **
 #define SELECT_CAMPAIGN                                                                            \
 	"SELECT c.id, c.name, c.template, c.list, c.segment, g.expr, c.subject, c.from_addr,"      \
 	" c.state, c.author, c.comment, c.pause_reason, c.created, c.updated,"                     \
-	" c.scheduled_at, c.started_at, c.finished_at, c.approvals_needed, c.version,"             \
+	" c.scheduled_at, c.started_at, c.finished_at, " CAMPAIGN_NEEDED_SQL ", c.version,"        \
 	" c.editors, (SELECT author FROM templates t WHERE t.name = c.template)"                   \
 	" FROM campaigns c LEFT JOIN segments g ON g.name = c.segment "
 
@@ -358,21 +358,6 @@ done:
 	return s;
 }
 
-/* approvals.required, at least 1. */
-static int approvals_required(struct store *st)
-{
-	char *v = NULL, *end = NULL;
-	long n = 1;
-
-	if (store_config_get(st, "approvals.required", &v, NULL) == STORE_OK && v != NULL) {
-		n = strtol(v, &end, 10);
-		if (end == v || *end != '\0' || n < 1 || n > 16)
-			n = 1;
-	}
-	free(v);
-	return (int)n;
-}
-
 static enum store_status insert(struct store *st, const struct store_campaign *c, const char *list,
 				const char *action, const char *details, char **errstr)
 {
@@ -384,7 +369,7 @@ static enum store_status insert(struct store *st, const struct store_campaign *c
 	    st,
 	    "INSERT INTO campaigns (name, template, list, segment, subject, from_addr,"
 	    " author, created, updated, approvals_needed, editors)"
-	    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8, ?9, ?10)",
+	    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8, " CAMPAIGN_REQUIRED_SQL ", ?10)",
 	    &q, errstr);
 	if (s != STORE_OK)
 		return s;
@@ -396,7 +381,6 @@ static enum store_status insert(struct store *st, const struct store_campaign *c
 	sqlite3_bind_text(q, 6, c->from, -1, SQLITE_STATIC);
 	sqlite3_bind_text(q, 7, st->user, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(q, 8, now);
-	sqlite3_bind_int(q, 9, approvals_required(st));
 	sqlite3_bind_text(q, 10, c->editors != NULL ? c->editors : "", -1, SQLITE_STATIC);
 	if (sqlite3_step(q) != SQLITE_DONE)
 		s = (sqlite3_errcode(st->db) & 0xff) == SQLITE_CONSTRAINT

@@ -13,6 +13,19 @@
 
 extern const char *const campaign_state_names[STORE_CAMPAIGN_NSTATES];
 
+/* The setting approvals.required, in SQL: a whole number from 1 to 16, 1 when unset. */
+#define CAMPAIGN_REQUIRED_SQL                                                                      \
+	"coalesce((SELECT min(max(CAST(value AS INTEGER), 1), 16) FROM config"                     \
+	" WHERE key = 'approvals.required'), 1)"
+/*
+ * The approvals a campaign c needs: the number fixed when it was created,
+ * submitted or last approved, and until it is approved, at least the
+ * current setting (a raised requirement applies to campaigns in review).
+ */
+#define CAMPAIGN_NEEDED_SQL                                                                        \
+	"max(c.approvals_needed, CASE WHEN c.state IN ('draft', 'in_review', 'rejected')"          \
+	" THEN " CAMPAIGN_REQUIRED_SQL " ELSE 0 END)"
+
 /* A move between states: who may make it and from where. */
 struct campaign_move {
 	const char *action; /* for the audit trail */

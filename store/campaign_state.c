@@ -53,7 +53,7 @@ enum store_status campaign_set_state(struct store *st, int64_t id, enum store_ca
 {
 	enum store_status s;
 	sqlite3_stmt *q = NULL;
-	char sql[256];
+	char sql[512];
 
 	snprintf(sql, sizeof(sql),
 		 "UPDATE campaigns SET state = ?2, updated = ?4%s%s WHERE id = ?1",
@@ -105,7 +105,11 @@ enum store_status store_campaign_submit(struct store *st, const char *name, char
 	    BIT(STORE_CAMPAIGN_DRAFT) | BIT(STORE_CAMPAIGN_REJECTED),
 	    "only a draft or a rejected campaign can be submitted for review"};
 
-	return simple_move(st, name, &m, STORE_CAMPAIGN_IN_REVIEW, NULL, NULL, false, errstr);
+	/* The requirement of the moment is fixed now; approvals.required raised later still
+	 * applies until the campaign is approved (CAMPAIGN_NEEDED_SQL). */
+	return simple_move(st, name, &m, STORE_CAMPAIGN_IN_REVIEW,
+			   "approvals_needed = max(approvals_needed, " CAMPAIGN_REQUIRED_SQL ")",
+			   NULL, false, errstr);
 }
 
 enum store_status store_campaign_reject(struct store *st, const char *name, const char *comment,

@@ -48,7 +48,8 @@ struct store_campaign {
 	time_t created, updated;
 	time_t scheduled_at; /* 0: as soon as approved and sent */
 	time_t started_at, finished_at;
-	int approvals_needed; /* from approvals.required when created; default 1 */
+	int approvals_needed; /* approvals.required when created, submitted or approved, and
+			       * until approved at least its current value; default 1 */
 	int64_t version;      /* bumped by every edit */
 };
 typedef int (*store_campaign_cb)(const struct store_campaign *c, void *arg);
@@ -129,7 +130,9 @@ typedef int (*store_approval_cb)(const struct store_approval *a, void *arg);
  * `schedule`, in approved or scheduled: see below). Refuses the author
  * (STORE_EDENIED, "four-eyes"), a user without STORE_PERM_CAMPAIGNS_APPROVE
  * and a second approval by the same user. When the approvals reach
- * approvals_needed the campaign becomes approved. Audited.
+ * approvals_needed (the higher of the number fixed at submission and the
+ * current approvals.required, which is then fixed) the campaign becomes
+ * approved. Audited.
  */
 enum store_status store_campaign_approve(struct store *st, const char *name,
 					 const unsigned char hash[32], const unsigned char sig[64],
@@ -218,7 +221,10 @@ enum store_status store_queue_claim(struct store *st, int64_t campaign, time_t n
  * retried at next_try), failed (reply), uncertain (the connection dropped
  * after the data: reply, message_id; resent only on retry --uncertain) or
  * queued again. Adds a "sent" or
- * "failed" event to the subscriber's history. Each call is its own
+ * "failed" event to the subscriber's history. A failure whose reply says the
+ * address is bad (store_reply_bad_address) also makes the person bounced,
+ * with a "bounced" event, in the same transaction: no later campaign mails
+ * them. Each call is its own
  * transaction unless the caller holds one. STORE_ENOTFOUND when the row is
  * gone (the person was erased meanwhile); that writes nothing and leaves
  * the caller's transaction open.
@@ -226,6 +232,14 @@ enum store_status store_queue_claim(struct store *st, int64_t campaign, time_t n
 enum store_status store_queue_result(struct store *st, int64_t campaign, int64_t subscriber,
 				     enum store_rcpt_state state, const char *reply,
 				     const char *message_id, time_t next_try, char **errstr);
+/*
+ * True when an SMTP reply ("550 5.1.1 no such user", "550-5.1.1 ...") is a
+ * permanent failure (5yz) whose enhanced status code (RFC 3463, in the place
+ * RFC 2034 puts it: right after the reply code) is 5.1.x, a bad destination
+ * address: a hard bounce. Not 5.1.7 and 5.1.8, which are about the sender's
+ * address; not 5.7.x (policy or reputation) nor anything 4xx (transient).
+ */
+bool store_reply_bad_address(const char *reply);
 /* At worker start: every in-flight recipient of every campaign becomes uncertain. */
 enum store_status store_queue_recover(struct store *st, int64_t *uncertain, char **errstr);
 /*
@@ -240,6 +254,7 @@ struct store_queue_stats {
 	int64_t count[STORE_RCPT_NSTATES];
 	int64_t total;
 	int64_t sent_last_minute; /* for the rate */
+	int64_t bounced;	  /* failed recipients whose person is now bounced */
 	time_t next_retry;	  /* the earliest deferred retry, 0 if none */
 };
 enum store_status store_queue_stats(struct store *st, int64_t campaign,

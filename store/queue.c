@@ -315,13 +315,15 @@ static enum store_status claim_rows(struct store *st, int64_t campaign, time_t n
 	if (s == STORE_OK)
 		s = kept(st, Q_SUPP, "SELECT 1 FROM suppressions WHERE value = ?", &supp, errstr);
 	if (s == STORE_OK)
-		s = kept(st, Q_MARK,
-			 "UPDATE OR FAIL queue SET state = ?3, updated = ?4,"
-			 " attempts = attempts + (?3 = 1),"
-			 " reply = CASE ?3 WHEN 1 THEN reply ELSE"
-			 " 'not sent: unsubscribed or suppressed after the queue was fixed' END"
-			 " WHERE campaign = ?1 AND subscriber = ?2",
-			 &mark, errstr);
+		s = kept(
+		    st, Q_MARK,
+		    "UPDATE OR FAIL queue SET state = ?3, updated = ?4,"
+		    " attempts = attempts + (?3 = 1),"
+		    " reply = CASE ?3 WHEN 1 THEN reply ELSE"
+		    " 'not sent: unsubscribed, bounced or suppressed after the queue was fixed'"
+		    " END"
+		    " WHERE campaign = ?1 AND subscriber = ?2",
+		    &mark, errstr);
 	if (s != STORE_OK)
 		goto done;
 	sqlite3_bind_int64(pick, 1, campaign);
@@ -502,6 +504,93 @@ done:
 
 /* ---- Outcomes --------------------------------------------------------------- */
 
+/* Reads 1 to 3 digits at *p (a part of an enhanced status code) into *v. */
+static bool status_part(const char **p, int *v)
+{
+	int n = 0;
+
+	*v = 0;
+	while (n < 3 && **p >= '0' && **p <= '9') {
+		*v = *v * 10 + (**p - '0');
+		(*p)++;
+		n++;
+	}
+	return n > 0 && !(**p >= '0' && **p <= '9');
+}
+
+bool store_reply_bad_address(const char *reply)
+{
+	const char *p = reply;
+	int cls, subject, detail;
+
+	/* The reply code, 5yz, then a space or the hyphen of a multi-line reply. */
+	if (p == NULL || p[0] != '5' || p[1] < '0' || p[1] > '9' || p[2] < '0' || p[2] > '9' ||
+	    (p[3] != ' ' && p[3] != '-'))
+		return false;
+	p += 4;
+	/* class "." subject "." detail (RFC 3463 section 2), then a space or the end. */
+	if (!status_part(&p, &cls) || cls != 5 || *p != '.')
+		return false;
+	p++;
+	if (!status_part(&p, &subject) || *p != '.')
+		return false;
+	p++;
+	if (!status_part(&p, &detail) || (*p != '\0' && *p != ' ' && *p != '\t'))
+		return false;
+	/* X.1.7 and X.1.8 are the sender's address, not the recipient's. */
+	return subject == 1 && detail != 7 && detail != 8;
+}
+
+/*
+ * A hard bounce: the person, while active, becomes bounced, with the reply in
+ * their history and a record in the audit trail: the address as a keyed
+ * hash, and of the reply only its codes ("550 5.1.1"), as the server's words
+ * may quote the address.
+ */
+static enum store_status mark_bounced(struct store *st, int64_t campaign, int64_t subscriber,
+				      const char *reply, char **errstr)
+{
+	enum store_status s;
+	sqlite3_stmt *q = NULL;
+	char now[21], h[65], details[160];
+	int codes = (int)(4 + strcspn(reply + 4, " \t"));
+
+	s = store_run(st,
+		      "UPDATE subscribers SET status = 'bounced', updated = ?2"
+		      " WHERE id = ?1 AND status = 'active'",
+		      errstr, "marking a bounced address", "ii", subscriber, (int64_t)time(NULL));
+	if (s != STORE_OK || sqlite3_changes(st->db) == 0)
+		return s;
+	store_utc_now(now);
+	s = store_run(st,
+		      "INSERT INTO subscriber_events (subscriber, time, event, list, details)"
+		      " VALUES (?1, ?2, 'bounced',"
+		      " coalesce((SELECT list FROM campaigns WHERE id = ?3), ''),"
+		      " coalesce((SELECT 'hard bounce in ' || name || ': ' || ?4"
+		      "  FROM campaigns WHERE id = ?3), ?4))",
+		      errstr, "marking a bounced address", "itit", subscriber, now, campaign,
+		      reply);
+	if (s == STORE_OK)
+		s = store_prepare(
+		    st,
+		    "SELECT s.email, coalesce((SELECT name FROM campaigns WHERE id = ?2),"
+		    " '') FROM subscribers s WHERE s.id = ?1",
+		    &q, errstr);
+	if (s != STORE_OK)
+		return s;
+	sqlite3_bind_int64(q, 1, subscriber);
+	sqlite3_bind_int64(q, 2, campaign);
+	snprintf(h, sizeof(h), "subscriber %lld", (long long)subscriber);
+	snprintf(details, sizeof(details), "%.*s", codes, reply);
+	if (sqlite3_step(q) == SQLITE_ROW) {
+		store_address_hash(st, (const char *)sqlite3_column_text(q, 0), h);
+		snprintf(details, sizeof(details), "%.*s in campaign %.100s", codes, reply,
+			 (const char *)sqlite3_column_text(q, 1));
+	}
+	sqlite3_finalize(q);
+	return store_audit(st, "subscriber.bounce", h, "ok", details);
+}
+
 enum store_status store_queue_result(struct store *st, int64_t campaign, int64_t subscriber,
 				     enum store_rcpt_state state, const char *reply,
 				     const char *message_id, time_t next_try, char **errstr)
@@ -563,6 +652,8 @@ enum store_status store_queue_result(struct store *st, int64_t campaign, int64_t
 	sqlite3_bind_text(q, 5, state == STORE_RCPT_FAILED ? reply : NULL, -1, SQLITE_STATIC);
 	if (sqlite3_step(q) != SQLITE_DONE)
 		s = store_sqlfail(st, errstr, "recording an outcome");
+	if (s == STORE_OK && state == STORE_RCPT_FAILED && store_reply_bad_address(reply))
+		s = mark_bounced(st, campaign, subscriber, reply, errstr);
 done:
 	unkeep(st, q);
 	if (s == STORE_OK)

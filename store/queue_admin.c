@@ -166,6 +166,12 @@ enum store_status store_queue_stats(struct store *st, int64_t campaign,
 		s = store_query_int(
 		    st, "SELECT min(next_try) FROM queue WHERE campaign = ? AND state = 3", &next,
 		    errstr, 1, campaign);
+	if (s == STORE_OK && out->count[STORE_RCPT_FAILED] > 0)
+		s = store_query_int(st,
+				    "SELECT count(*) FROM queue q JOIN subscribers s"
+				    " ON s.id = q.subscriber AND s.status = 'bounced'"
+				    " WHERE q.campaign = ? AND q.state = 4",
+				    &out->bounced, errstr, 1, campaign);
 	out->next_retry = (time_t)next;
 	return s;
 }

@@ -152,6 +152,40 @@ static const char *check_lookup(const char *name, void *arg)
 	return v;
 }
 
+/*
+ * The tags the law wants displayed, each rendered as a mark of its own to
+ * find where a reader sees it: the sender's name, postal address and
+ * contact, and the opt-out link.
+ */
+enum { MARK_NAME, MARK_POSTAL, MARK_CONTACT, MARK_UNSUB, NMARKS };
+static const struct {
+	const char *tag, *mark;
+} marks[NMARKS] = {{"sender.name", "hato-shown-mark-0"},
+		   {"sender.postal_address", "hato-shown-mark-1"},
+		   {"sender.contact", "hato-shown-mark-2"},
+		   {"unsubscribe_url", "https://unsubscribe.invalid/hato-shown-mark-3"}};
+
+static const char *mark_lookup(const char *name, void *arg)
+{
+	size_t i;
+
+	for (i = 0; i < NMARKS; i++)
+		if (strcmp(name, marks[i].tag) == 0)
+			return marks[i].mark;
+	return check_lookup(name, arg);
+}
+
+/* The HTML part as a reader sees it, rendered with the marks; false when it can't be. */
+static bool shown_view(const struct tpl *html, struct look *lk, struct tpl_html_view *v)
+{
+	struct tpl_buf r = {0};
+	bool ok = tpl_render(html, TPL_MODE_HTML, mark_lookup, lk, &r) == TPL_OK &&
+		  tpl_html_view(r.data != NULL ? r.data : "", r.len, v) == TPL_OK;
+
+	tpl_buf_free(&r);
+	return ok;
+}
+
 static bool uses(const struct tpl *t, const char *name)
 {
 	struct tpl_tag g;
@@ -456,7 +490,8 @@ static void check_subject(struct tpl_findings *f, const struct tpl_check_input *
  * message when the HTML part lacks it, else the text part.
  */
 static void check_sender(struct tpl_findings *f, const struct tpl_check_input *in,
-			 const struct tpl *html, const struct tpl *text)
+			 const struct tpl *html, const struct tpl *text,
+			 const struct tpl_html_view *view)
 {
 	static const struct {
 		const char *tag, *what;
@@ -472,6 +507,15 @@ static void check_sender(struct tpl_findings *f, const struct tpl_check_input *i
 			    "the message does not show %s ({{%s}}), which the Act on Specified "
 			    "Electronic Mail requires; use a layout with the footer",
 			    parts[i].what, parts[i].tag);
+		else if (view != NULL && !tpl_html_view_shows(view, marks[i].mark))
+			add(f, TPL_SEV_ERROR, "footer-missing", "body", 0, 0,
+			    "the HTML part has %s ({{%s}}) only where a reader does not see it: in "
+			    "an HTML comment, an attribute such as an image's alt text, or a "
+			    "hidden "
+			    "element (display:none, visibility:hidden, the hidden attribute); the "
+			    "Act "
+			    "on Specified Electronic Mail requires it displayed",
+			    parts[i].what, parts[i].tag);
 		else if (text != NULL && !uses(text, parts[i].tag))
 			add(f, TPL_SEV_ERROR, "footer-missing", "text", 0, 0,
 			    "the text part does not show %s ({{%s}}), which the Act on Specified "
@@ -480,6 +524,11 @@ static void check_sender(struct tpl_findings *f, const struct tpl_check_input *i
 		if (vals[i] == NULL || vals[i][0] == '\0')
 			add(f, TPL_SEV_ERROR, "sender-empty", "sender", 0, 0,
 			    "%s is not set; the law requires it in every message", parts[i].what);
+		else if (tpl_is_blank(vals[i]))
+			add(f, TPL_SEV_ERROR, "sender-empty", "sender", 0, 0,
+			    "%s is only blanks, which show nothing; the law requires it in every "
+			    "message",
+			    parts[i].what);
 		else if (in->iso2022jp)
 			check_jis(f, vals[i], strlen(vals[i]), "sender", false);
 	}
@@ -565,22 +614,33 @@ enum tpl_status tpl_check(const struct tpl_check_input *in, struct tpl_findings 
 	struct tpl_findings *f = calloc(1, sizeof(*f));
 	struct tpl *html = NULL, *text = NULL;
 	struct tpl_buf r = {0};
+	struct tpl_html_view view;
 	struct look lk = {in};
 	enum tpl_status st = TPL_ENOMEM;
+	bool have_view = false;
 
+	memset(&view, 0, sizeof(view));
 	*out = NULL;
 	if (f == NULL)
 		goto done;
 	check_subject(f, in);
 	check_body(f, in, &html, &text);
+	have_view = html != NULL && shown_view(html, &lk, &view);
 	if (html != NULL && !uses(html, "unsubscribe_url"))
 		add(f, TPL_SEV_ERROR, "no-unsubscribe", "body", 0, 0,
 		    "the HTML part has no unsubscribe link ({{unsubscribe_url}}); the law and "
 		    "the mailbox providers require one");
+	else if (have_view && !tpl_html_view_links_to(&view, marks[MARK_UNSUB].mark) &&
+		 !tpl_html_view_shows(&view, marks[MARK_UNSUB].mark))
+		add(f, TPL_SEV_ERROR, "no-unsubscribe", "body", 0, 0,
+		    "the HTML part's unsubscribe link ({{unsubscribe_url}}) is not shown: it must "
+		    "be a link with visible text, not in an HTML comment or a hidden element "
+		    "(display:none, visibility:hidden, the hidden attribute); the law requires "
+		    "the opt-out displayed");
 	else if (text != NULL && !uses(text, "unsubscribe_url"))
 		add(f, TPL_SEV_ERROR, "no-unsubscribe", "text", 0, 0,
 		    "the text part has no unsubscribe link ({{unsubscribe_url}})");
-	check_sender(f, in, html, text);
+	check_sender(f, in, html, text, have_view ? &view : NULL);
 	check_http(f, in->src, in->src_len, "body");
 	if (in->text_src != NULL)
 		check_http(f, in->text_src, strlen(in->text_src), "text");
@@ -610,6 +670,7 @@ enum tpl_status tpl_check(const struct tpl_check_input *in, struct tpl_findings 
 	f = NULL;
 	st = TPL_OK;
 done:
+	tpl_html_view_free(&view);
 	tpl_buf_free(&r);
 	tpl_free(&html);
 	tpl_free(&text);

@@ -82,6 +82,24 @@ enum tpl_status tpl_html_to_text(const char *html, size_t len, struct tpl_buf *o
  * the angle brackets) into out ("" when absent; &amp; decoded). Returns
  * whether the attribute is there. */
 bool tpl_html_attr(const char *tag, size_t n, const char *name, char *out, size_t outsz);
+/*
+ * The HTML as a reader sees it (visible.c): the text outside tags, comments,
+ * <head>, <style>, <script> and <title>, and outside elements hidden with
+ * the hidden attribute or a style of display:none, visibility:hidden,
+ * opacity:0, mso-hide:all or a zero height with overflow:hidden; character
+ * references decoded. Attributes (an image's alt, a title) are not shown.
+ */
+struct tpl_html_view {
+	struct tpl_buf text;  /* the text shown */
+	struct tpl_buf links; /* the href of each link shown with visible text, one a line */
+};
+/* Fills *v (tpl_html_view_free); TPL_ENOMEM leaves it empty. */
+enum tpl_status tpl_html_view(const char *html, size_t len, struct tpl_html_view *v);
+void tpl_html_view_free(struct tpl_html_view *v);
+/* Does the shown text hold s? */
+bool tpl_html_view_shows(const struct tpl_html_view *v, const char *s);
+/* Does a link shown with visible text have an href that holds s? */
+bool tpl_html_view_links_to(const struct tpl_html_view *v, const char *s);
 struct cmark_node;
 /* Plain text from a Markdown tree, links as numbered references. prefix (or
  * NULL) starts the merge-tag placeholders, which heading underlines skip. */

@@ -48,6 +48,7 @@
  *   jis.c        ISO-2022-JP conversion through iconv
  *   token.c      unsubscribe tokens
  *   check.c      pre-send checks
+ *   visible.c    what a reader sees: blank text
  *
  * Depends on: libcmark, libsodium, iconv (glibc). No other hato module.
  *
@@ -341,6 +342,12 @@ struct tpl_check_input {
 	bool dkim_by_relay; /* send.dkim = relay: the SMTP relay signs, not hato */
 	bool iso2022jp;
 };
+
+/* True when s (NULL too) holds nothing a reader sees: only white space
+ * (Unicode's, such as U+3000 and no-break spaces) and zero-width characters. */
+bool tpl_is_blank(const char *s);
+/* The same for s[0..n). */
+bool tpl_is_blank_n(const char *s, size_t n);
 
 /* Runs every check. *out is the caller's (tpl_findings_free), even when it
  * holds errors; the function itself fails only with TPL_ENOMEM. Codes:

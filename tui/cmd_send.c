@@ -142,8 +142,19 @@ static int status_once(struct cli *cl, const char *name)
 			       store_rcpt_state_name((enum store_rcpt_state)i),
 			       (long long)qs.count[i]);
 	printf(" (of %lld)\n", (long long)qs.total);
-	printf("  rate: %lld messages in the last minute (%.1f/s)\n",
-	       (long long)qs.sent_last_minute, (double)qs.sent_last_minute / 60.0);
+	if (qs.bounced > 0)
+		printf(
+		    "  bounced: %lld of the failed %s marked bounced (a 5.1.x reply: the address "
+		    "does not exist) and no campaign mails them again\n",
+		    (long long)qs.bounced, qs.bounced == 1 ? "is" : "are");
+	/* Under one a second, a rate in seconds rounds to 0.0: it is given a minute. */
+	if (qs.sent_last_minute >= 60)
+		printf("  rate: %lld messages in the last minute (%.1f/s)\n",
+		       (long long)qs.sent_last_minute, (double)qs.sent_last_minute / 60.0);
+	else
+		printf("  rate: %lld message%s in the last minute (%lld/min)\n",
+		       (long long)qs.sent_last_minute, qs.sent_last_minute == 1 ? "" : "s",
+		       (long long)qs.sent_last_minute);
 	send_warmup_status(cl->st, time(NULL), &w);
 	if (w.active && w.next_cap >= 0)
 		printf("  warm-up: day %d of the %s: cap %ld today, %lld sent; %ld tomorrow\n",

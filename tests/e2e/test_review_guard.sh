@@ -4,7 +4,9 @@
 # email package.
 #  - Submitting, approving and sending a campaign whose pre-send checks fail
 #    (no sender identity footer, which the Act on Specified Electronic Mail
-#    requires) are refused; warnings do not block.
+#    requires) are refused; warnings do not block. A footer the HTML does
+#    not display (in a comment, a hidden element, an image's alt text) is
+#    no footer.
 #  - The approval covers the settings that go into every message: changing
 #    sender.postal_address or sender.from after the approval pauses the
 #    campaign for a new review (not failed), and nothing is sent meanwhile;
@@ -37,6 +39,31 @@ check "it stays a draft" test "$(state bad)" = draft
 check "one error a line, indented under the first, with no literal \\n" sh -c "
 	test \"\$(wc -l <'$T/err')\" = 4 && head -1 '$T/err' | grep -q '^hato: campaign bad fails 3 pre-send checks; .*):\$' &&
 	test \"\$(tail -n +2 '$T/err' | grep -c '^  error ')\" = 3 && ! grep -qF '\\n' '$T/err'"
+
+# The footer only in an HTML comment, or in a display:none element with an
+# empty opt-out link: not displayed, so not there.
+printf 'Footer: {{sender.name}} {{sender.postal_address}} {{sender.contact}} {{unsubscribe_url}}\n' >"$T/hid.txt"
+printf '<p>Hello</p><!-- {{sender.name}} {{sender.postal_address}} {{sender.contact}} <a href="{{unsubscribe_url}}">unsubscribe</a> -->\n' >"$T/comment.html"
+printf '<p>Hello</p><div style="display:none">{{sender.name}} {{sender.postal_address}} {{sender.contact}} <a href="{{unsubscribe_url}}"></a></div>\n' >"$T/hidden.html"
+printf '<p><img src="https://example.com/logo.png" alt="{{sender.name}}"> {{sender.postal_address}} {{sender.contact}} <a href="{{unsubscribe_url}}">unsubscribe</a></p>\n' >"$T/alt.html"
+for h in comment hidden alt; do
+	as marketer template add "$h" "$T/$h.html" --text "$T/hid.txt" --layout none >/dev/null ||
+		not_ok "template $h"
+	as marketer campaign add "$h" --template "$h" --list m --subject "Hidden footer" >/dev/null
+done
+expect 65 "campaign check fails the footer and opt-out only in an HTML comment" \
+	as marketer campaign check comment
+check "  footer-missing three times, no-unsubscribe once, saying they are not seen" sh -c "
+	test \"\$(grep -c 'footer-missing .*only where a reader does not see it' '$T/out')\" = 3 &&
+	grep -q 'no-unsubscribe .*is not shown' '$T/out'"
+expect 65 "campaign submit refuses it" as marketer campaign submit comment
+expect 65 "and the same in a display:none element with an empty link" \
+	as marketer campaign check hidden
+check "  footer-missing three times, no-unsubscribe once" sh -c "
+	test \"\$(grep -c 'footer-missing' '$T/out')\" = 3 && grep -q 'no-unsubscribe' '$T/out'"
+expect 65 "and the sender's name only in an image's alt text" as marketer campaign check alt
+check "  footer-missing for the name alone" sh -c "
+	test \"\$(grep -c 'footer-missing' '$T/out')\" = 1 && grep -q 'footer-missing .*sender.s name' '$T/out'"
 
 printf 'Hello {{name|there}}, see http://example.com/plain\n' >"$T/warn.md"
 as marketer template add warn "$T/warn.md" >/dev/null

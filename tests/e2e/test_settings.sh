@@ -44,6 +44,9 @@ bad pace.example.net 30/x
 bad unsubscribe.url http://example.com/u/
 bad unsubscribe.mailto "News <unsubscribe@example.com>"
 bad bounce.domain "bounce example"
+bad sender.name " "
+bad sender.postal_address "   "
+bad sender.contact "　" # U+3000, an ideographic space
 # ---- What sending reads is accepted ---------------------------------------------
 good warmup.schedule "50,80,120"
 good warmup.schedule ramp
@@ -76,6 +79,19 @@ sql "DELETE FROM config WHERE key = 'unsubscribe.url'"
 expect 65 "template check: no unsubscribe.url at all is an error too" as marketer template check ok
 check "  saying it must be set" grep -q 'unsubscribe-url .*unsubscribe.url must be set' "$T/out"
 good unsubscribe.url https://example.com/u/
+
+# ---- A sender identity of blanks (stored behind hato's back) is sender-empty -------
+sql "UPDATE config SET value = ' ' WHERE key = 'sender.name'"
+sql "UPDATE config SET value = '　' WHERE key = 'sender.contact'"
+expect 65 "campaign check: a sender name and contact of blanks fail, as unset ones do" \
+	as marketer campaign check uc
+check "  as sender-empty, saying they are only blanks" sh -c "
+	grep -q '^error .*sender-empty .*the sender.s name is only blanks' '$T/out' &&
+	grep -q '^error .*sender-empty .*a contact for complaints is only blanks' '$T/out'"
+expect 65 "campaign submit refuses it" as marketer campaign submit uc
+good sender.name "Hato Ltd"
+good sender.contact "support@example.com"
+expect 0 "with the values back, campaign check passes" as marketer campaign check uc
 
 # ---- A warm-up table that does not parse is not "no cap" ---------------------------
 mkdir -p "$T/outbox"

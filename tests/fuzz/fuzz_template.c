@@ -1,6 +1,7 @@
 /*
  * fuzz_template.c: compiles fuzzed bytes as a merge template and as a
- * Markdown or HTML body, and renders what compiles in both modes.
+ * Markdown or HTML body, renders what compiles in both modes, and runs the
+ * pre-send checks on the body (which read its HTML as a reader sees it).
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -32,6 +33,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct tpl_buf b = {0};
 	char *err = NULL, *src;
 	struct tpl_campaign_src cs;
+	static const char *const known[] = {"name", "sender.", "unsubscribe_url", "attr."};
+	struct tpl_check_input in = {0};
+	struct tpl_findings *f = NULL;
 
 	if (tpl_compile((const char *)data, size, &t, &err) == TPL_OK) {
 		tpl_render(t, TPL_MODE_HTML, lookup, NULL, &b);
@@ -60,6 +64,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				       NULL,
 				       size % 3 ? "plain" : "newsletter",
 				       "{{name}}"};
+	/* the pre-send checks, which read the rendered HTML as a reader sees it */
+	in.kind = cs.kind;
+	in.src = src;
+	in.src_len = size;
+	in.layout = "none";
+	in.known = known;
+	in.nknown = sizeof(known) / sizeof(known[0]);
+	if (tpl_check(&in, &f) == TPL_OK)
+		tpl_findings_free(&f);
 	if (tpl_campaign_compile(&cs, &c, &err) == TPL_OK) {
 		tpl_render(tpl_campaign_html(c), TPL_MODE_HTML, lookup, NULL, &b);
 		tpl_render(tpl_campaign_text(c), TPL_MODE_TEXT, lookup, NULL, &b);

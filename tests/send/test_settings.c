@@ -85,6 +85,10 @@ static void test_refused(void **state)
 	refused("unsubscribe.mailto", "News <unsubscribe@example.com>");
 	refused("unsubscribe.mailto", "nobody");
 	refused("bounce.domain", "bad domain");
+	/* A sender identity of blanks would show nothing in the footer the law requires. */
+	refused("sender.name", " ");
+	refused("sender.postal_address", "\t \u3000");
+	refused("sender.contact", "\u00a0");
 }
 
 /* A refused URL that holds a password does not show it. */
@@ -128,6 +132,8 @@ static void test_accepted(void **state)
 	accepted("smtp.url", "file:/tmp/outbox");
 	accepted("smtp.tls", "none");
 	accepted("sender.from", "News <news@example.com>");
+	accepted("sender.name", " Hato Ltd ");
+	accepted("sender.contact", ""); /* unset */
 	accepted("sender.from", "news@example.com");
 	accepted("unsubscribe.url", "https://example.com/u/");
 	accepted("unsubscribe.url", "https://example.com:8443/u");

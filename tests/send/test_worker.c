@@ -102,23 +102,52 @@ static void test_breaker(void **state)
 	(void)state;
 	memset(&p, 0, sizeof(p));
 	p.breaker_pct = 5;
-	for (i = 0; i < PACE_MIN_SAMPLES - 1; i++)
-		pace_result(&p, true);
-	/* Too few replies to judge. */
+	/* One 5xx among the first replies is not over 5% of 20: a bad address is no alarm. */
+	pace_result(&p, true);
 	assert_false(pace_breaker(&p, why, sizeof(why)));
+	/* A second is, whatever the next 18 replies say: it trips at once. */
 	pace_result(&p, true);
 	assert_true(pace_breaker(&p, why, sizeof(why)));
-	assert_non_null(strstr(why, "20 of the last 20 replies were 5xx"));
+	assert_non_null(strstr(why, "2 of the last 2 replies were 5xx, over the threshold of 5% "
+				    "of 20 replies already"));
 	/* Each campaign is judged on its own replies. */
 	pace_breaker_reset(&p);
 	assert_false(pace_breaker(&p, why, sizeof(why)));
-	/* 1 in 20 is 5%: not over the threshold; 2 in 20 is. */
+	/* 1 in 20 is 5%: not over the threshold; 2 in 21 is. */
 	for (i = 0; i < 19; i++)
 		pace_result(&p, false);
 	pace_result(&p, true);
 	assert_false(pace_breaker(&p, why, sizeof(why)));
 	pace_result(&p, true);
 	assert_true(pace_breaker(&p, why, sizeof(why)));
+	assert_non_null(strstr(why, "2 of the last 21 replies were 5xx (9%, threshold 5%)"));
+	/* Past 20 replies the share is of the window: 5 in 100 is not over 5%, 6 is. */
+	pace_breaker_reset(&p);
+	for (i = 0; i < 100; i++)
+		pace_result(&p, i % 20 == 19);
+	assert_false(pace_breaker(&p, why, sizeof(why)));
+	pace_result(&p, true);
+	assert_true(pace_breaker(&p, why, sizeof(why)));
+	/* At 10%, 2 of the first replies are not over 10% of 20; 3 are. */
+	pace_breaker_reset(&p);
+	p.breaker_pct = 10;
+	pace_result(&p, true);
+	pace_result(&p, true);
+	assert_false(pace_breaker(&p, why, sizeof(why)));
+	pace_result(&p, true);
+	assert_true(pace_breaker(&p, why, sizeof(why)));
+	/* 0 trips on the first 5xx; 100 never. */
+	pace_breaker_reset(&p);
+	p.breaker_pct = 0;
+	pace_result(&p, false);
+	assert_false(pace_breaker(&p, why, sizeof(why)));
+	pace_result(&p, true);
+	assert_true(pace_breaker(&p, why, sizeof(why)));
+	pace_breaker_reset(&p);
+	p.breaker_pct = 100;
+	for (i = 0; i < PACE_WINDOW; i++)
+		pace_result(&p, true);
+	assert_false(pace_breaker(&p, why, sizeof(why)));
 }
 
 struct loop {

@@ -300,6 +300,53 @@ static void test_edit_drops_approvals(void **state)
 	assert_int_equal(audited("campaign.edit", n, "ok"), 3);
 }
 
+/*
+ * approvals.required raised while a campaign is in review applies to it: it
+ * needs the higher of the number fixed at submission and the current
+ * setting, and that is fixed when it is approved. Lowered again, the setting
+ * does not lower what a submitted campaign needs.
+ */
+static void test_required_raised(void **state)
+{
+	struct store_campaign *g;
+
+	(void)state;
+	OK(store_config_set(adm, "approvals.required", "1", &err_));
+	add(mk, "c-raise", "news", NULL);
+	add(mk, "c-fixed", "news", NULL);
+	OK(store_campaign_submit(mk, "c-raise", &err_));
+	OK(store_config_set(adm, "approvals.required", "2", &err_));
+	g = get("c-raise");
+	assert_int_equal(g->approvals_needed, 2); /* shown as it will be applied */
+	store_campaign_free(&g);
+	OK(store_campaign_approve(op1, "c-raise", H0, SIG, NULL, &err_));
+	assert_int_equal(state_of("c-raise"), STORE_CAMPAIGN_IN_REVIEW);
+	assert_int_equal(audited("campaign.approve", "c-raise", "ok"), 1);
+	OK(store_campaign_approve(op2, "c-raise", H0, SIG, NULL, &err_));
+	assert_int_equal(state_of("c-raise"), STORE_CAMPAIGN_APPROVED);
+	/* Approved: a later change of the setting does not move it. */
+	OK(store_config_set(adm, "approvals.required", "3", &err_));
+	g = get("c-raise");
+	assert_int_equal(g->approvals_needed, 2);
+	store_campaign_free(&g);
+	/* Submitted at 3, the setting lowered to 1: it still needs 3. */
+	OK(store_campaign_submit(mk, "c-fixed", &err_));
+	OK(store_config_set(adm, "approvals.required", "1", &err_));
+	g = get("c-fixed");
+	assert_int_equal(g->approvals_needed, 3);
+	store_campaign_free(&g);
+	OK(store_campaign_approve(op1, "c-fixed", H0, SIG, NULL, &err_));
+	OK(store_campaign_approve(op2, "c-fixed", H0, SIG, NULL, &err_));
+	assert_int_equal(state_of("c-fixed"), STORE_CAMPAIGN_IN_REVIEW);
+	/* An unset setting is 1; a stored value out of range is read within 1 to 16. */
+	OK(store_config_unset(adm, "approvals.required", &err_));
+	add(mk, "c-unset", "news", NULL);
+	g = get("c-unset");
+	assert_int_equal(g->approvals_needed, 1);
+	store_campaign_free(&g);
+	OK(store_config_set(adm, "approvals.required", "1", &err_));
+}
+
 static void test_two_approvals(void **state)
 {
 	struct store_campaign *g;
@@ -379,6 +426,7 @@ int main(void)
 	    cmocka_unit_test(test_four_eyes_editors),
 	    cmocka_unit_test(test_edit_drops_approvals),
 	    cmocka_unit_test(test_two_approvals),
+	    cmocka_unit_test(test_required_raised),
 	    cmocka_unit_test(test_due),
 	};
 

@@ -247,7 +247,7 @@ static void test_retry_and_deferred(void **state)
 	(void)state;
 	OK(store_queue_claim(op1, id, now, 10, NULL, seen_cb, &s, &err_));
 	OK(store_queue_result(op1, id, s.ids[0], STORE_RCPT_SENT, "250 ok", "<m@x>", 0, &err_));
-	OK(store_queue_result(op1, id, s.ids[1], STORE_RCPT_FAILED, "550 5.1.1 no such user", NULL,
+	OK(store_queue_result(op1, id, s.ids[1], STORE_RCPT_FAILED, "552 5.2.2 mailbox full", NULL,
 			      0, &err_));
 	OK(store_queue_result(op1, id, s.ids[2], STORE_RCPT_FAILED, "554 5.7.1 spam", NULL, 0,
 			      &err_));
@@ -280,7 +280,7 @@ static void test_retry_and_deferred(void **state)
 	OK(store_subscriber_get(op1, s.emails[1], &sub, &err_));
 	for (i = 0; i < sub->nevents; i++)
 		failed_events += strcmp(sub->events[i].event, "failed") == 0 &&
-				 strstr(sub->events[i].details, "5.1.1") != NULL;
+				 strstr(sub->events[i].details, "5.2.2") != NULL;
 	store_subscriber_free(&sub);
 	assert_int_equal(sent_events, 1);
 	assert_int_equal(failed_events, 1);
@@ -423,6 +423,185 @@ static void test_result_rate(void **state)
 	assert_int_equal(n, 25 * BIG);
 }
 
+static void test_reply_bad_address(void **state)
+{
+	static const char *const bad[] = {
+	    "550 5.1.1 no such user",
+	    "550-5.1.1 The email account that you tried to reach does not exist.",
+	    "550 5.1.1 <taro@example.com>: Recipient address rejected: User unknown",
+	    "553 5.1.3 bad address syntax",
+	    "550 5.1.10 null MX",
+	    "550 5.1.2",
+	};
+	static const char *const not_bad[] = {
+	    "554 5.7.1 spam",		   /* policy or reputation: not the address */
+	    "550 5.7.515 DMARC",	   /* likewise */
+	    "451 4.1.1 try later",	   /* transient */
+	    "450 5.1.1 odd",		   /* a 4xx reply is transient whatever it says */
+	    "550 no such user 5.1.1",	   /* the status is right after the code or nowhere */
+	    "550 user unknown",		   /* no enhanced status */
+	    "550 5.1.8 bad sender domain", /* the sender's address */
+	    "550 5.1.7 bad sender",
+	    "550 5.1.1x",
+	    "550 5.1.",
+	    "550 5.1.1234 too long",
+	    "550 4.1.1 a class that does not match",
+	    "5.1.1 no reply code",
+	    "smtp: 127.0.0.1:2587 answered \"550 5.1.1 no such user\"",
+	    "",
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		if (!store_reply_bad_address(bad[i]))
+			fail_msg("not read as a bad address: %s", bad[i]);
+	for (i = 0; i < sizeof(not_bad) / sizeof(not_bad[0]); i++)
+		if (store_reply_bad_address(not_bad[i]))
+			fail_msg("read as a bad address: %s", not_bad[i]);
+	assert_false(store_reply_bad_address(NULL));
+}
+
+/* The details of the last audit record of action on object. */
+struct audit_details {
+	const char *object;
+	char details[256];
+};
+static int details_cb(const struct store_audit_record *r, void *arg)
+{
+	struct audit_details *a = arg;
+
+	if (strcmp(r->object, a->object) == 0)
+		snprintf(a->details, sizeof(a->details), "%s", r->details);
+	return 0;
+}
+
+static const char *audit_details(const char *action, const char *object)
+{
+	static struct audit_details a;
+	struct store_audit_filter f = {.action = action};
+
+	a.object = object;
+	a.details[0] = '\0';
+	OK(store_audit_log(adm, &f, details_cb, &a, &err_));
+	return a.details;
+}
+
+static int count_bounced_cb(const struct store_rcpt_error *e, void *arg)
+{
+	*(int *)arg += strstr(e->reply, "not sent: unsubscribed, bounced or suppressed") != NULL;
+	return 0;
+}
+
+static const char *status_of(const char *email, const char *event, char *details, size_t n)
+{
+	static char status[16];
+	struct store_subscriber *sub = NULL;
+	size_t i;
+
+	details[0] = '\0';
+	OK(store_subscriber_get(op1, email, &sub, &err_));
+	snprintf(status, sizeof(status), "%s", sub->status);
+	for (i = 0; i < sub->nevents; i++)
+		if (strcmp(sub->events[i].event, event) == 0)
+			snprintf(details, n, "%s|%s", sub->events[i].list, sub->events[i].details);
+	store_subscriber_free(&sub);
+	return status;
+}
+
+/*
+ * A hard bounce (5.1.x) makes the person bounced, in their history and the
+ * audit trail: a campaign whose queue holds them already skips them, and a
+ * later one does not queue them. 5.7.x, 4.x.x and a 5.1.1 that is not the
+ * reply's status change nothing.
+ */
+static void test_hard_bounce(void **state)
+{
+	static const struct {
+		const char *email, *reply;
+		enum store_rcpt_state state;
+		bool bounced;
+	} cases[] = {
+	    {"hb1@example.com", "550 5.1.1 no such user", STORE_RCPT_FAILED, true},
+	    {"hb2@example.com", "550-5.1.1 <hb2@example.com> no such user 550 5.1.1 see the docs",
+	     STORE_RCPT_FAILED, true},
+	    {"hb3@example.com", "554 5.7.1 blocked by policy", STORE_RCPT_FAILED, false},
+	    {"hb4@example.com", "451 4.1.1 try later", STORE_RCPT_DEFERRED, false},
+	    {"hb5@example.com", "550 rejected: 5.1.1 said elsewhere", STORE_RCPT_FAILED, false},
+	    {"hb6@example.com", "550 5.1.1 no such user", STORE_RCPT_SENT, false},
+	};
+	struct seen s = {0};
+	struct store_queue_stats q;
+	char details[512];
+	int64_t c1, c2, c3, n = 0;
+	size_t i;
+	int k, bounces = 0;
+
+	(void)state;
+	OK(store_list_add(mk, "hb", "Bounces", "", &err_));
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		person(cases[i].email, "hb", "Nara");
+	add(mk, "hb-c1", "hb", NULL);
+	add(mk, "hb-c2", "hb", NULL);
+	add(mk, "hb-c3", "hb", NULL);
+	c1 = id_of("hb-c1");
+	c2 = id_of("hb-c2");
+	c3 = id_of("hb-c3");
+	OK(store_queue_fill(op1, c1, &n, &err_));
+	OK(store_queue_fill(op1, c2, &n, &err_)); /* fixed before the bounces */
+	assert_int_equal(n, 6);
+	OK(store_queue_claim(op1, c1, time(NULL), 10, NULL, seen_cb, &s, &err_));
+	assert_int_equal(s.n, 6);
+	for (k = 0; k < s.n; k++)
+		for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+			if (strcmp(s.emails[k], cases[i].email) == 0)
+				OK(store_queue_result(op1, c1, s.ids[k], cases[i].state,
+						      cases[i].reply, NULL, time(NULL) + 600,
+						      &err_));
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		const char *st = status_of(cases[i].email, "bounced", details, sizeof(details));
+
+		assert_string_equal(st, cases[i].bounced ? "bounced" : "active");
+		if (!cases[i].bounced) {
+			assert_string_equal(details, "");
+			continue;
+		}
+		bounces++;
+		if (strncmp(details, "hb|hard bounce in hb-c1: 550", 28) != 0)
+			fail_msg("%s: the event says \"%s\"", cases[i].email, details);
+	}
+	assert_int_equal(bounces, 2);
+	q = stats(c1);
+	assert_int_equal(q.count[STORE_RCPT_FAILED], 4);
+	assert_int_equal(q.bounced, 2);
+	/* In the audit trail, each address as its keyed hash, and the reply's codes alone: the
+	 * server's words may quote the address. */
+	store_address_hash(op1, "hb1@example.com", details);
+	assert_int_equal(audited("subscriber.bounce", details, "ok"), 1);
+	assert_string_equal(audit_details("subscriber.bounce", details),
+			    "550 5.1.1 in campaign hb-c1");
+	store_address_hash(op1, "hb2@example.com", details);
+	assert_string_equal(audit_details("subscriber.bounce", details),
+			    "550-5.1.1 in campaign hb-c1");
+	store_address_hash(op1, "hb3@example.com", details);
+	assert_int_equal(audited("subscriber.bounce", details, "ok"), 0);
+
+	/* Queued before the bounces: skipped, marked failed, never handed out. */
+	memset(&s, 0, sizeof(s));
+	OK(store_queue_claim(op1, c2, time(NULL), 10, NULL, seen_cb, &s, &err_));
+	assert_int_equal(s.n, 4);
+	assert_false(has(&s, "hb1@example.com") || has(&s, "hb2@example.com"));
+	bounces = 0;
+	OK(store_queue_errors(op1, c2, 10, count_bounced_cb, &bounces, &err_));
+	assert_int_equal(bounces, 2);
+	/* Fixed after: they are not queued at all. */
+	OK(store_queue_fill(op1, c3, &n, &err_));
+	assert_int_equal(n, 4);
+	/* A bounced person is not subscribed again by an add. */
+	REFUSED(STORE_EEXIST, "bounced",
+		store_subscriber_add(mk, "hb", "hb1@example.com", "Name", NULL, 0, NULL, &err));
+}
+
 /*
  * The statements the store keeps for the worker run for every message: none
  * of them may build a temporary b-tree each time.
@@ -459,6 +638,8 @@ int main(void)
 	    cmocka_unit_test(test_errors_masked),
 	    cmocka_unit_test(test_result_rate),
 	    cmocka_unit_test(test_worker_statements_build_no_btree),
+	    cmocka_unit_test(test_reply_bad_address),
+	    cmocka_unit_test(test_hard_bounce),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

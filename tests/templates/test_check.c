@@ -203,6 +203,62 @@ static void test_unsubscribe_and_footer(void **state)
 }
 
 /*
+ * A sender identity of blanks shows nothing: sender-empty, as an unset one.
+ * Spaces, a tab and a line break, an ideographic space (U+3000), no-break
+ * and zero-width spaces; a name with a blank in it is fine.
+ */
+static void test_sender_blank(void **state)
+{
+	static const char *const blanks[] = {" ", "  \t\r\n", "\u3000\u3000", "\u00a0",
+					     "\u200b \ufeff"};
+	struct tpl_check_input in;
+	const struct tpl_finding *x;
+	struct tpl_findings *f;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(blanks) / sizeof(blanks[0]); i++) {
+		in = clean();
+		in.sender_name = blanks[i];
+		in.sender_postal_address = blanks[i];
+		in.sender_contact = blanks[i];
+		f = run(&in);
+		x = find(f, "sender-empty", 3);
+		assert_int_equal(x->severity, TPL_SEV_ERROR);
+		assert_non_null(strstr(x->message, "only blanks"));
+		tpl_findings_free(&f);
+	}
+	in = clean();
+	in.sender_name = "\u3000株式会社 ハト ";
+	f = run(&in);
+	assert_int_equal(tpl_findings_count(f), 0);
+	tpl_findings_free(&f);
+	assert_true(tpl_is_blank(NULL));
+	assert_true(tpl_is_blank(""));
+	assert_false(tpl_is_blank(" x "));
+	assert_false(tpl_is_blank("\xff")); /* not UTF-8: not known to be blank */
+}
+
+static const char full_text[] = "Body\n\n{{sender.name}}\n{{sender.postal_address}}\n"
+				"{{sender.contact}}\nUnsubscribe: {{unsubscribe_url}}\n";
+static const char *const html_known[] = {"sender.", "unsubscribe_url", "name"};
+
+/* An HTML body without a layout, and its text part. */
+static struct tpl_check_input html_input(const char *html, const char *text)
+{
+	struct tpl_check_input in = clean();
+
+	in.kind = TPL_KIND_HTML;
+	in.layout = "none";
+	in.src = html;
+	in.src_len = strlen(html);
+	in.known = html_known;
+	in.nknown = sizeof(html_known) / sizeof(html_known[0]);
+	in.text_src = text;
+	return in;
+}
+
+/*
  * An HTML template with its own footer and a --text part: the text part
  * must show the sender's identity too, not only the unsubscribe link.
  */
@@ -212,22 +268,12 @@ static void test_text_part_footer(void **state)
 	    "<p>Body</p><p>{{sender.name}} {{sender.postal_address}} "
 	    "{{sender.contact}} <a href=\"{{unsubscribe_url}}\">配信停止</a></p>";
 	static const char bare[] = "Body\n\nUnsubscribe: {{unsubscribe_url}}\n";
-	static const char full[] = "Body\n\n{{sender.name}}\n{{sender.postal_address}}\n"
-				   "{{sender.contact}}\nUnsubscribe: {{unsubscribe_url}}\n";
-	static const char *const k2[] = {"sender.", "unsubscribe_url", "name"};
-	struct tpl_check_input in = clean();
+	struct tpl_check_input in = html_input(html, bare);
 	struct tpl_findings *f;
 	const struct tpl_finding *x;
 	size_t i;
 
 	(void)state;
-	in.kind = TPL_KIND_HTML;
-	in.layout = "none";
-	in.src = html;
-	in.src_len = strlen(html);
-	in.known = k2;
-	in.nknown = 3;
-	in.text_src = bare;
 	f = run(&in);
 	x = find(f, "footer-missing", 3);
 	assert_string_equal(x->where, "text");
@@ -238,10 +284,94 @@ static void test_text_part_footer(void **state)
 	assert_non_null(strstr(x->message, "Act on Specified Electronic Mail"));
 	find(f, "no-unsubscribe", 0);
 	tpl_findings_free(&f);
-	in.text_src = full;
+	in.text_src = full_text;
 	f = run(&in);
 	assert_int_equal(tpl_findings_count(f), 0);
 	tpl_findings_free(&f);
+}
+
+/* html (its text part whole) gets exactly `missing` footer-missing errors in the body, and
+ * no-unsubscribe or not. */
+static void shown_case(const char *html, size_t missing, bool no_unsub)
+{
+	struct tpl_check_input in = html_input(html, full_text);
+	struct tpl_findings *f = run(&in);
+	const struct tpl_finding *x;
+	size_t i;
+
+	x = find(f, "footer-missing", missing);
+	if (x != NULL) {
+		assert_string_equal(x->where, "body");
+		assert_int_equal(x->severity, TPL_SEV_ERROR);
+		assert_non_null(strstr(x->message, "only where a reader does not see it"));
+	}
+	x = find(f, "no-unsubscribe", no_unsub ? 1 : 0);
+	if (x != NULL) {
+		assert_int_equal(x->severity, TPL_SEV_ERROR);
+		assert_non_null(strstr(x->message, "is not shown"));
+	}
+	for (i = 0; i < tpl_findings_count(f); i++)
+		if (strcmp(tpl_findings_get(f, i)->code, "footer-missing") != 0 &&
+		    strcmp(tpl_findings_get(f, i)->code, "no-unsubscribe") != 0)
+			fail_msg("unexpected %s: %s", tpl_findings_get(f, i)->code,
+				 tpl_findings_get(f, i)->message);
+	tpl_findings_free(&f);
+}
+
+/*
+ * The law wants the sender's identity and the opt-out displayed: not in an
+ * HTML comment, an image's alt text or a hidden element, and the opt-out a
+ * link with visible text. What a reader does see passes.
+ */
+static void test_footer_shown(void **state)
+{
+	(void)state;
+	/* In a comment. */
+	shown_case("<p>Body</p><!-- {{sender.name}} {{sender.postal_address}} {{sender.contact}} "
+		   "<a href=\"{{unsubscribe_url}}\">unsubscribe</a> -->",
+		   3, true);
+	/* In an element hidden with display:none, the link empty too. */
+	shown_case("<p>Body</p><div style=\"color: red; DISPLAY : none !important\">"
+		   "{{sender.name}} {{sender.postal_address}} {{sender.contact}}</div>"
+		   "<p><a href=\"{{unsubscribe_url}}\"></a></p>",
+		   3, true);
+	/* An empty link alone, or one around an image or blanks only. */
+	shown_case("<p>{{sender.name}} {{sender.postal_address}} {{sender.contact}}</p>"
+		   "<a href=\"{{unsubscribe_url}}\"></a>",
+		   0, true);
+	shown_case("<p>{{sender.name}} {{sender.postal_address}} {{sender.contact}}</p>"
+		   "<a href=\"{{unsubscribe_url}}\"><img src=\"https://x.example/u.png\" "
+		   "alt=\"unsubscribe\"> &nbsp; </a>",
+		   0, true);
+	/* The identity only in an image's alt text, or a title. */
+	shown_case("<p><img src=\"https://x.example/logo.png\" alt=\"{{sender.name}}\">"
+		   "<span title=\"{{sender.contact}}\">Contact us</span> "
+		   "{{sender.postal_address}} <a href=\"{{unsubscribe_url}}\">unsubscribe</a></p>",
+		   2, false);
+	/* Hidden by the hidden attribute, visibility:hidden, opacity:0, mso-hide:all. */
+	shown_case("<p hidden>{{sender.name}}</p><p style=\"visibility:hidden\">"
+		   "{{sender.postal_address}}</p><span style='opacity:0'>{{sender.contact}}</span>"
+		   "<p style=\"mso-hide:all\"><a href=\"{{unsubscribe_url}}\">x</a></p>",
+		   3, true);
+	/* In <head> or <style>, or an element left open after a hidden one. */
+	shown_case("<html><head><title>{{sender.name}}</title></head><body><style>"
+		   "/* {{sender.contact}} */</style><p>{{sender.postal_address}}</p>"
+		   "<div style=\"display:none\"><p>{{sender.contact}} "
+		   "<a href=\"{{unsubscribe_url}}\">unsubscribe</a></p></body></html>",
+		   2, true);
+	/* Shown: a hidden preheader, a child made visible again, character references, an
+	 * Outlook-only comment around nothing legal, unclosed paragraphs, and the opt-out URL
+	 * written out as text. */
+	shown_case("<div style=\"display:none;max-height:0;overflow:hidden\">Preheader</div>"
+		   "<!--[if mso]><p>Outlook</p><![endif]-->"
+		   "<div style=\"visibility:hidden\"><p style=\"visibility: visible\">"
+		   "{{sender.name}}</p></div><p>&#12306;{{sender.postal_address}}"
+		   "<p>Contact:&nbsp;{{sender.contact}}<p>Opt out: {{unsubscribe_url}}",
+		   0, false);
+	shown_case("<table><tr><td style=\"display:none\">x<td>{{sender.name}}</table>"
+		   "<ul><li hidden>a<li>{{sender.postal_address}}</ul><p>{{sender.contact}} "
+		   "<a href='{{unsubscribe_url}}' style=\"color:#555\"><b>配信停止</b></a></p>",
+		   0, false);
 }
 
 static void test_subject(void **state)
@@ -430,6 +560,8 @@ int main(void)
 	    cmocka_unit_test(test_syntax),
 	    cmocka_unit_test(test_unsubscribe_and_footer),
 	    cmocka_unit_test(test_text_part_footer),
+	    cmocka_unit_test(test_sender_blank),
+	    cmocka_unit_test(test_footer_shown),
 	    cmocka_unit_test(test_subject),
 	    cmocka_unit_test(test_links),
 	    cmocka_unit_test(test_repeated_places),
