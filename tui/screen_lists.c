@@ -476,14 +476,17 @@ static double fast_ms(void)
 	return end != NULL && *end == '\0' && v >= 0 ? v : COUNT_FAST_MS;
 }
 
-/* Checks the text at once; counts now when counting is fast, else at the next pause. */
-static int changed(struct screen *s, const char *text)
+/*
+ * Checks e->expr at once; counts now when counting is fast, else at the next
+ * pause. It takes no text: copying e->expr onto itself with snprintf would
+ * be undefined (it emptied the expression of a segment opened for editing).
+ */
+static int changed(struct screen *s)
 {
 	struct editor *e = s->priv;
 	char *err = NULL;
 	const char *p;
 
-	snprintf(e->expr, sizeof(e->expr), "%s", text);
 	e->error[0] = '\0';
 	e->error_col = 0;
 	e->count = -1;
@@ -502,6 +505,15 @@ static int changed(struct screen *s, const char *text)
 	if (e->count_ms < fast_ms())
 		recount(s);
 	return UI_REDRAW_ALL;
+}
+
+/* Takes the expression being typed. */
+static int typed(struct screen *s)
+{
+	struct editor *e = s->priv;
+
+	snprintf(e->expr, sizeof(e->expr), "%s", ui_input_text(s->ui));
+	return changed(s);
 }
 
 static int editor_open(struct screen *s)
@@ -530,7 +542,7 @@ static int editor_open(struct screen *s)
 		free(expr);
 		e->editing = true;
 	}
-	changed(s, e->expr);
+	changed(s);
 	ask_expr(s);
 	return 0;
 }
@@ -581,7 +593,7 @@ static int editor_handle(struct screen *s, enum ui_action a)
 
 	switch (a) {
 	case UI_INPUT_CHANGED:
-		return changed(s, ui_input_text(s->ui));
+		return typed(s);
 	case UI_TICK:
 		if (!e->pending || e->error[0] != '\0')
 			return UI_REDRAW_NONE;
@@ -589,7 +601,7 @@ static int editor_handle(struct screen *s, enum ui_action a)
 		return UI_REDRAW_ALL;
 	case UI_INPUT_DONE:
 		if (tag == ASK_EXPR) {
-			changed(s, ui_input_text(s->ui));
+			typed(s);
 			if (e->error[0] != '\0') {
 				ask_expr(s);
 				return UI_REDRAW_ALL;

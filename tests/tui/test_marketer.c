@@ -431,9 +431,17 @@ static void test_segment_editor(void **state)
 	ui_key(ui, UI_KEY_ENTER);
 	assert_true(shows(ui, "saved the segment pros of the list news"));
 	assert_true(shows(ui, "pros     attr.plan = \"pro\" and name starts_with"));
-	/* Edit it again: Enter replaces it. */
+	/* Edit it again: it opens with the saved expression, counted. */
 	ui_key(ui, UI_KEY_ENTER);
 	assert_true(shows(ui, "Segment pros of the list news"));
+	assert_true(shows(ui, "    attr.plan = \"pro\" and name starts_with \"Person\""));
+	assert_true(shows(ui, "14 recipients"));
+	/* Enter at once saves it as it was, not empty. */
+	ui_key(ui, UI_KEY_ENTER);
+	assert_true(shows(ui, "saved the segment pros of the list news"));
+	assert_true(shows(ui, "pros     attr.plan = \"pro\" and name starts_with"));
+	/* Enter replaces it. */
+	ui_key(ui, UI_KEY_ENTER);
 	ui_key(ui, UI_CTRL('u'));
 	ui_type(ui, "attr.plan = \"free\"");
 	ui_act(ui, UI_TICK);
