@@ -213,6 +213,31 @@ done:
 	free(cb);
 }
 
+/*
+ * What the approval covers beyond the copy v, when it changed or may have:
+ * '*' lines, after a line saying that the fields compared are as approved
+ * when they are.
+ */
+static void load_unkept(struct review *r, struct store *st, const struct store_campaign_version *v)
+{
+	static const char head[] =
+	    "Also covered by the approval, which the store keeps no copy of:";
+	static const char same[] = "(subject, From, list, segment and template as approved)";
+	char **unkept = NULL;
+	size_t i;
+
+	if (send_campaign_changes_unkept(st, r->c, v, &unkept, NULL) != SEND_OK)
+		unkept = NULL;
+	if (r->ndiff == 1)
+		diff_add(r, ' ', unkept ? same : "(no changes)", unkept ? strlen(same) : 12);
+	if (unkept == NULL)
+		return;
+	diff_add(r, '@', head, strlen(head));
+	for (i = 0; unkept[i] != NULL; i++)
+		diff_add(r, '*', unkept[i], strlen(unkept[i]));
+	send_strv_free(&unkept);
+}
+
 static void load_diff(struct screen *s)
 {
 	struct review *r = s->priv;
@@ -226,8 +251,10 @@ static void load_diff(struct screen *s)
 	r->has_old = true;
 	ui_campaign_time(v->approved, when, sizeof(when));
 	snprintf(line, sizeof(line), "against %sversion %lld, approved by %s on %s",
-		 v->version == r->c->version ? "the current approval, " : "", (long long)v->version,
-		 v->approver, when);
+		 v->version == r->c->version && r->c->state != STORE_CAMPAIGN_IN_REVIEW
+		     ? "the current approval, "
+		     : "",
+		 (long long)v->version, v->approver, when);
 	diff_add(r, '=', line, strlen(line));
 	diff_text(r, "Subject", v->subject, r->c->subject);
 	diff_text(r, "From", v->from ? v->from : "(sender.from)",
@@ -241,8 +268,7 @@ static void load_diff(struct screen *s)
 		diff_text(r, "Template text part", v->template_text, t->text_source);
 		store_template_free(&t);
 	}
-	if (r->ndiff == 1)
-		diff_add(r, ' ', "(no changes)", 12);
+	load_unkept(r, st, v);
 	store_campaign_version_free(&v);
 }
 
@@ -499,6 +525,12 @@ static void render_pane(struct review *r, struct grid *g, int row)
 	if ((size_t)r->scroll >= n && n > 0)
 		r->scroll = (int)n - 1;
 	for (i = (size_t)r->scroll; i < n && row < g->h; i++, row++) {
+		/* A sentence: a bullet, wrapped. */
+		if (r->pane == PANE_CHANGES && lines[i][0] == '*') {
+			grid_put(g, row, 4, 1, UI_A_ERROR, "*");
+			row += grid_wrap(g, row, 6, g->h - row, UI_A_ERROR, lines[i] + 2) - 1;
+			continue;
+		}
 		attr = UI_A_NORMAL;
 		if (r->pane == PANE_CHANGES)
 			attr = lines[i][0] == '-'   ? UI_A_ERROR
