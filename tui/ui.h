@@ -399,6 +399,8 @@ void ui_free(struct ui **ui);
 void ui_login(struct ui *ui, struct store *st);
 /* Sets the terminal size; the next render uses it. */
 void ui_resize(struct ui *ui, int w, int h);
+/* The rows of a screen's body at that size: less the title, hint and status lines. */
+int ui_body_rows(const struct ui *ui);
 /* Feeds one key: to the prompt when one is open, else through the keymap. */
 int ui_key(struct ui *ui, int key);
 /* Feeds one action to the top screen, checking its verbs and permissions. */
