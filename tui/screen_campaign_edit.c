@@ -322,13 +322,16 @@ static void form_render(struct screen *s, struct grid *g)
 	for (i = 0; i < NFIELDS && row < g->h; i++, row++) {
 		int attr = i == f->sel ? UI_A_REVERSE : UI_A_NORMAL;
 		const char *v = f->val[i] != NULL && f->val[i][0] != '\0' ? f->val[i] : NULL;
+		bool mark = f->editing && changed(f, i);
 
 		grid_put(g, row, 2, 2, attr, i == f->sel ? "> " : "  ");
 		grid_printf(g, row, 4, attr | UI_A_BOLD, "%-9s", labels[i]);
-		grid_put(g, row, 14, -1, v ? attr : (attr | UI_A_DIM), v ? v : hints[i]);
+		/* A changed value ends before the marker, cut with "…" when long. */
+		grid_put(g, row, 14, mark ? g->w - 11 - 14 : -1, v ? attr : (attr | UI_A_DIM),
+			 v ? v : hints[i]);
 		if (i == f->sel)
 			grid_attr(g, row, 2, g->w - 4, UI_A_REVERSE);
-		if (f->editing && changed(f, i))
+		if (mark)
 			grid_put(g, row, g->w - 10, -1, UI_A_DIM, "(changed)");
 	}
 	row++;

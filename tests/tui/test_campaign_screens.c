@@ -187,6 +187,15 @@ static void test_campaign_form_keep(void **state)
 	ui_key(ui, UI_CTRL('u'));
 	answer(ui, "Changed");
 	assert_true(shows(ui, "(changed)"));
+	/* A long value is cut, with "…", before the marker, which stays whole. */
+	ui_key(ui, UI_KEY_UP);
+	ui_key(ui, UI_KEY_ENTER);
+	ui_key(ui, UI_CTRL('u'));
+	answer(ui,
+	       "{{name|お客様}}さん、12月号のお知らせ: 年末セールと新年の特別イベントを開催します");
+	assert_true(shows(
+	    ui,
+	    "  Subject   {{name|お客様}}さん、12月号のお知らせ: 年末セールと新…  (changed)\n"));
 	ui_key(ui, UI_KEY_ESC);
 	assert_true(shows(ui, "Discard your changes to spring? (y/n)"));
 	ui_key(ui, 'y');
