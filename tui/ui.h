@@ -338,7 +338,8 @@ void ui_campaign_time(time_t t, char *buf, size_t size);
 /*
  * This session's background worker (worker.c): a child process that opens
  * its own store with the password given here (wiped at once, never kept)
- * and runs send_worker_run until SIGTERM, logging to STORE.worker.log.
+ * and runs send_worker_run until SIGTERM, logging to STORE.worker.log (the
+ * store's absolute path with .worker.log appended; ui_worker_line says it).
  * Returns 0, or -1 with *errstr (allocated) when it could not start.
  */
 int ui_worker_start(const char *store_path, const char *user, const char *password, char **errstr);
