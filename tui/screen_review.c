@@ -196,12 +196,12 @@ static void diff_text(struct review *r, const char *what, const char *a, const c
 		if (i < na && j < nb && strcmp(la[i], lb[j]) == 0) {
 			diff_add(r, ' ', la[i], strlen(la[i]));
 			i++, j++;
-		} else if (j < nb && (i == na || L(i, j + 1) >= L(i + 1, j))) {
+		} else if (i < na && (j == nb || L(i + 1, j) >= L(i, j + 1))) {
+			diff_add(r, '-', la[i], strlen(la[i])); /* the old line first */
+			i++;
+		} else {
 			diff_add(r, '+', lb[j], strlen(lb[j]));
 			j++;
-		} else {
-			diff_add(r, '-', la[i], strlen(la[i]));
-			i++;
 		}
 	}
 #undef L
