@@ -353,6 +353,11 @@ enum send_status send_campaign_approve(struct store *st, const char *name, const
 	return ss == STORE_OK ? SEND_OK : send_from_store(ss, serr, errstr);
 }
 
+bool send_schedule_passed(time_t at, time_t now)
+{
+	return at != 0 && at < now - 60;
+}
+
 enum send_status send_campaign_schedule(struct store *st, const char *name, time_t at,
 					const unsigned char *shown, char **errstr)
 {
@@ -362,7 +367,7 @@ enum send_status send_campaign_schedule(struct store *st, const char *name, time
 	char *serr = NULL;
 
 	/* A time gone by would mean "now": that is campaign send, said plainly. */
-	if (at != 0 && at < time(NULL) - 60)
+	if (send_schedule_passed(at, time(NULL)))
 		return send_err(errstr, SEND_EINVAL,
 				"that time has passed; to send now, use: hato campaign send %s",
 				name);

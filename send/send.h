@@ -463,6 +463,8 @@ enum send_status send_campaign_approve(struct store *st, const char *name, const
  */
 enum send_status send_campaign_schedule(struct store *st, const char *name, time_t at,
 					const unsigned char *shown, char **errstr);
+/* A send time that send_campaign_schedule refuses: more than a minute before now (0 is now). */
+bool send_schedule_passed(time_t at, time_t now);
 /*
  * Recomputes the hash and counts the approvals whose signature verifies under
  * the approver's key, whose hash matches, whose approver is not the author and

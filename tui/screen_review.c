@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "send/send.h"
 #include "tui/cli.h"
@@ -401,7 +402,7 @@ static int answer(struct screen *s, const char *text)
 	struct store *st = ui_store(s->ui);
 	int tag = ui_input_tag(s->ui);
 	enum send_status rc;
-	char *err = NULL;
+	char *err = NULL, when[40], what[64];
 	time_t at = 0;
 
 	if (tag == ASK_PASSWORD)
@@ -424,10 +425,32 @@ static int answer(struct screen *s, const char *text)
 		ui_error(s->ui, "not a time: write it as 2026-12-01T09:00+09:00");
 		return UI_REDRAW_ALL;
 	}
+	if (tag == ASK_SCHEDULE && send_schedule_passed(at, time(NULL))) {
+		ui_error(s->ui,
+			 "that time has passed; press N to send %s now, or t for a later time",
+			 r->target);
+		return UI_REDRAW_ALL;
+	}
 	if (tag != ASK_SCHEDULE && tag != ASK_SEND)
 		return UI_REDRAW_ALL;
+	ui_campaign_time(at, when, sizeof(when));
+	snprintf(what, sizeof(what), "is scheduled for %s", when);
 	rc = send_campaign_schedule(st, r->target, at, r->hash, &err);
-	return done_send(s, rc, err, tag == ASK_SEND ? "will be sent now" : "is scheduled");
+	return done_send(s, rc, err, tag == ASK_SEND ? "will be sent now" : what);
+}
+
+/* The four-eyes rule, before anything is asked: true after saying why it refuses. */
+static bool four_eyes_refuse(struct screen *s, const char *action)
+{
+	struct review *r = s->priv;
+	enum store_status rc;
+	char *err = NULL;
+
+	rc = store_campaign_four_eyes(ui_store(s->ui), r->c, action, &err);
+	if (rc == STORE_OK)
+		return false;
+	ui_error_store(s->ui, rc, err);
+	return true;
 }
 
 static int rev_handle(struct screen *s, enum ui_action a)
@@ -467,19 +490,27 @@ static int rev_handle(struct screen *s, enum ui_action a)
 				 r->target, store_campaign_state_name(r->c->state));
 			return UI_REDRAW_STATUS;
 		}
+		if (four_eyes_refuse(s, "campaign.approve"))
+			return UI_REDRAW_STATUS;
 		ui_input(s->ui, ASK_APPROVE, 0, NULL,
 			 "Approve %s with your signature? Comment (optional), Enter approves, Esc "
 			 "cancels: ",
 			 r->target);
 		return UI_REDRAW_ALL;
 	case UI_REJECT:
+		if (four_eyes_refuse(s, "campaign.reject"))
+			return UI_REDRAW_STATUS;
 		ui_input(s->ui, ASK_REJECT, 0, NULL, "Reject %s. What must change? ", r->target);
 		return UI_REDRAW_ALL;
 	case UI_SCHEDULE:
+		if (four_eyes_refuse(s, "campaign.schedule"))
+			return UI_REDRAW_STATUS;
 		ui_input(s->ui, ASK_SCHEDULE, 0, NULL,
 			 "Send %s at (e.g. 2026-12-01T09:00+09:00): ", r->target);
 		return UI_REDRAW_ALL;
 	case UI_SEND_NOW:
+		if (four_eyes_refuse(s, "campaign.schedule"))
+			return UI_REDRAW_STATUS;
 		ui_input(s->ui, ASK_SEND, UI_INPUT_YESNO, NULL,
 			 "Send %s to %lld recipients now? (y/n) ", r->target,
 			 (long long)(r->check.recipients > 0 ? r->check.recipients : 0));
