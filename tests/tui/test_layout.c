@@ -1,7 +1,8 @@
 /*
  * Screens at the edges of what fits: a long message while a prompt is open,
  * a segment expression longer than its row, and a terminal at the smallest
- * sizes. Driven with keys, without a terminal; the grid is searched.
+ * sizes (the monitor's counts at 40x12). Driven with keys, without a
+ * terminal; the grid is searched.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -161,6 +162,10 @@ static void test_monitor_narrow(void **state)
 	assert_int_equal(ui_push(ui, &screen_monitor_ops), 0);
 	assert_true(shows(ui, "\n  spring · draft"));
 	assert_true(shows(ui, "Tab: next\n"));
+	/* Every count shows, on two rows, and the bar fits with its figure. */
+	assert_true(shows(ui, "\n    queued 0   in flight 0   sent 0\n"));
+	assert_true(shows(ui, "\n    deferred 0   failed 0   uncertain 0\n"));
+	assert_true(shows(ui, "0% done\n"));
 	ui_free(&ui);
 }
 

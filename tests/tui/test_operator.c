@@ -1,7 +1,9 @@
 /*
  * What the operator's screens say and ask: the review queue refuses a user
  * who wrote the campaign before asking anything, and answers a send time in
- * the past with a key of its own. Driven with keys, without a terminal; the grid is searched.
+ * the past with a key of its own; the live monitor asks to resume in plain
+ * words and counts the recipients a cancelled campaign never sends as not
+ * sent. Driven with keys, without a terminal; the grid is searched.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -106,11 +108,53 @@ static void test_schedule_words(void **state)
 	ui_free(&ui);
 }
 
+/*
+ * spring, scheduled with its queue filled, is paused by an operator: c asks
+ * to resume it with the reason in brackets. Cancelled, its two queued
+ * recipients count as not sent.
+ */
+static void test_monitor_words(void **state)
+{
+	struct store_campaign *c = NULL;
+	struct store *st;
+	struct ui *ui;
+	int64_t n = 0;
+
+	(void)state;
+	submit("spring");
+	approve_spring();
+	st = as("operator");
+	assert_int_equal(send_campaign_schedule(st, "spring", time(NULL) + 86400, NULL, NULL),
+			 SEND_OK);
+	assert_int_equal(store_campaign_get(st, "spring", &c, NULL), STORE_OK);
+	assert_int_equal(store_queue_fill(st, c->id, &n, NULL), STORE_OK);
+	assert_int_equal(n, 2);
+	store_campaign_free(&c);
+	assert_int_equal(store_campaign_pause(st, "spring", "paused by an operator", NULL),
+			 STORE_OK);
+	store_close(&st);
+
+	ui = logged_in("operator");
+	ui_campaign_select("spring");
+	assert_int_equal(ui_push(ui, &screen_monitor_ops), 0);
+	assert_true(shows(ui, "queued 2"));
+	ui_key(ui, 'c');
+	assert_true(shows(ui, "Resume spring (paused: paused by an operator)? (y/n)"));
+	ui_key(ui, 'n');
+	ui_key(ui, 'X');
+	ui_key(ui, 'y');
+	assert_true(shows(ui, "spring · cancelled"));
+	assert_true(shows(ui, "not sent (cancelled) 2"));
+	assert_true(lacks(ui, "queued"));
+	ui_free(&ui);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(test_four_eyes_first, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_schedule_words, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_monitor_words, setup, teardown),
 	};
 
 	if (helpers_init() != 0)
