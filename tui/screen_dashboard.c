@@ -230,11 +230,12 @@ static void dash_render(struct screen *s, struct grid *g)
 	grid_printf(g, row, 2, UI_A_NORMAL, "Logged in as %s, role %s.", store_user(st),
 		    store_role(st));
 	row += 2;
+	/* The menu before the figures: on a short terminal it keeps three rows. */
 	height = (int)d->menu.nrows + 1;
 	if (height > g->h - row - 8)
 		height = g->h - row - 8;
-	if (height < 2)
-		height = 2;
+	if (height < 4)
+		height = (int)d->menu.nrows + 1 < 4 ? (int)d->menu.nrows + 1 : 4;
 	ui_table_render(&d->menu, g, row, height, "Your role may open none of the screens yet.");
 	row += height + 1;
 	grid_put(g, row++, 2, -1, UI_A_BOLD, "Sending");

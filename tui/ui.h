@@ -514,7 +514,8 @@ int ui_table_move(struct ui_table *t, enum ui_action a);
  * all, columns padded to display width, the selection marked with '>' and
  * reverse video. `empty` is shown when there are no rows. Columns wider than
  * maxw are cut (ending in "…") unless the grid has room to spare, which they
- * share.
+ * share. When not every row fits, the heading's right end says which show
+ * ("2-4 of 7").
  */
 void ui_table_render(struct ui_table *t, struct grid *g, int row, int height, const char *empty);
 

@@ -1,8 +1,8 @@
 /*
  * Screens at the edges of what fits: a long message while a prompt is open,
  * a segment expression longer than its row, and a terminal at the smallest
- * sizes (the monitor's counts at 40x12). Driven with keys, without a
- * terminal; the grid is searched.
+ * sizes (the monitor's counts and the dashboard's menu at 40x12). Driven
+ * with keys, without a terminal; the grid is searched.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -169,6 +169,27 @@ static void test_monitor_narrow(void **state)
 	ui_free(&ui);
 }
 
+/*
+ * At 40x12 the dashboard keeps three rows of its menu, and says that there
+ * are more; Down scrolls to them.
+ */
+static void test_dashboard_small(void **state)
+{
+	struct ui *ui = logged_in("admin");
+	int i;
+
+	(void)state;
+	ui_resize(ui, 40, 12);
+	assert_true(shows(ui, "1-3 of 9\n"));
+	assert_true(shows(ui, "> Users"));
+	assert_true(shows(ui, "\n  Audit trail"));
+	for (i = 0; i < 3; i++)
+		ui_key(ui, UI_KEY_DOWN);
+	assert_true(shows(ui, "2-4 of 9\n"));
+	assert_true(shows(ui, "> Settings"));
+	ui_free(&ui);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -177,6 +198,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_prompt_cursor, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_segment_caret, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_monitor_narrow, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_dashboard_small, setup, teardown),
 	};
 
 	if (helpers_init() != 0)
