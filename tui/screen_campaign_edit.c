@@ -258,14 +258,9 @@ static int leave(struct screen *s)
 {
 	struct form *f = s->priv;
 
-	if (!dirty(f))
+	if (!ui_ask_discard(s->ui, ASK_DISCARD, dirty(f), f->editing ? "your changes to %s" : "%s",
+			    f->editing ? f->val[F_NAME] : "this new campaign"))
 		ui_pop(s->ui);
-	else if (f->editing)
-		ui_input(s->ui, ASK_DISCARD, UI_INPUT_YESNO, NULL,
-			 "Discard your changes to %s? (y/n) ", f->val[F_NAME]);
-	else
-		ui_input(s->ui, ASK_DISCARD, UI_INPUT_YESNO, NULL,
-			 "Discard this new campaign? (y/n) ");
 	return UI_REDRAW_ALL;
 }
 
@@ -296,7 +291,7 @@ static int form_handle(struct screen *s, enum ui_action a)
 	case UI_INPUT_DONE:
 		if (ui_input_tag(s->ui) == ASK_DISCARD) {
 			ui_pop(s->ui);
-			ui_info(s->ui, "discarded; nothing was saved");
+			ui_discarded(s->ui);
 			return UI_REDRAW_ALL;
 		}
 		return answer(s, ui_input_text(s->ui));

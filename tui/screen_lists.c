@@ -416,11 +416,12 @@ const struct screen_ops screen_segments_ops = {
 
 /* ==== The segment editor ================================================ */
 
-enum { ASK_EXPR = 1, ASK_SEG_NAME, ASK_REPLACE };
+enum { ASK_EXPR = 1, ASK_SEG_NAME, ASK_REPLACE, ASK_DISCARD };
 
 struct editor {
 	char list[65], name[65];
 	char expr[1100];
+	char saved[1100]; /* the expression as opened: "" for a new segment */
 	char error[256];  /* the syntax error, or "" */
 	size_t error_col; /* its column (from 1), 0 when none */
 	int64_t count;	  /* -1: not counted */
@@ -538,6 +539,7 @@ static int editor_open(struct screen *s)
 		}
 		snprintf(e->list, sizeof(e->list), "%s", list);
 		snprintf(e->expr, sizeof(e->expr), "%s", expr);
+		snprintf(e->saved, sizeof(e->saved), "%s", expr);
 		free(list);
 		free(expr);
 		e->editing = true;
@@ -586,6 +588,28 @@ static int save(struct screen *s, bool replace)
 	return UI_REDRAW_ALL;
 }
 
+/* The expression typed differs from the one saved (or, new, is not empty). */
+static bool editor_unsaved(struct screen *s)
+{
+	struct editor *e = s->priv;
+
+	return strcmp(e->expr, e->saved) != 0;
+}
+
+/* Esc in the expression: leaves, after asking when that throws away what was typed. */
+static int editor_leave(struct screen *s)
+{
+	struct editor *e = s->priv;
+
+	if (ui_ask_discard(s->ui, ASK_DISCARD, editor_unsaved(s),
+			   e->editing ? "your changes to the segment %s" : "%s",
+			   e->editing ? e->name : "this new segment"))
+		return UI_REDRAW_ALL;
+	ui_info(s->ui, "left the editor; nothing saved");
+	ui_pop(s->ui);
+	return UI_REDRAW_ALL;
+}
+
 static int editor_handle(struct screen *s, enum ui_action a)
 {
 	struct editor *e = s->priv;
@@ -611,16 +635,20 @@ static int editor_handle(struct screen *s, enum ui_action a)
 			ui_input(s->ui, ASK_SEG_NAME, 0, NULL, "Save as segment: ");
 			return UI_REDRAW_ALL;
 		}
+		if (tag == ASK_DISCARD) {
+			ui_pop(s->ui);
+			ui_discarded(s->ui);
+			return UI_REDRAW_ALL;
+		}
 		if (tag == ASK_SEG_NAME)
 			snprintf(e->name, sizeof(e->name), "%s", ui_input_text(s->ui));
 		return save(s, tag == ASK_REPLACE);
 	case UI_INPUT_CANCEL:
-		if (tag == ASK_EXPR) {
-			ui_info(s->ui, "left the editor; nothing saved");
-			ui_pop(s->ui);
-		} else {
-			ask_expr(s);
-		}
+		if (tag == ASK_EXPR)
+			return editor_leave(s);
+		if (tag == ASK_DISCARD)
+			ui_info(s->ui, "kept: Enter saves it, Esc leaves");
+		ask_expr(s);
 		return UI_REDRAW_ALL;
 	default:
 		return UI_REDRAW_NONE;
@@ -694,4 +722,5 @@ const struct screen_ops screen_segment_edit_ops = {
     .handle = editor_handle,
     .render = editor_render,
     .close = editor_close,
+    .unsaved = editor_unsaved,
 };

@@ -471,6 +471,18 @@ void ui_names_add(struct ui_names *n, const char *name);
  */
 void ui_input(struct ui *ui, int tag, int flags, const char *initial, const char *fmt, ...)
     __attribute__((format(printf, 5, 6)));
+/*
+ * Leaving a form (discard.c): when `dirty` (it holds what was typed or
+ * marked and not saved), asks "Discard WHAT? (y/n)", WHAT from fmt, as a
+ * y/n prompt tagged `tag`, and returns true; the screen leaves on the
+ * UI_INPUT_DONE of that tag, calling ui_discarded, and stays on its
+ * UI_INPUT_CANCEL. Returns false, asking nothing, when not dirty: the screen
+ * leaves at once.
+ */
+bool ui_ask_discard(struct ui *ui, int tag, bool dirty, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+/* Says that what was typed was thrown away and nothing saved. */
+void ui_discarded(struct ui *ui);
 /* The answered text (valid during handle), the prompt's tag, whether one is open. */
 const char *ui_input_text(const struct ui *ui);
 int ui_input_tag(const struct ui *ui);
