@@ -50,74 +50,118 @@ static const struct {
     {"unsubscribe.url", NULL}, {"unsubscribe.mailto", NULL},	{"feedback.id", NULL},
     {"send.iso2022jp", "off"}, {"send.dkim", "hato"},
 };
+_Static_assert(sizeof(HASHED_SETTINGS) / sizeof(HASHED_SETTINGS[0]) == SEND_HASHED_SETTINGS,
+	       "SEND_HASHED_SETTINGS is the number of HASHED_SETTINGS");
 
 /* The format of the hash: 3 since the list's name and send.dkim count. */
 #define FORMAT 3
 
-/* Format 2 hashed the settings before send.dkim, the last. */
-static void feed_settings(struct store *st, crypto_generichash_state *h, int format)
+const char *send_hashed_setting(size_t i)
 {
-	size_t i, n = sizeof(HASHED_SETTINGS) / sizeof(HASHED_SETTINGS[0]) - (format == 2);
-	char *v;
+	return i < SEND_HASHED_SETTINGS ? HASHED_SETTINGS[i].key : NULL;
+}
 
-	for (i = 0; i < n; i++) {
-		v = send_setting(st, HASHED_SETTINGS[i].key);
-		feed(h, HASHED_SETTINGS[i].key);
-		if (v != NULL && HASHED_SETTINGS[i].dflt != NULL &&
-		    strcmp(v, HASHED_SETTINGS[i].dflt) == 0)
-			feed(h, NULL);
-		else
-			feed(h, v);
-		free(v);
+void send_hash_input_free(struct send_hash_input *in)
+{
+	size_t i;
+
+	free(in->from);
+	free(in->list_name);
+	for (i = 0; i < SEND_HASHED_SETTINGS; i++)
+		free(in->settings[i]);
+	store_template_free(&in->t);
+	memset(in, 0, sizeof(*in));
+}
+
+enum send_status send_hash_input_load(struct store *st, const struct store_campaign *c,
+				      struct send_hash_input *in, char **errstr)
+{
+	char *serr = NULL;
+	size_t i;
+
+	memset(in, 0, sizeof(*in));
+	if (store_template_get(st, c->template_name, &in->t, &serr) != STORE_OK) {
+		enum send_status s = send_err(errstr, SEND_EINVAL, "%s", serr);
+		free(serr);
+		return s;
 	}
+	if (c->from == NULL && store_config_get(st, "sender.from", &in->from, NULL) != STORE_OK) {
+		free(in->from);
+		in->from = NULL;
+	}
+	/* A list removed since: no name, which no approval made with one matches. */
+	if (store_list_name(st, c->list, &in->list_name, NULL) != STORE_OK) {
+		free(in->list_name);
+		in->list_name = NULL;
+	}
+	for (i = 0; i < SEND_HASHED_SETTINGS; i++) {
+		in->settings[i] = send_setting(st, HASHED_SETTINGS[i].key);
+		if (in->settings[i] != NULL && HASHED_SETTINGS[i].dflt != NULL &&
+		    strcmp(in->settings[i], HASHED_SETTINGS[i].dflt) == 0) {
+			free(in->settings[i]);
+			in->settings[i] = NULL;
+		}
+	}
+	in->v.from = c->from != NULL ? c->from : in->from;
+	in->v.subject = c->subject;
+	in->v.kind = in->t->kind;
+	in->v.source = in->t->source;
+	in->v.text = in->t->text_source;
+	in->v.layout = in->t->layout;
+	in->v.list = c->list;
+	in->v.list_name = in->list_name;
+	in->v.segment = c->segment;
+	in->v.segment_expr = c->segment_expr;
+	for (i = 0; i < SEND_HASHED_SETTINGS; i++)
+		in->v.settings[i] = in->settings[i];
+	return SEND_OK;
+}
+
+/* Format 2 hashed neither the list's name nor send.dkim, the last setting. */
+void send_hash_values(const struct send_hash_values *v, time_t scheduled_at, int format,
+		      unsigned char hash[32])
+{
+	const struct tpl_layout *layout = tpl_layout_find(v->layout);
+	size_t i, n = SEND_HASHED_SETTINGS - (format == 2);
+	crypto_generichash_state h;
+	char when[32];
+
+	snprintf(when, sizeof(when), "%lld", (long long)scheduled_at);
+	crypto_generichash_init(&h, NULL, 0, 32);
+	feed(&h, format == 2 ? "hato-approval-2" : "hato-approval-3");
+	feed(&h, v->from);
+	feed(&h, v->subject);
+	feed(&h, v->kind);
+	feed(&h, v->source);
+	feed(&h, v->text);
+	feed(&h, v->layout);
+	feed(&h, layout != NULL ? layout->html : NULL);
+	feed(&h, layout != NULL ? layout->text : NULL);
+	feed(&h, v->list);
+	if (format != 2)
+		feed(&h, v->list_name);
+	feed(&h, v->segment);
+	feed(&h, v->segment_expr);
+	feed(&h, when);
+	for (i = 0; i < n; i++) {
+		feed(&h, HASHED_SETTINGS[i].key);
+		feed(&h, v->settings[i]);
+	}
+	crypto_generichash_final(&h, hash, 32);
 }
 
 enum send_status send_campaign_hash_as(struct store *st, const struct store_campaign *c,
 				       time_t scheduled_at, int format, unsigned char hash[32],
 				       char **errstr)
 {
-	struct store_template *t = NULL;
-	const struct tpl_layout *layout;
-	crypto_generichash_state h;
-	char *from = NULL, *list_name = NULL, *serr = NULL, when[32];
+	struct send_hash_input in;
+	enum send_status s;
 
-	if (store_template_get(st, c->template_name, &t, &serr) != STORE_OK) {
-		enum send_status s = send_err(errstr, SEND_EINVAL, "%s", serr);
-		free(serr);
+	s = send_hash_input_load(st, c, &in, errstr);
+	if (s != SEND_OK)
 		return s;
-	}
-	if (c->from == NULL && store_config_get(st, "sender.from", &from, NULL) != STORE_OK) {
-		free(from);
-		from = NULL;
-	}
-	/* A list removed since: no name, which no approval made with one matches. */
-	if (store_list_name(st, c->list, &list_name, NULL) != STORE_OK) {
-		free(list_name);
-		list_name = NULL;
-	}
-	layout = tpl_layout_find(t->layout);
-	snprintf(when, sizeof(when), "%lld", (long long)scheduled_at);
-	crypto_generichash_init(&h, NULL, 0, 32);
-	feed(&h, format == 2 ? "hato-approval-2" : "hato-approval-3");
-	feed(&h, c->from != NULL ? c->from : from);
-	feed(&h, c->subject);
-	feed(&h, t->kind);
-	feed(&h, t->source);
-	feed(&h, t->text_source);
-	feed(&h, t->layout);
-	feed(&h, layout != NULL ? layout->html : NULL);
-	feed(&h, layout != NULL ? layout->text : NULL);
-	feed(&h, c->list);
-	if (format != 2)
-		feed(&h, list_name);
-	feed(&h, c->segment);
-	feed(&h, c->segment_expr);
-	feed(&h, when);
-	feed_settings(st, &h, format);
-	crypto_generichash_final(&h, hash, 32);
-	free(from);
-	free(list_name);
-	store_template_free(&t);
+	send_hash_values(&in.v, scheduled_at, format, hash);
+	send_hash_input_free(&in);
 	return SEND_OK;
 }
 
@@ -309,6 +353,11 @@ enum send_status send_campaign_approve(struct store *st, const char *name, const
 	return ss == STORE_OK ? SEND_OK : send_from_store(ss, serr, errstr);
 }
 
+bool send_schedule_passed(time_t at, time_t now)
+{
+	return at != 0 && at < now - 60;
+}
+
 enum send_status send_campaign_schedule(struct store *st, const char *name, time_t at,
 					const unsigned char *shown, char **errstr)
 {
@@ -318,7 +367,7 @@ enum send_status send_campaign_schedule(struct store *st, const char *name, time
 	char *serr = NULL;
 
 	/* A time gone by would mean "now": that is campaign send, said plainly. */
-	if (at != 0 && at < time(NULL) - 60)
+	if (send_schedule_passed(at, time(NULL)))
 		return send_err(errstr, SEND_EINVAL,
 				"that time has passed; to send now, use: hato campaign send %s",
 				name);

@@ -85,6 +85,46 @@ char *send_retry_gave_up(const char *reply, int attempts);
 
 struct store_campaign;
 
+/* ---- What an approval hash covers (approve.c) ---------------------------- */
+
+/* The number of settings an approval hash covers (HASHED_SETTINGS in approve.c). */
+#define SEND_HASHED_SETTINGS 8
+
+/* The i-th of them (sender.name first), or NULL past the last. */
+const char *send_hashed_setting(size_t i);
+
+/*
+ * What an approval hash covers, in the order hashed; from the layout's name,
+ * the hash takes the layout's sources too. A setting at its default is NULL.
+ * None of the strings is owned: see struct send_hash_input.
+ */
+struct send_hash_values {
+	const char *from, *subject, *kind, *source, *text, *layout;
+	const char *list, *list_name, *segment, *segment_expr;
+	const char *settings[SEND_HASHED_SETTINGS];
+};
+
+/* The values of a campaign as it is now, and what they point into. */
+struct send_hash_input {
+	struct send_hash_values v;
+	struct store_template *t;
+	char *from; /* sender.from, when the campaign names no From */
+	char *list_name;
+	char *settings[SEND_HASHED_SETTINGS];
+};
+
+/*
+ * Reads what the hash of campaign c covers now; its strings point into c and
+ * into *in, which send_hash_input_free frees. SEND_EINVAL when its template
+ * is missing.
+ */
+enum send_status send_hash_input_load(struct store *st, const struct store_campaign *c,
+				      struct send_hash_input *in, char **errstr);
+void send_hash_input_free(struct send_hash_input *in);
+/* The approval hash of v with the schedule scheduled_at, in the format 3 or 2. */
+void send_hash_values(const struct send_hash_values *v, time_t scheduled_at, int format,
+		      unsigned char hash[32]);
+
 /*
  * send_campaign_hash in a given format: 3 (now), or 2, which an earlier hato
  * signed (without the list's name and send.dkim), to recognise its approvals

@@ -21,6 +21,8 @@
  *               from the store
  *   check.c     the pre-send checks of a stored template
  *   approve.c   approval hashes, signing and verifying them
+ *   approve_changes.c  what changed since an approval that the store keeps
+ *               no copy of
  *   worker.c    the worker: queue, claims, outcomes, crash safety
  *   pool.c      helper threads that compose and sign a claimed batch
  *   settings.c  the settings sending reads, and the transport they describe
@@ -410,6 +412,22 @@ struct store_campaign;
  */
 enum send_status send_campaign_hash(struct store *st, const struct store_campaign *c,
 				    time_t scheduled_at, unsigned char hash[32], char **errstr);
+struct store_campaign_version;
+/*
+ * What changed since the approved version v of campaign c
+ * (store_campaign_last_approved) among what the approval covers but v keeps
+ * no copy of: the template's kind and layout, the list's name, the
+ * segment's expression, the From that sender.from gives, and the settings
+ * that go into every message. Sets *out to NULL when none of them changed,
+ * else to sentences saying what did, or may have (a NULL-terminated vector;
+ * free it with send_strv_free). While c still has the approvals of v, their
+ * hashes tell whether any changed, and which when one alone did and its old
+ * value can be guessed; once they are dropped (c went back to review), only
+ * that any may have.
+ */
+enum send_status send_campaign_changes_unkept(struct store *st, const struct store_campaign *c,
+					      const struct store_campaign_version *v, char ***out,
+					      char **errstr);
 /*
  * Submits a draft or rejected campaign for review, refusing it (SEND_EINVAL,
  * every error listed in *errstr) when its pre-send checks fail. A campaign
@@ -445,6 +463,8 @@ enum send_status send_campaign_approve(struct store *st, const char *name, const
  */
 enum send_status send_campaign_schedule(struct store *st, const char *name, time_t at,
 					const unsigned char *shown, char **errstr);
+/* A send time that send_campaign_schedule refuses: more than a minute before now (0 is now). */
+bool send_schedule_passed(time_t at, time_t now);
 /*
  * Recomputes the hash and counts the approvals whose signature verifies under
  * the approver's key, whose hash matches, whose approver is not the author and

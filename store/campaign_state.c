@@ -14,6 +14,21 @@
 
 /* ---- Moving between states ----------------------------------------------- */
 
+enum store_status store_campaign_four_eyes(struct store *st, const struct store_campaign *c,
+					   const char *action, char **errstr)
+{
+	const char *verb = strchr(action, '.');
+
+	if (!store_campaign_written_by(c, st->user))
+		return STORE_OK;
+	store_audit(st, action, c->name, "denied", "four-eyes: the author may not do this");
+	return store_fail(errstr, STORE_EDENIED, "you %s; another user must %s it",
+			  strcmp(c->author, st->user) == 0	 ? "wrote this campaign"
+			  : campaign_named(c->editors, st->user) ? "edited this campaign"
+								 : "changed its template",
+			  verb != NULL ? verb + 1 : action);
+}
+
 /*
  * In a transaction: checks the permissions, the four-eyes rule and the
  * state, and loads the campaign into *c.
@@ -32,14 +47,10 @@ enum store_status campaign_begin_move(struct store *st, const char *name,
 		s = campaign_load(st, name, 0, c, errstr);
 	if (s != STORE_OK)
 		return s;
-	if (m->four_eyes && store_campaign_written_by(*c, st->user)) {
-		store_audit(st, m->action, name, "denied", "four-eyes: the author may not do this");
-		return store_fail(errstr, STORE_EDENIED, "you %s; another user must %s it",
-				  strcmp((*c)->author, st->user) == 0 ? "wrote this campaign"
-				  : campaign_named((*c)->editors, st->user)
-				      ? "edited this campaign"
-				      : "changed its template",
-				  strchr(m->action, '.') + 1);
+	if (m->four_eyes) {
+		s = store_campaign_four_eyes(st, *c, m->action, errstr);
+		if (s != STORE_OK)
+			return s;
 	}
 	if (!(m->from & BIT((*c)->state)))
 		return store_fail(errstr, STORE_EINVAL, "campaign %s is %s; %s", name,

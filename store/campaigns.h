@@ -63,6 +63,14 @@ struct store_campaign *store_campaign_dup(const struct store_campaign *c);
  * template. Four eyes: such a user may not approve it.
  */
 bool store_campaign_written_by(const struct store_campaign *c, const char *user);
+/*
+ * The four-eyes rule for the logged-in user and the move `action`
+ * ("campaign.approve"): STORE_EDENIED, saying why and audited as a denied
+ * `action`, when the user wrote c (store_campaign_written_by). The moves
+ * check it themselves; a screen checks it before asking for a comment.
+ */
+enum store_status store_campaign_four_eyes(struct store *st, const struct store_campaign *c,
+					   const char *action, char **errstr);
 
 /*
  * Creates a draft authored by the logged-in user. Checks that the template,

@@ -141,10 +141,11 @@ enum store_status store_template_list(struct store *st, store_template_cb cb, vo
 	struct store_template t;
 	int rc;
 
-	s = store_prepare(st,
-			  "SELECT name, kind, layout, author, updated, length(source) "
-			  "FROM templates ORDER BY name",
-			  &q, errstr);
+	s = store_prepare(
+	    st,
+	    "SELECT name, kind, layout, author, updated, length(CAST(source AS BLOB)) "
+	    "FROM templates ORDER BY name",
+	    &q, errstr);
 	if (s != STORE_OK)
 		return s;
 	memset(&t, 0, sizeof(t));

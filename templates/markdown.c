@@ -10,7 +10,9 @@
  * the Markdown is rendered once, and the placeholders in its output are turned
  * back into the tags' ops. A placeholder alone in a paragraph (a standalone
  * section tag) takes its paragraph with it, so a hidden section leaves no
- * empty <p></p>.
+ * empty <p></p>. In the text part a heading's underline is a placeholder too
+ * (prefix, '=' or '-', 'z'), which becomes a TPL_OP_UNDERLINE: its width is
+ * known only once the heading's values are merged.
  */
 #include <cmark.h>
 #include <stdio.h>
@@ -99,6 +101,17 @@ static size_t placeholder(const struct protect *pr, const char *s, size_t n, siz
 	return i + 1;
 }
 
+/* Parses a heading's underline placeholder (prefix, '=' or '-', 'z') at s; returns its length, or
+ * 0. */
+static size_t rule(const struct protect *pr, const char *s, size_t n, char *c)
+{
+	if (n < pr->plen + 2 || memcmp(s, pr->prefix, pr->plen) != 0 ||
+	    (s[pr->plen] != '=' && s[pr->plen] != '-') || s[pr->plen + 1] != 'z')
+		return 0;
+	*c = s[pr->plen];
+	return pr->plen + 2;
+}
+
 /* Where a section placeholder sits in rendered output, and what surrounds
  * it that should move or go: lit_end is where the literal text before it
  * ends, resume where the literal text after it starts, and before/after are
@@ -146,9 +159,10 @@ static enum tpl_status unprotect(const struct protect *pr, const char *s, size_t
 {
 	enum tpl_status st = TPL_ENOMEM;
 	struct tpl *t = tpl_new();
-	size_t i = 0, lit = 0, k, idx;
+	size_t i = 0, lit = 0, k, r, idx;
 	const struct tpl_op *op;
 	struct spot sp;
+	char c = 0;
 
 	if (t == NULL)
 		goto done;
@@ -159,6 +173,14 @@ static enum tpl_status unprotect(const struct protect *pr, const char *s, size_t
 			break;
 		i = (size_t)(q - s);
 		k = placeholder(pr, s + i, n - i, &idx);
+		r = html ? 0 : rule(pr, s + i, n - i, &c);
+		if (r > 0) {
+			if (tpl_add_text(t, s + lit, i - lit) != TPL_OK ||
+			    tpl_add_underline(t, c) != TPL_OK)
+				goto done;
+			lit = i = i + r;
+			continue;
+		}
 		if (k == 0) {
 			i++;
 			continue;

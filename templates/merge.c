@@ -117,6 +117,11 @@ enum tpl_status tpl_add_op_from(struct tpl *t, const struct tpl *src, const stru
 		       op->raw, op->line, op->col);
 }
 
+enum tpl_status tpl_add_underline(struct tpl *t, char c)
+{
+	return add_tag(t, TPL_OP_UNDERLINE, &c, 1, NULL, 0, false, false, 0, 0);
+}
+
 bool tpl_link_sections(struct tpl *t, char **errstr)
 {
 	size_t *stack = NULL, depth = 0, i;
@@ -567,6 +572,26 @@ enum tpl_status tpl_html_escape(struct tpl_buf *out, const char *s, size_t len)
 	return tpl_buf_append(out, s + start, len - start);
 }
 
+/*
+ * Underlines the line above, as rendered, with c: as wide as it is less what
+ * the underline's line holds already (a quote's "> ", a list's indent).
+ */
+static void underline(struct tpl_buf *out, char c)
+{
+	size_t cur = out->len, prev, above, here;
+
+	while (cur > 0 && out->data[cur - 1] != '\n')
+		cur--;
+	if (cur == 0)
+		return;
+	for (prev = cur - 1; prev > 0 && out->data[prev - 1] != '\n';)
+		prev--;
+	above = tpl_text_width(out->data + prev, cur - 1 - prev);
+	here = tpl_text_width(out->data + cur, out->len - cur);
+	for (; above > here; above--)
+		tpl_buf_appendc(out, c);
+}
+
 enum tpl_status tpl_render(const struct tpl *t, enum tpl_mode mode, tpl_lookup_fn lookup, void *arg,
 			   struct tpl_buf *out)
 {
@@ -600,6 +625,9 @@ enum tpl_status tpl_render(const struct tpl *t, enum tpl_mode mode, tpl_lookup_f
 				i = op->jump;
 			break;
 		case TPL_OP_END:
+			break;
+		case TPL_OP_UNDERLINE:
+			underline(out, a[op->off]);
 			break;
 		}
 	}

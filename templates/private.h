@@ -13,6 +13,13 @@ enum tpl_op_type {
 	TPL_OP_SECTION,	 /* name as VAR; jump = index of the matching END */
 	TPL_OP_INVERTED, /* likewise */
 	TPL_OP_END,
+	/*
+	 * The underline of a heading in a text part: the character at arena[off]
+	 * (NUL-terminated, len 1), as many times as the line above is wide as
+	 * rendered, less what the underline's own line holds already (a quote's
+	 * "> "): merged values count, at their display width.
+	 */
+	TPL_OP_UNDERLINE,
 };
 
 struct tpl_op {
@@ -44,6 +51,8 @@ enum tpl_status tpl_add_text(struct tpl *t, const char *p, size_t n);
 /* Copies op from src (a VAR, SECTION, INVERTED or END) into t, its strings
  * included; jump is left for the caller to fix. */
 enum tpl_status tpl_add_op_from(struct tpl *t, const struct tpl *src, const struct tpl_op *op);
+/* Appends a TPL_OP_UNDERLINE of the character c. */
+enum tpl_status tpl_add_underline(struct tpl *t, char c);
 /* Recomputes the jump of every section from the END ops, in order. Returns
  * false when sections do not nest (an END closes another name, or is missing). */
 bool tpl_link_sections(struct tpl *t, char **errstr);
@@ -63,6 +72,8 @@ size_t tpl_utf8_decode(const unsigned char *s, size_t n, uint32_t *cp);
  * none of those, to be left as text.
  */
 size_t tpl_html_entity(const char *s, size_t n, char out[8], size_t *olen);
+/* Display width of the UTF-8 text s[0..n): East Asian wide characters count 2. */
+size_t tpl_text_width(const char *s, size_t n);
 /* Finds the line and column (in characters, from 1) of byte off in s. */
 void tpl_linecol(const char *s, size_t len, size_t off, unsigned *line, unsigned *col);
 
@@ -101,8 +112,13 @@ bool tpl_html_view_shows(const struct tpl_html_view *v, const char *s);
 /* Does a link shown with visible text have an href that holds s? */
 bool tpl_html_view_links_to(const struct tpl_html_view *v, const char *s);
 struct cmark_node;
-/* Plain text from a Markdown tree, links as numbered references. prefix (or
- * NULL) starts the merge-tag placeholders, which heading underlines skip. */
+/*
+ * Plain text from a Markdown tree, links as numbered references. prefix
+ * starts the merge-tag placeholders; a heading's underline is written as
+ * prefix, '=' or '-', and 'z', for unprotect() to turn into a
+ * TPL_OP_UNDERLINE. With prefix NULL, it is written out, as wide as the
+ * heading's text.
+ */
 enum tpl_status tpl_md_to_text(struct cmark_node *doc, const char *prefix, struct tpl_buf *out);
 
 /* Header value sanitising: drops C0 controls and DEL, tabs become spaces,

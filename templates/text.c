@@ -170,21 +170,12 @@ static void end_refs(struct emit *e)
 	tpl_buf_free(&e->refs);
 }
 
-/* Display width of s, merge-tag placeholders (prefix…'z') not counted. */
-static size_t width(const char *s, size_t n, const char *prefix)
+size_t tpl_text_width(const char *s, size_t n)
 {
-	size_t i = 0, w = 0, k, plen = prefix != NULL ? strlen(prefix) : 0;
+	size_t i = 0, w = 0, k;
 	uint32_t cp;
 
 	while (i < n) {
-		if (plen > 0 && n - i >= plen && memcmp(s + i, prefix, plen) == 0) {
-			const char *z = memchr(s + i + plen, 'z', n - i - plen);
-
-			if (z != NULL) {
-				i = (size_t)(z - s) + 1;
-				continue;
-			}
-		}
 		k = tpl_utf8_decode((const unsigned char *)s + i, n - i, &cp);
 		if (k == 0)
 			k = 1, cp = '?';
@@ -197,6 +188,25 @@ static size_t width(const char *s, size_t n, const char *prefix)
 			 : 1;
 	}
 	return w;
+}
+
+/*
+ * A heading's underline: as a placeholder that rendering turns into one as
+ * wide as the heading with its merged values; without placeholders, as wide
+ * as the text from `start`.
+ */
+static void underline(struct emit *e, const char *prefix, size_t start, char c)
+{
+	size_t w = tpl_text_width(e->out->data + start, e->out->len - start);
+
+	newline(e);
+	flush(e);
+	if (prefix != NULL) {
+		tpl_buf_appendf(e->out, "%s%cz", prefix, c);
+		return;
+	}
+	while (w-- > 0)
+		tpl_buf_appendc(e->out, c);
 }
 
 static bool tight_item(cmark_node *n)
@@ -235,7 +245,7 @@ static void enter_item(struct emit *e, cmark_node *n)
 enum tpl_status tpl_md_to_text(cmark_node *doc, const char *prefix, struct tpl_buf *out)
 {
 	struct emit *e = calloc(1, sizeof(*e));
-	size_t link_start[MAX_PREFIX], nlinks = 0, head_start = 0, w;
+	size_t link_start[MAX_PREFIX], nlinks = 0, head_start = 0;
 	cmark_iter *it = NULL;
 	cmark_event_type ev;
 	enum tpl_status st = TPL_ENOMEM;
@@ -281,12 +291,8 @@ enum tpl_status tpl_md_to_text(cmark_node *doc, const char *prefix, struct tpl_b
 				flush(e);
 				head_start = out->len;
 			} else if (cmark_node_get_heading_level(n) <= 2) {
-				w = width(out->data + head_start, out->len - head_start, prefix);
-				newline(e);
-				flush(e);
-				while (w-- > 0)
-					tpl_buf_appendc(
-					    out, cmark_node_get_heading_level(n) == 1 ? '=' : '-');
+				underline(e, prefix, head_start,
+					  cmark_node_get_heading_level(n) == 1 ? '=' : '-');
 			}
 			break;
 		case CMARK_NODE_CODE_BLOCK:

@@ -8,7 +8,8 @@
  * across fork), wipes it, and runs send_worker_run until SIGTERM. The child
  * writes its log to STORE.worker.log, never to the terminal, and tells the
  * parent through a pipe whether the store opened. It asks the kernel for
- * SIGTERM when the UI dies (PR_SET_PDEATHSIG), and ui_free stops it.
+ * SIGTERM when the UI dies (PR_SET_PDEATHSIG), and ui_free stops it. The
+ * log's path is made absolute, so that the screens can say where it is.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -55,7 +56,8 @@ static void write_all(int fd, const char *p, size_t n)
 }
 
 /* The child: never returns. */
-static void run_child(const char *path, const char *user, char *pw, int report, pid_t parent)
+static void run_child(const char *path, const char *logpath, const char *user, char *pw, int report,
+		      pid_t parent)
 {
 	static const int reset[] = {SIGINT,  SIGHUP,  SIGQUIT, SIGWINCH, SIGTSTP,
 				    SIGSEGV, SIGABRT, SIGBUS,  SIGFPE};
@@ -63,7 +65,7 @@ static void run_child(const char *path, const char *user, char *pw, int report, 
 	struct sigaction sa;
 	struct store *st = NULL;
 	enum send_status s;
-	char logpath[4200], *err = NULL, msg[512];
+	char *err = NULL, msg[512];
 	FILE *log = NULL;
 	size_t i;
 	int fd;
@@ -82,7 +84,6 @@ static void run_child(const char *path, const char *user, char *pw, int report, 
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGTERM, &sa, NULL);
 
-	snprintf(logpath, sizeof(logpath), "%s.worker.log", path);
 	fd = open(logpath, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
 	if (fd >= 0) {
 		dup2(fd, STDOUT_FILENO);
@@ -127,7 +128,7 @@ static void run_child(const char *path, const char *user, char *pw, int report, 
 int ui_worker_start(const char *store_path, const char *user, const char *password, char **errstr)
 {
 	struct pollfd pfd;
-	char msg[512], *pw;
+	char msg[512], *pw, *abs;
 	ssize_t n = 0, r;
 	pid_t parent = getpid(), pid;
 	int fds[2], status;
@@ -145,11 +146,15 @@ int ui_worker_start(const char *store_path, const char *user, const char *passwo
 		return -1;
 	}
 	memcpy(pw, password, strlen(password) + 1);
+	/* STORE.worker.log, from the store's absolute path. */
+	abs = realpath(store_path, NULL);
+	snprintf(logfile, sizeof(logfile), "%s.worker.log", abs != NULL ? abs : store_path);
+	free(abs);
 	fflush(NULL);
 	pid = fork();
 	if (pid == 0) {
 		close(fds[0]);
-		run_child(store_path, user, pw, fds[1], parent);
+		run_child(store_path, logfile, user, pw, fds[1], parent);
 	}
 	sodium_free(pw); /* wipes the parent's copy */
 	close(fds[1]);
@@ -178,12 +183,14 @@ int ui_worker_start(const char *store_path, const char *user, const char *passwo
 	if (n > 0 && msg[0] == 'K') {
 		child = pid;
 		last_words[0] = '\0';
-		snprintf(logfile, sizeof(logfile), "%s.worker.log", store_path);
 		return 0;
 	}
 	kill(pid, SIGTERM);
 	waitpid(pid, &status, 0);
-	*errstr = strdup(n > 1 ? msg + 1 : "the worker did not start; see STORE.worker.log");
+	if (n > 1)
+		*errstr = strdup(msg + 1);
+	else if (asprintf(errstr, "the worker did not start; see %s", logfile) < 0)
+		*errstr = NULL;
 	return -1;
 }
 
@@ -241,8 +248,8 @@ void ui_worker_line(struct store *st, char *buf, size_t size, bool *running)
 
 	*running = true;
 	if (pid > 0)
-		snprintf(buf, size,
-			 "worker: running (pid %ld, this session; log in STORE.worker.log)", pid);
+		snprintf(buf, size, "worker: running (pid %ld, this session; log in %s)", pid,
+			 logfile);
 	else if (st != NULL && send_worker_running(st))
 		snprintf(buf, size, "worker: running (in another process)");
 	else if (last_words[0] != '\0') {

@@ -18,6 +18,11 @@ void ui_resize(struct ui *ui, int w, int h)
 	ui->h = h;
 }
 
+int ui_body_rows(const struct ui *ui)
+{
+	return ui->h - 3;
+}
+
 static void render_hints(struct ui *ui, const struct screen *s, int row)
 {
 	const struct screen_verb *v;
@@ -183,9 +188,9 @@ const struct grid *ui_render(struct ui *ui)
 		if (grid_init(&ui->grid, ui->w, ui->h) != 0)
 			return &ui->grid;
 	}
-	if (ui->body.w != ui->w || ui->body.h != ui->h - 3) {
+	if (ui->body.w != ui->w || ui->body.h != ui_body_rows(ui)) {
 		grid_free(&ui->body);
-		if (grid_init(&ui->body, ui->w, ui->h - 3) != 0)
+		if (grid_init(&ui->body, ui->w, ui_body_rows(ui)) != 0)
 			return &ui->grid;
 	}
 	grid_clear(&ui->grid);

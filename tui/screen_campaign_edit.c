@@ -258,14 +258,9 @@ static int leave(struct screen *s)
 {
 	struct form *f = s->priv;
 
-	if (!dirty(f))
+	if (!ui_ask_discard(s->ui, ASK_DISCARD, dirty(f), f->editing ? "your changes to %s" : "%s",
+			    f->editing ? f->val[F_NAME] : "this new campaign"))
 		ui_pop(s->ui);
-	else if (f->editing)
-		ui_input(s->ui, ASK_DISCARD, UI_INPUT_YESNO, NULL,
-			 "Discard your changes to %s? (y/n) ", f->val[F_NAME]);
-	else
-		ui_input(s->ui, ASK_DISCARD, UI_INPUT_YESNO, NULL,
-			 "Discard this new campaign? (y/n) ");
 	return UI_REDRAW_ALL;
 }
 
@@ -296,7 +291,7 @@ static int form_handle(struct screen *s, enum ui_action a)
 	case UI_INPUT_DONE:
 		if (ui_input_tag(s->ui) == ASK_DISCARD) {
 			ui_pop(s->ui);
-			ui_info(s->ui, "discarded; nothing was saved");
+			ui_discarded(s->ui);
 			return UI_REDRAW_ALL;
 		}
 		return answer(s, ui_input_text(s->ui));
@@ -322,13 +317,16 @@ static void form_render(struct screen *s, struct grid *g)
 	for (i = 0; i < NFIELDS && row < g->h; i++, row++) {
 		int attr = i == f->sel ? UI_A_REVERSE : UI_A_NORMAL;
 		const char *v = f->val[i] != NULL && f->val[i][0] != '\0' ? f->val[i] : NULL;
+		bool mark = f->editing && changed(f, i);
 
 		grid_put(g, row, 2, 2, attr, i == f->sel ? "> " : "  ");
 		grid_printf(g, row, 4, attr | UI_A_BOLD, "%-9s", labels[i]);
-		grid_put(g, row, 14, -1, v ? attr : (attr | UI_A_DIM), v ? v : hints[i]);
+		/* A changed value ends before the marker, cut with "…" when long. */
+		grid_put(g, row, 14, mark ? g->w - 11 - 14 : -1, v ? attr : (attr | UI_A_DIM),
+			 v ? v : hints[i]);
 		if (i == f->sel)
 			grid_attr(g, row, 2, g->w - 4, UI_A_REVERSE);
-		if (f->editing && changed(f, i))
+		if (mark)
 			grid_put(g, row, g->w - 10, -1, UI_A_DIM, "(changed)");
 	}
 	row++;

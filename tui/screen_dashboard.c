@@ -25,7 +25,7 @@ enum { ASK_PASSWORD = 1 };
 struct dashboard {
 	struct ui_table menu;
 	const struct screen_ops *ops[32]; /* the menu's rows */
-	char fig[5][256];		  /* the sending figures' lines */
+	char fig[5][4400];		  /* the sending figures' lines (the worker's has a path) */
 	int ticks;
 };
 
@@ -225,29 +225,33 @@ static void dash_render(struct screen *s, struct grid *g)
 {
 	struct dashboard *d = s->priv;
 	struct store *st = ui_store(s->ui);
-	int row = 1, i, height;
+	int row = 1, i, height, attr;
 
 	grid_printf(g, row, 2, UI_A_NORMAL, "Logged in as %s, role %s.", store_user(st),
 		    store_role(st));
 	row += 2;
+	/* The menu before the figures: on a short terminal it keeps three rows. */
 	height = (int)d->menu.nrows + 1;
 	if (height > g->h - row - 8)
 		height = g->h - row - 8;
-	if (height < 2)
-		height = 2;
+	if (height < 4)
+		height = (int)d->menu.nrows + 1 < 4 ? (int)d->menu.nrows + 1 : 4;
 	ui_table_render(&d->menu, g, row, height, "Your role may open none of the screens yet.");
 	row += height + 1;
 	grid_put(g, row++, 2, -1, UI_A_BOLD, "Sending");
 	for (i = 0; i < 5 && row < g->h; i++, row++) {
 		if (d->fig[i][0] == '\0')
 			continue;
+		attr = (i == 3 && strcmp(d->fig[i], "nothing") != 0) ||
+			       (i == 4 && strncmp(d->fig[i], "not running", 11) == 0)
+			   ? UI_A_BOLD
+			   : UI_A_NORMAL;
 		grid_put(g, row, 4, 14, UI_A_NORMAL, labels[i]);
-		grid_put(g, row, 18, -1,
-			 (i == 3 && strcmp(d->fig[i], "nothing") != 0) ||
-				 (i == 4 && strncmp(d->fig[i], "not running", 11) == 0)
-			     ? UI_A_BOLD
-			     : UI_A_NORMAL,
-			 d->fig[i]);
+		/* The worker's line, the last, may wrap: it ends with its log's path. */
+		if (i == 4)
+			grid_wrap(g, row, 18, g->h - row, attr, d->fig[i]);
+		else
+			grid_put(g, row, 18, -1, attr, d->fig[i]);
 	}
 }
 

@@ -417,11 +417,12 @@ const struct screen_ops screen_segments_ops = {
 
 /* ==== The segment editor ================================================ */
 
-enum { ASK_EXPR = 1, ASK_SEG_NAME, ASK_REPLACE };
+enum { ASK_EXPR = 1, ASK_SEG_NAME, ASK_REPLACE, ASK_DISCARD };
 
 struct editor {
 	char list[65], name[65];
 	char expr[1100];
+	char saved[1100]; /* the expression as opened: "" for a new segment */
 	char error[256];  /* the syntax error, or "" */
 	size_t error_col; /* its column (from 1), 0 when none */
 	int64_t count;	  /* -1: not counted */
@@ -477,14 +478,17 @@ static double fast_ms(void)
 	return end != NULL && *end == '\0' && v >= 0 ? v : COUNT_FAST_MS;
 }
 
-/* Checks the text at once; counts now when counting is fast, else at the next pause. */
-static int changed(struct screen *s, const char *text)
+/*
+ * Checks e->expr at once; counts now when counting is fast, else at the next
+ * pause. It takes no text: copying e->expr onto itself with snprintf would
+ * be undefined (it emptied the expression of a segment opened for editing).
+ */
+static int changed(struct screen *s)
 {
 	struct editor *e = s->priv;
 	char *err = NULL;
 	const char *p;
 
-	snprintf(e->expr, sizeof(e->expr), "%s", text);
 	e->error[0] = '\0';
 	e->error_col = 0;
 	e->count = -1;
@@ -503,6 +507,15 @@ static int changed(struct screen *s, const char *text)
 	if (e->count_ms < fast_ms())
 		recount(s);
 	return UI_REDRAW_ALL;
+}
+
+/* Takes the expression being typed. */
+static int typed(struct screen *s)
+{
+	struct editor *e = s->priv;
+
+	snprintf(e->expr, sizeof(e->expr), "%s", ui_input_text(s->ui));
+	return changed(s);
 }
 
 static int editor_open(struct screen *s)
@@ -527,11 +540,12 @@ static int editor_open(struct screen *s)
 		}
 		snprintf(e->list, sizeof(e->list), "%s", list);
 		snprintf(e->expr, sizeof(e->expr), "%s", expr);
+		snprintf(e->saved, sizeof(e->saved), "%s", expr);
 		free(list);
 		free(expr);
 		e->editing = true;
 	}
-	changed(s, e->expr);
+	changed(s);
 	ask_expr(s);
 	return 0;
 }
@@ -575,6 +589,28 @@ static int save(struct screen *s, bool replace)
 	return UI_REDRAW_ALL;
 }
 
+/* The expression typed differs from the one saved (or, new, is not empty). */
+static bool editor_unsaved(struct screen *s)
+{
+	struct editor *e = s->priv;
+
+	return strcmp(e->expr, e->saved) != 0;
+}
+
+/* Esc in the expression: leaves, after asking when that throws away what was typed. */
+static int editor_leave(struct screen *s)
+{
+	struct editor *e = s->priv;
+
+	if (ui_ask_discard(s->ui, ASK_DISCARD, editor_unsaved(s),
+			   e->editing ? "your changes to the segment %s" : "%s",
+			   e->editing ? e->name : "this new segment"))
+		return UI_REDRAW_ALL;
+	ui_info(s->ui, "left the editor; nothing saved");
+	ui_pop(s->ui);
+	return UI_REDRAW_ALL;
+}
+
 static int editor_handle(struct screen *s, enum ui_action a)
 {
 	struct editor *e = s->priv;
@@ -582,7 +618,7 @@ static int editor_handle(struct screen *s, enum ui_action a)
 
 	switch (a) {
 	case UI_INPUT_CHANGED:
-		return changed(s, ui_input_text(s->ui));
+		return typed(s);
 	case UI_TICK:
 		if (!e->pending || e->error[0] != '\0')
 			return UI_REDRAW_NONE;
@@ -590,7 +626,7 @@ static int editor_handle(struct screen *s, enum ui_action a)
 		return UI_REDRAW_ALL;
 	case UI_INPUT_DONE:
 		if (tag == ASK_EXPR) {
-			changed(s, ui_input_text(s->ui));
+			typed(s);
 			if (e->error[0] != '\0') {
 				ask_expr(s);
 				return UI_REDRAW_ALL;
@@ -600,16 +636,20 @@ static int editor_handle(struct screen *s, enum ui_action a)
 			ui_input(s->ui, ASK_SEG_NAME, 0, NULL, "Save as segment: ");
 			return UI_REDRAW_ALL;
 		}
+		if (tag == ASK_DISCARD) {
+			ui_pop(s->ui);
+			ui_discarded(s->ui);
+			return UI_REDRAW_ALL;
+		}
 		if (tag == ASK_SEG_NAME)
 			snprintf(e->name, sizeof(e->name), "%s", ui_input_text(s->ui));
 		return save(s, tag == ASK_REPLACE);
 	case UI_INPUT_CANCEL:
-		if (tag == ASK_EXPR) {
-			ui_info(s->ui, "left the editor; nothing saved");
-			ui_pop(s->ui);
-		} else {
-			ask_expr(s);
-		}
+		if (tag == ASK_EXPR)
+			return editor_leave(s);
+		if (tag == ASK_DISCARD)
+			ui_info(s->ui, "kept: Enter saves it, Esc leaves");
+		ask_expr(s);
 		return UI_REDRAW_ALL;
 	default:
 		return UI_REDRAW_NONE;
@@ -683,4 +723,5 @@ const struct screen_ops screen_segment_edit_ops = {
     .handle = editor_handle,
     .render = editor_render,
     .close = editor_close,
+    .unsaved = editor_unsaved,
 };

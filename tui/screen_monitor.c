@@ -308,9 +308,10 @@ static int monitor_handle(struct screen *s, enum ui_action a)
 				 store_campaign_state_name(m->c->state));
 			return UI_REDRAW_STATUS;
 		}
-		ui_input(s->ui, ASK_RESUME, UI_INPUT_YESNO, NULL, "Resume %s%s%s? (y/n) ",
-			 m->c->name, m->c->pause_reason ? ", paused because " : "",
-			 m->c->pause_reason ? m->c->pause_reason : "");
+		ui_input(s->ui, ASK_RESUME, UI_INPUT_YESNO, NULL, "Resume %s%s%s%s? (y/n) ",
+			 m->c->name, m->c->pause_reason ? " (paused: " : "",
+			 m->c->pause_reason ? m->c->pause_reason : "",
+			 m->c->pause_reason ? ")" : "");
 		return UI_REDRAW_ALL;
 	case UI_CANCEL:
 		if (m->c->state == STORE_CAMPAIGN_SENT || m->c->state == STORE_CAMPAIGN_FAILED ||
@@ -328,27 +329,47 @@ static int monitor_handle(struct screen *s, enum ui_action a)
 	}
 }
 
-/* [██████░░░░] 60% */
+/* [██████░░░░] 60% done: the bar as wide as fits, at most `width`. */
 static void progress(struct grid *g, int row, int col, int width, int64_t done, int64_t total)
 {
-	int i, fill = total > 0 ? (int)(done * width / total) : 0;
+	int i, fill;
 
+	if (width > g->w - 1 - col - 10) /* " 100% done" */
+		width = g->w - 1 - col - 10;
+	if (width < 0)
+		width = 0;
+	fill = total > 0 ? (int)(done * width / total) : 0;
 	for (i = 0; i < width; i++)
 		grid_put(g, row, col + i, 1, i < fill ? UI_A_OK : UI_A_DIM, i < fill ? "█" : "░");
-	grid_printf(g, row, col + width + 1, UI_A_NORMAL, "%lld%% done",
+	grid_printf(g, row, col + width + (width > 0), UI_A_NORMAL, "%lld%% done",
 		    (long long)(total > 0 ? done * 100 / total : 0));
 }
 
-static void render_counts(struct monitor *m, struct grid *g, int row)
+/*
+ * The count of each recipient state, on as many rows as the width needs;
+ * then the total and the progress bar. Queued recipients of a campaign that
+ * is over are never sent: they count as "not sent". Returns the rows used.
+ */
+static int render_counts(struct monitor *m, struct grid *g, int row)
 {
 	static const char *const shown[STORE_RCPT_NSTATES] = {"queued",	  "in flight", "sent",
 							      "deferred", "failed",    "uncertain"};
 	const struct store_queue_stats *q = &m->qs;
-	int col = 4, i;
+	int col = 4, i, w, top = row;
 	char item[64];
 
 	for (i = 0; i < STORE_RCPT_NSTATES; i++) {
-		snprintf(item, sizeof(item), "%s %lld", shown[i], (long long)q->count[i]);
+		if (i == STORE_RCPT_QUEUED && (m->c->state == STORE_CAMPAIGN_CANCELLED ||
+					       m->c->state == STORE_CAMPAIGN_FAILED))
+			snprintf(item, sizeof(item), "not sent (%s) %lld",
+				 store_campaign_state_name(m->c->state), (long long)q->count[i]);
+		else
+			snprintf(item, sizeof(item), "%s %lld", shown[i], (long long)q->count[i]);
+		w = grid_width(item);
+		if (col > 4 && col + w > g->w - 1) {
+			row++;
+			col = 4;
+		}
 		col += grid_put(g, row, col, -1,
 				(i == STORE_RCPT_FAILED || i == STORE_RCPT_UNCERTAIN) && q->count[i]
 				    ? UI_A_ERROR
@@ -356,11 +377,13 @@ static void render_counts(struct monitor *m, struct grid *g, int row)
 				item) +
 		       3;
 	}
-	grid_printf(g, row + 1, 4, UI_A_DIM, "of %lld recipients", (long long)q->total);
-	progress(g, row + 1, 26, 30,
+	row++;
+	grid_printf(g, row, 4, UI_A_DIM, "of %lld recipients", (long long)q->total);
+	progress(g, row, 26, 30,
 		 q->count[STORE_RCPT_SENT] + q->count[STORE_RCPT_FAILED] +
 		     q->count[STORE_RCPT_UNCERTAIN],
 		 q->total);
+	return row + 1 - top;
 }
 
 /* The rate of a campaign the monitor has not seen sending: none, and why. */
@@ -418,8 +441,7 @@ static void monitor_render(struct screen *s, struct grid *g)
 	render_title(m, g, row);
 	row += 2;
 	grid_put(g, row++, 2, -1, UI_A_BOLD, "Recipients");
-	render_counts(m, g, row);
-	row += 3;
+	row += render_counts(m, g, row) + 1;
 	width = g->w - 30;
 	if (width > SAMPLES)
 		width = SAMPLES;

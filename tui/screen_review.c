@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "send/send.h"
 #include "tui/cli.h"
@@ -196,12 +197,12 @@ static void diff_text(struct review *r, const char *what, const char *a, const c
 		if (i < na && j < nb && strcmp(la[i], lb[j]) == 0) {
 			diff_add(r, ' ', la[i], strlen(la[i]));
 			i++, j++;
-		} else if (j < nb && (i == na || L(i, j + 1) >= L(i + 1, j))) {
+		} else if (i < na && (j == nb || L(i + 1, j) >= L(i, j + 1))) {
+			diff_add(r, '-', la[i], strlen(la[i])); /* the old line first */
+			i++;
+		} else {
 			diff_add(r, '+', lb[j], strlen(lb[j]));
 			j++;
-		} else {
-			diff_add(r, '-', la[i], strlen(la[i]));
-			i++;
 		}
 	}
 #undef L
@@ -211,6 +212,31 @@ done:
 	free(lb);
 	free(ca);
 	free(cb);
+}
+
+/*
+ * What the approval covers beyond the copy v, when it changed or may have:
+ * '*' lines, after a line saying that the fields compared are as approved
+ * when they are.
+ */
+static void load_unkept(struct review *r, struct store *st, const struct store_campaign_version *v)
+{
+	static const char head[] =
+	    "Also covered by the approval, which the store keeps no copy of:";
+	static const char same[] = "(subject, From, list, segment and template as approved)";
+	char **unkept = NULL;
+	size_t i;
+
+	if (send_campaign_changes_unkept(st, r->c, v, &unkept, NULL) != SEND_OK)
+		unkept = NULL;
+	if (r->ndiff == 1)
+		diff_add(r, ' ', unkept ? same : "(no changes)", unkept ? strlen(same) : 12);
+	if (unkept == NULL)
+		return;
+	diff_add(r, '@', head, strlen(head));
+	for (i = 0; unkept[i] != NULL; i++)
+		diff_add(r, '*', unkept[i], strlen(unkept[i]));
+	send_strv_free(&unkept);
 }
 
 static void load_diff(struct screen *s)
@@ -226,8 +252,10 @@ static void load_diff(struct screen *s)
 	r->has_old = true;
 	ui_campaign_time(v->approved, when, sizeof(when));
 	snprintf(line, sizeof(line), "against %sversion %lld, approved by %s on %s",
-		 v->version == r->c->version ? "the current approval, " : "", (long long)v->version,
-		 v->approver, when);
+		 v->version == r->c->version && r->c->state != STORE_CAMPAIGN_IN_REVIEW
+		     ? "the current approval, "
+		     : "",
+		 (long long)v->version, v->approver, when);
 	diff_add(r, '=', line, strlen(line));
 	diff_text(r, "Subject", v->subject, r->c->subject);
 	diff_text(r, "From", v->from ? v->from : "(sender.from)",
@@ -241,8 +269,7 @@ static void load_diff(struct screen *s)
 		diff_text(r, "Template text part", v->template_text, t->text_source);
 		store_template_free(&t);
 	}
-	if (r->ndiff == 1)
-		diff_add(r, ' ', "(no changes)", 12);
+	load_unkept(r, st, v);
 	store_campaign_version_free(&v);
 }
 
@@ -375,7 +402,7 @@ static int answer(struct screen *s, const char *text)
 	struct store *st = ui_store(s->ui);
 	int tag = ui_input_tag(s->ui);
 	enum send_status rc;
-	char *err = NULL;
+	char *err = NULL, when[40], what[64];
 	time_t at = 0;
 
 	if (tag == ASK_PASSWORD)
@@ -398,10 +425,32 @@ static int answer(struct screen *s, const char *text)
 		ui_error(s->ui, "not a time: write it as 2026-12-01T09:00+09:00");
 		return UI_REDRAW_ALL;
 	}
+	if (tag == ASK_SCHEDULE && send_schedule_passed(at, time(NULL))) {
+		ui_error(s->ui,
+			 "that time has passed; press N to send %s now, or t for a later time",
+			 r->target);
+		return UI_REDRAW_ALL;
+	}
 	if (tag != ASK_SCHEDULE && tag != ASK_SEND)
 		return UI_REDRAW_ALL;
+	ui_campaign_time(at, when, sizeof(when));
+	snprintf(what, sizeof(what), "is scheduled for %s", when);
 	rc = send_campaign_schedule(st, r->target, at, r->hash, &err);
-	return done_send(s, rc, err, tag == ASK_SEND ? "will be sent now" : "is scheduled");
+	return done_send(s, rc, err, tag == ASK_SEND ? "will be sent now" : what);
+}
+
+/* The four-eyes rule, before anything is asked: true after saying why it refuses. */
+static bool four_eyes_refuse(struct screen *s, const char *action)
+{
+	struct review *r = s->priv;
+	enum store_status rc;
+	char *err = NULL;
+
+	rc = store_campaign_four_eyes(ui_store(s->ui), r->c, action, &err);
+	if (rc == STORE_OK)
+		return false;
+	ui_error_store(s->ui, rc, err);
+	return true;
 }
 
 static int rev_handle(struct screen *s, enum ui_action a)
@@ -441,19 +490,27 @@ static int rev_handle(struct screen *s, enum ui_action a)
 				 r->target, store_campaign_state_name(r->c->state));
 			return UI_REDRAW_STATUS;
 		}
+		if (four_eyes_refuse(s, "campaign.approve"))
+			return UI_REDRAW_STATUS;
 		ui_input(s->ui, ASK_APPROVE, 0, NULL,
 			 "Approve %s with your signature? Comment (optional), Enter approves, Esc "
 			 "cancels: ",
 			 r->target);
 		return UI_REDRAW_ALL;
 	case UI_REJECT:
+		if (four_eyes_refuse(s, "campaign.reject"))
+			return UI_REDRAW_STATUS;
 		ui_input(s->ui, ASK_REJECT, 0, NULL, "Reject %s. What must change? ", r->target);
 		return UI_REDRAW_ALL;
 	case UI_SCHEDULE:
+		if (four_eyes_refuse(s, "campaign.schedule"))
+			return UI_REDRAW_STATUS;
 		ui_input(s->ui, ASK_SCHEDULE, 0, NULL,
 			 "Send %s at (e.g. 2026-12-01T09:00+09:00): ", r->target);
 		return UI_REDRAW_ALL;
 	case UI_SEND_NOW:
+		if (four_eyes_refuse(s, "campaign.schedule"))
+			return UI_REDRAW_STATUS;
 		ui_input(s->ui, ASK_SEND, UI_INPUT_YESNO, NULL,
 			 "Send %s to %lld recipients now? (y/n) ", r->target,
 			 (long long)(r->check.recipients > 0 ? r->check.recipients : 0));
@@ -499,6 +556,12 @@ static void render_pane(struct review *r, struct grid *g, int row)
 	if ((size_t)r->scroll >= n && n > 0)
 		r->scroll = (int)n - 1;
 	for (i = (size_t)r->scroll; i < n && row < g->h; i++, row++) {
+		/* A sentence: a bullet, wrapped. */
+		if (r->pane == PANE_CHANGES && lines[i][0] == '*') {
+			grid_put(g, row, 4, 1, UI_A_ERROR, "*");
+			row += grid_wrap(g, row, 6, g->h - row, UI_A_ERROR, lines[i] + 2) - 1;
+			continue;
+		}
 		attr = UI_A_NORMAL;
 		if (r->pane == PANE_CHANGES)
 			attr = lines[i][0] == '-'   ? UI_A_ERROR

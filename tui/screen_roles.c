@@ -11,7 +11,7 @@
 
 #include "tui/ui.h"
 
-enum { ASK_NAME = 1, ASK_RM };
+enum { ASK_NAME = 1, ASK_RM, ASK_DISCARD };
 enum { COL_NAME, COL_KIND, COL_PERMS, NCOLS };
 
 struct roles {
@@ -21,6 +21,7 @@ struct roles {
 	char name[65];
 	struct ui_table perms;
 	bool marked[STORE_PERM_COUNT];
+	bool was[STORE_PERM_COUNT]; /* the marks when the picker opened */
 };
 
 static const char *const heads[NCOLS] = {"Role", "Kind", "Permissions"};
@@ -134,6 +135,25 @@ static int save(struct screen *s)
 	return UI_REDRAW_ALL;
 }
 
+/* The picker is open with marks other than those it opened with. */
+static bool roles_unsaved(struct screen *s)
+{
+	struct roles *r = s->priv;
+
+	return r->picking && memcmp(r->marked, r->was, sizeof(r->marked)) != 0;
+}
+
+/* Closes the picker: nothing changed. */
+static int stop_picking(struct screen *s)
+{
+	struct roles *r = s->priv;
+
+	r->picking = false;
+	ui_info(s->ui, r->editing ? "the role %s was not changed" : "the role %s was not added",
+		r->name);
+	return UI_REDRAW_ALL;
+}
+
 static int pick(struct screen *s, enum ui_action a)
 {
 	struct roles *r = s->priv;
@@ -147,10 +167,17 @@ static int pick(struct screen *s, enum ui_action a)
 	case UI_ENTER:
 		return save(s);
 	case UI_BACK:
+		if (ui_ask_discard(s->ui, ASK_DISCARD, roles_unsaved(s), "the permissions you %s",
+				   r->editing ? "changed" : "marked"))
+			return UI_REDRAW_ALL;
+		return stop_picking(s);
+	case UI_INPUT_DONE:
+		ui_discarded(s->ui);
 		r->picking = false;
-		ui_info(s->ui,
-			r->editing ? "the role %s was not changed" : "the role %s was not added",
-			r->name);
+		return UI_REDRAW_ALL;
+	case UI_INPUT_CANCEL:
+		ui_info(s->ui, "kept: Space marks, Enter %s the role, q cancels",
+			r->editing ? "saves" : "adds");
 		return UI_REDRAW_ALL;
 	default:
 		return ui_table_move(&r->perms, a);
@@ -173,6 +200,7 @@ static int start_picker(struct screen *s, bool editing, const char *perms)
 			r->marked[p] = true;
 		perms += n + (perms[n] == ' ');
 	}
+	memcpy(r->was, r->marked, sizeof(r->was));
 	r->perms.sel = r->perms.top = 0;
 	if (fill_picker(r) != 0) {
 		ui_error(s->ui, "out of memory");
@@ -311,4 +339,5 @@ const struct screen_ops screen_roles_ops = {
     .handle = roles_handle,
     .render = roles_render,
     .close = roles_close,
+    .unsaved = roles_unsaved,
 };

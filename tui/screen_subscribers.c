@@ -57,13 +57,18 @@ static void rows_clear(struct subs *b)
 	b->n = 0;
 }
 
+/* The rows a page shows in a body of that many rows: all under the heading. */
+static int page_rows(int body_rows)
+{
+	return body_rows - 5 < 1 ? 1 : body_rows - 5;
+}
+
 static int subs_open(struct screen *s)
 {
 	struct subs *b = calloc(1, sizeof(*b));
 
 	if (b == NULL)
 		return -1;
-	b->page = 16; /* 80x24; render() says how many fit */
 	s->priv = b;
 	/* Opened from a list: its members. */
 	if (target.list[0] != '\0') {
@@ -204,10 +209,14 @@ static int page_before(struct screen *s, int64_t anchor, int part)
 	return k;
 }
 
+/* Reads the page again from its top, as many rows as the terminal has now. */
 static int subs_load(struct screen *s)
 {
 	struct subs *b = s->priv;
-	int k = page_after(s, b->before_id, b->before_part);
+	int k;
+
+	b->page = page_rows(ui_body_rows(s->ui));
+	k = page_after(s, b->before_id, b->before_part);
 
 	if (k < 0 && b->before_id != 0) /* the row above is gone: the top */
 		k = page_after(s, 0, 0);
@@ -417,13 +426,12 @@ static void subs_render(struct screen *s, struct grid *g)
 	struct subs *b = s->priv;
 	struct cols c;
 	char added[11];
-	int y, page = g->h - 5;
+	int y, page = page_rows(g->h);
 	size_t i;
 
-	if (page < 1)
-		page = 1;
-	/* The next read uses the height the terminal has now. */
-	b->page = page;
+	/* The terminal was resized: the page is read again to fill it. */
+	if (page != b->page)
+		subs_load(s);
 	layout(b, g, &c);
 	grid_put(g, 1, 2, -1, UI_A_BOLD, "Subscribers, by address");
 	if (b->typed[0] != '\0')

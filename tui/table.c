@@ -150,6 +150,17 @@ static void draw_row(struct grid *g, int row, const int *w, int ncols, const cha
 	}
 }
 
+/* Some rows do not fit: the heading's right end says which show, "2-4 of 7". */
+static void more_rows(const struct ui_table *t, struct grid *g, int row, size_t shown)
+{
+	char range[64];
+	int n;
+
+	n = snprintf(range, sizeof(range), " %zu-%zu of %zu", t->top + 1, t->top + shown, t->nrows);
+	if (n > 0 && n < g->w - 2)
+		grid_put(g, row, g->w - 1 - n, -1, UI_A_DIM, range);
+}
+
 void ui_table_render(struct ui_table *t, struct grid *g, int row, int height, const char *empty)
 {
 	int w[16], i, rows = height - 1;
@@ -183,4 +194,6 @@ void ui_table_render(struct ui_table *t, struct grid *g, int row, int height, co
 			grid_attr(g, row + 1 + i, 0, -1, UI_A_REVERSE);
 		}
 	}
+	if (rows > 0 && t->nrows > (size_t)rows)
+		more_rows(t, g, row, (size_t)i);
 }

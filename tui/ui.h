@@ -338,7 +338,8 @@ void ui_campaign_time(time_t t, char *buf, size_t size);
 /*
  * This session's background worker (worker.c): a child process that opens
  * its own store with the password given here (wiped at once, never kept)
- * and runs send_worker_run until SIGTERM, logging to STORE.worker.log.
+ * and runs send_worker_run until SIGTERM, logging to STORE.worker.log (the
+ * store's absolute path with .worker.log appended; ui_worker_line says it).
  * Returns 0, or -1 with *errstr (allocated) when it could not start.
  */
 int ui_worker_start(const char *store_path, const char *user, const char *password, char **errstr);
@@ -399,6 +400,8 @@ void ui_free(struct ui **ui);
 void ui_login(struct ui *ui, struct store *st);
 /* Sets the terminal size; the next render uses it. */
 void ui_resize(struct ui *ui, int w, int h);
+/* The rows of a screen's body at that size: less the title, hint and status lines. */
+int ui_body_rows(const struct ui *ui);
 /* Feeds one key: to the prompt when one is open, else through the keymap. */
 int ui_key(struct ui *ui, int key);
 /* Feeds one action to the top screen, checking its verbs and permissions. */
@@ -468,6 +471,18 @@ void ui_names_add(struct ui_names *n, const char *name);
  */
 void ui_input(struct ui *ui, int tag, int flags, const char *initial, const char *fmt, ...)
     __attribute__((format(printf, 5, 6)));
+/*
+ * Leaving a form (discard.c): when `dirty` (it holds what was typed or
+ * marked and not saved), asks "Discard WHAT? (y/n)", WHAT from fmt, as a
+ * y/n prompt tagged `tag`, and returns true; the screen leaves on the
+ * UI_INPUT_DONE of that tag, calling ui_discarded, and stays on its
+ * UI_INPUT_CANCEL. Returns false, asking nothing, when not dirty: the screen
+ * leaves at once.
+ */
+bool ui_ask_discard(struct ui *ui, int tag, bool dirty, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+/* Says that what was typed was thrown away and nothing saved. */
+void ui_discarded(struct ui *ui);
 /* The answered text (valid during handle), the prompt's tag, whether one is open. */
 const char *ui_input_text(const struct ui *ui);
 int ui_input_tag(const struct ui *ui);
@@ -511,7 +526,8 @@ int ui_table_move(struct ui_table *t, enum ui_action a);
  * all, columns padded to display width, the selection marked with '>' and
  * reverse video. `empty` is shown when there are no rows. Columns wider than
  * maxw are cut (ending in "…") unless the grid has room to spare, which they
- * share.
+ * share. When not every row fits, the heading's right end says which show
+ * ("2-4 of 7").
  */
 void ui_table_render(struct ui_table *t, struct grid *g, int row, int height, const char *empty);
 

@@ -415,6 +415,28 @@ static void test_due(void **state)
 	assert_int_equal(found, 0);
 }
 
+static int size_of(const struct store_template *t, void *arg)
+{
+	if (strcmp(t->name, "ja-size") == 0)
+		*(size_t *)arg = t->size;
+	return 0;
+}
+
+/* A template's size is its bytes (what `template ls` and the screen show), not characters. */
+static void test_template_size(void **state)
+{
+	struct store_template t = {0};
+	size_t size = 0;
+
+	(void)state;
+	t.name = "ja-size";
+	t.kind = "markdown";
+	t.source = "# {{name|お客様}}さん、12月号\n";
+	OK(store_template_save(mk, &t, false, &err_));
+	OK(store_template_list(mk, size_of, &size, &err_));
+	assert_int_equal(size, strlen(t.source));
+}
+
 /* ---- The queue --------------------------------------------------------------- */
 
 int main(void)
@@ -428,6 +450,7 @@ int main(void)
 	    cmocka_unit_test(test_two_approvals),
 	    cmocka_unit_test(test_required_raised),
 	    cmocka_unit_test(test_due),
+	    cmocka_unit_test(test_template_size),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -75,7 +75,7 @@ static void test_markdown_body(void **state)
 	assert_null(strstr(html, "javascript:"));
 	/* the text part: values as they are, links as numbered references */
 	assert_string_equal(text, "Hello <b>田中</b> & *Co*\n"
-				  "======\n"
+				  "========================\n"
 				  "\n"
 				  "Dear <b>田中</b> & *Co*, read our news [1] and code <b>田中</b> "
 				  "& *Co*.\n"
@@ -90,6 +90,49 @@ static void test_markdown_body(void **state)
 	free(text);
 	tpl_campaign_free(&c);
 	assert_null(c);
+	tpl_campaign_free(&c);
+}
+
+/*
+ * A heading's underline in the text part is as wide as the heading with its
+ * merged values, at their display width (a wide character counts 2), in a
+ * quote too; a value left empty makes it shorter.
+ */
+static void test_heading_underline(void **state)
+{
+	static const char md[] = "# {{name}}, welcome\n"
+				 "\n"
+				 "> ## {{list.name}} {{#attr.vip}}VIP{{/attr.vip}}\n"
+				 "\n"
+				 "Setext {{name|friend}}\n"
+				 "---\n";
+	static const struct kv yamada[] = {
+	    {"name", "山田 太郎"}, {"list.name", "ハト通信"}, {"attr.vip", "yes"}, {NULL, NULL}};
+	static const struct kv nobody[] = {{"list.name", "News"}, {NULL, NULL}};
+	struct tpl_campaign *c = compile(TPL_KIND_MARKDOWN, md, NULL, "none");
+	char *s;
+
+	(void)state;
+	s = render(tpl_campaign_text(c), TPL_MODE_TEXT, yamada);
+	assert_string_equal(s, "山田 太郎, welcome\n"
+			       "==================\n"
+			       "\n"
+			       "> ハト通信 VIP\n"
+			       "> ------------\n"
+			       "\n"
+			       "Setext 山田 太郎\n"
+			       "----------------\n");
+	free(s);
+	s = render(tpl_campaign_text(c), TPL_MODE_TEXT, nobody);
+	assert_string_equal(s, ", welcome\n"
+			       "=========\n"
+			       "\n"
+			       "> News \n"
+			       "> -----\n"
+			       "\n"
+			       "Setext friend\n"
+			       "-------------\n");
+	free(s);
 	tpl_campaign_free(&c);
 }
 
@@ -320,6 +363,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_markdown_body),
+	    cmocka_unit_test(test_heading_underline),
 	    cmocka_unit_test(test_markdown_sections),
 	    cmocka_unit_test(test_section_in_link_destination),
 	    cmocka_unit_test(test_html_body),

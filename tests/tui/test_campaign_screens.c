@@ -187,6 +187,14 @@ static void test_campaign_form_keep(void **state)
 	ui_key(ui, UI_CTRL('u'));
 	answer(ui, "Changed");
 	assert_true(shows(ui, "(changed)"));
+	/* A long value is cut, with "…", before the marker, which stays whole. */
+	ui_key(ui, UI_KEY_UP);
+	ui_key(ui, UI_KEY_ENTER);
+	ui_key(ui, UI_CTRL('u'));
+	answer(ui,
+	       "{{name|お客様}}さん、12月号のお知らせ: 年末セールと新年の特別イベントを開催します");
+	assert_true(shows(
+	    ui, "  Subject   {{name|お客様}}さん、12月号のお知らせ: 年末セールと新…  (changed)\n"));
 	ui_key(ui, UI_KEY_ESC);
 	assert_true(shows(ui, "Discard your changes to spring? (y/n)"));
 	ui_key(ui, 'y');
@@ -600,6 +608,7 @@ static int count_files(const char *path)
 
 static void test_background_worker(void **state)
 {
+	char cwd[4096], log[4200];
 	struct ui *ui;
 	struct store *st;
 	long pid;
@@ -621,6 +630,10 @@ static void test_background_worker(void **state)
 	assert_true(pid > 0);
 	ui_key(ui, UI_CTRL('l'));
 	assert_true(shows(ui, "running (pid"));
+	/* The dashboard says where the worker's log is. */
+	assert_non_null(realpath(".", cwd));
+	snprintf(log, sizeof(log), "%s/%s.worker.log)", cwd, STORE);
+	assert_true(shows(ui, log));
 	approve_and_send(ui, "spring");
 	for (i = 0; i < 200 && state_of(ui_store(ui), "spring") != STORE_CAMPAIGN_SENT; i++)
 		usleep(100 * 1000);

@@ -1,7 +1,8 @@
 /*
  * Screens at the edges of what fits: a long message while a prompt is open,
  * a segment expression longer than its row, and a terminal at the smallest
- * sizes. Driven with keys, without a terminal; the grid is searched.
+ * sizes (the monitor's counts and the dashboard's menu at 40x12). Driven
+ * with keys, without a terminal; the grid is searched.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -161,6 +162,31 @@ static void test_monitor_narrow(void **state)
 	assert_int_equal(ui_push(ui, &screen_monitor_ops), 0);
 	assert_true(shows(ui, "\n  spring · draft"));
 	assert_true(shows(ui, "Tab: next\n"));
+	/* Every count shows, on two rows, and the bar fits with its figure. */
+	assert_true(shows(ui, "\n    queued 0   in flight 0   sent 0\n"));
+	assert_true(shows(ui, "\n    deferred 0   failed 0   uncertain 0\n"));
+	assert_true(shows(ui, "0% done\n"));
+	ui_free(&ui);
+}
+
+/*
+ * At 40x12 the dashboard keeps three rows of its menu, and says that there
+ * are more; Down scrolls to them.
+ */
+static void test_dashboard_small(void **state)
+{
+	struct ui *ui = logged_in("admin");
+	int i;
+
+	(void)state;
+	ui_resize(ui, 40, 12);
+	assert_true(shows(ui, "1-3 of 9\n"));
+	assert_true(shows(ui, "> Users"));
+	assert_true(shows(ui, "\n  Audit trail"));
+	for (i = 0; i < 3; i++)
+		ui_key(ui, UI_KEY_DOWN);
+	assert_true(shows(ui, "2-4 of 9\n"));
+	assert_true(shows(ui, "> Settings"));
 	ui_free(&ui);
 }
 
@@ -172,6 +198,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_prompt_cursor, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_segment_caret, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_monitor_narrow, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_dashboard_small, setup, teardown),
 	};
 
 	if (helpers_init() != 0)

@@ -254,6 +254,42 @@ static void test_browser_paging(void **state)
 	ui_free(&ui);
 }
 
+/* The rows of the subscriber list on the screen: those showing an address. */
+static int rows_shown(struct ui *ui)
+{
+	char *dump = grid_dump(ui_render(ui)), *p;
+	int n = 0;
+
+	assert_non_null(dump);
+	for (p = dump; (p = strchr(p, '@')) != NULL; p++)
+		n++;
+	free(dump);
+	return n;
+}
+
+/* The list fills the terminal when it opens, and again after a resize. */
+static void test_browser_fills(void **state)
+{
+	struct ui *ui = logged_in("marketer");
+
+	(void)state;
+	ui_resize(ui, 100, 30);
+	assert_int_equal(ui_push(ui, &screen_subscribers_ops), 0);
+	assert_int_equal(rows_shown(ui), 30 - 8);
+	ui_resize(ui, 120, 40);
+	assert_int_equal(rows_shown(ui), 40 - 8);
+	assert_true(shows(ui, "PgDn: more below"));
+	ui_resize(ui, 80, 24);
+	assert_int_equal(rows_shown(ui), 24 - 8);
+	/* The member record opened at 80x24 and left at 100x60: all 46 fit. */
+	ui_key(ui, UI_KEY_ENTER);
+	ui_resize(ui, 100, 60);
+	ui_key(ui, 'q');
+	assert_int_equal(rows_shown(ui), 46);
+	assert_false(shows_quiet(ui, "more below"));
+	ui_free(&ui);
+}
+
 static void test_browser_search(void **state)
 {
 	struct ui *ui = on_screen("marketer", &screen_subscribers_ops);
@@ -431,9 +467,17 @@ static void test_segment_editor(void **state)
 	ui_key(ui, UI_KEY_ENTER);
 	assert_true(shows(ui, "saved the segment pros of the list news"));
 	assert_true(shows(ui, "pros     attr.plan = \"pro\" and name starts_with"));
-	/* Edit it again: Enter replaces it. */
+	/* Edit it again: it opens with the saved expression, counted. */
 	ui_key(ui, UI_KEY_ENTER);
 	assert_true(shows(ui, "Segment pros of the list news"));
+	assert_true(shows(ui, "    attr.plan = \"pro\" and name starts_with \"Person\""));
+	assert_true(shows(ui, "14 recipients"));
+	/* Enter at once saves it as it was, not empty. */
+	ui_key(ui, UI_KEY_ENTER);
+	assert_true(shows(ui, "saved the segment pros of the list news"));
+	assert_true(shows(ui, "pros     attr.plan = \"pro\" and name starts_with"));
+	/* Enter replaces it. */
+	ui_key(ui, UI_KEY_ENTER);
 	ui_key(ui, UI_CTRL('u'));
 	ui_type(ui, "attr.plan = \"free\"");
 	ui_act(ui, UI_TICK);
@@ -722,6 +766,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_browser_wide, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_member_long_address, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_browser_paging, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_browser_fills, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_browser_search, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_browser_viewer, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_member_record, setup, teardown),

@@ -23,6 +23,9 @@
 #include "tui/campaign_fixture.h"
 #include "tui/ui.h"
 
+/* The template t's source in the fixture. */
+#define SOURCE "# Hello {{name|there}}\n\nNews for {{attr.city}}.\n"
+
 static int count_approval(const struct store_approval *a, void *arg)
 {
 	(void)a;
@@ -152,6 +155,20 @@ static void approve(const char *name, time_t at)
 	store_close(&st);
 }
 
+/* Replaces the template t as the marketer. */
+static void save_template(const char *layout, const char *source)
+{
+	struct store *st = as("marketer");
+	struct store_template t = {0};
+
+	t.name = "t";
+	t.kind = "markdown";
+	t.layout = (char *)layout;
+	t.source = (char *)source;
+	assert_int_equal(store_template_save(st, &t, true, NULL), STORE_OK);
+	store_close(&st);
+}
+
 /*
  * A campaign approved twice, the second time as it is now, and scheduled;
  * then its template changes. The changes pane compares with the current
@@ -160,8 +177,6 @@ static void approve(const char *name, time_t at)
  */
 static void test_changes_since_current_approval(void **state)
 {
-	struct store_template t = {0};
-	struct store *st;
 	struct ui *ui;
 
 	(void)state;
@@ -170,14 +185,9 @@ static void test_changes_since_current_approval(void **state)
 	edit_subject("spring", "Third subject");
 	submit("spring");
 	approve("spring", time(NULL) + 86400);
-	st = as("marketer");
-	t.name = "t";
-	t.kind = "markdown";
-	t.layout = "plain";
-	t.source = "# Hello {{name|there}}\n\nNews for {{attr.city}}.\n{{#attr.vip}}VIP "
-		   "only{{/attr.vip}}\n";
-	assert_int_equal(store_template_save(st, &t, true, NULL), STORE_OK);
-	store_close(&st);
+	save_template("plain",
+		      "# Hello {{name|there}}\n\nNews for {{attr.city}}.\n{{#attr.vip}}VIP "
+		      "only{{/attr.vip}}\n");
 
 	ui = logged_in("operator");
 	assert_int_equal(ui_push(ui, &screen_review_ops), 0);
@@ -188,6 +198,87 @@ static void test_changes_since_current_approval(void **state)
 	assert_true(shows(ui, "against the current approval, version"));
 	assert_true(shows(ui, "+ {{#attr.vip}}VIP only{{/attr.vip}}"));
 	assert_true(lacks(ui, "Spring news"));
+	ui_free(&ui);
+}
+
+/* The review queue as the operator, on the changes pane, at 100x40. */
+static struct ui *changes_pane(void)
+{
+	struct ui *ui = logged_in("operator");
+
+	ui_resize(ui, 100, 40);
+	assert_int_equal(ui_push(ui, &screen_review_ops), 0);
+	ui_key(ui, UI_KEY_TAB);
+	ui_key(ui, UI_KEY_TAB);
+	return ui;
+}
+
+/*
+ * spring, on the segment tokyo, is approved; then what the approval covers
+ * but the approved version's copy does not keep changes: the layout, a
+ * setting, the segment's expression. The changes pane names the layout and
+ * the setting with their old values, says that something else changed when
+ * the segment's expression did, and once spring is back in review, that
+ * they may have changed.
+ */
+static void test_changes_not_kept(void **state)
+{
+	struct store_campaign ch = {0};
+	struct store *st;
+	struct ui *ui;
+
+	(void)state;
+	st = as("marketer");
+	assert_int_equal(store_segment_add(st, "tokyo", "m", "attr.city = \"Tokyo\"", NULL),
+			 STORE_OK);
+	ch.segment = "tokyo";
+	assert_int_equal(store_campaign_edit(st, "spring", &ch, NULL), STORE_OK);
+	store_close(&st);
+	submit("spring");
+	approve("spring", 0);
+	ui = changes_pane();
+	assert_true(shows(ui, "(no changes)"));
+	assert_true(lacks(ui, "Also covered by the approval"));
+	ui_free(&ui);
+
+	save_template("newsletter", SOURCE);
+	ui = changes_pane();
+	assert_true(shows(ui, "(subject, From, list, segment and template as approved)"));
+	assert_true(shows(ui, "Also covered by the approval, which the store keeps no copy of:"));
+	assert_true(shows(ui, "* the layout: plain when approved, newsletter now"));
+	ui_free(&ui);
+	save_template("plain", SOURCE);
+
+	st = as("admin");
+	config(st, "feedback.id", "spring:news:hato");
+	store_close(&st);
+	ui = changes_pane();
+	assert_true(
+	    shows(ui, "* the setting feedback.id: unset when approved, \"spring:news:hato\""));
+	ui_free(&ui);
+	st = as("admin");
+	assert_int_equal(store_config_unset(st, "feedback.id", NULL), STORE_OK);
+	store_close(&st);
+
+	st = as("marketer");
+	assert_int_equal(store_segment_rm(st, "tokyo", NULL), STORE_OK);
+	assert_int_equal(store_segment_add(st, "tokyo", "m", "attr.city = \"Osaka\"", NULL),
+			 STORE_OK);
+	store_close(&st);
+	ui = changes_pane();
+	assert_true(shows(ui, "* the segment's expression, the layout or kind of template,"));
+	assert_true(shows(ui, "send.iso2022jp and send.dkim: one of them"));
+	assert_true(shows(ui, "* the segment tokyo was saved again at"));
+	ui_free(&ui);
+
+	st = as("marketer");
+	assert_int_equal(send_campaign_submit(st, "spring", NULL), SEND_OK);
+	store_close(&st);
+	ui = changes_pane();
+	assert_true(shows(ui, "send.iso2022jp and send.dkim: they may"));
+	assert_true(shows(ui, "dropped when the campaign went back to"));
+	/* Its approval is gone: it is no longer "the current approval". */
+	assert_true(shows(ui, "against version 2, approved by operator"));
 	ui_free(&ui);
 }
 
@@ -272,6 +363,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_schedule_what_was_shown, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_cli_signs_as_is, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_changes_since_current_approval, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_changes_not_kept, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_campaigns_reload_on_failure, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_member_gone, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_dashboard_refresh, setup, teardown),

@@ -1,0 +1,120 @@
+/*
+ * Leaving a form with what was typed or marked and not saved asks first,
+ * with the campaign form's question: the segment editor's Esc and the role
+ * editor's q; n goes back to the input as it was, y throws it away. Without
+ * changes they leave at once. Driven with keys, without a terminal.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "store/store.h"
+#include "tui/helpers.h"
+#include "tui/campaign_fixture.h"
+#include "tui/ui.h"
+
+static void expression_of(const char *segment, const char *want)
+{
+	struct store *st = as("marketer");
+	char *list = NULL, *expr = NULL;
+
+	assert_int_equal(store_segment_get(st, segment, &list, &expr, NULL), STORE_OK);
+	assert_string_equal(expr, want);
+	free(list);
+	free(expr);
+	store_close(&st);
+}
+
+static void test_segment_editor_asks(void **state)
+{
+	struct store *st = as("marketer");
+	struct ui *ui;
+
+	(void)state;
+	assert_int_equal(store_segment_add(st, "tokyo", "m", "attr.city = \"Tokyo\"", NULL),
+			 STORE_OK);
+	store_close(&st);
+	ui = logged_in("marketer");
+	assert_int_equal(ui_push(ui, &screen_lists_ops), 0);
+	ui_key(ui, UI_KEY_ENTER); /* m's segments */
+	ui_key(ui, UI_KEY_ENTER); /* tokyo */
+	assert_true(shows(ui, "Segment tokyo of the list m"));
+	/* Unchanged: Esc leaves at once. */
+	ui_key(ui, UI_KEY_ESC);
+	assert_true(shows(ui, "left the editor; nothing saved"));
+	assert_true(shows(ui, "Segments of the list m"));
+	/* Changed: Esc asks; n goes back to the text typed, y leaves it unsaved. */
+	ui_key(ui, UI_KEY_ENTER);
+	ui_type(ui, " or attr.city = \"Osaka\"");
+	ui_key(ui, UI_KEY_ESC);
+	assert_true(shows(ui, "Discard your changes to the segment tokyo? (y/n)"));
+	ui_key(ui, 'n');
+	assert_true(ui_input_active(ui));
+	assert_string_equal(ui_input_text(ui), "attr.city = \"Tokyo\" or attr.city = \"Osaka\"");
+	ui_key(ui, UI_KEY_ESC);
+	ui_key(ui, 'y');
+	assert_true(shows(ui, "discarded; nothing was saved"));
+	assert_true(shows(ui, "Segments of the list m"));
+	expression_of("tokyo", "attr.city = \"Tokyo\"");
+	/* A new segment with an expression typed asks too. */
+	ui_key(ui, 'n');
+	ui_type(ui, "attr.city = \"Osaka\"");
+	ui_key(ui, UI_KEY_ESC);
+	assert_true(shows(ui, "Discard this new segment? (y/n)"));
+	ui_key(ui, 'y');
+	assert_true(shows(ui, "Segments of the list m (1)"));
+	ui_free(&ui);
+}
+
+static void test_role_editor_asks(void **state)
+{
+	static const char *const perms[] = {"reports"};
+	struct store *st = as("admin");
+	struct ui *ui;
+	int i;
+
+	(void)state;
+	assert_int_equal(store_role_add(st, "analyst", perms, 1, NULL), STORE_OK);
+	store_close(&st);
+	ui = logged_in("admin");
+	assert_int_equal(ui_push(ui, &screen_roles_ops), 0);
+	for (i = 0; i < 4; i++)
+		ui_act(ui, UI_DOWN);
+	assert_true(shows(ui, "> analyst"));
+	ui_key(ui, 'e');
+	ui_act(ui, UI_TOGGLE); /* users */
+	ui_key(ui, 'q');
+	assert_true(shows(ui, "Discard the permissions you changed? (y/n)"));
+	ui_key(ui, 'n');
+	assert_true(shows(ui, "Editing analyst"));
+	assert_true(shows(ui, "[x]  users"));
+	ui_key(ui, 'q');
+	ui_key(ui, 'y');
+	assert_true(shows(ui, "discarded; nothing was saved"));
+	assert_true(shows(ui, "analyst   custom    reports"));
+	/* Marked again by hand as it was: nothing to lose, q leaves at once. */
+	ui_key(ui, 'e');
+	ui_act(ui, UI_TOGGLE);
+	ui_act(ui, UI_TOGGLE);
+	ui_key(ui, 'q');
+	assert_true(shows(ui, "the role analyst was not changed"));
+	ui_free(&ui);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test_setup_teardown(test_segment_editor_asks, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_role_editor_asks, setup, teardown),
+	};
+
+	if (helpers_init() != 0)
+		return 1;
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
