@@ -238,7 +238,7 @@ static int monitor_answer(struct screen *s)
 
 	switch (ui_input_tag(s->ui)) {
 	case ASK_PAUSE:
-		rc = store_campaign_pause(st, m->c->name, "paused by an operator", &err);
+		rc = store_campaign_pause(st, m->c->name, NULL, &err);
 		did = "paused";
 		break;
 	case ASK_RESUME:

@@ -454,7 +454,7 @@ static void test_monitor(void **state)
 	ui_key(ui, 'p');
 	ui_key(ui, 'y');
 	assert_int_equal(state_of(st, "spring"), STORE_CAMPAIGN_PAUSED);
-	assert_true(shows(ui, "Paused: paused by an operator"));
+	assert_true(shows(ui, "Paused: paused by operator"));
 	/* Resuming is refused while the worker would pause it again at once. */
 	ad = logged_in("admin");
 	assert_int_equal(
