@@ -87,6 +87,7 @@ struct run {
 	size_t batch; /* outcomes worth a transaction: half the slots */
 	enum send_status fatal;
 	char *fatal_err;
+	char *denied; /* why the user may no longer send (an admin's change), or NULL */
 };
 
 static void logf_(const struct send_worker_opts *o, const char *fmt, ...)
@@ -403,6 +404,20 @@ static void hand_over(struct run *run, int *submitted)
 }
 
 /*
+ * The user may no longer send: disabled, or their role changed, during the
+ * run. Nothing more is claimed; what is in flight finishes and is recorded.
+ */
+static void withdraw(struct run *run, char *why)
+{
+	if (run->denied != NULL) {
+		free(why);
+		return;
+	}
+	run->denied = why != NULL ? why : strdup("the permission to send was withdrawn");
+	logf_(run->o, "no longer allowed to send: %s", run->denied ? run->denied : "");
+}
+
+/*
  * One transaction records the outcomes that came in and claims as many
  * recipients as the free slots, pacing and warm-up allow (want may be 0);
  * once it is committed, their messages are handed over at once. So a
@@ -424,9 +439,16 @@ static enum send_status cycle(struct run *run, long want, const char *const *blo
 	s = store_begin(run->st);
 	if (s == STORE_OK)
 		s = record(run, &err);
-	if (s == STORE_OK && want > 0)
+	if (s == STORE_OK && want > 0 && run->denied == NULL) {
 		s = store_queue_claim(run->st, run->c->id, cc.now, (int)want, blocked, claim_one,
 				      &cc, &err);
+		/* The outcomes that came in are still recorded. */
+		if (s == STORE_EDENIED) {
+			withdraw(run, err);
+			err = NULL;
+			s = STORE_OK;
+		}
+	}
 	if (s == STORE_OK && run->nready > 0)
 		compose_ready(run);
 	if (s == STORE_OK)
@@ -593,7 +615,8 @@ static enum send_status run_campaign(struct run *run, bool *sent_any)
 	}
 	clock_gettime(CLOCK_MONOTONIC, &last_check);
 	while (s == SEND_OK && run->fatal == SEND_OK) {
-		bool stopping = *run->o->stop || run->trip || halted || warm_left == 0;
+		bool stopping =
+		    *run->o->stop || run->trip || halted || warm_left == 0 || run->denied != NULL;
 		bool claiming = !stopping && more;
 
 		if (time_to_cycle(run, claiming))
@@ -769,9 +792,14 @@ enum send_status send_worker_run(struct store *st, const struct send_worker_opts
 	run.verp_domain = send_setting(st, "bounce.domain");
 	store_unsubscribe_key(st, run.verp_key);
 	logf_(o, "started as %s, sending through %s", store_user(st), transport_url(run.t));
-	while (!*o->stop && run.fatal == SEND_OK) {
+	while (!*o->stop && run.fatal == SEND_OK && run.denied == NULL) {
 		bool any = false, sent = false;
 		d.n = 0;
+		if (store_require(st, STORE_PERM_CAMPAIGNS_SEND, "worker", &err) == STORE_EDENIED) {
+			withdraw(&run, err);
+			err = NULL;
+			break;
+		}
 		if (store_campaign_due(st, time(NULL), collect_due, &d, NULL) != STORE_OK)
 			break;
 		for (i = 0; i < d.n; i++) {
@@ -788,6 +816,8 @@ enum send_status send_worker_run(struct store *st, const struct send_worker_opts
 	}
 	if (run.fatal != SEND_OK)
 		s = send_err(errstr, run.fatal, "%s", run.fatal_err ? run.fatal_err : "failed");
+	else if (run.denied != NULL)
+		s = send_err(errstr, SEND_EDENIED, "the worker stopped: %s", run.denied);
 	else if (o->once && run.unavailable[0] != '\0') /* a service would keep waiting */
 		s = send_err(errstr, SEND_EUNAVAILABLE, "the mail server is unavailable (%s)",
 			     run.unavailable);
@@ -796,6 +826,7 @@ done:
 	free(d.names);
 	free(err);
 	free(run.fatal_err);
+	free(run.denied);
 	free(run.pend);
 	free(run.ready);
 	free(run.verp_domain);

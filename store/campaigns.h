@@ -233,7 +233,9 @@ enum store_status store_queue_claim(struct store *st, int64_t campaign, time_t n
  * address is bad (store_reply_bad_address) also makes the person bounced,
  * with a "bounced" event, in the same transaction: no later campaign mails
  * them. Each call is its own
- * transaction unless the caller holds one. STORE_ENOTFOUND when the row is
+ * transaction unless the caller holds one. No permission is checked: it
+ * records what became of a message the worker claimed (which needed
+ * campaigns.send), also when the user lost the permission since. STORE_ENOTFOUND when the row is
  * gone (the person was erased meanwhile); that writes nothing and leaves
  * the caller's transaction open.
  */

@@ -584,6 +584,9 @@ enum store_status store_subscriber_import(struct store *st, const char *list, FI
 	im.now = (int64_t)time(NULL);
 	store_utc_now(im.now_iso);
 	s = store_require(st, STORE_PERM_SUBSCRIBERS_WRITE, "import", errstr);
+	/* Its counts say whether each address is on file, and how. */
+	if (s == STORE_OK)
+		s = store_require_lookup(st, "import", errstr);
 	if (s != STORE_OK)
 		return s;
 	/*

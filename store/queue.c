@@ -606,8 +606,6 @@ enum store_status store_queue_result(struct store *st, int64_t campaign, int64_t
 		    errstr, STORE_EUSAGE,
 		    "an outcome is sent, deferred, failed, uncertain or queued, not %s",
 		    store_rcpt_state_name(state));
-	if (!store_can(st, STORE_PERM_CAMPAIGNS_SEND))
-		return store_require(st, STORE_PERM_CAMPAIGNS_SEND, "campaign.result", errstr);
 	s = store_begin(st);
 	if (s != STORE_OK)
 		return store_sqlfail(st, errstr, "recording an outcome");

@@ -56,6 +56,10 @@ for cmd in "subscriber add taro@example.com --list news" "subscriber unsubscribe
 	expect 77 "the clerk may not run $cmd" as clerk $cmd
 	check "naming pii" grep -q 'needs the permission "pii"' "$T/err"
 done
+printf 'email\ntaro@example.com\n' >"$T/clerk.csv"
+expect 77 "the clerk may not import either: its counts say who is on file" \
+	as clerk import news "$T/clerk.csv"
+check "naming pii" grep -q 'needs the permission "pii"' "$T/err"
 expect 0 "the clerk may still suppress a domain" as clerk suppress add @clerk.example
 expect 0 "and take it off again" as clerk suppress rm @clerk.example
 expect 0 "taro is still on file, as he was" as marketer subscriber show taro@example.com
