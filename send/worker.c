@@ -11,9 +11,8 @@
  * Speed: the store is encrypted page by page, so what costs is the number of
  * transactions, not their size. One transaction (cycle, in worker_cycle.c)
  * records the outcomes that came in and claims as many recipients as there
- * are free slots,
- * composing their messages; once it is committed they are handed over at
- * once. A claim never takes more than the free slots, so the rows in flight,
+ * are free slots, composing their messages; once it is committed they are
+ * handed over at once. A claim never takes more than the free slots, so the rows in flight,
  * and the uncertain rows after a kill -9, never exceed the transport's slots
  * (4 x smtp.connections): the messages in flight, plus the ones whose
  * outcome came in but is not committed yet. When the campaign signs, the
