@@ -17,12 +17,28 @@
 
 #include "templates/private.h"
 
-/* A character that shows as nothing: Unicode White_Space and the zero-width ones. */
+/*
+ * A character that shows as nothing: Unicode White_Space, the
+ * Default_Ignorable_Code_Point characters (zero-width and format characters,
+ * the soft hyphen, the Hangul fillers, variation selectors, tags...) and the
+ * Braille blank, which fonts draw as an empty cell.
+ */
 static bool blank_char(uint32_t cp)
 {
-	return cp == ' ' || (cp >= 0x09 && cp <= 0x0d) || cp == 0x85 || cp == 0xa0 ||
-	       cp == 0x1680 || (cp >= 0x2000 && cp <= 0x200d) || cp == 0x2028 || cp == 0x2029 ||
-	       cp == 0x202f || cp == 0x205f || cp == 0x2060 || cp == 0x3000 || cp == 0xfeff;
+	static const uint32_t ranges[][2] = {
+	    {0x09, 0x0d},     {0x20, 0x20},	  {0x85, 0x85},	      {0xa0, 0xa0},
+	    {0xad, 0xad},     {0x34f, 0x34f},	  {0x61c, 0x61c},     {0x115f, 0x1160},
+	    {0x1680, 0x1680}, {0x17b4, 0x17b5},	  {0x180b, 0x180f},   {0x2000, 0x200f},
+	    {0x2028, 0x202f}, {0x205f, 0x206f},	  {0x2800, 0x2800},   {0x3000, 0x3000},
+	    {0x3164, 0x3164}, {0xfe00, 0xfe0f},	  {0xfeff, 0xfeff},   {0xffa0, 0xffa0},
+	    {0xfff0, 0xfff8}, {0x1bca0, 0x1bca3}, {0x1d173, 0x1d17a}, {0xe0000, 0xe0fff},
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(ranges) / sizeof(ranges[0]); i++)
+		if (cp >= ranges[i][0] && cp <= ranges[i][1])
+			return true;
+	return false;
 }
 
 bool tpl_is_blank_n(const char *s, size_t n)

@@ -205,12 +205,33 @@ static void test_unsubscribe_and_footer(void **state)
 /*
  * A sender identity of blanks shows nothing: sender-empty, as an unset one.
  * Spaces, a tab and a line break, an ideographic space (U+3000), no-break
- * and zero-width spaces; a name with a blank in it is fine.
+ * and zero-width spaces, and the characters that render as nothing: the
+ * Hangul fillers, the Braille blank, a soft hyphen, the Mongolian vowel
+ * separator, word joiner and invisible operators, the combining grapheme
+ * joiner, the Khmer inherent vowels, variation selectors and tags. A name
+ * with a blank in it is fine.
  */
 static void test_sender_blank(void **state)
 {
-	static const char *const blanks[] = {" ", "  \t\r\n", "\u3000\u3000", "\u00a0",
-					     "\u200b \ufeff"};
+	static const char *const blanks[] = {
+	    " ",
+	    "  \t\r\n",
+	    "\u3000\u3000",
+	    "\u00a0",
+	    "\u200b \ufeff",
+	    "\u3164",
+	    "\u2800",
+	    "\u00ad",
+	    "\u180e",
+	    "\u115f\u1160",
+	    "\uffa0",
+	    "\u2060\u2064",
+	    "\u2061\u2062\u2063",
+	    "\u034f",
+	    "\u17b4\u17b5",
+	    "\ufe00\ufe0f",
+	    "\U000e0000\U000e0041\U000e007f",
+	};
 	struct tpl_check_input in;
 	const struct tpl_finding *x;
 	struct tpl_findings *f;
