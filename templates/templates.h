@@ -48,7 +48,8 @@
  *   jis.c        ISO-2022-JP conversion through iconv
  *   token.c      unsubscribe tokens
  *   check.c      pre-send checks
- *   visible.c    what a reader sees: blank text
+ *   visible.c    what a reader sees: blank text, the HTML part as shown
+ *   css.c        what a style attribute or a <style> rule says about showing
  *
  * Depends on: libcmark, libsodium, iconv (glibc). No other hato module.
  *
