@@ -112,10 +112,15 @@ static int erase_in(const char *address, const char *v, char **out)
  * v as a user without pii may see it: an address in it masked as
  * store_mask_text masks it, and a string compared with email, which is a
  * piece of an address even without an '@' ("bob." starts_with), hidden.
+ * Such a string is all one address, so its local part is all that comes
+ * before the '@', however it is quoted or escaped (kn\"o@x.jp): masked
+ * from the string's start, as store_mask_address masks.
  */
 static int mask_in(const struct store *st, const char *v, bool email, char **out)
 {
-	if (strchr(v, '@') != NULL)
+	if (email && v[0] != '@' && strchr(v, '@') != NULL)
+		*out = store_mask_address(st, v);
+	else if (strchr(v, '@') != NULL)
 		*out = store_mask_text(st, v);
 	else if (email)
 		*out = strdup("***");

@@ -229,3 +229,11 @@ void tpl_linecol(const char *s, size_t len, size_t off, unsigned *line, unsigned
 	*line = l;
 	*col = c;
 }
+
+bool tpl_name_in(const char *name, const char *const *set)
+{
+	for (; *set != NULL; set++)
+		if (strcmp(name, *set) == 0)
+			return true;
+	return false;
+}

@@ -511,10 +511,9 @@ static void check_sender(struct tpl_findings *f, const struct tpl_check_input *i
 			add(f, TPL_SEV_ERROR, "footer-missing", "body", 0, 0,
 			    "the HTML part has %s ({{%s}}) only where a reader does not see it: in "
 			    "an HTML comment, an attribute such as an image's alt text, or a "
-			    "hidden "
-			    "element (display:none, visibility:hidden, the hidden attribute); the "
-			    "Act "
-			    "on Specified Electronic Mail requires it displayed",
+			    "hidden element (display:none, visibility:hidden, font-size:0, the "
+			    "hidden attribute, or a <style> rule that hides it); the Act on "
+			    "Specified Electronic Mail requires it displayed",
 			    parts[i].what, parts[i].tag);
 		else if (text != NULL && !uses(text, parts[i].tag))
 			add(f, TPL_SEV_ERROR, "footer-missing", "text", 0, 0,
@@ -635,8 +634,8 @@ enum tpl_status tpl_check(const struct tpl_check_input *in, struct tpl_findings 
 		add(f, TPL_SEV_ERROR, "no-unsubscribe", "body", 0, 0,
 		    "the HTML part's unsubscribe link ({{unsubscribe_url}}) is not shown: it must "
 		    "be a link with visible text, not in an HTML comment or a hidden element "
-		    "(display:none, visibility:hidden, the hidden attribute); the law requires "
-		    "the opt-out displayed");
+		    "(display:none, visibility:hidden, font-size:0, the hidden attribute, or a "
+		    "<style> rule that hides it); the law requires the opt-out displayed");
 	else if (text != NULL && !uses(text, "unsubscribe_url"))
 		add(f, TPL_SEV_ERROR, "no-unsubscribe", "text", 0, 0,
 		    "the text part has no unsubscribe link ({{unsubscribe_url}})");

@@ -5,8 +5,9 @@
  * Numeric references follow the HTML standard's rules: 0, surrogates, code
  * points past U+10FFFF and control characters become U+FFFD, and 128-159
  * mean the windows-1252 characters that pages have always meant by them.
- * Named ones: HTML's Latin-1 set (&nbsp; to &yuml;) and its common
- * typographic and symbol ones; others are left as they are.
+ * Named ones: HTML's Latin-1 set (&nbsp; to &yuml;), its names for ASCII
+ * punctuation (&colon; &semi;...) and its common typographic and symbol
+ * ones; others are left as they are.
  */
 #include <stdint.h>
 #include <string.h>
@@ -29,7 +30,7 @@ static const char *const latin1[96] = {
     "uacute", "ucirc",	"uuml",	  "yacute", "thorn",  "yuml",
 };
 
-/* The others: markup, typography, currency, arrows and a few symbols. */
+/* The others: markup, typography, currency, arrows, a few symbols and ASCII punctuation. */
 static const struct {
 	const char *name;
 	uint32_t cp;
@@ -47,6 +48,13 @@ static const struct {
     {"trade", 0x2122},	{"larr", 0x2190},   {"uarr", 0x2191},  {"rarr", 0x2192},
     {"darr", 0x2193},	{"harr", 0x2194},   {"minus", 0x2212}, {"infin", 0x221e},
     {"ne", 0x2260},	{"le", 0x2264},	    {"ge", 0x2265},    {"check", 0x2713},
+    {"Tab", '\t'},	{"NewLine", '\n'},  {"excl", '!'},     {"num", '#'},
+    {"dollar", '$'},	{"percnt", '%'},    {"lpar", '('},     {"rpar", ')'},
+    {"ast", '*'},	{"plus", '+'},	    {"comma", ','},    {"period", '.'},
+    {"sol", '/'},	{"colon", ':'},	    {"semi", ';'},     {"equals", '='},
+    {"quest", '?'},	{"commat", '@'},    {"lsqb", '['},     {"bsol", '\\'},
+    {"rsqb", ']'},	{"Hat", '^'},	    {"lowbar", '_'},   {"grave", '`'},
+    {"lcub", '{'},	{"verbar", '|'},    {"rcub", '}'},
 };
 
 /* What HTML makes of &#128; to &#159;: windows-1252 (0 where it has none). */
@@ -56,7 +64,7 @@ static const uint16_t cp1252[32] = {
     0x2013, 0x2014, 0x02dc, 0x2122, 0x0161, 0x203a, 0x0153, 0,	    0x017e, 0x0178,
 };
 
-static size_t utf8_put(uint32_t cp, char out[8])
+size_t tpl_utf8_put(uint32_t cp, char out[8])
 {
 	if (cp < 0x80) {
 		out[0] = (char)cp;
@@ -91,8 +99,8 @@ static uint32_t numeric_cp(uint32_t cp)
 	return cp;
 }
 
-/* &#N; or &#xH; at s (after "&#"): its length, or 0. */
-static size_t numeric(const char *s, size_t n, uint32_t *cp)
+/* &#N; or &#xH; at s (after "&#"): its length, or 0. lax: the ';' may be left out. */
+static size_t numeric(const char *s, size_t n, bool lax, uint32_t *cp)
 {
 	bool hex = n > 0 && (s[0] == 'x' || s[0] == 'X');
 	size_t i = hex ? 1 : 0, start = i;
@@ -110,10 +118,10 @@ static size_t numeric(const char *s, size_t n, uint32_t *cp)
 			break;
 		v = v > 0x110000 ? 0x110000 : v * (hex ? 16 : 10) + (uint32_t)d;
 	}
-	if (i == start || i >= n || s[i] != ';')
+	if (i == start || ((i >= n || s[i] != ';') && !lax))
 		return 0;
 	*cp = numeric_cp(v);
-	return i + 1;
+	return i < n && s[i] == ';' ? i + 1 : i;
 }
 
 /* NAME; at s: its length with the ';', when NAME is exactly `name`. */
@@ -126,16 +134,16 @@ static size_t named(const char *s, size_t n, const char *name, bool any_case)
 	return (any_case ? strncasecmp(s, name, k) : strncmp(s, name, k)) == 0 ? k + 1 : 0;
 }
 
-size_t tpl_html_entity(const char *s, size_t n, char out[8], size_t *olen)
+static size_t entity(const char *s, size_t n, bool lax, char out[8], size_t *olen)
 {
 	uint32_t cp = 0;
 	size_t i, k = 0;
 
 	*olen = 0;
 	if (n > 0 && s[0] == '#')
-		k = numeric(s + 1, n - 1, &cp);
+		k = numeric(s + 1, n - 1, lax, &cp);
 	if (k > 0) {
-		*olen = utf8_put(cp, out);
+		*olen = tpl_utf8_put(cp, out);
 		return k + 1;
 	}
 	for (i = 0; i < 96 && k == 0; i++)
@@ -148,6 +156,16 @@ size_t tpl_html_entity(const char *s, size_t n, char out[8], size_t *olen)
 	if (k == 0)
 		return 0;
 	/* A no-break space reads as a space in plain text. */
-	*olen = utf8_put(cp == 0xa0 ? ' ' : cp, out);
+	*olen = tpl_utf8_put(cp == 0xa0 ? ' ' : cp, out);
 	return k;
+}
+
+size_t tpl_html_entity(const char *s, size_t n, char out[8], size_t *olen)
+{
+	return entity(s, n, false, out, olen);
+}
+
+size_t tpl_html_attr_entity(const char *s, size_t n, char out[8], size_t *olen)
+{
+	return entity(s, n, true, out, olen);
 }

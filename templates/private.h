@@ -72,6 +72,11 @@ size_t tpl_utf8_decode(const unsigned char *s, size_t n, uint32_t *cp);
  * none of those, to be left as text.
  */
 size_t tpl_html_entity(const char *s, size_t n, char out[8], size_t *olen);
+/* The same in an attribute value, where HTML reads a numeric reference
+ * without its ';' too (&#58 is a colon). */
+size_t tpl_html_attr_entity(const char *s, size_t n, char out[8], size_t *olen);
+/* Writes the code point cp in UTF-8 to out; returns its length (1..4). */
+size_t tpl_utf8_put(uint32_t cp, char out[8]);
 /* Display width of the UTF-8 text s[0..n): East Asian wide characters count 2. */
 size_t tpl_text_width(const char *s, size_t n);
 /* Finds the line and column (in characters, from 1) of byte off in s. */
@@ -93,12 +98,51 @@ enum tpl_status tpl_html_to_text(const char *html, size_t len, struct tpl_buf *o
  * the angle brackets) into out ("" when absent; &amp; decoded). Returns
  * whether the attribute is there. */
 bool tpl_html_attr(const char *tag, size_t n, const char *name, char *out, size_t outsz);
+/* Is name one of set (NULL-terminated)? */
+bool tpl_name_in(const char *name, const char *const *set);
+
+/* What CSS says about showing an element (css.c). Start from
+ * {.visibility = -1, .font = -1}. */
+struct tpl_css_show {
+	bool gone;	/* display:none, opacity:0, mso-hide:all, or a zero height clipped */
+	int visibility; /* -1 not said, 0 hidden, 1 visible */
+	int font; /* -1 not said or the parent's, 0 a font size of zero, 1 a size of its own */
+	bool zero_height; /* height or max-height 0 */
+	bool clipped;	  /* overflow:hidden */
+};
+/* Adds to *h what the declarations s[0..n) say (a style attribute's value, its
+ * character references decoded); false when out of memory. */
+bool tpl_css_declarations(const char *s, size_t n, struct tpl_css_show *h);
+
+/* The rules of <style> elements that hide or show an element. Start from {0}. */
+struct tpl_css_rule;
+struct tpl_css_sheet {
+	struct tpl_css_rule *rule;
+	size_t n, cap;
+	bool oom;
+	bool overflow; /* too many rules or blocks too deep: every element counts as hidden */
+};
+/* An element as the rules see it: its name (lower-cased), and its id and class
+ * attributes, decoded (NULL and 0 when absent). */
+struct tpl_css_el {
+	const char *tag, *id, *cls;
+	size_t nid, ncls;
+};
+/* Adds the rules of the style sheet css[0..n) (a <style> element's text). */
+void tpl_css_sheet_add(struct tpl_css_sheet *sh, const char *css, size_t n);
+/* Adds to *h what the rules that match el say. */
+void tpl_css_sheet_apply(const struct tpl_css_sheet *sh, const struct tpl_css_el *el,
+			 struct tpl_css_show *h);
+void tpl_css_sheet_free(struct tpl_css_sheet *sh);
+
 /*
  * The HTML as a reader sees it (visible.c): the text outside tags, comments,
  * <head>, <style>, <script> and <title>, and outside elements hidden with
- * the hidden attribute or a style of display:none, visibility:hidden,
- * opacity:0, mso-hide:all or a zero height with overflow:hidden; character
- * references decoded. Attributes (an image's alt, a title) are not shown.
+ * the hidden attribute, or by their style attribute or a <style> rule
+ * (css.c): display:none, visibility:hidden, opacity:0, mso-hide:all, a font
+ * size of zero (unless an element inside sets a size of its own) or a zero
+ * height with overflow:hidden; character references decoded, in attribute
+ * values too. Attributes (an image's alt, a title) are not shown.
  */
 struct tpl_html_view {
 	struct tpl_buf text;  /* the text shown */

@@ -48,7 +48,8 @@
  *   jis.c        ISO-2022-JP conversion through iconv
  *   token.c      unsubscribe tokens
  *   check.c      pre-send checks
- *   visible.c    what a reader sees: blank text
+ *   visible.c    what a reader sees: blank text, the HTML part as shown
+ *   css.c        what a style attribute or a <style> rule says about showing
  *
  * Depends on: libcmark, libsodium, iconv (glibc). No other hato module.
  *
@@ -344,7 +345,9 @@ struct tpl_check_input {
 };
 
 /* True when s (NULL too) holds nothing a reader sees: only white space
- * (Unicode's, such as U+3000 and no-break spaces) and zero-width characters. */
+ * (Unicode's, such as U+3000 and no-break spaces), the characters Unicode
+ * calls default-ignorable (zero-width and format characters, the soft hyphen,
+ * the Hangul fillers, variation selectors, tags) and the Braille blank. */
 bool tpl_is_blank(const char *s);
 /* The same for s[0..n). */
 bool tpl_is_blank_n(const char *s, size_t n);

@@ -17,12 +17,28 @@
 
 #include "templates/private.h"
 
-/* A character that shows as nothing: Unicode White_Space and the zero-width ones. */
+/*
+ * A character that shows as nothing: Unicode White_Space, the
+ * Default_Ignorable_Code_Point characters (zero-width and format characters,
+ * the soft hyphen, the Hangul fillers, variation selectors, tags...) and the
+ * Braille blank, which fonts draw as an empty cell.
+ */
 static bool blank_char(uint32_t cp)
 {
-	return cp == ' ' || (cp >= 0x09 && cp <= 0x0d) || cp == 0x85 || cp == 0xa0 ||
-	       cp == 0x1680 || (cp >= 0x2000 && cp <= 0x200d) || cp == 0x2028 || cp == 0x2029 ||
-	       cp == 0x202f || cp == 0x205f || cp == 0x2060 || cp == 0x3000 || cp == 0xfeff;
+	static const uint32_t ranges[][2] = {
+	    {0x09, 0x0d},     {0x20, 0x20},	  {0x85, 0x85},	      {0xa0, 0xa0},
+	    {0xad, 0xad},     {0x34f, 0x34f},	  {0x61c, 0x61c},     {0x115f, 0x1160},
+	    {0x1680, 0x1680}, {0x17b4, 0x17b5},	  {0x180b, 0x180f},   {0x2000, 0x200f},
+	    {0x2028, 0x202f}, {0x205f, 0x206f},	  {0x2800, 0x2800},   {0x3000, 0x3000},
+	    {0x3164, 0x3164}, {0xfe00, 0xfe0f},	  {0xfeff, 0xfeff},   {0xffa0, 0xffa0},
+	    {0xfff0, 0xfff8}, {0x1bca0, 0x1bca3}, {0x1d173, 0x1d17a}, {0xe0000, 0xe0fff},
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(ranges) / sizeof(ranges[0]); i++)
+		if (cp >= ranges[i][0] && cp <= ranges[i][1])
+			return true;
+	return false;
 }
 
 bool tpl_is_blank_n(const char *s, size_t n)
@@ -53,6 +69,7 @@ struct open_el {
 	char name[VIEW_NAME];
 	bool gone;	/* display:none or the like, here or above: nothing inside shows */
 	bool invisible; /* visibility:hidden in effect (a child may make itself visible) */
+	bool tiny;	/* a font size of zero in effect (a child may set a size of its own) */
 };
 
 struct view {
@@ -63,82 +80,29 @@ struct view {
 	int link;	     /* the depth of the open <a href>, or -1 */
 	size_t link_text;    /* where its visible text starts in v->text */
 	struct tpl_buf href; /* its href */
+	struct tpl_buf id, cls;	    /* the id and class of the tag being read */
+	struct tpl_buf style;	    /* its style, references decoded */
+	struct tpl_css_sheet sheet; /* the rules of the <style> elements */
+	bool sheets;		    /* reading the <style> elements only, before the rest */
+	bool oom;
 };
 
-/* What an element's own attributes say. */
+/* What an element's own attributes, and the rules that match it, say. */
 struct el_attrs {
-	bool gone;
-	int visibility; /* -1 as its parent, 0 hidden, 1 visible */
+	struct tpl_css_show css;
 	bool has_href;
 };
 
 static bool shown(const struct view *w)
 {
-	return w->over == 0 &&
-	       (w->depth == 0 || (!w->el[w->depth - 1].gone && !w->el[w->depth - 1].invisible));
+	const struct open_el *top = w->depth > 0 ? &w->el[w->depth - 1] : NULL;
+
+	return w->over == 0 && (top == NULL || (!top->gone && !top->invisible && !top->tiny));
 }
 
 static bool is_ws(char c)
 {
 	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f';
-}
-
-static bool name_is(const char *name, const char *const *set)
-{
-	for (; *set != NULL; set++)
-		if (strcmp(name, *set) == 0)
-			return true;
-	return false;
-}
-
-/* A CSS length or number that is zero: "0", "0px", ".0", "0%". */
-static bool css_zero(const char *v)
-{
-	bool digit = false;
-
-	for (; *v == '0' || *v == '.'; v++)
-		digit |= *v == '0';
-	return digit && (*v == '\0' || *v == '%' || isalpha((unsigned char)*v));
-}
-
-/* Reads a style attribute's declarations (lower-cased, without blanks). */
-static void read_style(const char *s, size_t n, struct el_attrs *a)
-{
-	char css[1024], *decl, *next, *colon, *bang;
-	bool zero_height = false, clipped = false;
-	size_t i, j = 0;
-
-	for (i = 0; i < n && j + 1 < sizeof(css); i++)
-		if (!is_ws(s[i]))
-			css[j++] = (char)tolower((unsigned char)s[i]);
-	css[j] = '\0';
-	for (decl = css; decl != NULL; decl = next) {
-		next = strchr(decl, ';');
-		if (next != NULL)
-			*next++ = '\0';
-		colon = strchr(decl, ':');
-		if (colon == NULL)
-			continue;
-		*colon++ = '\0';
-		bang = strchr(colon, '!');
-		if (bang != NULL)
-			*bang = '\0';
-		if (strcmp(decl, "display") == 0 && strcmp(colon, "none") == 0)
-			a->gone = true;
-		else if (strcmp(decl, "mso-hide") == 0 && strcmp(colon, "all") == 0)
-			a->gone = true;
-		else if (strcmp(decl, "opacity") == 0 && css_zero(colon))
-			a->gone = true;
-		else if (strcmp(decl, "visibility") == 0)
-			a->visibility = strcmp(colon, "visible") == 0 ? 1 : 0;
-		else if ((strcmp(decl, "max-height") == 0 || strcmp(decl, "height") == 0) &&
-			 css_zero(colon))
-			zero_height = true;
-		else if (strcmp(decl, "overflow") == 0 && strcmp(colon, "hidden") == 0)
-			clipped = true;
-	}
-	if (zero_height && clipped)
-		a->gone = true;
 }
 
 /* Ends the open link: its href counts when it showed some text. */
@@ -175,9 +139,9 @@ static void push(struct view *w, const char *name, const struct el_attrs *a)
 	struct open_el *e;
 
 	/* The end tags HTML lets a writer leave out, where the next element implies them. */
-	if (top != NULL && ((strcmp(top->name, "p") == 0 && name_is(name, closes_p)) ||
-			    (strcmp(top->name, name) == 0 && name_is(name, siblings)) ||
-			    (name_is(top->name, cells) && name_is(name, cells))))
+	if (top != NULL && ((strcmp(top->name, "p") == 0 && tpl_name_in(name, closes_p)) ||
+			    (strcmp(top->name, name) == 0 && tpl_name_in(name, siblings)) ||
+			    (tpl_name_in(top->name, cells) && tpl_name_in(name, cells))))
 		pop_to(w, w->depth - 1);
 	if (w->depth == VIEW_DEPTH || w->over > 0) {
 		w->over++;
@@ -186,8 +150,10 @@ static void push(struct view *w, const char *name, const struct el_attrs *a)
 	top = w->depth > 0 ? &w->el[w->depth - 1] : NULL;
 	e = &w->el[w->depth];
 	snprintf(e->name, sizeof(e->name), "%s", name);
-	e->gone = a->gone || (top != NULL && top->gone);
-	e->invisible = a->visibility >= 0 ? a->visibility == 0 : top != NULL && top->invisible;
+	e->gone = a->css.gone || (top != NULL && top->gone);
+	e->invisible =
+	    a->css.visibility >= 0 ? a->css.visibility == 0 : top != NULL && top->invisible;
+	e->tiny = a->css.font >= 0 ? a->css.font == 0 : top != NULL && top->tiny;
 	w->depth++;
 }
 
@@ -220,6 +186,55 @@ static void tag_name(const char *html, size_t len, size_t *i, char name[VIEW_NAM
 	name[k] = '\0';
 }
 
+/* Appends the attribute value s[0..n), or the text, to out, its character references
+ * decoded. */
+static void decode(const char *s, size_t n, bool attr, struct tpl_buf *out)
+{
+	size_t i = 0, k, olen;
+	char ent[8];
+
+	while (i < n) {
+		k = 0;
+		if (s[i] == '&')
+			k = attr ? tpl_html_attr_entity(s + i + 1, n - i - 1, ent, &olen)
+				 : tpl_html_entity(s + i + 1, n - i - 1, ent, &olen);
+		if (k > 0) {
+			tpl_buf_append(out, ent, olen);
+			i += k + 1;
+		} else {
+			tpl_buf_appendc(out, s[i]);
+			i++;
+		}
+	}
+}
+
+/* An attribute's value: what it says about showing the element, its href, id and class
+ * (not read in the first reading, of the style sheets). */
+static void attr(struct view *w, const char *name, size_t nl, const char *val, size_t vl,
+		 struct el_attrs *a)
+{
+	if (w->sheets)
+		return;
+	if (nl == 5 && strncasecmp(name, "style", 5) == 0) {
+		tpl_buf_reset(&w->style);
+		decode(val, vl, true, &w->style);
+		if (!tpl_css_declarations(w->style.data, w->style.len, &a->css))
+			w->oom = true;
+	} else if (nl == 6 && strncasecmp(name, "hidden", 6) == 0) {
+		a->css.gone = true;
+	} else if (nl == 4 && strncasecmp(name, "href", 4) == 0) {
+		a->has_href = true;
+		tpl_buf_reset(&w->href);
+		decode(val, vl, true, &w->href);
+	} else if (nl == 5 && strncasecmp(name, "class", 5) == 0) {
+		/* Twice: both count, which only widens the rules that match. */
+		tpl_buf_appendc(&w->cls, ' ');
+		decode(val, vl, true, &w->cls);
+	} else if (nl == 2 && strncasecmp(name, "id", 2) == 0 && w->id.len == 0) {
+		decode(val, vl, true, &w->id);
+	}
+}
+
 /*
  * Reads the attributes from html[*i] to the end of the tag (past '>'), noting
  * what hides the element and, for a link, its href. *self: it ended in "/>".
@@ -230,6 +245,8 @@ static void tag_attrs(struct view *w, const char *html, size_t len, size_t *i, s
 	size_t j = *i, ns, nl, vs, vl;
 
 	*self = false;
+	tpl_buf_reset(&w->id);
+	tpl_buf_reset(&w->cls);
 	while (j < len) {
 		while (j < len && is_ws(html[j]))
 			j++;
@@ -263,21 +280,19 @@ static void tag_attrs(struct view *w, const char *html, size_t len, size_t *i, s
 			if (q && j < len)
 				j++;
 		}
-		if (nl == 5 && strncasecmp(html + ns, "style", 5) == 0)
-			read_style(html + vs, vl, a);
-		else if (nl == 6 && strncasecmp(html + ns, "hidden", 6) == 0)
-			a->gone = true;
-		else if (nl == 4 && strncasecmp(html + ns, "href", 4) == 0) {
-			a->has_href = true;
-			tpl_buf_reset(&w->href);
-			tpl_buf_append(&w->href, html + vs, vl);
-		}
+		attr(w, html + ns, nl, html + vs, vl, a);
 	}
+	if (w->href.oom || w->id.oom || w->cls.oom || w->style.oom)
+		w->oom = true; /* the next tag resets them */
 	*i = j;
 }
 
-/* Skips what a raw-text element (script, style, title...) holds, and its end tag. */
-static size_t skip_raw(const char *html, size_t len, size_t i, const char *name)
+static const char *const raw[] = {"head",     "script",	 "style",    "title",
+				  "template", "noembed", "noframes", NULL};
+
+/* Skips what a raw-text element (script, style, title...) holds, and its end tag;
+ * *body: where what it holds ends. */
+static size_t skip_raw(const char *html, size_t len, size_t i, const char *name, size_t *body)
 {
 	size_t n = strlen(name);
 
@@ -287,9 +302,28 @@ static size_t skip_raw(const char *html, size_t len, size_t i, const char *name)
 		    (i + 2 + n == len || !isalnum((unsigned char)html[i + 2 + n]))) {
 			const char *gt = memchr(html + i, '>', len - i);
 
+			*body = i;
 			return gt != NULL ? (size_t)(gt - html) + 1 : len;
 		}
+	*body = len;
 	return len;
+}
+
+/*
+ * A start tag in the first reading, of the style sheets alone: a <style>
+ * element's rules go into the sheet, wherever it is; <head> is read through,
+ * and the other raw-text elements are skipped. Returns where reading goes on.
+ */
+static size_t sheet_tag(struct view *w, const char *html, size_t len, size_t i, const char *name)
+{
+	size_t end, body;
+
+	if (strcmp(name, "head") == 0 || !tpl_name_in(name, raw))
+		return i;
+	end = skip_raw(html, len, i, name, &body);
+	if (strcmp(name, "style") == 0)
+		tpl_css_sheet_add(&w->sheet, html + i, body - i);
+	return end;
 }
 
 /* A tag at html[i] == '<': returns where reading goes on. */
@@ -298,13 +332,18 @@ static size_t on_tag(struct view *w, const char *html, size_t len, size_t i)
 	static const char *const empty[] = {"area",   "base",  "br",	 "col",	 "embed", "hr",
 					    "img",    "input", "keygen", "link", "meta",  "param",
 					    "source", "track", "wbr",	 NULL};
-	static const char *const raw[] = {"head",     "script",	 "style",    "title",
-					  "template", "noembed", "noframes", NULL};
-	struct el_attrs a = {false, -1, false};
+	struct el_attrs a = {{.visibility = -1, .font = -1}, false};
+	struct tpl_css_el el;
 	char name[VIEW_NAME];
 	const char *end;
+	size_t body;
 	bool self;
 
+	if (w->sheets && len - i >= 7 && strncasecmp(html + i, "<!--[if", 7) == 0) {
+		/* Outlook reads a <style> in <!--[if mso]>...<![endif]-->: so does this. */
+		end = memchr(html + i, '>', len - i);
+		return end != NULL ? (size_t)(end - html) + 1 : len;
+	}
 	if (len - i >= 4 && strncmp(html + i, "<!--", 4) == 0) {
 		if (len - i >= 5 && html[i + 4] == '>')
 			return i + 5;
@@ -329,12 +368,20 @@ static size_t on_tag(struct view *w, const char *html, size_t len, size_t i)
 	i++;
 	tag_name(html, len, &i, name);
 	tag_attrs(w, html, len, &i, &a, &self);
-	if (name_is(name, raw))
-		return skip_raw(html, len, i, name);
+	if (w->sheets)
+		return sheet_tag(w, html, len, i, name);
+	if (tpl_name_in(name, raw))
+		return skip_raw(html, len, i, name, &body);
 	if (strcmp(name, "a") == 0 && w->link >= 0)
 		end_link(w); /* links do not nest: the new one ends the last */
-	if (name_is(name, empty) || self)
+	if (tpl_name_in(name, empty) || self)
 		return i;
+	el = (struct tpl_css_el){.tag = name,
+				 .id = w->id.data,
+				 .nid = w->id.len,
+				 .cls = w->cls.data,
+				 .ncls = w->cls.len};
+	tpl_css_sheet_apply(&w->sheet, &el, &a.css);
 	push(w, name, &a);
 	if (strcmp(name, "a") == 0 && a.has_href && w->over == 0) {
 		w->link = w->depth - 1;
@@ -343,11 +390,38 @@ static size_t on_tag(struct view *w, const char *html, size_t len, size_t i)
 	return i;
 }
 
+static bool tag_at(const char *html, size_t len, size_t i)
+{
+	return html[i] == '<' && i + 1 < len &&
+	       (isalpha((unsigned char)html[i + 1]) || strchr("!/?", html[i + 1]) != NULL);
+}
+
+/* Reads html through: the style sheets alone (w->sheets), or what it shows. */
+static void walk(struct view *w, const char *html, size_t len)
+{
+	size_t i = 0, j;
+
+	while (i < len) {
+		if (tag_at(html, len, i)) {
+			i = on_tag(w, html, len, i);
+			continue;
+		}
+		for (j = i + 1; j < len && !tag_at(html, len, j);)
+			j++;
+		if (!w->sheets && shown(w))
+			decode(html + i, j - i, false, &w->v->text);
+		i = j;
+	}
+	pop_to(w, 0);
+}
+
+/*
+ * Reads html twice: first its <style> elements, whose rules apply wherever
+ * they are, then what it shows.
+ */
 enum tpl_status tpl_html_view(const char *html, size_t len, struct tpl_html_view *v)
 {
 	struct view *w = calloc(1, sizeof(*w));
-	size_t i = 0, k, olen;
-	char ent[8];
 	enum tpl_status st = TPL_ENOMEM;
 
 	memset(v, 0, sizeof(*v));
@@ -355,27 +429,17 @@ enum tpl_status tpl_html_view(const char *html, size_t len, struct tpl_html_view
 		return TPL_ENOMEM;
 	w->v = v;
 	w->link = -1;
-	while (i < len) {
-		if (html[i] == '<' && i + 1 < len &&
-		    (isalpha((unsigned char)html[i + 1]) || strchr("!/?", html[i + 1]) != NULL)) {
-			i = on_tag(w, html, len, i);
-			continue;
-		}
-		k = html[i] == '&' ? tpl_html_entity(html + i + 1, len - i - 1, ent, &olen) : 0;
-		if (k > 0) {
-			if (shown(w))
-				tpl_buf_append(&v->text, ent, olen);
-			i += k + 1;
-			continue;
-		}
-		if (shown(w))
-			tpl_buf_appendc(&v->text, html[i]);
-		i++;
-	}
-	pop_to(w, 0);
-	if (!v->text.oom && !v->links.oom && !w->href.oom)
+	w->sheets = true;
+	walk(w, html, len);
+	w->sheets = false;
+	walk(w, html, len);
+	if (!v->text.oom && !v->links.oom && !w->sheet.oom && !w->oom)
 		st = TPL_OK;
 	tpl_buf_free(&w->href);
+	tpl_buf_free(&w->id);
+	tpl_buf_free(&w->cls);
+	tpl_buf_free(&w->style);
+	tpl_css_sheet_free(&w->sheet);
 	free(w);
 	if (st != TPL_OK)
 		tpl_html_view_free(v);

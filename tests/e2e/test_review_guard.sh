@@ -65,6 +65,28 @@ expect 65 "and the sender's name only in an image's alt text" as marketer campai
 check "  footer-missing for the name alone" sh -c "
 	test \"\$(grep -c 'footer-missing' '$T/out')\" = 1 && grep -q 'footer-missing .*sender.s name' '$T/out'"
 
+# Hidden by other common means: a <style> class rule, a font size of zero, a style
+# written with character references, and an opt-out link in a font size of zero.
+printf '<style>.h{display:none}</style><p>Hello</p><div class="h">{{sender.name}} {{sender.postal_address}} {{sender.contact}} <a href="{{unsubscribe_url}}">unsubscribe</a></div>\n' >"$T/classed.html"
+printf '<p>Hello</p><p style="font-size:0">{{sender.name}} {{sender.postal_address}} {{sender.contact}} <a href="{{unsubscribe_url}}">unsubscribe</a></p>\n' >"$T/tiny.html"
+printf '<p>Hello</p><div style="display&#58;none">{{sender.name}} {{sender.postal_address}} {{sender.contact}}</div><a href="{{unsubscribe_url}}">unsubscribe</a>\n' >"$T/encoded.html"
+printf '<p>Hello</p><p>{{sender.name}} {{sender.postal_address}} {{sender.contact}} <a href="{{unsubscribe_url}}" style="font-size:0">unsubscribe</a></p>\n' >"$T/tinylink.html"
+# hidden_check NAME FOOTERS UNSUB DESC: campaign check NAME fails with FOOTERS footer-missing
+# errors and UNSUB no-unsubscribe errors.
+hidden_check() {
+	as marketer template add "$1" "$T/$1.html" --text "$T/hid.txt" --layout none >/dev/null ||
+		not_ok "template $1"
+	as marketer campaign add "$1" --template "$1" --list m --subject "Hidden footer" >/dev/null
+	expect 65 "campaign check fails $4" as marketer campaign check "$1"
+	check "  footer-missing $2 times, no-unsubscribe $3 times" sh -c "
+		test \"\$(grep -c 'footer-missing .*only where a reader does not see it' '$T/out')\" = $2 &&
+		test \"\$(grep -c 'no-unsubscribe .*is not shown' '$T/out')\" = $3"
+}
+hidden_check classed 3 1 "the footer in an element a <style> class rule hides"
+hidden_check tiny 3 1 "the footer in a font size of zero"
+hidden_check encoded 3 0 "the footer hidden by style=\"display&#58;none\""
+hidden_check tinylink 0 1 "an opt-out link in a font size of zero"
+
 printf 'Hello {{name|there}}, see http://example.com/plain\n' >"$T/warn.md"
 as marketer template add warn "$T/warn.md" >/dev/null
 as marketer campaign add warned --template warn --list m --subject "A warning" >/dev/null

@@ -47,6 +47,14 @@ bad bounce.domain "bounce example"
 bad sender.name " "
 bad sender.postal_address "   "
 bad sender.contact "　" # U+3000, an ideographic space
+# Characters that render as nothing (UTF-8 bytes): U+3164 a Hangul filler, U+2800 the
+# Braille blank, U+00AD a soft hyphen, U+2060 U+FE0F a word joiner and a variation
+# selector, U+E0041 a tag character.
+bad sender.postal_address "$(printf '\343\205\244')"
+bad sender.name "$(printf '\342\240\200')"
+bad sender.contact "$(printf '\302\255')"
+bad sender.name "$(printf '\342\201\240\357\270\217')"
+bad sender.postal_address "$(printf '\363\240\201\201')"
 # ---- What sending reads is accepted ---------------------------------------------
 good warmup.schedule "50,80,120"
 good warmup.schedule ramp

@@ -460,6 +460,15 @@ static void test_addresses_in_segments(void **state)
 	txt = store_segment_mask(vw, "attr.city = \"Tokyo\" and domain = \"victim.jp\"");
 	assert_string_equal(txt, "attr.city = \"Tokyo\" and domain = \"victim.jp\"");
 	free(txt);
+	/* A string compared with email is one address: its local part is masked from the
+	 * start, whatever quotes or escapes it holds; a domain alone is kept. */
+	txt = store_segment_mask(vw, "email = \"kn\\\"o@victim.jp\" or email in "
+				     "(\"\\\"kn o\\\"@victim.jp\", \"a\\\\b\\\"c@victim.jp\") or "
+				     "email ends_with \"@victim.jp\"");
+	assert_string_equal(txt, "email = \"k***@victim.jp\" or email in (\"k***@victim.jp\", "
+				 "\"a***@victim.jp\") or email ends_with \"@victim.jp\"");
+	assert_int_equal(store_segment_check(txt, NULL), STORE_OK);
+	free(txt);
 	store_close(&vw);
 	/* The person's data lists the segments that name the address, in any case. */
 	snprintf(path, sizeof(path), "%s/data.json", fx_dir);

@@ -205,12 +205,33 @@ static void test_unsubscribe_and_footer(void **state)
 /*
  * A sender identity of blanks shows nothing: sender-empty, as an unset one.
  * Spaces, a tab and a line break, an ideographic space (U+3000), no-break
- * and zero-width spaces; a name with a blank in it is fine.
+ * and zero-width spaces, and the characters that render as nothing: the
+ * Hangul fillers, the Braille blank, a soft hyphen, the Mongolian vowel
+ * separator, word joiner and invisible operators, the combining grapheme
+ * joiner, the Khmer inherent vowels, variation selectors and tags. A name
+ * with a blank in it is fine.
  */
 static void test_sender_blank(void **state)
 {
-	static const char *const blanks[] = {" ", "  \t\r\n", "\u3000\u3000", "\u00a0",
-					     "\u200b \ufeff"};
+	static const char *const blanks[] = {
+	    " ",
+	    "  \t\r\n",
+	    "\u3000\u3000",
+	    "\u00a0",
+	    "\u200b \ufeff",
+	    "\u3164",
+	    "\u2800",
+	    "\u00ad",
+	    "\u180e",
+	    "\u115f\u1160",
+	    "\uffa0",
+	    "\u2060\u2064",
+	    "\u2061\u2062\u2063",
+	    "\u034f",
+	    "\u17b4\u17b5",
+	    "\ufe00\ufe0f",
+	    "\U000e0000\U000e0041\U000e007f",
+	};
 	struct tpl_check_input in;
 	const struct tpl_finding *x;
 	struct tpl_findings *f;
@@ -372,6 +393,86 @@ static void test_footer_shown(void **state)
 		   "<ul><li hidden>a<li>{{sender.postal_address}}</ul><p>{{sender.contact}} "
 		   "<a href='{{unsubscribe_url}}' style=\"color:#555\"><b>配信停止</b></a></p>",
 		   0, false);
+}
+
+/*
+ * Other common ways to hide the footer: a <style> rule (by class, type,
+ * type and class, id, a list of them, inside @media too), a font size of
+ * zero, a zero height clipped, a style written with character references,
+ * and an opt-out link in a font size of zero.
+ */
+static void test_footer_styled_away(void **state)
+{
+	char many[40000];
+	size_t i, n = 0;
+
+	(void)state;
+	/* The whole footer in an element hidden by a class rule. */
+	shown_case("<style>.h{display:none}</style><p>Body</p><div class=\"h\">{{sender.name}} "
+		   "{{sender.postal_address}} {{sender.contact}} "
+		   "<a href=\"{{unsubscribe_url}}\">unsubscribe</a></div>",
+		   3, true);
+	/* Rules by type and class, id, type (the last of a selector's compounds), in a list,
+	 * in @media, in <head> or after the footer, with comments, escapes, !important and
+	 * old HTML comment marks. */
+	shown_case("<html><head><style><!-- p.x, #F { display : none !important } --></style>"
+		   "</head><body><p class=\"y x\">{{sender.name}}</p><div id=\"f\">"
+		   "{{sender.postal_address}}</div><address>{{sender.contact}}</address>"
+		   "<p class=m><a href=\"{{unsubscribe_url}}\">unsubscribe</a></p><style>"
+		   "body > address{visibility:/* */hidden} @media screen and (max-width:600px) "
+		   "{ .\\6d {font-size:0} }</style></body></html>",
+		   3, true);
+	/* A rule Outlook reads in its conditional comment; a type-and-class rule. */
+	shown_case("<!--[if mso]><style>.k{mso-hide:all}</style><![endif]-->"
+		   "<style>span.o{opacity:0}</style>"
+		   "<span class=\"o\">{{sender.name}}</span><span>{{sender.postal_address}}</span> "
+		   "{{sender.contact}} <a class=\"k\" href=\"{{unsubscribe_url}}\">unsubscribe</a>",
+		   1, true);
+	/* A font size of zero in any unit, the font shorthand, and a child whose size is
+	 * its parent's (1em of zero is zero). */
+	shown_case("<p style=\"font-size:0\">{{sender.name}}</p><p style=\"font-size:0px\">"
+		   "{{sender.postal_address}}</p><p style=\"font-size:0pt\">{{sender.contact}}</p>"
+		   "<p style=\"font-size:0em\"><a href=\"{{unsubscribe_url}}\">unsubscribe</a></p>",
+		   3, true);
+	shown_case("<p style=\"font:0/0 a\">{{sender.name}}</p><div style=\"line-height:0;"
+		   "font-size:0\"><p style=\"font-size:1em\">{{sender.postal_address}}</p></div>"
+		   "<div style=\"max-height:0;overflow:hidden\">{{sender.contact}}</div>"
+		   "<a href=\"{{unsubscribe_url}}\">unsubscribe</a>",
+		   3, false);
+	/* Styles written with character references, with and without the ';'. */
+	shown_case(
+	    "<div style=\"display&#58;none\">{{sender.name}}</div><div style=\"display"
+	    "&colon;none\">{{sender.postal_address}}</div><div style=\"&#x64;isplay:"
+	    "none\">{{sender.contact}}</div><p class=\"&#104;\"><a href=\"{{unsubscribe_url}}"
+	    "\">unsubscribe</a></p><style>.h{display:none}</style>",
+	    3, true);
+	shown_case("<p>{{sender.name}} {{sender.postal_address}} {{sender.contact}}</p>"
+		   "<div style=\"display&#58none\"><a href=\"{{unsubscribe_url}}\">x</a></div>",
+		   0, true);
+	/* The opt-out link in a font size of zero. */
+	shown_case("<p>{{sender.name}} {{sender.postal_address}} {{sender.contact}}</p>"
+		   "<a href=\"{{unsubscribe_url}}\" style=\"font-size:0\">unsubscribe</a>",
+		   0, true);
+	/* Shown: rules that do not match, or do not hide as the message opens (a state,
+	 * a pseudo-element, a rule in a comment), a child with a font size of its own,
+	 * and a hidden preheader. */
+	shown_case(
+	    "<style>.h, p.x, #g { display:none } a:hover{opacity:0} "
+	    ".y::before{display:none} [hidden]{display:none} .z{color:red}</style>"
+	    "<!-- <style>.y{display:none}</style> --><div class=\"h\">Preheader</div>"
+	    "<p class=\"hx\">{{sender.name}}</p><div class=\"x y z\">{{sender.postal_address}}"
+	    "</div><td style=\"font-size:0\"><div style=\"font-size:14px\">"
+	    "{{sender.contact}}</div></td><p id=\"f\"><a href=\"{{unsubscribe_url}}\">"
+	    "unsubscribe</a></p>",
+	    0, false);
+	/* More rules than the reader keeps: nothing counts as shown. */
+	n += (size_t)snprintf(many, sizeof(many), "<style>");
+	for (i = 0; i < 1100; i++)
+		n += (size_t)snprintf(many + n, sizeof(many) - n, ".c%zu{display:none}", i);
+	snprintf(many + n, sizeof(many) - n,
+		 "</style><p>{{sender.name}} {{sender.postal_address}} {{sender.contact}} "
+		 "<a href=\"{{unsubscribe_url}}\">unsubscribe</a></p>");
+	shown_case(many, 3, true);
 }
 
 static void test_subject(void **state)
@@ -562,6 +663,7 @@ int main(void)
 	    cmocka_unit_test(test_text_part_footer),
 	    cmocka_unit_test(test_sender_blank),
 	    cmocka_unit_test(test_footer_shown),
+	    cmocka_unit_test(test_footer_styled_away),
 	    cmocka_unit_test(test_subject),
 	    cmocka_unit_test(test_links),
 	    cmocka_unit_test(test_repeated_places),
