@@ -262,19 +262,24 @@ enum store_status store_user_can(struct store *st, const char *name, enum store_
 
 char *store_mask_address(const struct store *st, const char *address)
 {
-	const char *at = strrchr(address, '@');
-	size_t n;
+	const char *at = strrchr(address, '@'), *first;
+	size_t n, len;
+	uint32_t cp;
 	char *out;
 
 	if (store_can(st, STORE_PERM_PII))
 		return strdup(address);
 	if (at == NULL || at == address)
 		return strdup("***");
-	n = strlen(at) + 5;
+	/* The first character of the local part, whole (it may be UTF-8). */
+	first = address[0] == '"' && at - address > 1 ? address + 1 : address;
+	len = store_utf8_char(first, (size_t)(at - first), &cp);
+	if (len == 0)
+		len = 1;
+	n = len + strlen(at) + 4;
 	out = malloc(n);
 	if (out != NULL)
-		snprintf(out, n, "%c***%s",
-			 address[0] == '"' && at - address > 1 ? address[1] : address[0], at);
+		snprintf(out, n, "%.*s***%s", (int)len, first, at);
 	return out;
 }
 

@@ -292,6 +292,13 @@ static void test_mask_and_hash(void **state)
 	m = store_mask_address(st, "taro@example.com");
 	assert_string_equal(m, "t***@example.com");
 	free(m);
+	/* A first character outside ASCII is kept whole: the text stays UTF-8. */
+	m = store_mask_address(st, "\xe5\xb1\xb1\xe7\x94\xb0@example.jp");
+	assert_string_equal(m, "\xe5\xb1\xb1***@example.jp");
+	free(m);
+	m = store_mask_address(st, "\"\xc3\xa9mile x\"@example.fr");
+	assert_string_equal(m, "\xc3\xa9***@example.fr");
+	free(m);
 	store_address_hash(st, "Taro@Example.com", a);
 	store_address_hash(st, "taro@example.com", b);
 	assert_string_equal(a, b);
