@@ -1,7 +1,7 @@
 /*
  * tui/ui.c: the UI session. It keeps the screen stack, turns keys into
  * actions, checks each action against the top screen's verbs and the user's
- * permissions, and runs the prompts; layout.c lays out the frame.
+ * permissions; prompt.c runs the prompts and layout.c lays out the frame.
  */
 #include <errno.h>
 #include <signal.h>
@@ -14,9 +14,6 @@
 
 #include "tui/cli.h"
 #include "tui/ui_private.h"
-
-/* The session's own question, whether to leave hato: answered here, not by a screen. */
-#define INPUT_LEAVE (1 << 12)
 
 /* The screens the dashboard offers, in its order. Add new screens here. */
 const struct screen_ops *const ui_screens[] = {
@@ -66,13 +63,6 @@ static void close_screen(struct screen **s)
 	*s = NULL;
 }
 
-static void input_wipe(struct ui *ui)
-{
-	sodium_memzero(ui->prompt.buf, UI_INPUT_MAX + 1);
-	ui->prompt.len = ui->prompt.cur = 0;
-	ui->prompt.active = false;
-}
-
 void ui_free(struct ui **ui)
 {
 	struct ui *u;
@@ -85,7 +75,7 @@ void ui_free(struct ui **ui)
 		close_screen(&u->stack[--u->depth]);
 	store_close(&u->st);
 	if (u->prompt.buf != NULL) {
-		input_wipe(u);
+		ui_input_wipe(u);
 		sodium_free(u->prompt.buf);
 	}
 	grid_free(&u->grid);
@@ -331,7 +321,7 @@ static int settle(struct ui *ui)
 		ui->depth = 1;
 		/* A prompt of a closed screen (the login's, after --password-file) goes too. */
 		if (ui->in_dispatch == 0 && keep->ops != &screen_login_ops)
-			input_wipe(ui);
+			ui_input_wipe(ui);
 	}
 	for (; ui->pop_pending > 0; ui->pop_pending--) {
 		if (ui->depth <= 1) {
@@ -339,7 +329,7 @@ static int settle(struct ui *ui)
 			break;
 		}
 		close_screen(&ui->stack[--ui->depth]);
-		input_wipe(ui);
+		ui_input_wipe(ui);
 		/* What the closed screen did may change what the one below shows. */
 		if (ui_top(ui)->ops->load != NULL)
 			ui_top(ui)->ops->load(ui_top(ui));
@@ -401,7 +391,7 @@ static int leave(struct ui *ui, bool at_once)
 	if (ui_worker_pid() > 0) {
 		if (ui->st != NULL && store_can(ui->st, STORE_PERM_CAMPAIGNS_READ))
 			store_campaign_list(ui->st, count_sending, &sending, NULL);
-		ui_input(ui, 0, UI_INPUT_YESNO | INPUT_LEAVE, NULL,
+		ui_input(ui, 0, UI_INPUT_YESNO | UI_INPUT_LEAVE, NULL,
 			 "%s%s; leaving stops it%s. Leave? (y/n) ",
 			 sending > 0 ? "A worker is sending" : "A worker runs in the background",
 			 form ? " and what you typed is not saved" : "",
@@ -409,7 +399,7 @@ static int leave(struct ui *ui, bool at_once)
 		return UI_REDRAW_ALL;
 	}
 	if (form) {
-		ui_input(ui, 0, UI_INPUT_YESNO | INPUT_LEAVE, NULL,
+		ui_input(ui, 0, UI_INPUT_YESNO | UI_INPUT_LEAVE, NULL,
 			 "What you typed is not saved; leaving throws it away. Leave? (y/n) ");
 		return UI_REDRAW_ALL;
 	}
@@ -417,7 +407,7 @@ static int leave(struct ui *ui, bool at_once)
 		ui->quit = true;
 		return UI_REDRAW_NONE;
 	}
-	ui_input(ui, 0, UI_INPUT_YESNO | INPUT_LEAVE, NULL, "Leave hato? (y/n) ");
+	ui_input(ui, 0, UI_INPUT_YESNO | UI_INPUT_LEAVE, NULL, "Leave hato? (y/n) ");
 	return UI_REDRAW_ALL;
 }
 
@@ -428,8 +418,8 @@ static int leave(struct ui *ui, bool at_once)
 static int interrupt(struct ui *ui)
 {
 	ui->exit_code = 128 + SIGINT;
-	if (ui->prompt.active && (ui->prompt.flags & INPUT_LEAVE)) {
-		input_wipe(ui);
+	if (ui->prompt.active && (ui->prompt.flags & UI_INPUT_LEAVE)) {
+		ui_input_wipe(ui);
 		ui->quit = true;
 		return UI_REDRAW_NONE;
 	}
@@ -437,7 +427,7 @@ static int interrupt(struct ui *ui)
 	return leave(ui, true) | UI_REDRAW_STATUS;
 }
 
-static int dispatch(struct ui *ui, enum ui_action a)
+int ui_dispatch(struct ui *ui, enum ui_action a)
 {
 	struct screen *s = ui_top(ui);
 	const struct screen_verb *v;
@@ -488,182 +478,9 @@ static int dispatch(struct ui *ui, enum ui_action a)
 int ui_act(struct ui *ui, enum ui_action a)
 {
 	if (a == UI_TICK)
-		return dispatch(ui, a);
+		return ui_dispatch(ui, a);
 	ui->status[0] = '\0';
-	return dispatch(ui, a) | UI_REDRAW_STATUS;
-}
-
-/* ---- Prompts ---------------------------------------------------------- */
-
-void ui_input(struct ui *ui, int tag, int flags, const char *initial, const char *fmt, ...)
-{
-	va_list ap;
-	char *buf = ui->prompt.buf;
-	size_t n = initial != NULL ? strlen(initial) : 0;
-
-	va_start(ap, fmt);
-	vsnprintf(ui->prompt.label, sizeof(ui->prompt.label), fmt, ap);
-	va_end(ap);
-	if (n > UI_INPUT_MAX)
-		n = UI_INPUT_MAX;
-	/* The answer just given (ui_input_text) may come back as the starting text. */
-	if (initial != NULL && (uintptr_t)initial >= (uintptr_t)buf &&
-	    (uintptr_t)initial <= (uintptr_t)(buf + UI_INPUT_MAX)) {
-		memmove(buf, initial, n);
-		sodium_memzero(buf + n, UI_INPUT_MAX + 1 - n);
-	} else {
-		input_wipe(ui);
-		if (n > 0)
-			memcpy(buf, initial, n);
-	}
-	ui->prompt.len = ui->prompt.cur = n;
-	ui->prompt.tag = tag;
-	ui->prompt.flags = flags;
-	ui->prompt.active = true;
-	/* Keys typed ahead must not answer a confirmation. */
-	if ((flags & UI_INPUT_YESNO) && ui->in_terminal)
-		term_flush();
-}
-
-const char *ui_input_text(const struct ui *ui)
-{
-	return ui->prompt.buf;
-}
-
-int ui_input_tag(const struct ui *ui)
-{
-	return ui->prompt.tag;
-}
-
-bool ui_input_active(const struct ui *ui)
-{
-	return ui->prompt.active;
-}
-
-/* Finishes the prompt: the screen reads the text during handle(), then it is wiped. */
-static int input_finish(struct ui *ui, enum ui_action a)
-{
-	int r;
-
-	ui->prompt.active = false;
-	ui->prompt.buf[ui->prompt.len] = '\0';
-	ui->status[0] = '\0';
-	if (ui->prompt.flags & INPUT_LEAVE) {
-		ui->quit = a == UI_INPUT_DONE;
-		if (!ui->quit)
-			ui->exit_code = EX_OK;
-		input_wipe(ui);
-		return UI_REDRAW_ALL;
-	}
-	r = dispatch(ui, a);
-	if (!ui->prompt.active)
-		input_wipe(ui);
-	return r | UI_REDRAW_ALL;
-}
-
-/* The start of the character before byte at (at itself at the start). */
-static size_t char_before(const char *buf, size_t at)
-{
-	while (at > 0 && ((unsigned char)buf[--at] & 0xc0) == 0x80)
-		;
-	return at;
-}
-
-/* The start of the character after the one at byte at (len at the end). */
-static size_t char_after(const char *buf, size_t len, size_t at)
-{
-	if (at < len)
-		at++;
-	while (at < len && ((unsigned char)buf[at] & 0xc0) == 0x80)
-		at++;
-	return at;
-}
-
-/* Deletes the bytes [from, to) of the text, the cursor going to from. */
-static void input_delete(struct ui_prompt *p, size_t from, size_t to)
-{
-	memmove(p->buf + from, p->buf + to, p->len - to);
-	p->len -= to - from;
-	p->cur = from;
-	sodium_memzero(p->buf + p->len, UI_INPUT_MAX + 1 - p->len);
-}
-
-static void input_insert(struct ui_prompt *p, int key)
-{
-	char u[4];
-	size_t n;
-
-	if (key < 0x80) {
-		u[0] = (char)key;
-		n = 1;
-	} else if (key < 0x800) {
-		u[0] = (char)(0xc0 | (key >> 6));
-		u[1] = (char)(0x80 | (key & 0x3f));
-		n = 2;
-	} else if (key < 0x10000) {
-		u[0] = (char)(0xe0 | (key >> 12));
-		u[1] = (char)(0x80 | ((key >> 6) & 0x3f));
-		u[2] = (char)(0x80 | (key & 0x3f));
-		n = 3;
-	} else {
-		u[0] = (char)(0xf0 | (key >> 18));
-		u[1] = (char)(0x80 | ((key >> 12) & 0x3f));
-		u[2] = (char)(0x80 | ((key >> 6) & 0x3f));
-		u[3] = (char)(0x80 | (key & 0x3f));
-		n = 4;
-	}
-	if (p->len + n > UI_INPUT_MAX)
-		return;
-	memmove(p->buf + p->cur + n, p->buf + p->cur, p->len - p->cur);
-	memcpy(p->buf + p->cur, u, n);
-	p->len += n;
-	p->cur += n;
-	sodium_memzero(u, sizeof(u));
-}
-
-static int input_key(struct ui *ui, int key)
-{
-	struct ui_prompt *p = &ui->prompt;
-
-	if (p->flags & UI_INPUT_YESNO) {
-		if (key == 'y' || key == 'Y') {
-			p->buf[0] = 'y';
-			p->len = 1;
-			return input_finish(ui, UI_INPUT_DONE);
-		}
-		if (key == 'n' || key == 'N' || key == UI_KEY_ESC || key == 'q')
-			return input_finish(ui, UI_INPUT_CANCEL);
-		ui_error(ui, "answer y or n");
-		return UI_REDRAW_STATUS;
-	}
-	if (key == UI_KEY_ENTER || (key == UI_KEY_TAB && (p->flags & UI_INPUT_FORM)))
-		return input_finish(ui, UI_INPUT_DONE);
-	if (key == UI_KEY_ESC)
-		return input_finish(ui, UI_INPUT_CANCEL);
-	if (key == UI_KEY_BACKSPACE || key == UI_CTRL('h'))
-		input_delete(p, char_before(p->buf, p->cur), p->cur);
-	else if (key == UI_KEY_DELETE || key == UI_CTRL('d'))
-		input_delete(p, p->cur, char_after(p->buf, p->len, p->cur));
-	else if (key == UI_CTRL('u'))
-		input_wipe(ui), p->active = true;
-	else if (key >= 0x20 && key != 0x7f && key < UI_KEY_BASE)
-		input_insert(p, key);
-	else if (key == UI_KEY_LEFT || key == UI_CTRL('b'))
-		p->cur = char_before(p->buf, p->cur);
-	else if (key == UI_KEY_RIGHT || key == UI_CTRL('f'))
-		p->cur = char_after(p->buf, p->len, p->cur);
-	else if (key == UI_KEY_HOME || key == UI_CTRL('a'))
-		p->cur = 0;
-	else if (key == UI_KEY_END || key == UI_CTRL('e'))
-		p->cur = p->len;
-	else
-		return UI_REDRAW_NONE;
-	/* marketer: a screen that checks the text as it is typed */
-	if (p->flags & UI_INPUT_NOTIFY) {
-		p->buf[p->len] = '\0';
-		return UI_REDRAW_BODY | dispatch(ui, UI_INPUT_CHANGED);
-	}
-	return UI_REDRAW_BODY;
+	return ui_dispatch(ui, a) | UI_REDRAW_STATUS;
 }
 
 /* ---- Keys ------------------------------------------------------------- */
@@ -678,7 +495,7 @@ int ui_key(struct ui *ui, int key)
 	if (key == UI_KEY_INTERRUPT)
 		return interrupt(ui);
 	if (ui->prompt.active)
-		return input_key(ui, key);
+		return ui_input_key(ui, key);
 	a = ui_keymap_lookup(key);
 	if (a == UI_NONE) {
 		ui_error(ui, "that key does nothing here; press ? for the keys");

@@ -9,7 +9,8 @@
  * ui_key()/ui_act() and compare ui_render()'s grid with golden files.
  *
  * Files:
- *   ui.c            the session: screen stack, dispatch, status line, prompts
+ *   ui.c            the session: screen stack, dispatch, status line
+ *   prompt.c        the prompt: its line editor, y/n questions, answers
  *   layout.c        the frame: title bar, body, hint line or prompt, status line
  *   ui_private.h    what ui.c and layout.c share: struct ui
  *   term.c          the only file that includes <curses.h>: start, draw, keys, restore

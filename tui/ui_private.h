@@ -1,7 +1,7 @@
 /*
  * tui/ui_private.h: the session's insides, which ui.c (the screen stack,
- * actions, prompts and keys) and layout.c (the frame) share. Nothing else
- * includes this file: screens use tui/ui.h.
+ * actions and keys), prompt.c (the prompt) and layout.c (the frame) share.
+ * Nothing else includes this file: screens use tui/ui.h.
  */
 #ifndef HATO_TUI_UI_PRIVATE_H
 #define HATO_TUI_UI_PRIVATE_H
@@ -39,7 +39,17 @@ struct ui {
 	int key;	      /* the key being handled, or UI_KEY_NONE (ui_act) */
 };
 
+/* The session's own question, whether to leave hato: answered in prompt.c, not by a screen. */
+#define UI_INPUT_LEAVE (1 << 12)
+
 /* The top screen, or NULL. */
 struct screen *ui_top(const struct ui *ui);
+/* Feeds an action to the top screen, checking its verbs and permissions (ui.c). */
+int ui_dispatch(struct ui *ui, enum ui_action a);
+
+/* The prompt (prompt.c). Wipes its text and closes it. */
+void ui_input_wipe(struct ui *ui);
+/* Feeds a key to the open prompt. Returns enum ui_redraw bits. */
+int ui_input_key(struct ui *ui, int key);
 
 #endif
