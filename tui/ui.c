@@ -184,9 +184,24 @@ bool ui_interrupted(struct ui *ui)
 	return false;
 }
 
+const char *ui_disabled(const struct ui *ui, char *buf, size_t size)
+{
+	if (ui->st == NULL || !store_session_disabled(ui->st))
+		return NULL;
+	snprintf(buf, size, "the account %s was disabled after this session began",
+		 store_user(ui->st));
+	return buf;
+}
+
 void ui_error_store(struct ui *ui, enum store_status s, char *errstr)
 {
-	ui_error(ui, "%s", errstr != NULL ? errstr : store_strstatus(s));
+	char why[160];
+
+	/* The store's words name its action ("subscriber.show is not allowed..."). */
+	if (s == STORE_EDENIED && ui_disabled(ui, why, sizeof(why)) != NULL)
+		ui_error(ui, "refused: %s", why);
+	else
+		ui_error(ui, "%s", errstr != NULL ? errstr : store_strstatus(s));
 	free(errstr);
 }
 
@@ -200,8 +215,14 @@ const char *ui_status(const struct ui *ui, bool *is_error)
 const char *ui_refusal(const struct ui *ui, const char *what, enum store_perm p, char *buf,
 		       size_t size)
 {
-	snprintf(buf, size, "refused: %s needs the permission \"%s\", which the role %s lacks",
-		 what, store_perm_name(p), ui->st != NULL ? store_role(ui->st) : "(none)");
+	char why[160];
+
+	if (ui_disabled(ui, why, sizeof(why)) != NULL)
+		snprintf(buf, size, "refused: %s: %s", what, why);
+	else
+		snprintf(buf, size,
+			 "refused: %s needs the permission \"%s\", which the role %s lacks", what,
+			 store_perm_name(p), ui->st != NULL ? store_role(ui->st) : "(none)");
 	return buf;
 }
 
@@ -247,12 +268,24 @@ static void refuse_audited(struct ui *ui, const char *action, const char *what, 
 	store_require(ui->st, p, action, NULL);
 }
 
+/*
+ * The user may do what needs p, as the store has the user's rights now: an
+ * admin may have changed the role, or disabled the user, since the login.
+ */
+static bool may(struct ui *ui, enum store_perm p)
+{
+	if (p == STORE_PERM_NONE)
+		return true;
+	/* store_session_disabled reads the rights again, at most once a second. */
+	return ui->st != NULL && !store_session_disabled(ui->st) && store_can(ui->st, p);
+}
+
 int ui_push(struct ui *ui, const struct screen_ops *ops)
 {
 	struct screen *s;
 	char why[256];
 
-	if (ops->perm != STORE_PERM_NONE && (ui->st == NULL || !store_can(ui->st, ops->perm))) {
+	if (!may(ui, ops->perm)) {
 		refuse_audited(ui, NULL, ops->title, ops->perm);
 		ui_error(ui, "%s", ui_refusal(ui, ops->title, ops->perm, why, sizeof(why)));
 		return -1;
@@ -463,7 +496,7 @@ int ui_dispatch(struct ui *ui, enum ui_action a)
 			ui_error(ui, "that key does nothing here; press ? for the keys");
 		return a == UI_TICK ? UI_REDRAW_NONE : UI_REDRAW_STATUS;
 	}
-	if (v->perm != STORE_PERM_NONE && (ui->st == NULL || !store_can(ui->st, v->perm))) {
+	if (!may(ui, v->perm)) {
 		what = v->help ? v->help : ui_keymap_help(a);
 		refuse_audited(ui, v->audit, what, v->perm);
 		ui_error(ui, "%s", ui_refusal(ui, what, v->perm, why, sizeof(why)));

@@ -441,11 +441,23 @@ void ui_busy(struct ui *ui, const char *fmt, ...) __attribute__((format(printf, 
  * pressed Esc or Ctrl-C since the last call. Other keys typed meanwhile are dropped.
  * Always false outside a terminal. */
 bool ui_interrupted(struct ui *ui);
-/* Shows errstr (or the status' words) as an error and frees errstr. */
+/*
+ * Shows errstr (or the status' words) as an error and frees errstr; a
+ * refusal because the account was disabled in the UI's words (ui_disabled).
+ */
 void ui_error_store(struct ui *ui, enum store_status s, char *errstr);
+/*
+ * When this session's user was disabled since logging in: "the account NAME
+ * was disabled after this session began" into buf, and buf; else NULL.
+ */
+const char *ui_disabled(const struct ui *ui, char *buf, size_t size);
 /* The status line's text and whether it is an error. */
 const char *ui_status(const struct ui *ui, bool *is_error);
-/* "users" needed for what: the refusal sentence, into buf. Returns buf. */
+/*
+ * "users" needed for what: the refusal sentence, into buf ("refused: WHAT
+ * needs the permission P, which the role R lacks", or that the account was
+ * disabled). Returns buf.
+ */
 const char *ui_refusal(const struct ui *ui, const char *what, enum store_perm p, char *buf,
 		       size_t size);
 

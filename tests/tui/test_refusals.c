@@ -1,0 +1,79 @@
+/*
+ * Refusals in the UI's words: a session whose user an admin disabled says
+ * so wherever it is refused, never that a role lacks a permission. Driven
+ * with keys, without a terminal; the grid and the status line are searched.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "store/private.h"
+#include "tui/helpers.h"
+#include "tui/campaign_fixture.h"
+#include "tui/ui.h"
+
+/* The status line holds text; if not, prints it. */
+static int says(struct ui *ui, const char *text)
+{
+	const char *status = ui_status(ui, NULL);
+
+	if (strstr(status, text) != NULL)
+		return 1;
+	print_error("the status line lacks \"%s\": %s\n", text, status);
+	return 0;
+}
+
+/* An admin disables the user; the session reads it at its next check, as a second later. */
+static void disable(struct ui *ui, const char *user)
+{
+	struct store *st = as("admin");
+
+	assert_int_equal(store_user_disable(st, user, NULL), STORE_OK);
+	store_close(&st);
+	ui_store(ui)->checked_ms = 0;
+}
+
+/*
+ * The viewer, disabled while browsing subscribers: opening a record (which
+ * the UI checks first), a search (which the store refuses) and the
+ * dashboard all say that the account was disabled.
+ */
+static void test_disabled(void **state)
+{
+	struct ui *ui = logged_in("viewer");
+
+	(void)state;
+	assert_int_equal(ui_push(ui, &screen_subscribers_ops), 0);
+	assert_true(shows(ui, "s***@example.com"));
+	disable(ui, "viewer");
+	ui_key(ui, UI_KEY_ENTER);
+	assert_true(says(ui, "refused: open the record: the account viewer was disabled after "
+			     "this session began"));
+	assert_null(strstr(ui_status(ui, NULL), "lacks"));
+	ui_key(ui, '/');
+	ui_type(ui, "Sub");
+	assert_true(says(ui, "refused: the account viewer was disabled after this session began"));
+	assert_null(strstr(ui_status(ui, NULL), "subscriber.browse"));
+	ui_key(ui, UI_KEY_ESC);
+	ui_key(ui, 'q');
+	assert_true(shows(ui, "the account viewer was disabled after this session began"));
+	assert_true(lacks(ui, "your role does not read campaigns"));
+	ui_free(&ui);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test_setup_teardown(test_disabled, setup, teardown),
+	};
+
+	if (helpers_init() != 0)
+		return 1;
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
