@@ -337,7 +337,7 @@ static int segments_load(struct screen *s)
 	ui_table_clear(&g->t);
 	rc = store_segment_ls(ui_store(s->ui), seg_row, g, &err);
 	if (rc != STORE_OK) {
-		ui_error_store(s->ui, rc, err);
+		ui_error_denied(s->ui, rc, err, "list the segments", STORE_PERM_SUBSCRIBERS_READ);
 		return -1;
 	}
 	return 0;
@@ -371,7 +371,7 @@ static int segments_handle(struct screen *s, enum ui_action a)
 	case UI_INPUT_DONE:
 		rc = store_segment_rm(ui_store(s->ui), g->name, &err);
 		if (rc != STORE_OK) {
-			ui_error_store(s->ui, rc, err);
+			ui_error_denied(s->ui, rc, err, "remove the segment", STORE_PERM_SEGMENTS);
 			return UI_REDRAW_ALL;
 		}
 		free(err);
@@ -445,6 +445,22 @@ static void ask_expr(struct screen *s)
 	ui_input(s->ui, ASK_EXPR, UI_INPUT_INLINE | UI_INPUT_NOTIFY, e->expr, "Expression: ");
 }
 
+/*
+ * A failed count, a refusal in the UI's words: the role reads neither
+ * subscribers nor campaigns, or the expression tests email, which a user
+ * without pii could probe address by address.
+ */
+static void count_refused(struct screen *s, enum store_status rc, char *err)
+{
+	struct store *st = ui_store(s->ui);
+
+	if (store_can(st, STORE_PERM_SUBSCRIBERS_READ) || store_can(st, STORE_PERM_CAMPAIGNS_READ))
+		ui_error_denied(s->ui, rc, err, "count by email address", STORE_PERM_PII);
+	else
+		ui_error_denied(s->ui, rc, err, "count the recipients",
+				STORE_PERM_SUBSCRIBERS_READ);
+}
+
 static void recount(struct screen *s)
 {
 	struct editor *e = s->priv;
@@ -460,7 +476,7 @@ static void recount(struct screen *s)
 	    (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6;
 	if (rc != STORE_OK) {
 		e->count = -1;
-		ui_error_store(s->ui, rc, err);
+		count_refused(s, rc, err);
 		return;
 	}
 	free(err);
@@ -579,7 +595,7 @@ static int save(struct screen *s, bool replace)
 		return UI_REDRAW_ALL;
 	}
 	if (rc != STORE_OK) {
-		ui_error_store(s->ui, rc, err);
+		ui_error_denied(s->ui, rc, err, "save the segment", STORE_PERM_SEGMENTS);
 		ask_expr(s);
 		return UI_REDRAW_ALL;
 	}

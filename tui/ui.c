@@ -205,6 +205,19 @@ void ui_error_store(struct ui *ui, enum store_status s, char *errstr)
 	free(errstr);
 }
 
+void ui_error_denied(struct ui *ui, enum store_status s, char *errstr, const char *what,
+		     enum store_perm p)
+{
+	char why[512];
+
+	if (s != STORE_EDENIED) {
+		ui_error_store(ui, s, errstr);
+		return;
+	}
+	free(errstr);
+	ui_error(ui, "%s", ui_refusal(ui, what, p, why, sizeof(why)));
+}
+
 const char *ui_status(const struct ui *ui, bool *is_error)
 {
 	if (is_error != NULL)

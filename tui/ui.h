@@ -447,6 +447,13 @@ bool ui_interrupted(struct ui *ui);
  */
 void ui_error_store(struct ui *ui, enum store_status s, char *errstr);
 /*
+ * A store call's failure, as ui_error_store shows it, but a refusal
+ * (STORE_EDENIED) in the UI's words, never the store's action names: the
+ * sentence of ui_refusal for `what` and the permission p. Frees errstr.
+ */
+void ui_error_denied(struct ui *ui, enum store_status s, char *errstr, const char *what,
+		     enum store_perm p);
+/*
  * When this session's user was disabled since logging in: "the account NAME
  * was disabled after this session began" into buf, and buf; else NULL.
  */

@@ -1,7 +1,9 @@
 /*
  * Refusals in the UI's words: a session whose user an admin disabled says
- * so wherever it is refused, never that a role lacks a permission. Driven
- * with keys, without a terminal; the grid and the status line are searched.
+ * so wherever it is refused, never that a role lacks a permission; the
+ * segment editor says what the store refused in the UI's words, not with
+ * the store's action names. Driven with keys, without a terminal; the grid
+ * and the status line are searched.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -67,10 +69,72 @@ static void test_disabled(void **state)
 	ui_free(&ui);
 }
 
+/* Adds the role boss (subscribers.read, segments: no pii) and its user boss. */
+static void add_boss(void)
+{
+	static const char *const perms[] = {"subscribers.read", "segments"};
+	struct store *st = as("admin");
+
+	assert_int_equal(store_role_add(st, "boss", perms, 2, NULL), STORE_OK);
+	assert_int_equal(
+	    store_user_add(st, "boss", "boss", "boss-password-1", STORE_KDF_INTERACTIVE, NULL),
+	    STORE_OK);
+	store_close(&st);
+}
+
+/* An admin gives the role these permissions; the session reads them at its next check. */
+static void set_perms(struct ui *ui, const char *role, const char *const *perms, size_t n)
+{
+	struct store *st = as("admin");
+
+	assert_int_equal(store_role_set_perms(st, role, perms, n, NULL), STORE_OK);
+	store_close(&st);
+	ui_store(ui)->checked_ms = 0;
+}
+
+/*
+ * The segment editor's refusals by the store are in the UI's words, never
+ * its action names ("segment.count is not allowed for boss..."): a count by
+ * email without pii, a count once the role no longer reads subscribers, and
+ * a save once it no longer writes segments.
+ */
+static void test_segment_editor_words(void **state)
+{
+	static const char *const no_read[] = {"segments"};
+	static const char *const no_write[] = {"subscribers.read"};
+	struct ui *ui;
+
+	(void)state;
+	add_boss();
+	ui = logged_in("boss");
+	assert_int_equal(ui_push(ui, &screen_lists_ops), 0);
+	ui_key(ui, UI_KEY_ENTER); /* m's segments */
+	ui_key(ui, 'n');
+	ui_type(ui, "email ends_with \"example.com\"");
+	assert_true(says(ui, "refused: count by email address needs the permission \"pii\", which "
+			     "the role boss lacks"));
+	ui_key(ui, UI_CTRL('u'));
+	ui_type(ui, "attr.city = \"Tokyo\"");
+	assert_true(shows(ui, "1 recipients"));
+	set_perms(ui, "boss", no_read, 1);
+	ui_type(ui, " or attr.city = \"Osaka\"");
+	assert_true(says(ui, "refused: count the recipients needs the permission "
+			     "\"subscribers.read\", which the role boss lacks"));
+	set_perms(ui, "boss", no_write, 1);
+	ui_key(ui, UI_KEY_ENTER);
+	ui_type(ui, "kansai");
+	ui_key(ui, UI_KEY_ENTER);
+	assert_true(says(ui, "refused: save the segment needs the permission \"segments\", which "
+			     "the role boss lacks"));
+	assert_null(strstr(ui_status(ui, NULL), "segment."));
+	ui_free(&ui);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(test_disabled, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_segment_editor_words, setup, teardown),
 	};
 
 	if (helpers_init() != 0)
