@@ -16,6 +16,8 @@
  *                 slower, it waits until typing pauses for a second (UI_TICK),
  *                 so typing never stalls on a large list. Enter saves
  *                 (store_segment_add, or replaces the segment being edited).
+ *                 Without the pii permission a segment whose expression
+ *                 holds an address does not open: the list shows it masked.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -534,6 +536,29 @@ static int typed(struct screen *s)
 	return changed(s);
 }
 
+/*
+ * The segment's expression holds what the user may not see: an address, or
+ * a string compared with email (store_segment_mask). The editor would show
+ * it, and saving the masked text would overwrite it: refuses, after saying
+ * why and writing the refusal to the audit trail. The list shows it masked.
+ */
+static bool masked_for_user(struct screen *s, const char *expr)
+{
+	struct editor *e = s->priv;
+	struct store *st = ui_store(s->ui);
+	char *masked = store_segment_mask(st, expr), what[160], why[512];
+	bool hides = masked == NULL || strcmp(masked, expr) != 0;
+
+	free(masked);
+	if (!hides)
+		return false;
+	store_require(st, STORE_PERM_PII, "tui: edit a segment that holds an address", NULL);
+	snprintf(what, sizeof(what), "edit the segment %s (it holds an address masked for you)",
+		 e->name);
+	ui_error(s->ui, "%s", ui_refusal(s->ui, what, STORE_PERM_PII, why, sizeof(why)));
+	return true;
+}
+
 static int editor_open(struct screen *s)
 {
 	struct editor *e = calloc(1, sizeof(*e));
@@ -552,6 +577,11 @@ static int editor_open(struct screen *s)
 		rc = store_segment_get(ui_store(s->ui), e->name, &list, &expr, &err);
 		if (rc != STORE_OK) {
 			ui_error_store(s->ui, rc, err);
+			return -1;
+		}
+		if (masked_for_user(s, expr)) {
+			free(list);
+			free(expr);
 			return -1;
 		}
 		snprintf(e->list, sizeof(e->list), "%s", list);

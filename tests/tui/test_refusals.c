@@ -2,8 +2,9 @@
  * Refusals in the UI's words: a session whose user an admin disabled says
  * so wherever it is refused, never that a role lacks a permission; the
  * segment editor says what the store refused in the UI's words, not with
- * the store's action names. Driven with keys, without a terminal; the grid
- * and the status line are searched.
+ * the store's action names, and does not open a segment that holds an
+ * address for a user without pii. Driven with keys, without a terminal;
+ * the grid and the status line are searched.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -130,11 +131,57 @@ static void test_segment_editor_words(void **state)
 	ui_free(&ui);
 }
 
+/*
+ * Without pii, the editor does not open a segment whose expression holds an
+ * address, or a string compared with email: it would show it, and saving
+ * the masked text would overwrite it. The list shows it masked; another
+ * segment opens. With pii, it opens as saved.
+ */
+static void test_segment_editor_pii(void **state)
+{
+	struct store *st = as("marketer");
+	struct ui *ui;
+
+	(void)state;
+	assert_int_equal(store_segment_add(st, "a1", "m", "email = \"sub@example.com\"", NULL),
+			 STORE_OK);
+	assert_int_equal(store_segment_add(st, "a2", "m", "email starts_with \"sub\"", NULL),
+			 STORE_OK);
+	assert_int_equal(store_segment_add(st, "a3", "m", "attr.city = \"Tokyo\"", NULL), STORE_OK);
+	store_close(&st);
+	add_boss();
+	ui = logged_in("boss");
+	assert_int_equal(ui_push(ui, &screen_lists_ops), 0);
+	ui_key(ui, UI_KEY_ENTER); /* m's segments */
+	assert_true(shows(ui, "email = \"s***@example.com\""));
+	ui_key(ui, UI_KEY_ENTER); /* a1 */
+	assert_true(says(ui, "refused: edit the segment a1 (it holds an address masked for you) "
+			     "needs the permission \"pii\", which the role boss lacks"));
+	assert_true(shows(ui, "Segments of the list m"));
+	assert_true(lacks(ui, "sub@example.com"));
+	ui_key(ui, 'j');
+	ui_key(ui, 'e'); /* a2 */
+	assert_true(says(ui, "refused: edit the segment a2"));
+	assert_true(lacks(ui, "\"sub\""));
+	ui_key(ui, 'j');
+	ui_key(ui, UI_KEY_ENTER); /* a3 */
+	assert_true(shows(ui, "Segment a3 of the list m"));
+	assert_string_equal(ui_input_text(ui), "attr.city = \"Tokyo\"");
+	ui_free(&ui);
+	ui = logged_in("marketer");
+	assert_int_equal(ui_push(ui, &screen_lists_ops), 0);
+	ui_key(ui, UI_KEY_ENTER);
+	ui_key(ui, UI_KEY_ENTER);
+	assert_string_equal(ui_input_text(ui), "email = \"sub@example.com\"");
+	ui_free(&ui);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(test_disabled, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_segment_editor_words, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_segment_editor_pii, setup, teardown),
 	};
 
 	if (helpers_init() != 0)
