@@ -1,7 +1,9 @@
 /*
  * tui/prompt.c: the prompt a screen opens with ui_input(): its line editor
  * (the cursor moves over whole UTF-8 characters), y/n questions, and the
- * answer handed to the screen as UI_INPUT_DONE or UI_INPUT_CANCEL.
+ * answer handed to the screen as UI_INPUT_DONE or UI_INPUT_CANCEL. The
+ * session's own question whether to leave (Ctrl-C, Q) keeps the prompt it
+ * covers aside, to put it back as it was when the answer is n.
  */
 #include <sodium.h>
 #include <stdarg.h>
@@ -64,6 +66,36 @@ bool ui_input_active(const struct ui *ui)
 	return ui->prompt.active;
 }
 
+void ui_input_keep(struct ui *ui)
+{
+	struct ui_prompt swap;
+
+	if (!ui->prompt.active || (ui->prompt.flags & UI_INPUT_LEAVE))
+		return;
+	ui_input_back(ui, false); /* never two kept */
+	swap = ui->kept;
+	ui->kept = ui->prompt;
+	ui->prompt = swap;
+}
+
+void ui_input_back(struct ui *ui, bool restore)
+{
+	struct ui_prompt swap;
+
+	if (!ui->kept.active)
+		return;
+	if (restore) {
+		ui_input_wipe(ui);
+		swap = ui->prompt;
+		ui->prompt = ui->kept;
+		ui->kept = swap;
+		return;
+	}
+	sodium_memzero(ui->kept.buf, UI_INPUT_MAX + 1);
+	ui->kept.len = ui->kept.cur = 0;
+	ui->kept.active = false;
+}
+
 /* Finishes the prompt: the screen reads the text during handle(), then it is wiped. */
 static int input_finish(struct ui *ui, enum ui_action a)
 {
@@ -77,6 +109,8 @@ static int input_finish(struct ui *ui, enum ui_action a)
 		if (!ui->quit)
 			ui->exit_code = EX_OK;
 		ui_input_wipe(ui);
+		/* Staying: the prompt that was open comes back, text and cursor. */
+		ui_input_back(ui, !ui->quit);
 		return UI_REDRAW_ALL;
 	}
 	r = ui_dispatch(ui, a);

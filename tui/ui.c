@@ -42,11 +42,13 @@ struct ui *ui_new(const char *store_path, const char *user)
 	ui->store_path = strdup(store_path);
 	ui->user = strdup(user != NULL ? user : "");
 	ui->prompt.buf = sodium_malloc(UI_INPUT_MAX + 1);
+	ui->kept.buf = sodium_malloc(UI_INPUT_MAX + 1);
 	ui->w = 80;
 	ui->h = 24;
 	ui->key = UI_KEY_NONE;
 	if (ui->store_path == NULL || ui->user == NULL || ui->prompt.buf == NULL ||
-	    grid_init(&ui->grid, ui->w, ui->h) != 0 || ui_push(ui, &screen_login_ops) != 0) {
+	    ui->kept.buf == NULL || grid_init(&ui->grid, ui->w, ui->h) != 0 ||
+	    ui_push(ui, &screen_login_ops) != 0) {
 		ui_free(&ui);
 		return NULL;
 	}
@@ -74,6 +76,10 @@ void ui_free(struct ui **ui)
 	while (u->depth > 0)
 		close_screen(&u->stack[--u->depth]);
 	store_close(&u->st);
+	if (u->kept.buf != NULL) {
+		ui_input_back(u, false);
+		sodium_free(u->kept.buf);
+	}
 	if (u->prompt.buf != NULL) {
 		ui_input_wipe(u);
 		sodium_free(u->prompt.buf);
@@ -376,6 +382,7 @@ static int settle(struct ui *ui)
 		}
 		close_screen(&ui->stack[--ui->depth]);
 		ui_input_wipe(ui);
+		ui_input_back(ui, false);
 		/* What the closed screen did may change what the one below shows. */
 		if (ui_top(ui)->ops->load != NULL)
 			ui_top(ui)->ops->load(ui_top(ui));
@@ -433,27 +440,27 @@ static int leave(struct ui *ui, bool at_once)
 {
 	int sending = 0;
 	bool form = unsaved(ui);
+	char q[400];
 
 	if (ui_worker_pid() > 0) {
 		if (ui->st != NULL && store_can(ui->st, STORE_PERM_CAMPAIGNS_READ))
 			store_campaign_list(ui->st, count_sending, &sending, NULL);
-		ui_input(ui, 0, UI_INPUT_YESNO | UI_INPUT_LEAVE, NULL,
-			 "%s%s; leaving stops it%s. Leave? (y/n) ",
+		snprintf(q, sizeof(q), "%s%s; leaving stops it%s. Leave? (y/n) ",
 			 sending > 0 ? "A worker is sending" : "A worker runs in the background",
 			 form ? " and what you typed is not saved" : "",
 			 form ? " and throws that away" : "");
-		return UI_REDRAW_ALL;
-	}
-	if (form) {
-		ui_input(ui, 0, UI_INPUT_YESNO | UI_INPUT_LEAVE, NULL,
+	} else if (form) {
+		snprintf(q, sizeof(q),
 			 "What you typed is not saved; leaving throws it away. Leave? (y/n) ");
-		return UI_REDRAW_ALL;
-	}
-	if (at_once) {
+	} else if (at_once) {
 		ui->quit = true;
 		return UI_REDRAW_NONE;
+	} else {
+		snprintf(q, sizeof(q), "Leave hato? (y/n) ");
 	}
-	ui_input(ui, 0, UI_INPUT_YESNO | UI_INPUT_LEAVE, NULL, "Leave hato? (y/n) ");
+	/* n puts back the prompt this question covers, as it was. */
+	ui_input_keep(ui);
+	ui_input(ui, 0, UI_INPUT_YESNO | UI_INPUT_LEAVE, NULL, "%s", q);
 	return UI_REDRAW_ALL;
 }
 
@@ -466,6 +473,7 @@ static int interrupt(struct ui *ui)
 	ui->exit_code = 128 + SIGINT;
 	if (ui->prompt.active && (ui->prompt.flags & UI_INPUT_LEAVE)) {
 		ui_input_wipe(ui);
+		ui_input_back(ui, false);
 		ui->quit = true;
 		return UI_REDRAW_NONE;
 	}

@@ -32,6 +32,7 @@ struct ui {
 	char status[512];
 	bool status_error;
 	struct ui_prompt prompt;
+	struct ui_prompt kept; /* the prompt the question whether to leave covers, if active */
 	struct grid grid, body;
 	int w, h;
 	int cur_row, cur_col; /* the cursor, in grid coordinates; -1 hidden */
@@ -51,5 +52,12 @@ int ui_dispatch(struct ui *ui, enum ui_action a);
 void ui_input_wipe(struct ui *ui);
 /* Feeds a key to the open prompt. Returns enum ui_redraw bits. */
 int ui_input_key(struct ui *ui, int key);
+/*
+ * Before the session asks whether to leave: keeps the open prompt aside,
+ * as it is (its question, text and cursor), for ui_input_back.
+ */
+void ui_input_keep(struct ui *ui);
+/* The kept prompt comes back as it was (restore), or is wiped. */
+void ui_input_back(struct ui *ui, bool restore);
 
 #endif
