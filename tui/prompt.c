@@ -19,6 +19,7 @@ void ui_input_wipe(struct ui *ui)
 	sodium_memzero(ui->prompt.buf, UI_INPUT_MAX + 1);
 	ui->prompt.len = ui->prompt.cur = 0;
 	ui->prompt.active = false;
+	ui->prompt.typed = false;
 }
 
 void ui_input(struct ui *ui, int tag, int flags, const char *initial, const char *fmt, ...)
@@ -32,7 +33,10 @@ void ui_input(struct ui *ui, int tag, int flags, const char *initial, const char
 	va_end(ap);
 	if (n > UI_INPUT_MAX)
 		n = UI_INPUT_MAX;
-	/* The answer just given (ui_input_text) may come back as the starting text. */
+	/*
+	 * The answer just given (ui_input_text) may come back as the starting
+	 * text, to be corrected: what was typed, still.
+	 */
 	if (initial != NULL && (uintptr_t)initial >= (uintptr_t)buf &&
 	    (uintptr_t)initial <= (uintptr_t)(buf + UI_INPUT_MAX)) {
 		memmove(buf, initial, n);
@@ -64,6 +68,14 @@ int ui_input_tag(const struct ui *ui)
 bool ui_input_active(const struct ui *ui)
 {
 	return ui->prompt.active;
+}
+
+bool ui_input_unsaved(const struct ui *ui)
+{
+	const struct ui_prompt *p = &ui->prompt;
+
+	return p->active && p->typed && p->len > 0 &&
+	       !(p->flags & (UI_INPUT_SECRET | UI_INPUT_YESNO | UI_INPUT_LEAVE));
 }
 
 void ui_input_keep(struct ui *ui)
@@ -141,6 +153,7 @@ static size_t char_after(const char *buf, size_t len, size_t at)
 static void input_delete(struct ui_prompt *p, size_t from, size_t to)
 {
 	memmove(p->buf + from, p->buf + to, p->len - to);
+	p->typed = true;
 	p->len -= to - from;
 	p->cur = from;
 	sodium_memzero(p->buf + p->len, UI_INPUT_MAX + 1 - p->len);
@@ -174,6 +187,7 @@ static void input_insert(struct ui_prompt *p, int key)
 		return;
 	memmove(p->buf + p->cur + n, p->buf + p->cur, p->len - p->cur);
 	memcpy(p->buf + p->cur, u, n);
+	p->typed = true;
 	p->len += n;
 	p->cur += n;
 	sodium_memzero(u, sizeof(u));
@@ -203,7 +217,7 @@ int ui_input_key(struct ui *ui, int key)
 	else if (key == UI_KEY_DELETE || key == UI_CTRL('d'))
 		input_delete(p, p->cur, char_after(p->buf, p->len, p->cur));
 	else if (key == UI_CTRL('u'))
-		ui_input_wipe(ui), p->active = true;
+		input_delete(p, 0, p->len);
 	else if (key >= 0x20 && key != 0x7f && key < UI_KEY_BASE)
 		input_insert(p, key);
 	else if (key == UI_KEY_LEFT || key == UI_CTRL('b'))

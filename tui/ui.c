@@ -418,11 +418,16 @@ static int count_sending(const struct store_campaign *c, void *arg)
 	return 0;
 }
 
-/* Some screen on the stack holds what was typed and not saved. */
+/*
+ * Some screen on the stack holds what was typed and not saved, or the open
+ * prompt holds text typed into it.
+ */
 static bool unsaved(const struct ui *ui)
 {
 	int i;
 
+	if (ui->st != NULL && ui_input_unsaved(ui))
+		return true;
 	for (i = 0; i < ui->depth; i++)
 		if (ui->stack[i]->ops->unsaved != NULL && ui->stack[i]->ops->unsaved(ui->stack[i]))
 			return true;

@@ -18,6 +18,7 @@ struct ui_prompt {
 	char *buf; /* sodium_malloc'd, UI_INPUT_MAX + 1 */
 	size_t len;
 	size_t cur; /* the cursor: a byte offset at a character's start, <= len */
+	bool typed; /* the text was typed or changed here, not only given as it opened */
 };
 
 struct ui {
@@ -52,6 +53,11 @@ int ui_dispatch(struct ui *ui, enum ui_action a);
 void ui_input_wipe(struct ui *ui);
 /* Feeds a key to the open prompt. Returns enum ui_redraw bits. */
 int ui_input_key(struct ui *ui, int key);
+/*
+ * The open prompt holds text the user typed into it (not a password, nor a
+ * y/n answer), which leaving would throw away.
+ */
+bool ui_input_unsaved(const struct ui *ui);
 /*
  * Before the session asks whether to leave: keeps the open prompt aside,
  * as it is (its question, text and cursor), for ui_input_back.

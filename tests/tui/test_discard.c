@@ -2,8 +2,9 @@
  * Leaving a form with what was typed or marked and not saved asks first,
  * with the campaign form's question: the segment editor's Esc and the role
  * editor's q; n goes back to the input as it was, y throws it away. Without
- * changes they leave at once. Ctrl-C's question whether to leave hato puts
- * the prompt it covered back as it was after n. Driven with keys, without a
+ * changes they leave at once. Ctrl-C asks too when only an open prompt
+ * holds what was typed, and its question whether to leave hato puts the
+ * prompt it covered back as it was after n. Driven with keys, without a
  * terminal.
  */
 #include <setjmp.h>
@@ -120,6 +121,54 @@ static void test_interrupt_keeps_prompt(void **state)
 	ui_free(&ui);
 }
 
+/*
+ * Text typed into an open prompt is unsaved input too: Ctrl-C asks before
+ * leaving hato with the campaign form's name typed and not yet entered, or
+ * a field's prompt changed; a prompt as it opened, nothing typed, does not
+ * hold it back.
+ */
+static void test_interrupt_typed_prompt(void **state)
+{
+	struct ui *ui = logged_in("marketer");
+
+	(void)state;
+	assert_int_equal(ui_push(ui, &screen_campaigns_ops), 0);
+	ui_key(ui, 'n');
+	ui_type(ui, "newcamp");
+	ui_key(ui, UI_KEY_INTERRUPT);
+	assert_false(ui_done(ui));
+	assert_true(shows(ui, "What you typed is not saved; leaving throws it away. Leave? (y/n)"));
+	ui_key(ui, 'n');
+	assert_string_equal(ui_input_text(ui), "newcamp");
+	ui_key(ui, UI_KEY_ESC);
+	ui_key(ui, UI_KEY_ESC); /* the form, nothing entered */
+	assert_true(shows(ui, "> spring"));
+	ui_key(ui, 'e');
+	ui_key(ui, 'j');
+	ui_key(ui, 'j');
+	ui_key(ui, 'j');
+	ui_key(ui, UI_KEY_ENTER); /* Subject */
+	assert_string_equal(ui_input_text(ui), "Spring news");
+	ui_key(ui, UI_KEY_INTERRUPT);
+	assert_true(ui_done(ui));
+	ui_free(&ui);
+
+	ui = logged_in("marketer");
+	assert_int_equal(ui_push(ui, &screen_campaigns_ops), 0);
+	ui_key(ui, 'e');
+	ui_key(ui, 'j');
+	ui_key(ui, 'j');
+	ui_key(ui, 'j');
+	ui_key(ui, UI_KEY_ENTER);
+	ui_type(ui, "ABC");
+	ui_key(ui, UI_KEY_INTERRUPT);
+	assert_false(ui_done(ui));
+	assert_true(shows(ui, "What you typed is not saved"));
+	ui_key(ui, 'y');
+	assert_true(ui_done(ui));
+	ui_free(&ui);
+}
+
 static void test_role_editor_asks(void **state)
 {
 	static const char *const perms[] = {"reports"};
@@ -160,6 +209,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(test_segment_editor_asks, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_interrupt_keeps_prompt, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_interrupt_typed_prompt, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_role_editor_asks, setup, teardown),
 	};
 
