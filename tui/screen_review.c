@@ -439,6 +439,32 @@ static int answer(struct screen *s, const char *text)
 	return done_send(s, rc, err, tag == ASK_SEND ? "will be sent now" : what);
 }
 
+/*
+ * The campaign's state allows a (approve; or schedule, send now): else says
+ * why, in the UI's words and with what to do first, before anything is
+ * asked, and returns true.
+ */
+static bool state_refuse(struct screen *s, enum ui_action a)
+{
+	struct review *r = s->priv;
+	enum store_campaign_state st = r->c->state;
+
+	if (a == UI_APPROVE && st != STORE_CAMPAIGN_IN_REVIEW)
+		ui_error(s->ui, "%s is %s: only a campaign in review is approved", r->target,
+			 store_campaign_state_name(st));
+	else if (a != UI_APPROVE && st == STORE_CAMPAIGN_IN_REVIEW)
+		ui_error(s->ui, "%s is in review: %s", r->target,
+			 store_can(ui_store(s->ui), STORE_PERM_CAMPAIGNS_APPROVE)
+			     ? "approve it first (a)"
+			     : "it is sent once approved");
+	else if (a != UI_APPROVE && st != STORE_CAMPAIGN_APPROVED && st != STORE_CAMPAIGN_SCHEDULED)
+		ui_error(s->ui, "%s is %s: only an approved or scheduled campaign is %s", r->target,
+			 store_campaign_state_name(st), a == UI_SEND_NOW ? "sent" : "scheduled");
+	else
+		return false;
+	return true;
+}
+
 /* The four-eyes rule, before anything is asked: true after saying why it refuses. */
 static bool four_eyes_refuse(struct screen *s, const char *action)
 {
@@ -485,12 +511,7 @@ static int rev_handle(struct screen *s, enum ui_action a)
 	snprintf(r->target, sizeof(r->target), "%s", r->c->name);
 	switch (a) {
 	case UI_APPROVE:
-		if (r->c->state != STORE_CAMPAIGN_IN_REVIEW) {
-			ui_error(s->ui, "%s is %s: only a campaign in review is approved",
-				 r->target, store_campaign_state_name(r->c->state));
-			return UI_REDRAW_STATUS;
-		}
-		if (four_eyes_refuse(s, "campaign.approve"))
+		if (state_refuse(s, a) || four_eyes_refuse(s, "campaign.approve"))
 			return UI_REDRAW_STATUS;
 		ui_input(s->ui, ASK_APPROVE, 0, NULL,
 			 "Approve %s with your signature? Comment (optional), Enter approves, Esc "
@@ -503,13 +524,13 @@ static int rev_handle(struct screen *s, enum ui_action a)
 		ui_input(s->ui, ASK_REJECT, 0, NULL, "Reject %s. What must change? ", r->target);
 		return UI_REDRAW_ALL;
 	case UI_SCHEDULE:
-		if (four_eyes_refuse(s, "campaign.schedule"))
+		if (state_refuse(s, a) || four_eyes_refuse(s, "campaign.schedule"))
 			return UI_REDRAW_STATUS;
 		ui_input(s->ui, ASK_SCHEDULE, 0, NULL,
 			 "Send %s at (e.g. 2026-12-01T09:00+09:00): ", r->target);
 		return UI_REDRAW_ALL;
 	case UI_SEND_NOW:
-		if (four_eyes_refuse(s, "campaign.schedule"))
+		if (state_refuse(s, a) || four_eyes_refuse(s, "campaign.schedule"))
 			return UI_REDRAW_STATUS;
 		ui_input(s->ui, ASK_SEND, UI_INPUT_YESNO, NULL,
 			 "Send %s to %lld recipients now? (y/n) ", r->target,

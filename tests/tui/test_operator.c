@@ -1,9 +1,10 @@
 /*
  * What the operator's screens say and ask: the review queue refuses a user
- * who wrote the campaign before asking anything, and answers a send time in
- * the past with a key of its own; the live monitor asks to resume in plain
- * words and counts the recipients a cancelled campaign never sends as not
- * sent. Driven with keys, without a terminal; the grid is searched.
+ * who wrote the campaign, or a campaign still in review, before asking
+ * anything, and answers a send time in the past with a key of its own; the
+ * live monitor asks to resume in plain words and counts the recipients a
+ * cancelled campaign never sends as not sent. Driven with keys, without a
+ * terminal; the grid is searched.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -86,6 +87,35 @@ static void test_four_eyes_first(void **state)
 	ui_free(&ui);
 }
 
+/*
+ * A campaign in review is neither scheduled nor sent: t and N say so, and
+ * what to do first, before asking anything (not for a time, nor y/n).
+ */
+static void test_review_state_first(void **state)
+{
+	static const int keys[] = {'t', 'N'};
+	struct ui *ui;
+	bool is_error = false;
+	size_t i;
+
+	(void)state;
+	submit("spring");
+	ui = logged_in("operator");
+	assert_int_equal(ui_push(ui, &screen_review_ops), 0);
+	assert_true(shows(ui, "> spring"));
+	for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+		ui_key(ui, keys[i]);
+		assert_false(ui_input_active(ui));
+		assert_string_equal(ui_status(ui, &is_error),
+				    "spring is in review: approve it first (a)");
+		assert_true(is_error);
+	}
+	assert_int_equal(state_of(ui_store(ui), "spring"), STORE_CAMPAIGN_IN_REVIEW);
+	ui_key(ui, 'a');
+	assert_true(ui_input_active(ui));
+	ui_free(&ui);
+}
+
 /* t with a time gone by points at N; with a time to come it says the time. */
 static void test_schedule_words(void **state)
 {
@@ -153,6 +183,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(test_four_eyes_first, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_review_state_first, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_schedule_words, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_monitor_words, setup, teardown),
 	};
