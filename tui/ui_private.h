@@ -30,7 +30,7 @@ struct ui {
 	int in_dispatch; /* inside a screen's handle(): screens must outlive it */
 	bool quit;
 	int exit_code; /* ui_run's, when it quits: 128 + SIGINT after Ctrl-C */
-	char status[512];
+	char status[1024]; /* long enough for a refusal with its remedy */
 	bool status_error;
 	struct ui_prompt prompt;
 	struct ui_prompt kept; /* the prompt the question whether to leave covers, if active */

@@ -143,14 +143,13 @@ static void test_schedule_words(void **state)
  * to resume it with the reason in brackets. Cancelled, its two queued
  * recipients count as not sent.
  */
-static void test_monitor_words(void **state)
+/* spring, approved and scheduled with its queue filled, paused by an operator. */
+static void paused_spring(void)
 {
 	struct store_campaign *c = NULL;
 	struct store *st;
-	struct ui *ui;
 	int64_t n = 0;
 
-	(void)state;
 	submit("spring");
 	approve_spring();
 	st = as("operator");
@@ -163,7 +162,14 @@ static void test_monitor_words(void **state)
 	assert_int_equal(store_campaign_pause(st, "spring", "paused by an operator", NULL),
 			 STORE_OK);
 	store_close(&st);
+}
 
+static void test_monitor_words(void **state)
+{
+	struct ui *ui;
+
+	(void)state;
+	paused_spring();
 	ui = logged_in("operator");
 	ui_campaign_select("spring");
 	assert_int_equal(ui_push(ui, &screen_monitor_ops), 0);
@@ -179,6 +185,32 @@ static void test_monitor_words(void **state)
 	ui_free(&ui);
 }
 
+/*
+ * Resuming spring after a setting its approval covers changed is refused
+ * with a long sentence: it wraps on the status rows, whole, to the remedy
+ * at its end, at 80x24.
+ */
+static void test_monitor_refusal_whole(void **state)
+{
+	struct store *st;
+	struct ui *ui;
+
+	(void)state;
+	paused_spring();
+	st = as("admin");
+	config(st, "sender.name", "Hato KK");
+	store_close(&st);
+	ui = logged_in("operator");
+	ui_campaign_select("spring");
+	assert_int_equal(ui_push(ui, &screen_monitor_ops), 0);
+	ui_key(ui, 'c');
+	ui_key(ui, 'y');
+	assert_true(shows(ui, "campaign spring is not resumed, as its approval no longer holds"));
+	assert_true(shows(ui, "submit it for review again"));
+	assert_true(lacks(ui, "…"));
+	ui_free(&ui);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -186,6 +218,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_review_state_first, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_schedule_words, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_monitor_words, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_monitor_refusal_whole, setup, teardown),
 	};
 
 	if (helpers_init() != 0)
