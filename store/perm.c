@@ -144,8 +144,8 @@ static enum store_status perms_of(struct store *st, const char *role, uint64_t *
  * A session outlives what an admin changes meanwhile: before a permission is
  * checked, the user's status and role are read again, at most once a
  * second. A disabled user's session then holds no permission, and a changed
- * role, or a role's changed permissions, take effect. When the users can't be read, the session keeps what
- * it had.
+ * role, or a role's changed permissions, take effect. When the users can't be read, the session
+ * keeps what it had.
  */
 static void refresh(struct store *st)
 {
@@ -188,6 +188,12 @@ static enum store_status still_active(struct store *st, const char *action, char
 			  "%s is not allowed: the account %s was disabled after this session "
 			  "began",
 			  action, st->user);
+}
+
+bool store_session_disabled(struct store *st)
+{
+	refresh(st);
+	return st->disabled;
 }
 
 enum store_status store_require(struct store *st, enum store_perm p, const char *action,

@@ -177,6 +177,12 @@ enum store_status store_perm_lookup(const char *name, enum store_perm *out);
 
 /* True when the logged-in user's role holds the permission. */
 bool store_can(const struct store *st, enum store_perm p);
+/*
+ * True when the logged-in user was disabled after this session began (or
+ * removed): the session then holds no permission, and store_require says
+ * so. Reads the user's status again, at most once a second.
+ */
+bool store_session_disabled(struct store *st);
 
 /*
  * Checks the permission; on refusal writes a "denied" record to the audit

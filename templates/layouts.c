@@ -103,6 +103,7 @@ static const char news_html[] =
     "Gothic ProN',Meiryo,'Segoe UI',Arial,sans-serif;padding:16px "
     "24px;font-size:12px;line-height:1.6;color:#555555;\">\n" LEGAL_FOOTER_HTML;
 
+/* The banner's underline, a line of '=' alone, is as wide as the list's name (tpl_splice). */
 static const char news_text[] = "{{#list.name}}\n"
 				"{{list.name}}\n"
 				"==========\n"

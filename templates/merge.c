@@ -163,6 +163,33 @@ done:
 	return ok;
 }
 
+/*
+ * Copies a layout's text, each line of '=' alone in it (the newsletter's
+ * banner underline) as a TPL_OP_UNDERLINE: as wide as the line above it once
+ * merged, whatever the width of the list's name.
+ */
+static enum tpl_status add_layout_text(struct tpl *t, const char *s, size_t n)
+{
+	enum tpl_status st;
+	size_t from = 0, i, e;
+
+	for (i = 1; i < n; i++) {
+		if (s[i - 1] != '\n' || s[i] != '=')
+			continue;
+		for (e = i; e < n && s[e] == '='; e++)
+			;
+		if (e < n && s[e] != '\n')
+			continue;
+		st = tpl_add_text(t, s + from, i - from);
+		if (st == TPL_OK)
+			st = tpl_add_underline(t, '=');
+		if (st != TPL_OK)
+			return st;
+		from = i = e;
+	}
+	return tpl_add_text(t, s + from, n - from);
+}
+
 enum tpl_status tpl_splice(const struct tpl *layout, const struct tpl *body, struct tpl **out)
 {
 	enum tpl_status st = TPL_ENOMEM;
@@ -180,6 +207,9 @@ enum tpl_status tpl_splice(const struct tpl *layout, const struct tpl *body, str
 				if (tpl_add_op_from(t, body, &body->ops[j]) != TPL_OK)
 					goto done;
 			}
+		} else if (op->type == TPL_OP_TEXT) {
+			if (add_layout_text(t, layout->arena.data + op->off, op->len) != TPL_OK)
+				goto done;
 		} else if (tpl_add_op_from(t, layout, op) != TPL_OK) {
 			goto done;
 		}

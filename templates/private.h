@@ -56,7 +56,9 @@ enum tpl_status tpl_add_underline(struct tpl *t, char c);
 /* Recomputes the jump of every section from the END ops, in order. Returns
  * false when sections do not nest (an END closes another name, or is missing). */
 bool tpl_link_sections(struct tpl *t, char **errstr);
-/* A new template: layout with body spliced in at its {{{body}}} tag(s). */
+/* A new template: layout with body spliced in at its {{{body}}} tag(s). In
+ * the layout, a line of '=' alone underlines the line above it, as wide as
+ * that line once merged (TPL_OP_UNDERLINE). */
 enum tpl_status tpl_splice(const struct tpl *layout, const struct tpl *body, struct tpl **out);
 
 /* The truth of a section value. */

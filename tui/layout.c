@@ -147,18 +147,22 @@ static void render_prompt(struct ui *ui, int row)
 
 /*
  * The hint line, or the open prompt, and the status line under it. A long
- * message takes the hint line too; with a prompt open it takes up to three
- * rows, and the prompt moves up above it, so that neither is cut.
+ * message wraps whole, taking the hint line and the body's last rows too,
+ * up to a third of the terminal (two rows, three with a prompt, at the
+ * least), so that the remedy at its end shows; a prompt open moves up above
+ * it, so that neither is cut.
  */
 static void render_bottom(struct ui *ui, struct screen *s)
 {
 	bool prompt = ui->prompt.active && !(ui->prompt.flags & UI_INPUT_INLINE);
-	int attr = ui->status_error ? UI_A_ERROR : UI_A_OK, rows = 1, row, c;
+	int attr = ui->status_error ? UI_A_ERROR : UI_A_OK, rows = 1, most = ui->h / 3, row, c;
 
+	if (most < (prompt ? 3 : 2))
+		most = prompt ? 3 : 2;
 	if (ui->status[0] != '\0' && grid_width(ui->status) > ui->w - 2)
 		rows = grid_wrap_rows(&ui->grid, 1, ui->status);
-	if (rows > (prompt ? 3 : 2))
-		rows = prompt ? 3 : 2;
+	if (rows > most)
+		rows = most;
 	if (prompt && ui->h < 8)
 		rows = 1;
 	if (prompt)
@@ -172,9 +176,10 @@ static void render_bottom(struct ui *ui, struct screen *s)
 		grid_put(&ui->grid, row, 1, -1, attr, ui->status);
 		return;
 	}
-	for (c = 0; c < ui->w; c++)
-		grid_put(&ui->grid, row, c, 1, UI_A_NORMAL, " ");
-	grid_wrap(&ui->grid, row, 1, rows, attr, ui->status);
+	for (; row < ui->h; row++)
+		for (c = 0; c < ui->w; c++)
+			grid_put(&ui->grid, row, c, 1, UI_A_NORMAL, " ");
+	grid_wrap(&ui->grid, ui->h - rows, 1, rows, attr, ui->status);
 }
 
 const struct grid *ui_render(struct ui *ui)

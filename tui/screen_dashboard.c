@@ -26,6 +26,7 @@ struct dashboard {
 	struct ui_table menu;
 	const struct screen_ops *ops[32]; /* the menu's rows */
 	char fig[5][4400];		  /* the sending figures' lines (the worker's has a path) */
+	char disabled[160];		  /* the account was disabled since login: so it says */
 	int ticks;
 };
 
@@ -63,6 +64,9 @@ static int dash_load(struct screen *s)
 	size_t n = 0;
 
 	ui_table_clear(&d->menu);
+	/* Asked first: it reads the user's rights again, which the menu shows. */
+	if (ui_disabled(s->ui, d->disabled, sizeof(d->disabled)) == NULL)
+		d->disabled[0] = '\0';
 	for (o = ui_screens; *o != NULL && n < sizeof(d->ops) / sizeof(d->ops[0]); o++) {
 		if ((*o)->menu_help == NULL || !store_can(st, (*o)->perm))
 			continue;
@@ -172,6 +176,10 @@ static void figures(struct screen *s)
 	bool running;
 
 	memset(d->fig, 0, sizeof(d->fig));
+	if (d->disabled[0] != '\0') {
+		snprintf(d->fig[0], sizeof(d->fig[0]), "%s", d->disabled);
+		return;
+	}
 	if (!store_can(st, STORE_PERM_CAMPAIGNS_READ)) {
 		snprintf(d->fig[0], sizeof(d->fig[0]), "your role does not read campaigns");
 		return;
@@ -236,7 +244,9 @@ static void dash_render(struct screen *s, struct grid *g)
 		height = g->h - row - 8;
 	if (height < 4)
 		height = (int)d->menu.nrows + 1 < 4 ? (int)d->menu.nrows + 1 : 4;
-	ui_table_render(&d->menu, g, row, height, "Your role may open none of the screens yet.");
+	ui_table_render(&d->menu, g, row, height,
+			d->disabled[0] ? d->disabled
+				       : "Your role may open none of the screens yet.");
 	row += height + 1;
 	grid_put(g, row++, 2, -1, UI_A_BOLD, "Sending");
 	for (i = 0; i < 5 && row < g->h; i++, row++) {

@@ -16,6 +16,8 @@
  *                 slower, it waits until typing pauses for a second (UI_TICK),
  *                 so typing never stalls on a large list. Enter saves
  *                 (store_segment_add, or replaces the segment being edited).
+ *                 Without the pii permission a segment whose expression
+ *                 holds an address does not open: the list shows it masked.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -337,7 +339,7 @@ static int segments_load(struct screen *s)
 	ui_table_clear(&g->t);
 	rc = store_segment_ls(ui_store(s->ui), seg_row, g, &err);
 	if (rc != STORE_OK) {
-		ui_error_store(s->ui, rc, err);
+		ui_error_denied(s->ui, rc, err, "list the segments", STORE_PERM_SUBSCRIBERS_READ);
 		return -1;
 	}
 	return 0;
@@ -371,7 +373,7 @@ static int segments_handle(struct screen *s, enum ui_action a)
 	case UI_INPUT_DONE:
 		rc = store_segment_rm(ui_store(s->ui), g->name, &err);
 		if (rc != STORE_OK) {
-			ui_error_store(s->ui, rc, err);
+			ui_error_denied(s->ui, rc, err, "remove the segment", STORE_PERM_SEGMENTS);
 			return UI_REDRAW_ALL;
 		}
 		free(err);
@@ -445,6 +447,22 @@ static void ask_expr(struct screen *s)
 	ui_input(s->ui, ASK_EXPR, UI_INPUT_INLINE | UI_INPUT_NOTIFY, e->expr, "Expression: ");
 }
 
+/*
+ * A failed count, a refusal in the UI's words: the role reads neither
+ * subscribers nor campaigns, or the expression tests email, which a user
+ * without pii could probe address by address.
+ */
+static void count_refused(struct screen *s, enum store_status rc, char *err)
+{
+	struct store *st = ui_store(s->ui);
+
+	if (store_can(st, STORE_PERM_SUBSCRIBERS_READ) || store_can(st, STORE_PERM_CAMPAIGNS_READ))
+		ui_error_denied(s->ui, rc, err, "count by email address", STORE_PERM_PII);
+	else
+		ui_error_denied(s->ui, rc, err, "count the recipients",
+				STORE_PERM_SUBSCRIBERS_READ);
+}
+
 static void recount(struct screen *s)
 {
 	struct editor *e = s->priv;
@@ -460,7 +478,7 @@ static void recount(struct screen *s)
 	    (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6;
 	if (rc != STORE_OK) {
 		e->count = -1;
-		ui_error_store(s->ui, rc, err);
+		count_refused(s, rc, err);
 		return;
 	}
 	free(err);
@@ -518,6 +536,29 @@ static int typed(struct screen *s)
 	return changed(s);
 }
 
+/*
+ * The segment's expression holds what the user may not see: an address, or
+ * a string compared with email (store_segment_mask). The editor would show
+ * it, and saving the masked text would overwrite it: refuses, after saying
+ * why and writing the refusal to the audit trail. The list shows it masked.
+ */
+static bool masked_for_user(struct screen *s, const char *expr)
+{
+	struct editor *e = s->priv;
+	struct store *st = ui_store(s->ui);
+	char *masked = store_segment_mask(st, expr), what[160], why[512];
+	bool hides = masked == NULL || strcmp(masked, expr) != 0;
+
+	free(masked);
+	if (!hides)
+		return false;
+	store_require(st, STORE_PERM_PII, "tui: edit a segment that holds an address", NULL);
+	snprintf(what, sizeof(what), "edit the segment %s (it holds an address masked for you)",
+		 e->name);
+	ui_error(s->ui, "%s", ui_refusal(s->ui, what, STORE_PERM_PII, why, sizeof(why)));
+	return true;
+}
+
 static int editor_open(struct screen *s)
 {
 	struct editor *e = calloc(1, sizeof(*e));
@@ -536,6 +577,11 @@ static int editor_open(struct screen *s)
 		rc = store_segment_get(ui_store(s->ui), e->name, &list, &expr, &err);
 		if (rc != STORE_OK) {
 			ui_error_store(s->ui, rc, err);
+			return -1;
+		}
+		if (masked_for_user(s, expr)) {
+			free(list);
+			free(expr);
 			return -1;
 		}
 		snprintf(e->list, sizeof(e->list), "%s", list);
@@ -579,7 +625,7 @@ static int save(struct screen *s, bool replace)
 		return UI_REDRAW_ALL;
 	}
 	if (rc != STORE_OK) {
-		ui_error_store(s->ui, rc, err);
+		ui_error_denied(s->ui, rc, err, "save the segment", STORE_PERM_SEGMENTS);
 		ask_expr(s);
 		return UI_REDRAW_ALL;
 	}

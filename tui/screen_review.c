@@ -34,7 +34,8 @@ struct review {
 	char **diff; /* the changes pane's lines; "-", "+" or " " first */
 	size_t ndiff;
 	bool has_old;
-	int pane, scroll;
+	int pane, scroll; /* scroll: the pane's rows above its top */
+	int pane_rows;	  /* the pane's height at the last render: what PgDn moves */
 	char target[128];
 };
 
@@ -439,6 +440,32 @@ static int answer(struct screen *s, const char *text)
 	return done_send(s, rc, err, tag == ASK_SEND ? "will be sent now" : what);
 }
 
+/*
+ * The campaign's state allows a (approve; or schedule, send now): else says
+ * why, in the UI's words and with what to do first, before anything is
+ * asked, and returns true.
+ */
+static bool state_refuse(struct screen *s, enum ui_action a)
+{
+	struct review *r = s->priv;
+	enum store_campaign_state st = r->c->state;
+
+	if (a == UI_APPROVE && st != STORE_CAMPAIGN_IN_REVIEW)
+		ui_error(s->ui, "%s is %s: only a campaign in review is approved", r->target,
+			 store_campaign_state_name(st));
+	else if (a != UI_APPROVE && st == STORE_CAMPAIGN_IN_REVIEW)
+		ui_error(s->ui, "%s is in review: %s", r->target,
+			 store_can(ui_store(s->ui), STORE_PERM_CAMPAIGNS_APPROVE)
+			     ? "approve it first (a)"
+			     : "it is sent once approved");
+	else if (a != UI_APPROVE && st != STORE_CAMPAIGN_APPROVED && st != STORE_CAMPAIGN_SCHEDULED)
+		ui_error(s->ui, "%s is %s: only an approved or scheduled campaign is %s", r->target,
+			 store_campaign_state_name(st), a == UI_SEND_NOW ? "sent" : "scheduled");
+	else
+		return false;
+	return true;
+}
+
 /* The four-eyes rule, before anything is asked: true after saying why it refuses. */
 static bool four_eyes_refuse(struct screen *s, const char *action)
 {
@@ -456,7 +483,7 @@ static bool four_eyes_refuse(struct screen *s, const char *action)
 static int rev_handle(struct screen *s, enum ui_action a)
 {
 	struct review *r = s->priv;
-	int moved;
+	int moved, step;
 
 	if (a == UI_INPUT_DONE)
 		return answer(s, ui_input_text(s->ui));
@@ -472,7 +499,9 @@ static int rev_handle(struct screen *s, enum ui_action a)
 		return UI_REDRAW_BODY;
 	}
 	if (a == UI_PGDN || a == UI_PGUP) {
-		r->scroll += a == UI_PGDN ? 8 : -8;
+		/* A page less a row: the row at the bottom goes on at the top. */
+		step = r->pane_rows > 2 ? r->pane_rows - 1 : 1;
+		r->scroll += a == UI_PGDN ? step : -step;
 		if (r->scroll < 0)
 			r->scroll = 0;
 		return UI_REDRAW_BODY;
@@ -485,12 +514,7 @@ static int rev_handle(struct screen *s, enum ui_action a)
 	snprintf(r->target, sizeof(r->target), "%s", r->c->name);
 	switch (a) {
 	case UI_APPROVE:
-		if (r->c->state != STORE_CAMPAIGN_IN_REVIEW) {
-			ui_error(s->ui, "%s is %s: only a campaign in review is approved",
-				 r->target, store_campaign_state_name(r->c->state));
-			return UI_REDRAW_STATUS;
-		}
-		if (four_eyes_refuse(s, "campaign.approve"))
+		if (state_refuse(s, a) || four_eyes_refuse(s, "campaign.approve"))
 			return UI_REDRAW_STATUS;
 		ui_input(s->ui, ASK_APPROVE, 0, NULL,
 			 "Approve %s with your signature? Comment (optional), Enter approves, Esc "
@@ -503,13 +527,13 @@ static int rev_handle(struct screen *s, enum ui_action a)
 		ui_input(s->ui, ASK_REJECT, 0, NULL, "Reject %s. What must change? ", r->target);
 		return UI_REDRAW_ALL;
 	case UI_SCHEDULE:
-		if (four_eyes_refuse(s, "campaign.schedule"))
+		if (state_refuse(s, a) || four_eyes_refuse(s, "campaign.schedule"))
 			return UI_REDRAW_STATUS;
 		ui_input(s->ui, ASK_SCHEDULE, 0, NULL,
 			 "Send %s at (e.g. 2026-12-01T09:00+09:00): ", r->target);
 		return UI_REDRAW_ALL;
 	case UI_SEND_NOW:
-		if (four_eyes_refuse(s, "campaign.schedule"))
+		if (state_refuse(s, a) || four_eyes_refuse(s, "campaign.schedule"))
 			return UI_REDRAW_STATUS;
 		ui_input(s->ui, ASK_SEND, UI_INPUT_YESNO, NULL,
 			 "Send %s to %lld recipients now? (y/n) ", r->target,
@@ -529,53 +553,73 @@ static int rev_handle(struct screen *s, enum ui_action a)
 
 /* ---- Drawing ------------------------------------------------------------ */
 
-static void render_pane(struct review *r, struct grid *g, int row)
+/* Is the line a sentence of the changes pane: a bullet, wrapped? */
+static bool bullet(const struct review *r, const char *line)
 {
-	size_t i, n = 0;
-	char *const *lines = NULL;
-	int attr;
+	return r->pane == PANE_CHANGES && line[0] == '*';
+}
 
-	if (r->pane == PANE_PREVIEW && r->pv_error != NULL) {
-		grid_wrap(g, row, 4, 2, UI_A_ERROR, r->pv_error);
+static int line_attr(const struct review *r, const char *line)
+{
+	if (r->pane == PANE_CHANGES)
+		return line[0] == '-'	? UI_A_ERROR
+		       : line[0] == '+' ? UI_A_OK
+		       : line[0] == '@' ? UI_A_BOLD
+		       : line[0] == '=' ? UI_A_DIM
+					: UI_A_NORMAL;
+	if (r->pane == PANE_CHECKS && strncmp(line, "error", 5) == 0)
+		return UI_A_ERROR;
+	return UI_A_NORMAL;
+}
+
+/*
+ * The pane's lines from r->scroll, which counts rows: a bullet wrapped on
+ * several rows scrolls a row at a time, so that its end can be read however
+ * long it is. They are drawn on a grid of the pane's own, from above its
+ * top (rows above it are dropped), and copied under the tabs.
+ */
+static void render_lines(struct review *r, struct grid *g, int row, char *const *lines, size_t n)
+{
+	struct grid pane;
+	size_t i;
+	int y, total = 0;
+
+	if (row >= g->h || grid_init(&pane, g->w, g->h - row) != 0)
 		return;
-	}
-	if (r->pane == PANE_PREVIEW) {
-		lines = r->pv.lines;
-		n = r->pv.n;
-	} else if (r->pane == PANE_CHECKS) {
-		lines = r->check.lines;
-		n = r->check.n;
-	} else if (!r->has_old) {
-		grid_put(g, row, 4, -1, UI_A_DIM,
-			 "No earlier approved version: nothing to compare with.");
-		return;
-	} else {
-		lines = r->diff;
-		n = r->ndiff;
-	}
-	if ((size_t)r->scroll >= n && n > 0)
-		r->scroll = (int)n - 1;
-	for (i = (size_t)r->scroll; i < n && row < g->h; i++, row++) {
-		/* A sentence: a bullet, wrapped. */
-		if (r->pane == PANE_CHANGES && lines[i][0] == '*') {
-			grid_put(g, row, 4, 1, UI_A_ERROR, "*");
-			row += grid_wrap(g, row, 6, g->h - row, UI_A_ERROR, lines[i] + 2) - 1;
+	r->pane_rows = pane.h;
+	for (i = 0; i < n; i++)
+		total += bullet(r, lines[i]) ? grid_wrap_rows(&pane, 6, lines[i] + 2) : 1;
+	if (r->scroll >= total && total > 0)
+		r->scroll = total - 1;
+	for (i = 0, y = -r->scroll; i < n && y < pane.h; i++) {
+		if (bullet(r, lines[i])) {
+			grid_put(&pane, y, 4, 1, UI_A_ERROR, "*");
+			grid_wrap(&pane, y, 6, pane.h - y, UI_A_ERROR, lines[i] + 2);
+			y += grid_wrap_rows(&pane, 6, lines[i] + 2);
 			continue;
 		}
-		attr = UI_A_NORMAL;
-		if (r->pane == PANE_CHANGES)
-			attr = lines[i][0] == '-'   ? UI_A_ERROR
-			       : lines[i][0] == '+' ? UI_A_OK
-			       : lines[i][0] == '@' ? UI_A_BOLD
-			       : lines[i][0] == '=' ? UI_A_DIM
-						    : UI_A_NORMAL;
-		else if (r->pane == PANE_CHECKS && strncmp(lines[i], "error", 5) == 0)
-			attr = UI_A_ERROR;
-		grid_put(g, row, 4, -1, attr,
+		grid_put(&pane, y++, 4, -1, line_attr(r, lines[i]),
 			 r->pane == PANE_CHANGES && (lines[i][0] == '@' || lines[i][0] == '=')
 			     ? lines[i] + 2
 			     : lines[i]);
 	}
+	grid_blit(g, &pane, row);
+	grid_free(&pane);
+}
+
+static void render_pane(struct review *r, struct grid *g, int row)
+{
+	if (r->pane == PANE_PREVIEW && r->pv_error != NULL)
+		grid_wrap(g, row, 4, 2, UI_A_ERROR, r->pv_error);
+	else if (r->pane == PANE_PREVIEW)
+		render_lines(r, g, row, r->pv.lines, r->pv.n);
+	else if (r->pane == PANE_CHECKS)
+		render_lines(r, g, row, r->check.lines, r->check.n);
+	else if (!r->has_old)
+		grid_put(g, row, 4, -1, UI_A_DIM,
+			 "No earlier approved version: nothing to compare with.");
+	else
+		render_lines(r, g, row, r->diff, r->ndiff);
 }
 
 static void render_details(struct review *r, struct grid *g, int row)
@@ -600,8 +644,9 @@ static void render_details(struct review *r, struct grid *g, int row)
 	grid_printf(g, row++, 2, r->check.errors ? UI_A_ERROR : UI_A_NORMAL,
 		    "Checks:  %zu errors, %zu warnings · %s · DKIM: %zu key%s", r->check.errors,
 		    r->check.warnings, line, r->pv.dkim_keys, r->pv.dkim_keys == 1 ? "" : "s");
+	/* Whole, to the remedy at its end ("submit it for review again"). */
 	if (r->stale != NULL)
-		row += grid_wrap(g, row, 2, 2, UI_A_ERROR, r->stale);
+		row += grid_wrap(g, row, 2, 5, UI_A_ERROR, r->stale);
 	row++;
 	for (i = 0; i < NPANES; i++) {
 		snprintf(line, sizeof(line), i == r->pane ? "[%s]" : " %s ", pane_names[i]);

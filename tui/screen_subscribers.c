@@ -8,7 +8,9 @@
  *
  * Each page is read with one row more than it shows, so the screen knows
  * whether there is more below (forward) or above (backward), and remembers
- * the row just above the page, from which load() reads the page again.
+ * the row just above the page, from which load() reads the page again. A
+ * resize reads it again too, keeping the selected subscriber selected and
+ * in view.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -209,17 +211,30 @@ static int page_before(struct screen *s, int64_t anchor, int part)
 	return k;
 }
 
-/* Reads the page again from its top, as many rows as the terminal has now. */
+/*
+ * Reads the page again, as many rows as the terminal has now, from its top;
+ * from lower down when a shorter page would leave the selected row out, so
+ * that it ends at that row. The selected subscriber stays selected.
+ */
 static int subs_load(struct screen *s)
 {
 	struct subs *b = s->priv;
-	int k;
+	int64_t top = b->before_id, sel_id = b->n ? b->rows[b->sel].id : 0;
+	int top_part = b->before_part, sel_part = b->n ? b->rows[b->sel].part : 0, k;
+	size_t i;
 
 	b->page = page_rows(ui_body_rows(s->ui));
-	k = page_after(s, b->before_id, b->before_part);
-
-	if (k < 0 && b->before_id != 0) /* the row above is gone: the top */
+	if (b->sel < b->n && b->sel >= (size_t)b->page) {
+		top = b->rows[b->sel - (size_t)b->page].id;
+		top_part = b->rows[b->sel - (size_t)b->page].part;
+		b->sel = (size_t)b->page - 1;
+	}
+	k = page_after(s, top, top_part);
+	if (k < 0 && top != 0) /* the row above is gone: the top */
 		k = page_after(s, 0, 0);
+	for (i = 0; i < b->n; i++)
+		if (b->rows[i].id == sel_id && b->rows[i].part == sel_part)
+			b->sel = i;
 	if (b->sel >= b->n)
 		b->sel = b->n ? b->n - 1 : 0;
 	return k < 0 ? -1 : 0;

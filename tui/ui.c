@@ -1,7 +1,7 @@
 /*
  * tui/ui.c: the UI session. It keeps the screen stack, turns keys into
  * actions, checks each action against the top screen's verbs and the user's
- * permissions, and runs the prompts; layout.c lays out the frame.
+ * permissions; prompt.c runs the prompts and layout.c lays out the frame.
  */
 #include <errno.h>
 #include <signal.h>
@@ -14,9 +14,6 @@
 
 #include "tui/cli.h"
 #include "tui/ui_private.h"
-
-/* The session's own question, whether to leave hato: answered here, not by a screen. */
-#define INPUT_LEAVE (1 << 12)
 
 /* The screens the dashboard offers, in its order. Add new screens here. */
 const struct screen_ops *const ui_screens[] = {
@@ -45,11 +42,13 @@ struct ui *ui_new(const char *store_path, const char *user)
 	ui->store_path = strdup(store_path);
 	ui->user = strdup(user != NULL ? user : "");
 	ui->prompt.buf = sodium_malloc(UI_INPUT_MAX + 1);
+	ui->kept.buf = sodium_malloc(UI_INPUT_MAX + 1);
 	ui->w = 80;
 	ui->h = 24;
 	ui->key = UI_KEY_NONE;
 	if (ui->store_path == NULL || ui->user == NULL || ui->prompt.buf == NULL ||
-	    grid_init(&ui->grid, ui->w, ui->h) != 0 || ui_push(ui, &screen_login_ops) != 0) {
+	    ui->kept.buf == NULL || grid_init(&ui->grid, ui->w, ui->h) != 0 ||
+	    ui_push(ui, &screen_login_ops) != 0) {
 		ui_free(&ui);
 		return NULL;
 	}
@@ -66,13 +65,6 @@ static void close_screen(struct screen **s)
 	*s = NULL;
 }
 
-static void input_wipe(struct ui *ui)
-{
-	sodium_memzero(ui->prompt.buf, UI_INPUT_MAX + 1);
-	ui->prompt.len = ui->prompt.cur = 0;
-	ui->prompt.active = false;
-}
-
 void ui_free(struct ui **ui)
 {
 	struct ui *u;
@@ -84,8 +76,12 @@ void ui_free(struct ui **ui)
 	while (u->depth > 0)
 		close_screen(&u->stack[--u->depth]);
 	store_close(&u->st);
+	if (u->kept.buf != NULL) {
+		ui_input_back(u, false);
+		sodium_free(u->kept.buf);
+	}
 	if (u->prompt.buf != NULL) {
-		input_wipe(u);
+		ui_input_wipe(u);
 		sodium_free(u->prompt.buf);
 	}
 	grid_free(&u->grid);
@@ -194,10 +190,38 @@ bool ui_interrupted(struct ui *ui)
 	return false;
 }
 
+const char *ui_disabled(const struct ui *ui, char *buf, size_t size)
+{
+	if (ui->st == NULL || !store_session_disabled(ui->st))
+		return NULL;
+	snprintf(buf, size, "the account %s was disabled after this session began",
+		 store_user(ui->st));
+	return buf;
+}
+
 void ui_error_store(struct ui *ui, enum store_status s, char *errstr)
 {
-	ui_error(ui, "%s", errstr != NULL ? errstr : store_strstatus(s));
+	char why[160];
+
+	/* The store's words name its action ("subscriber.show is not allowed..."). */
+	if (s == STORE_EDENIED && ui_disabled(ui, why, sizeof(why)) != NULL)
+		ui_error(ui, "refused: %s", why);
+	else
+		ui_error(ui, "%s", errstr != NULL ? errstr : store_strstatus(s));
 	free(errstr);
+}
+
+void ui_error_denied(struct ui *ui, enum store_status s, char *errstr, const char *what,
+		     enum store_perm p)
+{
+	char why[512];
+
+	if (s != STORE_EDENIED) {
+		ui_error_store(ui, s, errstr);
+		return;
+	}
+	free(errstr);
+	ui_error(ui, "%s", ui_refusal(ui, what, p, why, sizeof(why)));
 }
 
 const char *ui_status(const struct ui *ui, bool *is_error)
@@ -210,8 +234,14 @@ const char *ui_status(const struct ui *ui, bool *is_error)
 const char *ui_refusal(const struct ui *ui, const char *what, enum store_perm p, char *buf,
 		       size_t size)
 {
-	snprintf(buf, size, "refused: %s needs the permission \"%s\", which the role %s lacks",
-		 what, store_perm_name(p), ui->st != NULL ? store_role(ui->st) : "(none)");
+	char why[160];
+
+	if (ui_disabled(ui, why, sizeof(why)) != NULL)
+		snprintf(buf, size, "refused: %s: %s", what, why);
+	else
+		snprintf(buf, size,
+			 "refused: %s needs the permission \"%s\", which the role %s lacks", what,
+			 store_perm_name(p), ui->st != NULL ? store_role(ui->st) : "(none)");
 	return buf;
 }
 
@@ -257,12 +287,24 @@ static void refuse_audited(struct ui *ui, const char *action, const char *what, 
 	store_require(ui->st, p, action, NULL);
 }
 
+/*
+ * The user may do what needs p, as the store has the user's rights now: an
+ * admin may have changed the role, or disabled the user, since the login.
+ */
+static bool may(struct ui *ui, enum store_perm p)
+{
+	if (p == STORE_PERM_NONE)
+		return true;
+	/* store_session_disabled reads the rights again, at most once a second. */
+	return ui->st != NULL && !store_session_disabled(ui->st) && store_can(ui->st, p);
+}
+
 int ui_push(struct ui *ui, const struct screen_ops *ops)
 {
 	struct screen *s;
 	char why[256];
 
-	if (ops->perm != STORE_PERM_NONE && (ui->st == NULL || !store_can(ui->st, ops->perm))) {
+	if (!may(ui, ops->perm)) {
 		refuse_audited(ui, NULL, ops->title, ops->perm);
 		ui_error(ui, "%s", ui_refusal(ui, ops->title, ops->perm, why, sizeof(why)));
 		return -1;
@@ -331,7 +373,7 @@ static int settle(struct ui *ui)
 		ui->depth = 1;
 		/* A prompt of a closed screen (the login's, after --password-file) goes too. */
 		if (ui->in_dispatch == 0 && keep->ops != &screen_login_ops)
-			input_wipe(ui);
+			ui_input_wipe(ui);
 	}
 	for (; ui->pop_pending > 0; ui->pop_pending--) {
 		if (ui->depth <= 1) {
@@ -339,7 +381,8 @@ static int settle(struct ui *ui)
 			break;
 		}
 		close_screen(&ui->stack[--ui->depth]);
-		input_wipe(ui);
+		ui_input_wipe(ui);
+		ui_input_back(ui, false);
 		/* What the closed screen did may change what the one below shows. */
 		if (ui_top(ui)->ops->load != NULL)
 			ui_top(ui)->ops->load(ui_top(ui));
@@ -375,11 +418,16 @@ static int count_sending(const struct store_campaign *c, void *arg)
 	return 0;
 }
 
-/* Some screen on the stack holds what was typed and not saved. */
+/*
+ * Some screen on the stack holds what was typed and not saved, or the open
+ * prompt holds text typed into it.
+ */
 static bool unsaved(const struct ui *ui)
 {
 	int i;
 
+	if (ui->st != NULL && ui_input_unsaved(ui))
+		return true;
 	for (i = 0; i < ui->depth; i++)
 		if (ui->stack[i]->ops->unsaved != NULL && ui->stack[i]->ops->unsaved(ui->stack[i]))
 			return true;
@@ -397,27 +445,27 @@ static int leave(struct ui *ui, bool at_once)
 {
 	int sending = 0;
 	bool form = unsaved(ui);
+	char q[400];
 
 	if (ui_worker_pid() > 0) {
 		if (ui->st != NULL && store_can(ui->st, STORE_PERM_CAMPAIGNS_READ))
 			store_campaign_list(ui->st, count_sending, &sending, NULL);
-		ui_input(ui, 0, UI_INPUT_YESNO | INPUT_LEAVE, NULL,
-			 "%s%s; leaving stops it%s. Leave? (y/n) ",
+		snprintf(q, sizeof(q), "%s%s; leaving stops it%s. Leave? (y/n) ",
 			 sending > 0 ? "A worker is sending" : "A worker runs in the background",
 			 form ? " and what you typed is not saved" : "",
 			 form ? " and throws that away" : "");
-		return UI_REDRAW_ALL;
-	}
-	if (form) {
-		ui_input(ui, 0, UI_INPUT_YESNO | INPUT_LEAVE, NULL,
+	} else if (form) {
+		snprintf(q, sizeof(q),
 			 "What you typed is not saved; leaving throws it away. Leave? (y/n) ");
-		return UI_REDRAW_ALL;
-	}
-	if (at_once) {
+	} else if (at_once) {
 		ui->quit = true;
 		return UI_REDRAW_NONE;
+	} else {
+		snprintf(q, sizeof(q), "Leave hato? (y/n) ");
 	}
-	ui_input(ui, 0, UI_INPUT_YESNO | INPUT_LEAVE, NULL, "Leave hato? (y/n) ");
+	/* n puts back the prompt this question covers, as it was. */
+	ui_input_keep(ui);
+	ui_input(ui, 0, UI_INPUT_YESNO | UI_INPUT_LEAVE, NULL, "%s", q);
 	return UI_REDRAW_ALL;
 }
 
@@ -428,8 +476,9 @@ static int leave(struct ui *ui, bool at_once)
 static int interrupt(struct ui *ui)
 {
 	ui->exit_code = 128 + SIGINT;
-	if (ui->prompt.active && (ui->prompt.flags & INPUT_LEAVE)) {
-		input_wipe(ui);
+	if (ui->prompt.active && (ui->prompt.flags & UI_INPUT_LEAVE)) {
+		ui_input_wipe(ui);
+		ui_input_back(ui, false);
 		ui->quit = true;
 		return UI_REDRAW_NONE;
 	}
@@ -437,7 +486,7 @@ static int interrupt(struct ui *ui)
 	return leave(ui, true) | UI_REDRAW_STATUS;
 }
 
-static int dispatch(struct ui *ui, enum ui_action a)
+int ui_dispatch(struct ui *ui, enum ui_action a)
 {
 	struct screen *s = ui_top(ui);
 	const struct screen_verb *v;
@@ -473,7 +522,7 @@ static int dispatch(struct ui *ui, enum ui_action a)
 			ui_error(ui, "that key does nothing here; press ? for the keys");
 		return a == UI_TICK ? UI_REDRAW_NONE : UI_REDRAW_STATUS;
 	}
-	if (v->perm != STORE_PERM_NONE && (ui->st == NULL || !store_can(ui->st, v->perm))) {
+	if (!may(ui, v->perm)) {
 		what = v->help ? v->help : ui_keymap_help(a);
 		refuse_audited(ui, v->audit, what, v->perm);
 		ui_error(ui, "%s", ui_refusal(ui, what, v->perm, why, sizeof(why)));
@@ -488,182 +537,9 @@ static int dispatch(struct ui *ui, enum ui_action a)
 int ui_act(struct ui *ui, enum ui_action a)
 {
 	if (a == UI_TICK)
-		return dispatch(ui, a);
+		return ui_dispatch(ui, a);
 	ui->status[0] = '\0';
-	return dispatch(ui, a) | UI_REDRAW_STATUS;
-}
-
-/* ---- Prompts ---------------------------------------------------------- */
-
-void ui_input(struct ui *ui, int tag, int flags, const char *initial, const char *fmt, ...)
-{
-	va_list ap;
-	char *buf = ui->prompt.buf;
-	size_t n = initial != NULL ? strlen(initial) : 0;
-
-	va_start(ap, fmt);
-	vsnprintf(ui->prompt.label, sizeof(ui->prompt.label), fmt, ap);
-	va_end(ap);
-	if (n > UI_INPUT_MAX)
-		n = UI_INPUT_MAX;
-	/* The answer just given (ui_input_text) may come back as the starting text. */
-	if (initial != NULL && (uintptr_t)initial >= (uintptr_t)buf &&
-	    (uintptr_t)initial <= (uintptr_t)(buf + UI_INPUT_MAX)) {
-		memmove(buf, initial, n);
-		sodium_memzero(buf + n, UI_INPUT_MAX + 1 - n);
-	} else {
-		input_wipe(ui);
-		if (n > 0)
-			memcpy(buf, initial, n);
-	}
-	ui->prompt.len = ui->prompt.cur = n;
-	ui->prompt.tag = tag;
-	ui->prompt.flags = flags;
-	ui->prompt.active = true;
-	/* Keys typed ahead must not answer a confirmation. */
-	if ((flags & UI_INPUT_YESNO) && ui->in_terminal)
-		term_flush();
-}
-
-const char *ui_input_text(const struct ui *ui)
-{
-	return ui->prompt.buf;
-}
-
-int ui_input_tag(const struct ui *ui)
-{
-	return ui->prompt.tag;
-}
-
-bool ui_input_active(const struct ui *ui)
-{
-	return ui->prompt.active;
-}
-
-/* Finishes the prompt: the screen reads the text during handle(), then it is wiped. */
-static int input_finish(struct ui *ui, enum ui_action a)
-{
-	int r;
-
-	ui->prompt.active = false;
-	ui->prompt.buf[ui->prompt.len] = '\0';
-	ui->status[0] = '\0';
-	if (ui->prompt.flags & INPUT_LEAVE) {
-		ui->quit = a == UI_INPUT_DONE;
-		if (!ui->quit)
-			ui->exit_code = EX_OK;
-		input_wipe(ui);
-		return UI_REDRAW_ALL;
-	}
-	r = dispatch(ui, a);
-	if (!ui->prompt.active)
-		input_wipe(ui);
-	return r | UI_REDRAW_ALL;
-}
-
-/* The start of the character before byte at (at itself at the start). */
-static size_t char_before(const char *buf, size_t at)
-{
-	while (at > 0 && ((unsigned char)buf[--at] & 0xc0) == 0x80)
-		;
-	return at;
-}
-
-/* The start of the character after the one at byte at (len at the end). */
-static size_t char_after(const char *buf, size_t len, size_t at)
-{
-	if (at < len)
-		at++;
-	while (at < len && ((unsigned char)buf[at] & 0xc0) == 0x80)
-		at++;
-	return at;
-}
-
-/* Deletes the bytes [from, to) of the text, the cursor going to from. */
-static void input_delete(struct ui_prompt *p, size_t from, size_t to)
-{
-	memmove(p->buf + from, p->buf + to, p->len - to);
-	p->len -= to - from;
-	p->cur = from;
-	sodium_memzero(p->buf + p->len, UI_INPUT_MAX + 1 - p->len);
-}
-
-static void input_insert(struct ui_prompt *p, int key)
-{
-	char u[4];
-	size_t n;
-
-	if (key < 0x80) {
-		u[0] = (char)key;
-		n = 1;
-	} else if (key < 0x800) {
-		u[0] = (char)(0xc0 | (key >> 6));
-		u[1] = (char)(0x80 | (key & 0x3f));
-		n = 2;
-	} else if (key < 0x10000) {
-		u[0] = (char)(0xe0 | (key >> 12));
-		u[1] = (char)(0x80 | ((key >> 6) & 0x3f));
-		u[2] = (char)(0x80 | (key & 0x3f));
-		n = 3;
-	} else {
-		u[0] = (char)(0xf0 | (key >> 18));
-		u[1] = (char)(0x80 | ((key >> 12) & 0x3f));
-		u[2] = (char)(0x80 | ((key >> 6) & 0x3f));
-		u[3] = (char)(0x80 | (key & 0x3f));
-		n = 4;
-	}
-	if (p->len + n > UI_INPUT_MAX)
-		return;
-	memmove(p->buf + p->cur + n, p->buf + p->cur, p->len - p->cur);
-	memcpy(p->buf + p->cur, u, n);
-	p->len += n;
-	p->cur += n;
-	sodium_memzero(u, sizeof(u));
-}
-
-static int input_key(struct ui *ui, int key)
-{
-	struct ui_prompt *p = &ui->prompt;
-
-	if (p->flags & UI_INPUT_YESNO) {
-		if (key == 'y' || key == 'Y') {
-			p->buf[0] = 'y';
-			p->len = 1;
-			return input_finish(ui, UI_INPUT_DONE);
-		}
-		if (key == 'n' || key == 'N' || key == UI_KEY_ESC || key == 'q')
-			return input_finish(ui, UI_INPUT_CANCEL);
-		ui_error(ui, "answer y or n");
-		return UI_REDRAW_STATUS;
-	}
-	if (key == UI_KEY_ENTER || (key == UI_KEY_TAB && (p->flags & UI_INPUT_FORM)))
-		return input_finish(ui, UI_INPUT_DONE);
-	if (key == UI_KEY_ESC)
-		return input_finish(ui, UI_INPUT_CANCEL);
-	if (key == UI_KEY_BACKSPACE || key == UI_CTRL('h'))
-		input_delete(p, char_before(p->buf, p->cur), p->cur);
-	else if (key == UI_KEY_DELETE || key == UI_CTRL('d'))
-		input_delete(p, p->cur, char_after(p->buf, p->len, p->cur));
-	else if (key == UI_CTRL('u'))
-		input_wipe(ui), p->active = true;
-	else if (key >= 0x20 && key != 0x7f && key < UI_KEY_BASE)
-		input_insert(p, key);
-	else if (key == UI_KEY_LEFT || key == UI_CTRL('b'))
-		p->cur = char_before(p->buf, p->cur);
-	else if (key == UI_KEY_RIGHT || key == UI_CTRL('f'))
-		p->cur = char_after(p->buf, p->len, p->cur);
-	else if (key == UI_KEY_HOME || key == UI_CTRL('a'))
-		p->cur = 0;
-	else if (key == UI_KEY_END || key == UI_CTRL('e'))
-		p->cur = p->len;
-	else
-		return UI_REDRAW_NONE;
-	/* marketer: a screen that checks the text as it is typed */
-	if (p->flags & UI_INPUT_NOTIFY) {
-		p->buf[p->len] = '\0';
-		return UI_REDRAW_BODY | dispatch(ui, UI_INPUT_CHANGED);
-	}
-	return UI_REDRAW_BODY;
+	return ui_dispatch(ui, a) | UI_REDRAW_STATUS;
 }
 
 /* ---- Keys ------------------------------------------------------------- */
@@ -678,7 +554,7 @@ int ui_key(struct ui *ui, int key)
 	if (key == UI_KEY_INTERRUPT)
 		return interrupt(ui);
 	if (ui->prompt.active)
-		return input_key(ui, key);
+		return ui_input_key(ui, key);
 	a = ui_keymap_lookup(key);
 	if (a == UI_NONE) {
 		ui_error(ui, "that key does nothing here; press ? for the keys");

@@ -9,7 +9,8 @@
  * ui_key()/ui_act() and compare ui_render()'s grid with golden files.
  *
  * Files:
- *   ui.c            the session: screen stack, dispatch, status line, prompts
+ *   ui.c            the session: screen stack, dispatch, status line
+ *   prompt.c        the prompt: its line editor, y/n questions, answers
  *   layout.c        the frame: title bar, body, hint line or prompt, status line
  *   ui_private.h    what ui.c and layout.c share: struct ui
  *   term.c          the only file that includes <curses.h>: start, draw, keys, restore
@@ -440,11 +441,30 @@ void ui_busy(struct ui *ui, const char *fmt, ...) __attribute__((format(printf, 
  * pressed Esc or Ctrl-C since the last call. Other keys typed meanwhile are dropped.
  * Always false outside a terminal. */
 bool ui_interrupted(struct ui *ui);
-/* Shows errstr (or the status' words) as an error and frees errstr. */
+/*
+ * Shows errstr (or the status' words) as an error and frees errstr; a
+ * refusal because the account was disabled in the UI's words (ui_disabled).
+ */
 void ui_error_store(struct ui *ui, enum store_status s, char *errstr);
+/*
+ * A store call's failure, as ui_error_store shows it, but a refusal
+ * (STORE_EDENIED) in the UI's words, never the store's action names: the
+ * sentence of ui_refusal for `what` and the permission p. Frees errstr.
+ */
+void ui_error_denied(struct ui *ui, enum store_status s, char *errstr, const char *what,
+		     enum store_perm p);
+/*
+ * When this session's user was disabled since logging in: "the account NAME
+ * was disabled after this session began" into buf, and buf; else NULL.
+ */
+const char *ui_disabled(const struct ui *ui, char *buf, size_t size);
 /* The status line's text and whether it is an error. */
 const char *ui_status(const struct ui *ui, bool *is_error);
-/* "users" needed for what: the refusal sentence, into buf. Returns buf. */
+/*
+ * "users" needed for what: the refusal sentence, into buf ("refused: WHAT
+ * needs the permission P, which the role R lacks", or that the account was
+ * disabled). Returns buf.
+ */
 const char *ui_refusal(const struct ui *ui, const char *what, enum store_perm p, char *buf,
 		       size_t size);
 

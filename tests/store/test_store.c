@@ -708,9 +708,9 @@ static void test_session_follows_admin(void **state)
 	char *err = NULL;
 
 	(void)state;
-	assert_int_equal(store_user_add(ad, "ed", "operator", "ed-password-12345",
-					STORE_KDF_INTERACTIVE, NULL),
-			 STORE_OK);
+	assert_int_equal(
+	    store_user_add(ad, "ed", "operator", "ed-password-12345", STORE_KDF_INTERACTIVE, NULL),
+	    STORE_OK);
 	assert_int_equal(store_open(path, "ed", "ed-password-12345", &ed, NULL), STORE_OK);
 	assert_int_equal(store_require(ed, STORE_PERM_CAMPAIGNS_SEND, "campaign.pause", NULL),
 			 STORE_OK);
@@ -719,8 +719,10 @@ static void test_session_follows_admin(void **state)
 	assert_int_equal(store_require(ed, STORE_PERM_CAMPAIGNS_SEND, "campaign.pause", NULL),
 			 STORE_EDENIED);
 	assert_int_equal(store_require(ed, STORE_PERM_REPORTS, "report", NULL), STORE_OK);
+	assert_false(store_session_disabled(ed));
 	assert_int_equal(store_user_disable(ad, "ed", NULL), STORE_OK);
 	ed->checked_ms = 0;
+	assert_true(store_session_disabled(ed));
 	assert_int_equal(store_require(ed, STORE_PERM_REPORTS, "report", &err), STORE_EDENIED);
 	assert_non_null(strstr(err, "the account ed was disabled after this session began"));
 	free(err);

@@ -310,6 +310,29 @@ static void test_layouts(void **state)
 	assert_int_equal(n, 3);
 }
 
+/*
+ * The newsletter's text part underlines its banner, the list's name, as wide
+ * as the name once merged (a wide character counts 2), not with a fixed 10.
+ */
+static void test_newsletter_banner(void **state)
+{
+	static const struct kv weekly[] = {{"list.name", "ハト通信 Weekly"}, {NULL, NULL}};
+	static const struct kv news[] = {{"list.name", "News"}, {NULL, NULL}};
+	struct tpl_campaign *c = compile(TPL_KIND_MARKDOWN, "Hello\n", NULL, "newsletter");
+	char *s;
+
+	(void)state;
+	s = render(tpl_campaign_text(c), TPL_MODE_TEXT, weekly);
+	s[strlen("ハト通信 Weekly\n===============\n\nHello\n")] = '\0';
+	assert_string_equal(s, "ハト通信 Weekly\n===============\n\nHello\n");
+	free(s);
+	s = render(tpl_campaign_text(c), TPL_MODE_TEXT, news);
+	s[strlen("News\n====\n\nHello\n")] = '\0';
+	assert_string_equal(s, "News\n====\n\nHello\n");
+	free(s);
+	tpl_campaign_free(&c);
+}
+
 static void test_campaign_message(void **state)
 {
 	static const char md[] = "こんにちは、{{name|お客様}}さん。\n\n"
@@ -369,6 +392,7 @@ int main(void)
 	    cmocka_unit_test(test_html_body),
 	    cmocka_unit_test(test_html_entities),
 	    cmocka_unit_test(test_layouts),
+	    cmocka_unit_test(test_newsletter_banner),
 	    cmocka_unit_test(test_campaign_message),
 	};
 

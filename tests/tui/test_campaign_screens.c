@@ -288,6 +288,9 @@ static void test_form_interrupt(void **state)
 	ui_key(ui, 'n');
 	assert_false(ui_done(ui));
 	assert_true(shows(ui, "Name      autumn"));
+	/* n goes back to the prompt that was open, with what was typed in it. */
+	assert_true(shows(ui, "Template (one of the templates below): t"));
+	ui_key(ui, UI_KEY_ESC);
 	ui_key(ui, 'Q');
 	assert_true(shows(ui, "What you typed is not saved"));
 	ui_key(ui, UI_KEY_ESC);

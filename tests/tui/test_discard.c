@@ -2,7 +2,10 @@
  * Leaving a form with what was typed or marked and not saved asks first,
  * with the campaign form's question: the segment editor's Esc and the role
  * editor's q; n goes back to the input as it was, y throws it away. Without
- * changes they leave at once. Driven with keys, without a terminal.
+ * changes they leave at once. Ctrl-C asks too when only an open prompt
+ * holds what was typed, and its question whether to leave hato puts the
+ * prompt it covered back as it was after n. Driven with keys, without a
+ * terminal.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -31,12 +34,12 @@ static void expression_of(const char *segment, const char *want)
 	store_close(&st);
 }
 
-static void test_segment_editor_asks(void **state)
+/* The marketer in the segment editor, on the segment tokyo of the list m (made here). */
+static struct ui *editing_tokyo(void)
 {
 	struct store *st = as("marketer");
 	struct ui *ui;
 
-	(void)state;
 	assert_int_equal(store_segment_add(st, "tokyo", "m", "attr.city = \"Tokyo\"", NULL),
 			 STORE_OK);
 	store_close(&st);
@@ -44,6 +47,14 @@ static void test_segment_editor_asks(void **state)
 	assert_int_equal(ui_push(ui, &screen_lists_ops), 0);
 	ui_key(ui, UI_KEY_ENTER); /* m's segments */
 	ui_key(ui, UI_KEY_ENTER); /* tokyo */
+	return ui;
+}
+
+static void test_segment_editor_asks(void **state)
+{
+	struct ui *ui = editing_tokyo();
+
+	(void)state;
 	assert_true(shows(ui, "Segment tokyo of the list m"));
 	/* Unchanged: Esc leaves at once. */
 	ui_key(ui, UI_KEY_ESC);
@@ -69,6 +80,92 @@ static void test_segment_editor_asks(void **state)
 	assert_true(shows(ui, "Discard this new segment? (y/n)"));
 	ui_key(ui, 'y');
 	assert_true(shows(ui, "Segments of the list m (1)"));
+	ui_free(&ui);
+}
+
+/*
+ * Ctrl-C in the segment editor asks whether to leave; n puts back the
+ * expression's prompt as it was, text and cursor, so that typing goes on
+ * where it was and Esc still asks before throwing the changes away.
+ */
+static void test_interrupt_keeps_prompt(void **state)
+{
+	struct ui *ui = editing_tokyo();
+	int row, col, row2, col2;
+
+	(void)state;
+	ui_type(ui, " or attr.city = \"Osaka\"");
+	ui_key(ui, UI_KEY_LEFT);
+	ui_key(ui, UI_KEY_LEFT);
+	ui_key(ui, UI_KEY_LEFT);
+	ui_render(ui);
+	ui_cursor(ui, &row, &col);
+	ui_key(ui, UI_KEY_INTERRUPT);
+	assert_true(shows(ui, "What you typed is not saved; leaving throws it away. Leave? (y/n)"));
+	ui_key(ui, 'n');
+	assert_false(ui_done(ui));
+	assert_true(ui_input_active(ui));
+	assert_string_equal(ui_input_text(ui), "attr.city = \"Tokyo\" or attr.city = \"Osaka\"");
+	assert_true(shows(ui, "    attr.city = \"Tokyo\" or attr.city = \"Osaka\""));
+	ui_render(ui);
+	ui_cursor(ui, &row2, &col2);
+	assert_int_equal(row2, row);
+	assert_int_equal(col2, col);
+	ui_type(ui, "X");
+	assert_string_equal(ui_input_text(ui), "attr.city = \"Tokyo\" or attr.city = \"OsaXka\"");
+	ui_key(ui, UI_KEY_ESC);
+	assert_true(shows(ui, "Discard your changes to the segment tokyo? (y/n)"));
+	ui_key(ui, 'y');
+	assert_true(shows(ui, "Segments of the list m"));
+	expression_of("tokyo", "attr.city = \"Tokyo\"");
+	ui_free(&ui);
+}
+
+/*
+ * Text typed into an open prompt is unsaved input too: Ctrl-C asks before
+ * leaving hato with the campaign form's name typed and not yet entered, or
+ * a field's prompt changed; a prompt as it opened, nothing typed, does not
+ * hold it back.
+ */
+static void test_interrupt_typed_prompt(void **state)
+{
+	struct ui *ui = logged_in("marketer");
+
+	(void)state;
+	assert_int_equal(ui_push(ui, &screen_campaigns_ops), 0);
+	ui_key(ui, 'n');
+	ui_type(ui, "newcamp");
+	ui_key(ui, UI_KEY_INTERRUPT);
+	assert_false(ui_done(ui));
+	assert_true(shows(ui, "What you typed is not saved; leaving throws it away. Leave? (y/n)"));
+	ui_key(ui, 'n');
+	assert_string_equal(ui_input_text(ui), "newcamp");
+	ui_key(ui, UI_KEY_ESC);
+	ui_key(ui, UI_KEY_ESC); /* the form, nothing entered */
+	assert_true(shows(ui, "> spring"));
+	ui_key(ui, 'e');
+	ui_key(ui, 'j');
+	ui_key(ui, 'j');
+	ui_key(ui, 'j');
+	ui_key(ui, UI_KEY_ENTER); /* Subject */
+	assert_string_equal(ui_input_text(ui), "Spring news");
+	ui_key(ui, UI_KEY_INTERRUPT);
+	assert_true(ui_done(ui));
+	ui_free(&ui);
+
+	ui = logged_in("marketer");
+	assert_int_equal(ui_push(ui, &screen_campaigns_ops), 0);
+	ui_key(ui, 'e');
+	ui_key(ui, 'j');
+	ui_key(ui, 'j');
+	ui_key(ui, 'j');
+	ui_key(ui, UI_KEY_ENTER);
+	ui_type(ui, "ABC");
+	ui_key(ui, UI_KEY_INTERRUPT);
+	assert_false(ui_done(ui));
+	assert_true(shows(ui, "What you typed is not saved"));
+	ui_key(ui, 'y');
+	assert_true(ui_done(ui));
 	ui_free(&ui);
 }
 
@@ -111,6 +208,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(test_segment_editor_asks, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_interrupt_keeps_prompt, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_interrupt_typed_prompt, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_role_editor_asks, setup, teardown),
 	};
 

@@ -1,8 +1,9 @@
 /*
  * Screens at the edges of what fits: a long message while a prompt is open,
- * a segment expression longer than its row, and a terminal at the smallest
- * sizes (the monitor's counts and the dashboard's menu at 40x12). Driven
- * with keys, without a terminal; the grid is searched.
+ * a segment expression longer than its row, a terminal at the smallest
+ * sizes (the monitor's counts and the dashboard's menu at 40x12), and a
+ * terminal made smaller under the subscriber browser. Driven with keys,
+ * without a terminal; the grid is searched.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -190,6 +191,45 @@ static void test_dashboard_small(void **state)
 	ui_free(&ui);
 }
 
+/*
+ * Shrinking the terminal keeps the subscriber browser's selection: the
+ * 21st of 30 subscribers, selected at 80x30, is still selected and shown at
+ * 80x15 (the page now ends at it), Enter opens that person's record, and it
+ * stays selected when the terminal grows again.
+ */
+static void test_browser_resize(void **state)
+{
+	struct store *st = as("marketer");
+	struct ui *ui;
+	char email[32];
+	int i;
+
+	(void)state;
+	for (i = 0; i < 28; i++) {
+		snprintf(email, sizeof(email), "p%02d@example.net", i);
+		assert_int_equal(store_subscriber_add(st, "m", email, "P", NULL, 0, NULL, NULL),
+				 STORE_OK);
+	}
+	store_close(&st);
+	ui = logged_in("marketer");
+	ui_resize(ui, 80, 30);
+	assert_int_equal(ui_push(ui, &screen_subscribers_ops), 0);
+	for (i = 0; i < 20; i++)
+		ui_key(ui, 'j');
+	assert_true(shows(ui, "> p20@example.net"));
+	ui_resize(ui, 80, 15);
+	assert_true(shows(ui, "> p20@example.net"));
+	assert_true(shows(ui, "\n  p14@example.net"));
+	ui_key(ui, UI_KEY_ENTER);
+	assert_true(shows(ui, "p20@example.net"));
+	assert_true(lacks(ui, "p06@example.net"));
+	ui_key(ui, 'q');
+	assert_true(shows(ui, "> p20@example.net"));
+	ui_resize(ui, 80, 30);
+	assert_true(shows(ui, "> p20@example.net"));
+	ui_free(&ui);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -199,6 +239,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_segment_caret, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_monitor_narrow, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_dashboard_small, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_browser_resize, setup, teardown),
 	};
 
 	if (helpers_init() != 0)

@@ -1,9 +1,10 @@
 /*
  * What the operator's screens say and ask: the review queue refuses a user
- * who wrote the campaign before asking anything, and answers a send time in
- * the past with a key of its own; the live monitor asks to resume in plain
- * words and counts the recipients a cancelled campaign never sends as not
- * sent. Driven with keys, without a terminal; the grid is searched.
+ * who wrote the campaign, or a campaign still in review, before asking
+ * anything, and answers a send time in the past with a key of its own; the
+ * live monitor asks to resume in plain words and counts the recipients a
+ * cancelled campaign never sends as not sent. Driven with keys, without a
+ * terminal; the grid is searched.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -86,6 +87,35 @@ static void test_four_eyes_first(void **state)
 	ui_free(&ui);
 }
 
+/*
+ * A campaign in review is neither scheduled nor sent: t and N say so, and
+ * what to do first, before asking anything (not for a time, nor y/n).
+ */
+static void test_review_state_first(void **state)
+{
+	static const int keys[] = {'t', 'N'};
+	struct ui *ui;
+	bool is_error = false;
+	size_t i;
+
+	(void)state;
+	submit("spring");
+	ui = logged_in("operator");
+	assert_int_equal(ui_push(ui, &screen_review_ops), 0);
+	assert_true(shows(ui, "> spring"));
+	for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+		ui_key(ui, keys[i]);
+		assert_false(ui_input_active(ui));
+		assert_string_equal(ui_status(ui, &is_error),
+				    "spring is in review: approve it first (a)");
+		assert_true(is_error);
+	}
+	assert_int_equal(state_of(ui_store(ui), "spring"), STORE_CAMPAIGN_IN_REVIEW);
+	ui_key(ui, 'a');
+	assert_true(ui_input_active(ui));
+	ui_free(&ui);
+}
+
 /* t with a time gone by points at N; with a time to come it says the time. */
 static void test_schedule_words(void **state)
 {
@@ -113,14 +143,13 @@ static void test_schedule_words(void **state)
  * to resume it with the reason in brackets. Cancelled, its two queued
  * recipients count as not sent.
  */
-static void test_monitor_words(void **state)
+/* spring, approved and scheduled with its queue filled, paused by an operator. */
+static void paused_spring(void)
 {
 	struct store_campaign *c = NULL;
 	struct store *st;
-	struct ui *ui;
 	int64_t n = 0;
 
-	(void)state;
 	submit("spring");
 	approve_spring();
 	st = as("operator");
@@ -133,7 +162,14 @@ static void test_monitor_words(void **state)
 	assert_int_equal(store_campaign_pause(st, "spring", "paused by an operator", NULL),
 			 STORE_OK);
 	store_close(&st);
+}
 
+static void test_monitor_words(void **state)
+{
+	struct ui *ui;
+
+	(void)state;
+	paused_spring();
 	ui = logged_in("operator");
 	ui_campaign_select("spring");
 	assert_int_equal(ui_push(ui, &screen_monitor_ops), 0);
@@ -149,12 +185,40 @@ static void test_monitor_words(void **state)
 	ui_free(&ui);
 }
 
+/*
+ * Resuming spring after a setting its approval covers changed is refused
+ * with a long sentence: it wraps on the status rows, whole, to the remedy
+ * at its end, at 80x24.
+ */
+static void test_monitor_refusal_whole(void **state)
+{
+	struct store *st;
+	struct ui *ui;
+
+	(void)state;
+	paused_spring();
+	st = as("admin");
+	config(st, "sender.name", "Hato KK");
+	store_close(&st);
+	ui = logged_in("operator");
+	ui_campaign_select("spring");
+	assert_int_equal(ui_push(ui, &screen_monitor_ops), 0);
+	ui_key(ui, 'c');
+	ui_key(ui, 'y');
+	assert_true(shows(ui, "campaign spring is not resumed, as its approval no longer holds"));
+	assert_true(shows(ui, "submit it for review again"));
+	assert_true(lacks(ui, "…"));
+	ui_free(&ui);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(test_four_eyes_first, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_review_state_first, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_schedule_words, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_monitor_words, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_monitor_refusal_whole, setup, teardown),
 	};
 
 	if (helpers_init() != 0)

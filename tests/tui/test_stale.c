@@ -213,6 +213,32 @@ static struct ui *changes_pane(void)
 	return ui;
 }
 
+/* spring, on the new segment tokyo (attr.city = "Tokyo"), submitted and approved. */
+static void approved_on_tokyo(void)
+{
+	struct store_campaign ch = {0};
+	struct store *st = as("marketer");
+
+	assert_int_equal(store_segment_add(st, "tokyo", "m", "attr.city = \"Tokyo\"", NULL),
+			 STORE_OK);
+	ch.segment = "tokyo";
+	assert_int_equal(store_campaign_edit(st, "spring", &ch, NULL), STORE_OK);
+	store_close(&st);
+	submit("spring");
+	approve("spring", 0);
+}
+
+/* The segment tokyo saved again, with another expression. */
+static void tokyo_saved_again(void)
+{
+	struct store *st = as("marketer");
+
+	assert_int_equal(store_segment_rm(st, "tokyo", NULL), STORE_OK);
+	assert_int_equal(store_segment_add(st, "tokyo", "m", "attr.city = \"Osaka\"", NULL),
+			 STORE_OK);
+	store_close(&st);
+}
+
 /*
  * spring, on the segment tokyo, is approved; then what the approval covers
  * but the approved version's copy does not keep changes: the layout, a
@@ -223,19 +249,11 @@ static struct ui *changes_pane(void)
  */
 static void test_changes_not_kept(void **state)
 {
-	struct store_campaign ch = {0};
 	struct store *st;
 	struct ui *ui;
 
 	(void)state;
-	st = as("marketer");
-	assert_int_equal(store_segment_add(st, "tokyo", "m", "attr.city = \"Tokyo\"", NULL),
-			 STORE_OK);
-	ch.segment = "tokyo";
-	assert_int_equal(store_campaign_edit(st, "spring", &ch, NULL), STORE_OK);
-	store_close(&st);
-	submit("spring");
-	approve("spring", 0);
+	approved_on_tokyo();
 	ui = changes_pane();
 	assert_true(shows(ui, "(no changes)"));
 	assert_true(lacks(ui, "Also covered by the approval"));
@@ -260,11 +278,7 @@ static void test_changes_not_kept(void **state)
 	assert_int_equal(store_config_unset(st, "feedback.id", NULL), STORE_OK);
 	store_close(&st);
 
-	st = as("marketer");
-	assert_int_equal(store_segment_rm(st, "tokyo", NULL), STORE_OK);
-	assert_int_equal(store_segment_add(st, "tokyo", "m", "attr.city = \"Osaka\"", NULL),
-			 STORE_OK);
-	store_close(&st);
+	tokyo_saved_again();
 	ui = changes_pane();
 	assert_true(shows(ui, "* the segment's expression, the layout or kind of template,"));
 	assert_true(shows(ui, "send.iso2022jp and send.dkim: one of them"));
@@ -279,6 +293,33 @@ static void test_changes_not_kept(void **state)
 	assert_true(shows(ui, "dropped when the campaign went back to"));
 	/* Its approval is gone: it is no longer "the current approval". */
 	assert_true(shows(ui, "against version 2, approved by operator"));
+	ui_free(&ui);
+}
+
+/*
+ * At 80x24 the changes pane has no room for the whole of its long bullet
+ * (the segment's expression changed since the approval): it is cut with
+ * "…", and PgDn scrolls it by rows, not to the next bullet, so that its end
+ * shows. The reason the approval no longer holds shows whole above, to its
+ * remedy.
+ */
+static void test_changes_long_bullet(void **state)
+{
+	struct ui *ui;
+
+	(void)state;
+	approved_on_tokyo();
+	tokyo_saved_again();
+	ui = logged_in("operator");
+	assert_int_equal(ui_push(ui, &screen_review_ops), 0);
+	ui_key(ui, UI_KEY_TAB);
+	ui_key(ui, UI_KEY_TAB);
+	assert_true(shows(ui, "* the segment's expression, the layout or kind of template,"));
+	assert_true(shows(ui, "send.dkim); submit it for review again"));
+	assert_true(lacks(ui, "differs even with the fields above as approved)"));
+	ui_key(ui, UI_KEY_PGDN);
+	assert_true(shows(ui, "differs even with the fields above as approved)"));
+	assert_true(shows(ui, "* the segment tokyo was saved again at"));
 	ui_free(&ui);
 }
 
@@ -364,6 +405,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_cli_signs_as_is, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_changes_since_current_approval, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_changes_not_kept, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_changes_long_bullet, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_campaigns_reload_on_failure, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_member_gone, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_dashboard_refresh, setup, teardown),
