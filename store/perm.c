@@ -301,7 +301,8 @@ bool store_local_stop(unsigned char c)
 
 char *store_mask_text(const struct store *st, const char *text)
 {
-	size_t n = strlen(text), i, j, local;
+	size_t n = strlen(text), i, j, local, first, len;
+	uint32_t cp;
 	char *out, *o;
 
 	if (store_can(st, STORE_PERM_PII) || strchr(text, '@') == NULL)
@@ -326,13 +327,21 @@ char *store_mask_text(const struct store *st, const char *text)
 				;
 			local = local > i ? local - 1 : j;
 		} else {
-			while (local > i && !store_local_stop((unsigned char)text[local - 1]))
-				local--;
+			/* An escaped quote (kn\"o@x.jp) is part of the local part. */
+			while (local > i && (!store_local_stop((unsigned char)text[local - 1]) ||
+					     (text[local - 1] == '"' && local - 1 > i &&
+					      text[local - 2] == '\\')))
+				local -= text[local - 1] == '"' ? 2 : 1;
 		}
 		memcpy(o, text + i, local - i);
 		o += local - i;
 		if (local < j) {
-			*o++ = text[local] == '"' && j - local > 2 ? text[local + 1] : text[local];
+			/* Its first character, whole (it may be UTF-8). */
+			first = text[local] == '"' && j - local > 2 ? local + 1 : local;
+			len = store_utf8_char(text + first, j - first, &cp);
+			len = len == 0 ? 1 : len;
+			memcpy(o, text + first, len);
+			o += len;
 			memcpy(o, "***", 3);
 			o += 3;
 		}

@@ -299,6 +299,10 @@ static void test_mask_and_hash(void **state)
 	m = store_mask_address(st, "\"\xc3\xa9mile x\"@example.fr");
 	assert_string_equal(m, "\xc3\xa9***@example.fr");
 	free(m);
+	/* In free text: an escaped quote is part of the local part; UTF-8 kept whole. */
+	m = store_mask_text(st, "note: kn\\\"o@x.jp and \xe5\xb1\xb1\xe7\x94\xb0@example.jp, ok");
+	assert_string_equal(m, "note: k***@x.jp and \xe5\xb1\xb1***@example.jp, ok");
+	free(m);
 	store_address_hash(st, "Taro@Example.com", a);
 	store_address_hash(st, "taro@example.com", b);
 	assert_string_equal(a, b);
