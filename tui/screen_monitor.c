@@ -451,8 +451,13 @@ static void monitor_render(struct screen *s, struct grid *g)
 	grid_put(g, row, 2, -1, UI_A_BOLD, "Rate");
 	if (m->live) {
 		ui_sparkline(g, row, 8, width, m->rate, m->nrate);
-		grid_printf(g, row++, 9 + width, UI_A_NORMAL, "%lld/min, peak %lld/s",
-			    (long long)m->qs.sent_last_minute, (long long)peak);
+		/* No peak while the monitor has seen nothing sent (it may have come before). */
+		if (peak > 0)
+			grid_printf(g, row++, 9 + width, UI_A_NORMAL, "%lld/min, peak %lld/s",
+				    (long long)m->qs.sent_last_minute, (long long)peak);
+		else
+			grid_printf(g, row++, 9 + width, UI_A_NORMAL, "%lld/min",
+				    (long long)m->qs.sent_last_minute);
 		grid_printf(g, row++, 8, UI_A_DIM,
 			    "messages sent each second, newest on the right");
 	} else {

@@ -537,6 +537,30 @@ static void test_monitor_rate(void **state)
 	ui_free(&ui);
 }
 
+/* Messages sent before the monitor opened: the rate, but no peak of 0/s. */
+static void test_monitor_no_peak(void **state)
+{
+	struct store_campaign *c;
+	struct claimed cl = {{0}, 0};
+	struct ui *ui;
+
+	(void)state;
+	submit("spring");
+	ui = logged_in("operator");
+	c = start_sending(ui, "spring", &cl);
+	sent(ui, c, &cl, 0, 1);
+	ui_monitor_clock(fake_clock);
+	fake_now = 100;
+	ui_campaign_select("spring");
+	assert_int_equal(ui_push(ui, &screen_monitor_ops), 0);
+	fake_now = 101.5;
+	ui_act(ui, UI_TICK);
+	assert_true(shows(ui, "1/min"));
+	assert_true(lacks(ui, "peak 0/s"));
+	store_campaign_free(&c);
+	ui_free(&ui);
+}
+
 /*
  * A campaign that finished before the monitor opened has no rate to show,
  * and the screen says so; X on it refuses at once.
@@ -758,6 +782,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_review_viewer, setup, teardown_worker),
 	    cmocka_unit_test_setup_teardown(test_monitor, setup, teardown_worker),
 	    cmocka_unit_test_setup_teardown(test_monitor_rate, setup, teardown_worker),
+	    cmocka_unit_test_setup_teardown(test_monitor_no_peak, setup, teardown_worker),
 	    cmocka_unit_test_setup_teardown(test_monitor_not_live, setup, teardown_worker),
 	    cmocka_unit_test_setup_teardown(test_dashboard_operator, setup, teardown_worker),
 	    cmocka_unit_test_setup_teardown(test_background_worker, setup, teardown_worker),
