@@ -19,7 +19,7 @@
  *   config.c    settings and secrets
  *   status.c    status strings and the small helpers every file shares
  *   address.c, fields.c, subscriber.c, list.c, import.c, import_csv.c, export.c,
- *   suppress.c, segment.c, segment_sql.c, segment_pii.c, browse.c: the people on
+ *   suppress.c, segment.c, segment_sql.c, segment_pii.c, browse.c, bounce.c: the people on
  *               the lists
  *               (subscribers_private.h)
  *   template.c  templates and DKIM keys as stored
@@ -497,6 +497,18 @@ enum store_status store_subscriber_unsubscribe(struct store *st, const char *ema
 enum store_status store_subscriber_get(struct store *st, const char *email,
 				       struct store_subscriber **out, char **errstr);
 void store_subscriber_free(struct store_subscriber **sub);
+/*
+ * A report applied to one person (`bounce read`), named by id (id > 0: a
+ * VERP token whose MAC was checked) or else by address: "bounced" (only
+ * while active) or "complained" (also suppressed). One transaction: status,
+ * history event (details: codes, never an address; campaign 0 or its id),
+ * suppression, audit ("bounce.read", the address hashed). *changed: the
+ * status changed; *email (email may be NULL): the address, allocated.
+ * STORE_ENOTFOUND: nobody on file. Needs SUBSCRIBERS_WRITE and PII.
+ */
+enum store_status store_subscriber_mark(struct store *st, int64_t id, const char *address,
+					const char *status, int64_t campaign, const char *details,
+					char **email, bool *changed, char **errstr);
 /* Appends an event (a send, a bounce) to the person's history. */
 enum store_status store_subscriber_event(struct store *st, int64_t subscriber, const char *event,
 					 const char *list, const char *details, char **errstr);
