@@ -28,6 +28,8 @@
  *   settings.c  the settings sending reads, and the transport they describe
  *   pace.c      rate, per-domain rules, warm-up, circuit breaker (pace.h)
  *   testsend.c  `campaign test`: one message now
+ *   report.c    the reader of bounce and complaint reports (DSN, ARF)
+ *   bounce.c    `bounce read`: a report applied to the people it names
  *   transport.c, transport_smtp.c, transport_file.c: the transports behind
  *               one ops table (transport.h)
  *   private.h   what only the files in send/ (and white-box tests) share
@@ -513,6 +515,80 @@ bool send_worker_running(struct store *st);
 /* The VERP envelope sender b+CAMPAIGN.SUBSCRIBER.MAC@domain. */
 void send_verp(const unsigned char key[32], const char *domain, int64_t campaign,
 	       int64_t subscriber, char *out, size_t outlen);
+/*
+ * Reads the VERP address b+CAMPAIGN.SUBSCRIBER.MAC@domain (any domain; the
+ * MAC's hex in either case): true, with the ids, when its MAC is the one
+ * send_verp makes with key.
+ */
+bool send_verp_check(const unsigned char key[32], const char *address, int64_t *campaign,
+		     int64_t *subscriber);
+
+/* ---- Bounce and complaint reports (report.c, bounce.c) -------------------- */
+
+#define SEND_REPORT_MAX (10u << 20) /* bytes of one report message */
+#define SEND_REPORT_MAX_ADDRS 256   /* recipients and VERP candidates kept */
+
+enum send_report_kind {
+	SEND_REPORT_DSN, /* multipart/report; report-type=delivery-status (RFC 3464) */
+	SEND_REPORT_ARF, /* multipart/report; report-type=feedback-report (RFC 5965) */
+};
+
+/* One recipient of a DSN. Each string is allocated, or NULL when absent. */
+struct send_report_rcpt {
+	char *final_recipient;	  /* the address of Final-Recipient, its type removed */
+	char *original_recipient; /* the same of Original-Recipient */
+	char *action;		  /* lower case: "failed", "delayed", ... */
+	char *status;		  /* "5.1.1", without a comment */
+};
+
+struct send_report {
+	enum send_report_kind kind;
+	/* Addresses that may hold a VERP token: the report's To, Delivered-To,
+	 * X-Original-To and Envelope-To, the returned message's Return-Path and
+	 * an ARF's Original-Mail-From, in that order of finding. */
+	char **verp;
+	size_t nverp;
+	struct send_report_rcpt *rcpts; /* DSN */
+	size_t nrcpts;
+	char *feedback_type; /* ARF: "abuse", ...; NULL when absent */
+	char *arf_rcpt;	     /* ARF: Original-Rcpt-To */
+	char *returned_to;   /* the returned message's (first) To address */
+};
+
+/*
+ * Parses one message (msg[0..n), not NUL-terminated, at most
+ * SEND_REPORT_MAX bytes). SEND_EINVAL with a sentence when it is not a
+ * report: not multipart/report of a delivery-status or feedback-report type,
+ * no boundary, no report part, a header that is not a mail header. *out is
+ * allocated; free it with send_report_free.
+ */
+enum send_status send_report_parse(const char *msg, size_t n, struct send_report **out,
+				   char **errstr);
+void send_report_free(struct send_report **r);
+
+/*
+ * Does a DSN recipient's Status say the address is bad? The rule
+ * store_reply_bad_address applies to an SMTP reply: 5.1.x but not 5.1.7 or
+ * 5.1.8.
+ */
+bool send_report_bad_address(const char *status);
+
+/* Called with each line `bounce read` prints (what became of whom). */
+typedef void (*send_bounce_cb)(const char *line, void *arg);
+/*
+ * `bounce read`: parses the report and applies it. A DSN recipient that
+ * failed with a bad address (send_report_bad_address) becomes bounced; an
+ * ARF complaint makes the person complained and suppressed. The person is
+ * the one a VERP token with a good MAC names, else the one whose address
+ * the report gives (Final-Recipient or Original-Recipient; Original-Rcpt-To
+ * or the returned message's To). Other outcomes (5.7.x, 4.x.x, nobody on
+ * file) change nothing and are reported too. Needs
+ * STORE_PERM_SUBSCRIBERS_WRITE and STORE_PERM_PII (store_subscriber_mark).
+ * SEND_EINVAL when the message is not a report.
+ */
+enum send_status send_bounce_read(struct store *st, const char *msg, size_t n, send_bounce_cb cb,
+				  void *arg, char **errstr);
+
 /*
  * A test send of a campaign to one address (a subscriber's data when the
  * address is on file), through the configured transport, now. *reply is the

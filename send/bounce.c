@@ -1,0 +1,234 @@
+/*
+ * send/bounce.c: `bounce read`: a bounce or complaint report (read by
+ * report.c) applied to the people it names, through store_subscriber_mark.
+ * The person is found by the VERP token of the envelope sender hato used
+ * (its MAC checked with the key send_verp signs with), else by address.
+ */
+#include <sodium.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "send/private.h"
+#include "store/store.h"
+
+/* Reads a decimal id of 1 to 19 digits at *p, up to `stop`. */
+static bool id_at(const char **p, char stop, int64_t *out)
+{
+	const char *s = *p;
+	int64_t v = 0;
+	int n = 0;
+
+	while (*s >= '0' && *s <= '9' && n < 19) {
+		v = v * 10 + (*s - '0');
+		s++;
+		n++;
+	}
+	if (n == 0 || *s != stop || v <= 0)
+		return false;
+	*out = v;
+	*p = s + 1;
+	return true;
+}
+
+bool send_verp_check(const unsigned char key[32], const char *address, int64_t *campaign,
+		     int64_t *subscriber)
+{
+	const char *p = address, *at;
+	char want[600], got[17], mac[17];
+	int64_t c = 0, s = 0;
+	size_t i;
+
+	if (address == NULL || strncasecmp(p, "b+", 2) != 0)
+		return false;
+	p += 2;
+	if (!id_at(&p, '.', &c) || !id_at(&p, '.', &s))
+		return false;
+	at = strchr(p, '@');
+	if (at == NULL || at - p != 16 || strlen(at + 1) > 255)
+		return false;
+	for (i = 0; i < 16; i++)
+		got[i] = (char)((p[i] >= 'A' && p[i] <= 'F') ? p[i] - 'A' + 'a' : p[i]);
+	got[16] = '\0';
+	send_verp(key, at + 1, c, s, want, sizeof(want));
+	/* want is "b+C.S.MAC@domain": its MAC ends 17 bytes before the "@". */
+	at = strchr(want, '@');
+	memcpy(mac, at - 16, 16);
+	mac[16] = '\0';
+	if (sodium_memcmp(mac, got, 16) != 0)
+		return false;
+	*campaign = c;
+	*subscriber = s;
+	return true;
+}
+
+bool send_report_bad_address(const char *status)
+{
+	char reply[32];
+
+	if (status == NULL || strlen(status) > 20)
+		return false;
+	snprintf(reply, sizeof(reply), "550 %s", status);
+	return store_reply_bad_address(reply);
+}
+
+/* Is the Status a well-formed code (class.subject.detail, digits) to quote? */
+static bool code_ok(const char *s)
+{
+	size_t i, dots = 0;
+
+	if (s == NULL || s[0] == '\0' || strlen(s) > 11)
+		return false;
+	for (i = 0; s[i] != '\0'; i++)
+		if (s[i] == '.')
+			dots++;
+		else if (s[i] < '0' || s[i] > '9')
+			return false;
+	return dots == 2;
+}
+
+struct apply {
+	struct store *st;
+	send_bounce_cb cb;
+	void *arg;
+	int64_t campaign, subscriber; /* from a good VERP token, else 0 */
+};
+
+static void say(struct apply *a, const char *fmt, ...) SEND_PRINTF(2, 3);
+static void say(struct apply *a, const char *fmt, ...)
+{
+	char line[700];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	a->cb(line, a->arg);
+}
+
+/* Marks the person (VERP id, else address); says what became of them. */
+static enum send_status mark(struct apply *a, bool by_verp, const char *address, const char *status,
+			     const char *details, char **errstr)
+{
+	enum store_status ss;
+	char *email = NULL, *serr = NULL;
+	bool changed = false;
+	const char *name = address != NULL ? address : "(no address)";
+
+	ss = store_subscriber_mark(a->st, by_verp ? a->subscriber : 0, address, status,
+				   by_verp ? a->campaign : 0, details, &email, &changed, &serr);
+	if (ss == STORE_ENOTFOUND) {
+		free(serr);
+		say(a, "%.300s: nobody on file; no change", name);
+		return SEND_OK;
+	}
+	if (ss != STORE_OK)
+		return send_from_store(ss, serr, errstr);
+	if (changed)
+		say(a, "%.300s: %s (%s)%s", email, status, details,
+		    strcmp(status, "complained") == 0 ? "; suppressed" : "");
+	else
+		say(a, "%.300s: %s (%s); no change: already %s", email, status, details,
+		    strcmp(status, "bounced") == 0 ? "not active" : "complained");
+	free(email);
+	return SEND_OK;
+}
+
+static enum send_status dsn(struct apply *a, const struct send_report *r, char **errstr)
+{
+	enum send_status s = SEND_OK;
+	const struct send_report_rcpt *x;
+	const char *who, *code;
+	char details[64];
+	size_t i;
+
+	if (r->nrcpts == 0)
+		say(a, "the report names no recipient; no change");
+	for (i = 0; s == SEND_OK && i < r->nrcpts; i++) {
+		x = &r->rcpts[i];
+		who = x->final_recipient != NULL ? x->final_recipient : x->original_recipient;
+		code = code_ok(x->status) ? x->status : "no valid status";
+		if (who == NULL)
+			who = "(no address)";
+		if (x->action == NULL || strcmp(x->action, "failed") != 0)
+			say(a, "%.300s: %.20s, %s: not a failure; no change", who,
+			    x->action != NULL ? x->action : "no action", code);
+		else if (code_ok(x->status) && x->status[0] == '4')
+			say(a, "%.300s: %s: transient; no change", who, code);
+		else if (code_ok(x->status) && strncmp(x->status, "5.7.", 4) == 0)
+			say(a,
+			    "%.300s: %s: a policy or reputation block, not the address; no "
+			    "change",
+			    who, code);
+		else if (!send_report_bad_address(x->status))
+			say(a, "%.300s: %s: not a bad address; no change", who, code);
+		else {
+			snprintf(details, sizeof(details), "hard bounce %s (delivery report)",
+				 x->status);
+			/* hato sends one recipient per message: a token names that one. */
+			s = mark(a, a->subscriber > 0 && r->nrcpts == 1,
+				 x->final_recipient != NULL ? x->final_recipient
+							    : x->original_recipient,
+				 "bounced", details, errstr);
+		}
+	}
+	return s;
+}
+
+static enum send_status arf(struct apply *a, const struct send_report *r, char **errstr)
+{
+	char details[64];
+	const char *ft = r->feedback_type;
+	size_t i;
+
+	/* The type is quoted only when it is a plain word. */
+	for (i = 0; ft != NULL && ft[i] != '\0'; i++)
+		if (i >= 20 || !((ft[i] >= 'a' && ft[i] <= 'z') || (ft[i] >= 'A' && ft[i] <= 'Z') ||
+				 ft[i] == '-'))
+			ft = NULL;
+	snprintf(details, sizeof(details), "complaint (feedback report%s%s)", ft ? ", " : "",
+		 ft ? ft : "");
+	return mark(a, a->subscriber > 0, r->arf_rcpt != NULL ? r->arf_rcpt : r->returned_to,
+		    "complained", details, errstr);
+}
+
+enum send_status send_bounce_read(struct store *st, const char *msg, size_t n, send_bounce_cb cb,
+				  void *arg, char **errstr)
+{
+	struct send_report *r = NULL;
+	struct apply a = {st, cb, arg, 0, 0};
+	unsigned char key[32];
+	enum send_status s;
+	enum store_status ss;
+	char *serr = NULL;
+	size_t i;
+	bool bad = false;
+
+	ss = store_require(st, STORE_PERM_SUBSCRIBERS_WRITE, "bounce.read", &serr);
+	if (ss == STORE_OK)
+		ss = store_require(st, STORE_PERM_PII, "bounce.read", &serr);
+	if (ss != STORE_OK)
+		return send_from_store(ss, serr, errstr);
+	s = send_report_parse(msg, n, &r, errstr);
+	if (s != SEND_OK)
+		return s;
+	ss = store_unsubscribe_key(st, key);
+	if (ss != STORE_OK) {
+		s = send_from_store(ss, NULL, errstr);
+		goto done;
+	}
+	for (i = 0; i < r->nverp && a.subscriber == 0; i++) {
+		if (send_verp_check(key, r->verp[i], &a.campaign, &a.subscriber))
+			break;
+		if (strncasecmp(r->verp[i], "b+", 2) == 0)
+			bad = true;
+	}
+	sodium_memzero(key, sizeof(key));
+	if (a.subscriber == 0 && bad)
+		say(&a, "a VERP token did not verify (a bad MAC); the person is looked up by "
+			"address");
+	s = r->kind == SEND_REPORT_DSN ? dsn(&a, r, errstr) : arf(&a, r, errstr);
+done:
+	send_report_free(&r);
+	return s;
+}
