@@ -10,8 +10,8 @@
 #include "tui/main.h"
 
 static const struct cli_command *const cli_tables[] = {
-    cli_cmds_admin,    cli_cmds_user,	    cli_cmds_template, cli_cmds_dkim,
-    cli_cmds_campaign, cli_cmds_subscriber, cli_cmds_segment,  NULL,
+    cli_cmds_admin,	 cli_cmds_user,	   cli_cmds_template, cli_cmds_dkim, cli_cmds_campaign,
+    cli_cmds_subscriber, cli_cmds_segment, cli_cmds_bounce,   NULL,
 };
 
 static int same(const char *a, const char *b)

@@ -135,5 +135,6 @@ extern const struct cli_command cli_cmds_campaign[];
 extern const struct cli_command cli_cmds_user[];
 extern const struct cli_command cli_cmds_subscriber[];
 extern const struct cli_command cli_cmds_segment[];
+extern const struct cli_command cli_cmds_bounce[];
 
 #endif

@@ -21,3 +21,8 @@ for c in fa fr fs; do
 	as marketer campaign submit "$c" >/dev/null || not_ok "setup: submit $c"
 done
 as operator campaign approve fs >/dev/null || not_ok "setup: approve fs"
+# A DSN naming nobody on file, for bounce read.
+printf '%s\n' "Content-Type: multipart/report; report-type=delivery-status; boundary=b" "" \
+	"--b" "Content-Type: message/delivery-status" "" "Reporting-MTA: dns; mx.example.org" "" \
+	"Final-Recipient: rfc822; nobody@example.org" "Action: failed" "Status: 5.1.1" "--b--" \
+	>"$T/dsn.eml"
