@@ -251,6 +251,30 @@ static enum store_status unlock_slot(struct keyfile *kf, void *arg)
 	return STORE_OK;
 }
 
+/*
+ * Ends the caller's transaction, in which s is the outcome so far: puts ks
+ * in the keyslot file, then commits. A user's slot and their row change
+ * together, so when the commit fails the file is put back as it was:
+ * undo(kf, undo_arg).
+ */
+static enum store_status commit_with_slot(struct store *st, enum store_status s, struct keyslot *ks,
+					  enum store_status (*undo)(struct keyfile *, void *),
+					  void *undo_arg, char **errstr)
+{
+	bool slot_written;
+
+	if (s == STORE_OK)
+		s = with_keyfile(st, put_slot, ks, errstr);
+	slot_written = s == STORE_OK;
+	if (s == STORE_OK)
+		s = store_commit_err(st, errstr);
+	else
+		store_rollback(st);
+	if (s != STORE_OK && slot_written)
+		with_keyfile(st, undo, undo_arg, NULL);
+	return s;
+}
+
 /* Fails unless the user exists (and is active, if asked); fills role when not NULL. */
 static enum store_status find_user(struct store *st, const char *name, bool active, char *role,
 				   char **errstr)
@@ -297,7 +321,6 @@ enum store_status store_user_add(struct store *st, const char *name, const char 
 	struct slot_keys k;
 	unsigned long long ops;
 	size_t mem;
-	bool slot_written = false;
 
 	s = store_require(st, STORE_PERM_USERS, "user.add", errstr);
 	if (s == STORE_OK)
@@ -317,16 +340,8 @@ enum store_status store_user_add(struct store *st, const char *name, const char 
 		s = store_user_insert(st, name, role, &k, errstr);
 	if (s == STORE_OK)
 		s = store_audit(st, "user.add", name, "ok", role);
-	if (s == STORE_OK)
-		s = with_keyfile(st, put_slot, &ks, errstr);
-	slot_written = s == STORE_OK;
-	if (s == STORE_OK)
-		s = store_commit_err(st, errstr);
-	else
-		store_rollback(st);
 	/* Not added: no slot is left for a user the database does not have. */
-	if (s != STORE_OK && slot_written)
-		with_keyfile(st, drop_slot, (void *)name, NULL);
+	s = commit_with_slot(st, s, &ks, drop_slot, (void *)name, errstr);
 wipe:
 	sodium_memzero(&k, sizeof(k));
 	sodium_memzero(&ks, sizeof(ks));
@@ -581,7 +596,6 @@ static enum store_status reset_passwd(struct store *st, const struct keyslot *ol
 	enum store_status s;
 	struct keyslot ks;
 	struct slot_keys k;
-	bool slot_written;
 
 	s = keyslot_create(&ks, old->name, password, old->ops != 0 ? old->ops : ops,
 			   old->ops != 0 ? old->mem : mem, st->data_key, &k);
@@ -591,16 +605,8 @@ static enum store_status reset_passwd(struct store *st, const struct keyslot *ol
 		s = set_sign_key(st, old->name, k.box_sk, NULL, errstr);
 	if (s == STORE_OK)
 		s = store_audit(st, "user.passwd", old->name, "ok", "reset");
-	if (s == STORE_OK)
-		s = with_keyfile(st, put_slot, &ks, errstr);
-	slot_written = s == STORE_OK;
-	if (s == STORE_OK)
-		s = store_commit_err(st, errstr);
-	else
-		store_rollback(st);
-	if (s != STORE_OK && slot_written)
-		with_keyfile(st, old->ops != 0 ? put_slot : drop_slot,
-			     old->ops != 0 ? (void *)old : (void *)old->name, NULL);
+	s = commit_with_slot(st, s, &ks, old->ops != 0 ? put_slot : drop_slot,
+			     old->ops != 0 ? (void *)old : (void *)old->name, errstr);
 	sodium_memzero(&k, sizeof(k));
 	sodium_memzero(&ks, sizeof(ks));
 	return s;
