@@ -27,8 +27,8 @@ enum { C_ATTR, C_EMAIL, C_NAME, C_SOURCE, C_AT, C_TEXT, C_METHOD, C_IP };
 
 /*
  * One line of the rejects file: the line number, the reason and, when row
- * is not NULL, the row's fields, or else text[0..n) when not NULL. Both of
- * an import's threads may write, so a line is written under the file's lock.
+ * is not NULL, the row's fields, or else text[0..n) when not NULL. Only the
+ * reading thread writes it.
  */
 static void reject_line(FILE *fp, uint64_t line, const char *reason, const struct import_row *row,
 			const char *text, size_t n)
@@ -37,7 +37,6 @@ static void reject_line(FILE *fp, uint64_t line, const char *reason, const struc
 
 	if (fp == NULL)
 		return;
-	flockfile(fp);
 	fprintf(fp, "%llu,", (unsigned long long)line);
 	csv_fwrite(fp, reason, strlen(reason));
 	for (i = 0; row != NULL && i < row->nf; i++) {
@@ -49,7 +48,6 @@ static void reject_line(FILE *fp, uint64_t line, const char *reason, const struc
 		csv_fwrite(fp, text, n);
 	}
 	fputc('\n', fp);
-	funlockfile(fp);
 }
 
 /* Counts a reject; 0 for a piece of a record reported already (not counted). */
@@ -257,7 +255,8 @@ static void queue_row(struct import *im, const char *addr, const char *name, siz
 	}
 	r->line = im->rec_line;
 	snprintf(r->addr, sizeof(r->addr), "%s", addr);
-	subscriber_hash(im->st, addr, r->hash);
+	if (im->any_supp) /* only the suppression list is checked by hash */
+		subscriber_hash(im->st, addr, r->hash);
 	r->len[R_NAME] = namelen;
 	r->len[R_ATTRS] = im->attrs.n;
 	if (import_ready_add(r, name, namelen, &r->off[R_NAME]) != 0 ||
@@ -377,7 +376,6 @@ bad:
 static void import_apply(struct import *im, const struct import_ready *r)
 {
 	const char *domain = store_address_domain(r->addr);
-	int64_t key;
 	int rc;
 
 	/* Suppressed by address hash or by domain: never revived. */
@@ -391,31 +389,23 @@ static void import_apply(struct import *im, const struct import_ready *r)
 			return;
 		}
 	}
-	/* New people go straight in; the unique key says whom we know already. */
-	key = subscriber_key_from_hash(r->hash);
+	/* New people go straight in; the unique address says whom we know already. */
 	sqlite3_bind_text(im->ins_sub, 1, r->addr, -1, SQLITE_STATIC);
 	sqlite3_bind_text(im->ins_sub, 2, domain, -1, SQLITE_STATIC);
 	sqlite3_bind_text(im->ins_sub, 3, r->buf + r->off[R_NAME], (int)r->len[R_NAME],
 			  SQLITE_STATIC);
 	sqlite3_bind_blob(im->ins_sub, 4, r->buf + r->off[R_ATTRS], (int)r->len[R_ATTRS],
 			  SQLITE_STATIC);
-	sqlite3_bind_int64(im->ins_sub, 6, key);
-	sqlite3_bind_int64(im->ins_sub, 7, im->next_id);
+	sqlite3_bind_int64(im->ins_sub, 6, im->next_id);
 	if (step_done(im, im->ins_sub) != 0)
 		return;
 	if (sqlite3_changes(im->st->db) == 1) {
 		add_membership(im, im->next_id++, r);
 		return;
 	}
-	sqlite3_bind_int64(im->find, 1, key);
+	sqlite3_bind_text(im->find, 1, r->addr, -1, SQLITE_STATIC);
 	rc = sqlite3_step(im->find);
-	if (rc == SQLITE_ROW &&
-	    strcasecmp((const char *)sqlite3_column_text(im->find, 3), r->addr) != 0) {
-		im->db_invalid++;
-		reject_line(im->o ? im->o->rejects : NULL, r->line,
-			    "the address's key collides with another address on file", NULL, NULL,
-			    0);
-	} else if (rc == SQLITE_ROW) {
+	if (rc == SQLITE_ROW) {
 		char status[16];
 		snprintf(status, sizeof(status), "%s", sqlite3_column_text(im->find, 1));
 		existing(im, sqlite3_column_int64(im->find, 0), status,
@@ -497,7 +487,6 @@ static enum store_status read_and_write(struct import *im, FILE *in)
 	report(im);
 	csv_free(&im->p);
 	import_queue_free(&im->q);
-	im->stats->invalid += im->db_invalid;
 	if (im->db_s == STORE_OK)
 		return im->s;
 	if (im->errstr != NULL) {
@@ -518,9 +507,9 @@ static enum store_status prepare_all(struct import *im)
 		sqlite3_stmt **q;
 		const char *sql;
 	} all[] = {
-	    {&im->find, "SELECT id, status, attrs, email FROM subscribers WHERE ehash = ?"},
+	    {&im->find, "SELECT id, status, attrs FROM subscribers WHERE email = ?"},
 	    {&im->ins_sub, "INSERT OR IGNORE INTO subscribers (email, domain, name, attrs,"
-			   " created, updated, ehash, id) VALUES (?,?,?,?,?5,?5,?6,?7)"},
+			   " created, updated, id) VALUES (?,?,?,?,?5,?5,?6)"},
 	    {&im->upd_sub, "UPDATE subscribers SET name = CASE WHEN ?1 = '' THEN name ELSE ?1 END,"
 			   " attrs = ?2, updated = ?3 WHERE id = ?4"},
 	    {&im->find_mem, SUBSCRIBER_MEMBER_SQL},

@@ -224,18 +224,6 @@ enum store_status subscriber_norm(const char *in, char out[STORE_ADDRESS_MAX + 1
 	return STORE_OK;
 }
 
-int64_t subscriber_key_from_hash(const char hash[65])
-{
-	uint64_t v = 0;
-	int i;
-
-	for (i = 0; i < 16; i++) {
-		char c = hash[i];
-		v = (v << 4) | (uint64_t)(c <= '9' ? c - '0' : c - 'a' + 10);
-	}
-	return (int64_t)v;
-}
-
 void subscriber_hash(const struct store *st, const char *address, char out[65])
 {
 	unsigned char h[16], low[STORE_ADDRESS_MAX + 1];
@@ -252,14 +240,6 @@ void subscriber_hash(const struct store *st, const char *address, char out[65])
 	}
 	crypto_generichash(h, sizeof(h), low, i, st->hash_key, STORE_KEY_LEN);
 	sodium_bin2hex(out, 65, h, sizeof(h));
-}
-
-int64_t subscriber_key(const struct store *st, const char *address)
-{
-	char h[65];
-
-	subscriber_hash(st, address, h);
-	return subscriber_key_from_hash(h);
 }
 
 enum store_status subscriber_ids(struct store *st, int64_t take, int64_t *first, char **errstr)
@@ -302,10 +282,10 @@ enum store_status subscriber_find(struct store *st, const char *address, int64_t
 	*id = 0;
 	if (status != NULL)
 		status[0] = '\0';
-	s = store_prepare(st, "SELECT id, status FROM subscribers WHERE ehash = ?", &q, errstr);
+	s = store_prepare(st, "SELECT id, status FROM subscribers WHERE email = ?", &q, errstr);
 	if (s != STORE_OK)
 		return s;
-	sqlite3_bind_int64(q, 1, subscriber_key(st, address));
+	sqlite3_bind_text(q, 1, address, -1, SQLITE_STATIC);
 	rc = sqlite3_step(q);
 	if (rc == SQLITE_ROW) {
 		*id = sqlite3_column_int64(q, 0);
@@ -378,12 +358,11 @@ static enum store_status add_locked(struct store *st, const char *list, const ch
 		s = subscriber_ids(st, 1, &id, errstr);
 		if (s != STORE_OK)
 			goto done;
-		s = store_run(
-		    st,
-		    "INSERT INTO subscribers (id, ehash, email, domain, name, attrs, created,"
-		    " updated) VALUES (?,?,?,?,?,?,?,?)",
-		    errstr, "adding a subscriber", "iitttbii", id, subscriber_key(st, addr), addr,
-		    store_address_domain(addr), name, nw.p, nw.n, now, now);
+		s = store_run(st,
+			      "INSERT INTO subscribers (id, email, domain, name, attrs, created,"
+			      " updated) VALUES (?,?,?,?,?,?,?)",
+			      errstr, "adding a subscriber", "itttbii", id, addr,
+			      store_address_domain(addr), name, nw.p, nw.n, now, now);
 	} else {
 		s = store_prepare(st, "SELECT attrs FROM subscribers WHERE id = ?", &q, errstr);
 		if (s != STORE_OK)
@@ -680,11 +659,11 @@ enum store_status subscriber_load(struct store *st, const char *addr, struct sto
 	*out = NULL;
 	s = store_prepare(st,
 			  "SELECT id, email, domain, name, status, attrs, created, updated"
-			  " FROM subscribers WHERE ehash = ?",
+			  " FROM subscribers WHERE email = ?",
 			  &q, errstr);
 	if (s != STORE_OK)
 		return s;
-	sqlite3_bind_int64(q, 1, subscriber_key(st, addr));
+	sqlite3_bind_text(q, 1, addr, -1, SQLITE_STATIC);
 	rc = sqlite3_step(q);
 	if (rc != SQLITE_ROW) {
 		s = rc == SQLITE_DONE ? store_fail(errstr, STORE_ENOTFOUND,

@@ -48,18 +48,10 @@ enum store_status store_sql_functions(struct store *st, char **errstr);
 enum store_status suppress_check(struct store *st, const char *address, bool *out);
 
 /*
- * The key of a normalised address: the first 64 bits of its keyed hash
- * (store_address_hash, which lower-cases the address). subscribers.ehash is
- * UNIQUE, so addresses that differ only in case are one person; the small
- * index keeps imports fast.
- */
-int64_t subscriber_key(const struct store *st, const char *address);
-/*
  * store_address_hash in one call to BLAKE2b instead of one per byte: the
  * same digest (the import computes one per row). out is the caller's.
  */
 void subscriber_hash(const struct store *st, const char *address, char out[65]);
-int64_t subscriber_key_from_hash(const char hash[65]);
 
 /*
  * Subscriber ids are never reused, so that a token naming an erased person
@@ -207,7 +199,7 @@ enum { R_NAME, R_ATTRS, R_SOURCE, R_AT, R_METHOD, R_TEXT, R_IP, R_FIELDS };
 struct import_ready {
 	uint64_t line;
 	char addr[STORE_ADDRESS_MAX + 1];
-	char hash[65];
+	char hash[65]; /* its keyed hash, when the suppression list is not empty */
 	size_t off[R_FIELDS], len[R_FIELDS];
 	char *buf;
 	size_t n, cap;
@@ -287,7 +279,6 @@ struct import {
 	struct import_queue q;
 	enum store_status db_s;
 	char *db_err;
-	uint64_t db_invalid; /* rejected on the database side */
 	_Atomic uint64_t read_bytes, read_rows;
 };
 

@@ -132,12 +132,8 @@ static enum store_status exec_bind(struct store *st, const char *sql, const char
 
 	if (s != STORE_OK)
 		return s;
-	/* A number binds as an integer (the ehash column). */
 	for (i = 0; i < 4 && i < sqlite3_bind_parameter_count(q); i++)
-		if (strstr(sql, "ehash") != NULL)
-			sqlite3_bind_int64(q, i + 1, strtoll(v[i], NULL, 10));
-		else
-			sqlite3_bind_text(q, i + 1, v[i], -1, SQLITE_STATIC);
+		sqlite3_bind_text(q, i + 1, v[i], -1, SQLITE_STATIC);
 	if (sqlite3_step(q) != SQLITE_DONE)
 		s = store_sqlfail(st, errstr, "changing the suppression list");
 	sqlite3_finalize(q);
@@ -185,7 +181,7 @@ enum store_status store_suppress_add(struct store *st, const char *what, const c
 {
 	enum store_status s;
 	const char *kind = NULL;
-	char val[STORE_ADDRESS_MAX + 1], addr[STORE_ADDRESS_MAX + 1], now[21], key[24];
+	char val[STORE_ADDRESS_MAX + 1], addr[STORE_ADDRESS_MAX + 1], now[21];
 	int64_t id = 0;
 
 	s = store_require(st, STORE_PERM_SUBSCRIBERS_WRITE, "suppress.add", errstr);
@@ -198,7 +194,6 @@ enum store_status store_suppress_add(struct store *st, const char *what, const c
 		s = store_require_lookup(st, "suppress.add", errstr);
 	if (s != STORE_OK)
 		return s;
-	snprintf(key, sizeof(key), "%lld", (long long)(addr[0] ? subscriber_key(st, addr) : 0));
 	store_utc_now(now);
 	s = store_begin(st);
 	if (s != STORE_OK)
@@ -226,7 +221,7 @@ enum store_status store_suppress_add(struct store *st, const char *what, const c
 		}
 	}
 	if (s == STORE_OK && id != 0) {
-		s = exec_bind(st, "UPDATE subscribers SET suppressed = 1 WHERE ehash = ?", key,
+		s = exec_bind(st, "UPDATE subscribers SET suppressed = 1 WHERE email = ?", addr,
 			      NULL, NULL, NULL, errstr);
 		if (s == STORE_OK)
 			s = store_subscriber_event(st, id, "suppressed", NULL, reason, errstr);
@@ -263,7 +258,7 @@ enum store_status store_suppress_rm(struct store *st, const char *what, char **e
 {
 	enum store_status s;
 	const char *kind = NULL;
-	char val[STORE_ADDRESS_MAX + 1], addr[STORE_ADDRESS_MAX + 1], key[24];
+	char val[STORE_ADDRESS_MAX + 1], addr[STORE_ADDRESS_MAX + 1];
 
 	s = store_require(st, STORE_PERM_SUBSCRIBERS_WRITE, "suppress.rm", errstr);
 	if (s == STORE_OK)
@@ -273,7 +268,6 @@ enum store_status store_suppress_rm(struct store *st, const char *what, char **e
 		s = store_require_lookup(st, "suppress.rm", errstr);
 	if (s != STORE_OK)
 		return s;
-	snprintf(key, sizeof(key), "%lld", (long long)(addr[0] ? subscriber_key(st, addr) : 0));
 	s = store_begin(st);
 	if (s != STORE_OK)
 		return store_sqlfail(st, errstr, "unsuppressing");
@@ -288,7 +282,7 @@ enum store_status store_suppress_rm(struct store *st, const char *what, char **e
 	if (s == STORE_OK && sqlite3_changes(st->db) == 0)
 		s = store_fail(errstr, STORE_ENOTFOUND, "%s is not on the suppression list", what);
 	if (s == STORE_OK && addr[0] != '\0')
-		s = exec_bind(st, "UPDATE subscribers SET suppressed = 0 WHERE ehash = ?", key,
+		s = exec_bind(st, "UPDATE subscribers SET suppressed = 0 WHERE email = ?", addr,
 			      NULL, NULL, NULL, errstr);
 	if (s == STORE_OK)
 		s = store_audit(st, "suppress.rm", val, "ok", NULL);

@@ -9,9 +9,9 @@
 #     pragmas and no index (bench_rawinsert), median of 3 runs, and the ratios:
 #     "plain", the 7 CSV fields of each row into one 7-column table; and
 #     "same content", what hato writes for each new person (a subscriber row
-#     with key, domain and attribute BLOB, and a membership row with consent)
+#     with address, domain and attribute BLOB, and a membership row with consent)
 #     into two plain tables, without validation, hashing or dedupe
-#   - a third reference, "indexed": the same content with hato's unique key
+#   - a third reference, "indexed": the same content with hato's unique address
 #     and indexes (bench_rawinsert indexed), the part of the import that is
 #     SQLite's own b-tree work; not the floor, an explanation of it
 #   - segment count over the 1M rows, an attribute and a domain filter

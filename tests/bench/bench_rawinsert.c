@@ -7,18 +7,18 @@
  *
  *   plain    the 7 CSV fields as 7 TEXT columns of one table: the same rows.
  *   content  the same logical content hato stores for each new person: a
- *            subscriber row (id, 64-bit key, email, domain, name, status,
- *            attribute BLOB in hato's encoding, created, updated) and a
- *            membership row (list, subscriber, status, consent source, time,
- *            method, text, IP, created, updated). The key is FNV-1a, not
- *            the keyed BLAKE2b hato computes; rows without '@' are skipped;
+ *            subscriber row (id, email, domain, name, status, attribute
+ *            BLOB in hato's encoding, created, updated) and a membership
+ *            row (list, subscriber, status, consent source, time, method,
+ *            text, IP, created, updated). Rows without '@' are skipped;
  *            duplicates are inserted again. No validation, no dedupe.
- *   indexed  content, with the keys and indexes hato's schema has: the
- *            unique key (a repeat is skipped, with its membership), the
- *            domain, the address and the name (ASCII case ignored, for the
- *            subscriber browser) and the partial index of the inactive, and
- *            hato's 40 MB page cache for the import. What SQLite alone
- *            costs for hato's rows, without checks, hashing or parsing.
+ *   indexed  content, with the indexes hato's schema has: the address,
+ *            unique with ASCII case ignored (a repeat is skipped, with its
+ *            membership), the name (case ignored, for the subscriber
+ *            browser) and the partial index of the inactive, and hato's
+ *            40 MB page cache for the import. What SQLite alone costs for
+ *            hato's rows, without checks, parsing or the membership's index
+ *            by list.
  *
  * usage: bench_rawinsert FILE.csv DB [plain|content|indexed]
  * prints: rows seconds
@@ -40,17 +40,6 @@ static double now(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-static int64_t fnv1a(const char *s)
-{
-	uint64_t h = 1469598103934665603ULL;
-
-	for (; *s; s++) {
-		h ^= (unsigned char)*s;
-		h *= 1099511628211ULL;
-	}
-	return (int64_t)h;
-}
-
 /* hato's attribute encoding: varint(key length) key varint(value length) value. */
 static size_t put(unsigned char *b, size_t n, const char *s)
 {
@@ -64,7 +53,7 @@ static size_t put(unsigned char *b, size_t n, const char *s)
 static const char plain_sql[] =
     "CREATE TABLE t (c0 TEXT, c1 TEXT, c2 TEXT, c3 TEXT, c4 TEXT, c5 TEXT, c6 TEXT);";
 static const char content_sql[] =
-    "CREATE TABLE s (id INTEGER PRIMARY KEY, ehash INTEGER, email TEXT, domain TEXT,"
+    "CREATE TABLE s (id INTEGER PRIMARY KEY, email TEXT, domain TEXT,"
     " name TEXT, status TEXT, attrs BLOB, created INTEGER, updated INTEGER);"
     "CREATE TABLE m (list TEXT, subscriber INTEGER, status TEXT, consent_source TEXT,"
     " consent_at TEXT, consent_method TEXT, consent_text TEXT, consent_ip TEXT,"
@@ -72,9 +61,7 @@ static const char content_sql[] =
 
 static const char indexed_sql[] =
     "PRAGMA cache_size = -40000;"
-    "CREATE UNIQUE INDEX s_ehash ON s(ehash);"
-    "CREATE INDEX s_domain ON s(domain);"
-    "CREATE INDEX s_email ON s(email COLLATE NOCASE, id);"
+    "CREATE UNIQUE INDEX s_email ON s(email COLLATE NOCASE);"
     "CREATE INDEX s_name ON s(name COLLATE NOCASE, id);"
     "CREATE INDEX s_inactive ON s(status, email COLLATE NOCASE, id) WHERE status <> 'active';";
 
@@ -107,15 +94,14 @@ static int content_row(sqlite3 *db, sqlite3_stmt *s, sqlite3_stmt *m, char **f, 
 		n = put(blob, n, f[2 + i]);
 	}
 	sqlite3_bind_int64(s, 1, id);
-	sqlite3_bind_int64(s, 2, fnv1a(f[0]));
-	sqlite3_bind_text(s, 3, f[0], -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 4, at + 1, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 5, f[1], -1, SQLITE_STATIC);
-	sqlite3_bind_blob(s, 6, blob, (int)n, SQLITE_STATIC);
-	sqlite3_bind_int64(s, 7, t);
+	sqlite3_bind_text(s, 2, f[0], -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 3, at + 1, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 4, f[1], -1, SQLITE_STATIC);
+	sqlite3_bind_blob(s, 5, blob, (int)n, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 6, t);
 	if (step(db, s) != 0)
 		return -1;
-	if (sqlite3_changes(db) == 0) /* a repeat, with the unique key of indexed */
+	if (sqlite3_changes(db) == 0) /* a repeat, with the unique address of indexed */
 		return 1;
 	sqlite3_bind_int64(m, 1, id);
 	sqlite3_bind_int64(m, 2, t);
@@ -155,9 +141,8 @@ int main(int argc, char **argv)
 		sqlite3_exec(db, indexed_sql, NULL, NULL, NULL);
 	sqlite3_exec(db, "BEGIN", NULL, NULL, NULL);
 	if (sqlite3_prepare_v2(db,
-			       content
-				   ? "INSERT OR IGNORE INTO s VALUES (?,?,?,?,?,'active',?,?7,?7)"
-				   : "INSERT INTO t VALUES (?,?,?,?,?,?,?)",
+			       content ? "INSERT OR IGNORE INTO s VALUES (?,?,?,?,'active',?,?6,?6)"
+				       : "INSERT INTO t VALUES (?,?,?,?,?,?,?)",
 			       -1, &q, NULL) != SQLITE_OK ||
 	    (content && sqlite3_prepare_v2(db,
 					   "INSERT INTO m VALUES ('bench',?1,'active','import',"
