@@ -145,6 +145,7 @@ char *cli_password_read(const char *file, const char *how, const char *prompt, i
 			memset(&sb, 0, sizeof(sb));
 		if (S_ISDIR(sb.st_mode)) {
 			cli_error("the password file %s is a directory, not a file", file);
+			fail = EX_NOINPUT; /* as a missing one, and as import does */
 			goto done;
 		}
 		/* A pipe or a terminal is private; a file others may read is not. */
