@@ -590,6 +590,17 @@ enum send_status send_bounce_read(struct store *st, const char *msg, size_t n, s
 				  void *arg, char **errstr);
 
 /*
+ * An mbox, one message at a time, from in: the file's first line, a "From "
+ * line (line number first), has been read already. cb gets each message
+ * (without its "From " line), the number of that line, and whether the
+ * message was over SEND_REPORT_MAX bytes (then only its first bytes are
+ * given). A non-zero return of cb stops the reading and is returned; -1
+ * when reading fails or memory runs out (errno says why).
+ */
+typedef int (*send_mbox_cb)(const char *msg, size_t n, bool too_big, unsigned long line, void *arg);
+int send_mbox_read(FILE *in, unsigned long first, send_mbox_cb cb, void *arg);
+
+/*
  * A test send of a campaign to one address (a subscriber's data when the
  * address is on file), through the configured transport, now. *reply is the
  * server's reply (allocated). Audited.

@@ -1,55 +1,122 @@
 /*
- * tui/cmd_bounce.c: hato bounce read [FILE]: one bounce or complaint report
- * (a DSN or an ARF message) from FILE or standard input, applied to the
- * people it names (send_bounce_read).
+ * tui/cmd_bounce.c: hato bounce read [FILE]: bounce and complaint reports
+ * (DSN or ARF messages) from FILE or standard input, one message or an mbox
+ * of them, applied to the people they name (send_bounce_read).
  */
 #include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "tui/cli.h"
 
+/* One line of what became of a recipient; arg, when not NULL, goes before it. */
 static void print_line(const char *line, void *arg)
 {
-	(void)arg;
+	if (arg != NULL)
+		fputs(arg, stdout);
 	cli_put_safe(stdout, line);
 	fputc('\n', stdout);
 }
 
-/* Reads at most SEND_REPORT_MAX bytes (one more tells it is too big). */
-static int slurp(FILE *in, const char *name, char **buf, size_t *n)
+/*
+ * Reads the rest of one message into *buf (*n bytes there already, in cap):
+ * at most SEND_REPORT_MAX bytes in all, one more telling it is too big.
+ * *buf is freed on failure.
+ */
+static int slurp(FILE *in, const char *name, char **buf, size_t *n, size_t cap)
 {
-	size_t cap = 65536, len = 0, got;
-	char *b = malloc(cap), *nb;
+	size_t len = *n, got;
+	int rc = EX_OK;
 
-	if (b == NULL)
-		return EX_OSERR;
-	while ((got = fread(b + len, 1, cap - len, in)) > 0) {
-		len += got;
-		if (len > SEND_REPORT_MAX)
-			break;
-		if (len == cap) {
-			cap *= 2;
-			nb = realloc(b, cap);
+	do {
+		if (len + 65536 > cap) {
+			size_t nc = 2 * cap > len + 65536 ? 2 * cap : len + 65536;
+			char *nb = realloc(*buf, nc);
 			if (nb == NULL) {
-				free(b);
-				return EX_OSERR;
+				rc = EX_OSERR;
+				break;
 			}
-			b = nb;
+			*buf = nb;
+			cap = nc;
 		}
-	}
-	if (ferror(in)) {
+		got = fread(*buf + len, 1, cap - len, in);
+		len += got;
+	} while (got > 0 && len <= SEND_REPORT_MAX);
+	if (rc == EX_OK && ferror(in)) {
 		cli_error("%s: %s", name, strerror(errno));
-		free(b);
-		return EX_IOERR;
-	}
-	if (len > SEND_REPORT_MAX) {
+		rc = EX_IOERR;
+	} else if (rc == EX_OK && len > SEND_REPORT_MAX) {
 		cli_error("%s: a report is at most %u bytes", name, (unsigned)SEND_REPORT_MAX);
-		free(b);
+		rc = EX_DATAERR;
+	}
+	if (rc != EX_OK) {
+		free(*buf);
+		*buf = NULL;
+	}
+	*n = len;
+	return rc;
+}
+
+/* What became of the messages of an mbox. */
+struct tally {
+	struct cli *c;
+	unsigned long count, applied, not_report, big;
+};
+
+/* One message of an mbox: 0, or the exit code when the store failed. */
+static int apply_one(const char *msg, size_t n, bool too_big, unsigned long line, void *arg)
+{
+	struct tally *t = arg;
+	enum send_status s;
+	char *err = NULL;
+
+	t->count++;
+	printf("message %lu (line %lu):\n", t->count, line);
+	if (too_big) {
+		printf("  larger than %u bytes; skipped\n", (unsigned)SEND_REPORT_MAX);
+		t->big++;
+		return 0;
+	}
+	s = send_bounce_read(t->c->st, msg, n, print_line, "  ", &err);
+	if (s == SEND_EINVAL) {
+		printf("  not a report (");
+		cli_put_safe(stdout, err != NULL ? err : "no report part");
+		printf("); skipped\n");
+		free(err);
+		t->not_report++;
+		return 0;
+	}
+	if (s != SEND_OK) {
+		fflush(stdout);
+		return cli_fail_send(s, err);
+	}
+	t->applied++;
+	return 0;
+}
+
+/*
+ * The messages of an mbox, each applied in turn; one that is not a report
+ * is skipped, a failure of the store stops the run.
+ */
+static int read_mbox(struct cli *c, FILE *in, const char *name)
+{
+	struct tally t = {c, 0, 0, 0, 0};
+	int rc = send_mbox_read(in, 1, apply_one, &t);
+
+	if (rc == -1) {
+		cli_error("%s: %s", name, strerror(errno));
+		return errno == ENOMEM ? EX_OSERR : EX_IOERR;
+	}
+	if (rc != 0)
+		return rc;
+	printf("%lu message%s: %lu report%s applied, %lu not a report, %lu too large\n", t.count,
+	       t.count == 1 ? "" : "s", t.applied, t.applied == 1 ? "" : "s", t.not_report, t.big);
+	if (t.applied == 0) {
+		cli_error("%s: no message in it is a bounce or complaint report", name);
 		return EX_DATAERR;
 	}
-	*buf = b;
-	*n = len;
 	return EX_OK;
 }
 
@@ -59,7 +126,8 @@ static int bounce_read(struct cli *c, int argc, char **argv)
 	FILE *in = stdin;
 	char *buf = NULL, *err = NULL;
 	enum send_status s;
-	size_t n = 0;
+	size_t n = 0, cap = 0;
+	ssize_t len;
 	int rc;
 
 	if (argc > 2 || (argc == 2 && argv[1][0] == '-' && argv[1][1] != '\0'))
@@ -72,7 +140,17 @@ static int bounce_read(struct cli *c, int argc, char **argv)
 			return EX_NOINPUT;
 		}
 	}
-	rc = slurp(in, name, &buf, &n);
+	/* An mbox starts with a "From " line; a message with its header. */
+	len = getline(&buf, &cap, in);
+	if (len >= 5 && strncmp(buf, "From ", 5) == 0) {
+		free(buf);
+		rc = read_mbox(c, in, name);
+		if (in != stdin)
+			fclose(in);
+		return rc;
+	}
+	n = len > 0 ? (size_t)len : 0;
+	rc = slurp(in, name, &buf, &n, cap);
 	if (in != stdin)
 		fclose(in);
 	if (rc != EX_OK)
@@ -84,6 +162,7 @@ static int bounce_read(struct cli *c, int argc, char **argv)
 
 const struct cli_command cli_cmds_bounce[] = {
     {"bounce", "read", STORE_PERM_SUBSCRIBERS_WRITE, 0, bounce_read, "bounce read [FILE]",
-     "apply a DSN or ARF report sent back: the person becomes bounced or complained"},
+     "apply DSN or ARF reports sent back (one message or an mbox): the person becomes "
+     "bounced or complained"},
     {NULL, NULL, 0, 0, NULL, NULL, NULL},
 };

@@ -97,6 +97,41 @@ as marketer suppress ls >"$T/supp" 2>&1
 check "and on the suppression list" grep -q 'complaint (feedback report)' "$T/supp"
 expect 65 "the same address can't be added back" as marketer subscriber add angry@example.org --list m
 
+# An mbox of three messages: two DSNs (found by address) around a message
+# that is no report. A "From " line inside a message (no blank line before
+# it) does not start a new one.
+for a in mb1@example.org mb2@example.org; do
+	as marketer subscriber add "$a" --list m >/dev/null || not_ok "add $a"
+done
+dsn "$T/mb1" "postmaster@example.com" "mb1@example.org" "5.1.1"
+dsn "$T/mb2" "postmaster@example.com" "mb2@example.org" "5.1.2"
+{
+	echo "From MAILER-DAEMON Sun Nov 29 12:00:00 2026"
+	cat "$T/mb1"
+	echo
+	echo "From someone@example.net Sun Nov 29 12:01:00 2026"
+	printf 'Subject: hi\n\nHello.\nFrom here on, nothing is a report.\n>From the desk\n\n'
+	echo "From MAILER-DAEMON Sun Nov 29 12:02:00 2026"
+	cat "$T/mb2"
+} >"$T/mbox"
+expect 0 "bounce read of an mbox" as marketer bounce read "$T/mbox"
+check "names each message with its first line" sh -c "
+	grep -q '^message 1 (line 1):$' '$T/out' && grep -q '^message 2 (line [0-9]*):$' '$T/out' &&
+	grep -q '^message 3 (line [0-9]*):$' '$T/out' && ! grep -q '^message 4' '$T/out'"
+check "applies the first and the last" sh -c "
+	grep -q '^  mb1@example.org: bounced (hard bounce 5.1.1' '$T/out' &&
+	grep -q '^  mb2@example.org: bounced (hard bounce 5.1.2' '$T/out'"
+check "skips the one that is not a report, saying so" grep -q '^  not a report (.*); skipped$' "$T/out"
+check "and sums up" grep -qx '3 messages: 2 reports applied, 1 not a report, 0 too large' "$T/out"
+as operator subscriber show mb2@example.org >"$T/show" 2>&1
+check "mb2 is bounced" grep -Eq '^status +bounced' "$T/show"
+{
+	echo "From someone@example.net Sun Nov 29 12:01:00 2026"
+	printf 'Subject: hi\n\nHello.\n'
+} >"$T/mbox2"
+expect 65 "an mbox without a report" as marketer bounce read "$T/mbox2"
+check "says no message in it is a report" grep -q "no message in it is a bounce or complaint report" "$T/err"
+
 # Not a report; a viewer; the audit trail.
 printf 'Subject: hi\n\nHello.\n' >"$T/plain"
 expect 65 "a message that is not a report" as marketer bounce read "$T/plain"
