@@ -11,9 +11,12 @@
  * attribute may be named as one of them in any case.
  */
 #include <arpa/inet.h>
+#include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include "store/subscribers_private.h"
 
@@ -137,4 +140,132 @@ enum store_status subscriber_check_fields(const char *name, const struct store_a
 						  attrs[i].key, j + 1, i + 1);
 	}
 	return STORE_OK;
+}
+
+/* ---- Dates and times ------------------------------------------------------ */
+
+/* Reads exactly n digits at *p (before end) into *v and moves *p past them. */
+static int iso_digits(const char **p, const char *end, int n, int *v)
+{
+	int i;
+
+	if (end - *p < n)
+		return -1;
+	*v = 0;
+	for (i = 0; i < n; i++) {
+		if ((*p)[i] < '0' || (*p)[i] > '9')
+			return -1;
+		*v = *v * 10 + ((*p)[i] - '0');
+	}
+	*p += n;
+	return 0;
+}
+
+static bool iso_digit_at(const char *p, const char *end)
+{
+	return p < end && *p >= '0' && *p <= '9';
+}
+
+/*
+ * The time after a date's 'T': HH:MM[:SS[.fff]] or HHMM[SS[.fff]], then
+ * Z, +HH:MM, +HHMM or +HH (or none: UTC). A fraction of a second is read
+ * and dropped. *off gets the offset east of UTC in seconds.
+ */
+static int iso_time(const char **p, const char *end, int *h, int *mi, int *s, int *off)
+{
+	int oh = 0, om = 0, sign;
+	bool ext;
+
+	if (iso_digits(p, end, 2, h) != 0)
+		return -1;
+	ext = *p < end && **p == ':';
+	if (ext)
+		(*p)++;
+	if (iso_digits(p, end, 2, mi) != 0)
+		return -1;
+	if (ext ? *p < end && **p == ':' : iso_digit_at(*p, end)) {
+		if (ext)
+			(*p)++;
+		if (iso_digits(p, end, 2, s) != 0)
+			return -1;
+		if (*p < end && (**p == '.' || **p == ',')) {
+			(*p)++;
+			if (!iso_digit_at(*p, end))
+				return -1;
+			while (iso_digit_at(*p, end))
+				(*p)++;
+		}
+	}
+	if (*p < end && (**p == 'Z' || **p == 'z')) {
+		(*p)++;
+	} else if (*p < end && (**p == '+' || **p == '-')) {
+		sign = **p == '+' ? 1 : -1;
+		(*p)++;
+		if (iso_digits(p, end, 2, &oh) != 0)
+			return -1;
+		if (*p < end && **p == ':')
+			(*p)++;
+		if (iso_digit_at(*p, end) && iso_digits(p, end, 2, &om) != 0)
+			return -1;
+		if (oh > 23 || om > 59)
+			return -1;
+		*off = sign * (oh * 3600 + om * 60);
+	}
+	return 0;
+}
+
+int store_iso_norm(const char *in, size_t len, char out[21], time_t *t)
+{
+	const char *p = in, *end = in + len;
+	int y, mo, d, h = 0, mi = 0, s = 0, off = 0;
+	bool ext;
+	struct tm tm;
+	time_t v;
+
+	if (iso_digits(&p, end, 4, &y) != 0)
+		return -1;
+	ext = p < end && *p == '-';
+	if (ext)
+		p++;
+	if (iso_digits(&p, end, 2, &mo) != 0 || (ext && (p == end || *p++ != '-')) ||
+	    iso_digits(&p, end, 2, &d) != 0)
+		return -1;
+	if (p < end && (*p == 'T' || *p == 't' || *p == ' ')) {
+		p++;
+		if (iso_time(&p, end, &h, &mi, &s, &off) != 0)
+			return -1;
+	}
+	if (p != end || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || s > 60 ||
+	    y < 1970)
+		return -1;
+	memset(&tm, 0, sizeof(tm));
+	tm.tm_year = y - 1900;
+	tm.tm_mon = mo - 1;
+	tm.tm_mday = d;
+	tm.tm_hour = h;
+	tm.tm_min = mi;
+	tm.tm_sec = s;
+	v = timegm(&tm);
+	if (tm.tm_mday != d)
+		return -1; /* 2026-02-31 */
+	v -= off;
+	if (t != NULL)
+		*t = v;
+	gmtime_r(&v, &tm);
+	strftime(out, 21, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	return 0;
+}
+
+const char *subscriber_consent_at_why(const char *v, size_t n, time_t now, char out[21])
+{
+	time_t t;
+
+	if (store_iso_norm(v, n, out, &t) != 0)
+		return "is not an ISO 8601 date or time; hato reads 2025-06-01, "
+		       "2025-06-01T12:00:00Z, 2025-06-01T21:00:00.123+09:00 (or +0900) and "
+		       "20250601T120000Z";
+	if (t > now + SUBSCRIBER_CONSENT_SKEW)
+		return "is in the future: a consent time may be at most a day ahead of this "
+		       "computer's clock";
+	return NULL;
 }

@@ -12,11 +12,13 @@
  * a temporary table of people touched), not an in-memory set.
  */
 #include <csv.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/types.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "store/subscribers_private.h"
 
@@ -25,29 +27,106 @@ enum { C_ATTR, C_EMAIL, C_NAME, C_SOURCE, C_AT, C_TEXT, C_METHOD, C_IP };
 
 /* ---- Rejects ------------------------------------------------------------ */
 
+static const char *rejects_name(const struct import *im)
+{
+	return im->o != NULL && im->o->rejects_name != NULL ? im->o->rejects_name
+							    : "the rejects file";
+}
+
+/* Writing the rejects failed (errno err): the import stops and fails. */
+static void rejects_failed(struct import *im, int err)
+{
+	im->rejects_bad = 1;
+	if (im->s == STORE_OK)
+		im->s = store_fail(im->errstr, STORE_EIO, "cannot write %s: %s", rejects_name(im),
+				   store_strerror(err != 0 ? err : EIO));
+}
+
+void import_rejects_header(struct import *im)
+{
+	FILE *fp = im->rejects;
+	size_t i;
+	int bad;
+
+	bad = fputs("line,reason", fp) == EOF;
+	for (i = 0; i < im->ncols && !bad; i++)
+		bad =
+		    fputc(',', fp) == EOF || csv_fwrite(fp, im->name[i], strlen(im->name[i])) != 0;
+	if (bad || fputc('\n', fp) == EOF)
+		rejects_failed(im, errno);
+}
+
+/*
+ * The rejects file, opened at the first reject when the caller makes it
+ * only when needed (o->open_rejects). NULL when there is none, or when it
+ * cannot be opened or written (im->s then says why).
+ */
+static FILE *rejects_file(struct import *im)
+{
+	char *why = NULL;
+
+	if (im->rejects != NULL || im->rejects_bad)
+		return im->rejects_bad ? NULL : im->rejects;
+	if (im->o == NULL || im->o->open_rejects == NULL)
+		return NULL;
+	im->rejects = im->o->open_rejects(im->o->rejects_arg, &why);
+	if (im->rejects == NULL) {
+		im->rejects_bad = 1;
+		if (im->s == STORE_OK)
+			im->s = store_fail(im->errstr, STORE_EIO, "%s",
+					   why != NULL ? why : "cannot create the rejects file");
+		free(why);
+		return NULL;
+	}
+	import_rejects_header(im);
+	return im->rejects_bad ? NULL : im->rejects;
+}
+
 /*
  * One line of the rejects file: the line number, the reason and, when row
  * is not NULL, the row's fields, or else text[0..n) when not NULL. Only the
- * reading thread writes it.
+ * reading thread writes it. A failed write ends the import.
  */
-static void reject_line(FILE *fp, uint64_t line, const char *reason, const struct import_row *row,
-			const char *text, size_t n)
+static void reject_line(struct import *im, uint64_t line, const char *reason,
+			const struct import_row *row, const char *text, size_t n)
 {
+	FILE *fp = rejects_file(im);
 	size_t i;
+	int bad;
 
 	if (fp == NULL)
 		return;
-	fprintf(fp, "%llu,", (unsigned long long)line);
-	csv_fwrite(fp, reason, strlen(reason));
-	for (i = 0; row != NULL && i < row->nf; i++) {
-		fputc(',', fp);
-		csv_fwrite(fp, row->buf + row->off[i], row->len[i]);
-	}
-	if (row == NULL && text != NULL) {
-		fputc(',', fp);
-		csv_fwrite(fp, text, n);
-	}
-	fputc('\n', fp);
+	bad = fprintf(fp, "%llu,", (unsigned long long)line) < 0 ||
+	      csv_fwrite(fp, reason, strlen(reason)) != 0;
+	for (i = 0; !bad && row != NULL && i < row->nf; i++)
+		bad = fputc(',', fp) == EOF ||
+		      csv_fwrite(fp, row->buf + row->off[i], row->len[i]) != 0;
+	if (!bad && row == NULL && text != NULL)
+		bad = fputc(',', fp) == EOF || csv_fwrite(fp, text, n) != 0;
+	if (bad || fputc('\n', fp) == EOF)
+		rejects_failed(im, errno);
+}
+
+/*
+ * Before the import commits: the rejects, all of them, are on the disk.
+ * A pipe or a terminal can't be synced, and needs not be.
+ */
+static enum store_status rejects_sync(struct import *im)
+{
+	FILE *fp = im->rejects;
+	int err = 0;
+
+	if (fp == NULL || im->stats->invalid == 0)
+		return STORE_OK;
+	errno = 0;
+	if (fflush(fp) != 0 || ferror(fp))
+		err = errno != 0 ? errno : EIO;
+	else if (fsync(fileno(fp)) != 0 && errno != EINVAL && errno != EROFS && errno != ENOTSUP)
+		err = errno;
+	if (err == 0)
+		return STORE_OK;
+	return store_fail(im->errstr, STORE_EIO, "cannot write %s: %s", rejects_name(im),
+			  store_strerror(err));
 }
 
 /* Counts a reject; 0 for a piece of a record reported already (not counted). */
@@ -64,15 +143,14 @@ static int reject_counts(struct import *im, uint64_t line)
 void import_reject(struct import *im, uint64_t line, const char *reason, int with_fields)
 {
 	if (reject_counts(im, line))
-		reject_line(im->o ? im->o->rejects : NULL, line, reason,
-			    with_fields ? &im->row : NULL, NULL, 0);
+		reject_line(im, line, reason, with_fields ? &im->row : NULL, NULL, 0);
 }
 
 void import_reject_text(struct import *im, uint64_t line, const char *reason, const char *text,
 			size_t n)
 {
 	if (reject_counts(im, line))
-		reject_line(im->o ? im->o->rejects : NULL, line, reason, NULL, text, n);
+		reject_line(im, line, reason, NULL, text, n);
 }
 
 /* ---- The header --------------------------------------------------------- */
@@ -149,15 +227,9 @@ enum store_status import_header(struct import *im)
 				  "name the columns, one of them \"email\"",
 				  (unsigned long long)im->rec_line);
 	im->have_header = 1;
-	if (im->o != NULL && im->o->rejects != NULL) {
-		fputs("line,reason", im->o->rejects);
-		for (i = 0; i < im->ncols; i++) {
-			fputc(',', im->o->rejects);
-			csv_fwrite(im->o->rejects, im->name[i], strlen(im->name[i]));
-		}
-		fputc('\n', im->o->rejects);
-	}
-	return STORE_OK;
+	if (im->rejects != NULL)
+		import_rejects_header(im);
+	return im->s;
 }
 
 /* ---- One data row ------------------------------------------------------- */
@@ -291,7 +363,7 @@ static void resync_after(struct import *im, int whole)
 void import_data_row(struct import *im)
 {
 	struct import_row *r = &im->row;
-	char addr[STORE_ADDRESS_MAX + 1], at[21], reason[160];
+	char addr[STORE_ADDRESS_MAX + 1], at[21], reason[480];
 	const char *why = NULL, *name = "", *consent[5] = {"", "", "import", "", ""};
 	size_t i, namelen = 0;
 
@@ -336,13 +408,15 @@ void import_data_row(struct import *im)
 			namelen = n;
 			break;
 		case C_AT:
-			if (n > 0 && store_iso_norm(v, n, at, NULL) != 0) {
-				snprintf(reason, sizeof(reason),
-					 "consent_at is not an ISO 8601 date or time");
+			if (n == 0)
+				break;
+			why = subscriber_consent_at_why(v, n, (time_t)im->now, at);
+			if (why != NULL) {
+				snprintf(reason, sizeof(reason), "column %zu (%s) %s", i + 1,
+					 im->name[i], why);
 				goto bad;
 			}
-			if (n > 0)
-				consent[1] = at;
+			consent[1] = at;
 			break;
 		case C_IP:
 			consent[4] = v;
@@ -551,6 +625,42 @@ static void finalize_all(struct import *im)
 	}
 }
 
+/*
+ * Copies the words of s to out (cap bytes), each that holds an '@' written
+ * as "(an address)": the audit trail names nobody, and a message may quote
+ * the file (a header that was a row of addresses).
+ */
+static void without_addresses(const char *s, char *out, size_t cap)
+{
+	size_t n = 0, w;
+
+	out[0] = '\0';
+	while (*s != '\0' && n + 1 < cap) {
+		w = strcspn(s, " ");
+		if (memchr(s, '@', w) != NULL)
+			n += (size_t)snprintf(out + n, cap - n, "(an address)");
+		else
+			n += (size_t)snprintf(out + n, cap - n, "%.*s", (int)w, s);
+		if (n >= cap)
+			break;
+		s += w;
+		if (*s == ' ')
+			n += (size_t)snprintf(out + n, cap - n, "%c", *s++);
+	}
+}
+
+/* The audit record of an import rolled back: how far it went, and why. */
+static void audit_failure(struct store *st, const char *list, enum store_status s, uint64_t rows,
+			  const char *why)
+{
+	char reason[300], details[400];
+
+	without_addresses(why != NULL ? why : store_strstatus(s), reason, sizeof(reason));
+	snprintf(details, sizeof(details), "rolled back at row %llu: %s", (unsigned long long)rows,
+		 reason);
+	store_audit(st, "import", list, s == STORE_EINTR ? "interrupted" : "failed", details);
+}
+
 enum store_status store_subscriber_import(struct store *st, const char *list, FILE *in,
 					  const struct store_import_opts *o,
 					  struct store_import_stats *stats, char **errstr)
@@ -570,6 +680,7 @@ enum store_status store_subscriber_import(struct store *st, const char *list, FI
 	im.errstr = errstr;
 	im.line = im.rec_line = 1;
 	im.next_line_off = -1;
+	im.rejects = o != NULL ? o->rejects : NULL;
 	im.now = (int64_t)time(NULL);
 	store_utc_now(im.now_iso);
 	s = store_require(st, STORE_PERM_SUBSCRIBERS_WRITE, "import", errstr);
@@ -607,11 +718,12 @@ enum store_status store_subscriber_import(struct store *st, const char *list, FI
 		s = read_and_write(&im, in);
 	finalize_all(&im);
 	snprintf(details, sizeof(details),
-		 "rows %llu, imported %llu, updated %llu, invalid %llu, duplicate %llu, "
+		 "%llu row%s read: imported %llu, updated %llu, invalid %llu, duplicate %llu, "
 		 "suppressed %llu",
-		 (unsigned long long)stats->rows, (unsigned long long)stats->imported,
-		 (unsigned long long)stats->updated, (unsigned long long)stats->invalid,
-		 (unsigned long long)stats->duplicate, (unsigned long long)stats->suppressed);
+		 (unsigned long long)stats->rows, stats->rows == 1 ? "" : "s",
+		 (unsigned long long)stats->imported, (unsigned long long)stats->updated,
+		 (unsigned long long)stats->invalid, (unsigned long long)stats->duplicate,
+		 (unsigned long long)stats->suppressed);
 	if (s == STORE_OK && im.next_id - 1 > im.base_id) {
 		/* Mark the ids taken: max(id) is next_id - 1 now, so take none beyond. */
 		s = store_prepare(st,
@@ -625,6 +737,9 @@ enum store_status store_subscriber_import(struct store *st, const char *list, FI
 			sqlite3_finalize(q);
 		}
 	}
+	/* The rejects are on the disk before the rows are: never one without the other. */
+	if (s == STORE_OK)
+		s = rejects_sync(&im);
 	if (s == STORE_OK)
 		s = store_audit(st, "import", list, "ok", details);
 	if (s == STORE_OK)
@@ -633,13 +748,8 @@ enum store_status store_subscriber_import(struct store *st, const char *list, FI
 		store_rollback(st);
 	store_exec(st, "PRAGMA cache_size = -2000", NULL);
 	store_exec(st, "PRAGMA foreign_keys = ON", NULL);
-	if (s != STORE_OK) {
-		/* Nothing stays; the audit says how far it went. */
-		snprintf(details, sizeof(details), "rolled back at row %llu",
-			 (unsigned long long)stats->rows);
-		store_audit(st, "import", list, s == STORE_EINTR ? "interrupted" : "failed",
-			    details);
-	}
+	if (s != STORE_OK)
+		audit_failure(st, list, s, stats->rows, errstr != NULL ? *errstr : NULL);
 	for (i = 0; i < im.ncols; i++)
 		free(im.name[i]);
 	free(im.name);

@@ -180,6 +180,61 @@ static void reject_raw(struct import *im, FILE *in, const char *reason)
 	free(b);
 }
 
+/*
+ * The last line of the record that starts at im->rec_off, found by reading
+ * the file again with a quote's rules alone (RFC 4180 with libcsv's strict
+ * checks): 0 when the record never ends well (a quote left open until the
+ * end of the file, or one out of place). A huge field then ends where its
+ * quote closes; a stray quote does not, and the lines it swallowed are
+ * rows of their own.
+ */
+static uint64_t record_end(struct import *im, FILE *in)
+{
+	enum { FIELD, UNQUOTED, QUOTED, CLOSED, SPACED } st = FIELD;
+	unsigned char *b = malloc(CHUNK);
+	uint64_t line = im->rec_line, end = 0;
+	off_t at = im->rec_off;
+	ssize_t got = 0, i = 0;
+
+	while (b != NULL && end == 0) {
+		unsigned char c;
+		if (i == got) {
+			got = pread(fileno(in), b, CHUNK, at);
+			if (got <=
+			    0) /* the end of the file ends the record, unless inside quotes */
+				end = got == 0 && st != QUOTED ? line : 0;
+			if (got <= 0)
+				break;
+			at += got;
+			i = 0;
+		}
+		c = b[i++];
+		if (st == QUOTED) {
+			if (c == '"')
+				st = CLOSED;
+			else if (c == '\n')
+				line++;
+		} else if (c == '\n') {
+			end = line;
+		} else if (c == ',') {
+			st = FIELD;
+		} else if (c == '"') {
+			if (st == UNQUOTED || st == SPACED)
+				break; /* out of place */
+			st = QUOTED;   /* after a closing quote, "" is a quote in the field */
+		} else if (is_space(c)) {
+			if (st == CLOSED)
+				st = SPACED;
+		} else if (st == CLOSED || st == SPACED) {
+			break; /* text after a closing quote */
+		} else {
+			st = UNQUOTED;
+		}
+	}
+	free(b);
+	return end;
+}
+
 /* A record went wrong: reject it and decide how to go on. 0 go on, -1 stop. */
 static int bad_record(struct import *im, FILE *in, const char *reason, int *skip, int *seeked)
 {
@@ -197,6 +252,32 @@ static int bad_record(struct import *im, FILE *in, const char *reason, int *skip
 	*seeked = r == 1;
 	*skip = r == 0;
 	return 0;
+}
+
+/*
+ * A record longer than MAX_RECORD. When it ends well on a later line (a
+ * huge quoted field over many lines), it is one bad row: its lines, read
+ * again as rows in case a stray quote swallowed them, are pieces of it and
+ * are not reported again (import.c). When it never ends, they are rows.
+ */
+static int too_long(struct import *im, FILE *in, int *skip, int *seeked)
+{
+	uint64_t last = record_end(im, in);
+	char why[200];
+
+	if (last > im->rec_line && im->rec_line > im->covered) {
+		snprintf(why, sizeof(why),
+			 "the row is longer than 1 MiB (lines %llu to %llu: a huge field; any "
+			 "good rows among its lines were imported)",
+			 (unsigned long long)im->rec_line, (unsigned long long)last);
+		im->covered_from = im->rec_line;
+		im->covered = last;
+	} else {
+		snprintf(why, sizeof(why),
+			 "the row is longer than 1 MiB (a huge field, or a "
+			 "quote that is never closed)");
+	}
+	return bad_record(im, in, why, skip, seeked);
 }
 
 enum store_status import_read_all(struct import *im, FILE *in)
@@ -254,13 +335,9 @@ enum store_status import_read_all(struct import *im, FILE *in)
 					im->next_line_off = im->off;
 				}
 			}
-			if (in_record(im) && im->off - im->rec_off > (off_t)MAX_RECORD) {
-				if (bad_record(im, in,
-					       "the row is longer than 1 MiB (a huge field, or "
-					       "a quote that is never closed)",
-					       &skip, &seeked) != 0)
-					break;
-			}
+			if (in_record(im) && im->off - im->rec_off > (off_t)MAX_RECORD &&
+			    too_long(im, in, &skip, &seeked) != 0)
+				break;
 		}
 		/* For the progress the database side reports. */
 		atomic_store_explicit(&im->read_bytes, (uint64_t)im->off, memory_order_relaxed);

@@ -599,8 +599,18 @@ struct store_import_stats {
 };
 
 struct store_import_opts {
-	FILE *rejects;	    /* CSV: line,reason,fields...; may be NULL */
-	const char *source; /* default consent source, e.g. "import contacts.csv" */
+	FILE *rejects; /* CSV: line,reason,fields...; may be NULL */
+	/*
+	 * When rejects is NULL and this is not: called once, on the import's
+	 * reading thread, at the first rejected row, to open the rejects file,
+	 * so that a file is made only when needed. Returns it (the caller's to
+	 * close), or NULL with *errstr (allocated) saying why; the import then
+	 * fails with STORE_EIO.
+	 */
+	FILE *(*open_rejects)(void *rejects_arg, char **errstr);
+	void *rejects_arg;
+	const char *rejects_name; /* for messages: "cannot write NAME: ..." */
+	const char *source;	  /* default consent source, e.g. "import contacts.csv" */
 	/* Called now and then with the bytes read so far. */
 	void (*progress)(uint64_t bytes, uint64_t rows, void *arg);
 	void *arg;
@@ -616,9 +626,11 @@ struct store_import_opts {
  * `consent_ip` are recognised, every other column is an attribute. Bad rows
  * are counted and written to o->rejects, never dropped silently. Streams:
  * memory does not grow with the file. `in` must be seekable for the parser to
- * resynchronise after an unbalanced quote. Returns STORE_EINVAL when the file
- * is not CSV or has no email column, STORE_EINTR when o->stop was set; the
- * store is then unchanged. Needs
+ * resynchronise after an unbalanced quote. The rejects are flushed and
+ * synced to the disk before the import commits. Returns STORE_EINVAL when
+ * the file is not CSV or has no email column, STORE_EINTR when o->stop was
+ * set, STORE_EIO when the rejects can't be written; the store is then
+ * unchanged, and the audit trail says why it failed. Needs
  * STORE_PERM_SUBSCRIBERS_WRITE.
  */
 enum store_status store_subscriber_import(struct store *st, const char *list, FILE *in,

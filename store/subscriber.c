@@ -158,63 +158,6 @@ enum store_status attrs_decode(const unsigned char *p, size_t n, struct store_at
 
 /* ---- Helpers ----------------------------------------------------------- */
 
-int store_iso_norm(const char *in, size_t len, char out[21], time_t *t)
-{
-	char buf[40];
-	struct tm tm;
-	int y, mo, d, h = 0, mi = 0, s = 0, n = 0, oh = 0, om = 0, sign = 0;
-	const char *rest;
-	time_t v;
-
-	if (len == 0 || len >= sizeof(buf))
-		return -1;
-	memcpy(buf, in, len);
-	buf[len] = '\0';
-	if (sscanf(buf, "%4d-%2d-%2d%n", &y, &mo, &d, &n) != 3 || n != 10)
-		return -1;
-	rest = buf + 10;
-	if (*rest == 'T' || *rest == ' ') {
-		n = 0;
-		if (sscanf(rest + 1, "%2d:%2d%n", &h, &mi, &n) != 2 || n != 5)
-			return -1;
-		rest += 6;
-		if (*rest == ':') {
-			n = 0;
-			if (sscanf(rest + 1, "%2d%n", &s, &n) != 1 || n != 2)
-				return -1;
-			rest += 3;
-		}
-		if (*rest == 'Z') {
-			rest++;
-		} else if (*rest == '+' || *rest == '-') {
-			sign = *rest == '+' ? 1 : -1;
-			n = 0;
-			if (sscanf(rest + 1, "%2d:%2d%n", &oh, &om, &n) != 2 || n != 5)
-				return -1;
-			rest += 6;
-		}
-	}
-	if (*rest != '\0' || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || s > 60 ||
-	    oh > 23 || om > 59 || y < 1970 || y > 9999)
-		return -1;
-	memset(&tm, 0, sizeof(tm));
-	tm.tm_year = y - 1900;
-	tm.tm_mon = mo - 1;
-	tm.tm_mday = d;
-	tm.tm_hour = h;
-	tm.tm_min = mi;
-	tm.tm_sec = s;
-	v = timegm(&tm);
-	if (tm.tm_mday != d)
-		return -1; /* 2026-02-31 */
-	v -= sign * (oh * 3600 + om * 60);
-	if (t != NULL)
-		*t = v;
-	gmtime_r(&v, &tm);
-	strftime(out, 21, "%Y-%m-%dT%H:%M:%SZ", &tm);
-	return 0;
-}
-
 enum store_status subscriber_norm(const char *in, char out[STORE_ADDRESS_MAX + 1], char **errstr)
 {
 	const char *why = NULL;
@@ -342,10 +285,10 @@ static enum store_status add_locked(struct store *st, const char *list, const ch
 			goto done;
 		}
 	if (c != NULL && c->at != NULL && *c->at != '\0') {
-		if (store_iso_norm(c->at, strlen(c->at), at, NULL) != 0) {
-			s = store_fail(errstr, STORE_EINVAL,
-				       "the consent time \"%s\" is not an ISO 8601 date or time",
-				       c->at);
+		const char *why = subscriber_consent_at_why(c->at, strlen(c->at), (time_t)now, at);
+		if (why != NULL) {
+			s = store_fail(errstr, STORE_EINVAL, "the consent time \"%s\" %s", c->at,
+				       why);
 			goto done;
 		}
 	} else {
@@ -590,6 +533,24 @@ static enum store_status load_lists(struct store *st, struct store_subscriber *p
 	return s;
 }
 
+/*
+ * The history: the events recorded, and for each membership no recorded
+ * "subscribed" event covers (an import writes none: one row per person
+ * would slow it down) one taken from the membership, when it was made and
+ * with the consent's source.
+ */
+#define HISTORY_SQL                                                                                \
+	"SELECT time, event, list, details FROM ("                                                 \
+	" SELECT time, event, list, details, 1 AS k, id FROM subscriber_events"                    \
+	"  WHERE subscriber = ?1"                                                                  \
+	" UNION ALL"                                                                               \
+	" SELECT strftime('%Y-%m-%dT%H:%M:%SZ', m.created, 'unixepoch') AS t, 'subscribed',"       \
+	"  m.list, 'consent source: ' || m.consent_source, 0, 0 FROM memberships m"                \
+	"  WHERE m.subscriber = ?1 AND NOT EXISTS (SELECT 1 FROM subscriber_events e"              \
+	"  WHERE e.subscriber = ?1 AND e.list = m.list AND e.event = 'subscribed'"                 \
+	"  AND e.time >= strftime('%Y-%m-%dT%H:%M:%SZ', m.created, 'unixepoch')))"                 \
+	" ORDER BY time, k, id"
+
 static enum store_status load_events(struct store *st, struct store_subscriber *p, char **errstr)
 {
 	sqlite3_stmt *q = NULL;
@@ -597,10 +558,7 @@ static enum store_status load_events(struct store *st, struct store_subscriber *
 	size_t cap = 0;
 	int rc;
 
-	s = store_prepare(st,
-			  "SELECT time, event, list, details FROM subscriber_events"
-			  " WHERE subscriber = ? ORDER BY id",
-			  &q, errstr);
+	s = store_prepare(st, HISTORY_SQL, &q, errstr);
 	if (s != STORE_OK)
 		return s;
 	sqlite3_bind_int64(q, 1, p->id);

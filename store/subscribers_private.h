@@ -121,8 +121,22 @@ enum store_status subscriber_find(struct store *st, const char *address, int64_t
 /* Normalises for a command: STORE_EINVAL with "not a valid address: reason". */
 enum store_status subscriber_norm(const char *in, char out[STORE_ADDRESS_MAX + 1], char **errstr);
 
-/* Parses ISO 8601 date or time into UTC "YYYY-MM-DDTHH:MM:SSZ"; -1 when bad. */
+/*
+ * Parses an ISO 8601 date, or date and time, into UTC "YYYY-MM-DDTHH:MM:SSZ"
+ * (*t the same as a time_t when t is not NULL): 2025-06-01 or 20250601,
+ * then optionally T (or a space) and HH:MM[:SS] or HHMM[SS], a fraction of
+ * a second (dropped), and Z, +HH:MM, +HHMM or +HH (none: UTC). -1 when bad
+ * (fields.c).
+ */
 int store_iso_norm(const char *in, size_t len, char out[21], time_t *t);
+/* How far ahead of the clock a consent time may be: another computer's clock may run fast. */
+#define SUBSCRIBER_CONSENT_SKEW (24 * 3600)
+/*
+ * A consent time, as an import's consent_at or subscriber add's: NULL with
+ * out set to its UTC form, or why v[0..n) is refused, as a phrase ("is in the
+ * future: ..."). now is the time of the import (fields.c).
+ */
+const char *subscriber_consent_at_why(const char *v, size_t n, time_t now, char out[21]);
 
 /* A compiled segment: SQL text for a WHERE clause and its bound values. */
 enum seg_bind_type { SEG_TEXT, SEG_INT, SEG_REAL };
@@ -263,6 +277,8 @@ struct import {
 	 * that record, already reported, and is neither counted nor written.
 	 */
 	uint64_t covered_from, covered;
+	FILE *rejects;	 /* o->rejects, or the file o->open_rejects gave */
+	int rejects_bad; /* it could not be opened or written: the import fails */
 	int64_t base_id, next_id, now;
 	int any_supp; /* is the suppression list not empty? */
 	char now_iso[21];
@@ -273,8 +289,7 @@ struct import {
 	 * *errstr, and stats->rows and stats->invalid until it ends. The
 	 * database side owns the statements, merged, db_s and db_err and the
 	 * other counts, and reports progress from what the reader publishes
-	 * here. Both write to the rejects file, a line at a time under its
-	 * lock.
+	 * here. Only the reader writes to the rejects file.
 	 */
 	struct import_queue q;
 	enum store_status db_s;
@@ -282,6 +297,8 @@ struct import {
 	_Atomic uint64_t read_bytes, read_rows;
 };
 
+/* Writes the rejects file's header line (line,reason, then the columns). */
+void import_rejects_header(struct import *im);
 /* Counts a rejected row and writes it to the rejects file (its fields too when with_fields). */
 void import_reject(struct import *im, uint64_t line, const char *reason, int with_fields);
 /* The same with text (a line as it is in the file) in place of the fields. */

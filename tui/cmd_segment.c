@@ -92,6 +92,29 @@ static void signals_restore(const struct sigaction old[3])
 		sigaction(stop_signals[i], &old[i], NULL);
 }
 
+/* The default rejects file, made at the first bad row (store_import_opts). */
+struct lazy_rejects {
+	struct outfile *of;
+	const char *path;
+	const struct store *st;
+	bool failed;
+};
+
+static FILE *open_rejects(void *arg, char **errstr)
+{
+	struct lazy_rejects *lr = arg;
+
+	if (outfile_open(lr->of, lr->path, true, lr->st) == 0)
+		return lr->of->fp;
+	lr->failed = true;
+	if (asprintf(errstr,
+		     "cannot create the rejects file %s for the invalid rows: %s; name one "
+		     "that can be written with --rejects FILE",
+		     lr->path, outfile_why(lr->of, errno)) < 0)
+		*errstr = NULL;
+	return NULL;
+}
+
 static int do_import(struct cli *c, int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -107,6 +130,7 @@ static int do_import(struct cli *c, int argc, char **argv)
 	struct stat sb;
 	struct sigaction old[3];
 	struct outfile rj = {0};
+	struct lazy_rejects lazy = {&rj, NULL, c->st, false};
 	FILE *in = NULL;
 	int ch, rc = EX_OK;
 	bool caught = false;
@@ -150,14 +174,21 @@ static int do_import(struct cli *c, int argc, char **argv)
 	signals_catch(old, on_import_signal);
 	caught = true;
 	/* Written beside its place and kept only when there are rejects
-	 * (outfile.h): a file already there is never lost. */
-	if (outfile_open(&rj, rejects, true, c->st) != 0) {
+	 * (outfile.h): a file already there is never lost. The default one
+	 * is made at the first bad row: an import of good rows needs no
+	 * folder it can write to. */
+	if (defrej != NULL) {
+		lazy.path = rejects;
+		o.open_rejects = open_rejects;
+		o.rejects_arg = &lazy;
+	} else if (outfile_open(&rj, rejects, true, c->st) != 0) {
 		cli_error("cannot create %s: %s", rejects, outfile_why(&rj, errno));
 		rc = rj.why != NULL ? EX_USAGE : EX_CANTCREAT;
 		goto done;
 	}
 	snprintf(source, sizeof(source), "import %s", file);
 	o.rejects = rj.fp;
+	o.rejects_name = rejects;
 	o.source = source;
 	prog.size = (uint64_t)sb.st_size;
 	if (isatty(STDERR_FILENO)) {
@@ -174,19 +205,27 @@ static int do_import(struct cli *c, int argc, char **argv)
 			rc = EX_DATAERR;
 		else if (s == STORE_EINTR)
 			rc = 128 + import_signal;
+		else if (lazy.failed)
+			rc = EX_CANTCREAT;
 		fprintf(stderr, "hato: nothing was imported; the store is as it was\n");
 		goto done;
 	}
 	printf("imported %llu, updated %llu, invalid %llu, duplicate %llu, suppressed %llu "
-	       "(%llu rows)\n",
+	       "(%llu row%s)\n",
 	       (unsigned long long)st.imported, (unsigned long long)st.updated,
 	       (unsigned long long)st.invalid, (unsigned long long)st.duplicate,
-	       (unsigned long long)st.suppressed, (unsigned long long)st.rows);
+	       (unsigned long long)st.suppressed, (unsigned long long)st.rows,
+	       st.rows == 1 ? "" : "s");
 	if (st.kept_unsubscribed > 0)
-		printf("%llu of the updated are unsubscribed, bounced or complained and stay so\n",
-		       (unsigned long long)st.kept_unsubscribed);
+		printf("%llu of the updated %s unsubscribed, bounced or complained and stay%s so\n",
+		       (unsigned long long)st.kept_unsubscribed,
+		       st.kept_unsubscribed == 1 ? "is" : "are",
+		       st.kept_unsubscribed == 1 ? "s" : "");
+	/* Written and synced before the import committed: only its rename is left. */
 	if (outfile_finish(&rj, st.invalid > 0) != 0) {
-		cli_error("cannot write %s: %s", rejects, outfile_why(&rj, errno));
+		cli_error("the import went through, but the invalid rows could not be put in "
+			  "%s: %s",
+			  rejects, outfile_why(&rj, errno));
 		rc = EX_IOERR;
 	} else if (st.invalid > 0) {
 		printf("the invalid rows, with line numbers and reasons, are in %s\n", rejects);

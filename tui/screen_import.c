@@ -102,6 +102,7 @@ static void run(struct screen *s)
 	}
 	snprintf(source, sizeof(source), "import %s", im->path);
 	o.rejects = rj.fp;
+	o.rejects_name = im->rejects;
 	o.source = source;
 	o.progress = progress;
 	o.arg = im;
@@ -202,7 +203,8 @@ static void import_render(struct screen *s, struct grid *g)
 	grid_printf(g, 13, 4, UI_A_NORMAL, "rows read    %10llu", (unsigned long long)t->rows);
 	grid_printf(g, 14, 4, UI_A_OK, "imported     %10llu", (unsigned long long)t->imported);
 	grid_printf(g, 15, 4, UI_A_NORMAL, "updated      %10llu%s", (unsigned long long)t->updated,
-		    t->kept_unsubscribed ? "  (unsubscribed, bounced or complained ones stay so)" : "");
+		    t->kept_unsubscribed ? "  (unsubscribed, bounced or complained ones stay so)"
+					 : "");
 	grid_printf(g, 16, 4, t->invalid ? UI_A_ERROR : UI_A_NORMAL, "invalid      %10llu",
 		    (unsigned long long)t->invalid);
 	grid_printf(g, 17, 4, UI_A_NORMAL, "duplicate    %10llu", (unsigned long long)t->duplicate);

@@ -372,6 +372,113 @@ static void test_export_and_data(void **state)
 	store_close(&vw);
 }
 
+/* The consent of the person at addr on the first list. */
+static void consent_is(struct store *st, const char *addr, const char *want)
+{
+	struct store_subscriber *p = NULL;
+	char *err = NULL;
+
+	assert_int_equal(store_subscriber_get(st, addr, &p, &err), STORE_OK);
+	assert_string_equal(p->lists[0].consent_at, want);
+	store_subscriber_free(&p);
+}
+
+/*
+ * consent_at in the ISO 8601 forms other tools write, stored in UTC without
+ * a fraction; a time in the future (past a day of clock skew) is refused,
+ * by an import and by subscriber add alike.
+ */
+static void test_consent_times(void **state)
+{
+	struct store *st = *state;
+	struct store_import_stats s;
+	struct store_consent c = {"form", "2099-01-01", "manual", "", ""};
+	char *err = NULL, soon[32];
+	time_t now = time(NULL);
+	const char *f;
+	FILE *fp;
+
+	f = fx_file("at.csv", "", 0);
+	fp = fopen(f, "w");
+	assert_non_null(fp);
+	strftime(soon, sizeof(soon), "%Y-%m-%dT%H:%M:%SZ", gmtime(&(time_t){now + 3600}));
+	fprintf(fp,
+		"email,consent_at\n"
+		"js@example.com,2025-06-01T12:00:00.123Z\n"
+		"basic@example.com,20250601\n"
+		"basict@example.com,20250601T120000Z\n"
+		"off@example.com,2025-06-01T21:00:00+0900\n"
+		"comma@example.com,\"2025-06-01T12:00:00,5-0130\"\n"
+		"skew@example.com,%s\n"
+		"future@example.com,2099-01-01\n"
+		"junk@example.com,June 1st\n",
+		soon);
+	fclose(fp);
+	assert_int_equal(fx_import(st, "news", f, &s, &err), STORE_OK);
+	assert_int_equal(s.imported, 6);
+	assert_int_equal(s.invalid, 2);
+	consent_is(st, "js@example.com", "2025-06-01T12:00:00Z");
+	consent_is(st, "basic@example.com", "2025-06-01T00:00:00Z");
+	consent_is(st, "basict@example.com", "2025-06-01T12:00:00Z");
+	consent_is(st, "off@example.com", "2025-06-01T12:00:00Z");
+	consent_is(st, "comma@example.com", "2025-06-01T13:30:00Z");
+	consent_is(st, "skew@example.com", soon);
+	assert_true(rejects_have(f, "8,\"column 2 (consent_at) is in the future"));
+	assert_true(rejects_have(f, "9,\"column 2 (consent_at) is not an ISO 8601 date or time; "
+				    "hato reads 2025-06-01, "));
+	/* subscriber add reads it the same way. */
+	assert_int_equal(
+	    store_subscriber_add(st, "news", "add@example.com", NULL, NULL, 0, &c, &err),
+	    STORE_EINVAL);
+	assert_non_null(strstr(err, "the consent time \"2099-01-01\" is in the future"));
+	free(err);
+	err = NULL;
+	c.at = "20250601T120000.5+09";
+	assert_int_equal(
+	    store_subscriber_add(st, "news", "add@example.com", NULL, NULL, 0, &c, &err), STORE_OK);
+	consent_is(st, "add@example.com", "2025-06-01T03:00:00Z");
+}
+
+/*
+ * An imported person's history says when they joined each list, as that of
+ * a person added by hand does, once; and in the JSON of their data too.
+ */
+static void test_history_of_imported(void **state)
+{
+	struct store *st = *state;
+	struct store_import_stats s;
+	struct store_subscriber *p = NULL;
+	char *err = NULL, out[300], cmd[800];
+	const char *f = fx_file("h.csv", "email\nimp@example.com\n", 22);
+	FILE *fp;
+
+	assert_int_equal(fx_import(st, "news", f, &s, &err), STORE_OK);
+	assert_int_equal(
+	    store_subscriber_add(st, "news", "added@example.com", NULL, NULL, 0, NULL, &err),
+	    STORE_OK);
+	assert_int_equal(store_subscriber_get(st, "imp@example.com", &p, &err), STORE_OK);
+	assert_int_equal(p->nevents, 1);
+	assert_string_equal(p->events[0].event, "subscribed");
+	assert_string_equal(p->events[0].list, "news");
+	assert_non_null(strstr(p->events[0].details, "test"));
+	store_subscriber_free(&p);
+	assert_int_equal(store_subscriber_get(st, "added@example.com", &p, &err), STORE_OK);
+	assert_int_equal(p->nevents, 1);
+	assert_string_equal(p->events[0].event, "subscribed");
+	store_subscriber_free(&p);
+	snprintf(out, sizeof(out), "%s/imp.json", fx_dir);
+	fp = fopen(out, "w");
+	assert_int_equal(store_subscriber_data(st, "imp@example.com", fp, &err), STORE_OK);
+	fclose(fp);
+	snprintf(cmd, sizeof(cmd),
+		 "/usr/bin/python3 -c 'import json,sys; d=json.load(open(sys.argv[1]));"
+		 " h=d[\"history\"]; assert len(h)==1 and h[0][\"event\"]==\"subscribed\""
+		 " and h[0][\"list\"]==\"news\" and h[0][\"time\"]==d[\"lists\"][0][\"joined\"], h'"
+		 " %s",
+		 out);
+	assert_int_equal(system(cmd), 0);
+}
+
 /*
  * The database fails in the middle of a file much longer than the queue
  * between the reading thread and the database: the import stops with the
@@ -509,6 +616,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_unsubscribes_survive, fx_setup, fx_teardown),
 	    cmocka_unit_test_setup_teardown(test_suppression_and_erasure, fx_setup, fx_teardown),
 	    cmocka_unit_test_setup_teardown(test_export_and_data, fx_setup, fx_teardown),
+	    cmocka_unit_test_setup_teardown(test_consent_times, fx_setup, fx_teardown),
+	    cmocka_unit_test_setup_teardown(test_history_of_imported, fx_setup, fx_teardown),
 	    cmocka_unit_test_setup_teardown(test_database_fails_midway, fx_setup, fx_teardown),
 	    cmocka_unit_test_setup_teardown(test_interrupted_midway, fx_setup, fx_teardown),
 	    cmocka_unit_test(test_queue_gives_back_big_rows),

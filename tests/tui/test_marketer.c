@@ -89,6 +89,7 @@ static int setup(void **state)
 	/* Pin the dates the screens show. */
 	sql(st, "UPDATE subscribers SET created = 1767225600, updated = 1767225600");
 	sql(st, "UPDATE subscriber_events SET time = '2026-01-01T00:00:00Z'");
+	sql(st, "UPDATE memberships SET created = 1767225600, updated = 1767225600");
 	sql(st, "UPDATE memberships SET consent_at = '2026-01-01T00:00:00Z' WHERE consent_at > "
 		"'2026-06'");
 	store_close(&st);
