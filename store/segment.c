@@ -12,14 +12,17 @@
  *
  * Dates are UTC. A date without a time means its midnight, except with = and
  * != where it means the whole day.
+ *
+ * Numbers are plain decimals compared exactly (segment_num.c): a number
+ * condition matches only values that are numbers, and "x in (a, b)" means
+ * "x = a or x = b" for numbers as for strings.
  */
-#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
-#include "store/subscribers_private.h"
+#include "store/segment_private.h"
 
 /*
  * What SQLite can take: a query holds at most 999 values (the list and the
@@ -34,89 +37,6 @@
 #define MAX_DEPTH 12
 #define MAX_BINDS 990
 #define MAX_CONDS 200
-
-enum tok {
-	T_END,
-	T_IDENT,
-	T_STRING,
-	T_NUMBER,
-	T_DATE,
-	T_DURATION,
-	T_LPAREN,
-	T_RPAREN,
-	T_COMMA,
-	T_DOT,
-	T_EQ,
-	T_NE,
-	T_LT,
-	T_LE,
-	T_GT,
-	T_GE,
-	T_BAD,
-};
-
-struct parser {
-	const char *src;
-	size_t pos;  /* start of the current token */
-	size_t next; /* just past it */
-	enum tok tok;
-	char *text; /* the token's value (strings unescaped) */
-	size_t len;
-	int depth;
-	int nconds; /* conditions so far */
-	bool tests_email;
-	time_t now;
-	char **errstr;
-	enum store_status s;
-	char *sql;
-	size_t sqln, sqlcap;
-	struct seg_bind *binds;
-	size_t nbinds, bindcap;
-	segment_string_cb on_string; /* segment_strings' callback, or NULL */
-	void *arg;
-};
-
-/* ---- Errors ------------------------------------------------------------- */
-
-static void describe(struct parser *p, char *out, size_t n)
-{
-	switch (p->tok) {
-	case T_END:
-		snprintf(out, n, "the end of the text");
-		break;
-	case T_STRING:
-		snprintf(out, n, "the string \"%.40s\"", p->text);
-		break;
-	case T_BAD:
-		snprintf(out, n, "%s", p->text);
-		break;
-	default:
-		snprintf(out, n, "\"%.*s\"", (int)(p->next - p->pos > 40 ? 40 : p->next - p->pos),
-			 p->src + p->pos);
-	}
-}
-
-/* The column (from 1) of the byte at `off` of src, counted in characters. */
-static size_t column_of(const char *src, size_t off)
-{
-	size_t i, col = 1;
-
-	for (i = 0; i < off && src[i] != '\0'; i++)
-		col += ((unsigned char)src[i] & 0xc0) != 0x80;
-	return col;
-}
-
-static int fail(struct parser *p, const char *expected)
-{
-	char found[120];
-
-	if (p->s != STORE_OK)
-		return -1;
-	describe(p, found, sizeof(found));
-	p->s = store_fail(p->errstr, STORE_EINVAL, "column %zu: expected %s, found %s",
-			  column_of(p->src, p->pos), expected, found);
-	return -1;
-}
 
 /* ---- Output ------------------------------------------------------------- */
 
@@ -145,7 +65,7 @@ static struct seg_bind *bind_new(struct parser *p, enum seg_bind_type t)
 	struct seg_bind *b;
 
 	if (p->nbinds >= MAX_BINDS) {
-		fail(p, "a shorter expression (at most 990 values)");
+		seg_fail(p, "a shorter expression (at most 990 values)");
 		return NULL;
 	}
 	if (p->nbinds == p->bindcap) {
@@ -190,182 +110,6 @@ static int bind_int(struct parser *p, int64_t v)
 	return 0;
 }
 
-static int bind_real(struct parser *p, double v)
-{
-	struct seg_bind *b = bind_new(p, SEG_REAL);
-
-	if (b == NULL)
-		return -1;
-	b->r = v;
-	return 0;
-}
-
-/* ---- The lexer ---------------------------------------------------------- */
-
-static int set_text(struct parser *p, const char *s, size_t n)
-{
-	char *t = realloc(p->text, n + 1);
-
-	if (t == NULL) {
-		p->s = STORE_ENOMEM;
-		return -1;
-	}
-	memcpy(t, s, n);
-	t[n] = '\0';
-	p->text = t;
-	p->len = n;
-	return 0;
-}
-
-static int set_msg(struct parser *p, const char *m)
-{
-	return set_text(p, m, strlen(m));
-}
-
-static int is_ident(unsigned char c)
-{
-	return isalnum(c) || c == '_' || c >= 0x80;
-}
-
-static int lex_string(struct parser *p, size_t i)
-{
-	const char *s = p->src;
-	size_t n = 0, cap = 16;
-	char *buf = malloc(cap);
-
-	if (buf == NULL) {
-		p->s = STORE_ENOMEM;
-		return -1;
-	}
-	for (i++;; i++) {
-		char c = s[i];
-		if (c == '\0') {
-			free(buf);
-			p->next = i;
-			p->tok = T_BAD;
-			return set_msg(p, "a string with no closing quote");
-		}
-		if (c == '"')
-			break;
-		if (c == '\\' && (s[i + 1] == '"' || s[i + 1] == '\\'))
-			c = s[++i];
-		if (n + 1 >= cap) {
-			char *b = realloc(buf, cap *= 2);
-			if (b == NULL) {
-				free(buf);
-				p->s = STORE_ENOMEM;
-				return -1;
-			}
-			buf = b;
-		}
-		buf[n++] = c;
-	}
-	p->next = i + 1;
-	p->tok = T_STRING;
-	free(p->text);
-	buf[n] = '\0';
-	p->text = buf;
-	p->len = n;
-	return 0;
-}
-
-static int lex(struct parser *p)
-{
-	const char *s = p->src;
-	size_t i = p->next, j;
-
-	while (s[i] == ' ' || s[i] == '\t' || s[i] == '\n' || s[i] == '\r')
-		i++;
-	p->pos = i;
-	j = i + 1;
-	switch (s[i]) {
-	case '\0':
-		p->tok = T_END;
-		j = i;
-		break;
-	case '(':
-		p->tok = T_LPAREN;
-		break;
-	case ')':
-		p->tok = T_RPAREN;
-		break;
-	case ',':
-		p->tok = T_COMMA;
-		break;
-	case '.':
-		p->tok = T_DOT;
-		break;
-	case '=':
-		p->tok = T_EQ;
-		break;
-	case '!':
-		if (s[i + 1] != '=') {
-			p->tok = T_BAD;
-			p->next = j;
-			return set_msg(p, "\"!\" (did you mean \"!=\" or \"not\"?)");
-		}
-		p->tok = T_NE;
-		j++;
-		break;
-	case '<':
-		p->tok = s[i + 1] == '=' ? T_LE : T_LT;
-		j += s[i + 1] == '=';
-		break;
-	case '>':
-		p->tok = s[i + 1] == '=' ? T_GE : T_GT;
-		j += s[i + 1] == '=';
-		break;
-	case '"':
-		return lex_string(p, i);
-	default:
-		if (isdigit((unsigned char)s[i]) ||
-		    (s[i] == '-' && isdigit((unsigned char)s[i + 1]))) {
-			j = i + 1;
-			while (isdigit((unsigned char)s[j]) || s[j] == '.')
-				j++;
-			p->tok = T_NUMBER;
-			if (s[j] == '-' && j - i == 4) {
-				/* A date: YYYY-MM-DD[THH:MM[:SS]][Z|+HH:MM|-HH:MM] */
-				while (isdigit((unsigned char)s[j]) || s[j] == '-' || s[j] == ':' ||
-				       s[j] == 'T' || s[j] == 'Z' || s[j] == '+')
-					j++;
-				p->tok = T_DATE;
-			} else if (s[j] == 'd' || s[j] == 'h' || s[j] == 'w') {
-				j++;
-				p->tok = T_DURATION;
-			}
-			if (is_ident((unsigned char)s[j]) && s[j] != '_') {
-				while (is_ident((unsigned char)s[j]))
-					j++;
-				p->next = j;
-				p->tok = T_BAD;
-				return set_msg(p, "a malformed number, date or duration");
-			}
-			break;
-		}
-		if (is_ident((unsigned char)s[i])) {
-			while (is_ident((unsigned char)s[j]))
-				j++;
-			p->tok = T_IDENT;
-			break;
-		}
-		p->tok = T_BAD;
-		p->next = i + 1;
-		if (s[i] == '\'')
-			return set_msg(p, "a single quote (strings take double quotes)");
-		return set_msg(p, "a character the language does not use");
-	}
-	p->next = j;
-	if (p->tok != T_STRING)
-		return set_text(p, s + i, j - i);
-	return 0;
-}
-
-static int is_kw(const struct parser *p, const char *kw)
-{
-	return p->tok == T_IDENT && strcasecmp(p->text, kw) == 0;
-}
-
 /* ---- Fields and values ------------------------------------------------- */
 
 enum field { F_EMAIL, F_NAME, F_DOMAIN, F_STATUS, F_CREATED, F_ATTR };
@@ -387,10 +131,10 @@ static int date_value(struct parser *p, time_t *t, int *whole_day)
 	char iso[21];
 
 	if (p->tok != T_DATE || store_iso_norm(p->text, p->len, iso, t) != 0)
-		return fail(p, "a date such as 2026-01-01, 2026-01-01T09:00Z or "
-			       "2026-01-01T09:00+09:00");
+		return seg_fail(p, "a date such as 2026-01-01, 2026-01-01T09:00Z or "
+				   "2026-01-01T09:00+09:00");
 	*whole_day = p->len == 10;
-	return lex(p);
+	return seg_lex(p);
 }
 
 /* Binds a text value, normalising addresses and domains as the store keeps them. */
@@ -407,13 +151,12 @@ static int bind_value(struct parser *p, enum field f)
 			if (strcmp(p->text, statuses[i]) == 0)
 				break;
 		if (i == 5)
-			return fail(p, "a status: \"active\", \"unsubscribed\", \"bounced\", "
-				       "\"complained\" or \"erased\"");
+			return seg_fail(p, "a status: \"active\", \"unsubscribed\", \"bounced\", "
+					   "\"complained\" or \"erased\"");
 	}
 	if (f == F_EMAIL) {
 		/* Addresses compare case-insensitively, as the store keys them. */
-		for (i = 0; i < p->len; i++)
-			p->text[i] = (char)tolower((unsigned char)p->text[i]);
+		seg_ascii_lower(p->text, p->len);
 		if (store_address_normalise(p->text, p->len, addr, NULL) == STORE_OK)
 			return bind_text(p, addr, strlen(addr));
 	}
@@ -421,8 +164,7 @@ static int bind_value(struct parser *p, enum field f)
 		snprintf(tmp, sizeof(tmp), "x@%s", p->text);
 		if (store_address_normalise(tmp, strlen(tmp), addr, NULL) == STORE_OK)
 			return bind_text(p, addr + 2, strlen(addr + 2));
-		for (i = 0; i < p->len; i++)
-			p->text[i] = (char)tolower((unsigned char)p->text[i]);
+		seg_ascii_lower(p->text, p->len);
 	}
 	/* A piece of one (ends_with ".テスト"): its Unicode labels as the store keeps them. */
 	if ((f == F_EMAIL || f == F_DOMAIN) &&
@@ -436,7 +178,7 @@ static int cond_created(struct parser *p, enum tok op)
 	static const char *const ops[] = {
 	    [T_EQ] = "=", [T_NE] = "!=", [T_LT] = "<", [T_LE] = "<=", [T_GT] = ">", [T_GE] = ">="};
 	time_t t;
-	int day;
+	int day = 0;
 
 	if (date_value(p, &t, &day) != 0)
 		return -1;
@@ -461,55 +203,111 @@ static int cond_within(struct parser *p)
 	int64_t unit;
 
 	if (p->tok != T_DURATION)
-		return fail(p, "a duration such as 30d, 12h or 2w");
+		return seg_fail(p, "a duration such as 30d, 12h or 2w");
 	n = strtoll(p->text, &end, 10);
 	unit = *end == 'd' ? 86400 : *end == 'h' ? 3600 : 7 * 86400;
 	if (n < 0 || n > 100000 || end[1] != '\0')
-		return fail(p, "a duration between 0 and 100000 days, hours or weeks");
+		return seg_fail(p, "a duration between 0 and 100000 days, hours or weeks");
 	if (emit(p, "(s.created >= ") != 0 || bind_int(p, (int64_t)p->now - n * unit) != 0 ||
 	    emit(p, ")") != 0)
 		return -1;
-	return lex(p);
+	return seg_lex(p);
 }
 
+/* Checks that the number token is one, compared with an attribute. */
+static int number_ok(struct parser *p, enum field f)
+{
+	struct seg_decimal d;
+
+	if (!seg_decimal_parse(p->text, p->len, &d))
+		return seg_fail(p, "a number such as 12 or -3.5");
+	if (f != F_ATTR)
+		return seg_fail(p, "a value in double quotes");
+	return 0;
+}
+
+/* Appends the number token and a space to the list *nums holds. */
+static int add_number(struct parser *p, char **nums, size_t *n, size_t *cap)
+{
+	if (store_reserve(nums, cap, *n + p->len + 2, 64) != 0) {
+		p->s = STORE_ENOMEM;
+		return -1;
+	}
+	if (*n > 0)
+		(*nums)[(*n)++] = ' ';
+	memcpy(*nums + *n, p->text, p->len + 1);
+	*n += p->len;
+	return 0;
+}
+
+/*
+ * x in (a, b, ...) means x = a or x = b ...: its strings are compared as
+ * text (an SQL IN list) and its numbers as numbers (hato_numin), as = would.
+ */
 static int cond_in(struct parser *p, enum field f, const char *key, size_t kl)
 {
+	char *nums = NULL;
+	size_t nn = 0, cap = 0;
+	int strings = 0, r = -1;
+
 	if (p->tok != T_LPAREN)
-		return fail(p, "\"(\" after \"in\"");
-	if (emit(p, "coalesce(") != 0 || emit_field(p, f, key, kl) != 0 || emit(p, " IN (") != 0)
+		return seg_fail(p, "\"(\" after \"in\"");
+	if (emit(p, "(") != 0)
 		return -1;
-	for (;;) {
-		if (lex(p) != 0)
-			return -1;
-		if (p->tok != T_STRING && p->tok != T_NUMBER)
-			return fail(p, "a value in double quotes");
-		if (bind_value(p, f) != 0 || lex(p) != 0)
-			return -1;
-		if (p->tok == T_RPAREN)
-			break;
-		if (p->tok != T_COMMA)
-			return fail(p, "\",\" or \")\"");
-		if (emit(p, ", ") != 0)
-			return -1;
+	do {
+		if (seg_lex(p) != 0)
+			goto done;
+		if (p->tok == T_NUMBER) {
+			if (number_ok(p, f) != 0 || add_number(p, &nums, &nn, &cap) != 0)
+				goto done;
+		} else if (p->tok == T_STRING) {
+			if (strings++ == 0) {
+				if (emit(p, "coalesce(") != 0 || emit_field(p, f, key, kl) != 0 ||
+				    emit(p, " IN (") != 0)
+					goto done;
+			} else if (emit(p, ", ") != 0) {
+				goto done;
+			}
+			if (bind_value(p, f) != 0)
+				goto done;
+		} else {
+			seg_fail(p, f == F_ATTR ? "a value in double quotes or a number"
+						: "a value in double quotes");
+			goto done;
+		}
+		if (seg_lex(p) != 0)
+			goto done;
+	} while (p->tok == T_COMMA);
+	if (p->tok != T_RPAREN) {
+		seg_fail(p, "\",\" or \")\"");
+		goto done;
 	}
-	if (emit(p, "), 0)") != 0)
-		return -1;
-	return lex(p);
+	if (strings > 0 && emit(p, "), 0)") != 0)
+		goto done;
+	if (nn > 0 && (emit(p, strings > 0 ? " OR hato_numin(" : "hato_numin(") != 0 ||
+		       emit_field(p, f, key, kl) != 0 || emit(p, ", ") != 0 ||
+		       bind_text(p, nums, nn) != 0 || emit(p, ")") != 0))
+		goto done;
+	if (emit(p, ")") == 0)
+		r = seg_lex(p);
+done:
+	free(nums);
+	return r;
 }
 
 static int cond_set(struct parser *p, enum field f, const char *key, size_t kl)
 {
 	int neg = 0;
 
-	if (lex(p) != 0)
+	if (seg_lex(p) != 0)
 		return -1;
-	if (is_kw(p, "not")) {
+	if (seg_is_kw(p, "not")) {
 		neg = 1;
-		if (lex(p) != 0)
+		if (seg_lex(p) != 0)
 			return -1;
 	}
-	if (!is_kw(p, "set"))
-		return fail(p, neg ? "\"set\"" : "\"set\" or \"not set\"");
+	if (!seg_is_kw(p, "set"))
+		return seg_fail(p, neg ? "\"set\"" : "\"set\" or \"not set\"");
 	if (f == F_ATTR) {
 		if (emit(p, "(coalesce(") != 0 || emit_field(p, f, key, kl) != 0 ||
 		    emit(p, neg ? ", '') = '')" : ", '') != '')") != 0)
@@ -520,49 +318,44 @@ static int cond_set(struct parser *p, enum field f, const char *key, size_t kl)
 	} else if (emit(p, neg ? "(0)" : "(1)") != 0) {
 		return -1;
 	}
-	return lex(p);
+	return seg_lex(p);
 }
 
 static int cond_compare(struct parser *p, enum field f, const char *key, size_t kl, enum tok op)
 {
 	static const char *const ops[] = {[T_EQ] = " IS ", [T_NE] = " IS NOT ", [T_LT] = " < ",
 					  [T_LE] = " <= ", [T_GT] = " > ",	[T_GE] = " >= "};
-	int num = p->tok == T_NUMBER;
-	char *end;
-	double d;
 
 	if (p->tok != T_STRING && p->tok != T_NUMBER)
-		return fail(p, "a value in double quotes or a number");
-	if (num) {
-		d = strtod(p->text, &end);
-		if (*end != '\0')
-			return fail(p, "a number");
-		if (f != F_ATTR)
-			return fail(p, "a value in double quotes");
-	}
+		return seg_fail(p, "a value in double quotes or a number");
+	if (p->tok == T_NUMBER && number_ok(p, f) != 0)
+		return -1;
 	if (emit(p, "coalesce(") != 0)
 		return -1;
-	if (num && emit(p, "hato_num(") != 0)
+	if (p->tok == T_STRING) {
+		if (emit_field(p, f, key, kl) != 0 || emit(p, ops[op]) != 0 ||
+		    bind_value(p, f) != 0)
+			return -1;
+	} else if (emit(p, "hato_numcmp(") != 0 || emit_field(p, f, key, kl) != 0 ||
+		   emit(p, ", ") != 0 || bind_text(p, p->text, p->len) != 0 || emit(p, ")") != 0 ||
+		   emit(p, ops[op]) != 0 || emit(p, "0") != 0) {
 		return -1;
-	if (emit_field(p, f, key, kl) != 0 || (num && emit(p, ")") != 0) || emit(p, ops[op]) != 0)
-		return -1;
-	if (num ? bind_real(p, d) : bind_value(p, f))
-		return -1;
+	}
 	if (emit(p, ", 0)") != 0)
 		return -1;
-	return lex(p);
+	return seg_lex(p);
 }
 
 static int cond_text(struct parser *p, enum field f, const char *key, size_t kl, const char *fn)
 {
-	if (lex(p) != 0)
+	if (seg_lex(p) != 0)
 		return -1;
 	if (p->tok != T_STRING)
-		return fail(p, "a value in double quotes");
+		return seg_fail(p, "a value in double quotes");
 	if (emit(p, fn) != 0 || emit(p, "(") != 0 || emit_field(p, f, key, kl) != 0 ||
 	    emit(p, ", ") != 0 || bind_value(p, f) != 0 || emit(p, ")") != 0)
 		return -1;
-	return lex(p);
+	return seg_lex(p);
 }
 
 static int cond(struct parser *p)
@@ -574,32 +367,32 @@ static int cond(struct parser *p)
 	int r = -1;
 
 	if (++p->nconds > MAX_CONDS)
-		return fail(p, "fewer conditions (at most 200)");
-	if (is_kw(p, "email")) {
+		return seg_fail(p, "fewer conditions (at most 200)");
+	if (seg_is_kw(p, "email")) {
 		f = F_EMAIL;
 		p->tests_email = true;
-	} else if (is_kw(p, "name"))
+	} else if (seg_is_kw(p, "name"))
 		f = F_NAME;
-	else if (is_kw(p, "domain"))
+	else if (seg_is_kw(p, "domain"))
 		f = F_DOMAIN;
-	else if (is_kw(p, "status"))
+	else if (seg_is_kw(p, "status"))
 		f = F_STATUS;
-	else if (is_kw(p, "created"))
+	else if (seg_is_kw(p, "created"))
 		f = F_CREATED;
-	else if (is_kw(p, "attr"))
+	else if (seg_is_kw(p, "attr"))
 		f = F_ATTR;
 	else
-		return fail(p, "a field (email, name, domain, status, created or attr.KEY), "
-			       "\"not\" or \"(\"");
-	if (lex(p) != 0)
+		return seg_fail(p, "a field (email, name, domain, status, created or attr.KEY), "
+				   "\"not\" or \"(\"");
+	if (seg_lex(p) != 0)
 		return -1;
 	if (f == F_ATTR) {
 		if (p->tok != T_DOT)
-			return fail(p, "\".\" and an attribute name after \"attr\"");
-		if (lex(p) != 0)
+			return seg_fail(p, "\".\" and an attribute name after \"attr\"");
+		if (seg_lex(p) != 0)
 			return -1;
 		if (p->tok != T_IDENT && p->tok != T_STRING && p->tok != T_NUMBER)
-			return fail(p, "an attribute name");
+			return seg_fail(p, "an attribute name");
 		saw_string(p, false);
 		key = strndup(p->text, p->len);
 		kl = p->len;
@@ -609,11 +402,11 @@ static int cond(struct parser *p)
 		}
 		/* Names such as attr.first-name or attr.a.b: glue the pieces. */
 		while (p->tok != T_STRING && (p->src[p->next] == '-' || p->src[p->next] == '.') &&
-		       is_ident((unsigned char)p->src[p->next + 1])) {
+		       seg_ident_char(p->src + p->next + 1) > 0) {
 			size_t start = p->next;
 			char *k2;
 			p->next++;
-			if (lex(p) != 0)
+			if (seg_lex(p) != 0)
 				goto done;
 			k2 = realloc(key, kl + 1 + p->len + 1);
 			if (k2 == NULL) {
@@ -625,41 +418,42 @@ static int cond(struct parser *p)
 			memcpy(key + kl + 1, p->text, p->len + 1);
 			kl += 1 + p->len;
 		}
-		if (lex(p) != 0)
+		if (seg_lex(p) != 0)
 			goto done;
 	}
 	op = p->tok;
 	if (f == F_CREATED) {
-		if (is_kw(p, "within")) {
-			if (lex(p) == 0)
+		if (seg_is_kw(p, "within")) {
+			if (seg_lex(p) == 0)
 				r = cond_within(p);
 		} else if (op >= T_EQ && op <= T_GE) {
-			if (lex(p) == 0)
+			if (seg_lex(p) == 0)
 				r = cond_created(p, op);
-		} else if (is_kw(p, "is")) {
+		} else if (seg_is_kw(p, "is")) {
 			r = cond_set(p, f, NULL, 0);
 		} else {
-			fail(p, "an operator for created: =, !=, <, <=, >, >= or within");
+			seg_fail(p, "an operator for created: =, !=, <, <=, >, >= or within");
 		}
 		goto done;
 	}
 	if (op >= T_EQ && op <= T_GE) {
-		if (lex(p) == 0)
+		if (seg_lex(p) == 0)
 			r = cond_compare(p, f, key, kl, op);
-	} else if (is_kw(p, "in")) {
-		if (lex(p) == 0)
+	} else if (seg_is_kw(p, "in")) {
+		if (seg_lex(p) == 0)
 			r = cond_in(p, f, key, kl);
-	} else if (is_kw(p, "is")) {
+	} else if (seg_is_kw(p, "is")) {
 		r = cond_set(p, f, key, kl);
-	} else if (is_kw(p, "contains")) {
+	} else if (seg_is_kw(p, "contains")) {
 		r = cond_text(p, f, key, kl, "hato_contains");
-	} else if (is_kw(p, "starts_with")) {
+	} else if (seg_is_kw(p, "starts_with")) {
 		r = cond_text(p, f, key, kl, "hato_starts");
-	} else if (is_kw(p, "ends_with")) {
+	} else if (seg_is_kw(p, "ends_with")) {
 		r = cond_text(p, f, key, kl, "hato_ends");
 	} else {
-		fail(p, "an operator: =, !=, <, <=, >, >=, contains, starts_with, ends_with, in or "
-			"is");
+		seg_fail(
+		    p, "an operator: =, !=, <, <=, >, >=, contains, starts_with, ends_with, in or "
+		       "is");
 	}
 done:
 	free(key);
@@ -674,25 +468,25 @@ static int unary(struct parser *p)
 {
 	int r;
 
-	if (!is_kw(p, "not") && p->tok != T_LPAREN)
+	if (!seg_is_kw(p, "not") && p->tok != T_LPAREN)
 		return cond(p);
 	if (++p->depth > MAX_DEPTH)
-		return fail(p, "less nesting (at most 12 levels of parentheses and \"not\")");
+		return seg_fail(p, "less nesting (at most 12 levels of parentheses and \"not\")");
 	/*
 	 * No parentheses of our own around either: a condition's SQL is one
 	 * term (a call or in parentheses) and expr_or's is in parentheses, and
 	 * each level of them costs SQLite's parser stack (see MAX_DEPTH).
 	 */
-	if (is_kw(p, "not")) {
-		if (lex(p) != 0 || emit(p, "NOT ") != 0)
+	if (seg_is_kw(p, "not")) {
+		if (seg_lex(p) != 0 || emit(p, "NOT ") != 0)
 			return -1;
 		r = unary(p);
 	} else {
-		if (lex(p) != 0 || expr_or(p) != 0)
+		if (seg_lex(p) != 0 || expr_or(p) != 0)
 			return -1;
 		if (p->tok != T_RPAREN)
-			return fail(p, "\")\", \"and\" or \"or\"");
-		r = lex(p);
+			return seg_fail(p, "\")\", \"and\" or \"or\"");
+		r = seg_lex(p);
 	}
 	p->depth--;
 	return r;
@@ -702,8 +496,8 @@ static int expr_and(struct parser *p)
 {
 	if (unary(p) != 0)
 		return -1;
-	while (is_kw(p, "and")) {
-		if (lex(p) != 0 || emit(p, " AND ") != 0 || unary(p) != 0)
+	while (seg_is_kw(p, "and")) {
+		if (seg_lex(p) != 0 || emit(p, " AND ") != 0 || unary(p) != 0)
 			return -1;
 	}
 	return 0;
@@ -713,8 +507,8 @@ static int expr_or(struct parser *p)
 {
 	if (emit(p, "(") != 0 || expr_and(p) != 0)
 		return -1;
-	while (is_kw(p, "or")) {
-		if (lex(p) != 0 || emit(p, " OR ") != 0 || expr_and(p) != 0)
+	while (seg_is_kw(p, "or")) {
+		if (seg_lex(p) != 0 || emit(p, " OR ") != 0 || expr_and(p) != 0)
 			return -1;
 	}
 	return emit(p, ")");
@@ -739,19 +533,15 @@ static enum store_status compile(const char *expr, time_t now, segment_string_cb
 {
 	struct parser p = {
 	    .src = expr ? expr : "", .now = now, .errstr = errstr, .on_string = cb, .arg = arg};
-	const char *q;
 
 	memset(out, 0, sizeof(*out));
-	for (q = p.src; *q; q++)
-		if ((unsigned char)*q < 0x20 && *q != '\t' && *q != '\n' && *q != '\r')
-			return store_fail(errstr, STORE_EINVAL,
-					  "column %zu: the expression holds a control character",
-					  column_of(p.src, (size_t)(q - p.src)));
-	if (lex(&p) == 0) {
+	if (seg_text_check(p.src, errstr) != STORE_OK)
+		return STORE_EINVAL;
+	if (seg_lex(&p) == 0) {
 		if (p.tok == T_END) {
 			emit(&p, "1");
 		} else if (expr_or(&p) == 0 && p.tok != T_END) {
-			fail(&p, "\"and\", \"or\" or the end of the expression");
+			seg_fail(&p, "\"and\", \"or\" or the end of the expression");
 		}
 	}
 	free(p.text);

@@ -11,12 +11,10 @@
  * escaped, and the rest of the text is kept as it was, so the expression
  * still parses and means what it meant for everybody else.
  */
-#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
-#include "store/subscribers_private.h"
+#include "store/segment_private.h"
 
 /* What to do with an expression's strings, and the text being written. */
 struct rewrite {
@@ -59,14 +57,13 @@ static void put_string(struct rewrite *r, const char *v)
 static bool names(const char *address, const char *s, size_t n)
 {
 	char low[STORE_ADDRESS_MAX + 1], norm[STORE_ADDRESS_MAX + 1];
-	size_t i;
 
 	if (n == 0 || n > STORE_ADDRESS_MAX)
 		return false;
-	for (i = 0; i < n; i++)
-		low[i] = (char)tolower((unsigned char)s[i]);
+	memcpy(low, s, n);
+	seg_ascii_lower(low, n);
 	return store_address_normalise(low, n, norm, NULL) == STORE_OK &&
-	       strcasecmp(norm, address) == 0;
+	       seg_ascii_same(norm, address);
 }
 
 /*

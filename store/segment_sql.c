@@ -10,7 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "store/subscribers_private.h"
+#include "store/segment_private.h"
 
 /* ---- SQL functions ------------------------------------------------------ */
 
@@ -29,23 +29,6 @@ static void fn_attr(sqlite3_context *cx, int argc, sqlite3_value **argv)
 		return;
 	if (attrs_find(blob, (size_t)n, key, (size_t)kl, &v, &vl))
 		sqlite3_result_text(cx, v, (int)vl, SQLITE_TRANSIENT);
-}
-
-/* hato_num(text): the number it spells, or NULL. */
-static void fn_num(sqlite3_context *cx, int argc, sqlite3_value **argv)
-{
-	const char *t = (const char *)sqlite3_value_text(argv[0]);
-	char *end;
-	double d;
-
-	(void)argc;
-	if (t == NULL || *t == '\0')
-		return;
-	d = strtod(t, &end);
-	while (*end == ' ')
-		end++;
-	if (*end == '\0')
-		sqlite3_result_double(cx, d);
 }
 
 static void fn_text(sqlite3_context *cx, sqlite3_value **argv, int how)
@@ -92,9 +75,9 @@ static int sql_functions_on(sqlite3 *db)
 		int n;
 		void (*fn)(sqlite3_context *, int, sqlite3_value **);
 	} fns[] = {
-	    {"hato_attr", 2, fn_attr},	       {"hato_num", 1, fn_num},
-	    {"hato_contains", 2, fn_contains}, {"hato_starts", 2, fn_starts},
-	    {"hato_ends", 2, fn_ends},
+	    {"hato_attr", 2, fn_attr},	     {"hato_numcmp", 2, seg_fn_numcmp},
+	    {"hato_numin", 2, seg_fn_numin}, {"hato_contains", 2, fn_contains},
+	    {"hato_starts", 2, fn_starts},   {"hato_ends", 2, fn_ends},
 	};
 	size_t i;
 
@@ -143,10 +126,8 @@ static void segment_bind(sqlite3_stmt *q, const char *list, const struct seg_sql
 		int k = (int)i + 2;
 		if (c->binds[i].type == SEG_TEXT)
 			sqlite3_bind_text(q, k, c->binds[i].text, -1, SQLITE_TRANSIENT);
-		else if (c->binds[i].type == SEG_INT)
-			sqlite3_bind_int64(q, k, c->binds[i].i);
 		else
-			sqlite3_bind_double(q, k, c->binds[i].r);
+			sqlite3_bind_int64(q, k, c->binds[i].i);
 	}
 }
 

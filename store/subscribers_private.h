@@ -1,8 +1,9 @@
 /*
  * store/subscribers_private.h: what the subscriber files of store/ share
  * (address.c, list.c, subscriber.c, import.c, import_csv.c, export.c,
- * suppress.c, segment.c, segment_sql.c, segment_pii.c). Nothing outside store/ may include
- * this file, except white-box tests under tests/store/.
+ * suppress.c, segment.c, segment_lex.c, segment_num.c, segment_sql.c, segment_pii.c).
+ * Nothing outside store/ may include this file, except white-box tests under
+ * tests/store/.
  */
 #ifndef HATO_STORE_SUBSCRIBERS_PRIVATE_H
 #define HATO_STORE_SUBSCRIBERS_PRIVATE_H
@@ -41,7 +42,7 @@ enum store_status attrs_decode(const unsigned char *p, size_t n, struct store_at
 			       size_t *nout);
 void attrs_array_free(struct store_attr *a, size_t n);
 
-/* Registers hato_attr(), hato_num(), hato_contains() and friends. */
+/* Registers hato_attr(), hato_numcmp(), hato_contains() and friends. */
 enum store_status store_sql_functions(struct store *st, char **errstr);
 
 /* Suppression of a normalised address, by hash or by domain. */
@@ -139,12 +140,11 @@ int store_iso_norm(const char *in, size_t len, char out[21], time_t *t);
 const char *subscriber_consent_at_why(const char *v, size_t n, time_t now, char out[21]);
 
 /* A compiled segment: SQL text for a WHERE clause and its bound values. */
-enum seg_bind_type { SEG_TEXT, SEG_INT, SEG_REAL };
+enum seg_bind_type { SEG_TEXT, SEG_INT };
 struct seg_bind {
 	enum seg_bind_type type;
 	char *text;
 	int64_t i;
-	double r;
 };
 struct seg_sql {
 	char *where; /* "1" for an empty expression */

@@ -60,6 +60,12 @@ int main(int argc, char **argv)
 	int ch;
 
 	setlocale(LC_ALL, "");
+	/*
+	 * Numbers are data (segment counts, rates, settings): read and printed
+	 * with a decimal point whatever the user's locale, which keeps its
+	 * characters and collation for the screens.
+	 */
+	setlocale(LC_NUMERIC, "C");
 	umask(077);
 	if (sodium_init() < 0) {
 		cli_error("libsodium failed to start");

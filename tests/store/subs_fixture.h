@@ -111,4 +111,16 @@ __attribute__((unused)) static int64_t fx_count(struct store *st, const char *li
 	return n;
 }
 
+/* Fails unless the segment expression is refused with an error holding `want`. */
+__attribute__((unused)) static void fx_segment_error(const char *expr, const char *want)
+{
+	char *err = NULL;
+
+	if (store_segment_check(expr, &err) != STORE_EINVAL)
+		fail_msg("accepted: %s", expr);
+	if (err == NULL || strstr(err, want) == NULL)
+		fail_msg("%s: \"%s\" lacks \"%s\"", expr, err ? err : "(null)", want);
+	free(err);
+}
+
 #endif
