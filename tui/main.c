@@ -3,6 +3,7 @@
  * without one it opens the terminal UI.
  */
 #include <getopt.h>
+#include <langinfo.h>
 #include <locale.h>
 #include <sodium.h>
 #include <stdio.h>
@@ -66,6 +67,14 @@ int main(int argc, char **argv)
 	 * characters and collation for the screens.
 	 */
 	setlocale(LC_NUMERIC, "C");
+	/*
+	 * The case rules hato applies (column and header names, keywords,
+	 * domains) are ASCII's, but the C library's follow the locale: in a
+	 * Turkish one tolower('I') is 'I', and "EMAIL" is not "email". A UTF-8
+	 * locale's characters stay the same under C.UTF-8, whose rules are ASCII's.
+	 */
+	if (strcmp(nl_langinfo(CODESET), "UTF-8") == 0)
+		setlocale(LC_CTYPE, "C.UTF-8");
 	umask(077);
 	if (sodium_init() < 0) {
 		cli_error("libsodium failed to start");
