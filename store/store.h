@@ -625,14 +625,25 @@ enum store_status store_subscriber_import(struct store *st, const char *list, FI
 					  const struct store_import_opts *o,
 					  struct store_import_stats *stats, char **errstr);
 
+enum store_export_flags {
+	/* Every cell byte for byte, for an import into hato; unsafe to open in a
+	 * spreadsheet. */
+	STORE_EXPORT_RAW = 1,
+};
+
 /*
- * Writes the list's members as CSV (email,name,status,consent_*, then one
- * column per attribute key). Needs STORE_PERM_SUBSCRIBERS_EXPORT and
+ * Writes the list's active members as CSV, every cell quoted: email, name,
+ * consent_source, consent_at, consent_method, consent_text, consent_ip, then
+ * one column per attribute key, every key any member has. Unless flags hold
+ * STORE_EXPORT_RAW, a cell a spreadsheet would run as a formula (one that
+ * starts with = + - @, a tab or a CR, and is not a decimal number such as
+ * -5) starts with ' instead (OWASP's advice on CSV injection), the attribute
+ * names of the header included. Needs STORE_PERM_SUBSCRIBERS_EXPORT and
  * STORE_PERM_PII (masked addresses would import as other people); audited
- * with the row count.
+ * with the row count, and whether it was raw.
  */
-enum store_status store_list_export(struct store *st, const char *list, FILE *out, int64_t *rows,
-				    char **errstr);
+enum store_status store_list_export(struct store *st, const char *list, FILE *out, unsigned flags,
+				    int64_t *rows, char **errstr);
 
 /* ==== Suppression (suppress.c) ========================================== */
 

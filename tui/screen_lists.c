@@ -134,7 +134,7 @@ static int export_list(struct screen *s, bool replace)
 		return UI_REDRAW_ALL;
 	}
 	ui_busy(s->ui, "exporting the list %s...", l->id);
-	rc = store_list_export(ui_store(s->ui), l->id, of.fp, &rows, &err);
+	rc = store_list_export(ui_store(s->ui), l->id, of.fp, 0, &rows, &err);
 	if (rc != STORE_OK) {
 		outfile_abort(&of);
 		ui_error_store(s->ui, rc, err);
@@ -146,8 +146,8 @@ static int export_list(struct screen *s, bool replace)
 			 outfile_why(&of, errno));
 		return UI_REDRAW_ALL;
 	}
-	ui_info(s->ui, "exported %lld subscribers of %s to %s (mode 0600)", (long long)rows, l->id,
-		l->path);
+	ui_info(s->ui, "exported %lld subscriber%s of %s to %s (mode 0600)", (long long)rows,
+		rows == 1 ? "" : "s", l->id, l->path);
 	return UI_REDRAW_ALL;
 }
 

@@ -224,6 +224,34 @@ expect 0 "and the store still opens" as marketer list ls
 expect 0 "an export to /dev/null is written straight to it" as marketer export news /dev/null
 check "the export is CSV that Python reads, one row per active member" \
 	$PY -c "import csv,sys; r=list(csv.DictReader(open(sys.argv[1], newline=''))); assert len(r)==51, len(r); assert 'city' in r[0]" "$T/export.csv"
+# Cells a spreadsheet would run as formulas (CSV injection) are text by
+# default; --raw keeps every byte, for an import into hato.
+expect 0 "a list for formulas" as marketer list add fx
+expect 0 "someone whose name and attribute look like formulas" \
+	as marketer subscriber add evil@example.com --list fx --name '=HYPERLINK("http://x.example/","Hi")' \
+	--attr '@cmd=+1+1' --attr 'neg=-5' --attr 'phone=+81312345678'
+expect 0 "the list exports" as marketer export fx "$T/fx.csv"
+check "saying how many, in the singular for one" grep -qx 'exported 1 subscriber of fx' "$T/err"
+check "with no cell that starts a formula, numbers as they are" \
+	$PY -c "import csv,sys; r=list(csv.reader(open(sys.argv[1], newline=''))); d=dict(zip(r[0], r[1])); assert d['name']=='\'=HYPERLINK(\"http://x.example/\",\"Hi\")', d; assert d[\"'@cmd\"]==\"'+1+1\", d; assert d['neg']=='-5' and d['phone']=='+81312345678', d" "$T/fx.csv"
+expect 0 "--raw exports every cell as stored" as marketer export fx "$T/fxraw.csv" --raw
+check "saying it is raw" grep -q 'exported 1 subscriber of fx (raw' "$T/err"
+check "the cells as stored" \
+	$PY -c "import csv,sys; r=list(csv.reader(open(sys.argv[1], newline=''))); d=dict(zip(r[0], r[1])); assert d['name']=='=HYPERLINK(\"http://x.example/\",\"Hi\")', d; assert d['@cmd']=='+1+1', d" "$T/fxraw.csv"
+expect 0 "a list to import it into" as marketer list add fx2
+sed 's/evil@example.com/evil2@example.com/' "$T/fxraw.csv" >"$T/fxraw2.csv"
+expect 0 "which imports again" as marketer import fx2 "$T/fxraw2.csv"
+expect 0 "as it was" as marketer subscriber show evil2@example.com
+check "name and attributes unchanged" sh -c "grep -q '^name *=HYPERLINK(\"http://x.example/\",\"Hi\")\$' '$T/out' && grep -q '@cmd = +1+1' '$T/out'"
+expect 0 "the audit record says the export was raw" as admin audit log --action export
+check "(raw)" grep -q 'fx.*ok.*1 rows, raw' "$T/out"
+# A stored escape sequence must not reach a terminal.
+expect 0 "someone whose attribute holds an escape sequence" \
+	as marketer subscriber add esc@example.com --list fx --attr "note=$(printf 'A\033]0;pwned\007B')"
+script -qec "\"$HATO\" --store '$STORE' --user marketer --password-file '$T/pw.marketer' export fx" /dev/null >"$T/tty" 2>&1
+check "an export to a terminal is refused (64)" test "$?" = 64
+check "suggesting a file or a pipe" grep -q 'not writing the export to a terminal.*give a file (hato export fx FILE) or a pipe' "$T/tty"
+check "and writes no data there" sh -c "! grep -q 'pwned' '$T/tty'"
 expect 77 "the viewer may not export" as viewer export news
 expect 0 "a role that may export but not see addresses" as admin role add exporter subscribers.read subscribers.export
 printf 'exporter-password-1\n' >"$T/pw.exporter"
