@@ -306,7 +306,7 @@ done:
 	keys_free(&ks);
 	free(v);
 	free(vl);
-	snprintf(details, sizeof(details), "%lld rows%s", (long long)*rows,
+	snprintf(details, sizeof(details), "%lld row%s%s", (long long)*rows, *rows == 1 ? "" : "s",
 		 raw ? ", raw (formulas not neutralised)" : "");
 	if (s != STORE_EDENIED)
 		store_audit(st, "export", list, s == STORE_OK ? "ok" : "failed", details);

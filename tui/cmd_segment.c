@@ -183,8 +183,10 @@ static int do_import(struct cli *c, int argc, char **argv)
 	       (unsigned long long)st.invalid, (unsigned long long)st.duplicate,
 	       (unsigned long long)st.suppressed, (unsigned long long)st.rows);
 	if (st.kept_unsubscribed > 0)
-		printf("%llu of the updated are unsubscribed, bounced or complained and stay so\n",
-		       (unsigned long long)st.kept_unsubscribed);
+		printf("%llu of the updated %s unsubscribed, bounced or complained and stay%s so\n",
+		       (unsigned long long)st.kept_unsubscribed,
+		       st.kept_unsubscribed == 1 ? "is" : "are",
+		       st.kept_unsubscribed == 1 ? "s" : "");
 	if (outfile_finish(&rj, st.invalid > 0) != 0) {
 		cli_error("cannot write %s: %s", rejects, outfile_why(&rj, errno));
 		rc = EX_IOERR;
