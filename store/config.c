@@ -1,7 +1,8 @@
 /*
  * store/config.c: settings. A key whose name ends in "password" is a secret:
  * it lives only inside the encrypted store, its value never reaches the audit
- * trail and it is always listed masked.
+ * trail and it is always listed masked. Other values are audited with each
+ * email address in them as its keyed hash.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -155,13 +156,67 @@ enum store_status store_config_module_check(const char *key, const char *value, 
 	return s;
 }
 
+/*
+ * The value as the audit trail keeps it: "= VALUE", each email address in it
+ * (sender.from's, sender.contact's, a mailto: URL's, an SMTP user that is
+ * one) replaced by its keyed hash, as addresses are everywhere in the audit
+ * trail. Allocated; NULL when out of memory.
+ */
+static char *audit_value(const struct store *st, const char *v)
+{
+	size_t n = strlen(v), i = 0, j, local, end;
+	char addr[STORE_ADDRESS_MAX + 1], h[65], *out, *o, *raw;
+
+	/* An address of 3 bytes or more becomes 32: at most 11 times longer. */
+	out = malloc(n * 11 + 3);
+	if (out == NULL)
+		return NULL;
+	o = out;
+	*o++ = '=';
+	*o++ = ' ';
+	while (i < n) {
+		for (j = i; j < n && v[j] != '@'; j++)
+			;
+		for (local = j; local > i && !store_local_stop((unsigned char)v[local - 1]);
+		     local--)
+			;
+		for (end = j + 1;
+		     end < n && v[end] != '@' && !store_addr_stop((unsigned char)v[end]); end++)
+			;
+		if (j == n || local == j || end == j + 1) { /* text, or an '@' alone */
+			end = j < n ? j + 1 : n;
+			memcpy(o, v + i, end - i);
+			o += end - i;
+			i = end;
+			continue;
+		}
+		memcpy(o, v + i, local - i);
+		o += local - i;
+		if (store_address_normalise(v + local, end - local, addr, NULL) == STORE_OK) {
+			store_address_hash(st, addr, h);
+		} else {
+			raw = strndup(v + local, end - local);
+			if (raw == NULL) {
+				free(out);
+				return NULL;
+			}
+			store_address_hash(st, raw, h);
+			free(raw);
+		}
+		memcpy(o, h, 32);
+		o += 32;
+		i = end;
+	}
+	*o = '\0';
+	return out;
+}
+
 enum store_status store_config_set(struct store *st, const char *key, const char *value,
 				   char **errstr)
 {
 	enum store_status s;
 	sqlite3_stmt *q = NULL;
 	char *details = NULL;
-	size_t n;
 
 	s = store_require(st, STORE_PERM_SETTINGS, "config.set", errstr);
 	if (s != STORE_OK)
@@ -185,14 +240,10 @@ enum store_status store_config_set(struct store *st, const char *key, const char
 		sqlite3_finalize(q);
 	}
 	if (s == STORE_OK) {
-		n = strlen(value) + 16;
-		details = malloc(n);
+		details =
+		    store_config_is_secret(key) ? strdup("secret changed") : audit_value(st, value);
 		if (details == NULL)
 			s = STORE_ENOMEM;
-		else if (store_config_is_secret(key))
-			snprintf(details, n, "secret changed");
-		else
-			snprintf(details, n, "= %s", value);
 	}
 	if (s == STORE_OK)
 		s = store_audit(st, "config.set", key, "ok", details);

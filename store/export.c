@@ -2,7 +2,8 @@
  * store/export.c: what leaves the store about people: a list as CSV, and one
  * person's data as JSON (GDPR Art. 15 and 20).
  */
-#include <csv.h>
+#include <stdbool.h>
+#include <stdint.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,36 +12,166 @@
 
 #include "store/subscribers_private.h"
 
-#define MAX_EXPORT_KEYS 512
-
 /* ---- CSV ------------------------------------------------------------------ */
 
+/*
+ * The attribute keys of the people exported, in the order first seen: every
+ * one, however many, with a hash table from key to column so that a row is
+ * written in one pass over its attributes.
+ */
 struct keys {
-	char *k[MAX_EXPORT_KEYS];
-	size_t n;
+	char **k;
+	size_t *len;
+	size_t n, cap;
+	size_t *slot; /* column + 1, or 0 for a free slot; nslots is a power of 2 */
+	size_t nslots;
 };
 
-static int keys_add(struct keys *ks, const char *k, size_t kl)
+static size_t key_hash(const char *k, size_t kl)
+{
+	uint64_t h = 14695981039346656037ULL;
+	size_t i;
+
+	for (i = 0; i < kl; i++)
+		h = (h ^ (unsigned char)k[i]) * 1099511628211ULL;
+	return (size_t)h;
+}
+
+/* The slot of k in a table of n slots: where it is, or the free one it would take. */
+static size_t keys_slot(const struct keys *ks, const size_t *slot, size_t n, const char *k,
+			size_t kl)
+{
+	size_t i, c;
+
+	for (i = key_hash(k, kl) & (n - 1); slot[i] != 0; i = (i + 1) & (n - 1)) {
+		c = slot[i] - 1;
+		if (ks->len[c] == kl && memcmp(ks->k[c], k, kl) == 0)
+			break;
+	}
+	return i;
+}
+
+/* The column of k, or SIZE_MAX when it is not one of the keys. */
+static size_t keys_find(const struct keys *ks, const char *k, size_t kl)
 {
 	size_t i;
 
+	if (ks->nslots == 0)
+		return SIZE_MAX;
+	i = keys_slot(ks, ks->slot, ks->nslots, k, kl);
+	return ks->slot[i] != 0 ? ks->slot[i] - 1 : SIZE_MAX;
+}
+
+/* Doubles the table (64 slots at first) and puts every key in again. */
+static int keys_grow_table(struct keys *ks)
+{
+	size_t n = ks->nslots ? ks->nslots * 2 : 64, i;
+	size_t *slot = calloc(n, sizeof(*slot));
+
+	if (slot == NULL)
+		return -1;
 	for (i = 0; i < ks->n; i++)
-		if (strlen(ks->k[i]) == kl && memcmp(ks->k[i], k, kl) == 0)
-			return 0;
-	if (ks->n == MAX_EXPORT_KEYS)
+		slot[keys_slot(ks, slot, n, ks->k[i], ks->len[i])] = i + 1;
+	free(ks->slot);
+	ks->slot = slot;
+	ks->nslots = n;
+	return 0;
+}
+
+/* Makes room for one more key. 0, or -1 when out of memory. */
+static int keys_reserve(struct keys *ks)
+{
+	size_t cap = ks->cap ? ks->cap * 2 : 64;
+	char **k;
+	size_t *len;
+
+	if ((ks->n + 1) * 2 > ks->nslots && keys_grow_table(ks) != 0)
+		return -1;
+	if (ks->n < ks->cap)
 		return 0;
+	k = realloc(ks->k, cap * sizeof(*k));
+	if (k == NULL)
+		return -1;
+	ks->k = k;
+	len = realloc(ks->len, cap * sizeof(*len));
+	if (len == NULL)
+		return -1;
+	ks->len = len;
+	ks->cap = cap;
+	return 0;
+}
+
+/* Adds k unless it is a key already. 0, or -1 when out of memory. */
+static int keys_add(struct keys *ks, const char *k, size_t kl)
+{
+	if (keys_find(ks, k, kl) != SIZE_MAX)
+		return 0;
+	if (keys_reserve(ks) != 0)
+		return -1;
 	ks->k[ks->n] = strndup(k, kl);
 	if (ks->k[ks->n] == NULL)
 		return -1;
+	ks->len[ks->n] = kl;
+	ks->slot[keys_slot(ks, ks->slot, ks->nslots, k, kl)] = ks->n + 1;
 	ks->n++;
 	return 0;
 }
 
-static void csv_cell(FILE *out, const char *s, size_t n, int first)
+static void keys_free(struct keys *ks)
 {
+	size_t i;
+
+	for (i = 0; i < ks->n; i++)
+		free(ks->k[i]);
+	free(ks->k);
+	free(ks->len);
+	free(ks->slot);
+	memset(ks, 0, sizeof(*ks));
+}
+
+/* A cell that is a decimal number (-5, +81312345678, 3.25) is not a formula. */
+static bool is_number(const char *s, size_t n)
+{
+	size_t i = 0, digits = 0;
+
+	if (i < n && (s[i] == '+' || s[i] == '-'))
+		i++;
+	for (; i < n && s[i] >= '0' && s[i] <= '9'; i++)
+		digits++;
+	if (digits > 0 && i < n && s[i] == '.')
+		for (i++, digits = 0; i < n && s[i] >= '0' && s[i] <= '9'; i++)
+			digits++;
+	return digits > 0 && i == n;
+}
+
+/*
+ * Would a spreadsheet take the cell for a formula (CSV injection)? It does
+ * for one that starts with = + - or @, and with a tab or CR before them.
+ */
+static bool is_formula(const char *s, size_t n)
+{
+	return n > 0 && strchr("=+-@\t\r", s[0]) != NULL && !is_number(s, n);
+}
+
+/*
+ * Writes a cell, always quoted (RFC 4180). Unless raw, a cell a spreadsheet
+ * would run as a formula gets a leading ' (OWASP), which makes it text.
+ */
+static void csv_cell(FILE *out, const char *s, size_t n, bool first, bool raw)
+{
+	size_t i;
+
 	if (!first)
 		fputc(',', out);
-	csv_fwrite(out, s, n);
+	fputc('"', out);
+	if (!raw && s != NULL && is_formula(s, n))
+		fputc('\'', out);
+	for (i = 0; s != NULL && i < n; i++) {
+		if (s[i] == '"')
+			fputc('"', out);
+		fputc(s[i], out);
+	}
+	fputc('"', out);
 }
 
 /* Flushes out: NULL, or why a write to it failed ("the disk is full"). */
@@ -58,19 +189,77 @@ static const char *write_failed(FILE *out)
 	" AND s.suppressed = 0"                                                                    \
 	" AND s.domain NOT IN (SELECT value FROM suppressions WHERE kind = 'domain')"
 
-enum store_status store_list_export(struct store *st, const char *list, FILE *out, int64_t *rows,
-				    char **errstr)
+/* First pass: the attribute keys of the members, in the order first seen. */
+static enum store_status collect_keys(struct store *st, const char *list, struct keys *ks,
+				      char **errstr)
+{
+	enum store_status s;
+	sqlite3_stmt *q = NULL;
+	const char *k, *v;
+	size_t pos, kl, vl;
+	int rc;
+
+	s = store_prepare(st, "SELECT s.attrs" MEMBERS " ORDER BY s.id", &q, errstr);
+	if (s != STORE_OK)
+		return s;
+	sqlite3_bind_text(q, 1, list, -1, SQLITE_STATIC);
+	while (s == STORE_OK && (rc = sqlite3_step(q)) == SQLITE_ROW) {
+		const unsigned char *b = sqlite3_column_blob(q, 0);
+		size_t n = (size_t)sqlite3_column_bytes(q, 0);
+		pos = 0;
+		while (s == STORE_OK && attrs_next(b, n, &pos, &k, &kl, &v, &vl) == 1)
+			if (keys_add(ks, k, kl) != 0)
+				s = STORE_ENOMEM;
+	}
+	if (s == STORE_OK && rc != SQLITE_DONE)
+		s = store_sqlfail(st, errstr, "exporting");
+	sqlite3_finalize(q);
+	return s;
+}
+
+/* One member's row; v and vl are scratch arrays of ks->n entries. */
+static void write_row(FILE *out, sqlite3_stmt *q, const struct keys *ks, const char **v, size_t *vl,
+		      bool raw)
+{
+	const unsigned char *b = sqlite3_column_blob(q, 7);
+	size_t n = (size_t)sqlite3_column_bytes(q, 7), pos = 0, kl, l, c, i;
+	const char *k, *val;
+
+	for (i = 0; i < 7; i++)
+		csv_cell(out, (const char *)sqlite3_column_text(q, (int)i),
+			 (size_t)sqlite3_column_bytes(q, (int)i), i == 0, raw);
+	for (i = 0; i < ks->n; i++)
+		v[i] = NULL;
+	while (attrs_next(b, n, &pos, &k, &kl, &val, &l) == 1) {
+		c = keys_find(ks, k, kl);
+		if (c != SIZE_MAX && v[c] == NULL) {
+			v[c] = val;
+			vl[c] = l;
+		}
+	}
+	for (i = 0; i < ks->n; i++) {
+		if (v[i] != NULL)
+			csv_cell(out, v[i], vl[i], false, raw);
+		else
+			fputc(',', out);
+	}
+	fputc('\n', out);
+}
+
+enum store_status store_list_export(struct store *st, const char *list, FILE *out, unsigned flags,
+				    int64_t *rows, char **errstr)
 {
 	static const char *const fixed[] = {"email",	  "name",	    "consent_source",
 					    "consent_at", "consent_method", "consent_text",
 					    "consent_ip"};
+	bool raw = (flags & STORE_EXPORT_RAW) != 0;
 	enum store_status s;
 	sqlite3_stmt *q = NULL;
-	struct keys ks = {{0}, 0};
+	struct keys ks = {0};
+	const char **v = NULL;
+	size_t *vl = NULL, i;
 	const char *why;
 	char details[64];
-	size_t i, pos, kl, vl;
-	const char *k, *v;
 	int rc;
 
 	*rows = 0;
@@ -80,28 +269,20 @@ enum store_status store_list_export(struct store *st, const char *list, FILE *ou
 		s = store_require(st, STORE_PERM_PII, "export", errstr);
 	if (s == STORE_OK)
 		s = store_list_check(st, list, errstr);
-	/* First pass: the attribute keys, in the order first seen. */
 	if (s == STORE_OK)
-		s = store_prepare(st, "SELECT s.attrs" MEMBERS " ORDER BY s.id", &q, errstr);
+		s = collect_keys(st, list, &ks, errstr);
 	if (s != STORE_OK)
 		goto done;
-	sqlite3_bind_text(q, 1, list, -1, SQLITE_STATIC);
-	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
-		const unsigned char *b = sqlite3_column_blob(q, 0);
-		size_t n = (size_t)sqlite3_column_bytes(q, 0);
-		pos = 0;
-		while (attrs_next(b, n, &pos, &k, &kl, &v, &vl) == 1)
-			if (keys_add(&ks, k, kl) != 0) {
-				s = STORE_ENOMEM;
-				goto done;
-			}
+	v = calloc(ks.n + 1, sizeof(*v));
+	vl = calloc(ks.n + 1, sizeof(*vl));
+	if (v == NULL || vl == NULL) {
+		s = STORE_ENOMEM;
+		goto done;
 	}
-	sqlite3_finalize(q);
-	q = NULL;
 	for (i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++)
-		csv_cell(out, fixed[i], strlen(fixed[i]), i == 0);
+		csv_cell(out, fixed[i], strlen(fixed[i]), i == 0, raw);
 	for (i = 0; i < ks.n; i++)
-		csv_cell(out, ks.k[i], strlen(ks.k[i]), 0);
+		csv_cell(out, ks.k[i], ks.len[i], false, raw);
 	fputc('\n', out);
 	s = store_prepare(
 	    st,
@@ -112,20 +293,7 @@ enum store_status store_list_export(struct store *st, const char *list, FILE *ou
 		goto done;
 	sqlite3_bind_text(q, 1, list, -1, SQLITE_STATIC);
 	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
-		const char *email = (const char *)sqlite3_column_text(q, 0);
-		const unsigned char *b = sqlite3_column_blob(q, 7);
-		size_t n = (size_t)sqlite3_column_bytes(q, 7);
-		csv_cell(out, email, strlen(email), 1);
-		for (i = 1; i < 7; i++)
-			csv_cell(out, (const char *)sqlite3_column_text(q, (int)i),
-				 (size_t)sqlite3_column_bytes(q, (int)i), 0);
-		for (i = 0; i < ks.n; i++) {
-			if (attrs_find(b, n, ks.k[i], strlen(ks.k[i]), &v, &vl))
-				csv_cell(out, v, vl, 0);
-			else
-				fputc(',', out);
-		}
-		fputc('\n', out);
+		write_row(out, q, &ks, v, vl, raw);
 		(*rows)++;
 	}
 	if (rc != SQLITE_DONE)
@@ -135,9 +303,11 @@ enum store_status store_list_export(struct store *st, const char *list, FILE *ou
 		s = store_fail(errstr, STORE_EIO, "cannot write the export: %s", why);
 done:
 	sqlite3_finalize(q);
-	for (i = 0; i < ks.n; i++)
-		free(ks.k[i]);
-	snprintf(details, sizeof(details), "%lld rows", (long long)*rows);
+	keys_free(&ks);
+	free(v);
+	free(vl);
+	snprintf(details, sizeof(details), "%lld row%s%s", (long long)*rows, *rows == 1 ? "" : "s",
+		 raw ? ", raw (formulas not neutralised)" : "");
 	if (s != STORE_EDENIED)
 		store_audit(st, "export", list, s == STORE_OK ? "ok" : "failed", details);
 	return s;

@@ -96,6 +96,33 @@ int subscriber_key_same(const char *a, size_t an, const char *b, size_t bn)
 	return an == bn && memcmp(a, b, an) == 0;
 }
 
+/* Is k one of an import's own columns, in any case? */
+static bool reserved(const char *k)
+{
+	for (size_t i = 0; i < SUBSCRIBER_NCOLUMNS; i++)
+		if (strcasecmp(k, subscriber_columns[i]) == 0)
+			return true;
+	return false;
+}
+
+/* "the attribute name "Email" is reserved ...", naming every reserved name. */
+static enum store_status reserved_name(const char *k, char **errstr)
+{
+	char names[160] = "";
+	size_t i, n = 0;
+
+	for (i = 0; i < SUBSCRIBER_NCOLUMNS; i++)
+		n += (size_t)snprintf(names + n, sizeof(names) - n, "%s%s",
+				      i == 0			     ? ""
+				      : i + 1 == SUBSCRIBER_NCOLUMNS ? " and "
+								     : ", ",
+				      subscriber_columns[i]);
+	return store_fail(errstr, STORE_EINVAL,
+			  "the attribute name \"%s\" is reserved: it is a column of its own in an "
+			  "import and an export; the reserved names, in any case, are %s",
+			  k, names);
+}
+
 enum store_status subscriber_check_fields(const char *name, const struct store_attr *attrs,
 					  size_t nattrs, const struct store_consent *c,
 					  char **errstr)
@@ -121,6 +148,8 @@ enum store_status subscriber_check_fields(const char *name, const struct store_a
 			return store_fail(errstr, STORE_EINVAL, "%s %s", one[i].what, why);
 	}
 	for (i = 0; i < nattrs; i++) {
+		if (reserved(attrs[i].key))
+			return reserved_name(attrs[i].key, errstr);
 		/* A bad name is not shown: it may hold anything. */
 		why = subscriber_field_why(SF_ATTR_KEY, attrs[i].key, strlen(attrs[i].key));
 		if (why != NULL)

@@ -98,6 +98,44 @@ enum store_status store_list_name(struct store *st, const char *id, char **name,
 	return list_text(st, q, name, id, errstr);
 }
 
+enum store_status store_list_id_check(const char *id, char **errstr)
+{
+	enum store_status s = store_word_check("a list ID", id, errstr);
+
+	if (s != STORE_OK)
+		return s;
+	/* The id labels the List-Id header, a dot-atom (RFC 2919): no empty label. */
+	if (strstr(id, "..") != NULL || id[strlen(id) - 1] == '.')
+		return store_fail(errstr, STORE_EINVAL,
+				  "a list ID may not hold \"..\" or end with '.': it names the "
+				  "list in every message's List-Id header, where that is invalid");
+	return STORE_OK;
+}
+
+/* Refuses an id that differs from an existing list's only in case. */
+static enum store_status case_twin(struct store *st, const char *id, char **errstr)
+{
+	sqlite3_stmt *q = NULL;
+	enum store_status s;
+	int rc;
+
+	s = store_prepare(st, "SELECT id FROM lists WHERE id = ?1 COLLATE NOCASE AND id != ?1", &q,
+			  errstr);
+	if (s != STORE_OK)
+		return s;
+	sqlite3_bind_text(q, 1, id, -1, SQLITE_STATIC);
+	rc = sqlite3_step(q);
+	if (rc == SQLITE_ROW)
+		s = store_fail(errstr, STORE_EEXIST,
+			       "a list named %s exists already; list IDs may not differ only in "
+			       "case",
+			       (const char *)sqlite3_column_text(q, 0));
+	else if (rc != SQLITE_DONE)
+		s = store_sqlfail(st, errstr, "finding a list");
+	sqlite3_finalize(q);
+	return s;
+}
+
 enum store_status store_list_add(struct store *st, const char *id, const char *name,
 				 const char *description, char **errstr)
 {
@@ -107,14 +145,9 @@ enum store_status store_list_add(struct store *st, const char *id, const char *n
 
 	s = store_require(st, STORE_PERM_LISTS, "list.add", errstr);
 	if (s == STORE_OK)
-		s = store_name_check("list", id, errstr);
+		s = store_list_id_check(id, errstr);
 	if (s != STORE_OK)
 		return s;
-	/* The id labels the List-Id header, a dot-atom (RFC 2919): no empty label. */
-	if (strstr(id, "..") != NULL || id[strlen(id) - 1] == '.')
-		return store_fail(errstr, STORE_EINVAL,
-				  "a list id may not hold \"..\" or end with '.': it names the "
-				  "list in every message's List-Id header, where that is invalid");
 	for (p = name ? name : ""; *p; p++)
 		if ((unsigned char)*p < 0x20)
 			return store_fail(errstr, STORE_EINVAL,
@@ -122,8 +155,11 @@ enum store_status store_list_add(struct store *st, const char *id, const char *n
 	s = store_begin(st);
 	if (s != STORE_OK)
 		return store_sqlfail(st, errstr, "adding a list");
-	s = store_prepare(st, "INSERT INTO lists (id, name, description, created) VALUES (?,?,?,?)",
-			  &q, errstr);
+	s = case_twin(st, id, errstr);
+	if (s == STORE_OK)
+		s = store_prepare(
+		    st, "INSERT INTO lists (id, name, description, created) VALUES (?,?,?,?)", &q,
+		    errstr);
 	if (s == STORE_OK) {
 		sqlite3_bind_text(q, 1, id, -1, SQLITE_STATIC);
 		sqlite3_bind_text(q, 2, name && *name ? name : id, -1, SQLITE_STATIC);
@@ -154,14 +190,21 @@ static enum store_status keep_consent(struct store *st, const char *id, char **e
 	char now[21];
 
 	store_utc_now(now);
-	return store_run(st,
-			 "INSERT INTO subscriber_events (subscriber, time, event, list, details)"
-			 " SELECT subscriber, ?1, 'list-removed', list,"
-			 " 'consent kept: source ' || consent_source || ', given ' || consent_at"
-			 " || ', method ' || consent_method || ', text ' || consent_text"
-			 " || ', IP ' || consent_ip || '; was ' || status"
-			 " FROM memberships WHERE list = ?2",
-			 errstr, "keeping the consent records", "tt", now, id);
+	/* "consent kept: source S, given T, method M, text X, IP A; was active",
+	 * each empty part left out (every part starts ", " for ltrim). */
+	return store_run(
+	    st,
+	    "INSERT INTO subscriber_events (subscriber, time, event, list, details)"
+	    " SELECT subscriber, ?1, 'list-removed', list,"
+	    " 'consent kept: ' || coalesce(nullif(ltrim("
+	    "  CASE WHEN consent_source != '' THEN ', source ' || consent_source ELSE '' END"
+	    "  || CASE WHEN consent_at != '' THEN ', given ' || consent_at ELSE '' END"
+	    "  || CASE WHEN consent_method != '' THEN ', method ' || consent_method ELSE '' END"
+	    "  || CASE WHEN consent_text != '' THEN ', text ' || consent_text ELSE '' END"
+	    "  || CASE WHEN consent_ip != '' THEN ', IP ' || consent_ip ELSE '' END,"
+	    "  ', '), ''), 'none recorded') || '; was ' || status"
+	    " FROM memberships WHERE list = ?2",
+	    errstr, "keeping the consent records", "tt", now, id);
 }
 
 enum store_status store_list_rm(struct store *st, const char *id, char **errstr)

@@ -25,7 +25,8 @@ static const struct {
     [STORE_PERM_SUBSCRIBERS_READ] = {"subscribers.read", "browse lists and subscribers"},
     [STORE_PERM_SUBSCRIBERS_WRITE] = {"subscribers.write",
 				      "add, import, unsubscribe and suppress subscribers"},
-    [STORE_PERM_SUBSCRIBERS_EXPORT] = {"subscribers.export", "export lists to CSV"},
+    [STORE_PERM_SUBSCRIBERS_EXPORT] = {"subscribers.export",
+				       "export lists to CSV (needs pii as well)"},
     [STORE_PERM_SUBSCRIBERS_ERASE] = {"subscribers.erase", "erase a person's data (GDPR Art. 17)"},
     [STORE_PERM_PII] = {"pii", "see email addresses unmasked"},
     [STORE_PERM_LISTS] = {"lists", "create and remove lists"},
@@ -92,6 +93,17 @@ static enum store_perm first_missing(const struct store *st, uint64_t bits)
 	return STORE_PERM_NONE;
 }
 
+void store_set_command(struct store *st, const char *words)
+{
+	snprintf(st->command, sizeof(st->command), "%s", words != NULL ? words : "");
+}
+
+/* What a refusal names: the command as the user gave it, else the action. */
+static const char *refused(const struct store *st, const char *action)
+{
+	return st->command[0] != '\0' ? st->command : action;
+}
+
 enum store_status store_deny(struct store *st, const char *action, const char *object,
 			     const char *details, char **errstr, const char *fmt, ...)
 {
@@ -102,8 +114,8 @@ enum store_status store_deny(struct store *st, const char *action, const char *o
 	vsnprintf(reason, sizeof(reason), fmt, ap);
 	va_end(ap);
 	store_audit(st, action, object, "denied", details);
-	return store_fail(errstr, STORE_EDENIED, "%s is not allowed for %s (role %s): %s", action,
-			  st->user, st->role, reason);
+	return store_fail(errstr, STORE_EDENIED, "%s is not allowed for %s (role %s): %s",
+			  refused(st, action), st->user, st->role, reason);
 }
 
 /* Refuses because the user lacks p: "WHAT needs the permission P" (WHAT NULL: "it"). */
@@ -187,7 +199,7 @@ static enum store_status still_active(struct store *st, const char *action, char
 	return store_fail(errstr, STORE_EDENIED,
 			  "%s is not allowed: the account %s was disabled after this session "
 			  "began",
-			  action, st->user);
+			  refused(st, action), st->user);
 }
 
 bool store_session_disabled(struct store *st)
@@ -212,10 +224,9 @@ enum store_status store_require_lookup(struct store *st, const char *action, cha
 
 	if (s != STORE_OK || store_can(st, STORE_PERM_PII))
 		return s;
-	return deny_perm(st, STORE_PERM_PII, action, NULL,
-			 "looking a person up by address (whether it is on file is what masking "
-			 "hides)",
-			 errstr);
+	return store_deny(st, action, NULL, "needs permission pii", errstr,
+			  "looking a person up by address needs the permission \"pii\": the "
+			  "answer would show whether the address is on file");
 }
 
 enum store_status store_require_role(struct store *st, const char *role, const char *action,

@@ -30,7 +30,8 @@ struct store {
 	char user[STORE_NAME_MAX + 1];
 	char role[STORE_NAME_MAX + 1];
 	char os_user[STORE_NAME_MAX + 1];
-	uint64_t perms; /* bit i set: the role holds enum store_perm i */
+	char command[64]; /* what the user asked for (store_set_command), or "" */
+	uint64_t perms;	  /* bit i set: the role holds enum store_perm i */
 	int tx_depth;
 	sqlite3_stmt **queue_stmts; /* queue.c's prepared statements, kept until store_close */
 };
@@ -117,6 +118,9 @@ bool store_addr_stop(unsigned char c);
  * reply may quote anything), so that masking leaves no part of an address.
  */
 bool store_local_stop(unsigned char c);
+
+/* store_name_check, naming `what` whole ("a list ID") rather than "WHAT name". */
+enum store_status store_word_check(const char *what, const char *name, char **errstr);
 
 /*
  * Writes a "denied" audit record of `action` on `object` (may be NULL) with

@@ -180,21 +180,28 @@ void store_utc_now(char out[21])
 
 enum store_status store_name_check(const char *what, const char *name, char **errstr)
 {
+	char noun[64];
+
+	snprintf(noun, sizeof(noun), "%s name", what);
+	return store_word_check(noun, name, errstr);
+}
+
+enum store_status store_word_check(const char *what, const char *name, char **errstr)
+{
 	size_t i, n = strlen(name);
 
 	if (n == 0 || n > STORE_NAME_MAX)
-		return store_fail(errstr, STORE_EINVAL, "%s name must be 1 to %d characters long",
-				  what, STORE_NAME_MAX);
+		return store_fail(errstr, STORE_EINVAL, "%s must be 1 to %d characters long", what,
+				  STORE_NAME_MAX);
 	for (i = 0; i < n; i++) {
 		char c = name[i];
 		int ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
 			 (c >= '0' && c <= '9') || (i > 0 && (c == '.' || c == '_' || c == '-'));
 		if (!ok)
-			return store_fail(
-			    errstr, STORE_EINVAL,
-			    "%s name may hold only letters, digits, '.', '_' and '-', "
-			    "and must start with a letter or digit",
-			    what);
+			return store_fail(errstr, STORE_EINVAL,
+					  "%s may hold only letters, digits, '.', '_' and '-', "
+					  "and must start with a letter or digit",
+					  what);
 	}
 	return STORE_OK;
 }

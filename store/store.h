@@ -185,6 +185,16 @@ bool store_can(const struct store *st, enum store_perm p);
 bool store_session_disabled(struct store *st);
 
 /*
+ * Names what the user asked for, as they asked ("subscriber add" for the
+ * command `hato subscriber add`), or NULL to forget it. A refusal then says
+ * "subscriber add is not allowed for USER (role ROLE): ..." whichever
+ * check refused, where it would otherwise name the store's action
+ * ("subscriber.add"); the audit trail keeps the action. Copied (up to 63
+ * bytes).
+ */
+void store_set_command(struct store *st, const char *words);
+
+/*
  * Checks the permission; on refusal writes a "denied" record to the audit
  * trail and returns STORE_EDENIED with an explanation naming the permission.
  */
@@ -417,7 +427,16 @@ struct store_list_info {
 };
 typedef int (*store_list_cb)(const struct store_list_info *l, void *arg);
 
-/* List ids follow store_name_check. name defaults to the id. Needs STORE_PERM_LISTS. */
+/*
+ * Checks a list ID: store_name_check's rules, and no ".." nor a final '.'
+ * (it names the list in the List-Id header). STORE_EINVAL saying why.
+ */
+enum store_status store_list_id_check(const char *id, char **errstr);
+/*
+ * List IDs follow store_list_id_check, and may not differ from an existing
+ * list's only in case (STORE_EEXIST). name defaults to the id. Needs
+ * STORE_PERM_LISTS.
+ */
 enum store_status store_list_add(struct store *st, const char *id, const char *name,
 				 const char *description, char **errstr);
 /* Removes the list, its memberships and segments (not the people), keeping each member's
@@ -637,23 +656,42 @@ enum store_status store_subscriber_import(struct store *st, const char *list, FI
 					  const struct store_import_opts *o,
 					  struct store_import_stats *stats, char **errstr);
 
+enum store_export_flags {
+	/* Every cell byte for byte, for an import into hato; unsafe to open in a
+	 * spreadsheet. */
+	STORE_EXPORT_RAW = 1,
+};
+
 /*
- * Writes the list's members as CSV (email,name,status,consent_*, then one
- * column per attribute key). Needs STORE_PERM_SUBSCRIBERS_EXPORT and
+ * Writes the list's active members as CSV, every cell quoted: email, name,
+ * consent_source, consent_at, consent_method, consent_text, consent_ip, then
+ * one column per attribute key, every key any member has. Unless flags hold
+ * STORE_EXPORT_RAW, a cell a spreadsheet would run as a formula (one that
+ * starts with = + - @, a tab or a CR, and is not a decimal number such as
+ * -5) starts with ' instead (OWASP's advice on CSV injection), the attribute
+ * names of the header included. Needs STORE_PERM_SUBSCRIBERS_EXPORT and
  * STORE_PERM_PII (masked addresses would import as other people); audited
- * with the row count.
+ * with the row count, and whether it was raw.
  */
-enum store_status store_list_export(struct store *st, const char *list, FILE *out, int64_t *rows,
-				    char **errstr);
+enum store_status store_list_export(struct store *st, const char *list, FILE *out, unsigned flags,
+				    int64_t *rows, char **errstr);
 
 /* ==== Suppression (suppress.c) ========================================== */
 
 /*
  * Suppresses an address (kept as a keyed hash, with the address itself while
- * the person is on file) or a whole domain ("@example.com"). Idempotent.
- * Needs STORE_PERM_SUBSCRIBERS_WRITE, and STORE_PERM_PII for an address;
- * audited.
+ * the person is on file) or a whole domain ("@example.com"). Needs
+ * STORE_PERM_SUBSCRIBERS_WRITE, and STORE_PERM_PII for an address; audited.
+ * Idempotent: what is on the list already stays as it was, reason and date
+ * included, and nothing is audited; then *already (when already is not NULL)
+ * is an allocated sentence, "ADDR is already on the suppression list (since
+ * DATE, reason: R)", the address masked without pii and the reason given only
+ * to those who may read the list (STORE_PERM_SUBSCRIBERS_READ). Otherwise
+ * *already is NULL.
  */
+enum store_status store_suppress_put(struct store *st, const char *what, const char *reason,
+				     char **already, char **errstr);
+/* store_suppress_put without the sentence. */
 enum store_status store_suppress_add(struct store *st, const char *what, const char *reason,
 				     char **errstr);
 /* Takes an address or domain off the list; STORE_EEXIST for the entry an

@@ -412,7 +412,11 @@ enum store_status store_subscriber_unsubscribe(struct store *st, const char *ema
 	s = store_begin(st);
 	if (s != STORE_OK)
 		return store_sqlfail(st, errstr, "unsubscribing");
-	s = subscriber_find(st, addr, &id, status, errstr);
+	/* A list that does not exist is not one the person is missing from. */
+	if (list != NULL)
+		s = store_list_check(st, list, errstr);
+	if (s == STORE_OK)
+		s = subscriber_find(st, addr, &id, status, errstr);
 	if (s == STORE_OK && id == 0)
 		s = store_fail(errstr, STORE_ENOTFOUND, "no subscriber has the address %s", addr);
 	if (s == STORE_OK && list != NULL) {

@@ -176,14 +176,65 @@ static enum store_status reason_check(const char *reason, char **errstr)
 	return STORE_OK;
 }
 
+/*
+ * When val is on the list already: STORE_EEXIST and, when already is not
+ * NULL, the sentence saying since when and why. The reason is shown as
+ * `suppress ls` shows it: to those who may read the list, addresses masked.
+ */
+static enum store_status on_list(struct store *st, const char *val, const char *addr,
+				 char **already, char **errstr)
+{
+	sqlite3_stmt *q = NULL;
+	enum store_status s;
+	const char *reason;
+	char *who = NULL, *why = NULL;
+	int rc;
+
+	s = store_prepare(st, "SELECT created, reason, address FROM suppressions WHERE value = ?",
+			  &q, errstr);
+	if (s != STORE_OK)
+		return s;
+	sqlite3_bind_text(q, 1, val, -1, SQLITE_STATIC);
+	rc = sqlite3_step(q);
+	if (rc == SQLITE_ROW && already != NULL) {
+		reason = (const char *)sqlite3_column_text(q, 1);
+		/* The address as kept while the person is on file, else as given. */
+		if (sqlite3_column_type(q, 2) == SQLITE_TEXT)
+			addr = (const char *)sqlite3_column_text(q, 2);
+		who = addr[0] != '\0' ? store_mask_address(st, addr) : NULL;
+		if (reason != NULL && reason[0] != '\0' &&
+		    store_can(st, STORE_PERM_SUBSCRIBERS_READ))
+			why = store_mask_text(st, reason);
+		store_fail(already, STORE_EEXIST,
+			   "%s%s is already on the suppression list (since %s%s%s)",
+			   addr[0] != '\0' ? "" : "@", addr[0] != '\0' ? (who ? who : "***") : val,
+			   (const char *)sqlite3_column_text(q, 0), why ? ", reason: " : "",
+			   why ? why : "");
+		free(who);
+		free(why);
+	}
+	sqlite3_finalize(q);
+	if (rc == SQLITE_ROW)
+		return STORE_EEXIST;
+	return rc == SQLITE_DONE ? STORE_OK : store_sqlfail(st, errstr, "suppressing");
+}
+
 enum store_status store_suppress_add(struct store *st, const char *what, const char *reason,
 				     char **errstr)
+{
+	return store_suppress_put(st, what, reason, NULL, errstr);
+}
+
+enum store_status store_suppress_put(struct store *st, const char *what, const char *reason,
+				     char **already, char **errstr)
 {
 	enum store_status s;
 	const char *kind = NULL;
 	char val[STORE_ADDRESS_MAX + 1], addr[STORE_ADDRESS_MAX + 1], now[21];
 	int64_t id = 0;
 
+	if (already != NULL)
+		*already = NULL;
 	s = store_require(st, STORE_PERM_SUBSCRIBERS_WRITE, "suppress.add", errstr);
 	if (s == STORE_OK)
 		s = reason_check(reason, errstr);
@@ -198,7 +249,12 @@ enum store_status store_suppress_add(struct store *st, const char *what, const c
 	s = store_begin(st);
 	if (s != STORE_OK)
 		return store_sqlfail(st, errstr, "suppressing");
-	if (addr[0] != '\0')
+	s = on_list(st, val, addr, already, errstr);
+	if (s == STORE_EEXIST) { /* as it was: nothing to change, nothing to audit */
+		store_rollback(st);
+		return STORE_OK;
+	}
+	if (s == STORE_OK && addr[0] != '\0')
 		s = subscriber_find(st, addr, &id, NULL, errstr);
 	if (s == STORE_OK) {
 		sqlite3_stmt *q = NULL;

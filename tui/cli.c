@@ -150,9 +150,12 @@ int cli_run(struct cli *c, int argc, char **argv)
 		rc = cli_login(c);
 		if (rc != EX_OK)
 			return rc;
-		char action[64];
-		snprintf(action, sizeof(action), "hato %s%s%s", cmd->group, cmd->name ? " " : "",
+		char typed[64], action[70];
+		snprintf(typed, sizeof(typed), "%s%s%s", cmd->group, cmd->name ? " " : "",
 			 cmd->name ? cmd->name : "");
+		/* Refusals name the command as typed; the audit trail, "hato " and it. */
+		store_set_command(c->st, typed);
+		snprintf(action, sizeof(action), "hato %s", typed);
 		s = store_require(c->st, cmd->perm, action, &err);
 		if (s != STORE_OK) {
 			rc = cli_fail_store(s, err);

@@ -159,7 +159,7 @@ static int audit_verify(struct cli *c, int argc, char **argv)
 	s = store_audit_verify(c->st, &bad, &n, &err);
 	if (s != STORE_OK)
 		return cli_fail_store(s, err);
-	printf("the audit trail is whole: %lld records\n", (long long)n);
+	printf("the audit trail is whole: %lld record%s\n", (long long)n, n == 1 ? "" : "s");
 	return EX_OK;
 }
 

@@ -242,19 +242,44 @@ done:
 
 /* ---- export ------------------------------------------------------------- */
 
+/*
+ * hato export LIST [FILE] [--raw]. Not to a terminal: a cell may hold escape
+ * sequences, which would steer it (recolour it, retitle it, ring its bell).
+ */
 static int do_export(struct cli *c, int argc, char **argv)
 {
+	static const struct option opts[] = {
+	    {"raw", no_argument, NULL, 'r'},
+	    {NULL, 0, NULL, 0},
+	};
 	enum store_status s;
 	struct outfile of;
 	struct sigaction old[3];
+	const char *list, *file = NULL;
 	char *err = NULL;
+	unsigned flags = 0;
 	int64_t rows = 0;
-	bool to_file = argc == 3 && strcmp(argv[2], "-") != 0;
+	int ch;
 
-	if (argc != 2 && argc != 3)
+	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		if (ch != 'r')
+			return cli_usage(c);
+		flags |= STORE_EXPORT_RAW;
+	}
+	if (optind != argc - 1 && optind != argc - 2)
 		return cli_usage(c);
-	if (!to_file) {
-		s = store_list_export(c->st, argv[1], stdout, &rows, &err);
+	list = argv[optind];
+	if (optind == argc - 2 && strcmp(argv[optind + 1], "-") != 0)
+		file = argv[optind + 1];
+	if (file == NULL && isatty(STDOUT_FILENO)) {
+		cli_error("not writing the export to a terminal, where control characters in the "
+			  "data could steer it; give a file (hato export %s FILE) or a pipe (hato "
+			  "export %s | less)",
+			  list, list);
+		return EX_USAGE;
+	}
+	if (file == NULL) {
+		s = store_list_export(c->st, list, stdout, flags, &rows, &err);
 		if (s == STORE_OK && fflush(stdout) != 0) {
 			cli_error("cannot write the export to standard output: %s",
 				  store_strerror(errno));
@@ -263,16 +288,16 @@ static int do_export(struct cli *c, int argc, char **argv)
 	} else {
 		/* The file appears, complete, only when the export succeeded. */
 		signals_catch(old, on_export_signal);
-		if (outfile_open(&of, argv[2], true, c->st) != 0) {
+		if (outfile_open(&of, file, true, c->st) != 0) {
 			signals_restore(old);
-			cli_error("cannot create %s: %s", argv[2], outfile_why(&of, errno));
+			cli_error("cannot create %s: %s", file, outfile_why(&of, errno));
 			return of.why != NULL ? EX_USAGE : EX_CANTCREAT;
 		}
-		s = store_list_export(c->st, argv[1], of.fp, &rows, &err);
+		s = store_list_export(c->st, list, of.fp, flags, &rows, &err);
 		if (s != STORE_OK) {
 			outfile_abort(&of);
 		} else if (outfile_commit(&of) != 0) {
-			cli_error("cannot write %s: %s; nothing was exported", argv[2],
+			cli_error("cannot write %s: %s; nothing was exported", file,
 				  outfile_why(&of, errno));
 			signals_restore(old);
 			return EX_IOERR;
@@ -281,7 +306,9 @@ static int do_export(struct cli *c, int argc, char **argv)
 	}
 	if (s != STORE_OK)
 		return cli_fail_store(s, err);
-	fprintf(stderr, "exported %lld subscribers of %s\n", (long long)rows, argv[1]);
+	fprintf(stderr, "exported %lld subscriber%s of %s%s\n", (long long)rows,
+		rows == 1 ? "" : "s", list,
+		flags & STORE_EXPORT_RAW ? " (raw: for hato import, not for a spreadsheet)" : "");
 	return EX_OK;
 }
 
@@ -381,8 +408,9 @@ const struct cli_command cli_cmds_segment[] = {
     {"import", NULL, STORE_PERM_SUBSCRIBERS_WRITE, 0, do_import,
      "import LIST FILE.csv [--rejects FILE]",
      "import subscribers from CSV (header with an email column)"},
-    {"export", NULL, STORE_PERM_SUBSCRIBERS_EXPORT, 0, do_export, "export LIST [FILE]",
-     "export a list's active subscribers as CSV"},
+    {"export", NULL, STORE_PERM_SUBSCRIBERS_EXPORT, 0, do_export, "export LIST [FILE] [--raw]",
+     "export a list's active subscribers as CSV, safe for spreadsheets (--raw: byte for byte, "
+     "to import again)"},
     {"segment", "add", STORE_PERM_SEGMENTS, 0, seg_add, "segment add NAME --list L --where EXPR",
      "save a segment"},
     {"segment", "ls", STORE_PERM_SUBSCRIBERS_READ, 0, seg_ls, "segment ls", "list segments"},

@@ -45,7 +45,8 @@ int cmd_campaign_check(struct cli *cl, int argc, char **argv)
 	printf("recipients: %lld (list %s%s%s, after unsubscribes and suppressions)\n",
 	       (long long)(k.recipients > 0 ? k.recipients : 0), c->list,
 	       c->segment ? ", segment " : "", c->segment ? c->segment : "");
-	printf("%zu errors, %zu warnings\n", k.errors, k.warnings);
+	printf("%zu error%s, %zu warning%s\n", k.errors, k.errors == 1 ? "" : "s", k.warnings,
+	       k.warnings == 1 ? "" : "s");
 	rc = k.errors > 0 ? EX_DATAERR : EX_OK;
 	send_campaign_checks_clear(&k);
 	store_campaign_free(&c);
@@ -231,7 +232,8 @@ int cmd_campaign_retry(struct cli *cl, int argc, char **argv)
 	s = store_queue_retry(cl->st, argv[optind], states, &n, &err);
 	if (s != STORE_OK)
 		return cli_fail_store(s, err);
-	printf("queued %lld recipients of %s again\n", (long long)n, argv[optind]);
+	printf("queued %lld recipient%s of %s again\n", (long long)n, n == 1 ? "" : "s",
+	       argv[optind]);
 	return EX_OK;
 }
 

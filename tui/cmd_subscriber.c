@@ -20,6 +20,22 @@ static void day(time_t t, char out[21])
 	strftime(out, 21, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
+/*
+ * An address or "@domain" as the store keeps it (the domain lower-cased, an
+ * IDN as A-labels), masked without pii: what a command then says it did.
+ * Allocated; NULL when out of memory.
+ */
+static char *shown(const struct cli *c, const char *what)
+{
+	char addr[STORE_ADDRESS_MAX + 1], tmp[STORE_ADDRESS_MAX + 2];
+	bool domain = what[0] == '@';
+
+	snprintf(tmp, sizeof(tmp), "%s%s", domain ? "x" : "", what);
+	if (store_address_normalise(tmp, strlen(tmp), addr, NULL) != STORE_OK)
+		return store_mask_address(c->st, what);
+	return domain ? strdup(store_address_domain(addr) - 1) : store_mask_address(c->st, addr);
+}
+
 /* ---- list --------------------------------------------------------------- */
 
 static int list_add(struct cli *c, int argc, char **argv)
@@ -157,7 +173,7 @@ static int sub_add(struct cli *c, int argc, char **argv)
 		rc = cli_fail_store(s, err);
 		goto done;
 	}
-	masked = store_mask_address(c->st, argv[optind]);
+	masked = shown(c, argv[optind]);
 	printf("added %s to %s\n", masked ? masked : "***", list);
 	free(masked);
 done:
@@ -186,7 +202,7 @@ static int sub_unsubscribe(struct cli *c, int argc, char **argv)
 	s = store_subscriber_unsubscribe(c->st, argv[optind], list, &err);
 	if (s != STORE_OK)
 		return cli_fail_store(s, err);
-	masked = store_mask_address(c->st, argv[optind]);
+	masked = shown(c, argv[optind]);
 	printf("unsubscribed %s from %s\n", masked ? masked : "***", list ? list : "every list");
 	free(masked);
 	return EX_OK;
@@ -288,7 +304,7 @@ static int supp_add(struct cli *c, int argc, char **argv)
 	};
 	const char *reason = "manual";
 	enum store_status s;
-	char *err = NULL;
+	char *err = NULL, *already = NULL, *what;
 	int ch;
 
 	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -298,24 +314,38 @@ static int supp_add(struct cli *c, int argc, char **argv)
 	}
 	if (optind != argc - 1)
 		return cli_usage(c);
-	s = store_suppress_add(c->st, argv[optind], reason, &err);
+	s = store_suppress_put(c->st, argv[optind], reason, &already, &err);
 	if (s != STORE_OK)
 		return cli_fail_store(s, err);
-	printf("suppressed\n");
+	if (already != NULL) {
+		cli_put_safe(stdout, already);
+		printf("; left as it was\n");
+		free(already);
+		return EX_OK;
+	}
+	what = shown(c, argv[optind]);
+	fputs("suppressed ", stdout);
+	cli_put_safe(stdout, what ? what : "***");
+	fputc('\n', stdout);
+	free(what);
 	return EX_OK;
 }
 
 static int supp_rm(struct cli *c, int argc, char **argv)
 {
 	enum store_status s;
-	char *err = NULL;
+	char *err = NULL, *what;
 
 	if (argc != 2)
 		return cli_usage(c);
 	s = store_suppress_rm(c->st, argv[1], &err);
 	if (s != STORE_OK)
 		return cli_fail_store(s, err);
-	printf("removed from the suppression list\n");
+	what = shown(c, argv[1]);
+	fputs("removed ", stdout);
+	cli_put_safe(stdout, what ? what : "***");
+	printf(" from the suppression list\n");
+	free(what);
 	return EX_OK;
 }
 

@@ -152,8 +152,8 @@ static int verify(struct screen *s)
 	rc = store_audit_verify(ui_store(s->ui), &bad, &count, &err);
 	if (rc == STORE_OK) {
 		free(err);
-		ui_info(s->ui, "the audit chain is intact: %lld records verified",
-			(long long)count);
+		ui_info(s->ui, "the audit chain is intact: %lld record%s verified",
+			(long long)count, count == 1 ? "" : "s");
 	} else if (rc == STORE_ECORRUPT && bad > 0) {
 		free(err);
 		ui_error(s->ui,

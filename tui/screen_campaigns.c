@@ -197,11 +197,12 @@ static int run_check(struct screen *s, struct store_campaign *cp)
 	}
 	snprintf(c->check_of, sizeof(c->check_of), "%s", cp->name);
 	if (c->check.errors > 0)
-		ui_error(s->ui, "%s: %zu errors to fix before it can be sent", cp->name,
-			 c->check.errors);
+		ui_error(s->ui, "%s: %zu error%s to fix before it can be sent", cp->name,
+			 c->check.errors, c->check.errors == 1 ? "" : "s");
 	else
-		ui_info(s->ui, "%s: no errors, %zu warnings, %lld recipients", cp->name,
-			c->check.warnings, (long long)c->check.recipients);
+		ui_info(s->ui, "%s: no errors, %zu warning%s, %lld recipient%s", cp->name,
+			c->check.warnings, c->check.warnings == 1 ? "" : "s",
+			(long long)c->check.recipients, c->check.recipients == 1 ? "" : "s");
 	return UI_REDRAW_ALL;
 }
 

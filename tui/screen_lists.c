@@ -134,7 +134,7 @@ static int export_list(struct screen *s, bool replace)
 		return UI_REDRAW_ALL;
 	}
 	ui_busy(s->ui, "exporting the list %s...", l->id);
-	rc = store_list_export(ui_store(s->ui), l->id, of.fp, &rows, &err);
+	rc = store_list_export(ui_store(s->ui), l->id, of.fp, 0, &rows, &err);
 	if (rc != STORE_OK) {
 		outfile_abort(&of);
 		ui_error_store(s->ui, rc, err);
@@ -146,8 +146,8 @@ static int export_list(struct screen *s, bool replace)
 			 outfile_why(&of, errno));
 		return UI_REDRAW_ALL;
 	}
-	ui_info(s->ui, "exported %lld subscribers of %s to %s (mode 0600)", (long long)rows, l->id,
-		l->path);
+	ui_info(s->ui, "exported %lld subscriber%s of %s to %s (mode 0600)", (long long)rows,
+		rows == 1 ? "" : "s", l->id, l->path);
 	return UI_REDRAW_ALL;
 }
 
@@ -160,7 +160,7 @@ static int lists_answer(struct screen *s)
 
 	switch (ui_input_tag(s->ui)) {
 	case ASK_LIST_ID:
-		if (store_name_check("list", text, &err) != STORE_OK) {
+		if (store_list_id_check(text, &err) != STORE_OK) {
 			ui_error_store(s->ui, STORE_EINVAL, err);
 			return UI_REDRAW_ALL;
 		}
@@ -744,7 +744,8 @@ static void editor_render(struct screen *s, struct grid *g)
 		render_caret(s, g);
 		grid_wrap(g, 7, 2, 2, UI_A_ERROR, e->error);
 	} else if (e->count >= 0) {
-		grid_printf(g, 7, 2, UI_A_OK, "%lld recipients", (long long)e->count);
+		grid_printf(g, 7, 2, UI_A_OK, "%lld recipient%s", (long long)e->count,
+			    e->count == 1 ? "" : "s");
 		grid_printf(g, 8, 2, UI_A_DIM,
 			    "active, on the list, not suppressed; counted in %.0f ms", e->count_ms);
 	} else if (e->pending) {

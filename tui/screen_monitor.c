@@ -378,7 +378,8 @@ static int render_counts(struct monitor *m, struct grid *g, int row)
 		       3;
 	}
 	row++;
-	grid_printf(g, row, 4, UI_A_DIM, "of %lld recipients", (long long)q->total);
+	grid_printf(g, row, 4, UI_A_DIM, "of %lld recipient%s", (long long)q->total,
+		    q->total == 1 ? "" : "s");
 	progress(g, row, 26, 30,
 		 q->count[STORE_RCPT_SENT] + q->count[STORE_RCPT_FAILED] +
 		     q->count[STORE_RCPT_UNCERTAIN],

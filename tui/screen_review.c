@@ -536,8 +536,9 @@ static int rev_handle(struct screen *s, enum ui_action a)
 		if (state_refuse(s, a) || four_eyes_refuse(s, "campaign.schedule"))
 			return UI_REDRAW_STATUS;
 		ui_input(s->ui, ASK_SEND, UI_INPUT_YESNO, NULL,
-			 "Send %s to %lld recipients now? (y/n) ", r->target,
-			 (long long)(r->check.recipients > 0 ? r->check.recipients : 0));
+			 "Send %s to %lld recipient%s now? (y/n) ", r->target,
+			 (long long)(r->check.recipients > 0 ? r->check.recipients : 0),
+			 r->check.recipients == 1 ? "" : "s");
 		return UI_REDRAW_ALL;
 	case UI_ENTER:
 	case UI_MONITOR:

@@ -43,4 +43,15 @@ check "with the address in its segment masked" grep -q 'segment: *secret (email 
 check "and nowhere whole" sh -c "! grep -q 'secret.person' '$T/out'"
 expect 0 "an operator shows it" as operator campaign show mseg
 check "and sees the address" grep -q 'segment: *secret (email = "reject.secret.person@example.com")' "$T/out"
+# The audit trail keeps addresses only as keyed hashes, settings included.
+expect 0 "sender.from with a name and an address" as admin config set sender.from "News <news@example.com>"
+expect 0 "sender.contact with an address in a sentence" as admin config set sender.contact "write to help.desk@example.com or call"
+expect 0 "unsubscribe.mailto" as admin config set unsubscribe.mailto "Unsub@Example.com"
+expect 0 "smtp.user that is an address" as admin config set smtp.user "mailer@example.com"
+expect 0 "the settings' audit records" as admin audit log --action config.set
+check "hold no address" sh -c "! grep -q '@' '$T/out'"
+check "but the rest of the value, the address as its hash" grep -q 'sender.from	ok	= News <[0-9a-f]\{32\}>$' "$T/out"
+check "in a sentence too" grep -q 'sender.contact	ok	= write to [0-9a-f]\{32\} or call$' "$T/out"
+expect 0 "the settings themselves" as admin config list
+check "keep the address" grep -q 'news@example.com' "$T/out"
 finish

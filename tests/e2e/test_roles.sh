@@ -65,6 +65,7 @@ for role in admin marketer operator viewer; do
 			# shellcheck disable=SC2086
 			expect 77 "$role gets 77 for hato $words" as "$role" $words $args
 			check "and is told which permission is missing" grep -q "needs the permission \"$perm\"" "$T/err"
+			check "naming the command as typed, hato once" grep -q "^hato: $words is not allowed for $role (role $role)" "$T/err"
 		fi
 	done
 done

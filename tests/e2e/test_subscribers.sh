@@ -12,6 +12,13 @@ expect 65 "a second list with the same id is refused" as marketer list add news
 check "with a clear error" clear_error
 expect 77 "the viewer may not add lists" as viewer list add other
 check "with a clear error" clear_error
+check "naming the command as typed, with hato once" grep -qx 'hato: list add is not allowed for viewer (role viewer): it needs the permission "lists"' "$T/err"
+expect 65 "a list ID with a space is refused" as marketer list add "with space" --name "may have spaces"
+check "calling it the list ID" grep -q "^hato: a list ID may hold only letters" "$T/err"
+expect 65 "a list ID that differs from one only in case is refused" as marketer list add NEWS
+check "naming the list" grep -qx 'hato: a list named news exists already; list IDs may not differ only in case' "$T/err"
+expect 0 "news is found as it was" as marketer list ls
+check "and NEWS was not made" sh -c "! grep -q '^NEWS ' '$T/out'"
 expect 0 "list ls works" as marketer list ls
 check "and shows the list" grep -q '^news ' "$T/out"
 
@@ -34,7 +41,13 @@ expect 65 "a name that is not UTF-8 is refused" as marketer subscriber add u1@ex
 check "naming it" grep -q 'the name is not valid UTF-8' "$T/err"
 expect 65 "an attribute name with a line break is refused" as marketer subscriber add u1@example.com --list news --attr "$(printf 'ci\nty=Tokyo')"
 check "without showing it" grep -q "attribute 1's name holds a line break" "$T/err"
-expect 65 "an attribute named as an import's own column is refused" as marketer subscriber add u1@example.com --list news --attr email=x
+expect 65 "an attribute named as an import's own column is refused" as marketer subscriber add u1@example.com --list news --attr Email=x
+check "saying the name is reserved, and which names are" grep -q 'the attribute name "Email" is reserved: .* email, name, consent_source, consent_at, consent_text, consent_method and consent_ip$' "$T/err"
+expect 0 "a list for one more" as marketer list add fb
+expect 0 "an address is added" as marketer subscriber add Foo.Bar@Example.COM --list fb
+check "and named as stored, the domain in lower case" grep -qx 'added Foo.Bar@example.com to fb' "$T/out"
+expect 66 "unsubscribing from a list that does not exist" as marketer subscriber unsubscribe Foo.Bar@example.com --list nosuchlist
+check "says there is no such list" grep -q '^hato: there is no list "nosuchlist"' "$T/err"
 expect 65 "a consent source with a line break is refused" as marketer subscriber add u1@example.com --list news --consent-source "$(printf 'web\nform')"
 expect 65 "a consent IP that is not one is refused" as marketer subscriber add u1@example.com --list news --consent-ip 'not an ip'
 check "naming it" grep -q 'the consent IP is not an IP address' "$T/err"
@@ -55,13 +68,29 @@ for cmd in "subscriber add taro@example.com --list news" "subscriber unsubscribe
 	# shellcheck disable=SC2086
 	expect 77 "the clerk may not run $cmd" as clerk $cmd
 	check "naming pii" grep -q 'needs the permission "pii"' "$T/err"
+	check "in plain words" grep -q 'looking a person up by address needs the permission "pii": the answer would show whether the address is on file$' "$T/err"
 done
 printf 'email\ntaro@example.com\n' >"$T/clerk.csv"
 expect 77 "the clerk may not import either: its counts say who is on file" \
 	as clerk import news "$T/clerk.csv"
 check "naming pii" grep -q 'needs the permission "pii"' "$T/err"
-expect 0 "the clerk may still suppress a domain" as clerk suppress add @clerk.example
+expect 0 "the clerk may still suppress a domain" as clerk suppress add @Clerk.Example
+check "saying which" grep -qx 'suppressed @clerk.example' "$T/out"
+expect 0 "suppressing it again" as clerk suppress add @clerk.example --reason other
+check "says since when and why" grep -qx '@clerk.example is already on the suppression list (since [0-9T:-]*Z, reason: manual); left as it was' "$T/out"
 expect 0 "and take it off again" as clerk suppress rm @clerk.example
+check "saying which" grep -qx 'removed @clerk.example from the suppression list' "$T/out"
+# Suppressing twice keeps the first entry, and the audit trail says only that.
+expect 0 "an address is suppressed" as marketer suppress add Twice@Example.com --reason first
+check "saying which" grep -qx 'suppressed Twice@example.com' "$T/out"
+expect 0 "and again, for another reason" as marketer suppress add twice@example.com --reason second
+check "says it is already, since when and why" grep -qx 'twice@example.com is already on the suppression list (since [0-9T:-]*Z, reason: first); left as it was' "$T/out"
+expect 0 "the suppression list" as marketer suppress ls
+check "keeps the first reason" sh -c "grep -q ' marketer first ' '$T/out' && ! grep -q second '$T/out'"
+expect 0 "the audit trail" as admin audit log --action suppress.add
+check "records the one suppression, and no second" sh -c "test \"\$(grep -c 'ok	first$' '$T/out')\" = 1 && ! grep -q second '$T/out'"
+expect 0 "taken off" as marketer suppress rm twice@example.com
+check "saying which" grep -qx 'removed twice@example.com from the suppression list' "$T/out"
 expect 0 "taro is still on file, as he was" as marketer subscriber show taro@example.com
 check "active" grep -q '^status *active' "$T/out"
 expect 0 "IDN addresses show as A-labels" as marketer subscriber show "hanako@xn--r8jz45g.jp"
@@ -259,6 +288,34 @@ expect 0 "and the store still opens" as marketer list ls
 expect 0 "an export to /dev/null is written straight to it" as marketer export news /dev/null
 check "the export is CSV that Python reads, one row per active member" \
 	$PY -c "import csv,sys; r=list(csv.DictReader(open(sys.argv[1], newline=''))); assert len(r)==51, len(r); assert 'city' in r[0]" "$T/export.csv"
+# Cells a spreadsheet would run as formulas (CSV injection) are text by
+# default; --raw keeps every byte, for an import into hato.
+expect 0 "a list for formulas" as marketer list add fx
+expect 0 "someone whose name and attribute look like formulas" \
+	as marketer subscriber add evil@example.com --list fx --name '=HYPERLINK("http://x.example/","Hi")' \
+	--attr '@cmd=+1+1' --attr 'neg=-5' --attr 'phone=+81312345678'
+expect 0 "the list exports" as marketer export fx "$T/fx.csv"
+check "saying how many, in the singular for one" grep -qx 'exported 1 subscriber of fx' "$T/err"
+check "with no cell that starts a formula, numbers as they are" \
+	$PY -c "import csv,sys; r=list(csv.reader(open(sys.argv[1], newline=''))); d=dict(zip(r[0], r[1])); assert d['name']=='\'=HYPERLINK(\"http://x.example/\",\"Hi\")', d; assert d[\"'@cmd\"]==\"'+1+1\", d; assert d['neg']=='-5' and d['phone']=='+81312345678', d" "$T/fx.csv"
+expect 0 "--raw exports every cell as stored" as marketer export fx "$T/fxraw.csv" --raw
+check "saying it is raw" grep -q 'exported 1 subscriber of fx (raw' "$T/err"
+check "the cells as stored" \
+	$PY -c "import csv,sys; r=list(csv.reader(open(sys.argv[1], newline=''))); d=dict(zip(r[0], r[1])); assert d['name']=='=HYPERLINK(\"http://x.example/\",\"Hi\")', d; assert d['@cmd']=='+1+1', d" "$T/fxraw.csv"
+expect 0 "a list to import it into" as marketer list add fx2
+sed 's/evil@example.com/evil2@example.com/' "$T/fxraw.csv" >"$T/fxraw2.csv"
+expect 0 "which imports again" as marketer import fx2 "$T/fxraw2.csv"
+expect 0 "as it was" as marketer subscriber show evil2@example.com
+check "name and attributes unchanged" sh -c "grep -q '^name *=HYPERLINK(\"http://x.example/\",\"Hi\")\$' '$T/out' && grep -q '@cmd = +1+1' '$T/out'"
+expect 0 "the audit record says the export was raw" as admin audit log --action export
+check "(raw)" grep -q 'fx.*ok.*1 row, raw' "$T/out"
+# A stored escape sequence must not reach a terminal.
+expect 0 "someone whose attribute holds an escape sequence" \
+	as marketer subscriber add esc@example.com --list fx --attr "note=$(printf 'A\033]0;pwned\007B')"
+script -qec "\"$HATO\" --store '$STORE' --user marketer --password-file '$T/pw.marketer' export fx" /dev/null >"$T/tty" 2>&1
+check "an export to a terminal is refused (64)" test "$?" = 64
+check "suggesting a file or a pipe" grep -q 'not writing the export to a terminal.*give a file (hato export fx FILE) or a pipe' "$T/tty"
+check "and writes no data there" sh -c "! grep -q 'pwned' '$T/tty'"
 expect 77 "the viewer may not export" as viewer export news
 expect 0 "a role that may export but not see addresses" as admin role add exporter subscribers.read subscribers.export
 printf 'exporter-password-1\n' >"$T/pw.exporter"
@@ -398,7 +455,7 @@ expect 0 "remove the list" as marketer list rm news
 expect 0 "the person stays on file" as marketer subscriber show taro@example.com
 expect 0 "the person's data after the list is gone" as marketer subscriber data kei@example.org
 check "still proves the consent: source and IP, in the history" \
-	$PY -c "import json,sys; d=json.load(open(sys.argv[1])); assert d['lists']==[], d['lists']; h=[e for e in d['history'] if e['event']=='list-removed']; assert len(h)==1 and h[0]['list']=='news', d['history']; assert 'webform' in h[0]['details'] and '192.0.2.7' in h[0]['details'], h" "$T/out"
+	$PY -c "import json,sys; d=json.load(open(sys.argv[1])); assert d['lists']==[], d['lists']; h=[e for e in d['history'] if e['event']=='list-removed']; assert len(h)==1 and h[0]['list']=='news', d['history']; assert 'webform' in h[0]['details'] and '192.0.2.7' in h[0]['details'], h; assert ', text' not in h[0]['details'] and ' ,' not in h[0]['details'] and ' ;' not in h[0]['details'], h" "$T/out"
 expect 0 "an erasure" as marketer subscriber erase kei@example.org
 expect 66 "deletes it with the rest" as marketer subscriber data kei@example.org
 finish

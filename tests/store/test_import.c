@@ -343,7 +343,7 @@ static void test_export_and_data(void **state)
 	assert_int_equal(system(cmd), 0);
 	snprintf(out, sizeof(out), "%s/export.csv", fx_dir);
 	fp = fopen(out, "w");
-	assert_int_equal(store_list_export(st, "news", fp, &rows, &err), STORE_OK);
+	assert_int_equal(store_list_export(st, "news", fp, 0, &rows, &err), STORE_OK);
 	fclose(fp);
 	assert_true(rows > 0);
 	txt = fx_slurp(out);
@@ -357,7 +357,7 @@ static void test_export_and_data(void **state)
 	assert_int_equal(system(cmd), 0);
 	/* A viewer can neither export nor read the data, and sees masked addresses. */
 	assert_int_equal(store_open(fx_path, "vw", VW_PW, &vw, &err), STORE_OK);
-	assert_int_equal(store_list_export(vw, "news", stdout, &rows, &err), STORE_EDENIED);
+	assert_int_equal(store_list_export(vw, "news", stdout, 0, &rows, &err), STORE_EDENIED);
 	free(err);
 	err = NULL;
 	assert_int_equal(store_subscriber_data(vw, "json@example.com", stdout, &err),

@@ -116,7 +116,8 @@ static void test_segment_editor_words(void **state)
 			     "the role boss lacks"));
 	ui_key(ui, UI_CTRL('u'));
 	ui_type(ui, "attr.city = \"Tokyo\"");
-	assert_true(shows(ui, "1 recipients"));
+	assert_true(shows(ui, "1 recipient"));
+	assert_false(shows(ui, "1 recipients"));
 	set_perms(ui, "boss", no_read, 1);
 	ui_type(ui, " or attr.city = \"Osaka\"");
 	assert_true(says(ui, "refused: count the recipients needs the permission "

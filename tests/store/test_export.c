@@ -1,0 +1,179 @@
+/*
+ * hato export against a real encrypted store, each file read back with
+ * Python's csv module (a parser we did not write): cells a spreadsheet would
+ * run as formulas are neutralised by default, --raw gives back every byte
+ * and imports again as it was, and no attribute is ever left out.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "subs_fixture.h"
+
+/* Someone whose name and attributes look like formulas, and like numbers. */
+static const struct store_attr tricky[] = {
+    {"@cmd", "+1+1"}, {"neg", "-5"},	  {"phone", "+81312345678"},	 {"dec", "-3.25"},
+    {"tab", "\t=1"},  {"cr", "\r=2"},	  {"dde", "=cmd|' /C calc'!A0"}, {"city", "Tokyo"},
+    {"minus", "-"},   {"at", "@SUM(A1)"},
+};
+#define NTRICKY (sizeof(tricky) / sizeof(tricky[0]))
+static const char tricky_name[] = "=HYPERLINK(\"http://evil.example/\",\"Click\")";
+
+static void add_tricky(struct store *st)
+{
+	char *err = NULL;
+
+	assert_int_equal(store_subscriber_add(st, "news", "f1@example.com", tricky_name, tricky,
+					      NTRICKY, NULL, &err),
+			 STORE_OK);
+}
+
+static const char *export_to(struct store *st, const char *list, const char *name, unsigned flags,
+			     int64_t *rows)
+{
+	static char path[2][256];
+	static int k;
+	char *err = NULL;
+	FILE *fp;
+
+	k ^= 1;
+	snprintf(path[k], sizeof(path[k]), "%s/%s", fx_dir, name);
+	fp = fopen(path[k], "w");
+	assert_non_null(fp);
+	assert_int_equal(store_list_export(st, list, fp, flags, rows, &err), STORE_OK);
+	fclose(fp);
+	return path[k];
+}
+
+/* Runs a Python program on the CSV file at csv: sys.argv[1]. */
+static void python(const char *program, const char *csv)
+{
+	char cmd[600];
+	const char *py = fx_file("check.py", program, strlen(program));
+
+	snprintf(cmd, sizeof(cmd), "/usr/bin/python3 %s %s", py, csv);
+	assert_int_equal(system(cmd), 0);
+}
+
+static void test_formulas_neutralised(void **state)
+{
+	struct store *st = *state;
+	int64_t rows = 0;
+
+	add_tricky(st);
+	python("import csv, re, sys\n"
+	       "r = list(csv.reader(open(sys.argv[1], newline='')))\n"
+	       "h, row = r[0], dict(zip(r[0], r[1]))\n"
+	       "assert len(r) == 2, r\n"
+	       "# No cell starts a formula, unless it is a plain number.\n"
+	       "for c in h + r[1]:\n"
+	       "    assert not c or c[0] not in '=+-@\\t\\r' or "
+	       "re.fullmatch(r'[+-]?[0-9]+(\\.[0-9]+)?', c), c\n"
+	       "assert \"'@cmd\" in h and '@cmd' not in h, h\n"
+	       "assert row['name'] == '\\'=HYPERLINK(\"http://evil.example/\",\"Click\")', row\n"
+	       "assert row[\"'@cmd\"] == \"'+1+1\", row\n"
+	       "assert row['dde'] == \"'=cmd|' /C calc'!A0\", row\n"
+	       "assert row['tab'] == \"'\\t=1\" and row['cr'] == \"'\\r=2\", row\n"
+	       "assert row['at'] == \"'@SUM(A1)\" and row['minus'] == \"'-\", row\n"
+	       "# Numbers, and text, are as stored.\n"
+	       "assert row['neg'] == '-5' and row['dec'] == '-3.25', row\n"
+	       "assert row['phone'] == '+81312345678' and row['city'] == 'Tokyo', row\n"
+	       "assert row['email'] == 'f1@example.com', row\n",
+	       export_to(st, "news", "safe.csv", 0, &rows));
+	assert_int_equal(rows, 1);
+}
+
+static void test_raw_round_trips(void **state)
+{
+	struct store *st = *state;
+	struct store_subscriber *p = NULL;
+	struct store_import_stats s;
+	const char *raw;
+	char *err = NULL, *txt, *at;
+	int64_t rows = 0;
+	size_t i, j;
+
+	add_tricky(st);
+	raw = export_to(st, "news", "raw.csv", STORE_EXPORT_RAW, &rows);
+	assert_int_equal(rows, 1);
+	python("import csv, sys\n"
+	       "r = list(csv.reader(open(sys.argv[1], newline='')))\n"
+	       "row = dict(zip(r[0], r[1]))\n"
+	       "assert row['name'] == '=HYPERLINK(\"http://evil.example/\",\"Click\")', row\n"
+	       "assert row['@cmd'] == '+1+1' and row['tab'] == '\\t=1', row\n"
+	       "assert row['cr'] == '\\r=2' and row['minus'] == '-', row\n",
+	       raw);
+	/* Imported as someone new (f2) into another list: exactly as stored. */
+	assert_int_equal(store_list_add(st, "copy", NULL, NULL, &err), STORE_OK);
+	txt = fx_slurp(raw);
+	at = strstr(txt, "f1@example.com");
+	assert_non_null(at);
+	at[1] = '2';
+	raw = fx_file("raw2.csv", txt, strlen(txt));
+	free(txt);
+	assert_int_equal(fx_import(st, "copy", raw, &s, &err), STORE_OK);
+	assert_int_equal(s.imported, 1);
+	assert_int_equal(s.invalid, 0);
+	assert_int_equal(store_subscriber_get(st, "f2@example.com", &p, &err), STORE_OK);
+	assert_string_equal(p->name, tricky_name);
+	assert_int_equal(p->nattrs, NTRICKY);
+	for (i = 0; i < NTRICKY; i++) {
+		for (j = 0; j < p->nattrs && strcmp(p->attrs[j].key, tricky[i].key) != 0; j++)
+			;
+		assert_true(j < p->nattrs);
+		assert_string_equal(p->attrs[j].value, tricky[i].value);
+	}
+	store_subscriber_free(&p);
+}
+
+/* 600 attributes on one person, one more on another: 601 columns, none lost. */
+static void test_every_attribute(void **state)
+{
+	struct store *st = *state;
+	struct store_attr *a = calloc(600, sizeof(*a));
+	struct store_attr late = {"late", "last"};
+	char(*kv)[2][16] = calloc(600, sizeof(*kv));
+	char *err = NULL;
+	int64_t rows = 0;
+	size_t i;
+
+	assert_non_null(a);
+	assert_non_null(kv);
+	for (i = 0; i < 600; i++) {
+		snprintf(kv[i][0], sizeof(kv[i][0]), "k%03zu", i);
+		snprintf(kv[i][1], sizeof(kv[i][1]), "v%zu", i);
+		a[i].key = kv[i][0];
+		a[i].value = kv[i][1];
+	}
+	assert_int_equal(
+	    store_subscriber_add(st, "news", "many@example.com", "Many", a, 600, NULL, &err),
+	    STORE_OK);
+	assert_int_equal(
+	    store_subscriber_add(st, "news", "one@example.com", "One", &late, 1, NULL, &err),
+	    STORE_OK);
+	python("import csv, sys\n"
+	       "r = list(csv.reader(open(sys.argv[1], newline='')))\n"
+	       "h = r[0]\n"
+	       "assert len(h) == 7 + 601, len(h)\n"
+	       "assert h[7:607] == ['k%03d' % i for i in range(600)] and h[607] == 'late', h\n"
+	       "rows = {x[0]: dict(zip(h, x)) for x in r[1:]}\n"
+	       "m, o = rows['many@example.com'], rows['one@example.com']\n"
+	       "assert all(m['k%03d' % i] == 'v%d' % i for i in range(600)), m\n"
+	       "assert m['late'] == '' and o['late'] == 'last' and o['k599'] == '', o\n",
+	       export_to(st, "news", "many.csv", 0, &rows));
+	assert_int_equal(rows, 2);
+	free(a);
+	free(kv);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test_setup_teardown(test_formulas_neutralised, fx_setup, fx_teardown),
+	    cmocka_unit_test_setup_teardown(test_raw_round_trips, fx_setup, fx_teardown),
+	    cmocka_unit_test_setup_teardown(test_every_attribute, fx_setup, fx_teardown),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
