@@ -222,32 +222,6 @@ static int collect_due(const struct store_campaign *c, void *arg)
 	return 0;
 }
 
-/*
- * A campaign with nothing left to send is sent, unless no server took any
- * of its messages and every one failed for good: then it failed, and says
- * so. A message whose outcome is uncertain may have arrived.
- */
-static void finish(struct run *run, const char *name, const struct store_queue_stats *qs)
-{
-	long long sent = (long long)qs->count[STORE_RCPT_SENT];
-	long long failed = (long long)qs->count[STORE_RCPT_FAILED];
-	long long uncertain = (long long)qs->count[STORE_RCPT_UNCERTAIN];
-	char why[120];
-
-	if (sent == 0 && uncertain == 0 && failed > 0) {
-		snprintf(why, sizeof(why),
-			 "the receiving servers refused every message (%lld); campaign status "
-			 "shows their replies",
-			 failed);
-		store_campaign_set_state(run->st, run->c->id, STORE_CAMPAIGN_FAILED, why, NULL);
-		worker_log(run->o, "%s: failed: %s", name, why);
-		return;
-	}
-	store_campaign_set_state(run->st, run->c->id, STORE_CAMPAIGN_SENT, NULL, NULL);
-	worker_log(run->o, "%s: finished: %lld sent, %lld failed, %lld uncertain", name, sent,
-		   failed, uncertain);
-}
-
 /* Checks the approvals and the legal footer, fixes the queue and sends one due campaign. */
 static void work_on(struct run *run, const char *name, bool *sent_any)
 {
@@ -269,8 +243,13 @@ static void work_on(struct run *run, const char *name, bool *sent_any)
 	if (!run->trip && store_queue_stats(run->st, run->c->id, &qs, NULL) == STORE_OK &&
 	    qs.count[STORE_RCPT_QUEUED] + qs.count[STORE_RCPT_INFLIGHT] +
 		    qs.count[STORE_RCPT_DEFERRED] ==
-		0)
-		finish(run, name, &qs);
+		0) {
+		store_campaign_set_state(run->st, run->c->id, STORE_CAMPAIGN_SENT, NULL, NULL);
+		worker_log(run->o, "%s: finished: %lld sent, %lld failed, %lld uncertain", name,
+			   (long long)qs.count[STORE_RCPT_SENT],
+			   (long long)qs.count[STORE_RCPT_FAILED],
+			   (long long)qs.count[STORE_RCPT_UNCERTAIN]);
+	}
 done:
 	free(msg);
 	store_campaign_free(&run->c);

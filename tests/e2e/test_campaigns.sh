@@ -215,22 +215,6 @@ check "  says it is bounced or the like and stays so, not that it unsubscribed" 
 shown fail2 fail2@example.com
 check "  and it stays bounced" grep -q '^status  *bounced$' "$T/fail2"
 
-# ---- A campaign that no server took: failed, not sent ---------------------
-as marketer list add af >/dev/null
-for a in fail3@example.com latefail3@example.com; do
-	as marketer subscriber add "$a" --list af >/dev/null
-done
-as admin config set send.breaker 100 >/dev/null
-as marketer campaign add af1 --template t --list af --subject "Nobody takes it" >/dev/null
-send_now af1 || not_ok "af1: approve and send"
-worker "all refused: the worker runs"
-as admin config set send.breaker "" >/dev/null
-status af1
-check "every message refused: the campaign failed, not sent" grep -q '^campaign af1: failed$' "$T/status"
-check "  and status says why" \
-	grep -q '^  failed: the receiving servers refused every message (2); campaign status shows their replies$' "$T/status"
-check "  with the replies" grep -q '550 5.1.1 no such user' "$T/status"
-
 # ---- Pacing: a per-domain rule (messages per minute) ------------------------
 as admin config set pace.slow.example 2 >/dev/null
 as marketer list add p >/dev/null
