@@ -210,7 +210,7 @@ expect 65 "a bounced address is not subscribed again" \
 printf 'email\nfail2@example.com\n' >"$T/fail2.csv"
 expect 0 "importing the bounced address into another list" as marketer import m "$T/fail2.csv"
 check "  says it is bounced or the like and stays so, not that it unsubscribed" sh -c "
-	grep -q '^1 of the updated are unsubscribed, bounced or complained and stay so$' '$T/out' &&
+	grep -q '^1 of the updated is unsubscribed, bounced or complained and stays so$' '$T/out' &&
 	! grep -q 'had unsubscribed' '$T/out'"
 shown fail2 fail2@example.com
 check "  and it stays bounced" grep -q '^status  *bounced$' "$T/fail2"

@@ -12,7 +12,7 @@ campaign_fixture || { not_ok "campaign set-up"; exit 1; }
 
 for id in a..b a. x.y..z; do
 	expect 65 "list add refuses the id $id" as marketer list add "$id"
-	check "saying why ($id)" grep -q "^hato: a list id may not hold \"..\" or end with '.'" "$T/err"
+	check "saying why ($id)" grep -q "^hato: a list ID may not hold \"..\" or end with '.'" "$T/err"
 done
 expect 0 "an id with single dots is fine" as marketer list add news.jp
 
