@@ -3,7 +3,6 @@
  * without one it opens the terminal UI.
  */
 #include <getopt.h>
-#include <langinfo.h>
 #include <locale.h>
 #include <sodium.h>
 #include <stdio.h>
@@ -70,11 +69,10 @@ int main(int argc, char **argv)
 	/*
 	 * The case rules hato applies (column and header names, keywords,
 	 * domains) are ASCII's, but the C library's follow the locale: in a
-	 * Turkish one tolower('I') is 'I', and "EMAIL" is not "email". A UTF-8
-	 * locale's characters stay the same under C.UTF-8, whose rules are ASCII's.
+	 * Turkish one tolower('I') is 'I', and "EMAIL" is not "email". hato's
+	 * text is UTF-8 in any locale, and C.UTF-8's case rules are ASCII's.
 	 */
-	if (strcmp(nl_langinfo(CODESET), "UTF-8") == 0)
-		setlocale(LC_CTYPE, "C.UTF-8");
+	setlocale(LC_CTYPE, "C.UTF-8");
 	umask(077);
 	if (sodium_init() < 0) {
 		cli_error("libsodium failed to start");
