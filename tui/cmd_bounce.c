@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "tui/cli.h"
 
@@ -81,9 +82,9 @@ static int apply_one(const char *msg, size_t n, bool too_big, unsigned long line
 	}
 	s = send_bounce_read(t->c->st, msg, n, print_line, "  ", &err);
 	if (s == SEND_EINVAL) {
-		printf("  not a report (");
-		cli_put_safe(stdout, err != NULL ? err : "no report part");
-		printf("); skipped\n");
+		printf("  ");
+		cli_put_safe(stdout, err != NULL ? err : "not a report");
+		printf("; skipped\n");
 		free(err);
 		t->not_report++;
 		return 0;
@@ -111,8 +112,14 @@ static int read_mbox(struct cli *c, FILE *in, const char *name)
 	}
 	if (rc != 0)
 		return rc;
-	printf("%lu message%s: %lu report%s applied, %lu not a report, %lu too large\n", t.count,
-	       t.count == 1 ? "" : "s", t.applied, t.applied == 1 ? "" : "s", t.not_report, t.big);
+	printf("%lu message%s: %lu read as report%s, %lu not %s, %lu too large\n", t.count,
+	       t.count == 1 ? "" : "s", t.applied, t.applied == 1 ? "" : "s", t.not_report,
+	       t.not_report == 1 ? "a report" : "reports", t.big);
+	if (t.applied == 0 && t.big > 0) {
+		cli_error("%s: no message in it could be read as a report (%lu too large)", name,
+			  t.big);
+		return EX_DATAERR;
+	}
 	if (t.applied == 0) {
 		cli_error("%s: no message in it is a bounce or complaint report", name);
 		return EX_DATAERR;
@@ -126,12 +133,17 @@ static int bounce_read(struct cli *c, int argc, char **argv)
 	FILE *in = stdin;
 	char *buf = NULL, *err = NULL;
 	enum send_status s;
-	size_t n = 0, cap = 0;
-	ssize_t len;
-	int rc;
+	enum store_status ss;
+	struct stat sb;
+	size_t n;
+	int rc, ch;
 
 	if (argc > 2 || (argc == 2 && argv[1][0] == '-' && argv[1][1] != '\0'))
 		return cli_usage(c);
+	/* Refused before anything is read or said about the input. */
+	ss = store_require(c->st, STORE_PERM_PII, "bounce.read", &err);
+	if (ss != STORE_OK)
+		return cli_fail_store(ss, err);
 	if (argc == 2 && strcmp(argv[1], "-") != 0) {
 		name = argv[1];
 		in = fopen(name, "rb");
@@ -139,18 +151,30 @@ static int bounce_read(struct cli *c, int argc, char **argv)
 			cli_error("%s: %s", name, strerror(errno));
 			return EX_NOINPUT;
 		}
+		if (fstat(fileno(in), &sb) == 0 && S_ISDIR(sb.st_mode)) {
+			cli_error("%s is a directory, not a file", name);
+			fclose(in);
+			return EX_NOINPUT;
+		}
 	}
 	/* An mbox starts with a "From " line; a message with its header. */
-	len = getline(&buf, &cap, in);
-	if (len >= 5 && strncmp(buf, "From ", 5) == 0) {
+	buf = malloc(65536);
+	if (buf == NULL) {
+		if (in != stdin)
+			fclose(in);
+		return EX_OSERR;
+	}
+	n = fread(buf, 1, 5, in);
+	if (n == 5 && memcmp(buf, "From ", 5) == 0) {
 		free(buf);
+		while ((ch = getc(in)) != EOF && ch != '\n')
+			; /* the rest of the first separator line */
 		rc = read_mbox(c, in, name);
 		if (in != stdin)
 			fclose(in);
 		return rc;
 	}
-	n = len > 0 ? (size_t)len : 0;
-	rc = slurp(in, name, &buf, &n, cap);
+	rc = slurp(in, name, &buf, &n, 65536);
 	if (in != stdin)
 		fclose(in);
 	if (rc != EX_OK)

@@ -121,8 +121,8 @@ check "names each message with its first line" sh -c "
 check "applies the first and the last" sh -c "
 	grep -q '^  mb1@example.org: bounced (hard bounce 5.1.1' '$T/out' &&
 	grep -q '^  mb2@example.org: bounced (hard bounce 5.1.2' '$T/out'"
-check "skips the one that is not a report, saying so" grep -q '^  not a report (.*); skipped$' "$T/out"
-check "and sums up" grep -qx '3 messages: 2 reports applied, 1 not a report, 0 too large' "$T/out"
+check "skips the one that is not a report, saying so" grep -q '^  not a report: .*; skipped$' "$T/out"
+check "and sums up" grep -qx '3 messages: 2 read as reports, 1 not a report, 0 too large' "$T/out"
 as operator subscriber show mb2@example.org >"$T/show" 2>&1
 check "mb2 is bounced" grep -Eq '^status +bounced' "$T/show"
 {
@@ -137,7 +137,15 @@ printf 'Subject: hi\n\nHello.\n' >"$T/plain"
 expect 65 "a message that is not a report" as marketer bounce read "$T/plain"
 check "is refused with a clear error" clear_error
 expect 66 "a missing file" as marketer bounce read "$T/nope"
+expect 66 "a directory" as marketer bounce read "$T"
+check "is named one" grep -q 'is a directory, not a file' "$T/err"
 expect 77 "a viewer is refused" as viewer bounce read "$T/dsn1"
+as admin role add writer subscribers.read subscribers.write >/dev/null || not_ok "role writer"
+printf 'writer-password-1\n' >"$T/pw.np"
+as admin user add np --role writer --kdf interactive --new-password-file "$T/pw.np" >/dev/null ||
+	not_ok "user np"
+expect 77 "a user without pii is refused an mbox" as np bounce read "$T/mbox"
+check "  before anything is read or said" test ! -s "$T/out"
 as admin audit log >"$T/audit" 2>&1
 check "the audit trail records bounce.read" grep -q 'bounce.read' "$T/audit"
 check "without the address in clear" sh -c "! grep 'bounce.read' '$T/audit' | grep -q 'gone@\|angry@'"
