@@ -167,8 +167,11 @@ static char *audit_value(const struct store *st, const char *v)
 	size_t n = strlen(v), i = 0, j, local, end;
 	char addr[STORE_ADDRESS_MAX + 1], h[65], *out, *o, *raw;
 
-	/* An address of 3 bytes or more becomes 32: at most 11 times longer. */
-	out = malloc(n * 11 + 3);
+	/*
+	 * An address of 3 bytes or more becomes 32: at most 11 times longer;
+	 * the sentence for a whole value is at most 80 bytes.
+	 */
+	out = malloc(n * 11 + 80);
 	if (out == NULL)
 		return NULL;
 	o = out;
@@ -177,7 +180,8 @@ static char *audit_value(const struct store *st, const char *v)
 	while (i < n) {
 		for (j = i; j < n && v[j] != '@'; j++)
 			;
-		for (local = j; local > i && !store_local_stop((unsigned char)v[local - 1]);
+		for (local = j; local > i && !store_local_stop((unsigned char)v[local - 1]) &&
+				!strchr("(),;", v[local - 1]);
 		     local--)
 			;
 		for (end = j + 1;
@@ -208,6 +212,15 @@ static char *audit_value(const struct store *st, const char *v)
 		i = end;
 	}
 	*o = '\0';
+	/*
+	 * What the scan above does not take for an address (a quoted local
+	 * part, an address literal) still holds an '@': then the whole value
+	 * is kept as its keyed hash.
+	 */
+	if (strchr(out, '@') != NULL) {
+		store_address_hash(st, v, h);
+		snprintf(out, n * 11 + 80, "(a value that holds an email address: %.32s)", h);
+	}
 	return out;
 }
 

@@ -91,7 +91,9 @@ static bool same_file(const char *a, const char *b)
 
 bool store_is_own_file(const struct store *st, const char *path)
 {
-	static const char *const db_side[] = {"", "-wal", "-shm", "-journal"};
+	/* The database and SQLite's files, and the worker's lock and log. */
+	static const char *const db_side[] = {"",	  "-wal", ".worker", ".worker.log",
+					      "-journal", "-shm"};
 	static const char *const keys_side[] = {"", ".new"};
 	bool own = false;
 	char *name;

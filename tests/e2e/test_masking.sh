@@ -48,10 +48,15 @@ expect 0 "sender.from with a name and an address" as admin config set sender.fro
 expect 0 "sender.contact with an address in a sentence" as admin config set sender.contact "write to help.desk@example.com or call"
 expect 0 "unsubscribe.mailto" as admin config set unsubscribe.mailto "Unsub@Example.com"
 expect 0 "smtp.user that is an address" as admin config set smtp.user "mailer@example.com"
+expect 0 "sender.contact, an address in parentheses" as admin config set sender.contact "x (a+tag@example.com)"
+expect 0 "sender.contact, a quoted local part" as admin config set sender.contact '"john doe"@example.com'
+expect 0 "sender.contact, an address literal" as admin config set sender.contact 'john@[192.0.2.1]'
 expect 0 "the settings' audit records" as admin audit log --action config.set
 check "hold no address" sh -c "! grep -q '@' '$T/out'"
 check "but the rest of the value, the address as its hash" grep -q 'sender.from	ok	= News <[0-9a-f]\{32\}>$' "$T/out"
 check "in a sentence too" grep -q 'sender.contact	ok	= write to [0-9a-f]\{32\} or call$' "$T/out"
+check "in parentheses, which stay" grep -q 'sender.contact	ok	= x ([0-9a-f]\{32\})$' "$T/out"
+check "the others as the whole value's hash" test "$(grep -c 'sender.contact	ok	(a value that holds an email address: [0-9a-f]\{32\})$' "$T/out")" = 2
 expect 0 "the settings themselves" as admin config list
 check "keep the address" grep -q 'news@example.com' "$T/out"
 finish

@@ -274,9 +274,11 @@ check "saying the disk is full" grep -qx 'hato: cannot write the data: the disk 
 ln -s "$T/export.csv" "$T/link.csv"
 expect 73 "an export through a symbolic link is refused" as marketer export news "$T/link.csv"
 check "naming the link" grep -q 'symbolic link' "$T/err"
-# Never over the store's own files: the database, its WAL, the keyslot file, its lock.
+# Never over the store's own files: the database, its WAL, the keyslot file, its
+# lock, and the worker's lock (a second worker could then start) and log.
 cp "$STORE.keys" "$T/keys.before"
-for f in "$STORE" "$STORE-wal" "$STORE.keys" "$STORE.lock" "$(dirname "$STORE")/../store/./hato.db"; do
+for f in "$STORE" "$STORE-wal" "$STORE.keys" "$STORE.lock" "$STORE.worker" "$STORE.worker.log" \
+	"$(dirname "$STORE")/../store/./hato.db"; do
 	expect 64 "an export to the store's own file ${f##*/} is refused" as marketer export news "$f"
 	check "saying why" grep -q "it is one of the store's own files" "$T/err"
 done
