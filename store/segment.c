@@ -247,7 +247,7 @@ static int add_number(struct parser *p, char **nums, size_t *n, size_t *cap)
 static int cond_in(struct parser *p, enum field f, const char *key, size_t kl)
 {
 	char *nums = NULL;
-	size_t nn = 0, cap = 0;
+	size_t nn = 0, cap = 0, numbers = 0;
 	int strings = 0, r = -1;
 
 	if (p->tok != T_LPAREN)
@@ -258,6 +258,11 @@ static int cond_in(struct parser *p, enum field f, const char *key, size_t kl)
 		if (seg_lex(p) != 0)
 			goto done;
 		if (p->tok == T_NUMBER) {
+			/* Numbers share one bound value, but count as values too. */
+			if (p->nbinds + ++numbers > MAX_BINDS) {
+				seg_fail(p, "a shorter expression (at most 990 values)");
+				goto done;
+			}
 			if (number_ok(p, f) != 0 || add_number(p, &nums, &nn, &cap) != 0)
 				goto done;
 		} else if (p->tok == T_STRING) {

@@ -35,12 +35,26 @@ static int is_uspace(uint32_t cp)
 	       cp == 0x2028 || cp == 0x2029 || cp == 0x202f || cp == 0x205f || cp == 0x3000;
 }
 
-/* Characters that show nothing, or reorder what is shown. */
+/*
+ * Characters that show nothing, or reorder what is shown: Unicode's
+ * Default_Ignorable_Code_Point (the soft hyphen, zero-width and format
+ * characters, the Hangul fillers, variation selectors, tags).
+ */
 static int is_invisible(uint32_t cp)
 {
-	return cp == 0xad || cp == 0x34f || cp == 0x61c || cp == 0x180e ||
-	       (cp >= 0x200b && cp <= 0x200f) || (cp >= 0x202a && cp <= 0x202e) ||
-	       (cp >= 0x2060 && cp <= 0x206f) || cp == 0xfeff;
+	static const uint32_t ranges[][2] = {
+	    {0xad, 0xad},	{0x34f, 0x34f},	  {0x61c, 0x61c},     {0x115f, 0x1160},
+	    {0x17b4, 0x17b5},	{0x180b, 0x180f}, {0x200b, 0x200f},   {0x202a, 0x202e},
+	    {0x2060, 0x206f},	{0x3164, 0x3164}, {0xfe00, 0xfe0f},   {0xfeff, 0xfeff},
+	    {0xffa0, 0xffa0},	{0xfff0, 0xfff8}, {0x1bca0, 0x1bca3}, {0x1d173, 0x1d17a},
+	    {0xe0000, 0xe0fff},
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(ranges) / sizeof(ranges[0]); i++)
+		if (cp >= ranges[i][0] && cp <= ranges[i][1])
+			return 1;
+	return 0;
 }
 
 /* The character at s (the text is checked UTF-8): its length, *cp its code point. */

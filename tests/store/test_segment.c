@@ -334,6 +334,14 @@ static void test_limits(void **state)
 	e = repeat("name in (", "\"v%d\"", ",", 991, ")");
 	fx_segment_error(e, "at most 990 values");
 	free(e);
+	/* Numbers count as values too, though they share one bound value. */
+	e = repeat("attr.age in (", "%d", ",", 990, ")");
+	assert_int_equal(fx_count(st, "news", e),
+			 fx_count(st, "news", "attr.age >= 0 and attr.age < 990"));
+	free(e);
+	e = repeat("attr.age in (", "%d", ",", 991, ")");
+	fx_segment_error(e, "at most 990 values");
+	free(e);
 }
 
 /*

@@ -271,6 +271,10 @@ static void test_unicode_spaces(void **state)
 	    "column 8: expected an operator: =, !=, <, <=, >, >=, contains, starts_with, "
 	    "ends_with, in or is, found <U+200B>, an invisible character");
 	fx_segment_error("\ufeffname is set", "column 1: expected a field");
+	/* every default-ignorable character: a variation selector, a Hangul filler, a tag */
+	fx_segment_error("attr.v\ufe0f = 10", "found <U+FE0F>, an invisible character");
+	fx_segment_error("attr.v\u3164 = 10", "found <U+3164>, an invisible character");
+	fx_segment_error("attr.v\U000e0020 = 10", "found <U+E0020>, an invisible character");
 	/* a found token shows white space and invisible characters */
 	fx_segment_error("name is set \"\u6771\u4eac\u3000\t\u200b\"",
 			 "found the string \"\u6771\u4eac<U+3000><U+0009><U+200B>\"");
