@@ -228,7 +228,10 @@ static int do_import(struct cli *c, int argc, char **argv)
 			  rejects, outfile_why(&rj, errno));
 		rc = EX_IOERR;
 	} else if (st.invalid > 0) {
-		printf("the invalid rows, with line numbers and reasons, are in %s\n", rejects);
+		printf(st.invalid == 1
+			   ? "the invalid row, with its line number and reason, is in %s\n"
+			   : "the invalid rows, with line numbers and reasons, are in %s\n",
+		       rejects);
 	}
 done:
 	if (rj.fp != NULL)

@@ -42,6 +42,13 @@ int outfile_open(struct outfile *o, const char *path, bool replace, const struct
 		}
 		if (!S_ISREG(sb.st_mode)) {
 			fd = open(path, O_WRONLY | O_CLOEXEC | O_NOCTTY);
+			if (fd >= 0 && isatty(fd)) {
+				close(fd);
+				o->why = "it is a terminal, where control characters in the data "
+					 "could steer it";
+				errno = EPERM;
+				return -1;
+			}
 			o->fp = fd >= 0 ? fdopen(fd, "w") : NULL;
 			goto opened;
 		}

@@ -286,6 +286,9 @@ printf 'email\nnot-an-address\n' >"$T/onebad.csv"
 expect 64 "a rejects file on the keyslot file is refused" \
 	as marketer import news "$T/onebad.csv" --rejects "$STORE.keys"
 check "the keyslot file is as it was" cmp -s "$STORE.keys" "$T/keys.before"
+expect 0 "one bad row, its rejects file elsewhere" as marketer import news "$T/onebad.csv" --rejects "$T/onebad.rej"
+check "  says where the invalid row is, in the singular" \
+	grep -qx "the invalid row, with its line number and reason, is in $T/onebad.rej" "$T/out"
 expect 0 "and the store still opens" as marketer list ls
 expect 0 "an export to /dev/null is written straight to it" as marketer export news /dev/null
 check "the export is CSV that Python reads, one row per active member" \
@@ -318,6 +321,11 @@ script -qec "\"$HATO\" --store '$STORE' --user marketer --password-file '$T/pw.m
 check "an export to a terminal is refused (64)" test "$?" = 64
 check "suggesting a file or a pipe" grep -q 'not writing the export to a terminal.*give a file (hato export fx FILE) or a pipe' "$T/tty"
 check "and writes no data there" sh -c "! grep -q 'pwned' '$T/tty'"
+# Nor to a terminal named as the file.
+script -qec "\"$HATO\" --store '$STORE' --user marketer --password-file '$T/pw.marketer' export fx \$(tty)" /dev/null >"$T/tty" 2>&1
+check "an export to FILE that is a terminal is refused (64)" test "$?" = 64
+check "  saying so" grep -q 'it is a terminal' "$T/tty"
+check "  and writes no data there" sh -c "! grep -q 'pwned' '$T/tty'"
 expect 77 "the viewer may not export" as viewer export news
 expect 0 "a role that may export but not see addresses" as admin role add exporter subscribers.read subscribers.export
 printf 'exporter-password-1\n' >"$T/pw.exporter"
