@@ -196,18 +196,19 @@ static bool iso_digit_at(const char *p, const char *end)
 }
 
 /*
- * The time after a date's 'T': HH:MM[:SS[.fff]] or HHMM[SS[.fff]], then
- * Z, +HH:MM, +HHMM or +HH (or none: UTC). A fraction of a second is read
- * and dropped. *off gets the offset east of UTC in seconds.
+ * The time after a date's 'T': HH:MM[:SS[.fff]] after an extended date
+ * (2025-06-01), HHMM[SS[.fff]] after a basic one (20250601), then Z,
+ * +HH:MM, +HHMM or +HH (or none: UTC). A fraction of a second is read and
+ * dropped. *off gets the offset east of UTC in seconds.
  */
-static int iso_time(const char **p, const char *end, int *h, int *mi, int *s, int *off)
+static int iso_time(const char **p, const char *end, bool ext, int *h, int *mi, int *s, int *off)
 {
 	int oh = 0, om = 0, sign;
-	bool ext;
 
 	if (iso_digits(p, end, 2, h) != 0)
 		return -1;
-	ext = *p < end && **p == ':';
+	if (ext && (*p == end || **p != ':'))
+		return -1;
 	if (ext)
 		(*p)++;
 	if (iso_digits(p, end, 2, mi) != 0)
@@ -232,10 +233,13 @@ static int iso_time(const char **p, const char *end, int *h, int *mi, int *s, in
 		(*p)++;
 		if (iso_digits(p, end, 2, &oh) != 0)
 			return -1;
-		if (*p < end && **p == ':')
+		if (*p < end && **p == ':') {
 			(*p)++;
-		if (iso_digit_at(*p, end) && iso_digits(p, end, 2, &om) != 0)
+			if (iso_digits(p, end, 2, &om) != 0)
+				return -1; /* +09: */
+		} else if (iso_digit_at(*p, end) && iso_digits(p, end, 2, &om) != 0) {
 			return -1;
+		}
 		if (oh > 23 || om > 59)
 			return -1;
 		*off = sign * (oh * 3600 + om * 60);
@@ -261,9 +265,14 @@ int store_iso_norm(const char *in, size_t len, char out[21], time_t *t)
 		return -1;
 	if (p < end && (*p == 'T' || *p == 't' || *p == ' ')) {
 		p++;
-		if (iso_time(&p, end, &h, &mi, &s, &off) != 0)
+		if (iso_time(&p, end, ext, &h, &mi, &s, &off) != 0)
 			return -1;
 	}
+	/* A leap second is 23:59:60 UTC; it is kept as 23:59:59. */
+	if (s == 60 && (((h * 60 + mi - off / 60) % 1440) + 1440) % 1440 != 1439)
+		return -1;
+	if (s == 60)
+		s = 59;
 	if (p != end || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || s > 60 ||
 	    y < 1970)
 		return -1;

@@ -411,12 +411,27 @@ static void test_consent_times(void **state)
 		"comma@example.com,\"2025-06-01T12:00:00,5-0130\"\n"
 		"skew@example.com,%s\n"
 		"future@example.com,2099-01-01\n"
-		"junk@example.com,June 1st\n",
+		"junk@example.com,June 1st\n"
+		"colon@example.com,2025-06-01T12:00:00+09:\n"
+		"mixed@example.com,20250601T12:00:00Z\n"
+		"mixed2@example.com,2025-06-01T120000Z\n"
+		"noleap@example.com,2025-06-01T12:00:60Z\n"
+		"leap@example.com,2016-12-31T23:59:60Z\n"
+		"leapjp@example.com,2017-01-01T08:59:60+09:00\n",
 		soon);
 	fclose(fp);
 	assert_int_equal(fx_import(st, "news", f, &s, &err), STORE_OK);
-	assert_int_equal(s.imported, 6);
-	assert_int_equal(s.invalid, 2);
+	/* a trailing colon, basic and extended forms mixed, and a second 60
+	 * that is no leap second (23:59:60 UTC) are refused */
+	assert_int_equal(s.imported, 8);
+	assert_int_equal(s.invalid, 6);
+	for (int line = 10; line <= 13; line++) {
+		char want[64];
+		snprintf(want, sizeof(want), "%d,\"column 2 (consent_at) is not an ISO 8601", line);
+		assert_true(rejects_have(f, want));
+	}
+	consent_is(st, "leap@example.com", "2016-12-31T23:59:59Z");
+	consent_is(st, "leapjp@example.com", "2016-12-31T23:59:59Z");
 	consent_is(st, "js@example.com", "2025-06-01T12:00:00Z");
 	consent_is(st, "basic@example.com", "2025-06-01T00:00:00Z");
 	consent_is(st, "basict@example.com", "2025-06-01T12:00:00Z");
