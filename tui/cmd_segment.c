@@ -51,6 +51,8 @@ static void show_progress(uint64_t bytes, uint64_t rows, void *arg)
  */
 static volatile sig_atomic_t import_signal;
 
+#define NSTOP 4
+
 static void on_import_signal(int sig)
 {
 	if (import_signal != 0) {
@@ -70,25 +72,31 @@ static void on_export_signal(int sig)
 	raise(sig);
 }
 
-static const int stop_signals[] = {SIGINT, SIGTERM, SIGHUP};
+/* The signals that stop a command; the last, a file over `ulimit -f`, is ignored. */
+static const int stop_signals[NSTOP] = {SIGINT, SIGTERM, SIGHUP, SIGXFSZ};
 
-/* Catches the signals that stop a command, keeping the old handlers in old.
- * A signal ignored on entry (Ctrl-C for a background job) stays ignored. */
-static void signals_catch(struct sigaction old[3], void (*handler)(int))
+/*
+ * Catches the signals that stop a command, keeping the old handlers in old.
+ * A signal ignored on entry (Ctrl-C for a background job) stays ignored.
+ * SIGXFSZ is ignored: the write then fails (EFBIG), and the command says so
+ * and cleans up as for a full disk.
+ */
+static void signals_catch(struct sigaction old[NSTOP], void (*handler)(int))
 {
 	struct sigaction sa;
 
 	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = handler;
 	sigemptyset(&sa.sa_mask);
-	for (size_t i = 0; i < 3; i++)
+	for (size_t i = 0; i < NSTOP; i++) {
+		sa.sa_handler = stop_signals[i] == SIGXFSZ ? SIG_IGN : handler;
 		if (sigaction(stop_signals[i], NULL, &old[i]) == 0 && old[i].sa_handler != SIG_IGN)
 			sigaction(stop_signals[i], &sa, NULL);
+	}
 }
 
-static void signals_restore(const struct sigaction old[3])
+static void signals_restore(const struct sigaction old[NSTOP])
 {
-	for (size_t i = 0; i < 3; i++)
+	for (size_t i = 0; i < NSTOP; i++)
 		sigaction(stop_signals[i], &old[i], NULL);
 }
 
@@ -128,7 +136,7 @@ static int do_import(struct cli *c, int argc, char **argv)
 	const char *rejects = NULL, *file;
 	char *err = NULL, *defrej = NULL, source[300];
 	struct stat sb;
-	struct sigaction old[3];
+	struct sigaction old[NSTOP];
 	struct outfile rj = {0};
 	struct lazy_rejects lazy = {&rj, NULL, c->st, false};
 	FILE *in = NULL;
@@ -257,7 +265,7 @@ static int do_export(struct cli *c, int argc, char **argv)
 	};
 	enum store_status s;
 	struct outfile of;
-	struct sigaction old[3];
+	struct sigaction old[NSTOP];
 	const char *list, *file = NULL;
 	char *err = NULL;
 	unsigned flags = 0;

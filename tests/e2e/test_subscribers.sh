@@ -144,6 +144,10 @@ check "saying why, and that nothing was imported" sh -c "grep -q 'cannot write $
 check "without a summary" sh -c "! grep -q '^imported' '$T/out'"
 check "the earlier rejects file is as it was" grep -qx 'an earlier rejects file' "$T/full.rej"
 check "and no new file is left beside it" sh -c "! ls '$T'/full.rej.* 2>/dev/null"
+# The same where SIGXFSZ is not ignored already: hato ignores it itself.
+(ulimit -f 8192; as marketer import rj "$T/full.csv" --rejects "$T/full2.rej" >"$T/out" 2>"$T/err")
+check "  with SIGXFSZ at its default, it exits 74 too" test "$?" = 74
+check "  and leaves no file" sh -c "! ls '$T'/full2.rej* 2>/dev/null"
 expect 66 "the good row is not in the store" as marketer subscriber show full-good@example.com
 expect 74 "the same with rejects going to /dev/full" as marketer import rj "$T/full.csv" --rejects /dev/full
 check "the disk is full" grep -q 'cannot write /dev/full: the disk is full' "$T/err"
