@@ -218,9 +218,17 @@ static const struct migration migrations[] = {
      * list, and no query looks people up by domain alone. Each index cost
      * an import about a fifth of its time. The table is rebuilt, the
      * procedure SQLite documents, with foreign keys off (store_migrate): a
-     * DROP TABLE would otherwise delete every membership with it.
+     * DROP TABLE would otherwise delete every membership with it. Its new
+     * indexes are made first and filled as the rows move, in the page cache
+     * (a CREATE INDEX afterwards sorts in memory); the rows move in a step
+     * in C, move_subscribers.
      */
-    {12, "CREATE TABLE subscribers_new ("
+    {12, "PRAGMA cache_size = -40000;"
+	 "DROP INDEX IF EXISTS subscribers_domain;"
+	 "DROP INDEX IF EXISTS subscribers_email;"
+	 "DROP INDEX IF EXISTS subscribers_name;"
+	 "DROP INDEX IF EXISTS subscribers_inactive;"
+	 "CREATE TABLE subscribers_new ("
 	 "  id INTEGER PRIMARY KEY,"
 	 "  email TEXT NOT NULL COLLATE NOCASE,"
 	 "  domain TEXT NOT NULL,"
@@ -229,14 +237,9 @@ static const struct migration migrations[] = {
 	 "  suppressed INTEGER NOT NULL DEFAULT 0,"
 	 "  attrs BLOB NOT NULL DEFAULT x'',"
 	 "  created INTEGER NOT NULL, updated INTEGER NOT NULL);"
-	 "INSERT INTO subscribers_new (id, email, domain, name, status, suppressed, attrs,"
-	 "  created, updated) SELECT id, email, domain, name, status, suppressed, attrs,"
-	 "  created, updated FROM subscribers ORDER BY id;"
-	 "DROP TABLE subscribers;"
-	 "ALTER TABLE subscribers_new RENAME TO subscribers;"
-	 "CREATE UNIQUE INDEX subscribers_email ON subscribers(email COLLATE NOCASE);"
-	 "CREATE INDEX subscribers_name ON subscribers(name COLLATE NOCASE, id);"
-	 "CREATE INDEX subscribers_inactive ON subscribers(status, email COLLATE NOCASE, id)"
+	 "CREATE UNIQUE INDEX subscribers_email ON subscribers_new(email COLLATE NOCASE);"
+	 "CREATE INDEX subscribers_name ON subscribers_new(name COLLATE NOCASE, id);"
+	 "CREATE INDEX subscribers_inactive ON subscribers_new(status, email COLLATE NOCASE, id)"
 	 "  WHERE status <> 'active' OR suppressed <> 0;"},
     /* Later issues append their migrations here, in order. */
 };
@@ -379,6 +382,39 @@ static enum store_status add_slot_pk(struct store *st, char **errstr)
 	return store_exec(st, "ALTER TABLE users ADD COLUMN slot_pk BLOB;", errstr);
 }
 
+/*
+ * Migration 12, after its SQL: the rows move to the new subscribers table
+ * a few thousand at a time, and the old table, empty, goes. secure_delete
+ * overwrites each row deleted, and one statement over them all would keep a
+ * copy of every page it changed in memory (a statement journal, which
+ * SQLCipher keeps in memory) until it ended: a copy of the table.
+ */
+static enum store_status move_subscribers(struct store *st, char **errstr)
+{
+	enum store_status s;
+
+	do {
+		s = store_exec(st,
+			       "INSERT INTO subscribers_new (id, email, domain, name, status,"
+			       " suppressed, attrs, created, updated) SELECT id, email, domain,"
+			       " name, status, suppressed, attrs, created, updated FROM subscribers"
+			       " ORDER BY id LIMIT 5000",
+			       errstr);
+		if (s == STORE_OK)
+			s = store_exec(st,
+				       "DELETE FROM subscribers WHERE id IN"
+				       " (SELECT id FROM subscribers ORDER BY id LIMIT 5000)",
+				       errstr);
+	} while (s == STORE_OK && sqlite3_changes(st->db) > 0);
+	if (s == STORE_OK)
+		s = store_exec(st,
+			       "DROP TABLE subscribers;"
+			       "ALTER TABLE subscribers_new RENAME TO subscribers;"
+			       "PRAGMA cache_size = -2000;",
+			       errstr);
+	return s;
+}
+
 static enum store_status add_editors(struct store *st, char **errstr)
 {
 	enum store_status s;
@@ -418,6 +454,7 @@ static const struct {
     {7, rewrite_checks, true},
     {9, add_editors, false},
     {11, add_slot_pk, false},
+    {12, move_subscribers, false},
 };
 
 /* Runs the step of a migration, if it has one; *reopen when it asks for a new connection. */

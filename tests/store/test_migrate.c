@@ -329,6 +329,10 @@ static void test_subscribers_rebuilt(void **state)
 		"INSERT INTO memberships (list, subscriber, consent_source, created, updated)"
 		" VALUES ('l', 7, 'web', 0, 0), ('l', 9, 'web', 0, 0);"
 		"INSERT INTO subscriber_events (subscriber, time, event) VALUES (7, 't', 'e');"
+		/* more than the rows moved at a time */
+		"WITH RECURSIVE n(i) AS (SELECT 100 UNION ALL SELECT i + 1 FROM n WHERE i < 12099)"
+		" INSERT INTO subscribers (id, ehash, email, domain, created, updated)"
+		" SELECT i, i, 'p' || i || '@example.net', 'example.net', i, i FROM n;"
 		"INSERT INTO campaigns (id, name, template, list, subject, author, created,"
 		" updated) VALUES (1, 'c', 't', 'l', 's', 'a', 0, 0);"
 		"INSERT INTO queue (campaign, subscriber, email, domain, updated)"
@@ -359,6 +363,10 @@ static void test_subscribers_rebuilt(void **state)
 	assert_int_equal(one_int(st, "SELECT count(*) FROM subscribers WHERE id = 9"
 				     " AND status = 'unsubscribed'"),
 			 1);
+	assert_int_equal(one_int(st, "SELECT count(*) FROM subscribers"), 12002);
+	assert_int_equal(one_int(st, "SELECT sum(id) - sum(created) FROM subscribers"
+				     " WHERE email LIKE 'p%@example.net'"),
+			 0);
 	assert_int_equal(one_int(st, "SELECT count(*) FROM memberships"), 2);
 	assert_int_equal(one_int(st, "SELECT count(*) FROM subscriber_events"), 1);
 	assert_int_equal(one_int(st, "SELECT count(*) FROM queue"), 1);
