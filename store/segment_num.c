@@ -7,6 +7,7 @@
  * same double. Here a number is only a plain decimal, read the same way
  * whatever the locale, and two numbers compare exactly, digit by digit.
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include "store/segment_private.h"
@@ -102,21 +103,74 @@ void seg_fn_numcmp(sqlite3_context *cx, int argc, sqlite3_value **argv)
 		sqlite3_result_int(cx, seg_decimal_cmp(&v, &x));
 }
 
+/* The numbers of an in list, read once for a statement (sqlite3_set_auxdata). */
+struct numlist {
+	size_t n;
+	struct seg_decimal *d; /* into text */
+	char text[];
+};
+
+static void numlist_free(void *p)
+{
+	struct numlist *l = p;
+
+	if (l != NULL)
+		free(l->d);
+	free(l);
+}
+
+/* The numbers in list, separated by spaces; what is not one is left out. */
+static struct numlist *numlist_make(const char *list, size_t len)
+{
+	size_t most = 1, i;
+	struct numlist *l = malloc(sizeof(*l) + len + 1);
+	const char *p, *end;
+
+	if (l == NULL)
+		return NULL;
+	for (i = 0; i < len; i++)
+		most += list[i] == ' ';
+	l->d = malloc(most * sizeof(*l->d));
+	if (l->d == NULL) {
+		free(l);
+		return NULL;
+	}
+	memcpy(l->text, list, len);
+	l->text[len] = '\0';
+	l->n = 0;
+	for (p = l->text; *p != '\0'; p = end + (*end == ' ')) {
+		end = strchr(p, ' ');
+		if (end == NULL)
+			end = p + strlen(p);
+		if (seg_decimal_parse(p, (size_t)(end - p), &l->d[l->n]))
+			l->n++;
+	}
+	return l;
+}
+
 void seg_fn_numin(sqlite3_context *cx, int argc, sqlite3_value **argv)
 {
-	const char *list = (const char *)sqlite3_value_text(argv[1]), *end;
-	struct seg_decimal v, x;
-	size_t n;
+	struct numlist *l = sqlite3_get_auxdata(cx, 1);
+	const char *list = (const char *)sqlite3_value_text(argv[1]);
+	struct seg_decimal v;
+	bool fresh = false;
+	size_t i;
 	int r = 0;
 
 	(void)argc;
-	if (list != NULL && arg_decimal(argv, 0, &v)) {
-		while (r == 0 && *list != '\0') {
-			end = strchr(list, ' ');
-			n = end != NULL ? (size_t)(end - list) : strlen(list);
-			r = seg_decimal_parse(list, n, &x) && seg_decimal_cmp(&v, &x) == 0;
-			list += n + (end != NULL);
+	if (l == NULL && list != NULL) {
+		l = numlist_make(list, (size_t)sqlite3_value_bytes(argv[1]));
+		if (l == NULL) {
+			sqlite3_result_error_nomem(cx);
+			return;
 		}
+		fresh = true;
 	}
+	if (l != NULL && arg_decimal(argv, 0, &v))
+		for (i = 0; r == 0 && i < l->n; i++)
+			r = seg_decimal_cmp(&v, &l->d[i]) == 0;
 	sqlite3_result_int(cx, r);
+	/* Kept for the next rows; SQLite frees it at once when it can't keep it. */
+	if (fresh)
+		sqlite3_set_auxdata(cx, 1, l, numlist_free);
 }
