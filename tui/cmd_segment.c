@@ -100,29 +100,6 @@ static void signals_restore(const struct sigaction old[NSTOP])
 		sigaction(stop_signals[i], &old[i], NULL);
 }
 
-/* The default rejects file, made at the first bad row (store_import_opts). */
-struct lazy_rejects {
-	struct outfile *of;
-	const char *path;
-	const struct store *st;
-	bool failed;
-};
-
-static FILE *open_rejects(void *arg, char **errstr)
-{
-	struct lazy_rejects *lr = arg;
-
-	if (outfile_open(lr->of, lr->path, true, lr->st) == 0)
-		return lr->of->fp;
-	lr->failed = true;
-	if (asprintf(errstr,
-		     "cannot create the rejects file %s for the invalid rows: %s; name one "
-		     "that can be written with --rejects FILE",
-		     lr->path, outfile_why(lr->of, errno)) < 0)
-		*errstr = NULL;
-	return NULL;
-}
-
 static int do_import(struct cli *c, int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -138,7 +115,8 @@ static int do_import(struct cli *c, int argc, char **argv)
 	struct stat sb;
 	struct sigaction old[NSTOP];
 	struct outfile rj = {0};
-	struct lazy_rejects lazy = {&rj, NULL, c->st, false};
+	struct outfile_lazy lazy = {&rj, NULL, "; name one that can be written with --rejects FILE",
+				    c->st, false};
 	FILE *in = NULL;
 	int ch, rc = EX_OK;
 	bool caught = false;
@@ -187,7 +165,7 @@ static int do_import(struct cli *c, int argc, char **argv)
 	 * folder it can write to. */
 	if (defrej != NULL) {
 		lazy.path = rejects;
-		o.open_rejects = open_rejects;
+		o.open_rejects = outfile_lazy_open;
 		o.rejects_arg = &lazy;
 	} else if (outfile_open(&rj, rejects, true, c->st) != 0) {
 		cli_error("cannot create %s: %s", rejects, outfile_why(&rj, errno));

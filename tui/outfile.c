@@ -140,3 +140,16 @@ void outfile_on_signal(void)
 	if (p != NULL)
 		unlink(p);
 }
+
+FILE *outfile_lazy_open(void *lazy, char **errstr)
+{
+	struct outfile_lazy *lz = lazy;
+
+	if (outfile_open(lz->of, lz->path, true, lz->st) == 0)
+		return lz->of->fp;
+	lz->failed = true;
+	if (asprintf(errstr, "cannot create the rejects file %s for the invalid rows: %s%s",
+		     lz->path, outfile_why(lz->of, errno), lz->hint) < 0)
+		*errstr = NULL;
+	return NULL;
+}

@@ -57,4 +57,19 @@ int outfile_finish(struct outfile *o, bool keep);
  * replace the file being read. */
 bool outfile_is(const char *path, int fd);
 
+/*
+ * A file made only when something is first written to it, as an import's
+ * rejects are (store_import_opts.open_rejects, with the struct as its
+ * argument): an import of good rows needs no folder it can write to.
+ * `hint` ends the message when the file can't be made ("" for none).
+ */
+struct outfile_lazy {
+	struct outfile *of;
+	const char *path, *hint;
+	const struct store *st;
+	bool failed; /* it was needed and could not be made */
+};
+
+FILE *outfile_lazy_open(void *lazy, char **errstr);
+
 #endif

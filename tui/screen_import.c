@@ -3,8 +3,10 @@
  * subscribers or the lists screen. Asks for the file and the list, runs
  * store_subscriber_import with a progress bar that is redrawn as it goes
  * (ui_busy draws the frame at once), then shows the summary and where the
- * rejected rows are: FILE.rejects.csv, mode 0600, written only when there
- * are some, so that a file already there is never lost (outfile.h). Esc
+ * rejected rows are: FILE.rejects.csv, mode 0600, made at the first bad
+ * row and kept only when the import went through, so that a file already
+ * there is never lost (outfile.h) and good rows need no folder that can be
+ * written. Esc
  * stops a running import, which is then rolled back.
  */
 #include <errno.h>
@@ -82,7 +84,8 @@ static void run(struct screen *s)
 	enum store_status rc;
 	char *err = NULL, source[1100];
 	struct stat sb;
-	struct outfile rj;
+	struct outfile rj = {0};
+	struct outfile_lazy lazy = {&rj, NULL, "", NULL, false};
 	FILE *in;
 	int kept;
 
@@ -94,15 +97,14 @@ static void run(struct screen *s)
 			fclose(in);
 		return;
 	}
+	/* Made at the first bad row: good rows need no folder that can be written. */
 	snprintf(im->rejects, sizeof(im->rejects), "%s.rejects.csv", im->path);
-	if (outfile_open(&rj, im->rejects, true, ui_store(s->ui)) != 0) {
-		ui_error(s->ui, "cannot create %s: %s", im->rejects, outfile_why(&rj, errno));
-		fclose(in);
-		return;
-	}
-	snprintf(source, sizeof(source), "import %s", im->path);
-	o.rejects = rj.fp;
+	lazy.path = im->rejects;
+	lazy.st = ui_store(s->ui);
+	o.open_rejects = outfile_lazy_open;
+	o.rejects_arg = &lazy;
 	o.rejects_name = im->rejects;
+	snprintf(source, sizeof(source), "import %s", im->path);
 	o.source = source;
 	o.progress = progress;
 	o.arg = im;

@@ -443,7 +443,32 @@ static void test_import(void **state)
 	ui_type(ui, "vip");
 	ui_key(ui, UI_KEY_ENTER);
 	assert_true(shows(ui, "cannot open nope.csv"));
+	/*
+	 * The rejects file is made at the first bad row: good rows go in even
+	 * where it can't be made (here a folder holds its name), and bad ones
+	 * then stop the import with nothing taken.
+	 */
+	write_file("good.csv", "email\ngood1@example.org\n");
+	write_file("bad.csv", "email\ngood2@example.org\nnot-an-address\n");
+	assert_int_equal(mkdir("good.csv.rejects.csv", 0700), 0);
+	assert_int_equal(mkdir("bad.csv.rejects.csv", 0700), 0);
+	ui_key(ui, 'q');
+	ui_key(ui, 'i');
+	ui_type(ui, "good.csv");
+	ui_key(ui, UI_KEY_ENTER);
+	ui_type(ui, "vip");
+	ui_key(ui, UI_KEY_ENTER);
+	assert_true(shows(ui, "imported 1 and updated 0 from good.csv"));
+	ui_key(ui, 'q');
+	ui_key(ui, 'i');
+	ui_type(ui, "bad.csv");
+	ui_key(ui, UI_KEY_ENTER);
+	ui_type(ui, "vip");
+	ui_key(ui, UI_KEY_ENTER);
+	assert_true(shows(ui, "cannot create the rejects file bad.csv.rejects.csv"));
 	ui_free(&ui);
+	assert_int_equal(rmdir("good.csv.rejects.csv"), 0);
+	assert_int_equal(rmdir("bad.csv.rejects.csv"), 0);
 }
 
 static void test_segment_editor(void **state)
