@@ -283,7 +283,28 @@ static bool domain_ok(const char *d)
 	return label > 0;
 }
 
-/* Appends addr with its local part quoted when it is not a dot-atom. */
+/*
+ * Is s[0..n) a quoted string of RFC 5321 (4.1.2): printable ASCII between
+ * double quotes, a quote or a backslash inside only after a backslash? The
+ * store keeps an address whose local part needs quoting in that form.
+ */
+static bool quoted_string(const char *s, size_t n)
+{
+	size_t i;
+
+	if (n < 2 || s[0] != '"' || s[n - 1] != '"')
+		return false;
+	for (i = 1; i < n - 1; i++) {
+		if (s[i] == '\\')
+			i++;
+		else if (s[i] == '"')
+			return false;
+	}
+	return i == n - 1;
+}
+
+/* Appends addr with its local part quoted when it is neither a dot-atom nor
+ * quoted already. */
 static enum tpl_status put_addr_spec(struct tpl_buf *out, const char *addr, char **errstr)
 {
 	const char *at = addr != NULL ? strrchr(addr, '@') : NULL;
@@ -306,7 +327,7 @@ static enum tpl_status put_addr_spec(struct tpl_buf *out, const char *addr, char
 		tpl_seterr(errstr, "the local part of an address is over 64 characters");
 		return TPL_EINVAL;
 	}
-	if (dot_atom(addr, n)) {
+	if (dot_atom(addr, n) || quoted_string(addr, n)) {
 		tpl_buf_appends(out, addr);
 	} else {
 		tpl_buf_appendc(out, '"');

@@ -117,6 +117,11 @@ static void test_addresses(void **state)
 	     "To: \"Tanaka, Taro (Sales) \\\"TT\\\"\" <t@example.com>\r\n", "t"},
 	    {"Plain Name", "a\"b\\c@example.com",
 	     "To: Plain Name <\"a\\\"b\\\\c\"@example.com>\r\n", "a\"b\\c"},
+	    /* Quoted already, as the store keeps such an address: not quoted again. */
+	    {NULL, "\"a@b\"@example.net", "To: \"a@b\"@example.net\r\n", "a@b"},
+	    {NULL, "\"a\\\"b\"@example.net", "To: \"a\\\"b\"@example.net\r\n", "a\"b"},
+	    /* Quotes that don't make a quoted string are escaped. */
+	    {NULL, "\"a\\\"@example.net", "To: \"\\\"a\\\\\\\"\"@example.net\r\n", "\"a\\\""},
 	};
 	struct tpl_buf b = {0}, msg = {0}, j = {0};
 	struct tpl_addr a;
