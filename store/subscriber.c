@@ -395,12 +395,32 @@ enum store_status store_subscriber_add(struct store *st, const char *list, const
 	return s;
 }
 
+/* Is person id on the list, subscribed or not? (false on an error too) */
+static bool on_list(struct store *st, const char *list, int64_t id)
+{
+	sqlite3_stmt *q = NULL;
+	bool on;
+
+	if (store_prepare(st, "SELECT 1 FROM memberships WHERE list = ? AND subscriber = ?", &q,
+			  NULL) != STORE_OK)
+		return false;
+	sqlite3_bind_text(q, 1, list, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(q, 2, id);
+	on = sqlite3_step(q) == SQLITE_ROW;
+	sqlite3_finalize(q);
+	return on;
+}
+
 enum store_status store_subscriber_unsubscribe(struct store *st, const char *email,
-					       const char *list, char **errstr)
+					       const char *list, bool *already, char **errstr)
 {
 	enum store_status s;
 	char addr[STORE_ADDRESS_MAX + 1], status[16], h[65];
 	int64_t id, now = (int64_t)time(NULL);
+	int changed = 0;
+
+	if (already != NULL)
+		*already = false;
 
 	s = store_require(st, STORE_PERM_SUBSCRIBERS_WRITE, "subscriber.unsubscribe", errstr);
 	if (s == STORE_OK)
@@ -422,21 +442,32 @@ enum store_status store_subscriber_unsubscribe(struct store *st, const char *ema
 	if (s == STORE_OK && list != NULL) {
 		s = store_run(st,
 			      "UPDATE memberships SET status = 'unsubscribed', updated = ?"
-			      " WHERE list = ? AND subscriber = ?",
+			      " WHERE list = ? AND subscriber = ? AND status <> 'unsubscribed'",
 			      errstr, "unsubscribing", "iti", now, list, id);
-		if (s == STORE_OK && sqlite3_changes(st->db) == 0)
+		changed = s == STORE_OK ? sqlite3_changes(st->db) : 0;
+		if (s == STORE_OK && changed == 0 && !on_list(st, list, id))
 			s = store_fail(errstr, STORE_ENOTFOUND, "%s is not on the list %s", addr,
 				       list);
 	} else if (s == STORE_OK) {
 		s = store_run(st,
 			      "UPDATE memberships SET status = 'unsubscribed', updated = ?"
-			      " WHERE subscriber = ?",
+			      " WHERE subscriber = ? AND status <> 'unsubscribed'",
 			      errstr, "unsubscribing", "ii", now, id);
-		if (s == STORE_OK && strcmp(status, "active") == 0)
+		changed = s == STORE_OK ? sqlite3_changes(st->db) : 0;
+		if (s == STORE_OK && strcmp(status, "active") == 0) {
 			s = store_run(st,
 				      "UPDATE subscribers SET status = 'unsubscribed', updated = ?"
 				      " WHERE id = ?",
 				      errstr, "unsubscribing", "ii", now, id);
+			changed++;
+		}
+	}
+	/* Unsubscribed already: nothing changes, and nothing is recorded. */
+	if (s == STORE_OK && changed == 0) {
+		if (already != NULL)
+			*already = true;
+		store_rollback(st);
+		return STORE_OK;
 	}
 	if (s == STORE_OK)
 		s = store_subscriber_event(st, id, "unsubscribed", list ? list : "*", NULL, errstr);

@@ -115,9 +115,13 @@ enum store_status store_subscriber_add(struct store *st, const char *list, const
 				       const char *name, const struct store_attr *attrs,
 				       size_t nattrs, const struct store_consent *consent,
 				       char **errstr);
-/* Unsubscribes from one list, or from every list and globally when list is NULL. */
+/*
+ * Unsubscribes from one list, or from every list and globally when list is
+ * NULL. *already (when not NULL) is set when there was nothing to change:
+ * nothing is then recorded, in the person's history or in the audit trail.
+ */
 enum store_status store_subscriber_unsubscribe(struct store *st, const char *email,
-					       const char *list, char **errstr);
+					       const char *list, bool *already, char **errstr);
 /*
  * Loads the person. *out is allocated; free with store_subscriber_free.
  * Needs SUBSCRIBERS_READ and, as every lookup of a person by address that

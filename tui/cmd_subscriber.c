@@ -190,6 +190,7 @@ static int sub_unsubscribe(struct cli *c, int argc, char **argv)
 	const char *list = NULL;
 	enum store_status s;
 	char *err = NULL, *masked;
+	bool already;
 	int ch;
 
 	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -199,11 +200,12 @@ static int sub_unsubscribe(struct cli *c, int argc, char **argv)
 	}
 	if (optind != argc - 1)
 		return cli_usage(c);
-	s = store_subscriber_unsubscribe(c->st, argv[optind], list, &err);
+	s = store_subscriber_unsubscribe(c->st, argv[optind], list, &already, &err);
 	if (s != STORE_OK)
 		return cli_fail_store(s, err);
 	masked = shown(c, argv[optind]);
-	printf("unsubscribed %s from %s\n", masked ? masked : "***", list ? list : "every list");
+	printf("%s %s from %s\n", already ? "nothing to do: already unsubscribed" : "unsubscribed",
+	       masked ? masked : "***", list ? list : "every list");
 	free(masked);
 	return EX_OK;
 }

@@ -175,10 +175,11 @@ static int act(struct screen *s, int tag)
 	struct store *st = ui_store(s->ui);
 	enum store_status rc;
 	char *err = NULL;
+	bool already; /* never: only an active person is asked about */
 
 	switch (tag) {
 	case ASK_UNSUBSCRIBE:
-		rc = store_subscriber_unsubscribe(st, m->p->email, NULL, &err);
+		rc = store_subscriber_unsubscribe(st, m->p->email, NULL, &already, &err);
 		break;
 	case ASK_SUPPRESS:
 		rc = store_suppress_add(st, m->p->email, "manual (terminal UI)", &err);

@@ -195,7 +195,7 @@ static int fill(const char *store, long n)
 			continue;
 		snprintf(addr, sizeof(addr), "user%ld.%lx@example.com", i,
 			 (i * 2654435761L) & 0xffff);
-		store_subscriber_unsubscribe(st, addr, NULL, NULL);
+		store_subscriber_unsubscribe(st, addr, NULL, NULL, NULL);
 	}
 	/* A small list: ten people near the end of the address order. */
 	for (i = n - 10; i < n; i++) {

@@ -201,6 +201,17 @@ check "so Email repeats email" grep -q 'column 2 of the header repeats "Email"' 
 # ---- Unsubscribe, re-import ------------------------------------------------
 expect 0 "unsubscribe from one list" as marketer subscriber unsubscribe p1@example.net --list news
 expect 0 "unsubscribe from everything" as marketer subscriber unsubscribe p2@example.net
+# Again: there is nothing to change, which is said, and nothing is recorded.
+expect 0 "the audit trail" as admin audit log --action subscriber.unsubscribe
+unsub_before=$(grep -c . "$T/out")
+expect 0 "unsubscribing from the list again" as marketer subscriber unsubscribe p1@example.net --list news
+check "says there was nothing to do" grep -qx 'nothing to do: already unsubscribed p1@example.net from news' "$T/out"
+expect 0 "and from everything again" as marketer subscriber unsubscribe P2@example.net
+check "says so too" grep -qx 'nothing to do: already unsubscribed P2@example.net from every list' "$T/out"
+expect 0 "the audit trail" as admin audit log --action subscriber.unsubscribe
+check "holds no record of either" test "$(grep -c . "$T/out")" = "$unsub_before"
+expect 0 "the person's history" as marketer subscriber show p1@example.net
+check "has one unsubscribe from news" test "$(grep -c 'unsubscribed *news' "$T/out")" = 1
 expect 0 "count the list" as marketer segment count --list news --where 'domain = "example.net"'
 check "48 of the 50 count" grep -qx 48 "$T/out"
 expect 0 "re-import the same file" as marketer import news "$T/in.csv" --rejects "$T/rej2.csv"

@@ -115,7 +115,7 @@ static __attribute__((unused)) int setup(void **state)
 	person("d@example.com", "news", "Tokyo");
 	person("e@blocked.example", "news", "Tokyo");
 	person("f@example.com", "other", "Tokyo");
-	OK(store_subscriber_unsubscribe(mk, "c@example.com", "news", &err_));
+	OK(store_subscriber_unsubscribe(mk, "c@example.com", "news", NULL, &err_));
 	OK(store_suppress_add(mk, "d@example.com", "complaint", &err_));
 	OK(store_suppress_add(mk, "@blocked.example", "whole domain", &err_));
 	return 0;

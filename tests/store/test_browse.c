@@ -118,7 +118,7 @@ static struct store *fill(void **state)
 		assert_int_equal(store_subscriber_add(st, "few", line, NULL, NULL, 0, NULL, &err),
 				 STORE_OK);
 		if (i == 2 || i == 5)
-			assert_int_equal(store_subscriber_unsubscribe(st, line, NULL, &err),
+			assert_int_equal(store_subscriber_unsubscribe(st, line, NULL, NULL, &err),
 					 STORE_OK);
 	}
 	return st; /* the marketer, who may see the addresses */

@@ -243,7 +243,8 @@ static void test_unsubscribes_survive(void **state)
 	for (i = 0; i < 10; i++) {
 		snprintf(addr, sizeof(addr), "p%d@example.net", i);
 		assert_int_equal(
-		    store_subscriber_unsubscribe(st, addr, i % 2 ? "news" : NULL, &err), STORE_OK);
+		    store_subscriber_unsubscribe(st, addr, i % 2 ? "news" : NULL, NULL, &err),
+		    STORE_OK);
 	}
 	assert_int_equal(fx_count(st, "news", "domain = \"example.net\""), 90);
 	assert_int_equal(fx_import(st, "news", path, &s, &err), STORE_OK);

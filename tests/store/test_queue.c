@@ -91,7 +91,7 @@ static void test_fill(void **state)
 	assert_true(has(&s, "a@example.com") && has(&s, "b@example.com"));
 	assert_false(has(&s, "g@example.com"));
 	assert_int_equal(audited("campaign.queue", "q-all", "ok"), 1);
-	OK(store_subscriber_unsubscribe(mk, "g@example.com", NULL, &err_));
+	OK(store_subscriber_unsubscribe(mk, "g@example.com", NULL, NULL, &err_));
 }
 
 #define BIG 40
@@ -188,7 +188,7 @@ static void test_claim_skips_leavers(void **state)
 	OK(store_queue_fill(op1, id, &n, &err_));
 	assert_int_equal(n, 4);
 	/* Unsubscribed and suppressed after the queue was fixed: not sent to. */
-	OK(store_subscriber_unsubscribe(mk, "unsub@example.com", "leave", &err_));
+	OK(store_subscriber_unsubscribe(mk, "unsub@example.com", "leave", NULL, &err_));
 	OK(store_suppress_add(mk, "complain@example.com", "complaint", &err_));
 	OK(store_suppress_add(mk, "@gone.example", "domain gone", &err_));
 	OK(store_queue_claim(op1, id, time(NULL), 10, NULL, seen_cb, &s, &err_));

@@ -165,8 +165,9 @@ static void test_counts(void **state)
 	assert_int_equal(s.imported, N);
 	/* Some unsubscribe; a domain is suppressed: neither counts. */
 	for (i = 0; i < N; i += 37) {
-		assert_int_equal(store_subscriber_unsubscribe(st, people[i].email, "news", &err),
-				 STORE_OK);
+		assert_int_equal(
+		    store_subscriber_unsubscribe(st, people[i].email, "news", NULL, &err),
+		    STORE_OK);
 		people[i].unsub = 1;
 	}
 	assert_int_equal(store_suppress_add(st, "@blocked.example", "test", &err), STORE_OK);
@@ -188,9 +189,11 @@ static void test_counts(void **state)
 	}
 	/* inside a transaction the other connections can't see its writes: one range */
 	store_count_split_min = 1;
-	assert_int_equal(store_subscriber_unsubscribe(st, people[2].email, "news", &err), STORE_OK);
+	assert_int_equal(store_subscriber_unsubscribe(st, people[2].email, "news", NULL, &err),
+			 STORE_OK);
 	assert_int_equal(store_begin(st), STORE_OK);
-	assert_int_equal(store_subscriber_unsubscribe(st, people[3].email, "news", &err), STORE_OK);
+	assert_int_equal(store_subscriber_unsubscribe(st, people[3].email, "news", NULL, &err),
+			 STORE_OK);
 	{
 		int64_t all = 0;
 
