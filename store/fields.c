@@ -155,6 +155,12 @@ enum store_status subscriber_check_fields(const char *name, const struct store_a
 		if (why != NULL)
 			return store_fail(errstr, STORE_EINVAL, "attribute %zu's name %s", i + 1,
 					  why);
+		/* As an import's empty cell sets nothing, an attribute is never "". */
+		if (attrs[i].value[0] == '\0')
+			return store_fail(errstr, STORE_EUSAGE,
+					  "the attribute %s has no value; give it one, or leave it "
+					  "out",
+					  attrs[i].key);
 		why = subscriber_field_why(SF_FREE_TEXT, attrs[i].value, strlen(attrs[i].value));
 		if (why != NULL)
 			return store_fail(errstr, STORE_EINVAL, "the value of attribute %s %s",

@@ -38,6 +38,9 @@
 #define MAX_BINDS 990
 #define MAX_CONDS 200
 
+static const char too_many[] =
+    "a shorter expression (at most 990 values, each attribute name counted as one)";
+
 /* ---- Output ------------------------------------------------------------- */
 
 /* Hands the string token just read, as the user wrote it, to segment_strings' callback. */
@@ -65,7 +68,7 @@ static struct seg_bind *bind_new(struct parser *p, enum seg_bind_type t)
 	struct seg_bind *b;
 
 	if (p->nbinds >= MAX_BINDS) {
-		seg_fail(p, "a shorter expression (at most 990 values)");
+		seg_fail(p, too_many);
 		return NULL;
 	}
 	if (p->nbinds == p->bindcap) {
@@ -260,7 +263,7 @@ static int cond_in(struct parser *p, enum field f, const char *key, size_t kl)
 		if (p->tok == T_NUMBER) {
 			/* Numbers share one bound value, but count as values too. */
 			if (p->nbinds + ++numbers > MAX_BINDS) {
-				seg_fail(p, "a shorter expression (at most 990 values)");
+				seg_fail(p, too_many);
 				goto done;
 			}
 			if (number_ok(p, f) != 0 || add_number(p, &nums, &nn, &cap) != 0)

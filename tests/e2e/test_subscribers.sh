@@ -201,6 +201,8 @@ check "so Email repeats email" grep -q 'column 2 of the header repeats "Email"' 
 # ---- Unsubscribe, re-import ------------------------------------------------
 expect 0 "unsubscribe from one list" as marketer subscriber unsubscribe p1@example.net --list news
 expect 0 "unsubscribe from everything" as marketer subscriber unsubscribe p2@example.net
+expect 64 "an attribute with no value is refused" as marketer subscriber add p1@example.net --list news --attr plan=
+check "saying so" grep -q 'the attribute plan has no value; give it one, or leave it out' "$T/err"
 # Again: there is nothing to change, which is said, and nothing is recorded.
 expect 0 "the audit trail" as admin audit log --action subscriber.unsubscribe
 unsub_before=$(grep -c . "$T/out")
