@@ -189,9 +189,10 @@ static const char *write_failed(FILE *out)
 	" AND s.suppressed = 0"                                                                    \
 	" AND s.domain NOT IN (SELECT value FROM suppressions WHERE kind = 'domain')"
 
-/* First pass: the attribute keys of the members, in the order first seen. */
+/* First pass: the attribute keys of the members, in the order first seen,
+ * and how many members there are. */
 static enum store_status collect_keys(struct store *st, const char *list, struct keys *ks,
-				      char **errstr)
+				      int64_t *members, char **errstr)
 {
 	enum store_status s;
 	sqlite3_stmt *q = NULL;
@@ -207,6 +208,7 @@ static enum store_status collect_keys(struct store *st, const char *list, struct
 		const unsigned char *b = sqlite3_column_blob(q, 0);
 		size_t n = (size_t)sqlite3_column_bytes(q, 0);
 		pos = 0;
+		(*members)++;
 		while (s == STORE_OK && attrs_next(b, n, &pos, &k, &kl, &v, &vl) == 1)
 			if (keys_add(ks, k, kl) != 0)
 				s = STORE_ENOMEM;
@@ -246,6 +248,28 @@ static void write_row(FILE *out, sqlite3_stmt *q, const struct keys *ks, const c
 	fputc('\n', out);
 }
 
+/*
+ * The second audit record of an export, for what the first one (written
+ * before any row) didn't foresee: a failure, or members who came or went.
+ */
+static void audit_outcome(struct store *st, const char *list, enum store_status s, int64_t rows,
+			  int64_t members, char **errstr)
+{
+	char details[300];
+
+	if (s != STORE_OK)
+		snprintf(details, sizeof(details), "failed (%lld of %lld rows read): %s",
+			 (long long)rows, (long long)members,
+			 errstr != NULL && *errstr != NULL ? *errstr : store_strstatus(s));
+	else if (rows != members)
+		snprintf(details, sizeof(details),
+			 "%lld rows, not %lld: the list changed during the export", (long long)rows,
+			 (long long)members);
+	else
+		return;
+	store_audit(st, "export", list, s == STORE_OK ? "ok" : "failed", details);
+}
+
 enum store_status store_list_export(struct store *st, const char *list, FILE *out, unsigned flags,
 				    int64_t *rows, char **errstr)
 {
@@ -260,6 +284,8 @@ enum store_status store_list_export(struct store *st, const char *list, FILE *ou
 	size_t *vl = NULL, i;
 	const char *why;
 	char details[64];
+	int64_t members = 0;
+	bool audited = false;
 	int rc;
 
 	*rows = 0;
@@ -270,7 +296,23 @@ enum store_status store_list_export(struct store *st, const char *list, FILE *ou
 	if (s == STORE_OK)
 		s = store_list_check(st, list, errstr);
 	if (s == STORE_OK)
-		s = collect_keys(st, list, &ks, errstr);
+		s = collect_keys(st, list, &ks, &members, errstr);
+	/*
+	 * Audited before a row leaves: an export read by a pipe that closes
+	 * early, or one stopped by a signal, is on record all the same, and
+	 * one that can't be recorded (another hato is writing) writes nothing.
+	 */
+	if (s == STORE_OK) {
+		snprintf(details, sizeof(details), "%lld row%s%s", (long long)members,
+			 members == 1 ? "" : "s", raw ? ", raw (formulas not neutralised)" : "");
+		s = store_audit(st, "export", list, "ok", details);
+		audited = s == STORE_OK;
+		if (s != STORE_OK)
+			s = store_fail(errstr, s,
+				       "the export can't be recorded in the audit trail (%s), so "
+				       "nothing was exported",
+				       store_strstatus(s));
+	}
 	if (s != STORE_OK)
 		goto done;
 	v = calloc(ks.n + 1, sizeof(*v));
@@ -302,14 +344,12 @@ enum store_status store_list_export(struct store *st, const char *list, FILE *ou
 	if (why != NULL)
 		s = store_fail(errstr, STORE_EIO, "cannot write the export: %s", why);
 done:
+	if (audited)
+		audit_outcome(st, list, s, *rows, members, errstr);
 	sqlite3_finalize(q);
 	keys_free(&ks);
 	free(v);
 	free(vl);
-	snprintf(details, sizeof(details), "%lld row%s%s", (long long)*rows, *rows == 1 ? "" : "s",
-		 raw ? ", raw (formulas not neutralised)" : "");
-	if (s != STORE_EDENIED)
-		store_audit(st, "export", list, s == STORE_OK ? "ok" : "failed", details);
 	return s;
 }
 

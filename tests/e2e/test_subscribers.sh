@@ -286,6 +286,8 @@ expect 74 "an export to a full disk fails" as marketer export news /dev/full
 check "saying the disk is full" grep -qx 'hato: cannot write the export: the disk is full' "$T/err"
 expect 74 "so does one to standard output" sh -c "\"\$0\" --store '$STORE' --user marketer --password-file '$T/pw.marketer' export news >/dev/full" "$HATO"
 check "saying the same" grep -qx 'hato: cannot write the export: the disk is full' "$T/err"
+expect 0 "the audit trail" as admin audit log --action export
+check "records both as failed, after the record made before the rows" test "$(grep -c 'news.*failed.*(51 of 51 rows read): cannot write the export: the disk is full$' "$T/out")" = 2
 expect 74 "and a person's data" sh -c "\"\$0\" --store '$STORE' --user marketer --password-file '$T/pw.marketer' subscriber data taro@example.com >/dev/full" "$HATO"
 check "saying the disk is full" grep -qx 'hato: cannot write the data: the disk is full' "$T/err"
 ln -s "$T/export.csv" "$T/link.csv"
@@ -353,6 +355,30 @@ check "naming the permission" grep -q '"pii"' "$T/err"
 check "and no file is written" test ! -e "$T/masked.csv"
 expect 0 "the export is audited with its row count" as admin audit log --action export
 check "with the row count" grep -q '51 rows' "$T/out"
+# Audited before a row leaves: a reader that stops early leaves the record.
+exports=$(grep -c 'news.*ok.*51 rows$' "$T/out")
+"$HATO" --store "$STORE" --user marketer --password-file "$T/pw.marketer" export news - 2>/dev/null | head -n 2 >"$T/head.csv"
+check "an export read by a pipe that closes early" test "$(wc -l <"$T/head.csv")" = 2
+expect 0 "the audit trail" as admin audit log --action export
+check "records it, with the row count, before any row left" test "$(grep -c 'news.*ok.*51 rows$' "$T/out")" = $((exports + 1))
+# An export that can't be recorded (another hato holds the store for longer
+# than hato waits, 10 s) writes nothing.
+DK=$("$PY" "$(dirname "$0")/campaigns.d/dbkey.py" "$STORE" admin "$T/pw.admin")
+mkfifo "$T/lockfifo"
+sqlcipher -batch "$STORE" <"$T/lockfifo" >"$T/lock.out" 2>&1 &
+lockpid=$!
+exec 9>"$T/lockfifo"
+printf "PRAGMA key = \"x'%s'\";\nPRAGMA cipher_page_size = 4096;\nBEGIN IMMEDIATE;\nSELECT 'held';\n" "$DK" >&9
+for _ in $(seq 50); do grep -q held "$T/lock.out" && break; sleep 0.1; done
+check "another program holds the store's write lock" grep -q held "$T/lock.out"
+expect 75 "an export while it is held is refused" as marketer export news "$T/locked.csv"
+check "  saying the audit trail can't record it" grep -q "the export can't be recorded in the audit trail" "$T/err"
+check "  and no file is written" test ! -e "$T/locked.csv"
+expect 75 "to standard output too" as marketer export news -
+check "  with no row written" test ! -s "$T/out"
+printf 'ROLLBACK;\n' >&9
+exec 9>&-
+wait "$lockpid"
 expect 0 "subscriber data prints JSON" as marketer subscriber data p5@example.net
 check "that Python parses, with the consent record" \
 	$PY -c "import json,sys; d=json.load(open(sys.argv[1])); assert d['email']=='p5@example.net'; assert d['lists'][0]['consent']['source']=='form'; assert d['attributes']['city']=='Osaka'" "$T/out"
