@@ -150,7 +150,9 @@ struct seg_sql {
 	char *where; /* "1" for an empty expression */
 	struct seg_bind *binds;
 	size_t nbinds;
-	bool tests_email; /* a condition on email: counting it needs STORE_PERM_PII */
+	/* A condition on email, or a value holding an "@" on any field: counting
+	 * it needs STORE_PERM_PII. */
+	bool tests_email;
 };
 /* Below this many subscriber ids a segment count runs on one thread
  * (segment_sql.c; white-box tests lower it). */
