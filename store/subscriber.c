@@ -471,6 +471,8 @@ void store_subscriber_free(struct store_subscriber **subp)
 	free(p->domain);
 	free(p->name);
 	free(p->status);
+	free(p->suppressed_by);
+	free(p->suppression_reason);
 	attrs_array_free(p->attrs, p->nattrs);
 	for (i = 0; i < p->nlists; i++) {
 		struct store_membership *m = &p->lists[i];
@@ -728,7 +730,8 @@ enum store_status subscriber_load(struct store *st, const char *addr, struct sto
 	if (s == STORE_OK)
 		s = load_events(st, p, errstr);
 	if (s == STORE_OK)
-		s = suppress_check(st, addr, &p->suppressed);
+		s = suppress_entry(st, addr, &p->suppressed, &p->suppressed_by,
+				   &p->suppression_reason);
 	if (s == STORE_OK)
 		s = mask_record(st, p);
 done:

@@ -103,7 +103,10 @@ struct store_event {
 struct store_subscriber {
 	int64_t id;
 	char *email, *domain, *name, *status;
-	bool suppressed;
+	bool suppressed; /* by the address's entry or its domain's: never mailed */
+	/* When suppressed, the entry's kind ("address" or "domain") and reason
+	 * ("" for none); else NULL. */
+	char *suppressed_by, *suppression_reason;
 	time_t created, updated;
 	struct store_attr *attrs; /* key and value allocated */
 	size_t nattrs;

@@ -47,6 +47,13 @@ enum store_status store_sql_functions(struct store *st, char **errstr);
 
 /* Suppression of a normalised address, by hash or by domain. */
 enum store_status suppress_check(struct store *st, const char *address, bool *out);
+/*
+ * suppress_check, and when suppressed (and kind not NULL) the entry's kind
+ * ("address" or "domain"; the address's own entry first) and reason ("" for
+ * none) in *kind and *reason, allocated; the caller frees them.
+ */
+enum store_status suppress_entry(struct store *st, const char *address, bool *out, char **kind,
+				 char **reason);
 
 /*
  * store_address_hash in one call to BLAKE2b instead of one per byte: the

@@ -226,8 +226,17 @@ expect 65 "the same address quoted is the same person, who stays unsubscribed" \
 	as marketer subscriber add '"c..d"@docomo.ne.jp' --list news
 
 # ---- Suppression -------------------------------------------------------------
+expect 0 "a list blk" as marketer list add blk
+expect 0 "someone at a domain about to be suppressed" as marketer subscriber add dom@blocked.example --list blk
 expect 0 "suppress an address" as marketer suppress add p3@example.net --reason "bounce 5.1.1"
 expect 0 "suppress a domain" as marketer suppress add @blocked.example --reason complaint
+# A person's data says whether, and why, they are suppressed, beside their status.
+expect 0 "the data of someone suppressed by their domain" as marketer subscriber data dom@blocked.example
+check "says so, by the domain and why, the status still active" $PY -c "import json,sys; d=json.load(open(sys.argv[1])); assert d['status']=='active' and d['suppressed'] is True and d['suppression']=={'by':'domain','reason':'complaint'}, d" "$T/out"
+expect 0 "the data of someone suppressed by their address" as marketer subscriber data p3@example.net
+check "says by the address" $PY -c "import json,sys; d=json.load(open(sys.argv[1])); assert d['suppressed'] is True and d['suppression']=={'by':'address','reason':'bounce 5.1.1'}, d" "$T/out"
+expect 0 "the data of someone not suppressed" as marketer subscriber data p4@example.net
+check "has no suppression" $PY -c "import json,sys; d=json.load(open(sys.argv[1])); assert d['suppressed'] is False and d['suppression'] is None, d" "$T/out"
 expect 0 "suppress ls works" as viewer suppress ls
 check "it lists the domain" grep -q 'blocked.example' "$T/out"
 check "and the address, masked for the viewer" grep -q 'p\*\*\*@example.net' "$T/out"
