@@ -123,6 +123,17 @@ int subscriber_has_ctl(const char *s, size_t n);
 /* store_subscriber_get of a normalised address, without its permission checks. */
 enum store_status subscriber_load(struct store *st, const char *address,
 				  struct store_subscriber **out, char **errstr);
+/*
+ * The record as a user without pii may see it (the address itself aside,
+ * which the caller masks: it needs it whole to act on the person): every
+ * address in the free text masked, wherever it was written (a name, an
+ * attribute, a consent record, an SMTP reply in the history), and the
+ * consent IP hidden, in the memberships and in the consent kept in the
+ * history of a removed list. For a user with pii, nothing changes.
+ * (subscriber_mask.c)
+ */
+enum store_status subscriber_mask(const struct store *st, struct store_subscriber *p);
+
 /* Looks up a normalised address: id (0 when absent) and status. */
 enum store_status subscriber_find(struct store *st, const char *address, int64_t *id,
 				  char status[16], char **errstr);
