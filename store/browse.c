@@ -157,7 +157,7 @@ static enum store_status keep_row(struct page *p, sqlite3_stmt *q, int part)
 	r->id = sqlite3_column_int64(q, 0);
 	r->part = part;
 	r->email = store_mask_address(p->st, email != NULL ? email : "");
-	r->name = strdup(name != NULL ? name : "");
+	r->name = store_mask_text(p->st, name != NULL ? name : "");
 	if (r->email == NULL || r->name == NULL) {
 		free((char *)r->email);
 		free((char *)r->name);
@@ -229,6 +229,9 @@ static enum store_status read_part(struct page *p, int part, const char *key, in
 		if (part == 1 && p->pii)
 			ADD(" AND NOT (s.email COLLATE NOCASE >= ?1 AND s.email COLLATE NOCASE < "
 			    "?2)");
+		/* A name holding an address, searched letter by letter, would spell it out. */
+		if (part == 1 && !p->pii)
+			ADD(" AND instr(s.name, '@') = 0");
 	}
 	if (key != NULL)
 		ADD(" AND %s COLLATE NOCASE %s= ?3 AND (%s COLLATE NOCASE %s ?3 OR s.id %s ?4)",

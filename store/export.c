@@ -454,7 +454,16 @@ enum store_status store_subscriber_data(struct store *st, const char *email, FIL
 	json_kv(out, "  ", "email", p->email, 0);
 	json_kv(out, "  ", "name", p->name, 0);
 	json_kv(out, "  ", "status", p->status, 0);
+	/* status is the person's; a suppression, of the address or its domain, is beside it. */
 	fprintf(out, "  \"suppressed\": %s,\n", p->suppressed ? "true" : "false");
+	if (p->suppressed_by != NULL) {
+		fputs("  \"suppression\": {\n", out);
+		json_kv(out, "    ", "by", p->suppressed_by, 0);
+		json_kv(out, "    ", "reason", p->suppression_reason, 1);
+		fputs("  },\n", out);
+	} else {
+		fputs("  \"suppression\": null,\n", out);
+	}
 	json_kv(out, "  ", "created", t1, 0);
 	json_kv(out, "  ", "updated", t2, 0);
 	fputs("  \"attributes\": {", out);

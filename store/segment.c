@@ -149,6 +149,9 @@ static int bind_value(struct parser *p, enum field f)
 	size_t i;
 
 	saw_string(p, f == F_EMAIL);
+	/* A value holding an "@" tests for an address, whatever the field (name = "a@b.jp"). */
+	if (memchr(p->text, '@', p->len) != NULL)
+		p->tests_email = true;
 	if (f == F_STATUS) {
 		for (i = 0; i < 5; i++)
 			if (strcmp(p->text, statuses[i]) == 0)

@@ -76,8 +76,8 @@ struct parser {
 	char *text; /* the token's value (strings unescaped) */
 	size_t len;
 	int depth;
-	int nconds; /* conditions so far */
-	bool tests_email;
+	int nconds;	  /* conditions so far */
+	bool tests_email; /* email, or a value holding an "@": see struct seg_sql */
 	time_t now;
 	char **errstr;
 	enum store_status s;

@@ -304,12 +304,15 @@ enum store_status store_segment_count(struct store *st, const char *list, const 
 	s = segment_start(st, list, expr, &c, errstr);
 	/*
 	 * A count of "email starts_with ..." probed letter by letter would spell
-	 * out the addresses that masking hides: testing email needs pii.
+	 * out the addresses that masking hides, and one of `name = "a@b.jp"`
+	 * (or any field compared with an address) would confirm a guessed one:
+	 * testing email, or any value holding an "@", needs pii.
 	 */
 	if (s == STORE_OK && c.tests_email && !store_can(st, STORE_PERM_PII))
 		s = store_deny(st, "segment.count", list, "needs permission pii", errstr,
-			       "the expression tests email addresses, which needs the "
-			       "permission \"pii\" (test domain instead)");
+			       "the expression tests email addresses (the field email, or a "
+			       "value holding an \"@\"), which needs the permission \"pii\" "
+			       "(test domain instead)");
 	if (s == STORE_OK)
 		s = count_parallel(st, list, &c, count, errstr);
 	segment_sql_free(&c);

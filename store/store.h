@@ -18,9 +18,9 @@
  *   audit.c     the hash-chained audit trail
  *   config.c    settings and secrets
  *   status.c    status strings and the small helpers every file shares
- *   address.c, fields.c, subscriber.c, list.c, import.c, import_csv.c, export.c,
- *   suppress.c, segment.c, segment_sql.c, segment_pii.c, browse.c, bounce.c: the people on
- *               the lists
+ *   address.c, fields.c, subscriber.c, subscriber_mask.c, list.c, import.c,
+ *   import_csv.c, export.c, suppress.c, segment.c, segment_sql.c, segment_pii.c,
+ *   browse.c, bounce.c: the people on the lists
  *               (subscribers_private.h)
  *   template.c  templates and DKIM keys as stored
  *   campaign.c, approval.c, campaign_version.c, queue.c, queue_admin.c:

@@ -502,6 +502,8 @@ void store_subscriber_free(struct store_subscriber **subp)
 	free(p->domain);
 	free(p->name);
 	free(p->status);
+	free(p->suppressed_by);
+	free(p->suppression_reason);
 	attrs_array_free(p->attrs, p->nattrs);
 	for (i = 0; i < p->nlists; i++) {
 		struct store_membership *m = &p->lists[i];
@@ -612,10 +614,7 @@ static enum store_status load_events(struct store *st, struct store_subscriber *
 		e->time = col(q, 0);
 		e->event = col(q, 1);
 		e->list = col(q, 2);
-		/* The details of a failed send quote the server, which may quote the address. */
-		e->details = store_mask_text(st, sqlite3_column_type(q, 3) == SQLITE_NULL
-						     ? ""
-						     : (const char *)sqlite3_column_text(q, 3));
+		e->details = col(q, 3);
 	}
 	sqlite3_finalize(q);
 	if (s == STORE_OK && rc != SQLITE_DONE)
@@ -683,7 +682,10 @@ enum store_status subscriber_load(struct store *st, const char *addr, struct sto
 	if (s == STORE_OK)
 		s = load_events(st, p, errstr);
 	if (s == STORE_OK)
-		s = suppress_check(st, addr, &p->suppressed);
+		s = suppress_entry(st, addr, &p->suppressed, &p->suppressed_by,
+				   &p->suppression_reason);
+	if (s == STORE_OK)
+		s = subscriber_mask(st, p);
 done:
 	sqlite3_finalize(q);
 	if (s == STORE_OK)

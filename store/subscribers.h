@@ -90,11 +90,23 @@ struct store_membership {
 struct store_event {
 	char *time, *event, *list, *details;
 };
-/* Everything hato holds about one person. Every string is allocated. */
+/*
+ * Everything hato holds about one person. Every string is allocated. For a
+ * user without STORE_PERM_PII (store_subscriber_get_id) the record comes
+ * masked, except `email` (whole, to act on; show it through
+ * store_mask_address): each address written in a name, an attribute, a
+ * consent record or the history's details masked as store_mask_text masks
+ * it, each consent IP STORE_IP_HIDDEN, and the IP of the consent a removed
+ * list's history keeps "(hidden)".
+ */
+#define STORE_IP_HIDDEN "(IP hidden)"
 struct store_subscriber {
 	int64_t id;
 	char *email, *domain, *name, *status;
-	bool suppressed;
+	bool suppressed; /* by the address's entry or its domain's: never mailed */
+	/* When suppressed, the entry's kind ("address" or "domain") and reason
+	 * ("" for none); else NULL. */
+	char *suppressed_by, *suppression_reason;
 	time_t created, updated;
 	struct store_attr *attrs; /* key and value allocated */
 	size_t nattrs;
@@ -179,7 +191,8 @@ enum store_status store_subscriber_erase(struct store *st, const char *email, ch
  * Both are index range scans (migration 5), so a search keystroke is as fast
  * as a page. Only prefixes are searched: a substring search cannot use an
  * index and would scan every row. Users without STORE_PERM_PII search names
- * only, so that a search can't reveal which addresses are on file.
+ * only, and not those that hold an "@", so that a search can't reveal which
+ * addresses are on file, nor spell out one written as a name.
  *
  * The list and status filters are checked row by row along the index: fast
  * when they match many people, slower the fewer they match.
@@ -197,9 +210,9 @@ struct store_browse {
 /* One row; the strings are valid during the callback only. */
 struct store_browse_row {
 	int64_t id;
-	int part;	   /* 0: sorted by address; 1: a name match of a search */
-	const char *email; /* masked without STORE_PERM_PII */
-	const char *name;
+	int part;	    /* 0: sorted by address; 1: a name match of a search */
+	const char *email;  /* masked without STORE_PERM_PII */
+	const char *name;   /* an address in it masked (store_mask_text) without pii */
 	const char *status; /* "suppressed" for an active, suppressed address */
 	time_t created;
 };
@@ -217,7 +230,8 @@ enum store_status store_subscriber_page(struct store *st, const struct store_bro
 /*
  * store_subscriber_get by the row's id, so that a browser that only shows
  * masked addresses can open a record. SUBSCRIBERS_READ only: a row names
- * nobody.
+ * nobody. Without STORE_PERM_PII the record comes masked (struct
+ * store_subscriber).
  */
 enum store_status store_subscriber_get_id(struct store *st, int64_t id,
 					  struct store_subscriber **out, char **errstr);

@@ -47,6 +47,13 @@ enum store_status store_sql_functions(struct store *st, char **errstr);
 
 /* Suppression of a normalised address, by hash or by domain. */
 enum store_status suppress_check(struct store *st, const char *address, bool *out);
+/*
+ * suppress_check, and when suppressed (and kind not NULL) the entry's kind
+ * ("address" or "domain"; the address's own entry first) and reason ("" for
+ * none) in *kind and *reason, allocated; the caller frees them.
+ */
+enum store_status suppress_entry(struct store *st, const char *address, bool *out, char **kind,
+				 char **reason);
 
 /*
  * store_address_hash in one call to BLAKE2b instead of one per byte: the
@@ -116,6 +123,17 @@ int subscriber_has_ctl(const char *s, size_t n);
 /* store_subscriber_get of a normalised address, without its permission checks. */
 enum store_status subscriber_load(struct store *st, const char *address,
 				  struct store_subscriber **out, char **errstr);
+/*
+ * The record as a user without pii may see it (the address itself aside,
+ * which the caller masks: it needs it whole to act on the person): every
+ * address in the free text masked, wherever it was written (a name, an
+ * attribute, a consent record, an SMTP reply in the history), and the
+ * consent IP hidden, in the memberships and in the consent kept in the
+ * history of a removed list. For a user with pii, nothing changes.
+ * (subscriber_mask.c)
+ */
+enum store_status subscriber_mask(const struct store *st, struct store_subscriber *p);
+
 /* Looks up a normalised address: id (0 when absent) and status. */
 enum store_status subscriber_find(struct store *st, const char *address, int64_t *id,
 				  char status[16], char **errstr);
@@ -150,7 +168,9 @@ struct seg_sql {
 	char *where; /* "1" for an empty expression */
 	struct seg_bind *binds;
 	size_t nbinds;
-	bool tests_email; /* a condition on email: counting it needs STORE_PERM_PII */
+	/* A condition on email, or a value holding an "@" on any field: counting
+	 * it needs STORE_PERM_PII. */
+	bool tests_email;
 };
 /* Below this many subscriber ids a segment count runs on one thread
  * (segment_sql.c; white-box tests lower it). */

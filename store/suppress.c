@@ -14,25 +14,39 @@
 
 #include "store/subscribers_private.h"
 
-enum store_status suppress_check(struct store *st, const char *address, bool *out)
+enum store_status suppress_entry(struct store *st, const char *address, bool *out, char **kind,
+				 char **reason)
 {
 	sqlite3_stmt *q = NULL;
 	enum store_status s;
+	const char *r;
 	char h[65];
 
 	*out = false;
 	store_address_hash(st, address, h);
 	s = store_prepare(st,
-			  "SELECT 1 FROM suppressions WHERE value = ? OR "
-			  "(kind = 'domain' AND value = ?)",
+			  "SELECT kind, reason FROM suppressions WHERE value = ? OR "
+			  "(kind = 'domain' AND value = ?) ORDER BY kind = 'domain' LIMIT 1",
 			  &q, NULL);
 	if (s != STORE_OK)
 		return s;
 	sqlite3_bind_text(q, 1, h, -1, SQLITE_STATIC);
 	sqlite3_bind_text(q, 2, store_address_domain(address), -1, SQLITE_STATIC);
 	*out = sqlite3_step(q) == SQLITE_ROW;
+	if (*out && kind != NULL) {
+		r = (const char *)sqlite3_column_text(q, 1);
+		*kind = strdup((const char *)sqlite3_column_text(q, 0));
+		*reason = strdup(r != NULL ? r : "");
+		if (*kind == NULL || *reason == NULL)
+			s = STORE_ENOMEM;
+	}
 	sqlite3_finalize(q);
-	return STORE_OK;
+	return s;
+}
+
+enum store_status suppress_check(struct store *st, const char *address, bool *out)
+{
+	return suppress_entry(st, address, out, NULL, NULL);
 }
 
 enum store_status store_suppressed(struct store *st, const char *address, bool *out, char **errstr)

@@ -2,7 +2,8 @@
  * tui/screen_member.c: the member record: everything held about one person
  * (store_subscriber_get): the address (masked without the pii permission),
  * name, status, attributes, each list with its consent record, and the send
- * history. u unsubscribes from every list, b suppresses the address, d erases
+ * history; without pii the store masks the addresses written in them and
+ * hides consent IPs. u unsubscribes from every list, b suppresses the address, d erases
  * the person; each asks y/n first, and the framework refuses a role that
  * lacks the permission, saying which.
  */
@@ -109,7 +110,6 @@ static void build(struct screen *s)
 {
 	struct member *m = s->priv;
 	const struct store_subscriber *p = m->p;
-	bool pii = store_can(ui_store(s->ui), STORE_PERM_PII);
 	char t1[21], t2[21];
 	size_t i;
 
@@ -132,8 +132,7 @@ static void build(struct screen *s)
 
 		add(m, UI_A_NORMAL, "  %-16s %-13s since %s", l->list, l->status, l->consent_at);
 		add(m, UI_A_DIM, "    consent: %s, by %s%s%s%s%s%s", l->consent_source,
-		    l->consent_method, l->consent_ip[0] ? ", from " : "",
-		    l->consent_ip[0] ? (pii ? l->consent_ip : "(IP hidden)") : "",
+		    l->consent_method, l->consent_ip[0] ? ", from " : "", l->consent_ip,
 		    l->consent_text[0] ? ", text \"" : "", l->consent_text,
 		    l->consent_text[0] ? "\"" : "");
 	}

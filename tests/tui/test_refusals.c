@@ -96,8 +96,8 @@ static void set_perms(struct ui *ui, const char *role, const char *const *perms,
 /*
  * The segment editor's refusals by the store are in the UI's words, never
  * its action names ("segment.count is not allowed for boss..."): a count by
- * email without pii, a count once the role no longer reads subscribers, and
- * a save once it no longer writes segments.
+ * email (or by a value holding an "@") without pii, a count once the role no longer reads
+ * subscribers, and a save once it no longer writes segments.
  */
 static void test_segment_editor_words(void **state)
 {
@@ -114,6 +114,12 @@ static void test_segment_editor_words(void **state)
 	ui_type(ui, "email ends_with \"example.com\"");
 	assert_true(says(ui, "refused: count by email address needs the permission \"pii\", which "
 			     "the role boss lacks"));
+	/* So is one comparing any field with an address: it would confirm a guessed one. */
+	ui_key(ui, UI_CTRL('u'));
+	ui_type(ui, "attr.city = \"Tokyo\" or name in (\"x\", \"a@example.com\")");
+	assert_true(says(ui, "refused: count by email address needs the permission \"pii\", which "
+			     "the role boss lacks"));
+	assert_true(lacks(ui, "1 recipient"));
 	ui_key(ui, UI_CTRL('u'));
 	ui_type(ui, "attr.city = \"Tokyo\"");
 	assert_true(shows(ui, "1 recipient"));
