@@ -144,8 +144,10 @@ enum store_status store_queue_stats(struct store *st, int64_t campaign,
 	s = store_require(st, STORE_PERM_CAMPAIGNS_READ, "campaign.status", errstr);
 	if (s == STORE_OK)
 		s = store_prepare(
-		    st, "SELECT state, count(*) FROM queue WHERE campaign = ? GROUP BY state", &q,
-		    errstr);
+		    st,
+		    "SELECT state, count(*) FROM (SELECT state FROM queue WHERE campaign = ?1"
+		    " UNION ALL SELECT state FROM queue_erased WHERE campaign = ?1) GROUP BY state",
+		    &q, errstr);
 	if (s != STORE_OK)
 		return s;
 	sqlite3_bind_int64(q, 1, campaign);
@@ -159,19 +161,22 @@ enum store_status store_queue_stats(struct store *st, int64_t campaign,
 	if (rc != SQLITE_DONE)
 		return store_sqlfail(st, errstr, "counting the send queue");
 	s = store_query_int(st,
-			    "SELECT count(*) FROM queue WHERE state = 2 AND updated >= ?2"
-			    " AND campaign = ?1",
+			    "SELECT (SELECT count(*) FROM queue WHERE state = 2 AND updated >= ?2"
+			    " AND campaign = ?1) + (SELECT count(*) FROM queue_erased"
+			    " WHERE state = 2 AND updated >= ?2 AND campaign = ?1)",
 			    &out->sent_last_minute, errstr, 2, campaign, (int64_t)time(NULL) - 60);
 	if (s == STORE_OK)
 		s = store_query_int(
 		    st, "SELECT min(next_try) FROM queue WHERE campaign = ? AND state = 3", &next,
 		    errstr, 1, campaign);
 	if (s == STORE_OK && out->count[STORE_RCPT_FAILED] > 0)
-		s = store_query_int(st,
-				    "SELECT count(*) FROM queue q JOIN subscribers s"
-				    " ON s.id = q.subscriber AND s.status = 'bounced'"
-				    " WHERE q.campaign = ? AND q.state = 4",
-				    &out->bounced, errstr, 1, campaign);
+		s = store_query_int(
+		    st,
+		    "SELECT (SELECT count(*) FROM queue q JOIN subscribers s"
+		    " ON s.id = q.subscriber AND s.status = 'bounced'"
+		    " WHERE q.campaign = ?1 AND q.state = 4) + (SELECT count(*)"
+		    " FROM queue_erased WHERE campaign = ?1 AND state = 4 AND bounced)",
+		    &out->bounced, errstr, 1, campaign);
 	out->next_retry = (time_t)next;
 	return s;
 }
@@ -184,8 +189,12 @@ enum store_status store_sent_since(struct store *st, time_t t, int64_t *count, c
 	s = store_require(st, STORE_PERM_CAMPAIGNS_READ, "campaign.status", errstr);
 	if (s != STORE_OK)
 		return s;
-	return store_query_int(st, "SELECT count(*) FROM queue WHERE state = 2 AND updated >= ?",
-			       count, errstr, 1, (int64_t)t);
+	return store_query_int(
+	    st,
+	    "SELECT (SELECT count(*) FROM queue WHERE state = 2 AND updated >= ?1)"
+	    " + (SELECT count(*) FROM queue_erased WHERE state = 2"
+	    " AND updated >= ?1)",
+	    count, errstr, 1, (int64_t)t);
 }
 
 enum store_status store_sent_to_domain_since(struct store *st, const char *domain, time_t t,

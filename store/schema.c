@@ -241,6 +241,21 @@ static const struct migration migrations[] = {
 	 "CREATE INDEX subscribers_name ON subscribers_new(name COLLATE NOCASE, id);"
 	 "CREATE INDEX subscribers_inactive ON subscribers_new(status, email COLLATE NOCASE, id)"
 	 "  WHERE status <> 'active' OR suppressed <> 0;"},
+    /*
+     * What an erasure leaves of a person's sends: the state and time of
+     * each message that went out or failed, and whether the person had
+     * bounced, with no address and no link to anyone. A campaign's counts,
+     * the day's sends that warm-up caps and the breaker's rates stay true
+     * after an erasure (store_subscriber_erase, store/queue_admin.c). IF
+     * NOT EXISTS: a store put back to an earlier version by a test keeps it.
+     */
+    {13, "CREATE TABLE IF NOT EXISTS queue_erased ("
+	 "  campaign INTEGER NOT NULL REFERENCES campaigns(id) ON DELETE CASCADE,"
+	 "  state INTEGER NOT NULL, bounced INTEGER NOT NULL DEFAULT 0,"
+	 "  updated INTEGER NOT NULL);"
+	 "CREATE INDEX IF NOT EXISTS queue_erased_campaign ON queue_erased(campaign, state);"
+	 "CREATE INDEX IF NOT EXISTS queue_erased_updated ON queue_erased(updated)"
+	 "  WHERE state = 2;"},
     /* Later issues append their migrations here, in order. */
 };
 

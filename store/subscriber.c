@@ -718,7 +718,15 @@ enum store_status store_subscriber_erase(struct store *st, const char *email, ch
 	s = subscriber_find(st, addr, &id, NULL, errstr);
 	if (s == STORE_OK && id == 0)
 		s = store_fail(errstr, STORE_ENOTFOUND, "no subscriber has the address %s", addr);
-	/* Cascades to memberships (with their consent records) and history. */
+	/* The messages that went out or failed stay counted, without the person. */
+	if (s == STORE_OK)
+		s = store_run(st,
+			      "INSERT INTO queue_erased (campaign, state, bounced, updated)"
+			      " SELECT q.campaign, q.state, s.status = 'bounced', q.updated"
+			      " FROM queue q JOIN subscribers s ON s.id = q.subscriber"
+			      " WHERE q.subscriber = ? AND q.state IN (2, 4, 5)",
+			      errstr, "erasing", "i", id);
+	/* Cascades to memberships (with their consent records), history and queue. */
 	if (s == STORE_OK)
 		s = store_run(st, "DELETE FROM subscribers WHERE id = ?", errstr, "erasing", "i",
 			      id);

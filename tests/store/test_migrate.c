@@ -343,7 +343,7 @@ static void test_subscribers_rebuilt(void **state)
 	store_close(&st);
 
 	st = open_admin();
-	assert_int_equal(one_int(st, "PRAGMA user_version"), 12);
+	assert_int_equal(one_int(st, "PRAGMA user_version"), 13);
 	assert_int_equal(one_int(st, "PRAGMA foreign_keys"), 1);
 	sql = table_sql(st->db, "subscribers");
 	assert_null(strstr(sql, "ehash"));

@@ -351,6 +351,35 @@ static void test_sent_since(void **state)
 	assert_int_equal(later, 0);
 }
 
+/* An erasure takes the person, not the campaign's counts or the day's sends. */
+static void test_erase_keeps_counts(void **state)
+{
+	struct seen s = {0};
+	int64_t id = bulk("q-erase"), sent0 = -1, sent1 = -1;
+	struct store_queue_stats q0, q1;
+	time_t t0 = time(NULL);
+
+	(void)state;
+	OK(store_queue_claim(op1, id, t0, 3, NULL, seen_cb, &s, &err_));
+	OK(store_queue_result(op1, id, s.ids[0], STORE_RCPT_SENT, "250", NULL, 0, &err_));
+	OK(store_queue_result(op1, id, s.ids[1], STORE_RCPT_FAILED, "550", NULL, 0, &err_));
+	q0 = stats(id);
+	OK(store_sent_since(op1, t0 - 5, &sent0, &err_));
+	/* The one sent, the one failed, and one still in flight, never sent. */
+	OK(store_subscriber_erase(mk, s.emails[0], &err_));
+	OK(store_subscriber_erase(mk, s.emails[1], &err_));
+	OK(store_subscriber_erase(mk, s.emails[2], &err_));
+	q1 = stats(id);
+	OK(store_sent_since(op1, t0 - 5, &sent1, &err_));
+	assert_int_equal(q1.count[STORE_RCPT_SENT], q0.count[STORE_RCPT_SENT]);
+	assert_int_equal(q1.count[STORE_RCPT_FAILED], q0.count[STORE_RCPT_FAILED]);
+	assert_int_equal(q1.sent_last_minute, q0.sent_last_minute);
+	assert_int_equal(q1.count[STORE_RCPT_INFLIGHT], q0.count[STORE_RCPT_INFLIGHT] - 1);
+	assert_int_equal(q1.total, q0.total - 1);
+	assert_int_equal(sent1, sent0);
+	assert_int_equal(q0.count[STORE_RCPT_SENT], 1);
+}
+
 struct errs {
 	char email[8][64], reply[8][64];
 	int n;
@@ -640,6 +669,7 @@ int main(void)
 	    cmocka_unit_test(test_worker_statements_build_no_btree),
 	    cmocka_unit_test(test_reply_bad_address),
 	    cmocka_unit_test(test_hard_bounce),
+	    cmocka_unit_test(test_erase_keeps_counts),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
