@@ -2,11 +2,15 @@
  * tui/outfile.c: a file of people's data written beside its target and put
  * in place when complete. See outfile.h.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <libgen.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "store/store.h"
@@ -14,6 +18,55 @@
 
 /* The new file being written, for outfile_on_signal(): one at a time. */
 static const char *volatile current;
+
+/* Is name "BASE.XXXXXX", a new file mkostemp made for base? */
+static bool new_file_of(const char *name, const char *base)
+{
+	size_t n = strlen(base), i;
+
+	if (strncmp(name, base, n) != 0 || name[n] != '.' || strlen(name + n + 1) != 6)
+		return false;
+	for (i = n + 1; name[i] != '\0'; i++)
+		if (!((name[i] >= 'a' && name[i] <= 'z') || (name[i] >= 'A' && name[i] <= 'Z') ||
+		      (name[i] >= '0' && name[i] <= '9')))
+			return false;
+	return true;
+}
+
+/*
+ * Removes what a hato killed outright (kill -9, a crash, the power) left of
+ * its new files beside path: people's data in plain text. One is ours when
+ * it is named so, ours, private and regular, unchanged for a minute, and no
+ * live hato holds it locked (outfile_open locks each one it makes).
+ */
+static void sweep(const char *path)
+{
+	char dir[PATH_MAX], base[PATH_MAX];
+	struct dirent *e;
+	struct stat sb;
+	DIR *d;
+	int fd;
+
+	snprintf(dir, sizeof(dir), "%s", path);
+	snprintf(base, sizeof(base), "%s", path);
+	d = opendir(dirname(dir));
+	if (d == NULL)
+		return;
+	while ((e = readdir(d)) != NULL) {
+		if (!new_file_of(e->d_name, basename(base)) ||
+		    fstatat(dirfd(d), e->d_name, &sb, AT_SYMLINK_NOFOLLOW) != 0 ||
+		    !S_ISREG(sb.st_mode) || sb.st_uid != geteuid() || (sb.st_mode & 0777) != 0600 ||
+		    sb.st_mtime > time(NULL) - 60)
+			continue;
+		fd = openat(dirfd(d), e->d_name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
+		if (fd < 0)
+			continue;
+		if (flock(fd, LOCK_EX | LOCK_NB) == 0)
+			unlinkat(dirfd(d), e->d_name, 0);
+		close(fd);
+	}
+	closedir(d);
+}
 
 int outfile_open(struct outfile *o, const char *path, bool replace, const struct store *st)
 {
@@ -53,12 +106,14 @@ int outfile_open(struct outfile *o, const char *path, bool replace, const struct
 			goto opened;
 		}
 	}
+	sweep(path);
 	snprintf(o->tmp, sizeof(o->tmp), "%s.XXXXXX", path);
 	fd = mkostemp(o->tmp, O_CLOEXEC); /* mode 0600, never through a link */
 	if (fd < 0) {
 		o->tmp[0] = '\0';
 		return -1;
 	}
+	flock(fd, LOCK_EX); /* held until it closes: sweep() leaves it alone */
 	current = o->tmp;
 	o->fp = fdopen(fd, "w");
 opened:

@@ -5,7 +5,10 @@
  * The data goes to a new file beside the target, PATH.XXXXXX, mode 0600,
  * which replaces PATH only once it is complete (rename). Until then PATH is
  * as it was. A failed write removes the new file, and so does a signal that
- * ends the process: its handler calls outfile_on_signal(). When PATH exists
+ * ends the process: its handler calls outfile_on_signal(). What a process
+ * killed outright left (kill -9) goes at the next outfile_open() of PATH:
+ * each new file is locked while it is written, and one no process holds
+ * that has not changed for a minute is removed. When PATH exists
  * and is not a regular file (/dev/stdout, a pipe), the data goes straight
  * to it.
  */

@@ -290,6 +290,21 @@ check "and no partial file beside it" sh -c "! ls '$T' | grep -q '^export.csv.'"
 expect 0 "export the list to a file" as marketer export news "$T/export.csv"
 check "the export is private (0600), also when it replaced a file" test "$(stat -c %a "$T/export.csv")" = 600
 check "and leaves no other file behind" sh -c "! ls '$T' | grep -q '^export.csv.'"
+# What a hato killed outright left of its new file goes at the next export
+# there; one a live hato holds (locked), a recent one, or another's, stays.
+for f in Stale1 Live22 Recent Other3; do printf 'someone@example.com\n' >"$T/export.csv.$f"; done
+chmod 600 "$T"/export.csv.*
+chmod 644 "$T/export.csv.Other3"
+touch -d '2 minutes ago' "$T/export.csv.Stale1" "$T/export.csv.Live22" "$T/export.csv.Other3"
+flock -x "$T/export.csv.Live22" sleep 30 &
+lockpid=$!
+for _ in $(seq 50); do flock -n "$T/export.csv.Live22" true || break; sleep 0.1; done
+expect 0 "an export where an earlier one was killed" as marketer export news "$T/export.csv"
+check "removes what the killed one left" test ! -e "$T/export.csv.Stale1"
+check "keeps the file a live hato holds" test -e "$T/export.csv.Live22"
+check "and a recent one, and one that isn't private" sh -c "test -e '$T/export.csv.Recent' && test -e '$T/export.csv.Other3'"
+kill "$lockpid" 2>/dev/null; wait "$lockpid" 2>/dev/null
+rm -f "$T"/export.csv.*
 # A full disk (/dev/full) is called by its name, with exit 74.
 expect 74 "an export to a full disk fails" as marketer export news /dev/full
 check "saying the disk is full" grep -qx 'hato: cannot write the export: the disk is full' "$T/err"
