@@ -695,10 +695,10 @@ enum store_status store_subscriber_import(struct store *st, const char *list, FI
 	 * per-row checks are skipped. A no-op inside an outer transaction.
 	 */
 	store_exec(st, "PRAGMA foreign_keys = OFF", NULL);
-	s = store_begin(st);
+	s = store_begin_err(st, errstr, "importing");
 	if (s != STORE_OK) {
 		store_exec(st, "PRAGMA foreign_keys = ON", NULL);
-		return store_sqlfail(st, errstr, "importing");
+		return s;
 	}
 	store_exec(st, "PRAGMA cache_size = -40000", NULL);
 	s = store_list_check(st, list, errstr);

@@ -152,9 +152,9 @@ enum store_status store_list_add(struct store *st, const char *id, const char *n
 		if ((unsigned char)*p < 0x20)
 			return store_fail(errstr, STORE_EINVAL,
 					  "the list name holds a control character");
-	s = store_begin(st);
+	s = store_begin_err(st, errstr, "adding a list");
 	if (s != STORE_OK)
-		return store_sqlfail(st, errstr, "adding a list");
+		return s;
 	s = case_twin(st, id, errstr);
 	if (s == STORE_OK)
 		s = store_prepare(
@@ -217,9 +217,9 @@ enum store_status store_list_rm(struct store *st, const char *id, char **errstr)
 	s = store_require(st, STORE_PERM_LISTS, "list.rm", errstr);
 	if (s != STORE_OK)
 		return s;
-	s = store_begin(st);
+	s = store_begin_err(st, errstr, "removing a list");
 	if (s != STORE_OK)
-		return store_sqlfail(st, errstr, "removing a list");
+		return s;
 	s = store_list_check(st, id, errstr);
 	if (s == STORE_OK)
 		s = store_prepare(st, "SELECT count(*) FROM memberships WHERE list = ?", &q,
