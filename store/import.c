@@ -23,7 +23,13 @@
 #include "store/subscribers_private.h"
 
 /* An attribute, or the columns of subscriber_columns in their order. */
-enum { C_ATTR, C_EMAIL, C_NAME, C_SOURCE, C_AT, C_TEXT, C_METHOD, C_IP };
+enum { C_ATTR, C_EMAIL, C_NAME, C_SOURCE, C_AT, C_TEXT, C_METHOD, C_IP, C_RLINE, C_RREASON };
+
+/* A rejects file's own column (its line and reason), skipped when it is imported again. */
+static int skipped(const struct import *im, size_t i)
+{
+	return i < im->ncols && (im->kind[i] == C_RLINE || im->kind[i] == C_RREASON);
+}
 
 /* ---- Rejects ------------------------------------------------------------ */
 
@@ -48,10 +54,11 @@ void import_rejects_header(struct import *im)
 	size_t i;
 	int bad;
 
-	bad = fputs("line,reason", fp) == EOF;
+	bad = fputs("reject_line,reject_reason", fp) == EOF;
 	for (i = 0; i < im->ncols && !bad; i++)
-		bad =
-		    fputc(',', fp) == EOF || csv_fwrite(fp, im->name[i], strlen(im->name[i])) != 0;
+		if (!skipped(im, i))
+			bad = fputc(',', fp) == EOF ||
+			      csv_fwrite(fp, im->name[i], strlen(im->name[i])) != 0;
 	if (bad || fputc('\n', fp) == EOF)
 		rejects_failed(im, errno);
 }
@@ -84,7 +91,8 @@ static FILE *rejects_file(struct import *im)
 
 /*
  * One line of the rejects file: the line number, the reason and, when row
- * is not NULL, the row's fields, or else text[0..n) when not NULL. Only the
+ * is not NULL, the row's fields (but those of a rejects file's own columns,
+ * when it has as many as the header), or else text[0..n) when not NULL. Only the
  * reading thread writes it. A failed write ends the import.
  */
 static void reject_line(struct import *im, uint64_t line, const char *reason,
@@ -99,8 +107,9 @@ static void reject_line(struct import *im, uint64_t line, const char *reason,
 	bad = fprintf(fp, "%llu,", (unsigned long long)line) < 0 ||
 	      csv_fwrite(fp, reason, strlen(reason)) != 0;
 	for (i = 0; !bad && row != NULL && i < row->nf; i++)
-		bad = fputc(',', fp) == EOF ||
-		      csv_fwrite(fp, row->buf + row->off[i], row->len[i]) != 0;
+		if (row->nf != im->ncols || !skipped(im, i))
+			bad = fputc(',', fp) == EOF ||
+			      csv_fwrite(fp, row->buf + row->off[i], row->len[i]) != 0;
 	if (!bad && row == NULL && text != NULL)
 		bad = fputc(',', fp) == EOF || csv_fwrite(fp, text, n) != 0;
 	if (bad || fputc('\n', fp) == EOF)
@@ -388,6 +397,8 @@ void import_data_row(struct import *im)
 		};
 		const char *v = r->buf + r->off[i];
 		size_t n = r->len[i];
+		if (skipped(im, i))
+			continue;
 		why = subscriber_field_why(field[im->kind[i]], v, n);
 		if (why != NULL) {
 			snprintf(reason, sizeof(reason), "column %zu (%s) %s", i + 1, im->name[i],

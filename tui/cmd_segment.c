@@ -215,8 +215,10 @@ static int do_import(struct cli *c, int argc, char **argv)
 		rc = EX_IOERR;
 	} else if (st.invalid > 0) {
 		printf(st.invalid == 1
-			   ? "the invalid row, with its line number and reason, is in %s\n"
-			   : "the invalid rows, with line numbers and reasons, are in %s\n",
+			   ? "the invalid row, with its line number and reason, is in %s; fixed, "
+			     "that file can be imported as it is\n"
+			   : "the invalid rows, with line numbers and reasons, are in %s; fixed, "
+			     "that file can be imported as it is\n",
 		       rejects);
 	}
 done:

@@ -182,7 +182,7 @@ static void import_render(struct screen *s, struct grid *g)
 {
 	struct import *im = s->priv;
 	const struct store_import_stats *t = &im->stats;
-	char line[sizeof(im->rejects) + 80];
+	char line[sizeof(im->rejects) + 120];
 
 	grid_put(g, 1, 2, -1, UI_A_BOLD, "Import a CSV file");
 	grid_put(g, 3, 2, -1, UI_A_DIM,
@@ -214,7 +214,8 @@ static void import_render(struct screen *s, struct grid *g)
 		    (unsigned long long)t->suppressed);
 	if (t->invalid > 0) {
 		snprintf(line, sizeof(line),
-			 "The rejected rows, with line numbers and reasons, are in %s",
+			 "The rejected rows, with line numbers and reasons, are in %s; fixed, "
+			 "that file can be imported as it is",
 			 im->rejects);
 		grid_wrap(g, 19, 2, g->h - 19, UI_A_NORMAL, line);
 	}

@@ -174,7 +174,7 @@ static void test_rejects_made_when_needed(void **state)
 	assert_int_equal(s.imported, 2);
 	assert_int_equal(s.invalid, 1);
 	txt = fx_slurp(rej);
-	assert_string_equal(txt, "line,reason,\"email\"\n"
+	assert_string_equal(txt, "reject_line,reject_reason,\"email\"\n"
 				 "3,\"not a valid address: the address has no '@'\","
 				 "\"not-an-address\"\n");
 	free(txt);
