@@ -379,8 +379,8 @@ void import_data_row(struct import *im)
 	im->stats->rows++;
 	addr[0] = '\0';
 	if (r->fields != im->ncols) {
-		snprintf(reason, sizeof(reason), "the row has %zu fields, the header has %zu",
-			 r->fields, im->ncols);
+		snprintf(reason, sizeof(reason), "the row has %zu field%s, the header has %zu",
+			 r->fields, r->fields == 1 ? "" : "s", im->ncols);
 		import_reject(im, im->rec_line, reason, r->fields <= IMPORT_MAX_COLUMNS);
 		if (im->line > im->rec_line)
 			resync_after(im, r->fields <= IMPORT_MAX_COLUMNS);
