@@ -320,6 +320,11 @@ check "the keyslot file is as it was" cmp -s "$STORE.keys" "$T/keys.before"
 expect 0 "one bad row, its rejects file elsewhere" as marketer import news "$T/onebad.csv" --rejects "$T/onebad.rej"
 check "  says where the invalid row is, in the singular" \
 	grep -qx "the invalid row, with its line number and reason, is in $T/onebad.rej; fixed, that file can be imported as it is" "$T/out"
+# A file name is the user's bytes: every message naming it is escaped.
+printf 'email\nnot-an-address\n' >"$T/"$'esc\x1b[31m.csv'
+expect 0 "a file named with an escape sequence" as marketer import news "$T/"$'esc\x1b[31m.csv'
+check "  names it and its rejects file escaped, with no raw escape" sh -c \
+	"grep -qF 'esc\\x1b[31m.csv.rejects.csv; fixed' '$T/out' && ! grep -q \"\$(printf '\\033')\" '$T/out' '$T/err'"
 expect 0 "and the store still opens" as marketer list ls
 expect 0 "an export to /dev/null is written straight to it" as marketer export news /dev/null
 check "the export is CSV that Python reads, one row per active member" \
