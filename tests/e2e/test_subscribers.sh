@@ -21,6 +21,12 @@ expect 0 "news is found as it was" as marketer list ls
 check "and NEWS was not made" sh -c "! grep -q '^NEWS ' '$T/out'"
 expect 0 "list ls works" as marketer list ls
 check "and shows the list" grep -q '^news ' "$T/out"
+printf 'email\nx@example.com\n' >"$T/case.csv"
+expect 66 "an import into a list named in another case" as marketer import NEWS "$T/case.csv"
+check "names the list there is, not one it can't make" \
+	grep -qx 'hato: there is no list "NEWS"; list IDs count case: the list is "news"' "$T/err"
+expect 66 "a segment of a list named in another case" as marketer segment add s1 --list News --where 'email ends_with "x"'
+check "names the list there is too" grep -q 'the list is "news"' "$T/err"
 
 # ---- Subscribers ---------------------------------------------------------
 expect 0 "the marketer adds a subscriber with attributes" \
