@@ -22,7 +22,8 @@ static void test_basic(void **state)
 	char *err = NULL;
 	static const char csv[] =
 	    "\xef\xbb\xbf"
-	    "Email,name,city,consent_source,consent_at,consent_text\r\n"
+	    /* Spaces around a name are dropped, quoted or not. */
+	    "\" Email \",name,\"\tcity \", consent_source,consent_at,consent_text\r\n"
 	    "taro@Example.com,Taro Yamada,Tokyo,web form,2026-01-02T03:04:05+09:00,v1\r\n"
 	    "\"hanako@example.com\",\"Yamada, Hanako\",\"Osaka\nKita\",,,\r\n"
 	    "jiro@example.com,,,,,\n"
