@@ -80,9 +80,9 @@ enum store_status store_campaign_approve(struct store *st, const char *name,
 	s = campaign_check_text("comment", comment, false, errstr);
 	if (s != STORE_OK)
 		return s;
-	s = store_begin(st);
+	s = store_begin_err(st, errstr, "approving a campaign");
 	if (s != STORE_OK)
-		return store_sqlfail(st, errstr, "approving a campaign");
+		return s;
 	s = campaign_begin_move(st, name, &m, &c, errstr);
 	/* What it needs now (the current approvals.required, if higher) is what holds. */
 	if (s == STORE_OK)
@@ -124,9 +124,9 @@ enum store_status store_campaign_schedule(struct store *st, const char *name, ti
 
 	if (at < 0)
 		return store_fail(errstr, STORE_EUSAGE, "the send time is before 1970");
-	s = store_begin(st);
+	s = store_begin_err(st, errstr, "scheduling a campaign");
 	if (s != STORE_OK)
-		return store_sqlfail(st, errstr, "scheduling a campaign");
+		return s;
 	s = campaign_begin_move(st, name, &m, &c, errstr);
 	/*
 	 * Approvals of other content (another schedule) go; those of exactly
@@ -180,9 +180,9 @@ enum store_status store_campaign_resubmit(struct store *st, const char *name, ch
 	struct store_campaign *c = NULL;
 	char details[96];
 
-	s = store_begin(st);
+	s = store_begin_err(st, errstr, "submitting a campaign again");
 	if (s != STORE_OK)
-		return store_sqlfail(st, errstr, "submitting a campaign again");
+		return s;
 	s = campaign_begin_move(st, name, &m, &c, errstr);
 	if (s == STORE_OK)
 		s = campaign_set_state(st, c->id, STORE_CAMPAIGN_IN_REVIEW, "pause_reason = NULL",

@@ -124,9 +124,9 @@ enum store_status store_subscriber_mark(struct store *st, int64_t id, const char
 	/* An address that is not one names nobody on file. */
 	if (id <= 0 && (address == NULL || subscriber_norm(address, addr, NULL) != STORE_OK))
 		return store_fail(errstr, STORE_ENOTFOUND, "nobody on file");
-	s = store_begin(st);
+	s = store_begin_err(st, errstr, "applying a report");
 	if (s != STORE_OK)
-		return store_sqlfail(st, errstr, "applying a report");
+		return s;
 	if (id <= 0)
 		s = subscriber_find(st, addr, &id, NULL, errstr);
 	if (s == STORE_OK && id > 0)

@@ -417,9 +417,9 @@ enum store_status store_campaign_add(struct store *st, const struct store_campai
 		n.segment = NULL;
 	if (n.from != NULL && *n.from == '\0')
 		n.from = NULL;
-	s = store_begin(st);
+	s = store_begin_err(st, errstr, "adding a campaign");
 	if (s != STORE_OK)
-		return store_sqlfail(st, errstr, "adding a campaign");
+		return s;
 	s = check_content(st, n.template_name, &list, n.segment, &owned, errstr);
 	if (s == STORE_OK)
 		s = insert(st, &n, list, "campaign.add", n.segment != NULL ? n.segment : list,
@@ -443,9 +443,9 @@ enum store_status store_campaign_copy(struct store *st, const char *name, const 
 		s = store_name_check("campaign", copy, errstr);
 	if (s != STORE_OK)
 		return s;
-	s = store_begin(st);
+	s = store_begin_err(st, errstr, "copying a campaign");
 	if (s != STORE_OK)
-		return store_sqlfail(st, errstr, "copying a campaign");
+		return s;
 	s = campaign_load(st, name, 0, &c, errstr);
 	if (s == STORE_OK) {
 		/* Whoever wrote the original wrote the copy too. */
@@ -572,9 +572,9 @@ enum store_status store_campaign_edit(struct store *st, const char *name,
 		return store_fail(errstr, STORE_EUSAGE,
 				  "nothing to change: give a template, list, segment, subject or "
 				  "From");
-	s = store_begin(st);
+	s = store_begin_err(st, errstr, "editing a campaign");
 	if (s != STORE_OK)
-		return store_sqlfail(st, errstr, "editing a campaign");
+		return s;
 	s = campaign_load(st, name, 0, &c, errstr);
 	if (s == STORE_OK)
 		s = edit_locked(st, c, changes, errstr);

@@ -90,9 +90,9 @@ static enum store_status simple_move(struct store *st, const char *name,
 	enum store_status s;
 	struct store_campaign *c = NULL;
 
-	s = store_begin(st);
+	s = store_begin_err(st, errstr, "changing a campaign's state");
 	if (s != STORE_OK)
-		return store_sqlfail(st, errstr, "changing a campaign's state");
+		return s;
 	s = campaign_begin_move(st, name, m, &c, errstr);
 	if (s == STORE_OK && to == STORE_CAMPAIGN_SENDING && c->started_at == 0)
 		to = STORE_CAMPAIGN_SCHEDULED; /* resuming what never started */
@@ -224,9 +224,9 @@ enum store_status store_campaign_set_state(struct store *st, int64_t id,
 	s = store_require(st, STORE_PERM_CAMPAIGNS_SEND, "campaign.state", errstr);
 	if (s != STORE_OK)
 		return s;
-	s = store_begin(st);
+	s = store_begin_err(st, errstr, "changing a campaign's state");
 	if (s != STORE_OK)
-		return store_sqlfail(st, errstr, "changing a campaign's state");
+		return s;
 	s = campaign_load(st, NULL, id, &c, errstr);
 	if (s == STORE_OK && !(from & BIT(c->state)))
 		s = store_fail(errstr, STORE_EINVAL, "campaign %s is %s and cannot become %s",

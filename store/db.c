@@ -460,6 +460,14 @@ enum store_status store_begin(struct store *st)
 	return STORE_OK;
 }
 
+enum store_status store_begin_err(struct store *st, char **errstr, const char *what)
+{
+	/* Described at once: any statement run after the failure clears its code. */
+	if (store_begin(st) != STORE_OK)
+		return store_sqlfail(st, errstr, what);
+	return STORE_OK;
+}
+
 enum store_status store_commit(struct store *st)
 {
 	return store_commit_err(st, NULL);

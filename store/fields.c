@@ -21,7 +21,8 @@
 #include "store/subscribers_private.h"
 
 const char *const subscriber_columns[SUBSCRIBER_NCOLUMNS] = {
-    "email", "name", "consent_source", "consent_at", "consent_text", "consent_method", "consent_ip",
+    "email",	      "name",	    "consent_source", "consent_at",    "consent_text",
+    "consent_method", "consent_ip", "reject_line",    "reject_reason",
 };
 
 int subscriber_utf8_ok(const char *s, size_t n)
@@ -108,7 +109,7 @@ static bool reserved(const char *k)
 /* "the attribute name "Email" is reserved ...", naming every reserved name. */
 static enum store_status reserved_name(const char *k, char **errstr)
 {
-	char names[160] = "";
+	char names[200] = "";
 	size_t i, n = 0;
 
 	for (i = 0; i < SUBSCRIBER_NCOLUMNS; i++)
@@ -119,7 +120,8 @@ static enum store_status reserved_name(const char *k, char **errstr)
 				      subscriber_columns[i]);
 	return store_fail(errstr, STORE_EINVAL,
 			  "the attribute name \"%s\" is reserved: it is a column of its own in an "
-			  "import and an export; the reserved names, in any case, are %s",
+			  "import, an export or a rejects file; the reserved names, in any case, "
+			  "are %s",
 			  k, names);
 }
 

@@ -23,7 +23,13 @@
 #include "store/subscribers_private.h"
 
 /* An attribute, or the columns of subscriber_columns in their order. */
-enum { C_ATTR, C_EMAIL, C_NAME, C_SOURCE, C_AT, C_TEXT, C_METHOD, C_IP };
+enum { C_ATTR, C_EMAIL, C_NAME, C_SOURCE, C_AT, C_TEXT, C_METHOD, C_IP, C_RLINE, C_RREASON };
+
+/* A rejects file's own column (its line and reason), skipped when it is imported again. */
+static int skipped(const struct import *im, size_t i)
+{
+	return i < im->ncols && (im->kind[i] == C_RLINE || im->kind[i] == C_RREASON);
+}
 
 /* ---- Rejects ------------------------------------------------------------ */
 
@@ -48,10 +54,11 @@ void import_rejects_header(struct import *im)
 	size_t i;
 	int bad;
 
-	bad = fputs("line,reason", fp) == EOF;
+	bad = fputs("reject_line,reject_reason", fp) == EOF;
 	for (i = 0; i < im->ncols && !bad; i++)
-		bad =
-		    fputc(',', fp) == EOF || csv_fwrite(fp, im->name[i], strlen(im->name[i])) != 0;
+		if (!skipped(im, i))
+			bad = fputc(',', fp) == EOF ||
+			      csv_fwrite(fp, im->name[i], strlen(im->name[i])) != 0;
 	if (bad || fputc('\n', fp) == EOF)
 		rejects_failed(im, errno);
 }
@@ -84,7 +91,8 @@ static FILE *rejects_file(struct import *im)
 
 /*
  * One line of the rejects file: the line number, the reason and, when row
- * is not NULL, the row's fields, or else text[0..n) when not NULL. Only the
+ * is not NULL, the row's fields (but those of a rejects file's own columns,
+ * when it has as many as the header), or else text[0..n) when not NULL. Only the
  * reading thread writes it. A failed write ends the import.
  */
 static void reject_line(struct import *im, uint64_t line, const char *reason,
@@ -99,8 +107,9 @@ static void reject_line(struct import *im, uint64_t line, const char *reason,
 	bad = fprintf(fp, "%llu,", (unsigned long long)line) < 0 ||
 	      csv_fwrite(fp, reason, strlen(reason)) != 0;
 	for (i = 0; !bad && row != NULL && i < row->nf; i++)
-		bad = fputc(',', fp) == EOF ||
-		      csv_fwrite(fp, row->buf + row->off[i], row->len[i]) != 0;
+		if (row->nf != im->ncols || !skipped(im, i))
+			bad = fputc(',', fp) == EOF ||
+			      csv_fwrite(fp, row->buf + row->off[i], row->len[i]) != 0;
 	if (!bad && row == NULL && text != NULL)
 		bad = fputc(',', fp) == EOF || csv_fwrite(fp, text, n) != 0;
 	if (bad || fputc('\n', fp) == EOF)
@@ -197,6 +206,12 @@ enum store_status import_header(struct import *im)
 	for (i = 0; i < r->nf; i++) {
 		const char *n = r->buf + r->off[i];
 		size_t len = r->len[i];
+		/* Spaces around a name are dropped, quoted or not (the parser drops
+		 * them around an unquoted one). */
+		while (len > 0 && (*n == ' ' || *n == '\t'))
+			n++, len--;
+		while (len > 0 && (n[len - 1] == ' ' || n[len - 1] == '\t'))
+			len--;
 		if (r->nul || !subscriber_utf8_ok(n, len) || subscriber_has_ctl(n, len))
 			return store_fail(
 			    im->errstr, STORE_EINVAL, "not a CSV file: the header (line %llu) %s",
@@ -370,8 +385,8 @@ void import_data_row(struct import *im)
 	im->stats->rows++;
 	addr[0] = '\0';
 	if (r->fields != im->ncols) {
-		snprintf(reason, sizeof(reason), "the row has %zu fields, the header has %zu",
-			 r->fields, im->ncols);
+		snprintf(reason, sizeof(reason), "the row has %zu field%s, the header has %zu",
+			 r->fields, r->fields == 1 ? "" : "s", im->ncols);
 		import_reject(im, im->rec_line, reason, r->fields <= IMPORT_MAX_COLUMNS);
 		if (im->line > im->rec_line)
 			resync_after(im, r->fields <= IMPORT_MAX_COLUMNS);
@@ -388,6 +403,8 @@ void import_data_row(struct import *im)
 		};
 		const char *v = r->buf + r->off[i];
 		size_t n = r->len[i];
+		if (skipped(im, i))
+			continue;
 		why = subscriber_field_why(field[im->kind[i]], v, n);
 		if (why != NULL) {
 			snprintf(reason, sizeof(reason), "column %zu (%s) %s", i + 1, im->name[i],
@@ -695,10 +712,10 @@ enum store_status store_subscriber_import(struct store *st, const char *list, FI
 	 * per-row checks are skipped. A no-op inside an outer transaction.
 	 */
 	store_exec(st, "PRAGMA foreign_keys = OFF", NULL);
-	s = store_begin(st);
+	s = store_begin_err(st, errstr, "importing");
 	if (s != STORE_OK) {
 		store_exec(st, "PRAGMA foreign_keys = ON", NULL);
-		return store_sqlfail(st, errstr, "importing");
+		return s;
 	}
 	store_exec(st, "PRAGMA cache_size = -40000", NULL);
 	s = store_list_check(st, list, errstr);

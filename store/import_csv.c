@@ -149,7 +149,7 @@ static void header_fail(struct import *im, const char *what)
 {
 	if (im->s == STORE_OK)
 		im->s = store_fail(im->errstr, STORE_EINVAL,
-				   "not a CSV file: the header (line %llu) %s",
+				   "not a CSV file: the header (line %llu) can't be read: %s",
 				   (unsigned long long)im->rec_line, what);
 }
 
@@ -265,7 +265,7 @@ static int too_long(struct import *im, FILE *in, int *skip, int *seeked)
 	uint64_t last = record_end(im, in);
 	char why[200];
 
-	if (last > im->rec_line && im->rec_line > im->covered) {
+	if (im->have_header && last > im->rec_line && im->rec_line > im->covered) {
 		snprintf(why, sizeof(why),
 			 "the row is longer than 1 MiB (lines %llu to %llu: a huge field; any "
 			 "good rows among its lines were imported)",

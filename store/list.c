@@ -14,18 +14,30 @@ enum store_status store_list_check(struct store *st, const char *id, char **errs
 	enum store_status s;
 	int rc;
 
-	s = store_prepare(st, "SELECT 1 FROM lists WHERE id = ?", &q, errstr);
+	/* The list itself, else the one its ID names in another case (list add
+	 * refuses a second such ID: creating it is no way out). */
+	s = store_prepare(
+	    st,
+	    "SELECT id = ?1 COLLATE BINARY, id FROM lists WHERE id = ?1 COLLATE NOCASE"
+	    " ORDER BY 1 DESC LIMIT 1",
+	    &q, errstr);
 	if (s != STORE_OK)
 		return s;
 	sqlite3_bind_text(q, 1, id, -1, SQLITE_STATIC);
 	rc = sqlite3_step(q);
+	if (rc == SQLITE_ROW && sqlite3_column_int(q, 0))
+		s = STORE_OK;
+	else if (rc == SQLITE_ROW)
+		s = store_fail(errstr, STORE_ENOTFOUND,
+			       "there is no list \"%s\"; list IDs count case: the list is \"%s\"",
+			       id, (const char *)sqlite3_column_text(q, 1));
+	else if (rc != SQLITE_DONE)
+		s = store_sqlfail(st, errstr, "finding a list");
+	else
+		s = store_fail(errstr, STORE_ENOTFOUND,
+			       "there is no list \"%s\"; create it with: hato list add %s", id, id);
 	sqlite3_finalize(q);
-	if (rc == SQLITE_ROW)
-		return STORE_OK;
-	if (rc != SQLITE_DONE)
-		return store_sqlfail(st, errstr, "finding a list");
-	return store_fail(errstr, STORE_ENOTFOUND,
-			  "there is no list \"%s\"; create it with: hato list add %s", id, id);
+	return s;
 }
 
 enum store_status store_list_rowid(struct store *st, const char *id, int64_t *rowid, char **errstr)
@@ -152,9 +164,9 @@ enum store_status store_list_add(struct store *st, const char *id, const char *n
 		if ((unsigned char)*p < 0x20)
 			return store_fail(errstr, STORE_EINVAL,
 					  "the list name holds a control character");
-	s = store_begin(st);
+	s = store_begin_err(st, errstr, "adding a list");
 	if (s != STORE_OK)
-		return store_sqlfail(st, errstr, "adding a list");
+		return s;
 	s = case_twin(st, id, errstr);
 	if (s == STORE_OK)
 		s = store_prepare(
@@ -217,9 +229,9 @@ enum store_status store_list_rm(struct store *st, const char *id, char **errstr)
 	s = store_require(st, STORE_PERM_LISTS, "list.rm", errstr);
 	if (s != STORE_OK)
 		return s;
-	s = store_begin(st);
+	s = store_begin_err(st, errstr, "removing a list");
 	if (s != STORE_OK)
-		return store_sqlfail(st, errstr, "removing a list");
+		return s;
 	s = store_list_check(st, id, errstr);
 	if (s == STORE_OK)
 		s = store_prepare(st, "SELECT count(*) FROM memberships WHERE list = ?", &q,

@@ -463,9 +463,9 @@ enum store_status store_role_add(struct store *st, const char *name, const char 
 		s = perms_check(st, "role.add", name, names, nperms, &bits, errstr);
 	if (s != STORE_OK)
 		return s;
-	s = store_begin(st);
+	s = store_begin_err(st, errstr, "adding a role");
 	if (s != STORE_OK)
-		return store_sqlfail(st, errstr, "adding a role");
+		return s;
 	s = store_prepare(st, "INSERT INTO roles (name, builtin) VALUES (?, 0)", &q, errstr);
 	if (s == STORE_OK) {
 		sqlite3_bind_text(q, 1, name, -1, SQLITE_STATIC);
@@ -558,9 +558,9 @@ enum store_status store_role_set_perms(struct store *st, const char *name, const
 		if ((bits >> i) & 1)
 			len += (size_t)snprintf(details + len, sizeof(details) - len, "%s%s",
 						len ? " " : "", perms[i].name);
-	s = store_begin(st);
+	s = store_begin_err(st, errstr, "editing a role");
 	if (s != STORE_OK)
-		return store_sqlfail(st, errstr, "editing a role");
+		return s;
 	s = exec_role(st, "DELETE FROM role_perms WHERE role = ?", name, errstr);
 	if (s == STORE_OK)
 		s = perms_insert(st, name, names, nperms, errstr);
@@ -583,9 +583,9 @@ enum store_status store_role_rm(struct store *st, const char *name, char **errst
 		s = store_name_check("role", name, errstr);
 	if (s != STORE_OK)
 		return s;
-	s = store_begin(st);
+	s = store_begin_err(st, errstr, "removing a role");
 	if (s != STORE_OK)
-		return store_sqlfail(st, errstr, "removing a role");
+		return s;
 	s = custom_role(st, name, "removed", errstr);
 	if (s == STORE_OK)
 		s = store_prepare(st, "SELECT count(*) FROM users WHERE role = ?", &q, errstr);

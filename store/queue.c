@@ -157,9 +157,9 @@ enum store_status store_queue_fill(struct store *st, int64_t campaign, int64_t *
 	s = store_require(st, STORE_PERM_CAMPAIGNS_SEND, "campaign.queue", errstr);
 	if (s != STORE_OK)
 		return s;
-	s = store_begin(st);
+	s = store_begin_err(st, errstr, "fixing the recipients");
 	if (s != STORE_OK)
-		return store_sqlfail(st, errstr, "fixing the recipients");
+		return s;
 	s = store_prepare(st, "SELECT list, segment, filled, name FROM campaigns WHERE id = ?", &q,
 			  errstr);
 	if (s != STORE_OK)
@@ -606,9 +606,9 @@ enum store_status store_queue_result(struct store *st, int64_t campaign, int64_t
 		    errstr, STORE_EUSAGE,
 		    "an outcome is sent, deferred, failed, uncertain or queued, not %s",
 		    store_rcpt_state_name(state));
-	s = store_begin(st);
+	s = store_begin_err(st, errstr, "recording an outcome");
 	if (s != STORE_OK)
-		return store_sqlfail(st, errstr, "recording an outcome");
+		return s;
 	s = kept(st, Q_RESULT,
 		 "UPDATE OR FAIL queue SET state = ?3, reply = ?4,"
 		 " message_id = coalesce(?5, message_id), next_try = ?6, updated = ?7"

@@ -22,9 +22,9 @@ enum store_status store_queue_recover(struct store *st, int64_t *uncertain, char
 	s = store_require(st, STORE_PERM_CAMPAIGNS_SEND, "campaign.recover", errstr);
 	if (s != STORE_OK)
 		return s;
-	s = store_begin(st);
+	s = store_begin_err(st, errstr, "recovering the send queue");
 	if (s != STORE_OK)
-		return store_sqlfail(st, errstr, "recovering the send queue");
+		return s;
 	s = store_prepare(st,
 			  "UPDATE queue SET state = 5, updated = ?"
 			  " WHERE campaign IN (SELECT id FROM campaigns) AND state = 1",
@@ -66,9 +66,9 @@ enum store_status store_queue_retry(struct store *st, const char *name, unsigned
 		return store_fail(
 		    errstr, STORE_EUSAGE,
 		    "say which recipients to retry: failed, deferred and/or uncertain");
-	s = store_begin(st);
+	s = store_begin_err(st, errstr, "retrying recipients");
 	if (s != STORE_OK)
-		return store_sqlfail(st, errstr, "retrying recipients");
+		return s;
 	s = store_prepare(st, "SELECT id, state FROM campaigns WHERE name = ?", &q, errstr);
 	if (s == STORE_OK) {
 		sqlite3_bind_text(q, 1, name, -1, SQLITE_STATIC);

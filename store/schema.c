@@ -495,9 +495,9 @@ static enum store_status migrate_locked(struct store *st, int *reopen, char **er
 	int have = 0;
 	size_t i;
 
-	s = store_begin(st);
+	s = store_begin_err(st, errstr, "migrating the store");
 	if (s != STORE_OK)
-		return store_sqlfail(st, errstr, "migrating the store");
+		return s;
 	s = store_prepare(st, "PRAGMA user_version", &stmt, errstr);
 	if (s != STORE_OK)
 		goto done;

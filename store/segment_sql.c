@@ -389,9 +389,9 @@ enum store_status store_segment_add(struct store *st, const char *name, const ch
 	if (s != STORE_OK)
 		return s;
 	store_utc_now(now);
-	s = store_begin(st);
+	s = store_begin_err(st, errstr, "adding a segment");
 	if (s != STORE_OK)
-		return store_sqlfail(st, errstr, "adding a segment");
+		return s;
 	s = store_list_check(st, list, errstr);
 	if (s == STORE_OK)
 		s = store_prepare(st,

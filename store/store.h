@@ -455,6 +455,11 @@ enum store_status store_dkim_list(struct store *st, const char *domain, bool wit
 /* ---- Transactions ----------------------------------------------------- */
 
 enum store_status store_begin(struct store *st);
+/*
+ * store_begin, with why it failed in *errstr, naming `what` ("importing: the
+ * store is busy: another hato is writing to it...").
+ */
+enum store_status store_begin_err(struct store *st, char **errstr, const char *what);
 enum store_status store_commit(struct store *st);
 /* store_commit, with why it failed in *errstr ("saving the changes: the disk is full..."). */
 enum store_status store_commit_err(struct store *st, char **errstr);

@@ -385,9 +385,9 @@ enum store_status store_subscriber_add(struct store *st, const char *list, const
 	s = subscriber_check_fields(name, attrs, nattrs, consent, errstr);
 	if (s != STORE_OK)
 		return s;
-	s = store_begin(st);
+	s = store_begin_err(st, errstr, "adding a subscriber");
 	if (s != STORE_OK)
-		return store_sqlfail(st, errstr, "adding a subscriber");
+		return s;
 	s = add_locked(st, list, addr, name ? name : "", attrs, nattrs, consent, errstr);
 	if (s == STORE_OK)
 		return store_commit_err(st, errstr);
@@ -429,9 +429,9 @@ enum store_status store_subscriber_unsubscribe(struct store *st, const char *ema
 		s = subscriber_norm(email, addr, errstr);
 	if (s != STORE_OK)
 		return s;
-	s = store_begin(st);
+	s = store_begin_err(st, errstr, "unsubscribing");
 	if (s != STORE_OK)
-		return store_sqlfail(st, errstr, "unsubscribing");
+		return s;
 	/* A list that does not exist is not one the person is missing from. */
 	if (list != NULL)
 		s = store_list_check(st, list, errstr);
@@ -712,9 +712,9 @@ enum store_status store_subscriber_erase(struct store *st, const char *email, ch
 		return s;
 	store_address_hash(st, addr, h);
 	store_utc_now(now);
-	s = store_begin(st);
+	s = store_begin_err(st, errstr, "erasing");
 	if (s != STORE_OK)
-		return store_sqlfail(st, errstr, "erasing");
+		return s;
 	s = subscriber_find(st, addr, &id, NULL, errstr);
 	if (s == STORE_OK && id == 0)
 		s = store_fail(errstr, STORE_ENOTFOUND, "no subscriber has the address %s", addr);

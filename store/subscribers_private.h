@@ -70,9 +70,10 @@ enum store_status subscriber_ids(struct store *st, int64_t take, int64_t *first,
 
 /* ---- The values of a person's record (fields.c) --------------------- */
 
-/* The columns an import reads as such (email, name, consent_*): every
- * other column is an attribute. */
-#define SUBSCRIBER_NCOLUMNS 7
+/* The columns an import reads as such (email, name, consent_*, and the
+ * reject_line and reject_reason a rejects file starts with, which it skips):
+ * every other column is an attribute. */
+#define SUBSCRIBER_NCOLUMNS 9
 extern const char *const subscriber_columns[SUBSCRIBER_NCOLUMNS];
 
 #define SUBSCRIBER_MAX_NAME 256

@@ -260,9 +260,9 @@ enum store_status store_suppress_put(struct store *st, const char *what, const c
 	if (s != STORE_OK)
 		return s;
 	store_utc_now(now);
-	s = store_begin(st);
+	s = store_begin_err(st, errstr, "suppressing");
 	if (s != STORE_OK)
-		return store_sqlfail(st, errstr, "suppressing");
+		return s;
 	s = on_list(st, val, addr, already, errstr);
 	if (s == STORE_EEXIST) { /* as it was: nothing to change, nothing to audit */
 		store_rollback(st);
@@ -338,9 +338,9 @@ enum store_status store_suppress_rm(struct store *st, const char *what, char **e
 		s = store_require_lookup(st, "suppress.rm", errstr);
 	if (s != STORE_OK)
 		return s;
-	s = store_begin(st);
+	s = store_begin_err(st, errstr, "unsuppressing");
 	if (s != STORE_OK)
-		return store_sqlfail(st, errstr, "unsuppressing");
+		return s;
 	if (addr[0] != '\0' && erased(st, val))
 		s = store_fail(errstr, STORE_EEXIST,
 			       "%s was erased at the person's request; its entry stays on the "

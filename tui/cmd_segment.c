@@ -115,8 +115,8 @@ static int do_import(struct cli *c, int argc, char **argv)
 	struct stat sb;
 	struct sigaction old[NSTOP];
 	struct outfile rj = {0};
-	struct outfile_lazy lazy = {&rj, NULL, "; name one that can be written with --rejects FILE",
-				    c->st, false};
+	struct outfile_lazy lazy = {
+	    &rj, NULL, "; name one that can be written with --rejects FILE", c->st, false, NULL};
 	FILE *in = NULL;
 	int ch, rc = EX_OK;
 	bool caught = false;
@@ -214,10 +214,11 @@ static int do_import(struct cli *c, int argc, char **argv)
 			  rejects, outfile_why(&rj, errno));
 		rc = EX_IOERR;
 	} else if (st.invalid > 0) {
-		printf(st.invalid == 1
-			   ? "the invalid row, with its line number and reason, is in %s\n"
-			   : "the invalid rows, with line numbers and reasons, are in %s\n",
-		       rejects);
+		fputs(st.invalid == 1 ? "the invalid row, with its line number and reason, is in "
+				      : "the invalid rows, with line numbers and reasons, are in ",
+		      stdout);
+		cli_put_safe(stdout, rejects); /* a file name is the user's bytes */
+		puts("; fixed, that file can be imported as it is");
 	}
 done:
 	if (rj.fp != NULL)

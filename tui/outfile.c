@@ -204,7 +204,8 @@ FILE *outfile_lazy_open(void *lazy, char **errstr)
 		return lz->of->fp;
 	lz->failed = true;
 	if (asprintf(errstr, "cannot create the rejects file %s for the invalid rows: %s%s",
-		     lz->path, outfile_why(lz->of, errno), lz->hint) < 0)
+		     lz->shown != NULL ? lz->shown : lz->path, outfile_why(lz->of, errno),
+		     lz->hint) < 0)
 		*errstr = NULL;
 	return NULL;
 }

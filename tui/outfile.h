@@ -64,13 +64,15 @@ bool outfile_is(const char *path, int fd);
  * A file made only when something is first written to it, as an import's
  * rejects are (store_import_opts.open_rejects, with the struct as its
  * argument): an import of good rows needs no folder it can write to.
- * `hint` ends the message when the file can't be made ("" for none).
+ * `hint` ends the message when the file can't be made ("" for none);
+ * `shown`, when not NULL, is the path as the message names it (escaped).
  */
 struct outfile_lazy {
 	struct outfile *of;
 	const char *path, *hint;
 	const struct store *st;
 	bool failed; /* it was needed and could not be made */
+	const char *shown;
 };
 
 FILE *outfile_lazy_open(void *lazy, char **errstr);

@@ -18,6 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "tui/cli.h"
 #include "tui/outfile.h"
 #include "tui/ui.h"
 
@@ -26,6 +27,8 @@ enum { ASK_PATH = 1, ASK_LIST };
 struct import {
 	struct screen *s;
 	char path[1024], list[65], rejects[1100];
+	/* The paths as messages name them: escaped (cli_escape), at most 4 bytes a byte. */
+	char shown[4 * 1024], shown_rejects[4 * 1100];
 	uint64_t size, bytes, rows;
 	struct timespec last; /* the last redraw */
 	bool running, done, failed;
@@ -73,7 +76,7 @@ static void progress(uint64_t bytes, uint64_t rows, void *arg)
 	clock_gettime(CLOCK_MONOTONIC, &im->last);
 	if (ui_interrupted(im->s->ui))
 		im->stop = 1;
-	ui_busy(im->s->ui, "importing %s into %s: %llu rows read%s", im->path, im->list,
+	ui_busy(im->s->ui, "importing %s into %s: %llu rows read%s", im->shown, im->list,
 		(unsigned long long)rows, im->stop ? "; stopping..." : " (Esc stops)");
 }
 
@@ -85,13 +88,13 @@ static void run(struct screen *s)
 	char *err = NULL, source[1100];
 	struct stat sb;
 	struct outfile rj = {0};
-	struct outfile_lazy lazy = {&rj, NULL, "", NULL, false};
+	struct outfile_lazy lazy = {&rj, NULL, "", NULL, false, NULL};
 	FILE *in;
 	int kept;
 
 	in = fopen(im->path, "rb");
 	if (in == NULL || fstat(fileno(in), &sb) != 0 || !S_ISREG(sb.st_mode)) {
-		ui_error(s->ui, "cannot open %s: %s", im->path,
+		ui_error(s->ui, "cannot open %s: %s", im->shown,
 			 in == NULL ? strerror(errno) : "not a file");
 		if (in != NULL)
 			fclose(in);
@@ -99,11 +102,13 @@ static void run(struct screen *s)
 	}
 	/* Made at the first bad row: good rows need no folder that can be written. */
 	snprintf(im->rejects, sizeof(im->rejects), "%s.rejects.csv", im->path);
+	cli_escape(im->shown_rejects, sizeof(im->shown_rejects), im->rejects);
 	lazy.path = im->rejects;
+	lazy.shown = im->shown_rejects;
 	lazy.st = ui_store(s->ui);
 	o.open_rejects = outfile_lazy_open;
 	o.rejects_arg = &lazy;
-	o.rejects_name = im->rejects;
+	o.rejects_name = im->shown_rejects;
 	snprintf(source, sizeof(source), "import %s", im->path);
 	o.source = source;
 	o.progress = progress;
@@ -113,14 +118,14 @@ static void run(struct screen *s)
 	im->size = (uint64_t)sb.st_size;
 	im->running = true;
 	clock_gettime(CLOCK_MONOTONIC, &im->last);
-	ui_busy(s->ui, "importing %s into %s... (Esc stops)", im->path, im->list);
+	ui_busy(s->ui, "importing %s into %s... (Esc stops)", im->shown, im->list);
 	rc = store_subscriber_import(ui_store(s->ui), im->list, in, &o, &im->stats, &err);
 	im->running = false;
 	im->bytes = im->size;
 	fclose(in);
 	kept = outfile_finish(&rj, rc == STORE_OK && im->stats.invalid > 0);
 	if (kept != 0) {
-		ui_error(s->ui, "cannot write %s: %s", im->rejects, outfile_why(&rj, errno));
+		ui_error(s->ui, "cannot write %s: %s", im->shown_rejects, outfile_why(&rj, errno));
 		return;
 	}
 	if (rc != STORE_OK) {
@@ -132,7 +137,7 @@ static void run(struct screen *s)
 	im->done = true;
 	ui_info(s->ui, "imported %llu and updated %llu from %s",
 		(unsigned long long)im->stats.imported, (unsigned long long)im->stats.updated,
-		im->path);
+		im->shown);
 }
 
 static int import_handle(struct screen *s, enum ui_action a)
@@ -154,6 +159,7 @@ static int import_handle(struct screen *s, enum ui_action a)
 			return UI_REDRAW_ALL;
 		}
 		snprintf(im->path, sizeof(im->path), "%s", text);
+		cli_escape(im->shown, sizeof(im->shown), im->path);
 		ui_input(s->ui, ASK_LIST, 0, im->list, "Into the list: ");
 		return UI_REDRAW_ALL;
 	}
@@ -182,7 +188,7 @@ static void import_render(struct screen *s, struct grid *g)
 {
 	struct import *im = s->priv;
 	const struct store_import_stats *t = &im->stats;
-	char line[sizeof(im->rejects) + 80];
+	char line[sizeof(im->shown_rejects) + 120];
 
 	grid_put(g, 1, 2, -1, UI_A_BOLD, "Import a CSV file");
 	grid_put(g, 3, 2, -1, UI_A_DIM,
@@ -190,7 +196,7 @@ static void import_render(struct screen *s, struct grid *g)
 	grid_put(g, 4, 2, -1, UI_A_DIM,
 		 "consent_text, consent_method and consent_ip are known; others are attributes.");
 	if (im->path[0] != '\0')
-		grid_printf(g, 6, 2, UI_A_NORMAL, "File  %s", im->path);
+		grid_printf(g, 6, 2, UI_A_NORMAL, "File  %s", im->shown);
 	if (im->list[0] != '\0' && (im->running || im->done || im->failed))
 		grid_printf(g, 7, 2, UI_A_NORMAL, "List  %s", im->list);
 	if (im->running || im->done) {
@@ -214,8 +220,9 @@ static void import_render(struct screen *s, struct grid *g)
 		    (unsigned long long)t->suppressed);
 	if (t->invalid > 0) {
 		snprintf(line, sizeof(line),
-			 "The rejected rows, with line numbers and reasons, are in %s",
-			 im->rejects);
+			 "The rejected rows, with line numbers and reasons, are in %s; fixed, "
+			 "that file can be imported as it is",
+			 im->shown_rejects);
 		grid_wrap(g, 19, 2, g->h - 19, UI_A_NORMAL, line);
 	}
 }

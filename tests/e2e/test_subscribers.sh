@@ -21,6 +21,12 @@ expect 0 "news is found as it was" as marketer list ls
 check "and NEWS was not made" sh -c "! grep -q '^NEWS ' '$T/out'"
 expect 0 "list ls works" as marketer list ls
 check "and shows the list" grep -q '^news ' "$T/out"
+printf 'email\nx@example.com\n' >"$T/case.csv"
+expect 66 "an import into a list named in another case" as marketer import NEWS "$T/case.csv"
+check "names the list there is, not one it can't make" \
+	grep -qx 'hato: there is no list "NEWS"; list IDs count case: the list is "news"' "$T/err"
+expect 66 "a segment of a list named in another case" as marketer segment add s1 --list News --where 'email ends_with "x"'
+check "names the list there is too" grep -q 'the list is "news"' "$T/err"
 
 # ---- Subscribers ---------------------------------------------------------
 expect 0 "the marketer adds a subscriber with attributes" \
@@ -42,7 +48,7 @@ check "naming it" grep -q 'the name is not valid UTF-8' "$T/err"
 expect 65 "an attribute name with a line break is refused" as marketer subscriber add u1@example.com --list news --attr "$(printf 'ci\nty=Tokyo')"
 check "without showing it" grep -q "attribute 1's name holds a line break" "$T/err"
 expect 65 "an attribute named as an import's own column is refused" as marketer subscriber add u1@example.com --list news --attr Email=x
-check "saying the name is reserved, and which names are" grep -q 'the attribute name "Email" is reserved: .* email, name, consent_source, consent_at, consent_text, consent_method and consent_ip$' "$T/err"
+check "saying the name is reserved, and which names are" grep -q 'the attribute name "Email" is reserved: .* email, name, consent_source, consent_at, consent_text, consent_method, consent_ip, reject_line and reject_reason$' "$T/err"
 expect 0 "a list for one more" as marketer list add fb
 expect 0 "an address is added" as marketer subscriber add Foo.Bar@Example.COM --list fb
 check "and named as stored, the domain in lower case" grep -qx 'added Foo.Bar@example.com to fb' "$T/out"
@@ -119,6 +125,20 @@ expect 0 "an import without invalid rows" as marketer import news "$T/clean.csv"
 check "leaves a file at the rejects path as it was" grep -qx 'my notes' "$T/notes.txt"
 check "and nothing beside it" sh -c "! ls '$T'/notes.txt.* 2>/dev/null"
 check "no progress bar when stderr is not a terminal" sh -c "! grep -q '\[#' '$T/err'"
+# A rejects file, fixed, imports as it is: its own two columns are skipped,
+# and clash with none of the file's (here a line and a reason of its own).
+printf 'email,line,reason\nfix-me,7,late\nstill-bad,8,x\n' >"$T/own.csv"
+expect 0 "a list for a rejects file imported again" as marketer list add again
+expect 0 "a file with line and reason columns of its own" as marketer import again "$T/own.csv" --rejects "$T/own.rej"
+check "its rejects file names each column once" grep -qx 'reject_line,reject_reason,"email","line","reason"' "$T/own.rej"
+sed -i 's/"fix-me"/"fixed@example.net"/' "$T/own.rej"
+expect 0 "the fixed rejects file imports as it is" as marketer import again "$T/own.rej" --rejects "$T/own.rej2"
+check "its fixed row is imported, the other rejected again" grep -q 'imported 1, updated 0, invalid 1' "$T/out"
+check "the new rejects file has the row without its old line and reason" sh -c \
+	"grep -qx 'reject_line,reject_reason,\"email\",\"line\",\"reason\"' '$T/own.rej2' && grep -qx '3,\"not a valid address: [^\"]*\",\"still-bad\",\"8\",\"x\"' '$T/own.rej2'"
+expect 0 "the person imported" as marketer subscriber show fixed@example.net
+check "has the file's own line and reason, not the rejects file's" sh -c \
+	"grep -q 'line = 7' '$T/out' && grep -q 'reason = late' '$T/out' && ! grep -q 'reject_' '$T/out'"
 expect 66 "a missing file is exit 66" as marketer import news "$T/nope.csv"
 check "with a clear error" clear_error
 printf 'mail,name\nx@example.com,y\n' >"$T/noemail.csv"
@@ -331,7 +351,12 @@ expect 64 "a rejects file on the keyslot file is refused" \
 check "the keyslot file is as it was" cmp -s "$STORE.keys" "$T/keys.before"
 expect 0 "one bad row, its rejects file elsewhere" as marketer import news "$T/onebad.csv" --rejects "$T/onebad.rej"
 check "  says where the invalid row is, in the singular" \
-	grep -qx "the invalid row, with its line number and reason, is in $T/onebad.rej" "$T/out"
+	grep -qx "the invalid row, with its line number and reason, is in $T/onebad.rej; fixed, that file can be imported as it is" "$T/out"
+# A file name is the user's bytes: every message naming it is escaped.
+printf 'email\nnot-an-address\n' >"$T/"$'esc\x1b[31m.csv'
+expect 0 "a file named with an escape sequence" as marketer import news "$T/"$'esc\x1b[31m.csv'
+check "  names it and its rejects file escaped, with no raw escape" sh -c \
+	"grep -qF 'esc\\x1b[31m.csv.rejects.csv; fixed' '$T/out' && ! grep -q \"\$(printf '\\033')\" '$T/out' '$T/err'"
 expect 0 "and the store still opens" as marketer list ls
 expect 0 "an export to /dev/null is written straight to it" as marketer export news /dev/null
 check "the export is CSV that Python reads, one row per active member" \

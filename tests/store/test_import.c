@@ -22,7 +22,8 @@ static void test_basic(void **state)
 	char *err = NULL;
 	static const char csv[] =
 	    "\xef\xbb\xbf"
-	    "Email,name,city,consent_source,consent_at,consent_text\r\n"
+	    /* Spaces around a name are dropped, quoted or not. */
+	    "\" Email \",name,\"\tcity \", consent_source,consent_at,consent_text\r\n"
 	    "taro@Example.com,Taro Yamada,Tokyo,web form,2026-01-02T03:04:05+09:00,v1\r\n"
 	    "\"hanako@example.com\",\"Yamada, Hanako\",\"Osaka\nKita\",,,\r\n"
 	    "jiro@example.com,,,,,\n"
@@ -179,6 +180,7 @@ static void test_bad_files(void **state)
 	struct store *st = *state;
 	struct store_import_stats s;
 	char *err = NULL, *wide;
+	const char *one;
 	size_t i, n = 0;
 	static const char png[] = "\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x10";
 
@@ -190,7 +192,23 @@ static void test_bad_files(void **state)
 		   "repeats \"Name\"");
 	file_fails(st, "noemail.csv", "mail,name\na@example.com,x\n", 26, "no email column");
 	file_fails(st, "png.csv", png, sizeof(png) - 1, "not a CSV file");
-	file_fails(st, "hdrquote.csv", "email,\"name\n", 12, "not a CSV file");
+	file_fails(st, "hdrquote.csv", "email,\"name\n", 12,
+		   "not a CSV file: the header (line 1) can't be read: a quoted field is never "
+		   "closed");
+	/* A header of 2 MiB, and a row of one field, are told in plain English. */
+	wide = malloc(2 << 20);
+	assert_non_null(wide);
+	memset(wide, 'h', 2 << 20);
+	memcpy(wide, "email,", 6);
+	wide[(2 << 20) - 1] = '\n';
+	file_fails(st, "hdrlong.csv", wide, 2 << 20,
+		   "not a CSV file: the header (line 1) can't be read: the row is longer than "
+		   "1 MiB (a huge field, or a quote that is never closed)");
+	free(wide);
+	one = fx_file("one.csv", "email,name\na@example.com\n", 25);
+	assert_int_equal(fx_import(st, "news", one, &s, &err), STORE_OK);
+	assert_int_equal(s.invalid, 1);
+	assert_true(rejects_have(one, "2,\"the row has 1 field, the header has 2\""));
 	/* 10,000 columns import, every one; past 16,384 the file is refused. */
 	wide = malloc(20000 * 16 + 64);
 	assert_non_null(wide);

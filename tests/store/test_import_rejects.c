@@ -174,7 +174,7 @@ static void test_rejects_made_when_needed(void **state)
 	assert_int_equal(s.imported, 2);
 	assert_int_equal(s.invalid, 1);
 	txt = fx_slurp(rej);
-	assert_string_equal(txt, "line,reason,\"email\"\n"
+	assert_string_equal(txt, "reject_line,reject_reason,\"email\"\n"
 				 "3,\"not a valid address: the address has no '@'\","
 				 "\"not-an-address\"\n");
 	free(txt);
@@ -264,6 +264,28 @@ static void test_audit_says_why(void **state)
 	free(details);
 }
 
+/* An import that cannot have the write lock (another hato holds it) says the
+ * store is busy, as every writer does, and imports nothing. */
+static void test_busy_store(void **state)
+{
+	struct store *st = *state, *other = NULL;
+	struct store_import_stats s;
+	char *err = NULL;
+	const char *f = fx_file("one.csv", "email\none@example.com\n", 22);
+
+	assert_int_equal(store_open(fx_path, "admin", ADMIN_PW, &other, &err), STORE_OK);
+	assert_int_equal(store_begin(other), STORE_OK);
+	sqlite3_busy_timeout(st->db, 20);
+	assert_int_equal(fx_import(st, "news", f, &s, &err), STORE_EBUSY);
+	if (err == NULL ||
+	    strstr(err, "importing: the store is busy: another hato is writing") != err)
+		fail_msg("the error: %s", err != NULL ? err : "(none)");
+	free(err);
+	store_rollback(other);
+	store_close(&other);
+	assert_int_equal(fx_count(st, "news", NULL), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -271,6 +293,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_rejects_made_when_needed, fx_setup, fx_teardown),
 	    cmocka_unit_test_setup_teardown(test_huge_field_counts_once, fx_setup, fx_teardown),
 	    cmocka_unit_test_setup_teardown(test_audit_says_why, fx_setup, fx_teardown),
+	    cmocka_unit_test_setup_teardown(test_busy_store, fx_setup, fx_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
