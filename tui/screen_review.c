@@ -372,6 +372,26 @@ static int done_send(struct screen *s, enum send_status rc, char *err, const cha
 	return UI_REDRAW_ALL;
 }
 
+/*
+ * The prompts that take text. A wrong answer asks again, with the text as
+ * typed: were the prompt to close, what is typed next would be read as the
+ * screen's keys ("add a line" would start with a, approve).
+ */
+static void ask_reject(struct screen *s, const char *text)
+{
+	struct review *r = s->priv;
+
+	ui_input(s->ui, ASK_REJECT, 0, text, "Reject %s. What must change? ", r->target);
+}
+
+static void ask_schedule(struct screen *s, const char *text)
+{
+	struct review *r = s->priv;
+
+	ui_input(s->ui, ASK_SCHEDULE, 0, text,
+		 "Send %s at (e.g. 2026-12-01T09:00+09:00): ", r->target);
+}
+
 /* Rejects with the comment text; a refusal reloads, like done_send. */
 static int reject(struct screen *s, const char *text)
 {
@@ -380,7 +400,8 @@ static int reject(struct screen *s, const char *text)
 	char *err = NULL;
 
 	if (text[0] == '\0') {
-		ui_error(s->ui, "a rejection needs a comment saying what to change");
+		ui_error(s->ui, "a rejection needs a comment saying what to change (Esc cancels)");
+		ask_reject(s, text);
 		return UI_REDRAW_ALL;
 	}
 	ss = store_campaign_reject(ui_store(s->ui), r->target, text, &err);
@@ -423,13 +444,15 @@ static int answer(struct screen *s, const char *text)
 		    "is approved, signed with your key: N sends it now, t schedules it");
 	}
 	if (tag == ASK_SCHEDULE && cli_parse_time(text, &at) != 0) {
-		ui_error(s->ui, "not a time: write it as 2026-12-01T09:00+09:00");
+		ui_error(s->ui, "not a time: write it as 2026-12-01T09:00+09:00 (Esc cancels)");
+		ask_schedule(s, text);
 		return UI_REDRAW_ALL;
 	}
 	if (tag == ASK_SCHEDULE && send_schedule_passed(at, time(NULL))) {
 		ui_error(s->ui,
-			 "that time has passed; press N to send %s now, or t for a later time",
+			 "that time has passed: give a later one, or Esc and N to send %s now",
 			 r->target);
+		ask_schedule(s, text);
 		return UI_REDRAW_ALL;
 	}
 	if (tag != ASK_SCHEDULE && tag != ASK_SEND)
@@ -524,13 +547,12 @@ static int rev_handle(struct screen *s, enum ui_action a)
 	case UI_REJECT:
 		if (four_eyes_refuse(s, "campaign.reject"))
 			return UI_REDRAW_STATUS;
-		ui_input(s->ui, ASK_REJECT, 0, NULL, "Reject %s. What must change? ", r->target);
+		ask_reject(s, NULL);
 		return UI_REDRAW_ALL;
 	case UI_SCHEDULE:
 		if (state_refuse(s, a) || four_eyes_refuse(s, "campaign.schedule"))
 			return UI_REDRAW_STATUS;
-		ui_input(s->ui, ASK_SCHEDULE, 0, NULL,
-			 "Send %s at (e.g. 2026-12-01T09:00+09:00): ", r->target);
+		ask_schedule(s, NULL);
 		return UI_REDRAW_ALL;
 	case UI_SEND_NOW:
 		if (state_refuse(s, a) || four_eyes_refuse(s, "campaign.schedule"))

@@ -128,9 +128,19 @@ static void test_schedule_words(void **state)
 	assert_int_equal(ui_push(ui, &screen_review_ops), 0);
 	ui_key(ui, 't');
 	answer(ui, "2020-01-01T09:00+09:00");
-	assert_true(shows(ui, "that time has passed; press N to send spring now"));
+	assert_true(
+	    shows(ui, "that time has passed: give a later one, or Esc and N to send spring now"));
 	assert_true(lacks(ui, "hato campaign send"));
 	assert_int_equal(state_of(ui_store(ui), "spring"), STORE_CAMPAIGN_APPROVED);
+	/* Asked again with the time as typed, to be corrected; not a time, too. */
+	assert_true(ui_input_active(ui));
+	assert_string_equal(ui_input_text(ui), "2020-01-01T09:00+09:00");
+	ui_key(ui, UI_KEY_ESC);
+	ui_key(ui, 't');
+	answer(ui, "soon");
+	assert_true(shows(ui, "not a time"));
+	assert_true(ui_input_active(ui));
+	ui_key(ui, UI_KEY_ESC);
 	ui_key(ui, 't');
 	answer(ui, "2030-12-01T09:00+09:00");
 	assert_true(shows(ui, "spring is scheduled for 2030-12-01 00:00 UTC"));

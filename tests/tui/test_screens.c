@@ -577,6 +577,17 @@ static void test_settings_japanese(void **state)
 	ui_type(ui, "s3cret-smtp");
 	assert_false(shows_quiet(ui, "s3cret"));
 	ui_key(ui, UI_KEY_ENTER);
+	/* A secret is typed twice, as on the command line; a mismatch starts over. */
+	assert_true(shows(ui, "smtp.password again, to be sure:"));
+	ui_type(ui, "s3cret-smpt");
+	ui_key(ui, UI_KEY_ENTER);
+	assert_true(shows(ui, "the two values differ; type smtp.password again"));
+	assert_true(shows(ui, "New value of smtp.password (not shown):"));
+	ui_type(ui, "s3cret-smtp");
+	ui_key(ui, UI_KEY_ENTER);
+	ui_type(ui, "s3cret-smtp");
+	ui_key(ui, UI_KEY_ENTER);
+	assert_true(shows(ui, "set smtp.password"));
 	ui_key(ui, 'n');
 	ui_type(ui, "sender.postal_address");
 	ui_key(ui, UI_KEY_ENTER);
@@ -600,6 +611,20 @@ static void test_settings_japanese(void **state)
 	ui_type(ui, "no.such.key");
 	ui_key(ui, UI_KEY_ENTER);
 	assert_true(shows(ui, "unknown setting no.such.key"));
+	/* Asked again as typed, to be corrected: what is typed next is no key of the screen. */
+	assert_true(ui_input_active(ui));
+	assert_string_equal(ui_input_text(ui), "no.such.key");
+	for (int i = 0; i < 11; i++)
+		ui_key(ui, UI_KEY_BACKSPACE);
+	ui_type(ui, "approvals.required");
+	ui_key(ui, UI_KEY_ENTER);
+	ui_type(ui, "two");
+	ui_key(ui, UI_KEY_ENTER);
+	assert_true(shows(ui, "approvals.required takes a whole number"));
+	assert_true(ui_input_active(ui));
+	assert_string_equal(ui_input_text(ui), "two");
+	ui_key(ui, UI_KEY_ESC);
+	assert_false(ui_input_active(ui));
 	ui_free(&ui);
 }
 
