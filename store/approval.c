@@ -61,6 +61,37 @@ static enum store_status count_approvals(struct store *st, int64_t id, int *n, c
 	return s;
 }
 
+/*
+ * Did a schedule send the campaign back to review, for more approvals of it
+ * (store_campaign_schedule)? Then the approval that completes them makes it
+ * due at that time, as the schedule would have. Read back from the audit
+ * trail: what last put the campaign in review, a schedule or a submission.
+ */
+static enum store_status scheduled_in_review(struct store *st, const char *name, bool *sched,
+					     char **errstr)
+{
+	int64_t v = 0;
+	enum store_status s;
+	sqlite3_stmt *q = NULL;
+
+	*sched = false;
+	s = store_prepare(st,
+			  "SELECT action = 'campaign.schedule' FROM audit WHERE object = ?"
+			  " AND outcome = 'ok' AND action IN ('campaign.submit',"
+			  " 'campaign.resubmit', 'campaign.schedule') ORDER BY id DESC LIMIT 1",
+			  &q, errstr);
+	if (s != STORE_OK)
+		return s;
+	sqlite3_bind_text(q, 1, name, -1, SQLITE_STATIC);
+	if (sqlite3_step(q) == SQLITE_ROW)
+		v = sqlite3_column_int64(q, 0);
+	else if (sqlite3_errcode(st->db) != SQLITE_DONE)
+		s = store_sqlfail(st, errstr, "reading the audit trail");
+	sqlite3_finalize(q);
+	*sched = v != 0;
+	return s;
+}
+
 enum store_status store_campaign_approve(struct store *st, const char *name,
 					 const unsigned char hash[32], const unsigned char sig[64],
 					 const char *comment, char **errstr)
@@ -75,6 +106,7 @@ enum store_status store_campaign_approve(struct store *st, const char *name,
 	enum store_status s;
 	struct store_campaign *c = NULL;
 	char details[64];
+	bool sched = false;
 	int n = 0;
 
 	s = campaign_check_text("comment", comment, false, errstr);
@@ -93,7 +125,11 @@ enum store_status store_campaign_approve(struct store *st, const char *name,
 	if (s == STORE_OK)
 		s = count_approvals(st, c->id, &n, errstr);
 	if (s == STORE_OK && n >= c->approvals_needed)
-		s = campaign_set_state(st, c->id, STORE_CAMPAIGN_APPROVED, NULL, NULL, errstr);
+		s = scheduled_in_review(st, name, &sched, errstr);
+	if (s == STORE_OK && n >= c->approvals_needed)
+		s = campaign_set_state(st, c->id,
+				       sched ? STORE_CAMPAIGN_SCHEDULED : STORE_CAMPAIGN_APPROVED,
+				       NULL, NULL, errstr);
 	if (s == STORE_OK && n >= c->approvals_needed)
 		s = store_campaign_snapshot(st, c->id, errstr);
 	if (s == STORE_OK) {

@@ -337,6 +337,28 @@ static int campaign_reject(struct cli *cl, int argc, char **argv)
 	return EX_OK;
 }
 
+/*
+ * After a schedule or a send: true, having said so, when the campaign went
+ * back to review because more approvals than the scheduler's are needed of
+ * the schedule (approvals.required over 1; the last makes it due).
+ */
+static bool back_in_review(struct cli *cl, const char *name)
+{
+	struct store_campaign *c = NULL;
+	bool back;
+
+	if (store_campaign_get(cl->st, name, &c, NULL) != STORE_OK)
+		return false;
+	back = c->state == STORE_CAMPAIGN_IN_REVIEW;
+	if (back)
+		printf("campaign %s is in review again: the schedule is part of what is approved, "
+		       "and it needs %d approvals of it, yours included (campaign show lists "
+		       "them); the last one makes it due\n",
+		       name, c->approvals_needed);
+	store_campaign_free(&c);
+	return back;
+}
+
 static int campaign_schedule(struct cli *cl, int argc, char **argv)
 {
 	static const struct option opts[] = {{"at", required_argument, NULL, 'a'},
@@ -361,6 +383,8 @@ static int campaign_schedule(struct cli *cl, int argc, char **argv)
 	s = send_campaign_schedule(cl->st, argv[optind], when, NULL, &err);
 	if (s != SEND_OK)
 		return cli_fail_send(s, err);
+	if (back_in_review(cl, argv[optind]))
+		return EX_OK;
 	fmt_time(when, shown, sizeof(shown));
 	printf("campaign %s is scheduled for %s\n", argv[optind], shown);
 	return EX_OK;
@@ -376,6 +400,8 @@ static int campaign_send(struct cli *cl, int argc, char **argv)
 	s = send_campaign_schedule(cl->st, argv[1], 0, NULL, &err);
 	if (s != SEND_OK)
 		return cli_fail_send(s, err);
+	if (back_in_review(cl, argv[1]))
+		return EX_OK;
 	printf("campaign %s will be sent now%s\n", argv[1],
 	       send_worker_running(cl->st) ? ""
 					   : "; no worker is running: start one with hato worker");

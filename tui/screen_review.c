@@ -360,6 +360,15 @@ static int done_send(struct screen *s, enum send_status rc, char *err, const cha
 	}
 	free(err);
 	rev_load(s);
+	/* A schedule that needs more approvals than the scheduler's. */
+	if (r->c != NULL && strcmp(r->c->name, r->target) == 0 &&
+	    r->c->state == STORE_CAMPAIGN_IN_REVIEW) {
+		ui_info(s->ui,
+			"%s is in review again: its schedule needs %d approvals, yours included; "
+			"the last one makes it due",
+			r->target, r->c->approvals_needed);
+		return UI_REDRAW_ALL;
+	}
 	ui_worker_line(ui_store(s->ui), line, sizeof(line), &running);
 	if (running) {
 		ui_info(s->ui, "%s %s", r->target, what);

@@ -442,6 +442,13 @@ check "one approval of 2: it stays in review" \
 expect 65 "and it can't be sent" as operator campaign send raise
 expect 0 "a second approver" as eve campaign approve raise
 check "two of 2: approved" test "$(sql "SELECT state FROM campaigns WHERE name = 'raise'")" = approved
+# The schedule is approved too: the scheduler's approval is one of the 2, and
+# the approval that completes them makes the campaign due then.
+expect 0 "one of them schedules it" as operator campaign schedule raise --at "$(date -u -d '+1 day' +%Y-%m-%dT%H:%MZ)"
+check "which sends it back to review, saying so" grep -q '^campaign raise is in review again: the schedule is part of what is approved, and it needs 2 approvals of it' "$T/out"
+check "  in review" test "$(sql "SELECT state FROM campaigns WHERE name = 'raise'")" = in_review
+expect 0 "the other approves the schedule" as eve campaign approve raise
+check "and it is scheduled" test "$(sql "SELECT state FROM campaigns WHERE name = 'raise'")" = scheduled
 as admin config set approvals.required 1 >/dev/null
 as operator campaign show raise >"$T/show"
 check "the requirement it was approved under stays: 2" grep -q '^approvals: *2 needed$' "$T/show"
