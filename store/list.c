@@ -219,6 +219,37 @@ static enum store_status keep_consent(struct store *st, const char *id, char **e
 	    errstr, "keeping the consent records", "tt", now, id);
 }
 
+/*
+ * Refuses to remove a list that a campaign in review, approved, scheduled,
+ * sending or paused is for: its approvals name the list, and a list made
+ * again with the same ID and other people would pass for the one approved.
+ */
+static enum store_status campaign_in_flight(struct store *st, const char *id, char **errstr)
+{
+	enum store_status s;
+	sqlite3_stmt *q = NULL;
+
+	s = store_prepare(st,
+			  "SELECT name, state FROM campaigns WHERE (list = ?1 OR segment IN"
+			  " (SELECT name FROM segments WHERE list = ?1)) AND state IN"
+			  " ('in_review', 'approved', 'scheduled', 'sending', 'paused')"
+			  " ORDER BY id LIMIT 1",
+			  &q, errstr);
+	if (s != STORE_OK)
+		return s;
+	sqlite3_bind_text(q, 1, id, -1, SQLITE_STATIC);
+	if (sqlite3_step(q) == SQLITE_ROW)
+		s = store_fail(errstr, STORE_EINVAL,
+			       "the list %s is the audience of the campaign %s, which is %s; "
+			       "cancel the campaign first (or let it finish)",
+			       id, (const char *)sqlite3_column_text(q, 0),
+			       (const char *)sqlite3_column_text(q, 1));
+	else if (sqlite3_errcode(st->db) != SQLITE_DONE)
+		s = store_sqlfail(st, errstr, "removing a list");
+	sqlite3_finalize(q);
+	return s;
+}
+
 enum store_status store_list_rm(struct store *st, const char *id, char **errstr)
 {
 	enum store_status s;
@@ -233,6 +264,8 @@ enum store_status store_list_rm(struct store *st, const char *id, char **errstr)
 	if (s != STORE_OK)
 		return s;
 	s = store_list_check(st, id, errstr);
+	if (s == STORE_OK)
+		s = campaign_in_flight(st, id, errstr);
 	if (s == STORE_OK)
 		s = store_prepare(st, "SELECT count(*) FROM memberships WHERE list = ?", &q,
 				  errstr);

@@ -190,20 +190,26 @@ check "saying it can no longer send" grep -q 'failed and can no longer send' "$T
 check "nothing was queued again" \
 	test "$(sql "SELECT count(*) FROM queue WHERE campaign = (SELECT id FROM campaigns WHERE name = 'fg') AND state = 3")" = 1
 
-# ---- The list's name is approved content: a list made again under another name
+# ---- The list is approved: it can't be removed, and made again with another
+# name or other people, under a campaign on its way
 as marketer list add ln --name "Monthly News" >/dev/null
 as marketer subscriber add p1@example.com --list ln >/dev/null
 printf '# News of {{list.name}}\n\nHello {{name|there}}.\n' >"$T/ln.md"
 as marketer template add ln "$T/ln.md" >/dev/null
 as marketer campaign add ln --template ln --list ln --subject "List news" >/dev/null
 send_now ln || not_ok "ln: approve and send"
-as marketer list rm ln >/dev/null
-as marketer list add ln --name "URGENT: verify your account" >/dev/null
-as marketer subscriber add p1@example.com --list ln >/dev/null
-worker "ln: the worker meets the list's new name"
-status ln
-check "ln is paused for a new review" grep -q 'paused: the approved content changed' "$T/status"
-check "nothing went out under the new name" sh -c "! grep -rqa 'URGENT' '$MAIL'"
+expect 65 "the list of a scheduled campaign can't be removed" as marketer list rm ln
+check "naming the campaign and what to do" grep -q 'the list ln is the audience of the campaign ln, which is scheduled; cancel the campaign first' "$T/err"
+as marketer list add ln2 --name "Segment news" >/dev/null
+as marketer subscriber add p1@example.com --list ln2 >/dev/null
+as marketer segment add ln2seg --list ln2 --where 'domain = "example.com"' >/dev/null
+as marketer campaign add ln2 --template ln --segment ln2seg --subject "Segment news" >/dev/null
+as marketer campaign submit ln2 >/dev/null
+expect 65 "nor the list of a segment of a campaign in review" as marketer list rm ln2
+as operator campaign cancel ln2 >/dev/null
+worker "ln: sent to the list approved"
+check "under its approved name" grep -rqa 'News of Monthly News' "$MAIL"
+expect 0 "once sent, its list can go" as marketer list rm ln
 
 # ---- Sending what changed since the approval is refused, not re-signed -------
 as marketer campaign add chg --template t --list m --subject "Changed" >/dev/null
