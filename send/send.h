@@ -30,6 +30,7 @@
  *   testsend.c  `campaign test`: one message now
  *   report.c    the reader of bounce and complaint reports (DSN, ARF)
  *   bounce.c    `bounce read`: a report applied to the people it names
+ *   unsubscribe.c  the unsubscribe link of a message, followed
  *   transport.c, transport_smtp.c, transport_file.c: the transports behind
  *               one ops table (transport.h)
  *   private.h   what only the files in send/ (and white-box tests) share
@@ -572,6 +573,21 @@ void send_report_free(struct send_report **r);
  * 5.1.8.
  */
 bool send_report_bad_address(const char *status);
+
+/*
+ * The unsubscribe link of a message, followed: link is its token, or the
+ * whole URL (unsubscribe.url and the token, a query dropped). Unsubscribes
+ * the person it names from the list it names, whose ID goes to list;
+ * *already when they were unsubscribed already. SEND_EINVAL when it is not
+ * a link of this store (no token, or one whose MAC does not verify);
+ * SEND_ENOTFOUND (from the store) when the person was erased or the list
+ * removed. Needs STORE_PERM_SUBSCRIBERS_WRITE; no address is shown.
+ */
+enum send_status send_unsubscribe_link(struct store *st, const char *link, char list[65],
+				       bool *already, char **errstr);
+/* Its parser: the ids the token of link names, when its MAC verifies under key. */
+enum send_status send_unsubscribe_parse(const unsigned char key[32], const char *link,
+					uint64_t *subscriber, uint64_t *list_num, char **errstr);
 
 /* Called with each line `bounce read` prints (what became of whom). */
 typedef void (*send_bounce_cb)(const char *line, void *arg);

@@ -135,6 +135,17 @@ enum store_status store_subscriber_add(struct store *st, const char *list, const
 enum store_status store_subscriber_unsubscribe(struct store *st, const char *email,
 					       const char *list, bool *already, char **errstr);
 /*
+ * The same from one list, for the person who followed the unsubscribe link
+ * of a message: the link's token names them by id and the list by number
+ * (its MAC is checked by the caller, send_unsubscribe_link). The list's ID
+ * goes to list. Needs STORE_PERM_SUBSCRIBERS_WRITE only: no address is
+ * looked up or shown. STORE_ENOTFOUND when the person was erased or the
+ * list removed since.
+ */
+enum store_status store_subscriber_unsubscribe_link(struct store *st, int64_t subscriber,
+						    int64_t list_num, char list[65], bool *already,
+						    char **errstr);
+/*
  * Loads the person. *out is allocated; free with store_subscriber_free.
  * Needs SUBSCRIBERS_READ and, as every lookup of a person by address that
  * answers differently for a subscriber (show, add, unsubscribe, erase, data,

@@ -181,23 +181,47 @@ done:
 	return rc;
 }
 
+/* subscriber unsubscribe --link LINK: what serves unsubscribe.url runs it. */
+static int unsubscribe_link(struct cli *c, const char *link)
+{
+	enum send_status s;
+	char *err = NULL, list[65];
+	bool already;
+
+	s = send_unsubscribe_link(c->st, link, list, &already, &err);
+	if (s != SEND_OK)
+		return cli_fail_send(s, err);
+	printf(already ? "nothing to do: the person the link names is already unsubscribed from "
+			 "%s\n"
+		       : "unsubscribed the person the link names from %s\n",
+	       list);
+	return EX_OK;
+}
+
 static int sub_unsubscribe(struct cli *c, int argc, char **argv)
 {
 	static const struct option opts[] = {
 	    {"list", required_argument, NULL, 'l'},
+	    {"link", required_argument, NULL, 'k'},
 	    {NULL, 0, NULL, 0},
 	};
-	const char *list = NULL;
+	const char *list = NULL, *link = NULL;
 	enum store_status s;
 	char *err = NULL, *masked;
 	bool already;
 	int ch;
 
 	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		if (ch != 'l')
+		if (ch == 'l')
+			list = optarg;
+		else if (ch == 'k')
+			link = optarg;
+		else
 			return cli_usage(c);
-		list = optarg;
 	}
+	/* The link names the person and the list. */
+	if (link != NULL)
+		return optind == argc && list == NULL ? unsubscribe_link(c, link) : cli_usage(c);
 	if (optind != argc - 1)
 		return cli_usage(c);
 	s = store_subscriber_unsubscribe(c->st, argv[optind], list, &already, &err);
@@ -393,7 +417,9 @@ const struct cli_command cli_cmds_subscriber[] = {
      "[--consent-text T] [--consent-ip IP]",
      "add a person to a list with a consent record"},
     {"subscriber", "unsubscribe", STORE_PERM_SUBSCRIBERS_WRITE, 0, sub_unsubscribe,
-     "subscriber unsubscribe EMAIL [--list L]", "unsubscribe from one list, or from all of them"},
+     "subscriber unsubscribe EMAIL [--list L] | --link TOKEN|URL",
+     "unsubscribe from one list, or from all of them; --link: the person and list the "
+     "unsubscribe link of a message names"},
     {"subscriber", "data", STORE_PERM_PII, 0, sub_data, "subscriber data EMAIL",
      "print everything held about a person as JSON (GDPR Art. 15/20)"},
     {"subscriber", "erase", STORE_PERM_SUBSCRIBERS_ERASE, 0, sub_erase, "subscriber erase EMAIL",

@@ -209,4 +209,29 @@ check "SPF, DKIM, DMARC and MX pass" sh -c "grep -q '^PASS *SPF' '$T/out' && gre
 expect 65 "a sending IP outside SPF fails" as marketer domain check example.com --dns "127.0.0.1:$port" --ip 198.51.100.1
 expect 65 "a domain with no DMARC fails" as marketer domain check nodmarc.example --dns "127.0.0.1:$port"
 check "and says what to publish" grep -qi '_dmarc' "$T/out"
+
+# ---- The unsubscribe link, followed: what serves unsubscribe.url runs this -------
+as marketer list add letters --name "Letters" >/dev/null
+as marketer subscriber add hana@example.jp --list letters >/dev/null
+as marketer subscriber add hana@example.jp --list members >/dev/null
+expect 0 "a message to hana from letters" as operator template render news --to hana@example.jp --list letters
+url=$($PY -c "
+import email, email.policy
+m = email.message_from_binary_file(open('$T/out','rb'), policy=email.policy.default)
+print(m['List-Unsubscribe'].split('<')[1].split('>')[0])")
+check "carries an https unsubscribe link" grep -q '^https://example.com/u/' <<<"$url"
+expect 77 "a viewer may not follow it for someone" as viewer subscriber unsubscribe --link "$url"
+expect 0 "the link, whole, unsubscribes" as marketer subscriber unsubscribe --link "$url?utm=x"
+check "the person it names from its list, without showing the address" sh -c "grep -qx 'unsubscribed the person the link names from letters' '$T/out' && ! grep -q hana '$T/out'"
+expect 0 "hana's record" as marketer subscriber show hana@example.jp
+check "is unsubscribed from letters, by the link" grep -q 'unsubscribed *letters.*by the unsubscribe link of a message' "$T/out"
+check "and still on members" grep -q '^ *members *active' "$T/out"
+expect 0 "its token alone, again" as marketer subscriber unsubscribe --link "${url##*/}"
+check "has nothing to do" grep -qx 'nothing to do: the person the link names is already unsubscribed from letters' "$T/out"
+last=${url: -1}
+[ "$last" = A ] && other=B || other=A
+expect 65 "a token changed by one character is refused" as marketer subscriber unsubscribe --link "${url%?}$other"
+check "as not this store's" grep -q 'its token does not verify' "$T/err"
+expect 65 "so is a link with no token" as marketer subscriber unsubscribe --link "https://example.com/u/"
+expect 64 "a link and an address together are a usage error" as marketer subscriber unsubscribe hana@example.jp --link "$url"
 finish
