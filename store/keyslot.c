@@ -455,7 +455,8 @@ long keyslot_delay(int fails)
 {
 	if (fails <= 0)
 		return 0;
-	if (fails >= 9)
+	/* 2^(n-1) seconds, at most 5 minutes (hato(1)): 256 s after 9. */
+	if (fails >= 10)
 		return 300;
 	return 1L << (fails - 1);
 }

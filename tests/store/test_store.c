@@ -245,6 +245,12 @@ static void test_delay_grows(void **state)
 	for (i = 1; i < KEYSLOT_MAX_FAILS; i++)
 		assert_true(keyslot_delay(i + 1) >= keyslot_delay(i));
 	assert_true(keyslot_delay(2) > keyslot_delay(1));
+	/* As hato(1) says: 2^(n-1) seconds, at most 5 minutes. */
+	assert_int_equal(keyslot_delay(1), 1);
+	assert_int_equal(keyslot_delay(8), 128);
+	assert_int_equal(keyslot_delay(9), 256);
+	assert_int_equal(keyslot_delay(10), 300);
+	assert_int_equal(keyslot_delay(40), 300);
 }
 
 static void test_mask_and_hash(void **state)
