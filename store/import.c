@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 #include <time.h>
 #include <unistd.h>
@@ -590,6 +591,25 @@ static enum store_status read_and_write(struct import *im, FILE *in)
 	return im->db_s;
 }
 
+/*
+ * read_and_write, and a file that changed while it was read (written to or
+ * cut short) is refused: its rows are of no one version of it.
+ */
+static enum store_status read_and_write_whole(struct import *im, FILE *in)
+{
+	struct stat a, b;
+	bool file = fstat(fileno(in), &a) == 0 && S_ISREG(a.st_mode);
+	enum store_status s = read_and_write(im, in);
+
+	if (s == STORE_OK && file &&
+	    (fstat(fileno(in), &b) != 0 || b.st_size != a.st_size ||
+	     b.st_mtim.tv_sec != a.st_mtim.tv_sec || b.st_mtim.tv_nsec != a.st_mtim.tv_nsec))
+		s = store_fail(im->errstr, STORE_EINVAL,
+			       "the file changed while it was read (written to or cut short); "
+			       "import it again once it is complete");
+	return s;
+}
+
 /* ---- Set-up ------------------------------------------------------------- */
 
 static enum store_status prepare_all(struct import *im)
@@ -732,7 +752,7 @@ enum store_status store_subscriber_import(struct store *st, const char *list, FI
 		s = prepare_all(&im);
 	}
 	if (s == STORE_OK)
-		s = read_and_write(&im, in);
+		s = read_and_write_whole(&im, in);
 	finalize_all(&im);
 	snprintf(details, sizeof(details),
 		 "%llu row%s read: imported %llu, updated %llu, invalid %llu, duplicate %llu, "

@@ -286,6 +286,54 @@ static void test_busy_store(void **state)
 	assert_int_equal(fx_count(st, "news", NULL), 0);
 }
 
+/* The progress callback writes to the file being read, once. */
+static void append_once(uint64_t bytes, uint64_t rows, void *arg)
+{
+	const char **path = arg;
+	FILE *fp;
+
+	(void)bytes;
+	(void)rows;
+	if (*path == NULL)
+		return;
+	fp = fopen(*path, "a");
+	assert_non_null(fp);
+	fputs("late@example.com\n", fp);
+	fclose(fp);
+	*path = NULL;
+}
+
+/* A file that changes while it is read is refused: nothing is imported. */
+static void test_file_changed(void **state)
+{
+	struct store *st = *state;
+	struct store_import_opts o = {0};
+	struct store_import_stats s;
+	char *err = NULL;
+	const char *f = fx_file("growing.csv", "", 0), *target;
+	FILE *fp = fopen(f, "w");
+
+	assert_non_null(fp);
+	fputs("email\n", fp);
+	for (int i = 0; i < 5000; i++)
+		fprintf(fp, "p%d@example.com\n", i);
+	fclose(fp);
+	target = f;
+	o.progress = append_once;
+	o.arg = &target;
+	assert_int_equal(import_opts(st, f, &o, &s, &err), STORE_EINVAL);
+	assert_null(target); /* it was written to */
+	if (err == NULL || strstr(err, "the file changed while it was read") == NULL)
+		fail_msg("the error: %s", err != NULL ? err : "(none)");
+	free(err);
+	err = NULL;
+	assert_int_equal(fx_count(st, "news", NULL), 0);
+	/* Read again, whole and unchanged, it goes in. */
+	o.progress = NULL;
+	assert_int_equal(import_opts(st, f, &o, &s, &err), STORE_OK);
+	assert_int_equal(fx_count(st, "news", NULL), 5001);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -294,6 +342,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_huge_field_counts_once, fx_setup, fx_teardown),
 	    cmocka_unit_test_setup_teardown(test_audit_says_why, fx_setup, fx_teardown),
 	    cmocka_unit_test_setup_teardown(test_busy_store, fx_setup, fx_teardown),
+	    cmocka_unit_test_setup_teardown(test_file_changed, fx_setup, fx_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
