@@ -23,9 +23,6 @@
 
 #include "store/subscribers_private.h"
 
-/* An attribute, or the columns of subscriber_columns in their order. */
-enum { C_ATTR, C_EMAIL, C_NAME, C_SOURCE, C_AT, C_TEXT, C_METHOD, C_IP, C_RLINE, C_RREASON };
-
 /* A rejects file's own column (its line and reason), skipped when it is imported again. */
 static int skipped(const struct import *im, size_t i)
 {
@@ -161,91 +158,6 @@ void import_reject_text(struct import *im, uint64_t line, const char *reason, co
 {
 	if (reject_counts(im, line))
 		reject_line(im, line, reason, NULL, text, n);
-}
-
-/* ---- The header --------------------------------------------------------- */
-
-/* C_EMAIL... for the columns an import reads as such, else C_ATTR. */
-static int column_kind(const char *n)
-{
-	size_t i;
-
-	for (i = 0; i < SUBSCRIBER_NCOLUMNS; i++)
-		if (strcasecmp(n, subscriber_columns[i]) == 0)
-			return (int)i + 1;
-	return C_ATTR;
-}
-
-/* Why a header name is not text. */
-static const char *header_why(const char *n, size_t len, int nul)
-{
-	if (nul)
-		return "holds a NUL byte";
-	if (!subscriber_utf8_ok(n, len))
-		return "is not UTF-8 text";
-	if (memchr(n, '\r', len) != NULL)
-		return "holds a carriage return: if its lines end in a lone CR (an old Mac "
-		       "format), save it with LF or CRLF line ends";
-	return "holds a control character or a line break";
-}
-
-enum store_status import_header(struct import *im)
-{
-	struct import_row *r = &im->row;
-	size_t i, j;
-	int email = 0;
-
-	if (r->fields > IMPORT_MAX_COLUMNS)
-		return store_fail(im->errstr, STORE_EINVAL,
-				  "the header has %zu columns; hato accepts at most %d", r->fields,
-				  IMPORT_MAX_COLUMNS);
-	im->ncols = r->nf;
-	im->kind = calloc(r->nf, sizeof(*im->kind));
-	im->name = calloc(r->nf, sizeof(*im->name));
-	if (im->kind == NULL || im->name == NULL)
-		return STORE_ENOMEM;
-	for (i = 0; i < r->nf; i++) {
-		const char *n = r->buf + r->off[i];
-		size_t len = r->len[i];
-		/* Spaces around a name are dropped, quoted or not (the parser drops
-		 * them around an unquoted one). */
-		while (len > 0 && (*n == ' ' || *n == '\t'))
-			n++, len--;
-		while (len > 0 && (n[len - 1] == ' ' || n[len - 1] == '\t'))
-			len--;
-		if (r->nul || !subscriber_utf8_ok(n, len) || subscriber_has_ctl(n, len))
-			return store_fail(
-			    im->errstr, STORE_EINVAL, "not a CSV file: the header (line %llu) %s",
-			    (unsigned long long)im->rec_line, header_why(n, len, r->nul));
-		if (len == 0 || len > SUBSCRIBER_MAX_KEY)
-			return store_fail(im->errstr, STORE_EINVAL, "column %zu of the header %s",
-					  i + 1,
-					  len == 0 ? "has no name" : "is longer than 128 bytes");
-		im->name[i] = strndup(n, len);
-		if (im->name[i] == NULL)
-			return STORE_ENOMEM;
-		im->kind[i] = column_kind(im->name[i]);
-		email |= im->kind[i] == C_EMAIL;
-		/* The own columns in any case; attributes byte for byte (fields.c). */
-		for (j = 0; j < i; j++)
-			if (im->kind[i] == C_ATTR && im->kind[j] == C_ATTR
-				? subscriber_key_same(im->name[j], strlen(im->name[j]), im->name[i],
-						      len)
-				: im->kind[i] == im->kind[j])
-				return store_fail(im->errstr, STORE_EINVAL,
-						  "column %zu of the header repeats \"%s\" "
-						  "(column %zu); each column needs its own name",
-						  i + 1, im->name[i], j + 1);
-	}
-	if (!email)
-		return store_fail(im->errstr, STORE_EINVAL,
-				  "the header (line %llu) has no email column; the first row must "
-				  "name the columns, one of them \"email\"",
-				  (unsigned long long)im->rec_line);
-	im->have_header = 1;
-	if (im->rejects != NULL)
-		import_rejects_header(im);
-	return im->s;
 }
 
 /* ---- One data row ------------------------------------------------------- */

@@ -7,15 +7,17 @@
  * quote, a quote left open until the end of the file, a record longer than
  * MAX_RECORD) is rejected with its line number and the parser starts again
  * on the following line, so one bad row never swallows the good rows behind
- * it. Memory is bounded by MAX_RECORD whatever the size of the file. Each
- * record goes to import.c: the first to import_header, the others to
- * import_data_row.
+ * it. Memory is bounded by MAX_RECORD whatever the size of the file. The
+ * first record is the header (import_header, below, which says what the
+ * file may be when it is no CSV: UTF-16, compressed, separated by
+ * semicolons or tabs); the others go to import_data_row (import.c).
  */
 #include <csv.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/types.h>
 #include <unistd.h>
 
@@ -378,5 +380,117 @@ enum store_status import_finish(struct import *im, FILE *in)
 		im->s = store_fail(im->errstr, STORE_EINVAL,
 				   "the file is empty; the first row must name the columns, one of "
 				   "them \"email\"");
+	return im->s;
+}
+
+/* ---- The header --------------------------------------------------------- */
+
+/* C_EMAIL... for the columns an import reads as such, else C_ATTR. */
+static int column_kind(const char *n)
+{
+	size_t i;
+
+	for (i = 0; i < SUBSCRIBER_NCOLUMNS; i++)
+		if (strcasecmp(n, subscriber_columns[i]) == 0)
+			return (int)i + 1;
+	return C_ATTR;
+}
+
+/* Why a header name is not text, with what the file may be instead. */
+static const char *header_why(const char *n, size_t len, int nul)
+{
+	const unsigned char *u = (const unsigned char *)n;
+
+	if (len >= 2 && ((u[0] == 0xff && u[1] == 0xfe) || (u[0] == 0xfe && u[1] == 0xff)))
+		return "is UTF-16 text: save the file as UTF-8";
+	if (len >= 2 && u[0] == 0x1f && u[1] == 0x8b)
+		return "is compressed (gzip): unpack the file first";
+	if (len >= 4 && memcmp(n, "PK\3\4", 4) == 0)
+		return "is a ZIP file (a spreadsheet?): save the sheet as CSV, UTF-8";
+	if (nul)
+		return "holds a NUL byte";
+	if (!subscriber_utf8_ok(n, len))
+		return "is not UTF-8 text: save the file as UTF-8";
+	if (memchr(n, '\r', len) != NULL)
+		return "holds a carriage return: if its lines end in a lone CR (an old Mac "
+		       "format), save it with LF or CRLF line ends";
+	if (memchr(n, '\t', len) != NULL)
+		return "holds a tab: if the file is separated by tabs, save it as CSV, "
+		       "separated by commas";
+	return "holds a control character or a line break";
+}
+
+/* A header with no email column that names one between semicolons. */
+static bool semicolons(const struct import *im)
+{
+	for (size_t i = 0; i < im->ncols; i++)
+		if (strchr(im->name[i], ';') != NULL && strcasestr(im->name[i], "email") != NULL)
+			return true;
+	return false;
+}
+
+enum store_status import_header(struct import *im)
+{
+	struct import_row *r = &im->row;
+	size_t i, j;
+	int email = 0;
+
+	if (r->fields > IMPORT_MAX_COLUMNS)
+		return store_fail(im->errstr, STORE_EINVAL,
+				  "the header has %zu columns; hato accepts at most %d", r->fields,
+				  IMPORT_MAX_COLUMNS);
+	im->ncols = r->nf;
+	im->kind = calloc(r->nf, sizeof(*im->kind));
+	im->name = calloc(r->nf, sizeof(*im->name));
+	if (im->kind == NULL || im->name == NULL)
+		return STORE_ENOMEM;
+	for (i = 0; i < r->nf; i++) {
+		const char *n = r->buf + r->off[i];
+		size_t len = r->len[i];
+		/* Spaces around a name are dropped, quoted or not (the parser drops
+		 * them around an unquoted one). */
+		while (len > 0 && (*n == ' ' || *n == '\t'))
+			n++, len--;
+		while (len > 0 && (n[len - 1] == ' ' || n[len - 1] == '\t'))
+			len--;
+		if (r->nul || !subscriber_utf8_ok(n, len) || subscriber_has_ctl(n, len))
+			return store_fail(
+			    im->errstr, STORE_EINVAL, "not a CSV file: the header (line %llu) %s",
+			    (unsigned long long)im->rec_line, header_why(n, len, r->nul));
+		if (len == 0 || len > SUBSCRIBER_MAX_KEY)
+			return store_fail(im->errstr, STORE_EINVAL, "column %zu of the header %s",
+					  i + 1,
+					  len == 0 ? "has no name" : "is longer than 128 bytes");
+		im->name[i] = strndup(n, len);
+		if (im->name[i] == NULL)
+			return STORE_ENOMEM;
+		im->kind[i] = column_kind(im->name[i]);
+		email |= im->kind[i] == C_EMAIL;
+		/* The own columns in any case; attributes byte for byte (fields.c). */
+		for (j = 0; j < i; j++)
+			if (im->kind[i] == C_ATTR && im->kind[j] == C_ATTR
+				? subscriber_key_same(im->name[j], strlen(im->name[j]), im->name[i],
+						      len)
+				: im->kind[i] == im->kind[j])
+				return store_fail(im->errstr, STORE_EINVAL,
+						  "column %zu of the header repeats \"%s\" "
+						  "(column %zu); each column needs its own name",
+						  i + 1, im->name[i], j + 1);
+	}
+	if (!email && semicolons(im))
+		return store_fail(
+		    im->errstr, STORE_EINVAL,
+		    "the header (line %llu) has no email column: its names are "
+		    "separated by semicolons, and hato reads CSV separated by commas; "
+		    "save the file so",
+		    (unsigned long long)im->rec_line);
+	if (!email)
+		return store_fail(im->errstr, STORE_EINVAL,
+				  "the header (line %llu) has no email column; the first row must "
+				  "name the columns, one of them \"email\"",
+				  (unsigned long long)im->rec_line);
+	im->have_header = 1;
+	if (im->rejects != NULL)
+		import_rejects_header(im);
 	return im->s;
 }

@@ -275,6 +275,20 @@ void import_queue_stop(struct import_queue *q);
 int import_ready_add(struct import_ready *r, const void *p, size_t n, size_t *off);
 
 /* One import under way. */
+/* What an import's column is: an attribute, or the columns of subscriber_columns in their order. */
+enum import_column {
+	C_ATTR,
+	C_EMAIL,
+	C_NAME,
+	C_SOURCE,
+	C_AT,
+	C_TEXT,
+	C_METHOD,
+	C_IP,
+	C_RLINE,
+	C_RREASON
+};
+
 struct import {
 	struct store *st;
 	const char *list;
@@ -286,7 +300,7 @@ struct import {
 	struct import_row row;
 	int have_header;
 	size_t ncols;
-	int *kind;   /* per column */
+	int *kind;   /* per column: enum import_column */
 	char **name; /* header names */
 	uint64_t line, rec_line;
 	off_t off, rec_off, next_line_off;
