@@ -129,9 +129,18 @@ static int do_import(struct cli *c, int argc, char **argv)
 	if (optind != argc - 2)
 		return cli_usage(c);
 	file = argv[optind + 1];
+	/* A file, read whole and checked unchanged at the end: not a stream. */
+	if (strcmp(file, "-") == 0) {
+		cli_error("import reads a file, not standard input: save the CSV to a file and "
+			  "give its name");
+		return EX_USAGE;
+	}
 	in = fopen(file, "rb");
 	if (in == NULL || fstat(fileno(in), &sb) != 0 || !S_ISREG(sb.st_mode)) {
-		cli_error("cannot open %s: %s", file, in == NULL ? strerror(errno) : "not a file");
+		cli_error("cannot open %s: %s", file,
+			  in == NULL ? strerror(errno)
+				     : "not a regular file (a pipe or a device): save the CSV to a "
+				       "file first");
 		if (in != NULL)
 			fclose(in);
 		return EX_NOINPUT;

@@ -167,6 +167,10 @@ check "  saying so" grep -q 'is compressed (gzip): unpack the file first' "$T/er
 printf 'n\xe4me,email\nl1@example.com,x\n' >"$T/latin1h.csv"
 expect 65 "one in Latin-1" as marketer import news "$T/latin1h.csv"
 check "  saying to save it as UTF-8" grep -q 'is not UTF-8 text: save the file as UTF-8' "$T/err"
+expect 64 "import from standard input is a usage error" as marketer import news -
+check "  saying to save it to a file" grep -q 'import reads a file, not standard input' "$T/err"
+expect 66 "a pipe named as the file is exit 66" as marketer import news /dev/stdin </dev/null
+check "  saying so" grep -q 'not a regular file (a pipe or a device)' "$T/err"
 expect 77 "the viewer may not import" as viewer import news "$T/in.csv"
 
 expect 0 "a list for the rejects tests" as marketer list add rj
