@@ -55,7 +55,8 @@ enum ui_attr {
 };
 
 struct grid_cell {
-	char ch[8];	     /* one UTF-8 character, NUL-terminated; "" in a wide char's 2nd cell */
+	char ch[16];	     /* one UTF-8 character and the marks that combine with it (U+0301...),
+			      * NUL-terminated; "" in a wide char's 2nd cell */
 	unsigned char width; /* 1, 2 (a wide character), 0 (the right half of one) */
 	unsigned short attr; /* enum ui_attr bits */
 };

@@ -230,6 +230,42 @@ static void test_browser_resize(void **state)
 	ui_free(&ui);
 }
 
+/*
+ * Combining marks (U+3099, U+309A, U+0301) stay in the cell of the character
+ * before them and take no column: on the grid, cut at its edge, and in the
+ * subscriber browser and the member record of a decomposed name.
+ */
+static void test_combining_marks(void **state)
+{
+	static const char name[] = "か\xe3\x82\x99くせい ホ\xe3\x82\x9aスト Jose\xcc\x81";
+	struct store *st = as("marketer");
+	struct ui *ui;
+	struct grid g;
+	char *dump;
+
+	(void)state;
+	assert_int_equal(grid_init(&g, 8, 2), 0);
+	assert_int_equal(grid_put(&g, 0, 0, -1, 0, "Jose\xcc\x81|e\xcc\x81\xcc\x81"), 6);
+	assert_string_equal(g.cells[3].ch, "e\xcc\x81");
+	assert_int_equal(grid_put(&g, 1, 0, 4, 0, "ホ\xe3\x82\x9a\xe2\x80\x8bスト"), 4);
+	dump = grid_dump(&g);
+	assert_string_equal(dump, "Jose\xcc\x81|e\xcc\x81\xcc\x81\nホ\xe3\x82\x9a…\n");
+	free(dump);
+	grid_free(&g);
+	assert_int_equal(grid_width(name), 20);
+	assert_int_equal(
+	    store_subscriber_add(st, "m", "kana@example.net", name, NULL, 0, NULL, NULL), STORE_OK);
+	store_close(&st);
+	ui = logged_in("marketer");
+	assert_int_equal(ui_push(ui, &screen_subscribers_ops), 0);
+	assert_true(shows(ui, name));
+	while (!shows_quiet(ui, "> kana@example.net"))
+		ui_key(ui, 'j');
+	ui_key(ui, UI_KEY_ENTER);
+	assert_true(shows(ui, name));
+	ui_free(&ui);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -240,6 +276,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_monitor_narrow, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_dashboard_small, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_browser_resize, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_combining_marks, setup, teardown),
 	};
 
 	if (helpers_init() != 0)
