@@ -20,6 +20,7 @@ int grid_init(struct grid *g, int w, int h)
 	g->w = 0;
 	g->h = 0;
 	g->cells = NULL;
+	g->note[0] = '\0';
 	if (w < 1)
 		w = 1;
 	if (h < 1)
@@ -62,6 +63,7 @@ void grid_clear(struct grid *g)
 
 	for (i = 0; i < n; i++)
 		blank(&g->cells[i], UI_A_NORMAL);
+	g->note[0] = '\0';
 }
 
 /* Before overwriting (row, col): a wide character cut in half leaves a space. */

@@ -2,7 +2,8 @@
  * Screens at the edges of what fits: a long message while a prompt is open,
  * a segment expression longer than its row, a terminal at the smallest
  * sizes (the monitor's counts and the dashboard's menu at 40x12), and a
- * terminal made smaller under the subscriber browser. Driven with keys,
+ * terminal made smaller under the subscriber browser, combining marks, and
+ * where a long table says which rows show. Driven with keys,
  * without a terminal; the grid is searched.
  */
 #include <setjmp.h>
@@ -266,6 +267,55 @@ static void test_combining_marks(void **state)
 	ui_free(&ui);
 }
 
+/* The first row of the screen shows range, and no row shows it over heading. */
+static void range_in_title(struct ui *ui, const char *heading, const char *range)
+{
+	char *dump = grid_dump(ui_render(ui)), *head;
+
+	assert_non_null(dump);
+	assert_non_null(strstr(dump, range));
+	assert_true(strstr(dump, range) < strchr(dump, '\n'));
+	head = strstr(dump, heading);
+	if (head == NULL)
+		fail_msg("no heading \"%s\" in:\n%s", heading, dump);
+	*strchrnul(head, '\n') = '\0';
+	if (strstr(head, " of ") != NULL)
+		fail_msg("the range covers the heading: %s", head);
+	free(dump);
+}
+
+/*
+ * Which rows of a long table show ("1-20 of 27") is on the title bar, clear
+ * of the headings: the audit trail at 100x30, the help at 60x14, the
+ * dashboard at 45 columns; and at 80x24 the audit trail keeps its Outcome
+ * column, which tells a denied record from an ok one.
+ */
+static void test_table_range(void **state)
+{
+	struct store *st = as("viewer");
+	struct ui *ui;
+	char *err = NULL;
+
+	(void)state;
+	assert_int_not_equal(store_config_set(st, "sender.name", "X", &err), STORE_OK);
+	free(err);
+	store_close(&st);
+	ui = logged_in("admin");
+	ui_resize(ui, 45, 14);
+	range_in_title(ui, "  Screen", "1-");
+	ui_resize(ui, 60, 14);
+	ui_key(ui, '?');
+	range_in_title(ui, "  Action", "1-7 of ");
+	ui_key(ui, 'q');
+	ui_resize(ui, 100, 30);
+	assert_int_equal(ui_push(ui, &screen_audit_ops), 0);
+	range_in_title(ui, "Outcome", "1-20 of ");
+	ui_resize(ui, 80, 24);
+	range_in_title(ui, "Outcome  Object", "1-14 of ");
+	assert_true(shows(ui, "denied"));
+	ui_free(&ui);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -277,6 +327,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_dashboard_small, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_browser_resize, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_combining_marks, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_table_range, setup, teardown),
 	};
 
 	if (helpers_init() != 0)
