@@ -1,9 +1,10 @@
 /*
  * tui/grid.c: the in-memory cell grid that screens render into. Each cell
  * holds one UTF-8 character; a wide (CJK) character takes two cells, the
- * second marked with width 0. Text is clipped by display width, never by
- * bytes, so a column that ends in the middle of a wide character ends on a
- * space instead.
+ * second marked with width 0. Combining marks (zero width: U+0301, U+3099...)
+ * stay in the cell of the character before them, as far as it has room. Text is clipped by display
+ * width, never by bytes, so a column that ends in the middle of a wide character ends on a space
+ * instead.
  */
 #include <limits.h>
 #include <stddef.h>
@@ -19,6 +20,7 @@ int grid_init(struct grid *g, int w, int h)
 	g->w = 0;
 	g->h = 0;
 	g->cells = NULL;
+	g->note[0] = '\0';
 	if (w < 1)
 		w = 1;
 	if (h < 1)
@@ -61,6 +63,7 @@ void grid_clear(struct grid *g)
 
 	for (i = 0; i < n; i++)
 		blank(&g->cells[i], UI_A_NORMAL);
+	g->note[0] = '\0';
 }
 
 /* Before overwriting (row, col): a wide character cut in half leaves a space. */
@@ -95,6 +98,31 @@ static size_t next_char(const char *s, size_t left, wchar_t *wc, int *w)
 	return n;
 }
 
+/*
+ * True for a zero-width character that combines with the one before it (the
+ * marks, Mn and Me, and the Hangul vowels and finals), false for the other
+ * zero-width ones: the format characters (Cf), which put() drops.
+ */
+static bool combines(wchar_t wc)
+{
+	return wc >= 0x300 && !(wc >= 0x600 && wc <= 0x605) && wc != 0x61c && wc != 0x6dd &&
+	       wc != 0x70f && wc != 0x8e2 && wc != 0x180e && !(wc >= 0x200b && wc <= 0x200f) &&
+	       !(wc >= 0x2028 && wc <= 0x206f) && wc != 0xfeff && !(wc >= 0xfff9 && wc <= 0xfffb) &&
+	       wc != 0x110bd && wc != 0x110cd && !(wc >= 0x1bca0 && wc <= 0x1bca3) &&
+	       !(wc >= 0x1d173 && wc <= 0x1d17a) && !(wc >= 0xe0000 && wc <= 0xe007f);
+}
+
+/* Appends the mark s[0..n) to the character in c, when it has room. */
+static void add_mark(struct grid_cell *c, const char *s, size_t n)
+{
+	size_t used = strlen(c->ch);
+
+	if (used > 0 && used + n < sizeof(c->ch)) {
+		memcpy(c->ch + used, s, n);
+		c->ch[used + n] = '\0';
+	}
+}
+
 /* The display width of s[0..len), as put() counts it. */
 static int width_of(const char *s, size_t len)
 {
@@ -118,7 +146,7 @@ static int put(struct grid *g, int row, int col, int maxw, int attr, const char 
 	wchar_t wc;
 	int w, start = col, limit;
 	bool cut;
-	struct grid_cell *c;
+	struct grid_cell *c, *last = NULL;
 
 	if (s == NULL || row < 0 || row >= g->h || col < 0 || col >= g->w)
 		return 0;
@@ -129,13 +157,17 @@ static int put(struct grid *g, int row, int col, int maxw, int attr, const char 
 	cut = width_of(s, len) > limit - col;
 	if (cut)
 		limit--;
-	while (len > 0 && col < limit) {
+	while (len > 0) {
 		n = next_char(s, len, &wc, &w);
 		if (w == 0) {
+			if (last != NULL && combines(wc))
+				add_mark(last, s, n);
 			s += n;
 			len -= n;
 			continue;
 		}
+		if (col >= limit)
+			break;
 		c = cell(g, row, col);
 		if (w == 2 && col + 1 >= limit)
 			break; /* never half a wide character */
@@ -144,7 +176,9 @@ static int put(struct grid *g, int row, int col, int maxw, int attr, const char 
 			blank(c, attr);
 			c->ch[0] = '?';
 			w = 1;
+			last = NULL;
 		} else {
+			last = c;
 			memcpy(c->ch, s, n);
 			c->ch[n] = '\0';
 			c->width = (unsigned char)w;
@@ -287,7 +321,7 @@ void grid_blit(struct grid *dst, const struct grid *src, int row)
 
 char *grid_dump(const struct grid *g)
 {
-	size_t size = (size_t)g->h * ((size_t)g->w * 4 + 1) + 1, len = 0, end;
+	size_t size = (size_t)g->h * ((size_t)g->w * sizeof(g->cells->ch) + 1) + 1, len = 0, end;
 	char *out = malloc(size);
 	const struct grid_cell *c;
 	int r, col;

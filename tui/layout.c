@@ -182,11 +182,35 @@ static void render_bottom(struct ui *ui, struct screen *s)
 	grid_wrap(&ui->grid, ui->h - rows, 1, rows, attr, ui->status);
 }
 
+/*
+ * The title bar: the screen on the left; on the right, which rows of a long
+ * table show (the body's note) and who is logged in, who gives way to the
+ * rows when both do not fit.
+ */
+static void render_title(struct ui *ui, const struct screen *s)
+{
+	char right[160];
+	int left, rw = 0, nw = grid_width(ui->body.note);
+
+	grid_attr(&ui->grid, 0, 0, -1, UI_A_TITLE);
+	left = 1 + grid_printf(&ui->grid, 0, 1, UI_A_TITLE | UI_A_BOLD, "hato · %s", s->ops->title);
+	if (ui->st != NULL) {
+		snprintf(right, sizeof(right), "%s · role %s", store_user(ui->st),
+			 store_role(ui->st));
+		rw = grid_width(right);
+		if (rw + 2 >= ui->w / 2 || (nw > 0 && ui->w - 1 - rw - 3 - nw < left + 2))
+			rw = 0;
+		if (rw > 0)
+			grid_put(&ui->grid, 0, ui->w - rw - 1, -1, UI_A_TITLE, right);
+	}
+	if (nw > 0 && ui->w - 1 - (rw > 0 ? rw + 3 : 0) - nw >= left + 2)
+		grid_put(&ui->grid, 0, ui->w - 1 - (rw > 0 ? rw + 3 : 0) - nw, -1, UI_A_TITLE,
+			 ui->body.note);
+}
+
 const struct grid *ui_render(struct ui *ui)
 {
 	struct screen *s = ui_top(ui);
-	char right[160];
-	int rw;
 
 	if (ui->grid.w != ui->w || ui->grid.h != ui->h) {
 		grid_free(&ui->grid);
@@ -204,19 +228,9 @@ const struct grid *ui_render(struct ui *ui)
 	if (s == NULL)
 		return &ui->grid;
 
-	/* The title bar: the screen on the left, who is logged in on the right. */
-	grid_attr(&ui->grid, 0, 0, -1, UI_A_TITLE);
-	grid_printf(&ui->grid, 0, 1, UI_A_TITLE | UI_A_BOLD, "hato · %s", s->ops->title);
-	if (ui->st != NULL) {
-		snprintf(right, sizeof(right), "%s · role %s", store_user(ui->st),
-			 store_role(ui->st));
-		rw = grid_width(right);
-		if (rw + 2 < ui->w / 2)
-			grid_put(&ui->grid, 0, ui->w - rw - 1, -1, UI_A_TITLE, right);
-	}
-
 	s->ops->render(s, &ui->body);
 	grid_blit(&ui->grid, &ui->body, 1);
+	render_title(ui, s);
 
 	render_bottom(ui, s);
 	return &ui->grid;

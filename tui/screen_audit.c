@@ -13,7 +13,8 @@
 #include "tui/ui.h"
 
 enum { ASK_FILTER = 1 };
-enum { COL_ID, COL_TIME, COL_USER, COL_ACTION, COL_OBJECT, COL_OUTCOME, COL_DETAILS, NCOLS };
+/* The outcome before the object: at 80 columns, what is cut is the object, never the outcome. */
+enum { COL_ID, COL_TIME, COL_USER, COL_ACTION, COL_OUTCOME, COL_OBJECT, COL_DETAILS, NCOLS };
 
 struct audit {
 	struct ui_table t;
@@ -22,8 +23,8 @@ struct audit {
 	time_t since; /* 0: from the first record */
 };
 
-static const char *const heads[NCOLS] = {"#",	   "Time (UTC)", "User",   "Action",
-					 "Object", "Outcome",	 "Details"};
+static const char *const heads[NCOLS] = {"#",	    "Time (UTC)", "User",   "Action",
+					 "Outcome", "Object",	  "Details"};
 
 static int audit_open(struct screen *s)
 {

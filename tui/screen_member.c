@@ -130,7 +130,10 @@ static void build(struct screen *s)
 	for (i = 0; i < p->nlists; i++) {
 		const struct store_membership *l = &p->lists[i];
 
-		add(m, UI_A_NORMAL, "  %-16s %-13s since %s", l->list, l->status, l->consent_at);
+		/* Active since the consent; anything else since the status changed. */
+		stamp(l->updated, t1);
+		add(m, UI_A_NORMAL, "  %-16s %-13s since %s", l->list, l->status,
+		    strcmp(l->status, "active") == 0 ? l->consent_at : t1);
 		add(m, UI_A_DIM, "    consent: %s, by %s%s%s%s%s%s", l->consent_source,
 		    l->consent_method, l->consent_ip[0] ? ", from " : "", l->consent_ip,
 		    l->consent_text[0] ? ", text \"" : "", l->consent_text,

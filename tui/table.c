@@ -150,15 +150,13 @@ static void draw_row(struct grid *g, int row, const int *w, int ncols, const cha
 	}
 }
 
-/* Some rows do not fit: the heading's right end says which show, "2-4 of 7". */
-static void more_rows(const struct ui_table *t, struct grid *g, int row, size_t shown)
+/*
+ * Some rows do not fit: g's note says which show, "2-4 of 7", for the title
+ * bar (layout.c), where it covers no heading.
+ */
+static void more_rows(const struct ui_table *t, struct grid *g, size_t shown)
 {
-	char range[64];
-	int n;
-
-	n = snprintf(range, sizeof(range), " %zu-%zu of %zu", t->top + 1, t->top + shown, t->nrows);
-	if (n > 0 && n < g->w - 2)
-		grid_put(g, row, g->w - 1 - n, -1, UI_A_DIM, range);
+	snprintf(g->note, sizeof(g->note), "%zu-%zu of %zu", t->top + 1, t->top + shown, t->nrows);
 }
 
 void ui_table_render(struct ui_table *t, struct grid *g, int row, int height, const char *empty)
@@ -195,5 +193,5 @@ void ui_table_render(struct ui_table *t, struct grid *g, int row, int height, co
 		}
 	}
 	if (rows > 0 && t->nrows > (size_t)rows)
-		more_rows(t, g, row, (size_t)i);
+		more_rows(t, g, (size_t)i);
 }

@@ -55,7 +55,8 @@ enum ui_attr {
 };
 
 struct grid_cell {
-	char ch[8];	     /* one UTF-8 character, NUL-terminated; "" in a wide char's 2nd cell */
+	char ch[16];	     /* one UTF-8 character and the marks that combine with it (U+0301...),
+			      * NUL-terminated; "" in a wide char's 2nd cell */
 	unsigned char width; /* 1, 2 (a wide character), 0 (the right half of one) */
 	unsigned short attr; /* enum ui_attr bits */
 };
@@ -63,13 +64,14 @@ struct grid_cell {
 struct grid {
 	int w, h;
 	struct grid_cell *cells; /* h rows of w cells */
+	char note[32];		 /* which rows of a long table show ("2-4 of 7"), or "" */
 };
 
 /* Allocates a blank w x h grid. Returns 0, or -1 when out of memory. */
 int grid_init(struct grid *g, int w, int h);
 /* Frees the cells; the grid becomes 0 x 0. Accepts an empty grid. */
 void grid_free(struct grid *g);
-/* Blanks every cell. */
+/* Blanks every cell and empties the note. */
 void grid_clear(struct grid *g);
 /*
  * Writes the UTF-8 string s at (row, col), at most maxw columns (maxw < 0:
@@ -546,8 +548,8 @@ int ui_table_move(struct ui_table *t, enum ui_action a);
  * all, columns padded to display width, the selection marked with '>' and
  * reverse video. `empty` is shown when there are no rows. Columns wider than
  * maxw are cut (ending in "…") unless the grid has room to spare, which they
- * share. When not every row fits, the heading's right end says which show
- * ("2-4 of 7").
+ * share. When not every row fits, g's note says which show ("2-4 of 7"),
+ * which the title bar shows, clear of the headings.
  */
 void ui_table_render(struct ui_table *t, struct grid *g, int row, int height, const char *empty);
 

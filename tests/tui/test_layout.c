@@ -2,7 +2,8 @@
  * Screens at the edges of what fits: a long message while a prompt is open,
  * a segment expression longer than its row, a terminal at the smallest
  * sizes (the monitor's counts and the dashboard's menu at 40x12), and a
- * terminal made smaller under the subscriber browser. Driven with keys,
+ * terminal made smaller under the subscriber browser, combining marks, and
+ * where a long table says which rows show. Driven with keys,
  * without a terminal; the grid is searched.
  */
 #include <setjmp.h>
@@ -230,6 +231,91 @@ static void test_browser_resize(void **state)
 	ui_free(&ui);
 }
 
+/*
+ * Combining marks (U+3099, U+309A, U+0301) stay in the cell of the character
+ * before them and take no column: on the grid, cut at its edge, and in the
+ * subscriber browser and the member record of a decomposed name.
+ */
+static void test_combining_marks(void **state)
+{
+	static const char name[] = "か\xe3\x82\x99くせい ホ\xe3\x82\x9aスト Jose\xcc\x81";
+	struct store *st = as("marketer");
+	struct ui *ui;
+	struct grid g;
+	char *dump;
+
+	(void)state;
+	assert_int_equal(grid_init(&g, 8, 2), 0);
+	assert_int_equal(grid_put(&g, 0, 0, -1, 0, "Jose\xcc\x81|e\xcc\x81\xcc\x81"), 6);
+	assert_string_equal(g.cells[3].ch, "e\xcc\x81");
+	assert_int_equal(grid_put(&g, 1, 0, 4, 0, "ホ\xe3\x82\x9a\xe2\x80\x8bスト"), 4);
+	dump = grid_dump(&g);
+	assert_string_equal(dump, "Jose\xcc\x81|e\xcc\x81\xcc\x81\nホ\xe3\x82\x9a…\n");
+	free(dump);
+	grid_free(&g);
+	assert_int_equal(grid_width(name), 20);
+	assert_int_equal(
+	    store_subscriber_add(st, "m", "kana@example.net", name, NULL, 0, NULL, NULL), STORE_OK);
+	store_close(&st);
+	ui = logged_in("marketer");
+	assert_int_equal(ui_push(ui, &screen_subscribers_ops), 0);
+	assert_true(shows(ui, name));
+	while (!shows_quiet(ui, "> kana@example.net"))
+		ui_key(ui, 'j');
+	ui_key(ui, UI_KEY_ENTER);
+	assert_true(shows(ui, name));
+	ui_free(&ui);
+}
+
+/* The first row of the screen shows range, and no row shows it over heading. */
+static void range_in_title(struct ui *ui, const char *heading, const char *range)
+{
+	char *dump = grid_dump(ui_render(ui)), *head;
+
+	assert_non_null(dump);
+	assert_non_null(strstr(dump, range));
+	assert_true(strstr(dump, range) < strchr(dump, '\n'));
+	head = strstr(dump, heading);
+	if (head == NULL)
+		fail_msg("no heading \"%s\" in:\n%s", heading, dump);
+	*strchrnul(head, '\n') = '\0';
+	if (strstr(head, " of ") != NULL)
+		fail_msg("the range covers the heading: %s", head);
+	free(dump);
+}
+
+/*
+ * Which rows of a long table show ("1-20 of 27") is on the title bar, clear
+ * of the headings: the audit trail at 100x30, the help at 60x14, the
+ * dashboard at 45 columns; and at 80x24 the audit trail keeps its Outcome
+ * column, which tells a denied record from an ok one.
+ */
+static void test_table_range(void **state)
+{
+	struct store *st = as("viewer");
+	struct ui *ui;
+	char *err = NULL;
+
+	(void)state;
+	assert_int_not_equal(store_config_set(st, "sender.name", "X", &err), STORE_OK);
+	free(err);
+	store_close(&st);
+	ui = logged_in("admin");
+	ui_resize(ui, 45, 14);
+	range_in_title(ui, "  Screen", "1-");
+	ui_resize(ui, 60, 14);
+	ui_key(ui, '?');
+	range_in_title(ui, "  Action", "1-7 of ");
+	ui_key(ui, 'q');
+	ui_resize(ui, 100, 30);
+	assert_int_equal(ui_push(ui, &screen_audit_ops), 0);
+	range_in_title(ui, "Outcome", "1-20 of ");
+	ui_resize(ui, 80, 24);
+	range_in_title(ui, "Outcome  Object", "1-14 of ");
+	assert_true(shows(ui, "denied"));
+	ui_free(&ui);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -240,6 +326,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_monitor_narrow, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_dashboard_small, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_browser_resize, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_combining_marks, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_table_range, setup, teardown),
 	};
 
 	if (helpers_init() != 0)

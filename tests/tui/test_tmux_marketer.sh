@@ -104,11 +104,15 @@ tm send-keys -t a q q
 check "the marketer's hato exits cleanly" bash -c "sleep 0.5; ! pgrep -x -f -- '$HATO --store $STORE --user marketer' >/dev/null"
 check "with nothing on stderr" test ! -s "$T/stderr.a"
 
+# A decomposed name: the marks (U+3099, U+309A, U+0301) reach the terminal.
+kana=$(printf '\u304b\u3099\u304f\u305b\u3044 \u30db\u309a\u30b9\u30c8 Jose\u0301')
+as marketer subscriber add kana@example.net --list news --name "$kana" >/dev/null || not_ok "setup: subscriber"
 check "the viewer logs in" login b viewer
 check "the viewer's dashboard offers Subscribers" open_menu b Subscribers
 check "the viewer sees masked addresses" wait_for b "t***@example.jp"
 check "and never the address itself" lacks b "taro.yamada@example.jp"
 check "but the names" wait_for b "山田 太郎"
+check "with their combining marks" wait_for b "$kana"
 tm send-keys -t b i
 check "an import is refused with the reason" wait_for b 'needs the permission "subscribers.write"'
 tm send-keys -t b Enter

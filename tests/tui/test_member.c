@@ -1,0 +1,77 @@
+/*
+ * The member record's lists: an active membership shows since its consent,
+ * an unsubscribed one since it was unsubscribed, not since the consent.
+ * Driven with keys, without a terminal; the grid is searched.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "store/store.h"
+#include "tui/helpers.h"
+#include "tui/campaign_fixture.h"
+#include "tui/ui.h"
+
+/* The marketer's session, on the member record of old@example.net. */
+static struct ui *open_record(void)
+{
+	struct ui *ui = logged_in("marketer");
+
+	assert_int_equal(ui_push(ui, &screen_subscribers_ops), 0);
+	while (!shows_quiet(ui, "> old@example.net"))
+		ui_key(ui, 'j');
+	ui_key(ui, UI_KEY_ENTER);
+	return ui;
+}
+
+static void test_unsubscribed_since(void **state)
+{
+	const struct store_consent consent = {"web form", "2020-05-01T09:00:00Z", "double opt-in",
+					      "", ""};
+	struct store *st = as("marketer");
+	struct ui *ui;
+	char line[128], today[16];
+	time_t now = time(NULL);
+	struct tm tm;
+
+	(void)state;
+	assert_int_equal(
+	    store_subscriber_add(st, "m", "old@example.net", "Old", NULL, 0, &consent, NULL),
+	    STORE_OK);
+	store_close(&st);
+	ui = open_record();
+	snprintf(line, sizeof(line), "  %-16s %-13s since 2020-05-01T09:00:00Z", "m", "active");
+	assert_true(shows(ui, line));
+	ui_free(&ui);
+
+	st = as("marketer");
+	assert_int_equal(store_subscriber_unsubscribe(st, "old@example.net", "m", NULL, NULL),
+			 STORE_OK);
+	store_close(&st);
+	ui = open_record();
+	gmtime_r(&now, &tm);
+	strftime(today, sizeof(today), "%Y-%m-%dT", &tm);
+	snprintf(line, sizeof(line), "  %-16s %-13s since %s", "m", "unsubscribed", today);
+	assert_true(shows(ui, line));
+	assert_true(shows(ui, "consent: web form, by double opt-in"));
+	ui_free(&ui);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test_setup_teardown(test_unsubscribed_since, setup, teardown),
+	};
+
+	if (helpers_init() != 0)
+		return 1;
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
