@@ -57,10 +57,17 @@ static void test_unsubscribed_since(void **state)
 			 STORE_OK);
 	store_close(&st);
 	ui = open_record();
+	/* The day it was done: the day before it, or after it at midnight. */
 	gmtime_r(&now, &tm);
 	strftime(today, sizeof(today), "%Y-%m-%dT", &tm);
 	snprintf(line, sizeof(line), "  %-16s %-13s since %s", "m", "unsubscribed", today);
-	assert_true(shows(ui, line));
+	if (!shows_quiet(ui, line)) {
+		now = time(NULL);
+		gmtime_r(&now, &tm);
+		strftime(today, sizeof(today), "%Y-%m-%dT", &tm);
+		snprintf(line, sizeof(line), "  %-16s %-13s since %s", "m", "unsubscribed", today);
+		assert_true(shows(ui, line));
+	}
 	assert_true(shows(ui, "consent: web form, by double opt-in"));
 	ui_free(&ui);
 }
