@@ -336,7 +336,7 @@ enum send_status send_worker_run(struct store *st, const struct send_worker_opts
 		if (o->once && !any)
 			break;
 		if (!any)
-			nap(o, 2000);
+			nap(o, WORKER_NAP_MS);
 	}
 	if (run.fatal != SEND_OK)
 		s = send_err(errstr, run.fatal, "%s", run.fatal_err ? run.fatal_err : "failed");
