@@ -444,7 +444,8 @@ expect 0 "a second approver" as eve campaign approve raise
 check "two of 2: approved" test "$(sql "SELECT state FROM campaigns WHERE name = 'raise'")" = approved
 # The schedule is approved too: the scheduler's approval is one of the 2, and
 # the approval that completes them makes the campaign due then.
-expect 0 "one of them schedules it" as operator campaign schedule raise --at "$(date -u -d '+1 day' +%Y-%m-%dT%H:%MZ)"
+at=$(date -u -d '+1 day' +%Y-%m-%dT%H:%M:07Z)
+expect 0 "one of them schedules it" as operator campaign schedule raise --at "$at"
 check "which sends it back to review, saying so" grep -q '^campaign raise is in review again: the schedule is part of what is approved, and it needs 2 approvals of it' "$T/out"
 check "  in review" test "$(sql "SELECT state FROM campaigns WHERE name = 'raise'")" = in_review
 expect 0 "the other approves the schedule" as eve campaign approve raise
@@ -452,6 +453,7 @@ check "and it is scheduled" test "$(sql "SELECT state FROM campaigns WHERE name 
 as admin config set approvals.required 1 >/dev/null
 as operator campaign show raise >"$T/show"
 check "the requirement it was approved under stays: 2" grep -q '^approvals: *2 needed$' "$T/show"
+check "the time shown keeps its seconds" grep -q "^scheduled: *$at\$" "$T/show"
 as operator campaign cancel raise >/dev/null
 
 # ---- SIGTERM: the long-running worker --------------------------------------
