@@ -16,6 +16,7 @@
 #include "send/private.h"
 
 #define SPF_LOOKUP_LIMIT 10 /* RFC 7208 4.6.4 */
+#define SPF_VOID_LIMIT 2    /* void lookups, RFC 7208 4.6.4 */
 #define SPF_DEPTH_MAX 12
 #define SPF_MX_MAX 10
 
@@ -38,6 +39,7 @@ static const char *const spf_names[] = {"pass", "fail",	     "softfail",  "neutr
 struct spf_ctx {
 	struct send_dns *dns;
 	int lookups;
+	int voids;     /* lookups answered NXDOMAIN or with no records */
 	char *problem; /* the first problem met while walking includes */
 	unsigned char ip[16];
 	int family; /* AF_INET, AF_INET6 or 0 */
@@ -86,10 +88,36 @@ done:
 	return st;
 }
 
-/* Counts DNS-querying terms through includes and redirects. */
-static void spf_count(struct spf_ctx *c, const struct send_spf *s, int depth)
+/* Counts a void lookup (RFC 7208 4.6.4) when rrs is empty; true past the limit. */
+static bool spf_void(struct spf_ctx *c, char *const *rrs)
+{
+	if (rrs[0] == NULL)
+		c->voids++;
+	return c->voids > SPF_VOID_LIMIT;
+}
+
+/* The query of an a, mx or exists term (to `target`), as any sender the
+ * terms before it do not match makes it: counts it when it is void. */
+static void spf_count_void(struct spf_ctx *c, const struct send_spf_term *t, const char *target)
+{
+	enum send_dns_type type = t->mech == SEND_SPF_MX ? SEND_DNS_MX : SEND_DNS_A;
+	char **rrs = NULL;
+
+	if ((t->mech != SEND_SPF_A && t->mech != SEND_SPF_MX && t->mech != SEND_SPF_EXISTS) ||
+	    strchr(target, '%') != NULL)
+		return;
+	if (send_dns_query(c->dns, target, type, &rrs, NULL) == SEND_OK)
+		spf_void(c, rrs);
+	send_strv_free(&rrs);
+}
+
+/* Counts DNS-querying terms through includes and redirects, and the void lookups. */
+static void spf_count(struct spf_ctx *c, const struct send_spf *s, const char *domain, int depth)
 {
 	c->lookups += send_spf_lookups(s);
+	for (size_t i = 0; i < s->nterms && c->lookups <= SPF_LOOKUP_LIMIT; i++)
+		spf_count_void(c, &s->terms[i],
+			       s->terms[i].domain != NULL ? s->terms[i].domain : domain);
 	for (size_t i = 0; i <= s->nterms; i++) {
 		const char *target = NULL;
 		struct send_spf *sub = NULL;
@@ -109,7 +137,7 @@ static void spf_count(struct spf_ctx *c, const struct send_spf *s, int depth)
 		else if (n != 1)
 			problem(c, "%s (included) has %d SPF records, not one", target, n);
 		else
-			spf_count(c, sub, depth + 1);
+			spf_count(c, sub, target, depth + 1);
 		free(err);
 		send_spf_free(&sub);
 	}
@@ -130,6 +158,7 @@ static bool cidr_match(const unsigned char *a, const unsigned char *b, int bits)
 static enum spf_result host_match(struct spf_ctx *c, const char *name,
 				  const struct send_spf_term *t, bool *match)
 {
+	enum spf_result r = SPF_NONE;
 	char **addrs = NULL;
 	unsigned char a[16];
 	enum send_dns_type type = c->family == AF_INET ? SEND_DNS_A : SEND_DNS_AAAA;
@@ -137,12 +166,15 @@ static enum spf_result host_match(struct spf_ctx *c, const char *name,
 	*match = false;
 	if (send_dns_query(c->dns, name, type, &addrs, NULL) != SEND_OK)
 		return SPF_TEMPERROR;
-	for (size_t i = 0; addrs[i] != NULL && !*match; i++) {
+	/* The a mechanism's own lookup; not the addresses of an mx's hosts. */
+	if (t->mech == SEND_SPF_A && spf_void(c, addrs))
+		r = SPF_PERMERROR;
+	for (size_t i = 0; addrs[i] != NULL && !*match && r == SPF_NONE; i++) {
 		if (inet_pton(c->family, addrs[i], a) == 1)
 			*match = cidr_match(a, c->ip, c->family == AF_INET ? t->cidr4 : t->cidr6);
 	}
 	send_strv_free(&addrs);
-	return SPF_NONE;
+	return r;
 }
 
 static enum spf_result spf_eval(struct spf_ctx *c, const char *domain, int depth);
@@ -173,6 +205,8 @@ static enum spf_result term_match(struct spf_ctx *c, const char *domain,
 	case SEND_SPF_MX:
 		if (send_dns_query(c->dns, target, SEND_DNS_MX, &mx, NULL) != SEND_OK)
 			return SPF_TEMPERROR;
+		if (spf_void(c, mx))
+			r = SPF_PERMERROR;
 		for (size_t i = 0; mx[i] != NULL && i < SPF_MX_MAX && !*match && r == SPF_NONE; i++)
 			r = host_match(c, mx[i], t, match);
 		send_strv_free(&mx);
@@ -188,7 +222,9 @@ static enum spf_result term_match(struct spf_ctx *c, const char *domain,
 	case SEND_SPF_EXISTS:
 		if (send_dns_query(c->dns, target, SEND_DNS_A, &mx, NULL) != SEND_OK)
 			return SPF_TEMPERROR;
-		*match = mx[0] != NULL;
+		if (spf_void(c, mx))
+			r = SPF_PERMERROR;
+		*match = mx[0] != NULL && r == SPF_NONE;
 		send_strv_free(&mx);
 		break;
 	case SEND_SPF_PTR: /* RFC 7208 5.5: do not use; never matches here */
@@ -308,7 +344,7 @@ enum send_status send_domain_check_spf(struct send_domain_report *r, struct send
 				     n);
 		goto done;
 	}
-	spf_count(&c, s, 0);
+	spf_count(&c, s, domain, 0);
 	all = spf_all(&c, s, 0);
 	if (c.lookups > SPF_LOOKUP_LIMIT)
 		st =
@@ -316,6 +352,13 @@ enum send_status send_domain_check_spf(struct send_domain_report *r, struct send
 				    "flatten includes, or replace a/mx/include with ip4/ip6 ranges",
 				    "%d DNS lookups; RFC 7208 4.6.4 allows %d (permerror)",
 				    c.lookups, SPF_LOOKUP_LIMIT);
+	else if (c.voids > SPF_VOID_LIMIT)
+		st =
+		    send_domain_add(r, SEND_CHECK_FAIL, "SPF",
+				    "remove the a, mx and exists terms whose names do not resolve",
+				    "%d void lookups (no such name, or no records); RFC 7208 4.6.4 "
+				    "allows %d (permerror)",
+				    c.voids, SPF_VOID_LIMIT);
 	else if (c.problem != NULL)
 		st = send_domain_add(r, SEND_CHECK_FAIL, "SPF", "fix or remove that include", "%s",
 				     c.problem);
@@ -340,6 +383,7 @@ enum send_status send_domain_check_spf(struct send_domain_report *r, struct send
 	}
 	snprintf(fix, sizeof(fix), "add %s:%s to the SPF record of %s",
 		 c.family == AF_INET ? "ip4" : "ip6", ip, domain);
+	c.voids = 0; /* the evaluation counts its own */
 	res = spf_eval(&c, domain, 0);
 	if (res == SPF_PASS)
 		st =

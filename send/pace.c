@@ -4,11 +4,14 @@
  *   - a global rate, send.rate messages a second (0: unlimited), as a token
  *     bucket;
  *   - rules per recipient domain, "pace.DOMAIN = PER_MINUTE/PER_CONNECTION"
- *     (either may be 0 for no limit): at most PER_MINUTE messages a minute
- *     to the domain, and at most PER_CONNECTION of them in one SMTP session
- *     (the transport counts them per session); the Japanese carrier domains
- *     default to 100 messages per SMTP session; all rules are read once, at start,
- *     and a domain's minute starts from what the store sent it lately;
+ *     (either may be 0 for no limit): at most PER_MINUTE messages in any 60
+ *     seconds to the domain, spread out evenly, one every 60 / PER_MINUTE
+ *     seconds (a token bucket refilled at PER_MINUTE / 60 a second that
+ *     holds one token: no bursts), and at most PER_CONNECTION of them in one
+ *     SMTP session (the transport counts them per session); the Japanese
+ *     carrier domains default to 100 messages per SMTP session; all rules
+ *     are read once, at start, and a domain's next message waits for what
+ *     the store sent it in the last minute;
  *   - the warm-up cap: with warmup.start set, a day's cap is warmup.volume
  *     (default 50) growing 40% a day, or the day's entry in warmup.schedule
  *     ("50,80,120,..."); after the table's last day there is no cap;
@@ -171,10 +174,24 @@ static int rule_from_config(const char *key, const char *value, bool secret, voi
 	return 0;
 }
 
+int64_t pace_clock_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+/* The time between two messages to a domain: 60 s / per_minute, rounded up,
+ * so that per_minute + 1 of them never fit in 60 seconds. */
+static int64_t domain_gap_us(const struct pace_domain *d)
+{
+	return (60000000 + d->per_minute - 1) / d->per_minute;
+}
+
 void pace_init(struct pace *p, struct store *st)
 {
-	time_t now = time(NULL);
-	int64_t n;
+	int64_t now = pace_clock_us(), n;
 	size_t i;
 
 	memset(p, 0, sizeof(*p));
@@ -193,9 +210,17 @@ void pace_init(struct pace *p, struct store *st)
 		struct pace_domain *d = &p->domains[i];
 		if (d->per_minute <= 0)
 			continue;
-		d->minute_start = now;
-		if (store_sent_to_domain_since(st, d->name, now - 60, &n, NULL) == STORE_OK)
-			d->in_minute = (long)n;
+		/*
+		 * The n sent in the last minute may all have gone just now: then
+		 * at most per_minute - n more may go in the next 60 seconds, the
+		 * first of them n gaps from now.
+		 */
+		if (store_sent_to_domain_since(st, d->name, (time_t)(now / 1000000) - 60, &n,
+					       NULL) != STORE_OK)
+			n = d->per_minute;
+		if (n > d->per_minute)
+			n = d->per_minute;
+		d->next_us = now + n * domain_gap_us(d);
 	}
 }
 
@@ -234,7 +259,21 @@ double pace_budget(struct pace *p)
 	return p->tokens;
 }
 
-bool pace_take(struct pace *p, const char *domain, time_t now, unsigned *session_limit)
+/* Is the domain's next message not due yet? A clock stepped back leaves it
+ * at most one gap to wait. */
+static bool domain_waits(struct pace_domain *d, int64_t now)
+{
+	int64_t gap;
+
+	if (d->per_minute <= 0)
+		return false;
+	gap = domain_gap_us(d);
+	if (d->next_us - now > gap)
+		d->next_us = now + gap;
+	return now < d->next_us;
+}
+
+bool pace_take(struct pace *p, const char *domain, int64_t now, unsigned *session_limit)
 {
 	struct pace_domain *d = domain_rule(p, domain);
 
@@ -244,13 +283,10 @@ bool pace_take(struct pace *p, const char *domain, time_t now, unsigned *session
 			return false;
 	}
 	if (d != NULL && d->per_minute > 0) {
-		if (now - d->minute_start >= 60) {
-			d->minute_start = now;
-			d->in_minute = 0;
-		}
-		if (d->in_minute >= d->per_minute)
+		if (domain_waits(d, now))
 			return false;
-		d->in_minute++;
+		/* From now, not from when it was due: never two within a gap. */
+		d->next_us = now + domain_gap_us(d);
 	}
 	if (p->rate > 0)
 		p->tokens -= 1;
@@ -259,18 +295,28 @@ bool pace_take(struct pace *p, const char *domain, time_t now, unsigned *session
 	return true;
 }
 
-/* Domains that are over their per-minute budget now (for claiming around them). */
-size_t pace_blocked(struct pace *p, time_t now, const char **out, size_t max)
+/* Domains whose next message is not due yet (for claiming around them). */
+size_t pace_blocked(struct pace *p, int64_t now, const char **out, size_t max)
 {
 	size_t i, n = 0;
 
-	for (i = 0; i < p->ndomains && n < max; i++) {
-		struct pace_domain *d = &p->domains[i];
-		if (d->per_minute > 0 && now - d->minute_start < 60 &&
-		    d->in_minute >= d->per_minute)
-			out[n++] = d->name;
-	}
+	for (i = 0; i < p->ndomains && n < max; i++)
+		if (domain_waits(&p->domains[i], now))
+			out[n++] = p->domains[i].name;
 	return n;
+}
+
+int64_t pace_wait_us(struct pace *p, int64_t now)
+{
+	int64_t wait = 0;
+	size_t i;
+
+	for (i = 0; i < p->ndomains; i++) {
+		struct pace_domain *d = &p->domains[i];
+		if (domain_waits(d, now) && (wait == 0 || d->next_us - now < wait))
+			wait = d->next_us - now;
+	}
+	return wait;
 }
 
 void pace_result(struct pace *p, bool was_5xx)

@@ -21,8 +21,7 @@ struct store;
 struct pace_domain {
 	char name[256];
 	long per_minute, per_connection;
-	time_t minute_start;
-	long in_minute;
+	int64_t next_us; /* when its next message may go (pace_clock_us) */
 };
 
 struct pace {
@@ -36,10 +35,12 @@ struct pace {
 	int wpos, wcount;
 };
 
+/* The wall clock in microseconds: the time the domain rules go by. */
+int64_t pace_clock_us(void);
 /*
  * Reads send.rate, send.breaker and every domain rule
- * (the carrier defaults and the pace.DOMAIN settings). A domain's per-minute
- * budget starts from what the store says went to it in the last minute, so a
+ * (the carrier defaults and the pace.DOMAIN settings). A domain's next
+ * message waits for what the store says went to it in the last minute, so a
  * worker restarted (or run again with --once) does not start a fresh minute.
  */
 void pace_init(struct pace *p, struct store *st);
@@ -48,14 +49,18 @@ void pace_breaker_reset(struct pace *p);
 /* Refills the global token bucket; returns how many messages may go now. */
 double pace_budget(struct pace *p);
 /*
- * Takes one message to `domain` from the budgets. False, taking nothing, when
- * the global rate or the domain's per-minute rule says wait. *session_limit:
+ * Takes one message to `domain` from the budgets at `now` (pace_clock_us).
+ * False, taking nothing, when the global rate or the domain's per-minute
+ * rule says wait: a domain of PER_MINUTE n gets one message every 60 / n
+ * seconds, so never more than n in any 60 seconds. *session_limit:
  * the domain's per-connection rule, how many of its messages one SMTP session
  * may carry (0: no limit); the transport counts them per session.
  */
-bool pace_take(struct pace *p, const char *domain, time_t now, unsigned *session_limit);
-/* The domains that are over their per-minute budget now. */
-size_t pace_blocked(struct pace *p, time_t now, const char **out, size_t max);
+bool pace_take(struct pace *p, const char *domain, int64_t now, unsigned *session_limit);
+/* The domains whose next message is not due yet at `now`. */
+size_t pace_blocked(struct pace *p, int64_t now, const char **out, size_t max);
+/* Microseconds from `now` until the first of those may send; 0 when none waits. */
+int64_t pace_wait_us(struct pace *p, int64_t now);
 /* Counts one SMTP verdict in the breaker's window. */
 void pace_result(struct pace *p, bool was_5xx);
 /* True, with the reason, when the 5xx share of the window passes the threshold,

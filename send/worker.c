@@ -255,6 +255,26 @@ done:
 	store_campaign_free(&run->c);
 }
 
+/* Says how to resend what a crash left uncertain: a retry for each campaign
+ * of `campaigns` (names separated by spaces, which names never hold). */
+static void log_recovered(const struct send_worker_opts *o, const char *details,
+			  const char *campaigns)
+{
+	char how[1024] = "";
+	const char *p = campaigns != NULL ? campaigns : "";
+	size_t len = 0, n;
+
+	while (*p != '\0' && len < sizeof(how)) {
+		n = strcspn(p, " ");
+		len += (size_t)snprintf(how + len, sizeof(how) - len,
+					"%shato campaign retry %.*s --uncertain", len ? "; " : "",
+					(int)n, p);
+		p += n + strspn(p + n, " ");
+	}
+	worker_log(o, "%s; resend them with: %s", details,
+		   how[0] != '\0' ? how : "hato campaign retry NAME --uncertain");
+}
+
 static void nap(const struct send_worker_opts *o, int ms)
 {
 	struct timespec ts = {0, 100 * 1000 * 1000};
@@ -268,7 +288,7 @@ enum send_status send_worker_run(struct store *st, const struct send_worker_opts
 	struct run run;
 	struct due d = {0};
 	enum send_status s;
-	char *lock = worker_lock_path(st), *err = NULL, details[64];
+	char *lock = worker_lock_path(st), *err = NULL, *recovered = NULL, details[64];
 	int64_t uncertain = 0;
 	size_t i;
 	int fd = -1;
@@ -288,7 +308,7 @@ enum send_status send_worker_run(struct store *st, const struct send_worker_opts
 		s = send_err(errstr, SEND_EBUSY, "another worker is running for this store");
 		goto done;
 	}
-	if (store_queue_recover(st, &uncertain, &err) != STORE_OK) {
+	if (store_queue_recover(st, &uncertain, &recovered, &err) != STORE_OK) {
 		s = send_err(errstr, SEND_ESTORE, "%s", err ? err : "cannot recover the queue");
 		goto done;
 	}
@@ -296,8 +316,7 @@ enum send_status send_worker_run(struct store *st, const struct send_worker_opts
 		snprintf(details, sizeof(details), "%lld recipients in flight became uncertain",
 			 (long long)uncertain);
 		store_audit(st, "worker.recover", NULL, "ok", details);
-		worker_log(o, "%s; resend them with: hato campaign retry NAME --uncertain",
-			   details);
+		log_recovered(o, details, recovered);
 	}
 	s = send_transport_from_config(st, worker_on_done, &run, &run.t, errstr);
 	if (s != SEND_OK)
@@ -336,7 +355,7 @@ enum send_status send_worker_run(struct store *st, const struct send_worker_opts
 		if (o->once && !any)
 			break;
 		if (!any)
-			nap(o, 2000);
+			nap(o, WORKER_NAP_MS);
 	}
 	if (run.fatal != SEND_OK)
 		s = send_err(errstr, run.fatal, "%s", run.fatal_err ? run.fatal_err : "failed");
@@ -348,6 +367,7 @@ enum send_status send_worker_run(struct store *st, const struct send_worker_opts
 	worker_log(o, "stopped");
 done:
 	free(d.names);
+	free(recovered);
 	free(err);
 	free(run.fatal_err);
 	free(run.denied);

@@ -135,6 +135,7 @@ void worker_on_done(void *arg, void *msg_arg, const struct transport_result *r)
 struct claim_ctx {
 	struct run *run;
 	time_t now;
+	int64_t pace_now; /* pace_clock_us */
 };
 
 /* A copy of a claimed recipient, to compose from once the claim is done. */
@@ -185,7 +186,7 @@ static int claim_one(const struct store_rcpt *r, void *arg)
 				   NULL, 0, NULL);
 		return 1;
 	}
-	if (!pace_take(&run->pace, r->domain, cc->now, &session_limit)) {
+	if (!pace_take(&run->pace, r->domain, cc->pace_now, &session_limit)) {
 		/* Its domain's budget (or the global rate) is spent: back in the queue. */
 		store_queue_result(run->st, run->c->id, r->subscriber, STORE_RCPT_QUEUED, NULL,
 				   NULL, 0, NULL);
@@ -327,7 +328,7 @@ void worker_withdraw(struct run *run, char *why)
 static enum send_status cycle(struct run *run, long want, const char *const *blocked,
 			      int *submitted)
 {
-	struct claim_ctx cc = {run, time(NULL)};
+	struct claim_ctx cc = {run, time(NULL), pace_clock_us()};
 	enum store_status s;
 	char *err = NULL;
 	size_t i;
@@ -395,12 +396,13 @@ enum send_status worker_feed(struct run *run, bool claim, long *warm_left, bool 
 {
 	const char *blocked[MAX_BLOCKED + 1];
 	long want = claim ? wanted(run, *warm_left) : 0;
+	int64_t now = pace_clock_us();
 	size_t nb = 0;
 	int submitted = 0;
 	enum send_status s;
 
 	if (want > 0)
-		nb = pace_blocked(&run->pace, time(NULL), blocked, MAX_BLOCKED);
+		nb = pace_blocked(&run->pace, now, blocked, MAX_BLOCKED);
 	blocked[nb] = NULL;
 	s = cycle(run, want, nb ? blocked : NULL, &submitted);
 	if (s != SEND_OK)
@@ -408,7 +410,13 @@ enum send_status worker_feed(struct run *run, bool claim, long *warm_left, bool 
 	if (want > 0) {
 		if (*warm_left >= 0)
 			*warm_left -= submitted;
-		*more = submitted > 0;
+		/*
+		 * A domain whose next message is due before the worker would look
+		 * again (it naps WORKER_NAP_MS between rounds) is waited for here,
+		 * so that its messages go one a gap, not one a round.
+		 */
+		*more = submitted > 0 ||
+			(nb > 0 && pace_wait_us(&run->pace, now) <= WORKER_NAP_MS * 1000L);
 	}
 	return SEND_OK;
 }

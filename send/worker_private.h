@@ -18,6 +18,8 @@
 #include "store/store.h"
 
 #define MAX_BLOCKED 32
+/* The worker's nap between rounds when nothing was sent. */
+#define WORKER_NAP_MS 2000
 
 /*
  * A claimed message: composed, then handed to the transport, then its

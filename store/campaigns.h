@@ -250,8 +250,16 @@ enum store_status store_queue_result(struct store *st, int64_t campaign, int64_t
  * address; not 5.7.x (policy or reputation) nor anything 4xx (transient).
  */
 bool store_reply_bad_address(const char *reply);
-/* At worker start: every in-flight recipient of every campaign becomes uncertain. */
-enum store_status store_queue_recover(struct store *st, int64_t *uncertain, char **errstr);
+/* The reply a recipient recovered as uncertain gets, for status and errors to show. */
+#define STORE_RECOVERED_REPLY "the worker stopped while sending it; it may have arrived"
+/*
+ * At worker start: every in-flight recipient of every campaign becomes
+ * uncertain, with STORE_RECOVERED_REPLY. *campaigns, unless campaigns is
+ * NULL: the names of their campaigns, separated by spaces, to free; NULL
+ * when none was in flight.
+ */
+enum store_status store_queue_recover(struct store *st, int64_t *uncertain, char **campaigns,
+				      char **errstr);
 /*
  * Puts failed, deferred and/or uncertain recipients back in the queue
  * (states is a bit mask of 1 << enum store_rcpt_state). Needs

@@ -12,25 +12,72 @@
 
 /* ---- Recovery and retries ----------------------------------------------------- */
 
-enum store_status store_queue_recover(struct store *st, int64_t *uncertain, char **errstr)
+/* The names of the campaigns with recipients in flight, each followed by a space. */
+static enum store_status inflight_campaigns(struct store *st, char **names, char **errstr)
 {
 	enum store_status s;
 	sqlite3_stmt *q = NULL;
-	char details[64];
+	char *all = NULL, *grown;
+	size_t len = 0, n;
+	int rc;
+
+	s = store_prepare(st,
+			  "SELECT name FROM campaigns WHERE id IN"
+			  " (SELECT DISTINCT campaign FROM queue WHERE state = 1) ORDER BY name",
+			  &q, errstr);
+	if (s != STORE_OK)
+		return s;
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		const char *name = (const char *)sqlite3_column_text(q, 0);
+		n = strlen(name != NULL ? name : "");
+		grown = realloc(all, len + n + 2);
+		if (grown == NULL) {
+			s = store_fail(errstr, STORE_ENOMEM, "out of memory");
+			break;
+		}
+		all = grown;
+		memcpy(all + len, name != NULL ? name : "", n);
+		len += n;
+		all[len++] = ' ';
+		all[len] = '\0';
+	}
+	if (s == STORE_OK && rc != SQLITE_DONE)
+		s = store_sqlfail(st, errstr, "recovering the send queue");
+	sqlite3_finalize(q);
+	if (s != STORE_OK) {
+		free(all);
+		all = NULL;
+	}
+	*names = all;
+	return s;
+}
+
+enum store_status store_queue_recover(struct store *st, int64_t *uncertain, char **campaigns,
+				      char **errstr)
+{
+	enum store_status s;
+	sqlite3_stmt *q = NULL;
+	char details[64], *names = NULL;
 
 	*uncertain = 0;
+	if (campaigns != NULL)
+		*campaigns = NULL;
 	s = store_require(st, STORE_PERM_CAMPAIGNS_SEND, "campaign.recover", errstr);
 	if (s != STORE_OK)
 		return s;
 	s = store_begin_err(st, errstr, "recovering the send queue");
 	if (s != STORE_OK)
 		return s;
-	s = store_prepare(st,
-			  "UPDATE queue SET state = 5, updated = ?"
-			  " WHERE campaign IN (SELECT id FROM campaigns) AND state = 1",
-			  &q, errstr);
+	if (campaigns != NULL)
+		s = inflight_campaigns(st, &names, errstr);
+	if (s == STORE_OK)
+		s = store_prepare(st,
+				  "UPDATE queue SET state = 5, updated = ?, reply = ?"
+				  " WHERE campaign IN (SELECT id FROM campaigns) AND state = 1",
+				  &q, errstr);
 	if (s == STORE_OK) {
 		sqlite3_bind_int64(q, 1, (sqlite3_int64)time(NULL));
+		sqlite3_bind_text(q, 2, STORE_RECOVERED_REPLY, -1, SQLITE_STATIC);
 		if (sqlite3_step(q) != SQLITE_DONE)
 			s = store_sqlfail(st, errstr, "recovering the send queue");
 		else
@@ -43,8 +90,15 @@ enum store_status store_queue_recover(struct store *st, int64_t *uncertain, char
 		s = store_audit(st, "campaign.recover", NULL, "ok", details);
 	}
 	if (s == STORE_OK)
-		return store_commit_err(st, errstr);
-	store_rollback(st);
+		s = store_commit_err(st, errstr);
+	else
+		store_rollback(st);
+	if (s == STORE_OK && campaigns != NULL && names != NULL && names[0] != '\0') {
+		names[strlen(names) - 1] = '\0'; /* the last space */
+		*campaigns = names;
+		names = NULL;
+	}
+	free(names);
 	return s;
 }
 

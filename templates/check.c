@@ -263,6 +263,37 @@ static void check_jis(struct tpl_findings *f, const char *s, size_t len, const c
 	}
 }
 
+/*
+ * A line over 998 bytes in ISO-2022-JP (RFC 5322 2.1.1) can't go in a 7bit
+ * part, so a message with one goes out as UTF-8 even to the carriers. Lines
+ * that don't convert are check_jis's.
+ */
+static void check_jis_lines(struct tpl_findings *f, const char *s, size_t len, const char *where)
+{
+	struct tpl_buf j = {0};
+	size_t i, start = 0, w;
+	unsigned line = 1, n = 0;
+
+	if (s == NULL || !tpl_jis_lossless(s, len) || !tpl_jis_convert(s, len, &j))
+		goto done;
+	for (i = 0; i <= j.len && n < MAX_PER_KIND; i++) {
+		if (i < j.len && j.data[i] != '\n')
+			continue;
+		w = i - start - (i > start && j.data[i - 1] == '\r');
+		if (w > 998) {
+			add(f, TPL_SEV_WARNING, "jis-long-line", where, line, 1,
+			    "the line is %zu bytes long in ISO-2022-JP, over the 998 a line may "
+			    "have; messages with it go out as UTF-8: break the line",
+			    w);
+			n++;
+		}
+		line++;
+		start = i + 1;
+	}
+done:
+	tpl_buf_free(&j);
+}
+
 /* ---- Links and images in the rendered HTML -------------------------------- */
 
 /* The host of an http(s) URL, lowercased, without "www.". */
@@ -654,8 +685,11 @@ enum tpl_status tpl_check(const struct tpl_check_input *in, struct tpl_findings 
 	}
 	if (in->iso2022jp) {
 		check_jis(f, in->src, in->src_len, "body", true);
-		if (in->text_src != NULL)
+		check_jis_lines(f, in->src, in->src_len, "body");
+		if (in->text_src != NULL) {
 			check_jis(f, in->text_src, strlen(in->text_src), "text", true);
+			check_jis_lines(f, in->text_src, strlen(in->text_src), "text");
+		}
 	}
 	if (!in->from_has_dkim && in->dkim_by_relay)
 		add(f, TPL_SEV_WARNING, "no-dkim", "from", 0, 0,

@@ -124,7 +124,8 @@ static void fmt_time(time_t t, char *out, size_t n)
 		return;
 	}
 	gmtime_r(&t, &tm);
-	strftime(out, n, "%Y-%m-%dT%H:%MZ", &tm);
+	/* The seconds when there are any: 15:06:59 is not 15:06. */
+	strftime(out, n, tm.tm_sec != 0 ? "%Y-%m-%dT%H:%M:%SZ" : "%Y-%m-%dT%H:%MZ", &tm);
 }
 
 static int print_campaign(const struct store_campaign *c, void *arg)

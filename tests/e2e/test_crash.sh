@@ -56,6 +56,14 @@ check "no crash left more uncertain than could be in flight (4 x $CONNS)" \
 	test "$max_recovered" -le $((4 * CONNS))
 unc=$(sed -n 's/.* uncertain \([0-9]*\) .*/\1/p' "$T/status")
 check "uncertain in total: at most 4 x connections per crash" test "${unc:-999}" -le $((4 * CONNS * kills))
+if [ "$max_recovered" -gt 0 ]; then
+	check "the recovery log names the campaign to retry" \
+		grep -q 'became uncertain; resend them with: hato campaign retry crash --uncertain$' \
+		"$T"/worker.*.err
+	check "status gives a recovered recipient's reason" \
+		grep -q ' uncertain  *[^ ]*@crash.example  *the worker stopped while sending it; it may have arrived$' \
+		"$T/status"
+fi
 
 sql "SELECT email, state, coalesce(message_id, '') FROM queue WHERE campaign = (SELECT id FROM campaigns WHERE name = 'crash') ORDER BY email" |
 	tr '|' '\t' >"$T/queue"

@@ -139,6 +139,10 @@ static void zones(void)
 	txt("redirect.test", "v=spf1 redirect=_spf.good.test");
 	txt("brokeninc.test", "v=spf1 include:missing.test -all");
 	txt("syntax.test", "v=spf1 ip4:300.1.1.1 -all");
+	/* void lookups (RFC 7208 4.6.4): names that do not resolve; two are allowed */
+	txt("void.test",
+	    "v=spf1 a:nx1.void.test a:nx2.void.test mx:nx3.void.test ip4:192.0.2.7 -all");
+	txt("twovoid.test", "v=spf1 a:nx1.void.test exists:nx2.void.test ip4:192.0.2.7 -all");
 }
 
 static bool server_answers(void)
@@ -357,6 +361,16 @@ static void test_spf_records(void **state)
 	r = check("brokeninc.test", "192.0.2.1");
 	expect(r, "SPF", SEND_CHECK_FAIL, "missing.test");
 	expect(r, "SPF-IP", SEND_CHECK_FAIL, "permerror");
+	send_domain_report_free(&r);
+
+	/* A third void lookup is a permerror, for the record and for an IP after it. */
+	r = check("void.test", "192.0.2.7");
+	expect(r, "SPF", SEND_CHECK_FAIL, "3 void lookups");
+	expect(r, "SPF-IP", SEND_CHECK_FAIL, "(permerror)");
+	send_domain_report_free(&r);
+	r = check("twovoid.test", "192.0.2.7");
+	expect(r, "SPF", SEND_CHECK_PASS, NULL);
+	expect(r, "SPF-IP", SEND_CHECK_PASS, NULL);
 	send_domain_report_free(&r);
 
 	r = check("syntax.test", NULL);

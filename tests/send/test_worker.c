@@ -28,29 +28,62 @@ static void rule(struct pace *p, const char *domain, long per_minute, long per_c
 	d->per_connection = per_connection;
 }
 
+#define SEC 1000000LL /* the pacer's clock is in microseconds */
+
 static void test_per_minute(void **state)
 {
 	struct pace p;
 	const char *blocked[4];
 	unsigned limit;
-	time_t now = 1000000;
+	int64_t now = 1000000 * SEC;
 
 	(void)state;
 	memset(&p, 0, sizeof(p));
 	rule(&p, "slow.example", 2, 0);
 	assert_true(pace_take(&p, "slow.example", now, &limit));
-	assert_true(pace_take(&p, "SLOW.example", now, &limit));
-	/* The third in the same minute waits, and takes nothing. */
-	assert_false(pace_take(&p, "slow.example", now + 30, &limit));
-	assert_int_equal(p.domains[0].in_minute, 2);
-	assert_int_equal(pace_blocked(&p, now + 30, blocked, 4), 1);
+	/* Two a minute is one every 30 seconds, not both at once. */
+	assert_false(pace_take(&p, "SLOW.example", now, &limit));
+	assert_false(pace_take(&p, "slow.example", now + 29 * SEC, &limit));
+	assert_int_equal(pace_blocked(&p, now + 29 * SEC, blocked, 4), 1);
 	assert_string_equal(blocked[0], "slow.example");
+	assert_true(pace_wait_us(&p, now + 29 * SEC) == 1 * SEC);
 	/* Other domains are not held back. */
-	assert_true(pace_take(&p, "fast.example", now + 30, &limit));
+	assert_true(pace_take(&p, "fast.example", now + 29 * SEC, &limit));
 	assert_int_equal(limit, 0);
-	/* A new minute. */
-	assert_int_equal(pace_blocked(&p, now + 60, blocked, 4), 0);
-	assert_true(pace_take(&p, "slow.example", now + 60, &limit));
+	/* Its next one is due. */
+	assert_int_equal(pace_blocked(&p, now + 30 * SEC, blocked, 4), 0);
+	assert_true(pace_wait_us(&p, now + 30 * SEC) == 0);
+	assert_true(pace_take(&p, "slow.example", now + 30 * SEC, &limit));
+	/* A clock stepped back an hour leaves one gap to wait, not an hour. */
+	assert_false(pace_take(&p, "slow.example", now - 3600 * SEC, &limit));
+	assert_true(pace_take(&p, "slow.example", now - 3570 * SEC, &limit));
+}
+
+/*
+ * pace 10, asked every 100 ms for 10 minutes, as a worker with a queue of
+ * that domain would: never more than 10 in any 60 seconds (a window fixed
+ * at the worker's start let 10 go at its end and 10 more at the next one's
+ * start), one every 6 seconds rather than 10 in the same second, and still
+ * 10 a minute.
+ */
+static void test_per_minute_sliding(void **state)
+{
+	struct pace p;
+	unsigned limit;
+	int64_t start = 1000000 * SEC + 400000, sent[200];
+	int n = 0, i;
+
+	(void)state;
+	memset(&p, 0, sizeof(p));
+	rule(&p, "docomo.ne.jp", 10, 100);
+	for (int64_t t = start; t < start + 600 * SEC; t += SEC / 10)
+		if (pace_take(&p, "docomo.ne.jp", t, &limit))
+			sent[n++] = t;
+	assert_int_equal(n, 100);
+	for (i = 1; i < n; i++)
+		assert_true(sent[i] - sent[i - 1] >= 6 * SEC);
+	for (i = 10; i < n; i++)
+		assert_true(sent[i] - sent[i - 10] >= 60 * SEC);
 }
 
 static void test_rate(void **state)
@@ -212,9 +245,9 @@ static void test_pool(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_per_minute),	   cmocka_unit_test(test_rate),
-	    cmocka_unit_test(test_per_connection), cmocka_unit_test(test_breaker),
-	    cmocka_unit_test(test_pool),
+	    cmocka_unit_test(test_per_minute), cmocka_unit_test(test_per_minute_sliding),
+	    cmocka_unit_test(test_rate),       cmocka_unit_test(test_per_connection),
+	    cmocka_unit_test(test_breaker),    cmocka_unit_test(test_pool),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -200,23 +200,50 @@ static void test_claim_skips_leavers(void **state)
 	assert_int_equal(q.count[STORE_RCPT_QUEUED], 0);
 }
 
+struct errs {
+	char email[8][64], reply[8][64];
+	int n;
+};
+static int errs_cb(const struct store_rcpt_error *e, void *arg)
+{
+	struct errs *x = arg;
+
+	assert_true(x->n < 8);
+	snprintf(x->email[x->n], sizeof(x->email[0]), "%s", e->email);
+	snprintf(x->reply[x->n], sizeof(x->reply[0]), "%s", e->reply);
+	assert_non_null(strchr(e->time, 'T'));
+	x->n++;
+	return 0;
+}
+
 static void test_recover(void **state)
 {
 	struct seen s = {0}, t = {0};
 	struct store_queue_stats q;
 	int64_t id = bulk("q-recover"), other = bulk("q-recover2"), n = -1;
+	struct errs errs = {0};
+	char *names = NULL;
+	int i;
 
 	(void)state;
-	OK(store_queue_recover(op2, &n, &err_)); /* what earlier tests left in flight */
+	OK(store_queue_recover(op2, &n, NULL, &err_)); /* what earlier tests left in flight */
 	OK(store_queue_claim(op1, id, time(NULL), 6, NULL, seen_cb, &s, &err_));
 	OK(store_queue_claim(op1, other, time(NULL), 2, NULL, seen_cb, &t, &err_));
 	OK(store_queue_result(op1, id, s.ids[0], STORE_RCPT_SENT, "250 ok", "<m0@x>", 0, &err_));
 	OK(store_queue_result(op1, id, s.ids[1], STORE_RCPT_FAILED, "550 no", NULL, 0, &err_));
 	/* The worker dies here; on restart the four still in flight here and two there are
 	 * uncertain. */
-	REFUSED(STORE_EDENIED, NULL, store_queue_recover(mk, &n, &err));
-	OK(store_queue_recover(op2, &n, &err_));
+	REFUSED(STORE_EDENIED, NULL, store_queue_recover(mk, &n, NULL, &err));
+	OK(store_queue_recover(op2, &n, &names, &err_));
 	assert_int_equal(n, 6);
+	/* The log names the campaigns to retry, and each recovered row says why it is uncertain. */
+	assert_string_equal(names, "q-recover q-recover2");
+	free(names);
+	OK(store_queue_errors(op1, id, 8, errs_cb, &errs, &err_));
+	assert_int_equal(errs.n, 5);
+	for (i = 0; i < errs.n; i++)
+		if (strcmp(errs.reply[i], "550 no") != 0)
+			assert_string_equal(errs.reply[i], STORE_RECOVERED_REPLY);
 	q = stats(id);
 	assert_int_equal(q.count[STORE_RCPT_UNCERTAIN], 4);
 	assert_int_equal(q.count[STORE_RCPT_SENT], 1);
@@ -224,8 +251,9 @@ static void test_recover(void **state)
 	assert_int_equal(q.count[STORE_RCPT_INFLIGHT], 0);
 	assert_int_equal(q.count[STORE_RCPT_QUEUED], BIG - 6);
 	assert_int_equal(stats(other).count[STORE_RCPT_UNCERTAIN], 2);
-	OK(store_queue_recover(op2, &n, &err_));
+	OK(store_queue_recover(op2, &n, &names, &err_));
 	assert_int_equal(n, 0);
+	assert_null(names);
 	/* Uncertain rows are not claimed again until retried. */
 	memset(&t, 0, sizeof(t));
 	OK(store_queue_claim(op1, other, time(NULL), BIG, NULL, seen_cb, &t, &err_));
@@ -261,7 +289,7 @@ static void test_retry_and_deferred(void **state)
 		store_queue_result(op1, id, s.ids[6], STORE_RCPT_INFLIGHT, NULL, NULL, 0, &err));
 	REFUSED(STORE_ENOTFOUND, NULL,
 		store_queue_result(op1, id, 999999, STORE_RCPT_SENT, "250", NULL, 0, &err));
-	OK(store_queue_recover(op1, &n, &err_)); /* s.ids[6..9] become uncertain too */
+	OK(store_queue_recover(op1, &n, NULL, &err_)); /* s.ids[6..9] become uncertain too */
 	q = stats(id);
 	assert_int_equal(q.count[STORE_RCPT_SENT], 1);
 	assert_int_equal(q.count[STORE_RCPT_FAILED], 2);
@@ -378,22 +406,6 @@ static void test_erase_keeps_counts(void **state)
 	assert_int_equal(q1.total, q0.total - 1);
 	assert_int_equal(sent1, sent0);
 	assert_int_equal(q0.count[STORE_RCPT_SENT], 1);
-}
-
-struct errs {
-	char email[8][64], reply[8][64];
-	int n;
-};
-static int errs_cb(const struct store_rcpt_error *e, void *arg)
-{
-	struct errs *x = arg;
-
-	assert_true(x->n < 8);
-	snprintf(x->email[x->n], sizeof(x->email[0]), "%s", e->email);
-	snprintf(x->reply[x->n], sizeof(x->reply[0]), "%s", e->reply);
-	assert_non_null(strchr(e->time, 'T'));
-	x->n++;
-	return 0;
 }
 
 static void test_errors_masked(void **state)
