@@ -489,10 +489,12 @@ enum store_status campaign_drop_approvals(struct store *st, int64_t id, char **e
 	return campaign_exec_id(st, "DELETE FROM approvals WHERE campaign = ?1", id, 0, errstr);
 }
 
-#define EDITABLE                                                                                   \
-	(BIT(STORE_CAMPAIGN_DRAFT) | BIT(STORE_CAMPAIGN_IN_REVIEW) |                               \
-	 BIT(STORE_CAMPAIGN_APPROVED) | BIT(STORE_CAMPAIGN_REJECTED) |                             \
-	 BIT(STORE_CAMPAIGN_SCHEDULED))
+bool store_campaign_editable(enum store_campaign_state state)
+{
+	return (BIT(state) & (BIT(STORE_CAMPAIGN_DRAFT) | BIT(STORE_CAMPAIGN_IN_REVIEW) |
+			      BIT(STORE_CAMPAIGN_APPROVED) | BIT(STORE_CAMPAIGN_REJECTED) |
+			      BIT(STORE_CAMPAIGN_SCHEDULED))) != 0;
+}
 
 static enum store_status edit_locked(struct store *st, struct store_campaign *c,
 				     const struct store_campaign *ch, char **errstr)
@@ -501,7 +503,7 @@ static enum store_status edit_locked(struct store *st, struct store_campaign *c,
 	const char *tpl, *list, *segment, *subject, *from;
 	char *owned = NULL, *editors = NULL, details[96];
 
-	if (!(EDITABLE & BIT(c->state)))
+	if (!store_campaign_editable(c->state))
 		return store_fail(errstr, STORE_EINVAL,
 				  "campaign %s is %s and can no longer be edited; copy it with "
 				  "hato campaign copy",

@@ -79,11 +79,14 @@ enum store_status store_campaign_four_eyes(struct store *st, const struct store_
  */
 enum store_status store_campaign_add(struct store *st, const struct store_campaign *c,
 				     char **errstr);
+/* May a campaign in this state be edited (store_campaign_edit)? */
+bool store_campaign_editable(enum store_campaign_state state);
 /*
  * Changes the non-NULL fields of `changes` (template_name, list, segment,
  * subject, from; segment "" removes the segment). Allowed in draft,
- * in_review, approved, rejected and scheduled; the campaign returns to draft
- * and its approvals are deleted. Needs STORE_PERM_CAMPAIGNS_EDIT; audited.
+ * in_review, approved, rejected and scheduled (store_campaign_editable); the
+ * campaign returns to draft and its approvals are deleted. Needs
+ * STORE_PERM_CAMPAIGNS_EDIT; audited.
  */
 enum store_status store_campaign_edit(struct store *st, const char *name,
 				      const struct store_campaign *changes, char **errstr);

@@ -268,6 +268,13 @@ static int camp_handle(struct screen *s, enum ui_action a)
 	snprintf(c->target, sizeof(c->target), "%s", cp->name);
 	switch (a) {
 	case UI_EDIT:
+		if (!store_campaign_editable(cp->state)) {
+			ui_error(s->ui,
+				 "%s is %s and can no longer be edited: y copies it into a "
+				 "new draft",
+				 cp->name, store_campaign_state_name(cp->state));
+			return UI_REDRAW_STATUS;
+		}
 		ui_campaign_form(s->ui, cp->name);
 		return UI_REDRAW_ALL;
 	case UI_COPY:

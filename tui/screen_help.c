@@ -84,8 +84,7 @@ static void help_render(struct screen *s, struct grid *g)
 }
 
 static const struct screen_verb help_verbs[] = {
-    {UI_UP, NULL, STORE_PERM_NONE, NULL},   {UI_DOWN, NULL, STORE_PERM_NONE, NULL},
-    {UI_PGUP, NULL, STORE_PERM_NONE, NULL}, {UI_PGDN, NULL, STORE_PERM_NONE, NULL},
+    UI_TABLE_VERBS,
     {UI_NONE, NULL, STORE_PERM_NONE, NULL},
 };
 

@@ -593,6 +593,14 @@ static void test_monitor_not_live(void **state)
 	assert_true(shows(ui, "spring is sent: it is over, so there is nothing to cancel"));
 	store_campaign_free(&c);
 	ui_free(&ui);
+	/* A sent campaign's form does not open: e says to copy it. */
+	ui = logged_in("marketer");
+	ui_campaign_select("spring");
+	assert_int_equal(ui_push(ui, &screen_campaigns_ops), 0);
+	ui_key(ui, 'e');
+	assert_true(shows(ui, "spring is sent and can no longer be edited: y copies it"));
+	assert_true(lacks(ui, "Template (one of"));
+	ui_free(&ui);
 }
 
 /* The review screen of a viewer: the preview uses a placeholder recipient. */

@@ -416,6 +416,11 @@ static void test_help(void **state)
 	ui_key(ui, UI_KEY_ENTER);
 	ui_key(ui, '?');
 	assert_golden(ui, "help_users");
+	/* It scrolls as tables do: End and Home too. */
+	ui_act(ui, UI_END);
+	assert_true(lacks(ui, "that key does nothing here"));
+	ui_act(ui, UI_HOME);
+	assert_golden(ui, "help_users");
 	ui_key(ui, 'q');
 	assert_true(shows(ui, "Users (4)"));
 	ui_free(&ui);
