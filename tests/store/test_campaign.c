@@ -371,17 +371,23 @@ static void test_two_approvals(void **state)
 
 	/*
 	 * A new schedule is new content: op1's approval of it replaces both, one
-	 * is too few, back to review. op2 approves the same content; op2 then
-	 * schedules the same time: both approvals of that content stand.
+	 * is too few, back to review. op2 approves the same content, which
+	 * completes them: it is scheduled, as op1 asked. op2 then schedules the
+	 * same time: both approvals of that content stand.
 	 */
 	OK(store_campaign_schedule(op1, n, 2000000000, H1, SIG, &err_));
 	assert_int_equal(state_of(n), STORE_CAMPAIGN_IN_REVIEW);
 	assert_int_equal(approvals(n), 1);
 	OK(store_campaign_approve(op2, n, H1, SIG, NULL, &err_));
-	assert_int_equal(state_of(n), STORE_CAMPAIGN_APPROVED);
+	assert_int_equal(state_of(n), STORE_CAMPAIGN_SCHEDULED);
 	OK(store_campaign_schedule(op2, n, 2000000000, H1, SIG, &err_));
 	assert_int_equal(state_of(n), STORE_CAMPAIGN_SCHEDULED);
 	assert_int_equal(approvals(n), 2);
+	/* Submitted again, its approval is of content only: approved, not due. */
+	OK(store_campaign_resubmit(mk, n, &err_));
+	OK(store_campaign_approve(op1, n, H1, SIG, NULL, &err_));
+	OK(store_campaign_approve(op2, n, H1, SIG, NULL, &err_));
+	assert_int_equal(state_of(n), STORE_CAMPAIGN_APPROVED);
 }
 
 static int due_cb(const struct store_campaign *c, void *arg)
