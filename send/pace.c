@@ -260,16 +260,16 @@ double pace_budget(struct pace *p)
 }
 
 /* Is the domain's next message not due yet? A clock stepped back leaves it
- * at most one gap to wait. */
+ * at most a minute to wait (per_minute gaps, what pace_init may set). */
 static bool domain_waits(struct pace_domain *d, int64_t now)
 {
-	int64_t gap;
+	int64_t most;
 
 	if (d->per_minute <= 0)
 		return false;
-	gap = domain_gap_us(d);
-	if (d->next_us - now > gap)
-		d->next_us = now + gap;
+	most = d->per_minute * domain_gap_us(d);
+	if (d->next_us - now > most)
+		d->next_us = now + most;
 	return now < d->next_us;
 }
 

@@ -54,9 +54,28 @@ static void test_per_minute(void **state)
 	assert_int_equal(pace_blocked(&p, now + 30 * SEC, blocked, 4), 0);
 	assert_true(pace_wait_us(&p, now + 30 * SEC) == 0);
 	assert_true(pace_take(&p, "slow.example", now + 30 * SEC, &limit));
-	/* A clock stepped back an hour leaves one gap to wait, not an hour. */
+	/* A clock stepped back an hour leaves a minute to wait, not an hour. */
 	assert_false(pace_take(&p, "slow.example", now - 3600 * SEC, &limit));
-	assert_true(pace_take(&p, "slow.example", now - 3570 * SEC, &limit));
+	assert_false(pace_take(&p, "slow.example", now - 3570 * SEC, &limit));
+	assert_true(pace_take(&p, "slow.example", now - 3540 * SEC, &limit));
+}
+
+/* A worker started after 5 went to a domain of pace 10 in the last minute
+ * (pace_init: 5 gaps from now) waits those 30 seconds, not one gap. */
+static void test_per_minute_restart(void **state)
+{
+	struct pace p;
+	unsigned limit;
+	int64_t now = 1000000 * SEC;
+
+	(void)state;
+	memset(&p, 0, sizeof(p));
+	rule(&p, "docomo.ne.jp", 10, 100);
+	p.domains[0].next_us = now + 5 * 6 * SEC;
+	assert_false(pace_take(&p, "docomo.ne.jp", now, &limit));
+	assert_false(pace_take(&p, "docomo.ne.jp", now + 29 * SEC, &limit));
+	assert_true(pace_wait_us(&p, now + 29 * SEC) == 1 * SEC);
+	assert_true(pace_take(&p, "docomo.ne.jp", now + 30 * SEC, &limit));
 }
 
 /*
@@ -245,9 +264,13 @@ static void test_pool(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_per_minute), cmocka_unit_test(test_per_minute_sliding),
-	    cmocka_unit_test(test_rate),       cmocka_unit_test(test_per_connection),
-	    cmocka_unit_test(test_breaker),    cmocka_unit_test(test_pool),
+	    cmocka_unit_test(test_per_minute),
+	    cmocka_unit_test(test_per_minute_sliding),
+	    cmocka_unit_test(test_per_minute_restart),
+	    cmocka_unit_test(test_rate),
+	    cmocka_unit_test(test_per_connection),
+	    cmocka_unit_test(test_breaker),
+	    cmocka_unit_test(test_pool),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
