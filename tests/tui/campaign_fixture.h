@@ -91,12 +91,10 @@ static inline int setup(void **state)
 	return 0;
 }
 
-/* Answers the open prompt with text and Enter. */
+/* Answers the open prompt with text and Enter (helpers.h). */
 static inline void answer(struct ui *ui, const char *text)
 {
-	assert_true(ui_input_active(ui));
-	ui_type(ui, text);
-	ui_key(ui, UI_KEY_ENTER);
+	enter(ui, text);
 }
 
 static inline enum store_campaign_state state_of(struct store *st, const char *name)

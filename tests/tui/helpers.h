@@ -121,6 +121,14 @@ static inline int shows(struct ui *ui, const char *text)
 	return found;
 }
 
+/* Types text into the open prompt and presses Enter. */
+static inline void enter(struct ui *ui, const char *text)
+{
+	assert_true(ui_input_active(ui));
+	ui_type(ui, text);
+	ui_key(ui, UI_KEY_ENTER);
+}
+
 /* The rendered grid contains the text; prints nothing. */
 static inline int shows_quiet(struct ui *ui, const char *text)
 {
