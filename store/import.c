@@ -1,15 +1,13 @@
 /*
- * store/import.c: importing subscribers from CSV: the header, the checks of
- * each row and its database work, and the import's transaction. Reading the
- * file, and starting again after a bad record, is in import_csv.c.
+ * store/import.c: importing subscribers from CSV: the rejects, the checks of
+ * each row, the two threads and the import's transaction. Reading the file,
+ * and starting again after a bad record, is in import_csv.c; writing the
+ * rows, in import_db.c.
  *
  * Two threads share the work: a reader parses and checks the rows and
  * queues them (import_queue.c), and the caller's thread writes them, in
- * file order, in the one transaction. Writing is most of an import's time;
- * reading and checking, done beside it, is about a tenth.
- *
- * Duplicates are found through the database (the unique index on email and
- * a temporary table of people touched), not an in-memory set.
+ * file order, in the one transaction (import_db.c). Writing is most of an
+ * import's time; reading and checking, done beside it, is about a fifth.
  */
 #include <csv.h>
 #include <errno.h>
@@ -162,83 +160,6 @@ void import_reject_text(struct import *im, uint64_t line, const char *reason, co
 
 /* ---- One data row ------------------------------------------------------- */
 
-static int step_done(struct import *im, sqlite3_stmt *q)
-{
-	int rc = sqlite3_step(q);
-
-	sqlite3_reset(q);
-	if (rc != SQLITE_DONE) {
-		im->db_s = store_sqlfail(im->st, &im->db_err, "importing");
-		return -1;
-	}
-	return 0;
-}
-
-/* Has this import touched the (existing) person already? Marks them. */
-static int seen_before(struct import *im, int64_t id)
-{
-	int rc;
-
-	sqlite3_bind_int64(im->seen, 1, id);
-	rc = sqlite3_step(im->seen);
-	sqlite3_reset(im->seen);
-	if (rc == SQLITE_ROW)
-		return 1;
-	sqlite3_bind_int64(im->mark, 1, id);
-	step_done(im, im->mark);
-	return 0;
-}
-
-/* The membership of a person the import adds to the list, with its consent. */
-static void add_membership(struct import *im, int64_t id, const struct import_ready *r)
-{
-	int i;
-
-	sqlite3_bind_int64(im->ins_mem, 1, id);
-	for (i = 0; i < 5; i++)
-		sqlite3_bind_text(im->ins_mem, 2 + i, r->buf + r->off[R_SOURCE + i],
-				  (int)r->len[R_SOURCE + i], SQLITE_STATIC);
-	if (step_done(im, im->ins_mem) == 0)
-		im->stats->imported++;
-}
-
-static void existing(struct import *im, int64_t id, const char *status, const void *old,
-		     size_t oldn, const struct import_ready *r)
-{
-	int rc, member = -1;
-
-	im->merged.n = 0;
-	if (attrs_merge(&im->merged, old, oldn, (const unsigned char *)r->buf + r->off[R_ATTRS],
-			r->len[R_ATTRS]) != 0) {
-		im->db_s = STORE_ENOMEM;
-		return;
-	}
-	sqlite3_bind_text(im->upd_sub, 1, r->buf + r->off[R_NAME], (int)r->len[R_NAME],
-			  SQLITE_STATIC);
-	sqlite3_bind_blob(im->upd_sub, 2, im->merged.n ? (const void *)im->merged.p : "",
-			  (int)im->merged.n, SQLITE_STATIC);
-	sqlite3_bind_int64(im->upd_sub, 3, im->now);
-	sqlite3_bind_int64(im->upd_sub, 4, id);
-	if (step_done(im, im->upd_sub) != 0)
-		return;
-	if (id > im->base_id || seen_before(im, id)) {
-		im->stats->duplicate++;
-		return;
-	}
-	sqlite3_bind_int64(im->find_mem, 2, id);
-	rc = sqlite3_step(im->find_mem);
-	if (rc == SQLITE_ROW && sqlite3_column_type(im->find_mem, 0) != SQLITE_NULL)
-		member = sqlite3_column_int(im->find_mem, 0);
-	sqlite3_reset(im->find_mem);
-	if (member == -1 && strcmp(status, "active") == 0) {
-		add_membership(im, id, r);
-		return;
-	}
-	im->stats->updated++;
-	if (member == 0 || strcmp(status, "active") != 0)
-		im->stats->kept_unsubscribed++;
-}
-
 /*
  * Hands a checked row to the database side. The import ends (im->s) when
  * out of memory, or when the database side stopped it (its error is reported).
@@ -374,53 +295,6 @@ bad:
 	import_reject(im, im->rec_line, reason, 1);
 }
 
-/* ---- The database side ---------------------------------------------------- */
-
-/* Writes one checked row: a new person and membership, or an update. */
-static void import_apply(struct import *im, const struct import_ready *r)
-{
-	const char *domain = store_address_domain(r->addr);
-	int rc;
-
-	/* Suppressed by address hash or by domain: never revived. */
-	if (im->any_supp) {
-		sqlite3_bind_text(im->supp, 1, r->hash, -1, SQLITE_STATIC);
-		sqlite3_bind_text(im->supp, 2, domain, -1, SQLITE_STATIC);
-		rc = sqlite3_step(im->supp);
-		sqlite3_reset(im->supp);
-		if (rc == SQLITE_ROW) {
-			im->stats->suppressed++;
-			return;
-		}
-	}
-	/* New people go straight in; the unique address says whom we know already. */
-	sqlite3_bind_text(im->ins_sub, 1, r->addr, -1, SQLITE_STATIC);
-	sqlite3_bind_text(im->ins_sub, 2, domain, -1, SQLITE_STATIC);
-	sqlite3_bind_text(im->ins_sub, 3, r->buf + r->off[R_NAME], (int)r->len[R_NAME],
-			  SQLITE_STATIC);
-	sqlite3_bind_blob(im->ins_sub, 4, r->buf + r->off[R_ATTRS], (int)r->len[R_ATTRS],
-			  SQLITE_STATIC);
-	sqlite3_bind_int64(im->ins_sub, 6, im->next_id);
-	if (step_done(im, im->ins_sub) != 0)
-		return;
-	if (sqlite3_changes(im->st->db) == 1) {
-		add_membership(im, im->next_id++, r);
-		return;
-	}
-	sqlite3_bind_text(im->find, 1, r->addr, -1, SQLITE_STATIC);
-	rc = sqlite3_step(im->find);
-	if (rc == SQLITE_ROW) {
-		char status[16];
-		snprintf(status, sizeof(status), "%s", sqlite3_column_text(im->find, 1));
-		existing(im, sqlite3_column_int64(im->find, 0), status,
-			 sqlite3_column_blob(im->find, 2),
-			 (size_t)sqlite3_column_bytes(im->find, 2), r);
-	} else {
-		im->db_s = store_sqlfail(im->st, &im->db_err, "importing");
-	}
-	sqlite3_reset(im->find);
-}
-
 /* ---- The two threads ------------------------------------------------------ */
 
 struct reader {
@@ -456,9 +330,9 @@ static void report(struct import *im)
 static enum store_status read_and_write(struct import *im, FILE *in)
 {
 	struct reader rd = {im, in};
-	struct import_ready *r;
+	struct import_ready *batch[IMPORT_BATCH];
 	pthread_t t;
-	unsigned n = 0;
+	uint64_t n = 0, next_report = 0;
 	int rc;
 
 	if (import_queue_init(&im->q) != 0)
@@ -470,22 +344,25 @@ static enum store_status read_and_write(struct import *im, FILE *in)
 		import_queue_free(&im->q);
 		return store_fail(im->errstr, STORE_ENOMEM, "cannot start the import's reader");
 	}
-	while ((rc = import_queue_take(&im->q, 100, &r)) >= 0) {
+	while ((rc = import_queue_take(&im->q, 100, batch, IMPORT_BATCH)) >= 0) {
 		if (im->db_s == STORE_OK && im->o != NULL && im->o->stop != NULL && *im->o->stop) {
 			im->db_s =
 			    store_fail(&im->db_err, STORE_EINTR, "the import was interrupted");
 			import_queue_stop(&im->q);
 		}
-		if (rc == 1) {
+		if (rc > 0) {
 			if (im->db_s == STORE_OK) {
-				import_apply(im, r);
+				import_db_apply(im, batch, (size_t)rc);
 				if (im->db_s != STORE_OK)
 					import_queue_stop(&im->q);
 			}
-			import_queue_done(&im->q);
+			import_queue_done(&im->q, (size_t)rc);
 		}
-		if (rc == 0 || ++n % 1024 == 0)
+		n += (uint64_t)rc;
+		if (rc == 0 || n >= next_report) {
 			report(im);
+			next_report = n + 1024;
+		}
 	}
 	pthread_join(t, NULL);
 	report(im);
@@ -523,56 +400,6 @@ static enum store_status read_and_write_whole(struct import *im, FILE *in)
 }
 
 /* ---- Set-up ------------------------------------------------------------- */
-
-static enum store_status prepare_all(struct import *im)
-{
-	struct {
-		sqlite3_stmt **q;
-		const char *sql;
-	} all[] = {
-	    {&im->find, "SELECT id, status, attrs FROM subscribers WHERE email = ?"},
-	    {&im->ins_sub, "INSERT OR IGNORE INTO subscribers (email, domain, name, attrs,"
-			   " created, updated, id) VALUES (?,?,?,?,?5,?5,?6)"},
-	    {&im->upd_sub, "UPDATE subscribers SET name = CASE WHEN ?1 = '' THEN name ELSE ?1 END,"
-			   " attrs = ?2, updated = ?3 WHERE id = ?4"},
-	    {&im->find_mem, SUBSCRIBER_MEMBER_SQL},
-	    {&im->ins_mem, "INSERT INTO memberships (subscriber, consent_source, consent_at,"
-			   " consent_method, consent_text, consent_ip, list, created, updated)"
-			   " VALUES (?,?,?,?,?,?,?7,?8,?8)"},
-	    {&im->supp, "SELECT 1 FROM suppressions WHERE value = ?1 OR"
-			" (value = ?2 AND kind = 'domain')"},
-	    {&im->seen, "SELECT 1 FROM temp.import_seen WHERE id = ?"},
-	    {&im->mark, "INSERT INTO temp.import_seen (id) VALUES (?)"},
-	};
-	enum store_status s;
-	size_t i;
-
-	s = store_exec(im->st,
-		       "CREATE TEMP TABLE IF NOT EXISTS import_seen (id INTEGER PRIMARY KEY);"
-		       "DELETE FROM temp.import_seen;",
-		       im->errstr);
-	for (i = 0; s == STORE_OK && i < sizeof(all) / sizeof(all[0]); i++)
-		s = store_prepare(im->st, all[i].sql, all[i].q, im->errstr);
-	if (s != STORE_OK)
-		return s;
-	sqlite3_bind_int64(im->ins_sub, 5, im->now);
-	sqlite3_bind_text(im->find_mem, 1, im->list, -1, SQLITE_STATIC);
-	sqlite3_bind_text(im->ins_mem, 7, im->list, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(im->ins_mem, 8, im->now);
-	return STORE_OK;
-}
-
-static void finalize_all(struct import *im)
-{
-	sqlite3_stmt **all[] = {&im->find,    &im->ins_sub, &im->upd_sub, &im->find_mem,
-				&im->ins_mem, &im->supp,    &im->seen,	  &im->mark};
-	size_t i;
-
-	for (i = 0; i < sizeof(all) / sizeof(all[0]); i++) {
-		sqlite3_finalize(*all[i]);
-		*all[i] = NULL;
-	}
-}
 
 /*
  * Copies the words of s to out (cap bytes), each that holds an '@' written
@@ -661,11 +488,11 @@ enum store_status store_subscriber_import(struct store *st, const char *list, FI
 		if (sqlite3_step(q) == SQLITE_ROW)
 			im.any_supp = sqlite3_column_int(q, 0);
 		sqlite3_finalize(q);
-		s = prepare_all(&im);
+		s = import_db_prepare(&im);
 	}
 	if (s == STORE_OK)
 		s = read_and_write_whole(&im, in);
-	finalize_all(&im);
+	import_db_finalize(&im);
 	snprintf(details, sizeof(details),
 		 "%llu row%s read: imported %llu, updated %llu, invalid %llu, duplicate %llu, "
 		 "suppressed %llu",

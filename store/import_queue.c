@@ -4,8 +4,11 @@
  *
  * The queue holds at most IMPORT_QUEUE_ROWS rows and, beyond its first row,
  * IMPORT_QUEUE_BYTES of their data, so memory does not grow with the file.
- * Each side sleeps only when it must, and is woken in batches (the reader
- * when the queue is half empty), not once per row.
+ * The database side takes the rows in batches of a fixed size (the last
+ * one, and rows too big for a batch to fit the queue, excepted), so that
+ * how a file's rows are batched does not depend on timing. Each side sleeps
+ * only when it must; the reader is woken when the queue is half empty, not
+ * once per row.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -54,6 +57,9 @@ struct import_ready *import_queue_slot(struct import_queue *q)
 	while (!q->stopped &&
 	       (q->count == IMPORT_QUEUE_ROWS || (q->count > 0 && q->bytes > IMPORT_QUEUE_BYTES))) {
 		q->put_waiting = 1;
+		/* The database side may be waiting for a whole batch: it gets what there is. */
+		if (q->take_waiting)
+			pthread_cond_signal(&q->can_take);
 		pthread_cond_wait(&q->can_put, &q->mu);
 		q->put_waiting = 0;
 	}
@@ -85,44 +91,51 @@ void import_queue_close(struct import_queue *q)
 
 /* ---- The database side ---------------------------------------------------- */
 
-int import_queue_take(struct import_queue *q, int wait_ms, struct import_ready **out)
+int import_queue_take(struct import_queue *q, int wait_ms, struct import_ready **out, size_t max)
 {
 	struct timespec until;
+	size_t i, n;
 	int rc = 0;
 
-	*out = NULL;
 	clock_gettime(CLOCK_REALTIME, &until);
 	until.tv_nsec += (long)wait_ms * 1000000L;
 	until.tv_sec += until.tv_nsec / 1000000000L;
 	until.tv_nsec %= 1000000000L;
 	pthread_mutex_lock(&q->mu);
-	while (q->count == 0 && !q->closed && rc != ETIMEDOUT) {
+	while (q->count < max && !q->closed && !q->put_waiting && rc != ETIMEDOUT) {
 		q->take_waiting = 1;
 		rc = pthread_cond_timedwait(&q->can_take, &q->mu, &until);
 		q->take_waiting = 0;
 	}
-	if (q->count > 0)
-		*out = &q->slot[q->head];
-	rc = *out != NULL ? 1 : q->closed ? -1 : 0;
+	n = q->count < max ? q->count : max;
+	if (n < max && !q->closed && !q->put_waiting)
+		n = 0; /* the time ran out before a whole batch came */
+	for (i = 0; i < n; i++)
+		out[i] = &q->slot[(q->head + i) % IMPORT_QUEUE_ROWS];
+	rc = n > 0 ? (int)n : q->closed ? -1 : 0;
 	pthread_mutex_unlock(&q->mu);
 	return rc;
 }
 
-void import_queue_done(struct import_queue *q)
+void import_queue_done(struct import_queue *q, size_t n)
 {
-	struct import_ready *r = &q->slot[q->head];
+	size_t i, bytes = 0;
 
-	/* A slot keeps a small buffer for its next row, not a big one: else
-	 * every slot could come to hold a row of a megabyte. */
-	if (r->cap > IMPORT_SLOT_KEEP) {
-		free(r->buf);
-		r->buf = NULL;
-		r->cap = 0;
+	for (i = 0; i < n; i++) {
+		struct import_ready *r = &q->slot[(q->head + i) % IMPORT_QUEUE_ROWS];
+		bytes += r->n;
+		/* A slot keeps a small buffer for its next row, not a big one: else
+		 * every slot could come to hold a row of a megabyte. */
+		if (r->cap > IMPORT_SLOT_KEEP) {
+			free(r->buf);
+			r->buf = NULL;
+			r->cap = 0;
+		}
 	}
 	pthread_mutex_lock(&q->mu);
-	q->bytes -= q->slot[q->head].n;
-	q->head = (q->head + 1) % IMPORT_QUEUE_ROWS;
-	q->count--;
+	q->bytes -= bytes;
+	q->head = (q->head + n) % IMPORT_QUEUE_ROWS;
+	q->count -= n;
 	if (q->put_waiting && (q->count == 0 || (q->count <= IMPORT_QUEUE_ROWS / 2 &&
 						 q->bytes <= IMPORT_QUEUE_BYTES / 2)))
 		pthread_cond_signal(&q->can_put);

@@ -241,6 +241,7 @@ struct import_ready {
 };
 
 #define IMPORT_QUEUE_ROWS 256
+#define IMPORT_BATCH 32 /* rows the database side writes with one INSERT */
 #define IMPORT_QUEUE_BYTES (4u << 20)
 #define IMPORT_SLOT_KEEP (64u << 10) /* a slot's buffer kept for the next row */
 
@@ -263,12 +264,14 @@ void import_queue_put(struct import_queue *q, struct import_ready *r);
 /* Reader: no more rows. */
 void import_queue_close(struct import_queue *q);
 /*
- * Database side: the oldest row, waiting up to wait_ms. 1 with *out set, 0
- * when none came in time, -1 when the reader has closed and all are taken.
- * The row stays the caller's until import_queue_done.
+ * Database side: the max oldest rows, out[0] the oldest, waiting up to
+ * wait_ms for them; fewer only when the reader has closed, or waits for
+ * room because the rows are big. The number of rows, 0 when they did not
+ * come in time, -1 when the reader has closed and all are taken. The rows
+ * stay the caller's until import_queue_done(q, that number).
  */
-int import_queue_take(struct import_queue *q, int wait_ms, struct import_ready **out);
-void import_queue_done(struct import_queue *q);
+int import_queue_take(struct import_queue *q, int wait_ms, struct import_ready **out, size_t max);
+void import_queue_done(struct import_queue *q, size_t n);
 /* Database side: gives up; the reader stops at its next row. */
 void import_queue_stop(struct import_queue *q);
 /* Appends n bytes and a NUL to r->buf; *off gets where. 0, or -1. */
@@ -317,7 +320,9 @@ struct import {
 	int64_t base_id, next_id, now;
 	int any_supp; /* is the suppression list not empty? */
 	char now_iso[21];
-	sqlite3_stmt *find, *ins_sub, *upd_sub, *find_mem, *ins_mem, *supp, *seen, *mark;
+	sqlite3_stmt *find, *ins_sub, *upd_sub, *find_mem, *supp, *seen, *mark;
+	sqlite3_stmt *ins_subs, *ids_in;	 /* IMPORT_BATCH people; which of them went in */
+	sqlite3_stmt *ins_mem[IMPORT_BATCH + 1]; /* n memberships, prepared at first use */
 	struct attrs_buf attrs, merged;
 	/*
 	 * The reading thread owns the parser, the row and attrs, im->s and
@@ -331,6 +336,13 @@ struct import {
 	char *db_err;
 	_Atomic uint64_t read_bytes, read_rows;
 };
+
+/* The database side (import_db.c). */
+/* Prepares the import's statements; import_db_finalize finalizes them. */
+enum store_status import_db_prepare(struct import *im);
+void import_db_finalize(struct import *im);
+/* Writes n (at most IMPORT_BATCH) checked rows, in order. A failure is in im->db_s. */
+void import_db_apply(struct import *im, struct import_ready *const *rows, size_t n);
 
 /* Writes the rejects file's header line (line,reason, then the columns). */
 void import_rejects_header(struct import *im);

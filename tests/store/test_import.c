@@ -291,6 +291,96 @@ static void test_unsubscribes_survive(void **state)
 	assert_int_equal(fx_count(st, "promo", NULL), 95);
 }
 
+/* The value of attribute key of p, or NULL. */
+static const char *attr_of(const struct store_subscriber *p, const char *key)
+{
+	size_t i;
+
+	for (i = 0; i < p->nattrs; i++)
+		if (strcmp(p->attrs[i].key, key) == 0)
+			return p->attrs[i].value;
+	return NULL;
+}
+
+/*
+ * New people are written IMPORT_BATCH rows to a statement. Batches that mix
+ * new people with repeats, people on file (one unsubscribed) and a
+ * suppressed address come out as rows written one by one would: the later
+ * row of a repeat wins, and every count is right.
+ */
+static void test_batches_mixed(void **state)
+{
+	struct store *st = *state;
+	struct store_import_stats s;
+	struct store_subscriber *p = NULL;
+	char *err = NULL, path[256];
+	FILE *fp;
+	int i;
+
+	snprintf(path, sizeof(path), "%s/old.csv", fx_dir);
+	fp = fopen(path, "w");
+	assert_non_null(fp);
+	fputs("email,plan\n", fp);
+	for (i = 0; i < 10; i++)
+		fprintf(fp, "old%d@example.net,old\n", i);
+	fclose(fp);
+	assert_int_equal(fx_import(st, "news", path, &s, &err), STORE_OK);
+	assert_int_equal(store_subscriber_unsubscribe(st, "old1@example.net", "news", NULL, &err),
+			 STORE_OK);
+	assert_int_equal(store_suppress_add(st, "sup@example.net", NULL, &err), STORE_OK);
+
+	/* 101 rows: three whole batches of 32 and five rows after them. */
+	assert_true(3 * IMPORT_BATCH < 101 && 101 < 4 * IMPORT_BATCH);
+	snprintf(path, sizeof(path), "%s/mixed.csv", fx_dir);
+	fp = fopen(path, "w");
+	assert_non_null(fp);
+	fputs("email,name,plan\n", fp);
+	for (i = 0; i <= 100; i++) {
+		if (i == 40)
+			fputs("sup@example.net,Sup,first\n", fp);
+		else if (i == 70) /* n66 again, the domain in capitals */
+			fputs("n66@EXAMPLE.NET,Case,case\n", fp);
+		else if (i % 16 == 5) /* old0 to old5 */
+			fprintf(fp, "old%d@example.net,Old %d,again\n", i / 16, i);
+		else if (i % 8 == 3) /* the row two above again */
+			fprintf(fp, "n%d@example.net,Second %d,second\n", i - 2, i);
+		else
+			fprintf(fp, "n%d@example.net,First %d,first\n", i, i);
+	}
+	fclose(fp);
+	assert_int_equal(fx_import(st, "news", path, &s, &err), STORE_OK);
+	assert_int_equal(s.rows, 101);
+	assert_int_equal(s.imported, 80);
+	assert_int_equal(s.duplicate, 14); /* 13 rows two below and n66 */
+	assert_int_equal(s.updated, 6);
+	assert_int_equal(s.kept_unsubscribed, 1);
+	assert_int_equal(s.suppressed, 1);
+	assert_int_equal(s.invalid, 0);
+	assert_int_equal(fx_count(st, "news", NULL), 80 + 10 - 1);
+	assert_int_equal(fx_count(st, "news", "attr.plan = \"first\""), 80 - 14);
+	assert_int_equal(fx_count(st, "news", "attr.plan = \"second\""), 13);
+	assert_int_equal(fx_count(st, "news", "attr.plan = \"again\""), 5);
+
+	assert_int_equal(store_subscriber_get(st, "n97@example.net", &p, &err), STORE_OK);
+	assert_string_equal(p->name, "Second 99");
+	assert_string_equal(attr_of(p, "plan"), "second");
+	assert_string_equal(p->lists[0].consent_source, "test");
+	store_subscriber_free(&p);
+	assert_int_equal(store_subscriber_get(st, "n66@example.net", &p, &err), STORE_OK);
+	assert_string_equal(p->name, "Case");
+	assert_string_equal(attr_of(p, "plan"), "case");
+	store_subscriber_free(&p);
+	assert_int_equal(store_subscriber_get(st, "old3@example.net", &p, &err), STORE_OK);
+	assert_string_equal(p->name, "Old 53");
+	assert_string_equal(attr_of(p, "plan"), "again");
+	store_subscriber_free(&p);
+	assert_int_equal(store_subscriber_get(st, "old1@example.net", &p, &err), STORE_OK);
+	assert_string_equal(p->lists[0].status, "unsubscribed");
+	store_subscriber_free(&p);
+	assert_int_equal(store_subscriber_get(st, "sup@example.net", &p, &err), STORE_ENOTFOUND);
+	free(err);
+}
+
 static void test_suppression_and_erasure(void **state)
 {
 	struct store *st = *state;
@@ -630,9 +720,9 @@ static void test_queue_gives_back_big_rows(void **state)
 		assert_non_null(r);
 		assert_int_equal(import_ready_add(r, big, n, &off), 0);
 		import_queue_put(&q, r);
-		assert_int_equal(import_queue_take(&q, 0, &r), 1);
+		assert_int_equal(import_queue_take(&q, 0, &r, 1), 1);
 		assert_true(r->cap > n);
-		import_queue_done(&q);
+		import_queue_done(&q, 1);
 		if (n > IMPORT_SLOT_KEEP)
 			assert_int_equal(r->cap, 0);
 		else
@@ -648,6 +738,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_hostile, fx_setup, fx_teardown),
 	    cmocka_unit_test_setup_teardown(test_bad_files, fx_setup, fx_teardown),
 	    cmocka_unit_test_setup_teardown(test_unsubscribes_survive, fx_setup, fx_teardown),
+	    cmocka_unit_test_setup_teardown(test_batches_mixed, fx_setup, fx_teardown),
 	    cmocka_unit_test_setup_teardown(test_suppression_and_erasure, fx_setup, fx_teardown),
 	    cmocka_unit_test_setup_teardown(test_export_and_data, fx_setup, fx_teardown),
 	    cmocka_unit_test_setup_teardown(test_consent_times, fx_setup, fx_teardown),
