@@ -76,7 +76,7 @@ void import_queue_put(struct import_queue *q, struct import_ready *r)
 	pthread_mutex_lock(&q->mu);
 	q->count++;
 	q->bytes += r->n;
-	if (q->take_waiting)
+	if (q->take_waiting && q->count >= q->take_want)
 		pthread_cond_signal(&q->can_take);
 	pthread_mutex_unlock(&q->mu);
 }
@@ -102,6 +102,7 @@ int import_queue_take(struct import_queue *q, int wait_ms, struct import_ready *
 	until.tv_sec += until.tv_nsec / 1000000000L;
 	until.tv_nsec %= 1000000000L;
 	pthread_mutex_lock(&q->mu);
+	q->take_want = max;
 	while (q->count < max && !q->closed && !q->put_waiting && rc != ETIMEDOUT) {
 		q->take_waiting = 1;
 		rc = pthread_cond_timedwait(&q->can_take, &q->mu, &until);

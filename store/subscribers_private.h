@@ -253,6 +253,7 @@ struct import_queue {
 	int closed;  /* the reader has finished */
 	int stopped; /* the database side gave up: the reader stops */
 	int put_waiting, take_waiting;
+	size_t take_want; /* the rows the database side waits for */
 };
 
 int import_queue_init(struct import_queue *q);
