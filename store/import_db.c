@@ -257,7 +257,7 @@ static void apply_batch(struct import *im, const struct import_ready *const *r)
 {
 	const struct import_ready *fresh[IMPORT_BATCH];
 	int64_t first = im->next_id, id[IMPORT_BATCH];
-	bool taken[IMPORT_BATCH];
+	bool taken[IMPORT_BATCH], all;
 	int j, n = 0, rc;
 
 	for (j = 0; j < IMPORT_BATCH; j++)
@@ -265,8 +265,9 @@ static void apply_batch(struct import *im, const struct import_ready *const *r)
 	if (step_done(im, im->ins_subs) != 0)
 		return;
 	im->next_id += IMPORT_BATCH;
-	memset(taken, sqlite3_changes(im->st->db) == IMPORT_BATCH, sizeof(taken));
-	if (!taken[0]) {
+	all = sqlite3_changes(im->st->db) == IMPORT_BATCH;
+	memset(taken, all, sizeof(taken));
+	if (!all) {
 		sqlite3_bind_int64(im->ids_in, 1, first);
 		sqlite3_bind_int64(im->ids_in, 2, first + IMPORT_BATCH);
 		while ((rc = sqlite3_step(im->ids_in)) == SQLITE_ROW)
@@ -285,7 +286,7 @@ static void apply_batch(struct import *im, const struct import_ready *const *r)
 	}
 	if (n > 0)
 		add_memberships(im, fresh, id, n);
-	/* The others concern people on file before these rows: their order is kept. */
+	/* The others, people on file already or repeats of a row above, in their order. */
 	for (j = 0; j < IMPORT_BATCH && im->db_s == STORE_OK; j++)
 		if (!taken[j])
 			on_file(im, r[j]);

@@ -197,7 +197,9 @@ size_t tpl_text_width(const char *s, size_t n)
  */
 static void underline(struct emit *e, const char *prefix, size_t start, char c)
 {
-	size_t w = tpl_text_width(e->out->data + start, e->out->len - start);
+	/* An empty output has no buffer yet: nothing to measure. */
+	size_t w =
+	    e->out->data != NULL ? tpl_text_width(e->out->data + start, e->out->len - start) : 0;
 
 	newline(e);
 	flush(e);
