@@ -57,6 +57,17 @@ static inline struct store *make_store(const char *tmpl, const char *const *user
 	return st;
 }
 
+/* A cmocka setup: a store with a marketer, an operator and a viewer (make_store). */
+static inline int setup_three_roles(void **state)
+{
+	static const char *const who[] = {"marketer", "operator", "viewer"};
+	struct store *st = make_store("/tmp/hato-tui-XXXXXX", who, 3);
+
+	(void)state;
+	store_close(&st);
+	return 0;
+}
+
 /* Leaves the temp folder and removes it. */
 static inline int teardown(void **state)
 {

@@ -17,16 +17,6 @@
 #include "tui/helpers.h"
 #include "tui/ui.h"
 
-static int setup(void **state)
-{
-	static const char *const who[] = {"marketer", "operator", "viewer"};
-	struct store *st = make_store("/tmp/hato-tui-XXXXXX", who, 3);
-
-	(void)state;
-	store_close(&st);
-	return 0;
-}
-
 static void test_settings_japanese(void **state)
 {
 	struct ui *ui = logged_in("admin");
@@ -156,8 +146,8 @@ static void test_audit(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test_setup_teardown(test_settings_japanese, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_audit, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_settings_japanese, setup_three_roles, teardown),
+	    cmocka_unit_test_setup_teardown(test_audit, setup_three_roles, teardown),
 	};
 
 	if (helpers_init() != 0)

@@ -25,16 +25,6 @@
 #include "tui/helpers.h"
 #include "tui/ui.h"
 
-static int setup(void **state)
-{
-	static const char *const who[] = {"marketer", "operator", "viewer"};
-	struct store *st = make_store("/tmp/hato-tui-XXXXXX", who, 3);
-
-	(void)state;
-	store_close(&st);
-	return 0;
-}
-
 static struct ui *session(int w, int h)
 {
 	struct ui *ui = ui_new(STORE, "admin");
@@ -668,21 +658,21 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_grid),
 	    cmocka_unit_test(test_table_widths),
-	    cmocka_unit_test_setup_teardown(test_login_wrong_password, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_login_tab, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_login_bad_name, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_login_delay, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_login_locked, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_dashboards, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_dashboard_leave, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_users, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_users_delegated, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_users_add_checks, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_help, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_refusal, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_roles_add, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_roles_edit, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_resize, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_login_wrong_password, setup_three_roles, teardown),
+	    cmocka_unit_test_setup_teardown(test_login_tab, setup_three_roles, teardown),
+	    cmocka_unit_test_setup_teardown(test_login_bad_name, setup_three_roles, teardown),
+	    cmocka_unit_test_setup_teardown(test_login_delay, setup_three_roles, teardown),
+	    cmocka_unit_test_setup_teardown(test_login_locked, setup_three_roles, teardown),
+	    cmocka_unit_test_setup_teardown(test_dashboards, setup_three_roles, teardown),
+	    cmocka_unit_test_setup_teardown(test_dashboard_leave, setup_three_roles, teardown),
+	    cmocka_unit_test_setup_teardown(test_users, setup_three_roles, teardown),
+	    cmocka_unit_test_setup_teardown(test_users_delegated, setup_three_roles, teardown),
+	    cmocka_unit_test_setup_teardown(test_users_add_checks, setup_three_roles, teardown),
+	    cmocka_unit_test_setup_teardown(test_help, setup_three_roles, teardown),
+	    cmocka_unit_test_setup_teardown(test_refusal, setup_three_roles, teardown),
+	    cmocka_unit_test_setup_teardown(test_roles_add, setup_three_roles, teardown),
+	    cmocka_unit_test_setup_teardown(test_roles_edit, setup_three_roles, teardown),
+	    cmocka_unit_test_setup_teardown(test_resize, setup_three_roles, teardown),
 	};
 
 	if (helpers_init() != 0)
