@@ -186,9 +186,19 @@ done:
 	return s;
 }
 
-enum store_status store_db_key(sqlite3 *db, const unsigned char key[STORE_KEY_LEN])
+/*
+ * The sizes of a store's pages, the newest first. Pages of 8 KiB since
+ * issue 3's import: the same rows take half as many pages, so half as many
+ * page splits, HMACs, IVs and system calls, and a 1M-row import took about
+ * 3/4 of the time it took with pages of 4 KiB. Stores made before keep
+ * their pages of 4 KiB. SQLCipher can't read the size from the file
+ * before the key: a store opens at the size whose first page checks out.
+ */
+static const int page_sizes[] = {8192, 4096};
+
+enum store_status store_db_key(sqlite3 *db, const unsigned char key[STORE_KEY_LEN], int page_size)
 {
-	char hex[2 * STORE_KEY_LEN + 1], raw[2 * STORE_KEY_LEN + 4];
+	char hex[2 * STORE_KEY_LEN + 1], raw[2 * STORE_KEY_LEN + 4], pragma[40];
 	int rc;
 
 	sodium_bin2hex(hex, sizeof(hex), key, STORE_KEY_LEN);
@@ -198,8 +208,8 @@ enum store_status store_db_key(sqlite3 *db, const unsigned char key[STORE_KEY_LE
 	sodium_memzero(raw, sizeof(raw));
 	if (rc != SQLITE_OK)
 		return STORE_EIO;
-	/* Pages of 4 KiB: fewer HMACs per row than the 1 KiB default. */
-	sqlite3_exec(db, "PRAGMA cipher_page_size = 4096", NULL, NULL, NULL);
+	snprintf(pragma, sizeof(pragma), "PRAGMA cipher_page_size = %d", page_size);
+	sqlite3_exec(db, pragma, NULL, NULL, NULL);
 	rc = sqlite3_exec(db, "SELECT count(*) FROM sqlite_master", NULL, NULL, NULL);
 	if (rc == SQLITE_NOTADB || rc == SQLITE_CORRUPT)
 		return STORE_ECORRUPT;
@@ -218,31 +228,51 @@ static void sqlite_setup(void)
 	sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
 }
 
+/* Opens path and sets the key and the page size: *db is NULL on failure. */
+static enum store_status open_at(const char *path, const unsigned char key[STORE_KEY_LEN],
+				 int page_size, sqlite3 **db, char **errstr)
+{
+	enum store_status s;
+
+	if (sqlite3_open_v2(path, db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL) !=
+	    SQLITE_OK) {
+		s = store_fail(errstr, STORE_EIO, "cannot open %s: %s", path,
+			       *db ? store_sql_why(*db) : "out of memory");
+		goto fail;
+	}
+	sqlite3_busy_timeout(*db, STORE_BUSY_MS);
+	s = store_db_key(*db, key, page_size);
+	if (s == STORE_OK || s == STORE_ECORRUPT)
+		goto done;
+	s = store_fail(errstr, s, "cannot read %s: %s", path, store_sql_why(*db));
+fail:
+	sqlite3_close(*db);
+	*db = NULL;
+done:
+	return s;
+}
+
 enum store_status store_db_open(const char *path, const unsigned char key[STORE_KEY_LEN],
 				sqlite3 **out, char **errstr)
 {
 	static pthread_once_t once = PTHREAD_ONCE_INIT;
-	enum store_status s;
+	enum store_status s = STORE_ECORRUPT;
 	sqlite3 *db = NULL;
+	size_t i;
 
 	*out = NULL;
 	pthread_once(&once, sqlite_setup);
-	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL) !=
-	    SQLITE_OK) {
-		s = store_fail(errstr, STORE_EIO, "cannot open %s: %s", path,
-			       db ? store_sql_why(db) : "out of memory");
-		goto done;
+	for (i = 0; s == STORE_ECORRUPT && i < sizeof(page_sizes) / sizeof(page_sizes[0]); i++) {
+		sqlite3_close(db);
+		db = NULL;
+		s = open_at(path, key, page_sizes[i], &db, errstr);
 	}
-	sqlite3_busy_timeout(db, STORE_BUSY_MS);
-	s = store_db_key(db, key);
 	if (s == STORE_ECORRUPT) {
 		s = damaged(path, errstr);
 		goto done;
 	}
-	if (s != STORE_OK) {
-		s = store_fail(errstr, s, "cannot read %s: %s", path, store_sql_why(db));
+	if (s != STORE_OK)
 		goto done;
-	}
 	if (sqlite3_exec(db,
 			 "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;"
 			 "PRAGMA foreign_keys = ON; PRAGMA secure_delete = ON;",

@@ -2,7 +2,7 @@
  * bench_rawinsert: the floor for `hato import`. Inserts the rows of a simple
  * CSV (no quoting: the benchmark's own file) into a fresh SQLCipher database
  * in one transaction, with a raw key and hato's pragmas (cipher_page_size
- * 4096, WAL, synchronous NORMAL, secure_delete), into tables without any
+ * 8192, WAL, synchronous NORMAL, secure_delete), into tables without any
  * index, keys or constraints. Two shapes:
  *
  *   plain    the 7 CSV fields as 7 TEXT columns of one table: the same rows.
@@ -133,7 +133,7 @@ int main(int argc, char **argv)
 	sqlite3_exec(db,
 		     "PRAGMA key = \"x'000102030405060708090a0b0c0d0e0f"
 		     "101112131415161718191a1b1c1d1e1f'\";"
-		     "PRAGMA cipher_page_size = 4096; PRAGMA journal_mode = WAL;"
+		     "PRAGMA cipher_page_size = 8192; PRAGMA journal_mode = WAL;"
 		     "PRAGMA synchronous = NORMAL; PRAGMA secure_delete = ON;",
 		     NULL, NULL, NULL);
 	sqlite3_exec(db, content ? content_sql : plain_sql, NULL, NULL, NULL);

@@ -378,22 +378,77 @@ static void test_damaged_users_page(void **state)
 	struct store *st = open_admin();
 	struct store *bad = NULL;
 	char *err = NULL;
-	int64_t root;
+	int64_t root, page;
 	FILE *fp;
 
 	(void)state;
 	root = one_int(st, "SELECT rootpage FROM sqlite_master WHERE name = 'users'");
 	assert_true(root > 1);
+	page = one_int(st, "PRAGMA page_size");
 	store_close(&st);
 	fp = fopen(path, "r+b");
 	assert_non_null(fp);
-	assert_int_equal(fseek(fp, (long)(root - 1) * 4096 + 2000, SEEK_SET), 0);
+	assert_int_equal(fseek(fp, (long)((root - 1) * page) + 2000, SEEK_SET), 0);
 	assert_int_equal(fwrite("XXXX", 1, 4, fp), 4);
 	fclose(fp);
 	assert_int_equal(store_open(path, "admin", PW, &bad, &err), STORE_ECORRUPT);
 	assert_non_null(strstr(err, "damaged"));
 	assert_null(bad);
 	free(err);
+}
+
+/*
+ * A store made before pages of 8 KiB has pages of 4 KiB, and keeps them: it
+ * opens, reads and writes as before. It is made here from a new store by
+ * SQLCipher's own export, at that page size.
+ */
+static void test_store_with_4k_pages(void **state)
+{
+	struct store *st = open_admin();
+	char hex[2 * STORE_KEY_LEN + 1], sql[512], old[160], wal[160];
+	int64_t version, bad, records;
+	sqlite3 *db = NULL;
+	char *err = NULL;
+
+	(void)state;
+	assert_int_equal(one_int(st, "PRAGMA page_size"), 8192);
+	version = one_int(st, "PRAGMA user_version");
+	assert_int_equal(store_config_set(st, "sender.name", "Hanako", &err), STORE_OK);
+	assert_int_equal(store_db_open(path, st->data_key, &db, &err), STORE_OK);
+	sodium_bin2hex(hex, sizeof(hex), st->data_key, STORE_KEY_LEN);
+	store_close(&st);
+	snprintf(old, sizeof(old), "%s.4k", path);
+	fclose(fopen(old, "w")); /* hato's connections do not create files */
+	snprintf(sql, sizeof(sql),
+		 "ATTACH DATABASE '%s' AS old KEY \"x'%s'\";"
+		 "PRAGMA old.cipher_page_size = 4096;"
+		 "SELECT sqlcipher_export('old');"
+		 "PRAGMA old.user_version = %lld;"
+		 "DETACH DATABASE old;",
+		 old, hex, (long long)version);
+	sodium_memzero(hex, sizeof(hex));
+	assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+	sodium_memzero(sql, sizeof(sql));
+	sqlite3_close(db);
+	snprintf(wal, sizeof(wal), "%s-wal", path);
+	unlink(wal);
+	snprintf(wal, sizeof(wal), "%s-shm", path);
+	unlink(wal);
+	assert_int_equal(rename(old, path), 0);
+
+	st = open_admin();
+	assert_int_equal(one_int(st, "PRAGMA page_size"), 4096);
+	assert_int_equal(
+	    one_int(st, "SELECT value = 'Hanako' FROM config WHERE key = 'sender.name'"), 1);
+	assert_int_equal(store_config_set(st, "sender.name", "Taro", &err), STORE_OK);
+	store_close(&st);
+	st = open_admin();
+	assert_int_equal(one_int(st, "PRAGMA page_size"), 4096);
+	assert_int_equal(one_int(st, "SELECT value = 'Taro' FROM config WHERE key = 'sender.name'"),
+			 1);
+	assert_int_equal(store_audit_verify(st, &bad, &records, &err), STORE_OK);
+	assert_true(records > 3);
+	store_close(&st);
 }
 
 /*
@@ -442,6 +497,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_mask_and_hash, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_disk_full, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_damaged_users_page, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_store_with_4k_pages, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_session_follows_admin, setup, teardown),
 	};
 

@@ -102,6 +102,6 @@ count_to() {
 # could do behind hato's back.
 sql() {
 	[ -n "${DATA_KEY:-}" ] || DATA_KEY=$("$PY" "$SRC/tests/e2e/campaigns.d/dbkey.py" "$STORE" admin "$T/pw.admin")
-	printf "PRAGMA key = \"x'%s'\";\nPRAGMA cipher_page_size = 4096;\n.bail on\n%s;\n" "$DATA_KEY" "$*" |
+	printf "PRAGMA key = \"x'%s'\";\nPRAGMA cipher_page_size = 8192;\n.bail on\n%s;\n" "$DATA_KEY" "$*" |
 		sqlcipher -batch -noheader -list "$STORE" | grep -v '^ok$'
 }
