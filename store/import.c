@@ -176,8 +176,11 @@ static void queue_row(struct import *im, const char *addr, const char *name, siz
 	}
 	r->line = im->rec_line;
 	snprintf(r->addr, sizeof(r->addr), "%s", addr);
-	if (im->any_supp) /* only the suppression list is checked by hash */
+	r->maybe_supp = false;
+	if (im->any_supp) { /* only the suppression list is checked by hash */
 		subscriber_hash(im->st, addr, r->hash);
+		r->maybe_supp = import_supp_maybe(im, r->hash, addr);
+	}
 	r->len[R_NAME] = namelen;
 	r->len[R_ATTRS] = im->attrs.n;
 	if (import_ready_add(r, name, namelen, &r->off[R_NAME]) != 0 ||

@@ -20,6 +20,7 @@
  * Duplicates are found through the database (the unique index on email and
  * a temporary table of people touched), not an in-memory set.
  */
+#include <sodium.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -205,7 +206,7 @@ static bool suppressed(struct import *im, const struct import_ready *r)
 {
 	int rc;
 
-	if (!im->any_supp)
+	if (!im->any_supp || !r->maybe_supp)
 		return false;
 	sqlite3_bind_text(im->supp, 1, r->hash, -1, SQLITE_STATIC);
 	sqlite3_bind_text(im->supp, 2, store_address_domain(r->addr), -1, SQLITE_STATIC);
@@ -308,6 +309,86 @@ void import_db_apply(struct import *im, struct import_ready *const *rows, size_t
 		apply_one(im, fresh[i]);
 }
 
+/* ---- The suppression list's filter ------------------------------------ */
+
+/*
+ * Looking each row up in the suppression list cost an import about an
+ * eighth of its time. A Bloom filter of the list's values, made when the
+ * import starts, answers "not there" for nearly every row on the reading
+ * thread; the others are looked up as before. A filter has no false
+ * negatives, so a suppressed address is always looked up and never revived.
+ * Its size follows the list's (16 bits a value, 4 probes: under 0.3% false
+ * positives), from 8 KiB to 2 MiB, and not the file's.
+ */
+#define SUPP_PROBES 4
+#define SUPP_MIN_BITS (1u << 16)
+#define SUPP_MAX_BITS (1u << 24)
+
+/* The filter's bits for value, by double hashing of one SipHash. */
+static void supp_probes(const struct import *im, const char *value, uint64_t out[SUPP_PROBES])
+{
+	unsigned char h[crypto_shorthash_BYTES];
+	uint64_t a, b;
+	int i;
+
+	crypto_shorthash(h, (const unsigned char *)value, strlen(value), im->supp_key);
+	memcpy(&a, h, sizeof(a));
+	b = (a >> 32) | 1;
+	for (i = 0; i < SUPP_PROBES; i++)
+		out[i] = (a + (uint64_t)i * b) & im->supp_mask;
+}
+
+static bool supp_has(const struct import *im, const char *value)
+{
+	uint64_t bit[SUPP_PROBES];
+	int i;
+
+	supp_probes(im, value, bit);
+	for (i = 0; i < SUPP_PROBES; i++)
+		if (!(im->supp_bits[bit[i] >> 3] & (1u << (bit[i] & 7))))
+			return false;
+	return true;
+}
+
+bool import_supp_maybe(const struct import *im, const char *hash, const char *address)
+{
+	return im->supp_bits == NULL || supp_has(im, hash) ||
+	       supp_has(im, store_address_domain(address));
+}
+
+/* Makes the filter of the suppression list's values (addresses' hashes, and domains). */
+static enum store_status import_supp_load(struct import *im)
+{
+	uint64_t bits = SUPP_MIN_BITS, bit[SUPP_PROBES];
+	int64_t n = 0;
+	sqlite3_stmt *q = NULL;
+	enum store_status s;
+	int i, rc;
+
+	s = store_query_int(im->st, "SELECT count(*) FROM suppressions", &n, im->errstr, 0);
+	if (s != STORE_OK)
+		return s;
+	while (bits < SUPP_MAX_BITS && bits < 16 * (uint64_t)n)
+		bits <<= 1;
+	im->supp_bits = calloc(bits / 8, 1);
+	if (im->supp_bits == NULL)
+		return store_fail(im->errstr, STORE_ENOMEM, "out of memory");
+	im->supp_mask = bits - 1;
+	randombytes_buf(im->supp_key, sizeof(im->supp_key));
+	s = store_prepare(im->st, "SELECT value FROM suppressions", &q, im->errstr);
+	if (s != STORE_OK)
+		return s;
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		supp_probes(im, (const char *)sqlite3_column_text(q, 0), bit);
+		for (i = 0; i < SUPP_PROBES; i++)
+			im->supp_bits[bit[i] >> 3] |= (unsigned char)(1u << (bit[i] & 7));
+	}
+	if (rc != SQLITE_DONE)
+		s = store_sqlfail(im->st, im->errstr, "reading the suppression list");
+	sqlite3_finalize(q);
+	return s;
+}
+
 /* ---- Set-up ------------------------------------------------------------- */
 
 enum store_status import_db_prepare(struct import *im)
@@ -340,6 +421,8 @@ enum store_status import_db_prepare(struct import *im)
 		s = prepare_insert(im, false, 1, &im->ins_sub, im->errstr);
 	if (s == STORE_OK)
 		s = prepare_insert(im, false, IMPORT_BATCH, &im->ins_subs, im->errstr);
+	if (s == STORE_OK && im->any_supp)
+		s = import_supp_load(im);
 	if (s != STORE_OK)
 		return s;
 	sqlite3_bind_text(im->find_mem, 1, im->list, -1, SQLITE_STATIC);
@@ -360,4 +443,6 @@ void import_db_finalize(struct import *im)
 		sqlite3_finalize(im->ins_mem[i]);
 		im->ins_mem[i] = NULL;
 	}
+	free(im->supp_bits);
+	im->supp_bits = NULL;
 }

@@ -234,7 +234,8 @@ enum { R_NAME, R_ATTRS, R_SOURCE, R_AT, R_METHOD, R_TEXT, R_IP, R_FIELDS };
 struct import_ready {
 	uint64_t line;
 	char addr[STORE_ADDRESS_MAX + 1];
-	char hash[65]; /* its keyed hash, when the suppression list is not empty */
+	char hash[65];	 /* its keyed hash, when the suppression list is not empty */
+	bool maybe_supp; /* the filter of the suppression list has its hash or domain */
 	size_t off[R_FIELDS], len[R_FIELDS];
 	char *buf;
 	size_t n, cap;
@@ -320,6 +321,14 @@ struct import {
 	int rejects_bad; /* it could not be opened or written: the import fails */
 	int64_t base_id, next_id, now;
 	int any_supp; /* is the suppression list not empty? */
+	/*
+	 * A Bloom filter of the suppression list's values (import_supp_load):
+	 * supp_mask + 1 bits, set by SipHash under supp_key. Read-only once
+	 * the reader starts.
+	 */
+	unsigned char *supp_bits;
+	uint64_t supp_mask;
+	unsigned char supp_key[16];
 	char now_iso[21];
 	sqlite3_stmt *find, *ins_sub, *upd_sub, *find_mem, *supp, *seen, *mark;
 	sqlite3_stmt *ins_subs, *ids_in;	 /* IMPORT_BATCH people; which of them went in */
@@ -342,6 +351,11 @@ struct import {
 /* Prepares the import's statements; import_db_finalize finalizes them. */
 enum store_status import_db_prepare(struct import *im);
 void import_db_finalize(struct import *im);
+/*
+ * Reader: may the address, with its keyed hash, be on the suppression list?
+ * false only when it is not; true sends it to the database to be sure.
+ */
+bool import_supp_maybe(const struct import *im, const char *hash, const char *address);
 /* Writes n (at most IMPORT_BATCH) checked rows, in order. A failure is in im->db_s. */
 void import_db_apply(struct import *im, struct import_ready *const *rows, size_t n);
 

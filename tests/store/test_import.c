@@ -422,6 +422,42 @@ static void test_suppression_and_erasure(void **state)
 	assert_int_equal(fx_count(st, "news", "email = \"keep@example.org\""), 1);
 }
 
+/*
+ * A suppression list of thousands (its filter grows past its smallest
+ * size): every address on it, and every address of a suppressed domain, is
+ * kept out; every other address of the file goes in.
+ */
+static void test_long_suppression_list(void **state)
+{
+	struct store *st = *state;
+	struct store_import_stats s;
+	struct store_subscriber *p = NULL;
+	char addr[64], *err = NULL;
+	const char *f = fx_file("many.csv", "", 0);
+	FILE *fp = fopen(f, "w");
+	int i;
+
+	assert_non_null(fp);
+	fputs("email\n", fp);
+	for (i = 0; i < 10000; i++)
+		fprintf(fp, "p%d@%s.example\n", i, i % 100 == 1 ? "blocked" : "ex");
+	fclose(fp);
+	for (i = 0; i < 10000; i += 2) {
+		snprintf(addr, sizeof(addr), "P%d@EX.example", i);
+		assert_int_equal(store_suppress_add(st, addr, NULL, &err), STORE_OK);
+	}
+	assert_int_equal(store_suppress_add(st, "@blocked.example", NULL, &err), STORE_OK);
+	assert_int_equal(fx_import(st, "news", f, &s, &err), STORE_OK);
+	assert_int_equal(s.suppressed, 5000 + 100);
+	assert_int_equal(s.imported, 4900);
+	assert_int_equal(fx_count(st, "news", "domain = \"ex.example\""), 4900);
+	assert_int_equal(store_subscriber_get(st, "p9998@ex.example", &p, &err), STORE_ENOTFOUND);
+	free(err);
+	err = NULL;
+	assert_int_equal(store_subscriber_get(st, "p9999@ex.example", &p, &err), STORE_OK);
+	store_subscriber_free(&p);
+}
+
 static void test_export_and_data(void **state)
 {
 	struct store *st = *state, *vw = NULL;
@@ -740,6 +776,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_unsubscribes_survive, fx_setup, fx_teardown),
 	    cmocka_unit_test_setup_teardown(test_batches_mixed, fx_setup, fx_teardown),
 	    cmocka_unit_test_setup_teardown(test_suppression_and_erasure, fx_setup, fx_teardown),
+	    cmocka_unit_test_setup_teardown(test_long_suppression_list, fx_setup, fx_teardown),
 	    cmocka_unit_test_setup_teardown(test_export_and_data, fx_setup, fx_teardown),
 	    cmocka_unit_test_setup_teardown(test_consent_times, fx_setup, fx_teardown),
 	    cmocka_unit_test_setup_teardown(test_history_of_imported, fx_setup, fx_teardown),
