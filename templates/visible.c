@@ -250,7 +250,9 @@ static void tag_attrs(struct view *w, const char *html, size_t len, size_t *i, s
 	while (j < len) {
 		while (j < len && is_ws(html[j]))
 			j++;
-		if (j >= len || html[j] == '>') {
+		if (j >= len) /* a tag the input ends in: nothing after it */
+			break;
+		if (html[j] == '>') {
 			j++;
 			break;
 		}

@@ -393,6 +393,10 @@ static void test_footer_shown(void **state)
 		   "<ul><li hidden>a<li>{{sender.postal_address}}</ul><p>{{sender.contact}} "
 		   "<a href='{{unsubscribe_url}}' style=\"color:#555\"><b>配信停止</b></a></p>",
 		   0, false);
+	/* A start tag the body ends in, without its '>' (found by fuzz_template). */
+	shown_case("<p>{{sender.name}} {{sender.postal_address}} {{sender.contact}} "
+		   "<a href=\"{{unsubscribe_url}}\">unsubscribe</a></p><style/\n",
+		   0, false);
 }
 
 /*
