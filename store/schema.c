@@ -256,6 +256,14 @@ static const struct migration migrations[] = {
 	 "CREATE INDEX IF NOT EXISTS queue_erased_campaign ON queue_erased(campaign, state);"
 	 "CREATE INDEX IF NOT EXISTS queue_erased_updated ON queue_erased(updated)"
 	 "  WHERE state = 2;"},
+    /*
+     * subscribers.suppressed marks a person on the suppression list by
+     * domain too, not only by address (store/suppress.c), so that the
+     * browser shows them as suppressed and pages through them with the
+     * others. The people of the domains listed before are marked here.
+     */
+    {14, "UPDATE subscribers SET suppressed = 1 WHERE suppressed = 0"
+	 "  AND domain IN (SELECT value FROM suppressions WHERE kind = 'domain');"},
     /* Later issues append their migrations here, in order. */
 };
 

@@ -224,7 +224,7 @@ struct store_browse_row {
 	int part;	    /* 0: sorted by address; 1: a name match of a search */
 	const char *email;  /* masked without STORE_PERM_PII */
 	const char *name;   /* an address in it masked (store_mask_text) without pii */
-	const char *status; /* "suppressed" for an active, suppressed address */
+	const char *status; /* "suppressed" for an active person whose address or domain is */
 	time_t created;
 };
 typedef int (*store_browse_cb)(const struct store_browse_row *r, void *arg);

@@ -5,8 +5,10 @@
  * erased person can be recognised and never imported again without the
  * address being readable. While the person is still on file the address is
  * kept beside the hash for `suppress ls`. A domain ("@example.com") is kept
- * in clear. subscribers.suppressed mirrors the address entries so that
- * segments can be counted without hashing every row.
+ * in clear. subscribers.suppressed says whether a person is on the list,
+ * by address or by domain, so that segments can be counted and the browser
+ * can page through the suppressed without hashing every row
+ * (mark_domain, unmark_domain).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -233,6 +235,79 @@ static enum store_status on_list(struct store *st, const char *val, const char *
 	return rc == SQLITE_DONE ? STORE_OK : store_sqlfail(st, errstr, "suppressing");
 }
 
+/*
+ * A domain on the list: each person on file at it is marked, with an event
+ * in their history. No index is on domain (migration 12): this reads the
+ * table once, which only an admin's `suppress add @domain` asks for.
+ */
+static enum store_status mark_domain(struct store *st, const char *domain, const char *reason,
+				     char **errstr)
+{
+	char now[21], details[400];
+	enum store_status s;
+
+	store_utc_now(now);
+	snprintf(details, sizeof(details), "its domain%s%s", reason && *reason ? ": " : "",
+		 reason ? reason : "");
+	s = store_run(st,
+		      "INSERT INTO subscriber_events (subscriber, time, event, list, details)"
+		      " SELECT id, ?, 'suppressed', '', ? FROM subscribers"
+		      " WHERE domain = ? AND suppressed = 0",
+		      errstr, "suppressing", "ttt", now, details, domain);
+	if (s == STORE_OK)
+		s = store_run(
+		    st, "UPDATE subscribers SET suppressed = 1 WHERE domain = ? AND suppressed = 0",
+		    errstr, "suppressing", "t", domain);
+	return s;
+}
+
+/*
+ * A domain off the list: its people stay marked only when their address is
+ * on it. Who is unmarked is read first, then written: an UPDATE during the
+ * read could move rows under the scan.
+ */
+static enum store_status unmark_domain(struct store *st, const char *domain, char **errstr)
+{
+	sqlite3_stmt *q = NULL, *listed = NULL;
+	enum store_status s;
+	int64_t *ids = NULL;
+	size_t n = 0, cap = 0, i;
+	char h[65];
+	int rc = SQLITE_DONE;
+
+	s = store_prepare(st,
+			  "SELECT id, email FROM subscribers WHERE domain = ? AND suppressed <> 0",
+			  &q, errstr);
+	if (s == STORE_OK)
+		s = store_prepare(st, "SELECT 1 FROM suppressions WHERE value = ?", &listed,
+				  errstr);
+	if (s == STORE_OK)
+		sqlite3_bind_text(q, 1, domain, -1, SQLITE_STATIC);
+	while (s == STORE_OK && (rc = sqlite3_step(q)) == SQLITE_ROW) {
+		store_address_hash(st, (const char *)sqlite3_column_text(q, 1), h);
+		sqlite3_bind_text(listed, 1, h, -1, SQLITE_STATIC);
+		rc = sqlite3_step(listed);
+		sqlite3_reset(listed);
+		if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+			break;
+		if (rc == SQLITE_ROW)
+			continue;
+		if (store_reserve(&ids, &cap, (n + 1) * sizeof(*ids), 64 * sizeof(*ids)) != 0)
+			s = STORE_ENOMEM;
+		else
+			ids[n++] = sqlite3_column_int64(q, 0);
+	}
+	if (s == STORE_OK && rc != SQLITE_DONE)
+		s = store_sqlfail(st, errstr, "unsuppressing");
+	sqlite3_finalize(listed);
+	sqlite3_finalize(q);
+	for (i = 0; s == STORE_OK && i < n; i++)
+		s = store_run(st, "UPDATE subscribers SET suppressed = 0 WHERE id = ?", errstr,
+			      "unsuppressing", "i", ids[i]);
+	free(ids);
+	return s;
+}
+
 enum store_status store_suppress_add(struct store *st, const char *what, const char *reason,
 				     char **errstr)
 {
@@ -296,6 +371,8 @@ enum store_status store_suppress_put(struct store *st, const char *what, const c
 		if (s == STORE_OK)
 			s = store_subscriber_event(st, id, "suppressed", NULL, reason, errstr);
 	}
+	if (s == STORE_OK && strcmp(kind, "domain") == 0)
+		s = mark_domain(st, val, reason, errstr);
 	if (s == STORE_OK)
 		s = store_audit(st, "suppress.add", val, "ok", reason);
 	if (s == STORE_OK)
@@ -351,9 +428,15 @@ enum store_status store_suppress_rm(struct store *st, const char *what, char **e
 			      errstr);
 	if (s == STORE_OK && sqlite3_changes(st->db) == 0)
 		s = store_fail(errstr, STORE_ENOTFOUND, "%s is not on the suppression list", what);
+	/* Someone whose domain is on the list stays suppressed. */
 	if (s == STORE_OK && addr[0] != '\0')
-		s = exec_bind(st, "UPDATE subscribers SET suppressed = 0 WHERE email = ?", addr,
-			      NULL, NULL, NULL, errstr);
+		s = exec_bind(
+		    st,
+		    "UPDATE subscribers SET suppressed = 0 WHERE email = ? AND domain NOT IN"
+		    " (SELECT value FROM suppressions WHERE kind = 'domain')",
+		    addr, NULL, NULL, NULL, errstr);
+	if (s == STORE_OK && addr[0] == '\0')
+		s = unmark_domain(st, val, errstr);
 	if (s == STORE_OK)
 		s = store_audit(st, "suppress.rm", val, "ok", NULL);
 	if (s == STORE_OK)

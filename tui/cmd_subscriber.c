@@ -257,6 +257,15 @@ static int sub_show(struct cli *c, int argc, char **argv)
 	row("name", p->name);
 	row("status", p->suppressed ? (strcmp(p->status, "active") == 0 ? "suppressed" : p->status)
 				    : p->status);
+	if (p->suppressed) {
+		char why[400];
+
+		snprintf(why, sizeof(why), "by its %s%s%s",
+			 p->suppressed_by ? p->suppressed_by : "address",
+			 p->suppression_reason && *p->suppression_reason ? "; reason: " : "",
+			 p->suppression_reason ? p->suppression_reason : "");
+		row("suppression", why);
+	}
 	day(p->created, t);
 	row("created", t);
 	day(p->updated, t);

@@ -118,6 +118,11 @@ static void build(struct screen *s)
 	add(m, UI_A_NORMAL, "Name      %s", p->name);
 	add(m, p->suppressed ? UI_A_ERROR : UI_A_NORMAL, "Status    %s%s", status_of(p),
 	    p->suppressed && strcmp(p->status, "active") != 0 ? " (and suppressed)" : "");
+	if (p->suppressed)
+		add(m, UI_A_DIM, "          on the suppression list by its %s%s%s",
+		    p->suppressed_by ? p->suppressed_by : "address",
+		    p->suppression_reason && *p->suppression_reason ? "; reason: " : "",
+		    p->suppression_reason ? p->suppression_reason : "");
 	stamp(p->created, t1);
 	stamp(p->updated, t2);
 	add(m, UI_A_NORMAL, "Added     %s   updated %s", t1, t2);

@@ -290,6 +290,12 @@ expect 0 "the data of someone suppressed by their address" as marketer subscribe
 check "says by the address" $PY -c "import json,sys; d=json.load(open(sys.argv[1])); assert d['suppressed'] is True and d['suppression']=={'by':'address','reason':'bounce 5.1.1'}, d" "$T/out"
 expect 0 "the data of someone not suppressed" as marketer subscriber data p4@example.net
 check "has no suppression" $PY -c "import json,sys; d=json.load(open(sys.argv[1])); assert d['suppressed'] is False and d['suppression'] is None, d" "$T/out"
+expect 0 "the record of someone suppressed by their domain" as marketer subscriber show dom@blocked.example
+check "shows them as suppressed, by the domain and why" grep -Eqx 'status +suppressed' "$T/out"
+check "and why" grep -Eqx 'suppression +by its domain; reason: complaint' "$T/out"
+check "with the event in their history" grep -Eq ' suppressed +its domain: complaint$' "$T/out"
+expect 0 "the record of someone suppressed by their address" as marketer subscriber show p3@example.net
+check "say by the address, and why" grep -Eqx 'suppression +by its address; reason: bounce 5.1.1' "$T/out"
 expect 0 "suppress ls works" as viewer suppress ls
 check "it lists the domain" grep -q 'blocked.example' "$T/out"
 check "and the address, masked for the viewer" grep -q 'p\*\*\*@example.net' "$T/out"

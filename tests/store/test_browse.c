@@ -239,6 +239,77 @@ static void test_lookup_by_address(void **state)
 	store_close(&vw);
 }
 
+/* Appends "email status\n" to the buffer at arg (512 bytes). */
+static int line_of(const struct store_browse_row *r, void *arg)
+{
+	char *out = arg;
+	size_t n = strlen(out);
+
+	snprintf(out + n, 512 - n, "%s %s\n", r->email, r->status);
+	return 0;
+}
+
+/* The rows a status filter shows on the list news, as "email status" lines. */
+static void shown_as(struct store *st, const char *status, char out[512])
+{
+	struct store_browse q = {.list = "news", .status = status, .limit = 50};
+	char *err = NULL;
+
+	out[0] = '\0';
+	assert_int_equal(store_subscriber_page(st, &q, line_of, out, &err), STORE_OK);
+}
+
+/*
+ * A person whose domain is on the suppression list is shown as suppressed,
+ * and filtered as such, as one whose address is; taking the domain off
+ * leaves suppressed only those whose own address is on the list.
+ */
+static void test_suppressed_by_domain(void **state)
+{
+	struct store *st = *state;
+	struct store_subscriber *p = NULL;
+	const char *const who[] = {"a@blocked.example", "b@blocked.example", "c@other.example"};
+	char *err = NULL, got[512];
+	size_t i;
+
+	for (i = 0; i < 3; i++)
+		assert_int_equal(
+		    store_subscriber_add(st, "news", who[i], NULL, NULL, 0, NULL, &err), STORE_OK);
+	assert_int_equal(store_suppress_add(st, "b@blocked.example", "asked", &err), STORE_OK);
+	assert_int_equal(store_suppress_add(st, "@blocked.example", "spam trap", &err), STORE_OK);
+	shown_as(st, NULL, got);
+	assert_string_equal(got, "a@blocked.example suppressed\nb@blocked.example suppressed\n"
+				 "c@other.example active\n");
+	shown_as(st, "suppressed", got);
+	assert_string_equal(got, "a@blocked.example suppressed\nb@blocked.example suppressed\n");
+	shown_as(st, "active", got);
+	assert_string_equal(got, "c@other.example active\n");
+	/* The person's record says so, and why. */
+	assert_int_equal(store_subscriber_get(st, "a@blocked.example", &p, &err), STORE_OK);
+	assert_true(p->suppressed);
+	assert_string_equal(p->suppressed_by, "domain");
+	assert_string_equal(p->suppression_reason, "spam trap");
+	assert_true(p->nevents > 0);
+	assert_string_equal(p->events[p->nevents - 1].event, "suppressed");
+	assert_string_equal(p->events[p->nevents - 1].details, "its domain: spam trap");
+	store_subscriber_free(&p);
+
+	/* Off the list by address: still suppressed by the domain. */
+	assert_int_equal(store_suppress_rm(st, "b@blocked.example", &err), STORE_OK);
+	shown_as(st, "suppressed", got);
+	assert_string_equal(got, "a@blocked.example suppressed\nb@blocked.example suppressed\n");
+	assert_int_equal(store_suppress_add(st, "b@blocked.example", NULL, &err), STORE_OK);
+	/* The domain off the list: b's own entry keeps b suppressed. */
+	assert_int_equal(store_suppress_rm(st, "@blocked.example", &err), STORE_OK);
+	shown_as(st, "suppressed", got);
+	assert_string_equal(got, "b@blocked.example suppressed\n");
+	shown_as(st, "active", got);
+	assert_string_equal(got, "a@blocked.example active\nc@other.example active\n");
+	assert_int_equal(store_suppress_rm(st, "b@blocked.example", &err), STORE_OK);
+	shown_as(st, "suppressed", got);
+	assert_string_equal(got, "");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -246,6 +317,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_lookup_by_address, fx_setup, fx_teardown),
 	    cmocka_unit_test_setup_teardown(test_list_with_search_and_status, fx_setup,
 					    fx_teardown),
+	    cmocka_unit_test_setup_teardown(test_suppressed_by_domain, fx_setup, fx_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -343,7 +343,7 @@ static void test_subscribers_rebuilt(void **state)
 	store_close(&st);
 
 	st = open_admin();
-	assert_int_equal(one_int(st, "PRAGMA user_version"), 13);
+	assert_int_equal(one_int(st, "PRAGMA user_version"), 14);
 	assert_int_equal(one_int(st, "PRAGMA foreign_keys"), 1);
 	sql = table_sql(st->db, "subscribers");
 	assert_null(strstr(sql, "ehash"));
@@ -399,6 +399,37 @@ static void test_subscribers_rebuilt(void **state)
 	store_close(&st);
 }
 
+/*
+ * Migration 14: the people of a domain on the suppression list, unmarked
+ * before, are marked suppressed; the others are left as they were.
+ */
+static void test_domain_suppression_marked(void **state)
+{
+	struct store *st = open_admin();
+
+	(void)state;
+	assert_int_equal(
+	    sqlite3_exec(st->db,
+			 "INSERT INTO subscribers (id, email, domain, status, created, updated)"
+			 " VALUES (1, 'a@blocked.example', 'blocked.example', 'active', 0, 0),"
+			 " (2, 'b@blocked.example', 'blocked.example', 'unsubscribed', 0, 0),"
+			 " (3, 'c@other.example', 'other.example', 'active', 0, 0);"
+			 "INSERT INTO suppressions (value, kind, created, by)"
+			 " VALUES ('blocked.example', 'domain', 't', 'admin');"
+			 "UPDATE subscribers SET suppressed = 0; PRAGMA user_version = 13;",
+			 NULL, NULL, NULL),
+	    SQLITE_OK);
+	store_close(&st);
+
+	st = open_admin();
+	assert_int_equal(one_int(st, "PRAGMA user_version"), 14);
+	assert_int_equal(one_int(st, "SELECT count(*) FROM subscribers WHERE suppressed <> 0"
+				     " AND id IN (1, 2)"),
+			 2);
+	assert_int_equal(one_int(st, "SELECT suppressed FROM subscribers WHERE id = 3"), 0);
+	store_close(&st);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -408,6 +439,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_reasons_migrated, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_sign_key_migrated, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_subscribers_rebuilt, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_domain_suppression_marked, setup, teardown),
 	};
 
 	if (sodium_init() < 0)

@@ -1,6 +1,7 @@
 /*
  * The member record's lists: an active membership shows since its consent,
  * an unsubscribed one since it was unsubscribed, not since the consent.
+ * A suppressed person's record says by what, address or domain, and why.
  * Driven with keys, without a terminal; the grid is searched.
  */
 #include <setjmp.h>
@@ -72,10 +73,36 @@ static void test_unsubscribed_since(void **state)
 	ui_free(&ui);
 }
 
+static void test_suppressed_why(void **state)
+{
+	struct store *st = as("marketer");
+	struct ui *ui;
+
+	(void)state;
+	assert_int_equal(
+	    store_subscriber_add(st, "m", "old@example.net", "Old", NULL, 0, NULL, NULL), STORE_OK);
+	assert_int_equal(store_suppress_add(st, "@example.net", "no longer ours", NULL), STORE_OK);
+	store_close(&st);
+	ui = open_record();
+	assert_true(shows(ui, "Status    suppressed"));
+	assert_true(shows(ui, "on the suppression list by its domain; reason: no longer ours"));
+	ui_free(&ui);
+
+	/* In the browser too, and under its filter. */
+	ui = logged_in("marketer");
+	assert_int_equal(ui_push(ui, &screen_subscribers_ops), 0);
+	ui_key(ui, '/');
+	ui_type(ui, "status:suppressed");
+	ui_key(ui, UI_KEY_ENTER);
+	assert_true(shows(ui, "> old@example.net                Old                   suppressed"));
+	ui_free(&ui);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(test_unsubscribed_since, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_suppressed_why, setup, teardown),
 	};
 
 	if (helpers_init() != 0)
