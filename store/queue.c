@@ -631,26 +631,31 @@ enum store_status store_queue_result(struct store *st, int64_t campaign, int64_t
 			       (long long)subscriber, (long long)campaign);
 	unkeep(st, q);
 	q = NULL;
-	if (s != STORE_OK || (state != STORE_RCPT_SENT && state != STORE_RCPT_FAILED))
+	/*
+	 * A failure goes into the person's history, as store_subscriber_event
+	 * writes it, naming the campaign: a retry may send later, and the
+	 * failure stays. A message sent is in the history from its queue row
+	 * (store/subscriber.c, HISTORY_SQL): a row for each would cost the
+	 * worker a quarter of the pages it writes.
+	 */
+	if (s != STORE_OK || state != STORE_RCPT_FAILED)
 		goto done;
-	/* The person's history: what store_subscriber_event writes, naming the campaign. */
 	store_utc_now(now);
-	s = kept(st, Q_EVENT,
-		 "INSERT OR FAIL INTO subscriber_events (subscriber, time, event, list, details)"
-		 " VALUES (?2, ?3, ?4, coalesce((SELECT list FROM campaigns WHERE id = ?1), ''),"
-		 " coalesce((SELECT CASE WHEN ?5 IS NULL THEN name ELSE name || ': ' || ?5 END"
-		 "  FROM campaigns WHERE id = ?1), ''))",
-		 &q, errstr);
+	s = kept(
+	    st, Q_EVENT,
+	    "INSERT OR FAIL INTO subscriber_events (subscriber, time, event, list, details)"
+	    " VALUES (?2, ?3, 'failed', coalesce((SELECT list FROM campaigns WHERE id = ?1), ''),"
+	    " coalesce((SELECT name || ': ' || ?4 FROM campaigns WHERE id = ?1), ''))",
+	    &q, errstr);
 	if (s != STORE_OK)
 		goto done;
 	sqlite3_bind_int64(q, 1, campaign);
 	sqlite3_bind_int64(q, 2, subscriber);
 	sqlite3_bind_text(q, 3, now, -1, SQLITE_STATIC);
-	sqlite3_bind_text(q, 4, state == STORE_RCPT_SENT ? "sent" : "failed", -1, SQLITE_STATIC);
-	sqlite3_bind_text(q, 5, state == STORE_RCPT_FAILED ? reply : NULL, -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 4, reply, -1, SQLITE_STATIC);
 	if (sqlite3_step(q) != SQLITE_DONE)
 		s = store_sqlfail(st, errstr, "recording an outcome");
-	if (s == STORE_OK && state == STORE_RCPT_FAILED && store_reply_bad_address(reply))
+	if (s == STORE_OK && store_reply_bad_address(reply))
 		s = mark_bounced(st, campaign, subscriber, reply, errstr);
 done:
 	unkeep(st, q);

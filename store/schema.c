@@ -264,6 +264,15 @@ static const struct migration migrations[] = {
      */
     {14, "UPDATE subscribers SET suppressed = 1 WHERE suppressed = 0"
 	 "  AND domain IN (SELECT value FROM suppressions WHERE kind = 'domain');"},
+    /*
+     * A message sent is in the person's history from its queue row
+     * (store/subscriber.c, HISTORY_SQL); the event each one wrote before
+     * would show it twice.
+     */
+    {15, "DELETE FROM subscriber_events WHERE event = 'sent' AND EXISTS"
+	 "  (SELECT 1 FROM campaigns c CROSS JOIN queue q WHERE c.name = subscriber_events.details"
+	 "   AND q.campaign = c.id AND q.subscriber = subscriber_events.subscriber"
+	 "   AND q.state = 2);"},
     /* Later issues append their migrations here, in order. */
 };
 

@@ -485,15 +485,26 @@ static enum store_status load_lists(struct store *st, struct store_subscriber *p
 }
 
 /*
- * The history: the events recorded, and for each membership no recorded
- * "subscribed" event covers (an import writes none: one row per person
- * would slow it down) one taken from the membership, when it was made and
- * with the consent's source.
+ * The history:
+ * - the events recorded;
+ * - each message sent, from its queue row, with when it was sent and the
+ *   campaign's list and name (store_queue_result writes no event for it: the
+ *   worker would write a quarter more pages). The rows are found campaign by
+ *   campaign through the queue's key: the queue has no index on the person,
+ *   and CROSS JOIN keeps that order. In the same second a send comes after
+ *   the events (k), as a failure before a retry that sent;
+ * - for each membership no recorded "subscribed" event covers (an import
+ *   writes none: one row per person would slow it down), one taken from the
+ *   membership, when it was made and with the consent's source.
  */
 #define HISTORY_SQL                                                                                \
 	"SELECT time, event, list, details FROM ("                                                 \
 	" SELECT time, event, list, details, 1 AS k, id FROM subscriber_events"                    \
 	"  WHERE subscriber = ?1"                                                                  \
+	" UNION ALL"                                                                               \
+	" SELECT strftime('%Y-%m-%dT%H:%M:%SZ', q.updated, 'unixepoch'), 'sent', c.list, c.name,"  \
+	"  2, 0 FROM campaigns c CROSS JOIN queue q"                                               \
+	"  WHERE q.campaign = c.id AND q.subscriber = ?1 AND q.state = 2"                          \
 	" UNION ALL"                                                                               \
 	" SELECT strftime('%Y-%m-%dT%H:%M:%SZ', m.created, 'unixepoch') AS t, 'subscribed',"       \
 	"  m.list, 'consent source: ' || m.consent_source, 0, 0 FROM memberships m"                \

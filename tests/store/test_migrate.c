@@ -343,7 +343,7 @@ static void test_subscribers_rebuilt(void **state)
 	store_close(&st);
 
 	st = open_admin();
-	assert_int_equal(one_int(st, "PRAGMA user_version"), 14);
+	assert_int_equal(one_int(st, "PRAGMA user_version"), 15);
 	assert_int_equal(one_int(st, "PRAGMA foreign_keys"), 1);
 	sql = table_sql(st->db, "subscribers");
 	assert_null(strstr(sql, "ehash"));
@@ -422,11 +422,69 @@ static void test_domain_suppression_marked(void **state)
 	store_close(&st);
 
 	st = open_admin();
-	assert_int_equal(one_int(st, "PRAGMA user_version"), 14);
+	assert_int_equal(one_int(st, "PRAGMA user_version"), 15);
 	assert_int_equal(one_int(st, "SELECT count(*) FROM subscribers WHERE suppressed <> 0"
 				     " AND id IN (1, 2)"),
 			 2);
 	assert_int_equal(one_int(st, "SELECT suppressed FROM subscribers WHERE id = 3"), 0);
+	store_close(&st);
+}
+
+/*
+ * Migration 15: a send's event goes when the queue row that now shows it
+ * is there; one with no such row (its campaign renamed, say) stays.
+ */
+static void test_sent_events_dropped(void **state)
+{
+	struct store *st = open_admin();
+	struct store_subscriber *p = NULL;
+	int sent = 0;
+	size_t i;
+
+	(void)state;
+	assert_int_equal(
+	    sqlite3_exec(
+		st->db,
+		"INSERT INTO lists (id, name, created) VALUES ('l', 'L', 0);"
+		"INSERT INTO subscribers (id, email, domain, created, updated)"
+		" VALUES (1, 'a@example.com', 'example.com', 0, 0);"
+		"INSERT INTO campaigns (id, name, template, list, subject, author, created, "
+		"updated)"
+		" VALUES (1, 'c1', 't', 'l', 's', 'a', 0, 0), (2, 'c2', 't', 'l', 's', 'a', 0, 0);"
+		"INSERT INTO queue (campaign, subscriber, email, domain, state, updated)"
+		" VALUES (1, 1, 'a@example.com', 'example.com', 2, 1700000000),"
+		" (2, 1, 'a@example.com', 'example.com', 4, 1700000100);"
+		"INSERT INTO subscriber_events (subscriber, time, event, list, details) VALUES"
+		" (1, '2023-11-14T22:13:20Z', 'sent', 'l', 'c1'),"
+		" (1, '2023-11-14T22:15:00Z', 'sent', 'l', 'old name'),"
+		" (1, '2023-11-14T22:15:00Z', 'failed', 'l', 'c2: 550 no');"
+		"PRAGMA user_version = 14;",
+		NULL, NULL, NULL),
+	    SQLITE_OK);
+	store_close(&st);
+
+	st = open_admin();
+	assert_int_equal(one_int(st, "PRAGMA user_version"), 15);
+	assert_int_equal(one_int(st, "SELECT count(*) FROM subscriber_events WHERE event = 'sent'"
+				     " AND details = 'old name'"),
+			 1);
+	assert_int_equal(one_int(st, "SELECT count(*) FROM subscriber_events"), 2);
+	/* The history shows the send to c1 once, from the queue, at its time. */
+	assert_int_equal(store_user_add(st, "op", "operator", "operator-password-1",
+					STORE_KDF_INTERACTIVE, NULL),
+			 STORE_OK);
+	store_close(&st);
+	assert_int_equal(store_open(path, "op", "operator-password-1", &st, NULL), STORE_OK);
+	assert_int_equal(store_subscriber_get(st, "a@example.com", &p, NULL), STORE_OK);
+	for (i = 0; i < p->nevents; i++)
+		if (strcmp(p->events[i].event, "sent") == 0 &&
+		    strcmp(p->events[i].details, "c1") == 0) {
+			sent++;
+			assert_string_equal(p->events[i].time, "2023-11-14T22:13:20Z");
+			assert_string_equal(p->events[i].list, "l");
+		}
+	assert_int_equal(sent, 1);
+	store_subscriber_free(&p);
 	store_close(&st);
 }
 
@@ -440,6 +498,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_sign_key_migrated, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_subscribers_rebuilt, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_domain_suppression_marked, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_sent_events_dropped, setup, teardown),
 	};
 
 	if (sodium_init() < 0)

@@ -667,6 +667,50 @@ static void test_worker_statements_build_no_btree(void **state)
 	assert_int_equal(kept, 7);
 }
 
+/*
+ * A person's history of sends: a message sent shows from its queue row, a
+ * failure from the event it left, and a failure retried and then sent shows
+ * both, in that order; no event row is written for a send.
+ */
+static void test_history_of_sends(void **state)
+{
+	struct seen s = {0};
+	int64_t id = bulk("q-history"), n;
+	struct store_subscriber *sub = NULL;
+	char hist[512] = "";
+	size_t i, len = 0;
+	sqlite3_stmt *q = NULL;
+
+	(void)state;
+	s.stop_after = 1;
+	OK(store_queue_claim(op1, id, time(NULL), 1, NULL, seen_cb, &s, &err_));
+	OK(store_queue_result(op1, id, s.ids[0], STORE_RCPT_FAILED, "452 4.2.2 full, given up",
+			      NULL, 0, &err_));
+	OK(store_queue_retry(op1, "q-history", 1u << STORE_RCPT_FAILED, &n, &err_));
+	assert_int_equal(n, 1);
+	memset(&s, 0, sizeof(s));
+	s.stop_after = 1;
+	OK(store_queue_claim(op1, id, time(NULL), 1, NULL, seen_cb, &s, &err_));
+	OK(store_queue_result(op1, id, s.ids[0], STORE_RCPT_SENT, "250 ok", "<h@x>", 0, &err_));
+	OK(store_subscriber_get(op1, s.emails[0], &sub, &err_));
+	/* The person was sent to by the tests before: this campaign's part. */
+	for (i = 0; i < sub->nevents; i++)
+		if (strstr(sub->events[i].details, "q-history") != NULL)
+			len += (size_t)snprintf(hist + len, sizeof(hist) - len, "%s %s %s|",
+						sub->events[i].event, sub->events[i].list,
+						sub->events[i].details);
+	assert_string_equal(hist, "failed bulk q-history: 452 4.2.2 full, given up|"
+				  "sent bulk q-history|");
+	store_subscriber_free(&sub);
+	assert_int_equal(sqlite3_prepare_v2(
+			     op1->db, "SELECT count(*) FROM subscriber_events WHERE event = 'sent'",
+			     -1, &q, NULL),
+			 SQLITE_OK);
+	assert_int_equal(sqlite3_step(q), SQLITE_ROW);
+	assert_int_equal(sqlite3_column_int64(q, 0), 0);
+	sqlite3_finalize(q);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -676,6 +720,7 @@ int main(void)
 	    cmocka_unit_test(test_recover),
 	    cmocka_unit_test(test_retry_and_deferred),
 	    cmocka_unit_test(test_sent_since),
+	    cmocka_unit_test(test_history_of_sends),
 	    cmocka_unit_test(test_errors_masked),
 	    cmocka_unit_test(test_result_rate),
 	    cmocka_unit_test(test_worker_statements_build_no_btree),
