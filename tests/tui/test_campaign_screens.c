@@ -1,8 +1,8 @@
 /*
  * The campaign screens without a terminal: the campaigns list and form, the
- * review queue with its preview, checks and diff, the live monitor with its
- * sparkline, the dashboard's sending figures, the sending set-up, and the
- * background worker started from the UI. Screens are driven with keys and
+ * review queue with its preview, checks and diff, the dashboard's sending
+ * figures, the sending set-up, and the background worker started from the
+ * UI (the live monitor: test_monitor_screens.c). Screens are driven with keys and
  * actions against a real store, and grids are compared with golden files in
  * tests/tui/golden/ (regenerate with HATO_UPDATE_GOLDEN=1 and review the
  * diff). What changes from run to run is replaced before comparing: the
@@ -15,7 +15,6 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include <ctype.h>
 #include <dirent.h>
 #include <signal.h>
 #include <stdio.h>
@@ -29,50 +28,8 @@
 #include "store/store.h"
 #include "tui/helpers.h"
 #include "tui/campaign_fixture.h"
+#include "tui/campaign_screens.h"
 #include "tui/ui.h"
-
-/* Stops the background worker a test started, then removes the folder. */
-static int teardown_worker(void **state)
-{
-	ui_worker_stop();
-	ui_monitor_clock(NULL);
-	return teardown(state);
-}
-
-/* Replaces what differs from run to run: tokens, times, dates, pids. */
-static void scrub(char *s)
-{
-	char *p;
-	int i;
-
-	for (p = s; (p = strstr(p, "/u/")) != NULL; p += 3)
-		for (i = 3; isalnum((unsigned char)p[i]) || p[i] == '-' || p[i] == '_'; i++)
-			p[i] = 'X';
-	for (p = s; *p != '\0'; p++) {
-		if (isdigit((unsigned char)p[0]) && isdigit((unsigned char)p[1]) && p[2] == ':' &&
-		    isdigit((unsigned char)p[3]) && isdigit((unsigned char)p[4]))
-			memcpy(p, "hh:mm", 5);
-		if (strncmp(p, "hh:mm:", 6) == 0 && isdigit((unsigned char)p[6]) &&
-		    isdigit((unsigned char)p[7]))
-			memcpy(p + 6, "ss", 2);
-		if (p[0] == '2' && p[1] == '0' && isdigit((unsigned char)p[2]) &&
-		    isdigit((unsigned char)p[3]) && p[4] == '-' && isdigit((unsigned char)p[5]) &&
-		    p[7] == '-' && isdigit((unsigned char)p[8]))
-			memcpy(p, "YYYY-MM-DD", 10);
-		if (strncmp(p, "pid ", 4) == 0)
-			for (i = 4; isdigit((unsigned char)p[i]); i++)
-				p[i] = 'N';
-	}
-}
-
-static void set_state(struct store *st, const char *name, enum store_campaign_state to)
-{
-	struct store_campaign *c = NULL;
-
-	assert_int_equal(store_campaign_get(st, name, &c, NULL), STORE_OK);
-	assert_int_equal(store_campaign_set_state(st, c->id, to, NULL, NULL), STORE_OK);
-	store_campaign_free(&c);
-}
 
 /* ---- Campaigns and the form --------------------------------------------- */
 
@@ -354,255 +311,6 @@ static void test_rejection_long(void **state)
 	ui_free(&ui);
 }
 
-/* Approves and sends `name` now as the operator, through the review screen. */
-static void approve_and_send(struct ui *ui, const char *name)
-{
-	(void)name;
-	assert_int_equal(ui_push(ui, &screen_review_ops), 0);
-	ui_key(ui, 'a');
-	answer(ui, "");
-	ui_key(ui, 'N');
-	ui_key(ui, 'y');
-	assert_true(shows(ui, "will be sent now"));
-	assert_true(ui_worker_pid() > 0 ||
-		    shows(ui, "will be sent now; the worker is not running, so nothing is sent"));
-	ui_key(ui, 'q');
-}
-
-struct claimed {
-	int64_t ids[32];
-	int n;
-};
-
-/* The monitor's clock in the tests: it moves when a test says so. */
-static double fake_now;
-
-static double fake_clock(void)
-{
-	return fake_now;
-}
-
-static int claim_cb(const struct store_rcpt *r, void *arg)
-{
-	struct claimed *c = arg;
-
-	c->ids[c->n++] = r->subscriber;
-	return 0;
-}
-
-/* ---- The live monitor ------------------------------------------------------ */
-
-/* A second passes, and its tick. */
-static void tick(struct ui *ui)
-{
-	fake_now += 1.0;
-	ui_act(ui, UI_TICK);
-}
-
-/*
- * As the worker would: fills the queue of `name`, in review, approved and
- * sent now by the operator's session, claims its recipients and sets it sending.
- */
-static struct store_campaign *start_sending(struct ui *ui, const char *name, struct claimed *cl)
-{
-	struct store *st = ui_store(ui);
-	struct store_campaign *c = NULL;
-	int64_t n = 0;
-
-	approve_and_send(ui, name);
-	assert_int_equal(store_campaign_get(st, name, &c, NULL), STORE_OK);
-	assert_int_equal(store_queue_fill(st, c->id, &n, NULL), STORE_OK);
-	assert_int_equal(store_campaign_set_state(st, c->id, STORE_CAMPAIGN_SENDING, NULL, NULL),
-			 STORE_OK);
-	assert_int_equal(store_queue_claim(st, c->id, time(NULL), 32, NULL, claim_cb, cl, NULL),
-			 STORE_OK);
-	assert_int_equal(cl->n, n);
-	return c;
-}
-
-static void sent(struct ui *ui, const struct store_campaign *c, const struct claimed *cl, int from,
-		 int to)
-{
-	for (; from < to; from++)
-		assert_int_equal(store_queue_result(ui_store(ui), c->id, cl->ids[from],
-						    STORE_RCPT_SENT, "250 ok", NULL, 0, NULL),
-				 STORE_OK);
-}
-
-static void test_monitor(void **state)
-{
-	struct ui *ui, *vw, *ad;
-	struct store *st;
-	struct store_campaign *c = NULL;
-	struct claimed cl = {{0}, 0};
-
-	(void)state;
-	submit("spring");
-	ui = logged_in("operator");
-	st = ui_store(ui);
-	/* What the worker does, step by step, so that the sparkline is known. */
-	c = start_sending(ui, "spring", &cl);
-	assert_int_equal(cl.n, 2);
-	ui_campaign_select("spring");
-	ui_monitor_clock(fake_clock); /* a tick a second */
-	assert_int_equal(ui_push(ui, &screen_monitor_ops), 0);
-	tick(ui);
-	sent(ui, c, &cl, 0, 1);
-	tick(ui);
-	tick(ui);
-	assert_int_equal(store_queue_result(st, c->id, cl.ids[1], STORE_RCPT_FAILED,
-					    "550 5.1.1 no such user", NULL, 0, NULL),
-			 STORE_OK);
-	tick(ui);
-	assert_golden(ui, "monitor");
-
-	/* Pause asks first; n keeps it sending, y pauses. */
-	ui_key(ui, 'p');
-	ui_key(ui, 'n');
-	assert_int_equal(state_of(st, "spring"), STORE_CAMPAIGN_SENDING);
-	ui_key(ui, 'p');
-	ui_key(ui, 'y');
-	assert_int_equal(state_of(st, "spring"), STORE_CAMPAIGN_PAUSED);
-	assert_true(shows(ui, "Paused: paused by operator"));
-	/* Resuming is refused while the worker would pause it again at once. */
-	ad = logged_in("admin");
-	assert_int_equal(
-	    store_config_set(ui_store(ad), "sender.contact", "other@example.com", NULL), STORE_OK);
-	ui_key(ui, 'c');
-	ui_key(ui, 'y');
-	assert_int_equal(state_of(st, "spring"), STORE_CAMPAIGN_PAUSED);
-	assert_true(shows(ui, "spring is not resumed, as its approval no longer holds"));
-	assert_int_equal(
-	    store_config_set(ui_store(ad), "sender.contact", "support@example.com", NULL),
-	    STORE_OK);
-	ui_free(&ad);
-	ui_key(ui, 'c');
-	ui_key(ui, 'y');
-	assert_int_equal(state_of(st, "spring"), STORE_CAMPAIGN_SENDING);
-
-	/* A viewer sees the same campaign with masked addresses and cannot act. */
-	vw = logged_in("viewer");
-	ui_campaign_select("spring");
-	assert_int_equal(ui_push(vw, &screen_monitor_ops), 0);
-	assert_true(shows(vw, "t***@example.org"));
-	ui_key(vw, 'X');
-	assert_true(shows(vw, "refused: cancel needs the permission \"campaigns.send\""));
-	assert_int_equal(ui_push(vw, &screen_review_ops), 0);
-	ui_key(vw, 'a');
-	assert_true(shows(vw, "needs the permission \"campaigns.approve\""));
-	ui_free(&vw);
-
-	ui_key(ui, 'X');
-	ui_key(ui, 'y');
-	assert_int_equal(state_of(st, "spring"), STORE_CAMPAIGN_CANCELLED);
-	store_campaign_free(&c);
-	ui_free(&ui);
-}
-
-/*
- * The rate is the messages sent in an interval over its length, so it never
- * exceeds what was sent: 18 messages seen by a tick 1.8 s after the last are
- * 10 a second, not 18; a sample sooner than a second (a key) does not end
- * an interval.
- */
-static void test_monitor_rate(void **state)
-{
-	struct store *st = as("marketer");
-	struct store_campaign *c;
-	struct claimed cl = {{0}, 0};
-	struct ui *ui;
-	char addr[64];
-	int i;
-
-	(void)state;
-	for (i = 0; i < 18; i++) {
-		snprintf(addr, sizeof(addr), "r%02d@example.net", i);
-		assert_int_equal(store_subscriber_add(st, "m", addr, NULL, NULL, 0, NULL, NULL),
-				 STORE_OK);
-	}
-	store_close(&st);
-	submit("spring");
-	ui = logged_in("operator");
-	c = start_sending(ui, "spring", &cl);
-	ui_monitor_clock(fake_clock);
-	fake_now = 100;
-	ui_campaign_select("spring");
-	assert_int_equal(ui_push(ui, &screen_monitor_ops), 0);
-	sent(ui, c, &cl, 0, 18);
-	fake_now = 101.8;
-	ui_act(ui, UI_TICK);
-	assert_true(shows(ui, "18/min, peak 10/s"));
-	sent(ui, c, &cl, 18, 20);
-	fake_now = 102.3;
-	ui_key(ui, UI_CTRL('l'));
-	fake_now = 103.3;
-	ui_act(ui, UI_TICK); /* 2 in 1.5 s */
-	assert_true(shows(ui, "20/min, peak 10/s"));
-	assert_true(shows(ui, "Rate  █▁ ")); /* 10, then 1 */
-	store_campaign_free(&c);
-	ui_free(&ui);
-}
-
-/* Messages sent before the monitor opened: the rate, but no peak of 0/s. */
-static void test_monitor_no_peak(void **state)
-{
-	struct store_campaign *c;
-	struct claimed cl = {{0}, 0};
-	struct ui *ui;
-
-	(void)state;
-	submit("spring");
-	ui = logged_in("operator");
-	c = start_sending(ui, "spring", &cl);
-	sent(ui, c, &cl, 0, 1);
-	ui_monitor_clock(fake_clock);
-	fake_now = 100;
-	ui_campaign_select("spring");
-	assert_int_equal(ui_push(ui, &screen_monitor_ops), 0);
-	fake_now = 101.5;
-	ui_act(ui, UI_TICK);
-	assert_true(shows(ui, "1/min"));
-	assert_true(lacks(ui, "peak 0/s"));
-	store_campaign_free(&c);
-	ui_free(&ui);
-}
-
-/*
- * A campaign that finished before the monitor opened has no rate to show,
- * and the screen says so; X on it refuses at once.
- */
-static void test_monitor_not_live(void **state)
-{
-	struct store_campaign *c;
-	struct claimed cl = {{0}, 0};
-	struct ui *ui;
-
-	(void)state;
-	submit("spring");
-	ui = logged_in("operator");
-	c = start_sending(ui, "spring", &cl);
-	sent(ui, c, &cl, 0, 2);
-	set_state(ui_store(ui), "spring", STORE_CAMPAIGN_SENT);
-	ui_campaign_select("spring");
-	assert_int_equal(ui_push(ui, &screen_monitor_ops), 0);
-	ui_act(ui, UI_TICK);
-	assert_true(shows(ui, "not observed live: it finished before the monitor opened (2 sent"));
-	assert_true(lacks(ui, "peak"));
-	ui_key(ui, 'X');
-	assert_false(ui_input_active(ui));
-	assert_true(shows(ui, "spring is sent: it is over, so there is nothing to cancel"));
-	store_campaign_free(&c);
-	ui_free(&ui);
-	/* A sent campaign's form does not open: e says to copy it. */
-	ui = logged_in("marketer");
-	ui_campaign_select("spring");
-	assert_int_equal(ui_push(ui, &screen_campaigns_ops), 0);
-	ui_key(ui, 'e');
-	assert_true(shows(ui, "spring is sent and can no longer be edited: y copies it"));
-	assert_true(lacks(ui, "Template (one of"));
-	ui_free(&ui);
-}
-
 /* The review screen of a viewer: the preview uses a placeholder recipient. */
 static void test_review_viewer(void **state)
 {
@@ -766,38 +474,16 @@ static void test_preview_parse(void **state)
 	ui_preview_free(&p);
 }
 
-/* The sparkline scales to the maximum, and a golden that differs fails. */
-static void test_sparkline(void **state)
-{
-	static const int64_t v[] = {0, 1, 2, 4, 8};
-	struct grid g;
-	char *d;
-
-	(void)state;
-	assert_int_equal(grid_init(&g, 8, 1), 0);
-	ui_sparkline(&g, 0, 0, 8, v, 5);
-	d = grid_dump(&g);
-	assert_string_equal(d, "▁▁▂▄█\n");
-	free(d);
-	assert_false(getenv("HATO_UPDATE_GOLDEN") == NULL && golden_check(&g, "monitor"));
-	grid_free(&g);
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_preview_parse),
-	    cmocka_unit_test(test_sparkline),
 	    cmocka_unit_test_setup_teardown(test_campaigns_form, setup, teardown_worker),
 	    cmocka_unit_test_setup_teardown(test_campaign_form_keep, setup, teardown_worker),
 	    cmocka_unit_test_setup_teardown(test_form_interrupt, setup, teardown_worker),
 	    cmocka_unit_test_setup_teardown(test_review, setup, teardown_worker),
 	    cmocka_unit_test_setup_teardown(test_rejection_long, setup, teardown_worker),
 	    cmocka_unit_test_setup_teardown(test_review_viewer, setup, teardown_worker),
-	    cmocka_unit_test_setup_teardown(test_monitor, setup, teardown_worker),
-	    cmocka_unit_test_setup_teardown(test_monitor_rate, setup, teardown_worker),
-	    cmocka_unit_test_setup_teardown(test_monitor_no_peak, setup, teardown_worker),
-	    cmocka_unit_test_setup_teardown(test_monitor_not_live, setup, teardown_worker),
 	    cmocka_unit_test_setup_teardown(test_dashboard_operator, setup, teardown_worker),
 	    cmocka_unit_test_setup_teardown(test_background_worker, setup, teardown_worker),
 	    cmocka_unit_test_setup_teardown(test_sending_setup, setup, teardown_worker),
