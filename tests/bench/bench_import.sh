@@ -11,8 +11,8 @@
 #     "same content", what hato writes for each new person (a subscriber row
 #     with address, domain and attribute BLOB, and a membership row with consent)
 #     into two plain tables, without validation, hashing or dedupe
-#   - a third reference, "indexed": the same content with hato's unique address
-#     and indexes (bench_rawinsert indexed), the part of the import that is
+#   - a third reference, "indexed": the same content with hato's unique address,
+#     keys and indexes (bench_rawinsert indexed), the part of the import that is
 #     SQLite's own b-tree work; not the floor, an explanation of it
 #   - segment count over the 1M rows, an attribute and a domain filter
 #
