@@ -404,6 +404,20 @@ static char *col(sqlite3_stmt *q, int i)
 	return strdup(t ? t : "");
 }
 
+void store_subscriber_why_suppressed(const struct store_subscriber *p, char *out, size_t n)
+{
+	const char *r = p->suppression_reason != NULL ? p->suppression_reason : "";
+
+	if (n == 0)
+		return;
+	if (!p->suppressed) {
+		out[0] = '\0';
+		return;
+	}
+	snprintf(out, n, "by its %s%s%s", p->suppressed_by ? p->suppressed_by : "address",
+		 *r != '\0' ? "; reason: " : "", r);
+}
+
 void store_subscriber_free(struct store_subscriber **subp)
 {
 	struct store_subscriber *p;

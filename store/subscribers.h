@@ -155,6 +155,11 @@ enum store_status store_subscriber_unsubscribe_link(struct store *st, int64_t su
  */
 enum store_status store_subscriber_get(struct store *st, const char *email,
 				       struct store_subscriber **out, char **errstr);
+/*
+ * Why p is suppressed, for display: "by its address" or "by its domain",
+ * then "; reason: R" when the entry has one. "" when p is not suppressed.
+ */
+void store_subscriber_why_suppressed(const struct store_subscriber *p, char *out, size_t n);
 void store_subscriber_free(struct store_subscriber **sub);
 /*
  * A report applied to one person (`bounce read`), named by id (id > 0: a

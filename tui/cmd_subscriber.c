@@ -260,10 +260,7 @@ static int sub_show(struct cli *c, int argc, char **argv)
 	if (p->suppressed) {
 		char why[400];
 
-		snprintf(why, sizeof(why), "by its %s%s%s",
-			 p->suppressed_by ? p->suppressed_by : "address",
-			 p->suppression_reason && *p->suppression_reason ? "; reason: " : "",
-			 p->suppression_reason ? p->suppression_reason : "");
+		store_subscriber_why_suppressed(p, why, sizeof(why));
 		row("suppression", why);
 	}
 	day(p->created, t);

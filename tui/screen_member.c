@@ -110,7 +110,7 @@ static void build(struct screen *s)
 {
 	struct member *m = s->priv;
 	const struct store_subscriber *p = m->p;
-	char t1[21], t2[21];
+	char t1[21], t2[21], why[400];
 	size_t i;
 
 	lines_clear(m);
@@ -118,11 +118,10 @@ static void build(struct screen *s)
 	add(m, UI_A_NORMAL, "Name      %s", p->name);
 	add(m, p->suppressed ? UI_A_ERROR : UI_A_NORMAL, "Status    %s%s", status_of(p),
 	    p->suppressed && strcmp(p->status, "active") != 0 ? " (and suppressed)" : "");
-	if (p->suppressed)
-		add(m, UI_A_DIM, "          on the suppression list by its %s%s%s",
-		    p->suppressed_by ? p->suppressed_by : "address",
-		    p->suppression_reason && *p->suppression_reason ? "; reason: " : "",
-		    p->suppression_reason ? p->suppression_reason : "");
+	if (p->suppressed) {
+		store_subscriber_why_suppressed(p, why, sizeof(why));
+		add(m, UI_A_DIM, "          on the suppression list %s", why);
+	}
 	stamp(p->created, t1);
 	stamp(p->updated, t2);
 	add(m, UI_A_NORMAL, "Added     %s   updated %s", t1, t2);
