@@ -196,7 +196,11 @@ done:
  */
 static const int page_sizes[] = {8192, 4096};
 
-enum store_status store_db_key(sqlite3 *db, const unsigned char key[STORE_KEY_LEN], int page_size)
+/*
+ * Sets the SQLCipher key and the page size, and checks that they open the
+ * database: STORE_ECORRUPT when its first page does not check out.
+ */
+static enum store_status db_key(sqlite3 *db, const unsigned char key[STORE_KEY_LEN], int page_size)
 {
 	char hex[2 * STORE_KEY_LEN + 1], raw[2 * STORE_KEY_LEN + 4], pragma[40];
 	int rc;
@@ -241,7 +245,7 @@ static enum store_status open_at(const char *path, const unsigned char key[STORE
 		goto fail;
 	}
 	sqlite3_busy_timeout(*db, STORE_BUSY_MS);
-	s = store_db_key(*db, key, page_size);
+	s = db_key(*db, key, page_size);
 	if (s == STORE_OK || s == STORE_ECORRUPT)
 		goto done;
 	s = store_fail(errstr, s, "cannot read %s: %s", path, store_sql_why(*db));

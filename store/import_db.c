@@ -206,7 +206,7 @@ static bool suppressed(struct import *im, const struct import_ready *r)
 {
 	int rc;
 
-	if (!im->any_supp || !r->maybe_supp)
+	if (!r->maybe_supp) /* never set when the list is empty */
 		return false;
 	sqlite3_bind_text(im->supp, 1, r->hash, -1, SQLITE_STATIC);
 	sqlite3_bind_text(im->supp, 2, store_address_domain(r->addr), -1, SQLITE_STATIC);

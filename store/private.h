@@ -74,11 +74,6 @@ void store_utc_now(char out[21]);
 /* The time t in that form. */
 void store_utc_time(time_t t, char out[21]);
 
-/*
- * Sets the SQLCipher key and the page size, and checks that they open the
- * database: STORE_ECORRUPT when its first page does not check out.
- */
-enum store_status store_db_key(sqlite3 *db, const unsigned char key[STORE_KEY_LEN], int page_size);
 /* Opens the database file with the key, applying hato's pragmas. */
 enum store_status store_db_open(const char *path, const unsigned char key[STORE_KEY_LEN],
 				sqlite3 **out, char **errstr);

@@ -138,24 +138,6 @@ static enum store_status target(const char *what, const char **kind,
 	return STORE_OK;
 }
 
-static enum store_status exec_bind(struct store *st, const char *sql, const char *a, const char *b,
-				   const char *c, const char *d, char **errstr)
-{
-	sqlite3_stmt *q = NULL;
-	enum store_status s = store_prepare(st, sql, &q, errstr);
-	const char *v[4] = {a, b, c, d};
-	int i;
-
-	if (s != STORE_OK)
-		return s;
-	for (i = 0; i < 4 && i < sqlite3_bind_parameter_count(q); i++)
-		sqlite3_bind_text(q, i + 1, v[i], -1, SQLITE_STATIC);
-	if (sqlite3_step(q) != SQLITE_DONE)
-		s = store_sqlfail(st, errstr, "changing the suppression list");
-	sqlite3_finalize(q);
-	return s;
-}
-
 /*
  * The reason is shown to viewers by `suppress ls` and kept in the audit
  * trail, which holds addresses only as keyed hashes, and it outlives an
@@ -366,8 +348,8 @@ enum store_status store_suppress_put(struct store *st, const char *what, const c
 		}
 	}
 	if (s == STORE_OK && id != 0) {
-		s = exec_bind(st, "UPDATE subscribers SET suppressed = 1 WHERE email = ?", addr,
-			      NULL, NULL, NULL, errstr);
+		s = store_run(st, "UPDATE subscribers SET suppressed = 1 WHERE email = ?", errstr,
+			      "suppressing", "t", addr);
 		if (s == STORE_OK)
 			s = store_subscriber_event(st, id, "suppressed", NULL, reason, errstr);
 	}
@@ -424,17 +406,17 @@ enum store_status store_suppress_rm(struct store *st, const char *what, char **e
 			       "suppression list so that it is never added or imported again",
 			       what);
 	if (s == STORE_OK)
-		s = exec_bind(st, "DELETE FROM suppressions WHERE value = ?", val, NULL, NULL, NULL,
-			      errstr);
+		s = store_run(st, "DELETE FROM suppressions WHERE value = ?", errstr,
+			      "unsuppressing", "t", val);
 	if (s == STORE_OK && sqlite3_changes(st->db) == 0)
 		s = store_fail(errstr, STORE_ENOTFOUND, "%s is not on the suppression list", what);
 	/* Someone whose domain is on the list stays suppressed. */
 	if (s == STORE_OK && addr[0] != '\0')
-		s = exec_bind(
+		s = store_run(
 		    st,
 		    "UPDATE subscribers SET suppressed = 0 WHERE email = ? AND domain NOT IN"
 		    " (SELECT value FROM suppressions WHERE kind = 'domain')",
-		    addr, NULL, NULL, NULL, errstr);
+		    errstr, "unsuppressing", "t", addr);
 	if (s == STORE_OK && addr[0] == '\0')
 		s = unmark_domain(st, val, errstr);
 	if (s == STORE_OK)
