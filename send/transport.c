@@ -66,6 +66,7 @@ struct transport {
 	struct fin *fins;  /* finished, waiting for the worker; at most conf.slots */
 	struct fin *taken; /* the worker's side of the swap */
 	size_t nfins;
+	bool withdraw; /* transport_withdraw was called: the thread takes back the waiting */
 	bool stop, stopped;
 	enum send_status thread_st;
 	char *thread_err;
@@ -82,6 +83,8 @@ const char *transport_outcome_name(enum transport_outcome o)
 		return "failed";
 	case TRANSPORT_ERROR:
 		return "error";
+	case TRANSPORT_UNSENT:
+		return "unsent";
 	}
 	return "unknown";
 }
@@ -284,7 +287,7 @@ static enum send_status conf_fill(const struct transport_config *cfg, struct tra
 	if (c->connections > TRANSPORT_CONNECTIONS_MAX)
 		return send_err(errstr, SEND_EINVAL, "transport: smtp.connections is at most %d",
 				TRANSPORT_CONNECTIONS_MAX);
-	c->slots = 4 * c->connections;
+	c->slots = TRANSPORT_SLOTS_PER_CONNECTION * c->connections;
 	c->timeout_s = cfg->timeout_s > 0 ? cfg->timeout_s : 300;
 	if (dup_opt(&c->url, cfg->url) != SEND_OK || dup_opt(&c->user, cfg->user) != SEND_OK ||
 	    dup_opt(&c->ca_file, cfg->ca_file) != SEND_OK ||
@@ -360,8 +363,13 @@ static void *sending_thread(void *arg)
 
 	pthread_mutex_lock(&t->mu);
 	while (!t->stop && st == SEND_OK) {
+		bool withdraw = t->withdraw;
+
 		take_subs(t);
+		t->withdraw = false;
 		pthread_mutex_unlock(&t->mu);
+		if (withdraw && t->ops->withdraw != NULL)
+			t->ops->withdraw(t->state, queue_fin);
 		st = t->ops->run(t->state, 1000, queue_fin, &err);
 		pthread_mutex_lock(&t->mu);
 	}
@@ -613,6 +621,34 @@ enum send_status transport_run(struct transport *t, int timeout_ms, char **errst
 	if (t->threaded)
 		return threaded_run(t, timeout_ms, errstr);
 	return t->ops->run(t->state, timeout_ms, transport_report, errstr);
+}
+
+void transport_withdraw(struct transport *t)
+{
+	static const struct transport_result unsent = {
+	    .outcome = TRANSPORT_UNSENT, .reply = "", .error = TRANSPORT_UNSENT_WHY};
+
+	if (t == NULL)
+		return;
+	if (!t->threaded) {
+		if (t->ops->withdraw != NULL)
+			t->ops->withdraw(t->state, transport_report);
+		return;
+	}
+	/* What the thread has not taken yet comes back from here; the rest from the thread. */
+	pthread_mutex_lock(&t->mu);
+	for (size_t i = 0; i < t->nsubs; i++) {
+		struct fin *f = &t->fins[t->nfins++];
+
+		f->arg = t->subs[i].m.arg;
+		f->r = unsent;
+		snprintf(f->reply, sizeof(f->reply), "%s", unsent.reply);
+		snprintf(f->error, sizeof(f->error), "%s", unsent.error);
+	}
+	t->nsubs = 0;
+	t->withdraw = true;
+	pthread_mutex_unlock(&t->mu);
+	wake_thread(t);
 }
 
 enum send_status transport_drain(struct transport *t, char **errstr)

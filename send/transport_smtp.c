@@ -21,12 +21,13 @@
  * MAIL, RCPT and DATA go in one write.
  *
  * Each connection has one message at a time, and the others wait in `jobs`
- * (the transport takes 4 x as many messages as connections). A message with
- * a session_limit counts against its domain on the session that carries it
- * (session_count), and the session QUITs after the one that reaches the
- * limit, so no session carries more than the limit to a domain. The back end
- * runs on the transport's thread (transport.c): submit and run are called
- * from that thread only, and run also wakes on conf->wake_fd.
+ * (the transport takes TRANSPORT_SLOTS_PER_CONNECTION x as many messages as
+ * connections). A message with a session_limit counts against its domain on
+ * the session that carries it (session_count), and the session QUITs after
+ * the one that reaches the limit, so no session carries more than the limit
+ * to a domain. The back end runs on the transport's thread (transport.c):
+ * submit and run are called from that thread only, and run also wakes on
+ * conf->wake_fd.
  *
  * What a message's outcome is:
  *   the session could not be opened   as libcurl reports it (classify_open):
@@ -540,6 +541,23 @@ static enum send_status smtp_run(void *state, int timeout_ms, transport_report_f
 	return SEND_OK;
 }
 
+static void smtp_withdraw(void *state, transport_report_fn *report)
+{
+	struct smtp *m = state;
+	struct transport_result r = {
+	    .outcome = TRANSPORT_UNSENT, .reply = "", .error = TRANSPORT_UNSENT_WHY};
+
+	for (size_t i = 0; i < m->njobs; i++) {
+		struct job *j = &m->jobs[i];
+		void *arg = j->arg;
+
+		if (!j->used || !j->queued)
+			continue;
+		smtp_job_release(j);
+		report(m->t, arg, &r);
+	}
+}
+
 static void smtp_close(void **state)
 {
 	struct smtp *m;
@@ -583,5 +601,6 @@ const struct transport_ops transport_smtp_ops = {
     .open = smtp_open,
     .submit = smtp_submit,
     .run = smtp_run,
+    .withdraw = smtp_withdraw,
     .close = smtp_close,
 };

@@ -14,7 +14,7 @@
  * are free slots, composing their messages; once it is committed they are
  * handed over at once. A claim never takes more than the free slots, so the rows in flight,
  * and the uncertain rows after a kill -9, never exceed the transport's slots
- * (4 x smtp.connections): the messages in flight, plus the ones whose
+ * (8 x smtp.connections): the messages in flight, plus the ones whose
  * outcome came in but is not committed yet. When the campaign signs, the
  * claimed batch is composed on every core (pool.c) before the commit. The
  * store and the outcomes stay on this thread; the SMTP sessions run on the
@@ -109,7 +109,7 @@ static enum send_status run_campaign(struct run *run, bool *sent_any)
 	enum send_status s = SEND_OK;
 	long warm_left;
 	struct timespec last_check;
-	bool more = true, halted = false;
+	bool more = true, halted = false, withdrawn = false;
 	char *err = NULL;
 
 	*sent_any = false;
@@ -140,6 +140,11 @@ static enum send_status run_campaign(struct run *run, bool *sent_any)
 		    *run->o->stop || run->trip || halted || warm_left == 0 || run->denied != NULL;
 		bool claiming = !stopping && more;
 
+		/* Tripped, paused, stopped or refused: what no connection took yet stays unsent. */
+		if (!withdrawn && (*run->o->stop || run->trip || halted || run->denied != NULL)) {
+			transport_withdraw(run->t);
+			withdrawn = true;
+		}
 		if (worker_time_to_cycle(run, claiming))
 			s = worker_feed(run, claiming, &warm_left, &more);
 		if (s != SEND_OK)

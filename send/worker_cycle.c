@@ -81,6 +81,9 @@ void worker_on_done(void *arg, void *msg_arg, const struct transport_result *r)
 									      : "";
 
 	switch (r->outcome) {
+	case TRANSPORT_UNSENT: /* taken back before it went: waits in the queue again */
+		state = STORE_RCPT_QUEUED;
+		break;
 	case TRANSPORT_SENT:
 		state = STORE_RCPT_SENT;
 		pace_result(&run->pace, false);

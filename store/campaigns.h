@@ -231,16 +231,17 @@ enum store_status store_queue_claim(struct store *st, int64_t campaign, time_t n
  * Records a recipient's outcome: sent (reply, message_id), deferred (reply;
  * retried at next_try), failed (reply), uncertain (the connection dropped
  * after the data: reply, message_id; resent only on retry --uncertain) or
- * queued again. Adds a "sent" or
- * "failed" event to the subscriber's history. A failure whose reply says the
- * address is bad (store_reply_bad_address) also makes the person bounced,
- * with a "bounced" event, in the same transaction: no later campaign mails
- * them. Each call is its own
- * transaction unless the caller holds one. No permission is checked: it
- * records what became of a message the worker claimed (which needed
- * campaigns.send), also when the user lost the permission since. STORE_ENOTFOUND when the row is
- * gone (the person was erased meanwhile); that writes nothing and leaves
- * the caller's transaction open.
+ * queued again (never sent: the attempt its claim counted is given back,
+ * and the last reply is kept). A failure adds a "failed" event to the
+ * subscriber's history (a message sent is there from its queue row); one
+ * whose reply says the address is bad (store_reply_bad_address) also makes
+ * the person bounced, with a "bounced" event, in the same transaction: no
+ * later campaign mails them. Each call is its own transaction unless the
+ * caller holds one. No permission is checked: it records what became of a
+ * message the worker claimed (which needed campaigns.send), also when the
+ * user lost the permission since. STORE_ENOTFOUND when the row is gone (the
+ * person was erased meanwhile); that writes nothing and leaves the caller's
+ * transaction open.
  */
 enum store_status store_queue_result(struct store *st, int64_t campaign, int64_t subscriber,
 				     enum store_rcpt_state state, const char *reply,

@@ -609,11 +609,13 @@ enum store_status store_queue_result(struct store *st, int64_t campaign, int64_t
 	s = store_begin_err(st, errstr, "recording an outcome");
 	if (s != STORE_OK)
 		return s;
-	s = kept(st, Q_RESULT,
-		 "UPDATE OR FAIL queue SET state = ?3, reply = ?4,"
-		 " message_id = coalesce(?5, message_id), next_try = ?6, updated = ?7"
-		 " WHERE campaign = ?1 AND subscriber = ?2",
-		 &q, errstr);
+	s = kept(
+	    st, Q_RESULT,
+	    "UPDATE OR FAIL queue SET state = ?3, reply = CASE ?3 WHEN 0 THEN reply ELSE ?4 END,"
+	    " attempts = max(attempts - (?3 = 0), 0),"
+	    " message_id = coalesce(?5, message_id), next_try = ?6, updated = ?7"
+	    " WHERE campaign = ?1 AND subscriber = ?2",
+	    &q, errstr);
 	if (s != STORE_OK)
 		goto done;
 	sqlite3_bind_int64(q, 1, campaign);

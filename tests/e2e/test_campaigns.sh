@@ -295,6 +295,27 @@ status brks
 check "the breaker paused the small campaign, saying why" \
 	grep -q 'paused: circuit breaker: [0-9]* of the last [0-9]* replies were 5xx, over the threshold of 5% of 20 replies already' "$T/status"
 as operator campaign cancel brks >/dev/null
+# The breaker stops at once: 40 whose RCPT is refused half a second late,
+# over 4 connections, each with 7 more messages waiting for it. When it trips,
+# the waiting ones go back to the queue untried; only those a connection had
+# already taken are still tried: the first 4, and at most 4 more.
+as marketer list add bw >/dev/null
+{ echo email; for i in $(seq 1 40); do echo "slowfail$i@refusing.example"; done; } >"$T/bw.csv"
+as marketer import bw "$T/bw.csv" >/dev/null || not_ok "import bw"
+as marketer campaign add brw --template t --list bw --subject "Slow breaker" >/dev/null
+send_now brw || not_ok "brw: approve and send"
+mails() { "$PY" -c "import json; print(json.load(open('$T/main/stats.json'))['mail_from'])"; }
+before=$(mails)
+worker "breaker: refusals that come slowly"
+status brw
+check "the breaker paused it" grep -q 'paused: circuit breaker:' "$T/status"
+check "the server was asked for at most 8 of the 40" test $(($(mails) - before)) -le 8
+check "at most 8 failed; the rest wait in the queue, none in flight or uncertain" \
+	sh -c "test $(cnt failed) -le 8 && test $(cnt queued) -ge 32 && test $(cnt uncertain) = 0 && \
+	test $(($(cnt failed) + $(cnt queued))) = 40"
+check "the ones that went back were never tried: no attempt is counted" \
+	test "$(sql "SELECT count(*) FROM queue WHERE campaign = $(cid brw) AND state = 0 AND attempts = 0")" = "$(cnt queued)"
+as operator campaign cancel brw >/dev/null
 
 # ---- TLS: no STARTTLS, a wrong name, an unknown CA -> nothing sent, paused, exit 69 ---
 bash "$SRC/tests/servers/mkca.sh" "$T/ca2" || not_ok "second CA"

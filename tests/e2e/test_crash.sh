@@ -3,12 +3,13 @@
 # while it sends a few hundred messages to a real SMTP server (STARTTLS,
 # AUTH, 4 connections). Afterwards every recipient has exactly one message,
 # except the uncertain ones, which have at most one; and each crash leaves at
-# most the messages that could be in flight (4 x connections) uncertain.
+# most the messages that could be in flight (8 x connections) uncertain.
 # The arrivals are counted from the server's maildir, not from hato.
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/campaigns.d/lib.sh"
 ARRIVED="$PY $SRC/tests/e2e/campaigns.d/arrived.py"
 N=300 ROUNDS=10 CONNS=4
+SLOTS=8 # in flight per connection: TRANSPORT_SLOTS_PER_CONNECTION in send/transport.h
 
 new_store || { not_ok "store set-up"; exit 1; }
 campaign_fixture || { not_ok "campaign set-up"; exit 1; }
@@ -52,10 +53,10 @@ as operator campaign status crash >"$T/status"
 sed 's/^/# /' "$T/status" | head -3
 check "the campaign is sent" grep -q 'campaign crash: sent' "$T/status"
 check "nobody is queued, deferred or failed" grep -q 'queued 0, sent [0-9]*, deferred 0, failed 0,' "$T/status"
-check "no crash left more uncertain than could be in flight (4 x $CONNS)" \
-	test "$max_recovered" -le $((4 * CONNS))
+check "no crash left more uncertain than could be in flight ($SLOTS x $CONNS)" \
+	test "$max_recovered" -le $((SLOTS * CONNS))
 unc=$(sed -n 's/.* uncertain \([0-9]*\) .*/\1/p' "$T/status")
-check "uncertain in total: at most 4 x connections per crash" test "${unc:-999}" -le $((4 * CONNS * kills))
+check "uncertain in total: at most $SLOTS x connections per crash" test "${unc:-999}" -le $((SLOTS * CONNS * kills))
 if [ "$max_recovered" -gt 0 ]; then
 	check "the recovery log names the campaign to retry" \
 		grep -q 'became uncertain; resend them with: hato campaign retry crash --uncertain$' \

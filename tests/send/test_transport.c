@@ -160,6 +160,20 @@ static long stat_get(const struct srv *s, const char *key)
 	return strtol(p + strlen(pat), NULL, 10);
 }
 
+/* Submits the test message to rcpt; its outcome goes to *r. */
+static void submit_to(struct transport *t, const char *rcpt, struct res *r)
+{
+	struct transport_message m = {.from = "bounce@example.com",
+				      .rcpt = rcpt,
+				      .data = msg_text,
+				      .len = strlen(msg_text),
+				      .arg = r};
+	char *err = NULL;
+
+	assert_int_equal(transport_submit(t, &m, &err), SEND_OK);
+	assert_null(err);
+}
+
 /* Sends n messages; limit (may be NULL) is each one's session_limit. */
 static void send_some(const struct transport_config *cfg, const char *const *rcpts, size_t n,
 		      const unsigned *limit, struct res *res)
@@ -472,14 +486,8 @@ static void test_thread_wait_and_close(void **state)
 	url_of(url, sizeof(url), "smtp", &s);
 	struct transport_config cfg = {.url = url, .ca_file = ca("ca.pem"), .connections = 2};
 	assert_int_equal(transport_open(&cfg, on_done, &ndone, &t, &err), SEND_OK);
-	for (int i = 0; i < N; i++) {
-		struct transport_message m = {.from = "bounce@example.com",
-					      .rcpt = "user@example.net",
-					      .data = msg_text,
-					      .len = strlen(msg_text),
-					      .arg = &r[i]};
-		assert_int_equal(transport_submit(t, &m, &err), SEND_OK);
-	}
+	for (int i = 0; i < N; i++)
+		submit_to(t, "user@example.net", &r[i]);
 	start = time(NULL);
 	while (ndone == 0)
 		assert_int_equal(transport_run(t, 60000, &err), SEND_OK);
@@ -493,6 +501,59 @@ static void test_thread_wait_and_close(void **state)
 	for (int i = 0; i < N; i++)
 		if (r[i].done)
 			assert_int_equal(r[i].outcome, TRANSPORT_SENT);
+}
+
+/*
+ * transport_withdraw: over one connection, the first message is on the
+ * session (the server holds its RCPT half a second) while seven wait; they
+ * come back unsent and never reach the server, and the first is sent. Then
+ * three submitted and withdrawn before the thread took them: unsent too.
+ */
+static void test_withdraw(void **state)
+{
+	enum { N = 8, M = 3 };
+	struct srv s;
+	struct res r[N + M];
+	struct transport *t = NULL;
+	char url[100], *err = NULL;
+	int ndone = 0, i;
+	time_t start = time(NULL);
+
+	(void)state;
+	memset(r, 0, sizeof(r));
+	srv_start(&s, "--cert", ca("server.pem"), "--key", ca("server.key"), "--pipelining", NULL);
+	url_of(url, sizeof(url), "smtp", &s);
+	struct transport_config cfg = {.url = url, .ca_file = ca("ca.pem"), .connections = 1};
+	assert_int_equal(transport_open(&cfg, on_done, &ndone, &t, &err), SEND_OK);
+	for (i = 0; i < N; i++)
+		submit_to(t, i == 0 ? "slow1@example.net" : "user@example.net", &r[i]);
+	/* Until the server has the first MAIL FROM: the session carries it. */
+	while (stat_get(&s, "mail_from") < 1) {
+		assert_int_equal(transport_run(t, 20, &err), SEND_OK);
+		assert_true(time(NULL) - start < 30);
+	}
+	assert_int_equal(ndone, 0);
+	transport_withdraw(t);
+	assert_int_equal(transport_drain(t, &err), SEND_OK);
+	assert_int_equal(ndone, N);
+	assert_int_equal(r[0].outcome, TRANSPORT_SENT);
+	for (i = 1; i < N; i++) {
+		assert_int_equal(r[i].outcome, TRANSPORT_UNSENT);
+		assert_string_equal(r[i].error, TRANSPORT_UNSENT_WHY);
+		assert_false(r[i].after);
+	}
+	for (i = N; i < N + M; i++)
+		submit_to(t, "user@example.net", &r[i]);
+	transport_withdraw(t);
+	assert_int_equal(transport_drain(t, &err), SEND_OK);
+	assert_int_equal(ndone, N + M);
+	for (i = N; i < N + M; i++)
+		assert_int_equal(r[i].outcome, TRANSPORT_UNSENT);
+	transport_close(&t);
+	srv_stop(&s);
+	assert_int_equal(stat_get(&s, "mail_from"), 1);
+	assert_int_equal(stat_get(&s, "messages"), 1);
+	assert_string_equal(transport_outcome_name(TRANSPORT_UNSENT), "unsent");
 }
 
 static void test_replies(void **state)
@@ -748,6 +809,7 @@ int main(void)
 	    cmocka_unit_test(test_session_limit_per_domain),
 	    cmocka_unit_test(test_session_limit_connections),
 	    cmocka_unit_test(test_thread_wait_and_close),
+	    cmocka_unit_test(test_withdraw),
 	    cmocka_unit_test(test_no_starttls),
 	    cmocka_unit_test(test_wrong_name),
 	    cmocka_unit_test(test_unknown_ca),

@@ -97,7 +97,7 @@ static void test_config_errors(void **state)
 	struct transport_config ok = {.url = "smtp://mail.example.com"};
 	assert_int_equal(transport_open(&ok, on_done, &dummy, &t, &err), SEND_OK);
 	assert_string_equal(transport_name(t), "smtp");
-	assert_int_equal(transport_free_slots(t), 16); /* 4 x the default 4 connections */
+	assert_int_equal(transport_free_slots(t), 32); /* 8 x the default 4 connections */
 	struct transport_message m = {
 	    .from = "a@b", .rcpt = "x@y\r\nRCPT TO:<z@w>", .data = "", .len = 0};
 	assert_int_equal(transport_submit(t, &m, &err), SEND_EUSAGE);

@@ -33,6 +33,8 @@ Behaviour by the recipient's local part
   latedefer*  451 4.3.0 after the data (end of DATA)
   latefail*   554 5.7.1 after the data
   drop*       the connection is closed after the data, before any reply
+  slow*       the reply to RCPT comes half a second late; what follows
+              "slow" is then read as above (slowfail: 550 half a second late)
 """
 import argparse
 import asyncio
@@ -103,6 +105,9 @@ class Handler:
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         lp = local_part(address)
+        if lp.startswith("slow"):
+            await asyncio.sleep(0.5)
+            lp = lp[len("slow"):]
         if lp.startswith("defer"):
             return "451 4.3.0 try later"
         if lp.startswith("greylist") and lp not in self.greylisted:

@@ -360,6 +360,57 @@ static void test_retry_and_deferred(void **state)
 	assert_int_equal(audited("campaign.retry", "q-retry", "ok"), 2);
 }
 
+/* The state, attempts and reply of one queue row, as "state attempts reply". */
+static void queue_row(int64_t campaign, int64_t subscriber, char *out, size_t n)
+{
+	sqlite3_stmt *q = NULL;
+
+	assert_int_equal(sqlite3_prepare_v2(op1->db,
+					    "SELECT state, attempts, coalesce(reply, '') FROM queue"
+					    " WHERE campaign = ?1 AND subscriber = ?2",
+					    -1, &q, NULL),
+			 SQLITE_OK);
+	sqlite3_bind_int64(q, 1, campaign);
+	sqlite3_bind_int64(q, 2, subscriber);
+	assert_int_equal(sqlite3_step(q), SQLITE_ROW);
+	snprintf(out, n, "%d %d %s", sqlite3_column_int(q, 0), sqlite3_column_int(q, 1),
+		 (const char *)sqlite3_column_text(q, 2));
+	sqlite3_finalize(q);
+}
+
+/*
+ * A claimed row that goes back to the queue unsent (over its domain's pace,
+ * or withdrawn from the transport before it went): the attempt its claim
+ * counted is given back, and the reply of its last real attempt stays.
+ */
+static void test_returned_unsent(void **state)
+{
+	struct seen s = {.stop_after = 1};
+	int64_t id = bulk("q-unsent");
+	time_t now = time(NULL);
+	char row[600];
+
+	(void)state;
+	OK(store_queue_claim(op1, id, now, 1, NULL, seen_cb, &s, &err_));
+	OK(store_queue_result(op1, id, s.ids[0], STORE_RCPT_DEFERRED, "451 4.7.1 greylisted", NULL,
+			      now, &err_));
+	memset(&s, 0, sizeof(s));
+	s.stop_after = 1;
+	OK(store_queue_claim(op1, id, now, 1, NULL, seen_cb, &s,
+			     &err_)); /* the deferred one, due */
+	queue_row(id, s.ids[0], row, sizeof(row));
+	assert_string_equal(row, "1 2 451 4.7.1 greylisted");
+	OK(store_queue_result(op1, id, s.ids[0], STORE_RCPT_QUEUED, NULL, NULL, 0, &err_));
+	queue_row(id, s.ids[0], row, sizeof(row));
+	assert_string_equal(row, "0 1 451 4.7.1 greylisted");
+	/* Claimed again, it is its second attempt, not its third. */
+	memset(&s, 0, sizeof(s));
+	s.stop_after = 1;
+	OK(store_queue_claim(op1, id, now, 1, NULL, seen_cb, &s, &err_));
+	queue_row(id, s.ids[0], row, sizeof(row));
+	assert_string_equal(row, "1 2 451 4.7.1 greylisted");
+}
+
 static void test_sent_since(void **state)
 {
 	struct seen s = {0};
@@ -719,6 +770,7 @@ int main(void)
 	    cmocka_unit_test(test_claim_skips_leavers),
 	    cmocka_unit_test(test_recover),
 	    cmocka_unit_test(test_retry_and_deferred),
+	    cmocka_unit_test(test_returned_unsent),
 	    cmocka_unit_test(test_sent_since),
 	    cmocka_unit_test(test_history_of_sends),
 	    cmocka_unit_test(test_errors_masked),
