@@ -2,8 +2,9 @@
  * send/smtp_dialog.c: the mail transactions of the SMTP back end, over a
  * session that libcurl opened (transport_smtp.c): MAIL FROM, RCPT TO and
  * DATA (in one write when the server pipelines), the dot-stuffed message
- * and its end in one write, RSET after a refusal, QUIT when the session
- * ends; and the replies, read as they come.
+ * and its end in one write (with the next message's MAIL FROM, RCPT TO and
+ * DATA behind it when the server pipelines), RSET after a refusal, QUIT when
+ * the session ends; and the replies, read as they come.
  */
 #include <curl/curl.h>
 #include <stdio.h>
@@ -120,16 +121,22 @@ static void out_set(struct conn *k, const char *p, size_t n)
 	k->out_off = 0;
 }
 
-/* Appends one command, VERB, VERB<ADDR> or VERB<ADDR>PARAM, to k->cmd. */
-static void cmd_add(struct conn *k, size_t *len, const char *verb, const char *addr,
+/* Appends one command, VERB, VERB<ADDR> or VERB<ADDR>PARAM, to buf (of cap
+ * bytes, *len used). */
+static void cmd_add(char *buf, size_t cap, size_t *len, const char *verb, const char *addr,
 		    const char *param)
 {
-	int n = snprintf(k->cmd + *len, sizeof(k->cmd) - *len, "%s%s%s%s%s\r\n", verb,
-			 addr != NULL ? "<" : "", addr != NULL ? addr : "", addr != NULL ? ">" : "",
-			 param != NULL ? param : "");
+	int n =
+	    snprintf(buf + *len, cap - *len, "%s%s%s%s%s\r\n", verb, addr != NULL ? "<" : "",
+		     addr != NULL ? addr : "", addr != NULL ? ">" : "", param != NULL ? param : "");
 
-	if (n > 0 && (size_t)n < sizeof(k->cmd) - *len)
+	if (n > 0 && (size_t)n < cap - *len)
 		*len += (size_t)n;
+}
+
+static void deadline_set(const struct smtp *m, struct conn *k)
+{
+	k->deadline_ms = smtp_now_ms() + m->c->timeout_s * 1000;
 }
 
 /* Writes one command, and waits for its reply. */
@@ -138,41 +145,111 @@ static void say(const struct smtp *m, struct conn *k, const char *verb, const ch
 {
 	size_t len = 0;
 
-	cmd_add(k, &len, verb, addr, param);
+	cmd_add(k->cmd, sizeof(k->cmd), &len, verb, addr, param);
 	out_set(k, k->cmd, len);
 	expect_push(k, x, len);
-	k->deadline_ms = smtp_now_ms() + m->c->timeout_s * 1000;
+	deadline_set(m, k);
 }
 
-/* Starts the connection's message: all three commands at once when the
- * server pipelines, else MAIL FROM alone. MAIL FROM declares the message's
- * size (as sent, an estimate RFC 1870 allows) when the server takes SIZE. */
-void smtp_transaction_start(const struct smtp *m, struct conn *k)
+/* MAIL FROM, declaring the message's size (as sent, an estimate RFC 1870
+ * allows) when the server takes SIZE. */
+static void mail_from(const struct conn *k, const struct job *j, char *buf, size_t cap, size_t *len)
 {
-	const struct job *j = k->job;
 	char size[32] = "";
-	size_t len = 0, mail_end, rcpt_end;
 
+	if (k->size_ext)
+		snprintf(size, sizeof(size), " SIZE=%zu", j->len);
+	cmd_add(buf, cap, len, "MAIL FROM:", j->from, size);
+}
+
+/* Appends j's MAIL FROM, RCPT TO and DATA to buf, for a pipelining server,
+ * and waits for their replies. */
+static void envelope(struct conn *k, const struct job *j, char *buf, size_t cap, size_t *len)
+{
+	mail_from(k, j, buf, cap, len);
+	expect_push(k, X_MAIL, *len);
+	cmd_add(buf, cap, len, "RCPT TO:", j->rcpt, NULL);
+	expect_push(k, X_RCPT, *len);
+	cmd_add(buf, cap, len, "DATA", NULL, NULL);
+	expect_push(k, X_DATA, *len);
+}
+
+/* The connection's message is now its own transaction: nothing refused, nothing sent. */
+static void transaction_reset(struct conn *k)
+{
 	k->failed = k->data_sent = false;
 	k->fail[0] = '\0';
 	k->fail_code = 0;
+}
+
+/* Starts the connection's message: all three commands at once when the
+ * server pipelines, else MAIL FROM alone. */
+void smtp_transaction_start(const struct smtp *m, struct conn *k)
+{
+	size_t len = 0;
+
+	transaction_reset(k);
 	k->nexpect = 0;
-	if (k->size_ext)
-		snprintf(size, sizeof(size), " SIZE=%zu", j->len);
-	if (!k->pipelining) {
-		say(m, k, "MAIL FROM:", j->from, size, X_MAIL);
+	if (k->pipelining) {
+		envelope(k, k->job, k->cmd, sizeof(k->cmd), &len);
+	} else {
+		mail_from(k, k->job, k->cmd, sizeof(k->cmd), &len);
+		expect_push(k, X_MAIL, len);
+	}
+	out_set(k, k->cmd, len);
+	deadline_set(m, k);
+}
+
+/* Makes obuf hold n bytes; false when memory is short (then nothing rides
+ * behind the data). */
+static bool obuf_room(struct conn *k, size_t n)
+{
+	char *b;
+
+	if (k->obuf_cap >= n)
+		return true;
+	b = realloc(k->obuf, n);
+	if (b == NULL)
+		return false;
+	k->obuf = b;
+	k->obuf_cap = n;
+	return true;
+}
+
+/*
+ * Writes the message, dot-stuffed, with its end. When the server pipelines
+ * and this session goes on after it, the next waiting message's MAIL, RCPT
+ * and DATA go right behind, in the same write (RFC 2920 3.1: message content
+ * may begin a group of commands). So the session waits for the server once a
+ * message, not twice, and writes once.
+ */
+static void send_data(struct smtp *m, struct conn *k)
+{
+	const struct job *j = k->job;
+	size_t len = j->len;
+
+	k->data_sent = true;
+	deadline_set(m, k);
+	if (k->pipelining && !j->close_after && k->next == NULL && obuf_room(k, j->len + CMD_MAX))
+		k->next = smtp_take_job(m, k);
+	expect_push(k, X_END, j->len);
+	if (k->next == NULL) {
+		out_set(k, j->data, j->len);
 		return;
 	}
-	cmd_add(k, &len, "MAIL FROM:", j->from, size);
-	mail_end = len;
-	cmd_add(k, &len, "RCPT TO:", j->rcpt, NULL);
-	rcpt_end = len;
-	cmd_add(k, &len, "DATA", NULL, NULL);
-	out_set(k, k->cmd, len);
-	expect_push(k, X_MAIL, mail_end);
-	expect_push(k, X_RCPT, rcpt_end);
-	expect_push(k, X_DATA, len);
-	k->deadline_ms = smtp_now_ms() + m->c->timeout_s * 1000;
+	memcpy(k->obuf, j->data, j->len);
+	envelope(k, k->next, k->obuf, k->obuf_cap, &len);
+	out_set(k, k->obuf, len);
+}
+
+/* The message pipelined behind the one that ended becomes the connection's. */
+static void next_becomes_current(struct conn *k)
+{
+	k->job = k->next;
+	k->next = NULL;
+	transaction_reset(k);
+	k->reply[0] = '\0'; /* the last reply was to the other message */
+	k->reply_code = 0;
 }
 
 /* The server's verdict on the connection's message. */
@@ -198,6 +275,16 @@ static void job_verdict(struct smtp *m, struct conn *k, int code, const char *te
 	smtp_job_report(m, k, &r);
 }
 
+/* The message whose commands went behind the data of a session that ends:
+ * none of its data went, so it waits for another session, as it was. */
+static void next_requeue(struct conn *k)
+{
+	if (k->next != NULL) {
+		k->next->queued = true;
+		k->next = NULL;
+	}
+}
+
 /* The connection broke (or timed out): its message, if any, is an error. */
 void smtp_conn_fail(struct smtp *m, struct conn *k, const char *why)
 {
@@ -218,6 +305,7 @@ void smtp_conn_fail(struct smtp *m, struct conn *k, const char *why)
 		r.error = ebuf;
 		smtp_job_report(m, k, &r);
 	}
+	next_requeue(k);
 	smtp_conn_close(k);
 }
 
@@ -260,6 +348,7 @@ static void on_reply(struct smtp *m, struct conn *k, int code)
 		/* The server is closing the session. */
 		if (k->job != NULL)
 			job_verdict(m, k, code, k->reply, k->data_sent);
+		next_requeue(k);
 		smtp_conn_close(k);
 		return;
 	}
@@ -293,9 +382,7 @@ static void on_reply(struct smtp *m, struct conn *k, int code)
 			out_set(k, ".\r\n", 3);
 			expect_push(k, X_END, 3);
 		} else if (code == 354) {
-			out_set(k, k->job->data, k->job->len);
-			k->data_sent = true;
-			expect_push(k, X_END, k->job->len);
+			send_data(m, k);
 		} else if (code < 400) {
 			/* Neither go-ahead nor refusal: nothing was sent. */
 			smtp_conn_fail(m, k, "unexpected reply to DATA");
@@ -310,10 +397,13 @@ static void on_reply(struct smtp *m, struct conn *k, int code)
 			job_verdict(m, k, k->fail_code, k->fail, false);
 		else
 			job_verdict(m, k, code, k->reply, true);
-		if (k->out_off < k->out_len)
+		if (k->out_off < a.end)
 			/* The server answered before the message was all written:
 			 * the rest can't be taken back, so the session ends. */
-			smtp_conn_close(k);
+			smtp_conn_fail(m, k,
+				       "the server answered before the message was all written");
+		else if (k->next != NULL)
+			next_becomes_current(k); /* its replies come next */
 		else
 			after_message(m, k, k->failed);
 		break;

@@ -54,7 +54,7 @@ struct awaited {
 	size_t end;
 };
 
-/* One SMTP session, and the message on it. */
+/* One SMTP session, and the message on it (two, when the server pipelines). */
 struct conn {
 	CURLM *multi; /* this connection's own: see the top of transport_smtp.c */
 	CURL *easy;
@@ -65,7 +65,10 @@ struct conn {
 	bool pipelining; /* the EHLO reply (after TLS) lists PIPELINING */
 	bool size_ext;	 /* ... and SIZE: MAIL FROM declares the size */
 	struct job *job;
-	struct awaited expect[4];
+	/* When the server pipelines: the message whose MAIL, RCPT and DATA went
+	 * right behind job's end of data; it becomes job when job's reply comes. */
+	struct job *next;
+	struct awaited expect[4]; /* at most job's end of data and next's three */
 	unsigned nexpect;
 	bool failed;			     /* MAIL, RCPT or DATA was refused */
 	bool data_sent;			     /* the message started to go */
@@ -74,8 +77,10 @@ struct conn {
 	unsigned ntally;
 	long long deadline_ms;
 	char cmd[CMD_MAX];
-	const char *out; /* what is being written: cmd, a job's data or a constant */
+	const char *out; /* what is being written: cmd, a job's data, obuf or a constant */
 	size_t out_len, out_off;
+	char *obuf; /* job's data with next's commands behind it, for one write */
+	size_t obuf_cap;
 	char in[REPLY_MAX]; /* the reply line being read */
 	size_t in_len;
 	char cur[REPLY_MAX]; /* the reply being read (multi-line) */
@@ -142,5 +147,8 @@ void smtp_conn_fail(struct smtp *m, struct conn *k, const char *why);
 
 /* Ends the session (libcurl closes the connection). */
 void smtp_conn_close(struct conn *k);
+/* The oldest message waiting for a connection, taken by session k (and
+ * counted against its domain's per-session limit), or NULL. */
+struct job *smtp_take_job(struct smtp *m, struct conn *k);
 
 #endif

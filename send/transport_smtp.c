@@ -18,9 +18,11 @@
  * held the transport at 0.43 of what Postfix's smtp-source does to the same
  * server (make bench). Here each connection moves on as soon as its own
  * reply arrives, and when the server's EHLO lists PIPELINING (RFC 2920)
- * MAIL, RCPT and DATA go in one write.
+ * MAIL, RCPT and DATA go in one write, and the next message's go right
+ * behind the end of the data (smtp_dialog.c, send_data).
  *
- * Each connection has one message at a time, and the others wait in `jobs`
+ * Each connection has one message at a time (two when the next one's
+ * commands went behind the data), and the others wait in `jobs`
  * (the transport takes TRANSPORT_SLOTS_PER_CONNECTION x as many messages as
  * connections). A message with a session_limit counts against its domain on
  * the session that carries it (session_count), and the session QUITs after
@@ -309,6 +311,17 @@ static bool conn_idle(const struct conn *k)
 	return k->job == NULL && k->nexpect == 0 && k->out_off >= k->out_len && !k->quit;
 }
 
+struct job *smtp_take_job(struct smtp *m, struct conn *k)
+{
+	struct job *j = next_job(m);
+
+	if (j != NULL) {
+		j->queued = false;
+		j->close_after = session_count(k, j);
+	}
+	return j;
+}
+
 /* Gives waiting messages to idle sessions first, then opens new ones. */
 static void dispatch(struct smtp *m)
 {
@@ -319,12 +332,10 @@ static void dispatch(struct smtp *m)
 
 			if (!conn_idle(k) || k->state != (pass == 0 ? C_OPEN : C_CLOSED))
 				continue;
-			j = next_job(m);
+			j = smtp_take_job(m, k);
 			if (j == NULL)
 				return;
-			j->queued = false;
 			k->job = j;
-			j->close_after = session_count(k, j);
 			if (k->state == C_OPEN) {
 				smtp_transaction_start(m, k);
 			} else if (!conn_open(k)) {
@@ -581,6 +592,7 @@ static void smtp_close(void **state)
 			curl_easy_cleanup(k->easy);
 		if (k->multi != NULL)
 			curl_multi_cleanup(k->multi);
+		free(k->obuf);
 	}
 	for (i = 0; m->jobs != NULL && i < m->njobs; i++) {
 		smtp_job_release(&m->jobs[i]);

@@ -8,7 +8,8 @@
 #   bash tests/bench/bench_worker.sh
 #
 # Env: HATO (default ./hato, the release build), BENCH_MSGS (messages per
-# throughput run, default 5000), BENCH_RUNS (3), BENCH_CONNS (4),
+# throughput run, default 20000: about a second and a half each, long enough
+# that starting and finishing weigh little), BENCH_RUNS (3), BENCH_CONNS (4),
 # BENCH_BIG (recipients of the memory run, default 1000000), BENCH_BIG_SECS
 # (how long the memory run sends before SIGTERM, default 60; 0: to the end).
 #
@@ -23,7 +24,7 @@ set -euo pipefail
 umask 077 # password files are private
 cd "$(dirname "$0")/../.."
 HATO=${HATO:-$PWD/hato}
-MSGS=${BENCH_MSGS:-5000}
+MSGS=${BENCH_MSGS:-20000}
 RUNS=${BENCH_RUNS:-3}
 CONNS=${BENCH_CONNS:-4}
 BIG=${BENCH_BIG:-1000000}

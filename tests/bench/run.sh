@@ -68,7 +68,11 @@ if [ -n "$quick" ]; then bash tests/bench/bench_smtp.sh 2000 4; else bash tests/
 
 if [ -f tests/bench/bench_worker.sh ]; then
 	section "Worker against smtp-sink, and memory (issue 5)"
-	bash tests/bench/bench_worker.sh
+	if [ -n "$quick" ]; then
+		BENCH_MSGS=2000 BENCH_RUNS=1 BENCH_BIG=20000 bash tests/bench/bench_worker.sh
+	else
+		bash tests/bench/bench_worker.sh
+	fi
 fi
 if [ -f tests/bench/bench_tui.sh ]; then
 	section "Terminal UI with 1,000,000 subscribers (issue 6)"

@@ -12,7 +12,7 @@ ARRIVED="$PY $SRC/tests/e2e/campaigns.d/arrived.py"
 
 new_store || { not_ok "store set-up"; exit 1; }
 campaign_fixture || { not_ok "campaign set-up"; exit 1; }
-start_tls_smtpd main || { not_ok "SMTP server"; exit 1; }
+start_tls_smtpd main --pipelining || { not_ok "SMTP server"; exit 1; }
 MAIN=$PORT MAIL="$T/main/mail"
 use_smtp "$MAIN" || not_ok "smtp settings"
 

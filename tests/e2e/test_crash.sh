@@ -13,7 +13,7 @@ SLOTS=8 # in flight per connection: TRANSPORT_SLOTS_PER_CONNECTION in send/trans
 
 new_store || { not_ok "store set-up"; exit 1; }
 campaign_fixture || { not_ok "campaign set-up"; exit 1; }
-start_tls_smtpd crash || { not_ok "SMTP server"; exit 1; }
+start_tls_smtpd crash --pipelining || { not_ok "SMTP server"; exit 1; }
 use_smtp "$PORT" || not_ok "smtp settings"
 MAIL="$T/crash/mail"
 as admin config set smtp.connections "$CONNS" >/dev/null

@@ -19,28 +19,53 @@
 
 static const char msg[] = "Subject: hi\r\n\r\n.a line with a dot\r\nbye\r\n";
 
-/* A session, its one message, and what the back end reported. */
+/* A session, its message (jobs[0]) and one that may wait (jobs[1]), and
+ * what the back end reported: the last report, and each message's. */
 struct fixture {
 	struct transport_conf c;
 	struct smtp m;
 	struct conn k;
-	struct job job;
+	struct job jobs[2];
 	int reports;
-	struct transport_result r;
-	char error[1024];
+	struct transport_result r, of[2];
+	char error[1024], error_of[2][1024];
+	int order[2]; /* which message was reported first, second */
 };
 
 static struct fixture *current;
 
 static void on_report(struct transport *t, void *arg, const struct transport_result *r)
 {
+	int i = (int)(intptr_t)arg;
+
 	(void)t;
-	(void)arg;
+	assert_true(i == 0 || i == 1);
+	if (current->reports < 2)
+		current->order[current->reports] = i;
 	current->reports++;
 	current->r = *r;
 	snprintf(current->error, sizeof(current->error), "%s", r->error ? r->error : "");
 	current->r.error = current->error;
 	current->r.reply = NULL;
+	current->of[i] = current->r;
+	memcpy(current->error_of[i], current->error, sizeof(current->error));
+	current->of[i].error = current->error_of[i];
+}
+
+/* Fills job i for rcpt; the second waits for a connection. */
+static void job_fill(struct fixture *f, int i, const char *rcpt)
+{
+	struct job *j = &f->jobs[i];
+
+	j->from = strdup("bounce@example.com");
+	j->rcpt = strdup(rcpt);
+	assert_non_null(j->from);
+	assert_non_null(j->rcpt);
+	assert_true(smtp_job_data(j, msg, strlen(msg)));
+	j->used = true;
+	j->queued = i == 1;
+	j->seq = (unsigned long)i;
+	j->arg = (void *)(intptr_t)i;
 }
 
 /* An open session, pipelining or not, with its message started. */
@@ -53,28 +78,25 @@ static void start(struct fixture *f, bool pipelining)
 	f->m.c = &f->c;
 	f->m.conns = &f->k;
 	f->m.nconns = 1;
-	f->m.jobs = &f->job;
-	f->m.njobs = 1;
+	f->m.jobs = f->jobs;
+	f->m.njobs = 2;
 	f->m.report = on_report;
 	snprintf(f->m.where, sizeof(f->m.where), "mx.example:25");
 	f->k.state = C_OPEN;
 	f->k.fd = CURL_SOCKET_BAD;
 	f->k.pipelining = pipelining;
-	f->job.from = strdup("bounce@example.com");
-	f->job.rcpt = strdup("someone@example.net");
-	assert_non_null(f->job.from);
-	assert_non_null(f->job.rcpt);
-	assert_true(smtp_job_data(&f->job, msg, strlen(msg)));
-	f->job.used = true;
-	f->k.job = &f->job;
+	job_fill(f, 0, "someone@example.net");
+	f->k.job = &f->jobs[0];
 	smtp_transaction_start(&f->m, &f->k);
 }
 
 static void finish(struct fixture *f)
 {
-	if (f->k.job != NULL)
-		smtp_job_release(f->k.job);
-	free(f->job.data);
+	for (int i = 0; i < 2; i++) {
+		smtp_job_release(&f->jobs[i]);
+		free(f->jobs[i].data);
+	}
+	free(f->k.obuf);
 }
 
 /* What the session has left to write, as a string. */
@@ -193,6 +215,159 @@ static void test_pipelined_refusal_stands(void **state)
 	finish(&f);
 }
 
+#define DATA1 "Subject: hi\r\n\r\n..a line with a dot\r\nbye\r\n.\r\n"
+#define ENVELOPE2 "MAIL FROM:<bounce@example.com>\r\nRCPT TO:<second@example.net>\r\nDATA\r\n"
+
+/* A pipelining session with a second message waiting: the first's data is
+ * written, with the second's commands right behind it in the same write. */
+static void start_two(struct fixture *f)
+{
+	start(f, true);
+	job_fill(f, 1, "second@example.net");
+	f->k.out_off = f->k.out_len;
+	say(f, "250 2.1.0 ok\r\n250 2.1.5 ok\r\n354 go ahead\r\n");
+	assert_string_equal(pending(f), DATA1 ENVELOPE2);
+	assert_ptr_equal(f->k.next, &f->jobs[1]);
+	assert_false(f->jobs[1].queued);
+	f->k.out_off = f->k.out_len;
+}
+
+/* The next message's envelope rides behind the data: one wait per message. */
+static void test_pipelined_next(void **state)
+{
+	struct fixture f;
+
+	(void)state;
+	start_two(&f);
+	/* The end of data's reply and the second's three can come together. */
+	say(&f, "250 2.0.0 queued as 1\r\n250 2.1.0 ok\r\n250 2.1.5 ok\r\n354 go ahead\r\n");
+	assert_int_equal(f.reports, 1);
+	assert_int_equal(f.of[0].outcome, TRANSPORT_SENT);
+	assert_true(f.of[0].after_data);
+	assert_ptr_equal(f.k.job, &f.jobs[1]);
+	assert_null(f.k.next);
+	/* Nothing waits any more: the second's data goes alone. */
+	assert_string_equal(pending(&f), DATA1);
+	f.k.out_off = f.k.out_len;
+	say(&f, "250 2.0.0 queued as 2\r\n");
+	assert_int_equal(f.reports, 2);
+	assert_int_equal(f.order[0], 0);
+	assert_int_equal(f.order[1], 1);
+	assert_int_equal(f.of[1].outcome, TRANSPORT_SENT);
+	assert_null(f.k.job);
+	assert_int_equal(f.k.nexpect, 0);
+	assert_int_equal(f.k.state, C_OPEN);
+	finish(&f);
+}
+
+/* Each message keeps its own verdict: the first refused after its data, the
+ * second refused at RCPT (then RSET), neither taints the other. */
+static void test_pipelined_next_verdicts(void **state)
+{
+	struct fixture f;
+
+	(void)state;
+	start_two(&f);
+	say(&f, "554 5.7.1 rejected after data\r\n250 2.1.0 ok\r\n550 5.1.1 no such user\r\n");
+	assert_int_equal(f.reports, 1);
+	assert_int_equal(f.of[0].outcome, TRANSPORT_FAILED);
+	assert_int_equal(f.of[0].code, 554);
+	say(&f, "554 5.5.1 no valid recipients\r\n");
+	assert_int_equal(f.reports, 2);
+	assert_int_equal(f.of[1].outcome, TRANSPORT_FAILED);
+	assert_int_equal(f.of[1].code, 550);
+	assert_false(f.of[1].after_data);
+	assert_string_equal(pending(&f), "RSET\r\n");
+	finish(&f);
+}
+
+/* The session breaks before the first's verdict: the first may have arrived
+ * (uncertain); the second, none of whose data went, waits for another
+ * session, as it was. */
+static void test_pipelined_next_broken(void **state)
+{
+	struct fixture f;
+
+	(void)state;
+	start_two(&f);
+	smtp_conn_fail(&f.m, &f.k, "the connection dropped");
+	assert_int_equal(f.reports, 1);
+	assert_int_equal(f.order[0], 0);
+	assert_int_equal(f.of[0].outcome, TRANSPORT_ERROR);
+	assert_true(f.of[0].after_data);
+	assert_null(f.k.next);
+	assert_true(f.jobs[1].used && f.jobs[1].queued);
+	assert_int_equal(f.k.state, C_CLOSED);
+	finish(&f);
+}
+
+/* 421 to the end of data: the first is deferred, the second waits for
+ * another session. */
+static void test_pipelined_next_421(void **state)
+{
+	struct fixture f;
+
+	(void)state;
+	start_two(&f);
+	say(&f, "421 4.3.2 shutting down\r\n");
+	assert_int_equal(f.reports, 1);
+	assert_int_equal(f.of[0].outcome, TRANSPORT_DEFERRED);
+	assert_true(f.jobs[1].used && f.jobs[1].queued);
+	assert_int_equal(f.k.state, C_CLOSED);
+	finish(&f);
+}
+
+/* The second's envelope was answered after the first's verdict, then the
+ * session broke: the second is an error before its data, with no reply
+ * of the first's. */
+static void test_pipelined_next_broken_later(void **state)
+{
+	struct fixture f;
+
+	(void)state;
+	start_two(&f);
+	say(&f, "250 2.0.0 queued as 1\r\n");
+	assert_ptr_equal(f.k.job, &f.jobs[1]);
+	smtp_conn_fail(&f.m, &f.k, "the connection dropped");
+	assert_int_equal(f.reports, 2);
+	assert_int_equal(f.of[0].outcome, TRANSPORT_SENT);
+	assert_int_equal(f.of[1].outcome, TRANSPORT_ERROR);
+	assert_false(f.of[1].after_data);
+	assert_int_equal(f.of[1].code, 0);
+	assert_null(strstr(f.error_of[1], "uncertain"));
+	finish(&f);
+}
+
+/* A message after which the session ends takes nobody behind it, and a
+ * server that does not pipeline gets the data alone. */
+static void test_no_next(void **state)
+{
+	struct fixture f;
+
+	(void)state;
+	start(&f, true);
+	job_fill(&f, 1, "second@example.net");
+	f.jobs[0].close_after = true;
+	f.k.out_off = f.k.out_len;
+	say(&f, "250 2.1.0 ok\r\n250 2.1.5 ok\r\n354 go ahead\r\n");
+	assert_string_equal(pending(&f), DATA1);
+	assert_null(f.k.next);
+	assert_true(f.jobs[1].queued);
+	finish(&f);
+
+	start(&f, false);
+	job_fill(&f, 1, "second@example.net");
+	f.k.out_off = f.k.out_len;
+	say(&f, "250 2.1.0 ok\r\n");
+	f.k.out_off = f.k.out_len;
+	say(&f, "250 2.1.5 ok\r\n");
+	f.k.out_off = f.k.out_len;
+	say(&f, "354 go ahead\r\n");
+	assert_string_equal(pending(&f), DATA1);
+	assert_null(f.k.next);
+	finish(&f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -200,6 +375,12 @@ int main(void)
 	    cmocka_unit_test(test_answer_before_command_written),
 	    cmocka_unit_test(test_pipelined_partial_write),
 	    cmocka_unit_test(test_pipelined_refusal_stands),
+	    cmocka_unit_test(test_pipelined_next),
+	    cmocka_unit_test(test_pipelined_next_verdicts),
+	    cmocka_unit_test(test_pipelined_next_broken),
+	    cmocka_unit_test(test_pipelined_next_421),
+	    cmocka_unit_test(test_pipelined_next_broken_later),
+	    cmocka_unit_test(test_no_next),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
