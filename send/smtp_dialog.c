@@ -276,13 +276,25 @@ static void job_verdict(struct smtp *m, struct conn *k, int code, const char *te
 }
 
 /* The message whose commands went behind the data of a session that ends:
- * none of its data went, so it waits for another session, as it was. */
-static void next_requeue(struct conn *k)
+ * none of its data went, so it waits for another session, as it was; or,
+ * withdrawn meanwhile, it is reported unsent. */
+static void next_requeue(struct smtp *m, struct conn *k)
 {
-	if (k->next != NULL) {
-		k->next->queued = true;
-		k->next = NULL;
+	struct job *j = k->next;
+	void *arg;
+
+	if (j == NULL)
+		return;
+	k->next = NULL;
+	if (j->seq >= m->withdrawn_below) {
+		j->queued = true;
+		return;
 	}
+	arg = j->arg;
+	smtp_job_release(j);
+	m->report(m->t, arg,
+		  &(struct transport_result){
+		      .outcome = TRANSPORT_UNSENT, .reply = "", .error = TRANSPORT_UNSENT_WHY});
 }
 
 /* The connection broke (or timed out): its message, if any, is an error. */
@@ -305,7 +317,7 @@ void smtp_conn_fail(struct smtp *m, struct conn *k, const char *why)
 		r.error = ebuf;
 		smtp_job_report(m, k, &r);
 	}
-	next_requeue(k);
+	next_requeue(m, k);
 	smtp_conn_close(k);
 }
 
@@ -348,7 +360,7 @@ static void on_reply(struct smtp *m, struct conn *k, int code)
 		/* The server is closing the session. */
 		if (k->job != NULL)
 			job_verdict(m, k, code, k->reply, k->data_sent);
-		next_requeue(k);
+		next_requeue(m, k);
 		smtp_conn_close(k);
 		return;
 	}

@@ -101,6 +101,10 @@ struct smtp {
 	struct job *jobs;
 	size_t njobs;
 	unsigned long seq;
+	/* The messages submitted before the last withdraw (seq below this):
+	 * one of them that a session gives back is reported unsent, not
+	 * queued again. */
+	unsigned long withdrawn_below;
 	char *curl_url;
 	char where[300];	     /* "host:port" for messages */
 	transport_report_fn *report; /* run's, for the messages that end */

@@ -558,6 +558,7 @@ static void smtp_withdraw(void *state, transport_report_fn *report)
 	struct transport_result r = {
 	    .outcome = TRANSPORT_UNSENT, .reply = "", .error = TRANSPORT_UNSENT_WHY};
 
+	m->withdrawn_below = m->seq;
 	for (size_t i = 0; i < m->njobs; i++) {
 		struct job *j = &m->jobs[i];
 		void *arg = j->arg;

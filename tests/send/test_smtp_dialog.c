@@ -301,6 +301,24 @@ static void test_pipelined_next_broken(void **state)
 	finish(&f);
 }
 
+/* Withdrawn while its commands rode behind the first's data (the campaign
+ * must stop), then the session breaks: the second is reported unsent, not
+ * queued again. */
+static void test_pipelined_next_withdrawn(void **state)
+{
+	struct fixture f;
+
+	(void)state;
+	start_two(&f);
+	f.m.withdrawn_below = 2; /* a withdraw after both were submitted */
+	smtp_conn_fail(&f.m, &f.k, "the connection dropped");
+	assert_int_equal(f.reports, 2);
+	assert_int_equal(f.of[0].outcome, TRANSPORT_ERROR);
+	assert_int_equal(f.of[1].outcome, TRANSPORT_UNSENT);
+	assert_false(f.jobs[1].used);
+	finish(&f);
+}
+
 /* 421 to the end of data: the first is deferred, the second waits for
  * another session. */
 static void test_pipelined_next_421(void **state)
@@ -379,6 +397,7 @@ int main(void)
 	    cmocka_unit_test(test_pipelined_next_verdicts),
 	    cmocka_unit_test(test_pipelined_next_broken),
 	    cmocka_unit_test(test_pipelined_next_421),
+	    cmocka_unit_test(test_pipelined_next_withdrawn),
 	    cmocka_unit_test(test_pipelined_next_broken_later),
 	    cmocka_unit_test(test_no_next),
 	};
