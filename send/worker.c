@@ -136,12 +136,12 @@ static enum send_status run_campaign(struct run *run, bool *sent_any)
 	}
 	clock_gettime(CLOCK_MONOTONIC, &last_check);
 	while (s == SEND_OK && run->fatal == SEND_OK) {
-		bool stopping =
-		    *run->o->stop || run->trip || halted || warm_left == 0 || run->denied != NULL;
+		/* Tripped, paused, stopped or refused: what no connection took yet stays unsent. */
+		bool must_stop = *run->o->stop || run->trip || halted || run->denied != NULL;
+		bool stopping = must_stop || warm_left == 0;
 		bool claiming = !stopping && more;
 
-		/* Tripped, paused, stopped or refused: what no connection took yet stays unsent. */
-		if (!withdrawn && (*run->o->stop || run->trip || halted || run->denied != NULL)) {
+		if (must_stop && !withdrawn) {
 			transport_withdraw(run->t);
 			withdrawn = true;
 		}
