@@ -6,6 +6,9 @@
  * two into tables without any index, key or constraint:
  *
  *   plain    the 7 CSV fields as 7 TEXT columns of one table: the same rows.
+ *   address  plain, with one index: the address, unique with ASCII case
+ *            ignored (a repeat is skipped), as the dedupe against the store
+ *            needs. What that one index costs on top of the floor.
  *   content  the same logical content hato stores for each new person: a
  *            subscriber row (id, email, domain, name, status, attribute
  *            BLOB in hato's encoding, created, updated) and a membership
@@ -21,7 +24,7 @@
  *            What SQLite alone costs for hato's rows, without checks or
  *            parsing.
  *
- * usage: bench_rawinsert FILE.csv DB [plain|content|indexed]
+ * usage: bench_rawinsert FILE.csv DB [plain|address|content|indexed]
  * prints: rows seconds
  */
 #include <sqlite3.h>
@@ -53,6 +56,7 @@ static size_t put(unsigned char *b, size_t n, const char *s)
 
 static const char plain_sql[] =
     "CREATE TABLE t (c0 TEXT, c1 TEXT, c2 TEXT, c3 TEXT, c4 TEXT, c5 TEXT, c6 TEXT);";
+static const char address_sql[] = "CREATE UNIQUE INDEX t_email ON t(c0 COLLATE NOCASE);";
 static const char content_sql[] =
     "CREATE TABLE s (id INTEGER PRIMARY KEY, email TEXT, domain TEXT,"
     " name TEXT, status TEXT, attrs BLOB, created INTEGER, updated INTEGER);"
@@ -125,9 +129,12 @@ int main(int argc, char **argv)
 	double t0;
 	int i, indexed = argc == 4 && strcmp(argv[3], "indexed") == 0;
 	int content = indexed || (argc == 4 && strcmp(argv[3], "content") == 0);
+	int address = argc == 4 && strcmp(argv[3], "address") == 0;
 
-	if (argc < 3 || argc > 4 || (argc == 4 && !content && strcmp(argv[3], "plain") != 0)) {
-		fprintf(stderr, "usage: bench_rawinsert FILE.csv DB [plain|content|indexed]\n");
+	if (argc < 3 || argc > 4 ||
+	    (argc == 4 && !content && !address && strcmp(argv[3], "plain") != 0)) {
+		fprintf(stderr,
+			"usage: bench_rawinsert FILE.csv DB [plain|address|content|indexed]\n");
 		return 64;
 	}
 	in = fopen(argv[1], "r");
@@ -145,10 +152,13 @@ int main(int argc, char **argv)
 	sqlite3_exec(db, content ? content_sql : plain_sql, NULL, NULL, NULL);
 	if (indexed)
 		sqlite3_exec(db, indexed_sql, NULL, NULL, NULL);
+	if (address)
+		sqlite3_exec(db, address_sql, NULL, NULL, NULL);
 	sqlite3_exec(db, "BEGIN", NULL, NULL, NULL);
 	if (sqlite3_prepare_v2(db,
 			       content ? "INSERT OR IGNORE INTO s VALUES (?,?,?,?,'active',?,?6,?6)"
-				       : "INSERT INTO t VALUES (?,?,?,?,?,?,?)",
+			       : address ? "INSERT OR IGNORE INTO t VALUES (?,?,?,?,?,?,?)"
+					 : "INSERT INTO t VALUES (?,?,?,?,?,?,?)",
 			       -1, &q, NULL) != SQLITE_OK ||
 	    (content && sqlite3_prepare_v2(db,
 					   "INSERT INTO m VALUES ('bench',?1,'active','import',"
