@@ -86,6 +86,14 @@ const char *smtp_detail(const struct conn *k, CURLcode rc)
 
 /* ---- Messages on a connection --------------------------------------------- */
 
+void smtp_job_unsent(struct smtp *m, struct job *j, transport_report_fn *report)
+{
+	void *arg = j->arg;
+
+	smtp_job_release(j);
+	report(m->t, arg, &transport_unsent);
+}
+
 /* Reports the connection's message and frees its slot. */
 void smtp_job_report(struct smtp *m, struct conn *k, struct transport_result *r)
 {
@@ -281,20 +289,14 @@ static void job_verdict(struct smtp *m, struct conn *k, int code, const char *te
 static void next_requeue(struct smtp *m, struct conn *k)
 {
 	struct job *j = k->next;
-	void *arg;
 
 	if (j == NULL)
 		return;
 	k->next = NULL;
-	if (j->seq >= m->withdrawn_below) {
+	if (j->seq >= m->withdrawn_below)
 		j->queued = true;
-		return;
-	}
-	arg = j->arg;
-	smtp_job_release(j);
-	m->report(m->t, arg,
-		  &(struct transport_result){
-		      .outcome = TRANSPORT_UNSENT, .reply = "", .error = TRANSPORT_UNSENT_WHY});
+	else
+		smtp_job_unsent(m, j, m->report);
 }
 
 /* The connection broke (or timed out): its message, if any, is an error. */

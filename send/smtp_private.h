@@ -130,6 +130,8 @@ int smtp_reply_line(struct conn *k, const char *buf, size_t n);
 /* libcurl's error buffer when it says something, else curl_easy_strerror. */
 const char *smtp_detail(const struct conn *k, CURLcode rc);
 
+/* Reports job j TRANSPORT_UNSENT with report() and frees it: none of it went. */
+void smtp_job_unsent(struct smtp *m, struct job *j, transport_report_fn *report);
 /* Reports the connection's message to the worker and frees its job. */
 void smtp_job_report(struct smtp *m, struct conn *k, struct transport_result *r);
 

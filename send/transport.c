@@ -623,11 +623,11 @@ enum send_status transport_run(struct transport *t, int timeout_ms, char **errst
 	return t->ops->run(t->state, timeout_ms, transport_report, errstr);
 }
 
+const struct transport_result transport_unsent = {
+    .outcome = TRANSPORT_UNSENT, .reply = "", .error = TRANSPORT_UNSENT_WHY};
+
 void transport_withdraw(struct transport *t)
 {
-	static const struct transport_result unsent = {
-	    .outcome = TRANSPORT_UNSENT, .reply = "", .error = TRANSPORT_UNSENT_WHY};
-
 	if (t == NULL)
 		return;
 	if (!t->threaded) {
@@ -641,9 +641,9 @@ void transport_withdraw(struct transport *t)
 		struct fin *f = &t->fins[t->nfins++];
 
 		f->arg = t->subs[i].m.arg;
-		f->r = unsent;
-		snprintf(f->reply, sizeof(f->reply), "%s", unsent.reply);
-		snprintf(f->error, sizeof(f->error), "%s", unsent.error);
+		f->r = transport_unsent;
+		snprintf(f->reply, sizeof(f->reply), "%s", transport_unsent.reply);
+		snprintf(f->error, sizeof(f->error), "%s", transport_unsent.error);
 	}
 	t->nsubs = 0;
 	t->withdraw = true;

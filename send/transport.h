@@ -247,4 +247,7 @@ bool transport_host_is_loopback(const char *host);
 /* Reports one finished message to the worker (used by the back ends). */
 void transport_report(struct transport *t, void *msg_arg, const struct transport_result *r);
 
+/* The report of a message withdrawn before any of it went (TRANSPORT_UNSENT). */
+extern const struct transport_result transport_unsent;
+
 #endif

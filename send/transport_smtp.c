@@ -555,19 +555,11 @@ static enum send_status smtp_run(void *state, int timeout_ms, transport_report_f
 static void smtp_withdraw(void *state, transport_report_fn *report)
 {
 	struct smtp *m = state;
-	struct transport_result r = {
-	    .outcome = TRANSPORT_UNSENT, .reply = "", .error = TRANSPORT_UNSENT_WHY};
 
 	m->withdrawn_below = m->seq;
-	for (size_t i = 0; i < m->njobs; i++) {
-		struct job *j = &m->jobs[i];
-		void *arg = j->arg;
-
-		if (!j->used || !j->queued)
-			continue;
-		smtp_job_release(j);
-		report(m->t, arg, &r);
-	}
+	for (size_t i = 0; i < m->njobs; i++)
+		if (m->jobs[i].used && m->jobs[i].queued)
+			smtp_job_unsent(m, &m->jobs[i], report);
 }
 
 static void smtp_close(void **state)
