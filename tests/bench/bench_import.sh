@@ -18,6 +18,8 @@
 #     (bench_rawinsert indexed), the part of the import that is SQLite's own
 #     b-tree work
 #   - segment count over the 1M rows, an attribute and a domain filter
+#   - the size of each database after its run, beside the plain floor's:
+#     SQLCipher encrypts and writes every page, so time follows size
 #
 # Env: HATO (default ./hato), BENCH_ROWS (default 1000000), BENCH_RUNS (3).
 set -euo pipefail
@@ -63,6 +65,8 @@ run_rss() {
 }
 
 now() { date +%s.%N; }
+# The size in MB of the database $1 with its WAL: what the run wrote, in pages.
+mb_of() { { find "$1" "$1-wal" -printf '%s\n' 2>/dev/null || :; } | awk '{n += $1} END {printf "%.1f", n / 1048576}'; }
 median() { sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 
 printf 'admin-password-1\n' >"$T/pw.admin"
@@ -84,14 +88,19 @@ for i in $(seq 1 "$RUNS"); do
 	imp_rss+=("${rss% *}")
 	imp_rss_after+=("${rss#* }")
 	summary=$(cat "$T/cmd.out")
+	imp_mb=$(mb_of "$T/s/hato.db")
 	rm -f "$T/raw.db" "$T/raw.db-wal" "$T/raw.db-shm"
 	raw_times+=("$("$RAW" "$T/subs.csv" "$T/raw.db" plain | awk '{print $2}')")
+	raw_mb=$(mb_of "$T/raw.db")
 	rm -f "$T/raw.db" "$T/raw.db-wal" "$T/raw.db-shm"
 	adr_times+=("$("$RAW" "$T/subs.csv" "$T/raw.db" address | awk '{print $2}')")
+	adr_mb=$(mb_of "$T/raw.db")
 	rm -f "$T/raw.db" "$T/raw.db-wal" "$T/raw.db-shm"
 	con_times+=("$("$RAW" "$T/subs.csv" "$T/raw.db" content | awk '{print $2}')")
+	con_mb=$(mb_of "$T/raw.db")
 	rm -f "$T/raw.db" "$T/raw.db-wal" "$T/raw.db-shm"
 	idx_times+=("$("$RAW" "$T/subs.csv" "$T/raw.db" indexed | awk '{print $2}')")
+	idx_mb=$(mb_of "$T/raw.db")
 	rm -f "$T/raw.db" "$T/raw.db-wal" "$T/raw.db-shm"
 done
 imp=$(printf '%s\n' "${imp_times[@]}" | median)
@@ -129,3 +138,9 @@ printf '%-44s %12.1f %12s\n' "  of which after the login (Argon2id 64 MiB)" "$(e
 printf '%-44s %12.3f %12s\n' "segment count attr.city = \"Tokyo\" ($(cat "$T/n1")), s" "$sa" "< 1"
 printf '%-44s %12.3f %12s\n' "segment count domain = docomo ($(cat "$T/n2")), s" "$sd" "< 1"
 echo "(segment count times include the process start and the Argon2id login)"
+# What each wrote: SQLCipher's work goes with the pages it encrypts and writes.
+printf '%-44s %12s %12s\n' "database size after the run, MB" "MB" "/ floor"
+for row in "floor, plain:$raw_mb" "reference, address:$adr_mb" "floor, same content:$con_mb" \
+	"reference, with indexes:$idx_mb" "hato's store after the import:$imp_mb"; do
+	printf '%-44s %12.1f %12.2f\n' "  ${row%:*}" "${row##*:}" "$(echo "${row##*:} / $raw_mb" | bc -l)"
+done
