@@ -10,7 +10,7 @@ PKGS    := ncursesw sqlcipher libcurl libsodium opendkim libcmark libssl libcryp
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 CSV_LIBS   := $(shell pkg-config --libs libcsv 2>/dev/null || echo -lcsv)
-LIBS       := $(PKG_LIBS) $(CSV_LIBS) -lresolv -lm -pthread
+LIBS       := $(PKG_LIBS) $(CSV_LIBS) -lunistring -lresolv -lm -pthread
 
 WARN    := -std=c17 -Wall -Wextra -Wshadow -Wmissing-prototypes -Werror
 DEFS    := -D_GNU_SOURCE -DHATO_VERSION='"$(VERSION)"' -DSQLITE_HAS_CODEC

@@ -356,8 +356,16 @@ enum store_status store_subscriber_page(struct store *st, const struct store_bro
 	p.st = st;
 	p.q = q;
 	p.pii = store_can(st, STORE_PERM_PII);
-	if (q->search != NULL && *q->search != '\0' && !make_range(q->search, &p.r))
-		return store_fail(errstr, STORE_EINVAL, "the search text is too long");
+	if (q->search != NULL && *q->search != '\0') {
+		/* Names are kept in NFC (store_nfc): so is what is searched for. */
+		char *nfc = store_nfc_dup(q->search);
+		bool ok = nfc != NULL && make_range(nfc, &p.r);
+		free(nfc);
+		if (nfc == NULL)
+			return STORE_ENOMEM;
+		if (!ok)
+			return store_fail(errstr, STORE_EINVAL, "the search text is too long");
+	}
 	p.rows = calloc((size_t)q->limit, sizeof(*p.rows));
 	if (p.rows == NULL)
 		return STORE_ENOMEM;

@@ -125,6 +125,24 @@ static enum store_status reserved_name(const char *k, char **errstr)
 			  k, names);
 }
 
+enum store_status subscriber_nfc_fields(const char *name, const struct store_attr *attrs,
+					size_t nattrs, char **nname, struct store_attr **nattr)
+{
+	size_t i;
+
+	*nname = store_nfc_dup(name != NULL ? name : "");
+	*nattr = calloc(nattrs > 0 ? nattrs : 1, sizeof(**nattr));
+	if (*nname == NULL || *nattr == NULL)
+		return STORE_ENOMEM;
+	for (i = 0; i < nattrs; i++) {
+		(*nattr)[i].key = store_nfc_dup(attrs[i].key);
+		(*nattr)[i].value = store_nfc_dup(attrs[i].value);
+		if ((*nattr)[i].key == NULL || (*nattr)[i].value == NULL)
+			return STORE_ENOMEM;
+	}
+	return STORE_OK;
+}
+
 enum store_status subscriber_check_fields(const char *name, const struct store_attr *attrs,
 					  size_t nattrs, const struct store_consent *c,
 					  char **errstr)
@@ -314,4 +332,87 @@ const char *subscriber_consent_at_why(const char *v, size_t n, time_t now, char 
 		return "is in the future: a consent time may be at most a day ahead of this "
 		       "computer's clock";
 	return NULL;
+}
+
+/* ---- Stores written before NFC -------------------------------------------- */
+
+/*
+ * b := the pairs of p[0..n) in NFC (b empty); a name that two pairs then
+ * share keeps its first value. 1 when that changed anything, 0 when not,
+ * -1 when out of memory; a damaged BLOB is left alone (0).
+ */
+static int attrs_nfc(struct attrs_buf *b, const unsigned char *p, size_t n)
+{
+	const char *k, *v, *dv;
+	char *nk = NULL, *nv = NULL;
+	size_t pos = 0, kl, vl, dl;
+	int rc, changed = 0;
+
+	while ((rc = attrs_next(p, n, &pos, &k, &kl, &v, &vl)) == 1) {
+		if (store_nfc(k, kl, &nk, &kl) != 0 || store_nfc(v, vl, &nv, &vl) != 0)
+			break;
+		changed |= nk != NULL || nv != NULL;
+		if (nk != NULL)
+			k = nk;
+		if (nv != NULL)
+			v = nv;
+		if (attrs_find(b->p, b->n, k, kl, &dv, &dl))
+			changed = 1;
+		else if (attrs_put(b, k, kl, v, vl) != 0)
+			break;
+		free(nk);
+		free(nv);
+		nk = nv = NULL;
+	}
+	free(nk);
+	free(nv);
+	if (rc == 1)
+		return -1;
+	return rc == 0 && changed;
+}
+
+enum store_status subscriber_nfc_all(struct store *st, char **errstr)
+{
+	sqlite3_stmt *q = NULL, *u = NULL;
+	struct attrs_buf b = {0};
+	enum store_status s;
+	char *name;
+	size_t len;
+	int rc = SQLITE_DONE, a;
+
+	s = store_prepare(st, "SELECT id, name, attrs FROM subscribers", &q, errstr);
+	if (s == STORE_OK)
+		s = store_prepare(st, "UPDATE subscribers SET name = ?, attrs = ? WHERE id = ?", &u,
+				  errstr);
+	while (s == STORE_OK && (rc = sqlite3_step(q)) == SQLITE_ROW) {
+		const char *old = (const char *)sqlite3_column_text(q, 1);
+		name = NULL;
+		b.n = 0;
+		if (store_nfc(old, (size_t)sqlite3_column_bytes(q, 1), &name, &len) != 0 ||
+		    (a = attrs_nfc(&b, sqlite3_column_blob(q, 2),
+				   (size_t)sqlite3_column_bytes(q, 2))) < 0) {
+			free(name);
+			s = STORE_ENOMEM;
+			break;
+		}
+		if (name != NULL || a == 1) {
+			sqlite3_bind_text(u, 1, name != NULL ? name : old, -1, SQLITE_TRANSIENT);
+			if (a == 1)
+				sqlite3_bind_blob(u, 2, b.n > 0 ? (const void *)b.p : "", (int)b.n,
+						  SQLITE_TRANSIENT);
+			else
+				sqlite3_bind_value(u, 2, sqlite3_column_value(q, 2));
+			sqlite3_bind_int64(u, 3, sqlite3_column_int64(q, 0));
+			if (sqlite3_step(u) != SQLITE_DONE)
+				s = store_sqlfail(st, errstr, "putting names in NFC");
+			sqlite3_reset(u);
+		}
+		free(name);
+	}
+	if (s == STORE_OK && rc != SQLITE_DONE)
+		s = store_sqlfail(st, errstr, "putting names in NFC");
+	sqlite3_finalize(q);
+	sqlite3_finalize(u);
+	attrs_free(&b);
+	return s;
 }

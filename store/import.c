@@ -240,9 +240,21 @@ void import_data_row(struct import *im)
 		};
 		const char *v = r->buf + r->off[i];
 		size_t n = r->len[i];
+		char *nfc = NULL;
 		if (skipped(im, i))
 			continue;
 		why = subscriber_field_why(field[im->kind[i]], v, n);
+		/* Names and attributes are kept in NFC (store_nfc), then checked again. */
+		if (why == NULL && (im->kind[i] == C_NAME || im->kind[i] == C_ATTR)) {
+			if (store_nfc(v, n, &nfc, &n) != 0)
+				goto nomem;
+			if (nfc != NULL) {
+				free(im->nfc[im->kind[i] == C_NAME]);
+				im->nfc[im->kind[i] == C_NAME] = nfc;
+				v = nfc;
+				why = subscriber_field_why(field[im->kind[i]], v, n);
+			}
+		}
 		if (why != NULL) {
 			snprintf(reason, sizeof(reason), "column %zu (%s) %s", i + 1, im->name[i],
 				 why);
@@ -286,16 +298,17 @@ void import_data_row(struct import *im)
 		default:
 			/* An empty cell sets nothing and erases nothing. */
 			if (n > 0 &&
-			    attrs_put(&im->attrs, im->name[i], strlen(im->name[i]), v, n) != 0) {
-				im->s = STORE_ENOMEM;
-				return;
-			}
+			    attrs_put(&im->attrs, im->name[i], strlen(im->name[i]), v, n) != 0)
+				goto nomem;
 		}
 	}
 	queue_row(im, addr, name, namelen, consent);
 	return;
 bad:
 	import_reject(im, im->rec_line, reason, 1);
+	return;
+nomem:
+	im->s = STORE_ENOMEM;
 }
 
 /* ---- The two threads ------------------------------------------------------ */
@@ -529,6 +542,8 @@ enum store_status store_subscriber_import(struct store *st, const char *list, FI
 	store_exec(st, "PRAGMA foreign_keys = ON", NULL);
 	if (s != STORE_OK)
 		audit_failure(st, list, s, stats->rows, errstr != NULL ? *errstr : NULL);
+	free(im.nfc[0]);
+	free(im.nfc[1]);
 	for (i = 0; i < im.ncols; i++)
 		free(im.name[i]);
 	free(im.name);

@@ -434,6 +434,7 @@ enum store_status import_header(struct import *im)
 	struct import_row *r = &im->row;
 	size_t i, j;
 	int email = 0;
+	char *nfc;
 
 	if (r->fields > IMPORT_MAX_COLUMNS)
 		return store_fail(im->errstr, STORE_EINVAL,
@@ -457,13 +458,18 @@ enum store_status import_header(struct import *im)
 			return store_fail(
 			    im->errstr, STORE_EINVAL, "not a CSV file: the header (line %llu) %s",
 			    (unsigned long long)im->rec_line, header_why(n, len, r->nul));
+		/* Names are kept in NFC (store_nfc), as are the values. */
+		im->name[i] = strndup(n, len);
+		if (im->name[i] == NULL || store_nfc(n, len, &nfc, &len) != 0)
+			return STORE_ENOMEM;
+		if (nfc != NULL) {
+			free(im->name[i]);
+			im->name[i] = nfc;
+		}
 		if (len == 0 || len > SUBSCRIBER_MAX_KEY)
 			return store_fail(im->errstr, STORE_EINVAL, "column %zu of the header %s",
 					  i + 1,
 					  len == 0 ? "has no name" : "is longer than 128 bytes");
-		im->name[i] = strndup(n, len);
-		if (im->name[i] == NULL)
-			return STORE_ENOMEM;
 		im->kind[i] = column_kind(im->name[i]);
 		email |= im->kind[i] == C_EMAIL;
 		/* The own columns in any case; attributes byte for byte (fields.c). */

@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "store/private.h"
+#include "store/subscribers_private.h"
 
 struct migration {
 	int version;
@@ -273,6 +273,11 @@ static const struct migration migrations[] = {
 	 "  (SELECT 1 FROM campaigns c CROSS JOIN queue q WHERE c.name = subscriber_events.details"
 	 "   AND q.campaign = c.id AND q.subscriber = subscriber_events.subscriber"
 	 "   AND q.state = 2);"},
+    /*
+     * Names and attributes are kept in Unicode NFC (store_nfc): those
+     * written before are put in NFC by a step in C, subscriber_nfc_all.
+     */
+    {16, ""},
     /* Later issues append their migrations here, in order. */
 };
 
@@ -483,10 +488,8 @@ static const struct {
 	enum store_status (*run)(struct store *st, char **errstr);
 	bool reopen; /* it changed the schema behind SQLite's back */
 } steps[] = {
-    {7, rewrite_checks, true},
-    {9, add_editors, false},
-    {11, add_slot_pk, false},
-    {12, move_subscribers, false},
+    {7, rewrite_checks, true},	   {9, add_editors, false},	    {11, add_slot_pk, false},
+    {12, move_subscribers, false}, {16, subscriber_nfc_all, false},
 };
 
 /* Runs the step of a migration, if it has one; *reopen when it asks for a new connection. */

@@ -225,6 +225,32 @@ static int set_msg(struct parser *p, const char *m)
 	return set_text(p, m, strlen(m));
 }
 
+/*
+ * Makes buf[0..n), allocated, the token's text, in NFC (store_nfc) as the
+ * store keeps names and attributes. Takes buf, which may be the text already.
+ */
+static int set_nfc(struct parser *p, char *buf, size_t n)
+{
+	char *nfc = NULL;
+
+	if (store_nfc(buf, n, &nfc, &n) != 0) {
+		if (buf != p->text)
+			free(buf);
+		p->s = STORE_ENOMEM;
+		return -1;
+	}
+	if (nfc != NULL) {
+		if (buf != p->text)
+			free(buf);
+		buf = nfc;
+	}
+	if (p->text != buf)
+		free(p->text);
+	p->text = buf;
+	p->len = n;
+	return 0;
+}
+
 static int lex_string(struct parser *p, size_t i)
 {
 	const char *s = p->src;
@@ -260,11 +286,8 @@ static int lex_string(struct parser *p, size_t i)
 	}
 	p->next = i + 1;
 	p->tok = T_STRING;
-	free(p->text);
 	buf[n] = '\0';
-	p->text = buf;
-	p->len = n;
-	return 0;
+	return set_nfc(p, buf, n);
 }
 
 /* A token that is no token: says what the character at i is. */
@@ -374,6 +397,9 @@ int seg_lex(struct parser *p)
 			return lex_bad(p, i);
 		j = ident_end(s, i);
 		p->tok = T_IDENT;
+		p->next = j;
+		/* A name (attr.KEY) as the store keeps attribute names. */
+		return set_text(p, s + i, j - i) != 0 ? -1 : set_nfc(p, p->text, p->len);
 	}
 	p->next = j;
 	return set_text(p, s + i, j - i);

@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <uninorm.h>
+#include <unistr.h>
 
 #include "store/private.h"
 
@@ -277,4 +279,48 @@ enum store_status store_kdf_parse(const char *s, enum store_kdf *out)
 	else
 		return STORE_EUSAGE;
 	return STORE_OK;
+}
+
+/*
+ * libunistring's normaliser (GNU, already loaded for libidn2's IDNA) has
+ * the Unicode tables, which are too large to keep here by hand.
+ */
+int store_nfc(const char *s, size_t n, char **out, size_t *outn)
+{
+	uint8_t buf[512], *r;
+	size_t i, len = sizeof(buf);
+	int rc = 0;
+
+	*out = NULL;
+	for (i = 0; i < n && (unsigned char)s[i] < 0x80; i++)
+		;
+	/* Not UTF-8 (which the normaliser would mend): left for the checks to refuse. */
+	if (i == n || u8_check((const uint8_t *)s + i, n - i) != NULL)
+		return 0;
+	r = u8_normalize(UNINORM_NFC, (const uint8_t *)s, n, buf, &len);
+	if (r == NULL)
+		return -1;
+	if (len != n || memcmp(r, s, n) != 0) {
+		*out = malloc(len + 1);
+		if (*out == NULL) {
+			rc = -1;
+		} else {
+			memcpy(*out, r, len);
+			(*out)[len] = '\0';
+			*outn = len;
+		}
+	}
+	if (r != buf)
+		free(r);
+	return rc;
+}
+
+char *store_nfc_dup(const char *s)
+{
+	char *t = NULL;
+	size_t n;
+
+	if (store_nfc(s, strlen(s), &t, &n) != 0)
+		return NULL;
+	return t != NULL ? t : strdup(s);
 }

@@ -119,6 +119,18 @@ size_t store_utf8_char(const char *s, size_t n, uint32_t *cp);
  * them; the command line shows them escaped.
  */
 bool store_char_is_unsafe(uint32_t cp);
+/*
+ * Unicode normalisation form C (NFC) of the UTF-8 text s[0..n), so that
+ * the same words compare equal whichever form they came in: a "ガ" made of
+ * "カ" and a combining mark (as some Macs save text) becomes the one
+ * character. Names, attributes, segment strings and searches are kept and
+ * compared in NFC. Sets *out to NULL when s is in NFC already (ASCII text
+ * always is) or is not UTF-8, else to an allocated, NUL-terminated copy in
+ * NFC of length *outn. Returns -1 only when out of memory.
+ */
+int store_nfc(const char *s, size_t n, char **out, size_t *outn);
+/* store_nfc of the string s, always a copy: NULL only when out of memory. */
+char *store_nfc_dup(const char *s);
 
 /*
  * Creates a new store at `path` with one admin user. Fails with STORE_EEXIST

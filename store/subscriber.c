@@ -372,7 +372,8 @@ enum store_status store_subscriber_add(struct store *st, const char *list, const
 				       char **errstr)
 {
 	enum store_status s;
-	char addr[STORE_ADDRESS_MAX + 1];
+	char addr[STORE_ADDRESS_MAX + 1], *nname = NULL;
+	struct store_attr *nattr = NULL;
 
 	s = store_require(st, STORE_PERM_SUBSCRIBERS_WRITE, "subscriber.add", errstr);
 	/* Refusing someone who left would tell that the address is on file. */
@@ -380,18 +381,21 @@ enum store_status store_subscriber_add(struct store *st, const char *list, const
 		s = store_require_lookup(st, "subscriber.add", errstr);
 	if (s == STORE_OK)
 		s = subscriber_norm(email, addr, errstr);
-	if (s != STORE_OK)
-		return s;
-	s = subscriber_check_fields(name, attrs, nattrs, consent, errstr);
-	if (s != STORE_OK)
-		return s;
-	s = store_begin_err(st, errstr, "adding a subscriber");
-	if (s != STORE_OK)
-		return s;
-	s = add_locked(st, list, addr, name ? name : "", attrs, nattrs, consent, errstr);
 	if (s == STORE_OK)
-		return store_commit_err(st, errstr);
-	store_rollback(st);
+		s = subscriber_nfc_fields(name, attrs, nattrs, &nname, &nattr);
+	if (s == STORE_OK)
+		s = subscriber_check_fields(nname, nattr, nattrs, consent, errstr);
+	if (s == STORE_OK)
+		s = store_begin_err(st, errstr, "adding a subscriber");
+	if (s == STORE_OK) {
+		s = add_locked(st, list, addr, nname, nattr, nattrs, consent, errstr);
+		if (s == STORE_OK)
+			s = store_commit_err(st, errstr);
+		else
+			store_rollback(st);
+	}
+	free(nname);
+	attrs_array_free(nattr, nattrs);
 	return s;
 }
 

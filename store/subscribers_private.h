@@ -100,6 +100,19 @@ const char *subscriber_field_why(enum subscriber_field f, const char *v, size_t 
 int address_alabels(const char *in, size_t n, char *out, size_t cap);
 /* Are a[0..an) and b[0..bn) the same attribute name? Byte for byte: case counts. */
 int subscriber_key_same(const char *a, size_t an, const char *b, size_t bn);
+/*
+ * Copies of a person's name ("" for NULL) and attributes in NFC
+ * (store_nfc), as the store keeps them, for subscriber_check_fields to
+ * check: the caller frees *nname, and *nattr with attrs_array_free, also
+ * after a failure. STORE_OK or STORE_ENOMEM.
+ */
+enum store_status subscriber_nfc_fields(const char *name, const struct store_attr *attrs,
+					size_t nattrs, char **nname, struct store_attr **nattr);
+/*
+ * Migration 16 (store/schema.c): the names and attributes of the people of
+ * a store written before they were kept in NFC, put in NFC.
+ */
+enum store_status subscriber_nfc_all(struct store *st, char **errstr);
 /* The values `subscriber add` is given, checked as an import checks them:
  * STORE_EINVAL with a sentence naming the bad one; STORE_EUSAGE for an
  * attribute given twice. */
@@ -334,6 +347,7 @@ struct import {
 	sqlite3_stmt *ins_subs, *ids_in;	 /* IMPORT_BATCH people; which of them went in */
 	sqlite3_stmt *ins_mem[IMPORT_BATCH + 1]; /* n memberships, prepared at first use */
 	struct attrs_buf attrs, merged;
+	char *nfc[2]; /* the row's last attribute value, and its name, put in NFC */
 	/*
 	 * The reading thread owns the parser, the row and attrs, im->s and
 	 * *errstr, and stats->rows and stats->invalid until it ends. The

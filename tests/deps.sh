@@ -6,7 +6,7 @@ set -euo pipefail
 pkgs=(
 	build-essential pkg-config clang libclang-rt-14-dev
 	libncurses-dev libsqlcipher-dev sqlcipher libcurl4-openssl-dev libsodium-dev
-	libopendkim-dev libcmark-dev libcsv-dev libssl-dev libidn2-dev libcmocka-dev sqlite3
+	libopendkim-dev libcmark-dev libcsv-dev libssl-dev libidn2-dev libunistring-dev libcmocka-dev sqlite3
 	openssl ca-certificates tmux faketime dnsmasq-base bc time groff-base procps locales
 	python3 python3-aiosmtpd python3-dkim python3-dnspython python3-nacl
 	postfix

@@ -234,6 +234,17 @@ for w in 'domain = "例え.テスト"' 'domain ends_with ".テスト"' 'domain c
 	expect 0 "count $w" as marketer segment count --list cases --where "$w"
 	check "finds the person" grep -qx 1 "$T/out"
 done
+# Text saved decomposed (NFD, as some Macs save it) is the same text: "ガ" is
+# one character, or "カ" and a combining mark.
+ga_nfd=$(printf '\xe3\x82\xab\xe3\x82\x99')
+printf 'email,name,%s\nmac@example.com,%sーデン,%s\n' "$ga_nfd" "$ga_nfd" "$ga_nfd" >"$T/nfd.csv"
+expect 0 "a file saved decomposed imports" as marketer import cases "$T/nfd.csv"
+for w in 'name = "ガーデン"' 'attr.ガ = "ガ"' "name starts_with \"$ga_nfd\""; do
+	expect 0 "count $w" as marketer segment count --list cases --where "$w"
+	check "finds the person" grep -qx 1 "$T/out"
+done
+expect 0 "the person's record" as marketer subscriber show mac@example.com
+check "holds the name in NFC" grep -q '^name *ガーデン$' "$T/out"
 printf 'email,Email\nx@example.com,y@example.com\n' >"$T/twoemail.csv"
 expect 65 "an import's own column is still one in any case" as marketer import cases "$T/twoemail.csv"
 check "so Email repeats email" grep -q 'column 2 of the header repeats "Email"' "$T/err"

@@ -99,6 +99,16 @@ __attribute__((unused)) static enum store_status fx_import(struct store *st, con
 	return s;
 }
 
+/* The value of a person's attribute key, or NULL. */
+__attribute__((unused)) static const char *fx_attr(const struct store_subscriber *p,
+						   const char *key)
+{
+	for (size_t i = 0; i < p->nattrs; i++)
+		if (strcmp(p->attrs[i].key, key) == 0)
+			return p->attrs[i].value;
+	return NULL;
+}
+
 __attribute__((unused)) static int64_t fx_count(struct store *st, const char *list,
 						const char *expr)
 {

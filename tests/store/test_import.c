@@ -292,16 +292,6 @@ static void test_unsubscribes_survive(void **state)
 }
 
 /* The value of attribute key of p, or NULL. */
-static const char *attr_of(const struct store_subscriber *p, const char *key)
-{
-	size_t i;
-
-	for (i = 0; i < p->nattrs; i++)
-		if (strcmp(p->attrs[i].key, key) == 0)
-			return p->attrs[i].value;
-	return NULL;
-}
-
 /*
  * New people are written IMPORT_BATCH rows to a statement. Batches that mix
  * new people with repeats, people on file (one unsubscribed) and a
@@ -363,16 +353,16 @@ static void test_batches_mixed(void **state)
 
 	assert_int_equal(store_subscriber_get(st, "n97@example.net", &p, &err), STORE_OK);
 	assert_string_equal(p->name, "Second 99");
-	assert_string_equal(attr_of(p, "plan"), "second");
+	assert_string_equal(fx_attr(p, "plan"), "second");
 	assert_string_equal(p->lists[0].consent_source, "test");
 	store_subscriber_free(&p);
 	assert_int_equal(store_subscriber_get(st, "n66@example.net", &p, &err), STORE_OK);
 	assert_string_equal(p->name, "Case");
-	assert_string_equal(attr_of(p, "plan"), "case");
+	assert_string_equal(fx_attr(p, "plan"), "case");
 	store_subscriber_free(&p);
 	assert_int_equal(store_subscriber_get(st, "old3@example.net", &p, &err), STORE_OK);
 	assert_string_equal(p->name, "Old 53");
-	assert_string_equal(attr_of(p, "plan"), "again");
+	assert_string_equal(fx_attr(p, "plan"), "again");
 	store_subscriber_free(&p);
 	assert_int_equal(store_subscriber_get(st, "old1@example.net", &p, &err), STORE_OK);
 	assert_string_equal(p->lists[0].status, "unsubscribed");

@@ -22,6 +22,9 @@
 #include "tests/store/explain.h"
 #include "tests/store/admin_fixture.h"
 
+/* The version of a store this hato writes. */
+#define LATEST 16
+
 /* ---- Migration 7: CHECKs without IN lists -------------------------------- */
 
 #define SUB_IN "CHECK (status IN    ('active','unsubscribed','bounced','complained','erased'))"
@@ -343,7 +346,7 @@ static void test_subscribers_rebuilt(void **state)
 	store_close(&st);
 
 	st = open_admin();
-	assert_int_equal(one_int(st, "PRAGMA user_version"), 15);
+	assert_int_equal(one_int(st, "PRAGMA user_version"), LATEST);
 	assert_int_equal(one_int(st, "PRAGMA foreign_keys"), 1);
 	sql = table_sql(st->db, "subscribers");
 	assert_null(strstr(sql, "ehash"));
@@ -422,7 +425,7 @@ static void test_domain_suppression_marked(void **state)
 	store_close(&st);
 
 	st = open_admin();
-	assert_int_equal(one_int(st, "PRAGMA user_version"), 15);
+	assert_int_equal(one_int(st, "PRAGMA user_version"), LATEST);
 	assert_int_equal(one_int(st, "SELECT count(*) FROM subscribers WHERE suppressed <> 0"
 				     " AND id IN (1, 2)"),
 			 2);
@@ -464,7 +467,7 @@ static void test_sent_events_dropped(void **state)
 	store_close(&st);
 
 	st = open_admin();
-	assert_int_equal(one_int(st, "PRAGMA user_version"), 15);
+	assert_int_equal(one_int(st, "PRAGMA user_version"), LATEST);
 	assert_int_equal(one_int(st, "SELECT count(*) FROM subscriber_events WHERE event = 'sent'"
 				     " AND details = 'old name'"),
 			 1);
@@ -488,6 +491,83 @@ static void test_sent_events_dropped(void **state)
 	store_close(&st);
 }
 
+/* "ガ" as one character (NFC), and as "カ" with a combining mark (NFD). */
+#define GA_NFC "\xe3\x82\xac"
+#define GA_NFD "\xe3\x82\xab\xe3\x82\x99"
+
+/*
+ * Migration 16: names and attributes written decomposed are put in NFC,
+ * attribute names too; two names that become one keep the first value;
+ * rows in NFC already, ASCII or not, and a damaged BLOB are left alone.
+ */
+static void test_nfc_migrated(void **state)
+{
+	struct store *st = open_admin();
+	sqlite3_stmt *q = NULL;
+	/* varint lengths, then the text: k<GA_NFD> = <GA_NFD>, k<GA_NFC> = x, city = Tokyo */
+	static const char attrs[] = "\x07k" GA_NFD "\x06" GA_NFD "\x04k" GA_NFC "\x01x"
+				    "\x04"
+				    "city"
+				    "\x05"
+				    "Tokyo";
+	static const char want[] = "\x04k" GA_NFC "\x03" GA_NFC "\x04"
+				   "city"
+				   "\x05"
+				   "Tokyo";
+	static const char tokyo[] = "\x04"
+				    "city"
+				    "\x05"
+				    "Tokyo",
+			  broken[] = "\x09"
+				     "broken";
+
+	(void)state;
+	assert_int_equal(
+	    sqlite3_prepare_v2(st->db,
+			       "INSERT INTO subscribers (id, email, domain, name, attrs,"
+			       " created, updated) VALUES (?, ?, 'example.com', ?, ?, 0, 7)",
+			       -1, &q, NULL),
+	    SQLITE_OK);
+	struct {
+		const char *email, *name, *attrs;
+		int alen;
+	} rows[] = {{"a@example.com", GA_NFD "-den", attrs, (int)sizeof(attrs) - 1},
+		    {"b@example.com", GA_NFC "-den", tokyo, (int)sizeof(tokyo) - 1},
+		    {"c@example.com", "Plain", broken, (int)sizeof(broken) - 1}};
+	for (int i = 0; i < 3; i++) {
+		sqlite3_bind_int(q, 1, i + 1);
+		sqlite3_bind_text(q, 2, rows[i].email, -1, SQLITE_STATIC);
+		sqlite3_bind_text(q, 3, rows[i].name, -1, SQLITE_STATIC);
+		sqlite3_bind_blob(q, 4, rows[i].attrs, rows[i].alen, SQLITE_STATIC);
+		assert_int_equal(sqlite3_step(q), SQLITE_DONE);
+		sqlite3_reset(q);
+	}
+	sqlite3_finalize(q);
+	assert_int_equal(sqlite3_exec(st->db, "PRAGMA user_version = 15", NULL, NULL, NULL),
+			 SQLITE_OK);
+	store_close(&st);
+
+	st = open_admin();
+	assert_int_equal(one_int(st, "PRAGMA user_version"), LATEST);
+	assert_int_equal(
+	    one_int(st, "SELECT count(*) FROM subscribers WHERE name = '" GA_NFC "-den'"), 2);
+	assert_int_equal(
+	    sqlite3_prepare_v2(st->db, "SELECT attrs FROM subscribers ORDER BY id", -1, &q, NULL),
+	    SQLITE_OK);
+	assert_int_equal(sqlite3_step(q), SQLITE_ROW);
+	assert_int_equal(sqlite3_column_bytes(q, 0), (int)sizeof(want) - 1);
+	assert_memory_equal(sqlite3_column_blob(q, 0), want, sizeof(want) - 1);
+	assert_int_equal(sqlite3_step(q), SQLITE_ROW);
+	assert_int_equal(sqlite3_column_bytes(q, 0), (int)sizeof(tokyo) - 1);
+	assert_memory_equal(sqlite3_column_blob(q, 0), tokyo, sizeof(tokyo) - 1);
+	assert_int_equal(sqlite3_step(q), SQLITE_ROW);
+	assert_int_equal(sqlite3_column_bytes(q, 0), (int)sizeof(broken) - 1);
+	assert_memory_equal(sqlite3_column_blob(q, 0), broken, sizeof(broken) - 1);
+	sqlite3_finalize(q);
+	assert_int_equal(one_int(st, "SELECT count(*) FROM subscribers WHERE name = 'Plain'"), 1);
+	store_close(&st);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -499,6 +579,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_subscribers_rebuilt, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_domain_suppression_marked, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_sent_events_dropped, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_nfc_migrated, setup, teardown),
 	};
 
 	if (sodium_init() < 0)

@@ -234,11 +234,12 @@ static void test_browser_resize(void **state)
 /*
  * Combining marks (U+3099, U+309A, U+0301) stay in the cell of the character
  * before them and take no column: on the grid, cut at its edge, and in the
- * subscriber browser and the member record of a decomposed name.
+ * subscriber browser and the member record of a name with marks that NFC
+ * keeps (no character has them composed), as the store keeps names.
  */
 static void test_combining_marks(void **state)
 {
-	static const char name[] = "か\xe3\x82\x99くせい ホ\xe3\x82\x9aスト Jose\xcc\x81";
+	static const char name[] = "か\xe3\x82\x9aくせい ト\xe3\x82\x9aスト Josx\xcc\x81";
 	struct store *st = as("marketer");
 	struct ui *ui;
 	struct grid g;

@@ -1,0 +1,152 @@
+/*
+ * Text that comes in decomposed (NFD, as some Macs save it) is kept and
+ * compared in NFC: an import's names, attributes and header, `subscriber
+ * add`, segment strings and attribute names, and the browser's search. A
+ * segment typed one way finds people imported the other way.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "subs_fixture.h"
+
+/* "ガ" as one character (NFC), and as "カ" with a combining mark (NFD). */
+#define GA_NFC "\xe3\x82\xac"
+#define GA_NFD "\xe3\x82\xab\xe3\x82\x99"
+/* "é" both ways. */
+#define E_NFC "\xc3\xa9"
+#define E_NFD "e\xcc\x81"
+
+static void nfc_is(const char *in, const char *want)
+{
+	char *out = NULL;
+	size_t n = 0;
+
+	assert_int_equal(store_nfc(in, strlen(in), &out, &n), 0);
+	if (want == NULL) {
+		assert_null(out);
+		return;
+	}
+	assert_non_null(out);
+	assert_string_equal(out, want);
+	assert_int_equal(n, strlen(want));
+	free(out);
+}
+
+static void test_store_nfc(void **state)
+{
+	char *d;
+
+	(void)state;
+	nfc_is("", NULL);
+	nfc_is("Plain ASCII", NULL);
+	nfc_is(GA_NFC "ーデン 東京", NULL);
+	nfc_is(GA_NFD "ーデン", GA_NFC "ーデン");
+	nfc_is("Caf" E_NFD, "Caf" E_NFC);
+	/* Not UTF-8: left as it is, for the checks to refuse. */
+	nfc_is("bad \xff byte", NULL);
+	/* A composition exclusion (U+0958) stays decomposed: NFC may be longer. */
+	nfc_is("\xe0\xa5\x98", "\xe0\xa4\x95\xe0\xa4\xbc");
+	d = store_nfc_dup("Caf" E_NFD);
+	assert_string_equal(d, "Caf" E_NFC);
+	free(d);
+	d = store_nfc_dup("as is");
+	assert_string_equal(d, "as is");
+	free(d);
+}
+
+static void test_import_and_segments(void **state)
+{
+	struct store *st = *state;
+	struct store_import_stats stats;
+	struct store_subscriber *p = NULL;
+	char *err = NULL;
+	/* The header's attribute name and the cells are decomposed. */
+	static const char csv[] = "email,name,k" GA_NFD ",city\n"
+				  "nfd@example.com," GA_NFD "ーデン," GA_NFD ",Caf" E_NFD "\n"
+				  "nfc@example.com," GA_NFC "ーデン," GA_NFC ",Caf" E_NFC "\n"
+				  "other@example.com,Other,x,Tokyo\n";
+
+	assert_int_equal(
+	    fx_import(st, "news", fx_file("n.csv", csv, sizeof(csv) - 1), &stats, &err), STORE_OK);
+	assert_int_equal(stats.imported, 3);
+	assert_int_equal(stats.invalid, 0);
+	assert_int_equal(store_subscriber_get(st, "nfd@example.com", &p, &err), STORE_OK);
+	assert_string_equal(p->name, GA_NFC "ーデン");
+	assert_non_null(fx_attr(p, "k" GA_NFC));
+	assert_string_equal(fx_attr(p, "k" GA_NFC), GA_NFC);
+	assert_string_equal(fx_attr(p, "city"), "Caf" E_NFC);
+	assert_null(fx_attr(p, "k" GA_NFD));
+	store_subscriber_free(&p);
+	/* Either form typed finds both people, whichever form they came in. */
+	assert_int_equal(fx_count(st, "news", "name = \"" GA_NFC "ーデン\""), 2);
+	assert_int_equal(fx_count(st, "news", "name = \"" GA_NFD "ーデン\""), 2);
+	assert_int_equal(fx_count(st, "news", "name starts_with \"" GA_NFD "\""), 2);
+	assert_int_equal(fx_count(st, "news", "attr.city in (\"Caf" E_NFD "\")"), 2);
+	assert_int_equal(fx_count(st, "news", "attr.city contains \"f" E_NFC "\""), 2);
+	assert_int_equal(fx_count(st, "news", "attr.k" GA_NFD " = \"" GA_NFD "\""), 2);
+	assert_int_equal(fx_count(st, "news", "attr.k" GA_NFC " is set"), 3);
+}
+
+static void test_subscriber_add(void **state)
+{
+	struct store *st = *state;
+	struct store_subscriber *p = NULL;
+	struct store_attr a[] = {{"k" GA_NFD, "Caf" E_NFD}};
+	struct store_attr twice[] = {{"k" GA_NFD, "1"}, {"k" GA_NFC, "2"}};
+	char *err = NULL;
+
+	assert_int_equal(
+	    store_subscriber_add(st, "news", "add@example.com", GA_NFD, a, 1, NULL, &err),
+	    STORE_OK);
+	assert_int_equal(store_subscriber_get(st, "add@example.com", &p, &err), STORE_OK);
+	assert_string_equal(p->name, GA_NFC);
+	assert_int_equal(p->nattrs, 1);
+	assert_string_equal(p->attrs[0].key, "k" GA_NFC);
+	assert_string_equal(p->attrs[0].value, "Caf" E_NFC);
+	store_subscriber_free(&p);
+	/* Two names that are one in NFC are the same attribute given twice. */
+	assert_int_equal(
+	    store_subscriber_add(st, "news", "two@example.com", NULL, twice, 2, NULL, &err),
+	    STORE_EUSAGE);
+	assert_non_null(strstr(err, "given twice"));
+	free(err);
+}
+
+static int collect(const struct store_browse_row *r, void *arg)
+{
+	(void)r;
+	(*(int *)arg)++;
+	return 0;
+}
+
+static void test_browse_search(void **state)
+{
+	struct store *st = *state;
+	struct store_browse q = {.search = GA_NFD, .limit = 10};
+	char *err = NULL;
+	int n = 0;
+
+	assert_int_equal(store_subscriber_add(st, "news", "s1@example.com", GA_NFC "ーデン", NULL,
+					      0, NULL, &err),
+			 STORE_OK);
+	assert_int_equal(
+	    store_subscriber_add(st, "news", "s2@example.com", "Else", NULL, 0, NULL, &err),
+	    STORE_OK);
+	assert_int_equal(store_subscriber_page(st, &q, collect, &n, &err), STORE_OK);
+	assert_int_equal(n, 1);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_store_nfc),
+	    cmocka_unit_test_setup_teardown(test_import_and_segments, fx_setup, fx_teardown),
+	    cmocka_unit_test_setup_teardown(test_subscriber_add, fx_setup, fx_teardown),
+	    cmocka_unit_test_setup_teardown(test_browse_search, fx_setup, fx_teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
