@@ -73,6 +73,14 @@ static void put_escape(const char *e, size_t k, struct tpl_buf *out)
 
 	if (k < 2 || e[1] == '\n' || e[1] == '\r' || e[1] == '\f')
 		return; /* an escaped line break, or a backslash at the end: nothing */
+	/*
+	 * A control character escaped is U+FFFD, as one written in hex: never a
+	 * byte of its own, which could read as a selector's marks (SEL_MARKS).
+	 */
+	if (!is_hex(e[1]) && ((unsigned char)e[1] < 0x20 || e[1] == 0x7f)) {
+		tpl_buf_append(out, "\xef\xbf\xbd", 3);
+		return;
+	}
 	if (!is_hex(e[1])) {
 		tpl_buf_appendc(out, (char)tolower((unsigned char)e[1]));
 		return;

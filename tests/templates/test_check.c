@@ -459,8 +459,10 @@ static void test_footer_styled_away(void **state)
 		   0, true);
 	/* Shown: rules that do not match, or do not hide as the message opens (a state,
 	 * a pseudo-element, a rule in a comment), a child with a font size of its own,
-	 * and a hidden preheader. */
+	 * and a hidden preheader. A control character escaped in a name is a name no
+	 * element has. */
 	shown_case(
+	    "<style>.h\\\x02{display:none} #\\\x01 {display:none}</style>"
 	    "<style>.h, p.x, #g { display:none } a:hover{opacity:0} "
 	    ".y::before{display:none} [hidden]{display:none} .z{color:red}</style>"
 	    "<!-- <style>.y{display:none}</style> --><div class=\"h\">Preheader</div>"
