@@ -41,7 +41,8 @@ struct range {
 struct page {
 	struct store *st;
 	const struct store_browse *q;
-	struct range r;
+	/* The search: [0] as addresses are kept (domains as A-labels), [1] as names are. */
+	struct range r[2];
 	bool pii;
 	bool small_list; /* filtered by a list of at most SMALL_LIST members */
 	/* The rows read, kept to hand back in display order. */
@@ -78,6 +79,30 @@ static bool make_range(const char *prefix, struct range *r)
 	}
 	r->set = true;
 	return true;
+}
+
+/*
+ * The ranges of a search: names are kept in NFC (store_nfc), and so is what
+ * is searched for; an address's domain is kept as A-labels, and so each
+ * whole label of the search after its "@" is written (hanako@例え finds
+ * hanako@xn--r8jz45g.jp; a label's first letters alone can't, as an A-label
+ * is not made letter by letter).
+ */
+static enum store_status search_ranges(const char *search, struct range r[2], char **errstr)
+{
+	char *nfc = store_nfc_dup(search), a[STORE_ADDRESS_MAX + 1];
+	bool ok;
+
+	if (nfc == NULL)
+		return STORE_ENOMEM;
+	ok = make_range(nfc, &r[1]);
+	if (strchr(nfc, '@') == NULL || address_alabels(nfc, strlen(nfc), a, sizeof(a)) != 0 ||
+	    !make_range(a, &r[0]))
+		r[0] = r[1];
+	free(nfc);
+	if (!ok)
+		return store_fail(errstr, STORE_EINVAL, "the search text is too long");
+	return STORE_OK;
 }
 
 static const char *const statuses[] = {"active",     "unsubscribed", "bounced",
@@ -223,12 +248,12 @@ static enum store_status read_part(struct page *p, int part, const char *key, in
 	if (inactive)
 		ADD(" AND s.status = '%s' AND (s.status <> 'active' OR s.suppressed <> 0)",
 		    strcmp(b->status, "suppressed") == 0 ? "active" : b->status);
-	if (p->r.set) {
+	if (p->r[0].set) {
 		ADD(" AND %s COLLATE NOCASE >= ?%d AND %s COLLATE NOCASE < ?%d", col, 1, col, 2);
 		/* A name match whose address matches too is in part 0 already. */
 		if (part == 1 && p->pii)
-			ADD(" AND NOT (s.email COLLATE NOCASE >= ?1 AND s.email COLLATE NOCASE < "
-			    "?2)");
+			ADD(" AND NOT (s.email COLLATE NOCASE >= ?8 AND s.email COLLATE NOCASE < "
+			    "?9)");
 		/* A name holding an address, searched letter by letter, would spell it out. */
 		if (part == 1 && !p->pii)
 			ADD(" AND instr(s.name, '@') = 0");
@@ -258,10 +283,13 @@ static enum store_status read_part(struct page *p, int part, const char *key, in
 	s = store_prepare(p->st, sql, &q, errstr);
 	if (s != STORE_OK)
 		return s;
-	if (p->r.set) {
-		sqlite3_bind_text(q, 1, p->r.lo, -1, SQLITE_STATIC);
-		sqlite3_bind_text(q, 2, p->r.hi[0] ? p->r.hi : "\xff", -1, SQLITE_STATIC);
-	}
+	if (p->r[0].set)
+		for (int i = 0; i < 2; i++) {
+			const struct range *r = &p->r[i == 0 ? part : 0];
+			sqlite3_bind_text(q, i == 0 ? 1 : 8, r->lo, -1, SQLITE_STATIC);
+			sqlite3_bind_text(q, i == 0 ? 2 : 9, r->hi[0] ? r->hi : "\xff", -1,
+					  SQLITE_STATIC);
+		}
 	if (key != NULL) {
 		sqlite3_bind_text(q, 3, key, -1, SQLITE_STATIC);
 		sqlite3_bind_int64(q, 4, id);
@@ -309,7 +337,7 @@ static enum store_status page_read(struct page *p, char **errstr)
 	char *key = NULL;
 	enum store_status s = STORE_OK;
 
-	if (p->r.set) {
+	if (p->r[0].set) {
 		first = p->pii ? 0 : 1;
 		last = 1;
 	}
@@ -357,14 +385,9 @@ enum store_status store_subscriber_page(struct store *st, const struct store_bro
 	p.q = q;
 	p.pii = store_can(st, STORE_PERM_PII);
 	if (q->search != NULL && *q->search != '\0') {
-		/* Names are kept in NFC (store_nfc): so is what is searched for. */
-		char *nfc = store_nfc_dup(q->search);
-		bool ok = nfc != NULL && make_range(nfc, &p.r);
-		free(nfc);
-		if (nfc == NULL)
-			return STORE_ENOMEM;
-		if (!ok)
-			return store_fail(errstr, STORE_EINVAL, "the search text is too long");
+		s = search_ranges(q->search, p.r, errstr);
+		if (s != STORE_OK)
+			return s;
 	}
 	p.rows = calloc((size_t)q->limit, sizeof(*p.rows));
 	if (p.rows == NULL)
