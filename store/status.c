@@ -2,12 +2,12 @@
  * store/status.c: status strings and the helpers every store file shares.
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <uninorm.h>
-#include <unistr.h>
 
 #include "store/private.h"
 
@@ -282,20 +282,46 @@ enum store_status store_kdf_parse(const char *s, enum store_kdf *out)
 }
 
 /*
+ * Characters that are in NFC whatever comes before or after them: NFC's
+ * quick check says Yes, they combine with nothing before them and are not
+ * combining marks (checked against Python's unicodedata, Unicode 14). All
+ * below U+0300, and the kana, CJK and Hangul syllables and full-width forms
+ * but their combining marks. Text made only of them needs no normalising,
+ * which is most Japanese names and attributes.
+ */
+static bool nfc_stable(uint32_t cp)
+{
+	return cp < 0x300 ||
+	       (cp >= 0x3000 && cp <= 0x30ff && !(cp >= 0x302a && cp <= 0x302f) && cp != 0x3099 &&
+		cp != 0x309a) ||
+	       (cp >= 0x3400 && cp <= 0x9fff) || (cp >= 0xac00 && cp <= 0xd7a3) ||
+	       (cp >= 0xff00 && cp <= 0xffef);
+}
+
+/*
  * libunistring's normaliser (GNU, already loaded for libidn2's IDNA) has
  * the Unicode tables, which are too large to keep here by hand.
  */
 int store_nfc(const char *s, size_t n, char **out, size_t *outn)
 {
 	uint8_t buf[512], *r;
-	size_t i, len = sizeof(buf);
+	size_t i, k, len = sizeof(buf);
+	bool stable = true;
+	uint32_t cp;
 	int rc = 0;
 
 	*out = NULL;
-	for (i = 0; i < n && (unsigned char)s[i] < 0x80; i++)
-		;
-	/* Not UTF-8 (which the normaliser would mend): left for the checks to refuse. */
-	if (i == n || u8_check((const uint8_t *)s + i, n - i) != NULL)
+	for (i = 0; i < n; i += k) {
+		if ((unsigned char)s[i] < 0x80) {
+			k = 1;
+			continue;
+		}
+		k = store_utf8_char(s + i, n - i, &cp);
+		if (k == 0)
+			return 0; /* not UTF-8: left for the checks to refuse */
+		stable = stable && nfc_stable(cp);
+	}
+	if (stable)
 		return 0;
 	r = u8_normalize(UNINORM_NFC, (const uint8_t *)s, n, buf, &len);
 	if (r == NULL)

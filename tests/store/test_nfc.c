@@ -46,6 +46,9 @@ static void test_store_nfc(void **state)
 	nfc_is(GA_NFC "ーデン 東京", NULL);
 	nfc_is(GA_NFD "ーデン", GA_NFC "ーデン");
 	nfc_is("Caf" E_NFD, "Caf" E_NFC);
+	/* A Hangul syllable and a final jamo after it are one syllable. */
+	nfc_is("\xea\xb0\x80\xe1\x86\xa8", "\xea\xb0\x81");
+	nfc_is("ＡＢＣ　ｶﾞ가", NULL);
 	/* Not UTF-8: left as it is, for the checks to refuse. */
 	nfc_is("bad \xff byte", NULL);
 	/* A composition exclusion (U+0958) stays decomposed: NFC may be longer. */
