@@ -68,6 +68,11 @@ enum store_status store_query_int(struct store *st, const char *sql, int64_t *ou
  * from first. 0, or -1 when out of memory; the buffer is kept either way.
  */
 int store_reserve(void *bufp, size_t *cap, size_t need, size_t first);
+/*
+ * Is cp in NFC whatever comes before or after it (store_nfc's short cut)?
+ * Exposed for the test that checks it against libunistring's tables.
+ */
+bool store_nfc_stable(uint32_t cp);
 
 /* The current UTC time as "YYYY-MM-DDTHH:MM:SSZ", the form records store. */
 void store_utc_now(char out[21]);

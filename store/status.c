@@ -284,12 +284,12 @@ enum store_status store_kdf_parse(const char *s, enum store_kdf *out)
 /*
  * Characters that are in NFC whatever comes before or after them: NFC's
  * quick check says Yes, they combine with nothing before them and are not
- * combining marks (checked against Python's unicodedata, Unicode 14). All
+ * combining marks (tests/store/test_nfc.c checks them against libunistring). All
  * below U+0300, and the kana, CJK and Hangul syllables and full-width forms
  * but their combining marks. Text made only of them needs no normalising,
  * which is most Japanese names and attributes.
  */
-static bool nfc_stable(uint32_t cp)
+bool store_nfc_stable(uint32_t cp)
 {
 	return cp < 0x300 ||
 	       (cp >= 0x3000 && cp <= 0x30ff && !(cp >= 0x302a && cp <= 0x302f) && cp != 0x3099 &&
@@ -319,7 +319,7 @@ int store_nfc(const char *s, size_t n, char **out, size_t *outn)
 		k = store_utf8_char(s + i, n - i, &cp);
 		if (k == 0)
 			return 0; /* not UTF-8: left for the checks to refuse */
-		stable = stable && nfc_stable(cp);
+		stable = stable && store_nfc_stable(cp);
 	}
 	if (stable)
 		return 0;

@@ -11,6 +11,10 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <uninorm.h>
+#include <unictype.h>
+
+#include "store/private.h"
 #include "subs_fixture.h"
 
 /* "ガ" as one character (NFC), and as "カ" with a combining mark (NFD). */
@@ -59,6 +63,32 @@ static void test_store_nfc(void **state)
 	d = store_nfc_dup("as is");
 	assert_string_equal(d, "as is");
 	free(d);
+}
+
+/*
+ * store_nfc's short cut, against libunistring's own tables, for every code
+ * point: one it calls stable is in NFC alone, is no combining mark, and is
+ * not the second of two characters that NFC composes into one.
+ */
+static void test_stable_characters(void **state)
+{
+	static bool second[0x110000];
+	ucs4_t d[UC_DECOMPOSITION_MAX_LENGTH], cp;
+	size_t stable = 0;
+
+	(void)state;
+	for (cp = 0; cp < 0x110000; cp++)
+		if (uc_canonical_decomposition(cp, d) == 2 && uc_composition(d[0], d[1]) == cp)
+			second[d[1]] = true;
+	for (cp = 0; cp < 0x110000; cp++) {
+		if ((cp >= 0xd800 && cp <= 0xdfff) || !store_nfc_stable(cp))
+			continue;
+		stable++;
+		if (uc_combining_class(cp) != 0 || second[cp] ||
+		    (uc_canonical_decomposition(cp, d) > 0 && uc_composition(d[0], d[1]) != cp))
+			fail_msg("U+%04X is not stable under NFC", (unsigned)cp);
+	}
+	assert_true(stable > 38000); /* the CJK ideographs and Hangul syllables */
 }
 
 static void test_import_and_segments(void **state)
@@ -180,6 +210,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_store_nfc),
+	    cmocka_unit_test(test_stable_characters),
 	    cmocka_unit_test_setup_teardown(test_import_and_segments, fx_setup, fx_teardown),
 	    cmocka_unit_test_setup_teardown(test_subscriber_add, fx_setup, fx_teardown),
 	    cmocka_unit_test_setup_teardown(test_browse_search, fx_setup, fx_teardown),
