@@ -196,6 +196,11 @@ static int cond_created(struct parser *p, enum tok op)
 			return -1;
 		return emit(p, ")");
 	}
+	/* A date is its whole day: "<= D" takes the day in, "> D" leaves it out. */
+	if (day && (op == T_LE || op == T_GT)) {
+		t += 86400;
+		op = op == T_LE ? T_LT : T_GE;
+	}
 	if (emit(p, "(s.created ") != 0 || emit(p, ops[op]) != 0 || emit(p, " ") != 0 ||
 	    bind_int(p, (int64_t)t) != 0)
 		return -1;

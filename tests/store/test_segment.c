@@ -291,6 +291,42 @@ static void test_dates(void **state)
 	assert_int_equal(fx_count(st, "news", expr), 0);
 }
 
+/*
+ * A date is its whole day with every operator: people made a second before
+ * 2026-10-31 (UTC), at its first and last second, and a second after it.
+ */
+static void test_date_is_a_day(void **state)
+{
+	struct store *st = *state;
+	static const char *const who[] = {"a", "b", "c", "d"};
+	static const struct {
+		const char *op;
+		int n;
+	} want[] = {{"=", 2}, {"!=", 2}, {"<", 1}, {"<=", 3}, {">", 1}, {">=", 3}};
+	const int64_t day = 1793404800; /* 2026-10-31T00:00:00Z */
+	const int64_t at[] = {day - 1, day, day + 86399, day + 86400};
+	char *err = NULL, sql[160], expr[64];
+
+	for (int i = 0; i < 4; i++) {
+		snprintf(sql, sizeof(sql), "%s@example.com", who[i]);
+		assert_int_equal(store_subscriber_add(st, "news", sql, NULL, NULL, 0, NULL, &err),
+				 STORE_OK);
+		snprintf(sql, sizeof(sql),
+			 "UPDATE subscribers SET created = %lld WHERE email = '%s@example.com'",
+			 (long long)at[i], who[i]);
+		assert_int_equal(sqlite3_exec(st->db, sql, NULL, NULL, NULL), SQLITE_OK);
+	}
+	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+		snprintf(expr, sizeof(expr), "created %s 2026-10-31", want[i].op);
+		if (fx_count(st, "news", expr) != want[i].n)
+			fail_msg("%s: %lld, not %d", expr, (long long)fx_count(st, "news", expr),
+				 want[i].n);
+	}
+	/* A time is that instant. */
+	assert_int_equal(fx_count(st, "news", "created <= 2026-10-31T00:00:00Z"), 2);
+	assert_int_equal(fx_count(st, "news", "created > 2026-10-31T00:00:00Z"), 2);
+}
+
 /* Appends n copies of `each`, joined by `sep`, to a growing expression. */
 static char *repeat(const char *head, const char *each, const char *sep, int n, const char *tail)
 {
@@ -520,6 +556,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_counts, fx_setup, fx_teardown),
 	    cmocka_unit_test_setup_teardown(test_metachars_and_walk, fx_setup, fx_teardown),
 	    cmocka_unit_test_setup_teardown(test_dates, fx_setup, fx_teardown),
+	    cmocka_unit_test_setup_teardown(test_date_is_a_day, fx_setup, fx_teardown),
 	    cmocka_unit_test_setup_teardown(test_limits, fx_setup, fx_teardown),
 	    cmocka_unit_test_setup_teardown(test_nesting, fx_setup, fx_teardown),
 	    cmocka_unit_test_setup_teardown(test_addresses_in_segments, fx_setup, fx_teardown),
