@@ -74,6 +74,12 @@ int outfile_open(struct outfile *o, const char *path, bool replace, const struct
 	int fd, saved;
 
 	memset(o, 0, sizeof(*o));
+	/* "" would make the new file ".XXXXXX" here, and fail only at its rename. */
+	if (*path == '\0') {
+		o->why = "the file name is empty";
+		errno = ENOENT;
+		return -1;
+	}
 	if (strlen(path) + sizeof(".XXXXXX") > sizeof(o->tmp)) {
 		errno = ENAMETOOLONG;
 		return -1;

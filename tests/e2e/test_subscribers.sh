@@ -191,6 +191,17 @@ check "  and leaves no file" sh -c "! ls '$T'/full2.rej* 2>/dev/null"
 expect 66 "the good row is not in the store" as marketer subscriber show full-good@example.com
 expect 74 "the same with rejects going to /dev/full" as marketer import rj "$T/full.csv" --rejects /dev/full
 check "the disk is full" grep -q 'cannot write /dev/full: the disk is full' "$T/err"
+# An empty file name is no file: refused before anything is imported, and no
+# new file is left in the folder hato runs in.
+mkdir "$T/cwd.empty"
+(cd "$T/cwd.empty" && as marketer import rj "$T/full.csv" --rejects "" >"$T/out" 2>"$T/err")
+check "an empty rejects file name is refused as usage (64)" test "$?" = 64
+check "  saying the name is empty" grep -q 'the file name is empty' "$T/err"
+check "  with nothing imported" sh -c "! grep -q imported '$T/out'"
+(cd "$T/cwd.empty" && as marketer export rj "" >"$T/out" 2>"$T/err")
+check "an export to an empty file name is refused as usage (64)" test "$?" = 64
+check "  and neither left a file" test -z "$(ls -A "$T/cwd.empty")"
+expect 66 "  the good row is still not in the store" as marketer subscriber show full-good@example.com
 expect 0 "the audit trail has both" as admin audit log --action import
 check "as failed, with the reason" sh -c "grep -q 'failed.*rolled back at row [0-9]*: cannot write .*full.rej: File too large' '$T/out' && grep -q 'failed.*rolled back at row [0-9]*: cannot write /dev/full: the disk is full' '$T/out'"
 # The default rejects file is made at the first bad row: an import of good
