@@ -127,12 +127,13 @@ int subscriber_has_ctl(const char *s, size_t n);
  * A person's standing on a list, ?1 the list and ?2 the subscriber id: 1 a
  * member, 0 unsubscribed from it, NULL neither. Unsubscribed also when the
  * membership went with the list (list rm) but the history says the person
- * left a list of that name: no import or add brings them back.
+ * left a list of that name, in any case (list IDs may not differ only in
+ * case): no import or add brings them back.
  */
 #define SUBSCRIBER_MEMBER_SQL                                                                      \
 	"SELECT COALESCE((SELECT status = 'active' FROM memberships WHERE list = ?1 AND"           \
 	" subscriber = ?2), (SELECT 0 FROM subscriber_events WHERE subscriber = ?2 AND"            \
-	" list = ?1 AND event = 'unsubscribed' LIMIT 1))"
+	" list = ?1 COLLATE NOCASE AND event = 'unsubscribed' LIMIT 1))"
 
 /* store_subscriber_get of a normalised address, without its permission checks. */
 enum store_status subscriber_load(struct store *st, const char *address,

@@ -295,6 +295,11 @@ expect 0 "count the new list" as marketer segment count --list temp
 check "one member" grep -qx 1 "$T/out"
 expect 65 "nor does subscriber add" as marketer subscriber add ann@example.org --list temp
 check "saying why" grep -q 'unsubscribed from this list' "$T/err"
+expect 0 "the list is removed again" as marketer list rm temp
+expect 0 "and made again with the id in another case" as marketer list add TEMP
+expect 0 "the same file imported into it" as marketer import TEMP "$T/ab.csv"
+check "still does not bring back the person who left" grep -q 'imported 1, updated 1' "$T/out"
+expect 65 "nor does subscriber add" as marketer subscriber add ann@example.org --list TEMP
 expect 0 "a carrier address joins" as marketer subscriber add 'c..d@docomo.ne.jp' --list news
 expect 0 "and unsubscribes" as marketer subscriber unsubscribe 'c..d@docomo.ne.jp'
 expect 65 "the same address quoted is the same person, who stays unsubscribed" \
