@@ -125,8 +125,29 @@ static enum store_status reserved_name(const char *k, char **errstr)
 			  k, names);
 }
 
-enum store_status subscriber_nfc_fields(const char *name, const struct store_attr *attrs,
-					size_t nattrs, char **nname, struct store_attr **nattr)
+void subscriber_key_trim(const char **k, size_t *n)
+{
+	while (*n > 0 && (**k == ' ' || **k == '\t'))
+		(*k)++, (*n)--;
+	while (*n > 0 && ((*k)[*n - 1] == ' ' || (*k)[*n - 1] == '\t'))
+		(*n)--;
+}
+
+/* A copy of the attribute name k as kept: trimmed (subscriber_key_trim), in NFC. */
+static char *kept_key(const char *k)
+{
+	size_t n = strlen(k);
+	char *t, *nfc;
+
+	subscriber_key_trim(&k, &n);
+	t = strndup(k, n);
+	nfc = t != NULL ? store_nfc_dup(t) : NULL;
+	free(t);
+	return nfc;
+}
+
+enum store_status subscriber_kept_fields(const char *name, const struct store_attr *attrs,
+					 size_t nattrs, char **nname, struct store_attr **nattr)
 {
 	size_t i;
 
@@ -135,7 +156,7 @@ enum store_status subscriber_nfc_fields(const char *name, const struct store_att
 	if (*nname == NULL || *nattr == NULL)
 		return STORE_ENOMEM;
 	for (i = 0; i < nattrs; i++) {
-		(*nattr)[i].key = store_nfc_dup(attrs[i].key);
+		(*nattr)[i].key = kept_key(attrs[i].key);
 		(*nattr)[i].value = store_nfc_dup(attrs[i].value);
 		if ((*nattr)[i].key == NULL || (*nattr)[i].value == NULL)
 			return STORE_ENOMEM;
@@ -334,21 +355,30 @@ const char *subscriber_consent_at_why(const char *v, size_t n, time_t now, char 
 	return NULL;
 }
 
-/* ---- Stores written before NFC -------------------------------------------- */
+/* ---- Stores written before (migration 16) -------------------------------- */
 
 /*
- * b := the pairs of p[0..n) in NFC (b empty); a name that two pairs then
+ * b := the pairs of p[0..n) as kept (b empty): names trimmed, but for one
+ * that would be left empty, and all in NFC; a name that two pairs then
  * share keeps its first value. 1 when that changed anything, 0 when not,
  * -1 when out of memory; a damaged BLOB is left alone (0).
  */
-static int attrs_nfc(struct attrs_buf *b, const unsigned char *p, size_t n)
+static int attrs_kept(struct attrs_buf *b, const unsigned char *p, size_t n)
 {
-	const char *k, *v, *dv;
+	const char *k, *v, *dv, *tk;
 	char *nk = NULL, *nv = NULL;
-	size_t pos = 0, kl, vl, dl;
+	size_t pos = 0, kl, vl, dl, tl;
 	int rc, changed = 0;
 
 	while ((rc = attrs_next(p, n, &pos, &k, &kl, &v, &vl)) == 1) {
+		tk = k;
+		tl = kl;
+		subscriber_key_trim(&tk, &tl);
+		if (tl > 0 && tl != kl) {
+			k = tk;
+			kl = tl;
+			changed = 1;
+		}
 		if (store_nfc(k, kl, &nk, &kl) != 0 || store_nfc(v, vl, &nv, &vl) != 0)
 			break;
 		changed |= nk != NULL || nv != NULL;
@@ -371,7 +401,7 @@ static int attrs_nfc(struct attrs_buf *b, const unsigned char *p, size_t n)
 	return rc == 0 && changed;
 }
 
-enum store_status subscriber_nfc_all(struct store *st, char **errstr)
+enum store_status subscriber_keep_all(struct store *st, char **errstr)
 {
 	sqlite3_stmt *q = NULL, *u = NULL;
 	struct attrs_buf b = {0};
@@ -389,8 +419,8 @@ enum store_status subscriber_nfc_all(struct store *st, char **errstr)
 		name = NULL;
 		b.n = 0;
 		if (store_nfc(old, (size_t)sqlite3_column_bytes(q, 1), &name, &len) != 0 ||
-		    (a = attrs_nfc(&b, sqlite3_column_blob(q, 2),
-				   (size_t)sqlite3_column_bytes(q, 2))) < 0) {
+		    (a = attrs_kept(&b, sqlite3_column_blob(q, 2),
+				    (size_t)sqlite3_column_bytes(q, 2))) < 0) {
 			free(name);
 			s = STORE_ENOMEM;
 			break;
@@ -404,13 +434,13 @@ enum store_status subscriber_nfc_all(struct store *st, char **errstr)
 				sqlite3_bind_value(u, 2, sqlite3_column_value(q, 2));
 			sqlite3_bind_int64(u, 3, sqlite3_column_int64(q, 0));
 			if (sqlite3_step(u) != SQLITE_DONE)
-				s = store_sqlfail(st, errstr, "putting names in NFC");
+				s = store_sqlfail(st, errstr, "migrating names and attributes");
 			sqlite3_reset(u);
 		}
 		free(name);
 	}
 	if (s == STORE_OK && rc != SQLITE_DONE)
-		s = store_sqlfail(st, errstr, "putting names in NFC");
+		s = store_sqlfail(st, errstr, "migrating names and attributes");
 	sqlite3_finalize(q);
 	sqlite3_finalize(u);
 	attrs_free(&b);

@@ -450,10 +450,7 @@ enum store_status import_header(struct import *im)
 		size_t len = r->len[i];
 		/* Spaces around a name are dropped, quoted or not (the parser drops
 		 * them around an unquoted one). */
-		while (len > 0 && (*n == ' ' || *n == '\t'))
-			n++, len--;
-		while (len > 0 && (n[len - 1] == ' ' || n[len - 1] == '\t'))
-			len--;
+		subscriber_key_trim(&n, &len);
 		if (r->nul || !subscriber_utf8_ok(n, len) || subscriber_has_ctl(n, len))
 			return store_fail(
 			    im->errstr, STORE_EINVAL, "not a CSV file: the header (line %llu) %s",

@@ -274,8 +274,9 @@ static const struct migration migrations[] = {
 	 "   AND q.campaign = c.id AND q.subscriber = subscriber_events.subscriber"
 	 "   AND q.state = 2);"},
     /*
-     * Names and attributes are kept in Unicode NFC (store_nfc): those
-     * written before are put in NFC by a step in C, subscriber_nfc_all.
+     * Names and attributes are kept in Unicode NFC (store_nfc), and
+     * attribute names without spaces around them, as an import reads them:
+     * those written before are put so by a step in C, subscriber_keep_all.
      */
     {16, ""},
     /* Later issues append their migrations here, in order. */
@@ -488,8 +489,13 @@ static const struct {
 	enum store_status (*run)(struct store *st, char **errstr);
 	bool reopen; /* it changed the schema behind SQLite's back */
 } steps[] = {
-    {7, rewrite_checks, true},	   {9, add_editors, false},	    {11, add_slot_pk, false},
-    {12, move_subscribers, false}, {16, subscriber_nfc_all, false},
+    /* clang-format off */
+    {7, rewrite_checks, true},
+    {9, add_editors, false},
+    {11, add_slot_pk, false},
+    {12, move_subscribers, false},
+    {16, subscriber_keep_all, false},
+    /* clang-format on */
 };
 
 /* Runs the step of a migration, if it has one; *reopen when it asks for a new connection. */

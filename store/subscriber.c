@@ -382,7 +382,7 @@ enum store_status store_subscriber_add(struct store *st, const char *list, const
 	if (s == STORE_OK)
 		s = subscriber_norm(email, addr, errstr);
 	if (s == STORE_OK)
-		s = subscriber_nfc_fields(name, attrs, nattrs, &nname, &nattr);
+		s = subscriber_kept_fields(name, attrs, nattrs, &nname, &nattr);
 	if (s == STORE_OK)
 		s = subscriber_check_fields(nname, nattr, nattrs, consent, errstr);
 	if (s == STORE_OK)

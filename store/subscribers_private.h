@@ -101,18 +101,24 @@ int address_alabels(const char *in, size_t n, char *out, size_t cap);
 /* Are a[0..an) and b[0..bn) the same attribute name? Byte for byte: case counts. */
 int subscriber_key_same(const char *a, size_t an, const char *b, size_t bn);
 /*
- * Copies of a person's name ("" for NULL) and attributes in NFC
- * (store_nfc), as the store keeps them, for subscriber_check_fields to
- * check: the caller frees *nname, and *nattr with attrs_array_free, also
- * after a failure. STORE_OK or STORE_ENOMEM.
+ * Drops the spaces and tabs around the attribute name k[0..*n), as an
+ * import drops them around its header's names.
  */
-enum store_status subscriber_nfc_fields(const char *name, const struct store_attr *attrs,
-					size_t nattrs, char **nname, struct store_attr **nattr);
+void subscriber_key_trim(const char **k, size_t *n);
+/*
+ * Copies of a person's name ("" for NULL) and attributes as the store
+ * keeps them, for subscriber_check_fields to check: attribute names
+ * trimmed (subscriber_key_trim), and all in NFC (store_nfc). The caller
+ * frees *nname, and *nattr with attrs_array_free, also after a failure.
+ * STORE_OK or STORE_ENOMEM.
+ */
+enum store_status subscriber_kept_fields(const char *name, const struct store_attr *attrs,
+					 size_t nattrs, char **nname, struct store_attr **nattr);
 /*
  * Migration 16 (store/schema.c): the names and attributes of the people of
- * a store written before they were kept in NFC, put in NFC.
+ * a store written before, as subscriber_kept_fields keeps them.
  */
-enum store_status subscriber_nfc_all(struct store *st, char **errstr);
+enum store_status subscriber_keep_all(struct store *st, char **errstr);
 /* The values `subscriber add` is given, checked as an import checks them:
  * STORE_EINVAL with a sentence naming the bad one; STORE_EUSAGE for an
  * attribute given twice. */

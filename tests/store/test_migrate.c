@@ -497,29 +497,22 @@ static void test_sent_events_dropped(void **state)
 
 /*
  * Migration 16: names and attributes written decomposed are put in NFC,
- * attribute names too; two names that become one keep the first value;
- * rows in NFC already, ASCII or not, and a damaged BLOB are left alone.
+ * attribute names too, and those lose the spaces around them; two names
+ * that become one keep the first value; rows in NFC already, ASCII or not,
+ * and a damaged BLOB are left alone.
  */
 static void test_nfc_migrated(void **state)
 {
 	struct store *st = open_admin();
 	sqlite3_stmt *q = NULL;
-	/* varint lengths, then the text: k<GA_NFD> = <GA_NFD>, k<GA_NFC> = x, city = Tokyo */
-	static const char attrs[] = "\x07k" GA_NFD "\x06" GA_NFD "\x04k" GA_NFC "\x01x"
-				    "\x04"
-				    "city"
-				    "\x05"
-				    "Tokyo";
-	static const char want[] = "\x04k" GA_NFC "\x03" GA_NFC "\x04"
-				   "city"
-				   "\x05"
-				   "Tokyo";
-	static const char tokyo[] = "\x04"
-				    "city"
-				    "\x05"
-				    "Tokyo",
-			  broken[] = "\x09"
-				     "broken";
+	/* Octal lengths, then the text: k<GA_NFD> = <GA_NFD>, k<GA_NFC> = x, city = Tokyo */
+	static const char attrs[] =
+	    "\007k" GA_NFD "\006" GA_NFD "\004k" GA_NFC "\001x\004city\005Tokyo";
+	static const char want[] = "\004k" GA_NFC "\003" GA_NFC "\004city\005Tokyo";
+	static const char broken[] = "\011broken";
+	/* A name with spaces around it loses them, but for one left empty. */
+	static const char padded[] = "\006 city \005Tokyo\001 \001x";
+	static const char trimmed[] = "\004city\005Tokyo\001 \001x";
 
 	(void)state;
 	assert_int_equal(
@@ -532,7 +525,7 @@ static void test_nfc_migrated(void **state)
 		const char *email, *name, *attrs;
 		int alen;
 	} rows[] = {{"a@example.com", GA_NFD "-den", attrs, (int)sizeof(attrs) - 1},
-		    {"b@example.com", GA_NFC "-den", tokyo, (int)sizeof(tokyo) - 1},
+		    {"b@example.com", GA_NFC "-den", padded, (int)sizeof(padded) - 1},
 		    {"c@example.com", "Plain", broken, (int)sizeof(broken) - 1}};
 	for (int i = 0; i < 3; i++) {
 		sqlite3_bind_int(q, 1, i + 1);
@@ -558,8 +551,8 @@ static void test_nfc_migrated(void **state)
 	assert_int_equal(sqlite3_column_bytes(q, 0), (int)sizeof(want) - 1);
 	assert_memory_equal(sqlite3_column_blob(q, 0), want, sizeof(want) - 1);
 	assert_int_equal(sqlite3_step(q), SQLITE_ROW);
-	assert_int_equal(sqlite3_column_bytes(q, 0), (int)sizeof(tokyo) - 1);
-	assert_memory_equal(sqlite3_column_blob(q, 0), tokyo, sizeof(tokyo) - 1);
+	assert_int_equal(sqlite3_column_bytes(q, 0), (int)sizeof(trimmed) - 1);
+	assert_memory_equal(sqlite3_column_blob(q, 0), trimmed, sizeof(trimmed) - 1);
 	assert_int_equal(sqlite3_step(q), SQLITE_ROW);
 	assert_int_equal(sqlite3_column_bytes(q, 0), (int)sizeof(broken) - 1);
 	assert_memory_equal(sqlite3_column_blob(q, 0), broken, sizeof(broken) - 1);
