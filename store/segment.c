@@ -120,13 +120,26 @@ enum field { F_EMAIL, F_NAME, F_DOMAIN, F_STATUS, F_CREATED, F_ATTR };
 static const char *const field_sql[] = {"lower(s.email)", "s.name", "s.domain", "s.status",
 					"s.created"};
 
+/*
+ * The field's value in SQL. For a user who may not see addresses (masked),
+ * a name or attribute holding an "@" reads as not set (hato_unseen): a
+ * count probed letter by letter, or by ranges, would spell out the
+ * addresses that masking hides in them.
+ */
 static int emit_field(struct parser *p, enum field f, const char *key, size_t kl)
 {
-	if (f != F_ATTR)
-		return emit(p, field_sql[f]);
-	if (emit(p, "hato_attr(s.attrs, ") != 0 || bind_text(p, key, kl) != 0)
+	bool unseen = p->masked && (f == F_NAME || f == F_ATTR);
+
+	if (unseen && emit(p, "hato_unseen(") != 0)
 		return -1;
-	return emit(p, ")");
+	if (f != F_ATTR) {
+		if (emit(p, field_sql[f]) != 0)
+			return -1;
+	} else if (emit(p, "hato_attr(s.attrs, ") != 0 || bind_text(p, key, kl) != 0 ||
+		   emit(p, ")") != 0) {
+		return -1;
+	}
+	return unseen ? emit(p, ")") : 0;
 }
 
 static int date_value(struct parser *p, time_t *t, int *whole_day)
@@ -324,12 +337,9 @@ static int cond_set(struct parser *p, enum field f, const char *key, size_t kl)
 	}
 	if (!seg_is_kw(p, "set"))
 		return seg_fail(p, neg ? "\"set\"" : "\"set\" or \"not set\"");
-	if (f == F_ATTR) {
+	if (f == F_ATTR || f == F_NAME) {
 		if (emit(p, "(coalesce(") != 0 || emit_field(p, f, key, kl) != 0 ||
 		    emit(p, neg ? ", '') = '')" : ", '') != '')") != 0)
-			return -1;
-	} else if (f == F_NAME) {
-		if (emit(p, neg ? "(s.name = '')" : "(s.name != '')") != 0)
 			return -1;
 	} else if (emit(p, neg ? "(0)" : "(1)") != 0) {
 		return -1;
@@ -544,11 +554,15 @@ void segment_sql_free(struct seg_sql *s)
 }
 
 /* Parses and compiles expr into out, handing each string to cb when not NULL. */
-static enum store_status compile(const char *expr, time_t now, segment_string_cb cb, void *arg,
-				 struct seg_sql *out, char **errstr)
+static enum store_status compile(const char *expr, time_t now, bool masked, segment_string_cb cb,
+				 void *arg, struct seg_sql *out, char **errstr)
 {
-	struct parser p = {
-	    .src = expr ? expr : "", .now = now, .errstr = errstr, .on_string = cb, .arg = arg};
+	struct parser p = {.src = expr ? expr : "",
+			   .now = now,
+			   .masked = masked,
+			   .errstr = errstr,
+			   .on_string = cb,
+			   .arg = arg};
 
 	memset(out, 0, sizeof(*out));
 	if (seg_text_check(p.src, errstr) != STORE_OK)
@@ -572,15 +586,16 @@ static enum store_status compile(const char *expr, time_t now, segment_string_cb
 	return p.s;
 }
 
-enum store_status segment_compile(const char *expr, time_t now, struct seg_sql *out, char **errstr)
+enum store_status segment_compile(const char *expr, time_t now, bool masked, struct seg_sql *out,
+				  char **errstr)
 {
-	return compile(expr, now, NULL, NULL, out, errstr);
+	return compile(expr, now, masked, NULL, NULL, out, errstr);
 }
 
 enum store_status segment_strings(const char *expr, segment_string_cb cb, void *arg, char **errstr)
 {
 	struct seg_sql s;
-	enum store_status r = compile(expr, 0, cb, arg, &s, errstr);
+	enum store_status r = compile(expr, 0, false, cb, arg, &s, errstr);
 
 	segment_sql_free(&s);
 	return r;
@@ -589,7 +604,7 @@ enum store_status segment_strings(const char *expr, segment_string_cb cb, void *
 enum store_status store_segment_check(const char *expr, char **errstr)
 {
 	struct seg_sql s;
-	enum store_status r = segment_compile(expr, time(NULL), &s, errstr);
+	enum store_status r = segment_compile(expr, time(NULL), false, &s, errstr);
 
 	segment_sql_free(&s);
 	return r;

@@ -78,6 +78,7 @@ struct parser {
 	int depth;
 	int nconds;	  /* conditions so far */
 	bool tests_email; /* email, or a value holding an "@": see struct seg_sql */
+	bool masked;	  /* for a user who may not see addresses: see emit_field */
 	time_t now;
 	char **errstr;
 	enum store_status s;

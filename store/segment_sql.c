@@ -49,6 +49,16 @@ static void fn_text(sqlite3_context *cx, sqlite3_value **argv, int how)
 	sqlite3_result_int(cx, r);
 }
 
+/* hato_unseen(x): NULL when x holds an "@", else x (segment.c, emit_field). */
+static void fn_unseen(sqlite3_context *cx, int argc, sqlite3_value **argv)
+{
+	const char *x = (const char *)sqlite3_value_text(argv[0]);
+
+	(void)argc;
+	if (x != NULL && memchr(x, '@', (size_t)sqlite3_value_bytes(argv[0])) == NULL)
+		sqlite3_result_value(cx, argv[0]);
+}
+
 static void fn_contains(sqlite3_context *cx, int argc, sqlite3_value **argv)
 {
 	(void)argc;
@@ -78,6 +88,7 @@ static int sql_functions_on(sqlite3 *db)
 	    {"hato_attr", 2, fn_attr},	     {"hato_numcmp", 2, seg_fn_numcmp},
 	    {"hato_numin", 2, seg_fn_numin}, {"hato_contains", 2, fn_contains},
 	    {"hato_starts", 2, fn_starts},   {"hato_ends", 2, fn_ends},
+	    {"hato_unseen", 1, fn_unseen},
 	};
 	size_t i;
 
@@ -131,9 +142,9 @@ static void segment_bind(sqlite3_stmt *q, const char *list, const struct seg_sql
 	}
 }
 
-/* Checks the list and compiles expr for this connection. */
+/* Checks the list and compiles expr for this connection (masked: segment_compile). */
 static enum store_status segment_start(struct store *st, const char *list, const char *expr,
-				       struct seg_sql *c, char **errstr)
+				       bool masked, struct seg_sql *c, char **errstr)
 {
 	enum store_status s = store_list_check(st, list, errstr);
 
@@ -141,7 +152,7 @@ static enum store_status segment_start(struct store *st, const char *list, const
 	if (s == STORE_OK)
 		s = store_sql_functions(st, errstr);
 	if (s == STORE_OK)
-		s = segment_compile(expr, time(NULL), c, errstr);
+		s = segment_compile(expr, time(NULL), masked, c, errstr);
 	return s;
 }
 
@@ -154,7 +165,7 @@ static enum store_status prepare_segment(struct store *st, const char *select, c
 	char *sql = NULL;
 
 	*q = NULL;
-	s = segment_start(st, list, expr, &c, errstr);
+	s = segment_start(st, list, expr, false, &c, errstr);
 	if (s != STORE_OK)
 		return s;
 	sql = segment_sql_text(select, &c, tail);
@@ -301,12 +312,13 @@ enum store_status store_segment_count(struct store *st, const char *list, const 
 		: store_require(st, STORE_PERM_SUBSCRIBERS_READ, "segment.count", errstr);
 	if (s != STORE_OK)
 		return s;
-	s = segment_start(st, list, expr, &c, errstr);
+	s = segment_start(st, list, expr, !store_can(st, STORE_PERM_PII), &c, errstr);
 	/*
 	 * A count of "email starts_with ..." probed letter by letter would spell
 	 * out the addresses that masking hides, and one of `name = "a@b.jp"`
 	 * (or any field compared with an address) would confirm a guessed one:
-	 * testing email, or any value holding an "@", needs pii.
+	 * testing email, or any value holding an "@", needs pii. Without it,
+	 * the addresses in names and attributes are not there (emit_field).
 	 */
 	if (s == STORE_OK && c.tests_email && !store_can(st, STORE_PERM_PII))
 		s = store_deny(st, "segment.count", list, "needs permission pii", errstr,

@@ -196,8 +196,13 @@ struct seg_sql {
 /* Below this many subscriber ids a segment count runs on one thread
  * (segment_sql.c; white-box tests lower it). */
 extern int64_t store_count_split_min;
-/* Parses and compiles; `now` resolves "within". */
-enum store_status segment_compile(const char *expr, time_t now, struct seg_sql *out, char **errstr);
+/*
+ * Parses and compiles; `now` resolves "within"; `masked` for a user who may
+ * not see addresses, to whom a name or attribute holding one reads as not
+ * set.
+ */
+enum store_status segment_compile(const char *expr, time_t now, bool masked, struct seg_sql *out,
+				  char **errstr);
 void segment_sql_free(struct seg_sql *s);
 /*
  * Called for each string an expression holds, in order: where its token is

@@ -549,6 +549,45 @@ static void test_addresses_in_segments(void **state)
 	sqlite3_finalize(q);
 }
 
+/*
+ * A viewer can't spell out an address in a name or an attribute with
+ * counts that test no "@": for them such a value is not set, whatever the
+ * operator, while the marketer counts it as it is.
+ */
+static void test_viewer_probes(void **state)
+{
+	struct store *st = *state, *vw = NULL;
+	struct store_attr a = {"backup", "hidden.u@corp.example"};
+	char *err = NULL;
+	static const char *const probes[] = {
+	    "name starts_with \"jane.doe\" and name ends_with \"corp.example\"",
+	    "name contains \"doe\"",
+	    "name > \"jane\" and name < \"janf\"",
+	    "attr.backup starts_with \"hidden.u\"",
+	    "attr.backup in (\"x\", \"hidden\") or attr.backup >= \"h\"",
+	};
+
+	assert_int_equal(store_subscriber_add(st, "news", "c@example.com", "jane.doe@corp.example",
+					      &a, 1, NULL, &err),
+			 STORE_OK);
+	assert_int_equal(
+	    store_subscriber_add(st, "news", "d@example.com", "Jane Plain", NULL, 0, NULL, &err),
+	    STORE_OK);
+	assert_int_equal(store_open(fx_path, "vw", VW_PW, &vw, &err), STORE_OK);
+	for (size_t i = 0; i < sizeof(probes) / sizeof(probes[0]); i++) {
+		if (fx_count(st, "news", probes[i]) != 1)
+			fail_msg("the marketer's count of %s", probes[i]);
+		if (fx_count(vw, "news", probes[i]) != 0)
+			fail_msg("the viewer's count of %s", probes[i]);
+	}
+	/* The rest is counted as for anyone. */
+	assert_int_equal(fx_count(vw, "news", "name starts_with \"Jane\""), 1);
+	assert_int_equal(fx_count(vw, "news", "attr.backup is not set"), 2);
+	assert_int_equal(fx_count(vw, "news", "name is set"), 1);
+	assert_int_equal(fx_count(st, "news", "name is set"), 2);
+	store_close(&vw);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -560,6 +599,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_limits, fx_setup, fx_teardown),
 	    cmocka_unit_test_setup_teardown(test_nesting, fx_setup, fx_teardown),
 	    cmocka_unit_test_setup_teardown(test_addresses_in_segments, fx_setup, fx_teardown),
+	    cmocka_unit_test_setup_teardown(test_viewer_probes, fx_setup, fx_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
