@@ -186,16 +186,34 @@ static bool shown_view(const struct tpl *html, struct look *lk, struct tpl_html_
 	return ok;
 }
 
-static bool uses(const struct tpl *t, const char *name)
+/* Where a part has a tag: nowhere, only inside sections (some messages), or in every message. */
+enum placing { NOWHERE, IN_SOME, IN_EVERY };
+
+static enum placing placing(const struct tpl *t, const char *name)
 {
+	enum placing p = NOWHERE;
 	struct tpl_tag g;
 	size_t i;
 
 	for (i = 0; tpl_tag_get(t, i, &g); i++) {
-		if (strcmp(g.name, name) == 0 && g.kind != TPL_TAG_INVERTED)
-			return true;
+		if (strcmp(g.name, name) != 0 || g.kind == TPL_TAG_INVERTED)
+			continue;
+		if (g.depth == 0 && g.kind != TPL_TAG_SECTION)
+			return IN_EVERY;
+		p = IN_SOME;
 	}
-	return false;
+	return p;
+}
+
+/* The error for a tag the law wants in every message that a part has only in sections. */
+static void in_sections(struct tpl_findings *f, const char *code, const char *where,
+			const char *part, const char *what, const char *tag)
+{
+	add(f, TPL_SEV_ERROR, code, where, 0, 0,
+	    "the %s part has %s ({{%s}}) only inside sections ({{#…}} or {{^…}}), which leave "
+	    "it out of some messages; the Act on Specified Electronic Mail requires it in every "
+	    "message",
+	    part, what, tag);
 }
 
 /* Flags unknown tags, and with a sample, tags that render nothing. */
@@ -530,14 +548,20 @@ static void check_sender(struct tpl_findings *f, const struct tpl_check_input *i
 		     {"sender.postal_address", "the sender's postal address"},
 		     {"sender.contact", "a contact for complaints"}};
 	const char *vals[3] = {in->sender_name, in->sender_postal_address, in->sender_contact};
+	enum placing ph, pt;
 	size_t i;
 
 	for (i = 0; i < 3; i++) {
-		if (html != NULL && !uses(html, parts[i].tag))
+		ph = html != NULL ? placing(html, parts[i].tag) : IN_EVERY;
+		pt = text != NULL ? placing(text, parts[i].tag) : IN_EVERY;
+		if (ph == NOWHERE)
 			add(f, TPL_SEV_ERROR, "footer-missing", "layout", 0, 0,
 			    "the message does not show %s ({{%s}}), which the Act on Specified "
 			    "Electronic Mail requires; use a layout with the footer",
 			    parts[i].what, parts[i].tag);
+		else if (ph == IN_SOME)
+			in_sections(f, "footer-missing", "body", "HTML", parts[i].what,
+				    parts[i].tag);
 		else if (view != NULL && !tpl_html_view_shows(view, marks[i].mark))
 			add(f, TPL_SEV_ERROR, "footer-missing", "body", 0, 0,
 			    "the HTML part has %s ({{%s}}) only where a reader does not see it: in "
@@ -546,11 +570,14 @@ static void check_sender(struct tpl_findings *f, const struct tpl_check_input *i
 			    "hidden attribute, or a <style> rule that hides it); the Act on "
 			    "Specified Electronic Mail requires it displayed",
 			    parts[i].what, parts[i].tag);
-		else if (text != NULL && !uses(text, parts[i].tag))
+		else if (pt == NOWHERE)
 			add(f, TPL_SEV_ERROR, "footer-missing", "text", 0, 0,
 			    "the text part does not show %s ({{%s}}), which the Act on Specified "
 			    "Electronic Mail requires in every message; add it to the text part",
 			    parts[i].what, parts[i].tag);
+		else if (pt == IN_SOME)
+			in_sections(f, "footer-missing", "text", "text", parts[i].what,
+				    parts[i].tag);
 		if (vals[i] == NULL || vals[i][0] == '\0')
 			add(f, TPL_SEV_ERROR, "sender-empty", "sender", 0, 0,
 			    "%s is not set; the law requires it in every message", parts[i].what);
@@ -647,6 +674,7 @@ enum tpl_status tpl_check(const struct tpl_check_input *in, struct tpl_findings 
 	struct tpl_html_view view;
 	struct look lk = {in};
 	enum tpl_status st = TPL_ENOMEM;
+	enum placing unsub[2];
 	bool have_view = false;
 
 	memset(&view, 0, sizeof(view));
@@ -656,10 +684,15 @@ enum tpl_status tpl_check(const struct tpl_check_input *in, struct tpl_findings 
 	check_subject(f, in);
 	check_body(f, in, &html, &text);
 	have_view = html != NULL && shown_view(html, &lk, &view);
-	if (html != NULL && !uses(html, "unsubscribe_url"))
+	unsub[0] = html != NULL ? placing(html, "unsubscribe_url") : IN_EVERY;
+	unsub[1] = text != NULL ? placing(text, "unsubscribe_url") : IN_EVERY;
+	if (unsub[0] == NOWHERE)
 		add(f, TPL_SEV_ERROR, "no-unsubscribe", "body", 0, 0,
 		    "the HTML part has no unsubscribe link ({{unsubscribe_url}}); the law and "
 		    "the mailbox providers require one");
+	else if (unsub[0] == IN_SOME)
+		in_sections(f, "no-unsubscribe", "body", "HTML", "the unsubscribe link",
+			    "unsubscribe_url");
 	else if (have_view && !tpl_html_view_links_to(&view, marks[MARK_UNSUB].mark) &&
 		 !tpl_html_view_shows(&view, marks[MARK_UNSUB].mark))
 		add(f, TPL_SEV_ERROR, "no-unsubscribe", "body", 0, 0,
@@ -667,9 +700,12 @@ enum tpl_status tpl_check(const struct tpl_check_input *in, struct tpl_findings 
 		    "be a link with visible text, not in an HTML comment or a hidden element "
 		    "(display:none, visibility:hidden, font-size:0, the hidden attribute, or a "
 		    "<style> rule that hides it); the law requires the opt-out displayed");
-	else if (text != NULL && !uses(text, "unsubscribe_url"))
+	else if (unsub[1] == NOWHERE)
 		add(f, TPL_SEV_ERROR, "no-unsubscribe", "text", 0, 0,
 		    "the text part has no unsubscribe link ({{unsubscribe_url}})");
+	else if (unsub[1] == IN_SOME)
+		in_sections(f, "no-unsubscribe", "text", "text", "the unsubscribe link",
+			    "unsubscribe_url");
 	check_sender(f, in, html, text, have_view ? &view : NULL);
 	check_http(f, in->src, in->src_len, "body");
 	if (in->text_src != NULL)

@@ -683,12 +683,19 @@ size_t tpl_tag_count(const struct tpl *t)
 bool tpl_tag_get(const struct tpl *t, size_t idx, struct tpl_tag *tag)
 {
 	size_t i, n = 0;
+	unsigned depth = 0;
 
 	for (i = 0; i < t->nops; i++) {
 		const struct tpl_op *op = &t->ops[i];
+		bool opens = op->type == TPL_OP_SECTION || op->type == TPL_OP_INVERTED;
 
-		if (!is_tag(op) || n++ != idx)
+		if (op->type == TPL_OP_END && depth > 0)
+			depth--;
+		if (!is_tag(op) || n++ != idx) {
+			depth += opens;
 			continue;
+		}
+		tag->depth = depth;
 		tag->name = t->arena.data + op->off;
 		tag->fallback = op->has_fb ? t->arena.data + op->fb_off : NULL;
 		tag->kind = op->type == TPL_OP_SECTION	  ? TPL_TAG_SECTION

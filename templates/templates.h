@@ -145,6 +145,7 @@ struct tpl_tag {
 	const char *fallback; /* NULL when there is none */
 	enum tpl_tag_kind kind;
 	unsigned line, col;
+	unsigned depth; /* how many sections ({{#…}}, {{^…}}) it is inside */
 };
 size_t tpl_tag_count(const struct tpl *t);
 /* i < tpl_tag_count(t); fills *tag and returns true, false past the end. */

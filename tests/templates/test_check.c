@@ -311,6 +311,43 @@ static void test_text_part_footer(void **state)
 	tpl_findings_free(&f);
 }
 
+/*
+ * A footer or an unsubscribe link inside a section ({{#name}}, {{^name}})
+ * is left out of some messages, whatever the sample subscriber has: an
+ * error in either part.
+ */
+static void test_footer_in_section(void **state)
+{
+	static const char html[] =
+	    "<p>Body</p>{{#name}}<p>{{sender.name}} {{sender.postal_address}} "
+	    "{{sender.contact}} <a href=\"{{unsubscribe_url}}\">配信停止</a></p>{{/name}}";
+	static const char text[] =
+	    "Body\n{{^name}}\n{{sender.name}}\n{{sender.postal_address}}\n"
+	    "{{sender.contact}}\nUnsubscribe: {{unsubscribe_url}}\n{{/name}}\n";
+	struct tpl_check_input in = html_input(html, full_text);
+	struct tpl_findings *f;
+	const struct tpl_finding *x;
+
+	(void)state;
+	f = run(&in);
+	x = find(f, "footer-missing", 3);
+	assert_string_equal(x->where, "body");
+	assert_non_null(strstr(x->message, "only inside sections"));
+	x = find(f, "no-unsubscribe", 1);
+	assert_string_equal(x->where, "body");
+	tpl_findings_free(&f);
+	in = html_input("<p>{{sender.name}} {{sender.postal_address}} {{sender.contact}} "
+			"<a href=\"{{unsubscribe_url}}\">配信停止</a></p>",
+			text);
+	f = run(&in);
+	x = find(f, "footer-missing", 3);
+	assert_string_equal(x->where, "text");
+	assert_non_null(strstr(x->message, "the text part has the sender's name"));
+	x = find(f, "no-unsubscribe", 1);
+	assert_string_equal(x->where, "text");
+	tpl_findings_free(&f);
+}
+
 /* html (its text part whole) gets exactly `missing` footer-missing errors in the body, and
  * no-unsubscribe or not. */
 static void shown_case(const char *html, size_t missing, bool no_unsub)
@@ -700,6 +737,7 @@ int main(void)
 	    cmocka_unit_test(test_syntax),
 	    cmocka_unit_test(test_unsubscribe_and_footer),
 	    cmocka_unit_test(test_text_part_footer),
+	    cmocka_unit_test(test_footer_in_section),
 	    cmocka_unit_test(test_sender_blank),
 	    cmocka_unit_test(test_footer_shown),
 	    cmocka_unit_test(test_footer_styled_away),
