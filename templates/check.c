@@ -504,17 +504,42 @@ static void check_html(struct tpl_findings *f, const struct tpl_check_input *in,
 
 /* ---- The checks ------------------------------------------------------------ */
 
+/*
+ * A subscriber who has none of the fields a template may ask for: the
+ * sender's identity and the addresses are always there, nothing else is.
+ */
+static const char *bare_lookup(const char *name, void *arg)
+{
+	if (strncmp(name, "sender.", 7) == 0)
+		return check_lookup(name, arg);
+	if (strcmp(name, "email") == 0 || strcmp(name, "unsubscribe_url") == 0)
+		return "x";
+	return NULL;
+}
+
+/* Would the subject t be blank for a subscriber without the fields it asks for? */
+static bool blank_for_some(const struct tpl *t, const struct tpl_check_input *in)
+{
+	struct look lk = {in};
+	struct tpl_buf r = {0};
+	bool blank = tpl_render(t, TPL_MODE_TEXT, bare_lookup, &lk, &r) == TPL_OK &&
+		     tpl_is_blank_n(r.data != NULL ? r.data : "", r.len);
+
+	tpl_buf_free(&r);
+	return blank;
+}
+
 static void check_subject(struct tpl_findings *f, const struct tpl_check_input *in)
 {
 	const char *s = in->subject != NULL ? in->subject : "";
 	struct tpl *t = NULL;
 	char *err = NULL;
-	size_t n = chars(s), i;
+	size_t n = chars(s);
+	bool blank = tpl_is_blank(s);
 
-	for (i = 0; s[i] == ' ' || s[i] == '\t'; i++)
-		;
-	if (s[i] == '\0')
-		add(f, TPL_SEV_ERROR, "subject-empty", "subject", 0, 0, "the subject is empty");
+	if (blank)
+		add(f, TPL_SEV_ERROR, "subject-empty", "subject", 0, 0,
+		    "the subject is empty, or only spaces and invisible characters");
 	else if (n > SUBJECT_MAX)
 		add(f, TPL_SEV_WARNING, "subject-long", "subject", 0, 0,
 		    "the subject is %zu characters; over %u, mail readers cut it off", n,
@@ -526,6 +551,10 @@ static void check_subject(struct tpl_findings *f, const struct tpl_check_input *
 		add(f, TPL_SEV_ERROR, "syntax", "subject", line, col, "%s", err ? err : "bad tag");
 	} else {
 		check_tags(f, t, "subject", in);
+		if (!blank && blank_for_some(t, in))
+			add(f, TPL_SEV_ERROR, "subject-empty", "subject", 0, 0,
+			    "the subject is empty for a subscriber without the fields it shows; "
+			    "give them a fallback ({{name|…}}) or write text beside them");
 	}
 	if (in->iso2022jp)
 		check_jis(f, s, strlen(s), "subject", true);

@@ -525,11 +525,29 @@ static void test_subject(void **state)
 	struct tpl_findings *f;
 	size_t i;
 
+	static const struct {
+		const char *subject;
+		size_t empty;
+	} cases[] = {
+	    {"  ", 1},
+	    /* Invisible: a full-width space, a zero-width space, a no-break space. */
+	    {"\xe3\x80\x80\xe2\x80\x8b\xc2\xa0", 1},
+	    /* Empty for a subscriber without the field, whatever the sample has. */
+	    {"{{name}}", 1},
+	    {" {{attr.city}} ", 1},
+	    {"{{#name}}{{name}}様{{/name}}", 1},
+	    {"{{name|お客様}}", 0},
+	    {"{{name}}さん、12月号", 0},
+	    {"{{sender.name}}より", 0},
+	};
+
 	(void)state;
-	in.subject = "  ";
-	f = run(&in);
-	find(f, "subject-empty", 1);
-	tpl_findings_free(&f);
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		in.subject = cases[i].subject;
+		f = run(&in);
+		find(f, "subject-empty", cases[i].empty);
+		tpl_findings_free(&f);
+	}
 	/* 150 Japanese characters (450 bytes) are fine; 151 are not */
 	for (i = 0; i < 150; i++)
 		tpl_buf_appends(&s, "あ");
