@@ -205,6 +205,15 @@ static enum send_status check_shown(struct store *st, const struct store_campaig
 	return s;
 }
 
+/* A refusal because the approval no longer holds, on record as the worker's are. */
+static void stale_refused(struct store *st, const char *action, const char *name, const char *why)
+{
+	char details[480];
+
+	snprintf(details, sizeof(details), "its approval no longer holds: %s", why);
+	store_audit(st, action, name, "refused", details);
+}
+
 /*
  * An approved or scheduled campaign whose content changed since its
  * approvals (a setting, its template, its list's name) is not re-signed by a
@@ -219,11 +228,13 @@ static enum send_status still_approved(struct store *st, const struct store_camp
 	char *why = NULL;
 
 	if ((c->state == STORE_CAMPAIGN_APPROVED || c->state == STORE_CAMPAIGN_SCHEDULED) &&
-	    send_campaign_verify(st, c, &changed, &why) != SEND_OK && changed)
+	    send_campaign_verify(st, c, &changed, &why) != SEND_OK && changed) {
 		s = send_err(errstr, SEND_EINVAL,
 			     "campaign %s is not sent, as its approval no longer holds: %s "
 			     "(hato campaign submit %s)",
 			     c->name, why, c->name);
+		stale_refused(st, "campaign.schedule", c->name, why);
+	}
 	free(why);
 	return s;
 }
@@ -318,12 +329,13 @@ enum send_status send_campaign_resume(struct store *st, const char *name, char *
 	/* What the worker would pause it for again at once; the store refuses the rest. */
 	if (c->state == STORE_CAMPAIGN_PAUSED && store_can(st, STORE_PERM_CAMPAIGNS_SEND)) {
 		s = send_campaign_verify(st, c, &changed, &why);
-		if (s != SEND_OK && changed)
+		if (s != SEND_OK && changed) {
 			s = send_err(errstr, SEND_EINVAL,
 				     "campaign %s is not resumed, as its approval no longer holds: "
 				     "%s (hato campaign submit %s)",
 				     name, why, name);
-		else if (s != SEND_OK)
+			stale_refused(st, "campaign.resume", name, why);
+		} else if (s != SEND_OK)
 			s = send_err(errstr, s, "campaign %s is not resumed: %s", name, why);
 		else
 			s = send_campaign_legal_check(st, c, errstr);

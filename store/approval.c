@@ -137,7 +137,12 @@ enum store_status store_campaign_approve(struct store *st, const char *name,
 		s = store_audit(st, "campaign.approve", name, "ok", details);
 	}
 	store_campaign_free(&c);
-	return campaign_finish(st, s, errstr);
+	s = campaign_finish(st, s, errstr);
+	/* add_approval's refusal, after the rollback: on record all the same. */
+	if (s == STORE_EEXIST)
+		store_audit(st, "campaign.approve", name, "refused",
+			    "this user has approved it already");
+	return s;
 }
 
 enum store_status store_campaign_schedule(struct store *st, const char *name, time_t at,

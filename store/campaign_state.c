@@ -18,14 +18,20 @@ enum store_status store_campaign_four_eyes(struct store *st, const struct store_
 					   const char *action, char **errstr)
 {
 	const char *verb = strchr(action, '.');
+	int who;
+	char details[96];
+	static const char *const said[][2] = {
+	    {"wrote this campaign", "its author"},
+	    {"edited this campaign", "an editor of it"},
+	    {"changed its template", "who last changed its template"},
+	};
 
 	if (!store_campaign_written_by(c, st->user))
 		return STORE_OK;
-	store_audit(st, action, c->name, "denied", "four-eyes: the author may not do this");
-	return store_fail(errstr, STORE_EDENIED, "you %s; another user must %s it",
-			  strcmp(c->author, st->user) == 0	 ? "wrote this campaign"
-			  : campaign_named(c->editors, st->user) ? "edited this campaign"
-								 : "changed its template",
+	who = strcmp(c->author, st->user) == 0 ? 0 : campaign_named(c->editors, st->user) ? 1 : 2;
+	snprintf(details, sizeof(details), "four-eyes: %s may not do this", said[who][1]);
+	store_audit(st, action, c->name, "denied", details);
+	return store_fail(errstr, STORE_EDENIED, "you %s; another user must %s it", said[who][0],
 			  verb != NULL ? verb + 1 : action);
 }
 

@@ -220,6 +220,8 @@ expect 65 "campaign send of an approved campaign whose settings changed since is
 	as operator campaign send chg
 check "saying it changed since it was approved, and what to do" \
 	grep -q 'campaign chg is not sent, as its approval no longer holds: the approved content changed: .*hato campaign submit chg' "$T/err"
+on_record() { as admin audit log --action "$1" 2>/dev/null | grep -q "$2"; }
+check "the refusal is in the audit trail" on_record campaign.schedule 'chg.*refused.*its approval no longer holds'
 check "it is still approved" test "$(state chg)" = approved
 check "with its approval" sh -c "grep -q 'approved by operator'" < <(as operator campaign show chg)
 expect 0 "its author submits it again" as marketer campaign submit chg
@@ -247,6 +249,7 @@ check "saying to check the relay's signature" grep -q '^warning .*no-dkim.*relay
 expect 65 "resume is refused now, as send.dkim is part of what was approved" \
 	as operator campaign resume dk
 check "saying to submit it again" grep -q 'dk is not resumed, as its approval no longer holds' "$T/err"
+check "on record" on_record campaign.resume 'dk.*refused.*its approval no longer holds'
 setting send.dkim hato
 as admin dkim keygen example.com ed1 --alg ed25519 >/dev/null
 expect 0 "with a key made again, dk is resumed" as operator campaign resume dk

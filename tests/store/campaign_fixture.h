@@ -187,9 +187,9 @@ static __attribute__((unused)) int approvals(const char *name)
 	return n;
 }
 
-/* Counts audit records of `action` on `object`. */
+/* Counts audit records of `action` on `object` (whose details hold `details`, if not NULL). */
 struct audit_count {
-	const char *object, *outcome;
+	const char *object, *outcome, *details;
 	int n;
 };
 static __attribute__((unused)) int audit_cb(const struct store_audit_record *r, void *arg)
@@ -197,18 +197,24 @@ static __attribute__((unused)) int audit_cb(const struct store_audit_record *r, 
 	struct audit_count *a = arg;
 
 	if (r->object != NULL && strcmp(r->object, a->object) == 0 &&
-	    strcmp(r->outcome, a->outcome) == 0)
+	    strcmp(r->outcome, a->outcome) == 0 &&
+	    (a->details == NULL || (r->details != NULL && strstr(r->details, a->details))))
 		a->n++;
 	return 0;
+}
+static __attribute__((unused)) int audited_with(const char *action, const char *object,
+						const char *outcome, const char *details)
+{
+	struct store_audit_filter f = {.action = action};
+	struct audit_count a = {object, outcome, details, 0};
+
+	OK(store_audit_log(adm, &f, audit_cb, &a, &err_));
+	return a.n;
 }
 static __attribute__((unused)) int audited(const char *action, const char *object,
 					   const char *outcome)
 {
-	struct store_audit_filter f = {.action = action};
-	struct audit_count a = {object, outcome, 0};
-
-	OK(store_audit_log(adm, &f, audit_cb, &a, &err_));
-	return a.n;
+	return audited_with(action, object, outcome, NULL);
 }
 
 /* ---- Campaigns ----------------------------------------------------------- */

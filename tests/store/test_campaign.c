@@ -188,7 +188,7 @@ static void test_four_eyes(void **state)
 		store_campaign_approve(boss, n, H0, SIG, NULL, &err));
 	REFUSED(STORE_EDENIED, "another user must reject it",
 		store_campaign_reject(boss, n, "meh", &err));
-	assert_int_equal(audited("campaign.approve", n, "denied"), 1);
+	assert_int_equal(audited_with("campaign.approve", n, "denied", "its author may not"), 1);
 	assert_int_equal(approvals(n), 0);
 	assert_int_equal(state_of(n), STORE_CAMPAIGN_IN_REVIEW);
 	OK(store_campaign_approve(op1, n, H0, SIG, NULL, &err_));
@@ -226,6 +226,8 @@ static void test_four_eyes_editors(void **state)
 	OK(store_campaign_submit(boss, "c-edited", &err_));
 	REFUSED(STORE_EDENIED, "you edited this campaign; another user must approve it",
 		store_campaign_approve(boss, "c-edited", H0, SIG, NULL, &err));
+	assert_int_equal(
+	    audited_with("campaign.approve", "c-edited", "denied", "an editor of it may not"), 1);
 	OK(store_campaign_approve(op1, "c-edited", H0, SIG, NULL, &err_));
 
 	/* A copy keeps the original's writers. */
@@ -246,6 +248,9 @@ static void test_four_eyes_editors(void **state)
 	OK(store_campaign_submit(mk, "c-template", &err_));
 	REFUSED(STORE_EDENIED, "you changed its template; another user must approve it",
 		store_campaign_approve(boss, "c-template", H0, SIG, NULL, &err));
+	assert_int_equal(audited_with("campaign.approve", "c-template", "denied",
+				      "who last changed its template may not"),
+			 1);
 	OK(store_campaign_approve(op1, "c-template", H0, SIG, NULL, &err_));
 }
 
@@ -364,6 +369,7 @@ static void test_two_approvals(void **state)
 	assert_int_equal(state_of(n), STORE_CAMPAIGN_IN_REVIEW);
 	REFUSED(STORE_EEXIST, "approved this campaign already",
 		store_campaign_approve(op1, n, H0, SIG, NULL, &err));
+	assert_int_equal(audited_with("campaign.approve", n, "refused", "approved it already"), 1);
 	assert_int_equal(state_of(n), STORE_CAMPAIGN_IN_REVIEW);
 	OK(store_campaign_approve(op2, n, H0, SIG, NULL, &err_));
 	assert_int_equal(state_of(n), STORE_CAMPAIGN_APPROVED);
