@@ -160,27 +160,33 @@ static bool css_zero(const char *v)
 	return digit && (*v == '\0' || *v == '%' || isalpha((unsigned char)*v));
 }
 
-/* A font size: 0 when zero, 1 when a size of its own, -1 when its parent's sets it
- * (1em, 100%, larger, inherit) or it is not known. */
+/*
+ * A font size: 0 when zero or too small to read (under 6px or 4.5pt, or a
+ * tenth of the parent's, 0.4em, 40%), 1 when a size of its own, -1 when its
+ * parent's sets it (1em, 100%, larger, inherit) or it is not known.
+ */
 static int font_size(const char *v)
 {
 	static const char *const sizes[] = {"xx-small", "x-small",  "small",	 "medium",  "large",
 					    "x-large",	"xx-large", "xxx-large", "initial", NULL};
 	static const char *const units[] = {"px",  "pt", "pc", "in",   "cm",   "mm", "q",
 					    "rem", "vw", "vh", "vmin", "vmax", NULL};
-	bool digit = false, nonzero = false;
+	const char *unit;
+	double x;
 
 	if (css_zero(v))
 		return 0;
 	if (tpl_name_in(v, sizes))
 		return 1;
-	if (*v == '+')
-		v++;
-	for (; isdigit((unsigned char)*v) || *v == '.'; v++) {
-		digit |= *v != '.';
-		nonzero |= *v >= '1' && *v <= '9';
-	}
-	return digit && nonzero && tpl_name_in(v, units) ? 1 : -1;
+	x = tpl_css_number(v, &unit);
+	if (unit == NULL || x < 0)
+		return -1;
+	v = unit;
+	if ((strcmp(v, "px") == 0 && x < 6) || (strcmp(v, "pt") == 0 && x < 4.5) ||
+	    ((strcmp(v, "em") == 0 || strcmp(v, "rem") == 0) && x < 0.4) ||
+	    (strcmp(v, "%") == 0 && x < 40))
+		return 0;
+	return tpl_name_in(v, units) ? 1 : -1;
 }
 
 /* The size in the font shorthand ("bold 0/0 a", "12px/1.5 arial"), as font_size. */
@@ -225,7 +231,8 @@ static void declaration(const char *name, char *value, struct tpl_css_show *h)
 		h->gone = true;
 	else if (strcmp(name, "visibility") == 0)
 		settle(&h->visibility, strcmp(value, "visible") == 0 ? 1 : 0);
-	else if ((strcmp(name, "max-height") == 0 || strcmp(name, "height") == 0) &&
+	else if ((strcmp(name, "max-height") == 0 || strcmp(name, "height") == 0 ||
+		  strcmp(name, "max-width") == 0 || strcmp(name, "width") == 0) &&
 		 css_zero(value))
 		h->zero_height = true;
 	else if ((strcmp(name, "overflow") == 0 || strcmp(name, "overflow-y") == 0) &&
@@ -235,14 +242,16 @@ static void declaration(const char *name, char *value, struct tpl_css_show *h)
 		settle(&h->font, font_size(value));
 	else if (strcmp(name, "font") == 0)
 		settle(&h->font, font_shorthand(value));
+	else if (tpl_css_value_hides(name, value))
+		h->gone = true;
 	h->gone = h->gone || (h->zero_height && h->clipped);
 }
 
 bool tpl_css_declarations(const char *s, size_t n, struct tpl_css_show *h)
 {
 	struct tpl_buf b = {0};
-	char *decl, *next, *colon, *bang;
-	bool ok;
+	char *decl, *next, *colon, *bang, fg[8], bg[8];
+	bool ok, have_fg = false, have_bg = false;
 
 	css_clean(s, n, true, &b);
 	ok = !b.oom;
@@ -258,7 +267,14 @@ bool tpl_css_declarations(const char *s, size_t n, struct tpl_css_show *h)
 		if (bang != NULL)
 			*bang = '\0';
 		declaration(trim(decl), trim(colon), h);
+		/* Text in the colour of its own background. */
+		decl = trim(decl);
+		if (strcmp(decl, "color") == 0)
+			have_fg = tpl_css_color(trim(colon), fg);
+		else if (strcmp(decl, "background-color") == 0 || strcmp(decl, "background") == 0)
+			have_bg = tpl_css_color(trim(colon), bg);
 	}
+	h->gone = h->gone || (have_fg && have_bg && strcmp(fg, bg) == 0);
 	tpl_buf_free(&b);
 	return ok;
 }
@@ -381,6 +397,81 @@ static bool pseudo(const char *c, size_t n, size_t *i)
  * can't count: a pseudo-element, a state, something this reader does not
  * know, or nothing left to match by.
  */
+static bool compound(const char *c, size_t n, struct tpl_buf *out);
+
+/*
+ * [class=x], [class~=x] and [id=x] at c[i] == '[', as .x and #x: appends the
+ * parts to out and sets *named; other attribute tests only narrow. Returns
+ * where the test ends.
+ */
+static size_t attr_sel(const char *c, size_t n, size_t i, struct tpl_buf *out, bool *named)
+{
+	size_t end = close_of(c, n, i), j = i + 1, at;
+	char mark, q = 0;
+
+	while (j < end && c[j] == ' ')
+		j++;
+	if (end - j > 6 && strncmp(c + j, "class", 5) == 0)
+		mark = SEL_CLASS, j += 5;
+	else if (end - j > 3 && strncmp(c + j, "id", 2) == 0)
+		mark = SEL_ID, j += 2;
+	else
+		return end;
+	while (j < end && c[j] == ' ')
+		j++;
+	if (c[j] == '~' && mark == SEL_CLASS)
+		j++;
+	if (c[j++] != '=')
+		return end;
+	while (j < end && c[j] == ' ')
+		j++;
+	if (c[j] == '"' || c[j] == '\'')
+		q = c[j++];
+	/* Each word of the value a name (ident: never a mark), as the class list's words. */
+	while (j < end && c[j] != q && c[j] != ']') {
+		tpl_buf_appendc(out, mark);
+		at = out->len;
+		j = ident(c, end, j, out);
+		if (out->len == at)
+			return n; /* not a name: nothing left to match by */
+		*named = true;
+		while (j < end && c[j] == ' ')
+			j++;
+	}
+	return end;
+}
+
+/*
+ * :is(.x), :where(#y) and the like, of one compound without a type or
+ * anything else inside it (no ':', so no nesting): read as it.
+ */
+static bool matches_any(const char *c, size_t n, size_t *i, struct tpl_buf *out, bool *named)
+{
+	static const char *const any[] = {"is",		 "where",    "matches", "any",
+					  "-webkit-any", "-moz-any", NULL};
+	size_t j = *i, end;
+	char name[16];
+	size_t k = 0;
+
+	for (; j < n && (isalnum((unsigned char)c[j]) || c[j] == '-'); j++)
+		if (k + 1 < sizeof(name))
+			name[k++] = c[j];
+	name[k] = '\0';
+	if (!tpl_name_in(name, any) || j >= n || c[j] != '(')
+		return false;
+	end = close_of(c, n, j);
+	if (end - j < 3 || (c[j + 1] != '.' && c[j + 1] != '#'))
+		return false;
+	for (k = j + 1; k < end - 1; k++)
+		if (strchr(", :[(", c[k]) != NULL)
+			return false;
+	if (!compound(c + j + 1, end - j - 2, out))
+		return false;
+	*named = true;
+	*i = end;
+	return true;
+}
+
 static bool compound(const char *c, size_t n, struct tpl_buf *out)
 {
 	bool universal = n > 0 && c[0] == '*', named, narrowed = false;
@@ -396,10 +487,12 @@ static bool compound(const char *c, size_t n, struct tpl_buf *out)
 				return false;
 			named = true;
 		} else if (c[i] == '[') {
-			i = close_of(c, n, i);
+			i = attr_sel(c, n, i, out, &named);
 			narrowed = true;
 		} else if (c[i] == ':') {
 			i++;
+			if (matches_any(c, n, &i, out, &named))
+				continue;
 			if (!pseudo(c, n, &i))
 				return false;
 			narrowed = true;

@@ -109,12 +109,19 @@ struct tpl_css_show {
 	bool gone;	/* display:none, opacity:0, mso-hide:all, or a zero height clipped */
 	int visibility; /* -1 not said, 0 hidden, 1 visible */
 	int font; /* -1 not said or the parent's, 0 a font size of zero, 1 a size of its own */
-	bool zero_height; /* height or max-height 0 */
+	bool zero_height; /* height, max-height, width or max-width 0 */
 	bool clipped;	  /* overflow:hidden */
 };
 /* Adds to *h what the declarations s[0..n) say (a style attribute's value, its
  * character references decoded); false when out of memory. */
 bool tpl_css_declarations(const char *s, size_t n, struct tpl_css_show *h);
+/* Does the declaration name: value (cleaned) take its element out of sight (css_values.c)? */
+bool tpl_css_value_hides(const char *name, const char *value);
+/* The number at v ("-9999px", ".5"), read without the C library's locale: *end
+ * past it, or NULL when v starts with no number. */
+double tpl_css_number(const char *v, const char **end);
+/* A colour value as "#rrggbb" in out; false when it is not one this reader knows. */
+bool tpl_css_color(const char *v, char out[8]);
 
 /* The rules of <style> elements that hide or show an element. Start from {0}. */
 struct tpl_css_rule;

@@ -70,6 +70,7 @@ struct open_el {
 	bool gone;	/* display:none or the like, here or above: nothing inside shows */
 	bool invisible; /* visibility:hidden in effect (a child may make itself visible) */
 	bool tiny;	/* a font size of zero in effect (a child may set a size of its own) */
+	bool shut;	/* a <details> without "open": only its <summary> shows */
 };
 
 struct view {
@@ -91,14 +92,24 @@ struct view {
 struct el_attrs {
 	struct tpl_css_show css;
 	bool has_href;
+	bool open; /* <details open> */
 };
 
 static bool shown(const struct view *w)
 {
 	const struct open_el *top = w->depth > 0 ? &w->el[w->depth - 1] : NULL;
 
-	return w->over == 0 && (top == NULL || (!top->gone && !top->invisible && !top->tiny));
+	return w->over == 0 &&
+	       (top == NULL || (!top->gone && !top->invisible && !top->tiny && !top->shut));
 }
+
+/*
+ * Elements whose text a reader does not see as text: a frame's or an
+ * object's fallback, a drawing's or a formula's inner names, media, a list
+ * to pick from.
+ */
+static const char *const unseen[] = {"iframe", "object", "svg",	   "math",     "audio",
+				     "video",  "canvas", "select", "datalist", NULL};
 
 static bool is_ws(char c)
 {
@@ -150,7 +161,9 @@ static void push(struct view *w, const char *name, const struct el_attrs *a)
 	top = w->depth > 0 ? &w->el[w->depth - 1] : NULL;
 	e = &w->el[w->depth];
 	snprintf(e->name, sizeof(e->name), "%s", name);
-	e->gone = a->css.gone || (top != NULL && top->gone);
+	e->gone = a->css.gone || tpl_name_in(name, unseen) || (top != NULL && top->gone) ||
+		  (top != NULL && top->shut && strcmp(name, "summary") != 0);
+	e->shut = strcmp(name, "details") == 0 && !a->open;
 	e->invisible =
 	    a->css.visibility >= 0 ? a->css.visibility == 0 : top != NULL && top->invisible;
 	e->tiny = a->css.font >= 0 ? a->css.font == 0 : top != NULL && top->tiny;
@@ -222,6 +235,8 @@ static void attr(struct view *w, const char *name, size_t nl, const char *val, s
 			w->oom = true;
 	} else if (nl == 6 && strncasecmp(name, "hidden", 6) == 0) {
 		a->css.gone = true;
+	} else if (nl == 4 && strncasecmp(name, "open", 4) == 0) {
+		a->open = true;
 	} else if (nl == 4 && strncasecmp(name, "href", 4) == 0) {
 		a->has_href = true;
 		tpl_buf_reset(&w->href);
@@ -334,7 +349,7 @@ static size_t on_tag(struct view *w, const char *html, size_t len, size_t i)
 	static const char *const empty[] = {"area",   "base",  "br",	 "col",	 "embed", "hr",
 					    "img",    "input", "keygen", "link", "meta",  "param",
 					    "source", "track", "wbr",	 NULL};
-	struct el_attrs a = {{.visibility = -1, .font = -1}, false};
+	struct el_attrs a = {.css = {.visibility = -1, .font = -1}};
 	struct tpl_css_el el;
 	char name[VIEW_NAME];
 	const char *end;

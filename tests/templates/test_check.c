@@ -444,6 +444,28 @@ static void test_footer_shown(void **state)
  */
 static void test_footer_styled_away(void **state)
 {
+	/* Before and after the footer (QA's list of tricks). */
+	static const char *const away[][2] = {
+	    {"<div style=\"color:#ffffff;background-color:#fff\">", "</div>"},
+	    {"<div style=\"color:rgb(255, 255, 255);background:white\">", "</div>"},
+	    {"<div style=\"color:transparent\">", "</div>"},
+	    {"<div class=\"a\">", "</div>"},
+	    {"<div class=\"x b\">", "</div>"},
+	    {"<div id=\"c\">", "</div>"},
+	    {"<div style=\"display:var(--h)\">", "</div>"},
+	    {"<details><summary>.</summary>", "</details>"},
+	    {"<div style=\"position:absolute;left:-9999px\">", "</div>"},
+	    {"<div style=\"text-indent:-9999px;overflow:hidden\">", "</div>"},
+	    {"<div style=\"font-size:1px;color:#fefefe\">", "</div>"},
+	    {"<div style=\"font-size:0.2em\">", "</div>"},
+	    {"<iframe>", "</iframe>"},
+	    {"<svg><desc>", "</desc></svg>"},
+	    {"<div style=\"content-visibility:hidden\">", "</div>"},
+	    {"<div style=\"clip-path:inset(100%)\">", "</div>"},
+	    {"<div style=\"transform:scale(0)\">", "</div>"},
+	    {"<div style=\"transform:translate(1px) scaleY(0.0)\">", "</div>"},
+	    {"<div style=\"width:0;overflow:hidden\">", "</div>"},
+	};
 	char many[40000];
 	size_t i, n = 0;
 
@@ -508,6 +530,24 @@ static void test_footer_styled_away(void **state)
 	    "{{sender.contact}}</div></td><p id=\"f\"><a href=\"{{unsubscribe_url}}\">"
 	    "unsubscribe</a></p>",
 	    0, false);
+	/* Other ways to take the footer out of sight: each hides it all. */
+	for (i = 0; i < sizeof(away) / sizeof(away[0]); i++) {
+		snprintf(
+		    many, sizeof(many),
+		    "<style>:is(.a){display:none} [class~=b]{display:none} [id=\"c\"]"
+		    "{display:none} :root{--h:none}</style><p>Body</p>%s{{sender.name}} "
+		    "{{sender.postal_address}} {{sender.contact}} <a href=\"{{unsubscribe_url}}"
+		    "\">unsubscribe</a>%s",
+		    away[i][0], away[i][1]);
+		shown_case(many, 3, true);
+	}
+	/* Styles near those that leave it in sight. */
+	shown_case("<div style=\"color:#333;background-color:#fff;font-size:12px;"
+		   "text-indent:-5px;left:-10px;transform:scale(1.0);width:100%\">"
+		   "<details open>{{sender.name}}</details><details><summary>"
+		   "{{sender.postal_address}}</summary>x</details><p class=\"a-b\" id=\"cc\">"
+		   "{{sender.contact}} <a href=\"{{unsubscribe_url}}\">unsubscribe</a></p></div>",
+		   0, false);
 	/* More rules than the reader keeps: nothing counts as shown. */
 	n += (size_t)snprintf(many, sizeof(many), "<style>");
 	for (i = 0; i < 1100; i++)

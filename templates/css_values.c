@@ -1,0 +1,148 @@
+/*
+ * css_values.c: the CSS values that take text out of a reader's sight
+ * without display:none, for css.c: text moved far off the page, scaled to
+ * nothing, clipped away or drawn in the colour of its background. Like the
+ * rest of the reader it errs towards "hidden": a hiding property whose value
+ * is a variable (var(--x)) is taken as hiding.
+ *
+ * Values come lower-cased, comments out and blanks single (css_clean).
+ */
+#include <ctype.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "templates/private.h"
+
+double tpl_css_number(const char *v, const char **end)
+{
+	double x = 0, scale = 1;
+	bool neg = *v == '-', digit = false;
+
+	if (*v == '-' || *v == '+')
+		v++;
+	for (; isdigit((unsigned char)*v); v++, digit = true)
+		x = x * 10 + (*v - '0');
+	if (*v == '.')
+		for (v++; isdigit((unsigned char)*v); v++, digit = true)
+			x += (*v - '0') * (scale /= 10);
+	*end = digit ? v : NULL;
+	return neg ? -x : x;
+}
+
+/* A length that puts text far off the page: at least 100px (or pt, %) to the left
+ * or top, or 10 of a unit the size of a letter (em, rem, ch...). */
+static bool far_off(const char *v)
+{
+	const char *unit;
+	double x = tpl_css_number(v, &unit);
+
+	if (unit == NULL || x >= 0)
+		return false;
+	if (strncmp(unit, "px", 2) == 0 || strncmp(unit, "pt", 2) == 0 || *unit == '%')
+		return x <= -100;
+	return x <= -10;
+}
+
+/* A transform with a scale of zero: scale(0), scalex(0), scale(1, 0)... */
+static bool scaled_away(const char *v)
+{
+	const char *p = v, *end;
+
+	while ((p = strstr(p, "scale")) != NULL) {
+		p += 5;
+		while (*p == 'x' || *p == 'y' || *p == 'z' || *p == '3' || *p == 'd')
+			p++;
+		if (*p++ != '(')
+			continue;
+		for (;;) {
+			while (*p == ' ')
+				p++;
+			if (tpl_css_number(p, &end) == 0 && end != NULL)
+				return true;
+			if (end == NULL)
+				break;
+			for (p = end; *p == ' ' || isalpha((unsigned char)*p) || *p == '%'; p++)
+				;
+			if (*p != ',')
+				break;
+			p++;
+		}
+	}
+	return false;
+}
+
+bool tpl_css_value_hides(const char *name, const char *value)
+{
+	static const char *const shown_by[] = {"display", "visibility", "opacity", NULL};
+	static const char *const offsets[] = {"text-indent", "left",	   "top",
+					      "margin-left", "margin-top", NULL};
+
+	if (tpl_name_in(name, shown_by))
+		return strstr(value, "var(") != NULL;
+	if (tpl_name_in(name, offsets))
+		return far_off(value);
+	if (strcmp(name, "transform") == 0)
+		return scaled_away(value);
+	if (strcmp(name, "clip-path") == 0)
+		return strcmp(value, "none") != 0;
+	if (strcmp(name, "clip") == 0)
+		return strcmp(value, "auto") != 0;
+	if (strcmp(name, "content-visibility") == 0)
+		return strcmp(value, "hidden") == 0;
+	if (strcmp(name, "color") == 0)
+		return strcmp(value, "transparent") == 0;
+	return false;
+}
+
+/* An rgb() component: 0..255, or a percentage of it. -1 when it is not one. */
+static int component(const char **p)
+{
+	const char *end;
+	double x;
+
+	while (**p == ' ' || **p == ',')
+		(*p)++;
+	x = tpl_css_number(*p, &end);
+	if (end == NULL || x < 0)
+		return -1;
+	if (*end == '%') {
+		x = x * 255 / 100;
+		end++;
+	}
+	*p = end;
+	return x > 255 ? 255 : (int)(x + 0.5);
+}
+
+bool tpl_css_color(const char *v, char out[8])
+{
+	static const char *const named[][2] = {
+	    {"white", "#ffffff"}, {"black", "#000000"}, {"red", "#ff0000"},   {"blue", "#0000ff"},
+	    {"gray", "#808080"},  {"grey", "#808080"},	{"silver", "#c0c0c0"}};
+	size_t i, n = strcspn(v, " !");
+	int r, g, b;
+
+	for (i = 0; i < sizeof(named) / sizeof(named[0]); i++)
+		if (strlen(named[i][0]) == n && strncmp(v, named[i][0], n) == 0) {
+			memcpy(out, named[i][1], 8);
+			return true;
+		}
+	if (*v == '#' && (n == 4 || n == 7) && strspn(v + 1, "0123456789abcdef") == n - 1) {
+		if (n == 7)
+			memcpy(out, v, 7);
+		else
+			snprintf(out, 8, "#%c%c%c%c%c%c", v[1], v[1], v[2], v[2], v[3], v[3]);
+		out[7] = '\0';
+		return true;
+	}
+	if (strncmp(v, "rgb(", 4) == 0 || strncmp(v, "rgba(", 5) == 0) {
+		v = strchr(v, '(') + 1;
+		r = component(&v);
+		g = component(&v);
+		b = component(&v);
+		if (r < 0 || g < 0 || b < 0)
+			return false;
+		snprintf(out, 8, "#%02x%02x%02x", r, g, b);
+		return true;
+	}
+	return false;
+}
