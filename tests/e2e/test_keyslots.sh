@@ -80,4 +80,30 @@ check "a failed login keeps its claimed time in its details" \
 expect 0 "audit verify" as admin audit verify
 check "finds the trail whole" grep -q 'whole' "$T/out"
 
+# ---- A rotation that fails changes nothing -----------------------------------
+# The store is written anew under the new key beside the old one, and put in
+# its place only once whole. A page of people's rows damaged on the disk
+# stops the rotation half way: the store and its keyslot file stay as they
+# were, and every user still logs in with the old key.
+as marketer list add big >/dev/null
+/usr/bin/python3 -c 'import sys
+print("email,name")
+for i in range(3000): print("p%d@example.com,%s" % (i, "n" * 200))' >"$T/big.csv"
+as marketer import big "$T/big.csv" >/dev/null || not_ok "setup: import"
+as admin audit verify >/dev/null # its last login, then the WAL folded into the file
+size=$(stat -c %s "$STORE")
+/usr/bin/python3 -c 'import sys
+f = open(sys.argv[1], "r+b"); f.seek(int(sys.argv[2]) // 8192 // 2 * 8192 + 100)
+b = f.read(1); f.seek(-1, 1); f.write(bytes([b[0] ^ 1]))' "$STORE" "$size"
+cp "$STORE.keys" "$T/keys.before"
+expect 74 "a rotation over a damaged page fails" as admin key rotate
+check "saying what, and that the store is unchanged" \
+	grep -q 'writing the store under the new key (the store is unchanged): database disk image is malformed' "$T/err"
+check "the keyslot file is as it was" cmp -s "$STORE.keys" "$T/keys.before"
+check "nothing is left beside the store" sh -c "! ls '$STORE'.rotate* '$STORE'.keys.rotate 2>/dev/null"
+expect 0 "every user still logs in: the admin" as admin audit verify
+check "and the trail is whole" grep -q 'whole' "$T/out"
+expect 0 "the marketer" as marketer list ls
+expect 0 "the viewer" as viewer role list
+
 finish
