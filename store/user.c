@@ -440,15 +440,16 @@ enum store_status store_user_set_role(struct store *st, const char *name, const 
 		s = may_handle(st, "user.role", "changing the role of", name, old, false, errstr);
 	if (s == STORE_OK)
 		s = may_handle(st, "user.role", "giving", name, role, true, errstr);
+	if (s != STORE_OK)
+		return s;
+	/* Under the write lock: two admins demoting each other at once leave one. */
+	s = store_begin(st);
 	if (s == STORE_OK && strcmp(old, "admin") == 0 && strcmp(role, "admin") != 0)
 		s = keep_an_admin(st, name, errstr);
 	if (s == STORE_OK && strcmp(name, st->user) == 0)
 		s = store_deny(st, "user.role", name, "own role", errstr,
 			       "nobody may change their own role; ask another user who holds "
 			       "\"users\"");
-	if (s != STORE_OK)
-		return s;
-	s = store_begin(st);
 	if (s == STORE_OK)
 		s = store_prepare(st, "UPDATE users SET role = ? WHERE name = ?", &q, errstr);
 	if (s == STORE_OK) {
@@ -465,6 +466,9 @@ enum store_status store_user_set_role(struct store *st, const char *name, const 
 	}
 	if (s == STORE_OK)
 		return store_commit_err(st, errstr);
+	/* A refusal keeps its audit record. */
+	if (s == STORE_EDENIED && store_commit(st) == STORE_OK)
+		return s;
 	store_rollback(st);
 	return s;
 }
@@ -486,11 +490,12 @@ enum store_status store_user_disable(struct store *st, const char *name, char **
 		s = store_fail(errstr, STORE_EINVAL, "you cannot disable your own account");
 	if (s == STORE_OK)
 		s = may_handle(st, "user.disable", "disabling", name, role, false, errstr);
-	if (s == STORE_OK && strcmp(role, "admin") == 0)
-		s = keep_an_admin(st, name, errstr);
 	if (s != STORE_OK)
 		return s;
+	/* Under the write lock: two admins disabling each other at once leave one. */
 	s = store_begin(st);
+	if (s == STORE_OK && strcmp(role, "admin") == 0)
+		s = keep_an_admin(st, name, errstr);
 	if (s == STORE_OK)
 		s = store_run(st, "UPDATE users SET status = 'disabled' WHERE name = ?", errstr,
 			      "disabling a user", "t", name);

@@ -148,6 +148,32 @@ expect 65 "nor take the admin role away" as su user role admin viewer
 expect 0 "admin is still an admin who can unlock admin2" as admin user unlock admin2
 expect 0 "admin2 logs in" as admin2 role list
 expect 0 "now that admin is not the last, su may take admin2's admin role away" as su user role admin2 viewer
+# Two admins disabling each other at once leave one: each checks that an
+# admin is left, and disables, under the store's write lock. The sqlcipher CLI
+# holds that lock while both commands start, so that both have logged in and
+# wait to write when it lets go: checked outside the lock, both went through.
+R="$T/race/hato.db"
+"$HATO" --store "$R" --password-file "$T/pw.admin" init --admin admin --kdf interactive >/dev/null
+"$HATO" --store "$R" --user admin --password-file "$T/pw.admin" user add ad2 --role admin \
+	--kdf interactive --new-password-file "$T/pw.admin2" >/dev/null
+key=$(/usr/bin/python3 "$(dirname "$0")/campaigns.d/dbkey.py" "$R" admin "$T/pw.admin")
+mkfifo "$T/lock"
+sqlcipher -batch "$R" <"$T/lock" >"$T/lock.out" 2>&1 &
+lockpid=$!
+exec 7>"$T/lock"
+printf "PRAGMA key = \"x'%s'\";\nPRAGMA cipher_page_size = 8192;\nBEGIN IMMEDIATE;\nSELECT 1 FROM users;\n" "$key" >&7
+sleep 0.5
+"$HATO" --store "$R" --user admin --password-file "$T/pw.admin" user disable ad2 >"$T/o1" 2>&1 &
+p1=$!
+"$HATO" --store "$R" --user ad2 --password-file "$T/pw.admin2" user disable admin >"$T/o2" 2>&1 &
+p2=$!
+sleep 3
+printf 'COMMIT;\n.quit\n' >&7
+exec 7>&-
+wait $p1; r1=$?; wait $p2; r2=$?; wait $lockpid
+check "two admins disabling each other at once: one goes through" test "$r1$r2" = 065 -o "$r1$r2" = 650
+check "  the other is refused: the last admin who can log in" grep -q 'is the last admin who can log in' "$T/o1" "$T/o2"
+check "  one admin's slot is left" test "$(grep -c '^slot' "$R.keys")" = 1
 expect 0 "admin creates a custom role" as admin role add auditor audit reports
 expect 0 "role list shows it" as admin role list
 check "with its permissions" grep -q '^auditor  *custom  *audit reports' "$T/out"
