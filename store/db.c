@@ -163,6 +163,15 @@ enum store_status store_check_files(const char *path, char **errstr)
 		goto done;
 	}
 	s = check_safe(dirname(copy), 1, NULL, errstr);
+	/* Its keyslot file left without it: a store lost, not one never made. */
+	if ((s == STORE_ENOTFOUND || (s == STORE_OK && access(path, F_OK) != 0)) &&
+	    access(keys, F_OK) == 0) {
+		s = store_fail(errstr, STORE_ENOTFOUND,
+			       "there is no store at %s, but its keyslot file %s is there: put "
+			       "the store back from a backup",
+			       path, keys);
+		goto done;
+	}
 	if (s == STORE_ENOTFOUND || (s == STORE_OK && access(path, F_OK) != 0)) {
 		s = store_fail(errstr, STORE_ENOTFOUND,
 			       "there is no store at %s; create one with: hato init --admin NAME",

@@ -202,6 +202,8 @@ mkdir -p "$T/i" && chmod 700 "$T/i" && printf 'stale' >"$T/i/hato.db.keys"
 expect 65 "init beside a stale keyslot file is refused" "$HATO" --store "$T/i/hato.db" --password-file "$T/pw.admin" init --admin a --kdf interactive
 check "saying it is a keyslot file without its store" grep -qx "hato: $T/i/hato.db.keys is a keyslot file without its store $T/i/hato.db: move it away, or put the store back, before hato init" "$T/err"
 check "and the keyslot file is left as it was" test "$(cat "$T/i/hato.db.keys")" = stale
+expect 66 "a login to a store gone from beside its keyslot file" "$HATO" --store "$T/i/hato.db" --user a --password-file "$T/pw.admin" role list
+check "says to put it back, not to make one" grep -qx "hato: there is no store at $T/i/hato.db, but its keyslot file $T/i/hato.db.keys is there: put the store back from a backup" "$T/err"
 expect 65 "init where a store exists is refused" "$HATO" --store "$STORE" --password-file "$T/pw.admin" init --admin a --kdf interactive
 check "saying a store exists" grep -q 'a store exists already' "$T/err"
 expect 65 "config set of an unknown key is refused" as admin config set bogus.key x
