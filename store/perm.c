@@ -449,12 +449,25 @@ static enum store_status perms_insert(struct store *st, const char *name, const 
 	return s;
 }
 
+/* The permissions in bits, for an audit record, in their usual order. */
+static void perms_words(uint64_t bits, char *out, size_t cap)
+{
+	size_t i, len = 0;
+
+	out[0] = '\0';
+	for (i = 0; i < STORE_PERM_COUNT && len < cap; i++)
+		if ((bits >> i) & 1)
+			len += (size_t)snprintf(out + len, cap - len, "%s%s", len ? " " : "",
+						perms[i].name);
+}
+
 enum store_status store_role_add(struct store *st, const char *name, const char *const *names,
 				 size_t nperms, char **errstr)
 {
 	enum store_status s;
 	sqlite3_stmt *q = NULL;
 	uint64_t bits;
+	char details[512];
 
 	s = store_require(st, STORE_PERM_ROLES, "role.add", errstr);
 	if (s == STORE_OK)
@@ -475,8 +488,9 @@ enum store_status store_role_add(struct store *st, const char *name, const char 
 	}
 	if (s == STORE_OK)
 		s = perms_insert(st, name, names, nperms, errstr);
+	perms_words(bits, details, sizeof(details));
 	if (s == STORE_OK)
-		s = store_audit(st, "role.add", name, "ok", NULL);
+		s = store_audit(st, "role.add", name, "ok", details);
 	if (s == STORE_OK)
 		return store_commit_err(st, errstr);
 	store_rollback(st);
@@ -533,7 +547,6 @@ enum store_status store_role_set_perms(struct store *st, const char *name, const
 	enum store_status s;
 	uint64_t bits = 0;
 	char details[512], what[128];
-	size_t i, len = 0;
 
 	s = store_require(st, STORE_PERM_ROLES, "role.edit", errstr);
 	if (s == STORE_OK)
@@ -552,12 +565,7 @@ enum store_status store_role_set_perms(struct store *st, const char *name, const
 		s = store_require_role(st, name, "role.edit", name, what, errstr);
 	if (s != STORE_OK)
 		return s;
-	/* The audit record lists the new permissions in their usual order. */
-	details[0] = '\0';
-	for (i = 0; i < STORE_PERM_COUNT && len < sizeof(details); i++)
-		if ((bits >> i) & 1)
-			len += (size_t)snprintf(details + len, sizeof(details) - len, "%s%s",
-						len ? " " : "", perms[i].name);
+	perms_words(bits, details, sizeof(details));
 	s = store_begin_err(st, errstr, "editing a role");
 	if (s != STORE_OK)
 		return s;

@@ -76,7 +76,8 @@ refused 'nobody may change their own role' "admin cannot change the own role" as
 expect 0 "admin reads the audit trail" as admin audit log
 for want in 'user.role	hd	denied	needs permission roles' 'user.add	evil	denied	needs permission roles' \
 	'user.passwd	admin	denied	needs permission roles' 'user.role	hd	denied	own role' \
-	'role.edit	rolemgr	denied	own role' 'role.add	big	denied	needs permission keys'; do
+	'role.edit	rolemgr	denied	own role' 'role.add	big	denied	needs permission keys' \
+	'role.add	small	ok	roles' 'role.add	helpdesk	ok	users'; do
 	check "the audit trail records: ${want//	/ }" grep -qF "$want" "$T/out"
 done
 finish
