@@ -22,12 +22,8 @@ struct tpl_findings {
 	size_t n, cap;
 };
 
-static void add(struct tpl_findings *f, enum tpl_severity sev, const char *code, const char *where,
-		unsigned line, unsigned col, const char *fmt, ...)
-    __attribute__((format(printf, 7, 8)));
-
-static void add(struct tpl_findings *f, enum tpl_severity sev, const char *code, const char *where,
-		unsigned line, unsigned col, const char *fmt, ...)
+void tpl_check_add(struct tpl_findings *f, enum tpl_severity sev, const char *code,
+		   const char *where, unsigned line, unsigned col, const char *fmt, ...)
 {
 	struct tpl_buf m = {0};
 	struct tpl_finding *v;
@@ -62,7 +58,7 @@ enum tpl_status tpl_findings_add(struct tpl_findings *f, enum tpl_severity sev, 
 {
 	size_t n = f->n;
 
-	add(f, sev, code, where, 0, 0, "%s", message != NULL ? message : code);
+	tpl_check_add(f, sev, code, where, 0, 0, "%s", message != NULL ? message : code);
 	return f->n > n ? TPL_OK : TPL_ENOMEM;
 }
 
@@ -209,7 +205,8 @@ static enum placing placing(const struct tpl *t, const char *name)
 static void in_sections(struct tpl_findings *f, const char *code, const char *where,
 			const char *part, const char *what, const char *tag)
 {
-	add(f, TPL_SEV_ERROR, code, where, 0, 0,
+	tpl_check_add(
+	    f, TPL_SEV_ERROR, code, where, 0, 0,
 	    "the %s part has %s ({{%s}}) only inside sections ({{#…}} or {{^…}}), which leave "
 	    "it out of some messages; the Act on Specified Electronic Mail requires it in every "
 	    "message",
@@ -227,7 +224,8 @@ static void check_tags(struct tpl_findings *f, const struct tpl *t, const char *
 
 	for (i = 0; tpl_tag_get(t, i, &g); i++) {
 		if (!tpl_name_known(g.name, in->known, in->nknown)) {
-			add(f, TPL_SEV_ERROR, "unknown-tag", where, g.line, g.col,
+			tpl_check_add(
+			    f, TPL_SEV_ERROR, "unknown-tag", where, g.line, g.col,
 			    "{{%s}} is not a known merge tag; it would be empty in every message",
 			    g.name);
 			continue;
@@ -237,7 +235,8 @@ static void check_tags(struct tpl_findings *f, const struct tpl *t, const char *
 			continue;
 		v = check_lookup(g.name, &lk);
 		if (v == NULL || v[0] == '\0')
-			add(f, TPL_SEV_WARNING, "unresolved-tag", where, g.line, g.col,
+			tpl_check_add(
+			    f, TPL_SEV_WARNING, "unresolved-tag", where, g.line, g.col,
 			    "{{%s}} is empty for the sample subscriber and has no fallback; "
 			    "write {{%s|…}} to give one",
 			    g.name, g.name);
@@ -253,9 +252,9 @@ static void check_http(struct tpl_findings *f, const char *src, size_t len, cons
 		if (strncasecmp(src + i, "http://", 7) != 0)
 			continue;
 		tpl_linecol(src, len, i, &line, &col);
-		add(f, TPL_SEV_WARNING, "http-link", where, line, col,
-		    "a link uses http://; use https:// so that the link is encrypted and "
-		    "not flagged");
+		tpl_check_add(f, TPL_SEV_WARNING, "http-link", where, line, col,
+			      "a link uses http://; use https:// so that the link is encrypted and "
+			      "not flagged");
 		n++;
 	}
 }
@@ -274,7 +273,8 @@ static void check_jis(struct tpl_findings *f, const char *s, size_t len, const c
 		k = tpl_utf8_decode((const unsigned char *)s + offs[i], len - offs[i], &cp);
 		if (positions)
 			tpl_linecol(s, len, offs[i], &line, &col);
-		add(f, TPL_SEV_WARNING, "jis-unencodable", where, line, col,
+		tpl_check_add(
+		    f, TPL_SEV_WARNING, "jis-unencodable", where, line, col,
 		    "\"%.*s\" (U+%04X) can't be written in ISO-2022-JP; messages with it go out "
 		    "as UTF-8",
 		    (int)(k ? k : 1), s + offs[i], k ? (unsigned)cp : 0xfffdu);
@@ -299,7 +299,8 @@ static void check_jis_lines(struct tpl_findings *f, const char *s, size_t len, c
 			continue;
 		w = i - start - (i > start && j.data[i - 1] == '\r');
 		if (w > 998) {
-			add(f, TPL_SEV_WARNING, "jis-long-line", where, line, 1,
+			tpl_check_add(
+			    f, TPL_SEV_WARNING, "jis-long-line", where, line, 1,
 			    "the line is %zu bytes long in ISO-2022-JP, over the 998 a line may "
 			    "have; messages with it go out as UTF-8: break the line",
 			    w);
@@ -457,7 +458,8 @@ static void check_anchor(struct tpl_findings *f, const struct tpl_check_input *i
 	if (vis.len > 0 && url_host(href, uh, sizeof(uh)) &&
 	    text_host(vis.data, vis.len, th, sizeof(th)) && !same_site(th, uh)) {
 		src_pos(in->src, in->src_len, href, nth, &line, &col);
-		add(f, TPL_SEV_WARNING, "link-mismatch", "body", line, col,
+		tpl_check_add(
+		    f, TPL_SEV_WARNING, "link-mismatch", "body", line, col,
 		    "a link shows \"%s\" but goes to \"%s\"; filters and readers take that "
 		    "for phishing",
 		    th, uh);
@@ -492,7 +494,8 @@ static void check_html(struct tpl_findings *f, const struct tpl_check_input *in,
 		    (!tpl_html_attr(html + i + 1, e - i - 1, "alt", alt, sizeof(alt)) ||
 		     alt[0] == '\0')) {
 			src_pos(in->src, in->src_len, src, nth, &line, &col);
-			add(f, TPL_SEV_WARNING, "img-no-alt", "body", line, col,
+			tpl_check_add(
+			    f, TPL_SEV_WARNING, "img-no-alt", "body", line, col,
 			    "an image (%s) has no alt text; many readers block images at first",
 			    src[0] ? src : "no src");
 			nimg++;
@@ -538,21 +541,23 @@ static void check_subject(struct tpl_findings *f, const struct tpl_check_input *
 	bool blank = tpl_is_blank(s);
 
 	if (blank)
-		add(f, TPL_SEV_ERROR, "subject-empty", "subject", 0, 0,
-		    "the subject is empty, or only spaces and invisible characters");
+		tpl_check_add(f, TPL_SEV_ERROR, "subject-empty", "subject", 0, 0,
+			      "the subject is empty, or only spaces and invisible characters");
 	else if (n > SUBJECT_MAX)
-		add(f, TPL_SEV_WARNING, "subject-long", "subject", 0, 0,
-		    "the subject is %zu characters; over %u, mail readers cut it off", n,
-		    SUBJECT_MAX);
+		tpl_check_add(f, TPL_SEV_WARNING, "subject-long", "subject", 0, 0,
+			      "the subject is %zu characters; over %u, mail readers cut it off", n,
+			      SUBJECT_MAX);
 	if (tpl_compile(s, strlen(s), &t, &err) != TPL_OK) {
 		unsigned line, col;
 
 		err_pos(err, &line, &col);
-		add(f, TPL_SEV_ERROR, "syntax", "subject", line, col, "%s", err ? err : "bad tag");
+		tpl_check_add(f, TPL_SEV_ERROR, "syntax", "subject", line, col, "%s",
+			      err ? err : "bad tag");
 	} else {
 		check_tags(f, t, "subject", in);
 		if (!blank && blank_for_some(t, in))
-			add(f, TPL_SEV_ERROR, "subject-empty", "subject", 0, 0,
+			tpl_check_add(
+			    f, TPL_SEV_ERROR, "subject-empty", "subject", 0, 0,
 			    "the subject is empty for a subscriber without the fields it shows; "
 			    "give them a fallback ({{name|…}}) or write text beside them");
 	}
@@ -584,7 +589,8 @@ static void check_sender(struct tpl_findings *f, const struct tpl_check_input *i
 		ph = html != NULL ? placing(html, parts[i].tag) : IN_EVERY;
 		pt = text != NULL ? placing(text, parts[i].tag) : IN_EVERY;
 		if (ph == NOWHERE)
-			add(f, TPL_SEV_ERROR, "footer-missing", "layout", 0, 0,
+			tpl_check_add(
+			    f, TPL_SEV_ERROR, "footer-missing", "layout", 0, 0,
 			    "the message does not show %s ({{%s}}), which the Act on Specified "
 			    "Electronic Mail requires; use a layout with the footer",
 			    parts[i].what, parts[i].tag);
@@ -592,7 +598,8 @@ static void check_sender(struct tpl_findings *f, const struct tpl_check_input *i
 			in_sections(f, "footer-missing", "body", "HTML", parts[i].what,
 				    parts[i].tag);
 		else if (view != NULL && !tpl_html_view_shows(view, marks[i].mark))
-			add(f, TPL_SEV_ERROR, "footer-missing", "body", 0, 0,
+			tpl_check_add(
+			    f, TPL_SEV_ERROR, "footer-missing", "body", 0, 0,
 			    "the HTML part has %s ({{%s}}) only where a reader does not see it: in "
 			    "an HTML comment, an attribute such as an image's alt text, or a "
 			    "hidden element (display:none, visibility:hidden, font-size:0, the "
@@ -600,7 +607,8 @@ static void check_sender(struct tpl_findings *f, const struct tpl_check_input *i
 			    "Specified Electronic Mail requires it displayed",
 			    parts[i].what, parts[i].tag);
 		else if (pt == NOWHERE)
-			add(f, TPL_SEV_ERROR, "footer-missing", "text", 0, 0,
+			tpl_check_add(
+			    f, TPL_SEV_ERROR, "footer-missing", "text", 0, 0,
 			    "the text part does not show %s ({{%s}}), which the Act on Specified "
 			    "Electronic Mail requires in every message; add it to the text part",
 			    parts[i].what, parts[i].tag);
@@ -608,10 +616,12 @@ static void check_sender(struct tpl_findings *f, const struct tpl_check_input *i
 			in_sections(f, "footer-missing", "text", "text", parts[i].what,
 				    parts[i].tag);
 		if (vals[i] == NULL || vals[i][0] == '\0')
-			add(f, TPL_SEV_ERROR, "sender-empty", "sender", 0, 0,
-			    "%s is not set; the law requires it in every message", parts[i].what);
+			tpl_check_add(f, TPL_SEV_ERROR, "sender-empty", "sender", 0, 0,
+				      "%s is not set; the law requires it in every message",
+				      parts[i].what);
 		else if (tpl_is_blank(vals[i]))
-			add(f, TPL_SEV_ERROR, "sender-empty", "sender", 0, 0,
+			tpl_check_add(
+			    f, TPL_SEV_ERROR, "sender-empty", "sender", 0, 0,
 			    "%s is only blanks, which show nothing; the law requires it in every "
 			    "message",
 			    parts[i].what);
@@ -636,7 +646,8 @@ static void check_raw_html(struct tpl_findings *f, const struct tpl_check_input 
 			continue;
 		for (p = node; p != NULL && cmark_node_get_start_line(p) == 0;)
 			p = cmark_node_parent(p);
-		add(f, TPL_SEV_WARNING, "markdown-raw-html", "body",
+		tpl_check_add(
+		    f, TPL_SEV_WARNING, "markdown-raw-html", "body",
 		    p ? (unsigned)cmark_node_get_start_line(p) : 0,
 		    p ? (unsigned)cmark_node_get_start_column(p) : 0,
 		    "raw HTML in Markdown is left out of the message; write an HTML template "
@@ -663,23 +674,25 @@ static void check_body(struct tpl_findings *f, const struct tpl_check_input *in,
 		TPL_OK ||
 	    tpl_body_compile(in->kind, in->src, in->src_len, &bh, &bt, &err) != TPL_OK) {
 		err_pos(err, &line, &col);
-		add(f, TPL_SEV_ERROR, "syntax", "body", line, col, "%s",
-		    err ? err : "bad template");
+		tpl_check_add(f, TPL_SEV_ERROR, "syntax", "body", line, col, "%s",
+			      err ? err : "bad template");
 		goto done;
 	}
 	check_tags(f, src, "body", in);
+	tpl_check_data(f, src, in->src, in->src_len);
 	if (in->text_src != NULL) {
 		tpl_free(&bt);
 		if (tpl_compile(in->text_src, strlen(in->text_src), &bt, &err) != TPL_OK) {
 			err_pos(err, &line, &col);
-			add(f, TPL_SEV_ERROR, "syntax", "text", line, col, "%s", err ? err : "bad");
+			tpl_check_add(f, TPL_SEV_ERROR, "syntax", "text", line, col, "%s",
+				      err ? err : "bad");
 			goto done;
 		}
 		check_tags(f, bt, "text", in);
 	}
 	if (lay == NULL) {
-		add(f, TPL_SEV_ERROR, "no-layout", "layout", 0, 0,
-		    "there is no layout called \"%s\"", in->layout);
+		tpl_check_add(f, TPL_SEV_ERROR, "no-layout", "layout", 0, 0,
+			      "there is no layout called \"%s\"", in->layout);
 		goto done;
 	}
 	if (tpl_compile(lay->html, strlen(lay->html), &lt, NULL) == TPL_OK)
@@ -716,7 +729,8 @@ enum tpl_status tpl_check(const struct tpl_check_input *in, struct tpl_findings 
 	unsub[0] = html != NULL ? placing(html, "unsubscribe_url") : IN_EVERY;
 	unsub[1] = text != NULL ? placing(text, "unsubscribe_url") : IN_EVERY;
 	if (unsub[0] == NOWHERE)
-		add(f, TPL_SEV_ERROR, "no-unsubscribe", "body", 0, 0,
+		tpl_check_add(
+		    f, TPL_SEV_ERROR, "no-unsubscribe", "body", 0, 0,
 		    "the HTML part has no unsubscribe link ({{unsubscribe_url}}); the law and "
 		    "the mailbox providers require one");
 	else if (unsub[0] == IN_SOME)
@@ -724,14 +738,15 @@ enum tpl_status tpl_check(const struct tpl_check_input *in, struct tpl_findings 
 			    "unsubscribe_url");
 	else if (have_view && !tpl_html_view_links_to(&view, marks[MARK_UNSUB].mark) &&
 		 !tpl_html_view_shows(&view, marks[MARK_UNSUB].mark))
-		add(f, TPL_SEV_ERROR, "no-unsubscribe", "body", 0, 0,
+		tpl_check_add(
+		    f, TPL_SEV_ERROR, "no-unsubscribe", "body", 0, 0,
 		    "the HTML part's unsubscribe link ({{unsubscribe_url}}) is not shown: it must "
 		    "be a link with visible text, not in an HTML comment or a hidden element "
 		    "(display:none, visibility:hidden, font-size:0, the hidden attribute, or a "
 		    "<style> rule that hides it); the law requires the opt-out displayed");
 	else if (unsub[1] == NOWHERE)
-		add(f, TPL_SEV_ERROR, "no-unsubscribe", "text", 0, 0,
-		    "the text part has no unsubscribe link ({{unsubscribe_url}})");
+		tpl_check_add(f, TPL_SEV_ERROR, "no-unsubscribe", "text", 0, 0,
+			      "the text part has no unsubscribe link ({{unsubscribe_url}})");
 	else if (unsub[1] == IN_SOME)
 		in_sections(f, "no-unsubscribe", "text", "text", "the unsubscribe link",
 			    "unsubscribe_url");
@@ -743,7 +758,8 @@ enum tpl_status tpl_check(const struct tpl_check_input *in, struct tpl_findings 
 		check_raw_html(f, in);
 	if (html != NULL && tpl_render(html, TPL_MODE_HTML, check_lookup, &lk, &r) == TPL_OK) {
 		if (r.len > GMAIL_CLIP)
-			add(f, TPL_SEV_WARNING, "html-too-big", "body", 0, 0,
+			tpl_check_add(
+			    f, TPL_SEV_WARNING, "html-too-big", "body", 0, 0,
 			    "the HTML part is %zu bytes; Gmail clips messages over %u bytes", r.len,
 			    GMAIL_CLIP);
 		check_html(f, in, r.data, r.len);
@@ -757,11 +773,13 @@ enum tpl_status tpl_check(const struct tpl_check_input *in, struct tpl_findings 
 		}
 	}
 	if (!in->from_has_dkim && in->dkim_by_relay)
-		add(f, TPL_SEV_WARNING, "no-dkim", "from", 0, 0,
+		tpl_check_add(
+		    f, TPL_SEV_WARNING, "no-dkim", "from", 0, 0,
 		    "the From domain has no DKIM key in hato, and send.dkim = relay says the SMTP "
 		    "relay signs: check that it signs with d= the From domain, for DMARC");
 	else if (!in->from_has_dkim)
-		add(f, TPL_SEV_ERROR, "no-dkim", "from", 0, 0,
+		tpl_check_add(
+		    f, TPL_SEV_ERROR, "no-dkim", "from", 0, 0,
 		    "the From domain has no DKIM key; Gmail, Yahoo and Outlook.com reject bulk "
 		    "mail without DKIM (send.dkim = relay when the SMTP relay signs it)");
 	*out = f;

@@ -115,6 +115,17 @@ struct tpl_css_show {
 /* Adds to *h what the declarations s[0..n) say (a style attribute's value, its
  * character references decoded); false when out of memory. */
 bool tpl_css_declarations(const char *s, size_t n, struct tpl_css_show *h);
+/* Adds a finding (check.c). */
+struct tpl_findings;
+void tpl_check_add(struct tpl_findings *f, enum tpl_severity sev, const char *code,
+		   const char *where, unsigned line, unsigned col, const char *fmt, ...)
+    __attribute__((format(printf, 7, 8)));
+/*
+ * The subscriber's own data where it could change the HTML body it goes in
+ * (check_data.c): a {{{tag}}} of it, unescaped, and a link whose address
+ * is it. Warnings on the body's template t, whose source is src[0..len).
+ */
+void tpl_check_data(struct tpl_findings *f, const struct tpl *t, const char *src, size_t len);
 /* Does the declaration name: value (cleaned) take its element out of sight (css_values.c)? */
 bool tpl_css_value_hides(const char *name, const char *value);
 /* The number at v ("-9999px", ".5"), read without the C library's locale: *end
