@@ -159,6 +159,12 @@ enum store_status store_session_load(struct store *st, const char *name, const s
 		goto done;
 	}
 	if (strcmp((const char *)sqlite3_column_text(q, 2), "active") != 0) {
+		/* Its slot was put back, or outlived the disable: on record, as the
+		 * user, whose password it was. */
+		snprintf(st->user, sizeof(st->user), "%s", name);
+		store_audit(st, "login", name, "denied",
+			    "the account is disabled, yet its keyslot opened");
+		st->user[0] = '\0';
 		s = store_fail(errstr, STORE_EAUTH, "the account %s is disabled", name);
 		goto done;
 	}

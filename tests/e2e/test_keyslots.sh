@@ -16,6 +16,10 @@ slot_of mallory >"$T/mallory.slot"
 expect 0 "mallory is disabled" as admin user disable mallory
 check "her slot left the keyslot file" sh -c "! grep -q '^slot mallory ' '$STORE.keys'"
 cat "$T/mallory.slot" >>"$STORE.keys"
+expect 77 "her slot put back opens the data key, but she is disabled" as mallory role list
+check "saying so" grep -qx 'hato: the account mallory is disabled' "$T/err"
+expect 0 "the audit log" as admin audit log --action login
+check "has the attempt, denied" grep -q 'mallory.*login.*mallory.*denied.*disabled, yet its keyslot opened' "$T/out"
 # A slot under a name the store doesn't know, and one that replaces an active
 # user's slot with a key of someone else's: both with keys mallory holds.
 sed 's/^slot mallory /slot eve /' "$T/mallory.slot" >>"$STORE.keys"
