@@ -245,6 +245,10 @@ printf 'XXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXX' | dd of="$STORE" bs=1 seek=6000 conv=n
 expect 65 "a corrupted store page is refused" as admin audit log
 check "with a clear error" clear_error
 rm -f "$STORE"
-expect 66 "a missing store says how to create one" as admin role list
+expect 66 "a missing store, its keyslot file still there, is missing input" as admin role list
+check "saying to put it back from a backup (hato init would refuse)" grep -q 'put the store back from a backup' "$T/err"
+mv "$STORE.keys" "$STORE.keys.away"
+expect 66 "a store never made says how to create one" as admin role list
 check "naming hato init" grep -q 'hato init' "$T/err"
+mv "$STORE.keys.away" "$STORE.keys"
 finish
