@@ -43,6 +43,56 @@ static void add_pending(struct store *st, struct keyfile *kf, const char *user, 
 	keyfile_add_pending(kf, line);
 }
 
+/* Why a user with `fails` failures in a row, the last `wait` s from over, may not try now. */
+static enum store_status wait_or_lock(const char *user, int fails, bool locked, long long wait,
+				      char **errstr)
+{
+	if (locked)
+		return store_fail(errstr, STORE_ELOCKED,
+				  "the account %s is locked after %d failed logins; "
+				  "an admin can unlock it with: hato user unlock %s",
+				  user, fails, user);
+	if (wait > 0)
+		return store_fail(errstr, STORE_EDELAY,
+				  "login for %s is delayed after %d failed attempts; "
+				  "try again in %lld s",
+				  user, fails, wait);
+	return STORE_OK;
+}
+
+/*
+ * A name with no slot is answered as a user's would be, so that the answers
+ * do not tell who exists: its failures, the pending lines under its name,
+ * delay and lock it as a user's failures do (until a login moves them into
+ * the audit trail). STORE_EAUTH, or the delay or the lock.
+ */
+static enum store_status unknown_user(const struct keyfile *kf, const char *user, char **errstr)
+{
+	long long last = 0, now = (long long)time(NULL);
+	struct tm tm;
+	int fails = 0;
+	size_t i, n = strlen(user);
+	enum store_status s;
+
+	for (i = 0; i < kf->npending; i++) {
+		const char *l = kf->pending[i], *who = strchr(l, ' ');
+		if (who == NULL || strncmp(who + 1, user, n) != 0 || who[1 + n] != ' ' ||
+		    strstr(who, " wrong-password") == NULL)
+			continue;
+		memset(&tm, 0, sizeof(tm));
+		if (strptime(l, "%Y-%m-%dT%H:%M:%SZ", &tm) == NULL)
+			continue;
+		fails++;
+		if ((long long)timegm(&tm) > last)
+			last = (long long)timegm(&tm);
+	}
+	if (last > now)
+		last = now; /* the clock stepped back: as for a user (begin_attempt) */
+	s = wait_or_lock(user, fails, fails >= KEYSLOT_MAX_FAILS,
+			 fails > 0 ? last + keyslot_delay(fails) - now : 0, errstr);
+	return s != STORE_OK ? s : STORE_EAUTH;
+}
+
 /*
  * Takes the lock and says why the user may not try now, or copies the
  * user's slot. *fd is the lock, held until end_attempt (-1 when it could
@@ -54,7 +104,6 @@ static enum store_status begin_attempt(struct store *st, const char *user, struc
 	enum store_status s;
 	struct keyfile kf;
 	struct keyslot *ks;
-	long long wait;
 
 	*fd = keyfile_lock(st->lock_path);
 	if (*fd < 0)
@@ -71,21 +120,15 @@ static enum store_status begin_attempt(struct store *st, const char *user, struc
 		ks->last_fail = (long long)time(NULL);
 		keyfile_save(st->keys_path, &kf, NULL);
 	}
-	wait = ks != NULL ? ks->last_fail + keyslot_delay(ks->fails) - (long long)time(NULL) : 0;
-	if (ks == NULL)
-		s = STORE_EAUTH;
-	else if (ks->locked)
-		s = store_fail(errstr, STORE_ELOCKED,
-			       "the account %s is locked after %d failed logins; "
-			       "an admin can unlock it with: hato user unlock %s",
-			       user, ks->fails, user);
-	else if (wait > 0)
-		s = store_fail(errstr, STORE_EDELAY,
-			       "login for %s is delayed after %d failed attempts; "
-			       "try again in %lld s",
-			       user, ks->fails, wait);
-	else
-		*out = *ks;
+	if (ks == NULL) {
+		s = unknown_user(&kf, user, errstr);
+	} else {
+		s = wait_or_lock(user, ks->fails, ks->locked,
+				 ks->last_fail + keyslot_delay(ks->fails) - (long long)time(NULL),
+				 errstr);
+		if (s == STORE_OK)
+			*out = *ks;
+	}
 	keyfile_free(&kf);
 	return s;
 }
