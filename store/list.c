@@ -124,30 +124,6 @@ enum store_status store_list_id_check(const char *id, char **errstr)
 	return STORE_OK;
 }
 
-/* Refuses an id that differs from an existing list's only in case. */
-static enum store_status case_twin(struct store *st, const char *id, char **errstr)
-{
-	sqlite3_stmt *q = NULL;
-	enum store_status s;
-	int rc;
-
-	s = store_prepare(st, "SELECT id FROM lists WHERE id = ?1 COLLATE NOCASE AND id != ?1", &q,
-			  errstr);
-	if (s != STORE_OK)
-		return s;
-	sqlite3_bind_text(q, 1, id, -1, SQLITE_STATIC);
-	rc = sqlite3_step(q);
-	if (rc == SQLITE_ROW)
-		s = store_fail(errstr, STORE_EEXIST,
-			       "a list named %s exists already; list IDs may not differ only in "
-			       "case",
-			       (const char *)sqlite3_column_text(q, 0));
-	else if (rc != SQLITE_DONE)
-		s = store_sqlfail(st, errstr, "finding a list");
-	sqlite3_finalize(q);
-	return s;
-}
-
 enum store_status store_list_add(struct store *st, const char *id, const char *name,
 				 const char *description, char **errstr)
 {
@@ -167,7 +143,7 @@ enum store_status store_list_add(struct store *st, const char *id, const char *n
 	s = store_begin_err(st, errstr, "adding a list");
 	if (s != STORE_OK)
 		return s;
-	s = case_twin(st, id, errstr);
+	s = store_case_twin(st, "lists", "id", "list", "list IDs", id, errstr);
 	if (s == STORE_OK)
 		s = store_prepare(
 		    st, "INSERT INTO lists (id, name, description, created) VALUES (?,?,?,?)", &q,

@@ -479,7 +479,10 @@ enum store_status store_role_add(struct store *st, const char *name, const char 
 	s = store_begin_err(st, errstr, "adding a role");
 	if (s != STORE_OK)
 		return s;
-	s = store_prepare(st, "INSERT INTO roles (name, builtin) VALUES (?, 0)", &q, errstr);
+	s = store_case_twin(st, "roles", "name", "role", "role names", name, errstr);
+	if (s == STORE_OK)
+		s = store_prepare(st, "INSERT INTO roles (name, builtin) VALUES (?, 0)", &q,
+				  errstr);
 	if (s == STORE_OK) {
 		sqlite3_bind_text(q, 1, name, -1, SQLITE_STATIC);
 		if (sqlite3_step(q) != SQLITE_DONE)

@@ -69,6 +69,14 @@ enum store_status store_query_int(struct store *st, const char *sql, int64_t *ou
  */
 int store_reserve(void *bufp, size_t *cap, size_t need, size_t first);
 /*
+ * Refuses (STORE_EEXIST) a value of table.column (names from the code, never
+ * from a user) that differs from one there only in case: "a `what` named X
+ * exists already; `names` may not differ only in case".
+ */
+enum store_status store_case_twin(struct store *st, const char *table, const char *column,
+				  const char *what, const char *names, const char *value,
+				  char **errstr);
+/*
  * Is cp in NFC whatever comes before or after it (store_nfc's short cut)?
  * Exposed for the test that checks it against libunistring's tables.
  */

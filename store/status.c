@@ -350,3 +350,29 @@ char *store_nfc_dup(const char *s)
 		return NULL;
 	return t != NULL ? t : strdup(s);
 }
+
+enum store_status store_case_twin(struct store *st, const char *table, const char *column,
+				  const char *what, const char *names, const char *value,
+				  char **errstr)
+{
+	sqlite3_stmt *q = NULL;
+	enum store_status s;
+	char sql[160];
+	int rc;
+
+	snprintf(sql, sizeof(sql), "SELECT %s FROM %s WHERE %s = ?1 COLLATE NOCASE AND %s != ?1",
+		 column, table, column, column);
+	s = store_prepare(st, sql, &q, errstr);
+	if (s != STORE_OK)
+		return s;
+	sqlite3_bind_text(q, 1, value, -1, SQLITE_STATIC);
+	rc = sqlite3_step(q);
+	if (rc == SQLITE_ROW)
+		s = store_fail(errstr, STORE_EEXIST,
+			       "a %s named %s exists already; %s may not differ only in case", what,
+			       (const char *)sqlite3_column_text(q, 0), names);
+	else if (rc != SQLITE_DONE)
+		s = store_sqlfail(st, errstr, "reading the names");
+	sqlite3_finalize(q);
+	return s;
+}

@@ -98,10 +98,13 @@ enum store_status store_user_insert(struct store *st, const char *name, const ch
 	enum store_status s;
 	sqlite3_stmt *q = NULL;
 
-	s = store_prepare(st,
-			  "INSERT INTO users (name, role, created, sign_pk, sign_nonce, "
-			  "sign_sealed) VALUES (?, ?, ?, x'', x'', x'')",
-			  &q, errstr);
+	/* Logins count case: MK beside mk would pass for mk in user list and the audit trail. */
+	s = store_case_twin(st, "users", "name", "user", "user names", name, errstr);
+	if (s == STORE_OK)
+		s = store_prepare(st,
+				  "INSERT INTO users (name, role, created, sign_pk, sign_nonce, "
+				  "sign_sealed) VALUES (?, ?, ?, x'', x'', x'')",
+				  &q, errstr);
 	if (s != STORE_OK)
 		return s;
 	sqlite3_bind_text(q, 1, name, -1, SQLITE_STATIC);

@@ -180,6 +180,11 @@ expect 0 "admin creates a custom role" as admin role add auditor audit reports
 expect 0 "role list shows it" as admin role list
 check "with its permissions" grep -q '^auditor  *custom  *audit reports' "$T/out"
 expect 65 "a custom role with an unknown permission is refused" as admin role add bad nosuchperm
+expect 65 "a role named as another but for case is refused" as admin role add Auditor reports
+check "saying names may not differ only in case" grep -qx 'hato: a role named auditor exists already; role names may not differ only in case' "$T/err"
+expect 65 "so is a user" as admin user add MARKETER --role viewer --kdf interactive --new-password-file "$T/pw.admin2"
+check "saying so" grep -qx 'hato: a user named marketer exists already; user names may not differ only in case' "$T/err"
+check "and no slot was added" sh -c "! grep -q '^slot MARKETER ' '$STORE.keys'"
 # A role held only by a disabled user can still be removed, as its advice says.
 expect 0 "a role for one user" as admin role add tmp reports
 printf 'tu-password-123\n' >"$T/pw.tu"
