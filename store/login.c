@@ -68,7 +68,7 @@ static enum store_status wait_or_lock(const char *user, int fails, bool locked, 
  */
 static enum store_status unknown_user(const struct keyfile *kf, const char *user, char **errstr)
 {
-	long long last = 0, now = (long long)time(NULL);
+	long long last = 0, now = (long long)time(NULL), t;
 	struct tm tm;
 	int fails = 0;
 	size_t i, n = strlen(user);
@@ -83,8 +83,9 @@ static enum store_status unknown_user(const struct keyfile *kf, const char *user
 		if (strptime(l, "%Y-%m-%dT%H:%M:%SZ", &tm) == NULL)
 			continue;
 		fails++;
-		if ((long long)timegm(&tm) > last)
-			last = (long long)timegm(&tm);
+		t = (long long)timegm(&tm);
+		if (t > last)
+			last = t;
 	}
 	if (last > now)
 		last = now; /* the clock stepped back: as for a user (begin_attempt) */

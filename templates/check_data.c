@@ -20,23 +20,6 @@ static bool own_data(const char *name, size_t n)
 	       (n > 5 && strncmp(name, "attr.", 5) == 0);
 }
 
-/* The line and column (from 1) of src + off. */
-static void position(const char *src, size_t off, unsigned *line, unsigned *col)
-{
-	size_t i;
-
-	*line = 1;
-	*col = 1;
-	for (i = 0; i < off; i++) {
-		if (src[i] == '\n') {
-			++*line;
-			*col = 1;
-		} else {
-			++*col;
-		}
-	}
-}
-
 /*
  * Does the link address at src[i] start with a tag of own data? Past "href"
  * (eq: an '=' comes first) or past Markdown's "](". Its name in *name, *n.
@@ -85,7 +68,7 @@ void tpl_check_data(struct tpl_findings *f, const struct tpl *t, const char *src
 		if (!(href && link_of_data(src, len, i + 4, true, &name, &n)) &&
 		    !(md && link_of_data(src, len, i + 2, false, &name, &n)))
 			continue;
-		position(src, i, &line, &col);
+		tpl_linecol(src, len, i, &line, &col);
 		tpl_check_add(f, TPL_SEV_WARNING, "link-from-data", "body", line, col,
 			      "a link's address is {{%.*s}}, the subscriber's own data: it may be "
 			      "any address, a javascript: one too; write the address and put the "
