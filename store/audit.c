@@ -86,16 +86,35 @@ static enum store_status append(struct store *st, const struct store_audit_recor
 	return s;
 }
 
+/*
+ * The trail's name for an action. A gate refuses a command by the name the
+ * user typed ("hato user add"); the trail names the action it would have
+ * been ("user.add"), so that `audit log --action user.` finds a refusal
+ * beside what went through.
+ */
+static const char *action_name(const char *action, char *buf, size_t len)
+{
+	size_t i;
+
+	if (strncmp(action, "hato ", 5) != 0)
+		return action;
+	snprintf(buf, len, "%s", action + 5);
+	for (i = 0; buf[i] != '\0'; i++)
+		if (buf[i] == ' ')
+			buf[i] = '.';
+	return buf;
+}
+
 enum store_status store_audit(struct store *st, const char *action, const char *object,
 			      const char *outcome, const char *details)
 {
 	enum store_status s;
-	char now[21];
+	char now[21], name[80];
 	struct store_audit_record r = {
 	    .time = now,
 	    .user = st->user,
 	    .os_user = st->os_user,
-	    .action = action,
+	    .action = action_name(action, name, sizeof(name)),
 	    .object = object,
 	    .outcome = outcome,
 	    .details = details,
@@ -222,18 +241,22 @@ enum store_status store_audit_log(struct store *st, const struct store_audit_fil
 	enum store_status s;
 	sqlite3_stmt *q = NULL;
 	struct store_audit_record r;
-	char since[21];
+	char since[21], name[80];
 	int rc;
 
 	s = store_require(st, STORE_PERM_AUDIT, "audit.log", errstr);
 	if (s == STORE_OK)
 		s = store_prepare(
 		    st,
+		    /* a: the action's name, for records made before action_name */
 		    "SELECT id, time, user, os_user, action, object, outcome, details "
-		    "FROM audit WHERE (?1 IS NULL OR time >= ?1) "
+		    "FROM (SELECT *, CASE WHEN substr(action, 1, 5) = 'hato ' "
+		    "      THEN replace(substr(action, 6), ' ', '.') ELSE action END AS a "
+		    "      FROM audit) "
+		    "WHERE (?1 IS NULL OR time >= ?1) "
 		    "AND (?2 IS NULL OR user = ?2) "
-		    "AND (?3 IS NULL OR action = ?3 OR "
-		    "     (substr(?3, -1) = '.' AND substr(action, 1, length(?3)) = ?3)) "
+		    "AND (?3 IS NULL OR a = ?3 OR "
+		    "     (substr(?3, -1) = '.' AND substr(a, 1, length(?3)) = ?3)) "
 		    "ORDER BY id",
 		    &q, errstr);
 	if (s != STORE_OK)
@@ -244,7 +267,9 @@ enum store_status store_audit_log(struct store *st, const struct store_audit_fil
 			sqlite3_bind_text(q, 1, since, -1, SQLITE_STATIC);
 		}
 		sqlite3_bind_text(q, 2, f->user, -1, SQLITE_STATIC);
-		sqlite3_bind_text(q, 3, f->action, -1, SQLITE_STATIC);
+		if (f->action != NULL)
+			sqlite3_bind_text(q, 3, action_name(f->action, name, sizeof(name)), -1,
+					  SQLITE_STATIC);
 	}
 	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
 		fill(q, &r);

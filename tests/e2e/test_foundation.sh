@@ -83,6 +83,14 @@ expect 0 "user list shows the lock" as admin user list
 check "as LOCKED" grep -q '^operator .*LOCKED 10' "$T/out"
 expect 77 "a marketer cannot unlock" as marketer user unlock operator
 expect 0 "an admin unlocks the account" as admin user unlock operator
+# A refusal at the command line's gate is on record under the action's name,
+# beside the unlock that went through: one filter finds both.
+expect 0 "audit log --action user." as admin audit log --action user.
+check "lists the marketer's refused unlock as user.unlock" grep -q $'\tmarketer ([^)]*)\tuser.unlock\t\tdenied\tneeds permission users$' "$T/out"
+check "and the admin's unlock" grep -q $'\tadmin ([^)]*)\tuser.unlock\toperator\tok' "$T/out"
+check "and no action named after the command" bash -c '! grep -q "hato user" "$1"' _ "$T/out"
+expect 0 "the command's words find the same records" as admin audit log --action "hato user unlock"
+check "the refusal among them" grep -q $'\tmarketer ([^)]*)\tuser.unlock\t\tdenied' "$T/out"
 expect 0 "the operator logs in again" as operator role list
 
 # ---- Password files --------------------------------------------------------

@@ -63,7 +63,7 @@ expect 77 "the viewer may not look a person up by address" as viewer subscriber 
 check "naming the pii permission" grep -q 'needs the permission "pii"' "$T/err"
 expect 77 "and gets the same answer for an address not on file" as viewer subscriber show nobody@example.com
 check "again naming pii" grep -q 'needs the permission "pii"' "$T/err"
-expect 0 "both refusals are audited" as admin audit log --action "hato subscriber show"
+expect 0 "both refusals are audited" as admin audit log --action subscriber.show
 check "as denied for want of pii" test "$(grep -c 'viewer.*denied.*needs permission pii' "$T/out")" = 2
 # So is every other command that answers differently for a subscriber.
 expect 0 "a role that may change subscribers but not see addresses" as admin role add clerk subscribers.read subscribers.write subscribers.erase

@@ -450,7 +450,7 @@ static void test_refusal(void **state)
 	assert_int_equal(ui_push(ui, &screen_users_ops), -1);
 	assert_true(shows(ui, "needs the permission \"users\""));
 	ui_free(&ui);
-	assert_int_equal(count_denied("hato role add", "needs permission roles"), 1);
+	assert_int_equal(count_denied("role.add", "needs permission roles"), 1);
 	assert_int_equal(count_denied("tui: Users", "needs permission users"), 1);
 }
 
