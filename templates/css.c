@@ -13,8 +13,10 @@
  *    (":hover", ":checked");
  *  - the rules inside @media, @supports and the like count, as some mail
  *    clients apply them whatever the query;
- *  - a sheet with more than CSS_RULES rules that hide or show, or with
- *    blocks nested more than CSS_NEST deep, hides everything.
+ *  - a sheet with more than CSS_RULES rules that hide, show or colour, or
+ *    with blocks nested more than CSS_NEST deep, hides everything.
+ * Colours are the exception: a rule's count only where its selector is one
+ * compound (".x p" colours nothing), and the last rule's win.
  * Escapes (\3a, \:) and comments are read as CSS reads them.
  */
 #include <ctype.h>
@@ -250,8 +252,8 @@ static void declaration(const char *name, char *value, struct tpl_css_show *h)
 bool tpl_css_declarations(const char *s, size_t n, struct tpl_css_show *h)
 {
 	struct tpl_buf b = {0};
-	char *decl, *next, *colon, *bang, fg[8], bg[8];
-	bool ok, have_fg = false, have_bg = false;
+	char *decl, *next, *colon, *bang;
+	bool ok;
 
 	css_clean(s, n, true, &b);
 	ok = !b.oom;
@@ -266,15 +268,15 @@ bool tpl_css_declarations(const char *s, size_t n, struct tpl_css_show *h)
 		bang = strchr(colon, '!');
 		if (bang != NULL)
 			*bang = '\0';
-		declaration(trim(decl), trim(colon), h);
-		/* Text in the colour of its own background. */
 		decl = trim(decl);
+		colon = trim(colon);
+		declaration(decl, colon, h);
+		/* The colours, which visible.c compares with those the element inherits. */
 		if (strcmp(decl, "color") == 0)
-			have_fg = tpl_css_color(trim(colon), fg);
+			tpl_css_paint(colon, false, h->fg);
 		else if (strcmp(decl, "background-color") == 0 || strcmp(decl, "background") == 0)
-			have_bg = tpl_css_color(trim(colon), bg);
+			tpl_css_paint(colon, true, h->bg);
 	}
-	h->gone = h->gone || (have_fg && have_bg && strcmp(fg, bg) == 0);
 	tpl_buf_free(&b);
 	return ok;
 }
@@ -559,6 +561,11 @@ done:
 	tpl_buf_free(&sel);
 }
 
+static bool hides_or_shows(const struct tpl_css_show *h)
+{
+	return h->gone || h->visibility >= 0 || h->font >= 0 || h->zero_height || h->clipped;
+}
+
 /* A rule for each selector in the list s (cleaned) that can count. */
 static void add_rules(struct tpl_css_sheet *sh, const char *s, const struct tpl_css_show *h)
 {
@@ -571,7 +578,20 @@ static void add_rules(struct tpl_css_sheet *sh, const char *s, const struct tpl_
 		while (i < end && s[i] == ' ')
 			i++;
 		sel_scan(s, end, i, &subject);
-		add_rule(sh, s + subject, end - subject, h);
+		if (subject == i) {
+			add_rule(sh, s + subject, end - subject, h);
+		} else {
+			/*
+			 * ".dark p": matched as "p", it would hide whatever "p" hides;
+			 * its colours would paint every p, and call a footer on white
+			 * hidden because of a dark band elsewhere. They are left out.
+			 */
+			struct tpl_css_show only = *h;
+
+			only.fg[0] = only.bg[0] = '\0';
+			if (hides_or_shows(&only))
+				add_rule(sh, s + subject, end - subject, &only);
+		}
 		i = e + 1;
 	}
 }
@@ -615,7 +635,7 @@ static void on_block(struct tpl_css_sheet *sh, const char *pre, const char *body
 	}
 	if (!tpl_css_declarations(body, n, &h))
 		sh->oom = true;
-	else if (h.gone || h.visibility >= 0 || h.font >= 0 || h.zero_height || h.clipped)
+	else if (hides_or_shows(&h) || h.fg[0] != '\0' || h.bg[0] != '\0')
 		add_rules(sh, pre, &h);
 }
 
@@ -688,13 +708,26 @@ static bool matches(const char *sel, const struct tpl_css_el *el)
 void tpl_css_sheet_apply(const struct tpl_css_sheet *sh, const struct tpl_css_el *el,
 			 struct tpl_css_show *h)
 {
+	char fg[8] = "", bg[8] = "";
 	size_t i;
 
 	if (sh->overflow)
 		h->gone = true;
-	for (i = 0; i < sh->n; i++)
-		if (matches(sh->rule[i].sel, el))
-			merge(h, &sh->rule[i].show);
+	for (i = 0; i < sh->n; i++) {
+		if (!matches(sh->rule[i].sel, el))
+			continue;
+		merge(h, &sh->rule[i].show);
+		/* Colours: the last rule's, as between rules of one weight */
+		if (sh->rule[i].show.fg[0] != '\0')
+			memcpy(fg, sh->rule[i].show.fg, sizeof(fg));
+		if (sh->rule[i].show.bg[0] != '\0')
+			memcpy(bg, sh->rule[i].show.bg, sizeof(bg));
+	}
+	/* and the style attribute's before any rule's. */
+	if (h->fg[0] == '\0')
+		memcpy(h->fg, fg, sizeof(fg));
+	if (h->bg[0] == '\0')
+		memcpy(h->bg, bg, sizeof(bg));
 }
 
 void tpl_css_sheet_free(struct tpl_css_sheet *sh)

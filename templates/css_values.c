@@ -8,6 +8,7 @@
  * Values come lower-cased, comments out and blanks single (css_clean).
  */
 #include <ctype.h>
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -145,4 +146,54 @@ bool tpl_css_color(const char *v, char out[8])
 		return true;
 	}
 	return false;
+}
+
+void tpl_css_paint(const char *value, bool background, char out[8])
+{
+	static const char *const parents[] = {"inherit", "initial",	"unset", "currentcolor",
+					      "none",	 "transparent", NULL};
+	size_t n = strcspn(value, " !");
+	int i;
+
+	for (i = 0; parents[i] != NULL; i++)
+		if (strlen(parents[i]) == n && strncmp(value, parents[i], n) == 0)
+			return; /* the parent's shows through */
+	if (background && (strstr(value, "url(") != NULL || strstr(value, "gradient(") != NULL))
+		snprintf(out, 8, "?"); /* an image under the text: its colours are unknown */
+	else if (!tpl_css_color(value, out))
+		snprintf(out, 8, "?");
+}
+
+/* The relative luminance of "#rrggbb" (WCAG 2). */
+static double luminance(const char *c)
+{
+	double l = 0, ch;
+	const double weight[3] = {0.2126, 0.7152, 0.0722};
+	unsigned v;
+	int i;
+
+	for (i = 0; i < 3; i++) {
+		if (sscanf(c + 1 + 2 * i, "%2x", &v) != 1)
+			return 0;
+		ch = v / 255.0;
+		ch = ch <= 0.04045 ? ch / 12.92 : pow((ch + 0.055) / 1.055, 2.4);
+		l += weight[i] * ch;
+	}
+	return l;
+}
+
+/*
+ * A contrast ratio under 1.5 (WCAG asks 4.5 of body text): #ddd on white is
+ * 1.36 and counts as hidden; light grey footers, #999 (2.85) or #ccc (1.61)
+ * on white, still count as shown.
+ */
+bool tpl_css_unreadable(const char *fg, const char *bg)
+{
+	double a, b;
+
+	if (fg[0] != '#' || bg[0] != '#')
+		return false;
+	a = luminance(fg);
+	b = luminance(bg);
+	return (a > b ? (a + 0.05) / (b + 0.05) : (b + 0.05) / (a + 0.05)) < 1.5;
 }

@@ -111,6 +111,9 @@ struct tpl_css_show {
 	int font; /* -1 not said or the parent's, 0 a font size of zero, 1 a size of its own */
 	bool zero_height; /* height, max-height, width or max-width 0 */
 	bool clipped;	  /* overflow:hidden */
+	/* The text and background colours it sets: "#rrggbb", "" when it sets none, "?"
+	 * when it sets one this reader can't compare (a name it does not know, an image). */
+	char fg[8], bg[8];
 };
 /* Adds to *h what the declarations s[0..n) say (a style attribute's value, its
  * character references decoded); false when out of memory. */
@@ -133,6 +136,11 @@ bool tpl_css_value_hides(const char *name, const char *value);
 double tpl_css_number(const char *v, const char **end);
 /* A colour value as "#rrggbb" in out; false when it is not one this reader knows. */
 bool tpl_css_color(const char *v, char out[8]);
+/* What a colour or background declaration (cleaned) gives an element's fg or bg
+ * (struct tpl_css_show): out unchanged when the value leaves the parent's. */
+void tpl_css_paint(const char *value, bool background, char out[8]);
+/* Is text in colour fg ("#rrggbb") too close to its background bg to be read? */
+bool tpl_css_unreadable(const char *fg, const char *bg);
 
 /* The rules of <style> elements that hide or show an element. Start from {0}. */
 struct tpl_css_rule;

@@ -67,10 +67,12 @@ bool tpl_is_blank(const char *s)
 
 struct open_el {
 	char name[VIEW_NAME];
-	bool gone;	/* display:none or the like, here or above: nothing inside shows */
-	bool invisible; /* visibility:hidden in effect (a child may make itself visible) */
-	bool tiny;	/* a font size of zero in effect (a child may set a size of its own) */
-	bool shut;	/* a <details> without "open": only its <summary> shows */
+	bool gone;	   /* display:none or the like, here or above: nothing inside shows */
+	bool invisible;	   /* visibility:hidden in effect (a child may make itself visible) */
+	bool tiny;	   /* a font size of zero in effect (a child may set a size of its own) */
+	bool shut;	   /* a <details> without "open": only its <summary> shows */
+	bool unreadable;   /* its text in about the colour of the background under it */
+	char fg[8], bg[8]; /* those colours, "#rrggbb" or "?" (tpl_css_show) */
 };
 
 struct view {
@@ -92,15 +94,16 @@ struct view {
 struct el_attrs {
 	struct tpl_css_show css;
 	bool has_href;
-	bool open; /* <details open> */
+	bool open;		   /* <details open> */
+	char color[8], bgcolor[8]; /* <font color>, bgcolor: under any CSS */
 };
 
 static bool shown(const struct view *w)
 {
 	const struct open_el *top = w->depth > 0 ? &w->el[w->depth - 1] : NULL;
 
-	return w->over == 0 &&
-	       (top == NULL || (!top->gone && !top->invisible && !top->tiny && !top->shut));
+	return w->over == 0 && (top == NULL || (!top->gone && !top->invisible && !top->tiny &&
+						!top->shut && !top->unreadable));
 }
 
 /*
@@ -139,6 +142,12 @@ static void pop_to(struct view *w, int d)
 	w->depth = d;
 }
 
+/* An element's colour: its CSS's, else its attribute's, else its parent's. */
+static void paint(char out[8], const char *css, const char *attr, const char *parent)
+{
+	snprintf(out, 8, "%s", css[0] != '\0' ? css : attr[0] != '\0' ? attr : parent);
+}
+
 static void push(struct view *w, const char *name, const struct el_attrs *a)
 {
 	static const char *const closes_p[] = {
@@ -167,6 +176,11 @@ static void push(struct view *w, const char *name, const struct el_attrs *a)
 	e->invisible =
 	    a->css.visibility >= 0 ? a->css.visibility == 0 : top != NULL && top->invisible;
 	e->tiny = a->css.font >= 0 ? a->css.font == 0 : top != NULL && top->tiny;
+	/* Text is black and the page white, as in most mail clients, until they are set. */
+	paint(e->fg, a->css.fg, strcmp(name, "font") == 0 ? a->color : "",
+	      top != NULL ? top->fg : "#000000");
+	paint(e->bg, a->css.bg, a->bgcolor, top != NULL ? top->bg : "#ffffff");
+	e->unreadable = tpl_css_unreadable(e->fg, e->bg);
 	w->depth++;
 }
 
@@ -197,6 +211,23 @@ static void tag_name(const char *html, size_t len, size_t *i, char name[VIEW_NAM
 		(*i)++;
 	}
 	name[k] = '\0';
+}
+
+/* A bgcolor or color attribute's value, as CSS reads colours ("fff" taken as "#fff"). */
+static void legacy_colour(const char *val, size_t vl, char out[8])
+{
+	char v[32];
+	size_t i, k = 0;
+
+	for (i = 0; i < vl && k + 2 < sizeof(v); i++)
+		if (!is_ws(val[i]))
+			v[k++] = (char)tolower((unsigned char)val[i]);
+	v[k] = '\0';
+	if ((k == 3 || k == 6) && strspn(v, "0123456789abcdef") == k) {
+		memmove(v + 1, v, k + 1);
+		v[0] = '#';
+	}
+	tpl_css_paint(v, false, out);
 }
 
 /* Appends the attribute value s[0..n), or the text, to out, its character references
@@ -233,6 +264,12 @@ static void attr(struct view *w, const char *name, size_t nl, const char *val, s
 		decode(val, vl, true, &w->style);
 		if (!tpl_css_declarations(w->style.data, w->style.len, &a->css))
 			w->oom = true;
+	} else if ((nl == 7 && strncasecmp(name, "bgcolor", 7) == 0) ||
+		   (nl == 5 && strncasecmp(name, "color", 5) == 0)) {
+		if (nl == 5 || a->bgcolor[0] != '?')
+			legacy_colour(val, vl, nl == 7 ? a->bgcolor : a->color);
+	} else if (nl == 10 && strncasecmp(name, "background", 10) == 0) {
+		snprintf(a->bgcolor, sizeof(a->bgcolor), "?"); /* an image, over any bgcolor */
 	} else if (nl == 6 && strncasecmp(name, "hidden", 6) == 0) {
 		a->css.gone = true;
 	} else if (nl == 4 && strncasecmp(name, "open", 4) == 0) {

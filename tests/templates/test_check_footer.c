@@ -328,12 +328,65 @@ static void test_footer_styled_away(void **state)
 	shown_case(many, 3, true);
 }
 
+/*
+ * Text in about the colour of the background under it, wherever that
+ * background is set: on the element, on a parent (style, a rule, bgcolor),
+ * or nowhere, the white page most clients show. Light grey on white, and
+ * white on an image or on a dark band of its own, stay shown.
+ */
+static void test_footer_colour_of_background(void **state)
+{
+	static const char *const away[][2] = {
+	    {"<div style=\"background:#000\"><p style=\"color:#000\">", "</p></div>"},
+	    {"<div style=\"background-color:#1a1a1a\"><div><span style=\"color:rgb(26,26,26)\">",
+	     "</span></div></div>"},
+	    {"<p style=\"color:#ffffff\">", "</p>"},
+	    {"<p style=\"color:#f8f8f8\">", "</p>"},
+	    {"<table bgcolor=\"#000000\"><tr><td><font color=\"black\">",
+	     "</font></td></tr></table>"},
+	    {"<table bgcolor=\"333\"><tr><td style=\"color:#333333\">", "</td></tr></table>"},
+	    {"<div class=\"dark\"><p class=\"ink\">", "</p></div>"},
+	    {"<div class=\"dark\"><p style=\"color:#999\"><span style=\"color:inherit\">",
+	     "</span></p></div><p style=\"color:#999\">"},
+	};
+	char html[2048];
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(away) / sizeof(away[0]); i++) {
+		snprintf(html, sizeof(html),
+			 "<style>.dark{background:#999999} .ink{color:#999}</style><p>Body</p>"
+			 "%s{{sender.name}} {{sender.postal_address}} {{sender.contact}} "
+			 "<a href=\"{{unsubscribe_url}}\">unsubscribe</a>%s",
+			 away[i][0], away[i][1]);
+		shown_case(html, 3, true);
+	}
+	/* White on a dark page, on a dark cell, on an image; grey on white; a descendant
+	 * rule's colours (".band p") left to the elements under .band. */
+	shown_case("<body style=\"background:#000;color:#fff\"><p>{{sender.name}}</p>"
+		   "<table bgcolor=\"222222\"><tr><td><font color=\"#ffffff\">"
+		   "{{sender.postal_address}}</font></td></tr></table>"
+		   "<td style=\"background:url(x.png);color:#000\">{{sender.contact}} "
+		   "<a href=\"{{unsubscribe_url}}\">unsubscribe</a></td></body>",
+		   0, false);
+	shown_case("<style>.band{background:#000} .band p{color:#fff}</style>"
+		   "<div class=\"band\"><p>Hello</p></div>"
+		   "<p style=\"color:#999\">{{sender.name}}</p><p style=\"color:#cccccc\">"
+		   "{{sender.postal_address}}</p><td background=\"bg.png\" bgcolor=\"#fff\">"
+		   "<p style=\"color:#fff\">{{sender.contact}} <a href=\"{{unsubscribe_url}}\" "
+		   "style=\"color:navy\">unsubscribe</a></p></td>",
+		   0, false);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_text_part_footer),   cmocka_unit_test(test_footer_in_section),
-	    cmocka_unit_test(test_subscriber_data),    cmocka_unit_test(test_footer_shown),
+	    cmocka_unit_test(test_text_part_footer),
+	    cmocka_unit_test(test_footer_in_section),
+	    cmocka_unit_test(test_subscriber_data),
+	    cmocka_unit_test(test_footer_shown),
 	    cmocka_unit_test(test_footer_styled_away),
+	    cmocka_unit_test(test_footer_colour_of_background),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
