@@ -57,6 +57,7 @@
 #include "send/private.h"
 #include "send/smtp_private.h"
 #include "send/transport.h"
+#include "templates/templates.h"
 
 /* Is the reply line an EHLO keyword line ("250-KEYWORD ..." or "250 KEYWORD")? */
 static bool ehlo_has(const char *buf, size_t n, const char *keyword)
@@ -420,14 +421,18 @@ static enum send_status smtp_submit(void *state, const struct transport_message 
 {
 	struct smtp *m = state;
 	struct job *j = NULL;
+	struct tpl_buf rcpt = {0};
 
 	for (size_t i = 0; i < m->njobs && j == NULL; i++)
 		if (!m->jobs[i].used)
 			j = &m->jobs[i];
 	if (j == NULL)
 		return send_err(errstr, SEND_EUSAGE, "smtp: no free slot");
+	/* An old carrier address ("a..b@docomo.ne.jp") goes with its local part quoted. */
+	if (tpl_addr_spec(&rcpt, msg->rcpt, NULL) == TPL_EINVAL)
+		return send_err(errstr, SEND_EINVAL, "smtp: \"%s\" is not an address", msg->rcpt);
 	j->from = strdup(msg->from);
-	j->rcpt = strdup(msg->rcpt);
+	j->rcpt = tpl_buf_steal(&rcpt);
 	if (j->from == NULL || j->rcpt == NULL || !smtp_job_data(j, msg->data, msg->len)) {
 		smtp_job_release(j);
 		return SEND_ENOMEM;

@@ -342,6 +342,11 @@ static enum tpl_status put_addr_spec(struct tpl_buf *out, const char *addr, char
 	return out->oom ? TPL_ENOMEM : TPL_OK;
 }
 
+enum tpl_status tpl_addr_spec(struct tpl_buf *out, const char *addr, char **errstr)
+{
+	return put_addr_spec(out, addr, errstr);
+}
+
 /* ---- Reading a mailbox (RFC 5322 3.4) ------------------------------------ */
 
 /* The addr-spec s[0..n), blanks around it dropped: a dot-atom local part (at

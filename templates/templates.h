@@ -256,6 +256,10 @@ enum tpl_status tpl_header_unstructured(struct tpl_buf *out, const char *name, c
  * a dot-atom ("a..b"@docomo.ne.jp). TPL_EINVAL for a malformed address. */
 enum tpl_status tpl_header_address(struct tpl_buf *out, const char *name, const struct tpl_addr *a,
 				   bool jis, char **errstr);
+/* Appends addr as SMTP's envelope writes it (RFC 5321 4.1.2, MAIL FROM and
+ * RCPT TO): the local part quoted when it is not a dot-atom. TPL_EINVAL for a
+ * malformed address. */
+enum tpl_status tpl_addr_spec(struct tpl_buf *out, const char *addr, char **errstr);
 /*
  * Reads one mailbox as RFC 5322 writes it (3.4): "addr", "Name <addr>" or
  * "\"Hato, Inc.\" <addr>". A quoted display name is unquoted and unescaped

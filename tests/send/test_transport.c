@@ -48,6 +48,39 @@ static void test_starttls_auth_intact(void **state)
 	free(got);
 }
 
+/*
+ * The old carrier addresses the store keeps ("a..b@docomo.ne.jp") are not
+ * RFC 5321 dot-strings: RCPT TO names them with the local part quoted, as
+ * the To header does.
+ */
+static void test_carrier_address_quoted(void **state)
+{
+	const char *rcpts[2] = {"a..b@docomo.ne.jp", "abc.@ezweb.ne.jp"};
+	const char *want[2] = {"\"rcpt_raw\": \"\\\"a..b\\\"@docomo.ne.jp\"",
+			       "\"rcpt_raw\": \"\\\"abc.\\\"@ezweb.ne.jp\""};
+	struct srv s;
+	struct res r[2];
+	char url[100], file[700], *got;
+	size_t len;
+	int i;
+
+	(void)state;
+	srv_start(&s, "--cert", ca("server.pem"), "--key", ca("server.key"), NULL);
+	url_of(url, sizeof(url), "smtp", &s);
+	struct transport_config cfg = {.url = url, .ca_file = ca("ca.pem")};
+	send_all(&cfg, rcpts, 2, r);
+	srv_stop(&s);
+	for (i = 0; i < 2; i++) {
+		assert_int_equal(r[i].outcome, TRANSPORT_SENT);
+		snprintf(file, sizeof(file), "%s/mail/00000%d-0.json", s.dir, i + 1);
+		got = slurp(file, &len);
+		assert_non_null(got);
+		if (strstr(got, want[i]) == NULL)
+			fail_msg("%s: %s", want[i], got);
+		free(got);
+	}
+}
+
 static void test_connection_reuse(void **state)
 {
 	enum { N = 40 };
@@ -379,6 +412,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_starttls_auth_intact),
+	    cmocka_unit_test(test_carrier_address_quoted),
 	    cmocka_unit_test(test_connection_reuse),
 	    cmocka_unit_test(test_replies),
 	    cmocka_unit_test(test_replies_pipelining),

@@ -19,7 +19,8 @@ Options
   --maildir DIR      write each message once per recipient as
                      DIR/NNNNNN-R.eml (the bytes received, dot-unstuffed)
                      and its envelope (MAIL FROM and its options, RCPT,
-                     session, TLS) as DIR/NNNNNN-R.json
+                     RCPT's path as written (rcpt_raw), session, TLS) as
+                     DIR/NNNNNN-R.json
   --stats FILE       JSON, rewritten after every event: sessions, tls
                      sessions, auth successes/failures, MAIL FROM count,
                      messages accepted, and messages per session
@@ -120,6 +121,9 @@ class Handler:
             return "550 5.1.1 no such user"
         envelope.rcpt_tos.append(address)
         envelope.rcpt_options.extend(rcpt_options)
+        if not hasattr(envelope, "hato_rcpt_raw"):
+            envelope.hato_rcpt_raw = []
+        envelope.hato_rcpt_raw.append(getattr(session, "hato_rcpt_raw", address))
         return "250 2.1.5 Ok"
 
     async def handle_DATA(self, server, session, envelope):
@@ -138,6 +142,7 @@ class Handler:
                 base = os.path.join(self.maildir, "%06d-%d" % (n, i))
                 with open(base + ".json", "w") as f:
                     json.dump({"mail_from": envelope.mail_from, "rcpt": rcpt,
+                               "rcpt_raw": envelope.hato_rcpt_raw[i],
                                "mail_options": envelope.mail_options,
                                "session": session.hato_id,
                                "tls": session.ssl is not None}, f)
@@ -157,6 +162,15 @@ class CountingSMTP(SMTP):
         self.hato_stats = stats
         self.hato_implicit = implicit_tls
         super().__init__(*a, **kw)
+
+    async def smtp_RCPT(self, arg):
+        # The path as the client wrote it, between < and >: aiosmtpd hands
+        # the handler the address parsed, with a quoted local part unquoted
+        # where it need not be.
+        raw = arg or ""
+        lt, gt = raw.find("<"), raw.find(">")
+        self.session.hato_rcpt_raw = raw[lt + 1:gt] if 0 <= lt < gt else raw
+        await super().smtp_RCPT(arg)
 
     def connection_made(self, transport):
         upgraded = self._original_transport is not None
