@@ -101,6 +101,25 @@ good sender.name "Hato Ltd"
 good sender.contact "support@example.com"
 expect 0 "with the values back, campaign check passes" as marketer campaign check uc
 
+# ---- VERP's bounce.domain aligned with From (relaxed: one organisation) ----------
+good bounce.domain bounce.example.com
+expect 0 "a bounce domain under the From domain passes" as marketer campaign check uc
+check "  with no bounce-domain warning" bash -c '! grep -q bounce-domain "$1"' _ "$T/out"
+good send.dkim relay # no key for the next From domain: a warning only
+good sender.from "News <news@mail.example.co.jp>"
+good bounce.domain bounces.example.co.jp
+expect 0 "one beside it in the same organisation under co.jp passes" as marketer campaign check uc
+check "  with no bounce-domain warning" bash -c '! grep -q bounce-domain "$1"' _ "$T/out"
+good bounce.domain other.co.jp
+expect 0 "another organisation under co.jp is a warning" as marketer campaign check uc
+check "  naming both domains" grep -q '^warning .*bounce-domain .*bounce.domain other.co.jp is not aligned with the From domain mail.example.co.jp.*use example.co.jp or a subdomain of it' "$T/out"
+good sender.from "News <news@example.com>"
+expect 0 "config unset send.dkim" as admin config unset send.dkim
+good bounce.domain bounce.other-org.net
+expect 0 "so is one of another organisation" as marketer campaign check uc
+check "  as bounce-domain" grep -q '^warning .*bounce-domain .*bounce.other-org.net is not aligned with the From domain example.com' "$T/out"
+expect 0 "config unset bounce.domain" as admin config unset bounce.domain
+
 # ---- A warm-up table that does not parse is not "no cap" ---------------------------
 mkdir -p "$T/outbox"
 as marketer list add w >/dev/null
