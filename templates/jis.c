@@ -3,20 +3,45 @@
  *
  * Each thread keeps its own pair of conversion descriptors (opened on first
  * use, reset before each conversion), so converting costs no iconv_open.
+ * They are closed when the thread ends: the worker's compose threads come
+ * and go with each campaign it takes up.
  */
 #include <errno.h>
 #include <iconv.h>
+#include <pthread.h>
 #include <string.h>
 
 #include "templates/private.h"
 
 static _Thread_local iconv_t to_jis = (iconv_t)-1;
 static _Thread_local iconv_t from_jis = (iconv_t)-1;
+static pthread_key_t closer; /* its destructor runs as a thread that opened one ends */
+static pthread_once_t closer_once = PTHREAD_ONCE_INIT;
+static bool have_closer;
+
+static void close_cds(void *unused)
+{
+	(void)unused;
+	if (to_jis != (iconv_t)-1)
+		iconv_close(to_jis);
+	if (from_jis != (iconv_t)-1)
+		iconv_close(from_jis);
+	to_jis = from_jis = (iconv_t)-1;
+}
+
+static void make_closer(void)
+{
+	have_closer = pthread_key_create(&closer, close_cds) == 0;
+}
 
 static bool open_cd(iconv_t *cd, const char *to, const char *from)
 {
-	if (*cd == (iconv_t)-1)
+	if (*cd == (iconv_t)-1) {
+		pthread_once(&closer_once, make_closer);
 		*cd = iconv_open(to, from);
+		if (*cd != (iconv_t)-1 && have_closer)
+			pthread_setspecific(closer, &closer); /* any value but NULL */
+	}
 	if (*cd == (iconv_t)-1)
 		return false;
 	iconv(*cd, NULL, NULL, NULL, NULL);
