@@ -357,6 +357,11 @@ extern const size_t send_known_tags_count;
  * store runs it before it saves a setting (store_config_set_checker).
  */
 enum send_status send_setting_check(const char *key, const char *value, char **errstr);
+/* send_setting_check, and the value against the store's other settings, as
+ * sending reads them together: smtp.tls = none with an smtp.url that is not a
+ * loopback relay, or is smtps://, is SEND_EINVAL whichever is set last. */
+enum send_status send_setting_check_in(struct store *st, const char *key, const char *value,
+				       char **errstr);
 
 /* ---- Pre-send checks (check.c) ------------------------------------------ */
 

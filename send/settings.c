@@ -281,6 +281,29 @@ enum send_status send_setting_check(const char *key, const char *value, char **e
 	return SEND_OK; /* free text: names, addresses for people, a path */
 }
 
+enum send_status send_setting_check_in(struct store *st, const char *key, const char *value,
+				       char **errstr)
+{
+	enum send_status s = send_setting_check(key, value, errstr);
+	bool url = strcmp(key, "smtp.url") == 0, tls = strcmp(key, "smtp.tls") == 0;
+	char *other, *why = NULL;
+
+	if (s != SEND_OK || st == NULL || (!url && !tls))
+		return s;
+	other = send_setting(st, url ? "smtp.tls" : "smtp.url");
+	if (other != NULL && value != NULL && *value != '\0' && tls)
+		s = transport_tls_check(other, value, errstr);
+	if (other != NULL && value != NULL && *value != '\0' && url &&
+	    transport_tls_check(value, other, &why) != SEND_OK)
+		s = send_err(errstr, SEND_EINVAL,
+			     "smtp.url \"%s\" does not go with smtp.tls = %s (%s); set smtp.tls to "
+			     "required first",
+			     value, other, why != NULL ? why : "refused");
+	free(why);
+	free(other);
+	return s;
+}
+
 /* Reads the smtp.* settings and opens the transport. */
 enum send_status send_transport_from_config(struct store *st, transport_done_fn *done, void *arg,
 					    struct transport **t, char **errstr)

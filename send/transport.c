@@ -248,6 +248,36 @@ enum send_status transport_tls_parse(const char *tls, bool *cleartext, char **er
 	return send_parse_choice("smtp.tls", tls, "required", "none", cleartext, errstr);
 }
 
+/* smtp.tls for the smtp:// or smtps:// URL c was read from. */
+static enum send_status tls_fits(struct transport_conf *c, const char *tls, char **errstr)
+{
+	enum send_status st = transport_tls_parse(tls, &c->cleartext, errstr);
+
+	if (st != SEND_OK)
+		return st;
+	if (c->cleartext && c->implicit_tls)
+		return send_err(errstr, SEND_EINVAL,
+				"smtp: smtp.tls = none contradicts smtps:// (implicit TLS)");
+	if (c->cleartext && !transport_host_is_loopback(c->host))
+		return send_err(errstr, SEND_EINVAL,
+				"smtp: smtp.tls = none is allowed only to a loopback relay "
+				"(127.0.0.0/8, ::1, localhost), not to %s",
+				c->host);
+	return SEND_OK;
+}
+
+enum send_status transport_tls_check(const char *url, const char *tls, char **errstr)
+{
+	struct transport_conf c = {0};
+	const struct transport_ops *ops = NULL;
+	enum send_status s = parse_url(url, &c, &ops, errstr);
+
+	if (s == SEND_OK && ops == &transport_smtp_ops)
+		s = tls_fits(&c, tls, errstr);
+	conf_clear(&c);
+	return s;
+}
+
 static enum send_status dup_opt(char **dst, const char *src)
 {
 	if (src == NULL || *src == '\0')
@@ -265,18 +295,9 @@ static enum send_status conf_fill(const struct transport_config *cfg, struct tra
 	if (st != SEND_OK)
 		return st;
 	if (*ops == &transport_smtp_ops) {
-		st = transport_tls_parse(cfg->tls, &c->cleartext, errstr);
+		st = tls_fits(c, cfg->tls, errstr);
 		if (st != SEND_OK)
 			return st;
-		if (c->cleartext && c->implicit_tls)
-			return send_err(
-			    errstr, SEND_EINVAL,
-			    "smtp: smtp.tls = none contradicts smtps:// (implicit TLS)");
-		if (c->cleartext && !transport_host_is_loopback(c->host))
-			return send_err(errstr, SEND_EINVAL,
-					"smtp: smtp.tls = none is allowed only to a loopback relay "
-					"(127.0.0.0/8, ::1, localhost), not to %s",
-					c->host);
 	}
 	if (cfg->ca_file != NULL && *cfg->ca_file != '\0' && access(cfg->ca_file, R_OK) != 0)
 		return send_err(errstr, SEND_EINVAL, "smtp: cannot read smtp.ca_file %s: %s",

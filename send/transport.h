@@ -231,6 +231,9 @@ enum send_status transport_url_check(const char *url, char **errstr);
 /* Reads smtp.tls: NULL or "required" (any case) is TLS, "none" cleartext;
  * anything else is SEND_EINVAL. */
 enum send_status transport_tls_parse(const char *tls, bool *cleartext, char **errstr);
+/* Checks smtp.url and smtp.tls together, as transport_open reads them: none
+ * (cleartext) only to a loopback relay, never with smtps://. */
+enum send_status transport_tls_check(const char *url, const char *tls, char **errstr);
 
 /* Opens the transport the store's smtp.* settings describe (worker.c); a bad or
  * missing setting is SEND_ECONFIG. */

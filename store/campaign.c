@@ -305,7 +305,7 @@ static enum store_status campaign_check_from(const char *from, char **errstr)
 	enum store_status s = campaign_check_text("From", from, false, errstr);
 
 	if (s == STORE_OK && from != NULL && *from != '\0')
-		s = store_config_module_check("sender.from", from, errstr);
+		s = store_config_module_check(NULL, "sender.from", from, errstr);
 	return s;
 }
 

@@ -145,12 +145,13 @@ void store_config_set_checker(store_config_check_fn fn)
 	checker = fn;
 }
 
-enum store_status store_config_module_check(const char *key, const char *value, char **errstr)
+enum store_status store_config_module_check(struct store *st, const char *key, const char *value,
+					    char **errstr)
 {
 	enum store_status s = STORE_OK;
 	char *why = NULL;
 
-	if (checker != NULL && !checker(key, value, &why))
+	if (checker != NULL && !checker(st, key, value, &why))
 		s = store_fail(errstr, STORE_EINVAL, "%s", why != NULL ? why : "bad value");
 	free(why);
 	return s;
@@ -238,7 +239,7 @@ enum store_status store_config_set(struct store *st, const char *key, const char
 		return unknown_key(key, errstr);
 	s = store_config_check(key, value, errstr);
 	if (s == STORE_OK)
-		s = store_config_module_check(key, value, errstr);
+		s = store_config_module_check(st, key, value, errstr);
 	if (s != STORE_OK)
 		return s;
 	s = store_begin(st);

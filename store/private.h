@@ -191,7 +191,8 @@ enum store_status store_campaign_snapshot(struct store *st, int64_t campaign, ch
 
 /* The reading module's check of a setting's value (store_config_set_checker),
  * when one is installed; STORE_EINVAL with its reason (config.c). */
-enum store_status store_config_module_check(const char *key, const char *value, char **errstr);
+enum store_status store_config_module_check(struct store *st, const char *key, const char *value,
+					    char **errstr);
 
 /* ---- keyslot.c --------------------------------------------------------- */
 

@@ -400,9 +400,11 @@ enum store_status store_config_unset(struct store *st, const char *key, char **e
  * installs send_setting_check), and store_config_set runs it, as
  * store_campaign_add and store_campaign_edit do on a campaign's From (as a
  * sender.from): it returns false, with *errstr (malloc'd) saying why, to
- * refuse a value. Without one, only the store's own checks run.
+ * refuse a value. st is the store the value goes in, for a check against
+ * the other settings. Without one, only the store's own checks run.
  */
-typedef bool (*store_config_check_fn)(const char *key, const char *value, char **errstr);
+typedef bool (*store_config_check_fn)(struct store *st, const char *key, const char *value,
+				      char **errstr);
 void store_config_set_checker(store_config_check_fn fn);
 /*
  * *value is allocated (NULL and STORE_ENOTFOUND when unset). Secrets come back

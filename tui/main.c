@@ -40,9 +40,9 @@ static void usage(FILE *fp)
 
 /* The store refuses a setting that sending would misread, with sending's own
  * parser of it. */
-static bool setting_ok(const char *key, const char *value, char **errstr)
+static bool setting_ok(struct store *st, const char *key, const char *value, char **errstr)
 {
-	return send_setting_check(key, value, errstr) == SEND_OK;
+	return send_setting_check_in(st, key, value, errstr) == SEND_OK;
 }
 
 int main(int argc, char **argv)

@@ -40,6 +40,17 @@ bad send.breaker 101
 bad send.retry_base -5
 bad smtp.connections 65
 bad smtp.tls maybe
+# smtp.tls = none only to a loopback relay, and never with smtps://, whichever
+# of the two settings is set last.
+good smtp.url smtp://mail.example.com:587
+bad smtp.tls none
+good smtp.url smtp://127.0.0.1:2525
+good smtp.tls none
+bad smtp.url smtp://mail.example.com:587
+bad smtp.url smtps://127.0.0.1:465
+good smtp.url smtp://[::1]:2525
+good smtp.tls required
+good smtp.url smtp://mail.example.com:587
 bad pace.example.net 30/x
 bad unsubscribe.url http://example.com/u/
 bad unsubscribe.mailto "News <unsubscribe@example.com>"
