@@ -433,6 +433,68 @@ static int json_segment(const char *name, const char *list, const char *expr, vo
 	return 0;
 }
 
+/*
+ * What an erasure kept of an address (store/consent.c): its consent records,
+ * until a month after the last mail. *found is false when there are none.
+ */
+static enum store_status held_data(struct store *st, const char *email, FILE *out, bool *found,
+				   char **errstr)
+{
+	enum store_status s;
+	sqlite3_stmt *q = NULL;
+	char addr[STORE_ADDRESS_MAX + 1], h[65], t1[21], t2[21];
+	const char *failed;
+	int rc, n = 0;
+
+	*found = false;
+	s = subscriber_norm(email, addr, errstr);
+	if (s != STORE_OK)
+		return s;
+	store_address_hash(st, addr, h);
+	s = store_prepare(st,
+			  "SELECT email, list, source, at, method, text, ip, last_mail, until"
+			  " FROM consent_held WHERE ehash = ? ORDER BY list",
+			  &q, errstr);
+	if (s != STORE_OK)
+		return s;
+	sqlite3_bind_text(q, 1, h, -1, SQLITE_STATIC);
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		if (n++ == 0) {
+			iso((time_t)sqlite3_column_int64(q, 7), t1);
+			iso((time_t)sqlite3_column_int64(q, 8), t2);
+			fputs("{\n", out);
+			json_kv(out, "  ", "email", (const char *)sqlite3_column_text(q, 0), 0);
+			json_kv(out, "  ", "status", "erased", 0);
+			json_kv(out, "  ", "last_mail", t1, 0);
+			json_kv(out, "  ", "consent_held_until", t2, 0);
+			fputs("  \"lists\": [\n", out);
+		} else {
+			fputs(",\n", out);
+		}
+		fputs("    {\n", out);
+		json_kv(out, "      ", "list", (const char *)sqlite3_column_text(q, 1), 0);
+		fputs("      \"consent\": {\n", out);
+		json_kv(out, "        ", "source", (const char *)sqlite3_column_text(q, 2), 0);
+		json_kv(out, "        ", "at", (const char *)sqlite3_column_text(q, 3), 0);
+		json_kv(out, "        ", "method", (const char *)sqlite3_column_text(q, 4), 0);
+		json_kv(out, "        ", "text", (const char *)sqlite3_column_text(q, 5), 0);
+		json_kv(out, "        ", "ip", (const char *)sqlite3_column_text(q, 6), 1);
+		fputs("      }\n    }", out);
+	}
+	sqlite3_finalize(q);
+	if (rc != SQLITE_DONE)
+		return store_sqlfail(st, errstr, "reading the consent records kept");
+	if (n == 0)
+		return STORE_OK;
+	fputs("\n  ]\n}\n", out);
+	*found = true;
+	failed = write_failed(out);
+	if (failed != NULL)
+		return store_fail(errstr, STORE_EIO, "cannot write the data: %s", failed);
+	return store_audit(st, "subscriber.data", h, "ok",
+			   "data access (GDPR Art. 15/20): the consent records an erasure kept");
+}
+
 enum store_status store_subscriber_data(struct store *st, const char *email, FILE *out,
 					char **errstr)
 {
@@ -446,6 +508,23 @@ enum store_status store_subscriber_data(struct store *st, const char *email, FIL
 	s = store_require(st, STORE_PERM_PII, "subscriber.data", errstr);
 	if (s == STORE_OK)
 		s = store_subscriber_get(st, email, &p, errstr);
+	if (s == STORE_ENOTFOUND) {
+		/* Erased: what the law asked kept a while, if anything. */
+		bool found = false;
+		char *herr = NULL;
+		enum store_status k = held_data(st, email, out, &found, &herr);
+
+		if (k != STORE_OK || found) {
+			if (errstr != NULL) {
+				free(*errstr);
+				*errstr = herr;
+			} else {
+				free(herr);
+			}
+			return k;
+		}
+		free(herr);
+	}
 	if (s != STORE_OK)
 		return s;
 	iso(p->created, t1);

@@ -189,6 +189,15 @@ void store_pending_mac(const struct store *st, const char *line, char hex[33]);
  */
 enum store_status store_campaign_snapshot(struct store *st, int64_t campaign, char **errstr);
 
+/*
+ * How long an erasure keeps a person's consent records after the last mail
+ * to them (store/consent.c): 31 days, a month at least.
+ */
+#define CONSENT_HOLD ((int64_t)31 * 86400)
+/* Deletes the consent records past their hold, audited when there were any
+ * (*purged counts them); in the login's transaction (consent.c). */
+enum store_status consent_purge(struct store *st, int64_t *purged, char **errstr);
+
 /* The reading module's check of a setting's value (store_config_set_checker),
  * when one is installed; STORE_EINVAL with its reason (config.c). */
 enum store_status store_config_module_check(struct store *st, const char *key, const char *value,

@@ -279,6 +279,19 @@ static const struct migration migrations[] = {
      * those written before are put so by a step in C, subscriber_keep_all.
      */
     {16, ""},
+    /*
+     * The consent records an erasure keeps until a month after the last
+     * mail to the person (store/consent.c), with the address they are for
+     * and its keyed hash, by which `subscriber data` finds them. IF NOT
+     * EXISTS: a store put back to an earlier version by a test keeps it.
+     */
+    {17, "CREATE TABLE IF NOT EXISTS consent_held ("
+	 "  ehash TEXT NOT NULL, email TEXT NOT NULL, list TEXT NOT NULL,"
+	 "  source TEXT NOT NULL, at TEXT NOT NULL, method TEXT NOT NULL,"
+	 "  text TEXT NOT NULL, ip TEXT NOT NULL,"
+	 "  last_mail INTEGER NOT NULL, until INTEGER NOT NULL);"
+	 "CREATE INDEX IF NOT EXISTS consent_held_ehash ON consent_held(ehash);"
+	 "CREATE INDEX IF NOT EXISTS consent_held_until ON consent_held(until);"},
     /* Later issues append their migrations here, in order. */
 };
 

@@ -640,11 +640,13 @@ done:
 
 /* ---- Erasure ------------------------------------------------------------ */
 
-enum store_status store_subscriber_erase(struct store *st, const char *email, char **errstr)
+enum store_status store_subscriber_erase(struct store *st, const char *email, time_t *held_until,
+					 char **errstr)
 {
 	enum store_status s;
-	char addr[STORE_ADDRESS_MAX + 1], h[65], now[21], details[160];
+	char addr[STORE_ADDRESS_MAX + 1], h[65], now[21], details[240], until[21];
 	int64_t id, segments = 0;
+	time_t t = time(NULL), held = 0;
 
 	s = store_require(st, STORE_PERM_SUBSCRIBERS_ERASE, "subscriber.erase", errstr);
 	if (s == STORE_OK)
@@ -653,14 +655,19 @@ enum store_status store_subscriber_erase(struct store *st, const char *email, ch
 		s = subscriber_norm(email, addr, errstr);
 	if (s != STORE_OK)
 		return s;
+	if (held_until != NULL)
+		*held_until = 0;
 	store_address_hash(st, addr, h);
-	store_utc_now(now);
+	store_utc_time(t, now);
 	s = store_begin_err(st, errstr, "erasing");
 	if (s != STORE_OK)
 		return s;
 	s = subscriber_find(st, addr, &id, NULL, errstr);
 	if (s == STORE_OK && id == 0)
 		s = store_fail(errstr, STORE_ENOTFOUND, "no subscriber has the address %s", addr);
+	/* The consent records, when the law asks them kept a while longer. */
+	if (s == STORE_OK)
+		s = consent_hold(st, id, addr, h, t, &held, errstr);
 	/* The messages that went out or failed stay counted, without the person. */
 	if (s == STORE_OK)
 		s = store_run(st,
@@ -685,10 +692,13 @@ enum store_status store_subscriber_erase(struct store *st, const char *email, ch
 	/* A saved segment may name the address in its expression. */
 	if (s == STORE_OK)
 		s = segment_erase_address(st, addr, &segments, errstr);
+	store_utc_time(held, until);
 	snprintf(details, sizeof(details),
-		 "all data deleted; the keyed hash is kept on the suppression list; "
+		 "all data deleted%s%s%s; the keyed hash is kept on the suppression list; "
 		 "the address taken out of %lld saved segment%s",
-		 (long long)segments, segments == 1 ? "" : "s");
+		 held ? " but the consent records, held until " : "", held ? until : "",
+		 held ? " (a month after the last mail)" : "", (long long)segments,
+		 segments == 1 ? "" : "s");
 	if (s == STORE_OK)
 		s = store_audit(st, "subscriber.erase", h, "ok", details);
 	if (s == STORE_OK)
@@ -698,5 +708,7 @@ enum store_status store_subscriber_erase(struct store *st, const char *email, ch
 	/* Push the deleted pages out of the write-ahead log as well. */
 	if (s == STORE_OK)
 		sqlite3_exec(st->db, "PRAGMA wal_checkpoint(TRUNCATE)", NULL, NULL, NULL);
+	if (s == STORE_OK && held_until != NULL)
+		*held_until = held;
 	return s;
 }

@@ -189,8 +189,13 @@ enum store_status store_subscriber_data(struct store *st, const char *email, FIL
  * saved segments' expressions (which then match nobody by it), keeps the
  * keyed hash on the suppression list and checkpoints the WAL. Needs
  * STORE_PERM_SUBSCRIBERS_ERASE; audited with the count of segments changed.
+ * When a mail went out to the person within the last month, their consent
+ * records and address stay until a month after it (the Act on Specified
+ * Electronic Mail), and *held_until (when not NULL) is that time; else 0.
+ * The first login after it deletes them. `subscriber data` shows them.
  */
-enum store_status store_subscriber_erase(struct store *st, const char *email, char **errstr);
+enum store_status store_subscriber_erase(struct store *st, const char *email, time_t *held_until,
+					 char **errstr);
 
 /* ==== Browsing subscribers (browse.c) =================================== */
 

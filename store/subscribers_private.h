@@ -234,6 +234,18 @@ enum store_status segment_each_naming(struct store *st, const char *address, seg
 enum store_status segment_erase_address(struct store *st, const char *address, int64_t *changed,
 					char **errstr);
 
+/* ---- Consent records an erasure keeps (consent.c) ------------------------ */
+
+/*
+ * Inside an erasure's transaction, before the person is deleted: when a mail
+ * went out to them (sent or uncertain) less than CONSENT_HOLD before now,
+ * copies their consent records, with the address and its hash h, into
+ * consent_held until CONSENT_HOLD after that mail; *until is then that time,
+ * else 0.
+ */
+enum store_status consent_hold(struct store *st, int64_t id, const char *addr, const char *h,
+			       time_t now, time_t *until, char **errstr);
+
 /* ---- Importing CSV (import.c, import_csv.c) ------------------------------ */
 
 /* A file's columns: a wide export from another tool (10,000 columns) still

@@ -314,15 +314,22 @@ static int sub_data(struct cli *c, int argc, char **argv)
 static int sub_erase(struct cli *c, int argc, char **argv)
 {
 	enum store_status s;
-	char *err = NULL;
+	char *err = NULL, until[21];
+	time_t held = 0;
 
 	if (argc != 2)
 		return cli_usage(c);
-	s = store_subscriber_erase(c->st, argv[1], &err);
+	s = store_subscriber_erase(c->st, argv[1], &held, &err);
 	if (s != STORE_OK)
 		return cli_fail_store(s, err);
 	printf("erased; only a keyed hash stays on the suppression list, so the address is "
 	       "never imported again\n");
+	if (held != 0) {
+		day(held, until);
+		printf("the consent records are kept until %s, a month after the last mail, as "
+		       "the Act on Specified Electronic Mail requires; then they are deleted\n",
+		       until);
+	}
 	return EX_OK;
 }
 

@@ -180,8 +180,9 @@ static int act(struct screen *s, int tag)
 	struct member *m = s->priv;
 	struct store *st = ui_store(s->ui);
 	enum store_status rc;
-	char *err = NULL;
+	char *err = NULL, until[32];
 	bool already; /* never: only an active person is asked about */
+	time_t held = 0;
 
 	switch (tag) {
 	case ASK_UNSUBSCRIBE:
@@ -191,7 +192,7 @@ static int act(struct screen *s, int tag)
 		rc = store_suppress_add(st, m->p->email, "manual (terminal UI)", &err);
 		break;
 	case ASK_ERASE:
-		rc = store_subscriber_erase(st, m->p->email, &err);
+		rc = store_subscriber_erase(st, m->p->email, &held, &err);
 		break;
 	default:
 		return UI_REDRAW_NONE;
@@ -205,6 +206,15 @@ static int act(struct screen *s, int tag)
 		return UI_REDRAW_ALL;
 	}
 	free(err);
+	if (tag == ASK_ERASE && held != 0) {
+		ui_campaign_time(held, until, sizeof(until));
+		ui_info(s->ui,
+			"erased %s; a keyed hash stays, and the consent records until %s (a "
+			"month after the last mail, as the law asks)",
+			m->shown, until);
+		ui_pop(s->ui);
+		return UI_REDRAW_ALL;
+	}
 	if (tag == ASK_ERASE) {
 		ui_info(s->ui, "erased %s; only a keyed hash stays, on the suppression list",
 			m->shown);

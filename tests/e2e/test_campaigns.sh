@@ -513,4 +513,16 @@ worker "sig: the rest"
 check "then each of the 40 has exactly one message" \
 	test "$($ARRIVED "$MAIL" counts | grep sig.example | awk '$2 == 1' | wc -l)" = 40
 
+# Erased after a mail, a person's consent records stay a month (the Act on
+# Specified Electronic Mail), and subscriber data shows them.
+expect 0 "erasing a person just mailed" as marketer subscriber erase sig1@sig.example
+check "says the consent records are kept until a month after the mail" \
+	grep -qE "^the consent records are kept until ($(date -u -d '+31 days -5 minutes' +%F)|$(date -u -d '+31 days' +%F))T" "$T/out"
+expect 0 "subscriber data shows what was kept" as marketer subscriber data sig1@sig.example
+check "the address, erased, and its consent record" sh -c "
+	grep -q '\"email\": \"sig1@sig.example\"' '$T/out' &&
+	grep -q '\"status\": \"erased\"' '$T/out' && grep -q '\"list\": \"sg\"' '$T/out'"
+expect 77 "and still refuses the viewer, who may not look addresses up" \
+	as viewer subscriber data sig1@sig.example
+
 finish

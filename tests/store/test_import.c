@@ -389,8 +389,8 @@ static void test_suppression_and_erasure(void **state)
 	assert_int_equal(s.imported, 2);
 	assert_int_equal(s.suppressed, 2);
 	/* Addresses that differ only in case are one person. */
-	assert_int_equal(store_subscriber_erase(st, "erase.me@EXAMPLE.org", &err), STORE_OK);
-	assert_int_equal(store_subscriber_erase(st, "Erase.Me@example.org", &err), STORE_ENOTFOUND);
+	assert_int_equal(store_subscriber_erase(st, "erase.me@EXAMPLE.org", NULL, &err), STORE_OK);
+	assert_int_equal(store_subscriber_erase(st, "Erase.Me@example.org", NULL, &err), STORE_ENOTFOUND);
 	free(err);
 	err = NULL;
 	assert_int_equal(store_subscriber_get(st, "Erase.Me@example.org", &p, &err),
@@ -502,7 +502,7 @@ static void test_export_and_data(void **state)
 	txt = store_mask_address(vw, "json@example.com");
 	assert_string_equal(txt, "j***@example.com");
 	free(txt);
-	assert_int_equal(store_subscriber_erase(vw, "json@example.com", &err), STORE_EDENIED);
+	assert_int_equal(store_subscriber_erase(vw, "json@example.com", NULL, &err), STORE_EDENIED);
 	free(err);
 	store_close(&vw);
 }

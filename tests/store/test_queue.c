@@ -445,9 +445,9 @@ static void test_erase_keeps_counts(void **state)
 	q0 = stats(id);
 	OK(store_sent_since(op1, t0 - 5, &sent0, &err_));
 	/* The one sent, the one failed, and one still in flight, never sent. */
-	OK(store_subscriber_erase(mk, s.emails[0], &err_));
-	OK(store_subscriber_erase(mk, s.emails[1], &err_));
-	OK(store_subscriber_erase(mk, s.emails[2], &err_));
+	OK(store_subscriber_erase(mk, s.emails[0], NULL, &err_));
+	OK(store_subscriber_erase(mk, s.emails[1], NULL, &err_));
+	OK(store_subscriber_erase(mk, s.emails[2], NULL, &err_));
 	q1 = stats(id);
 	OK(store_sent_since(op1, t0 - 5, &sent1, &err_));
 	assert_int_equal(q1.count[STORE_RCPT_SENT], q0.count[STORE_RCPT_SENT]);

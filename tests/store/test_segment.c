@@ -525,7 +525,7 @@ static void test_addresses_in_segments(void **state)
 	    path);
 	assert_int_equal(system(cmd), 0);
 	/* The erasure takes the address out of both, and they still parse. */
-	assert_int_equal(store_subscriber_erase(st, "bob.target@victim.jp", &err), STORE_OK);
+	assert_int_equal(store_subscriber_erase(st, "bob.target@victim.jp", NULL, &err), STORE_OK);
 	assert_int_equal(store_segment_get(st, "who", &list, &expr, &err), STORE_OK);
 	assert_string_equal(expr, "email in (\"other@victim.jp\", \"(erased)\") or attr.\"note "
 				  "\\\"x\\\"\" contains \"call (erased) \\\"now\\\"\" or email "

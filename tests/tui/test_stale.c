@@ -359,7 +359,7 @@ static void test_member_gone(void **state)
 	assert_true(shows(ui, "Sub Scriber"));
 	assert_true(shows(ui, "Tokyo"));
 	st = as("marketer");
-	if (store_subscriber_erase(st, "sub@example.com", &err) != STORE_OK)
+	if (store_subscriber_erase(st, "sub@example.com", NULL, &err) != STORE_OK)
 		fail_msg("erase: %s", err);
 	store_close(&st);
 	ui_key(ui, 'u');
