@@ -8,7 +8,9 @@
  *              error is shown with line:column and the editor offered again.
  *              The temp file is wiped and removed afterwards. n writes a new
  *              Markdown template the same way (an editor quit without
- *              writing makes none); y copies one.
+ *              writing makes none), under a name checked before the editor
+ *              opens; y copies one. An edit the store refuses to save is
+ *              kept, for another name or another try: never lost.
  *   Preview    Enter: the text the chosen subscriber would read (merged with
  *              their name and attributes, in the template's layout), and the
  *              pre-send check results (send_check_template).
@@ -30,7 +32,7 @@
 
 /* ==== Templates ========================================================== */
 
-enum { ASK_COPY = 1, ASK_AGAIN, ASK_NEW, ASK_WHO };
+enum { ASK_COPY = 1, ASK_AGAIN, ASK_NEW, ASK_WHO, ASK_SAVE_AS };
 enum { T_NAME, T_KIND, T_LAYOUT, T_SIZE, T_AUTHOR, T_UPDATED, T_NCOLS };
 
 struct templates {
@@ -38,6 +40,7 @@ struct templates {
 	char name[130];
 	char tmp[4096]; /* the temp file being edited, or "" */
 	bool is_new;
+	bool edited; /* tmp holds an edit still to save: no editor before saving it */
 };
 
 static const char *const tpl_heads[T_NCOLS] = {"Template", "Kind",   "Layout",
@@ -219,10 +222,11 @@ static int edit_and_save(struct screen *s)
 	enum store_status rc = STORE_OK;
 	char *text = NULL, *err = NULL;
 
-	if (run_editor(s, t->tmp) != 0) {
+	if (!t->edited && run_editor(s, t->tmp) != 0) {
 		wipe(t);
 		return UI_REDRAW_ALL;
 	}
+	t->edited = false;
 	text = read_all(t->tmp);
 	if (text == NULL) {
 		ui_error(s->ui, "cannot read %s back", t->tmp);
@@ -267,9 +271,20 @@ static int edit_and_save(struct screen *s)
 	}
 	tpl_campaign_free(&comp);
 	rc = store_template_save(ui_store(s->ui), &nw, !t->is_new, &err);
-	if (rc != STORE_OK)
+	if (rc != STORE_OK) {
+		/* Refused (the name taken meanwhile, the store busy): the edit is kept. */
 		ui_error_store(s->ui, rc, err);
-	else {
+		t->edited = true;
+		if (t->is_new)
+			ui_input(s->ui, ASK_SAVE_AS, 0, t->name,
+				 "Save the new template as (Esc discards it): ");
+		else
+			ui_input(s->ui, ASK_AGAIN, UI_INPUT_YESNO, NULL,
+				 "Try to save it again? n discards the edit. (y/n) ");
+		free(text);
+		store_template_free(&old);
+		return UI_REDRAW_ALL;
+	} else {
 		free(err);
 		templates_load(s);
 		ui_info(s->ui, "saved %s (%zu bytes)", t->name, strlen(text));
@@ -303,6 +318,26 @@ static int edit(struct screen *s)
 	return edit_and_save(s);
 }
 
+/* A name a new template can't have (not one, or taken), said with ui_error(). */
+static bool name_taken(struct screen *s, const char *name)
+{
+	struct store_template *x = NULL;
+	enum store_status rc;
+	char *err = NULL;
+
+	rc = store_name_check("template", name, &err);
+	if (rc == STORE_OK && store_template_get(ui_store(s->ui), name, &x, NULL) == STORE_OK) {
+		store_template_free(&x);
+		ui_error(s->ui, "the template %s exists already; choose another name", name);
+		return true;
+	}
+	if (rc != STORE_OK)
+		ui_error_store(s->ui, rc, err);
+	else
+		free(err);
+	return rc != STORE_OK;
+}
+
 static int answer(struct screen *s)
 {
 	struct templates *t = s->priv;
@@ -325,10 +360,19 @@ static int answer(struct screen *s)
 		return edit_and_save(s);
 	case ASK_NEW:
 		snprintf(t->name, sizeof(t->name), "%s", text);
+		if (name_taken(s, t->name)) {
+			/* Asked again, with what was typed: before any writing in the editor. */
+			ui_input(s->ui, ASK_NEW, 0, t->name, "Name of the new template: ");
+			return UI_REDRAW_ALL;
+		}
 		t->is_new = true;
+		t->edited = false;
 		if (write_tmp(s, skeleton, ".md") != 0)
 			return UI_REDRAW_ALL;
 		return edit_and_save(s);
+	case ASK_SAVE_AS:
+		snprintf(t->name, sizeof(t->name), "%s", text);
+		return edit_and_save(s); /* t->edited: the file as it was written */
 	case ASK_WHO:
 		snprintf(ui_marketer_target()->template_name,
 			 sizeof(ui_marketer_target()->template_name), "%s", t->name);
@@ -351,7 +395,12 @@ static int templates_handle(struct screen *s, enum ui_action a)
 	case UI_INPUT_CANCEL:
 		if (ui_input_tag(s->ui) == ASK_AGAIN) {
 			wipe(t);
+			t->edited = false;
 			ui_info(s->ui, "discarded the edit; %s is unchanged", t->name);
+		} else if (ui_input_tag(s->ui) == ASK_SAVE_AS) {
+			wipe(t);
+			t->edited = false;
+			ui_info(s->ui, "discarded the new template");
 		}
 		return UI_REDRAW_ALL;
 	case UI_NEW:

@@ -228,6 +228,61 @@ static void test_segment_debounce(void **state)
 	ui_free(&ui);
 }
 
+/*
+ * n never loses what was written: a name taken is refused before the
+ * editor opens, with the name kept to correct; and a name taken while the
+ * editor ran (by another user, here the command line) asks for another,
+ * with the text kept.
+ */
+static void new_template_kept(struct ui *ui)
+{
+	const char *hato = getenv("HATO");
+	struct store *st = NULL;
+	struct store_template *x = NULL;
+	char script[512], *err = NULL;
+
+	write_file("ed-mark.sh", "#!/bin/sh\ntouch ran.txt\nprintf 'Kept {{name}}\\n' > \"$1\"\n");
+	chmod("ed-mark.sh", 0700);
+	setenv("VISUAL", "./ed-mark.sh", 1);
+	ui_key(ui, 'n');
+	ui_type(ui, "welcome");
+	ui_key(ui, UI_KEY_ENTER);
+	assert_true(shows(ui, "the template welcome exists already; choose another name"));
+	assert_true(shows(ui, "Name of the new template: welcome"));
+	assert_int_equal(access("ran.txt", F_OK), -1);
+	ui_type(ui, "-3");
+	ui_key(ui, UI_KEY_ENTER);
+	assert_true(shows(ui, "saved welcome-3"));
+	assert_int_equal(access("ran.txt", F_OK), 0);
+	if (hato == NULL) { /* run by hand, without tests/run.sh */
+		unsetenv("VISUAL");
+		return;
+	}
+	write_file("pw.m", "marketer-password-1\n");
+	chmod("pw.m", 0600);
+	snprintf(script, sizeof(script),
+		 "#!/bin/sh\nprintf 'Mine {{name}}\\n' > \"$1\"\n'%s' --store " STORE
+		 " --user marketer --password-file pw.m template add racy \"$1\" >/dev/null\n",
+		 hato);
+	write_file("ed-race.sh", script);
+	chmod("ed-race.sh", 0700);
+	setenv("VISUAL", "./ed-race.sh", 1);
+	ui_key(ui, 'n');
+	ui_type(ui, "racy");
+	ui_key(ui, UI_KEY_ENTER);
+	assert_true(shows(ui, "the template racy exists already"));
+	assert_true(shows(ui, "Save the new template as (Esc discards it): racy"));
+	ui_type(ui, "-2");
+	ui_key(ui, UI_KEY_ENTER);
+	assert_true(shows(ui, "saved racy-2"));
+	unsetenv("VISUAL");
+	assert_int_equal(store_open(STORE, "marketer", "marketer-password-1", &st, &err), STORE_OK);
+	assert_int_equal(store_template_get(st, "racy-2", &x, &err), STORE_OK);
+	assert_string_equal(x->source, "Mine {{name}}\n");
+	store_template_free(&x);
+	store_close(&st);
+}
+
 static void test_templates(void **state)
 {
 	struct store *st = NULL;
@@ -316,6 +371,8 @@ static void test_templates(void **state)
 	ui_key(ui, 'C');
 	assert_true(shows(ui, "Pre-send checks of welcome"));
 	assert_true(shows(ui, "errors,"));
+	ui_key(ui, 'q');
+	new_template_kept(ui);
 	ui_free(&ui);
 }
 
