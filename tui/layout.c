@@ -75,7 +75,10 @@ size_t ui_input_shown(const struct ui *ui, int room)
 	size_t start;
 	char keep;
 
-	/* What fits before the cursor, which shows the end of a long answer. */
+	/* What fits before the cursor, which shows the end of a long answer; with
+	 * text after the cursor, in a column less, where "…" stands for that text. */
+	if (p->cur < p->len && room > 1)
+		room--;
 	keep = p->buf[p->cur];
 	p->buf[p->cur] = '\0';
 	start = input_scroll(p->buf, room);

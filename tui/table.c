@@ -182,6 +182,10 @@ void ui_table_render(struct ui_table *t, struct grid *g, int row, int height, co
 		t->top = t->sel;
 	if (rows > 0 && t->sel >= t->top + (size_t)rows)
 		t->top = t->sel - (size_t)rows + 1;
+	/* No room left empty below the last row while rows above are hidden (the
+	 * window grown again after a scroll): rows that fit all show. */
+	if (rows > 0 && t->top + (size_t)rows > t->nrows)
+		t->top = t->nrows > (size_t)rows ? t->nrows - (size_t)rows : 0;
 	for (i = 0; i < rows && t->top + (size_t)i < t->nrows; i++) {
 		r = t->top + (size_t)i;
 		for (int c = 0; c < t->ncols; c++)

@@ -513,7 +513,8 @@ bool ui_input_active(const struct ui *ui);
 void ui_input_render(struct ui *ui, struct grid *g, int row, int col, bool with_label);
 /*
  * Where the open prompt's text starts to show in `room` columns: the cursor
- * always shows, and at the end of a long answer, its end.
+ * and what is just before it always show (not under the "…" that stands
+ * for the text after the cursor), and at the end of a long answer, its end.
  */
 size_t ui_input_shown(const struct ui *ui, int room);
 

@@ -193,6 +193,51 @@ static void test_dashboard_small(void **state)
 }
 
 /*
+ * A table scrolled to its end in a small terminal shows every row again
+ * once the terminal grows: none stays hidden above with room to spare.
+ */
+static void test_table_grows_back(void **state)
+{
+	struct ui *ui = logged_in("admin");
+
+	(void)state;
+	ui_resize(ui, 80, 30);
+	ui_act(ui, UI_END);
+	ui_resize(ui, 40, 8);
+	assert_true(lacks(ui, "\n  Users"));
+	ui_resize(ui, 80, 30);
+	assert_true(shows(ui, "\n  Users"));
+	assert_true(lacks(ui, " of 9\n"));
+	ui_free(&ui);
+}
+
+/*
+ * A long answer in a narrow prompt, the cursor moved into it: what is just
+ * before the cursor shows, and "…" only stands for what follows it, so
+ * that what Backspace removes is on the screen.
+ */
+static void test_prompt_cursor_inside(void **state)
+{
+	struct ui *ui = logged_in("marketer");
+	int i;
+
+	(void)state;
+	ui_resize(ui, 40, 12);
+	assert_int_equal(ui_push(ui, &screen_subscribers_ops), 0);
+	ui_key(ui, '/');
+	ui_type(ui, "The quick brown fox jumps over the lazy dog and more text");
+	ui_key(ui, UI_KEY_HOME);
+	for (i = 0; i < 40; i++)
+		ui_key(ui, UI_KEY_RIGHT);
+	ui_type(ui, "XYZ");
+	assert_true(shows(ui, "lazy XYZ"));
+	assert_true(shows(ui, "XYZ…"));
+	ui_key(ui, UI_KEY_BACKSPACE);
+	assert_true(shows(ui, "lazy XY…"));
+	ui_free(&ui);
+}
+
+/*
  * Shrinking the terminal keeps the subscriber browser's selection: the
  * 21st of 30 subscribers, selected at 80x30, is still selected and shown at
  * 80x15 (the page now ends at it), Enter opens that person's record, and it
@@ -326,6 +371,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_segment_caret, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_monitor_narrow, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_dashboard_small, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_table_grows_back, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_prompt_cursor_inside, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_browser_resize, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_combining_marks, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_table_range, setup, teardown),
