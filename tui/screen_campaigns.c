@@ -220,11 +220,19 @@ static int camp_answer(struct screen *s, const char *text)
 		rc = store_campaign_copy(ui_store(s->ui), c->target, text, &err);
 		return after(s, rc, err, "copied into the new draft %s", text);
 	}
-	/* Refused while the pre-send checks fail: the first line says so and how many. */
 	if (send_campaign_submit(ui_store(s->ui), c->target, &err) != SEND_OK) {
+		struct store_campaign *cp;
+
 		reload_at(s, c->target);
-		ui_error(s->ui, "%.*s", err ? (int)strcspn(err, "\n") : 16,
-			 err ? err : "cannot submit it");
+		cp = current(c);
+		/* Refused while the pre-send checks fail (the findings follow the first
+		 * line): shown here, as C shows them. */
+		if (err != NULL && strchr(err, '\n') != NULL && cp != NULL &&
+		    strcmp(cp->name, c->target) == 0) {
+			free(err);
+			return run_check(s, cp);
+		}
+		ui_error(s->ui, "%s", err ? err : "cannot submit it");
 		free(err);
 		return UI_REDRAW_ALL;
 	}

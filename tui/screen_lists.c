@@ -422,7 +422,8 @@ const struct screen_ops screen_segments_ops = {
 enum { ASK_EXPR = 1, ASK_SEG_NAME, ASK_REPLACE, ASK_DISCARD };
 
 struct editor {
-	char list[65], name[65];
+	char list[65], name[65]; /* name: the segment's, "" for a new one until it is saved */
+	char naming[65];	 /* the name a new segment is being saved under */
 	char expr[1100];
 	char saved[1100]; /* the expression as opened: "" for a new segment */
 	char error[256];  /* the syntax error, or "" */
@@ -606,14 +607,15 @@ static int save(struct screen *s, bool replace)
 {
 	struct editor *e = s->priv;
 	struct store *st = ui_store(s->ui);
+	const char *name = e->editing ? e->name : e->naming;
 	enum store_status rc;
 	char *err = NULL;
 
 	rc = store_begin(st);
 	if (rc == STORE_OK && replace)
-		rc = store_segment_rm(st, e->name, &err);
+		rc = store_segment_rm(st, name, &err);
 	if (rc == STORE_OK)
-		rc = store_segment_add(st, e->name, e->list, e->expr, &err);
+		rc = store_segment_add(st, name, e->list, e->expr, &err);
 	if (rc == STORE_OK)
 		rc = store_commit_err(st, &err);
 	else
@@ -621,16 +623,19 @@ static int save(struct screen *s, bool replace)
 	if (rc == STORE_EEXIST && !replace) {
 		free(err);
 		ui_input(s->ui, ASK_REPLACE, UI_INPUT_YESNO, NULL,
-			 "The segment %s exists. Replace it? (y/n) ", e->name);
+			 "The segment %s exists. Replace it? (y/n) ", name);
 		return UI_REDRAW_ALL;
 	}
 	if (rc != STORE_OK) {
 		ui_error_denied(s->ui, rc, err, "save the segment", STORE_PERM_SEGMENTS);
-		ask_expr(s);
+		if (rc == STORE_EINVAL && !e->editing) /* the name: asked again, to correct */
+			ui_input(s->ui, ASK_SEG_NAME, 0, e->naming, "Save as segment: ");
+		else
+			ask_expr(s);
 		return UI_REDRAW_ALL;
 	}
 	free(err);
-	ui_info(s->ui, "saved the segment %s of the list %s", e->name, e->list);
+	ui_info(s->ui, "saved the segment %s of the list %s", name, e->list);
 	ui_pop(s->ui);
 	return UI_REDRAW_ALL;
 }
@@ -688,7 +693,7 @@ static int editor_handle(struct screen *s, enum ui_action a)
 			return UI_REDRAW_ALL;
 		}
 		if (tag == ASK_SEG_NAME)
-			snprintf(e->name, sizeof(e->name), "%s", ui_input_text(s->ui));
+			snprintf(e->naming, sizeof(e->naming), "%s", ui_input_text(s->ui));
 		return save(s, tag == ASK_REPLACE);
 	case UI_INPUT_CANCEL:
 		if (tag == ASK_EXPR)

@@ -94,6 +94,33 @@ static void test_campaigns_form(void **state)
 }
 
 /*
+ * Submitting a campaign whose pre-send checks fail: refused, with the
+ * failures shown on the screen, as C shows them, not a line ending in ":".
+ */
+static void test_submit_failing_checks(void **state)
+{
+	struct store *st = as("marketer");
+	struct store_campaign c = {
+	    .name = "broken", .template_name = "t", .list = "m", .subject = "{{name"};
+	struct ui *ui;
+	char *err = NULL;
+
+	(void)state;
+	assert_int_equal(store_campaign_add(st, &c, &err), STORE_OK);
+	store_close(&st);
+	ui = logged_in("marketer");
+	assert_int_equal(ui_push(ui, &screen_campaigns_ops), 0);
+	assert_true(shows(ui, "> broken"));
+	ui_key(ui, 'S');
+	ui_key(ui, 'y');
+	assert_true(shows(ui, "broken: 1 error to fix before it can be sent"));
+	assert_true(shows(ui, "subject"));
+	assert_true(lacks(ui, "(see: hato campaign check broken):"));
+	assert_int_equal(state_of(ui_store(ui), "broken"), STORE_CAMPAIGN_DRAFT);
+	ui_free(&ui);
+}
+
+/*
  * The new-campaign form keeps what was typed: a bad name or segment stays in
  * the prompt with the reason, and Esc asks before throwing a filled-in form
  * away (an empty one goes at once).
@@ -479,6 +506,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_preview_parse),
 	    cmocka_unit_test_setup_teardown(test_campaigns_form, setup, teardown_worker),
+	    cmocka_unit_test_setup_teardown(test_submit_failing_checks, setup, teardown_worker),
 	    cmocka_unit_test_setup_teardown(test_campaign_form_keep, setup, teardown_worker),
 	    cmocka_unit_test_setup_teardown(test_form_interrupt, setup, teardown_worker),
 	    cmocka_unit_test_setup_teardown(test_review, setup, teardown_worker),

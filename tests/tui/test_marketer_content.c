@@ -40,7 +40,14 @@ static void test_segment_editor(void **state)
 	ui_type(ui, " and name starts_with \"Person\"");
 	assert_golden(ui, "mkt_segment_count");
 	ui_key(ui, UI_KEY_ENTER);
-	ui_type(ui, "pros");
+	/* A name refused: asked again holding it, and the segment still new. */
+	ui_type(ui, "pros 2");
+	ui_key(ui, UI_KEY_ENTER);
+	assert_true(shows(ui, "segment name may hold only letters"));
+	assert_true(shows(ui, "Segment (new) of the list news"));
+	assert_true(shows(ui, "Save as segment: pros 2"));
+	ui_key(ui, UI_KEY_BACKSPACE);
+	ui_key(ui, UI_KEY_BACKSPACE);
 	ui_key(ui, UI_KEY_ENTER);
 	assert_true(shows(ui, "saved the segment pros of the list news"));
 	assert_true(shows(ui, "pros     attr.plan = \"pro\" and name starts_with"));
