@@ -186,6 +186,54 @@ done:
 
 /* ---- A campaign's checks ------------------------------------------------- */
 
+/* au refuses messages over 3 MB (DELIVERABILITY.md, the carriers). */
+#define AU_MAX (3u * 1024u * 1024u)
+
+/*
+ * The campaign's message as an au address would get it, measured: over
+ * AU_MAX it is an error when any recipient is at au (au.com, ezweb.ne.jp),
+ * else a warning. Nothing when no message can be made: the other checks say
+ * why.
+ */
+static enum send_status check_size(struct store *st, const struct store_campaign *c,
+				   struct tpl_findings *f)
+{
+	static const char au[] = "domain in (\"au.com\", \"ezweb.ne.jp\")";
+	struct send_composer *comp = NULL;
+	struct send_recipient r = {.email = "size.check@au.com", .name = ""};
+	struct send_composed m = {0};
+	struct tpl_buf expr = {0};
+	char *err = NULL, why[400];
+	int64_t at_au = 0;
+	enum send_status s = SEND_OK;
+
+	if (send_composer_for_campaign(st, c, &comp, &err) != SEND_OK ||
+	    send_compose(comp, &r, &m, &err) != SEND_OK || m.len <= AU_MAX)
+		goto done;
+	if (c->segment_expr != NULL && *c->segment_expr != '\0')
+		tpl_buf_appendf(&expr, "(%s) and %s", c->segment_expr, au);
+	else
+		tpl_buf_appends(&expr, au);
+	if (expr.oom) {
+		s = SEND_ENOMEM;
+		goto done;
+	}
+	store_segment_count(st, c->list, expr.data, &at_au, NULL);
+	snprintf(why, sizeof(why),
+		 "the message is %zu bytes; au (au.com, ezweb.ne.jp) refuses messages over %u "
+		 "bytes%s: link to large images and files instead of putting them in",
+		 m.len, AU_MAX, at_au > 0 ? ", and this campaign has recipients there" : "");
+	if (tpl_findings_add(f, at_au > 0 ? TPL_SEV_ERROR : TPL_SEV_WARNING, "too-big-for-au",
+			     "body", why) != TPL_OK)
+		s = SEND_ENOMEM;
+done:
+	free(err);
+	free(m.data);
+	tpl_buf_free(&expr);
+	send_composer_free(&comp);
+	return s;
+}
+
 enum send_status send_check_campaign(struct store *st, const struct store_campaign *c,
 				     struct send_campaign_checks *out, char **errstr)
 {
@@ -196,8 +244,12 @@ enum send_status send_check_campaign(struct store *st, const struct store_campai
 	memset(out, 0, sizeof(*out));
 	out->recipients = -1;
 	s = send_check_template(st, c->template_name, c->subject, c->from, &out->findings, errstr);
-	if (s != SEND_OK)
+	if (s == SEND_OK)
+		s = check_size(st, c, out->findings);
+	if (s != SEND_OK) {
+		send_campaign_checks_clear(out);
 		return s;
+	}
 	out->errors = tpl_findings_count_severity(out->findings, TPL_SEV_ERROR);
 	out->warnings = tpl_findings_count(out->findings) - out->errors;
 	ss = store_segment_count(st, c->list, c->segment_expr, &out->recipients, &serr);

@@ -131,6 +131,26 @@ expect 0 "so is one of another organisation" as marketer campaign check uc
 check "  as bounce-domain" grep -q '^warning .*bounce-domain .*bounce.other-org.net is not aligned with the From domain example.com' "$T/out"
 expect 0 "config unset bounce.domain" as admin config unset bounce.domain
 
+# ---- A message over 3 MB: au refuses it ----------------------------------------------
+/usr/bin/python3 -c '
+import sys
+sys.stdout.write("# 大きなお知らせ\n\n" + ("年末のお知らせです。" * 60 + "\n\n") * 550)' >"$T/big.md"
+as marketer template add big "$T/big.md" --layout plain >/dev/null || not_ok "template big"
+as marketer list add au >/dev/null
+as marketer subscriber add taro@example.com --list au >/dev/null
+as marketer campaign add bigc --template big --list au --subject "Big" >/dev/null
+expect 0 "a message over 3 MB with no recipient at au: campaign check passes" \
+	as marketer campaign check bigc
+check "  with a too-big-for-au warning that gives its size" \
+	grep -q '^warning .*too-big-for-au .*the message is [0-9]* bytes; au (au.com, ezweb.ne.jp) refuses messages over 3145728 bytes:' "$T/out"
+as marketer subscriber add hanako@ezweb.ne.jp --list au >/dev/null
+expect 65 "with a recipient at ezweb.ne.jp it is an error" as marketer campaign check bigc
+check "  saying the campaign has recipients there" \
+	grep -q '^error .*too-big-for-au .*and this campaign has recipients there' "$T/out"
+expect 65 "and campaign submit refuses it" as marketer campaign submit bigc
+expect 0 "a small campaign to the same people has no such finding" as marketer campaign check uc
+check "  (none)" bash -c '! grep -q too-big-for-au "$1"' _ "$T/out"
+
 # ---- A warm-up table that does not parse is not "no cap" ---------------------------
 mkdir -p "$T/outbox"
 as marketer list add w >/dev/null
