@@ -190,6 +190,11 @@ static enum spf_result term_match(struct spf_ctx *c, const char *domain,
 	*match = false;
 	if (t->domain != NULL && strchr(t->domain, '%') != NULL)
 		return SPF_UNKNOWN;
+	/* A receiver counts the terms that query DNS as it evaluates (RFC 7208
+	 * 4.6.4): the 11th is a permerror, whatever the terms after it. */
+	if (t->mech != SEND_SPF_ALL && t->mech != SEND_SPF_IP4 && t->mech != SEND_SPF_IP6 &&
+	    ++c->lookups > SPF_LOOKUP_LIMIT)
+		return SPF_PERMERROR;
 	switch (t->mech) {
 	case SEND_SPF_ALL:
 		*match = true;
@@ -281,8 +286,9 @@ static enum spf_result spf_eval(struct spf_ctx *c, const char *domain, int depth
 		}
 	}
 	if (!match && s->redirect != NULL) {
-		r = strchr(s->redirect, '%') != NULL ? SPF_UNKNOWN
-						     : spf_eval(c, s->redirect, depth + 1);
+		r = strchr(s->redirect, '%') != NULL  ? SPF_UNKNOWN
+		    : ++c->lookups > SPF_LOOKUP_LIMIT ? SPF_PERMERROR
+						      : spf_eval(c, s->redirect, depth + 1);
 		if (r == SPF_NONE)
 			r = SPF_PERMERROR;
 	}
@@ -383,7 +389,7 @@ enum send_status send_domain_check_spf(struct send_domain_report *r, struct send
 	}
 	snprintf(fix, sizeof(fix), "add %s:%s to the SPF record of %s",
 		 c.family == AF_INET ? "ip4" : "ip6", ip, domain);
-	c.voids = 0; /* the evaluation counts its own */
+	c.voids = c.lookups = 0; /* the evaluation counts its own */
 	res = spf_eval(&c, domain, 0);
 	if (res == SPF_PASS)
 		st =

@@ -84,6 +84,27 @@ static void zones(void)
 	txt("twospf.test", "v=spf1 include:_spf.good.test -all");
 	arg("--mx-host=twospf.test,mx.good.test,10");
 
+	/* 11 includes before the ip4 that allows the sender, and 10 */
+	{
+		char v[400] = "v=spf1";
+
+		for (int i = 1; i <= 11; i++) {
+			char n[40];
+
+			snprintf(n, sizeof(n), "w%d.wide.test", i);
+			txt(n, "v=spf1 -all");
+			snprintf(v + strlen(v), sizeof(v) - strlen(v), " include:%s", n);
+			if (i == 10) {
+				char ten[440];
+
+				snprintf(ten, sizeof(ten), "%s ip4:192.0.2.0/24 -all", v);
+				txt("tenwide.test", ten);
+			}
+		}
+		strcat(v, " ip4:192.0.2.0/24 -all");
+		txt("wide.test", v);
+	}
+
 	/* 11 lookups through nested includes, and 10 */
 	txt("deep.test", "v=spf1 include:l1.deep.test -all");
 	for (int i = 1; i <= 9; i++) {
@@ -343,6 +364,16 @@ static void test_spf_records(void **state)
 
 	r = check("ten.test", NULL);
 	expect(r, "SPF", SEND_CHECK_PASS, "10 lookups");
+	send_domain_report_free(&r);
+
+	/* A receiver stops at the 11th lookup: the ip4 after it is never reached. */
+	r = check("wide.test", "192.0.2.7");
+	expect(r, "SPF", SEND_CHECK_FAIL, "11 DNS lookups");
+	expect(r, "SPF-IP", SEND_CHECK_FAIL, "192.0.2.7 is not allowed (permerror)");
+	send_domain_report_free(&r);
+	r = check("tenwide.test", "192.0.2.7");
+	expect(r, "SPF", SEND_CHECK_PASS, "10 lookups");
+	expect(r, "SPF-IP", SEND_CHECK_PASS, "allowed");
 	send_domain_report_free(&r);
 
 	r = check("plusall.test", "203.0.113.9");
