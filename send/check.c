@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include "send/private.h"
 #include "send/send.h"
@@ -186,6 +187,30 @@ done:
 
 /* ---- A campaign's checks ------------------------------------------------- */
 
+/*
+ * The complaint rate of the last 30 days, every campaign: Gmail and Yahoo
+ * want it under 0.3%, and 0.1% as a target. A warning over 0.1%; the
+ * worker's breaker pauses a campaign over 0.3% of its own.
+ */
+static enum send_status check_complaints(struct store *st, struct tpl_findings *f)
+{
+	int64_t n = 0, sent = 0;
+	char why[400];
+
+	if (store_complaints_since(st, time(NULL) - 30 * 86400, &n, &sent, NULL) != STORE_OK ||
+	    n == 0 || (double)n <= 0.001 * (double)sent)
+		return SEND_OK;
+	snprintf(why, sizeof(why),
+		 "%lld complaint%s in the last 30 days, %.2f%% of the %lld messages sent; mailbox "
+		 "providers want under 0.3%%, 0.1%% as a target: send only to people who asked "
+		 "for it lately (segment out the inactive, check the consent)",
+		 (long long)n, n == 1 ? "" : "s",
+		 sent > 0 ? 100.0 * (double)n / (double)sent : 100.0, (long long)sent);
+	return tpl_findings_add(f, TPL_SEV_WARNING, "complaint-rate", "audience", why) == TPL_OK
+		   ? SEND_OK
+		   : SEND_ENOMEM;
+}
+
 /* au refuses messages over 3 MB (DELIVERABILITY.md, the carriers). */
 #define AU_MAX (3u * 1024u * 1024u)
 
@@ -246,6 +271,8 @@ enum send_status send_check_campaign(struct store *st, const struct store_campai
 	s = send_check_template(st, c->template_name, c->subject, c->from, &out->findings, errstr);
 	if (s == SEND_OK)
 		s = check_size(st, c, out->findings);
+	if (s == SEND_OK)
+		s = check_complaints(st, out->findings);
 	if (s != SEND_OK) {
 		send_campaign_checks_clear(out);
 		return s;

@@ -62,6 +62,30 @@ static void nap_ms(long ms)
 }
 
 /* Re-reads the campaign's state: an operator may have paused or cancelled it. */
+/*
+ * The complaint rate of the campaign: over COMPLAINT_LIMIT (0.3%, where
+ * Gmail and Yahoo start refusing a sender's mail) once COMPLAINT_MIN messages
+ * went out, the breaker pauses it. A new campaign to a cleaned list starts
+ * from no complaints.
+ */
+#define COMPLAINT_LIMIT 0.003
+#define COMPLAINT_MIN 1000
+
+static void check_complaints(struct run *run)
+{
+	int64_t n = 0, sent = 0;
+
+	if (run->trip ||
+	    store_campaign_complaints(run->st, run->c->id, &n, &sent, NULL) != STORE_OK ||
+	    sent < COMPLAINT_MIN || (double)n <= COMPLAINT_LIMIT * (double)sent)
+		return;
+	run->trip = true;
+	snprintf(run->trip_why, sizeof(run->trip_why),
+		 "circuit breaker: %lld complaints of %lld sent (%.2f%%), over the 0.3%% mailbox "
+		 "providers allow; find out why before sending more",
+		 (long long)n, (long long)sent, 100.0 * (double)n / (double)sent);
+}
+
 static bool still_sending(struct run *run)
 {
 	struct store_campaign *c = NULL;
@@ -109,10 +133,18 @@ static enum send_status run_campaign(struct run *run, bool *sent_any)
 	enum send_status s = SEND_OK;
 	long warm_left;
 	struct timespec last_check;
+	unsigned checks = 0;
 	bool more = true, halted = false, withdrawn = false;
 	char *err = NULL;
 
 	*sent_any = false;
+	check_complaints(run);
+	if (run->trip) { /* before anything is claimed */
+		store_campaign_set_state(run->st, run->c->id, STORE_CAMPAIGN_PAUSED, run->trip_why,
+					 NULL);
+		worker_log(run->o, "%s: paused: %s", run->c->name, run->trip_why);
+		return SEND_OK;
+	}
 	send_warmup_status(run->st, time(NULL), &w);
 	warm_left = w.active ? (w.cap > w.sent_today ? (long)(w.cap - w.sent_today) : 0) : -1;
 	if (warm_left == 0) {
@@ -160,6 +192,8 @@ static enum send_status run_campaign(struct run *run, bool *sent_any)
 		    1000000) { /* an operator's pause, within a second */
 			clock_gettime(CLOCK_MONOTONIC, &last_check);
 			halted = !still_sending(run);
+			if (++checks % 10 == 0) /* every ten seconds */
+				check_complaints(run);
 		}
 	}
 	/* Whatever is still in flight finishes, and every outcome is recorded. */

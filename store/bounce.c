@@ -94,6 +94,11 @@ static enum store_status mark_locked(struct store *st, int64_t id, const char *a
 	store_address_hash(st, addr, h);
 	if (s == STORE_OK && strcmp(status, "complained") == 0)
 		s = suppress(st, id, addr, h, errstr);
+	/* Counted once a person: a second report of the same complaint changes nothing. */
+	if (s == STORE_OK && *changed && strcmp(status, "complained") == 0)
+		s = store_run(st,
+			      "INSERT INTO complaints (campaign, time) VALUES (nullif(?, 0), ?)",
+			      errstr, "counting a complaint", "ii", campaign, (int64_t)time(NULL));
 	snprintf(audit, sizeof(audit), "%s: %.150s%s", status, details,
 		 *changed ? "" : " (no change)");
 	if (s == STORE_OK)

@@ -277,12 +277,20 @@ struct store_queue_stats {
 	int64_t total;
 	int64_t sent_last_minute; /* for the rate */
 	int64_t bounced;	  /* failed recipients whose person is now bounced */
+	int64_t complaints;	  /* feedback reports about this campaign (bounce read) */
 	time_t next_retry;	  /* the earliest deferred retry, 0 if none */
 };
 enum store_status store_queue_stats(struct store *st, int64_t campaign,
 				    struct store_queue_stats *out, char **errstr);
 /* Messages sent (all campaigns) since t: for the warm-up cap. */
 enum store_status store_sent_since(struct store *st, time_t t, int64_t *count, char **errstr);
+/* A campaign's complaints and, when it has any, the messages it sent (else 0). */
+enum store_status store_campaign_complaints(struct store *st, int64_t campaign, int64_t *complaints,
+					    int64_t *sent, char **errstr);
+/* Complaints (feedback reports, any campaign) since t, and messages sent since t:
+ * the complaint rate mailbox providers watch. */
+enum store_status store_complaints_since(struct store *st, time_t t, int64_t *complaints,
+					 int64_t *sent, char **errstr);
 /* Messages sent (all campaigns) to one recipient domain since t: for per-minute pacing. */
 enum store_status store_sent_to_domain_since(struct store *st, const char *domain, time_t t,
 					     int64_t *count, char **errstr);

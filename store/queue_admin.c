@@ -232,7 +232,38 @@ enum store_status store_queue_stats(struct store *st, int64_t campaign,
 		    " WHERE q.campaign = ?1 AND q.state = 4) + (SELECT count(*)"
 		    " FROM queue_erased WHERE campaign = ?1 AND state = 4 AND bounced)",
 		    &out->bounced, errstr, 1, campaign);
+	if (s == STORE_OK)
+		s = store_query_int(st, "SELECT count(*) FROM complaints WHERE campaign = ?",
+				    &out->complaints, errstr, 1, campaign);
 	out->next_retry = (time_t)next;
+	return s;
+}
+
+enum store_status store_campaign_complaints(struct store *st, int64_t campaign, int64_t *complaints,
+					    int64_t *sent, char **errstr)
+{
+	enum store_status s;
+
+	*sent = 0;
+	s = store_query_int(st, "SELECT count(*) FROM complaints WHERE campaign = ?", complaints,
+			    errstr, 1, campaign);
+	if (s == STORE_OK && *complaints > 0)
+		s = store_query_int(st,
+				    "SELECT (SELECT count(*) FROM queue WHERE campaign = ?1"
+				    " AND state = 2) + (SELECT count(*) FROM queue_erased"
+				    " WHERE campaign = ?1 AND state = 2)",
+				    sent, errstr, 1, campaign);
+	return s;
+}
+
+enum store_status store_complaints_since(struct store *st, time_t t, int64_t *complaints,
+					 int64_t *sent, char **errstr)
+{
+	enum store_status s = store_sent_since(st, t, sent, errstr);
+
+	if (s == STORE_OK)
+		s = store_query_int(st, "SELECT count(*) FROM complaints WHERE time >= ?",
+				    complaints, errstr, 1, (int64_t)t);
 	return s;
 }
 

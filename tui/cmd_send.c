@@ -148,6 +148,14 @@ static int status_once(struct cli *cl, const char *name)
 		    "  bounced: %lld of the failed %s marked bounced (a 5.1.x reply: the address "
 		    "does not exist) and no campaign mails them again\n",
 		    (long long)qs.bounced, qs.bounced == 1 ? "is" : "are");
+	if (qs.complaints > 0)
+		printf(
+		    "  complaints: %lld (%.2f%% of the sent; mailbox providers want under 0.3%%, "
+		    "0.1%% as a target)\n",
+		    (long long)qs.complaints,
+		    qs.count[STORE_RCPT_SENT] > 0
+			? 100.0 * (double)qs.complaints / (double)qs.count[STORE_RCPT_SENT]
+			: 100.0);
 	/* Under one a second, a rate in seconds rounds to 0.0: it is given a minute. */
 	if (qs.sent_last_minute >= 60)
 		printf("  rate: %lld messages in the last minute (%.1f/s)\n",

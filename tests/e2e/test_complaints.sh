@@ -1,0 +1,76 @@
+#!/usr/bin/env bash
+# End to end: complaints (ARF feedback reports read with `bounce read`) are
+# counted by campaign. campaign status gives their rate; past 0.3% of the
+# sent, once 1000 went out, the worker's breaker pauses the campaign; and
+# campaign check warns of the last 30 days' rate over 0.1%.
+. "$(dirname "$0")/../lib.sh"
+. "$(dirname "$0")/campaigns.d/lib.sh"
+
+new_store || { not_ok "store set-up"; exit 1; }
+campaign_fixture || { not_ok "campaign set-up"; exit 1; }
+mkdir -p "$T/outbox"
+as admin config set smtp.url "file:$T/outbox" >/dev/null || not_ok "smtp.url"
+# VERP: a report names the campaign by its envelope sender's token.
+as admin config set bounce.domain bounce.example.com >/dev/null || not_ok "bounce.domain"
+as marketer list add cm >/dev/null
+{ echo email; for i in $(seq 1 1100); do echo "p$i@example.net"; done; } >"$T/cm.csv"
+as marketer import cm "$T/cm.csv" >/dev/null || not_ok "import"
+# The warm-up cap stops the campaign at 1010 sent: it is still sending.
+as admin config set warmup.start "$(date -u +%F)" >/dev/null
+as admin config set warmup.schedule 1010 >/dev/null
+as marketer campaign add cx --template t --list cm --subject "News" >/dev/null
+send_now cx || not_ok "approve and send cx"
+expect 0 "the worker sends the day's 1010" as operator worker --once
+check "  1010 messages" test "$(find "$T/outbox" -name '*.eml' | wc -l)" = 1010
+
+# arf N: a complaint about the message to pN, by its envelope sender (VERP).
+arf() {
+	local f from
+	f=$(grep -l "^Delivered-To: p$1@example.net" "$T"/outbox/*.eml | head -1)
+	from=$(sed -n 's/^Return-Path: <\(.*\)>\r*$/\1/p' "$f" | head -1)
+	printf '%s\n' "From: <abuse@isp.example>" "To: $from" "MIME-Version: 1.0" \
+		"Content-Type: multipart/report; report-type=feedback-report;" \
+		"     boundary=\"part1\"" "" "--part1" "Content-Type: text/plain" "" "Abuse." \
+		"--part1" "Content-Type: message/feedback-report" "" "Feedback-Type: abuse" \
+		"Version: 1" "Original-Rcpt-To: <p$1@example.net>" "" "--part1" \
+		"Content-Type: message/rfc822" "" "From: News <news@example.com>" \
+		"To: p$1@example.net" "Subject: News" "" "Hello." "--part1--" >"$T/arf"
+	as marketer bounce read "$T/arf"
+}
+sent_to() { grep -l "^Delivered-To: p$1@example.net" "$T"/outbox/*.eml >/dev/null 2>&1; }
+n=0
+for i in $(seq 1 1100); do
+	sent_to "$i" || continue
+	arf "$i" >/dev/null || not_ok "bounce read $i"
+	n=$((n + 1))
+	[ $n = 3 ] && break
+done
+expect 0 "campaign status" as operator campaign status cx
+
+check "  counts 3 complaints, 0.30% of the sent" grep -q '^  complaints: 3 (0.30% of the sent' "$T/out"
+expect 0 "the worker at 0.297%" as operator worker --once
+expect 0 "  leaves the campaign as it was" as operator campaign status cx
+check "  sending" grep -q '^campaign cx: sending' "$T/out"
+expect 0 "the same complaint read again" arf "$i"
+expect 0 "  is not counted twice" as operator campaign status cx
+check "  (3)" grep -q '^  complaints: 3 ' "$T/out"
+for i in $(seq $((i + 1)) 1100); do
+	sent_to "$i" && break
+done
+arf "$i" >/dev/null || not_ok "bounce read $i"
+expect 0 "the worker at 0.396%" as operator worker --once
+expect 0 "  pauses the campaign" as operator campaign status cx
+check "  paused" grep -q '^campaign cx: paused' "$T/out"
+as operator campaign show cx >"$T/show" 2>&1
+check "  saying why" grep -q 'circuit breaker: 4 complaints of 1010 sent (0.40%), over the 0.3% mailbox providers allow' "$T/show"
+as operator campaign resume cx >/dev/null 2>&1
+expect 0 "resumed, the worker" as operator worker --once
+expect 0 "  pauses it again at once" as operator campaign status cx
+check "  paused" grep -q '^campaign cx: paused' "$T/out"
+check "  having sent nothing more" test "$(find "$T/outbox" -name '*.eml' | wc -l)" = 1010
+
+# The last 30 days, every campaign: a warning in the pre-send checks.
+as marketer campaign add next --template t --list cm --subject "Next" >/dev/null
+expect 0 "campaign check of another campaign" as marketer campaign check next
+check "  warns of the complaint rate" grep -q '^warning .*complaint-rate .*4 complaints in the last 30 days, 0.40% of the 1010 messages sent' "$T/out"
+finish
