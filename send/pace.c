@@ -14,7 +14,9 @@
  *     the store sent it in the last minute;
  *   - the warm-up cap: with warmup.start set, a day's cap is warmup.volume
  *     (default 50) growing 40% a day, or the day's entry in warmup.schedule
- *     ("50,80,120,..."); after the table's last day there is no cap;
+ *     ("50,80,120,..."); after the table's last day there is no cap. After
+ *     WARMUP_IDLE without a message sent, mailbox providers see the
+ *     sender as new again: the first day that sends is day 0 once more;
  *   - the circuit breaker: over the last PACE_WINDOW outcomes, 5xx replies
  *     above send.breaker percent (default 5) pause the campaign, judged over
  *     at least PACE_MIN_SAMPLES replies (see pace_breaker).
@@ -84,6 +86,46 @@ enum send_status pace_table_parse(const char *table, int day, long *cap, long *n
 			table);
 }
 
+#define WARMUP_IDLE ((time_t)30 * 86400)
+
+/*
+ * The day the ramp counts from: warmup.start, or the day it started again
+ * after an idle spell. *idle_days: more than 30 days without a message
+ * sent (or since that day, when nothing went since) before today, which
+ * makes today day 0 again; else 0.
+ */
+static time_t ramp_day0(struct store *st, time_t now, time_t start, long *idle_days)
+{
+	time_t today = pace_day_start(now), restarted = 0, last = 0, since;
+
+	*idle_days = 0;
+	if (store_warmup_restart_get(st, &restarted, NULL) == STORE_OK && restarted > start)
+		start = restarted;
+	if (start >= today || store_last_sent_before(st, today, &last, NULL) != STORE_OK)
+		return start;
+	since = last > start ? last : start;
+	if (today - since < WARMUP_IDLE)
+		return start;
+	*idle_days = (long)((today - since) / 86400);
+	return today;
+}
+
+void send_warmup_restart(struct store *st, time_t now)
+{
+	char *start = send_setting(st, "warmup.start"), why[120];
+	time_t day0 = pace_day_parse(start);
+	long idle;
+
+	free(start);
+	if (day0 == (time_t)-1 || now < day0)
+		return;
+	day0 = ramp_day0(st, now, day0, &idle);
+	if (idle == 0)
+		return;
+	snprintf(why, sizeof(why), "%ld days without a message sent: day 0 again", idle);
+	store_warmup_restart_set(st, day0, why, NULL);
+}
+
 void send_warmup_status(struct store *st, time_t now, struct send_warmup *w)
 {
 	char *start = send_setting(st, "warmup.start"), *table = NULL;
@@ -95,6 +137,8 @@ void send_warmup_status(struct store *st, time_t now, struct send_warmup *w)
 	day0 = pace_day_parse(start);
 	if (day0 == (time_t)-1 || now < day0)
 		goto done;
+	day0 = ramp_day0(st, now, day0, &w->idle_days);
+	w->restarted = day0 != pace_day_parse(start);
 	w->active = true;
 	w->day = (int)((pace_day_start(now) - day0) / 86400);
 	volume = send_setting_number(st, "warmup.volume");

@@ -514,8 +514,13 @@ struct send_warmup {
 	long next_cap; /* tomorrow's; -1: none */
 	int64_t sent_today;
 	const char *plan; /* "built-in ramp, +40% a day" or "custom table" */
+	bool restarted;	  /* day 0 is a restart after 30 days without a message sent */
+	long idle_days;	  /* those days, when the restart is today and not yet recorded */
 };
 void send_warmup_status(struct store *st, time_t now, struct send_warmup *w);
+/* Records a restart of the warm-up (today, day 0) when 30 days went by without a
+ * message sent: the worker, before it sends (audited as warmup.restart). */
+void send_warmup_restart(struct store *st, time_t now);
 /* True when a worker holds this store's worker lock. */
 bool send_worker_running(struct store *st);
 /* The VERP envelope sender b+CAMPAIGN.SUBSCRIBER.MAC@domain. */

@@ -145,6 +145,7 @@ static enum send_status run_campaign(struct run *run, bool *sent_any)
 		worker_log(run->o, "%s: paused: %s", run->c->name, run->trip_why);
 		return SEND_OK;
 	}
+	send_warmup_restart(run->st, time(NULL));
 	send_warmup_status(run->st, time(NULL), &w);
 	warm_left = w.active ? (w.cap > w.sent_today ? (long)(w.cap - w.sent_today) : 0) : -1;
 	if (warm_left == 0) {

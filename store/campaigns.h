@@ -284,6 +284,16 @@ enum store_status store_queue_stats(struct store *st, int64_t campaign,
 				    struct store_queue_stats *out, char **errstr);
 /* Messages sent (all campaigns) since t: for the warm-up cap. */
 enum store_status store_sent_since(struct store *st, time_t t, int64_t *count, char **errstr);
+/* The time of the last message sent before t (any campaign); 0 when none. */
+enum store_status store_last_sent_before(struct store *st, time_t t, time_t *out, char **errstr);
+/*
+ * The day the warm-up started again after an idle spell (send/pace.c), 0
+ * when it never did; and setting it (STORE_PERM_CAMPAIGNS_SEND, audited as
+ * warmup.restart with why).
+ */
+enum store_status store_warmup_restart_get(struct store *st, time_t *day, char **errstr);
+enum store_status store_warmup_restart_set(struct store *st, time_t day, const char *why,
+					   char **errstr);
 /* A campaign's complaints and, when it has any, the messages it sent (else 0). */
 enum store_status store_campaign_complaints(struct store *st, int64_t campaign, int64_t *complaints,
 					    int64_t *sent, char **errstr);

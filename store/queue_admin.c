@@ -256,6 +256,57 @@ enum store_status store_campaign_complaints(struct store *st, int64_t campaign, 
 	return s;
 }
 
+enum store_status store_last_sent_before(struct store *st, time_t t, time_t *out, char **errstr)
+{
+	enum store_status s;
+	int64_t v = 0;
+
+	*out = 0;
+	s = store_require(st, STORE_PERM_CAMPAIGNS_READ, "campaign.status", errstr);
+	if (s == STORE_OK)
+		s = store_query_int(
+		    st,
+		    "SELECT max(coalesce((SELECT max(updated) FROM queue WHERE state = 2"
+		    " AND updated < ?1), 0), coalesce((SELECT max(updated) FROM"
+		    " queue_erased WHERE state = 2 AND updated < ?1), 0))",
+		    &v, errstr, 1, (int64_t)t);
+	*out = (time_t)v;
+	return s;
+}
+
+enum store_status store_warmup_restart_get(struct store *st, time_t *day, char **errstr)
+{
+	int64_t v = 0;
+	enum store_status s = store_query_int(
+	    st, "SELECT value FROM sequences WHERE name = 'warmup.restarted'", &v, errstr, 0);
+
+	*day = (time_t)v;
+	return s;
+}
+
+enum store_status store_warmup_restart_set(struct store *st, time_t day, const char *why,
+					   char **errstr)
+{
+	enum store_status s =
+	    store_require(st, STORE_PERM_CAMPAIGNS_SEND, "warmup.restart", errstr);
+	char when[21];
+
+	if (s == STORE_OK)
+		s = store_begin_err(st, errstr, "restarting the warm-up");
+	if (s != STORE_OK)
+		return s;
+	s = store_run(
+	    st, "INSERT OR REPLACE INTO sequences (name, value) VALUES ('warmup.restarted', ?)",
+	    errstr, "restarting the warm-up", "i", (int64_t)day);
+	store_utc_time(day, when);
+	if (s == STORE_OK)
+		s = store_audit(st, "warmup.restart", when, "ok", why);
+	if (s == STORE_OK)
+		return store_commit_err(st, errstr);
+	store_rollback(st);
+	return s;
+}
+
 enum store_status store_complaints_since(struct store *st, time_t t, int64_t *complaints,
 					 int64_t *sent, char **errstr)
 {

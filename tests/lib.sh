@@ -43,6 +43,10 @@ clear_error() {
 		! grep -q 'Sanitizer\|runtime error\|Segmentation' "$T/err"
 }
 
+# at "YYYY-MM-DD HH:MM:SS" CMD...: runs CMD with the clock at that time (libfaketime).
+FT=/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1
+at() { local when=$1; shift; FAKETIME="@$when" LD_PRELOAD=$FT "$@"; }
+
 # as USER CMD...: runs hato as USER with that user's password file.
 as() {
 	local u=$1; shift

@@ -174,6 +174,9 @@ static int status_once(struct cli *cl, const char *name)
 		       w.day, w.plan, w.cap, (long long)w.sent_today);
 	else
 		printf("  warm-up: no cap (set warmup.start to ramp up a new domain or IP)\n");
+	if (w.active && w.restarted)
+		printf("  the warm-up started again after 30 days or more without a message sent: "
+		       "mailbox providers see the sender as new\n");
 	if (c->pause_reason != NULL &&
 	    (c->state == STORE_CAMPAIGN_PAUSED || c->state == STORE_CAMPAIGN_FAILED)) {
 		printf("  %s: ", c->state == STORE_CAMPAIGN_PAUSED ? "paused" : "failed");

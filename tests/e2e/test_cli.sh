@@ -98,7 +98,6 @@ check "with \"no value\"" grep -q 'hato: no value' "$T/out"
 check "and the stored value is kept" test "$(stored smtp.password)" = "$typed"
 
 # ---- audit log --since takes dates and times, with their offsets ------------
-FT=/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1
 # at TIME CMD...: runs CMD with the clock at TIME (UTC).
 at() { local when=$1; shift; TZ=UTC FAKETIME="@$when" LD_PRELOAD=$FT "$@"; }
 at "2030-05-01 03:30:00" as admin config set sender.contact early-record >/dev/null 2>&1

@@ -47,8 +47,6 @@ for tool in sqlite3 sqlcipher; do
 done
 
 # ---- Logins --------------------------------------------------------------
-FT=/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1
-at() { local when=$1; shift; FAKETIME="@$when" LD_PRELOAD=$FT "$@"; }
 printf 'wrong-password-1\n' >"$T/pw.wrong"
 # Both tries start their clocks at the same second: the delay (1 s, counted in
 # whole seconds) is not over, however long the first took on a busy machine.

@@ -9,8 +9,6 @@
 . "$(dirname "$0")/../lib.sh"
 new_store || { not_ok "store set-up"; exit 1; }
 printf 'wrong-password-1\n' >"$T/pw.wrong"
-FT=/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1
-at() { local when=$1; shift; FAKETIME="@$when" LD_PRELOAD=$FT "$@"; }
 N=30
 
 # race USER [PASSWORD-FILE]: N logins as USER at once, with the wrong password

@@ -170,4 +170,20 @@ good warmup.schedule "3,10"
 expect 0 "fixed, the worker runs again" as operator worker --once
 check "  and sends the day's cap of 3" test "$(find "$T/outbox" -name '*.eml' | wc -l)" = 3
 
+# ---- 30 days without a message sent: the warm-up starts again --------------------
+# The plan began 60 days ago (its table long over: no cap), and the 3 went
+# out 40 days ago, nothing since.
+good warmup.start "$(date -u -d '-60 days' +%F)"
+sql "UPDATE queue SET updated = updated - 40 * 86400 WHERE state = 2"
+expect 0 "campaign status after 40 idle days" as operator campaign status warm
+check "  says day 0 of the table again, cap 3" \
+	grep -q 'warm-up: day 0 of the custom table: cap 3 today, 0 sent; 10 tomorrow' "$T/out"
+check "  because it started again" grep -q 'the warm-up started again after 30 days or more without a message sent' "$T/out"
+expect 0 "the worker" as operator worker --once
+check "  sends the cap of 3, not the 27 left" test "$(find "$T/outbox" -name '*.eml' | wc -l)" = 6
+expect 0 "audit log --action warmup.restart" as admin audit log --action warmup.restart
+check "  records the restart with why" grep -Eq "	warmup.restart	$(date -u +%F)T00:00:00Z	ok	(39|40) days without a message sent: day 0 again$" "$T/out"
+expect 0 "campaign status the next day" at "$(date -u -d '+1 day' '+%F 12:00:00')" "$HATO" --store "$STORE" --user operator --password-file "$T/pw.operator" campaign status warm
+check "  is day 1 of the restarted plan" grep -q 'warm-up: day 1 of the custom table: cap 10 today' "$T/out"
+
 finish
