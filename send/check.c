@@ -220,14 +220,29 @@ static enum send_status check_complaints(struct store *st, struct tpl_findings *
  * else a warning. Nothing when no message can be made: the other checks say
  * why.
  */
+/* How many of the campaign's recipients `where` (a segment expression) also
+ * picks; 0 when they can't be counted. */
+static int64_t recipients_where(struct store *st, const struct store_campaign *c, const char *where)
+{
+	struct tpl_buf expr = {0};
+	int64_t n = 0;
+
+	if (c->segment_expr != NULL && *c->segment_expr != '\0')
+		tpl_buf_appendf(&expr, "(%s) and %s", c->segment_expr, where);
+	else
+		tpl_buf_appends(&expr, where);
+	if (!expr.oom && store_segment_count(st, c->list, expr.data, &n, NULL) != STORE_OK)
+		n = 0;
+	tpl_buf_free(&expr);
+	return n;
+}
+
 static enum send_status check_size(struct store *st, const struct store_campaign *c,
 				   struct tpl_findings *f)
 {
-	static const char au[] = "domain in (\"au.com\", \"ezweb.ne.jp\")";
 	struct send_composer *comp = NULL;
 	struct send_recipient r = {.email = "size.check@au.com", .name = ""};
 	struct send_composed m = {0};
-	struct tpl_buf expr = {0};
 	char *err = NULL, why[400];
 	int64_t at_au = 0;
 	enum send_status s = SEND_OK;
@@ -235,15 +250,7 @@ static enum send_status check_size(struct store *st, const struct store_campaign
 	if (send_composer_for_campaign(st, c, &comp, &err) != SEND_OK ||
 	    send_compose(comp, &r, &m, &err) != SEND_OK || m.len <= AU_MAX)
 		goto done;
-	if (c->segment_expr != NULL && *c->segment_expr != '\0')
-		tpl_buf_appendf(&expr, "(%s) and %s", c->segment_expr, au);
-	else
-		tpl_buf_appends(&expr, au);
-	if (expr.oom) {
-		s = SEND_ENOMEM;
-		goto done;
-	}
-	store_segment_count(st, c->list, expr.data, &at_au, NULL);
+	at_au = recipients_where(st, c, "domain in (\"au.com\", \"ezweb.ne.jp\")");
 	snprintf(why, sizeof(why),
 		 "the message is %zu bytes; au (au.com, ezweb.ne.jp) refuses messages over %u "
 		 "bytes%s: link to large images and files instead of putting them in",
@@ -254,9 +261,28 @@ static enum send_status check_size(struct store *st, const struct store_campaign
 done:
 	free(err);
 	free(m.data);
-	tpl_buf_free(&expr);
 	send_composer_free(&comp);
 	return s;
+}
+
+bool send_schedule_advice(struct store *st, const char *name, time_t at, char *why, size_t n)
+{
+	struct store_campaign *c = NULL;
+	int64_t docomo = 0;
+
+	/* The first five minutes of an hour, in Japan's time as in UTC's. */
+	if (at == 0 || (at % 3600) >= 5 * 60 || store_campaign_get(st, name, &c, NULL) != STORE_OK)
+		return false;
+	docomo = recipients_where(st, c, "domain = \"docomo.ne.jp\"");
+	store_campaign_free(&c);
+	if (docomo == 0)
+		return false;
+	snprintf(why, n,
+		 "the campaign starts at the top of an hour, with %lld recipient%s at "
+		 "docomo.ne.jp, which treats bursts then as a sign of bulk mail; a time such "
+		 "as :07 or :23 is safer",
+		 (long long)docomo, docomo == 1 ? "" : "s");
+	return true;
 }
 
 enum send_status send_check_campaign(struct store *st, const struct store_campaign *c,

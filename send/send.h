@@ -471,6 +471,12 @@ enum send_status send_campaign_approve(struct store *st, const char *name, const
  */
 enum send_status send_campaign_schedule(struct store *st, const char *name, time_t at,
 					const unsigned char *shown, char **errstr);
+/*
+ * Advice on a send time, not a refusal: true, with why, when it falls in the
+ * first five minutes of an hour and the campaign has recipients at
+ * docomo.ne.jp, which watches for bursts then (DELIVERABILITY.md).
+ */
+bool send_schedule_advice(struct store *st, const char *name, time_t at, char *why, size_t n);
 /* A send time that send_campaign_schedule refuses: more than a minute before now (0 is now). */
 bool send_schedule_passed(time_t at, time_t now);
 /*

@@ -367,7 +367,7 @@ static int campaign_schedule(struct cli *cl, int argc, char **argv)
 	const char *at = NULL;
 	enum send_status s;
 	time_t when = 0;
-	char *err = NULL, shown[32];
+	char *err = NULL, shown[32], advice[300];
 	int ch;
 
 	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -388,6 +388,8 @@ static int campaign_schedule(struct cli *cl, int argc, char **argv)
 		return EX_OK;
 	fmt_time(when, shown, sizeof(shown));
 	printf("campaign %s is scheduled for %s\n", argv[optind], shown);
+	if (send_schedule_advice(cl->st, argv[optind], when, advice, sizeof(advice)))
+		fprintf(stderr, "hato: note: %s\n", advice);
 	return EX_OK;
 }
 

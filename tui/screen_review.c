@@ -433,7 +433,7 @@ static int answer(struct screen *s, const char *text)
 	struct store *st = ui_store(s->ui);
 	int tag = ui_input_tag(s->ui);
 	enum send_status rc;
-	char *err = NULL, when[40], what[64];
+	char *err = NULL, when[40], what[160], advice[300];
 	time_t at = 0;
 
 	if (tag == ASK_PASSWORD)
@@ -467,7 +467,11 @@ static int answer(struct screen *s, const char *text)
 	if (tag != ASK_SCHEDULE && tag != ASK_SEND)
 		return UI_REDRAW_ALL;
 	ui_campaign_time(at, when, sizeof(when));
-	snprintf(what, sizeof(what), "is scheduled for %s", when);
+	snprintf(what, sizeof(what), "is scheduled for %s%s", when,
+		 tag == ASK_SCHEDULE &&
+			 send_schedule_advice(st, r->target, at, advice, sizeof(advice))
+		     ? " (docomo watches for bursts at the top of the hour: :07 is safer)"
+		     : "");
 	rc = send_campaign_schedule(st, r->target, at, r->hash, &err);
 	return done_send(s, rc, err, tag == ASK_SEND ? "will be sent now" : what);
 }

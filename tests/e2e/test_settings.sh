@@ -151,6 +151,26 @@ expect 65 "and campaign submit refuses it" as marketer campaign submit bigc
 expect 0 "a small campaign to the same people has no such finding" as marketer campaign check uc
 check "  (none)" bash -c '! grep -q too-big-for-au "$1"' _ "$T/out"
 
+# ---- docomo and the top of the hour: advice when scheduling ------------------------
+as marketer list add dc >/dev/null
+as marketer subscriber add hanako@docomo.ne.jp --list dc >/dev/null
+as marketer subscriber add jiro@example.com --list dc >/dev/null
+as marketer campaign add dcc --template ok --list dc --subject "Hello" >/dev/null
+as marketer campaign submit dcc >/dev/null && as operator campaign approve dcc >/dev/null ||
+	not_ok "dcc: submit and approve"
+top=$(date -u -d 'tomorrow' +%F)T09:00+09:00
+expect 0 "scheduled at the top of an hour, with a recipient at docomo" \
+	as operator campaign schedule dcc --at "$top"
+check "  notes that docomo watches for bursts then" \
+	grep -q '^hato: note: the campaign starts at the top of an hour, with 1 recipient at docomo.ne.jp' "$T/err"
+expect 0 "at :07" as operator campaign schedule dcc --at "${top%09:00+09:00}09:07+09:00"
+check "  no note" test ! -s "$T/err"
+as marketer subscriber unsubscribe hanako@docomo.ne.jp >/dev/null
+expect 0 "the top of an hour, with no recipient at docomo left" \
+	as operator campaign schedule dcc --at "${top%09:00+09:00}10:00+09:00"
+check "  no note" test ! -s "$T/err"
+as operator campaign cancel dcc >/dev/null
+
 # ---- A warm-up table that does not parse is not "no cap" ---------------------------
 mkdir -p "$T/outbox"
 as marketer list add w >/dev/null
