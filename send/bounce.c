@@ -3,14 +3,20 @@
  * report.c) applied to the people it names, through store_subscriber_mark.
  * The person is found by the VERP token of the envelope sender hato used
  * (its MAC checked with the key send_verp signs with), else by address.
+ * A message that is no report but a request sent to unsubscribe.mailto, as
+ * List-Unsubscribe's mailto writes it (Subject: "unsubscribe TOKEN"), is
+ * applied as the https link's token is (send_unsubscribe_link).
  */
+#include <ctype.h>
 #include <sodium.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "send/private.h"
 #include "store/store.h"
+#include "templates/templates.h"
 
 /* Reads a decimal id of 1 to 19 digits at *p, up to `stop`. */
 static bool id_at(const char **p, char stop, int64_t *out)
@@ -192,6 +198,72 @@ static enum send_status arf(struct apply *a, const struct send_report *r, char *
 		    "complained", details, errstr);
 }
 
+/* The header field's value starting at v (after "Name:"), unfolded, into out. */
+static void unfold(const char *v, const char *end, char *out, size_t size)
+{
+	size_t k = 0;
+
+	for (; v < end && k + 1 < size; v++) {
+		if (*v == '\r') { /* a space, as any other break between words */
+			out[k++] = ' ';
+			continue;
+		}
+		if (*v == '\n') {
+			if (v + 1 >= end || (v[1] != ' ' && v[1] != '\t'))
+				break; /* the field ends */
+			continue;
+		}
+		out[k++] = *v;
+	}
+	out[k] = '\0';
+}
+
+_Static_assert(TPL_UNSUB_TOKEN_LEN + 1 == 67, "send_request_token's size in send.h");
+
+bool send_request_token(const char *msg, size_t n, char token[TPL_UNSUB_TOKEN_LEN + 1])
+{
+	const char *p = msg, *end = msg + n, *eol;
+	char subject[400];
+	size_t i, w;
+
+	while (p < end && *p != '\r' && *p != '\n') { /* the header, to its blank line */
+		if (end - p > 8 && strncasecmp(p, "Subject:", 8) == 0) {
+			unfold(p + 8, end, subject, sizeof(subject));
+			for (i = 0; subject[i] != '\0'; i += w ? w : 1) {
+				for (w = 0; isalnum((unsigned char)subject[i + w]) ||
+					    subject[i + w] == '-' || subject[i + w] == '_';)
+					w++;
+				if (w == TPL_UNSUB_TOKEN_LEN) {
+					memcpy(token, subject + i, w);
+					token[w] = '\0';
+					return true;
+				}
+			}
+			return false;
+		}
+		eol = memchr(p, '\n', (size_t)(end - p));
+		p = eol != NULL ? eol + 1 : end;
+	}
+	return false;
+}
+
+/* An unsubscribe request by mail: the token in its subject, followed as a link. */
+static enum send_status mail_request(struct apply *a, const char *token, char **errstr)
+{
+	char list[65];
+	bool already = false;
+	enum send_status s = send_unsubscribe_link(a->st, token, list, &already, errstr);
+
+	if (s == SEND_OK)
+		say(a,
+		    already ? "an unsubscribe request by mail: the person it names is already "
+			      "unsubscribed from %s"
+			    : "an unsubscribe request by mail: unsubscribed the person it names "
+			      "from %s",
+		    list);
+	return s;
+}
+
 enum send_status send_bounce_read(struct store *st, const char *msg, size_t n, send_bounce_cb cb,
 				  void *arg, char **errstr)
 {
@@ -200,7 +272,7 @@ enum send_status send_bounce_read(struct store *st, const char *msg, size_t n, s
 	unsigned char key[32];
 	enum send_status s;
 	enum store_status ss;
-	char *serr = NULL;
+	char *serr = NULL, token[TPL_UNSUB_TOKEN_LEN + 1];
 	size_t i;
 	bool bad = false;
 
@@ -210,6 +282,13 @@ enum send_status send_bounce_read(struct store *st, const char *msg, size_t n, s
 	if (ss != STORE_OK)
 		return send_from_store(ss, serr, errstr);
 	s = send_report_parse(msg, n, &r, errstr);
+	if (s == SEND_EINVAL && send_request_token(msg, n, token)) {
+		if (errstr != NULL) {
+			free(*errstr);
+			*errstr = NULL;
+		}
+		return mail_request(&a, token, errstr);
+	}
 	if (s != SEND_OK)
 		return s;
 	ss = store_unsubscribe_key(st, key);

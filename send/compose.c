@@ -339,9 +339,10 @@ enum send_status send_compose(const struct send_composer *c, const struct send_r
 	tpl_unsub_mac_token(c->unsub_mac, r->subscriber_id, r->list_id, token);
 	snprintf(unsub, sizeof(unsub), "%s%s%s", c->unsub_url,
 		 c->unsub_url[strlen(c->unsub_url) - 1] == '/' ? "" : "/", token);
+	/* The mailto's subject carries the token: `bounce read` follows it. */
 	if (c->unsub_mailto != NULL)
-		snprintf(lu, sizeof(lu), "<%s>, <mailto:%s?subject=unsubscribe>", unsub,
-			 c->unsub_mailto);
+		snprintf(lu, sizeof(lu), "<%s>, <mailto:%s?subject=unsubscribe%%20%s>", unsub,
+			 c->unsub_mailto, token);
 	else
 		snprintf(lu, sizeof(lu), "<%s>", unsub);
 	snprintf(fid, sizeof(fid), "%llu:%llu:%s", (unsigned long long)c->campaign_id,

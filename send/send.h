@@ -616,10 +616,16 @@ typedef void (*send_bounce_cb)(const char *line, void *arg);
  * or the returned message's To). Other outcomes (5.7.x, 4.x.x, nobody on
  * file) change nothing and are reported too. Needs
  * STORE_PERM_SUBSCRIBERS_WRITE and STORE_PERM_PII (store_subscriber_mark).
- * SEND_EINVAL when the message is not a report.
+ * A message that is no report but has an unsubscribe token in its Subject
+ * (send_request_token: a request to unsubscribe.mailto) is followed as
+ * send_unsubscribe_link follows a link. SEND_EINVAL when the message is
+ * neither, or its token does not verify.
  */
 enum send_status send_bounce_read(struct store *st, const char *msg, size_t n, send_bounce_cb cb,
 				  void *arg, char **errstr);
+/* The first word of the Subject of the message msg[0..n) with an unsubscribe
+ * token's length and alphabet, into token; false when there is none. */
+bool send_request_token(const char *msg, size_t n, char token[67]);
 
 /*
  * An mbox, one message at a time, from in: the file's first line, a "From "

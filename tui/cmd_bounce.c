@@ -187,6 +187,6 @@ static int bounce_read(struct cli *c, int argc, char **argv)
 const struct cli_command cli_cmds_bounce[] = {
     {"bounce", "read", STORE_PERM_SUBSCRIBERS_WRITE, 0, bounce_read, "bounce read [FILE]",
      "apply DSN or ARF reports sent back (one message or an mbox): the person becomes "
-     "bounced or complained"},
+     "bounced or complained; and unsubscribe requests sent to unsubscribe.mailto"},
     {NULL, NULL, 0, 0, NULL, NULL, NULL},
 };

@@ -69,6 +69,31 @@ expect 0 "  pauses it again at once" as operator campaign status cx
 check "  paused" grep -q '^campaign cx: paused' "$T/out"
 check "  having sent nothing more" test "$(find "$T/outbox" -name '*.eml' | wc -l)" = 1010
 
+# An unsubscribe request sent to unsubscribe.mailto, as List-Unsubscribe's
+# mailto writes it, is followed by bounce read as the https link is.
+for u in $(seq 1100 -1 1); do sent_to "$u" && break; done # the last sent, no complaint
+f=$(grep -l "^Delivered-To: p$u@example.net" "$T"/outbox/*.eml | head -1)
+mailto=$("$PY" -c '
+import email, re, sys, urllib.parse
+m = email.message_from_binary_file(open(sys.argv[1], "rb"))
+lu = re.sub(r"\s+", " ", m["List-Unsubscribe"])
+mt = re.search(r"<mailto:([^?>]*)\?subject=([^>]*)>", lu)
+print(mt.group(1) + " " + urllib.parse.unquote(mt.group(2)))' "$f")
+check "List-Unsubscribe's mailto carries a token in its subject" \
+	grep -Eq '^unsubscribe@example.com unsubscribe [A-Za-z0-9_-]{66}$' <<<"$mailto"
+printf '%s\n' "From: <p$u@example.net>" "To: <${mailto%% *}>" "Subject: ${mailto#* }" \
+	"Date: $(date -R)" "" "" >"$T/req"
+expect 0 "bounce read of the request" as marketer bounce read "$T/req"
+check "  unsubscribes the person it names from the list" \
+	grep -q '^an unsubscribe request by mail: unsubscribed the person it names from cm$' "$T/out"
+expect 0 "subscriber show" as marketer subscriber show "p$u@example.net"
+check "  says unsubscribed from cm" grep -Eq '^ *cm +unsubscribed' "$T/out"
+expect 0 "the same request again" as marketer bounce read "$T/req"
+check "  changes nothing" grep -q 'already unsubscribed from cm' "$T/out"
+sed -E 's/(Subject: unsubscribe [A-Za-z0-9_-]{60})[A-Za-z0-9_-]{6}/\1AAAAAA/' "$T/req" >"$T/bad"
+expect 65 "a request whose token is changed is refused" as marketer bounce read "$T/bad"
+check "  saying its token does not verify" grep -q 'token does not verify' "$T/err"
+
 # The last 30 days, every campaign: a warning in the pre-send checks.
 as marketer campaign add next --template t --list cm --subject "Next" >/dev/null
 expect 0 "campaign check of another campaign" as marketer campaign check next

@@ -1,6 +1,7 @@
 /*
- * fuzz_report.c: the reader of bounce and complaint reports (send/report.c)
- * with fuzzed messages. Aborts when a report it accepts holds a recipient or
+ * fuzz_report.c: the reader of bounce and complaint reports (send/report.c),
+ * and of the token of an unsubscribe request by mail (send/bounce.c), with
+ * fuzzed messages. Aborts when a report it accepts holds a recipient or
  * VERP candidate that is not a NUL-terminated string within the message's
  * size, or more of them than SEND_REPORT_MAX_ADDRS; the sanitizers catch the
  * rest.
@@ -22,9 +23,13 @@ static void check(const char *s, size_t size)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct send_report *r = NULL;
-	char *err = NULL;
+	char *err = NULL, token[67];
 	size_t i;
 
+	/* An unsubscribe request's token: a word of the input's, whole. */
+	if (send_request_token((const char *)data, size, token) &&
+	    (strlen(token) != 66 || memmem(data, size, token, 66) == NULL))
+		abort();
 	if (send_report_parse((const char *)data, size, &r, &err) != SEND_OK) {
 		if (r != NULL || err == NULL)
 			abort();
