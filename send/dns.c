@@ -103,8 +103,8 @@ void send_dns_close(struct send_dns **d)
 	*d = NULL;
 }
 
-static const int qtypes[] = {ns_t_a, ns_t_aaaa, ns_t_mx, ns_t_txt};
-static const char *const qnames[] = {"A", "AAAA", "MX", "TXT"};
+static const int qtypes[] = {ns_t_a, ns_t_aaaa, ns_t_mx, ns_t_txt, ns_t_ptr};
+static const char *const qnames[] = {"A", "AAAA", "MX", "TXT", "PTR"};
 
 enum send_status send_dns_query(struct send_dns *d, const char *name, enum send_dns_type type,
 				char ***rrs, char **errstr)
@@ -113,7 +113,7 @@ enum send_status send_dns_query(struct send_dns *d, const char *name, enum send_
 	int n;
 	enum send_status st = SEND_OK;
 
-	if (d == NULL || name == NULL || rrs == NULL || (unsigned)type > SEND_DNS_TXT) {
+	if (d == NULL || name == NULL || rrs == NULL || (unsigned)type > SEND_DNS_PTR) {
 		st = send_err(errstr, SEND_EUSAGE, "dns: bad arguments");
 		goto done;
 	}
@@ -197,7 +197,7 @@ enum send_status send_dns_parse_answer(const unsigned char *msg, size_t len,
 	int count;
 	enum send_status st = SEND_OK;
 
-	if (rrs == NULL || msg == NULL || len > ANSWER_MAX || (unsigned)type > SEND_DNS_TXT) {
+	if (rrs == NULL || msg == NULL || len > ANSWER_MAX || (unsigned)type > SEND_DNS_PTR) {
 		st = send_err(errstr, SEND_EUSAGE, "dns: bad arguments");
 		goto done;
 	}
@@ -240,6 +240,11 @@ enum send_status send_dns_parse_answer(const unsigned char *msg, size_t len,
 		} else if (type == SEND_DNS_AAAA && rdlen == 16) {
 			st = send_strv_push(&v, &n,
 					    strdup(inet_ntop(AF_INET6, rd, addr, sizeof(addr))));
+		} else if (type == SEND_DNS_PTR) {
+			if (ns_name_uncompress(ns_msg_base(h), ns_msg_end(h), rd, name,
+					       sizeof(name)) < 0)
+				continue;
+			st = send_strv_push(&v, &n, strdup(name));
 		} else if (type == SEND_DNS_MX && rdlen >= 3) {
 			if (ns_name_uncompress(ns_msg_base(h), ns_msg_end(h), rd + 2, name,
 					       sizeof(name)) < 0)

@@ -4,6 +4,7 @@
  * which adds its items here. Also the TXT record text that publishes a DKIM
  * key.
  */
+#include <arpa/inet.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -154,6 +155,88 @@ done:
 	return st;
 }
 
+/* The name whose PTR record names the host at ip: d.c.b.a.in-addr.arpa, or
+ * ip6.arpa's nibbles; false when ip is not an address. */
+static bool reverse_name(const char *ip, char *out, size_t n, unsigned char a[16], int *family)
+{
+	size_t k = 0;
+
+	if (inet_pton(AF_INET, ip, a) == 1) {
+		*family = AF_INET;
+		snprintf(out, n, "%u.%u.%u.%u.in-addr.arpa", a[3], a[2], a[1], a[0]);
+		return true;
+	}
+	if (inet_pton(AF_INET6, ip, a) != 1)
+		return false;
+	*family = AF_INET6;
+	for (int i = 15; i >= 0 && k < n; i--)
+		k += (size_t)snprintf(out + k, n - k, "%x.%x.", a[i] & 15u, a[i] >> 4);
+	if (k < n)
+		snprintf(out + k, n - k, "ip6.arpa");
+	return true;
+}
+
+/* Does name have ip (a, of family) among its addresses? */
+static enum send_status resolves_to(struct send_dns *dns, const char *name, int family,
+				    const unsigned char *a, bool *yes, char **errstr)
+{
+	char **addrs = NULL;
+	unsigned char b[16];
+	enum send_status st;
+
+	*yes = false;
+	st = send_dns_query(dns, name, family == AF_INET ? SEND_DNS_A : SEND_DNS_AAAA, &addrs,
+			    errstr);
+	for (size_t i = 0; st == SEND_OK && addrs[i] != NULL && !*yes; i++)
+		*yes = inet_pton(family, addrs[i], b) == 1 &&
+		       memcmp(a, b, family == AF_INET ? 4 : 16) == 0;
+	send_strv_free(&addrs);
+	return st;
+}
+
+enum send_status send_domain_check_ptr(struct send_domain_report *r, struct send_dns *dns,
+				       const char *ip)
+{
+	char rev[80], **ptr = NULL, *err = NULL;
+	unsigned char a[16];
+	enum send_status st;
+	bool yes = false;
+	size_t i;
+	int family;
+
+	if (!reverse_name(ip, rev, sizeof(rev), a, &family))
+		return SEND_OK; /* SPF-IP says so already */
+	st = send_dns_query(dns, rev, SEND_DNS_PTR, &ptr, &err);
+	for (i = 0; st == SEND_OK && ptr[i] != NULL && !yes; i++)
+		st = resolves_to(dns, ptr[i], family, a, &yes, &err);
+	if (st == SEND_EDNS)
+		st = send_domain_add(r, SEND_CHECK_FAIL, "PTR", "retry, or check the DNS server",
+				     "%s", err);
+	else if (st != SEND_OK)
+		;
+	else if (ptr[0] == NULL)
+		st = send_domain_add(
+		    r, SEND_CHECK_FAIL, "PTR",
+		    "ask whoever runs the IP to set its reverse DNS to the sending host's name",
+		    "%s has no PTR record: Gmail, Yahoo and docomo refuse or junk mail from an IP "
+		    "without reverse DNS",
+		    ip);
+	else if (yes)
+		st = send_domain_add(r, SEND_CHECK_PASS, "PTR", NULL,
+				     "%s is %s, which resolves back to it", ip, ptr[i - 1]);
+	else
+		st = send_domain_add(
+		    r, SEND_CHECK_FAIL, "PTR",
+		    "give that name an address record for the IP, or the IP a "
+		    "PTR to a name that has one",
+		    "%s is %s, which does not resolve back to it (forward-confirmed "
+		    "reverse DNS fails)",
+		    ip, ptr[0]);
+	send_strv_free(&ptr);
+	free(err);
+	return st;
+}
+
 /* ---- The check and its report ---------------------------------------------------------- */
 
 enum send_status send_domain_check(const char *domain, const char *dns_server,
@@ -192,6 +275,8 @@ enum send_status send_domain_check(const char *domain, const char *dns_server,
 		st = send_domain_check_dmarc(r, dns, domain, nkeys);
 	if (st == SEND_OK)
 		st = send_domain_check_mx(r, dns, domain);
+	if (st == SEND_OK && sending_ip != NULL)
+		st = send_domain_check_ptr(r, dns, sending_ip);
 	if (st != SEND_OK)
 		goto done;
 	*report = r;

@@ -176,6 +176,7 @@ enum send_dns_type {
 	SEND_DNS_AAAA,
 	SEND_DNS_MX,
 	SEND_DNS_TXT,
+	SEND_DNS_PTR,
 };
 
 struct send_dns;
@@ -304,6 +305,10 @@ enum send_status send_domain_check_dkim(struct send_domain_report *r, struct sen
 /* Adds DMARC (the policy) and ALIGN (alignment, given the nkeys DKIM keys hato holds). */
 enum send_status send_domain_check_dmarc(struct send_domain_report *r, struct send_dns *dns,
 					 const char *domain, size_t nkeys);
+/* Adds PTR: does the sending IP have reverse DNS, a name that resolves back to
+ * it (forward-confirmed)? */
+enum send_status send_domain_check_ptr(struct send_domain_report *r, struct send_dns *dns,
+				       const char *ip);
 /* Adds MX: does the domain receive mail (an MX record, or else A/AAAA)? */
 enum send_status send_domain_check_mx(struct send_domain_report *r, struct send_dns *dns,
 				      const char *domain);

@@ -197,6 +197,7 @@ for p in $(shuf -i 20000-40000 -n 10); do
 		--txt-record="ed1._domainkey.example.com,$ed" \
 		--mx-host=example.com,mx.example.com,10 --host-record=mx.example.com,192.0.2.10 \
 		--txt-record=nodmarc.example,"v=spf1 -all" --host-record=nodmarc.example,192.0.2.20 \
+		--host-record=out.example.com,192.0.2.7 --local=/in-addr.arpa/ \
 		>"$T/dnsmasq.log" 2>&1 &
 	dpid=$!
 	sleep 0.5
@@ -206,6 +207,9 @@ on_exit "kill $dpid 2>/dev/null"
 check "dnsmasq runs on loopback" test -n "$port"
 expect 0 "domain check passes a well set-up domain" as marketer domain check example.com --dns "127.0.0.1:$port" --ip 192.0.2.7
 check "SPF, DKIM, DMARC and MX pass" sh -c "grep -q '^PASS *SPF' '$T/out' && grep -q '^PASS *DKIM' '$T/out' && grep -q '^PASS *DMARC' '$T/out' && grep -q '^PASS *MX' '$T/out'"
+check "and the sending IP's reverse DNS, forward-confirmed" grep -q '^PASS *PTR *192.0.2.7 is out.example.com, which resolves back to it' "$T/out"
+expect 65 "an IP in SPF without reverse DNS fails" as marketer domain check example.com --dns "127.0.0.1:$port" --ip 192.0.2.8
+check "  on PTR" grep -q '^FAIL *PTR *192.0.2.8 has no PTR record' "$T/out"
 expect 65 "a sending IP outside SPF fails" as marketer domain check example.com --dns "127.0.0.1:$port" --ip 198.51.100.1
 expect 65 "a domain with no DMARC fails" as marketer domain check nodmarc.example --dns "127.0.0.1:$port"
 check "and says what to publish" grep -qi '_dmarc' "$T/out"

@@ -6,7 +6,7 @@
  *   1  DMARC record        send_dmarc_is_record, send_dmarc_parse
  *   2  DKIM key record     send_dkim_record_parse
  *   3  tag list            send_taglist_parse and its accessors
- *   4  DNS answer message  send_dns_parse_answer for A, AAAA, MX, TXT
+ *   4  DNS answer message  send_dns_parse_answer for A, AAAA, MX, TXT, PTR
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -27,7 +27,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (size < 1 || size > 8192)
 		return 0;
 	if (data[0] % 5 == 4) {
-		for (int type = SEND_DNS_A; type <= SEND_DNS_TXT; type++) {
+		for (int type = SEND_DNS_A; type <= SEND_DNS_PTR; type++) {
 			if (send_dns_parse_answer(data + 1, size - 1, (enum send_dns_type)type,
 						  &rrs, &err) == SEND_OK)
 				for (size_t i = 0; rrs[i] != NULL; i++)

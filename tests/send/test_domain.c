@@ -75,6 +75,12 @@ static void zones(void)
 	txt("_spf.good.test", "v=spf1 ip4:198.51.100.7 ip6:2001:db8::/32 -all");
 	arg("--mx-host=good.test,mx.good.test,10");
 	arg("--host-record=mx.good.test,203.0.113.25");
+	/* Reverse DNS: forward-confirmed for .7 (A and PTR); a PTR to a name with
+	 * another address for .8; none for other IPs. */
+	arg("--host-record=out.good.test,198.51.100.7");
+	arg("--ptr-record=8.100.51.198.in-addr.arpa,liar.good.test");
+	arg("--host-record=liar.good.test,198.51.100.99");
+	arg("--host-record=out6.good.test,2001:db8::25");
 	txt("rsa._domainkey.good.test", S.rsa_txt);
 	txt("ed._domainkey.good.test", S.ed_txt);
 	txt("_dmarc.good.test", "v=DMARC1; p=reject; adkim=s; aspf=r; rua=mailto:d@good.test");
@@ -200,6 +206,8 @@ static int start_dnsmasq(void)
 		arg("--conf-file=/dev/null");
 		arg("--pid-file=");
 		arg("--local=/test/");
+		arg("--local=/in-addr.arpa/"); /* no PTR: NXDOMAIN, not a timeout */
+		arg("--local=/ip6.arpa/");
 		if (geteuid() == 0)
 			arg("--user=root");
 		zones();
@@ -312,7 +320,9 @@ static void test_good_domain(void **state)
 	expect(r, "DMARC", SEND_CHECK_PASS, "p=reject");
 	expect(r, "ALIGN", SEND_CHECK_PASS, "adkim=s strict");
 	expect(r, "MX", SEND_CHECK_PASS, "mx.good.test");
-	assert_int_equal(send_domain_report_count(r), 7);
+	expect(r, "PTR", SEND_CHECK_PASS,
+	       "198.51.100.7 is out.good.test, which resolves back to it");
+	assert_int_equal(send_domain_report_count(r), 8);
 	assert_true(send_domain_report_ok(r));
 	assert_int_equal(send_domain_report_format(r, &text, NULL), SEND_OK);
 	assert_true(strncmp(text, "PASS  SPF     one record, 2 lookups", 35) == 0);
@@ -327,6 +337,16 @@ static void test_good_domain(void **state)
 	send_domain_report_free(&r);
 	r = check("good.test", "2001:db8::25");
 	expect(r, "SPF-IP", SEND_CHECK_PASS, NULL);
+	expect(r, "PTR", SEND_CHECK_PASS, "out6.good.test");
+	send_domain_report_free(&r);
+	/* No reverse DNS, and a PTR whose name does not resolve back. */
+	r = check("good.test", "192.0.2.200");
+	expect(r, "PTR", SEND_CHECK_FAIL, "192.0.2.200 has no PTR record");
+	assert_false(send_domain_report_ok(r));
+	send_domain_report_free(&r);
+	r = check("good.test", "198.51.100.8");
+	expect(r, "PTR", SEND_CHECK_FAIL,
+	       "198.51.100.8 is liar.good.test, which does not resolve back to it");
 	send_domain_report_free(&r);
 	r = check("good.test", "203.0.113.25"); /* only the mx mechanism allows it */
 	expect(r, "SPF-IP", SEND_CHECK_PASS, NULL);
