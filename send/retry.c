@@ -9,6 +9,9 @@
  * "at least 4-5 days") after its first attempt. The time is counted from
  * the waits themselves, not the clock, so a worker that was stopped for a
  * while does not give up on everybody at once when it starts again.
+ *
+ * Also what a reply's enhanced code says of the sender, where Gmail and
+ * Outlook.com give one (send_reply_cause).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -44,4 +47,50 @@ char *send_retry_gave_up(const char *reply, int attempts)
 	if (asprintf(&s, "%s (gave up after %d attempts)", reply, attempts) < 0)
 		return NULL;
 	return s;
+}
+
+/* The enhanced status code in a reply ("550 5.7.26 ..."): its class, subject
+ * and detail; false when there is none. */
+static bool enhanced_code(const char *reply, int *cls, int *subject, int *detail)
+{
+	const char *p;
+	int n = 0;
+
+	for (p = reply; *p != '\0'; p++)
+		if ((*p == '2' || *p == '4' || *p == '5') && p[1] == '.' &&
+		    (p == reply || p[-1] == ' ' || p[-1] == '-') &&
+		    sscanf(p, "%d.%3d.%3d%n", cls, subject, detail, &n) == 3 && n > 0 &&
+		    (p[n] == '\0' || p[n] == ' '))
+			return true;
+	return false;
+}
+
+const char *send_reply_cause(const char *reply)
+{
+	static const struct {
+		int subject, detail;
+		const char *cause;
+	} causes[] = {
+	    {7, 23,
+	     "the sending IP's reverse DNS (PTR) is missing or does not resolve back "
+	     "(Gmail); see hato domain check --ip"},
+	    {7, 27, "SPF does not pass for the sending IP (Gmail); see hato domain check --ip"},
+	    {7, 29, "the message did not come over TLS (Gmail)"},
+	    {7, 30, "DKIM does not pass (Gmail); see hato domain check"},
+	    {7, 31, "DMARC does not pass (Gmail); see hato domain check"},
+	    {7, 40, "DMARC does not pass (Gmail); see hato domain check"},
+	    {7, 32, "the From domain aligns with neither SPF nor DKIM (Gmail)"},
+	    {7, 26, "unauthenticated: neither SPF nor DKIM passes for the From domain"},
+	    {7, 515,
+	     "the From domain does not meet Outlook.com's rules for bulk senders (SPF, "
+	     "DKIM and DMARC); see hato domain check"},
+	};
+	int cls, subject, detail;
+
+	if (reply == NULL || !enhanced_code(reply, &cls, &subject, &detail) || cls == 2)
+		return NULL;
+	for (size_t i = 0; i < sizeof(causes) / sizeof(causes[0]); i++)
+		if (causes[i].subject == subject && causes[i].detail == detail)
+			return causes[i].cause;
+	return NULL;
 }

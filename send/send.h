@@ -348,6 +348,14 @@ enum send_status send_parse_from(const char *from, char **name, char **addr, cha
 extern const char *const send_known_tags[];
 extern const size_t send_known_tags_count;
 
+/*
+ * What a mailbox provider's reply says is wrong with the sender, for the
+ * enhanced codes Gmail and Outlook.com give (4.7.23 a PTR, 4.7.27 SPF,
+ * 5.7.26 unauthenticated, 5.7.515...), in words and with what to run;
+ * NULL for any other reply (retry.c).
+ */
+const char *send_reply_cause(const char *reply);
+
 /* ---- Settings (settings.c) ---------------------------------------------- */
 
 /*

@@ -131,8 +131,14 @@ void worker_on_done(void *arg, void *msg_arg, const struct transport_result *r)
 		clock_gettime(CLOCK_MONOTONIC, &run->first_pend);
 	run->pend[run->npend++] = f;
 	run->done++;
-	if (!run->trip && pace_breaker(&run->pace, run->trip_why, sizeof(run->trip_why)))
+	if (!run->trip && pace_breaker(&run->pace, run->trip_why, sizeof(run->trip_why))) {
+		const char *cause = send_reply_cause(reply);
+		size_t n = strlen(run->trip_why);
+
 		run->trip = true;
+		if (cause != NULL) /* the last reply says what is wrong */
+			snprintf(run->trip_why + n, sizeof(run->trip_why) - n, "; %s", cause);
+	}
 }
 
 struct claim_ctx {

@@ -56,7 +56,7 @@ struct run {
 	char *verp_domain;
 	unsigned char verp_key[32];
 	bool trip; /* the breaker tripped: pause the campaign */
-	char trip_why[300];
+	char trip_why[500];
 	char unavailable[300]; /* the last TLS or AUTH failure that tripped it, or "" */
 	int64_t claimed, done;
 	struct inflight **pend; /* outcomes not yet recorded (at most the slots) */

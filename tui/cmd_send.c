@@ -114,9 +114,13 @@ static int print_error(const struct store_rcpt_error *e, void *arg)
 {
 	(void)arg;
 	/* The reply is the server's words: anything may be in it. */
+	const char *cause = send_reply_cause(e->reply);
+
 	printf("  %s  %-9s %s  ", e->time, e->state, e->email);
 	cli_put_safe(stdout, e->reply);
 	putchar('\n');
+	if (cause != NULL)
+		printf("      cause: %s\n", cause);
 	return 0;
 }
 

@@ -179,7 +179,8 @@ check "only then is drop1 tried again" test "$((mails_last - mails_after))" = 1
 
 # ---- Hard bounces: 5.1.x makes the person bounced; 5.7.x and 4.x.x do not --
 as marketer list add hb >/dev/null
-for a in okh1@example.com fail2@example.com latefail2@example.com greylist2@example.com; do
+for a in okh1@example.com fail2@example.com latefail2@example.com greylist2@example.com \
+	unauth1@example.com; do
 	as marketer subscriber add "$a" --list hb >/dev/null
 done
 as admin config set send.breaker 100 >/dev/null # two 5xx of four would pause it
@@ -200,16 +201,20 @@ check "451 4.7.1: greylist2 stays active" grep -q '^status  *active$' "$T/grey"
 status hb1
 check "campaign status counts the bounced address among the failed" \
 	grep -q '^  bounced: 1 of the failed is marked bounced' "$T/status"
+check "and says what Gmail's 5.7.26 means, under that error" sh -c "grep -A1 'unauth1@example.com  550 5.7.26 This mail is unauthenticated' '$T/status' |
+	grep -q '^      cause: unauthenticated: neither SPF nor DKIM passes for the From domain'"
+shown unauth unauth1@example.com
+check "550 5.7.26 (authentication): unauth1 stays active" grep -q '^status  *active$' "$T/unauth"
 check "the bounce is in the audit trail, with the codes alone" \
 	audit_has subscriber.bounce $'\tok\t550 5.1.1 in campaign hb1$'
 as marketer campaign add hb2 --template t --list hb --subject "After the bounce" >/dev/null
 expect 0 "campaign check of a later campaign" as marketer campaign check hb2
-check "it counts 3 recipients: the bounced address is left out" grep -q '^recipients: 3 ' "$T/out"
+check "it counts 4 recipients: the bounced address is left out" grep -q '^recipients: 4 ' "$T/out"
 send_now hb2 || not_ok "hb2: approve and send"
 sleep 1.2 # greylist2's retry of hb1 is due too
 worker "hard bounce: the later campaign"
 status hb2
-check "the later campaign queued 3, not the bounced address" grep -q '(of 3)$' "$T/status"
+check "the later campaign queued 4, not the bounced address" grep -q '(of 4)$' "$T/status"
 expect 65 "a bounced address is not subscribed again" \
 	as marketer subscriber add fail2@example.com --list m
 printf 'email\nfail2@example.com\n' >"$T/fail2.csv"

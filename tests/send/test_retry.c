@@ -75,12 +75,33 @@ static void test_gave_up_reply(void **state)
 	free(s);
 }
 
+/* The enhanced codes Gmail and Outlook.com give, in words; anything else, none. */
+static void test_reply_cause(void **state)
+{
+	(void)state;
+	assert_non_null(strstr(send_reply_cause("421-4.7.23 The sending IP does not have a PTR "
+						"record"),
+			       "reverse DNS (PTR)"));
+	assert_non_null(strstr(send_reply_cause("550-5.7.26 This mail is unauthenticated"),
+			       "neither SPF nor DKIM passes"));
+	assert_non_null(strstr(send_reply_cause("550 5.7.515 Access denied"), "Outlook.com"));
+	assert_non_null(strstr(send_reply_cause("421 4.7.27 SPF"), "SPF does not pass"));
+	assert_null(send_reply_cause("550 5.1.1 no such user"));
+	assert_null(send_reply_cause("550 5.7.1 rejected"));
+	assert_null(send_reply_cause("250 2.7.26 ok"));
+	assert_null(send_reply_cause("550 see 5.7.26x"));
+	assert_null(send_reply_cause("550 version1.5.7.26"));
+	assert_null(send_reply_cause(""));
+	assert_null(send_reply_cause(NULL));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_delay_doubles_to_an_hour),
 	    cmocka_unit_test(test_give_up),
 	    cmocka_unit_test(test_gave_up_reply),
+	    cmocka_unit_test(test_reply_cause),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

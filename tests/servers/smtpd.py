@@ -30,6 +30,8 @@ Behaviour by the recipient's local part
   greylist*   451 4.7.1 at RCPT the first time an address is seen, then
               accepted (greylisting: a retry gets through)
   fail*       550 5.1.1 at RCPT
+  unauth*     550-5.7.26 at RCPT, Gmail's reply to mail neither SPF nor DKIM
+              authenticates, on two lines
   reject*     550 5.1.1 at RCPT quoting the address, as Postfix does
   latedefer*  451 4.3.0 after the data (end of DATA)
   latefail*   554 5.7.1 after the data
@@ -119,6 +121,9 @@ class Handler:
                     "User unknown in local recipient table" % address)
         if lp.startswith("fail"):
             return "550 5.1.1 no such user"
+        if lp.startswith("unauth"):
+            return ("550-5.7.26 This mail is unauthenticated, which poses a security risk\r\n"
+                    "550 5.7.26 to the sender and Gmail users.")
         envelope.rcpt_tos.append(address)
         envelope.rcpt_options.extend(rcpt_options)
         if not hasattr(envelope, "hato_rcpt_raw"):
