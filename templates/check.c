@@ -283,8 +283,9 @@ static void check_jis(struct tpl_findings *f, const char *s, size_t len, const c
 
 /*
  * A line over 998 bytes in ISO-2022-JP (RFC 5322 2.1.1) can't go in a 7bit
- * part, so a message with one goes out as UTF-8 even to the carriers. Lines
- * that don't convert are check_jis's.
+ * part, so a message whose HTML has one goes out as UTF-8 even to the
+ * carriers (the text part's long lines are wrapped). Lines that don't
+ * convert are check_jis's.
  */
 static void check_jis_lines(struct tpl_findings *f, const char *s, size_t len, const char *where)
 {
@@ -767,10 +768,9 @@ enum tpl_status tpl_check(const struct tpl_check_input *in, struct tpl_findings 
 	if (in->iso2022jp) {
 		check_jis(f, in->src, in->src_len, "body", true);
 		check_jis_lines(f, in->src, in->src_len, "body");
-		if (in->text_src != NULL) {
+		/* A long line of the text part is wrapped (flowed.c): HTML's is not. */
+		if (in->text_src != NULL)
 			check_jis(f, in->text_src, strlen(in->text_src), "text", true);
-			check_jis_lines(f, in->text_src, strlen(in->text_src), "text");
-		}
 	}
 	if (!in->from_has_dkim && in->dkim_by_relay)
 		tpl_check_add(

@@ -198,6 +198,21 @@ done:
 	return ok;
 }
 
+/*
+ * The text part in 7bit ISO-2022-JP: its lines wrapped as format=flowed when
+ * one is over 78 bytes (flowed.c), for the carriers, which ask for short
+ * lines; else as jis_body makes it.
+ */
+static bool jis_text(const char *s, size_t n, struct tpl_buf *out, bool *flowed)
+{
+	*flowed = false;
+	if (!tpl_jis_lossless(s, n))
+		return false;
+	if (!tpl_jis_flowed(s, n, out, flowed))
+		return false;
+	return *flowed || jis_body(s, n, out);
+}
+
 /* Where HTML's own charset declaration is looked for: the first 1024 bytes
  * (the HTML standard's prescan), in <meta charset=...> and in <meta
  * http-equiv="Content-Type" content="text/html; charset=...">. */
@@ -366,16 +381,17 @@ static enum tpl_status put_headers(const struct tpl_message *m, bool jis, struct
 }
 
 static void put_part(struct tpl_buf *out, const char *boundary, const char *type, bool jis,
-		     const char *body, size_t len)
+		     bool flowed, const char *body, size_t len)
 {
 	tpl_buf_appends(out, "--");
 	tpl_buf_appends(out, boundary);
 	tpl_buf_appends(out, "\r\nContent-Type: ");
 	tpl_buf_appends(out, type);
-	tpl_buf_appends(out,
-			jis ? "; charset=ISO-2022-JP\r\nContent-Transfer-Encoding: 7bit\r\n\r\n"
-			    : "; charset=UTF-8\r\nContent-Transfer-Encoding: "
-			      "quoted-printable\r\n\r\n");
+	tpl_buf_appends(out, jis ? "; charset=ISO-2022-JP" : "; charset=UTF-8");
+	if (flowed)
+		tpl_buf_appends(out, ";\r\n format=flowed; delsp=yes");
+	tpl_buf_appends(out, jis ? "\r\nContent-Transfer-Encoding: 7bit\r\n\r\n"
+				 : "\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n");
 	if (jis)
 		tpl_buf_append(out, body, len);
 	else
@@ -403,7 +419,7 @@ enum tpl_status tpl_message_build(const struct tpl_message *m, struct tpl_buf *o
 	const char *text = m->text ? m->text : "", *html = m->html ? m->html : "";
 	size_t html_len = m->html_len;
 	enum tpl_status st = TPL_EENCODING;
-	bool jis = false, meta = false;
+	bool jis = false, meta = false, flowed = false;
 	char boundary[48];
 
 	if (!valid_utf8(text, m->text_len) || !valid_utf8(html, m->html_len)) {
@@ -412,7 +428,7 @@ enum tpl_status tpl_message_build(const struct tpl_message *m, struct tpl_buf *o
 	}
 	/* The HTML's <meta charset> is made to say what its part's charset says. */
 	if (m->iso2022jp && jis_header_ok(m->subject) && jis_header_ok(m->from.name) &&
-	    jis_header_ok(m->to.name) && jis_body(text, m->text_len, &jt)) {
+	    jis_header_ok(m->to.name) && jis_text(text, m->text_len, &jt, &flowed)) {
 		meta = meta_charset_fix(html, html_len, "ISO-2022-JP", &hm);
 		jis = jis_body(meta ? hm.data : html, meta ? hm.len : html_len, &jh);
 	}
@@ -436,9 +452,10 @@ enum tpl_status tpl_message_build(const struct tpl_message *m, struct tpl_buf *o
 			"MIME-Version: 1.0\r\nContent-Type: multipart/alternative;\r\n "
 			"boundary=\"%s\"\r\n\r\n",
 			boundary);
-	put_part(out, boundary, "text/plain", jis, jis ? jt.data : text,
+	put_part(out, boundary, "text/plain", jis, jis && flowed, jis ? jt.data : text,
 		 jis ? jt.len : m->text_len);
-	put_part(out, boundary, "text/html", jis, jis ? jh.data : html, jis ? jh.len : html_len);
+	put_part(out, boundary, "text/html", jis, false, jis ? jh.data : html,
+		 jis ? jh.len : html_len);
 	tpl_buf_appendf(out, "--%s--\r\n", boundary);
 	st = out->oom ? TPL_ENOMEM : TPL_OK;
 	if (used_jis != NULL)

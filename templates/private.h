@@ -208,6 +208,13 @@ enum tpl_status tpl_header_field(struct tpl_buf *out, const char *name, const ch
  * Message-IDs and boundaries, so no system call per message. */
 void tpl_random(void *buf, size_t n);
 
+/*
+ * The text s[0..n) (UTF-8 that converts without loss) in 7bit ISO-2022-JP
+ * with CRLF line ends, appended to out, when a line of it would be over 78
+ * bytes: wrapped as format=flowed, DelSp=yes (RFC 3676), and *flowed set.
+ * Else nothing is appended and *flowed is false (flowed.c).
+ */
+bool tpl_jis_flowed(const char *s, size_t n, struct tpl_buf *out, bool *flowed);
 /* iconv helpers (jis.c). tpl_jis_convert appends the ISO-2022-JP form of s;
  * false when a character does not convert. */
 bool tpl_jis_convert(const char *s, size_t len, struct tpl_buf *out);

@@ -11,6 +11,9 @@ optional:
   headers             {"Name": "decoded value"}
   header_names        the exact list of header field names, in order
   header_line_max     the longest header line allowed (default 78)
+  text_line_max       the longest line of the text part allowed (default 998)
+  flowed              whether the text part is format=flowed (RFC 3676); its
+                      text is compared as a reader of flowed text joins it
 Always checked: CRLF line ends only; no line over 998 bytes; quoted-printable
 lines at most 76; encoded-words at most 75 characters; no Bcc or Cc header;
 multipart/alternative with text/plain first and text/html last; no defects;
@@ -35,11 +38,11 @@ def fail(msg):
     sys.exit(1)
 
 
-def check_lines(raw, header_max):
+def check_lines(raw, header_max, text_max):
     if raw.endswith(b"\r\n"):
         raw = raw[:-2]
     lines = raw.split(b"\r\n")
-    in_headers, in_qp, part_headers = True, False, False
+    in_headers, in_qp, part_headers, part = True, False, False, 0
     for i, line in enumerate(lines):
         if b"\r" in line or b"\n" in line:
             fail("line %d has a bare CR or LF: %r" % (i + 1, line[:80]))
@@ -57,6 +60,7 @@ def check_lines(raw, header_max):
             continue
         if line.startswith(b"--=_hato_"):
             part_headers, in_qp = True, False
+            part += 1
             continue
         if part_headers:
             if line.lower().startswith(b"content-transfer-encoding: quoted-printable"):
@@ -66,10 +70,30 @@ def check_lines(raw, header_max):
             continue
         if in_qp and len(line) > 76:
             fail("quoted-printable line %d is %d bytes" % (i + 1, len(line)))
+        if part == 1 and len(line) > text_max:
+            fail("text line %d is %d bytes: %r" % (i + 1, len(line), line[:100]))
 
 
 def norm(s):
     return s.replace("\r\n", "\n")
+
+
+def unflow(s, delsp):
+    """Flowed text (RFC 3676) as a reader joins it: a line that ends in a
+    space goes on in the next (that space dropped with DelSp=yes), and one
+    space-stuffed loses its first space."""
+    out, cur = [], ""
+    for line in s.split("\n"):
+        if line.startswith(" "):
+            line = line[1:]
+        if line.endswith(" ") and line != "-- ":
+            cur += line[:-1] if delsp else line
+            continue
+        out.append(cur + line)
+        cur = ""
+    if cur:
+        out.append(cur)
+    return "\n".join(out)
 
 
 def rfc2047_name(raw_msg, field):
@@ -136,7 +160,7 @@ def main():
     raw = open(sys.argv[1], "rb").read()
     arg = sys.argv[2]
     exp = json.loads(arg) if arg.lstrip().startswith("{") else json.load(open(arg, encoding="utf-8"))
-    check_lines(raw, exp.get("header_line_max", 78))
+    check_lines(raw, exp.get("header_line_max", 78), exp.get("text_line_max", 998))
     msg = email.message_from_bytes(raw, policy=email.policy.default)
     if msg.defects:
         fail("message defects: %r" % msg.defects)
@@ -168,8 +192,13 @@ def main():
             fail("%s charset %r != %r" % (key, p.get_content_charset(), exp["charset"]))
         if "cte" in exp and p["Content-Transfer-Encoding"] != exp["cte"]:
             fail("%s transfer encoding %r != %r" % (key, p["Content-Transfer-Encoding"], exp["cte"]))
-        if key in exp and norm(p.get_content()) != norm(exp[key]):
-            got = norm(p.get_content())
+        flowed = p.get_param("format", "").lower() == "flowed"
+        if key == "text" and "flowed" in exp and flowed != exp["flowed"]:
+            fail("text part format=flowed is %r, not %r" % (flowed, exp["flowed"]))
+        got = norm(p.get_content())
+        if flowed:
+            got = unflow(got, p.get_param("delsp", "no").lower() == "yes")
+        if key in exp and got != norm(exp[key]):
             fail("%s body differs:\n--- got (%d chars)\n%r\n--- expected (%d chars)\n%r"
                  % (key, len(got), got[:400], len(exp[key]), norm(exp[key])[:400]))
     check_meta_charset(parts[1])

@@ -384,6 +384,55 @@ static void test_iso2022jp_threads(void **state)
 	}
 }
 
+/*
+ * A text part in ISO-2022-JP with lines over 78 bytes (docomo asks for short
+ * lines): wrapped as format=flowed with DelSp=yes, every line at most 78
+ * bytes, and the text, as a reader of flowed text joins it (mime_check.py),
+ * the same but for trailing spaces; lines starting with a space, ">" or
+ * "From " space-stuffed.
+ */
+static void test_iso2022jp_wrapped(void **state)
+{
+	struct tpl_buf text = {0}, want = {0}, msg = {0}, j = {0};
+	struct tpl_message m;
+	bool jis = false;
+	int i;
+
+	(void)state;
+	tpl_buf_appends(&text, "山田様\n\n");
+	for (i = 0; i < 30; i++)
+		tpl_buf_appends(&text, "年末のお知らせです。");
+	tpl_buf_appends(&text, "\nThe quick brown fox jumps over the lazy dog, and then it jumps "
+			       "over the lazy dog again and again.\n");
+	tpl_buf_appends(&text, "From the editor: 春のセールは3月1日から3月31日まで、全品20%"
+			       "オフでご提供いたします。詳しくはウェブサイトをご覧ください。\n");
+	tpl_buf_appends(&text, "> 引用です\n  二つの空白で始まる行\n");
+	tpl_buf_appends(&want, text.data);
+	tpl_buf_appends(&text, "末尾の空白   \n");
+	tpl_buf_appends(&want, "末尾の空白\n");
+	tpl_buf_appends(&text,
+			"https://example.com/a/very/long/path/that/has/no/space/in/it/at/all/"
+			"and/goes/on/for/a/while/yet\n");
+	tpl_buf_appends(&want,
+			"https://example.com/a/very/long/path/that/has/no/space/in/it/at/all/"
+			"and/goes/on/for/a/while/yet\n");
+	m = jis_message("hanako@docomo.ne.jp", "お知らせ", text.data, "<p>山田様</p>\n");
+	assert_int_equal(tpl_message_build(&m, &msg, &jis, NULL), TPL_OK);
+	assert_true(jis);
+	assert_non_null(strstr(msg.data, "charset=ISO-2022-JP;\r\n format=flowed; delsp=yes\r\n"));
+	json_open(&j);
+	json_key(&j, "text", want.data);
+	json_key(&j, "charset", "iso-2022-jp");
+	json_key(&j, "cte", "7bit");
+	tpl_buf_appends(&j, ",\"flowed\":true,\"text_line_max\":78");
+	json_close(&j);
+	assert_int_equal(mime_check(&msg, &j), 0);
+	tpl_buf_free(&text);
+	tpl_buf_free(&want);
+	tpl_buf_free(&msg);
+	tpl_buf_free(&j);
+}
+
 static void test_iso2022jp(void **state)
 {
 	static const char text[] =
@@ -410,6 +459,7 @@ static void test_iso2022jp(void **state)
 	json_key(&j, "html", html);
 	json_key(&j, "charset", "iso-2022-jp");
 	json_key(&j, "cte", "7bit");
+	tpl_buf_appends(&j, ",\"flowed\":false,\"text_line_max\":78");
 	json_close(&j);
 	assert_int_equal(mime_check(&msg, &j), 0);
 
@@ -584,6 +634,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_japanese_message),
 	    cmocka_unit_test(test_iso2022jp_threads),
+	    cmocka_unit_test(test_iso2022jp_wrapped),
 	    cmocka_unit_test(test_addresses),
 	    cmocka_unit_test(test_reserved_and_bad_headers),
 	    cmocka_unit_test(test_header_injection),

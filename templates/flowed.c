@@ -1,0 +1,116 @@
+/*
+ * templates/flowed.c: a text part in 7bit ISO-2022-JP with its long lines
+ * wrapped, for the Japanese carriers (docomo asks for it, and RFC 5322 2.1.1
+ * for lines of at most 78). The wrapping is format=flowed with DelSp=yes
+ * (RFC 3676): each line broken in the middle ends with a space that a
+ * reader which knows flowed text removes as it joins the line to the next,
+ * so the text reads as written; one that does not shows the breaks. Lines
+ * are broken after a space, else between two Japanese characters, else (a
+ * long word) anywhere. Only a text with a line over JIS_LINE is wrapped; a
+ * wrapped text's lines lose their trailing spaces (which would read as soft
+ * breaks) and a line that starts with a space, ">" or "From " gets one
+ * space before it (space-stuffing), as RFC 3676 asks.
+ *
+ * A line's size in ISO-2022-JP is counted as iconv writes it: one byte an
+ * ASCII character, two a JIS X 0208 one, and three for each escape
+ * sequence between the two, a line ending in ASCII.
+ */
+#include <string.h>
+
+#include "templates/private.h"
+
+#define JIS_LINE 78 /* bytes, with the soft break's space and the escape back to ASCII */
+#define ESC_LEN 3   /* ESC $ B or ESC ( B */
+
+/* The bytes of the UTF-8 character at s (at least 1). */
+static size_t char_len(const char *s, size_t n)
+{
+	uint32_t cp;
+	size_t k = tpl_utf8_decode((const unsigned char *)s, n, &cp);
+
+	return k > 0 ? k : 1;
+}
+
+/*
+ * Where the line s[0..n) (no line end) is broken: the length of its first
+ * piece, at most `budget` bytes in ISO-2022-JP with the soft break's space.
+ */
+static size_t piece(const char *s, size_t n, size_t budget)
+{
+	size_t i = 0, k, cut = 0, cost = 0;
+	bool wide = false, prev_wide = false;
+
+	while (i < n) {
+		bool w = (unsigned char)s[i] >= 0x80;
+		size_t c = w ? 2 : 1;
+
+		k = char_len(s + i, n - i);
+		if (w != wide)
+			c += ESC_LEN; /* into or out of JIS X 0208 */
+		/* what the piece would cost ending here: back to ASCII, and the space */
+		if (cost + c + (w ? ESC_LEN : 0) + 1 > budget)
+			break;
+		if (i > 0 && (s[i - 1] == ' ' || (w && prev_wide)))
+			cut = i; /* a break after a space, or between two wide characters */
+		cost += c;
+		wide = prev_wide = w;
+		i += k;
+	}
+	if (i >= n)
+		return n;
+	return cut > 0 ? cut : (i > 0 ? i : char_len(s, n));
+}
+
+/* Appends line s[0..n) converted, then the soft break's space or not, and CRLF. */
+static bool put_line(struct tpl_buf *out, const char *s, size_t n, bool soft)
+{
+	if (n > 0 && !tpl_jis_convert(s, n, out))
+		return false;
+	tpl_buf_appends(out, soft ? " \r\n" : "\r\n");
+	return !out->oom;
+}
+
+bool tpl_jis_flowed(const char *s, size_t n, struct tpl_buf *out, bool *flowed)
+{
+	struct tpl_buf j = {0};
+	size_t start = 0, end, len, k, budget;
+	bool ok = true;
+
+	*flowed = false;
+	/* Is any line too long as it is? */
+	if (!tpl_jis_convert(s, n, &j))
+		return false;
+	for (size_t i = 0, col = 0; i < j.len && !*flowed; i++) {
+		if (j.data[i] != '\r')
+			col = j.data[i] == '\n' ? 0 : col + 1;
+		*flowed = col > JIS_LINE;
+	}
+	tpl_buf_free(&j);
+	if (!*flowed)
+		return true;
+	while (ok && start < n) {
+		end = start;
+		while (end < n && s[end] != '\n' && s[end] != '\r')
+			end++;
+		len = end - start;
+		if (end + 1 < n && s[end] == '\r' && s[end + 1] == '\n')
+			end++; /* CRLF: one line end, as crlf() in mime.c reads it */
+		while (len > 0 && s[start + len - 1] == ' ')
+			len--; /* a trailing space would read as a soft break */
+		do {
+			/* Space-stuffing, on every line sent (RFC 3676 4.4). */
+			budget = JIS_LINE;
+			if (len > 0 && (s[start] == ' ' || s[start] == '>' ||
+					(len >= 5 && memcmp(s + start, "From ", 5) == 0))) {
+				tpl_buf_appendc(out, ' ');
+				budget--;
+			}
+			k = len > 0 ? piece(s + start, len, budget) : 0;
+			ok = put_line(out, s + start, k, k < len);
+			start += k;
+			len -= k;
+		} while (ok && len > 0);
+		start = end + 1;
+	}
+	return ok && !out->oom;
+}
