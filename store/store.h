@@ -367,6 +367,37 @@ enum store_status store_audit_reserve_own(struct store *st, const char *action, 
 enum store_status store_audit_verify(struct store *st, int64_t *bad_id, int64_t *count,
 				     char **errstr);
 
+/*
+ * A signed head of the audit trail (audit_head.c): the last record's number
+ * and hash, the time, the signer and their Ed25519 public key, signed with
+ * the signer's key, as lines of text to keep somewhere else. A later
+ * `audit verify --head` checks the trail still holds that record with that
+ * hash: nobody rewrote or cut it up to there.
+ */
+struct store_audit_head {
+	int64_t record;
+	unsigned char hash[32];
+	char time[21];
+	char signer[65];
+	unsigned char key[32], sig[64];
+};
+/* Signs the head with the user's key (STORE_PERM_AUDIT; audited as audit.sign);
+ * *text is the head written out, allocated. */
+enum store_status store_audit_head_sign(struct store *st, char **text, char **errstr);
+/* Reads a head written by store_audit_head_sign and checks its signature with
+ * the key it names: STORE_EINVAL, saying why, when it is not one or does not
+ * verify. Needs no store. */
+enum store_status store_audit_head_parse(const char *text, size_t len, struct store_audit_head *h,
+					 char **errstr);
+/*
+ * Checks a head against the trail: the signer's key is the one the store
+ * holds for them, and the record is there with that hash (run
+ * store_audit_verify too: it checks the records up to it). STORE_ECORRUPT
+ * when the trail no longer holds the head.
+ */
+enum store_status store_audit_head_check(struct store *st, const struct store_audit_head *h,
+					 char **errstr);
+
 /* ---- Settings --------------------------------------------------------- */
 
 /* A key is a secret when its name ends in "password". */

@@ -1,8 +1,10 @@
 /*
  * tui/cmd_admin.c: hato init, key, audit and config.
  */
+#include <errno.h>
 #include <getopt.h>
 #include <sodium.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -147,20 +149,78 @@ static int audit_log(struct cli *c, int argc, char **argv)
 	return s == STORE_OK ? EX_OK : cli_fail_store(s, err);
 }
 
+/* Reads a signed head (audit sign) from path: EX_OK, or the exit code after saying why. */
+static int read_head(const char *path, struct store_audit_head *h)
+{
+	char buf[1024], *err = NULL;
+	FILE *f = fopen(path, "rb");
+	size_t n;
+
+	if (f == NULL) {
+		cli_error("%s: %s", path, strerror(errno));
+		return EX_NOINPUT;
+	}
+	n = fread(buf, 1, sizeof(buf), f);
+	fclose(f);
+	if (n == sizeof(buf)) {
+		cli_error("%s: not a signed head: it is longer than one", path);
+		return EX_DATAERR;
+	}
+	if (store_audit_head_parse(buf, n, h, &err) != STORE_OK) {
+		cli_error("%s: %s", path, err);
+		free(err);
+		return EX_DATAERR;
+	}
+	return EX_OK;
+}
+
 static int audit_verify(struct cli *c, int argc, char **argv)
 {
+	static const struct option opts[] = {{"head", required_argument, NULL, 'h'},
+					     {NULL, 0, NULL, 0}};
+	struct store_audit_head h;
 	enum store_status s;
 	int64_t bad = 0, n = 0;
+	const char *head = NULL;
 	char *err = NULL;
+	int ch, rc;
+
+	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		if (ch != 'h')
+			return cli_usage(c);
+		head = optarg;
+	}
+	if (optind != argc)
+		return cli_usage(c);
+	/* A head that is not one is refused before the trail is read. */
+	if (head != NULL && (rc = read_head(head, &h)) != EX_OK)
+		return rc;
+	s = store_audit_verify(c->st, &bad, &n, &err);
+	if (s == STORE_OK && head != NULL)
+		s = store_audit_head_check(c->st, &h, &err);
+	if (s != STORE_OK)
+		return cli_fail_store(s, err);
+	printf("the audit trail is whole: %lld record%s\n", (long long)n, n == 1 ? "" : "s");
+	if (head != NULL)
+		printf("it holds the head %s signed on %s: record %lld, unchanged\n", h.signer,
+		       h.time, (long long)h.record);
+	return EX_OK;
+}
+
+static int audit_sign(struct cli *c, int argc, char **argv)
+{
+	enum store_status s;
+	char *err = NULL, *text = NULL;
 
 	(void)argv;
 	if (argc != 1)
 		return cli_usage(c);
-	s = store_audit_verify(c->st, &bad, &n, &err);
+	s = store_audit_head_sign(c->st, &text, &err);
 	if (s != STORE_OK)
 		return cli_fail_store(s, err);
-	printf("the audit trail is whole: %lld record%s\n", (long long)n, n == 1 ? "" : "s");
-	return EX_OK;
+	fputs(text, stdout);
+	free(text);
+	return fflush(stdout) == 0 ? EX_OK : EX_IOERR;
 }
 
 static int config_set(struct cli *c, int argc, char **argv)
@@ -256,8 +316,10 @@ const struct cli_command cli_cmds_admin[] = {
     {"audit", "log", STORE_PERM_AUDIT, 0, audit_log,
      "audit log [--since T] [--user U] [--action A]",
      "list audit records; T is 2026-11-29 or 2026-11-29T13:00[:SS][Z|+09:00]"},
-    {"audit", "verify", STORE_PERM_AUDIT, 0, audit_verify, "audit verify",
-     "check the audit trail's hash chain"},
+    {"audit", "verify", STORE_PERM_AUDIT, 0, audit_verify, "audit verify [--head FILE]",
+     "check the audit trail's hash chain, and that it still holds a signed head"},
+    {"audit", "sign", STORE_PERM_AUDIT, 0, audit_sign, "audit sign",
+     "sign the trail's head with your key and print it, to keep somewhere else"},
     {"config", "set", STORE_PERM_SETTINGS, 0, config_set, "config set KEY VALUE|-",
      "change a setting (secrets from stdin with -)"},
     {"config", "unset", STORE_PERM_SETTINGS, 0, config_unset, "config unset KEY",
