@@ -2,10 +2,10 @@
  * tui/screen_member.c: the member record: everything held about one person
  * (store_subscriber_get): the address (masked without the pii permission),
  * name, status, attributes, each list with its consent record, and the send
- * history; without pii the store masks the addresses written in them and
- * hides consent IPs. u unsubscribes from every list, b suppresses the address, d erases
- * the person; each asks y/n first, and the framework refuses a role that
- * lacks the permission, saying which.
+ * history, each line wrapped to the screen's width; without pii the store
+ * masks the addresses written in them and hides consent IPs. u unsubscribes from every list, b
+ * suppresses the address, d erases the person; each asks y/n first, and the framework refuses a
+ * role that lacks the permission, saying which.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -290,6 +290,51 @@ static int member_handle(struct screen *s, enum ui_action a)
 	}
 }
 
+/*
+ * Draws line s from row y, wrapped at the grid's width: the rows after the
+ * first start under its value (past its label's spaces), and a row breaks
+ * at a space unless that leaves most of it empty (Japanese has none).
+ * Returns the rows used, at least one.
+ */
+static int put_wrapped(struct grid *g, int y, int attr, const char *s)
+{
+	const char *p = s, *v = strstr(s, "  ");
+	int room = g->w - 3, indent = 0, rows = 0, w;
+	size_t n, soft;
+	char *piece;
+
+	if (v != NULL && v - s < 24) {
+		while (*v == ' ')
+			v++;
+		piece = strndup(s, (size_t)(v - s));
+		indent = piece != NULL ? grid_width(piece) : 0;
+		free(piece);
+	}
+	if (indent > room / 2)
+		indent = 0;
+	do {
+		w = rows == 0 ? room : room - indent;
+		if (w < 1)
+			break;
+		soft = grid_fit(p, w, true);
+		n = grid_fit(p, w, false);
+		piece = strndup(p, soft);
+		if (piece != NULL && soft != n && grid_width(piece) * 3 >= w * 2)
+			n = soft;
+		free(piece);
+		if (n == 0)
+			break; /* a character wider than the room */
+		piece = strndup(p, n);
+		if (piece != NULL)
+			grid_put(g, y + rows, rows == 0 ? 2 : 2 + indent, w, attr, piece);
+		free(piece);
+		rows++;
+		for (p += n; rows > 0 && *p == ' ';)
+			p++;
+	} while (*p != '\0' && y + rows < g->h);
+	return rows > 0 ? rows : 1;
+}
+
 static void member_render(struct screen *s, struct grid *g)
 {
 	struct member *m = s->priv;
@@ -298,8 +343,9 @@ static void member_render(struct screen *s, struct grid *g)
 
 	m->height = g->h - 3;
 	grid_printf(g, 1, 2, UI_A_BOLD, "Member record #%lld", (long long)m->id);
-	for (i = m->top, y = 3; i < m->n && y < g->h; i++, y++)
-		grid_put(g, y, 2, -1, m->lines[i].attr, m->lines[i].text);
+	/* A long value (a name, an attribute, a consent text) wraps: all of it shows. */
+	for (i = m->top, y = 3; i < m->n && y < g->h; i++)
+		y += put_wrapped(g, y, m->lines[i].attr, m->lines[i].text);
 }
 
 static const struct screen_verb member_verbs[] = {

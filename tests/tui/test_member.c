@@ -98,11 +98,43 @@ static void test_suppressed_why(void **state)
 	ui_free(&ui);
 }
 
+/* Long values wrap to the screen's width: their ends show (found in QA). */
+static void test_long_values(void **state)
+{
+	char name[400] = "", memo[600] = "", text[600] = "";
+	struct store_attr a = {"memo", memo};
+	struct store_consent c = {"shop", "", "", text, ""};
+	struct store *st = as("marketer");
+	struct ui *ui;
+	int i;
+
+	(void)state;
+	for (i = 0; i < 20; i++)
+		strcat(name, "長い名前");
+	strcat(name, "NAMEEND");
+	for (i = 0; i < 60; i++)
+		strcat(memo, "メモ");
+	strcat(memo, "MEMOEND");
+	for (i = 0; i < 40; i++)
+		strcat(text, "同意文");
+	strcat(text, "TEXTEND");
+	assert_int_equal(store_subscriber_add(st, "m", "old@example.net", name, &a, 1, &c, NULL),
+			 STORE_OK);
+	store_close(&st);
+	ui = open_record();
+	ui_resize(ui, 80, 40);
+	assert_true(shows(ui, "NAMEEND"));
+	assert_true(shows(ui, "MEMOEND"));
+	assert_true(shows(ui, "TEXTEND"));
+	ui_free(&ui);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(test_unsubscribed_since, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_suppressed_why, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_long_values, setup, teardown),
 	};
 
 	if (helpers_init() != 0)
