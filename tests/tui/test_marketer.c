@@ -92,8 +92,8 @@ static struct ui *vip_browser(const char *addr, const char *name)
 
 /*
  * A wide terminal: the address and name columns share the room the others
- * leave, so a long name is shown whole; at 80 columns what is cut ends in "…",
- * the member record's Name too.
+ * leave, so a long name is shown whole; at 80 columns what is cut ends in "…";
+ * the member record's Name wraps under itself at 50.
  */
 static void test_browser_wide(void **state)
 {
@@ -109,10 +109,11 @@ static void test_browser_wide(void **state)
 	ui_resize(ui, 80, 24);
 	assert_true(shows(ui, "maximilian.alexander.wolfgan…  Maximilian Alexande…"));
 	assert_true(lacks(ui, name));
-	/* The member record: the Name line is cut at the edge, with "…". */
+	/* The member record: the Name wraps at a space, the rest under the name. */
 	ui_key(ui, UI_KEY_ENTER);
 	ui_resize(ui, 50, 24);
-	assert_true(shows(ui, "Name      Maximilian Alexander Wolfgang von Bei…\n"));
+	assert_true(shows(ui, "Name      Maximilian Alexander Wolfgang von\n"));
+	assert_true(shows(ui, "\n            Beispielhausen\n"));
 	ui_resize(ui, 80, 24);
 	assert_true(shows(ui, name));
 	ui_free(&ui);
