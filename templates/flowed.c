@@ -11,10 +11,14 @@
  * breaks) and a line that starts with a space, ">" or "From " gets one
  * space before it (space-stuffing), as RFC 3676 asks.
  *
+ * The HTML part's long lines are broken where that changes nothing it
+ * shows: between a tag's attributes (tpl_html_wrap).
+ *
  * A line's size in ISO-2022-JP is counted as iconv writes it: one byte an
  * ASCII character, two a JIS X 0208 one, and three for each escape
  * sequence between the two, a line ending in ASCII.
  */
+#include <ctype.h>
 #include <string.h>
 
 #include "templates/private.h"
@@ -113,4 +117,65 @@ bool tpl_jis_flowed(const char *s, size_t n, struct tpl_buf *out, bool *flowed)
 		start = end + 1;
 	}
 	return ok && !out->oom;
+}
+
+/* What s[0..n) costs in ISO-2022-JP, from ASCII back to ASCII; stops counting past `stop`. */
+static size_t jis_cost(const char *s, size_t n, size_t stop)
+{
+	size_t i = 0, cost = 0;
+	bool wide = false;
+
+	while (i < n && cost <= stop) {
+		bool w = (unsigned char)s[i] >= 0x80;
+
+		cost += (w ? 2 : 1) + (w != wide ? ESC_LEN : 0);
+		wide = w;
+		i += char_len(s + i, n - i);
+	}
+	return cost + (wide ? ESC_LEN : 0);
+}
+
+/* Breaks the line d[*start..end) at *last when it costs over JIS_LINE there. */
+static void break_at(char *d, size_t *start, size_t end, size_t *last)
+{
+	if (*last > *start && jis_cost(d + *start, end - *start, JIS_LINE) > JIS_LINE) {
+		d[*last] = '\n';
+		*start = *last + 1;
+	}
+}
+
+bool tpl_html_wrap(const char *s, size_t n, struct tpl_buf *out)
+{
+	size_t i, start = 0, last = 0, base = out->len;
+	bool in_tag = false;
+	char quote = 0, *d;
+
+	tpl_buf_append(out, s, n);
+	if (out->oom)
+		return false;
+	d = out->data + base;
+	for (i = 0; i < n; i++) {
+		char c = d[i];
+
+		if (c == '\n' || c == '\r') {
+			break_at(d, &start, i, &last);
+			start = i + 1;
+			last = 0;
+		} else if (quote != 0) {
+			quote = c == quote ? 0 : quote;
+		} else if (in_tag && (c == '"' || c == '\'')) {
+			quote = c;
+		} else if (!in_tag && c == '<' && i + 1 < n &&
+			   (isalpha((unsigned char)d[i + 1]) || d[i + 1] == '/')) {
+			in_tag = true;
+		} else if (in_tag && c == '>') {
+			in_tag = false;
+		} else if (in_tag && (c == ' ' || c == '\t')) {
+			/* Between a tag's attributes a line break is a space like any. */
+			break_at(d, &start, i, &last);
+			last = i;
+		}
+	}
+	break_at(d, &start, n, &last);
+	return true;
 }

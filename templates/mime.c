@@ -415,7 +415,7 @@ static void make_boundary(char out[48], const struct tpl_buf *a, const struct tp
 enum tpl_status tpl_message_build(const struct tpl_message *m, struct tpl_buf *out, bool *used_jis,
 				  char **errstr)
 {
-	struct tpl_buf jt = {0}, jh = {0}, hm = {0};
+	struct tpl_buf jt = {0}, jh = {0}, hm = {0}, hw = {0};
 	const char *text = m->text ? m->text : "", *html = m->html ? m->html : "";
 	size_t html_len = m->html_len;
 	enum tpl_status st = TPL_EENCODING;
@@ -430,7 +430,9 @@ enum tpl_status tpl_message_build(const struct tpl_message *m, struct tpl_buf *o
 	if (m->iso2022jp && jis_header_ok(m->subject) && jis_header_ok(m->from.name) &&
 	    jis_header_ok(m->to.name) && jis_text(text, m->text_len, &jt, &flowed)) {
 		meta = meta_charset_fix(html, html_len, "ISO-2022-JP", &hm);
-		jis = jis_body(meta ? hm.data : html, meta ? hm.len : html_len, &jh);
+		/* Its long lines broken between attributes, for the carriers */
+		jis = tpl_html_wrap(meta ? hm.data : html, meta ? hm.len : html_len, &hw) &&
+		      jis_body(hw.data != NULL ? hw.data : "", hw.len, &jh);
 	}
 	if (!jis) {
 		tpl_buf_reset(&hm);
@@ -464,5 +466,6 @@ done:
 	tpl_buf_free(&jt);
 	tpl_buf_free(&jh);
 	tpl_buf_free(&hm);
+	tpl_buf_free(&hw);
 	return st;
 }

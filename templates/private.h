@@ -215,6 +215,14 @@ void tpl_random(void *buf, size_t n);
  * Else nothing is appended and *flowed is false (flowed.c).
  */
 bool tpl_jis_flowed(const char *s, size_t n, struct tpl_buf *out, bool *flowed);
+/*
+ * Appends the HTML s[0..n) to out with line breaks in place of spaces
+ * between a tag's attributes, where a line would be over 78 bytes in
+ * ISO-2022-JP: what it shows is the same. Text between tags is left as it
+ * is (a break there is a space, and in <pre> a line). False when out of
+ * memory (flowed.c).
+ */
+bool tpl_html_wrap(const char *s, size_t n, struct tpl_buf *out);
 /* iconv helpers (jis.c). tpl_jis_convert appends the ISO-2022-JP form of s;
  * false when a character does not convert. */
 bool tpl_jis_convert(const char *s, size_t len, struct tpl_buf *out);

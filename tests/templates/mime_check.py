@@ -12,6 +12,10 @@ optional:
   header_names        the exact list of header field names, in order
   header_line_max     the longest header line allowed (default 78)
   text_line_max       the longest line of the text part allowed (default 998)
+  html_line_max       the same for the HTML part
+  html_as_parsed      compare the HTML as html.parser reads it (tags, their
+                      attributes, text), not byte for byte: line breaks
+                      between attributes are allowed
   flowed              whether the text part is format=flowed (RFC 3676); its
                       text is compared as a reader of flowed text joins it
 Always checked: CRLF line ends only; no line over 998 bytes; quoted-printable
@@ -38,7 +42,7 @@ def fail(msg):
     sys.exit(1)
 
 
-def check_lines(raw, header_max, text_max):
+def check_lines(raw, header_max, text_max, html_max):
     if raw.endswith(b"\r\n"):
         raw = raw[:-2]
     lines = raw.split(b"\r\n")
@@ -72,6 +76,8 @@ def check_lines(raw, header_max, text_max):
             fail("quoted-printable line %d is %d bytes" % (i + 1, len(line)))
         if part == 1 and len(line) > text_max:
             fail("text line %d is %d bytes: %r" % (i + 1, len(line), line[:100]))
+        if part == 2 and len(line) > html_max:
+            fail("HTML line %d is %d bytes: %r" % (i + 1, len(line), line[:100]))
 
 
 def norm(s):
@@ -126,6 +132,30 @@ def check_addr(msg, raw_msg, field, exp):
         fail("%s domain %r != %r" % (field, a.domain, exp[key + "_domain"]))
 
 
+class Tokens(html.parser.HTMLParser):
+    """An HTML document as html.parser reads it."""
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.out = []
+
+    def handle_starttag(self, tag, attrs):
+        self.out.append(("start", tag, attrs))
+
+    def handle_endtag(self, tag):
+        self.out.append(("end", tag))
+
+    def handle_data(self, data):
+        self.out.append(("data", data))
+
+
+def tokens(doc):
+    p = Tokens()
+    p.feed(doc)
+    p.close()
+    return p.out
+
+
 class MetaCharsets(html.parser.HTMLParser):
     """The charsets an HTML document's <meta> tags declare."""
 
@@ -160,7 +190,8 @@ def main():
     raw = open(sys.argv[1], "rb").read()
     arg = sys.argv[2]
     exp = json.loads(arg) if arg.lstrip().startswith("{") else json.load(open(arg, encoding="utf-8"))
-    check_lines(raw, exp.get("header_line_max", 78), exp.get("text_line_max", 998))
+    check_lines(raw, exp.get("header_line_max", 78), exp.get("text_line_max", 998),
+                exp.get("html_line_max", 998))
     msg = email.message_from_bytes(raw, policy=email.policy.default)
     if msg.defects:
         fail("message defects: %r" % msg.defects)
@@ -198,6 +229,11 @@ def main():
         got = norm(p.get_content())
         if flowed:
             got = unflow(got, p.get_param("delsp", "no").lower() == "yes")
+        if key == "html" and exp.get("html_as_parsed"):
+            got, want = tokens(got), tokens(norm(exp[key]))
+            if got != want:
+                fail("html differs as parsed:\n%r\n%r" % (got[:20], want[:20]))
+            continue
         if key in exp and got != norm(exp[key]):
             fail("%s body differs:\n--- got (%d chars)\n%r\n--- expected (%d chars)\n%r"
                  % (key, len(got), got[:400], len(exp[key]), norm(exp[key])[:400]))

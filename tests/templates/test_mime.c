@@ -393,6 +393,13 @@ static void test_iso2022jp_threads(void **state)
  */
 static void test_iso2022jp_wrapped(void **state)
 {
+	/* A tag whose attributes make a long line: broken between them. */
+	static const char html[] =
+	    "<table role=\"presentation\" width=\"600\" cellpadding=\"0\" cellspacing=\"0\" "
+	    "border=\"0\" align=\"center\" class=\"wrapper\" style=\"max-width:600px;\" "
+	    "data-note='a \"quoted\" value with spaces'><tr><td "
+	    "style=\"padding:24px;color:#222222;\" valign=\"top\">山田様、年末のお知らせです。"
+	    "</td></tr></table>\n";
 	struct tpl_buf text = {0}, want = {0}, msg = {0}, j = {0};
 	struct tpl_message m;
 	bool jis = false;
@@ -416,15 +423,17 @@ static void test_iso2022jp_wrapped(void **state)
 	tpl_buf_appends(&want,
 			"https://example.com/a/very/long/path/that/has/no/space/in/it/at/all/"
 			"and/goes/on/for/a/while/yet\n");
-	m = jis_message("hanako@docomo.ne.jp", "お知らせ", text.data, "<p>山田様</p>\n");
+	m = jis_message("hanako@docomo.ne.jp", "お知らせ", text.data, html);
 	assert_int_equal(tpl_message_build(&m, &msg, &jis, NULL), TPL_OK);
 	assert_true(jis);
 	assert_non_null(strstr(msg.data, "charset=ISO-2022-JP;\r\n format=flowed; delsp=yes\r\n"));
 	json_open(&j);
 	json_key(&j, "text", want.data);
+	json_key(&j, "html", html);
 	json_key(&j, "charset", "iso-2022-jp");
 	json_key(&j, "cte", "7bit");
-	tpl_buf_appends(&j, ",\"flowed\":true,\"text_line_max\":78");
+	tpl_buf_appends(&j, ",\"flowed\":true,\"text_line_max\":78,\"html_line_max\":78,"
+			    "\"html_as_parsed\":true");
 	json_close(&j);
 	assert_int_equal(mime_check(&msg, &j), 0);
 	tpl_buf_free(&text);
