@@ -15,16 +15,10 @@
  *              their name and attributes, in the template's layout), and the
  *              pre-send check results (send_check_template).
  */
-#include <errno.h>
-#include <fcntl.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <sys/wait.h>
 #include <time.h>
-#include <unistd.h>
 
 #include "send/send.h"
 #include "templates/templates.h"
@@ -38,7 +32,7 @@ enum { T_NAME, T_KIND, T_LAYOUT, T_SIZE, T_AUTHOR, T_UPDATED, T_NCOLS };
 struct templates {
 	struct ui_table t;
 	char name[130];
-	char tmp[4096]; /* the temp file being edited, or "" */
+	char tmp[UI_EDIT_PATH]; /* the temp file being edited, or "" */
 	bool is_new;
 	bool edited; /* tmp holds an edit still to save: no editor before saving it */
 };
@@ -60,35 +54,11 @@ static int templates_open(struct screen *s)
 	return 0;
 }
 
-/* Overwrites the temp file with zeros before removing it: it held the source. */
-static void wipe(struct templates *t)
-{
-	struct stat sb;
-	char zero[4096] = {0};
-	off_t left;
-	int fd;
-
-	if (t->tmp[0] == '\0')
-		return;
-	fd = open(t->tmp, O_WRONLY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd >= 0 && fstat(fd, &sb) == 0) {
-		for (left = sb.st_size; left > 0; left -= (off_t)sizeof(zero))
-			if (write(fd, zero,
-				  left < (off_t)sizeof(zero) ? (size_t)left : sizeof(zero)) < 0)
-				break;
-		fsync(fd);
-	}
-	if (fd >= 0)
-		close(fd);
-	unlink(t->tmp);
-	t->tmp[0] = '\0';
-}
-
 static void templates_close(struct screen *s)
 {
 	struct templates *t = s->priv;
 
-	wipe(t);
+	ui_edit_wipe(t->tmp);
 	ui_table_free(&t->t);
 	free(t);
 	s->priv = NULL;
@@ -128,87 +98,6 @@ static int templates_load(struct screen *s)
 	return 0;
 }
 
-/* Writes text to a new temp file (0600, in $TMPDIR). 0, or -1 after ui_error(). */
-static int write_tmp(struct screen *s, const char *text, const char *suffix)
-{
-	struct templates *t = s->priv;
-	const char *dir = getenv("TMPDIR");
-	size_t len = strlen(text);
-	int fd;
-
-	if (dir == NULL || *dir == '\0')
-		dir = "/tmp";
-	snprintf(t->tmp, sizeof(t->tmp), "%s/hato-template-XXXXXX%s", dir, suffix);
-	fd = mkstemps(t->tmp, (int)strlen(suffix));
-	if (fd < 0) {
-		ui_error(s->ui, "cannot create a temp file in %s: %s", dir, strerror(errno));
-		t->tmp[0] = '\0';
-		return -1;
-	}
-	fchmod(fd, 0600);
-	if (write(fd, text, len) != (ssize_t)len || close(fd) != 0) {
-		ui_error(s->ui, "cannot write %s: %s", t->tmp, strerror(errno));
-		wipe(t);
-		return -1;
-	}
-	return 0;
-}
-
-/*
- * Runs $VISUAL, $EDITOR or vi on the file, with curses out of the way. As
- * system() does, hato ignores Ctrl-C and Ctrl-\ while it waits: they are the
- * editor's keys.
- */
-static int run_editor(struct screen *s, const char *path)
-{
-	struct sigaction ign, old_int, old_quit;
-	pid_t pid;
-	int status = 0;
-
-	memset(&ign, 0, sizeof(ign));
-	ign.sa_handler = SIG_IGN;
-	sigemptyset(&ign.sa_mask);
-	term_suspend();
-	sigaction(SIGINT, &ign, &old_int);
-	sigaction(SIGQUIT, &ign, &old_quit);
-	pid = fork();
-	if (pid == 0) {
-		signal(SIGINT, SIG_DFL);
-		signal(SIGQUIT, SIG_DFL);
-		execl("/bin/sh", "sh", "-c", "exec ${VISUAL:-${EDITOR:-vi}} \"$1\"", "sh", path,
-		      (char *)NULL);
-		_exit(127);
-	}
-	if (pid > 0)
-		while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-			;
-	sigaction(SIGINT, &old_int, NULL);
-	sigaction(SIGQUIT, &old_quit, NULL);
-	term_resume();
-	if (pid < 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-		ui_error(s->ui, "the editor failed (exit %d); the template is unchanged",
-			 pid < 0 || !WIFEXITED(status) ? -1 : WEXITSTATUS(status));
-		return -1;
-	}
-	return 0;
-}
-
-static char *read_all(const char *path)
-{
-	struct tpl_buf b = {0};
-	char chunk[4096];
-	size_t n;
-	FILE *fp = fopen(path, "rb");
-
-	if (fp == NULL)
-		return NULL;
-	while ((n = fread(chunk, 1, sizeof(chunk), fp)) > 0)
-		tpl_buf_append(&b, chunk, n);
-	fclose(fp);
-	tpl_buf_appendc(&b, '\0');
-	return tpl_buf_steal(&b);
-}
-
 /*
  * Edits t->tmp, then compiles and saves it. On a compile error keeps the
  * file and offers the editor again.
@@ -222,15 +111,15 @@ static int edit_and_save(struct screen *s)
 	enum store_status rc = STORE_OK;
 	char *text = NULL, *err = NULL;
 
-	if (!t->edited && run_editor(s, t->tmp) != 0) {
-		wipe(t);
+	if (!t->edited && ui_edit_run(s->ui, t->tmp, "the template is unchanged") != 0) {
+		ui_edit_wipe(t->tmp);
 		return UI_REDRAW_ALL;
 	}
 	t->edited = false;
-	text = read_all(t->tmp);
+	text = ui_edit_read(t->tmp);
 	if (text == NULL) {
 		ui_error(s->ui, "cannot read %s back", t->tmp);
-		wipe(t);
+		ui_edit_wipe(t->tmp);
 		return UI_REDRAW_ALL;
 	}
 	/* A new template left as it was given: the editor was quit without writing. */
@@ -290,7 +179,7 @@ static int edit_and_save(struct screen *s)
 		ui_info(s->ui, "saved %s (%zu bytes)", t->name, strlen(text));
 	}
 done:
-	wipe(t);
+	ui_edit_wipe(t->tmp);
 	free(text);
 	store_template_free(&old);
 	return UI_REDRAW_ALL;
@@ -311,7 +200,7 @@ static int edit(struct screen *s)
 		ui_error_store(s->ui, rc, err);
 		return UI_REDRAW_ALL;
 	}
-	r = write_tmp(s, x->source, strcmp(x->kind, "html") == 0 ? ".html" : ".md");
+	r = ui_edit_write(s->ui, t->tmp, x->source, strcmp(x->kind, "html") == 0 ? ".html" : ".md");
 	store_template_free(&x);
 	if (r != 0)
 		return UI_REDRAW_ALL;
@@ -367,7 +256,7 @@ static int answer(struct screen *s)
 		}
 		t->is_new = true;
 		t->edited = false;
-		if (write_tmp(s, skeleton, ".md") != 0)
+		if (ui_edit_write(s->ui, t->tmp, skeleton, ".md") != 0)
 			return UI_REDRAW_ALL;
 		return edit_and_save(s);
 	case ASK_SAVE_AS:
@@ -394,11 +283,11 @@ static int templates_handle(struct screen *s, enum ui_action a)
 		return answer(s);
 	case UI_INPUT_CANCEL:
 		if (ui_input_tag(s->ui) == ASK_AGAIN) {
-			wipe(t);
+			ui_edit_wipe(t->tmp);
 			t->edited = false;
 			ui_info(s->ui, "discarded the edit; %s is unchanged", t->name);
 		} else if (ui_input_tag(s->ui) == ASK_SAVE_AS) {
-			wipe(t);
+			ui_edit_wipe(t->tmp);
 			t->edited = false;
 			ui_info(s->ui, "discarded the new template");
 		}

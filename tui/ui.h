@@ -567,6 +567,20 @@ void term_draw(const struct grid *g, int row, int col);
 int term_key(int timeout_ms);
 /* Drops the keys typed ahead. */
 void term_flush(void);
+/* ---- Text edited in $VISUAL or $EDITOR (editor.c) ------------------------- */
+
+#define UI_EDIT_PATH 4096
+/* Writes text to a new temp file (0600, in $TMPDIR), its name in path: 0, or
+ * -1 after ui_error(). */
+int ui_edit_write(struct ui *ui, char path[UI_EDIT_PATH], const char *text, const char *suffix);
+/* Runs $VISUAL, $EDITOR or vi on path with curses out of the way: 0, or -1
+ * after ui_error() saying the editor failed and then `unchanged`. */
+int ui_edit_run(struct ui *ui, const char *path, const char *unchanged);
+/* The file's text, allocated; NULL when it can't be read. */
+char *ui_edit_read(const char *path);
+/* Overwrites the file with zeros, removes it, and empties path ("" : nothing). */
+void ui_edit_wipe(char path[UI_EDIT_PATH]);
+
 /* marketer: leaves curses to run a program ($EDITOR), and comes back. No-ops outside curses. */
 void term_suspend(void);
 void term_resume(void);
