@@ -24,6 +24,7 @@ matrix=(
 	"key rotate|keys|"
 	"audit log|audit|"
 	"audit verify|audit|"
+	"audit sign|audit|"
 	"config set|settings|sender.name Hato"
 	"config unset|settings?|feedback.id"
 	"config get|settings|sender.name"
