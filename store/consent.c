@@ -5,8 +5,10 @@
  * of each person's consent until at least a month after the last mail sent
  * to them; GDPR Art. 17(3)(b) lets an erasure keep what a legal obligation
  * needs. So an erasure within CONSENT_HOLD of a mail that went out (or may
- * have: uncertain) moves the person's consent records, with the address they
- * prove consent for, into consent_held, and nothing else of theirs. The
+ * have: uncertain, or in flight as the erasure runs) moves the person's
+ * consent records, with the address they prove consent for, into
+ * consent_held, and nothing else of theirs: their lists' records, and those
+ * of lists removed since (kept in their history by `list rm`, as text). The
  * first login after the hold ends deletes them (consent_purge). An erasure
  * with no such mail keeps nothing.
  */
@@ -21,10 +23,13 @@ enum store_status consent_hold(struct store *st, int64_t id, const char *addr, c
 	enum store_status s;
 	int64_t last = 0;
 
+	int64_t kept = 0;
+
 	*until = 0;
+	/* Sent, uncertain, or in flight now: each may have reached the person. */
 	s = store_query_int(st,
 			    "SELECT max(updated) FROM queue WHERE subscriber = ?1"
-			    " AND (state = 2 OR state = 5)",
+			    " AND (state = 1 OR state = 2 OR state = 5)",
 			    &last, errstr, 1, id);
 	if (s != STORE_OK || last <= 0 || last + CONSENT_HOLD <= (int64_t)now)
 		return s;
@@ -35,7 +40,19 @@ enum store_status consent_hold(struct store *st, int64_t id, const char *addr, c
 		      " WHERE subscriber = ?",
 		      errstr, "keeping the consent records", "ttiii", h, addr, last,
 		      last + CONSENT_HOLD, id);
+	kept = s == STORE_OK ? sqlite3_changes(st->db) : 0;
+	/* Those of lists removed since, which `list rm` kept in the history. */
 	if (s == STORE_OK)
+		s = store_run(st,
+			      "INSERT INTO consent_held (ehash, email, list, source, at, method,"
+			      " text, ip, last_mail, until) SELECT ?, ?, list, '', '', '', details,"
+			      " '', ?, ? FROM subscriber_events WHERE subscriber = ?"
+			      " AND event = 'list-removed'",
+			      errstr, "keeping the consent records", "ttiii", h, addr, last,
+			      last + CONSENT_HOLD, id);
+	if (s == STORE_OK)
+		kept += sqlite3_changes(st->db);
+	if (s == STORE_OK && kept > 0)
 		*until = (time_t)(last + CONSENT_HOLD);
 	return s;
 }

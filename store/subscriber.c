@@ -668,13 +668,17 @@ enum store_status store_subscriber_erase(struct store *st, const char *email, ti
 	/* The consent records, when the law asks them kept a while longer. */
 	if (s == STORE_OK)
 		s = consent_hold(st, id, addr, h, t, &held, errstr);
-	/* The messages that went out or failed stay counted, without the person. */
+	/*
+	 * The messages that went out or failed stay counted, without the person;
+	 * one in flight as the erasure runs may go out still: uncertain.
+	 */
 	if (s == STORE_OK)
 		s = store_run(st,
 			      "INSERT INTO queue_erased (campaign, state, bounced, updated)"
-			      " SELECT q.campaign, q.state, s.status = 'bounced', q.updated"
+			      " SELECT q.campaign, CASE q.state WHEN 1 THEN 5 ELSE q.state END,"
+			      " s.status = 'bounced', q.updated"
 			      " FROM queue q JOIN subscribers s ON s.id = q.subscriber"
-			      " WHERE q.subscriber = ? AND q.state IN (2, 4, 5)",
+			      " WHERE q.subscriber = ? AND q.state IN (1, 2, 4, 5)",
 			      errstr, "erasing", "i", id);
 	/* Cascades to memberships (with their consent records), history and queue. */
 	if (s == STORE_OK)

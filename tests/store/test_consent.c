@@ -136,6 +136,52 @@ static void test_held_after_a_mail(void **state)
 			 3);
 }
 
+/*
+ * A message in flight as the erasure runs may still go out: the consent
+ * records are kept, and the message is counted, as uncertain. A list
+ * removed before the erasure left its consent records in the history:
+ * they are kept too (found in QA).
+ */
+static void test_held_in_flight_and_removed_list(void **state)
+{
+	struct store_consent c = {.source = "shop",
+				  .at = "2026-02-03T04:05:06Z",
+				  .method = "paper form",
+				  .text = "Sale letters",
+				  .ip = ""};
+	struct claimed k = {0};
+	struct store_campaign *cp;
+	struct store_queue_stats q;
+	char buf[4096];
+	time_t held = 0;
+	int64_t id, n;
+
+	(void)state;
+	OK(store_list_add(mk, "fly", "Fly", "", &err_));
+	OK(store_list_add(mk, "gone", "Gone", "", &err_));
+	OK(store_subscriber_add(mk, "fly", "air@example.jp", "Air", NULL, 0, &c, &err_));
+	OK(store_subscriber_add(mk, "gone", "air@example.jp", "Air", NULL, 0, &c, &err_));
+	add(mk, "c-fly", "fly", NULL);
+	cp = get("c-fly");
+	id = cp->id;
+	store_campaign_free(&cp);
+	OK(store_queue_fill(op1, id, &n, &err_));
+	OK(store_queue_claim(op1, id, time(NULL), 1, NULL, claim_cb, &k, &err_));
+	assert_int_equal(k.n, 1); /* in flight, no outcome yet */
+	OK(store_list_rm(mk, "gone", &err_));
+	OK(store_subscriber_erase(mk, "air@example.jp", &held, &err_));
+	assert_true(held > time(NULL) + 30 * 86400);
+	assert_int_equal(data_of("air@example.jp", buf, sizeof(buf)), STORE_OK);
+	assert_non_null(strstr(buf, "\"list\": \"fly\""));
+	assert_non_null(strstr(buf, "\"text\": \"Sale letters\""));
+	assert_non_null(strstr(buf, "\"list\": \"gone\""));
+	assert_non_null(strstr(buf, "consent kept: source shop, given 2026-02-03T04:05:06Z"));
+	OK(store_queue_stats(vw, id, &q, &err_));
+	assert_int_equal(q.count[STORE_RCPT_UNCERTAIN], 1);
+	assert_int_equal(q.count[STORE_RCPT_INFLIGHT], 0);
+	assert_int_equal(q.total, 1);
+}
+
 /* Past its hold, the first login deletes the record, and says so in the trail. */
 static void test_purged_at_login(void **state)
 {
@@ -143,6 +189,7 @@ static void test_purged_at_login(void **state)
 	char buf[4096];
 
 	(void)state;
+	sql("DELETE FROM consent_held WHERE email <> 'sent@example.jp'");
 	assert_int_equal(count("SELECT count(*) FROM consent_held"), 1);
 	/* A login before the hold ends keeps it. */
 	st = login("vw", PW);
@@ -162,6 +209,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_held_after_a_mail),
+	    cmocka_unit_test(test_held_in_flight_and_removed_list),
 	    cmocka_unit_test(test_purged_at_login),
 	};
 
