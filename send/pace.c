@@ -99,8 +99,9 @@ static time_t ramp_day0(struct store *st, time_t now, time_t start, long *idle_d
 	time_t today = pace_day_start(now), restarted = 0, last = 0, since;
 
 	*idle_days = 0;
+	/* A restart recorded with the clock ahead counts from today, not from then. */
 	if (store_warmup_restart_get(st, &restarted, NULL) == STORE_OK && restarted > start)
-		start = restarted;
+		start = restarted < today ? restarted : today;
 	if (start >= today || store_last_sent_before(st, today, &last, NULL) != STORE_OK)
 		return start;
 	since = last > start ? last : start;

@@ -203,6 +203,11 @@ expect 0 "the worker" as operator worker --once
 check "  sends the cap of 3, not the 27 left" test "$(find "$T/outbox" -name '*.eml' | wc -l)" = 6
 expect 0 "audit log --action warmup.restart" as admin audit log --action warmup.restart
 check "  records the restart with why" grep -Eq "	warmup.restart	$(date -u +%F)T00:00:00Z	ok	(39|40) days without a message sent: day 0 again$" "$T/out"
+# A restart recorded while the clock was a year ahead counts from today.
+sql "UPDATE sequences SET value = value + 365 * 86400 WHERE name = 'warmup.restarted'"
+expect 0 "campaign status after a restart recorded in the future" as operator campaign status warm
+check "  keeps a cap: day 0 of the table" grep -q 'warm-up: day 0 of the custom table: cap 3 today' "$T/out"
+sql "UPDATE sequences SET value = value - 365 * 86400 WHERE name = 'warmup.restarted'"
 expect 0 "campaign status the next day" at "$(date -u -d '+1 day' '+%F 12:00:00')" "$HATO" --store "$STORE" --user operator --password-file "$T/pw.operator" campaign status warm
 check "  is day 1 of the restarted plan" grep -q 'warm-up: day 1 of the custom table: cap 10 today' "$T/out"
 
