@@ -90,6 +90,17 @@ expect 0 "subscriber show" as marketer subscriber show "p$u@example.net"
 check "  says unsubscribed from cm" grep -Eq '^ *cm +unsubscribed' "$T/out"
 expect 0 "the same request again" as marketer bounce read "$T/req"
 check "  changes nothing" grep -q 'already unsubscribed from cm' "$T/out"
+# The subject encoded (RFC 2047), as mail clients and phones often send it.
+as marketer subscriber add "p$u@example.net" --list cm >/dev/null 2>&1 # back, to go again
+tok=${mailto##* }
+printf '%s\n' "From: <p$u@example.net>" "To: <${mailto%% *}>" \
+	"Subject: =?UTF-8?B?$(printf 'unsubscribe %s' "$tok" | base64 -w0)?=" "" "" >"$T/req_b"
+printf '%s\n' "From: <p$u@example.net>" "To: <${mailto%% *}>" \
+	"Subject: =?ISO-2022-JP?Q?unsubscribe_${tok//_/=5F}?=" "" "" >"$T/req_q"
+expect 0 "a request with its subject B-encoded is read" as marketer bounce read "$T/req_b"
+check "  as the plain one (the person is unsubscribed already)" grep -q 'already unsubscribed from cm' "$T/out"
+expect 0 "Q-encoded too" as marketer bounce read "$T/req_q"
+check "  the same" grep -q 'already unsubscribed from cm' "$T/out"
 sed -E 's/(Subject: unsubscribe [A-Za-z0-9_-]{60})[A-Za-z0-9_-]{6}/\1AAAAAA/' "$T/req" >"$T/bad"
 expect 65 "a request whose token is changed is refused" as marketer bounce read "$T/bad"
 check "  saying its token does not verify" grep -q 'token does not verify' "$T/err"
