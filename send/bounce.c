@@ -125,8 +125,19 @@ static enum send_status mark(struct apply *a, bool by_verp, const char *address,
 	ss = store_subscriber_mark(a->st, by_verp ? a->subscriber : 0, address, status,
 				   by_verp ? a->campaign : 0, details, &email, &changed, &serr);
 	if (ss == STORE_ENOTFOUND) {
+		bool counted = false;
+
 		free(serr);
-		say(a, "%.300s: nobody on file; no change", name);
+		serr = NULL;
+		/* Erased since: a complaint still counts against the campaign it names. */
+		if (by_verp && a->campaign > 0 && strcmp(status, "complained") == 0) {
+			ss = store_complaint_of_erased(a->st, a->campaign, a->subscriber, &counted,
+						       &serr);
+			if (ss != STORE_OK)
+				return send_from_store(ss, serr, errstr);
+		}
+		say(a, "%.300s: nobody on file; no change%s", name,
+		    counted ? "; the complaint is counted against its campaign" : "");
 		return SEND_OK;
 	}
 	if (ss != STORE_OK)

@@ -61,6 +61,36 @@ static enum store_status suppress(struct store *st, int64_t id, const char *addr
 	return s;
 }
 
+static enum store_status count_complaint(struct store *st, int64_t campaign, int64_t id,
+					 char **errstr)
+{
+	return store_run(st,
+			 "INSERT OR IGNORE INTO complaints (campaign, subscriber, time)"
+			 " VALUES (nullif(?, 0), ?, ?)",
+			 errstr, "counting a complaint", "iii", campaign, id, (int64_t)time(NULL));
+}
+
+enum store_status store_complaint_of_erased(struct store *st, int64_t campaign, int64_t id,
+					    bool *counted, char **errstr)
+{
+	enum store_status s =
+	    store_require(st, STORE_PERM_SUBSCRIBERS_WRITE, "bounce.read", errstr);
+
+	char object[32];
+
+	*counted = false;
+	if (s == STORE_OK)
+		s = count_complaint(st, campaign, id, errstr);
+	if (s == STORE_OK)
+		*counted = sqlite3_changes(st->db) > 0;
+	snprintf(object, sizeof(object), "campaign %lld", (long long)campaign);
+	if (s == STORE_OK && *counted)
+		s = store_audit(
+		    st, "bounce.read", object, "ok",
+		    "complained: about a person erased since; counted for the campaign");
+	return s;
+}
+
 static enum store_status mark_locked(struct store *st, int64_t id, const char *addr,
 				     const char *status, int64_t campaign, const char *details,
 				     bool *changed, char **errstr)
@@ -96,9 +126,7 @@ static enum store_status mark_locked(struct store *st, int64_t id, const char *a
 		s = suppress(st, id, addr, h, errstr);
 	/* Counted once a person: a second report of the same complaint changes nothing. */
 	if (s == STORE_OK && *changed && strcmp(status, "complained") == 0)
-		s = store_run(st,
-			      "INSERT INTO complaints (campaign, time) VALUES (nullif(?, 0), ?)",
-			      errstr, "counting a complaint", "ii", campaign, (int64_t)time(NULL));
+		s = count_complaint(st, campaign, id, errstr);
 	snprintf(audit, sizeof(audit), "%s: %.150s%s", status, details,
 		 *changed ? "" : " (no change)");
 	if (s == STORE_OK)

@@ -301,6 +301,11 @@ static const struct migration migrations[] = {
     {18, "CREATE TABLE IF NOT EXISTS complaints (campaign INTEGER, time INTEGER NOT NULL);"
 	 "CREATE INDEX IF NOT EXISTS complaints_campaign ON complaints(campaign);"
 	 "CREATE INDEX IF NOT EXISTS complaints_time ON complaints(time);"},
+    /*
+     * A complaint is counted once for each message: the person's number
+     * (which names nobody once they are erased) beside the campaign.
+     */
+    {19, ""},
     /* Later issues append their migrations here, in order. */
 };
 
@@ -442,6 +447,23 @@ static enum store_status add_slot_pk(struct store *st, char **errstr)
 	return store_exec(st, "ALTER TABLE users ADD COLUMN slot_pk BLOB;", errstr);
 }
 
+/* Migration 19: complaints.subscriber, unless a test's store has it already. */
+static enum store_status add_complaint_subscriber(struct store *st, char **errstr)
+{
+	enum store_status s;
+	bool have;
+
+	s = has_column(st, "complaints", "subscriber", &have, errstr);
+	if (s == STORE_OK && !have)
+		s = store_exec(st, "ALTER TABLE complaints ADD COLUMN subscriber INTEGER;", errstr);
+	if (s == STORE_OK)
+		s = store_exec(st,
+			       "CREATE UNIQUE INDEX IF NOT EXISTS complaints_once"
+			       " ON complaints(campaign, subscriber);",
+			       errstr);
+	return s;
+}
+
 /*
  * Migration 12, after its SQL: the rows move to the new subscribers table
  * a few thousand at a time, and the old table, empty, goes. secure_delete
@@ -517,6 +539,7 @@ static const struct {
     {11, add_slot_pk, false},
     {12, move_subscribers, false},
     {16, subscriber_keep_all, false},
+    {19, add_complaint_subscriber, false},
     /* clang-format on */
 };
 

@@ -162,6 +162,13 @@ enum store_status store_subscriber_get(struct store *st, const char *email,
 void store_subscriber_why_suppressed(const struct store_subscriber *p, char *out, size_t n);
 void store_subscriber_free(struct store_subscriber **sub);
 /*
+ * A complaint about the message of a campaign to a person erased since (the
+ * VERP token names them): counted in the campaign's complaints, once;
+ * *counted false when it was already. Needs STORE_PERM_SUBSCRIBERS_WRITE.
+ */
+enum store_status store_complaint_of_erased(struct store *st, int64_t campaign, int64_t id,
+					    bool *counted, char **errstr);
+/*
  * A report applied to one person (`bounce read`), named by id (id > 0: a
  * VERP token whose MAC was checked) or else by address: "bounced" (only
  * while active) or "complained" (also suppressed). One transaction: status,

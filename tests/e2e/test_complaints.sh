@@ -109,4 +109,15 @@ check "  saying its token does not verify" grep -q 'token does not verify' "$T/e
 as marketer campaign add next --template t --list cm --subject "Next" >/dev/null
 expect 0 "campaign check of another campaign" as marketer campaign check next
 check "  warns of the complaint rate" grep -q '^warning .*complaint-rate .*4 complaints in the last 30 days, 0.40% of the 1010 messages sent' "$T/out"
+
+# A complaint about a person erased since still counts against its campaign,
+# once (found in QA).
+for k in $(seq 1000 -1 1); do sent_to "$k" && [ "$k" != "$u" ] && break; done
+as marketer subscriber erase "p$k@example.net" >/dev/null || not_ok "erase p$k"
+expect 0 "a complaint about an erased person" arf "$k"
+check "  nobody on file, but counted against its campaign" grep -q 'nobody on file; no change; the complaint is counted against its campaign' "$T/out"
+expect 0 "the same report again" arf "$k"
+check "  is not counted twice" bash -c '! grep -q "counted against" "$1"' _ "$T/out"
+expect 0 "campaign status" as operator campaign status cx
+check "  counts 5 complaints" grep -q '^  complaints: 5 ' "$T/out"
 finish
