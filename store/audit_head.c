@@ -115,15 +115,27 @@ static bool hex_field(const char **p, const char *end, const char *name, unsigne
 	       got == n;
 }
 
-enum store_status store_audit_head_parse(const char *text, size_t len, struct store_audit_head *h,
+enum store_status store_audit_head_parse(const char *in, size_t in_len, struct store_audit_head *h,
 					 char **errstr)
 {
-	const char *p = text, *end = text + len, *sig_line;
-	char record[24], msg[512], *rest = NULL;
+	char text[1024], record[24], msg[512], *rest = NULL;
+	const char *p = text, *end, *sig_line;
+	size_t len = 0, i;
 	long long r;
 	int n;
 
 	memset(h, 0, sizeof(*h));
+	/* A copy that went through mail or another system: CRLF, no last LF. */
+	for (i = 0; i < in_len && len + 2 < sizeof(text); i++)
+		if (!(in[i] == '\r' && i + 1 < in_len && in[i + 1] == '\n'))
+			text[len++] = in[i];
+	if (i < in_len)
+		return store_fail(errstr, STORE_EINVAL,
+				  "not a signed head of a hato audit trail: it is too long");
+	if (len > 0 && text[len - 1] != '\n')
+		text[len++] = '\n';
+	text[len] = '\0';
+	end = text + len;
 	if (len < sizeof(HEAD_MAGIC) || memcmp(text, HEAD_MAGIC "\n", sizeof(HEAD_MAGIC)) != 0)
 		return store_fail(
 		    errstr, STORE_EINVAL,
@@ -153,7 +165,7 @@ enum store_status store_audit_head_parse(const char *text, size_t len, struct st
 }
 
 enum store_status store_audit_head_check(struct store *st, const struct store_audit_head *h,
-					 char **errstr)
+					 bool *other_key, char **errstr)
 {
 	enum store_status s;
 	sqlite3_stmt *q = NULL;
@@ -161,12 +173,10 @@ enum store_status store_audit_head_check(struct store *st, const struct store_au
 	int rc;
 
 	s = store_require(st, STORE_PERM_AUDIT, "audit.verify", errstr);
-	if (s == STORE_OK && store_user_pubkey(st, h->signer, pk, NULL) == STORE_OK &&
-	    sodium_memcmp(pk, h->key, sizeof(pk)) != 0)
-		return store_fail(errstr, STORE_ECORRUPT,
-				  "the head was signed with a key that is not %s's key in this "
-				  "store: it is another store's, or the key was changed",
-				  h->signer);
+	/* An admin's reset of the signer's password gives them a new key: said, not failed;
+	 * the record's hash is what shows the trail unchanged. */
+	*other_key = s == STORE_OK && (store_user_pubkey(st, h->signer, pk, NULL) != STORE_OK ||
+				       sodium_memcmp(pk, h->key, sizeof(pk)) != 0);
 	if (s == STORE_OK)
 		s = store_prepare(st, "SELECT hash FROM audit WHERE id = ?", &q, errstr);
 	if (s != STORE_OK)

@@ -390,13 +390,15 @@ enum store_status store_audit_head_sign(struct store *st, char **text, char **er
 enum store_status store_audit_head_parse(const char *text, size_t len, struct store_audit_head *h,
 					 char **errstr);
 /*
- * Checks a head against the trail: the signer's key is the one the store
- * holds for them, and the record is there with that hash (run
+ * Checks a head against the trail: the record is there with that hash (run
  * store_audit_verify too: it checks the records up to it). STORE_ECORRUPT
- * when the trail no longer holds the head.
+ * when the trail no longer holds the head. *other_key: the head's key is not
+ * the one the store holds for its signer now (an admin's reset of their
+ * password makes a new one; or the head is another store's, whose records
+ * then differ).
  */
 enum store_status store_audit_head_check(struct store *st, const struct store_audit_head *h,
-					 char **errstr);
+					 bool *other_key, char **errstr);
 
 /* ---- Settings --------------------------------------------------------- */
 

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "tui/cli.h"
@@ -154,10 +155,13 @@ static int read_head(const char *path, struct store_audit_head *h)
 {
 	char buf[1024], *err = NULL;
 	FILE *f = fopen(path, "rb");
+	struct stat sb;
 	size_t n;
 
-	if (f == NULL) {
-		cli_error("%s: %s", path, strerror(errno));
+	if (f == NULL || (fstat(fileno(f), &sb) == 0 && S_ISDIR(sb.st_mode))) {
+		cli_error("%s: %s", path, f == NULL ? strerror(errno) : "a folder, not a file");
+		if (f != NULL)
+			fclose(f);
 		return EX_NOINPUT;
 	}
 	n = fread(buf, 1, sizeof(buf), f);
@@ -183,6 +187,7 @@ static int audit_verify(struct cli *c, int argc, char **argv)
 	int64_t bad = 0, n = 0;
 	const char *head = NULL;
 	char *err = NULL;
+	bool other_key = false;
 	int ch, rc;
 
 	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -197,13 +202,17 @@ static int audit_verify(struct cli *c, int argc, char **argv)
 		return rc;
 	s = store_audit_verify(c->st, &bad, &n, &err);
 	if (s == STORE_OK && head != NULL)
-		s = store_audit_head_check(c->st, &h, &err);
+		s = store_audit_head_check(c->st, &h, &other_key, &err);
 	if (s != STORE_OK)
 		return cli_fail_store(s, err);
 	printf("the audit trail is whole: %lld record%s\n", (long long)n, n == 1 ? "" : "s");
 	if (head != NULL)
 		printf("it holds the head %s signed on %s: record %lld, unchanged\n", h.signer,
 		       h.time, (long long)h.record);
+	if (head != NULL && other_key)
+		printf("note: the head's key is not %s's key in this store now (an admin's reset "
+		       "of their password makes a new one): compare it with the key you keep\n",
+		       h.signer);
 	return EX_OK;
 }
 

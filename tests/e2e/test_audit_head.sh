@@ -25,6 +25,21 @@ as marketer list add more >/dev/null
 expect 0 "verify --head, records added since" as admin audit verify --head "$T/head"
 check "  says the trail holds the head, unchanged" grep -q '^it holds the head admin signed on .*: record [0-9]*, unchanged$' "$T/out"
 expect 77 "a viewer may not sign" as viewer audit sign
+# A copy that went through mail or Windows: CRLF, or its last LF lost.
+sed 's/$/\r/' "$T/head" >"$T/head.crlf"
+expect 0 "a CRLF copy of the head verifies" as admin audit verify --head "$T/head.crlf"
+head -c -1 "$T/head" >"$T/head.nolf"
+expect 0 "so does one without its last line end" as admin audit verify --head "$T/head.nolf"
+mkdir "$T/afolder"
+expect 66 "a folder given as the head can't be read" as admin audit verify --head "$T/afolder"
+# An admin's reset of the signer's password gives them a new key: said, not failed.
+printf 'admin2-password-1\n' >"$T/pw.admin2"
+as admin user add admin2 --role admin --kdf interactive --new-password-file "$T/pw.admin2" >/dev/null
+"$HATO" --store "$STORE" --user admin2 --password-file "$T/pw.admin2" audit sign >"$T/head2"
+printf 'admin2-password-2\n' >"$T/pw.admin2b"
+as admin user passwd admin2 --kdf interactive --new-password-file "$T/pw.admin2b" >/dev/null || not_ok "reset admin2"
+expect 0 "a head signed before its signer's password was reset verifies" as admin audit verify --head "$T/head2"
+check "  with a note that the key is not the signer's now" grep -q "^note: the head's key is not admin2's key in this store now" "$T/out"
 
 # A head changed by hand, or not one at all.
 sed 's/^record \([0-9]*\)/record 1\1/' "$T/head" >"$T/bad"
