@@ -99,8 +99,11 @@ bool tpl_jis_flowed(const char *s, size_t n, struct tpl_buf *out, bool *flowed)
 		len = end - start;
 		if (end + 1 < n && s[end] == '\r' && s[end + 1] == '\n')
 			end++; /* CRLF: one line end, as crlf() in mime.c reads it */
-		while (len > 0 && s[start + len - 1] == ' ')
-			len--; /* a trailing space would read as a soft break */
+		/* A trailing space would read as a soft break; but not in "-- ", the
+		 * signature separator, which is never flowed (RFC 3676 4.3). */
+		if (!(len == 3 && memcmp(s + start, "-- ", 3) == 0))
+			while (len > 0 && s[start + len - 1] == ' ')
+				len--;
 		do {
 			/* Space-stuffing, on every line sent (RFC 3676 4.4). */
 			budget = JIS_LINE;

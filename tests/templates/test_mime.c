@@ -413,7 +413,7 @@ static void test_iso2022jp_wrapped(void **state)
 			       "over the lazy dog again and again.\n");
 	tpl_buf_appends(&text, "From the editor: 春のセールは3月1日から3月31日まで、全品20%"
 			       "オフでご提供いたします。詳しくはウェブサイトをご覧ください。\n");
-	tpl_buf_appends(&text, "> 引用です\n  二つの空白で始まる行\n");
+	tpl_buf_appends(&text, "> 引用です\n  二つの空白で始まる行\n-- \n署名\n");
 	tpl_buf_appends(&want, text.data);
 	tpl_buf_appends(&text, "末尾の空白   \n");
 	tpl_buf_appends(&want, "末尾の空白\n");
