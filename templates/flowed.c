@@ -12,7 +12,9 @@
  * space before it (space-stuffing), as RFC 3676 asks.
  *
  * The HTML part's long lines are broken where that changes nothing it
- * shows: between a tag's attributes (tpl_html_wrap).
+ * shows: between a tag's attributes, and between two Japanese characters
+ * inside an empty comment (tpl_html_wrap), so that a long paragraph does
+ * not send the whole message in UTF-8 (a line over 998 bytes can't be 7bit).
  *
  * A line's size in ISO-2022-JP is counted as iconv writes it: one byte an
  * ASCII character, two a JIS X 0208 one, and three for each escape
@@ -147,7 +149,8 @@ static void break_at(char *d, size_t *start, size_t end, size_t *last)
 	}
 }
 
-bool tpl_html_wrap(const char *s, size_t n, struct tpl_buf *out)
+/* Breaks the lines of s at spaces between a tag's attributes, into out. */
+static bool wrap_tags(const char *s, size_t n, struct tpl_buf *out)
 {
 	size_t i, start = 0, last = 0, base = out->len;
 	bool in_tag = false;
@@ -181,4 +184,101 @@ bool tpl_html_wrap(const char *s, size_t n, struct tpl_buf *out)
 	}
 	break_at(d, &start, n, &last);
 	return true;
+}
+
+/* Where wrap_text is in the HTML. */
+enum html_at { AT_TEXT, AT_TAG, AT_COMMENT, AT_RAW };
+
+/* The elements whose text is not HTML: a comment in them would show. */
+static bool raw_element(const char *s, size_t n, size_t i, char name[12])
+{
+	static const char *const raw[] = {"script", "style", "title", "textarea", "xmp", NULL};
+	size_t k = 0;
+
+	while (i < n && k + 1 < 12 && isalnum((unsigned char)s[i]))
+		name[k++] = (char)tolower((unsigned char)s[i++]);
+	name[k] = '\0';
+	return (i >= n || !isalnum((unsigned char)s[i])) && tpl_name_in(name, raw);
+}
+
+/*
+ * Breaks the lines of text between tags that are still too long (Japanese
+ * has no spaces) between two Japanese characters, with an empty comment
+ * around the line break: "あ<!--LF-->い" shows as "あい". Not in comments,
+ * tags, or script, style, title and textarea, whose text is not HTML.
+ */
+static bool wrap_text(const char *s, size_t n, struct tpl_buf *out)
+{
+	enum html_at at = AT_TEXT;
+	size_t i = 0, k, cost = 0;
+	bool wide = false, to_raw = false;
+	char quote = 0, raw[12] = "", name[12];
+
+	while (i < n) {
+		unsigned char c = (unsigned char)s[i];
+		bool w = c >= 0x80, eol = c == '\n' || c == '\r';
+
+		k = char_len(s + i, n - i);
+		/* this character, back to ASCII, and "<!--" must fit */
+		if (at == AT_TEXT && w && wide && cost + 2 + ESC_LEN + 4 > JIS_LINE) {
+			tpl_buf_appends(out, "<!--\n-->");
+			cost = 3;
+			wide = false;
+		}
+		switch (at) {
+		case AT_TEXT:
+			if (c == '<' && n - i >= 4 && memcmp(s + i, "<!--", 4) == 0) {
+				at = AT_COMMENT;
+				i += 3; /* past "<!-", so that "<!-->" ends it */
+				tpl_buf_append(out, "<!-", 3);
+				cost += 3;
+				k = 1;
+			} else if (c == '<' && i + 1 < n &&
+				   (isalpha((unsigned char)s[i + 1]) || s[i + 1] == '/')) {
+				to_raw = s[i + 1] != '/' && raw_element(s, n, i + 1, name);
+				if (to_raw)
+					memcpy(raw, name, sizeof(raw));
+				at = AT_TAG;
+			}
+			break;
+		case AT_TAG:
+			if (quote != 0)
+				quote = c == (unsigned char)quote ? 0 : quote;
+			else if (c == '"' || c == '\'')
+				quote = (char)c;
+			else if (c == '>')
+				at = to_raw ? AT_RAW : AT_TEXT;
+			break;
+		case AT_COMMENT:
+			if (c == '>' && i >= 2 && s[i - 1] == '-' && s[i - 2] == '-')
+				at = AT_TEXT;
+			break;
+		case AT_RAW:
+			if (c == '<' && i + 1 < n && s[i + 1] == '/' &&
+			    raw_element(s, n, i + 2, name) && strcmp(name, raw) == 0) {
+				at = AT_TAG;
+				to_raw = false;
+			}
+			break;
+		}
+		tpl_buf_append(out, s + i, k);
+		if (eol) {
+			cost = 0;
+			wide = false;
+		} else {
+			cost += (w ? 2 : 1) + (w != wide ? ESC_LEN : 0);
+			wide = w;
+		}
+		i += k;
+	}
+	return !out->oom;
+}
+
+bool tpl_html_wrap(const char *s, size_t n, struct tpl_buf *out)
+{
+	struct tpl_buf tags = {0};
+	bool ok = wrap_tags(s, n, &tags) && wrap_text(tags.data ? tags.data : "", tags.len, out);
+
+	tpl_buf_free(&tags);
+	return ok;
 }

@@ -216,10 +216,11 @@ void tpl_random(void *buf, size_t n);
  */
 bool tpl_jis_flowed(const char *s, size_t n, struct tpl_buf *out, bool *flowed);
 /*
- * Appends the HTML s[0..n) to out with line breaks in place of spaces
- * between a tag's attributes, where a line would be over 78 bytes in
- * ISO-2022-JP: what it shows is the same. Text between tags is left as it
- * is (a break there is a space, and in <pre> a line). False when out of
+ * Appends the HTML s[0..n) to out with its lines of over 78 bytes in
+ * ISO-2022-JP broken where that changes nothing it shows: in place of a
+ * space between a tag's attributes, and between two Japanese characters of
+ * its text with an empty comment around the break ("あ<!--LF-->い"); not
+ * in comments, nor in script, style, title or textarea. False when out of
  * memory (flowed.c).
  */
 bool tpl_html_wrap(const char *s, size_t n, struct tpl_buf *out);

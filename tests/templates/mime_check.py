@@ -14,8 +14,9 @@ optional:
   text_line_max       the longest line of the text part allowed (default 998)
   html_line_max       the same for the HTML part
   html_as_parsed      compare the HTML as html.parser reads it (tags, their
-                      attributes, text), not byte for byte: line breaks
-                      between attributes are allowed
+                      attributes, text, comments left out), not byte for
+                      byte: line breaks between attributes, and comments
+                      between characters, are allowed
   flowed              whether the text part is format=flowed (RFC 3676); its
                       text is compared as a reader of flowed text joins it
 Always checked: CRLF line ends only; no line over 998 bytes; quoted-printable
@@ -146,7 +147,11 @@ class Tokens(html.parser.HTMLParser):
         self.out.append(("end", tag))
 
     def handle_data(self, data):
-        self.out.append(("data", data))
+        # A comment splits no text: "a<!-- -->b" reads as "ab".
+        if self.out and self.out[-1][0] == "data":
+            self.out[-1] = ("data", self.out[-1][1] + data)
+        else:
+            self.out.append(("data", data))
 
 
 def tokens(doc):

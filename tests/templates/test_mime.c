@@ -399,7 +399,40 @@ static void test_iso2022jp_wrapped(void **state)
 	    "border=\"0\" align=\"center\" class=\"wrapper\" style=\"max-width:600px;\" "
 	    "data-note='a \"quoted\" value with spaces'><tr><td "
 	    "style=\"padding:24px;color:#222222;\" valign=\"top\">山田様、年末のお知らせです。"
-	    "</td></tr></table>\n";
+	    "</td></tr></table>\n<p>"
+	    "年末年始の営業についてお知らせします。十二月二十九日から一月三日までお休みをいただきま"
+	    "す。"
+	    "年末年始の営業についてお知らせします。十二月二十九日から一月三日までお休みをいただきま"
+	    "す。"
+	    "年末年始の営業についてお知らせします。十二月二十九日から一月三日までお休みをいただきま"
+	    "す。"
+	    "年末年始の営業についてお知らせします。十二月二十九日から一月三日までお休みをいただきま"
+	    "す。"
+	    "年末年始の営業についてお知らせします。十二月二十九日から一月三日までお休みをいただきま"
+	    "す。"
+	    "年末年始の営業についてお知らせします。十二月二十九日から一月三日までお休みをいただきま"
+	    "す。"
+	    "年末年始の営業についてお知らせします。十二月二十九日から一月三日までお休みをいただきま"
+	    "す。"
+	    "年末年始の営業についてお知らせします。十二月二十九日から一月三日までお休みをいただきま"
+	    "す。"
+	    "年末年始の営業についてお知らせします。十二月二十九日から一月三日までお休みをいただきま"
+	    "す。"
+	    "年末年始の営業についてお知らせします。十二月二十九日から一月三日までお休みをいただきま"
+	    "す。"
+	    "</p>\n";
+	/* Text that is not HTML's, and a comment: never broken with a comment. */
+	static const char raw[] =
+	    "<html><head><title>"
+	    "年末年始の営業についてお知らせします。十二月二十九日から一月三日まで"
+	    "お休みをいただきます。年末年始の営業についてお知らせします。</"
+	    "title><style>p{color:#333}"
+	    "</style></head><body><!-- 年末年始の営業についてお知らせします。十二月二十九日から一月"
+	    "三日までお休みをいただきます。年末年始の営業についてお知らせします。 "
+	    "--><pre>年末年始の"
+	    "営業についてお知らせします。十二月二十九日から一月三日までお休みをいただきます。年末年"
+	    "始"
+	    "の営業についてお知らせします。</pre></body></html>\n";
 	struct tpl_buf text = {0}, want = {0}, msg = {0}, j = {0};
 	struct tpl_message m;
 	bool jis = false;
@@ -434,6 +467,17 @@ static void test_iso2022jp_wrapped(void **state)
 	json_key(&j, "cte", "7bit");
 	tpl_buf_appends(&j, ",\"flowed\":true,\"text_line_max\":78,\"html_line_max\":78,"
 			    "\"html_as_parsed\":true");
+	json_close(&j);
+	assert_int_equal(mime_check(&msg, &j), 0);
+	m.html = raw;
+	m.html_len = strlen(raw);
+	tpl_buf_reset(&msg);
+	assert_int_equal(tpl_message_build(&m, &msg, &jis, NULL), TPL_OK);
+	assert_true(jis);
+	tpl_buf_reset(&j);
+	json_open(&j);
+	json_key(&j, "html", raw);
+	tpl_buf_appends(&j, ",\"html_as_parsed\":true");
 	json_close(&j);
 	assert_int_equal(mime_check(&msg, &j), 0);
 	tpl_buf_free(&text);
