@@ -61,7 +61,6 @@ static void nap_ms(long ms)
 	nanosleep(&ts, NULL);
 }
 
-/* Re-reads the campaign's state: an operator may have paused or cancelled it. */
 /*
  * The complaint rate of the campaign: over COMPLAINT_LIMIT (0.3%, where
  * Gmail and Yahoo start refusing a sender's mail) once COMPLAINT_MIN messages
@@ -86,6 +85,14 @@ static void check_complaints(struct run *run)
 		 (long long)n, (long long)sent, 100.0 * (double)n / (double)sent);
 }
 
+/* Pauses the campaign for why the breaker (or a setting) tripped, and says so. */
+static void pause_tripped(struct run *run)
+{
+	store_campaign_set_state(run->st, run->c->id, STORE_CAMPAIGN_PAUSED, run->trip_why, NULL);
+	worker_log(run->o, "%s: paused: %s", run->c->name, run->trip_why);
+}
+
+/* Re-reads the campaign's state: an operator may have paused or cancelled it. */
 static bool still_sending(struct run *run)
 {
 	struct store_campaign *c = NULL;
@@ -140,9 +147,7 @@ static enum send_status run_campaign(struct run *run, bool *sent_any)
 	*sent_any = false;
 	check_complaints(run);
 	if (run->trip) { /* before anything is claimed */
-		store_campaign_set_state(run->st, run->c->id, STORE_CAMPAIGN_PAUSED, run->trip_why,
-					 NULL);
-		worker_log(run->o, "%s: paused: %s", run->c->name, run->trip_why);
+		pause_tripped(run);
 		return SEND_OK;
 	}
 	send_warmup_restart(run->st, time(NULL));
@@ -160,9 +165,7 @@ static enum send_status run_campaign(struct run *run, bool *sent_any)
 		snprintf(run->trip_why, sizeof(run->trip_why),
 			 "cannot compose its messages: %.200s; fix it and resume the campaign",
 			 err ? err : send_strstatus(s));
-		store_campaign_set_state(run->st, run->c->id, STORE_CAMPAIGN_PAUSED, run->trip_why,
-					 NULL);
-		worker_log(run->o, "%s: paused: %s", run->c->name, run->trip_why);
+		pause_tripped(run);
 		free(err);
 		send_composer_free(&run->comp);
 		return SEND_OK;
@@ -206,9 +209,7 @@ static enum send_status run_campaign(struct run *run, bool *sent_any)
 	if (run->fatal == SEND_OK && run->npend > 0)
 		worker_feed(run, false, &warm_left, &more);
 	if (run->trip) {
-		store_campaign_set_state(run->st, run->c->id, STORE_CAMPAIGN_PAUSED, run->trip_why,
-					 NULL);
-		worker_log(run->o, "%s: paused: %s", run->c->name, run->trip_why);
+		pause_tripped(run);
 	}
 	send_pool_free(&run->pool);
 	send_composer_free(&run->comp);
