@@ -122,7 +122,7 @@ check "the keyslot file is as it was" cmp -s "$STORE.keys" "$T/keys.before"
 check "nothing is left beside the store" sh -c "! ls '$STORE'.rotate* '$STORE'.keys.rotate 2>/dev/null"
 expect 0 "every user still logs in: the admin" as admin audit verify
 check "and the trail is whole" grep -q 'whole' "$T/out"
-expect 0 "the marketer" as marketer list ls
+expect 0 "the marketer" as marketer role list
 expect 0 "the viewer" as viewer role list
 
 finish
