@@ -7,13 +7,11 @@
  * List-Unsubscribe's mailto writes it (Subject: "unsubscribe TOKEN"), is
  * applied as the https link's token is (send_unsubscribe_link).
  */
-#include <ctype.h>
 #include <sodium.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include "send/private.h"
 #include "store/store.h"
@@ -208,125 +206,6 @@ static enum send_status arf(struct apply *a, const struct send_report *r, char *
 		 ft ? ft : "");
 	return mark(a, a->subscriber > 0, r->arf_rcpt != NULL ? r->arf_rcpt : r->returned_to,
 		    "complained", details, errstr);
-}
-
-/* The header field's value starting at v (after "Name:"), unfolded, into out. */
-static void unfold(const char *v, const char *end, char *out, size_t size)
-{
-	size_t k = 0;
-
-	for (; v < end && k + 1 < size; v++) {
-		if (*v == '\r') { /* a space, as any other break between words */
-			out[k++] = ' ';
-			continue;
-		}
-		if (*v == '\n') {
-			if (v + 1 >= end || (v[1] != ' ' && v[1] != '\t'))
-				break; /* the field ends */
-			continue;
-		}
-		out[k++] = *v;
-	}
-	out[k] = '\0';
-}
-
-/*
- * Decodes one RFC 2047 encoded-word at p ("=?charset?B?...?=" or Q) into out
- * (k bytes there, at most n in all); returns its length, or 0 when p is no
- * encoded-word. The charset is not read: a token is ASCII in any charset a
- * mail client would use (UTF-8, ISO-2022-JP's ASCII set).
- */
-static size_t encoded_word(const char *p, char *out, size_t *k, size_t n)
-{
-	const char *q, *text, *end;
-	size_t got = 0;
-	char enc;
-
-	if (p[0] != '=' || p[1] != '?' || (q = strchr(p + 2, '?')) == NULL || q[1] == '\0' ||
-	    q[2] != '?')
-		return 0;
-	enc = (char)(q[1] | 0x20);
-	text = q + 3;
-	if ((enc != 'b' && enc != 'q') || (end = strstr(text, "?=")) == NULL)
-		return 0;
-	if (enc == 'b') {
-		if (sodium_base642bin((unsigned char *)out + *k, n - *k - 1, text,
-				      (size_t)(end - text), NULL, &got, NULL,
-				      sodium_base64_VARIANT_ORIGINAL) != 0)
-			return 0;
-		*k += got;
-	} else {
-		for (; text < end && *k + 1 < n; text++) {
-			unsigned hi, lo;
-
-			if (*text == '_')
-				out[(*k)++] = ' ';
-			else if (*text == '=' && end - text >= 3 &&
-				 sscanf(text + 1, "%1x%1x", &hi, &lo) == 2) {
-				out[(*k)++] = (char)(hi << 4 | lo);
-				text += 2;
-			} else
-				out[(*k)++] = *text;
-		}
-	}
-	return (size_t)(end + 2 - p);
-}
-
-/* The subject s with its encoded-words decoded (RFC 2047), into out. */
-static void decode_words(const char *s, char *out, size_t n)
-{
-	size_t k = 0, w;
-	bool after_word = false;
-
-	while (*s != '\0' && k + 1 < n) {
-		w = encoded_word(s, out, &k, n);
-		if (w > 0) {
-			s += w;
-			after_word = true;
-			continue;
-		}
-		/* Blanks between two encoded-words are not part of the text (6.2). */
-		if (after_word && (*s == ' ' || *s == '\t')) {
-			const char *t = s + strspn(s, " \t");
-			if (t[0] == '=' && t[1] == '?') {
-				s = t;
-				continue;
-			}
-		}
-		after_word = false;
-		out[k++] = *s++;
-	}
-	out[k] = '\0';
-}
-
-_Static_assert(TPL_UNSUB_TOKEN_LEN + 1 == 67, "send_request_token's size in send.h");
-
-bool send_request_token(const char *msg, size_t n, char token[TPL_UNSUB_TOKEN_LEN + 1])
-{
-	const char *p = msg, *end = msg + n, *eol;
-	char raw[400], subject[400];
-	size_t i, w;
-
-	while (p < end && *p != '\r' && *p != '\n') { /* the header, to its blank line */
-		if (end - p > 8 && strncasecmp(p, "Subject:", 8) == 0) {
-			unfold(p + 8, end, raw, sizeof(raw));
-			decode_words(raw, subject, sizeof(subject));
-			for (i = 0; subject[i] != '\0'; i += w ? w : 1) {
-				for (w = 0; isalnum((unsigned char)subject[i + w]) ||
-					    subject[i + w] == '-' || subject[i + w] == '_';)
-					w++;
-				if (w == TPL_UNSUB_TOKEN_LEN) {
-					memcpy(token, subject + i, w);
-					token[w] = '\0';
-					return true;
-				}
-			}
-			return false;
-		}
-		eol = memchr(p, '\n', (size_t)(end - p));
-		p = eol != NULL ? eol + 1 : end;
-	}
-	return false;
 }
 
 /* An unsubscribe request by mail: the token in its subject, followed as a link. */

@@ -8,12 +8,17 @@
  * the top-level parts at that boundary, decodes the report part and the
  * returned message (7bit, 8bit, binary, base64 or quoted-printable) and reads
  * their fields. Other parts are ignored; nested multiparts are not opened.
+ * Also the token in the Subject of an unsubscribe request sent to
+ * unsubscribe.mailto, its RFC 2047 encoded-words decoded (send_request_token).
  */
 #include <ctype.h>
+#include <sodium.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "send/private.h"
+#include "templates/templates.h"
 
 #define MAX_FIELDS 512	/* header fields kept from one header block */
 #define MAX_PARTS 64	/* top-level parts looked at */
@@ -649,4 +654,105 @@ void send_report_free(struct send_report **rp)
 	free(r->returned_to);
 	free(r);
 	*rp = NULL;
+}
+
+/* ---- An unsubscribe request by mail (bounce.c) ------------------------------ */
+
+/*
+ * Decodes one RFC 2047 encoded-word at p ("=?charset?B?...?=" or Q) into out
+ * (k bytes there, at most n in all); returns its length, or 0 when p is no
+ * encoded-word. The charset is not read: a token is ASCII in any charset a
+ * mail client would use (UTF-8, ISO-2022-JP's ASCII set).
+ */
+static size_t encoded_word(const char *p, char *out, size_t *k, size_t n)
+{
+	const char *q, *text, *end;
+	size_t got = 0;
+	char enc;
+
+	if (p[0] != '=' || p[1] != '?' || (q = strchr(p + 2, '?')) == NULL || q[1] == '\0' ||
+	    q[2] != '?')
+		return 0;
+	enc = (char)(q[1] | 0x20);
+	text = q + 3;
+	if ((enc != 'b' && enc != 'q') || (end = strstr(text, "?=")) == NULL)
+		return 0;
+	if (enc == 'b') {
+		if (sodium_base642bin((unsigned char *)out + *k, n - *k - 1, text,
+				      (size_t)(end - text), NULL, &got, NULL,
+				      sodium_base64_VARIANT_ORIGINAL) != 0)
+			return 0;
+		*k += got;
+	} else {
+		for (; text < end && *k + 1 < n; text++) {
+			unsigned hi, lo;
+
+			if (*text == '_')
+				out[(*k)++] = ' ';
+			else if (*text == '=' && end - text >= 3 &&
+				 sscanf(text + 1, "%1x%1x", &hi, &lo) == 2) {
+				out[(*k)++] = (char)(hi << 4 | lo);
+				text += 2;
+			} else
+				out[(*k)++] = *text;
+		}
+	}
+	return (size_t)(end + 2 - p);
+}
+
+/* The subject s with its encoded-words decoded (RFC 2047), into out. */
+static void decode_words(const char *s, char *out, size_t n)
+{
+	size_t k = 0, w;
+	bool after_word = false;
+
+	while (*s != '\0' && k + 1 < n) {
+		w = encoded_word(s, out, &k, n);
+		if (w > 0) {
+			s += w;
+			after_word = true;
+			continue;
+		}
+		/* Blanks between two encoded-words are not part of the text (6.2). */
+		if (after_word && (*s == ' ' || *s == '\t')) {
+			const char *t = s + strspn(s, " \t");
+			if (t[0] == '=' && t[1] == '?') {
+				s = t;
+				continue;
+			}
+		}
+		after_word = false;
+		out[k++] = *s++;
+	}
+	out[k] = '\0';
+}
+
+_Static_assert(TPL_UNSUB_TOKEN_LEN + 1 == 67, "send_request_token's size in send.h");
+
+bool send_request_token(const char *msg, size_t n, char token[TPL_UNSUB_TOKEN_LEN + 1])
+{
+	struct fields *h = calloc(1, sizeof(*h));
+	const char *v, *rest;
+	char subject[400];
+	size_t i, w;
+	bool found = false;
+
+	if (h == NULL)
+		return false;
+	if (fields_read(msg, msg + n, h, &rest) == SEND_OK && (v = field(h, "Subject")) != NULL) {
+		decode_words(v, subject, sizeof(subject));
+		for (i = 0; subject[i] != '\0' && !found; i += w ? w : 1) {
+			for (w = 0; isalnum((unsigned char)subject[i + w]) ||
+				    subject[i + w] == '-' || subject[i + w] == '_';)
+				w++;
+			if (w == TPL_UNSUB_TOKEN_LEN) {
+				memcpy(token, subject + i, w);
+				token[w] = '\0';
+				found = true;
+			}
+		}
+	}
+	fields_clear(h);
+	free(h);
+	return found;
 }

@@ -76,24 +76,22 @@ static bool put_line(struct tpl_buf *out, const char *s, size_t n, bool soft)
 	return !out->oom;
 }
 
-bool tpl_jis_flowed(const char *s, size_t n, struct tpl_buf *out, bool *flowed)
+bool tpl_jis_too_long(const char *j, size_t n)
 {
-	struct tpl_buf j = {0};
+	for (size_t i = 0, col = 0; i < n; i++) {
+		if (j[i] != '\r')
+			col = j[i] == '\n' ? 0 : col + 1;
+		if (col > JIS_LINE)
+			return true;
+	}
+	return false;
+}
+
+bool tpl_jis_flowed(const char *s, size_t n, struct tpl_buf *out)
+{
 	size_t start = 0, end, len, k, budget;
 	bool ok = true;
 
-	*flowed = false;
-	/* Is any line too long as it is? */
-	if (!tpl_jis_convert(s, n, &j))
-		return false;
-	for (size_t i = 0, col = 0; i < j.len && !*flowed; i++) {
-		if (j.data[i] != '\r')
-			col = j.data[i] == '\n' ? 0 : col + 1;
-		*flowed = col > JIS_LINE;
-	}
-	tpl_buf_free(&j);
-	if (!*flowed)
-		return true;
 	while (ok && start < n) {
 		end = start;
 		while (end < n && s[end] != '\n' && s[end] != '\r')

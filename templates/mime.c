@@ -170,30 +170,34 @@ static bool valid_utf8(const char *s, size_t n)
 	return true;
 }
 
+/* Appends the ISO-2022-JP text j with CRLF line ends, if it is 7bit and no line is
+ * over 998 bytes. */
+static bool jis_lines(const struct tpl_buf *j, struct tpl_buf *out)
+{
+	size_t i, start = out->len, line = 0;
+
+	crlf(out, j->data ? j->data : "", j->len);
+	if (out->oom)
+		return false;
+	for (i = start; i < out->len; i++) {
+		unsigned char c = (unsigned char)out->data[i];
+
+		if (c == 0 || c >= 0x80)
+			return false;
+		line = c == '\n' ? 0 : line + 1;
+		if (line > 998)
+			return false;
+	}
+	return true;
+}
+
 /* The 7bit ISO-2022-JP form of s with CRLF line ends, if it is lossless and
  * no line is over 998 bytes. */
 static bool jis_body(const char *s, size_t n, struct tpl_buf *out)
 {
 	struct tpl_buf j = {0};
-	size_t i, line = 0;
-	bool ok = false;
+	bool ok = tpl_jis_lossless(s, n) && tpl_jis_convert(s, n, &j) && jis_lines(&j, out);
 
-	if (!tpl_jis_lossless(s, n) || !tpl_jis_convert(s, n, &j))
-		goto done;
-	crlf(out, j.data ? j.data : "", j.len);
-	if (out->oom)
-		goto done;
-	for (i = 0; i < out->len; i++) {
-		unsigned char c = (unsigned char)out->data[i];
-
-		if (c == 0 || c >= 0x80)
-			goto done;
-		line = c == '\n' ? 0 : line + 1;
-		if (line > 998)
-			goto done;
-	}
-	ok = true;
-done:
 	tpl_buf_free(&j);
 	return ok;
 }
@@ -205,12 +209,14 @@ done:
  */
 static bool jis_text(const char *s, size_t n, struct tpl_buf *out, bool *flowed)
 {
-	*flowed = false;
-	if (!tpl_jis_lossless(s, n))
-		return false;
-	if (!tpl_jis_flowed(s, n, out, flowed))
-		return false;
-	return *flowed || jis_body(s, n, out);
+	struct tpl_buf j = {0};
+	bool ok = tpl_jis_lossless(s, n) && tpl_jis_convert(s, n, &j);
+
+	*flowed = ok && tpl_jis_too_long(j.data ? j.data : "", j.len);
+	if (ok)
+		ok = *flowed ? tpl_jis_flowed(s, n, out) : jis_lines(&j, out);
+	tpl_buf_free(&j);
+	return ok;
 }
 
 /* Where HTML's own charset declaration is looked for: the first 1024 bytes

@@ -208,13 +208,15 @@ enum tpl_status tpl_header_field(struct tpl_buf *out, const char *name, const ch
  * Message-IDs and boundaries, so no system call per message. */
 void tpl_random(void *buf, size_t n);
 
+/* Has the ISO-2022-JP text j[0..n) a line over 78 bytes (flowed.c)? */
+bool tpl_jis_too_long(const char *j, size_t n);
 /*
  * The text s[0..n) (UTF-8 that converts without loss) in 7bit ISO-2022-JP
- * with CRLF line ends, appended to out, when a line of it would be over 78
- * bytes: wrapped as format=flowed, DelSp=yes (RFC 3676), and *flowed set.
- * Else nothing is appended and *flowed is false (flowed.c).
+ * with CRLF line ends, appended to out, wrapped as format=flowed, DelSp=yes
+ * (RFC 3676), for a text whose lines are too long (tpl_jis_too_long). A
+ * wrapped text's lines lose their trailing spaces, "-- " but (flowed.c).
  */
-bool tpl_jis_flowed(const char *s, size_t n, struct tpl_buf *out, bool *flowed);
+bool tpl_jis_flowed(const char *s, size_t n, struct tpl_buf *out);
 /*
  * Appends the HTML s[0..n) to out with its lines of over 78 bytes in
  * ISO-2022-JP broken where that changes nothing it shows: in place of a
