@@ -94,10 +94,10 @@ FUZZ_BINS := $(FUZZSRC:tests/fuzz/%.c=build/fuzz/%)
 FUZZ_LIBOBJ := $(LIBSRC:%.c=build/fuzz/obj/%.o)
 build/fuzz/obj/%.o: %.c
 	@mkdir -p $(dir $@)
-	clang $(WARN) $(DEFS) $(INCS) -g -O1 -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined -c -o $@ $<
+	clang $(WARN) $(DEFS) $(INCS) -g -O1 -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined -MMD -MP -c -o $@ $<
 build/fuzz/%: tests/fuzz/%.c $(FUZZ_LIBOBJ)
 	@mkdir -p $(dir $@)
-	clang $(WARN) $(DEFS) $(INCS) -Wno-missing-prototypes -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -o $@ $< $(FUZZ_LIBOBJ) $(LIBS)
+	clang $(WARN) $(DEFS) $(INCS) -Wno-missing-prototypes -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -MMD -MP -o $@ $< $(FUZZ_LIBOBJ) $(LIBS)
 
 fuzz: deps
 	$(MAKE) --no-print-directory $(FUZZ_BINS)

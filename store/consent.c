@@ -35,8 +35,9 @@ enum store_status consent_hold(struct store *st, int64_t id, const char *addr, c
 		return s;
 	s = store_run(st,
 		      "INSERT INTO consent_held (ehash, email, list, source, at, method, text, ip,"
-		      " last_mail, until) SELECT ?, ?, list, consent_source, consent_at,"
-		      " consent_method, consent_text, consent_ip, ?, ? FROM memberships"
+		      " version, confirmed, last_mail, until) SELECT ?, ?, list, consent_source,"
+		      " consent_at, consent_method, consent_text, consent_ip, consent_version,"
+		      " consent_confirmed, ?, ? FROM memberships"
 		      " WHERE subscriber = ?",
 		      errstr, "keeping the consent records", "ttiii", h, addr, last,
 		      last + CONSENT_HOLD, id);

@@ -220,14 +220,21 @@ static enum store_status collect_keys(struct store *st, const char *list, struct
 }
 
 /* One member's row; v and vl are scratch arrays of ks->n entries. */
+/* An export's own columns, read in this order from the query, then the attributes. */
+static const char *const fixed[] = {
+    "email",	    "name",	  "consent_source",  "consent_at",	     "consent_method",
+    "consent_text", "consent_ip", "consent_version", "consent_confirmed_at",
+};
+#define NFIXED (sizeof(fixed) / sizeof(fixed[0]))
+
 static void write_row(FILE *out, sqlite3_stmt *q, const struct keys *ks, const char **v, size_t *vl,
 		      bool raw)
 {
-	const unsigned char *b = sqlite3_column_blob(q, 7);
-	size_t n = (size_t)sqlite3_column_bytes(q, 7), pos = 0, kl, l, c, i;
+	const unsigned char *b = sqlite3_column_blob(q, NFIXED);
+	size_t n = (size_t)sqlite3_column_bytes(q, NFIXED), pos = 0, kl, l, c, i;
 	const char *k, *val;
 
-	for (i = 0; i < 7; i++)
+	for (i = 0; i < NFIXED; i++)
 		csv_cell(out, (const char *)sqlite3_column_text(q, (int)i),
 			 (size_t)sqlite3_column_bytes(q, (int)i), i == 0, raw);
 	for (i = 0; i < ks->n; i++)
@@ -273,9 +280,6 @@ static void audit_outcome(struct store *st, const char *list, enum store_status 
 enum store_status store_list_export(struct store *st, const char *list, FILE *out, unsigned flags,
 				    int64_t *rows, char **errstr)
 {
-	static const char *const fixed[] = {"email",	  "name",	    "consent_source",
-					    "consent_at", "consent_method", "consent_text",
-					    "consent_ip"};
 	bool raw = (flags & STORE_EXPORT_RAW) != 0;
 	enum store_status s;
 	sqlite3_stmt *q = NULL;
@@ -321,7 +325,7 @@ enum store_status store_list_export(struct store *st, const char *list, FILE *ou
 		s = STORE_ENOMEM;
 		goto done;
 	}
-	for (i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++)
+	for (i = 0; i < NFIXED; i++)
 		csv_cell(out, fixed[i], strlen(fixed[i]), i == 0, raw);
 	for (i = 0; i < ks.n; i++)
 		csv_cell(out, ks.k[i], ks.len[i], false, raw);
@@ -329,7 +333,8 @@ enum store_status store_list_export(struct store *st, const char *list, FILE *ou
 	s = store_prepare(
 	    st,
 	    "SELECT s.email, s.name, m.consent_source, m.consent_at, m.consent_method,"
-	    " m.consent_text, m.consent_ip, s.attrs" MEMBERS " ORDER BY s.id",
+	    " m.consent_text, m.consent_ip, m.consent_version, m.consent_confirmed, s.attrs" MEMBERS
+	    " ORDER BY s.id",
 	    &q, errstr);
 	if (s != STORE_OK)
 		goto done;
@@ -433,6 +438,22 @@ static int json_segment(const char *name, const char *list, const char *expr, vo
 	return 0;
 }
 
+/* A consent record, the last member of a list's object. */
+static void consent_json(FILE *out, const char *source, const char *at, const char *method,
+			 const char *text, const char *version, const char *confirmed,
+			 const char *ip)
+{
+	fputs("      \"consent\": {\n", out);
+	json_kv(out, "        ", "source", source, 0);
+	json_kv(out, "        ", "at", at, 0);
+	json_kv(out, "        ", "method", method, 0);
+	json_kv(out, "        ", "text", text, 0);
+	json_kv(out, "        ", "version", version, 0);
+	json_kv(out, "        ", "confirmed_at", confirmed, 0);
+	json_kv(out, "        ", "ip", ip, 1);
+	fputs("      }\n", out);
+}
+
 /*
  * What an erasure kept of an address (store/consent.c): its consent records,
  * until a month after the last mail. *found is false when there are none.
@@ -452,8 +473,8 @@ static enum store_status held_data(struct store *st, const char *email, FILE *ou
 		return s;
 	store_address_hash(st, addr, h);
 	s = store_prepare(st,
-			  "SELECT email, list, source, at, method, text, ip, last_mail, until"
-			  " FROM consent_held WHERE ehash = ? ORDER BY list",
+			  "SELECT email, list, source, at, method, text, ip, last_mail, until,"
+			  " version, confirmed FROM consent_held WHERE ehash = ? ORDER BY list",
 			  &q, errstr);
 	if (s != STORE_OK)
 		return s;
@@ -473,13 +494,14 @@ static enum store_status held_data(struct store *st, const char *email, FILE *ou
 		}
 		fputs("    {\n", out);
 		json_kv(out, "      ", "list", (const char *)sqlite3_column_text(q, 1), 0);
-		fputs("      \"consent\": {\n", out);
-		json_kv(out, "        ", "source", (const char *)sqlite3_column_text(q, 2), 0);
-		json_kv(out, "        ", "at", (const char *)sqlite3_column_text(q, 3), 0);
-		json_kv(out, "        ", "method", (const char *)sqlite3_column_text(q, 4), 0);
-		json_kv(out, "        ", "text", (const char *)sqlite3_column_text(q, 5), 0);
-		json_kv(out, "        ", "ip", (const char *)sqlite3_column_text(q, 6), 1);
-		fputs("      }\n    }", out);
+		consent_json(out, (const char *)sqlite3_column_text(q, 2),
+			     (const char *)sqlite3_column_text(q, 3),
+			     (const char *)sqlite3_column_text(q, 4),
+			     (const char *)sqlite3_column_text(q, 5),
+			     (const char *)sqlite3_column_text(q, 9),
+			     (const char *)sqlite3_column_text(q, 10),
+			     (const char *)sqlite3_column_text(q, 6));
+		fputs("    }", out);
 	}
 	sqlite3_finalize(q);
 	if (rc != SQLITE_DONE)
@@ -560,13 +582,10 @@ enum store_status store_subscriber_data(struct store *st, const char *email, FIL
 		json_kv(out, "      ", "status", m->status, 0);
 		json_kv(out, "      ", "joined", t1, 0);
 		json_kv(out, "      ", "updated", t2, 0);
-		fputs("      \"consent\": {\n", out);
-		json_kv(out, "        ", "source", m->consent_source, 0);
-		json_kv(out, "        ", "at", m->consent_at, 0);
-		json_kv(out, "        ", "method", m->consent_method, 0);
-		json_kv(out, "        ", "text", m->consent_text, 0);
-		json_kv(out, "        ", "ip", m->consent_ip, 1);
-		fputs("      }\n    }", out);
+		consent_json(out, m->consent_source, m->consent_at, m->consent_method,
+			     m->consent_text, m->consent_version, m->consent_confirmed,
+			     m->consent_ip);
+		fputs("    }", out);
 	}
 	fputs(p->nlists ? "\n  ],\n" : "],\n", out);
 	fputs("  \"history\": [", out);

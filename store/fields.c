@@ -21,8 +21,9 @@
 #include "store/subscribers_private.h"
 
 const char *const subscriber_columns[SUBSCRIBER_NCOLUMNS] = {
-    "email",	      "name",	    "consent_source", "consent_at",    "consent_text",
-    "consent_method", "consent_ip", "reject_line",    "reject_reason",
+    "email",	      "name",	    "consent_source",  "consent_at",	       "consent_text",
+    "consent_method", "consent_ip", "consent_version", "consent_confirmed_at", "reject_line",
+    "reject_reason",
 };
 
 int subscriber_utf8_ok(const char *s, size_t n)
@@ -109,7 +110,7 @@ static bool reserved(const char *k)
 /* "the attribute name "Email" is reserved ...", naming every reserved name. */
 static enum store_status reserved_name(const char *k, char **errstr)
 {
-	char names[200] = "";
+	char names[256] = "";
 	size_t i, n = 0;
 
 	for (i = 0; i < SUBSCRIBER_NCOLUMNS; i++)
@@ -177,6 +178,7 @@ enum store_status subscriber_check_fields(const char *name, const struct store_a
 	    {SF_WORD, "the consent method", c ? c->method : NULL},
 	    {SF_FREE_TEXT, "the consent text", c ? c->text : NULL},
 	    {SF_CONSENT_IP, "the consent IP", c ? c->ip : NULL},
+	    {SF_WORD, "the consent version", c ? c->version : NULL},
 	};
 	const char *why;
 	size_t i;
@@ -353,6 +355,16 @@ const char *subscriber_consent_at_why(const char *v, size_t n, time_t now, char 
 		return "is in the future: a consent time may be at most a day ahead of this "
 		       "computer's clock";
 	return NULL;
+}
+
+const char *subscriber_confirmed_why(const char *v, size_t n, time_t now, const char *at,
+				     char out[21])
+{
+	const char *why = subscriber_consent_at_why(v, n, now, out);
+
+	if (why == NULL && at != NULL && strcmp(out, at) < 0)
+		return "is before the consent was given: a double opt-in is confirmed after it";
+	return why;
 }
 
 /* ---- Stores written before (migration 16) -------------------------------- */

@@ -165,7 +165,7 @@ void import_reject_text(struct import *im, uint64_t line, const char *reason, co
  * out of memory, or when the database side stopped it (its error is reported).
  */
 static void queue_row(struct import *im, const char *addr, const char *name, size_t namelen,
-		      const char *const consent[5])
+		      const char *const consent[R_CONSENT])
 {
 	struct import_ready *r = import_queue_slot(&im->q);
 	size_t i;
@@ -186,7 +186,7 @@ static void queue_row(struct import *im, const char *addr, const char *name, siz
 	if (import_ready_add(r, name, namelen, &r->off[R_NAME]) != 0 ||
 	    import_ready_add(r, im->attrs.p, im->attrs.n, &r->off[R_ATTRS]) != 0)
 		goto nomem;
-	for (i = 0; i < 5; i++) {
+	for (i = 0; i < R_CONSENT; i++) {
 		r->len[R_SOURCE + i] = strlen(consent[i]);
 		if (import_ready_add(r, consent[i], r->len[R_SOURCE + i], &r->off[R_SOURCE + i]) !=
 		    0)
@@ -215,9 +215,11 @@ static void resync_after(struct import *im, int whole)
 void import_data_row(struct import *im)
 {
 	struct import_row *r = &im->row;
-	char addr[STORE_ADDRESS_MAX + 1], at[21], reason[480];
-	const char *why = NULL, *name = "", *consent[5] = {"", "", "import", "", ""};
-	size_t i, namelen = 0;
+	char addr[STORE_ADDRESS_MAX + 1], at[21], confirmed[21], reason[480];
+	const char *why = NULL, *name = "",
+		   *consent[R_CONSENT] = {"", "", "import", "", "", "", ""};
+	size_t i, namelen = 0, confirmed_col = 0;
+	bool own_at = false;
 
 	im->stats->rows++;
 	addr[0] = '\0';
@@ -231,12 +233,18 @@ void import_data_row(struct import *im)
 	}
 	im->attrs.n = 0;
 	consent[0] = im->o && im->o->source ? im->o->source : "import";
-	consent[1] = im->now_iso;
+	consent[R_AT - R_SOURCE] = im->now_iso;
 	for (i = 0; i < r->nf; i++) {
 		static const enum subscriber_field field[] = {
-		    [C_ATTR] = SF_FREE_TEXT, [C_EMAIL] = SF_FREE_TEXT, [C_NAME] = SF_NAME,
-		    [C_SOURCE] = SF_WORD,    [C_AT] = SF_FREE_TEXT,    [C_TEXT] = SF_FREE_TEXT,
-		    [C_METHOD] = SF_WORD,    [C_IP] = SF_CONSENT_IP,
+		    [C_ATTR] = SF_FREE_TEXT,	  [C_EMAIL] = SF_FREE_TEXT, [C_NAME] = SF_NAME,
+		    [C_SOURCE] = SF_WORD,	  [C_AT] = SF_FREE_TEXT,    [C_TEXT] = SF_FREE_TEXT,
+		    [C_METHOD] = SF_WORD,	  [C_IP] = SF_CONSENT_IP,   [C_VERSION] = SF_WORD,
+		    [C_CONFIRMED] = SF_FREE_TEXT,
+		};
+		/* Where a consent column's value goes among the row's fields. */
+		static const int slot[] = {
+		    [C_SOURCE] = R_SOURCE, [C_TEXT] = R_TEXT,	    [C_METHOD] = R_METHOD,
+		    [C_IP] = R_IP,	   [C_VERSION] = R_VERSION,
 		};
 		const char *v = r->buf + r->off[i];
 		size_t n = r->len[i];
@@ -282,18 +290,20 @@ void import_data_row(struct import *im)
 					 im->name[i], why);
 				goto bad;
 			}
-			consent[1] = at;
+			consent[R_AT - R_SOURCE] = at;
+			own_at = true;
 			break;
-		case C_IP:
-			consent[4] = v;
+		case C_CONFIRMED:
+			if (n > 0)
+				confirmed_col = i + 1; /* checked once consent_at is known */
 			break;
 		case C_SOURCE:
 		case C_TEXT:
 		case C_METHOD:
-			if (n > 0)
-				consent[im->kind[i] == C_SOURCE ? 0
-					: im->kind[i] == C_TEXT ? 3
-								: 2] = v;
+		case C_IP:
+		case C_VERSION:
+			if (n > 0) /* else the default */
+				consent[slot[im->kind[i]] - R_SOURCE] = v;
 			break;
 		default:
 			/* An empty cell sets nothing and erases nothing. */
@@ -301,6 +311,21 @@ void import_data_row(struct import *im)
 			    attrs_put(&im->attrs, im->name[i], strlen(im->name[i]), v, n) != 0)
 				goto nomem;
 		}
+	}
+	/* The confirmation of a double opt-in comes after the consent the row dates. */
+	if (confirmed_col > 0) {
+		i = confirmed_col - 1;
+		why = subscriber_confirmed_why(r->buf + r->off[i], r->len[i], (time_t)im->now,
+					       own_at ? at : NULL, confirmed);
+		if (why != NULL) {
+			snprintf(reason, sizeof(reason), "column %zu (%s) %s", i + 1, im->name[i],
+				 why);
+			goto bad;
+		}
+		consent[R_CONFIRMED - R_SOURCE] = confirmed;
+		/* A consent with no time of its own is dated by its confirmation. */
+		if (!own_at)
+			consent[R_AT - R_SOURCE] = confirmed;
 	}
 	queue_row(im, addr, name, namelen, consent);
 	return;

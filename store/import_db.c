@@ -30,6 +30,9 @@
 
 /* ---- The INSERTs -------------------------------------------------------- */
 
+/* A membership's parameters in an INSERT: the person, then the consent's fields. */
+#define MEMBER_BINDS (1 + R_CONSENT)
+
 /*
  * The INSERT of n new people (subscribers) or of their memberships, numbered
  * as bind_subscriber and bind_membership bind them; the time, and the list,
@@ -37,7 +40,7 @@
  */
 static char *insert_sql(bool members, int n)
 {
-	int per = members ? 6 : 5, j, k;
+	int per = members ? MEMBER_BINDS : 5, j, k;
 	size_t cap = 200 + (size_t)n * 64, len;
 	char *sql = malloc(cap);
 
@@ -47,7 +50,8 @@ static char *insert_sql(bool members, int n)
 			       members
 				   ? "INSERT OR FAIL INTO memberships (subscriber, consent_source,"
 				     " consent_at, consent_method, consent_text, consent_ip,"
-				     " list, created, updated) VALUES "
+				     " consent_version, consent_confirmed, list, created, updated)"
+				     " VALUES "
 				   : "INSERT OR IGNORE INTO subscribers (email, domain, name,"
 				     " attrs, id, created, updated) VALUES ");
 	for (j = 0; j < n; j++) {
@@ -78,8 +82,8 @@ static enum store_status prepare_insert(struct import *im, bool members, int n, 
 	if (s != STORE_OK)
 		return s;
 	if (members) {
-		sqlite3_bind_text(*q, 6 * n + 1, im->list, -1, SQLITE_STATIC);
-		sqlite3_bind_int64(*q, 6 * n + 2, im->now);
+		sqlite3_bind_text(*q, MEMBER_BINDS * n + 1, im->list, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(*q, MEMBER_BINDS * n + 2, im->now);
 	} else {
 		sqlite3_bind_int64(*q, 5 * n + 1, im->now);
 	}
@@ -105,9 +109,9 @@ static void bind_membership(sqlite3_stmt *q, int j, const struct import_ready *r
 {
 	int i;
 
-	sqlite3_bind_int64(q, 6 * j + 1, id);
-	for (i = 0; i < 5; i++)
-		sqlite3_bind_text(q, 6 * j + 2 + i, r->buf + r->off[R_SOURCE + i],
+	sqlite3_bind_int64(q, MEMBER_BINDS * j + 1, id);
+	for (i = 0; i < R_CONSENT; i++)
+		sqlite3_bind_text(q, MEMBER_BINDS * j + 2 + i, r->buf + r->off[R_SOURCE + i],
 				  (int)r->len[R_SOURCE + i], SQLITE_STATIC);
 }
 

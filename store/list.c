@@ -178,7 +178,8 @@ static enum store_status keep_consent(struct store *st, const char *id, char **e
 	char now[21];
 
 	store_utc_now(now);
-	/* "consent kept: source S, given T, method M, text X, IP A; was active",
+	/* "consent kept: source S, given T, method M, text X, version V,
+	 * confirmed C, IP A; was active",
 	 * each empty part left out (every part starts ", " for ltrim). */
 	return store_run(
 	    st,
@@ -189,6 +190,9 @@ static enum store_status keep_consent(struct store *st, const char *id, char **e
 	    "  || CASE WHEN consent_at != '' THEN ', given ' || consent_at ELSE '' END"
 	    "  || CASE WHEN consent_method != '' THEN ', method ' || consent_method ELSE '' END"
 	    "  || CASE WHEN consent_text != '' THEN ', text ' || consent_text ELSE '' END"
+	    "  || CASE WHEN consent_version != '' THEN ', version ' || consent_version ELSE '' END"
+	    "  || CASE WHEN consent_confirmed != '' THEN ', confirmed ' || consent_confirmed"
+	    "   ELSE '' END"
 	    "  || CASE WHEN consent_ip != '' THEN ', IP ' || consent_ip ELSE '' END,"
 	    "  ', '), ''), 'none recorded') || '; was ' || status"
 	    " FROM memberships WHERE list = ?2",

@@ -306,6 +306,13 @@ static const struct migration migrations[] = {
      * (which names nobody once they are erased) beside the campaign.
      */
     {19, ""},
+    /*
+     * A consent record proves which version of the text was agreed to and
+     * when a double opt-in was confirmed (GDPR Art. 7(1)): two fields more
+     * in each membership and in what an erasure holds (consent_held). A
+     * step in C, add_consent_proof.
+     */
+    {20, ""},
     /* Later issues append their migrations here, in order. */
 };
 
@@ -436,26 +443,52 @@ static enum store_status has_column(struct store *st, const char *table, const c
 	return STORE_OK;
 }
 
-static enum store_status add_slot_pk(struct store *st, char **errstr)
+/* ALTER TABLE table ADD COLUMN column decl, unless a test's store has it already. */
+static enum store_status add_column(struct store *st, const char *table, const char *column,
+				    const char *decl, char **errstr)
 {
 	enum store_status s;
 	bool have;
+	char *sql;
 
-	s = has_column(st, "users", "slot_pk", &have, errstr);
+	s = has_column(st, table, column, &have, errstr);
 	if (s != STORE_OK || have)
 		return s;
-	return store_exec(st, "ALTER TABLE users ADD COLUMN slot_pk BLOB;", errstr);
+	sql = sqlite3_mprintf("ALTER TABLE %s ADD COLUMN %s %s;", table, column, decl);
+	if (sql == NULL)
+		return store_fail(errstr, STORE_ENOMEM, "out of memory");
+	s = store_exec(st, sql, errstr);
+	sqlite3_free(sql);
+	return s;
+}
+
+static enum store_status add_slot_pk(struct store *st, char **errstr)
+{
+	return add_column(st, "users", "slot_pk", "BLOB", errstr);
+}
+
+/* Migration 20: the consent's version and double opt-in confirmation. */
+static enum store_status add_consent_proof(struct store *st, char **errstr)
+{
+	static const char *const add[][2] = {
+	    {"memberships", "consent_version"},
+	    {"memberships", "consent_confirmed"},
+	    {"consent_held", "version"},
+	    {"consent_held", "confirmed"},
+	};
+	enum store_status s = STORE_OK;
+	size_t i;
+
+	for (i = 0; s == STORE_OK && i < sizeof(add) / sizeof(add[0]); i++)
+		s = add_column(st, add[i][0], add[i][1], "TEXT NOT NULL DEFAULT ''", errstr);
+	return s;
 }
 
 /* Migration 19: complaints.subscriber, unless a test's store has it already. */
 static enum store_status add_complaint_subscriber(struct store *st, char **errstr)
 {
-	enum store_status s;
-	bool have;
+	enum store_status s = add_column(st, "complaints", "subscriber", "INTEGER", errstr);
 
-	s = has_column(st, "complaints", "subscriber", &have, errstr);
-	if (s == STORE_OK && !have)
-		s = store_exec(st, "ALTER TABLE complaints ADD COLUMN subscriber INTEGER;", errstr);
 	if (s == STORE_OK)
 		s = store_exec(st,
 			       "CREATE UNIQUE INDEX IF NOT EXISTS complaints_once"
@@ -540,6 +573,7 @@ static const struct {
     {12, move_subscribers, false},
     {16, subscriber_keep_all, false},
     {19, add_complaint_subscriber, false},
+    {20, add_consent_proof, false},
     /* clang-format on */
 };
 

@@ -263,7 +263,7 @@ static enum store_status add_locked(struct store *st, const char *list, const ch
 	enum store_status s;
 	struct attrs_buf nw = {0}, merged = {0};
 	sqlite3_stmt *q = NULL;
-	char status[16], at[21], h[65];
+	char status[16], at[21], confirmed[21], h[65];
 	int64_t id, now = (int64_t)time(NULL);
 	bool supp = false;
 	size_t i;
@@ -293,6 +293,20 @@ static enum store_status add_locked(struct store *st, const char *list, const ch
 		}
 	} else {
 		store_utc_now(at);
+	}
+	confirmed[0] = '\0';
+	if (c != NULL && c->confirmed != NULL && *c->confirmed != '\0') {
+		bool own_at = c->at != NULL && *c->at != '\0';
+		const char *why = subscriber_confirmed_why(
+		    c->confirmed, strlen(c->confirmed), (time_t)now, own_at ? at : NULL, confirmed);
+		if (why != NULL) {
+			s = store_fail(errstr, STORE_EINVAL, "the confirmation time \"%s\" %s",
+				       c->confirmed, why);
+			goto done;
+		}
+		/* A consent with no time of its own is dated by its confirmation. */
+		if (!own_at)
+			memcpy(at, confirmed, sizeof(at));
 	}
 	s = subscriber_find(st, addr, &id, status, errstr);
 	if (s != STORE_OK)
@@ -348,12 +362,12 @@ static enum store_status add_locked(struct store *st, const char *list, const ch
 	}
 	s = store_run(st,
 		      "INSERT INTO memberships (list, subscriber, consent_source, consent_at,"
-		      " consent_method, consent_text, consent_ip, created, updated)"
-		      " VALUES (?,?,?,?,?,?,?,?,?)",
-		      errstr, "adding a member", "titttttii", list, id,
+		      " consent_method, consent_text, consent_ip, consent_version,"
+		      " consent_confirmed, created, updated) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+		      errstr, "adding a member", "titttttttii", list, id,
 		      c && c->source ? c->source : "hato subscriber add", at,
-		      c && c->method ? c->method : "manual", c ? c->text : "", c ? c->ip : "", now,
-		      now);
+		      c && c->method ? c->method : "manual", c ? c->text : "", c ? c->ip : "",
+		      c ? c->version : "", confirmed, now, now);
 	if (s == STORE_OK)
 		s = store_subscriber_event(st, id, "subscribed", list, NULL, errstr);
 	if (s == STORE_OK) {
@@ -446,6 +460,8 @@ void store_subscriber_free(struct store_subscriber **subp)
 		free(m->consent_method);
 		free(m->consent_text);
 		free(m->consent_ip);
+		free(m->consent_version);
+		free(m->consent_confirmed);
 	}
 	free(p->lists);
 	for (i = 0; i < p->nevents; i++) {
@@ -468,7 +484,8 @@ static enum store_status load_lists(struct store *st, struct store_subscriber *p
 
 	s = store_prepare(st,
 			  "SELECT list, status, consent_source, consent_at, consent_method,"
-			  " consent_text, consent_ip, created, updated FROM memberships"
+			  " consent_text, consent_ip, created, updated, consent_version,"
+			  " consent_confirmed FROM memberships"
 			  " WHERE subscriber = ? ORDER BY list",
 			  &q, errstr);
 	if (s != STORE_OK)
@@ -495,6 +512,8 @@ static enum store_status load_lists(struct store *st, struct store_subscriber *p
 		m->consent_ip = col(q, 6);
 		m->created = (time_t)sqlite3_column_int64(q, 7);
 		m->updated = (time_t)sqlite3_column_int64(q, 8);
+		m->consent_version = col(q, 9);
+		m->consent_confirmed = col(q, 10);
 	}
 	sqlite3_finalize(q);
 	if (s == STORE_OK && rc != SQLITE_DONE)

@@ -64,7 +64,8 @@ enum store_status subscriber_mask(const struct store *st, struct store_subscribe
 		m = &p->lists[i];
 		r = mask_field(st, &m->consent_source, false) |
 		    mask_field(st, &m->consent_method, false) |
-		    mask_field(st, &m->consent_text, false);
+		    mask_field(st, &m->consent_text, false) |
+		    mask_field(st, &m->consent_version, false);
 		if (r == 0 && m->consent_ip[0] != '\0') {
 			free(m->consent_ip);
 			m->consent_ip = strdup(STORE_IP_HIDDEN);

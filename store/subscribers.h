@@ -77,14 +77,19 @@ struct store_attr {
 	const char *key, *value;
 };
 
-/* A consent record; any field may be NULL. `at` is ISO 8601 (default: now). */
+/*
+ * A consent record; any field may be NULL. `at` is ISO 8601 (default: now);
+ * `version` names the version of the text agreed to; `confirmed` is when a
+ * double opt-in was confirmed, ISO 8601, not before `at`.
+ */
 struct store_consent {
-	const char *source, *at, *method, *text, *ip;
+	const char *source, *at, *method, *text, *ip, *version, *confirmed;
 };
 
 struct store_membership {
 	char *list, *status;
 	char *consent_source, *consent_at, *consent_method, *consent_text, *consent_ip;
+	char *consent_version, *consent_confirmed; /* "" when not known */
 	time_t created, updated;
 };
 struct store_event {

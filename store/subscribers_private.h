@@ -73,7 +73,7 @@ enum store_status subscriber_ids(struct store *st, int64_t take, int64_t *first,
 /* The columns an import reads as such (email, name, consent_*, and the
  * reject_line and reject_reason a rejects file starts with, which it skips):
  * every other column is an attribute. */
-#define SUBSCRIBER_NCOLUMNS 9
+#define SUBSCRIBER_NCOLUMNS 11
 extern const char *const subscriber_columns[SUBSCRIBER_NCOLUMNS];
 
 #define SUBSCRIBER_MAX_NAME 256
@@ -177,6 +177,12 @@ int store_iso_norm(const char *in, size_t len, char out[21], time_t *t);
  * future: ..."). now is the time of the import (fields.c).
  */
 const char *subscriber_consent_at_why(const char *v, size_t n, time_t now, char out[21]);
+/*
+ * A double opt-in's confirmation time: as subscriber_consent_at_why, and
+ * not before at (the consent time in its UTC form) when at is not NULL.
+ */
+const char *subscriber_confirmed_why(const char *v, size_t n, time_t now, const char *at,
+				     char out[21]);
 
 /* A compiled segment: SQL text for a WHERE clause and its bound values. */
 enum seg_bind_type { SEG_TEXT, SEG_INT };
@@ -265,9 +271,10 @@ struct import_row {
 /*
  * A row read and checked on the import's reading thread, waiting in the
  * queue for the database (import_queue.c). buf holds the name, the
- * attributes and the five consent fields, each followed by a NUL.
+ * attributes and the consent's fields, each followed by a NUL.
  */
-enum { R_NAME, R_ATTRS, R_SOURCE, R_AT, R_METHOD, R_TEXT, R_IP, R_FIELDS };
+enum { R_NAME, R_ATTRS, R_SOURCE, R_AT, R_METHOD, R_TEXT, R_IP, R_VERSION, R_CONFIRMED, R_FIELDS };
+#define R_CONSENT (R_FIELDS - R_SOURCE) /* the consent's fields, from R_SOURCE on */
 struct import_ready {
 	uint64_t line;
 	char addr[STORE_ADDRESS_MAX + 1];
@@ -327,6 +334,8 @@ enum import_column {
 	C_TEXT,
 	C_METHOD,
 	C_IP,
+	C_VERSION,
+	C_CONFIRMED,
 	C_RLINE,
 	C_RREASON
 };

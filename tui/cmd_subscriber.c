@@ -118,9 +118,12 @@ static int sub_add(struct cli *c, int argc, char **argv)
 	    {"consent-source", required_argument, NULL, 's'},
 	    {"consent-text", required_argument, NULL, 't'},
 	    {"consent-ip", required_argument, NULL, 'i'},
+	    {"consent-at", required_argument, NULL, 'w'},
+	    {"consent-version", required_argument, NULL, 'v'},
+	    {"consent-confirmed", required_argument, NULL, 'c'},
 	    {NULL, 0, NULL, 0},
 	};
-	struct store_consent consent = {NULL, NULL, "manual", NULL, NULL};
+	struct store_consent consent = {.method = "manual"};
 	struct store_attr *attrs = calloc((size_t)argc, sizeof(*attrs));
 	const char *list = NULL, *name = NULL;
 	enum store_status s;
@@ -147,6 +150,15 @@ static int sub_add(struct cli *c, int argc, char **argv)
 			break;
 		case 'i':
 			consent.ip = optarg;
+			break;
+		case 'w':
+			consent.at = optarg;
+			break;
+		case 'v':
+			consent.version = optarg;
+			break;
+		case 'c':
+			consent.confirmed = optarg;
 			break;
 		case 'a':
 			eq = strchr(optarg, '=');
@@ -288,6 +300,12 @@ static int sub_show(struct cli *c, int argc, char **argv)
 			cli_put_safe(stdout, m->consent_text);
 			fputc('"', stdout);
 		}
+		if (m->consent_version[0] != '\0') {
+			fputs(", version ", stdout);
+			cli_put_safe(stdout, m->consent_version);
+		}
+		if (m->consent_confirmed[0] != '\0')
+			printf(", confirmed %s", m->consent_confirmed);
 		fputc('\n', stdout);
 	}
 	printf("history%s\n", p->nevents ? "" : "      (none)");
@@ -427,7 +445,8 @@ const struct cli_command cli_cmds_subscriber[] = {
      "show a person: attributes, lists, consent, history"},
     {"subscriber", "add", STORE_PERM_SUBSCRIBERS_WRITE, 0, sub_add,
      "subscriber add EMAIL --list L [--name N] [--attr k=v ...] [--consent-source S] "
-     "[--consent-text T] [--consent-ip IP]",
+     "[--consent-text T] [--consent-version V] [--consent-ip IP] [--consent-at TIME] "
+     "[--consent-confirmed TIME]",
      "add a person to a list with a consent record"},
     {"subscriber", "unsubscribe", STORE_PERM_SUBSCRIBERS_WRITE, 0, sub_unsubscribe,
      "subscriber unsubscribe EMAIL [--list L] | --link TOKEN|URL",

@@ -194,11 +194,13 @@ static void import_render(struct screen *s, struct grid *g)
 	grid_put(g, 3, 2, -1, UI_A_DIM,
 		 "The header names an email column; name, consent_source, consent_at,");
 	grid_put(g, 4, 2, -1, UI_A_DIM,
-		 "consent_text, consent_method and consent_ip are known; others are attributes.");
+		 "consent_text, consent_method, consent_ip, consent_version and");
+	grid_put(g, 5, 2, -1, UI_A_DIM,
+		 "consent_confirmed_at are known; every other column is an attribute.");
 	if (im->path[0] != '\0')
-		grid_printf(g, 6, 2, UI_A_NORMAL, "File  %s", im->shown);
+		grid_printf(g, 7, 2, UI_A_NORMAL, "File  %s", im->shown);
 	if (im->list[0] != '\0' && (im->running || im->done || im->failed))
-		grid_printf(g, 7, 2, UI_A_NORMAL, "List  %s", im->list);
+		grid_printf(g, 8, 2, UI_A_NORMAL, "List  %s", im->list);
 	if (im->running || im->done) {
 		bar(g, 9, im->bytes, im->size);
 		grid_printf(g, 10, 2, UI_A_DIM, "%llu rows read", (unsigned long long)im->rows);

@@ -13,7 +13,7 @@
  *            subscriber row (id, email, domain, name, status, attribute
  *            BLOB in hato's encoding, created, updated) and a membership
  *            row (list, subscriber, status, consent source, time, method,
- *            text, IP, created, updated). Rows without '@' are skipped;
+ *            text, IP, created, updated, version, confirmation). Rows without '@' are skipped;
  *            duplicates are inserted again. No validation, no dedupe.
  *   indexed  content, with the keys and indexes hato's schema has: the
  *            address, unique with ASCII case ignored (a repeat is skipped,
@@ -62,14 +62,15 @@ static const char content_sql[] =
     " name TEXT, status TEXT, attrs BLOB, created INTEGER, updated INTEGER);"
     "CREATE TABLE m (list TEXT, subscriber INTEGER, status TEXT, consent_source TEXT,"
     " consent_at TEXT, consent_method TEXT, consent_text TEXT, consent_ip TEXT,"
-    " created INTEGER, updated INTEGER);";
+    " created INTEGER, updated INTEGER, consent_version TEXT, consent_confirmed TEXT);";
 
 static const char indexed_sql[] =
     "PRAGMA cache_size = -40000;"
     "DROP TABLE m;"
     "CREATE TABLE m (list TEXT, subscriber INTEGER, status TEXT, consent_source TEXT,"
     " consent_at TEXT, consent_method TEXT, consent_text TEXT, consent_ip TEXT,"
-    " created INTEGER, updated INTEGER, PRIMARY KEY (subscriber, list)) WITHOUT ROWID;"
+    " created INTEGER, updated INTEGER, consent_version TEXT, consent_confirmed TEXT,"
+    " PRIMARY KEY (subscriber, list)) WITHOUT ROWID;"
     "CREATE INDEX m_list ON m(list, subscriber);"
     "CREATE UNIQUE INDEX s_email ON s(email COLLATE NOCASE);"
     "CREATE INDEX s_name ON s(name COLLATE NOCASE, id);"
@@ -162,7 +163,7 @@ int main(int argc, char **argv)
 			       -1, &q, NULL) != SQLITE_OK ||
 	    (content && sqlite3_prepare_v2(db,
 					   "INSERT INTO m VALUES ('bench',?1,'active','import',"
-					   "'2026-01-01T00:00:00Z','import','','',?2,?2)",
+					   "'2026-01-01T00:00:00Z','import','','',?2,?2,'','')",
 					   -1, &m, NULL) != SQLITE_OK)) {
 		fprintf(stderr, "bench_rawinsert: %s\n", sqlite3_errmsg(db));
 		return 70;

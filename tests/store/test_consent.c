@@ -71,7 +71,9 @@ static void test_held_after_a_mail(void **state)
 				  .at = "2026-01-02T03:04:05Z",
 				  .method = "double opt-in",
 				  .text = "News, v3",
-				  .ip = "192.0.2.7"};
+				  .ip = "192.0.2.7",
+				  .version = "2026-01",
+				  .confirmed = "2026-01-02T03:10:00Z"};
 	struct store_attr a = {"city", "Nara"};
 	struct claimed k = {0};
 	struct store_campaign *cp;
@@ -115,6 +117,8 @@ static void test_held_after_a_mail(void **state)
 	assert_non_null(strstr(buf, "\"at\": \"2026-01-02T03:04:05Z\""));
 	assert_non_null(strstr(buf, "\"text\": \"News, v3\""));
 	assert_non_null(strstr(buf, "\"ip\": \"192.0.2.7\""));
+	assert_non_null(strstr(buf, "\"version\": \"2026-01\""));
+	assert_non_null(strstr(buf, "\"confirmed_at\": \"2026-01-02T03:10:00Z\""));
 	/* Nothing else of the person: no name, attributes or history. */
 	assert_null(strstr(buf, "Nara"));
 	assert_null(strstr(buf, "\"history\""));

@@ -85,13 +85,27 @@ static void test_formulas_neutralised(void **state)
 	assert_int_equal(rows, 1);
 }
 
+/* A copy of the CSV file csv, as name, with the address addr made someone else's. */
+static const char *someone_new(const char *csv, const char *addr, size_t pos, char c,
+			       const char *name)
+{
+	char *txt = fx_slurp(csv), *at = strstr(txt, addr);
+	const char *out;
+
+	assert_non_null(at);
+	at[pos] = c;
+	out = fx_file(name, txt, strlen(txt));
+	free(txt);
+	return out;
+}
+
 static void test_raw_round_trips(void **state)
 {
 	struct store *st = *state;
 	struct store_subscriber *p = NULL;
 	struct store_import_stats s;
 	const char *raw;
-	char *err = NULL, *txt, *at;
+	char *err = NULL;
 	int64_t rows = 0;
 	size_t i, j;
 
@@ -107,12 +121,7 @@ static void test_raw_round_trips(void **state)
 	       raw);
 	/* Imported as someone new (f2) into another list: exactly as stored. */
 	assert_int_equal(store_list_add(st, "copy", NULL, NULL, &err), STORE_OK);
-	txt = fx_slurp(raw);
-	at = strstr(txt, "f1@example.com");
-	assert_non_null(at);
-	at[1] = '2';
-	raw = fx_file("raw2.csv", txt, strlen(txt));
-	free(txt);
+	raw = someone_new(raw, "f1@example.com", 1, '2', "raw2.csv");
 	assert_int_equal(fx_import(st, "copy", raw, &s, &err), STORE_OK);
 	assert_int_equal(s.imported, 1);
 	assert_int_equal(s.invalid, 0);
@@ -201,8 +210,8 @@ static void test_every_attribute(void **state)
 	python("import csv, sys\n"
 	       "r = list(csv.reader(open(sys.argv[1], newline='')))\n"
 	       "h = r[0]\n"
-	       "assert len(h) == 7 + 601, len(h)\n"
-	       "assert h[7:607] == ['k%03d' % i for i in range(600)] and h[607] == 'late', h\n"
+	       "assert len(h) == 9 + 601, len(h)\n"
+	       "assert h[9:609] == ['k%03d' % i for i in range(600)] and h[609] == 'late', h\n"
 	       "rows = {x[0]: dict(zip(h, x)) for x in r[1:]}\n"
 	       "m, o = rows['many@example.com'], rows['one@example.com']\n"
 	       "assert all(m['k%03d' % i] == 'v%d' % i for i in range(600)), m\n"
@@ -213,6 +222,104 @@ static void test_every_attribute(void **state)
 	free(kv);
 }
 
+/* The consent of addr on its first list, as stored. */
+static void consent_of(struct store *st, const char *addr, const char *version,
+		       const char *confirmed)
+{
+	struct store_subscriber *p = NULL;
+	char *err = NULL;
+
+	assert_int_equal(store_subscriber_get(st, addr, &p, &err), STORE_OK);
+	assert_string_equal(p->lists[0].consent_version, version);
+	assert_string_equal(p->lists[0].consent_confirmed, confirmed);
+	store_subscriber_free(&p);
+}
+
+/*
+ * Proof of consent (GDPR Art. 7(1)) names the version of the text agreed to
+ * and when a double opt-in was confirmed: read from an import's own columns
+ * in any order, the confirmation never before the consent it confirms,
+ * exported as columns of their own that import again as they were.
+ */
+static void test_consent_proof(void **state)
+{
+	static const char proof_csv[] =
+	    "consent_confirmed_at,email,consent_at,Consent_Version\n"
+	    "2026-01-05T10:30:00+09:00,ok@example.com,2026-01-05T01:00:00Z,privacy v3\n"
+	    "2026-01-04,early@example.com,2026-01-05,v3\n"
+	    "2099-01-01,future@example.com,,v3\n"
+	    "20260105T013000Z,noat@example.com,,\n"
+	    ",none@example.com,,\n"
+	    "2026-01-06,line@example.com,2026-01-05,\"v3\nv4\"\n";
+	struct store *st = *state;
+	struct store_consent c = {.at = "2026-02-01T10:00:00Z",
+				  .version = "terms v4",
+				  .confirmed = "2026-02-01T09:00:00Z"};
+	struct store_import_stats s;
+	struct store_subscriber *p = NULL;
+	const char *f, *out;
+	char *err = NULL, *txt, rej[300];
+	int64_t rows = 0;
+
+	f = fx_file("proof.csv", proof_csv, sizeof(proof_csv) - 1);
+	assert_int_equal(fx_import(st, "news", f, &s, &err), STORE_OK);
+	assert_int_equal(s.imported, 3);
+	assert_int_equal(s.invalid, 3);
+	snprintf(rej, sizeof(rej), "%s.rej", f);
+	txt = fx_slurp(rej);
+	assert_non_null(strstr(txt, "3,\"column 1 (consent_confirmed_at) is before the consent "
+				    "was given"));
+	assert_non_null(strstr(txt, "4,\"column 1 (consent_confirmed_at) is in the future"));
+	assert_non_null(strstr(txt, "7,\"column 4 (Consent_Version) holds a line break"));
+	free(txt);
+	consent_of(st, "ok@example.com", "privacy v3", "2026-01-05T01:30:00Z");
+	/* With no consent time of its own, the consent is dated by its confirmation. */
+	consent_of(st, "noat@example.com", "", "2026-01-05T01:30:00Z");
+	assert_int_equal(store_subscriber_get(st, "noat@example.com", &p, &err), STORE_OK);
+	assert_string_equal(p->lists[0].consent_at, "2026-01-05T01:30:00Z");
+	store_subscriber_free(&p);
+	consent_of(st, "none@example.com", "", "");
+
+	/* subscriber add holds it to the same rules. */
+	assert_int_equal(store_list_add(st, "copy", NULL, NULL, &err), STORE_OK);
+	assert_int_equal(
+	    store_subscriber_add(st, "news", "add@example.com", NULL, NULL, 0, &c, &err),
+	    STORE_EINVAL);
+	assert_non_null(strstr(err, "the confirmation time \"2026-02-01T09:00:00Z\" is before"));
+	free(err);
+	err = NULL;
+	c.confirmed = "2026-02-01T10:05:00+00:00";
+	assert_int_equal(
+	    store_subscriber_add(st, "news", "add@example.com", NULL, NULL, 0, &c, &err), STORE_OK);
+	consent_of(st, "add@example.com", "terms v4", "2026-02-01T10:05:00Z");
+	c.at = NULL;
+	c.confirmed = "2026-02-02";
+	assert_int_equal(
+	    store_subscriber_add(st, "copy", "conf@example.com", NULL, NULL, 0, &c, &err),
+	    STORE_OK);
+	assert_int_equal(store_subscriber_get(st, "conf@example.com", &p, &err), STORE_OK);
+	assert_string_equal(p->lists[0].consent_at, "2026-02-02T00:00:00Z");
+	store_subscriber_free(&p);
+
+	/* Exported as columns of their own, read back by Python's csv module... */
+	out = export_to(st, "news", "proof-out.csv", STORE_EXPORT_RAW, &rows);
+	assert_int_equal(rows, 4);
+	python("import csv, sys\n"
+	       "r = {d['email']: d for d in csv.DictReader(open(sys.argv[1], newline=''))}\n"
+	       "assert r['ok@example.com']['consent_version'] == 'privacy v3', r\n"
+	       "assert r['ok@example.com']['consent_confirmed_at'] == '2026-01-05T01:30:00Z', r\n"
+	       "assert r['add@example.com']['consent_version'] == 'terms v4', r\n"
+	       "assert r['none@example.com']['consent_confirmed_at'] == '', r\n"
+	       "assert 'Consent_Version' not in r['ok@example.com'], r\n",
+	       out);
+	/* ...and imported again, as someone new, exactly as they were. */
+	out = someone_new(out, "ok@example.com", 0, 'k', "proof-again.csv");
+	assert_int_equal(fx_import(st, "copy", out, &s, &err), STORE_OK);
+	assert_int_equal(s.imported, 4); /* kk, and the others' memberships of copy */
+	assert_int_equal(s.invalid, 0);
+	consent_of(st, "kk@example.com", "privacy v3", "2026-01-05T01:30:00Z");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -220,6 +327,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_raw_round_trips, fx_setup, fx_teardown),
 	    cmocka_unit_test_setup_teardown(test_names_trimmed, fx_setup, fx_teardown),
 	    cmocka_unit_test_setup_teardown(test_every_attribute, fx_setup, fx_teardown),
+	    cmocka_unit_test_setup_teardown(test_consent_proof, fx_setup, fx_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

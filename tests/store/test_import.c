@@ -390,7 +390,8 @@ static void test_suppression_and_erasure(void **state)
 	assert_int_equal(s.suppressed, 2);
 	/* Addresses that differ only in case are one person. */
 	assert_int_equal(store_subscriber_erase(st, "erase.me@EXAMPLE.org", NULL, &err), STORE_OK);
-	assert_int_equal(store_subscriber_erase(st, "Erase.Me@example.org", NULL, &err), STORE_ENOTFOUND);
+	assert_int_equal(store_subscriber_erase(st, "Erase.Me@example.org", NULL, &err),
+			 STORE_ENOTFOUND);
 	free(err);
 	err = NULL;
 	assert_int_equal(store_subscriber_get(st, "Erase.Me@example.org", &p, &err),
@@ -453,7 +454,13 @@ static void test_export_and_data(void **state)
 	struct store *st = *state, *vw = NULL;
 	struct store_attr attrs[] = {{"city", "Tokyo \"east\"\\\n\x01"},
 				     {"\xe8\x89\xb2", "\xe9\x9d\x92"}};
-	struct store_consent c = {"form", "2026-03-01", "double opt-in", "I agree v2", "192.0.2.7"};
+	struct store_consent c = {"form",
+				  "2026-03-01",
+				  "double opt-in",
+				  "I agree",
+				  "192.0.2.7",
+				  "v2",
+				  "2026-03-01T09:10:00+09:00"};
 	char *err = NULL, out[300], cmd[1200], *txt;
 	int64_t rows = 0;
 	FILE *fp;
@@ -473,6 +480,8 @@ static void test_export_and_data(void **state)
 	    " assert d[\"attributes\"][\"\\u8272\"]==\"\\u9752\";"
 	    " assert d[\"lists\"][0][\"consent\"][\"ip\"]==\"192.0.2.7\";"
 	    " assert d[\"lists\"][0][\"consent\"][\"at\"]==\"2026-03-01T00:00:00Z\";"
+	    " assert d[\"lists\"][0][\"consent\"][\"version\"]==\"v2\";"
+	    " assert d[\"lists\"][0][\"consent\"][\"confirmed_at\"]==\"2026-03-01T00:10:00Z\";"
 	    " assert d[\"history\"][0][\"event\"]==\"subscribed\"' %s",
 	    out);
 	assert_int_equal(system(cmd), 0);
@@ -527,7 +536,7 @@ static void test_consent_times(void **state)
 {
 	struct store *st = *state;
 	struct store_import_stats s;
-	struct store_consent c = {"form", "2099-01-01", "manual", "", ""};
+	struct store_consent c = {.source = "form", .at = "2099-01-01", .method = "manual"};
 	char *err = NULL, soon[32];
 	time_t now = time(NULL);
 	const char *f;

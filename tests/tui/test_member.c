@@ -35,8 +35,11 @@ static struct ui *open_record(void)
 
 static void test_unsubscribed_since(void **state)
 {
-	const struct store_consent consent = {"web form", "2020-05-01T09:00:00Z", "double opt-in",
-					      "", ""};
+	const struct store_consent consent = {.source = "web form",
+					      .at = "2020-05-01T09:00:00Z",
+					      .method = "double opt-in",
+					      .version = "terms 2020",
+					      .confirmed = "2020-05-01T09:07:00Z"};
 	struct store *st = as("marketer");
 	struct ui *ui;
 	char line[128], today[16];
@@ -69,7 +72,9 @@ static void test_unsubscribed_since(void **state)
 		snprintf(line, sizeof(line), "  %-16s %-13s since %s", "m", "unsubscribed", today);
 		assert_true(shows(ui, line));
 	}
-	assert_true(shows(ui, "consent: web form, by double opt-in"));
+	/* The version and the double opt-in's confirmation, wrapped to the width. */
+	assert_true(shows(ui, "consent: web form, by double opt-in, version terms 2020, confirmed\n"
+			      "      2020-05-01T09:07:00Z"));
 	ui_free(&ui);
 }
 
@@ -103,7 +108,7 @@ static void test_long_values(void **state)
 {
 	char name[400] = "", memo[600] = "", text[600] = "";
 	struct store_attr a = {"memo", memo};
-	struct store_consent c = {"shop", "", "", text, ""};
+	struct store_consent c = {.source = "shop", .at = "", .method = "", .text = text, .ip = ""};
 	struct store *st = as("marketer");
 	struct ui *ui;
 	int i;
