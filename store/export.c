@@ -219,7 +219,6 @@ static enum store_status collect_keys(struct store *st, const char *list, struct
 	return s;
 }
 
-/* One member's row; v and vl are scratch arrays of ks->n entries. */
 /* An export's own columns, read in this order from the query, then the attributes. */
 static const char *const fixed[] = {
     "email",	    "name",	  "consent_source",  "consent_at",	     "consent_method",
@@ -227,6 +226,7 @@ static const char *const fixed[] = {
 };
 #define NFIXED (sizeof(fixed) / sizeof(fixed[0]))
 
+/* One member's row; v and vl are scratch arrays of ks->n entries. */
 static void write_row(FILE *out, sqlite3_stmt *q, const struct keys *ks, const char **v, size_t *vl,
 		      bool raw)
 {
