@@ -49,6 +49,20 @@ int subscriber_has_ctl(const char *s, size_t n)
 	return 0;
 }
 
+/* Does v[0..n), valid UTF-8, hold a C1 control or a line or paragraph separator? */
+static bool has_line_char(const char *v, size_t n)
+{
+	size_t i, k;
+	uint32_t cp;
+
+	for (i = 0; i < n; i += k) {
+		k = store_utf8_char(v + i, n - i, &cp);
+		if ((cp >= 0x80 && cp <= 0x9f) || cp == 0x2028 || cp == 0x2029)
+			return true;
+	}
+	return false;
+}
+
 const char *subscriber_field_why(enum subscriber_field f, const char *v, size_t n)
 {
 	unsigned char ip[16];
@@ -86,6 +100,10 @@ const char *subscriber_field_why(enum subscriber_field f, const char *v, size_t 
 	case SF_FREE_TEXT:
 		return NULL; /* line breaks and tabs are text here */
 	case SF_WORD:
+		if (n > SUBSCRIBER_MAX_WORD)
+			return "is longer than 1024 bytes";
+		if (has_line_char(v, n))
+			return "holds a line break or control character";
 		break;
 	}
 	if (subscriber_has_ctl(v, n))

@@ -168,6 +168,22 @@ static void add_membership(struct import *im, int64_t id, const struct import_re
 	add_memberships(im, &r, &id, 1);
 }
 
+/*
+ * A member's consent as on file, completed: the version when it had none,
+ * and a double opt-in's confirmation, which comes after the consent, when
+ * it had none (one not after the consent on file is left out). Nothing on
+ * file is rewritten.
+ */
+static void fill_consent(struct import *im, int64_t id, const struct import_ready *r)
+{
+	sqlite3_bind_text(im->fill_mem, 1, r->buf + r->off[R_VERSION], (int)r->len[R_VERSION],
+			  SQLITE_STATIC);
+	sqlite3_bind_text(im->fill_mem, 2, r->buf + r->off[R_CONFIRMED], (int)r->len[R_CONFIRMED],
+			  SQLITE_STATIC);
+	sqlite3_bind_int64(im->fill_mem, 3, id);
+	step_done(im, im->fill_mem);
+}
+
 static void existing(struct import *im, int64_t id, const char *status, const void *old,
 		     size_t oldn, const struct import_ready *r)
 {
@@ -200,6 +216,8 @@ static void existing(struct import *im, int64_t id, const char *status, const vo
 		add_membership(im, id, r);
 		return;
 	}
+	if (member != -1 && (r->len[R_VERSION] > 0 || r->len[R_CONFIRMED] > 0))
+		fill_consent(im, id, r);
 	im->stats->updated++;
 	if (member == 0 || strcmp(status, "active") != 0)
 		im->stats->kept_unsubscribed++;
@@ -408,6 +426,12 @@ enum store_status import_db_prepare(struct import *im)
 	     "UPDATE OR FAIL subscribers SET name = CASE WHEN ?1 = '' THEN name ELSE ?1 END,"
 	     " attrs = ?2, updated = ?3 WHERE id = ?4"},
 	    {&im->find_mem, SUBSCRIBER_MEMBER_SQL},
+	    {&im->fill_mem,
+	     "UPDATE OR FAIL memberships SET"
+	     " consent_version = CASE WHEN consent_version = '' THEN ?1 ELSE consent_version END,"
+	     " consent_confirmed = CASE WHEN consent_confirmed = '' AND ?2 >= consent_at"
+	     "  THEN ?2 ELSE consent_confirmed END"
+	     " WHERE subscriber = ?3 AND list = ?4"},
 	    {&im->supp, "SELECT 1 FROM suppressions WHERE value = ?1 OR"
 			" (value = ?2 AND kind = 'domain')"},
 	    {&im->seen, "SELECT 1 FROM temp.import_seen WHERE id = ?"},
@@ -432,13 +456,14 @@ enum store_status import_db_prepare(struct import *im)
 	if (s != STORE_OK)
 		return s;
 	sqlite3_bind_text(im->find_mem, 1, im->list, -1, SQLITE_STATIC);
+	sqlite3_bind_text(im->fill_mem, 4, im->list, -1, SQLITE_STATIC);
 	return STORE_OK;
 }
 
 void import_db_finalize(struct import *im)
 {
-	sqlite3_stmt **all[] = {&im->find, &im->ins_sub, &im->upd_sub,	&im->find_mem, &im->supp,
-				&im->seen, &im->mark,	 &im->ins_subs, &im->ids_in};
+	sqlite3_stmt **all[] = {&im->find, &im->ins_sub, &im->upd_sub, &im->find_mem, &im->fill_mem,
+				&im->supp, &im->seen,	 &im->mark,    &im->ins_subs, &im->ids_in};
 	size_t i;
 
 	for (i = 0; i < sizeof(all) / sizeof(all[0]); i++) {

@@ -168,6 +168,16 @@ enum store_status store_list_add(struct store *st, const char *id, const char *n
 }
 
 /*
+ * SQL for a list-removed event's details: ", LABEL value" when the column
+ * col is not empty; PART_Q quotes what a person typed, its '"' and '\'
+ * escaped, so that no part of it can pass for another.
+ */
+#define PART(label, col) " || CASE WHEN " col " != '' THEN ', " label " ' || " col " ELSE '' END"
+#define PART_Q(label, col)                                                                         \
+	" || CASE WHEN " col " != '' THEN ', " label " \"' || replace(replace(" col                \
+	", '\\', '\\\\'), '\"', '\\\"') || '\"' ELSE '' END"
+
+/*
  * Before a list's memberships go: each member's consent record is kept in
  * the person's history, where `subscriber data` shows it and `subscriber
  * erase` deletes it. Consent must be provable (GDPR Art. 7(1)) for at least
@@ -175,28 +185,28 @@ enum store_status store_list_add(struct store *st, const char *id, const char *n
  */
 static enum store_status keep_consent(struct store *st, const char *id, char **errstr)
 {
+	/* 'consent kept: source "S", given T, method "M", text "X", version "V",
+	 * confirmed C, IP A; was active', each empty part left out (ltrim takes
+	 * the first ", "). */
+	/* clang-format off */
+	static const char sql[] =
+	    "INSERT INTO subscriber_events (subscriber, time, event, list, details)"
+	    " SELECT subscriber, ?1, 'list-removed', list,"
+	    " 'consent kept: ' || coalesce(nullif(ltrim(''"
+	    PART_Q("source", "consent_source")
+	    PART("given", "consent_at")
+	    PART_Q("method", "consent_method")
+	    PART_Q("text", "consent_text")
+	    PART_Q("version", "consent_version")
+	    PART("confirmed", "consent_confirmed")
+	    PART("IP", "consent_ip")
+	    ", ', '), ''), 'none recorded') || '; was ' || status"
+	    " FROM memberships WHERE list = ?2";
+	/* clang-format on */
 	char now[21];
 
 	store_utc_now(now);
-	/* "consent kept: source S, given T, method M, text X, version V,
-	 * confirmed C, IP A; was active",
-	 * each empty part left out (every part starts ", " for ltrim). */
-	return store_run(
-	    st,
-	    "INSERT INTO subscriber_events (subscriber, time, event, list, details)"
-	    " SELECT subscriber, ?1, 'list-removed', list,"
-	    " 'consent kept: ' || coalesce(nullif(ltrim("
-	    "  CASE WHEN consent_source != '' THEN ', source ' || consent_source ELSE '' END"
-	    "  || CASE WHEN consent_at != '' THEN ', given ' || consent_at ELSE '' END"
-	    "  || CASE WHEN consent_method != '' THEN ', method ' || consent_method ELSE '' END"
-	    "  || CASE WHEN consent_text != '' THEN ', text ' || consent_text ELSE '' END"
-	    "  || CASE WHEN consent_version != '' THEN ', version ' || consent_version ELSE '' END"
-	    "  || CASE WHEN consent_confirmed != '' THEN ', confirmed ' || consent_confirmed"
-	    "   ELSE '' END"
-	    "  || CASE WHEN consent_ip != '' THEN ', IP ' || consent_ip ELSE '' END,"
-	    "  ', '), ''), 'none recorded') || '; was ' || status"
-	    " FROM memberships WHERE list = ?2",
-	    errstr, "keeping the consent records", "tt", now, id);
+	return store_run(st, sql, errstr, "keeping the consent records", "tt", now, id);
 }
 
 /*

@@ -78,11 +78,12 @@ extern const char *const subscriber_columns[SUBSCRIBER_NCOLUMNS];
 
 #define SUBSCRIBER_MAX_NAME 256
 #define SUBSCRIBER_MAX_KEY 128
+#define SUBSCRIBER_MAX_WORD 1024 /* a consent's source, method or version */
 
 enum subscriber_field {
 	SF_NAME,       /* text on one line, at most 256 bytes */
 	SF_ATTR_KEY,   /* text on one line, 1 to 128 bytes, not a column's name */
-	SF_WORD,       /* text on one line: consent source and method */
+	SF_WORD,       /* text on one line, at most 1024 bytes: consent source, method, version */
 	SF_FREE_TEXT,  /* any text: attribute values, consent text */
 	SF_CONSENT_IP, /* empty, or an IPv4 or IPv6 address */
 };
@@ -376,7 +377,7 @@ struct import {
 	uint64_t supp_mask;
 	unsigned char supp_key[16];
 	char now_iso[21];
-	sqlite3_stmt *find, *ins_sub, *upd_sub, *find_mem, *supp, *seen, *mark;
+	sqlite3_stmt *find, *ins_sub, *upd_sub, *find_mem, *fill_mem, *supp, *seen, *mark;
 	sqlite3_stmt *ins_subs, *ids_in;	 /* IMPORT_BATCH people; which of them went in */
 	sqlite3_stmt *ins_mem[IMPORT_BATCH + 1]; /* n memberships, prepared at first use */
 	struct attrs_buf attrs, merged;

@@ -129,37 +129,32 @@ static int sub_add(struct cli *c, int argc, char **argv)
 	enum store_status s;
 	size_t nattrs = 0;
 	char *err = NULL, *masked;
-	int ch, rc = EX_OK;
+	int ch, idx = 0, rc = EX_OK;
 
 	if (attrs == NULL)
 		return EX_OSERR;
-	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "", opts, &idx)) != -1) {
+		/* Where each option's value goes: given once, or refused. */
+		const char **to = ch == 'l'   ? &list
+				  : ch == 'n' ? &name
+				  : ch == 's' ? &consent.source
+				  : ch == 't' ? &consent.text
+				  : ch == 'i' ? &consent.ip
+				  : ch == 'w' ? &consent.at
+				  : ch == 'v' ? &consent.version
+				  : ch == 'c' ? &consent.confirmed
+					      : NULL;
 		char *eq;
+		if (to != NULL && *to != NULL) {
+			cli_error("--%s is given twice", opts[idx].name);
+			rc = EX_USAGE;
+			goto done;
+		}
+		if (to != NULL) {
+			*to = optarg;
+			continue;
+		}
 		switch (ch) {
-		case 'l':
-			list = optarg;
-			break;
-		case 'n':
-			name = optarg;
-			break;
-		case 's':
-			consent.source = optarg;
-			break;
-		case 't':
-			consent.text = optarg;
-			break;
-		case 'i':
-			consent.ip = optarg;
-			break;
-		case 'w':
-			consent.at = optarg;
-			break;
-		case 'v':
-			consent.version = optarg;
-			break;
-		case 'c':
-			consent.confirmed = optarg;
-			break;
 		case 'a':
 			eq = strchr(optarg, '=');
 			if (eq == NULL || eq == optarg) {
@@ -301,8 +296,9 @@ static int sub_show(struct cli *c, int argc, char **argv)
 			fputc('"', stdout);
 		}
 		if (m->consent_version[0] != '\0') {
-			fputs(", version ", stdout);
+			fputs(", version \"", stdout);
 			cli_put_safe(stdout, m->consent_version);
+			fputc('"', stdout);
 		}
 		if (m->consent_confirmed[0] != '\0')
 			printf(", confirmed %s", m->consent_confirmed);

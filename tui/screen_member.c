@@ -138,12 +138,12 @@ static void build(struct screen *s)
 		stamp(l->updated, t1);
 		add(m, UI_A_NORMAL, "  %-16s %-13s since %s", l->list, l->status,
 		    strcmp(l->status, "active") == 0 ? l->consent_at : t1);
-		add(m, UI_A_DIM, "    consent: %s, by %s%s%s%s%s%s%s%s%s%s", l->consent_source,
+		add(m, UI_A_DIM, "    consent: %s, by %s%s%s%s%s%s%s%s%s%s%s", l->consent_source,
 		    l->consent_method, l->consent_ip[0] ? ", from " : "", l->consent_ip,
 		    l->consent_text[0] ? ", text \"" : "", l->consent_text,
-		    l->consent_text[0] ? "\"" : "", l->consent_version[0] ? ", version " : "",
-		    l->consent_version, l->consent_confirmed[0] ? ", confirmed " : "",
-		    l->consent_confirmed);
+		    l->consent_text[0] ? "\"" : "", l->consent_version[0] ? ", version \"" : "",
+		    l->consent_version, l->consent_version[0] ? "\"" : "",
+		    l->consent_confirmed[0] ? ", confirmed " : "", l->consent_confirmed);
 	}
 	add(m, UI_A_NORMAL, "%s", "");
 	add(m, UI_A_BOLD, "History%s", p->nevents ? "" : "   (none)");

@@ -644,14 +644,16 @@ check "records the login made during the import, late" grep -q 'ok.*recorded lat
 # ---- Lists, finally -----------------------------------------------------------
 expect 65 "a double opt-in confirmed before the consent is refused" as marketer subscriber add kei@example.org --list news --consent-at 2026-05-01T10:00:00+09:00 --consent-confirmed 2026-05-01T09:00:00+09:00
 check "saying why" grep -q 'the confirmation time "2026-05-01T09:00:00+09:00" is before the consent was given' "$T/err"
-expect 0 "a member with a consent IP, version and confirmation" as marketer subscriber add kei@example.org --list news --consent-source webform --consent-ip 192.0.2.7 --consent-at 2026-05-01T10:00:00+09:00 --consent-version 'terms 3' --consent-confirmed 2026-05-01T10:05:00+09:00
+expect 0 "a member with a consent IP, version and confirmation" as marketer subscriber add kei@example.org --list news --consent-source webform --consent-ip 192.0.2.7 --consent-at 2026-05-01T10:00:00+09:00 --consent-version 'terms "3"' --consent-confirmed 2026-05-01T10:05:00+09:00
 expect 0 "the member record" as marketer subscriber show kei@example.org
-check "shows the consent's version and confirmation, in UTC" grep -q 'consent: webform, 2026-05-01T01:00:00Z, manual, from 192.0.2.7, version terms 3, confirmed 2026-05-01T01:05:00Z$' "$T/out"
+check "shows the consent's version, quoted, and confirmation, in UTC" grep -q 'consent: webform, 2026-05-01T01:00:00Z, manual, from 192.0.2.7, version "terms "3"", confirmed 2026-05-01T01:05:00Z$' "$T/out"
+expect 64 "an option given twice is refused" as marketer subscriber add kei2@example.org --list news --consent-version v1 --consent-version v2
+check "saying which" grep -q -- '--consent-version is given twice' "$T/err"
 expect 0 "remove the list" as marketer list rm news
 expect 0 "the person stays on file" as marketer subscriber show taro@example.com
 expect 0 "the person's data after the list is gone" as marketer subscriber data kei@example.org
 check "still proves the consent: source, version, confirmation and IP, in the history" \
-	$PY -c "import json,sys; d=json.load(open(sys.argv[1])); assert d['lists']==[], d['lists']; h=[e for e in d['history'] if e['event']=='list-removed']; assert len(h)==1 and h[0]['list']=='news', d['history']; assert 'webform' in h[0]['details'] and 'version terms 3, confirmed 2026-05-01T01:05:00Z, IP 192.0.2.7;' in h[0]['details'], h; assert ', text' not in h[0]['details'] and ' ,' not in h[0]['details'] and ' ;' not in h[0]['details'], h" "$T/out"
+	$PY -c "import json,sys; d=json.load(open(sys.argv[1])); assert d['lists']==[], d['lists']; h=[e for e in d['history'] if e['event']=='list-removed']; assert len(h)==1 and h[0]['list']=='news', d['history']; assert h[0]['details'].startswith('consent kept: source \"webform\", given 2026-05-01T01:00:00Z, method \"manual\", ') and h[0]['details'].endswith(', version \"terms \\\\\"3\\\\\"\", confirmed 2026-05-01T01:05:00Z, IP 192.0.2.7; was active'), h; assert ', text' not in h[0]['details'] and ' ,' not in h[0]['details'] and ' ;' not in h[0]['details'], h" "$T/out"
 expect 0 "an erasure" as marketer subscriber erase kei@example.org
 expect 66 "deletes it with the rest" as marketer subscriber data kei@example.org
 finish

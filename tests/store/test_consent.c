@@ -179,7 +179,8 @@ static void test_held_in_flight_and_removed_list(void **state)
 	assert_non_null(strstr(buf, "\"list\": \"fly\""));
 	assert_non_null(strstr(buf, "\"text\": \"Sale letters\""));
 	assert_non_null(strstr(buf, "\"list\": \"gone\""));
-	assert_non_null(strstr(buf, "consent kept: source shop, given 2026-02-03T04:05:06Z"));
+	assert_non_null(
+	    strstr(buf, "consent kept: source \\\"shop\\\", given 2026-02-03T04:05:06Z"));
 	OK(store_queue_stats(vw, id, &q, &err_));
 	assert_int_equal(q.count[STORE_RCPT_UNCERTAIN], 1);
 	assert_int_equal(q.count[STORE_RCPT_INFLIGHT], 0);

@@ -320,6 +320,65 @@ static void test_consent_proof(void **state)
 	consent_of(st, "kk@example.com", "privacy v3", "2026-01-05T01:30:00Z");
 }
 
+/*
+ * A second import completes a member's consent, rewriting nothing: a
+ * version where there was none, and a double opt-in confirmed since, not
+ * one before the consent on file. A version on more than one line, with a C1
+ * control, or over 1024 bytes is a bad row.
+ */
+static void test_consent_completed(void **state)
+{
+	static const char first_csv[] = "email,consent_at,consent_version\n"
+					"plain@example.com,2026-01-01,\n"
+					"versioned@example.com,2026-01-01,v1\n"
+					"early@example.com,2026-01-10,\n";
+	struct store *st = *state;
+	struct store_import_stats s;
+	struct store_consent c = {0};
+	const char *f;
+	char *err = NULL, *txt, rej[300], big[1100], row[1200];
+
+	f = fx_file("first.csv", first_csv, sizeof(first_csv) - 1);
+	assert_int_equal(fx_import(st, "news", f, &s, &err), STORE_OK);
+	assert_int_equal(s.imported, 3);
+	memset(big, 'x', 1025);
+	big[1025] = '\0';
+	snprintf(row, sizeof(row), "long@example.com,,%s\n", big);
+	txt = NULL;
+	assert_int_equal(asprintf(&txt,
+				  "email,consent_confirmed_at,consent_version\n"
+				  "plain@example.com,2026-01-02T08:00:00Z,v2\n"
+				  "versioned@example.com,2026-01-02,v2\n"
+				  "early@example.com,2026-01-05,v2\n"
+				  "c1@example.com,,v\xc2\x85"
+				  "2\n"
+				  "%s",
+				  row) > 0,
+			 1);
+	f = fx_file("again.csv", txt, strlen(txt));
+	free(txt);
+	assert_int_equal(fx_import(st, "news", f, &s, &err), STORE_OK);
+	assert_int_equal(s.updated, 3);
+	assert_int_equal(s.imported, 0);
+	assert_int_equal(s.invalid, 2);
+	consent_of(st, "plain@example.com", "v2", "2026-01-02T08:00:00Z");
+	consent_of(st, "versioned@example.com", "v1", "2026-01-02T00:00:00Z");
+	consent_of(st, "early@example.com", "v2", "");
+	snprintf(rej, sizeof(rej), "%s.rej", f);
+	txt = fx_slurp(rej);
+	assert_non_null(
+	    strstr(txt, "5,\"column 3 (consent_version) holds a line break or control"));
+	assert_non_null(strstr(txt, "6,\"column 3 (consent_version) is longer than 1024 bytes"));
+	free(txt);
+	/* The same rules hold for subscriber add. */
+	c.version = big;
+	assert_int_equal(
+	    store_subscriber_add(st, "news", "big@example.com", NULL, NULL, 0, &c, &err),
+	    STORE_EINVAL);
+	assert_non_null(strstr(err, "the consent version is longer than 1024 bytes"));
+	free(err);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -328,6 +387,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_names_trimmed, fx_setup, fx_teardown),
 	    cmocka_unit_test_setup_teardown(test_every_attribute, fx_setup, fx_teardown),
 	    cmocka_unit_test_setup_teardown(test_consent_proof, fx_setup, fx_teardown),
+	    cmocka_unit_test_setup_teardown(test_consent_completed, fx_setup, fx_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -98,7 +98,7 @@ static void test_viewer_sees_no_ip_of_removed_list(void **state)
 	(void)state;
 	ui_key(ui, UI_KEY_ENTER);
 	assert_true(shows(ui, "list-removed  third        consent kept: "));
-	assert_true(shows(ui, "text yes pls, IP (hidden); was active"));
+	assert_true(shows(ui, "text \"yes pls\", IP (hidden); was active"));
 	assert_true(lacks(ui, "198.51.100.7"));
 	ui_free(&ui);
 }
@@ -109,7 +109,7 @@ static void test_marketer_sees_all(void **state)
 
 	(void)state;
 	ui_key(ui, UI_KEY_ENTER);
-	assert_true(shows(ui, "text yes pls, IP 198.51.100.7; was active"));
+	assert_true(shows(ui, "text \"yes pls\", IP 198.51.100.7; was active"));
 	ui_free(&ui);
 	ui = record_of("marketer", "grace");
 	assert_true(shows(ui, "grace@example.org     active"));

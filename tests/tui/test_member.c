@@ -73,8 +73,9 @@ static void test_unsubscribed_since(void **state)
 		assert_true(shows(ui, line));
 	}
 	/* The version and the double opt-in's confirmation, wrapped to the width. */
-	assert_true(shows(ui, "consent: web form, by double opt-in, version terms 2020, confirmed\n"
-			      "      2020-05-01T09:07:00Z"));
+	assert_true(shows(ui,
+			  "consent: web form, by double opt-in, version \"terms 2020\", confirmed\n"
+			  "      2020-05-01T09:07:00Z"));
 	ui_free(&ui);
 }
 
