@@ -1,8 +1,8 @@
 /*
  * store/approval.c: approvals, schedules and rejections. The store keeps who
  * approved what hash with which signature; send/approve.c computes the hashes
- * and verifies the signatures before anything is sent. Who rejected a
- * campaign is read back from the audit trail.
+ * and verifies the signatures before anything is sent. Who last rejected a
+ * campaign, and when, is kept with it.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -64,30 +64,19 @@ static enum store_status count_approvals(struct store *st, int64_t id, int *n, c
 /*
  * Did a schedule send the campaign back to review, for more approvals of it
  * (store_campaign_schedule)? Then the approval that completes them makes it
- * due at that time, as the schedule would have. Read back from the audit
- * trail: what last put the campaign in review, a schedule or a submission.
+ * due at that time, as the schedule would have. campaigns.scheduled_review
+ * says what last put it in review: a schedule sets it, a submission clears
+ * it (kept with the campaign, not read from the audit trail, whose old
+ * records audit.retention may delete).
  */
-static enum store_status scheduled_in_review(struct store *st, const char *name, bool *sched,
+static enum store_status scheduled_in_review(struct store *st, int64_t id, bool *sched,
 					     char **errstr)
 {
 	int64_t v = 0;
 	enum store_status s;
-	sqlite3_stmt *q = NULL;
 
-	*sched = false;
-	s = store_prepare(st,
-			  "SELECT action = 'campaign.schedule' FROM audit WHERE object = ?"
-			  " AND outcome = 'ok' AND action IN ('campaign.submit',"
-			  " 'campaign.resubmit', 'campaign.schedule') ORDER BY id DESC LIMIT 1",
-			  &q, errstr);
-	if (s != STORE_OK)
-		return s;
-	sqlite3_bind_text(q, 1, name, -1, SQLITE_STATIC);
-	if (sqlite3_step(q) == SQLITE_ROW)
-		v = sqlite3_column_int64(q, 0);
-	else if (sqlite3_errcode(st->db) != SQLITE_DONE)
-		s = store_sqlfail(st, errstr, "reading the audit trail");
-	sqlite3_finalize(q);
+	s = store_query_int(st, "SELECT scheduled_review FROM campaigns WHERE id = ?", &v, errstr,
+			    1, id);
 	*sched = v != 0;
 	return s;
 }
@@ -125,7 +114,7 @@ enum store_status store_campaign_approve(struct store *st, const char *name,
 	if (s == STORE_OK)
 		s = count_approvals(st, c->id, &n, errstr);
 	if (s == STORE_OK && n >= c->approvals_needed)
-		s = scheduled_in_review(st, name, &sched, errstr);
+		s = scheduled_in_review(st, c->id, &sched, errstr);
 	if (s == STORE_OK && n >= c->approvals_needed)
 		s = campaign_set_state(st, c->id,
 				       sched ? STORE_CAMPAIGN_SCHEDULED : STORE_CAMPAIGN_APPROVED,
@@ -196,7 +185,9 @@ enum store_status store_campaign_schedule(struct store *st, const char *name, ti
 		s = campaign_set_state(st, c->id, to, NULL, NULL, errstr);
 	}
 	if (s == STORE_OK)
-		s = campaign_exec_id(st, "UPDATE campaigns SET scheduled_at = ?2 WHERE id = ?1",
+		s = campaign_exec_id(st,
+				     "UPDATE campaigns SET scheduled_at = ?2, scheduled_review = 1"
+				     " WHERE id = ?1",
 				     c->id, (int64_t)at, errstr);
 	if (s == STORE_OK) {
 		snprintf(details, sizeof(details), "at %lld; %d of %d approvals; %s", (long long)at,
@@ -226,8 +217,8 @@ enum store_status store_campaign_resubmit(struct store *st, const char *name, ch
 		return s;
 	s = campaign_begin_move(st, name, &m, &c, errstr);
 	if (s == STORE_OK)
-		s = campaign_set_state(st, c->id, STORE_CAMPAIGN_IN_REVIEW, "pause_reason = NULL",
-				       NULL, errstr);
+		s = campaign_set_state(st, c->id, STORE_CAMPAIGN_IN_REVIEW,
+				       "pause_reason = NULL, scheduled_review = 0", NULL, errstr);
 	if (s == STORE_OK)
 		s = campaign_exec_id(st, "DELETE FROM approvals WHERE campaign = ?1", c->id, 0,
 				     errstr);
@@ -290,8 +281,8 @@ enum store_status store_campaign_rejection(struct store *st, const char *name, c
 	s = store_require(st, STORE_PERM_CAMPAIGNS_READ, "campaign.show", errstr);
 	if (s == STORE_OK)
 		s = store_prepare(st,
-				  "SELECT user, time FROM audit WHERE action = 'campaign.reject'"
-				  " AND object = ? AND outcome = 'ok' ORDER BY id DESC LIMIT 1",
+				  "SELECT rejected_by, rejected_at FROM campaigns WHERE name = ?"
+				  " AND rejected_by IS NOT NULL AND rejected_at IS NOT NULL",
 				  &q, errstr);
 	if (s != STORE_OK)
 		return s;

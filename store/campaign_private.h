@@ -47,7 +47,8 @@ bool campaign_named(const char *names, const char *name);
 enum store_status campaign_begin_move(struct store *st, const char *name,
 				      const struct campaign_move *m, struct store_campaign **c,
 				      char **errstr);
-/* Sets the state; `also` is extra SQL for the SET clause, with ?3 bound to text. */
+/* Sets the state; `also` is extra SQL for the SET clause, with ?3 bound to text,
+ * ?4 to the time now (epoch seconds) and ?5, when it uses it, to the user. */
 enum store_status campaign_set_state(struct store *st, int64_t id, enum store_campaign_state to,
 				     const char *also, const char *text, char **errstr);
 /* Runs SQL whose only parameter, ?1, is the campaign's id; ?2 gets v. */

@@ -64,7 +64,11 @@ enum store_status campaign_begin_move(struct store *st, const char *name,
 	return STORE_OK;
 }
 
-/* Sets the state; `also` is extra SQL for the SET clause, with ?3 bound to text. */
+/*
+ * Sets the state; `also` is extra SQL for the SET clause, with ?3 bound to
+ * text, ?4 to the time now (epoch seconds) and ?5, when it uses it, to the
+ * user.
+ */
 enum store_status campaign_set_state(struct store *st, int64_t id, enum store_campaign_state to,
 				     const char *also, const char *text, char **errstr)
 {
@@ -82,6 +86,8 @@ enum store_status campaign_set_state(struct store *st, int64_t id, enum store_ca
 	sqlite3_bind_text(q, 2, campaign_state_names[to], -1, SQLITE_STATIC);
 	sqlite3_bind_text(q, 3, text, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(q, 4, (sqlite3_int64)time(NULL));
+	if (sqlite3_bind_parameter_count(q) >= 5)
+		sqlite3_bind_text(q, 5, st->user, -1, SQLITE_STATIC);
 	if (sqlite3_step(q) != SQLITE_DONE)
 		s = store_sqlfail(st, errstr, "changing a campaign's state");
 	sqlite3_finalize(q);
@@ -125,7 +131,8 @@ enum store_status store_campaign_submit(struct store *st, const char *name, char
 	/* The requirement of the moment is fixed now; approvals.required raised later still
 	 * applies until the campaign is approved (CAMPAIGN_NEEDED_SQL). */
 	return simple_move(st, name, &m, STORE_CAMPAIGN_IN_REVIEW,
-			   "approvals_needed = max(approvals_needed, " CAMPAIGN_REQUIRED_SQL ")",
+			   "scheduled_review = 0,"
+			   " approvals_needed = max(approvals_needed, " CAMPAIGN_REQUIRED_SQL ")",
 			   NULL, false, errstr);
 }
 
@@ -146,8 +153,11 @@ enum store_status store_campaign_reject(struct store *st, const char *name, cons
 	s = campaign_check_text("comment", comment, true, errstr);
 	if (s != STORE_OK)
 		return s;
-	return simple_move(st, name, &m, STORE_CAMPAIGN_REJECTED, "comment = ?3", comment, true,
-			   errstr);
+	/* Who rejected it is kept with it: the audit trail's records may be pruned. */
+	return simple_move(st, name, &m, STORE_CAMPAIGN_REJECTED,
+			   "comment = ?3, rejected_by = ?5,"
+			   " rejected_at = strftime('%Y-%m-%dT%H:%M:%SZ', ?4, 'unixepoch')",
+			   comment, true, errstr);
 }
 
 enum store_status store_campaign_pause(struct store *st, const char *name, const char *reason,

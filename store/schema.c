@@ -313,6 +313,17 @@ static const struct migration migrations[] = {
      * step in C, add_consent_proof.
      */
     {20, ""},
+    /*
+     * What features read back from the audit trail is kept where it
+     * belongs, so that the trail's retention (audit.retention) may delete
+     * old records: suppressions.erased marks the entry an erasure left
+     * (suppress rm never removes it); campaigns.scheduled_review says that
+     * what last put a campaign in review was a schedule (its last approval
+     * makes it due, store_campaign_approve); campaigns.rejected_by and
+     * rejected_at say who last rejected it, and when. A step in C,
+     * keep_audit_facts, fills them from the trail.
+     */
+    {21, ""},
     /* Later issues append their migrations here, in order. */
 };
 
@@ -560,6 +571,46 @@ static enum store_status add_editors(struct store *st, char **errstr)
 	    errstr);
 }
 
+/*
+ * Migration 21: the columns, filled from the audit trail as the features
+ * read it before (suppress.c, approval.c). A fill sets only what a record
+ * says, so that it may run again on a test's store.
+ */
+static enum store_status keep_audit_facts(struct store *st, char **errstr)
+{
+	enum store_status s;
+
+	s = add_column(st, "suppressions", "erased", "INTEGER NOT NULL DEFAULT 0", errstr);
+	if (s == STORE_OK)
+		s = add_column(st, "campaigns", "scheduled_review", "INTEGER NOT NULL DEFAULT 0",
+			       errstr);
+	if (s == STORE_OK)
+		s = add_column(st, "campaigns", "rejected_by", "TEXT", errstr);
+	if (s == STORE_OK)
+		s = add_column(st, "campaigns", "rejected_at", "TEXT", errstr);
+	if (s != STORE_OK)
+		return s;
+	return store_exec(
+	    st,
+	    "UPDATE suppressions SET erased = 1 WHERE kind = 'address' AND value IN"
+	    "  (SELECT object FROM audit WHERE action = 'subscriber.erase' AND outcome = 'ok');"
+	    "UPDATE campaigns SET scheduled_review = (SELECT a.action = 'campaign.schedule'"
+	    "  FROM audit a WHERE a.object = campaigns.name AND a.outcome = 'ok' AND a.action IN"
+	    "  ('campaign.submit', 'campaign.resubmit', 'campaign.schedule')"
+	    "  ORDER BY a.id DESC LIMIT 1)"
+	    " WHERE EXISTS (SELECT 1 FROM audit a WHERE a.object = campaigns.name"
+	    "  AND a.outcome = 'ok' AND a.action IN"
+	    "  ('campaign.submit', 'campaign.resubmit', 'campaign.schedule'));"
+	    "UPDATE campaigns SET"
+	    " rejected_by = (SELECT a.user FROM audit a WHERE a.action = 'campaign.reject'"
+	    "  AND a.object = campaigns.name AND a.outcome = 'ok' ORDER BY a.id DESC LIMIT 1),"
+	    " rejected_at = (SELECT a.time FROM audit a WHERE a.action = 'campaign.reject'"
+	    "  AND a.object = campaigns.name AND a.outcome = 'ok' ORDER BY a.id DESC LIMIT 1)"
+	    " WHERE EXISTS (SELECT 1 FROM audit a WHERE a.action = 'campaign.reject'"
+	    "  AND a.object = campaigns.name AND a.outcome = 'ok');",
+	    errstr);
+}
+
 /* The migrations that have a step in C, run after their SQL. */
 static const struct {
 	int version;
@@ -574,6 +625,7 @@ static const struct {
     {16, subscriber_keep_all, false},
     {19, add_complaint_subscriber, false},
     {20, add_consent_proof, false},
+    {21, keep_audit_facts, false},
     /* clang-format on */
 };
 

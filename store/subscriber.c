@@ -705,13 +705,16 @@ enum store_status store_subscriber_erase(struct store *st, const char *email, ti
 			      id);
 	if (s == STORE_OK)
 		s = store_run(
-		    st, "UPDATE suppressions SET address = NULL, reason = 'erased' WHERE value = ?",
+		    st,
+		    "UPDATE suppressions SET address = NULL, reason = 'erased', erased = 1"
+		    " WHERE value = ?",
 		    errstr, "erasing", "t", h);
 	if (s == STORE_OK)
-		s = store_run(st,
-			      "INSERT OR IGNORE INTO suppressions (value, kind, address, reason,"
-			      " created, by) VALUES (?, 'address', NULL, 'erased', ?, ?)",
-			      errstr, "erasing", "ttt", h, now, store_user(st));
+		s = store_run(
+		    st,
+		    "INSERT OR IGNORE INTO suppressions (value, kind, address, reason,"
+		    " created, by, erased) VALUES (?, 'address', NULL, 'erased', ?, ?, 1)",
+		    errstr, "erasing", "ttt", h, now, store_user(st));
 	/* A saved segment may name the address in its expression. */
 	if (s == STORE_OK)
 		s = segment_erase_address(st, addr, &segments, errstr);

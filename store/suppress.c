@@ -364,21 +364,23 @@ enum store_status store_suppress_put(struct store *st, const char *what, const c
 }
 
 /*
- * Was the address of this hash erased (store_subscriber_erase)? The audit
- * trail says so: its entry on the suppression list stays for good.
+ * Was the address of this hash erased (store_subscriber_erase)? Its entry
+ * on the suppression list says so (suppressions.erased, which outlives the
+ * erasure's audit record, as audit.retention may delete that) and stays for
+ * good.
  */
 static bool erased(struct store *st, const char *hash)
 {
 	sqlite3_stmt *q = NULL;
 	bool yes;
+	int rc;
 
-	if (store_prepare(st,
-			  "SELECT 1 FROM audit WHERE action = 'subscriber.erase' AND object = ?"
-			  " AND outcome = 'ok'",
-			  &q, NULL) != STORE_OK)
+	if (store_prepare(st, "SELECT erased FROM suppressions WHERE value = ?", &q, NULL) !=
+	    STORE_OK)
 		return true; /* when in doubt, keep the entry */
 	sqlite3_bind_text(q, 1, hash, -1, SQLITE_STATIC);
-	yes = sqlite3_step(q) != SQLITE_DONE;
+	rc = sqlite3_step(q);
+	yes = rc == SQLITE_ROW ? sqlite3_column_int(q, 0) != 0 : rc != SQLITE_DONE;
 	sqlite3_finalize(q);
 	return yes;
 }

@@ -23,7 +23,7 @@
 #include "tests/store/admin_fixture.h"
 
 /* The version of a store this hato writes. */
-#define LATEST 20
+#define LATEST 21
 
 /* ---- Migration 7: CHECKs without IN lists -------------------------------- */
 
@@ -561,6 +561,63 @@ static void test_nfc_migrated(void **state)
 	store_close(&st);
 }
 
+/*
+ * Migration 21 on a store made before it: what features read back from the
+ * audit trail is filled in from it, so that pruning the trail loses none of
+ * it. An erased address's entry is marked (not one whose erasure was
+ * denied); a campaign last put in review by a schedule is marked, one
+ * submitted again since is not; the last rejection of each campaign is kept.
+ */
+static void test_audit_facts_migrated(void **state)
+{
+	struct store *st = open_admin();
+
+	(void)state;
+	assert_int_equal(
+	    sqlite3_exec(
+		st->db,
+		"INSERT INTO suppressions (value, kind, address, reason, created, by)"
+		" VALUES ('h1', 'address', NULL, 'erased', 't', 'u'),"
+		" ('h2', 'address', NULL, 'erased', 't', 'u'),"
+		" ('h3', 'address', NULL, 'asked', 't', 'u');"
+		"INSERT INTO campaigns (name, template, list, subject, author, created, updated)"
+		" VALUES ('c1', 't', 'm', 's', 'mk', 0, 0), ('c2', 't', 'm', 's', 'mk', 0, 0),"
+		" ('c3', 't', 'm', 's', 'mk', 0, 0), ('c4', 't', 'm', 's', 'mk', 0, 0);"
+		"INSERT INTO audit (time, user, os_user, action, object, outcome, details, hash)"
+		" VALUES ('t1', 'mk', 'x', 'subscriber.erase', 'h1', 'ok', '', x'00'),"
+		" ('t1', 'eve', 'x', 'subscriber.erase', 'h2', 'denied', '', x'00'),"
+		" ('t1', 'mk', 'x', 'campaign.submit', 'c1', 'ok', '', x'00'),"
+		" ('t2', 'op', 'x', 'campaign.schedule', 'c1', 'ok', '', x'00'),"
+		" ('t2', 'op', 'x', 'campaign.schedule', 'c2', 'ok', '', x'00'),"
+		" ('t3', 'mk', 'x', 'campaign.resubmit', 'c2', 'ok', '', x'00'),"
+		" ('t4', 'op', 'x', 'campaign.schedule', 'c2', 'denied', '', x'00'),"
+		" ('2026-01-02T03:04:05Z', 'ken', 'x', 'campaign.reject', 'c3', 'ok', '', x'00'),"
+		" ('2026-02-03T04:05:06Z', 'ana', 'x', 'campaign.reject', 'c3', 'ok', '', x'00'),"
+		" ('2026-03-03T04:05:06Z', 'eve', 'x', 'campaign.reject', 'c3', 'denied', '', "
+		"x'00');"
+		"PRAGMA user_version = 20;",
+		NULL, NULL, NULL),
+	    SQLITE_OK);
+	store_close(&st);
+
+	st = open_admin();
+	assert_int_equal(one_int(st, "PRAGMA user_version"), LATEST);
+	assert_int_equal(one_int(st, "SELECT erased FROM suppressions WHERE value = 'h1'"), 1);
+	assert_int_equal(one_int(st, "SELECT erased FROM suppressions WHERE value = 'h2'"), 0);
+	assert_int_equal(one_int(st, "SELECT erased FROM suppressions WHERE value = 'h3'"), 0);
+	assert_int_equal(one_int(st, "SELECT scheduled_review FROM campaigns WHERE name = 'c1'"),
+			 1);
+	assert_int_equal(one_int(st, "SELECT scheduled_review FROM campaigns WHERE name = 'c2'"),
+			 0);
+	assert_int_equal(
+	    one_int(st, "SELECT count(*) FROM campaigns WHERE name = 'c3'"
+			" AND rejected_by = 'ana' AND rejected_at = '2026-02-03T04:05:06Z'"),
+	    1);
+	assert_int_equal(one_int(st, "SELECT count(*) FROM campaigns WHERE rejected_by IS NULL"),
+			 3);
+	store_close(&st);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -573,6 +630,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_domain_suppression_marked, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_sent_events_dropped, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_nfc_migrated, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_audit_facts_migrated, setup, teardown),
 	};
 
 	if (sodium_init() < 0)
