@@ -4,6 +4,8 @@
  * Each record's hash is BLAKE2b-256 (crypto_generichash) over the previous
  * record's hash and the record itself, every field length-prefixed, so that
  * editing, removing or reordering any record breaks the chain from there on.
+ * A pruning (audit_prune.c) leaves its last record as the first, an anchor
+ * whose hash alone is kept: the chain goes on from it.
  */
 #include <sodium.h>
 #include <stdio.h>
@@ -235,6 +237,12 @@ static void fill(sqlite3_stmt *q, struct store_audit_record *r)
 	r->details = (const char *)sqlite3_column_text(q, 7);
 }
 
+/* Is this record the anchor of the chain, which its hash stands for alone? */
+static bool anchor_like(const struct store_audit_record *r)
+{
+	return strcmp(r->action, AUDIT_ANCHOR) == 0;
+}
+
 enum store_status store_audit_log(struct store *st, const struct store_audit_filter *f,
 				  store_audit_cb cb, void *arg, char **errstr)
 {
@@ -273,6 +281,10 @@ enum store_status store_audit_log(struct store *st, const struct store_audit_fil
 	}
 	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
 		fill(q, &r);
+		if (anchor_like(&r))
+			r.details =
+			    "the records up to this one were removed by the retention "
+			    "(audit.retention); its hash is kept, for the chain goes on from it";
 		if (cb(&r, arg) != 0)
 			break;
 	}
@@ -356,47 +368,89 @@ done:
 	return s;
 }
 
-enum store_status store_audit_verify(struct store *st, int64_t *bad_id, int64_t *count,
-				     char **errstr)
+enum store_status audit_walk(struct store *st, int64_t upto, struct audit_walk *w, char **errstr)
 {
 	enum store_status s;
 	sqlite3_stmt *q = NULL;
 	struct store_audit_record r;
 	unsigned char prev[HASH_LEN] = {0}, hash[HASH_LEN];
+	char named[40] = "";
 	int64_t expect = 1;
+	bool first = true;
 	int rc;
 
-	*bad_id = 0;
-	*count = 0;
-	s = store_require(st, STORE_PERM_AUDIT, "audit.verify", errstr);
-	if (s == STORE_OK)
-		s = store_prepare(
-		    st,
-		    "SELECT id, time, user, os_user, action, object, outcome, details, "
-		    "hash FROM audit ORDER BY id",
-		    &q, errstr);
+	memset(w, 0, sizeof(*w));
+	s = store_prepare(st,
+			  "SELECT id, time, user, os_user, action, object, outcome, details, "
+			  "hash FROM audit WHERE ?1 = 0 OR id <= ?1 ORDER BY id",
+			  &q, errstr);
 	if (s != STORE_OK)
 		return s;
+	sqlite3_bind_int64(q, 1, upto);
 	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
 		fill(q, &r);
+		/* The anchor a pruning kept starts the chain with its own hash. */
+		if (first && anchor_like(&r) && sqlite3_column_bytes(q, 8) == HASH_LEN) {
+			memcpy(prev, sqlite3_column_blob(q, 8), HASH_LEN);
+			w->anchor = r.id;
+			snprintf(named, sizeof(named), "record %lld", (long long)r.id);
+			expect = r.id + 1;
+			first = false;
+			continue;
+		}
+		first = false;
+		/* Blanked as an anchor anywhere else: a record hidden. */
+		if (anchor_like(&r)) {
+			w->bad = r.id;
+			s = store_fail(errstr, STORE_ECORRUPT,
+				       "the audit trail is broken at record %lld: it is blanked as "
+				       "what a pruning keeps, which only the first record may be",
+				       (long long)r.id);
+			break;
+		}
 		record_hash(prev, &r, hash);
 		/* A gap in the ids means a record was removed. */
 		if (r.id != expect || sqlite3_column_bytes(q, 8) != HASH_LEN ||
 		    sodium_memcmp(hash, sqlite3_column_blob(q, 8), HASH_LEN) != 0) {
-			*bad_id = r.id != expect ? expect : r.id;
+			w->bad = r.id != expect ? expect : r.id;
 			s = store_fail(errstr, STORE_ECORRUPT,
 				       "the audit trail is broken at record %lld: it was changed, "
 				       "removed or inserted after it was written",
-				       (long long)*bad_id);
+				       (long long)w->bad);
 			break;
 		}
+		if (w->anchor != 0 && strcmp(r.action, "audit.prune") == 0 &&
+		    strcmp(r.outcome, "ok") == 0 && strcmp(r.object, named) == 0)
+			w->named = true;
 		memcpy(prev, hash, HASH_LEN);
 		expect++;
-		(*count)++;
+		w->count++;
 	}
 	if (s == STORE_OK && rc != SQLITE_DONE)
 		s = store_sqlfail(st, errstr, "reading the audit trail");
 	sqlite3_finalize(q);
+	return s;
+}
+
+enum store_status store_audit_verify(struct store *st, int64_t *bad_id, int64_t *count,
+				     char **errstr)
+{
+	enum store_status s;
+	struct audit_walk w = {0};
+
+	s = store_require(st, STORE_PERM_AUDIT, "audit.verify", errstr);
+	if (s == STORE_OK)
+		s = audit_walk(st, 0, &w, errstr);
+	/* An anchor that no pruning of the chain names: records cut off its start. */
+	if (s == STORE_OK && w.anchor != 0 && !w.named) {
+		w.bad = w.anchor;
+		s = store_fail(errstr, STORE_ECORRUPT,
+			       "the audit trail is broken at record %lld: it starts there, blanked "
+			       "as what a pruning keeps, but no audit.prune record names it",
+			       (long long)w.anchor);
+	}
+	*bad_id = w.bad;
+	*count = w.count;
 	return s;
 }
 

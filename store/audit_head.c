@@ -7,6 +7,10 @@
  * machine, paper) fixes what the trail held: a later check finds the same
  * record with the same hash, or says the trail was rewritten or cut.
  *
+ * The retention (audit_prune.c) removes old records: a head whose record a
+ * pruning removed is said to be so, not failed, and the anchor a pruning
+ * keeps still has its hash to check.
+ *
  * A head is seven lines of text:
  *
  *   hato audit head 1
@@ -164,19 +168,37 @@ enum store_status store_audit_head_parse(const char *in, size_t in_len, struct s
 	return STORE_OK;
 }
 
+/*
+ * Was the head's record removed by the retention? It lies before the anchor
+ * of the last pruning, and was signed before that pruning's cut-off: the
+ * record after it (the audit.sign record, or a later one) was written after
+ * the head was signed, and the pruning removed it too, so it was older than
+ * the cut-off. A head signed since then, whose record is gone, was cut.
+ */
+static bool pruned_away(const struct store_audit_head *h, const struct store_audit_prune *p)
+{
+	return p->record != 0 && h->record < p->anchor && strcmp(h->time, p->before) < 0;
+}
+
 enum store_status store_audit_head_check(struct store *st, const struct store_audit_head *h,
-					 bool *other_key, char **errstr)
+					 bool *other_key, struct store_audit_prune *pruned,
+					 char **errstr)
 {
 	enum store_status s;
 	sqlite3_stmt *q = NULL;
 	unsigned char pk[32];
 	int rc;
 
+	memset(pruned, 0, sizeof(*pruned));
 	s = store_require(st, STORE_PERM_AUDIT, "audit.verify", errstr);
 	/* An admin's reset of the signer's password gives them a new key: said, not failed;
 	 * the record's hash is what shows the trail unchanged. */
 	*other_key = s == STORE_OK && (store_user_pubkey(st, h->signer, pk, NULL) != STORE_OK ||
 				       sodium_memcmp(pk, h->key, sizeof(pk)) != 0);
+	if (s == STORE_OK)
+		s = store_audit_pruned(st, pruned, errstr);
+	if (s == STORE_OK && pruned_away(h, pruned))
+		return STORE_OK;
 	if (s == STORE_OK)
 		s = store_prepare(st, "SELECT hash FROM audit WHERE id = ?", &q, errstr);
 	if (s != STORE_OK)

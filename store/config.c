@@ -13,31 +13,19 @@
 #define MASK "********"
 
 static const char *const known[] = {
-    "smtp.url",
-    "smtp.user",
-    "smtp.password",
-    "smtp.ca_file",
-    "smtp.tls",
-    "smtp.connections",
-    "send.rate",
-    "sender.from",
-    "sender.name",
-    "sender.postal_address",
-    "sender.contact",
-    "unsubscribe.url",
-    "unsubscribe.mailto",
-    "bounce.domain",
-    "approvals.required",
-    "warmup.start",
-    "warmup.schedule",
-    "feedback.id",
-    "send.iso2022jp",
-    "send.dkim",
-    "send.retry_base",
-    "send.retry_for",
-    "send.breaker",
-    "warmup.volume",
-    NULL,
+    "smtp.url",		  "smtp.user",
+    "smtp.password",	  "smtp.ca_file",
+    "smtp.tls",		  "smtp.connections",
+    "send.rate",	  "sender.from",
+    "sender.name",	  "sender.postal_address",
+    "sender.contact",	  "unsubscribe.url",
+    "unsubscribe.mailto", "bounce.domain",
+    "approvals.required", "warmup.start",
+    "warmup.schedule",	  "feedback.id",
+    "send.iso2022jp",	  "send.dkim",
+    "send.retry_base",	  "send.retry_for",
+    "send.breaker",	  "warmup.volume",
+    "audit.retention",	  NULL,
 };
 
 bool store_config_is_secret(const char *key)
@@ -129,6 +117,8 @@ enum store_status store_config_check(const char *key, const char *value, char **
 	/* The other settings' values are the reading module's check (below). */
 	if (strcmp(key, "approvals.required") == 0 && !is_uint(value, 16))
 		return store_fail(errstr, STORE_EINVAL, "%s takes a whole number", key);
+	if (strcmp(key, "audit.retention") == 0)
+		return audit_retention_check(value, errstr);
 	/* A password there would be listed, audited and logged in clear. */
 	if (strcmp(key, "smtp.url") == 0 && url_has_userinfo(value))
 		return store_fail(errstr, STORE_EINVAL,

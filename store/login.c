@@ -173,8 +173,9 @@ static void end_attempt(struct store *st, int fd, const char *user, enum store_s
 
 /*
  * After a successful login: moves pending lines into the audit trail,
- * records the login and deletes the consent records past their hold
- * (consent_purge). When another hato holds the write lock for longer than
+ * records the login, deletes the consent records past their hold
+ * (consent_purge) and the audit records older than audit.retention
+ * (audit_prune). When another hato holds the write lock for longer than
  * LOGIN_WAIT_MS (an import of a million rows holds it for a minute), the
  * login is left as a pending line for a later login to move, so that
  * reading is not held up by a writer.
@@ -186,7 +187,7 @@ static enum store_status finish_login(struct store *st, char **errstr)
 	enum store_status s;
 	struct keyfile kf;
 	char *why = NULL;
-	int64_t purged = 0;
+	int64_t purged = 0, pruned = 0;
 	int fd = keyfile_lock(st->lock_path);
 
 	if (fd < 0)
@@ -209,6 +210,8 @@ static enum store_status finish_login(struct store *st, char **errstr)
 	if (s == STORE_OK)
 		s = consent_purge(st, &purged, &why);
 	if (s == STORE_OK)
+		s = audit_prune(st, &pruned, &why);
+	if (s == STORE_OK)
 		s = store_session_upgrade(st, &why);
 	if (s == STORE_OK)
 		s = store_commit_err(st, &why);
@@ -220,7 +223,7 @@ static enum store_status finish_login(struct store *st, char **errstr)
 		goto done;
 	}
 	/* Push the deleted pages out of the write-ahead log, as an erasure does. */
-	if (purged > 0)
+	if (purged > 0 || pruned > 0)
 		sqlite3_exec(st->db, "PRAGMA wal_checkpoint(TRUNCATE)", NULL, NULL, NULL);
 	if (kf.npending > 0) {
 		for (size_t i = 0; i < kf.npending; i++)

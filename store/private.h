@@ -198,6 +198,34 @@ enum store_status store_campaign_snapshot(struct store *st, int64_t campaign, ch
  * (*purged counts them); in the login's transaction (consent.c). */
 enum store_status consent_purge(struct store *st, int64_t *purged, char **errstr);
 
+/* ---- The audit trail's retention (audit_prune.c) ------------------------ */
+
+/* The action of the anchor a pruning keeps as the trail's first record. */
+#define AUDIT_ANCHOR "audit.pruned"
+/* The shortest retention: the trail backs rate limits, approvals and accountability. */
+#define AUDIT_RETENTION_MIN 90
+struct audit_walk {
+	int64_t bad;	/* the first broken record, when the chain breaks */
+	int64_t count;	/* the records checked, the anchor aside */
+	int64_t anchor; /* the first record, when it is a pruning's anchor; else 0 */
+	bool named;	/* an audit.prune record in the chain names the anchor */
+};
+/*
+ * Recomputes the hash chain from its first record up to id upto (0: to its
+ * end), from the anchor's hash when a pruning left one (audit.c).
+ * STORE_ECORRUPT at a break, w->bad naming it. Checks no permission.
+ */
+enum store_status audit_walk(struct store *st, int64_t upto, struct audit_walk *w, char **errstr);
+/* Checks a value of audit.retention: days, N or Nd, AUDIT_RETENTION_MIN or more. */
+enum store_status audit_retention_check(const char *value, char **errstr);
+/*
+ * When audit.retention is set, deletes the records older than it as a
+ * prefix of the chain, keeps the last as the anchor, and audits it as
+ * audit.prune (*pruned counts the records removed); in the login's
+ * transaction (login.c).
+ */
+enum store_status audit_prune(struct store *st, int64_t *pruned, char **errstr);
+
 /* The reading module's check of a setting's value (store_config_set_checker),
  * when one is installed; STORE_EINVAL with its reason (config.c). */
 enum store_status store_config_module_check(struct store *st, const char *key, const char *value,

@@ -16,6 +16,8 @@
  *   user.c      users, their keyslots and signing keys; store secrets
  *   perm.c      permissions and roles
  *   audit.c     the hash-chained audit trail
+ *   audit_head.c  signed heads of the trail
+ *   audit_prune.c the trail's retention: pruning old records at login
  *   config.c    settings and secrets
  *   status.c    status strings and the small helpers every file shares
  *   address.c, fields.c, subscriber.c, subscriber_mask.c, list.c, import.c,
@@ -362,10 +364,28 @@ enum store_status store_audit_reserve_own(struct store *st, const char *action, 
 					  int64_t *count, bool *reserved, char **errstr);
 /*
  * Recomputes the hash chain. On a break returns STORE_ECORRUPT and sets
- * *bad_id to the first record whose hash does not match.
+ * *bad_id to the first record whose hash does not match. After a pruning
+ * (audit.retention) the chain starts from the anchor's hash; an anchor that
+ * is not the first record, or that no audit.prune record names, is a break.
+ * *count: the records checked, the anchor aside.
  */
 enum store_status store_audit_verify(struct store *st, int64_t *bad_id, int64_t *count,
 				     char **errstr);
+
+/*
+ * What the last pruning (audit.retention) left: the trail's first record is
+ * then its anchor, kept for its hash alone, named by an audit.prune record.
+ */
+struct store_audit_prune {
+	int64_t anchor;	 /* the anchor's number; 0 when the trail was never pruned */
+	int64_t record;	 /* the audit.prune record naming it; 0 when there is none */
+	int64_t removed; /* the records that pruning removed */
+	int days;	 /* the retention it applied */
+	char time[21];	 /* when it ran (UTC) */
+	char before[21]; /* it removed only records written before this time */
+};
+/* Reads what the last pruning left into *p (STORE_PERM_AUDIT). */
+enum store_status store_audit_pruned(struct store *st, struct store_audit_prune *p, char **errstr);
 
 /*
  * A signed head of the audit trail (audit_head.c): the last record's number
@@ -395,10 +415,13 @@ enum store_status store_audit_head_parse(const char *text, size_t len, struct st
  * when the trail no longer holds the head. *other_key: the head's key is not
  * the one the store holds for its signer now (an admin's reset of their
  * password makes a new one; or the head is another store's, whose records
- * then differ).
+ * then differ). *pruned is what the last pruning left (store_audit_pruned):
+ * a head before its anchor, signed before the pruning's cut-off, was removed
+ * by the retention, and is STORE_OK; the anchor itself keeps its hash.
  */
 enum store_status store_audit_head_check(struct store *st, const struct store_audit_head *h,
-					 bool *other_key, char **errstr);
+					 bool *other_key, struct store_audit_prune *pruned,
+					 char **errstr);
 
 /* ---- Settings --------------------------------------------------------- */
 

@@ -183,6 +183,7 @@ static int audit_verify(struct cli *c, int argc, char **argv)
 	static const struct option opts[] = {{"head", required_argument, NULL, 'h'},
 					     {NULL, 0, NULL, 0}};
 	struct store_audit_head h;
+	struct store_audit_prune p = {0};
 	enum store_status s;
 	int64_t bad = 0, n = 0;
 	const char *head = NULL;
@@ -202,13 +203,27 @@ static int audit_verify(struct cli *c, int argc, char **argv)
 		return rc;
 	s = store_audit_verify(c->st, &bad, &n, &err);
 	if (s == STORE_OK && head != NULL)
-		s = store_audit_head_check(c->st, &h, &other_key, &err);
+		s = store_audit_head_check(c->st, &h, &other_key, &p, &err);
+	else if (s == STORE_OK)
+		s = store_audit_pruned(c->st, &p, &err);
 	if (s != STORE_OK)
 		return cli_fail_store(s, err);
 	printf("the audit trail is whole: %lld record%s\n", (long long)n, n == 1 ? "" : "s");
-	if (head != NULL)
-		printf("it holds the head %s signed on %s: record %lld, unchanged\n", h.signer,
-		       h.time, (long long)h.record);
+	if (p.record != 0)
+		printf("the records up to %lld were removed by the retention of %d days (the last "
+		       "pruning, on %s, removed %lld); the chain goes on from record %lld's hash, "
+		       "which is kept\n",
+		       (long long)p.anchor, p.days, p.time, (long long)p.removed,
+		       (long long)p.anchor);
+	if (head != NULL && h.record < p.anchor)
+		printf("note: record %lld, which %s signed on %s, was removed by the retention of "
+		       "%d days (the pruning on %s removed what was written before %s); the "
+		       "remaining chain verifies, and a head signed since checks it\n",
+		       (long long)h.record, h.signer, h.time, p.days, p.time, p.before);
+	else if (head != NULL)
+		printf("it holds the head %s signed on %s: record %lld, unchanged%s\n", h.signer,
+		       h.time, (long long)h.record,
+		       h.record == p.anchor ? " (the retention removed all but its hash)" : "");
 	if (head != NULL && other_key)
 		printf("note: the head's key is not %s's key in this store now (an admin's reset "
 		       "of their password makes a new one): compare it with the key you keep\n",

@@ -207,7 +207,7 @@ expect 65 "init where a store exists is refused" "$HATO" --store "$STORE" --pass
 check "saying a store exists" grep -q 'a store exists already' "$T/err"
 expect 65 "config set of an unknown key is refused" as admin config set bogus.key x
 check "and the message does not send to config list" sh -c "! grep -q 'config list' '$T/err'"
-check "it lists the settings, pace.DOMAIN included" grep -q '^hato: unknown setting bogus.key; the settings are smtp.url, smtp.user, .*warmup.volume and pace.DOMAIN' "$T/err"
+check "it lists the settings, pace.DOMAIN included" grep -q '^hato: unknown setting bogus.key; the settings are smtp.url, smtp.user, .*warmup.volume, audit.retention and pace.DOMAIN' "$T/err"
 check "and names the man page" grep -q 'SETTINGS in hato(1)' "$T/err"
 expect 66 "a password file that is a directory is refused" "$HATO" --store "$STORE" --user admin --password-file "$T/i" role list
 check "saying it is a directory" grep -qx "hato: the password file $T/i is a directory, not a file" "$T/err"
