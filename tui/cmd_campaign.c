@@ -180,6 +180,20 @@ static void field(const char *label, const char *value)
 	cli_print_field(stdout, 10, label, value);
 }
 
+/* The rejected: line of campaign show: who rejected it and when, when known, and why. */
+static void rejected(struct store *st, const struct store_campaign *c)
+{
+	char *by = NULL, *at = NULL, *line = NULL;
+
+	if (store_campaign_rejection(st, c->name, &by, &at, NULL) == STORE_OK &&
+	    asprintf(&line, "by %s on %s: %s", by, at, c->comment) < 0)
+		line = NULL;
+	field("rejected:", line != NULL ? line : c->comment);
+	free(line);
+	free(by);
+	free(at);
+}
+
 static int campaign_show(struct cli *cl, int argc, char **argv)
 {
 	struct store_campaign *c = NULL;
@@ -214,7 +228,7 @@ static int campaign_show(struct cli *cl, int argc, char **argv)
 	field("approvals:", need);
 	free(seg);
 	if (c->comment != NULL)
-		field("rejected:", c->comment);
+		rejected(cl->st, c);
 	if (c->pause_reason != NULL && c->state == STORE_CAMPAIGN_FAILED)
 		field("failed:", c->pause_reason);
 	else if (c->pause_reason != NULL && c->state == STORE_CAMPAIGN_PAUSED)
