@@ -146,12 +146,21 @@ static int parse_filter(struct audit *a, const char *text, char *why, size_t siz
 
 static int verify(struct screen *s)
 {
+	struct store_audit_prune p = {0};
 	enum store_status rc;
 	int64_t bad = 0, count = 0;
 	char *err = NULL;
 
 	rc = store_audit_verify(ui_store(s->ui), &bad, &count, &err);
-	if (rc == STORE_OK) {
+	if (rc == STORE_OK)
+		rc = store_audit_pruned(ui_store(s->ui), &p, &err);
+	if (rc == STORE_OK && p.record != 0) {
+		free(err);
+		ui_info(s->ui,
+			"the audit chain is intact from record %lld on: %lld verified (%d-day "
+			"retention)",
+			(long long)p.anchor, (long long)count, p.days);
+	} else if (rc == STORE_OK) {
 		free(err);
 		ui_info(s->ui, "the audit chain is intact: %lld record%s verified",
 			(long long)count, count == 1 ? "" : "s");

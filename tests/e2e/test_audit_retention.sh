@@ -58,6 +58,21 @@ check "  an audit.prune record counts them and names the anchor" grep -q $'\taud
 check "  the erasure and the rejection records among them" lacks $'\tsubscriber.erase\t\|\tcampaign.reject\t' "$T/out"
 expect 0 "audit verify passes" at "$LATER" as admin audit verify
 check "  saying what the retention removed" grep -q "^the records up to $last were removed by the retention of 365 days (the last pruning, on 2026-02-01T10:00:[0-9]*Z, removed $n); the chain goes on from record $last's hash, which is kept$" "$T/out"
+
+# The terminal UI's verify says so too, in a real terminal (tmux).
+. "$(dirname "$0")/../tui/tmux.sh"
+SOCK="retention-$$-$RANDOM"
+on_exit 'tmux -L "$SOCK" kill-server 2>/dev/null'
+tm new-session -d -s a -x 120 -y 40 "env LC_ALL=C.UTF-8 TERM=xterm-256color FAKETIME='@$LATER' LD_PRELOAD='$FT' '$HATO' --store '$STORE' --user admin; sleep 60"
+check "the terminal UI asks for the password" wait_for a "Password"
+tm send-keys -t a "admin-password-1" Enter
+check "  opens the audit trail" open_menu a Audit
+check "  which shows the anchor first" wait_for a "audit.pruned"
+tm send-keys -t a v
+check "  and its verify names the record the chain goes on from" wait_for a "the audit chain is intact from record $last on: "
+check "  and the retention" wait_for a "(365-day retention)"
+tm kill-session -t a
+
 expect 0 "the next login removes nothing more" at "$LATER" as admin audit log --action audit.prune
 check "  one audit.prune record" test "$(wc -l <"$T/out")" = 1
 
