@@ -12,21 +12,36 @@
 
 #define MASK "********"
 
+/* clang-format off */
 static const char *const known[] = {
-    "smtp.url",		  "smtp.user",
-    "smtp.password",	  "smtp.ca_file",
-    "smtp.tls",		  "smtp.connections",
-    "send.rate",	  "sender.from",
-    "sender.name",	  "sender.postal_address",
-    "sender.contact",	  "unsubscribe.url",
-    "unsubscribe.mailto", "bounce.domain",
-    "approvals.required", "warmup.start",
-    "warmup.schedule",	  "feedback.id",
-    "send.iso2022jp",	  "send.dkim",
-    "send.retry_base",	  "send.retry_for",
-    "send.breaker",	  "warmup.volume",
-    "audit.retention",	  NULL,
+    "smtp.url",
+    "smtp.user",
+    "smtp.password",
+    "smtp.ca_file",
+    "smtp.tls",
+    "smtp.connections",
+    "send.rate",
+    "sender.from",
+    "sender.name",
+    "sender.postal_address",
+    "sender.contact",
+    "unsubscribe.url",
+    "unsubscribe.mailto",
+    "bounce.domain",
+    "approvals.required",
+    "warmup.start",
+    "warmup.schedule",
+    "feedback.id",
+    "send.iso2022jp",
+    "send.dkim",
+    "send.retry_base",
+    "send.retry_for",
+    "send.breaker",
+    "warmup.volume",
+    "audit.retention",
+    NULL,
 };
+/* clang-format on */
 
 bool store_config_is_secret(const char *key)
 {
