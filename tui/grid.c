@@ -91,8 +91,10 @@ static size_t next_char(const char *s, size_t left, wchar_t *wc, int *w)
 		return 1;
 	}
 	*w = wcwidth(*wc);
-	if (*wc < 0x20 || *wc == 0x7f || (*w < 0 && *wc < 0xa0))
-		*w = -1; /* control character: '?' */
+	/* A control character, a line separator or a bidi override: '?', seen. */
+	if (*wc < 0x20 || *wc == 0x7f || (*w < 0 && *wc < 0xa0) ||
+	    store_char_is_unsafe((uint32_t)*wc))
+		*w = -1;
 	else if (*w < 0)
 		*w = 0;
 	return n;

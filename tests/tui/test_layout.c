@@ -298,6 +298,18 @@ static void test_combining_marks(void **state)
 	dump = grid_dump(&g);
 	assert_string_equal(dump, "Jose\xcc\x81|e\xcc\x81\xcc\x81\nホ\xe3\x82\x9a…\n");
 	free(dump);
+	/* A bidi override, an isolate or a line separator shows, as '?': dropped
+	 * like a zero-width space, "v\u202eRTL" would read as "vRTL". */
+	grid_clear(&g);
+	assert_int_equal(grid_put(&g, 0, 0, -1, 0, "v\xe2\x80\xaeRTL"), 5);
+	assert_int_equal(grid_put(&g, 1, 0, -1, 0,
+				  "a\xe2\x81\xa6"
+				  "b\xe2\x80\xa8"
+				  "c"),
+			 5);
+	dump = grid_dump(&g);
+	assert_string_equal(dump, "v?RTL\na?b?c\n");
+	free(dump);
 	grid_free(&g);
 	assert_int_equal(grid_width(name), 20);
 	assert_int_equal(
