@@ -169,8 +169,8 @@ enum store_status store_audit_head_parse(const char *in, size_t in_len, struct s
 }
 
 /*
- * Was the head's record removed by the retention? It lies before the anchor
- * of the last pruning, and was signed before that pruning's cut-off: the
+ * Was the head's record removed by the retention? It lies before the anchor,
+ * and was signed before the cut-off of the pruning that removed it: the
  * record after it (the audit.sign record, or a later one) was written after
  * the head was signed, and the pruning removed it too, so it was older than
  * the cut-off. A head signed since then, whose record is gone, was cut.
@@ -197,6 +197,8 @@ enum store_status store_audit_head_check(struct store *st, const struct store_au
 				       sodium_memcmp(pk, h->key, sizeof(pk)) != 0);
 	if (s == STORE_OK)
 		s = store_audit_pruned(st, pruned, errstr);
+	if (s == STORE_OK)
+		s = audit_pruned_record(st, h->record, pruned, errstr);
 	if (s == STORE_OK && pruned_away(h, pruned))
 		return STORE_OK;
 	if (s == STORE_OK)

@@ -141,8 +141,13 @@ enum store_status audit_prune(struct store *st, int64_t *pruned, char **errstr)
 	return s;
 }
 
-/* Reads the audit.prune record that names the anchor p->anchor into *p. */
-static enum store_status prune_record(struct store *st, struct store_audit_prune *p, char **errstr)
+/*
+ * Reads into *p the audit.prune record that names the anchor p->anchor or,
+ * when record > 0, the first one that removed that record (its anchor is at
+ * or after it) and is still in the trail.
+ */
+static enum store_status prune_record(struct store *st, struct store_audit_prune *p, int64_t record,
+				      char **errstr)
 {
 	enum store_status s;
 	sqlite3_stmt *q = NULL;
@@ -152,12 +157,19 @@ static enum store_status prune_record(struct store *st, struct store_audit_prune
 
 	snprintf(object, sizeof(object), "record %lld", (long long)p->anchor);
 	s = store_prepare(st,
-			  "SELECT id, time, details FROM audit WHERE action = 'audit.prune'"
-			  " AND outcome = 'ok' AND object = ? ORDER BY id DESC LIMIT 1",
+			  record > 0
+			      ? "SELECT id, time, details FROM audit WHERE action = 'audit.prune'"
+				" AND outcome = 'ok' AND object LIKE 'record %'"
+				" AND CAST(substr(object, 8) AS INTEGER) >= ?2 ORDER BY id LIMIT 1"
+			      : "SELECT id, time, details FROM audit WHERE action = 'audit.prune'"
+				" AND outcome = 'ok' AND object = ?1 ORDER BY id DESC LIMIT 1",
 			  &q, errstr);
 	if (s != STORE_OK)
 		return s;
-	sqlite3_bind_text(q, 1, object, -1, SQLITE_STATIC);
+	if (record > 0)
+		sqlite3_bind_int64(q, 2, record);
+	else
+		sqlite3_bind_text(q, 1, object, -1, SQLITE_STATIC);
 	memset(&tm, 0, sizeof(tm));
 	if (sqlite3_step(q) == SQLITE_ROW) {
 		snprintf(p->time, sizeof(p->time), "%s", (const char *)sqlite3_column_text(q, 1));
@@ -192,5 +204,19 @@ enum store_status store_audit_pruned(struct store *st, struct store_audit_prune 
 	    strcmp((const char *)sqlite3_column_text(q, 1), AUDIT_ANCHOR) == 0)
 		p->anchor = sqlite3_column_int64(q, 0);
 	sqlite3_finalize(q);
-	return p->anchor != 0 ? prune_record(st, p, errstr) : STORE_OK;
+	return p->anchor != 0 ? prune_record(st, p, 0, errstr) : STORE_OK;
+}
+
+enum store_status audit_pruned_record(struct store *st, int64_t record, struct store_audit_prune *p,
+				      char **errstr)
+{
+	struct store_audit_prune first = *p;
+	enum store_status s;
+
+	if (p->anchor == 0 || record >= p->anchor)
+		return STORE_OK;
+	s = prune_record(st, &first, record, errstr);
+	if (s == STORE_OK && first.record != 0)
+		*p = first;
+	return s;
 }

@@ -230,6 +230,20 @@ static char *audit_value(const struct store *st, const char *v)
 	return out;
 }
 
+/*
+ * Settings need the settings permission; the audit trail's retention the
+ * audit permission too: it decides what of the trail is deleted.
+ */
+static enum store_status config_require(struct store *st, const char *key, const char *action,
+					char **errstr)
+{
+	enum store_status s = store_require(st, STORE_PERM_SETTINGS, action, errstr);
+
+	if (s == STORE_OK && strcmp(key, "audit.retention") == 0)
+		s = store_require(st, STORE_PERM_AUDIT, action, errstr);
+	return s;
+}
+
 enum store_status store_config_set(struct store *st, const char *key, const char *value,
 				   char **errstr)
 {
@@ -237,7 +251,7 @@ enum store_status store_config_set(struct store *st, const char *key, const char
 	sqlite3_stmt *q = NULL;
 	char *details = NULL;
 
-	s = store_require(st, STORE_PERM_SETTINGS, "config.set", errstr);
+	s = config_require(st, key, "config.set", errstr);
 	if (s != STORE_OK)
 		return s;
 	if (!store_config_known(key))
@@ -278,7 +292,7 @@ enum store_status store_config_unset(struct store *st, const char *key, char **e
 	enum store_status s;
 	sqlite3_stmt *q = NULL;
 
-	s = store_require(st, STORE_PERM_SETTINGS, "config.unset", errstr);
+	s = config_require(st, key, "config.unset", errstr);
 	if (s != STORE_OK)
 		return s;
 	if (!store_config_known(key))

@@ -225,6 +225,13 @@ enum store_status audit_retention_check(const char *value, char **errstr);
  * transaction (login.c).
  */
 enum store_status audit_prune(struct store *st, int64_t *pruned, char **errstr);
+/*
+ * *p as store_audit_pruned read it, but for the pruning that removed record
+ * (before the anchor): the first audit.prune still in the trail whose anchor
+ * is at or after it. *p stays as it was when there is none.
+ */
+enum store_status audit_pruned_record(struct store *st, int64_t record, struct store_audit_prune *p,
+				      char **errstr);
 
 /* The reading module's check of a setting's value (store_config_set_checker),
  * when one is installed; STORE_EINVAL with its reason (config.c). */

@@ -415,9 +415,11 @@ enum store_status store_audit_head_parse(const char *text, size_t len, struct st
  * when the trail no longer holds the head. *other_key: the head's key is not
  * the one the store holds for its signer now (an admin's reset of their
  * password makes a new one; or the head is another store's, whose records
- * then differ). *pruned is what the last pruning left (store_audit_pruned):
- * a head before its anchor, signed before the pruning's cut-off, was removed
- * by the retention, and is STORE_OK; the anchor itself keeps its hash.
+ * then differ). *pruned is what the pruning that removed the head's record
+ * left (the first audit.prune still in the trail whose anchor is at or after
+ * it; else the last, store_audit_pruned): a head before the anchor, signed
+ * before that pruning's cut-off, was removed by the retention, and is
+ * STORE_OK; the anchor itself keeps its hash.
  */
 enum store_status store_audit_head_check(struct store *st, const struct store_audit_head *h,
 					 bool *other_key, struct store_audit_prune *pruned,

@@ -94,20 +94,30 @@ static int key_rotate(struct cli *c, int argc, char **argv)
 	return EX_OK;
 }
 
-/* ID TIME USER (OS_USER) ACTION OBJECT OUTCOME DETAILS, tab-separated, each field escaped. */
+/*
+ * ID TIME USER (OS_USER) ACTION OBJECT OUTCOME DETAILS, tab-separated, each
+ * field escaped; a record with no OS user (a pruning's anchor) shows none.
+ */
 static int print_audit(const struct store_audit_record *r, void *arg)
 {
-	static const char *const after[] = {"\t", " (", ")\t", "\t", "\t", "\t", "\n"};
-	const char *const fields[] = {r->time,	 r->user,    r->os_user, r->action,
-				      r->object, r->outcome, r->details};
+	const char *const rest[] = {r->action, r->object, r->outcome, r->details};
 	size_t i;
 
 	(void)arg;
 	printf("%lld\t", (long long)r->id);
-	for (i = 0; i < sizeof(after) / sizeof(after[0]); i++) {
-		cli_put_safe(stdout, fields[i]);
-		fputs(after[i], stdout);
+	cli_put_safe(stdout, r->time);
+	fputc('\t', stdout);
+	cli_put_safe(stdout, r->user);
+	if (r->os_user[0] != '\0') {
+		fputs(" (", stdout);
+		cli_put_safe(stdout, r->os_user);
+		fputc(')', stdout);
 	}
+	for (i = 0; i < sizeof(rest) / sizeof(rest[0]); i++) {
+		fputc('\t', stdout);
+		cli_put_safe(stdout, rest[i]);
+	}
+	fputc('\n', stdout);
 	return 0;
 }
 
@@ -183,7 +193,7 @@ static int audit_verify(struct cli *c, int argc, char **argv)
 	static const struct option opts[] = {{"head", required_argument, NULL, 'h'},
 					     {NULL, 0, NULL, 0}};
 	struct store_audit_head h;
-	struct store_audit_prune p = {0};
+	struct store_audit_prune p = {0}, last = {0};
 	enum store_status s;
 	int64_t bad = 0, n = 0;
 	const char *head = NULL;
@@ -202,19 +212,20 @@ static int audit_verify(struct cli *c, int argc, char **argv)
 	if (head != NULL && (rc = read_head(head, &h)) != EX_OK)
 		return rc;
 	s = store_audit_verify(c->st, &bad, &n, &err);
+	if (s == STORE_OK)
+		s = store_audit_pruned(c->st, &last, &err);
+	/* p: the pruning that removed the head's record, when one did. */
 	if (s == STORE_OK && head != NULL)
 		s = store_audit_head_check(c->st, &h, &other_key, &p, &err);
-	else if (s == STORE_OK)
-		s = store_audit_pruned(c->st, &p, &err);
 	if (s != STORE_OK)
 		return cli_fail_store(s, err);
 	printf("the audit trail is whole: %lld record%s\n", (long long)n, n == 1 ? "" : "s");
-	if (p.record != 0)
+	if (last.record != 0)
 		printf("the records up to %lld were removed by the retention of %d days (the last "
 		       "pruning, on %s, removed %lld); the chain goes on from record %lld's hash, "
 		       "which is kept\n",
-		       (long long)p.anchor, p.days, p.time, (long long)p.removed,
-		       (long long)p.anchor);
+		       (long long)last.anchor, last.days, last.time, (long long)last.removed,
+		       (long long)last.anchor);
 	if (head != NULL && h.record < p.anchor)
 		printf("note: record %lld, which %s signed on %s, was removed by the retention of "
 		       "%d days (the pruning on %s removed what was written before %s); the "

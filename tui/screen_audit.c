@@ -217,7 +217,7 @@ static int audit_handle(struct screen *s, enum ui_action act)
 static void audit_render(struct screen *s, struct grid *g)
 {
 	struct audit *a = s->priv;
-	const char *d;
+	const char *d, *user, *object;
 	int h = g->h - 3 - 3;
 
 	grid_printf(g, 1, 2, UI_A_BOLD, "Audit trail, newest first (%zu records)", a->t.nrows);
@@ -226,13 +226,15 @@ static void audit_render(struct screen *s, struct grid *g)
 	ui_table_render(&a->t, g, 3, h, "No records match.");
 	if (a->t.nrows == 0 || h < 2)
 		return;
-	/* The selected record in full. */
-	grid_printf(g, g->h - 2, 2, UI_A_DIM, "#%s %s by %s: %s %s", ui_table_selected(&a->t, 0),
-		    ui_table_selected(&a->t, COL_TIME), ui_table_selected(&a->t, COL_USER),
+	/* The selected record in full; a pruning's anchor has no user and no object. */
+	user = ui_table_selected(&a->t, COL_USER);
+	object = ui_table_selected(&a->t, COL_OBJECT);
+	grid_printf(g, g->h - 2, 2, UI_A_DIM, "#%s %s%s%s: %s %s", ui_table_selected(&a->t, 0),
+		    ui_table_selected(&a->t, COL_TIME), user[0] ? " by " : "", user,
 		    ui_table_selected(&a->t, COL_ACTION), ui_table_selected(&a->t, COL_OUTCOME));
 	d = ui_table_selected(&a->t, COL_DETAILS);
-	grid_printf(g, g->h - 1, 2, UI_A_DIM, "object %s  %s", ui_table_selected(&a->t, COL_OBJECT),
-		    d);
+	grid_printf(g, g->h - 1, 2, UI_A_DIM, "%s%s%s%s", object[0] ? "object " : "", object,
+		    object[0] ? "  " : "", d);
 }
 
 static int count(const struct store_audit_record *r, void *arg)

@@ -33,6 +33,11 @@ expect 65 "so is 30d" at "$OLD" as admin config set audit.retention 30d
 expect 65 "and a value that is no number of days" at "$OLD" as admin config set audit.retention "a year"
 check "  saying what it takes" grep -q '^hato: audit.retention takes a number of days, 90 to 36500 (365 or 365d)$' "$T/err"
 expect 77 "a marketer may not set it" at "$OLD" as marketer config set audit.retention 365
+printf 'settings-password-1\n' >"$T/pw.cfg"
+at "$OLD" as admin role add cfg settings >/dev/null && at "$OLD" as admin user add cfg --role cfg --kdf interactive --new-password-file "$T/pw.cfg" >/dev/null || not_ok "a role with the settings permission alone"
+expect 0 "a user with the settings permission alone sets other settings" at "$OLD" as cfg config set feedback.id "a:b:c"
+expect 77 "  but not the retention, which needs the audit permission too" at "$OLD" as cfg config set audit.retention 365
+check "  saying so" grep -q 'audit' "$T/err"
 expect 0 "an admin sets a retention of 365 days" at "$OLD" as admin config set audit.retention 365d
 expect 0 "  audited as config.set" at "$OLD" as admin audit log --action config.set
 check "  with its value" grep -q $'\tconfig.set\taudit.retention\tok\t= 365d$' "$T/out"
@@ -51,7 +56,7 @@ at "$RECENT" as admin audit sign >"$T/head.recent" || not_ok "audit sign"
 # February 2026: the January records are more than 365 days old.
 expect 0 "the first login in February 2026 prunes" at "$LATER" as admin audit log
 check "  the January records are gone but the anchor" test "$(grep -c $'^[0-9]*\t2025-01-10T' "$T/out")" = 1
-check "  the anchor is the last of them, blanked" grep -q "^$last"$'\t2025-01-10T10:00:[0-9]*Z\t ()\taudit.pruned\t\tpruned\tthe records up to this one were removed by the retention' "$T/out"
+check "  the anchor is the last of them, blanked" grep -q "^$last"$'\t2025-01-10T10:00:[0-9]*Z\t\taudit.pruned\t\tpruned\tthe records up to this one were removed by the retention' "$T/out"
 check "  it comes first" test "$(head -1 "$T/out" | cut -f1)" = "$last"
 check "  the December record stays" grep -q $'\tlist.add\trecent\tok\t$' "$T/out"
 check "  an audit.prune record counts them and names the anchor" grep -q $'\taudit.prune\trecord '"$last"$'\tok\t'"$n"' records removed by the retention of 365 days (audit.retention), up to record '"$last"', which is kept blanked for its hash' "$T/out"
@@ -68,6 +73,9 @@ check "the terminal UI asks for the password" wait_for a "Password"
 tm send-keys -t a "admin-password-1" Enter
 check "  opens the audit trail" open_menu a Audit
 check "  which shows the anchor first" wait_for a "audit.pruned"
+tm send-keys -t a End
+check "  selected, the anchor is shown with no user and no object" wait_for a "Z: audit.pruned pruned"
+check "  its details alone below" bash -c "tmux -L $SOCK capture-pane -p -t a | grep -q '^  the records up to this one were removed by the retention'"
 tm send-keys -t a v
 check "  and its verify names the record the chain goes on from" wait_for a "the audit chain is intact from record $last on: "
 check "  and the retention" wait_for a "(365-day retention)"

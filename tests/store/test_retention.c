@@ -309,6 +309,47 @@ static void test_head_pruned(void **state)
 	store_close(&st);
 }
 
+/*
+ * A head whose record an earlier pruning removed is said to be removed by
+ * that one, with its cut-off, not by the last pruning.
+ */
+static void test_head_of_earlier_pruning(void **state)
+{
+	struct store_audit_head h = {
+	    .record = 3, .time = "2020-01-01T00:00:01Z", .signer = "admin"};
+	struct store_audit_prune p;
+	struct store *st;
+	bool other = false;
+	int64_t first, second;
+
+	(void)state;
+	old_store(6, NULL, "90");
+	st = open_admin(); /* the first pruning: records up to 6 */
+	first = one_int(st, "SELECT id FROM audit WHERE action = 'audit.prune'");
+	run(st, "UPDATE audit SET time = '2021-01-01T00:00:00Z' WHERE id BETWEEN 7 AND 9");
+	rechain(st);
+	store_close(&st);
+	st = open_admin(); /* the second: records 7 to 9 */
+	second = one_int(st, "SELECT max(id) FROM audit WHERE action = 'audit.prune'");
+	assert_true(second > first);
+	assert_int_equal(one_int(st, "SELECT count(*) FROM audit WHERE action = 'audit.prune'"
+				     " AND object = 'record 9'"),
+			 1);
+	assert_int_equal(store_audit_head_check(st, &h, &other, &p, NULL), STORE_OK);
+	assert_int_equal(p.anchor, 9);
+	assert_int_equal(p.record, first);
+	assert_int_equal(p.removed, 6);
+	h.record = 8;
+	snprintf(h.time, sizeof(h.time), "2021-01-01T00:00:01Z");
+	assert_int_equal(store_audit_head_check(st, &h, &other, &p, NULL), STORE_OK);
+	assert_int_equal(p.record, second);
+	assert_int_equal(p.removed, 3);
+	/* The last pruning is what store_audit_pruned reads. */
+	assert_int_equal(store_audit_pruned(st, &p, NULL), STORE_OK);
+	assert_int_equal(p.record, second);
+	store_close(&st);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -320,6 +361,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_anchor_named, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_broken_prefix_kept, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_head_pruned, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_head_of_earlier_pruning, setup, teardown),
 	};
 
 	if (sodium_init() < 0)
