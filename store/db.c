@@ -112,6 +112,9 @@ bool store_is_own_file(const struct store *st, const char *path)
 	return own || same_file(path, st->lock_path);
 }
 
+/* The shortest a store's file can be: one page of the smallest size (page_sizes). */
+#define STORE_MIN_FILE 4096
+
 /* The store's file is damaged, or does not go with its keyslot file. */
 static enum store_status damaged(const char *path, char **errstr)
 {
@@ -180,8 +183,11 @@ enum store_status store_check_files(const char *path, char **errstr)
 	}
 	if (s == STORE_OK)
 		s = check_safe(path, 0, &sb, errstr);
-	/* SQLite would take an empty file for a new database and write one into it. */
-	if (s == STORE_OK && sb.st_size == 0)
+	/*
+	 * SQLite would take a file shorter than a page for a new database and
+	 * write one over it: a store is never shorter than its first page.
+	 */
+	if (s == STORE_OK && sb.st_size < STORE_MIN_FILE)
 		s = damaged(path, errstr);
 	/*
 	 * The keyslot file counts failed logins: nobody else may reset them. A

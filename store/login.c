@@ -16,6 +16,8 @@
  * waits for the first's check). A process killed mid-check releases the
  * lock (flock) having learnt nothing.
  */
+#include <errno.h>
+#include <libgen.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -95,6 +97,27 @@ static enum store_status unknown_user(const struct keyfile *kf, const char *user
 }
 
 /*
+ * Can a failure be counted? The keyslot file is written anew beside itself
+ * (keyfile_save): where its folder can't be written, a wrong password would
+ * go uncounted, with no delay and no lock, so no password is checked there.
+ */
+static enum store_status failures_countable(struct store *st, char **errstr)
+{
+	char *copy = strdup(st->keys_path);
+	enum store_status s = STORE_OK;
+
+	if (copy == NULL)
+		return STORE_ENOMEM;
+	if (access(dirname(copy), W_OK | X_OK) != 0)
+		s = store_fail(errstr, STORE_EIO,
+			       "cannot count failed logins in %s (%s): hato checks a password "
+			       "only where a wrong one is counted",
+			       st->keys_path, store_strerror(errno));
+	free(copy);
+	return s;
+}
+
+/*
  * Takes the lock and says why the user may not try now, or copies the
  * user's slot. *fd is the lock, held until end_attempt (-1 when it could
  * not be taken). An unknown user gets STORE_EAUTH.
@@ -108,8 +131,11 @@ static enum store_status begin_attempt(struct store *st, const char *user, struc
 
 	*fd = keyfile_lock(st->lock_path);
 	if (*fd < 0)
-		return store_fail(errstr, STORE_EIO, "cannot lock %s", st->lock_path);
-	s = keyfile_load(st->keys_path, &kf, errstr);
+		return store_fail(errstr, STORE_EIO, "cannot lock %s: %s", st->lock_path,
+				  store_strerror(errno));
+	s = failures_countable(st, errstr);
+	if (s == STORE_OK)
+		s = keyfile_load(st->keys_path, &kf, errstr);
 	if (s != STORE_OK)
 		return s;
 	ks = store_name_check("user", user, NULL) == STORE_OK ? keyfile_find(&kf, user) : NULL;
@@ -218,6 +244,10 @@ static enum store_status finish_login(struct store *st, char **errstr)
 	else
 		store_rollback(st);
 	if (s != STORE_OK) {
+		/* store_audit says only its status: damage is named for what it is. */
+		if (why == NULL && s == STORE_ECORRUPT)
+			why = strdup("the store is damaged: a page of it does not check out; restore "
+				     "it and its keyslot file from a backup");
 		s = store_fail(errstr, s, "cannot write the audit trail of %s%s%s", st->path,
 			       why != NULL ? ": " : "", why != NULL ? why : "");
 		goto done;

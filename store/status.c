@@ -138,6 +138,18 @@ enum store_status store_sqlfail(struct store *st, char **errstr, const char *wha
 	case SQLITE_CORRUPT:
 		return store_fail(errstr, STORE_ECORRUPT, "%s: the store is damaged: %s", what,
 				  msg);
+	case SQLITE_ERROR:
+		/*
+		 * SQLCipher fails a page whose HMAC does not check out with the
+		 * bare SQLITE_ERROR, no message of its own: every other error of
+		 * this code names what is wrong.
+		 */
+		if (strcmp(msg, sqlite3_errstr(SQLITE_ERROR)) == 0)
+			return store_fail(errstr, STORE_ECORRUPT,
+					  "%s: the store is damaged: a page of %s does not check "
+					  "out; restore it and its keyslot file from a backup",
+					  what, st->path);
+		return store_fail(errstr, STORE_EIO, "%s: %s", what, msg);
 	case SQLITE_NOMEM:
 		return store_fail(errstr, STORE_ENOMEM, "%s: out of memory", what);
 	case SQLITE_CONSTRAINT:

@@ -2,6 +2,7 @@
 # End-to-end tests of the foundation with the real binary: the encrypted
 # store, logins, roles, the audit trail, settings and hostile input.
 . "$(dirname "$0")/../lib.sh"
+. "$(dirname "$0")/campaigns.d/lib.sh" # sql
 
 check "a new store is created with admin, marketer, operator and viewer" new_store
 check "the store file is mode 0600" test "$(stat -c %a "$STORE")" = 600
@@ -63,8 +64,9 @@ expect 75 "right after, with the clock back, the try is delayed" as marketer rol
 check "by at most the delay of one failure" grep -q 'try again in [01] s' "$T/err"
 sleep 2
 expect 0 "and once it is over the right password logs in" as marketer role list
-expect 77 "an unknown user gets exit 77" "$HATO" --store "$STORE" --user nobody --password-file "$T/pw.admin" role list
-expect 75 "and right after, is delayed as a user is: the answers don't tell who exists" "$HATO" --store "$STORE" --user nobody --password-file "$T/pw.admin" role list
+now=$(date -u '+%Y-%m-%d %H:%M:%S') # both at the same second, as above
+expect 77 "an unknown user gets exit 77" at "$now" "$HATO" --store "$STORE" --user nobody --password-file "$T/pw.admin" role list
+expect 75 "and right after, is delayed as a user is: the answers don't tell who exists" at "$now" "$HATO" --store "$STORE" --user nobody --password-file "$T/pw.admin" role list
 check "with a user's words" grep -qx 'hato: login for nobody is delayed after 1 failed attempts; try again in [01] s' "$T/err"
 expect 0 "admin reads the audit log" as admin audit log --action login
 check "the failed login reached the audit trail" grep -q 'login	viewer	failed	wrong password, at 20' "$T/out"
@@ -253,10 +255,23 @@ check "that says what to do" grep -q 'is damaged or does not match its keyslot f
 expect 65 "an empty (0-byte) store is refused" as admin user list
 check "with the same error" grep -q "^hato: $STORE is damaged or does not match its keyslot file; restore both from a backup" "$T/err"
 check "and nothing is written to it" test ! -s "$STORE"
+for bytes in x 'SQLite format 3' "$(head -c 4000 /dev/zero | tr '\0' 'z')"; do
+	printf '%s' "$bytes" >"$STORE"
+	expect 65 "a store of ${#bytes} byte(s), shorter than a page, is refused" as admin user list
+	check "  with the same error" grep -q "^hato: $STORE is damaged or does not match its keyslot file" "$T/err"
+	check "  and no new store is written over it" test "$(wc -c <"$STORE")" = "${#bytes}"
+done
 cp "$T/backup/hato.db" "$STORE"
 printf 'XXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXX' | dd of="$STORE" bs=1 seek=6000 conv=notrunc 2>/dev/null
 expect 65 "a corrupted store page is refused" as admin audit log
 check "with a clear error" clear_error
+cp "$T/backup/hato.db" "$STORE"
+# A byte changed in the audit trail's root page, which every command reads.
+root=$(sql "SELECT rootpage FROM sqlite_master WHERE name = 'audit'")
+printf 'X' | dd of="$STORE" bs=1 seek=$(((root - 1) * 8192 + 1000)) conv=notrunc 2>/dev/null
+expect 65 "a damaged page further in is refused as damage, not an error of hato's" as admin audit verify
+check "  with a clear error" clear_error
+check "  saying so" grep -q "the store is damaged: a page of it does not check out; restore it and its keyslot file from a backup" "$T/err"
 rm -f "$STORE"
 expect 66 "a missing store, its keyslot file still there, is missing input" as admin role list
 check "saying to put it back from a backup (hato init would refuse)" grep -q 'put the store back from a backup' "$T/err"
