@@ -207,6 +207,9 @@ static enum store_status parse_keyfile(char *buf, const char *path, struct keyfi
 		if (next == NULL)
 			goto bad; /* every record ends in a newline; a truncated file does not */
 		*next++ = '\0';
+		/* A file edited by hand (an unlock, SECURITY.md) may come back with CRLF. */
+		if (next - line >= 2 && next[-2] == '\r')
+			next[-2] = '\0';
 		if (lineno == 1) {
 			if (strcmp(line, KEYFILE_MAGIC) != 0)
 				goto bad;
@@ -227,7 +230,8 @@ static enum store_status parse_keyfile(char *buf, const char *path, struct keyfi
 		line = next;
 	}
 	if (lineno == 0)
-		goto bad;
+		return store_fail(errstr, STORE_ECORRUPT,
+				  "the keyslot file %s is empty; restore it from a backup", path);
 	return STORE_OK;
 bad:
 	return store_fail(errstr, STORE_ECORRUPT,

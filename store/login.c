@@ -239,15 +239,18 @@ static enum store_status finish_login(struct store *st, char **errstr)
 		s = audit_prune(st, &pruned, &why);
 	if (s == STORE_OK)
 		s = store_session_upgrade(st, &why);
-	if (s == STORE_OK)
+	if (s == STORE_OK) {
 		s = store_commit_err(st, &why);
-	else
+	} else {
+		/* store_audit says only its status: SQLite's reason, before the rollback. */
+		if (why == NULL)
+			why = strdup(s == STORE_ECORRUPT
+					 ? "the store is damaged: a page of it does not check out; "
+					   "restore it and its keyslot file from a backup"
+					 : store_sql_why(st->db));
 		store_rollback(st);
+	}
 	if (s != STORE_OK) {
-		/* store_audit says only its status: damage is named for what it is. */
-		if (why == NULL && s == STORE_ECORRUPT)
-			why = strdup("the store is damaged: a page of it does not check out; restore "
-				     "it and its keyslot file from a backup");
 		s = store_fail(errstr, s, "cannot write the audit trail of %s%s%s", st->path,
 			       why != NULL ? ": " : "", why != NULL ? why : "");
 		goto done;

@@ -112,9 +112,18 @@ static bool sql_full(sqlite3 *db, int *err)
 
 const char *store_sql_why(sqlite3 *db)
 {
-	int err;
+	static _Thread_local char buf[300];
+	int err, code = sqlite3_extended_errcode(db) & 0xff, sys = sqlite3_system_errno(db);
 
-	return sql_full(db, &err) ? store_strerror(err) : sqlite3_errmsg(db);
+	if (sql_full(db, &err))
+		return store_strerror(err);
+	/* A file that can't be opened or written: the system's reason says why. */
+	if ((code == SQLITE_CANTOPEN || code == SQLITE_IOERR || code == SQLITE_READONLY) &&
+	    sys != 0) {
+		snprintf(buf, sizeof(buf), "%s (%s)", sqlite3_errmsg(db), strerror(sys));
+		return buf;
+	}
+	return sqlite3_errmsg(db);
 }
 
 enum store_status store_sqlfail(struct store *st, char **errstr, const char *what)

@@ -246,6 +246,11 @@ check "with a clear error" clear_error
 head -c 3000 /dev/urandom >"$STORE.keys"
 expect 65 "a garbage keyslot file is refused" as admin role list
 check "with a clear error" clear_error
+sed 's/$/\r/' "$T/backup/hato.db.keys" >"$STORE.keys"
+expect 0 "a keyslot file edited by hand with CRLF line ends still opens" as admin role list
+: >"$STORE.keys"
+expect 65 "an empty keyslot file is refused" as admin role list
+check "  saying it is empty" grep -q "^hato: the keyslot file $STORE.keys is empty; restore it from a backup$" "$T/err"
 cp "$T/backup/hato.db.keys" "$STORE.keys"
 truncate -s 5000 "$STORE"
 expect 65 "a truncated store is refused" as admin audit verify

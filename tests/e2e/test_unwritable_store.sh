@@ -4,7 +4,7 @@
 # password would go uncounted (no delay, no lock), so hato checks no password
 # at all and says why (74). Made writable again, the count and the lock work
 # as ever. Runs as the user nobody (root can write any folder), so it needs
-# root, as CI runs it.
+# root, as CI runs it. A store file that can't be written says why.
 . "$(dirname "$0")/../lib.sh"
 
 if [ "$(id -u)" != 0 ] || ! command -v setpriv >/dev/null; then
@@ -39,4 +39,10 @@ expect 74 "  nor is the right one" nobody --user alice --password-file "$D/pw" u
 chmod 700 "$D/s"
 expect 77 "writable again, a wrong password is checked" nobody --user alice --password-file "$D/bad" user list
 expect 75 "  and counted: the next try waits" nobody --user alice --password-file "$D/bad" user list
+
+sleep 1.2 # the delay after one failure is 1 s
+expect 0 "the right password logs in, and clears the count" nobody --user alice --password-file "$D/pw" user list
+chmod 400 "$D/s/hato.db"
+expect 74 "a store file that can't be written is an input/output error" nobody --user alice --password-file "$D/pw" user list
+check "  naming the reason" grep -Eq "^hato: .*$D/s/hato.db.*(\(Permission denied\)|readonly database)$" "$T/err"
 finish
