@@ -177,6 +177,9 @@ static void read_pending(struct store *st, char **f, struct store_audit_record *
 		why = "wrong password";
 	else if (utc_time(f[0]) && strcmp(f[3], "locked") == 0)
 		why = "the account is locked";
+	else if (utc_time(f[0]) && strcmp(f[3], "slot-does-not-open") == 0)
+		why = "the password opened the slot, but its key does not open the store (a slot "
+		      "older than the store's key, or a damaged store)";
 	if (why == NULL && utc_time(f[0]) && mac != NULL &&
 	    strncmp(f[3], STORE_PENDING_LOGIN_OK ":", sizeof(STORE_PENDING_LOGIN_OK)) == 0) {
 		snprintf(line, sizeof(line), "%s %s %s %s", f[0], f[1], f[2],

@@ -97,6 +97,36 @@ static enum store_status unknown_user(const struct keyfile *kf, const char *user
 }
 
 /*
+ * The password opened the user's slot, but its data key does not open the
+ * store: the slot is older than the store's key (a rotation since, or an old
+ * line put back into the keyslot file), or the store is damaged. Which, only
+ * another user's login can tell: said so, and left for the audit trail.
+ */
+static enum store_status slot_does_not_open(struct store *st, const char *user, char **errstr)
+{
+	struct keyfile kf;
+	int fd = keyfile_lock(st->lock_path);
+
+	if (fd >= 0 && keyfile_load(st->keys_path, &kf, NULL) == STORE_OK) {
+		add_pending(st, &kf, user, "slot-does-not-open");
+		keyfile_save(st->keys_path, &kf, NULL);
+		keyfile_free(&kf);
+	}
+	keyfile_unlock(fd);
+	if (errstr != NULL) { /* store_db_open's reason, which this one replaces */
+		free(*errstr);
+		*errstr = NULL;
+	}
+	return store_fail(errstr, STORE_ECORRUPT,
+			  "the key in %s's slot does not open %s: the slot is older than the "
+			  "store's key (a key rotation since, or an old line of the keyslot file "
+			  "put back), or the store is damaged. If another user can log in, an "
+			  "admin can give %s a new slot with: hato user passwd %s; if nobody can, "
+			  "restore the store and its keyslot file from a backup",
+			  user, st->path, user, user);
+}
+
+/*
  * Can a failure be counted? The keyslot file is written anew beside itself
  * (keyfile_save): where its folder can't be written, a wrong password would
  * go uncounted, with no delay and no lock, so no password is checked there.
@@ -304,6 +334,8 @@ enum store_status store_open(const char *path, const char *user, const char *pas
 	s = store_db_open(st->path, st->data_key, &st->db, errstr);
 	if (s == STORE_ECORRUPT && store_recover_rotation(st, user, password, k, NULL) == STORE_OK)
 		s = STORE_OK;
+	if (s == STORE_ECORRUPT)
+		s = slot_does_not_open(st, user, errstr);
 	if (s == STORE_OK)
 		s = store_migrate(st, errstr);
 	if (s == STORE_OK)

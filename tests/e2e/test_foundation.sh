@@ -255,10 +255,13 @@ cp "$T/backup/hato.db.keys" "$STORE.keys"
 truncate -s 5000 "$STORE"
 expect 65 "a truncated store is refused" as admin audit verify
 check "with a clear error" clear_error
-check "that says what to do" grep -q 'is damaged or does not match its keyslot file; restore both from a backup' "$T/err"
+check "that says what it may be and what to do" grep -q "^hato: the key in admin's slot does not open $STORE: the slot is older than the store's key (a key rotation since, or an old line of the keyslot file put back), or the store is damaged. If another user can log in, an admin can give admin a new slot with: hato user passwd admin; if nobody can, restore the store and its keyslot file from a backup$" "$T/err"
+cp "$T/backup/hato.db" "$STORE"
+expect 0 "put back, the store opens" as admin audit log --action login
+check "  and the trail has the login whose slot did not open it" grep -q $'\tlogin\tadmin\tfailed\tthe password opened the slot, but its key does not open the store' "$T/out"
 : >"$STORE"
 expect 65 "an empty (0-byte) store is refused" as admin user list
-check "with the same error" grep -q "^hato: $STORE is damaged or does not match its keyslot file; restore both from a backup" "$T/err"
+check "with a clear error" grep -q "^hato: $STORE is damaged or does not match its keyslot file; restore both from a backup" "$T/err"
 check "and nothing is written to it" test ! -s "$STORE"
 for bytes in x 'SQLite format 3' "$(head -c 4000 /dev/zero | tr '\0' 'z')"; do
 	printf '%s' "$bytes" >"$STORE"
