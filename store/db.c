@@ -195,6 +195,15 @@ enum store_status store_check_files(const char *path, char **errstr)
 	 */
 	if (s == STORE_OK && lstat(keys, &sb) == 0)
 		s = check_safe(keys, 0, NULL, errstr);
+	/* SQLite opens these itself, following a symlink out of the store's folder. */
+	for (size_t i = 0; s == STORE_OK && i < 2; i++) {
+		char *side = join(path, i == 0 ? "-wal" : "-shm");
+		if (side == NULL)
+			s = STORE_ENOMEM;
+		else if (lstat(side, &sb) == 0)
+			s = check_safe(side, 0, NULL, errstr);
+		free(side);
+	}
 done:
 	free(copy);
 	free(keys);

@@ -239,6 +239,11 @@ chmod 620 "$STORE.keys"
 expect 78 "so is one its group can write to" as admin role list
 check "naming the group" grep -q "^hato: $STORE.keys can be written by its group; fix it with" "$T/err"
 chmod 600 "$STORE.keys"
+ln -s "$T/elsewhere" "$STORE-wal"
+expect 78 "a symlink where the store's write-ahead log goes is refused" as admin role list
+check "  naming it" grep -q "^hato: $STORE-wal is not a regular file$" "$T/err"
+check "  and nothing is written where it points" test ! -e "$T/elsewhere"
+rm "$STORE-wal"
 cp -a "$(dirname "$STORE")" "$T/backup"
 head -c 100 "$T/backup/hato.db.keys" >"$STORE.keys"
 expect 65 "a truncated keyslot file is refused" as admin role list
