@@ -151,13 +151,18 @@ enum store_status store_sqlfail(struct store *st, char **errstr, const char *wha
 		/*
 		 * SQLCipher fails a page whose HMAC does not check out with the
 		 * bare SQLITE_ERROR, no message of its own: every other error of
-		 * this code names what is wrong.
+		 * this code names what is wrong. sqlcipher_export passes on the
+		 * error of what it read as SQLITE_ERROR with that error's text.
 		 */
 		if (strcmp(msg, sqlite3_errstr(SQLITE_ERROR)) == 0)
 			return store_fail(errstr, STORE_ECORRUPT,
 					  "%s: the store is damaged: a page of %s does not check "
 					  "out; restore it and its keyslot file from a backup",
 					  what, st->path);
+		if (strcmp(msg, sqlite3_errstr(SQLITE_CORRUPT)) == 0 ||
+		    strcmp(msg, sqlite3_errstr(SQLITE_NOTADB)) == 0)
+			return store_fail(errstr, STORE_ECORRUPT, "%s: the store is damaged: %s",
+					  what, msg);
 		return store_fail(errstr, STORE_EIO, "%s: %s", what, msg);
 	case SQLITE_NOMEM:
 		return store_fail(errstr, STORE_ENOMEM, "%s: out of memory", what);
