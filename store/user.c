@@ -180,6 +180,11 @@ enum store_status store_session_load(struct store *st, const char *name, const s
 	if (!open_sign_key(st, q, key)) {
 		st->sign_legacy = open_sign_key(st, q, k->kek);
 		if (!st->sign_legacy) {
+			/* A slot from before a password reset, put back: on record too. */
+			store_audit(st, "login", name, "denied",
+				    "the keyslot opened, but not the signing key: a slot older "
+				    "than the last password reset");
+			st->user[0] = '\0';
 			s = store_fail(errstr, STORE_ECORRUPT,
 				       "the signing key of %s does not open with its keyslot; an "
 				       "admin can reset the password (hato user passwd %s), which "

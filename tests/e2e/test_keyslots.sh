@@ -64,6 +64,8 @@ cat "$T/keys.before" >"$STORE.keys"
 expect 65 "the old slot with the new signing key: a clear error" as viewer role list
 check "saying an admin can reset the password" \
 	grep -q 'signing key of viewer does not open with its keyslot; an admin can reset' "$T/err"
+expect 0 "  which is on record" as admin audit log --action login --user viewer
+check "  as a denied login" grep -q $'\tlogin\tviewer\tdenied\tthe keyslot opened, but not the signing key: a slot older than the last password reset$' "$T/out"
 expect 0 "the admin resets it again" as admin user passwd viewer --new-password-file "$T/pw.v2"
 cp "$T/pw.v2" "$T/pw.viewer"
 expect 0 "and the viewer logs in" as viewer role list
