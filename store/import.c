@@ -264,9 +264,7 @@ void import_data_row(struct import *im)
 			}
 		}
 		if (why != NULL) {
-			snprintf(reason, sizeof(reason), "column %zu (%s) %s", i + 1, im->name[i],
-				 why);
-			goto bad;
+			goto bad_column;
 		}
 		switch (im->kind[i]) {
 		case C_EMAIL:
@@ -286,9 +284,7 @@ void import_data_row(struct import *im)
 				break;
 			why = subscriber_consent_at_why(v, n, (time_t)im->now, at);
 			if (why != NULL) {
-				snprintf(reason, sizeof(reason), "column %zu (%s) %s", i + 1,
-					 im->name[i], why);
-				goto bad;
+				goto bad_column;
 			}
 			consent[R_AT - R_SOURCE] = at;
 			own_at = true;
@@ -318,9 +314,7 @@ void import_data_row(struct import *im)
 		why = subscriber_confirmed_why(r->buf + r->off[i], r->len[i], (time_t)im->now,
 					       own_at ? at : NULL, confirmed);
 		if (why != NULL) {
-			snprintf(reason, sizeof(reason), "column %zu (%s) %s", i + 1, im->name[i],
-				 why);
-			goto bad;
+			goto bad_column;
 		}
 		consent[R_CONFIRMED - R_SOURCE] = confirmed;
 		/* A consent with no time of its own is dated by its confirmation. */
@@ -329,6 +323,8 @@ void import_data_row(struct import *im)
 	}
 	queue_row(im, addr, name, namelen, consent);
 	return;
+bad_column: /* column i's value, refused for why */
+	snprintf(reason, sizeof(reason), "column %zu (%s) %s", i + 1, im->name[i], why);
 bad:
 	import_reject(im, im->rec_line, reason, 1);
 	return;

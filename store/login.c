@@ -275,8 +275,7 @@ static enum store_status finish_login(struct store *st, char **errstr)
 		/* store_audit says only its status: SQLite's reason, before the rollback. */
 		if (why == NULL)
 			why = strdup(s == STORE_ECORRUPT
-					 ? "the store is damaged: a page of it does not check out; "
-					   "restore it and its keyslot file from a backup"
+					 ? "the store is damaged: a page of it " STORE_PAGE_DAMAGED
 					 : store_sql_why(st->db));
 		store_rollback(st);
 	}

@@ -41,6 +41,8 @@ enum store_status store_fail(char **errstr, enum store_status s, const char *fmt
     __attribute__((format(printf, 3, 4)));
 /* Maps a SQLite result code to a status and describes it, naming `what`. */
 enum store_status store_sqlfail(struct store *st, char **errstr, const char *what);
+/* What a page that fails SQLCipher's check is said to be, after "a page of X". */
+#define STORE_PAGE_DAMAGED "does not check out; restore it and its keyslot file from a backup"
 
 /* Prepares SQL; on failure reports through errstr. */
 enum store_status store_prepare(struct store *st, const char *sql, sqlite3_stmt **stmt,

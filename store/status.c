@@ -155,10 +155,10 @@ enum store_status store_sqlfail(struct store *st, char **errstr, const char *wha
 		 * error of what it read as SQLITE_ERROR with that error's text.
 		 */
 		if (strcmp(msg, sqlite3_errstr(SQLITE_ERROR)) == 0)
-			return store_fail(errstr, STORE_ECORRUPT,
-					  "%s: the store is damaged: a page of %s does not check "
-					  "out; restore it and its keyslot file from a backup",
-					  what, st->path);
+			return store_fail(
+			    errstr, STORE_ECORRUPT,
+			    "%s: the store is damaged: a page of %s " STORE_PAGE_DAMAGED, what,
+			    st->path);
 		if (strcmp(msg, sqlite3_errstr(SQLITE_CORRUPT)) == 0 ||
 		    strcmp(msg, sqlite3_errstr(SQLITE_NOTADB)) == 0)
 			return store_fail(errstr, STORE_ECORRUPT, "%s: the store is damaged: %s",

@@ -384,6 +384,11 @@ static void test_iso2022jp_threads(void **state)
 	}
 }
 
+/* One Japanese sentence pair with no space in it, to make a long line of. */
+#define PARA                                                                                                                                \
+	"年末年始の営業についてお知らせします。十二月二十九日から一月三日までお休みをいただきま" \
+	"す。"
+
 /*
  * A text part in ISO-2022-JP with lines over 78 bytes (docomo asks for short
  * lines): wrapped as format=flowed with DelSp=yes, every line at most 78
@@ -399,28 +404,7 @@ static void test_iso2022jp_wrapped(void **state)
 	    "border=\"0\" align=\"center\" class=\"wrapper\" style=\"max-width:600px;\" "
 	    "data-note='a \"quoted\" value with spaces'><tr><td "
 	    "style=\"padding:24px;color:#222222;\" valign=\"top\">山田様、年末のお知らせです。"
-	    "</td></tr></table>\n<p>"
-	    "年末年始の営業についてお知らせします。十二月二十九日から一月三日までお休みをいただきま"
-	    "す。"
-	    "年末年始の営業についてお知らせします。十二月二十九日から一月三日までお休みをいただきま"
-	    "す。"
-	    "年末年始の営業についてお知らせします。十二月二十九日から一月三日までお休みをいただきま"
-	    "す。"
-	    "年末年始の営業についてお知らせします。十二月二十九日から一月三日までお休みをいただきま"
-	    "す。"
-	    "年末年始の営業についてお知らせします。十二月二十九日から一月三日までお休みをいただきま"
-	    "す。"
-	    "年末年始の営業についてお知らせします。十二月二十九日から一月三日までお休みをいただきま"
-	    "す。"
-	    "年末年始の営業についてお知らせします。十二月二十九日から一月三日までお休みをいただきま"
-	    "す。"
-	    "年末年始の営業についてお知らせします。十二月二十九日から一月三日までお休みをいただきま"
-	    "す。"
-	    "年末年始の営業についてお知らせします。十二月二十九日から一月三日までお休みをいただきま"
-	    "す。"
-	    "年末年始の営業についてお知らせします。十二月二十九日から一月三日までお休みをいただきま"
-	    "す。"
-	    "</p>\n";
+	    "</td></tr></table>\n<p>" PARA PARA PARA PARA PARA PARA PARA PARA PARA PARA "</p>\n";
 	/* Text that is not HTML's, and a comment: never broken with a comment. */
 	static const char raw[] =
 	    "<html><head><title>"
