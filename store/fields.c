@@ -63,6 +63,20 @@ static bool has_line_char(const char *v, size_t n)
 	return false;
 }
 
+/* Does v[0..n), valid UTF-8, hold a character that shows nothing? */
+static bool has_invisible(const char *v, size_t n)
+{
+	size_t i, k;
+	uint32_t cp;
+
+	for (i = 0; i < n; i += k) {
+		k = store_utf8_char(v + i, n - i, &cp);
+		if (store_char_is_invisible(cp))
+			return true;
+	}
+	return false;
+}
+
 const char *subscriber_field_why(enum subscriber_field f, const char *v, size_t n)
 {
 	unsigned char ip[16];
@@ -86,6 +100,10 @@ const char *subscriber_field_why(enum subscriber_field f, const char *v, size_t 
 			if (strlen(subscriber_columns[i]) == n &&
 			    strncasecmp(subscriber_columns[i], v, n) == 0)
 				return "is the name of a column of its own in an import";
+		/* "consent_\u200bversion" would pass for the column of that name. */
+		if (has_invisible(v, n))
+			return "holds an invisible character (such as a zero-width space, a "
+			       "direction mark or a byte-order mark)";
 		break;
 	case SF_CONSENT_IP:
 		if (n == 0)

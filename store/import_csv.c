@@ -435,6 +435,7 @@ enum store_status import_header(struct import *im)
 	size_t i, j;
 	int email = 0;
 	char *nfc;
+	const char *why;
 
 	if (r->fields > IMPORT_MAX_COLUMNS)
 		return store_fail(im->errstr, STORE_EINVAL,
@@ -469,6 +470,12 @@ enum store_status import_header(struct import *im)
 					  len == 0 ? "has no name" : "is longer than 128 bytes");
 		im->kind[i] = column_kind(im->name[i]);
 		email |= im->kind[i] == C_EMAIL;
+		/* The checks of `subscriber add --attr`'s names (fields.c). */
+		why = im->kind[i] == C_ATTR ? subscriber_field_why(SF_ATTR_KEY, im->name[i], len)
+					    : NULL;
+		if (why != NULL)
+			return store_fail(im->errstr, STORE_EINVAL, "column %zu of the header %s",
+					  i + 1, why);
 		/* The own columns in any case; attributes byte for byte (fields.c). */
 		for (j = 0; j < i; j++)
 			if (im->kind[i] == C_ATTR && im->kind[j] == C_ATTR

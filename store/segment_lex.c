@@ -35,28 +35,6 @@ static int is_uspace(uint32_t cp)
 	       cp == 0x2028 || cp == 0x2029 || cp == 0x202f || cp == 0x205f || cp == 0x3000;
 }
 
-/*
- * Characters that show nothing, or reorder what is shown: Unicode's
- * Default_Ignorable_Code_Point (the soft hyphen, zero-width and format
- * characters, the Hangul fillers, variation selectors, tags).
- */
-static int is_invisible(uint32_t cp)
-{
-	static const uint32_t ranges[][2] = {
-	    {0xad, 0xad},	{0x34f, 0x34f},	  {0x61c, 0x61c},     {0x115f, 0x1160},
-	    {0x17b4, 0x17b5},	{0x180b, 0x180f}, {0x200b, 0x200f},   {0x202a, 0x202e},
-	    {0x2060, 0x206f},	{0x3164, 0x3164}, {0xfe00, 0xfe0f},   {0xfeff, 0xfeff},
-	    {0xffa0, 0xffa0},	{0xfff0, 0xfff8}, {0x1bca0, 0x1bca3}, {0x1d173, 0x1d17a},
-	    {0xe0000, 0xe0fff},
-	};
-	size_t i;
-
-	for (i = 0; i < sizeof(ranges) / sizeof(ranges[0]); i++)
-		if (cp >= ranges[i][0] && cp <= ranges[i][1])
-			return 1;
-	return 0;
-}
-
 /* The character at s (the text is checked UTF-8): its length, *cp its code point. */
 static size_t char_at(const char *s, uint32_t *cp)
 {
@@ -91,7 +69,7 @@ size_t seg_ident_char(const char *s)
 	if ((unsigned char)*s < 0x80)
 		return is_alnum(*s) || *s == '_';
 	k = char_at(s, &cp);
-	return is_uspace(cp) || is_invisible(cp) ? 0 : k;
+	return is_uspace(cp) || store_char_is_invisible(cp) ? 0 : k;
 }
 
 /* Where the run of name characters from s[j] ends. */
@@ -124,7 +102,7 @@ static void visible(const char *s, size_t n, char *out, size_t cap)
 		} else {
 			k = char_at(s + i, &cp);
 			if (cp < 0x20 || cp == 0x7f || (cp >= 0x80 && cp <= 0x9f) ||
-			    is_uspace(cp) || is_invisible(cp))
+			    is_uspace(cp) || store_char_is_invisible(cp))
 				snprintf(piece, sizeof(piece), "<U+%04X>", (unsigned)cp);
 			else
 				snprintf(piece, sizeof(piece), "%.*s", (int)k, s + i);
@@ -301,7 +279,7 @@ static int lex_bad(struct parser *p, size_t i)
 	p->next = i + k;
 	if (p->src[i] == '\'')
 		return set_msg(p, "a single quote (strings take double quotes)");
-	if (is_invisible(cp)) {
+	if (store_char_is_invisible(cp)) {
 		snprintf(msg, sizeof(msg),
 			 "<U+%04X>, an invisible character the language does not accept "
 			 "outside a string",

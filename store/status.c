@@ -273,6 +273,23 @@ bool store_char_is_unsafe(uint32_t cp)
 	       (cp >= 0x202a && cp <= 0x202e) || (cp >= 0x2066 && cp <= 0x2069);
 }
 
+bool store_char_is_invisible(uint32_t cp)
+{
+	static const uint32_t ranges[][2] = {
+	    {0xad, 0xad},	{0x34f, 0x34f},	  {0x61c, 0x61c},     {0x115f, 0x1160},
+	    {0x17b4, 0x17b5},	{0x180b, 0x180f}, {0x200b, 0x200f},   {0x202a, 0x202e},
+	    {0x2060, 0x206f},	{0x3164, 0x3164}, {0xfe00, 0xfe0f},   {0xfeff, 0xfeff},
+	    {0xffa0, 0xffa0},	{0xfff0, 0xfff8}, {0x1bca0, 0x1bca3}, {0x1d173, 0x1d17a},
+	    {0xe0000, 0xe0fff},
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(ranges) / sizeof(ranges[0]); i++)
+		if (cp >= ranges[i][0] && cp <= ranges[i][1])
+			return true;
+	return false;
+}
+
 static size_t utf8_chars(const char *s)
 {
 	size_t n = 0;

@@ -122,6 +122,12 @@ size_t store_utf8_char(const char *s, size_t n, uint32_t *cp);
  */
 bool store_char_is_unsafe(uint32_t cp);
 /*
+ * True for a character that shows nothing, or reorders what is shown:
+ * Unicode's Default_Ignorable_Code_Point (the soft hyphen, zero-width and
+ * format characters, the Hangul fillers, variation selectors, tags).
+ */
+bool store_char_is_invisible(uint32_t cp);
+/*
  * Unicode normalisation form C (NFC) of the UTF-8 text s[0..n), so that
  * the same words compare equal whichever form they came in: a "ガ" made of
  * "カ" and a combining mark (as some Macs save text) becomes the one

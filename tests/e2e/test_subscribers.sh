@@ -47,6 +47,8 @@ expect 65 "a name that is not UTF-8 is refused" as marketer subscriber add u1@ex
 check "naming it" grep -q 'the name is not valid UTF-8' "$T/err"
 expect 65 "an attribute name with a line break is refused" as marketer subscriber add u1@example.com --list news --attr "$(printf 'ci\nty=Tokyo')"
 check "without showing it" grep -q "attribute 1's name holds a line break" "$T/err"
+expect 65 "an attribute name with a zero-width space is refused" as marketer subscriber add u1@example.com --list news --attr "$(printf 'consent_\342\200\213version=v1')"
+check "saying it holds an invisible character" grep -q "attribute 1's name holds an invisible character" "$T/err"
 expect 65 "an attribute named as an import's own column is refused" as marketer subscriber add u1@example.com --list news --attr Email=x
 check "saying the name is reserved, and which names are" grep -q 'the attribute name "Email" is reserved: .* email, name, consent_source, consent_at, consent_text, consent_method, consent_ip, consent_version, consent_confirmed_at, reject_line and reject_reason$' "$T/err"
 expect 0 "a list for one more" as marketer list add fb

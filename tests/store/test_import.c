@@ -191,6 +191,15 @@ static void test_bad_files(void **state)
 	file_fails(st, "dupname.csv", "email,name,Name\na@example.com,x,y\n", 34,
 		   "repeats \"Name\"");
 	file_fails(st, "noemail.csv", "mail,name\na@example.com,x\n", 26, "no email column");
+	/* A name with a zero-width space would pass for consent_version; a BOM
+	 * inside the header makes "email" another column. */
+	file_fails(st, "zwsp.csv", "email,consent_\xe2\x80\x8bversion\na@example.com,v1\n", 42,
+		   "column 2 of the header holds an invisible character");
+	file_fails(st, "midbom.csv",
+		   "\xef\xbb\xbf"
+		   "city,\xef\xbb\xbf"
+		   "email\nx,a@example.com\n",
+		   33, "column 2 of the header holds an invisible character");
 	file_fails(st, "png.csv", png, sizeof(png) - 1, "not a CSV file");
 	file_fails(st, "hdrquote.csv", "email,\"name\n", 12,
 		   "not a CSV file: the header (line 1) can't be read: a quoted field is never "
