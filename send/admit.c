@@ -97,6 +97,15 @@ enum send_admit send_campaign_admit(struct store *st, const struct store_campaig
 		return halt(st, c, STORE_CAMPAIGN_PAUSED, err, msg);
 	if (c->state != STORE_CAMPAIGN_SCHEDULED)
 		return SEND_ADMIT_GO;
+	/* Approved before campaign check refused it (segment-missing): never the whole list. */
+	if (send_segment_gone(c)) {
+		if (asprintf(&err,
+			     "the segment %s no longer exists; choose another and submit the "
+			     "campaign for review again",
+			     c->segment) < 0)
+			err = NULL;
+		return halt(st, c, STORE_CAMPAIGN_PAUSED, err, msg);
+	}
 	if (store_queue_fill(st, c->id, &n, &err) != STORE_OK ||
 	    store_campaign_set_state(st, c->id, STORE_CAMPAIGN_SENDING, NULL, &err) != STORE_OK) {
 		send_err(msg, SEND_OK, "cannot start: %s", err ? err : "store error");

@@ -285,6 +285,11 @@ bool send_schedule_advice(struct store *st, const char *name, time_t at, char *w
 	return true;
 }
 
+bool send_segment_gone(const struct store_campaign *c)
+{
+	return c->segment != NULL && *c->segment != '\0' && c->segment_expr == NULL;
+}
+
 enum send_status send_check_campaign(struct store *st, const struct store_campaign *c,
 				     struct send_campaign_checks *out, char **errstr)
 {
@@ -305,8 +310,17 @@ enum send_status send_check_campaign(struct store *st, const struct store_campai
 	}
 	out->errors = tpl_findings_count_severity(out->findings, TPL_SEV_ERROR);
 	out->warnings = tpl_findings_count(out->findings) - out->errors;
-	ss = store_segment_count(st, c->list, c->segment_expr, &out->recipients, &serr);
-	if (ss != STORE_OK) {
+	/* A segment removed since (alone, or with its list) is not the whole list. */
+	if (send_segment_gone(c)) {
+		out->audience_code = "segment-missing";
+		if (asprintf(&out->audience_error,
+			     "the segment %s no longer exists: it was removed, or its list was; "
+			     "choose another (hato campaign edit %s --segment S), or none "
+			     "(--segment \"\") for the whole list",
+			     c->segment, c->name) < 0)
+			out->audience_error = NULL;
+	} else if ((ss = store_segment_count(st, c->list, c->segment_expr, &out->recipients,
+					     &serr)) != STORE_OK) {
 		out->recipients = -1;
 		out->audience_code = "recipients";
 		out->audience_error = strdup(serr != NULL ? serr : store_strstatus(ss));

@@ -141,6 +141,8 @@ enum send_status send_campaign_hash_as(struct store *st, const struct store_camp
  */
 enum send_status send_campaign_legal_check(struct store *st, const struct store_campaign *c,
 					   char **errstr);
+/* Does c name a segment that no longer exists (removed, or with its list)? */
+bool send_segment_gone(const struct store_campaign *c);
 
 enum send_admit {
 	SEND_ADMIT_GO,	    /* send it */

@@ -210,6 +210,8 @@ static int campaign_show(struct cli *cl, int argc, char **argv)
 	/* An address in the segment's expression is masked without pii. */
 	if (c->segment_expr != NULL)
 		expr = store_segment_mask(cl->st, c->segment_expr);
+	if (c->segment != NULL && c->segment_expr == NULL)
+		expr = strdup("no longer exists"); /* campaign check says what to do */
 	if (asprintf(&seg, "%s%s%s%s", c->segment ? c->segment : "(whole list)", expr ? " (" : "",
 		     expr ? expr : "", expr ? ")" : "") < 0)
 		seg = NULL;

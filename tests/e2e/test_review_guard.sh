@@ -255,4 +255,23 @@ as admin dkim keygen example.com ed1 --alg ed25519 >/dev/null
 expect 0 "with a key made again, dk is resumed" as operator campaign resume dk
 check "and is due again (it had not started)" test "$(state dk)" = scheduled
 expect 65 "send.dkim takes hato or relay" as admin config set send.dkim maybe
+
+# ---- A campaign whose segment went with its list is not for the whole list ---
+as marketer list add gone >/dev/null
+for p in g1 g2; do as marketer subscriber add "$p@example.com" --list gone >/dev/null; done
+as marketer segment add g1only --list gone --where 'email = "g1@example.com"' >/dev/null
+as marketer campaign add sg --template t --segment g1only --subject "One" >/dev/null
+expect 0 "a campaign on a segment of one passes its checks" as marketer campaign check sg
+check "counting one" grep -q '^recipients: 1 ' "$T/out"
+expect 0 "the draft's list is removed, with its segment" as marketer list rm gone
+as marketer list add gone >/dev/null
+for p in g3 g4 g5; do as marketer subscriber add "$p@example.com" --list gone >/dev/null; done
+expect 65 "made again, its new members are not the campaign's: campaign check fails it" \
+	as marketer campaign check sg
+check "saying the segment no longer exists and what to do" grep -q \
+	'^error   audience       segment-missing  the segment g1only no longer exists: .*(hato campaign edit sg --segment S)' "$T/out"
+check "counting nobody" grep -q '^recipients: 0 ' "$T/out"
+expect 65 "campaign submit refuses it" as marketer campaign submit sg
+expect 0 "campaign show says the segment is gone" as marketer campaign show sg
+check "  beside its name" grep -q '^segment: *g1only (no longer exists)$' "$T/out"
 finish

@@ -136,11 +136,51 @@ static void test_earlier_format(void **state)
 	assert_int_equal(written(), before);
 }
 
+/*
+ * A campaign whose segment was removed after it was made: the checks refuse
+ * it (segment-missing) rather than count the whole list, so it can't be
+ * approved; one approved without them is paused by the worker, which sends
+ * nothing.
+ */
+static void test_segment_gone(void **state)
+{
+	struct store_campaign *c;
+	struct send_campaign_checks k;
+	char *err = NULL;
+	int before = written();
+
+	(void)state;
+	set("send.dkim", "relay"); /* the legal checks pass */
+	add(mk, "g3", "news", "tokyo");
+	OK(store_segment_rm(mk, "tokyo", &err_));
+	c = get("g3");
+	assert_int_equal(send_check_campaign(mk, c, &k, &err), SEND_OK);
+	assert_string_equal(k.audience_code, "segment-missing");
+	assert_non_null(strstr(k.audience_error, "the segment tokyo no longer exists"));
+	assert_true(k.errors > 0);
+	send_campaign_checks_clear(&k);
+	store_campaign_free(&c);
+	OK(store_campaign_submit(mk, "g3", &err_));
+	assert_int_equal(send_campaign_approve(op1, "g3", NULL, NULL, &err), SEND_EINVAL);
+	assert_non_null(strstr(err, "segment-missing"));
+	free(err);
+	approve_unchecked("g3");
+	run_worker();
+	c = get("g3");
+	assert_int_equal(c->state, STORE_CAMPAIGN_PAUSED);
+	if (strstr(c->pause_reason, "the segment tokyo no longer exists") == NULL)
+		fail_msg("paused: %s", c->pause_reason);
+	store_campaign_free(&c);
+	assert_int_equal(written(), before);
+	assert_int_equal(audited("campaign.refused", "g3", "refused"), 1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_legal_check_pauses),
 	    cmocka_unit_test(test_earlier_format),
+	    cmocka_unit_test(test_segment_gone),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
