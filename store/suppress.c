@@ -283,9 +283,13 @@ static enum store_status unmark_domain(struct store *st, const char *domain, cha
 		s = store_sqlfail(st, errstr, "unsuppressing");
 	sqlite3_finalize(listed);
 	sqlite3_finalize(q);
-	for (i = 0; s == STORE_OK && i < n; i++)
+	for (i = 0; s == STORE_OK && i < n; i++) {
 		s = store_run(st, "UPDATE subscribers SET suppressed = 0 WHERE id = ?", errstr,
 			      "unsuppressing", "i", ids[i]);
+		if (s == STORE_OK)
+			s = store_subscriber_event(st, ids[i], "unsuppressed", NULL, "its domain",
+						   errstr);
+	}
 	free(ids);
 	return s;
 }
@@ -390,6 +394,7 @@ enum store_status store_suppress_rm(struct store *st, const char *what, char **e
 	enum store_status s;
 	const char *kind = NULL;
 	char val[STORE_ADDRESS_MAX + 1], addr[STORE_ADDRESS_MAX + 1];
+	int64_t id = 0;
 
 	s = store_require(st, STORE_PERM_SUBSCRIBERS_WRITE, "suppress.rm", errstr);
 	if (s == STORE_OK)
@@ -414,11 +419,18 @@ enum store_status store_suppress_rm(struct store *st, const char *what, char **e
 		s = store_fail(errstr, STORE_ENOTFOUND, "%s is not on the suppression list", what);
 	/* Someone whose domain is on the list stays suppressed. */
 	if (s == STORE_OK && addr[0] != '\0')
-		s = store_run(
-		    st,
-		    "UPDATE subscribers SET suppressed = 0 WHERE email = ? AND domain NOT IN"
-		    " (SELECT value FROM suppressions WHERE kind = 'domain')",
-		    errstr, "unsuppressing", "t", addr);
+		s = subscriber_find(st, addr, &id, NULL, errstr);
+	if (s == STORE_OK && id != 0)
+		s = store_run(st,
+			      "UPDATE subscribers SET suppressed = 0 WHERE id = ? AND domain NOT IN"
+			      " (SELECT value FROM suppressions WHERE kind = 'domain')",
+			      errstr, "unsuppressing", "i", id);
+	if (s == STORE_OK && id != 0)
+		s = store_subscriber_event(st, id, "unsuppressed", NULL,
+					   sqlite3_changes(st->db) == 0
+					       ? "the address; its domain stays suppressed"
+					       : NULL,
+					   errstr);
 	if (s == STORE_OK && addr[0] == '\0')
 		s = unmark_domain(st, val, errstr);
 	if (s == STORE_OK)

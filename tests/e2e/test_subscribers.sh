@@ -339,6 +339,24 @@ check "with a clear error" grep -q 'is on the suppression list' "$T/err"
 expect 65 "nor the same mailbox written with needless quotes and escapes" \
 	as marketer subscriber add '"p\3"@example.net' --list news
 expect 0 "suppress rm works" as marketer suppress rm p3@example.net
+expect 0 "the person's record after it" as marketer subscriber show p3@example.net
+check "has the removal as the history's last event" sh -c "tail -1 '$T/out' | grep -Eq ' unsuppressed *$'"
+# A domain off the list: each person it lifts gets an event; one whose address
+# is listed too stays suppressed, and one listed by address under a listed
+# domain, taken off, is told the domain still holds.
+as marketer list add lift >/dev/null
+for p in u1 u2 u3; do as marketer subscriber add "$p@lift.example" --list lift >/dev/null; done
+as marketer suppress add u2@lift.example >/dev/null
+as marketer suppress add u3@lift.example >/dev/null
+as marketer suppress add @lift.example >/dev/null
+expect 0 "an address off the list while its domain is on it" as marketer suppress rm u3@lift.example
+as marketer subscriber show u3@lift.example >"$T/u3" 2>&1
+check "  its history says the domain stays suppressed" sh -c "tail -1 '$T/u3' | grep -Eq ' unsuppressed +the address; its domain stays suppressed$'"
+expect 0 "the domain off the list" as marketer suppress rm @lift.example
+as marketer subscriber show u1@lift.example >"$T/u1" 2>&1
+check "  lifts u1, with its domain's event" sh -c "grep -Eqx 'status +active' '$T/u1' && tail -1 '$T/u1' | grep -Eq ' unsuppressed +its domain$'"
+as marketer subscriber show u2@lift.example >"$T/u2" 2>&1
+check "  not u2, whose address is listed: no event" sh -c "grep -Eqx 'status +suppressed' '$T/u2' && ! grep -q unsuppressed '$T/u2'"
 # A reason is read by viewers, audited, and outlives an erasure: no address in it.
 expect 0 "carol joins" as marketer subscriber add carol@example.com --list news
 expect 65 "a reason holding an address is refused" \
