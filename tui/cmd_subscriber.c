@@ -27,11 +27,16 @@ static void day(time_t t, char out[21])
  */
 static char *shown(const struct cli *c, const char *what)
 {
-	char addr[STORE_ADDRESS_MAX + 1], tmp[STORE_ADDRESS_MAX + 2];
+	char addr[STORE_ADDRESS_MAX + 1], *tmp;
 	bool domain = what[0] == '@';
+	enum store_status s;
 
-	snprintf(tmp, sizeof(tmp), "%s%s", domain ? "x" : "", what);
-	if (store_address_normalise(tmp, strlen(tmp), addr, NULL) != STORE_OK)
+	/* Whole: a Unicode domain typed may be longer than the address it stands for. */
+	if (asprintf(&tmp, "%s%s", domain ? "x" : "", what) < 0)
+		return NULL;
+	s = store_address_normalise(tmp, strlen(tmp), addr, NULL);
+	free(tmp);
+	if (s != STORE_OK)
 		return store_mask_address(c->st, what);
 	return domain ? strdup(store_address_domain(addr) - 1) : store_mask_address(c->st, addr);
 }

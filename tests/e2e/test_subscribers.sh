@@ -102,6 +102,14 @@ check "saying which" grep -qx 'removed twice@example.com from the suppression li
 expect 0 "taro is still on file, as he was" as marketer subscriber show taro@example.com
 check "active" grep -q '^status *active' "$T/out"
 expect 0 "IDN addresses show as A-labels" as marketer subscriber show "hanako@xn--r8jz45g.jp"
+# Typed with a Unicode domain, 257 bytes; stored as A-labels, 223: each
+# answer names the address stored, not one cut short.
+B=$(printf 'b%.0s' {1..63})
+long="$(printf 'a%.0s' {1..64})@$(printf '例%.0s' {1..20}).$B.$B.com"
+expect 0 "an address longer typed than stored is added" as marketer subscriber add "$long" --list news
+check "  and the answer names it whole" grep -q "^added a*@xn--[a-z0-9]*\.$B\.$B\.com to news$" "$T/out"
+expect 0 "  and unsubscribed" as marketer subscriber unsubscribe "$long"
+check "  named whole" grep -q "^unsubscribed a*@xn--[a-z0-9]*\.$B\.$B\.com from" "$T/out"
 
 # ---- Import ----------------------------------------------------------------
 printf '\xef\xbb\xbfemail,name,city,consent_source,consent_at\r\n' >"$T/in.csv"
