@@ -8,7 +8,8 @@
  * or 1, never NULL, so "not" means what a person expects for people who lack
  * an attribute.
  *
- * An attribute that is missing or empty is not set.
+ * An attribute that is missing or empty is not set, and reads as "" to =,
+ * != and in, as an empty name does.
  *
  * Dates are UTC. A date without a time means its midnight, except with = and
  * != where it means the whole day.
@@ -140,6 +141,20 @@ static int emit_field(struct parser *p, enum field f, const char *key, size_t kl
 		return -1;
 	}
 	return unseen ? emit(p, ")") : 0;
+}
+
+/*
+ * The field's value for = != and in with strings: an attribute not set
+ * reads as "", as an empty name does and as an export shows both, so
+ * attr.x = "" matches who lacks it and attr.x != "" who has it.
+ */
+static int emit_text_field(struct parser *p, enum field f, const char *key, size_t kl)
+{
+	if (f != F_ATTR)
+		return emit_field(p, f, key, kl);
+	if (emit(p, "coalesce(") != 0 || emit_field(p, f, key, kl) != 0)
+		return -1;
+	return emit(p, ", '')");
 }
 
 static int date_value(struct parser *p, time_t *t, int *whole_day)
@@ -291,8 +306,8 @@ static int cond_in(struct parser *p, enum field f, const char *key, size_t kl)
 				goto done;
 		} else if (p->tok == T_STRING) {
 			if (strings++ == 0) {
-				if (emit(p, "coalesce(") != 0 || emit_field(p, f, key, kl) != 0 ||
-				    emit(p, " IN (") != 0)
+				if (emit(p, "coalesce(") != 0 ||
+				    emit_text_field(p, f, key, kl) != 0 || emit(p, " IN (") != 0)
 					goto done;
 			} else if (emit(p, ", ") != 0) {
 				goto done;
@@ -359,8 +374,9 @@ static int cond_compare(struct parser *p, enum field f, const char *key, size_t 
 	if (emit(p, "coalesce(") != 0)
 		return -1;
 	if (p->tok == T_STRING) {
-		if (emit_field(p, f, key, kl) != 0 || emit(p, ops[op]) != 0 ||
-		    bind_value(p, f) != 0)
+		if ((op == T_EQ || op == T_NE ? emit_text_field(p, f, key, kl)
+					      : emit_field(p, f, key, kl)) != 0 ||
+		    emit(p, ops[op]) != 0 || bind_value(p, f) != 0)
 			return -1;
 	} else if (emit(p, "hato_numcmp(") != 0 || emit_field(p, f, key, kl) != 0 ||
 		   emit(p, ", ") != 0 || bind_text(p, p->text, p->len) != 0 || emit(p, ")") != 0 ||
@@ -415,10 +431,11 @@ static int cond(struct parser *p)
 	if (f == F_ATTR) {
 		if (p->tok != T_DOT)
 			return seg_fail(p, "\".\" and an attribute name after \"attr\"");
-		if (seg_lex(p) != 0)
+		if (seg_lex_name(p) != 0)
 			return -1;
 		if (p->tok != T_IDENT && p->tok != T_STRING && p->tok != T_NUMBER)
-			return seg_fail(p, "an attribute name");
+			return seg_fail(p, "an attribute name (one with spaces or other signs in "
+					   "double quotes: attr.\"First Name\")");
 		saw_string(p, false);
 		key = strndup(p->text, p->len);
 		kl = p->len;
@@ -432,7 +449,7 @@ static int cond(struct parser *p)
 			size_t start = p->next;
 			char *k2;
 			p->next++;
-			if (seg_lex(p) != 0)
+			if (seg_lex_name(p) != 0)
 				goto done;
 			k2 = realloc(key, kl + 1 + p->len + 1);
 			if (k2 == NULL) {

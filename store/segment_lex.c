@@ -407,3 +407,19 @@ int seg_is_kw(const struct parser *p, const char *kw)
 {
 	return p->tok == T_IDENT && seg_ascii_same(p->text, kw);
 }
+
+int seg_lex_name(struct parser *p)
+{
+	const char *s = p->src;
+	size_t i = p->next, k, j;
+
+	for (k = space_at(s + i); k > 0; k = space_at(s + i))
+		i += k;
+	if (!is_digit(s[i]))
+		return seg_lex(p);
+	j = ident_end(s, i);
+	p->pos = i;
+	p->tok = T_IDENT;
+	p->next = j;
+	return set_text(p, s + i, j - i) != 0 ? -1 : set_nfc(p, p->text, p->len);
+}

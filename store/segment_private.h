@@ -98,6 +98,8 @@ struct parser {
 enum store_status seg_text_check(const char *src, char **errstr);
 /* Reads the next token into p. 0, or -1 when out of memory (p->s set). */
 int seg_lex(struct parser *p);
+/* The same after "attr.", where a name may start with a digit (a column "1st"). */
+int seg_lex_name(struct parser *p);
 /*
  * Lower-cases the ASCII letters of s[0..n) in place. The C library's
  * tolower and strcasecmp follow the locale: under tr_TR.UTF-8 "I" is not

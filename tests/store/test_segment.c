@@ -33,6 +33,11 @@ static void test_syntax(void **state)
 					     NULL),
 			 STORE_OK);
 	assert_int_equal(store_segment_check("attr.age >= 18 and attr.age < 65.5", NULL), STORE_OK);
+	/* An import's column "1st" or "2nd-choice" is a name, not a malformed number. */
+	assert_int_equal(store_segment_check("attr.1st = \"one\" or attr.2nd-choice is set", NULL),
+			 STORE_OK);
+	fx_segment_error("attr.? = 1", "expected an attribute name (one with spaces or other "
+					"signs in double quotes: attr.\"First Name\")");
 	fx_segment_error("attr.city = ",
 			 "column 13: expected a value in double quotes or a number, "
 			 "found the end of the text");

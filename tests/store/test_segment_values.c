@@ -22,31 +22,31 @@
  * The people: each has at most one attribute of interest. age holds QA's
  * values for "in"; v holds texts strtod takes for numbers.
  */
-static const char people_csv[] = "email,city,age,score,member,v\n"
-				 "a1@example.com,,10,,,\n"
-				 "a2@example.com,,010,,,\n"
-				 "a3@example.com,,10.0,,,\n"
-				 "a4@example.com,,0x10,,,\n"
-				 "a5@example.com,,inf,,,\n"
-				 "s1@example.com,,,1.5,,\n"
-				 "s2@example.com,,,-2.5,,\n"
-				 "s3@example.com,,,3,,\n"
-				 "m1@example.com,,,,12345678901234567,\n"
-				 "m2@example.com,,,,12345678901234568,\n"
-				 "m3@example.com,,,,012345678901234567,\n"
-				 "v01@example.com,,,,,0x10\n"
-				 "v02@example.com,,,,,0X1p4\n"
-				 "v03@example.com,,,,,Infinity\n"
-				 "v04@example.com,,,,,nan\n"
-				 "v05@example.com,,,,,1e1\n"
-				 "v06@example.com,,,,,16\n"
-				 "v07@example.com,,,,,+16\n"
-				 "v08@example.com,,,,,.5\n"
-				 "v09@example.com,,,,,5.\n"
-				 "v10@example.com,,,,,\"1,5\"\n"
-				 "pi@example.com,Tokyo,,,,\n"
-				 "t2@example.com,Tokyo,,,,\n"
-				 "o1@example.com,Osaka,,,,\n";
+static const char people_csv[] = "email,city,age,score,member,v,1st\n"
+				 "a1@example.com,,10,,,,\n"
+				 "a2@example.com,,010,,,,\n"
+				 "a3@example.com,,10.0,,,,\n"
+				 "a4@example.com,,0x10,,,,\n"
+				 "a5@example.com,,inf,,,,\n"
+				 "s1@example.com,,,1.5,,,\n"
+				 "s2@example.com,,,-2.5,,,\n"
+				 "s3@example.com,,,3,,,\n"
+				 "m1@example.com,,,,12345678901234567,,\n"
+				 "m2@example.com,,,,12345678901234568,,\n"
+				 "m3@example.com,,,,012345678901234567,,\n"
+				 "v01@example.com,,,,,0x10,\n"
+				 "v02@example.com,,,,,0X1p4,\n"
+				 "v03@example.com,,,,,Infinity,\n"
+				 "v04@example.com,,,,,nan,\n"
+				 "v05@example.com,,,,,1e1,\n"
+				 "v06@example.com,,,,,16,\n"
+				 "v07@example.com,,,,,+16,\n"
+				 "v08@example.com,,,,,.5,\n"
+				 "v09@example.com,,,,,5.,\n"
+				 "v10@example.com,,,,,\"1,5\",\n"
+				 "pi@example.com,Tokyo,,,,,\n"
+				 "t2@example.com,Tokyo,,,,,\n"
+				 "o1@example.com,Osaka,,,,,first\n";
 
 static int setup(void **state)
 {
@@ -183,6 +183,31 @@ static void test_in_is_equals(void **state)
 	fx_segment_error("attr.x in (1, 0x1)", "column 15: expected");
 }
 
+/*
+ * QA's case: "" is what an unset attribute reads as, as an empty name does
+ * (and as an export shows both): = "" matches who lacks it, != "" who has it.
+ */
+static void test_empty_is_not_set(void **state)
+{
+	struct store *st = *state;
+
+	/* 3 people have a city, 21 don't; nobody has a name */
+	assert_int_equal(count3(st, "attr.city = \"\""), 21);
+	assert_int_equal(count3(st, "attr.city = \"\""), count3(st, "attr.city is not set"));
+	assert_int_equal(count3(st, "attr.city != \"\""), 3);
+	assert_int_equal(count3(st, "attr.city != \"\""), count3(st, "attr.city is set"));
+	assert_int_equal(count3(st, "attr.city in (\"\", \"Osaka\")"), 22);
+	assert_int_equal(count3(st, "attr.absent = \"\""), 24);
+	assert_int_equal(count3(st, "name = \"\""), count3(st, "name is not set"));
+	assert_int_equal(count3(st, "attr.city = \"\""), count3(st, "not attr.city != \"\""));
+	/* an order is no test for being set: an unset attribute is below nothing */
+	assert_int_equal(count3(st, "attr.city < \"P\""), 1);
+	assert_int_equal(count3(st, "attr.city != \"Tokyo\""), 22);
+	/* a column named "1st" is attr.1st */
+	assert_int_equal(count3(st, "attr.1st = \"first\""), 1);
+	assert_int_equal(count3(st, "attr.1st = \"first\""), count3(st, "attr.\"1st\" is set"));
+}
+
 /* Only plain decimals are numbers: hex, inf, nan, exponents, ".5" and "5." are text. */
 static void test_plain_decimals(void **state)
 {
@@ -308,6 +333,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_comma_locale, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_turkish_locale, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_in_is_equals, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_empty_is_not_set, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_plain_decimals, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_long_integers, setup, teardown),
 	    cmocka_unit_test(test_decimal_compare),
