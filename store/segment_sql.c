@@ -406,6 +406,9 @@ enum store_status store_segment_add(struct store *st, const char *name, const ch
 		return s;
 	s = store_list_check(st, list, errstr);
 	if (s == STORE_OK)
+		s = store_case_twin(st, "segments", "name", "segment", "segment names", name,
+				    errstr);
+	if (s == STORE_OK)
 		s = store_prepare(st,
 				  "INSERT INTO segments (name, list, expr, created, by)"
 				  " VALUES (?,?,?,?,?)",

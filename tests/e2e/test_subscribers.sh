@@ -533,6 +533,8 @@ done
 
 # ---- Segments ----------------------------------------------------------------
 expect 0 "add a segment" as marketer segment add osaka --list news --where 'attr.city = "Osaka" and not domain in ("docomo.ne.jp")'
+expect 65 "a segment name that differs from one only in case is refused" as marketer segment add Osaka --list news --where 'name is set'
+check "saying so" grep -qx 'hato: a segment named osaka exists already; segment names may not differ only in case' "$T/err"
 expect 0 "segment ls" as viewer segment ls
 check "lists it" grep -q '^osaka ' "$T/out"
 expect 0 "segment count NAME" as viewer segment count osaka
