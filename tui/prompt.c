@@ -20,6 +20,7 @@ void ui_input_wipe(struct ui *ui)
 	ui->prompt.len = ui->prompt.cur = 0;
 	ui->prompt.active = false;
 	ui->prompt.typed = false;
+	ui->prompt.full = false;
 }
 
 void ui_input(struct ui *ui, int tag, int flags, const char *initial, const char *fmt, ...)
@@ -47,6 +48,7 @@ void ui_input(struct ui *ui, int tag, int flags, const char *initial, const char
 			memcpy(buf, initial, n);
 	}
 	ui->prompt.len = ui->prompt.cur = n;
+	ui->prompt.full = false;
 	ui->prompt.tag = tag;
 	ui->prompt.flags = flags;
 	ui->prompt.active = true;
@@ -154,12 +156,18 @@ static void input_delete(struct ui_prompt *p, size_t from, size_t to)
 {
 	memmove(p->buf + from, p->buf + to, p->len - to);
 	p->typed = true;
+	p->full = false;
 	p->len -= to - from;
 	p->cur = from;
 	sodium_memzero(p->buf + p->len, UI_INPUT_MAX + 1 - p->len);
 }
 
-static void input_insert(struct ui_prompt *p, int key)
+/*
+ * Inserts the character at the cursor. False when it does not fit: then no
+ * later one is taken either until something is deleted, so that a paste
+ * cut short can't take in a short character that came after the cut.
+ */
+static bool input_insert(struct ui_prompt *p, int key)
 {
 	char u[4];
 	size_t n;
@@ -183,14 +191,18 @@ static void input_insert(struct ui_prompt *p, int key)
 		u[3] = (char)(0x80 | (key & 0x3f));
 		n = 4;
 	}
-	if (p->len + n > UI_INPUT_MAX)
-		return;
+	if (p->full || p->len + n > UI_INPUT_MAX) {
+		p->full = true;
+		sodium_memzero(u, sizeof(u));
+		return false;
+	}
 	memmove(p->buf + p->cur + n, p->buf + p->cur, p->len - p->cur);
 	memcpy(p->buf + p->cur, u, n);
 	p->typed = true;
 	p->len += n;
 	p->cur += n;
 	sodium_memzero(u, sizeof(u));
+	return true;
 }
 
 int ui_input_key(struct ui *ui, int key)
@@ -208,8 +220,15 @@ int ui_input_key(struct ui *ui, int key)
 		ui_error(ui, "answer y or n");
 		return UI_REDRAW_STATUS;
 	}
-	if (key == UI_KEY_ENTER || (key == UI_KEY_TAB && (p->flags & UI_INPUT_FORM)))
-		return input_finish(ui, UI_INPUT_DONE);
+	if (key == UI_KEY_ENTER || (key == UI_KEY_TAB && (p->flags & UI_INPUT_FORM))) {
+		if (!p->full)
+			return input_finish(ui, UI_INPUT_DONE);
+		ui_error(ui,
+			 "the text was cut at %d bytes, the most an answer holds: shorten it "
+			 "(any deletion lets you go on), or Esc",
+			 UI_INPUT_MAX);
+		return UI_REDRAW_STATUS;
+	}
 	if (key == UI_KEY_ESC)
 		return input_finish(ui, UI_INPUT_CANCEL);
 	if (key == UI_KEY_BACKSPACE || key == UI_CTRL('h'))
@@ -218,9 +237,14 @@ int ui_input_key(struct ui *ui, int key)
 		input_delete(p, p->cur, char_after(p->buf, p->len, p->cur));
 	else if (key == UI_CTRL('u'))
 		input_delete(p, 0, p->len);
-	else if (key >= 0x20 && key != 0x7f && key < UI_KEY_BASE)
-		input_insert(p, key);
-	else if (key == UI_KEY_LEFT || key == UI_CTRL('b'))
+	else if (key >= 0x20 && key != 0x7f && key < UI_KEY_BASE) {
+		if (!input_insert(p, key)) {
+			ui_error(ui,
+				 "an answer holds at most %d bytes: what came after was not taken",
+				 UI_INPUT_MAX);
+			return UI_REDRAW_STATUS;
+		}
+	} else if (key == UI_KEY_LEFT || key == UI_CTRL('b'))
 		p->cur = char_before(p->buf, p->cur);
 	else if (key == UI_KEY_RIGHT || key == UI_CTRL('f'))
 		p->cur = char_after(p->buf, p->len, p->cur);

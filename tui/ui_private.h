@@ -19,6 +19,7 @@ struct ui_prompt {
 	size_t len;
 	size_t cur; /* the cursor: a byte offset at a character's start, <= len */
 	bool typed; /* the text was typed or changed here, not only given as it opened */
+	bool full;  /* a character did not fit: later ones are refused too, until a deletion */
 };
 
 struct ui {
@@ -29,7 +30,7 @@ struct ui {
 	int pop_pending;
 	int in_dispatch; /* inside a screen's handle(): screens must outlive it */
 	bool quit;
-	int exit_code; /* ui_run's, when it quits: 128 + SIGINT after Ctrl-C */
+	int exit_code;	   /* ui_run's, when it quits: 128 + SIGINT after Ctrl-C */
 	char status[1024]; /* long enough for a refusal with its remedy */
 	bool status_error;
 	struct ui_prompt prompt;

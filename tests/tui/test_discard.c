@@ -204,6 +204,42 @@ static void test_role_editor_asks(void **state)
 	ui_free(&ui);
 }
 
+/*
+ * QA's case: a paste longer than a prompt holds is not cut in the middle
+ * with what follows the cut (a closing quote) still taken in, to be saved as
+ * another expression. Past the limit nothing is taken, the status says so,
+ * and Enter is refused until something is deleted.
+ */
+static void test_long_paste_refused(void **state)
+{
+	struct ui *ui = editing_tokyo();
+	char paste[1400];
+	size_t i, n = 0;
+
+	(void)state;
+	ui_key(ui, UI_CTRL('u'));
+	n += (size_t)snprintf(paste, sizeof(paste), "name contains \"");
+	for (i = 0; i < 200; i++) /* 1200 bytes */
+		n += (size_t)snprintf(paste + n, sizeof(paste) - n, "日本");
+	snprintf(paste + n, sizeof(paste) - n, "\"");
+	ui_type(ui, paste);
+	assert_true(shows(ui, "an answer holds at most 1024 bytes: what came after was not taken"));
+	assert_int_equal(strlen(ui_input_text(ui)), 15 + 336 * 3); /* no closing quote */
+	ui_key(ui, UI_KEY_ENTER);
+	assert_true(ui_input_active(ui));
+	assert_true(shows(ui, "the text was cut at 1024 bytes, the most an answer holds"));
+	/* A deletion lets typing go on: the quote closes the shortened string. */
+	ui_key(ui, UI_KEY_BACKSPACE);
+	ui_type(ui, "\"");
+	assert_int_equal(strlen(ui_input_text(ui)), 15 + 335 * 3 + 1);
+	ui_key(ui, UI_KEY_ENTER);
+	/* What is saved is what the prompt showed. */
+	paste[15 + 335 * 3] = '"';
+	paste[15 + 335 * 3 + 1] = '\0';
+	expression_of("tokyo", paste);
+	ui_free(&ui);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -211,6 +247,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_interrupt_keeps_prompt, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_interrupt_typed_prompt, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_role_editor_asks, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_long_paste_refused, setup, teardown),
 	};
 
 	if (helpers_init() != 0)
