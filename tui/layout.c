@@ -41,6 +41,8 @@ static void render_hints(struct ui *ui, const struct screen *s, int row)
 		prev = v->help;
 		if (v->perm != STORE_PERM_NONE && (ui->st == NULL || !store_can(ui->st, v->perm)))
 			continue;
+		if (v->pii && (ui->st == NULL || !store_can(ui->st, STORE_PERM_PII)))
+			continue;
 		ui_keymap_keys(v->action, keys, sizeof(keys));
 		if (strchr(keys, ',') != NULL)
 			*strchr(keys, ',') = '\0';

@@ -253,17 +253,17 @@ static void audit_summary(struct ui *ui, char *buf, size_t size)
 }
 
 static const struct screen_verb audit_verbs[] = {
-    {UI_UP, NULL, STORE_PERM_NONE, NULL},
-    {UI_DOWN, NULL, STORE_PERM_NONE, NULL},
-    {UI_PGUP, NULL, STORE_PERM_NONE, NULL},
-    {UI_PGDN, NULL, STORE_PERM_NONE, NULL},
-    {UI_HOME, "the newest record", STORE_PERM_NONE, NULL},
-    {UI_END, "the oldest record", STORE_PERM_NONE, NULL},
-    {UI_SEARCH, "filter by user, action or date", STORE_PERM_AUDIT, "hato audit log"},
-    {UI_VERIFY, "verify the hash chain", STORE_PERM_AUDIT, "hato audit verify"},
-    {UI_INPUT_DONE, NULL, STORE_PERM_NONE, NULL},
-    {UI_INPUT_CANCEL, NULL, STORE_PERM_NONE, NULL},
-    {UI_NONE, NULL, STORE_PERM_NONE, NULL},
+    {UI_UP, NULL, STORE_PERM_NONE, NULL, false},
+    {UI_DOWN, NULL, STORE_PERM_NONE, NULL, false},
+    {UI_PGUP, NULL, STORE_PERM_NONE, NULL, false},
+    {UI_PGDN, NULL, STORE_PERM_NONE, NULL, false},
+    {UI_HOME, "the newest record", STORE_PERM_NONE, NULL, false},
+    {UI_END, "the oldest record", STORE_PERM_NONE, NULL, false},
+    {UI_SEARCH, "filter by user, action or date", STORE_PERM_AUDIT, "hato audit log", false},
+    {UI_VERIFY, "verify the hash chain", STORE_PERM_AUDIT, "hato audit verify", false},
+    {UI_INPUT_DONE, NULL, STORE_PERM_NONE, NULL, false},
+    {UI_INPUT_CANCEL, NULL, STORE_PERM_NONE, NULL, false},
+    {UI_NONE, NULL, STORE_PERM_NONE, NULL, false},
 };
 
 const struct screen_ops screen_audit_ops = {

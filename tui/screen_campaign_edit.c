@@ -347,15 +347,15 @@ static void form_render(struct screen *s, struct grid *g)
 }
 
 static const struct screen_verb form_verbs[] = {
-    {UI_UP, NULL, STORE_PERM_NONE, NULL},
-    {UI_DOWN, NULL, STORE_PERM_NONE, NULL},
-    {UI_ENTER, "change the field", STORE_PERM_CAMPAIGNS_EDIT, "hato campaign edit"},
-    {UI_EDIT, "change the field", STORE_PERM_CAMPAIGNS_EDIT, "hato campaign edit"},
-    {UI_SAVE, "save the campaign", STORE_PERM_CAMPAIGNS_EDIT, "hato campaign edit"},
-    {UI_BACK, "go back (asks before throwing away what was typed)", STORE_PERM_NONE, NULL},
-    {UI_INPUT_DONE, NULL, STORE_PERM_NONE, NULL},
-    {UI_INPUT_CANCEL, NULL, STORE_PERM_NONE, NULL},
-    {UI_NONE, NULL, STORE_PERM_NONE, NULL},
+    {UI_UP, NULL, STORE_PERM_NONE, NULL, false},
+    {UI_DOWN, NULL, STORE_PERM_NONE, NULL, false},
+    {UI_ENTER, "change the field", STORE_PERM_CAMPAIGNS_EDIT, "hato campaign edit", false},
+    {UI_EDIT, "change the field", STORE_PERM_CAMPAIGNS_EDIT, "hato campaign edit", false},
+    {UI_SAVE, "save the campaign", STORE_PERM_CAMPAIGNS_EDIT, "hato campaign edit", false},
+    {UI_BACK, "go back (asks before throwing away what was typed)", STORE_PERM_NONE, NULL, false},
+    {UI_INPUT_DONE, NULL, STORE_PERM_NONE, NULL, false},
+    {UI_INPUT_CANCEL, NULL, STORE_PERM_NONE, NULL, false},
+    {UI_NONE, NULL, STORE_PERM_NONE, NULL, false},
 };
 
 const struct screen_ops screen_campaign_form_ops = {

@@ -432,17 +432,17 @@ static void camp_summary(struct ui *ui, char *buf, size_t size)
 
 static const struct screen_verb camp_verbs[] = {
     UI_TABLE_VERBS,
-    {UI_NEW, "create a campaign", STORE_PERM_CAMPAIGNS_EDIT, "hato campaign add"},
-    {UI_EDIT, "edit the campaign", STORE_PERM_CAMPAIGNS_EDIT, "hato campaign edit"},
-    {UI_CHECK, "run the checks", STORE_PERM_CAMPAIGNS_READ, "hato campaign check"},
-    {UI_SUBMIT, "submit for review", STORE_PERM_CAMPAIGNS_EDIT, "hato campaign submit"},
-    {UI_COPY, "copy the campaign", STORE_PERM_CAMPAIGNS_EDIT, "hato campaign copy"},
-    {UI_ENTER, "open the live monitor", STORE_PERM_NONE, NULL},
-    {UI_MONITOR, "open the live monitor", STORE_PERM_NONE, NULL},
-    {UI_TAB, "read the whole rejection, with who rejected it", STORE_PERM_NONE, NULL},
-    {UI_INPUT_DONE, NULL, STORE_PERM_NONE, NULL},
-    {UI_INPUT_CANCEL, NULL, STORE_PERM_NONE, NULL},
-    {UI_NONE, NULL, STORE_PERM_NONE, NULL},
+    {UI_NEW, "create a campaign", STORE_PERM_CAMPAIGNS_EDIT, "hato campaign add", false},
+    {UI_EDIT, "edit the campaign", STORE_PERM_CAMPAIGNS_EDIT, "hato campaign edit", false},
+    {UI_CHECK, "run the checks", STORE_PERM_CAMPAIGNS_READ, "hato campaign check", false},
+    {UI_SUBMIT, "submit for review", STORE_PERM_CAMPAIGNS_EDIT, "hato campaign submit", false},
+    {UI_COPY, "copy the campaign", STORE_PERM_CAMPAIGNS_EDIT, "hato campaign copy", false},
+    {UI_ENTER, "open the live monitor", STORE_PERM_NONE, NULL, false},
+    {UI_MONITOR, "open the live monitor", STORE_PERM_NONE, NULL, false},
+    {UI_TAB, "read the whole rejection, with who rejected it", STORE_PERM_NONE, NULL, false},
+    {UI_INPUT_DONE, NULL, STORE_PERM_NONE, NULL, false},
+    {UI_INPUT_CANCEL, NULL, STORE_PERM_NONE, NULL, false},
+    {UI_NONE, NULL, STORE_PERM_NONE, NULL, false},
 };
 
 const struct screen_ops screen_campaigns_ops = {

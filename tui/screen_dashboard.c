@@ -266,16 +266,16 @@ static void dash_render(struct screen *s, struct grid *g)
 }
 
 static const struct screen_verb dash_verbs[] = {
-    {UI_UP, NULL, STORE_PERM_NONE, NULL},
-    {UI_DOWN, NULL, STORE_PERM_NONE, NULL},
-    {UI_HOME, NULL, STORE_PERM_NONE, NULL},
-    {UI_END, NULL, STORE_PERM_NONE, NULL},
-    {UI_ENTER, "open the screen", STORE_PERM_NONE, NULL},
-    {UI_WORKER, "run a worker in the background", STORE_PERM_CAMPAIGNS_SEND, "hato worker"},
-    {UI_TICK, NULL, STORE_PERM_NONE, NULL},
-    {UI_INPUT_DONE, NULL, STORE_PERM_NONE, NULL},
-    {UI_INPUT_CANCEL, NULL, STORE_PERM_NONE, NULL},
-    {UI_NONE, NULL, STORE_PERM_NONE, NULL},
+    {UI_UP, NULL, STORE_PERM_NONE, NULL, false},
+    {UI_DOWN, NULL, STORE_PERM_NONE, NULL, false},
+    {UI_HOME, NULL, STORE_PERM_NONE, NULL, false},
+    {UI_END, NULL, STORE_PERM_NONE, NULL, false},
+    {UI_ENTER, "open the screen", STORE_PERM_NONE, NULL, false},
+    {UI_WORKER, "run a worker in the background", STORE_PERM_CAMPAIGNS_SEND, "hato worker", false},
+    {UI_TICK, NULL, STORE_PERM_NONE, NULL, false},
+    {UI_INPUT_DONE, NULL, STORE_PERM_NONE, NULL, false},
+    {UI_INPUT_CANCEL, NULL, STORE_PERM_NONE, NULL, false},
+    {UI_NONE, NULL, STORE_PERM_NONE, NULL, false},
 };
 
 const struct screen_ops screen_dashboard_ops = {

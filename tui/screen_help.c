@@ -32,6 +32,8 @@ static int help_open(struct screen *s)
 	const struct screen_verb *v;
 	struct help *h = calloc(1, sizeof(*h));
 	bool has_back = false;
+	char needs[64];
+	const char *perm;
 	int rc = 0;
 
 	if (h == NULL)
@@ -44,7 +46,9 @@ static int help_open(struct screen *s)
 		if (v->action >= UI_INPUT_DONE)
 			continue;
 		has_back |= v->action == UI_BACK;
-		rc |= add(h, v->action, v->help, store_perm_name(v->perm));
+		perm = store_perm_name(v->perm);
+		snprintf(needs, sizeof(needs), "%s%s", perm ? perm : "", v->pii ? " + pii" : "");
+		rc |= add(h, v->action, v->help, perm ? needs : NULL);
 	}
 	/* What the framework does on every screen. */
 	if (!has_back)
@@ -85,7 +89,7 @@ static void help_render(struct screen *s, struct grid *g)
 
 static const struct screen_verb help_verbs[] = {
     UI_TABLE_VERBS,
-    {UI_NONE, NULL, STORE_PERM_NONE, NULL},
+    {UI_NONE, NULL, STORE_PERM_NONE, NULL, false},
 };
 
 const struct screen_ops screen_help_ops = {

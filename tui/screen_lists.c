@@ -262,15 +262,15 @@ static void lists_render(struct screen *s, struct grid *g)
 
 static const struct screen_verb lists_verbs[] = {
     UI_TABLE_VERBS,
-    {UI_ENTER, "segments", STORE_PERM_NONE, NULL},
-    {UI_NEW, "add", STORE_PERM_LISTS, "hato list add"},
-    {UI_DELETE, "remove", STORE_PERM_LISTS, "hato list rm"},
-    {UI_TAB, "members", STORE_PERM_NONE, NULL},
-    {UI_IMPORT, "import CSV", STORE_PERM_SUBSCRIBERS_WRITE, "hato import"},
-    {UI_EXPORT, "export CSV", STORE_PERM_SUBSCRIBERS_EXPORT, "hato export"},
-    {UI_INPUT_DONE, NULL, STORE_PERM_NONE, NULL},
-    {UI_INPUT_CANCEL, NULL, STORE_PERM_NONE, NULL},
-    {UI_NONE, NULL, STORE_PERM_NONE, NULL},
+    {UI_ENTER, "segments", STORE_PERM_NONE, NULL, false},
+    {UI_NEW, "add", STORE_PERM_LISTS, "hato list add", false},
+    {UI_DELETE, "remove", STORE_PERM_LISTS, "hato list rm", false},
+    {UI_TAB, "members", STORE_PERM_NONE, NULL, false},
+    {UI_IMPORT, "import CSV", STORE_PERM_SUBSCRIBERS_WRITE, "hato import", true},
+    {UI_EXPORT, "export CSV", STORE_PERM_SUBSCRIBERS_EXPORT, "hato export", true},
+    {UI_INPUT_DONE, NULL, STORE_PERM_NONE, NULL, false},
+    {UI_INPUT_CANCEL, NULL, STORE_PERM_NONE, NULL, false},
+    {UI_NONE, NULL, STORE_PERM_NONE, NULL, false},
 };
 
 const struct screen_ops screen_lists_ops = {
@@ -397,13 +397,13 @@ static void segments_render(struct screen *s, struct grid *g)
 
 static const struct screen_verb segments_verbs[] = {
     UI_TABLE_VERBS,
-    {UI_ENTER, "edit", STORE_PERM_SEGMENTS, "hato segment add"},
-    {UI_EDIT, "edit", STORE_PERM_SEGMENTS, "hato segment add"},
-    {UI_NEW, "new segment", STORE_PERM_SEGMENTS, "hato segment add"},
-    {UI_DELETE, "remove", STORE_PERM_SEGMENTS, NULL},
-    {UI_INPUT_DONE, NULL, STORE_PERM_NONE, NULL},
-    {UI_INPUT_CANCEL, NULL, STORE_PERM_NONE, NULL},
-    {UI_NONE, NULL, STORE_PERM_NONE, NULL},
+    {UI_ENTER, "edit", STORE_PERM_SEGMENTS, "hato segment add", false},
+    {UI_EDIT, "edit", STORE_PERM_SEGMENTS, "hato segment add", false},
+    {UI_NEW, "new segment", STORE_PERM_SEGMENTS, "hato segment add", false},
+    {UI_DELETE, "remove", STORE_PERM_SEGMENTS, NULL, false},
+    {UI_INPUT_DONE, NULL, STORE_PERM_NONE, NULL, false},
+    {UI_INPUT_CANCEL, NULL, STORE_PERM_NONE, NULL, false},
+    {UI_NONE, NULL, STORE_PERM_NONE, NULL, false},
 };
 
 const struct screen_ops screen_segments_ops = {
@@ -762,9 +762,11 @@ static void editor_render(struct screen *s, struct grid *g)
 }
 
 static const struct screen_verb editor_verbs[] = {
-    {UI_INPUT_CHANGED, NULL, STORE_PERM_NONE, NULL}, {UI_INPUT_DONE, NULL, STORE_PERM_NONE, NULL},
-    {UI_INPUT_CANCEL, NULL, STORE_PERM_NONE, NULL},  {UI_TICK, NULL, STORE_PERM_NONE, NULL},
-    {UI_NONE, NULL, STORE_PERM_NONE, NULL},
+    {UI_INPUT_CHANGED, NULL, STORE_PERM_NONE, NULL, false},
+    {UI_INPUT_DONE, NULL, STORE_PERM_NONE, NULL, false},
+    {UI_INPUT_CANCEL, NULL, STORE_PERM_NONE, NULL, false},
+    {UI_TICK, NULL, STORE_PERM_NONE, NULL, false},
+    {UI_NONE, NULL, STORE_PERM_NONE, NULL, false},
 };
 
 const struct screen_ops screen_segment_edit_ops = {

@@ -352,13 +352,13 @@ static void member_render(struct screen *s, struct grid *g)
 
 static const struct screen_verb member_verbs[] = {
     UI_TABLE_VERBS,
-    {UI_UNLOCK, "unsubscribe from all", STORE_PERM_SUBSCRIBERS_WRITE,
-     "hato subscriber unsubscribe"},
-    {UI_SUPPRESS, "suppress", STORE_PERM_SUBSCRIBERS_WRITE, "hato suppress add"},
-    {UI_DELETE, "erase", STORE_PERM_SUBSCRIBERS_ERASE, "hato subscriber erase"},
-    {UI_INPUT_DONE, NULL, STORE_PERM_NONE, NULL},
-    {UI_INPUT_CANCEL, NULL, STORE_PERM_NONE, NULL},
-    {UI_NONE, NULL, STORE_PERM_NONE, NULL},
+    {UI_UNLOCK, "unsubscribe from all", STORE_PERM_SUBSCRIBERS_WRITE, "hato subscriber unsubscribe",
+     true},
+    {UI_SUPPRESS, "suppress", STORE_PERM_SUBSCRIBERS_WRITE, "hato suppress add", true},
+    {UI_DELETE, "erase", STORE_PERM_SUBSCRIBERS_ERASE, "hato subscriber erase", true},
+    {UI_INPUT_DONE, NULL, STORE_PERM_NONE, NULL, false},
+    {UI_INPUT_CANCEL, NULL, STORE_PERM_NONE, NULL, false},
+    {UI_NONE, NULL, STORE_PERM_NONE, NULL, false},
 };
 
 const struct screen_ops screen_member_ops = {

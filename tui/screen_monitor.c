@@ -498,14 +498,14 @@ static void monitor_render(struct screen *s, struct grid *g)
 }
 
 static const struct screen_verb monitor_verbs[] = {
-    {UI_PAUSE, "pause", STORE_PERM_CAMPAIGNS_SEND, "hato campaign pause"},
-    {UI_RESUME, "resume", STORE_PERM_CAMPAIGNS_SEND, "hato campaign resume"},
-    {UI_CANCEL, "cancel", STORE_PERM_CAMPAIGNS_SEND, "hato campaign cancel"},
-    {UI_TAB, "next campaign", STORE_PERM_NONE, NULL},
-    {UI_TICK, NULL, STORE_PERM_NONE, NULL},
-    {UI_INPUT_DONE, NULL, STORE_PERM_NONE, NULL},
-    {UI_INPUT_CANCEL, NULL, STORE_PERM_NONE, NULL},
-    {UI_NONE, NULL, STORE_PERM_NONE, NULL},
+    {UI_PAUSE, "pause", STORE_PERM_CAMPAIGNS_SEND, "hato campaign pause", false},
+    {UI_RESUME, "resume", STORE_PERM_CAMPAIGNS_SEND, "hato campaign resume", false},
+    {UI_CANCEL, "cancel", STORE_PERM_CAMPAIGNS_SEND, "hato campaign cancel", false},
+    {UI_TAB, "next campaign", STORE_PERM_NONE, NULL, false},
+    {UI_TICK, NULL, STORE_PERM_NONE, NULL, false},
+    {UI_INPUT_DONE, NULL, STORE_PERM_NONE, NULL, false},
+    {UI_INPUT_CANCEL, NULL, STORE_PERM_NONE, NULL, false},
+    {UI_NONE, NULL, STORE_PERM_NONE, NULL, false},
 };
 
 const struct screen_ops screen_monitor_ops = {

@@ -318,15 +318,15 @@ static void roles_render(struct screen *s, struct grid *g)
 
 static const struct screen_verb roles_verbs[] = {
     UI_TABLE_VERBS,
-    {UI_NEW, "add a custom role", STORE_PERM_ROLES, "hato role add"},
-    {UI_EDIT, "edit a custom role", STORE_PERM_ROLES, "hato role edit"},
-    {UI_DELETE, "remove a role", STORE_PERM_ROLES, "hato role rm"},
-    {UI_TOGGLE, "mark a permission (adding or editing)", STORE_PERM_ROLES, NULL},
-    {UI_ENTER, "save the role with the marked permissions", STORE_PERM_ROLES, NULL},
-    {UI_BACK, "go back (or leave the role unchanged)", STORE_PERM_NONE, NULL},
-    {UI_INPUT_DONE, NULL, STORE_PERM_NONE, NULL},
-    {UI_INPUT_CANCEL, NULL, STORE_PERM_NONE, NULL},
-    {UI_NONE, NULL, STORE_PERM_NONE, NULL},
+    {UI_NEW, "add a custom role", STORE_PERM_ROLES, "hato role add", false},
+    {UI_EDIT, "edit a custom role", STORE_PERM_ROLES, "hato role edit", false},
+    {UI_DELETE, "remove a role", STORE_PERM_ROLES, "hato role rm", false},
+    {UI_TOGGLE, "mark a permission (adding or editing)", STORE_PERM_ROLES, NULL, false},
+    {UI_ENTER, "save the role with the marked permissions", STORE_PERM_ROLES, NULL, false},
+    {UI_BACK, "go back (or leave the role unchanged)", STORE_PERM_NONE, NULL, false},
+    {UI_INPUT_DONE, NULL, STORE_PERM_NONE, NULL, false},
+    {UI_INPUT_CANCEL, NULL, STORE_PERM_NONE, NULL, false},
+    {UI_NONE, NULL, STORE_PERM_NONE, NULL, false},
 };
 
 const struct screen_ops screen_roles_ops = {

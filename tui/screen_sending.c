@@ -299,16 +299,16 @@ static void sending_render(struct screen *s, struct grid *g)
 }
 
 static const struct screen_verb sending_verbs[] = {
-    {UI_UP, NULL, STORE_PERM_NONE, NULL},
-    {UI_DOWN, NULL, STORE_PERM_NONE, NULL},
-    {UI_PGUP, NULL, STORE_PERM_NONE, NULL},
-    {UI_PGDN, NULL, STORE_PERM_NONE, NULL},
-    {UI_HOME, NULL, STORE_PERM_NONE, NULL},
-    {UI_VERIFY, "check a domain's DNS", STORE_PERM_REPORTS, "hato domain check"},
-    {UI_EDIT, "change a setting", STORE_PERM_SETTINGS, "hato config set"},
-    {UI_INPUT_DONE, NULL, STORE_PERM_NONE, NULL},
-    {UI_INPUT_CANCEL, NULL, STORE_PERM_NONE, NULL},
-    {UI_NONE, NULL, STORE_PERM_NONE, NULL},
+    {UI_UP, NULL, STORE_PERM_NONE, NULL, false},
+    {UI_DOWN, NULL, STORE_PERM_NONE, NULL, false},
+    {UI_PGUP, NULL, STORE_PERM_NONE, NULL, false},
+    {UI_PGDN, NULL, STORE_PERM_NONE, NULL, false},
+    {UI_HOME, NULL, STORE_PERM_NONE, NULL, false},
+    {UI_VERIFY, "check a domain's DNS", STORE_PERM_REPORTS, "hato domain check", false},
+    {UI_EDIT, "change a setting", STORE_PERM_SETTINGS, "hato config set", false},
+    {UI_INPUT_DONE, NULL, STORE_PERM_NONE, NULL, false},
+    {UI_INPUT_CANCEL, NULL, STORE_PERM_NONE, NULL, false},
+    {UI_NONE, NULL, STORE_PERM_NONE, NULL, false},
 };
 
 const struct screen_ops screen_sending_ops = {

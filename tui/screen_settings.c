@@ -197,13 +197,13 @@ static void settings_render(struct screen *s, struct grid *g)
 
 static const struct screen_verb settings_verbs[] = {
     UI_TABLE_VERBS,
-    {UI_EDIT, "change the value", STORE_PERM_SETTINGS, "hato config set"},
-    {UI_ENTER, "change the value", STORE_PERM_SETTINGS, "hato config set"},
-    {UI_NEW, "set another setting", STORE_PERM_SETTINGS, "hato config set"},
-    {UI_DELETE, "unset the setting", STORE_PERM_SETTINGS, "hato config unset"},
-    {UI_INPUT_DONE, NULL, STORE_PERM_NONE, NULL},
-    {UI_INPUT_CANCEL, NULL, STORE_PERM_NONE, NULL},
-    {UI_NONE, NULL, STORE_PERM_NONE, NULL},
+    {UI_EDIT, "change the value", STORE_PERM_SETTINGS, "hato config set", false},
+    {UI_ENTER, "change the value", STORE_PERM_SETTINGS, "hato config set", false},
+    {UI_NEW, "set another setting", STORE_PERM_SETTINGS, "hato config set", false},
+    {UI_DELETE, "unset the setting", STORE_PERM_SETTINGS, "hato config unset", false},
+    {UI_INPUT_DONE, NULL, STORE_PERM_NONE, NULL, false},
+    {UI_INPUT_CANCEL, NULL, STORE_PERM_NONE, NULL, false},
+    {UI_NONE, NULL, STORE_PERM_NONE, NULL, false},
 };
 
 const struct screen_ops screen_settings_ops = {

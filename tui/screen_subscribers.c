@@ -475,13 +475,13 @@ static void subs_render(struct screen *s, struct grid *g)
 
 static const struct screen_verb subs_verbs[] = {
     UI_TABLE_VERBS,
-    {UI_ENTER, "open the record", STORE_PERM_SUBSCRIBERS_READ, "hato subscriber show"},
-    {UI_SEARCH, "search or filter", STORE_PERM_NONE, NULL},
-    {UI_IMPORT, "import CSV", STORE_PERM_SUBSCRIBERS_WRITE, "hato import"},
-    {UI_INPUT_CHANGED, NULL, STORE_PERM_NONE, NULL},
-    {UI_INPUT_DONE, NULL, STORE_PERM_NONE, NULL},
-    {UI_INPUT_CANCEL, NULL, STORE_PERM_NONE, NULL},
-    {UI_NONE, NULL, STORE_PERM_NONE, NULL},
+    {UI_ENTER, "open the record", STORE_PERM_SUBSCRIBERS_READ, "hato subscriber show", false},
+    {UI_SEARCH, "search or filter", STORE_PERM_NONE, NULL, false},
+    {UI_IMPORT, "import CSV", STORE_PERM_SUBSCRIBERS_WRITE, "hato import", true},
+    {UI_INPUT_CHANGED, NULL, STORE_PERM_NONE, NULL, false},
+    {UI_INPUT_DONE, NULL, STORE_PERM_NONE, NULL, false},
+    {UI_INPUT_CANCEL, NULL, STORE_PERM_NONE, NULL, false},
+    {UI_NONE, NULL, STORE_PERM_NONE, NULL, false},
 };
 
 const struct screen_ops screen_subscribers_ops = {

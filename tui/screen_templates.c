@@ -333,14 +333,14 @@ static void templates_render(struct screen *s, struct grid *g)
 
 static const struct screen_verb templates_verbs[] = {
     UI_TABLE_VERBS,
-    {UI_ENTER, "preview", STORE_PERM_PII, "hato template render"},
-    {UI_EDIT, "edit in $EDITOR", STORE_PERM_TEMPLATES, "hato template add"},
-    {UI_CHECK, "checks", STORE_PERM_CAMPAIGNS_READ, "hato template check"},
-    {UI_COPY, "copy", STORE_PERM_TEMPLATES, "hato template copy"},
-    {UI_NEW, "new", STORE_PERM_TEMPLATES, "hato template add"},
-    {UI_INPUT_DONE, NULL, STORE_PERM_NONE, NULL},
-    {UI_INPUT_CANCEL, NULL, STORE_PERM_NONE, NULL},
-    {UI_NONE, NULL, STORE_PERM_NONE, NULL},
+    {UI_ENTER, "preview", STORE_PERM_PII, "hato template render", false},
+    {UI_EDIT, "edit in $EDITOR", STORE_PERM_TEMPLATES, "hato template add", false},
+    {UI_CHECK, "checks", STORE_PERM_CAMPAIGNS_READ, "hato template check", false},
+    {UI_COPY, "copy", STORE_PERM_TEMPLATES, "hato template copy", false},
+    {UI_NEW, "new", STORE_PERM_TEMPLATES, "hato template add", false},
+    {UI_INPUT_DONE, NULL, STORE_PERM_NONE, NULL, false},
+    {UI_INPUT_CANCEL, NULL, STORE_PERM_NONE, NULL, false},
+    {UI_NONE, NULL, STORE_PERM_NONE, NULL, false},
 };
 
 const struct screen_ops screen_templates_ops = {
@@ -681,10 +681,10 @@ static void preview_render(struct screen *s, struct grid *g)
 }
 
 static const struct screen_verb preview_verbs[] = {
-    {UI_UP, NULL, STORE_PERM_NONE, NULL},   {UI_DOWN, NULL, STORE_PERM_NONE, NULL},
-    {UI_PGUP, NULL, STORE_PERM_NONE, NULL}, {UI_PGDN, NULL, STORE_PERM_NONE, NULL},
-    {UI_HOME, NULL, STORE_PERM_NONE, NULL}, {UI_END, NULL, STORE_PERM_NONE, NULL},
-    {UI_NONE, NULL, STORE_PERM_NONE, NULL},
+    {UI_UP, NULL, STORE_PERM_NONE, NULL, false},   {UI_DOWN, NULL, STORE_PERM_NONE, NULL, false},
+    {UI_PGUP, NULL, STORE_PERM_NONE, NULL, false}, {UI_PGDN, NULL, STORE_PERM_NONE, NULL, false},
+    {UI_HOME, NULL, STORE_PERM_NONE, NULL, false}, {UI_END, NULL, STORE_PERM_NONE, NULL, false},
+    {UI_NONE, NULL, STORE_PERM_NONE, NULL, false},
 };
 
 const struct screen_ops screen_preview_ops = {

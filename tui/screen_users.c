@@ -329,14 +329,14 @@ static void users_summary(struct ui *ui, char *buf, size_t size)
 
 static const struct screen_verb users_verbs[] = {
     UI_TABLE_VERBS,
-    {UI_NEW, "add a user", STORE_PERM_USERS, "hato user add"},
-    {UI_DELETE, "disable the user", STORE_PERM_USERS, "hato user disable"},
-    {UI_UNLOCK, "unlock the user", STORE_PERM_USERS, "hato user unlock"},
-    {UI_ROLE, "change the user's role", STORE_PERM_USERS, "hato user role"},
-    {UI_TAB, "show the roles", STORE_PERM_NONE, NULL},
-    {UI_INPUT_DONE, NULL, STORE_PERM_NONE, NULL},
-    {UI_INPUT_CANCEL, NULL, STORE_PERM_NONE, NULL},
-    {UI_NONE, NULL, STORE_PERM_NONE, NULL},
+    {UI_NEW, "add a user", STORE_PERM_USERS, "hato user add", false},
+    {UI_DELETE, "disable the user", STORE_PERM_USERS, "hato user disable", false},
+    {UI_UNLOCK, "unlock the user", STORE_PERM_USERS, "hato user unlock", false},
+    {UI_ROLE, "change the user's role", STORE_PERM_USERS, "hato user role", false},
+    {UI_TAB, "show the roles", STORE_PERM_NONE, NULL, false},
+    {UI_INPUT_DONE, NULL, STORE_PERM_NONE, NULL, false},
+    {UI_INPUT_CANCEL, NULL, STORE_PERM_NONE, NULL, false},
+    {UI_NONE, NULL, STORE_PERM_NONE, NULL, false},
 };
 
 const struct screen_ops screen_users_ops = {

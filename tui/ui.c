@@ -492,6 +492,7 @@ int ui_dispatch(struct ui *ui, enum ui_action a)
 	const struct screen_verb *v;
 	const char *what;
 	char why[256];
+	enum store_perm p;
 	int r;
 
 	if (s == NULL)
@@ -522,10 +523,11 @@ int ui_dispatch(struct ui *ui, enum ui_action a)
 			ui_error(ui, "that key does nothing here; press ? for the keys");
 		return a == UI_TICK ? UI_REDRAW_NONE : UI_REDRAW_STATUS;
 	}
-	if (!may(ui, v->perm)) {
+	if (!may(ui, v->perm) || (v->pii && !may(ui, STORE_PERM_PII))) {
+		p = may(ui, v->perm) ? STORE_PERM_PII : v->perm;
 		what = v->help ? v->help : ui_keymap_help(a);
-		refuse_audited(ui, v->audit, what, v->perm);
-		ui_error(ui, "%s", ui_refusal(ui, what, v->perm, why, sizeof(why)));
+		refuse_audited(ui, v->audit, what, p);
+		ui_error(ui, "%s", ui_refusal(ui, what, p, why, sizeof(why)));
 		return UI_REDRAW_STATUS;
 	}
 	ui->in_dispatch++;

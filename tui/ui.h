@@ -226,6 +226,11 @@ struct screen_verb {
 	 * refusals read alike from both; NULL: "tui: " and the help words.
 	 */
 	const char *audit;
+	/*
+	 * It acts on people by their addresses (import, export, or the person
+	 * of a record), which needs the permission pii as well.
+	 */
+	bool pii;
 };
 
 /*
@@ -233,13 +238,13 @@ struct screen_verb {
  * in the screen's verbs, before the screen's own.
  */
 /* clang-format off */
-#define UI_TABLE_VERBS                     \
-	{UI_UP, NULL, STORE_PERM_NONE, NULL},    \
-	{UI_DOWN, NULL, STORE_PERM_NONE, NULL},  \
-	{UI_PGUP, NULL, STORE_PERM_NONE, NULL},  \
-	{UI_PGDN, NULL, STORE_PERM_NONE, NULL},  \
-	{UI_HOME, NULL, STORE_PERM_NONE, NULL},  \
-	{UI_END, NULL, STORE_PERM_NONE, NULL}
+#define UI_TABLE_VERBS                          \
+	{UI_UP, NULL, STORE_PERM_NONE, NULL, false},   \
+	{UI_DOWN, NULL, STORE_PERM_NONE, NULL, false}, \
+	{UI_PGUP, NULL, STORE_PERM_NONE, NULL, false}, \
+	{UI_PGDN, NULL, STORE_PERM_NONE, NULL, false}, \
+	{UI_HOME, NULL, STORE_PERM_NONE, NULL, false}, \
+	{UI_END, NULL, STORE_PERM_NONE, NULL, false}
 /* clang-format on */
 
 struct screen_ops {

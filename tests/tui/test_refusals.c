@@ -183,12 +183,66 @@ static void test_segment_editor_pii(void **state)
 	ui_free(&ui);
 }
 
+/*
+ * QA's case: a role that writes subscribers but lacks pii is not offered
+ * what the member record does by the person's address (unsubscribe,
+ * suppress, erase); the help says it needs pii too, and the key is refused
+ * at once, not after a confirmation, in the UI's words. So are import and
+ * export on the lists.
+ */
+static void test_record_actions_need_pii(void **state)
+{
+	static const char *const clerk[] = {"subscribers.read", "subscribers.write"};
+	struct store *st = as("admin");
+	struct ui *ui;
+
+	(void)state;
+	assert_int_equal(store_role_add(st, "clerk", clerk, 2, NULL), STORE_OK);
+	assert_int_equal(
+	    store_user_add(st, "clerk", "clerk", "clerk-password-1", STORE_KDF_INTERACTIVE, NULL),
+	    STORE_OK);
+	store_close(&st);
+	ui = logged_in("clerk");
+	assert_int_equal(ui_push(ui, &screen_subscribers_ops), 0);
+	assert_true(lacks(ui, "i import CSV"));
+	ui_key(ui, UI_KEY_ENTER);
+	assert_true(shows(ui, "Member record"));
+	assert_true(lacks(ui, "u unsubscribe from all"));
+	assert_true(lacks(ui, "b suppress"));
+	ui_key(ui, 'u');
+	assert_false(ui_input_active(ui));
+	assert_true(says(ui, "refused: unsubscribe from all needs the permission \"pii\", which "
+			     "the role clerk lacks"));
+	ui_key(ui, 'b');
+	assert_false(ui_input_active(ui));
+	assert_true(says(ui, "refused: suppress needs the permission \"pii\""));
+	ui_key(ui, '?');
+	assert_true(shows(ui, "subscribers.write + pii"));
+	ui_key(ui, 'q');
+	ui_key(ui, 'q');
+	ui_key(ui, 'q');
+	assert_int_equal(ui_push(ui, &screen_lists_ops), 0);
+	ui_key(ui, 'i');
+	assert_false(ui_input_active(ui));
+	assert_true(says(ui, "refused: import CSV needs the permission \"pii\""));
+	ui_free(&ui);
+	/* The marketer, who has pii, is offered them. */
+	ui = logged_in("marketer");
+	assert_int_equal(ui_push(ui, &screen_subscribers_ops), 0);
+	ui_key(ui, UI_KEY_ENTER);
+	assert_true(shows(ui, "u unsubscribe from all"));
+	ui_key(ui, 'u');
+	assert_true(ui_input_active(ui));
+	ui_free(&ui);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(test_disabled, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_segment_editor_words, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_segment_editor_pii, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_record_actions_need_pii, setup, teardown),
 	};
 
 	if (helpers_init() != 0)
