@@ -27,6 +27,7 @@ struct sending {
 	struct line *l;
 	size_t n;
 	int top;
+	int page; /* the rows the last render showed */
 	char domain[256];
 	char *report; /* the last domain check, formatted; or NULL */
 	bool report_ok;
@@ -238,7 +239,7 @@ static int check_domain(struct screen *s, const char *dns)
 static int sending_handle(struct screen *s, enum ui_action a)
 {
 	struct sending *p = s->priv;
-	int page = 10;
+	int page = p->page > 1 ? p->page - 1 : 1;
 
 	switch (a) {
 	case UI_VERIFY:
@@ -279,23 +280,41 @@ static int sending_handle(struct screen *s, enum ui_action a)
 	}
 }
 
-/* Long lines (a DKIM record, a fix) wrap under their own indent. */
+/* The rows line i takes: long lines (a DKIM record, a fix) wrap under their own indent. */
+static int line_rows(const struct sending *p, const struct grid *g, size_t i)
+{
+	const char *text = p->l[i].text;
+	int indent = (int)strspn(text, " ");
+
+	return text[indent] == '\0' ? 1 : grid_wrap_rows(g, 2 + indent, text + indent);
+}
+
 static void sending_render(struct screen *s, struct grid *g)
 {
 	struct sending *p = s->priv;
 	const char *text;
-	int row, indent;
+	int row, indent, rows, last = g->h - 1; /* the last row says what more there is */
 	size_t i;
 
-	for (row = 1, i = (size_t)p->top; i < p->n && row < g->h; i++) {
+	p->page = last - 1;
+	/* Never past the end, also once the terminal grew: the last page is full. */
+	for (i = p->n, rows = 0; i > 0 && rows + line_rows(p, g, i - 1) <= p->page; i--)
+		rows += line_rows(p, g, i - 1);
+	if (p->top > (int)i)
+		p->top = (int)i;
+	for (i = (size_t)p->top, rows = 0; i < p->n; i++)
+		rows += line_rows(p, g, i);
+	for (row = 1, i = (size_t)p->top; i < p->n && row < last; i++) {
 		text = p->l[i].text;
 		indent = (int)strspn(text, " ");
 		if (text[indent] == '\0')
 			row++;
 		else
 			row +=
-			    grid_wrap(g, row, 2 + indent, g->h - row, p->l[i].attr, text + indent);
+			    grid_wrap(g, row, 2 + indent, last - row, p->l[i].attr, text + indent);
 	}
+	grid_printf(g, last, 2, UI_A_DIM, "%s%s", p->top > 0 ? "PgUp: more above  " : "",
+		    rows > p->page ? "PgDn: more below" : "");
 }
 
 static const struct screen_verb sending_verbs[] = {

@@ -469,6 +469,21 @@ static void test_sending_setup(void **state)
 	ui_resize(ui, 50, 40);
 	assert_true(shows(ui, "\n        ( \"v=DKIM1; k=ed25519;\n        p="));
 	assert_true(shows(ui, "=\" )\n")); /* the end of the record */
+	/* QA's case: paging stops at a full last page, says what more there is,
+	 * and a terminal grown to hold it all shows it all from the top. */
+	ui_resize(ui, 80, 24);
+	ui_key(ui, UI_KEY_HOME);
+	assert_true(shows(ui, "PgDn: more below"));
+	assert_true(lacks(ui, "PgUp: more above"));
+	for (int i = 0; i < 20; i++)
+		ui_key(ui, UI_KEY_PGDN);
+	assert_true(shows(ui, "PgUp: more above"));
+	assert_true(lacks(ui, "PgDn: more below"));
+	assert_true(shows(ui, "today: no cap"));
+	assert_true(lacks(ui, "\n\n\n\n\n\n\n\n\n\n")); /* no blank page */
+	ui_resize(ui, 200, 80);
+	assert_true(shows(ui, "smtp.password            ********"));
+	assert_true(lacks(ui, "more above"));
 	ui_free(&ui);
 }
 
