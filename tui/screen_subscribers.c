@@ -160,6 +160,7 @@ static int fetch(struct screen *s, int64_t anchor, int part, bool backward)
 		rc = STORE_ENOMEM;
 	if (rc != STORE_OK) {
 		rows_clear(b);
+		b->more_above = b->more_below = false; /* nothing shows: nothing more either */
 		ui_error_store(s->ui, rc, err);
 		return -1;
 	}
@@ -276,6 +277,7 @@ static int search(struct screen *s, const char *text)
 		rows_clear(b);
 		b->more_above = b->more_below = false;
 		ui_error(s->ui, "there is no list \"%s\"; the Lists screen shows them", b->list);
+		b->list[0] = '\0'; /* nor is it import's list (i) */
 		return UI_REDRAW_ALL;
 	}
 	return page_after(s, 0, 0) < 0 ? UI_REDRAW_ALL : UI_REDRAW_BODY;

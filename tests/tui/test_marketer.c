@@ -242,18 +242,27 @@ static void test_browser_search(void **state)
 	assert_true(shows(ui, "user39@example.com"));
 	ui_key(ui, UI_KEY_ESC);
 	assert_true(shows(ui, "filter: list:vip"));
-	/* A bad status says which are known. */
+	/* A bad status says which are known, and that there is no more to see. */
+	ui_key(ui, '/');
+	ui_key(ui, UI_CTRL('u'));
+	ui_key(ui, UI_KEY_ENTER);
+	assert_true(shows(ui, "PgDn: more below"));
 	ui_key(ui, '/');
 	ui_key(ui, UI_CTRL('u'));
 	ui_type(ui, "status:gone");
 	ui_key(ui, UI_KEY_ENTER);
 	assert_true(shows(ui, "no status \"gone\""));
-	/* So does a list that does not exist. */
+	assert_true(lacks(ui, "more below"));
+	/* So does a list that does not exist, which import does not offer then. */
 	ui_key(ui, '/');
 	ui_key(ui, UI_CTRL('u'));
 	ui_type(ui, "list:nosuch");
 	ui_key(ui, UI_KEY_ENTER);
 	assert_true(shows(ui, "there is no list \"nosuch\"; the Lists screen shows them"));
+	ui_key(ui, 'i');
+	enter(ui, "/nonexistent.csv");
+	assert_true(ui_input_active(ui));
+	assert_string_equal(ui_input_text(ui), "");
 	ui_free(&ui);
 }
 
