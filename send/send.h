@@ -532,6 +532,12 @@ struct send_warmup {
 	long idle_days;	  /* those days, when the restart is today and not yet recorded */
 };
 void send_warmup_status(struct store *st, time_t now, struct send_warmup *w);
+/*
+ * The rate of the messages sent in the last minute, as campaign status and
+ * the monitor give it: "243.2/s", or under one a second (which would round
+ * to 0.0/s) "13/min". Returns buf.
+ */
+const char *send_rate_text(int64_t last_minute, char *buf, size_t size);
 /* Records a restart of the warm-up (today, day 0) when 30 days went by without a
  * message sent: the worker, before it sends (audited as warmup.restart). */
 void send_warmup_restart(struct store *st, time_t now);

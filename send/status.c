@@ -14,6 +14,15 @@
 
 /* ---- Status, errors and small helpers ----------------------------------- */
 
+const char *send_rate_text(int64_t last_minute, char *buf, size_t size)
+{
+	if (last_minute >= 60)
+		snprintf(buf, size, "%.1f/s", (double)last_minute / 60.0);
+	else
+		snprintf(buf, size, "%lld/min", (long long)last_minute);
+	return buf;
+}
+
 const char *send_strstatus(enum send_status s)
 {
 	switch (s) {

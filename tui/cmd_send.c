@@ -130,7 +130,7 @@ static int status_once(struct cli *cl, const char *name)
 	struct store_queue_stats qs;
 	struct send_warmup w;
 	enum store_status s;
-	char *err = NULL;
+	char *err = NULL, rate[32];
 	int rc = load(cl, name, &c), i;
 
 	if (rc != EX_OK)
@@ -160,14 +160,9 @@ static int status_once(struct cli *cl, const char *name)
 		    qs.count[STORE_RCPT_SENT] > 0
 			? 100.0 * (double)qs.complaints / (double)qs.count[STORE_RCPT_SENT]
 			: 100.0);
-	/* Under one a second, a rate in seconds rounds to 0.0: it is given a minute. */
-	if (qs.sent_last_minute >= 60)
-		printf("  rate: %lld messages in the last minute (%.1f/s)\n",
-		       (long long)qs.sent_last_minute, (double)qs.sent_last_minute / 60.0);
-	else
-		printf("  rate: %lld message%s in the last minute (%lld/min)\n",
-		       (long long)qs.sent_last_minute, qs.sent_last_minute == 1 ? "" : "s",
-		       (long long)qs.sent_last_minute);
+	printf("  rate: %lld message%s in the last minute (%s)\n", (long long)qs.sent_last_minute,
+	       qs.sent_last_minute == 1 ? "" : "s",
+	       send_rate_text(qs.sent_last_minute, rate, sizeof(rate)));
 	send_warmup_status(cl->st, time(NULL), &w);
 	if (w.active && w.next_cap >= 0)
 		printf("  warm-up: day %d of the %s: cap %ld today, %lld sent; %ld tomorrow\n",

@@ -433,7 +433,7 @@ static void monitor_render(struct screen *s, struct grid *g)
 	struct store_campaign *c = m->c;
 	int row = 1, i, width;
 	int64_t peak = 0;
-	char when[40];
+	char when[40], rate[32];
 
 	if (c == NULL) {
 		grid_put(g, 1, 2, -1, UI_A_DIM, "No campaigns to monitor yet.");
@@ -453,12 +453,12 @@ static void monitor_render(struct screen *s, struct grid *g)
 	if (m->live) {
 		ui_sparkline(g, row, 8, width, m->rate, m->nrate);
 		/* No peak while the monitor has seen nothing sent (it may have come before). */
+		send_rate_text(m->qs.sent_last_minute, rate, sizeof(rate));
 		if (peak > 0)
-			grid_printf(g, row++, 9 + width, UI_A_NORMAL, "%lld/min, peak %lld/s",
-				    (long long)m->qs.sent_last_minute, (long long)peak);
+			grid_printf(g, row++, 9 + width, UI_A_NORMAL, "%s, peak %lld/s", rate,
+				    (long long)peak);
 		else
-			grid_printf(g, row++, 9 + width, UI_A_NORMAL, "%lld/min",
-				    (long long)m->qs.sent_last_minute);
+			grid_printf(g, row++, 9 + width, UI_A_NORMAL, "%s", rate);
 		grid_printf(g, row++, 8, UI_A_DIM,
 			    "messages sent each second, newest on the right");
 	} else {

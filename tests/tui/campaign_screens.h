@@ -74,7 +74,7 @@ static inline void approve_and_send(struct ui *ui, const char *name)
 }
 
 struct claimed {
-	int64_t ids[32];
+	int64_t ids[128];
 	int n;
 };
 
