@@ -153,22 +153,16 @@ static void test_monitor(void **state)
 }
 
 /*
- * The rate is the messages sent in an interval over its length, so it never
- * exceeds what was sent: 18 messages seen by a tick 1.8 s after the last are
- * 10 a second, not 18; a sample sooner than a second (a key) does not end
- * an interval.
+ * The operator's session on the monitor of "spring" sending to `people` more
+ * of the list m, at the fake time 100; *c and *cl as start_sending's.
  */
-static void test_monitor_rate(void **state)
+static struct ui *monitoring(int people, struct store_campaign **c, struct claimed *cl)
 {
 	struct store *st = as("marketer");
-	struct store_campaign *c;
-	struct claimed cl = {{0}, 0};
 	struct ui *ui;
 	char addr[64];
-	int i;
 
-	(void)state;
-	for (i = 0; i < 18; i++) {
+	for (int i = 0; i < people; i++) {
 		snprintf(addr, sizeof(addr), "r%02d@example.net", i);
 		assert_int_equal(store_subscriber_add(st, "m", addr, NULL, NULL, 0, NULL, NULL),
 				 STORE_OK);
@@ -176,11 +170,27 @@ static void test_monitor_rate(void **state)
 	store_close(&st);
 	submit("spring");
 	ui = logged_in("operator");
-	c = start_sending(ui, "spring", &cl);
+	*c = start_sending(ui, "spring", cl);
 	ui_monitor_clock(fake_clock);
 	fake_now = 100;
 	ui_campaign_select("spring");
 	assert_int_equal(ui_push(ui, &screen_monitor_ops), 0);
+	return ui;
+}
+
+/*
+ * The rate is the messages sent in an interval over its length, so it never
+ * exceeds what was sent: 18 messages seen by a tick 1.8 s after the last are
+ * 10 a second, not 18; a sample sooner than a second (a key) does not end
+ * an interval.
+ */
+static void test_monitor_rate(void **state)
+{
+	struct store_campaign *c;
+	struct claimed cl = {{0}, 0};
+	struct ui *ui = monitoring(18, &c, &cl);
+
+	(void)state;
 	sent(ui, c, &cl, 0, 18);
 	fake_now = 101.8;
 	ui_act(ui, UI_TICK);
@@ -199,27 +209,11 @@ static void test_monitor_rate(void **state)
 /* From one a second, the rate is given a second, as campaign status gives it (QA). */
 static void test_monitor_rate_per_second(void **state)
 {
-	struct store *st = as("marketer");
 	struct store_campaign *c;
 	struct claimed cl = {{0}, 0};
-	struct ui *ui;
-	char addr[64];
-	int i;
+	struct ui *ui = monitoring(90, &c, &cl);
 
 	(void)state;
-	for (i = 0; i < 90; i++) {
-		snprintf(addr, sizeof(addr), "s%02d@example.net", i);
-		assert_int_equal(store_subscriber_add(st, "m", addr, NULL, NULL, 0, NULL, NULL),
-				 STORE_OK);
-	}
-	store_close(&st);
-	submit("spring");
-	ui = logged_in("operator");
-	c = start_sending(ui, "spring", &cl);
-	ui_monitor_clock(fake_clock);
-	fake_now = 100;
-	ui_campaign_select("spring");
-	assert_int_equal(ui_push(ui, &screen_monitor_ops), 0);
 	sent(ui, c, &cl, 0, 90);
 	fake_now = 102;
 	ui_act(ui, UI_TICK);
