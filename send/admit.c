@@ -84,19 +84,27 @@ static enum send_admit halt(struct store *st, const struct store_campaign *c,
 	return to == STORE_CAMPAIGN_PAUSED ? SEND_ADMIT_PAUSED : SEND_ADMIT_REFUSED;
 }
 
-enum send_admit send_campaign_admit(struct store *st, const struct store_campaign *c, char **msg)
+enum send_admit send_campaign_recheck(struct store *st, const struct store_campaign *c, char **msg)
 {
 	char *err = NULL;
 	bool changed = false;
-	int64_t n = 0;
 
 	if (send_campaign_verify(st, c, &changed, &err) != SEND_OK)
 		return halt(st, c, changed ? STORE_CAMPAIGN_PAUSED : STORE_CAMPAIGN_FAILED, err,
 			    msg);
 	if (send_campaign_legal_check(st, c, &err) != SEND_OK)
 		return halt(st, c, STORE_CAMPAIGN_PAUSED, err, msg);
-	if (c->state != STORE_CAMPAIGN_SCHEDULED)
-		return SEND_ADMIT_GO;
+	return SEND_ADMIT_GO;
+}
+
+enum send_admit send_campaign_admit(struct store *st, const struct store_campaign *c, char **msg)
+{
+	enum send_admit a = send_campaign_recheck(st, c, msg);
+	char *err = NULL;
+	int64_t n = 0;
+
+	if (a != SEND_ADMIT_GO || c->state != STORE_CAMPAIGN_SCHEDULED)
+		return a;
 	/* Approved before campaign check refused it (segment-missing): never the whole list. */
 	if (send_segment_gone(c)) {
 		if (asprintf(&err,

@@ -157,6 +157,12 @@ enum send_admit {
  * makes it sending. *msg, for the worker's log, is allocated (may be NULL).
  */
 enum send_admit send_campaign_admit(struct store *st, const struct store_campaign *c, char **msg);
+/*
+ * The same checks while it sends, as often as the worker asks: a setting
+ * that goes into every message, changed mid-run, pauses it for a new
+ * review rather than let the rest go out as approved before.
+ */
+enum send_admit send_campaign_recheck(struct store *st, const struct store_campaign *c, char **msg);
 
 /* ---- Helper threads (pool.c) ------------------------------------------- */
 

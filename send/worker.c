@@ -92,15 +92,25 @@ static void pause_tripped(struct run *run)
 	worker_log(run->o, "%s: paused: %s", run->c->name, run->trip_why);
 }
 
-/* Re-reads the campaign's state: an operator may have paused or cancelled it. */
+/*
+ * Re-reads the campaign's state: an operator may have paused or cancelled
+ * it. Its approvals and legal checks too (send_campaign_recheck), which
+ * pause it when a setting that goes into its messages changed.
+ */
 static bool still_sending(struct run *run)
 {
 	struct store_campaign *c = NULL;
+	char *msg = NULL;
 	bool ok;
 
 	if (store_campaign_get(run->st, run->c->name, &c, NULL) != STORE_OK)
 		return false;
 	ok = c->state == STORE_CAMPAIGN_SENDING;
+	if (ok && send_campaign_recheck(run->st, c, &msg) != SEND_ADMIT_GO) {
+		worker_log(run->o, "%s: %s", c->name, msg ? msg : "out of memory");
+		ok = false;
+	}
+	free(msg);
 	store_campaign_free(&c);
 	return ok;
 }
@@ -193,7 +203,7 @@ static enum send_status run_campaign(struct run *run, bool *sent_any)
 			nap_ms(20); /* waiting for the rate's next token: don't spin */
 		s = transport_run(run->t, claiming ? 10 : 500, &err);
 		if (worker_us_since(&last_check) >=
-		    1000000) { /* an operator's pause, within a second */
+		    1000000) { /* a pause, or a setting changed, within a second */
 			clock_gettime(CLOCK_MONOTONIC, &last_check);
 			halted = !still_sending(run);
 			if (++checks % 10 == 0) /* every ten seconds */

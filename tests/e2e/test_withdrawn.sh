@@ -2,7 +2,9 @@
 # End to end: a worker whose user loses the right to send while it runs (an
 # admin changes the user's role, or disables the user) claims nothing more,
 # records the outcome of every message already handed to the server, and
-# stops with exit 77 saying why. Against the real SMTP test server.
+# stops with exit 77 saying why. A setting that goes into every message,
+# changed while a campaign sends, pauses it the same way: what no connection
+# took stays queued. Against the real SMTP test server.
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/campaigns.d/lib.sh"
 
@@ -56,4 +58,29 @@ status second
 check "nothing is left in flight" sh -c "! grep -q 'in_flight [1-9]' '$T/status'"
 expect 0 "the audit trail" as admin audit log --user op2
 check "records the refusal" grep -q 'denied.*disabled during the session' "$T/out"
+
+# A setting that goes into every message, changed while the campaign sends:
+# the rest does not go out as approved before; the campaign pauses for a new
+# review within a second or so, as it would before it started (QA).
+as operator campaign cancel second >/dev/null
+rm -f "$MAIL"/*
+as marketer campaign add third --template t --list m --subject "Third" >/dev/null
+send_now third || not_ok "third: approve and send"
+as operator worker --once >"$T/w.out" 2>"$T/w.err" &
+pid=$!
+n=0
+while [ "$(ls "$MAIL" 2>/dev/null | grep -c '\.eml$')" -lt 4 ] && [ $n -lt 100 ]; do
+	sleep 0.1
+	n=$((n + 1))
+done
+as admin config set sender.postal_address "4-5-6 Umeda, Osaka" >/dev/null
+wait $pid
+check "the worker stops sending it" grep -q 'third: paused: the approved content changed' "$T/w.err"
+status third
+check "the campaign is paused, saying the approved content changed" \
+	grep -q 'paused: the approved content changed' "$T/status"
+check "most of it is still queued, not sent with the old address" test "$(count queued)" -gt 20
+check "nothing is left in flight" sh -c "! grep -q 'in_flight [1-9]' '$T/status'"
+check "no message carries the new address: each went out as approved" \
+	sh -c "! grep -l 'Umeda' '$MAIL'/*.eml >/dev/null 2>&1"
 finish
