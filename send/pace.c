@@ -237,6 +237,7 @@ static int64_t domain_gap_us(const struct pace_domain *d)
 void pace_init(struct pace *p, struct store *st)
 {
 	int64_t now = pace_clock_us(), n;
+	time_t first, last;
 	size_t i;
 
 	memset(p, 0, sizeof(*p));
@@ -256,16 +257,19 @@ void pace_init(struct pace *p, struct store *st)
 		if (d->per_minute <= 0)
 			continue;
 		/*
-		 * The n sent in the last minute may all have gone just now: then
-		 * at most per_minute - n more may go in the next 60 seconds, the
-		 * first of them n gaps from now.
+		 * The next one goes a gap after the last one sent there (its
+		 * second known, taken at its end); and when the last minute
+		 * holds per_minute already (sent under a faster rule), once the
+		 * first of them is a minute old. Unknown: a minute from now.
 		 */
+		d->next_us = now;
 		if (store_sent_to_domain_since(st, d->name, (time_t)(now / 1000000) - 60, &n,
-					       NULL) != STORE_OK)
-			n = d->per_minute;
-		if (n > d->per_minute)
-			n = d->per_minute;
-		d->next_us = now + n * domain_gap_us(d);
+					       &first, &last, NULL) != STORE_OK)
+			d->next_us = now + 60000000;
+		else if (n > 0)
+			d->next_us = ((int64_t)last + 1) * 1000000 + domain_gap_us(d);
+		if (n >= d->per_minute && ((int64_t)first + 61) * 1000000 > d->next_us)
+			d->next_us = ((int64_t)first + 61) * 1000000;
 	}
 }
 

@@ -301,9 +301,11 @@ enum store_status store_campaign_complaints(struct store *st, int64_t campaign, 
  * the complaint rate mailbox providers watch. */
 enum store_status store_complaints_since(struct store *st, time_t t, int64_t *complaints,
 					 int64_t *sent, char **errstr);
-/* Messages sent (all campaigns) to one recipient domain since t: for per-minute pacing. */
+/* Messages sent (all campaigns) to one recipient domain since t, and when the
+ * first and the last of them were (0: none): for per-minute pacing. */
 enum store_status store_sent_to_domain_since(struct store *st, const char *domain, time_t t,
-					     int64_t *count, char **errstr);
+					     int64_t *count, time_t *first, time_t *last,
+					     char **errstr);
 /* The most recent deferred, failed or uncertain outcomes, newest first. */
 struct store_rcpt_error {
 	const char *email; /* masked without STORE_PERM_PII */

@@ -335,17 +335,20 @@ enum store_status store_sent_since(struct store *st, time_t t, int64_t *count, c
 }
 
 enum store_status store_sent_to_domain_since(struct store *st, const char *domain, time_t t,
-					     int64_t *count, char **errstr)
+					     int64_t *count, time_t *first, time_t *last,
+					     char **errstr)
 {
 	enum store_status s;
 	sqlite3_stmt *q = NULL;
 	int rc;
 
 	*count = 0;
+	*first = *last = 0;
 	s = store_require(st, STORE_PERM_CAMPAIGNS_READ, "campaign.status", errstr);
 	if (s == STORE_OK)
 		s = store_prepare(st,
-				  "SELECT count(*) FROM queue WHERE state = 2 AND updated >= ?"
+				  "SELECT count(*), min(updated), max(updated) FROM queue WHERE "
+				  "state = 2 AND updated >= ?"
 				  " AND domain = ? COLLATE NOCASE",
 				  &q, errstr);
 	if (s != STORE_OK)
@@ -353,10 +356,13 @@ enum store_status store_sent_to_domain_since(struct store *st, const char *domai
 	sqlite3_bind_int64(q, 1, (sqlite3_int64)t);
 	sqlite3_bind_text(q, 2, domain, -1, SQLITE_STATIC);
 	rc = sqlite3_step(q);
-	if (rc == SQLITE_ROW)
+	if (rc == SQLITE_ROW) {
 		*count = sqlite3_column_int64(q, 0);
-	else
+		*first = (time_t)sqlite3_column_int64(q, 1); /* NULL, none: 0 */
+		*last = (time_t)sqlite3_column_int64(q, 2);
+	} else {
 		s = store_sqlfail(st, errstr, "counting messages to a domain");
+	}
 	sqlite3_finalize(q);
 	return s;
 }

@@ -60,8 +60,9 @@ static void test_per_minute(void **state)
 	assert_true(pace_take(&p, "slow.example", now - 3540 * SEC, &limit));
 }
 
-/* A worker started after 5 went to a domain of pace 10 in the last minute
- * (pace_init: 5 gaps from now) waits those 30 seconds, not one gap. */
+/* A worker started while the next message to a domain of pace 10 is 30
+ * seconds away (pace_init: a gap after the last one sent there, or a minute
+ * after the first of a full minute) waits those 30 seconds. */
 static void test_per_minute_restart(void **state)
 {
 	struct pace p;
