@@ -637,7 +637,8 @@ enum tpl_status tpl_render(const struct tpl *t, enum tpl_mode mode, tpl_lookup_f
 			break;
 		case TPL_OP_VAR:
 			v = lookup(a + op->off, arg);
-			if ((v == NULL || v[0] == '\0') && op->has_fb)
+			/* A value that shows nothing (" ", U+3000, U+200B) takes the fallback too. */
+			if (op->has_fb && tpl_is_blank(v))
 				v = a + op->fb_off;
 			if (v == NULL)
 				break;

@@ -93,6 +93,15 @@ static void test_fallback(void **state)
 	got = render("{{ name | お客様 }}様", TPL_MODE_TEXT, empty_name);
 	assert_string_equal(got, " お客様 様");
 	free(got);
+	/* QA's case: a value that shows nothing (a space, U+3000, U+200B) takes it too */
+	static const struct kv blank[] = {{"attr.a", " "},
+					  {"attr.b", "\u3000"},
+					  {"attr.c", "\u200b"},
+					  {"attr.d", " x "},
+					  {NULL, NULL}};
+	got = render("{{attr.a|A}}{{attr.b|B}}{{attr.c|C}}{{attr.d|D}}", TPL_MODE_TEXT, blank);
+	assert_string_equal(got, "ABC x ");
+	free(got);
 	/* the fallback is text: escaped in HTML like any value */
 	got = render("{{name|<お客様>}}|{{{name|<b>}}}", TPL_MODE_HTML, none);
 	assert_string_equal(got, "&lt;お客様&gt;|<b>");
