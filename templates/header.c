@@ -26,7 +26,10 @@ enum tpl_status tpl_header_clean(const char *s, struct tpl_buf *out)
 
 	while (i < n) {
 		if (p[i] < 0x80) {
-			if (p[i] == '\t')
+			/* A line break (CRLF as one) parts words as a tab does: a space. */
+			if (p[i] == '\r' && i + 1 < n && p[i + 1] == '\n')
+				i++;
+			if (p[i] == '\t' || p[i] == '\r' || p[i] == '\n')
 				tpl_buf_appendc(out, ' ');
 			else if (p[i] >= 0x20 && p[i] != 0x7f)
 				tpl_buf_appendc(out, (char)p[i]);
@@ -39,7 +42,9 @@ enum tpl_status tpl_header_clean(const char *s, struct tpl_buf *out)
 			i++;
 			continue;
 		}
-		if (!(cp >= 0x80 && cp <= 0x9f) && cp != 0x2028 && cp != 0x2029 && cp != 0x85)
+		if (cp == 0x2028 || cp == 0x2029 || cp == 0x85)
+			tpl_buf_appendc(out, ' ');
+		else if (!(cp >= 0x80 && cp <= 0x9f))
 			tpl_buf_append(out, p + i, k);
 		i += k;
 	}

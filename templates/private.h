@@ -193,7 +193,8 @@ struct cmark_node;
  */
 enum tpl_status tpl_md_to_text(struct cmark_node *doc, const char *prefix, struct tpl_buf *out);
 
-/* Header value sanitising: drops C0 controls and DEL, tabs become spaces,
+/* Header value sanitising: drops C0 controls and DEL, tabs and line breaks
+ * (CRLF as one, U+2028, U+2029, U+0085) become spaces,
  * invalid UTF-8 becomes U+FFFD. */
 enum tpl_status tpl_header_clean(const char *s, struct tpl_buf *out);
 

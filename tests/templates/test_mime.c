@@ -204,7 +204,7 @@ static void test_reserved_and_bad_headers(void **state)
 }
 
 /* The expected form of a header value after cleaning: controls gone, tabs
- * made spaces, ends trimmed. */
+ * and line breaks (CRLF as one) made spaces, ends trimmed. */
 static char *cleaned(const char *s)
 {
 	struct tpl_buf b = {0};
@@ -214,7 +214,9 @@ static char *cleaned(const char *s)
 	for (i = 0; s[i] != '\0'; i++) {
 		unsigned char c = (unsigned char)s[i];
 
-		if (c == '\t')
+		if (c == '\r' && s[i + 1] == '\n')
+			continue;
+		if (c == '\t' || c == '\r' || c == '\n')
 			tpl_buf_appendc(&b, ' ');
 		else if (c >= 0x20 && c != 0x7f)
 			tpl_buf_appendc(&b, (char)c);
