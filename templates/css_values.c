@@ -1,7 +1,8 @@
 /*
  * css_values.c: the CSS values that take text out of a reader's sight
- * without display:none, for css.c: text moved far off the page, scaled to
- * nothing, clipped away or drawn in the colour of its background. Like the
+ * without display:none, for css.c: text moved far off the page, scaled or
+ * zoomed to nothing, filtered or drawn transparent, clipped away or drawn
+ * in the colour of its background. Like the
  * rest of the reader it errs towards "hidden": a hiding property whose value
  * is a variable (var(--x)) is taken as hiding.
  *
@@ -44,46 +45,116 @@ static bool far_off(const char *v)
 	return x <= -10;
 }
 
-/* A transform with a scale of zero: scale(0), scalex(0), scale(1, 0)... */
-static bool scaled_away(const char *v)
+/* A factor too small to read: under a tenth (0.09, or 9%). */
+static bool tiny(const char *v)
 {
-	const char *p = v, *end;
+	const char *unit;
+	double x = tpl_css_number(v, &unit);
 
-	while ((p = strstr(p, "scale")) != NULL) {
-		p += 5;
-		while (*p == 'x' || *p == 'y' || *p == 'z' || *p == '3' || *p == 'd')
-			p++;
-		if (*p++ != '(')
-			continue;
-		for (;;) {
-			while (*p == ' ')
+	if (unit == NULL)
+		return false;
+	if (*unit == '%')
+		x /= 100;
+	return x > -0.1 && x < 0.1;
+}
+
+/*
+ * A transform that takes the text away: a scale under a tenth (scale(0),
+ * scalex(0.001), scale(1, 0)...), or a translation far off the page
+ * (translatex(-9999px), translate(-200%, 0)...).
+ */
+static bool transformed_away(const char *v)
+{
+	static const char *const fns[] = {"scale", "translate", NULL};
+	const char *p, *end;
+	size_t f;
+	bool scale;
+
+	for (f = 0; fns[f] != NULL; f++) {
+		scale = f == 0;
+		for (p = v; (p = strstr(p, fns[f])) != NULL;) {
+			p += strlen(fns[f]);
+			while (*p == 'x' || *p == 'y' || *p == 'z' || *p == '3' || *p == 'd')
 				p++;
-			if (tpl_css_number(p, &end) == 0 && end != NULL)
-				return true;
-			if (end == NULL)
-				break;
-			for (p = end; *p == ' ' || isalpha((unsigned char)*p) || *p == '%'; p++)
-				;
-			if (*p != ',')
-				break;
-			p++;
+			if (*p++ != '(')
+				continue;
+			for (;;) {
+				while (*p == ' ')
+					p++;
+				if (scale ? tiny(p) : far_off(p))
+					return true;
+				tpl_css_number(p, &end);
+				if (end == NULL)
+					break;
+				for (p = end; *p == ' ' || isalpha((unsigned char)*p) || *p == '%';
+				     p++)
+					;
+				if (*p != ',')
+					break;
+				p++;
+			}
 		}
 	}
 	return false;
 }
 
+/* filter: opacity(0) or another opacity under a tenth, among other filters. */
+static bool filtered_away(const char *v)
+{
+	const char *p = v;
+
+	while ((p = strstr(p, "opacity(")) != NULL) {
+		p += 8;
+		while (*p == ' ')
+			p++;
+		if (tiny(p))
+			return true;
+	}
+	return false;
+}
+
+/* A colour with an alpha under a tenth: rgba(0,0,0,0), rgb(0 0 0 / 5%), hsla(...),
+ * #0000, #00000000. */
+static bool alpha_zero(const char *v)
+{
+	size_t n = strcspn(v, " !"), k;
+	const char *close, *last;
+
+	if (*v == '#' && (n == 5 || n == 9) && strspn(v + 1, "0123456789abcdef") == n - 1)
+		return v[n - 1] == '0' && (n == 5 || v[n - 2] == '0');
+	if (strncmp(v, "rgb", 3) != 0 && strncmp(v, "hsl", 3) != 0)
+		return false;
+	close = strchr(v, ')');
+	if (close == NULL)
+		return false;
+	/* The alpha is the fourth value, after a ',' or a '/'. */
+	for (k = 0, last = v; last < close; last++)
+		k += *last == ',' || *last == '/';
+	if (k < 1 || (k < 3 && strchr(v, '/') == NULL))
+		return false;
+	for (last = close; last > v && last[-1] != ',' && last[-1] != '/'; last--)
+		;
+	while (*last == ' ')
+		last++;
+	return tiny(last);
+}
+
 bool tpl_css_value_hides(const char *name, const char *value)
 {
 	static const char *const shown_by[] = {"display", "visibility", "opacity", NULL};
-	static const char *const offsets[] = {"text-indent", "left",	   "top",
-					      "margin-left", "margin-top", NULL};
+	static const char *const offsets[] = {"text-indent", "left",	    "top",	  "right",
+					      "bottom",	     "margin-left", "margin-top", NULL};
 
 	if (tpl_name_in(name, shown_by))
 		return strstr(value, "var(") != NULL;
 	if (tpl_name_in(name, offsets))
 		return far_off(value);
 	if (strcmp(name, "transform") == 0)
-		return scaled_away(value);
+		return transformed_away(value);
+	if (strcmp(name, "zoom") == 0)
+		return tiny(value);
+	if (strcmp(name, "filter") == 0)
+		return filtered_away(value);
 	if (strcmp(name, "clip-path") == 0)
 		return strcmp(value, "none") != 0;
 	if (strcmp(name, "clip") == 0)
@@ -91,7 +162,7 @@ bool tpl_css_value_hides(const char *name, const char *value)
 	if (strcmp(name, "content-visibility") == 0)
 		return strcmp(value, "hidden") == 0;
 	if (strcmp(name, "color") == 0)
-		return strcmp(value, "transparent") == 0;
+		return strcmp(value, "transparent") == 0 || alpha_zero(value);
 	return false;
 }
 

@@ -235,6 +235,20 @@ static void test_footer_styled_away(void **state)
 	    {"<div style=\"transform:scale(0)\">", "</div>"},
 	    {"<div style=\"transform:translate(1px) scaleY(0.0)\">", "</div>"},
 	    {"<div style=\"width:0;overflow:hidden\">", "</div>"},
+	    /* QA's second list */
+	    {"<div style=\"position:absolute;right:-9999px\">", "</div>"},
+	    {"<div style=\"position:relative;bottom:-200em\">", "</div>"},
+	    {"<div style=\"transform:translateX(-9999px)\">", "</div>"},
+	    {"<div style=\"transform:translate(-200%, 0)\">", "</div>"},
+	    {"<div style=\"transform:scale(0.001)\">", "</div>"},
+	    {"<div style=\"zoom:0.01\">", "</div>"},
+	    {"<div style=\"zoom:5%\">", "</div>"},
+	    {"<div style=\"filter:blur(1px) opacity(0)\">", "</div>"},
+	    {"<div style=\"color:rgba(0,0,0,0)\">", "</div>"},
+	    {"<div style=\"color:rgb(0 0 0 / 0%)\">", "</div>"},
+	    {"<div style=\"color:hsla(0, 0%, 0%, 0.02)\">", "</div>"},
+	    {"<div style=\"color:#0000\">", "</div>"},
+	    {"<div style=\"color:#11223300\">", "</div>"},
 	};
 	char many[40000];
 	size_t i, n = 0;
@@ -313,7 +327,9 @@ static void test_footer_styled_away(void **state)
 	}
 	/* Styles near those that leave it in sight. */
 	shown_case("<div style=\"color:#333;background-color:#fff;font-size:12px;"
-		   "text-indent:-5px;left:-10px;transform:scale(1.0);width:100%\">"
+		   "text-indent:-5px;left:-10px;transform:scale(1.0);width:100%;right:-20px;"
+		   "transform:translateY(-50%) scale(0.5);zoom:1.2;filter:opacity(0.8);"
+		   "color:rgba(0,0,0,0.87);color:rgb(0 0 0 / 60%);color:#000000ff\">"
 		   "<details open>{{sender.name}}</details><details><summary>"
 		   "{{sender.postal_address}}</summary>x</details><p class=\"a-b\" id=\"cc\">"
 		   "{{sender.contact}} <a href=\"{{unsubscribe_url}}\">unsubscribe</a></p></div>",
