@@ -141,13 +141,39 @@ static int width_of(const char *s, size_t len)
 	return total;
 }
 
+static bool regional(wchar_t wc)
+{
+	return wc >= 0x1f1e6 && wc <= 0x1f1ff;
+}
+
+/*
+ * The columns that must fit for the character at s (n bytes, w wide) to be
+ * put: a flag's two regional indicators go whole or not at all (*pair says
+ * whether the one before opened a flag).
+ */
+static int needs(const char *s, size_t len, size_t n, wchar_t wc, int w, bool *pair)
+{
+	wchar_t next;
+	int nw;
+
+	if (!regional(wc)) {
+		*pair = false;
+		return w;
+	}
+	*pair = !*pair;
+	if (!*pair || n >= len)
+		return w;
+	next_char(s + n, len - n, &next, &nw);
+	return regional(next) ? w + (nw > 0 ? nw : 0) : w;
+}
+
 /* grid_put of s[0..len). */
 static int put(struct grid *g, int row, int col, int maxw, int attr, const char *s, size_t len)
 {
 	size_t n;
 	wchar_t wc;
 	int w, start = col, limit;
-	bool cut;
+	bool cut, pair = false;
 	struct grid_cell *c, *last = NULL;
 
 	if (s == NULL || row < 0 || row >= g->h || col < 0 || col >= g->w)
@@ -173,6 +199,8 @@ static int put(struct grid *g, int row, int col, int maxw, int attr, const char 
 		c = cell(g, row, col);
 		if (w == 2 && col + 1 >= limit)
 			break; /* never half a wide character */
+		if (col + needs(s, len, n, wc, w, &pair) > limit)
+			break; /* nor half a flag */
 		unsplit(g, row, col);
 		if (w < 0) {
 			blank(c, attr);

@@ -310,6 +310,13 @@ static void test_combining_marks(void **state)
 	dump = grid_dump(&g);
 	assert_string_equal(dump, "v?RTL\na?b?c\n");
 	free(dump);
+	/* QA's case: a cut never leaves half a flag (two regional indicators). */
+	grid_clear(&g);
+	grid_put(&g, 0, 0, -1, 0, "abcde \U0001F1EF\U0001F1F5 flag");
+	grid_put(&g, 1, 0, -1, 0, "abc \U0001F1EF\U0001F1F5 flag");
+	dump = grid_dump(&g);
+	assert_null(strstr(dump, "\U0001F1EF…"));
+	free(dump);
 	grid_free(&g);
 	assert_int_equal(grid_width(name), 20);
 	assert_int_equal(
