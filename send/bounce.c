@@ -191,6 +191,13 @@ static enum send_status dsn(struct apply *a, const struct send_report *r, char *
 	return s;
 }
 
+/*
+ * A feedback report: a complaint when its type is abuse (the person marked
+ * the mail as spam) or fraud (as phishing). The other types (RFC 5965, RFC
+ * 6591) are not the person's complaint: not-spam says the opposite, and
+ * auth-failure, a DMARC failure report, is about mail forged in the
+ * sender's name, whose recipients did nothing; they change nothing.
+ */
 static enum send_status arf(struct apply *a, const struct send_report *r, char **errstr)
 {
 	char details[64];
@@ -202,8 +209,12 @@ static enum send_status arf(struct apply *a, const struct send_report *r, char *
 		if (i >= 20 || !((ft[i] >= 'a' && ft[i] <= 'z') || (ft[i] >= 'A' && ft[i] <= 'Z') ||
 				 ft[i] == '-'))
 			ft = NULL;
-	snprintf(details, sizeof(details), "complaint (feedback report%s%s)", ft ? ", " : "",
-		 ft ? ft : "");
+	if (ft == NULL || (strcasecmp(ft, "abuse") != 0 && strcasecmp(ft, "fraud") != 0)) {
+		say(a, "a feedback report of type %s, which is not a complaint; no change",
+		    ft ? ft : "(none or unreadable)");
+		return SEND_OK;
+	}
+	snprintf(details, sizeof(details), "complaint (feedback report, %s)", ft);
 	return mark(a, a->subscriber > 0, r->arf_rcpt != NULL ? r->arf_rcpt : r->returned_to,
 		    "complained", details, errstr);
 }

@@ -81,13 +81,26 @@ check "c2 went to ok but not to gone" \
 GOOD=$(envelope_from angry@example.org)
 BAD=$(echo "$GOOD" | sed -E 's/\.[0-9a-f]{16}@/.ffffffffffffffff@/')
 check "the token is changed" test "$BAD" != "$GOOD"
-printf '%s\n' "From: <abuse@isp.example>" "To: $BAD" "MIME-Version: 1.0" \
-	"Content-Type: multipart/report; report-type=feedback-report;" \
-	"     boundary=\"part1\"" "" "--part1" "Content-Type: text/plain" "" "An abuse report." \
-	"--part1" "Content-Type: message/feedback-report" "" "Feedback-Type: abuse" \
-	"Version: 1" "Original-Rcpt-To: <angry@example.org>" "" "--part1" \
-	"Content-Type: message/rfc822" "" "From: News <news@example.com>" \
-	"To: Angry <angry@example.org>" "Subject: One" "" "Hello." "--part1--" >"$T/arf"
+# arf FILE TO TYPE RCPT: a feedback report of TYPE about RCPT, sent to TO.
+arf() {
+	printf '%s\n' "From: <abuse@isp.example>" "To: $2" "MIME-Version: 1.0" \
+		"Content-Type: multipart/report; report-type=feedback-report;" \
+		"     boundary=\"part1\"" "" "--part1" "Content-Type: text/plain" "" "A report." \
+		"--part1" "Content-Type: message/feedback-report" "" "Feedback-Type: $3" \
+		"Version: 1" "Original-Rcpt-To: <$4>" "" "--part1" \
+		"Content-Type: message/rfc822" "" "From: News <news@example.com>" \
+		"To: <$4>" "Subject: One" "" "Hello." "--part1--" >"$1"
+}
+# Reports that are not complaints change nothing: not-spam says the
+# opposite, and auth-failure (a DMARC failure report) is about forged mail.
+for t in not-spam auth-failure; do
+	arf "$T/arf.$t" "$GOOD" "$t" angry@example.org
+	expect 0 "bounce read of a feedback report of type $t" as marketer bounce read "$T/arf.$t"
+	check "  says it is no complaint" grep -q "^a feedback report of type $t, which is not a complaint; no change$" "$T/out"
+	as operator subscriber show angry@example.org >"$T/show" 2>&1
+	check "  angry stays active" grep -Eq '^status +active' "$T/show"
+done
+arf "$T/arf" "$BAD" abuse angry@example.org
 expect 0 "bounce read of an ARF complaint" as marketer bounce read "$T/arf"
 check "says the token did not verify" grep -q 'VERP token did not verify' "$T/out"
 check "says angry is complained and suppressed" grep -q '^angry@example.org: complained (complaint (feedback report, abuse)); suppressed' "$T/out"
