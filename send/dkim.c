@@ -245,6 +245,33 @@ done:
 	return st;
 }
 
+unsigned send_dkim_public_bits(const char *public_txt)
+{
+	char *k = NULL, *p = NULL;
+	unsigned char *der = NULL;
+	const unsigned char *at;
+	size_t len = 0, n;
+	EVP_PKEY *pkey = NULL;
+	unsigned bits = 0;
+
+	if (send_dkim_record_parse(public_txt, &k, &p, NULL) != SEND_OK)
+		return 0;
+	n = strlen(p);
+	der = malloc(n + 1);
+	if (der != NULL && sodium_base642bin(der, n + 1, p, n, NULL, &len, NULL,
+					     sodium_base64_VARIANT_ORIGINAL) == 0) {
+		at = der;
+		pkey = d2i_PUBKEY(NULL, &at, (long)len);
+	}
+	if (pkey != NULL)
+		bits = (unsigned)EVP_PKEY_get_bits(pkey);
+	EVP_PKEY_free(pkey);
+	free(der);
+	free(k);
+	free(p);
+	return bits;
+}
+
 /* ---- Signing ------------------------------------------------------------------ */
 
 /*

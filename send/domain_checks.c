@@ -409,6 +409,58 @@ done:
 
 /* ---- DKIM ------------------------------------------------------------------------- */
 
+/* Does the colon-separated tag value v (NULL: the tag is absent) list want, or "*"? */
+static bool lists(const char *v, const char *want, bool star)
+{
+	size_t n;
+
+	if (v == NULL)
+		return true;
+	for (; *v != '\0'; v += n + (v[n] == ':')) {
+		while (*v == ' ' || *v == '\t')
+			v++;
+		n = strcspn(v, ":");
+		while (n > 0 && (v[n - 1] == ' ' || v[n - 1] == '\t'))
+			n--;
+		if ((n == strlen(want) && strncasecmp(v, want, n) == 0) ||
+		    (star && n == 1 && *v == '*'))
+			return true;
+		n = strcspn(v, ":");
+	}
+	return false;
+}
+
+/*
+ * What the key record's other tags say (RFC 6376 3.6.1): a record whose h=
+ * lacks sha256, or whose s= names neither email nor *, makes receivers
+ * ignore every signature hato makes (FAIL); t=y asks them to treat signed
+ * mail as unsigned (WARN). "" when none of it applies.
+ */
+static const char *record_tags(const char *txt, enum send_check_result *verdict)
+{
+	struct send_taglist *t = NULL;
+	const char *why = "";
+
+	*verdict = SEND_CHECK_PASS;
+	if (send_taglist_parse(txt, &t, NULL) != SEND_OK)
+		return why;
+	if (!lists(send_taglist_get(t, "h"), "sha256", false)) {
+		*verdict = SEND_CHECK_FAIL;
+		why = "its h= does not list sha256, which hato signs with: receivers ignore the "
+		      "signatures";
+	} else if (!lists(send_taglist_get(t, "s"), "email", true)) {
+		*verdict = SEND_CHECK_FAIL;
+		why = "its s= names neither email nor *: receivers ignore the key for mail";
+	} else if (send_taglist_get(t, "t") != NULL &&
+		   lists(send_taglist_get(t, "t"), "y", false)) {
+		*verdict = SEND_CHECK_WARN;
+		why = "it is in testing mode (t=y): receivers treat signed mail as unsigned; take "
+		      "t=y out once the tests are over";
+	}
+	send_taglist_free(&t);
+	return why;
+}
+
 /* Decoded p= equality; false when either is not base64. */
 static bool same_key(const char *p1, const char *p2)
 {
@@ -432,8 +484,11 @@ enum send_status send_domain_check_dkim(struct send_domain_report *r, struct sen
 {
 	char item[80], qname[320], fix[1200], **txt = NULL, *err = NULL;
 	char *ok = NULL, *op = NULL, *k = NULL, *p = NULL, *name = NULL, *value = NULL;
-	size_t found = 0;
+	size_t found = 0, match = 0;
 	enum send_status st;
+	enum send_check_result verdict = SEND_CHECK_PASS;
+	const char *why = "";
+	unsigned bits = 0;
 
 	snprintf(item, sizeof(item), "DKIM %.60s", key->selector != NULL ? key->selector : "?");
 	if (send_dkim_dns_record(key->selector, domain, key->public_txt, &name, &value, &err) !=
@@ -459,10 +514,15 @@ enum send_status send_domain_check_dkim(struct send_domain_report *r, struct sen
 		if (send_dkim_record_parse(txt[i], &kk, &pp, NULL) != SEND_OK)
 			continue;
 		found++;
+		match = i;
 		free(k);
 		free(p);
 		k = kk;
 		p = pp;
+	}
+	if (found == 1 && *p != '\0') {
+		why = record_tags(txt[match], &verdict);
+		bits = strcasecmp(ok, "rsa") == 0 ? send_dkim_public_bits(key->public_txt) : 0;
 	}
 	if (found == 0)
 		st = send_domain_add(r, SEND_CHECK_FAIL, item, fix, "no DKIM key record at %s",
@@ -479,6 +539,15 @@ enum send_status send_domain_check_dkim(struct send_domain_report *r, struct sen
 	else if (!same_key(p, op))
 		st = send_domain_add(r, SEND_CHECK_FAIL, item, fix,
 				     "the p= at %s is not the public key hato holds", qname);
+	else if (verdict != SEND_CHECK_PASS)
+		st = send_domain_add(r, verdict, item, fix, "%s publishes our %s key, but %s",
+				     qname, ok, why);
+	else if (bits > 0 && bits < SEND_DKIM_RSA_BITS_DEFAULT)
+		st = send_domain_add(
+		    r, SEND_CHECK_WARN, item,
+		    "make a 2048-bit key under a new selector (hato dkim keygen), "
+		    "publish it, then retire this one",
+		    "%s publishes our %u-bit RSA key; 2048 bits is the size to use", qname, bits);
 	else
 		st = send_domain_add(r, SEND_CHECK_PASS, item, NULL, "%s publishes our %s key",
 				     qname, ok);

@@ -128,6 +128,8 @@ enum send_status send_dkim_keygen(enum send_dkim_alg alg, unsigned bits, char **
  */
 enum send_status send_dkim_public_txt(const char *private_pem, enum send_dkim_alg *alg,
 				      char **public_txt, char **errstr);
+/* The size in bits of the key in a DKIM key record (2048 for RSA-2048), or 0. */
+unsigned send_dkim_public_bits(const char *public_txt);
 
 /*
  * Splits a TXT value into DNS character-strings of at most `max` bytes

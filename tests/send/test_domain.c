@@ -26,7 +26,7 @@
 static struct {
 	pid_t pid;
 	char server[32];
-	char *rsa_pem, *rsa_txt, *ed_pem, *ed_txt, *other_txt;
+	char *rsa_pem, *rsa_txt, *ed_pem, *ed_txt, *other_txt, *small_txt;
 	char **argv;
 	size_t argc;
 } S;
@@ -156,6 +156,23 @@ static void zones(void)
 	txt("_dmarc.mismatch.test", "v=DMARC1; p=reject");
 	arg("--mx-host=mismatch.test,mx.good.test,10");
 
+	/* DKIM: our RSA key with tags that make receivers ignore it (h=, s=) or
+	 * treat it as unsigned (t=y), with ones that don't, and a 1024-bit key */
+	{
+		static const char *const tagged[][2] = {
+		    {"sha1", "h=sha1"},	       {"svc", "s=other"},   {"testing", "t=y:s"},
+		    {"both", "h=sha1:sha256"}, {"star", "s=*; t=s"},
+		};
+		char n[64], v[1200];
+
+		for (size_t i = 0; i < sizeof(tagged) / sizeof(tagged[0]); i++) {
+			snprintf(n, sizeof(n), "rsa._domainkey.%s.test", tagged[i][0]);
+			snprintf(v, sizeof(v), "%s; %s", S.rsa_txt, tagged[i][1]);
+			txt(n, v);
+		}
+		txt("small._domainkey.good.test", S.small_txt);
+	}
+
 	/* no MX and no A */
 	txt("nomx.test", "v=spf1 ip4:192.0.2.1 -all");
 	txt("_dmarc.nomx.test", "v=DMARC1; p=reject");
@@ -257,6 +274,9 @@ static int setup(void **state)
 	    send_dkim_keygen(SEND_DKIM_RSA_SHA256, 0, &pem, &S.other_txt, NULL) != SEND_OK)
 		return -1;
 	send_secret_free(&pem);
+	if (send_dkim_keygen(SEND_DKIM_RSA_SHA256, 1024, &pem, &S.small_txt, NULL) != SEND_OK)
+		return -1;
+	send_secret_free(&pem);
 	return start_dnsmasq();
 }
 
@@ -274,6 +294,7 @@ static int teardown(void **state)
 	free(S.rsa_txt);
 	free(S.ed_txt);
 	free(S.other_txt);
+	free(S.small_txt);
 	send_strv_free(&S.argv);
 	return 0;
 }
@@ -499,6 +520,36 @@ static void test_dkim_and_mx(void **state)
 	send_domain_report_free(&r);
 }
 
+/* QA's cases: the key record's h=, s= and t= tags, and the key's size. */
+static void test_dkim_record_tags(void **state)
+{
+	static const struct {
+		const char *domain;
+		enum send_check_result want;
+		const char *needle;
+	} cases[] = {
+	    {"sha1.test", SEND_CHECK_FAIL, "its h= does not list sha256"},
+	    {"svc.test", SEND_CHECK_FAIL, "its s= names neither email nor *"},
+	    {"testing.test", SEND_CHECK_WARN, "testing mode (t=y)"},
+	    {"both.test", SEND_CHECK_PASS, "publishes our rsa key"},
+	    {"star.test", SEND_CHECK_PASS, "publishes our rsa key"},
+	};
+	struct send_dkim_pub rsa = {"rsa", S.rsa_txt}, small = {"small", S.small_txt};
+	struct send_domain_report *r = NULL;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		assert_int_equal(
+		    send_domain_check(cases[i].domain, S.server, NULL, &rsa, 1, &r, NULL), SEND_OK);
+		expect(r, "DKIM rsa", cases[i].want, cases[i].needle);
+		send_domain_report_free(&r);
+	}
+	assert_int_equal(send_domain_check("good.test", S.server, NULL, &small, 1, &r, NULL),
+			 SEND_OK);
+	expect(r, "DKIM small", SEND_CHECK_WARN, "our 1024-bit RSA key; 2048 bits is the size");
+	send_domain_report_free(&r);
+}
+
 static void test_errors(void **state)
 {
 	struct send_domain_report *r = NULL;
@@ -645,6 +696,7 @@ int main(void)
 	    cmocka_unit_test(test_spf_records),
 	    cmocka_unit_test(test_dmarc),
 	    cmocka_unit_test(test_dkim_and_mx),
+	    cmocka_unit_test(test_dkim_record_tags),
 	    cmocka_unit_test(test_errors),
 	};
 
