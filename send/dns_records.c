@@ -473,8 +473,15 @@ static enum send_status parse_term(struct send_spf *s, char *term, char **errstr
 
 		if (nlen == 0 || !isalpha((unsigned char)term[0]))
 			return send_err(errstr, SEND_EINVAL, "spf: bad modifier \"%.40s\"", term);
+		/* RFC 7208 6: each of redirect= and exp= at most once, or permerror. */
+		if (nlen == 3 && strncasecmp(term, "exp", 3) == 0) {
+			if (s->has_exp)
+				return send_err(errstr, SEND_EINVAL, "spf: exp= appears twice");
+			s->has_exp = true;
+			return SEND_OK;
+		}
 		if (nlen != 8 || strncasecmp(term, "redirect", 8) != 0)
-			return SEND_OK; /* exp= and unknown modifiers do not matter here */
+			return SEND_OK; /* unknown modifiers do not matter here */
 		if (s->redirect != NULL)
 			return send_err(errstr, SEND_EINVAL, "spf: redirect= appears twice");
 		if (!domain_spec_ok(term + 9, &macros))

@@ -106,8 +106,14 @@ static void spf_count_void(struct spf_ctx *c, const struct send_spf_term *t, con
 	if ((t->mech != SEND_SPF_A && t->mech != SEND_SPF_MX && t->mech != SEND_SPF_EXISTS) ||
 	    strchr(target, '%') != NULL)
 		return;
-	if (send_dns_query(c->dns, target, type, &rrs, NULL) == SEND_OK)
+	if (send_dns_query(c->dns, target, type, &rrs, NULL) == SEND_OK) {
 		spf_void(c, rrs);
+		if (t->mech == SEND_SPF_MX && send_strv_len(rrs) > SPF_MX_MAX)
+			problem(c,
+				"%s has %zu MX hosts; an mx term may look up %d (RFC 7208 4.6.4: "
+				"permerror)",
+				target, send_strv_len(rrs), SPF_MX_MAX);
+	}
 	send_strv_free(&rrs);
 }
 
@@ -210,9 +216,10 @@ static enum spf_result term_match(struct spf_ctx *c, const char *domain,
 	case SEND_SPF_MX:
 		if (send_dns_query(c->dns, target, SEND_DNS_MX, &mx, NULL) != SEND_OK)
 			return SPF_TEMPERROR;
-		if (spf_void(c, mx))
+		/* RFC 7208 4.6.4: more than 10 MX hosts to look up is a permerror. */
+		if (spf_void(c, mx) || send_strv_len(mx) > SPF_MX_MAX)
 			r = SPF_PERMERROR;
-		for (size_t i = 0; mx[i] != NULL && i < SPF_MX_MAX && !*match && r == SPF_NONE; i++)
+		for (size_t i = 0; mx[i] != NULL && !*match && r == SPF_NONE; i++)
 			r = host_match(c, mx[i], t, match);
 		send_strv_free(&mx);
 		break;
@@ -315,12 +322,37 @@ static char spf_all(struct spf_ctx *c, const struct send_spf *s, int depth)
 	return q;
 }
 
+/*
+ * Does the record pass an address no sender holds (reserved IPv4 space, and
+ * IPv6 documentation space)? Then it lets anyone send, however it ends:
+ * ip4:0.0.0.0/0, a:host/0, an include of a +all record... *probe: which.
+ */
+static bool passes_anyone(struct spf_ctx *c, const char *domain, const char **probe)
+{
+	static const char *const probes[] = {"240.0.0.1", "3fff:ffff::1"};
+	int lookups = c->lookups, voids = c->voids;
+	bool pass = false;
+
+	for (size_t i = 0; i < sizeof(probes) / sizeof(probes[0]) && !pass; i++) {
+		c->family = strchr(probes[i], ':') != NULL ? AF_INET6 : AF_INET;
+		inet_pton(c->family, probes[i], c->ip);
+		c->lookups = c->voids = 0;
+		pass = spf_eval(c, domain, 0) == SPF_PASS;
+		*probe = probes[i];
+	}
+	c->lookups = lookups;
+	c->voids = voids;
+	c->family = 0;
+	return pass;
+}
+
 enum send_status send_domain_check_spf(struct send_domain_report *r, struct send_dns *dns,
 				       const char *domain, const char *ip, char **errstr)
 {
 	struct spf_ctx c = {.dns = dns};
 	struct send_spf *s = NULL;
 	char *err = NULL, fix[160], all;
+	const char *probe = NULL;
 	int n = 0;
 	enum spf_result res;
 	enum send_status st;
@@ -371,6 +403,12 @@ enum send_status send_domain_check_spf(struct send_domain_report *r, struct send
 	else if (all == '+')
 		st = send_domain_add(r, SEND_CHECK_FAIL, "SPF", "end the record with -all or ~all",
 				     "+all lets anyone send as %s", domain);
+	else if (passes_anyone(&c, domain, &probe))
+		st = send_domain_add(r, SEND_CHECK_FAIL, "SPF",
+				     "list only the addresses that send for the domain",
+				     "the record passes %s, which nobody should send from: it lets "
+				     "anyone send as %s (a /0 range, or an include that does)",
+				     probe, domain);
 	else if (all == '?' || all == 0)
 		st = send_domain_add(
 		    r, SEND_CHECK_WARN, "SPF", "end the record with ~all or -all",

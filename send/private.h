@@ -257,6 +257,7 @@ struct send_spf {
 	struct send_spf_term *terms;
 	size_t nterms;
 	char *redirect; /* redirect= target or NULL */
+	bool has_exp;	/* an exp= was read */
 	bool macros;	/* some domain-spec holds a %{...} macro */
 };
 

@@ -173,6 +173,15 @@ static void zones(void)
 		txt("small._domainkey.good.test", S.small_txt);
 	}
 
+	/* Records that let anyone send without +all; an mx of 11 hosts */
+	txt("anyone.test", "v=spf1 ip4:0.0.0.0/0 -all");
+	txt("anyone6.test", "v=spf1 ip4:192.0.2.1 ip6:::/0 -all");
+	txt("incany.test", "v=spf1 include:plusall.test -all");
+	txt("azero.test", "v=spf1 a:mx.good.test/0 -all");
+	txt("mx11.test", "v=spf1 mx:many.mx.test ip4:192.0.2.0/24 -all");
+	for (int i = 1; i <= 11; i++)
+		arg("--mx-host=many.mx.test,m%d.many.mx.test,%d", i, i);
+
 	/* no MX and no A */
 	txt("nomx.test", "v=spf1 ip4:192.0.2.1 -all");
 	txt("_dmarc.nomx.test", "v=DMARC1; p=reject");
@@ -425,6 +434,26 @@ static void test_spf_records(void **state)
 	expect(r, "SPF", SEND_CHECK_WARN, "?all");
 	send_domain_report_free(&r);
 
+	/* QA's cases: what lets anyone send without saying +all */
+	r = check("anyone.test", NULL);
+	expect(r, "SPF", SEND_CHECK_FAIL, "the record passes 240.0.0.1, which nobody should");
+	send_domain_report_free(&r);
+	r = check("anyone6.test", NULL);
+	expect(r, "SPF", SEND_CHECK_FAIL, "the record passes 3fff:ffff::1");
+	send_domain_report_free(&r);
+	r = check("incany.test", NULL);
+	expect(r, "SPF", SEND_CHECK_FAIL, "lets anyone send as incany.test");
+	send_domain_report_free(&r);
+	r = check("azero.test", NULL);
+	expect(r, "SPF", SEND_CHECK_FAIL, "lets anyone send as azero.test");
+	send_domain_report_free(&r);
+	/* An mx of more than 10 hosts is a permerror (RFC 7208 4.6.4), even for an
+	 * address an ip4 after it allows. */
+	r = check("mx11.test", "192.0.2.7");
+	expect(r, "SPF", SEND_CHECK_FAIL, "many.mx.test has 11 MX hosts");
+	expect(r, "SPF-IP", SEND_CHECK_FAIL, "permerror");
+	send_domain_report_free(&r);
+
 	r = check("redirect.test", "198.51.100.7");
 	expect(r, "SPF", SEND_CHECK_PASS, "ends with -all");
 	expect(r, "SPF-IP", SEND_CHECK_PASS, NULL);
@@ -593,6 +622,7 @@ static void test_spf_parser(void **state)
 				    "v=spf1 all:x",
 				    "v=spf1 a/40",
 				    "v=spf1 redirect=a redirect=b",
+				    "v=spf1 exp=a.example exp=b.example -all",
 				    "v=spf1 ip4:1.2.3.4/01",
 				    "v=spf10 -all",
 				    "spf1 -all"};
