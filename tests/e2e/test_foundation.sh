@@ -245,6 +245,9 @@ check "  naming it" grep -q "^hato: $STORE-wal is not a regular file$" "$T/err"
 check "  and nothing is written where it points" test ! -e "$T/elsewhere"
 rm "$STORE-wal"
 cp -a "$(dirname "$STORE")" "$T/backup"
+# restore: the store file from the backup, without the write-ahead log a
+# refused command may have left (SQLite would apply it to the file put back).
+restore() { cp "$T/backup/hato.db" "$STORE" && rm -f "$STORE-wal" "$STORE-shm"; }
 head -c 100 "$T/backup/hato.db.keys" >"$STORE.keys"
 expect 65 "a truncated keyslot file is refused" as admin role list
 check "with a clear error" clear_error
@@ -261,7 +264,7 @@ truncate -s 5000 "$STORE"
 expect 65 "a truncated store is refused" as admin audit verify
 check "with a clear error" clear_error
 check "that says what it may be and what to do" grep -q "^hato: the key in admin's slot does not open $STORE: the slot is older than the store's key (a key rotation since, or an old line of the keyslot file put back), or the store is damaged. If another user can log in, an admin can give admin a new slot with: hato user passwd admin; if nobody can, restore the store and its keyslot file from a backup$" "$T/err"
-cp "$T/backup/hato.db" "$STORE"
+restore
 expect 0 "put back, the store opens" as admin audit log --action login
 check "  and the trail has the login whose slot did not open it" grep -q $'\tlogin\tadmin\tfailed\tthe password opened the slot, but its key does not open the store' "$T/out"
 : >"$STORE"
@@ -274,13 +277,14 @@ for bytes in x 'SQLite format 3' "$(head -c 4000 /dev/zero | tr '\0' 'z')"; do
 	check "  with the same error" grep -q "^hato: $STORE is damaged or does not match its keyslot file" "$T/err"
 	check "  and no new store is written over it" test "$(wc -c <"$STORE")" = "${#bytes}"
 done
-cp "$T/backup/hato.db" "$STORE"
+restore
 printf 'XXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXX' | dd of="$STORE" bs=1 seek=6000 conv=notrunc 2>/dev/null
 expect 65 "a corrupted store page is refused" as admin audit log
 check "with a clear error" clear_error
-cp "$T/backup/hato.db" "$STORE"
+restore
 # A byte changed in the audit trail's root page, which every command reads.
 root=$(sql "SELECT rootpage FROM sqlite_master WHERE name = 'audit'")
+check "the audit table's root page is found (page $root)" test "$root" -gt 1
 printf 'X' | dd of="$STORE" bs=1 seek=$(((root - 1) * 8192 + 1000)) conv=notrunc 2>/dev/null
 expect 65 "a damaged page further in is refused as damage, not an error of hato's" as admin audit verify
 check "  with a clear error" clear_error
