@@ -97,9 +97,13 @@ int tpl_cmark_options(void);
  * become line breaks, links get numbered references at the end. */
 enum tpl_status tpl_html_to_text(const char *html, size_t len, struct tpl_buf *out);
 /* Copies the value of attribute name from the tag text tag[0..n) (without
- * the angle brackets) into out ("" when absent; &amp; decoded). Returns
- * whether the attribute is there. */
+ * the angle brackets) into out ("" when absent; character references
+ * decoded; cut between characters when longer). Returns whether the
+ * attribute is there. */
 bool tpl_html_attr(const char *tag, size_t n, const char *name, char *out, size_t outsz);
+/* The value of attribute `name` of the tag, whole, its character references
+ * decoded; malloc'd. NULL when the tag has none (or out of memory). */
+char *tpl_html_attr_dup(const char *tag, size_t n, const char *name);
 /* Is name one of set (NULL-terminated)? */
 bool tpl_name_in(const char *name, const char *const *set);
 

@@ -348,7 +348,7 @@ done:
 struct h2t {
 	struct emit e;
 	bool space; /* a space is owed before the next word */
-	char href[2048];
+	char *href; /* the open link's, whole */
 	bool in_a;
 	size_t a_start;
 };
@@ -367,31 +367,52 @@ static void h2t_break(struct h2t *h, unsigned n)
 	h->space = false;
 }
 
-bool tpl_html_attr(const char *tag, size_t n, const char *name, char *out, size_t outsz)
+char *tpl_html_attr_dup(const char *tag, size_t n, const char *name)
 {
-	size_t i, k = strlen(name), j = 0;
-	char q;
+	struct tpl_buf b = {0};
+	size_t i, k = strlen(name), e, olen;
+	char q, ent[8];
 
-	out[0] = '\0';
 	for (i = 0; i + k + 1 < n; i++) {
 		if (strncasecmp(tag + i, name, k) != 0 || tag[i + k] != '=' ||
 		    (i > 0 && tag[i - 1] != ' ' && tag[i - 1] != '\t' && tag[i - 1] != '\n'))
 			continue;
 		i += k + 1;
 		q = tag[i] == '"' || tag[i] == '\'' ? tag[i++] : 0;
-		while (i < n && j + 1 < outsz &&
-		       (q ? tag[i] != q : tag[i] != ' ' && tag[i] != '>')) {
-			if (tag[i] == '&' && n - i >= 5 && strncmp(tag + i, "&amp;", 5) == 0) {
-				out[j++] = '&';
-				i += 5;
+		while (i < n && (q ? tag[i] != q : tag[i] != ' ' && tag[i] != '>')) {
+			/* Character references, as a browser reads them in an attribute. */
+			if (tag[i] == '&' &&
+			    (e = tpl_html_attr_entity(tag + i + 1, n - i - 1, ent, &olen)) > 0) {
+				tpl_buf_append(&b, ent, olen);
+				i += e + 1;
 				continue;
 			}
-			out[j++] = tag[i++];
+			tpl_buf_appendc(&b, tag[i++]);
 		}
-		out[j] = '\0';
-		return true;
+		return tpl_buf_steal(&b);
 	}
-	return false;
+	return NULL;
+}
+
+bool tpl_html_attr(const char *tag, size_t n, const char *name, char *out, size_t outsz)
+{
+	char *v = tpl_html_attr_dup(tag, n, name);
+	size_t k;
+
+	out[0] = '\0';
+	if (v == NULL)
+		return false;
+	/* Cut, when it must be, before a character, never inside one. */
+	k = strlen(v);
+	if (k >= outsz) {
+		k = outsz - 1;
+		while (k > 0 && ((unsigned char)v[k] & 0xc0) == 0x80)
+			k--;
+	}
+	memcpy(out, v, k);
+	out[k] = '\0';
+	free(v);
+	return true;
 }
 
 static bool tag_is(const char *name, size_t n, const char *const *set)
@@ -411,7 +432,7 @@ static void h2t_tag(struct h2t *h, const char *t, size_t n)
 	static const char *const line[] = {"br", "tr", "li", NULL};
 	bool close = n > 0 && t[0] == '/';
 	size_t k = close ? 1 : 0, s = k;
-	char alt[512];
+	char *alt;
 
 	while (k < n && t[k] != ' ' && t[k] != '\t' && t[k] != '\n' && t[k] != '/')
 		k++;
@@ -423,18 +444,20 @@ static void h2t_tag(struct h2t *h, const char *t, size_t n)
 			h2t_word(h, "- ", 2);
 	} else if (k - s == 1 && (t[s] == 'a' || t[s] == 'A')) {
 		if (!close) {
-			tpl_html_attr(t, n, "href", h->href, sizeof(h->href));
+			free(h->href);
+			h->href = tpl_html_attr_dup(t, n, "href");
 			flush(&h->e);
 			h->in_a = true;
 			h->a_start = h->e.out->len;
 		} else if (h->in_a) {
 			h->in_a = false;
-			end_link(&h->e, h->href, h->a_start);
+			end_link(&h->e, h->href != NULL ? h->href : "", h->a_start);
 		}
 	} else if (!close && k - s == 3 && strncasecmp(t + s, "img", 3) == 0) {
-		tpl_html_attr(t, n, "alt", alt, sizeof(alt));
-		if (alt[0] != '\0')
+		alt = tpl_html_attr_dup(t, n, "alt");
+		if (alt != NULL && alt[0] != '\0')
 			h2t_word(h, alt, strlen(alt));
+		free(alt);
 	} else if (k - s == 2 &&
 		   (strncasecmp(t + s, "td", 2) == 0 || strncasecmp(t + s, "th", 2) == 0)) {
 		h->space = true;
@@ -509,8 +532,10 @@ enum tpl_status tpl_html_to_text(const char *html, size_t len, struct tpl_buf *o
 	end_refs(&h->e);
 	st = out->oom ? TPL_ENOMEM : TPL_OK;
 done:
-	if (h != NULL)
+	if (h != NULL) {
 		tpl_buf_free(&h->e.refs);
+		free(h->href);
+	}
 	free(h);
 	return st;
 }

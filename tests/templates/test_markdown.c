@@ -278,6 +278,43 @@ static void test_html_entities(void **state)
 			 "left: &bogus; &eacute &#x; &#65 &\n");
 }
 
+/*
+ * QA's case: an alt text over 511 bytes and a link over 2047 of Japanese
+ * were cut inside a character, and every message failed to build. Both go
+ * whole into the text part, their character references decoded.
+ */
+static void test_long_attributes(void **state)
+{
+	struct tpl_buf src = {0}, alt = {0}, href = {0}, want = {0}, msg = {0};
+	struct tpl_message m = {.from = {"", "news@hato.example"}, .to = {"", "u@example.jp"}};
+	struct tpl_campaign *c;
+	char *text, *err = NULL;
+
+	(void)state;
+	for (int i = 0; i < 200; i++)
+		tpl_buf_appends(&alt, "猫");
+	tpl_buf_appends(&href, "https://hato.example/");
+	for (int i = 0; i < 800; i++)
+		tpl_buf_appends(&href, "犬");
+	tpl_buf_appendf(&src,
+			"<p><img src=\"https://hato.example/c.png\" alt=\"%s &eacute;\">"
+			"<a href=\"%s?a=1&amp;b=2\">link</a></p>",
+			alt.data, href.data);
+	c = compile(TPL_KIND_HTML, src.data, NULL, "none");
+	text = render(tpl_campaign_text(c), TPL_MODE_TEXT, subscriber);
+	tpl_buf_appendf(&want, "%s \xc3\xa9link [1]\n\n[1] %s?a=1&b=2\n", alt.data, href.data);
+	assert_string_equal(text, want.data);
+	assert_int_equal(tpl_campaign_render(c, kv_lookup, (void *)subscriber, &m, &msg, &err),
+			 TPL_OK);
+	free(text);
+	tpl_campaign_free(&c);
+	tpl_buf_free(&src);
+	tpl_buf_free(&alt);
+	tpl_buf_free(&href);
+	tpl_buf_free(&want);
+	tpl_buf_free(&msg);
+}
+
 static void test_layouts(void **state)
 {
 	static const char *const legal[] = {"{{sender.name}}",
@@ -399,6 +436,7 @@ int main(void)
 	    cmocka_unit_test(test_section_in_link_destination),
 	    cmocka_unit_test(test_html_body),
 	    cmocka_unit_test(test_html_entities),
+	    cmocka_unit_test(test_long_attributes),
 	    cmocka_unit_test(test_layouts),
 	    cmocka_unit_test(test_newsletter_banner),
 	    cmocka_unit_test(test_campaign_message),
