@@ -562,7 +562,8 @@ done:
 
 bool tpl_truthy(const char *v)
 {
-	return v != NULL && v[0] != '\0' && strcmp(v, "0") != 0 && strcasecmp(v, "false") != 0;
+	/* What takes a fallback (tpl_is_blank) is false, as are 0 and false. */
+	return !tpl_is_blank(v) && strcmp(v, "0") != 0 && strcasecmp(v, "false") != 0;
 }
 
 static const unsigned char html_special[256] = {
@@ -637,7 +638,8 @@ enum tpl_status tpl_render(const struct tpl *t, enum tpl_mode mode, tpl_lookup_f
 			break;
 		case TPL_OP_VAR:
 			v = lookup(a + op->off, arg);
-			/* A value that shows nothing (" ", U+3000, U+200B) takes the fallback too. */
+			/* A value that shows nothing (" ", U+3000, U+200B) takes the fallback too.
+			 */
 			if (op->has_fb && tpl_is_blank(v))
 				v = a + op->fb_off;
 			if (v == NULL)

@@ -102,6 +102,12 @@ static void test_fallback(void **state)
 	got = render("{{attr.a|A}}{{attr.b|B}}{{attr.c|C}}{{attr.d|D}}", TPL_MODE_TEXT, blank);
 	assert_string_equal(got, "ABC x ");
 	free(got);
+	/* and a section agrees: what takes the fallback is false */
+	got = render("[{{#attr.a}}a{{/attr.a}}{{#attr.b}}b{{/attr.b}}{{#attr.c}}c{{/attr.c}}"
+		     "{{#attr.d}}d{{/attr.d}}{{^attr.b}}!{{/attr.b}}]",
+		     TPL_MODE_TEXT, blank);
+	assert_string_equal(got, "[d!]");
+	free(got);
 	/* the fallback is text: escaped in HTML like any value */
 	got = render("{{name|<お客様>}}|{{{name|<b>}}}", TPL_MODE_HTML, none);
 	assert_string_equal(got, "&lt;お客様&gt;|<b>");
