@@ -82,7 +82,8 @@ static void test_footer_in_section(void **state)
 	tpl_findings_free(&f);
 }
 
-/* The subscriber's own data unescaped, or as a link's address: a warning each. */
+/* The subscriber's own data unescaped, as a link's address or in CSS: a warning each;
+ * in a tag outside quotes, an error. */
 static void test_subscriber_data(void **state)
 {
 	static const struct {
@@ -97,6 +98,15 @@ static void test_subscriber_data(void **state)
 	    {true, "<a href=\"https://shop.example/{{attr.id}}\">shop</a>", "link-from-data", 0},
 	    {false, "Hi {{{attr.note}}}, see [your page]({{attr.site}})", "link-from-data", 1},
 	    {false, "Hi {{{attr.note}}}", "raw-data", 1},
+	    /* QA's cases: outside quotes in a tag (an error), in CSS (a warning) */
+	    {true, "<p class={{attr.plan}}>Hi</p><div {{attr.x}}>x</div>", "data-unquoted", 2},
+	    {true, "<p class=\"{{attr.plan}}\" title='{{name}}'>Hi {{name}}</p>", "data-unquoted",
+	     0},
+	    {true,
+	     "<p style=\"color:{{attr.color}}\">Hi</p><style>.x{color:{{attr.c}}}</style>"
+	     "<p title=\"style\">{{name}}</p><!-- <p class={{name}}> -->",
+	     "data-in-css", 2},
+	    {true, "<p class={{attr.plan}}>Hi</p>", "data-in-css", 0},
 	};
 	struct tpl_check_input in;
 	struct tpl_findings *f;
@@ -113,7 +123,9 @@ static void test_subscriber_data(void **state)
 		f = run(&in);
 		x = find(f, cases[i].code, cases[i].n);
 		if (x != NULL)
-			assert_int_equal(x->severity, TPL_SEV_WARNING);
+			assert_int_equal(x->severity, strcmp(x->code, "data-unquoted") == 0
+							  ? TPL_SEV_ERROR
+							  : TPL_SEV_WARNING);
 		tpl_findings_free(&f);
 	}
 }
