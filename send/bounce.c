@@ -226,6 +226,16 @@ static enum send_status mail_request(struct apply *a, const char *token, char **
 	bool already = false;
 	enum send_status s = send_unsubscribe_link(a->st, token, list, &already, errstr);
 
+	/* Nobody to unsubscribe (erased, or the list removed): nobody gets mail either. */
+	if (s == SEND_ENOTFOUND) {
+		say(a, "an unsubscribe request by mail for someone no longer on the list (erased, "
+		       "or the list removed); no change");
+		if (errstr != NULL) {
+			free(*errstr);
+			*errstr = NULL;
+		}
+		return SEND_OK;
+	}
 	if (s == SEND_OK)
 		say(a,
 		    already ? "an unsubscribe request by mail: the person it names is already "

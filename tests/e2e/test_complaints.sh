@@ -120,4 +120,14 @@ expect 0 "the same report again" arf "$k"
 check "  is not counted twice" bash -c '! grep -q "counted against" "$1"' _ "$T/out"
 expect 0 "campaign status" as operator campaign status cx
 check "  counts 5 complaints" grep -q '^  complaints: 5 ' "$T/out"
+
+# An unsubscribe request by mail for a person erased since: nobody gets mail,
+# so no change, and an mbox goes on to the messages after it (QA).
+as marketer subscriber erase "p$u@example.net" >/dev/null || not_ok "erase p$u"
+expect 0 "an unsubscribe request for an erased person" as marketer bounce read "$T/req"
+check "  says so, and changes nothing" grep -q 'someone no longer on the list (erased, or the list removed); no change' "$T/out"
+{ echo "From MAILER-DAEMON Mon Nov 30 08:00:00 2026"; cat "$T/req"; echo
+  echo "From MAILER-DAEMON Mon Nov 30 08:00:01 2026"; cat "$T/req_b"; } >"$T/req.mbox"
+expect 0 "an mbox of two such requests" as marketer bounce read "$T/req.mbox"
+check "  reads both" grep -q '^2 messages: 2 read as reports' "$T/out"
 finish
