@@ -218,8 +218,10 @@ static void classify_open(const struct smtp *m, const struct conn *k, CURLcode r
 		snprintf(ebuf, esz, "smtp: TLS with %s failed: %s", w, smtp_detail(k, rc));
 	} else if (rc == CURLE_LOGIN_DENIED) {
 		r->auth_failure = true;
-		snprintf(ebuf, esz, "smtp: %s refused AUTH as %s%s%s%s", w,
-			 m->c->user ? m->c->user : "", *rep ? " (\"" : "", rep, *rep ? "\")" : "");
+		/* Not the login itself: smtp.user may be an address, and this goes to
+		 * the pause reason and the audit trail, which hold none. */
+		snprintf(ebuf, esz, "smtp: %s refused AUTH with smtp.user and smtp.password%s%s%s",
+			 w, *rep ? " (\"" : "", rep, *rep ? "\")" : "");
 	} else if (code >= 400 && code < 600) {
 		r->outcome = code < 500 ? TRANSPORT_DEFERRED : TRANSPORT_FAILED;
 		r->auth_failure = code == 530 || code == 535;
