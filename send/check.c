@@ -237,6 +237,72 @@ static int64_t recipients_where(struct store *st, const struct store_campaign *c
 	return n;
 }
 
+/*
+ * The {{attr.KEY}} tags (no fallback, outside sections) of one template
+ * source whose attribute some of the recipients lack: each would read
+ * "Dear ," to them, and a misspelt name to all. A warning each, with how
+ * many; *seen holds the names already counted, separated by '\n'.
+ */
+static void unset_attrs_of(struct store *st, const struct store_campaign *c, const char *src,
+			   int64_t recipients, struct tpl_buf *seen, struct tpl_findings *f)
+{
+	struct tpl *t = NULL;
+	struct tpl_tag g;
+	struct tpl_buf where = {0}, key = {0};
+	char why[400];
+	int64_t n;
+
+	if (src == NULL || tpl_compile(src, strlen(src), &t, NULL) != TPL_OK)
+		return;
+	for (size_t i = 0; tpl_tag_get(t, i, &g); i++) {
+		if ((g.kind != TPL_TAG_VAR && g.kind != TPL_TAG_RAW) || g.fallback != NULL ||
+		    g.depth > 0 || strncmp(g.name, "attr.", 5) != 0)
+			continue;
+		tpl_buf_reset(&key);
+		tpl_buf_appendf(&key, "\n%s\n", g.name);
+		if (seen->data != NULL && strstr(seen->data, key.data) != NULL)
+			continue;
+		tpl_buf_append(seen, key.data + 1, key.len - 1);
+		tpl_buf_reset(&where);
+		tpl_buf_appends(&where, "attr.\"");
+		for (const char *p = g.name + 5; *p != '\0'; p++) {
+			if (*p == '"' || *p == '\\')
+				tpl_buf_appendc(&where, '\\');
+			tpl_buf_appendc(&where, *p);
+		}
+		tpl_buf_appends(&where, "\" is not set");
+		n = where.oom ? 0 : recipients_where(st, c, where.data);
+		if (n == 0)
+			continue;
+		snprintf(
+		    why, sizeof(why),
+		    "{{%.100s}} has no value for %lld of the %lld recipients, who get nothing in "
+		    "its place%s; give it a fallback ({{%.100s|...}}) or check its name",
+		    g.name, (long long)n, (long long)recipients,
+		    n == recipients ? " (for all of them: is the name right?)" : "", g.name);
+		tpl_findings_add(f, TPL_SEV_WARNING, "unset-attr", "audience", why);
+	}
+	tpl_buf_free(&where);
+	tpl_buf_free(&key);
+	tpl_free(&t);
+}
+
+static void check_unset_attrs(struct store *st, const struct store_campaign *c, int64_t recipients,
+			      struct tpl_findings *f)
+{
+	struct store_template *t = NULL;
+	struct tpl_buf seen = {0};
+
+	tpl_buf_appendc(&seen, '\n');
+	unset_attrs_of(st, c, c->subject, recipients, &seen, f);
+	if (store_template_get(st, c->template_name, &t, NULL) == STORE_OK) {
+		unset_attrs_of(st, c, t->source, recipients, &seen, f);
+		unset_attrs_of(st, c, t->text_source, recipients, &seen, f);
+	}
+	store_template_free(&t);
+	tpl_buf_free(&seen);
+}
+
 static enum send_status check_size(struct store *st, const struct store_campaign *c,
 				   struct tpl_findings *f)
 {
@@ -328,6 +394,9 @@ enum send_status send_check_campaign(struct store *st, const struct store_campai
 		out->audience_code = "no-recipients";
 		out->audience_error = strdup("nobody would get this campaign: the audience is "
 					     "empty after suppressions");
+	} else {
+		check_unset_attrs(st, c, out->recipients, out->findings);
+		out->warnings = tpl_findings_count(out->findings) - out->errors;
 	}
 	free(serr);
 	if (out->audience_code != NULL && out->audience_error == NULL) {

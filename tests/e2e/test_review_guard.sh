@@ -274,4 +274,19 @@ check "counting nobody" grep -q '^recipients: 0 ' "$T/out"
 expect 65 "campaign submit refuses it" as marketer campaign submit sg
 expect 0 "campaign show says the segment is gone" as marketer campaign show sg
 check "  beside its name" grep -q '^segment: *g1only (no longer exists)$' "$T/out"
+
+# ---- An attribute some recipients lack, with no fallback: a warning -----------
+as marketer list add u >/dev/null
+for p in u1 u2; do as marketer subscriber add "$p@example.com" --list u >/dev/null; done
+as marketer subscriber add u3@example.com --list u --attr first_name=Pat >/dev/null
+printf 'Dear {{attr.frist_name}} and {{attr.first_name}}, {{attr.first_name|friend}}\n\n{{sender.name}} {{sender.postal_address}} {{sender.contact}} {{unsubscribe_url}}\n' >"$T/typo.md"
+as marketer template add typo "$T/typo.md" >/dev/null || not_ok "template typo"
+as marketer campaign add typo --template typo --list u --subject "Hi" >/dev/null
+expect 0 "campaign check of a template with a misspelt attribute passes, with warnings" \
+	as marketer campaign check typo
+check "  {{attr.frist_name}} is empty for every recipient" \
+	grep -q 'unset-attr .*{{attr.frist_name}} has no value for 3 of the 3 recipients.*is the name right' "$T/out"
+check "  {{attr.first_name}} for the two without it" \
+	grep -q 'unset-attr .*{{attr.first_name}} has no value for 2 of the 3 recipients' "$T/out"
+check "  once each: the tag with a fallback is not counted" test "$(grep -c unset-attr "$T/out")" = 2
 finish
