@@ -238,10 +238,12 @@ struct parser {
 	char **errstr;
 };
 
+/* ASCII letters, digits, _ - . and any non-ASCII character: an imported
+ * header such as 都道府県 names an attribute too. */
 static bool name_char(char c)
 {
 	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-	       c == '_' || c == '-' || c == '.';
+	       c == '_' || c == '-' || c == '.' || (unsigned char)c >= 0x80;
 }
 
 static enum tpl_status perr(struct parser *p, size_t at, const char *fmt, ...)
@@ -406,7 +408,9 @@ static enum tpl_status parse_tag(struct parser *p, size_t at, struct tag *g)
 			    "fallback), found '|'");
 	if (i >= p->len || p->src[i] == '\n' || p->src[i] == '}' || p->src[i] == '{')
 		return unclosed(p, at, i, close);
-	return perr(p, i, "expected a name character (A-Z a-z 0-9 _ - .) or \"%s\", found %s",
+	return perr(p, i,
+		    "expected a name character (A-Z a-z 0-9 _ - ., or a non-ASCII letter) or "
+		    "\"%s\", found %s",
 		    close, found(p, i, tmp));
 }
 

@@ -93,6 +93,11 @@ static void test_fallback(void **state)
 	got = render("{{ name | お客様 }}様", TPL_MODE_TEXT, empty_name);
 	assert_string_equal(got, " お客様 様");
 	free(got);
+	/* An imported header such as 都道府県 names an attribute a tag can show. */
+	static const struct kv ja[] = {{"attr.都道府県", "東京都"}, {NULL, NULL}};
+	got = render("{{attr.都道府県}}/{{attr.市区町村|不明}}", TPL_MODE_TEXT, ja);
+	assert_string_equal(got, "東京都/不明");
+	free(got);
 	/* QA's case: a value that shows nothing (a space, U+3000, U+200B) takes it too */
 	static const struct kv blank[] = {{"attr.a", " "},
 					  {"attr.b", "\u3000"},
@@ -160,15 +165,17 @@ static void test_syntax_errors(void **state)
 	expect_error("{{}}", 4, TPL_ESYNTAX, "1:3: expected a tag name, found '}'");
 	expect_error("{{#}}", 5, TPL_ESYNTAX, "1:4: expected a tag name, found '}'");
 	expect_error("{{na!me}}", 9, TPL_ESYNTAX,
-		     "1:5: expected a name character (A-Z a-z 0-9 _ - .) or \"}}\", found '!'");
+		     "1:5: expected a name character (A-Z a-z 0-9 _ - ., or a non-ASCII letter) or "
+		     "\"}}\", found '!'");
 	expect_error("{{a..b}}", 8, TPL_ESYNTAX,
 		     "1:3: expected a name of dot-separated parts, found \"a..b\"");
 	expect_error("{{.a}}", 6, TPL_ESYNTAX,
 		     "1:3: expected a name of dot-separated parts, found \".a\"");
 	expect_error("ok\n{{/a}}", 9, TPL_ESYNTAX, "2:1: expected an open section before {{/a}}");
 	/* columns count characters, not bytes */
-	expect_error("こんにちは{{名前}}", strlen("こんにちは{{名前}}"), TPL_ESYNTAX,
-		     "1:8: expected a tag name, found a character that can't be in a name");
+	expect_error("こんにちは{{na!me}}", strlen("こんにちは{{na!me}}"), TPL_ESYNTAX,
+		     "1:10: expected a name character (A-Z a-z 0-9 _ - ., or a non-ASCII letter) "
+		     "or \"}}\", found '!'");
 	expect_error("{{#a|x}}", 8, TPL_ESYNTAX,
 		     "1:5: expected \"}}\" after a section name (sections take no fallback), "
 		     "found '|'");
