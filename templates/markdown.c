@@ -32,6 +32,7 @@ struct protect {
 	char prefix[16]; /* "zq%08xn" */
 	size_t plen;
 	const struct tpl *t;
+	bool markdown; /* the source is Markdown, not HTML */
 };
 
 static bool is_tag_op(const struct tpl_op *op)
@@ -60,17 +61,39 @@ static void pick_prefix(struct protect *pr, const char *src, size_t len)
 	pr->prefix[pr->plen] = '\0';
 }
 
-/* The source with every tag replaced by its placeholder. */
+/* Is op i of Markdown a tag written as an autolink, "<{{unsubscribe_url}}>"? */
+static bool autolink(const struct protect *pr, size_t i)
+{
+	const struct tpl *t = pr->t;
+	const struct tpl_op *a = i > 0 ? &t->ops[i - 1] : NULL, *b = &t->ops[i + 1];
+
+	return pr->markdown && t->ops[i].type == TPL_OP_VAR && a != NULL &&
+	       a->type == TPL_OP_TEXT && a->len > 0 && t->arena.data[a->off + a->len - 1] == '<' &&
+	       i + 1 < t->nops && b->type == TPL_OP_TEXT && b->len > 0 &&
+	       t->arena.data[b->off] == '>';
+}
+
+/*
+ * The source with every tag replaced by its placeholder. A tag written as an
+ * autolink, whose placeholder libcmark would take for raw HTML and drop,
+ * loses its angle brackets: {{unsubscribe_url}}, always an address of the
+ * web, becomes a link to itself ("[PH](PH)"), any other tag its text (its
+ * value may be a mail address or no address at all).
+ */
 static enum tpl_status protect(const struct protect *pr, struct tpl_buf *out)
 {
 	const struct tpl *t = pr->t;
-	size_t i, j, idx;
+	size_t i, j, idx, skip = 0;
 
 	for (i = 0; i < t->nops; i++) {
 		const struct tpl_op *op = &t->ops[i];
 
 		if (!is_tag_op(op)) {
-			tpl_buf_append(out, t->arena.data + op->off, op->len);
+			bool before = i + 1 < t->nops && autolink(pr, i + 1);
+
+			tpl_buf_append(out, t->arena.data + op->off + skip,
+				       op->len - skip - (before ? 1 : 0));
+			skip = 0;
 			continue;
 		}
 		idx = i;
@@ -80,7 +103,13 @@ static enum tpl_status protect(const struct protect *pr, struct tpl_buf *out)
 				break;
 			}
 		}
-		tpl_buf_appendf(out, "%s%zuz", pr->prefix, idx);
+		skip = autolink(pr, i) ? 1 : 0; /* the '>' */
+		if (skip && op->len == 15 &&
+		    memcmp(t->arena.data + op->off, "unsubscribe_url", 15) == 0) {
+			tpl_buf_appendf(out, "[%s%zuz](%s%zuz)", pr->prefix, idx, pr->prefix, idx);
+		} else {
+			tpl_buf_appendf(out, "%s%zuz", pr->prefix, idx);
+		}
 	}
 	return out->oom ? TPL_ENOMEM : TPL_OK;
 }
@@ -227,6 +256,7 @@ enum tpl_status tpl_body_compile(enum tpl_kind kind, const char *src, size_t len
 	if (st != TPL_OK)
 		goto done;
 	pr.t = t;
+	pr.markdown = kind == TPL_KIND_MARKDOWN;
 	pick_prefix(&pr, src, len);
 	st = protect(&pr, &prot);
 	if (st != TPL_OK)

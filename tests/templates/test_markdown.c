@@ -98,6 +98,34 @@ static void test_markdown_body(void **state)
  * merged values, at their display width (a wide character counts 2), in a
  * quote too; a value left empty makes it shorter.
  */
+/* QA's case: a tag written as a Markdown autolink is a link, not raw HTML dropped. */
+static void test_tag_autolink(void **state)
+{
+	static const char md[] = "Stop: <{{unsubscribe_url}}>\n\nWrite to <{{sender.contact}}>.\n"
+				 "\n<https://hato.example/news>\n";
+	struct tpl_campaign *c = compile(TPL_KIND_MARKDOWN, md, NULL, "none");
+	char *html = render(tpl_campaign_html(c), TPL_MODE_HTML, subscriber);
+	char *text = render(tpl_campaign_text(c), TPL_MODE_TEXT, subscriber);
+
+	(void)state;
+	assert_non_null(strstr(html,
+			       "<p>Stop: <a href=\"https://hato.example/u/TOKEN?a=1&amp;b=2\">"
+			       "https://hato.example/u/TOKEN?a=1&amp;b=2</a></p>"));
+	assert_non_null(strstr(html, "<p>Write to support@hato.example.</p>"));
+	assert_null(strstr(html, "raw HTML omitted"));
+	assert_non_null(strstr(text, "Stop: https://hato.example/u/TOKEN?a=1&b=2\n"));
+	assert_non_null(strstr(text, "Write to support@hato.example."));
+	free(html);
+	free(text);
+	tpl_campaign_free(&c);
+	/* In HTML, <{{x}}> stays as written. */
+	c = compile(TPL_KIND_HTML, "<p><{{sender.name}}></p>", NULL, "none");
+	html = render(tpl_campaign_html(c), TPL_MODE_HTML, subscriber);
+	assert_string_equal(html, "<p><株式会社ハト></p>");
+	free(html);
+	tpl_campaign_free(&c);
+}
+
 static void test_heading_underline(void **state)
 {
 	static const char md[] = "# {{name}}, welcome\n"
@@ -431,6 +459,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_markdown_body),
+	    cmocka_unit_test(test_tag_autolink),
 	    cmocka_unit_test(test_heading_underline),
 	    cmocka_unit_test(test_markdown_sections),
 	    cmocka_unit_test(test_section_in_link_destination),
