@@ -217,7 +217,8 @@ bool send_dmarc_is_record(const char *txt)
 		return false;
 	while (is_fws(*p))
 		p++;
-	if (strncasecmp(p, "DMARC1", 6) != 0)
+	/* RFC 7489 6.4: "DMARC1" is written in hex in the ABNF: in this case only. */
+	if (strncmp(p, "DMARC1", 6) != 0)
 		return false;
 	p += 6;
 	while (is_fws(*p))

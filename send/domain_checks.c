@@ -322,6 +322,14 @@ static char spf_all(struct spf_ctx *c, const struct send_spf *s, int depth)
 	return q;
 }
 
+static bool spf_has(const struct send_spf *s, enum send_spf_mech m)
+{
+	for (size_t i = 0; i < s->nterms; i++)
+		if (s->terms[i].mech == m)
+			return true;
+	return false;
+}
+
 /*
  * Does the record pass an address no sender holds (reserved IPv4 space, and
  * IPv6 documentation space)? Then it lets anyone send, however it ends:
@@ -409,6 +417,11 @@ enum send_status send_domain_check_spf(struct send_domain_report *r, struct send
 				     "the record passes %s, which nobody should send from: it lets "
 				     "anyone send as %s (a /0 range, or an include that does)",
 				     probe, domain);
+	else if (spf_has(s, SEND_SPF_PTR))
+		st = send_domain_add(r, SEND_CHECK_WARN, "SPF",
+				     "replace ptr with the ip4/ip6 ranges it stands for",
+				     "the record uses ptr, which RFC 7208 5.5 says not to publish: "
+				     "it is slow, and receivers may skip it");
 	else if (all == '?' || all == 0)
 		st = send_domain_add(
 		    r, SEND_CHECK_WARN, "SPF", "end the record with ~all or -all",

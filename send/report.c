@@ -198,6 +198,25 @@ static void lower(char *s)
 		*s = (char)tolower((unsigned char)*s);
 }
 
+/*
+ * RFC 6533's reports, for mail to Unicode addresses (SMTPUTF8), read as the
+ * classic ones: their fields are UTF-8, which the readers take.
+ */
+static void global_types(struct ctype *ct)
+{
+	static const char *const as[][2] = {
+	    {"message/global-delivery-status", "message/delivery-status"},
+	    {"message/global", "message/rfc822"},
+	    {"message/global-headers", "text/rfc822-headers"},
+	};
+
+	for (size_t i = 0; i < sizeof(as) / sizeof(as[0]); i++)
+		if (strcmp(ct->type, as[i][0]) == 0)
+			snprintf(ct->type, sizeof(ct->type), "%s", as[i][1]);
+	if (strcmp(ct->report, "global-delivery-status") == 0)
+		snprintf(ct->report, sizeof(ct->report), "delivery-status");
+}
+
 static void ctype_parse(const char *v, struct ctype *ct)
 {
 	const char *p = v;
@@ -235,6 +254,7 @@ static void ctype_parse(const char *v, struct ctype *ct)
 		while (*p != '\0' && *p != ';')
 			p++;
 	}
+	global_types(ct);
 }
 
 /* ---- Transfer encodings --------------------------------------------------- */

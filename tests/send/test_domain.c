@@ -175,6 +175,7 @@ static void zones(void)
 
 	/* Records that let anyone send without +all; an mx of 11 hosts */
 	txt("anyone.test", "v=spf1 ip4:0.0.0.0/0 -all");
+	txt("ptr.test", "v=spf1 ptr ip4:192.0.2.1 -all");
 	txt("anyone6.test", "v=spf1 ip4:192.0.2.1 ip6:::/0 -all");
 	txt("incany.test", "v=spf1 include:plusall.test -all");
 	txt("azero.test", "v=spf1 a:mx.good.test/0 -all");
@@ -446,6 +447,9 @@ static void test_spf_records(void **state)
 		expect(r, "SPF", SEND_CHECK_FAIL, anyone[i][1]);
 		send_domain_report_free(&r);
 	}
+	r = check("ptr.test", NULL);
+	expect(r, "SPF", SEND_CHECK_WARN, "uses ptr, which RFC 7208 5.5 says not to publish");
+	send_domain_report_free(&r);
 	/* An mx of more than 10 hosts is a permerror (RFC 7208 4.6.4), even for an
 	 * address an ip4 after it allows. */
 	r = check("mx11.test", "192.0.2.7");
@@ -687,6 +691,9 @@ static void test_dmarc_parser(void **state)
 	assert_int_equal(send_dmarc_parse("v=DMARC1; p=none; p=reject", &d, NULL), SEND_EINVAL);
 	assert_true(send_dmarc_is_record("v = DMARC1 ; p=none"));
 	assert_false(send_dmarc_is_record("v=DMARC10; p=none"));
+	/* RFC 7489 6.4 spells the version in upper case only (QA) */
+	assert_false(send_dmarc_is_record("v=dmarc1; p=none"));
+	assert_true(send_dmarc_is_record("V=DMARC1; p=none")); /* "v" is a string: any case */
 }
 
 static void test_dkim_record_parser(void **state)

@@ -262,6 +262,17 @@ static void test_base64_report_part(void **state)
 	assert_string_equal(r->rcpts[0].final_recipient, "qp@example.org");
 	assert_string_equal(r->rcpts[0].action, "failed");
 	send_report_free(&r);
+	/* RFC 6533's form, for mail to a Unicode address: read as the classic one. */
+	r = parse_ok("Content-Type: multipart/report; report-type=global-delivery-status; "
+		     "boundary=b\n\n--b\nContent-Type: message/global-delivery-status\n\n"
+		     "Final-Recipient: utf-8; 山田@example.org\nAction: failed\nStatus: 5.1.1\n"
+		     "--b\nContent-Type: message/global-headers\n\n"
+		     "Return-Path: <b+3.17.0123456789abcdef@bounce.example.com>\n--b--\n");
+	assert_int_equal(r->kind, SEND_REPORT_DSN);
+	assert_int_equal(r->nrcpts, 1);
+	assert_string_equal(r->rcpts[0].final_recipient, "山田@example.org");
+	assert_string_equal(r->rcpts[0].status, "5.1.1");
+	send_report_free(&r);
 }
 
 static void test_not_a_report(void **state)
