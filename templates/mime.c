@@ -39,8 +39,15 @@ static void qp_classes(void)
 		cls[c] = qp_class((unsigned char)c);
 }
 
+/* Is s[i..n) "From " (which a mailbox would rewrite at a line's start)? */
+static bool from_at(const unsigned char *s, size_t i, size_t n)
+{
+	return n - i >= 5 && memcmp(s + i, "From ", 5) == 0;
+}
+
 /* Appends s as quoted-printable with CRLF line ends. LF, CRLF and a lone CR
- * all end a line. */
+ * all end a line. "From " starting a line is written "=46rom ": an mbox
+ * would rewrite it to ">From ", breaking the DKIM body hash. */
 static enum tpl_status qp_encode(struct tpl_buf *out, const char *src, size_t n)
 {
 	static const char hex[] = "0123456789ABCDEF";
@@ -64,7 +71,8 @@ static enum tpl_status qp_encode(struct tpl_buf *out, const char *src, size_t n)
 			col = 0;
 			continue;
 		}
-		if (k == QP_BLANK && (i + 1 == n || cls[s[i + 1]] == QP_EOL))
+		if ((k == QP_BLANK && (i + 1 == n || cls[s[i + 1]] == QP_EOL)) ||
+		    (col == 0 && from_at(s, i, n)))
 			k = QP_HEX;
 		if (k != QP_HEX) {
 			/* a run of bytes written as themselves: copied a line's room at a time */
@@ -81,6 +89,12 @@ static enum tpl_status qp_encode(struct tpl_buf *out, const char *src, size_t n)
 					memcpy(o, "=\r\n", 3);
 					o += 3;
 					col = 0;
+					if (from_at(s, i, n)) {
+						memcpy(o, "=46", 3);
+						o += 3;
+						col = 3;
+						i++;
+					}
 				}
 				take = j - i < QP_MAX - 1 - col ? j - i : QP_MAX - 1 - col;
 				memcpy(o, s + i, take);

@@ -339,6 +339,38 @@ static void test_body_edges(void **state)
 	tpl_buf_free(&j);
 }
 
+/*
+ * QA's case: "From " starting a line of the quoted-printable body, also one
+ * a soft line break starts, is written "=46rom ": a mailbox would rewrite
+ * it, and the DKIM body hash with it. An independent parser reads it back.
+ */
+static void test_from_at_line_start(void **state)
+{
+	char text[400];
+	struct tpl_message m = {.from = {"", "news@hato.example"},
+				.to = {"", "u@example.com"},
+				.subject = "from",
+				.html = "<p>h</p>",
+				.html_len = 8};
+	struct tpl_buf msg = {0}, j = {0};
+
+	(void)state;
+	snprintf(text, sizeof(text),
+		 "From the start\nand From the middle\n%075dFrom a soft break\n", 0);
+	m.text = text;
+	m.text_len = strlen(text);
+	assert_int_equal(tpl_message_build(&m, &msg, NULL, NULL), TPL_OK);
+	assert_null(strstr(msg.data, "\nFrom "));
+	assert_non_null(strstr(msg.data, "\r\n=46rom the start\r\n"));
+	assert_non_null(strstr(msg.data, "=\r\n=46rom a soft break"));
+	json_open(&j);
+	json_key(&j, "text", text);
+	json_close(&j);
+	assert_int_equal(mime_check(&msg, &j), 0);
+	tpl_buf_free(&msg);
+	tpl_buf_free(&j);
+}
+
 /* From ハト通信 to 山田 太郎 at a carrier address, ISO-2022-JP asked for. */
 static struct tpl_message jis_message(const char *to, const char *subject, const char *text,
 				      const char *html)
@@ -679,6 +711,7 @@ int main(void)
 	    cmocka_unit_test(test_header_injection),
 	    cmocka_unit_test(test_long_japanese_subject),
 	    cmocka_unit_test(test_body_edges),
+	    cmocka_unit_test(test_from_at_line_start),
 	    cmocka_unit_test(test_iso2022jp),
 	    cmocka_unit_test(test_meta_charset),
 	    cmocka_unit_test(test_date_and_message_id),
