@@ -222,8 +222,12 @@ static enum tpl_status unprotect(const struct protect *pr, const char *s, size_t
 			place_text(s, n, lit, i, i + k, &sp);
 		if (tpl_add_text(t, s + lit, sp.lit_end - lit) != TPL_OK ||
 		    tpl_add_text(t, sp.before, strlen(sp.before)) != TPL_OK ||
-		    tpl_add_op_from(t, pr->t, op) != TPL_OK ||
-		    tpl_add_text(t, sp.after, strlen(sp.after)) != TPL_OK)
+		    tpl_add_op_from(t, pr->t, op) != TPL_OK)
+			goto done;
+		/* A {{{raw}}} value is HTML: the text part shows it as text. */
+		if (!html && op->type == TPL_OP_VAR && op->raw)
+			t->ops[t->nops - 1].html = true;
+		if (tpl_add_text(t, sp.after, strlen(sp.after)) != TPL_OK)
 			goto done;
 		lit = i = sp.resume;
 	}

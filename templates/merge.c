@@ -110,11 +110,16 @@ static enum tpl_status add_tag(struct tpl *t, enum tpl_op_type type, const char 
 
 enum tpl_status tpl_add_op_from(struct tpl *t, const struct tpl *src, const struct tpl_op *op)
 {
+	enum tpl_status st;
+
 	if (op->type == TPL_OP_TEXT)
 		return tpl_add_text(t, src->arena.data + op->off, op->len);
-	return add_tag(t, op->type, src->arena.data + op->off, op->len,
-		       op->has_fb ? src->arena.data + op->fb_off : NULL, op->fb_len, op->has_fb,
-		       op->raw, op->line, op->col);
+	st = add_tag(t, op->type, src->arena.data + op->off, op->len,
+		     op->has_fb ? src->arena.data + op->fb_off : NULL, op->fb_len, op->has_fb,
+		     op->raw, op->line, op->col);
+	if (st == TPL_OK)
+		t->ops[t->nops - 1].html = op->html;
+	return st;
 }
 
 enum tpl_status tpl_add_underline(struct tpl *t, char c)
@@ -627,6 +632,22 @@ static void underline(struct tpl_buf *out, char c)
 		tpl_buf_appendc(out, c);
 }
 
+/* A {{{raw}}} value, HTML, in a text part: as text, without the line end it ends in. */
+static void html_as_text(struct tpl_buf *out, const char *v)
+{
+	struct tpl_buf b = {0};
+
+	if (tpl_html_to_text(v, strlen(v), &b) != TPL_OK) {
+		out->oom = true;
+		tpl_buf_free(&b);
+		return;
+	}
+	while (b.len > 0 && b.data[b.len - 1] == '\n')
+		b.len--;
+	tpl_buf_append(out, b.data != NULL ? b.data : "", b.len);
+	tpl_buf_free(&b);
+}
+
 enum tpl_status tpl_render(const struct tpl *t, enum tpl_mode mode, tpl_lookup_fn lookup, void *arg,
 			   struct tpl_buf *out)
 {
@@ -648,7 +669,9 @@ enum tpl_status tpl_render(const struct tpl *t, enum tpl_mode mode, tpl_lookup_f
 				v = a + op->fb_off;
 			if (v == NULL)
 				break;
-			if (op->raw || mode == TPL_MODE_TEXT)
+			if (op->html)
+				html_as_text(out, v);
+			else if (op->raw || mode == TPL_MODE_TEXT)
 				tpl_buf_appends(out, v);
 			else
 				tpl_html_escape(out, v, strlen(v));

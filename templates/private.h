@@ -25,6 +25,7 @@ enum tpl_op_type {
 struct tpl_op {
 	enum tpl_op_type type;
 	bool raw;    /* VAR: never escape */
+	bool html;   /* VAR: raw HTML in a text part: shown as text (tpl_html_to_text) */
 	bool has_fb; /* VAR: fallback at arena[fb_off, fb_off+fb_len), NUL-terminated */
 	size_t off, len;
 	size_t fb_off, fb_len;

@@ -126,6 +126,27 @@ static void test_tag_autolink(void **state)
 	tpl_campaign_free(&c);
 }
 
+/* QA's case: a {{{raw}}} value is HTML, which the text part shows as text. */
+static void test_raw_in_text(void **state)
+{
+	static const struct kv offer[] = {
+	    {"attr.offer",
+	     "<p>Special <b>offer</b> &amp; <a href=\"https://example.com/o\">more</a></p>"},
+	    {NULL, NULL}};
+	struct tpl_campaign *c =
+	    compile(TPL_KIND_HTML, "<p>Hello</p>\n{{{attr.offer}}}\n<p>Bye</p>", NULL, "none");
+	char *text = render(tpl_campaign_text(c), TPL_MODE_TEXT, offer);
+	char *html = render(tpl_campaign_html(c), TPL_MODE_HTML, offer);
+
+	(void)state;
+	assert_string_equal(
+	    text, "Hello\n\nSpecial offer & more [1]\n\n[1] https://example.com/o\n\nBye\n");
+	assert_non_null(strstr(html, "<p>Special <b>offer</b> &amp; <a href="));
+	free(text);
+	free(html);
+	tpl_campaign_free(&c);
+}
+
 static void test_heading_underline(void **state)
 {
 	static const char md[] = "# {{name}}, welcome\n"
@@ -460,6 +481,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_markdown_body),
 	    cmocka_unit_test(test_tag_autolink),
+	    cmocka_unit_test(test_raw_in_text),
 	    cmocka_unit_test(test_heading_underline),
 	    cmocka_unit_test(test_markdown_sections),
 	    cmocka_unit_test(test_section_in_link_destination),
