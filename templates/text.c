@@ -350,6 +350,9 @@ struct h2t {
 	bool space; /* a space is owed before the next word */
 	char *href; /* the open link's, whole */
 	bool in_a;
+	bool pre;     /* inside <pre>: spaces and line ends are kept */
+	int lists[8]; /* the open lists: an <ol>'s count so far, or -1 for a <ul> */
+	size_t nlists;
 	size_t a_start;
 };
 
@@ -423,6 +426,34 @@ static bool tag_is(const char *name, size_t n, const char *const *set)
 	return false;
 }
 
+/* An <ol>, <ul> or <pre> opened or closed. */
+static void h2t_block(struct h2t *h, const char *name, size_t n, bool close)
+{
+	bool ol = n == 2 && strncasecmp(name, "ol", 2) == 0;
+
+	if (n == 3 && strncasecmp(name, "pre", 3) == 0)
+		h->pre = !close;
+	else if (!ol && !(n == 2 && strncasecmp(name, "ul", 2) == 0))
+		return;
+	else if (close && h->nlists > 0)
+		h->nlists--;
+	else if (!close && h->nlists < sizeof(h->lists) / sizeof(h->lists[0]))
+		h->lists[h->nlists++] = ol ? 0 : -1;
+}
+
+/* An <li>: numbered in an <ol>, marked with "- " elsewhere. */
+static void h2t_item(struct h2t *h)
+{
+	char mark[16];
+	int *n = h->nlists > 0 ? &h->lists[h->nlists - 1] : NULL;
+
+	if (n != NULL && *n >= 0)
+		snprintf(mark, sizeof(mark), "%d. ", ++*n);
+	else
+		snprintf(mark, sizeof(mark), "- ");
+	h2t_word(h, mark, strlen(mark));
+}
+
 /* Handles the tag html[i..j) (without < and >). */
 static void h2t_tag(struct h2t *h, const char *t, size_t n)
 {
@@ -438,10 +469,11 @@ static void h2t_tag(struct h2t *h, const char *t, size_t n)
 		k++;
 	if (tag_is(t + s, k - s, para)) {
 		h2t_break(h, 2);
+		h2t_block(h, t + s, k - s, close);
 	} else if (tag_is(t + s, k - s, line)) {
 		h2t_break(h, 1);
 		if (!close && k - s == 2 && strncasecmp(t + s, "li", 2) == 0)
-			h2t_word(h, "- ", 2);
+			h2t_item(h);
 	} else if (k - s == 1 && (t[s] == 'a' || t[s] == 'A')) {
 		if (!close) {
 			free(h->href);
@@ -511,6 +543,12 @@ enum tpl_status tpl_html_to_text(const char *html, size_t len, struct tpl_buf *o
 			}
 			h2t_tag(h, html + i + 1, j - i - 1);
 			i = j < len ? j + 1 : len;
+		} else if (h->pre && (c == ' ' || c == '\t' || c == '\n' || c == '\r')) {
+			/* As written; HTML drops a line end right after <pre>. */
+			if (c != '\r' && !(c == '\n' && i > 0 && html[i - 1] == '>'))
+				put(&h->e, c == '\t' ? "\t" : c == '\n' ? "\n" : " ", 1);
+			h->space = false;
+			i++;
 		} else if (c == ' ' || c == '\t' || c == '\n' || c == '\r') {
 			h->space = true;
 			i++;

@@ -364,6 +364,16 @@ static void test_long_attributes(void **state)
 	tpl_buf_free(&msg);
 }
 
+/* QA's case: <pre> keeps its spaces and line ends, and <ol> its numbers. */
+static void test_pre_and_ol(void **state)
+{
+	(void)state;
+	expect_text("<p>Table:</p><pre>\nname   qty\napple    3\n\npear     1</pre><p>after</p>",
+		    "Table:\n\nname   qty\napple    3\n\npear     1\n\nafter\n");
+	expect_text("<ol><li>one</li><li>two<ul><li>x</li></ul></li><li>three</li></ol>",
+		    "1. one\n2. two\n\n- x\n\n3. three\n");
+}
+
 static void test_layouts(void **state)
 {
 	static const char *const legal[] = {"{{sender.name}}",
@@ -488,6 +498,7 @@ int main(void)
 	    cmocka_unit_test(test_html_body),
 	    cmocka_unit_test(test_html_entities),
 	    cmocka_unit_test(test_long_attributes),
+	    cmocka_unit_test(test_pre_and_ol),
 	    cmocka_unit_test(test_layouts),
 	    cmocka_unit_test(test_newsletter_banner),
 	    cmocka_unit_test(test_campaign_message),
