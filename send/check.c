@@ -42,32 +42,6 @@ static enum send_status bad_setting(struct tpl_findings *f, const char *code, ch
 }
 
 /*
- * The organisational domain of d, without a public suffix list: its last two
- * labels, or three under a second level such as co.jp or com.au (a
- * two-letter country code after a short generic label).
- */
-static const char *org_domain(const char *d)
-{
-	static const char *const second[] = {"co", "ne", "or",	"ac",  "ad",  "ed",  "go",
-					     "gr", "lg", "com", "net", "org", "gov", "edu"};
-	const char *label[3] = {d, d, d}; /* where the last, second and third labels start */
-	const char *p;
-	size_t i, n, k = 0;
-
-	for (p = d + strlen(d); p > d && k < 3; p--)
-		if (p[-1] == '.')
-			label[k++] = p;
-	if (k < 2)
-		return d;
-	n = (size_t)(label[0] - label[1] - 1);
-	if (strlen(label[0]) == 2)
-		for (i = 0; i < sizeof(second) / sizeof(second[0]); i++)
-			if (strlen(second[i]) == n && strncasecmp(label[1], second[i], n) == 0)
-				return label[2];
-	return label[1];
-}
-
-/*
  * VERP's envelope sender on a domain of another organisation than From's:
  * SPF may pass for it, but not DMARC (relaxed alignment, RFC 7489 3.1.2).
  * A warning: the DKIM signature on the From domain, which the checks
@@ -82,11 +56,11 @@ static enum send_status check_bounce_domain(struct store *st, const char *from_a
 	char why[600];
 
 	if (bounce != NULL && from != NULL &&
-	    strcasecmp(org_domain(bounce), org_domain(from + 1)) != 0) {
+	    strcasecmp(send_org_domain(bounce), send_org_domain(from + 1)) != 0) {
 		snprintf(why, sizeof(why),
 			 "bounce.domain %s is not aligned with the From domain %s: SPF passes "
 			 "for the envelope sender but not DMARC; use %s or a subdomain of it",
-			 bounce, from + 1, org_domain(from + 1));
+			 bounce, from + 1, send_org_domain(from + 1));
 		t = tpl_findings_add(f, TPL_SEV_WARNING, "bounce-domain", "sender", why);
 	}
 	free(bounce);
@@ -494,11 +468,14 @@ enum send_status send_domain_check_held(struct store *st, const char *domain,
 {
 	struct pubs ps;
 	enum send_status s;
+	char *bounce;
 	size_t i;
 
 	memset(&ps, 0, sizeof(ps));
 	store_dkim_list(st, domain, false, collect_pub, &ps, NULL);
-	s = send_domain_check(domain, dns_server, sending_ip, ps.k, ps.n, report, errstr);
+	bounce = send_setting(st, "bounce.domain");
+	s = send_domain_check(domain, bounce, dns_server, sending_ip, ps.k, ps.n, report, errstr);
+	free(bounce);
 	for (i = 0; i < ps.n; i++) {
 		free(ps.sel[i]);
 		free(ps.txt[i]);

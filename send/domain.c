@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <sodium.h>
 
@@ -239,7 +240,34 @@ enum send_status send_domain_check_ptr(struct send_domain_report *r, struct send
 
 /* ---- The check and its report ---------------------------------------------------------- */
 
-enum send_status send_domain_check(const char *domain, const char *dns_server,
+/*
+ * The envelope sender's domain, when it is not From's (bounce.domain):
+ * receivers check SPF for it, and DMARC's SPF alignment needs it in From's
+ * organisation. DKIM, on the From domain, aligns either way.
+ */
+static enum send_status check_envelope(struct send_domain_report *r, struct send_dns *dns,
+				       const char *domain, const char *envelope,
+				       const char *sending_ip, char **errstr)
+{
+	enum send_status st;
+
+	st = send_domain_check_spf(r, dns, envelope, sending_ip, "BOUNCE-SPF", errstr);
+	if (st != SEND_OK)
+		return st;
+	if (strcasecmp(send_org_domain(envelope), send_org_domain(domain)) == 0)
+		return send_domain_add(r, SEND_CHECK_PASS, "BOUNCE-ALIGN", NULL,
+				       "bounce.domain %s is in the organisation of %s: SPF aligns "
+				       "for DMARC under aspf=r (not aspf=s)",
+				       envelope, send_org_domain(domain));
+	return send_domain_add(r, SEND_CHECK_WARN, "BOUNCE-ALIGN",
+			       "set bounce.domain to a subdomain of the From domain",
+			       "bounce.domain %s is outside the organisation of %s: SPF passes "
+			       "for the envelope sender but does not align for DMARC, which "
+			       "rests on DKIM alone",
+			       envelope, send_org_domain(domain));
+}
+
+enum send_status send_domain_check(const char *domain, const char *envelope, const char *dns_server,
 				   const char *sending_ip, const struct send_dkim_pub *keys,
 				   size_t nkeys, struct send_domain_report **report, char **errstr)
 {
@@ -264,7 +292,10 @@ enum send_status send_domain_check(const char *domain, const char *dns_server,
 	}
 	st = send_dns_open(dns_server, &dns, errstr);
 	if (st == SEND_OK)
-		st = send_domain_check_spf(r, dns, domain, sending_ip, errstr);
+		st = send_domain_check_spf(r, dns, domain, sending_ip, "SPF", errstr);
+	if (st == SEND_OK && envelope != NULL && *envelope != '\0' &&
+	    strcasecmp(envelope, domain) != 0)
+		st = check_envelope(r, dns, domain, envelope, sending_ip, errstr);
 	if (st == SEND_OK && nkeys == 0)
 		st = send_domain_add(r, SEND_CHECK_FAIL, "DKIM",
 				     "generate a key and publish its record",

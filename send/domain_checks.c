@@ -355,16 +355,18 @@ static bool passes_anyone(struct spf_ctx *c, const char *domain, const char **pr
 }
 
 enum send_status send_domain_check_spf(struct send_domain_report *r, struct send_dns *dns,
-				       const char *domain, const char *ip, char **errstr)
+				       const char *domain, const char *ip, const char *item,
+				       char **errstr)
 {
 	struct spf_ctx c = {.dns = dns};
 	struct send_spf *s = NULL;
-	char *err = NULL, fix[160], all;
+	char *err = NULL, fix[160], item_ip[40], all;
 	const char *probe = NULL;
 	int n = 0;
 	enum spf_result res;
 	enum send_status st;
 
+	snprintf(item_ip, sizeof(item_ip), "%s-IP", item);
 	st = spf_fetch(&c, domain, &s, &n, &err);
 	if (st == SEND_EDNS) { /* the first query: the server itself is not answering */
 		st = send_err(errstr, SEND_EDNS, "%s", err != NULL ? err : "dns failure");
@@ -373,19 +375,19 @@ enum send_status send_domain_check_spf(struct send_domain_report *r, struct send
 	snprintf(fix, sizeof(fix), "publish one TXT record at %s, e.g. \"v=spf1 ip4:%s -all\"",
 		 domain, ip != NULL && strchr(ip, ':') == NULL ? ip : "192.0.2.1");
 	if (st == SEND_EINVAL) {
-		st = send_domain_add(r, SEND_CHECK_FAIL, "SPF", "correct the record's syntax", "%s",
+		st = send_domain_add(r, SEND_CHECK_FAIL, item, "correct the record's syntax", "%s",
 				     err);
 		goto done;
 	}
 	if (st != SEND_OK)
 		goto done;
 	if (n == 0) {
-		st = send_domain_add(r, SEND_CHECK_FAIL, "SPF", fix, "no v=spf1 record at %s",
+		st = send_domain_add(r, SEND_CHECK_FAIL, item, fix, "no v=spf1 record at %s",
 				     domain);
 		goto done;
 	}
 	if (n > 1) {
-		st = send_domain_add(r, SEND_CHECK_FAIL, "SPF", "merge them into one record",
+		st = send_domain_add(r, SEND_CHECK_FAIL, item, "merge them into one record",
 				     "%d v=spf1 records; RFC 7208 allows exactly one (permerror)",
 				     n);
 		goto done;
@@ -394,41 +396,41 @@ enum send_status send_domain_check_spf(struct send_domain_report *r, struct send
 	all = spf_all(&c, s, 0);
 	if (c.lookups > SPF_LOOKUP_LIMIT)
 		st =
-		    send_domain_add(r, SEND_CHECK_FAIL, "SPF",
+		    send_domain_add(r, SEND_CHECK_FAIL, item,
 				    "flatten includes, or replace a/mx/include with ip4/ip6 ranges",
 				    "%d DNS lookups; RFC 7208 4.6.4 allows %d (permerror)",
 				    c.lookups, SPF_LOOKUP_LIMIT);
 	else if (c.voids > SPF_VOID_LIMIT)
 		st =
-		    send_domain_add(r, SEND_CHECK_FAIL, "SPF",
+		    send_domain_add(r, SEND_CHECK_FAIL, item,
 				    "remove the a, mx and exists terms whose names do not resolve",
 				    "%d void lookups (no such name, or no records); RFC 7208 4.6.4 "
 				    "allows %d (permerror)",
 				    c.voids, SPF_VOID_LIMIT);
 	else if (c.problem != NULL)
-		st = send_domain_add(r, SEND_CHECK_FAIL, "SPF", "fix or remove that include", "%s",
+		st = send_domain_add(r, SEND_CHECK_FAIL, item, "fix or remove that include", "%s",
 				     c.problem);
 	else if (all == '+')
-		st = send_domain_add(r, SEND_CHECK_FAIL, "SPF", "end the record with -all or ~all",
+		st = send_domain_add(r, SEND_CHECK_FAIL, item, "end the record with -all or ~all",
 				     "+all lets anyone send as %s", domain);
 	else if (passes_anyone(&c, domain, &probe))
-		st = send_domain_add(r, SEND_CHECK_FAIL, "SPF",
+		st = send_domain_add(r, SEND_CHECK_FAIL, item,
 				     "list only the addresses that send for the domain",
 				     "the record passes %s, which nobody should send from: it lets "
 				     "anyone send as %s (a /0 range, or an include that does)",
 				     probe, domain);
 	else if (spf_has(s, SEND_SPF_PTR))
-		st = send_domain_add(r, SEND_CHECK_WARN, "SPF",
+		st = send_domain_add(r, SEND_CHECK_WARN, item,
 				     "replace ptr with the ip4/ip6 ranges it stands for",
 				     "the record uses ptr, which RFC 7208 5.5 says not to publish: "
 				     "it is slow, and receivers may skip it");
 	else if (all == '?' || all == 0)
 		st = send_domain_add(
-		    r, SEND_CHECK_WARN, "SPF", "end the record with ~all or -all",
+		    r, SEND_CHECK_WARN, item, "end the record with ~all or -all",
 		    "one record, %d lookups, %s: other senders get a neutral result", c.lookups,
 		    all == '?' ? "ends with ?all" : "no all");
 	else
-		st = send_domain_add(r, SEND_CHECK_PASS, "SPF", NULL,
+		st = send_domain_add(r, SEND_CHECK_PASS, item, NULL,
 				     "one record, %d lookups, ends with %call", c.lookups, all);
 	if (st != SEND_OK || ip == NULL)
 		goto done;
@@ -443,14 +445,13 @@ enum send_status send_domain_check_spf(struct send_domain_report *r, struct send
 	c.voids = c.lookups = 0; /* the evaluation counts its own */
 	res = spf_eval(&c, domain, 0);
 	if (res == SPF_PASS)
-		st =
-		    send_domain_add(r, SEND_CHECK_PASS, "SPF-IP", NULL, "%s is allowed (pass)", ip);
+		st = send_domain_add(r, SEND_CHECK_PASS, item_ip, NULL, "%s is allowed (pass)", ip);
 	else if (res == SPF_UNKNOWN)
-		st = send_domain_add(r, SEND_CHECK_WARN, "SPF-IP", "check the macro terms by hand",
+		st = send_domain_add(r, SEND_CHECK_WARN, item_ip, "check the macro terms by hand",
 				     "the record uses macros; %s could not be evaluated", ip);
 	else
-		st = send_domain_add(r, SEND_CHECK_FAIL, "SPF-IP", fix, "%s is not allowed (%s)",
-				     ip, spf_names[res]);
+		st = send_domain_add(r, SEND_CHECK_FAIL, item_ip, fix, "%s is not allowed (%s)", ip,
+				     spf_names[res]);
 done:
 	free(err);
 	free(c.problem);

@@ -305,9 +305,16 @@ const char *send_dmarc_policy_name(enum send_dmarc_policy p);
 enum send_status send_domain_add(struct send_domain_report *r, enum send_check_result res,
 				 const char *name, const char *fix, const char *fmt, ...)
     SEND_PRINTF(5, 6);
-/* Adds SPF (the record) and, when ip is not NULL, SPF-IP (may ip send for the domain?). */
+/* Adds `item` (SPF: the record) and, when ip is not NULL, `item`-IP (may ip
+ * send for the domain?). */
 enum send_status send_domain_check_spf(struct send_domain_report *r, struct send_dns *dns,
-				       const char *domain, const char *ip, char **errstr);
+				       const char *domain, const char *ip, const char *item,
+				       char **errstr);
+/*
+ * The organisational domain of d, without a public suffix list: its last two
+ * labels, or three under a second level such as co.jp or com.au.
+ */
+const char *send_org_domain(const char *d);
 /* Adds "DKIM <selector>": is the key hato holds published at its selector? */
 enum send_status send_domain_check_dkim(struct send_domain_report *r, struct send_dns *dns,
 					const char *domain, const struct send_dkim_pub *key);

@@ -221,6 +221,10 @@ struct send_domain_report;
  *           is a warning (RFC 7489 and RFC 9989 tags both accepted)
  *   ALIGN   From/DKIM d= and SPF alignment under the record's adkim/aspf
  *   MX      the domain has an MX or an A/AAAA record
+ *   BOUNCE-SPF, BOUNCE-SPF-IP, BOUNCE-ALIGN
+ *           when the envelope sender is on another domain (bounce.domain,
+ *           `envelope`, which receivers check SPF for): SPF and SPF-IP for
+ *           it, and whether it is in From's organisation (SPF alignment)
  *
  * dns_server: "HOST:PORT" or "HOST" (IPv4 address, port 53), or NULL for the
  * system resolver. sending_ip may be NULL. keys may be NULL when nkeys is 0.
@@ -228,7 +232,7 @@ struct send_domain_report;
  * SEND_EDNS when the server does not answer at all; a record that is missing
  * or wrong is a FAIL item, not an error.
  */
-enum send_status send_domain_check(const char *domain, const char *dns_server,
+enum send_status send_domain_check(const char *domain, const char *envelope, const char *dns_server,
 				   const char *sending_ip, const struct send_dkim_pub *keys,
 				   size_t nkeys, struct send_domain_report **report, char **errstr);
 

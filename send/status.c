@@ -7,12 +7,34 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <sodium.h>
 
 #include "send/private.h"
 
 /* ---- Status, errors and small helpers ----------------------------------- */
+
+const char *send_org_domain(const char *d)
+{
+	static const char *const second[] = {"co", "ne", "or",	"ac",  "ad",  "ed",  "go",
+					     "gr", "lg", "com", "net", "org", "gov", "edu"};
+	const char *label[3] = {d, d, d}; /* where the last, second and third labels start */
+	const char *p;
+	size_t i, n, k = 0;
+
+	for (p = d + strlen(d); p > d && k < 3; p--)
+		if (p[-1] == '.')
+			label[k++] = p;
+	if (k < 2)
+		return d;
+	n = (size_t)(label[0] - label[1] - 1);
+	if (strlen(label[0]) == 2)
+		for (i = 0; i < sizeof(second) / sizeof(second[0]); i++)
+			if (strlen(second[i]) == n && strncasecmp(label[1], second[i], n) == 0)
+				return label[2];
+	return label[1];
+}
 
 const char *send_rate_text(int64_t last_minute, char *buf, size_t size)
 {

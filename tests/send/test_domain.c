@@ -176,6 +176,8 @@ static void zones(void)
 	/* Records that let anyone send without +all; an mx of 11 hosts */
 	txt("anyone.test", "v=spf1 ip4:0.0.0.0/0 -all");
 	txt("ptr.test", "v=spf1 ptr ip4:192.0.2.1 -all");
+	/* envelope senders (bounce.domain): one with SPF, elsewhere */
+	txt("bounce.elsewhere.test", "v=spf1 ip4:192.0.2.0/24 -all");
 	txt("anyone6.test", "v=spf1 ip4:192.0.2.1 ip6:::/0 -all");
 	txt("incany.test", "v=spf1 include:plusall.test -all");
 	txt("azero.test", "v=spf1 a:mx.good.test/0 -all");
@@ -315,7 +317,7 @@ static struct send_domain_report *check(const char *domain, const char *ip)
 	struct send_domain_report *r = NULL;
 	char *err = NULL, *text = NULL;
 
-	assert_int_equal(send_domain_check(domain, S.server, ip, keys, 2, &r, &err), SEND_OK);
+	assert_int_equal(send_domain_check(domain, NULL, S.server, ip, keys, 2, &r, &err), SEND_OK);
 	assert_null(err);
 	assert_int_equal(send_domain_report_format(r, &text, NULL), SEND_OK);
 	fprintf(stderr, "--- %s%s%s\n%s", domain, ip != NULL ? " from " : "", ip != NULL ? ip : "",
@@ -572,13 +574,44 @@ static void test_dkim_record_tags(void **state)
 	(void)state;
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		assert_int_equal(
-		    send_domain_check(cases[i].domain, S.server, NULL, &rsa, 1, &r, NULL), SEND_OK);
+		    send_domain_check(cases[i].domain, NULL, S.server, NULL, &rsa, 1, &r, NULL),
+		    SEND_OK);
 		expect(r, "DKIM rsa", cases[i].want, cases[i].needle);
 		send_domain_report_free(&r);
 	}
-	assert_int_equal(send_domain_check("good.test", S.server, NULL, &small, 1, &r, NULL),
+	assert_int_equal(send_domain_check("good.test", NULL, S.server, NULL, &small, 1, &r, NULL),
 			 SEND_OK);
 	expect(r, "DKIM small", SEND_CHECK_WARN, "our 1024-bit RSA key; 2048 bits is the size");
+	send_domain_report_free(&r);
+}
+
+/* QA's case: the envelope sender's domain (bounce.domain) is what receivers
+ * check SPF for, and DMARC's SPF alignment needs it in From's organisation. */
+static void test_envelope_domain(void **state)
+{
+	struct send_dkim_pub keys[] = {{"rsa", S.rsa_txt}, {"ed", S.ed_txt}};
+	struct send_domain_report *r = NULL;
+
+	(void)state;
+	assert_int_equal(send_domain_check("good.test", "vrp.good.test", S.server, "192.0.2.7",
+					   keys, 2, &r, NULL),
+			 SEND_OK);
+	expect(r, "SPF", SEND_CHECK_PASS, NULL);
+	expect(r, "BOUNCE-SPF", SEND_CHECK_FAIL, "no v=spf1 record at vrp.good.test");
+	expect(r, "BOUNCE-ALIGN", SEND_CHECK_PASS, "in the organisation of good.test");
+	send_domain_report_free(&r);
+	assert_int_equal(send_domain_check("good.test", "bounce.elsewhere.test", S.server,
+					   "192.0.2.7", keys, 2, &r, NULL),
+			 SEND_OK);
+	expect(r, "BOUNCE-SPF", SEND_CHECK_PASS, NULL);
+	expect(r, "BOUNCE-SPF-IP", SEND_CHECK_PASS, "192.0.2.7 is allowed");
+	expect(r, "BOUNCE-ALIGN", SEND_CHECK_WARN, "does not align for DMARC");
+	send_domain_report_free(&r);
+	/* the From domain itself as envelope: nothing more */
+	assert_int_equal(
+	    send_domain_check("good.test", "GOOD.test", S.server, NULL, keys, 2, &r, NULL),
+	    SEND_OK);
+	assert_int_equal(send_domain_report_find(r, "BOUNCE-SPF"), -1);
 	send_domain_report_free(&r);
 }
 
@@ -588,25 +621,27 @@ static void test_errors(void **state)
 	char *err = NULL;
 
 	(void)state;
-	assert_int_equal(send_domain_check("bad_domain", S.server, NULL, NULL, 0, &r, &err),
+	assert_int_equal(send_domain_check("bad_domain", NULL, S.server, NULL, NULL, 0, &r, &err),
 			 SEND_EINVAL);
 	assert_null(r);
 	free(err);
 	err = NULL;
-	assert_int_equal(send_domain_check("good.test", S.server, "not-an-ip", NULL, 0, &r, &err),
-			 SEND_EUSAGE);
+	assert_int_equal(
+	    send_domain_check("good.test", NULL, S.server, "not-an-ip", NULL, 0, &r, &err),
+	    SEND_EUSAGE);
 	free(err);
 	err = NULL;
 	assert_int_equal(
-	    send_domain_check("good.test", "127.0.0.1:notaport", NULL, NULL, 0, &r, NULL),
+	    send_domain_check("good.test", NULL, "127.0.0.1:notaport", NULL, NULL, 0, &r, NULL),
 	    SEND_EUSAGE);
 	/* nothing listens on port 9 of loopback: the check says so */
-	assert_int_equal(send_domain_check("good.test", "127.0.0.1:9", NULL, NULL, 0, &r, &err),
-			 SEND_EDNS);
+	assert_int_equal(
+	    send_domain_check("good.test", NULL, "127.0.0.1:9", NULL, NULL, 0, &r, &err),
+	    SEND_EDNS);
 	assert_non_null(strstr(err, "127.0.0.1:9"));
 	free(err);
 	/* no key held: DKIM fails */
-	assert_int_equal(send_domain_check("good.test", S.server, NULL, NULL, 0, &r, NULL),
+	assert_int_equal(send_domain_check("good.test", NULL, S.server, NULL, NULL, 0, &r, NULL),
 			 SEND_OK);
 	expect(r, "DKIM", SEND_CHECK_FAIL, "no DKIM key");
 	expect(r, "ALIGN", SEND_CHECK_WARN, NULL);
@@ -733,6 +768,7 @@ int main(void)
 	    cmocka_unit_test(test_dmarc),
 	    cmocka_unit_test(test_dkim_and_mx),
 	    cmocka_unit_test(test_dkim_record_tags),
+	    cmocka_unit_test(test_envelope_domain),
 	    cmocka_unit_test(test_errors),
 	};
 
