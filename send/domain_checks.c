@@ -1,8 +1,8 @@
 /*
  * send/domain_checks.c: the checks of a sending domain's DNS that
  * send_domain_check runs, each adding its items to the report: SPF (the
- * record, and its evaluation for a sending IP), DKIM, DMARC and alignment,
- * MX/A.
+ * record, and its evaluation for a sending IP), DKIM, DMARC and alignment
+ * (MX/A and PTR are in domain.c).
  */
 #include <arpa/inet.h>
 #include <stdarg.h>
@@ -763,48 +763,6 @@ enum send_status send_domain_check_dmarc(struct send_domain_report *r, struct se
 				   : "relaxed");
 done:
 	send_strv_free(&txt);
-	free(err);
-	return st;
-}
-
-/* ---- MX / A ----------------------------------------------------------------------------- */
-
-enum send_status send_domain_check_mx(struct send_domain_report *r, struct send_dns *dns,
-				      const char *domain)
-{
-	static const char fix[] = "publish an MX (or at least an A) record; docomo and other "
-				  "receivers refuse mail from domains that do not resolve";
-	char **mx = NULL, **a = NULL, *err = NULL;
-	enum send_status st;
-
-	st = send_dns_query(dns, domain, SEND_DNS_MX, &mx, &err);
-	if (st == SEND_OK && mx[0] == NULL) {
-		st = send_dns_query(dns, domain, SEND_DNS_A, &a, &err);
-		if (st == SEND_OK && a[0] == NULL) {
-			send_strv_free(&a);
-			st = send_dns_query(dns, domain, SEND_DNS_AAAA, &a, &err);
-		}
-	}
-	if (st == SEND_EDNS)
-		st = send_domain_add(r, SEND_CHECK_FAIL, "MX", "retry, or check the DNS server",
-				     "%s", err);
-	else if (st != SEND_OK)
-		;
-	else if (mx[0] != NULL && strcmp(mx[0], ".") == 0 && mx[1] == NULL)
-		st = send_domain_add(r, SEND_CHECK_FAIL, "MX", fix,
-				     "null MX: %s receives no mail, so replies and bounces fail",
-				     domain);
-	else if (mx[0] != NULL)
-		st = send_domain_add(r, SEND_CHECK_PASS, "MX", NULL, "%zu MX record%s, first %s",
-				     send_strv_len(mx), mx[1] != NULL ? "s" : "", mx[0]);
-	else if (a[0] != NULL)
-		st = send_domain_add(r, SEND_CHECK_PASS, "MX", NULL,
-				     "no MX, but an address record (%s)", a[0]);
-	else
-		st = send_domain_add(r, SEND_CHECK_FAIL, "MX", fix,
-				     "no MX and no A/AAAA record for %s", domain);
-	send_strv_free(&mx);
-	send_strv_free(&a);
 	free(err);
 	return st;
 }
