@@ -1,8 +1,8 @@
 /*
  * send/domain.c: the domain authentication check and its report. The
- * check runs the checks of domain_checks.c (SPF, DKIM, DMARC, MX/A), each of
- * which adds its items here. Also the TXT record text that publishes a DKIM
- * key.
+ * check runs the checks of domain_checks.c (SPF, DKIM, DMARC) and its own
+ * (MX/A, PTR, the envelope sender's domain), each of which adds its items
+ * here. Also the TXT record text that publishes a DKIM key.
  */
 #include <arpa/inet.h>
 #include <stdarg.h>
