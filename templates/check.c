@@ -287,13 +287,24 @@ static void check_jis(struct tpl_findings *f, const char *s, size_t len, const c
  * carriers (the text part's long lines are wrapped). Lines that don't
  * convert are check_jis's.
  */
-static void check_jis_lines(struct tpl_findings *f, const char *s, size_t len, const char *where)
+/*
+ * The HTML part as the composer writes it for a carrier (tpl_html_wrap
+ * breaks its long lines between attributes and Japanese characters), with
+ * a line still over 998 bytes in ISO-2022-JP: such a message goes as UTF-8.
+ */
+static void check_jis_lines(struct tpl_findings *f, const char *html, size_t hlen)
 {
-	struct tpl_buf j = {0};
+	struct tpl_buf j = {0}, wrapped = {0};
 	size_t i, start = 0, w;
-	unsigned line = 1, n = 0;
+	unsigned n = 0;
+	const char *s;
+	size_t len;
 
-	if (s == NULL || !tpl_jis_lossless(s, len) || !tpl_jis_convert(s, len, &j))
+	if (html == NULL || !tpl_html_wrap(html, hlen, &wrapped))
+		goto done;
+	s = wrapped.data != NULL ? wrapped.data : "";
+	len = wrapped.len;
+	if (!tpl_jis_lossless(s, len) || !tpl_jis_convert(s, len, &j))
 		goto done;
 	for (i = 0; i <= j.len && n < MAX_PER_KIND; i++) {
 		if (i < j.len && j.data[i] != '\n')
@@ -301,17 +312,20 @@ static void check_jis_lines(struct tpl_findings *f, const char *s, size_t len, c
 		w = i - start - (i > start && j.data[i - 1] == '\r');
 		if (w > 998) {
 			tpl_check_add(
-			    f, TPL_SEV_WARNING, "jis-long-line", where, line, 1,
-			    "the line is %zu bytes long in ISO-2022-JP, over the 998 a line may "
-			    "have; messages with it go out as UTF-8: break the line",
+			    f, TPL_SEV_WARNING, "jis-long-line", "body", 0, 0,
+			    "a line of the HTML part is %zu bytes long in ISO-2022-JP where "
+			    "hato breaks lines for the carriers (between attributes and "
+			    "Japanese characters), over the 998 a line may have; messages "
+			    "with it go out as UTF-8: break it (a long run of ASCII text, a "
+			    "long attribute, comment or title)",
 			    w);
 			n++;
 		}
-		line++;
 		start = i + 1;
 	}
 done:
 	tpl_buf_free(&j);
+	tpl_buf_free(&wrapped);
 }
 
 /* ---- Links and images in the rendered HTML -------------------------------- */
@@ -764,10 +778,11 @@ enum tpl_status tpl_check(const struct tpl_check_input *in, struct tpl_findings 
 			    "the HTML part is %zu bytes; Gmail clips messages over %u bytes", r.len,
 			    GMAIL_CLIP);
 		check_html(f, in, r.data, r.len);
+		if (in->iso2022jp)
+			check_jis_lines(f, r.data, r.len);
 	}
 	if (in->iso2022jp) {
 		check_jis(f, in->src, in->src_len, "body", true);
-		check_jis_lines(f, in->src, in->src_len, "body");
 		/* A long line of the text part is wrapped (flowed.c): HTML's is not. */
 		if (in->text_src != NULL)
 			check_jis(f, in->text_src, strlen(in->text_src), "text", true);
