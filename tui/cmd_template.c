@@ -12,7 +12,7 @@
 #include "templates/templates.h"
 #include "tui/cli.h"
 
-#define SOURCE_MAX (4 * 1024 * 1024)
+#define SOURCE_MAX TPL_MAX_SOURCE /* as the template itself may be */
 
 /* Reads a whole file; 66 when it can't be opened, 65 when too big. */
 static int read_file(const char *path, char **out)
@@ -31,7 +31,7 @@ static int read_file(const char *path, char **out)
 		if (b.len + n > SOURCE_MAX) {
 			fclose(fp);
 			tpl_buf_free(&b);
-			cli_error("%s is larger than %d MiB; a template must be smaller", path,
+			cli_error("%s is larger than %u MiB, the most a template may be", path,
 				  SOURCE_MAX >> 20);
 			return EX_DATAERR;
 		}
@@ -95,7 +95,9 @@ static int template_add(struct cli *c, int argc, char **argv)
 	else if (ends_with(argv[optind + 1], ".html") || ends_with(argv[optind + 1], ".htm"))
 		t.kind = "html";
 	else {
-		cli_error("%s: a template file ends in .md (Markdown) or .html", argv[optind + 1]);
+		cli_error("%s: a template file ends in .md or .markdown (Markdown), or .html or "
+			  ".htm",
+			  argv[optind + 1]);
 		return EX_DATAERR;
 	}
 	if (textfile != NULL && strcmp(t.kind, "html") != 0) {
