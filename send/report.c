@@ -63,14 +63,20 @@ static bool blank_line(const char *p, const char *end)
 	return line_end(p, end, &next) == p;
 }
 
-/* Appends a line's text to a field's value: folding keeps one space. */
+/*
+ * Appends a line's text to a field's value: folding keeps one space. What
+ * goes past MAX_FIELD is dropped: a long field of no use here (a mail
+ * system's X- field) must not sink the report.
+ */
 static enum send_status value_add(struct field *f, const char *p, const char *e, size_t *len)
 {
 	size_t n = (size_t)(e - p);
 	char *v;
 
 	if (*len + n + 1 > MAX_FIELD)
-		return SEND_EINVAL;
+		n = MAX_FIELD > *len + 1 ? MAX_FIELD - *len - 1 : 0;
+	if (n == 0 && f->value != NULL)
+		return SEND_OK;
 	v = realloc(f->value, *len + n + 1);
 	if (v == NULL)
 		return SEND_ENOMEM;
