@@ -224,7 +224,8 @@ static enum send_status mail_request(struct apply *a, const char *token, char **
 {
 	char list[65];
 	bool already = false;
-	enum send_status s = send_unsubscribe_link(a->st, token, list, &already, errstr);
+	enum send_status s = send_unsubscribe_link(
+	    a->st, token, "by an unsubscribe request by mail", list, &already, errstr);
 
 	/* Nobody to unsubscribe (erased, or the list removed): nobody gets mail either. */
 	if (s == SEND_ENOTFOUND) {

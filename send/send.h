@@ -617,10 +617,11 @@ bool send_report_bad_address(const char *status);
  * *already when they were unsubscribed already. SEND_EINVAL when it is not
  * a link of this store (no token, or one whose MAC does not verify);
  * SEND_ENOTFOUND (from the store) when the person was erased or the list
- * removed. Needs STORE_PERM_SUBSCRIBERS_WRITE; no address is shown.
+ * removed. Needs STORE_PERM_SUBSCRIBERS_WRITE; no address is shown. how
+ * goes to the person's history ("by the unsubscribe link of a message").
  */
-enum send_status send_unsubscribe_link(struct store *st, const char *link, char list[65],
-				       bool *already, char **errstr);
+enum send_status send_unsubscribe_link(struct store *st, const char *link, const char *how,
+				       char list[65], bool *already, char **errstr);
 /* Its parser: the ids the token of link names, when its MAC verifies under key. */
 enum send_status send_unsubscribe_parse(const unsigned char key[32], const char *link,
 					uint64_t *subscriber, uint64_t *list_num, char **errstr);

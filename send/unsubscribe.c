@@ -48,8 +48,8 @@ enum send_status send_unsubscribe_parse(const unsigned char key[TPL_UNSUB_KEY_LE
 	return SEND_OK;
 }
 
-enum send_status send_unsubscribe_link(struct store *st, const char *link, char list[65],
-				       bool *already, char **errstr)
+enum send_status send_unsubscribe_link(struct store *st, const char *link, const char *how,
+				       char list[65], bool *already, char **errstr)
 {
 	unsigned char key[TPL_UNSUB_KEY_LEN];
 	uint64_t subscriber = 0, list_num = 0;
@@ -65,7 +65,7 @@ enum send_status send_unsubscribe_link(struct store *st, const char *link, char 
 	sodium_memzero(key, sizeof(key));
 	if (s != SEND_OK)
 		return s;
-	ss = store_subscriber_unsubscribe_link(st, (int64_t)subscriber, (int64_t)list_num, list,
-					       already, &serr);
+	ss = store_subscriber_unsubscribe_link(st, (int64_t)subscriber, (int64_t)list_num, how,
+					       list, already, &serr);
 	return ss == STORE_OK ? SEND_OK : send_from_store(ss, serr, errstr);
 }

@@ -145,11 +145,11 @@ enum store_status store_subscriber_unsubscribe(struct store *st, const char *ema
  * (its MAC is checked by the caller, send_unsubscribe_link). The list's ID
  * goes to list. Needs STORE_PERM_SUBSCRIBERS_WRITE only: no address is
  * looked up or shown. STORE_ENOTFOUND when the person was erased or the
- * list removed since.
+ * list removed since. how is the history's word for it.
  */
 enum store_status store_subscriber_unsubscribe_link(struct store *st, int64_t subscriber,
-						    int64_t list_num, char list[65], bool *already,
-						    char **errstr);
+						    int64_t list_num, const char *how,
+						    char list[65], bool *already, char **errstr);
 /*
  * Loads the person. *out is allocated; free with store_subscriber_free.
  * Needs SUBSCRIBERS_READ and, as every lookup of a person by address that

@@ -118,8 +118,8 @@ enum store_status store_subscriber_unsubscribe(struct store *st, const char *ema
 }
 
 enum store_status store_subscriber_unsubscribe_link(struct store *st, int64_t subscriber,
-						    int64_t list_num, char list[65], bool *already,
-						    char **errstr)
+						    int64_t list_num, const char *how,
+						    char list[65], bool *already, char **errstr)
 {
 	enum store_status s;
 	sqlite3_stmt *q = NULL;
@@ -154,8 +154,7 @@ enum store_status store_subscriber_unsubscribe_link(struct store *st, int64_t su
 	}
 	if (s == STORE_OK)
 		return unsubscribe_locked(st, subscriber, addr, "the person the link names", status,
-					  list, "by the unsubscribe link of a message", already,
-					  errstr);
+					  list, how, already, errstr);
 	store_rollback(st);
 	return s;
 }

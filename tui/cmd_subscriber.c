@@ -200,7 +200,8 @@ static int unsubscribe_link(struct cli *c, const char *link)
 	char *err = NULL, list[65];
 	bool already;
 
-	s = send_unsubscribe_link(c->st, link, list, &already, &err);
+	s = send_unsubscribe_link(c->st, link, "by the unsubscribe link of a message", list,
+				  &already, &err);
 	if (s != SEND_OK)
 		return cli_fail_send(s, err);
 	printf(already ? "nothing to do: the person the link names is already unsubscribed from "

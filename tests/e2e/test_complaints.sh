@@ -88,6 +88,7 @@ check "  unsubscribes the person it names from the list" \
 	grep -q '^an unsubscribe request by mail: unsubscribed the person it names from cm$' "$T/out"
 expect 0 "subscriber show" as marketer subscriber show "p$u@example.net"
 check "  says unsubscribed from cm" grep -Eq '^ *cm +unsubscribed' "$T/out"
+check "  and its history says it came by mail" grep -Eq ' unsubscribed +cm +by an unsubscribe request by mail$' "$T/out"
 expect 0 "the same request again" as marketer bounce read "$T/req"
 check "  changes nothing" grep -q 'already unsubscribed from cm' "$T/out"
 # The subject encoded (RFC 2047), as mail clients and phones often send it.
