@@ -523,8 +523,11 @@ int ui_dispatch(struct ui *ui, enum ui_action a)
 			ui_error(ui, "that key does nothing here; press ? for the keys");
 		return a == UI_TICK ? UI_REDRAW_NONE : UI_REDRAW_STATUS;
 	}
-	if (!may(ui, v->perm) || (v->pii && !may(ui, STORE_PERM_PII))) {
-		p = may(ui, v->perm) ? STORE_PERM_PII : v->perm;
+	/* The permission refused: the verb's own, or pii for one that needs it too. */
+	p = !may(ui, v->perm)			 ? v->perm
+	    : v->pii && !may(ui, STORE_PERM_PII) ? STORE_PERM_PII
+						 : STORE_PERM_NONE;
+	if (p != STORE_PERM_NONE) {
 		what = v->help ? v->help : ui_keymap_help(a);
 		refuse_audited(ui, v->audit, what, p);
 		ui_error(ui, "%s", ui_refusal(ui, what, p, why, sizeof(why)));
