@@ -694,7 +694,7 @@ static void check_body(struct tpl_findings *f, const struct tpl_check_input *in,
 		goto done;
 	}
 	check_tags(f, src, "body", in);
-	tpl_check_data(f, src, in->src, in->src_len);
+	tpl_check_data(f, src, in->src, in->src_len, in->kind == TPL_KIND_HTML);
 	if (in->text_src != NULL) {
 		tpl_free(&bt);
 		if (tpl_compile(in->text_src, strlen(in->text_src), &bt, &err) != TPL_OK) {

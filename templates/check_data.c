@@ -128,7 +128,8 @@ static void check_contexts(struct tpl_findings *f, const char *src, size_t len)
 	}
 }
 
-void tpl_check_data(struct tpl_findings *f, const struct tpl *t, const char *src, size_t len)
+void tpl_check_data(struct tpl_findings *f, const struct tpl *t, const char *src, size_t len,
+		    bool html)
 {
 	struct tpl_tag g;
 	const char *name;
@@ -158,5 +159,6 @@ void tpl_check_data(struct tpl_findings *f, const struct tpl *t, const char *src
 			      "data in it after that",
 			      (int)n, name);
 	}
-	check_contexts(f, src, len);
+	if (html)
+		check_contexts(f, src, len);
 }

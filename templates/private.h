@@ -131,9 +131,12 @@ void tpl_check_add(struct tpl_findings *f, enum tpl_severity sev, const char *co
 /*
  * The subscriber's own data where it could change the HTML body it goes in
  * (check_data.c): a {{{tag}}} of it, unescaped, and a link whose address
- * is it. Warnings on the body's template t, whose source is src[0..len).
+ * is it. Warnings on the body's template t, whose source is src[0..len);
+ * when it is HTML (html), own data in a tag outside quotes (an error) or
+ * in CSS too (Markdown drops raw HTML).
  */
-void tpl_check_data(struct tpl_findings *f, const struct tpl *t, const char *src, size_t len);
+void tpl_check_data(struct tpl_findings *f, const struct tpl *t, const char *src, size_t len,
+		    bool html);
 /* Does the declaration name: value (cleaned) take its element out of sight (css_values.c)? */
 bool tpl_css_value_hides(const char *name, const char *value);
 /* The number at v ("-9999px", ".5"), read without the C library's locale: *end

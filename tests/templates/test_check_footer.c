@@ -107,6 +107,8 @@ static void test_subscriber_data(void **state)
 	     "<p title=\"style\">{{name}}</p><!-- <p class={{name}}> -->",
 	     "data-in-css", 2},
 	    {true, "<p class={{attr.plan}}>Hi</p>", "data-in-css", 0},
+	    /* Markdown: a "<" in text is no tag (and raw HTML is dropped anyway) */
+	    {false, "Price<Tax for {{name}}", "data-unquoted", 0},
 	};
 	struct tpl_check_input in;
 	struct tpl_findings *f;
