@@ -33,6 +33,7 @@ struct protect {
 	size_t plen;
 	const struct tpl *t;
 	bool markdown; /* the source is Markdown, not HTML */
+	bool *code;    /* per op: the tag stands in Markdown code, where <...> is literal */
 };
 
 static bool is_tag_op(const struct tpl_op *op)
@@ -61,13 +62,60 @@ static void pick_prefix(struct protect *pr, const char *src, size_t len)
 	pr->prefix[pr->plen] = '\0';
 }
 
+/*
+ * Marks the tags of Markdown that stand in code: a code span (between
+ * backtick runs on a paragraph's lines), a fenced block (``` or ~~~) or an
+ * indented one (four spaces). Good enough for where a "<" before a tag is
+ * literal; libcmark itself never sees the tags. False when out of memory.
+ */
+static bool mark_code(struct protect *pr)
+{
+	const struct tpl *t = pr->t;
+	bool fence = false, span = false, indented = false, start = true;
+	size_t i, k, lead = 0;
+
+	pr->code = calloc(t->nops > 0 ? t->nops : 1, sizeof(*pr->code));
+	if (pr->code == NULL)
+		return false;
+	for (i = 0; i < t->nops; i++) {
+		const char *s = t->arena.data + t->ops[i].off;
+
+		if (t->ops[i].type != TPL_OP_TEXT) {
+			pr->code[i] = fence || span || indented;
+			start = false;
+			continue;
+		}
+		for (k = 0; k < t->ops[i].len; k++) {
+			if (s[k] == '\n') {
+				span = span && !start; /* a blank line ends a paragraph */
+				start = true;
+				lead = 0;
+				indented = false;
+				continue;
+			}
+			if (start && s[k] == ' ' && ++lead < 4)
+				continue;
+			if (start) {
+				indented = !fence && lead >= 4;
+				fence ^=
+				    lead < 4 && t->ops[i].len - k >= 3 &&
+				    (memcmp(s + k, "```", 3) == 0 || memcmp(s + k, "~~~", 3) == 0);
+				start = false;
+			}
+			if (s[k] == '`' && !fence && !indented && (k == 0 || s[k - 1] != '`'))
+				span = !span;
+		}
+	}
+	return true;
+}
+
 /* Is op i of Markdown a tag written as an autolink, "<{{unsubscribe_url}}>"? */
 static bool autolink(const struct protect *pr, size_t i)
 {
 	const struct tpl *t = pr->t;
 	const struct tpl_op *a = i > 0 ? &t->ops[i - 1] : NULL, *b = &t->ops[i + 1];
 
-	return pr->markdown && t->ops[i].type == TPL_OP_VAR && a != NULL &&
+	return pr->markdown && !pr->code[i] && t->ops[i].type == TPL_OP_VAR && a != NULL &&
 	       a->type == TPL_OP_TEXT && a->len > 0 && t->arena.data[a->off + a->len - 1] == '<' &&
 	       i + 1 < t->nops && b->type == TPL_OP_TEXT && b->len > 0 &&
 	       t->arena.data[b->off] == '>';
@@ -250,7 +298,7 @@ enum tpl_status tpl_body_compile(enum tpl_kind kind, const char *src, size_t len
 {
 	struct tpl_buf prot = {0}, txt = {0};
 	struct tpl *t = NULL;
-	struct protect pr;
+	struct protect pr = {0};
 	cmark_node *doc = NULL;
 	char *out = NULL;
 	enum tpl_status st;
@@ -261,6 +309,9 @@ enum tpl_status tpl_body_compile(enum tpl_kind kind, const char *src, size_t len
 		goto done;
 	pr.t = t;
 	pr.markdown = kind == TPL_KIND_MARKDOWN;
+	st = TPL_ENOMEM;
+	if (!mark_code(&pr))
+		goto done;
 	pick_prefix(&pr, src, len);
 	st = protect(&pr, &prot);
 	if (st != TPL_OK)
@@ -287,6 +338,7 @@ enum tpl_status tpl_body_compile(enum tpl_kind kind, const char *src, size_t len
 done:
 	if (doc != NULL)
 		cmark_node_free(doc);
+	free(pr.code);
 	free(out);
 	tpl_buf_free(&prot);
 	tpl_buf_free(&txt);

@@ -118,6 +118,26 @@ static void test_tag_autolink(void **state)
 	free(html);
 	free(text);
 	tpl_campaign_free(&c);
+	/* QA's regression: in code (a span, an indented or fenced block), <{{x}}> is literal. */
+	c = compile(TPL_KIND_MARKDOWN,
+		    "Inline `<{{unsubscribe_url}}>` and ``<{{name}}>``\n\n"
+		    "    <{{unsubscribe_url}}> indented\n\n"
+		    "```\n<{{sender.contact}}>\n```\n\nAfter: <{{sender.contact}}>\n",
+		    NULL, "none");
+	html = render(tpl_campaign_html(c), TPL_MODE_HTML, subscriber);
+	text = render(tpl_campaign_text(c), TPL_MODE_TEXT, subscriber);
+	assert_non_null(
+	    strstr(html, "<code>&lt;https://hato.example/u/TOKEN?a=1&amp;b=2&gt;</code>"));
+	assert_non_null(strstr(html, "<code>&lt;&lt;b&gt;田中&lt;/b&gt; &amp; *Co*&gt;</code>"));
+	assert_non_null(strstr(html, "<pre><code>&lt;https://hato.example/u/TOKEN?a=1&amp;b=2&gt; "
+				     "indented"));
+	assert_non_null(strstr(html, "<pre><code>&lt;support@hato.example&gt;\n</code></pre>"));
+	assert_non_null(strstr(html, "<p>After: support@hato.example</p>"));
+	assert_null(strstr(html, "]("));
+	assert_null(strstr(text, "]("));
+	free(html);
+	free(text);
+	tpl_campaign_free(&c);
 	/* In HTML, <{{x}}> stays as written. */
 	c = compile(TPL_KIND_HTML, "<p><{{sender.name}}></p>", NULL, "none");
 	html = render(tpl_campaign_html(c), TPL_MODE_HTML, subscriber);
