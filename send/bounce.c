@@ -200,18 +200,19 @@ static enum send_status dsn(struct apply *a, const struct send_report *r, char *
  */
 static enum send_status arf(struct apply *a, const struct send_report *r, char **errstr)
 {
-	char details[64];
-	const char *ft = r->feedback_type;
-	size_t i;
+	char details[64], ft[24] = "";
+	const char *v = r->feedback_type;
+	size_t n = 0;
 
-	/* The type is quoted only when it is a plain word. */
-	for (i = 0; ft != NULL && ft[i] != '\0'; i++)
-		if (i >= 20 || !((ft[i] >= 'a' && ft[i] <= 'z') || (ft[i] >= 'A' && ft[i] <= 'Z') ||
-				 ft[i] == '-'))
-			ft = NULL;
-	if (ft == NULL || (strcasecmp(ft, "abuse") != 0 && strcasecmp(ft, "fraud") != 0)) {
+	/* The type: its first word, a comment after it aside (RFC 5965 allows one). */
+	while (v != NULL &&
+	       ((v[n] >= 'a' && v[n] <= 'z') || (v[n] >= 'A' && v[n] <= 'Z') || v[n] == '-'))
+		n++;
+	if (v != NULL && n > 0 && n < sizeof(ft) && strchr(" \t(", v[n]) != NULL)
+		snprintf(ft, sizeof(ft), "%.*s", (int)n, v);
+	if (strcasecmp(ft, "abuse") != 0 && strcasecmp(ft, "fraud") != 0) {
 		say(a, "a feedback report of type %s, which is not a complaint; no change",
-		    ft ? ft : "(none or unreadable)");
+		    ft[0] != '\0' ? ft : "(none or unreadable)");
 		return SEND_OK;
 	}
 	snprintf(details, sizeof(details), "complaint (feedback report, %s)", ft);

@@ -72,7 +72,8 @@ static bool style_value(const char *src, size_t q)
 /*
  * Own data where escaping does not keep it text. In a tag outside quotes
  * (class={{attr.plan}}), a space in the value starts another attribute:
- * "gold hidden" hides the element, the footer too; an error. In CSS (a
+ * "gold hidden" hides the element, the footer too; an error, as is own data
+ * right after a "<" ("!--" opens a comment). In CSS (a
  * style attribute, a <style> element), "red;display:none" does the same;
  * a warning.
  */
@@ -110,7 +111,14 @@ static void check_contexts(struct tpl_findings *f, const char *src, size_t len)
 		if (c != '{' || !own_tag_at(src, len, i, &name, &n))
 			continue;
 		tpl_linecol(src, len, i, &line, &col);
-		if (in_tag && q == 0)
+		if (i > 0 && src[i - 1] == '<')
+			tpl_check_add(
+			    f, TPL_SEV_ERROR, "data-unquoted", "body", line, col,
+			    "{{%.*s}}, the subscriber's own data, comes right after \"<\": "
+			    "a value such as \"!--\" makes it a tag or a comment that hides "
+			    "the rest, the footer too; write &lt; for the \"<\"",
+			    (int)n, name);
+		else if (in_tag && q == 0)
 			tpl_check_add(f, TPL_SEV_ERROR, "data-unquoted", "body", line, col,
 				      "{{%.*s}}, the subscriber's own data, is in a tag outside "
 				      "quotes: a space in it starts another attribute (\"gold "

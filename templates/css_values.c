@@ -113,30 +113,47 @@ static bool filtered_away(const char *v)
 	return false;
 }
 
-/* A colour with an alpha under a tenth: rgba(0,0,0,0), rgb(0 0 0 / 5%), hsla(...),
- * #0000, #00000000. */
-static bool alpha_zero(const char *v)
+/*
+ * A colour's alpha, 0 to 1: rgba(0,0,0,0.5), rgb(0 0 0 / 50%), hsla(...),
+ * #rgba, #rrggbbaa; 1 when it gives none.
+ */
+static double alpha_of(const char *v)
 {
 	size_t n = strcspn(v, " !"), k;
-	const char *close, *last;
+	const char *close, *last, *end;
+	unsigned x = 0;
+	double a;
 
-	if (*v == '#' && (n == 5 || n == 9) && strspn(v + 1, "0123456789abcdef") == n - 1)
-		return v[n - 1] == '0' && (n == 5 || v[n - 2] == '0');
+	if (*v == '#' && (n == 5 || n == 9) && strspn(v + 1, "0123456789abcdef") == n - 1) {
+		sscanf(v + (n == 5 ? 4 : 7), n == 5 ? "%1x" : "%2x", &x);
+		return n == 5 ? x * 17 / 255.0 : x / 255.0;
+	}
 	if (strncmp(v, "rgb", 3) != 0 && strncmp(v, "hsl", 3) != 0)
-		return false;
+		return 1;
 	close = strchr(v, ')');
 	if (close == NULL)
-		return false;
+		return 1;
 	/* The alpha is the fourth value, after a ',' or a '/'. */
 	for (k = 0, last = v; last < close; last++)
 		k += *last == ',' || *last == '/';
-	if (k < 1 || (k < 3 && strchr(v, '/') == NULL))
-		return false;
+	if (k < 1 || (k < 3 && memchr(v, '/', (size_t)(close - v)) == NULL))
+		return 1;
 	for (last = close; last > v && last[-1] != ',' && last[-1] != '/'; last--)
 		;
 	while (*last == ' ')
 		last++;
-	return tiny(last);
+	a = tpl_css_number(last, &end);
+	if (end == NULL)
+		return 1;
+	if (*end == '%')
+		a /= 100;
+	return a < 0 ? 0 : a > 1 ? 1 : a;
+}
+
+/* A colour too faint to see: an alpha under a tenth. */
+static bool alpha_zero(const char *v)
+{
+	return alpha_of(v) < 0.1;
 }
 
 bool tpl_css_value_hides(const char *name, const char *value)
@@ -161,7 +178,7 @@ bool tpl_css_value_hides(const char *name, const char *value)
 		return strcmp(value, "auto") != 0;
 	if (strcmp(name, "content-visibility") == 0)
 		return strcmp(value, "hidden") == 0;
-	if (strcmp(name, "color") == 0)
+	if (strcmp(name, "color") == 0 || strcmp(name, "-webkit-text-fill-color") == 0)
 		return strcmp(value, "transparent") == 0 || alpha_zero(value);
 	return false;
 }
@@ -191,32 +208,41 @@ bool tpl_css_color(const char *v, char out[8])
 	    {"white", "#ffffff"}, {"black", "#000000"}, {"red", "#ff0000"},   {"blue", "#0000ff"},
 	    {"gray", "#808080"},  {"grey", "#808080"},	{"silver", "#c0c0c0"}};
 	size_t i, n = strcspn(v, " !");
+	unsigned rgb[3];
 	int r, g, b;
+	double a = alpha_of(v);
+	const char *p;
 
 	for (i = 0; i < sizeof(named) / sizeof(named[0]); i++)
 		if (strlen(named[i][0]) == n && strncmp(v, named[i][0], n) == 0) {
 			memcpy(out, named[i][1], 8);
 			return true;
 		}
-	if (*v == '#' && (n == 4 || n == 7) && strspn(v + 1, "0123456789abcdef") == n - 1) {
-		if (n == 7)
-			memcpy(out, v, 7);
-		else
-			snprintf(out, 8, "#%c%c%c%c%c%c", v[1], v[1], v[2], v[2], v[3], v[3]);
-		out[7] = '\0';
-		return true;
-	}
-	if (strncmp(v, "rgb(", 4) == 0 || strncmp(v, "rgba(", 5) == 0) {
-		v = strchr(v, '(') + 1;
-		r = component(&v);
-		g = component(&v);
-		b = component(&v);
+	if (*v == '#' && (n == 4 || n == 5 || n == 7 || n == 9) &&
+	    strspn(v + 1, "0123456789abcdef") == n - 1) {
+		for (i = 0; i < 3; i++) {
+			sscanf(v + 1 + (n < 7 ? i : 2 * i), n < 7 ? "%1x" : "%2x", &rgb[i]);
+			rgb[i] *= n < 7 ? 17 : 1;
+		}
+		r = (int)rgb[0];
+		g = (int)rgb[1];
+		b = (int)rgb[2];
+	} else if (strncmp(v, "rgb(", 4) == 0 || strncmp(v, "rgba(", 5) == 0) {
+		p = strchr(v, '(') + 1;
+		r = component(&p);
+		g = component(&p);
+		b = component(&p);
 		if (r < 0 || g < 0 || b < 0)
 			return false;
-		snprintf(out, 8, "#%02x%02x%02x", r, g, b);
-		return true;
+	} else {
+		return false;
 	}
-	return false;
+	/* Seen over the white of the page: what shows through a translucent colour. */
+	r = (int)(a * r + (1 - a) * 255 + 0.5);
+	g = (int)(a * g + (1 - a) * 255 + 0.5);
+	b = (int)(a * b + (1 - a) * 255 + 0.5);
+	snprintf(out, 8, "#%02x%02x%02x", r, g, b);
+	return true;
 }
 
 void tpl_css_paint(const char *value, bool background, char out[8])

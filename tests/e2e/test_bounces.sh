@@ -100,7 +100,8 @@ for t in not-spam auth-failure; do
 	as operator subscriber show angry@example.org >"$T/show" 2>&1
 	check "  angry stays active" grep -Eq '^status +active' "$T/show"
 done
-arf "$T/arf" "$BAD" abuse angry@example.org
+# A comment after the type is allowed (RFC 5965): it is still abuse.
+arf "$T/arf" "$BAD" "abuse (the user marked it as spam)" angry@example.org
 expect 0 "bounce read of an ARF complaint" as marketer bounce read "$T/arf"
 check "says the token did not verify" grep -q 'VERP token did not verify' "$T/out"
 check "says angry is complained and suppressed" grep -q '^angry@example.org: complained (complaint (feedback report, abuse)); suppressed' "$T/out"

@@ -107,6 +107,7 @@ static void test_subscriber_data(void **state)
 	     "<p title=\"style\">{{name}}</p><!-- <p class={{name}}> -->",
 	     "data-in-css", 2},
 	    {true, "<p class={{attr.plan}}>Hi</p>", "data-in-css", 0},
+	    {true, "<p>Your plan: <{{attr.plan}}></p>", "data-unquoted", 1},
 	    /* Markdown: a "<" in text is no tag (and raw HTML is dropped anyway) */
 	    {false, "Price<Tax for {{name}}", "data-unquoted", 0},
 	};
@@ -263,6 +264,9 @@ static void test_footer_styled_away(void **state)
 	    {"<div style=\"color:hsla(0, 0%, 0%, 0.02)\">", "</div>"},
 	    {"<div style=\"color:#0000\">", "</div>"},
 	    {"<div style=\"color:#11223300\">", "</div>"},
+	    {"<div style=\"color:#00000010\">", "</div>"},
+	    {"<div style=\"color:#0001\">", "</div>"},
+	    {"<div style=\"-webkit-text-fill-color:transparent\">", "</div>"},
 	};
 	char many[40000];
 	size_t i, n = 0;
@@ -347,6 +351,13 @@ static void test_footer_styled_away(void **state)
 		   "<details open>{{sender.name}}</details><details><summary>"
 		   "{{sender.postal_address}}</summary>x</details><p class=\"a-b\" id=\"cc\">"
 		   "{{sender.contact}} <a href=\"{{unsubscribe_url}}\">unsubscribe</a></p></div>",
+		   0, false);
+	/* QA's case: a faint tint behind the footer, the usual grey band, leaves it in sight,
+	 * however the colour is written. */
+	shown_case("<div style=\"background-color:rgba(0, 0, 0, 0.03)\"><p>{{sender.name}} "
+		   "{{sender.postal_address}}</p></div><div style=\"background:rgb(0 0 0 / 3%)\">"
+		   "{{sender.contact}}</div><div style=\"background:#00000008\"><a href=\""
+		   "{{unsubscribe_url}}\">unsubscribe</a></div>",
 		   0, false);
 	/* More rules than the reader keeps: nothing counts as shown. */
 	n += (size_t)snprintf(many, sizeof(many), "<style>");
