@@ -426,10 +426,13 @@ static bool tag_is(const char *name, size_t n, const char *const *set)
 	return false;
 }
 
-/* An <ol>, <ul> or <pre> opened or closed. */
-static void h2t_block(struct h2t *h, const char *name, size_t n, bool close)
+/* An <ol> (its start= too), <ul> or <pre> opened or closed; tag[0..tn) is the whole tag. */
+static void h2t_block(struct h2t *h, const char *name, size_t n, bool close, const char *tag,
+		      size_t tn)
 {
 	bool ol = n == 2 && strncasecmp(name, "ol", 2) == 0;
+	char *start = ol && !close ? tpl_html_attr_dup(tag, tn, "start") : NULL;
+	int first = start != NULL ? atoi(start) : 1;
 
 	if (n == 3 && strncasecmp(name, "pre", 3) == 0)
 		h->pre = !close;
@@ -438,7 +441,8 @@ static void h2t_block(struct h2t *h, const char *name, size_t n, bool close)
 	else if (close && h->nlists > 0)
 		h->nlists--;
 	else if (!close && h->nlists < sizeof(h->lists) / sizeof(h->lists[0]))
-		h->lists[h->nlists++] = ol ? 0 : -1;
+		h->lists[h->nlists++] = ol ? (first > 0 && first < 1000000 ? first - 1 : 0) : -1;
+	free(start);
 }
 
 /* An <li>: numbered in an <ol>, marked with "- " elsewhere. */
@@ -469,7 +473,7 @@ static void h2t_tag(struct h2t *h, const char *t, size_t n)
 		k++;
 	if (tag_is(t + s, k - s, para)) {
 		h2t_break(h, 2);
-		h2t_block(h, t + s, k - s, close);
+		h2t_block(h, t + s, k - s, close, t, n);
 	} else if (tag_is(t + s, k - s, line)) {
 		h2t_break(h, 1);
 		if (!close && k - s == 2 && strncasecmp(t + s, "li", 2) == 0)

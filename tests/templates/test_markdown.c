@@ -392,6 +392,7 @@ static void test_pre_and_ol(void **state)
 		    "Table:\n\nname   qty\napple    3\n\npear     1\n\nafter\n");
 	expect_text("<ol><li>one</li><li>two<ul><li>x</li></ul></li><li>three</li></ol>",
 		    "1. one\n2. two\n\n- x\n\n3. three\n");
+	expect_text("<ol start=\"3\"><li>c</li><li>d</li></ol>", "3. c\n4. d\n");
 }
 
 static void test_layouts(void **state)
