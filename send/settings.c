@@ -12,10 +12,12 @@
  * templates/header.c (tpl_mailbox_parse, through send_parse_from).
  */
 #include <ctype.h>
+#include <errno.h>
 #include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include "send/pace.h"
 #include "send/private.h"
@@ -237,10 +239,20 @@ static enum send_status check_table(const char *v, char **errstr)
 	return strcmp(v, "ramp") == 0 ? SEND_OK : pace_table_parse(v, 0, &cap, &next, errstr);
 }
 
+/* A file of CA certificates the worker will read: one it can open now. */
+static enum send_status check_ca_file(const char *v, char **errstr)
+{
+	if (access(v, R_OK) != 0)
+		return send_err(errstr, SEND_EINVAL, "cannot read smtp.ca_file %s: %s", v,
+				strerror(errno));
+	return SEND_OK;
+}
+
 static const struct {
 	const char *key;
 	enum send_status (*check)(const char *value, char **errstr);
 } checks[] = {
+    {"smtp.ca_file", check_ca_file},
     {"smtp.url", transport_url_check},
     {"smtp.tls", check_tls},
     {"sender.from", check_from},

@@ -40,6 +40,9 @@ bad send.breaker 101
 bad send.retry_base -5
 bad smtp.connections 65
 bad smtp.tls maybe
+bad smtp.ca_file /nonexistent/ca.pem # the worker could not read it (QA)
+printf 'x\n' >"$T/ca.pem"
+good smtp.ca_file "$T/ca.pem"
 # smtp.tls = none only to a loopback relay, and never with smtps://, whichever
 # of the two settings is set last.
 good smtp.url smtp://mail.example.com:587
