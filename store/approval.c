@@ -144,7 +144,7 @@ enum store_status store_campaign_schedule(struct store *st, const char *name, ti
 	    STORE_PERM_CAMPAIGNS_APPROVE,
 	    true,
 	    BIT(STORE_CAMPAIGN_APPROVED) | BIT(STORE_CAMPAIGN_SCHEDULED),
-	    "only an approved or scheduled campaign can be scheduled"};
+	    "only an approved or scheduled campaign can be sent or scheduled"};
 	enum store_status s;
 	struct store_campaign *c = NULL;
 	sqlite3_stmt *q = NULL;

@@ -51,7 +51,7 @@ const char *store_strstatus(enum store_status s)
 	case STORE_EDENIED:
 		return "permission denied";
 	case STORE_EBUSY:
-		return "store busy";
+		return "another hato is writing to the store; try again when it is done";
 	case STORE_EUNSAFE:
 		return "unsafe file permissions";
 	case STORE_ECORRUPT:
