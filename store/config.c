@@ -256,6 +256,15 @@ enum store_status store_config_set(struct store *st, const char *key, const char
 		return s;
 	if (!store_config_known(key))
 		return unknown_key(key, errstr);
+	/* An empty value is no value: the key is unset (nothing to do when it is). */
+	if (value[0] == '\0') {
+		s = store_config_unset(st, key, errstr);
+		if (s == STORE_ENOTFOUND && errstr != NULL) {
+			free(*errstr);
+			*errstr = NULL;
+		}
+		return s == STORE_ENOTFOUND ? STORE_OK : s;
+	}
 	s = store_config_check(key, value, errstr);
 	if (s == STORE_OK)
 		s = store_config_module_check(st, key, value, errstr);

@@ -449,7 +449,8 @@ enum store_status store_config_check(const char *key, const char *value, char **
 /*
  * Saves a setting after store_config_check and the check of the module that
  * reads the setting, when one is installed; STORE_EINVAL, saying why, for a
- * bad value.
+ * bad value. An empty value unsets it (store_config_unset; STORE_OK when it
+ * was not set).
  */
 enum store_status store_config_set(struct store *st, const char *key, const char *value,
 				   char **errstr);

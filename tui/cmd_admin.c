@@ -262,6 +262,7 @@ static int config_set(struct cli *c, int argc, char **argv)
 {
 	enum store_status s;
 	char *err = NULL, *value = NULL, prompt[96];
+	bool unset;
 
 	if (argc != 3)
 		return cli_usage(c);
@@ -280,10 +281,11 @@ static int config_set(struct cli *c, int argc, char **argv)
 		return EX_USAGE;
 	}
 	s = store_config_set(c->st, argv[1], value ? value : argv[2], &err);
+	unset = (value ? value : argv[2])[0] == '\0';
 	cli_password_free(&value);
 	if (s != STORE_OK)
 		return cli_fail_store(s, err);
-	printf("%s set\n", argv[1]);
+	printf(unset ? "%s unset\n" : "%s set\n", argv[1]);
 	return EX_OK;
 }
 

@@ -40,6 +40,12 @@ bad send.breaker 101
 bad send.retry_base -5
 bad smtp.connections 65
 bad smtp.tls maybe
+# An empty value unsets the key, whether it was set or not (QA: it was kept, empty).
+as admin config set smtp.connections 8 >/dev/null
+expect 0 "config set KEY \"\" on a key set" as admin config set smtp.connections ""
+check "  says it is unset" grep -qx 'smtp.connections unset' "$T/out"
+expect 66 "  and config get finds it not set" as admin config get smtp.connections
+expect 0 "config set KEY \"\" on a key not set changes nothing" as admin config set smtp.connections ""
 bad smtp.ca_file /nonexistent/ca.pem # the worker could not read it (QA)
 printf 'x\n' >"$T/ca.pem"
 good smtp.ca_file "$T/ca.pem"
