@@ -120,6 +120,6 @@ enum send_admit send_campaign_admit(struct store *st, const struct store_campaig
 		free(err);
 		return SEND_ADMIT_ERROR;
 	}
-	send_err(msg, SEND_OK, "sending to %lld recipients", (long long)n);
+	send_err(msg, SEND_OK, "sending to %lld recipient%s", (long long)n, n == 1 ? "" : "s");
 	return SEND_ADMIT_GO;
 }

@@ -131,7 +131,8 @@ enum store_status store_config_check(const char *key, const char *value, char **
 		return s;
 	/* The other settings' values are the reading module's check (below). */
 	if (strcmp(key, "approvals.required") == 0 && !is_uint(value, 16))
-		return store_fail(errstr, STORE_EINVAL, "%s takes a whole number", key);
+		return store_fail(errstr, STORE_EINVAL, "%s takes a whole number from 0 to 16",
+				  key);
 	if (strcmp(key, "audit.retention") == 0)
 		return audit_retention_check(value, errstr);
 	/* A password there would be listed, audited and logged in clear. */

@@ -56,9 +56,9 @@ static enum store_status wait_or_lock(const char *user, int fails, bool locked, 
 				  user, fails, user);
 	if (wait > 0)
 		return store_fail(errstr, STORE_EDELAY,
-				  "login for %s is delayed after %d failed attempts; "
+				  "login for %s is delayed after %d failed attempt%s; "
 				  "try again in %lld s",
-				  user, fails, wait);
+				  user, fails, fails == 1 ? "" : "s", wait);
 	return STORE_OK;
 }
 

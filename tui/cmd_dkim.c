@@ -69,7 +69,8 @@ static int dkim_keygen(struct cli *c, int argc, char **argv)
 		free(txt);
 		return cli_fail_store(ss, err);
 	}
-	printf("stored a %s key for %s; publish this record:\n", k.alg, k.domain);
+	printf("stored an %s key for %s; publish this record:\n",
+	       strcmp(k.alg, "ed25519") == 0 ? "Ed25519" : "RSA", k.domain);
 	rc = print_record(k.selector, k.domain, txt);
 	free(txt);
 	return rc;

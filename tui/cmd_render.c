@@ -113,7 +113,8 @@ int cmd_template_check(struct cli *c, int argc, char **argv)
 	if (s != SEND_OK)
 		return cli_fail_send(s, err);
 	errors = cli_print_findings(stdout, f);
-	printf("%zu errors, %zu warnings\n", errors, tpl_findings_count(f) - errors);
+	printf("%zu error%s, %zu warning%s\n", errors, errors == 1 ? "" : "s",
+	       tpl_findings_count(f) - errors, tpl_findings_count(f) - errors == 1 ? "" : "s");
 	tpl_findings_free(&f);
 	return errors > 0 ? EX_DATAERR : EX_OK;
 }

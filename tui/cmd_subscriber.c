@@ -241,8 +241,12 @@ static int sub_unsubscribe(struct cli *c, int argc, char **argv)
 	if (s != STORE_OK)
 		return cli_fail_store(s, err);
 	masked = shown(c, argv[optind]);
-	printf("%s %s from %s\n", already ? "nothing to do: already unsubscribed" : "unsubscribed",
-	       masked ? masked : "***", list ? list : "every list");
+	if (already)
+		printf("%s is already unsubscribed from %s\n", masked ? masked : "***",
+		       list ? list : "every list");
+	else
+		printf("unsubscribed %s from %s\n", masked ? masked : "***",
+		       list ? list : "every list");
 	free(masked);
 	return EX_OK;
 }

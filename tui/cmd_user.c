@@ -259,7 +259,7 @@ const struct cli_command cli_cmds_user[] = {
      "unlock a user after failed logins"},
     {"user", "passwd", STORE_PERM_NONE, 0, user_passwd,
      "user passwd [NAME] [--new-password-file FILE]",
-     "change your password, or (admin) another user's"},
+     "change your password, or (users permission) another user's"},
     {"role", "list", STORE_PERM_NONE, 0, role_list, "role list [--perms]",
      "list roles and their permissions, or every permission"},
     {"role", "add", STORE_PERM_ROLES, 0, role_add, "role add NAME PERM...", "create a custom role"},

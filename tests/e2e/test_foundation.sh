@@ -67,7 +67,7 @@ expect 0 "and once it is over the right password logs in" as marketer role list
 now=$(date -u '+%Y-%m-%d %H:%M:%S') # both at the same second, as above
 expect 77 "an unknown user gets exit 77" at "$now" "$HATO" --store "$STORE" --user nobody --password-file "$T/pw.admin" role list
 expect 75 "and right after, is delayed as a user is: the answers don't tell who exists" at "$now" "$HATO" --store "$STORE" --user nobody --password-file "$T/pw.admin" role list
-check "with a user's words" grep -qx 'hato: login for nobody is delayed after 1 failed attempts; try again in [01] s' "$T/err"
+check "with a user's words" grep -qx 'hato: login for nobody is delayed after 1 failed attempt; try again in [01] s' "$T/err"
 expect 0 "admin reads the audit log" as admin audit log --action login
 check "the failed login reached the audit trail" grep -q 'login	viewer	failed	wrong password, at 20' "$T/out"
 check "the unknown user's attempt too" grep -q 'login	nobody	failed' "$T/out"
