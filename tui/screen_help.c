@@ -51,8 +51,13 @@ static int help_open(struct screen *s)
 		rc |= add(h, v->action, v->help, perm ? needs : NULL);
 	}
 	/* What the framework does on every screen. */
+	/* On the dashboard, the first screen, going back is leaving hato. */
 	if (!has_back)
-		rc |= add(h, UI_BACK, NULL, NULL);
+		rc |= add(h, UI_BACK,
+			  below != NULL && below->ops == &screen_dashboard_ops
+			      ? "leave hato (q at once; Esc and Left ask first)"
+			      : NULL,
+			  NULL);
 	rc |= add(h, UI_REFRESH, NULL, NULL);
 	rc |= add(h, UI_HELP, NULL, NULL);
 	rc |= add(h, UI_QUIT, NULL, NULL);

@@ -405,6 +405,10 @@ static void test_help(void **state)
 	assert_golden(ui, "help_users");
 	ui_key(ui, 'q');
 	assert_true(shows(ui, "Users (4)"));
+	/* On the dashboard, going back is leaving hato: its help says so (QA). */
+	ui_key(ui, 'q');
+	ui_key(ui, '?');
+	assert_true(shows(ui, "leave hato (q at once; Esc and Left ask first)"));
 	ui_free(&ui);
 }
 
