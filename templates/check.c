@@ -15,7 +15,6 @@
 
 #define GMAIL_CLIP (102u * 1024u)
 #define SUBJECT_MAX 150u
-#define MAX_PER_KIND 20u
 
 struct tpl_findings {
 	struct tpl_finding *v;
@@ -257,75 +256,6 @@ static void check_http(struct tpl_findings *f, const char *src, size_t len, cons
 			      "not flagged");
 		n++;
 	}
-}
-
-static void check_jis(struct tpl_findings *f, const char *s, size_t len, const char *where,
-		      bool positions)
-{
-	size_t offs[MAX_PER_KIND], n, i, k;
-	unsigned line = 0, col = 0;
-	uint32_t cp;
-
-	if (s == NULL)
-		return;
-	n = tpl_jis_unencodable(s, len, offs, MAX_PER_KIND);
-	for (i = 0; i < n && i < MAX_PER_KIND; i++) {
-		k = tpl_utf8_decode((const unsigned char *)s + offs[i], len - offs[i], &cp);
-		if (positions)
-			tpl_linecol(s, len, offs[i], &line, &col);
-		tpl_check_add(
-		    f, TPL_SEV_WARNING, "jis-unencodable", where, line, col,
-		    "\"%.*s\" (U+%04X) can't be written in ISO-2022-JP; messages with it go out "
-		    "as UTF-8",
-		    (int)(k ? k : 1), s + offs[i], k ? (unsigned)cp : 0xfffdu);
-	}
-}
-
-/*
- * A line over 998 bytes in ISO-2022-JP (RFC 5322 2.1.1) can't go in a 7bit
- * part, so a message whose HTML has one goes out as UTF-8 even to the
- * carriers (the text part's long lines are wrapped). Lines that don't
- * convert are check_jis's.
- */
-/*
- * The HTML part as the composer writes it for a carrier (tpl_html_wrap
- * breaks its long lines between attributes and Japanese characters), with
- * a line still over 998 bytes in ISO-2022-JP: such a message goes as UTF-8.
- */
-static void check_jis_lines(struct tpl_findings *f, const char *html, size_t hlen)
-{
-	struct tpl_buf j = {0}, wrapped = {0};
-	size_t i, start = 0, w;
-	unsigned n = 0;
-	const char *s;
-	size_t len;
-
-	if (html == NULL || !tpl_html_wrap(html, hlen, &wrapped))
-		goto done;
-	s = wrapped.data != NULL ? wrapped.data : "";
-	len = wrapped.len;
-	if (!tpl_jis_lossless(s, len) || !tpl_jis_convert(s, len, &j))
-		goto done;
-	for (i = 0; i <= j.len && n < MAX_PER_KIND; i++) {
-		if (i < j.len && j.data[i] != '\n')
-			continue;
-		w = i - start - (i > start && j.data[i - 1] == '\r');
-		if (w > 998) {
-			tpl_check_add(
-			    f, TPL_SEV_WARNING, "jis-long-line", "body", 0, 0,
-			    "a line of the HTML part is %zu bytes long in ISO-2022-JP where "
-			    "hato breaks lines for the carriers (between attributes and "
-			    "Japanese characters), over the 998 a line may have; messages "
-			    "with it go out as UTF-8: break it (a long run of ASCII text, a "
-			    "long attribute, comment or title)",
-			    w);
-			n++;
-		}
-		start = i + 1;
-	}
-done:
-	tpl_buf_free(&j);
-	tpl_buf_free(&wrapped);
 }
 
 /* ---- Links and images in the rendered HTML -------------------------------- */
@@ -577,7 +507,7 @@ static void check_subject(struct tpl_findings *f, const struct tpl_check_input *
 			    "give them a fallback ({{name|…}}) or write text beside them");
 	}
 	if (in->iso2022jp)
-		check_jis(f, s, strlen(s), "subject", true);
+		tpl_check_jis(f, s, strlen(s), "subject", true);
 	tpl_free(&t);
 	free(err);
 }
@@ -641,7 +571,7 @@ static void check_sender(struct tpl_findings *f, const struct tpl_check_input *i
 			    "message",
 			    parts[i].what);
 		else if (in->iso2022jp)
-			check_jis(f, vals[i], strlen(vals[i]), "sender", false);
+			tpl_check_jis(f, vals[i], strlen(vals[i]), "sender", false);
 	}
 }
 
@@ -779,13 +709,13 @@ enum tpl_status tpl_check(const struct tpl_check_input *in, struct tpl_findings 
 			    GMAIL_CLIP);
 		check_html(f, in, r.data, r.len);
 		if (in->iso2022jp)
-			check_jis_lines(f, r.data, r.len);
+			tpl_check_jis_lines(f, r.data, r.len);
 	}
 	if (in->iso2022jp) {
-		check_jis(f, in->src, in->src_len, "body", true);
+		tpl_check_jis(f, in->src, in->src_len, "body", true);
 		/* A long line of the text part is wrapped (flowed.c): HTML's is not. */
 		if (in->text_src != NULL)
-			check_jis(f, in->text_src, strlen(in->text_src), "text", true);
+			tpl_check_jis(f, in->text_src, strlen(in->text_src), "text", true);
 	}
 	if (!in->from_has_dkim && in->dkim_by_relay)
 		tpl_check_add(

@@ -137,6 +137,20 @@ void tpl_check_add(struct tpl_findings *f, enum tpl_severity sev, const char *co
  */
 void tpl_check_data(struct tpl_findings *f, const struct tpl *t, const char *src, size_t len,
 		    bool html);
+/* Findings of one kind past this many are not listed (check.c and the others). */
+#define MAX_PER_KIND 20u
+/* What in s[0..len) can't be written in ISO-2022-JP: a jis-unencodable warning
+ * each, at its line and column when positions (check_jis.c). */
+void tpl_check_jis(struct tpl_findings *f, const char *s, size_t len, const char *where,
+		   bool positions);
+/*
+ * The HTML part html[0..hlen) as the composer writes it for a carrier
+ * (tpl_html_wrap breaks long lines between attributes and Japanese
+ * characters): a line still over 998 bytes in ISO-2022-JP (RFC 5322
+ * 2.1.1) can't go in a 7bit part, so the message goes as UTF-8; a
+ * jis-long-line warning (check_jis.c).
+ */
+void tpl_check_jis_lines(struct tpl_findings *f, const char *html, size_t hlen);
 /* Does the declaration name: value (cleaned) take its element out of sight (css_values.c)? */
 bool tpl_css_value_hides(const char *name, const char *value);
 /* The number at v ("-9999px", ".5"), read without the C library's locale: *end
