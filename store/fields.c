@@ -49,29 +49,21 @@ int subscriber_has_ctl(const char *s, size_t n)
 	return 0;
 }
 
-/* Does v[0..n), valid UTF-8, hold a C1 control or a line or paragraph separator? */
-static bool has_line_char(const char *v, size_t n)
+/* A C1 control, or a line or paragraph separator. */
+static bool line_char(uint32_t cp)
 {
-	size_t i, k;
-	uint32_t cp;
-
-	for (i = 0; i < n; i += k) {
-		k = store_utf8_char(v + i, n - i, &cp);
-		if ((cp >= 0x80 && cp <= 0x9f) || cp == 0x2028 || cp == 0x2029)
-			return true;
-	}
-	return false;
+	return (cp >= 0x80 && cp <= 0x9f) || cp == 0x2028 || cp == 0x2029;
 }
 
-/* Does v[0..n), valid UTF-8, hold a character that shows nothing? */
-static bool has_invisible(const char *v, size_t n)
+/* Does v[0..n), valid UTF-8, hold a character that is(cp) picks? */
+static bool has_char(const char *v, size_t n, bool (*is)(uint32_t cp))
 {
 	size_t i, k;
 	uint32_t cp;
 
 	for (i = 0; i < n; i += k) {
 		k = store_utf8_char(v + i, n - i, &cp);
-		if (store_char_is_invisible(cp))
+		if (is(cp))
 			return true;
 	}
 	return false;
@@ -101,7 +93,7 @@ const char *subscriber_field_why(enum subscriber_field f, const char *v, size_t 
 			    strncasecmp(subscriber_columns[i], v, n) == 0)
 				return "is the name of a column of its own in an import";
 		/* "consent_\u200bversion" would pass for the column of that name. */
-		if (has_invisible(v, n))
+		if (has_char(v, n, store_char_is_invisible))
 			return "holds an invisible character (such as a zero-width space, a "
 			       "direction mark or a byte-order mark)";
 		break;
@@ -120,7 +112,7 @@ const char *subscriber_field_why(enum subscriber_field f, const char *v, size_t 
 	case SF_WORD:
 		if (n > SUBSCRIBER_MAX_WORD)
 			return "is longer than 1024 bytes";
-		if (has_line_char(v, n))
+		if (has_char(v, n, line_char))
 			return "holds a line break or control character";
 		break;
 	}
